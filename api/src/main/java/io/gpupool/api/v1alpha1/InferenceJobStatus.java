@@ -1,0 +1,25 @@
+package io.gpupool.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Observed state of an InferenceJob; written only by the operator. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties(ignoreUnknown = true)
+public class InferenceJobStatus {
+  public InferenceJobPhase phase;
+  public List<Condition> conditions = new ArrayList<>();
+  public Long observedGeneration;
+  public Integer desiredReplicas;
+  public Integer readyReplicas;
+  public Integer totalGpus;
+  public List<ReplicaStatus> replicas;
+
+  /** In-cluster URL of the Service in front of ready replicas. */
+  public String endpoint;
+
+  public Usage usage;
+}

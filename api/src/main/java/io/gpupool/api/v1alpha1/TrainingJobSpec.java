@@ -1,0 +1,80 @@
+package io.gpupool.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import java.util.List;
+
+/** A distributed training run, torchrun-compatible, placed as one gang over the pool. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties(ignoreUnknown = true)
+@ValidationRule(
+    value =
+        "!has(self.parallelism.strategy) || self.parallelism.strategy != 'PipelineParallel' || has(self.model)",
+    message = "PipelineParallel needs spec.model (layers and parameters) to split the layers",
+    fieldPath = ".model",
+    reason = "FieldValueRequired")
+@ValidationRule(
+    value =
+        "!has(self.parallelism.strategy) || self.parallelism.strategy != 'PipelineParallel'"
+            + " || !has(self.model) || self.parallelism.workers <= self.model.layers",
+    message = "PipelineParallel needs at least one layer per worker (workers <= model.layers)",
+    fieldPath = ".parallelism.workers",
+    reason = "FieldValueInvalid")
+public class TrainingJobSpec {
+  @Required
+  @Size(min = 1, max = 512)
+  @JsonPropertyDescription("Container image of every worker.")
+  public String image;
+
+  @JsonPropertyDescription("Entrypoint override, as in a container spec.")
+  public List<String> command;
+
+  @JsonPropertyDescription("Arguments, as in a container spec.")
+  public List<String> args;
+
+  @JsonPropertyDescription("Extra environment variables for every worker.")
+  public List<EnvVar> env;
+
+  @Required public Parallelism parallelism;
+
+  @JsonPropertyDescription("The model, for memory and compute estimates. Needed for pipelines.")
+  public ModelSpec model;
+
+  @JsonPropertyDescription("What each worker needs besides GPUs.")
+  public GpuRequirements resources;
+
+  @JsonPropertyDescription("Regions, price ceiling and reliability floor.")
+  public PlacementPolicy placement;
+
+  @JsonPropertyDescription("Who pays and the cost ceiling.")
+  public Budget budget;
+
+  @JsonPropertyDescription("Where checkpoints go; a restarted gang is told to resume from here.")
+  public Checkpoint checkpoint;
+
+  @Default("OnFailure")
+  @JsonPropertyDescription("Always, OnFailure, Never or ExitCode, as in PyTorchJob.")
+  public RestartPolicy restartPolicy;
+
+  @Min(0)
+  @Max(100)
+  @Default("3")
+  @JsonPropertyDescription("Gang restarts allowed before the job fails.")
+  public Integer backoffLimit;
+
+  @Min(1)
+  @JsonPropertyDescription("Seconds the job may run after it first starts before it is failed.")
+  public Long activeDeadlineSeconds;
+
+  @Default("false")
+  @JsonPropertyDescription("True removes the pods and stops usage; false again re-plans.")
+  public Boolean suspend;
+}
