@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {TestBase} from "./TestBase.sol";
+import {GpuPoolBilling} from "../src/GpuPoolBilling.sol";
+
+/// @dev Payout address that tries to re-enter the contract when it receives money.
+contract Reenterer {
+    GpuPoolBilling internal immutable billing;
+    uint256 public attempts;
+    bool public reentered;
+
+    constructor(GpuPoolBilling b) {
+        billing = b;
+    }
+
+    function registerAsPayout() external {
+        billing.setPayoutAddress(address(this));
+    }
+
+    function withdrawAsProvider() external {
+        billing.withdraw();
+    }
+
+    function depositAndThaw(uint256 amount) external payable {
+        billing.deposit{value: msg.value}();
+        billing.startThaw(amount);
+    }
+
+    function withdrawEscrow() external {
+        billing.withdrawEscrow();
+    }
+
+    receive() external payable {
+        attempts++;
+        if (attempts == 1) {
+            // Each of these must fail with Reentrancy; a success would mean a double payout.
+            (bool a,) = address(billing).call(abi.encodeCall(GpuPoolBilling.withdraw, ()));
+            (bool b,) = address(billing).call(abi.encodeCall(GpuPoolBilling.withdrawEscrow, ()));
+            reentered = a || b;
+        }
+    }
+}
+
+contract GpuPoolBillingTest is TestBase {
+    GpuPoolBilling internal billing;
+    uint256 internal constant REPORTER_KEY = 0xA11CE;
+    address internal reporter;
+    address internal payer = address(0xBA1);
+    address internal payer2 = address(0xBA2);
+    address internal provider = address(0xC0FFEE);
+    address internal provider2 = address(0xC0FFEF);
+    bytes32 internal constant JOB = keccak256("ns/train-llama");
+    bytes32 internal constant JOB2 = keccak256("ns/infer-mistral");
+    uint64 internal constant THAW = 1 days;
+
+    function setUp() public {
+        billing = new GpuPoolBilling(THAW);
+        reporter = vm.addr(REPORTER_KEY);
+        billing.setReporter(reporter, true);
+        vm.deal(payer, 100 ether);
+        vm.deal(payer2, 100 ether);
+        vm.prank(payer);
+        billing.deposit{value: 10 ether}();
+    }
+
+    function _parties2() internal view returns (address[] memory p) {
+        p = new address[](4);
+        p[0] = payer;
+        p[1] = provider;
+        p[2] = payer2;
+        p[3] = provider2;
+    }
+
+    function _settle1(bytes32 job, uint256 cumulative) internal {
+        address[] memory parties = _parties2();
+        bytes32[] memory jobs = new bytes32[](1);
+        uint256[] memory entries = new uint256[](1);
+        jobs[0] = job;
+        entries[0] = entry(0, 1, cumulative);
+        vm.prank(reporter);
+        billing.settleBatch(parties, jobs, entries);
+    }
+
+    function _paid(bytes32 job) internal view returns (uint256 paid) {
+        (paid,) = billing.pairState(payer, job, provider);
+    }
+
+    function _escrow(address p) internal view returns (uint256 bal) {
+        (bal,,) = billing.escrowOf(p);
+    }
+
+    // ---------------------------------------------------------------- unit
+
+    function test_settlementMovesOnlyTheDifference() public {
+        _settle1(JOB, 1 ether);
+        assertEq(billing.providerBalance(provider), 1 ether, "first");
+        _settle1(JOB, 3 ether);
+        assertEq(billing.providerBalance(provider), 3 ether, "second pays the difference");
+        assertEq(_escrow(payer), 7 ether, "escrow debited");
+        assertEq(_paid(JOB), 3 ether, "cursor");
+        assertEq(billing.totalPaid(), 3 ether, "totalPaid");
+    }
+
+    function test_replayedAndReorderedSettlementsPayNothing() public {
+        _settle1(JOB, 2 ether);
+        _settle1(JOB, 2 ether); // duplicate
+        _settle1(JOB, 1 ether); // older report arriving late
+        assertEq(billing.providerBalance(provider), 2 ether, "never twice");
+        (uint256 paid, uint256 owed) = billing.pairState(payer, JOB, provider);
+        assertEq(paid, 2 ether, "paid");
+        assertEq(owed, 2 ether, "owed never lowered");
+    }
+
+    function test_batchOfManyPairsAggregatesBalances() public {
+        vm.prank(payer2);
+        billing.deposit{value: 5 ether}();
+        address[] memory parties = _parties2();
+        bytes32[] memory jobs = new bytes32[](4);
+        uint256[] memory entries = new uint256[](4);
+        jobs[0] = JOB;
+        entries[0] = entry(0, 1, 1 ether);
+        jobs[1] = JOB2;
+        entries[1] = entry(0, 3, 2 ether);
+        jobs[2] = JOB;
+        entries[2] = entry(2, 1, 0.5 ether);
+        jobs[3] = JOB2;
+        entries[3] = entry(2, 3, 0.25 ether);
+        vm.prank(reporter);
+        billing.settleBatch(parties, jobs, entries);
+        assertEq(billing.providerBalance(provider), 1.5 ether, "provider");
+        assertEq(billing.providerBalance(provider2), 2.25 ether, "provider2");
+        assertEq(_escrow(payer), 7 ether, "payer");
+        assertEq(_escrow(payer2), 4.25 ether, "payer2");
+        assertEq(billing.totalPaid(), 3.75 ether, "total");
+    }
+
+    function test_overdrawnEscrowPaysWhatIsThereAndCatchesUpAfterTopUp() public {
+        _settle1(JOB, 12 ether);
+        assertEq(billing.providerBalance(provider), 10 ether, "paid what was there");
+        assertEq(_escrow(payer), 0, "escrow dry");
+        (uint256 paid, uint256 owed) = billing.pairState(payer, JOB, provider);
+        assertEq(paid, 10 ether, "paid");
+        assertEq(owed, 12 ether, "owed remembered");
+        vm.prank(payer);
+        billing.deposit{value: 5 ether}();
+        _settle1(JOB, 12 ether); // same cumulative: pays the shortfall only
+        assertEq(billing.providerBalance(provider), 12 ether, "caught up");
+        assertEq(_escrow(payer), 3 ether, "rest stays");
+    }
+
+    function test_onlyReportersSettle() public {
+        address[] memory parties = _parties2();
+        bytes32[] memory jobs = new bytes32[](1);
+        uint256[] memory entries = new uint256[](1);
+        jobs[0] = JOB;
+        entries[0] = entry(0, 1, 1 ether);
+        vm.prank(provider);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, provider));
+        billing.settleBatch(parties, jobs, entries);
+        billing.setReporter(reporter, false);
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, reporter));
+        billing.settleBatch(parties, jobs, entries);
+    }
+
+    function test_onlyOwnerSetsReporters() public {
+        vm.prank(provider);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotOwner.selector, provider));
+        billing.setReporter(provider, true);
+    }
+
+    function test_malformedBatchesRevert() public {
+        address[] memory parties = _parties2();
+        bytes32[] memory jobs = new bytes32[](2);
+        uint256[] memory entries = new uint256[](1);
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.LengthMismatch.selector, 2, 1));
+        billing.settleBatch(parties, jobs, entries);
+        jobs = new bytes32[](1);
+        entries[0] = entry(9, 1, 1);
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.PartyIndexOutOfRange.selector, 9, 4));
+        billing.settleBatch(parties, jobs, entries);
+    }
+
+    function _voucherSig(uint256 key, address p, bytes32 job, address prov, uint128 cumulative)
+        internal
+        view
+        returns (bytes memory)
+    {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, billing.voucherDigest(p, job, prov, cumulative));
+        return abi.encodePacked(r, s, v);
+    }
+
+    function test_providerSubmitsSignedVoucher() public {
+        bytes memory sig = _voucherSig(REPORTER_KEY, payer, JOB, provider, 2 ether);
+        vm.prank(provider);
+        billing.settleWithVoucher(payer, JOB, provider, 2 ether, sig);
+        assertEq(billing.providerBalance(provider), 2 ether, "voucher paid");
+        vm.prank(provider);
+        billing.settleWithVoucher(payer, JOB, provider, 2 ether, sig); // replay
+        assertEq(billing.providerBalance(provider), 2 ether, "replay pays nothing");
+        _settle1(JOB, 3 ether); // reporter batch continues the same cursor
+        assertEq(billing.providerBalance(provider), 3 ether, "shared cursor");
+    }
+
+    function test_voucherFromNonReporterOrTamperedIsRejected() public {
+        bytes memory sig = _voucherSig(0xB0B, payer, JOB, provider, 2 ether);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        billing.settleWithVoucher(payer, JOB, provider, 2 ether, sig);
+        sig = _voucherSig(REPORTER_KEY, payer, JOB, provider, 2 ether);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        billing.settleWithVoucher(payer, JOB, provider, 3 ether, sig); // amount changed
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        billing.settleWithVoucher(payer, JOB, provider2, 2 ether, sig); // provider changed
+        billing.setReporter(reporter, false);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        billing.settleWithVoucher(payer, JOB, provider, 2 ether, sig); // reporter revoked
+    }
+
+    function test_payerWithdrawsOnlyAfterThawing() public {
+        vm.prank(payer);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NoThawInProgress.selector, payer));
+        billing.withdrawEscrow();
+        vm.prank(payer);
+        billing.startThaw(4 ether);
+        uint64 endsAt = billing.thawEndsAt(payer);
+        vm.prank(payer);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.StillThawing.selector, payer, endsAt));
+        billing.withdrawEscrow();
+        _settle1(JOB, 7 ether); // providers are settled first, from the thawing amount too
+        vm.warp(endsAt);
+        uint256 before = payer.balance;
+        vm.prank(payer);
+        billing.withdrawEscrow();
+        assertEq(payer.balance - before, 3 ether, "capped at what settlement left");
+        assertEq(_escrow(payer), 0, "escrow empty");
+    }
+
+    function test_providerWithdrawsToPayoutAddress() public {
+        address payout = address(0xFEED);
+        vm.prank(provider);
+        billing.setPayoutAddress(payout);
+        _settle1(JOB, 1 ether);
+        vm.prank(provider);
+        billing.withdraw();
+        assertEq(payout.balance, 1 ether, "payout got it");
+        assertEq(billing.providerBalance(provider), 0, "zeroed");
+        vm.prank(provider);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingToWithdraw.selector, provider));
+        billing.withdraw();
+    }
+
+    function test_reentrantProviderPayoutCannotDoubleWithdraw() public {
+        Reenterer attacker = new Reenterer(billing);
+        address[] memory parties = new address[](2);
+        parties[0] = payer;
+        parties[1] = address(attacker);
+        bytes32[] memory jobs = new bytes32[](1);
+        uint256[] memory entries = new uint256[](1);
+        jobs[0] = JOB;
+        entries[0] = entry(0, 1, 1 ether);
+        vm.prank(reporter);
+        billing.settleBatch(parties, jobs, entries);
+        attacker.withdrawAsProvider();
+        assertEq(address(attacker).balance, 1 ether, "paid exactly once");
+        assertTrue(!attacker.reentered(), "re-entry must fail");
+        assertEq(billing.providerBalance(address(attacker)), 0, "balance zeroed");
+    }
+
+    function test_reentrantPayerCannotDoubleWithdrawEscrow() public {
+        Reenterer attacker = new Reenterer(billing);
+        vm.deal(address(this), 2 ether);
+        attacker.depositAndThaw{value: 2 ether}(2 ether);
+        vm.warp(block.timestamp + THAW);
+        attacker.withdrawEscrow();
+        assertEq(address(attacker).balance, 2 ether, "withdrawn once");
+        assertTrue(!attacker.reentered(), "re-entry must fail");
+        assertEq(address(billing).balance, 10 ether, "others' escrow untouched");
+    }
+
+    // ---------------------------------------------------------------- fuzz
+
+    /// Any sequence of cumulative reports pays exactly min(max reported, deposits) and never more.
+    function testFuzz_paidIsMaxReportedCappedByEscrow(uint128 a, uint128 b, uint128 c) public {
+        uint256 cap = 10 ether;
+        a = uint128(bound(a, 0, 20 ether));
+        b = uint128(bound(b, 0, 20 ether));
+        c = uint128(bound(c, 0, 20 ether));
+        _settle1(JOB, a);
+        uint256 p1 = _paid(JOB);
+        _settle1(JOB, b);
+        uint256 p2 = _paid(JOB);
+        _settle1(JOB, c);
+        uint256 p3 = _paid(JOB);
+        assertTrue(p1 <= p2 && p2 <= p3, "paid never decreases");
+        uint256 maxReported = a > b ? a : b;
+        if (c > maxReported) maxReported = c;
+        uint256 expected = maxReported < cap ? maxReported : cap;
+        assertEq(p3, expected, "paid = min(max reported, escrow)");
+        assertEq(billing.providerBalance(provider) + _escrow(payer), cap, "conservation");
+    }
+
+    function testFuzz_nonReporterCannotSettle(address caller, uint128 amount) public {
+        vm.assume(!billing.isReporter(caller));
+        address[] memory parties = _parties2();
+        bytes32[] memory jobs = new bytes32[](1);
+        uint256[] memory entries = new uint256[](1);
+        jobs[0] = JOB;
+        entries[0] = entry(0, 1, amount);
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, caller));
+        billing.settleBatch(parties, jobs, entries);
+    }
+
+    function testFuzz_voucherSignedByOtherKeyRejected(uint256 key, uint128 amount) public {
+        key = bound(key, 1, 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364140);
+        vm.assume(key != REPORTER_KEY);
+        bytes memory sig = _voucherSig(key, payer, JOB, provider, amount);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        billing.settleWithVoucher(payer, JOB, provider, amount, sig);
+    }
+}
