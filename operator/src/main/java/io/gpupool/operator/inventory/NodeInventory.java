@@ -1,0 +1,129 @@
+package io.gpupool.operator.inventory;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.gpupool.operator.config.GpupoolConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.jboss.logging.Logger;
+
+/**
+ * The pool as the cluster describes it: every GPU node read through {@link NodeReader}, kept up to
+ * date by a Node informer. Nodes that cannot be read are left out with a logged reason.
+ */
+@ApplicationScoped
+public class NodeInventory {
+  private static final Logger LOG = Logger.getLogger(NodeInventory.class);
+
+  private final KubernetesClient client;
+  private final GpupoolConfig config;
+  private final Map<String, NodeReading> readings = new ConcurrentHashMap<>();
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private volatile SharedIndexInformer<Node> informer;
+
+  public NodeInventory(KubernetesClient client, GpupoolConfig config) {
+    this.client = client;
+    this.config = config;
+  }
+
+  void start(@Observes StartupEvent ignored) {
+    informer =
+        client
+            .nodes()
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(Node node) {
+                    update(node);
+                  }
+
+                  @Override
+                  public void onUpdate(Node oldNode, Node node) {
+                    update(node);
+                  }
+
+                  @Override
+                  public void onDelete(Node node, boolean finalStateUnknown) {
+                    remove(node.getMetadata().getName());
+                  }
+                },
+                config.nodes().resyncPeriod().toMillis());
+  }
+
+  void stop(@Observes ShutdownEvent ignored) {
+    if (informer != null) {
+      informer.stop();
+    }
+  }
+
+  /** Reads {@code node} into the pool; public so tests and replays can feed nodes directly. */
+  public void update(Node node) {
+    NodeReading reading = NodeReader.read(node);
+    NodeReading previous = readings.put(reading.nodeName(), reading);
+    if (reading instanceof NodeReading.Skipped skipped
+        && skipped.gpuNode()
+        && !(previous instanceof NodeReading.Skipped p
+            && Objects.equals(p.reason(), skipped.reason()))) {
+      LOG.warnf("Node(%s) left out of the GPU pool: %s", skipped.nodeName(), skipped.reason());
+    }
+    if (!Objects.equals(previous, reading)) {
+      notifyListeners();
+    }
+  }
+
+  /** Forgets a node that left the cluster. */
+  public void remove(String nodeName) {
+    if (readings.remove(nodeName) != null) {
+      LOG.infof("Node(%s) left the pool", nodeName);
+      notifyListeners();
+    }
+  }
+
+  /** Every readable GPU node, ready or not. */
+  public List<GpuNode> nodes() {
+    return readings.values().stream().flatMap(r -> r.accepted().stream()).toList();
+  }
+
+  /** GPU nodes left out, with the reason for each. */
+  public Map<String, String> skippedGpuNodes() {
+    Map<String, String> skipped = new java.util.TreeMap<>();
+    readings
+        .values()
+        .forEach(
+            r -> {
+              if (r instanceof NodeReading.Skipped s && s.gpuNode()) {
+                skipped.put(s.nodeName(), s.reason());
+              }
+            });
+    return skipped;
+  }
+
+  /** True once the informer has listed the cluster's nodes. */
+  public boolean synced() {
+    return informer != null && informer.hasSynced();
+  }
+
+  /** Runs {@code listener} whenever the pool changes (a node joins, leaves or changes state). */
+  public void onChange(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  private void notifyListeners() {
+    for (Runnable listener : listeners) {
+      try {
+        listener.run();
+      } catch (RuntimeException e) {
+        LOG.error("pool change listener failed", e);
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package io.gpupool.operator.provider;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.gpupool.api.v1alpha1.GpuPrice;
+import io.gpupool.api.v1alpha1.GpuProvider;
+import io.gpupool.api.v1alpha1.GpuProviderStatus;
+import io.gpupool.api.v1alpha1.GpupoolApi;
+import io.gpupool.api.v1alpha1.Reliability;
+import io.gpupool.operator.inventory.GpuNode;
+import io.gpupool.operator.inventory.NodeReader;
+import io.gpupool.operator.inventory.NodeReading;
+import io.gpupool.operator.status.Conditions;
+import io.gpupool.operator.status.StatusDiff;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Keeps a GpuProvider's status true to its nodes: how many, how many ready, GPUs by model, and
+ * whether every product it contributes has a price (unpriced GPUs cannot be offered).
+ */
+@ControllerConfiguration(name = GpuProviderReconciler.NAME)
+public class GpuProviderReconciler implements Reconciler<GpuProvider> {
+  public static final String NAME = "gpuprovider";
+
+  private final Clock clock = Clock.systemUTC();
+
+  @Override
+  public List<EventSource<?, GpuProvider>> prepareEventSources(
+      EventSourceContext<GpuProvider> context) {
+    var nodes =
+        InformerEventSourceConfiguration.from(Node.class, GpuProvider.class)
+            .withName("provider-nodes")
+            .withLabelSelector(GpupoolApi.PROVIDER_LABEL)
+            .withSecondaryToPrimaryMapper(
+                node ->
+                    Set.of(
+                        new ResourceID(
+                            node.getMetadata().getLabels().get(GpupoolApi.PROVIDER_LABEL))))
+            .build();
+    return List.of(new InformerEventSource<>(nodes, context));
+  }
+
+  @Override
+  public UpdateControl<GpuProvider> reconcile(GpuProvider provider, Context<GpuProvider> context) {
+    GpuProviderStatus before = StatusDiff.copy(provider.getStatus(), GpuProviderStatus.class);
+    GpuProviderStatus status =
+        provider.getStatus() == null ? new GpuProviderStatus() : provider.getStatus();
+    provider.setStatus(status);
+    Long generation = provider.getMetadata().getGeneration();
+
+    Set<Node> nodes = context.getSecondaryResources(Node.class);
+    int ready = 0;
+    int gpus = 0;
+    Map<String, Integer> byModel = new TreeMap<>();
+    List<String> unreadable = new ArrayList<>();
+    for (Node node : nodes) {
+      NodeReading reading = NodeReader.read(node);
+      if (reading instanceof NodeReading.Accepted accepted) {
+        GpuNode gpuNode = accepted.node();
+        gpus += gpuNode.physicalGpus();
+        byModel.merge(gpuNode.product(), gpuNode.physicalGpus(), Integer::sum);
+        if (gpuNode.ready()) {
+          ready++;
+        }
+      } else if (reading instanceof NodeReading.Skipped skipped && skipped.gpuNode()) {
+        unreadable.add(skipped.nodeName() + " (" + skipped.reason() + ")");
+      }
+    }
+    status.nodes = nodes.size();
+    status.readyNodes = ready;
+    status.totalGpus = gpus;
+    status.gpusByModel = byModel;
+    if (status.reliability == null) {
+      // A newcomer starts trusted; failures observed by the training controller lower it.
+      Reliability reliability = new Reliability();
+      reliability.score = 1.0;
+      reliability.uptime = 1.0;
+      reliability.failures = 0;
+      reliability.observedNodeSeconds = 0L;
+      status.reliability = reliability;
+    }
+
+    Set<String> priced = new TreeSet<>();
+    if (provider.getSpec() != null && provider.getSpec().prices != null) {
+      for (GpuPrice price : provider.getSpec().prices) {
+        priced.add(price.gpuProduct);
+      }
+    }
+    Set<String> unpriced = new TreeSet<>(byModel.keySet());
+    unpriced.removeAll(priced);
+
+    var now = clock.instant();
+    Conditions.set(
+        status.conditions,
+        "Ready",
+        ready > 0,
+        ready > 0 ? "NodesReady" : "NoReadyNodes",
+        ready + " of " + nodes.size() + " nodes ready",
+        generation,
+        now);
+    Conditions.set(
+        status.conditions,
+        "Priced",
+        unpriced.isEmpty(),
+        unpriced.isEmpty() ? "AllProductsPriced" : "MissingPrice",
+        unpriced.isEmpty()
+            ? "every contributed GPU product has a price"
+            : "no price for " + String.join(", ", unpriced) + ": those GPUs are not offered",
+        generation,
+        now);
+    if (unreadable.isEmpty()) {
+      Conditions.remove(status.conditions, "NodesReadable");
+    } else {
+      Conditions.set(
+          status.conditions,
+          "NodesReadable",
+          false,
+          "BadNodeLabels",
+          "left out of the pool: " + String.join("; ", unreadable),
+          generation,
+          now);
+    }
+    status.observedGeneration = generation;
+    return before == null || StatusDiff.changed(before, status)
+        ? UpdateControl.patchStatus(provider)
+        : UpdateControl.noUpdate();
+  }
+}

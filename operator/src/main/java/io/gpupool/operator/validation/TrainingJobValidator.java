@@ -1,0 +1,72 @@
+package io.gpupool.operator.validation;
+
+import io.gpupool.api.v1alpha1.Parallelism;
+import io.gpupool.api.v1alpha1.ParallelismStrategy;
+import io.gpupool.api.v1alpha1.TrainingJobSpec;
+
+/** What a TrainingJob spec must satisfy before the operator plans it. */
+public final class TrainingJobValidator {
+  private TrainingJobValidator() {}
+
+  public static SpecProblems validate(TrainingJobSpec spec) {
+    SpecProblems p = new SpecProblems();
+    if (spec == null) {
+      p.add("spec", "Required value");
+      return p;
+    }
+    p.requireText("spec.image", spec.image);
+    Parallelism par = spec.parallelism;
+    if (par == null) {
+      p.add("spec.parallelism", "Required value");
+    } else {
+      if (par.workers == null) {
+        p.add("spec.parallelism.workers", "Required value");
+      }
+      p.checkRange("spec.parallelism.workers", par.workers, 1, 1024);
+      p.checkRange("spec.parallelism.gpusPerWorker", par.gpusPerWorker, 1, 8);
+      p.checkRange("spec.parallelism.minWorkers", par.minWorkers, 1, 1024);
+      if (par.minWorkers != null && par.workers != null && par.minWorkers > par.workers) {
+        p.add(
+            "spec.parallelism.minWorkers",
+            "Invalid value: "
+                + par.minWorkers
+                + ": minWorkers must not exceed workers ("
+                + par.workers
+                + ")");
+      }
+      if (par.strategy == ParallelismStrategy.PipelineParallel) {
+        if (spec.model == null) {
+          p.add(
+              "spec.model",
+              "Required value: PipelineParallel needs the model's layers and parameters");
+        } else if (spec.model.layers != null
+            && par.workers != null
+            && par.workers > spec.model.layers) {
+          p.add(
+              "spec.parallelism.workers",
+              "Invalid value: "
+                  + par.workers
+                  + ": PipelineParallel needs at least one layer per worker ("
+                  + spec.model.layers
+                  + " layers)");
+        }
+      }
+    }
+    p.checkModel("spec.model", spec.model);
+    p.checkResources("spec.resources", spec.resources);
+    p.checkPlacement("spec.placement", spec.placement);
+    p.checkBudget("spec.budget", spec.budget);
+    if (spec.checkpoint != null) {
+      p.requireText("spec.checkpoint.uri", spec.checkpoint.uri);
+    }
+    if (spec.backoffLimit != null && spec.backoffLimit < 0) {
+      p.add("spec.backoffLimit", "Invalid value: " + spec.backoffLimit + ": must be non-negative");
+    }
+    if (spec.activeDeadlineSeconds != null && spec.activeDeadlineSeconds < 1) {
+      p.add(
+          "spec.activeDeadlineSeconds",
+          "Invalid value: " + spec.activeDeadlineSeconds + ": must be at least 1");
+    }
+    return p;
+  }
+}
