@@ -1,0 +1,270 @@
+package io.gpupool.operator.training;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.gpupool.api.v1alpha1.GpupoolApi;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The Kubernetes objects that run a planned training gang: one headless Service and one pod per
+ * rank, pinned to its planned node. Pure, so the environment every rank sees is unit-tested.
+ *
+ * <p>Pods carry the torchrun and PyTorchJob variables images already read, plus gpupool's own
+ * ({@link GangEnv}) for the heterogeneous part of the split.
+ */
+public final class TrainingGang {
+  /** torchrun / Trainer v2 default rendezvous port. */
+  public static final int MASTER_PORT = 29500;
+
+  public static final String RANK_LABEL = "gpupool.io/rank";
+  public static final String GENERATION_LABEL = "gpupool.io/gang-generation";
+  public static final String WORKER_CONTAINER = "worker";
+
+  private TrainingGang() {}
+
+  /** The headless Service giving each rank a stable DNS name. */
+  public static Service service(TrainingJob job) {
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withName(job.getMetadata().getName())
+        .withNamespace(job.getMetadata().getNamespace())
+        .withLabels(labels(job))
+        .withOwnerReferences(owner(job))
+        .endMetadata()
+        .withNewSpec()
+        .withClusterIP("None")
+        .withPublishNotReadyAddresses(true)
+        .withSelector(labels(job))
+        .addNewPort()
+        .withName("rendezvous")
+        .withPort(MASTER_PORT)
+        .endPort()
+        .endSpec()
+        .build();
+  }
+
+  /** Name of rank {@code rank}'s pod. */
+  public static String podName(TrainingJob job, int rank) {
+    return job.getMetadata().getName() + "-worker-" + rank;
+  }
+
+  /** DNS name of rank 0, through the headless Service. */
+  public static String masterAddress(TrainingJob job) {
+    return podName(job, 0)
+        + "."
+        + job.getMetadata().getName()
+        + "."
+        + job.getMetadata().getNamespace()
+        + ".svc";
+  }
+
+  /**
+   * The pods of one gang generation.
+   *
+   * @param strategy what the plan resolved to (DataParallel or PipelineParallel)
+   * @param gangGeneration increments on every restart, so pods of an old gang are never mistaken
+   *     for the current one
+   * @param resumeFrom checkpoint the ranks should resume from, or null on a fresh start
+   */
+  public static List<Pod> pods(
+      TrainingJob job,
+      List<RankAssignment> ranks,
+      String strategy,
+      int gangGeneration,
+      int restarts,
+      String resumeFrom) {
+    List<Pod> pods = new ArrayList<>(ranks.size());
+    int stages =
+        (int)
+            ranks.stream()
+                .filter(r -> r.stage() >= 0)
+                .map(RankAssignment::stage)
+                .distinct()
+                .count();
+    for (RankAssignment rank : ranks) {
+      pods.add(
+          pod(job, rank, ranks.size(), stages, strategy, gangGeneration, restarts, resumeFrom));
+    }
+    return pods;
+  }
+
+  private static Pod pod(
+      TrainingJob job,
+      RankAssignment rank,
+      int worldNodes,
+      int stages,
+      String strategy,
+      int gangGeneration,
+      int restarts,
+      String resumeFrom) {
+    TrainingJobSpec spec = job.getSpec();
+    Map<String, String> labels = labels(job);
+    labels.put(RANK_LABEL, Integer.toString(rank.rank()));
+    labels.put(GENERATION_LABEL, Integer.toString(gangGeneration));
+    labels.put(GpupoolApi.PROVIDER_LABEL, rank.provider());
+
+    Map<String, Quantity> limits = new LinkedHashMap<>();
+    limits.put(rank.gpuResource(), new Quantity(Integer.toString(rank.gpus())));
+    Map<String, Quantity> requests = new LinkedHashMap<>(limits);
+    if (spec.resources != null && spec.resources.cpu != null) {
+      requests.put("cpu", new Quantity(spec.resources.cpu));
+    }
+    if (spec.resources != null && spec.resources.memory != null) {
+      requests.put("memory", new Quantity(spec.resources.memory));
+      limits.put("memory", new Quantity(spec.resources.memory));
+    }
+
+    Container container =
+        new ContainerBuilder()
+            .withName(WORKER_CONTAINER)
+            .withImage(spec.image)
+            .withCommand(spec.command)
+            .withArgs(spec.args)
+            .withEnv(env(job, rank, worldNodes, stages, strategy, restarts, resumeFrom))
+            .addNewPort()
+            .withName("rendezvous")
+            .withContainerPort(MASTER_PORT)
+            .endPort()
+            .withNewResources()
+            .withLimits(limits)
+            .withRequests(requests)
+            .endResources()
+            .build();
+
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName(podName(job, rank.rank()))
+        .withNamespace(job.getMetadata().getNamespace())
+        .withLabels(labels)
+        .withOwnerReferences(owner(job))
+        .endMetadata()
+        .withNewSpec()
+        // The operator is the gang scheduler: binding by nodeName places all ranks at once.
+        .withNodeName(rank.node())
+        .withHostname(podName(job, rank.rank()))
+        .withSubdomain(job.getMetadata().getName())
+        // Gang restarts are the operator's, from a checkpoint; a pod never restarts alone.
+        .withRestartPolicy("Never")
+        .addNewToleration()
+        .withKey("nvidia.com/gpu")
+        .withOperator("Exists")
+        .withEffect("NoSchedule")
+        .endToleration()
+        .withContainers(container)
+        .endSpec()
+        .build();
+  }
+
+  static List<EnvVar> env(
+      TrainingJob job,
+      RankAssignment rank,
+      int worldNodes,
+      int stages,
+      String strategy,
+      int restarts,
+      String resumeFrom) {
+    TrainingJobSpec spec = job.getSpec();
+    int procsPerNode = rank.gpus();
+    int minNodes =
+        spec.parallelism.minWorkers == null
+            ? worldNodes
+            : Math.min(spec.parallelism.minWorkers, worldNodes);
+    boolean elastic = minNodes < worldNodes;
+    String master = masterAddress(job);
+
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("MASTER_ADDR", master);
+    env.put("MASTER_PORT", Integer.toString(MASTER_PORT));
+    env.put("WORLD_SIZE", Integer.toString(worldNodes * procsPerNode));
+    env.put("RANK", Integer.toString(rank.rank()));
+    env.put("PET_NNODES", elastic ? minNodes + ":" + worldNodes : Integer.toString(worldNodes));
+    env.put("PET_NPROC_PER_NODE", Integer.toString(procsPerNode));
+    env.put("PET_NODE_RANK", Integer.toString(rank.rank()));
+    env.put("PET_MASTER_ADDR", master);
+    env.put("PET_MASTER_PORT", Integer.toString(MASTER_PORT));
+    if (elastic) {
+      env.put("PET_RDZV_ENDPOINT", master + ":" + MASTER_PORT);
+      env.put("PET_RDZV_BACKEND", "c10d");
+      env.put(
+          "PET_RDZV_ID",
+          job.getMetadata().getUid() == null
+              ? job.getMetadata().getName()
+              : job.getMetadata().getUid());
+      env.put(
+          "PET_MAX_RESTARTS", Integer.toString(spec.backoffLimit == null ? 3 : spec.backoffLimit));
+    }
+    env.put("PYTHONUNBUFFERED", "1");
+
+    env.put(GangEnv.JOB_NAME, job.getMetadata().getName());
+    env.put(GangEnv.STRATEGY, strategy);
+    env.put(GangEnv.GPU_MODEL, rank.gpuProduct());
+    env.put(GangEnv.BATCH_SHARE, String.format(Locale.ROOT, "%.6f", rank.batchShare()));
+    if (spec.model != null && spec.model.globalBatchSize != null) {
+      env.put(
+          GangEnv.LOCAL_BATCH_SIZE,
+          Long.toString(Math.max(1, Math.round(spec.model.globalBatchSize * rank.batchShare()))));
+    }
+    if (rank.stage() >= 0) {
+      env.put(GangEnv.STAGE_INDEX, Integer.toString(rank.stage()));
+      env.put(GangEnv.STAGE_COUNT, Integer.toString(stages));
+      env.put(GangEnv.FIRST_LAYER, Integer.toString(rank.firstLayer()));
+      env.put(GangEnv.LAST_LAYER, Integer.toString(rank.lastLayer()));
+    }
+    env.put(GangEnv.RESTART_COUNT, Integer.toString(restarts));
+    if (spec.checkpoint != null) {
+      env.put(GangEnv.CHECKPOINT_URI, spec.checkpoint.uri);
+      env.put(
+          GangEnv.CHECKPOINT_INTERVAL,
+          Integer.toString(
+              spec.checkpoint.intervalSeconds == null ? 600 : spec.checkpoint.intervalSeconds));
+    }
+    if (resumeFrom != null) {
+      env.put(GangEnv.RESUME_FROM, resumeFrom);
+    }
+
+    // User variables first; ours override them, since a wrong RANK or WORLD_SIZE hangs the gang.
+    List<EnvVar> result = new ArrayList<>();
+    if (spec.env != null) {
+      for (EnvVar user : spec.env) {
+        if (!env.containsKey(user.getName())) {
+          result.add(user);
+        }
+      }
+    }
+    env.forEach((k, v) -> result.add(new EnvVar(k, v, null)));
+    return result;
+  }
+
+  /** Labels on everything a job owns; the selector of its Service. */
+  public static Map<String, String> labels(TrainingJob job) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(GpupoolApi.JOB_NAME_LABEL, job.getMetadata().getName());
+    labels.put(GpupoolApi.JOB_KIND_LABEL, "TrainingJob");
+    return labels;
+  }
+
+  static OwnerReference owner(TrainingJob job) {
+    return new OwnerReferenceBuilder()
+        .withApiVersion(job.getApiVersion())
+        .withKind(job.getKind())
+        .withName(job.getMetadata().getName())
+        .withUid(job.getMetadata().getUid())
+        .withController(true)
+        .withBlockOwnerDeletion(true)
+        .build();
+  }
+}
