@@ -1,0 +1,407 @@
+package io.gpupool.billing.chain;
+
+import io.gpupool.billing.PairId;
+import io.gpupool.billing.SettlementItem;
+import io.gpupool.billing.contract.GpuPoolBilling;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import okhttp3.OkHttpClient;
+import org.web3j.abi.EventEncoder;
+import org.web3j.abi.FunctionEncoder;
+import org.web3j.abi.FunctionReturnDecoder;
+import org.web3j.abi.TypeReference;
+import org.web3j.abi.datatypes.Address;
+import org.web3j.abi.datatypes.DynamicArray;
+import org.web3j.abi.datatypes.Function;
+import org.web3j.abi.datatypes.Type;
+import org.web3j.abi.datatypes.generated.Bytes32;
+import org.web3j.abi.datatypes.generated.Uint256;
+import org.web3j.abi.datatypes.generated.Uint64;
+import org.web3j.crypto.Credentials;
+import org.web3j.crypto.RawTransaction;
+import org.web3j.crypto.TransactionEncoder;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameter;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.core.Response;
+import org.web3j.protocol.core.methods.request.EthFilter;
+import org.web3j.protocol.core.methods.request.Transaction;
+import org.web3j.protocol.core.methods.response.EthCall;
+import org.web3j.protocol.core.methods.response.EthEstimateGas;
+import org.web3j.protocol.core.methods.response.EthLog;
+import org.web3j.protocol.core.methods.response.EthSendTransaction;
+import org.web3j.protocol.core.methods.response.Log;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.protocol.http.HttpService;
+import org.web3j.utils.Numeric;
+
+/**
+ * {@link BillingChain} over JSON-RPC with web3j. Signs locally with the reporter key (which it
+ * never logs), manages the nonce itself (so several batches can be in flight), dry-runs every batch
+ * with {@code eth_call} to get a decodable revert reason before paying gas, and prices gas with a
+ * {@link GasPricePolicy}.
+ */
+public final class Web3jBillingChain implements BillingChain, AutoCloseable {
+
+  private static final System.Logger LOG = System.getLogger(Web3jBillingChain.class.getName());
+  private static final String SETTLED_TOPIC = EventEncoder.encode(GpuPoolBilling.SETTLED_EVENT);
+  private static final String OVERDRAWN_TOPIC = EventEncoder.encode(GpuPoolBilling.OVERDRAWN_EVENT);
+
+  private final ChainConfig config;
+  private final Web3j web3j;
+  private final Credentials reporter;
+  private final RevertDecoder decoder;
+  private final Object nonceLock = new Object();
+  private BigInteger nextNonce;
+  private final Map<String, Integer> sendAttempts = new LinkedHashMap<>();
+
+  public Web3jBillingChain(ChainConfig config, Credentials reporter) {
+    this(config, reporter, buildWeb3j(config));
+  }
+
+  public Web3jBillingChain(ChainConfig config, Credentials reporter, Web3j web3j) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.reporter = Objects.requireNonNull(reporter, "reporter");
+    this.web3j = Objects.requireNonNull(web3j, "web3j");
+    this.decoder = RevertDecoder.forGpuPoolBilling();
+  }
+
+  /** A web3j client with the configured timeouts. */
+  public static Web3j buildWeb3j(ChainConfig config) {
+    long ms = config.rpcTimeout().toMillis();
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .connectTimeout(ms, TimeUnit.MILLISECONDS)
+            .readTimeout(ms, TimeUnit.MILLISECONDS)
+            .writeTimeout(ms, TimeUnit.MILLISECONDS)
+            .retryOnConnectionFailure(false)
+            .build();
+    return Web3j.build(new HttpService(config.rpcUrl(), http));
+  }
+
+  public Web3j web3j() {
+    return web3j;
+  }
+
+  /** The reporter's address (never the key). */
+  public String reporterAddress() {
+    return reporter.getAddress();
+  }
+
+  /** ABI-encode {@code settleBatch} for the items: parties deduplicated, entries packed. */
+  public static String encodeSettleBatch(List<SettlementItem> items) {
+    Map<String, Integer> index = new LinkedHashMap<>();
+    List<Bytes32> jobIds = new ArrayList<>(items.size());
+    List<Uint256> entries = new ArrayList<>(items.size());
+    for (SettlementItem item : items) {
+      int payer = index.computeIfAbsent(item.pair().payer(), k -> index.size());
+      int provider = index.computeIfAbsent(item.pair().provider(), k -> index.size());
+      if (index.size() > 0xFFFF) {
+        throw new IllegalArgumentException("a batch may name at most 65,535 addresses");
+      }
+      jobIds.add(new Bytes32(item.pair().jobIdHash()));
+      entries.add(
+          new Uint256(
+              BigInteger.valueOf(payer)
+                  .shiftLeft(144)
+                  .or(BigInteger.valueOf(provider).shiftLeft(128))
+                  .or(item.cumulativeWei())));
+    }
+    List<Address> parties = index.keySet().stream().map(Address::new).toList();
+    Function f =
+        new Function(
+            GpuPoolBilling.FUNC_SETTLEBATCH,
+            List.of(
+                new DynamicArray<>(Address.class, parties),
+                new DynamicArray<>(Bytes32.class, jobIds),
+                new DynamicArray<>(Uint256.class, entries)),
+            List.of());
+    return FunctionEncoder.encode(f);
+  }
+
+  @Override
+  public String submitSettlement(List<SettlementItem> items) {
+    if (items.isEmpty()) {
+      throw new IllegalArgumentException("empty batch");
+    }
+    String data = encodeSettleBatch(items);
+    BigInteger gasLimit = estimateGas(data);
+    BigInteger gasPrice = config.gasPolicy().price(send(web3j.ethGasPrice()).getGasPrice(), 0);
+    return sendSigned(data, gasLimit, gasPrice, true);
+  }
+
+  private BigInteger estimateGas(String data) {
+    Transaction call =
+        Transaction.createEthCallTransaction(reporter.getAddress(), config.contractAddress(), data);
+    EthCall dryRun = send(web3j.ethCall(call, DefaultBlockParameterName.PENDING));
+    if (dryRun.hasError() || dryRun.isReverted()) {
+      throw new ChainRevertException(decoder.decode(errorText(dryRun)), null);
+    }
+    EthEstimateGas estimate = send(web3j.ethEstimateGas(call));
+    if (estimate.hasError()) {
+      throw new ChainRevertException(decoder.decode(errorText(estimate)), null);
+    }
+    return estimate
+        .getAmountUsed()
+        .multiply(BigInteger.valueOf(config.gasLimitPercent()))
+        .divide(BigInteger.valueOf(100));
+  }
+
+  private String sendSigned(String data, BigInteger gasLimit, BigInteger gasPrice, boolean retry) {
+    BigInteger nonce;
+    synchronized (nonceLock) {
+      if (nextNonce == null) {
+        nextNonce =
+            send(web3j.ethGetTransactionCount(
+                    reporter.getAddress(), DefaultBlockParameterName.PENDING))
+                .getTransactionCount();
+      }
+      nonce = nextNonce;
+      nextNonce = nextNonce.add(BigInteger.ONE);
+    }
+    RawTransaction tx =
+        RawTransaction.createTransaction(nonce, gasPrice, gasLimit, config.contractAddress(), data);
+    String signed =
+        Numeric.toHexString(TransactionEncoder.signMessage(tx, config.chainId(), reporter));
+    EthSendTransaction sent;
+    try {
+      sent = send(web3j.ethSendRawTransaction(signed));
+    } catch (ChainUnavailableException e) {
+      // Unknown whether the node took it: resynchronise the nonce from the node next time.
+      resetNonce();
+      throw e;
+    }
+    if (sent.hasError()) {
+      String msg = sent.getError().getMessage().toLowerCase(Locale.ROOT);
+      resetNonce();
+      if (retry && (msg.contains("nonce too low") || msg.contains("nonce too high"))) {
+        LOG.log(System.Logger.Level.INFO, "nonce {0} rejected ({1}); resynchronising", nonce, msg);
+        return sendSigned(data, gasLimit, gasPrice, false);
+      }
+      throw new ChainRevertException(decoder.decode(errorText(sent)), null);
+    }
+    return sent.getTransactionHash();
+  }
+
+  /** Forget the local nonce; the next send asks the node (pending count). */
+  public void resetNonce() {
+    synchronized (nonceLock) {
+      nextNonce = null;
+    }
+  }
+
+  @Override
+  public Optional<SettlementReceipt> receipt(String txHash) {
+    Optional<TransactionReceipt> r =
+        send(web3j.ethGetTransactionReceipt(txHash)).getTransactionReceipt();
+    if (r.isEmpty()) {
+      return Optional.empty();
+    }
+    TransactionReceipt receipt = r.get();
+    List<PairEvent> events = new ArrayList<>();
+    for (Log log : receipt.getLogs()) {
+      if (log.getAddress().equalsIgnoreCase(config.contractAddress())) {
+        toPairEvent(log).ifPresent(events::add);
+      }
+    }
+    DecodedError reason = null;
+    if (!receipt.isStatusOK()) {
+      reason = replayRevert(txHash, receipt);
+    }
+    return Optional.of(
+        new SettlementReceipt(
+            txHash,
+            receipt.isStatusOK(),
+            receipt.getBlockNumber().longValueExact(),
+            receipt.getGasUsed(),
+            events,
+            reason));
+  }
+
+  private DecodedError replayRevert(String txHash, TransactionReceipt receipt) {
+    if (receipt.getRevertReason() != null) {
+      return decoder.decode(receipt.getRevertReason());
+    }
+    var tx = send(web3j.ethGetTransactionByHash(txHash)).getTransaction();
+    if (tx.isEmpty()) {
+      return new DecodedError("Unknown", "", List.of("transaction not found"));
+    }
+    Transaction call =
+        Transaction.createEthCallTransaction(
+            tx.get().getFrom(), tx.get().getTo(), tx.get().getInput());
+    BigInteger parent = receipt.getBlockNumber().subtract(BigInteger.ONE).max(BigInteger.ZERO);
+    EthCall replay = send(web3j.ethCall(call, DefaultBlockParameter.valueOf(parent)));
+    return decoder.decode(errorText(replay));
+  }
+
+  @Override
+  public boolean isKnown(String txHash) {
+    return send(web3j.ethGetTransactionByHash(txHash)).getTransaction().isPresent();
+  }
+
+  @Override
+  public List<PairEvent> pairEvents(long fromBlock) {
+    long latest = latestBlock();
+    List<PairEvent> out = new ArrayList<>();
+    for (long from = fromBlock; from <= latest; from += config.logChunkBlocks()) {
+      long to = Math.min(latest, from + config.logChunkBlocks() - 1);
+      EthFilter filter =
+          new EthFilter(
+              DefaultBlockParameter.valueOf(BigInteger.valueOf(from)),
+              DefaultBlockParameter.valueOf(BigInteger.valueOf(to)),
+              config.contractAddress());
+      filter.addOptionalTopics(SETTLED_TOPIC, OVERDRAWN_TOPIC);
+      EthLog logs = send(web3j.ethGetLogs(filter));
+      if (logs.hasError()) {
+        throw new ChainException("eth_getLogs failed: " + logs.getError().getMessage(), null);
+      }
+      for (EthLog.LogResult<?> result : logs.getLogs()) {
+        if (result.get() instanceof Log log) {
+          toPairEvent(log).ifPresent(out::add);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Optional<PairEvent> toPairEvent(Log log) {
+    if (log.getTopics().isEmpty()) {
+      return Optional.empty();
+    }
+    String topic = log.getTopics().get(0);
+    long block = log.getBlockNumber() == null ? -1 : log.getBlockNumber().longValueExact();
+    if (SETTLED_TOPIC.equals(topic)) {
+      GpuPoolBilling.SettledEventResponse e = GpuPoolBilling.getSettledEventFromLog(log);
+      return Optional.of(
+          new PairEvent(
+              PairEvent.Kind.SETTLED,
+              Numeric.toHexString(e.jobId),
+              e.payer.toLowerCase(Locale.ROOT),
+              e.provider.toLowerCase(Locale.ROOT),
+              e.paidTotal,
+              e.paidTotal,
+              e.delta,
+              block,
+              log.getTransactionHash()));
+    }
+    if (OVERDRAWN_TOPIC.equals(topic)) {
+      GpuPoolBilling.OverdrawnEventResponse e = GpuPoolBilling.getOverdrawnEventFromLog(log);
+      return Optional.of(
+          new PairEvent(
+              PairEvent.Kind.OVERDRAWN,
+              Numeric.toHexString(e.jobId),
+              e.payer.toLowerCase(Locale.ROOT),
+              e.provider.toLowerCase(Locale.ROOT),
+              e.paidTotal,
+              e.owedTotal,
+              BigInteger.ZERO,
+              block,
+              log.getTransactionHash()));
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public PairOnChain pairState(PairId pair) {
+    List<Type> out =
+        call(
+            new Function(
+                GpuPoolBilling.FUNC_PAIRSTATE,
+                List.of(
+                    new Address(pair.payer()),
+                    new Bytes32(pair.jobIdHash()),
+                    new Address(pair.provider())),
+                List.of(new TypeReference<Uint256>() {}, new TypeReference<Uint256>() {})));
+    return new PairOnChain((BigInteger) out.get(0).getValue(), (BigInteger) out.get(1).getValue());
+  }
+
+  @Override
+  public EscrowState escrow(String payer) {
+    List<Type> out =
+        call(
+            new Function(
+                GpuPoolBilling.FUNC_ESCROWOF,
+                List.of(new Address(payer)),
+                List.of(
+                    new TypeReference<Uint256>() {},
+                    new TypeReference<Uint256>() {},
+                    new TypeReference<Uint64>() {})));
+    return new EscrowState(
+        (BigInteger) out.get(0).getValue(),
+        (BigInteger) out.get(1).getValue(),
+        ((BigInteger) out.get(2).getValue()).longValueExact());
+  }
+
+  @Override
+  public BigInteger providerBalance(String provider) {
+    List<Type> out =
+        call(
+            new Function(
+                GpuPoolBilling.FUNC_PROVIDERBALANCE,
+                List.of(new Address(provider)),
+                List.of(new TypeReference<Uint256>() {})));
+    return (BigInteger) out.get(0).getValue();
+  }
+
+  @Override
+  public long latestBlock() {
+    return send(web3j.ethBlockNumber()).getBlockNumber().longValueExact();
+  }
+
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  private List<Type> call(Function f) {
+    String data = FunctionEncoder.encode(f);
+    EthCall r =
+        send(
+            web3j.ethCall(
+                Transaction.createEthCallTransaction(null, config.contractAddress(), data),
+                DefaultBlockParameterName.LATEST));
+    if (r.hasError() || r.isReverted()) {
+      throw new ChainRevertException(decoder.decode(errorText(r)), null);
+    }
+    List<Type> out = FunctionReturnDecoder.decode(r.getValue(), (List) f.getOutputParameters());
+    if (out.size() != f.getOutputParameters().size()) {
+      throw new ChainException(
+          f.getName() + " returned no data: is " + config.contractAddress() + " the contract?",
+          null);
+    }
+    return out;
+  }
+
+  private static String errorText(Response<?> r) {
+    if (r instanceof EthCall call && call.isReverted() && !r.hasError()) {
+      return call.getRevertReason() + " " + call.getValue();
+    }
+    if (!r.hasError()) {
+      return "";
+    }
+    Object data = r.getError().getData();
+    return (data == null ? "" : data + " ") + r.getError().getMessage();
+  }
+
+  private static <T extends Response<?>> T send(org.web3j.protocol.core.Request<?, T> request) {
+    try {
+      return request.send();
+    } catch (IOException e) {
+      throw new ChainUnavailableException("RPC unavailable: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw new ChainUnavailableException("RPC unavailable: " + io.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void close() {
+    web3j.shutdown();
+  }
+}

@@ -1,0 +1,96 @@
+package io.gpupool.billing.devchain;
+
+import io.gpupool.billing.contract.GpuPoolBilling;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.Objects;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.tx.RawTransactionManager;
+import org.web3j.tx.gas.ContractGasProvider;
+import org.web3j.tx.gas.StaticGasProvider;
+import org.web3j.tx.response.PollingTransactionReceiptProcessor;
+
+/**
+ * Deploys GpuPoolBilling and performs the administrative and payer/provider calls around it
+ * (authorise a reporter, fund escrows, thaw, withdraw). Used by the sandbox, tests and benchmarks.
+ */
+public final class BillingDeployer {
+
+  private final Web3j web3j;
+  private final long chainId;
+  private final ContractGasProvider gas;
+
+  /** Deployer for a chain; transactions use {@code gasPriceWei} and up to 8M gas. */
+  public BillingDeployer(Web3j web3j, long chainId, BigInteger gasPriceWei) {
+    this.web3j = Objects.requireNonNull(web3j, "web3j");
+    this.chainId = chainId;
+    this.gas = new StaticGasProvider(gasPriceWei, BigInteger.valueOf(8_000_000));
+  }
+
+  /** Deployer with a 10 gwei gas price (enough for a fresh anvil). */
+  public BillingDeployer(Web3j web3j, long chainId) {
+    this(web3j, chainId, BigInteger.valueOf(10_000_000_000L));
+  }
+
+  /** Deploy a new contract owned by {@code owner}; returns its address. */
+  public String deploy(Credentials owner, Duration thawPeriod) {
+    try {
+      return GpuPoolBilling.deploy(
+              web3j, txManager(owner), gas, BigInteger.valueOf(thawPeriod.toSeconds()))
+          .send()
+          .getContractAddress();
+    } catch (Exception e) {
+      throw new IllegalStateException("deployment failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** The contract as seen by {@code as} (for calls and transactions). */
+  public GpuPoolBilling contract(String address, Credentials as) {
+    return GpuPoolBilling.load(address, web3j, txManager(as), gas);
+  }
+
+  public TransactionReceipt setReporter(
+      String contract, Credentials owner, String reporter, boolean authorised) {
+    return send(() -> contract(contract, owner).setReporter(reporter, authorised).send());
+  }
+
+  /** {@code from} deposits {@code wei} into {@code payer}'s escrow. */
+  public TransactionReceipt depositFor(
+      String contract, Credentials from, String payer, BigInteger wei) {
+    return send(() -> contract(contract, from).depositFor(payer, wei).send());
+  }
+
+  public TransactionReceipt startThaw(String contract, Credentials payer, BigInteger wei) {
+    return send(() -> contract(contract, payer).startThaw(wei).send());
+  }
+
+  public TransactionReceipt withdrawEscrow(String contract, Credentials payer) {
+    return send(() -> contract(contract, payer).withdrawEscrow().send());
+  }
+
+  public TransactionReceipt providerWithdraw(String contract, Credentials provider) {
+    return send(() -> contract(contract, provider).withdraw().send());
+  }
+
+  private RawTransactionManager txManager(Credentials who) {
+    return new RawTransactionManager(
+        web3j, who, chainId, new PollingTransactionReceiptProcessor(web3j, 50, 400));
+  }
+
+  @FunctionalInterface
+  private interface Call {
+    TransactionReceipt run() throws Exception;
+  }
+
+  private static TransactionReceipt send(Call call) {
+    try {
+      return call.run();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package io.gpupool.billing.ledger;
+
+import io.gpupool.billing.PairId;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * Persistence port for the cumulative billing figures and the settled cursor of each pair. The
+ * operator implements it on the cluster (e.g. the job's status), so that a restart loses nothing;
+ * {@link InMemoryBillingStore} serves tests.
+ *
+ * <p>Implementations must apply {@link #update} atomically per pair (e.g. optimistic concurrency
+ * with retry on conflict): metering and the settlement loop both update the same pair.
+ */
+public interface BillingStore {
+
+  /** The stored figures of one pair, if any. */
+  Optional<PairLedger> get(PairId pair);
+
+  /** Every stored pair. */
+  List<PairLedger> all();
+
+  /**
+   * Atomically replace the pair's figures by {@code change} applied to the current ones ({@link
+   * PairLedger#empty} if none) and return the stored result.
+   */
+  PairLedger update(PairId pair, UnaryOperator<PairLedger> change);
+}

@@ -1,0 +1,30 @@
+package io.gpupool.billing.ledger;
+
+import io.gpupool.billing.PairId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
+
+/** {@link BillingStore} in a map: for tests, benchmarks and the sandbox. */
+public final class InMemoryBillingStore implements BillingStore {
+
+  private final ConcurrentHashMap<PairId, PairLedger> pairs = new ConcurrentHashMap<>();
+
+  @Override
+  public Optional<PairLedger> get(PairId pair) {
+    return Optional.ofNullable(pairs.get(pair));
+  }
+
+  @Override
+  public List<PairLedger> all() {
+    return new ArrayList<>(pairs.values());
+  }
+
+  @Override
+  public PairLedger update(PairId pair, UnaryOperator<PairLedger> change) {
+    return pairs.compute(
+        pair, (id, current) -> change.apply(current == null ? PairLedger.empty(id) : current));
+  }
+}
