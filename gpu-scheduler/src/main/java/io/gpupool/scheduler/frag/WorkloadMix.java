@@ -1,0 +1,97 @@
+package io.gpupool.scheduler.frag;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The expected workload as a popularity-weighted set of task classes.
+ *
+ * <p>Learned online with {@link #observe}: every arriving task is counted, and {@link #classes()}
+ * returns the most popular classes that together cover {@code coverage} of the tasks seen, each
+ * weighted by its share of all tasks seen. The {@link #version()} moves whenever the returned list
+ * may have changed, so callers can cache scores computed against it.
+ */
+public final class WorkloadMix {
+  /** A task class and its popularity (share of tasks). */
+  public record Weighted(TaskClass taskClass, double weight) {}
+
+  private final Map<TaskClass, long[]> counts = new HashMap<>();
+  private final double coverage;
+  private final int refreshEvery;
+  private long total;
+  private long sinceRefresh;
+  private long version;
+  private Weighted[] current = new Weighted[0];
+
+  /**
+   * @param coverage share of tasks the returned classes must cover (the FGD paper uses 0.95)
+   * @param refreshEvery recompute the class list after this many new observations (1 = always)
+   */
+  public WorkloadMix(double coverage, int refreshEvery) {
+    if (coverage <= 0 || coverage > 1 || refreshEvery < 1) {
+      throw new IllegalArgumentException("coverage in (0,1], refreshEvery >= 1");
+    }
+    this.coverage = coverage;
+    this.refreshEvery = refreshEvery;
+  }
+
+  /** A mix fixed in advance from a list of tasks (how FGD is told a trace's mix). */
+  public static WorkloadMix fixed(Collection<TaskClass> tasks, double coverage) {
+    WorkloadMix mix = new WorkloadMix(coverage, Integer.MAX_VALUE);
+    for (TaskClass t : tasks) {
+      mix.counts.computeIfAbsent(t, k -> new long[1])[0]++;
+      mix.total++;
+    }
+    mix.recompute();
+    return mix;
+  }
+
+  /** Records one arriving task. */
+  public void observe(TaskClass t) {
+    counts.computeIfAbsent(t, k -> new long[1])[0]++;
+    total++;
+    sinceRefresh++;
+    // Refresh often while the sample is small, then every refreshEvery tasks.
+    if (total <= 64 ? Long.bitCount(total) == 1 : sinceRefresh >= refreshEvery) {
+      recompute();
+    }
+  }
+
+  /** Tasks observed so far. */
+  public long observed() {
+    return total;
+  }
+
+  /** Changes whenever {@link #classes()} may return something different. */
+  public long version() {
+    return version;
+  }
+
+  /** The popular classes with their weights; empty before anything is observed. */
+  public Weighted[] classes() {
+    return current;
+  }
+
+  private void recompute() {
+    sinceRefresh = 0;
+    List<Map.Entry<TaskClass, long[]>> entries = new ArrayList<>(counts.entrySet());
+    entries.sort(
+        Comparator.comparingLong((Map.Entry<TaskClass, long[]> e) -> -e.getValue()[0])
+            .thenComparing(e -> e.getKey().toString()));
+    List<Weighted> out = new ArrayList<>();
+    long covered = 0;
+    for (Map.Entry<TaskClass, long[]> e : entries) {
+      if (covered >= coverage * total) {
+        break;
+      }
+      covered += e.getValue()[0];
+      out.add(new Weighted(e.getKey(), (double) e.getValue()[0] / total));
+    }
+    current = out.toArray(new Weighted[0]);
+    version++;
+  }
+}
