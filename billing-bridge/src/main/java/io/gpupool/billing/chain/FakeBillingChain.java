@@ -19,7 +19,8 @@ import org.web3j.utils.Numeric;
  * #failNextSubmits} (the next submits fail before reaching the chain), {@link
  * #loseNextSubmitResponses} (the chain takes and mines the transaction but the client sees a
  * transport error), {@link #revertNextSubmit} (the dry run reverts with an error), {@link
- * #setHoldReceipts} (transactions stay pending until {@link #mineAll}).
+ * #setHoldReceipts} (transactions stay pending until {@link #mineAll}), {@link
+ * #setDownAfterSubmits} (the RPC goes down in the middle of a round).
  */
 public final class FakeBillingChain implements BillingChain {
 
@@ -37,6 +38,7 @@ public final class FakeBillingChain implements BillingChain {
   private boolean down;
   private boolean holdReceipts;
   private int failNextSubmits;
+  private int downAfterSubmits = -1;
   private int loseNextSubmitResponses;
   private DecodedError revertNext;
 
@@ -50,6 +52,11 @@ public final class FakeBillingChain implements BillingChain {
   /** The next {@code n} submits fail with {@link ChainUnavailableException}; nothing is sent. */
   public synchronized void failNextSubmits(int n) {
     this.failNextSubmits = n;
+  }
+
+  /** After {@code n} more successful submits the RPC goes down (as {@link #setDown}(true)). */
+  public synchronized void setDownAfterSubmits(int n) {
+    this.downAfterSubmits = n;
   }
 
   /** The next {@code n} submits reach the chain (and are mined) but the caller gets an error. */
@@ -110,6 +117,10 @@ public final class FakeBillingChain implements BillingChain {
     pending.put(hash, List.copyOf(items));
     if (!holdReceipts) {
       mine(hash);
+    }
+    if (downAfterSubmits > 0 && --downAfterSubmits == 0) {
+      down = true;
+      downAfterSubmits = -1;
     }
     if (loseNextSubmitResponses > 0) {
       loseNextSubmitResponses--;

@@ -6,8 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.web3j.crypto.Credentials;
-import org.web3j.crypto.WalletUtils;
 
 /**
  * Loads the reporter's signing key from the environment or from a file mounted from a Kubernetes
@@ -17,6 +17,8 @@ public final class KeySource {
 
   /** Default environment variable holding the reporter's hex private key. */
   public static final String DEFAULT_ENV = "GPUPOOL_BILLING_REPORTER_KEY";
+
+  private static final Pattern HEX_KEY = Pattern.compile("(0x)?[0-9a-fA-F]{64}");
 
   private KeySource() {}
 
@@ -48,7 +50,8 @@ public final class KeySource {
   /** Parse a hex private key; the error names only where it came from. */
   public static Credentials parse(String hexKey, String origin) {
     String k = hexKey.strip();
-    if (!WalletUtils.isValidPrivateKey(k)) {
+    // Checked here because web3j's own parse errors quote part of the key.
+    if (!HEX_KEY.matcher(k).matches()) {
       throw new IllegalArgumentException(origin + " does not hold a 32-byte hex private key");
     }
     return Credentials.create(k);

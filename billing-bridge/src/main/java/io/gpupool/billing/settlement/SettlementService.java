@@ -167,7 +167,9 @@ public final class SettlementService implements AutoCloseable {
       }
     }
     int unknown = (int) latest.keySet().stream().filter(k -> !known.contains(k)).count();
-    int cleared = resolveInFlight(new ArrayList<>());
+    List<String> inFlightErrors = new ArrayList<>();
+    int cleared = resolveInFlight(inFlightErrors);
+    inFlightErrors.forEach(e -> LOG.log(System.Logger.Level.INFO, "reconcile: {0}", e));
     reconciled = true;
     return new ReconcileResult(events.size(), corrected, cleared, unknown);
   }

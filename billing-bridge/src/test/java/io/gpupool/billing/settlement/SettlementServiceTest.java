@@ -1,0 +1,302 @@
+package io.gpupool.billing.settlement;
+
+import static io.gpupool.billing.Fixtures.PAYER_A;
+import static io.gpupool.billing.Fixtures.PAYER_B;
+import static io.gpupool.billing.Fixtures.PROVIDER_X;
+import static io.gpupool.billing.Fixtures.PROVIDER_Y;
+import static io.gpupool.billing.Fixtures.pair;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gpupool.billing.PairId;
+import io.gpupool.billing.SettlementItem;
+import io.gpupool.billing.chain.DecodedError;
+import io.gpupool.billing.chain.FakeBillingChain;
+import io.gpupool.billing.ledger.BillingLedger;
+import io.gpupool.billing.ledger.InMemoryBillingStore;
+import io.gpupool.billing.ledger.PairLedger;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SettlementServiceTest {
+  final InMemoryBillingStore store = new InMemoryBillingStore();
+  final BillingLedger ledger = new BillingLedger(store);
+  final FakeBillingChain chain = new FakeBillingChain();
+  final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+  final SettlementConfig config =
+      SettlementConfig.defaults()
+          .withBatchSize(2)
+          .withReceiptTimeout(Duration.ofMillis(200))
+          .withBackoff(new Backoff(Duration.ofSeconds(10), Duration.ofMinutes(1), 2, 0));
+  final List<PairId> pairs =
+      List.of(
+          pair("j1", PAYER_A, PROVIDER_X),
+          pair("j2", PAYER_A, PROVIDER_Y),
+          pair("j3", PAYER_B, PROVIDER_X),
+          pair("j4", PAYER_B, PROVIDER_Y),
+          pair("j5", PAYER_A, PROVIDER_X));
+
+  static final class MutableClock extends Clock {
+    Instant now;
+
+    MutableClock(Instant now) {
+      this.now = now;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+  }
+
+  SettlementService service(SettlementConfig c) {
+    return new SettlementService(c, ledger, chain, clock);
+  }
+
+  void meterAll(long weiEach) {
+    for (PairId p : pairs) {
+      store.update(p, l -> l.withMetered(weiEach, BigInteger.valueOf(weiEach)));
+    }
+  }
+
+  BigInteger totalMetered() {
+    return store.all().stream()
+        .map(PairLedger::meteredWei)
+        .reduce(BigInteger.ZERO, BigInteger::add);
+  }
+
+  void assertEverythingSettledOnce() {
+    assertThat(ledger.pending()).isEmpty();
+    assertThat(chain.totalPaid()).isEqualTo(totalMetered());
+    for (PairLedger l : store.all()) {
+      assertThat(l.settledWei()).isEqualTo(l.meteredWei());
+      assertThat(l.inFlightTx()).isNull();
+      assertThat(chain.pairState(l.pair()).paidWei()).isEqualTo(l.meteredWei());
+    }
+  }
+
+  @Test
+  void settlesAllPairsInBatchesOfTheConfiguredSize() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    RoundResult r = service(config).runOnce();
+    assertThat(r.errors()).isEmpty();
+    assertThat(r.batchesSent()).isEqualTo(3);
+    assertThat(r.pairsConfirmed()).isEqualTo(5);
+    assertThat(chain.submittedBatches()).extracting(List::size).containsExactly(2, 2, 1);
+    assertEverythingSettledOnce();
+    assertThat(service(config).runOnce().batchesSent()).isZero();
+  }
+
+  @Test
+  void onlyGrowthIsSentAfterMoreUsage() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    SettlementService s = service(config);
+    s.runOnce();
+    store.update(pairs.get(0), l -> l.withMetered(150, BigInteger.valueOf(150)));
+    RoundResult r = s.runOnce();
+    assertThat(r.batchesSent()).isEqualTo(1);
+    assertThat(chain.submittedBatches().get(3))
+        .containsExactly(new SettlementItem(pairs.get(0), BigInteger.valueOf(150)));
+    assertEverythingSettledOnce();
+  }
+
+  @Test
+  void rpcDownMidRoundDelaysButLosesAndDuplicatesNothing() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    SettlementService s = service(config);
+    s.reconcile();
+    chain.setDownAfterSubmits(1);
+    RoundResult r = s.runOnce();
+    assertThat(r.batchesSent()).isEqualTo(1);
+    assertThat(r.errors()).anyMatch(e -> e.contains("RPC down"));
+    assertThat(ledger.pending()).hasSize(5); // the first batch's receipt could not be read yet
+    chain.setDown(false);
+    clock.now = clock.now.plusSeconds(11); // past the failed batch's backoff
+    RoundResult r2 = s.runOnce();
+    assertThat(r2.errors()).isEmpty();
+    assertEverythingSettledOnce();
+    // the first batch was not sent again: it was in flight and its receipt was found
+    assertThat(chain.submittedBatches()).hasSize(3);
+  }
+
+  @Test
+  void restartBetweenSendAndReceiptPicksUpTheMinedTransaction() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    chain.setHoldReceipts(true);
+    RoundResult r = service(config.withReceiptTimeout(Duration.ZERO)).runOnce();
+    assertThat(r.batchesSent()).isEqualTo(3);
+    assertThat(store.all()).allMatch(l -> l.inFlightTx() != null);
+    // the operator dies here; the transactions get mined while it is away
+    chain.mineAll();
+    chain.setHoldReceipts(false);
+    SettlementService restarted = service(config);
+    RoundResult after = restarted.runOnce();
+    assertThat(after.batchesSent()).isZero();
+    assertEverythingSettledOnce();
+    assertThat(chain.submittedBatches()).hasSize(3);
+  }
+
+  @Test
+  void restartAfterTheNodeDroppedTheTransactionResends() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    chain.setHoldReceipts(true);
+    service(config.withReceiptTimeout(Duration.ZERO)).runOnce();
+    chain.dropPending();
+    chain.setHoldReceipts(false);
+    SettlementService restarted = service(config);
+    assertThat(restarted.reconcile().inFlightCleared()).isEqualTo(5);
+    assertThat(store.all()).allMatch(l -> l.inFlightTx() == null);
+    RoundResult after = restarted.runOnce();
+    assertThat(after.batchesSent()).isEqualTo(3);
+    assertEverythingSettledOnce();
+  }
+
+  @Test
+  void aLostResponseLeadsToAHarmlessDuplicateSubmission() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    chain.loseNextSubmitResponses(1);
+    SettlementService s = service(config);
+    RoundResult r = s.runOnce();
+    assertThat(r.pairsFailed()).isEqualTo(2);
+    clock.now = clock.now.plusSeconds(11);
+    s.runOnce();
+    // the first batch reached the chain twice; the second time it paid nothing
+    assertThat(chain.submittedBatches()).hasSize(4);
+    assertThat(chain.submittedBatches().get(0)).isEqualTo(chain.submittedBatches().get(1));
+    assertEverythingSettledOnce();
+  }
+
+  @Test
+  void aRevertIsDecodedAndRetriedAfterBackoff() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    PairId p = pairs.get(0);
+    store.update(p, l -> l.withMetered(1, BigInteger.TEN));
+    chain.revertNextSubmit(new DecodedError("NotReporter", "0x0", List.of(PAYER_A)));
+    SettlementService s = service(config);
+    RoundResult r = s.runOnce();
+    assertThat(r.errors()).anyMatch(e -> e.contains("NotReporter(" + PAYER_A + ")"));
+    assertThat(s.outbox().attempts(p)).isEqualTo(1);
+    clock.now = clock.now.plusSeconds(5);
+    assertThat(s.runOnce().batchesSent()).isZero(); // still backing off
+    clock.now = clock.now.plusSeconds(6);
+    assertThat(s.runOnce().pairsConfirmed()).isEqualTo(1);
+    assertThat(s.outbox().attempts(p)).isZero();
+    assertEverythingSettledOnce();
+  }
+
+  @Test
+  void overdrawnEscrowPaysWhatIsThereThenWaitsForATopUp() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(60));
+    PairId p = pairs.get(0);
+    store.update(p, l -> l.withMetered(1, BigInteger.valueOf(100)));
+    SettlementService s = service(config);
+    s.runOnce();
+    PairLedger l = store.get(p).orElseThrow();
+    assertThat(l.settledWei()).isEqualTo(BigInteger.valueOf(60));
+    assertThat(l.chainOwedWei()).isEqualTo(BigInteger.valueOf(100));
+    assertThat(l.overdrawn()).isTrue();
+    assertThat(s.runOnce().batchesSent()).isZero(); // dry payer: no transaction wasted
+    chain.deposit(PAYER_A, BigInteger.valueOf(50));
+    s.runOnce();
+    assertEverythingSettledOnce();
+    assertThat(chain.escrow(PAYER_A).balanceWei()).isEqualTo(BigInteger.TEN);
+  }
+
+  @Test
+  void reconciliationMakesTheChainWin() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    PairId p = pairs.get(0);
+    PairId q = pairs.get(1);
+    // the chain paid p 40 earlier; the store lost that (e.g. status rewritten) ...
+    chain.submitSettlement(List.of(new SettlementItem(p, BigInteger.valueOf(40))));
+    store.update(p, l -> l.withMetered(1, BigInteger.valueOf(100)));
+    // ... and believes q was paid although the chain never saw it
+    store.update(
+        q,
+        l ->
+            l.withMetered(1, BigInteger.valueOf(30))
+                .withChain(BigInteger.valueOf(30), BigInteger.valueOf(30)));
+    SettlementService s = service(config);
+    ReconcileResult rr = s.reconcile();
+    assertThat(rr.pairsCorrected()).isEqualTo(2);
+    assertThat(store.get(p).orElseThrow().settledWei()).isEqualTo(BigInteger.valueOf(40));
+    assertThat(store.get(q).orElseThrow().settledWei()).isZero();
+    s.runOnce();
+    assertEverythingSettledOnce();
+  }
+
+  @Test
+  void reconciliationFailureIsRetriedNextRound() {
+    meterAll(1);
+    chain.setDown(true);
+    SettlementService s = service(config);
+    RoundResult r = s.runOnce();
+    assertThat(r.errors()).anyMatch(e -> e.startsWith("reconcile"));
+    assertThat(s.isReconciled()).isFalse();
+    chain.setDown(false);
+    chain.deposit(PAYER_A, BigInteger.TEN);
+    chain.deposit(PAYER_B, BigInteger.TEN);
+    s.runOnce();
+    assertThat(s.isReconciled()).isTrue();
+    assertEverythingSettledOnce();
+  }
+
+  @Test
+  void startRunsRoundsInTheBackgroundUntilStopped() throws Exception {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(5);
+    SettlementService s = service(config.withInterval(Duration.ofMillis(20)));
+    s.start();
+    s.start(); // idempotent
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!ledger.pending().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    store.update(pairs.get(0), l -> l.withMetered(9, BigInteger.valueOf(9)));
+    while (!ledger.pending().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    s.stop();
+    int sent = chain.submittedBatches().size();
+    store.update(pairs.get(0), l -> l.withMetered(10, BigInteger.valueOf(10)));
+    Thread.sleep(100);
+    assertThat(chain.submittedBatches()).hasSize(sent); // stopped: nothing more sent
+    store.update(
+        pairs.get(0),
+        l ->
+            l.withMetered(9, BigInteger.valueOf(9))
+                .withChain(BigInteger.valueOf(9), BigInteger.valueOf(9)));
+    List<BigInteger> settled = new ArrayList<>();
+    store.all().forEach(l -> settled.add(l.settledWei()));
+    assertThat(settled).hasSize(5);
+    assertThat(chain.pairState(pairs.get(0)).paidWei()).isEqualTo(BigInteger.valueOf(9));
+  }
+}
