@@ -1,0 +1,113 @@
+package io.gpupool.operator.allocation;
+
+import jakarta.inject.Singleton;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Which GPU slots each job holds on each node, in device-plugin units (what a pod requests as
+ * {@code nvidia.com/gpu}). The operator writes a reservation here <em>before</em> it creates the
+ * pods, under the same lock as the placement decision, so two jobs planned back to back never take
+ * the same GPU even when the pod informer has not yet seen the first job's pods.
+ *
+ * <p>Slots held by pods gpupool did not create are counted too ({@link #observeForeign}), so the
+ * pool is never over-committed against other GPU workloads on the same nodes.
+ */
+@Singleton
+public class AllocationLedger {
+  private final Map<String, Map<String, Integer>> byHolder = new HashMap<>();
+  private final Map<String, Map<String, Integer>> foreignByNode = new HashMap<>();
+  private final List<Runnable> releaseListeners = new CopyOnWriteArrayList<>();
+
+  /** Slots in use on each node: every job's reservation plus foreign pods. */
+  public synchronized Map<String, Integer> usedByNode() {
+    Map<String, Integer> used = new HashMap<>();
+    byHolder
+        .values()
+        .forEach(slots -> slots.forEach((node, n) -> used.merge(node, n, Integer::sum)));
+    foreignByNode
+        .values()
+        .forEach(slots -> slots.forEach((node, n) -> used.merge(node, n, Integer::sum)));
+    return used;
+  }
+
+  /** What {@code holder} holds, by node. */
+  public synchronized Map<String, Integer> heldBy(String holder) {
+    return Map.copyOf(byHolder.getOrDefault(holder, Map.of()));
+  }
+
+  public synchronized boolean holds(String holder) {
+    return byHolder.containsKey(holder);
+  }
+
+  /**
+   * Replaces what {@code holder} holds with {@code slotsByNode}. Callers decide placements and call
+   * this inside one {@link #decide} block so the decision and the reservation are atomic.
+   */
+  public void hold(String holder, Map<String, Integer> slotsByNode) {
+    boolean freed;
+    synchronized (this) {
+      Map<String, Integer> before = byHolder.get(holder);
+      freed = before != null && shrinks(before, slotsByNode);
+      if (slotsByNode.isEmpty()) {
+        byHolder.remove(holder);
+      } else {
+        byHolder.put(holder, Map.copyOf(slotsByNode));
+      }
+    }
+    if (freed) {
+      fireRelease();
+    }
+  }
+
+  /** Frees everything {@code holder} holds and tells waiting jobs capacity came back. */
+  public void release(String holder) {
+    boolean freed;
+    synchronized (this) {
+      freed = byHolder.remove(holder) != null;
+    }
+    if (freed) {
+      fireRelease();
+    }
+  }
+
+  /** Records slots taken by a pod gpupool does not manage ({@code slots == 0} forgets it). */
+  public void observeForeign(String podKey, String node, int slots) {
+    boolean freed;
+    synchronized (this) {
+      Map<String, Integer> previous = foreignByNode.remove(podKey);
+      if (slots > 0 && node != null) {
+        foreignByNode.put(podKey, Map.of(node, slots));
+      }
+      freed = previous != null && (slots == 0 || node == null);
+    }
+    if (freed) {
+      fireRelease();
+    }
+  }
+
+  /** Runs {@code decision} while no other placement can change the ledger. */
+  public synchronized <T> T decide(java.util.function.Supplier<T> decision) {
+    return decision.get();
+  }
+
+  /** Called (outside the lock) whenever slots are freed. */
+  public void onRelease(Runnable listener) {
+    releaseListeners.add(listener);
+  }
+
+  private static boolean shrinks(Map<String, Integer> before, Map<String, Integer> after) {
+    for (var e : before.entrySet()) {
+      if (after.getOrDefault(e.getKey(), 0) < e.getValue()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void fireRelease() {
+    releaseListeners.forEach(Runnable::run);
+  }
+}
