@@ -1,0 +1,91 @@
+{{/*
+Chart name, truncated to the 63 characters Kubernetes allows in names and labels.
+*/}}
+{{- define "gpupool.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name prefix of every resource: <release>-<chart> unless the release name already contains
+the chart name.
+*/}}
+{{- define "gpupool.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "gpupool.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels that select the operator pods; never change them on upgrade (Deployment selectors are
+immutable).
+*/}}
+{{- define "gpupool.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "gpupool.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end }}
+
+{{- define "gpupool.labels" -}}
+helm.sh/chart: {{ include "gpupool.chart" . }}
+{{ include "gpupool.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: gpupool
+{{- end }}
+
+{{- define "gpupool.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "gpupool.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Operator image: repository@digest when a digest is set, else repository:tag (tag defaults to the
+chart's appVersion).
+*/}}
+{{- define "gpupool.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The RBAC contract (files/rbac.yaml) as a dict: clusterRules, leaderElectionRules,
+reporterKeySecretRule.
+*/}}
+{{- define "gpupool.rbacContract" -}}
+{{- .Files.Get "files/rbac.yaml" }}
+{{- end }}
+
+{{/*
+Job label every gpupool scrape target carries; the alerts and dashboards select on it.
+*/}}
+{{- define "gpupool.metricsJob" -}}
+gpupool-operator
+{{- end }}
+
+{{/*
+Fails the render when billing is on without what it needs.
+*/}}
+{{- define "gpupool.validateBilling" -}}
+{{- if .Values.billing.enabled }}
+{{- $_ := required "billing.rpcUrl is required when billing.enabled is true" .Values.billing.rpcUrl }}
+{{- $_ := required "billing.contractAddress is required when billing.enabled is true" .Values.billing.contractAddress }}
+{{- $_ := required "billing.reporterKey.secretName is required when billing.enabled is true (a Secret holding the reporter key; never put the key in values)" .Values.billing.reporterKey.secretName }}
+{{- end }}
+{{- end }}
