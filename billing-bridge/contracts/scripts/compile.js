@@ -26,6 +26,6 @@ if (errors.length > 0) process.exit(1);
 const contract = output.contracts[`src/${name}.sol`][name];
 fs.mkdirSync(outDir, { recursive: true });
 fs.writeFileSync(path.join(outDir, `${name}.abi`), JSON.stringify(contract.abi, null, 2) + '\n');
-fs.writeFileSync(path.join(outDir, `${name}.bin`), contract.evm.bytecode.object + '\n');
+fs.writeFileSync(path.join(outDir, `${name}.bin`), contract.evm.bytecode.object);
 fs.writeFileSync(path.join(outDir, `${name}.solc-version`), solc.version() + '\n');
 process.stdout.write(`compiled ${name} with solc ${solc.version()} -> ${outDir}\n`);

@@ -218,8 +218,10 @@ public final class SettlementService implements AutoCloseable {
     }
     long deadline = System.nanoTime() + config.receiptTimeout().toNanos();
     while (hasInFlight()) {
+      int errorsBefore = errors.size();
       confirmed += resolveInFlight(errors);
-      if (!hasInFlight() || System.nanoTime() >= deadline) {
+      boolean unreachable = errors.size() > errorsBefore && !reachable();
+      if (unreachable || !hasInFlight() || System.nanoTime() >= deadline) {
         break;
       }
       try {
@@ -230,6 +232,15 @@ public final class SettlementService implements AutoCloseable {
       }
     }
     return new RoundResult(sent, confirmed, failed, errors);
+  }
+
+  private boolean reachable() {
+    try {
+      chain.latestBlock();
+      return true;
+    } catch (ChainException e) {
+      return false;
+    }
   }
 
   private boolean hasInFlight() {
