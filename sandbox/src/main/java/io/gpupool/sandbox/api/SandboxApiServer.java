@@ -1,0 +1,1100 @@
+package io.gpupool.sandbox.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Buffer;
+import io.fabric8.mockwebserver.http.Headers;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.mockwebserver.http.WebSocketListener;
+import io.gpupool.sandbox.api.TableConverter.IncludeObject;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Fabric8 mock API server's CRUD dispatcher behind an HTTP front that real kubectl can drive:
+ * version and discovery documents (built-ins plus stored CRDs), Tables with printer columns,
+ * watches over chunked HTTP as well as websocket, JSON/merge/strategic/apply patches, validation
+ * and defaulting of custom resources, owner-reference garbage collection and namespace deletion.
+ */
+public final class SandboxApiServer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SandboxApiServer.class);
+  private static final String JSON = "application/json";
+
+  /** The Kubernetes version reported by {@code /version}; kubectl's dispatcher picks a match. */
+  public static final String KUBE_MINOR = "32";
+
+  private final KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
+  private final ResourceRegistry registry = new ResourceRegistry();
+  private final SchemaValidator validator = new SchemaValidator();
+  private final TableConverter tables;
+  private final Clock clock;
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private final AtomicInteger clusterIps = new AtomicInteger(10);
+  private Vertx vertx;
+  private HttpServer server;
+  private int port = -1;
+
+  public SandboxApiServer() {
+    this(Clock.systemUTC());
+  }
+
+  public SandboxApiServer(Clock clock) {
+    this.clock = clock;
+    this.tables = new TableConverter(clock);
+  }
+
+  /** Starts on 127.0.0.1; port 0 picks a free port. */
+  public synchronized void start(int requestedPort) {
+    vertx = Vertx.vertx();
+    server =
+        vertx.createHttpServer(
+            new HttpServerOptions()
+                .setHost("127.0.0.1")
+                .setPort(requestedPort)
+                .setMaxWebSocketFrameSize(16 * 1024 * 1024)
+                .setMaxWebSocketMessageSize(64 * 1024 * 1024));
+    server.requestHandler(this::onRequest);
+    try {
+      server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      vertx.close();
+      throw new IllegalStateException("cannot listen on 127.0.0.1:" + requestedPort, e);
+    }
+    port = server.actualPort();
+    ensureNamespace("default");
+    ensureNamespace("kube-system");
+    LOG.debug("sandbox API server listening on {}", url());
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** {@code http://127.0.0.1:PORT}. */
+  public String url() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  public ResourceRegistry registry() {
+    return registry;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (vertx != null) {
+      try {
+        server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.debug("error while stopping the API server", e);
+      }
+      vertx = null;
+    }
+  }
+
+  // ---------------------------------------------------------------- transport
+
+  private void onRequest(HttpServerRequest req) {
+    String upgrade = req.getHeader("Upgrade");
+    if (upgrade != null && upgrade.toLowerCase(Locale.ROOT).contains("websocket")) {
+      onWebSocket(req);
+      return;
+    }
+    req.body()
+        .onFailure(err -> req.response().setStatusCode(500).end())
+        .onSuccess(
+            buf -> {
+              ApiRequest r =
+                  new ApiRequest(
+                      req.method().name(),
+                      req.uri(),
+                      req.getHeader("Accept"),
+                      req.getHeader("Content-Type"),
+                      buf == null ? "" : buf.toString(StandardCharsets.UTF_8));
+              vertx.executeBlocking(
+                  () -> {
+                    serve(r, req.response());
+                    return null;
+                  },
+                  false);
+            });
+  }
+
+  private void serve(ApiRequest r, HttpServerResponse response) {
+    try {
+      if ("GET".equals(r.method()) && r.isWatch()) {
+        ResourcePath p = ResourcePath.parse(r.path());
+        ResourceType type =
+            p == null ? null : registry.find(p.group, p.version, p.plural).orElse(null);
+        if (type == null) {
+          send(response, notFoundPath());
+          return;
+        }
+        startHttpWatch(r, p, type, response);
+        return;
+      }
+      send(response, handle(r));
+    } catch (RuntimeException e) {
+      LOG.warn("{} {} failed", r.method(), r.uri(), e);
+      send(response, Reply.status(500, "InternalError", "sandbox: " + e));
+    }
+  }
+
+  private static void send(HttpServerResponse response, Reply reply) {
+    if (response.closed()) {
+      return;
+    }
+    response
+        .setStatusCode(reply.code())
+        .putHeader("Content-Type", reply.contentType())
+        .putHeader("Cache-Control", "no-cache, private")
+        .end(reply.body());
+  }
+
+  private void onWebSocket(HttpServerRequest req) {
+    ApiRequest r = new ApiRequest("GET", req.uri(), req.getHeader("Accept"), null, "");
+    ResourcePath p = ResourcePath.parse(r.path());
+    ResourceType type = p == null ? null : registry.find(p.group, p.version, p.plural).orElse(null);
+    if (!r.isWatch() || type == null) {
+      req.response().setStatusCode(400).end("sandbox: websocket is only served for watches");
+      return;
+    }
+    req.toWebSocket()
+        .onFailure(err -> LOG.debug("websocket upgrade failed", err))
+        .onSuccess(
+            ws -> {
+              WatchStream[] holder = new WatchStream[1];
+              WebSocketListener listener =
+                  openWatch(
+                      r,
+                      p,
+                      type,
+                      text -> ws.writeTextMessage(text),
+                      () -> {
+                        if (!ws.isClosed()) {
+                          ws.close();
+                        }
+                      },
+                      holder);
+              ws.closeHandler(v -> listener.onClosed(holder[0], 1000, "closed"));
+              ws.exceptionHandler(err -> listener.onClosed(holder[0], 1000, "error"));
+              ws.textMessageHandler(text -> {});
+            });
+  }
+
+  private void startHttpWatch(
+      ApiRequest r, ResourcePath p, ResourceType type, HttpServerResponse response) {
+    response
+        .setStatusCode(200)
+        .setChunked(true)
+        .putHeader("Content-Type", JSON)
+        .putHeader("Cache-Control", "no-cache, private");
+    response.write("");
+    WatchStream[] holder = new WatchStream[1];
+    WebSocketListener listener =
+        openWatch(
+            r,
+            p,
+            type,
+            text -> response.write(text + "\n"),
+            () -> {
+              if (!response.ended() && !response.closed()) {
+                response.end();
+              }
+            },
+            holder);
+    response.closeHandler(v -> listener.onClosed(holder[0], 1000, "closed"));
+    String timeout = r.query().get("timeoutSeconds");
+    if (timeout != null) {
+      long seconds = Long.parseLong(timeout);
+      if (seconds > 0) {
+        vertx.setTimer(
+            TimeUnit.SECONDS.toMillis(seconds),
+            id -> {
+              holder[0].close(1000, "timeout");
+              listener.onClosed(holder[0], 1000, "timeout");
+            });
+      }
+    }
+  }
+
+  /** Registers a watch with the CRUD dispatcher and connects its events to {@code sink}. */
+  private WebSocketListener openWatch(
+      ApiRequest r,
+      ResourcePath p,
+      ResourceType type,
+      java.util.function.Consumer<String> sink,
+      Runnable closer,
+      WatchStream[] holder) {
+    Function<JsonNode, JsonNode> converter =
+        r.wantsTable()
+            ? o ->
+                tables.toTable(
+                    type,
+                    List.of(o),
+                    IncludeObject.parse(r.query().get("includeObject")),
+                    o.path("metadata").path("resourceVersion").asText(null))
+            : Function.identity();
+    long since = 0;
+    try {
+      since = Long.parseLong(r.query().getOrDefault("resourceVersion", "0"));
+    } catch (NumberFormatException e) {
+      since = 0;
+    }
+    String mockPath = p.collectionPath() + "?watch=true";
+    RecordedRequest recorded = recorded(HttpMethod.GET, mockPath, null, null);
+    WatchStream stream =
+        new WatchStream(
+            recorded,
+            since,
+            Selectors.parse(r.query().get("labelSelector"), r.query().get("fieldSelector")),
+            type.group(),
+            converter,
+            sink,
+            closer);
+    holder[0] = stream;
+    MockResponse mock = crud.handleWatch(mockPath);
+    WebSocketListener listener = mock.getWebSocketListener();
+    listener.onOpen(stream, mock);
+    return listener;
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  /** Handles one non-watch request. Public so tests and the sandbox can call in-process. */
+  Reply handle(ApiRequest r) {
+    String path = r.path();
+    switch (path) {
+      case "/version":
+        return Reply.json(200, version());
+      case "/healthz":
+      case "/livez":
+      case "/readyz":
+        return new Reply(200, "text/plain", "ok");
+      case "/api":
+        return Reply.json(200, registry.apiVersions("127.0.0.1:" + port));
+      case "/apis":
+        return Reply.json(200, registry.apiGroupList());
+      default:
+        break;
+    }
+    if (path.equals("/openapi/v3")) {
+      return Reply.json(200, OpenApi.root(registry));
+    }
+    if (path.startsWith("/openapi/v3/")) {
+      ResourcePath gv = ResourcePath.parse(path.substring("/openapi/v3".length()));
+      ObjectNode doc = gv == null ? null : OpenApi.groupVersion(registry, gv.group, gv.version);
+      return doc == null ? notFoundPath() : Reply.json(200, doc);
+    }
+    if (path.startsWith("/openapi/")) {
+      return notFoundPath();
+    }
+    ResourcePath p = ResourcePath.parse(path);
+    if (p == null) {
+      return notFoundPath();
+    }
+    if (p.plural == null) {
+      ObjectNode list = registry.apiResourceList(p.group, p.version);
+      return list == null ? notFoundPath() : Reply.json(200, list);
+    }
+    ResourceType type = registry.find(p.group, p.version, p.plural).orElse(null);
+    if (type == null) {
+      return notFoundPath();
+    }
+    if (p.subresource != null && !p.subresource.equals("status")) {
+      if (p.subresource.equals("log") && type.kind().equals("Pod")) {
+        return podLog(p);
+      }
+      return notFoundPath();
+    }
+    return switch (r.method()) {
+      case "GET" -> p.name == null ? list(r, p, type) : get(r, p, type);
+      case "POST" -> locked(() -> create(r, p, type));
+      case "PUT" -> locked(() -> update(r, p, type, Json.parse(r.body())));
+      case "PATCH" -> locked(() -> patch(r, p, type));
+      case "DELETE" ->
+          locked(() -> p.name == null ? deleteCollection(r, p, type) : delete(r, p, type));
+      default -> Reply.status(405, "MethodNotAllowed", "method not allowed");
+    };
+  }
+
+  private Reply locked(java.util.function.Supplier<Reply> action) {
+    writeLock.lock();
+    try {
+      return action.get();
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  private ObjectNode version() {
+    return Json.object()
+        .put("major", "1")
+        .put("minor", KUBE_MINOR)
+        .put("gitVersion", "v1." + KUBE_MINOR + ".0-gpupool-sandbox")
+        .put("gitCommit", "sandbox")
+        .put("gitTreeState", "clean")
+        .put("buildDate", "2025-01-01T00:00:00Z")
+        .put("goVersion", "go1.23.0")
+        .put("compiler", "gc")
+        .put("platform", "linux/amd64");
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private Reply get(ApiRequest r, ResourcePath p, ResourceType type) {
+    JsonNode object = fetch(p.itemPath());
+    if (object == null
+        || !WatchStream.groupOf(object.path("apiVersion").asText()).equals(type.group())) {
+      return notFound(type, p.name);
+    }
+    if (r.wantsTable()) {
+      return Reply.json(
+          200,
+          tables.toTable(
+              type,
+              List.of(object),
+              IncludeObject.parse(r.query().get("includeObject")),
+              object.path("metadata").path("resourceVersion").asText(null)));
+    }
+    return Reply.json(200, object);
+  }
+
+  private Reply list(ApiRequest r, ResourcePath p, ResourceType type) {
+    Selectors selectors =
+        Selectors.parse(r.query().get("labelSelector"), r.query().get("fieldSelector"));
+    List<JsonNode> items = new ArrayList<>();
+    String resourceVersion = listInto(p.collectionPath(), type, selectors, items);
+    if (r.wantsTable()) {
+      return Reply.json(
+          200,
+          tables.toTable(
+              type, items, IncludeObject.parse(r.query().get("includeObject")), resourceVersion));
+    }
+    ObjectNode list =
+        Json.object().put("apiVersion", type.apiVersion()).put("kind", type.kind() + "List");
+    list.putObject("metadata").put("resourceVersion", resourceVersion);
+    ArrayNode array = list.putArray("items");
+    items.forEach(array::add);
+    return Reply.json(200, list);
+  }
+
+  /**
+   * Lists the objects of {@code type} under {@code collectionPath}, sorted; returns the list RV.
+   */
+  private String listInto(
+      String collectionPath, ResourceType type, Selectors selectors, List<JsonNode> items) {
+    MockResponse response = crud.handleGet(collectionPath);
+    JsonNode body = Json.parse(response.getBody().readUtf8());
+    for (JsonNode item : body.path("items")) {
+      if (WatchStream.groupOf(item.path("apiVersion").asText()).equals(type.group())
+          && item.path("kind").asText().equals(type.kind())
+          && selectors.matches(item)) {
+        items.add(item);
+      }
+    }
+    items.sort(
+        Comparator.comparing((JsonNode o) -> o.path("metadata").path("namespace").asText(""))
+            .thenComparing(o -> o.path("metadata").path("name").asText("")));
+    return body.path("metadata").path("resourceVersion").asText("0");
+  }
+
+  private JsonNode fetch(String itemPath) {
+    MockResponse response = crud.handleGet(itemPath);
+    if (response.code() != 200 || response.getBody() == null) {
+      return null;
+    }
+    JsonNode node = Json.parse(response.getBody().readUtf8());
+    return node.has("items") ? null : node;
+  }
+
+  private Reply podLog(ResourcePath p) {
+    JsonNode pod = fetch(p.itemPathWithoutSubresource());
+    if (pod == null) {
+      return notFound(registry.find("", "v1", "pods").orElseThrow(), p.name);
+    }
+    String phase = pod.path("status").path("phase").asText("Pending");
+    return new Reply(
+        200,
+        "text/plain",
+        "sandbox: simulated container of pod "
+            + p.name
+            + " (phase "
+            + phase
+            + "); no real output\n");
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  private Reply create(ApiRequest r, ResourcePath p, ResourceType type) {
+    JsonNode parsed = parseBody(r);
+    if (!(parsed instanceof ObjectNode object)) {
+      return Reply.status(400, "BadRequest", "the request body is not a JSON object");
+    }
+    ObjectNode meta = Json.obj(object, "metadata");
+    if (type.namespaced()) {
+      String ns = meta.path("namespace").asText(null);
+      if (ns != null && !ns.equals(p.namespace)) {
+        return Reply.status(
+            400,
+            "BadRequest",
+            "the namespace of the provided object does not match the namespace sent on the request");
+      }
+      meta.put("namespace", p.namespace);
+    } else {
+      meta.remove("namespace");
+    }
+    if (!object.hasNonNull("apiVersion")) {
+      object.put("apiVersion", type.apiVersion());
+    }
+    if (!object.hasNonNull("kind")) {
+      object.put("kind", type.kind());
+    }
+    String name = meta.path("name").asText("");
+    if (name.isEmpty()) {
+      String generateName = meta.path("generateName").asText("");
+      if (generateName.isEmpty()) {
+        return Reply.invalid(
+            type,
+            "",
+            List.of(
+                new SchemaValidator.FieldError(
+                    "metadata.name",
+                    "Required value",
+                    null,
+                    "name or generateName is required",
+                    "FieldValueRequired")));
+      }
+      name = generateName + Long.toString(Math.abs(clock.millis() ^ System.nanoTime()), 36);
+      name = name.substring(0, Math.min(name.length(), 63)).toLowerCase(Locale.ROOT);
+      meta.put("name", name);
+    }
+    ResourcePath item = p.withName(name);
+    if (fetch(item.itemPath()) != null) {
+      return Reply.status(
+          409,
+          "AlreadyExists",
+          type.qualifiedResource() + " \"" + name + "\" already exists",
+          details(type, name));
+    }
+    if (type.isCustom()) {
+      SchemaValidator.applyDefaults(object, type.schema());
+      List<SchemaValidator.FieldError> errors = validator.validate(object, type.schema(), null);
+      if (!errors.isEmpty()) {
+        return Reply.invalid(type, name, errors);
+      }
+    }
+    builtInDefaults(type, object);
+    if (r.isDryRun()) {
+      return Reply.json(201, object);
+    }
+    MockResponse response =
+        crud.handleCreate(
+            recorded(HttpMethod.POST, p.collectionPath(), r.contentTypeJson(), object));
+    if (type.kind().equals("CustomResourceDefinition")) {
+      refreshCrds();
+    }
+    return fromMock(response, type, name);
+  }
+
+  /** Fills in what the real API server (and its controllers) set on creation. */
+  private void builtInDefaults(ResourceType type, ObjectNode object) {
+    if (!type.group().isEmpty() && !type.kind().equals("CustomResourceDefinition")) {
+      return;
+    }
+    switch (type.kind()) {
+      case "Pod" -> {
+        ObjectNode status = Json.obj(object, "status");
+        if (!status.has("phase")) {
+          status.put("phase", "Pending");
+        }
+        ObjectNode spec = Json.obj(object, "spec");
+        if (!spec.has("restartPolicy")) {
+          spec.put("restartPolicy", "Always");
+        }
+      }
+      case "Namespace" -> Json.obj(object, "status").put("phase", "Active");
+      case "Service" -> {
+        ObjectNode spec = Json.obj(object, "spec");
+        if (!spec.has("type")) {
+          spec.put("type", "ClusterIP");
+        }
+        if (!spec.has("clusterIP")) {
+          int n = clusterIps.incrementAndGet();
+          spec.put("clusterIP", "10.96." + (n / 250) + "." + (n % 250 + 1));
+        }
+      }
+      case "CustomResourceDefinition" -> {
+        ObjectNode status = Json.obj(object, "status");
+        status.set("acceptedNames", object.path("spec").path("names").deepCopy());
+        ArrayNode conditions = status.putArray("conditions");
+        String now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
+        for (String t : List.of("NamesAccepted", "Established")) {
+          conditions
+              .addObject()
+              .put("type", t)
+              .put("status", "True")
+              .put("lastTransitionTime", now)
+              .put("reason", t.equals("Established") ? "InitialNamesAccepted" : "NoConflicts")
+              .put(
+                  "message",
+                  t.equals("Established")
+                      ? "the initial names have been accepted"
+                      : "no conflicts found");
+        }
+        ArrayNode stored = status.putArray("storedVersions");
+        for (JsonNode v : object.path("spec").path("versions")) {
+          if (v.path("storage").asBoolean(false)) {
+            stored.add(v.path("name").asText());
+          }
+        }
+      }
+      default -> {}
+    }
+  }
+
+  private Reply update(ApiRequest r, ResourcePath p, ResourceType type, JsonNode body) {
+    if (!(body instanceof ObjectNode object)) {
+      return Reply.status(400, "BadRequest", "the request body is not a JSON object");
+    }
+    JsonNode current = fetch(p.itemPathWithoutSubresource());
+    if (current == null) {
+      return notFound(type, p.name);
+    }
+    ObjectNode meta = Json.obj(object, "metadata");
+    if (!meta.hasNonNull("name")) {
+      meta.put("name", p.name);
+    }
+    if (!p.name.equals(meta.path("name").asText())) {
+      return Reply.status(
+          400,
+          "BadRequest",
+          "the name of the object ("
+              + meta.path("name").asText()
+              + ") does not match the name on"
+              + " the URL ("
+              + p.name
+              + ")");
+    }
+    if (type.namespaced()) {
+      meta.put("namespace", p.namespace);
+    }
+    String expectedRv = meta.path("resourceVersion").asText("");
+    String currentRv = current.path("metadata").path("resourceVersion").asText("");
+    if (!expectedRv.isEmpty() && !expectedRv.equals(currentRv)) {
+      return Reply.status(
+          409,
+          "Conflict",
+          "Operation cannot be fulfilled on "
+              + type.qualifiedResource()
+              + " \""
+              + p.name
+              + "\": the object has been modified; please apply your changes to the latest version"
+              + " and try again",
+          details(type, p.name));
+    }
+    meta.put("resourceVersion", currentRv);
+    if (!object.hasNonNull("apiVersion")) {
+      object.put("apiVersion", type.apiVersion());
+    }
+    if (!object.hasNonNull("kind")) {
+      object.put("kind", type.kind());
+    }
+    boolean statusPath = "status".equals(p.subresource);
+    if (type.isCustom()) {
+      ObjectNode effective = effective(type, current, object, statusPath);
+      SchemaValidator.applyDefaults(effective, type.schema());
+      List<SchemaValidator.FieldError> errors =
+          validator.validate(effective, type.schema(), current);
+      if (!errors.isEmpty()) {
+        return Reply.invalid(type, p.name, errors);
+      }
+      if (!statusPath) {
+        SchemaValidator.applyDefaults(object, type.schema());
+      }
+    }
+    if (r.isDryRun()) {
+      return Reply.json(200, effective(type, current, object, statusPath));
+    }
+    String target = statusPath ? p.itemPath() : p.itemPathWithoutSubresource();
+    ObjectNode toStore = statusPath ? object : effective(type, current, object, false);
+    MockResponse response =
+        crud.handleUpdate(recorded(HttpMethod.PUT, target, r.contentTypeJson(), toStore));
+    if (type.kind().equals("CustomResourceDefinition")) {
+      refreshCrds();
+    }
+    return fromMock(response, type, p.name);
+  }
+
+  /** What will be stored: the status subresource splits spec and status writes. */
+  private static ObjectNode effective(
+      ResourceType type, JsonNode current, ObjectNode update, boolean statusPath) {
+    ObjectNode effective;
+    if (statusPath) {
+      effective = current.deepCopy();
+      if (update.has("status")) {
+        effective.set("status", update.get("status").deepCopy());
+      } else {
+        effective.remove("status");
+      }
+    } else {
+      effective = update.deepCopy();
+      if (type.statusSubresource()) {
+        if (current.has("status")) {
+          effective.set("status", current.get("status").deepCopy());
+        } else {
+          effective.remove("status");
+        }
+      }
+    }
+    return effective;
+  }
+
+  private Reply patch(ApiRequest r, ResourcePath p, ResourceType type) {
+    String contentType = r.contentType() == null ? "" : r.contentType();
+    boolean apply = contentType.startsWith("application/apply-patch");
+    JsonNode patch;
+    try {
+      patch = apply ? Json.YAML.readTree(r.body()) : Json.parse(r.body());
+    } catch (Exception e) {
+      return Reply.status(400, "BadRequest", "cannot parse patch: " + e.getMessage());
+    }
+    JsonNode current = fetch(p.itemPathWithoutSubresource());
+    if (current == null) {
+      if (apply && p.subresource == null) {
+        return create(
+            new ApiRequest("POST", p.collectionPath(), r.accept(), JSON, Json.write(patch)),
+            p.withName(null),
+            type);
+      }
+      return notFound(type, p.name);
+    }
+    JsonNode result;
+    try {
+      result = Patches.apply(contentType, current, patch);
+    } catch (UnsupportedOperationException e) {
+      return Reply.status(415, "UnsupportedMediaType", e.getMessage());
+    } catch (RuntimeException e) {
+      return Reply.status(422, "Invalid", "the patch could not be applied: " + e.getMessage());
+    }
+    if (result instanceof ObjectNode o) {
+      String patchedRv = patch.path("metadata").path("resourceVersion").asText("");
+      if (patchedRv.isEmpty() || !contentType.contains("merge")) {
+        Json.obj(o, "metadata")
+            .put(
+                "resourceVersion",
+                patchedRv.isEmpty()
+                    ? current.path("metadata").path("resourceVersion").asText()
+                    : patchedRv);
+      }
+    }
+    return update(new ApiRequest("PUT", r.uri(), r.accept(), JSON, ""), p, type, result);
+  }
+
+  private Reply delete(ApiRequest r, ResourcePath p, ResourceType type) {
+    JsonNode current = fetch(p.itemPath());
+    if (current == null) {
+      return notFound(type, p.name);
+    }
+    String propagation = "Background";
+    if (!r.body().isBlank()) {
+      try {
+        propagation = Json.parse(r.body()).path("propagationPolicy").asText("Background");
+      } catch (RuntimeException e) {
+        // not JSON: keep the default
+      }
+    }
+    if (r.query().containsKey("propagationPolicy")) {
+      propagation = r.query().get("propagationPolicy");
+    }
+    if (r.isDryRun()) {
+      return Reply.json(200, current);
+    }
+    deleteObject(type, p.itemPath(), current, propagation);
+    return Reply.json(200, current);
+  }
+
+  private Reply deleteCollection(ApiRequest r, ResourcePath p, ResourceType type) {
+    Selectors selectors =
+        Selectors.parse(r.query().get("labelSelector"), r.query().get("fieldSelector"));
+    List<JsonNode> items = new ArrayList<>();
+    String rv = listInto(p.collectionPath(), type, selectors, items);
+    for (JsonNode item : items) {
+      String ns = item.path("metadata").path("namespace").asText(null);
+      deleteObject(
+          type,
+          type.collectionPath(ns) + "/" + item.path("metadata").path("name").asText(),
+          item,
+          "Background");
+    }
+    ObjectNode list =
+        Json.object().put("apiVersion", type.apiVersion()).put("kind", type.kind() + "List");
+    list.putObject("metadata").put("resourceVersion", rv);
+    ArrayNode array = list.putArray("items");
+    items.forEach(array::add);
+    return Reply.json(200, list);
+  }
+
+  /** Deletes one object (or marks it when it has finalizers) and cascades to what it owns. */
+  private void deleteObject(
+      ResourceType type, String itemPath, JsonNode current, String propagation) {
+    crud.handleDelete(itemPath);
+    boolean gone = fetch(itemPath) == null;
+    if (!gone) {
+      return; // finalizers pending: dependents go when the owner finally goes
+    }
+    String uid = current.path("metadata").path("uid").asText("");
+    if (!"Orphan".equals(propagation)) {
+      collectGarbage(uid);
+    }
+    if (type.kind().equals("Namespace")) {
+      deleteNamespaceContents(current.path("metadata").path("name").asText());
+    }
+    if (type.kind().equals("CustomResourceDefinition")) {
+      for (ResourceType t : ResourceRegistry.fromCrd(current)) {
+        List<JsonNode> items = new ArrayList<>();
+        listInto(t.collectionPath(null), t, Selectors.parse(null, null), items);
+        for (JsonNode item : items) {
+          String ns = item.path("metadata").path("namespace").asText(null);
+          crud.handleDelete(
+              t.collectionPath(ns) + "/" + item.path("metadata").path("name").asText());
+        }
+      }
+      refreshCrds();
+    }
+  }
+
+  /** Owner-reference garbage collection: deletes every object owned by {@code ownerUid}. */
+  private void collectGarbage(String ownerUid) {
+    if (ownerUid.isEmpty()) {
+      return;
+    }
+    for (JsonNode o : allObjects()) {
+      for (JsonNode ref : o.path("metadata").path("ownerReferences")) {
+        if (ownerUid.equals(ref.path("uid").asText())) {
+          deleteDependent(o);
+          break;
+        }
+      }
+    }
+  }
+
+  private void deleteNamespaceContents(String namespace) {
+    for (JsonNode o : allObjects()) {
+      if (namespace.equals(o.path("metadata").path("namespace").asText(null))) {
+        deleteDependent(o);
+      }
+    }
+  }
+
+  private void deleteDependent(JsonNode o) {
+    ResourceType t =
+        registry.findByKind(o.path("apiVersion").asText(), o.path("kind").asText()).orElse(null);
+    if (t == null) {
+      return;
+    }
+    String ns = o.path("metadata").path("namespace").asText(null);
+    String path = t.collectionPath(ns) + "/" + o.path("metadata").path("name").asText();
+    if (fetch(path) != null) {
+      deleteObject(t, path, o, "Background");
+    }
+  }
+
+  private List<JsonNode> allObjects() {
+    List<String> values;
+    synchronized (crud.getMap()) {
+      values = new ArrayList<>(crud.getMap().values());
+    }
+    List<JsonNode> out = new ArrayList<>();
+    values.forEach(v -> out.add(Json.parse(v)));
+    return out;
+  }
+
+  private void refreshCrds() {
+    List<JsonNode> crds = new ArrayList<>();
+    for (JsonNode o : allObjects()) {
+      if ("CustomResourceDefinition".equals(o.path("kind").asText())
+          && o.path("apiVersion").asText().startsWith("apiextensions.k8s.io/")) {
+        crds.add(o);
+      }
+    }
+    registry.setCustomResourceDefinitions(crds);
+  }
+
+  private void ensureNamespace(String name) {
+    ResourceType ns = registry.find("", "v1", "namespaces").orElseThrow();
+    if (fetch("/api/v1/namespaces/" + name) == null) {
+      ObjectNode object = Json.object().put("apiVersion", "v1").put("kind", "Namespace");
+      object.putObject("metadata").put("name", name);
+      Reply reply =
+          create(
+              new ApiRequest("POST", "/api/v1/namespaces", JSON, JSON, Json.write(object)),
+              ResourcePath.parse("/api/v1/namespaces"),
+              ns);
+      if (reply.code() >= 300) {
+        throw new IllegalStateException("cannot create namespace " + name + ": " + reply.body());
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static JsonNode parseBody(ApiRequest r) {
+    String body = r.body();
+    if (body == null || body.isBlank()) {
+      return null;
+    }
+    try {
+      String ct = r.contentType() == null ? "" : r.contentType();
+      return ct.contains("yaml") ? Json.YAML.readTree(body) : Json.parse(body);
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static RecordedRequest recorded(
+      HttpMethod method, String path, String contentType, JsonNode body) {
+    Headers.Builder headers = Headers.builder();
+    if (contentType != null) {
+      headers.add("Content-Type", contentType);
+    }
+    return new RecordedRequest(
+        "HTTP/1.1",
+        method,
+        path,
+        headers.build(),
+        body == null ? new Buffer() : new Buffer().writeUtf8(Json.write(body)));
+  }
+
+  private Reply fromMock(MockResponse response, ResourceType type, String name) {
+    String body = response.getBody() == null ? "" : response.getBody().readUtf8();
+    int code = response.code();
+    if (code == 202) {
+      code = 200;
+    }
+    if (code >= 400) {
+      if (code == 404) {
+        return notFound(type, name);
+      }
+      return new Reply(code, JSON, body);
+    }
+    return new Reply(code, JSON, body);
+  }
+
+  private static ObjectNode details(ResourceType type, String name) {
+    ObjectNode d = Json.object().put("name", name).put("kind", type.plural());
+    if (!type.group().isEmpty()) {
+      d.put("group", type.group());
+    }
+    return d;
+  }
+
+  private static Reply notFound(ResourceType type, String name) {
+    return Reply.status(
+        404,
+        "NotFound",
+        type.qualifiedResource() + " \"" + name + "\" not found",
+        details(type, name));
+  }
+
+  private static Reply notFoundPath() {
+    return Reply.status(404, "NotFound", "the server could not find the requested resource");
+  }
+
+  /** A parsed request, transport-independent. */
+  record ApiRequest(String method, String uri, String accept, String contentType, String body) {
+    String path() {
+      int q = uri.indexOf('?');
+      return q < 0 ? uri : uri.substring(0, q);
+    }
+
+    Map<String, String> query() {
+      Map<String, String> out = new LinkedHashMap<>();
+      int q = uri.indexOf('?');
+      if (q < 0) {
+        return out;
+      }
+      for (String pair : uri.substring(q + 1).split("&")) {
+        if (pair.isEmpty()) {
+          continue;
+        }
+        int eq = pair.indexOf('=');
+        String k = eq < 0 ? pair : pair.substring(0, eq);
+        String v = eq < 0 ? "" : pair.substring(eq + 1);
+        out.put(
+            URLDecoder.decode(k, StandardCharsets.UTF_8),
+            URLDecoder.decode(v, StandardCharsets.UTF_8));
+      }
+      return out;
+    }
+
+    boolean isWatch() {
+      String w = query().get("watch");
+      return "true".equals(w) || "1".equals(w);
+    }
+
+    boolean isDryRun() {
+      return query().containsKey("dryRun");
+    }
+
+    boolean wantsTable() {
+      return accept != null && accept.contains("as=Table");
+    }
+
+    String contentTypeJson() {
+      return JSON;
+    }
+  }
+
+  /** A complete (non-streaming) response. */
+  record Reply(int code, String contentType, String body) {
+    static Reply json(int code, JsonNode body) {
+      return new Reply(code, JSON, Json.write(body));
+    }
+
+    static Reply status(int code, String reason, String message) {
+      return status(code, reason, message, null);
+    }
+
+    static Reply status(int code, String reason, String message, ObjectNode details) {
+      ObjectNode s =
+          Json.object()
+              .put("kind", "Status")
+              .put("apiVersion", "v1")
+              .put("status", code < 400 ? "Success" : "Failure")
+              .put("message", message)
+              .put("reason", reason)
+              .put("code", code);
+      s.putObject("metadata");
+      if (details != null) {
+        s.set("details", details);
+      }
+      return json(code, s);
+    }
+
+    static Reply invalid(ResourceType type, String name, List<SchemaValidator.FieldError> errors) {
+      ObjectNode d = details(type, name);
+      d.put("kind", type.kind());
+      ArrayNode causes = d.putArray("causes");
+      for (SchemaValidator.FieldError e : errors) {
+        String detail = e.message().substring(e.field().length() + 2);
+        causes.addObject().put("reason", e.reason()).put("message", detail).put("field", e.field());
+      }
+      return status(
+          422, "Invalid", SchemaValidator.invalidMessage(type.qualifiedKind(), name, errors), d);
+    }
+  }
+
+  /** {@code /api/v1/namespaces/ns/pods/name/status} split into its parts. */
+  static final class ResourcePath {
+    final String group;
+    final String version;
+    final String namespace;
+    final String plural;
+    final String name;
+    final String subresource;
+
+    private ResourcePath(
+        String group, String version, String namespace, String plural, String name, String sub) {
+      this.group = group;
+      this.version = version;
+      this.namespace = namespace;
+      this.plural = plural;
+      this.name = name;
+      this.subresource = sub;
+    }
+
+    static ResourcePath parse(String path) {
+      List<String> s = new ArrayList<>();
+      for (String part : path.split("/")) {
+        if (!part.isEmpty()) {
+          s.add(part);
+        }
+      }
+      String group;
+      String version;
+      int i;
+      if (s.size() >= 2 && s.get(0).equals("api")) {
+        group = "";
+        version = s.get(1);
+        i = 2;
+      } else if (s.size() >= 3 && s.get(0).equals("apis")) {
+        group = s.get(1);
+        version = s.get(2);
+        i = 3;
+      } else {
+        return null;
+      }
+      List<String> rest = s.subList(i, s.size());
+      if (rest.isEmpty()) {
+        return new ResourcePath(group, version, null, null, null, null);
+      }
+      String namespace = null;
+      if (rest.get(0).equals("namespaces") && rest.size() >= 3) {
+        if (group.isEmpty()
+            && rest.size() == 3
+            && List.of("status", "finalize").contains(rest.get(2))) {
+          return new ResourcePath(group, version, null, "namespaces", rest.get(1), rest.get(2));
+        }
+        namespace = rest.get(1);
+        rest = rest.subList(2, rest.size());
+      }
+      if (rest.size() > 3) {
+        return null;
+      }
+      return new ResourcePath(
+          group,
+          version,
+          namespace,
+          rest.get(0),
+          rest.size() > 1 ? rest.get(1) : null,
+          rest.size() > 2 ? rest.get(2) : null);
+    }
+
+    ResourcePath withName(String newName) {
+      return new ResourcePath(group, version, namespace, plural, newName, null);
+    }
+
+    private String base() {
+      return (group.isEmpty() ? "/api/" + version : "/apis/" + group + "/" + version)
+          + (namespace != null ? "/namespaces/" + namespace : "");
+    }
+
+    String collectionPath() {
+      return base() + "/" + plural;
+    }
+
+    String itemPathWithoutSubresource() {
+      return collectionPath() + "/" + name;
+    }
+
+    String itemPath() {
+      return itemPathWithoutSubresource() + (subresource != null ? "/" + subresource : "");
+    }
+  }
+}
