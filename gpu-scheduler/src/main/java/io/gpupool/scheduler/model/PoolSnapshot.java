@@ -1,0 +1,114 @@
+package io.gpupool.scheduler.model;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The pool at one instant: its nodes and who holds what. Immutable; {@link #with} returns a new
+ * snapshot and refuses any allocation that would exceed a GPU (1000 milli), a node's CPU or memory,
+ * or give a fraction of an unshared GPU.
+ */
+public final class PoolSnapshot {
+  private final List<PoolNode> nodes;
+  private final Map<String, Integer> index;
+  private final NodeState[] states;
+  private final List<Allocation> allocations;
+
+  private PoolSnapshot(
+      List<PoolNode> nodes,
+      Map<String, Integer> index,
+      NodeState[] states,
+      List<Allocation> allocations) {
+    this.nodes = nodes;
+    this.index = index;
+    this.states = states;
+    this.allocations = allocations;
+  }
+
+  /** A snapshot of {@code nodes} with the given allocations applied (throws on over-allocation). */
+  public static PoolSnapshot of(Collection<PoolNode> nodes, Collection<Allocation> allocations) {
+    List<PoolNode> list = List.copyOf(nodes);
+    Map<String, Integer> index = new HashMap<>();
+    NodeState[] states = new NodeState[list.size()];
+    for (int i = 0; i < list.size(); i++) {
+      if (index.put(list.get(i).name(), i) != null) {
+        throw new IllegalArgumentException("duplicate node " + list.get(i).name());
+      }
+      states[i] = NodeState.empty(list.get(i));
+    }
+    return new PoolSnapshot(list, Collections.unmodifiableMap(index), states, List.of())
+        .with(allocations);
+  }
+
+  /** A snapshot with nothing allocated. */
+  public static PoolSnapshot of(Collection<PoolNode> nodes) {
+    return of(nodes, List.of());
+  }
+
+  /**
+   * This snapshot plus more allocations; throws {@link IllegalStateException} on over-allocation.
+   */
+  public PoolSnapshot with(Collection<Allocation> more) {
+    if (more.isEmpty()) {
+      return this;
+    }
+    NodeState[] s = states.clone();
+    for (Allocation a : more) {
+      Integer i = index.get(a.node());
+      if (i == null) {
+        throw new IllegalStateException(a + ": unknown node");
+      }
+      s[i] = s[i].after(a);
+    }
+    List<Allocation> all = new ArrayList<>(allocations.size() + more.size());
+    all.addAll(allocations);
+    all.addAll(more);
+    return new PoolSnapshot(nodes, index, s, Collections.unmodifiableList(all));
+  }
+
+  /** This snapshot without the allocations of the given jobs. */
+  public PoolSnapshot without(Set<String> jobIds) {
+    List<Allocation> keep = allocations.stream().filter(a -> !jobIds.contains(a.jobId())).toList();
+    return of(nodes, keep);
+  }
+
+  /** This snapshot without some nodes (and whatever was allocated on them). */
+  public PoolSnapshot withoutNodes(Set<String> names) {
+    List<PoolNode> keepNodes = nodes.stream().filter(n -> !names.contains(n.name())).toList();
+    List<Allocation> keep = allocations.stream().filter(a -> !names.contains(a.node())).toList();
+    return of(keepNodes, keep);
+  }
+
+  public List<PoolNode> nodes() {
+    return nodes;
+  }
+
+  public List<Allocation> allocations() {
+    return allocations;
+  }
+
+  public int size() {
+    return nodes.size();
+  }
+
+  /** Free state of the {@code i}-th node. */
+  public NodeState state(int i) {
+    return states[i];
+  }
+
+  /** Free state of a node by name, or null. */
+  public NodeState state(String node) {
+    Integer i = index.get(node);
+    return i == null ? null : states[i];
+  }
+
+  public PoolNode node(String name) {
+    Integer i = index.get(name);
+    return i == null ? null : nodes.get(i);
+  }
+}
