@@ -451,7 +451,7 @@ public final class Scheduler {
   private Evaluated evaluate(JobRequest r, List<Worker> workers, String group) {
     List<Evaluated> options = new ArrayList<>();
     boolean training = r.kind() == JobKind.TRAINING;
-    if (r.strategy() != Strategy.PIPELINE_PARALLEL) {
+    if (r.strategy() != Strategy.PIPELINE_PARALLEL || workers.size() == 1 || !training) {
       options.add(dataParallel(r, workers, group));
     }
     if (r.strategy() != Strategy.DATA_PARALLEL && workers.size() > 1 && training) {
@@ -487,16 +487,36 @@ public final class Scheduler {
     return p;
   }
 
-  /** Goodput per unit of price; throughput itself when everything is free. */
-  private double value(double throughput, List<Worker> ws, double price) {
-    Set<String> nodes = new HashSet<>();
-    double restarts = 0;
-    for (Worker w : ws) {
-      if (nodes.add(w.node().name())) {
-        restarts += 1 - w.node().reliability();
+  /**
+   * Goodput per unit of price; goodput itself when everything is free. A training gang stalls when
+   * any of its nodes fails, so expected restarts add up over its nodes; inference replicas fail
+   * alone, so each replica's share is discounted by its own node, and spreading replicas over more
+   * providers earns a small bonus.
+   */
+  private double value(double throughput, List<Worker> ws, double price, JobKind kind) {
+    double goodput;
+    if (kind == JobKind.TRAINING) {
+      Set<String> nodes = new HashSet<>();
+      double restarts = 0;
+      for (Worker w : ws) {
+        if (nodes.add(w.node().name())) {
+          restarts += 1 - w.node().reliability();
+        }
       }
+      goodput = throughput * Math.max(0.01, 1 - restarts * config.restartLossHours());
+    } else {
+      double avail = 0;
+      Set<String> providers = new HashSet<>();
+      for (Worker w : ws) {
+        avail += Math.max(0.01, 1 - (1 - w.node().reliability()) * config.restartLossHours());
+        providers.add(w.node().provider());
+      }
+      goodput =
+          throughput
+              * avail
+              / ws.size()
+              * (1 + 0.02 * config.spreadWeight() * (providers.size() - 1));
     }
-    double goodput = throughput * Math.max(0.01, 1 - restarts * config.restartLossHours());
     return price > 0 ? goodput / price : goodput * 1e6;
   }
 
@@ -557,7 +577,7 @@ public final class Scheduler {
     e.step = compute + comm;
     e.throughput = m.batch() / e.step;
     e.price = price(ws);
-    e.value = value(e.throughput, ws, e.price);
+    e.value = value(e.throughput, ws, e.price, r.kind());
     List<RankPlacement> ranks = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Worker w = ws.get(i);
@@ -664,7 +684,7 @@ public final class Scheduler {
     e.step = (microbatches + s - 1) * split.bottleneckSeconds();
     e.throughput = m.batch() / e.step;
     e.price = price(ws);
-    e.value = value(e.throughput, ws, e.price);
+    e.value = value(e.throughput, ws, e.price, r.kind());
     List<RankPlacement> ranks = new ArrayList<>();
     for (int i = 0; i < s; i++) {
       ranks.add(rank(i, 0, ws.get(i), i, split.first()[i], split.last()[i], 1.0));

@@ -1,0 +1,58 @@
+package io.gpupool.scheduler.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PoolSnapshotTest {
+  static PoolNode node(String name, int gpus, int replicas) {
+    return new PoolNode(
+        name,
+        "p",
+        "eu",
+        "eu-a",
+        "NVIDIA-GeForce-RTX-4090",
+        gpus,
+        24564,
+        replicas,
+        16000,
+        65536,
+        0.5,
+        0.99,
+        true);
+  }
+
+  @Test
+  void refusesOverAllocation() {
+    PoolSnapshot s = PoolSnapshot.of(List.of(node("a", 2, 4)));
+    PoolSnapshot s2 = s.with(List.of(new Allocation("j1", "a", new int[] {0}, 600, 0, 0)));
+    assertThat(s2.state("a").freeMilli(0)).isEqualTo(400);
+    assertThatThrownBy(() -> s2.with(List.of(new Allocation("j2", "a", new int[] {0}, 1000, 0, 0))))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> s2.with(List.of(new Allocation("j2", "a", new int[] {0}, 500, 0, 0))))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(
+            () -> s2.with(List.of(new Allocation("j2", "a", new int[] {1}, 1000, 99999, 0))))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void noFractionsOfUnsharedGpus() {
+    PoolSnapshot s = PoolSnapshot.of(List.of(node("a", 1, 1)));
+    assertThatThrownBy(() -> s.with(List.of(new Allocation("j", "a", new int[] {0}, 500, 0, 0))))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void removingJobsAndNodesFreesCapacity() {
+    PoolSnapshot s =
+        PoolSnapshot.of(
+            List.of(node("a", 2, 1), node("b", 2, 1)),
+            List.of(new Allocation("j", "a", new int[] {0, 1}, 1000, 0, 0)));
+    assertThat(s.state("a").wholeFree()).isZero();
+    assertThat(s.without(java.util.Set.of("j")).state("a").wholeFree()).isEqualTo(2);
+    assertThat(s.withoutNodes(java.util.Set.of("a")).size()).isEqualTo(1);
+  }
+}
