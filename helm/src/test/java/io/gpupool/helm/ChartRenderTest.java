@@ -1,0 +1,471 @@
+package io.gpupool.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HTTPGetAction;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Lints and renders the chart with helm-java and checks the manifests parsed with Fabric8. */
+class ChartRenderTest {
+  private static final String NS = "gpupool-system";
+
+  @Test
+  void lintStrictPassesWithDefaultValues() {
+    LintResult result = new Helm(Chart.DIR).lint().strict().call();
+    assertThat(result.isFailed()).as("lint: %s", result.getMessages()).isFalse();
+    assertThat(result.getMessages())
+        .noneMatch(m -> m.contains("[WARNING]") || m.contains("[ERROR]"));
+  }
+
+  @Test
+  void chartDeclaresAppVersionAndTheImageDefaultsToIt() {
+    Map<String, Object> chart = Chart.readYaml(Chart.DIR.resolve("Chart.yaml"));
+    assertThat(chart).containsEntry("appVersion", "0.1.0").containsEntry("apiVersion", "v2");
+    Deployment deployment = Chart.render(NS, Map.of()).one(Deployment.class);
+    assertThat(operator(deployment).getImage()).isEqualTo("ghcr.io/gpupool/operator:0.1.0");
+  }
+
+  @Test
+  void crdsAreExactCopiesOfTheRepositoryCrds() throws IOException {
+    Path repoCrds = Chart.MODULE.resolve("../crds");
+    List<String> names;
+    try (Stream<Path> files = Files.list(repoCrds)) {
+      names = files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+    try (Stream<Path> files = Files.list(Chart.CRDS)) {
+      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
+          .containsExactlyElementsOf(names);
+    }
+    for (String name : names) {
+      assertThat(Files.readAllBytes(Chart.CRDS.resolve(name)))
+          .as("helm/gpupool/crds/%s must equal crds/%s byte for byte", name, name)
+          .isEqualTo(Files.readAllBytes(repoCrds.resolve(name)));
+    }
+  }
+
+  @Nested
+  class DefaultValues {
+    private final Chart.Rendered rendered = Chart.render(NS, Map.of());
+
+    @Test
+    void rendersTheExpectedObjects() {
+      assertThat(rendered.resources().stream().map(r -> r.getKind()).sorted().toList())
+          .containsExactly(
+              "ClusterRole",
+              "ClusterRoleBinding",
+              "ConfigMap",
+              "ConfigMap",
+              "ConfigMap",
+              "ConfigMap",
+              "Deployment",
+              "PodDisruptionBudget",
+              "Role",
+              "RoleBinding",
+              "Service",
+              "ServiceAccount");
+      assertThat(rendered.resources())
+          .filteredOn(r -> !r.getKind().startsWith("Cluster"))
+          .allSatisfy(r -> assertThat(r.getMetadata().getNamespace()).isEqualTo(NS));
+    }
+
+    @Test
+    void deploymentRunsTwoLeaderElectedReplicasWithProbesAndResources() {
+      Deployment deployment = rendered.one(Deployment.class);
+      assertThat(deployment.getSpec().getReplicas()).isEqualTo(2);
+      Container operator = operator(deployment);
+      assertThat(env(operator))
+          .containsEntry("GPUPOOL_LEADER_ELECTION_ENABLED", "true")
+          .containsEntry("GPUPOOL_LEADER_ELECTION_LEASE_NAME", "gpupool-operator")
+          .containsEntry("GPUPOOL_NODES_LOST_GRACE_PERIOD", "60s")
+          .containsEntry("GPUPOOL_BILLING_ENABLED", "false")
+          .containsEntry("QUARKUS_LOG_LEVEL", "INFO")
+          .doesNotContainKeys(
+              "GPUPOOL_BILLING_RPC_URL",
+              "GPUPOOL_BILLING_REPORTER_KEY",
+              "GPUPOOL_BILLING_CONTRACT_ADDRESS");
+      EnvVar namespace = envVar(operator, "GPUPOOL_LEADER_ELECTION_NAMESPACE");
+      assertThat(namespace.getValueFrom().getFieldRef().getFieldPath())
+          .isEqualTo("metadata.namespace");
+
+      assertThat(operator.getPorts())
+          .singleElement()
+          .satisfies(
+              p -> {
+                assertThat(p.getContainerPort()).isEqualTo(8080);
+                assertThat(p.getName()).isEqualTo("http");
+              });
+      assertProbe(operator.getLivenessProbe().getHttpGet(), "/q/health/live");
+      assertProbe(operator.getReadinessProbe().getHttpGet(), "/q/health/ready");
+      assertProbe(operator.getStartupProbe().getHttpGet(), "/q/health/live");
+      assertThat(operator.getResources().getRequests()).containsKeys("cpu", "memory");
+      assertThat(operator.getResources().getLimits()).containsKey("memory");
+    }
+
+    @Test
+    void podIsNonRootReadOnlyAndWithoutCapabilities() {
+      PodSpec pod = rendered.one(Deployment.class).getSpec().getTemplate().getSpec();
+      assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+      assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(185L);
+      assertThat(pod.getSecurityContext().getSeccompProfile().getType())
+          .isEqualTo("RuntimeDefault");
+      Container operator = pod.getContainers().get(0);
+      var security = operator.getSecurityContext();
+      assertThat(security.getRunAsNonRoot()).isTrue();
+      assertThat(security.getReadOnlyRootFilesystem()).isTrue();
+      assertThat(security.getAllowPrivilegeEscalation()).isFalse();
+      assertThat(security.getPrivileged()).isNotEqualTo(Boolean.TRUE);
+      assertThat(security.getCapabilities().getDrop()).containsExactly("ALL");
+      assertThat(security.getCapabilities().getAdd()).isNullOrEmpty();
+      assertThat(security.getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+      // The read-only root filesystem needs a writable /tmp.
+      assertThat(operator.getVolumeMounts())
+          .anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
+      assertThat(pod.getVolumes())
+          .anySatisfy(
+              v -> {
+                assertThat(v.getName()).isEqualTo("tmp");
+                assertThat(v.getEmptyDir()).isNotNull();
+              });
+      assertThat(pod.getServiceAccountName()).isEqualTo("gpupool");
+    }
+
+    @Test
+    void replicasPreferDifferentNodes() {
+      PodSpec pod = rendered.one(Deployment.class).getSpec().getTemplate().getSpec();
+      var preferred =
+          pod.getAffinity()
+              .getPodAntiAffinity()
+              .getPreferredDuringSchedulingIgnoredDuringExecution();
+      assertThat(preferred).hasSize(1);
+      var term = preferred.get(0).getPodAffinityTerm();
+      assertThat(term.getTopologyKey()).isEqualTo("kubernetes.io/hostname");
+      assertThat(term.getLabelSelector().getMatchLabels())
+          .isEqualTo(rendered.one(Deployment.class).getSpec().getSelector().getMatchLabels());
+      assertThat(
+              pod.getAffinity()
+                  .getPodAntiAffinity()
+                  .getRequiredDuringSchedulingIgnoredDuringExecution())
+          .isNullOrEmpty();
+      PodDisruptionBudget pdb = rendered.one(PodDisruptionBudget.class);
+      assertThat(pdb.getSpec().getMinAvailable()).isEqualTo(new IntOrString(1));
+    }
+
+    @Test
+    void clusterRoleGrantsExactlyTheOperatorsCalls() {
+      ClusterRole clusterRole = rendered.one(ClusterRole.class);
+      assertThat(RbacContract.flatten(clusterRole.getRules())).isEqualTo(RbacContract.CLUSTER);
+      ClusterRoleBinding binding = rendered.one(ClusterRoleBinding.class);
+      assertThat(binding.getRoleRef().getName()).isEqualTo(clusterRole.getMetadata().getName());
+      assertThat(binding.getSubjects())
+          .singleElement()
+          .satisfies(
+              s -> {
+                assertThat(s.getKind()).isEqualTo("ServiceAccount");
+                assertThat(s.getName()).isEqualTo(serviceAccount(rendered));
+                assertThat(s.getNamespace()).isEqualTo(NS);
+              });
+    }
+
+    @Test
+    void roleOnlyGrantsTheLeaseWhenBillingIsOff() {
+      Role role = rendered.one(Role.class);
+      assertThat(role.getMetadata().getNamespace()).isEqualTo(NS);
+      assertThat(RbacContract.flatten(role.getRules())).isEqualTo(RbacContract.LEADER_ELECTION);
+      RoleBinding binding = rendered.one(RoleBinding.class);
+      assertThat(binding.getRoleRef().getKind()).isEqualTo("Role");
+      assertThat(binding.getSubjects().get(0).getName()).isEqualTo(serviceAccount(rendered));
+    }
+
+    @Test
+    void metricsServiceExposesPort8080OfTheOperatorPods() {
+      Service service = rendered.one(Service.class);
+      assertThat(service.getSpec().getPorts())
+          .singleElement()
+          .satisfies(
+              p -> {
+                assertThat(p.getPort()).isEqualTo(8080);
+                assertThat(p.getName()).isEqualTo("http-metrics");
+                assertThat(p.getTargetPort()).isEqualTo(new IntOrString("http"));
+              });
+      assertThat(service.getSpec().getSelector())
+          .isEqualTo(rendered.one(Deployment.class).getSpec().getSelector().getMatchLabels());
+      assertThat(rendered.one(Deployment.class).getSpec().getTemplate().getMetadata().getLabels())
+          .containsAllEntriesOf(service.getSpec().getSelector());
+    }
+
+    @Test
+    void noServiceMonitorOrPrometheusRuleByDefault() {
+      assertThat(rendered.ofKind("ServiceMonitor")).isEmpty();
+      assertThat(rendered.ofKind("PrometheusRule")).isEmpty();
+    }
+
+    @Test
+    void everyDashboardShipsAsAConfigMapForTheGrafanaSidecar() throws IOException {
+      List<ConfigMap> configMaps = rendered.all(ConfigMap.class);
+      List<Path> dashboards;
+      try (Stream<Path> files = Files.list(Chart.DASHBOARDS)) {
+        dashboards = files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+      }
+      assertThat(configMaps).hasSameSizeAs(dashboards).hasSizeGreaterThanOrEqualTo(4);
+      Map<String, String> shipped = new HashMap<>();
+      for (ConfigMap configMap : configMaps) {
+        assertThat(configMap.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
+        shipped.putAll(configMap.getData());
+      }
+      for (Path dashboard : dashboards) {
+        String name = dashboard.getFileName().toString();
+        assertThat(shipped).containsKey(name);
+        assertThat(Chart.JSON.readTree(shipped.get(name)))
+            .as("%s survives the ConfigMap unchanged", name)
+            .isEqualTo(Chart.JSON.readTree(dashboard.toFile()));
+      }
+    }
+  }
+
+  @Nested
+  class ProductionValues {
+    private static final String OTHER_NS = "ml-platform";
+    private final Chart.Rendered rendered = Chart.render(OTHER_NS, Chart.productionValues());
+
+    @Test
+    void lintStrictPassesWithProductionValues() throws IOException {
+      Path values = Files.createTempFile("gpupool-values", ".yaml");
+      try {
+        Files.writeString(
+            values,
+            """
+            replicaCount: 3
+            billing:
+              enabled: true
+              rpcUrl: https://rpc.example.org
+              contractAddress: "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+              chainId: 8453
+              reporterKey:
+                secretName: gpupool-reporter
+            metrics:
+              serviceMonitor:
+                enabled: true
+              prometheusRule:
+                enabled: true
+            """);
+        // lint has no --values in helm-java: render with them instead; the schema and templates
+        // are what lint would check.
+        String out =
+            new Helm(Chart.DIR)
+                .template()
+                .withName(Chart.RELEASE)
+                .withNamespace(OTHER_NS)
+                .withKubeVersion(Chart.KUBE_VERSION)
+                .withValuesFile(values)
+                .call();
+        assertThat(Chart.parse(out)).extracting(r -> r.getKind()).contains("ServiceMonitor");
+      } finally {
+        Files.deleteIfExists(values);
+      }
+    }
+
+    @Test
+    void deploymentCarriesBillingSettingsAndTheKeyFromTheSecret() {
+      Deployment deployment = rendered.one(Deployment.class);
+      assertThat(deployment.getMetadata().getNamespace()).isEqualTo(OTHER_NS);
+      assertThat(deployment.getSpec().getReplicas()).isEqualTo(3);
+      Container operator = operator(deployment);
+      assertThat(env(operator))
+          .containsEntry("GPUPOOL_BILLING_ENABLED", "true")
+          .containsEntry("GPUPOOL_BILLING_RPC_URL", "https://rpc.example.org")
+          .containsEntry(
+              "GPUPOOL_BILLING_CONTRACT_ADDRESS", "0x5FbDB2315678afecb367f032d93F642f64180aa3")
+          .containsEntry("GPUPOOL_BILLING_CHAIN_ID", "8453")
+          .containsEntry("GPUPOOL_BILLING_SETTLEMENT_INTERVAL", "10m")
+          .containsEntry("GPUPOOL_BILLING_BATCH_SIZE", "50")
+          .containsEntry("GPUPOOL_LEADER_ELECTION_LEASE_NAME", "gpupool-leader")
+          .containsEntry("GPUPOOL_NODES_LOST_GRACE_PERIOD", "2m")
+          .containsEntry("QUARKUS_LOG_LEVEL", "DEBUG");
+      EnvVar key = envVar(operator, "GPUPOOL_BILLING_REPORTER_KEY");
+      assertThat(key.getValue()).isNull();
+      assertThat(key.getValueFrom().getSecretKeyRef().getName()).isEqualTo("gpupool-reporter");
+      assertThat(key.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("private-key");
+    }
+
+    @Test
+    void roleAddsOnlyTheReporterKeySecretByName() {
+      Role role = rendered.one(Role.class);
+      assertThat(role.getMetadata().getNamespace()).isEqualTo(OTHER_NS);
+      Map<String, java.util.Set<String>> expected = new HashMap<>(RbacContract.LEADER_ELECTION);
+      expected.putAll(RbacContract.REPORTER_KEY);
+      assertThat(RbacContract.flatten(role.getRules())).isEqualTo(expected);
+      PolicyRule secrets =
+          role.getRules().stream()
+              .filter(r -> r.getResources().contains("secrets"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(secrets.getResourceNames()).containsExactly("gpupool-reporter");
+      assertThat(RbacContract.flatten(rendered.one(ClusterRole.class).getRules()))
+          .isEqualTo(RbacContract.CLUSTER);
+    }
+
+    @Test
+    void serviceMonitorScrapesQMetricsAsJobGpupoolOperator() {
+      GenericKubernetesResource monitor =
+          (GenericKubernetesResource) rendered.ofKind("ServiceMonitor").get(0);
+      assertThat(monitor.getApiVersion()).isEqualTo("monitoring.coreos.com/v1");
+      assertThat(monitor.getMetadata().getLabels())
+          .containsEntry("release", "kube-prometheus-stack");
+      List<Map<String, Object>> endpoints = monitor.get("spec", "endpoints");
+      assertThat(endpoints).hasSize(1);
+      Map<String, Object> endpoint = endpoints.get(0);
+      assertThat(endpoint)
+          .containsEntry("port", "http-metrics")
+          .containsEntry("path", "/q/metrics")
+          .containsEntry("honorLabels", true);
+      assertThat((List<Map<String, Object>>) endpoint.get("relabelings"))
+          .contains(
+              Map.of("action", "replace", "targetLabel", "job", "replacement", "gpupool-operator"));
+      Map<String, String> selector = monitor.get("spec", "selector", "matchLabels");
+      Service service = rendered.one(Service.class);
+      assertThat(service.getMetadata().getLabels()).containsAllEntriesOf(selector);
+      assertThat((List<String>) monitor.get("spec", "namespaceSelector", "matchNames"))
+          .containsExactly(OTHER_NS);
+    }
+
+    @Test
+    void prometheusRuleCarriesTheStandaloneRulesFile() {
+      GenericKubernetesResource rule =
+          (GenericKubernetesResource) rendered.ofKind("PrometheusRule").get(0);
+      assertThat(rule.getMetadata().getNamespace()).isEqualTo(OTHER_NS);
+      Object groups = rule.getAdditionalProperties().get("spec");
+      assertThat(groups).isEqualTo(Chart.readYaml(Chart.RULES));
+    }
+
+    @Test
+    void dashboardsCarryTheConfiguredSidecarLabel() {
+      assertThat(rendered.all(ConfigMap.class))
+          .hasSize(4)
+          .allSatisfy(
+              cm ->
+                  assertThat(cm.getMetadata().getLabels())
+                      .containsEntry("grafana.io/dashboard", "gpupool")
+                      .doesNotContainKey("grafana_dashboard"));
+    }
+  }
+
+  @Test
+  void existingServiceAccountAndPinnedDigest() {
+    Map<String, Object> set = new HashMap<>();
+    set.put("serviceAccount.create", false);
+    set.put("serviceAccount.name", "platform-operator");
+    set.put("image.digest", "sha256:" + "a".repeat(64));
+    set.put("replicaCount", 1);
+    set.put("dashboards.enabled", false);
+    Chart.Rendered rendered = Chart.render(NS, set);
+    assertThat(rendered.all(ServiceAccount.class)).isEmpty();
+    assertThat(rendered.all(ConfigMap.class)).isEmpty();
+    assertThat(rendered.all(PodDisruptionBudget.class)).as("no PDB for one replica").isEmpty();
+    Deployment deployment = rendered.one(Deployment.class);
+    assertThat(deployment.getSpec().getTemplate().getSpec().getServiceAccountName())
+        .isEqualTo("platform-operator");
+    assertThat(operator(deployment).getImage())
+        .isEqualTo("ghcr.io/gpupool/operator@sha256:" + "a".repeat(64));
+    assertThat(rendered.one(ClusterRoleBinding.class).getSubjects().get(0).getName())
+        .isEqualTo("platform-operator");
+  }
+
+  static Stream<Map<String, Object>> invalidValues() {
+    return Stream.of(
+        Map.of("replicaCount", "two"),
+        Map.of("replicaCount", 0),
+        Map.of("unknownTopLevelKey", true),
+        Map.of("image.pullPolicy", "Sometimes"),
+        Map.of("logLevel", "VERBOSE"),
+        Map.of("billing.reporterKey.privateKey", "0xabc"),
+        Map.of("billing.chainId", "mainnet"),
+        Map.of("billing.contractAddress", "0x1234"),
+        Map.of("nodes.lostGracePeriod", "a minute"),
+        Map.of("metrics.service.type", "ExternalName"),
+        Map.of("dashboards.label", "not a label!"),
+        // billing on without what it needs
+        Map.of("billing.enabled", true),
+        Map.of(
+            "billing.enabled",
+            true,
+            "billing.rpcUrl",
+            "https://rpc.example.org",
+            "billing.contractAddress",
+            "0x5FbDB2315678afecb367f032d93F642f64180aa3"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("invalidValues")
+  void schemaRejectsBadValues(Map<String, Object> set) {
+    assertThatThrownBy(() -> Chart.template(NS, set))
+        .hasMessageContaining("values don't meet the specifications of the schema");
+  }
+
+  @Test
+  void severalReplicasNeedLeaderElection() {
+    assertThatThrownBy(() -> Chart.template(NS, Map.of("leaderElection.enabled", false)))
+        .hasMessageContaining("leaderElection.enabled must be true when replicaCount > 1");
+    Chart.Rendered single =
+        Chart.render(NS, Map.of("leaderElection.enabled", false, "replicaCount", 1));
+    assertThat(env(operator(single.one(Deployment.class))))
+        .containsEntry("GPUPOOL_LEADER_ELECTION_ENABLED", "false");
+    assertThat(single.all(Role.class)).as("no lease permission without leader election").isEmpty();
+  }
+
+  private static Container operator(Deployment deployment) {
+    List<Container> containers = deployment.getSpec().getTemplate().getSpec().getContainers();
+    assertThat(containers).hasSize(1);
+    return containers.get(0);
+  }
+
+  private static Map<String, String> env(Container container) {
+    return container.getEnv().stream()
+        .filter(e -> e.getValue() != null)
+        .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+  }
+
+  private static EnvVar envVar(Container container, String name) {
+    return container.getEnv().stream()
+        .filter(e -> e.getName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no env var " + name));
+  }
+
+  private static void assertProbe(HTTPGetAction get, String path) {
+    assertThat(get.getPath()).isEqualTo(path);
+    assertThat(get.getPort()).isEqualTo(new IntOrString("http"));
+  }
+
+  private static String serviceAccount(Chart.Rendered rendered) {
+    return rendered.one(ServiceAccount.class).getMetadata().getName();
+  }
+}
