@@ -4,4 +4,5 @@
 module.exports = {
   optimizer: { enabled: true, runs: 10000 },
   evmVersion: 'cancun',
+  viaIR: true,
 };

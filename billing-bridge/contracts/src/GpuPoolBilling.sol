@@ -33,11 +33,10 @@ contract GpuPoolBilling {
     event EscrowWithdrawn(address indexed payer, uint256 amount, uint256 escrowAfter);
     event PayoutAddressSet(address indexed provider, address indexed payout);
     event ProviderWithdrawn(address indexed provider, address indexed to, uint256 amount);
-    /// @notice One (payer, job, provider) pair moved money: `paidTotal` is the new cumulative paid,
-    ///         `delta` what this settlement moved from the payer's escrow to the provider's balance.
-    event Settled(
-        bytes32 indexed jobId, address indexed provider, address indexed payer, uint256 paidTotal, uint256 delta
-    );
+    /// @notice One (payer, job, provider) pair moved money; `paidTotal` is its new cumulative paid.
+    ///         What this settlement moved is `paidTotal` minus the pair's previous `paidTotal`
+    ///         (0 if none); `BatchSettled.totalPaid` sums those per transaction.
+    event Settled(bytes32 indexed jobId, address indexed provider, address indexed payer, uint256 paidTotal);
     /// @notice The payer's escrow could not cover the cumulative owed; `owedTotal - paidTotal` is unpaid.
     event Overdrawn(
         bytes32 indexed jobId, address indexed provider, address indexed payer, uint256 owedTotal, uint256 paidTotal
@@ -207,7 +206,14 @@ contract GpuPoolBilling {
         uint256[] memory credit = new uint256[](partyCount);
         uint256 batchPaid;
         for (uint256 i; i < n;) {
-            batchPaid += _settleEntry(parties, jobIds[i], entries[i], escrowCache, credit);
+            uint256 entry;
+            bytes32 jobId;
+            // In bounds: i < n and both arrays were length-checked against calldata when decoded.
+            assembly ("memory-safe") {
+                entry := calldataload(add(entries.offset, shl(5, i)))
+                jobId := calldataload(add(jobIds.offset, shl(5, i)))
+            }
+            batchPaid += _settleEntry(parties, jobId, entry, escrowCache, credit);
             unchecked {
                 ++i;
             }
@@ -244,12 +250,23 @@ contract GpuPoolBilling {
         uint256 payerIdx = (entry >> 144) & 0xFFFF;
         if (providerIdx >= partyCount) revert PartyIndexOutOfRange(providerIdx, partyCount);
         if (payerIdx >= partyCount) revert PartyIndexOutOfRange(payerIdx, partyCount);
-        address payer = parties[payerIdx];
-        uint256 available = escrowCache[payerIdx];
+        address payer;
+        address provider;
+        uint256 available;
+        // Indices were checked against partyCount above; addresses are masked to 160 bits.
+        assembly ("memory-safe") {
+            payer := and(calldataload(add(parties.offset, shl(5, payerIdx))), 0xffffffffffffffffffffffffffffffffffffffff)
+            provider :=
+                and(calldataload(add(parties.offset, shl(5, providerIdx))), 0xffffffffffffffffffffffffffffffffffffffff)
+            available := mload(add(add(escrowCache, 0x20), shl(5, payerIdx)))
+        }
         if (available == 0) available = uint256(escrows[payer].balance) + 1;
-        pay = _settlePair(payer, jobId, parties[providerIdx], entry & AMOUNT_MASK, available - 1);
-        escrowCache[payerIdx] = available - pay;
-        credit[providerIdx] += pay;
+        pay = _settlePair(payer, jobId, provider, entry & AMOUNT_MASK, available - 1);
+        assembly ("memory-safe") {
+            mstore(add(add(escrowCache, 0x20), shl(5, payerIdx)), sub(available, pay))
+            let c := add(add(credit, 0x20), shl(5, providerIdx))
+            mstore(c, add(mload(c), pay))
+        }
     }
 
     /// @notice Settle one pair with a cumulative voucher signed (EIP-712) by an authorised reporter.
@@ -276,17 +293,27 @@ contract GpuPoolBilling {
         private
         returns (uint256 pay)
     {
-        Pair storage p = pairs[pairKey(payer, jobId, provider)];
-        uint256 paid = p.paid;
-        uint256 owed = p.owed;
+        bytes32 key = pairKey(payer, jobId, provider);
+        uint256 slot;
+        uint256 word;
+        // One SLOAD and one SSTORE of the packed Pair {uint128 paid (low); uint128 owed (high)}.
+        assembly ("memory-safe") {
+            mstore(0x00, key)
+            mstore(0x20, pairs.slot)
+            slot := keccak256(0x00, 0x40)
+            word := sload(slot)
+        }
+        uint256 paid = word & AMOUNT_MASK;
+        uint256 owed = word >> 128;
         if (cumulative > owed) owed = cumulative;
         if (owed == paid) return 0; // replay or duplicate: nothing new, no write
         uint256 due = owed - paid;
         pay = due <= available ? due : available;
         paid += pay;
-        p.paid = uint128(paid);
-        p.owed = uint128(owed);
-        if (pay != 0) emit Settled(jobId, provider, payer, paid, pay);
+        assembly ("memory-safe") {
+            sstore(slot, or(paid, shl(128, owed)))
+        }
+        if (pay != 0) emit Settled(jobId, provider, payer, paid);
         if (paid < owed) emit Overdrawn(jobId, provider, payer, owed, paid);
     }
 

@@ -160,7 +160,6 @@ public final class FakeBillingChain implements BillingChain {
                 p.provider(),
                 paid,
                 paid,
-                pay,
                 b,
                 hash));
       }
@@ -173,7 +172,6 @@ public final class FakeBillingChain implements BillingChain {
                 p.provider(),
                 paid,
                 owed,
-                BigInteger.ZERO,
                 b,
                 hash));
       }

@@ -12,7 +12,6 @@ import java.math.BigInteger;
  * @param paidTotal cumulative paid after the event
  * @param owedTotal cumulative owed ({@code Overdrawn}); equals {@code paidTotal} for {@code
  *     Settled}
- * @param delta amount moved by this settlement ({@code Settled}); 0 for {@code Overdrawn}
  * @param blockNumber block of the event
  * @param txHash transaction of the event
  */
@@ -23,7 +22,6 @@ public record PairEvent(
     String provider,
     BigInteger paidTotal,
     BigInteger owedTotal,
-    BigInteger delta,
     long blockNumber,
     String txHash) {
 

@@ -288,7 +288,6 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
               e.provider.toLowerCase(Locale.ROOT),
               e.paidTotal,
               e.paidTotal,
-              e.delta,
               block,
               log.getTransactionHash()));
     }
@@ -302,7 +301,6 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
               e.provider.toLowerCase(Locale.ROOT),
               e.paidTotal,
               e.owedTotal,
-              BigInteger.ZERO,
               block,
               log.getTransactionHash()));
     }
