@@ -1,0 +1,45 @@
+package io.gpupool.billing.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gpupool.billing.PairId;
+import io.gpupool.billing.SettlementItem;
+import io.gpupool.billing.chain.Web3jBillingChain;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Guards the gas target: steady-state batches of 100 pairs cost at most 10,000 gas per pair. */
+class GasBudgetIT extends AnvilTestBase {
+
+  long settle(Web3jBillingChain chain, List<PairId> pairs, long base) {
+    List<SettlementItem> items = new ArrayList<>();
+    for (int i = 0; i < pairs.size(); i++) {
+      items.add(new SettlementItem(pairs.get(i), BigInteger.valueOf(base + i)));
+    }
+    items.sort((a, b) -> a.pair().compareTo(b.pair()));
+    var receipt = SettlementAnvilIT.waitFor(chain, chain.submitSettlement(items));
+    assertThat(receipt.success()).isTrue();
+    assertThat(receipt.events()).hasSize(pairs.size());
+    return receipt.gasUsed().longValueExact();
+  }
+
+  @Test
+  void steadyStateBatchOf100StaysUnder10kGasPerPair() {
+    fund(0, ETH);
+    fund(1, ETH);
+    Web3jBillingChain chain = reporterChain();
+    List<PairId> pairs = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      pairs.add(new PairId("gas/job-" + i, payerAddress(i % 2), providerAddress((i / 2) % 4)));
+    }
+    long first = settle(chain, pairs, 1_000_000_007L);
+    long steady = settle(chain, pairs, 2_000_000_011L);
+    long steadyAgain = settle(chain, pairs, 3_000_000_019L);
+    assertThat(first / 100).as("first settlement gas per pair").isGreaterThan(20_000);
+    assertThat(Math.max(steady, steadyAgain) / 100)
+        .as("steady-state gas per pair (tx gas %d)", steady)
+        .isLessThanOrEqualTo(10_000);
+  }
+}
