@@ -68,7 +68,10 @@ class DashboardTypeCheckIT {
     Chart.JSON.writeValue(broken.resolve("jobs.json").toFile(), dashboard);
     Tool.Result failed = check(broken);
     assertThat(failed.exitCode()).as(failed.output()).isNotZero();
-    assertThat(failed.output()).contains("graphTooltip").contains("\"rainbow\"").contains("refId");
+    assertThat(failed.output())
+        .contains("DashboardCursorSync")
+        .contains("\"rainbow\"")
+        .contains("refId");
 
     // ...then the real ones.
     Tool.Result result = check(Chart.DASHBOARDS);
