@@ -63,6 +63,9 @@ public final class PipelineSplitter {
             continue;
           }
           double t = stageTime(s, a, j, pf, ps, pa, rate, memory, inFlight, transferAfter);
+          if (t >= b) {
+            break; // stage s only gets slower (and fuller) as it takes more layers
+          }
           double m = Math.max(prev, t);
           if (m < b) {
             b = m;

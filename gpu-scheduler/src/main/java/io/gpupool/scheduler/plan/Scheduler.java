@@ -33,7 +33,8 @@ import java.util.Set;
  * online from the requests it sees).
  */
 public final class Scheduler {
-  private static final int MAX_REJECTED = 6;
+  private static final int MAX_REJECTED = 8;
+  private static final int MAX_PIPELINE_GROUPS = 3;
 
   private final SchedulerConfig config;
   private final ModelBits bits = new ModelBits();
@@ -57,6 +58,58 @@ public final class Scheduler {
   }
 
   // ---------------------------------------------------------------- candidates
+
+  /** Per-node facts that do not change between snapshots of the same node list. */
+  record NodeMeta(String productKey, GpuSpec spec, int region, int zone) {}
+
+  private List<PoolNode> metaFor;
+  private NodeMeta[] meta;
+  private String[] groupNames;
+
+  /** Node facts, recomputed only when the snapshot's node list changes. */
+  private NodeMeta[] meta(PoolSnapshot snap) {
+    if (metaFor != snap.nodes()) {
+      Map<String, Integer> ids = new HashMap<>();
+      List<String> names = new ArrayList<>();
+      names.add("pool");
+      ids.put("pool", 0);
+      NodeMeta[] m = new NodeMeta[snap.size()];
+      for (int i = 0; i < m.length; i++) {
+        PoolNode n = snap.nodes().get(i);
+        String rk = "region " + n.region();
+        String zk = "zone " + n.region() + "/" + n.zone();
+        int rid =
+            ids.computeIfAbsent(
+                rk,
+                k -> {
+                  names.add(k);
+                  return names.size() - 1;
+                });
+        int zid =
+            ids.computeIfAbsent(
+                zk,
+                k -> {
+                  names.add(k);
+                  return names.size() - 1;
+                });
+        m[i] =
+            new NodeMeta(
+                GpuCatalog.normalize(n.gpuProduct()).toLowerCase(Locale.ROOT),
+                config.catalog().lookup(n.gpuProduct(), n.gpuMemoryMib(), null),
+                rid,
+                zid);
+      }
+      meta = m;
+      groupNames = names.toArray(new String[0]);
+      metaFor = snap.nodes();
+    }
+    return meta;
+  }
+
+  /** Forgets cached node facts (call after changing the catalog). */
+  public void invalidateCatalog() {
+    metaFor = null;
+  }
 
   /** One worker slot: k GPUs (or a fraction of one) on one node. */
   record Worker(PoolNode node, GpuSpec spec, int[] gpus, int milli, double rate, double memBytes) {}
@@ -143,21 +196,21 @@ public final class Scheduler {
       JobRequest r, PoolSnapshot snap, Census census, Set<String> excludeNodes) {
     Set<String> products = normalizedProducts(r);
     Set<String> regions = new HashSet<>(r.allowedRegions());
+    NodeMeta[] meta = meta(snap);
     List<Candidate> out = new ArrayList<>();
     double sumEff = 0;
     for (int i = 0; i < snap.size(); i++) {
       NodeState st = snap.state(i);
       PoolNode n = st.node();
       census.nodes++;
-      if (n.gpuCount() == 0 || excludeNodes.contains(n.name())) {
+      if (n.gpuCount() == 0 || (!excludeNodes.isEmpty() && excludeNodes.contains(n.name()))) {
         continue;
       }
       if (!n.ready()) {
         census.notReady++;
         continue;
       }
-      if (!products.isEmpty()
-          && !products.contains(GpuCatalog.normalize(n.gpuProduct()).toLowerCase(Locale.ROOT))) {
+      if (!products.isEmpty() && !products.contains(meta[i].productKey())) {
         census.product++;
         continue;
       }
@@ -186,7 +239,7 @@ public final class Scheduler {
         continue;
       }
       census.freeWorkers += cap;
-      GpuSpec spec = config.catalog().lookup(n.gpuProduct(), n.gpuMemoryMib(), null);
+      GpuSpec spec = meta[i].spec();
       double eff = effectivePrice(n, spec);
       sumEff += eff;
       out.add(new Candidate(i, st, spec, cap, eff));
@@ -227,26 +280,38 @@ public final class Scheduler {
 
   /** Groups candidates by locality (whole pool, region, zone) keeping the best few per group. */
   private Map<String, List<Candidate>> groups(List<Candidate> cands, int keep) {
-    Map<String, PriorityQueue<Candidate>> heaps = new LinkedHashMap<>();
     Comparator<Candidate> worstFirst = Comparator.comparingDouble((Candidate c) -> -c.key);
+    @SuppressWarnings("unchecked")
+    PriorityQueue<Candidate>[] heaps = new PriorityQueue[groupNames.length];
     for (Candidate c : cands) {
-      PoolNode n = c.state.node();
-      for (String g :
-          new String[] {"pool", "region " + n.region(), "zone " + n.region() + "/" + n.zone()}) {
-        PriorityQueue<Candidate> h = heaps.computeIfAbsent(g, x -> new PriorityQueue<>(worstFirst));
-        h.add(c);
-        if (h.size() > keep) {
-          h.poll();
-        }
-      }
+      NodeMeta m = meta[c.index];
+      offer(heaps, 0, c, keep, worstFirst);
+      offer(heaps, m.region(), c, keep, worstFirst);
+      offer(heaps, m.zone(), c, keep, worstFirst);
     }
     Map<String, List<Candidate>> out = new LinkedHashMap<>();
-    for (Map.Entry<String, PriorityQueue<Candidate>> e : heaps.entrySet()) {
-      List<Candidate> l = new ArrayList<>(e.getValue());
-      l.sort(Comparator.comparingDouble(c -> c.key));
-      out.put(e.getKey(), l);
+    for (int g = 0; g < heaps.length; g++) {
+      if (heaps[g] != null) {
+        List<Candidate> l = new ArrayList<>(heaps[g]);
+        l.sort(Comparator.comparingDouble(c -> c.key));
+        out.put(groupNames[g], l);
+      }
     }
     return out;
+  }
+
+  private static void offer(
+      PriorityQueue<Candidate>[] heaps, int g, Candidate c, int keep, Comparator<Candidate> cmp) {
+    PriorityQueue<Candidate> h = heaps[g];
+    if (h == null) {
+      h = heaps[g] = new PriorityQueue<>(cmp);
+    }
+    if (h.size() < keep) {
+      h.add(c);
+    } else if (c.key < h.peek().key) {
+      h.poll();
+      h.add(c);
+    }
   }
 
   // ---------------------------------------------------------------- planning
@@ -278,27 +343,78 @@ public final class Scheduler {
       }
       l.sort(Comparator.comparingDouble(c -> c.key));
     }
-    Evaluated best = null;
     List<String> rejected = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    boolean training = r.kind() == JobKind.TRAINING;
+    boolean allowDp = r.strategy() != Strategy.PIPELINE_PARALLEL || !training;
+    boolean allowPp = r.strategy() != Strategy.DATA_PARALLEL && training;
+    List<Evaluated> options = new ArrayList<>();
+    List<List<Worker>> ppSets = new ArrayList<>();
+    List<String> ppGroups = new ArrayList<>();
     for (Map.Entry<String, List<Candidate>> g : groups.entrySet()) {
+      long room = 0;
+      for (Candidate c : g.getValue()) {
+        room += c.capacity;
+      }
+      if (room + fixed.size() < r.minWorkers()) {
+        continue;
+      }
       List<Worker> workers = new ArrayList<>(fixed);
       workers.addAll(take(r, g.getValue(), target));
-      if (workers.size() < r.minWorkers()) {
+      if (workers.size() < r.minWorkers() || !seen.add(signature(workers))) {
         continue;
       }
-      Evaluated e = evaluate(r, workers, g.getKey());
-      if (e.plan == null) {
-        note(rejected, g.getKey() + ": " + e.reason);
+      if (allowDp || workers.size() == 1) {
+        options.add(dataParallel(r, workers, g.getKey()));
+      }
+      if (allowPp && workers.size() > 1) {
+        ppSets.add(workers);
+        ppGroups.add(g.getKey());
+      }
+    }
+    // Pipeline search (the costly part) only where its bound can still beat the best so far,
+    // most promising groups first, at most MAX_PIPELINE_GROUPS of them.
+    double bar = 0;
+    for (Evaluated e : options) {
+      if (e.plan != null) {
+        bar = Math.max(bar, e.value);
+      }
+    }
+    Integer[] order = new Integer[ppSets.size()];
+    double[] bound = new double[ppSets.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+      bound[i] = pipelineBoundValue(r, ppSets.get(i));
+    }
+    java.util.Arrays.sort(order, (a, b) -> Double.compare(bound[b], bound[a]));
+    int searched = 0;
+    for (int i : order) {
+      if (searched == MAX_PIPELINE_GROUPS || (bar > 0 && bound[i] <= bar)) {
+        note(rejected, "PIPELINE_PARALLEL on " + ppGroups.get(i) + ": bound below the best plan");
         continue;
       }
-      if (best == null || e.value > best.value) {
-        if (best != null) {
-          note(rejected, best.describe() + " (lower throughput per cost)");
-        }
+      Evaluated e = pipeline(r, ppSets.get(i), ppGroups.get(i));
+      searched++;
+      options.add(e);
+      if (e.plan != null) {
+        bar = Math.max(bar, e.value);
+      }
+    }
+    Evaluated best = null;
+    for (Evaluated e : options) {
+      if (e.plan != null && (best == null || e.value > best.value)) {
         best = e;
-      } else {
-        note(rejected, e.describe() + " (lower throughput per cost)");
       }
+    }
+    for (Evaluated e : options) {
+      if (e == best) {
+        continue;
+      }
+      note(
+          rejected,
+          e.plan == null
+              ? e.strategy + " on " + e.group + ": " + e.reason
+              : e.describe() + " (lower throughput per cost)");
     }
     if (best == null) {
       String why = rejected.isEmpty() ? "no group of nodes can host it" : rejected.get(0);
@@ -306,6 +422,14 @@ public final class Scheduler {
           r.id(), "no feasible split for " + describe(r) + ": " + why, List.copyOf(rejected));
     }
     return best.finish(rejected, census, target < needed);
+  }
+
+  private static String signature(List<Worker> ws) {
+    StringBuilder b = new StringBuilder();
+    for (Worker w : ws) {
+      b.append(w.node().name()).append(java.util.Arrays.toString(w.gpus())).append(';');
+    }
+    return b.toString();
   }
 
   private static void note(List<String> rejected, String s) {
@@ -449,13 +573,35 @@ public final class Scheduler {
   }
 
   private Evaluated evaluate(JobRequest r, List<Worker> workers, String group) {
+    return evaluate(r, workers, group, 0);
+  }
+
+  /**
+   * Evaluates the strategies the request allows on these workers. The pipeline search is skipped
+   * when even its lower bound (max(total FLOPs / Σ rates, one layer / fastest rate) per stage)
+   * cannot beat {@code toBeat} or the data-parallel plan of the same workers.
+   */
+  private Evaluated evaluate(JobRequest r, List<Worker> workers, String group, double toBeat) {
     List<Evaluated> options = new ArrayList<>();
     boolean training = r.kind() == JobKind.TRAINING;
     if (r.strategy() != Strategy.PIPELINE_PARALLEL || workers.size() == 1 || !training) {
       options.add(dataParallel(r, workers, group));
     }
     if (r.strategy() != Strategy.DATA_PARALLEL && workers.size() > 1 && training) {
-      options.add(pipeline(r, workers, group));
+      double bar = toBeat;
+      for (Evaluated e : options) {
+        if (e.plan != null) {
+          bar = Math.max(bar, e.value);
+        }
+      }
+      if (bar > 0 && pipelineBoundValue(r, workers) <= bar) {
+        Evaluated skipped = new Evaluated(r, group);
+        skipped.strategy = Strategy.PIPELINE_PARALLEL;
+        skipped.reason = "pipeline bound cannot beat the best plan found";
+        options.add(skipped);
+      } else {
+        options.add(pipeline(r, workers, group));
+      }
     }
     Evaluated best = null;
     for (Evaluated e : options) {
@@ -604,6 +750,21 @@ public final class Scheduler {
   }
 
   private static final double GIB = 1024.0 * 1024 * 1024;
+
+  /** Upper bound of the objective any pipeline split over these workers can reach. */
+  private double pipelineBoundValue(JobRequest r, List<Worker> ws) {
+    ModelSpec m = r.model();
+    double sum = 0;
+    double max = 0;
+    for (Worker w : ws) {
+      sum += w.rate();
+      max = Math.max(max, w.rate());
+    }
+    double perLayer = m.layerFlopsPerSample(r.kind());
+    double stage = Math.max(perLayer * m.layers() / sum, perLayer / max);
+    double step = (m.batch() + ws.size() - 1) * stage;
+    return value(m.batch() / step, ws, price(ws), r.kind());
+  }
 
   Evaluated pipeline(JobRequest r, List<Worker> ws, String group) {
     Evaluated best = null;

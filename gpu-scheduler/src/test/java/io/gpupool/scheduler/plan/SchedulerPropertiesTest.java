@@ -2,6 +2,7 @@ package io.gpupool.scheduler.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gpupool.scheduler.bench.SyntheticPool;
 import io.gpupool.scheduler.model.GpuCatalog;
 import io.gpupool.scheduler.model.JobKind;
 import io.gpupool.scheduler.model.JobRequest;
@@ -34,7 +35,8 @@ class SchedulerPropertiesTest {
       b.workers(n, 1 << rng.nextInt(3)).minWorkers(1 + rng.nextInt(n));
     }
     if (rng.nextInt(3) == 0) {
-      b.products(Pools.PRODUCTS[rng.nextInt(4)][0], Pools.PRODUCTS[rng.nextInt(4)][0]);
+      b.products(
+          SyntheticPool.PRODUCTS[rng.nextInt(4)][0], SyntheticPool.PRODUCTS[rng.nextInt(4)][0]);
     }
     if (rng.nextInt(3) == 0) {
       b.regions(rng.nextBoolean() ? "eu-west" : "us-east");
@@ -55,7 +57,7 @@ class SchedulerPropertiesTest {
   void plansNeverOverAllocateAndRespectConstraints(
       @ForAll @LongRange(min = 0, max = 1_000_000) long seed) {
     Random rng = new Random(seed);
-    PoolSnapshot snap = PoolSnapshot.of(Pools.mixed(20 + rng.nextInt(30), seed));
+    PoolSnapshot snap = PoolSnapshot.of(SyntheticPool.mixed(20 + rng.nextInt(30), seed));
     Scheduler s = new Scheduler();
     for (int i = 0; i < 40; i++) {
       JobRequest r = randomRequest(rng, i);
@@ -113,7 +115,7 @@ class SchedulerPropertiesTest {
   @Property(tries = 30)
   void repairKeepsSurvivorsInPlace(@ForAll @LongRange(min = 0, max = 1_000_000) long seed) {
     Random rng = new Random(seed);
-    PoolSnapshot snap = PoolSnapshot.of(Pools.mixed(40, seed));
+    PoolSnapshot snap = PoolSnapshot.of(SyntheticPool.mixed(40, seed));
     Scheduler s = new Scheduler();
     JobRequest r =
         JobRequest.builder("r", ModelSpec.of(300_000_000L, 24))

@@ -1,4 +1,4 @@
-package io.gpupool.scheduler.plan;
+package io.gpupool.scheduler.bench;
 
 import io.gpupool.scheduler.model.PoolNode;
 import java.util.ArrayList;
@@ -6,10 +6,11 @@ import java.util.List;
 import java.util.Random;
 
 /** Synthetic pools for tests and benchmarks. */
-public final class Pools {
-  private Pools() {}
+public final class SyntheticPool {
+  private SyntheticPool() {}
 
-  static final String[][] PRODUCTS = {
+  /** Product, memory MiB, typical price per GPU-hour. */
+  public static final String[][] PRODUCTS = {
     {"NVIDIA-GeForce-RTX-3090", "24268", "0.25"},
     {"NVIDIA-GeForce-RTX-4090", "24564", "0.40"},
     {"NVIDIA-A100-SXM4-80GB", "81920", "1.20"},
