@@ -319,7 +319,224 @@ public final class Scheduler {
   /** Plans a request on a snapshot: a {@link Plan} or an actionable {@link Unplaceable}. */
   public PlanResult plan(JobRequest r, PoolSnapshot snap) {
     mix.observe(taskClass(r));
+    if (r.kind() == JobKind.INFERENCE && !fitsOneWorker(r, snap)) {
+      return planReplicaGroup(r, snap);
+    }
     return planInternal(r, snap, Set.of(), List.of());
+  }
+
+  /** Bytes one inference replica needs: weights plus activations of one sample in flight. */
+  private static double replicaBytes(ModelSpec m) {
+    return m.stateBytes(JobKind.INFERENCE)
+        + m.layerActivationBytesPerSample(JobKind.INFERENCE) * m.layers();
+  }
+
+  /** Whether some eligible node could hold a whole replica in one worker of the request. */
+  private boolean fitsOneWorker(JobRequest r, PoolSnapshot snap) {
+    double need = replicaBytes(r.model());
+    for (PoolNode n : snap.nodes()) {
+      double have =
+          r.gpusPerWorker()
+              * n.gpuMemoryMib()
+              * 1024.0
+              * 1024
+              * config.memoryHeadroom()
+              * r.gpuMilli()
+              / 1000.0;
+      if (n.gpuCount() >= r.gpusPerWorker() && have >= need) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Plans {@code r.workers()} inference replicas of a model too large for one GPU: each replica is
+   * a group of shards, tensor-parallel over whole GPUs of one node when a node can hold it,
+   * otherwise pipelined across nodes (each node one stage, tensor-parallel over its free GPUs,
+   * layers split by the exact min-max program). Replicas are spread across providers and regions;
+   * all replicas are placed or none.
+   */
+  public PlanResult planReplicaGroup(JobRequest r, PoolSnapshot snap) {
+    ModelSpec m = r.model();
+    double need = replicaBytes(m);
+    JobRequest whole =
+        new JobRequest(
+            r.id(),
+            r.kind(),
+            r.strategy(),
+            1,
+            1,
+            1,
+            1000,
+            r.allowedProducts(),
+            r.minGpuMemoryMib(),
+            r.cpuMillisPerWorker(),
+            r.memoryMibPerWorker(),
+            r.allowedRegions(),
+            r.maxPricePerGpuHour(),
+            r.minReliability(),
+            m);
+    PoolSnapshot work = snap;
+    List<RankPlacement> ranks = new ArrayList<>();
+    Map<String, Integer> spread = new HashMap<>();
+    double throughput = 0;
+    double price = 0;
+    double step = 0;
+    List<String> why = new ArrayList<>();
+    for (int rep = 0; rep < r.workers(); rep++) {
+      Census census = new Census();
+      List<Candidate> cands = candidates(whole, work, census, Set.of());
+      // Option A: tensor parallel inside one node.
+      Candidate bestNode = null;
+      int bestGpus = 0;
+      double bestKey = Double.POSITIVE_INFINITY;
+      for (Candidate c : cands) {
+        PoolNode n = c.state.node();
+        double perGpu = n.gpuMemoryMib() * 1024.0 * 1024 * config.memoryHeadroom();
+        int g = (int) Math.ceil(need / perGpu);
+        if (g <= c.state.wholeFree()
+            && c.state.cpuFree() >= r.cpuMillisPerWorker()
+            && c.state.memoryFree() >= r.memoryMibPerWorker()) {
+          double key = c.key * g + config.spreadWeight() * spreadOf(spread, n);
+          if (key < bestKey) {
+            bestKey = key;
+            bestNode = c;
+            bestGpus = g;
+          }
+        }
+      }
+      List<Worker> stages = new ArrayList<>();
+      if (bestNode != null) {
+        PoolNode n = bestNode.state.node();
+        int[] gpus = bestNode.state.pick(bestGpus, 1000, 0, 0);
+        stages.add(worker(n, bestNode.spec, gpus, 1000));
+      } else {
+        // Option B: pipeline across nodes, cheapest (and least crowded) first.
+        List<Candidate> order = new ArrayList<>(cands);
+        order.sort(
+            Comparator.comparingDouble(
+                c -> c.key + config.spreadWeight() * spreadOf(spread, c.state.node())));
+        double have = 0;
+        for (Candidate c : order) {
+          if (have >= need * 1.05 || stages.size() >= m.layers()) {
+            break;
+          }
+          int free = Math.min(8, c.state.wholeFree());
+          if (free == 0
+              || c.state.cpuFree() < r.cpuMillisPerWorker()
+              || c.state.memoryFree() < r.memoryMibPerWorker()) {
+            continue;
+          }
+          Worker w = worker(c.state.node(), c.spec, c.state.pick(free, 1000, 0, 0), 1000);
+          stages.add(w);
+          have += w.memBytes();
+        }
+        if (have < need) {
+          return new Unplaceable(
+              r.id(),
+              String.format(
+                  Locale.ROOT,
+                  "replica %d of %d needs %.1f GiB of GPU memory; the eligible free GPUs hold"
+                      + " %.1f GiB",
+                  rep + 1,
+                  r.workers(),
+                  need / GIB,
+                  have / GIB),
+              List.of(census.freeWorkers + " free GPUs on eligible nodes"));
+        }
+        stages.sort(
+            Comparator.comparing((Worker w) -> w.node().region())
+                .thenComparing(w -> w.node().zone()));
+      }
+      int s = stages.size();
+      double[] flops = new double[m.layers()];
+      double[] st = new double[m.layers()];
+      double[] act = new double[m.layers()];
+      java.util.Arrays.fill(flops, m.layerFlopsPerSample(JobKind.INFERENCE));
+      java.util.Arrays.fill(st, m.layerStateBytes(JobKind.INFERENCE));
+      java.util.Arrays.fill(act, m.layerActivationBytesPerSample(JobKind.INFERENCE));
+      double[] rate = new double[s];
+      double[] mem = new double[s];
+      double[] inFlight = new double[s];
+      double[] transfer = new double[s];
+      for (int i = 0; i < s; i++) {
+        rate[i] = stages.get(i).rate();
+        mem[i] = stages.get(i).memBytes();
+        inFlight[i] = 1;
+        if (i + 1 < s) {
+          transfer[i] =
+              config
+                  .links()
+                  .between(stages.get(i).node(), stages.get(i + 1).node())
+                  .transferSeconds(m.boundaryActivationBytesPerSample());
+        }
+      }
+      PipelineSplitter.Split split =
+          PipelineSplitter.split(flops, st, act, rate, mem, inFlight, transfer);
+      if (split == null) {
+        return new Unplaceable(
+            r.id(), "replica " + (rep + 1) + ": no layer split fits the chosen GPUs", List.of());
+      }
+      List<Allocation> allocs = new ArrayList<>();
+      for (int i = 0; i < s; i++) {
+        Worker w = stages.get(i);
+        ranks.add(rank(ranks.size(), rep, w, i, split.first()[i], split.last()[i], 1.0));
+        allocs.add(
+            new Allocation(
+                r.id(),
+                w.node().name(),
+                w.gpus(),
+                1000,
+                r.cpuMillisPerWorker(),
+                r.memoryMibPerWorker()));
+        spread.merge("p" + w.node().provider(), 1, Integer::sum);
+        spread.merge("r" + w.node().region(), 1, Integer::sum);
+      }
+      work = work.with(allocs);
+      double latency = s * split.bottleneckSeconds();
+      step = Math.max(step, latency);
+      throughput += 1 / split.bottleneckSeconds();
+      price += price(stages);
+      why.add(
+          String.format(
+              Locale.ROOT,
+              "replica %d: %s over %d stage(s) on %s",
+              rep,
+              s == 1
+                  ? "tensor parallel over " + stages.get(0).gpus().length + " GPU(s)"
+                  : "pipeline",
+              s,
+              stages.stream().map(w -> w.node().name()).toList()));
+    }
+    List<String> all = new ArrayList<>();
+    all.add(
+        String.format(
+            Locale.ROOT,
+            "Sharded inference: each replica needs %.1f GiB, more than one worker of %d GPU(s) holds;"
+                + " est. %.3g samples/s, %.2f/h.",
+            need / GIB,
+            r.gpusPerWorker(),
+            throughput,
+            price));
+    all.addAll(why);
+    Map<String, Double> score = new LinkedHashMap<>();
+    score.put("pricePerHour", price);
+    return new Plan(
+        r.id(),
+        Strategy.PIPELINE_PARALLEL,
+        ranks,
+        step,
+        throughput,
+        price,
+        score,
+        all,
+        List.of("single-worker replicas: model does not fit " + r.gpusPerWorker() + " GPU(s)"),
+        r);
+  }
+
+  private static int spreadOf(Map<String, Integer> spread, PoolNode n) {
+    return spread.getOrDefault("p" + n.provider(), 0) + spread.getOrDefault("r" + n.region(), 0);
   }
 
   private PlanResult planInternal(

@@ -64,13 +64,23 @@ class SchedulerPropertiesTest {
       PoolSnapshot before = snap;
       PlanResult res = s.plan(r, snap);
       if (res instanceof Plan p) {
-        // Gang: all requested workers, or an elastic start of at least minWorkers.
-        assertThat(p.ranks().size()).isBetween(r.minWorkers(), r.workers());
+        boolean sharded = p.why().get(0).startsWith("Sharded inference");
+        // Gang: all requested workers (replicas), or an elastic start of at least minWorkers.
+        long units =
+            sharded
+                ? p.ranks().stream().mapToInt(RankPlacement::replica).distinct().count()
+                : p.ranks().size();
+        assertThat(units).isBetween((long) r.minWorkers(), (long) r.workers());
+        if (sharded) {
+          assertThat(units).isEqualTo(r.workers());
+        }
         for (RankPlacement rp : p.ranks()) {
           PoolNode n = snap.node(rp.node());
           assertThat(n.ready()).isTrue();
-          assertThat(rp.gpuIndices()).hasSize(r.gpusPerWorker());
-          assertThat(rp.milliPerGpu()).isEqualTo(r.gpuMilli());
+          if (!sharded) {
+            assertThat(rp.gpuIndices()).hasSize(r.gpusPerWorker());
+            assertThat(rp.milliPerGpu()).isEqualTo(r.gpuMilli());
+          }
           assertThat(n.gpuMemoryMib()).isGreaterThanOrEqualTo(r.minGpuMemoryMib());
           assertThat(n.pricePerGpuHour()).isLessThanOrEqualTo(r.maxPricePerGpuHour());
           assertThat(n.reliability()).isGreaterThanOrEqualTo(r.minReliability());
@@ -89,12 +99,17 @@ class SchedulerPropertiesTest {
         snap = snap.with(p.allocations());
         // Every layer is held by exactly one stage.
         if (p.strategy() == Strategy.PIPELINE_PARALLEL) {
-          int next = 0;
-          for (RankPlacement rp : p.ranks()) {
-            assertThat(rp.firstLayer()).isEqualTo(next);
-            next = rp.lastLayer() + 1;
+          int replicas = p.ranks().stream().mapToInt(RankPlacement::replica).max().orElse(0) + 1;
+          for (int rep = 0; rep < replicas; rep++) {
+            int next = 0;
+            for (RankPlacement rp : p.ranks()) {
+              if (rp.replica() == rep) {
+                assertThat(rp.firstLayer()).isEqualTo(next);
+                next = rp.lastLayer() + 1;
+              }
+            }
+            assertThat(next).isEqualTo(r.model().layers());
           }
-          assertThat(next).isEqualTo(r.model().layers());
         }
       } else {
         assertThat(((Unplaceable) res).reason()).isNotBlank();

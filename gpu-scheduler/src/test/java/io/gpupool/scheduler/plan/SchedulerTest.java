@@ -220,4 +220,37 @@ class SchedulerTest {
     Plan p = (Plan) scheduler.plan(r, pool);
     assertThat(p.ranks().get(0).gpuIndices()).hasSize(8);
   }
+
+  @Test
+  void largeInferenceModelsAreShardedIntoReplicaGroups() {
+    ModelSpec llama70 = ModelSpec.of(70_000_000_000L, 80); // 140 GB of BF16 weights
+    List<PoolNode> nodes =
+        List.of(
+            node("a100x2", "NVIDIA-A100-SXM4-80GB", 2, 81920, "eu", "eu-a", 1.2),
+            node("g1", "NVIDIA-GeForce-RTX-4090", 4, 24564, "eu", "eu-a", 0.4),
+            node("g2", "NVIDIA-GeForce-RTX-4090", 4, 24564, "eu", "eu-b", 0.4));
+    JobRequest r =
+        JobRequest.builder("serve", llama70).kind(JobKind.INFERENCE).workers(2, 1).build();
+    Plan p = (Plan) scheduler.plan(r, PoolSnapshot.of(nodes));
+    assertThat(p.why().get(0)).startsWith("Sharded inference");
+    assertThat(p.ranks().stream().mapToInt(RankPlacement::replica).distinct().count()).isEqualTo(2);
+    for (int rep = 0; rep < 2; rep++) {
+      int finalRep = rep;
+      int gpus =
+          p.ranks().stream()
+              .filter(x -> x.replica() == finalRep)
+              .mapToInt(x -> x.gpuIndices().length)
+              .sum();
+      assertThat(gpus).isGreaterThanOrEqualTo(2);
+    }
+    // One replica is tensor-parallel on the A100 node, the other pipelined over the 4090 nodes.
+    assertThat(p.ranks()).anyMatch(x -> x.node().equals("a100x2") && x.stage() == 0);
+    assertThat(p.ranks()).anyMatch(x -> x.node().equals("g1"));
+    assertThat(p.ranks()).anyMatch(x -> x.node().equals("g2"));
+    PoolSnapshot.of(nodes).with(p.allocations()); // never over-allocates
+
+    JobRequest three =
+        JobRequest.builder("serve3", llama70).kind(JobKind.INFERENCE).workers(3, 1).build();
+    assertThat(scheduler.plan(three, PoolSnapshot.of(nodes))).isInstanceOf(Unplaceable.class);
+  }
 }
