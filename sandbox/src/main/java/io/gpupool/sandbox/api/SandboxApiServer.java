@@ -332,6 +332,13 @@ public final class SandboxApiServer implements AutoCloseable {
       }
       return notFoundPath();
     }
+    String ct = r.contentType() == null ? "" : r.contentType();
+    if (ct.contains("protobuf") || ct.contains("cbor")) {
+      return Reply.status(
+          415,
+          "UnsupportedMediaType",
+          "the sandbox API server only accepts JSON (and YAML for apply), not " + ct);
+    }
     return switch (r.method()) {
       case "GET" -> p.name == null ? list(r, p, type) : get(r, p, type);
       case "POST" -> locked(() -> create(r, p, type));
