@@ -76,7 +76,15 @@ public final class AnvilProcess implements AutoCloseable {
       }
     }
     throw new IllegalStateException(
-        tool + " not found (looked at " + tried.get(0) + " and upwards); " + INSTALL_HINT);
+        tool
+            + " not found (looked for billing-bridge/contracts/"
+            + relative
+            + " from "
+            + Path.of("").toAbsolutePath()
+            + " upwards, "
+            + tried.size()
+            + " places); "
+            + INSTALL_HINT);
   }
 
   /** Start anvil with the located binary and default options. */

@@ -87,10 +87,6 @@ abstract class AnvilTestBase {
     return c;
   }
 
-  long deployBlock() {
-    return 0;
-  }
-
   static Response<?> rpc(String method, Object... params) {
     try {
       Response<?> r =
