@@ -80,10 +80,15 @@ public final class BillingBenchmark {
               providers.get(distinct ? i : (i / payers.size()) % providers.size())));
     }
     try (Web3jBillingChain chain = new Web3jBillingChain(dev.chainConfig(), dev.reporter())) {
-      long first = settle(chain, pairs, BigInteger.valueOf(1_000_000_007L));
+      // Wei amounts of realistic size (~0.12 ETH per pair): calldata cost grows with nonzero bytes.
+      long first = settle(chain, pairs, BigInteger.valueOf(123_456_789_012_345_678L));
       long[] steady = new long[3];
       for (int round = 0; round < steady.length; round++) {
-        steady[round] = settle(chain, pairs, BigInteger.valueOf(2_000_000_000L + round * 999_983L));
+        steady[round] =
+            settle(
+                chain,
+                pairs,
+                BigInteger.valueOf(133_456_789_012_345_678L + round * 9_876_543_210_987_654L));
       }
       long steadyTx = Arrays.stream(steady).max().orElseThrow();
       System.out.printf(

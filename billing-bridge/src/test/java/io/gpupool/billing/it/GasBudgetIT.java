@@ -27,16 +27,17 @@ class GasBudgetIT extends AnvilTestBase {
 
   @Test
   void steadyStateBatchOf100StaysUnder10kGasPerPair() {
-    fund(0, ETH);
-    fund(1, ETH);
+    fund(0, ETH.multiply(BigInteger.TEN));
+    fund(1, ETH.multiply(BigInteger.TEN));
     Web3jBillingChain chain = reporterChain();
     List<PairId> pairs = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       pairs.add(new PairId("gas/job-" + i, payerAddress(i % 2), providerAddress((i / 2) % 4)));
     }
-    long first = settle(chain, pairs, 1_000_000_007L);
-    long steady = settle(chain, pairs, 2_000_000_011L);
-    long steadyAgain = settle(chain, pairs, 3_000_000_019L);
+    // realistic wei magnitudes (~0.12 ETH cumulative per pair): calldata grows with them
+    long first = settle(chain, pairs, 123_456_789_012_345_678L);
+    long steady = settle(chain, pairs, 133_456_789_012_345_681L);
+    long steadyAgain = settle(chain, pairs, 143_333_332_223_333_335L);
     assertThat(first / 100).as("first settlement gas per pair").isGreaterThan(20_000);
     assertThat(Math.max(steady, steadyAgain) / 100)
         .as("steady-state gas per pair (tx gas %d)", steady)
