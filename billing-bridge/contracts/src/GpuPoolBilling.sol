@@ -14,7 +14,6 @@ contract GpuPoolBilling {
     error NotReporter(address caller);
     error ZeroAddress();
     error ZeroAmount();
-    error LengthMismatch(uint256 jobIds, uint256 entries);
     error PartyIndexOutOfRange(uint256 index, uint256 parties);
     error AmountTooLarge(uint256 amount);
     error NoThawInProgress(address payer);
@@ -36,10 +35,10 @@ contract GpuPoolBilling {
     /// @notice One (payer, job, provider) pair moved money; `paidTotal` is its new cumulative paid.
     ///         What this settlement moved is `paidTotal` minus the pair's previous `paidTotal`
     ///         (0 if none); `BatchSettled.totalPaid` sums those per transaction.
-    event Settled(bytes32 indexed jobId, address indexed provider, address indexed payer, uint256 paidTotal);
+    event Settled(bytes16 indexed jobId, address indexed provider, address indexed payer, uint256 paidTotal);
     /// @notice The payer's escrow could not cover the cumulative owed; `owedTotal - paidTotal` is unpaid.
     event Overdrawn(
-        bytes32 indexed jobId, address indexed provider, address indexed payer, uint256 owedTotal, uint256 paidTotal
+        bytes16 indexed jobId, address indexed provider, address indexed payer, uint256 owedTotal, uint256 paidTotal
     );
     /// @notice Summary of one settlement call (batch or voucher).
     event BatchSettled(address indexed submitter, uint256 pairs, uint256 totalPaid);
@@ -58,10 +57,11 @@ contract GpuPoolBilling {
     bytes32 private constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 public constant VOUCHER_TYPEHASH =
-        keccak256("Voucher(address payer,bytes32 jobId,address provider,uint128 cumulative)");
+        keccak256("Voucher(address payer,bytes16 jobId,address provider,uint128 cumulative)");
     bytes32 private constant NAME_HASH = keccak256("GpuPoolBilling");
     bytes32 private constant VERSION_HASH = keccak256("1");
     uint256 private constant AMOUNT_MASK = (uint256(1) << 128) - 1;
+    uint256 private constant ENTRY_AMOUNT_MASK = (uint256(1) << 96) - 1;
     // secp256k1n / 2: signatures with a higher s are malleable duplicates and are rejected.
     uint256 private constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
@@ -190,16 +190,13 @@ contract GpuPoolBilling {
 
     // ------------------------------------------------------------------ settlement
     /// @notice Settle many pairs at once. `parties` lists every payer and provider address once;
-    ///         `entries[i]` packs, for `jobIds[i]`: bits 0..127 the cumulative amount owed in wei,
-    ///         bits 128..143 the provider's index and bits 144..159 the payer's index into `parties`.
-    ///         Escrow and provider balances are read and written once per party per call.
-    function settleBatch(address[] calldata parties, bytes32[] calldata jobIds, uint256[] calldata entries)
-        external
-        nonReentrant
-    {
+    ///         each entry packs one pair: bits 0..95 the cumulative amount owed in wei, bits 96..111
+    ///         the provider's index and bits 112..127 the payer's index into `parties`, bits
+    ///         128..255 the job id (bytes16). Escrow and provider balances are read and written once
+    ///         per party per call. No single entry can make the batch revert except a bad index.
+    function settleBatch(address[] calldata parties, uint256[] calldata entries) external nonReentrant {
         if (!isReporter[msg.sender]) revert NotReporter(msg.sender);
-        uint256 n = jobIds.length;
-        if (entries.length != n) revert LengthMismatch(n, entries.length);
+        uint256 n = entries.length;
         uint256 partyCount = parties.length;
         // escrowCache[k] = escrow balance + 1 once loaded (0 = not loaded); credit[k] = amount to credit.
         uint256[] memory escrowCache = new uint256[](partyCount);
@@ -207,14 +204,13 @@ contract GpuPoolBilling {
         uint256 batchPaid;
         for (uint256 i; i < n;) {
             uint256 entry;
-            bytes32 jobId;
-            // In bounds: i < n and both arrays were length-checked against calldata when decoded.
+            // In bounds: i < n and the array was length-checked against calldata when decoded.
             assembly ("memory-safe") {
                 entry := calldataload(add(entries.offset, shl(5, i)))
-                jobId := calldataload(add(jobIds.offset, shl(5, i)))
             }
-            batchPaid += _settleEntry(parties, jobId, entry, escrowCache, credit);
             unchecked {
+                // Cannot overflow: every payment is taken from escrow, whose total fits in uint128.
+                batchPaid += _settleEntry(parties, entry, escrowCache, credit);
                 ++i;
             }
         }
@@ -240,14 +236,13 @@ contract GpuPoolBilling {
     /// @dev Settle one packed batch entry against the in-memory escrow and credit caches.
     function _settleEntry(
         address[] calldata parties,
-        bytes32 jobId,
         uint256 entry,
         uint256[] memory escrowCache,
         uint256[] memory credit
     ) private returns (uint256 pay) {
         uint256 partyCount = parties.length;
-        uint256 providerIdx = (entry >> 128) & 0xFFFF;
-        uint256 payerIdx = (entry >> 144) & 0xFFFF;
+        uint256 providerIdx = (entry >> 96) & 0xFFFF;
+        uint256 payerIdx = (entry >> 112) & 0xFFFF;
         if (providerIdx >= partyCount) revert PartyIndexOutOfRange(providerIdx, partyCount);
         if (payerIdx >= partyCount) revert PartyIndexOutOfRange(payerIdx, partyCount);
         address payer;
@@ -261,7 +256,7 @@ contract GpuPoolBilling {
             available := mload(add(add(escrowCache, 0x20), shl(5, payerIdx)))
         }
         if (available == 0) available = uint256(escrows[payer].balance) + 1;
-        pay = _settlePair(payer, jobId, provider, entry & AMOUNT_MASK, available - 1);
+        pay = _settlePair(payer, bytes16(bytes32(entry)), provider, entry & ENTRY_AMOUNT_MASK, available - 1);
         assembly ("memory-safe") {
             mstore(add(add(escrowCache, 0x20), shl(5, payerIdx)), sub(available, pay))
             let c := add(add(credit, 0x20), shl(5, providerIdx))
@@ -271,7 +266,7 @@ contract GpuPoolBilling {
 
     /// @notice Settle one pair with a cumulative voucher signed (EIP-712) by an authorised reporter.
     ///         Anyone may submit it, typically the provider. Replaying a voucher pays nothing.
-    function settleWithVoucher(address payer, bytes32 jobId, address provider, uint128 cumulative, bytes calldata sig)
+    function settleWithVoucher(address payer, bytes16 jobId, address provider, uint128 cumulative, bytes calldata sig)
         external
         nonReentrant
     {
@@ -289,7 +284,7 @@ contract GpuPoolBilling {
 
     /// @dev Raise the pair's owed figure to `cumulative` (never lower) and pay what is unpaid,
     ///      capped at `available`. Returns the amount moved.
-    function _settlePair(address payer, bytes32 jobId, address provider, uint256 cumulative, uint256 available)
+    function _settlePair(address payer, bytes16 jobId, address provider, uint256 cumulative, uint256 available)
         private
         returns (uint256 pay)
     {
@@ -318,18 +313,20 @@ contract GpuPoolBilling {
     }
 
     // ------------------------------------------------------------------ views
-    function pairKey(address payer, bytes32 jobId, address provider) public pure returns (bytes32 key) {
+    function pairKey(address payer, bytes16 jobId, address provider) public pure returns (bytes32 key) {
+        // Inline assembly sees values as they sit on the stack: clean them explicitly (a bytes16
+        // cut from a packed batch entry still carries the entry's low bits).
         assembly ("memory-safe") {
             let ptr := mload(0x40)
-            mstore(ptr, payer)
-            mstore(add(ptr, 0x20), jobId)
-            mstore(add(ptr, 0x40), provider)
+            mstore(ptr, and(payer, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x20), and(jobId, not(0xffffffffffffffffffffffffffffffff)))
+            mstore(add(ptr, 0x40), and(provider, 0xffffffffffffffffffffffffffffffffffffffff))
             key := keccak256(ptr, 0x60)
         }
     }
 
     /// @notice Cumulative paid and owed for a (payer, job, provider) pair.
-    function pairState(address payer, bytes32 jobId, address provider)
+    function pairState(address payer, bytes16 jobId, address provider)
         external
         view
         returns (uint256 paid, uint256 owed)
@@ -347,7 +344,7 @@ contract GpuPoolBilling {
         return keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, block.chainid, address(this)));
     }
 
-    function voucherDigest(address payer, bytes32 jobId, address provider, uint128 cumulative)
+    function voucherDigest(address payer, bytes16 jobId, address provider, uint128 cumulative)
         public
         view
         returns (bytes32)

@@ -50,8 +50,8 @@ contract GpuPoolBillingTest is TestBase {
     address internal payer2 = address(0xBA2);
     address internal provider = address(0xC0FFEE);
     address internal provider2 = address(0xC0FFEF);
-    bytes32 internal constant JOB = keccak256("ns/train-llama");
-    bytes32 internal constant JOB2 = keccak256("ns/infer-mistral");
+    bytes16 internal constant JOB = bytes16(keccak256("ns/train-llama"));
+    bytes16 internal constant JOB2 = bytes16(keccak256("ns/infer-mistral"));
     uint64 internal constant THAW = 1 days;
 
     function setUp() public {
@@ -72,17 +72,15 @@ contract GpuPoolBillingTest is TestBase {
         p[3] = provider2;
     }
 
-    function _settle1(bytes32 job, uint256 cumulative) internal {
+    function _settle1(bytes16 job, uint256 cumulative) internal {
         address[] memory parties = _parties2();
-        bytes32[] memory jobs = new bytes32[](1);
         uint256[] memory entries = new uint256[](1);
-        jobs[0] = job;
-        entries[0] = entry(0, 1, cumulative);
+        entries[0] = entry(job, 0, 1, cumulative);
         vm.prank(reporter);
-        billing.settleBatch(parties, jobs, entries);
+        billing.settleBatch(parties, entries);
     }
 
-    function _paid(bytes32 job) internal view returns (uint256 paid) {
+    function _paid(bytes16 job) internal view returns (uint256 paid) {
         (paid,) = billing.pairState(payer, job, provider);
     }
 
@@ -116,18 +114,13 @@ contract GpuPoolBillingTest is TestBase {
         vm.prank(payer2);
         billing.deposit{value: 5 ether}();
         address[] memory parties = _parties2();
-        bytes32[] memory jobs = new bytes32[](4);
         uint256[] memory entries = new uint256[](4);
-        jobs[0] = JOB;
-        entries[0] = entry(0, 1, 1 ether);
-        jobs[1] = JOB2;
-        entries[1] = entry(0, 3, 2 ether);
-        jobs[2] = JOB;
-        entries[2] = entry(2, 1, 0.5 ether);
-        jobs[3] = JOB2;
-        entries[3] = entry(2, 3, 0.25 ether);
+        entries[0] = entry(JOB, 0, 1, 1 ether);
+        entries[1] = entry(JOB2, 0, 3, 2 ether);
+        entries[2] = entry(JOB, 2, 1, 0.5 ether);
+        entries[3] = entry(JOB2, 2, 3, 0.25 ether);
         vm.prank(reporter);
-        billing.settleBatch(parties, jobs, entries);
+        billing.settleBatch(parties, entries);
         assertEq(billing.providerBalance(provider), 1.5 ether, "provider");
         assertEq(billing.providerBalance(provider2), 2.25 ether, "provider2");
         assertEq(_escrow(payer), 7 ether, "payer");
@@ -151,17 +144,15 @@ contract GpuPoolBillingTest is TestBase {
 
     function test_onlyReportersSettle() public {
         address[] memory parties = _parties2();
-        bytes32[] memory jobs = new bytes32[](1);
         uint256[] memory entries = new uint256[](1);
-        jobs[0] = JOB;
-        entries[0] = entry(0, 1, 1 ether);
+        entries[0] = entry(JOB, 0, 1, 1 ether);
         vm.prank(provider);
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, provider));
-        billing.settleBatch(parties, jobs, entries);
+        billing.settleBatch(parties, entries);
         billing.setReporter(reporter, false);
         vm.prank(reporter);
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, reporter));
-        billing.settleBatch(parties, jobs, entries);
+        billing.settleBatch(parties, entries);
     }
 
     function test_onlyOwnerSetsReporters() public {
@@ -170,21 +161,20 @@ contract GpuPoolBillingTest is TestBase {
         billing.setReporter(provider, true);
     }
 
-    function test_malformedBatchesRevert() public {
+    function test_badPartyIndexReverts() public {
         address[] memory parties = _parties2();
-        bytes32[] memory jobs = new bytes32[](2);
         uint256[] memory entries = new uint256[](1);
-        vm.prank(reporter);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.LengthMismatch.selector, 2, 1));
-        billing.settleBatch(parties, jobs, entries);
-        jobs = new bytes32[](1);
-        entries[0] = entry(9, 1, 1);
+        entries[0] = entry(JOB, 9, 1, 1);
         vm.prank(reporter);
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.PartyIndexOutOfRange.selector, 9, 4));
-        billing.settleBatch(parties, jobs, entries);
+        billing.settleBatch(parties, entries);
+        entries[0] = entry(JOB, 0, 4, 1);
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.PartyIndexOutOfRange.selector, 4, 4));
+        billing.settleBatch(parties, entries);
     }
 
-    function _voucherSig(uint256 key, address p, bytes32 job, address prov, uint128 cumulative)
+    function _voucherSig(uint256 key, address p, bytes16 job, address prov, uint128 cumulative)
         internal
         view
         returns (bytes memory)
@@ -257,12 +247,10 @@ contract GpuPoolBillingTest is TestBase {
         address[] memory parties = new address[](2);
         parties[0] = payer;
         parties[1] = address(attacker);
-        bytes32[] memory jobs = new bytes32[](1);
         uint256[] memory entries = new uint256[](1);
-        jobs[0] = JOB;
-        entries[0] = entry(0, 1, 1 ether);
+        entries[0] = entry(JOB, 0, 1, 1 ether);
         vm.prank(reporter);
-        billing.settleBatch(parties, jobs, entries);
+        billing.settleBatch(parties, entries);
         attacker.withdrawAsProvider();
         assertEq(address(attacker).balance, 1 ether, "paid exactly once");
         assertTrue(!attacker.reentered(), "re-entry must fail");
@@ -302,16 +290,14 @@ contract GpuPoolBillingTest is TestBase {
         assertEq(billing.providerBalance(provider) + _escrow(payer), cap, "conservation");
     }
 
-    function testFuzz_nonReporterCannotSettle(address caller, uint128 amount) public {
+    function testFuzz_nonReporterCannotSettle(address caller, uint96 amount) public {
         vm.assume(!billing.isReporter(caller));
         address[] memory parties = _parties2();
-        bytes32[] memory jobs = new bytes32[](1);
         uint256[] memory entries = new uint256[](1);
-        jobs[0] = JOB;
-        entries[0] = entry(0, 1, amount);
+        entries[0] = entry(JOB, 0, 1, uint96(amount));
         vm.prank(caller);
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, caller));
-        billing.settleBatch(parties, jobs, entries);
+        billing.settleBatch(parties, entries);
     }
 
     function testFuzz_voucherSignedByOtherKeyRejected(uint256 key, uint128 amount) public {

@@ -12,7 +12,7 @@ contract BillingHandler is TestBase {
     address public immutable reporter;
     address[3] internal payers = [address(0xBA1), address(0xBA2), address(0xBA3)];
     address[3] internal providers = [address(0xC01), address(0xC02), address(0xC03)];
-    bytes32[2] internal jobs = [keccak256("job-a"), keccak256("job-b")];
+    bytes16[2] internal jobs = [bytes16(keccak256("job-a")), bytes16(keccak256("job-b"))];
 
     uint256 public ghostDeposited;
     uint256 public ghostEscrowWithdrawn;
@@ -44,29 +44,27 @@ contract BillingHandler is TestBase {
             parties[3 + k] = providers[k];
         }
         uint256 n = 1 + seed % 4;
-        bytes32[] memory jobIds = new bytes32[](n);
         uint256[] memory entries = new uint256[](n);
         for (uint256 i; i < n; i++) {
             uint256 s = uint256(keccak256(abi.encode(seed, i)));
             uint256 payerIdx = s % 3;
             uint256 providerIdx = 3 + (s >> 8) % 3;
-            bytes32 job = jobs[(s >> 16) % 2];
+            bytes16 job = jobs[(s >> 16) % 2];
             bytes32 key = billing.pairKey(parties[payerIdx], job, parties[providerIdx]);
             uint256 reported = lastReported[key];
             uint256 cumulative = grow ? reported + bound(increment, 0, 20 ether) : reported / 2;
             if (cumulative > lastReported[key]) lastReported[key] = cumulative;
-            jobIds[i] = job;
-            entries[i] = entry(payerIdx, providerIdx, cumulative);
+            entries[i] = entry(job, payerIdx, providerIdx, cumulative);
         }
         vm.prank(reporter);
-        billing.settleBatch(parties, jobIds, entries);
+        billing.settleBatch(parties, entries);
         _checkMonotone();
     }
 
     function settleWithVoucher(uint256 seed, uint256 increment) external {
         address payer = payers[seed % 3];
         address provider = providers[(seed >> 8) % 3];
-        bytes32 job = jobs[(seed >> 16) % 2];
+        bytes16 job = jobs[(seed >> 16) % 2];
         bytes32 key = billing.pairKey(payer, job, provider);
         uint128 cumulative = uint128(lastReported[key] + bound(increment, 0, 5 ether));
         lastReported[key] = cumulative;
@@ -77,17 +75,15 @@ contract BillingHandler is TestBase {
         _checkMonotone();
     }
 
-    function strangerSettles(address caller, uint128 amount) external {
+    function strangerSettles(address caller, uint96 amount) external {
         if (billing.isReporter(caller)) return;
         address[] memory parties = new address[](2);
         parties[0] = payers[0];
         parties[1] = providers[0];
-        bytes32[] memory jobIds = new bytes32[](1);
         uint256[] memory entries = new uint256[](1);
-        jobIds[0] = jobs[0];
-        entries[0] = entry(0, 1, amount);
+        entries[0] = entry(jobs[0], 0, 1, amount);
         vm.prank(caller);
-        try billing.settleBatch(parties, jobIds, entries) {
+        try billing.settleBatch(parties, entries) {
             strangerSettled = true;
         } catch {}
     }

@@ -37,8 +37,13 @@ abstract contract TestBase {
         return min + (x % (max - min + 1));
     }
 
-    /// @dev Pack a settleBatch entry: cumulative in bits 0..127, provider index 128..143, payer index 144..159.
-    function entry(uint256 payerIdx, uint256 providerIdx, uint256 cumulative) internal pure returns (uint256) {
-        return (payerIdx << 144) | (providerIdx << 128) | cumulative;
+    /// @dev Pack a settleBatch entry: cumulative bits 0..95, provider index 96..111, payer index
+    ///      112..127, job id 128..255.
+    function entry(bytes16 job, uint256 payerIdx, uint256 providerIdx, uint256 cumulative)
+        internal
+        pure
+        returns (uint256)
+    {
+        return uint256(bytes32(job)) | (payerIdx << 112) | (providerIdx << 96) | cumulative;
     }
 }

@@ -1,6 +1,7 @@
 package io.gpupool.billing;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
 import org.web3j.crypto.Hash;
@@ -11,7 +12,7 @@ import org.web3j.crypto.WalletUtils;
  * normalised to lower-case 0x hex so that equal addresses compare equal.
  *
  * @param jobId the job's stable identifier (e.g. {@code namespace/name} or its UID); on chain it is
- *     {@code keccak256(UTF-8 bytes)}
+ *     the first 16 bytes of {@code keccak256(UTF-8 bytes)}
  * @param payer the payer's address (whose escrow is debited)
  * @param provider the provider's address (whose balance is credited)
  */
@@ -26,14 +27,14 @@ public record PairId(String jobId, String payer, String provider) implements Com
     provider = normaliseAddress(provider, "provider");
   }
 
-  /** The 32-byte on-chain job id, {@code keccak256(jobId)}. */
+  /** The 16-byte on-chain job id, the first half of {@code keccak256(jobId)}. */
   public byte[] jobIdHash() {
     return jobIdHash(jobId);
   }
 
-  /** The 32-byte on-chain job id for a job identifier. */
+  /** The 16-byte on-chain job id for a job identifier (collisions need ~2^64 jobs). */
   public static byte[] jobIdHash(String jobId) {
-    return Hash.sha3(jobId.getBytes(StandardCharsets.UTF_8));
+    return Arrays.copyOf(Hash.sha3(jobId.getBytes(StandardCharsets.UTF_8)), 16);
   }
 
   /** Lower-case 0x address; rejects anything that is not 20 bytes of hex. */

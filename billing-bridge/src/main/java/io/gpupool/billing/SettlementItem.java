@@ -9,15 +9,14 @@ import java.util.Objects;
  */
 public record SettlementItem(PairId pair, BigInteger cumulativeWei) {
 
-  /** The contract stores amounts as uint128. */
-  public static final BigInteger MAX_AMOUNT =
-      BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
+  /** A batch entry carries the cumulative amount in 96 bits (about 79 billion tokens). */
+  public static final BigInteger MAX_AMOUNT = BigInteger.ONE.shiftLeft(96).subtract(BigInteger.ONE);
 
   public SettlementItem {
     Objects.requireNonNull(pair, "pair");
     Objects.requireNonNull(cumulativeWei, "cumulativeWei");
     if (cumulativeWei.signum() < 0 || cumulativeWei.compareTo(MAX_AMOUNT) > 0) {
-      throw new IllegalArgumentException("cumulative out of uint128 range: " + cumulativeWei);
+      throw new IllegalArgumentException("cumulative out of uint96 range: " + cumulativeWei);
     }
   }
 }

@@ -6,7 +6,7 @@ import java.math.BigInteger;
  * A {@code Settled} or {@code Overdrawn} event of one pair.
  *
  * @param kind which event
- * @param jobIdHash the on-chain job id (keccak256 of the job identifier), 0x hex
+ * @param jobIdHash the on-chain job id (first 16 bytes of keccak256 of the job identifier), 0x hex
  * @param payer lower-case payer address
  * @param provider lower-case provider address
  * @param paidTotal cumulative paid after the event

@@ -7,6 +7,7 @@ import java.util.List;
 import org.web3j.abi.TypeEncoder;
 import org.web3j.abi.datatypes.Address;
 import org.web3j.abi.datatypes.Type;
+import org.web3j.abi.datatypes.generated.Bytes16;
 import org.web3j.abi.datatypes.generated.Bytes32;
 import org.web3j.abi.datatypes.generated.Uint128;
 import org.web3j.abi.datatypes.generated.Uint256;
@@ -27,7 +28,7 @@ public final class VoucherSigner {
               .getBytes(StandardCharsets.UTF_8));
   private static final byte[] VOUCHER_TYPEHASH =
       Hash.sha3(
-          "Voucher(address payer,bytes32 jobId,address provider,uint128 cumulative)"
+          "Voucher(address payer,bytes16 jobId,address provider,uint128 cumulative)"
               .getBytes(StandardCharsets.UTF_8));
 
   private VoucherSigner() {}
@@ -49,7 +50,7 @@ public final class VoucherSigner {
                 List.of(
                     new Bytes32(VOUCHER_TYPEHASH),
                     new Address(voucher.pair().payer()),
-                    new Bytes32(voucher.pair().jobIdHash()),
+                    new Bytes16(voucher.pair().jobIdHash()),
                     new Address(voucher.pair().provider()),
                     new Uint128(voucher.cumulativeWei()))));
     byte[] message = new byte[66];

@@ -22,7 +22,7 @@ import org.web3j.abi.datatypes.Address;
 import org.web3j.abi.datatypes.DynamicArray;
 import org.web3j.abi.datatypes.Function;
 import org.web3j.abi.datatypes.Type;
-import org.web3j.abi.datatypes.generated.Bytes32;
+import org.web3j.abi.datatypes.generated.Bytes16;
 import org.web3j.abi.datatypes.generated.Uint256;
 import org.web3j.abi.datatypes.generated.Uint64;
 import org.web3j.crypto.Credentials;
@@ -96,10 +96,12 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
     return reporter.getAddress();
   }
 
-  /** ABI-encode {@code settleBatch} for the items: parties deduplicated, entries packed. */
+  /**
+   * ABI-encode {@code settleBatch} for the items: parties deduplicated; each entry packs job id
+   * (bits 128..255), payer index (112..127), provider index (96..111) and cumulative wei (0..95).
+   */
   public static String encodeSettleBatch(List<SettlementItem> items) {
     Map<String, Integer> index = new LinkedHashMap<>();
-    List<Bytes32> jobIds = new ArrayList<>(items.size());
     List<Uint256> entries = new ArrayList<>(items.size());
     for (SettlementItem item : items) {
       int payer = index.computeIfAbsent(item.pair().payer(), k -> index.size());
@@ -107,12 +109,12 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
       if (index.size() > 0xFFFF) {
         throw new IllegalArgumentException("a batch may name at most 65,535 addresses");
       }
-      jobIds.add(new Bytes32(item.pair().jobIdHash()));
       entries.add(
           new Uint256(
-              BigInteger.valueOf(payer)
-                  .shiftLeft(144)
-                  .or(BigInteger.valueOf(provider).shiftLeft(128))
+              new BigInteger(1, item.pair().jobIdHash())
+                  .shiftLeft(128)
+                  .or(BigInteger.valueOf(payer).shiftLeft(112))
+                  .or(BigInteger.valueOf(provider).shiftLeft(96))
                   .or(item.cumulativeWei())));
     }
     List<Address> parties = index.keySet().stream().map(Address::new).toList();
@@ -121,7 +123,6 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
             GpuPoolBilling.FUNC_SETTLEBATCH,
             List.of(
                 new DynamicArray<>(Address.class, parties),
-                new DynamicArray<>(Bytes32.class, jobIds),
                 new DynamicArray<>(Uint256.class, entries)),
             List.of());
     return FunctionEncoder.encode(f);
@@ -315,7 +316,7 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
                 GpuPoolBilling.FUNC_PAIRSTATE,
                 List.of(
                     new Address(pair.payer()),
-                    new Bytes32(pair.jobIdHash()),
+                    new Bytes16(pair.jobIdHash()),
                     new Address(pair.provider())),
                 List.of(new TypeReference<Uint256>() {}, new TypeReference<Uint256>() {})));
     return new PairOnChain((BigInteger) out.get(0).getValue(), (BigInteger) out.get(1).getValue());

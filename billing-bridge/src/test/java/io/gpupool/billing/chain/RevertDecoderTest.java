@@ -23,7 +23,6 @@ class RevertDecoderTest {
             "NotReporter",
             "ZeroAddress",
             "ZeroAmount",
-            "LengthMismatch",
             "PartyIndexOutOfRange",
             "AmountTooLarge",
             "NoThawInProgress",
