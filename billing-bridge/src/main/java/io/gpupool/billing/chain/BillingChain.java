@@ -41,4 +41,14 @@ public interface BillingChain {
 
   /** The latest block number. */
   long latestBlock();
+
+  /**
+   * Re-send a transaction that has been pending too long, with the same nonce and data and a higher
+   * gas price (a replacement). Returns the new hash, or empty when this client did not send it, it
+   * is no longer pending, or the price cap is reached. Whichever of the two gets mined, the
+   * cumulative settlement is the same.
+   */
+  default Optional<String> replaceStuck(String txHash) {
+    return Optional.empty();
+  }
 }

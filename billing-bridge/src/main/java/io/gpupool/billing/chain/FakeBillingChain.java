@@ -35,6 +35,7 @@ public final class FakeBillingChain implements BillingChain {
   private final List<List<SettlementItem>> submitted = new ArrayList<>();
   private long block = 1;
   private int txCounter;
+  private int replaced;
   private boolean down;
   private boolean holdReceipts;
   private int failNextSubmits;
@@ -181,6 +182,25 @@ public final class FakeBillingChain implements BillingChain {
         hash,
         new SettlementReceipt(
             hash, true, b, BigInteger.valueOf(30_000L * items.size()), txEvents, null));
+  }
+
+  /** Replaces a pending transaction by a new hash carrying the same batch (a gas-price bump). */
+  @Override
+  public synchronized Optional<String> replaceStuck(String txHash) {
+    checkUp();
+    List<SettlementItem> items = pending.remove(txHash);
+    if (items == null) {
+      return Optional.empty();
+    }
+    String hash = Numeric.toHexStringWithPrefixZeroPadded(BigInteger.valueOf(++txCounter), 64);
+    pending.put(hash, items);
+    replaced++;
+    return Optional.of(hash);
+  }
+
+  /** How many transactions were replaced. */
+  public synchronized int replacedCount() {
+    return replaced;
   }
 
   @Override

@@ -61,7 +61,12 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
   private final RevertDecoder decoder;
   private final Object nonceLock = new Object();
   private BigInteger nextNonce;
-  private final Map<String, Integer> sendAttempts = new LinkedHashMap<>();
+
+  /** What this client sent and may have to replace: nonce, data, limit, price, attempt. */
+  private record Sent(
+      BigInteger nonce, String data, BigInteger gasLimit, BigInteger gasPrice, int attempt) {}
+
+  private final Map<String, Sent> sent = new java.util.concurrent.ConcurrentHashMap<>();
 
   public Web3jBillingChain(ChainConfig config, Credentials reporter) {
     this(config, reporter, buildWeb3j(config));
@@ -168,28 +173,81 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
       nonce = nextNonce;
       nextNonce = nextNonce.add(BigInteger.ONE);
     }
-    RawTransaction tx =
-        RawTransaction.createTransaction(nonce, gasPrice, gasLimit, config.contractAddress(), data);
-    String signed =
-        Numeric.toHexString(TransactionEncoder.signMessage(tx, config.chainId(), reporter));
-    EthSendTransaction sent;
     try {
-      sent = send(web3j.ethSendRawTransaction(signed));
+      String hash = sendRaw(nonce, data, gasLimit, gasPrice);
+      sent.put(hash, new Sent(nonce, data, gasLimit, gasPrice, 0));
+      return hash;
     } catch (ChainUnavailableException e) {
       // Unknown whether the node took it: resynchronise the nonce from the node next time.
       resetNonce();
       throw e;
-    }
-    if (sent.hasError()) {
-      String msg = sent.getError().getMessage().toLowerCase(Locale.ROOT);
+    } catch (NonceRejected e) {
       resetNonce();
-      if (retry && (msg.contains("nonce too low") || msg.contains("nonce too high"))) {
-        LOG.log(System.Logger.Level.INFO, "nonce {0} rejected ({1}); resynchronising", nonce, msg);
+      if (retry) {
+        LOG.log(
+            System.Logger.Level.INFO,
+            "nonce {0} rejected ({1}); resynchronising",
+            nonce,
+            e.getMessage());
         return sendSigned(data, gasLimit, gasPrice, false);
       }
-      throw new ChainRevertException(decoder.decode(errorText(sent)), null);
+      throw new ChainException("nonce rejected twice: " + e.getMessage(), e);
     }
-    return sent.getTransactionHash();
+  }
+
+  private static final class NonceRejected extends RuntimeException {
+    NonceRejected(String message) {
+      super(message);
+    }
+  }
+
+  private String sendRaw(BigInteger nonce, String data, BigInteger gasLimit, BigInteger gasPrice) {
+    RawTransaction tx =
+        RawTransaction.createTransaction(nonce, gasPrice, gasLimit, config.contractAddress(), data);
+    String signed =
+        Numeric.toHexString(TransactionEncoder.signMessage(tx, config.chainId(), reporter));
+    EthSendTransaction result = send(web3j.ethSendRawTransaction(signed));
+    if (result.hasError()) {
+      String msg = result.getError().getMessage().toLowerCase(Locale.ROOT);
+      if (msg.contains("nonce too low") || msg.contains("nonce too high")) {
+        throw new NonceRejected(msg);
+      }
+      resetNonce();
+      throw new ChainRevertException(decoder.decode(errorText(result)), null);
+    }
+    return result.getTransactionHash();
+  }
+
+  @Override
+  public Optional<String> replaceStuck(String txHash) {
+    Sent s = sent.get(txHash);
+    if (s == null || receipt(txHash).isPresent()) {
+      return Optional.empty();
+    }
+    int attempt = s.attempt() + 1;
+    BigInteger byPolicy =
+        config.gasPolicy().price(send(web3j.ethGasPrice()).getGasPrice(), attempt);
+    // Nodes accept a replacement only if it pays at least ~10% more than the pending one.
+    BigInteger minimum =
+        s.gasPrice().multiply(BigInteger.valueOf(111)).divide(BigInteger.valueOf(100));
+    BigInteger price = byPolicy.max(minimum);
+    if (price.compareTo(config.gasPolicy().maxWei()) > 0) {
+      return Optional.empty(); // at the cap: keep waiting rather than overpay
+    }
+    try {
+      String hash = sendRaw(s.nonce(), s.data(), s.gasLimit(), price);
+      sent.remove(txHash);
+      sent.put(hash, new Sent(s.nonce(), s.data(), s.gasLimit(), price, attempt));
+      LOG.log(
+          System.Logger.Level.INFO,
+          "replaced stuck {0} by {1} at {2} wei gas price",
+          txHash,
+          hash,
+          price);
+      return Optional.of(hash);
+    } catch (NonceRejected e) {
+      return Optional.empty(); // the nonce was used meanwhile: the original (or another) was mined
+    }
   }
 
   /** Forget the local nonce; the next send asks the node (pending count). */
@@ -207,6 +265,7 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
       return Optional.empty();
     }
     TransactionReceipt receipt = r.get();
+    sent.remove(txHash);
     List<PairEvent> events = new ArrayList<>();
     for (Log log : receipt.getLogs()) {
       if (log.getAddress().equalsIgnoreCase(config.contractAddress())) {

@@ -15,6 +15,8 @@ import java.util.Objects;
  *     jitter)
  * @param reconcileFromBlock first block scanned for the contract's events at start-up: its
  *     deployment block (default 0)
+ * @param stuckAfter a settlement transaction still pending after this long is replaced (same nonce,
+ *     higher gas price within the policy's cap) (default 3 min)
  */
 public record SettlementConfig(
     Duration interval,
@@ -22,13 +24,15 @@ public record SettlementConfig(
     Duration receiptTimeout,
     Duration receiptPollInterval,
     Backoff backoff,
-    long reconcileFromBlock) {
+    long reconcileFromBlock,
+    Duration stuckAfter) {
 
   public SettlementConfig {
     Objects.requireNonNull(interval, "interval");
     Objects.requireNonNull(receiptTimeout, "receiptTimeout");
     Objects.requireNonNull(receiptPollInterval, "receiptPollInterval");
     Objects.requireNonNull(backoff, "backoff");
+    Objects.requireNonNull(stuckAfter, "stuckAfter");
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException("interval must be positive");
     }
@@ -47,31 +51,43 @@ public record SettlementConfig(
         Duration.ofSeconds(30),
         Duration.ofMillis(250),
         new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(5), 2.0, 0.2),
-        0);
+        0,
+        Duration.ofMinutes(3));
   }
 
   public SettlementConfig withInterval(Duration v) {
     return new SettlementConfig(
-        v, batchSize, receiptTimeout, receiptPollInterval, backoff, reconcileFromBlock);
+        v, batchSize, receiptTimeout, receiptPollInterval, backoff, reconcileFromBlock, stuckAfter);
   }
 
   public SettlementConfig withBatchSize(int v) {
     return new SettlementConfig(
-        interval, v, receiptTimeout, receiptPollInterval, backoff, reconcileFromBlock);
+        interval, v, receiptTimeout, receiptPollInterval, backoff, reconcileFromBlock, stuckAfter);
   }
 
   public SettlementConfig withReceiptTimeout(Duration v) {
     return new SettlementConfig(
-        interval, batchSize, v, receiptPollInterval, backoff, reconcileFromBlock);
+        interval, batchSize, v, receiptPollInterval, backoff, reconcileFromBlock, stuckAfter);
   }
 
   public SettlementConfig withBackoff(Backoff v) {
     return new SettlementConfig(
-        interval, batchSize, receiptTimeout, receiptPollInterval, v, reconcileFromBlock);
+        interval,
+        batchSize,
+        receiptTimeout,
+        receiptPollInterval,
+        v,
+        reconcileFromBlock,
+        stuckAfter);
+  }
+
+  public SettlementConfig withStuckAfter(Duration v) {
+    return new SettlementConfig(
+        interval, batchSize, receiptTimeout, receiptPollInterval, backoff, reconcileFromBlock, v);
   }
 
   public SettlementConfig withReconcileFromBlock(long v) {
     return new SettlementConfig(
-        interval, batchSize, receiptTimeout, receiptPollInterval, backoff, v);
+        interval, batchSize, receiptTimeout, receiptPollInterval, backoff, v, stuckAfter);
   }
 }

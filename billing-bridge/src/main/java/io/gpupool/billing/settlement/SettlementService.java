@@ -60,6 +60,7 @@ public final class SettlementService implements AutoCloseable {
   private final Clock clock;
   private final SettlementOutbox outbox;
   private volatile boolean reconciled;
+  private final Map<String, Instant> pendingSince = new HashMap<>();
   private ScheduledExecutorService executor;
 
   public SettlementService(
@@ -288,7 +289,13 @@ public final class SettlementService implements AutoCloseable {
         } else if (!chain.isKnown(tx)) {
           errors.add("tx " + tx + " unknown to the node (dropped); will resend");
           clearInFlight(tx, pairs);
+          pendingSince.remove(tx);
           resolved += pairs.size();
+        } else {
+          replaceIfStuck(tx, pairs, now);
+        }
+        if (receipt.isPresent()) {
+          pendingSince.remove(tx);
         }
       } catch (ChainException ex) {
         errors.add("receipt " + tx + ": " + ex.getMessage());
@@ -319,6 +326,25 @@ public final class SettlementService implements AutoCloseable {
             return tx.equals(l.inFlightTx()) ? updated.withInFlight(null) : updated;
           });
     }
+  }
+
+  private void replaceIfStuck(String tx, List<PairId> pairs, Instant now) {
+    Instant since = pendingSince.computeIfAbsent(tx, k -> now);
+    if (now.isBefore(since.plus(config.stuckAfter()))) {
+      return;
+    }
+    Optional<String> replacement = chain.replaceStuck(tx);
+    if (replacement.isEmpty()) {
+      return;
+    }
+    String newTx = replacement.get();
+    for (PairId p : pairs) {
+      store.update(p, l -> tx.equals(l.inFlightTx()) ? l.withInFlight(newTx) : l);
+    }
+    pendingSince.remove(tx);
+    pendingSince.put(newTx, now);
+    LOG.log(
+        System.Logger.Level.INFO, "tx {0} pending since {1}: replaced by {2}", tx, since, newTx);
   }
 
   private void clearInFlight(String tx, List<PairId> pairs) {

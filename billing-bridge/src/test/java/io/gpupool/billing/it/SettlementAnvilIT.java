@@ -306,6 +306,33 @@ class SettlementAnvilIT extends AnvilTestBase {
   }
 
   @Test
+  void stuckTransactionIsReplacedWithTheSameNonceAndAHigherGasPrice() throws Exception {
+    fund(0, ETH);
+    Web3jBillingChain chain = reporterChain();
+    rpc("evm_setAutomine", false);
+    PairId p = new PairId("ns/stuck", payerAddress(0), providerAddress(0));
+    store.update(p, l -> l.withMetered(1, BigInteger.valueOf(4242)));
+    SettlementService s =
+        service(chain, config.withReceiptTimeout(Duration.ZERO).withStuckAfter(Duration.ZERO));
+    s.runOnce();
+    String first = store.get(p).orElseThrow().inFlightTx();
+    var firstTx = dev.web3j().ethGetTransactionByHash(first).send().getTransaction().orElseThrow();
+    s.runOnce(); // still pending past stuckAfter: replaced
+    String second = store.get(p).orElseThrow().inFlightTx();
+    assertThat(second).isNotEqualTo(first);
+    var secondTx =
+        dev.web3j().ethGetTransactionByHash(second).send().getTransaction().orElseThrow();
+    assertThat(secondTx.getNonce()).isEqualTo(firstTx.getNonce());
+    assertThat(secondTx.getGasPrice()).isGreaterThan(firstTx.getGasPrice());
+    rpc("evm_mine");
+    s.runOnce();
+    assertThat(chain.receipt(second)).isPresent();
+    assertThat(chain.receipt(first)).isEmpty();
+    assertThat(store.get(p).orElseThrow().settledWei()).isEqualTo(BigInteger.valueOf(4242));
+    assertThat(chain.providerBalance(providerAddress(0))).isEqualTo(BigInteger.valueOf(4242));
+  }
+
+  @Test
   void escrowViewMatchesDeposits() {
     fund(1, BigInteger.valueOf(12345));
     EscrowState e = reporterChain().escrow(payerAddress(1));

@@ -177,6 +177,30 @@ class SettlementServiceTest {
   }
 
   @Test
+  void aTransactionPendingTooLongIsReplacedAndTheReplacementCounts() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    store.update(pairs.get(0), l -> l.withMetered(1, BigInteger.TEN));
+    chain.setHoldReceipts(true);
+    SettlementConfig c =
+        config.withReceiptTimeout(Duration.ZERO).withStuckAfter(Duration.ofMinutes(3));
+    SettlementService s = service(c);
+    s.runOnce();
+    String first = store.get(pairs.get(0)).orElseThrow().inFlightTx();
+    clock.now = clock.now.plusSeconds(170); // pending since the sending round: not stuck yet
+    s.runOnce();
+    assertThat(chain.replacedCount()).isZero();
+    clock.now = clock.now.plusSeconds(11);
+    s.runOnce();
+    assertThat(chain.replacedCount()).isEqualTo(1);
+    String second = store.get(pairs.get(0)).orElseThrow().inFlightTx();
+    assertThat(second).isNotNull().isNotEqualTo(first);
+    chain.mineAll();
+    s.runOnce();
+    assertEverythingSettledOnce();
+    assertThat(chain.submittedBatches()).hasSize(1);
+  }
+
+  @Test
   void aLostResponseLeadsToAHarmlessDuplicateSubmission() {
     chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
     chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
