@@ -123,6 +123,20 @@ contract BillingHandler is TestBase {
         }
     }
 
+    /// Σ paid over all pairs, and whether any pair was paid more than the highest cumulative
+    /// ever reported for it (which a double payment would cause).
+    function sumPaidAndOverpaid() external view returns (uint256 sum, bool overpaid) {
+        for (uint256 a; a < 3; a++) {
+            for (uint256 b; b < 3; b++) {
+                for (uint256 j; j < 2; j++) {
+                    (uint256 paid,) = billing.pairState(payers[a], jobs[j], providers[b]);
+                    sum += paid;
+                    if (paid > lastReported[billing.pairKey(payers[a], jobs[j], providers[b])]) overpaid = true;
+                }
+            }
+        }
+    }
+
     function sumEscrowAndBalances() external view returns (uint256 sum) {
         for (uint256 k; k < 3; k++) {
             (uint256 bal,,) = billing.escrowOf(payers[k]);
@@ -158,6 +172,12 @@ contract GpuPoolBillingInvariantTest is TestBase {
         assertEq(handler.sumEscrowAndBalances(), held, "escrows + provider balances = held");
         assertEq(billing.totalEscrowWithdrawn(), handler.ghostEscrowWithdrawn(), "escrow withdrawals");
         assertEq(billing.totalProviderWithdrawn(), handler.ghostProviderWithdrawn(), "provider withdrawals");
+    }
+
+    function invariant_nothingIsPaidTwice() public view {
+        (uint256 sum, bool overpaid) = handler.sumPaidAndOverpaid();
+        assertEq(sum, billing.totalPaid(), "sum of pair cursors = totalPaid");
+        assertTrue(!overpaid, "a pair was paid more than its highest reported cumulative");
     }
 
     function invariant_paidPerPairNeverDecreases() public view {
