@@ -22,6 +22,7 @@ public final class WorkloadMix {
   private final Map<TaskClass, long[]> counts = new HashMap<>();
   private final double coverage;
   private final int refreshEvery;
+  private final boolean keepConstrained;
   private long total;
   private long sinceRefresh;
   private long version;
@@ -32,11 +33,20 @@ public final class WorkloadMix {
    * @param refreshEvery recompute the class list after this many new observations (1 = always)
    */
   public WorkloadMix(double coverage, int refreshEvery) {
+    this(coverage, refreshEvery, false);
+  }
+
+  /**
+   * @param keepConstrained also keep every class restricted to some GPU models, however rare: they
+   *     are what makes a scarce model's nodes worth keeping free, and each one is rare on its own
+   */
+  public WorkloadMix(double coverage, int refreshEvery, boolean keepConstrained) {
     if (coverage <= 0 || coverage > 1 || refreshEvery < 1) {
       throw new IllegalArgumentException("coverage in (0,1], refreshEvery >= 1");
     }
     this.coverage = coverage;
     this.refreshEvery = refreshEvery;
+    this.keepConstrained = keepConstrained;
   }
 
   /** A mix fixed in advance from a list of tasks (how FGD is told a trace's mix). */
@@ -85,8 +95,8 @@ public final class WorkloadMix {
     List<Weighted> out = new ArrayList<>();
     long covered = 0;
     for (Map.Entry<TaskClass, long[]> e : entries) {
-      if (covered >= coverage * total) {
-        break;
+      if (covered >= coverage * total && !(keepConstrained && e.getKey().modelMask() != 0)) {
+        continue;
       }
       covered += e.getValue()[0];
       out.add(new Weighted(e.getKey(), (double) e.getValue()[0] / total));

@@ -38,7 +38,7 @@ public final class Scheduler {
 
   private final SchedulerConfig config;
   private final ModelBits bits = new ModelBits();
-  private final WorkloadMix mix = new WorkloadMix(0.95, 64);
+  private final WorkloadMix mix = new WorkloadMix(0.95, 64, true);
 
   public Scheduler(SchedulerConfig config) {
     this.config = config;

@@ -204,7 +204,7 @@ final class Policies {
    * first node in order.
    */
   static final class Gpupool implements ReplayPolicy {
-    private final WorkloadMix mix = new WorkloadMix(0.95, 256);
+    private final WorkloadMix mix = new WorkloadMix(0.95, 256, true);
     private final FragScorer scorer = new FragScorer(mix);
     private final double quantumMilli;
 
