@@ -7,7 +7,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.LocalTime;
-import java.time.temporal.ChronoUnit;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +23,7 @@ import java.util.function.Function;
  */
 final class EventPrinter implements AutoCloseable {
 
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
   private final KubernetesClient client;
   private final Consumer<String> out;
   private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
@@ -154,7 +155,7 @@ final class EventPrinter implements AutoCloseable {
   }
 
   private void print(String line) {
-    out.accept("[" + LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + "] " + line);
+    out.accept("[" + LocalTime.now().format(TIME) + "] " + line);
   }
 
   @Override

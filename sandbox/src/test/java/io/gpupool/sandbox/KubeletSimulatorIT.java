@@ -280,8 +280,15 @@ class KubeletSimulatorIT {
   void podsOfARemovedNodeAreDeleted() {
     pod("orphan", "solo-6", 1, Map.of(), "Never");
     await("orphan", p -> phase(p, "Running"), "Running");
+    eventually(
+        () -> client.leases().inNamespace("kube-node-lease").withName("solo-6").get(),
+        l -> l != null && "solo-6".equals(l.getSpec().getHolderIdentity()),
+        "the node's heartbeat lease");
     sandbox.kubelet().removeNode("solo-6");
     assertThat(client.nodes().withName("solo-6").get()).isNull();
+    assertThat(client.leases().inNamespace("kube-node-lease").withName("solo-6").get())
+        .as("lease garbage-collected with its node")
+        .isNull();
     eventually(
         () -> client.pods().inNamespace("default").withName("orphan").get(),
         p -> p == null,

@@ -149,6 +149,7 @@ public final class KubeletSimulator implements AutoCloseable {
 
   /** Starts watching nodes and pods; returns once both informers have synced. */
   public void start() {
+    NodeLeases.ensureNamespace(client);
     nodeInformer =
         client
             .nodes()
@@ -262,7 +263,11 @@ public final class KubeletSimulator implements AutoCloseable {
 
   private void onNode(Node node) {
     String name = node.getMetadata().getName();
+    boolean known = nodes.containsKey(name);
     nodes.put(name, node);
+    if (!known && isReady(node)) {
+      NodeLeases.renew(client, node, clock.instant());
+    }
     String fault =
         node.getMetadata().getLabels() == null
             ? null
@@ -345,6 +350,9 @@ public final class KubeletSimulator implements AutoCloseable {
               return n;
             });
     nodes.put(name, updated);
+    if (ready) {
+      NodeLeases.renew(client, updated, clock.instant());
+    }
     log.accept("node/" + name + " " + (ready ? "Ready" : "NotReady"));
     for (Run run : new ArrayList<>(runs.values())) {
       if (!run.node.equals(name)) {
