@@ -162,6 +162,22 @@ class KubectlIT {
     assertThat(cel.err())
         .contains("spec.minSize: Invalid value: \"object\": minSize must not exceed size");
 
+    Kubectl.Result typo =
+        kubectl.runWithInput(widget("typo", "size: 2\nsise: 3"), "apply", "-f", "-");
+    assertThat(typo.exit()).isNotZero();
+    assertThat(typo.err())
+        .contains(
+            "Widget in version \"v1\" cannot be handled as a Widget: strict decoding error:"
+                + " unknown field \"spec.sise\"");
+    kubectl
+        .runWithInput(widget("typo", "size: 2\nsise: 3"), "apply", "--validate=false", "-f", "-")
+        .ok();
+    assertThat(kubectl.run("get", "wd", "typo", "-o", "jsonpath={.spec}").ok().out())
+        .as("pruned without strict validation")
+        .contains("\"size\":2")
+        .doesNotContain("sise");
+    kubectl.run("delete", "wd", "typo").ok();
+
     kubectl.runWithInput(widget("good", "size: 2"), "apply", "-f", "-").ok();
     Kubectl.Result patch =
         kubectl.run(

@@ -510,6 +510,10 @@ public final class SandboxApiServer implements AutoCloseable {
           details(type, name));
     }
     if (type.isCustom()) {
+      Reply strict = prune(r, type, object);
+      if (strict != null) {
+        return strict;
+      }
       SchemaValidator.applyDefaults(object, type.schema());
       List<SchemaValidator.FieldError> errors = validator.validate(object, type.schema(), null);
       if (!errors.isEmpty()) {
@@ -634,6 +638,10 @@ public final class SandboxApiServer implements AutoCloseable {
     }
     boolean statusPath = "status".equals(p.subresource);
     if (type.isCustom()) {
+      Reply strict = prune(r, type, object);
+      if (strict != null) {
+        return strict;
+      }
       ObjectNode effective = effective(type, current, object, statusPath);
       SchemaValidator.applyDefaults(effective, type.schema());
       List<SchemaValidator.FieldError> errors =
@@ -656,6 +664,29 @@ public final class SandboxApiServer implements AutoCloseable {
       refreshCrds();
     }
     return fromMock(response, type, p.name);
+  }
+
+  /**
+   * Prunes fields the CRD schema does not declare; with {@code fieldValidation=Strict} (what
+   * kubectl sends by default) they are refused instead, like the real API server does.
+   */
+  private static Reply prune(ApiRequest r, ResourceType type, ObjectNode object) {
+    List<String> unknown = SchemaValidator.prune(object, type.schema());
+    if (unknown.isEmpty() || !"Strict".equals(r.query().get("fieldValidation"))) {
+      return null;
+    }
+    List<String> parts = new ArrayList<>();
+    unknown.forEach(u -> parts.add("unknown field \"" + u + "\""));
+    return Reply.status(
+        400,
+        "BadRequest",
+        type.kind()
+            + " in version \""
+            + type.version()
+            + "\" cannot be handled as a "
+            + type.kind()
+            + ": strict decoding error: "
+            + String.join(", ", parts));
   }
 
   /** What will be stored: the status subresource splits spec and status writes. */

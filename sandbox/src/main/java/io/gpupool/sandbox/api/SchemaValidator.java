@@ -298,6 +298,70 @@ public final class SchemaValidator {
     }
   }
 
+  /**
+   * Removes the fields the structural schema does not declare, as the API server's pruning does
+   * ({@code apiVersion}, {@code kind} and {@code metadata} of the root are kept), and returns their
+   * paths, e.g. {@code spec.foo}, for strict field validation.
+   */
+  public static List<String> prune(JsonNode object, JsonNode schema) {
+    List<String> pruned = new ArrayList<>();
+    if (schema == null || !schema.isObject() || schema.isEmpty() || !object.isObject()) {
+      return pruned;
+    }
+    ObjectNode root = (ObjectNode) object;
+    List<String> names = new ArrayList<>();
+    root.fieldNames().forEachRemaining(names::add);
+    JsonNode props = schema.path("properties");
+    for (String name : names) {
+      if (name.equals("apiVersion") || name.equals("kind") || name.equals("metadata")) {
+        continue;
+      }
+      if (props.has(name)) {
+        pruneNode(root.get(name), props.get(name), name, pruned);
+      } else if (!schema.path("x-kubernetes-preserve-unknown-fields").asBoolean(false)) {
+        root.remove(name);
+        pruned.add(name);
+      }
+    }
+    return pruned;
+  }
+
+  private static void pruneNode(JsonNode value, JsonNode schema, String path, List<String> pruned) {
+    if (value.isArray()) {
+      JsonNode items = schema.path("items");
+      if (items.isObject()) {
+        for (int i = 0; i < value.size(); i++) {
+          pruneNode(value.get(i), items, path + "[" + i + "]", pruned);
+        }
+      }
+      return;
+    }
+    if (!value.isObject()
+        || schema.path("x-kubernetes-preserve-unknown-fields").asBoolean(false)
+        || schema.path("x-kubernetes-int-or-string").asBoolean(false)) {
+      return;
+    }
+    ObjectNode obj = (ObjectNode) value;
+    JsonNode props = schema.path("properties");
+    JsonNode additional = schema.path("additionalProperties");
+    boolean embedded = schema.path("x-kubernetes-embedded-resource").asBoolean(false);
+    List<String> names = new ArrayList<>();
+    obj.fieldNames().forEachRemaining(names::add);
+    for (String name : names) {
+      if (props.has(name)) {
+        pruneNode(obj.get(name), props.get(name), path + "." + name, pruned);
+      } else if (additional.isObject()) {
+        pruneNode(obj.get(name), additional, path + "." + name, pruned);
+      } else if (additional.asBoolean(false)
+          || (embedded && List.of("apiVersion", "kind", "metadata").contains(name))) {
+        continue;
+      } else {
+        obj.remove(name);
+        pruned.add(path + "." + name);
+      }
+    }
+  }
+
   /** Fills missing properties that have a {@code default} in the schema, recursively. */
   public static void applyDefaults(JsonNode value, JsonNode schema) {
     if (value == null || schema == null) {

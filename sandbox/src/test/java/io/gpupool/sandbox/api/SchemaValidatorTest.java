@@ -152,6 +152,36 @@ class SchemaValidatorTest {
   }
 
   @Test
+  void unknownFieldsArePrunedAndReported() {
+    ObjectNode w = widget("size: 1\nsise: 2\nlimits: {cpu: 1, gpu: 2}\ntags: [a]");
+    w.put("extra", true);
+    w.putObject("status").put("phase", "Running").put("secret", "x");
+    List<String> pruned = SchemaValidator.prune(w, widget.schema());
+    assertThat(pruned).containsExactly("spec.sise", "spec.limits.gpu", "extra", "status.secret");
+    assertThat(w.path("spec").has("sise")).isFalse();
+    assertThat(w.path("spec").path("limits").path("cpu").asInt()).isEqualTo(1);
+    assertThat(w.path("status").path("phase").asText()).isEqualTo("Running");
+    assertThat(w.path("metadata").path("name").asText()).isEqualTo("w");
+    assertThat(SchemaValidator.prune(w, widget.schema())).isEmpty();
+  }
+
+  @Test
+  void preservedAndMapFieldsAreKept() {
+    JsonNode schema =
+        Json.parse(
+            """
+            {"type":"object","properties":{"spec":{"type":"object","properties":{
+              "free":{"type":"object","x-kubernetes-preserve-unknown-fields":true},
+              "labels":{"type":"object","additionalProperties":{"type":"string"}}}}}}
+            """);
+    ObjectNode o =
+        (ObjectNode) Json.parse("{\"spec\":{\"free\":{\"a\":{\"b\":1}},\"labels\":{\"x\":\"y\"}}}");
+    assertThat(SchemaValidator.prune(o, schema)).isEmpty();
+    assertThat(o.at("/spec/free/a/b").asInt()).isEqualTo(1);
+    assertThat(o.at("/spec/labels/x").asText()).isEqualTo("y");
+  }
+
+  @Test
   void statusIsValidatedToo() {
     ObjectNode w = widget("size: 1");
     w.putObject("status").put("phase", "Exploded");
