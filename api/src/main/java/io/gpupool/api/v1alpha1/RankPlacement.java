@@ -14,6 +14,9 @@ public class RankPlacement {
   public String gpuModel;
   public Integer gpus;
 
+  /** Device-plugin resource the rank requests ({@code nvidia.com/gpu} or its shared variant). */
+  public String gpuResource;
+
   /** Pipeline stage index (0-based); absent for data parallel. */
   public Integer stage;
 

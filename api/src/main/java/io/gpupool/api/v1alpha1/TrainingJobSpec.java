@@ -17,14 +17,8 @@ import java.util.List;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @ValidationRule(
     value =
-        "!has(self.parallelism.strategy) || self.parallelism.strategy != 'PipelineParallel' || has(self.model)",
-    message = "PipelineParallel needs spec.model (layers and parameters) to split the layers",
-    fieldPath = ".model",
-    reason = "FieldValueRequired")
-@ValidationRule(
-    value =
         "!has(self.parallelism.strategy) || self.parallelism.strategy != 'PipelineParallel'"
-            + " || !has(self.model) || self.parallelism.workers <= self.model.layers",
+            + " || self.parallelism.workers <= self.model.layers",
     message = "PipelineParallel needs at least one layer per worker (workers <= model.layers)",
     fieldPath = ".parallelism.workers",
     reason = "FieldValueInvalid")
@@ -45,7 +39,8 @@ public class TrainingJobSpec {
 
   @Required public Parallelism parallelism;
 
-  @JsonPropertyDescription("The model, for memory and compute estimates. Needed for pipelines.")
+  @Required
+  @JsonPropertyDescription("The model, for memory and compute estimates that size the split.")
   public ModelSpec model;
 
   @JsonPropertyDescription("What each worker needs besides GPUs.")

@@ -33,6 +33,16 @@ public class AllocationLedger {
     return used;
   }
 
+  /**
+   * Every holding: each job's reservation by node, and each foreign pod's slots under the key
+   * {@code foreign:<namespace>/<pod>}.
+   */
+  public synchronized Map<String, Map<String, Integer>> holdings() {
+    Map<String, Map<String, Integer>> all = new HashMap<>(byHolder);
+    foreignByNode.forEach((pod, slots) -> all.put("foreign:" + pod, slots));
+    return all;
+  }
+
   /** What {@code holder} holds, by node. */
   public synchronized Map<String, Integer> heldBy(String holder) {
     return Map.copyOf(byHolder.getOrDefault(holder, Map.of()));

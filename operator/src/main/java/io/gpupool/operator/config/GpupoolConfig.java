@@ -17,6 +17,19 @@ public interface GpupoolConfig {
   /** Event settings. */
   Events events();
 
+  /** Planner settings. */
+  Planner planner();
+
+  /** Tunables of the placement planner (gpu-scheduler). */
+  interface Planner {
+    /**
+     * Model FLOPs utilisation: the share of a GPU's datasheet rate a real job reaches. Scales every
+     * time estimate; it does not change which plan wins between similar jobs.
+     */
+    @WithDefault("0.4")
+    double mfu();
+  }
+
   /** How Nodes are read and when a lost node costs a job its ranks. */
   interface Nodes {
     /**

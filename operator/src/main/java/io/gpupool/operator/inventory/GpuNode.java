@@ -11,6 +11,7 @@ import java.util.Map;
  *     under time-slicing/MPS, or MIG slices under the single strategy
  * @param product the GFD product name without the {@code -SHARED} suffix
  * @param migDevices MIG devices under the mixed strategy, by profile (e.g. {@code 1g.10gb})
+ * @param notReadySince when the Ready condition last left True, null while the node is Ready
  */
 public record GpuNode(
     String name,
@@ -31,6 +32,7 @@ public record GpuNode(
     long cpuMillis,
     long memoryBytes,
     boolean ready,
+    java.time.Instant notReadySince,
     boolean schedulable) {
 
   public GpuNode {

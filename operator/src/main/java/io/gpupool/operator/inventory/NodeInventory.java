@@ -27,7 +27,7 @@ public class NodeInventory {
   private final KubernetesClient client;
   private final GpupoolConfig config;
   private final Map<String, NodeReading> readings = new ConcurrentHashMap<>();
-  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+  private final List<java.util.function.Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   private volatile SharedIndexInformer<Node> informer;
 
   public NodeInventory(KubernetesClient client, GpupoolConfig config) {
@@ -76,7 +76,7 @@ public class NodeInventory {
       LOG.warnf("Node(%s) left out of the GPU pool: %s", skipped.nodeName(), skipped.reason());
     }
     if (!Objects.equals(previous, reading)) {
-      notifyListeners();
+      notifyListeners(reading.nodeName());
     }
   }
 
@@ -84,7 +84,7 @@ public class NodeInventory {
   public void remove(String nodeName) {
     if (readings.remove(nodeName) != null) {
       LOG.infof("Node(%s) left the pool", nodeName);
-      notifyListeners();
+      notifyListeners(nodeName);
     }
   }
 
@@ -112,15 +112,21 @@ public class NodeInventory {
     return informer != null && informer.hasSynced();
   }
 
-  /** Runs {@code listener} whenever the pool changes (a node joins, leaves or changes state). */
-  public void onChange(Runnable listener) {
+  /** Tells {@code listener} the name of every node that joins, leaves or changes state. */
+  public void onChange(java.util.function.Consumer<String> listener) {
     listeners.add(listener);
   }
 
-  private void notifyListeners() {
-    for (Runnable listener : listeners) {
+  /** The node's reading, if it is a readable GPU node. */
+  public java.util.Optional<GpuNode> node(String name) {
+    NodeReading r = readings.get(name);
+    return r == null ? java.util.Optional.empty() : r.accepted();
+  }
+
+  private void notifyListeners(String nodeName) {
+    for (var listener : listeners) {
       try {
-        listener.run();
+        listener.accept(nodeName);
       } catch (RuntimeException e) {
         LOG.error("pool change listener failed", e);
       }

@@ -148,7 +148,29 @@ public final class NodeReader {
         cpuMillis(allocatable.get("cpu")),
         bytes(allocatable.get("memory")),
         isReady(node),
+        isReady(node) ? null : notReadySince(node),
         isSchedulable(node));
+  }
+
+  private static java.time.Instant notReadySince(Node node) {
+    List<NodeCondition> conditions =
+        node.getStatus() == null ? null : node.getStatus().getConditions();
+    if (conditions == null) {
+      return null;
+    }
+    return conditions.stream()
+        .filter(c -> "Ready".equals(c.getType()) && c.getLastTransitionTime() != null)
+        .findFirst()
+        .map(NodeReader::parseTime)
+        .orElse(null);
+  }
+
+  private static java.time.Instant parseTime(NodeCondition condition) {
+    try {
+      return java.time.Instant.parse(condition.getLastTransitionTime());
+    } catch (java.time.format.DateTimeParseException e) {
+      return null; // an unreadable time is treated as "just now" by the grace period
+    }
   }
 
   private static boolean isReady(Node node) {

@@ -57,14 +57,22 @@ public final class TrainingGang {
         .build();
   }
 
-  /** Name of rank {@code rank}'s pod. */
-  public static String podName(TrainingJob job, int rank) {
+  /** Stable host name of rank {@code rank} (its DNS name under the headless Service). */
+  public static String hostname(TrainingJob job, int rank) {
     return job.getMetadata().getName() + "-worker-" + rank;
+  }
+
+  /**
+   * Name of rank {@code rank}'s pod in gang generation {@code generation}. Later generations get a
+   * suffix so a restarted gang never waits for the old pods to finish terminating.
+   */
+  public static String podName(TrainingJob job, int rank, int generation) {
+    return hostname(job, rank) + (generation == 0 ? "" : "-r" + generation);
   }
 
   /** DNS name of rank 0, through the headless Service. */
   public static String masterAddress(TrainingJob job) {
-    return podName(job, 0)
+    return hostname(job, 0)
         + "."
         + job.getMetadata().getName()
         + "."
@@ -147,7 +155,7 @@ public final class TrainingGang {
 
     return new PodBuilder()
         .withNewMetadata()
-        .withName(podName(job, rank.rank()))
+        .withName(podName(job, rank.rank(), gangGeneration))
         .withNamespace(job.getMetadata().getNamespace())
         .withLabels(labels)
         .withOwnerReferences(owner(job))
@@ -155,7 +163,7 @@ public final class TrainingGang {
         .withNewSpec()
         // The operator is the gang scheduler: binding by nodeName places all ranks at once.
         .withNodeName(rank.node())
-        .withHostname(podName(job, rank.rank()))
+        .withHostname(hostname(job, rank.rank()))
         .withSubdomain(job.getMetadata().getName())
         // Gang restarts are the operator's, from a checkpoint; a pod never restarts alone.
         .withRestartPolicy("Never")

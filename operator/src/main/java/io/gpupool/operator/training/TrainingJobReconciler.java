@@ -1,110 +1,590 @@
 package io.gpupool.operator.training;
 
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.status.Conditions;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
 import io.gpupool.operator.status.StatusDiff;
 import io.gpupool.operator.validation.SpecProblems;
 import io.gpupool.operator.validation.TrainingJobValidator;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
-/** Drives a TrainingJob: validate, then (once planned) place and follow its gang. */
+/**
+ * Drives a TrainingJob: validate, place the whole gang, follow it, restart it from its checkpoint
+ * when a rank fails or a node is lost, and free its GPUs when it ends.
+ *
+ * <p>Pending jobs are woken by capacity events (a node joins or recovers, a job frees GPUs), never
+ * by polling.
+ */
 @ControllerConfiguration(name = TrainingJobReconciler.NAME)
-public class TrainingJobReconciler implements Reconciler<TrainingJob> {
+public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<TrainingJob> {
   public static final String NAME = "trainingjob";
+  private static final String KIND = "TrainingJob";
   private static final Logger LOG = Logger.getLogger(TrainingJobReconciler.class);
 
+  private final KubernetesClient client;
   private final EventRecorder events;
-  private final Clock clock;
+  private final TrainingPlanner planner;
+  private final NodeInventory inventory;
+  private final GpupoolConfig config;
+  private final JobMetrics metrics;
+  private final Clock clock = Clock.systemUTC();
+  private final SimpleInboundEventSource<TrainingJob> wakeups =
+      new SimpleInboundEventSource<>("trainingjob-capacity");
 
-  public TrainingJobReconciler(EventRecorder events) {
+  public TrainingJobReconciler(
+      KubernetesClient client,
+      EventRecorder events,
+      TrainingPlanner planner,
+      NodeInventory inventory,
+      GpupoolConfig config,
+      io.gpupool.operator.allocation.AllocationLedger ledger,
+      io.gpupool.operator.pool.ProviderDirectory providers,
+      JobMetrics metrics) {
+    this.metrics = metrics;
+    this.client = client;
     this.events = events;
-    this.clock = Clock.systemUTC();
+    this.planner = planner;
+    this.inventory = inventory;
+    this.config = config;
+    ledger.onRelease(() -> wakePending(null));
+    inventory.onChange(this::wakePending);
+    providers.onChange(provider -> wakePending(null));
+  }
+
+  private volatile io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache<
+          TrainingJob>
+      jobs;
+
+  @Override
+  public List<EventSource<?, TrainingJob>> prepareEventSources(
+      EventSourceContext<TrainingJob> context) {
+    this.jobs = context.getPrimaryCache();
+    var pods =
+        InformerEventSourceConfiguration.from(Pod.class, TrainingJob.class)
+            .withName("trainingjob-pods")
+            .withLabelSelector(GpupoolApi.JOB_KIND_LABEL + "=TrainingJob")
+            .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(TrainingJob.class))
+            .build();
+    return List.of(new InformerEventSource<>(pods, context), wakeups);
+  }
+
+  /** Wakes jobs waiting for capacity, and jobs with ranks on {@code nodeName} (null: none). */
+  private void wakePending(String nodeName) {
+    var cache = jobs;
+    if (cache == null) {
+      return;
+    }
+    cache
+        .list()
+        .forEach(
+            job -> {
+              TrainingJobStatus s = job.getStatus();
+              boolean waiting = s == null || s.phase == null || s.phase == TrainingJobPhase.Pending;
+              boolean onNode =
+                  nodeName != null
+                      && s != null
+                      && s.placements != null
+                      && s.placements.stream().anyMatch(p -> nodeName.equals(p.node));
+              if (waiting || onNode) {
+                wakeups.propagateEvent(ResourceID.fromResource(job));
+              }
+            });
   }
 
   @Override
   public UpdateControl<TrainingJob> reconcile(TrainingJob job, Context<TrainingJob> context) {
+    return metrics.reconcile(NAME, () -> reconcileJob(job, context));
+  }
+
+  private UpdateControl<TrainingJob> reconcileJob(TrainingJob job, Context<TrainingJob> context) {
     TrainingJobStatus before = StatusDiff.copy(job.getStatus(), TrainingJobStatus.class);
     TrainingJobStatus status = job.getStatus() == null ? new TrainingJobStatus() : job.getStatus();
     job.setStatus(status);
-    Instant now = clock.instant();
-    Long generation = job.getMetadata().getGeneration();
-    TrainingJobPhase previousPhase = status.phase;
+    if (status.restarts == null) {
+      status.restarts = 0;
+    }
+    Step step = new Step(job, status, clock.instant());
+    Duration recheck = drive(step, context);
+    status.observedGeneration = step.generation;
+    metrics.phase(
+        KIND,
+        job.getMetadata().getNamespace(),
+        job.getMetadata().getName(),
+        String.valueOf(status.phase));
+    if (step.previousPhase != status.phase) {
+      events.record(
+          job,
+          status.phase == TrainingJobPhase.Failed ? EventRecorder.WARNING : EventRecorder.NORMAL,
+          String.valueOf(status.phase),
+          "TrainingJob is " + status.phase);
+    }
+    if (before == null || StatusDiff.changed(before, status)) {
+      // Cached, so the next reconcile sees its own placements even before the informer does:
+      // otherwise an event racing the status write could re-place a gang that already exists.
+      PrimaryUpdateAndCacheUtils.mergePatchStatusAndCacheResource(
+          job,
+          context,
+          fresh -> {
+            fresh.setStatus(status);
+            return fresh;
+          });
+    }
+    UpdateControl<TrainingJob> control = UpdateControl.noUpdate();
+    return recheck == null ? control : control.rescheduleAfter(recheck);
+  }
 
+  /** One reconcile's working set. */
+  private static final class Step {
+    final TrainingJob job;
+    final TrainingJobStatus status;
+    final Instant now;
+    final Long generation;
+    final TrainingJobPhase previousPhase;
+
+    Step(TrainingJob job, TrainingJobStatus status, Instant now) {
+      this.job = job;
+      this.status = status;
+      this.now = now;
+      this.generation = job.getMetadata().getGeneration();
+      this.previousPhase = status.phase;
+    }
+
+    void condition(String type, boolean value, String reason, String message) {
+      Conditions.set(status.conditions, type, value, reason, message, generation, now);
+    }
+  }
+
+  /** Moves the job one step; returns when to look again, or null to wait for events. */
+  private Duration drive(Step s, Context<TrainingJob> context) {
+    TrainingJob job = s.job;
+    TrainingJobStatus status = s.status;
+    if (status.phase == TrainingJobPhase.Succeeded || status.phase == TrainingJobPhase.Failed) {
+      planner.release(job);
+      return null;
+    }
     SpecProblems problems = TrainingJobValidator.validate(job.getSpec());
     if (!problems.isEmpty()) {
-      status.phase = TrainingJobPhase.Pending;
+      if (status.phase == null) {
+        status.phase = TrainingJobPhase.Pending;
+      }
       if (Conditions.set(
           status.conditions,
           JobConditions.SPEC_VALID,
           false,
           "InvalidSpec",
           problems.summary(),
-          generation,
-          now)) {
+          s.generation,
+          s.now)) {
         events.record(job, EventRecorder.WARNING, "InvalidSpec", problems.summary());
-        LOG.infof(
-            "TrainingJob(%s/%s) refused: %s",
-            job.getMetadata().getNamespace(), job.getMetadata().getName(), problems.summary());
+        LOG.infof("%s refused: %s", ref(job), problems.summary());
       }
-    } else {
-      Conditions.set(
-          status.conditions,
-          JobConditions.SPEC_VALID,
-          true,
-          "Valid",
-          "spec accepted",
-          generation,
-          now);
-      if (Boolean.TRUE.equals(job.getSpec().suspend)) {
+      return null;
+    }
+    s.condition(JobConditions.SPEC_VALID, true, "Valid", "spec accepted");
+
+    Map<Integer, Pod> gang = currentGang(job, context);
+    if (Boolean.TRUE.equals(job.getSpec().suspend)) {
+      if (status.phase != TrainingJobPhase.Suspended) {
+        removeGang(job, context);
+        planner.release(job);
+        status.placements = null;
         status.phase = TrainingJobPhase.Suspended;
-        Conditions.set(
-            status.conditions,
+        s.condition(
             JobConditions.SUSPENDED,
             true,
             "Suspended",
-            "spec.suspend is true",
-            generation,
-            now);
-      } else {
-        Conditions.remove(status.conditions, JobConditions.SUSPENDED);
-        if (status.phase == null || status.phase == TrainingJobPhase.Suspended) {
-          status.phase = TrainingJobPhase.Pending;
-        }
-        if (status.phase == TrainingJobPhase.Pending) {
+            "spec.suspend is true: pods removed, usage stopped");
+        s.condition(JobConditions.RUNNING, false, "Suspended", "suspended");
+        events.record(
+            job, EventRecorder.NORMAL, "Suspended", "pods removed; resume re-plans the gang");
+      }
+      return null;
+    }
+    if (status.phase == TrainingJobPhase.Suspended) {
+      Conditions.remove(status.conditions, JobConditions.SUSPENDED);
+      status.phase = TrainingJobPhase.Pending;
+      events.record(job, EventRecorder.NORMAL, "Resumed", "spec.suspend is false: re-planning");
+    }
+    if (status.phase == null) {
+      status.phase = TrainingJobPhase.Pending;
+    }
+
+    Long deadline = job.getSpec().activeDeadlineSeconds;
+    if (deadline != null
+        && status.startTime != null
+        && Instant.parse(status.startTime).plusSeconds(deadline).isBefore(s.now)) {
+      fail(
+          s,
+          context,
+          "DeadlineExceeded",
+          "ran longer than activeDeadlineSeconds (" + deadline + "s)");
+      return null;
+    }
+
+    List<RankAssignment> ranks = Placements.fromStatus(status.placements);
+    if (ranks.isEmpty()) {
+      return place(s, context);
+    }
+    Duration recheck = follow(s, context, ranks, gang);
+    if (deadline != null && status.startTime != null && !isTerminal(status.phase)) {
+      Duration left =
+          Duration.between(s.now, Instant.parse(status.startTime).plusSeconds(deadline));
+      recheck = recheck == null || left.compareTo(recheck) < 0 ? left.plusSeconds(1) : recheck;
+    }
+    return recheck;
+  }
+
+  private Duration place(Step s, Context<TrainingJob> context) {
+    TrainingJob job = s.job;
+    if (!planner.ready()) {
+      s.condition(JobConditions.SCHEDULED, false, "Queued", "waiting for the pool to be read");
+      return Duration.ofSeconds(1);
+    }
+    removeGang(job, context); // stale pods of an earlier gang never coexist with a new one
+    TrainingPlanner.Placement placement = planner.place(job);
+    if (placement instanceof TrainingPlanner.Unplaceable u) {
+      s.status.phase = TrainingJobPhase.Pending;
+      boolean changed =
           Conditions.set(
-              status.conditions,
+              s.status.conditions,
               JobConditions.SCHEDULED,
               false,
-              "Queued",
-              "waiting for a placement",
-              generation,
-              now);
-        }
+              "Unschedulable",
+              u.reason(),
+              s.generation,
+              s.now);
+      if (changed) {
+        events.record(job, EventRecorder.WARNING, "Unschedulable", u.reason());
+      }
+      return null;
+    }
+    TrainingPlanner.Placed placed = (TrainingPlanner.Placed) placement;
+    startGang(s, placed.ranks(), null);
+    s.status.plan = placed.summary();
+    s.status.phase = TrainingJobPhase.Scheduled;
+    if (s.status.restarts == 0 && job.getMetadata().getCreationTimestamp() != null) {
+      metrics.queueWait(
+          KIND, Duration.between(Instant.parse(job.getMetadata().getCreationTimestamp()), s.now));
+    }
+    metrics.estimatedThroughput(
+        KIND,
+        job.getMetadata().getNamespace(),
+        job.getMetadata().getName(),
+        Double.parseDouble(placed.summary().estimatedThroughput));
+    s.condition(JobConditions.SCHEDULED, true, "Placed", placed.summary().reason);
+    events.record(
+        job,
+        EventRecorder.NORMAL,
+        "Scheduled",
+        "placed " + describe(placed.ranks()) + ": " + placed.summary().reason);
+    return null;
+  }
+
+  private Duration follow(
+      Step s, Context<TrainingJob> context, List<RankAssignment> ranks, Map<Integer, Pod> gang) {
+    TrainingJob job = s.job;
+    TrainingJobStatus status = s.status;
+    Map<String, GangObserver.NodeState> nodes = new HashMap<>();
+    for (RankAssignment r : ranks) {
+      inventory
+          .node(r.node())
+          .ifPresent(
+              n -> nodes.put(n.name(), new GangObserver.NodeState(n.ready(), n.notReadySince())));
+    }
+    GangObservation seen =
+        GangObserver.observe(ranks, gang, nodes, config.nodes().lostGracePeriod(), s.now);
+    if (seen instanceof GangObservation.Starting st) {
+      if (status.phase != TrainingJobPhase.Running) {
+        status.phase = TrainingJobPhase.Scheduled;
+      }
+      s.condition(
+          JobConditions.RUNNING,
+          false,
+          "Starting",
+          st.running() + " of " + st.total() + " ranks running");
+      return null;
+    }
+    if (seen instanceof GangObservation.Running) {
+      status.phase = TrainingJobPhase.Running;
+      if (status.startTime == null) {
+        status.startTime = Conditions.timestamp(s.now);
+      }
+      Conditions.remove(status.conditions, JobConditions.RESTARTING);
+      s.condition(JobConditions.RUNNING, true, "AllRanksRunning", ranks.size() + " ranks running");
+      return null;
+    }
+    if (seen instanceof GangObservation.Succeeded) {
+      status.phase = TrainingJobPhase.Succeeded;
+      status.completionTime = Conditions.timestamp(s.now);
+      s.condition(JobConditions.RUNNING, false, "Completed", "all ranks exited 0");
+      s.condition(
+          JobConditions.SUCCEEDED, true, "Completed", "all " + ranks.size() + " ranks exited 0");
+      planner.release(job);
+      return null;
+    }
+    if (seen instanceof GangObservation.NodeSuspect suspect) {
+      s.condition(
+          JobConditions.RUNNING,
+          status.phase == TrainingJobPhase.Running,
+          "NodeNotReady",
+          "node "
+              + suspect.node()
+              + " is NotReady; ranks move if it is not back by "
+              + suspect.recheckAt());
+      return Duration.between(s.now, suspect.recheckAt()).plusMillis(500);
+    }
+    if (seen instanceof GangObservation.RankFailed failed) {
+      int limit = job.getSpec().backoffLimit == null ? 3 : job.getSpec().backoffLimit;
+      RestartDecision decision =
+          RestartDecision.forFailure(
+              job.getSpec().restartPolicy,
+              failed.exitCode(),
+              status.restarts,
+              limit,
+              failed.what());
+      if (!decision.restart()) {
+        fail(s, context, decision.reason(), decision.message());
+        return null;
+      }
+      restart(s, context, ranks, "Restarting", decision.message());
+      return null;
+    }
+    GangObservation.NodesLost lost = (GangObservation.NodesLost) seen;
+    {
+      String what =
+          "lost node(s) " + String.join(", ", lost.nodes()) + " under rank(s) " + lost.ranks();
+      TrainingPlanner.Placement repaired = planner.repair(job, ranks, lost.nodes());
+      if (repaired instanceof TrainingPlanner.Placed placed) {
+        restart(
+            s,
+            context,
+            placed.ranks(),
+            "Rescheduled",
+            what
+                + "; moved to "
+                + describe(placed.ranks())
+                + " and restarting from the last checkpoint");
+        status.plan = placed.summary();
+      } else {
+        removeGang(job, context);
+        planner.release(job);
+        status.placements = null;
+        status.restarts++;
+        status.resumeFrom = checkpoint(job);
+        status.phase = TrainingJobPhase.Pending;
+        String reason = ((TrainingPlanner.Unplaceable) repaired).reason();
+        s.condition(
+            JobConditions.SCHEDULED, false, "Unschedulable", what + "; no replacement: " + reason);
+        events.record(
+            job, EventRecorder.WARNING, "NodeLost", what + "; waiting for capacity: " + reason);
+      }
+      return null;
+    }
+  }
+
+  /** Replaces the gang by a new generation on {@code ranks}, resuming from the checkpoint. */
+  private void restart(
+      Step s,
+      Context<TrainingJob> context,
+      List<RankAssignment> ranks,
+      String reason,
+      String message) {
+    removeGang(s.job, context);
+    s.status.restarts++;
+    s.status.resumeFrom = checkpoint(s.job);
+    startGang(s, ranks, s.status.resumeFrom);
+    s.status.phase = TrainingJobPhase.Scheduled;
+    s.condition(JobConditions.RESTARTING, true, reason, message);
+    s.condition(JobConditions.RUNNING, false, reason, message);
+    events.record(s.job, EventRecorder.WARNING, reason, message);
+    metrics.restart(KIND, reason);
+    LOG.infof("%s %s: %s", ref(s.job), reason, message);
+  }
+
+  private void fail(Step s, Context<TrainingJob> context, String reason, String message) {
+    removeGang(s.job, context);
+    planner.release(s.job);
+    s.status.phase = TrainingJobPhase.Failed;
+    s.status.completionTime = Conditions.timestamp(s.now);
+    s.condition(JobConditions.RUNNING, false, reason, message);
+    s.condition(JobConditions.FAILED, true, reason, message);
+    events.record(s.job, EventRecorder.WARNING, reason, message);
+  }
+
+  /**
+   * Creates the Service and every pod of a new gang generation (the restart count). If any pod
+   * cannot be created the ones that were are deleted and the GPUs released: no partial gang
+   * survives. The error is rethrown so the SDK retries with backoff.
+   */
+  private void startGang(Step s, List<RankAssignment> ranks, String resumeFrom) {
+    TrainingJob job = s.job;
+    String ns = job.getMetadata().getNamespace();
+    String strategy =
+        s.status.plan != null && s.status.plan.strategy != null
+            ? s.status.plan.strategy
+            : "DataParallel";
+    List<Pod> pods =
+        TrainingGang.pods(job, ranks, strategy, s.status.restarts, s.status.restarts, resumeFrom);
+    List<Pod> created = new ArrayList<>();
+    try {
+      client
+          .services()
+          .inNamespace(ns)
+          .resource(TrainingGang.service(job))
+          .createOr(existing -> existing.update());
+      for (Pod pod : pods) {
+        created.add(createOrAdopt(ns, pod));
+      }
+    } catch (KubernetesClientException e) {
+      for (Pod pod : created) {
+        client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).delete();
+      }
+      planner.release(job);
+      s.status.placements = null;
+      throw new GangCreationException(
+          ref(job)
+              + ": gang rolled back after "
+              + created.size()
+              + " of "
+              + pods.size()
+              + " pods: "
+              + e.getMessage(),
+          e);
+    }
+    s.status.placements =
+        Placements.toStatus(ranks, job.getMetadata().getName(), s.status.restarts);
+  }
+
+  /**
+   * Creates {@code pod}, or takes the existing pod of the same name when it belongs to the same
+   * gang generation: a retried reconcile (its status write lost) then converges instead of failing
+   * or duplicating the gang.
+   */
+  private Pod createOrAdopt(String ns, Pod pod) {
+    try {
+      return client.pods().inNamespace(ns).resource(pod).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      Pod existing = client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).get();
+      String generation = pod.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL);
+      if (existing != null
+          && existing.getMetadata().getDeletionTimestamp() == null
+          && generation.equals(
+              existing.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL))
+          && pod.getSpec().getNodeName().equals(existing.getSpec().getNodeName())) {
+        return existing;
+      }
+      throw e;
+    }
+  }
+
+  /** The current generation's pods by rank; pods of older generations are deleted. */
+  private Map<Integer, Pod> currentGang(TrainingJob job, Context<TrainingJob> context) {
+    String generation =
+        Integer.toString(job.getStatus().restarts == null ? 0 : job.getStatus().restarts);
+    Map<Integer, Pod> gang = new HashMap<>();
+    for (Pod pod : context.getSecondaryResources(Pod.class)) {
+      Map<String, String> labels = pod.getMetadata().getLabels();
+      if (generation.equals(labels.get(TrainingGang.GENERATION_LABEL))
+          && pod.getMetadata().getDeletionTimestamp() == null) {
+        gang.put(Integer.parseInt(labels.get(TrainingGang.RANK_LABEL)), pod);
       }
     }
-    status.observedGeneration = generation;
-    if (status.restarts == null) {
-      status.restarts = 0;
+    return gang;
+  }
+
+  private void removeGang(TrainingJob job, Context<TrainingJob> context) {
+    Set<String> names =
+        context.getSecondaryResources(Pod.class).stream()
+            .filter(
+                p -> !"Succeeded".equals(p.getStatus() == null ? null : p.getStatus().getPhase()))
+            .map(p -> p.getMetadata().getName())
+            .collect(Collectors.toSet());
+    for (String name : names) {
+      client.pods().inNamespace(job.getMetadata().getNamespace()).withName(name).delete();
     }
-    if (previousPhase != status.phase) {
-      events.record(
-          job,
-          EventRecorder.NORMAL,
-          String.valueOf(status.phase),
-          "TrainingJob is " + status.phase);
+  }
+
+  @Override
+  public DeleteControl cleanup(TrainingJob job, Context<TrainingJob> context) {
+    // Owner references let Kubernetes collect the pods too; deleting them here frees the GPUs now.
+    String ns = job.getMetadata().getNamespace();
+    client
+        .pods()
+        .inNamespace(ns)
+        .withLabel(GpupoolApi.JOB_NAME_LABEL, job.getMetadata().getName())
+        .delete();
+    client.services().inNamespace(ns).withName(job.getMetadata().getName()).delete();
+    planner.release(job);
+    metrics.phase(KIND, job.getMetadata().getNamespace(), job.getMetadata().getName(), null);
+    LOG.infof("%s deleted: pods removed, GPUs released", ref(job));
+    return DeleteControl.defaultDelete();
+  }
+
+  private static boolean isTerminal(TrainingJobPhase phase) {
+    return phase == TrainingJobPhase.Succeeded || phase == TrainingJobPhase.Failed;
+  }
+
+  private static String checkpoint(TrainingJob job) {
+    return job.getSpec().checkpoint == null ? null : job.getSpec().checkpoint.uri;
+  }
+
+  private static String describe(List<RankAssignment> ranks) {
+    return ranks.size()
+        + " ranks on "
+        + ranks.stream()
+            .map(r -> r.node() + "(" + r.gpus() + "x" + r.gpuProduct() + ")")
+            .distinct()
+            .collect(Collectors.joining(", "));
+  }
+
+  static String ref(TrainingJob job) {
+    return "TrainingJob("
+        + job.getMetadata().getNamespace()
+        + "/"
+        + job.getMetadata().getName()
+        + ")";
+  }
+
+  /** A gang could not be created whole; the SDK retries the reconcile. */
+  static final class GangCreationException extends RuntimeException {
+    GangCreationException(String message, Throwable cause) {
+      super(message, cause);
     }
-    return before == null || StatusDiff.changed(before, status)
-        ? UpdateControl.patchStatus(job)
-        : UpdateControl.noUpdate();
   }
 }

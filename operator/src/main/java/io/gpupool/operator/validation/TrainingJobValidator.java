@@ -34,23 +34,22 @@ public final class TrainingJobValidator {
                 + par.workers
                 + ")");
       }
-      if (par.strategy == ParallelismStrategy.PipelineParallel) {
-        if (spec.model == null) {
-          p.add(
-              "spec.model",
-              "Required value: PipelineParallel needs the model's layers and parameters");
-        } else if (spec.model.layers != null
-            && par.workers != null
-            && par.workers > spec.model.layers) {
-          p.add(
-              "spec.parallelism.workers",
-              "Invalid value: "
-                  + par.workers
-                  + ": PipelineParallel needs at least one layer per worker ("
-                  + spec.model.layers
-                  + " layers)");
-        }
+      if (par.strategy == ParallelismStrategy.PipelineParallel
+          && spec.model != null
+          && spec.model.layers != null
+          && par.workers != null
+          && par.workers > spec.model.layers) {
+        p.add(
+            "spec.parallelism.workers",
+            "Invalid value: "
+                + par.workers
+                + ": PipelineParallel needs at least one layer per worker ("
+                + spec.model.layers
+                + " layers)");
       }
+    }
+    if (spec.model == null) {
+      p.add("spec.model", "Required value: the planner sizes the split from the model");
     }
     p.checkModel("spec.model", spec.model);
     p.checkResources("spec.resources", spec.resources);

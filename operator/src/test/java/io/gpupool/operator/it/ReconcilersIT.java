@@ -46,6 +46,11 @@ class ReconcilersIT {
     spec.parallelism = new Parallelism();
     spec.parallelism.workers = workers;
     spec.parallelism.minWorkers = minWorkers;
+    spec.model = new ModelSpec();
+    spec.model.parameters = "1B";
+    spec.model.layers = 24;
+    spec.resources = new io.gpupool.api.v1alpha1.GpuRequirements();
+    spec.resources.gpuModels = java.util.List.of("NVIDIA-H200");
     job.setSpec(spec);
     return job;
   }
@@ -148,6 +153,7 @@ class ReconcilersIT {
     TrainingJob job = trainingJob("no-model", 2, null);
     job.getSpec().parallelism.strategy =
         io.gpupool.api.v1alpha1.ParallelismStrategy.PipelineParallel;
+    job.getSpec().model = null;
     client.resource(job).create();
     TrainingJob seen =
         awaitTrainingJob(

@@ -10,6 +10,23 @@ import java.util.Map;
 final class TestNodes {
   private TestNodes() {}
 
+  static io.gpupool.api.v1alpha1.GpuProvider provider(String name, String... productPrice) {
+    var provider = new io.gpupool.api.v1alpha1.GpuProvider();
+    provider.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).build());
+    var spec = new io.gpupool.api.v1alpha1.GpuProviderSpec();
+    spec.payoutAddress = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    spec.prices = new java.util.ArrayList<>();
+    for (int i = 0; i < productPrice.length; i += 2) {
+      var price = new io.gpupool.api.v1alpha1.GpuPrice();
+      price.gpuProduct = productPrice[i];
+      price.pricePerGpuHour = productPrice[i + 1];
+      spec.prices.add(price);
+    }
+    provider.setSpec(spec);
+    return provider;
+  }
+
   static Node gpuNode(
       String name, String provider, String product, int gpus, int memoryMiB, String region) {
     Map<String, String> labels = new HashMap<>();
@@ -40,6 +57,7 @@ final class TestNodes {
         .addNewCondition()
         .withType("Ready")
         .withStatus("True")
+        .withLastTransitionTime("2026-01-01T00:00:00Z")
         .endCondition()
         .endStatus()
         .build();

@@ -1,0 +1,138 @@
+package io.gpupool.operator.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * Job and reconcile metrics, named as docs/observability.md lists them (Prometheus names in
+ * brackets): jobs by kind and phase [gpupool_jobs], queue wait [gpupool_job_queue_wait_seconds],
+ * scheduling latency [gpupool_scheduling_latency_seconds], estimated throughput
+ * [gpupool_job_estimated_throughput], restarts [gpupool_job_restarts_total], recoveries
+ * [gpupool_job_recoveries_total], reconcile duration and errors.
+ */
+@ApplicationScoped
+public class JobMetrics {
+  private final MeterRegistry registry;
+  private final Map<String, String> phaseByJob = new ConcurrentHashMap<>();
+  private final Map<String, Double> throughputByJob = new ConcurrentHashMap<>();
+  private final MultiGauge jobs;
+  private final MultiGauge throughput;
+
+  public JobMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.jobs =
+        MultiGauge.builder("gpupool.jobs")
+            .description("gpupool jobs by kind and phase")
+            .register(registry);
+    this.throughput =
+        MultiGauge.builder("gpupool.job.estimated.throughput")
+            .description("samples per second the job's plan is estimated to reach")
+            .register(registry);
+  }
+
+  /** Records the phase a job is in now; {@code phase == null} forgets the job. */
+  public void phase(String kind, String namespace, String name, String phase) {
+    String key = kind + "/" + namespace + "/" + name;
+    if (phase == null) {
+      phaseByJob.remove(key);
+      throughputByJob.remove(key);
+    } else {
+      phaseByJob.put(key, phase);
+    }
+    refreshJobs();
+  }
+
+  public void estimatedThroughput(
+      String kind, String namespace, String name, double samplesPerSecond) {
+    throughputByJob.put(kind + "/" + namespace + "/" + name, samplesPerSecond);
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    throughputByJob.forEach(
+        (key, value) -> {
+          String[] p = key.split("/", 3);
+          rows.add(MultiGauge.Row.of(Tags.of("kind", p[0], "namespace", p[1], "job", p[2]), value));
+        });
+    throughput.register(rows, true);
+  }
+
+  private void refreshJobs() {
+    Map<List<String>, Integer> counts = new java.util.HashMap<>();
+    phaseByJob.forEach(
+        (key, phase) ->
+            counts.merge(List.of(key.substring(0, key.indexOf('/')), phase), 1, Integer::sum));
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    counts.forEach(
+        (k, n) -> rows.add(MultiGauge.Row.of(Tags.of("kind", k.get(0), "phase", k.get(1)), n)));
+    jobs.register(rows, true);
+  }
+
+  public void queueWait(String kind, Duration wait) {
+    Timer.builder("gpupool.job.queue.wait")
+        .description("time from creation until a job's gang is first placed")
+        .tag("kind", kind)
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(wait);
+  }
+
+  /** Times a placement attempt. */
+  public <T> T schedulingLatency(
+      String kind, Supplier<T> attempt, java.util.function.Predicate<T> placed) {
+    long start = System.nanoTime();
+    T result = attempt.get();
+    Timer.builder("gpupool.scheduling.latency")
+        .description("time to plan one placement")
+        .tags("kind", kind, "result", placed.test(result) ? "placed" : "unschedulable")
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(Duration.ofNanos(System.nanoTime() - start));
+    return result;
+  }
+
+  public void restart(String kind, String reason) {
+    Counter.builder("gpupool.job.restarts")
+        .description("gang restarts")
+        .tags("kind", kind, "reason", reason)
+        .register(registry)
+        .increment();
+  }
+
+  public void recovery(String kind) {
+    Counter.builder("gpupool.job.recoveries")
+        .description("node-loss recoveries")
+        .tag("kind", kind)
+        .register(registry)
+        .increment();
+  }
+
+  /** Times one reconcile and counts it as an error when it throws. */
+  public <T> T reconcile(String controller, Supplier<T> body) {
+    long start = System.nanoTime();
+    try {
+      return body.get();
+    } catch (RuntimeException e) {
+      Counter.builder("gpupool.reconcile.errors")
+          .description("reconciles that threw")
+          .tag("controller", controller)
+          .register(registry)
+          .increment();
+      throw e;
+    } finally {
+      Timer.builder("gpupool.reconcile.duration")
+          .description("time of one reconcile")
+          .tag("controller", controller)
+          .publishPercentileHistogram()
+          .register(registry)
+          .record(Duration.ofNanos(System.nanoTime() - start));
+    }
+  }
+}

@@ -1,0 +1,143 @@
+package io.gpupool.operator.pool;
+
+import io.gpupool.operator.inventory.GpuNode;
+import io.gpupool.scheduler.model.Allocation;
+import io.gpupool.scheduler.model.PoolNode;
+import io.gpupool.scheduler.model.PoolSnapshot;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+
+/**
+ * Translates the cluster's pool (GPU nodes, provider prices and reliability, GPU slots held) into
+ * the scheduler's {@link PoolSnapshot}. Pure.
+ *
+ * <p>Slots are device-plugin units: a whole GPU on an unshared node, one time-slice or MPS share on
+ * a shared one. Holdings become allocations on the lowest free GPU indices; the device plugin picks
+ * real devices, so indices only need to add up, not to match.
+ */
+public final class PoolView {
+  private final Map<String, GpuNode> nodes = new HashMap<>();
+  private final List<PoolNode> poolNodes = new ArrayList<>();
+  private final List<String> notOffered = new ArrayList<>();
+
+  /**
+   * @param price provider and product to price per GPU-hour, empty when the provider does not price
+   *     it (the node is then not offered)
+   * @param reliability provider to reliability score
+   * @param sharedAllowed whether nodes whose GPUs are time-sliced may be offered (never for
+   *     training: a "GPU" there is a slice another job shares)
+   */
+  public PoolView(
+      Collection<GpuNode> gpuNodes,
+      BiFunction<String, String, Optional<BigDecimal>> price,
+      Function<String, Double> reliability,
+      boolean sharedAllowed) {
+    for (GpuNode n : gpuNodes) {
+      if (!n.usable()) {
+        continue;
+      }
+      if (n.shared() && !sharedAllowed) {
+        continue;
+      }
+      Optional<BigDecimal> p = price.apply(n.provider(), n.product());
+      if (p.isEmpty()) {
+        notOffered.add(
+            n.name() + ": provider " + n.provider() + " has no price for " + n.product());
+        continue;
+      }
+      int gpus =
+          n.shared()
+              ? n.allocatableSlots() / n.replicasPerGpu()
+              : Math.min(n.physicalGpus(), n.allocatableSlots());
+      if (gpus <= 0) {
+        continue;
+      }
+      nodes.put(n.name(), n);
+      poolNodes.add(
+          new PoolNode(
+              n.name(),
+              n.provider(),
+              n.region(),
+              n.zone(),
+              n.product(),
+              Math.min(gpus, 64),
+              n.memoryMiB(),
+              n.replicasPerGpu(),
+              n.cpuMillis(),
+              n.memoryBytes() >> 20,
+              p.get().doubleValue(),
+              Math.max(0, Math.min(1, reliability.apply(n.provider()))),
+              true));
+    }
+  }
+
+  /** Nodes that exist but are not offered, and why (for unplaceable explanations). */
+  public List<String> notOffered() {
+    return List.copyOf(notOffered);
+  }
+
+  public GpuNode gpuNode(String name) {
+    return nodes.get(name);
+  }
+
+  /**
+   * The snapshot with every holding applied. {@code holdings} maps holder to slots by node; slots
+   * on nodes not offered are ignored (nothing can be placed there anyway).
+   */
+  public PoolSnapshot snapshot(Map<String, Map<String, Integer>> holdings) {
+    List<Allocation> allocations = new ArrayList<>();
+    Map<String, int[]> freeMilli = new HashMap<>();
+    for (PoolNode pn : poolNodes) {
+      int[] f = new int[pn.gpuCount()];
+      java.util.Arrays.fill(f, 1000);
+      freeMilli.put(pn.name(), f);
+    }
+    holdings.forEach(
+        (holder, byNode) ->
+            byNode.forEach(
+                (node, slots) -> {
+                  int[] free = freeMilli.get(node);
+                  if (free != null) {
+                    allocations.addAll(
+                        allocate(holder, node, slots, nodes.get(node).replicasPerGpu(), free));
+                  }
+                }));
+    return PoolSnapshot.of(poolNodes, allocations);
+  }
+
+  /** Slots as allocations, packed onto the lowest GPUs with room; capped at what the node has. */
+  private static List<Allocation> allocate(
+      String holder, String node, int slots, int replicas, int[] free) {
+    List<Allocation> out = new ArrayList<>();
+    int slotMilli = 1000 / replicas;
+    int left = slots;
+    for (int gpu = 0; gpu < free.length && left > 0; gpu++) {
+      int take = Math.min(left, free[gpu] / slotMilli);
+      if (take <= 0) {
+        continue;
+      }
+      int milli = take * slotMilli;
+      free[gpu] -= milli;
+      out.add(new Allocation(holder, node, new int[] {gpu}, milli, 0, 0));
+      left -= take;
+    }
+    return out;
+  }
+
+  /** The slots a rank takes on its node: whole GPUs, or shares of one shared GPU. */
+  public int slots(String node, int gpus, int milliPerGpu) {
+    GpuNode n = nodes.get(node);
+    int replicas = n == null ? 1 : n.replicasPerGpu();
+    if (milliPerGpu >= 1000) {
+      return gpus * replicas;
+    }
+    return gpus * (int) Math.ceil(milliPerGpu * replicas / 1000.0);
+  }
+}

@@ -1,0 +1,114 @@
+package io.gpupool.operator.pool;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.gpupool.api.v1alpha1.GpuPrice;
+import io.gpupool.api.v1alpha1.GpuProvider;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/** The registered GpuProviders: their prices and reliability, as placement needs them. */
+@ApplicationScoped
+public class ProviderDirectory {
+  private final KubernetesClient client;
+  private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+  private volatile SharedIndexInformer<GpuProvider> informer;
+
+  public ProviderDirectory(KubernetesClient client) {
+    this.client = client;
+  }
+
+  void start(@Observes StartupEvent ignored) {
+    informer =
+        client
+            .resources(GpuProvider.class)
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(GpuProvider p) {
+                    changed(p);
+                  }
+
+                  @Override
+                  public void onUpdate(GpuProvider old, GpuProvider p) {
+                    if (!java.util.Objects.equals(old.getSpec(), p.getSpec())
+                        || reliability(old) != reliability(p)) {
+                      changed(p);
+                    }
+                  }
+
+                  @Override
+                  public void onDelete(GpuProvider p, boolean unknown) {
+                    changed(p);
+                  }
+                },
+                0);
+  }
+
+  void stop(@Observes ShutdownEvent ignored) {
+    if (informer != null) {
+      informer.stop();
+    }
+  }
+
+  public boolean synced() {
+    return informer != null && informer.hasSynced();
+  }
+
+  public Optional<GpuProvider> provider(String name) {
+    return informer == null
+        ? Optional.empty()
+        : Optional.ofNullable(informer.getStore().getByKey(name));
+  }
+
+  /** The provider's price for one GPU-hour of {@code product}, if it prices it. */
+  public Optional<BigDecimal> price(String provider, String product) {
+    return provider(provider)
+        .map(GpuProvider::getSpec)
+        .filter(spec -> spec.prices != null)
+        .flatMap(spec -> priceOf(spec.prices, product));
+  }
+
+  private static Optional<BigDecimal> priceOf(List<GpuPrice> prices, String product) {
+    for (GpuPrice p : prices) {
+      if (product.equals(p.gpuProduct) && p.pricePerGpuHour != null) {
+        try {
+          return Optional.of(new BigDecimal(p.pricePerGpuHour));
+        } catch (NumberFormatException e) {
+          return Optional.empty();
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Reliability score of a provider; a provider not yet scored counts as fully reliable. */
+  public double reliability(String provider) {
+    return provider(provider).map(ProviderDirectory::reliability).orElse(1.0);
+  }
+
+  private static double reliability(GpuProvider p) {
+    return p.getStatus() == null
+            || p.getStatus().reliability == null
+            || p.getStatus().reliability.score == null
+        ? 1.0
+        : p.getStatus().reliability.score;
+  }
+
+  /** Tells {@code listener} the name of every provider that is added, changed or removed. */
+  public void onChange(Consumer<String> listener) {
+    listeners.add(listener);
+  }
+
+  private void changed(GpuProvider p) {
+    listeners.forEach(l -> l.accept(p.getMetadata().getName()));
+  }
+}

@@ -1,0 +1,236 @@
+package io.gpupool.operator.pool;
+
+import io.gpupool.api.v1alpha1.PlanSummary;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.operator.allocation.AllocationLedger;
+import io.gpupool.operator.allocation.PodGpus;
+import io.gpupool.operator.allocation.PodTracker;
+import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.operator.inventory.GpuNode;
+import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.training.RankAssignment;
+import io.gpupool.operator.training.TrainingPlanner;
+import io.gpupool.scheduler.model.JobRequest;
+import io.gpupool.scheduler.model.PoolSnapshot;
+import io.gpupool.scheduler.model.Strategy;
+import io.gpupool.scheduler.plan.Plan;
+import io.gpupool.scheduler.plan.PlanResult;
+import io.gpupool.scheduler.plan.RankPlacement;
+import io.gpupool.scheduler.plan.Scheduler;
+import io.gpupool.scheduler.plan.SchedulerConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@link TrainingPlanner} on top of gpu-scheduler: builds the scheduler's view of the live pool
+ * (nodes, prices, reliability, GPU slots held), plans, and reserves the result in the ledger, all
+ * under the ledger's lock so concurrent reconciles never hand out the same GPU.
+ */
+@ApplicationScoped
+public class SchedulerTrainingPlanner implements TrainingPlanner {
+  private static final String KIND = "TrainingJob";
+
+  private final NodeInventory inventory;
+  private final ProviderDirectory providers;
+  private final AllocationLedger ledger;
+  private final PodTracker pods;
+  private final JobMetrics metrics;
+  private final Scheduler scheduler;
+
+  public SchedulerTrainingPlanner(
+      NodeInventory inventory,
+      ProviderDirectory providers,
+      AllocationLedger ledger,
+      PodTracker pods,
+      JobMetrics metrics,
+      GpupoolConfig config) {
+    this.inventory = inventory;
+    this.providers = providers;
+    this.ledger = ledger;
+    this.pods = pods;
+    this.metrics = metrics;
+    this.scheduler = new Scheduler(SchedulerConfig.defaults().withMfu(config.planner().mfu()));
+  }
+
+  static String holder(TrainingJob job) {
+    return PodGpus.holderKey(KIND, job.getMetadata().getNamespace(), job.getMetadata().getName());
+  }
+
+  @Override
+  public boolean ready() {
+    return inventory.synced() && providers.synced() && pods.ready();
+  }
+
+  @Override
+  public Placement place(TrainingJob job) {
+    String holder = holder(job);
+    return metrics.schedulingLatency(
+        KIND,
+        () ->
+            ledger.decide(
+                () -> {
+                  PoolView view = view();
+                  Map<String, Map<String, Integer>> holdings = ledger.holdings();
+                  holdings.remove(holder);
+                  PoolSnapshot snapshot = view.snapshot(holdings);
+                  PlanResult result = scheduler.plan(JobRequests.training(holder, job), snapshot);
+                  return reserve(holder, view, result);
+                }),
+        p -> p instanceof Placed);
+  }
+
+  @Override
+  public Placement repair(TrainingJob job, List<RankAssignment> current, Set<String> lostNodes) {
+    String holder = holder(job);
+    return ledger.decide(
+        () -> {
+          PoolView view = view();
+          // The job's own holding stays in the snapshot: repair keeps the survivors' GPUs.
+          PoolSnapshot snapshot = view.snapshot(ledger.holdings());
+          Set<String> lost = new HashSet<>(lostNodes);
+          current.stream()
+              .filter(r -> view.gpuNode(r.node()) == null)
+              .forEach(r -> lost.add(r.node()));
+          JobRequest request = JobRequests.training(holder, job);
+          Plan previous = rebuild(holder, request, current, snapshot);
+          return reserve(holder, view, scheduler.repair(previous, lost, snapshot));
+        });
+  }
+
+  @Override
+  public void release(TrainingJob job) {
+    ledger.release(holder(job));
+  }
+
+  private PoolView view() {
+    return new PoolView(inventory.nodes(), providers::price, providers::reliability, false);
+  }
+
+  private Placement reserve(String holder, PoolView view, PlanResult result) {
+    if (result instanceof io.gpupool.scheduler.plan.Unplaceable u) {
+      StringBuilder reason = new StringBuilder(u.reason());
+      if (!u.details().isEmpty()) {
+        reason.append(" (").append(String.join("; ", u.details())).append(')');
+      }
+      if (!view.notOffered().isEmpty()) {
+        reason
+            .append("; not offered: ")
+            .append(view.notOffered().size())
+            .append(" node(s) without a provider price");
+      }
+      return new Unplaceable(reason.toString());
+    }
+    Plan plan = (Plan) result;
+    Map<String, Integer> slots = new HashMap<>();
+    for (RankPlacement r : plan.ranks()) {
+      slots.merge(
+          r.node(), view.slots(r.node(), r.gpuIndices().length, r.milliPerGpu()), Integer::sum);
+    }
+    ledger.hold(holder, slots);
+    return new Placed(ranks(plan, view), summary(plan));
+  }
+
+  private static List<RankAssignment> ranks(Plan plan, PoolView view) {
+    boolean pipeline = plan.strategy() == Strategy.PIPELINE_PARALLEL;
+    List<RankAssignment> out = new ArrayList<>();
+    // Ranks are renumbered 0..n-1 in stage order: a repaired plan may number replacements
+    // past the old ones, and torchrun needs dense ranks.
+    List<RankPlacement> ordered = new ArrayList<>(plan.ranks());
+    ordered.sort(
+        java.util.Comparator.comparingInt(RankPlacement::stage)
+            .thenComparingInt(RankPlacement::rank));
+    int next = 0;
+    for (RankPlacement r : ordered) {
+      GpuNode node = view.gpuNode(r.node());
+      out.add(
+          new RankAssignment(
+              next++,
+              r.node(),
+              r.provider(),
+              r.region(),
+              r.gpuProduct(),
+              r.gpuIndices().length,
+              node == null ? "nvidia.com/gpu" : node.sharedResourceName(),
+              pipeline ? r.stage() : -1,
+              pipeline ? r.firstLayer() : -1,
+              pipeline ? r.lastLayer() : -1,
+              r.batchShare()));
+    }
+    return out;
+  }
+
+  static PlanSummary summary(Plan plan) {
+    PlanSummary s = new PlanSummary();
+    s.strategy = JobRequests.apiName(plan.strategy());
+    s.stages = plan.stages();
+    s.totalGpus = plan.ranks().stream().mapToInt(r -> r.gpuIndices().length).sum();
+    s.estimatedStepSeconds = String.format(Locale.ROOT, "%.3f", plan.stepSeconds());
+    s.estimatedThroughput = String.format(Locale.ROOT, "%.2f", plan.samplesPerSecond());
+    s.pricePerHour = String.format(Locale.ROOT, "%.2f", plan.pricePerHour());
+    s.reason = String.join(" ", plan.why());
+    s.rejected = plan.rejected().isEmpty() ? null : plan.rejected();
+    return s;
+  }
+
+  /**
+   * The plan a gang runs under, rebuilt from its status (it survives operator restarts that way).
+   * Each rank takes GPU indices from the job's own allocations in {@code snapshot}; ranks on nodes
+   * no longer in the pool get placeholder indices, since repair drops them anyway.
+   */
+  private static Plan rebuild(
+      String holder, JobRequest request, List<RankAssignment> current, PoolSnapshot snapshot) {
+    boolean pipeline = current.stream().anyMatch(r -> r.stage() >= 0);
+    Map<String, java.util.Deque<Integer>> heldIndices = new HashMap<>();
+    snapshot.allocations().stream()
+        .filter(a -> a.jobId().equals(holder))
+        .forEach(
+            a -> {
+              for (int gpu : a.gpuIndices()) {
+                heldIndices.computeIfAbsent(a.node(), n -> new java.util.ArrayDeque<>()).add(gpu);
+              }
+            });
+    List<RankPlacement> ranks = new ArrayList<>();
+    int layers = request.model().layers();
+    for (RankAssignment r : current) {
+      java.util.Deque<Integer> held =
+          heldIndices.getOrDefault(r.node(), new java.util.ArrayDeque<>());
+      int[] indices = new int[r.gpus()];
+      for (int i = 0; i < indices.length; i++) {
+        indices[i] = held.isEmpty() ? i : held.poll();
+      }
+      ranks.add(
+          new RankPlacement(
+              r.rank(),
+              0,
+              r.node(),
+              r.provider(),
+              r.region(),
+              "",
+              r.gpuProduct(),
+              indices,
+              1000,
+              pipeline ? r.stage() : 0,
+              pipeline ? r.firstLayer() : 0,
+              pipeline ? r.lastLayer() : layers - 1,
+              r.batchShare()));
+    }
+    return new Plan(
+        holder,
+        pipeline ? Strategy.PIPELINE_PARALLEL : Strategy.DATA_PARALLEL,
+        ranks,
+        0,
+        0,
+        0,
+        Map.of(),
+        List.of(),
+        List.of(),
+        request);
+  }
+}
