@@ -6,12 +6,20 @@ public final class NodeState {
   private final int[] freeMilli;
   private final long cpuFree;
   private final long memoryFree;
+  private final int wholeFree;
 
   NodeState(PoolNode node, int[] freeMilli, long cpuFree, long memoryFree) {
     this.node = node;
     this.freeMilli = freeMilli;
     this.cpuFree = cpuFree;
     this.memoryFree = memoryFree;
+    int c = 0;
+    for (int f : freeMilli) {
+      if (f == 1000) {
+        c++;
+      }
+    }
+    this.wholeFree = c;
   }
 
   static NodeState empty(PoolNode n) {
@@ -48,13 +56,7 @@ public final class NodeState {
 
   /** GPUs with nothing allocated. */
   public int wholeFree() {
-    int c = 0;
-    for (int f : freeMilli) {
-      if (f == 1000) {
-        c++;
-      }
-    }
-    return c;
+    return wholeFree;
   }
 
   /** Total free milli-GPU. */

@@ -65,6 +65,8 @@ public final class Scheduler {
   private List<PoolNode> metaFor;
   private NodeMeta[] meta;
   private String[] groupNames;
+  private Map<String, Integer> groupIds;
+  private double meanEffectivePrice = 1;
 
   /** Node facts, recomputed only when the snapshot's node list changes. */
   private NodeMeta[] meta(PoolSnapshot snap) {
@@ -99,7 +101,18 @@ public final class Scheduler {
                 rid,
                 zid);
       }
+      double sum = 0;
+      int cnt = 0;
+      for (int i = 0; i < m.length; i++) {
+        PoolNode n = snap.nodes().get(i);
+        if (n.gpuCount() > 0) {
+          sum += effectivePrice(n, m[i].spec());
+          cnt++;
+        }
+      }
+      meanEffectivePrice = cnt == 0 || sum == 0 ? 1 : sum / cnt;
       meta = m;
+      groupIds = ids;
       groupNames = names.toArray(new String[0]);
       metaFor = snap.nodes();
     }
@@ -194,11 +207,39 @@ public final class Scheduler {
    */
   private List<Candidate> candidates(
       JobRequest r, PoolSnapshot snap, Census census, Set<String> excludeNodes) {
-    Set<String> products = normalizedProducts(r);
-    Set<String> regions = new HashSet<>(r.allowedRegions());
-    NodeMeta[] meta = meta(snap);
     List<Candidate> out = new ArrayList<>();
-    double sumEff = 0;
+    candidates(
+        r,
+        snap,
+        census,
+        excludeNodes,
+        (i, st, spec, cap, key) -> out.add(new Candidate(i, st, spec, cap, key)));
+    return out;
+  }
+
+  /**
+   * One pass over the pool: eligible nodes with their keys (lower is better) handed to {@code
+   * sink}; keys are normalised by the pool-wide mean price per effective TFLOP/s.
+   */
+  private void candidates(
+      JobRequest r,
+      PoolSnapshot snap,
+      Census census,
+      Set<String> excludeNodes,
+      CandidateSink sink) {
+    Set<String> products = normalizedProducts(r);
+    NodeMeta[] meta = meta(snap);
+    boolean[] allowedRegion = null;
+    if (!r.allowedRegions().isEmpty()) {
+      allowedRegion = new boolean[groupNames.length];
+      for (String reg : r.allowedRegions()) {
+        Integer id = groupIds.get("region " + reg);
+        if (id != null) {
+          allowedRegion[id] = true;
+        }
+      }
+    }
+    double mean = meanEffectivePrice;
     for (int i = 0; i < snap.size(); i++) {
       NodeState st = snap.state(i);
       PoolNode n = st.node();
@@ -218,7 +259,7 @@ public final class Scheduler {
         census.memory++;
         continue;
       }
-      if (!regions.isEmpty() && !regions.contains(n.region())) {
+      if (allowedRegion != null && !allowedRegion[meta[i].region()]) {
         census.region++;
         continue;
       }
@@ -240,15 +281,10 @@ public final class Scheduler {
       }
       census.freeWorkers += cap;
       GpuSpec spec = meta[i].spec();
-      double eff = effectivePrice(n, spec);
-      sumEff += eff;
-      out.add(new Candidate(i, st, spec, cap, eff));
+      double key =
+          effectivePrice(n, spec) / mean + config.reliabilityWeight() * (1 - n.reliability());
+      sink.accept(i, st, spec, cap, key);
     }
-    double mean = out.isEmpty() || sumEff == 0 ? 1 : sumEff / out.size();
-    for (Candidate c : out) {
-      c.key = c.key / mean + config.reliabilityWeight() * (1 - c.state.node().reliability());
-    }
-    return out;
   }
 
   /** Price per effective TFLOP-hour; 1 / TFLOPs when the node is free of charge. */
@@ -278,26 +314,52 @@ public final class Scheduler {
     return (after - before) / 1000.0;
   }
 
-  /** Groups candidates by locality (whole pool, region, zone) keeping the best few per group. */
-  private Map<String, List<Candidate>> groups(List<Candidate> cands, int keep) {
-    Comparator<Candidate> worstFirst = Comparator.comparingDouble((Candidate c) -> -c.key);
+  /** Receives eligible nodes from the pool scan without allocating for the ones it drops. */
+  interface CandidateSink {
+    void accept(int index, NodeState state, GpuSpec spec, int capacity, double key);
+  }
+
+  /** Keeps the best {@code keep} candidates of each locality group (pool, region, zone). */
+  final class Grouper implements CandidateSink {
+    private final int keep;
+    private final Comparator<Candidate> worstFirst = Comparator.comparingDouble(c -> -c.key);
+    private final PriorityQueue<Candidate>[] heaps;
+
     @SuppressWarnings("unchecked")
-    PriorityQueue<Candidate>[] heaps = new PriorityQueue[groupNames.length];
-    for (Candidate c : cands) {
-      NodeMeta m = meta[c.index];
+    Grouper(int keep) {
+      this.keep = keep;
+      this.heaps = new PriorityQueue[groupNames.length];
+    }
+
+    @Override
+    public void accept(int index, NodeState state, GpuSpec spec, int capacity, double key) {
+      NodeMeta m = meta[index];
+      if (worse(0, key) && worse(m.region(), key) && worse(m.zone(), key)) {
+        return;
+      }
+      Candidate c = new Candidate(index, state, spec, capacity, key);
       offer(heaps, 0, c, keep, worstFirst);
       offer(heaps, m.region(), c, keep, worstFirst);
       offer(heaps, m.zone(), c, keep, worstFirst);
     }
-    Map<String, List<Candidate>> out = new LinkedHashMap<>();
-    for (int g = 0; g < heaps.length; g++) {
-      if (heaps[g] != null) {
-        List<Candidate> l = new ArrayList<>(heaps[g]);
-        l.sort(Comparator.comparingDouble(c -> c.key));
-        out.put(groupNames[g], l);
-      }
+
+    /** True when group {@code g} is full of candidates at least as good as {@code key}. */
+    private boolean worse(int g, double key) {
+      PriorityQueue<Candidate> h = heaps[g];
+      return h != null && h.size() >= keep && key >= h.peek().key;
     }
-    return out;
+
+    Map<String, List<Candidate>> groups() {
+      Map<String, List<Candidate>> out = new LinkedHashMap<>();
+      for (int g = 0; g < heaps.length; g++) {
+        if (heaps[g] != null) {
+          List<Candidate> l = new ArrayList<>(heaps[g]);
+          l.sort(Comparator.comparingDouble(c -> c.key));
+          out.put(groupNames[g], l);
+        }
+      }
+      return out;
+    }
   }
 
   private static void offer(
@@ -543,14 +605,16 @@ public final class Scheduler {
       JobRequest r, PoolSnapshot snap, Set<String> exclude, List<Worker> fixed) {
     Census census = new Census();
     int needed = r.workers() - fixed.size();
-    List<Candidate> cands = candidates(r, snap, census, exclude);
+    meta(snap);
+    Grouper grouper = new Grouper(Math.max(4, 4 * Math.max(1, needed)));
+    candidates(r, snap, census, exclude, grouper);
     int minNeeded = Math.max(0, r.minWorkers() - fixed.size());
     if (census.freeWorkers < Math.max(1, minNeeded) && needed > 0) {
       return unplaceable(r, census);
     }
     int target = (int) Math.min(needed, census.freeWorkers);
     // Refine the cheapest few per group with the fragmentation term (the expensive part).
-    Map<String, List<Candidate>> groups = groups(cands, Math.max(4, 4 * target));
+    Map<String, List<Candidate>> groups = grouper.groups();
     Set<Candidate> refined = new HashSet<>();
     for (List<Candidate> l : groups.values()) {
       for (Candidate c : l) {
@@ -883,20 +947,12 @@ public final class Scheduler {
     return price > 0 ? goodput / price : goodput * 1e6;
   }
 
+  /** The slowest link between any two workers (the ring all-reduce runs at its pace). */
   private LinkModel.Link slowestLink(List<Worker> ws) {
     LinkModel links = config.links();
-    LinkModel.Link worst = null;
-    PoolNode first = ws.get(0).node();
-    for (Worker w : ws) {
-      LinkModel.Link l = links.between(first, w.node());
-      if (worst == null || l.bandwidthGBs() < worst.bandwidthGBs()) {
-        worst = l;
-      }
-      // Another region than the first worker's may be farther from a third one: check all pairs
-      // only when localities differ (cheap for small gangs).
-    }
+    LinkModel.Link worst = links.link(io.gpupool.scheduler.model.Locality.SAME_NODE);
     for (int i = 0; i < ws.size(); i++) {
-      for (int j = i + 1; j < ws.size() && ws.size() <= 64; j++) {
+      for (int j = i + 1; j < ws.size(); j++) {
         LinkModel.Link l = links.between(ws.get(i).node(), ws.get(j).node());
         if (l.bandwidthGBs() < worst.bandwidthGBs()) {
           worst = l;
