@@ -339,4 +339,34 @@ class KubectlIT {
         .doesNotContain("configmap/c1");
     assertThat(kubectl.run("get", "ns").ok().out()).doesNotContain("scratch");
   }
+
+  @Test
+  @Order(8)
+  void imperativeCreatesOfSimpleTypes() {
+    kubectl.run("create", "namespace", "imperative").ok();
+    kubectl.run("create", "configmap", "c2", "-n", "imperative", "--from-literal=a=b").ok();
+    kubectl
+        .run("create", "secret", "generic", "s1", "-n", "imperative", "--from-literal=pw=x")
+        .ok();
+    kubectl.run("create", "serviceaccount", "robot", "-n", "imperative").ok();
+    assertThat(
+            kubectl
+                .run("get", "cm", "c2", "-n", "imperative", "-o", "jsonpath={.data.a}")
+                .ok()
+                .out())
+        .isEqualTo("b");
+    assertThat(
+            kubectl
+                .run("get", "secret", "s1", "-n", "imperative", "-o", "jsonpath={.data.pw}")
+                .ok()
+                .out())
+        .isEqualTo("eA==");
+    assertThat(kubectl.run("get", "sa", "-n", "imperative", "-o", "name").ok().out())
+        .contains("serviceaccount/robot");
+    Kubectl.Result unsupported =
+        kubectl.run("create", "deployment", "d", "-n", "imperative", "--image=x");
+    assertThat(unsupported.exit()).isNotZero();
+    assertThat(unsupported.err()).contains("protobuf only for Namespace, ConfigMap, Secret");
+    kubectl.run("delete", "namespace", "imperative").ok();
+  }
 }

@@ -129,13 +129,18 @@ public final class SandboxApiServer implements AutoCloseable {
         .onFailure(err -> req.response().setStatusCode(500).end())
         .onSuccess(
             buf -> {
+              String contentType = req.getHeader("Content-Type");
+              String body = buf == null ? "" : buf.toString(StandardCharsets.UTF_8);
+              if (buf != null && contentType != null && contentType.contains("protobuf")) {
+                ObjectNode decoded = decodeProtobuf(buf.getBytes());
+                if (decoded != null) {
+                  contentType = JSON;
+                  body = Json.write(decoded);
+                }
+              }
               ApiRequest r =
                   new ApiRequest(
-                      req.method().name(),
-                      req.uri(),
-                      req.getHeader("Accept"),
-                      req.getHeader("Content-Type"),
-                      buf == null ? "" : buf.toString(StandardCharsets.UTF_8));
+                      req.method().name(), req.uri(), req.getHeader("Accept"), contentType, body);
               vertx.executeBlocking(
                   () -> {
                     serve(r, req.response());
@@ -143,6 +148,14 @@ public final class SandboxApiServer implements AutoCloseable {
                   },
                   false);
             });
+  }
+
+  private static ObjectNode decodeProtobuf(byte[] body) {
+    try {
+      return Protobuf.decode(body);
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   private void serve(ApiRequest r, HttpServerResponse response) {
@@ -337,7 +350,9 @@ public final class SandboxApiServer implements AutoCloseable {
       return Reply.status(
           415,
           "UnsupportedMediaType",
-          "the sandbox API server only accepts JSON (and YAML for apply), not " + ct);
+          "the sandbox API server accepts JSON (YAML for apply; protobuf only for Namespace,"
+              + " ConfigMap, Secret and ServiceAccount), not "
+              + ct);
     }
     return switch (r.method()) {
       case "GET" -> p.name == null ? list(r, p, type) : get(r, p, type);

@@ -157,17 +157,17 @@ public final class KubeletSimulator implements AutoCloseable {
                 new ResourceEventHandler<>() {
                   @Override
                   public void onAdd(Node node) {
-                    executor.execute(() -> onNode(node));
+                    executor.execute(safely(() -> onNode(node)));
                   }
 
                   @Override
                   public void onUpdate(Node oldNode, Node node) {
-                    executor.execute(() -> onNode(node));
+                    executor.execute(safely(() -> onNode(node)));
                   }
 
                   @Override
                   public void onDelete(Node node, boolean unknownFinalState) {
-                    executor.execute(() -> onNodeDeleted(node.getMetadata().getName()));
+                    executor.execute(safely(() -> onNodeDeleted(node.getMetadata().getName())));
                   }
                 });
     podInformer =
@@ -178,17 +178,17 @@ public final class KubeletSimulator implements AutoCloseable {
                 new ResourceEventHandler<>() {
                   @Override
                   public void onAdd(Pod pod) {
-                    executor.execute(() -> onPod(pod));
+                    executor.execute(safely(() -> onPod(pod)));
                   }
 
                   @Override
                   public void onUpdate(Pod oldPod, Pod pod) {
-                    executor.execute(() -> onPod(pod));
+                    executor.execute(safely(() -> onPod(pod)));
                   }
 
                   @Override
                   public void onDelete(Pod pod, boolean unknownFinalState) {
-                    executor.execute(() -> onPodDeleted(pod));
+                    executor.execute(safely(() -> onPodDeleted(pod)));
                   }
                 });
   }
@@ -369,7 +369,8 @@ public final class KubeletSimulator implements AutoCloseable {
         if (pod != null) {
           Duration timeout = evictionTimeout(pod);
           run.eviction =
-              executor.schedule(() -> evict(run, pod), wallMillis(timeout), TimeUnit.MILLISECONDS);
+              executor.schedule(
+                  safely(() -> evict(run, pod)), wallMillis(timeout), TimeUnit.MILLISECONDS);
         }
       }
     }
@@ -795,6 +796,17 @@ public final class KubeletSimulator implements AutoCloseable {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /** Runs on the simulator thread, logging failures instead of losing them in a future. */
+  private Runnable safely(Runnable action) {
+    return () -> {
+      try {
+        action.run();
+      } catch (RuntimeException e) {
+        log.accept("kubelet simulator: " + e);
+      }
+    };
+  }
 
   private int usedGpus(String nodeName) {
     return runs.values().stream().filter(r -> r.node.equals(nodeName)).mapToInt(r -> r.gpus).sum();
