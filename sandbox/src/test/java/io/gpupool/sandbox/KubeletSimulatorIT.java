@@ -138,6 +138,24 @@ class KubeletSimulatorIT {
     return fail("timed out waiting for " + what + "; last seen: " + last);
   }
 
+  /** Reasons of the events about a pod, selected by field like kubectl describe does. */
+  private static List<String> eventReasons(String pod) {
+    return eventually(
+        () ->
+            client
+                .v1()
+                .events()
+                .inNamespace("default")
+                .withField("involvedObject.name", pod)
+                .list()
+                .getItems()
+                .stream()
+                .map(e -> e.getReason())
+                .toList(),
+        l -> !l.isEmpty(),
+        "events of pod " + pod);
+  }
+
   private static boolean phase(Pod p, String phase) {
     return p.getStatus() != null && phase.equals(p.getStatus().getPhase());
   }
@@ -167,6 +185,7 @@ class KubeletSimulatorIT {
               assertThat(cs.getState().getRunning().getStartedAt()).isNotNull();
             });
     assertThat(sandbox.kubelet().gpusInUse("solo-1")).isEqualTo(1);
+    assertThat(eventReasons("ok")).contains("Pulled", "Created", "Started");
 
     Pod done = await("ok", p -> phase(p, "Succeeded"), "Succeeded");
     var terminated = done.getStatus().getContainerStatuses().get(0).getState().getTerminated();
@@ -223,6 +242,7 @@ class KubeletSimulatorIT {
         .contains(
             "Allocate failed due to requested number of devices unavailable for nvidia.com/gpu")
         .contains("Requested: 1, Available: 0");
+    assertThat(eventReasons("second")).contains("UnexpectedAdmissionError");
 
     client.pods().inNamespace("default").withName("first").delete();
     eventually(() -> sandbox.kubelet().gpusInUse("solo-4"), n -> n == 0, "GPU released");

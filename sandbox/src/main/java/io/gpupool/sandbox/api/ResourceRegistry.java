@@ -12,13 +12,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Built-in resource types plus those defined by the CRDs stored in the server. */
 public final class ResourceRegistry {
 
   private final List<ResourceType> builtIns = new ArrayList<>();
-  private final CopyOnWriteArrayList<ResourceType> custom = new CopyOnWriteArrayList<>();
+  private volatile List<ResourceType> custom = List.of();
 
   public ResourceRegistry() {
     core("Pod", "pods", true, true, List.of("po"), List.of("all"));
@@ -186,8 +185,7 @@ public final class ResourceRegistry {
     for (JsonNode crd : crds) {
       types.addAll(fromCrd(crd));
     }
-    custom.clear();
-    custom.addAll(types);
+    custom = List.copyOf(types);
   }
 
   /** The served versions of one CRD as resource types. */

@@ -214,8 +214,8 @@ public final class SandboxApiServer implements AutoCloseable {
                         }
                       },
                       holder);
-              ws.closeHandler(v -> listener.onClosed(holder[0], 1000, "closed"));
-              ws.exceptionHandler(err -> listener.onClosed(holder[0], 1000, "error"));
+              ws.closeHandler(v -> closeWatch(listener, holder[0]));
+              ws.exceptionHandler(err -> closeWatch(listener, holder[0]));
               ws.textMessageHandler(text -> {});
             });
   }
@@ -241,7 +241,7 @@ public final class SandboxApiServer implements AutoCloseable {
               }
             },
             holder);
-    response.closeHandler(v -> listener.onClosed(holder[0], 1000, "closed"));
+    response.closeHandler(v -> closeWatch(listener, holder[0]));
     String timeout = r.query().get("timeoutSeconds");
     if (timeout != null) {
       long seconds = Long.parseLong(timeout);
@@ -250,9 +250,28 @@ public final class SandboxApiServer implements AutoCloseable {
             TimeUnit.SECONDS.toMillis(seconds),
             id -> {
               holder[0].close(1000, "timeout");
-              listener.onClosed(holder[0], 1000, "timeout");
+              closeWatch(listener, holder[0]);
             });
       }
+    }
+  }
+
+  /** Unregisters a watch off the event loop (the dispatcher waits for its sender to stop). */
+  private void closeWatch(WebSocketListener listener, WatchStream stream) {
+    Vertx v = vertx;
+    if (v == null) {
+      listener.onClosed(stream, 1000, "closed");
+      return;
+    }
+    try {
+      v.executeBlocking(
+          () -> {
+            listener.onClosed(stream, 1000, "closed");
+            return null;
+          },
+          false);
+    } catch (RuntimeException e) {
+      listener.onClosed(stream, 1000, "closed");
     }
   }
 

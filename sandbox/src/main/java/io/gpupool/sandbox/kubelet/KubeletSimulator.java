@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -354,6 +355,16 @@ public final class KubeletSimulator implements AutoCloseable {
       NodeLeases.renew(client, updated, clock.instant());
     }
     log.accept("node/" + name + " " + (ready ? "Ready" : "NotReady"));
+    event(
+        "Node",
+        "default",
+        name,
+        updated.getMetadata().getUid(),
+        "Normal",
+        ready ? "NodeReady" : "NodeNotReady",
+        "Node " + name + " status is now: " + (ready ? "NodeReady" : "NodeNotReady"),
+        "node-controller",
+        null);
     for (Run run : new ArrayList<>(runs.values())) {
       if (!run.node.equals(name)) {
         continue;
@@ -408,6 +419,16 @@ public final class KubeletSimulator implements AutoCloseable {
       return;
     }
     log.accept("pod/" + run.namespace + "/" + run.name + " evicted from NotReady node " + run.node);
+    event(
+        "Pod",
+        run.namespace,
+        run.name,
+        pod.getMetadata().getUid(),
+        "Normal",
+        "TaintManagerEviction",
+        "Marking for deletion Pod " + run.namespace + "/" + run.name,
+        "taint-eviction-controller",
+        null);
     try {
       client
           .pods()
@@ -519,6 +540,7 @@ public final class KubeletSimulator implements AutoCloseable {
               + " GPU(s) requested, "
               + Math.max(0, allocatable - used)
               + " free");
+      podEvent(pod, nodeName, "Warning", "UnexpectedAdmissionError", message);
       writeStatus(
           pod,
           s -> {
@@ -629,6 +651,18 @@ public final class KubeletSimulator implements AutoCloseable {
             upsertCondition(s, condition(type, "True", null, now));
           }
         });
+    for (var c : pod.getSpec().getContainers()) {
+      if (restartCount == 0) {
+        podEvent(
+            pod,
+            run.node,
+            "Normal",
+            "Pulled",
+            "Container image \"" + c.getImage() + "\" already present on machine");
+        podEvent(pod, run.node, "Normal", "Created", "Created container " + c.getName());
+      }
+      podEvent(pod, run.node, "Normal", "Started", "Started container " + c.getName());
+    }
     Long runSeconds = envLong(pod, RUN_SECONDS_ENV);
     if (runSeconds != null) {
       scheduleCompletion(pod, run, wallMillis(Duration.ofSeconds(runSeconds)));
@@ -796,6 +830,69 @@ public final class KubeletSimulator implements AutoCloseable {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /** Records a core/v1 Event about a pod or node, as the kubelet and controllers do. */
+  private void event(
+      String kind,
+      String namespace,
+      String name,
+      String uid,
+      String type,
+      String reason,
+      String message,
+      String component,
+      String host) {
+    String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
+    try {
+      client
+          .v1()
+          .events()
+          .inNamespace(namespace)
+          .resource(
+              new EventBuilder()
+                  .withNewMetadata()
+                  .withName(name + "." + Long.toHexString(System.nanoTime()))
+                  .withNamespace(namespace)
+                  .endMetadata()
+                  .withNewInvolvedObject()
+                  .withApiVersion("v1")
+                  .withKind(kind)
+                  .withNamespace("Node".equals(kind) ? null : namespace)
+                  .withName(name)
+                  .withUid(uid)
+                  .endInvolvedObject()
+                  .withType(type)
+                  .withReason(reason)
+                  .withMessage(message)
+                  .withNewSource()
+                  .withComponent(component)
+                  .withHost(host)
+                  .endSource()
+                  .withReportingComponent(component)
+                  .withReportingInstance(host)
+                  .withFirstTimestamp(now)
+                  .withLastTimestamp(now)
+                  .withCount(1)
+                  .build())
+          .create();
+    } catch (KubernetesClientException e) {
+      log.accept(
+          "event " + reason + " for " + kind + " " + name + " not recorded: " + e.getMessage());
+    }
+  }
+
+  private void podEvent(Pod pod, String node, String type, String reason, String message) {
+    event(
+        "Pod",
+        pod.getMetadata().getNamespace(),
+        pod.getMetadata().getName(),
+        pod.getMetadata().getUid(),
+        type,
+        reason,
+        message,
+        "kubelet",
+        node);
+  }
 
   /** Runs on the simulator thread, logging failures instead of losing them in a future. */
   private Runnable safely(Runnable action) {
