@@ -498,6 +498,14 @@ public final class SandboxApiServer implements AutoCloseable {
       return Reply.status(400, "BadRequest", "the request body is not a JSON object");
     }
     ObjectNode meta = Json.obj(object, "metadata");
+    if (type.namespaced() && p.namespace == null) {
+      return Reply.status(
+          405,
+          "MethodNotAllowed",
+          "the server does not allow this method on the requested resource (namespaced "
+              + type.plural()
+              + " are created under /namespaces/NAMESPACE/)");
+    }
     if (type.namespaced()) {
       String ns = meta.path("namespace").asText(null);
       if (ns != null && !ns.equals(p.namespace)) {
