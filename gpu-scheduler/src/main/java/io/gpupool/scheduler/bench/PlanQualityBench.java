@@ -34,8 +34,9 @@ public final class PlanQualityBench {
     double mfu = 0.4;
     System.out.println(
         "| model | stages | link between stages | trials | exact / uniform throughput (mean,"
-            + " min) | uniform infeasible | exact / bound (mean, min) |");
-    System.out.println("|---|---|---|---|---|---|---|");
+            + " min) | uniform infeasible | bound / exact (mean, min) | bound with links / exact"
+            + " (mean, min) | + one layer per GPU / exact (mean, min) |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|");
     long[][] models = {{1_300_000_000L, 24}, {7_000_000_000L, 32}, {13_000_000_000L, 40}};
     for (long[] mdl : models) {
       ModelSpec m = new ModelSpec(mdl[0], (int) mdl[1], 2, 0, 2048, 64);
@@ -67,6 +68,10 @@ public final class PlanQualityBench {
     double minUni = Double.POSITIVE_INFINITY;
     double sumBound = 0;
     double minBound = Double.POSITIVE_INFINITY;
+    double sumLink = 0;
+    double sumStage = 0;
+    double minStage = Double.POSITIVE_INFINITY;
+    double minLink = Double.POSITIVE_INFINITY;
     int feasible = 0;
     int uniformInfeasible = 0;
     int uniformCompared = 0;
@@ -95,6 +100,17 @@ public final class PlanQualityBench {
       double ratioBound = bound / best.bottleneckSeconds();
       sumBound += ratioBound;
       minBound = Math.min(minBound, ratioBound);
+      // Every stage but the last also sends its activations: the slowest link is a bound too.
+      double linkBound = Math.max(bound, Arrays.stream(transfer).max().orElse(0));
+      double ratioLink = linkBound / best.bottleneckSeconds();
+      sumLink += ratioLink;
+      minLink = Math.min(minLink, ratioLink);
+      // Every GPU holds at least one layer, so the slowest GPU's single layer is a bound too.
+      double minRate = Arrays.stream(rate).min().orElseThrow();
+      double stageBound = Math.max(linkBound, flops[0] / minRate);
+      double ratioStage = stageBound / best.bottleneckSeconds();
+      sumStage += ratioStage;
+      minStage = Math.min(minStage, ratioStage);
       double uni = uniform(flops, state, act, rate, mem, inFlight, transfer);
       if (Double.isInfinite(uni)) {
         uniformInfeasible++;
@@ -107,7 +123,7 @@ public final class PlanQualityBench {
     }
     System.out.printf(
         Locale.ROOT,
-        "| %.1fB/%dL | %d | %s | %d feasible of %d | %s | %d | %.3f, %.3f |%n",
+        "| %.1fB/%dL | %d | %s | %d feasible of %d | %s | %d | %s | %s | %s |%n",
         m.parameters() / 1e9,
         layers,
         stages,
@@ -118,8 +134,13 @@ public final class PlanQualityBench {
             ? "-"
             : String.format(Locale.ROOT, "%.2f×, %.2f×", sumUni / uniformCompared, minUni),
         uniformInfeasible,
-        feasible == 0 ? Double.NaN : sumBound / feasible,
-        minBound);
+        feasible == 0
+            ? "-"
+            : String.format(Locale.ROOT, "%.3f, %.3f", sumBound / feasible, minBound),
+        feasible == 0 ? "-" : String.format(Locale.ROOT, "%.3f, %.3f", sumLink / feasible, minLink),
+        feasible == 0
+            ? "-"
+            : String.format(Locale.ROOT, "%.3f, %.3f", sumStage / feasible, minStage));
   }
 
   /** Slowest stage of the equal-layers split, +∞ if a stage does not fit its memory. */

@@ -23,6 +23,7 @@ public final class WorkloadMix {
   private final double coverage;
   private final int refreshEvery;
   private final boolean keepConstrained;
+  private java.util.function.LongToDoubleFunction constrainedScale = mask -> 1.0;
   private long total;
   private long sinceRefresh;
   private long version;
@@ -58,6 +59,15 @@ public final class WorkloadMix {
     }
     mix.recompute();
     return mix;
+  }
+
+  /**
+   * Scales the weight of each model-constrained class (by its model mask) — e.g. by how small a
+   * share of the pool it can use, since its fragmentation concentrates on those nodes.
+   */
+  public void constrainedScale(java.util.function.LongToDoubleFunction scale) {
+    this.constrainedScale = scale;
+    recompute();
   }
 
   /** Records one arriving task. */
@@ -99,7 +109,11 @@ public final class WorkloadMix {
         continue;
       }
       covered += e.getValue()[0];
-      out.add(new Weighted(e.getKey(), (double) e.getValue()[0] / total));
+      double w = (double) e.getValue()[0] / total;
+      if (keepConstrained && e.getKey().modelMask() != 0) {
+        w *= constrainedScale.applyAsDouble(e.getKey().modelMask());
+      }
+      out.add(new Weighted(e.getKey(), w));
     }
     current = out.toArray(new Weighted[0]);
     version++;

@@ -111,6 +111,23 @@ public final class Scheduler {
         }
       }
       meanEffectivePrice = cnt == 0 || sum == 0 ? 1 : sum / cnt;
+      double[] gpusByModel = new double[64];
+      double allGpus = 0;
+      for (PoolNode n : snap.nodes()) {
+        gpusByModel[Long.numberOfTrailingZeros(modelBit(n))] += n.gpuCount();
+        allGpus += n.gpuCount();
+      }
+      double pool = allGpus;
+      mix.constrainedScale(
+          mask -> {
+            double accepted = 0;
+            for (int b = 0; b < 64; b++) {
+              if ((mask & (1L << b)) != 0) {
+                accepted += gpusByModel[b];
+              }
+            }
+            return accepted == 0 ? 1 : Math.sqrt(pool / accepted);
+          });
       meta = m;
       groupIds = ids;
       groupNames = names.toArray(new String[0]);

@@ -222,8 +222,14 @@ final class Policies {
       mix.observe(pod.cls());
     }
 
+    private boolean scaled;
+
     @Override
     public Choice choose(ReplayCluster c, ReplayPod p) {
+      if (!scaled) {
+        scaled = true;
+        mix.constrainedScale(mask -> constrainedScale(c, mask));
+      }
       int chosen = -1;
       int chosenGpu = -1;
       double best = Double.POSITIVE_INFINITY;
@@ -243,6 +249,23 @@ final class Policies {
       }
       return chosen < 0 ? null : new Choice(chosen, gpus(c, chosen, p, chosenGpu));
     }
+  }
+
+  /**
+   * √(pool GPUs / GPUs a model-constrained class can use): such a class's fragmentation is
+   * concentrated on fewer nodes, so it weighs more per node than its popularity alone says.
+   */
+  static double constrainedScale(ReplayCluster c, long mask) {
+    double accepted = 0;
+    for (int i = 0; i < c.size; i++) {
+      if ((c.modelBit[i] & mask) != 0) {
+        accepted += 1000.0 * c.gpus[i];
+      }
+    }
+    if (accepted == 0) {
+      return 1;
+    }
+    return Math.sqrt(c.capacityMilli / accepted);
   }
 
   private static int[] gpus(ReplayCluster c, int node, ReplayPod p, int sharingGpu) {
