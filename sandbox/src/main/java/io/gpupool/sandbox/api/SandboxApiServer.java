@@ -702,6 +702,14 @@ public final class SandboxApiServer implements AutoCloseable {
     ObjectNode toStore = statusPath ? object : effective(type, current, object, false);
     MockResponse response =
         crud.handleUpdate(recorded(HttpMethod.PUT, target, r.contentTypeJson(), toStore));
+    if (response.code() < 300
+        && current.path("metadata").has("deletionTimestamp")
+        && fetch(p.itemPathWithoutSubresource()) == null) {
+      // The last finalizer went: the dispatcher removed the object; now its dependents go too.
+      afterDeletion(type, current, "Background");
+      ObjectNode last = effective(type, current, object, statusPath);
+      return Reply.json(200, last);
+    }
     if (type.kind().equals("CustomResourceDefinition")) {
       refreshCrds();
     }
@@ -848,6 +856,11 @@ public final class SandboxApiServer implements AutoCloseable {
     if (!gone) {
       return; // finalizers pending: dependents go when the owner finally goes
     }
+    afterDeletion(type, current, propagation);
+  }
+
+  /** Garbage collection and cascades once an object is really gone. */
+  private void afterDeletion(ResourceType type, JsonNode current, String propagation) {
     String uid = current.path("metadata").path("uid").asText("");
     if (!"Orphan".equals(propagation)) {
       collectGarbage(uid);

@@ -177,4 +177,52 @@ class SandboxApiServerIT {
         .containsExactly("ADDED new", "MODIFIED new", "DELETED new");
     assertThat(events.get(1).at("/object/data/k").asText()).isEqualTo("v");
   }
+
+  @Test
+  void finalizersDelayDeletionAndGarbageCollection() throws Exception {
+    String owner =
+        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"fin-owner\","
+            + "\"finalizers\":[\"gpupool.io/cleanup\"]}}";
+    String uid =
+        json(send("POST", "/api/v1/namespaces/default/configmaps", "application/json", owner))
+            .at("/metadata/uid")
+            .asText();
+    send(
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        "application/json",
+        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"fin-dep\","
+            + "\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+            + "\"name\":\"fin-owner\",\"uid\":\""
+            + uid
+            + "\"}]}}");
+
+    assertThat(
+            send("DELETE", "/api/v1/namespaces/default/configmaps/fin-owner", null, null)
+                .statusCode())
+        .isEqualTo(200);
+    JsonNode marked =
+        json(send("GET", "/api/v1/namespaces/default/configmaps/fin-owner", null, null));
+    assertThat(marked.at("/metadata/deletionTimestamp").isMissingNode()).isFalse();
+    assertThat(
+            send("GET", "/api/v1/namespaces/default/configmaps/fin-dep", null, null).statusCode())
+        .as("dependent kept while the owner waits for its finalizer")
+        .isEqualTo(200);
+
+    HttpResponse<String> released =
+        send(
+            "PATCH",
+            "/api/v1/namespaces/default/configmaps/fin-owner",
+            "application/merge-patch+json",
+            "{\"metadata\":{\"finalizers\":null}}");
+    assertThat(released.statusCode()).isEqualTo(200);
+    assertThat(json(released).at("/metadata/name").asText()).isEqualTo("fin-owner");
+    assertThat(
+            send("GET", "/api/v1/namespaces/default/configmaps/fin-owner", null, null).statusCode())
+        .isEqualTo(404);
+    assertThat(
+            send("GET", "/api/v1/namespaces/default/configmaps/fin-dep", null, null).statusCode())
+        .as("dependent collected once the owner is gone")
+        .isEqualTo(404);
+  }
 }
