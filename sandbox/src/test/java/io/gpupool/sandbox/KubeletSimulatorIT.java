@@ -186,6 +186,9 @@ class KubeletSimulatorIT {
             });
     assertThat(sandbox.kubelet().gpusInUse("solo-1")).isEqualTo(1);
     assertThat(eventReasons("ok")).contains("Pulled", "Created", "Started");
+    assertThat(running.getSpec().getContainers().get(0).getResources().getRequests())
+        .as("requests defaulted from limits")
+        .containsEntry("nvidia.com/gpu", new Quantity("1"));
 
     Pod done = await("ok", p -> phase(p, "Succeeded"), "Succeeded");
     var terminated = done.getStatus().getContainerStatuses().get(0).getState().getTerminated();

@@ -590,6 +590,21 @@ public final class SandboxApiServer implements AutoCloseable {
         if (!spec.has("restartPolicy")) {
           spec.put("restartPolicy", "Always");
         }
+        // Like the API server's defaulting: a limit without a request is also the request.
+        for (JsonNode c : spec.path("containers")) {
+          JsonNode limits = c.path("resources").path("limits");
+          if (c instanceof ObjectNode container && limits.isObject()) {
+            ObjectNode requests = Json.obj(Json.obj(container, "resources"), "requests");
+            limits
+                .fields()
+                .forEachRemaining(
+                    e -> {
+                      if (!requests.has(e.getKey())) {
+                        requests.set(e.getKey(), e.getValue().deepCopy());
+                      }
+                    });
+          }
+        }
       }
       case "Namespace" -> Json.obj(object, "status").put("phase", "Active");
       case "Service" -> {
