@@ -16,17 +16,14 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -43,7 +40,7 @@ import org.slf4j.LoggerFactory;
 public final class SandboxApiServer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(SandboxApiServer.class);
-  private static final String JSON = "application/json";
+  private static final String JSON = Reply.JSON;
 
   /** The Kubernetes version reported by {@code /version}; kubectl's dispatcher picks a match. */
   public static final String KUBE_MINOR = "32";
@@ -165,7 +162,7 @@ public final class SandboxApiServer implements AutoCloseable {
         ResourceType type =
             p == null ? null : registry.find(p.group, p.version, p.plural).orElse(null);
         if (type == null) {
-          send(response, notFoundPath());
+          send(response, Reply.notFoundPath());
           return;
         }
         startHttpWatch(r, p, type, response);
@@ -341,28 +338,28 @@ public final class SandboxApiServer implements AutoCloseable {
     if (path.startsWith("/openapi/v3/")) {
       ResourcePath gv = ResourcePath.parse(path.substring("/openapi/v3".length()));
       ObjectNode doc = gv == null ? null : OpenApi.groupVersion(registry, gv.group, gv.version);
-      return doc == null ? notFoundPath() : Reply.json(200, doc);
+      return doc == null ? Reply.notFoundPath() : Reply.json(200, doc);
     }
     if (path.startsWith("/openapi/")) {
-      return notFoundPath();
+      return Reply.notFoundPath();
     }
     ResourcePath p = ResourcePath.parse(path);
     if (p == null) {
-      return notFoundPath();
+      return Reply.notFoundPath();
     }
     if (p.plural == null) {
       ObjectNode list = registry.apiResourceList(p.group, p.version);
-      return list == null ? notFoundPath() : Reply.json(200, list);
+      return list == null ? Reply.notFoundPath() : Reply.json(200, list);
     }
     ResourceType type = registry.find(p.group, p.version, p.plural).orElse(null);
     if (type == null) {
-      return notFoundPath();
+      return Reply.notFoundPath();
     }
     if (p.subresource != null && !p.subresource.equals("status")) {
       if (p.subresource.equals("log") && type.kind().equals("Pod")) {
         return podLog(p);
       }
-      return notFoundPath();
+      return Reply.notFoundPath();
     }
     String ct = r.contentType() == null ? "" : r.contentType();
     if (ct.contains("protobuf") || ct.contains("cbor")) {
@@ -412,7 +409,7 @@ public final class SandboxApiServer implements AutoCloseable {
     JsonNode object = fetch(p.itemPath());
     if (object == null
         || !WatchStream.groupOf(object.path("apiVersion").asText()).equals(type.group())) {
-      return notFound(type, p.name);
+      return Reply.notFound(type, p.name);
     }
     if (r.wantsTable()) {
       return Reply.json(
@@ -477,7 +474,7 @@ public final class SandboxApiServer implements AutoCloseable {
   private Reply podLog(ResourcePath p) {
     JsonNode pod = fetch(p.itemPathWithoutSubresource());
     if (pod == null) {
-      return notFound(registry.find("", "v1", "pods").orElseThrow(), p.name);
+      return Reply.notFound(registry.find("", "v1", "pods").orElseThrow(), p.name);
     }
     String phase = pod.path("status").path("phase").asText("Pending");
     return new Reply(
@@ -549,7 +546,7 @@ public final class SandboxApiServer implements AutoCloseable {
           409,
           "AlreadyExists",
           type.qualifiedResource() + " \"" + name + "\" already exists",
-          details(type, name));
+          Reply.details(type, name));
     }
     if (type.isCustom()) {
       Reply strict = prune(r, type, object);
@@ -652,7 +649,7 @@ public final class SandboxApiServer implements AutoCloseable {
     }
     JsonNode current = fetch(p.itemPathWithoutSubresource());
     if (current == null) {
-      return notFound(type, p.name);
+      return Reply.notFound(type, p.name);
     }
     ObjectNode meta = Json.obj(object, "metadata");
     if (!meta.hasNonNull("name")) {
@@ -684,7 +681,7 @@ public final class SandboxApiServer implements AutoCloseable {
               + p.name
               + "\": the object has been modified; please apply your changes to the latest version"
               + " and try again",
-          details(type, p.name));
+          Reply.details(type, p.name));
     }
     meta.put("resourceVersion", currentRv);
     if (!object.hasNonNull("apiVersion")) {
@@ -795,7 +792,7 @@ public final class SandboxApiServer implements AutoCloseable {
             p.withName(null),
             type);
       }
-      return notFound(type, p.name);
+      return Reply.notFound(type, p.name);
     }
     JsonNode result;
     try {
@@ -822,7 +819,7 @@ public final class SandboxApiServer implements AutoCloseable {
   private Reply delete(ApiRequest r, ResourcePath p, ResourceType type) {
     JsonNode current = fetch(p.itemPath());
     if (current == null) {
-      return notFound(type, p.name);
+      return Reply.notFound(type, p.name);
     }
     String propagation = "Background";
     if (!r.body().isBlank()) {
@@ -1007,202 +1004,10 @@ public final class SandboxApiServer implements AutoCloseable {
     }
     if (code >= 400) {
       if (code == 404) {
-        return notFound(type, name);
+        return Reply.notFound(type, name);
       }
       return new Reply(code, JSON, body);
     }
     return new Reply(code, JSON, body);
-  }
-
-  private static ObjectNode details(ResourceType type, String name) {
-    ObjectNode d = Json.object().put("name", name).put("kind", type.plural());
-    if (!type.group().isEmpty()) {
-      d.put("group", type.group());
-    }
-    return d;
-  }
-
-  private static Reply notFound(ResourceType type, String name) {
-    return Reply.status(
-        404,
-        "NotFound",
-        type.qualifiedResource() + " \"" + name + "\" not found",
-        details(type, name));
-  }
-
-  private static Reply notFoundPath() {
-    return Reply.status(404, "NotFound", "the server could not find the requested resource");
-  }
-
-  /** A parsed request, transport-independent. */
-  record ApiRequest(String method, String uri, String accept, String contentType, String body) {
-    String path() {
-      int q = uri.indexOf('?');
-      return q < 0 ? uri : uri.substring(0, q);
-    }
-
-    Map<String, String> query() {
-      Map<String, String> out = new LinkedHashMap<>();
-      int q = uri.indexOf('?');
-      if (q < 0) {
-        return out;
-      }
-      for (String pair : uri.substring(q + 1).split("&")) {
-        if (pair.isEmpty()) {
-          continue;
-        }
-        int eq = pair.indexOf('=');
-        String k = eq < 0 ? pair : pair.substring(0, eq);
-        String v = eq < 0 ? "" : pair.substring(eq + 1);
-        out.put(
-            URLDecoder.decode(k, StandardCharsets.UTF_8),
-            URLDecoder.decode(v, StandardCharsets.UTF_8));
-      }
-      return out;
-    }
-
-    boolean isWatch() {
-      String w = query().get("watch");
-      return "true".equals(w) || "1".equals(w);
-    }
-
-    boolean isDryRun() {
-      return query().containsKey("dryRun");
-    }
-
-    boolean wantsTable() {
-      return accept != null && accept.contains("as=Table");
-    }
-
-    String contentTypeJson() {
-      return JSON;
-    }
-  }
-
-  /** A complete (non-streaming) response. */
-  record Reply(int code, String contentType, String body) {
-    static Reply json(int code, JsonNode body) {
-      return new Reply(code, JSON, Json.write(body));
-    }
-
-    static Reply status(int code, String reason, String message) {
-      return status(code, reason, message, null);
-    }
-
-    static Reply status(int code, String reason, String message, ObjectNode details) {
-      ObjectNode s =
-          Json.object()
-              .put("kind", "Status")
-              .put("apiVersion", "v1")
-              .put("status", code < 400 ? "Success" : "Failure")
-              .put("message", message)
-              .put("reason", reason)
-              .put("code", code);
-      s.putObject("metadata");
-      if (details != null) {
-        s.set("details", details);
-      }
-      return json(code, s);
-    }
-
-    static Reply invalid(ResourceType type, String name, List<SchemaValidator.FieldError> errors) {
-      ObjectNode d = details(type, name);
-      d.put("kind", type.kind());
-      ArrayNode causes = d.putArray("causes");
-      for (SchemaValidator.FieldError e : errors) {
-        String detail = e.message().substring(e.field().length() + 2);
-        causes.addObject().put("reason", e.reason()).put("message", detail).put("field", e.field());
-      }
-      return status(
-          422, "Invalid", SchemaValidator.invalidMessage(type.qualifiedKind(), name, errors), d);
-    }
-  }
-
-  /** {@code /api/v1/namespaces/ns/pods/name/status} split into its parts. */
-  static final class ResourcePath {
-    final String group;
-    final String version;
-    final String namespace;
-    final String plural;
-    final String name;
-    final String subresource;
-
-    private ResourcePath(
-        String group, String version, String namespace, String plural, String name, String sub) {
-      this.group = group;
-      this.version = version;
-      this.namespace = namespace;
-      this.plural = plural;
-      this.name = name;
-      this.subresource = sub;
-    }
-
-    static ResourcePath parse(String path) {
-      List<String> s = new ArrayList<>();
-      for (String part : path.split("/")) {
-        if (!part.isEmpty()) {
-          s.add(part);
-        }
-      }
-      String group;
-      String version;
-      int i;
-      if (s.size() >= 2 && s.get(0).equals("api")) {
-        group = "";
-        version = s.get(1);
-        i = 2;
-      } else if (s.size() >= 3 && s.get(0).equals("apis")) {
-        group = s.get(1);
-        version = s.get(2);
-        i = 3;
-      } else {
-        return null;
-      }
-      List<String> rest = s.subList(i, s.size());
-      if (rest.isEmpty()) {
-        return new ResourcePath(group, version, null, null, null, null);
-      }
-      String namespace = null;
-      if (rest.get(0).equals("namespaces") && rest.size() >= 3) {
-        if (group.isEmpty()
-            && rest.size() == 3
-            && List.of("status", "finalize").contains(rest.get(2))) {
-          return new ResourcePath(group, version, null, "namespaces", rest.get(1), rest.get(2));
-        }
-        namespace = rest.get(1);
-        rest = rest.subList(2, rest.size());
-      }
-      if (rest.size() > 3) {
-        return null;
-      }
-      return new ResourcePath(
-          group,
-          version,
-          namespace,
-          rest.get(0),
-          rest.size() > 1 ? rest.get(1) : null,
-          rest.size() > 2 ? rest.get(2) : null);
-    }
-
-    ResourcePath withName(String newName) {
-      return new ResourcePath(group, version, namespace, plural, newName, null);
-    }
-
-    private String base() {
-      return (group.isEmpty() ? "/api/" + version : "/apis/" + group + "/" + version)
-          + (namespace != null ? "/namespaces/" + namespace : "");
-    }
-
-    String collectionPath() {
-      return base() + "/" + plural;
-    }
-
-    String itemPathWithoutSubresource() {
-      return collectionPath() + "/" + name;
-    }
-
-    String itemPath() {
-      return itemPathWithoutSubresource() + (subresource != null ? "/" + subresource : "");
-    }
   }
 }

@@ -1,0 +1,51 @@
+package io.gpupool.sandbox.api;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** A parsed request, transport-independent. */
+record ApiRequest(String method, String uri, String accept, String contentType, String body) {
+  String path() {
+    int q = uri.indexOf('?');
+    return q < 0 ? uri : uri.substring(0, q);
+  }
+
+  Map<String, String> query() {
+    Map<String, String> out = new LinkedHashMap<>();
+    int q = uri.indexOf('?');
+    if (q < 0) {
+      return out;
+    }
+    for (String pair : uri.substring(q + 1).split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String k = eq < 0 ? pair : pair.substring(0, eq);
+      String v = eq < 0 ? "" : pair.substring(eq + 1);
+      out.put(
+          URLDecoder.decode(k, StandardCharsets.UTF_8),
+          URLDecoder.decode(v, StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  boolean isWatch() {
+    String w = query().get("watch");
+    return "true".equals(w) || "1".equals(w);
+  }
+
+  boolean isDryRun() {
+    return query().containsKey("dryRun");
+  }
+
+  boolean wantsTable() {
+    return accept != null && accept.contains("as=Table");
+  }
+
+  String contentTypeJson() {
+    return Reply.JSON;
+  }
+}
