@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeCondition;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -132,6 +131,7 @@ public final class KubeletSimulator implements AutoCloseable {
   private final Set<String> decided = new HashSet<>();
 
   private final Map<String, Node> nodes = new HashMap<>();
+  private final KubeletEvents events;
   private int podIps = 0;
   private SharedIndexInformer<Pod> podInformer;
   private SharedIndexInformer<Node> nodeInformer;
@@ -146,6 +146,7 @@ public final class KubeletSimulator implements AutoCloseable {
     this.options = options;
     this.log = log;
     this.clock = clock;
+    this.events = new KubeletEvents(client, clock, log);
   }
 
   /** Starts watching nodes and pods; returns once both informers have synced. */
@@ -355,7 +356,7 @@ public final class KubeletSimulator implements AutoCloseable {
       NodeLeases.renew(client, updated, clock.instant());
     }
     log.accept("node/" + name + " " + (ready ? "Ready" : "NotReady"));
-    event(
+    events.record(
         "Node",
         "default",
         name,
@@ -419,7 +420,7 @@ public final class KubeletSimulator implements AutoCloseable {
       return;
     }
     log.accept("pod/" + run.namespace + "/" + run.name + " evicted from NotReady node " + run.node);
-    event(
+    events.record(
         "Pod",
         run.namespace,
         run.name,
@@ -540,7 +541,7 @@ public final class KubeletSimulator implements AutoCloseable {
               + " GPU(s) requested, "
               + Math.max(0, allocatable - used)
               + " free");
-      podEvent(pod, nodeName, "Warning", "UnexpectedAdmissionError", message);
+      events.pod(pod, nodeName, "Warning", "UnexpectedAdmissionError", message);
       writeStatus(
           pod,
           s -> {
@@ -653,15 +654,15 @@ public final class KubeletSimulator implements AutoCloseable {
         });
     for (var c : pod.getSpec().getContainers()) {
       if (restartCount == 0) {
-        podEvent(
+        events.pod(
             pod,
             run.node,
             "Normal",
             "Pulled",
             "Container image \"" + c.getImage() + "\" already present on machine");
-        podEvent(pod, run.node, "Normal", "Created", "Created container " + c.getName());
+        events.pod(pod, run.node, "Normal", "Created", "Created container " + c.getName());
       }
-      podEvent(pod, run.node, "Normal", "Started", "Started container " + c.getName());
+      events.pod(pod, run.node, "Normal", "Started", "Started container " + c.getName());
     }
     Long runSeconds = envLong(pod, RUN_SECONDS_ENV);
     if (runSeconds != null) {
@@ -830,69 +831,6 @@ public final class KubeletSimulator implements AutoCloseable {
   }
 
   // ------------------------------------------------------------ helpers
-
-  /** Records a core/v1 Event about a pod or node, as the kubelet and controllers do. */
-  private void event(
-      String kind,
-      String namespace,
-      String name,
-      String uid,
-      String type,
-      String reason,
-      String message,
-      String component,
-      String host) {
-    String now = clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
-    try {
-      client
-          .v1()
-          .events()
-          .inNamespace(namespace)
-          .resource(
-              new EventBuilder()
-                  .withNewMetadata()
-                  .withName(name + "." + Long.toHexString(System.nanoTime()))
-                  .withNamespace(namespace)
-                  .endMetadata()
-                  .withNewInvolvedObject()
-                  .withApiVersion("v1")
-                  .withKind(kind)
-                  .withNamespace("Node".equals(kind) ? null : namespace)
-                  .withName(name)
-                  .withUid(uid)
-                  .endInvolvedObject()
-                  .withType(type)
-                  .withReason(reason)
-                  .withMessage(message)
-                  .withNewSource()
-                  .withComponent(component)
-                  .withHost(host)
-                  .endSource()
-                  .withReportingComponent(component)
-                  .withReportingInstance(host)
-                  .withFirstTimestamp(now)
-                  .withLastTimestamp(now)
-                  .withCount(1)
-                  .build())
-          .create();
-    } catch (KubernetesClientException e) {
-      log.accept(
-          "event " + reason + " for " + kind + " " + name + " not recorded: " + e.getMessage());
-    }
-  }
-
-  private void podEvent(Pod pod, String node, String type, String reason, String message) {
-    event(
-        "Pod",
-        pod.getMetadata().getNamespace(),
-        pod.getMetadata().getName(),
-        pod.getMetadata().getUid(),
-        type,
-        reason,
-        message,
-        "kubelet",
-        node);
-  }
 
   /** Runs on the simulator thread, logging failures instead of losing them in a future. */
   private Runnable safely(Runnable action) {
