@@ -95,6 +95,21 @@ class SchedulerPropertiesTest {
             assertThat(n.shared()).isTrue();
           }
         }
+        // Memory fits: every rank's share of the model state fits its GPUs (with headroom).
+        for (RankPlacement rp : p.ranks()) {
+          PoolNode n = snap.node(rp.node());
+          double have =
+              rp.gpuIndices().length
+                  * n.gpuMemoryMib()
+                  * 1024.0
+                  * 1024
+                  * 0.9
+                  * rp.milliPerGpu()
+                  / 1000.0;
+          int layers = rp.lastLayer() - rp.firstLayer() + 1;
+          double need = layers * r.model().layerStateBytes(r.kind());
+          assertThat(need).isLessThanOrEqualTo(have * (1 + 1e-9));
+        }
         // Applying the plan must never over-allocate (PoolSnapshot.with throws if it would).
         snap = snap.with(p.allocations());
         // Every layer is held by exactly one stage.
