@@ -373,7 +373,12 @@ public final class SandboxApiServer implements AutoCloseable {
     return switch (r.method()) {
       case "GET" -> p.name == null ? list(r, p, type) : get(r, p, type);
       case "POST" -> locked(() -> create(r, p, type));
-      case "PUT" -> locked(() -> update(r, p, type, Json.parse(r.body())));
+      case "PUT" -> {
+        JsonNode body = parseBody(r);
+        yield body == null
+            ? Reply.status(400, "BadRequest", "the request body is not valid JSON or YAML")
+            : locked(() -> update(r, p, type, body));
+      }
       case "PATCH" -> locked(() -> patch(r, p, type));
       case "DELETE" ->
           locked(() -> p.name == null ? deleteCollection(r, p, type) : delete(r, p, type));
