@@ -105,6 +105,11 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
   }
 
   @Override
+  public boolean holds(TrainingJob job) {
+    return ledger.holds(holder(job));
+  }
+
+  @Override
   public void release(TrainingJob job) {
     ledger.release(holder(job));
   }

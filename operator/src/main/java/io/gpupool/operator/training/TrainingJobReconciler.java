@@ -13,6 +13,7 @@ import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.status.Conditions;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
+import io.gpupool.operator.status.OwnStatusWrites;
 import io.gpupool.operator.status.StatusDiff;
 import io.gpupool.operator.validation.SpecProblems;
 import io.gpupool.operator.validation.TrainingJobValidator;
@@ -22,7 +23,6 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
-import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -52,6 +52,12 @@ import org.jboss.logging.Logger;
 public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<TrainingJob> {
   public static final String NAME = "trainingjob";
   private static final String KIND = "TrainingJob";
+  private static final Duration STALE_RECHECK = Duration.ofMillis(500);
+  private static final Duration STALE_LIMIT = Duration.ofSeconds(30);
+  private final Map<String, Instant> staleSince = new java.util.concurrent.ConcurrentHashMap<>();
+  private final OwnStatusWrites<TrainingJob, TrainingJobStatus> ownWrites =
+      new OwnStatusWrites<>(
+          TrainingJobStatus.class, TrainingJob::getStatus, TrainingJob::setStatus);
   private static final Logger LOG = Logger.getLogger(TrainingJobReconciler.class);
 
   private final KubernetesClient client;
@@ -130,6 +136,12 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   }
 
   private UpdateControl<TrainingJob> reconcileJob(TrainingJob job, Context<TrainingJob> context) {
+    ownWrites.overlay(job);
+    if (staleStatus(job, context)) {
+      // The informer has not caught up with our own last status write: acting on this copy
+      // would re-place or re-restart a gang that exists, and writing it would undo that write.
+      return UpdateControl.<TrainingJob>noUpdate().rescheduleAfter(STALE_RECHECK);
+    }
     TrainingJobStatus before = StatusDiff.copy(job.getStatus(), TrainingJobStatus.class);
     TrainingJobStatus status = job.getStatus() == null ? new TrainingJobStatus() : job.getStatus();
     job.setStatus(status);
@@ -151,18 +163,11 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
           String.valueOf(status.phase),
           "TrainingJob is " + status.phase);
     }
-    if (before == null || StatusDiff.changed(before, status)) {
-      // Cached, so the next reconcile sees its own placements even before the informer does:
-      // otherwise an event racing the status write could re-place a gang that already exists.
-      PrimaryUpdateAndCacheUtils.mergePatchStatusAndCacheResource(
-          job,
-          context,
-          fresh -> {
-            fresh.setStatus(status);
-            return fresh;
-          });
-    }
     UpdateControl<TrainingJob> control = UpdateControl.noUpdate();
+    if (before == null || StatusDiff.changed(before, status)) {
+      ownWrites.remember(job);
+      control = UpdateControl.patchStatus(job);
+    }
     return recheck == null ? control : control.rescheduleAfter(recheck);
   }
 
@@ -489,6 +494,45 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   }
 
   /**
+   * True when the cached job is older than what this operator already did: its pods belong to a
+   * later gang generation than status says, or its GPUs are held while status shows no placement.
+   */
+  private boolean staleStatus(TrainingJob job, Context<TrainingJob> context) {
+    TrainingJobStatus st = job.getStatus();
+    TrainingJobPhase phase = st == null ? null : st.phase;
+    String key = job.getMetadata().getUid();
+    if (phase == TrainingJobPhase.Succeeded || phase == TrainingJobPhase.Failed) {
+      staleSince.remove(key);
+      return false;
+    }
+    int restarts = st == null || st.restarts == null ? 0 : st.restarts;
+    boolean newerPods =
+        context.getSecondaryResources(Pod.class).stream()
+            .map(p -> p.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL))
+            .filter(java.util.Objects::nonNull)
+            .anyMatch(g -> Integer.parseInt(g) > restarts);
+    boolean placedButNotRecorded =
+        (st == null || st.placements == null || st.placements.isEmpty()) && planner.holds(job);
+    if (!newerPods && !placedButNotRecorded) {
+      staleSince.remove(key);
+      return false;
+    }
+    Instant since = staleSince.computeIfAbsent(key, k -> clock.instant());
+    if (Duration.between(since, clock.instant()).compareTo(STALE_LIMIT) > 0) {
+      // Our write was lost, not late: the cluster's copy is the truth from here on.
+      LOG.warnf(
+          "%s: status never showed the last placement; continuing from the stored status",
+          ref(job));
+      staleSince.remove(key);
+      if (placedButNotRecorded) {
+        planner.release(job);
+      }
+      return false;
+    }
+    return true;
+  }
+
+  /**
    * Creates {@code pod}, or takes the existing pod of the same name when it belongs to the same
    * gang generation: a retried reconcile (its status write lost) then converges instead of failing
    * or duplicating the gang.
@@ -552,6 +596,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     client.services().inNamespace(ns).withName(job.getMetadata().getName()).delete();
     planner.release(job);
     metrics.phase(KIND, job.getMetadata().getNamespace(), job.getMetadata().getName(), null);
+    ownWrites.forget(job);
     LOG.infof("%s deleted: pods removed, GPUs released", ref(job));
     return DeleteControl.defaultDelete();
   }

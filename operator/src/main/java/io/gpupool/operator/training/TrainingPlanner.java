@@ -32,6 +32,9 @@ public interface TrainingPlanner {
    */
   Placement repair(TrainingJob job, List<RankAssignment> current, Set<String> lostNodes);
 
+  /** True while {@code job} holds GPUs (from its placement until it is released). */
+  boolean holds(TrainingJob job);
+
   /** Frees whatever {@code job} holds. */
   void release(TrainingJob job);
 }

@@ -1,0 +1,62 @@
+package io.gpupool.operator.status;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * Remembers the status this operator last wrote for each resource until the informer delivers a
+ * newer copy. A reconcile that starts from the copy its own write replaced would act twice on the
+ * same decision (create a gang again, restart a job that just failed) and then write the old status
+ * back; {@link #overlay} gives it what it wrote instead.
+ *
+ * @param <R> the resource
+ * @param <S> its status
+ */
+public final class OwnStatusWrites<R extends HasMetadata, S> {
+  private record Write<S>(String readVersion, S status) {}
+
+  private final Map<String, Write<S>> writes = new ConcurrentHashMap<>();
+  private final Class<S> statusType;
+  private final Function<R, S> getter;
+  private final BiConsumer<R, S> setter;
+
+  public OwnStatusWrites(Class<S> statusType, Function<R, S> getter, BiConsumer<R, S> setter) {
+    this.statusType = statusType;
+    this.getter = getter;
+    this.setter = setter;
+  }
+
+  /**
+   * Replaces the resource's status by the one last written when the resource is still the very
+   * version that write was based on; forgets the write once a newer version has arrived.
+   */
+  public void overlay(R resource) {
+    String uid = resource.getMetadata().getUid();
+    Write<S> write = writes.get(uid);
+    if (write == null) {
+      return;
+    }
+    if (Objects.equals(write.readVersion(), resource.getMetadata().getResourceVersion())) {
+      setter.accept(resource, StatusDiff.copy(write.status(), statusType));
+    } else {
+      writes.remove(uid, write);
+    }
+  }
+
+  /** Records the status about to be written, with the version it was computed from. */
+  public void remember(R resource) {
+    writes.put(
+        resource.getMetadata().getUid(),
+        new Write<>(
+            resource.getMetadata().getResourceVersion(),
+            StatusDiff.copy(getter.apply(resource), statusType)));
+  }
+
+  public void forget(R resource) {
+    writes.remove(resource.getMetadata().getUid());
+  }
+}
