@@ -369,4 +369,36 @@ class KubectlIT {
     assertThat(unsupported.err()).contains("protobuf only for Namespace, ConfigMap, Secret");
     kubectl.run("delete", "namespace", "imperative").ok();
   }
+
+  @Test
+  @Order(9)
+  void drainEvictsThePodsOfANodeAndCordonsIt() {
+    String manifests =
+        """
+        apiVersion: v1
+        kind: Node
+        metadata: {name: gpu-node-1, labels: {nvidia.com/gpu.present: "true"}}
+        status:
+          conditions: [{type: Ready, status: "True"}]
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: on-node, namespace: default}
+        spec:
+          nodeName: gpu-node-1
+          containers: [{name: c, image: x}]
+        """;
+    kubectl.runWithInput(manifests, "apply", "-f", "-").ok();
+    Kubectl.Result drain =
+        kubectl.run("drain", "gpu-node-1", "--force", "--ignore-daemonsets", "--timeout=20s");
+    assertThat(drain.exit()).as(drain.err()).isZero();
+    assertThat(drain.out()).contains("pod/on-node", "drained");
+    assertThat(kubectl.run("get", "pod", "on-node").err()).contains("not found");
+    assertThat(kubectl.run("get", "node", "gpu-node-1", "--no-headers").ok().out())
+        .contains("SchedulingDisabled");
+    kubectl.run("uncordon", "gpu-node-1").ok();
+    assertThat(kubectl.run("get", "node", "gpu-node-1", "--no-headers").ok().out())
+        .doesNotContain("SchedulingDisabled");
+    kubectl.run("delete", "node", "gpu-node-1").ok();
+  }
 }

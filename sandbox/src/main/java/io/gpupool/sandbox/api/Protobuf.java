@@ -7,8 +7,9 @@ import java.util.Base64;
 
 /**
  * Decodes the few Kubernetes protobuf bodies kubectl's imperative commands send ({@code kubectl
- * create namespace|configmap|secret|serviceaccount}) into JSON. Everything else is refused by the
- * caller (415), because decoding arbitrary types would need all of Kubernetes' .proto files.
+ * create namespace|configmap|secret|serviceaccount}, the DeleteOptions of {@code kubectl drain})
+ * into JSON. Everything else is refused by the caller (415), because decoding arbitrary types would
+ * need all of Kubernetes' .proto files.
  */
 final class Protobuf {
   private static final byte[] MAGIC = {'k', '8', 's', 0};
@@ -49,11 +50,28 @@ final class Protobuf {
         unknown.skip(tag);
       }
     }
-    if (!"v1".equals(apiVersion) || kind == null || raw == null) {
+    if (kind == null || raw == null) {
       return null;
     }
     ObjectNode out = Json.object().put("apiVersion", apiVersion).put("kind", kind);
     Reader r = new Reader(raw, 0, raw.length);
+    if (kind.equals("DeleteOptions")) {
+      // kubectl drain sends these with DELETE: only the propagation matters here
+      while (r.more()) {
+        int tag = r.varint32();
+        if (tag >>> 3 == 4) {
+          out.put("propagationPolicy", r.string());
+        } else if (tag >>> 3 == 3) {
+          out.put("orphanDependents", r.varint() != 0);
+        } else {
+          r.skip(tag);
+        }
+      }
+      return out;
+    }
+    if (!"v1".equals(apiVersion)) {
+      return null;
+    }
     switch (kind) {
       case "Namespace", "ServiceAccount" -> {
         while (r.more()) {
