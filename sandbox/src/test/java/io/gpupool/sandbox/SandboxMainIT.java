@@ -120,6 +120,15 @@ class SandboxMainIT {
                   .out())
           .isEqualTo("0.44");
       assertThat(kubectl.run("get", "wd", "w1", "--no-headers").ok().out()).contains("w1");
+
+      // the fault-injection path a person uses
+      kubectl
+          .run(
+              "label", "node", "eu-west-4090-1", "sandbox.gpupool.io/fault=NotReady", "--overwrite")
+          .ok();
+      awaitLine(out, "node/eu-west-4090-1 NotReady", Duration.ofSeconds(20));
+      assertThat(kubectl.run("get", "node", "eu-west-4090-1", "--no-headers").ok().out())
+          .containsPattern("eu-west-4090-1\\s+NotReady");
       awaitLine(out, "Widget", Duration.ofSeconds(1)).length();
     } finally {
       List<ProcessHandle> children = p.descendants().toList();
