@@ -1,0 +1,128 @@
+package io.gpupool.e2e;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.sandbox.Sandbox;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The sandbox with the packaged operator running against it as a separate process, exactly as
+ * {@code ./gpupool sandbox} runs them. One per test class; its operator log is kept under
+ * target/e2e-logs for failures.
+ */
+final class SandboxCluster implements AutoCloseable {
+  static final Path REPO =
+      Path.of(System.getProperty("gpupool.repo", "..")).toAbsolutePath().normalize();
+
+  private final Sandbox sandbox;
+  private final Process operator;
+  private final Path operatorLog;
+  final Kubectl kubectl;
+
+  private SandboxCluster(Sandbox sandbox, Process operator, Path operatorLog) {
+    this.sandbox = sandbox;
+    this.operator = operator;
+    this.operatorLog = operatorLog;
+    this.kubectl = new Kubectl(sandbox.kubeconfig());
+  }
+
+  /**
+   * Starts the default pool with {@code timeScale} sandbox seconds per wall second and the operator
+   * with {@code operatorEnv} on top of test-friendly settings.
+   */
+  static SandboxCluster start(String name, double timeScale, Map<String, String> operatorEnv)
+      throws IOException {
+    Kubectl.binary();
+    Path operatorJar = REPO.resolve("operator/target/quarkus-app/quarkus-run.jar");
+    if (!Files.exists(operatorJar)) {
+      throw new AssertionError(
+          operatorJar + " is missing: build the operator first (./mvnw install)");
+    }
+    Path logs = REPO.resolve("e2e-tests/target/e2e-logs");
+    Files.createDirectories(logs);
+    Path kubeconfig = logs.resolve(name + ".kubeconfig");
+    Sandbox sandbox =
+        Sandbox.builder()
+            .crds(REPO.resolve("crds"))
+            .kubeconfig(kubeconfig)
+            .timeScale(timeScale)
+            .evictionTimeout(Duration.ofSeconds(600))
+            .log(line -> {})
+            .start();
+    Path operatorLog = logs.resolve(name + "-operator.log");
+    List<String> command =
+        new ArrayList<>(List.of(javaBinary(), "-Xmx512m", "-jar", operatorJar.toString()));
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(operatorLog.toFile());
+    pb.environment().put("KUBECONFIG", kubeconfig.toString());
+    pb.environment().put("QUARKUS_HTTP_PORT", "0");
+    pb.environment().put("GPUPOOL_NODES_LOST_GRACE_PERIOD", "3s");
+    pb.environment().putAll(operatorEnv);
+    Process operator = pb.start();
+    SandboxCluster cluster = new SandboxCluster(sandbox, operator, operatorLog);
+    cluster.awaitOperatorStarted();
+    return cluster;
+  }
+
+  private static String javaBinary() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private void awaitOperatorStarted() throws IOException {
+    Instant deadline = Instant.now().plusSeconds(90);
+    while (Instant.now().isBefore(deadline)) {
+      if (!operator.isAlive()) {
+        throw new AssertionError("operator exited at start:\n" + Files.readString(operatorLog));
+      }
+      if (Files.readString(operatorLog).contains("'trainingjob' controller started")) {
+        return;
+      }
+      sleep(200);
+    }
+    throw new AssertionError("operator did not start in 90 s:\n" + Files.readString(operatorLog));
+  }
+
+  KubernetesClient client() {
+    return sandbox.client();
+  }
+
+  Sandbox sandbox() {
+    return sandbox;
+  }
+
+  String operatorLog() {
+    try {
+      return Files.readString(operatorLog);
+    } catch (IOException e) {
+      return "(no operator log: " + e + ")";
+    }
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    operator.destroy();
+    try {
+      if (!operator.waitFor(10, TimeUnit.SECONDS)) {
+        operator.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    sandbox.close();
+  }
+}
