@@ -41,19 +41,20 @@ class ExamplesE2E {
 
     String all = kubectl.run("get", "gpupool").expectSuccess().out();
     assertThat(all)
-        .contains("trainingjob.gpupool.io/llama-7b-lora", "trainingjob.gpupool.io/pretrain-13b")
+        .contains(
+            "trainingjob.gpupool.io/tinyllama-finetune", "trainingjob.gpupool.io/pretrain-13b")
         .contains("inferencejob.gpupool.io/llama-70b-chat")
         .contains("gpuprovider.gpupool.io/atlas-compute");
     String jobs = kubectl.run("get", "tj").expectSuccess().out();
     assertThat(jobs.lines().findFirst().orElse(""))
         .contains("NAME", "PHASE", "STRATEGY", "GPUS", "COST", "AGE");
 
-    for (String job : new String[] {"llama-7b-lora", "pretrain-13b"}) {
+    for (String job : new String[] {"tinyllama-finetune", "pretrain-13b"}) {
       kubectl
           .run("wait", "--for=jsonpath={.status.phase}=Succeeded", "tj/" + job, "--timeout=120s")
           .expectSuccess();
     }
-    String dp = kubectl.run("get", "tj", "llama-7b-lora").expectSuccess().out();
+    String dp = kubectl.run("get", "tj", "tinyllama-finetune").expectSuccess().out();
     assertThat(dp).contains("Succeeded").contains("DataParallel");
 
     // The pipeline split shows in status and in each stage's environment.
@@ -93,7 +94,7 @@ class ExamplesE2E {
   @Test
   void watchShowsPhaseChanges() throws Exception {
     Path out = Files.createTempFile("watch", ".txt");
-    Process watch = kubectl.start(out, "get", "tj", "watched", "-w", "--request-timeout=0");
+    Process watch = kubectl.start(out, "get", "tj", "-w", "--request-timeout=0");
     try {
       SandboxCluster.sleep(1500);
       kubectl.applyText(trainingJob("watched", 1, "40")).expectSuccess();
@@ -105,8 +106,12 @@ class ExamplesE2E {
       watch.destroy();
       watch.waitFor(5, TimeUnit.SECONDS);
     }
-    String seen = Files.readString(out);
-    assertThat(seen).contains("watched").contains("Running").contains("Succeeded");
+    String seen =
+        Files.readString(out)
+            .lines()
+            .filter(line -> line.startsWith("watched "))
+            .collect(java.util.stream.Collectors.joining("\n"));
+    assertThat(seen).contains("Running").contains("Succeeded");
     assertThat(seen.indexOf("Running")).isLessThan(seen.lastIndexOf("Succeeded"));
   }
 

@@ -52,9 +52,9 @@ final class Kubectl {
               .redirectOutput(out.toFile())
               .redirectError(err.toFile())
               .start();
-      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      if (!p.waitFor(180, TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        throw new AssertionError("kubectl " + String.join(" ", args) + " did not finish in 60 s");
+        throw new AssertionError("kubectl " + String.join(" ", args) + " did not finish in 180 s");
       }
       Result r = new Result(p.exitValue(), Files.readString(out), Files.readString(err));
       Files.deleteIfExists(out);
