@@ -1,0 +1,267 @@
+package io.gpupool.operator.pool;
+
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.InferenceJobSpec;
+import io.gpupool.api.v1alpha1.Sharding;
+import io.gpupool.operator.allocation.AllocationLedger;
+import io.gpupool.operator.allocation.PodGpus;
+import io.gpupool.operator.allocation.PodTracker;
+import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.operator.inference.InferencePlanner;
+import io.gpupool.operator.inference.ShardAssignment;
+import io.gpupool.operator.inventory.GpuNode;
+import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.scheduler.model.JobKind;
+import io.gpupool.scheduler.model.JobRequest;
+import io.gpupool.scheduler.model.ModelSpec;
+import io.gpupool.scheduler.model.PoolSnapshot;
+import io.gpupool.scheduler.model.Strategy;
+import io.gpupool.scheduler.plan.Plan;
+import io.gpupool.scheduler.plan.PlanResult;
+import io.gpupool.scheduler.plan.RankPlacement;
+import io.gpupool.scheduler.plan.Scheduler;
+import io.gpupool.scheduler.plan.SchedulerConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * {@link InferencePlanner} on top of gpu-scheduler. Each call decides and reserves under the
+ * ledger's lock. Replicas are tried, in order: as GPU shares on time-sliced/MPS nodes (smallest
+ * share that holds the model first), then as whole GPUs, which the scheduler turns into sharded
+ * replica groups (tensor parallel in a node, pipeline across nodes) when one GPU is too small. New
+ * replicas first avoid providers the job already runs on, and fall back to the whole pool.
+ */
+@ApplicationScoped
+public class SchedulerInferencePlanner implements InferencePlanner {
+  private static final String KIND = "InferenceJob";
+
+  private final NodeInventory inventory;
+  private final ProviderDirectory providers;
+  private final AllocationLedger ledger;
+  private final PodTracker pods;
+  private final JobMetrics metrics;
+  private final Scheduler scheduler;
+  private final double headroom;
+
+  public SchedulerInferencePlanner(
+      NodeInventory inventory,
+      ProviderDirectory providers,
+      AllocationLedger ledger,
+      PodTracker pods,
+      JobMetrics metrics,
+      GpupoolConfig config) {
+    this.inventory = inventory;
+    this.providers = providers;
+    this.ledger = ledger;
+    this.pods = pods;
+    this.metrics = metrics;
+    SchedulerConfig cfg = SchedulerConfig.defaults().withMfu(config.planner().mfu());
+    this.scheduler = new Scheduler(cfg);
+    this.headroom = cfg.memoryHeadroom();
+  }
+
+  /** The ledger key of an inference job. */
+  public static String holder(InferenceJob job) {
+    return PodGpus.holderKey(KIND, job.getMetadata().getNamespace(), job.getMetadata().getName());
+  }
+
+  @Override
+  public boolean ready() {
+    return inventory.synced() && providers.synced() && pods.ready();
+  }
+
+  @Override
+  public Placement add(
+      InferenceJob job,
+      Map<String, Integer> held,
+      Set<String> usedProviders,
+      List<Integer> replicas) {
+    String holder = holder(job);
+    return metrics.schedulingLatency(
+        KIND,
+        () ->
+            ledger.decide(
+                () -> {
+                  InferenceJobSpec spec = job.getSpec();
+                  PoolView view =
+                      new PoolView(
+                          inventory.nodes(),
+                          providers::price,
+                          providers::reliability,
+                          !Boolean.FALSE.equals(spec.allowGpuSharing));
+                  Map<String, Map<String, Integer>> holdings = ledger.holdings();
+                  holdings.put(holder, held);
+                  PoolSnapshot full = view.snapshot(holdings);
+                  Set<String> avoid =
+                      inventory.nodes().stream()
+                          .filter(n -> usedProviders.contains(n.provider()))
+                          .map(GpuNode::name)
+                          .collect(Collectors.toSet());
+                  PlanResult result = null;
+                  if (!avoid.isEmpty()) {
+                    result = plan(holder, spec, replicas.size(), view, full.withoutNodes(avoid));
+                  }
+                  if (!(result instanceof Plan)) {
+                    result = plan(holder, spec, replicas.size(), view, full);
+                  }
+                  if (result instanceof io.gpupool.scheduler.plan.Unplaceable u) {
+                    return unplaceable(u, view);
+                  }
+                  Plan plan = (Plan) result;
+                  if (spec.sharding == Sharding.None && sharded(plan)) {
+                    return new Unplaceable(
+                        "each replica needs more than one GPU and spec.sharding is None: "
+                            + String.join(" ", plan.why()));
+                  }
+                  Map<Integer, List<ShardAssignment>> groups = groups(plan, view, replicas);
+                  Map<String, Integer> slots = new HashMap<>(held);
+                  groups.values().stream()
+                      .flatMap(List::stream)
+                      .forEach(s -> slots.merge(s.node(), s.slots(), Integer::sum));
+                  ledger.hold(holder, slots);
+                  return new Placed(groups, String.join(" ", plan.why()));
+                }),
+        p -> p instanceof Placed);
+  }
+
+  @Override
+  public void hold(InferenceJob job, Map<String, Integer> held) {
+    ledger.hold(holder(job), held);
+  }
+
+  @Override
+  public void release(InferenceJob job) {
+    ledger.release(holder(job));
+  }
+
+  /** Shares first (smallest that holds the model), then whole GPUs and sharded groups. */
+  private PlanResult plan(
+      String holder, InferenceJobSpec spec, int count, PoolView view, PoolSnapshot snapshot) {
+    ModelSpec model = JobRequests.model(spec.model);
+    if (!Boolean.FALSE.equals(spec.allowGpuSharing)) {
+      for (int milli : shareCandidates(model, snapshot, view)) {
+        PlanResult r = scheduler.plan(request(holder, spec, count, milli), snapshot);
+        if (r instanceof Plan) {
+          return r;
+        }
+      }
+    }
+    // Whole GPUs; the scheduler shards the replica into a group when one GPU is too small.
+    return scheduler.plan(request(holder, spec, count, 1000), snapshot);
+  }
+
+  /**
+   * The GPU shares (in milli, whole device-plugin slots) that hold one replica on some shared node,
+   * smallest first. A share is k slots of {@code 1000 / replicasPerGpu} milli.
+   */
+  private List<Integer> shareCandidates(ModelSpec model, PoolSnapshot snapshot, PoolView view) {
+    double need = replicaBytes(model);
+    TreeSet<Integer> out = new TreeSet<>();
+    for (var n : snapshot.nodes()) {
+      GpuNode g = view.gpuNode(n.name());
+      if (g == null || !g.shared()) {
+        continue;
+      }
+      int r = g.replicasPerGpu();
+      double perSlot = g.memoryMiB() * 1024.0 * 1024 * headroom / r;
+      int k = (int) Math.ceil(need / perSlot);
+      if (k < r) {
+        out.add(k * (1000 / r));
+      }
+    }
+    return new ArrayList<>(out);
+  }
+
+  /** Weights plus the activations of one sample in flight, as the scheduler estimates them. */
+  public static double replicaBytes(ModelSpec m) {
+    return m.stateBytes(JobKind.INFERENCE)
+        + m.layerActivationBytesPerSample(JobKind.INFERENCE) * m.layers();
+  }
+
+  static JobRequest request(String holder, InferenceJobSpec spec, int count, int milli) {
+    JobRequest.Builder b =
+        JobRequest.builder(holder, JobRequests.model(spec.model))
+            .kind(JobKind.INFERENCE)
+            .strategy(Strategy.DATA_PARALLEL)
+            .workers(count, 1)
+            .gpuMilli(milli);
+    JobRequests.resources(b, spec.resources);
+    JobRequests.placement(b, spec.placement);
+    return b.build();
+  }
+
+  /** Replica-group plans (the only pipeline plans for a data-parallel request) are sharded. */
+  private static boolean sharded(Plan plan) {
+    return plan.strategy() == Strategy.PIPELINE_PARALLEL
+        || plan.ranks().stream().anyMatch(r -> r.gpuIndices().length > 1);
+  }
+
+  private static Placement unplaceable(io.gpupool.scheduler.plan.Unplaceable u, PoolView view) {
+    StringBuilder reason = new StringBuilder(u.reason());
+    if (!u.details().isEmpty()) {
+      reason.append(" (").append(String.join("; ", u.details())).append(')');
+    }
+    if (!view.notOffered().isEmpty()) {
+      reason
+          .append("; not offered: ")
+          .append(view.notOffered().size())
+          .append(" node(s) without a provider price");
+    }
+    return new Unplaceable(reason.toString());
+  }
+
+  /**
+   * The plan's ranks as replica groups, renumbered onto {@code replicas}. A replica-group plan
+   * carries each rank's replica; a single-worker plan has one rank per replica.
+   */
+  static Map<Integer, List<ShardAssignment>> groups(
+      Plan plan, PoolView view, List<Integer> replicas) {
+    boolean grouped = plan.strategy() == Strategy.PIPELINE_PARALLEL;
+    Map<Integer, List<RankPlacement>> byReplica = new LinkedHashMap<>();
+    List<RankPlacement> ordered = new ArrayList<>(plan.ranks());
+    ordered.sort(Comparator.comparingInt(RankPlacement::rank));
+    int next = 0;
+    for (RankPlacement r : ordered) {
+      int key = grouped ? r.replica() : next++;
+      byReplica.computeIfAbsent(key, k -> new ArrayList<>()).add(r);
+    }
+    Map<Integer, List<ShardAssignment>> out = new LinkedHashMap<>();
+    int i = 0;
+    for (List<RankPlacement> group : byReplica.values()) {
+      int replica = replicas.get(i++);
+      group.sort(Comparator.comparingInt(RankPlacement::stage));
+      List<ShardAssignment> shards = new ArrayList<>();
+      for (int s = 0; s < group.size(); s++) {
+        RankPlacement r = group.get(s);
+        GpuNode node = view.gpuNode(r.node());
+        int gpus = r.gpuIndices().length;
+        shards.add(
+            new ShardAssignment(
+                replica,
+                s,
+                group.size(),
+                r.node(),
+                r.provider(),
+                r.region(),
+                r.gpuProduct(),
+                gpus,
+                r.milliPerGpu(),
+                view.slots(r.node(), gpus, r.milliPerGpu()),
+                node == null ? "nvidia.com/gpu" : node.sharedResourceName(),
+                r.firstLayer(),
+                r.lastLayer()));
+      }
+      out.put(replica, shards);
+    }
+    return out;
+  }
+}
