@@ -1,0 +1,30 @@
+package io.gpupool.operator.billing;
+
+import io.gpupool.billing.budget.BudgetVerdict;
+import java.time.Instant;
+
+/**
+ * The budget gate's answer for one job.
+ *
+ * @param mayRun false: do not start the job (condition {@code reason}, e.g. InsufficientFunds)
+ * @param mustSuspend true: suspend the running job, its payer's escrow has been dry past the grace
+ * @param reason condition reason: {@code Funded}, {@code BillingDisabled}, {@code NoBudget}, {@code
+ *     InsufficientFunds}, {@code EscrowDry} (running, in grace) or {@code BillingChainUnavailable}
+ * @param message human-readable detail for the condition
+ * @param verdict the figures behind it, or null when the chain was not asked
+ * @param suspendAt when a dry payer's running jobs are to be suspended, else null
+ */
+public record Admission(
+    boolean mayRun,
+    boolean mustSuspend,
+    String reason,
+    String message,
+    BudgetVerdict verdict,
+    Instant suspendAt) {
+
+  public static final String INSUFFICIENT_FUNDS = "InsufficientFunds";
+
+  static Admission allowed(String reason, String message, BudgetVerdict verdict) {
+    return new Admission(true, false, reason, message, verdict, null);
+  }
+}

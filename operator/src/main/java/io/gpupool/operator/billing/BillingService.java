@@ -1,0 +1,386 @@
+package io.gpupool.operator.billing;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.Earnings;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.ProviderUsage;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.Usage;
+import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.budget.BudgetService;
+import io.gpupool.billing.budget.BudgetVerdict;
+import io.gpupool.billing.budget.DryPayerTracker;
+import io.gpupool.billing.chain.BillingChain;
+import io.gpupool.billing.chain.ChainConfig;
+import io.gpupool.billing.chain.ChainException;
+import io.gpupool.billing.chain.KeySource;
+import io.gpupool.billing.chain.Web3jBillingChain;
+import io.gpupool.billing.ledger.BillingLedger;
+import io.gpupool.billing.ledger.PairLedger;
+import io.gpupool.billing.metering.Metering;
+import io.gpupool.billing.settlement.SettlementConfig;
+import io.gpupool.billing.settlement.SettlementService;
+import io.gpupool.operator.pool.ProviderDirectory;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.jboss.logging.Logger;
+
+/**
+ * The operator's billing: meters every gpupool pod into usage ConfigMaps (always), settles on chain
+ * and gates jobs on their payer's escrow (when {@code gpupool.billing.enabled}). Reconcilers read
+ * {@link #usage}, {@link #earnings} and ask {@link #admit} / {@link #whileRunning}.
+ */
+@ApplicationScoped
+public class BillingService {
+  private static final Logger LOG = Logger.getLogger(BillingService.class);
+
+  private final KubernetesClient client;
+  private final ProviderDirectory providers;
+  private final BillingSettings settings;
+  private final MeterRegistry registry;
+  private final Clock clock = Clock.systemUTC();
+
+  private volatile ConfigMapBillingStore store;
+  private volatile UsageMeter meter;
+  private volatile BillingMetrics metrics;
+  private volatile SettlementService settlement;
+  private volatile MeteredBillingChain chain;
+  private volatile BudgetService budget;
+  private volatile DryPayerTracker dry;
+  private volatile AutoCloseable chainResource;
+
+  public BillingService(
+      KubernetesClient client,
+      ProviderDirectory providers,
+      BillingSettings settings,
+      MeterRegistry registry) {
+    this.client = client;
+    this.providers = providers;
+    this.settings = settings;
+    this.registry = registry;
+  }
+
+  void start(@Observes StartupEvent ignored) {
+    metrics = new BillingMetrics(registry);
+    store = new ConfigMapBillingStore(client, settings.namespace());
+    store.start();
+    meter = new UsageMeter(client, providers, store, clock, settings.meteringInterval());
+    meter.afterMetering(this::refreshMetrics);
+    providers.onChange(metrics::knowProvider);
+    meter.start();
+    if (settings.enabled()) {
+      String rpc = required(settings.rpcUrl(), "gpupool.billing.rpc-url (GPUPOOL_BILLING_RPC_URL)");
+      String contract =
+          required(
+              settings.contractAddress(),
+              "gpupool.billing.contract-address (GPUPOOL_BILLING_CONTRACT_ADDRESS)");
+      Web3jBillingChain web3 =
+          new Web3jBillingChain(
+              ChainConfig.of(rpc, contract, settings.chainId()),
+              KeySource.fromEnvironment(KeySource.DEFAULT_ENV));
+      chainResource = web3;
+      enableSettlement(web3, settlementConfig());
+      LOG.infof(
+          "billing enabled: contract %s on chain %d, settling every %s",
+          contract, settings.chainId(), settings.settlementInterval());
+    } else {
+      LOG.info("billing disabled: usage is metered, nothing is settled on chain");
+    }
+  }
+
+  void stop(@Observes ShutdownEvent ignored) {
+    SettlementService s = settlement;
+    if (s != null) {
+      s.stop();
+    }
+    if (meter != null) {
+      meter.close();
+    }
+    if (store != null) {
+      store.close();
+    }
+    if (chainResource != null) {
+      try {
+        chainResource.close();
+      } catch (Exception e) {
+        LOG.debug("closing the chain client", e);
+      }
+    }
+  }
+
+  /** Settlement settings from configuration. */
+  public SettlementConfig settlementConfig() {
+    return SettlementConfig.defaults()
+        .withInterval(settings.settlementInterval())
+        .withBatchSize(settings.batchSize())
+        .withReconcileFromBlock(settings.reconcileFromBlock());
+  }
+
+  /**
+   * Settle on {@code rawChain} from now on and answer budget questions from it. Called at start-up
+   * when billing is enabled; the first settlement round reconciles with the chain's events.
+   */
+  public synchronized SettlementService enableSettlement(
+      BillingChain rawChain, SettlementConfig config) {
+    if (settlement != null) {
+      throw new IllegalStateException("settlement already running");
+    }
+    MeteredBillingChain metered = new MeteredBillingChain(rawChain, metrics, clock);
+    BillingLedger settleable = new BillingLedger(new SettleableStore(store));
+    budget = new BudgetService(metered, settleable);
+    dry = new DryPayerTracker(settings.suspendGrace(), clock);
+    chain = metered;
+    settlement = new SettlementService(config, settleable, metered, clock);
+    settlement.start();
+    return settlement;
+  }
+
+  /** Stop settling (tests; shutdown does it too). */
+  public synchronized void disableSettlement() {
+    if (settlement != null) {
+      settlement.stop();
+    }
+    settlement = null;
+    budget = null;
+    dry = null;
+    chain = null;
+  }
+
+  /** True when usage is settled on chain and jobs are gated on their payer's escrow. */
+  public boolean enabled() {
+    return settlement != null;
+  }
+
+  public UsageMeter meter() {
+    return meter;
+  }
+
+  public ConfigMapBillingStore store() {
+    return store;
+  }
+
+  public Optional<SettlementService> settlement() {
+    return Optional.ofNullable(settlement);
+  }
+
+  public Optional<MeteredBillingChain> chain() {
+    return Optional.ofNullable(chain);
+  }
+
+  /**
+   * Cumulative usage of a job (by UID) for its status: GPU-seconds, cost and settled amount in
+   * token units, and per provider in wei. Empty when nothing was metered for it.
+   */
+  public Optional<Usage> usage(String jobUid) {
+    List<PairLedger> pairs = store.pairs(jobUid);
+    if (pairs.isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, String> names = providerNames(jobUid);
+    Map<String, long[]> time = new TreeMap<>();
+    Map<String, BigInteger[]> money = new TreeMap<>();
+    long totalTime = 0;
+    BigInteger cost = BigInteger.ZERO;
+    BigInteger settled = BigInteger.ZERO;
+    for (PairLedger l : pairs) {
+      String name = names.getOrDefault(l.pair().provider(), l.pair().provider());
+      time.computeIfAbsent(name, n -> new long[1])[0] += l.milliGpuMillis();
+      BigInteger[] m =
+          money.computeIfAbsent(name, n -> new BigInteger[] {BigInteger.ZERO, BigInteger.ZERO});
+      m[0] = m[0].add(l.meteredWei());
+      m[1] = m[1].add(l.settledWei());
+      totalTime += l.milliGpuMillis();
+      cost = cost.add(l.meteredWei());
+      settled = settled.add(l.settledWei());
+    }
+    Usage u = new Usage();
+    u.gpuSeconds = gpuSeconds(totalTime);
+    u.cost = TokenUnits.fromWei(cost).toPlainString();
+    u.settled = TokenUnits.fromWei(settled).toPlainString();
+    u.byProvider = new ArrayList<>();
+    for (String name : time.keySet()) {
+      ProviderUsage p = new ProviderUsage();
+      p.provider = name;
+      p.gpuSeconds = gpuSeconds(time.get(name)[0]);
+      p.costWei = money.get(name)[0].toString();
+      p.settledWei = money.get(name)[1].toString();
+      u.byProvider.add(p);
+    }
+    return Optional.of(u);
+  }
+
+  /** What a GpuProvider (by name) has earned over every job the store still holds. */
+  public Earnings earnings(String providerName) {
+    long time = 0;
+    BigInteger accrued = BigInteger.ZERO;
+    BigInteger paid = BigInteger.ZERO;
+    for (String uid : store.jobUids()) {
+      Map<String, String> names = providerNames(uid);
+      for (PairLedger l : store.pairs(uid)) {
+        if (providerName.equals(names.get(l.pair().provider()))) {
+          time += l.milliGpuMillis();
+          accrued = accrued.add(l.meteredWei());
+          paid = paid.add(l.settledWei());
+        }
+      }
+    }
+    Earnings e = new Earnings();
+    e.accrued = TokenUnits.fromWei(accrued).toPlainString();
+    e.settled = TokenUnits.fromWei(paid).toPlainString();
+    e.gpuSeconds = gpuSeconds(time);
+    return e;
+  }
+
+  /**
+   * May this job start? Its payer's escrow, less what it already owes, must cover {@code
+   * weiPerHour} for one settlement interval. Jobs without budget, and every job while billing is
+   * disabled, may.
+   */
+  public Admission admit(TrainingJob job, BigInteger weiPerHour) {
+    return admit(payerOf(job.getSpec() == null ? null : job.getSpec().budget), weiPerHour);
+  }
+
+  /** {@link #admit(TrainingJob, BigInteger)} for an InferenceJob. */
+  public Admission admit(InferenceJob job, BigInteger weiPerHour) {
+    return admit(payerOf(job.getSpec() == null ? null : job.getSpec().budget), weiPerHour);
+  }
+
+  /** May a job paid by {@code payer} (null: no budget) start at {@code weiPerHour}? */
+  public Admission admit(String payer, BigInteger weiPerHour) {
+    BudgetService b = budget;
+    if (b == null) {
+      return Admission.allowed("BillingDisabled", "billing is disabled", null);
+    }
+    if (payer == null) {
+      return Admission.allowed("NoBudget", "the job has no budget: metered, not settled", null);
+    }
+    try {
+      BudgetVerdict v = b.canCover(payer, weiPerHour, settings.settlementInterval());
+      if (v.sufficient()) {
+        return Admission.allowed("Funded", "escrow covers the next interval", v);
+      }
+      return new Admission(
+          false,
+          false,
+          Admission.INSUFFICIENT_FUNDS,
+          String.format(
+              "payer %s: escrow %s (committed %s) less outstanding %s cannot cover %s for the"
+                  + " next %s",
+              v.payer(),
+              TokenUnits.fromWei(v.escrowWei()).toPlainString(),
+              TokenUnits.fromWei(v.committedWei()).toPlainString(),
+              TokenUnits.fromWei(v.outstandingWei()).toPlainString(),
+              TokenUnits.fromWei(v.requiredWei()).toPlainString(),
+              settings.settlementInterval()),
+          v,
+          null);
+    } catch (ChainException e) {
+      return new Admission(
+          false,
+          false,
+          "BillingChainUnavailable",
+          "cannot read the escrow: " + e.getMessage(),
+          null,
+          null);
+    }
+  }
+
+  /**
+   * Must a running job paid by {@code payer} be suspended? Only once its escrow has been dry for
+   * the grace period ({@code gpupool.billing.suspend-grace}); an unreachable chain never suspends.
+   */
+  public Admission whileRunning(String payer) {
+    BudgetService b = budget;
+    DryPayerTracker d = dry;
+    if (b == null || d == null) {
+      return Admission.allowed("BillingDisabled", "billing is disabled", null);
+    }
+    if (payer == null) {
+      return Admission.allowed("NoBudget", "the job has no budget: metered, not settled", null);
+    }
+    try {
+      BudgetVerdict v = b.isDry(payer);
+      DryPayerTracker.Decision decision = d.observe(v);
+      return switch (decision.state()) {
+        case FUNDED -> Admission.allowed("Funded", "escrow covers what is owed", v);
+        case DRY_IN_GRACE ->
+            new Admission(
+                true,
+                false,
+                "EscrowDry",
+                "payer " + v.payer() + " has no escrow left; suspended at " + decision.suspendAt(),
+                v,
+                decision.suspendAt());
+        case SUSPEND ->
+            new Admission(
+                false,
+                true,
+                Admission.INSUFFICIENT_FUNDS,
+                "payer " + v.payer() + " escrow dry since " + decision.drySince(),
+                v,
+                decision.suspendAt());
+      };
+    } catch (ChainException e) {
+      return Admission.allowed(
+          "BillingChainUnavailable", "cannot read the escrow: " + e.getMessage(), null);
+    }
+  }
+
+  /**
+   * Cost per hour of {@code milliGpus} at a provider's listed price for {@code product}, rounded
+   * up; empty when the provider does not price it.
+   */
+  public Optional<BigInteger> weiPerHour(String provider, String product, long milliGpus) {
+    return providers
+        .price(provider, product)
+        .map(TokenUnits::toWei)
+        .map(price -> Metering.costCeiling(milliGpus, price, Duration.ofHours(1)));
+  }
+
+  private static String payerOf(io.gpupool.api.v1alpha1.Budget budget) {
+    return budget == null || budget.payer == null || budget.payer.isBlank() ? null : budget.payer;
+  }
+
+  /** Payout address -> GpuProvider name, from the job's pod records. */
+  private Map<String, String> providerNames(String jobUid) {
+    Map<String, String> names = new HashMap<>();
+    store
+        .pods(jobUid)
+        .values()
+        .forEach(r -> names.put(r.lifetime().pair().provider(), r.providerName()));
+    return names;
+  }
+
+  private void refreshMetrics() {
+    Map<String, Map<String, String>> names = new HashMap<>();
+    for (String uid : store.jobUids()) {
+      names.put(uid, providerNames(uid));
+    }
+    metrics.refresh(store.all(), names);
+  }
+
+  private static String gpuSeconds(long milliGpuMillis) {
+    BigDecimal s = BigDecimal.valueOf(milliGpuMillis, 6).stripTrailingZeros();
+    return (s.scale() < 0 ? s.setScale(0) : s).toPlainString();
+  }
+
+  private static String required(Optional<String> value, String what) {
+    return value
+        .filter(s -> !s.isBlank())
+        .orElseThrow(
+            () -> new IllegalStateException(what + " is required when billing is enabled"));
+  }
+}

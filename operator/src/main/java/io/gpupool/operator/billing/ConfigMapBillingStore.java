@@ -1,0 +1,312 @@
+package io.gpupool.operator.billing;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.gpupool.billing.PairId;
+import io.gpupool.billing.ledger.BillingStore;
+import io.gpupool.billing.ledger.PairLedger;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import org.jboss.logging.Logger;
+
+/**
+ * {@link BillingStore} on ConfigMaps: one per job UID ({@code gpupool-usage-<uid>}) in the
+ * operator's namespace, not owned by the job, so usage outlives the job until it is settled. Data:
+ * one JSON entry per (payer, provider) pair ({@code pair.<payer>.<provider>}) and one per metered
+ * pod ({@code pod.<uid>}). Writes are optimistic (resourceVersion) with retry; reads come from an
+ * informer cache that also holds this process's own latest writes.
+ */
+public final class ConfigMapBillingStore implements BillingStore, AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(ConfigMapBillingStore.class);
+
+  /** Label selecting usage ConfigMaps. */
+  public static final String USAGE_LABEL = "gpupool.io/billing";
+
+  public static final String USAGE_VALUE = "usage";
+
+  /** Label with the job UID a usage ConfigMap belongs to. */
+  public static final String JOB_UID_LABEL = "gpupool.io/job-uid";
+
+  /** Annotation {@code Kind/namespace/name} of the job. */
+  public static final String JOB_ANNOTATION = "gpupool.io/job";
+
+  private static final String NAME_PREFIX = "gpupool-usage-";
+  private static final int MAX_ATTEMPTS = 20;
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final Map<String, ConfigMap> cache = new ConcurrentHashMap<>();
+  private volatile SharedIndexInformer<ConfigMap> informer;
+
+  public ConfigMapBillingStore(KubernetesClient client, String namespace) {
+    this.client = client;
+    this.namespace = namespace;
+  }
+
+  /** Start the informer and wait until it has listed the existing ConfigMaps. */
+  public void start() {
+    informer =
+        client
+            .configMaps()
+            .inNamespace(namespace)
+            .withLabel(USAGE_LABEL, USAGE_VALUE)
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(ConfigMap cm) {
+                    remember(cm);
+                  }
+
+                  @Override
+                  public void onUpdate(ConfigMap old, ConfigMap cm) {
+                    remember(cm);
+                  }
+
+                  @Override
+                  public void onDelete(ConfigMap cm, boolean unknown) {
+                    cache.computeIfPresent(
+                        cm.getMetadata().getName(), (n, c) -> strictlyNewer(c, cm) ? c : null);
+                  }
+                },
+                0);
+    informer.getStore().list().forEach(this::remember);
+  }
+
+  @Override
+  public void close() {
+    if (informer != null) {
+      informer.stop();
+    }
+  }
+
+  public String namespace() {
+    return namespace;
+  }
+
+  /** Name of a job's usage ConfigMap. */
+  public static String configMapName(String jobUid) {
+    return NAME_PREFIX + jobUid;
+  }
+
+  @Override
+  public Optional<PairLedger> get(PairId pair) {
+    ConfigMap cm = cache.get(configMapName(pair.jobId()));
+    if (cm == null || cm.getData() == null) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(cm.getData().get(UsageCodec.pairKey(pair)))
+        .map(UsageCodec::decodePair);
+  }
+
+  @Override
+  public List<PairLedger> all() {
+    List<PairLedger> out = new ArrayList<>();
+    for (ConfigMap cm : cache.values()) {
+      out.addAll(pairs(cm));
+    }
+    return out;
+  }
+
+  /** The pairs of one job. */
+  public List<PairLedger> pairs(String jobUid) {
+    ConfigMap cm = cache.get(configMapName(jobUid));
+    return cm == null ? List.of() : pairs(cm);
+  }
+
+  @Override
+  public PairLedger update(PairId pair, UnaryOperator<PairLedger> change) {
+    String key = UsageCodec.pairKey(pair);
+    return modify(
+        pair.jobId(),
+        null,
+        data -> {
+          String json = data.get(key);
+          PairLedger current = json == null ? PairLedger.empty(pair) : UsageCodec.decodePair(json);
+          PairLedger next = change.apply(current);
+          data.put(key, UsageCodec.encode(next));
+          return next;
+        });
+  }
+
+  /** The pod records of a job, by pod UID. */
+  public Map<String, PodRecord> pods(String jobUid) {
+    ConfigMap cm = cache.get(configMapName(jobUid));
+    Map<String, PodRecord> out = new HashMap<>();
+    if (cm != null && cm.getData() != null) {
+      cm.getData()
+          .forEach(
+              (k, v) -> {
+                if (k.startsWith("pod.")) {
+                  PodRecord r = UsageCodec.decodePod(v);
+                  out.put(r.lifetime().podUid(), r);
+                }
+              });
+    }
+    return out;
+  }
+
+  /** Store (replace) pod records of a job in one write. */
+  public void putPods(JobRef job, Collection<PodRecord> records) {
+    if (records.isEmpty()) {
+      return;
+    }
+    modify(
+        job.uid(),
+        job,
+        data -> {
+          for (PodRecord r : records) {
+            data.put(UsageCodec.podKey(r.lifetime().podUid()), UsageCodec.encode(r));
+          }
+          return null;
+        });
+  }
+
+  /** UIDs of the jobs that have a usage ConfigMap. */
+  public Set<String> jobUids() {
+    Set<String> out = new java.util.TreeSet<>();
+    for (ConfigMap cm : cache.values()) {
+      String uid = cm.getMetadata().getLabels().get(JOB_UID_LABEL);
+      if (uid != null) {
+        out.add(uid);
+      }
+    }
+    return out;
+  }
+
+  /** The job a usage ConfigMap was written for, if it was recorded. */
+  public Optional<JobRef> job(String jobUid) {
+    ConfigMap cm = cache.get(configMapName(jobUid));
+    if (cm == null || cm.getMetadata().getAnnotations() == null) {
+      return Optional.empty();
+    }
+    String ref = cm.getMetadata().getAnnotations().get(JOB_ANNOTATION);
+    if (ref == null) {
+      return Optional.empty();
+    }
+    String[] parts = ref.split("/", 3);
+    return parts.length == 3
+        ? Optional.of(new JobRef(parts[0], parts[1], parts[2], jobUid))
+        : Optional.empty();
+  }
+
+  /** Delete a job's usage ConfigMap (the caller has checked that nothing is left to settle). */
+  public synchronized void delete(String jobUid) {
+    String name = configMapName(jobUid);
+    client.configMaps().inNamespace(namespace).withName(name).delete();
+    cache.remove(name);
+  }
+
+  private synchronized <T> T modify(
+      String jobUid, JobRef job, Function<Map<String, String>, T> change) {
+    String name = configMapName(jobUid);
+    ConfigMap current = cache.get(name);
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      Map<String, String> data =
+          new TreeMap<>(
+              current == null || current.getData() == null ? Map.of() : current.getData());
+      T result = change.apply(data);
+      try {
+        ConfigMap written;
+        if (current == null) {
+          written =
+              client
+                  .configMaps()
+                  .inNamespace(namespace)
+                  .resource(fresh(name, jobUid, job, data))
+                  .create();
+        } else {
+          ConfigMapBuilder b = new ConfigMapBuilder(current).withData(data);
+          if (job != null
+              && (current.getMetadata().getAnnotations() == null
+                  || !current.getMetadata().getAnnotations().containsKey(JOB_ANNOTATION))) {
+            b.editMetadata().addToAnnotations(JOB_ANNOTATION, annotation(job)).endMetadata();
+          }
+          written = client.configMaps().inNamespace(namespace).resource(b.build()).update();
+        }
+        remember(written);
+        return result;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 && e.getCode() != 404) {
+          throw e;
+        }
+        LOG.debugf(
+            "usage ConfigMap %s/%s changed under us (%d), retrying", namespace, name, e.getCode());
+        current = client.configMaps().inNamespace(namespace).withName(name).get();
+        if (current != null) {
+          remember(current);
+        }
+      }
+    }
+    throw new IllegalStateException(
+        "usage ConfigMap " + namespace + "/" + name + ": too many conflicting writes");
+  }
+
+  private ConfigMap fresh(String name, String jobUid, JobRef job, Map<String, String> data) {
+    ConfigMapBuilder b =
+        new ConfigMapBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace(namespace)
+            .addToLabels(USAGE_LABEL, USAGE_VALUE)
+            .addToLabels(JOB_UID_LABEL, jobUid)
+            .addToLabels("app.kubernetes.io/managed-by", "gpupool-operator")
+            .endMetadata()
+            .withData(data);
+    if (job != null) {
+      b.editMetadata().addToAnnotations(JOB_ANNOTATION, annotation(job)).endMetadata();
+    }
+    return b.build();
+  }
+
+  private static String annotation(JobRef job) {
+    return job.kind() + "/" + job.namespace() + "/" + job.name();
+  }
+
+  private void remember(ConfigMap cm) {
+    cache.merge(
+        cm.getMetadata().getName(), cm, (old, incoming) -> newer(incoming, old) ? incoming : old);
+  }
+
+  /**
+   * True when {@code a} is at least as recent as {@code b} (resourceVersions compared as numbers).
+   */
+  private static boolean newer(ConfigMap a, ConfigMap b) {
+    try {
+      return Long.parseLong(a.getMetadata().getResourceVersion())
+          >= Long.parseLong(b.getMetadata().getResourceVersion());
+    } catch (NumberFormatException | NullPointerException e) {
+      return true;
+    }
+  }
+
+  private static boolean strictlyNewer(ConfigMap a, ConfigMap b) {
+    return !newer(b, a);
+  }
+
+  private static List<PairLedger> pairs(ConfigMap cm) {
+    List<PairLedger> out = new ArrayList<>();
+    if (cm.getData() != null) {
+      cm.getData()
+          .forEach(
+              (k, v) -> {
+                if (k.startsWith("pair.")) {
+                  out.add(UsageCodec.decodePair(v));
+                }
+              });
+    }
+    return out;
+  }
+}

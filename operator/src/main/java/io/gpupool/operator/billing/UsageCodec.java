@@ -1,0 +1,106 @@
+package io.gpupool.operator.billing;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gpupool.billing.PairId;
+import io.gpupool.billing.ledger.PairLedger;
+import io.gpupool.billing.metering.PodLifetime;
+import java.math.BigInteger;
+import java.time.Instant;
+
+/**
+ * JSON of the figures kept in usage ConfigMaps. Amounts are decimal strings (wei exceed a JSON
+ * number's safe range); instants are ISO-8601.
+ */
+public final class UsageCodec {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private UsageCodec() {}
+
+  /** ConfigMap data key of a pair (payer and provider are lower-case hex, valid key characters). */
+  public static String pairKey(PairId pair) {
+    return "pair." + pair.payer() + "." + pair.provider();
+  }
+
+  /** ConfigMap data key of a pod record. */
+  public static String podKey(String podUid) {
+    return "pod." + podUid;
+  }
+
+  public static String encode(PairLedger l) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("jobId", l.pair().jobId());
+    n.put("payer", l.pair().payer());
+    n.put("provider", l.pair().provider());
+    n.put("milliGpuMillis", l.milliGpuMillis());
+    n.put("meteredWei", l.meteredWei().toString());
+    n.put("settledWei", l.settledWei().toString());
+    n.put("chainOwedWei", l.chainOwedWei().toString());
+    if (l.inFlightTx() != null) {
+      n.put("inFlightTx", l.inFlightTx());
+    }
+    return n.toString();
+  }
+
+  public static PairLedger decodePair(String json) {
+    JsonNode n = read(json);
+    PairId pair = new PairId(text(n, "jobId"), text(n, "payer"), text(n, "provider"));
+    return new PairLedger(
+        pair,
+        n.path("milliGpuMillis").asLong(),
+        new BigInteger(text(n, "meteredWei")),
+        new BigInteger(text(n, "settledWei")),
+        new BigInteger(text(n, "chainOwedWei")),
+        n.hasNonNull("inFlightTx") ? n.get("inFlightTx").asText() : null);
+  }
+
+  public static String encode(PodRecord r) {
+    PodLifetime p = r.lifetime();
+    ObjectNode n = JSON.createObjectNode();
+    n.put("podUid", p.podUid());
+    n.put("jobId", p.pair().jobId());
+    n.put("payer", p.pair().payer());
+    n.put("provider", p.pair().provider());
+    n.put("providerName", r.providerName());
+    n.put("start", p.start().toString());
+    if (p.end() != null) {
+      n.put("end", p.end().toString());
+    }
+    n.put("ended", r.ended());
+    n.put("milliGpus", p.milliGpus());
+    n.put("priceWeiPerGpuHour", p.priceWeiPerGpuHour().toString());
+    return n.toString();
+  }
+
+  public static PodRecord decodePod(String json) {
+    JsonNode n = read(json);
+    PairId pair = new PairId(text(n, "jobId"), text(n, "payer"), text(n, "provider"));
+    PodLifetime p =
+        new PodLifetime(
+            text(n, "podUid"),
+            pair,
+            Instant.parse(text(n, "start")),
+            n.hasNonNull("end") ? Instant.parse(n.get("end").asText()) : null,
+            n.path("milliGpus").asLong(),
+            new BigInteger(text(n, "priceWeiPerGpuHour")));
+    return new PodRecord(p, text(n, "providerName"), n.path("ended").asBoolean());
+  }
+
+  private static JsonNode read(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("unreadable usage record", e);
+    }
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    if (v == null || v.isNull()) {
+      throw new IllegalArgumentException("usage record lacks " + field);
+    }
+    return v.asText();
+  }
+}

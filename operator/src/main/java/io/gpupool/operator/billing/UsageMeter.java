@@ -1,0 +1,387 @@
+package io.gpupool.operator.billing;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.gpupool.api.v1alpha1.Budget;
+import io.gpupool.api.v1alpha1.GpuProvider;
+import io.gpupool.api.v1alpha1.GpupoolApi;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.billing.PairId;
+import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.ledger.BillingLedger;
+import io.gpupool.billing.ledger.PairLedger;
+import io.gpupool.billing.metering.PodLifetime;
+import io.gpupool.operator.pool.ProviderDirectory;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * Follows every gpupool pod (label {@code gpupool.io/job-name}) and meters its GPU time into the
+ * {@link BillingLedger}: every interval for running pods, at once when a pod ends or is deleted.
+ *
+ * <p>Each metered pod is kept as a {@link PodRecord} in the job's usage ConfigMap; a running pod's
+ * record ends at the last instant it was seen running. A job's cumulative figures are always
+ * recomputed from all its records plus its live pods, so a pod that ended or vanished (even while
+ * the operator was down) still counts, and one seen again is counted once (by pod UID).
+ *
+ * <p>Pairs: job = the job's UID; payer = {@code spec.budget.payer}, or {@link #NO_ADDRESS} for a
+ * job without budget; provider = the GpuProvider's {@code payoutAddress} ({@link #NO_ADDRESS} when
+ * it has none). A pair with {@link #NO_ADDRESS} is metered and shown, never settled.
+ */
+public final class UsageMeter implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(UsageMeter.class);
+
+  /** Stands for a missing payer or payout address: such pairs are never settled. */
+  public static final String NO_ADDRESS = "0x0000000000000000000000000000000000000000";
+
+  /** What is known of one pod; start, GPUs, price and pair are fixed when it is first seen. */
+  private record Tracked(
+      String podUid,
+      JobRef job,
+      PairId pair,
+      String providerName,
+      Instant start,
+      Instant end,
+      long milliGpus,
+      BigInteger price,
+      boolean gone) {
+    Tracked ended(Instant at, boolean deleted) {
+      Instant e = end != null ? end : at;
+      if (e != null && e.isBefore(start)) {
+        e = start;
+      }
+      return new Tracked(
+          podUid, job, pair, providerName, start, e, milliGpus, price, gone || deleted);
+    }
+  }
+
+  private final KubernetesClient client;
+  private final ProviderDirectory providers;
+  private final ConfigMapBillingStore store;
+  private final BillingLedger ledger;
+  private final Clock clock;
+  private final Duration interval;
+  private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
+  private final Map<String, String> payers = new ConcurrentHashMap<>();
+  private final List<Runnable> afterMetering = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile SharedIndexInformer<Pod> informer;
+  private ScheduledExecutorService executor;
+
+  public UsageMeter(
+      KubernetesClient client,
+      ProviderDirectory providers,
+      ConfigMapBillingStore store,
+      Clock clock,
+      Duration interval) {
+    this.client = client;
+    this.providers = providers;
+    this.store = store;
+    this.ledger = new BillingLedger(store);
+    this.clock = clock;
+    this.interval = interval;
+  }
+
+  public BillingLedger ledger() {
+    return ledger;
+  }
+
+  /** Runs {@code hook} after each metering pass (metrics). */
+  public void afterMetering(Runnable hook) {
+    afterMetering.add(hook);
+  }
+
+  /**
+   * Start following pods and metering on a background thread; the first pass (stored records plus
+   * the pods present) runs at once.
+   */
+  public synchronized void start() {
+    executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "billing-metering");
+              t.setDaemon(true);
+              return t;
+            });
+    informer =
+        client
+            .pods()
+            .inAnyNamespace()
+            .withLabel(GpupoolApi.JOB_NAME_LABEL)
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(Pod pod) {
+                    observe(pod, null);
+                  }
+
+                  @Override
+                  public void onUpdate(Pod old, Pod pod) {
+                    observe(pod, null);
+                  }
+
+                  @Override
+                  public void onDelete(Pod pod, boolean unknown) {
+                    observe(pod, clock.instant());
+                  }
+                },
+                0);
+    executor.scheduleWithFixedDelay(
+        this::meterAllSafely, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (informer != null) {
+      informer.stop();
+    }
+    if (executor != null) {
+      executor.shutdownNow();
+    }
+  }
+
+  private void meterAllSafely() {
+    try {
+      meterAll();
+    } catch (RuntimeException e) {
+      LOG.warnf(e, "metering pass failed; retried in %s", interval);
+    }
+  }
+
+  /**
+   * Meter every job that has live pods or a usage ConfigMap, then delete the usage of jobs that are
+   * gone and have nothing left to settle.
+   */
+  public void meterAll() {
+    if (informer != null) {
+      informer.getStore().list().forEach(p -> observe(p, null));
+    }
+    Set<String> jobs = new java.util.TreeSet<>(store.jobUids());
+    tracked.values().forEach(t -> jobs.add(t.job().uid()));
+    for (String uid : jobs) {
+      meterJob(uid);
+    }
+    collectGarbage();
+    afterMetering.forEach(Runnable::run);
+  }
+
+  /** Meter one job now: its stored records and its live pods; returns its pairs' figures. */
+  public synchronized List<PairLedger> meterJob(String jobUid) {
+    Instant now = clock.instant();
+    Map<String, PodRecord> stored = store.pods(jobUid);
+    Map<String, PodLifetime> lifetimes = new HashMap<>();
+    stored.forEach((uid, r) -> lifetimes.put(uid, r.lifetime()));
+    List<PodRecord> write = new ArrayList<>();
+    List<Tracked> live =
+        tracked.values().stream().filter(t -> t.job().uid().equals(jobUid)).toList();
+    JobRef job = null;
+    for (Tracked t : live) {
+      job = t.job();
+      String podUid = t.podUid();
+      PodRecord prior = stored.get(podUid);
+      if (prior != null && prior.ended()) {
+        continue; // its real end is already stored
+      }
+      Instant recordEnd = t.end() != null ? t.end() : later(now, t.start());
+      PodLifetime record =
+          new PodLifetime(podUid, t.pair(), t.start(), recordEnd, t.milliGpus(), t.price());
+      lifetimes.put(
+          podUid, new PodLifetime(podUid, t.pair(), t.start(), t.end(), t.milliGpus(), t.price()));
+      PodRecord next = new PodRecord(record, t.providerName(), t.end() != null);
+      if (!next.equals(prior)) {
+        write.add(next);
+      }
+    }
+    if (!write.isEmpty()) {
+      store.putPods(job, write);
+    }
+    List<PairLedger> result =
+        lifetimes.isEmpty() ? List.of() : ledger.record(lifetimes.values(), now);
+    for (Tracked t : live) {
+      if (t.gone()) {
+        tracked.remove(t.podUid());
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Take in the latest state of a pod; {@code deletedAt} is set when the pod was deleted. A pod
+   * that ended or was deleted is metered at once.
+   */
+  void observe(Pod pod, Instant deletedAt) {
+    Optional<JobRef> job = JobRef.of(pod);
+    if (job.isEmpty()) {
+      return;
+    }
+    String uid = pod.getMetadata().getUid();
+    Tracked before = tracked.get(uid);
+    Tracked t = before;
+    if (t == null) {
+      Instant start = PodUsage.start(pod);
+      if (start == null) {
+        return; // never ran: nothing to bill
+      }
+      t = resolve(pod, uid, job.get(), start);
+      if (t == null) {
+        return; // providers not yet listed: the next pass retries
+      }
+    }
+    Instant end = PodUsage.end(pod, deletedAt);
+    if (end == null && PodUsage.terminal(pod)) {
+      end = clock.instant(); // ended without a finishedAt: charge until we saw it end
+    }
+    Tracked next = t.ended(end, deletedAt != null);
+    tracked.put(uid, next);
+    boolean ended = next.end() != null && (before == null || before.end() == null);
+    if ((ended || next.gone()) && executor != null) {
+      String jobUid = next.job().uid();
+      executor.execute(
+          () -> {
+            try {
+              meterJob(jobUid);
+              afterMetering.forEach(Runnable::run);
+            } catch (RuntimeException e) {
+              LOG.warnf(e, "metering %s failed; retried in %s", next.job(), interval);
+            }
+          });
+    }
+  }
+
+  private Tracked resolve(Pod pod, String podUid, JobRef job, Instant start) {
+    Map<String, String> labels = pod.getMetadata().getLabels();
+    String providerName = labels.getOrDefault(GpupoolApi.PROVIDER_LABEL, "");
+    Optional<GpuProvider> provider =
+        providerName.isEmpty() ? Optional.empty() : providers.provider(providerName);
+    if (provider.isEmpty() && !providers.synced()) {
+      return null;
+    }
+    String payout =
+        provider
+            .map(p -> p.getSpec() == null ? null : p.getSpec().payoutAddress)
+            .flatMap(UsageMeter::address)
+            .orElse(NO_ADDRESS);
+    String nodeName = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+    Node node = nodeName == null ? null : client.nodes().withName(nodeName).get();
+    String product = PodUsage.product(node);
+    BigInteger price = BigInteger.ZERO;
+    Optional<BigDecimal> listed =
+        product == null ? Optional.empty() : providers.price(providerName, product);
+    try {
+      price = listed.map(TokenUnits::toWei).orElse(BigInteger.ZERO);
+    } catch (IllegalArgumentException e) {
+      LOG.warnf("GpuProvider %s: unusable price for %s, metered at 0", providerName, product);
+    }
+    if (listed.isEmpty()) {
+      LOG.warnf(
+          "Pod(%s/%s): GpuProvider %s has no price for %s; GPU time metered at price 0",
+          pod.getMetadata().getNamespace(), pod.getMetadata().getName(), providerName, product);
+    }
+    PairId pair = new PairId(job.uid(), payer(job), payout);
+    long milli = PodUsage.milliGpus(pod, PodUsage.replicas(node));
+    return new Tracked(podUid, job, pair, providerName, start, null, milli, price, false);
+  }
+
+  /**
+   * The payer of a job: its budget's payer, what the store already knows, or {@link #NO_ADDRESS}.
+   */
+  String payer(JobRef job) {
+    return payers.computeIfAbsent(
+        job.uid(),
+        uid -> {
+          Optional<HasMetadata> live = find(job);
+          if (live.isPresent()) {
+            Budget b =
+                live.get() instanceof TrainingJob tj
+                    ? tj.getSpec() == null ? null : tj.getSpec().budget
+                    : ((InferenceJob) live.get()).getSpec() == null
+                        ? null
+                        : ((InferenceJob) live.get()).getSpec().budget;
+            return b == null ? NO_ADDRESS : address(b.payer).orElse(NO_ADDRESS);
+          }
+          return store.pairs(uid).stream()
+              .map(l -> l.pair().payer())
+              .filter(p -> !NO_ADDRESS.equals(p))
+              .findFirst()
+              .orElse(NO_ADDRESS);
+        });
+  }
+
+  /** The job itself, if it still exists with this UID. */
+  Optional<HasMetadata> find(JobRef job) {
+    HasMetadata found =
+        "InferenceJob".equals(job.kind())
+            ? client
+                .resources(InferenceJob.class)
+                .inNamespace(job.namespace())
+                .withName(job.name())
+                .get()
+            : client
+                .resources(TrainingJob.class)
+                .inNamespace(job.namespace())
+                .withName(job.name())
+                .get();
+    return Optional.ofNullable(found).filter(j -> job.uid().equals(j.getMetadata().getUid()));
+  }
+
+  /** True when a pair can be settled on chain (it has a payer and a payout address). */
+  public static boolean settleable(PairId pair) {
+    return !NO_ADDRESS.equals(pair.payer()) && !NO_ADDRESS.equals(pair.provider());
+  }
+
+  private void collectGarbage() {
+    Set<String> live =
+        tracked.values().stream().map(t -> t.job().uid()).collect(Collectors.toSet());
+    for (String uid : store.jobUids()) {
+      if (live.contains(uid)) {
+        continue;
+      }
+      Optional<JobRef> job = store.job(uid);
+      if (job.isEmpty() || find(job.get()).isPresent()) {
+        continue;
+      }
+      List<PairLedger> pairs = store.pairs(uid);
+      boolean done =
+          pairs.stream()
+              .allMatch(l -> l.inFlightTx() == null && (!l.pending() || !settleable(l.pair())));
+      if (done) {
+        LOG.infof("%s is gone and fully settled: deleting its usage record", job.get());
+        store.delete(uid);
+        payers.remove(uid);
+      }
+    }
+  }
+
+  private static Optional<String> address(String s) {
+    try {
+      return s == null
+          ? Optional.empty()
+          : Optional.of(PairId.normaliseAddress(s.strip(), "address"));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static Instant later(Instant a, Instant b) {
+    return a.isBefore(b) ? b : a;
+  }
+}

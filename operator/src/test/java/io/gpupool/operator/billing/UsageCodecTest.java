@@ -1,0 +1,64 @@
+package io.gpupool.operator.billing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gpupool.billing.PairId;
+import io.gpupool.billing.ledger.PairLedger;
+import io.gpupool.billing.metering.PodLifetime;
+import java.math.BigInteger;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class UsageCodecTest {
+  private static final PairId PAIR =
+      new PairId(
+          "6f1c0f3e-1111-4a4a-9b9b-000000000001",
+          "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+          "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+
+  @Test
+  void pairRoundTripsExactlyIncludingHugeAmountsAndInFlightTx() {
+    BigInteger huge = new BigInteger("79228162514264337593543950335"); // 2^96 - 1
+    PairLedger l =
+        new PairLedger(
+            PAIR, 123_456_789_012L, huge, BigInteger.TEN, BigInteger.valueOf(11), "0xabc");
+    assertThat(UsageCodec.decodePair(UsageCodec.encode(l))).isEqualTo(l);
+    PairLedger none = PairLedger.empty(PAIR);
+    assertThat(UsageCodec.decodePair(UsageCodec.encode(none))).isEqualTo(none);
+  }
+
+  @Test
+  void podRecordRoundTripsWithAndWithoutEnd() {
+    PodLifetime ended =
+        new PodLifetime(
+            "pod-1",
+            PAIR,
+            Instant.parse("2026-01-01T10:00:00.123456789Z"),
+            Instant.parse("2026-01-01T11:00:00Z"),
+            333,
+            new BigInteger("400000000000000000"));
+    PodRecord r = new PodRecord(ended, "prov-a", true);
+    assertThat(UsageCodec.decodePod(UsageCodec.encode(r))).isEqualTo(r);
+    PodLifetime open = new PodLifetime("pod-2", PAIR, ended.start(), null, 1000, BigInteger.ONE);
+    PodRecord o = new PodRecord(open, "prov-a", false);
+    assertThat(UsageCodec.decodePod(UsageCodec.encode(o))).isEqualTo(o);
+  }
+
+  @Test
+  void keysAreValidConfigMapKeysAndDistinctPerPair() {
+    String key = UsageCodec.pairKey(PAIR);
+    assertThat(key).matches("[-._a-zA-Z0-9]+");
+    PairId other = new PairId(PAIR.jobId(), PAIR.provider(), PAIR.payer());
+    assertThat(UsageCodec.pairKey(other)).isNotEqualTo(key);
+    assertThat(UsageCodec.podKey("0b6c-11")).isEqualTo("pod.0b6c-11");
+  }
+
+  @Test
+  void damagedRecordsAreRefusedNotZeroed() {
+    assertThatThrownBy(() -> UsageCodec.decodePair("{\"jobId\":\"j\"}"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> UsageCodec.decodePair("not json"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}

@@ -1,0 +1,313 @@
+package io.gpupool.operator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.Budget;
+import io.gpupool.api.v1alpha1.Checkpoint;
+import io.gpupool.api.v1alpha1.GpuProvider;
+import io.gpupool.api.v1alpha1.GpuRequirements;
+import io.gpupool.api.v1alpha1.ModelSpec;
+import io.gpupool.api.v1alpha1.Parallelism;
+import io.gpupool.api.v1alpha1.ParallelismStrategy;
+import io.gpupool.api.v1alpha1.PlacementPolicy;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.api.v1alpha1.Usage;
+import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.ledger.PairLedger;
+import io.gpupool.billing.metering.PairUsage;
+import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.billing.ConfigMapBillingStore;
+import io.gpupool.operator.billing.UsageMeter;
+import io.gpupool.operator.pool.ProviderDirectory;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Metering against the mock API server with billing (settlement) disabled: a job's pods are metered
+ * exactly from their container timestamps, the usage outlives the job, and a restarted meter over
+ * the same ConfigMaps neither loses nor double-counts anything.
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+class BillingMeteringIT {
+  static final Duration TIMEOUT = Duration.ofSeconds(30);
+  static final String NS = "default";
+  static final String RTX4090 = "NVIDIA-GeForce-RTX-4090";
+  static final String PAYER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+  static final BigInteger PRICE = TokenUnits.toWei("0.40");
+
+  @Inject KubernetesClient client;
+  @Inject BillingService billing;
+  @Inject ProviderDirectory providers;
+
+  static void pool(KubernetesClient client, String region, String payout, int nodes) {
+    String provider = "prov-" + region;
+    GpuProvider p = TestNodes.provider(provider, RTX4090, "0.40");
+    if (payout != null) {
+      p.getSpec().payoutAddress = payout;
+    }
+    client.resource(p).create();
+    for (int i = 0; i < nodes; i++) {
+      client
+          .resource(TestNodes.gpuNode(region + "-n" + i, provider, RTX4090, 1, 24564, region))
+          .create();
+    }
+  }
+
+  static TrainingJob job(String name, String region, int workers, String payer) {
+    TrainingJob job = new TrainingJob();
+    job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
+    TrainingJobSpec spec = new TrainingJobSpec();
+    spec.image = "ghcr.io/example/train:1";
+    spec.parallelism = new Parallelism();
+    spec.parallelism.strategy = ParallelismStrategy.DataParallel;
+    spec.parallelism.workers = workers;
+    spec.parallelism.gpusPerWorker = 1;
+    spec.model = new ModelSpec();
+    spec.model.parameters = "1B";
+    spec.model.layers = 24;
+    spec.model.globalBatchSize = 64;
+    spec.resources = new GpuRequirements();
+    spec.placement = new PlacementPolicy();
+    spec.placement.regions = List.of(region);
+    spec.checkpoint = new Checkpoint();
+    spec.checkpoint.uri = "s3://ckpt/" + name;
+    if (payer != null) {
+      spec.budget = new Budget();
+      spec.budget.payer = payer;
+    }
+    job.setSpec(spec);
+    return job;
+  }
+
+  static List<Pod> awaitPods(KubernetesClient client, String job, int n) {
+    FakeKubelet kubelet = new FakeKubelet(client);
+    return await()
+        .atMost(TIMEOUT)
+        .until(
+            () ->
+                kubelet.pods(NS, job).stream()
+                    .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                    .toList(),
+            pods -> pods.size() == n);
+  }
+
+  static Pod fresh(KubernetesClient client, Pod pod) {
+    return client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).get();
+  }
+
+  static Instant startedAt(Pod pod) {
+    return Instant.parse(
+        pod.getStatus().getContainerStatuses().get(0).getState().getRunning().getStartedAt());
+  }
+
+  static Instant finishedAt(Pod pod) {
+    return Instant.parse(
+        pod.getStatus().getContainerStatuses().get(0).getState().getTerminated().getFinishedAt());
+  }
+
+  /** milli-GPU x ms of one whole-GPU pod, truncated to ms like Metering. */
+  static long milliGpuMillis(Instant start, Instant end) {
+    return 1000L * Duration.between(start, end).toMillis();
+  }
+
+  static BigInteger costWei(long milliGpuMillis) {
+    return BigInteger.valueOf(milliGpuMillis)
+        .multiply(PRICE)
+        .divide(PairUsage.MILLI_GPU_MILLIS_PER_GPU_HOUR);
+  }
+
+  static String uid(KubernetesClient client, String job) {
+    return client
+        .resources(TrainingJob.class)
+        .inNamespace(NS)
+        .withName(job)
+        .get()
+        .getMetadata()
+        .getUid();
+  }
+
+  static void awaitPhase(KubernetesClient client, String job, TrainingJobPhase phase) {
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> client.resources(TrainingJob.class).inNamespace(NS).withName(job).get(),
+            j -> j.getStatus() != null && j.getStatus().phase == phase);
+  }
+
+  @Test
+  void usageOfAFinishedJobIsExactAndOutlivesTheJobAndARestart() throws Exception {
+    pool(client, "r-bill-meter", null, 2);
+    client.resource(job("bill-meter", "r-bill-meter", 2, PAYER)).create();
+    String uid = uid(client, "bill-meter");
+    List<Pod> pods = awaitPods(client, "bill-meter", 2);
+    FakeKubelet kubelet = new FakeKubelet(client);
+    pods.forEach(kubelet::run);
+    ConfigMapBillingStore store = billing.store();
+    // the meter has seen both pods running (their records hold the start)
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> {
+              billing.meter().meterJob(uid);
+              return store.pods(uid).size() == 2;
+            });
+    Thread.sleep(1500);
+    Map<String, Instant> starts = new HashMap<>();
+    pods.forEach(p -> starts.put(p.getMetadata().getName(), startedAt(fresh(client, p))));
+    pods.forEach(kubelet::succeed);
+    awaitPhase(client, "bill-meter", TrainingJobPhase.Succeeded);
+    long expected = 0;
+    for (Pod p : pods) {
+      expected +=
+          milliGpuMillis(starts.get(p.getMetadata().getName()), finishedAt(fresh(client, p)));
+    }
+    long expectedTime = expected;
+    assertThat(expectedTime).isGreaterThanOrEqualTo(2 * 1000L * 1500);
+
+    client.resources(TrainingJob.class).inNamespace(NS).withName("bill-meter").delete();
+    pods.forEach(p -> client.pods().inNamespace(NS).withName(p.getMetadata().getName()).delete());
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> {
+              billing.meter().meterAll();
+              return store.pairs(uid).stream().mapToLong(PairLedger::milliGpuMillis).sum()
+                  == expectedTime;
+            });
+    List<PairLedger> pairs = store.pairs(uid);
+    assertThat(pairs).hasSize(1);
+    PairLedger pair = pairs.get(0);
+    assertThat(pair.pair().payer()).isEqualTo(PAYER.toLowerCase());
+    assertThat(pair.pair().provider())
+        .isEqualTo("0x70997970C51812dc3A010C7d01b50e0d17dc79C8".toLowerCase());
+    assertThat(pair.meteredWei()).isEqualTo(costWei(expectedTime));
+    assertThat(pair.settledWei()).isZero();
+
+    Usage usage = billing.usage(uid).orElseThrow();
+    assertThat(usage.cost).isEqualTo(TokenUnits.fromWei(costWei(expectedTime)).toPlainString());
+    assertThat(usage.settled).isEqualTo("0");
+    assertThat(usage.byProvider)
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.provider).isEqualTo("prov-r-bill-meter");
+              assertThat(p.costWei).isEqualTo(costWei(expectedTime).toString());
+            });
+    assertThat(billing.earnings("prov-r-bill-meter").accrued).isEqualTo(usage.cost);
+
+    // the usage ConfigMap survives the job (nothing settled yet) and is not owned by it
+    var cm =
+        client
+            .configMaps()
+            .inNamespace(store.namespace())
+            .withName(ConfigMapBillingStore.configMapName(uid))
+            .get();
+    assertThat(cm).isNotNull();
+    assertThat(cm.getMetadata().getOwnerReferences()).isNullOrEmpty();
+
+    // "restart": a new store and meter over the same ConfigMaps, metering several times
+    try (ConfigMapBillingStore restarted = new ConfigMapBillingStore(client, store.namespace());
+        UsageMeter meter =
+            new UsageMeter(client, providers, restarted, Clock.systemUTC(), Duration.ofHours(1))) {
+      restarted.start();
+      meter.start();
+      meter.meterAll();
+      meter.meterAll();
+      assertThat(restarted.pairs(uid)).containsExactly(pair);
+    }
+    billing.meter().meterAll();
+    assertThat(store.pairs(uid)).containsExactly(pair);
+  }
+
+  @Test
+  void podDeletedWhileRunningIsChargedUntilItsDeletion() throws Exception {
+    pool(client, "r-bill-del", null, 1);
+    client.resource(job("bill-del", "r-bill-del", 1, null)).create();
+    String uid = uid(client, "bill-del");
+    Pod pod = awaitPods(client, "bill-del", 1).get(0);
+    new FakeKubelet(client).run(pod);
+    Instant start = startedAt(fresh(client, pod));
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> {
+              billing.meter().meterJob(uid);
+              return billing.store().pods(uid).size() == 1;
+            });
+    Thread.sleep(1000);
+    Instant before = Instant.now();
+    client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).delete();
+    await()
+        .atMost(TIMEOUT)
+        .until(() -> billing.store().pods(uid).values().stream().allMatch(r -> r.ended()));
+    Instant after = Instant.now();
+    var record = billing.store().pods(uid).values().iterator().next();
+    assertThat(record.lifetime().end()).isBetween(before, after);
+    long time = billing.meter().meterJob(uid).get(0).milliGpuMillis();
+    assertThat(time).isEqualTo(1000L * Duration.between(start, record.lifetime().end()).toMillis());
+    // no budget: metered under the no-payer address, never settled
+    assertThat(billing.store().pairs(uid))
+        .singleElement()
+        .satisfies(l -> assertThat(l.pair().payer()).isEqualTo(UsageMeter.NO_ADDRESS));
+    Thread.sleep(300);
+    assertThat(billing.meter().meterJob(uid).get(0).milliGpuMillis()).isEqualTo(time);
+    client.resources(TrainingJob.class).inNamespace(NS).withName("bill-del").delete();
+  }
+
+  @Test
+  void podThatVanishesWhileTheMeterIsDownIsChargedUntilLastSeen() throws Exception {
+    pool(client, "r-bill-down", null, 1);
+    client.resource(job("bill-down", "r-bill-down", 1, PAYER)).create();
+    String uid = uid(client, "bill-down");
+    Pod pod = awaitPods(client, "bill-down", 1).get(0);
+    new FakeKubelet(client).run(pod);
+    String ns = "billing-down-" + Long.toHexString(System.nanoTime());
+    PairLedger lastSeen;
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
+        UsageMeter meter =
+            new UsageMeter(client, providers, store, Clock.systemUTC(), Duration.ofHours(1))) {
+      store.start();
+      meter.start();
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                meter.meterAll();
+                return !store.pairs(uid).isEmpty() && store.pairs(uid).get(0).milliGpuMillis() > 0;
+              });
+      Thread.sleep(500);
+      meter.meterAll();
+      lastSeen = store.pairs(uid).get(0);
+    }
+    // while "down", the pod and the job go away
+    client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).delete();
+    client.resources(TrainingJob.class).inNamespace(NS).withName("bill-down").delete();
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
+        UsageMeter meter =
+            new UsageMeter(client, providers, store, Clock.systemUTC(), Duration.ofHours(1))) {
+      store.start();
+      meter.start();
+      meter.meterAll();
+      assertThat(store.pairs(uid)).containsExactly(lastSeen);
+      assertThat(store.pods(uid).values())
+          .singleElement()
+          .satisfies(r -> assertThat(r.lifetime().end()).isNotNull());
+    }
+  }
+}
