@@ -39,6 +39,13 @@ final class SandboxCluster implements AutoCloseable {
    */
   static SandboxCluster start(String name, double timeScale, Map<String, String> operatorEnv)
       throws IOException {
+    return start(name, timeScale, operatorEnv, 0);
+  }
+
+  /** As {@link #start(String, double, Map)}, with the operator's HTTP (metrics) port. */
+  static SandboxCluster start(
+      String name, double timeScale, Map<String, String> operatorEnv, int httpPort)
+      throws IOException {
     Kubectl.binary();
     Path operatorJar = REPO.resolve("operator/target/quarkus-app/quarkus-run.jar");
     if (!Files.exists(operatorJar)) {
@@ -62,7 +69,7 @@ final class SandboxCluster implements AutoCloseable {
     ProcessBuilder pb =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(operatorLog.toFile());
     pb.environment().put("KUBECONFIG", kubeconfig.toString());
-    pb.environment().put("QUARKUS_HTTP_PORT", "0");
+    pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
     pb.environment().put("GPUPOOL_NODES_LOST_GRACE_PERIOD", "3s");
     pb.environment().putAll(operatorEnv);
     Process operator = pb.start();

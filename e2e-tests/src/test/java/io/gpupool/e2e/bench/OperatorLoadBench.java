@@ -1,0 +1,175 @@
+package io.gpupool.e2e.bench;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.e2e.SandboxAccess;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Applies N TrainingJobs to the sandbox (default pool, packaged operator) and measures how long
+ * until every job is decided — Running, or Pending with an Unschedulable reason — plus the
+ * operator's reconcile latency percentiles and heap, read from its own metrics endpoint.
+ *
+ * <p>Run: {@code ./gpupool bench-operator [jobs]} (see docs/benchmarks.md).
+ */
+public final class OperatorLoadBench {
+  private OperatorLoadBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int jobs = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    try (var cluster = SandboxAccess.start("bench", port)) {
+      KubernetesClient client = cluster.client();
+      String template = jobTemplate();
+      System.err.printf("applying %d TrainingJobs...%n", jobs);
+      long start = System.nanoTime();
+      for (int i = 0; i < jobs; i++) {
+        TrainingJob job =
+            Serialization.unmarshal(template.replace("NAME", "bench-" + i), TrainingJob.class);
+        client.resource(job).create();
+      }
+      long applied = System.nanoTime();
+      Map<String, Long> decidedAt = new HashMap<>();
+      long deadline = start + Duration.ofMinutes(10).toNanos();
+      while (decidedAt.size() < jobs && System.nanoTime() < deadline) {
+        for (TrainingJob j :
+            client.resources(TrainingJob.class).inNamespace("default").list().getItems()) {
+          if (!decidedAt.containsKey(j.getMetadata().getName()) && decided(j)) {
+            decidedAt.put(j.getMetadata().getName(), System.nanoTime());
+          }
+        }
+        System.err.printf("\r%d/%d decided", decidedAt.size(), jobs);
+        Thread.sleep(250);
+      }
+      System.err.println();
+      long last = decidedAt.values().stream().mapToLong(Long::longValue).max().orElse(deadline);
+      long running =
+          client.resources(TrainingJob.class).inNamespace("default").list().getItems().stream()
+              .filter(j -> j.getStatus() != null && j.getStatus().phase == TrainingJobPhase.Running)
+              .count();
+      String metrics =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      Histogram reconcile =
+          Histogram.parse(
+              metrics, "gpupool_reconcile_duration_seconds", "controller=\"trainingjob\"");
+      double heapUsed = sum(metrics, "jvm_memory_used_bytes", "area=\"heap\"");
+
+      System.out.println("| metric | value |");
+      System.out.println("|---|---|");
+      System.out.printf(
+          Locale.ROOT,
+          "| jobs applied | %d (apply took %.1f s) |%n",
+          jobs,
+          (applied - start) / 1e9);
+      System.out.printf(
+          Locale.ROOT, "| decided (Running or Pending with reason) | %d |%n", decidedAt.size());
+      System.out.printf(
+          Locale.ROOT, "| running / pending | %d / %d |%n", running, decidedAt.size() - running);
+      System.out.printf(
+          Locale.ROOT, "| time until every job decided | %.1f s |%n", (last - start) / 1e9);
+      System.out.printf(Locale.ROOT, "| reconciles | %d |%n", reconcile.count());
+      System.out.printf(
+          Locale.ROOT, "| reconcile p50 | %.1f ms |%n", reconcile.quantile(0.50) * 1000);
+      System.out.printf(
+          Locale.ROOT, "| reconcile p99 | %.1f ms |%n", reconcile.quantile(0.99) * 1000);
+      System.out.printf(Locale.ROOT, "| operator heap used | %.0f MiB |%n", heapUsed / (1 << 20));
+    }
+  }
+
+  private static boolean decided(TrainingJob j) {
+    if (j.getStatus() == null || j.getStatus().phase == null) {
+      return false;
+    }
+    if (j.getStatus().phase == TrainingJobPhase.Running) {
+      return true;
+    }
+    return j.getStatus().phase == TrainingJobPhase.Pending
+        && j.getStatus().conditions.stream()
+            .anyMatch(
+                c -> "Scheduled".equals(c.getType()) && "Unschedulable".equals(c.getReason()));
+  }
+
+  private static String jobTemplate() {
+    return """
+        apiVersion: gpupool.io/v1alpha1
+        kind: TrainingJob
+        metadata:
+          name: NAME
+          namespace: default
+        spec:
+          image: ghcr.io/gpupool/examples/finetune:0.1
+          parallelism:
+            strategy: DataParallel
+            workers: 1
+            gpusPerWorker: 1
+          model:
+            parameters: 1B
+            layers: 24
+        """;
+  }
+
+  private static double sum(String metrics, String name, String labelFilter) {
+    double total = 0;
+    for (String line : metrics.lines().toList()) {
+      if (line.startsWith(name + "{") && line.contains(labelFilter)) {
+        total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return total;
+  }
+
+  /** A Prometheus histogram read from the text format: cumulative buckets by upper bound. */
+  record Histogram(TreeMap<Double, Double> buckets, double count) {
+    static Histogram parse(String metrics, String name, String labelFilter) {
+      TreeMap<Double, Double> buckets = new TreeMap<>();
+      double count = 0;
+      for (String line : metrics.lines().toList()) {
+        if (!line.contains(labelFilter)) {
+          continue;
+        }
+        double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        if (line.startsWith(name + "_bucket{")) {
+          int le = line.indexOf("le=\"") + 4;
+          String bound = line.substring(le, line.indexOf('"', le));
+          buckets.merge(
+              bound.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(bound),
+              value,
+              Double::sum);
+        } else if (line.startsWith(name + "_count{")) {
+          count += value;
+        }
+      }
+      return new Histogram(buckets, count);
+    }
+
+    /** Upper bound of the bucket holding quantile {@code q} (a conservative estimate). */
+    double quantile(double q) {
+      double rank = q * count;
+      for (var e : buckets.entrySet()) {
+        if (e.getValue() >= rank) {
+          return e.getKey();
+        }
+      }
+      return Double.NaN;
+    }
+  }
+}
