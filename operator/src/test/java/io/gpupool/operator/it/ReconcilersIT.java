@@ -127,11 +127,10 @@ class ReconcilersIT {
         .resources(TrainingJob.class)
         .inNamespace("default")
         .withName("fixme")
-        .edit(
-            j -> {
-              j.getSpec().parallelism.minWorkers = 1;
-              return j;
-            });
+        .patch(
+            io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            "{\"spec\":{\"parallelism\":{\"minWorkers\":1}}}");
     awaitTrainingJob(
         "fixme",
         j ->

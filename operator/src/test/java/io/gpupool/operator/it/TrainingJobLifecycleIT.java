@@ -131,6 +131,20 @@ class TrainingJobLifecycleIT {
         .until(() -> generation(job, generation), pods -> pods.size() == size);
   }
 
+  /**
+   * A JSON merge patch, as kubectl patch --type=merge sends it: no resourceVersion to conflict on.
+   */
+  private void mergePatch(String namespace, String name, String json) {
+    client
+        .resources(TrainingJob.class)
+        .inNamespace(namespace)
+        .withName(name)
+        .patch(
+            io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            json);
+  }
+
   private static Map<String, String> env(Pod pod) {
     Map<String, String> env = new HashMap<>();
     for (EnvVar e : pod.getSpec().getContainers().get(0).getEnv()) {
@@ -272,27 +286,11 @@ class TrainingJobLifecycleIT {
     pool("r-susp", RTX4090, 1, 1, 24564);
     client.resource(job("susp", "r-susp", 1, 1)).create();
     awaitGang("susp", 0, 1);
-    client
-        .resources(TrainingJob.class)
-        .inNamespace(NS)
-        .withName("susp")
-        .edit(
-            j -> {
-              j.getSpec().suspend = true;
-              return j;
-            });
+    mergePatch(NS, "susp", "{\"spec\":{\"suspend\":true}}");
     TrainingJob suspended = awaitJob("susp", phase(TrainingJobPhase.Suspended));
     assertThat(suspended.getStatus().placements).isNull();
     await().atMost(TIMEOUT).until(() -> generation("susp", 0).isEmpty());
-    client
-        .resources(TrainingJob.class)
-        .inNamespace(NS)
-        .withName("susp")
-        .edit(
-            j -> {
-              j.getSpec().suspend = false;
-              return j;
-            });
+    mergePatch(NS, "susp", "{\"spec\":{\"suspend\":false}}");
     awaitJob("susp", phase(TrainingJobPhase.Scheduled));
     awaitGang("susp", 0, 1);
   }
