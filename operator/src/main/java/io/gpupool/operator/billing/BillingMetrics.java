@@ -74,6 +74,7 @@ public final class BillingMetrics {
           providerNames
               .getOrDefault(l.pair().jobId(), Map.of())
               .getOrDefault(l.pair().provider(), l.pair().provider());
+      knowProvider(name);
       Seen before = seen.getOrDefault(l.pair(), new Seen(0, BigInteger.ZERO, BigInteger.ZERO));
       long dt = l.milliGpuMillis() - before.milliGpuMillis();
       BigInteger dm = l.meteredWei().subtract(before.meteredWei());

@@ -234,24 +234,35 @@ public final class UsageMeter implements AutoCloseable {
       return;
     }
     String uid = pod.getMetadata().getUid();
+    Tracked resolved = null;
     Tracked before = tracked.get(uid);
-    Tracked t = before;
-    if (t == null) {
+    if (before == null) {
       Instant start = PodUsage.start(pod);
       if (start == null) {
         return; // never ran: nothing to bill
       }
-      t = resolve(pod, uid, job.get(), start);
-      if (t == null) {
+      resolved = resolve(pod, uid, job.get(), start);
+      if (resolved == null) {
         return; // providers not yet listed: the next pass retries
       }
     }
-    Instant end = PodUsage.end(pod, deletedAt);
-    if (end == null && PodUsage.terminal(pod)) {
-      end = clock.instant(); // ended without a finishedAt: charge until we saw it end
+    Instant seenEnd = PodUsage.end(pod, deletedAt);
+    if (seenEnd == null && PodUsage.terminal(pod)) {
+      seenEnd = clock.instant(); // ended without a finishedAt: charge until we saw it end
     }
-    Tracked next = t.ended(end, deletedAt != null);
-    tracked.put(uid, next);
+    Instant end = seenEnd;
+    Tracked first = resolved;
+    // merged atomically: an end or a deletion once seen is never undone by a staler event
+    Tracked next =
+        tracked.compute(
+            uid,
+            (k, cur) ->
+                cur == null && first == null
+                    ? null
+                    : (cur != null ? cur : first).ended(end, deletedAt != null));
+    if (next == null) {
+      return; // forgotten meanwhile: it ended and was stored
+    }
     boolean ended = next.end() != null && (before == null || before.end() == null);
     if ((ended || next.gone()) && executor != null) {
       String jobUid = next.job().uid();
