@@ -93,7 +93,7 @@ public final class MeteredBillingChain implements BillingChain {
   @Override
   public EscrowState escrow(String payer) {
     EscrowState e = call("call", () -> chain.escrow(payer));
-    metrics.escrow(payer, e.balanceWei());
+    metrics.escrow(PairId.normaliseAddress(payer, "payer"), e.balanceWei());
     return e;
   }
 
