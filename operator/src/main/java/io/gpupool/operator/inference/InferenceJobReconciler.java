@@ -363,6 +363,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     boolean freshSettled =
         active.stream().filter(g -> hash.equals(g.specHash())).allMatch(ReplicaGroup::ready);
     int toAdd = Math.max(0, desired - active.size());
+    boolean surge = false;
     if (!stale.isEmpty()) {
       if (s.condition(
           ROLLING_UPDATE,
@@ -377,6 +378,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       }
       if (toAdd == 0 && freshSettled && active.size() == desired) {
         toAdd = 1;
+        surge = true;
       }
     } else {
       Conditions.remove(status.conditions, ROLLING_UPDATE);
@@ -427,7 +429,21 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     }
 
     if (toAdd > 0) {
-      place(s, mem, active, draining, held, toAdd);
+      boolean placed = place(s, mem, active, draining, held, toAdd);
+      if (!placed && surge) {
+        // No room for an extra replica: update in place, one replica at a time, as long as the
+        // others keep the minimum ready.
+        int readyNow = (int) active.stream().filter(ReplicaGroup::ready).count();
+        ReplicaGroup victim =
+            stale.stream().filter(g -> !g.ready()).findFirst().orElse(stale.get(0));
+        if (!victim.ready()) {
+          deleteGroup(job, victim);
+          planner.hold(job, slots(without(remaining, victim)));
+        } else if (readyNow - 1 >= floor) {
+          drain(job, victim, s.now);
+          s.recheckIn(drainPeriod);
+        }
+      }
     }
     if (!active.isEmpty() || !draining.isEmpty()) {
       ensureService(job);
@@ -490,7 +506,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   }
 
   /** Places {@code count} new replica groups and creates their pods; each group whole or none. */
-  private void place(
+  private boolean place(
       Step s,
       Memory mem,
       List<ReplicaGroup> active,
@@ -523,7 +539,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       if (s.condition(JobConditions.SCHEDULED, false, "Unschedulable", message)) {
         events.record(job, EventRecorder.WARNING, "Unschedulable", message);
       }
-      return;
+      return false;
     }
     InferencePlanner.Placed placed = (InferencePlanner.Placed) placement;
     String hash = InferenceGroup.specHash(job.getSpec());
@@ -546,6 +562,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       }
     }
     s.condition(JobConditions.SCHEDULED, true, "Placed", placed.reason());
+    return true;
   }
 
   /**
@@ -626,6 +643,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       }
       replicas.add(r);
     }
+    removeUnusedGroupServices(s.job, groups);
     status.replicas = replicas.isEmpty() ? null : replicas;
     status.readyReplicas = ready;
     status.totalGpus = wholeGpus + (shareMilli + 999) / 1000;
@@ -748,6 +766,25 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     // recreated (or kept) with the next group of this index and goes with the job.
   }
 
+  /** Headless Services of replica indices no group uses any more (after a scale-down). */
+  private void removeUnusedGroupServices(InferenceJob job, List<ReplicaGroup> groups) {
+    Set<String> used =
+        groups.stream().map(g -> Integer.toString(g.replica())).collect(Collectors.toSet());
+    String ns = job.getMetadata().getNamespace();
+    client
+        .services()
+        .inNamespace(ns)
+        .withLabel(GpupoolApi.JOB_NAME_LABEL, job.getMetadata().getName())
+        .withLabel(GpupoolApi.JOB_KIND_LABEL, KIND)
+        .withLabel(InferenceGroup.REPLICA_LABEL)
+        .list()
+        .getItems()
+        .stream()
+        .filter(
+            svc -> !used.contains(svc.getMetadata().getLabels().get(InferenceGroup.REPLICA_LABEL)))
+        .forEach(svc -> client.services().inNamespace(ns).resource(svc).delete());
+  }
+
   private void ensureService(InferenceJob job) {
     String ns = job.getMetadata().getNamespace();
     if (client.services().inNamespace(ns).withName(job.getMetadata().getName()).get() == null) {
@@ -779,6 +816,12 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
                     || p.getMetadata().getOwnerReferences().stream()
                         .anyMatch(o -> uid.equals(o.getUid())))
         .collect(Collectors.toCollection(ArrayList::new));
+  }
+
+  private static List<Pod> without(List<Pod> pods, ReplicaGroup g) {
+    List<Pod> out = new ArrayList<>(pods);
+    out.removeAll(g.pods());
+    return out;
   }
 
   private static Map<String, Integer> slots(List<Pod> pods) {

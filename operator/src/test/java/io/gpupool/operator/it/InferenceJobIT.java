@@ -304,6 +304,20 @@ class InferenceJobIT {
                     && j.getStatus().replicas.size() == 1);
     assertThat(condition(one, "Scaling").getReason()).isIn("ScaledDown", "Steady");
     await().atMost(TIMEOUT).until(() -> live("chat").size() == 1);
+    // The headless Services of the removed replicas go with them.
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () ->
+                client
+                    .services()
+                    .inNamespace(NS)
+                    .withLabel("gpupool.io/job-name", "chat")
+                    .withLabel("gpupool.io/replica")
+                    .list()
+                    .getItems()
+                    .size(),
+            n -> n == 1);
     assertThat(eventReasons("chat")).contains("ScaledUp", "ScaledDown", "Draining", "Drained");
     TestLoadSignal.set("chat", null);
   }
