@@ -5,7 +5,6 @@ import io.gpupool.api.v1alpha1.GpuPrice;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.GpuProviderStatus;
 import io.gpupool.api.v1alpha1.GpupoolApi;
-import io.gpupool.api.v1alpha1.Reliability;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeReader;
 import io.gpupool.operator.inventory.NodeReading;
@@ -37,6 +36,18 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
   public static final String NAME = "gpuprovider";
 
   private final Clock clock = Clock.systemUTC();
+  private final ReliabilityTracker reliability;
+  private final io.javaoperatorsdk.operator.processing.event.source.inbound
+              .SimpleInboundEventSource<
+          GpuProvider>
+      reliabilityChanges =
+          new io.javaoperatorsdk.operator.processing.event.source.inbound
+              .SimpleInboundEventSource<>("provider-reliability");
+
+  public GpuProviderReconciler(ReliabilityTracker reliability) {
+    this.reliability = reliability;
+    reliability.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
+  }
 
   @Override
   public List<EventSource<?, GpuProvider>> prepareEventSources(
@@ -51,7 +62,7 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
                         new ResourceID(
                             node.getMetadata().getLabels().get(GpupoolApi.PROVIDER_LABEL))))
             .build();
-    return List.of(new InformerEventSource<>(nodes, context));
+    return List.of(new InformerEventSource<>(nodes, context), reliabilityChanges);
   }
 
   @Override
@@ -84,15 +95,8 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
     status.readyNodes = ready;
     status.totalGpus = gpus;
     status.gpusByModel = byModel;
-    if (status.reliability == null) {
-      // A newcomer starts trusted; failures observed by the training controller lower it.
-      Reliability reliability = new Reliability();
-      reliability.score = 1.0;
-      reliability.uptime = 1.0;
-      reliability.failures = 0;
-      reliability.observedNodeSeconds = 0L;
-      status.reliability = reliability;
-    }
+    reliability.seed(provider.getMetadata().getName(), status.reliability);
+    status.reliability = reliability.reliability(provider.getMetadata().getName());
 
     Set<String> priced = new TreeSet<>();
     if (provider.getSpec() != null && provider.getSpec().prices != null) {

@@ -66,6 +66,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private final NodeInventory inventory;
   private final GpupoolConfig config;
   private final JobMetrics metrics;
+  private final io.gpupool.operator.provider.ReliabilityTracker reliability;
   private final Clock clock = Clock.systemUTC();
   private final SimpleInboundEventSource<TrainingJob> wakeups =
       new SimpleInboundEventSource<>("trainingjob-capacity");
@@ -78,7 +79,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       GpupoolConfig config,
       io.gpupool.operator.allocation.AllocationLedger ledger,
       io.gpupool.operator.pool.ProviderDirectory providers,
+      io.gpupool.operator.provider.ReliabilityTracker reliability,
       JobMetrics metrics) {
+    this.reliability = reliability;
     this.metrics = metrics;
     this.client = client;
     this.events = events;
@@ -391,6 +394,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     {
       String what =
           "lost node(s) " + String.join(", ", lost.nodes()) + " under rank(s) " + lost.ranks();
+      ranks.stream()
+          .filter(r -> lost.nodes().contains(r.node()))
+          .forEach(r -> reliability.nodeLost(r.node(), r.provider()));
       TrainingPlanner.Placement repaired = planner.repair(job, ranks, lost.nodes());
       if (repaired instanceof TrainingPlanner.Placed placed) {
         restart(

@@ -10,7 +10,6 @@ import io.gpupool.api.v1alpha1.GpuPrice;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.GpuProviderSpec;
 import io.gpupool.api.v1alpha1.InferenceJob;
-import io.gpupool.api.v1alpha1.InferenceJobPhase;
 import io.gpupool.api.v1alpha1.InferenceJobSpec;
 import io.gpupool.api.v1alpha1.ModelSpec;
 import io.gpupool.api.v1alpha1.Parallelism;
@@ -191,8 +190,14 @@ class ReconcilersIT {
                         .inNamespace("default")
                         .withName("serve")
                         .get(),
-                j -> j.getStatus() != null && j.getStatus().phase == InferenceJobPhase.Pending);
+                j ->
+                    j.getStatus() != null
+                        && condition(j.getStatus().conditions, "SpecValid")
+                            .map(c -> "True".equals(c.getStatus()))
+                            .orElse(false)
+                        && j.getStatus().desiredReplicas != null);
     assertThat(serve.getStatus().desiredReplicas).isEqualTo(1);
+    assertThat(serve.getStatus().phase).isNotNull();
     InferenceJob inverted =
         await()
             .atMost(TIMEOUT)

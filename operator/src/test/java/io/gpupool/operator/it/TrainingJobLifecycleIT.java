@@ -279,6 +279,20 @@ class TrainingJobLifecycleIT {
             e ->
                 "lost".equals(e.getInvolvedObject().getName())
                     && "Rescheduled".equals(e.getReason()));
+    var provider =
+        await()
+            .atMost(TIMEOUT)
+            .until(
+                () ->
+                    client
+                        .resources(io.gpupool.api.v1alpha1.GpuProvider.class)
+                        .withName("prov-r-lost")
+                        .get(),
+                p ->
+                    p.getStatus() != null
+                        && p.getStatus().reliability != null
+                        && Integer.valueOf(1).equals(p.getStatus().reliability.failures));
+    assertThat(provider.getStatus().reliability.score).isLessThan(1.0);
   }
 
   @Test

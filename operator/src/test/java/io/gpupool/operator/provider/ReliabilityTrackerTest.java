@@ -1,0 +1,121 @@
+package io.gpupool.operator.provider;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gpupool.api.v1alpha1.Reliability;
+import io.gpupool.operator.inventory.GpuNode;
+import io.gpupool.operator.inventory.SharingStrategy;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ReliabilityTrackerTest {
+  /** A clock the test moves by hand. */
+  private static final class ManualClock extends Clock {
+    Instant now = Instant.parse("2026-11-22T00:00:00Z");
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+  }
+
+  private static GpuNode node(String name, boolean ready) {
+    return new GpuNode(
+        name,
+        "alice",
+        "eu",
+        "eu-a",
+        "NVIDIA-GeForce-RTX-4090",
+        "ada-lovelace",
+        8,
+        9,
+        1,
+        24564,
+        SharingStrategy.NONE,
+        1,
+        "nvidia.com/gpu",
+        1,
+        Map.of(),
+        8000,
+        1L << 35,
+        ready,
+        ready ? null : Instant.EPOCH,
+        true);
+  }
+
+  @Test
+  void uptimeIsTheShareOfObservedNodeTimeSpentReady() {
+    ManualClock clock = new ManualClock();
+    ReliabilityTracker t = new ReliabilityTracker(clock);
+    t.observe("n1", node("n1", true));
+    t.observe("n2", node("n2", true));
+    clock.advance(Duration.ofHours(3));
+    t.observe("n2", node("n2", false));
+    clock.advance(Duration.ofHours(1));
+    Reliability r = t.reliability("alice");
+    assertThat(r.observedNodeSeconds).isEqualTo(8 * 3600);
+    assertThat(r.uptime).isEqualTo(0.875); // 7 of 8 node-hours
+    assertThat(r.failures).isZero();
+    assertThat(r.score).isEqualTo(0.875);
+  }
+
+  @Test
+  void lostNodesLowerTheScoreOncePerOutageAndTheyDecay() {
+    ManualClock clock = new ManualClock();
+    ReliabilityTracker t = new ReliabilityTracker(clock);
+    t.observe("n1", node("n1", true));
+    t.nodeLost("n1", "alice");
+    t.nodeLost("n1", "alice"); // a second job losing ranks on the same outage
+    Reliability r = t.reliability("alice");
+    assertThat(r.failures).isEqualTo(1);
+    assertThat(r.score).isEqualTo(0.8); // 1 / (1 + 0.25)
+
+    t.observe("n1", node("n1", true)); // back
+    t.nodeLost("n1", "alice");
+    assertThat(t.reliability("alice").failures).isEqualTo(2);
+
+    clock.advance(Duration.ofDays(10));
+    assertThat(t.reliability("alice").score)
+        .as("a long clean run restores standing")
+        .isGreaterThan(0.99);
+    assertThat(t.reliability("alice").failures).isEqualTo(2);
+  }
+
+  @Test
+  void seedingFromStatusSurvivesARestart() {
+    ManualClock clock = new ManualClock();
+    ReliabilityTracker before = new ReliabilityTracker(clock);
+    before.observe("n1", node("n1", true));
+    clock.advance(Duration.ofHours(2));
+    before.observe("n1", node("n1", false));
+    clock.advance(Duration.ofHours(2));
+    before.nodeLost("n1", "alice");
+    Reliability recorded = before.reliability("alice");
+
+    ReliabilityTracker after = new ReliabilityTracker(clock);
+    after.seed("alice", recorded);
+    Reliability restored = after.reliability("alice");
+    assertThat(restored.failures).isEqualTo(recorded.failures);
+    assertThat(restored.uptime).isEqualTo(recorded.uptime);
+    assertThat(restored.score)
+        .isCloseTo(recorded.score, org.assertj.core.data.Offset.offset(0.001));
+  }
+}
