@@ -86,7 +86,7 @@ public final class OperatorLoadBench {
           Locale.ROOT, "| running / pending | %d / %d |%n", running, decidedAt.size() - running);
       System.out.printf(
           Locale.ROOT, "| time until every job decided | %.1f s |%n", (last - start) / 1e9);
-      System.out.printf(Locale.ROOT, "| reconciles | %d |%n", reconcile.count());
+      System.out.printf(Locale.ROOT, "| reconciles | %.0f |%n", reconcile.count());
       System.out.printf(
           Locale.ROOT, "| reconcile p50 | %.1f ms |%n", reconcile.quantile(0.50) * 1000);
       System.out.printf(
