@@ -445,6 +445,17 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
         }
       }
     }
+    if (toAdd == 0 && !active.isEmpty()) {
+      Conditions.find(status.conditions, JobConditions.SCHEDULED)
+          .filter(c -> "False".equals(c.getStatus()))
+          .ifPresent(
+              c ->
+                  s.condition(
+                      JobConditions.SCHEDULED,
+                      true,
+                      "Placed",
+                      active.size() + " replica(s) placed"));
+    }
     if (!active.isEmpty() || !draining.isEmpty()) {
       ensureService(job);
       status.endpoint = InferenceGroup.endpoint(job);

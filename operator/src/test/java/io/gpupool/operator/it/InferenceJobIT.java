@@ -346,6 +346,40 @@ class InferenceJobIT {
   }
 
   @Test
+  void movesAReplicaOffANodeNotReadyPastTheGracePeriod() {
+    String region = "inf-flaky";
+    node("inf-flaky-a", "prov-inf-flaky-a", A100, 1, 81920, region);
+    node("inf-flaky-b", "prov-inf-flaky-b", A100, 1, 81920, region);
+    client.resource(job("flaky", region, "7B", 32, 1, 1)).create();
+    awaitJob("flaky", true, j -> j.getStatus().phase == InferenceJobPhase.Serving);
+    String victim = live("flaky").get(0).getSpec().getNodeName();
+
+    client
+        .nodes()
+        .withName(victim)
+        .editStatus(
+            n -> {
+              n.getStatus().getConditions().get(0).setStatus("False");
+              n.getStatus()
+                  .getConditions()
+                  .get(0)
+                  .setLastTransitionTime(java.time.Instant.now().toString());
+              return n;
+            });
+    // The test profile's grace period is 2 s: the group moves once it has passed.
+    InferenceJob moved =
+        awaitJob(
+            "flaky",
+            true,
+            j ->
+                j.getStatus().phase == InferenceJobPhase.Serving
+                    && j.getStatus().replicas.get(0).shards.stream()
+                        .noneMatch(sh -> victim.equals(sh.node)));
+    assertThat(moved.getStatus().readyReplicas).isEqualTo(1);
+    assertThat(eventReasons("flaky")).contains("NodeLost");
+  }
+
+  @Test
   void rollsASpecChangeOutReplicaByReplica() {
     String region = "inf-roll";
     for (int i = 0; i < 3; i++) {
