@@ -201,12 +201,26 @@ public final class UsageMeter implements AutoCloseable {
       if (prior != null && prior.ended()) {
         continue; // its real end is already stored
       }
-      Instant recordEnd = t.end() != null ? t.end() : later(now, t.start());
+      // a pod keeps the pair, start, GPUs and price it was first stored with (across restarts)
+      PodLifetime base =
+          prior != null
+              ? prior.lifetime()
+              : new PodLifetime(podUid, t.pair(), t.start(), null, t.milliGpus(), t.price());
+      Instant end = t.end() == null ? null : later(t.end(), base.start());
+      Instant recordEnd = end != null ? end : later(now, base.start());
       PodLifetime record =
-          new PodLifetime(podUid, t.pair(), t.start(), recordEnd, t.milliGpus(), t.price());
+          new PodLifetime(
+              podUid,
+              base.pair(),
+              base.start(),
+              recordEnd,
+              base.milliGpus(),
+              base.priceWeiPerGpuHour());
       lifetimes.put(
-          podUid, new PodLifetime(podUid, t.pair(), t.start(), t.end(), t.milliGpus(), t.price()));
-      PodRecord next = new PodRecord(record, t.providerName(), t.end() != null);
+          podUid,
+          new PodLifetime(
+              podUid, base.pair(), base.start(), end, base.milliGpus(), base.priceWeiPerGpuHour()));
+      PodRecord next = new PodRecord(record, t.providerName(), end != null);
       if (!next.equals(prior)) {
         write.add(next);
       }
