@@ -310,4 +310,47 @@ class BillingMeteringIT {
           .satisfies(r -> assertThat(r.lifetime().end()).isNotNull());
     }
   }
+
+  @Test
+  void concurrentWritersThroughTwoStoresLoseNoUpdate() throws Exception {
+    String ns = "billing-cas-" + Long.toHexString(System.nanoTime());
+    io.gpupool.billing.PairId pair =
+        new io.gpupool.billing.PairId(
+            "cas-job", PAYER, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+    try (ConfigMapBillingStore a = new ConfigMapBillingStore(client, ns);
+        ConfigMapBillingStore b = new ConfigMapBillingStore(client, ns)) {
+      a.start();
+      b.start();
+      int each = 15;
+      Runnable add =
+          () -> {
+            for (int i = 0; i < each; i++) {
+              (i % 2 == 0 ? a : b)
+                  .update(
+                      pair,
+                      l ->
+                          l.withMetered(
+                              l.milliGpuMillis() + 1, l.meteredWei().add(BigInteger.ONE)));
+            }
+          };
+      Thread t1 = new Thread(add);
+      Thread t2 = new Thread(add);
+      t1.start();
+      t2.start();
+      t1.join();
+      t2.join();
+      PairLedger stored =
+          io.gpupool.operator.billing.UsageCodec.decodePair(
+              client
+                  .configMaps()
+                  .inNamespace(ns)
+                  .withName(ConfigMapBillingStore.configMapName("cas-job"))
+                  .get()
+                  .getData()
+                  .get(io.gpupool.operator.billing.UsageCodec.pairKey(pair)));
+      assertThat(stored.milliGpuMillis()).isEqualTo(2L * each);
+      assertThat(stored.meteredWei()).isEqualTo(BigInteger.valueOf(2L * each));
+      await().atMost(TIMEOUT).until(() -> a.get(pair).orElseThrow().equals(stored));
+    }
+  }
 }
