@@ -104,6 +104,29 @@ class InferenceJobIT {
 
   /** Waits for {@code done}, running every new pod of the job like a kubelet would meanwhile. */
   private InferenceJob awaitJob(String name, boolean runPods, Predicate<InferenceJob> done) {
+    try {
+      return awaitJobOrThrow(name, runPods, done);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(
+          "InferenceJob "
+              + name
+              + " status:\n"
+              + io.fabric8.kubernetes.client.utils.Serialization.asYaml(get(name).getStatus())
+              + "pods:\n"
+              + live(name).stream()
+                  .map(
+                      p ->
+                          p.getMetadata().getName()
+                              + " on "
+                              + p.getSpec().getNodeName()
+                              + " "
+                              + (p.getStatus() == null ? null : p.getStatus().getPhase()))
+                  .collect(Collectors.joining("\n")),
+          e);
+    }
+  }
+
+  private InferenceJob awaitJobOrThrow(String name, boolean runPods, Predicate<InferenceJob> done) {
     return await()
         .atMost(TIMEOUT)
         .pollInterval(Duration.ofMillis(200))
@@ -408,6 +431,63 @@ class InferenceJobIT {
                               .equals(p.getSpec().getContainers().get(0).getImage()));
         });
     assertThat(eventReasons("rolling")).contains("RollingUpdate");
+  }
+
+  @Test
+  void updatesInPlaceWhenThereIsNoRoomToSurgeKeepingTheMinimum() {
+    String region = "inf-inplace";
+    node("inf-inplace-a", "prov-inf-inplace-a", A100, 1, 81920, region);
+    node("inf-inplace-b", "prov-inf-inplace-b", A100, 1, 81920, region);
+    InferenceJob job = job("inplace", region, "1B", 16, 1, 2);
+    job.getSpec().autoscaling = new Autoscaling();
+    job.getSpec().autoscaling.targetInFlightRequests = 8;
+    // Load that keeps two replicas busy (scale-up wanted, capped at max = 2).
+    TestLoadSignal.set("inplace", 12.0);
+    client.resource(job).create();
+    awaitJob("inplace", true, j -> j.getStatus().readyReplicas == 2);
+
+    InferenceJob current = get("inplace");
+    current.getSpec().image = "ghcr.io/example/serve:2";
+    client.resource(current).update();
+    awaitJob(
+        "inplace",
+        true,
+        j -> {
+          // Never below the minimum of one ready replica while updating.
+          assertThat(j.getStatus().readyReplicas).isGreaterThanOrEqualTo(1);
+          List<Pod> pods = live("inplace");
+          return j.getStatus().readyReplicas == 2
+              && pods.size() == 2
+              && pods.stream()
+                  .allMatch(
+                      p ->
+                          "ghcr.io/example/serve:2"
+                              .equals(p.getSpec().getContainers().get(0).getImage()));
+        });
+    assertThat(eventReasons("inplace")).contains("RollingUpdate", "Draining");
+    TestLoadSignal.set("inplace", null);
+  }
+
+  @Test
+  void suspendRemovesThePodsAndResumePlacesThemAgain() {
+    String region = "inf-suspend";
+    node("inf-suspend-a", "prov-inf-suspend-a", A100, 1, 81920, region);
+    client.resource(job("pause", region, "1B", 16, 1, 1)).create();
+    awaitJob("pause", true, j -> j.getStatus().phase == InferenceJobPhase.Serving);
+
+    InferenceJob current = get("pause");
+    current.getSpec().suspend = true;
+    client.resource(current).update();
+    InferenceJob suspended =
+        awaitJob("pause", false, j -> j.getStatus().phase == InferenceJobPhase.Suspended);
+    assertThat(suspended.getStatus().readyReplicas).isZero();
+    await().atMost(TIMEOUT).until(() -> live("pause").isEmpty());
+
+    current = get("pause");
+    current.getSpec().suspend = false;
+    client.resource(current).update();
+    awaitJob("pause", true, j -> j.getStatus().phase == InferenceJobPhase.Serving);
+    assertThat(live("pause")).hasSize(1);
   }
 
   @Test
