@@ -353,4 +353,59 @@ class BillingMeteringIT {
       await().atMost(TIMEOUT).until(() -> a.get(pair).orElseThrow().equals(stored));
     }
   }
+
+  @Test
+  void restartWhileAPodRunsContinuesItsUsageWithoutCountingItTwice() throws Exception {
+    pool(client, "r-bill-rerun", null, 1);
+    client.resource(job("bill-rerun", "r-bill-rerun", 1, PAYER)).create();
+    String uid = uid(client, "bill-rerun");
+    Pod pod = awaitPods(client, "bill-rerun", 1).get(0);
+    FakeKubelet kubelet = new FakeKubelet(client);
+    kubelet.run(pod);
+    Instant start = startedAt(fresh(client, pod));
+    String ns = "billing-rerun-" + Long.toHexString(System.nanoTime());
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
+        UsageMeter meter =
+            new UsageMeter(client, providers, store, Clock.systemUTC(), Duration.ofHours(1))) {
+      store.start();
+      meter.start();
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                meter.meterAll();
+                return store.pods(uid).size() == 1;
+              });
+    }
+    Thread.sleep(700);
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
+        UsageMeter meter =
+            new UsageMeter(client, providers, store, Clock.systemUTC(), Duration.ofHours(1))) {
+      store.start();
+      meter.start();
+      Instant before = Instant.now();
+      meter.meterAll();
+      Instant after = Instant.now();
+      long running = store.pairs(uid).get(0).milliGpuMillis();
+      assertThat(running)
+          .isBetween(
+              1000L * Duration.between(start, before).toMillis(),
+              1000L * Duration.between(start, after).toMillis());
+      kubelet.succeed(pod);
+      Instant finished = finishedAt(fresh(client, pod));
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                meter.meterAll();
+                return store.pods(uid).values().stream().allMatch(r -> r.ended());
+              });
+      meter.meterAll();
+      PairLedger done = store.pairs(uid).get(0);
+      long exact = 1000L * Duration.between(start, finished).toMillis();
+      assertThat(done.milliGpuMillis()).isEqualTo(exact);
+      assertThat(done.meteredWei()).isEqualTo(costWei(exact));
+    }
+    client.resources(TrainingJob.class).inNamespace(NS).withName("bill-rerun").delete();
+  }
 }
