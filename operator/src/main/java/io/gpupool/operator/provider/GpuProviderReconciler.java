@@ -35,6 +35,7 @@ import java.util.TreeSet;
 public class GpuProviderReconciler implements Reconciler<GpuProvider> {
   public static final String NAME = "gpuprovider";
 
+  private static final java.time.Duration REFRESH = java.time.Duration.ofSeconds(60);
   private final Clock clock = Clock.systemUTC();
   private final ReliabilityTracker reliability;
   private final io.javaoperatorsdk.operator.processing.event.source.inbound
@@ -44,8 +45,12 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
           new io.javaoperatorsdk.operator.processing.event.source.inbound
               .SimpleInboundEventSource<>("provider-reliability");
 
-  public GpuProviderReconciler(ReliabilityTracker reliability) {
+  private final io.gpupool.operator.billing.BillingService billing;
+
+  public GpuProviderReconciler(
+      ReliabilityTracker reliability, io.gpupool.operator.billing.BillingService billing) {
     this.reliability = reliability;
+    this.billing = billing;
     reliability.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
   }
 
@@ -97,6 +102,7 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
     status.gpusByModel = byModel;
     reliability.seed(provider.getMetadata().getName(), status.reliability);
     status.reliability = reliability.reliability(provider.getMetadata().getName());
+    status.earnings = billing.earnings(provider.getMetadata().getName());
 
     Set<String> priced = new TreeSet<>();
     if (provider.getSpec() != null && provider.getSpec().prices != null) {
@@ -139,8 +145,11 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
           now);
     }
     status.observedGeneration = generation;
-    return before == null || StatusDiff.changed(before, status)
-        ? UpdateControl.patchStatus(provider)
-        : UpdateControl.noUpdate();
+    UpdateControl<GpuProvider> control =
+        before == null || StatusDiff.changed(before, status)
+            ? UpdateControl.patchStatus(provider)
+            : UpdateControl.noUpdate();
+    // Uptime accrues and earnings grow without cluster events: refresh them now and then.
+    return control.rescheduleAfter(REFRESH);
   }
 }

@@ -53,6 +53,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   public static final String NAME = "trainingjob";
   private static final String KIND = "TrainingJob";
   private static final Duration STALE_RECHECK = Duration.ofMillis(500);
+  private static final Duration USAGE_REFRESH = Duration.ofSeconds(30);
+  private static final Duration FUNDS_RECHECK = Duration.ofSeconds(60);
   private static final Duration STALE_LIMIT = Duration.ofSeconds(30);
   private final Map<String, Instant> staleSince = new java.util.concurrent.ConcurrentHashMap<>();
   private final OwnStatusWrites<TrainingJob, TrainingJobStatus> ownWrites =
@@ -67,6 +69,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private final GpupoolConfig config;
   private final JobMetrics metrics;
   private final io.gpupool.operator.provider.ReliabilityTracker reliability;
+  private final io.gpupool.operator.billing.BillingService billing;
   private final Clock clock = Clock.systemUTC();
   private final SimpleInboundEventSource<TrainingJob> wakeups =
       new SimpleInboundEventSource<>("trainingjob-capacity");
@@ -80,8 +83,10 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       io.gpupool.operator.allocation.AllocationLedger ledger,
       io.gpupool.operator.pool.ProviderDirectory providers,
       io.gpupool.operator.provider.ReliabilityTracker reliability,
+      io.gpupool.operator.billing.BillingService billing,
       JobMetrics metrics) {
     this.reliability = reliability;
+    this.billing = billing;
     this.metrics = metrics;
     this.client = client;
     this.events = events;
@@ -153,6 +158,11 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     }
     Step step = new Step(job, status, clock.instant());
     Duration recheck = drive(step, context);
+    billing.usage(job.getMetadata().getUid()).ifPresent(usage -> status.usage = usage);
+    if (status.phase == TrainingJobPhase.Running || status.phase == TrainingJobPhase.Scheduled) {
+      // Cost grows while the gang runs; refresh what kubectl shows without waiting for an event.
+      recheck = recheck == null || recheck.compareTo(USAGE_REFRESH) > 0 ? USAGE_REFRESH : recheck;
+    }
     status.observedGeneration = step.generation;
     metrics.phase(
         KIND,
@@ -300,6 +310,25 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       return null;
     }
     TrainingPlanner.Placed placed = (TrainingPlanner.Placed) placement;
+    io.gpupool.operator.billing.Admission admission =
+        billing.admit(job, weiPerHour(placed.ranks()));
+    if (!admission.mayRun()) {
+      planner.release(job);
+      s.status.phase = TrainingJobPhase.Pending;
+      if (Conditions.set(
+          s.status.conditions,
+          JobConditions.FUNDED,
+          false,
+          admission.reason(),
+          admission.message(),
+          s.generation,
+          s.now)) {
+        events.record(job, EventRecorder.WARNING, admission.reason(), admission.message());
+      }
+      // Deposits happen on chain, not in the cluster: look again after a while.
+      return FUNDS_RECHECK;
+    }
+    s.condition(JobConditions.FUNDED, true, admission.reason(), admission.message());
     startGang(s, placed.ranks(), null);
     s.status.plan = placed.summary();
     s.status.phase = TrainingJobPhase.Scheduled;
@@ -344,6 +373,29 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
           "Starting",
           st.running() + " of " + st.total() + " ranks running");
       return null;
+    }
+    if (job.getSpec().budget != null && billing.enabled()) {
+      io.gpupool.operator.billing.Admission funds =
+          billing.whileRunning(job.getSpec().budget.payer);
+      if (funds.mustSuspend()) {
+        removeGang(job, context);
+        planner.release(job);
+        status.placements = null;
+        status.phase = TrainingJobPhase.Pending;
+        s.condition(JobConditions.FUNDED, false, funds.reason(), funds.message());
+        s.condition(JobConditions.RUNNING, false, funds.reason(), "suspended: " + funds.message());
+        events.record(
+            job,
+            EventRecorder.WARNING,
+            "Suspended",
+            "escrow dry past the grace period: " + funds.message());
+        return FUNDS_RECHECK;
+      }
+      s.condition(
+          JobConditions.FUNDED,
+          funds.mayRun() && funds.suspendAt() == null,
+          funds.reason(),
+          funds.message());
     }
     if (seen instanceof GangObservation.Running) {
       status.phase = TrainingJobPhase.Running;
@@ -605,6 +657,19 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     ownWrites.forget(job);
     LOG.infof("%s deleted: pods removed, GPUs released", ref(job));
     return DeleteControl.defaultDelete();
+  }
+
+  /** What the gang costs per hour at its providers' prices, in wei. */
+  private java.math.BigInteger weiPerHour(List<RankAssignment> ranks) {
+    java.math.BigInteger total = java.math.BigInteger.ZERO;
+    for (RankAssignment r : ranks) {
+      total =
+          total.add(
+              billing
+                  .weiPerHour(r.provider(), r.gpuProduct(), 1000L * r.gpus())
+                  .orElse(java.math.BigInteger.ZERO));
+    }
+    return total;
   }
 
   private static boolean isTerminal(TrainingJobPhase phase) {
