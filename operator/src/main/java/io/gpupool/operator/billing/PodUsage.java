@@ -1,5 +1,6 @@
 package io.gpupool.operator.billing;
 
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerState;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Node;
@@ -15,7 +16,10 @@ import java.util.List;
  * container started and ended, and how much of a GPU it held. Pure; no cluster access.
  */
 public final class PodUsage {
-  /** Container whose running time is billed; the first container when none has this name. */
+  /**
+   * Container whose running time is billed; without it, the first container with GPU limits (e.g.
+   * an InferenceJob's {@code server}), else the first container status.
+   */
   public static final String WORKER_CONTAINER = "worker";
 
   private PodUsage() {}
@@ -100,9 +104,10 @@ public final class PodUsage {
       return null;
     }
     List<ContainerStatus> statuses = pod.getStatus().getContainerStatuses();
+    String name = gpuContainer(pod);
     ContainerStatus chosen = null;
     for (ContainerStatus cs : statuses) {
-      if (WORKER_CONTAINER.equals(cs.getName())) {
+      if (name.equals(cs.getName())) {
         chosen = cs;
         break;
       }
@@ -111,6 +116,27 @@ public final class PodUsage {
       chosen = statuses.get(0);
     }
     return chosen == null ? null : chosen.getState();
+  }
+
+  /** {@code worker} if the pod has it, else the first container with GPU limits, else "". */
+  private static String gpuContainer(Pod pod) {
+    if (pod.getSpec() == null || pod.getSpec().getContainers() == null) {
+      return WORKER_CONTAINER;
+    }
+    String withGpus = null;
+    for (Container c : pod.getSpec().getContainers()) {
+      if (WORKER_CONTAINER.equals(c.getName())) {
+        return WORKER_CONTAINER;
+      }
+      if (withGpus == null
+          && c.getResources() != null
+          && c.getResources().getLimits() != null
+          && c.getResources().getLimits().keySet().stream()
+              .anyMatch(r -> r.startsWith("nvidia.com/gpu"))) {
+        withGpus = c.getName();
+      }
+    }
+    return withGpus != null ? withGpus : "";
   }
 
   private static Instant parse(String ts) {

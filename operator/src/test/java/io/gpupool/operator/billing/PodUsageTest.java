@@ -172,4 +172,48 @@ class PodUsageTest {
     assertThat(JobRef.of(p)).contains(new JobRef("TrainingJob", "ns", "train", "job-uid-1"));
     assertThat(JobRef.of(running(T0))).isEmpty();
   }
+
+  @Test
+  void withoutAWorkerTheGpuContainerIsBilledNotASidecar() {
+    Pod p =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName("serve")
+            .withUid("u2")
+            .endMetadata()
+            .withNewSpec()
+            .addNewContainer()
+            .withName("proxy")
+            .endContainer()
+            .addNewContainer()
+            .withName("server")
+            .withNewResources()
+            .withLimits(Map.of("nvidia.com/gpu.shared", new Quantity("1")))
+            .endResources()
+            .endContainer()
+            .endSpec()
+            .withNewStatus()
+            .withPhase("Running")
+            .withContainerStatuses(
+                new ContainerStatusBuilder()
+                    .withName("proxy")
+                    .withNewState()
+                    .withNewRunning()
+                    .withStartedAt(T1.toString())
+                    .endRunning()
+                    .endState()
+                    .build(),
+                new ContainerStatusBuilder()
+                    .withName("server")
+                    .withNewState()
+                    .withNewRunning()
+                    .withStartedAt(T0.toString())
+                    .endRunning()
+                    .endState()
+                    .build())
+            .endStatus()
+            .build();
+    assertThat(PodUsage.start(p)).isEqualTo(T0);
+    assertThat(PodUsage.milliGpus(p, 2)).isEqualTo(500);
+  }
 }
