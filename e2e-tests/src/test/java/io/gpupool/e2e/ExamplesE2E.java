@@ -56,6 +56,23 @@ class ExamplesE2E {
     }
     String dp = kubectl.run("get", "tj", "tinyllama-finetune").expectSuccess().out();
     assertThat(dp).contains("Succeeded").contains("DataParallel");
+    // Metered usage reaches status (and the COST column) once the pods have ended.
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(90))
+        .until(
+            () ->
+                !kubectl
+                    .run("get", "tj", "tinyllama-finetune", "-o", "jsonpath={.status.usage.cost}")
+                    .out()
+                    .isBlank());
+    String gpuSeconds =
+        kubectl
+            .run("get", "tj", "tinyllama-finetune", "-o", "jsonpath={.status.usage.gpuSeconds}")
+            .expectSuccess()
+            .out();
+    assertThat(Double.parseDouble(gpuSeconds))
+        .as("4 GPUs for ~60 sandbox seconds")
+        .isGreaterThan(0);
 
     // The pipeline split shows in status and in each stage's environment.
     String layers =

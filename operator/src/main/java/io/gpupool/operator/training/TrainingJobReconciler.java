@@ -158,8 +158,16 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     }
     Step step = new Step(job, status, clock.instant());
     Duration recheck = drive(step, context);
+    String usageBefore =
+        status.usage == null ? null : status.usage.gpuSeconds + "/" + status.usage.settled;
     billing.usage(job.getMetadata().getUid()).ifPresent(usage -> status.usage = usage);
-    if (status.phase == TrainingJobPhase.Running || status.phase == TrainingJobPhase.Scheduled) {
+    String usageAfter =
+        status.usage == null ? null : status.usage.gpuSeconds + "/" + status.usage.settled;
+    boolean usageMoving = !java.util.Objects.equals(usageBefore, usageAfter);
+    if (status.phase == TrainingJobPhase.Running
+        || status.phase == TrainingJobPhase.Scheduled
+        || (isTerminal(status.phase)
+            && (usageMoving || (status.usage == null && recentlyEnded(status))))) {
       // Cost grows while the gang runs; refresh what kubectl shows without waiting for an event.
       recheck = recheck == null || recheck.compareTo(USAGE_REFRESH) > 0 ? USAGE_REFRESH : recheck;
     }
@@ -657,6 +665,14 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     ownWrites.forget(job);
     LOG.infof("%s deleted: pods removed, GPUs released", ref(job));
     return DeleteControl.defaultDelete();
+  }
+
+  /** Pods that just ended are metered shortly after; keep looking for their usage a while. */
+  private boolean recentlyEnded(TrainingJobStatus status) {
+    return status.completionTime != null
+        && Instant.parse(status.completionTime)
+            .plus(Duration.ofMinutes(5))
+            .isAfter(clock.instant());
   }
 
   /** What the gang costs per hour at its providers' prices, in wei. */
