@@ -212,9 +212,34 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     UpdateControl<InferenceJob> control = UpdateControl.noUpdate();
     if (before == null || StatusDiff.changed(before, status)) {
       ownWrites.remember(job);
-      control = UpdateControl.patchStatus(job);
+      writeStatus(job);
     }
     return recheck == null ? control : control.rescheduleAfter(recheck);
+  }
+
+  /**
+   * Writes status as a patch against the server's current copy. The SDK's status patch diffs
+   * against the cached copy the reconcile started from, which may be older than our own last write
+   * (status carries lists that change every reconcile): its list operations would then apply to the
+   * wrong elements.
+   */
+  private void writeStatus(InferenceJob job) {
+    InferenceJobStatus status = StatusDiff.copy(job.getStatus(), InferenceJobStatus.class);
+    try {
+      client
+          .resources(InferenceJob.class)
+          .inNamespace(job.getMetadata().getNamespace())
+          .withName(job.getMetadata().getName())
+          .editStatus(
+              current -> {
+                current.setStatus(status);
+                return current;
+              });
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
   }
 
   /** One reconcile's working set. */
@@ -268,7 +293,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       if (status.phase != InferenceJobPhase.Suspended) {
         removeAll(job);
         planner.release(job);
-        status.replicas = null;
+        status.replicas = new ArrayList<>();
         status.readyReplicas = 0;
         status.totalGpus = 0;
         status.phase = InferenceJobPhase.Suspended;
@@ -655,7 +680,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       replicas.add(r);
     }
     removeUnusedGroupServices(s.job, groups);
-    status.replicas = replicas.isEmpty() ? null : replicas;
+    // An empty list, not null: a merge patch leaves out nulls, which would keep the old list.
+    status.replicas = replicas;
     status.readyReplicas = ready;
     status.totalGpus = wholeGpus + (shareMilli + 999) / 1000;
     if (ready >= status.desiredReplicas) {

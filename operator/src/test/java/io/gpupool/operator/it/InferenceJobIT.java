@@ -183,7 +183,11 @@ class InferenceJobIT {
     node("inf-shard-b", "prov-inf-shard-b", RTX4090, 4, 24564, region);
     client.resource(job("llama70", region, "70B", 80, 1, 1)).create();
 
-    InferenceJob deploying = awaitJob("llama70", false, j -> j.getStatus().replicas != null);
+    InferenceJob deploying =
+        awaitJob(
+            "llama70",
+            false,
+            j -> j.getStatus().replicas != null && !j.getStatus().replicas.isEmpty());
     List<Pod> pods = live("llama70");
     assertThat(pods).hasSize(2);
     assertThat(pods)
