@@ -75,7 +75,7 @@ public class BillingService {
 
   void start(@Observes StartupEvent ignored) {
     metrics = new BillingMetrics(registry);
-    store = new ConfigMapBillingStore(client, settings.namespace());
+    store = new ConfigMapBillingStore(client, settings.namespace(client.getNamespace()));
     store.start();
     meter = new UsageMeter(client, providers, store, clock, settings.meteringInterval());
     meter.afterMetering(this::refreshMetrics);

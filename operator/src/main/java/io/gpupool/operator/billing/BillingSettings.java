@@ -41,7 +41,7 @@ public class BillingSettings {
   @ConfigProperty(name = "gpupool.billing.metering-interval", defaultValue = "30s")
   Duration meteringInterval;
 
-  /** Namespace of the usage ConfigMaps; default: the operator's own ({@code POD_NAMESPACE}). */
+  /** Namespace of the usage ConfigMaps; default: the operator's own (see {@link #namespace}). */
   @ConfigProperty(name = "gpupool.billing.namespace")
   Optional<String> namespace;
 
@@ -81,11 +81,16 @@ public class BillingSettings {
     return meteringInterval;
   }
 
-  /** The namespace usage ConfigMaps live in. */
-  public String namespace() {
+  /**
+   * The namespace usage ConfigMaps live in: the setting, else {@code POD_NAMESPACE}, else the
+   * client's namespace ({@code clientNamespace}: in a pod, its service account's), else {@code
+   * default}.
+   */
+  public String namespace(String clientNamespace) {
     return namespace
         .filter(s -> !s.isBlank())
         .or(() -> Optional.ofNullable(System.getenv("POD_NAMESPACE")).filter(s -> !s.isBlank()))
+        .or(() -> Optional.ofNullable(clientNamespace).filter(s -> !s.isBlank()))
         .orElse("default");
   }
 
