@@ -199,7 +199,9 @@ class ChartRenderTest {
     void roleOnlyGrantsTheLeaseWhenBillingIsOff() {
       Role role = rendered.one(Role.class);
       assertThat(role.getMetadata().getNamespace()).isEqualTo(NS);
-      assertThat(RbacContract.flatten(role.getRules())).isEqualTo(RbacContract.LEADER_ELECTION);
+      Map<String, java.util.Set<String>> expectedRole = new HashMap<>(RbacContract.USAGE_RECORDS);
+      expectedRole.putAll(RbacContract.LEADER_ELECTION);
+      assertThat(RbacContract.flatten(role.getRules())).isEqualTo(expectedRole);
       RoleBinding binding = rendered.one(RoleBinding.class);
       assertThat(binding.getRoleRef().getKind()).isEqualTo("Role");
       assertThat(binding.getSubjects().get(0).getName()).isEqualTo(serviceAccount(rendered));
@@ -321,6 +323,7 @@ class ChartRenderTest {
       Role role = rendered.one(Role.class);
       assertThat(role.getMetadata().getNamespace()).isEqualTo(OTHER_NS);
       Map<String, java.util.Set<String>> expected = new HashMap<>(RbacContract.LEADER_ELECTION);
+      expected.putAll(RbacContract.USAGE_RECORDS);
       expected.putAll(RbacContract.REPORTER_KEY);
       assertThat(RbacContract.flatten(role.getRules())).isEqualTo(expected);
       PolicyRule secrets =
@@ -440,7 +443,13 @@ class ChartRenderTest {
         Chart.render(NS, Map.of("leaderElection.enabled", false, "replicaCount", 1));
     assertThat(env(operator(single.one(Deployment.class))))
         .containsEntry("GPUPOOL_LEADER_ELECTION_ENABLED", "false");
-    assertThat(single.all(Role.class)).as("no lease permission without leader election").isEmpty();
+    assertThat(single.all(Role.class))
+        .as("no lease permission without leader election: only the usage records")
+        .singleElement()
+        .satisfies(
+            role ->
+                assertThat(RbacContract.flatten(role.getRules()))
+                    .isEqualTo(RbacContract.USAGE_RECORDS));
   }
 
   private static Container operator(Deployment deployment) {

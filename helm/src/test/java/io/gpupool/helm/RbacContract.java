@@ -30,6 +30,10 @@ final class RbacContract {
           Map.entry("/nodes", Set.of("get", "list", "watch")),
           Map.entry("events.k8s.io/events", Set.of("create", "patch")));
 
+  /** Usage records (ConfigMaps) in the release namespace, whatever else is enabled. */
+  static final Map<String, Set<String>> USAGE_RECORDS =
+      Map.of("/configmaps", Set.of("get", "list", "watch", "create", "update", "delete"));
+
   static final Map<String, Set<String>> LEADER_ELECTION =
       Map.of("coordination.k8s.io/leases", Set.of("get", "create", "update"));
 
