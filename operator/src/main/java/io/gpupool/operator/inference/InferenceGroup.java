@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -14,6 +13,7 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobSpec;
+import io.gpupool.operator.status.OwnedObjects;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -290,27 +290,10 @@ public final class InferenceGroup {
     env.put(GPU_MODEL_ENV, s.gpuProduct());
     env.put(SHARE_MILLI_ENV, Integer.toString(s.gpuMilli()));
     env.put(PORT_ENV, Integer.toString(port(spec)));
-    // User variables first; ours override them, since a wrong group size hangs the group.
-    List<EnvVar> result = new ArrayList<>();
-    if (spec.env != null) {
-      for (EnvVar user : spec.env) {
-        if (!env.containsKey(user.getName())) {
-          result.add(user);
-        }
-      }
-    }
-    env.forEach((k, v) -> result.add(new EnvVar(k, v, null)));
-    return result;
+    return OwnedObjects.mergeEnv(spec.env, env);
   }
 
   static OwnerReference owner(InferenceJob job) {
-    return new OwnerReferenceBuilder()
-        .withApiVersion(job.getApiVersion())
-        .withKind(job.getKind())
-        .withName(job.getMetadata().getName())
-        .withUid(job.getMetadata().getUid())
-        .withController(true)
-        .withBlockOwnerDeletion(true)
-        .build();
+    return OwnedObjects.controllerReference(job);
   }
 }

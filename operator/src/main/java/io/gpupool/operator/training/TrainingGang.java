@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -13,6 +12,7 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.operator.status.OwnedObjects;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -244,17 +244,7 @@ public final class TrainingGang {
       env.put(GangEnv.RESUME_FROM, resumeFrom);
     }
 
-    // User variables first; ours override them, since a wrong RANK or WORLD_SIZE hangs the gang.
-    List<EnvVar> result = new ArrayList<>();
-    if (spec.env != null) {
-      for (EnvVar user : spec.env) {
-        if (!env.containsKey(user.getName())) {
-          result.add(user);
-        }
-      }
-    }
-    env.forEach((k, v) -> result.add(new EnvVar(k, v, null)));
-    return result;
+    return OwnedObjects.mergeEnv(spec.env, env);
   }
 
   /** Labels on everything a job owns; the selector of its Service. */
@@ -266,13 +256,6 @@ public final class TrainingGang {
   }
 
   static OwnerReference owner(TrainingJob job) {
-    return new OwnerReferenceBuilder()
-        .withApiVersion(job.getApiVersion())
-        .withKind(job.getKind())
-        .withName(job.getMetadata().getName())
-        .withUid(job.getMetadata().getUid())
-        .withController(true)
-        .withBlockOwnerDeletion(true)
-        .build();
+    return OwnedObjects.controllerReference(job);
   }
 }
