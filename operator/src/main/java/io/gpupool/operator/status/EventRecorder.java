@@ -30,6 +30,13 @@ public class EventRecorder {
   private final KubernetesClient client;
   private final GpupoolConfig config;
   private final Clock clock;
+  private final java.util.concurrent.ExecutorService sender =
+      java.util.concurrent.Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "gpupool-events");
+            t.setDaemon(true);
+            return t;
+          });
 
   @Inject
   public EventRecorder(KubernetesClient client, GpupoolConfig config) {
@@ -83,11 +90,16 @@ public class EventRecorder {
             .withLastTimestamp(Conditions.timestamp(now))
             .withCount(1)
             .build();
-    try {
-      client.v1().events().inNamespace(namespace).resource(event).create();
-    } catch (KubernetesClientException e) {
-      LOG.debugf(e, "%s(%s): could not record event %s", subject.getKind(), name, reason);
-    }
+    // Sent off the reconcile thread: an event is a report, and waiting for the API server to
+    // store it would add a round trip to every decision.
+    sender.execute(
+        () -> {
+          try {
+            client.v1().events().inNamespace(namespace).resource(event).create();
+          } catch (KubernetesClientException e) {
+            LOG.debugf(e, "%s(%s): could not record event %s", subject.getKind(), name, reason);
+          }
+        });
   }
 
   /** The API server refuses event messages over 1 KiB. */
