@@ -6,7 +6,6 @@ import io.gpupool.api.v1alpha1.Sharding;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodGpus;
 import io.gpupool.operator.allocation.PodTracker;
-import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inference.InferencePlanner;
 import io.gpupool.operator.inference.ShardAssignment;
 import io.gpupool.operator.inventory.GpuNode;
@@ -21,7 +20,6 @@ import io.gpupool.scheduler.plan.Plan;
 import io.gpupool.scheduler.plan.PlanResult;
 import io.gpupool.scheduler.plan.RankPlacement;
 import io.gpupool.scheduler.plan.Scheduler;
-import io.gpupool.scheduler.plan.SchedulerConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -58,15 +56,14 @@ public class SchedulerInferencePlanner implements InferencePlanner {
       AllocationLedger ledger,
       PodTracker pods,
       JobMetrics metrics,
-      GpupoolConfig config) {
+      Scheduler scheduler) {
     this.inventory = inventory;
     this.providers = providers;
     this.ledger = ledger;
     this.pods = pods;
     this.metrics = metrics;
-    SchedulerConfig cfg = SchedulerConfig.defaults().withMfu(config.planner().mfu());
-    this.scheduler = new Scheduler(cfg);
-    this.headroom = cfg.memoryHeadroom();
+    this.scheduler = scheduler;
+    this.headroom = scheduler.config().memoryHeadroom();
   }
 
   /** The ledger key of an inference job. */

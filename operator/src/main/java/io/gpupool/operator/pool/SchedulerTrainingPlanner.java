@@ -5,7 +5,6 @@ import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodGpus;
 import io.gpupool.operator.allocation.PodTracker;
-import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.metrics.JobMetrics;
@@ -18,7 +17,6 @@ import io.gpupool.scheduler.plan.Plan;
 import io.gpupool.scheduler.plan.PlanResult;
 import io.gpupool.scheduler.plan.RankPlacement;
 import io.gpupool.scheduler.plan.Scheduler;
-import io.gpupool.scheduler.plan.SchedulerConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,13 +48,13 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
       AllocationLedger ledger,
       PodTracker pods,
       JobMetrics metrics,
-      GpupoolConfig config) {
+      Scheduler scheduler) {
     this.inventory = inventory;
     this.providers = providers;
     this.ledger = ledger;
     this.pods = pods;
     this.metrics = metrics;
-    this.scheduler = new Scheduler(SchedulerConfig.defaults().withMfu(config.planner().mfu()));
+    this.scheduler = scheduler;
   }
 
   static String holder(TrainingJob job) {
