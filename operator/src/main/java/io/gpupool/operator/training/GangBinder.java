@@ -46,6 +46,16 @@ public class GangBinder {
   private final Map<String, Boolean> inFlight = new ConcurrentHashMap<>();
   private final Map<String, String> failures = new ConcurrentHashMap<>();
   private final Map<String, Backoff> backoffs = new ConcurrentHashMap<>();
+  private final Map<String, Created> created = new ConcurrentHashMap<>();
+
+  /** The pods of a job's last gang this process created, and when. */
+  private record Created(java.util.Set<String> podNames, Instant at) {}
+
+  /**
+   * How long a pod this process created may be missing from the informer's cache before it counts
+   * as deleted; the cache normally catches up in milliseconds, seconds when the API server is busy.
+   */
+  static final Duration CACHE_LAG_LIMIT = Duration.ofSeconds(30);
 
   /** Consecutive failed creations of one job's gangs and when the next attempt may start. */
   private record Backoff(int failures, Instant notBefore) {}
@@ -111,8 +121,22 @@ public class GangBinder {
     return Optional.of(Duration.between(now, b.notBefore()));
   }
 
+  /**
+   * True when every pod in {@code podNames} was created by this process for the job's last gang
+   * less than {@link #CACHE_LAG_LIMIT} ago: missing from the informer's cache, it is late, not
+   * deleted, and following the gang must wait for it rather than restart the gang.
+   */
+  public boolean createdRecently(
+      String jobUid, java.util.Collection<String> podNames, Instant now) {
+    Created c = created.get(jobUid);
+    return c != null
+        && c.podNames().containsAll(podNames)
+        && now.isBefore(c.at().plus(CACHE_LAG_LIMIT));
+  }
+
   /** Forgets a deleted job. */
   public void forget(String jobUid) {
+    created.remove(jobUid);
     backoffs.remove(jobUid);
     failures.remove(jobUid);
   }
@@ -130,6 +154,13 @@ public class GangBinder {
         failed(gang.jobUid(), failure.get(), rolledBack);
       } else {
         backoffs.remove(gang.jobUid());
+        created.put(
+            gang.jobUid(),
+            new Created(
+                gang.pods().stream()
+                    .map(p -> p.getMetadata().getName())
+                    .collect(java.util.stream.Collectors.toUnmodifiableSet()),
+                Instant.now()));
       }
     } catch (RuntimeException e) {
       LOG.errorf(e, "creating the gang of job %s failed unexpectedly", gang.jobUid());

@@ -95,9 +95,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     this.planner = planner;
     this.inventory = inventory;
     this.config = config;
-    ledger.onRelease(() -> wakePending(null));
-    inventory.onChange(this::wakePending);
-    providers.onChange(provider -> wakePending(null));
+    ledger.onRelease(() -> wakePending("release", null));
+    inventory.onChange(node -> wakePending("node", node));
+    providers.onChange(provider -> wakePending("provider", null));
   }
 
   private volatile io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache<
@@ -118,7 +118,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   }
 
   /** Wakes jobs waiting for capacity, and jobs with ranks on {@code nodeName} (null: none). */
-  private void wakePending(String nodeName) {
+  private void wakePending(String cause, String nodeName) {
     var cache = jobs;
     if (cache == null) {
       return;
@@ -135,6 +135,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
                       && s.placements != null
                       && s.placements.stream().anyMatch(p -> nodeName.equals(p.node));
               if (waiting || onNode) {
+                metrics.wakeup(KIND, cause);
                 wakeups.propagateEvent(ResourceID.fromResource(job));
               }
             });
@@ -387,8 +388,20 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
           .ifPresent(
               n -> nodes.put(n.name(), new GangObserver.NodeState(n.ready(), n.notReadySince())));
     }
-    if (gang.size() < ranks.size()) {
-      gang = withUncachedPods(job, gang);
+    List<String> unseen =
+        ranks.stream()
+            .filter(r -> !gang.containsKey(r.rank()))
+            .map(r -> TrainingGang.podName(job, r.rank(), status.restarts))
+            .toList();
+    if (!unseen.isEmpty() && binder.createdRecently(job.getMetadata().getUid(), unseen, s.now)) {
+      // Just created, not yet delivered by the pod informer (whose event will wake the job):
+      // a late pod must not look deleted, which would restart the gang.
+      s.condition(
+          JobConditions.RUNNING,
+          false,
+          "Starting",
+          (ranks.size() - unseen.size()) + " of " + ranks.size() + " pods seen");
+      return Duration.ofSeconds(1);
     }
     GangObservation seen =
         GangObserver.observe(ranks, gang, nodes, config.nodes().lostGracePeriod(), s.now);
@@ -614,30 +627,6 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       if (generation.equals(labels.get(TrainingGang.GENERATION_LABEL))
           && pod.getMetadata().getDeletionTimestamp() == null) {
         gang.put(Integer.parseInt(labels.get(TrainingGang.RANK_LABEL)), pod);
-      }
-    }
-    return gang;
-  }
-
-  /**
-   * The gang with the pods the informer has not delivered yet, read from the API server: a pod the
-   * binder just created must not look deleted (that would restart the gang).
-   */
-  private Map<Integer, Pod> withUncachedPods(TrainingJob job, Map<Integer, Pod> cached) {
-    String generation =
-        Integer.toString(job.getStatus().restarts == null ? 0 : job.getStatus().restarts);
-    Map<Integer, Pod> gang = new HashMap<>(cached);
-    for (Pod pod :
-        client
-            .pods()
-            .inNamespace(job.getMetadata().getNamespace())
-            .withLabel(GpupoolApi.JOB_NAME_LABEL, job.getMetadata().getName())
-            .withLabel(TrainingGang.GENERATION_LABEL, generation)
-            .list()
-            .getItems()) {
-      if (pod.getMetadata().getDeletionTimestamp() == null) {
-        gang.putIfAbsent(
-            Integer.parseInt(pod.getMetadata().getLabels().get(TrainingGang.RANK_LABEL)), pod);
       }
     }
     return gang;
