@@ -14,6 +14,7 @@ import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
 import io.gpupool.operator.status.OwnStatusWrites;
 import io.gpupool.operator.status.StatusDiff;
+import io.gpupool.operator.status.StatusReplace;
 import io.gpupool.operator.validation.SpecProblems;
 import io.gpupool.operator.validation.TrainingJobValidator;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -143,19 +144,31 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
 
   @Override
   public UpdateControl<TrainingJob> reconcile(TrainingJob job, Context<TrainingJob> context) {
-    return metrics.reconcile(NAME, () -> reconcileJob(job, context));
+    Outcome outcome = metrics.reconcile(NAME, () -> reconcileJob(job, context));
+    // Written here, outside the timed decision, as JOSDK's own status patch was.
+    if (outcome.writeStatus()) {
+      StatusReplace.write(client, TrainingJob.class, job, job.getStatus());
+    }
+    return outcome.control();
   }
 
-  private UpdateControl<TrainingJob> reconcileJob(TrainingJob job, Context<TrainingJob> context) {
+  /** What a reconcile decided: whether status changed, and when to look again. */
+  private record Outcome(UpdateControl<TrainingJob> control, boolean writeStatus) {
+    static Outcome of(UpdateControl<TrainingJob> control) {
+      return new Outcome(control, false);
+    }
+  }
+
+  private Outcome reconcileJob(TrainingJob job, Context<TrainingJob> context) {
     ownWrites.overlay(job);
     if (staleStatus(job, context)) {
       // The informer has not caught up with our own last status write: acting on this copy
       // would re-place or re-restart a gang that exists, and writing it would undo that write.
-      return UpdateControl.<TrainingJob>noUpdate().rescheduleAfter(STALE_RECHECK);
+      return Outcome.of(UpdateControl.<TrainingJob>noUpdate().rescheduleAfter(STALE_RECHECK));
     }
     if (binder.busy(job.getMetadata().getUid())) {
       // Its gang is being created right now; the binder wakes the job when that has ended.
-      return UpdateControl.noUpdate();
+      return Outcome.of(UpdateControl.noUpdate());
     }
     TrainingJobStatus before = StatusDiff.copy(job.getStatus(), TrainingJobStatus.class);
     TrainingJobStatus status = job.getStatus() == null ? new TrainingJobStatus() : job.getStatus();
@@ -192,11 +205,11 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
           "TrainingJob is " + status.phase);
     }
     UpdateControl<TrainingJob> control = UpdateControl.noUpdate();
-    if (before == null || StatusDiff.changed(before, status)) {
+    boolean changed = before == null || StatusDiff.changed(before, status);
+    if (changed) {
       ownWrites.remember(job);
-      control = UpdateControl.patchStatus(job);
     }
-    return recheck == null ? control : control.rescheduleAfter(recheck);
+    return new Outcome(recheck == null ? control : control.rescheduleAfter(recheck), changed);
   }
 
   /** One reconcile's working set. */
