@@ -10,6 +10,7 @@ import io.gpupool.operator.inventory.NodeReader;
 import io.gpupool.operator.inventory.NodeReading;
 import io.gpupool.operator.status.Conditions;
 import io.gpupool.operator.status.StatusDiff;
+import io.gpupool.operator.status.StatusReplace;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -47,8 +48,13 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
 
   private final io.gpupool.operator.billing.BillingService billing;
 
+  private final io.fabric8.kubernetes.client.KubernetesClient client;
+
   public GpuProviderReconciler(
-      ReliabilityTracker reliability, io.gpupool.operator.billing.BillingService billing) {
+      ReliabilityTracker reliability,
+      io.gpupool.operator.billing.BillingService billing,
+      io.fabric8.kubernetes.client.KubernetesClient client) {
+    this.client = client;
     this.reliability = reliability;
     this.billing = billing;
     reliability.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
@@ -145,11 +151,10 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
           now);
     }
     status.observedGeneration = generation;
-    UpdateControl<GpuProvider> control =
-        before == null || StatusDiff.changed(before, status)
-            ? UpdateControl.patchStatus(provider)
-            : UpdateControl.noUpdate();
+    if (before == null || StatusDiff.changed(before, status)) {
+      StatusReplace.write(client, GpuProvider.class, provider, status);
+    }
     // Uptime accrues and earnings grow without cluster events: refresh them now and then.
-    return control.rescheduleAfter(REFRESH);
+    return UpdateControl.<GpuProvider>noUpdate().rescheduleAfter(REFRESH);
   }
 }

@@ -55,10 +55,10 @@ public final class StatusReplace {
   /** Replaces {@code resource}'s status on the server; a resource deleted meanwhile is ignored. */
   public static <T extends HasMetadata> void write(
       KubernetesClient client, Class<T> type, T resource, Object status) {
+    String namespace = resource.getMetadata().getNamespace();
+    var resources = client.resources(type);
     try {
-      client
-          .resources(type)
-          .inNamespace(resource.getMetadata().getNamespace())
+      (namespace == null ? resources : resources.inNamespace(namespace))
           .withName(resource.getMetadata().getName())
           .subresource("status")
           .patch(PatchContext.of(PatchType.JSON), patch(status));
