@@ -1,5 +1,7 @@
 package io.gpupool.operator.metrics;
 
+import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
@@ -8,6 +10,7 @@ import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,6 +31,12 @@ public class JobMetrics {
   private final MultiGauge jobs;
   private final MultiGauge throughput;
 
+  /** The phases of each kind, as the CRDs define them. */
+  static final Map<String, List<String>> PHASES =
+      Map.of(
+          "TrainingJob", Arrays.stream(TrainingJobPhase.values()).map(Enum::name).toList(),
+          "InferenceJob", Arrays.stream(InferenceJobPhase.values()).map(Enum::name).toList());
+
   public JobMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.jobs =
@@ -38,6 +47,7 @@ public class JobMetrics {
         MultiGauge.builder("gpupool.job.estimated.throughput")
             .description("samples per second the job's plan is estimated to reach")
             .register(registry);
+    refreshJobs();
   }
 
   /** Records the phase a job is in now; {@code phase == null} forgets the job. */
@@ -66,6 +76,9 @@ public class JobMetrics {
 
   private void refreshJobs() {
     Map<List<String>, Integer> counts = new java.util.HashMap<>();
+    // Every phase is exported, 0 when no job is in it, so that "how many failed" reads 0 rather
+    // than "no data" (docs/observability.md).
+    PHASES.forEach((kind, phases) -> phases.forEach(p -> counts.put(List.of(kind, p), 0)));
     phaseByJob.forEach(
         (key, phase) ->
             counts.merge(List.of(key.substring(0, key.indexOf('/')), phase), 1, Integer::sum));
@@ -116,15 +129,17 @@ public class JobMetrics {
 
   /** Times one reconcile and counts it as an error when it throws. */
   public <T> T reconcile(String controller, Supplier<T> body) {
+    // Registered before the first failure so that the error rate reads 0, not "no data".
+    Counter errors =
+        Counter.builder("gpupool.reconcile.errors")
+            .description("reconciles that threw")
+            .tag("controller", controller)
+            .register(registry);
     long start = System.nanoTime();
     try {
       return body.get();
     } catch (RuntimeException e) {
-      Counter.builder("gpupool.reconcile.errors")
-          .description("reconciles that threw")
-          .tag("controller", controller)
-          .register(registry)
-          .increment();
+      errors.increment();
       throw e;
     } finally {
       Timer.builder("gpupool.reconcile.duration")

@@ -468,6 +468,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
                 + "; moved to "
                 + describe(placed.ranks())
                 + " and restarting from the last checkpoint");
+        metrics.recovery(KIND);
         status.plan = placed.summary();
       } else {
         removeGang(job, context);
