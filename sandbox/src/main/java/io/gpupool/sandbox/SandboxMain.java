@@ -1,7 +1,9 @@
 package io.gpupool.sandbox;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.sandbox.chain.AnvilMissingException;
 import io.gpupool.sandbox.chain.SandboxChain;
+import io.gpupool.sandbox.dcgm.SimulatedDcgmExporter;
 import io.gpupool.sandbox.kubelet.KubeletSimulator;
 import io.gpupool.sandbox.pool.PoolFile;
 import io.gpupool.sandbox.pool.PoolSpec;
@@ -26,6 +28,7 @@ import java.util.concurrent.TimeUnit;
  * java -cp 'sandbox/target/sandbox-*.jar:sandbox/target/lib/*' io.gpupool.sandbox.SandboxMain \
  *   [--pool FILE] [--port N] [--kubeconfig PATH] [--crds DIR] [--apply DIR]
  *   [--operator-cmd "CMD"] [--time-scale X] [--eviction-timeout SECONDS] [--no-chain]
+ *   [--dcgm-port N]
  * </pre>
  */
 public final class SandboxMain {
@@ -44,6 +47,8 @@ public final class SandboxMain {
         --no-chain               no billing chain: do not start anvil, the operator runs with
                                  billing disabled (default: anvil on 127.0.0.1, GpuPoolBilling
                                  deployed, example payers funded, operator settling on it)
+        --dcgm-port N            simulated dcgm-exporter (/metrics) port on 127.0.0.1
+                                 (default 9400 if free, else any)
         --help                   this text
       """;
 
@@ -57,7 +62,8 @@ public final class SandboxMain {
       String operatorCmd,
       double timeScale,
       long evictionSeconds,
-      boolean chain) {
+      boolean chain,
+      int dcgmPort) {
 
     static Options parse(String[] args) {
       Path pool = null;
@@ -69,6 +75,7 @@ public final class SandboxMain {
       double scale = 1.0;
       long eviction = 300;
       boolean chain = true;
+      Integer dcgmPort = null;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("--help") || a.equals("-h")) {
@@ -91,6 +98,7 @@ public final class SandboxMain {
           case "--operator-cmd" -> operator = v;
           case "--time-scale" -> scale = parseDouble(a, v);
           case "--eviction-timeout" -> eviction = parseInt(a, v);
+          case "--dcgm-port" -> dcgmPort = parseInt(a, v);
           default -> throw new UsageException("unknown option " + a);
         }
       }
@@ -106,6 +114,9 @@ public final class SandboxMain {
       if (scale <= 0) {
         throw new UsageException("--time-scale must be positive");
       }
+      if (dcgmPort != null && (dcgmPort < 0 || dcgmPort > 65535)) {
+        throw new UsageException("--dcgm-port must be 0..65535, got " + dcgmPort);
+      }
       return new Options(
           pool,
           port == null ? defaultPort() : port,
@@ -115,7 +126,8 @@ public final class SandboxMain {
           operator,
           scale,
           eviction,
-          chain);
+          chain,
+          dcgmPort == null ? freePortOr(SimulatedDcgmExporter.DEFAULT_PORT) : dcgmPort);
     }
 
     private static int parseInt(String option, String v) {
@@ -146,10 +158,15 @@ public final class SandboxMain {
 
   /** 6443 when free, else 0 (any free port). */
   static int defaultPort() {
+    return freePortOr(6443);
+  }
+
+  /** {@code port} when it is free on 127.0.0.1, else 0 (any free port). */
+  static int freePortOr(int port) {
     try (ServerSocket s = new ServerSocket()) {
       s.setReuseAddress(true);
-      s.bind(new InetSocketAddress("127.0.0.1", 6443));
-      return 6443;
+      s.bind(new InetSocketAddress("127.0.0.1", port));
+      return port;
     } catch (IOException e) {
       return 0;
     }
@@ -203,6 +220,8 @@ public final class SandboxMain {
       throw e;
     }
     EventPrinter printer = new EventPrinter(sandbox.client(), out::println);
+    KubernetesClient dcgmClient = sandbox.newClient();
+    SimulatedDcgmExporter dcgm = SimulatedDcgmExporter.start(dcgmClient, options.dcgmPort());
     Process[] operator = new Process[1];
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -212,6 +231,8 @@ public final class SandboxMain {
                   out.println("[sandbox] shutting down");
                   stopOperator(operator[0]);
                   printer.close();
+                  dcgm.close();
+                  dcgmClient.close();
                   sandbox.close();
                   if (billingChain != null) {
                     billingChain.close();
@@ -229,6 +250,7 @@ public final class SandboxMain {
         "[sandbox] fault injection: kubectl label node NAME "
             + KubeletSimulator.FAULT_LABEL
             + "=NotReady|Ready|Removed --overwrite");
+    out.println("[sandbox] simulated dcgm-exporter (GPU metrics) on " + dcgm.url());
     if (billingChain != null) {
       billingChain.describe().forEach(line -> out.println("[sandbox] " + line));
     } else {

@@ -55,4 +55,15 @@ class SandboxMainTest {
         .contains("current-context: gpupool-sandbox")
         .contains("- name: gpupool-sandbox");
   }
+
+  @Test
+  void dcgmExporterPortIsAnOption() {
+    assertThat(SandboxMain.Options.parse(new String[] {"--dcgm-port", "9555"}).dcgmPort())
+        .isEqualTo(9555);
+    assertThat(SandboxMain.Options.parse(new String[] {}).dcgmPort())
+        .as("9400 when free, else any free port")
+        .isIn(9400, 0);
+    assertThatThrownBy(() -> SandboxMain.Options.parse(new String[] {"--dcgm-port", "-2"}))
+        .hasMessage("--dcgm-port must be 0..65535, got -2");
+  }
 }
