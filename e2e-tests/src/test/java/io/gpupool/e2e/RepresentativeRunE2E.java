@@ -61,7 +61,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RepresentativeRunE2E {
-  static final String OPERATOR_AGENT = "gpupool-operator/e2e";
   static final String RELEASE = "gpupool";
   static final String RELEASE_NAMESPACE = "gpupool-system";
   static final double TIME_SCALE = 20;
@@ -96,6 +95,8 @@ class RepresentativeRunE2E {
   private SimulatedDcgmExporter dcgm;
   private PrometheusServer prometheus;
   private Kubectl kubectl;
+  private String operatorAgent;
+  private String victim;
   private Instant runStart;
   private Instant runEnd;
 
@@ -106,8 +107,11 @@ class RepresentativeRunE2E {
         SandboxChain.start(
             PoolFile.loadDefault(), SandboxChain.Options.forTimeScale(TIME_SCALE), line -> {});
     Map<String, String> env = new LinkedHashMap<>(chartEnvironment());
+    operatorAgent = env.get("KUBERNETES_USER_AGENT");
+    assertThat(operatorAgent)
+        .as("the chart names the operator's user agent")
+        .startsWith("gpupool-operator/");
     env.putAll(chain.operatorEnvironment());
-    env.put("KUBERNETES_USER_AGENT", OPERATOR_AGENT);
     env.put("POD_NAMESPACE", RELEASE_NAMESPACE);
     env.put("GPUPOOL_NODES_LOST_GRACE_PERIOD", "3s");
     env.put("GPUPOOL_INFERENCE_DRAIN_PERIOD", "2s");
@@ -162,7 +166,7 @@ class RepresentativeRunE2E {
                 + "  checkpoint:\n    uri: s3://ckpt/survivor\n")
         .expectSuccess();
     waitFor("tj/survivor", "{.status.phase}=Running");
-    String victim = jsonpath("tj", "survivor", "{.status.placements[1].node}");
+    victim = jsonpath("tj", "survivor", "{.status.placements[1].node}");
     kubectl
         .run("label", "node", victim, "sandbox.gpupool.io/fault=NotReady", "--overwrite")
         .expectSuccess();
@@ -265,17 +269,35 @@ class RepresentativeRunE2E {
     List<String> problems = new ArrayList<>();
     List<DashboardPanels.Query> queries = DashboardPanels.all();
     assertThat(queries).as("dashboards in %s", DashboardPanels.DIR).hasSizeGreaterThan(40);
+    StringBuilder report = new StringBuilder();
     for (DashboardPanels.Query q : queries) {
       String expr =
           DashboardPanels.substitute(
               q.expr(), range, STEP.toSeconds(), PrometheusServer.SCRAPE_INTERVAL.toSeconds());
       JsonNode answer = prometheus.queryRange(expr, runStart, runEnd, STEP);
+      report
+          .append(q)
+          .append("\n    series: ")
+          .append(answer.path("data").path("result").size())
+          .append('\n');
       if (!"success".equals(answer.path("status").asText())) {
         problems.add(q + "\n    -> error: " + answer.path("error").asText());
       } else if (!hasFiniteSample(answer)) {
         problems.add(q + "\n    -> no data between " + runStart + " and " + runEnd);
       }
     }
+    writeLog("representative-run-panels.txt", report.toString());
+    // "Has data" is not enough where a panel pads with 0 (XID errors "or vector(0)"): the GPU
+    // health dashboard must show what happened.
+    assertThat(hasData("max(DCGM_FI_DEV_XID_ERRORS{Hostname=\"" + victim + "\"}) == 79"))
+        .as("XID 79 on the faulted node %s", victim)
+        .isTrue();
+    assertThat(hasData("max(DCGM_FI_DEV_GPU_UTIL{pod=~\"survivor-.*\"}) > 50"))
+        .as("the survivor's GPUs busy and attributed to its pods")
+        .isTrue();
+    assertThat(hasData("sum(increase(gpupool_job_recoveries_total{kind=\"TrainingJob\"}[5m])) > 0"))
+        .as("the node loss counted as a TrainingJob recovery")
+        .isTrue();
     assertThat(problems)
         .as(
             "dashboard panels without data after a representative run (operator log: %s)",
@@ -287,12 +309,12 @@ class RepresentativeRunE2E {
   @Order(2)
   void operatorApiCallsMatchTheChartsRbac() throws IOException {
     ApiAccessLog log = cluster.sandbox().apiServer().accessLog();
-    List<ApiCall> calls = log.calls(OPERATOR_AGENT);
+    List<ApiCall> calls = log.calls(operatorAgent);
     assertThat(calls)
-        .as("requests with the operator's user agent (KUBERNETES_USER_AGENT)")
+        .as("requests with the operator's user agent %s (KUBERNETES_USER_AGENT)", operatorAgent)
         .isNotEmpty();
     assertThat(log.dropped()).as("access log complete").isZero();
-    Files.writeString(LOGS.resolve("representative-run-operator-api-calls.txt"), summary(calls));
+    writeLog("representative-run-operator-api-calls.txt", summary(calls));
 
     List<HasMetadata> chart = renderChart();
     ClusterRole clusterRole = one(chart, ClusterRole.class);
@@ -322,6 +344,14 @@ class RepresentativeRunE2E {
             "patch gpupool.io/trainingjobs/status (namespaced)",
             "patch gpupool.io/inferencejobs/status (namespaced)",
             "patch gpupool.io/gpuproviders/status (cluster-wide)");
+  }
+
+  private static void writeLog(String name, String text) {
+    try {
+      Files.writeString(LOGS.resolve(name), text);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** The distinct (verb, group/resource, namespaced or not) of {@code calls}, one a line. */

@@ -107,6 +107,7 @@ class ChartRenderTest {
           .containsEntry("GPUPOOL_NODES_LOST_GRACE_PERIOD", "60s")
           .containsEntry("GPUPOOL_BILLING_ENABLED", "false")
           .containsEntry("QUARKUS_LOG_LEVEL", "INFO")
+          .containsEntry("KUBERNETES_USER_AGENT", "gpupool-operator/0.1.0")
           .doesNotContainKeys(
               "GPUPOOL_BILLING_RPC_URL",
               "GPUPOOL_BILLING_REPORTER_KEY",

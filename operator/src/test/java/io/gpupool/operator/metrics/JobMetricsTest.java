@@ -69,4 +69,32 @@ class JobMetricsTest {
                 .count())
         .isEqualTo(2);
   }
+
+  @Test
+  void countersAndHistogramsOfKnownLabelsExistAtZeroSoTheFirstEventShowsInIncrease() {
+    assertThat(registry.get("gpupool.job.recoveries").tag("kind", "TrainingJob").counter().count())
+        .isZero();
+    assertThat(registry.get("gpupool.job.recoveries").tag("kind", "InferenceJob").counter().count())
+        .isZero();
+    assertThat(
+            registry
+                .get("gpupool.job.restarts")
+                .tags("kind", "TrainingJob", "reason", "Rescheduled")
+                .counter()
+                .count())
+        .isZero();
+    assertThat(registry.get("gpupool.job.queue.wait").tag("kind", "InferenceJob").timer().count())
+        .isZero();
+    assertThat(
+            registry
+                .get("gpupool.scheduling.latency")
+                .tags("kind", "TrainingJob", "result", "unschedulable")
+                .timer()
+                .count())
+        .isZero();
+
+    metrics.recovery("TrainingJob");
+    assertThat(registry.get("gpupool.job.recoveries").tag("kind", "TrainingJob").counter().count())
+        .isEqualTo(1);
+  }
 }
