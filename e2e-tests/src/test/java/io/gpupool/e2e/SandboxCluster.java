@@ -120,6 +120,21 @@ final class SandboxCluster implements AutoCloseable {
     }
   }
 
+  /** Process id of the operator this cluster started (its leader-election identity ends in it). */
+  long operatorPid() {
+    return operator.pid();
+  }
+
+  /** SIGKILLs the operator this cluster started, as a crashed replica: nothing is released. */
+  void killOperator() {
+    operator.destroyForcibly();
+    try {
+      operator.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Override
   public void close() {
     operator.destroy();

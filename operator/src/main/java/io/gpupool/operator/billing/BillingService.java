@@ -20,6 +20,7 @@ import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.billing.metering.Metering;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
+import io.gpupool.operator.leader.Leadership;
 import io.gpupool.operator.pool.ProviderDirectory;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -53,6 +54,7 @@ public class BillingService {
   private final MeterRegistry registry;
   private final Clock clock = Clock.systemUTC();
 
+  private final Leadership leadership;
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
   private volatile BillingMetrics metrics;
@@ -66,8 +68,10 @@ public class BillingService {
       KubernetesClient client,
       ProviderDirectory providers,
       BillingSettings settings,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      Leadership leadership) {
     this.client = client;
+    this.leadership = leadership;
     this.providers = providers;
     this.settings = settings;
     this.registry = registry;
@@ -80,6 +84,12 @@ public class BillingService {
     meter = new UsageMeter(client, providers, store, clock, settings.meteringInterval());
     meter.afterMetering(this::refreshMetrics);
     providers.onChange(metrics::knowProvider);
+    // Usage records and settlements are written by one replica only: a follower would race the
+    // leader's cumulative figures and nonces. A follower starts both when it takes over.
+    leadership.whenLeading(this::startWriting);
+  }
+
+  private void startWriting() {
     meter.start();
     if (settings.enabled()) {
       String rpc = required(settings.rpcUrl(), "gpupool.billing.rpc-url (GPUPOOL_BILLING_RPC_URL)");

@@ -20,6 +20,41 @@ public interface GpupoolConfig {
   /** Planner settings. */
   Planner planner();
 
+  /** Leader election between operator replicas. */
+  LeaderElection leaderElection();
+
+  /**
+   * Only one replica may place jobs, write usage records and settle on chain at a time; the others
+   * keep warm caches and take over when the leader's Lease expires. The Helm chart turns this on
+   * whenever it runs more than one replica.
+   */
+  interface LeaderElection {
+    /** Compete for the Lease before reconciling; off = this replica leads from start-up. */
+    @WithDefault("false")
+    boolean enabled();
+
+    /** Name of the coordination.k8s.io Lease the replicas compete for. */
+    @WithDefault("gpupool-operator-leader")
+    String leaseName();
+
+    /** Namespace of the Lease; default: POD_NAMESPACE, else the client's namespace. */
+    java.util.Optional<String> namespace();
+
+    /**
+     * How long a Lease stays valid without renewal: the longest a dead leader blocks a takeover.
+     */
+    @WithDefault("15s")
+    Duration leaseDuration();
+
+    /** How long the leader keeps trying to renew before it gives up leadership (and exits). */
+    @WithDefault("10s")
+    Duration renewDeadline();
+
+    /** Time between attempts to acquire or renew the Lease. */
+    @WithDefault("2s")
+    Duration retryPeriod();
+  }
+
   /** Tunables of the placement planner (gpu-scheduler). */
   interface Planner {
     /**

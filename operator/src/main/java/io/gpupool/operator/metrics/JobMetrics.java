@@ -183,4 +183,12 @@ public class JobMetrics {
           .record(Duration.ofNanos(System.nanoTime() - start));
     }
   }
+
+  /**
+   * Counts a job woken to re-plan because capacity may have come back ({@code cause}: release,
+   * node, provider): a high rate with few placements means pending jobs re-plan in vain.
+   */
+  public void wakeup(String kind, String cause) {
+    registry.counter("gpupool_job_wakeups_total", "kind", kind, "cause", cause).increment();
+  }
 }

@@ -40,7 +40,7 @@ public class ProviderDirectory {
                   @Override
                   public void onUpdate(GpuProvider old, GpuProvider p) {
                     if (!java.util.Objects.equals(old.getSpec(), p.getSpec())
-                        || reliability(old) != reliability(p)) {
+                        || mayAdmitMore(reliability(old), reliability(p))) {
                       changed(p);
                     }
                   }
@@ -93,6 +93,15 @@ public class ProviderDirectory {
   /** Reliability score of a provider; a provider not yet scored counts as fully reliable. */
   public double reliability(String provider) {
     return provider(provider).map(ProviderDirectory::reliability).orElse(1.0);
+  }
+
+  /**
+   * True when a reliability change can make a waiting job placeable: only a rise can (it may cross
+   * a job's minReliability), and only a rise to the next hundredth counts, because the score creeps
+   * up with every minute of uptime and each notice re-plans every pending job.
+   */
+  static boolean mayAdmitMore(double before, double after) {
+    return Math.floor(after * 100) > Math.floor(before * 100);
   }
 
   private static double reliability(GpuProvider p) {

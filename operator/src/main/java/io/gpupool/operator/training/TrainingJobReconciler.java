@@ -2,7 +2,6 @@ package io.gpupool.operator.training;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
@@ -33,10 +32,10 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
@@ -70,6 +69,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private final JobMetrics metrics;
   private final io.gpupool.operator.provider.ReliabilityTracker reliability;
   private final io.gpupool.operator.billing.BillingService billing;
+  private final GangBinder binder;
   private final Clock clock = Clock.systemUTC();
   private final SimpleInboundEventSource<TrainingJob> wakeups =
       new SimpleInboundEventSource<>("trainingjob-capacity");
@@ -84,7 +84,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       io.gpupool.operator.pool.ProviderDirectory providers,
       io.gpupool.operator.provider.ReliabilityTracker reliability,
       io.gpupool.operator.billing.BillingService billing,
-      JobMetrics metrics) {
+      JobMetrics metrics,
+      GangBinder binder) {
+    this.binder = binder;
     this.reliability = reliability;
     this.billing = billing;
     this.metrics = metrics;
@@ -93,9 +95,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     this.planner = planner;
     this.inventory = inventory;
     this.config = config;
-    ledger.onRelease(() -> wakePending(null));
-    inventory.onChange(this::wakePending);
-    providers.onChange(provider -> wakePending(null));
+    ledger.onRelease(() -> wakePending("release", null));
+    inventory.onChange(node -> wakePending("node", node));
+    providers.onChange(provider -> wakePending("provider", null));
   }
 
   private volatile io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache<
@@ -116,7 +118,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   }
 
   /** Wakes jobs waiting for capacity, and jobs with ranks on {@code nodeName} (null: none). */
-  private void wakePending(String nodeName) {
+  private void wakePending(String cause, String nodeName) {
     var cache = jobs;
     if (cache == null) {
       return;
@@ -133,6 +135,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
                       && s.placements != null
                       && s.placements.stream().anyMatch(p -> nodeName.equals(p.node));
               if (waiting || onNode) {
+                metrics.wakeup(KIND, cause);
                 wakeups.propagateEvent(ResourceID.fromResource(job));
               }
             });
@@ -149,6 +152,10 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       // The informer has not caught up with our own last status write: acting on this copy
       // would re-place or re-restart a gang that exists, and writing it would undo that write.
       return UpdateControl.<TrainingJob>noUpdate().rescheduleAfter(STALE_RECHECK);
+    }
+    if (binder.busy(job.getMetadata().getUid())) {
+      // Its gang is being created right now; the binder wakes the job when that has ended.
+      return UpdateControl.noUpdate();
     }
     TrainingJobStatus before = StatusDiff.copy(job.getStatus(), TrainingJobStatus.class);
     TrainingJobStatus status = job.getStatus() == null ? new TrainingJobStatus() : job.getStatus();
@@ -280,8 +287,20 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       return null;
     }
 
+    Optional<String> gangFailed = binder.takeFailure(job.getMetadata().getUid());
+    if (gangFailed.isPresent()) {
+      // The binder already deleted the pods it had created and released the GPUs.
+      status.placements = null;
+      status.phase = TrainingJobPhase.Pending;
+      s.condition(JobConditions.SCHEDULED, false, "GangCreationFailed", gangFailed.get());
+      events.record(job, EventRecorder.WARNING, "GangCreationFailed", gangFailed.get());
+    }
     List<RankAssignment> ranks = Placements.fromStatus(status.placements);
     if (ranks.isEmpty()) {
+      Optional<Duration> holdOff = binder.holdOff(job.getMetadata().getUid(), s.now);
+      if (holdOff.isPresent()) {
+        return holdOff.get().plusMillis(100);
+      }
       return place(s, context);
     }
     Duration recheck = follow(s, context, ranks, gang);
@@ -368,6 +387,21 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
           .node(r.node())
           .ifPresent(
               n -> nodes.put(n.name(), new GangObserver.NodeState(n.ready(), n.notReadySince())));
+    }
+    List<String> unseen =
+        ranks.stream()
+            .filter(r -> !gang.containsKey(r.rank()))
+            .map(r -> TrainingGang.podName(job, r.rank(), status.restarts))
+            .toList();
+    if (!unseen.isEmpty() && binder.createdRecently(job.getMetadata().getUid(), unseen, s.now)) {
+      // Just created, not yet delivered by the pod informer (whose event will wake the job):
+      // a late pod must not look deleted, which would restart the gang.
+      s.condition(
+          JobConditions.RUNNING,
+          false,
+          "Starting",
+          (ranks.size() - unseen.size()) + " of " + ranks.size() + " pods seen");
+      return Duration.ofSeconds(1);
     }
     GangObservation seen =
         GangObserver.observe(ranks, gang, nodes, config.nodes().lostGracePeriod(), s.now);
@@ -517,45 +551,30 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   }
 
   /**
-   * Creates the Service and every pod of a new gang generation (the restart count). If any pod
-   * cannot be created the ones that were are deleted and the GPUs released: no partial gang
-   * survives. The error is rethrown so the SDK retries with backoff.
+   * Records {@code ranks} as the job's placement and hands the new gang generation (the restart
+   * count) to the binder, which creates it whole off this thread. If it cannot, the binder deletes
+   * what it created and this releases the GPUs; the job is woken either way.
    */
   private void startGang(Step s, List<RankAssignment> ranks, String resumeFrom) {
     TrainingJob job = s.job;
-    String ns = job.getMetadata().getNamespace();
     String strategy =
         s.status.plan != null && s.status.plan.strategy != null
             ? s.status.plan.strategy
             : "DataParallel";
     List<Pod> pods =
         TrainingGang.pods(job, ranks, strategy, s.status.restarts, s.status.restarts, resumeFrom);
-    List<Pod> created = new ArrayList<>();
-    try {
-      client
-          .services()
-          .inNamespace(ns)
-          .resource(TrainingGang.service(job))
-          .createOr(existing -> existing.update());
-      for (Pod pod : pods) {
-        created.add(createOrAdopt(ns, pod));
-      }
-    } catch (KubernetesClientException e) {
-      for (Pod pod : created) {
-        client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).delete();
-      }
-      planner.release(job);
-      s.status.placements = null;
-      throw new GangCreationException(
-          ref(job)
-              + ": gang rolled back after "
-              + created.size()
-              + " of "
-              + pods.size()
-              + " pods: "
-              + e.getMessage(),
-          e);
-    }
+    ResourceID id = ResourceID.fromResource(job);
+    binder.bind(
+        new GangBinder.Gang(
+            job.getMetadata().getUid(),
+            job.getMetadata().getNamespace(),
+            TrainingGang.service(job),
+            pods),
+        why -> {
+          planner.release(job);
+          LOG.warnf("%s: %s", ref(job), why);
+        },
+        () -> wakeups.propagateEvent(id));
     s.status.placements =
         Placements.toStatus(ranks, job.getMetadata().getName(), s.status.restarts);
   }
@@ -599,31 +618,6 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     return true;
   }
 
-  /**
-   * Creates {@code pod}, or takes the existing pod of the same name when it belongs to the same
-   * gang generation: a retried reconcile (its status write lost) then converges instead of failing
-   * or duplicating the gang.
-   */
-  private Pod createOrAdopt(String ns, Pod pod) {
-    try {
-      return client.pods().inNamespace(ns).resource(pod).create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-      Pod existing = client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).get();
-      String generation = pod.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL);
-      if (existing != null
-          && existing.getMetadata().getDeletionTimestamp() == null
-          && generation.equals(
-              existing.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL))
-          && pod.getSpec().getNodeName().equals(existing.getSpec().getNodeName())) {
-        return existing;
-      }
-      throw e;
-    }
-  }
-
   /** The current generation's pods by rank; pods of older generations are deleted. */
   private Map<Integer, Pod> currentGang(TrainingJob job, Context<TrainingJob> context) {
     String generation =
@@ -653,6 +647,10 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
 
   @Override
   public DeleteControl cleanup(TrainingJob job, Context<TrainingJob> context) {
+    if (binder.busy(job.getMetadata().getUid())) {
+      // Let the gang being created finish, so the pods deleted below include all of it.
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(STALE_RECHECK.toMillis());
+    }
     // Owner references let Kubernetes collect the pods too; deleting them here frees the GPUs now.
     String ns = job.getMetadata().getNamespace();
     client
@@ -664,6 +662,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     planner.release(job);
     metrics.phase(KIND, job.getMetadata().getNamespace(), job.getMetadata().getName(), null);
     ownWrites.forget(job);
+    binder.forget(job.getMetadata().getUid());
     LOG.infof("%s deleted: pods removed, GPUs released", ref(job));
     return DeleteControl.defaultDelete();
   }
@@ -712,12 +711,5 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         + "/"
         + job.getMetadata().getName()
         + ")";
-  }
-
-  /** A gang could not be created whole; the SDK retries the reconcile. */
-  static final class GangCreationException extends RuntimeException {
-    GangCreationException(String message, Throwable cause) {
-      super(message, cause);
-    }
   }
 }

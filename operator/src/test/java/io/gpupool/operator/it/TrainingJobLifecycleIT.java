@@ -186,6 +186,50 @@ class TrainingJobLifecycleIT {
   }
 
   @Test
+  void aGangThatCannotBeCreatedWholeIsRolledBackAndRetried() {
+    pool("r-roll", RTX4090, 2, 1, 24564);
+    // Someone else's pod already has rank 1's name: the second create is refused (409).
+    Pod blocker =
+        new io.fabric8.kubernetes.api.model.PodBuilder()
+            .withNewMetadata()
+            .withName("roll-worker-1")
+            .withNamespace(NS)
+            .endMetadata()
+            .withNewSpec()
+            .withNodeName("somewhere-else")
+            .addNewContainer()
+            .withName("app")
+            .withImage("busybox")
+            .endContainer()
+            .endSpec()
+            .build();
+    client.resource(blocker).create();
+
+    client.resource(job("roll", "r-roll", 2, 1)).create();
+    TrainingJob failed =
+        awaitJob(
+            "roll",
+            j ->
+                condition(j, "Scheduled") != null
+                    && "GangCreationFailed".equals(condition(j, "Scheduled").getReason()));
+    assertThat(failed.getStatus().phase).isEqualTo(TrainingJobPhase.Pending);
+    assertThat(failed.getStatus().placements).isNullOrEmpty();
+    assertThat(condition(failed, "Scheduled").getMessage())
+        .contains("rolled back after 1 of 2 pods")
+        .contains("next in 5s");
+    assertThat(generation("roll", 0)).as("no partial gang survives").isEmpty();
+    assertThat(
+            client.pods().inNamespace(NS).withName("roll-worker-1").get().getSpec().getNodeName())
+        .isEqualTo("somewhere-else");
+
+    // Once the name is free the job is placed again, whole.
+    client.resource(blocker).delete();
+    await().atMost(TIMEOUT).until(() -> generation("roll", 0).size() == 2);
+    TrainingJob placed = awaitJob("roll", phase(TrainingJobPhase.Scheduled));
+    assertThat(placed.getStatus().placements).hasSize(2);
+  }
+
+  @Test
   void unschedulableJobWaitsWithAReasonAndStartsWhenANodeJoins() {
     TrainingJob wanting = job("big", "r-wait", 2, 4);
     wanting.getSpec().resources.gpuModels = List.of(A100);

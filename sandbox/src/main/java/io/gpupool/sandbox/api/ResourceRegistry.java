@@ -41,6 +41,24 @@ public final class ResourceRegistry {
     add("coordination.k8s.io", "v1", "Lease", "leases", true, false, List.of(), List.of());
     add("events.k8s.io", "v1", "Event", "events", true, false, List.of("ev"), List.of());
     add(
+        AccessReviews.GROUP,
+        "v1",
+        "SelfSubjectRulesReview",
+        "selfsubjectrulesreviews",
+        false,
+        false,
+        List.of(),
+        List.of());
+    add(
+        AccessReviews.GROUP,
+        "v1",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreviews",
+        false,
+        false,
+        List.of(),
+        List.of());
+    add(
         "policy",
         "v1",
         "PodDisruptionBudget",

@@ -1,0 +1,247 @@
+package io.gpupool.operator.training;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * Creates placed gangs off the reconcile thread, the way kube-scheduler separates its serial
+ * scheduling cycle from concurrent binding: the reconciler decides and reserves GPUs in
+ * microseconds, and the API round-trips of creating a Service and N pods (slow when the API server
+ * is busy) no longer hold a reconcile thread or delay the decisions queued behind it.
+ *
+ * <p>A gang is created whole or not at all: when any pod cannot be created, the pods already
+ * created are deleted before the outcome is reported, so no partial gang survives. While a job's
+ * gang is being created the reconciler leaves the job alone ({@link #busy}); when creation ends the
+ * job is woken and a failure is handed over once ({@link #takeFailure}).
+ */
+@ApplicationScoped
+public class GangBinder {
+  private static final Logger LOG = Logger.getLogger(GangBinder.class);
+
+  /** API calls are I/O bound: a few concurrent bindings keep the API server busy, not flooded. */
+  private static final int THREADS = 4;
+
+  private final KubernetesClient client;
+  private final Timer bindTime;
+  private final ExecutorService executor;
+  private final Map<String, Boolean> inFlight = new ConcurrentHashMap<>();
+  private final Map<String, String> failures = new ConcurrentHashMap<>();
+  private final Map<String, Backoff> backoffs = new ConcurrentHashMap<>();
+  private final Map<String, Created> created = new ConcurrentHashMap<>();
+
+  /** The pods of a job's last gang this process created, and when. */
+  private record Created(java.util.Set<String> podNames, Instant at) {}
+
+  /**
+   * How long a pod this process created may be missing from the informer's cache before it counts
+   * as deleted; the cache normally catches up in milliseconds, seconds when the API server is busy.
+   */
+  static final Duration CACHE_LAG_LIMIT = Duration.ofSeconds(30);
+
+  /** Consecutive failed creations of one job's gangs and when the next attempt may start. */
+  private record Backoff(int failures, Instant notBefore) {}
+
+  /**
+   * First wait after a failed creation; doubles with each further failure up to {@link #MAX_RETRY}.
+   */
+  static final Duration FIRST_RETRY = Duration.ofSeconds(5);
+
+  static final Duration MAX_RETRY = Duration.ofMinutes(5);
+
+  public GangBinder(KubernetesClient client, MeterRegistry registry) {
+    this.client = client;
+    this.bindTime =
+        Timer.builder("gpupool_gang_create_duration_seconds")
+            .description(
+                "Time to create a placed gang's Service and pods (the binding step after a"
+                    + " placement decision), including rollbacks")
+            .publishPercentileHistogram()
+            .register(registry);
+    AtomicInteger n = new AtomicInteger();
+    this.executor =
+        Executors.newFixedThreadPool(
+            THREADS,
+            r -> {
+              Thread t = new Thread(r, "gpupool-gang-binder-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** A gang to create: its job (by UID), namespace, Service and pods. */
+  public record Gang(String jobUid, String namespace, Service service, List<Pod> pods) {}
+
+  /**
+   * Creates {@code gang} in the background. {@code rolledBack} runs after a failed creation was
+   * undone (release the GPUs there); {@code done} runs after every outcome (wake the job there).
+   */
+  public void bind(Gang gang, Consumer<String> rolledBack, Runnable done) {
+    inFlight.put(gang.jobUid(), Boolean.TRUE);
+    try {
+      executor.execute(() -> run(gang, rolledBack, done));
+    } catch (RuntimeException e) {
+      inFlight.remove(gang.jobUid());
+      throw e;
+    }
+  }
+
+  /** True while the job's gang is being created. */
+  public boolean busy(String jobUid) {
+    return inFlight.containsKey(jobUid);
+  }
+
+  /**
+   * How long the job must still wait before its next gang may be created, after failed attempts (5
+   * s, doubling to 5 min): a permanent cause (a name taken, a quota) must not spin.
+   */
+  public Optional<Duration> holdOff(String jobUid, Instant now) {
+    Backoff b = backoffs.get(jobUid);
+    if (b == null || !now.isBefore(b.notBefore())) {
+      return Optional.empty();
+    }
+    return Optional.of(Duration.between(now, b.notBefore()));
+  }
+
+  /**
+   * True when every pod in {@code podNames} was created by this process for the job's last gang
+   * less than {@link #CACHE_LAG_LIMIT} ago: missing from the informer's cache, it is late, not
+   * deleted, and following the gang must wait for it rather than restart the gang.
+   */
+  public boolean createdRecently(
+      String jobUid, java.util.Collection<String> podNames, Instant now) {
+    Created c = created.get(jobUid);
+    return c != null
+        && c.podNames().containsAll(podNames)
+        && now.isBefore(c.at().plus(CACHE_LAG_LIMIT));
+  }
+
+  /** Forgets a deleted job. */
+  public void forget(String jobUid) {
+    created.remove(jobUid);
+    backoffs.remove(jobUid);
+    failures.remove(jobUid);
+  }
+
+  /** Why the job's last gang could not be created, once; empty when it was or none failed. */
+  public Optional<String> takeFailure(String jobUid) {
+    return Optional.ofNullable(failures.remove(jobUid));
+  }
+
+  private void run(Gang gang, Consumer<String> rolledBack, Runnable done) {
+    long start = System.nanoTime();
+    try {
+      Optional<String> failure = create(gang);
+      if (failure.isPresent()) {
+        failed(gang.jobUid(), failure.get(), rolledBack);
+      } else {
+        backoffs.remove(gang.jobUid());
+        created.put(
+            gang.jobUid(),
+            new Created(
+                gang.pods().stream()
+                    .map(p -> p.getMetadata().getName())
+                    .collect(java.util.stream.Collectors.toUnmodifiableSet()),
+                Instant.now()));
+      }
+    } catch (RuntimeException e) {
+      LOG.errorf(e, "creating the gang of job %s failed unexpectedly", gang.jobUid());
+      failed(gang.jobUid(), "gang creation failed: " + e.getMessage(), rolledBack);
+    } finally {
+      inFlight.remove(gang.jobUid());
+      bindTime.record(Duration.ofNanos(System.nanoTime() - start));
+      done.run();
+    }
+  }
+
+  private void failed(String jobUid, String why, Consumer<String> rolledBack) {
+    Backoff previous = backoffs.get(jobUid);
+    int count = previous == null ? 1 : previous.failures() + 1;
+    Duration wait = FIRST_RETRY.multipliedBy(1L << Math.min(count - 1, 10));
+    if (wait.compareTo(MAX_RETRY) > 0) {
+      wait = MAX_RETRY;
+    }
+    // Recorded before the GPUs are released: the release wakes waiting jobs, this one included.
+    backoffs.put(jobUid, new Backoff(count, Instant.now().plus(wait)));
+    failures.put(jobUid, why + " (attempt " + count + "; next in " + wait.toSeconds() + "s)");
+    rolledBack.accept(why);
+  }
+
+  /** Creates the gang whole; on failure deletes what was created and says why. */
+  Optional<String> create(Gang gang) {
+    String ns = gang.namespace();
+    List<Pod> created = new ArrayList<>();
+    try {
+      client.services().inNamespace(ns).resource(gang.service()).createOr(s -> s.update());
+      for (Pod pod : gang.pods()) {
+        created.add(createOrAdopt(ns, pod));
+      }
+      return Optional.empty();
+    } catch (KubernetesClientException e) {
+      for (Pod pod : created) {
+        try {
+          client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).delete();
+        } catch (KubernetesClientException deleteFailed) {
+          // Owner references still let the garbage collector remove it with the job.
+          LOG.warnf(
+              "rolling back pod %s/%s failed: %s",
+              ns, pod.getMetadata().getName(), deleteFailed.getMessage());
+        }
+      }
+      return Optional.of(
+          "gang rolled back after "
+              + created.size()
+              + " of "
+              + gang.pods().size()
+              + " pods: "
+              + e.getMessage());
+    }
+  }
+
+  /**
+   * Creates {@code pod}, or takes the existing pod of the same name when it belongs to the same
+   * gang generation on the same node: a retried binding (its status write lost) then converges
+   * instead of failing or duplicating the gang.
+   */
+  private Pod createOrAdopt(String ns, Pod pod) {
+    try {
+      return client.pods().inNamespace(ns).resource(pod).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      Pod existing = client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).get();
+      String generation = pod.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL);
+      if (existing != null
+          && existing.getMetadata().getDeletionTimestamp() == null
+          && generation.equals(
+              existing.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL))
+          && pod.getSpec().getNodeName().equals(existing.getSpec().getNodeName())) {
+        return existing;
+      }
+      throw e;
+    }
+  }
+
+  void stop(@Observes ShutdownEvent ignored) {
+    executor.shutdownNow();
+  }
+}
