@@ -1,6 +1,7 @@
 package io.gpupool.e2e;
 
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.gpupool.sandbox.api.ApiCall;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +14,9 @@ import java.util.TreeSet;
  * Compares the API calls a component made with the RBAC rules it is given, the way the API server's
  * RBAC authorizer decides: a ClusterRole (bound by a ClusterRoleBinding) grants everywhere, a Role
  * only in its namespace; a rule with {@code resourceNames} grants only requests that name one of
- * them (never list, watch, create or deletecollection). Reports calls no rule grants, and granted
- * verbs no call used unless an allow-list names them with the reason.
+ * them (never list, watch, create or deletecollection); what {@code system:basic-user} grants every
+ * authenticated user counts as granted. Reports calls no rule grants, and granted verbs no call
+ * used unless an allow-list names them with the reason.
  */
 final class RbacComparison {
   /** What the comparison found. */
@@ -39,6 +41,24 @@ final class RbacComparison {
     }
   }
 
+  /**
+   * What Kubernetes' bootstrap ClusterRole {@code system:basic-user} (bound to every authenticated
+   * user) grants: asking what one may do. JOSDK asks before leader election. Not the chart's
+   * business, so never reported as unused.
+   */
+  static final List<PolicyRule> SYSTEM_BASIC_USER =
+      List.of(
+          new PolicyRuleBuilder()
+              .withApiGroups("authorization.k8s.io")
+              .withResources("selfsubjectaccessreviews", "selfsubjectrulesreviews")
+              .withVerbs("create")
+              .build(),
+          new PolicyRuleBuilder()
+              .withApiGroups("authentication.k8s.io")
+              .withResources("selfsubjectreviews")
+              .withVerbs("create")
+              .build());
+
   private static final Set<String> UNNAMED_VERBS =
       Set.of("list", "watch", "create", "deletecollection");
 
@@ -58,6 +78,7 @@ final class RbacComparison {
     for (ApiCall c : calls) {
       boolean granted =
           clusterRules.stream().anyMatch(r -> grants(r, c))
+              || SYSTEM_BASIC_USER.stream().anyMatch(r -> grants(r, c))
               || (roleNamespace.equals(c.namespace())
                   && roleRules.stream().anyMatch(r -> grants(r, c)));
       if (!granted) {

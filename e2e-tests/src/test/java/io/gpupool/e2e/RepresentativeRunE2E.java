@@ -81,13 +81,7 @@ class RepresentativeRunE2E {
           "no request: OwnerReferencesPermissionEnforcement (blockOwnerDeletion on owned objects)",
           "/configmaps get",
           "a usage ConfigMap whose update conflicts (409) or vanished (404) is re-read from the"
-              + " server (ConfigMapBillingStore); the run has no concurrent writer",
-          "coordination.k8s.io/leases get",
-          "leader election among the chart's replicas; unused while the operator runs alone",
-          "coordination.k8s.io/leases create",
-          "leader election among the chart's replicas; unused while the operator runs alone",
-          "coordination.k8s.io/leases update",
-          "leader election among the chart's replicas; unused while the operator runs alone");
+              + " server (ConfigMapBillingStore); the run has no concurrent writer");
 
   private SandboxChain chain;
   private SandboxCluster cluster;
