@@ -1,6 +1,10 @@
 package io.gpupool.sandbox;
 
+import io.gpupool.sandbox.chain.AnvilMissingException;
+import io.gpupool.sandbox.chain.SandboxChain;
 import io.gpupool.sandbox.kubelet.KubeletSimulator;
+import io.gpupool.sandbox.pool.PoolFile;
+import io.gpupool.sandbox.pool.PoolSpec;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -11,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -20,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -cp 'sandbox/target/sandbox-*.jar:sandbox/target/lib/*' io.gpupool.sandbox.SandboxMain \
  *   [--pool FILE] [--port N] [--kubeconfig PATH] [--crds DIR] [--apply DIR]
- *   [--operator-cmd "CMD"] [--time-scale X] [--eviction-timeout SECONDS]
+ *   [--operator-cmd "CMD"] [--time-scale X] [--eviction-timeout SECONDS] [--no-chain]
  * </pre>
  */
 public final class SandboxMain {
@@ -36,6 +41,9 @@ public final class SandboxMain {
         --operator-cmd "CMD"     start the operator with KUBECONFIG/KUBERNETES_MASTER set; killed on exit
         --time-scale X           sandbox seconds per wall second (default 1)
         --eviction-timeout S     sandbox seconds before pods leave a NotReady node (default 300)
+        --no-chain               no billing chain: do not start anvil, the operator runs with
+                                 billing disabled (default: anvil on 127.0.0.1, GpuPoolBilling
+                                 deployed, example payers funded, operator settling on it)
         --help                   this text
       """;
 
@@ -48,7 +56,8 @@ public final class SandboxMain {
       Path apply,
       String operatorCmd,
       double timeScale,
-      long evictionSeconds) {
+      long evictionSeconds,
+      boolean chain) {
 
     static Options parse(String[] args) {
       Path pool = null;
@@ -59,10 +68,15 @@ public final class SandboxMain {
       String operator = null;
       double scale = 1.0;
       long eviction = 300;
+      boolean chain = true;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("--help") || a.equals("-h")) {
           throw new UsageException(null);
+        }
+        if (a.equals("--no-chain")) {
+          chain = false;
+          continue;
         }
         if (i + 1 >= args.length) {
           throw new UsageException("missing value for " + a);
@@ -100,7 +114,8 @@ public final class SandboxMain {
           apply,
           operator,
           scale,
-          eviction);
+          eviction,
+          chain);
     }
 
     private static int parseInt(String option, String v) {
@@ -153,18 +168,40 @@ public final class SandboxMain {
       System.exit(e.getMessage() == null ? 0 : 2);
       return;
     }
+    PoolSpec pool = options.pool() == null ? PoolFile.loadDefault() : PoolFile.load(options.pool());
+    SandboxChain chain = null;
+    if (options.chain()) {
+      try {
+        chain =
+            SandboxChain.start(
+                pool,
+                SandboxChain.Options.forTimeScale(options.timeScale()),
+                line -> out.println("[chain] " + line));
+      } catch (AnvilMissingException e) {
+        System.err.println("sandbox: " + e.getMessage());
+        System.exit(1);
+        return;
+      }
+    }
+    SandboxChain billingChain = chain;
     Sandbox.Builder builder =
         Sandbox.builder()
+            .pool(pool)
             .port(options.port())
             .kubeconfig(options.kubeconfig())
             .crds(options.crds())
             .timeScale(options.timeScale())
             .evictionTimeout(Duration.ofSeconds(options.evictionSeconds()))
             .log(line -> out.println("[sandbox] " + line));
-    if (options.pool() != null) {
-      builder.poolFile(options.pool());
+    Sandbox sandbox;
+    try {
+      sandbox = builder.start();
+    } catch (RuntimeException e) {
+      if (billingChain != null) {
+        billingChain.close(); // anvil is a child process: do not leave it behind
+      }
+      throw e;
     }
-    Sandbox sandbox = builder.start();
     EventPrinter printer = new EventPrinter(sandbox.client(), out::println);
     Process[] operator = new Process[1];
     CountDownLatch stopped = new CountDownLatch(1);
@@ -176,6 +213,9 @@ public final class SandboxMain {
                   stopOperator(operator[0]);
                   printer.close();
                   sandbox.close();
+                  if (billingChain != null) {
+                    billingChain.close();
+                  }
                   stopped.countDown();
                 },
                 "sandbox-shutdown"));
@@ -189,9 +229,19 @@ public final class SandboxMain {
         "[sandbox] fault injection: kubectl label node NAME "
             + KubeletSimulator.FAULT_LABEL
             + "=NotReady|Ready|Removed --overwrite");
+    if (billingChain != null) {
+      billingChain.describe().forEach(line -> out.println("[sandbox] " + line));
+    } else {
+      out.println("[sandbox] no billing chain (--no-chain): usage is metered, nothing is settled");
+    }
     printer.start();
     if (options.operatorCmd() != null) {
-      operator[0] = startOperator(options.operatorCmd(), sandbox, out);
+      operator[0] =
+          startOperator(
+              options.operatorCmd(),
+              sandbox,
+              billingChain == null ? Map.of() : billingChain.operatorEnvironment(),
+              out);
     }
     if (options.apply() != null) {
       awaitCustomResourceTypes(sandbox, options.apply(), out);
@@ -225,11 +275,13 @@ public final class SandboxMain {
     }
   }
 
-  private static Process startOperator(String cmd, Sandbox sandbox, PrintStream out)
-      throws IOException {
+  /** Starts the operator; {@code env} (billing settings, the reporter key) is never printed. */
+  private static Process startOperator(
+      String cmd, Sandbox sandbox, Map<String, String> env, PrintStream out) throws IOException {
     ProcessBuilder pb = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true);
     pb.environment().put("KUBECONFIG", sandbox.kubeconfig().toAbsolutePath().toString());
     pb.environment().put("KUBERNETES_MASTER", sandbox.url());
+    pb.environment().putAll(env);
     Process p = pb.start();
     out.println("[sandbox] operator started (pid " + p.pid() + "): " + cmd);
     Thread pump =

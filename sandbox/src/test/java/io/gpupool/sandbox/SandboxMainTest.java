@@ -30,6 +30,9 @@ class SandboxMainTest {
     assertThat(o.timeScale()).isEqualTo(30.0);
     assertThat(o.evictionSeconds()).isEqualTo(60);
     assertThat(o.pool()).isNull();
+    assertThat(o.chain()).as("a billing chain unless --no-chain").isTrue();
+    assertThat(SandboxMain.Options.parse(new String[] {"--no-chain", "--port", "7000"}).chain())
+        .isFalse();
   }
 
   @Test
