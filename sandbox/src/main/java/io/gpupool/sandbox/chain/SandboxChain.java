@@ -10,6 +10,7 @@ import java.math.BigInteger;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -101,7 +102,8 @@ public final class SandboxChain implements AutoCloseable {
     this.contract = contract;
     this.deployBlock = deployBlock;
     this.options = options;
-    this.registeredProviders = Map.copyOf(registeredProviders);
+    this.registeredProviders =
+        Collections.unmodifiableMap(new LinkedHashMap<>(registeredProviders));
     this.payers = List.copyOf(payers);
   }
 
@@ -114,7 +116,10 @@ public final class SandboxChain implements AutoCloseable {
     try {
       return AnvilProcess.locateBinary();
     } catch (IllegalStateException e) {
-      throw new AnvilMissingException("anvil is not installed: " + INSTALL_HINT, e);
+      // AnvilProcess says where it looked, then its own hint: keep the first part, ours instead
+      String where = e.getMessage().split(";", 2)[0];
+      throw new AnvilMissingException(
+          "anvil is not installed (" + where + "): " + INSTALL_HINT, e);
     }
   }
 
