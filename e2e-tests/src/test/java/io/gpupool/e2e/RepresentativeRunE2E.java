@@ -20,7 +20,6 @@ import io.gpupool.sandbox.api.ApiCall;
 import io.gpupool.sandbox.api.SandboxApiServer;
 import io.gpupool.sandbox.chain.SandboxChain;
 import io.gpupool.sandbox.dcgm.SimulatedDcgmExporter;
-import io.gpupool.sandbox.pool.PoolFile;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -83,7 +82,6 @@ class RepresentativeRunE2E {
           "a usage ConfigMap whose update conflicts (409) or vanished (404) is re-read from the"
               + " server (ConfigMapBillingStore); the run has no concurrent writer");
 
-  private SandboxChain chain;
   private SandboxCluster cluster;
   private KubernetesClient dcgmClient;
   private SimulatedDcgmExporter dcgm;
@@ -97,20 +95,24 @@ class RepresentativeRunE2E {
   @BeforeAll
   void startAndRun() throws IOException {
     Files.createDirectories(LOGS);
-    chain =
-        SandboxChain.start(
-            PoolFile.loadDefault(), SandboxChain.Options.forTimeScale(TIME_SCALE), line -> {});
+    // The chart's environment; billing settings come from the sandbox's chain instead.
     Map<String, String> env = new LinkedHashMap<>(chartEnvironment());
+    env.keySet().removeIf(k -> k.startsWith("GPUPOOL_BILLING_"));
     operatorAgent = env.get("KUBERNETES_USER_AGENT");
     assertThat(operatorAgent)
         .as("the chart names the operator's user agent")
         .startsWith("gpupool-operator/");
-    env.putAll(chain.operatorEnvironment());
     env.put("POD_NAMESPACE", RELEASE_NAMESPACE);
     env.put("GPUPOOL_NODES_LOST_GRACE_PERIOD", "3s");
     env.put("GPUPOOL_INFERENCE_DRAIN_PERIOD", "2s");
     int httpPort = freePort();
-    cluster = SandboxCluster.start("representative-run", TIME_SCALE, env, httpPort);
+    cluster =
+        SandboxCluster.startWithChain(
+            "representative-run",
+            TIME_SCALE,
+            SandboxChain.Options.forTimeScale(TIME_SCALE),
+            env,
+            httpPort);
     kubectl = cluster.kubectl;
     cluster
         .client()
@@ -139,7 +141,7 @@ class RepresentativeRunE2E {
 
   @AfterAll
   void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {prometheus, dcgm, dcgmClient, cluster, chain}) {
+    for (AutoCloseable c : new AutoCloseable[] {prometheus, dcgm, dcgmClient, cluster}) {
       if (c != null) {
         try {
           c.close();
