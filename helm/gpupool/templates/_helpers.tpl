@@ -65,8 +65,8 @@ chart's appVersion).
 {{- end }}
 
 {{/*
-The RBAC contract (files/rbac.yaml) as a dict: clusterRules, leaderElectionRules,
-reporterKeySecretRule.
+The RBAC contract (files/rbac.yaml) as a dict: clusterRules, usageRecordRules,
+leaderElectionRules.
 */}}
 {{- define "gpupool.rbacContract" -}}
 {{- .Files.Get "files/rbac.yaml" }}

@@ -2,12 +2,16 @@ package io.gpupool.e2e;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.sandbox.Sandbox;
+import io.gpupool.sandbox.chain.SandboxChain;
+import io.gpupool.sandbox.pool.PoolFile;
+import io.gpupool.sandbox.pool.PoolSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -15,19 +19,23 @@ import java.util.concurrent.TimeUnit;
 /**
  * The sandbox with the packaged operator running against it as a separate process, exactly as
  * {@code ./gpupool sandbox} runs them. One per test class; its operator log is kept under
- * target/e2e-logs for failures.
+ * target/e2e-logs for failures. With {@link #startWithChain} it also has the sandbox's billing
+ * chain (anvil, GpuPoolBilling, funded example payers) and the operator settles on it, as {@code
+ * ./gpupool sandbox} does by default; otherwise billing is disabled.
  */
 final class SandboxCluster implements AutoCloseable {
   static final Path REPO =
       Path.of(System.getProperty("gpupool.repo", "..")).toAbsolutePath().normalize();
 
   private final Sandbox sandbox;
+  private final SandboxChain chain;
   private final Process operator;
   private final Path operatorLog;
   final Kubectl kubectl;
 
-  private SandboxCluster(Sandbox sandbox, Process operator, Path operatorLog) {
+  private SandboxCluster(Sandbox sandbox, SandboxChain chain, Process operator, Path operatorLog) {
     this.sandbox = sandbox;
+    this.chain = chain;
     this.operator = operator;
     this.operatorLog = operatorLog;
     this.kubectl = new Kubectl(sandbox.kubeconfig());
@@ -46,6 +54,40 @@ final class SandboxCluster implements AutoCloseable {
   static SandboxCluster start(
       String name, double timeScale, Map<String, String> operatorEnv, int httpPort)
       throws IOException {
+    return start(name, timeScale, operatorEnv, httpPort, null);
+  }
+
+  /**
+   * As {@link #start(String, double, Map)} with the sandbox's billing chain: the operator gets its
+   * {@code GPUPOOL_BILLING_*} environment ({@code operatorEnv} overrides it).
+   */
+  static SandboxCluster startWithChain(
+      String name,
+      double timeScale,
+      SandboxChain.Options chainOptions,
+      Map<String, String> operatorEnv)
+      throws IOException {
+    return start(name, timeScale, operatorEnv, 0, chainOptions);
+  }
+
+  /** As {@link #startWithChain(String, double, SandboxChain.Options, Map)}, with the HTTP port. */
+  static SandboxCluster startWithChain(
+      String name,
+      double timeScale,
+      SandboxChain.Options chainOptions,
+      Map<String, String> operatorEnv,
+      int httpPort)
+      throws IOException {
+    return start(name, timeScale, operatorEnv, httpPort, chainOptions);
+  }
+
+  private static SandboxCluster start(
+      String name,
+      double timeScale,
+      Map<String, String> operatorEnv,
+      int httpPort,
+      SandboxChain.Options chainOptions)
+      throws IOException {
     Kubectl.binary();
     Path operatorJar = REPO.resolve("operator/target/quarkus-app/quarkus-run.jar");
     if (!Files.exists(operatorJar)) {
@@ -55,14 +97,25 @@ final class SandboxCluster implements AutoCloseable {
     Path logs = REPO.resolve("e2e-tests/target/e2e-logs");
     Files.createDirectories(logs);
     Path kubeconfig = logs.resolve(name + ".kubeconfig");
-    Sandbox sandbox =
-        Sandbox.builder()
-            .crds(REPO.resolve("crds"))
-            .kubeconfig(kubeconfig)
-            .timeScale(timeScale)
-            .evictionTimeout(Duration.ofSeconds(600))
-            .log(line -> {})
-            .start();
+    PoolSpec pool = PoolFile.loadDefault();
+    SandboxChain chain =
+        chainOptions == null
+            ? null
+            : SandboxChain.start(pool, chainOptions, line -> System.out.println("[chain] " + line));
+    Sandbox sandbox;
+    try {
+      sandbox = startSandbox(pool, kubeconfig, timeScale);
+    } catch (RuntimeException e) {
+      if (chain != null) {
+        chain.close();
+      }
+      throw e;
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    if (chain != null) {
+      env.putAll(chain.operatorEnvironment());
+    }
+    env.putAll(operatorEnv);
     Path operatorLog = logs.resolve(name + "-operator.log");
     List<String> command =
         new ArrayList<>(List.of(javaBinary(), "-Xmx512m", "-jar", operatorJar.toString()));
@@ -70,12 +123,29 @@ final class SandboxCluster implements AutoCloseable {
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(operatorLog.toFile());
     pb.environment().put("KUBECONFIG", kubeconfig.toString());
     pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
+    pb.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1"); // tests listen on loopback only
     pb.environment().put("GPUPOOL_NODES_LOST_GRACE_PERIOD", "3s");
-    pb.environment().putAll(operatorEnv);
+    pb.environment().putAll(env);
     Process operator = pb.start();
-    SandboxCluster cluster = new SandboxCluster(sandbox, operator, operatorLog);
-    cluster.awaitOperatorStarted();
+    SandboxCluster cluster = new SandboxCluster(sandbox, chain, operator, operatorLog);
+    try {
+      cluster.awaitOperatorStarted();
+    } catch (AssertionError | RuntimeException e) {
+      cluster.close(); // no orphaned operator, API server or anvil after a failed start
+      throw e;
+    }
     return cluster;
+  }
+
+  private static Sandbox startSandbox(PoolSpec pool, Path kubeconfig, double timeScale) {
+    return Sandbox.builder()
+        .pool(pool)
+        .crds(REPO.resolve("crds"))
+        .kubeconfig(kubeconfig)
+        .timeScale(timeScale)
+        .evictionTimeout(Duration.ofSeconds(600))
+        .log(line -> {})
+        .start();
   }
 
   private static String javaBinary() {
@@ -102,6 +172,14 @@ final class SandboxCluster implements AutoCloseable {
 
   Sandbox sandbox() {
     return sandbox;
+  }
+
+  /** The billing chain; only for clusters started with {@link #startWithChain}. */
+  SandboxChain chain() {
+    if (chain == null) {
+      throw new IllegalStateException("this cluster was started without a chain");
+    }
+    return chain;
   }
 
   String operatorLog() {
@@ -146,5 +224,8 @@ final class SandboxCluster implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     sandbox.close();
+    if (chain != null) {
+      chain.close(); // after the operator: nothing is sending to it any more
+    }
   }
 }

@@ -18,7 +18,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
-import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import java.io.IOException;
@@ -108,6 +107,7 @@ class ChartRenderTest {
           .containsEntry("GPUPOOL_NODES_LOST_GRACE_PERIOD", "60s")
           .containsEntry("GPUPOOL_BILLING_ENABLED", "false")
           .containsEntry("QUARKUS_LOG_LEVEL", "INFO")
+          .containsEntry("KUBERNETES_USER_AGENT", "gpupool-operator/0.1.0")
           .doesNotContainKeys(
               "GPUPOOL_BILLING_RPC_URL",
               "GPUPOOL_BILLING_REPORTER_KEY",
@@ -319,19 +319,15 @@ class ChartRenderTest {
     }
 
     @Test
-    void roleAddsOnlyTheReporterKeySecretByName() {
+    void roleHoldsUsageRecordsAndLeasesAndNoSecretEvenWithBilling() {
       Role role = rendered.one(Role.class);
       assertThat(role.getMetadata().getNamespace()).isEqualTo(OTHER_NS);
       Map<String, java.util.Set<String>> expected = new HashMap<>(RbacContract.LEADER_ELECTION);
       expected.putAll(RbacContract.USAGE_RECORDS);
-      expected.putAll(RbacContract.REPORTER_KEY);
       assertThat(RbacContract.flatten(role.getRules())).isEqualTo(expected);
-      PolicyRule secrets =
-          role.getRules().stream()
-              .filter(r -> r.getResources().contains("secrets"))
-              .findFirst()
-              .orElseThrow();
-      assertThat(secrets.getResourceNames()).containsExactly("gpupool-reporter");
+      // The reporter key reaches the pod through secretKeyRef: the kubelet reads it, not the
+      // operator.
+      assertThat(role.getRules()).noneMatch(r -> r.getResources().contains("secrets"));
       assertThat(RbacContract.flatten(rendered.one(ClusterRole.class).getRules()))
           .isEqualTo(RbacContract.CLUSTER);
     }

@@ -8,36 +8,35 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The Kubernetes API calls the operator makes, as agreed with the operator side
- * (docs/observability.md): "group/resource" to verbs. The chart's files/rbac.yaml must grant
- * exactly this — no more, no less.
+ * The Kubernetes API calls the operator makes: "group/resource" to verbs, as e2e-tests'
+ * RepresentativeRunE2E observed them (and its allow-list explains). The chart's files/rbac.yaml
+ * must grant exactly this — no more, no less.
  */
 final class RbacContract {
   static final Map<String, Set<String>> CLUSTER =
       Map.ofEntries(
-          Map.entry("gpupool.io/trainingjobs", Set.of("get", "list", "watch", "patch", "update")),
-          Map.entry("gpupool.io/inferencejobs", Set.of("get", "list", "watch", "patch", "update")),
-          Map.entry("gpupool.io/gpuproviders", Set.of("get", "list", "watch", "patch", "update")),
-          Map.entry("gpupool.io/trainingjobs/status", Set.of("get", "patch", "update")),
-          Map.entry("gpupool.io/inferencejobs/status", Set.of("get", "patch", "update")),
-          Map.entry("gpupool.io/gpuproviders/status", Set.of("get", "patch", "update")),
+          Map.entry("gpupool.io/trainingjobs", Set.of("get", "list", "watch", "patch")),
+          Map.entry("gpupool.io/inferencejobs", Set.of("get", "list", "watch", "patch")),
+          Map.entry("gpupool.io/gpuproviders", Set.of("list", "watch")),
+          Map.entry("gpupool.io/trainingjobs/status", Set.of("patch")),
+          Map.entry("gpupool.io/inferencejobs/status", Set.of("patch")),
+          Map.entry("gpupool.io/gpuproviders/status", Set.of("patch")),
           Map.entry("gpupool.io/trainingjobs/finalizers", Set.of("update")),
           Map.entry("gpupool.io/inferencejobs/finalizers", Set.of("update")),
-          Map.entry("gpupool.io/gpuproviders/finalizers", Set.of("update")),
-          Map.entry("/pods", Set.of("get", "list", "watch", "create", "delete", "patch")),
-          Map.entry("/services", Set.of("get", "list", "watch", "create", "delete")),
-          Map.entry("/events", Set.of("create", "patch")),
-          Map.entry("/nodes", Set.of("get", "list", "watch")),
-          Map.entry("events.k8s.io/events", Set.of("create", "patch")));
+          Map.entry(
+              "/pods",
+              Set.of("get", "list", "watch", "create", "delete", "deletecollection", "patch")),
+          Map.entry(
+              "/services", Set.of("get", "list", "create", "update", "delete", "deletecollection")),
+          Map.entry("/events", Set.of("create")),
+          Map.entry("/nodes", Set.of("get", "list", "watch")));
 
   /** Usage records (ConfigMaps) in the release namespace, whatever else is enabled. */
   static final Map<String, Set<String>> USAGE_RECORDS =
       Map.of("/configmaps", Set.of("get", "list", "watch", "create", "update", "delete"));
 
   static final Map<String, Set<String>> LEADER_ELECTION =
-      Map.of("coordination.k8s.io/leases", Set.of("get", "create", "update"));
-
-  static final Map<String, Set<String>> REPORTER_KEY = Map.of("/secrets", Set.of("get"));
+      Map.of("coordination.k8s.io/leases", Set.of("get", "create", "patch"));
 
   private RbacContract() {}
 

@@ -1,6 +1,12 @@
 package io.gpupool.sandbox;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.sandbox.chain.AnvilMissingException;
+import io.gpupool.sandbox.chain.SandboxChain;
+import io.gpupool.sandbox.dcgm.SimulatedDcgmExporter;
 import io.gpupool.sandbox.kubelet.KubeletSimulator;
+import io.gpupool.sandbox.pool.PoolFile;
+import io.gpupool.sandbox.pool.PoolSpec;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -11,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -20,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -cp 'sandbox/target/sandbox-*.jar:sandbox/target/lib/*' io.gpupool.sandbox.SandboxMain \
  *   [--pool FILE] [--port N] [--kubeconfig PATH] [--crds DIR] [--apply DIR]
- *   [--operator-cmd "CMD"] [--time-scale X] [--eviction-timeout SECONDS]
+ *   [--operator-cmd "CMD"] [--time-scale X] [--eviction-timeout SECONDS] [--no-chain]
+ *   [--dcgm-port N]
  * </pre>
  */
 public final class SandboxMain {
@@ -36,6 +44,11 @@ public final class SandboxMain {
         --operator-cmd "CMD"     start the operator with KUBECONFIG/KUBERNETES_MASTER set; killed on exit
         --time-scale X           sandbox seconds per wall second (default 1)
         --eviction-timeout S     sandbox seconds before pods leave a NotReady node (default 300)
+        --no-chain               no billing chain: do not start anvil, the operator runs with
+                                 billing disabled (default: anvil on 127.0.0.1, GpuPoolBilling
+                                 deployed, example payers funded, operator settling on it)
+        --dcgm-port N            simulated dcgm-exporter (/metrics) port on 127.0.0.1
+                                 (default 9400 if free, else any)
         --help                   this text
       """;
 
@@ -48,7 +61,9 @@ public final class SandboxMain {
       Path apply,
       String operatorCmd,
       double timeScale,
-      long evictionSeconds) {
+      long evictionSeconds,
+      boolean chain,
+      int dcgmPort) {
 
     static Options parse(String[] args) {
       Path pool = null;
@@ -59,10 +74,16 @@ public final class SandboxMain {
       String operator = null;
       double scale = 1.0;
       long eviction = 300;
+      boolean chain = true;
+      Integer dcgmPort = null;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("--help") || a.equals("-h")) {
           throw new UsageException(null);
+        }
+        if (a.equals("--no-chain")) {
+          chain = false;
+          continue;
         }
         if (i + 1 >= args.length) {
           throw new UsageException("missing value for " + a);
@@ -77,6 +98,7 @@ public final class SandboxMain {
           case "--operator-cmd" -> operator = v;
           case "--time-scale" -> scale = parseDouble(a, v);
           case "--eviction-timeout" -> eviction = parseInt(a, v);
+          case "--dcgm-port" -> dcgmPort = parseInt(a, v);
           default -> throw new UsageException("unknown option " + a);
         }
       }
@@ -92,6 +114,9 @@ public final class SandboxMain {
       if (scale <= 0) {
         throw new UsageException("--time-scale must be positive");
       }
+      if (dcgmPort != null && (dcgmPort < 0 || dcgmPort > 65535)) {
+        throw new UsageException("--dcgm-port must be 0..65535, got " + dcgmPort);
+      }
       return new Options(
           pool,
           port == null ? defaultPort() : port,
@@ -100,7 +125,9 @@ public final class SandboxMain {
           apply,
           operator,
           scale,
-          eviction);
+          eviction,
+          chain,
+          dcgmPort == null ? freePortOr(SimulatedDcgmExporter.DEFAULT_PORT) : dcgmPort);
     }
 
     private static int parseInt(String option, String v) {
@@ -131,10 +158,15 @@ public final class SandboxMain {
 
   /** 6443 when free, else 0 (any free port). */
   static int defaultPort() {
+    return freePortOr(6443);
+  }
+
+  /** {@code port} when it is free on 127.0.0.1, else 0 (any free port). */
+  static int freePortOr(int port) {
     try (ServerSocket s = new ServerSocket()) {
       s.setReuseAddress(true);
-      s.bind(new InetSocketAddress("127.0.0.1", 6443));
-      return 6443;
+      s.bind(new InetSocketAddress("127.0.0.1", port));
+      return port;
     } catch (IOException e) {
       return 0;
     }
@@ -153,19 +185,43 @@ public final class SandboxMain {
       System.exit(e.getMessage() == null ? 0 : 2);
       return;
     }
+    PoolSpec pool = options.pool() == null ? PoolFile.loadDefault() : PoolFile.load(options.pool());
+    SandboxChain chain = null;
+    if (options.chain()) {
+      try {
+        chain =
+            SandboxChain.start(
+                pool,
+                SandboxChain.Options.forTimeScale(options.timeScale()),
+                line -> out.println("[chain] " + line));
+      } catch (AnvilMissingException e) {
+        System.err.println("sandbox: " + e.getMessage());
+        System.exit(1);
+        return;
+      }
+    }
+    SandboxChain billingChain = chain;
     Sandbox.Builder builder =
         Sandbox.builder()
+            .pool(pool)
             .port(options.port())
             .kubeconfig(options.kubeconfig())
             .crds(options.crds())
             .timeScale(options.timeScale())
             .evictionTimeout(Duration.ofSeconds(options.evictionSeconds()))
             .log(line -> out.println("[sandbox] " + line));
-    if (options.pool() != null) {
-      builder.poolFile(options.pool());
+    Sandbox sandbox;
+    try {
+      sandbox = builder.start();
+    } catch (RuntimeException e) {
+      if (billingChain != null) {
+        billingChain.close(); // anvil is a child process: do not leave it behind
+      }
+      throw e;
     }
-    Sandbox sandbox = builder.start();
     EventPrinter printer = new EventPrinter(sandbox.client(), out::println);
+    KubernetesClient dcgmClient = sandbox.newClient();
+    SimulatedDcgmExporter dcgm = SimulatedDcgmExporter.start(dcgmClient, options.dcgmPort());
     Process[] operator = new Process[1];
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -175,7 +231,12 @@ public final class SandboxMain {
                   out.println("[sandbox] shutting down");
                   stopOperator(operator[0]);
                   printer.close();
+                  dcgm.close();
+                  dcgmClient.close();
                   sandbox.close();
+                  if (billingChain != null) {
+                    billingChain.close();
+                  }
                   stopped.countDown();
                 },
                 "sandbox-shutdown"));
@@ -189,9 +250,20 @@ public final class SandboxMain {
         "[sandbox] fault injection: kubectl label node NAME "
             + KubeletSimulator.FAULT_LABEL
             + "=NotReady|Ready|Removed --overwrite");
+    out.println("[sandbox] simulated dcgm-exporter (GPU metrics) on " + dcgm.url());
+    if (billingChain != null) {
+      billingChain.describe().forEach(line -> out.println("[sandbox] " + line));
+    } else {
+      out.println("[sandbox] no billing chain (--no-chain): usage is metered, nothing is settled");
+    }
     printer.start();
     if (options.operatorCmd() != null) {
-      operator[0] = startOperator(options.operatorCmd(), sandbox, out);
+      operator[0] =
+          startOperator(
+              options.operatorCmd(),
+              sandbox,
+              billingChain == null ? Map.of() : billingChain.operatorEnvironment(),
+              out);
     }
     if (options.apply() != null) {
       awaitCustomResourceTypes(sandbox, options.apply(), out);
@@ -225,11 +297,13 @@ public final class SandboxMain {
     }
   }
 
-  private static Process startOperator(String cmd, Sandbox sandbox, PrintStream out)
-      throws IOException {
+  /** Starts the operator; {@code env} (billing settings, the reporter key) is never printed. */
+  private static Process startOperator(
+      String cmd, Sandbox sandbox, Map<String, String> env, PrintStream out) throws IOException {
     ProcessBuilder pb = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true);
     pb.environment().put("KUBECONFIG", sandbox.kubeconfig().toAbsolutePath().toString());
     pb.environment().put("KUBERNETES_MASTER", sandbox.url());
+    pb.environment().putAll(env);
     Process p = pb.start();
     out.println("[sandbox] operator started (pid " + p.pid() + "): " + cmd);
     Thread pump =

@@ -30,6 +30,9 @@ class SandboxMainTest {
     assertThat(o.timeScale()).isEqualTo(30.0);
     assertThat(o.evictionSeconds()).isEqualTo(60);
     assertThat(o.pool()).isNull();
+    assertThat(o.chain()).as("a billing chain unless --no-chain").isTrue();
+    assertThat(SandboxMain.Options.parse(new String[] {"--no-chain", "--port", "7000"}).chain())
+        .isFalse();
   }
 
   @Test
@@ -51,5 +54,16 @@ class SandboxMainTest {
         .contains("server: http://127.0.0.1:1234")
         .contains("current-context: gpupool-sandbox")
         .contains("- name: gpupool-sandbox");
+  }
+
+  @Test
+  void dcgmExporterPortIsAnOption() {
+    assertThat(SandboxMain.Options.parse(new String[] {"--dcgm-port", "9555"}).dcgmPort())
+        .isEqualTo(9555);
+    assertThat(SandboxMain.Options.parse(new String[] {}).dcgmPort())
+        .as("9400 when free, else any free port")
+        .isIn(9400, 0);
+    assertThatThrownBy(() -> SandboxMain.Options.parse(new String[] {"--dcgm-port", "-2"}))
+        .hasMessage("--dcgm-port must be 0..65535, got -2");
   }
 }

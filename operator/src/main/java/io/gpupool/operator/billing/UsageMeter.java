@@ -187,6 +187,7 @@ public final class UsageMeter implements AutoCloseable {
   /** Meter one job now: its stored records and its live pods; returns its pairs' figures. */
   public synchronized List<PairLedger> meterJob(String jobUid) {
     Instant now = clock.instant();
+    Instant estimate = runningUntil(now); // how far pods that still run are charged
     Map<String, PodRecord> stored = store.pods(jobUid);
     Map<String, PodLifetime> lifetimes = new HashMap<>();
     stored.forEach((uid, r) -> lifetimes.put(uid, r.lifetime()));
@@ -207,7 +208,7 @@ public final class UsageMeter implements AutoCloseable {
               ? prior.lifetime()
               : new PodLifetime(podUid, t.pair(), t.start(), null, t.milliGpus(), t.price());
       Instant end = t.end() == null ? null : later(t.end(), base.start());
-      Instant recordEnd = end != null ? end : later(now, base.start());
+      Instant recordEnd = end != null ? end : later(estimate, base.start());
       PodLifetime record =
           new PodLifetime(
               podUid,
@@ -216,10 +217,7 @@ public final class UsageMeter implements AutoCloseable {
               recordEnd,
               base.milliGpus(),
               base.priceWeiPerGpuHour());
-      lifetimes.put(
-          podUid,
-          new PodLifetime(
-              podUid, base.pair(), base.start(), end, base.milliGpus(), base.priceWeiPerGpuHour()));
+      lifetimes.put(podUid, record);
       PodRecord next = new PodRecord(record, t.providerName(), end != null);
       if (!next.equals(prior)) {
         write.add(next);
@@ -405,6 +403,20 @@ public final class UsageMeter implements AutoCloseable {
       return Optional.empty();
     }
   }
+
+  /**
+   * How far a pod that still runs is charged, seen at {@code now}: the last whole second at least
+   * {@link #VIEW_LAG} ago. The kubelet reports a container's {@code finishedAt} in whole seconds
+   * and the operator's view of a pod can trail it, while a settled amount can never go down: an
+   * estimate past the end the kubelet later reports would be charged for good. Below it, the final
+   * metering charges exactly {@code finishedAt - startedAt}.
+   */
+  public static Instant runningUntil(Instant now) {
+    return now.minus(VIEW_LAG).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+  }
+
+  /** How far the operator's view of a pod may trail the kubelet's. */
+  static final Duration VIEW_LAG = Duration.ofSeconds(1);
 
   private static Instant later(Instant a, Instant b) {
     return a.isBefore(b) ? b : a;

@@ -3,6 +3,7 @@ package io.gpupool.operator.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * Every operator setting in one place, each with its default. Set them as {@code gpupool.*}
@@ -54,6 +55,14 @@ public interface GpupoolConfig {
     @WithDefault("2s")
     Duration retryPeriod();
   }
+
+  /**
+   * The {@code gpupool.billing.*} properties, read with their defaults by {@code BillingSettings}.
+   * Listed so this mapping knows them: otherwise setting one as a property (application.properties,
+   * {@code -D}, a test profile) fails start-up with "does not map to any root"; only the {@code
+   * GPUPOOL_BILLING_*} environment variables worked.
+   */
+  Map<String, String> billing();
 
   /** Tunables of the placement planner (gpu-scheduler). */
   interface Planner {

@@ -1,5 +1,7 @@
 package io.gpupool.operator.metrics;
 
+import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
@@ -8,6 +10,7 @@ import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,6 +31,23 @@ public class JobMetrics {
   private final MultiGauge jobs;
   private final MultiGauge throughput;
 
+  /** The phases of each kind, as the CRDs define them. */
+  static final Map<String, List<String>> PHASES =
+      Map.of(
+          "TrainingJob", Arrays.stream(TrainingJobPhase.values()).map(Enum::name).toList(),
+          "InferenceJob", Arrays.stream(InferenceJobPhase.values()).map(Enum::name).toList());
+
+  /**
+   * The restart reasons the reconcilers report, created at 0 up front (others still count, from
+   * their first restart on).
+   */
+  static final Map<String, List<String>> RESTART_REASONS =
+      Map.of(
+          "TrainingJob",
+          List.of("Restarting", "Rescheduled"),
+          "InferenceJob",
+          List.of("ReplicaFailed"));
+
   public JobMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.jobs =
@@ -38,6 +58,16 @@ public class JobMetrics {
         MultiGauge.builder("gpupool.job.estimated.throughput")
             .description("samples per second the job's plan is estimated to reach")
             .register(registry);
+    refreshJobs();
+    // Counters and histograms exist at 0 from the start: a series that first appears at 1 makes
+    // increase() and rate() read 0 for its first event (docs/observability.md).
+    for (String kind : PHASES.keySet()) {
+      recoveries(kind);
+      queueWaitTimer(kind);
+      schedulingTimer(kind, "placed");
+      schedulingTimer(kind, "unschedulable");
+    }
+    RESTART_REASONS.forEach((kind, reasons) -> reasons.forEach(r -> restarts(kind, r)));
   }
 
   /** Records the phase a job is in now; {@code phase == null} forgets the job. */
@@ -66,6 +96,9 @@ public class JobMetrics {
 
   private void refreshJobs() {
     Map<List<String>, Integer> counts = new java.util.HashMap<>();
+    // Every phase is exported, 0 when no job is in it, so that "how many failed" reads 0 rather
+    // than "no data" (docs/observability.md).
+    PHASES.forEach((kind, phases) -> phases.forEach(p -> counts.put(List.of(kind, p), 0)));
     phaseByJob.forEach(
         (key, phase) ->
             counts.merge(List.of(key.substring(0, key.indexOf('/')), phase), 1, Integer::sum));
@@ -76,12 +109,23 @@ public class JobMetrics {
   }
 
   public void queueWait(String kind, Duration wait) {
-    Timer.builder("gpupool.job.queue.wait")
+    queueWaitTimer(kind).record(wait);
+  }
+
+  private Timer queueWaitTimer(String kind) {
+    return Timer.builder("gpupool.job.queue.wait")
         .description("time from creation until a job's gang is first placed")
         .tag("kind", kind)
         .publishPercentileHistogram()
-        .register(registry)
-        .record(wait);
+        .register(registry);
+  }
+
+  private Timer schedulingTimer(String kind, String result) {
+    return Timer.builder("gpupool.scheduling.latency")
+        .description("time to plan one placement")
+        .tags("kind", kind, "result", result)
+        .publishPercentileHistogram()
+        .register(registry);
   }
 
   /** Times a placement attempt. */
@@ -89,42 +133,46 @@ public class JobMetrics {
       String kind, Supplier<T> attempt, java.util.function.Predicate<T> placed) {
     long start = System.nanoTime();
     T result = attempt.get();
-    Timer.builder("gpupool.scheduling.latency")
-        .description("time to plan one placement")
-        .tags("kind", kind, "result", placed.test(result) ? "placed" : "unschedulable")
-        .publishPercentileHistogram()
-        .register(registry)
+    schedulingTimer(kind, placed.test(result) ? "placed" : "unschedulable")
         .record(Duration.ofNanos(System.nanoTime() - start));
     return result;
   }
 
   public void restart(String kind, String reason) {
-    Counter.builder("gpupool.job.restarts")
-        .description("gang restarts")
-        .tags("kind", kind, "reason", reason)
-        .register(registry)
-        .increment();
+    restarts(kind, reason).increment();
   }
 
   public void recovery(String kind) {
-    Counter.builder("gpupool.job.recoveries")
+    recoveries(kind).increment();
+  }
+
+  private Counter restarts(String kind, String reason) {
+    return Counter.builder("gpupool.job.restarts")
+        .description("gang restarts")
+        .tags("kind", kind, "reason", reason)
+        .register(registry);
+  }
+
+  private Counter recoveries(String kind) {
+    return Counter.builder("gpupool.job.recoveries")
         .description("node-loss recoveries")
         .tag("kind", kind)
-        .register(registry)
-        .increment();
+        .register(registry);
   }
 
   /** Times one reconcile and counts it as an error when it throws. */
   public <T> T reconcile(String controller, Supplier<T> body) {
+    // Registered before the first failure so that the error rate reads 0, not "no data".
+    Counter errors =
+        Counter.builder("gpupool.reconcile.errors")
+            .description("reconciles that threw")
+            .tag("controller", controller)
+            .register(registry);
     long start = System.nanoTime();
     try {
       return body.get();
     } catch (RuntimeException e) {
-      Counter.builder("gpupool.reconcile.errors")
-          .description("reconciles that threw")
-          .tag("controller", controller)
-          .register(registry)
-          .increment();
+      errors.increment();
       throw e;
     } finally {
       Timer.builder("gpupool.reconcile.duration")

@@ -82,7 +82,9 @@ public class PoolMetrics {
     for (GpuNode n : inventory.nodes()) {
       seenProviders.put(n.provider(), true);
       Tags where = Tags.of("region", n.region(), "provider", n.provider());
-      nodeRows.merge(where.and("state", n.ready() ? "ready" : "notready"), 1.0, Double::sum);
+      // Both states exist for every (region, provider) so that "not ready" reads 0, not no data.
+      nodeRows.merge(where.and("state", "ready"), n.ready() ? 1.0 : 0.0, Double::sum);
+      nodeRows.merge(where.and("state", "notready"), n.ready() ? 0.0 : 1.0, Double::sum);
       Tags gpu = where.and("model", n.product());
       if (!n.usable()) {
         gpuRows.merge(gpu.and("state", "unhealthy"), (double) n.physicalGpus(), Double::sum);

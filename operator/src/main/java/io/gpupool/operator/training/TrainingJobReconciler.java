@@ -187,7 +187,13 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     if (status.phase == TrainingJobPhase.Running
         || status.phase == TrainingJobPhase.Scheduled
         || (isTerminal(status.phase)
-            && (usageMoving || (status.usage == null && recentlyEnded(status))))) {
+            && (usageMoving
+                || (recentlyEnded(status)
+                    // settlement moves money without a cluster event: keep looking until the
+                    // status shows it (another reconcile in between cancels the last recheck)
+                    && (status.usage == null
+                        || (billing.enabled()
+                            && !status.usage.cost.equals(status.usage.settled))))))) {
       // Cost grows while the gang runs; refresh what kubectl shows without waiting for an event.
       recheck = recheck == null || recheck.compareTo(USAGE_REFRESH) > 0 ? USAGE_REFRESH : recheck;
     }
@@ -515,6 +521,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
                 + "; moved to "
                 + describe(placed.ranks())
                 + " and restarting from the last checkpoint");
+        metrics.recovery(KIND);
         status.plan = placed.summary();
       } else {
         removeGang(job, context);

@@ -377,7 +377,7 @@ class BillingMeteringIT {
                 return store.pods(uid).size() == 1;
               });
     }
-    Thread.sleep(700);
+    Thread.sleep(2500); // long enough to be charged past the meter's one-second view lag
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
         UsageMeter meter =
             new UsageMeter(client, providers, store, Clock.systemUTC(), Duration.ofHours(1))) {
@@ -387,10 +387,13 @@ class BillingMeteringIT {
       meter.meterAll();
       Instant after = Instant.now();
       long running = store.pairs(uid).get(0).milliGpuMillis();
+      // a running pod is charged up to the last whole second a second ago: never past the
+      // finishedAt (whole seconds) the kubelet will report
       assertThat(running)
+          .isPositive()
           .isBetween(
-              1000L * Duration.between(start, before).toMillis(),
-              1000L * Duration.between(start, after).toMillis());
+              1000L * Duration.between(start, UsageMeter.runningUntil(before)).toMillis(),
+              1000L * Duration.between(start, UsageMeter.runningUntil(after)).toMillis());
       kubelet.succeed(pod);
       Instant finished = finishedAt(fresh(client, pod));
       await()

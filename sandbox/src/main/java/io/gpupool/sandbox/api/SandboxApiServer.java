@@ -52,6 +52,7 @@ public final class SandboxApiServer implements AutoCloseable {
   private final Clock clock;
   private final ReentrantLock writeLock = new ReentrantLock();
   private final AtomicInteger clusterIps = new AtomicInteger(10);
+  private final ApiAccessLog accessLog = new ApiAccessLog();
   private Vertx vertx;
   private HttpServer server;
   private int port = -1;
@@ -101,6 +102,11 @@ public final class SandboxApiServer implements AutoCloseable {
     return registry;
   }
 
+  /** Every resource request received, by user agent (for RBAC checks). */
+  public ApiAccessLog accessLog() {
+    return accessLog;
+  }
+
   @Override
   public synchronized void close() {
     if (vertx != null) {
@@ -117,6 +123,7 @@ public final class SandboxApiServer implements AutoCloseable {
   // ---------------------------------------------------------------- transport
 
   private void onRequest(HttpServerRequest req) {
+    accessLog.record(req.getHeader("User-Agent"), req.method().name(), req.uri());
     String upgrade = req.getHeader("Upgrade");
     if (upgrade != null && upgrade.toLowerCase(Locale.ROOT).contains("websocket")) {
       onWebSocket(req);

@@ -1,0 +1,371 @@
+package io.gpupool.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodList;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.api.v1alpha1.GpuProvider;
+import io.gpupool.api.v1alpha1.ProviderUsage;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.devchain.DevAccounts;
+import io.gpupool.sandbox.chain.SandboxChain;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Billing through the sandbox as a user sees it: the sandbox's anvil chain with GpuPoolBilling and
+ * the example payers funded, the packaged operator settling on it. A job from examples/ runs to
+ * completion and its provider's balance on the contract equals the metered cost to the wei (from
+ * the pods' own timestamps, the usage record and {@code kubectl get tj}); the GpuProvider's status
+ * earnings match the chain. A payer without enough escrow keeps its job Pending with condition
+ * InsufficientFunds until it deposits.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BillingE2E {
+  private static final Path EXAMPLE =
+      SandboxCluster.REPO.resolve("examples/training-dp-finetune-4x4090.yaml");
+  private static final BigInteger GPU_HOUR_IN_MILLI_GPU_MILLIS = BigInteger.valueOf(3_600_000_000L);
+
+  private SandboxCluster cluster;
+  private Kubectl kubectl;
+  private SandboxChain chain;
+
+  @BeforeAll
+  void start() throws IOException {
+    cluster =
+        SandboxCluster.startWithChain(
+            "billing", 20, SandboxChain.Options.forTimeScale(20), Map.of());
+    kubectl = cluster.kubectl;
+    chain = cluster.chain();
+  }
+
+  @AfterAll
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void providersOnChainBalanceEqualsTheMeteredCostExactly() {
+    kubectl.run("apply", "-f", EXAMPLE.toString()).expectSuccess();
+    String job = "tinyllama-finetune";
+    kubectl
+        .run("wait", "--for=jsonpath={.status.phase}=Succeeded", "tj/" + job, "--timeout=120s")
+        .expectSuccess();
+    BigInteger fromPods = costFromPods(job);
+    TrainingJob settled = awaitSettled(job, fromPods);
+
+    assertThat(settled.getStatus().usage.byProvider).isNotEmpty();
+    BigInteger total = BigInteger.ZERO;
+    for (ProviderUsage p : settled.getStatus().usage.byProvider) {
+      BigInteger cost = new BigInteger(p.costWei);
+      String address = payoutAddress(p.provider);
+      assertThat(cost).as("metered cost of %s", p.provider).isPositive();
+      assertThat(chain.providerBalance(address))
+          .as("%s's balance on the contract", p.provider)
+          .isEqualTo(cost);
+      assertThat(usageRecordMeteredWei(settled, address)).contains(cost);
+      total = total.add(cost);
+    }
+    assertThat(total).as("cost from the pods' timestamps").isEqualTo(fromPods);
+    String row = kubectl.run("get", "tj", job).expectSuccess().out();
+    assertThat(row).contains(settled.getStatus().usage.cost);
+    // the payer paid exactly that out of its escrow
+    String payer = settled.getSpec().budget.payer;
+    assertThat(chain.escrow(payer)).isEqualTo(chain.options().escrowWeiPerPayer().subtract(total));
+
+    // GpuProvider status (refreshed every minute) shows the same earnings as the chain
+    for (ProviderUsage p : settled.getStatus().usage.byProvider) {
+      String onChain =
+          TokenUnits.fromWei(chain.providerBalance(payoutAddress(p.provider))).toPlainString();
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofSeconds(2))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          kubectl
+                              .run(
+                                  "get",
+                                  "gpuprovider",
+                                  p.provider,
+                                  "-o",
+                                  "jsonpath={.status.earnings.settled}")
+                              .expectSuccess()
+                              .out())
+                      .isEqualTo(onChain));
+      assertThat(
+              kubectl
+                  .run(
+                      "get", "gpuprovider", p.provider, "-o", "jsonpath={.status.earnings.accrued}")
+                  .out())
+          .isEqualTo(onChain);
+    }
+  }
+
+  @Test
+  @Order(2)
+  void payerWithoutEnoughEscrowWaitsAsInsufficientFundsAndStartsAfterADeposit() throws Exception {
+    String payer = DevAccounts.account(12).getAddress(); // not one of anvil's funded accounts
+    BigInteger crumbs = BigInteger.valueOf(1000);
+    chain.deposit(payer, crumbs);
+    TrainingJob job = Serialization.unmarshal(Files.readString(EXAMPLE), TrainingJob.class);
+    job.getMetadata().setName("underfunded-finetune");
+    job.getSpec().budget.payer = payer;
+    kubectl.applyText(Serialization.asYaml(job)).expectSuccess();
+    String name = "underfunded-finetune";
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> "InsufficientFunds".equals(funded(name, "reason")));
+    assertThat(jsonpath(name, "{.status.phase}")).isEqualTo("Pending");
+    assertThat(funded(name, "status")).isEqualTo("False");
+    String message = funded(name, "message");
+    assertThat(message)
+        .as("names the payer, what is available and what is needed")
+        .contains(payer.toLowerCase())
+        .contains("escrow " + TokenUnits.fromWei(crumbs).toPlainString())
+        .contains("cannot cover ");
+    assertThat(kubectl.run("describe", "tj", name).expectSuccess().out())
+        .contains("InsufficientFunds");
+    // it stays so: no pods, still Pending, while settlement rounds go by
+    Thread.sleep(chain.options().intervals().settlement().multipliedBy(3).toMillis());
+    assertThat(jsonpath(name, "{.status.phase}")).isEqualTo("Pending");
+    assertThat(
+            kubectl
+                .run("get", "pods", "-l", "gpupool.io/job-name=" + name, "-o", "name")
+                .expectSuccess()
+                .out())
+        .isBlank();
+
+    BigInteger topUp = TokenUnits.toWei("1");
+    chain.deposit(payer, topUp);
+    // the operator looks at unfunded jobs again every minute
+    kubectl
+        .run("wait", "--for=jsonpath={.status.phase}=Succeeded", "tj/" + name, "--timeout=150s")
+        .expectSuccess();
+    assertThat(funded(name, "status")).isEqualTo("True");
+    BigInteger cost = costFromPods(name);
+    assertThat(cost).isPositive();
+    awaitSettled(name, cost);
+    assertThat(chain.escrow(payer)).isEqualTo(crumbs.add(topUp).subtract(cost));
+
+    // every provider's balance is the sum of what the jobs it served were metered
+    Map<String, BigInteger> owed = new HashMap<>();
+    for (String j : new String[] {"tinyllama-finetune", name}) {
+      for (ProviderUsage p : get(j).getStatus().usage.byProvider) {
+        owed.merge(payoutAddress(p.provider), new BigInteger(p.costWei), BigInteger::add);
+      }
+    }
+    owed.forEach((address, wei) -> assertThat(chain.providerBalance(address)).isEqualTo(wei));
+  }
+
+  /**
+   * Waits until the job's status shows {@code expectedWei} as its cost, all of it settled, and
+   * returns the job. A finished job's status picks up the final metering and settlement on the
+   * operator's periodic refresh (every 30 s), hence the generous limit.
+   */
+  private TrainingJob awaitSettled(String name, BigInteger expectedWei) {
+    String expected = TokenUnits.fromWei(expectedWei).toPlainString();
+    TrainingJob[] last = new TrainingJob[1];
+    try {
+      awaitStatus(name, expected, last);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(e.getMessage() + "\n" + diagnose(last[0]), e);
+    }
+    return last[0];
+  }
+
+  /** What the usage record and the chain say, for a failure message. */
+  private String diagnose(TrainingJob job) {
+    if (job == null || job.getStatus() == null || job.getStatus().usage == null) {
+      return "no usage in status";
+    }
+    StringBuilder b = new StringBuilder();
+    String payer = job.getSpec().budget.payer;
+    b.append("payer escrow on chain: ").append(chain.escrow(payer)).append('\n');
+    for (ProviderUsage p : job.getStatus().usage.byProvider) {
+      String address = payoutAddress(p.provider);
+      b.append(p.provider)
+          .append(": chain balance ")
+          .append(chain.providerBalance(address))
+          .append(", usage record ")
+          .append(
+              kubectl
+                  .run(
+                      "get",
+                      "configmap",
+                      "gpupool-usage-" + job.getMetadata().getUid(),
+                      "-o",
+                      "jsonpath={.data}")
+                  .out())
+          .append('\n');
+    }
+    return b.toString();
+  }
+
+  private void awaitStatus(String name, String expected, TrainingJob[] last) {
+    await()
+        .atMost(Duration.ofSeconds(150))
+        .pollInterval(Duration.ofSeconds(2))
+        .untilAsserted(
+            () -> {
+              TrainingJob j = get(name);
+              last[0] = j;
+              assertThat(j.getStatus().usage).as("status.usage of %s", name).isNotNull();
+              String seen = Serialization.asJson(j.getStatus().usage);
+              assertThat(j.getStatus().usage.cost).as("cost in %s", seen).isEqualTo(expected);
+              assertThat(j.getStatus().usage.settled).as("settled in %s", seen).isEqualTo(expected);
+              assertThat(j.getStatus().usage.byProvider)
+                  .as("per provider in %s", seen)
+                  .allMatch(p -> p.costWei.equals(p.settledWei));
+            });
+  }
+
+  private TrainingJob get(String name) {
+    return Serialization.unmarshal(
+        kubectl.run("get", "tj", name, "-o", "json").expectSuccess().out(), TrainingJob.class);
+  }
+
+  private String jsonpath(String name, String path) {
+    return kubectl.run("get", "tj", name, "-o", "jsonpath=" + path).expectSuccess().out();
+  }
+
+  private String funded(String name, String field) {
+    Optional<Condition> c =
+        Optional.ofNullable(get(name).getStatus()).stream()
+            .flatMap(s -> s.conditions.stream())
+            .filter(x -> "Funded".equals(x.getType()))
+            .findFirst();
+    return c.map(
+            x ->
+                switch (field) {
+                  case "reason" -> x.getReason();
+                  case "status" -> x.getStatus();
+                  default -> x.getMessage();
+                })
+        .orElse("");
+  }
+
+  private String payoutAddress(String provider) {
+    return Serialization.unmarshal(
+            kubectl.run("get", "gpuprovider", provider, "-o", "json").expectSuccess().out(),
+            GpuProvider.class)
+        .getSpec()
+        .payoutAddress;
+  }
+
+  /** The job's usage record (its ConfigMap) as the operator stored it: metered wei to provider. */
+  private Optional<BigInteger> usageRecordMeteredWei(TrainingJob job, String provider) {
+    String configMap = "gpupool-usage-" + job.getMetadata().getUid();
+    String key = "pair." + job.getSpec().budget.payer.toLowerCase() + "." + provider.toLowerCase();
+    String record =
+        kubectl
+            .run(
+                "get",
+                "configmap",
+                configMap,
+                "-o",
+                "jsonpath={.data." + key.replace(".", "\\.") + "}")
+            .expectSuccess()
+            .out();
+    if (record.isBlank()) {
+      return Optional.empty();
+    }
+    Map<?, ?> fields = Serialization.unmarshal(record, Map.class);
+    return Optional.of(new BigInteger(String.valueOf(fields.get("meteredWei"))));
+  }
+
+  /**
+   * The cost recomputed from what kubectl shows: each worker's container start and finish, its
+   * GPUs, its node's GPU product and share, and the provider's price; floor(Σ milli-GPU·ms × price
+   * / GPU-hour) per provider, as docs/billing.md defines it.
+   */
+  private BigInteger costFromPods(String job) {
+    PodList pods =
+        Serialization.unmarshal(
+            kubectl
+                .run("get", "pods", "-l", "gpupool.io/job-name=" + job, "-o", "json")
+                .expectSuccess()
+                .out(),
+            PodList.class);
+    assertThat(pods.getItems()).as("the job's pods are kept after it succeeded").isNotEmpty();
+    Map<String, BigInteger> milliGpuMillisByProvider = new HashMap<>();
+    Map<String, BigInteger> priceByProvider = new HashMap<>();
+    for (Pod pod : pods.getItems()) {
+      Node node =
+          Serialization.unmarshal(
+              kubectl
+                  .run("get", "node", pod.getSpec().getNodeName(), "-o", "json")
+                  .expectSuccess()
+                  .out(),
+              Node.class);
+      Map<String, String> labels = node.getMetadata().getLabels();
+      String provider = labels.get("gpupool.io/provider");
+      String product = labels.get("nvidia.com/gpu.product").replace("-SHARED", "");
+      long replicas = Long.parseLong(labels.getOrDefault("nvidia.com/gpu.replicas", "1"));
+      long gpus =
+          Long.parseLong(
+              pod.getSpec()
+                  .getContainers()
+                  .get(0)
+                  .getResources()
+                  .getLimits()
+                  .get("nvidia.com/gpu")
+                  .getAmount());
+      ContainerStatus worker =
+          pod.getStatus().getContainerStatuses().stream()
+              .filter(c -> "worker".equals(c.getName()))
+              .findFirst()
+              .orElseThrow();
+      Instant start = Instant.parse(worker.getState().getTerminated().getStartedAt());
+      Instant end = Instant.parse(worker.getState().getTerminated().getFinishedAt());
+      long milliGpuMillis = gpus * 1000 / replicas * Duration.between(start, end).toMillis();
+      milliGpuMillisByProvider.merge(provider, BigInteger.valueOf(milliGpuMillis), BigInteger::add);
+      GpuProvider gp =
+          Serialization.unmarshal(
+              kubectl.run("get", "gpuprovider", provider, "-o", "json").expectSuccess().out(),
+              GpuProvider.class);
+      priceByProvider.put(
+          provider,
+          gp.getSpec().prices.stream()
+              .filter(p -> p.gpuProduct.equals(product))
+              .map(p -> TokenUnits.toWei(p.pricePerGpuHour))
+              .findFirst()
+              .orElseThrow());
+    }
+    BigInteger total = BigInteger.ZERO;
+    for (var e : milliGpuMillisByProvider.entrySet()) {
+      total =
+          total.add(
+              e.getValue()
+                  .multiply(priceByProvider.get(e.getKey()))
+                  .divide(GPU_HOUR_IN_MILLI_GPU_MILLIS));
+    }
+    return total;
+  }
+}

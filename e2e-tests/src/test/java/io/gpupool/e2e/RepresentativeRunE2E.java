@@ -1,0 +1,478 @@
+package io.gpupool.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.marcnuri.helm.Helm;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.gpupool.sandbox.api.ApiAccessLog;
+import io.gpupool.sandbox.api.ApiCall;
+import io.gpupool.sandbox.api.SandboxApiServer;
+import io.gpupool.sandbox.chain.SandboxChain;
+import io.gpupool.sandbox.dcgm.SimulatedDcgmExporter;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * One representative run of the packaged operator in the sandbox — the examples (data-parallel and
+ * pipeline training, a sharded inference service), a training job that loses a node, one that
+ * fails, one that cannot be placed, billing settled on anvil — watched from two sides:
+ *
+ * <ul>
+ *   <li>Debian's Prometheus scrapes the operator and the sandbox's simulated dcgm-exporter, and
+ *       every query of every panel (and variable) of the chart's dashboards must return data;
+ *   <li>the sandbox API server's access log records every request the operator made (by its user
+ *       agent), and the chart's rendered ClusterRole/Role must grant each one and grant nothing the
+ *       operator did not use, save a documented allow-list.
+ * </ul>
+ *
+ * The operator runs with the environment the chart's Deployment gives it (billing pointed at the
+ * sandbox's anvil).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RepresentativeRunE2E {
+  static final String RELEASE = "gpupool";
+  static final String RELEASE_NAMESPACE = "gpupool-system";
+  static final double TIME_SCALE = 20;
+  static final Duration STEP = Duration.ofSeconds(2);
+  static final String UPDATED_IMAGE = "vllm/vllm-openai:v0.6.4";
+  static final Path LOGS = SandboxCluster.REPO.resolve("e2e-tests/target/e2e-logs");
+
+  /**
+   * Grants the run cannot exercise, each with the reason it is still needed ("group/resource verb",
+   * core group as ""). Keep docs/operations.md (RBAC) in step.
+   */
+  static final Map<String, String> ALLOWED_UNUSED =
+      Map.of(
+          "gpupool.io/trainingjobs/finalizers update",
+          "no request: the OwnerReferencesPermissionEnforcement admission plugin requires it to"
+              + " create pods and Services whose ownerReference sets blockOwnerDeletion",
+          "gpupool.io/inferencejobs/finalizers update",
+          "no request: OwnerReferencesPermissionEnforcement (blockOwnerDeletion on owned objects)",
+          "/configmaps get",
+          "a usage ConfigMap whose update conflicts (409) or vanished (404) is re-read from the"
+              + " server (ConfigMapBillingStore); the run has no concurrent writer");
+
+  private SandboxCluster cluster;
+  private KubernetesClient dcgmClient;
+  private SimulatedDcgmExporter dcgm;
+  private PrometheusServer prometheus;
+  private Kubectl kubectl;
+  private String operatorAgent;
+  private String victim;
+  private Instant runStart;
+  private Instant runEnd;
+
+  @BeforeAll
+  void startAndRun() throws IOException {
+    Files.createDirectories(LOGS);
+    // The chart's environment; billing settings come from the sandbox's chain instead.
+    Map<String, String> env = new LinkedHashMap<>(chartEnvironment());
+    env.keySet().removeIf(k -> k.startsWith("GPUPOOL_BILLING_"));
+    operatorAgent = env.get("KUBERNETES_USER_AGENT");
+    assertThat(operatorAgent)
+        .as("the chart names the operator's user agent")
+        .startsWith("gpupool-operator/");
+    env.put("POD_NAMESPACE", RELEASE_NAMESPACE);
+    env.put("GPUPOOL_NODES_LOST_GRACE_PERIOD", "3s");
+    env.put("GPUPOOL_INFERENCE_DRAIN_PERIOD", "2s");
+    int httpPort = freePort();
+    cluster =
+        SandboxCluster.startWithChain(
+            "representative-run",
+            TIME_SCALE,
+            SandboxChain.Options.forTimeScale(TIME_SCALE),
+            env,
+            httpPort);
+    kubectl = cluster.kubectl;
+    cluster
+        .client()
+        .namespaces()
+        .resource(
+            new NamespaceBuilder()
+                .withNewMetadata()
+                .withName(RELEASE_NAMESPACE)
+                .endMetadata()
+                .build())
+        .create();
+    dcgmClient = cluster.sandbox().newClient();
+    dcgm = SimulatedDcgmExporter.start(dcgmClient, 0);
+    prometheus =
+        PrometheusServer.start(
+            LOGS.resolve("representative-run-prometheus"),
+            List.of(
+                new PrometheusServer.Target(
+                    "gpupool-operator", "127.0.0.1:" + httpPort, "/q/metrics", true),
+                new PrometheusServer.Target(
+                    "dcgm-exporter", "127.0.0.1:" + dcgm.port(), "/metrics", false)));
+    runStart = Instant.now();
+    runWorkload();
+    runEnd = Instant.now();
+  }
+
+  @AfterAll
+  void stop() {
+    for (AutoCloseable c : new AutoCloseable[] {prometheus, dcgm, dcgmClient, cluster}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          System.err.println("closing " + c + ": " + e);
+        }
+      }
+    }
+  }
+
+  private void runWorkload() {
+    kubectl.run("apply", "-f", SandboxCluster.REPO.resolve("examples").toString()).expectSuccess();
+
+    // A training job that loses a node mid-run: a recovery, a restart, XID errors on the node.
+    kubectl
+        .applyText(
+            ExamplesE2E.trainingJob("survivor", 2, "400")
+                + "  checkpoint:\n    uri: s3://ckpt/survivor\n")
+        .expectSuccess();
+    waitFor("tj/survivor", "{.status.phase}=Running");
+    victim = jsonpath("tj", "survivor", "{.status.placements[1].node}");
+    kubectl
+        .run("label", "node", victim, "sandbox.gpupool.io/fault=NotReady", "--overwrite")
+        .expectSuccess();
+    until(
+        "survivor rescheduled", () -> "1".equals(jsonpath("tj", "survivor", "{.status.restarts}")));
+
+    // One that fails after a restart, and one no GPU in the pool can take.
+    kubectl.applyText(crashingJob()).expectSuccess();
+    kubectl.applyText(unplaceableJob()).expectSuccess();
+    waitFor(
+        "tj/waits-for-h100", "{.status.conditions[?(@.type==\"Scheduled\")].reason}=Unschedulable");
+
+    waitFor("tj/tinyllama-finetune", "{.status.phase}=Succeeded");
+    waitFor("tj/pretrain-13b", "{.status.phase}=Succeeded");
+    waitFor("tj/crasher", "{.status.phase}=Failed");
+    waitFor("tj/survivor", "{.status.phase}=Succeeded");
+    until(
+        "llama-70b-chat serving",
+        () -> jsonpath("ij", "llama-70b-chat", "{.status.phase}").matches("Serving|Degraded"));
+    // A rolling update: a new-spec replica surges, the old one is drained (pods relabelled).
+    kubectl
+        .run(
+            "patch",
+            "ij",
+            "llama-70b-chat",
+            "--type=merge",
+            "-p",
+            "{\"spec\":{\"image\":\"" + UPDATED_IMAGE + "\"}}")
+        .expectSuccess();
+    until(
+        "llama-70b-chat rolled to " + UPDATED_IMAGE,
+        () -> {
+          String images =
+              kubectl
+                  .run(
+                      "get",
+                      "pods",
+                      "-l",
+                      "gpupool.io/job-name=llama-70b-chat",
+                      "-o",
+                      "jsonpath={.items[*].spec.containers[0].image}")
+                  .out()
+                  .trim();
+          return !images.isEmpty()
+              && java.util.Arrays.stream(images.split("\\s+")).allMatch(UPDATED_IMAGE::equals);
+        });
+
+    // Billing: usage metered, settled on anvil, escrow balances read back.
+    until("a settlement on chain", () -> hasData("sum(gpupool_settled_amount_total) > 0"));
+    until("escrow balances", () -> hasData("gpupool_escrow_balance"));
+    until(
+        "a settlement transaction timed",
+        () -> hasData("sum(gpupool_settlement_transaction_duration_seconds_count) > 0"));
+
+    kubectl.run("delete", "tj", "waits-for-h100").expectSuccess();
+    kubectl.run("delete", "ij", "llama-70b-chat", "--timeout=60s").expectSuccess();
+    until(
+        "the inference pods gone",
+        () ->
+            kubectl
+                .run("get", "pods", "-l", "gpupool.io/job-name=llama-70b-chat", "-o", "name")
+                .out()
+                .isBlank());
+    SandboxCluster.sleep(3000); // the last scrapes
+  }
+
+  private static String crashingJob() {
+    return ExamplesE2E.trainingJob("crasher", 1, "20")
+            .replace(
+                "      value: \"20\"\n",
+                "      value: \"20\"\n    - name: SANDBOX_EXIT_CODE\n      value: \"3\"\n")
+        + "  restartPolicy: OnFailure\n  backoffLimit: 1\n";
+  }
+
+  private static String unplaceableJob() {
+    return """
+        apiVersion: gpupool.io/v1alpha1
+        kind: TrainingJob
+        metadata:
+          name: waits-for-h100
+          namespace: default
+        spec:
+          image: ghcr.io/gpupool/examples/pretrain:0.1
+          parallelism:
+            strategy: DataParallel
+            workers: 3
+            gpusPerWorker: 8
+          model:
+            parameters: 1B
+            layers: 24
+          resources:
+            gpuModels: ["NVIDIA-H100-80GB-HBM3"]
+        """;
+  }
+
+  @Test
+  @Order(1)
+  void everyDashboardPanelReturnsData() {
+    long range = Duration.between(runStart, runEnd).toSeconds() + 1;
+    List<String> problems = new ArrayList<>();
+    List<DashboardPanels.Query> queries = DashboardPanels.all();
+    assertThat(queries).as("dashboards in %s", DashboardPanels.DIR).hasSizeGreaterThan(40);
+    StringBuilder report = new StringBuilder();
+    for (DashboardPanels.Query q : queries) {
+      String expr =
+          DashboardPanels.substitute(
+              q.expr(), range, STEP.toSeconds(), PrometheusServer.SCRAPE_INTERVAL.toSeconds());
+      JsonNode answer = prometheus.queryRange(expr, runStart, runEnd, STEP);
+      report
+          .append(q)
+          .append("\n    series: ")
+          .append(answer.path("data").path("result").size())
+          .append('\n');
+      if (!"success".equals(answer.path("status").asText())) {
+        problems.add(q + "\n    -> error: " + answer.path("error").asText());
+      } else if (!hasFiniteSample(answer)) {
+        problems.add(q + "\n    -> no data between " + runStart + " and " + runEnd);
+      }
+    }
+    writeLog("representative-run-panels.txt", report.toString());
+    // "Has data" is not enough where a panel pads with 0 (XID errors "or vector(0)"): the GPU
+    // health dashboard must show what happened.
+    assertThat(hasData("max(DCGM_FI_DEV_XID_ERRORS{Hostname=\"" + victim + "\"}) == 79"))
+        .as("XID 79 on the faulted node %s", victim)
+        .isTrue();
+    assertThat(hasData("max(DCGM_FI_DEV_GPU_UTIL{pod=~\"survivor-.*\"}) > 50"))
+        .as("the survivor's GPUs busy and attributed to its pods")
+        .isTrue();
+    assertThat(hasData("sum(increase(gpupool_job_recoveries_total{kind=\"TrainingJob\"}[5m])) > 0"))
+        .as("the node loss counted as a TrainingJob recovery")
+        .isTrue();
+    assertThat(problems)
+        .as(
+            "dashboard panels without data after a representative run (operator log: %s)",
+            LOGS.resolve("representative-run-operator.log"))
+        .isEmpty();
+  }
+
+  @Test
+  @Order(2)
+  void operatorApiCallsMatchTheChartsRbac() throws IOException {
+    ApiAccessLog log = cluster.sandbox().apiServer().accessLog();
+    List<ApiCall> calls = log.calls(operatorAgent);
+    assertThat(calls)
+        .as("requests with the operator's user agent %s (KUBERNETES_USER_AGENT)", operatorAgent)
+        .isNotEmpty();
+    assertThat(log.dropped()).as("access log complete").isZero();
+    writeLog("representative-run-operator-api-calls.txt", summary(calls));
+
+    List<HasMetadata> chart = renderChart();
+    ClusterRole clusterRole = one(chart, ClusterRole.class);
+    Role role = one(chart, Role.class);
+    assertThat(role.getMetadata().getNamespace()).isEqualTo(RELEASE_NAMESPACE);
+    ClusterRoleBinding clusterBinding = one(chart, ClusterRoleBinding.class);
+    assertThat(clusterBinding.getRoleRef().getName())
+        .isEqualTo(clusterRole.getMetadata().getName());
+    RoleBinding binding = one(chart, RoleBinding.class);
+    assertThat(binding.getRoleRef().getName()).isEqualTo(role.getMetadata().getName());
+
+    RbacComparison.Result result =
+        RbacComparison.compare(
+            calls, clusterRole.getRules(), role.getRules(), RELEASE_NAMESPACE, ALLOWED_UNUSED);
+    assertThat(result.clean())
+        .as("%s\nthe operator's calls:\n%s", result.report(), summary(calls))
+        .isTrue();
+    // The run covered what the operator does: every kind of object it touches.
+    assertThat(summary(calls))
+        .contains(
+            "create core/pods (namespaced)",
+            "delete core/pods (namespaced)",
+            "create core/services (namespaced)",
+            "create core/events (namespaced)",
+            "create core/configmaps (namespaced)",
+            "watch core/nodes (cluster-wide)",
+            "patch gpupool.io/trainingjobs/status (namespaced)",
+            "patch gpupool.io/inferencejobs/status (namespaced)",
+            "patch gpupool.io/gpuproviders/status (cluster-wide)");
+  }
+
+  private static void writeLog(String name, String text) {
+    try {
+      Files.writeString(LOGS.resolve(name), text);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The distinct (verb, group/resource, namespaced or not) of {@code calls}, one a line. */
+  static String summary(List<ApiCall> calls) {
+    TreeSet<String> lines = new TreeSet<>();
+    for (ApiCall c : calls) {
+      lines.add(
+          c.verb()
+              + " "
+              + (c.group().isEmpty() ? "core" : c.group())
+              + "/"
+              + c.resource()
+              + (c.namespaced() ? " (namespaced)" : " (cluster-wide)"));
+    }
+    return String.join("\n", lines) + "\n";
+  }
+
+  /** The chart with billing on, as a production install renders it. */
+  private static List<HasMetadata> renderChart() {
+    String manifests =
+        new Helm(SandboxCluster.REPO.resolve("helm/gpupool"))
+            .template()
+            .withName(RELEASE)
+            .withNamespace(RELEASE_NAMESPACE)
+            .withKubeVersion("1." + SandboxApiServer.KUBE_MINOR + ".0")
+            .set("billing.enabled", true)
+            .set("billing.rpcUrl", "http://127.0.0.1:8545")
+            .set("billing.contractAddress", "0x5FbDB2315678afecb367f032d93F642f64180aa3")
+            .set("billing.chainId", 31337)
+            .set("billing.reporterKey.secretName", "gpupool-reporter")
+            .call();
+    KubernetesSerialization serialization = new KubernetesSerialization();
+    List<HasMetadata> objects = new ArrayList<>();
+    for (String doc : Pattern.compile("(?m)^---\\s*$").split(manifests)) {
+      if (doc.lines().anyMatch(l -> !l.isBlank() && !l.strip().startsWith("#"))) {
+        objects.add(serialization.unmarshal(doc, HasMetadata.class));
+      }
+    }
+    return objects;
+  }
+
+  /** The plain-valued environment the chart's Deployment gives the operator container. */
+  private static Map<String, String> chartEnvironment() {
+    Deployment deployment = one(renderChart(), Deployment.class);
+    Map<String, String> env = new LinkedHashMap<>();
+    for (EnvVar v : deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()) {
+      if (v.getValue() != null) {
+        env.put(v.getName(), v.getValue());
+      }
+    }
+    return env;
+  }
+
+  private static <T> T one(List<HasMetadata> objects, Class<T> type) {
+    List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
+    assertThat(found).as("one %s in the chart", type.getSimpleName()).hasSize(1);
+    return found.get(0);
+  }
+
+  private boolean hasData(String promql) {
+    return hasFiniteSample(prometheus.queryRange(promql, runStart, Instant.now(), STEP));
+  }
+
+  /** At least one sample of one series is a number (NaN and ±Inf show as nothing in Grafana). */
+  static boolean hasFiniteSample(JsonNode answer) {
+    for (JsonNode series : answer.path("data").path("result")) {
+      JsonNode values = series.has("values") ? series.path("values") : series.path("value");
+      List<JsonNode> samples = new ArrayList<>();
+      if (series.has("values")) {
+        values.forEach(samples::add);
+      } else if (!values.isMissingNode()) {
+        samples.add(values);
+      }
+      for (JsonNode sample : samples) {
+        String v = sample.path(1).asText();
+        if (!v.isEmpty() && !v.equals("NaN") && !v.endsWith("Inf")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private String jsonpath(String kind, String name, String path) {
+    return kubectl.run("get", kind, name, "-o", "jsonpath=" + path).out().trim();
+  }
+
+  private void waitFor(String object, String jsonpathCondition) {
+    Kubectl.Result r =
+        kubectl.run("wait", "--for=jsonpath=" + jsonpathCondition, object, "--timeout=150s");
+    if (r.exitCode() != 0) {
+      throw new AssertionError(
+          object
+              + " never reached "
+              + jsonpathCondition
+              + ": "
+              + r.err()
+              + "\n"
+              + kubectl.run("get", object, "-o", "yaml").out()
+              + "\noperator log tail:\n"
+              + tail(cluster.operatorLog()));
+    }
+  }
+
+  private void until(String what, Supplier<Boolean> condition) {
+    try {
+      await()
+          .alias(what)
+          .atMost(Duration.ofSeconds(180))
+          .pollInterval(Duration.ofSeconds(1))
+          .until(condition::get);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(
+          what + " did not happen in 180 s\noperator log tail:\n" + tail(cluster.operatorLog()), e);
+    }
+  }
+
+  private static String tail(String log) {
+    List<String> lines = log.lines().toList();
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

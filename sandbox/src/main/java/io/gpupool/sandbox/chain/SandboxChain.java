@@ -1,0 +1,353 @@
+package io.gpupool.sandbox.chain;
+
+import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.contract.GpuPoolBilling;
+import io.gpupool.billing.devchain.AnvilProcess;
+import io.gpupool.billing.devchain.BillingDeployer;
+import io.gpupool.billing.devchain.DevAccounts;
+import io.gpupool.sandbox.pool.PoolSpec;
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.http.HttpService;
+import org.web3j.utils.Numeric;
+
+/**
+ * The sandbox's billing chain: anvil on 127.0.0.1, GpuPoolBilling deployed by dev account 0, dev
+ * account 9 authorised as the operator's reporter, the pool's providers' payout addresses
+ * registered (those that are anvil dev accounts, whose keys are public), and the example payers
+ * (dev accounts 6, 7 and 8, the {@code spec.budget.payer} of the manifests in examples/) funded
+ * with escrow. {@link #operatorEnvironment()} is what the operator needs to settle on it.
+ *
+ * <p>Everything here uses anvil's public test mnemonic: local chains only, never real money.
+ */
+public final class SandboxChain implements AutoCloseable {
+
+  /** Deploys and owns the contract. */
+  public static final int OWNER_ACCOUNT = DevAccounts.OWNER;
+
+  /**
+   * The operator's reporter key. Not dev account 1 (DevAccounts.REPORTER): in the sandbox's pool
+   * that address is a provider's payout address, and a separate reporter keeps gas apart.
+   */
+  public static final int REPORTER_ACCOUNT = 9;
+
+  /** The payers of examples/ (tinyllama-finetune, pretrain-13b, llama-70b-chat). */
+  public static final List<Integer> PAYER_ACCOUNTS = List.of(6, 7, 8);
+
+  /** anvil funds dev accounts 0..9. */
+  static final int DEV_ACCOUNTS = 10;
+
+  /** Install instructions when anvil is missing. */
+  public static final String INSTALL_HINT =
+      "install it with `bash billing-bridge/install-tools.sh` (npm ci in billing-bridge/contracts),"
+          + " or start the sandbox without a chain (--no-chain)";
+
+  /** What to set up. */
+  public record Options(
+      BigInteger escrowWeiPerPayer, Duration thawPeriod, BillingIntervals intervals) {
+
+    public Options {
+      Objects.requireNonNull(escrowWeiPerPayer, "escrowWeiPerPayer");
+      Objects.requireNonNull(thawPeriod, "thawPeriod");
+      Objects.requireNonNull(intervals, "intervals");
+      if (escrowWeiPerPayer.signum() < 0) {
+        throw new IllegalArgumentException("escrow must not be negative");
+      }
+    }
+
+    /** 100 tokens of escrow per example payer, a one-hour thaw, intervals for the time scale. */
+    public static Options forTimeScale(double timeScale) {
+      return new Options(
+          TokenUnits.toWei("100"), Duration.ofHours(1), BillingIntervals.forTimeScale(timeScale));
+    }
+
+    public Options withEscrowPerPayer(BigInteger wei) {
+      return new Options(wei, thawPeriod, intervals);
+    }
+  }
+
+  private final AnvilProcess anvil;
+  private final Web3j web3j;
+  private final BillingDeployer deployer;
+  private final String contract;
+  private final long deployBlock;
+  private final Options options;
+  private final Map<String, String> registeredProviders;
+  private final List<String> payers;
+
+  private SandboxChain(
+      AnvilProcess anvil,
+      Web3j web3j,
+      BillingDeployer deployer,
+      String contract,
+      long deployBlock,
+      Options options,
+      Map<String, String> registeredProviders,
+      List<String> payers) {
+    this.anvil = anvil;
+    this.web3j = web3j;
+    this.deployer = deployer;
+    this.contract = contract;
+    this.deployBlock = deployBlock;
+    this.options = options;
+    this.registeredProviders =
+        Collections.unmodifiableMap(new LinkedHashMap<>(registeredProviders));
+    this.payers = List.copyOf(payers);
+  }
+
+  /**
+   * The anvil binary (see {@link AnvilProcess#locateBinary()}).
+   *
+   * @throws AnvilMissingException with install instructions when it is not there
+   */
+  public static Path locateAnvil() {
+    try {
+      return AnvilProcess.locateBinary();
+    } catch (IllegalStateException e) {
+      // AnvilProcess says where it looked, then its own hint: keep the first part, ours instead
+      String where = e.getMessage().split(";", 2)[0];
+      throw new AnvilMissingException(
+          "anvil is not installed (" + where + "): " + INSTALL_HINT, e);
+    }
+  }
+
+  /**
+   * Starts anvil and sets the contract up for {@code pool}; {@code log} gets one line per step.
+   *
+   * @throws AnvilMissingException when anvil is not installed
+   */
+  public static SandboxChain start(PoolSpec pool, Options options, Consumer<String> log) {
+    AnvilProcess anvil = AnvilProcess.start(locateAnvil(), List.of());
+    Web3j web3j = Web3j.build(new HttpService(anvil.rpcUrl()));
+    try {
+      BillingDeployer deployer = new BillingDeployer(web3j, anvil.chainId());
+      Credentials owner = DevAccounts.account(OWNER_ACCOUNT);
+      String contract = deployer.deploy(owner, options.thawPeriod());
+      long block = web3j.ethBlockNumber().send().getBlockNumber().longValueExact();
+      deployer.setReporter(contract, owner, reporter().getAddress(), true);
+      log.accept(
+          "GpuPoolBilling deployed at " + contract + " (block " + block + ") on " + anvil.rpcUrl());
+      Map<String, String> registered = new LinkedHashMap<>();
+      for (PoolSpec.Provider p : pool.providers()) {
+        Optional<Credentials> key = devAccount(p.payoutAddress());
+        if (key.isEmpty()) {
+          log.accept(
+              "provider "
+                  + p.name()
+                  + ": payout address "
+                  + p.payoutAddress()
+                  + " is not an anvil dev account; it is credited but not registered");
+          continue;
+        }
+        // The provider registers where its balance is withdrawn to: its own address.
+        deployer.contract(contract, key.get()).setPayoutAddress(key.get().getAddress()).send();
+        registered.put(p.name(), key.get().getAddress());
+      }
+      log.accept("payout addresses registered for " + String.join(", ", registered.keySet()));
+      List<String> payers = new ArrayList<>();
+      for (int index : PAYER_ACCOUNTS) {
+        Credentials payer = DevAccounts.account(index);
+        if (options.escrowWeiPerPayer().signum() > 0) {
+          deployer.depositFor(contract, payer, payer.getAddress(), options.escrowWeiPerPayer());
+        }
+        payers.add(payer.getAddress());
+      }
+      log.accept(
+          "payers "
+              + String.join(", ", payers)
+              + " funded with "
+              + TokenUnits.fromWei(options.escrowWeiPerPayer()).toPlainString()
+              + " each");
+      return new SandboxChain(anvil, web3j, deployer, contract, block, options, registered, payers);
+    } catch (Exception e) {
+      web3j.shutdown();
+      anvil.close();
+      throw e instanceof RuntimeException re
+          ? re
+          : new IllegalStateException("setting up the sandbox chain failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** The dev account (0..9) with this address, if it is one. */
+  static Optional<Credentials> devAccount(String address) {
+    if (address == null) {
+      return Optional.empty();
+    }
+    for (int i = 0; i < DEV_ACCOUNTS; i++) {
+      Credentials c = DevAccounts.account(i);
+      if (c.getAddress().equalsIgnoreCase(address)) {
+        return Optional.of(c);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The operator's reporter (dev account {@value #REPORTER_ACCOUNT}). */
+  public static Credentials reporter() {
+    return DevAccounts.account(REPORTER_ACCOUNT);
+  }
+
+  /**
+   * The operator's {@code GPUPOOL_BILLING_*} environment, including the reporter's private key in
+   * {@code GPUPOOL_BILLING_REPORTER_KEY}: hand it to a process environment, never print it.
+   */
+  public Map<String, String> operatorEnvironment() {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("GPUPOOL_BILLING_ENABLED", "true");
+    env.put("GPUPOOL_BILLING_RPC_URL", rpcUrl());
+    env.put("GPUPOOL_BILLING_CONTRACT_ADDRESS", contract);
+    env.put("GPUPOOL_BILLING_CHAIN_ID", Long.toString(chainId()));
+    env.put("GPUPOOL_BILLING_RECONCILE_FROM_BLOCK", Long.toString(deployBlock));
+    env.put("GPUPOOL_BILLING_SETTLEMENT_INTERVAL", options.intervals().settlement().toString());
+    env.put("GPUPOOL_BILLING_METERING_INTERVAL", options.intervals().metering().toString());
+    env.put("GPUPOOL_BILLING_SUSPEND_GRACE", options.intervals().suspendGrace().toString());
+    env.put(
+        "GPUPOOL_BILLING_REPORTER_KEY",
+        Numeric.toHexStringWithPrefixZeroPadded(reporter().getEcKeyPair().getPrivateKey(), 64));
+    return env;
+  }
+
+  /** What a user needs to look at the chain (no key material). */
+  public List<String> describe() {
+    List<String> lines = new ArrayList<>();
+    lines.add("chain: anvil at " + rpcUrl() + " (chain id " + chainId() + ")");
+    lines.add("chain: GpuPoolBilling at " + contract + " (deployed in block " + deployBlock + ")");
+    lines.add("chain: reporter (the operator's key) " + reporter().getAddress());
+    lines.add(
+        "chain: settle every "
+            + human(options.intervals().settlement())
+            + ", meter every "
+            + human(options.intervals().metering())
+            + ", suspend after "
+            + human(options.intervals().suspendGrace())
+            + " of dry escrow");
+    lines.add(
+        "chain: payers funded with "
+            + TokenUnits.fromWei(options.escrowWeiPerPayer()).toPlainString()
+            + " each: "
+            + String.join(", ", payers));
+    registeredProviders.forEach(
+        (name, address) -> lines.add("chain: provider " + name + " -> " + address));
+    String provider = registeredProviders.values().stream().findFirst().orElse(null);
+    if (provider != null) {
+      lines.add("chain: a provider's balance (wei, hex):");
+      lines.add(
+          "  " + ChainQueries.curl(rpcUrl(), contract, ChainQueries.providerBalance(provider)));
+    }
+    if (!payers.isEmpty()) {
+      lines.add("chain: a payer's escrow (balance, thawing, thaw end; hex words):");
+      lines.add("  " + ChainQueries.curl(rpcUrl(), contract, ChainQueries.escrowOf(payers.get(0))));
+    }
+    lines.add(
+        "chain: the cluster's view: kubectl get tj (COST), kubectl get gpuprovider NAME -o"
+            + " jsonpath='{.status.earnings}'");
+    return lines;
+  }
+
+  private static String human(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+  }
+
+  public String rpcUrl() {
+    return anvil.rpcUrl();
+  }
+
+  public long chainId() {
+    return anvil.chainId();
+  }
+
+  public String contractAddress() {
+    return contract;
+  }
+
+  /** Block the contract was deployed in. */
+  public long deployBlock() {
+    return deployBlock;
+  }
+
+  public Options options() {
+    return options;
+  }
+
+  /** GpuProvider name -> the address registered on chain for it. */
+  public Map<String, String> registeredProviders() {
+    return registeredProviders;
+  }
+
+  /** The funded example payers' addresses. */
+  public List<String> payers() {
+    return payers;
+  }
+
+  /** A provider's balance on the contract, in wei. */
+  public BigInteger providerBalance(String provider) {
+    return call(() -> view().providerBalance(provider).send());
+  }
+
+  /** A payer's escrow balance on the contract, in wei. */
+  public BigInteger escrow(String payer) {
+    return call(() -> view().escrowOf(payer).send().component1());
+  }
+
+  /** The payout address a provider registered, or the zero address. */
+  public String payoutAddress(String provider) {
+    return call(() -> view().payoutAddress(provider).send());
+  }
+
+  /** True when {@code address} may settle on the contract. */
+  public boolean isReporter(String address) {
+    return call(() -> view().isReporter(address).send());
+  }
+
+  /** Dev account 0 deposits {@code wei} into {@code payer}'s escrow (anyone may fund a payer). */
+  public void deposit(String payer, BigInteger wei) {
+    deployer.depositFor(contract, DevAccounts.account(OWNER_ACCOUNT), payer, wei);
+  }
+
+  public boolean isAlive() {
+    return anvil.isAlive() && anvil.answers();
+  }
+
+  private GpuPoolBilling view() {
+    return deployer.contract(contract, DevAccounts.account(OWNER_ACCOUNT));
+  }
+
+  @FunctionalInterface
+  private interface Call<T> {
+    T run() throws Exception;
+  }
+
+  private static <T> T call(Call<T> c) {
+    try {
+      return c.run();
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("chain call failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Stops anvil (the chain's state goes with it). */
+  @Override
+  public void close() {
+    web3j.shutdown();
+    anvil.close();
+  }
+
+  @Override
+  public String toString() {
+    return String.format(Locale.ROOT, "SandboxChain[%s, contract %s]", rpcUrl(), contract);
+  }
+}

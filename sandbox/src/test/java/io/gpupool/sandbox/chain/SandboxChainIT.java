@@ -1,0 +1,105 @@
+package io.gpupool.sandbox.chain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.chain.KeySource;
+import io.gpupool.billing.devchain.DevAccounts;
+import io.gpupool.sandbox.pool.PoolFile;
+import io.gpupool.sandbox.pool.PoolSpec;
+import java.math.BigInteger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The sandbox's chain against a real anvil: what the operator and the examples rely on. */
+class SandboxChainIT {
+
+  @Test
+  void deploysRegistersProvidersFundsTheExamplePayersAndStopsAnvil() throws Exception {
+    PoolSpec pool = PoolFile.loadDefault();
+    List<String> log = new ArrayList<>();
+    SandboxChain.Options options = SandboxChain.Options.forTimeScale(20);
+    SandboxChain chain = SandboxChain.start(pool, options, log::add);
+    String rpc = chain.rpcUrl();
+    try {
+      assertThat(rpc).startsWith("http://127.0.0.1:");
+      // every provider of the default pool is an anvil dev account: all registered to themselves
+      assertThat(chain.registeredProviders()).hasSize(pool.providers().size());
+      for (PoolSpec.Provider p : pool.providers()) {
+        assertThat(chain.payoutAddress(p.payoutAddress())).isEqualToIgnoringCase(p.payoutAddress());
+        assertThat(chain.providerBalance(p.payoutAddress())).isZero();
+      }
+      // examples/ pay from dev accounts 6, 7, 8
+      assertThat(chain.payers())
+          .containsExactly(
+              "0x976ea74026e726554db657fa54763abd0c3a0aa9",
+              "0x14dc79964da2c08b23698b3d3cc7ca32193d9955",
+              "0x23618e81e3f5cdf7f54c3d65f7fbc0abf5b21e8f");
+      for (String payer : chain.payers()) {
+        assertThat(chain.escrow(payer)).isEqualTo(TokenUnits.toWei("100"));
+      }
+      String broke = DevAccounts.account(5).getAddress();
+      assertThat(chain.escrow(broke)).isZero();
+      chain.deposit(broke, BigInteger.TEN);
+      assertThat(chain.escrow(broke)).isEqualTo(BigInteger.TEN);
+
+      Map<String, String> env = chain.operatorEnvironment();
+      assertThat(env)
+          .containsEntry("GPUPOOL_BILLING_ENABLED", "true")
+          .containsEntry("GPUPOOL_BILLING_RPC_URL", rpc)
+          .containsEntry("GPUPOOL_BILLING_CONTRACT_ADDRESS", chain.contractAddress())
+          .containsEntry("GPUPOOL_BILLING_CHAIN_ID", "31337")
+          .containsEntry("GPUPOOL_BILLING_SETTLEMENT_INTERVAL", "PT3S")
+          .containsEntry("GPUPOOL_BILLING_METERING_INTERVAL", "PT1.5S")
+          .containsEntry("GPUPOOL_BILLING_SUSPEND_GRACE", "PT30S")
+          .containsEntry(
+              "GPUPOOL_BILLING_RECONCILE_FROM_BLOCK", Long.toString(chain.deployBlock()));
+      String key = env.get(KeySource.DEFAULT_ENV);
+      assertThat(KeySource.parse(key, "test").getAddress())
+          .isEqualTo(SandboxChain.reporter().getAddress());
+      // the reporter is authorised on the deployed contract
+      assertThat(chain.isReporter(SandboxChain.reporter().getAddress())).isTrue();
+      assertThat(chain.isReporter(DevAccounts.account(DevAccounts.REPORTER).getAddress()))
+          .isFalse();
+
+      // what is printed carries no key, and its query command really answers
+      String printed = String.join("\n", chain.describe()) + String.join("\n", log);
+      assertThat(printed)
+          .contains(chain.contractAddress(), rpc)
+          .doesNotContain(key)
+          .doesNotContain(key.substring(2));
+      String provider = pool.providers().get(0).payoutAddress();
+      String answer = ethCall(rpc, chain.contractAddress(), ChainQueries.providerBalance(provider));
+      assertThat(answer).contains("\"result\":\"0x" + "0".repeat(64) + "\"");
+      String escrow =
+          ethCall(rpc, chain.contractAddress(), ChainQueries.escrowOf(chain.payers().get(0)));
+      assertThat(escrow).contains(String.format("%064x", TokenUnits.toWei("100")));
+    } finally {
+      chain.close();
+    }
+    assertThat(chain.isAlive()).as("anvil stopped on close").isFalse();
+  }
+
+  private static String ethCall(String rpc, String to, String data) throws Exception {
+    String body =
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_call\",\"params\":[{\"to\":\""
+            + to
+            + "\",\"data\":\""
+            + data
+            + "\"},\"latest\"]}";
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create(rpc))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
+  }
+}
