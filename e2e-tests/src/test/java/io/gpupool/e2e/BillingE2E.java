@@ -141,10 +141,12 @@ class BillingE2E {
     await()
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofSeconds(1))
-        .until(() -> "InsufficientFunds".equals(funded(name, "reason")));
+        .until(
+            () -> funded(name).map(c -> "InsufficientFunds".equals(c.getReason())).orElse(false));
     assertThat(jsonpath(name, "{.status.phase}")).isEqualTo("Pending");
-    assertThat(funded(name, "status")).isEqualTo("False");
-    String message = funded(name, "message");
+    assertThat(jsonpath(name, "{.status.conditions[?(@.type==\"Funded\")].status}"))
+        .isEqualTo("False");
+    String message = funded(name).orElseThrow().getMessage();
     assertThat(message)
         .as("names the payer, what is available and what is needed")
         .contains(payer.toLowerCase())
@@ -168,7 +170,7 @@ class BillingE2E {
     kubectl
         .run("wait", "--for=jsonpath={.status.phase}=Succeeded", "tj/" + name, "--timeout=150s")
         .expectSuccess();
-    assertThat(funded(name, "status")).isEqualTo("True");
+    assertThat(funded(name).orElseThrow().getStatus()).isEqualTo("True");
     BigInteger cost = costFromPods(name);
     assertThat(cost).isPositive();
     awaitSettled(name, cost);
@@ -255,20 +257,11 @@ class BillingE2E {
     return kubectl.run("get", "tj", name, "-o", "jsonpath=" + path).expectSuccess().out();
   }
 
-  private String funded(String name, String field) {
-    Optional<Condition> c =
-        Optional.ofNullable(get(name).getStatus()).stream()
-            .flatMap(s -> s.conditions.stream())
-            .filter(x -> "Funded".equals(x.getType()))
-            .findFirst();
-    return c.map(
-            x ->
-                switch (field) {
-                  case "reason" -> x.getReason();
-                  case "status" -> x.getStatus();
-                  default -> x.getMessage();
-                })
-        .orElse("");
+  private Optional<Condition> funded(String name) {
+    return Optional.ofNullable(get(name).getStatus()).stream()
+        .flatMap(s -> s.conditions.stream())
+        .filter(c -> "Funded".equals(c.getType()))
+        .findFirst();
   }
 
   private String payoutAddress(String provider) {
@@ -330,9 +323,10 @@ class BillingE2E {
       long replicas = Long.parseLong(labels.getOrDefault("nvidia.com/gpu.replicas", "1"));
       long gpus =
           Long.parseLong(
-              pod.getSpec()
-                  .getContainers()
-                  .get(0)
+              pod.getSpec().getContainers().stream()
+                  .filter(c -> "worker".equals(c.getName()))
+                  .findFirst()
+                  .orElseThrow()
                   .getResources()
                   .getLimits()
                   .get("nvidia.com/gpu")

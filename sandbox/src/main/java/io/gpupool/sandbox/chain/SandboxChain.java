@@ -118,8 +118,7 @@ public final class SandboxChain implements AutoCloseable {
     } catch (IllegalStateException e) {
       // AnvilProcess says where it looked, then its own hint: keep the first part, ours instead
       String where = e.getMessage().split(";", 2)[0];
-      throw new AnvilMissingException(
-          "anvil is not installed (" + where + "): " + INSTALL_HINT, e);
+      throw new AnvilMissingException("anvil is not installed (" + where + "): " + INSTALL_HINT, e);
     }
   }
 
