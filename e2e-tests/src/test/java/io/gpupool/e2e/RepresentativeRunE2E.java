@@ -135,6 +135,11 @@ class RepresentativeRunE2E {
                 new PrometheusServer.Target(
                     "dcgm-exporter", "127.0.0.1:" + dcgm.port(), "/metrics", false)));
     runStart = Instant.now();
+    // Counters must be scraped at 0 before anything happens: increase() cannot see a counter
+    // whose first sample already counts the event (a loaded machine starts Prometheus late).
+    until(
+        "Prometheus scraped the operator's counters",
+        () -> hasData("gpupool_job_recoveries_total{kind=\"TrainingJob\"} == 0"));
     runWorkload();
     runEnd = Instant.now();
   }

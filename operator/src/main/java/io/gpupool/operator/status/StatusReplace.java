@@ -58,8 +58,9 @@ public final class StatusReplace {
     String namespace = resource.getMetadata().getNamespace();
     var resources = client.resources(type);
     try {
+      // With the item at hand the client sends the patch alone; by name it would GET first.
       (namespace == null ? resources : resources.inNamespace(namespace))
-          .withName(resource.getMetadata().getName())
+          .resource(resource)
           .subresource("status")
           .patch(PatchContext.of(PatchType.JSON), patch(status));
     } catch (KubernetesClientException e) {
