@@ -24,6 +24,9 @@ import java.util.function.Supplier;
  * [gpupool_job_recoveries_total], reconcile duration and errors.
  */
 @ApplicationScoped
+// Created at start-up, not on the first reconcile, so the series pre-registered at 0 exist before
+// anything happens: increase() cannot see an event that a counter's first scrape already holds.
+@io.quarkus.runtime.Startup
 public class JobMetrics {
   private final MeterRegistry registry;
   private final Map<String, String> phaseByJob = new ConcurrentHashMap<>();
