@@ -13,7 +13,8 @@ import java.util.Set;
  * Places gangs of workers on a {@link PoolSnapshot} and plans how the job is split across them. The
  * work is done by {@link GangPlanner} (gangs, data parallel and pipeline), {@link
  * ReplicaGroupPlanner} (inference replicas larger than one worker) and {@link PlanRepair}; this
- * class wires them and learns the workload mix from the requests it plans.
+ * class wires them and learns the workload mix from the requests it plans, counting each job once
+ * however often it is re-planned.
  *
  * <p>Not thread-safe: the operator calls it from one reconcile thread (it learns the workload mix
  * online from the requests it sees).
@@ -22,13 +23,23 @@ public final class Scheduler {
   private final SchedulerConfig config;
   private final ModelBits bits = new ModelBits();
   private final WorkloadMix mix = new WorkloadMix(0.95, 64, true);
+  private final JobArrivals arrivals;
   private final PoolIndex index;
   private final GangPlanner gangs;
   private final ReplicaGroupPlanner replicaGroups;
   private final PlanRepair repairs;
 
   public Scheduler(SchedulerConfig config) {
+    this(config, JobArrivals.DEFAULT_CAPACITY);
+  }
+
+  /**
+   * @param rememberedJobs how many job keys to remember so that re-plans of a job do not count
+   *     again in the mix
+   */
+  Scheduler(SchedulerConfig config, int rememberedJobs) {
     this.config = config;
+    this.arrivals = new JobArrivals(rememberedJobs);
     this.index = new PoolIndex(config, bits, mix);
     PlanObjective objective = new PlanObjective(config);
     CandidateFilter filter = new CandidateFilter(config, index);
@@ -59,9 +70,15 @@ public final class Scheduler {
     index.invalidate();
   }
 
-  /** Plans a request on a snapshot: a {@link Plan} or an actionable {@link Unplaceable}. */
+  /**
+   * Plans a request on a snapshot: a {@link Plan} or an actionable {@link Unplaceable}. The first
+   * request of each {@code r.id()} is counted in the workload mix; later ones (re-plans of a job
+   * still pending, or another shape tried for the same job) are not.
+   */
   public PlanResult plan(JobRequest r, PoolSnapshot snap) {
-    mix.observe(taskClass(r));
+    if (arrivals.firstSighting(r.id())) {
+      mix.observe(taskClass(r));
+    }
     if (r.kind() == JobKind.INFERENCE && !replicaGroups.fitsOneWorker(r, snap)) {
       return planReplicaGroup(r, snap);
     }
