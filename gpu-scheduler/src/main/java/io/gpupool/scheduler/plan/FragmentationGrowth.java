@@ -7,7 +7,9 @@ import io.gpupool.scheduler.model.NodeState;
 
 /**
  * How much putting one worker on a node grows its fragmentation (in GPUs), measured against the
- * workload mix learned so far; see docs/scheduling.md.
+ * workload mix learned so far: FGD's measure plus the GPU capacity the node's CPU can no longer
+ * feed ({@link Fragmentation#withCpuStranding}, the measure of the replay's {@code gpupool}
+ * policy); see docs/scheduling.md.
  */
 final class FragmentationGrowth {
   private final WorkloadMix mix;
@@ -30,12 +32,13 @@ final class FragmentationGrowth {
     }
     int[] free = st.freeMilli();
     long bit = index.modelBit(st.node());
-    double before = Fragmentation.of(free, free.length, st.cpuFree(), bit, w);
+    double before = Fragmentation.withCpuStranding(free, free.length, st.cpuFree(), bit, mix);
     for (int g : gpus) {
       free[g] -= r.gpuMilli();
     }
     double after =
-        Fragmentation.of(free, free.length, st.cpuFree() - r.cpuMillisPerWorker(), bit, w);
+        Fragmentation.withCpuStranding(
+            free, free.length, st.cpuFree() - r.cpuMillisPerWorker(), bit, mix);
     return (after - before) / 1000.0;
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.gpupool.scheduler.frag.WorkloadMix;
 import io.gpupool.scheduler.model.JobRequest;
+import io.gpupool.scheduler.model.PoolNode;
 import io.gpupool.scheduler.model.PoolSnapshot;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -57,6 +58,43 @@ class LearnedMixTest {
     assertThat(s.mix().observed()).isEqualTo(3);
     s.plan(job("b", 1), ONE_GPU); // forgotten, so it counts again
     assertThat(s.mix().observed()).isEqualTo(4);
+  }
+
+  @Test
+  void placesACpuHeavyWorkerWhereTheFreeCpuStillFeedsTheFreeGpus() {
+    // Same GPUs; "poor" is 1 % cheaper but has 6 cores per GPU, "rich" 16.
+    PoolSnapshot pool =
+        PoolSnapshot.of(List.of(cpuNode("poor", 48_000, 0.99), cpuNode("rich", 128_000, 1.0)));
+    Scheduler s = new Scheduler();
+    // The workload so far: one GPU with 8 cores per job.
+    for (int i = 0; i < 10; i++) {
+      s.plan(JobRequest.builder("seen-" + i, SchedulerTest.SMALL).perWorker(8000, 0).build(), pool);
+    }
+    assertThat(s.mix().cpuPerGpuMilli()).isCloseTo(8.0, within(1e-9));
+    // 24 cores: on "poor" the 24 cores left would feed 3 of its 7 free GPUs, although a typical
+    // job would still fit there (so FGD's measure alone sees no difference and price decides).
+    JobRequest heavy =
+        JobRequest.builder("heavy", SchedulerTest.SMALL).perWorker(24_000, 0).build();
+    Plan p = (Plan) s.plan(heavy, pool);
+    assertThat(p.ranks().get(0).node()).isEqualTo("rich");
+    assertThat(p.score()).isNotEmpty();
+  }
+
+  private static PoolNode cpuNode(String name, long cpuMillis, double price) {
+    return new PoolNode(
+        name,
+        "prov",
+        "eu",
+        "eu-a",
+        "NVIDIA-A100-SXM4-80GB",
+        8,
+        81920,
+        1,
+        cpuMillis,
+        1 << 20,
+        price,
+        0.99,
+        true);
   }
 
   @Test
