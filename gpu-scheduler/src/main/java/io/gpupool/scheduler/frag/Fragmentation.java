@@ -7,6 +7,11 @@ package io.gpupool.scheduler.frag;
  * {@code m} cannot use: all free milli-GPUs if {@code m} needs no GPU or cannot fit on the node at
  * all (model, CPU or GPU count), otherwise the free milli of the GPUs with less free than {@code m}
  * needs on each GPU. The node's fragmentation is {@code Σ weight(m) · F(m)}.
+ *
+ * <p>{@link #withCpuStranding} adds what that measure misses: it asks of each class whether one
+ * more task fits, never whether the node's CPU can feed all of its free GPUs. A node whose free CPU
+ * is short for its free GPUs at the workload's CPU-per-GPU ratio strands the difference, whichever
+ * classes arrive.
  */
 public final class Fragmentation {
   private Fragmentation() {}
@@ -32,6 +37,31 @@ public final class Fragmentation {
       f += w.weight() * fragmentFor(free, gpus, total, cpuFree, modelBit, w.taskClass());
     }
     return f;
+  }
+
+  /**
+   * FGD's measure plus {@link #cpuStranded}: the score our own policy minimises (FGD as published
+   * uses {@link #of} alone).
+   */
+  public static double withCpuStranding(
+      int[] free, int gpus, long cpuFree, long modelBit, WorkloadMix mix) {
+    double f = of(free, gpus, cpuFree, modelBit, mix.classes());
+    long total = 0;
+    for (int i = 0; i < gpus; i++) {
+      total += free[i];
+    }
+    return f + cpuStranded(total, cpuFree, mix.cpuPerGpuMilli());
+  }
+
+  /**
+   * Free milli-GPUs that {@code cpuFree} cannot feed when each milli-GPU arrives with {@code
+   * cpuPerGpuMilli} CPU milli (0 when the ratio is unknown).
+   */
+  public static double cpuStranded(long freeMilli, long cpuFree, double cpuPerGpuMilli) {
+    if (cpuPerGpuMilli <= 0) {
+      return 0;
+    }
+    return Math.max(0, freeMilli - cpuFree / cpuPerGpuMilli);
   }
 
   /** {@code F(m)} in milli-GPUs for one class. */

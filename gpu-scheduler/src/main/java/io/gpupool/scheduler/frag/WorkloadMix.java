@@ -12,8 +12,9 @@ import java.util.Map;
  *
  * <p>Learned online with {@link #observe}: every arriving task is counted, and {@link #classes()}
  * returns the most popular classes that together cover {@code coverage} of the tasks seen, each
- * weighted by its share of all tasks seen. The {@link #version()} moves whenever the returned list
- * may have changed, so callers can cache scores computed against it.
+ * weighted by its share of all tasks seen. It also learns the CPU that arrives with each milli-GPU
+ * ({@link #cpuPerGpuMilli}). The {@link #version()} moves whenever either may have changed, so
+ * callers can cache scores computed against them.
  */
 public final class WorkloadMix {
   /** A task class and its popularity (share of tasks). */
@@ -25,6 +26,9 @@ public final class WorkloadMix {
   private final boolean keepConstrained;
   private java.util.function.LongToDoubleFunction constrainedScale = mask -> 1.0;
   private long total;
+  private double gpuTaskCpu;
+  private double gpuTaskGpuMilli;
+  private double cpuPerGpuMilli;
   private long sinceRefresh;
   private long version;
   private Weighted[] current = new Weighted[0];
@@ -54,8 +58,7 @@ public final class WorkloadMix {
   public static WorkloadMix fixed(Collection<TaskClass> tasks, double coverage) {
     WorkloadMix mix = new WorkloadMix(coverage, Integer.MAX_VALUE);
     for (TaskClass t : tasks) {
-      mix.counts.computeIfAbsent(t, k -> new long[1])[0]++;
-      mix.total++;
+      mix.count(t);
     }
     mix.recompute();
     return mix;
@@ -72,13 +75,31 @@ public final class WorkloadMix {
 
   /** Records one arriving task. */
   public void observe(TaskClass t) {
-    counts.computeIfAbsent(t, k -> new long[1])[0]++;
-    total++;
+    count(t);
     sinceRefresh++;
     // Refresh often while the sample is small, then every refreshEvery tasks.
     if (total <= 64 ? Long.bitCount(total) == 1 : sinceRefresh >= refreshEvery) {
       recompute();
     }
+  }
+
+  private void count(TaskClass t) {
+    counts.computeIfAbsent(t, k -> new long[1])[0]++;
+    total++;
+    // CPU-only tasks are left out: they can run on any node with CPU to spare, so they say
+    // nothing about the CPU a GPU needs next to it to be usable.
+    if (t.needsGpu()) {
+      gpuTaskCpu += t.cpuMilli();
+      gpuTaskGpuMilli += t.totalGpuMilli();
+    }
+  }
+
+  /**
+   * CPU milli requested per milli-GPU by the GPU tasks seen so far (CPU-only tasks excluded), as of
+   * the last refresh; 0 before any GPU task.
+   */
+  public double cpuPerGpuMilli() {
+    return cpuPerGpuMilli;
   }
 
   /** Tasks observed so far. */
@@ -116,6 +137,7 @@ public final class WorkloadMix {
       out.add(new Weighted(e.getKey(), w));
     }
     current = out.toArray(new Weighted[0]);
+    cpuPerGpuMilli = gpuTaskGpuMilli == 0 ? 0 : gpuTaskCpu / gpuTaskGpuMilli;
     version++;
   }
 }

@@ -22,8 +22,15 @@ final class FragScorer {
   private long[] currentStamp;
   private int[] scratch = new int[16];
 
-  FragScorer(WorkloadMix mix) {
+  private final boolean cpuStranding;
+
+  /**
+   * @param cpuStranding score with {@link Fragmentation#withCpuStranding} (our policy) instead of
+   *     FGD's {@link Fragmentation#of}
+   */
+  FragScorer(WorkloadMix mix, boolean cpuStranding) {
     this.mix = mix;
+    this.cpuStranding = cpuStranding;
   }
 
   WorkloadMix mix() {
@@ -45,7 +52,6 @@ final class FragScorer {
     }
     double before = current(c, node, st);
     TaskClass cls = pod.cls();
-    WorkloadMix.Weighted[] w = mix.classes();
     int gpus = c.gpus[node];
     if (scratch.length < gpus) {
       scratch = new int[gpus];
@@ -62,7 +68,7 @@ final class FragScorer {
         }
         System.arraycopy(f, 0, scratch, 0, gpus);
         scratch[g] -= cls.gpuMilli();
-        double after = Fragmentation.of(scratch, gpus, cpuAfter, c.modelBit[node], w);
+        double after = fragmentation(scratch, gpus, cpuAfter, c.modelBit[node]);
         if (after < best || (after == best && f[g] < f[bestGpu])) {
           best = after;
           bestGpu = g;
@@ -75,7 +81,7 @@ final class FragScorer {
           scratch[g] -= cls.gpuMilli();
         }
       }
-      best = Fragmentation.of(scratch, gpus, cpuAfter, c.modelBit[node], w);
+      best = fragmentation(scratch, gpus, cpuAfter, c.modelBit[node]);
     }
     double delta = best - before;
     growth.get(id)[node] = delta;
@@ -90,12 +96,16 @@ final class FragScorer {
 
   private double current(ReplayCluster c, int node, long st) {
     if (currentStamp[node] != st) {
-      current[node] =
-          Fragmentation.of(
-              c.free[node], c.gpus[node], c.cpuFree[node], c.modelBit[node], mix.classes());
+      current[node] = fragmentation(c.free[node], c.gpus[node], c.cpuFree[node], c.modelBit[node]);
       currentStamp[node] = st;
     }
     return current[node];
+  }
+
+  private double fragmentation(int[] free, int gpus, long cpuFree, long modelBit) {
+    return cpuStranding
+        ? Fragmentation.withCpuStranding(free, gpus, cpuFree, modelBit, mix)
+        : Fragmentation.of(free, gpus, cpuFree, modelBit, mix.classes());
   }
 
   private void ensure(ReplayCluster c, int classId) {

@@ -168,7 +168,7 @@ final class Policies {
     private final FragScorer scorer;
 
     Fgd(WorkloadMix mix) {
-      this.scorer = new FragScorer(mix);
+      this.scorer = new FragScorer(mix, false);
     }
 
     @Override
@@ -205,7 +205,7 @@ final class Policies {
    */
   static final class Gpupool implements ReplayPolicy {
     private final WorkloadMix mix = new WorkloadMix(0.95, 256, true);
-    private final FragScorer scorer = new FragScorer(mix);
+    private final FragScorer scorer = new FragScorer(mix, true);
     private final double quantumMilli;
 
     Gpupool(double quantumMilli) {

@@ -25,8 +25,10 @@ public final class Replay {
    * @param lastAt unallocated % after the last pod whose arrived % rounds to the index
    * @param placed pods placed
    * @param failed pods that found no node
+   * @param freeAt100 where the free capacity sat after the last pod whose arrived % rounds to 100
+   *     (null if none did)
    */
-  public record Result(double[] lastAt, int placed, int failed) {
+  public record Result(double[] lastAt, int placed, int failed, FreeCapacity freeAt100) {
     /** Unallocated GPU % at arrived = {@code a} %. */
     public double at(int a) {
       return lastAt[a];
@@ -90,6 +92,7 @@ public final class Replay {
     long arrived = 0;
     int placed = 0;
     int failed = 0;
+    FreeCapacity freeAt100 = null;
     for (TracePod tp : seq) {
       TaskClass cls = taskClass(tp, bits);
       ReplayPod pod =
@@ -107,7 +110,10 @@ public final class Replay {
       if (a <= MAX_ARRIVED) {
         lastAt[a] = 100.0 - 100.0 * cluster.allocatedMilli / capacity;
       }
+      if (a == 100) {
+        freeAt100 = FreeCapacity.of(cluster);
+      }
     }
-    return new Result(lastAt, placed, failed);
+    return new Result(lastAt, placed, failed, freeAt100);
   }
 }

@@ -54,6 +54,7 @@ public final class ReplayMain {
     List<TracePod> pods = TraceReader.pods(podsFile);
     Map<String, double[]> mean = new LinkedHashMap<>();
     Map<String, List<Double>> at100 = new LinkedHashMap<>();
+    Map<String, List<FreeCapacity>> freeAt100 = new LinkedHashMap<>();
     int runs = policies.size() * seeds.length;
     int done = 0;
     long start = System.nanoTime();
@@ -71,6 +72,9 @@ public final class ReplayMain {
           }
         }
         heads.add(r.at(100));
+        if (r.freeAt100() != null) {
+          freeAt100.computeIfAbsent(policy, k -> new ArrayList<>()).add(r.freeAt100());
+        }
         done++;
         System.err.printf(
             Locale.ROOT,
@@ -92,10 +96,13 @@ public final class ReplayMain {
       at100.put(policy, heads);
     }
     System.err.printf(Locale.ROOT, "total %.1fs%n", (System.nanoTime() - start) / 1e9);
-    print(mean, at100);
+    print(mean, at100, freeAt100);
   }
 
-  private static void print(Map<String, double[]> mean, Map<String, List<Double>> at100) {
+  private static void print(
+      Map<String, double[]> mean,
+      Map<String, List<Double>> at100,
+      Map<String, List<FreeCapacity>> freeAt100) {
     StringBuilder h = new StringBuilder("arrived%");
     for (String p : mean.keySet()) {
       h.append(String.format(Locale.ROOT, "%12s", p));
@@ -128,11 +135,40 @@ public final class ReplayMain {
                   / Math.max(1, e.getValue().size() - 1));
       System.out.printf(Locale.ROOT, "# %s at 100%%: sd over seeds %.2f%n", e.getKey(), sd);
     }
+    for (Map.Entry<String, List<FreeCapacity>> e : freeAt100.entrySet()) {
+      System.out.printf(
+          Locale.ROOT,
+          "# %s free at 100%% (%% of GPUs, mean over seeds): %s%n",
+          e.getKey(),
+          mean(e.getValue()));
+    }
     for (Map.Entry<String, List<Double>> e : at100.entrySet()) {
       double avg =
           e.getValue().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
       System.out.printf(Locale.ROOT, "unallocated_at_100 %s=%.2f%n", e.getKey(), avg);
     }
+  }
+
+  /** The mean of each bucket; the commonest remainder is the one most seeds agree on. */
+  private static FreeCapacity mean(List<FreeCapacity> l) {
+    Map<Integer, Integer> votes = new java.util.HashMap<>();
+    for (FreeCapacity f : l) {
+      votes.merge(f.commonestRemainder(), 1, Integer::sum);
+    }
+    int top = votes.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    double n = l.size();
+    return new FreeCapacity(
+        l.stream().mapToDouble(FreeCapacity::wholeGpus).sum() / n,
+        l.stream().mapToDouble(FreeCapacity::under100).sum() / n,
+        l.stream().mapToDouble(FreeCapacity::from100to199).sum() / n,
+        l.stream().mapToDouble(FreeCapacity::from200to499).sum() / n,
+        l.stream().mapToDouble(FreeCapacity::from500to999).sum() / n,
+        top,
+        l.stream()
+                .filter(f -> f.commonestRemainder() == top)
+                .mapToDouble(FreeCapacity::commonestShare)
+                .sum()
+            / n);
   }
 
   static long[] range(String s) {
