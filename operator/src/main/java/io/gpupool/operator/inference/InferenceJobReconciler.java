@@ -49,6 +49,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.UUID;
@@ -337,7 +338,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     }
 
     List<ReplicaGroup> groups = ReplicaGroup.of(listPods(job));
-    if (!groups.isEmpty() && suspendedForFunds(s)) {
+    if (!groups.isEmpty() && suspendedByBudget(s)) {
       return FUNDS_RECHECK;
     }
     boolean removed = false;
@@ -516,31 +517,51 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   }
 
   /**
-   * Asks the chain about a serving job's payer. Once its escrow has been dry past the grace period
-   * ({@code gpupool.billing.suspend-grace}) every replica is removed and its GPUs released, so
-   * usage stops, as a TrainingJob is suspended; the job is placed again when admission finds the
-   * escrow funded. Returns true when the job was suspended now.
+   * Stops a serving job its budget no longer covers: its metered cost reached {@code
+   * spec.budget.maxCost}, or its payer's escrow has been dry past the grace period ({@code
+   * gpupool.billing.suspend-grace}, asked of the chain only when billing is enabled). Every replica
+   * is removed and its GPUs released, so usage stops, as a TrainingJob is suspended; the job is
+   * placed again once admission lets it. Returns true when the job was stopped now.
    */
-  private boolean suspendedForFunds(Step s) {
+  private boolean suspendedByBudget(Step s) {
     InferenceJob job = s.job;
-    if (job.getSpec().budget == null || !billing.enabled()) {
+    if (job.getSpec().budget == null) {
+      return false;
+    }
+    Optional<String> capped = costCapReached(job);
+    if (capped.isPresent()) {
+      suspend(s, CostCap.REASON, capped.get());
+      return true;
+    }
+    if (!billing.enabled()) {
       return false;
     }
     Admission funds = billing.whileRunning(job.getSpec().budget.payer);
-    if (!funds.mustSuspend()) {
-      if (s.condition(
-              JobConditions.FUNDED,
-              funds.mayRun() && funds.suspendAt() == null,
-              funds.reason(),
-              funds.message())
-          && funds.suspendAt() != null) {
-        events.record(job, EventRecorder.WARNING, funds.reason(), funds.message());
-      }
-      if (funds.suspendAt() != null) {
-        s.recheckIn(Duration.between(s.now, funds.suspendAt()).plusMillis(200));
-      }
-      return false;
+    if (funds.mustSuspend()) {
+      suspend(s, funds.reason(), "escrow dry past the grace period: " + funds.message());
+      return true;
     }
+    if (s.condition(
+            JobConditions.FUNDED,
+            funds.mayRun() && funds.suspendAt() == null,
+            funds.reason(),
+            funds.message())
+        && funds.suspendAt() != null) {
+      events.record(job, EventRecorder.WARNING, funds.reason(), funds.message());
+    }
+    if (funds.suspendAt() != null) {
+      s.recheckIn(Duration.between(s.now, funds.suspendAt()).plusMillis(200));
+    }
+    return false;
+  }
+
+  private Optional<String> costCapReached(InferenceJob job) {
+    return CostCap.reached(
+        job.getSpec().budget, billing.usage(job.getMetadata().getUid()).orElse(null));
+  }
+
+  private void suspend(Step s, String reason, String message) {
+    InferenceJob job = s.job;
     removeAll(job);
     planner.release(job);
     InferenceJobStatus status = s.status;
@@ -548,18 +569,17 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     status.readyReplicas = 0;
     status.totalGpus = 0;
     status.phase = InferenceJobPhase.Pending;
-    s.condition(JobConditions.FUNDED, false, funds.reason(), funds.message());
-    s.condition(SERVING, false, funds.reason(), "suspended: " + funds.message());
-    String message = "escrow dry past the grace period, every replica removed: " + funds.message();
-    events.record(job, EventRecorder.WARNING, "Suspended", message);
+    s.condition(JobConditions.FUNDED, false, reason, message);
+    s.condition(SERVING, false, reason, "suspended: " + message);
+    events.record(job, EventRecorder.WARNING, "Suspended", "every replica removed: " + message);
     LOG.infof("%s suspended: %s", ref(job), message);
-    return true;
   }
 
   /**
-   * The budget gate for new replicas: the payer's escrow must cover what the job would cost per
-   * hour with them (running and draining groups included) for one settlement interval. A refused
-   * placement gives its GPUs back; replicas already serving keep serving.
+   * The budget gate for new replicas: the job must be under its {@code spec.budget.maxCost}, and
+   * the payer's escrow must cover what the job would cost per hour with them (running and draining
+   * groups included) for one settlement interval. A refused placement gives its GPUs back; replicas
+   * already serving keep serving.
    */
   private boolean admitted(
       Step s,
@@ -572,18 +592,22 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     draining.forEach(g -> running.addAll(g.pods()));
     List<ShardAssignment> planned =
         placed.groups().values().stream().flatMap(List::stream).toList();
+    Optional<String> capped = costCapReached(s.job);
     Admission admission =
-        billing.admit(s.job, ReplicaCost.weiPerHour(running, planned, billing::weiPerHour));
-    if (admission.mayRun()) {
+        capped.isPresent()
+            ? null
+            : billing.admit(s.job, ReplicaCost.weiPerHour(running, planned, billing::weiPerHour));
+    if (admission != null && admission.mayRun()) {
       s.condition(JobConditions.FUNDED, true, admission.reason(), admission.message());
       return true;
     }
     planner.hold(s.job, held);
+    String reason = admission == null ? CostCap.REASON : admission.reason();
     String message =
         (active.isEmpty() ? "" : placed.groups().size() + " more replica(s) not started: ")
-            + admission.message();
-    if (s.condition(JobConditions.FUNDED, false, admission.reason(), message)) {
-      events.record(s.job, EventRecorder.WARNING, admission.reason(), message);
+            + (admission == null ? capped.get() : admission.message());
+    if (s.condition(JobConditions.FUNDED, false, reason, message)) {
+      events.record(s.job, EventRecorder.WARNING, reason, message);
       LOG.infof("%s refused by the budget gate: %s", ref(s.job), message);
     }
     s.recheckIn(FUNDS_RECHECK);

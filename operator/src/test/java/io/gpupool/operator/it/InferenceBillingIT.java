@@ -41,8 +41,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The budget gate for InferenceJobs against anvil: a payer without escrow gets no replica until it
- * deposits, a serving job shows its usage and cost, and a serving job whose payer's escrow runs dry
- * is suspended after the grace period, every GPU released.
+ * deposits, a job stops at its {@code maxCost} until the cap is raised, a serving job shows its
+ * usage and cost, and a serving job whose payer's escrow runs dry is suspended after the grace
+ * period, every GPU released.
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -218,6 +219,50 @@ class InferenceBillingIT {
             j -> j.getStatus().phase == InferenceJobPhase.Serving && fundedIs(j, "True", "Funded"));
     assertThat(serving.getStatus().readyReplicas).isEqualTo(1);
     client.resource(serving).delete();
+  }
+
+  @Test
+  void aJobStopsAtItsMaxCostAndServesAgainWhenTheCapIsRaised() throws Exception {
+    String region = "inf-bill-cap";
+    pool(region, dev.provider(2).getAddress(), 1);
+    InferenceJob capped = job("capped", region, dev.payers().get(1).getAddress());
+    // One A100 at 1.50 an hour costs 0.0004 in under a second.
+    capped.getSpec().budget.maxCost = "0.0004";
+    client.resource(capped).create();
+    InferenceJob serving =
+        awaitJob(
+            "capped",
+            j -> j.getStatus().phase == InferenceJobPhase.Serving && fundedIs(j, "True", "Funded"));
+    String uid = serving.getMetadata().getUid();
+
+    Thread.sleep(2000);
+    billing.meter().meterJob(uid);
+    InferenceJob stopped =
+        awaitJob(
+            "capped",
+            j ->
+                j.getStatus().phase == InferenceJobPhase.Pending
+                    && fundedIs(j, "False", "BudgetExhausted"));
+    assertThat(funded(stopped).getMessage()).contains("reached spec.budget.maxCost 0.0004");
+    await().atMost(TIMEOUT).until(() -> live("capped").isEmpty());
+    assertThat(eventReasons("capped")).contains("Suspended");
+    Thread.sleep(1500);
+    assertThat(live("capped")).as("not placed again while capped").isEmpty();
+
+    client
+        .resources(InferenceJob.class)
+        .inNamespace(NS)
+        .withName("capped")
+        .edit(
+            j -> {
+              j.getSpec().budget.maxCost = "100";
+              return j;
+            });
+    awaitJob(
+        "capped",
+        j -> j.getStatus().phase == InferenceJobPhase.Serving && fundedIs(j, "True", "Funded"));
+    assertThat(live("capped")).hasSize(1);
+    client.resource(get("capped")).delete();
   }
 
   @Test
