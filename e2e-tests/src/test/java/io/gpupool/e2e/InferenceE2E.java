@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,17 +42,41 @@ class InferenceE2E {
 
   private SandboxCluster cluster;
   private Kubectl kubectl;
+  private int metricsPort;
 
   @BeforeAll
   void start() throws IOException {
+    metricsPort = OperatorProcess.freePort();
     cluster =
         SandboxCluster.start(
             "inference",
             20,
             Map.of(
                 "GPUPOOL_INFERENCE_LOAD_POLL_INTERVAL", "1s",
-                "GPUPOOL_INFERENCE_DRAIN_PERIOD", "2s"));
+                "GPUPOOL_INFERENCE_DRAIN_PERIOD", "2s"),
+            metricsPort);
     kubectl = cluster.kubectl;
+  }
+
+  /**
+   * The operator's metric {@code name} for the series carrying every label in {@code labels}
+   * ({@code key="value"} fragments), as a Prometheus scrape of its metrics endpoint reads it.
+   */
+  private double operatorMetric(String name, String... labels) throws Exception {
+    String text =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/q/metrics"))
+                    .timeout(Duration.ofSeconds(5))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    return text.lines()
+        .filter(l -> l.startsWith(name + "{"))
+        .filter(l -> Arrays.stream(labels).allMatch(l::contains))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(name + " " + Arrays.toString(labels) + " missing"));
   }
 
   @AfterAll
@@ -297,7 +325,7 @@ class InferenceE2E {
 
   @Test
   @Order(3)
-  void scalesOneToFourAndBackToOneOnTheLoadTheServersReport() {
+  void scalesOneToFourAndBackToOneOnTheLoadTheServersReport() throws Exception {
     String job = "chat-1b";
     kubectl
         .applyText(
@@ -345,6 +373,10 @@ class InferenceE2E {
     assertThat(providers).hasSize(4);
     assertThat(new HashSet<>(providers)).as("spread over providers").hasSizeGreaterThan(1);
     assertThat(events(job)).contains("ScaledUp");
+    String chat = "job=\"chat-1b\"";
+    assertThat(operatorMetric("gpupool_inference_scale_events_total", chat, "direction=\"up\""))
+        .isEqualTo(1.0);
+    assertThat(operatorMetric("gpupool_inference_replicas_desired", chat)).isEqualTo(4.0);
 
     // The load drops: after the stabilization window it drains back to the minimum.
     kubectl
@@ -361,6 +393,10 @@ class InferenceE2E {
     assertThat(jsonpath(job, "{.status.phase}")).isEqualTo("Serving");
     String events = events(job);
     assertThat(events).contains("ScaledDown", "Draining", "Drained");
+    assertThat(operatorMetric("gpupool_inference_scale_events_total", chat, "direction=\"down\""))
+        .isGreaterThanOrEqualTo(1.0);
+    assertThat(operatorMetric("gpupool_inference_replicas_desired", chat)).isEqualTo(1.0);
+    assertThat(operatorMetric("gpupool_inference_inflight_requests", chat)).isEqualTo(0.0);
     kubectl.run("delete", "inferencejob", job, "--timeout=60s").expectSuccess();
   }
 }
