@@ -24,6 +24,26 @@ public interface GpupoolConfig {
   /** Leader election between operator replicas. */
   LeaderElection leaderElection();
 
+  /** InferenceJob autoscaling and scale-down settings. */
+  Inference inference();
+
+  /** How InferenceJobs are scaled: how often the load is read, how long a replica drains. */
+  interface Inference {
+    /**
+     * How often each autoscaled InferenceJob's replicas are scraped for their in-flight requests;
+     * load has no events, so this is also the longest a scale-up waits for a load spike.
+     */
+    @WithDefault("15s")
+    Duration loadPollInterval();
+
+    /**
+     * How long a replica stays out of the Service (still running, finishing its requests) before it
+     * is deleted on a scale-down or rolling update.
+     */
+    @WithDefault("30s")
+    Duration drainPeriod();
+  }
+
   /**
    * Only one replica may place jobs, write usage records and settle on chain at a time; the others
    * keep warm caches and take over when the leader's Lease expires. The Helm chart turns this on

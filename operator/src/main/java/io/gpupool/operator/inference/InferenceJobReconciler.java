@@ -12,6 +12,8 @@ import io.gpupool.api.v1alpha1.ReplicaStatus;
 import io.gpupool.api.v1alpha1.ShardPlacement;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodGpus;
+import io.gpupool.operator.billing.Admission;
+import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
@@ -47,12 +49,12 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -82,6 +84,12 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private static final Logger LOG = Logger.getLogger(InferenceJobReconciler.class);
   private static final Duration NOT_READY_RECHECK = Duration.ofSeconds(1);
 
+  /** Deposits happen on chain, not in the cluster: a refused job looks again after this. */
+  private static final Duration FUNDS_RECHECK = Duration.ofSeconds(60);
+
+  /** Cost grows while replicas serve: status.usage is refreshed at least this often. */
+  private static final Duration USAGE_REFRESH = Duration.ofSeconds(30);
+
   private final KubernetesClient client;
   private final EventRecorder events;
   private final InferencePlanner planner;
@@ -89,6 +97,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final GpupoolConfig config;
   private final JobMetrics metrics;
   private final LoadSignal load;
+  private final BillingService billing;
+  private final InferenceMetrics scaleMetrics;
   private final Duration pollInterval;
   private final Duration drainPeriod;
   private final Clock clock = Clock.systemUTC();
@@ -118,10 +128,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       ProviderDirectory providers,
       JobMetrics metrics,
       LoadSignal load,
-      @ConfigProperty(name = "gpupool-inference.load-poll-interval", defaultValue = "15s")
-          Duration pollInterval,
-      @ConfigProperty(name = "gpupool-inference.drain-period", defaultValue = "30s")
-          Duration drainPeriod) {
+      BillingService billing,
+      InferenceMetrics scaleMetrics) {
     this.client = client;
     this.events = events;
     this.planner = planner;
@@ -129,8 +137,10 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     this.config = config;
     this.metrics = metrics;
     this.load = load;
-    this.pollInterval = pollInterval;
-    this.drainPeriod = drainPeriod;
+    this.billing = billing;
+    this.scaleMetrics = scaleMetrics;
+    this.pollInterval = config.inference().loadPollInterval();
+    this.drainPeriod = config.inference().drainPeriod();
     ledger.onRelease(() -> wake(null));
     inventory.onChange(this::wake);
     providers.onChange(provider -> wake(null));
@@ -196,7 +206,18 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     job.setStatus(status);
     Step s = new Step(job, status, clock.instant());
     Duration recheck = drive(s);
+    billing.usage(job.getMetadata().getUid()).ifPresent(usage -> status.usage = usage);
+    if (status.replicas != null && !status.replicas.isEmpty()) {
+      recheck = recheck == null || recheck.compareTo(USAGE_REFRESH) > 0 ? USAGE_REFRESH : recheck;
+    }
     status.observedGeneration = s.generation;
+    if (status.desiredReplicas != null) {
+      scaleMetrics.replicas(
+          job.getMetadata().getNamespace(),
+          job.getMetadata().getName(),
+          status.desiredReplicas,
+          status.readyReplicas == null ? 0 : status.readyReplicas);
+    }
     metrics.phase(
         KIND,
         job.getMetadata().getNamespace(),
@@ -317,6 +338,9 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     }
 
     List<ReplicaGroup> groups = ReplicaGroup.of(listPods(job));
+    if (!groups.isEmpty() && suspendedByBudget(s)) {
+      return FUNDS_RECHECK;
+    }
     boolean removed = false;
 
     // Failed shards and lost nodes: the whole group goes, and is placed again below.
@@ -492,6 +516,104 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     return s.recheck;
   }
 
+  /**
+   * Stops a serving job its budget no longer covers: its metered cost reached {@code
+   * spec.budget.maxCost}, or its payer's escrow has been dry past the grace period ({@code
+   * gpupool.billing.suspend-grace}, asked of the chain only when billing is enabled). Every replica
+   * is removed and its GPUs released, so usage stops, as a TrainingJob is suspended; the job is
+   * placed again once admission lets it. Returns true when the job was stopped now.
+   */
+  private boolean suspendedByBudget(Step s) {
+    InferenceJob job = s.job;
+    if (job.getSpec().budget == null) {
+      return false;
+    }
+    Optional<String> capped = costCapReached(job);
+    if (capped.isPresent()) {
+      suspend(s, CostCap.REASON, capped.get());
+      return true;
+    }
+    if (!billing.enabled()) {
+      return false;
+    }
+    Admission funds = billing.whileRunning(job.getSpec().budget.payer);
+    if (funds.mustSuspend()) {
+      suspend(s, funds.reason(), "escrow dry past the grace period: " + funds.message());
+      return true;
+    }
+    if (s.condition(
+            JobConditions.FUNDED,
+            funds.mayRun() && funds.suspendAt() == null,
+            funds.reason(),
+            funds.message())
+        && funds.suspendAt() != null) {
+      events.record(job, EventRecorder.WARNING, funds.reason(), funds.message());
+    }
+    if (funds.suspendAt() != null) {
+      s.recheckIn(Duration.between(s.now, funds.suspendAt()).plusMillis(200));
+    }
+    return false;
+  }
+
+  private Optional<String> costCapReached(InferenceJob job) {
+    return CostCap.reached(
+        job.getSpec().budget, billing.usage(job.getMetadata().getUid()).orElse(null));
+  }
+
+  private void suspend(Step s, String reason, String message) {
+    InferenceJob job = s.job;
+    removeAll(job);
+    planner.release(job);
+    InferenceJobStatus status = s.status;
+    status.replicas = new ArrayList<>();
+    status.readyReplicas = 0;
+    status.totalGpus = 0;
+    status.phase = InferenceJobPhase.Pending;
+    s.condition(JobConditions.FUNDED, false, reason, message);
+    s.condition(SERVING, false, reason, "suspended: " + message);
+    events.record(job, EventRecorder.WARNING, "Suspended", "every replica removed: " + message);
+    LOG.infof("%s suspended: %s", ref(job), message);
+  }
+
+  /**
+   * The budget gate for new replicas: the job must be under its {@code spec.budget.maxCost}, and
+   * the payer's escrow must cover what the job would cost per hour with them (running and draining
+   * groups included) for one settlement interval. A refused placement gives its GPUs back; replicas
+   * already serving keep serving.
+   */
+  private boolean admitted(
+      Step s,
+      List<ReplicaGroup> active,
+      List<ReplicaGroup> draining,
+      Map<String, Integer> held,
+      InferencePlanner.Placed placed) {
+    List<Pod> running = new ArrayList<>();
+    active.forEach(g -> running.addAll(g.pods()));
+    draining.forEach(g -> running.addAll(g.pods()));
+    List<ShardAssignment> planned =
+        placed.groups().values().stream().flatMap(List::stream).toList();
+    Optional<String> capped = costCapReached(s.job);
+    Admission admission =
+        capped.isPresent()
+            ? null
+            : billing.admit(s.job, ReplicaCost.weiPerHour(running, planned, billing::weiPerHour));
+    if (admission != null && admission.mayRun()) {
+      s.condition(JobConditions.FUNDED, true, admission.reason(), admission.message());
+      return true;
+    }
+    planner.hold(s.job, held);
+    String reason = admission == null ? CostCap.REASON : admission.reason();
+    String message =
+        (active.isEmpty() ? "" : placed.groups().size() + " more replica(s) not started: ")
+            + (admission == null ? capped.get() : admission.message());
+    if (s.condition(JobConditions.FUNDED, false, reason, message)) {
+      events.record(s.job, EventRecorder.WARNING, reason, message);
+      LOG.infof("%s refused by the budget gate: %s", ref(s.job), message);
+    }
+    s.recheckIn(FUNDS_RECHECK);
+    return false;
+  }
+
   /** Reads the load and moves the desired count; returns it. */
   private int autoscale(
       Step s, Memory mem, List<ReplicaGroup> active, int floor, int max, int desired) {
@@ -529,6 +651,14 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
         Autoscaler.decide(
             floor, max, desired, loads, target, mem.lowSince, s.now, Duration.ofSeconds(window));
     mem.lowSince = d.lowSince();
+    String ns = s.job.getMetadata().getNamespace();
+    String name = s.job.getMetadata().getName();
+    scaleMetrics.load(
+        ns, name, loads.stream().mapToDouble(Double::doubleValue).sum(), loads.size(), target);
+    if (d.scaled()) {
+      scaleMetrics.scaled(
+          ns, name, d.desired() > desired ? InferenceMetrics.UP : InferenceMetrics.DOWN);
+    }
     if ("NoSignal".equals(d.reason())
         && s.status.conditions.stream().anyMatch(c -> SCALING.equals(c.getType()))) {
       return d.desired();
@@ -578,6 +708,9 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       return false;
     }
     InferencePlanner.Placed placed = (InferencePlanner.Placed) placement;
+    if (!admitted(s, active, draining, held, placed)) {
+      return false;
+    }
     String hash = InferenceGroup.specHash(job.getSpec());
     Map<String, Integer> kept = new HashMap<>(held);
     for (var e : placed.groups().entrySet()) {
@@ -897,6 +1030,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
         .delete();
     planner.release(job);
     metrics.phase(KIND, ns, job.getMetadata().getName(), null);
+    scaleMetrics.forget(ns, job.getMetadata().getName());
     ownWrites.forget(job);
     memory.remove(job.getMetadata().getUid());
     LOG.infof("%s deleted: pods removed, GPUs released", ref(job));

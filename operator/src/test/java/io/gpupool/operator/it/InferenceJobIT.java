@@ -21,15 +21,21 @@ import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.ReplicaRange;
 import io.gpupool.api.v1alpha1.Sharding;
 import io.gpupool.operator.inference.TestLoadSignal;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -54,12 +60,41 @@ class InferenceJobIT {
     @Override
     public Map<String, String> getConfigOverrides() {
       return Map.of(
-          "gpupool-inference.load-poll-interval", "500ms",
-          "gpupool-inference.drain-period", "1s");
+          "gpupool.inference.load-poll-interval", "500ms",
+          "gpupool.inference.drain-period", "1s");
     }
   }
 
   @Inject KubernetesClient client;
+
+  @TestHTTPResource("/q/metrics")
+  URL metricsEndpoint;
+
+  /**
+   * The value of {@code metric} for the series whose labels include every {@code labels} pair, as
+   * Prometheus would scrape it from the operator's metrics endpoint; empty when not exported.
+   */
+  private OptionalDouble scraped(String metric, String... labels) throws Exception {
+    String text =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(metricsEndpoint.toURI()).build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    return text.lines()
+        .filter(l -> l.startsWith(metric + "{"))
+        .filter(
+            l -> {
+              for (int i = 0; i < labels.length; i += 2) {
+                if (!l.contains(labels[i] + "=\"" + labels[i + 1] + "\"")) {
+                  return false;
+                }
+              }
+              return true;
+            })
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst();
+  }
 
   private FakeKubelet kubelet() {
     return new FakeKubelet(client);
@@ -293,7 +328,7 @@ class InferenceJobIT {
   }
 
   @Test
-  void scalesOneToFourAndBackOnLoad() {
+  void scalesOneToFourAndBackOnLoadAndExportsItsDecisions() throws Exception {
     String region = "inf-scale";
     for (int i = 0; i < 4; i++) {
       node("inf-scale-" + i, "prov-inf-scale-" + i, A100, 1, 81920, region);
@@ -319,6 +354,37 @@ class InferenceJobIT {
         .doesNotHaveDuplicates()
         .hasSize(4);
     assertThat(condition(four, "Scaling").getReason()).isEqualTo("ScaledUp");
+    String[] chat = {"namespace", NS, "job", "chat"};
+    assertThat(scraped("gpupool_inference_replicas_desired", chat)).hasValue(4.0);
+    await()
+        .atMost(TIMEOUT)
+        .untilAsserted(
+            () -> assertThat(scraped("gpupool_inference_replicas_ready", chat)).hasValue(4.0));
+    // Every leader reports 40 (the test signal): whatever the replica count, 40 per replica.
+    assertThat(scraped("gpupool_inference_inflight_requests_per_replica", chat)).hasValue(40.0);
+    assertThat(scraped("gpupool_inference_inflight_requests_target", chat)).hasValue(8.0);
+    assertThat(scraped("gpupool_inference_inflight_requests", chat).orElseThrow())
+        .isIn(40.0, 80.0, 120.0, 160.0);
+    assertThat(
+            scraped(
+                "gpupool_inference_scale_events_total",
+                "namespace",
+                NS,
+                "job",
+                "chat",
+                "direction",
+                "up"))
+        .hasValue(1.0);
+    assertThat(
+            scraped(
+                "gpupool_inference_scale_events_total",
+                "namespace",
+                NS,
+                "job",
+                "chat",
+                "direction",
+                "down"))
+        .isEmpty();
 
     TestLoadSignal.set("chat", 0.0);
     InferenceJob one =
@@ -330,6 +396,19 @@ class InferenceJobIT {
                     && j.getStatus().readyReplicas == 1
                     && j.getStatus().replicas.size() == 1);
     assertThat(condition(one, "Scaling").getReason()).isIn("ScaledDown", "Steady");
+    assertThat(scraped("gpupool_inference_replicas_desired", chat)).hasValue(1.0);
+    assertThat(
+            scraped(
+                    "gpupool_inference_scale_events_total",
+                    "namespace",
+                    NS,
+                    "job",
+                    "chat",
+                    "direction",
+                    "down")
+                .orElseThrow())
+        .isGreaterThanOrEqualTo(1.0);
+    assertThat(scraped("gpupool_inference_inflight_requests_per_replica", chat)).hasValue(0.0);
     await().atMost(TIMEOUT).until(() -> live("chat").size() == 1);
     // The headless Services of the removed replicas go with them.
     await()

@@ -132,6 +132,7 @@ public final class KubeletSimulator implements AutoCloseable {
 
   private final Map<String, Node> nodes = new HashMap<>();
   private final KubeletEvents events;
+  private final SimulatedMetricsEndpoints metricsEndpoints;
   private int podIps = 0;
   private SharedIndexInformer<Pod> podInformer;
   private SharedIndexInformer<Node> nodeInformer;
@@ -147,6 +148,7 @@ public final class KubeletSimulator implements AutoCloseable {
     this.log = log;
     this.clock = clock;
     this.events = new KubeletEvents(client, clock, log);
+    this.metricsEndpoints = new SimulatedMetricsEndpoints(client, log);
   }
 
   /** Starts watching nodes and pods; returns once both informers have synced. */
@@ -602,8 +604,14 @@ public final class KubeletSimulator implements AutoCloseable {
     String now = now();
     Node node = nodes.get(run.node);
     String hostIp = node == null ? null : internalIp(node);
-    int ip = ++podIps;
-    String podIp = "10.244." + (ip / 250) + "." + (ip % 250 + 1);
+    String podIp =
+        metricsEndpoints
+            .serve(pod)
+            .orElseGet(
+                () -> {
+                  int ip = ++podIps;
+                  return "10.244." + (ip / 250) + "." + (ip % 250 + 1);
+                });
     log.accept(
         "pod/"
             + run.namespace
@@ -795,6 +803,7 @@ public final class KubeletSimulator implements AutoCloseable {
   }
 
   private void forget(String uid) {
+    metricsEndpoints.stop(uid);
     Run run = runs.remove(uid);
     decided.add(uid);
     if (run != null) {
@@ -934,5 +943,6 @@ public final class KubeletSimulator implements AutoCloseable {
       nodeInformer.close();
     }
     executor.shutdownNow();
+    metricsEndpoints.close();
   }
 }
