@@ -24,6 +24,7 @@ import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
 import io.gpupool.operator.status.OwnStatusWrites;
 import io.gpupool.operator.status.StatusDiff;
+import io.gpupool.operator.status.StatusReplace;
 import io.gpupool.operator.validation.InferenceJobValidator;
 import io.gpupool.operator.validation.SpecProblems;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -239,28 +240,12 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   }
 
   /**
-   * Writes status as a patch against the server's current copy. The SDK's status patch diffs
-   * against the cached copy the reconcile started from, which may be older than our own last write
-   * (status carries lists that change every reconcile): its list operations would then apply to the
-   * wrong elements.
+   * Writes the whole status in one patch ({@link StatusReplace}, as TrainingJob and GpuProvider
+   * do): the SDK's status patch diffs against the cached copy the reconcile started from, which may
+   * be older than our own last write, so its list operations would apply to the wrong elements.
    */
   private void writeStatus(InferenceJob job) {
-    InferenceJobStatus status = StatusDiff.copy(job.getStatus(), InferenceJobStatus.class);
-    try {
-      client
-          .resources(InferenceJob.class)
-          .inNamespace(job.getMetadata().getNamespace())
-          .withName(job.getMetadata().getName())
-          .editStatus(
-              current -> {
-                current.setStatus(status);
-                return current;
-              });
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 404) {
-        throw e;
-      }
-    }
+    StatusReplace.write(client, InferenceJob.class, job, job.getStatus());
   }
 
   /** One reconcile's working set. */
