@@ -17,5 +17,26 @@ public final class ApiPatterns {
   /** A GPU Feature Discovery product name, e.g. {@code NVIDIA-GeForce-RTX-4090}. */
   public static final String GPU_PRODUCT = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
 
+  /**
+   * A price per GPU-hour: below one million with at most 18 decimals, so every price converts to
+   * wei and multiplies by GPUs and hours without leaving the contract's range.
+   */
+  public static final String PRICE = "^[0-9]{1,6}(\\.[0-9]{1,18})?$";
+
+  /** An HTTP path on the replica's port: no spaces, query or fragment, e.g. {@code /metrics}. */
+  public static final String HTTP_PATH = "^/[A-Za-z0-9._~/-]*$";
+
+  /**
+   * A job name: a DNS-1035 label (Services are named after it) short enough that the operator's
+   * host names ({@code <name>-worker-1023}, {@code <name>-r255-63}) stay within 63 characters.
+   */
+  public static final String JOB_NAME = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
+
+  /** Longest job name: leaves room for the suffixes of the pods' host names and Services. */
+  public static final int JOB_NAME_MAX_LENGTH = 50;
+
+  /** Longest run a TrainingJob may ask for (366 days), so start + deadline never overflows. */
+  public static final long ACTIVE_DEADLINE_MAX_SECONDS = 366L * 24 * 3600;
+
   private ApiPatterns() {}
 }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
 
 /**
  * Scale on in-flight requests: each replica's leader reports them on its metrics endpoint and the
@@ -27,6 +29,8 @@ public class Autoscaling {
   public Integer scaleDownStabilizationSeconds;
 
   @Default("/metrics")
+  @Pattern(ApiPatterns.HTTP_PATH)
+  @Size(max = 256)
   @JsonPropertyDescription("Path of the replica's Prometheus endpoint on spec.port.")
   public String metricsPath;
 }

@@ -6,18 +6,12 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
-import io.fabric8.generator.annotation.ValidationRule;
+import io.gpupool.api.crd.MapList;
 import java.util.List;
 
 /** A community contributor: who gets paid, and what it asks per GPU-hour. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
-@ValidationRule(
-    value =
-        "!has(self.prices) || self.prices.all(p, self.prices.exists_one(q, q.gpuProduct == p.gpuProduct))",
-    message = "each gpuProduct may be priced once",
-    fieldPath = ".prices",
-    reason = "FieldValueDuplicate")
 public class GpuProviderSpec {
   @Size(max = 128)
   public String displayName;
@@ -32,6 +26,9 @@ public class GpuProviderSpec {
 
   @Required
   @Size(min = 1, max = 64)
-  @JsonPropertyDescription("Price per GPU-hour for each GPU product this provider contributes.")
+  @MapList("gpuProduct")
+  @JsonPropertyDescription(
+      "Price per GPU-hour for each GPU product this provider contributes, one entry per product"
+          + " (a list map keyed by gpuProduct).")
   public List<GpuPrice> prices;
 }

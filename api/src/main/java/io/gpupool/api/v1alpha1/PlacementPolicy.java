@@ -17,9 +17,10 @@ public class PlacementPolicy {
   @JsonPropertyDescription("Allowed regions (topology.kubernetes.io/region). Empty means any.")
   public List<String> regions;
 
-  @Pattern(ApiPatterns.DECIMAL)
+  @Pattern(ApiPatterns.PRICE)
+  @Size(max = 25)
   @JsonPropertyDescription(
-      "Highest price per GPU-hour to accept, a decimal string (e.g. \"2.50\").")
+      "Highest price per GPU-hour to accept, a decimal string below 1000000 (e.g. \"2.50\").")
   public String maxPricePerGpuHour;
 
   @Min(0)

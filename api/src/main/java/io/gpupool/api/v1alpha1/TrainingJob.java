@@ -1,6 +1,7 @@
 package io.gpupool.api.v1alpha1;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Categories;
@@ -9,6 +10,19 @@ import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /** A distributed training job placed as one gang over heterogeneous community GPUs. */
+@ValidationRule(
+    value = "self.metadata.name.size() <= 50",
+    message =
+        "metadata.name must be at most 50 characters: pod host names and Services add up to 13",
+    fieldPath = ".metadata.name",
+    reason = "FieldValueTooLong")
+@ValidationRule(
+    value = "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+    message =
+        "metadata.name must be a DNS-1035 label (lower case letters, digits and '-', starting with a"
+            + " letter): Services are named after the job",
+    fieldPath = ".metadata.name",
+    reason = "FieldValueInvalid")
 @Group(GpupoolApi.GROUP)
 @Version(GpupoolApi.VERSION)
 @ShortNames("tj")

@@ -66,7 +66,9 @@ public class TrainingJobSpec {
   public Integer backoffLimit;
 
   @Min(1)
-  @JsonPropertyDescription("Seconds the job may run after it first starts before it is failed.")
+  @Max(ApiPatterns.ACTIVE_DEADLINE_MAX_SECONDS)
+  @JsonPropertyDescription(
+      "Seconds the job may run after it first starts before it is failed (at most 366 days).")
   public Long activeDeadlineSeconds;
 
   @Default("false")

@@ -280,7 +280,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private Duration drive(Step s) {
     InferenceJob job = s.job;
     InferenceJobStatus status = s.status;
-    SpecProblems problems = InferenceJobValidator.validate(job.getSpec());
+    SpecProblems problems = InferenceJobValidator.validate(job);
     if (!problems.isEmpty()) {
       if (status.phase == null) {
         status.phase = InferenceJobPhase.Pending;

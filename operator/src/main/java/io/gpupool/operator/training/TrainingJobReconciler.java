@@ -247,7 +247,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       planner.release(job);
       return null;
     }
-    SpecProblems problems = TrainingJobValidator.validate(job.getSpec());
+    SpecProblems problems = TrainingJobValidator.validate(job);
     if (!problems.isEmpty()) {
       if (status.phase == null) {
         status.phase = TrainingJobPhase.Pending;

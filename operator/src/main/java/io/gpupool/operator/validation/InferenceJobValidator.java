@@ -1,10 +1,18 @@
 package io.gpupool.operator.validation;
 
+import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobSpec;
 
 /** What an InferenceJob spec must satisfy before the operator plans it. */
 public final class InferenceJobValidator {
   private InferenceJobValidator() {}
+
+  /** The job's name and spec. */
+  public static SpecProblems validate(InferenceJob job) {
+    SpecProblems p = validate(job.getSpec());
+    p.checkJobName(job.getMetadata().getName());
+    return p;
+  }
 
   public static SpecProblems validate(InferenceJobSpec spec) {
     SpecProblems p = new SpecProblems();
@@ -38,6 +46,9 @@ public final class InferenceJobValidator {
       }
     }
     p.checkRange("spec.port", spec.port, 1, 65535);
+    if (spec.autoscaling != null) {
+      p.checkHttpPath("spec.autoscaling.metricsPath", spec.autoscaling.metricsPath);
+    }
     p.checkResources("spec.resources", spec.resources);
     p.checkPlacement("spec.placement", spec.placement);
     p.checkBudget("spec.budget", spec.budget);

@@ -23,6 +23,9 @@ public final class SpecProblems {
   private static final Pattern EVM_ADDRESS = Pattern.compile(ApiPatterns.EVM_ADDRESS);
   private static final Pattern DECIMAL = Pattern.compile(ApiPatterns.DECIMAL);
   private static final Pattern GPU_PRODUCT = Pattern.compile(ApiPatterns.GPU_PRODUCT);
+  private static final Pattern PRICE = Pattern.compile(ApiPatterns.PRICE);
+  private static final Pattern HTTP_PATH = Pattern.compile(ApiPatterns.HTTP_PATH);
+  private static final Pattern JOB_NAME = Pattern.compile(ApiPatterns.JOB_NAME);
 
   private final List<String> problems = new ArrayList<>();
 
@@ -96,7 +99,12 @@ public final class SpecProblems {
     if (placement == null) {
       return;
     }
-    checkDecimal(field + ".maxPricePerGpuHour", placement.maxPricePerGpuHour);
+    String price = placement.maxPricePerGpuHour;
+    if (price != null && !PRICE.matcher(price).matches()) {
+      add(
+          field + ".maxPricePerGpuHour",
+          "Invalid value: \"" + price + "\": expected a decimal below 1000000 such as 2.50");
+    }
     if (placement.minReliability != null
         && (placement.minReliability < 0 || placement.minReliability > 1)) {
       add(
@@ -115,6 +123,36 @@ public final class SpecProblems {
           "Invalid value: \"" + budget.payer + "\": expected 0x followed by 40 hex digits");
     }
     checkDecimal(field + ".maxCost", budget.maxCost);
+  }
+
+  /**
+   * The job's name must suit the names derived from it: Services are named after it (a DNS-1035
+   * label) and pod host names add up to 13 characters to it within the 63 a label allows.
+   */
+  void checkJobName(String name) {
+    if (name == null) {
+      return;
+    }
+    if (name.length() > ApiPatterns.JOB_NAME_MAX_LENGTH) {
+      add(
+          "metadata.name",
+          "Too long: may not be more than "
+              + ApiPatterns.JOB_NAME_MAX_LENGTH
+              + " characters (pod host names add up to 13)");
+    } else if (!JOB_NAME.matcher(name).matches()) {
+      add(
+          "metadata.name",
+          "Invalid value: \""
+              + name
+              + "\": must be a DNS-1035 label (lower case letters, digits and '-', starting with a"
+              + " letter)");
+    }
+  }
+
+  void checkHttpPath(String field, String path) {
+    if (path != null && (path.length() > 256 || !HTTP_PATH.matcher(path).matches())) {
+      add(field, "Invalid value: \"" + path + "\": expected a path such as /metrics");
+    }
   }
 
   private void checkDecimal(String field, String value) {

@@ -1,12 +1,21 @@
 package io.gpupool.operator.validation;
 
+import io.gpupool.api.v1alpha1.ApiPatterns;
 import io.gpupool.api.v1alpha1.Parallelism;
 import io.gpupool.api.v1alpha1.ParallelismStrategy;
+import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
 
 /** What a TrainingJob spec must satisfy before the operator plans it. */
 public final class TrainingJobValidator {
   private TrainingJobValidator() {}
+
+  /** The job's name and spec. */
+  public static SpecProblems validate(TrainingJob job) {
+    SpecProblems p = validate(job.getSpec());
+    p.checkJobName(job.getMetadata().getName());
+    return p;
+  }
 
   public static SpecProblems validate(TrainingJobSpec spec) {
     SpecProblems p = new SpecProblems();
@@ -61,10 +70,15 @@ public final class TrainingJobValidator {
     if (spec.backoffLimit != null && spec.backoffLimit < 0) {
       p.add("spec.backoffLimit", "Invalid value: " + spec.backoffLimit + ": must be non-negative");
     }
-    if (spec.activeDeadlineSeconds != null && spec.activeDeadlineSeconds < 1) {
+    if (spec.activeDeadlineSeconds != null
+        && (spec.activeDeadlineSeconds < 1
+            || spec.activeDeadlineSeconds > ApiPatterns.ACTIVE_DEADLINE_MAX_SECONDS)) {
       p.add(
           "spec.activeDeadlineSeconds",
-          "Invalid value: " + spec.activeDeadlineSeconds + ": must be at least 1");
+          "Invalid value: "
+              + spec.activeDeadlineSeconds
+              + ": must be between 1 and "
+              + ApiPatterns.ACTIVE_DEADLINE_MAX_SECONDS);
     }
     return p;
   }

@@ -3,9 +3,11 @@ package io.gpupool.sandbox.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -257,6 +259,31 @@ public final class SchemaValidator {
               String.valueOf(value.size()),
               "must have at most " + schema.get("maxItems").asInt() + " items",
               "FieldValueTooMany"));
+    }
+    checkListMapKeys(value, schema, field, errors);
+  }
+
+  /** {@code x-kubernetes-list-type: map}: no two items may share their key fields. */
+  private static void checkListMapKeys(
+      JsonNode value, JsonNode schema, String field, List<FieldError> errors) {
+    if (!"map".equals(schema.path("x-kubernetes-list-type").asText())) {
+      return;
+    }
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < value.size(); i++) {
+      ObjectNode key = Json.MAPPER.createObjectNode();
+      for (JsonNode name : schema.path("x-kubernetes-list-map-keys")) {
+        key.set(name.asText(), value.get(i).path(name.asText()).deepCopy());
+      }
+      if (!seen.add(key.toString())) {
+        errors.add(
+            new FieldError(
+                field + "[" + i + "]",
+                "Duplicate value",
+                key.toString(),
+                null,
+                "FieldValueDuplicate"));
+      }
     }
   }
 

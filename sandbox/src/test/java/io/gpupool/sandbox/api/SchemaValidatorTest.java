@@ -129,6 +129,19 @@ class SchemaValidatorTest {
   }
 
   @Test
+  void listMapRefusesTwoItemsWithTheSameKey() {
+    assertThat(
+            errors(
+                widget(
+                    """
+                    size: 3
+                    parts: [{product: a, price: "1"}, {product: b}, {product: a, price: "2"}]
+                    """)))
+        .containsExactly("spec.parts[2]: Duplicate value: {\"product\":\"a\"}");
+    assertThat(errors(widget("size: 3\nparts: [{product: a}, {product: b}]"))).isEmpty();
+  }
+
+  @Test
   void severalErrorsAreListedTogether() {
     List<SchemaValidator.FieldError> errors =
         validator.validate(widget("size: 0\ncolour: pink"), widget.schema(), null);

@@ -1,0 +1,76 @@
+package io.gpupool.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The generated schemas refuse the values that used to wedge a reconcile (issue #18): each bound
+ * here is one the operator relies on.
+ */
+class SchemaBoundsTest {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  private static JsonNode schema(String plural) throws IOException {
+    return YAML.readTree(
+            Path.of("target/classes/META-INF/fabric8", plural + ".gpupool.io-v1.yml").toFile())
+        .at("/spec/versions/0/schema/openAPIV3Schema");
+  }
+
+  @Test
+  void activeDeadlineSecondsHasAMaximum() throws IOException {
+    JsonNode field = schema("trainingjobs").at("/properties/spec/properties/activeDeadlineSeconds");
+    assertThat(field.path("maximum").asLong()).isEqualTo(366L * 24 * 3600);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"trainingjobs", "inferencejobs"})
+  void jobNamesAreShortDnsLabels(String plural) throws IOException {
+    List<String> rules = new ArrayList<>();
+    schema(plural)
+        .path("x-kubernetes-validations")
+        .forEach(r -> rules.add(r.path("rule").asText()));
+    assertThat(rules)
+        .contains("self.metadata.name.size() <= 50")
+        .anySatisfy(r -> assertThat(r).startsWith("self.metadata.name.matches("));
+  }
+
+  @Test
+  void metricsPathIsAPlainPath() throws IOException {
+    JsonNode field =
+        schema("inferencejobs")
+            .at("/properties/spec/properties/autoscaling/properties/metricsPath");
+    assertThat(field.path("pattern").asText()).isEqualTo("^/[A-Za-z0-9._~/-]*$");
+    assertThat(field.path("maxLength").asInt()).isPositive();
+  }
+
+  @Test
+  void providerPricesAreAMapKeyedByProductWithBoundedStrings() throws IOException {
+    JsonNode prices = schema("gpuproviders").at("/properties/spec/properties/prices");
+    assertThat(prices.path("x-kubernetes-list-type").asText()).isEqualTo("map");
+    assertThat(prices.path("x-kubernetes-list-map-keys").toString()).isEqualTo("[\"gpuProduct\"]");
+    JsonNode item = prices.at("/items/properties");
+    assertThat(item.at("/gpuProduct/maxLength").asInt()).isBetween(1, 128);
+    assertThat(item.at("/pricePerGpuHour/pattern").asText())
+        .isEqualTo("^[0-9]{1,6}(\\.[0-9]{1,18})?$");
+    assertThat(item.at("/pricePerGpuHour/maxLength").asInt()).isPositive();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"trainingjobs", "inferencejobs"})
+  void priceCeilingAndCostCapAreBounded(String plural) throws IOException {
+    JsonNode spec = schema(plural).at("/properties/spec/properties");
+    assertThat(spec.at("/placement/properties/maxPricePerGpuHour/pattern").asText())
+        .isEqualTo("^[0-9]{1,6}(\\.[0-9]{1,18})?$");
+    assertThat(spec.at("/budget/properties/maxCost/maxLength").asInt()).isPositive();
+  }
+}
