@@ -32,6 +32,29 @@ class SchemaBoundsTest {
     assertThat(field.path("maximum").asLong()).isEqualTo(366L * 24 * 3600);
   }
 
+  /** An unbounded integer reaches the operator as a number its Integer fields cannot hold. */
+  @ParameterizedTest
+  @ValueSource(strings = {"trainingjobs", "inferencejobs", "gpuproviders"})
+  void everySpecNumberHasAMaximum(String plural) throws IOException {
+    List<String> unbounded = new ArrayList<>();
+    unboundedNumbers(schema(plural).at("/properties/spec"), "spec", unbounded);
+    assertThat(unbounded).isEmpty();
+  }
+
+  private static void unboundedNumbers(JsonNode schema, String path, List<String> out) {
+    String type = schema.path("type").asText();
+    if ((type.equals("integer") || type.equals("number")) && !schema.has("maximum")) {
+      out.add(path);
+    }
+    schema
+        .path("properties")
+        .fields()
+        .forEachRemaining(p -> unboundedNumbers(p.getValue(), path + "." + p.getKey(), out));
+    if (schema.has("items") && !path.endsWith(".env")) {
+      unboundedNumbers(schema.get("items"), path + "[]", out);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"trainingjobs", "inferencejobs"})
   void jobNamesAreShortDnsLabels(String plural) throws IOException {

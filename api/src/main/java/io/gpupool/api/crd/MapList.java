@@ -8,7 +8,7 @@ import java.lang.annotation.Target;
 /**
  * Marks a list field as a list map ({@code x-kubernetes-list-type: map}) keyed by the given item
  * fields: the API server refuses two items with the same key, and server-side apply merges by key.
- * The Fabric8 generator has no such annotation; {@link ListMapMarker} writes it into the CRD.
+ * The Fabric8 generator has no such annotation; {@link SchemaMarks} writes it into the CRD.
  */
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.FIELD)

@@ -8,11 +8,19 @@ public final class ApiPatterns {
   /** A non-negative decimal amount, e.g. {@code 1.25}; strings keep money exact in JSON. */
   public static final String DECIMAL = "^[0-9]+(\\.[0-9]{1,18})?$";
 
-  /** A Kubernetes quantity such as {@code 8}, {@code 500m}, {@code 32Gi}. */
-  public static final String QUANTITY = "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$";
+  /**
+   * A positive Kubernetes quantity such as {@code 8}, {@code 0.5}, {@code 500m}, {@code 32Gi}, at
+   * most nine integer digits.
+   */
+  public static final String QUANTITY =
+      "^([1-9][0-9]{0,8}(\\.[0-9]{1,9})?|0\\.[0-9]{0,8}[1-9])(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$";
 
-  /** A parameter count: digits with an optional K/M/B/T suffix, e.g. {@code 13B}, {@code 350M}. */
-  public static final String PARAMETER_COUNT = "^[0-9]+(\\.[0-9]+)?[KMBT]?$";
+  /**
+   * A positive parameter count that fits a long: digits, or a decimal with a K/M/B/T suffix, e.g.
+   * {@code 7000000000}, {@code 13B}, {@code 1.5B}, {@code 350M}.
+   */
+  public static final String PARAMETER_COUNT =
+      "^([1-9][0-9]{0,17}|([1-9][0-9]{0,5}(\\.[0-9]{1,3})?|0\\.[0-9]{0,2}[1-9])[KMBT])$";
 
   /** A GPU Feature Discovery product name, e.g. {@code NVIDIA-GeForce-RTX-4090}. */
   public static final String GPU_PRODUCT = "^[A-Za-z0-9][A-Za-z0-9_.-]*$";
@@ -22,6 +30,9 @@ public final class ApiPatterns {
    * wei and multiplies by GPUs and hours without leaving the contract's range.
    */
   public static final String PRICE = "^[0-9]{1,6}(\\.[0-9]{1,18})?$";
+
+  /** A container image reference or a URI: no whitespace. */
+  public static final String NO_WHITESPACE = "^\\S+$";
 
   /** An HTTP path on the replica's port: no spaces, query or fragment, e.g. {@code /metrics}. */
   public static final String HTTP_PATH = "^/[A-Za-z0-9._~/-]*$";

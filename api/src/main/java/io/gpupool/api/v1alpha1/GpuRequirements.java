@@ -7,6 +7,7 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
+import io.gpupool.api.crd.ItemBounds;
 import java.util.List;
 
 /** What each worker (or replica shard) needs from a node besides its GPUs' count. */
@@ -20,6 +21,7 @@ public class GpuRequirements {
   public Integer minGpuMemoryMiB;
 
   @Size(max = 32)
+  @ItemBounds(pattern = ApiPatterns.GPU_PRODUCT, maxLength = 128)
   @JsonPropertyDescription(
       "Allowed GPU products as GFD names them (nvidia.com/gpu.product), e.g. NVIDIA-GeForce-RTX-4090."
           + " Empty means any.")

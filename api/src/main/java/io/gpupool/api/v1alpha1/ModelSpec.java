@@ -8,6 +8,7 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
 
 /** Enough about the model to estimate memory per GPU and compute per pipeline stage. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -15,6 +16,7 @@ import io.fabric8.generator.annotation.Required;
 public class ModelSpec {
   @Required
   @Pattern(ApiPatterns.PARAMETER_COUNT)
+  @Size(max = 24)
   @JsonPropertyDescription("Parameter count, e.g. 13B, 350M or 7000000000.")
   public String parameters;
 
@@ -29,14 +31,17 @@ public class ModelSpec {
   public Precision precision;
 
   @Min(1)
+  @Max(1 << 20)
   @JsonPropertyDescription("Hidden size; improves activation estimates. Derived when absent.")
   public Integer hiddenSize;
 
   @Min(1)
+  @Max(1 << 24)
   @JsonPropertyDescription("Tokens per sample (sequence length).")
   public Integer sequenceLength;
 
   @Min(1)
+  @Max(1 << 24)
   @JsonPropertyDescription("Global batch size in samples per optimiser step.")
   public Integer globalBatchSize;
 }

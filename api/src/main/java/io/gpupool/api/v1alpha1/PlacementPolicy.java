@@ -7,6 +7,7 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Size;
+import io.gpupool.api.crd.ItemBounds;
 import java.util.List;
 
 /** Where a job may run: regions, price ceiling and the reliability it needs from providers. */
@@ -14,6 +15,7 @@ import java.util.List;
 @JsonIgnoreProperties(ignoreUnknown = true)
 public class PlacementPolicy {
   @Size(max = 32)
+  @ItemBounds(maxLength = 63)
   @JsonPropertyDescription("Allowed regions (topology.kubernetes.io/region). Empty means any.")
   public List<String> regions;
 

@@ -17,16 +17,18 @@ import java.nio.file.Path;
  * generated CRD for every spec field annotated {@link MapList}. Run at build time, before {@link
  * PrinterColumnOrder} (which adds the file header).
  */
-public final class ListMapMarker {
+public final class SchemaMarks {
   private static final ObjectMapper YAML =
       new ObjectMapper(
           new YAMLFactory()
               .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
               .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
 
-  private ListMapMarker() {}
+  private SchemaMarks() {}
 
-  /** Marks the list maps of {@code specClass} in {@code crdFile} (its {@code spec} schema). */
+  /**
+   * Marks the annotated fields of {@code specClass} in {@code crdFile} (its {@code spec} schema).
+   */
   public static void mark(Path crdFile, Class<?> specClass) throws IOException {
     ObjectNode crd = (ObjectNode) YAML.readTree(crdFile.toFile());
     boolean changed = false;
@@ -57,6 +59,14 @@ public final class ListMapMarker {
         }
         changed = true;
       }
+      ItemBounds bounds = field.getAnnotation(ItemBounds.class);
+      if (bounds != null && property.get("items") instanceof ObjectNode items) {
+        if (!bounds.pattern().isEmpty()) {
+          items.put("pattern", bounds.pattern());
+        }
+        items.put("maxLength", bounds.maxLength());
+        changed = true;
+      }
       Class<?> nested = elementType(field);
       if (nested.getName().startsWith("io.gpupool.api")) {
         ObjectNode next =
@@ -81,5 +91,11 @@ public final class ListMapMarker {
     mark(
         dir.resolve("gpuproviders.gpupool.io-v1.yml"),
         io.gpupool.api.v1alpha1.GpuProviderSpec.class);
+    mark(
+        dir.resolve("trainingjobs.gpupool.io-v1.yml"),
+        io.gpupool.api.v1alpha1.TrainingJobSpec.class);
+    mark(
+        dir.resolve("inferencejobs.gpupool.io-v1.yml"),
+        io.gpupool.api.v1alpha1.InferenceJobSpec.class);
   }
 }
