@@ -38,6 +38,7 @@ public final class AdmissionBook {
   private final Map<String, List<QueueState>> cohorts = new HashMap<>();
   private final Map<QueueState, Map<String, List<Hold>>> holds = new HashMap<>();
   private final int lookahead;
+  private Set<String> blockedLastCycle = new HashSet<>();
   private boolean cohortsStale = true;
 
   /** A preemptor waiting for its victims to leave; their GPUs are its first. */
@@ -221,9 +222,15 @@ public final class AdmissionBook {
     Map<String, String> inadmissible = new LinkedHashMap<>();
     admitClaims(now, admitted);
 
+    // Equal shares: a queue whose head waited last cycle goes first, so that what frees up is
+    // held for it rather than handed back to a peer at the same share again and again.
+    Set<String> waitedBefore = blockedLastCycle;
+    blockedLastCycle = new HashSet<>();
     PriorityQueue<Cursor> heap =
         new PriorityQueue<>(
-            Comparator.<Cursor>comparingDouble(c -> c.share).thenComparing(c -> c.queue.name));
+            Comparator.<Cursor>comparingDouble(c -> c.share)
+                .thenComparing(c -> !waitedBefore.contains(c.queue.name))
+                .thenComparing(c -> c.queue.name));
     for (QueueState q : queues.values()) {
       if (q.pending.isEmpty()) {
         continue;
@@ -265,6 +272,7 @@ public final class AdmissionBook {
       }
       if (!c.blocked) {
         c.blocked = true;
+        blockedLastCycle.add(c.queue.name);
         waiting.put(w.id(), blockHead(c.queue, w, flavors, now, preempted));
       }
       if (c.queue.definition.strategy() == QueueingStrategy.BEST_EFFORT_FIFO) {
