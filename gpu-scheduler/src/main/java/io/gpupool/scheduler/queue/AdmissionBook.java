@@ -60,6 +60,28 @@ public final class AdmissionBook {
     boolean blocked;
     int examined;
 
+    /**
+     * Workloads of this queue that did not fit this cycle, per accepted-products set, as (GPUs,
+     * end) pairs. Within a cycle the room a queue sees only shrinks, so a later workload asking at
+     * least as many GPUs of the same products, for at least as long, cannot fit either.
+     */
+    final Map<Set<String>, List<long[]>> misses = new HashMap<>();
+
+    boolean knownMiss(Workload w, long endsBy) {
+      for (long[] miss : misses.getOrDefault(w.allowedProducts(), List.of())) {
+        if (miss[0] <= w.gpus() && miss[1] <= endsBy) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    void miss(Workload w, long endsBy) {
+      List<long[]> list = misses.computeIfAbsent(w.allowedProducts(), k -> new ArrayList<>());
+      list.removeIf(m -> m[0] >= w.gpus() && m[1] >= endsBy);
+      list.add(new long[] {w.gpus(), endsBy});
+    }
+
     Cursor(QueueState queue, double share) {
       this.queue = queue;
       this.it = queue.pending.iterator();
@@ -255,6 +277,11 @@ public final class AdmissionBook {
       Workload w = c.it.next();
       c.examined++;
       examined++;
+      long endsBy = w.bounded() ? now + w.expectedRuntimeMillis() : Long.MAX_VALUE;
+      if (c.blocked && c.knownMiss(w, endsBy)) {
+        heap.add(c);
+        continue;
+      }
       List<Quota> flavors = feasibleFlavors(c.queue, w);
       if (flavors.isEmpty()) {
         inadmissible.put(w.id(), whyNever(c.queue, w));
@@ -270,6 +297,7 @@ public final class AdmissionBook {
         heap.add(c);
         continue;
       }
+      c.miss(w, endsBy);
       if (!c.blocked) {
         c.blocked = true;
         blockedLastCycle.add(c.queue.name);
