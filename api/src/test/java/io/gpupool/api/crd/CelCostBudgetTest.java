@@ -30,7 +30,7 @@ class CelCostBudgetTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"trainingjobs", "inferencejobs", "gpuproviders"})
+  @ValueSource(strings = {"trainingjobs", "inferencejobs", "gpuproviders", "gpuqueues"})
   void everyRuleIsWithinTheApiServersBudget(String plural) throws IOException {
     JsonNode root =
         YAML.readTree(
