@@ -45,10 +45,19 @@ public final class SchemaValidator {
       return errors;
     }
     ObjectNode root = object.deepCopy();
-    // metadata, apiVersion and kind are the API server's own business.
-    root.remove("metadata");
+    // metadata, apiVersion and kind are the API server's own business; root-level rules may read
+    // metadata.name and metadata.generateName only, as on the API server.
+    JsonNode metadata = root.remove("metadata");
     root.remove("apiVersion");
     root.remove("kind");
+    if (metadata != null && metadata.isObject()) {
+      ObjectNode visible = root.putObject("metadata");
+      for (String name : List.of("name", "generateName")) {
+        if (metadata.has(name)) {
+          visible.set(name, metadata.get(name));
+        }
+      }
+    }
     ObjectNode rootSchema = schema.deepCopy();
     if (rootSchema.path("properties").isObject()) {
       ((ObjectNode) rootSchema.get("properties")).remove(List.of("metadata", "apiVersion", "kind"));
