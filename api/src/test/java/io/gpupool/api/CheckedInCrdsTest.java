@@ -15,7 +15,8 @@ class CheckedInCrdsTest {
   private static final Path REPO = Path.of("..");
 
   @ParameterizedTest
-  @ValueSource(strings = {"trainingjobs", "inferencejobs", "gpuproviders", "gpuqueues"})
+  @ValueSource(
+      strings = {"trainingjobs", "inferencejobs", "gpuproviders", "gpuqueues", "billingaccounts"})
   void checkedInCrdMatchesGeneratedOne(String plural) throws IOException {
     String generated = Files.readString(GENERATED.resolve(plural + ".gpupool.io-v1.yml"));
     for (Path copy : checkedInCopies(plural)) {

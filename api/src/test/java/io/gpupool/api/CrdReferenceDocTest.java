@@ -19,7 +19,8 @@ class CrdReferenceDocTest {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   @ParameterizedTest
-  @ValueSource(strings = {"trainingjobs", "inferencejobs", "gpuproviders", "gpuqueues"})
+  @ValueSource(
+      strings = {"trainingjobs", "inferencejobs", "gpuproviders", "gpuqueues", "billingaccounts"})
   void everySpecFieldIsDocumented(String plural) throws IOException {
     JsonNode crd =
         YAML.readTree(

@@ -27,6 +27,31 @@ class SchemaBoundsTest {
   }
 
   @Test
+  void billingAccountsAreClusterScopedInTheGpupoolCategory() throws IOException {
+    JsonNode crd =
+        YAML.readTree(
+            Path.of("target/classes/META-INF/fabric8", "billingaccounts.gpupool.io-v1.yml")
+                .toFile());
+    assertThat(crd.at("/spec/scope").asText()).isEqualTo("Cluster");
+    assertThat(crd.at("/spec/names/shortNames").toString()).isEqualTo("[\"ba\"]");
+    assertThat(crd.at("/spec/names/categories").toString()).isEqualTo("[\"gpupool\"]");
+    List<String> columns = new ArrayList<>();
+    crd.at("/spec/versions/0/additionalPrinterColumns")
+        .forEach(c -> columns.add(c.path("name").asText()));
+    assertThat(columns).containsExactly("Payer", "Escrow", "Committed", "Spent", "Jobs", "Age");
+    JsonNode namespaces = schema("billingaccounts").at("/properties/spec/properties/namespaces");
+    assertThat(namespaces.at("/items/maxLength").asInt()).isEqualTo(63);
+  }
+
+  @Test
+  void aBudgetNamesAnAccountOrAPayer() throws IOException {
+    JsonNode budget = schema("trainingjobs").at("/properties/spec/properties/budget");
+    assertThat(budget.at("/properties/account/type").asText()).isEqualTo("string");
+    assertThat(budget.path("required").isMissingNode() || budget.path("required").isEmpty())
+        .isTrue();
+  }
+
+  @Test
   void activeDeadlineSecondsHasAMaximum() throws IOException {
     JsonNode field = schema("trainingjobs").at("/properties/spec/properties/activeDeadlineSeconds");
     assertThat(field.path("maximum").asLong()).isEqualTo(366L * 24 * 3600);
@@ -34,7 +59,7 @@ class SchemaBoundsTest {
 
   /** An unbounded integer reaches the operator as a number its Integer fields cannot hold. */
   @ParameterizedTest
-  @ValueSource(strings = {"trainingjobs", "inferencejobs", "gpuproviders"})
+  @ValueSource(strings = {"trainingjobs", "inferencejobs", "gpuproviders", "billingaccounts"})
   void everySpecNumberHasAMaximum(String plural) throws IOException {
     List<String> unbounded = new ArrayList<>();
     unboundedNumbers(schema(plural).at("/properties/spec"), "spec", unbounded);

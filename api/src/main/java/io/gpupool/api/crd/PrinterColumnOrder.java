@@ -72,5 +72,8 @@ public final class PrinterColumnOrder {
     reorder(
         dir.resolve("gpuproviders.gpupool.io-v1.yml"), io.gpupool.api.v1alpha1.GpuProvider.class);
     reorder(dir.resolve("gpuqueues.gpupool.io-v1.yml"), io.gpupool.api.v1alpha1.GpuQueue.class);
+    reorder(
+        dir.resolve("billingaccounts.gpupool.io-v1.yml"),
+        io.gpupool.api.v1alpha1.BillingAccount.class);
   }
 }

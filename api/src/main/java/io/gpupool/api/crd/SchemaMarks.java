@@ -97,5 +97,8 @@ public final class SchemaMarks {
     mark(
         dir.resolve("inferencejobs.gpupool.io-v1.yml"),
         io.gpupool.api.v1alpha1.InferenceJobSpec.class);
+    mark(
+        dir.resolve("billingaccounts.gpupool.io-v1.yml"),
+        io.gpupool.api.v1alpha1.BillingAccountSpec.class);
   }
 }

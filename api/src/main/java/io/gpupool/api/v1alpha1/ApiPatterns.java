@@ -31,6 +31,13 @@ public final class ApiPatterns {
    */
   public static final String PRICE = "^[0-9]{1,6}(\\.[0-9]{1,18})?$";
 
+  /** A namespace name (DNS-1123 label). */
+  public static final String NAMESPACE = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
+  /** A cluster-scoped object's name (DNS-1123 subdomain). */
+  public static final String OBJECT_NAME =
+      "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
   /** A container image reference or a URI: no whitespace. */
   public static final String NO_WHITESPACE = "^\\S+$";
 

@@ -30,7 +30,8 @@ class CelCostBudgetTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"trainingjobs", "inferencejobs", "gpuproviders", "gpuqueues"})
+  @ValueSource(
+      strings = {"trainingjobs", "inferencejobs", "gpuproviders", "gpuqueues", "billingaccounts"})
   void everyRuleIsWithinTheApiServersBudget(String plural) throws IOException {
     JsonNode root =
         YAML.readTree(

@@ -117,7 +117,7 @@ public final class SpecProblems {
     if (budget == null) {
       return;
     }
-    if (budget.payer == null || !EVM_ADDRESS.matcher(budget.payer).matches()) {
+    if (budget.payer != null && !EVM_ADDRESS.matcher(budget.payer).matches()) {
       add(
           field + ".payer",
           "Invalid value: \"" + budget.payer + "\": expected 0x followed by 40 hex digits");
