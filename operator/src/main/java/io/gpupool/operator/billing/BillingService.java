@@ -1,6 +1,8 @@
 package io.gpupool.operator.billing;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.api.v1alpha1.Earnings;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.ProviderUsage;
@@ -55,6 +57,7 @@ public class BillingService {
   private final Clock clock = Clock.systemUTC();
 
   private final Leadership leadership;
+  private final BillingAccounts accounts;
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
   private volatile BillingMetrics metrics;
@@ -69,8 +72,10 @@ public class BillingService {
       ProviderDirectory providers,
       BillingSettings settings,
       MeterRegistry registry,
-      Leadership leadership) {
+      Leadership leadership,
+      BillingAccounts accounts) {
     this.client = client;
+    this.accounts = accounts;
     this.leadership = leadership;
     this.providers = providers;
     this.settings = settings;
@@ -82,6 +87,7 @@ public class BillingService {
     store = new ConfigMapBillingStore(client, settings.namespace(client.getNamespace()));
     store.start();
     meter = new UsageMeter(client, providers, store, clock, settings.meteringInterval());
+    meter.resolvePayersWith(this::payer);
     meter.afterMetering(this::refreshMetrics);
     providers.onChange(metrics::knowProvider);
     // Usage records and settlements are written by one replica only: a follower would race the
@@ -260,12 +266,73 @@ public class BillingService {
    * disabled, may.
    */
   public Admission admit(TrainingJob job, BigInteger weiPerHour) {
-    return admit(payerOf(job.getSpec() == null ? null : job.getSpec().budget), weiPerHour);
+    return admit(job, job.getSpec() == null ? null : job.getSpec().budget, weiPerHour);
   }
 
   /** {@link #admit(TrainingJob, BigInteger)} for an InferenceJob. */
   public Admission admit(InferenceJob job, BigInteger weiPerHour) {
-    return admit(payerOf(job.getSpec() == null ? null : job.getSpec().budget), weiPerHour);
+    return admit(job, job.getSpec() == null ? null : job.getSpec().budget, weiPerHour);
+  }
+
+  /**
+   * With billing on, the job's namespace must be bound to the account that pays (issue #18): a
+   * refusal carries no figure of any account. Then that account's payer must cover the job.
+   */
+  private Admission admit(HasMetadata job, Budget jobBudget, BigInteger weiPerHour) {
+    if (budget == null) {
+      return Admission.allowed("BillingDisabled", "billing is disabled", null);
+    }
+    PayerAuthorization.Decision decision = accounts.decide(job, jobBudget);
+    if (decision instanceof PayerAuthorization.Refused r) {
+      return new Admission(false, false, r.reason(), r.message(), null, null);
+    }
+    return admit(
+        decision instanceof PayerAuthorization.Authorized a ? a.payer() : null, weiPerHour);
+  }
+
+  /**
+   * Must a running job be stopped? When its namespace no longer may charge its account (unbound: at
+   * once, its usage so far is kept and settled), or its payer's escrow has been dry past the grace
+   * period.
+   */
+  public Admission whileRunning(TrainingJob job) {
+    return whileRunning(job, job.getSpec() == null ? null : job.getSpec().budget);
+  }
+
+  /** {@link #whileRunning(TrainingJob)} for an InferenceJob. */
+  public Admission whileRunning(InferenceJob job) {
+    return whileRunning(job, job.getSpec() == null ? null : job.getSpec().budget);
+  }
+
+  private Admission whileRunning(HasMetadata job, Budget jobBudget) {
+    if (budget == null) {
+      return Admission.allowed("BillingDisabled", "billing is disabled", null);
+    }
+    if (!accounts.synced()) {
+      // Not yet read (operator start): never stop a running job on an account not yet seen.
+      return Admission.allowed("Funded", "billing accounts not yet read", null);
+    }
+    PayerAuthorization.Decision decision = accounts.decide(job, jobBudget);
+    if (decision instanceof PayerAuthorization.Refused r) {
+      return new Admission(false, true, r.reason(), r.message(), null, null);
+    }
+    return whileRunning(decision instanceof PayerAuthorization.Authorized a ? a.payer() : null);
+  }
+
+  /**
+   * The payer that settles {@code job}'s usage: its account's, when its namespace may charge it;
+   * empty when billing is off, the job runs unbilled or is refused.
+   */
+  public Optional<String> payer(HasMetadata job, Budget jobBudget) {
+    if (budget == null && !settings.enabled()) {
+      // Nothing is settled: the address as written, for the usage records.
+      return jobBudget == null || jobBudget.payer == null
+          ? Optional.empty()
+          : Optional.of(jobBudget.payer);
+    }
+    return accounts.decide(job, jobBudget) instanceof PayerAuthorization.Authorized a
+        ? Optional.of(a.payer())
+        : Optional.empty();
   }
 
   /** May a job paid by {@code payer} (null: no budget) start at {@code weiPerHour}? */
@@ -358,10 +425,6 @@ public class BillingService {
         .price(provider, product)
         .map(TokenUnits::toWei)
         .map(price -> Metering.costCeiling(milliGpus, price, Duration.ofHours(1)));
-  }
-
-  private static String payerOf(io.gpupool.api.v1alpha1.Budget budget) {
-    return budget == null || budget.payer == null || budget.payer.isBlank() ? null : budget.payer;
   }
 
   /** Payout address -> GpuProvider name, from the job's pod records. */

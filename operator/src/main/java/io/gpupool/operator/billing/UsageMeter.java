@@ -32,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -83,6 +84,8 @@ public final class UsageMeter implements AutoCloseable {
   private final Duration interval;
   private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
   private final Map<String, String> payers = new ConcurrentHashMap<>();
+  private volatile BiFunction<HasMetadata, Budget, Optional<String>> payerResolver =
+      (job, budget) -> budget == null ? Optional.empty() : Optional.ofNullable(budget.payer);
   private final List<Runnable> afterMetering = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile SharedIndexInformer<Pod> informer;
   private ScheduledExecutorService executor;
@@ -99,6 +102,14 @@ public final class UsageMeter implements AutoCloseable {
     this.ledger = new BillingLedger(store);
     this.clock = clock;
     this.interval = interval;
+  }
+
+  /**
+   * Who pays a job's usage, given the job and its budget: the operator's billing decides it from
+   * the job's BillingAccount. Default: the budget's payer address as written.
+   */
+  public void resolvePayersWith(BiFunction<HasMetadata, Budget, Optional<String>> resolver) {
+    this.payerResolver = resolver;
   }
 
   public BillingLedger ledger() {
@@ -328,25 +339,39 @@ public final class UsageMeter implements AutoCloseable {
    * The payer of a job: its budget's payer, what the store already knows, or {@link #NO_ADDRESS}.
    */
   String payer(JobRef job) {
-    return payers.computeIfAbsent(
-        job.uid(),
-        uid -> {
-          Optional<HasMetadata> live = find(job);
-          if (live.isPresent()) {
-            Budget b =
-                live.get() instanceof TrainingJob tj
-                    ? tj.getSpec() == null ? null : tj.getSpec().budget
-                    : ((InferenceJob) live.get()).getSpec() == null
-                        ? null
-                        : ((InferenceJob) live.get()).getSpec().budget;
-            return b == null ? NO_ADDRESS : address(b.payer).orElse(NO_ADDRESS);
-          }
-          return store.pairs(uid).stream()
-              .map(l -> l.pair().payer())
-              .filter(p -> !NO_ADDRESS.equals(p))
-              .findFirst()
-              .orElse(NO_ADDRESS);
-        });
+    String known = payers.get(job.uid());
+    if (known != null) {
+      return known;
+    }
+    String payer = resolvePayer(job);
+    // An unknown payer is asked again next time: the job's account may not be read yet.
+    if (!NO_ADDRESS.equals(payer)) {
+      payers.put(job.uid(), payer);
+    }
+    return payer;
+  }
+
+  private String resolvePayer(JobRef job) {
+    String recorded =
+        store.pairs(job.uid()).stream()
+            .map(l -> l.pair().payer())
+            .filter(p -> !NO_ADDRESS.equals(p))
+            .findFirst()
+            .orElse(null);
+    if (recorded != null) {
+      return recorded;
+    }
+    Optional<HasMetadata> live = find(job);
+    if (live.isEmpty()) {
+      return NO_ADDRESS;
+    }
+    Budget b =
+        live.get() instanceof TrainingJob tj
+            ? tj.getSpec() == null ? null : tj.getSpec().budget
+            : ((InferenceJob) live.get()).getSpec() == null
+                ? null
+                : ((InferenceJob) live.get()).getSpec().budget;
+    return payerResolver.apply(live.get(), b).flatMap(UsageMeter::address).orElse(NO_ADDRESS);
   }
 
   /** The job itself, if it still exists with this UID. */

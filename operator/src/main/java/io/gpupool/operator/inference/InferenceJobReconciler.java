@@ -510,9 +510,6 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
    */
   private boolean suspendedByBudget(Step s) {
     InferenceJob job = s.job;
-    if (job.getSpec().budget == null) {
-      return false;
-    }
     Optional<String> capped = costCapReached(job);
     if (capped.isPresent()) {
       suspend(s, CostCap.REASON, capped.get());
@@ -521,9 +518,14 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     if (!billing.enabled()) {
       return false;
     }
-    Admission funds = billing.whileRunning(job.getSpec().budget.payer);
+    Admission funds = billing.whileRunning(job);
     if (funds.mustSuspend()) {
-      suspend(s, funds.reason(), "escrow dry past the grace period: " + funds.message());
+      suspend(
+          s,
+          funds.reason(),
+          Admission.INSUFFICIENT_FUNDS.equals(funds.reason())
+              ? "escrow dry past the grace period: " + funds.message()
+              : funds.message());
       return true;
     }
     if (s.condition(

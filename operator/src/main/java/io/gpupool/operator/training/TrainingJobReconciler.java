@@ -396,6 +396,13 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     return null;
   }
 
+  /** Why the budget gate stopped a running job, for its Warning event. */
+  static String suspension(io.gpupool.operator.billing.Admission funds) {
+    return io.gpupool.operator.billing.Admission.INSUFFICIENT_FUNDS.equals(funds.reason())
+        ? "escrow dry past the grace period: " + funds.message()
+        : funds.message();
+  }
+
   private Duration follow(
       Step s, Context<TrainingJob> context, List<RankAssignment> ranks, Map<Integer, Pod> gang) {
     TrainingJob job = s.job;
@@ -435,9 +442,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
           st.running() + " of " + st.total() + " ranks running");
       return null;
     }
-    if (job.getSpec().budget != null && billing.enabled()) {
-      io.gpupool.operator.billing.Admission funds =
-          billing.whileRunning(job.getSpec().budget.payer);
+    if (billing.enabled()) {
+      io.gpupool.operator.billing.Admission funds = billing.whileRunning(job);
       if (funds.mustSuspend()) {
         removeGang(job, context);
         planner.release(job);
@@ -445,11 +451,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         status.phase = TrainingJobPhase.Pending;
         s.condition(JobConditions.FUNDED, false, funds.reason(), funds.message());
         s.condition(JobConditions.RUNNING, false, funds.reason(), "suspended: " + funds.message());
-        events.record(
-            job,
-            EventRecorder.WARNING,
-            "Suspended",
-            "escrow dry past the grace period: " + funds.message());
+        events.record(job, EventRecorder.WARNING, "Suspended", suspension(funds));
         return FUNDS_RECHECK;
       }
       s.condition(

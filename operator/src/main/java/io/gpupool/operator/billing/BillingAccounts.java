@@ -1,0 +1,78 @@
+package io.gpupool.operator.billing;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.gpupool.api.v1alpha1.BillingAccount;
+import io.gpupool.api.v1alpha1.Budget;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The cluster's BillingAccounts and namespaces' labels, kept by informers, and the {@link
+ * PayerAuthorization} decision for a job over them. Every reconcile asks again, so unbinding a
+ * namespace (or deleting its account) is seen at the job's next reconcile.
+ */
+@ApplicationScoped
+public class BillingAccounts {
+  private final KubernetesClient client;
+  private final boolean requireBudget;
+  private volatile SharedIndexInformer<BillingAccount> accounts;
+  private volatile SharedIndexInformer<Namespace> namespaces;
+
+  public BillingAccounts(
+      KubernetesClient client,
+      @ConfigProperty(name = "gpupool.billing.require-budget", defaultValue = "true")
+          boolean requireBudget) {
+    this.client = client;
+    this.requireBudget = requireBudget;
+  }
+
+  void start(@Observes StartupEvent ignored) {
+    accounts = client.resources(BillingAccount.class).inform();
+    namespaces = client.namespaces().inform();
+  }
+
+  void stop(@Observes ShutdownEvent ignored) {
+    if (accounts != null) {
+      accounts.stop();
+    }
+    if (namespaces != null) {
+      namespaces.stop();
+    }
+  }
+
+  /** True once both informers hold the cluster's state. */
+  public boolean synced() {
+    return accounts != null && accounts.hasSynced() && namespaces != null && namespaces.hasSynced();
+  }
+
+  /** With billing on, must a job have a payer ({@code gpupool.billing.require-budget})? */
+  public boolean requireBudget() {
+    return requireBudget;
+  }
+
+  /** Who pays for {@code job}, whose budget is {@code budget} (null: none). */
+  public PayerAuthorization.Decision decide(HasMetadata job, Budget budget) {
+    String namespace = job.getMetadata().getNamespace();
+    return PayerAuthorization.decide(namespace, labels(namespace), budget, all(), requireBudget);
+  }
+
+  /** The accounts known now. */
+  public List<BillingAccount> all() {
+    return accounts == null ? List.of() : accounts.getStore().list();
+  }
+
+  private Map<String, String> labels(String namespace) {
+    Namespace ns = namespaces == null ? null : namespaces.getStore().getByKey(namespace);
+    return ns == null || ns.getMetadata().getLabels() == null
+        ? Map.of()
+        : ns.getMetadata().getLabels();
+  }
+}
