@@ -3,6 +3,7 @@ package io.gpupool.operator.billing;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.api.v1alpha1.BillingAccount;
 import io.gpupool.api.v1alpha1.Budget;
@@ -12,6 +13,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -23,6 +26,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class BillingAccounts {
   private final KubernetesClient client;
   private final boolean requireBudget;
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
   private volatile SharedIndexInformer<BillingAccount> accounts;
   private volatile SharedIndexInformer<Namespace> namespaces;
 
@@ -35,8 +39,61 @@ public class BillingAccounts {
   }
 
   void start(@Observes StartupEvent ignored) {
-    accounts = client.resources(BillingAccount.class).inform();
-    namespaces = client.namespaces().inform();
+    accounts =
+        client
+            .resources(BillingAccount.class)
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(BillingAccount a) {
+                    changed();
+                  }
+
+                  @Override
+                  public void onUpdate(BillingAccount old, BillingAccount a) {
+                    if (!Objects.equals(old.getSpec(), a.getSpec())) {
+                      changed();
+                    }
+                  }
+
+                  @Override
+                  public void onDelete(BillingAccount a, boolean unknown) {
+                    changed();
+                  }
+                },
+                0);
+    namespaces =
+        client
+            .namespaces()
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(Namespace ns) {}
+
+                  @Override
+                  public void onUpdate(Namespace old, Namespace ns) {
+                    if (!Objects.equals(
+                        old.getMetadata().getLabels(), ns.getMetadata().getLabels())) {
+                      changed();
+                    }
+                  }
+
+                  @Override
+                  public void onDelete(Namespace ns, boolean unknown) {}
+                },
+                0);
+  }
+
+  /**
+   * Runs {@code listener} when an account or a namespace's labels change: who may charge whom may
+   * have changed, so every job is reconciled again (accounts change rarely).
+   */
+  public void onChange(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  private void changed() {
+    listeners.forEach(Runnable::run);
   }
 
   void stop(@Observes ShutdownEvent ignored) {

@@ -176,6 +176,11 @@ public class BillingService {
   }
 
   /** True when usage is settled on chain and jobs are gated on their payer's escrow. */
+  /** Runs {@code listener} when who may charge whom may have changed ({@link BillingAccounts}). */
+  public void onAccountsChange(Runnable listener) {
+    accounts.onChange(listener);
+  }
+
   public boolean enabled() {
     return settlement != null;
   }

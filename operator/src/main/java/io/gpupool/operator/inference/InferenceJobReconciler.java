@@ -145,6 +145,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     ledger.onRelease(() -> wake(null));
     inventory.onChange(this::wake);
     providers.onChange(provider -> wake(null));
+    billing.onAccountsChange(this::wakeAll);
   }
 
   @Override
@@ -158,6 +159,14 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
             .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(InferenceJob.class))
             .build();
     return List.of(new InformerEventSource<>(pods, context), wakeups);
+  }
+
+  /** Wakes every job: its namespace may have been bound to, or unbound from, its account. */
+  private void wakeAll() {
+    var cache = jobs;
+    if (cache != null) {
+      cache.list().forEach(job -> wakeups.propagateEvent(ResourceID.fromResource(job)));
+    }
   }
 
   /** Wakes jobs short of replicas, and jobs with shards on {@code nodeName} (null: none). */

@@ -99,6 +99,15 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     ledger.onRelease(() -> wakePending("release", null));
     inventory.onChange(node -> wakePending("node", node));
     providers.onChange(provider -> wakePending("provider", null));
+    billing.onAccountsChange(this::wakeAll);
+  }
+
+  /** Wakes every job: its namespace may have been bound to, or unbound from, its account. */
+  private void wakeAll() {
+    var cache = jobs;
+    if (cache != null) {
+      cache.list().forEach(job -> wakeups.propagateEvent(ResourceID.fromResource(job)));
+    }
   }
 
   private volatile io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache<

@@ -115,6 +115,7 @@ class BillingBudgetIT {
     BigInteger available = TokenUnits.toWei("0.04");
     deposit(payer, available);
     String name = "budget-gate";
+    TestAccounts.bindPayer(client, BillingMeteringIT.NS, payer);
     client.resource(BillingMeteringIT.job(name, region, 2, payer)).create();
 
     // 1. not enough escrow: Pending, InsufficientFunds with payer, needed and available, no pods
@@ -198,6 +199,132 @@ class BillingBudgetIT {
     Thread.sleep(2000);
     assertThat(pods(name)).as("a suspended job is not restarted while its payer is dry").isEmpty();
     client.resources(TrainingJob.class).inNamespace(NS).withName(name).delete();
+  }
+
+  /**
+   * Issue #18: a job in team-a naming team-b's funded account is refused (PayerNotAuthorized, a
+   * Warning event, no pods, team-b's escrow untouched, no figure of the account in the message); a
+   * job without budget in an unbound namespace is refused (BudgetRequired); binding team-a lets the
+   * job run, unbinding it suspends the running job and keeps its usage.
+   */
+  @Test
+  void aNamespaceChargesOnlyAnAccountItIsBoundTo() throws Exception {
+    String region = "r-tenancy";
+    String provider = "prov-" + region;
+    var p = TestNodes.provider(provider, RTX4090, PRICE);
+    p.getSpec().payoutAddress = dev.provider(1).getAddress();
+    client.resource(p).create();
+    for (int i = 0; i < 2; i++) {
+      client
+          .resource(TestNodes.gpuNode(region + "-n" + i, provider, RTX4090, 1, 24564, region))
+          .create();
+    }
+    String teamBPayer = DevAccounts.account(16).getAddress();
+    deposit(teamBPayer, TokenUnits.toWei("5"));
+    BigInteger escrowBefore = chain.escrow(teamBPayer).balanceWei();
+    client.resource(TestAccounts.account("team-b", teamBPayer, "team-b")).create();
+
+    TrainingJob borrower = BillingMeteringIT.job("borrower", region, 2, null);
+    borrower.getMetadata().setNamespace("team-a");
+    borrower.getSpec().budget = new io.gpupool.api.v1alpha1.Budget();
+    borrower.getSpec().budget.account = "team-b";
+    client.resource(borrower).create();
+    Condition refused =
+        await()
+            .atMost(BillingMeteringIT.TIMEOUT)
+            .until(
+                () -> condition(job("team-a", "borrower"), "Funded"),
+                c -> c.isPresent() && "False".equals(c.get().getStatus()))
+            .orElseThrow();
+    assertThat(refused.getReason()).isEqualTo("PayerNotAuthorized");
+    assertThat(refused.getMessage())
+        .contains("namespace team-a may not charge BillingAccount team-b")
+        .doesNotContainIgnoringCase(teamBPayer)
+        .doesNotContain("escrow");
+    await()
+        .atMost(BillingMeteringIT.TIMEOUT)
+        .until(
+            () ->
+                client.v1().events().inNamespace("team-a").list().getItems().stream()
+                    .anyMatch(
+                        e ->
+                            "PayerNotAuthorized".equals(e.getReason())
+                                && "Warning".equals(e.getType())));
+    Thread.sleep(1000);
+    assertThat(new FakeKubelet(client).pods("team-a", "borrower")).isEmpty();
+    assertThat(chain.escrow(teamBPayer).balanceWei()).isEqualTo(escrowBefore);
+
+    TrainingJob freeloader = BillingMeteringIT.job("freeloader", region, 1, null);
+    freeloader.getMetadata().setNamespace("team-c");
+    client.resource(freeloader).create();
+    Condition required =
+        await()
+            .atMost(BillingMeteringIT.TIMEOUT)
+            .until(
+                () -> condition(job("team-c", "freeloader"), "Funded"),
+                c -> c.isPresent() && "False".equals(c.get().getStatus()))
+            .orElseThrow();
+    assertThat(required.getReason()).isEqualTo("BudgetRequired");
+    assertThat(required.getMessage()).contains("spec.namespaces").contains("spec.budget.account");
+    client.resource(freeloader).delete();
+
+    // Binding team-a wakes the job: it is placed and runs, paid by team-b's account.
+    client
+        .resources(io.gpupool.api.v1alpha1.BillingAccount.class)
+        .withName("team-b")
+        .edit(
+            a -> {
+              a.getSpec().namespaces = List.of("team-b", "team-a");
+              return a;
+            });
+    FakeKubelet kubelet = new FakeKubelet(client);
+    List<Pod> gang =
+        await()
+            .atMost(BillingMeteringIT.TIMEOUT)
+            .until(() -> kubelet.pods("team-a", "borrower"), pods -> pods.size() == 2);
+    gang.forEach(kubelet::run);
+    await()
+        .atMost(BillingMeteringIT.TIMEOUT)
+        .until(() -> job("team-a", "borrower").getStatus().phase == TrainingJobPhase.Running);
+    String uid = job("team-a", "borrower").getMetadata().getUid();
+    await()
+        .atMost(BillingMeteringIT.TIMEOUT)
+        .until(
+            () ->
+                !billing.store().pairs(uid).isEmpty()
+                    && billing
+                        .store()
+                        .pairs(uid)
+                        .get(0)
+                        .pair()
+                        .payer()
+                        .equalsIgnoreCase(teamBPayer));
+
+    // Unbinding suspends it: pods removed, PayerNotAuthorized, the usage so far kept.
+    client
+        .resources(io.gpupool.api.v1alpha1.BillingAccount.class)
+        .withName("team-b")
+        .edit(
+            a -> {
+              a.getSpec().namespaces = List.of("team-b");
+              return a;
+            });
+    await()
+        .atMost(BillingMeteringIT.TIMEOUT)
+        .until(
+            () ->
+                kubelet.pods("team-a", "borrower").stream()
+                        .allMatch(pod -> pod.getMetadata().getDeletionTimestamp() != null)
+                    && condition(job("team-a", "borrower"), "Funded")
+                        .map(c -> "PayerNotAuthorized".equals(c.getReason()))
+                        .orElse(false));
+    assertThat(billing.store().pairs(uid)).isNotEmpty();
+    assertThat(billing.store().pairs(uid).get(0).meteredWei()).isPositive();
+    client.resources(TrainingJob.class).inNamespace("team-a").withName("borrower").delete();
+  }
+
+  private TrainingJob job(String namespace, String name) {
+    return client.resources(TrainingJob.class).inNamespace(namespace).withName(name).get();
   }
 
   private void deposit(String payer, BigInteger wei) {

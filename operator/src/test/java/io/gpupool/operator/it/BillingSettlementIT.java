@@ -84,6 +84,7 @@ class BillingSettlementIT {
     String payout = dev.provider(0).getAddress();
     String payer = dev.payers().get(0).getAddress();
     BillingMeteringIT.pool(client, "r-bill-settle", payout, 2);
+    TestAccounts.bindPayer(client, BillingMeteringIT.NS, payer);
     client.resource(BillingMeteringIT.job("bill-settle", "r-bill-settle", 2, payer)).create();
     String uid = BillingMeteringIT.uid(client, "bill-settle");
     List<Pod> pods = BillingMeteringIT.awaitPods(client, "bill-settle", 2);

@@ -200,6 +200,7 @@ class InferenceBillingIT {
     String region = "inf-bill-broke";
     pool(region, dev.provider(0).getAddress(), 2);
     String broke = dev.provider(3).getAddress();
+    TestAccounts.bindPayer(client, NS, broke);
     client.resource(job("unfunded", region, broke)).create();
 
     InferenceJob refused = awaitJob("unfunded", j -> fundedIs(j, "False", "InsufficientFunds"));
@@ -228,6 +229,7 @@ class InferenceBillingIT {
     InferenceJob capped = job("capped", region, dev.payers().get(1).getAddress());
     // One A100 at 1.50 an hour costs 0.0004 in under a second.
     capped.getSpec().budget.maxCost = "0.0004";
+    TestAccounts.bindPayer(client, NS, capped.getSpec().budget.payer);
     client.resource(capped).create();
     InferenceJob serving =
         awaitJob(
@@ -271,6 +273,7 @@ class InferenceBillingIT {
     String payout = dev.provider(1).getAddress();
     pool(region, payout, 2);
     var payer = dev.payers().get(0);
+    TestAccounts.bindPayer(client, NS, payer.getAddress());
     client.resource(job("drying", region, payer.getAddress())).create();
 
     InferenceJob serving =
