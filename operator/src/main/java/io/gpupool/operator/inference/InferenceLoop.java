@@ -1,6 +1,5 @@
 package io.gpupool.operator.inference;
 
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.gpupool.api.v1alpha1.InferenceJob;
@@ -86,7 +85,26 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       Duration drainPeriod,
       Duration pollInterval,
       Clock clock) {
-    super(InferenceJobStatus.class, events, metrics, writer, clock);
+    super(
+        InferenceJobStatus.class,
+        new Fields<>(
+            InferenceJobStatus::new,
+            s -> s.phase,
+            (s, p) -> s.phase = p,
+            s -> s.conditions,
+            (s, g) -> s.observedGeneration = g,
+            s -> s.usage,
+            (s, u) -> s.usage = u),
+        new Phases<>(
+            InferenceJobPhase.Pending,
+            InferenceJobPhase.Suspended,
+            p -> false,
+            p -> p == InferenceJobPhase.Degraded,
+            InferenceJobReconciler.SERVING),
+        events,
+        metrics,
+        writer,
+        clock);
     this.planner = planner;
     this.inventory = inventory;
     this.billing = billing;
@@ -108,68 +126,8 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   }
 
   @Override
-  protected InferenceJobStatus newStatus() {
-    return new InferenceJobStatus();
-  }
-
-  @Override
-  protected InferenceJobPhase phase(InferenceJobStatus status) {
-    return status.phase;
-  }
-
-  @Override
-  protected void phase(InferenceJobStatus status, InferenceJobPhase phase) {
-    status.phase = phase;
-  }
-
-  @Override
-  protected List<Condition> conditions(InferenceJobStatus status) {
-    return status.conditions;
-  }
-
-  @Override
-  protected void observedGeneration(InferenceJobStatus status, Long generation) {
-    status.observedGeneration = generation;
-  }
-
-  @Override
-  protected void usage(InferenceJobStatus status, Usage usage) {
-    status.usage = usage;
-  }
-
-  @Override
-  protected Usage usageOf(InferenceJobStatus status) {
-    return status.usage;
-  }
-
-  @Override
   protected Optional<Usage> meteredUsage(InferenceJob job) {
     return billing.usage(job.getMetadata().getUid());
-  }
-
-  @Override
-  protected InferenceJobPhase pending() {
-    return InferenceJobPhase.Pending;
-  }
-
-  @Override
-  protected InferenceJobPhase suspended() {
-    return InferenceJobPhase.Suspended;
-  }
-
-  @Override
-  protected boolean finished(InferenceJobPhase phase) {
-    return false; // a service runs until it is deleted
-  }
-
-  @Override
-  protected boolean warning(InferenceJobPhase phase) {
-    return phase == InferenceJobPhase.Degraded;
-  }
-
-  @Override
-  protected String activeCondition() {
-    return InferenceJobReconciler.SERVING;
   }
 
   @Override

@@ -14,6 +14,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -49,13 +53,75 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
   /** What one reconcile came to: when to look again (null: on events only). */
   public record Outcome(Duration recheck) {}
 
+  /**
+   * The status fields every job kind has, as the kind's own status class names them: phase,
+   * conditions, observedGeneration and usage.
+   */
+  public record Fields<S, P>(
+      Supplier<S> newStatus,
+      Function<S, P> phase,
+      BiConsumer<S, P> setPhase,
+      Function<S, List<Condition>> conditions,
+      BiConsumer<S, Long> setObservedGeneration,
+      Function<S, Usage> usage,
+      BiConsumer<S, Usage> setUsage) {}
+
+  private final Fields<S, P> fields;
+
+  /**
+   * A kind's phases as the loop needs them: waiting for capacity, suspended by its user, phases it
+   * never leaves, phases worth a Warning event, and the condition that says it does its work now
+   * (Running, Serving).
+   */
+  public record Phases<P>(
+      P pending,
+      P suspended,
+      Predicate<P> finished,
+      Predicate<P> warning,
+      String activeCondition) {}
+
+  private final Phases<P> phases;
+
+  private P pending() {
+    return phases.pending();
+  }
+
+  private P suspended() {
+    return phases.suspended();
+  }
+
+  /** True for a phase the job never leaves (nothing to drive, nothing held). */
+  protected boolean finished(P phase) {
+    return phases.finished().test(phase);
+  }
+
+  private S newStatus() {
+    return fields.newStatus().get();
+  }
+
+  private P phase(S status) {
+    return fields.phase().apply(status);
+  }
+
+  private void phase(S status, P phase) {
+    fields.setPhase().accept(status, phase);
+  }
+
+  private List<Condition> conditions(S status) {
+    return fields.conditions().apply(status);
+  }
+
   protected JobLoop(
       Class<S> statusType,
+      Fields<S, P> fields,
+      Phases<P> phases,
       EventRecorder events,
       JobMetrics metrics,
       StatusWriter<J> writer,
       Clock clock) {
     this.statusType = statusType;
+    this.fields = fields;
+    this.phases = phases;
     this.events = events;
     this.metrics = metrics;
     this.writer = writer;
@@ -68,34 +134,7 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
   /** The kind's name, as metrics, events and logs show it. */
   protected abstract String kind();
 
-  protected abstract S newStatus();
-
-  protected abstract P phase(S status);
-
-  protected abstract void phase(S status, P phase);
-
-  protected abstract List<Condition> conditions(S status);
-
-  protected abstract void observedGeneration(S status, Long generation);
-
-  protected abstract void usage(S status, Usage usage);
-
   protected abstract Optional<Usage> meteredUsage(J job);
-
-  /** The phase of a job waiting for capacity. */
-  protected abstract P pending();
-
-  /** The phase of a job its user suspended. */
-  protected abstract P suspended();
-
-  /** True for a phase the job never leaves (nothing to drive, nothing held). */
-  protected abstract boolean finished(P phase);
-
-  /** True for a phase worth a Warning event. */
-  protected abstract boolean warning(P phase);
-
-  /** The condition that says the job does its work now (Running, Serving). */
-  protected abstract String activeCondition();
 
   protected abstract SpecProblems validate(J job);
 
@@ -175,11 +214,11 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
       release(job);
     }
     String usageBefore = usageFigures(status);
-    meteredUsage(job).ifPresent(u -> usage(status, u));
+    meteredUsage(job).ifPresent(u -> fields.setUsage().accept(status, u));
     if (usageMoves(status, !java.util.Objects.equals(usageBefore, usageFigures(status)))) {
       step.recheckIn(USAGE_REFRESH);
     }
-    observedGeneration(status, step.generation);
+    fields.setObservedGeneration().accept(status, step.generation);
     afterStep(step);
     P phase = phase(status);
     metrics.phase(
@@ -187,7 +226,7 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
     if (step.previousPhase != phase) {
       events.record(
           job,
-          warning(phase) ? EventRecorder.WARNING : EventRecorder.NORMAL,
+          phases.warning().test(phase) ? EventRecorder.WARNING : EventRecorder.NORMAL,
           phase(phase),
           kind() + " is " + phase);
     }
@@ -203,12 +242,9 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
   }
 
   private String usageFigures(S status) {
-    Usage u = usageOf(status);
+    Usage u = fields.usage().apply(status);
     return u == null ? null : u.gpuSeconds + "/" + u.settled;
   }
-
-  /** The usage status shows now (for the refresh decision). */
-  protected abstract Usage usageOf(S status);
 
   /** SpecValid: a spec the schema let through but the operator cannot run stays Pending. */
   private boolean valid(JobStep<J, S, P> step) {
@@ -239,7 +275,7 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
             true,
             "Suspended",
             "spec.suspend is true: pods removed, GPUs released, usage stopped");
-        step.condition(activeCondition(), false, "Suspended", "suspended");
+        step.condition(phases.activeCondition(), false, "Suspended", "suspended");
         events.record(
             step.job,
             EventRecorder.NORMAL,

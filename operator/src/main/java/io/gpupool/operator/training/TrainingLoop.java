@@ -1,6 +1,5 @@
 package io.gpupool.operator.training;
 
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
@@ -64,7 +63,26 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       Function<TrainingJob, Collection<Pod>> pods,
       java.util.function.Consumer<TrainingJob> wake,
       Clock clock) {
-    super(TrainingJobStatus.class, events, metrics, writer, clock);
+    super(
+        TrainingJobStatus.class,
+        new Fields<>(
+            TrainingJobStatus::new,
+            s -> s.phase,
+            (s, p) -> s.phase = p,
+            s -> s.conditions,
+            (s, g) -> s.observedGeneration = g,
+            s -> s.usage,
+            (s, u) -> s.usage = u),
+        new Phases<>(
+            TrainingJobPhase.Pending,
+            TrainingJobPhase.Suspended,
+            p -> p == TrainingJobPhase.Succeeded || p == TrainingJobPhase.Failed,
+            p -> p == TrainingJobPhase.Failed,
+            JobConditions.RUNNING),
+        events,
+        metrics,
+        writer,
+        clock);
     this.planner = planner;
     this.billing = billing;
     this.binder = binder;
@@ -81,68 +99,8 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
   }
 
   @Override
-  protected TrainingJobStatus newStatus() {
-    return new TrainingJobStatus();
-  }
-
-  @Override
-  protected TrainingJobPhase phase(TrainingJobStatus status) {
-    return status.phase;
-  }
-
-  @Override
-  protected void phase(TrainingJobStatus status, TrainingJobPhase phase) {
-    status.phase = phase;
-  }
-
-  @Override
-  protected List<Condition> conditions(TrainingJobStatus status) {
-    return status.conditions;
-  }
-
-  @Override
-  protected void observedGeneration(TrainingJobStatus status, Long generation) {
-    status.observedGeneration = generation;
-  }
-
-  @Override
-  protected void usage(TrainingJobStatus status, Usage usage) {
-    status.usage = usage;
-  }
-
-  @Override
-  protected Usage usageOf(TrainingJobStatus status) {
-    return status.usage;
-  }
-
-  @Override
   protected Optional<Usage> meteredUsage(TrainingJob job) {
     return billing.usage(job.getMetadata().getUid());
-  }
-
-  @Override
-  protected TrainingJobPhase pending() {
-    return TrainingJobPhase.Pending;
-  }
-
-  @Override
-  protected TrainingJobPhase suspended() {
-    return TrainingJobPhase.Suspended;
-  }
-
-  @Override
-  protected boolean finished(TrainingJobPhase phase) {
-    return phase == TrainingJobPhase.Succeeded || phase == TrainingJobPhase.Failed;
-  }
-
-  @Override
-  protected boolean warning(TrainingJobPhase phase) {
-    return phase == TrainingJobPhase.Failed;
-  }
-
-  @Override
-  protected String activeCondition() {
-    return JobConditions.RUNNING;
   }
 
   @Override

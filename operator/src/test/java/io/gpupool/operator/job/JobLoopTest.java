@@ -2,7 +2,6 @@ package io.gpupool.operator.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.gpupool.api.v1alpha1.RankPlacement;
@@ -43,6 +42,20 @@ class JobLoopTest {
     TestKind() {
       super(
           TrainingJobStatus.class,
+          new Fields<>(
+              TrainingJobStatus::new,
+              s -> s.phase,
+              (s, p) -> s.phase = p,
+              s -> s.conditions,
+              (s, g) -> s.observedGeneration = g,
+              s -> s.usage,
+              (s, u) -> s.usage = u),
+          new Phases<>(
+              TrainingJobPhase.Pending,
+              TrainingJobPhase.Suspended,
+              p -> p == TrainingJobPhase.Succeeded || p == TrainingJobPhase.Failed,
+              p -> p == TrainingJobPhase.Failed,
+              JobConditions.RUNNING),
           new EventRecorder(null, null) {
             @Override
             public void record(HasMetadata subject, String type, String reason, String message) {
@@ -60,68 +73,8 @@ class JobLoopTest {
     }
 
     @Override
-    protected TrainingJobStatus newStatus() {
-      return new TrainingJobStatus();
-    }
-
-    @Override
-    protected TrainingJobPhase phase(TrainingJobStatus s) {
-      return s.phase;
-    }
-
-    @Override
-    protected void phase(TrainingJobStatus s, TrainingJobPhase p) {
-      s.phase = p;
-    }
-
-    @Override
-    protected List<Condition> conditions(TrainingJobStatus s) {
-      return s.conditions;
-    }
-
-    @Override
-    protected void observedGeneration(TrainingJobStatus s, Long g) {
-      s.observedGeneration = g;
-    }
-
-    @Override
-    protected void usage(TrainingJobStatus s, Usage u) {
-      s.usage = u;
-    }
-
-    @Override
-    protected Usage usageOf(TrainingJobStatus s) {
-      return s.usage;
-    }
-
-    @Override
     protected Optional<Usage> meteredUsage(TrainingJob job) {
       return Optional.empty();
-    }
-
-    @Override
-    protected TrainingJobPhase pending() {
-      return TrainingJobPhase.Pending;
-    }
-
-    @Override
-    protected TrainingJobPhase suspended() {
-      return TrainingJobPhase.Suspended;
-    }
-
-    @Override
-    protected boolean finished(TrainingJobPhase p) {
-      return p == TrainingJobPhase.Succeeded || p == TrainingJobPhase.Failed;
-    }
-
-    @Override
-    protected boolean warning(TrainingJobPhase p) {
-      return p == TrainingJobPhase.Failed;
-    }
-
-    @Override
-    protected String activeCondition() {
-      return JobConditions.RUNNING;
     }
 
     @Override
