@@ -124,6 +124,10 @@ public interface GpupoolConfig {
     /** First block start-up reconciliation reads contract events from (the deployment block). */
     @WithDefault("0")
     long reconcileFromBlock();
+
+    /** Symbol of the chain's native token, shown beside amounts (the COST column). */
+    @WithDefault("ETH")
+    String tokenSymbol();
   }
 
   /** Tunables of the placement planner (gpu-scheduler). */
