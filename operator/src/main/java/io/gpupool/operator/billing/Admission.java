@@ -24,6 +24,13 @@ public record Admission(
 
   public static final String INSUFFICIENT_FUNDS = "InsufficientFunds";
 
+  /** Why a running job was stopped, for its condition and Warning event. */
+  public String stopMessage() {
+    return INSUFFICIENT_FUNDS.equals(reason)
+        ? "escrow dry past the grace period: " + message
+        : message;
+  }
+
   static Admission allowed(String reason, String message, BudgetVerdict verdict) {
     return new Admission(true, false, reason, message, verdict, null);
   }

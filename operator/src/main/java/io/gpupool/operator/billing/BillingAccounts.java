@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.api.v1alpha1.BillingAccount;
 import io.gpupool.api.v1alpha1.Budget;
+import io.gpupool.operator.config.GpupoolConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The cluster's BillingAccounts and namespaces' labels, kept by informers, and the {@link
@@ -30,12 +30,9 @@ public class BillingAccounts {
   private volatile SharedIndexInformer<BillingAccount> accounts;
   private volatile SharedIndexInformer<Namespace> namespaces;
 
-  public BillingAccounts(
-      KubernetesClient client,
-      @ConfigProperty(name = "gpupool.billing.require-budget", defaultValue = "true")
-          boolean requireBudget) {
+  public BillingAccounts(KubernetesClient client, GpupoolConfig config) {
     this.client = client;
-    this.requireBudget = requireBudget;
+    this.requireBudget = config.billing().requireBudget();
   }
 
   void start(@Observes StartupEvent ignored) {
