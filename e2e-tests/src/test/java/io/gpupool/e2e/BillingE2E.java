@@ -136,8 +136,10 @@ class BillingE2E {
     String payer = DevAccounts.account(12).getAddress(); // not one of anvil's funded accounts
     BigInteger crumbs = BigInteger.valueOf(1000);
     chain.deposit(payer, crumbs);
+    kubectl.applyText(account("underfunded", payer, "default")).expectSuccess();
     TrainingJob job = Serialization.unmarshal(Files.readString(EXAMPLE), TrainingJob.class);
     job.getMetadata().setName("underfunded-finetune");
+    job.getSpec().budget.account = "underfunded";
     job.getSpec().budget.payer = payer;
     kubectl.applyText(Serialization.asYaml(job)).expectSuccess();
     String name = "underfunded-finetune";
@@ -188,6 +190,101 @@ class BillingE2E {
       }
     }
     owed.forEach((address, wei) -> assertThat(chain.providerBalance(address)).isEqualTo(wei));
+  }
+
+  /**
+   * Issue #18, as a user sees it: a job in team-a naming team-b's funded account is refused
+   * (PayerNotAuthorized in describe, no pods) and team-b's escrow on chain does not move; a job
+   * without budget in an unbound namespace is refused with BudgetRequired.
+   */
+  @Test
+  @Order(3)
+  void aNamespaceMayNotChargeAnotherTeamsAccount() throws Exception {
+    String teamBPayer = DevAccounts.account(13).getAddress();
+    chain.deposit(teamBPayer, TokenUnits.toWei("1"));
+    BigInteger before = chain.escrow(teamBPayer);
+    kubectl.run("create", "namespace", "team-a").expectSuccess();
+    kubectl.run("create", "namespace", "team-c").expectSuccess();
+    kubectl.applyText(account("team-b", teamBPayer, "team-b")).expectSuccess();
+
+    TrainingJob job = Serialization.unmarshal(Files.readString(EXAMPLE), TrainingJob.class);
+    job.getMetadata().setName("borrower");
+    job.getMetadata().setNamespace("team-a");
+    job.getSpec().budget.account = "team-b";
+    job.getSpec().budget.payer = null;
+    kubectl.applyText(Serialization.asYaml(job)).expectSuccess();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                kubectl
+                    .run(
+                        "get",
+                        "tj",
+                        "borrower",
+                        "-n",
+                        "team-a",
+                        "-o",
+                        "jsonpath={.status.conditions[?(@.type==\"Funded\")].reason}")
+                    .out()
+                    .equals("PayerNotAuthorized"));
+    String described =
+        kubectl.run("describe", "tj", "borrower", "-n", "team-a").expectSuccess().out();
+    assertThat(described)
+        .contains("PayerNotAuthorized")
+        .contains("may not charge BillingAccount team-b")
+        .doesNotContainIgnoringCase(teamBPayer);
+    Thread.sleep(chain.options().intervals().settlement().multipliedBy(2).toMillis());
+    assertThat(
+            kubectl
+                .run(
+                    "get",
+                    "pods",
+                    "-n",
+                    "team-a",
+                    "-l",
+                    "gpupool.io/job-name=borrower",
+                    "-o",
+                    "name")
+                .expectSuccess()
+                .out())
+        .isBlank();
+    assertThat(chain.escrow(teamBPayer)).isEqualTo(before);
+
+    TrainingJob freeloader = Serialization.unmarshal(Files.readString(EXAMPLE), TrainingJob.class);
+    freeloader.getMetadata().setName("freeloader");
+    freeloader.getMetadata().setNamespace("team-c");
+    freeloader.getSpec().budget = null;
+    kubectl.applyText(Serialization.asYaml(freeloader)).expectSuccess();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                kubectl
+                    .run(
+                        "get",
+                        "tj",
+                        "freeloader",
+                        "-n",
+                        "team-c",
+                        "-o",
+                        "jsonpath={.status.conditions[?(@.type==\"Funded\")].reason}")
+                    .out()
+                    .equals("BudgetRequired"));
+    kubectl.run("delete", "tj", "borrower", "-n", "team-a").expectSuccess();
+    kubectl.run("delete", "tj", "freeloader", "-n", "team-c").expectSuccess();
+  }
+
+  private static String account(String name, String payer, String namespace) {
+    return "apiVersion: gpupool.io/v1alpha1\nkind: BillingAccount\nmetadata:\n  name: "
+        + name
+        + "\nspec:\n  payer: \""
+        + payer
+        + "\"\n  namespaces: ["
+        + namespace
+        + "]\n";
   }
 
   /**

@@ -198,6 +198,8 @@ class ExamplesE2E {
             layers: 24
           resources:
             gpuModels: ["NVIDIA-GeForce-RTX-4090"]
+          budget:
+            account: finetuning # examples/billing-accounts.yaml; ignored while billing is off
         """
         .formatted(
             name,

@@ -263,6 +263,8 @@ class RepresentativeRunE2E {
             layers: 24
           resources:
             gpuModels: ["NVIDIA-H100-80GB-HBM3"]
+          budget:
+            account: pretraining
         """;
   }
 
@@ -321,7 +323,11 @@ class RepresentativeRunE2E {
     writeLog("representative-run-operator-api-calls.txt", summary(calls));
 
     List<HasMetadata> chart = renderChart();
-    ClusterRole clusterRole = one(chart, ClusterRole.class);
+    // The operator's own ClusterRole; the tenants' aggregated edit/view roles are not its grants.
+    ClusterRole clusterRole =
+        one(
+            chart.stream().filter(o -> !o.getMetadata().getName().contains("-tenant-")).toList(),
+            ClusterRole.class);
     Role role = one(chart, Role.class);
     assertThat(role.getMetadata().getNamespace()).isEqualTo(RELEASE_NAMESPACE);
     ClusterRoleBinding clusterBinding = one(chart, ClusterRoleBinding.class);

@@ -29,7 +29,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
     name = "Spent",
-    jsonPath = ".status.spentThisPeriod",
+    jsonPath = ".status.spent",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
     name = "Jobs",

@@ -19,11 +19,8 @@ public class BillingAccountStatus {
   /** Escrow committed to settlements not yet paid out. */
   public String committed;
 
-  /** Metered cost of the account's jobs since the current period began. */
-  public String spentThisPeriod;
-
-  /** When the current period began (RFC 3339). */
-  public String periodStart;
+  /** Metered cost of the jobs this payer has paid for, settled or not. */
+  public String spent;
 
   /** Jobs charging the account now (not finished). */
   public Integer activeJobs;

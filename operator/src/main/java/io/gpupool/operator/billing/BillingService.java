@@ -94,6 +94,7 @@ public class BillingService {
     meter = new UsageMeter(client, providers, nodes, store, clock, settings.meteringInterval());
     meter.resolvePayersWith(this::payer);
     meter.afterMetering(this::refreshMetrics);
+    meter.afterMetering(this::refreshAccounts);
     providers.onChange(metrics::knowProvider);
     // Usage records and settlements are written by one replica only: a follower would race the
     // leader's cumulative figures and nonces. A follower starts both when it takes over.
@@ -461,6 +462,54 @@ public class BillingService {
         .values()
         .forEach(r -> names.put(r.lifetime().pair().provider(), r.providerName()));
     return names;
+  }
+
+  /**
+   * Writes each BillingAccount's status (escrow and committed from the chain, spent and running
+   * jobs from the usage records) when its figures changed; runs after each metering pass, so on the
+   * leader only.
+   */
+  private void refreshAccounts() {
+    List<AccountFigures.JobUsage> jobs = new ArrayList<>();
+    for (String uid : store.jobUids()) {
+      boolean running = store.pods(uid).values().stream().anyMatch(r -> !r.ended());
+      jobs.add(new AccountFigures.JobUsage(store.job(uid).orElse(null), store.pairs(uid), running));
+    }
+    BudgetService b = budget;
+    for (io.gpupool.api.v1alpha1.BillingAccount account : accounts.all()) {
+      String payer = account.getSpec() == null ? null : account.getSpec().payer;
+      if (payer == null) {
+        continue;
+      }
+      BudgetVerdict verdict = null;
+      if (b != null) {
+        try {
+          verdict = b.isDry(payer);
+        } catch (ChainException e) {
+          LOG.debugf(
+              "BillingAccount(%s): escrow unreadable: %s",
+              account.getMetadata().getName(), e.getMessage());
+        }
+      }
+      var status = AccountFigures.of(payer, jobs, verdict);
+      if (verdict == null && account.getStatus() != null) {
+        // keep the last escrow figures read rather than blank them while the chain is away
+        status.escrow = account.getStatus().escrow;
+        status.committed = account.getStatus().committed;
+      }
+      if (AccountFigures.same(account.getStatus(), status)) {
+        continue;
+      }
+      status.observedGeneration = account.getMetadata().getGeneration();
+      try {
+        io.gpupool.operator.status.StatusReplace.write(
+            client, io.gpupool.api.v1alpha1.BillingAccount.class, account, status);
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        LOG.warnf(
+            "BillingAccount(%s): status not written: %s",
+            account.getMetadata().getName(), e.getMessage());
+      }
+    }
   }
 
   private void refreshMetrics() {

@@ -130,8 +130,8 @@ public interface GpupoolConfig {
     String tokenSymbol();
 
     /**
-     * With billing on, a job must be paid by a BillingAccount (named, or its namespace's only
-     * one); false lets jobs without one run unbilled (private pools).
+     * With billing on, a job must be paid by a BillingAccount (named, or its namespace's only one);
+     * false lets jobs without one run unbilled (private pools).
      */
     @WithDefault("true")
     boolean requireBudget();

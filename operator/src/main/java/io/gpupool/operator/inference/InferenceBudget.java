@@ -6,6 +6,7 @@ import io.gpupool.api.v1alpha1.InferenceJobPhase;
 import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.operator.billing.Admission;
 import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;

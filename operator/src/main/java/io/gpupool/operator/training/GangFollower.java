@@ -6,6 +6,7 @@ import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.billing.Admission;
 import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobStep;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
@@ -122,11 +124,19 @@ final class GangFollower {
   }
 
   /**
-   * Stops a gang whose payer's escrow is dry past the grace period, or whose namespace may no
-   * longer charge its account; true when it did.
+   * Stops a gang that reached its {@code spec.budget.maxCost}, whose payer's escrow is dry past the
+   * grace period, or whose namespace may no longer charge its account; true when it did.
    */
   private boolean escrowDry(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
     TrainingJob job = s.job;
+    Optional<String> capped =
+        CostCap.reached(
+            job.getSpec().budget, billing.usage(job.getMetadata().getUid()).orElse(null));
+    if (capped.isPresent()) {
+      // Raising maxCost changes the spec: the job is reconciled and placed again.
+      stop(s, CostCap.REASON, capped.get());
+      return true;
+    }
     if (!billing.enabled()) {
       return false;
     }
@@ -134,12 +144,7 @@ final class GangFollower {
     // an unbound namespace stops it (issue #18).
     Admission funds = billing.whileRunning(job);
     if (funds.mustSuspend()) {
-      gangs.remove(job);
-      s.status.placements = null;
-      s.status.phase = TrainingJobPhase.Pending;
-      s.condition(JobConditions.FUNDED, false, funds.reason(), funds.message());
-      s.condition(JobConditions.RUNNING, false, funds.reason(), "suspended: " + funds.message());
-      events.record(job, EventRecorder.WARNING, "Suspended", funds.stopMessage());
+      stop(s, funds.reason(), funds.stopMessage());
       s.recheckIn(TrainingLoop.FUNDS_RECHECK);
       return true;
     }
@@ -149,6 +154,17 @@ final class GangFollower {
         funds.reason(),
         funds.message());
     return false;
+  }
+
+  /** Removes the gang (usage stops, what was metered is kept) and leaves the job Pending. */
+  private void stop(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s, String reason, String message) {
+    gangs.remove(s.job);
+    s.status.placements = null;
+    s.status.phase = TrainingJobPhase.Pending;
+    s.condition(JobConditions.FUNDED, false, reason, message);
+    s.condition(JobConditions.RUNNING, false, reason, "suspended: " + message);
+    events.record(s.job, EventRecorder.WARNING, "Suspended", message);
   }
 
   private void running(

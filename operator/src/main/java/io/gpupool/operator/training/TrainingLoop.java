@@ -7,6 +7,7 @@ import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.api.v1alpha1.Usage;
 import io.gpupool.operator.billing.Admission;
 import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.metrics.JobMetrics;
@@ -249,6 +250,17 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       return;
     }
     gangs.remove(job); // stale pods of an earlier gang never coexist with a new one
+    Optional<String> capped =
+        CostCap.reached(
+            job.getSpec().budget, billing.usage(job.getMetadata().getUid()).orElse(null));
+    if (capped.isPresent()) {
+      // Stays Pending until spec.budget.maxCost is raised (a spec change reconciles it again).
+      s.status.phase = TrainingJobPhase.Pending;
+      if (s.condition(JobConditions.FUNDED, false, CostCap.REASON, capped.get())) {
+        events.record(job, EventRecorder.WARNING, CostCap.REASON, capped.get());
+      }
+      return;
+    }
     TrainingPlanner.Placement placement = planner.place(job);
     if (placement instanceof TrainingPlanner.Unplaceable u) {
       s.status.phase = TrainingJobPhase.Pending;

@@ -300,6 +300,24 @@ class BillingBudgetIT {
                         .payer()
                         .equalsIgnoreCase(teamBPayer));
 
+    // The account's status shows the spend, the escrow and the job charging it.
+    await()
+        .atMost(BillingMeteringIT.TIMEOUT)
+        .until(
+            () -> {
+              var st =
+                  client
+                      .resources(io.gpupool.api.v1alpha1.BillingAccount.class)
+                      .withName("team-b")
+                      .get()
+                      .getStatus();
+              return st != null
+                  && st.jobs != null
+                  && st.jobs.contains("TrainingJob/team-a/borrower")
+                  && st.escrow != null
+                  && new java.math.BigDecimal(st.spent).signum() > 0;
+            });
+
     // Unbinding suspends it: pods removed, PayerNotAuthorized, the usage so far kept.
     client
         .resources(io.gpupool.api.v1alpha1.BillingAccount.class)
@@ -321,6 +339,60 @@ class BillingBudgetIT {
     assertThat(billing.store().pairs(uid)).isNotEmpty();
     assertThat(billing.store().pairs(uid).get(0).meteredWei()).isPositive();
     client.resources(TrainingJob.class).inNamespace("team-a").withName("borrower").delete();
+  }
+
+  /** Issue #18: a TrainingJob stops at spec.budget.maxCost and runs again when it is raised. */
+  @Test
+  void aTrainingJobStopsAtItsMaxCostAndRunsAgainWhenItIsRaised() throws Exception {
+    String region = "r-maxcost";
+    String provider = "prov-" + region;
+    var p = TestNodes.provider(provider, RTX4090, PRICE);
+    p.getSpec().payoutAddress = dev.provider(2).getAddress();
+    client.resource(p).create();
+    for (int i = 0; i < 2; i++) {
+      client
+          .resource(TestNodes.gpuNode(region + "-n" + i, provider, RTX4090, 1, 24564, region))
+          .create();
+    }
+    String payer = DevAccounts.account(17).getAddress();
+    deposit(payer, TokenUnits.toWei("5"));
+    TestAccounts.bindPayer(client, NS, payer);
+    String name = "capped-training";
+    TrainingJob capped = BillingMeteringIT.job(name, region, 2, payer);
+    // two GPUs at 0.01 per GPU-second: 0.02 a second, so the cap is reached within seconds
+    capped.getSpec().budget.maxCost = "0.03";
+    client.resource(capped).create();
+    FakeKubelet kubelet = new FakeKubelet(client);
+    BillingMeteringIT.awaitPods(client, name, 2).forEach(kubelet::run);
+
+    await()
+        .atMost(BillingMeteringIT.TIMEOUT)
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                pods(name).isEmpty()
+                    && funded(name)
+                        .map(c -> "BudgetExhausted".equals(c.getReason()))
+                        .orElse(false));
+    TrainingJob stopped = job(name);
+    assertThat(stopped.getStatus().phase).isEqualTo(TrainingJobPhase.Pending);
+    assertThat(funded(name).orElseThrow().getMessage())
+        .contains("reached spec.budget.maxCost 0.03");
+    Thread.sleep(2000);
+    assertThat(pods(name)).as("not placed again while at its cap").isEmpty();
+
+    client
+        .resources(TrainingJob.class)
+        .inNamespace(NS)
+        .withName(name)
+        .edit(
+            j -> {
+              j.getSpec().budget.maxCost = "100";
+              return j;
+            });
+    BillingMeteringIT.awaitPods(client, name, 2).forEach(kubelet::run);
+    BillingMeteringIT.awaitPhase(client, name, TrainingJobPhase.Running);
+    client.resources(TrainingJob.class).inNamespace(NS).withName(name).delete();
   }
 
   private TrainingJob job(String namespace, String name) {

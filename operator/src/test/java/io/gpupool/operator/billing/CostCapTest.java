@@ -1,4 +1,4 @@
-package io.gpupool.operator.inference;
+package io.gpupool.operator.billing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,7 +28,7 @@ class CostCapTest {
   @Test
   void atOrOverTheCapItStopsSayingWhy() {
     assertThat(CostCap.reached(cap("2.50"), cost("2.500000000000000000")))
-        .hasValue("cost 2.5 reached spec.budget.maxCost 2.5; raise it to serve again");
+        .hasValue("cost 2.5 reached spec.budget.maxCost 2.5; raise it to run again");
     assertThat(CostCap.reached(cap("1"), cost("3.25"))).get().asString().startsWith("cost 3.25");
   }
 

@@ -1,4 +1,4 @@
-package io.gpupool.operator.inference;
+package io.gpupool.operator.billing;
 
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.api.v1alpha1.Usage;
@@ -6,17 +6,18 @@ import java.math.BigDecimal;
 import java.util.Optional;
 
 /**
- * {@code spec.budget.maxCost}: the most an InferenceJob may cost in total. Once its metered cost
- * reaches the cap no replica may run until the cap is raised. Pure.
+ * {@code spec.budget.maxCost}: the most a job may cost in total. Once its metered cost reaches the
+ * cap no pod of it may run until the cap is raised (a TrainingJob's gang and an InferenceJob's
+ * replicas alike). Pure.
  */
-final class CostCap {
+public final class CostCap {
   /** Condition reason when the cap is reached. */
-  static final String REASON = "BudgetExhausted";
+  public static final String REASON = "BudgetExhausted";
 
   private CostCap() {}
 
   /** Why the job may not run any more, or empty while it is under its cap (or has none). */
-  static Optional<String> reached(Budget budget, Usage usage) {
+  public static Optional<String> reached(Budget budget, Usage usage) {
     if (budget == null || budget.maxCost == null || usage == null || usage.cost == null) {
       return Optional.empty();
     }
@@ -36,6 +37,6 @@ final class CostCap {
             + cost.stripTrailingZeros().toPlainString()
             + " reached spec.budget.maxCost "
             + cap.stripTrailingZeros().toPlainString()
-            + "; raise it to serve again");
+            + "; raise it to run again");
   }
 }
