@@ -30,7 +30,10 @@ final class RbacContract {
               "/services",
               Set.of("get", "list", "watch", "create", "update", "delete", "deletecollection")),
           Map.entry("/events", Set.of("create")),
-          Map.entry("/nodes", Set.of("list", "watch")));
+          Map.entry("/nodes", Set.of("list", "watch")),
+          Map.entry("gpupool.io/billingaccounts", Set.of("list", "watch")),
+          Map.entry("gpupool.io/billingaccounts/status", Set.of("patch")),
+          Map.entry("/namespaces", Set.of("list", "watch")));
 
   /** Usage records (ConfigMaps) in the release namespace, whatever else is enabled. */
   static final Map<String, Set<String>> USAGE_RECORDS =

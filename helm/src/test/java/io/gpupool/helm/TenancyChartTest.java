@@ -58,18 +58,14 @@ class TenancyChartTest {
     assertThat(rendered.ofKind("ValidatingAdmissionPolicyBinding")).singleElement();
 
     Chart.Rendered off =
-        Chart.render(
-            NS, Map.of("tenancy", Map.of("admissionPolicies", Map.of("accountBinding", false))));
+        Chart.render(NS, Map.of("tenancy.admissionPolicies.accountBinding", false));
     assertThat(off.ofKind("ValidatingAdmissionPolicy")).isEmpty();
   }
 
   @Test
   void operatorPodsPolicyNamesTheOperatorsServiceAccountWhenEnabled() {
     String yaml =
-        Chart.template(
-            NS,
-            Map.of(
-                "tenancy", Map.of("admissionPolicies", Map.of("operatorOwnsGpupoolPods", true))));
+        Chart.template(NS, Map.of("tenancy.admissionPolicies.operatorOwnsGpupoolPods", true));
     assertThat(yaml)
         .contains("k.startsWith('gpupool.io/')")
         .contains("request.userInfo.username == 'system:serviceaccount:" + NS + ":gpupool'");
@@ -79,7 +75,7 @@ class TenancyChartTest {
 
   @Test
   void requireBudgetReachesTheOperatorWithBilling() {
-    String yaml = Chart.template("ml-platform", Map.of("tenancy", Map.of("requireBudget", false)));
+    String yaml = Chart.template("ml-platform", Map.of("tenancy.requireBudget", false));
     assertThat(Chart.render("ml-platform", Chart.productionValues()).resources()).isNotEmpty();
     assertThat(yaml).doesNotContain("GPUPOOL_BILLING_REQUIRE_BUDGET"); // billing off: not set
   }
