@@ -91,7 +91,7 @@ public class SchedulerInferencePlanner implements InferencePlanner {
                   InferenceJobSpec spec = job.getSpec();
                   PoolView view =
                       new PoolView(
-                          inventory.nodes(),
+                          inventory.nodesFor(spec.template),
                           providers::price,
                           providers::reliability,
                           !Boolean.FALSE.equals(spec.allowGpuSharing));

@@ -74,7 +74,7 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
         () ->
             ledger.decide(
                 () -> {
-                  PoolView view = view();
+                  PoolView view = view(job);
                   Map<String, Map<String, Integer>> holdings = ledger.holdings();
                   holdings.remove(holder);
                   PoolSnapshot snapshot = view.snapshot(holdings);
@@ -89,7 +89,7 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
     String holder = holder(job);
     return ledger.decide(
         () -> {
-          PoolView view = view();
+          PoolView view = view(job);
           // The job's own holding stays in the snapshot: repair keeps the survivors' GPUs.
           PoolSnapshot snapshot = view.snapshot(ledger.holdings());
           Set<String> lost = new HashSet<>(lostNodes);
@@ -112,8 +112,13 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
     ledger.release(holder(job));
   }
 
-  private PoolView view() {
-    return new PoolView(inventory.nodes(), providers::price, providers::reliability, false);
+  /** The pool as this job sees it: only nodes its pod template admits. */
+  private PoolView view(TrainingJob job) {
+    return new PoolView(
+        inventory.nodesFor(job.getSpec().template),
+        providers::price,
+        providers::reliability,
+        false);
   }
 
   private Placement reserve(String holder, PoolView view, PlanResult result) {
