@@ -8,7 +8,9 @@ Run under torchrun (the operator sets every torchrun variable). What it does wit
   GPUPOOL_CHECKPOINT_INTERVAL_SECONDS, atomically (temporary file, then rename), and points
   "latest" at it.
 - GPUPOOL_RESUME_FROM: set by the operator when it restarts a gang; every rank loads the latest
-  checkpoint found there and continues from the step after it.
+  checkpoint found there and continues from the step after it. When torchrun itself restarts the
+  workers (an elastic group re-forming after losing a node), they resume from
+  GPUPOOL_CHECKPOINT_URI the same way.
 
 Unequal local batches still give the gradient of the whole global batch: each rank's loss is its
 summed per-sample loss over the global batch size, scaled by the world size that DDP's all-reduce
@@ -132,6 +134,10 @@ def main(argv):
     optimizer = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9)
     start = 0
     resume = contract.env(contract.RESUME_FROM)
+    if not resume and int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0:
+        # torchrun restarted this worker (an elastic group re-formed without the operator):
+        # continue from this job's own checkpoints
+        resume = contract.env(contract.CHECKPOINT_URI)
     if resume:
         found = latest_checkpoint(contract.local_path(resume))
         if found is None:

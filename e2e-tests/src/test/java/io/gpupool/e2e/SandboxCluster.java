@@ -3,6 +3,7 @@ package io.gpupool.e2e;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.sandbox.Sandbox;
 import io.gpupool.sandbox.chain.SandboxChain;
+import io.gpupool.sandbox.kubelet.ProcessMode;
 import io.gpupool.sandbox.pool.PoolFile;
 import io.gpupool.sandbox.pool.PoolSpec;
 import java.io.IOException;
@@ -144,6 +145,12 @@ final class SandboxCluster implements AutoCloseable {
         .kubeconfig(kubeconfig)
         .timeScale(timeScale)
         .evictionTimeout(Duration.ofSeconds(600))
+        // the reference workload images run as real processes (torch); other pods stay simulated
+        .processMode(
+            ProcessMode.debian(
+                REPO.resolve("examples/workloads"),
+                kubeconfig.resolveSibling(
+                    kubeconfig.getFileName().toString().replace(".kubeconfig", "-data"))))
         .log(line -> {})
         .start();
   }

@@ -5,6 +5,7 @@ import io.gpupool.sandbox.chain.AnvilMissingException;
 import io.gpupool.sandbox.chain.SandboxChain;
 import io.gpupool.sandbox.dcgm.SimulatedDcgmExporter;
 import io.gpupool.sandbox.kubelet.KubeletSimulator;
+import io.gpupool.sandbox.kubelet.ProcessMode;
 import io.gpupool.sandbox.pool.PoolFile;
 import io.gpupool.sandbox.pool.PoolSpec;
 import java.io.BufferedReader;
@@ -49,6 +50,10 @@ public final class SandboxMain {
                                  deployed, example payers funded, operator settling on it)
         --dcgm-port N            simulated dcgm-exporter (/metrics) port on 127.0.0.1
                                  (default 9400 if free, else any)
+        --workloads DIR          the reference workloads: pods of their image run as local
+                                 processes and DIR's manifests are applied, when python3-torch
+                                 is installed (default examples/workloads if present)
+        --no-processes           simulate every pod, even the reference workloads
         --help                   this text
       """;
 
@@ -63,7 +68,8 @@ public final class SandboxMain {
       double timeScale,
       long evictionSeconds,
       boolean chain,
-      int dcgmPort) {
+      int dcgmPort,
+      Path workloads) {
 
     static Options parse(String[] args) {
       Path pool = null;
@@ -76,6 +82,11 @@ public final class SandboxMain {
       long eviction = 300;
       boolean chain = true;
       Integer dcgmPort = null;
+      boolean processes = true;
+      Path workloads =
+          Files.isDirectory(Path.of("examples", "workloads"))
+              ? Path.of("examples", "workloads")
+              : null;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("--help") || a.equals("-h")) {
@@ -83,6 +94,10 @@ public final class SandboxMain {
         }
         if (a.equals("--no-chain")) {
           chain = false;
+          continue;
+        }
+        if (a.equals("--no-processes")) {
+          processes = false;
           continue;
         }
         if (i + 1 >= args.length) {
@@ -99,6 +114,7 @@ public final class SandboxMain {
           case "--time-scale" -> scale = parseDouble(a, v);
           case "--eviction-timeout" -> eviction = parseInt(a, v);
           case "--dcgm-port" -> dcgmPort = parseInt(a, v);
+          case "--workloads" -> workloads = Path.of(v);
           default -> throw new UsageException("unknown option " + a);
         }
       }
@@ -127,7 +143,8 @@ public final class SandboxMain {
           scale,
           eviction,
           chain,
-          dcgmPort == null ? freePortOr(SimulatedDcgmExporter.DEFAULT_PORT) : dcgmPort);
+          dcgmPort == null ? freePortOr(SimulatedDcgmExporter.DEFAULT_PORT) : dcgmPort,
+          processes ? workloads : null);
     }
 
     private static int parseInt(String option, String v) {
@@ -210,6 +227,16 @@ public final class SandboxMain {
             .timeScale(options.timeScale())
             .evictionTimeout(Duration.ofSeconds(options.evictionSeconds()))
             .log(line -> out.println("[sandbox] " + line));
+    boolean realWorkloads = options.workloads() != null && TorchCheck.available(out);
+    if (realWorkloads) {
+      Path data = options.kubeconfig().toAbsolutePath().getParent().resolve("workloads-data");
+      builder.processMode(ProcessMode.debian(options.workloads().toAbsolutePath(), data));
+      out.println(
+          "[sandbox] real workloads: pods of "
+              + ProcessMode.IMAGE_PREFIX
+              + " run as local processes (torch), their files under "
+              + data);
+    }
     Sandbox sandbox;
     try {
       sandbox = builder.start();
@@ -268,6 +295,10 @@ public final class SandboxMain {
     if (options.apply() != null) {
       awaitCustomResourceTypes(sandbox, options.apply(), out);
       sandbox.applyDirectory(options.apply());
+    }
+    if (realWorkloads) {
+      awaitCustomResourceTypes(sandbox, options.workloads(), out);
+      sandbox.applyDirectory(options.workloads());
     }
     out.println("[sandbox] running; press Ctrl-C to stop");
     stopped.await();

@@ -46,7 +46,7 @@ class ProcessModeIT {
                 prices: {NVIDIA-GeForce-RTX-4090: "0.40"}
             nodeGroups:
               - namePrefix: box
-                count: 8
+                count: 9
                 provider: p1
                 region: eu-west
                 zone: eu-west-1a
@@ -288,5 +288,68 @@ class ProcessModeIT {
                 .getTerminated()
                 .getExitCode())
         .isEqualTo(137);
+  }
+
+  @Test
+  void aServiceNameReachesItsReadyProcessPods() throws Exception {
+    Pod web =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName("web-0")
+            .withNamespace("default")
+            .addToLabels("app", "web")
+            .endMetadata()
+            .withNewSpec()
+            .withNodeName("box-9")
+            .withRestartPolicy("Never")
+            .addNewContainer()
+            .withName("server")
+            .withImage("ghcr.io/gpupool/workloads:0.1")
+            .withCommand("python3", "-m", "http.server", "8080", "--bind", "$(POD_IP)")
+            .addNewPort()
+            .withContainerPort(8080)
+            .endPort()
+            .withNewReadinessProbe()
+            .withNewTcpSocket()
+            .withNewPort(8080)
+            .endTcpSocket()
+            .endReadinessProbe()
+            .endContainer()
+            .endSpec()
+            .build();
+    client.resource(web).create();
+    client
+        .resource(
+            new io.fabric8.kubernetes.api.model.ServiceBuilder()
+                .withNewMetadata()
+                .withName("web")
+                .withNamespace("default")
+                .endMetadata()
+                .withNewSpec()
+                .addToSelector("app", "web")
+                .addNewPort()
+                .withPort(80)
+                .withNewTargetPort(8080)
+                .endPort()
+                .endSpec()
+                .build())
+        .create();
+    until(() -> "Running".equals(phase("web-0")));
+    until(
+        () ->
+            get("web-0").getStatus().getConditions().stream()
+                .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus())));
+    String address = sandbox.kubelet().resolve("web.default.svc.cluster.local").orElseThrow();
+    assertThat(address).startsWith("127.79.");
+    HttpResponse<String> listing =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://" + address + ":80/"))
+                    .timeout(Duration.ofSeconds(10))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(listing.statusCode()).isEqualTo(200);
+    assertThat(listing.body()).contains("server.log"); // its working directory, listed
+    client.pods().inNamespace("default").withName("web-0").delete();
   }
 }

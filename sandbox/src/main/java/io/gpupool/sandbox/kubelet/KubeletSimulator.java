@@ -148,6 +148,8 @@ public final class KubeletSimulator implements AutoCloseable {
   private int podIps = 0;
   private PodNetwork network;
   private PodProcesses processes;
+  private ServiceProxies serviceProxies;
+  private SharedIndexInformer<io.fabric8.kubernetes.api.model.Service> serviceInformer;
   private SharedIndexInformer<Pod> podInformer;
   private SharedIndexInformer<Node> nodeInformer;
 
@@ -172,6 +174,10 @@ public final class KubeletSimulator implements AutoCloseable {
   public io.gpupool.sandbox.api.PodLogSource runProcesses(ProcessMode mode) {
     network = new PodNetwork(() -> podInformer == null ? List.of() : podInformer.getStore().list());
     processes = new PodProcesses(mode, network, log);
+    serviceProxies =
+        new ServiceProxies(
+            network, () -> podInformer == null ? List.of() : podInformer.getStore().list(), log);
+    network.services(serviceProxies::address);
     return processes;
   }
 
@@ -183,6 +189,32 @@ public final class KubeletSimulator implements AutoCloseable {
   /** Starts watching nodes and pods; returns once both informers have synced. */
   public void start() {
     NodeLeases.ensureNamespace(client);
+    if (serviceProxies != null) {
+      serviceInformer =
+          client
+              .services()
+              .inAnyNamespace()
+              .inform(
+                  new ResourceEventHandler<>() {
+                    @Override
+                    public void onAdd(io.fabric8.kubernetes.api.model.Service s) {
+                      serviceProxies.onService(s);
+                    }
+
+                    @Override
+                    public void onUpdate(
+                        io.fabric8.kubernetes.api.model.Service o,
+                        io.fabric8.kubernetes.api.model.Service s) {
+                      serviceProxies.onService(s);
+                    }
+
+                    @Override
+                    public void onDelete(
+                        io.fabric8.kubernetes.api.model.Service s, boolean unknownFinalState) {
+                      serviceProxies.onServiceDeleted(s);
+                    }
+                  });
+    }
     nodeInformer =
         client
             .nodes()
@@ -1087,8 +1119,12 @@ public final class KubeletSimulator implements AutoCloseable {
     }
     executor.shutdownNow();
     metricsEndpoints.close();
+    if (serviceInformer != null) {
+      serviceInformer.close();
+    }
     if (processes != null) {
       processes.close();
+      serviceProxies.close();
     }
   }
 }

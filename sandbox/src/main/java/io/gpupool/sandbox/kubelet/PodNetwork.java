@@ -30,10 +30,17 @@ final class PodNetwork implements ProcessEnv.Network {
   private final Map<String, String> addressByUid = new HashMap<>();
   private final Map<String, Integer> ports = new HashMap<>();
   private int allocated = 0;
+  private java.util.function.BiFunction<String, String, Optional<String>> services =
+      (namespace, name) -> Optional.empty();
 
   /** {@code pods}: the pods the kubelet sees (an informer's store). */
   PodNetwork(Supplier<Collection<Pod>> pods) {
     this.pods = pods;
+  }
+
+  /** Where Service names ({@code name.namespace.svc}) resolve: namespace, name to address. */
+  synchronized void services(java.util.function.BiFunction<String, String, Optional<String>> s) {
+    this.services = s;
   }
 
   /** The pod's loopback address, allocated on first use and kept for the pod's life. */
@@ -61,8 +68,11 @@ final class PodNetwork implements ProcessEnv.Network {
       return Optional.empty();
     }
     String[] parts = name.substring(0, name.length() - ".svc".length()).split("\\.");
+    if (parts.length == 2) {
+      return services.apply(parts[1], parts[0]);
+    }
     if (parts.length != 3) {
-      return Optional.empty(); // svc.ns.svc (a Service's virtual IP) is not served
+      return Optional.empty();
     }
     String hostname = parts[0];
     String subdomain = parts[1];
