@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpupool.sandbox.pool.PoolFile;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -43,6 +44,32 @@ class RealWorkloadsE2E {
   static final String TORCHRUN = "/usr/bin/torchrun";
   private static final Pattern LOSS = Pattern.compile("\\[rank (\\d)] step (\\d+) loss ([0-9.]+)");
 
+  /**
+   * One GPU per node, so a 2-worker job on [H100, RTX 3090] must take one of each; RTX 4090s for
+   * the jobs that lose a node and need a replacement; A100s for the served model's replicas.
+   */
+  private static final String POOL =
+      """
+      providers:
+        - name: mixed-lab
+          payoutAddress: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+          prices: {NVIDIA-H100-80GB-HBM3: "2.40", NVIDIA-GeForce-RTX-3090: "0.20",
+                   NVIDIA-GeForce-RTX-4090: "0.40", NVIDIA-A100-SXM4-80GB: "1.20"}
+      nodeGroups:
+        - {namePrefix: lab-h100, count: 1, provider: mixed-lab, region: eu-west, zone: eu-west-1a,
+           gpu: {product: NVIDIA-H100-80GB-HBM3, count: 1, memoryMiB: 81559, family: hopper,
+                 computeMajor: 9, computeMinor: 0}}
+        - {namePrefix: lab-3090, count: 1, provider: mixed-lab, region: eu-west, zone: eu-west-1a,
+           gpu: {product: NVIDIA-GeForce-RTX-3090, count: 1, memoryMiB: 24576, family: ampere,
+                 computeMajor: 8, computeMinor: 6}}
+        - {namePrefix: lab-4090, count: 6, provider: mixed-lab, region: eu-west, zone: eu-west-1b,
+           gpu: {product: NVIDIA-GeForce-RTX-4090, count: 1, memoryMiB: 24564,
+                 family: ada-lovelace, computeMajor: 8, computeMinor: 9}}
+        - {namePrefix: lab-a100, count: 3, provider: mixed-lab, region: eu-west, zone: eu-west-1c,
+           gpu: {product: NVIDIA-A100-SXM4-80GB, count: 1, memoryMiB: 81920, family: ampere,
+                 computeMajor: 8, computeMinor: 0}}
+      """;
+
   private SandboxCluster cluster;
   private Kubectl kubectl;
   private Path data;
@@ -56,7 +83,8 @@ class RealWorkloadsE2E {
             1,
             Map.of(
                 "GPUPOOL_INFERENCE_LOAD_POLL_INTERVAL", "2s",
-                "GPUPOOL_INFERENCE_DRAIN_PERIOD", "2s"));
+                "GPUPOOL_INFERENCE_DRAIN_PERIOD", "2s"),
+            PoolFile.parse(POOL));
     kubectl = cluster.kubectl;
     data = SandboxCluster.REPO.resolve("e2e-tests/target/e2e-logs/workloads-data");
   }
@@ -313,6 +341,8 @@ class RealWorkloadsE2E {
                 layers: 8
                 precision: fp32
                 globalBatchSize: 16
+              resources:
+                gpuModels: ["NVIDIA-GeForce-RTX-4090"]
               restartPolicy: Never
             """)
         .expectSuccess();
@@ -408,6 +438,8 @@ class RealWorkloadsE2E {
                 targetInFlightRequests: 2
                 scaleDownStabilizationSeconds: 5
               allowGpuSharing: false
+              resources:
+                gpuModels: ["NVIDIA-A100-SXM4-80GB"]
             """)
         .expectSuccess();
     kubectl

@@ -51,6 +51,13 @@ final class SandboxCluster implements AutoCloseable {
     return start(name, timeScale, operatorEnv, 0);
   }
 
+  /** As {@link #start(String, double, Map)} on another pool than the default one. */
+  static SandboxCluster start(
+      String name, double timeScale, Map<String, String> operatorEnv, PoolSpec pool)
+      throws IOException {
+    return start(name, timeScale, operatorEnv, 0, null, pool);
+  }
+
   /** As {@link #start(String, double, Map)}, with the operator's HTTP (metrics) port. */
   static SandboxCluster start(
       String name, double timeScale, Map<String, String> operatorEnv, int httpPort)
@@ -89,6 +96,17 @@ final class SandboxCluster implements AutoCloseable {
       int httpPort,
       SandboxChain.Options chainOptions)
       throws IOException {
+    return start(name, timeScale, operatorEnv, httpPort, chainOptions, PoolFile.loadDefault());
+  }
+
+  private static SandboxCluster start(
+      String name,
+      double timeScale,
+      Map<String, String> operatorEnv,
+      int httpPort,
+      SandboxChain.Options chainOptions,
+      PoolSpec pool)
+      throws IOException {
     Kubectl.binary();
     Path operatorJar = REPO.resolve("operator/target/quarkus-app/quarkus-run.jar");
     if (!Files.exists(operatorJar)) {
@@ -98,7 +116,6 @@ final class SandboxCluster implements AutoCloseable {
     Path logs = REPO.resolve("e2e-tests/target/e2e-logs");
     Files.createDirectories(logs);
     Path kubeconfig = logs.resolve(name + ".kubeconfig");
-    PoolSpec pool = PoolFile.loadDefault();
     SandboxChain chain =
         chainOptions == null
             ? null
