@@ -156,6 +156,10 @@ final class SandboxCluster implements AutoCloseable {
   }
 
   private static Sandbox startSandbox(PoolSpec pool, Path kubeconfig, double timeScale) {
+    Path processData =
+        kubeconfig.resolveSibling(
+            kubeconfig.getFileName().toString().replace(".kubeconfig", "-data"));
+    deleteTree(processData); // checkpoints and logs of an earlier run must not be found again
     return Sandbox.builder()
         .pool(pool)
         .crds(REPO.resolve("crds"))
@@ -163,13 +167,22 @@ final class SandboxCluster implements AutoCloseable {
         .timeScale(timeScale)
         .evictionTimeout(Duration.ofSeconds(600))
         // the reference workload images run as real processes (torch); other pods stay simulated
-        .processMode(
-            ProcessMode.debian(
-                REPO.resolve("examples/workloads"),
-                kubeconfig.resolveSibling(
-                    kubeconfig.getFileName().toString().replace(".kubeconfig", "-data"))))
+        .processMode(ProcessMode.debian(REPO.resolve("examples/workloads"), processData))
         .log(line -> {})
         .start();
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot clear " + dir, e);
+    }
   }
 
   private static String javaBinary() {

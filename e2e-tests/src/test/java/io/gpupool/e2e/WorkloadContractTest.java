@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -156,5 +157,47 @@ class WorkloadContractTest {
             "FIRST_LAYER",
             "LAST_LAYER",
             "PORT");
+  }
+
+  @Test
+  void theExamplesRunTheReferenceImageAndItsScriptsAndTheImageHoldsThemAll() throws Exception {
+    String dockerfile = Files.readString(WORKLOADS.resolve("Dockerfile"));
+    List<String> manifests;
+    try (Stream<Path> files = Files.list(WORKLOADS)) {
+      manifests =
+          files.filter(p -> p.toString().endsWith(".yaml")).map(Path::toString).sorted().toList();
+    }
+    assertThat(manifests).hasSizeGreaterThanOrEqualTo(3);
+    for (String manifest : manifests) {
+      var object =
+          io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
+              Files.readString(Path.of(manifest)),
+              io.fabric8.kubernetes.api.model.GenericKubernetesResource.class);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> spec = (Map<String, Object>) object.getAdditionalProperties().get("spec");
+      assertThat((String) spec.get("image"))
+          .as(manifest)
+          .startsWith(io.gpupool.sandbox.kubelet.ProcessMode.IMAGE_PREFIX + ":");
+      List<String> words = new ArrayList<>();
+      for (String key : List.of("command", "args")) {
+        @SuppressWarnings("unchecked")
+        List<String> list = (List<String>) spec.getOrDefault(key, List.of());
+        words.addAll(list);
+      }
+      List<String> scripts = words.stream().filter(w -> w.startsWith("/workloads/")).toList();
+      assertThat(scripts).as("%s runs a reference script", manifest).isNotEmpty();
+      for (String script : scripts) {
+        String file = script.substring("/workloads/".length());
+        assertThat(WORKLOADS.resolve(file)).as(manifest).exists();
+        assertThat(dockerfile).as("the image holds %s", file).contains(file);
+      }
+    }
+    try (Stream<Path> files = Files.list(WORKLOADS)) {
+      for (Path py : files.filter(p -> p.toString().endsWith(".py")).toList()) {
+        assertThat(dockerfile)
+            .as("the image holds %s", py.getFileName())
+            .contains(py.getFileName().toString());
+      }
+    }
   }
 }

@@ -85,6 +85,7 @@ final class PodProcesses implements PodLogSource, AutoCloseable {
         mode.commandLine(expand(container.getCommand(), env), expand(container.getArgs(), env));
     try {
       Files.createDirectories(workdir);
+      freshForPod(workdir, pod.getMetadata().getUid(), log);
       ProcessBuilder pb =
           new ProcessBuilder(line)
               .directory(workdir.toFile())
@@ -183,6 +184,19 @@ final class PodProcesses implements PodLogSource, AutoCloseable {
       return Optional.empty();
     }
     return Optional.of(new ContainerLog(run.log, () -> !run.ended));
+  }
+
+  /**
+   * A new pod that reuses a name (and so a directory) starts with an empty log, as a new pod does;
+   * a restarted container of the same pod appends to it.
+   */
+  private static void freshForPod(Path workdir, String uid, Path log) throws IOException {
+    Path marker = workdir.resolve(".pod-uid");
+    String previous = Files.exists(marker) ? Files.readString(marker).trim() : null;
+    if (!uid.equals(previous)) {
+      Files.deleteIfExists(log);
+      Files.writeString(marker, uid + "\n");
+    }
   }
 
   /** Cluster DNS names of pods in the container's env that do not resolve (yet). */
