@@ -1,5 +1,6 @@
 package io.gpupool.sandbox;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.sandbox.chain.AnvilMissingException;
 import io.gpupool.sandbox.chain.SandboxChain;
@@ -18,6 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +33,7 @@ import java.util.concurrent.TimeUnit;
  *   [--pool FILE] [--port N] [--kubeconfig PATH] [--crds DIR] [--apply DIR]
  *   [--operator-cmd "CMD"] [--time-scale X] [--eviction-timeout SECONDS] [--no-chain]
  *   [--dcgm-port N]
+ *   [--smoke [--smoke-timeout SECONDS]]
  * </pre>
  */
 public final class SandboxMain {
@@ -54,6 +58,9 @@ public final class SandboxMain {
                                  processes and DIR's manifests are applied, when python3-torch
                                  is installed (default examples/workloads if present)
         --no-processes           simulate every pod, even the reference workloads
+        --smoke                  exit (0) once every applied gpupool job shows a status phase
+                                 written by the operator, or (1) after --smoke-timeout seconds
+        --smoke-timeout S        wall seconds --smoke waits (default 240)
         --help                   this text
       """;
 
@@ -69,7 +76,9 @@ public final class SandboxMain {
       long evictionSeconds,
       boolean chain,
       int dcgmPort,
-      Path workloads) {
+      Path workloads,
+      boolean smoke,
+      long smokeTimeoutSeconds) {
 
     static Options parse(String[] args) {
       Path pool = null;
@@ -87,6 +96,8 @@ public final class SandboxMain {
           Files.isDirectory(Path.of("examples", "workloads"))
               ? Path.of("examples", "workloads")
               : null;
+      boolean smoke = false;
+      long smokeTimeout = 240;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("--help") || a.equals("-h")) {
@@ -98,6 +109,10 @@ public final class SandboxMain {
         }
         if (a.equals("--no-processes")) {
           processes = false;
+          continue;
+        }
+        if (a.equals("--smoke")) {
+          smoke = true;
           continue;
         }
         if (i + 1 >= args.length) {
@@ -115,6 +130,7 @@ public final class SandboxMain {
           case "--eviction-timeout" -> eviction = parseInt(a, v);
           case "--dcgm-port" -> dcgmPort = parseInt(a, v);
           case "--workloads" -> workloads = Path.of(v);
+          case "--smoke-timeout" -> smokeTimeout = parseInt(a, v);
           default -> throw new UsageException("unknown option " + a);
         }
       }
@@ -130,6 +146,12 @@ public final class SandboxMain {
       if (scale <= 0) {
         throw new UsageException("--time-scale must be positive");
       }
+      if (smoke && apply == null) {
+        throw new UsageException("--smoke needs --apply DIR (the jobs it waits for)");
+      }
+      if (smokeTimeout <= 0) {
+        throw new UsageException("--smoke-timeout must be positive");
+      }
       if (dcgmPort != null && (dcgmPort < 0 || dcgmPort > 65535)) {
         throw new UsageException("--dcgm-port must be 0..65535, got " + dcgmPort);
       }
@@ -144,7 +166,9 @@ public final class SandboxMain {
           eviction,
           chain,
           dcgmPort == null ? freePortOr(SimulatedDcgmExporter.DEFAULT_PORT) : dcgmPort,
-          processes ? workloads : null);
+          processes ? workloads : null,
+          smoke,
+          smokeTimeout);
     }
 
     private static int parseInt(String option, String v) {
@@ -292,13 +316,21 @@ public final class SandboxMain {
               billingChain == null ? Map.of() : billingChain.operatorEnvironment(),
               out);
     }
+    List<HasMetadata> applied = new ArrayList<>();
     if (options.apply() != null) {
       awaitCustomResourceTypes(sandbox, options.apply(), out);
-      sandbox.applyDirectory(options.apply());
+      applied.addAll(sandbox.applyDirectory(options.apply()));
     }
     if (realWorkloads) {
       awaitCustomResourceTypes(sandbox, options.workloads(), out);
-      sandbox.applyDirectory(options.workloads());
+      applied.addAll(sandbox.applyDirectory(options.workloads()));
+    }
+    if (options.smoke()) {
+      boolean taken =
+          SmokeCheck.awaitStatus(
+              sandbox.client(), applied, Duration.ofSeconds(options.smokeTimeoutSeconds()), out);
+      System.exit(taken ? 0 : 1); // the shutdown hook stops the operator, anvil and the API server
+      return;
     }
     out.println("[sandbox] running; press Ctrl-C to stop");
     stopped.await();
