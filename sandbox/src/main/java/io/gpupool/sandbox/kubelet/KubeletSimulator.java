@@ -543,6 +543,9 @@ public final class KubeletSimulator implements AutoCloseable {
                 + " deleted: node "
                 + name
                 + " is gone");
+        if (processes != null) {
+          processes.stop(pod.getMetadata().getUid(), true, 0); // the machine is gone: no grace
+        }
         forget(pod.getMetadata().getUid());
         client
             .pods()
