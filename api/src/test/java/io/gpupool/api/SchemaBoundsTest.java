@@ -67,6 +67,10 @@ class SchemaBoundsTest {
   }
 
   private static void unboundedNumbers(JsonNode schema, String path, List<String> out) {
+    if (path.equals("spec.template")) {
+      // Kubernetes' own pod template types, bounded as the API server's core schemas leave them.
+      return;
+    }
     String type = schema.path("type").asText();
     if ((type.equals("integer") || type.equals("number")) && !schema.has("maximum")) {
       out.add(path);

@@ -12,6 +12,11 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.FIELD)
 public @interface ItemBounds {
+  /**
+   * For object items: the item field bounded ({@code items.properties.<field>}); empty: the item.
+   */
+  String field() default "";
+
   /** Regular expression every item must match; empty for none. */
   String pattern() default "";
 

@@ -60,7 +60,12 @@ public final class SchemaMarks {
         changed = true;
       }
       ItemBounds bounds = field.getAnnotation(ItemBounds.class);
-      if (bounds != null && property.get("items") instanceof ObjectNode items) {
+      if (bounds != null
+          && property.get("items") instanceof ObjectNode listItems
+          && (bounds.field().isEmpty()
+                  ? listItems
+                  : listItems.path("properties").get(bounds.field()))
+              instanceof ObjectNode items) {
         if (!bounds.pattern().isEmpty()) {
           items.put("pattern", bounds.pattern());
         }

@@ -11,6 +11,7 @@ import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.gpupool.api.crd.ItemBounds;
 import java.util.List;
 
 /** A model served by replicas spread over providers, each replica sharded when it must be. */
@@ -37,6 +38,8 @@ public class InferenceJobSpec {
   @JsonPropertyDescription(
       "Extra environment variables for every shard; the group's rendezvous variables (LWS_*,"
           + " PIPELINE_PARALLEL_SIZE, TENSOR_PARALLEL_SIZE) are the operator's.")
+  // Names bounded so the rule above stays within the API server's CEL cost budget.
+  @ItemBounds(field = "name", maxLength = 256)
   public List<EnvVar> env;
 
   @JsonPropertyDescription(

@@ -11,6 +11,7 @@ import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.gpupool.api.crd.ItemBounds;
 import java.util.List;
 
 /** A distributed training run, torchrun-compatible, placed as one gang over the pool. */
@@ -53,6 +54,8 @@ public class TrainingJobSpec {
   @JsonPropertyDescription(
       "Extra environment variables for every worker; the rendezvous variables (MASTER_ADDR,"
           + " MASTER_PORT, WORLD_SIZE, RANK, PET_*) are the operator's.")
+  // Names bounded so the rule above stays within the API server's CEL cost budget.
+  @ItemBounds(field = "name", maxLength = 256)
   public List<EnvVar> env;
 
   @JsonPropertyDescription(

@@ -99,7 +99,10 @@ class AcceptedSpecsPropertyTest {
                   .put("name", name(values, random))
                   .put("namespace", "team-a")
                   .put("uid", "uid-1");
-              o.set("spec", values.value(schema.at("/properties/spec")));
+              ObjectNode spec = (ObjectNode) values.value(schema.at("/properties/spec"));
+              // The pod template holds Kubernetes' own types, not yet bounded (CelCostBudgetTest).
+              spec.remove("template");
+              o.set("spec", spec);
               return o;
             })
         .filter(o -> SchemaValues.acceptedByRules(o, schema));
