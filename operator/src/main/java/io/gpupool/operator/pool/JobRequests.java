@@ -48,10 +48,19 @@ public final class JobRequests {
     long cpu =
         r.cpu == null
             ? 0
-            : Quantity.getAmountInBytes(new Quantity(r.cpu)).movePointRight(3).longValue();
+            : atMost(Quantity.getAmountInBytes(new Quantity(r.cpu)).movePointRight(3));
     long mem =
-        r.memory == null ? 0 : Quantity.getAmountInBytes(new Quantity(r.memory)).longValue() >> 20;
+        r.memory == null ? 0 : atMost(Quantity.getAmountInBytes(new Quantity(r.memory))) >> 20;
     b.perWorker(cpu, mem);
+  }
+
+  /**
+   * A request as a long, saturated far above any node (a schema-valid {@code 999999999E} would
+   * otherwise wrap negative): such a job is simply unplaceable.
+   */
+  private static long atMost(java.math.BigDecimal amount) {
+    java.math.BigDecimal cap = java.math.BigDecimal.valueOf(1L << 50);
+    return amount.compareTo(cap) > 0 ? 1L << 50 : amount.longValue();
   }
 
   static void placement(JobRequest.Builder b, PlacementPolicy p) {

@@ -328,6 +328,9 @@ final class SchemaValues {
       Object result =
           CEL.createProgram(CEL.compile(rule).getAst()).eval(Map.of("self", toCel(self)));
       return Boolean.TRUE.equals(result);
+    } catch (dev.cel.runtime.CelEvaluationException e) {
+      // An evaluation error (e.g. a missing field) fails validation on the API server too.
+      return false;
     } catch (Exception e) {
       throw new IllegalStateException("rule " + rule + " on " + self, e);
     }
