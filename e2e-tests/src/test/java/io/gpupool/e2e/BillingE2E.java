@@ -221,6 +221,8 @@ class BillingE2E {
                   .run(
                       "get",
                       "configmap",
+                      "-n",
+                      ChartRelease.NAMESPACE,
                       "gpupool-usage-" + job.getMetadata().getUid(),
                       "-o",
                       "jsonpath={.data}")
@@ -281,6 +283,8 @@ class BillingE2E {
             .run(
                 "get",
                 "configmap",
+                "-n",
+                ChartRelease.NAMESPACE,
                 configMap,
                 "-o",
                 "jsonpath={.data." + key.replace(".", "\\.") + "}")
