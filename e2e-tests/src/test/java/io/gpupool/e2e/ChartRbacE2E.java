@@ -210,6 +210,44 @@ class ChartRbacE2E {
         .expectSuccess();
   }
 
+  @Test
+  @Order(4)
+  void aSecondInstallOverlappingTheFirstIsRefusedAtStartWithWhatToDo() {
+    assertThat(
+            admin
+                .apiextensions()
+                .v1()
+                .customResourceDefinitions()
+                .withName("trainingjobs.gpupool.io")
+                .get()
+                .getMetadata()
+                .getAnnotations())
+        .as("the first install's claim")
+        .containsEntry(
+            "claims.gpupool.io/" + ChartRelease.NAMESPACE + "." + ChartRelease.NAME, "*");
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("GPUPOOL_SCOPE_INSTALL", "team-b/gpupool");
+    env.put("GPUPOOL_SCOPE_NAMESPACES", "default,ml-b");
+    try (OperatorProcess other =
+        OperatorProcess.start(cluster.operatorKubeconfig(), "team-b-install", env)) {
+      await().atMost(Duration.ofSeconds(90)).until(() -> !other.isAlive());
+      assertThat(other.log())
+          .contains(
+              "gpupool install team-b/gpupool (managing namespaces [default, ml-b]) cannot start:"
+                  + " install "
+                  + ChartRelease.NAMESPACE
+                  + "/"
+                  + ChartRelease.NAME
+                  + " already manages namespaces [default, ml-b]")
+          .contains(
+              "kubectl annotate crd trainingjobs.gpupool.io claims.gpupool.io/"
+                  + ChartRelease.NAMESPACE
+                  + "."
+                  + ChartRelease.NAME
+                  + "-");
+    }
+  }
+
   private String canI(String verb, String resource, String... more) {
     List<String> args = new ArrayList<>(List.of("auth", "can-i", verb, resource));
     args.addAll(List.of(more));

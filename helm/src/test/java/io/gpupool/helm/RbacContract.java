@@ -29,7 +29,8 @@ final class RbacContract {
           Map.entry(
               "/services", Set.of("get", "list", "create", "update", "delete", "deletecollection")),
           Map.entry("/events", Set.of("create")),
-          Map.entry("/nodes", Set.of("get", "list", "watch")));
+          Map.entry("/nodes", Set.of("get", "list", "watch")),
+          Map.entry("apiextensions.k8s.io/customresourcedefinitions", Set.of("get", "patch")));
 
   /** Usage records (ConfigMaps) in the release namespace, whatever else is enabled. */
   static final Map<String, Set<String>> USAGE_RECORDS =

@@ -325,18 +325,32 @@ public final class SandboxApiServer implements AutoCloseable {
   private void closeWatch(WebSocketListener listener, WatchStream stream) {
     Vertx v = vertx;
     if (v == null) {
-      listener.onClosed(stream, 1000, "closed");
+      unregister(listener, stream);
       return;
     }
     try {
       v.executeBlocking(
           () -> {
-            listener.onClosed(stream, 1000, "closed");
+            unregister(listener, stream);
             return null;
           },
           false);
     } catch (RuntimeException e) {
+      unregister(listener, stream);
+    }
+  }
+
+  /**
+   * Under the write lock: the mock's listener shuts its sender down before it leaves the
+   * dispatcher's set, and a write in between failed with RejectedExecutionException (a 500 after
+   * the object was stored; the client's retry then got 409 AlreadyExists).
+   */
+  private void unregister(WebSocketListener listener, WatchStream stream) {
+    writeLock.lock();
+    try {
       listener.onClosed(stream, 1000, "closed");
+    } finally {
+      writeLock.unlock();
     }
   }
 
