@@ -27,8 +27,17 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(
     name = "Cost",
-    jsonPath = ".status.usage.cost",
+    jsonPath = ".status.usage.costDisplay",
     type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Queue",
+    jsonPath = ".status.queue.name",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
+@AdditionalPrinterColumn(
+    name = "Position",
+    jsonPath = ".status.queue.position",
+    type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(
     name = "Restarts",
     jsonPath = ".status.restarts",

@@ -53,6 +53,14 @@ public class BillingSettings {
   @ConfigProperty(name = "gpupool.billing.reconcile-from-block", defaultValue = "0")
   long reconcileFromBlock;
 
+  /** Symbol of the chain's native token, shown beside amounts (the COST column). */
+  @ConfigProperty(name = "gpupool.billing.token-symbol", defaultValue = "ETH")
+  String tokenSymbol;
+
+  public String tokenSymbol() {
+    return tokenSymbol;
+  }
+
   public boolean enabled() {
     return enabled;
   }
