@@ -212,7 +212,7 @@ class ChartRbacE2E {
 
   @Test
   @Order(4)
-  void aSecondInstallOverlappingTheFirstIsRefusedAtStartWithWhatToDo() {
+  void aSecondInstallOverlappingTheFirstIsRefusedAtStartWithWhatToDo() throws IOException {
     assertThat(
             admin
                 .apiextensions()
