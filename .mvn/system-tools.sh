@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test suite's guard on system prerequisites: `./mvnw verify` runs it first (root pom, validate,
 # skipped with -DskipTests) so a missing tool stops the build at once with the apt package that
-# brings it, instead of failing tests one by one minutes later. Skip with -Dgpupool.prereq.skip.
+# brings it, instead of failing tests one by one minutes later. Skip with -DskipPrerequisites.
 set -uo pipefail
 
 # The README's one apt line; .ci/run installs exactly these (ReadmeCommandsTest keeps them equal).
@@ -30,6 +30,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "gpupool: the test suite needs system tools that are missing:" >&2
   for m in "${missing[@]}"; do echo "  - $m" >&2; done
   echo "gpupool: install them with: sudo apt-get install -y --no-install-recommends $APT_PACKAGES" >&2
-  echo "gpupool: (or skip this check with -Dgpupool.prereq.skip=true; the tests that need a tool will fail)" >&2
+  echo "gpupool: (or skip this check with -DskipPrerequisites=true; the tests that need a tool will fail)" >&2
   exit 1
 fi
