@@ -102,6 +102,8 @@ public class BillingService {
               ChainConfig.of(rpc, contract, settings.chainId()),
               KeySource.fromEnvironment(KeySource.DEFAULT_ENV));
       chainResource = web3;
+      // Refuse a contract of another interface version before any settlement is sent.
+      web3.requireContractVersion();
       enableSettlement(web3, settlementConfig());
       LOG.infof(
           "billing enabled: contract %s on chain %d, settling every %s",
