@@ -15,7 +15,9 @@ import io.gpupool.billing.ledger.PairLedger;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -61,6 +63,11 @@ public final class SettlementService implements AutoCloseable {
   private final SettlementOutbox outbox;
   private volatile boolean reconciled;
   private final Map<String, Instant> pendingSince = new HashMap<>();
+
+  /** A pair whose batch of one is rejected this many rounds in a row is set aside. */
+  static final int SET_ASIDE_AFTER_REVERTS = 3;
+
+  private final Map<PairId, Integer> revertStreak = new HashMap<>();
   private ScheduledExecutorService executor;
 
   public SettlementService(
@@ -198,7 +205,10 @@ public final class SettlementService implements AutoCloseable {
       return new RoundResult(0, confirmed, 0, errors);
     }
     List<SettlementItem> due = outbox.due(now, skip);
-    for (List<SettlementItem> batch : SettlementOutbox.batches(due, config.batchSize())) {
+    Deque<List<SettlementItem>> queue =
+        new ArrayDeque<>(SettlementOutbox.batches(due, config.batchSize()));
+    while (!queue.isEmpty()) {
+      List<SettlementItem> batch = queue.poll();
       List<PairId> pairs = batch.stream().map(SettlementItem::pair).toList();
       try {
         String tx = chain.submitSettlement(batch);
@@ -213,7 +223,21 @@ public final class SettlementService implements AutoCloseable {
         break; // the node is unreachable: the remaining batches wait for the next round
       } catch (ChainRevertException e) {
         errors.add("batch of " + batch.size() + " rejected: " + e.error());
-        outbox.retryLater(pairs, now);
+        if (batch.size() > 1) {
+          // Halve until the pair that makes it revert is alone; the other halves go through.
+          int half = batch.size() / 2;
+          queue.addFirst(List.copyOf(batch.subList(half, batch.size())));
+          queue.addFirst(List.copyOf(batch.subList(0, half)));
+          continue;
+        }
+        PairId alone = pairs.get(0);
+        int streak = revertStreak.merge(alone, 1, Integer::sum);
+        if (streak >= SET_ASIDE_AFTER_REVERTS) {
+          outbox.setAside(alone, "rejected alone " + streak + " times in a row: " + e.error());
+          revertStreak.remove(alone);
+        } else {
+          outbox.retryLater(pairs, now);
+        }
         failed += pairs.size();
       }
     }
@@ -280,6 +304,7 @@ public final class SettlementService implements AutoCloseable {
         if (receipt.isPresent() && receipt.get().success()) {
           applyConfirmed(tx, receipt.get(), pairs);
           outbox.delivered(pairs);
+          pairs.forEach(revertStreak::remove);
           resolved += pairs.size();
         } else if (receipt.isPresent()) {
           errors.add("tx " + tx + " reverted: " + receipt.get().revertReason());
