@@ -15,7 +15,7 @@ class CheckedInCrdsTest {
   private static final Path REPO = Path.of("..");
 
   @ParameterizedTest
-  @ValueSource(strings = {"trainingjobs", "inferencejobs", "gpuproviders"})
+  @ValueSource(strings = {"trainingjobs", "inferencejobs", "gpuproviders", "gpuqueues"})
   void checkedInCrdMatchesGeneratedOne(String plural) throws IOException {
     String generated = Files.readString(GENERATED.resolve(plural + ".gpupool.io-v1.yml"));
     for (Path copy : checkedInCopies(plural)) {

@@ -19,7 +19,7 @@ class CrdReferenceDocTest {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   @ParameterizedTest
-  @ValueSource(strings = {"trainingjobs", "inferencejobs", "gpuproviders"})
+  @ValueSource(strings = {"trainingjobs", "inferencejobs", "gpuproviders", "gpuqueues"})
   void everySpecFieldIsDocumented(String plural) throws IOException {
     JsonNode crd =
         YAML.readTree(

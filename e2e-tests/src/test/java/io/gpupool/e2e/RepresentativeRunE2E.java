@@ -80,7 +80,10 @@ class RepresentativeRunE2E {
           "no request: OwnerReferencesPermissionEnforcement (blockOwnerDeletion on owned objects)",
           "/configmaps get",
           "a usage ConfigMap whose update conflicts (409) or vanished (404) is re-read from the"
-              + " server (ConfigMapBillingStore); the run has no concurrent writer");
+              + " server (ConfigMapBillingStore); the run has no concurrent writer",
+          "coordination.k8s.io/leases update",
+          "no request (the Lease is renewed with patches), but JOSDK's LeaderElectionManager"
+              + " refuses to start unless its SelfSubjectRulesReview shows get, create and update");
 
   private SandboxCluster cluster;
   private KubernetesClient dcgmClient;

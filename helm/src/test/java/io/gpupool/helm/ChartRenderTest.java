@@ -207,6 +207,27 @@ class ChartRenderTest {
       assertThat(binding.getSubjects().get(0).getName()).isEqualTo(serviceAccount(rendered));
     }
 
+    /**
+     * JOSDK 5.2.1's LeaderElectionManager asks a SelfSubjectRulesReview in the Lease's namespace
+     * and refuses to start ("No permission to lease resource") unless the rules on
+     * coordination.k8s.io leases (unrestricted or naming the Lease) together grant get, create and
+     * update, whatever verbs the elector really sends.
+     */
+    @Test
+    void roleLetsJosdkLeaderElectionStart() {
+      java.util.Set<String> verbs = new java.util.TreeSet<>();
+      for (var rule : rendered.one(Role.class).getRules()) {
+        if (rule.getApiGroups().contains("coordination.k8s.io")
+            && rule.getResources().contains("leases")
+            && (rule.getResourceNames() == null
+                || rule.getResourceNames().isEmpty()
+                || rule.getResourceNames().contains("gpupool-operator"))) {
+          verbs.addAll(rule.getVerbs());
+        }
+      }
+      assertThat(verbs).contains("get", "create", "update");
+    }
+
     @Test
     void metricsServiceExposesPort8080OfTheOperatorPods() {
       Service service = rendered.one(Service.class);

@@ -36,7 +36,7 @@ final class RbacContract {
       Map.of("/configmaps", Set.of("get", "list", "watch", "create", "update", "delete"));
 
   static final Map<String, Set<String>> LEADER_ELECTION =
-      Map.of("coordination.k8s.io/leases", Set.of("get", "create", "patch"));
+      Map.of("coordination.k8s.io/leases", Set.of("get", "create", "update", "patch"));
 
   private RbacContract() {}
 

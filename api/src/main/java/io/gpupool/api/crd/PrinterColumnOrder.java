@@ -71,5 +71,6 @@ public final class PrinterColumnOrder {
         dir.resolve("inferencejobs.gpupool.io-v1.yml"), io.gpupool.api.v1alpha1.InferenceJob.class);
     reorder(
         dir.resolve("gpuproviders.gpupool.io-v1.yml"), io.gpupool.api.v1alpha1.GpuProvider.class);
+    reorder(dir.resolve("gpuqueues.gpupool.io-v1.yml"), io.gpupool.api.v1alpha1.GpuQueue.class);
   }
 }

@@ -30,6 +30,15 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".status.usage.cost",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
+    name = "Queue",
+    jsonPath = ".status.queue.name",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
+@AdditionalPrinterColumn(
+    name = "Position",
+    jsonPath = ".status.queue.position",
+    type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(
     name = "Restarts",
     jsonPath = ".status.restarts",
     type = AdditionalPrinterColumn.Type.INTEGER,

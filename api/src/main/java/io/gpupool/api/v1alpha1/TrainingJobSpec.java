@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
@@ -22,6 +23,11 @@ import java.util.List;
     message = "PipelineParallel needs at least one layer per worker (workers <= model.layers)",
     fieldPath = ".parallelism.workers",
     reason = "FieldValueInvalid")
+@ValidationRule(
+    value = "!has(self.priority) || !has(self.priorityClassName)",
+    message = "set priority or priorityClassName, not both",
+    fieldPath = ".priority",
+    reason = "FieldValueForbidden")
 public class TrainingJobSpec {
   @Required
   @Size(min = 1, max = 512)
@@ -72,4 +78,25 @@ public class TrainingJobSpec {
   @Default("false")
   @JsonPropertyDescription("True removes the pods and stops usage; false again re-plans.")
   public Boolean suspend;
+
+  @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+  @Size(max = 63)
+  @JsonPropertyDescription(
+      "GpuQueue to be admitted through; default: the queue the namespace's gpupool.io/queue"
+          + " label names, else the queue listing the namespace.")
+  public String queue;
+
+  @Min(-1000000000)
+  @Max(1000000000)
+  @JsonPropertyDescription(
+      "Priority in its queue (higher first); default 0 or the value of priorityClassName.")
+  public Integer priority;
+
+  @Pattern("^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
+  @Size(max = 253)
+  @JsonPropertyDescription("A scheduling.k8s.io PriorityClass whose value is the priority.")
+  public String priorityClassName;
+
+  @JsonPropertyDescription("Notice the job gets before it is evicted for another job.")
+  public JobPreemption preemption;
 }

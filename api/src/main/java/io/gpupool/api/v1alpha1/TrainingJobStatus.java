@@ -18,6 +18,9 @@ public class TrainingJobStatus {
   public Usage usage;
   public Integer restarts;
 
+  /** The job's GpuQueue and its place there. */
+  public QueuePosition queue;
+
   /** Checkpoint the current gang was told to resume from, if any. */
   public String resumeFrom;
 

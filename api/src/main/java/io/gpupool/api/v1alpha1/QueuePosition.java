@@ -1,0 +1,24 @@
+package io.gpupool.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/** Where a job stands in its GpuQueue. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties(ignoreUnknown = true)
+public class QueuePosition {
+  /** The GpuQueue the job goes through. */
+  public String name;
+
+  /** 1-based place among the queue's pending jobs; absent once admitted. */
+  public Integer position;
+
+  /** Flavor whose quota the admitted job holds. */
+  public String flavor;
+
+  /** Effective priority (spec.priority or the PriorityClass's value). */
+  public Integer priority;
+
+  /** Times the job was preempted. */
+  public Integer preemptions;
+}
