@@ -269,7 +269,10 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
     EthSendTransaction result = send(web3j.ethSendRawTransaction(signed));
     if (result.hasError()) {
       String msg = result.getError().getMessage().toLowerCase(Locale.ROOT);
-      if (msg.contains("nonce too low") || msg.contains("nonce too high")) {
+      if (msg.contains("nonce too low")
+          || msg.contains("nonce too high")
+          || msg.contains("replacement transaction underpriced")
+          || msg.contains("already known")) {
         throw new NonceRejected(msg);
       }
       resetNonce();
@@ -308,6 +311,11 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
     } catch (NonceRejected e) {
       return Optional.empty(); // the nonce was used meanwhile: the original (or another) was mined
     }
+  }
+
+  @Override
+  public void beginRound() {
+    resetNonce();
   }
 
   /** Forget the local nonce; the next send asks the node (pending count). */
@@ -364,7 +372,17 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
 
   @Override
   public boolean isKnown(String txHash) {
-    return send(web3j.ethGetTransactionByHash(txHash)).getTransaction().isPresent();
+    boolean known = send(web3j.ethGetTransactionByHash(txHash)).getTransaction().isPresent();
+    if (!known && sent.remove(txHash) != null) {
+      // A transaction of ours the node dropped: its nonce is free again, and every later one of
+      // ours waits behind it. Take the next nonce from the node, so the resend fills the gap.
+      LOG.log(
+          System.Logger.Level.INFO,
+          "tx {0} was dropped by the node; resynchronising the nonce",
+          txHash);
+      resetNonce();
+    }
+    return known;
   }
 
   @Override

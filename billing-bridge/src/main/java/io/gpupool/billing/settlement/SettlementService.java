@@ -68,6 +68,7 @@ public final class SettlementService implements AutoCloseable {
   static final int SET_ASIDE_AFTER_REVERTS = 3;
 
   private final Map<PairId, Integer> revertStreak = new HashMap<>();
+  private Instant lastRecheck;
   private ScheduledExecutorService executor;
 
   public SettlementService(
@@ -174,6 +175,7 @@ public final class SettlementService implements AutoCloseable {
         corrected++;
       }
     }
+    lastRecheck = clock.instant(); // the events just read are as fresh as a recheck
     int unknown = (int) latest.keySet().stream().filter(k -> !known.contains(k)).count();
     List<String> inFlightErrors = new ArrayList<>();
     int cleared = resolveInFlight(inFlightErrors);
@@ -194,6 +196,14 @@ public final class SettlementService implements AutoCloseable {
       }
     }
     Instant now = clock.instant();
+    if (lastRecheck == null || !now.isBefore(lastRecheck.plus(config.recheckInterval()))) {
+      try {
+        recheckSettled();
+        lastRecheck = now;
+      } catch (ChainException e) {
+        errors.add("recheck: " + e.getMessage());
+      }
+    }
     int confirmed = resolveInFlight(errors);
     int sent = 0;
     int failed = 0;
@@ -205,6 +215,9 @@ public final class SettlementService implements AutoCloseable {
       return new RoundResult(0, confirmed, 0, errors);
     }
     List<SettlementItem> due = outbox.due(now, skip);
+    if (!due.isEmpty()) {
+      chain.beginRound();
+    }
     Deque<List<SettlementItem>> queue =
         new ArrayDeque<>(SettlementOutbox.batches(due, config.batchSize()));
     while (!queue.isEmpty()) {
@@ -223,6 +236,12 @@ public final class SettlementService implements AutoCloseable {
         break; // the node is unreachable: the remaining batches wait for the next round
       } catch (ChainRevertException e) {
         errors.add("batch of " + batch.size() + " rejected: " + e.error());
+        if (!e.isContractError()) {
+          // The node refused the transaction itself (fee, funds): no pair is to blame.
+          outbox.retryLater(pairs, now);
+          failed += pairs.size();
+          continue;
+        }
         if (batch.size() > 1) {
           // Halve until the pair that makes it revert is alone; the other halves go through.
           int half = batch.size() / 2;
@@ -257,6 +276,34 @@ public final class SettlementService implements AutoCloseable {
       }
     }
     return new RoundResult(sent, confirmed, failed, errors);
+  }
+
+  /**
+   * Compare every settled cursor with the chain's figures and move back any the chain no longer
+   * backs (a reorganisation deeper than {@link SettlementConfig#confirmations()} dropped the
+   * settlement): the pair becomes pending again and is sent in the next batch. Returns how many
+   * cursors moved back.
+   */
+  public synchronized int recheckSettled() {
+    int moved = 0;
+    for (PairLedger l : store.all()) {
+      if (l.inFlightTx() != null || l.settledWei().signum() == 0) {
+        continue;
+      }
+      PairOnChain c = chain.pairState(l.pair());
+      if (c.paidWei().compareTo(l.settledWei()) < 0) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "{0}: the chain now shows {1} wei paid, the cursor said {2} (reorganisation?);"
+                + " moving it back and settling again",
+            l.pair(),
+            c.paidWei(),
+            l.settledWei());
+        store.update(l.pair(), x -> x.withChain(c.paidWei(), c.owedWei()));
+        moved++;
+      }
+    }
+    return moved;
   }
 
   private boolean reachable() {
@@ -296,11 +343,20 @@ public final class SettlementService implements AutoCloseable {
     }
     int resolved = 0;
     Instant now = clock.instant();
+    long latest = -1;
     for (Map.Entry<String, List<PairLedger>> e : byTx.entrySet()) {
       String tx = e.getKey();
       List<PairId> pairs = e.getValue().stream().map(PairLedger::pair).toList();
       try {
         Optional<SettlementReceipt> receipt = chain.receipt(tx);
+        if (receipt.isPresent() && config.confirmations() > 1) {
+          if (latest < 0) {
+            latest = chain.latestBlock();
+          }
+          if (latest - receipt.get().blockNumber() + 1 < config.confirmations()) {
+            continue; // mined but not yet final: the cursor moves once it is deep enough
+          }
+        }
         if (receipt.isPresent() && receipt.get().success()) {
           applyConfirmed(tx, receipt.get(), pairs);
           outbox.delivered(pairs);

@@ -223,6 +223,24 @@ class SettlementServiceTest {
   }
 
   @Test
+  void aNodeRefusingTransactionsSetsNothingAside() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    // the node's own refusal (no contract error selector): the fee, not a pair, is to blame
+    chain.poison(
+        pairs.get(2),
+        new DecodedError("Unknown", "", List.of("max fee per gas less than block base fee")));
+    SettlementService s = service(config.withBatchSize(100));
+    for (int round = 0; round < 6; round++) {
+      s.runOnce();
+      clock.now = clock.now.plusSeconds(3600);
+    }
+    assertThat(s.outbox().setAside()).isEmpty();
+    assertThat(ledger.pending()).hasSize(5);
+  }
+
+  @Test
   void aTransactionPendingTooLongIsReplacedAndTheReplacementCounts() {
     chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
     store.update(pairs.get(0), l -> l.withMetered(1, BigInteger.TEN));
