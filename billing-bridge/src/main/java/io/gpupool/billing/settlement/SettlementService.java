@@ -69,6 +69,8 @@ public final class SettlementService implements AutoCloseable {
 
   private final Map<PairId, Integer> revertStreak = new HashMap<>();
   private Instant lastRecheck;
+  private final Map<String, Instant> unconfirmedSince =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private ScheduledExecutorService executor;
 
   public SettlementService(
@@ -225,6 +227,7 @@ public final class SettlementService implements AutoCloseable {
       List<PairId> pairs = batch.stream().map(SettlementItem::pair).toList();
       try {
         String tx = chain.submitSettlement(batch);
+        unconfirmedSince.put(tx, now);
         for (PairId p : pairs) {
           store.update(p, l -> l.withInFlight(tx));
         }
@@ -276,6 +279,22 @@ public final class SettlementService implements AutoCloseable {
       }
     }
     return new RoundResult(sent, confirmed, failed, errors);
+  }
+
+  /**
+   * Since when the oldest settlement transaction still waiting for its receipt (at the configured
+   * depth) has been waiting, or empty when none is. A transaction found in the store after a
+   * restart counts from when this process first saw it.
+   */
+  public Optional<Instant> oldestUnconfirmedSince() {
+    Set<String> inFlight = new HashSet<>();
+    for (PairLedger l : store.all()) {
+      if (l.inFlightTx() != null) {
+        inFlight.add(l.inFlightTx());
+      }
+    }
+    unconfirmedSince.keySet().retainAll(inFlight);
+    return unconfirmedSince.values().stream().min(Instant::compareTo);
   }
 
   /**
@@ -347,6 +366,7 @@ public final class SettlementService implements AutoCloseable {
     for (Map.Entry<String, List<PairLedger>> e : byTx.entrySet()) {
       String tx = e.getKey();
       List<PairId> pairs = e.getValue().stream().map(PairLedger::pair).toList();
+      unconfirmedSince.putIfAbsent(tx, now); // sent by an earlier process: age from now on
       try {
         Optional<SettlementReceipt> receipt = chain.receipt(tx);
         if (receipt.isPresent() && config.confirmations() > 1) {
@@ -424,6 +444,8 @@ public final class SettlementService implements AutoCloseable {
     }
     pendingSince.remove(tx);
     pendingSince.put(newTx, now);
+    Instant firstSent = unconfirmedSince.remove(tx);
+    unconfirmedSince.put(newTx, firstSent != null ? firstSent : now);
     LOG.log(
         System.Logger.Level.INFO, "tx {0} pending since {1}: replaced by {2}", tx, since, newTx);
   }

@@ -138,7 +138,9 @@ public class BillingService {
     return SettlementConfig.defaults()
         .withInterval(settings.settlementInterval())
         .withBatchSize(settings.batchSize())
-        .withReconcileFromBlock(settings.reconcileFromBlock());
+        .withReconcileFromBlock(settings.reconcileFromBlock())
+        .withConfirmations(settings.confirmations())
+        .withRecheckInterval(settings.recheckInterval());
   }
 
   /**
@@ -382,6 +384,14 @@ public class BillingService {
       names.put(uid, providerNames(uid));
     }
     metrics.refresh(store.all(), names);
+    SettlementService s = settlement;
+    if (s != null) {
+      Duration age =
+          s.oldestUnconfirmedSince()
+              .map(since -> Duration.between(since, clock.instant()))
+              .orElse(Duration.ZERO);
+      metrics.settlementHealth(s.outbox().setAside().size(), age);
+    }
   }
 
   private static String gpuSeconds(long milliGpuMillis) {

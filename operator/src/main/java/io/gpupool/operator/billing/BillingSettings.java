@@ -53,6 +53,22 @@ public class BillingSettings {
   @ConfigProperty(name = "gpupool.billing.reconcile-from-block", defaultValue = "0")
   long reconcileFromBlock;
 
+  /** Depth a settlement's block must reach before it counts (1 = mined; the chain's finality). */
+  @ConfigProperty(name = "gpupool.billing.confirmations", defaultValue = "1")
+  int confirmations;
+
+  /** How often settled cursors are checked against the chain, to undo a deep reorganisation. */
+  @ConfigProperty(name = "gpupool.billing.recheck-interval", defaultValue = "10m")
+  Duration recheckInterval;
+
+  public int confirmations() {
+    return confirmations;
+  }
+
+  public Duration recheckInterval() {
+    return recheckInterval;
+  }
+
   public boolean enabled() {
     return enabled;
   }
