@@ -223,7 +223,10 @@ public class BillingService {
     Usage u = new Usage();
     u.gpuSeconds = gpuSeconds(totalTime);
     u.cost = TokenUnits.fromWei(cost).toPlainString();
+    u.costWei = cost.toString();
+    u.costDisplay = TokenUnits.display(cost, settings.tokenSymbol());
     u.settled = TokenUnits.fromWei(settled).toPlainString();
+    u.settledWei = settled.toString();
     u.byProvider = new ArrayList<>();
     for (String name : time.keySet()) {
       ProviderUsage p = new ProviderUsage();

@@ -69,6 +69,14 @@ public class BillingSettings {
     return recheckInterval;
   }
 
+  /** Symbol of the chain's native token, shown beside amounts (the COST column). */
+  @ConfigProperty(name = "gpupool.billing.token-symbol", defaultValue = "ETH")
+  String tokenSymbol;
+
+  public String tokenSymbol() {
+    return tokenSymbol;
+  }
+
   public boolean enabled() {
     return enabled;
   }

@@ -201,7 +201,12 @@ class BillingMeteringIT {
 
     Usage usage = billing.usage(uid).orElseThrow();
     assertThat(usage.cost).isEqualTo(TokenUnits.fromWei(costWei(expectedTime)).toPlainString());
+    assertThat(usage.costWei).isEqualTo(costWei(expectedTime).toString());
+    assertThat(usage.costDisplay)
+        .isEqualTo(TokenUnits.display(costWei(expectedTime), "ETH"))
+        .matches("\\d+\\.\\d{6} ETH");
     assertThat(usage.settled).isEqualTo("0");
+    assertThat(usage.settledWei).isEqualTo("0");
     assertThat(usage.byProvider)
         .singleElement()
         .satisfies(
