@@ -325,9 +325,15 @@ public final class SandboxChain implements AutoCloseable {
     return call(() -> view().isReporter(address).send());
   }
 
-  /** Dev account 0 deposits {@code wei} into {@code payer}'s escrow (anyone may fund a payer). */
+  /**
+   * Dev account 0 deposits {@code wei} into {@code payer}'s escrow (anyone may fund a payer), and
+   * the payer lets the reporter charge it (without that, settlement would pay nothing).
+   */
   public void deposit(String payer, BigInteger wei) {
     deployer.depositFor(contract, DevAccounts.account(OWNER_ACCOUNT), payer, wei);
+    // A payer outside the dev accounts has no key here; anvil lets the sandbox act for it and
+    // grant the reporter the same unlimited spending limit the example payers grant.
+    new AnvilImpersonation(anvil.rpcUrl(), contract).grantUnlimited(payer, reporter().getAddress());
   }
 
   public boolean isAlive() {
