@@ -37,7 +37,12 @@ class OperatorLayersTest {
         .layer("cluster")
         .definedBy(P + "inventory..", P + "status..", P + "leader..")
         .layer("base")
-        .definedBy(P + "config..", P + "validation..", P + "workload..", P + "allocation..")
+        .definedBy(
+            P + "config..",
+            P + "validation..",
+            P + "workload..",
+            P + "allocation..",
+            P + "podtemplate..")
         .whereLayer("planners")
         .mayNotBeAccessedByAnyLayer()
         .whereLayer("kinds")
