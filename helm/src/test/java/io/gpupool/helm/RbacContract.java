@@ -30,7 +30,8 @@ final class RbacContract {
               "/services",
               Set.of("get", "list", "watch", "create", "update", "delete", "deletecollection")),
           Map.entry("/events", Set.of("create")),
-          Map.entry("/nodes", Set.of("list", "watch")));
+          Map.entry("/nodes", Set.of("list", "watch")),
+          Map.entry("apiextensions.k8s.io/customresourcedefinitions", Set.of("get", "patch")));
 
   /** Usage records (ConfigMaps) in the release namespace, whatever else is enabled. */
   static final Map<String, Set<String>> USAGE_RECORDS =
