@@ -148,6 +148,14 @@ public interface GpupoolConfig {
     @WithDefault("0")
     long reconcileFromBlock();
 
+    /** Depth a settlement's block must reach before it counts (1 = mined; the chain's finality). */
+    @WithDefault("1")
+    int confirmations();
+
+    /** How often settled cursors are checked against the chain, to undo a deep reorganisation. */
+    @WithDefault("10m")
+    Duration recheckInterval();
+
     /** Symbol of the chain's native token, shown beside amounts (the COST column). */
     @WithDefault("ETH")
     String tokenSymbol();
