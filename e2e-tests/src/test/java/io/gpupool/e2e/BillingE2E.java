@@ -322,6 +322,8 @@ class BillingE2E {
                   .run(
                       "get",
                       "configmap",
+                      "-n",
+                      ChartRelease.NAMESPACE,
                       "gpupool-usage-" + job.getMetadata().getUid(),
                       "-o",
                       "jsonpath={.data}")
@@ -382,6 +384,8 @@ class BillingE2E {
             .run(
                 "get",
                 "configmap",
+                "-n",
+                ChartRelease.NAMESPACE,
                 configMap,
                 "-o",
                 "jsonpath={.data." + key.replace(".", "\\.") + "}")

@@ -82,6 +82,7 @@ class ChartRenderTest {
               "ClusterRole",
               "ClusterRole",
               "ClusterRole",
+              "ClusterRole",
               "ClusterRoleBinding",
               "ConfigMap",
               "ConfigMap",
@@ -188,7 +189,7 @@ class ChartRenderTest {
     void clusterRoleGrantsExactlyTheOperatorsCalls() {
       ClusterRole clusterRole = operatorClusterRole(rendered);
       assertThat(RbacContract.flatten(clusterRole.getRules())).isEqualTo(RbacContract.CLUSTER);
-      ClusterRoleBinding binding = rendered.one(ClusterRoleBinding.class);
+      ClusterRoleBinding binding = operatorClusterRoleBinding(rendered);
       assertThat(binding.getRoleRef().getName()).isEqualTo(clusterRole.getMetadata().getName());
       assertThat(binding.getSubjects())
           .singleElement()
@@ -420,7 +421,7 @@ class ChartRenderTest {
         .isEqualTo("platform-operator");
     assertThat(operator(deployment).getImage())
         .isEqualTo("ghcr.io/gpupool/operator@sha256:" + "a".repeat(64));
-    assertThat(rendered.one(ClusterRoleBinding.class).getSubjects().get(0).getName())
+    assertThat(operatorClusterRoleBinding(rendered).getSubjects().get(0).getName())
         .isEqualTo("platform-operator");
   }
 
@@ -455,6 +456,152 @@ class ChartRenderTest {
   void schemaRejectsBadValues(Map<String, Object> set) {
     assertThatThrownBy(() -> Chart.template(NS, set))
         .hasMessageContaining("values don't meet the specifications of the schema");
+  }
+
+  @Nested
+  class MetricsAuth {
+    @Test
+    void onByDefaultWithAReaderClusterRoleAndTheReviewsItNeeds() {
+      Chart.Rendered rendered = Chart.render(NS, Map.of());
+      assertThat(env(operator(rendered.one(Deployment.class))))
+          .containsEntry("GPUPOOL_METRICS_AUTH", "true");
+      assertThat(RbacContract.flatten(operatorClusterRole(rendered).getRules()))
+          .containsEntry("authentication.k8s.io/tokenreviews", java.util.Set.of("create"))
+          .containsEntry("authorization.k8s.io/subjectaccessreviews", java.util.Set.of("create"));
+      ClusterRole reader =
+          rendered.all(ClusterRole.class).stream()
+              .filter(r -> r.getMetadata().getName().equals(Chart.RELEASE + "-metrics-reader"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(reader.getRules())
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.getNonResourceURLs()).containsExactly("/q/metrics");
+                assertThat(r.getVerbs()).containsExactly("get");
+              });
+      assertThat(rendered.all(ClusterRoleBinding.class))
+          .as("no reader binding until readers are named")
+          .hasSize(1);
+    }
+
+    @Test
+    void readersAreBoundAndTheServiceMonitorPresentsPrometheusToken() {
+      Map<String, Object> set = new HashMap<>();
+      set.put("metrics.auth.readers[0].namespace", "monitoring");
+      set.put("metrics.auth.readers[0].name", "kube-prometheus-stack-prometheus");
+      set.put("metrics.serviceMonitor.enabled", true);
+      Chart.Rendered rendered = Chart.render(NS, set);
+      ClusterRoleBinding binding =
+          rendered.all(ClusterRoleBinding.class).stream()
+              .filter(b -> b.getMetadata().getName().endsWith("-metrics-reader"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(binding.getRoleRef().getName()).isEqualTo(Chart.RELEASE + "-metrics-reader");
+      assertThat(binding.getSubjects())
+          .singleElement()
+          .satisfies(
+              s -> {
+                assertThat(s.getKind()).isEqualTo("ServiceAccount");
+                assertThat(s.getNamespace()).isEqualTo("monitoring");
+                assertThat(s.getName()).isEqualTo("kube-prometheus-stack-prometheus");
+              });
+      GenericKubernetesResource monitor =
+          (GenericKubernetesResource) rendered.ofKind("ServiceMonitor").get(0);
+      assertThat(monitor.toString()).contains("bearerTokenFile");
+    }
+
+    @Test
+    void offMeansNoReviewsNoReaderAndAnOpenEndpoint() {
+      Chart.Rendered rendered = Chart.render(NS, Map.of("metrics.auth.enabled", false));
+      assertThat(env(operator(rendered.one(Deployment.class))))
+          .containsEntry("GPUPOOL_METRICS_AUTH", "false");
+      // the operator's own and the tenants' aggregated edit/view roles, no metrics-reader
+      assertThat(rendered.all(ClusterRole.class)).hasSize(3);
+      assertThat(RbacContract.flatten(operatorClusterRole(rendered).getRules()))
+          .doesNotContainKeys(
+              "authentication.k8s.io/tokenreviews", "authorization.k8s.io/subjectaccessreviews");
+    }
+
+    @Test
+    void theMetricsServiceCannotLeaveTheCluster() {
+      for (String type : List.of("NodePort", "LoadBalancer")) {
+        assertThatThrownBy(() -> Chart.template(NS, Map.of("metrics.service.type", type)))
+            .hasMessageContaining("values don't meet the specifications of the schema");
+      }
+    }
+  }
+
+  @Nested
+  class ScopedToListedNamespaces {
+    private final Chart.Rendered rendered =
+        Chart.render(NS, Map.of("scope.namespaces[0]", "ml-a", "scope.namespaces[1]", "ml-b"));
+
+    @Test
+    void aRoleInEachListedNamespaceAndTheClusterRoleOnlyWhatMustStayClusterWide() {
+      ClusterRole clusterRole = operatorClusterRole(rendered);
+      Map<String, java.util.Set<String>> cluster = RbacContract.flatten(clusterRole.getRules());
+      assertThat(cluster)
+          .containsOnlyKeys(
+              "gpupool.io/gpuproviders",
+              "gpupool.io/gpuproviders/status",
+              "/pods",
+              "/nodes",
+              "apiextensions.k8s.io/customresourcedefinitions",
+              "authentication.k8s.io/tokenreviews",
+              "authorization.k8s.io/subjectaccessreviews");
+      assertThat(cluster.get("/pods")).containsExactlyInAnyOrder("get", "list", "watch");
+      List<Role> jobRoles =
+          rendered.all(Role.class).stream()
+              .filter(r -> r.getMetadata().getName().endsWith("-jobs"))
+              .toList();
+      assertThat(jobRoles)
+          .extracting(r -> r.getMetadata().getNamespace())
+          .containsExactly("ml-a", "ml-b");
+      // Cluster-wide and per-namespace together grant exactly what the unscoped ClusterRole does.
+      Map<String, java.util.Set<String>> union = new java.util.TreeMap<>();
+      cluster.forEach((k, v) -> union.put(k, new java.util.TreeSet<>(v)));
+      RbacContract.flatten(jobRoles.get(0).getRules())
+          .forEach((k, v) -> union.computeIfAbsent(k, x -> new java.util.TreeSet<>()).addAll(v));
+      assertThat(union).isEqualTo(RbacContract.CLUSTER);
+      List<RoleBinding> jobBindings =
+          rendered.all(RoleBinding.class).stream()
+              .filter(b -> b.getMetadata().getName().endsWith("-jobs"))
+              .toList();
+      assertThat(jobBindings)
+          .allSatisfy(
+              b -> {
+                assertThat(b.getRoleRef().getName()).endsWith("-jobs");
+                assertThat(b.getSubjects().get(0).getNamespace()).isEqualTo(NS);
+                assertThat(b.getSubjects().get(0).getName()).isEqualTo(serviceAccount(rendered));
+              });
+      assertThat(rendered.all(Role.class))
+          .as("the release namespace keeps its usage-record and lease Role")
+          .anySatisfy(r -> assertThat(r.getMetadata().getNamespace()).isEqualTo(NS));
+    }
+
+    @Test
+    void theOperatorWatchesOnlyTheListedNamespacesAndClaimsThem() {
+      Map<String, String> env = env(operator(rendered.one(Deployment.class)));
+      assertThat(env)
+          .containsEntry("GPUPOOL_SCOPE_INSTALL", NS + "/" + Chart.RELEASE)
+          .containsEntry("GPUPOOL_SCOPE_NAMESPACES", "ml-a,ml-b")
+          .containsEntry("QUARKUS_OPERATOR_SDK_CONTROLLERS__TRAININGJOB__NAMESPACES", "ml-a,ml-b")
+          .containsEntry("QUARKUS_OPERATOR_SDK_CONTROLLERS__INFERENCEJOB__NAMESPACES", "ml-a,ml-b");
+      Map<String, String> unscoped =
+          env(operator(Chart.render(NS, Map.of()).one(Deployment.class)));
+      assertThat(unscoped)
+          .containsEntry("GPUPOOL_SCOPE_INSTALL", NS + "/" + Chart.RELEASE)
+          .doesNotContainKeys(
+              "GPUPOOL_SCOPE_NAMESPACES",
+              "QUARKUS_OPERATOR_SDK_CONTROLLERS__TRAININGJOB__NAMESPACES");
+    }
+
+    @Test
+    void namespaceNamesAreValidated() {
+      assertThatThrownBy(() -> Chart.template(NS, Map.of("scope.namespaces[0]", "Not_A_NS")))
+          .hasMessageContaining("values don't meet the specifications of the schema");
+    }
   }
 
   @Test
@@ -498,17 +645,22 @@ class ChartRenderTest {
     assertThat(get.getPort()).isEqualTo(new IntOrString("http"));
   }
 
-  private static String serviceAccount(Chart.Rendered rendered) {
-    return rendered.one(ServiceAccount.class).getMetadata().getName();
+  /** The operator's own ClusterRole (the others: metrics-reader, tenants' edit/view). */
+  private static ClusterRole operatorClusterRole(Chart.Rendered rendered) {
+    return rendered.all(ClusterRole.class).stream()
+        .filter(r -> r.getMetadata().getName().equals(Chart.RELEASE))
+        .findFirst()
+        .orElseThrow();
   }
 
-  /** The operator's ClusterRole (the tenants' aggregated edit/view roles are separate). */
-  static ClusterRole operatorClusterRole(Chart.Rendered rendered) {
-    List<ClusterRole> own =
-        rendered.all(ClusterRole.class).stream()
-            .filter(r -> !r.getMetadata().getName().contains("-tenant-"))
-            .toList();
-    assertThat(own).hasSize(1);
-    return own.get(0);
+  private static ClusterRoleBinding operatorClusterRoleBinding(Chart.Rendered rendered) {
+    return rendered.all(ClusterRoleBinding.class).stream()
+        .filter(r -> r.getMetadata().getName().equals(Chart.RELEASE))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static String serviceAccount(Chart.Rendered rendered) {
+    return rendered.one(ServiceAccount.class).getMetadata().getName();
   }
 }

@@ -33,7 +33,11 @@ final class RbacContract {
           Map.entry("/nodes", Set.of("list", "watch")),
           Map.entry("gpupool.io/billingaccounts", Set.of("list", "watch")),
           Map.entry("gpupool.io/billingaccounts/status", Set.of("patch")),
-          Map.entry("/namespaces", Set.of("list", "watch")));
+          Map.entry("/namespaces", Set.of("list", "watch")),
+          Map.entry("apiextensions.k8s.io/customresourcedefinitions", Set.of("get", "patch")),
+          // metrics.auth.enabled (the default): scrapers' tokens reviewed by the API server.
+          Map.entry("authentication.k8s.io/tokenreviews", Set.of("create")),
+          Map.entry("authorization.k8s.io/subjectaccessreviews", Set.of("create")));
 
   /** Usage records (ConfigMaps) in the release namespace, whatever else is enabled. */
   static final Map<String, Set<String>> USAGE_RECORDS =
