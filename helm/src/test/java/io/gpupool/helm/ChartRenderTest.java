@@ -549,7 +549,11 @@ class ChartRenderTest {
               "/nodes",
               "apiextensions.k8s.io/customresourcedefinitions",
               "authentication.k8s.io/tokenreviews",
-              "authorization.k8s.io/subjectaccessreviews");
+              "authorization.k8s.io/subjectaccessreviews",
+              // who may charge whom: accounts and namespaces are cluster-scoped
+              "gpupool.io/billingaccounts",
+              "gpupool.io/billingaccounts/status",
+              "/namespaces");
       assertThat(cluster.get("/pods")).containsExactlyInAnyOrder("get", "list", "watch");
       List<Role> jobRoles =
           rendered.all(Role.class).stream()
