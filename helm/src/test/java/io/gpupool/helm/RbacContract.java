@@ -29,7 +29,11 @@ final class RbacContract {
           Map.entry(
               "/services", Set.of("get", "list", "create", "update", "delete", "deletecollection")),
           Map.entry("/events", Set.of("create")),
-          Map.entry("/nodes", Set.of("get", "list", "watch")));
+          Map.entry("/nodes", Set.of("get", "list", "watch")),
+          Map.entry("gpupool.io/gpuqueues", Set.of("list", "watch", "patch")),
+          Map.entry("gpupool.io/gpuqueues/status", Set.of("patch")),
+          Map.entry("/namespaces", Set.of("get")),
+          Map.entry("scheduling.k8s.io/priorityclasses", Set.of("get")));
 
   /** Usage records (ConfigMaps) in the release namespace, whatever else is enabled. */
   static final Map<String, Set<String>> USAGE_RECORDS =
