@@ -85,6 +85,7 @@ class ChartRenderTest {
               "ConfigMap",
               "ConfigMap",
               "ConfigMap",
+              "ConfigMap",
               "Deployment",
               "PodDisruptionBudget",
               "Role",
@@ -389,7 +390,7 @@ class ChartRenderTest {
     @Test
     void dashboardsCarryTheConfiguredSidecarLabel() {
       assertThat(rendered.all(ConfigMap.class))
-          .hasSize(4)
+          .hasSize(5)
           .allSatisfy(
               cm ->
                   assertThat(cm.getMetadata().getLabels())

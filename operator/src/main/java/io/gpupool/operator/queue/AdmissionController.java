@@ -89,6 +89,7 @@ public class AdmissionController {
     synchronized (this) {
       queues.put(queue.getMetadata().getName(), queue);
       book.putQueue(definition);
+      metrics.queueKnown(queue.getMetadata().getName());
       dirty = true;
       round();
     }
@@ -248,16 +249,22 @@ public class AdmissionController {
       wake(a.workloadId());
     }
     Map<String, Integer> before = new HashMap<>(positions);
+    Map<String, Long> oldest = new HashMap<>();
     positions.clear();
     book.positions(
         (id, queue, position) -> {
           positions.put(id, position);
+          Instant since = created.get(id);
+          if (since != null) {
+            oldest.merge(queue, since.getEpochSecond(), Math::min);
+          }
           Integer old = before.get(id);
           if (position <= POSITION_WAKE_LIMIT && (old == null || old != position)) {
             wake(id);
           }
         });
     metrics.usage(book.usage());
+    metrics.oldestPending(oldest);
     queues.keySet().forEach(this::notifyQueue);
   }
 

@@ -27,6 +27,7 @@ public class QueueMetrics {
   private final MultiGauge admitted;
   private final MultiGauge inUse;
   private final MultiGauge borrowed;
+  private final MultiGauge oldest;
   private final Timer cycle;
 
   public QueueMetrics(MeterRegistry registry) {
@@ -46,6 +47,11 @@ public class QueueMetrics {
     this.borrowed =
         MultiGauge.builder("gpupool.queue.gpus.borrowed")
             .description("GPUs a GpuQueue holds beyond its nominal quota, per flavor")
+            .register(registry);
+    this.oldest =
+        MultiGauge.builder("gpupool.queue.oldest.pending.created")
+            .description("creation time of a GpuQueue's oldest pending job (seconds since epoch)")
+            .baseUnit("seconds")
             .register(registry);
     this.cycle =
         Timer.builder("gpupool.queue.admission.cycle")
@@ -72,12 +78,41 @@ public class QueueMetrics {
     borrowed.register(b, true);
   }
 
-  void admitted(String queue, Duration waited) {
-    Counter.builder("gpupool.queue.admissions")
+  /**
+   * Creation time of each queue's oldest pending job, epoch seconds; queues without any omitted.
+   */
+  void oldestPending(java.util.Map<String, Long> createdEpochSeconds) {
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    createdEpochSeconds.forEach(
+        (queue, at) -> rows.add(MultiGauge.Row.of(Tags.of("queue", queue), at)));
+    oldest.register(rows, true);
+  }
+
+  /** Counters of a new queue start at 0, so that increase() sees its first admission. */
+  void queueKnown(String queue) {
+    admissions(queue);
+    for (Preemption.Reason reason : Preemption.Reason.values()) {
+      preemptions(queue, reason);
+    }
+  }
+
+  private Counter admissions(String queue) {
+    return Counter.builder("gpupool.queue.admissions")
         .description("jobs admitted by a GpuQueue")
         .tag("queue", queue)
-        .register(registry)
-        .increment();
+        .register(registry);
+  }
+
+  private Counter preemptions(String queue, Preemption.Reason reason) {
+    return Counter.builder("gpupool.queue.preemptions")
+        .description("jobs evicted from a GpuQueue's quota for another job")
+        .tag("queue", queue)
+        .tag("reason", reason.name())
+        .register(registry);
+  }
+
+  void admitted(String queue, Duration waited) {
+    admissions(queue).increment();
     Timer.builder("gpupool.queue.admission.wait")
         .description("time from a job's creation to its admission")
         .tag("queue", queue)
@@ -87,12 +122,7 @@ public class QueueMetrics {
   }
 
   void preempted(String queue, Preemption.Reason reason) {
-    Counter.builder("gpupool.queue.preemptions")
-        .description("jobs evicted from a GpuQueue's quota for another job")
-        .tag("queue", queue)
-        .tag("reason", reason.name())
-        .register(registry)
-        .increment();
+    preemptions(queue, reason).increment();
   }
 
   void cycle(Duration took) {
