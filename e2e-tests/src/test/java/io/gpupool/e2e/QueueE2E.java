@@ -122,7 +122,7 @@ class QueueE2E {
 
     // team-vision wants 12, its nominal quota: 4 are free, 8 are reclaimed from team-nlp.
     kubectl.applyText(job("team-vision", "vision-a", 1, 4, a100, runFor(600))).expectSuccess();
-    kubectl.applyText(job("team-vision", "vision-b", 1, 8, a100, runFor(600))).expectSuccess();
+    kubectl.applyText(job("team-vision", "vision-b", 2, 4, a100, runFor(600))).expectSuccess();
     for (String name : new String[] {"vision-a", "vision-b"}) {
       kubectl
           .run(
@@ -180,7 +180,7 @@ class QueueE2E {
                 1,
                 8,
                 h100,
-                runFor(40)
+                runFor(600)
                     + "checkpoint:\n  uri: s3://ckpt/long-run\npreemption:\n"
                     + "  gracePeriodSeconds: 3\n"))
         .expectSuccess();
@@ -255,7 +255,7 @@ class QueueE2E {
         .expectSuccess();
     int next = 0;
     for (; next < 16; next++) {
-      kubectl.applyText(job("default", "small-" + next, 1, 1, h100, runFor(20))).expectSuccess();
+      kubectl.applyText(job("default", "small-" + next, 1, 1, h100, runFor(200))).expectSuccess();
     }
     until(
         "16 small jobs hold the queue's quota",
@@ -266,7 +266,7 @@ class QueueE2E {
     long deadline = System.nanoTime() + WAIT.toNanos();
     boolean running = false;
     while (!running && System.nanoTime() < deadline) {
-      kubectl.applyText(job("default", "small-" + next++, 1, 1, h100, runFor(20))).expectSuccess();
+      kubectl.applyText(job("default", "small-" + next++, 1, 1, h100, runFor(200))).expectSuccess();
       running = "Running".equals(tj("default", "gang", "{.status.phase}"));
       Thread.sleep(1000);
     }
