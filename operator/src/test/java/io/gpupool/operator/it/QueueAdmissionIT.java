@@ -90,7 +90,7 @@ class QueueAdmissionIT {
     return job;
   }
 
-  private TrainingJob await(String ns, String name, Predicate<TrainingJob> done) {
+  private TrainingJob awaitJob(String ns, String name, Predicate<TrainingJob> done) {
     return await()
         .atMost(TIMEOUT)
         .until(
@@ -130,12 +130,12 @@ class QueueAdmissionIT {
     pool("r-qorder", 4);
     queue("q-order", ns, 2);
     client.resource(job(ns, "first", "r-qorder", 2)).create();
-    await(ns, "first", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+    awaitJob(ns, "first", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
     client.resource(job(ns, "second", "r-qorder", 1)).create();
-    TrainingJob second = await(ns, "second", reason("Queued"));
+    TrainingJob second = awaitJob(ns, "second", reason("Queued"));
     client.resource(job(ns, "third", "r-qorder", 1)).create();
     TrainingJob third =
-        await(
+        awaitJob(
             ns,
             "third",
             j ->
@@ -146,7 +146,10 @@ class QueueAdmissionIT {
     assertThat(second.getStatus().queue.name).isEqualTo("q-order");
     assertThat(third.getStatus().placements).isNullOrEmpty();
     assertThat(
-            await(ns, "second", j -> j.getStatus().queue.position == 1).getStatus().queue.position)
+            awaitJob(ns, "second", j -> j.getStatus().queue.position == 1)
+                .getStatus()
+                .queue
+                .position)
         .isEqualTo(1);
 
     GpuQueue q =
@@ -167,9 +170,9 @@ class QueueAdmissionIT {
     List<Pod> gang = awaitPods(ns, "first", 2);
     gang.forEach(kubelet::run);
     gang.forEach(kubelet::succeed);
-    await(ns, "second", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+    awaitJob(ns, "second", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
     TrainingJob admittedThird =
-        await(ns, "third", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+        awaitJob(ns, "third", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
     assertThat(admittedThird.getStatus().queue.position).isNull();
     assertThat(admittedThird.getStatus().queue.flavor).isEqualTo("a100");
   }
@@ -186,7 +189,7 @@ class QueueAdmissionIT {
     FakeKubelet kubelet = new FakeKubelet(client);
     List<Pod> lowPods = awaitPods(ns, "low", 2);
     lowPods.forEach(kubelet::run);
-    await(ns, "low", phase(TrainingJobPhase.Running));
+    awaitJob(ns, "low", phase(TrainingJobPhase.Running));
 
     TrainingJob urgent = job(ns, "urgent", "r-qpre", 2);
     urgent.getSpec().priority = 100;
@@ -212,7 +215,7 @@ class QueueAdmissionIT {
 
     // After the grace period its pods go, it waits in its queue, and the urgent job runs.
     TrainingJob victim =
-        await(
+        awaitJob(
             ns,
             "low",
             j ->
@@ -226,7 +229,7 @@ class QueueAdmissionIT {
     urgentPods.forEach(kubelet::succeed);
 
     // Then it is admitted again and told to resume from its checkpoint.
-    await(ns, "low", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+    awaitJob(ns, "low", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
     List<Pod> resumed = awaitPods(ns, "low", 2);
     assertThat(resumed.get(0).getSpec().getContainers().get(0).getEnv())
         .anySatisfy(
