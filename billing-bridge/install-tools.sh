@@ -4,7 +4,7 @@
 # Install scripts are skipped: the binaries ship inside the platform packages and nothing is downloaded.
 set -euo pipefail
 cd "$(dirname "$0")/contracts"
-npm ci --ignore-scripts --no-audit --no-fund
+bash ../../.mvn/npm-tools.sh .  # the same install the Maven build does (skipped when up to date)
 for tool in anvil forge; do
   bin="node_modules/@foundry-rs/${tool}-linux-amd64/bin/${tool}"
   if [[ -x "$bin" ]]; then "$bin" --version | head -1; else echo "warning: $bin missing (not linux-amd64?)" >&2; fi

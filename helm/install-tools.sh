@@ -6,7 +6,7 @@
 #   is usable; otherwise the rules ITs fail and say so.
 set -euo pipefail
 cd "$(dirname "$0")"
-(cd dashboards-check && npm ci --ignore-scripts --no-audit --no-fund)
+bash ../.mvn/npm-tools.sh dashboards-check  # what the Maven build does (skipped when up to date)
 if ! command -v promtool >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 \

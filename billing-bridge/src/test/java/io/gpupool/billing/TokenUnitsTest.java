@@ -21,6 +21,22 @@ class TokenUnitsTest {
   }
 
   @Test
+  void displaysAFixedNumberOfDecimalsAndTheSymbol() {
+    // 0.012133333333333333 tokens: what a COST column used to print raw
+    assertThat(TokenUnits.display(new BigInteger("12133333333333333"), "ETH"))
+        .isEqualTo("0.012133 ETH");
+    assertThat(TokenUnits.display(new BigInteger("12133500000000000"), "ETH"))
+        .as("half up")
+        .isEqualTo("0.012134 ETH");
+    assertThat(TokenUnits.display(new BigInteger("3000000000000000000"), "xDAI"))
+        .isEqualTo("3.000000 xDAI");
+    assertThat(TokenUnits.display(BigInteger.ZERO, "ETH")).isEqualTo("0.000000 ETH");
+    assertThat(TokenUnits.display(new BigInteger("400000000000"), "ETH"))
+        .as("below the last decimal shown")
+        .isEqualTo("0.000000 ETH");
+  }
+
+  @Test
   void rejectsWhatCannotBeExact() {
     assertThatThrownBy(() -> TokenUnits.toWei("0.0000000000000000001"))
         .isInstanceOf(IllegalArgumentException.class);

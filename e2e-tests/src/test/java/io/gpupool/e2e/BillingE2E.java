@@ -92,7 +92,11 @@ class BillingE2E {
     }
     assertThat(total).as("cost from the pods' timestamps").isEqualTo(fromPods);
     String row = kubectl.run("get", "tj", job).expectSuccess().out();
-    assertThat(row).contains(settled.getStatus().usage.cost);
+    assertThat(settled.getStatus().usage.costWei).isEqualTo(total.toString());
+    assertThat(row)
+        .as("the COST column: fixed decimals and the token's symbol")
+        .contains(settled.getStatus().usage.costDisplay)
+        .containsPattern("\\d+\\.\\d{6} ETH");
     // the payer paid exactly that out of its escrow
     String payer = settled.getSpec().budget.payer;
     assertThat(chain.escrow(payer)).isEqualTo(chain.options().escrowWeiPerPayer().subtract(total));

@@ -22,13 +22,14 @@ class DashboardTypeCheckIT {
   static void requireTools() {
     node =
         Tool.require(
-            "node", "Node.js 20 (apt-get install nodejs) and then bash helm/install-tools.sh");
+            "node", "apt-get install nodejs npm (the Maven build then installs the type checker)");
     for (String module : new String[] {"typescript/bin/tsc", "@grafana/schema/package.json"}) {
       if (!Files.exists(CHECK_DIR.resolve("node_modules").resolve(module))) {
         throw new AssertionError(
             "helm/dashboards-check/node_modules/"
                 + module
-                + " is missing: run bash helm/install-tools.sh");
+                + " is missing: the Maven build installs it (./mvnw -q -pl helm"
+                + " generate-test-resources; needs apt-get install nodejs npm)");
       }
     }
   }

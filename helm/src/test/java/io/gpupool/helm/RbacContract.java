@@ -27,9 +27,10 @@ final class RbacContract {
               "/pods",
               Set.of("get", "list", "watch", "create", "delete", "deletecollection", "patch")),
           Map.entry(
-              "/services", Set.of("get", "list", "create", "update", "delete", "deletecollection")),
+              "/services",
+              Set.of("get", "list", "watch", "create", "update", "delete", "deletecollection")),
           Map.entry("/events", Set.of("create")),
-          Map.entry("/nodes", Set.of("get", "list", "watch")),
+          Map.entry("/nodes", Set.of("list", "watch")),
           Map.entry("gpupool.io/gpuqueues", Set.of("list", "watch", "patch")),
           Map.entry("gpupool.io/gpuqueues/status", Set.of("patch")),
           Map.entry("/namespaces", Set.of("get")),

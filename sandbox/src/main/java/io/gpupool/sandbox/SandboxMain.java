@@ -1,5 +1,6 @@
 package io.gpupool.sandbox;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.sandbox.chain.AnvilMissingException;
 import io.gpupool.sandbox.chain.SandboxChain;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +31,7 @@ import java.util.concurrent.TimeUnit;
  *   [--pool FILE] [--port N] [--kubeconfig PATH] [--crds DIR] [--apply DIR]
  *   [--operator-cmd "CMD"] [--time-scale X] [--eviction-timeout SECONDS] [--no-chain]
  *   [--dcgm-port N]
+ *   [--smoke [--smoke-timeout SECONDS]]
  * </pre>
  */
 public final class SandboxMain {
@@ -49,6 +52,9 @@ public final class SandboxMain {
                                  deployed, example payers funded, operator settling on it)
         --dcgm-port N            simulated dcgm-exporter (/metrics) port on 127.0.0.1
                                  (default 9400 if free, else any)
+        --smoke                  exit (0) once every applied gpupool job shows a status phase
+                                 written by the operator, or (1) after --smoke-timeout seconds
+        --smoke-timeout S        wall seconds --smoke waits (default 240)
         --help                   this text
       """;
 
@@ -63,7 +69,9 @@ public final class SandboxMain {
       double timeScale,
       long evictionSeconds,
       boolean chain,
-      int dcgmPort) {
+      int dcgmPort,
+      boolean smoke,
+      long smokeTimeoutSeconds) {
 
     static Options parse(String[] args) {
       Path pool = null;
@@ -76,6 +84,8 @@ public final class SandboxMain {
       long eviction = 300;
       boolean chain = true;
       Integer dcgmPort = null;
+      boolean smoke = false;
+      long smokeTimeout = 240;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("--help") || a.equals("-h")) {
@@ -83,6 +93,10 @@ public final class SandboxMain {
         }
         if (a.equals("--no-chain")) {
           chain = false;
+          continue;
+        }
+        if (a.equals("--smoke")) {
+          smoke = true;
           continue;
         }
         if (i + 1 >= args.length) {
@@ -99,6 +113,7 @@ public final class SandboxMain {
           case "--time-scale" -> scale = parseDouble(a, v);
           case "--eviction-timeout" -> eviction = parseInt(a, v);
           case "--dcgm-port" -> dcgmPort = parseInt(a, v);
+          case "--smoke-timeout" -> smokeTimeout = parseInt(a, v);
           default -> throw new UsageException("unknown option " + a);
         }
       }
@@ -114,6 +129,12 @@ public final class SandboxMain {
       if (scale <= 0) {
         throw new UsageException("--time-scale must be positive");
       }
+      if (smoke && apply == null) {
+        throw new UsageException("--smoke needs --apply DIR (the jobs it waits for)");
+      }
+      if (smokeTimeout <= 0) {
+        throw new UsageException("--smoke-timeout must be positive");
+      }
       if (dcgmPort != null && (dcgmPort < 0 || dcgmPort > 65535)) {
         throw new UsageException("--dcgm-port must be 0..65535, got " + dcgmPort);
       }
@@ -127,7 +148,9 @@ public final class SandboxMain {
           scale,
           eviction,
           chain,
-          dcgmPort == null ? freePortOr(SimulatedDcgmExporter.DEFAULT_PORT) : dcgmPort);
+          dcgmPort == null ? freePortOr(SimulatedDcgmExporter.DEFAULT_PORT) : dcgmPort,
+          smoke,
+          smokeTimeout);
     }
 
     private static int parseInt(String option, String v) {
@@ -265,9 +288,17 @@ public final class SandboxMain {
               billingChain == null ? Map.of() : billingChain.operatorEnvironment(),
               out);
     }
+    List<HasMetadata> applied = List.of();
     if (options.apply() != null) {
       awaitCustomResourceTypes(sandbox, options.apply(), out);
-      sandbox.applyDirectory(options.apply());
+      applied = sandbox.applyDirectory(options.apply());
+    }
+    if (options.smoke()) {
+      boolean taken =
+          SmokeCheck.awaitStatus(
+              sandbox.client(), applied, Duration.ofSeconds(options.smokeTimeoutSeconds()), out);
+      System.exit(taken ? 0 : 1); // the shutdown hook stops the operator, anvil and the API server
+      return;
     }
     out.println("[sandbox] running; press Ctrl-C to stop");
     stopped.await();

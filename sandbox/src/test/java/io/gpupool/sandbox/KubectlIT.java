@@ -401,4 +401,39 @@ class KubectlIT {
         .doesNotContain("SchedulingDisabled");
     kubectl.run("delete", "node", "gpu-node-1").ok();
   }
+
+  @Test
+  @Order(10)
+  void explainDescribesEveryGpupoolKindFromItsCrd() {
+    Path crds = Path.of("..", "crds").toAbsolutePath().normalize();
+    kubectl.run("apply", "-f", crds.toString()).ok();
+    // api-resources refreshes kubectl's discovery cache, which still predates the new CRDs
+    assertThat(kubectl.run("api-resources", "--api-group=gpupool.io").ok().out())
+        .contains("trainingjobs", "inferencejobs", "gpuproviders");
+
+    String parallelism = kubectl.run("explain", "tj.spec.parallelism").ok().out();
+    assertThat(parallelism)
+        .containsPattern("GROUP:\\s+gpupool.io")
+        .containsPattern("KIND:\\s+TrainingJob")
+        .containsPattern("VERSION:\\s+v1alpha1")
+        .containsPattern("FIELD:\\s+parallelism <Object>")
+        .containsPattern("gpusPerWorker\\s+<integer>")
+        .contains("GPUs per worker");
+
+    assertThat(kubectl.run("explain", "trainingjob").ok().out())
+        .containsPattern("spec\\s+<Object>")
+        .containsPattern("status\\s+<Object>")
+        .containsPattern("metadata\\s+<Object>");
+    assertThat(kubectl.run("explain", "ij.spec").ok().out())
+        .contains("InferenceJob")
+        .containsPattern("replicas\\s+<");
+    assertThat(kubectl.run("explain", "gpuprovider.spec").ok().out())
+        .contains("GpuProvider")
+        .containsPattern("payoutAddress\\s+<string>");
+    assertThat(kubectl.run("explain", "tj.spec.parallelism.workers").ok().out())
+        .as("a leaf field")
+        .containsPattern("FIELD:\\s+workers <integer>");
+    assertThat(kubectl.run("explain", "tj.spec.nosuchfield").err())
+        .contains("field \"nosuchfield\" does not exist");
+  }
 }

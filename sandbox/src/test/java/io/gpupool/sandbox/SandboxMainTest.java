@@ -66,4 +66,16 @@ class SandboxMainTest {
     assertThatThrownBy(() -> SandboxMain.Options.parse(new String[] {"--dcgm-port", "-2"}))
         .hasMessage("--dcgm-port must be 0..65535, got -2");
   }
+
+  @Test
+  void smokeNeedsManifestsToWaitFor() {
+    SandboxMain.Options o =
+        SandboxMain.Options.parse(
+            new String[] {"--apply", "src/test/resources", "--smoke", "--smoke-timeout", "30"});
+    assertThat(o.smoke()).isTrue();
+    assertThat(o.smokeTimeoutSeconds()).isEqualTo(30);
+    assertThat(SandboxMain.Options.parse(new String[] {}).smoke()).isFalse();
+    assertThatThrownBy(() -> SandboxMain.Options.parse(new String[] {"--smoke"}))
+        .hasMessage("--smoke needs --apply DIR (the jobs it waits for)");
+  }
 }

@@ -31,7 +31,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(
     name = "Cost",
-    jsonPath = ".status.usage.cost",
+    jsonPath = ".status.usage.costDisplay",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
     name = "Endpoint",

@@ -67,9 +67,17 @@ public class TrainingJobSpec {
 
   @Min(0)
   @Max(100)
-  @Default("3")
+  @Default(DEFAULT_BACKOFF_LIMIT)
   @JsonPropertyDescription("Gang restarts allowed before the job fails.")
   public Integer backoffLimit;
+
+  /** The schema's default for {@link #backoffLimit}, the one place it is written. */
+  public static final String DEFAULT_BACKOFF_LIMIT = "3";
+
+  /** {@link #backoffLimit}, or its schema default when the object was built without one. */
+  public int backoffLimitOrDefault() {
+    return backoffLimit == null ? Integer.parseInt(DEFAULT_BACKOFF_LIMIT) : backoffLimit;
+  }
 
   @Min(1)
   @JsonPropertyDescription("Seconds the job may run after it first starts before it is failed.")

@@ -14,11 +14,23 @@ public class Usage {
   /** Total GPU-seconds, a decimal string. */
   public String gpuSeconds;
 
-  /** Total cost in display units (e.g. "12.345678"), a decimal string. */
+  /** Total cost in token units (e.g. "12.345678"), an exact decimal string. */
   public String cost;
 
-  /** Total confirmed as settled on chain, display units. */
+  /** Total cost in the token's smallest unit (wei), exact. */
+  public String costWei;
+
+  /**
+   * Total cost for people: fixed decimals and the token's symbol (e.g. "0.012133 ETH"); the COST
+   * column. Rounded: compute with cost or costWei.
+   */
+  public String costDisplay;
+
+  /** Total confirmed as settled on chain, token units. */
   public String settled;
+
+  /** Total confirmed as settled on chain, wei, exact. */
+  public String settledWei;
 
   /** Per provider, in the token's smallest unit. */
   public List<ProviderUsage> byProvider;

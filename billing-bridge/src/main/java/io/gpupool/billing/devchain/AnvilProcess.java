@@ -24,7 +24,8 @@ public final class AnvilProcess implements AutoCloseable {
 
   /** How to install the binary this class looks for. */
   public static final String INSTALL_HINT =
-      "install it with `npm ci --prefix billing-bridge/contracts` (or billing-bridge/install-tools.sh)";
+      "the Maven build of billing-bridge installs it (./mvnw -q -pl billing-bridge generate-resources;"
+          + " needs `apt-get install nodejs npm`)";
 
   /** Relative location of the binary inside the module's contracts folder. */
   public static final String BINARY_IN_CONTRACTS =

@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 /** Locates the module's contracts folder and its npm tools; fails (never skips) when missing. */
 final class Tools {
   static final String INSTALL =
-      "run `npm ci --prefix billing-bridge/contracts` (or billing-bridge/install-tools.sh)";
+      "the Maven build installs it (./mvnw -q -pl billing-bridge generate-resources; needs"
+          + " `apt-get install nodejs npm`)";
 
   private Tools() {}
 

@@ -6,8 +6,11 @@ import io.gpupool.scheduler.model.JobRequest;
 import io.gpupool.scheduler.model.PoolNode;
 import io.gpupool.scheduler.model.PoolSnapshot;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * After nodes are lost: re-places only the lost ranks next to the survivors, or shrinks the job to
@@ -46,12 +49,21 @@ final class PlanRepair {
       GpuSpec spec = config.catalog().lookup(n.gpuProduct(), n.gpuMemoryMib(), null);
       fixed.add(Worker.of(n, spec, rp.gpuIndices(), rp.milliPerGpu(), config));
     }
-    String lostDesc = lost.size() + " rank(s) on " + String.join(", ", lostNodes);
+    String lostDesc =
+        lost.size() + " rank(s) on lost node" + plural(lostNodes) + " " + sorted(lostNodes);
     PlanResult replaced = gangs.plan(r.withWorkers(r.workers()), snap, Set.of(), fixed);
     if (replaced instanceof Plan p && p.ranks().size() == plan.ranks().size()) {
       return withWhy(
           p,
-          "Repaired: re-placed " + lostDesc + "; " + survivors.size() + " rank(s) kept.",
+          "Repaired: re-placed "
+              + lostDesc
+              + " onto "
+              + sorted(newNodes(p, survivors))
+              + "; "
+              + survivors.size()
+              + " rank(s) kept"
+              + (survivors.isEmpty() ? "" : " on " + sorted(nodes(survivors)))
+              + ".",
           plan.request());
     }
     if (survivors.size() >= r.minWorkers()) {
@@ -85,6 +97,37 @@ final class PlanRepair {
             + r.minWorkers()
             + " survive",
         List.of());
+  }
+
+  /** Nodes of the repaired plan's ranks that are not a survivor's (node, GPUs): the new homes. */
+  private static Set<String> newNodes(Plan repaired, List<RankPlacement> survivors) {
+    Set<String> kept = new HashSet<>();
+    survivors.forEach(rp -> kept.add(slot(rp)));
+    Set<String> fresh = new TreeSet<>();
+    for (RankPlacement rp : repaired.ranks()) {
+      if (!kept.contains(slot(rp))) {
+        fresh.add(rp.node());
+      }
+    }
+    return fresh;
+  }
+
+  private static String slot(RankPlacement rp) {
+    return rp.node() + Arrays.toString(rp.gpuIndices()) + "/" + rp.milliPerGpu();
+  }
+
+  private static Set<String> nodes(List<RankPlacement> ranks) {
+    Set<String> nodes = new TreeSet<>();
+    ranks.forEach(rp -> nodes.add(rp.node()));
+    return nodes;
+  }
+
+  private static String sorted(Set<String> names) {
+    return String.join(", ", new TreeSet<>(names));
+  }
+
+  private static String plural(Set<String> names) {
+    return names.size() == 1 ? "" : "s";
   }
 
   /** The survivors' allocations, for a snapshot that no longer records the job's holding. */

@@ -181,7 +181,9 @@ class SchedulerTest {
     PoolSnapshot now = pool.with(p.allocations());
     Plan fixed = (Plan) scheduler.repair(p, Set.of("a"), now);
     assertThat(fixed.ranks()).extracting(RankPlacement::node).containsExactlyInAnyOrder("b", "c");
-    assertThat(fixed.why().get(0)).startsWith("Repaired: re-placed 1 rank(s) on a");
+    assertThat(fixed.why().get(0))
+        .as("names the lost node, the new one and where the others stayed")
+        .isEqualTo("Repaired: re-placed 1 rank(s) on lost node a onto c; 1 rank(s) kept on b.");
   }
 
   @Test

@@ -20,8 +20,10 @@ import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.billing.metering.Metering;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
+import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.leader.Leadership;
-import io.gpupool.operator.pool.ProviderDirectory;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -50,7 +52,8 @@ public class BillingService {
 
   private final KubernetesClient client;
   private final ProviderDirectory providers;
-  private final BillingSettings settings;
+  private final NodeInventory nodes;
+  private final GpupoolConfig.Billing settings;
   private final MeterRegistry registry;
   private final Clock clock = Clock.systemUTC();
 
@@ -67,21 +70,23 @@ public class BillingService {
   public BillingService(
       KubernetesClient client,
       ProviderDirectory providers,
-      BillingSettings settings,
+      NodeInventory nodes,
+      GpupoolConfig config,
       MeterRegistry registry,
       Leadership leadership) {
     this.client = client;
     this.leadership = leadership;
     this.providers = providers;
-    this.settings = settings;
+    this.nodes = nodes;
+    this.settings = config.billing();
     this.registry = registry;
   }
 
   void start(@Observes StartupEvent ignored) {
     metrics = new BillingMetrics(registry);
-    store = new ConfigMapBillingStore(client, settings.namespace(client.getNamespace()));
+    store = new ConfigMapBillingStore(client, usageNamespace(settings, client.getNamespace()));
     store.start();
-    meter = new UsageMeter(client, providers, store, clock, settings.meteringInterval());
+    meter = new UsageMeter(client, providers, nodes, store, clock, settings.meteringInterval());
     meter.afterMetering(this::refreshMetrics);
     providers.onChange(metrics::knowProvider);
     // Usage records and settlements are written by one replica only: a follower would race the
@@ -219,7 +224,10 @@ public class BillingService {
     Usage u = new Usage();
     u.gpuSeconds = gpuSeconds(totalTime);
     u.cost = TokenUnits.fromWei(cost).toPlainString();
+    u.costWei = cost.toString();
+    u.costDisplay = TokenUnits.display(cost, settings.tokenSymbol());
     u.settled = TokenUnits.fromWei(settled).toPlainString();
+    u.settledWei = settled.toString();
     u.byProvider = new ArrayList<>();
     for (String name : time.keySet()) {
       ProviderUsage p = new ProviderUsage();
@@ -355,9 +363,22 @@ public class BillingService {
    */
   public Optional<BigInteger> weiPerHour(String provider, String product, long milliGpus) {
     return providers
-        .price(provider, product)
-        .map(TokenUnits::toWei)
+        .weiPerGpuHour(provider, product)
         .map(price -> Metering.costCeiling(milliGpus, price, Duration.ofHours(1)));
+  }
+
+  /**
+   * The namespace usage ConfigMaps live in: the setting, else {@code POD_NAMESPACE}, else the
+   * client's namespace ({@code clientNamespace}: in a pod, its service account's), else {@code
+   * default}.
+   */
+  static String usageNamespace(GpupoolConfig.Billing settings, String clientNamespace) {
+    return settings
+        .namespace()
+        .filter(s -> !s.isBlank())
+        .or(() -> Optional.ofNullable(System.getenv("POD_NAMESPACE")).filter(s -> !s.isBlank()))
+        .or(() -> Optional.ofNullable(clientNamespace).filter(s -> !s.isBlank()))
+        .orElse("default");
   }
 
   private static String payerOf(io.gpupool.api.v1alpha1.Budget budget) {

@@ -1,7 +1,6 @@
 package io.gpupool.operator.billing;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -12,12 +11,12 @@ import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.billing.PairId;
-import io.gpupool.billing.TokenUnits;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.billing.metering.PodLifetime;
-import io.gpupool.operator.pool.ProviderDirectory;
-import java.math.BigDecimal;
+import io.gpupool.operator.inventory.GpuNode;
+import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.inventory.ProviderDirectory;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
@@ -77,6 +76,7 @@ public final class UsageMeter implements AutoCloseable {
 
   private final KubernetesClient client;
   private final ProviderDirectory providers;
+  private final NodeInventory nodes;
   private final ConfigMapBillingStore store;
   private final BillingLedger ledger;
   private final Clock clock;
@@ -90,11 +90,13 @@ public final class UsageMeter implements AutoCloseable {
   public UsageMeter(
       KubernetesClient client,
       ProviderDirectory providers,
+      NodeInventory nodes,
       ConfigMapBillingStore store,
       Clock clock,
       Duration interval) {
     this.client = client;
     this.providers = providers;
+    this.nodes = nodes;
     this.store = store;
     this.ledger = new BillingLedger(store);
     this.clock = clock;
@@ -304,23 +306,18 @@ public final class UsageMeter implements AutoCloseable {
             .flatMap(UsageMeter::address)
             .orElse(NO_ADDRESS);
     String nodeName = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-    Node node = nodeName == null ? null : client.nodes().withName(nodeName).get();
-    String product = PodUsage.product(node);
-    BigInteger price = BigInteger.ZERO;
-    Optional<BigDecimal> listed =
-        product == null ? Optional.empty() : providers.price(providerName, product);
-    try {
-      price = listed.map(TokenUnits::toWei).orElse(BigInteger.ZERO);
-    } catch (IllegalArgumentException e) {
-      LOG.warnf("GpuProvider %s: unusable price for %s, metered at 0", providerName, product);
-    }
+    Optional<GpuNode> node = nodeName == null ? Optional.empty() : nodes.node(nodeName);
+    String product = node.map(GpuNode::product).orElse(null);
+    Optional<BigInteger> listed =
+        product == null ? Optional.empty() : providers.weiPerGpuHour(providerName, product);
+    BigInteger price = listed.orElse(BigInteger.ZERO);
     if (listed.isEmpty()) {
       LOG.warnf(
-          "Pod(%s/%s): GpuProvider %s has no price for %s; GPU time metered at price 0",
+          "Pod(%s/%s): GpuProvider %s has no usable price for %s; GPU time metered at price 0",
           pod.getMetadata().getNamespace(), pod.getMetadata().getName(), providerName, product);
     }
     PairId pair = new PairId(job.uid(), payer(job), payout);
-    long milli = PodUsage.milliGpus(pod, PodUsage.replicas(node));
+    long milli = PodUsage.milliGpus(pod, node.map(GpuNode::replicasPerGpu).orElse(1));
     return new Tracked(podUid, job, pair, providerName, start, null, milli, price, false);
   }
 

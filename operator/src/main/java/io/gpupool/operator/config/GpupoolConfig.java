@@ -3,7 +3,7 @@ package io.gpupool.operator.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
-import java.util.Map;
+import java.util.Optional;
 
 /**
  * Every operator setting in one place, each with its default. Set them as {@code gpupool.*}
@@ -76,13 +76,59 @@ public interface GpupoolConfig {
     Duration retryPeriod();
   }
 
+  /** Metering, settlement on chain and the budget gate. */
+  Billing billing();
+
   /**
-   * The {@code gpupool.billing.*} properties, read with their defaults by {@code BillingSettings}.
-   * Listed so this mapping knows them: otherwise setting one as a property (application.properties,
-   * {@code -D}, a test profile) fails start-up with "does not map to any root"; only the {@code
-   * GPUPOOL_BILLING_*} environment variables worked.
+   * Billing settings ({@code GPUPOOL_BILLING_*} in the Helm chart). Billing (settlement and the
+   * budget gate) is off by default so the operator runs without a chain; usage is metered either
+   * way.
    */
-  Map<String, String> billing();
+  interface Billing {
+    /** Settle on chain and gate jobs on their payer's escrow. */
+    @WithDefault("false")
+    boolean enabled();
+
+    /** JSON-RPC endpoint of the chain. */
+    Optional<String> rpcUrl();
+
+    /** Address of the deployed GpuPoolBilling contract. */
+    Optional<String> contractAddress();
+
+    /** EIP-155 chain id (31337 = anvil). */
+    @WithDefault("31337")
+    long chainId();
+
+    /** Time between settlement rounds; also the window a payer's escrow must cover to start. */
+    @WithDefault("60s")
+    Duration settlementInterval();
+
+    /** Most (job, provider) pairs in one settlement transaction. */
+    @WithDefault("100")
+    int batchSize();
+
+    /** Time between meterings of running pods (ended and deleted pods are metered at once). */
+    @WithDefault("30s")
+    Duration meteringInterval();
+
+    /**
+     * Namespace of the usage ConfigMaps; default: {@code POD_NAMESPACE}, else the client's
+     * namespace (in a pod, its service account's), else {@code default}.
+     */
+    Optional<String> namespace();
+
+    /** How long a payer's escrow may stay dry before its running jobs must be suspended. */
+    @WithDefault("10m")
+    Duration suspendGrace();
+
+    /** First block start-up reconciliation reads contract events from (the deployment block). */
+    @WithDefault("0")
+    long reconcileFromBlock();
+
+    /** Symbol of the chain's native token, shown beside amounts (the COST column). */
+    @WithDefault("ETH")
+    String tokenSymbol();
+  }
 
   /** Tunables of the placement planner (gpu-scheduler). */
   interface Planner {

@@ -3,7 +3,7 @@ package io.gpupool.operator.metrics;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
-import io.gpupool.operator.pool.ProviderDirectory;
+import io.gpupool.operator.inventory.ProviderDirectory;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;

@@ -3,14 +3,10 @@ package io.gpupool.operator.pool;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobSpec;
 import io.gpupool.api.v1alpha1.Sharding;
-import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodGpus;
-import io.gpupool.operator.allocation.PodTracker;
 import io.gpupool.operator.inference.InferencePlanner;
 import io.gpupool.operator.inference.ShardAssignment;
 import io.gpupool.operator.inventory.GpuNode;
-import io.gpupool.operator.inventory.NodeInventory;
-import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.scheduler.model.JobKind;
 import io.gpupool.scheduler.model.JobRequest;
 import io.gpupool.scheduler.model.ModelSpec;
@@ -19,7 +15,6 @@ import io.gpupool.scheduler.model.Strategy;
 import io.gpupool.scheduler.plan.Plan;
 import io.gpupool.scheduler.plan.PlanResult;
 import io.gpupool.scheduler.plan.RankPlacement;
-import io.gpupool.scheduler.plan.Scheduler;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -42,28 +37,12 @@ import java.util.stream.Collectors;
 public class SchedulerInferencePlanner implements InferencePlanner {
   private static final String KIND = "InferenceJob";
 
-  private final NodeInventory inventory;
-  private final ProviderDirectory providers;
-  private final AllocationLedger ledger;
-  private final PodTracker pods;
-  private final JobMetrics metrics;
-  private final Scheduler scheduler;
+  private final PlanningContext pool;
   private final double headroom;
 
-  public SchedulerInferencePlanner(
-      NodeInventory inventory,
-      ProviderDirectory providers,
-      AllocationLedger ledger,
-      PodTracker pods,
-      JobMetrics metrics,
-      Scheduler scheduler) {
-    this.inventory = inventory;
-    this.providers = providers;
-    this.ledger = ledger;
-    this.pods = pods;
-    this.metrics = metrics;
-    this.scheduler = scheduler;
-    this.headroom = scheduler.config().memoryHeadroom();
+  public SchedulerInferencePlanner(PlanningContext pool) {
+    this.pool = pool;
+    this.headroom = pool.scheduler().config().memoryHeadroom();
   }
 
   /** The ledger key of an inference job. */
@@ -73,7 +52,7 @@ public class SchedulerInferencePlanner implements InferencePlanner {
 
   @Override
   public boolean ready() {
-    return inventory.synced() && providers.synced() && pods.ready();
+    return pool.ready();
   }
 
   @Override
@@ -83,61 +62,55 @@ public class SchedulerInferencePlanner implements InferencePlanner {
       Set<String> usedProviders,
       List<Integer> replicas) {
     String holder = holder(job);
-    return metrics.schedulingLatency(
+    return pool.decide(
         KIND,
-        () ->
-            ledger.decide(
-                () -> {
-                  InferenceJobSpec spec = job.getSpec();
-                  PoolView view =
-                      new PoolView(
-                          inventory.nodes(),
-                          providers::price,
-                          providers::reliability,
-                          !Boolean.FALSE.equals(spec.allowGpuSharing));
-                  Map<String, Map<String, Integer>> holdings = ledger.holdings();
-                  holdings.put(holder, held);
-                  PoolSnapshot full = view.snapshot(holdings);
-                  Set<String> avoid =
-                      inventory.nodes().stream()
-                          .filter(n -> usedProviders.contains(n.provider()))
-                          .map(GpuNode::name)
-                          .collect(Collectors.toSet());
-                  PlanResult result = null;
-                  if (!avoid.isEmpty()) {
-                    result = plan(holder, spec, replicas.size(), view, full.withoutNodes(avoid));
-                  }
-                  if (!(result instanceof Plan)) {
-                    result = plan(holder, spec, replicas.size(), view, full);
-                  }
-                  if (result instanceof io.gpupool.scheduler.plan.Unplaceable u) {
-                    return unplaceable(u, view);
-                  }
-                  Plan plan = (Plan) result;
-                  if (spec.sharding == Sharding.None && sharded(plan)) {
-                    return new Unplaceable(
-                        "each replica needs more than one GPU and spec.sharding is None: "
-                            + String.join(" ", plan.why()));
-                  }
-                  Map<Integer, List<ShardAssignment>> groups = groups(plan, view, replicas);
-                  Map<String, Integer> slots = new HashMap<>(held);
-                  groups.values().stream()
-                      .flatMap(List::stream)
-                      .forEach(s -> slots.merge(s.node(), s.slots(), Integer::sum));
-                  ledger.hold(holder, slots);
-                  return new Placed(groups, String.join(" ", plan.why()));
-                }),
+        true,
+        () -> {
+          InferenceJobSpec spec = job.getSpec();
+          PoolView view = pool.view(!Boolean.FALSE.equals(spec.allowGpuSharing));
+          Map<String, Map<String, Integer>> holdings = pool.holdings();
+          holdings.put(holder, held);
+          PoolSnapshot full = view.snapshot(holdings);
+          Set<String> avoid =
+              pool.inventory().nodes().stream()
+                  .filter(n -> usedProviders.contains(n.provider()))
+                  .map(GpuNode::name)
+                  .collect(Collectors.toSet());
+          PlanResult result = null;
+          if (!avoid.isEmpty()) {
+            result = plan(holder, spec, replicas.size(), view, full.withoutNodes(avoid));
+          }
+          if (!(result instanceof Plan)) {
+            result = plan(holder, spec, replicas.size(), view, full);
+          }
+          if (result instanceof io.gpupool.scheduler.plan.Unplaceable u) {
+            return new Unplaceable(PlanningContext.reason(u, view));
+          }
+          Plan plan = (Plan) result;
+          if (spec.sharding == Sharding.None && sharded(plan)) {
+            return new Unplaceable(
+                "each replica needs more than one GPU and spec.sharding is None: "
+                    + String.join(" ", plan.why()));
+          }
+          Map<Integer, List<ShardAssignment>> groups = groups(plan, view, replicas);
+          Map<String, Integer> slots = new HashMap<>(held);
+          groups.values().stream()
+              .flatMap(List::stream)
+              .forEach(s -> slots.merge(s.node(), s.slots(), Integer::sum));
+          pool.hold(holder, slots);
+          return new Placed(groups, String.join(" ", plan.why()));
+        },
         p -> p instanceof Placed);
   }
 
   @Override
   public void hold(InferenceJob job, Map<String, Integer> held) {
-    ledger.hold(holder(job), held);
+    pool.hold(holder(job), held);
   }
 
   @Override
   public void release(InferenceJob job) {
-    ledger.release(holder(job));
+    pool.release(holder(job));
   }
 
   /** Shares first (smallest that holds the model), then whole GPUs and sharded groups. */
@@ -146,14 +119,14 @@ public class SchedulerInferencePlanner implements InferencePlanner {
     ModelSpec model = JobRequests.model(spec.model);
     if (!Boolean.FALSE.equals(spec.allowGpuSharing)) {
       for (int milli : shareCandidates(model, snapshot, view)) {
-        PlanResult r = scheduler.plan(request(holder, spec, count, milli), snapshot);
+        PlanResult r = pool.scheduler().plan(request(holder, spec, count, milli), snapshot);
         if (r instanceof Plan) {
           return r;
         }
       }
     }
     // Whole GPUs; the scheduler shards the replica into a group when one GPU is too small.
-    return scheduler.plan(request(holder, spec, count, 1000), snapshot);
+    return pool.scheduler().plan(request(holder, spec, count, 1000), snapshot);
   }
 
   /**
@@ -200,20 +173,6 @@ public class SchedulerInferencePlanner implements InferencePlanner {
   private static boolean sharded(Plan plan) {
     return plan.strategy() == Strategy.PIPELINE_PARALLEL
         || plan.ranks().stream().anyMatch(r -> r.gpuIndices().length > 1);
-  }
-
-  private static Placement unplaceable(io.gpupool.scheduler.plan.Unplaceable u, PoolView view) {
-    StringBuilder reason = new StringBuilder(u.reason());
-    if (!u.details().isEmpty()) {
-      reason.append(" (").append(String.join("; ", u.details())).append(')');
-    }
-    if (!view.notOffered().isEmpty()) {
-      reason
-          .append("; not offered: ")
-          .append(view.notOffered().size())
-          .append(" node(s) without a provider price");
-    }
-    return new Unplaceable(reason.toString());
   }
 
   /**

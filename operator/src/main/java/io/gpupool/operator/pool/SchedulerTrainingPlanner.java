@@ -2,12 +2,8 @@ package io.gpupool.operator.pool;
 
 import io.gpupool.api.v1alpha1.PlanSummary;
 import io.gpupool.api.v1alpha1.TrainingJob;
-import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodGpus;
-import io.gpupool.operator.allocation.PodTracker;
 import io.gpupool.operator.inventory.GpuNode;
-import io.gpupool.operator.inventory.NodeInventory;
-import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.training.RankAssignment;
 import io.gpupool.operator.training.TrainingPlanner;
 import io.gpupool.scheduler.model.JobRequest;
@@ -16,7 +12,6 @@ import io.gpupool.scheduler.model.Strategy;
 import io.gpupool.scheduler.plan.Plan;
 import io.gpupool.scheduler.plan.PlanResult;
 import io.gpupool.scheduler.plan.RankPlacement;
-import io.gpupool.scheduler.plan.Scheduler;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,26 +30,10 @@ import java.util.Set;
 public class SchedulerTrainingPlanner implements TrainingPlanner {
   private static final String KIND = "TrainingJob";
 
-  private final NodeInventory inventory;
-  private final ProviderDirectory providers;
-  private final AllocationLedger ledger;
-  private final PodTracker pods;
-  private final JobMetrics metrics;
-  private final Scheduler scheduler;
+  private final PlanningContext pool;
 
-  public SchedulerTrainingPlanner(
-      NodeInventory inventory,
-      ProviderDirectory providers,
-      AllocationLedger ledger,
-      PodTracker pods,
-      JobMetrics metrics,
-      Scheduler scheduler) {
-    this.inventory = inventory;
-    this.providers = providers;
-    this.ledger = ledger;
-    this.pods = pods;
-    this.metrics = metrics;
-    this.scheduler = scheduler;
+  public SchedulerTrainingPlanner(PlanningContext pool) {
+    this.pool = pool;
   }
 
   static String holder(TrainingJob job) {
@@ -63,72 +42,60 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
 
   @Override
   public boolean ready() {
-    return inventory.synced() && providers.synced() && pods.ready();
+    return pool.ready();
   }
 
   @Override
   public Placement place(TrainingJob job) {
     String holder = holder(job);
-    return metrics.schedulingLatency(
+    return pool.decide(
         KIND,
-        () ->
-            ledger.decide(
-                () -> {
-                  PoolView view = view();
-                  Map<String, Map<String, Integer>> holdings = ledger.holdings();
-                  holdings.remove(holder);
-                  PoolSnapshot snapshot = view.snapshot(holdings);
-                  PlanResult result = scheduler.plan(JobRequests.training(holder, job), snapshot);
-                  return reserve(holder, view, result);
-                }),
+        true,
+        () -> {
+          PoolView view = pool.view(false);
+          Map<String, Map<String, Integer>> holdings = pool.holdings();
+          holdings.remove(holder);
+          PoolSnapshot snapshot = view.snapshot(holdings);
+          PlanResult result = pool.scheduler().plan(JobRequests.training(holder, job), snapshot);
+          return reserve(holder, view, result);
+        },
         p -> p instanceof Placed);
   }
 
   @Override
   public Placement repair(TrainingJob job, List<RankAssignment> current, Set<String> lostNodes) {
     String holder = holder(job);
-    return ledger.decide(
+    return pool.decide(
+        KIND,
+        false,
         () -> {
-          PoolView view = view();
+          PoolView view = pool.view(false);
           // The job's own holding stays in the snapshot: repair keeps the survivors' GPUs.
-          PoolSnapshot snapshot = view.snapshot(ledger.holdings());
+          PoolSnapshot snapshot = view.snapshot(pool.holdings());
           Set<String> lost = new HashSet<>(lostNodes);
           current.stream()
               .filter(r -> view.gpuNode(r.node()) == null)
               .forEach(r -> lost.add(r.node()));
           JobRequest request = JobRequests.training(holder, job);
           Plan previous = rebuild(holder, request, current, snapshot);
-          return reserve(holder, view, scheduler.repair(previous, lost, snapshot));
-        });
+          return reserve(holder, view, pool.scheduler().repair(previous, lost, snapshot));
+        },
+        p -> p instanceof Placed);
   }
 
   @Override
   public boolean holds(TrainingJob job) {
-    return ledger.holds(holder(job));
+    return pool.holds(holder(job));
   }
 
   @Override
   public void release(TrainingJob job) {
-    ledger.release(holder(job));
-  }
-
-  private PoolView view() {
-    return new PoolView(inventory.nodes(), providers::price, providers::reliability, false);
+    pool.release(holder(job));
   }
 
   private Placement reserve(String holder, PoolView view, PlanResult result) {
     if (result instanceof io.gpupool.scheduler.plan.Unplaceable u) {
-      StringBuilder reason = new StringBuilder(u.reason());
-      if (!u.details().isEmpty()) {
-        reason.append(" (").append(String.join("; ", u.details())).append(')');
-      }
-      if (!view.notOffered().isEmpty()) {
-        reason
-            .append("; not offered: ")
-            .append(view.notOffered().size())
-            .append(" node(s) without a provider price");
-      }
-      return new Unplaceable(reason.toString());
+      return new Unplaceable(PlanningContext.reason(u, view));
     }
     Plan plan = (Plan) result;
     Map<String, Integer> slots = new HashMap<>();
@@ -136,7 +103,7 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
       slots.merge(
           r.node(), view.slots(r.node(), r.gpuIndices().length, r.milliPerGpu()), Integer::sum);
     }
-    ledger.hold(holder, slots);
+    pool.hold(holder, slots);
     return new Placed(ranks(plan, view), summary(plan));
   }
 

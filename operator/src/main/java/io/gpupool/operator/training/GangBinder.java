@@ -2,8 +2,7 @@ package io.gpupool.operator.training;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpupool.operator.workload.Workloads;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
@@ -11,7 +10,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -40,7 +38,7 @@ public class GangBinder {
   /** API calls are I/O bound: a few concurrent bindings keep the API server busy, not flooded. */
   private static final int THREADS = 4;
 
-  private final KubernetesClient client;
+  private final Workloads workloads;
   private final Timer bindTime;
   private final ExecutorService executor;
   private final Map<String, Boolean> inFlight = new ConcurrentHashMap<>();
@@ -67,8 +65,8 @@ public class GangBinder {
 
   static final Duration MAX_RETRY = Duration.ofMinutes(5);
 
-  public GangBinder(KubernetesClient client, MeterRegistry registry) {
-    this.client = client;
+  public GangBinder(Workloads workloads, MeterRegistry registry) {
+    this.workloads = workloads;
     this.bindTime =
         Timer.builder("gpupool_gang_create_duration_seconds")
             .description(
@@ -185,60 +183,26 @@ public class GangBinder {
     rolledBack.accept(why);
   }
 
-  /** Creates the gang whole; on failure deletes what was created and says why. */
+  /** Creates the gang whole; on failure the port has deleted what was created; says why. */
   Optional<String> create(Gang gang) {
-    String ns = gang.namespace();
-    List<Pod> created = new ArrayList<>();
     try {
-      client.services().inNamespace(ns).resource(gang.service()).createOr(s -> s.update());
-      for (Pod pod : gang.pods()) {
-        created.add(createOrAdopt(ns, pod));
-      }
+      workloads.createGroup(
+          gang.namespace(), List.of(gang.service()), gang.pods(), GangBinder::sameRank);
       return Optional.empty();
-    } catch (KubernetesClientException e) {
-      for (Pod pod : created) {
-        try {
-          client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).delete();
-        } catch (KubernetesClientException deleteFailed) {
-          // Owner references still let the garbage collector remove it with the job.
-          LOG.warnf(
-              "rolling back pod %s/%s failed: %s",
-              ns, pod.getMetadata().getName(), deleteFailed.getMessage());
-        }
-      }
-      return Optional.of(
-          "gang rolled back after "
-              + created.size()
-              + " of "
-              + gang.pods().size()
-              + " pods: "
-              + e.getMessage());
+    } catch (Workloads.GroupNotCreated e) {
+      return Optional.of("gang " + e.getMessage());
     }
   }
 
   /**
-   * Creates {@code pod}, or takes the existing pod of the same name when it belongs to the same
-   * gang generation on the same node: a retried binding (its status write lost) then converges
-   * instead of failing or duplicating the gang.
+   * An existing pod of the same name is this gang's when it belongs to the same gang generation on
+   * the same node: a retried binding (its status write lost) then converges instead of failing or
+   * duplicating the gang.
    */
-  private Pod createOrAdopt(String ns, Pod pod) {
-    try {
-      return client.pods().inNamespace(ns).resource(pod).create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-      Pod existing = client.pods().inNamespace(ns).withName(pod.getMetadata().getName()).get();
-      String generation = pod.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL);
-      if (existing != null
-          && existing.getMetadata().getDeletionTimestamp() == null
-          && generation.equals(
-              existing.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL))
-          && pod.getSpec().getNodeName().equals(existing.getSpec().getNodeName())) {
-        return existing;
-      }
-      throw e;
-    }
+  private static boolean sameRank(Pod wanted, Pod existing) {
+    String generation = wanted.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL);
+    return generation.equals(existing.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL))
+        && wanted.getSpec().getNodeName().equals(existing.getSpec().getNodeName());
   }
 
   void stop(@Observes ShutdownEvent ignored) {

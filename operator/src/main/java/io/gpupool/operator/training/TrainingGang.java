@@ -212,8 +212,7 @@ public final class TrainingGang {
           job.getMetadata().getUid() == null
               ? job.getMetadata().getName()
               : job.getMetadata().getUid());
-      env.put(
-          "PET_MAX_RESTARTS", Integer.toString(spec.backoffLimit == null ? 3 : spec.backoffLimit));
+      env.put("PET_MAX_RESTARTS", Integer.toString(spec.backoffLimitOrDefault()));
     }
     env.put("PYTHONUNBUFFERED", "1");
 

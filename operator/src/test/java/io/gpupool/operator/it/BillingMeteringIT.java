@@ -24,7 +24,8 @@ import io.gpupool.billing.metering.PairUsage;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.billing.ConfigMapBillingStore;
 import io.gpupool.operator.billing.UsageMeter;
-import io.gpupool.operator.pool.ProviderDirectory;
+import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.inventory.ProviderDirectory;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
@@ -54,6 +55,7 @@ class BillingMeteringIT {
   @Inject KubernetesClient client;
   @Inject BillingService billing;
   @Inject ProviderDirectory providers;
+  @Inject NodeInventory nodes;
 
   static void pool(KubernetesClient client, String region, String payout, int nodes) {
     String provider = "prov-" + region;
@@ -201,7 +203,12 @@ class BillingMeteringIT {
 
     Usage usage = billing.usage(uid).orElseThrow();
     assertThat(usage.cost).isEqualTo(TokenUnits.fromWei(costWei(expectedTime)).toPlainString());
+    assertThat(usage.costWei).isEqualTo(costWei(expectedTime).toString());
+    assertThat(usage.costDisplay)
+        .isEqualTo(TokenUnits.display(costWei(expectedTime), "ETH"))
+        .matches("\\d+\\.\\d{6} ETH");
     assertThat(usage.settled).isEqualTo("0");
+    assertThat(usage.settledWei).isEqualTo("0");
     assertThat(usage.byProvider)
         .singleElement()
         .satisfies(
@@ -224,7 +231,8 @@ class BillingMeteringIT {
     // "restart": a new store and meter over the same ConfigMaps, metering several times
     try (ConfigMapBillingStore restarted = new ConfigMapBillingStore(client, store.namespace());
         UsageMeter meter =
-            new UsageMeter(client, providers, restarted, Clock.systemUTC(), Duration.ofHours(1))) {
+            new UsageMeter(
+                client, providers, nodes, restarted, Clock.systemUTC(), Duration.ofHours(1))) {
       restarted.start();
       meter.start();
       meter.meterAll();
@@ -281,7 +289,8 @@ class BillingMeteringIT {
     PairLedger lastSeen;
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
         UsageMeter meter =
-            new UsageMeter(client, providers, store, Clock.systemUTC(), Duration.ofHours(1))) {
+            new UsageMeter(
+                client, providers, nodes, store, Clock.systemUTC(), Duration.ofHours(1))) {
       store.start();
       meter.start();
       await()
@@ -300,7 +309,8 @@ class BillingMeteringIT {
     client.resources(TrainingJob.class).inNamespace(NS).withName("bill-down").delete();
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
         UsageMeter meter =
-            new UsageMeter(client, providers, store, Clock.systemUTC(), Duration.ofHours(1))) {
+            new UsageMeter(
+                client, providers, nodes, store, Clock.systemUTC(), Duration.ofHours(1))) {
       store.start();
       meter.start();
       meter.meterAll();
@@ -366,7 +376,8 @@ class BillingMeteringIT {
     String ns = "billing-rerun-" + Long.toHexString(System.nanoTime());
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
         UsageMeter meter =
-            new UsageMeter(client, providers, store, Clock.systemUTC(), Duration.ofHours(1))) {
+            new UsageMeter(
+                client, providers, nodes, store, Clock.systemUTC(), Duration.ofHours(1))) {
       store.start();
       meter.start();
       await()
@@ -380,7 +391,8 @@ class BillingMeteringIT {
     Thread.sleep(2500); // long enough to be charged past the meter's one-second view lag
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
         UsageMeter meter =
-            new UsageMeter(client, providers, store, Clock.systemUTC(), Duration.ofHours(1))) {
+            new UsageMeter(
+                client, providers, nodes, store, Clock.systemUTC(), Duration.ofHours(1))) {
       store.start();
       meter.start();
       Instant before = Instant.now();

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +14,9 @@ import java.util.Set;
 /**
  * Just enough OpenAPI v3 for kubectl: per group version, the PATCH operation of every resource with
  * its {@code x-kubernetes-group-version-kind} and a {@code fieldValidation} query parameter, so
- * that kubectl sees server-side field validation support and skips downloading schemas.
+ * that kubectl sees server-side field validation support and skips downloading schemas; and, for
+ * custom resources, their CRD schema under {@code components.schemas} tagged with their group,
+ * version and kind, which is what {@code kubectl explain} reads.
  */
 final class OpenApi {
   private OpenApi() {}
@@ -72,7 +76,70 @@ final class OpenApi {
           .put("type", "string");
       patch.putObject("responses").putObject("200").put("description", "OK");
     }
+    ObjectNode schemas = Json.object();
+    for (ResourceType t : types) {
+      if (t.isCustom()) {
+        schemas.set(schemaName(t), kindSchema(t));
+      }
+    }
+    if (!schemas.isEmpty()) {
+      doc.putObject("components").set("schemas", schemas);
+    }
     return doc;
+  }
+
+  /**
+   * {@code io.gpupool.v1alpha1.TrainingJob}: the API server's reverse-domain name of a CRD kind.
+   */
+  static String schemaName(ResourceType t) {
+    List<String> parts = new ArrayList<>(List.of(t.group().split("\\.")));
+    Collections.reverse(parts);
+    return String.join(".", parts) + "." + t.version() + "." + t.kind();
+  }
+
+  /**
+   * The CRD's schema as the API server publishes it: tagged with its kind, and with the fields
+   * every object has described when the CRD leaves them bare, so {@code kubectl explain} has text.
+   */
+  private static ObjectNode kindSchema(ResourceType t) {
+    ObjectNode schema = t.schema().deepCopy();
+    schema
+        .putArray("x-kubernetes-group-version-kind")
+        .addObject()
+        .put("group", t.group())
+        .put("version", t.version())
+        .put("kind", t.kind());
+    ObjectNode properties =
+        schema.has("properties")
+            ? (ObjectNode) schema.get("properties")
+            : schema.putObject("properties");
+    describeIfBare(
+        properties,
+        "apiVersion",
+        "string",
+        "APIVersion defines the versioned schema of this representation of an object.");
+    describeIfBare(
+        properties, "kind", "string", "Kind is a string value representing the REST resource.");
+    describeIfBare(
+        properties,
+        "metadata",
+        "object",
+        "Standard object's metadata: name, namespace, labels, annotations, owner references.");
+    return schema;
+  }
+
+  private static void describeIfBare(
+      ObjectNode properties, String field, String type, String description) {
+    ObjectNode p =
+        properties.has(field) && properties.get(field).isObject()
+            ? (ObjectNode) properties.get(field)
+            : properties.putObject(field);
+    if (!p.has("type")) {
+      p.put("type", type);
+    }
+    if (!p.has("description")) {
+      p.put("description", description);
+    }
   }
 
   private static String hash(String content) {

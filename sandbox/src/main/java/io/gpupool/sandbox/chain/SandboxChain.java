@@ -51,8 +51,9 @@ public final class SandboxChain implements AutoCloseable {
 
   /** Install instructions when anvil is missing. */
   public static final String INSTALL_HINT =
-      "install it with `bash billing-bridge/install-tools.sh` (npm ci in billing-bridge/contracts),"
-          + " or start the sandbox without a chain (--no-chain)";
+      "the Maven build installs it from billing-bridge/contracts/package-lock.json (`./gpupool"
+          + " sandbox` builds first; by hand: ./mvnw -q -pl billing-bridge generate-resources, which"
+          + " needs `apt-get install nodejs npm`), or start the sandbox without a chain (--no-chain)";
 
   /** What to set up. */
   public record Options(

@@ -1,4 +1,4 @@
-package io.gpupool.operator.pool;
+package io.gpupool.operator.inventory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

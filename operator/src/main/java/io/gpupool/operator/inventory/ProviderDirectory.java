@@ -1,15 +1,17 @@
-package io.gpupool.operator.pool;
+package io.gpupool.operator.inventory;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.api.v1alpha1.GpuPrice;
 import io.gpupool.api.v1alpha1.GpuProvider;
+import io.gpupool.billing.TokenUnits;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -75,6 +77,23 @@ public class ProviderDirectory {
         .map(GpuProvider::getSpec)
         .filter(spec -> spec.prices != null)
         .flatMap(spec -> priceOf(spec.prices, product));
+  }
+
+  /**
+   * The provider's price for one GPU-hour of {@code product} in wei, the one conversion billing and
+   * admission share; empty when it does not price it or the price is not a whole number of wei
+   * (more than 18 decimals, negative), so every caller treats an unusable price as no price.
+   */
+  public Optional<BigInteger> weiPerGpuHour(String provider, String product) {
+    return price(provider, product).flatMap(ProviderDirectory::toWei);
+  }
+
+  private static Optional<BigInteger> toWei(BigDecimal price) {
+    try {
+      return Optional.of(TokenUnits.toWei(price));
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      return Optional.empty();
+    }
   }
 
   private static Optional<BigDecimal> priceOf(List<GpuPrice> prices, String product) {

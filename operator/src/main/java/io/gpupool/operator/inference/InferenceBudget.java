@@ -1,0 +1,114 @@
+package io.gpupool.operator.inference;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.InferenceJobStatus;
+import io.gpupool.operator.billing.Admission;
+import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.job.JobStep;
+import io.gpupool.operator.status.EventRecorder;
+import io.gpupool.operator.status.JobConditions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * The budget of an InferenceJob: the gate new replicas pass ({@link #admit}) and the stop of a
+ * serving job its budget no longer covers ({@link #mustStop}).
+ */
+final class InferenceBudget {
+  private static final Logger LOG = Logger.getLogger(InferenceBudget.class);
+
+  /** Deposits happen on chain, not in the cluster: a refused job looks again after this. */
+  static final Duration FUNDS_RECHECK = Duration.ofSeconds(60);
+
+  private final BillingService billing;
+  private final EventRecorder events;
+
+  InferenceBudget(BillingService billing, EventRecorder events) {
+    this.billing = billing;
+    this.events = events;
+  }
+
+  /**
+   * Why a serving job must stop now: its metered cost reached {@code spec.budget.maxCost}, or its
+   * payer's escrow has been dry past the grace period ({@code gpupool.billing.suspend-grace}, asked
+   * of the chain only when billing is enabled). Empty when it may go on; sets Funded either way.
+   */
+  Optional<Stop> mustStop(JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s) {
+    InferenceJob job = s.job;
+    if (job.getSpec().budget == null) {
+      return Optional.empty();
+    }
+    Optional<String> capped = costCapReached(job);
+    if (capped.isPresent()) {
+      return Optional.of(new Stop(CostCap.REASON, capped.get()));
+    }
+    if (!billing.enabled()) {
+      return Optional.empty();
+    }
+    Admission funds = billing.whileRunning(job.getSpec().budget.payer);
+    if (funds.mustSuspend()) {
+      return Optional.of(
+          new Stop(funds.reason(), "escrow dry past the grace period: " + funds.message()));
+    }
+    if (s.condition(
+            JobConditions.FUNDED,
+            funds.mayRun() && funds.suspendAt() == null,
+            funds.reason(),
+            funds.message())
+        && funds.suspendAt() != null) {
+      events.record(job, EventRecorder.WARNING, funds.reason(), funds.message());
+    }
+    if (funds.suspendAt() != null) {
+      s.recheckIn(Duration.between(s.now, funds.suspendAt()).plusMillis(200));
+    }
+    return Optional.empty();
+  }
+
+  /** Why a serving job stops. */
+  record Stop(String reason, String message) {}
+
+  /**
+   * The budget gate for new replicas: the job must be under its {@code spec.budget.maxCost}, and
+   * the payer's escrow must cover what the job would cost per hour with them (running and draining
+   * groups included) for one settlement interval. Replicas already serving keep serving.
+   */
+  boolean admit(
+      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s,
+      List<ReplicaGroup> serving,
+      boolean servingAny,
+      InferencePlanner.Placed placed) {
+    List<Pod> running = new ArrayList<>();
+    serving.forEach(g -> running.addAll(g.pods()));
+    List<ShardAssignment> planned =
+        placed.groups().values().stream().flatMap(List::stream).toList();
+    Optional<String> capped = costCapReached(s.job);
+    Admission admission =
+        capped.isPresent()
+            ? null
+            : billing.admit(s.job, ReplicaCost.weiPerHour(running, planned, billing::weiPerHour));
+    if (admission != null && admission.mayRun()) {
+      s.condition(JobConditions.FUNDED, true, admission.reason(), admission.message());
+      return true;
+    }
+    String reason = admission == null ? CostCap.REASON : admission.reason();
+    String message =
+        (servingAny ? placed.groups().size() + " more replica(s) not started: " : "")
+            + (admission == null ? capped.get() : admission.message());
+    if (s.condition(JobConditions.FUNDED, false, reason, message)) {
+      events.record(s.job, EventRecorder.WARNING, reason, message);
+      LOG.infof("%s refused by the budget gate: %s", s.ref(), message);
+    }
+    s.recheckIn(FUNDS_RECHECK);
+    return false;
+  }
+
+  private Optional<String> costCapReached(InferenceJob job) {
+    return CostCap.reached(
+        job.getSpec().budget, billing.usage(job.getMetadata().getUid()).orElse(null));
+  }
+}

@@ -1,0 +1,438 @@
+package io.gpupool.operator.inference;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.InferenceJobSpec;
+import io.gpupool.api.v1alpha1.InferenceJobStatus;
+import io.gpupool.api.v1alpha1.Usage;
+import io.gpupool.operator.allocation.PodGpus;
+import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.job.JobLoop;
+import io.gpupool.operator.job.JobStep;
+import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.status.Conditions;
+import io.gpupool.operator.status.EventRecorder;
+import io.gpupool.operator.status.JobConditions;
+import io.gpupool.operator.validation.InferenceJobValidator;
+import io.gpupool.operator.validation.SpecProblems;
+import io.gpupool.operator.workload.Workloads;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * The InferenceJob kind in the shared {@link JobLoop}. Each step observes the replica groups
+ * ({@link ReplicaObserver}), replaces lost ones, reads the load ({@link ReplicaScaler}), decides
+ * what to remove, drain and add ({@link ReplicaDecision}), places new groups ({@link
+ * ReplicaPlacer}) and reports them ({@link ReplicaReport}). Pods and Services are read from the
+ * controller's informers and written through {@link Workloads}.
+ */
+final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, InferenceJobPhase> {
+  private static final Logger LOG = Logger.getLogger(InferenceLoop.class);
+  private static final Duration NOT_READY_RECHECK = Duration.ofSeconds(5);
+
+  /** What the loop remembers of a job between reconciles. */
+  private static final class Memory {
+    final ReplicaScaler.Memory scaler = new ReplicaScaler.Memory();
+    boolean replacing;
+  }
+
+  /** Where the loop reads the job's pods and Services (the controller's informers). */
+  record Reads(
+      Function<InferenceJob, List<Pod>> pods,
+      Function<InferenceJob, Collection<Service>> services) {}
+
+  private final InferencePlanner planner;
+  private final NodeInventory inventory;
+  private final BillingService billing;
+  private final Workloads workloads;
+  private final EventRecorder events;
+  private final JobMetrics metrics;
+  private final InferenceMetrics scaleMetrics;
+  private final InferenceBudget budget;
+  private final ReplicaPlacer placer;
+  private final ReplicaScaler scaler;
+  private final Reads reads;
+  private final Duration lostGrace;
+  private final Duration drainPeriod;
+  private final Map<String, Memory> memory = new ConcurrentHashMap<>();
+
+  InferenceLoop(
+      InferencePlanner planner,
+      NodeInventory inventory,
+      BillingService billing,
+      Workloads workloads,
+      LoadSignal load,
+      EventRecorder events,
+      JobMetrics metrics,
+      InferenceMetrics scaleMetrics,
+      StatusWriter<InferenceJob> writer,
+      Reads reads,
+      Duration lostGrace,
+      Duration drainPeriod,
+      Duration pollInterval,
+      Clock clock) {
+    super(
+        InferenceJobStatus.class,
+        new Fields<>(
+            InferenceJobStatus::new,
+            s -> s.phase,
+            (s, p) -> s.phase = p,
+            s -> s.conditions,
+            (s, g) -> s.observedGeneration = g,
+            s -> s.usage,
+            (s, u) -> s.usage = u),
+        new Phases<>(
+            InferenceJobPhase.Pending,
+            InferenceJobPhase.Suspended,
+            p -> false,
+            p -> p == InferenceJobPhase.Degraded,
+            InferenceJobReconciler.SERVING),
+        events,
+        metrics,
+        writer,
+        clock);
+    this.planner = planner;
+    this.inventory = inventory;
+    this.billing = billing;
+    this.workloads = workloads;
+    this.events = events;
+    this.metrics = metrics;
+    this.scaleMetrics = scaleMetrics;
+    this.budget = new InferenceBudget(billing, events);
+    this.placer = new ReplicaPlacer(planner, budget, workloads, events, metrics);
+    this.scaler = new ReplicaScaler(load, scaleMetrics, events, pollInterval);
+    this.reads = reads;
+    this.lostGrace = lostGrace;
+    this.drainPeriod = drainPeriod;
+  }
+
+  @Override
+  protected String kind() {
+    return InferenceGroup.KIND;
+  }
+
+  @Override
+  protected Optional<Usage> meteredUsage(InferenceJob job) {
+    return billing.usage(job.getMetadata().getUid());
+  }
+
+  @Override
+  protected SpecProblems validate(InferenceJob job) {
+    return InferenceJobValidator.validate(job.getSpec());
+  }
+
+  @Override
+  protected boolean suspendRequested(InferenceJob job) {
+    return Boolean.TRUE.equals(job.getSpec().suspend);
+  }
+
+  @Override
+  protected boolean holdsNothing(InferenceJobStatus status) {
+    return status.phase == InferenceJobPhase.Suspended
+        || (status.phase == InferenceJobPhase.Pending
+            && (status.replicas == null || status.replicas.isEmpty()));
+  }
+
+  @Override
+  protected void release(InferenceJob job) {
+    planner.release(job);
+  }
+
+  @Override
+  protected void stopWorkload(JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s) {
+    reads.pods().apply(s.job).forEach(workloads::deletePod);
+    s.status.replicas = new ArrayList<>();
+    s.status.readyReplicas = 0;
+    s.status.totalGpus = 0;
+  }
+
+  @Override
+  protected boolean usageMoves(InferenceJobStatus status, boolean usageChanged) {
+    return status.replicas != null && !status.replicas.isEmpty();
+  }
+
+  @Override
+  protected void afterStep(JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s) {
+    if (s.status.desiredReplicas != null) {
+      scaleMetrics.replicas(
+          s.job.getMetadata().getNamespace(),
+          s.job.getMetadata().getName(),
+          s.status.desiredReplicas,
+          s.status.readyReplicas == null ? 0 : s.status.readyReplicas);
+    }
+  }
+
+  @Override
+  protected void forget(InferenceJob job) {
+    scaleMetrics.forget(job.getMetadata().getNamespace(), job.getMetadata().getName());
+    memory.remove(job.getMetadata().getUid());
+  }
+
+  @Override
+  protected void drive(JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s) {
+    InferenceJob job = s.job;
+    InferenceJobStatus status = s.status;
+    InferenceJobSpec spec = job.getSpec();
+    Memory mem = memory.computeIfAbsent(job.getMetadata().getUid(), k -> new Memory());
+    if (!planner.ready()) {
+      s.condition(JobConditions.SCHEDULED, false, "Queued", "waiting for the pool to be read");
+      s.recheckIn(Duration.ofSeconds(1));
+      return;
+    }
+    List<ReplicaGroup> groups = ReplicaGroup.of(reads.pods().apply(job));
+    if (!groups.isEmpty()) {
+      Optional<InferenceBudget.Stop> stop = budget.mustStop(s);
+      if (stop.isPresent()) {
+        stopForBudget(s, stop.get());
+        s.recheckIn(InferenceBudget.FUNDS_RECHECK);
+        return;
+      }
+    }
+    ReplicaObserver.Observation seen =
+        ReplicaObserver.observe(groups, inventory::node, lostGrace, drainPeriod, s.now);
+    s.recheckIn(seen.recheck());
+    boolean removed = replaceLost(s, mem, seen);
+    for (ReplicaGroup g : seen.drained()) {
+      deleteGroup(g);
+      removed = true;
+      events.record(
+          job, EventRecorder.NORMAL, "Drained", "replica " + g.replica() + " removed after drain");
+    }
+    List<ReplicaGroup> active = new ArrayList<>(seen.active());
+    List<ReplicaGroup> draining = new ArrayList<>(seen.draining());
+
+    int floor = Math.max(1, spec.replicas.min == null ? 1 : spec.replicas.min);
+    int max = Math.max(floor, spec.replicas.max);
+    int desired =
+        Autoscaler.clamp(
+            status.desiredReplicas == null ? floor : status.desiredReplicas, floor, max);
+    desired = scaler.desired(s, mem.scaler, active, floor, max, desired);
+    status.desiredReplicas = desired;
+
+    ReplicaDecision decision =
+        ReplicaDecision.decide(active, desired, InferenceGroup.specHash(spec));
+    rollingUpdateCondition(s, decision, desired);
+    for (ReplicaGroup g : decision.delete()) {
+      deleteGroup(g);
+      active.remove(g);
+      removed = true;
+    }
+    for (ReplicaGroup g : decision.drain()) {
+      drain(s, g);
+      active.remove(g);
+      draining.add(g);
+    }
+    List<Pod> remaining = new ArrayList<>();
+    active.forEach(g -> remaining.addAll(g.pods()));
+    draining.forEach(g -> remaining.addAll(g.pods()));
+    Map<String, Integer> held = slots(remaining);
+    if (removed) {
+      planner.hold(job, held);
+    }
+    if (decision.add() > 0) {
+      boolean placed = placer.place(s, active, draining, held, decision.add());
+      if (!placed && decision.surge()) {
+        // No room for an extra replica: update in place, one replica at a time, as long as the
+        // others keep the minimum ready.
+        ReplicaDecision.inPlace(decision.stale(), active, floor)
+            .ifPresent(
+                victim -> {
+                  if (victim.drain()) {
+                    drain(s, victim.group());
+                  } else {
+                    deleteGroup(victim.group());
+                    List<Pod> left = new ArrayList<>(remaining);
+                    left.removeAll(victim.group().pods());
+                    planner.hold(job, slots(left));
+                  }
+                });
+      }
+    }
+    if (decision.add() == 0 && !active.isEmpty()) {
+      Conditions.find(status.conditions, JobConditions.SCHEDULED)
+          .filter(c -> "False".equals(c.getStatus()))
+          .ifPresent(
+              c ->
+                  s.condition(
+                      JobConditions.SCHEDULED,
+                      true,
+                      "Placed",
+                      active.size() + " replica(s) placed"));
+    }
+    if (!active.isEmpty() || !draining.isEmpty()) {
+      ensureService(job);
+      status.endpoint = InferenceGroup.endpoint(job);
+    }
+    report(s, mem, floor);
+    if (status.readyReplicas < status.desiredReplicas && !active.isEmpty()) {
+      s.recheckIn(NOT_READY_RECHECK);
+    }
+  }
+
+  /** Failed shards and lost nodes: the whole group goes, and is placed again. */
+  private boolean replaceLost(
+      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s,
+      Memory mem,
+      ReplicaObserver.Observation seen) {
+    for (ReplicaObserver.Loss loss : seen.lost()) {
+      ReplicaGroup g = loss.group();
+      deleteGroup(g);
+      mem.replacing = !g.draining() || mem.replacing;
+      if (loss.nodeLost()) {
+        events.record(
+            s.job,
+            EventRecorder.WARNING,
+            "NodeLost",
+            "replica " + g.replica() + ": " + loss.why() + "; recreating the group elsewhere");
+        metrics.recovery(InferenceGroup.KIND);
+      } else if (!g.draining()) {
+        events.record(
+            s.job,
+            EventRecorder.WARNING,
+            "ReplicaFailed",
+            "replica " + g.replica() + ": " + loss.why() + "; recreating the whole group");
+        metrics.restart(InferenceGroup.KIND, "ReplicaFailed");
+      }
+    }
+    return !seen.lost().isEmpty();
+  }
+
+  private void rollingUpdateCondition(
+      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s,
+      ReplicaDecision decision,
+      int desired) {
+    int stale = decision.stale().size();
+    if (stale == 0) {
+      s.remove(InferenceJobReconciler.ROLLING_UPDATE);
+      return;
+    }
+    if (s.condition(
+        InferenceJobReconciler.ROLLING_UPDATE,
+        true,
+        "Updating",
+        stale + " replica(s) run an older spec; replacing one at a time")) {
+      events.record(
+          s.job,
+          EventRecorder.NORMAL,
+          "RollingUpdate",
+          stale + " replica(s) to update, one at a time, keeping " + desired + " ready");
+    }
+  }
+
+  /** Stops a serving job its budget no longer covers: every replica goes, usage stops. */
+  private void stopForBudget(
+      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s, InferenceBudget.Stop stop) {
+    stopWorkload(s);
+    s.status.phase = InferenceJobPhase.Pending; // the loop frees the GPUs
+    s.condition(JobConditions.FUNDED, false, stop.reason(), stop.message());
+    s.condition(
+        InferenceJobReconciler.SERVING, false, stop.reason(), "suspended: " + stop.message());
+    events.record(
+        s.job, EventRecorder.WARNING, "Suspended", "every replica removed: " + stop.message());
+    LOG.infof("%s suspended: %s", s.ref(), stop.message());
+  }
+
+  /** Builds status from the pods as they are now, and the phase from the ready count. */
+  private void report(
+      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s, Memory mem, int floor) {
+    InferenceJobStatus status = s.status;
+    List<ReplicaGroup> groups = ReplicaGroup.of(reads.pods().apply(s.job));
+    int ready = ReplicaReport.fill(status, groups);
+    removeUnusedGroupServices(s.job, groups);
+    if (ready >= status.desiredReplicas) {
+      mem.replacing = false;
+    }
+    String serving = InferenceJobReconciler.SERVING;
+    if (status.replicas.isEmpty()) {
+      status.phase = InferenceJobPhase.Pending;
+      s.condition(serving, false, "NoReplicas", "no replica placed");
+    } else if (ready >= floor) {
+      status.phase =
+          ready < status.desiredReplicas && mem.replacing
+              ? InferenceJobPhase.Degraded
+              : InferenceJobPhase.Serving;
+      s.condition(
+          serving, true, "MinimumReady", ready + " of " + status.desiredReplicas + " ready");
+    } else {
+      status.phase =
+          s.previousPhase == InferenceJobPhase.Serving
+                  || s.previousPhase == InferenceJobPhase.Degraded
+              ? InferenceJobPhase.Degraded
+              : InferenceJobPhase.Deploying;
+      s.condition(
+          serving,
+          false,
+          "BelowMinimum",
+          ready + " of " + status.desiredReplicas + " ready, minimum " + floor);
+    }
+  }
+
+  private void drain(
+      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s, ReplicaGroup g) {
+    for (Pod p : g.pods()) {
+      workloads.drain(
+          p, InferenceGroup.DRAINING_LABEL, InferenceGroup.DRAINING_SINCE_ANNOTATION, s.now);
+    }
+    s.recheckIn(drainPeriod);
+    events.record(
+        s.job,
+        EventRecorder.NORMAL,
+        "Draining",
+        "replica "
+            + g.replica()
+            + " left the Service; removed after "
+            + drainPeriod.toSeconds()
+            + "s");
+  }
+
+  /**
+   * Deletes a group's pods. The headless Service of its replica index is shared with a later
+   * incarnation; it is kept for the next group of this index and goes with the job.
+   */
+  private void deleteGroup(ReplicaGroup g) {
+    g.pods().forEach(workloads::deletePod);
+  }
+
+  /** Headless Services of replica indices no group uses any more (after a scale-down). */
+  private void removeUnusedGroupServices(InferenceJob job, List<ReplicaGroup> groups) {
+    Set<String> used =
+        groups.stream().map(g -> Integer.toString(g.replica())).collect(Collectors.toSet());
+    reads.services().apply(job).stream()
+        .filter(svc -> svc.getMetadata().getLabels().containsKey(InferenceGroup.REPLICA_LABEL))
+        .filter(
+            svc -> !used.contains(svc.getMetadata().getLabels().get(InferenceGroup.REPLICA_LABEL)))
+        .forEach(workloads::deleteService);
+  }
+
+  private void ensureService(InferenceJob job) {
+    String name = job.getMetadata().getName();
+    if (reads.services().apply(job).stream()
+        .noneMatch(svc -> name.equals(svc.getMetadata().getName()))) {
+      workloads.createService(InferenceGroup.service(job));
+    }
+  }
+
+  private static Map<String, Integer> slots(List<Pod> pods) {
+    Map<String, Integer> out = new HashMap<>();
+    for (Pod p : pods) {
+      if (!PodGpus.terminal(p) && p.getSpec().getNodeName() != null) {
+        out.merge(p.getSpec().getNodeName(), PodGpus.slots(p), Integer::sum);
+      }
+    }
+    return out;
+  }
+}

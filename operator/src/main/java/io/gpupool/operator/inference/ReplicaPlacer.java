@@ -1,0 +1,163 @@
+package io.gpupool.operator.inference;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.gpupool.api.v1alpha1.GpupoolApi;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.InferenceJobStatus;
+import io.gpupool.operator.job.JobLoop;
+import io.gpupool.operator.job.JobStep;
+import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.status.EventRecorder;
+import io.gpupool.operator.status.JobConditions;
+import io.gpupool.operator.workload.Workloads;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * Places new replica groups of an InferenceJob: plans and reserves them, passes the budget gate,
+ * and creates each group whole through {@link Workloads}.
+ */
+final class ReplicaPlacer {
+  private static final Logger LOG = Logger.getLogger(ReplicaPlacer.class);
+
+  private final InferencePlanner planner;
+  private final InferenceBudget budget;
+  private final Workloads workloads;
+  private final EventRecorder events;
+  private final JobMetrics metrics;
+
+  ReplicaPlacer(
+      InferencePlanner planner,
+      InferenceBudget budget,
+      Workloads workloads,
+      EventRecorder events,
+      JobMetrics metrics) {
+    this.planner = planner;
+    this.budget = budget;
+    this.workloads = workloads;
+    this.events = events;
+    this.metrics = metrics;
+  }
+
+  /** Places {@code count} new replica groups and creates their pods; each group whole or none. */
+  boolean place(
+      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s,
+      List<ReplicaGroup> active,
+      List<ReplicaGroup> draining,
+      Map<String, Integer> held,
+      int count) {
+    InferenceJob job = s.job;
+    Set<Integer> used = new HashSet<>();
+    active.forEach(g -> used.add(g.replica()));
+    draining.forEach(g -> used.add(g.replica()));
+    List<Integer> indices = new ArrayList<>();
+    for (int i = 0; indices.size() < count; i++) {
+      if (!used.contains(i)) {
+        indices.add(i);
+      }
+    }
+    Set<String> providers =
+        active.stream()
+            .flatMap(g -> g.pods().stream())
+            .map(p -> p.getMetadata().getLabels().get(GpupoolApi.PROVIDER_LABEL))
+            .filter(Objects::nonNull)
+            .collect(Collectors.toSet());
+    InferencePlanner.Placement placement = planner.add(job, held, providers, indices);
+    if (placement instanceof InferencePlanner.Unplaceable u) {
+      String message =
+          (active.isEmpty() ? "" : "serving " + active.size() + "; ")
+              + count
+              + " more replica(s) unschedulable: "
+              + u.reason();
+      if (s.condition(JobConditions.SCHEDULED, false, "Unschedulable", message)) {
+        events.record(job, EventRecorder.WARNING, "Unschedulable", message);
+      }
+      return false;
+    }
+    InferencePlanner.Placed placed = (InferencePlanner.Placed) placement;
+    List<ReplicaGroup> serving = new ArrayList<>(active);
+    serving.addAll(draining);
+    if (!budget.admit(s, serving, !active.isEmpty(), placed)) {
+      planner.hold(job, held); // the refused groups give their GPUs back
+      return false;
+    }
+    String hash = InferenceGroup.specHash(job.getSpec());
+    Map<String, Integer> kept = new HashMap<>(held);
+    for (var e : placed.groups().entrySet()) {
+      List<ShardAssignment> shards = e.getValue();
+      String group = UUID.randomUUID().toString().substring(0, 5);
+      create(job, e.getKey(), group, InferenceGroup.pods(job, shards, group, hash), kept);
+      shards.forEach(sh -> kept.merge(sh.node(), sh.slots(), Integer::sum));
+      String message = "replica " + e.getKey() + ": " + describe(shards);
+      events.record(job, EventRecorder.NORMAL, "Scheduled", message);
+      LOG.infof("%s %s", s.ref(), message);
+    }
+    if ((s.status.replicas == null || s.status.replicas.isEmpty())
+        && job.getMetadata().getCreationTimestamp() != null
+        && (s.previousPhase == null || s.previousPhase == InferenceJobPhase.Pending)) {
+      metrics.queueWait(
+          InferenceGroup.KIND,
+          Duration.between(Instant.parse(job.getMetadata().getCreationTimestamp()), s.now));
+    }
+    s.condition(JobConditions.SCHEDULED, true, "Placed", placed.reason());
+    return true;
+  }
+
+  /**
+   * Creates a group's headless Service and pods. If one pod cannot be created the port deletes the
+   * others and this gives the group's GPUs back: no partial group survives. Rethrows so the SDK
+   * retries.
+   */
+  private void create(
+      InferenceJob job, int replica, String group, List<Pod> pods, Map<String, Integer> kept) {
+    try {
+      workloads.createGroup(
+          job.getMetadata().getNamespace(),
+          List.of(InferenceGroup.groupService(job, replica, group)),
+          pods,
+          (wanted, existing) -> false);
+    } catch (Workloads.GroupNotCreated e) {
+      planner.hold(job, kept);
+      throw new GroupCreationException(
+          JobLoop.ref(job) + ": replica " + replica + " " + e.getMessage(), e);
+    }
+  }
+
+  static String describe(List<ShardAssignment> shards) {
+    return shards.size()
+        + " shard(s) on "
+        + shards.stream()
+            .map(
+                sh ->
+                    sh.node()
+                        + "("
+                        + (sh.gpuMilli() < 1000
+                            ? sh.gpuMilli() + "m of 1"
+                            : Integer.toString(sh.gpus()))
+                        + "x"
+                        + sh.gpuProduct()
+                        + (sh.groupSize() > 1
+                            ? ", layers " + sh.firstLayer() + "-" + sh.lastLayer()
+                            : "")
+                        + ")")
+            .collect(Collectors.joining(", "));
+  }
+
+  /** A replica group could not be created whole; the SDK retries the reconcile. */
+  static final class GroupCreationException extends RuntimeException {
+    GroupCreationException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

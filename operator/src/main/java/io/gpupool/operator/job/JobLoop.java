@@ -1,0 +1,318 @@
+package io.gpupool.operator.job;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.gpupool.api.v1alpha1.Usage;
+import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.status.EventRecorder;
+import io.gpupool.operator.status.JobConditions;
+import io.gpupool.operator.status.OwnStatusWrites;
+import io.gpupool.operator.status.StatusDiff;
+import io.gpupool.operator.validation.SpecProblems;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.jboss.logging.Logger;
+
+/**
+ * The reconcile loop both job kinds share: validate the spec, suspend and resume, hand the job to
+ * its kind to observe, decide and act, free its GPUs when its phase says it holds none, refresh its
+ * usage, and record the phase (metric and event) and the status (one write, only when it changed).
+ *
+ * <p>A kind says what is particular to it by implementing the abstract methods; everything here is
+ * the same for a TrainingJob and an InferenceJob.
+ *
+ * @param <J> the job resource
+ * @param <S> its status
+ * @param <P> its phase
+ */
+public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<P>> {
+  private static final Logger LOG = Logger.getLogger(JobLoop.class);
+
+  /** Cost grows while a job runs: status.usage is refreshed at least this often. */
+  public static final Duration USAGE_REFRESH = Duration.ofSeconds(30);
+
+  private final Class<S> statusType;
+  private final EventRecorder events;
+  private final JobMetrics metrics;
+  private final StatusWriter<J> writer;
+  protected final Clock clock;
+  private final OwnStatusWrites<J, S> ownWrites;
+
+  /** Writes a job's whole status (one request); the fake in tests records it. */
+  public interface StatusWriter<J> {
+    void write(J job);
+  }
+
+  /** What one reconcile came to: when to look again (null: on events only). */
+  public record Outcome(Duration recheck) {}
+
+  /**
+   * The status fields every job kind has, as the kind's own status class names them: phase,
+   * conditions, observedGeneration and usage.
+   */
+  public record Fields<S, P>(
+      Supplier<S> newStatus,
+      Function<S, P> phase,
+      BiConsumer<S, P> setPhase,
+      Function<S, List<Condition>> conditions,
+      BiConsumer<S, Long> setObservedGeneration,
+      Function<S, Usage> usage,
+      BiConsumer<S, Usage> setUsage) {}
+
+  private final Fields<S, P> fields;
+
+  /**
+   * A kind's phases as the loop needs them: waiting for capacity, suspended by its user, phases it
+   * never leaves, phases worth a Warning event, and the condition that says it does its work now
+   * (Running, Serving).
+   */
+  public record Phases<P>(
+      P pending,
+      P suspended,
+      Predicate<P> finished,
+      Predicate<P> warning,
+      String activeCondition) {}
+
+  private final Phases<P> phases;
+
+  private P pending() {
+    return phases.pending();
+  }
+
+  private P suspended() {
+    return phases.suspended();
+  }
+
+  /** True for a phase the job never leaves (nothing to drive, nothing held). */
+  protected boolean finished(P phase) {
+    return phases.finished().test(phase);
+  }
+
+  private S newStatus() {
+    return fields.newStatus().get();
+  }
+
+  private P phase(S status) {
+    return fields.phase().apply(status);
+  }
+
+  private void phase(S status, P phase) {
+    fields.setPhase().accept(status, phase);
+  }
+
+  private List<Condition> conditions(S status) {
+    return fields.conditions().apply(status);
+  }
+
+  protected JobLoop(
+      Class<S> statusType,
+      Fields<S, P> fields,
+      Phases<P> phases,
+      EventRecorder events,
+      JobMetrics metrics,
+      StatusWriter<J> writer,
+      Clock clock) {
+    this.statusType = statusType;
+    this.fields = fields;
+    this.phases = phases;
+    this.events = events;
+    this.metrics = metrics;
+    this.writer = writer;
+    this.clock = clock;
+    this.ownWrites = new OwnStatusWrites<>(statusType, J::getStatus, J::setStatus);
+  }
+
+  // ---- what each kind supplies ----
+
+  /** The kind's name, as metrics, events and logs show it. */
+  protected abstract String kind();
+
+  protected abstract Optional<Usage> meteredUsage(J job);
+
+  protected abstract SpecProblems validate(J job);
+
+  protected abstract boolean suspendRequested(J job);
+
+  /**
+   * Why this reconcile must not act now (the cache has not caught up with our own writes, a gang is
+   * being created): the wait until the next look, or empty to go on. A present but null duration
+   * waits for events.
+   */
+  protected Optional<Wait> notNow(J job) {
+    return Optional.empty();
+  }
+
+  /** A reconcile skipped: look again after {@code recheck} (null: on events only). */
+  public record Wait(Duration recheck) {}
+
+  /** Fills fields a new status needs beyond the phase (restart counters). */
+  protected void initialise(S status) {}
+
+  /** Removes the job's pods and clears what status says about them (on suspend). */
+  protected abstract void stopWorkload(JobStep<J, S, P> step);
+
+  /** Observes the job's pods, decides and acts: one step of the kind's own state machine. */
+  protected abstract void drive(JobStep<J, S, P> step);
+
+  /**
+   * True when status says the job holds no GPUs (finished, suspended, waiting with nothing placed);
+   * the loop then frees whatever the ledger still holds for it.
+   */
+  protected abstract boolean holdsNothing(S status);
+
+  /** Frees the job's GPUs in the allocation ledger. */
+  protected abstract void release(J job);
+
+  /** True while the job's usage moves without cluster events and status should follow it. */
+  protected abstract boolean usageMoves(S status, boolean usageChanged);
+
+  /** Metrics of the kind beyond the phase (replica counts). */
+  protected void afterStep(JobStep<J, S, P> step) {}
+
+  // ---- the loop ----
+
+  /** Runs one reconcile of {@code job}, timed; writes status when it changed. */
+  public Outcome reconcile(J job) {
+    Result result = metrics.reconcile(controller(), () -> decide(job));
+    // Written here, outside the timed decision, as JOSDK's own status patch was.
+    if (result.write()) {
+      writer.write(job);
+    }
+    return new Outcome(result.recheck());
+  }
+
+  private record Result(Duration recheck, boolean write) {}
+
+  private String controller() {
+    return kind().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private Result decide(J job) {
+    ownWrites.overlay(job);
+    Optional<Wait> wait = notNow(job);
+    if (wait.isPresent()) {
+      return new Result(wait.get().recheck(), false);
+    }
+    S before = StatusDiff.copy(job.getStatus(), statusType);
+    S status = job.getStatus() == null ? newStatus() : job.getStatus();
+    job.setStatus(status);
+    initialise(status);
+    JobStep<J, S, P> step =
+        new JobStep<>(job, status, phase(status), conditions(status), clock.instant());
+    if (!finished(phase(status)) && valid(step) && running(step)) {
+      drive(step);
+    }
+    // The one place GPUs are freed on a phase change: finished, suspended, or back to waiting.
+    if (holdsNothing(status)) {
+      release(job);
+    }
+    String usageBefore = usageFigures(status);
+    meteredUsage(job).ifPresent(u -> fields.setUsage().accept(status, u));
+    if (usageMoves(status, !java.util.Objects.equals(usageBefore, usageFigures(status)))) {
+      step.recheckIn(USAGE_REFRESH);
+    }
+    fields.setObservedGeneration().accept(status, step.generation);
+    afterStep(step);
+    P phase = phase(status);
+    metrics.phase(
+        kind(), job.getMetadata().getNamespace(), job.getMetadata().getName(), phase(phase));
+    if (step.previousPhase != phase) {
+      events.record(
+          job,
+          phases.warning().test(phase) ? EventRecorder.WARNING : EventRecorder.NORMAL,
+          phase(phase),
+          kind() + " is " + phase);
+    }
+    boolean changed = before == null || StatusDiff.changed(before, status);
+    if (changed) {
+      ownWrites.remember(job);
+    }
+    return new Result(step.recheck(), changed);
+  }
+
+  private static String phase(Enum<?> phase) {
+    return String.valueOf(phase);
+  }
+
+  private String usageFigures(S status) {
+    Usage u = fields.usage().apply(status);
+    return u == null ? null : u.gpuSeconds + "/" + u.settled;
+  }
+
+  /** SpecValid: a spec the schema let through but the operator cannot run stays Pending. */
+  private boolean valid(JobStep<J, S, P> step) {
+    SpecProblems problems = validate(step.job);
+    if (problems.isEmpty()) {
+      step.condition(JobConditions.SPEC_VALID, true, "Valid", "spec accepted");
+      return true;
+    }
+    if (phase(step.status) == null) {
+      phase(step.status, pending());
+    }
+    if (step.condition(JobConditions.SPEC_VALID, false, "InvalidSpec", problems.summary())) {
+      events.record(step.job, EventRecorder.WARNING, "InvalidSpec", problems.summary());
+      LOG.infof("%s refused: %s", step.ref(), problems.summary());
+    }
+    return false;
+  }
+
+  /** Suspends and resumes; false while the job is suspended. */
+  private boolean running(JobStep<J, S, P> step) {
+    S status = step.status;
+    if (suspendRequested(step.job)) {
+      if (phase(status) != suspended()) {
+        stopWorkload(step);
+        phase(status, suspended());
+        step.condition(
+            JobConditions.SUSPENDED,
+            true,
+            "Suspended",
+            "spec.suspend is true: pods removed, GPUs released, usage stopped");
+        step.condition(phases.activeCondition(), false, "Suspended", "suspended");
+        events.record(
+            step.job,
+            EventRecorder.NORMAL,
+            "Suspended",
+            "pods removed, GPUs released; resuming places the job again");
+      }
+      return false;
+    }
+    if (phase(status) == suspended()) {
+      step.remove(JobConditions.SUSPENDED);
+      phase(status, pending());
+      events.record(step.job, EventRecorder.NORMAL, "Resumed", "spec.suspend is false: placing");
+    }
+    if (phase(status) == null) {
+      phase(status, pending());
+    }
+    return true;
+  }
+
+  /** A deleted job (its pods already deleted): frees its GPUs and forgets it. */
+  public void releaseDeleted(J job) {
+    release(job);
+    ownWrites.forget(job);
+    metrics.phase(kind(), job.getMetadata().getNamespace(), job.getMetadata().getName(), null);
+    forget(job);
+  }
+
+  /** Forgets what the kind remembers of a deleted job. */
+  protected void forget(J job) {}
+
+  /** {@code Kind(ns/name)}, as log lines name a job. */
+  public static String ref(HasMetadata job) {
+    return job.getKind()
+        + "("
+        + job.getMetadata().getNamespace()
+        + "/"
+        + job.getMetadata().getName()
+        + ")";
+  }
+}

@@ -1,0 +1,103 @@
+package io.gpupool.operator.pool;
+
+import io.gpupool.operator.allocation.AllocationLedger;
+import io.gpupool.operator.allocation.PodTracker;
+import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.inventory.ProviderDirectory;
+import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.scheduler.plan.Scheduler;
+import io.gpupool.scheduler.plan.Unplaceable;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/**
+ * What both planners stand on: the live pool (nodes, providers, pods holding GPUs), the allocation
+ * ledger whose lock makes each decision and its reservation atomic, the scheduler and its latency
+ * metric. One decide-and-reserve block for both job kinds.
+ */
+@ApplicationScoped
+public class PlanningContext {
+  private final NodeInventory inventory;
+  private final ProviderDirectory providers;
+  private final AllocationLedger ledger;
+  private final PodTracker pods;
+  private final JobMetrics metrics;
+  private final Scheduler scheduler;
+
+  public PlanningContext(
+      NodeInventory inventory,
+      ProviderDirectory providers,
+      AllocationLedger ledger,
+      PodTracker pods,
+      JobMetrics metrics,
+      Scheduler scheduler) {
+    this.inventory = inventory;
+    this.providers = providers;
+    this.ledger = ledger;
+    this.pods = pods;
+    this.metrics = metrics;
+    this.scheduler = scheduler;
+  }
+
+  /** False until the pool and the pods that already hold GPUs have been read. */
+  public boolean ready() {
+    return inventory.synced() && providers.synced() && pods.ready();
+  }
+
+  /** The scheduler's view of the pool now; {@code sharing}: shared GPUs count as capacity. */
+  PoolView view(boolean sharing) {
+    return new PoolView(inventory.nodes(), providers::price, providers::reliability, sharing);
+  }
+
+  /**
+   * Runs {@code decision} under the ledger's lock (so concurrent reconciles never hand out the same
+   * GPU), timed as the kind's scheduling latency when {@code timed}.
+   */
+  <T> T decide(String kind, boolean timed, Supplier<T> decision, Predicate<T> placed) {
+    if (!timed) {
+      return ledger.decide(decision);
+    }
+    return metrics.schedulingLatency(kind, () -> ledger.decide(decision), placed);
+  }
+
+  Map<String, Map<String, Integer>> holdings() {
+    return ledger.holdings();
+  }
+
+  void hold(String holder, Map<String, Integer> slots) {
+    ledger.hold(holder, slots);
+  }
+
+  boolean holds(String holder) {
+    return ledger.holds(holder);
+  }
+
+  void release(String holder) {
+    ledger.release(holder);
+  }
+
+  Scheduler scheduler() {
+    return scheduler;
+  }
+
+  NodeInventory inventory() {
+    return inventory;
+  }
+
+  /** The scheduler's reason, its details, and the nodes left out for want of a price. */
+  static String reason(Unplaceable u, PoolView view) {
+    StringBuilder reason = new StringBuilder(u.reason());
+    if (!u.details().isEmpty()) {
+      reason.append(" (").append(String.join("; ", u.details())).append(')');
+    }
+    if (!view.notOffered().isEmpty()) {
+      reason
+          .append("; not offered: ")
+          .append(view.notOffered().size())
+          .append(" node(s) without a provider price");
+    }
+    return reason.toString();
+  }
+}

@@ -1,0 +1,258 @@
+package io.gpupool.operator.training;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.billing.Admission;
+import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.job.JobLoop;
+import io.gpupool.operator.job.JobStep;
+import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.provider.ReliabilityTracker;
+import io.gpupool.operator.status.Conditions;
+import io.gpupool.operator.status.EventRecorder;
+import io.gpupool.operator.status.JobConditions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * Follows a placed gang: observes it ({@link GangObserver}, pure), then acts on what it sees —
+ * running, succeeded, a rank failed ({@link RestartDecision}: restart or fail), a node suspect or
+ * lost (repair the gang elsewhere or wait for capacity), or the payer's escrow dry.
+ */
+final class GangFollower {
+  private static final Logger LOG = Logger.getLogger(GangFollower.class);
+
+  /** What following needs from the pool: nodes, the lost-node grace period, reliability. */
+  record Context(
+      NodeInventory inventory, Duration lostGracePeriod, ReliabilityTracker reliability) {}
+
+  private final Context pool;
+  private final TrainingPlanner planner;
+  private final BillingService billing;
+  private final GangBinder binder;
+  private final Gangs gangs;
+  private final EventRecorder events;
+  private final JobMetrics metrics;
+
+  GangFollower(
+      Context pool,
+      TrainingPlanner planner,
+      BillingService billing,
+      GangBinder binder,
+      Gangs gangs,
+      EventRecorder events,
+      JobMetrics metrics) {
+    this.pool = pool;
+    this.planner = planner;
+    this.billing = billing;
+    this.binder = binder;
+    this.gangs = gangs;
+    this.events = events;
+    this.metrics = metrics;
+  }
+
+  void follow(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s, List<RankAssignment> ranks) {
+    TrainingJob job = s.job;
+    TrainingJobStatus status = s.status;
+    Map<Integer, Pod> gang = gangs.current(job);
+    Map<String, GangObserver.NodeState> nodes = new HashMap<>();
+    for (RankAssignment r : ranks) {
+      pool.inventory()
+          .node(r.node())
+          .ifPresent(
+              n -> nodes.put(n.name(), new GangObserver.NodeState(n.ready(), n.notReadySince())));
+    }
+    List<String> unseen =
+        ranks.stream()
+            .filter(r -> !gang.containsKey(r.rank()))
+            .map(r -> TrainingGang.podName(job, r.rank(), status.restarts))
+            .toList();
+    if (!unseen.isEmpty() && binder.createdRecently(job.getMetadata().getUid(), unseen, s.now)) {
+      // Just created, not yet delivered by the pod informer (whose event will wake the job):
+      // a late pod must not look deleted, which would restart the gang.
+      s.condition(
+          JobConditions.RUNNING,
+          false,
+          "Starting",
+          (ranks.size() - unseen.size()) + " of " + ranks.size() + " pods seen");
+      s.recheckIn(Duration.ofSeconds(1));
+      return;
+    }
+    GangObservation seen = GangObserver.observe(ranks, gang, nodes, pool.lostGracePeriod(), s.now);
+    if (seen instanceof GangObservation.Starting st) {
+      if (status.phase != TrainingJobPhase.Running) {
+        status.phase = TrainingJobPhase.Scheduled;
+      }
+      s.condition(
+          JobConditions.RUNNING,
+          false,
+          "Starting",
+          st.running() + " of " + st.total() + " ranks running");
+      return;
+    }
+    if (escrowDry(s)) {
+      return;
+    }
+    if (seen instanceof GangObservation.Running) {
+      running(s, ranks);
+    } else if (seen instanceof GangObservation.Succeeded) {
+      succeeded(s, ranks);
+    } else if (seen instanceof GangObservation.NodeSuspect suspect) {
+      s.condition(
+          JobConditions.RUNNING,
+          status.phase == TrainingJobPhase.Running,
+          "NodeNotReady",
+          "node "
+              + suspect.node()
+              + " is NotReady; ranks move if it is not back by "
+              + suspect.recheckAt());
+      s.recheckIn(Duration.between(s.now, suspect.recheckAt()).plusMillis(500));
+    } else if (seen instanceof GangObservation.RankFailed failed) {
+      rankFailed(s, ranks, failed);
+    } else {
+      nodesLost(s, ranks, (GangObservation.NodesLost) seen);
+    }
+  }
+
+  /** Stops a gang whose payer's escrow is dry past the grace period; true when it did. */
+  private boolean escrowDry(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
+    TrainingJob job = s.job;
+    if (job.getSpec().budget == null || !billing.enabled()) {
+      return false;
+    }
+    Admission funds = billing.whileRunning(job.getSpec().budget.payer);
+    if (funds.mustSuspend()) {
+      gangs.remove(job);
+      s.status.placements = null;
+      s.status.phase = TrainingJobPhase.Pending;
+      s.condition(JobConditions.FUNDED, false, funds.reason(), funds.message());
+      s.condition(JobConditions.RUNNING, false, funds.reason(), "suspended: " + funds.message());
+      events.record(
+          job,
+          EventRecorder.WARNING,
+          "Suspended",
+          "escrow dry past the grace period: " + funds.message());
+      s.recheckIn(TrainingLoop.FUNDS_RECHECK);
+      return true;
+    }
+    s.condition(
+        JobConditions.FUNDED,
+        funds.mayRun() && funds.suspendAt() == null,
+        funds.reason(),
+        funds.message());
+    return false;
+  }
+
+  private void running(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s, List<RankAssignment> ranks) {
+    s.status.phase = TrainingJobPhase.Running;
+    if (s.status.startTime == null) {
+      s.status.startTime = Conditions.timestamp(s.now);
+    }
+    s.remove(JobConditions.RESTARTING);
+    s.condition(JobConditions.RUNNING, true, "AllRanksRunning", ranks.size() + " ranks running");
+  }
+
+  private void succeeded(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s, List<RankAssignment> ranks) {
+    s.status.phase = TrainingJobPhase.Succeeded;
+    s.status.completionTime = Conditions.timestamp(s.now);
+    s.condition(JobConditions.RUNNING, false, "Completed", "all ranks exited 0");
+    s.condition(
+        JobConditions.SUCCEEDED, true, "Completed", "all " + ranks.size() + " ranks exited 0");
+  }
+
+  private void rankFailed(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s,
+      List<RankAssignment> ranks,
+      GangObservation.RankFailed failed) {
+    RestartDecision decision =
+        RestartDecision.forFailure(
+            s.job.getSpec().restartPolicy,
+            failed.exitCode(),
+            s.status.restarts,
+            s.job.getSpec().backoffLimitOrDefault(),
+            failed.what());
+    if (decision.restart()) {
+      restart(s, ranks, "Restarting", decision.message());
+    } else {
+      fail(s, decision.reason(), decision.message());
+    }
+  }
+
+  private void nodesLost(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s,
+      List<RankAssignment> ranks,
+      GangObservation.NodesLost lost) {
+    TrainingJob job = s.job;
+    String what =
+        "lost node(s) " + String.join(", ", lost.nodes()) + " under rank(s) " + lost.ranks();
+    ranks.stream()
+        .filter(r -> lost.nodes().contains(r.node()))
+        .forEach(r -> pool.reliability().nodeLost(r.node(), r.provider()));
+    TrainingPlanner.Placement repaired = planner.repair(job, ranks, lost.nodes());
+    if (repaired instanceof TrainingPlanner.Placed placed) {
+      restart(
+          s,
+          placed.ranks(),
+          "Rescheduled",
+          what
+              + "; moved to "
+              + TrainingLoop.describe(placed.ranks())
+              + " and restarting from the last checkpoint");
+      metrics.recovery(TrainingLoop.KIND);
+      s.status.plan = placed.summary();
+      return;
+    }
+    gangs.remove(job);
+    s.status.placements = null;
+    s.status.restarts++;
+    s.status.resumeFrom = checkpoint(job);
+    s.status.phase = TrainingJobPhase.Pending;
+    String reason = ((TrainingPlanner.Unplaceable) repaired).reason();
+    s.condition(
+        JobConditions.SCHEDULED, false, "Unschedulable", what + "; no replacement: " + reason);
+    events.record(
+        job, EventRecorder.WARNING, "NodeLost", what + "; waiting for capacity: " + reason);
+  }
+
+  /** Replaces the gang by a new generation on {@code ranks}, resuming from the checkpoint. */
+  private void restart(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s,
+      List<RankAssignment> ranks,
+      String reason,
+      String message) {
+    gangs.remove(s.job);
+    s.status.restarts++;
+    s.status.resumeFrom = checkpoint(s.job);
+    gangs.start(s, ranks, s.status.resumeFrom);
+    s.status.phase = TrainingJobPhase.Scheduled;
+    s.condition(JobConditions.RESTARTING, true, reason, message);
+    s.condition(JobConditions.RUNNING, false, reason, message);
+    events.record(s.job, EventRecorder.WARNING, reason, message);
+    metrics.restart(TrainingLoop.KIND, reason);
+    LOG.infof("%s %s: %s", JobLoop.ref(s.job), reason, message);
+  }
+
+  /** Ends the job as Failed: its pods go, and the loop frees its GPUs. */
+  void fail(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s, String reason, String message) {
+    gangs.remove(s.job);
+    s.status.phase = TrainingJobPhase.Failed;
+    s.status.completionTime = Conditions.timestamp(s.now);
+    s.condition(JobConditions.RUNNING, false, reason, message);
+    s.condition(JobConditions.FAILED, true, reason, message);
+    events.record(s.job, EventRecorder.WARNING, reason, message);
+  }
+
+  private static String checkpoint(TrainingJob job) {
+    return job.getSpec().checkpoint == null ? null : job.getSpec().checkpoint.uri;
+  }
+}

@@ -1,0 +1,87 @@
+package io.gpupool.operator.training;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.job.JobLoop;
+import io.gpupool.operator.job.JobStep;
+import io.gpupool.operator.workload.Workloads;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.jboss.logging.Logger;
+
+/** A TrainingJob's gang of pods: read from the informer, started by the binder, removed whole. */
+final class Gangs {
+  private static final Logger LOG = Logger.getLogger(Gangs.class);
+
+  private final GangBinder binder;
+  private final Workloads workloads;
+  private final Function<TrainingJob, Collection<Pod>> pods;
+  private final Consumer<TrainingJob> wake;
+
+  Gangs(
+      GangBinder binder,
+      Workloads workloads,
+      Function<TrainingJob, Collection<Pod>> pods,
+      Consumer<TrainingJob> wake) {
+    this.binder = binder;
+    this.workloads = workloads;
+    this.pods = pods;
+    this.wake = wake;
+  }
+
+  /** The current generation's pods by rank (older generations are removed with the next gang). */
+  Map<Integer, Pod> current(TrainingJob job) {
+    String generation =
+        Integer.toString(job.getStatus().restarts == null ? 0 : job.getStatus().restarts);
+    Map<Integer, Pod> gang = new HashMap<>();
+    for (Pod pod : pods.apply(job)) {
+      Map<String, String> labels = pod.getMetadata().getLabels();
+      if (generation.equals(labels.get(TrainingGang.GENERATION_LABEL))
+          && pod.getMetadata().getDeletionTimestamp() == null) {
+        gang.put(Integer.parseInt(labels.get(TrainingGang.RANK_LABEL)), pod);
+      }
+    }
+    return gang;
+  }
+
+  /** Deletes every pod of the job that has not completed. */
+  void remove(TrainingJob job) {
+    pods.apply(job).stream()
+        .filter(p -> !"Succeeded".equals(p.getStatus() == null ? null : p.getStatus().getPhase()))
+        .forEach(workloads::deletePod);
+  }
+
+  /**
+   * Records {@code ranks} as the job's placement and hands the new gang generation (the restart
+   * count) to the binder, which creates it whole off this thread. If it cannot, the binder deletes
+   * what it created and the job, woken, finds no placement: the loop frees its GPUs.
+   */
+  void start(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s,
+      List<RankAssignment> ranks,
+      String resumeFrom) {
+    TrainingJob job = s.job;
+    String strategy =
+        s.status.plan != null && s.status.plan.strategy != null
+            ? s.status.plan.strategy
+            : "DataParallel";
+    List<Pod> gang =
+        TrainingGang.pods(job, ranks, strategy, s.status.restarts, s.status.restarts, resumeFrom);
+    binder.bind(
+        new GangBinder.Gang(
+            job.getMetadata().getUid(),
+            job.getMetadata().getNamespace(),
+            TrainingGang.service(job),
+            gang),
+        why -> LOG.warnf("%s: %s", JobLoop.ref(job), why),
+        () -> wake.accept(job));
+    s.status.placements =
+        Placements.toStatus(ranks, job.getMetadata().getName(), s.status.restarts);
+  }
+}

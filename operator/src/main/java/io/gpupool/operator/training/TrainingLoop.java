@@ -1,0 +1,327 @@
+package io.gpupool.operator.training;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.api.v1alpha1.Usage;
+import io.gpupool.operator.billing.Admission;
+import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.job.JobLoop;
+import io.gpupool.operator.job.JobStep;
+import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.status.EventRecorder;
+import io.gpupool.operator.status.JobConditions;
+import io.gpupool.operator.validation.SpecProblems;
+import io.gpupool.operator.validation.TrainingJobValidator;
+import io.gpupool.operator.workload.Workloads;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * The TrainingJob kind in the shared {@link JobLoop}: its status fields, and its step — place the
+ * whole gang (budget gate first), then follow it through {@link GangFollower}. Pods come from the
+ * controller's informer, writes go through {@link Workloads} and the {@link GangBinder}.
+ */
+final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, TrainingJobPhase> {
+  private static final Logger LOG = Logger.getLogger(TrainingLoop.class);
+  static final String KIND = "TrainingJob";
+  static final Duration STALE_RECHECK = Duration.ofMillis(500);
+  static final Duration FUNDS_RECHECK = Duration.ofSeconds(60);
+  private static final Duration STALE_LIMIT = Duration.ofSeconds(30);
+
+  private final TrainingPlanner planner;
+  private final BillingService billing;
+  private final GangBinder binder;
+  private final JobMetrics metrics;
+  private final EventRecorder events;
+  private final Function<TrainingJob, Collection<Pod>> pods;
+  private final Gangs gangs;
+  private final GangFollower follower;
+  private final Map<String, Instant> staleSince = new ConcurrentHashMap<>();
+
+  TrainingLoop(
+      TrainingPlanner planner,
+      BillingService billing,
+      GangBinder binder,
+      Workloads workloads,
+      GangFollower.Context follow,
+      EventRecorder events,
+      JobMetrics metrics,
+      StatusWriter<TrainingJob> writer,
+      Function<TrainingJob, Collection<Pod>> pods,
+      java.util.function.Consumer<TrainingJob> wake,
+      Clock clock) {
+    super(
+        TrainingJobStatus.class,
+        new Fields<>(
+            TrainingJobStatus::new,
+            s -> s.phase,
+            (s, p) -> s.phase = p,
+            s -> s.conditions,
+            (s, g) -> s.observedGeneration = g,
+            s -> s.usage,
+            (s, u) -> s.usage = u),
+        new Phases<>(
+            TrainingJobPhase.Pending,
+            TrainingJobPhase.Suspended,
+            p -> p == TrainingJobPhase.Succeeded || p == TrainingJobPhase.Failed,
+            p -> p == TrainingJobPhase.Failed,
+            JobConditions.RUNNING),
+        events,
+        metrics,
+        writer,
+        clock);
+    this.planner = planner;
+    this.billing = billing;
+    this.binder = binder;
+    this.metrics = metrics;
+    this.events = events;
+    this.pods = pods;
+    this.gangs = new Gangs(binder, workloads, pods, wake);
+    this.follower = new GangFollower(follow, planner, billing, binder, gangs, events, metrics);
+  }
+
+  @Override
+  protected String kind() {
+    return KIND;
+  }
+
+  @Override
+  protected Optional<Usage> meteredUsage(TrainingJob job) {
+    return billing.usage(job.getMetadata().getUid());
+  }
+
+  @Override
+  protected SpecProblems validate(TrainingJob job) {
+    return TrainingJobValidator.validate(job.getSpec());
+  }
+
+  @Override
+  protected boolean suspendRequested(TrainingJob job) {
+    return Boolean.TRUE.equals(job.getSpec().suspend);
+  }
+
+  @Override
+  protected void initialise(TrainingJobStatus status) {
+    if (status.restarts == null) {
+      status.restarts = 0;
+    }
+  }
+
+  @Override
+  protected boolean holdsNothing(TrainingJobStatus status) {
+    return finished(status.phase)
+        || status.phase == TrainingJobPhase.Suspended
+        || status.placements == null
+        || status.placements.isEmpty();
+  }
+
+  @Override
+  protected void release(TrainingJob job) {
+    planner.release(job);
+  }
+
+  @Override
+  protected void stopWorkload(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
+    gangs.remove(s.job);
+    s.status.placements = null;
+  }
+
+  @Override
+  protected boolean usageMoves(TrainingJobStatus status, boolean usageChanged) {
+    if (status.phase == TrainingJobPhase.Running || status.phase == TrainingJobPhase.Scheduled) {
+      return true; // cost grows while the gang runs
+    }
+    // Settlement moves money without a cluster event: keep looking until status shows it.
+    return finished(status.phase)
+        && (usageChanged
+            || (recentlyEnded(status)
+                && (status.usage == null
+                    || (billing.enabled() && !status.usage.cost.equals(status.usage.settled)))));
+  }
+
+  /**
+   * True when the cached job is older than what this operator already did: its pods belong to a
+   * later gang generation than status says, or its GPUs are held while status shows no placement.
+   */
+  @Override
+  protected Optional<Wait> notNow(TrainingJob job) {
+    if (staleStatus(job)) {
+      // Acting on this copy would re-place or re-restart a gang that exists, and writing it would
+      // undo our own last write.
+      return Optional.of(new Wait(STALE_RECHECK));
+    }
+    if (binder.busy(job.getMetadata().getUid())) {
+      // Its gang is being created right now; the binder wakes the job when that has ended.
+      return Optional.of(new Wait(null));
+    }
+    return Optional.empty();
+  }
+
+  private boolean staleStatus(TrainingJob job) {
+    TrainingJobStatus st = job.getStatus();
+    TrainingJobPhase phase = st == null ? null : st.phase;
+    String key = job.getMetadata().getUid();
+    if (finished(phase)) {
+      staleSince.remove(key);
+      return false;
+    }
+    int restarts = st == null || st.restarts == null ? 0 : st.restarts;
+    boolean newerPods =
+        pods.apply(job).stream()
+            .map(p -> p.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL))
+            .filter(Objects::nonNull)
+            .anyMatch(g -> Integer.parseInt(g) > restarts);
+    boolean placedButNotRecorded =
+        (st == null || st.placements == null || st.placements.isEmpty()) && planner.holds(job);
+    if (!newerPods && !placedButNotRecorded) {
+      staleSince.remove(key);
+      return false;
+    }
+    Instant since = staleSince.computeIfAbsent(key, k -> clock.instant());
+    if (Duration.between(since, clock.instant()).compareTo(STALE_LIMIT) > 0) {
+      // Our write was lost, not late: the cluster's copy is the truth from here on (and the loop
+      // frees the GPUs a status without placement does not hold).
+      LOG.warnf(
+          "%s: status never showed the last placement; continuing from the stored status",
+          ref(job));
+      staleSince.remove(key);
+      return false;
+    }
+    return true;
+  }
+
+  @Override
+  protected void drive(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
+    TrainingJob job = s.job;
+    TrainingJobStatus status = s.status;
+    Long deadline = job.getSpec().activeDeadlineSeconds;
+    if (deadline != null
+        && status.startTime != null
+        && Instant.parse(status.startTime).plusSeconds(deadline).isBefore(s.now)) {
+      follower.fail(
+          s, "DeadlineExceeded", "ran longer than activeDeadlineSeconds (" + deadline + "s)");
+      return;
+    }
+    Optional<String> gangFailed = binder.takeFailure(job.getMetadata().getUid());
+    if (gangFailed.isPresent()) {
+      // The binder already deleted the pods it had created; the loop frees the GPUs.
+      status.placements = null;
+      status.phase = TrainingJobPhase.Pending;
+      s.condition(JobConditions.SCHEDULED, false, "GangCreationFailed", gangFailed.get());
+      events.record(job, EventRecorder.WARNING, "GangCreationFailed", gangFailed.get());
+    }
+    List<RankAssignment> ranks = Placements.fromStatus(status.placements);
+    if (ranks.isEmpty()) {
+      Optional<Duration> holdOff = binder.holdOff(job.getMetadata().getUid(), s.now);
+      if (holdOff.isPresent()) {
+        s.recheckIn(holdOff.get().plusMillis(100));
+        return;
+      }
+      place(s);
+      return;
+    }
+    follower.follow(s, ranks);
+    if (deadline != null && status.startTime != null && !finished(status.phase)) {
+      s.recheckIn(
+          Duration.between(s.now, Instant.parse(status.startTime).plusSeconds(deadline))
+              .plusSeconds(1));
+    }
+  }
+
+  private void place(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
+    TrainingJob job = s.job;
+    if (!planner.ready()) {
+      s.condition(JobConditions.SCHEDULED, false, "Queued", "waiting for the pool to be read");
+      s.recheckIn(Duration.ofSeconds(1));
+      return;
+    }
+    gangs.remove(job); // stale pods of an earlier gang never coexist with a new one
+    TrainingPlanner.Placement placement = planner.place(job);
+    if (placement instanceof TrainingPlanner.Unplaceable u) {
+      s.status.phase = TrainingJobPhase.Pending;
+      if (s.condition(JobConditions.SCHEDULED, false, "Unschedulable", u.reason())) {
+        events.record(job, EventRecorder.WARNING, "Unschedulable", u.reason());
+      }
+      return;
+    }
+    TrainingPlanner.Placed placed = (TrainingPlanner.Placed) placement;
+    Admission admission = billing.admit(job, weiPerHour(placed.ranks()));
+    if (!admission.mayRun()) {
+      // status shows no placement: the loop frees what the planner reserved
+      s.status.phase = TrainingJobPhase.Pending;
+      if (s.condition(JobConditions.FUNDED, false, admission.reason(), admission.message())) {
+        events.record(job, EventRecorder.WARNING, admission.reason(), admission.message());
+      }
+      // Deposits happen on chain, not in the cluster: look again after a while.
+      s.recheckIn(FUNDS_RECHECK);
+      return;
+    }
+    s.condition(JobConditions.FUNDED, true, admission.reason(), admission.message());
+    gangs.start(s, placed.ranks(), null);
+    s.status.plan = placed.summary();
+    s.status.phase = TrainingJobPhase.Scheduled;
+    if (s.status.restarts == 0 && job.getMetadata().getCreationTimestamp() != null) {
+      metrics.queueWait(
+          KIND, Duration.between(Instant.parse(job.getMetadata().getCreationTimestamp()), s.now));
+    }
+    metrics.estimatedThroughput(
+        KIND,
+        job.getMetadata().getNamespace(),
+        job.getMetadata().getName(),
+        Double.parseDouble(placed.summary().estimatedThroughput));
+    s.condition(JobConditions.SCHEDULED, true, "Placed", placed.summary().reason);
+    events.record(
+        job,
+        EventRecorder.NORMAL,
+        "Scheduled",
+        "placed " + describe(placed.ranks()) + ": " + placed.summary().reason);
+  }
+
+  /** Pods that just ended are metered shortly after; keep looking for their usage a while. */
+  private boolean recentlyEnded(TrainingJobStatus status) {
+    return status.completionTime != null
+        && Instant.parse(status.completionTime)
+            .plus(Duration.ofMinutes(5))
+            .isAfter(clock.instant());
+  }
+
+  /** What the gang costs per hour at its providers' prices, in wei. */
+  private BigInteger weiPerHour(List<RankAssignment> ranks) {
+    BigInteger total = BigInteger.ZERO;
+    for (RankAssignment r : ranks) {
+      total =
+          total.add(
+              billing
+                  .weiPerHour(r.provider(), r.gpuProduct(), 1000L * r.gpus())
+                  .orElse(BigInteger.ZERO));
+    }
+    return total;
+  }
+
+  @Override
+  protected void forget(TrainingJob job) {
+    staleSince.remove(job.getMetadata().getUid());
+  }
+
+  static String describe(List<RankAssignment> ranks) {
+    return ranks.size()
+        + " ranks on "
+        + ranks.stream()
+            .map(r -> r.node() + "(" + r.gpus() + "x" + r.gpuProduct() + ")")
+            .distinct()
+            .collect(Collectors.joining(", "));
+  }
+}

@@ -1,0 +1,146 @@
+package io.gpupool.operator.workload;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpupool.api.v1alpha1.GpupoolApi;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.function.BiPredicate;
+import org.jboss.logging.Logger;
+
+/** {@link Workloads} on the Fabric8 client. */
+@ApplicationScoped
+public class KubernetesWorkloads implements Workloads {
+  private static final Logger LOG = Logger.getLogger(KubernetesWorkloads.class);
+
+  private final KubernetesClient client;
+
+  public KubernetesWorkloads(KubernetesClient client) {
+    this.client = client;
+  }
+
+  @Override
+  public List<Pod> createGroup(
+      String namespace, List<Service> services, List<Pod> pods, BiPredicate<Pod, Pod> adopt) {
+    List<Pod> created = new ArrayList<>();
+    try {
+      for (Service service : services) {
+        client.services().inNamespace(namespace).resource(service).createOr(s -> s.update());
+      }
+      for (Pod pod : pods) {
+        created.add(createOrAdopt(namespace, pod, adopt));
+      }
+      return created;
+    } catch (KubernetesClientException e) {
+      for (Pod pod : created) {
+        try {
+          deletePod(pod);
+        } catch (KubernetesClientException deleteFailed) {
+          // Owner references still let the garbage collector remove it with the job.
+          LOG.warnf(
+              "rolling back pod %s/%s failed: %s",
+              namespace, pod.getMetadata().getName(), deleteFailed.getMessage());
+        }
+      }
+      throw new GroupNotCreated(
+          "rolled back after " + created.size() + " of " + pods.size() + " pods: " + e.getMessage(),
+          e);
+    }
+  }
+
+  private Pod createOrAdopt(String namespace, Pod pod, BiPredicate<Pod, Pod> adopt) {
+    try {
+      return client.pods().inNamespace(namespace).resource(pod).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      Pod existing =
+          client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).get();
+      if (existing != null
+          && existing.getMetadata().getDeletionTimestamp() == null
+          && adopt.test(pod, existing)) {
+        return existing;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void deletePod(Pod pod) {
+    client
+        .pods()
+        .inNamespace(pod.getMetadata().getNamespace())
+        .withName(pod.getMetadata().getName())
+        .delete();
+  }
+
+  @Override
+  public Pod drain(Pod pod, String label, String sinceAnnotation, Instant since) {
+    try {
+      return client
+          .pods()
+          .inNamespace(pod.getMetadata().getNamespace())
+          .withName(pod.getMetadata().getName())
+          .edit(
+              p -> {
+                p.getMetadata().getLabels().put(label, "true");
+                if (p.getMetadata().getAnnotations() == null) {
+                  p.getMetadata().setAnnotations(new HashMap<>());
+                }
+                p.getMetadata().getAnnotations().put(sinceAnnotation, since.toString());
+                return p;
+              });
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 404) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public void createService(Service service) {
+    try {
+      client
+          .services()
+          .inNamespace(service.getMetadata().getNamespace())
+          .resource(service)
+          .create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+    }
+  }
+
+  @Override
+  public void deleteService(Service service) {
+    client
+        .services()
+        .inNamespace(service.getMetadata().getNamespace())
+        .withName(service.getMetadata().getName())
+        .delete();
+  }
+
+  @Override
+  public void deleteAll(String namespace, String kind, String jobName) {
+    client
+        .pods()
+        .inNamespace(namespace)
+        .withLabel(GpupoolApi.JOB_NAME_LABEL, jobName)
+        .withLabel(GpupoolApi.JOB_KIND_LABEL, kind)
+        .delete();
+    client
+        .services()
+        .inNamespace(namespace)
+        .withLabel(GpupoolApi.JOB_NAME_LABEL, jobName)
+        .withLabel(GpupoolApi.JOB_KIND_LABEL, kind)
+        .delete();
+  }
+}

@@ -1,0 +1,210 @@
+package io.gpupool.operator.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.gpupool.api.v1alpha1.RankPlacement;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.api.v1alpha1.Usage;
+import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.status.Conditions;
+import io.gpupool.operator.status.EventRecorder;
+import io.gpupool.operator.status.JobConditions;
+import io.gpupool.operator.validation.SpecProblems;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The shared job loop with a minimal kind: no Quarkus, no cluster. */
+class JobLoopTest {
+  private final List<String> events = new ArrayList<>();
+  private final List<TrainingJobStatus> writes = new ArrayList<>();
+  private TestKind loop;
+
+  /** A kind whose step places the job (one placement) unless told to give it up. */
+  private final class TestKind extends JobLoop<TrainingJob, TrainingJobStatus, TrainingJobPhase> {
+    boolean invalid;
+    boolean giveUp;
+    int drives;
+    int stops;
+    int releases;
+
+    TestKind() {
+      super(
+          TrainingJobStatus.class,
+          new Fields<>(
+              TrainingJobStatus::new,
+              s -> s.phase,
+              (s, p) -> s.phase = p,
+              s -> s.conditions,
+              (s, g) -> s.observedGeneration = g,
+              s -> s.usage,
+              (s, u) -> s.usage = u),
+          new Phases<>(
+              TrainingJobPhase.Pending,
+              TrainingJobPhase.Suspended,
+              p -> p == TrainingJobPhase.Succeeded || p == TrainingJobPhase.Failed,
+              p -> p == TrainingJobPhase.Failed,
+              JobConditions.RUNNING),
+          new EventRecorder(null, null) {
+            @Override
+            public void record(HasMetadata subject, String type, String reason, String message) {
+              events.add(type + " " + reason);
+            }
+          },
+          new JobMetrics(new SimpleMeterRegistry()),
+          job -> writes.add(job.getStatus()),
+          Clock.fixed(Instant.parse("2026-12-06T02:00:00Z"), ZoneOffset.UTC));
+    }
+
+    @Override
+    protected String kind() {
+      return "TrainingJob";
+    }
+
+    @Override
+    protected Optional<Usage> meteredUsage(TrainingJob job) {
+      return Optional.empty();
+    }
+
+    @Override
+    protected SpecProblems validate(TrainingJob job) {
+      SpecProblems p = new SpecProblems();
+      if (invalid) {
+        p.add("spec.image", "Required value");
+      }
+      return p;
+    }
+
+    @Override
+    protected boolean suspendRequested(TrainingJob job) {
+      return Boolean.TRUE.equals(job.getSpec().suspend);
+    }
+
+    @Override
+    protected void stopWorkload(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
+      stops++;
+      s.status.placements = null;
+    }
+
+    @Override
+    protected void drive(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
+      drives++;
+      if (giveUp) {
+        s.status.placements = null;
+        s.status.phase = TrainingJobPhase.Pending;
+      } else {
+        s.status.placements = new ArrayList<>(List.of(new RankPlacement()));
+        s.status.phase = TrainingJobPhase.Scheduled;
+      }
+    }
+
+    @Override
+    protected boolean holdsNothing(TrainingJobStatus s) {
+      return finished(s.phase)
+          || s.phase == TrainingJobPhase.Suspended
+          || s.placements == null
+          || s.placements.isEmpty();
+    }
+
+    @Override
+    protected void release(TrainingJob job) {
+      releases++;
+    }
+
+    @Override
+    protected boolean usageMoves(TrainingJobStatus s, boolean changed) {
+      return false;
+    }
+  }
+
+  private static TrainingJob job() {
+    TrainingJob job = new TrainingJob();
+    job.setMetadata(
+        new ObjectMetaBuilder()
+            .withName("j")
+            .withNamespace("ns")
+            .withUid("u")
+            .withGeneration(1L)
+            .withResourceVersion("1")
+            .build());
+    job.setSpec(new TrainingJobSpec());
+    return job;
+  }
+
+  @BeforeEach
+  void setUp() {
+    loop = new TestKind();
+  }
+
+  @Test
+  void anInvalidSpecIsRefusedOnceAndNeverDriven() {
+    loop.invalid = true;
+    TrainingJob job = job();
+    loop.reconcile(job);
+    assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Pending);
+    assertThat(Conditions.find(job.getStatus().conditions, JobConditions.SPEC_VALID))
+        .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("InvalidSpec"));
+    assertThat(events).containsExactly("Warning InvalidSpec", "Normal Pending");
+    assertThat(writes).hasSize(1);
+    loop.reconcile(job); // the same copy again: nothing new to say or write
+    assertThat(events).hasSize(2);
+    assertThat(writes).hasSize(1);
+    assertThat(loop.drives).isZero();
+  }
+
+  @Test
+  void aPlacedJobKeepsItsGpusAndOneThatGivesUpReleasesThem() {
+    TrainingJob job = job();
+    loop.reconcile(job);
+    assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Scheduled);
+    assertThat(loop.releases).isZero();
+    assertThat(job.getStatus().observedGeneration).isEqualTo(1L);
+    loop.giveUp = true;
+    loop.reconcile(job);
+    assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Pending);
+    assertThat(loop.releases).isEqualTo(1);
+  }
+
+  @Test
+  void suspendStopsReleasesAndResumeDrivesAgain() {
+    TrainingJob job = job();
+    loop.reconcile(job);
+    job.getSpec().suspend = true;
+    loop.reconcile(job);
+    assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Suspended);
+    assertThat(loop.stops).isEqualTo(1);
+    assertThat(loop.releases).isEqualTo(1);
+    assertThat(Conditions.isTrue(job.getStatus().conditions, JobConditions.SUSPENDED)).isTrue();
+    assertThat(events).contains("Normal Suspended");
+    loop.reconcile(job); // stays suspended without stopping again
+    assertThat(loop.stops).isEqualTo(1);
+
+    job.getSpec().suspend = false;
+    loop.reconcile(job);
+    assertThat(events).contains("Normal Resumed");
+    assertThat(Conditions.find(job.getStatus().conditions, JobConditions.SUSPENDED)).isEmpty();
+    assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Scheduled);
+    assertThat(loop.drives).isEqualTo(2);
+  }
+
+  @Test
+  void aFinishedJobIsNotDrivenAndHoldsNothing() {
+    TrainingJob job = job();
+    job.setStatus(new TrainingJobStatus());
+    job.getStatus().phase = TrainingJobPhase.Succeeded;
+    loop.reconcile(job);
+    assertThat(loop.drives).isZero();
+    assertThat(loop.releases).isEqualTo(1);
+  }
+}

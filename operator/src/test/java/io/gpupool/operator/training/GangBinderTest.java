@@ -1,0 +1,62 @@
+package io.gpupool.operator.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.gpupool.operator.workload.FakeWorkloads;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The binder on the write port's fake: gangs are created whole or not at all. */
+class GangBinderTest {
+  private static final Service SERVICE =
+      new ServiceBuilder().withNewMetadata().withName("job").endMetadata().build();
+
+  private static Pod pod(String name, String generation, String node) {
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .addToLabels(TrainingGang.GENERATION_LABEL, generation)
+        .endMetadata()
+        .withNewSpec()
+        .withNodeName(node)
+        .endSpec()
+        .build();
+  }
+
+  private static GangBinder.Gang gang(Pod... pods) {
+    return new GangBinder.Gang("uid", "ns", SERVICE, List.of(pods));
+  }
+
+  @Test
+  void createsTheServiceAndEveryPod() {
+    FakeWorkloads workloads = new FakeWorkloads();
+    GangBinder binder = new GangBinder(workloads, new SimpleMeterRegistry());
+    assertThat(binder.create(gang(pod("job-0", "0", "a"), pod("job-1", "0", "b")))).isEmpty();
+    assertThat(workloads.pods).containsOnlyKeys("job-0", "job-1");
+    assertThat(workloads.services).containsOnlyKeys("job");
+  }
+
+  @Test
+  void aPodThatCannotBeCreatedRollsTheGangBack() {
+    FakeWorkloads workloads = new FakeWorkloads().failPodNumber(2);
+    GangBinder binder = new GangBinder(workloads, new SimpleMeterRegistry());
+    assertThat(binder.create(gang(pod("job-0", "0", "a"), pod("job-1", "0", "b"))))
+        .hasValueSatisfying(why -> assertThat(why).startsWith("gang rolled back after 1 of 2"));
+    assertThat(workloads.pods).isEmpty();
+  }
+
+  @Test
+  void aRetriedBindingAdoptsItsOwnPodButNotAnotherGenerationsOrNodes() {
+    FakeWorkloads workloads = new FakeWorkloads();
+    GangBinder binder = new GangBinder(workloads, new SimpleMeterRegistry());
+    binder.create(gang(pod("job-0", "1", "a")));
+    assertThat(binder.create(gang(pod("job-0", "1", "a")))).isEmpty();
+    assertThat(binder.create(gang(pod("job-0", "1", "b")))).isPresent();
+    assertThat(binder.create(gang(pod("job-0", "2", "a")))).isPresent();
+  }
+}
