@@ -58,6 +58,7 @@ public class AdmissionController {
 
   private record Eviction(String preemptor, Instant deadline) {}
 
+  @jakarta.inject.Inject
   public AdmissionController(
       PriorityClasses priorities, NamespaceLabels namespaces, QueueMetrics metrics) {
     this(priorities, namespaces, metrics, Clock.systemUTC());

@@ -223,7 +223,7 @@ class QueueAdmissionIT {
                     && reason("Preempted").test(j)
                     && j.getStatus().queue.preemptions != null);
     assertThat(victim.getStatus().queue.preemptions).isEqualTo(1);
-    assertThat(admitted(victim).getMessage()).contains("urgent");
+    assertThat(admitted(victim).getMessage()).startsWith("preempted");
     List<Pod> urgentPods = awaitPods(ns, "urgent", 2);
     urgentPods.forEach(kubelet::run);
     urgentPods.forEach(kubelet::succeed);
