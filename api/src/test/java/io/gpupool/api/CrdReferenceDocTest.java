@@ -46,7 +46,8 @@ class CrdReferenceDocTest {
               String child = path + "." + name;
               JsonNode node = properties.get(name);
               boolean nested = node.has("properties") || node.path("items").has("properties");
-              if (name.equals("env") || !nested) {
+              // env and the pod template's fields are Kubernetes types, documented by Kubernetes
+              if (name.equals("env") || path.endsWith(".template") || !nested) {
                 out.add(child);
               } else if (node.has("properties")) {
                 collect(node, child, out);

@@ -3,6 +3,7 @@ package io.gpupool.e2e;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.sandbox.Sandbox;
 import io.gpupool.sandbox.chain.SandboxChain;
+import io.gpupool.sandbox.kubelet.ProcessMode;
 import io.gpupool.sandbox.pool.PoolFile;
 import io.gpupool.sandbox.pool.PoolSpec;
 import java.io.IOException;
@@ -50,6 +51,13 @@ final class SandboxCluster implements AutoCloseable {
     return start(name, timeScale, operatorEnv, 0);
   }
 
+  /** As {@link #start(String, double, Map)} on another pool than the default one. */
+  static SandboxCluster start(
+      String name, double timeScale, Map<String, String> operatorEnv, PoolSpec pool)
+      throws IOException {
+    return start(name, timeScale, operatorEnv, 0, null, pool);
+  }
+
   /** As {@link #start(String, double, Map)}, with the operator's HTTP (metrics) port. */
   static SandboxCluster start(
       String name, double timeScale, Map<String, String> operatorEnv, int httpPort)
@@ -88,6 +96,17 @@ final class SandboxCluster implements AutoCloseable {
       int httpPort,
       SandboxChain.Options chainOptions)
       throws IOException {
+    return start(name, timeScale, operatorEnv, httpPort, chainOptions, PoolFile.loadDefault());
+  }
+
+  private static SandboxCluster start(
+      String name,
+      double timeScale,
+      Map<String, String> operatorEnv,
+      int httpPort,
+      SandboxChain.Options chainOptions,
+      PoolSpec pool)
+      throws IOException {
     Kubectl.binary();
     Path operatorJar = REPO.resolve("operator/target/quarkus-app/quarkus-run.jar");
     if (!Files.exists(operatorJar)) {
@@ -97,7 +116,6 @@ final class SandboxCluster implements AutoCloseable {
     Path logs = REPO.resolve("e2e-tests/target/e2e-logs");
     Files.createDirectories(logs);
     Path kubeconfig = logs.resolve(name + ".kubeconfig");
-    PoolSpec pool = PoolFile.loadDefault();
     SandboxChain chain =
         chainOptions == null
             ? null
@@ -138,14 +156,33 @@ final class SandboxCluster implements AutoCloseable {
   }
 
   private static Sandbox startSandbox(PoolSpec pool, Path kubeconfig, double timeScale) {
+    Path processData =
+        kubeconfig.resolveSibling(
+            kubeconfig.getFileName().toString().replace(".kubeconfig", "-data"));
+    deleteTree(processData); // checkpoints and logs of an earlier run must not be found again
     return Sandbox.builder()
         .pool(pool)
         .crds(REPO.resolve("crds"))
         .kubeconfig(kubeconfig)
         .timeScale(timeScale)
         .evictionTimeout(Duration.ofSeconds(600))
+        // the reference workload images run as real processes (torch); other pods stay simulated
+        .processMode(ProcessMode.debian(REPO.resolve("examples/workloads"), processData))
         .log(line -> {})
         .start();
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot clear " + dir, e);
+    }
   }
 
   private static String javaBinary() {

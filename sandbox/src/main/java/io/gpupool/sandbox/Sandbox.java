@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.sandbox.api.SandboxApiServer;
 import io.gpupool.sandbox.kubelet.KubeletSimulator;
+import io.gpupool.sandbox.kubelet.ProcessMode;
 import io.gpupool.sandbox.pool.NodeFactory;
 import io.gpupool.sandbox.pool.PoolFile;
 import io.gpupool.sandbox.pool.PoolSpec;
@@ -75,6 +76,7 @@ public final class Sandbox implements AutoCloseable {
     private KubeletSimulator.EvictionMode evictionMode = KubeletSimulator.EvictionMode.DELETE;
     private Consumer<String> log = line -> {};
     private Clock clock = Clock.systemUTC();
+    private ProcessMode processMode;
 
     /** The simulated nodes and providers (default: the bundled default pool). */
     public Builder pool(PoolSpec pool) {
@@ -131,6 +133,15 @@ public final class Sandbox implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Runs the reference workload images (and pods annotated {@value ProcessMode#ANNOTATION}) as
+     * local processes (default: every pod is simulated).
+     */
+    public Builder processMode(ProcessMode mode) {
+      this.processMode = mode;
+      return this;
+    }
+
     public Builder clock(Clock clock) {
       this.clock = clock;
       return this;
@@ -171,6 +182,9 @@ public final class Sandbox implements AutoCloseable {
                 settings.timeScale, settings.evictionTimeout, settings.evictionMode),
             settings.log,
             settings.clock);
+    if (settings.processMode != null) {
+      apiServer.podLogs(kubelet.runProcesses(settings.processMode));
+    }
     kubelet.start();
     // GpuProviders need the team's CRD: create them as soon as it is there.
     crdInformer =

@@ -6,6 +6,7 @@ import io.gpupool.sandbox.chain.AnvilMissingException;
 import io.gpupool.sandbox.chain.SandboxChain;
 import io.gpupool.sandbox.dcgm.SimulatedDcgmExporter;
 import io.gpupool.sandbox.kubelet.KubeletSimulator;
+import io.gpupool.sandbox.kubelet.ProcessMode;
 import io.gpupool.sandbox.pool.PoolFile;
 import io.gpupool.sandbox.pool.PoolSpec;
 import java.io.BufferedReader;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -52,6 +54,10 @@ public final class SandboxMain {
                                  deployed, example payers funded, operator settling on it)
         --dcgm-port N            simulated dcgm-exporter (/metrics) port on 127.0.0.1
                                  (default 9400 if free, else any)
+        --workloads DIR          the reference workloads: pods of their image run as local
+                                 processes and DIR's manifests are applied, when python3-torch
+                                 is installed (default examples/workloads if present)
+        --no-processes           simulate every pod, even the reference workloads
         --smoke                  exit (0) once every applied gpupool job shows a status phase
                                  written by the operator, or (1) after --smoke-timeout seconds
         --smoke-timeout S        wall seconds --smoke waits (default 240)
@@ -70,6 +76,7 @@ public final class SandboxMain {
       long evictionSeconds,
       boolean chain,
       int dcgmPort,
+      Path workloads,
       boolean smoke,
       long smokeTimeoutSeconds) {
 
@@ -84,6 +91,11 @@ public final class SandboxMain {
       long eviction = 300;
       boolean chain = true;
       Integer dcgmPort = null;
+      boolean processes = true;
+      Path workloads =
+          Files.isDirectory(Path.of("examples", "workloads"))
+              ? Path.of("examples", "workloads")
+              : null;
       boolean smoke = false;
       long smokeTimeout = 240;
       for (int i = 0; i < args.length; i++) {
@@ -93,6 +105,10 @@ public final class SandboxMain {
         }
         if (a.equals("--no-chain")) {
           chain = false;
+          continue;
+        }
+        if (a.equals("--no-processes")) {
+          processes = false;
           continue;
         }
         if (a.equals("--smoke")) {
@@ -113,6 +129,7 @@ public final class SandboxMain {
           case "--time-scale" -> scale = parseDouble(a, v);
           case "--eviction-timeout" -> eviction = parseInt(a, v);
           case "--dcgm-port" -> dcgmPort = parseInt(a, v);
+          case "--workloads" -> workloads = Path.of(v);
           case "--smoke-timeout" -> smokeTimeout = parseInt(a, v);
           default -> throw new UsageException("unknown option " + a);
         }
@@ -149,6 +166,7 @@ public final class SandboxMain {
           eviction,
           chain,
           dcgmPort == null ? freePortOr(SimulatedDcgmExporter.DEFAULT_PORT) : dcgmPort,
+          processes ? workloads : null,
           smoke,
           smokeTimeout);
     }
@@ -233,6 +251,16 @@ public final class SandboxMain {
             .timeScale(options.timeScale())
             .evictionTimeout(Duration.ofSeconds(options.evictionSeconds()))
             .log(line -> out.println("[sandbox] " + line));
+    boolean realWorkloads = options.workloads() != null && TorchCheck.available(out);
+    if (realWorkloads) {
+      Path data = options.kubeconfig().toAbsolutePath().getParent().resolve("workloads-data");
+      builder.processMode(ProcessMode.debian(options.workloads().toAbsolutePath(), data));
+      out.println(
+          "[sandbox] real workloads: pods of "
+              + ProcessMode.IMAGE_PREFIX
+              + " run as local processes (torch), their files under "
+              + data);
+    }
     Sandbox sandbox;
     try {
       sandbox = builder.start();
@@ -288,10 +316,14 @@ public final class SandboxMain {
               billingChain == null ? Map.of() : billingChain.operatorEnvironment(),
               out);
     }
-    List<HasMetadata> applied = List.of();
+    List<HasMetadata> applied = new ArrayList<>();
     if (options.apply() != null) {
       awaitCustomResourceTypes(sandbox, options.apply(), out);
-      applied = sandbox.applyDirectory(options.apply());
+      applied.addAll(sandbox.applyDirectory(options.apply()));
+    }
+    if (realWorkloads) {
+      awaitCustomResourceTypes(sandbox, options.workloads(), out);
+      applied.addAll(sandbox.applyDirectory(options.workloads()));
     }
     if (options.smoke()) {
       boolean taken =

@@ -436,4 +436,71 @@ class KubectlIT {
     assertThat(kubectl.run("explain", "tj.spec.nosuchfield").err())
         .contains("field \"nosuchfield\" does not exist");
   }
+
+  private static String trainingJob(String name, String extra) {
+    return """
+        apiVersion: gpupool.io/v1alpha1
+        kind: TrainingJob
+        metadata: {name: %s, namespace: default}
+        spec:
+          image: trainer:1
+          parallelism: {workers: 1}
+          model: {parameters: 1B, layers: 24}
+        %s
+        """
+        .formatted(name, extra.indent(2));
+  }
+
+  @Test
+  @Order(11)
+  void podTemplatesAreAcceptedAndWhatTheOperatorOwnsIsRefusedNamingTheField() {
+    kubectl.run("apply", "-f", Path.of("..", "crds").toAbsolutePath().normalize().toString()).ok();
+    String good =
+        """
+        template:
+          labels: {team: nlp}
+          volumes:
+          - name: dataset
+            persistentVolumeClaim: {claimName: imagenet, readOnly: true}
+          volumeMounts:
+          - {name: dataset, mountPath: /data}
+          envFrom:
+          - secretRef: {name: hf-token}
+          shmSize: 8Gi
+          nodeSelector: {disk: nvme}
+          sidecars:
+          - {name: logs, image: fluent}
+        """;
+    assertThat(kubectl.runWithInput(trainingJob("tmpl-ok", good), "apply", "-f", "-").ok().out())
+        .contains("trainingjob.gpupool.io/tmpl-ok created");
+
+    Kubectl.Result bad =
+        kubectl.runWithInput(
+            trainingJob(
+                "tmpl-bad",
+                """
+                env:
+                - {name: MASTER_ADDR, value: evil}
+                template:
+                  nodeName: gpu-node-1
+                  labels: {gpupool.io/rank: "0"}
+                  sidecars:
+                  - name: greedy
+                    image: x
+                    resources: {limits: {nvidia.com/gpu: 1}}
+                """),
+            "apply",
+            "-f",
+            "-");
+    assertThat(bad.exit()).isNotZero();
+    assertThat(bad.err())
+        .contains("spec.template.nodeName")
+        .contains("nodeName is the operator's")
+        .contains("spec.template.sidecars")
+        .contains("sidecars must not request GPUs")
+        .contains("spec.template.labels")
+        .contains("spec.env")
+        .contains("are set by the operator (rendezvous)");
+    kubectl.run("delete", "tj", "tmpl-ok").ok();
+  }
 }

@@ -8,6 +8,7 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import java.util.List;
 
@@ -21,7 +22,26 @@ public class InferenceJobSpec {
 
   public List<String> command;
   public List<String> args;
+
+  @Size(max = 128)
+  @ValidationRule(
+      value =
+          "self.all(e, !(e.name in ['PIPELINE_PARALLEL_SIZE', 'TENSOR_PARALLEL_SIZE'])"
+              + " && !e.name.startsWith('LWS_'))",
+      message =
+          "LWS_*, PIPELINE_PARALLEL_SIZE and TENSOR_PARALLEL_SIZE are set by the operator (the"
+              + " serving group's rendezvous) and cannot be overridden",
+      reason = "FieldValueForbidden")
+  @JsonPropertyDescription(
+      "Extra environment variables for every shard; the group's rendezvous variables (LWS_*,"
+          + " PIPELINE_PARALLEL_SIZE, TENSOR_PARALLEL_SIZE) are the operator's.")
   public List<EnvVar> env;
+
+  @JsonPropertyDescription(
+      "What the pods need besides what the operator decides: volumes and mounts, pull secrets,"
+          + " service account, security context, envFrom, nodeSelector/tolerations/affinity (they"
+          + " narrow the placement), /dev/shm size, init containers, sidecars, labels, annotations.")
+  public PodTemplate template;
 
   @Min(1)
   @Max(65535)

@@ -40,8 +40,25 @@ public class TrainingJobSpec {
   @JsonPropertyDescription("Arguments, as in a container spec.")
   public List<String> args;
 
-  @JsonPropertyDescription("Extra environment variables for every worker.")
+  @Size(max = 128)
+  @ValidationRule(
+      value =
+          "self.all(e, !(e.name in ['MASTER_ADDR', 'MASTER_PORT', 'WORLD_SIZE', 'RANK'])"
+              + " && !e.name.startsWith('PET_'))",
+      message =
+          "MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and PET_* are set by the operator"
+              + " (rendezvous) and cannot be overridden",
+      reason = "FieldValueForbidden")
+  @JsonPropertyDescription(
+      "Extra environment variables for every worker; the rendezvous variables (MASTER_ADDR,"
+          + " MASTER_PORT, WORLD_SIZE, RANK, PET_*) are the operator's.")
   public List<EnvVar> env;
+
+  @JsonPropertyDescription(
+      "What the pods need besides what the operator decides: volumes and mounts, pull secrets,"
+          + " service account, security context, envFrom, nodeSelector/tolerations/affinity (they"
+          + " narrow the placement), /dev/shm size, init containers, sidecars, labels, annotations.")
+  public PodTemplate template;
 
   @Required public Parallelism parallelism;
 

@@ -10,9 +10,11 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobSpec;
+import io.gpupool.operator.podtemplate.PodTemplateMerge;
 import io.gpupool.operator.status.OwnedObjects;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -116,6 +118,10 @@ public final class InferenceGroup {
           b.append(e.getValueFrom());
         }
       }
+    }
+    if (spec.template != null) {
+      // a changed template (a new volume, a sidecar) rolls the replicas like a new image
+      b.append(Serialization.asJson(spec.template));
     }
     try {
       byte[] d =
@@ -250,29 +256,31 @@ public final class InferenceGroup {
           .endReadinessProbe();
     }
     Container c = container.build();
-    return new PodBuilder()
-        .withNewMetadata()
-        .withName(groupService(job, s.replica()) + "-" + group + "-" + s.shard())
-        .withNamespace(job.getMetadata().getNamespace())
-        .withLabels(labels)
-        .withAnnotations(annotations)
-        .withOwnerReferences(owner(job))
-        .endMetadata()
-        .withNewSpec()
-        // The operator places whole groups: binding by nodeName creates every shard at once.
-        .withNodeName(s.node())
-        .withHostname(hostname(job, s.replica(), s.shard()))
-        .withSubdomain(groupService(job, s.replica()))
-        // A shard never restarts alone: the operator recreates the whole group.
-        .withRestartPolicy("Never")
-        .addNewToleration()
-        .withKey("nvidia.com/gpu")
-        .withOperator("Exists")
-        .withEffect("NoSchedule")
-        .endToleration()
-        .withContainers(c)
-        .endSpec()
-        .build();
+    Pod pod =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName(groupService(job, s.replica()) + "-" + group + "-" + s.shard())
+            .withNamespace(job.getMetadata().getNamespace())
+            .withLabels(labels)
+            .withAnnotations(annotations)
+            .withOwnerReferences(owner(job))
+            .endMetadata()
+            .withNewSpec()
+            // The operator places whole groups: binding by nodeName creates every shard at once.
+            .withNodeName(s.node())
+            .withHostname(hostname(job, s.replica(), s.shard()))
+            .withSubdomain(groupService(job, s.replica()))
+            // A shard never restarts alone: the operator recreates the whole group.
+            .withRestartPolicy("Never")
+            .addNewToleration()
+            .withKey("nvidia.com/gpu")
+            .withOperator("Exists")
+            .withEffect("NoSchedule")
+            .endToleration()
+            .withContainers(c)
+            .endSpec()
+            .build();
+    return PodTemplateMerge.apply(pod, CONTAINER, spec.template);
   }
 
   static List<EnvVar> env(InferenceJob job, ShardAssignment s) {

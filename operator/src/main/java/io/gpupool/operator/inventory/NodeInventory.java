@@ -1,10 +1,13 @@
 package io.gpupool.operator.inventory;
 
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.operator.podtemplate.PodTemplateNodes;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -27,6 +30,13 @@ public class NodeInventory {
   private final KubernetesClient client;
   private final GpupoolConfig config;
   private final Map<String, NodeReading> readings = new ConcurrentHashMap<>();
+
+  /** Labels and taints by node name: what a job's pod template may narrow the placement by. */
+  private final Map<String, SchedulingFacts> facts = new ConcurrentHashMap<>();
+
+  /** A node's labels and taints as its pods' nodeSelector, affinity and tolerations see them. */
+  private record SchedulingFacts(Map<String, String> labels, List<Taint> taints) {}
+
   private final List<java.util.function.Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   private volatile SharedIndexInformer<Node> informer;
 
@@ -68,6 +78,15 @@ public class NodeInventory {
   /** Reads {@code node} into the pool; public so tests and replays can feed nodes directly. */
   public void update(Node node) {
     NodeReading reading = NodeReader.read(node);
+    facts.put(
+        reading.nodeName(),
+        new SchedulingFacts(
+            node.getMetadata().getLabels() == null
+                ? Map.of()
+                : Map.copyOf(node.getMetadata().getLabels()),
+            node.getSpec() == null || node.getSpec().getTaints() == null
+                ? List.of()
+                : List.copyOf(node.getSpec().getTaints())));
     NodeReading previous = readings.put(reading.nodeName(), reading);
     if (reading instanceof NodeReading.Skipped skipped
         && skipped.gpuNode()
@@ -82,6 +101,7 @@ public class NodeInventory {
 
   /** Forgets a node that left the cluster. */
   public void remove(String nodeName) {
+    facts.remove(nodeName);
     if (readings.remove(nodeName) != null) {
       LOG.infof("Node(%s) left the pool", nodeName);
       notifyListeners(nodeName);
@@ -91,6 +111,24 @@ public class NodeInventory {
   /** Every readable GPU node, ready or not. */
   public List<GpuNode> nodes() {
     return readings.values().stream().flatMap(r -> r.accepted().stream()).toList();
+  }
+
+  /**
+   * The GPU nodes a job's pod template lets its pods run on (its nodeSelector, required node
+   * affinity and tolerations); every node when the job has no template.
+   */
+  public List<GpuNode> nodesFor(PodTemplate template) {
+    if (template == null) {
+      return nodes();
+    }
+    return nodes().stream()
+        .filter(
+            n -> {
+              SchedulingFacts f = facts.get(n.name());
+              return f != null
+                  && PodTemplateNodes.admits(template, n.name(), f.labels(), f.taints());
+            })
+        .toList();
   }
 
   /** GPU nodes left out, with the reason for each. */

@@ -1,5 +1,6 @@
 package io.gpupool.operator.pool;
 
+import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodTracker;
 import io.gpupool.operator.inventory.NodeInventory;
@@ -49,6 +50,12 @@ public class PlanningContext {
   /** The scheduler's view of the pool now; {@code sharing}: shared GPUs count as capacity. */
   PoolView view(boolean sharing) {
     return new PoolView(inventory.nodes(), providers::price, providers::reliability, sharing);
+  }
+
+  /** As {@link #view(boolean)}, with only the nodes a job's pod template admits (null: all). */
+  PoolView view(boolean sharing, PodTemplate template) {
+    return new PoolView(
+        inventory.nodesFor(template), providers::price, providers::reliability, sharing);
   }
 
   /**

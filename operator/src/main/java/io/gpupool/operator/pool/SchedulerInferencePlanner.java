@@ -67,7 +67,7 @@ public class SchedulerInferencePlanner implements InferencePlanner {
         true,
         () -> {
           InferenceJobSpec spec = job.getSpec();
-          PoolView view = pool.view(!Boolean.FALSE.equals(spec.allowGpuSharing));
+          PoolView view = pool.view(!Boolean.FALSE.equals(spec.allowGpuSharing), spec.template);
           Map<String, Map<String, Integer>> holdings = pool.holdings();
           holdings.put(holder, held);
           PoolSnapshot full = view.snapshot(holdings);

@@ -52,7 +52,7 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
         KIND,
         true,
         () -> {
-          PoolView view = pool.view(false);
+          PoolView view = pool.view(false, job.getSpec().template);
           Map<String, Map<String, Integer>> holdings = pool.holdings();
           holdings.remove(holder);
           PoolSnapshot snapshot = view.snapshot(holdings);
@@ -69,7 +69,7 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
         KIND,
         false,
         () -> {
-          PoolView view = pool.view(false);
+          PoolView view = pool.view(false, job.getSpec().template);
           // The job's own holding stays in the snapshot: repair keeps the survivors' GPUs.
           PoolSnapshot snapshot = view.snapshot(pool.holdings());
           Set<String> lost = new HashSet<>(lostNodes);

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.operator.podtemplate.PodTemplateMerge;
 import io.gpupool.operator.queue.PreemptNotice;
 import io.gpupool.operator.status.OwnedObjects;
 import java.util.ArrayList;
@@ -155,29 +156,31 @@ public final class TrainingGang {
             .endResources()
             .build();
 
-    return new PodBuilder()
-        .withNewMetadata()
-        .withName(podName(job, rank.rank(), gangGeneration))
-        .withNamespace(job.getMetadata().getNamespace())
-        .withLabels(labels)
-        .withOwnerReferences(owner(job))
-        .endMetadata()
-        .withNewSpec()
-        // The operator is the gang scheduler: binding by nodeName places all ranks at once.
-        .withNodeName(rank.node())
-        .withHostname(hostname(job, rank.rank()))
-        .withSubdomain(job.getMetadata().getName())
-        // Gang restarts are the operator's, from a checkpoint; a pod never restarts alone.
-        .withRestartPolicy("Never")
-        .addNewToleration()
-        .withKey("nvidia.com/gpu")
-        .withOperator("Exists")
-        .withEffect("NoSchedule")
-        .endToleration()
-        .withContainers(container)
-        .withVolumes(PreemptNotice.volume())
-        .endSpec()
-        .build();
+    Pod pod =
+        new PodBuilder()
+            .withNewMetadata()
+            .withName(podName(job, rank.rank(), gangGeneration))
+            .withNamespace(job.getMetadata().getNamespace())
+            .withLabels(labels)
+            .withOwnerReferences(owner(job))
+            .endMetadata()
+            .withNewSpec()
+            // The operator is the gang scheduler: binding by nodeName places all ranks at once.
+            .withNodeName(rank.node())
+            .withHostname(hostname(job, rank.rank()))
+            .withSubdomain(job.getMetadata().getName())
+            // Gang restarts are the operator's, from a checkpoint; a pod never restarts alone.
+            .withRestartPolicy("Never")
+            .addNewToleration()
+            .withKey("nvidia.com/gpu")
+            .withOperator("Exists")
+            .withEffect("NoSchedule")
+            .endToleration()
+            .withContainers(container)
+            .withVolumes(PreemptNotice.volume())
+            .endSpec()
+            .build();
+    return PodTemplateMerge.apply(pod, WORKER_CONTAINER, spec.template);
   }
 
   static List<EnvVar> env(

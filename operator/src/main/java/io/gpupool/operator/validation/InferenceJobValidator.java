@@ -41,6 +41,13 @@ public final class InferenceJobValidator {
     p.checkResources("spec.resources", spec.resources);
     p.checkPlacement("spec.placement", spec.placement);
     p.checkBudget("spec.budget", spec.budget);
+    PodTemplateRules.checkEnv(
+        p,
+        "spec.env",
+        spec.env,
+        PodTemplateRules.INFERENCE_ENV,
+        PodTemplateRules.INFERENCE_ENV_PREFIXES);
+    PodTemplateRules.check(p, "spec.template", spec.template);
     return p;
   }
 }

@@ -55,6 +55,13 @@ public final class TrainingJobValidator {
     p.checkResources("spec.resources", spec.resources);
     p.checkPlacement("spec.placement", spec.placement);
     p.checkBudget("spec.budget", spec.budget);
+    PodTemplateRules.checkEnv(
+        p,
+        "spec.env",
+        spec.env,
+        PodTemplateRules.TRAINING_ENV,
+        PodTemplateRules.TRAINING_ENV_PREFIXES);
+    PodTemplateRules.check(p, "spec.template", spec.template);
     if (spec.checkpoint != null) {
       p.requireText("spec.checkpoint.uri", spec.checkpoint.uri);
     }

@@ -53,6 +53,7 @@ public final class SandboxApiServer implements AutoCloseable {
   private final ReentrantLock writeLock = new ReentrantLock();
   private final AtomicInteger clusterIps = new AtomicInteger(10);
   private final ApiAccessLog accessLog = new ApiAccessLog();
+  private volatile PodLogSource podLogs = PodLogSource.NONE;
   private Vertx vertx;
   private HttpServer server;
   private int port = -1;
@@ -100,6 +101,11 @@ public final class SandboxApiServer implements AutoCloseable {
 
   public ResourceRegistry registry() {
     return registry;
+  }
+
+  /** Where pod logs come from for containers that run as processes. */
+  public void podLogs(PodLogSource source) {
+    this.podLogs = source;
   }
 
   /** Every resource request received, by user agent (for RBAC checks). */
@@ -174,6 +180,16 @@ public final class SandboxApiServer implements AutoCloseable {
         }
         startHttpWatch(r, p, type, response);
         return;
+      }
+      if ("GET".equals(r.method()) && "true".equals(r.query().get("follow"))) {
+        ResourcePath p = ResourcePath.parse(r.path());
+        if (p != null && "log".equals(p.subresource) && "pods".equals(p.plural)) {
+          var found = podLogs.find(p.namespace, p.name, r.query().get("container"));
+          if (found.isPresent()) {
+            PodLogFollower.start(vertx, response, found.get());
+            return;
+          }
+        }
       }
       send(response, handle(r));
     } catch (RuntimeException e) {
@@ -364,7 +380,7 @@ public final class SandboxApiServer implements AutoCloseable {
     }
     if (p.subresource != null && !p.subresource.equals("status")) {
       if (p.subresource.equals("log") && type.kind().equals("Pod")) {
-        return podLog(p);
+        return podLog(p, r);
       }
       return Reply.notFoundPath();
     }
@@ -486,10 +502,15 @@ public final class SandboxApiServer implements AutoCloseable {
     return node.has("items") ? null : node;
   }
 
-  private Reply podLog(ResourcePath p) {
+  private Reply podLog(ResourcePath p, ApiRequest r) {
     JsonNode pod = fetch(p.itemPathWithoutSubresource());
     if (pod == null) {
       return Reply.notFound(registry.find("", "v1", "pods").orElseThrow(), p.name);
+    }
+    var found = podLogs.find(p.namespace, p.name, r.query().get("container"));
+    if (found.isPresent()) {
+      return new Reply(
+          200, "text/plain", PodLogFollower.read(found.get(), r.query().get("tailLines")));
     }
     String phase = pod.path("status").path("phase").asText("Pending");
     return new Reply(

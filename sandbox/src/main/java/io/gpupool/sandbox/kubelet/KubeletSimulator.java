@@ -62,6 +62,11 @@ public final class KubeletSimulator implements AutoCloseable {
 
   public static final String UNREACHABLE_TAINT = "node.kubernetes.io/unreachable";
 
+  /** How long a process-mode pod waits for the DNS names in its env to exist: 40 x 250 ms. */
+  private static final int DNS_WAITS = 40;
+
+  private static final long DNS_WAIT_MILLIS = 250;
+
   /** What happens to pods on a node that stayed NotReady past the eviction timeout. */
   public enum EvictionMode {
     /** Like taint-based eviction: the pod is deleted (after a DisruptionTarget condition). */
@@ -103,6 +108,13 @@ public final class KubeletSimulator implements AutoCloseable {
     final int gpus;
     ScheduledFuture<?> completion;
     ScheduledFuture<?> eviction;
+    ScheduledFuture<?> readiness;
+
+    /** Set when its process ended while the node was down and nobody reported it yet. */
+    Integer unreportedExit;
+
+    /** Times its process start waited for a peer's DNS name to exist. */
+    int dnsWaits;
 
     Run(String namespace, String name, String node, int gpus) {
       this.namespace = namespace;
@@ -134,6 +146,10 @@ public final class KubeletSimulator implements AutoCloseable {
   private final KubeletEvents events;
   private final SimulatedMetricsEndpoints metricsEndpoints;
   private int podIps = 0;
+  private PodNetwork network;
+  private PodProcesses processes;
+  private ServiceProxies serviceProxies;
+  private SharedIndexInformer<io.fabric8.kubernetes.api.model.Service> serviceInformer;
   private SharedIndexInformer<Pod> podInformer;
   private SharedIndexInformer<Node> nodeInformer;
 
@@ -151,9 +167,54 @@ public final class KubeletSimulator implements AutoCloseable {
     this.metricsEndpoints = new SimulatedMetricsEndpoints(client, log);
   }
 
+  /**
+   * Runs the containers of process-mode pods ({@link ProcessMode#applies}) as local processes
+   * instead of simulating them; call before {@link #start()}. Returns where their output is.
+   */
+  public io.gpupool.sandbox.api.PodLogSource runProcesses(ProcessMode mode) {
+    network = new PodNetwork(() -> podInformer == null ? List.of() : podInformer.getStore().list());
+    processes = new PodProcesses(mode, network, log);
+    serviceProxies =
+        new ServiceProxies(
+            network, () -> podInformer == null ? List.of() : podInformer.getStore().list(), log);
+    network.services(serviceProxies::address);
+    return processes;
+  }
+
+  /** The loopback address of a process-mode pod or a cluster DNS name, as its pods see it. */
+  public java.util.Optional<String> resolve(String dnsName) {
+    return network == null ? java.util.Optional.empty() : network.resolve(dnsName);
+  }
+
   /** Starts watching nodes and pods; returns once both informers have synced. */
   public void start() {
     NodeLeases.ensureNamespace(client);
+    if (serviceProxies != null) {
+      serviceInformer =
+          client
+              .services()
+              .inAnyNamespace()
+              .inform(
+                  new ResourceEventHandler<>() {
+                    @Override
+                    public void onAdd(io.fabric8.kubernetes.api.model.Service s) {
+                      serviceProxies.onService(s);
+                    }
+
+                    @Override
+                    public void onUpdate(
+                        io.fabric8.kubernetes.api.model.Service o,
+                        io.fabric8.kubernetes.api.model.Service s) {
+                      serviceProxies.onService(s);
+                    }
+
+                    @Override
+                    public void onDelete(
+                        io.fabric8.kubernetes.api.model.Service s, boolean unknownFinalState) {
+                      serviceProxies.onServiceDeleted(s);
+                    }
+                  });
+    }
     nodeInformer =
         client
             .nodes()
@@ -368,11 +429,23 @@ public final class KubeletSimulator implements AutoCloseable {
         "Node " + name + " status is now: " + (ready ? "NodeReady" : "NodeNotReady"),
         "node-controller",
         null);
-    for (Run run : new ArrayList<>(runs.values())) {
+    for (Map.Entry<String, Run> entry : new ArrayList<>(runs.entrySet())) {
+      Run run = entry.getValue();
       if (!run.node.equals(name)) {
         continue;
       }
+      if (!ready && processes != null) {
+        // the machine failed: its processes die with it, whatever the API says of the pod
+        processes.stop(entry.getKey(), true, 0);
+      }
       setPodReady(run, ready);
+      if (ready && run.unreportedExit != null) {
+        Pod pod = client.pods().inNamespace(run.namespace).withName(run.name).get();
+        if (pod != null) {
+          complete(pod, run, run.unreportedExit);
+        }
+        continue;
+      }
       if (ready) {
         if (run.eviction != null) {
           run.eviction.cancel(false);
@@ -470,6 +543,9 @@ public final class KubeletSimulator implements AutoCloseable {
                 + " deleted: node "
                 + name
                 + " is gone");
+        if (processes != null) {
+          processes.stop(pod.getMetadata().getUid(), true, 0); // the machine is gone: no grace
+        }
         forget(pod.getMetadata().getUid());
         client
             .pods()
@@ -604,14 +680,43 @@ public final class KubeletSimulator implements AutoCloseable {
     String now = now();
     Node node = nodes.get(run.node);
     String hostIp = node == null ? null : internalIp(node);
-    String podIp =
-        metricsEndpoints
-            .serve(pod)
-            .orElseGet(
+    boolean asProcess = processes != null && ProcessMode.applies(pod);
+    if (asProcess && restartCount == 0 && run.dnsWaits < DNS_WAITS) {
+      List<String> unresolved = processes.unresolvedNames(pod);
+      if (!unresolved.isEmpty()) {
+        // A gang's pods are created together; a peer not yet seen gets its name in a moment,
+        // as cluster DNS answers once the pod exists.
+        run.dnsWaits++;
+        if (run.dnsWaits == 1 || run.dnsWaits == DNS_WAITS) {
+          log.accept(
+              "pod/" + run.namespace + "/" + run.name + " waits for DNS names " + unresolved);
+        }
+        executor.schedule(
+            safely(
                 () -> {
-                  int ip = ++podIps;
-                  return "10.244." + (ip / 250) + "." + (ip % 250 + 1);
-                });
+                  if (runs.get(pod.getMetadata().getUid()) == run) {
+                    start(pod, run, restartCount);
+                  }
+                }),
+            DNS_WAIT_MILLIS,
+            TimeUnit.MILLISECONDS);
+        return;
+      }
+    }
+    String podIp =
+        asProcess
+            ? network.address(pod)
+            : metricsEndpoints
+                .serve(pod)
+                .orElseGet(
+                    () -> {
+                      int ip = ++podIps;
+                      return "10.244." + (ip / 250) + "." + (ip % 250 + 1);
+                    });
+    if (asProcess && !startProcess(pod, run, podIp)) {
+      return;
+    }
+    boolean probed = asProcess && tcpReadinessPort(pod) != null;
     log.accept(
         "pod/"
             + run.namespace
@@ -644,7 +749,7 @@ public final class KubeletSimulator implements AutoCloseable {
                     .withContainerID(
                         "containerd://"
                             + Integer.toHexString(Objects.hash(run.name, c.getName(), now)))
-                    .withReady(true)
+                    .withReady(!probed)
                     .withStarted(true)
                     .withRestartCount(restartCount)
                     .withState(
@@ -657,9 +762,13 @@ public final class KubeletSimulator implements AutoCloseable {
           }
           s.setContainerStatuses(statuses);
           for (String type : List.of("PodScheduled", "Initialized", "ContainersReady", "Ready")) {
-            upsertCondition(s, condition(type, "True", null, now));
+            boolean waits = probed && (type.equals("ContainersReady") || type.equals("Ready"));
+            upsertCondition(s, condition(type, waits ? "False" : "True", null, now));
           }
         });
+    if (probed) {
+      probeReadiness(run, podIp, tcpReadinessPort(pod));
+    }
     for (var c : pod.getSpec().getContainers()) {
       if (restartCount == 0) {
         events.pod(
@@ -673,9 +782,70 @@ public final class KubeletSimulator implements AutoCloseable {
       events.pod(pod, run.node, "Normal", "Started", "Started container " + c.getName());
     }
     Long runSeconds = envLong(pod, RUN_SECONDS_ENV);
-    if (runSeconds != null) {
+    if (runSeconds != null && !asProcess) {
       scheduleCompletion(pod, run, wallMillis(Duration.ofSeconds(runSeconds)));
     }
+  }
+
+  /**
+   * Starts the pod's container as a process; its exit completes the pod. A container that cannot
+   * start fails the pod, as a kubelet reports StartError.
+   */
+  private boolean startProcess(Pod pod, Run run, String podIp) {
+    String uid = pod.getMetadata().getUid();
+    try {
+      processes.start(
+          pod,
+          podIp,
+          run.gpus,
+          exitCode ->
+              executor.execute(
+                  safely(
+                      () -> {
+                        if (runs.get(uid) == run) {
+                          run.unreportedExit = exitCode;
+                          complete(pod, run, exitCode);
+                        }
+                      })));
+      return true;
+    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+      log.accept("pod/" + run.namespace + "/" + run.name + " cannot start: " + e.getMessage());
+      events.pod(pod, run.node, "Warning", "Failed", "Error: " + e.getMessage());
+      finish(pod, run, 128, "StartError", e.getMessage());
+      return false;
+    }
+  }
+
+  /** The port of a tcpSocket readiness probe, if the container has one. */
+  private static Integer tcpReadinessPort(Pod pod) {
+    var probe = pod.getSpec().getContainers().get(0).getReadinessProbe();
+    if (probe == null || probe.getTcpSocket() == null || probe.getTcpSocket().getPort() == null) {
+      return null;
+    }
+    var port = probe.getTcpSocket().getPort();
+    return port.getIntVal() != null ? port.getIntVal() : null;
+  }
+
+  /** Marks a process pod Ready once its port accepts connections, as a tcpSocket probe does. */
+  private void probeReadiness(Run run, String podIp, int port) {
+    run.readiness =
+        executor.scheduleWithFixedDelay(
+            safely(
+                () -> {
+                  try (java.net.Socket s = new java.net.Socket()) {
+                    s.connect(new java.net.InetSocketAddress(podIp, port), 200);
+                  } catch (java.io.IOException e) {
+                    return; // not listening yet
+                  }
+                  run.readiness.cancel(false);
+                  Node node = nodes.get(run.node);
+                  if (node != null && isReady(node)) {
+                    setPodReady(run, true);
+                  }
+                }),
+            300,
+            500,
+            TimeUnit.MILLISECONDS);
   }
 
   private void scheduleCompletion(Pod pod, Run run, long delayMillis) {
@@ -693,6 +863,7 @@ public final class KubeletSimulator implements AutoCloseable {
     if (node == null || !isReady(node)) {
       return; // a kubelet that is down reports nothing
     }
+    run.unreportedExit = null;
     String policy =
         pod.getSpec().getRestartPolicy() == null ? "Always" : pod.getSpec().getRestartPolicy();
     boolean restart = "Always".equals(policy) || ("OnFailure".equals(policy) && exitCode != 0);
@@ -804,9 +975,16 @@ public final class KubeletSimulator implements AutoCloseable {
 
   private void forget(String uid) {
     metricsEndpoints.stop(uid);
+    if (processes != null) {
+      // a pod that ended or was deleted: SIGTERM, then SIGKILL after a short grace
+      processes.stop(uid, false, 5);
+    }
     Run run = runs.remove(uid);
     decided.add(uid);
     if (run != null) {
+      if (run.readiness != null) {
+        run.readiness.cancel(false);
+      }
       if (run.completion != null) {
         run.completion.cancel(false);
       }
@@ -944,5 +1122,12 @@ public final class KubeletSimulator implements AutoCloseable {
     }
     executor.shutdownNow();
     metricsEndpoints.close();
+    if (serviceInformer != null) {
+      serviceInformer.close();
+    }
+    if (processes != null) {
+      processes.close();
+      serviceProxies.close();
+    }
   }
 }

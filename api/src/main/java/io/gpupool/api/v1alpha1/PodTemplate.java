@@ -1,0 +1,142 @@
+package io.gpupool.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a real workload needs in its pods besides what the operator decides: volumes (PVCs for
+ * datasets and checkpoints), pull secrets, identity, security, extra env sources, scheduling
+ * constraints the placement honours, /dev/shm, init containers, sidecars, labels and annotations.
+ * The operator's own fields (GPU requests, node binding, the rendezvous env) are not here and
+ * cannot be set through it.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties(ignoreUnknown = true)
+@ValidationRule(
+    value = "!has(self.nodeName)",
+    message =
+        "nodeName is the operator's: it binds every pod to the node its placement chose (use"
+            + " nodeSelector or affinity to narrow the placement)",
+    fieldPath = ".nodeName",
+    reason = "FieldValueForbidden")
+@ValidationRule(
+    value =
+        "!has(self.sidecars) || self.sidecars.all(c, !has(c.resources)"
+            + " || ((!has(c.resources.limits) || !c.resources.limits.exists(k, k.startsWith('nvidia.com/')))"
+            + " && (!has(c.resources.requests) || !c.resources.requests.exists(k, k.startsWith('nvidia.com/')))))",
+    message = "sidecars must not request GPUs (nvidia.com/*): the operator sizes the GPU requests",
+    fieldPath = ".sidecars",
+    reason = "FieldValueForbidden")
+@ValidationRule(
+    value =
+        "!has(self.initContainers) || self.initContainers.all(c, !has(c.resources)"
+            + " || ((!has(c.resources.limits) || !c.resources.limits.exists(k, k.startsWith('nvidia.com/')))"
+            + " && (!has(c.resources.requests) || !c.resources.requests.exists(k, k.startsWith('nvidia.com/')))))",
+    message =
+        "initContainers must not request GPUs (nvidia.com/*): the operator sizes the GPU requests",
+    fieldPath = ".initContainers",
+    reason = "FieldValueForbidden")
+@ValidationRule(
+    value = "!has(self.labels) || self.labels.all(k, !k.startsWith('gpupool.io/'))",
+    message = "labels under gpupool.io/ are the operator's",
+    fieldPath = ".labels",
+    reason = "FieldValueForbidden")
+@ValidationRule(
+    value =
+        "!has(self.shmSize) || !has(self.volumeMounts) || self.volumeMounts.all(m, m.mountPath != '/dev/shm')",
+    message = "shmSize mounts /dev/shm already: drop the volumeMount at /dev/shm",
+    fieldPath = ".volumeMounts",
+    reason = "FieldValueDuplicate")
+public class PodTemplate {
+  /** The name the operator gives the in-memory /dev/shm volume. */
+  public static final String SHM_VOLUME = "gpupool-dshm";
+
+  @Size(max = 64)
+  @JsonPropertyDescription(
+      "Labels added to every pod; the operator's own (gpupool.io/...) cannot be set.")
+  public Map<String, String> labels;
+
+  @Size(max = 64)
+  @JsonPropertyDescription("Annotations added to every pod; the operator's own keys win.")
+  public Map<String, String> annotations;
+
+  @Size(max = 253)
+  @JsonPropertyDescription("Service account the pods run as.")
+  public String serviceAccountName;
+
+  @Size(max = 16)
+  @JsonPropertyDescription("Secrets to pull the images (main, init and sidecar containers) with.")
+  public List<LocalObjectReference> imagePullSecrets;
+
+  @JsonPropertyDescription("Pod-level security context (runAsUser, fsGroup, ...).")
+  public PodSecurityContext securityContext;
+
+  @JsonPropertyDescription("Security context of the main container (worker or server).")
+  public SecurityContext containerSecurityContext;
+
+  @Size(max = 32)
+  @JsonPropertyDescription(
+      "Volumes of every pod: PersistentVolumeClaims for datasets and checkpoints, Secrets,"
+          + " ConfigMaps, emptyDirs ...")
+  public List<Volume> volumes;
+
+  @Size(max = 32)
+  @JsonPropertyDescription("Where the main container mounts the volumes.")
+  public List<VolumeMount> volumeMounts;
+
+  @Size(max = 16)
+  @JsonPropertyDescription(
+      "Extra environment of the main container from Secrets and ConfigMaps; the operator's own"
+          + " variables (rendezvous, ranks) always win over these.")
+  public List<EnvFromSource> envFrom;
+
+  @Pattern(ApiPatterns.QUANTITY)
+  @JsonPropertyDescription(
+      "Size of an in-memory /dev/shm for the main container (PyTorch data loaders share batches"
+          + " through it; the container default is 64Mi), e.g. 8Gi.")
+  public String shmSize;
+
+  @Size(max = 32)
+  @JsonPropertyDescription(
+      "Pods only go to nodes with these labels: the placement chooses among matching nodes.")
+  public Map<String, String> nodeSelector;
+
+  @Size(max = 32)
+  @JsonPropertyDescription(
+      "Tolerations added to the operator's own (nvidia.com/gpu); the placement only uses nodes"
+          + " whose NoSchedule/NoExecute taints are tolerated.")
+  public List<Toleration> tolerations;
+
+  @JsonPropertyDescription(
+      "Affinity; its required node affinity narrows the placement like nodeSelector, the rest is"
+          + " copied to the pods.")
+  public Affinity affinity;
+
+  @Size(max = 8)
+  @JsonPropertyDescription("Init containers, run before the main container; no GPUs.")
+  public List<Container> initContainers;
+
+  @Size(max = 8)
+  @JsonPropertyDescription("Sidecar containers beside the main container; no GPUs.")
+  public List<Container> sidecars;
+
+  @JsonPropertyDescription(
+      "Not settable: the operator binds each pod to the node its placement chose (an error"
+          + " names this field).")
+  public String nodeName;
+}

@@ -1,0 +1,122 @@
+package io.gpupool.operator.validation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.gpupool.api.v1alpha1.PodTemplate;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class PodTemplateRulesTest {
+
+  private static List<String> problems(PodTemplate t) {
+    SpecProblems p = new SpecProblems();
+    PodTemplateRules.check(p, "spec.template", t);
+    return p.list();
+  }
+
+  @Test
+  void aWellFormedTemplatePasses() {
+    PodTemplate t = new PodTemplate();
+    t.volumes =
+        List.of(
+            new VolumeBuilder().withName("data").withNewPersistentVolumeClaim("ds", true).build());
+    t.volumeMounts =
+        List.of(new VolumeMountBuilder().withName("data").withMountPath("/data").build());
+    t.shmSize = "8Gi";
+    t.labels = Map.of("team", "nlp");
+    t.sidecars = List.of(new ContainerBuilder().withName("logs").withImage("fluent").build());
+    assertThat(problems(t)).isEmpty();
+    assertThat(problems(null)).isEmpty();
+  }
+
+  @Test
+  void whatTheOperatorOwnsIsRefusedNamingTheField() {
+    PodTemplate t = new PodTemplate();
+    t.nodeName = "my-favourite-node";
+    t.labels = Map.of("gpupool.io/rank", "0");
+    t.sidecars =
+        List.of(
+            new ContainerBuilder()
+                .withName("greedy")
+                .withNewResources()
+                .addToLimits("nvidia.com/gpu", new Quantity("1"))
+                .endResources()
+                .build());
+    t.initContainers =
+        List.of(
+            new ContainerBuilder()
+                .withName("warm")
+                .withNewResources()
+                .addToRequests("nvidia.com/gpu", new Quantity("1"))
+                .endResources()
+                .build());
+
+    assertThat(problems(t))
+        .anySatisfy(m -> assertThat(m).startsWith("spec.template.nodeName: Forbidden"))
+        .anySatisfy(
+            m -> assertThat(m).startsWith("spec.template.labels: Forbidden: gpupool.io/rank"))
+        .anySatisfy(
+            m ->
+                assertThat(m)
+                    .startsWith("spec.template.sidecars[0].resources: Forbidden: nvidia.com/gpu"))
+        .anySatisfy(
+            m ->
+                assertThat(m)
+                    .startsWith(
+                        "spec.template.initContainers[0].resources: Forbidden: nvidia.com/gpu"))
+        .hasSize(4);
+  }
+
+  @Test
+  void contradictionsAreRefused() {
+    PodTemplate t = new PodTemplate();
+    t.shmSize = "4Gi";
+    t.volumes =
+        List.of(
+            new VolumeBuilder().withName("a").withNewEmptyDir().endEmptyDir().build(),
+            new VolumeBuilder().withName("a").withNewEmptyDir().endEmptyDir().build(),
+            new VolumeBuilder()
+                .withName(PodTemplate.SHM_VOLUME)
+                .withNewEmptyDir()
+                .endEmptyDir()
+                .build());
+    t.volumeMounts =
+        List.of(
+            new VolumeMountBuilder().withName("missing").withMountPath("/x").build(),
+            new VolumeMountBuilder().withName("a").withMountPath("/dev/shm").build());
+    assertThat(problems(t))
+        .containsExactly(
+            "spec.template.volumes[1].name: Duplicate value: a",
+            "spec.template.volumes[2].name: Forbidden: gpupool-dshm is the operator's /dev/shm volume",
+            "spec.template.volumeMounts[0].name: Not found: missing: no volume of that name in"
+                + " spec.template.volumes",
+            "spec.template.volumeMounts[1].mountPath: Duplicate value: /dev/shm: shmSize mounts it"
+                + " already");
+  }
+
+  @Test
+  void theRendezvousEnvCannotBeOverridden() {
+    SpecProblems p = new SpecProblems();
+    PodTemplateRules.checkEnv(
+        p,
+        "spec.env",
+        List.of(
+            new EnvVar("HF_HOME", "/cache", null),
+            new EnvVar("MASTER_ADDR", "evil", null),
+            new EnvVar("PET_NNODES", "9", null)),
+        PodTemplateRules.TRAINING_ENV,
+        PodTemplateRules.TRAINING_ENV_PREFIXES);
+    assertThat(p.list())
+        .containsExactly(
+            "spec.env[1].name: Forbidden: MASTER_ADDR is set by the operator (rendezvous); it"
+                + " cannot be overridden",
+            "spec.env[2].name: Forbidden: PET_NNODES is set by the operator (rendezvous); it"
+                + " cannot be overridden");
+  }
+}

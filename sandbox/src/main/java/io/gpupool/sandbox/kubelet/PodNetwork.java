@@ -1,0 +1,113 @@
+package io.gpupool.sandbox.kubelet;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The pod network and cluster DNS of process-mode pods: each pod gets its own loopback address
+ * (127.78.x.y, which Linux routes to this host), a pod's DNS name under its headless Service
+ * ({@code hostname.subdomain.namespace.svc}) resolves to that address, and ports are mapped so that
+ * two pods listening on the same port (two torchrun gangs on 29500) do not collide.
+ *
+ * <p>An address is given to a pod the first time it is asked for, which may be before the pod
+ * starts: rank 1 can resolve rank 0's name while rank 0 is still being started.
+ */
+final class PodNetwork implements ProcessEnv.Network {
+  private static final String CLUSTER_DOMAIN = ".cluster.local";
+
+  private final Supplier<Collection<Pod>> pods;
+  private final Map<String, String> addressByUid = new HashMap<>();
+  private final Map<String, Integer> ports = new HashMap<>();
+  private int allocated = 0;
+  private java.util.function.BiFunction<String, String, Optional<String>> services =
+      (namespace, name) -> Optional.empty();
+
+  /** {@code pods}: the pods the kubelet sees (an informer's store). */
+  PodNetwork(Supplier<Collection<Pod>> pods) {
+    this.pods = pods;
+  }
+
+  /** Where Service names ({@code name.namespace.svc}) resolve: namespace, name to address. */
+  synchronized void services(java.util.function.BiFunction<String, String, Optional<String>> s) {
+    this.services = s;
+  }
+
+  /** The pod's loopback address, allocated on first use and kept for the pod's life. */
+  synchronized String address(Pod pod) {
+    return addressByUid.computeIfAbsent(
+        pod.getMetadata().getUid(),
+        uid -> {
+          int n = ++allocated;
+          return "127.78." + (n / 250) + "." + (n % 250 + 1);
+        });
+  }
+
+  /** The address, if the uid has one. */
+  synchronized Optional<String> addressOf(String uid) {
+    return Optional.ofNullable(addressByUid.get(uid));
+  }
+
+  @Override
+  public synchronized Optional<String> resolve(String dnsName) {
+    String name = dnsName.toLowerCase(Locale.ROOT);
+    if (name.endsWith(CLUSTER_DOMAIN)) {
+      name = name.substring(0, name.length() - CLUSTER_DOMAIN.length());
+    }
+    if (!name.endsWith(".svc")) {
+      return Optional.empty();
+    }
+    String[] parts = name.substring(0, name.length() - ".svc".length()).split("\\.");
+    if (parts.length == 2) {
+      return services.apply(parts[1], parts[0]);
+    }
+    if (parts.length != 3) {
+      return Optional.empty();
+    }
+    String hostname = parts[0];
+    String subdomain = parts[1];
+    String namespace = parts[2];
+    // The newest running pod with that name wins, as the headless Service's endpoints would have
+    // it; one that already ended still answers (its peers may start after it finished).
+    return pods.get().stream()
+        .filter(p -> namespace.equals(p.getMetadata().getNamespace()))
+        .filter(p -> hostname.equals(p.getSpec().getHostname()))
+        .filter(p -> subdomain.equals(p.getSpec().getSubdomain()))
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .max(
+            Comparator.comparing((Pod p) -> !terminated(p))
+                .thenComparing(
+                    p -> p.getMetadata().getCreationTimestamp(),
+                    Comparator.nullsFirst(Comparator.naturalOrder())))
+        .map(this::address);
+  }
+
+  @Override
+  public synchronized int port(String address, int port) {
+    return ports.computeIfAbsent(address + ":" + port, key -> freePort(address));
+  }
+
+  private static int freePort(String address) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.bind(new InetSocketAddress(InetAddress.getByName(address), 0));
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free port on " + address, e);
+    }
+  }
+
+  private static boolean terminated(Pod pod) {
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    return "Succeeded".equals(phase) || "Failed".equals(phase);
+  }
+}
