@@ -134,8 +134,9 @@ class QueueE2E {
               "--timeout=120s")
           .expectSuccess();
     }
-    assertThat(get("get", "gq", "team-vision", "-o", "jsonpath={.status.gpusInUse}"))
-        .isEqualTo("12");
+    until(
+        "team-vision's status shows its 12 GPUs",
+        () -> "12".equals(get("get", "gq", "team-vision", "-o", "jsonpath={.status.gpusInUse}")));
     until(
         "team-nlp is back within its quota",
         () -> "0".equals(get("get", "gq", "team-nlp", "-o", "jsonpath={.status.gpusBorrowed}")));
@@ -270,7 +271,11 @@ class QueueE2E {
       running = "Running".equals(tj("default", "gang", "{.status.phase}"));
       Thread.sleep(1000);
     }
-    assertThat(running).as("the 16-GPU gang runs while 1-GPU jobs keep arriving").isTrue();
+    assertThat(running)
+        .as(
+            "the 16-GPU gang runs while 1-GPU jobs keep arriving; gang: %s%nqueue: %s",
+            get("get", "tj", "gang", "-o", "yaml"), get("get", "gq", "stream-e2e", "-o", "yaml"))
+        .isTrue();
     assertThat(get("get", "gq", "stream-e2e", "-o", "jsonpath={.status.pendingWorkloads}"))
         .isNotEqualTo("0");
   }

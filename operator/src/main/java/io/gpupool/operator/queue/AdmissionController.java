@@ -136,7 +136,8 @@ public class AdmissionController {
     if (job.getMetadata().getCreationTimestamp() != null) {
       created.putIfAbsent(id, Instant.parse(job.getMetadata().getCreationTimestamp()));
     }
-    if (book.offer(w)) {
+    // Offered again only when it changed: an unchanged job's reconcile costs no decision round.
+    if (!w.equals(book.pending(id).orElse(null)) && book.offer(w)) {
       dirty = true;
     }
     round();

@@ -169,6 +169,23 @@ class AdmissionControllerTest {
   }
 
   @Test
+  void anUnchangedWaitingJobCostsNoDecisionRound() {
+    controller.putQueue(queue("team-a", 1, "team-a"));
+    controller.decide(job("team-a", "holder", 1, "2026-12-06T01:00:00Z"));
+    TrainingJob waiting = job("team-a", "waiting", 1, "2026-12-06T01:01:00Z");
+    controller.decide(waiting);
+    long rounds = registry.find("gpupool.queue.admission.cycle").timer().count();
+    for (int i = 0; i < 5; i++) {
+      assertThat(controller.decide(waiting)).isInstanceOf(Verdict.Queued.class);
+    }
+    assertThat(registry.find("gpupool.queue.admission.cycle").timer().count()).isEqualTo(rounds);
+    waiting.getSpec().priority = 7;
+    controller.decide(waiting);
+    assertThat(registry.find("gpupool.queue.admission.cycle").timer().count())
+        .isEqualTo(rounds + 1);
+  }
+
+  @Test
   void aRunningJobFoundAfterARestartHoldsItsQuota() {
     controller.putQueue(queue("team-a", 4, "team-a"));
     assertThat(controller.holding(job("team-a", "running", 4, "2026-12-06T01:00:00Z"), null))
