@@ -15,7 +15,7 @@ contract Reenterer {
     }
 
     function registerAsPayout() external {
-        billing.setPayoutAddress(address(this));
+        billing.registerProvider(address(this));
     }
 
     function withdrawAsProvider() external {
@@ -46,22 +46,37 @@ contract GpuPoolBillingTest is TestBase {
     GpuPoolBilling internal billing;
     uint256 internal constant REPORTER_KEY = 0xA11CE;
     address internal reporter;
+    // Increasing addresses: settleBatch takes `parties` strictly increasing.
     address internal payer = address(0xBA1);
-    address internal payer2 = address(0xBA2);
-    address internal provider = address(0xC0FFEE);
-    address internal provider2 = address(0xC0FFEF);
+    address internal provider = address(0xBA2);
+    address internal payer2 = address(0xBA3);
+    address internal provider2 = address(0xBA4);
     bytes16 internal constant JOB = bytes16(keccak256("ns/train-llama"));
     bytes16 internal constant JOB2 = bytes16(keccak256("ns/infer-mistral"));
     uint64 internal constant THAW = 1 days;
+    uint64 internal constant ADMIN_DELAY = 2 days;
 
     function setUp() public {
-        billing = new GpuPoolBilling(THAW);
+        billing = new GpuPoolBilling(THAW, ADMIN_DELAY);
         reporter = vm.addr(REPORTER_KEY);
-        billing.setReporter(reporter, true);
+        billing.proposeReporter(reporter);
+        vm.warp(block.timestamp + ADMIN_DELAY);
+        billing.activateReporter(reporter);
         vm.deal(payer, 100 ether);
         vm.deal(payer2, 100 ether);
+        _grantUnlimited(payer);
+        _grantUnlimited(payer2);
+        vm.prank(provider);
+        billing.registerProvider(provider);
+        vm.prank(provider2);
+        billing.registerProvider(provider2);
         vm.prank(payer);
         billing.deposit{value: 10 ether}();
+    }
+
+    function _grantUnlimited(address p) internal {
+        vm.prank(p);
+        billing.setSpendingLimit(reporter, type(uint96).max, 1 days);
     }
 
     function _parties2() internal view returns (address[] memory p) {
@@ -149,7 +164,7 @@ contract GpuPoolBillingTest is TestBase {
         vm.prank(provider);
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, provider));
         billing.settleBatch(parties, entries);
-        billing.setReporter(reporter, false);
+        billing.removeReporter(reporter);
         vm.prank(reporter);
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, reporter));
         billing.settleBatch(parties, entries);
@@ -158,7 +173,10 @@ contract GpuPoolBillingTest is TestBase {
     function test_onlyOwnerSetsReporters() public {
         vm.prank(provider);
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotOwner.selector, provider));
-        billing.setReporter(provider, true);
+        billing.proposeReporter(provider);
+        vm.prank(provider);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotOwner.selector, provider));
+        billing.removeReporter(reporter);
     }
 
     function test_badPartyIndexReverts() public {
@@ -204,7 +222,7 @@ contract GpuPoolBillingTest is TestBase {
         billing.settleWithVoucher(payer, JOB, provider, 3 ether, sig); // amount changed
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
         billing.settleWithVoucher(payer, JOB, provider2, 2 ether, sig); // provider changed
-        billing.setReporter(reporter, false);
+        billing.removeReporter(reporter);
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
         billing.settleWithVoucher(payer, JOB, provider, 2 ether, sig); // reporter revoked
     }
@@ -231,7 +249,7 @@ contract GpuPoolBillingTest is TestBase {
     function test_providerWithdrawsToPayoutAddress() public {
         address payout = address(0xFEED);
         vm.prank(provider);
-        billing.setPayoutAddress(payout);
+        billing.registerProvider(payout);
         _settle1(JOB, 1 ether);
         vm.prank(provider);
         billing.withdraw();
@@ -244,11 +262,13 @@ contract GpuPoolBillingTest is TestBase {
 
     function test_reentrantProviderPayoutCannotDoubleWithdraw() public {
         Reenterer attacker = new Reenterer(billing);
+        attacker.registerAsPayout();
+        bool payerFirst = payer < address(attacker);
         address[] memory parties = new address[](2);
-        parties[0] = payer;
-        parties[1] = address(attacker);
+        parties[payerFirst ? 0 : 1] = payer;
+        parties[payerFirst ? 1 : 0] = address(attacker);
         uint256[] memory entries = new uint256[](1);
-        entries[0] = entry(JOB, 0, 1, 1 ether);
+        entries[0] = payerFirst ? entry(JOB, 0, 1, 1 ether) : entry(JOB, 1, 0, 1 ether);
         vm.prank(reporter);
         billing.settleBatch(parties, entries);
         attacker.withdrawAsProvider();

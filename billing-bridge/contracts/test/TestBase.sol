@@ -12,6 +12,7 @@ interface Vm {
     function addr(uint256 privateKey) external pure returns (address);
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function assume(bool condition) external pure;
+    function expectEmit(bool topic1, bool topic2, bool topic3, bool data) external;
 }
 
 /// @dev Minimal assertions: a failing assertion reverts, which fails the forge test.
@@ -26,6 +27,10 @@ abstract contract TestBase {
 
     function assertLe(uint256 actual, uint256 limit, string memory what) internal pure {
         if (actual > limit) revert AssertionFailed(what, actual, limit);
+    }
+
+    function assertGe(uint256 actual, uint256 floor, string memory what) internal pure {
+        if (actual < floor) revert AssertionFailed(what, actual, floor);
     }
 
     function assertTrue(bool condition, string memory what) internal pure {

@@ -225,6 +225,8 @@ class BillingE2E {
                   .run(
                       "get",
                       "configmap",
+                      "-n",
+                      ChartRelease.NAMESPACE,
                       "gpupool-usage-" + job.getMetadata().getUid(),
                       "-o",
                       "jsonpath={.data}")
@@ -285,6 +287,8 @@ class BillingE2E {
             .run(
                 "get",
                 "configmap",
+                "-n",
+                ChartRelease.NAMESPACE,
                 configMap,
                 "-o",
                 "jsonpath={.data." + key.replace(".", "\\.") + "}")

@@ -36,7 +36,6 @@ class LeaderElectionE2E {
     Map<String, String> env = new HashMap<>();
     env.put("GPUPOOL_LEADER_ELECTION_ENABLED", "true");
     env.put("GPUPOOL_LEADER_ELECTION_LEASE_NAME", LEASE);
-    env.put("GPUPOOL_LEADER_ELECTION_NAMESPACE", "default");
     env.put("GPUPOOL_LEADER_ELECTION_LEASE_DURATION", "10s");
     env.put("GPUPOOL_LEADER_ELECTION_RENEW_DEADLINE", "8s");
     env.put("GPUPOOL_LEADER_ELECTION_RETRY_PERIOD", "1s");
@@ -63,7 +62,7 @@ class LeaderElectionE2E {
   }
 
   private String holder() {
-    Lease lease = client.leases().inNamespace("default").withName(LEASE).get();
+    Lease lease = client.leases().inNamespace(ChartRelease.NAMESPACE).withName(LEASE).get();
     return lease == null || lease.getSpec() == null ? "" : lease.getSpec().getHolderIdentity();
   }
 
@@ -76,7 +75,7 @@ class LeaderElectionE2E {
     long firstPid = cluster.operatorPid();
     await().atMost(Duration.ofSeconds(30)).until(() -> holder().endsWith("-" + firstPid));
 
-    second = OperatorProcess.start(cluster.sandbox().kubeconfig(), "leader-b", election());
+    second = OperatorProcess.start(cluster.operatorKubeconfig(), "leader-b", election());
     second.awaitLog("leader election on", Duration.ofSeconds(90));
     await()
         .atMost(Duration.ofSeconds(60))

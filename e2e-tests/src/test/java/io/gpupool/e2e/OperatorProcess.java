@@ -30,6 +30,11 @@ final class OperatorProcess implements AutoCloseable {
     this.httpPort = httpPort;
   }
 
+  /**
+   * Starts a replica with {@code kubeconfig} (usually {@link SandboxCluster#operatorKubeconfig()}:
+   * the chart's service account) and {@code env} on top of {@code POD_NAMESPACE}={@value
+   * ChartRelease#NAMESPACE}.
+   */
   static OperatorProcess start(Path kubeconfig, String name, Map<String, String> env)
       throws IOException {
     Path jar = SandboxCluster.REPO.resolve("operator/target/quarkus-app/quarkus-run.jar");
@@ -44,6 +49,7 @@ final class OperatorProcess implements AutoCloseable {
             .redirectOutput(log.toFile());
     pb.environment().put("KUBECONFIG", kubeconfig.toString());
     pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
+    pb.environment().put("POD_NAMESPACE", ChartRelease.NAMESPACE); // the chart's downward API
     pb.environment().putAll(env);
     return new OperatorProcess(pb.start(), log, port);
   }

@@ -4,20 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.marcnuri.helm.Helm;
-import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.gpupool.sandbox.api.ApiAccessLog;
 import io.gpupool.sandbox.api.ApiCall;
-import io.gpupool.sandbox.api.SandboxApiServer;
 import io.gpupool.sandbox.chain.SandboxChain;
 import io.gpupool.sandbox.dcgm.SimulatedDcgmExporter;
 import java.io.IOException;
@@ -32,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -60,8 +52,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RepresentativeRunE2E {
-  static final String RELEASE = "gpupool";
-  static final String RELEASE_NAMESPACE = "gpupool-system";
+  static final String RELEASE_NAMESPACE = ChartRelease.NAMESPACE;
   static final double TIME_SCALE = 20;
   static final Duration STEP = Duration.ofSeconds(2);
   static final String UPDATED_IMAGE = "vllm/vllm-openai:v0.6.4";
@@ -117,7 +108,7 @@ class RepresentativeRunE2E {
   void startAndRun() throws IOException {
     Files.createDirectories(LOGS);
     // The chart's environment; billing settings come from the sandbox's chain instead.
-    Map<String, String> env = new LinkedHashMap<>(chartEnvironment());
+    Map<String, String> env = new LinkedHashMap<>(ChartRelease.operatorEnvironment());
     env.keySet().removeIf(k -> k.startsWith("GPUPOOL_BILLING_"));
     operatorAgent = env.get("KUBERNETES_USER_AGENT");
     assertThat(operatorAgent)
@@ -135,16 +126,6 @@ class RepresentativeRunE2E {
             env,
             httpPort);
     kubectl = cluster.kubectl;
-    cluster
-        .client()
-        .namespaces()
-        .resource(
-            new NamespaceBuilder()
-                .withNewMetadata()
-                .withName(RELEASE_NAMESPACE)
-                .endMetadata()
-                .build())
-        .create();
     dcgmClient = cluster.sandbox().newClient();
     dcgm = SimulatedDcgmExporter.start(dcgmClient, 0);
     prometheus =
@@ -338,14 +319,13 @@ class RepresentativeRunE2E {
     assertThat(log.dropped()).as("access log complete").isZero();
     writeLog("representative-run-operator-api-calls.txt", summary(calls));
 
-    List<HasMetadata> chart = renderChart();
-    ClusterRole clusterRole = one(chart, ClusterRole.class);
-    Role role = one(chart, Role.class);
+    ClusterRole clusterRole = ChartRelease.one(ClusterRole.class);
+    Role role = ChartRelease.one(Role.class);
     assertThat(role.getMetadata().getNamespace()).isEqualTo(RELEASE_NAMESPACE);
-    ClusterRoleBinding clusterBinding = one(chart, ClusterRoleBinding.class);
+    ClusterRoleBinding clusterBinding = ChartRelease.one(ClusterRoleBinding.class);
     assertThat(clusterBinding.getRoleRef().getName())
         .isEqualTo(clusterRole.getMetadata().getName());
-    RoleBinding binding = one(chart, RoleBinding.class);
+    RoleBinding binding = ChartRelease.one(RoleBinding.class);
     assertThat(binding.getRoleRef().getName()).isEqualTo(role.getMetadata().getName());
 
     RbacComparison.Result result =
@@ -389,48 +369,6 @@ class RepresentativeRunE2E {
               + (c.namespaced() ? " (namespaced)" : " (cluster-wide)"));
     }
     return String.join("\n", lines) + "\n";
-  }
-
-  /** The chart with billing on, as a production install renders it. */
-  private static List<HasMetadata> renderChart() {
-    String manifests =
-        new Helm(SandboxCluster.REPO.resolve("helm/gpupool"))
-            .template()
-            .withName(RELEASE)
-            .withNamespace(RELEASE_NAMESPACE)
-            .withKubeVersion("1." + SandboxApiServer.KUBE_MINOR + ".0")
-            .set("billing.enabled", true)
-            .set("billing.rpcUrl", "http://127.0.0.1:8545")
-            .set("billing.contractAddress", "0x5FbDB2315678afecb367f032d93F642f64180aa3")
-            .set("billing.chainId", 31337)
-            .set("billing.reporterKey.secretName", "gpupool-reporter")
-            .call();
-    KubernetesSerialization serialization = new KubernetesSerialization();
-    List<HasMetadata> objects = new ArrayList<>();
-    for (String doc : Pattern.compile("(?m)^---\\s*$").split(manifests)) {
-      if (doc.lines().anyMatch(l -> !l.isBlank() && !l.strip().startsWith("#"))) {
-        objects.add(serialization.unmarshal(doc, HasMetadata.class));
-      }
-    }
-    return objects;
-  }
-
-  /** The plain-valued environment the chart's Deployment gives the operator container. */
-  private static Map<String, String> chartEnvironment() {
-    Deployment deployment = one(renderChart(), Deployment.class);
-    Map<String, String> env = new LinkedHashMap<>();
-    for (EnvVar v : deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()) {
-      if (v.getValue() != null) {
-        env.put(v.getName(), v.getValue());
-      }
-    }
-    return env;
-  }
-
-  private static <T> T one(List<HasMetadata> objects, Class<T> type) {
-    List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
-    assertThat(found).as("one %s in the chart", type.getSimpleName()).hasSize(1);
-    return found.get(0);
   }
 
   private boolean hasData(String promql) {

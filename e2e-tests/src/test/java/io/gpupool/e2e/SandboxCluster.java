@@ -19,10 +19,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The sandbox with the packaged operator running against it as a separate process, exactly as
- * {@code ./gpupool sandbox} runs them. One per test class; its operator log is kept under
- * target/e2e-logs for failures. With {@link #startWithChain} it also has the sandbox's billing
- * chain (anvil, GpuPoolBilling, funded example payers) and the operator settles on it, as {@code
- * ./gpupool sandbox} does by default; otherwise billing is disabled.
+ * {@code ./gpupool sandbox} runs them, and as the Helm chart installs it: the chart's
+ * ServiceAccount and RBAC are installed in the release namespace {@value ChartRelease#NAMESPACE}
+ * and the operator authenticates with that service account's token (its kubeconfig, {@link
+ * #operatorKubeconfig()}), so the sandbox authorizes each of its requests with exactly the chart's
+ * rules; {@code POD_NAMESPACE} is the release namespace, as the chart's downward API sets it. One
+ * per test class; its operator log is kept under target/e2e-logs for failures. With {@link
+ * #startWithChain} it also has the sandbox's billing chain (anvil, GpuPoolBilling, funded example
+ * payers) and the operator settles on it, as {@code ./gpupool sandbox} does by default; otherwise
+ * billing is disabled.
  */
 final class SandboxCluster implements AutoCloseable {
   static final Path REPO =
@@ -32,13 +37,20 @@ final class SandboxCluster implements AutoCloseable {
   private final SandboxChain chain;
   private final Process operator;
   private final Path operatorLog;
+  private final Path operatorKubeconfig;
   final Kubectl kubectl;
 
-  private SandboxCluster(Sandbox sandbox, SandboxChain chain, Process operator, Path operatorLog) {
+  private SandboxCluster(
+      Sandbox sandbox,
+      SandboxChain chain,
+      Process operator,
+      Path operatorLog,
+      Path operatorKubeconfig) {
     this.sandbox = sandbox;
     this.chain = chain;
     this.operator = operator;
     this.operatorLog = operatorLog;
+    this.operatorKubeconfig = operatorKubeconfig;
     this.kubectl = new Kubectl(sandbox.kubeconfig());
   }
 
@@ -129,7 +141,23 @@ final class SandboxCluster implements AutoCloseable {
       }
       throw e;
     }
+    Path operatorKubeconfig;
+    try {
+      ChartRelease.installIdentityAndRbac(sandbox.client());
+      operatorKubeconfig =
+          sandbox.writeServiceAccountKubeconfig(
+              logs.resolve(name + "-operator.kubeconfig"),
+              ChartRelease.NAMESPACE,
+              ChartRelease.serviceAccount());
+    } catch (RuntimeException e) {
+      sandbox.close();
+      if (chain != null) {
+        chain.close();
+      }
+      throw e;
+    }
     Map<String, String> env = new LinkedHashMap<>();
+    env.put("POD_NAMESPACE", ChartRelease.NAMESPACE);
     if (chain != null) {
       env.putAll(chain.operatorEnvironment());
     }
@@ -139,13 +167,14 @@ final class SandboxCluster implements AutoCloseable {
         new ArrayList<>(List.of(javaBinary(), "-Xmx512m", "-jar", operatorJar.toString()));
     ProcessBuilder pb =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(operatorLog.toFile());
-    pb.environment().put("KUBECONFIG", kubeconfig.toString());
+    pb.environment().put("KUBECONFIG", operatorKubeconfig.toString());
     pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
     pb.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1"); // tests listen on loopback only
     pb.environment().put("GPUPOOL_NODES_LOST_GRACE_PERIOD", "3s");
     pb.environment().putAll(env);
     Process operator = pb.start();
-    SandboxCluster cluster = new SandboxCluster(sandbox, chain, operator, operatorLog);
+    SandboxCluster cluster =
+        new SandboxCluster(sandbox, chain, operator, operatorLog, operatorKubeconfig);
     try {
       cluster.awaitOperatorStarted();
     } catch (AssertionError | RuntimeException e) {
@@ -203,8 +232,17 @@ final class SandboxCluster implements AutoCloseable {
     throw new AssertionError("operator did not start in 90 s:\n" + Files.readString(operatorLog));
   }
 
+  /** The administrator's client (all-powerful, as kubectl's admin kubeconfig). */
   KubernetesClient client() {
     return sandbox.client();
+  }
+
+  /**
+   * The operator's kubeconfig: the chart's service account, authorized by the chart's RBAC. More
+   * replicas ({@link OperatorProcess}) start with it.
+   */
+  Path operatorKubeconfig() {
+    return operatorKubeconfig;
   }
 
   Sandbox sandbox() {

@@ -453,6 +453,76 @@ class ChartRenderTest {
         .hasMessageContaining("values don't meet the specifications of the schema");
   }
 
+  @Nested
+  class ScopedToListedNamespaces {
+    private final Chart.Rendered rendered =
+        Chart.render(NS, Map.of("scope.namespaces[0]", "ml-a", "scope.namespaces[1]", "ml-b"));
+
+    @Test
+    void aRoleInEachListedNamespaceAndTheClusterRoleOnlyWhatMustStayClusterWide() {
+      ClusterRole clusterRole = rendered.one(ClusterRole.class);
+      Map<String, java.util.Set<String>> cluster = RbacContract.flatten(clusterRole.getRules());
+      assertThat(cluster)
+          .containsOnlyKeys(
+              "gpupool.io/gpuproviders",
+              "gpupool.io/gpuproviders/status",
+              "/pods",
+              "/nodes",
+              "apiextensions.k8s.io/customresourcedefinitions");
+      assertThat(cluster.get("/pods")).containsExactlyInAnyOrder("get", "list", "watch");
+      List<Role> jobRoles =
+          rendered.all(Role.class).stream()
+              .filter(r -> r.getMetadata().getName().endsWith("-jobs"))
+              .toList();
+      assertThat(jobRoles)
+          .extracting(r -> r.getMetadata().getNamespace())
+          .containsExactly("ml-a", "ml-b");
+      // Cluster-wide and per-namespace together grant exactly what the unscoped ClusterRole does.
+      Map<String, java.util.Set<String>> union = new java.util.TreeMap<>();
+      cluster.forEach((k, v) -> union.put(k, new java.util.TreeSet<>(v)));
+      RbacContract.flatten(jobRoles.get(0).getRules())
+          .forEach((k, v) -> union.computeIfAbsent(k, x -> new java.util.TreeSet<>()).addAll(v));
+      assertThat(union).isEqualTo(RbacContract.CLUSTER);
+      List<RoleBinding> jobBindings =
+          rendered.all(RoleBinding.class).stream()
+              .filter(b -> b.getMetadata().getName().endsWith("-jobs"))
+              .toList();
+      assertThat(jobBindings)
+          .allSatisfy(
+              b -> {
+                assertThat(b.getRoleRef().getName()).endsWith("-jobs");
+                assertThat(b.getSubjects().get(0).getNamespace()).isEqualTo(NS);
+                assertThat(b.getSubjects().get(0).getName()).isEqualTo(serviceAccount(rendered));
+              });
+      assertThat(rendered.all(Role.class))
+          .as("the release namespace keeps its usage-record and lease Role")
+          .anySatisfy(r -> assertThat(r.getMetadata().getNamespace()).isEqualTo(NS));
+    }
+
+    @Test
+    void theOperatorWatchesOnlyTheListedNamespacesAndClaimsThem() {
+      Map<String, String> env = env(operator(rendered.one(Deployment.class)));
+      assertThat(env)
+          .containsEntry("GPUPOOL_SCOPE_INSTALL", NS + "/" + Chart.RELEASE)
+          .containsEntry("GPUPOOL_SCOPE_NAMESPACES", "ml-a,ml-b")
+          .containsEntry("QUARKUS_OPERATOR_SDK_CONTROLLERS__TRAININGJOB__NAMESPACES", "ml-a,ml-b")
+          .containsEntry("QUARKUS_OPERATOR_SDK_CONTROLLERS__INFERENCEJOB__NAMESPACES", "ml-a,ml-b");
+      Map<String, String> unscoped =
+          env(operator(Chart.render(NS, Map.of()).one(Deployment.class)));
+      assertThat(unscoped)
+          .containsEntry("GPUPOOL_SCOPE_INSTALL", NS + "/" + Chart.RELEASE)
+          .doesNotContainKeys(
+              "GPUPOOL_SCOPE_NAMESPACES",
+              "QUARKUS_OPERATOR_SDK_CONTROLLERS__TRAININGJOB__NAMESPACES");
+    }
+
+    @Test
+    void namespaceNamesAreValidated() {
+      assertThatThrownBy(() -> Chart.template(NS, Map.of("scope.namespaces[0]", "Not_A_NS")))
+          .hasMessageContaining("values don't meet the specifications of the schema");
+    }
+  }
+
   @Test
   void severalReplicasNeedLeaderElection() {
     assertThatThrownBy(() -> Chart.template(NS, Map.of("leaderElection.enabled", false)))

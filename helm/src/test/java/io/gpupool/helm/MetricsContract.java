@@ -27,6 +27,8 @@ final class MetricsContract {
           "gpupool_settled_amount_total",
           "gpupool_settlement_backlog_pairs",
           "gpupool_settlement_backlog_amount",
+          "gpupool_settlement_pairs_set_aside",
+          "gpupool_settlement_oldest_unconfirmed_seconds",
           "gpupool_settlement_transactions_total",
           "gpupool_chain_rpc_errors_total",
           "gpupool_escrow_balance",

@@ -273,6 +273,8 @@ class PrometheusQueriesIT {
       line(s, "gpupool_settled_amount_total", "provider=\"" + provider + "\"", 0.015 * n);
     }
     line(s, "gpupool_settlement_backlog_pairs", "", 3);
+    line(s, "gpupool_settlement_pairs_set_aside", "", 0);
+    line(s, "gpupool_settlement_oldest_unconfirmed_seconds", "", 12.5);
     line(s, "gpupool_settlement_backlog_amount", "", 0.4);
     for (String result : List.of("success", "reverted", "failed")) {
       line(s, "gpupool_settlement_transactions_total", "result=\"" + result + "\"", n);

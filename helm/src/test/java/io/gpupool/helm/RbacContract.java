@@ -34,7 +34,8 @@ final class RbacContract {
           Map.entry("gpupool.io/gpuqueues", Set.of("list", "watch", "patch")),
           Map.entry("gpupool.io/gpuqueues/status", Set.of("patch")),
           Map.entry("/namespaces", Set.of("get")),
-          Map.entry("scheduling.k8s.io/priorityclasses", Set.of("get")));
+          Map.entry("scheduling.k8s.io/priorityclasses", Set.of("get")),
+          Map.entry("apiextensions.k8s.io/customresourcedefinitions", Set.of("get", "patch")));
 
   /** Usage records (ConfigMaps) in the release namespace, whatever else is enabled. */
   static final Map<String, Set<String>> USAGE_RECORDS =

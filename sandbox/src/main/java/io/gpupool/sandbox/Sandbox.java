@@ -307,7 +307,58 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
-  /** A kubeconfig whose single context {@value #CONTEXT} points at {@code url}, no auth. */
+  /**
+   * Writes a kubeconfig to {@code path} that authenticates as the service account {@code
+   * namespace/name} with a token this sandbox issued: its client is authorized by the RBAC stored
+   * in the sandbox (Roles, ClusterRoles and their bindings), as a pod running with that service
+   * account would be. The kubeconfig {@link #kubeconfig()} stays the administrator's.
+   */
+  public Path writeServiceAccountKubeconfig(Path path, String namespace, String name) {
+    String token = apiServer.issueServiceAccountToken(namespace, name);
+    try {
+      if (path.getParent() != null) {
+        Files.createDirectories(path.getParent());
+      }
+      Files.writeString(path, kubeconfigYaml(apiServer.url(), token, namespace));
+      return path;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write kubeconfig " + path, e);
+    }
+  }
+
+  /**
+   * A kubeconfig whose single context points at {@code url} and authenticates with the bearer
+   * {@code token}; {@code namespace} is the default namespace, as in a pod.
+   */
+  public static String kubeconfigYaml(String url, String token, String namespace) {
+    return """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: %1$s
+          cluster:
+            server: %2$s
+            insecure-skip-tls-verify: true
+        users:
+        - name: %1$s
+          user:
+            token: %3$s
+        contexts:
+        - name: %1$s
+          context:
+            cluster: %1$s
+            user: %1$s
+            namespace: %4$s
+        current-context: %1$s
+        preferences: {}
+        """
+        .formatted(CONTEXT, url, token, namespace);
+  }
+
+  /**
+   * A kubeconfig whose single context {@value #CONTEXT} points at {@code url} without credentials:
+   * the sandbox's administrator (in {@code system:masters}, allowed everything).
+   */
   public static String kubeconfigYaml(String url) {
     return """
         apiVersion: v1

@@ -51,4 +51,11 @@ public interface BillingChain {
   default Optional<String> replaceStuck(String txHash) {
     return Optional.empty();
   }
+
+  /**
+   * A settlement round starts: a client that numbers its transactions itself takes the next nonce
+   * from the node again, so a nonce the node forgot (a reorganisation, a dropped transaction found
+   * by another process) is reused instead of leaving a gap every later transaction queues behind.
+   */
+  default void beginRound() {}
 }

@@ -12,4 +12,13 @@ public class ChainRevertException extends ChainException {
   public DecodedError error() {
     return error;
   }
+
+  /**
+   * True when the contract itself refused (a decoded custom error, {@code Error(string)} or {@code
+   * Panic}); false when the node refused the transaction with a message of its own (fee below the
+   * base fee, insufficient funds for gas), which says nothing about the pairs in it.
+   */
+  public boolean isContractError() {
+    return !"Unknown".equals(error.name());
+  }
 }

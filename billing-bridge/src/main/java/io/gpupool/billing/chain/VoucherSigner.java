@@ -41,7 +41,7 @@ public final class VoucherSigner {
                 List.of(
                     new Bytes32(DOMAIN_TYPEHASH),
                     new Bytes32(Hash.sha3("GpuPoolBilling".getBytes(StandardCharsets.UTF_8))),
-                    new Bytes32(Hash.sha3("1".getBytes(StandardCharsets.UTF_8))),
+                    new Bytes32(Hash.sha3("2".getBytes(StandardCharsets.UTF_8))),
                     new Uint256(BigInteger.valueOf(chainId)),
                     new Address(contract))));
     byte[] struct =

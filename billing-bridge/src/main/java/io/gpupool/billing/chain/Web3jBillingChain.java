@@ -55,6 +55,9 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
   private static final String SETTLED_TOPIC = EventEncoder.encode(GpuPoolBilling.SETTLED_EVENT);
   private static final String OVERDRAWN_TOPIC = EventEncoder.encode(GpuPoolBilling.OVERDRAWN_EVENT);
 
+  /** The contract interface version ({@code GpuPoolBilling.VERSION}) this client speaks. */
+  public static final BigInteger EXPECTED_VERSION = BigInteger.TWO;
+
   private final ChainConfig config;
   private final Web3j web3j;
   private final Credentials reporter;
@@ -102,18 +105,32 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
   }
 
   /**
-   * ABI-encode {@code settleBatch} for the items: parties deduplicated; each entry packs job id
-   * (bits 128..255), payer index (112..127), provider index (96..111) and cumulative wei (0..95).
+   * ABI-encode {@code settleBatch} for the items: parties deduplicated and sorted by address (the
+   * contract takes them strictly increasing, so no escrow can be listed twice); each entry packs
+   * job id (bits 128..255), payer index (112..127), provider index (96..111) and cumulative wei
+   * (0..95).
    */
   public static String encodeSettleBatch(List<SettlementItem> items) {
-    Map<String, Integer> index = new LinkedHashMap<>();
+    java.util.SortedMap<BigInteger, String> sorted = new java.util.TreeMap<>();
+    for (SettlementItem item : items) {
+      sorted.put(Numeric.toBigInt(item.pair().payer()), item.pair().payer());
+      sorted.put(Numeric.toBigInt(item.pair().provider()), item.pair().provider());
+    }
+    if (sorted.size() > 0xFFFF) {
+      throw new IllegalArgumentException("a batch may name at most 65,535 addresses");
+    }
+    Map<BigInteger, Integer> index = new LinkedHashMap<>();
+    for (BigInteger address : sorted.keySet()) {
+      index.put(address, index.size());
+    }
     List<Uint256> entries = new ArrayList<>(items.size());
     for (SettlementItem item : items) {
-      int payer = index.computeIfAbsent(item.pair().payer(), k -> index.size());
-      int provider = index.computeIfAbsent(item.pair().provider(), k -> index.size());
-      if (index.size() > 0xFFFF) {
-        throw new IllegalArgumentException("a batch may name at most 65,535 addresses");
+      if (item.cumulativeWei().bitLength() > 96) {
+        throw new IllegalArgumentException(
+            "cumulative amount of " + item.pair() + " does not fit the contract's 96-bit field");
       }
+      int payer = index.get(Numeric.toBigInt(item.pair().payer()));
+      int provider = index.get(Numeric.toBigInt(item.pair().provider()));
       entries.add(
           new Uint256(
               new BigInteger(1, item.pair().jobIdHash())
@@ -122,7 +139,7 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
                   .or(BigInteger.valueOf(provider).shiftLeft(96))
                   .or(item.cumulativeWei())));
     }
-    List<Address> parties = index.keySet().stream().map(Address::new).toList();
+    List<Address> parties = sorted.values().stream().map(Address::new).toList();
     Function f =
         new Function(
             GpuPoolBilling.FUNC_SETTLEBATCH,
@@ -131,6 +148,49 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
                 new DynamicArray<>(Uint256.class, entries)),
             List.of());
     return FunctionEncoder.encode(f);
+  }
+
+  /**
+   * Refuse to work against a contract of another interface version: its batch format, events or
+   * rules may differ, and settling against it could lose or misdirect money.
+   *
+   * @throws ContractVersionMismatchException naming both versions and what to do
+   */
+  public void requireContractVersion() {
+    BigInteger deployed;
+    try {
+      deployed =
+          (BigInteger)
+              call(new Function(
+                      GpuPoolBilling.FUNC_VERSION,
+                      List.of(),
+                      List.of(new TypeReference<Uint256>() {})))
+                  .get(0)
+                  .getValue();
+    } catch (ChainUnavailableException e) {
+      throw e;
+    } catch (ChainException e) {
+      throw new ContractVersionMismatchException(
+          "the contract at "
+              + config.contractAddress()
+              + " has no VERSION() (an older GpuPoolBilling, or not GpuPoolBilling at all); this"
+              + " operator needs version "
+              + EXPECTED_VERSION
+              + ": deploy it with ./gpupool chain deploy and point"
+              + " gpupool.billing.contract-address at the new address",
+          e);
+    }
+    if (!EXPECTED_VERSION.equals(deployed)) {
+      throw new ContractVersionMismatchException(
+          "the contract at "
+              + config.contractAddress()
+              + " is GpuPoolBilling version "
+              + deployed
+              + ", this operator speaks version "
+              + EXPECTED_VERSION
+              + ": deploy a matching contract (./gpupool chain deploy) or run a matching operator",
+          null);
+    }
   }
 
   @Override
@@ -209,7 +269,10 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
     EthSendTransaction result = send(web3j.ethSendRawTransaction(signed));
     if (result.hasError()) {
       String msg = result.getError().getMessage().toLowerCase(Locale.ROOT);
-      if (msg.contains("nonce too low") || msg.contains("nonce too high")) {
+      if (msg.contains("nonce too low")
+          || msg.contains("nonce too high")
+          || msg.contains("replacement transaction underpriced")
+          || msg.contains("already known")) {
         throw new NonceRejected(msg);
       }
       resetNonce();
@@ -248,6 +311,11 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
     } catch (NonceRejected e) {
       return Optional.empty(); // the nonce was used meanwhile: the original (or another) was mined
     }
+  }
+
+  @Override
+  public void beginRound() {
+    resetNonce();
   }
 
   /** Forget the local nonce; the next send asks the node (pending count). */
@@ -304,7 +372,17 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
 
   @Override
   public boolean isKnown(String txHash) {
-    return send(web3j.ethGetTransactionByHash(txHash)).getTransaction().isPresent();
+    boolean known = send(web3j.ethGetTransactionByHash(txHash)).getTransaction().isPresent();
+    if (!known && sent.remove(txHash) != null) {
+      // A transaction of ours the node dropped: its nonce is free again, and every later one of
+      // ours waits behind it. Take the next nonce from the node, so the resend fills the gap.
+      LOG.log(
+          System.Logger.Level.INFO,
+          "tx {0} was dropped by the node; resynchronising the nonce",
+          txHash);
+      resetNonce();
+    }
+    return known;
   }
 
   @Override

@@ -17,6 +17,12 @@ import java.util.Objects;
  *     deployment block (default 0)
  * @param stuckAfter a settlement transaction still pending after this long is replaced (same nonce,
  *     higher gas price within the policy's cap) (default 3 min)
+ * @param confirmations a settlement counts (cursor moved, usage record collectable) only once its
+ *     block is this deep: 1 = mined (default 1; on a chain that reorganises, use its finality
+ *     depth)
+ * @param recheckInterval how often the settled cursors are compared with the chain's pair figures,
+ *     so a reorganisation deeper than {@code confirmations} moves a cursor back and the pair is
+ *     sent again (default 10 min)
  */
 public record SettlementConfig(
     Duration interval,
@@ -25,7 +31,9 @@ public record SettlementConfig(
     Duration receiptPollInterval,
     Backoff backoff,
     long reconcileFromBlock,
-    Duration stuckAfter) {
+    Duration stuckAfter,
+    int confirmations,
+    Duration recheckInterval) {
 
   public SettlementConfig {
     Objects.requireNonNull(interval, "interval");
@@ -33,6 +41,7 @@ public record SettlementConfig(
     Objects.requireNonNull(receiptPollInterval, "receiptPollInterval");
     Objects.requireNonNull(backoff, "backoff");
     Objects.requireNonNull(stuckAfter, "stuckAfter");
+    Objects.requireNonNull(recheckInterval, "recheckInterval");
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException("interval must be positive");
     }
@@ -41,6 +50,12 @@ public record SettlementConfig(
     }
     if (reconcileFromBlock < 0) {
       throw new IllegalArgumentException("reconcileFromBlock must be >= 0");
+    }
+    if (confirmations < 1 || confirmations > 1000) {
+      throw new IllegalArgumentException("confirmations must be in [1, 1000]: " + confirmations);
+    }
+    if (recheckInterval.isNegative()) {
+      throw new IllegalArgumentException("recheckInterval must not be negative");
     }
   }
 
@@ -52,22 +67,48 @@ public record SettlementConfig(
         Duration.ofMillis(250),
         new Backoff(Duration.ofSeconds(5), Duration.ofMinutes(5), 2.0, 0.2),
         0,
-        Duration.ofMinutes(3));
+        Duration.ofMinutes(3),
+        1,
+        Duration.ofMinutes(10));
   }
 
   public SettlementConfig withInterval(Duration v) {
     return new SettlementConfig(
-        v, batchSize, receiptTimeout, receiptPollInterval, backoff, reconcileFromBlock, stuckAfter);
+        v,
+        batchSize,
+        receiptTimeout,
+        receiptPollInterval,
+        backoff,
+        reconcileFromBlock,
+        stuckAfter,
+        confirmations,
+        recheckInterval);
   }
 
   public SettlementConfig withBatchSize(int v) {
     return new SettlementConfig(
-        interval, v, receiptTimeout, receiptPollInterval, backoff, reconcileFromBlock, stuckAfter);
+        interval,
+        v,
+        receiptTimeout,
+        receiptPollInterval,
+        backoff,
+        reconcileFromBlock,
+        stuckAfter,
+        confirmations,
+        recheckInterval);
   }
 
   public SettlementConfig withReceiptTimeout(Duration v) {
     return new SettlementConfig(
-        interval, batchSize, v, receiptPollInterval, backoff, reconcileFromBlock, stuckAfter);
+        interval,
+        batchSize,
+        v,
+        receiptPollInterval,
+        backoff,
+        reconcileFromBlock,
+        stuckAfter,
+        confirmations,
+        recheckInterval);
   }
 
   public SettlementConfig withBackoff(Backoff v) {
@@ -78,16 +119,60 @@ public record SettlementConfig(
         receiptPollInterval,
         v,
         reconcileFromBlock,
-        stuckAfter);
+        stuckAfter,
+        confirmations,
+        recheckInterval);
   }
 
   public SettlementConfig withStuckAfter(Duration v) {
     return new SettlementConfig(
-        interval, batchSize, receiptTimeout, receiptPollInterval, backoff, reconcileFromBlock, v);
+        interval,
+        batchSize,
+        receiptTimeout,
+        receiptPollInterval,
+        backoff,
+        reconcileFromBlock,
+        v,
+        confirmations,
+        recheckInterval);
   }
 
   public SettlementConfig withReconcileFromBlock(long v) {
     return new SettlementConfig(
-        interval, batchSize, receiptTimeout, receiptPollInterval, backoff, v, stuckAfter);
+        interval,
+        batchSize,
+        receiptTimeout,
+        receiptPollInterval,
+        backoff,
+        v,
+        stuckAfter,
+        confirmations,
+        recheckInterval);
+  }
+
+  public SettlementConfig withConfirmations(int v) {
+    return new SettlementConfig(
+        interval,
+        batchSize,
+        receiptTimeout,
+        receiptPollInterval,
+        backoff,
+        reconcileFromBlock,
+        stuckAfter,
+        v,
+        recheckInterval);
+  }
+
+  public SettlementConfig withRecheckInterval(Duration v) {
+    return new SettlementConfig(
+        interval,
+        batchSize,
+        receiptTimeout,
+        receiptPollInterval,
+        backoff,
+        reconcileFromBlock,
+        stuckAfter,
+        confirmations,
+        v);
   }
 }

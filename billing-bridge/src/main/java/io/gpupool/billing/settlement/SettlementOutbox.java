@@ -22,12 +22,15 @@ import java.util.function.DoubleSupplier;
  */
 public final class SettlementOutbox {
 
+  private static final System.Logger LOG = System.getLogger(SettlementOutbox.class.getName());
+
   private record Retry(int attempts, Instant notBefore) {}
 
   private final BillingLedger ledger;
   private final Backoff backoff;
   private final DoubleSupplier random;
   private final Map<PairId, Retry> retries = new ConcurrentHashMap<>();
+  private final Map<PairId, String> setAside = new ConcurrentHashMap<>();
 
   public SettlementOutbox(BillingLedger ledger, Backoff backoff, DoubleSupplier random) {
     this.ledger = Objects.requireNonNull(ledger, "ledger");
@@ -45,8 +48,22 @@ public final class SettlementOutbox {
       if (l.inFlightTx() != null || skipPayers.contains(l.pair().payer())) {
         continue;
       }
+      if (setAside.containsKey(l.pair())) {
+        continue;
+      }
       Retry r = retries.get(l.pair());
       if (r != null && now.isBefore(r.notBefore())) {
+        continue;
+      }
+      if (l.meteredWei().compareTo(SettlementItem.MAX_AMOUNT) > 0) {
+        // One pair the contract cannot take must not stop every other pair from settling.
+        setAside(
+            l.pair(),
+            "cumulative "
+                + l.meteredWei()
+                + " wei exceeds the contract's 96-bit amount field ("
+                + SettlementItem.MAX_AMOUNT
+                + ")");
         continue;
       }
       items.add(new SettlementItem(l.pair(), l.meteredWei()));
@@ -81,6 +98,28 @@ public final class SettlementOutbox {
   /** These pairs were settled: forget their retry state. */
   public void delivered(Collection<PairId> pairs) {
     pairs.forEach(retries::remove);
+  }
+
+  /**
+   * Stop offering {@code pair} for settlement (it stays pending in the store: nothing is lost) and
+   * remember why. Kept in memory: a restarted operator tries each such pair again, which costs no
+   * gas (an unencodable pair never leaves the process; a reverting batch fails its dry run).
+   */
+  public void setAside(PairId pair, String reason) {
+    if (setAside.put(pair, reason) == null) {
+      LOG.log(System.Logger.Level.WARNING, "{0} set aside from settlement: {1}", pair, reason);
+    }
+  }
+
+  /** Offer a set-aside pair again (e.g. once an operator has fixed its cause). */
+  public void release(PairId pair) {
+    setAside.remove(pair);
+    retries.remove(pair);
+  }
+
+  /** Pairs set aside and why. */
+  public Map<PairId, String> setAside() {
+    return Map.copyOf(setAside);
   }
 
   /** Failed attempts so far (0 if none). */

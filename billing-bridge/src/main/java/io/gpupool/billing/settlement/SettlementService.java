@@ -15,7 +15,9 @@ import io.gpupool.billing.ledger.PairLedger;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -61,6 +63,14 @@ public final class SettlementService implements AutoCloseable {
   private final SettlementOutbox outbox;
   private volatile boolean reconciled;
   private final Map<String, Instant> pendingSince = new HashMap<>();
+
+  /** A pair whose batch of one is rejected this many rounds in a row is set aside. */
+  static final int SET_ASIDE_AFTER_REVERTS = 3;
+
+  private final Map<PairId, Integer> revertStreak = new HashMap<>();
+  private Instant lastRecheck;
+  private final Map<String, Instant> unconfirmedSince =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private ScheduledExecutorService executor;
 
   public SettlementService(
@@ -167,6 +177,7 @@ public final class SettlementService implements AutoCloseable {
         corrected++;
       }
     }
+    lastRecheck = clock.instant(); // the events just read are as fresh as a recheck
     int unknown = (int) latest.keySet().stream().filter(k -> !known.contains(k)).count();
     List<String> inFlightErrors = new ArrayList<>();
     int cleared = resolveInFlight(inFlightErrors);
@@ -187,6 +198,14 @@ public final class SettlementService implements AutoCloseable {
       }
     }
     Instant now = clock.instant();
+    if (lastRecheck == null || !now.isBefore(lastRecheck.plus(config.recheckInterval()))) {
+      try {
+        recheckSettled();
+        lastRecheck = now;
+      } catch (ChainException e) {
+        errors.add("recheck: " + e.getMessage());
+      }
+    }
     int confirmed = resolveInFlight(errors);
     int sent = 0;
     int failed = 0;
@@ -198,10 +217,17 @@ public final class SettlementService implements AutoCloseable {
       return new RoundResult(0, confirmed, 0, errors);
     }
     List<SettlementItem> due = outbox.due(now, skip);
-    for (List<SettlementItem> batch : SettlementOutbox.batches(due, config.batchSize())) {
+    if (!due.isEmpty()) {
+      chain.beginRound();
+    }
+    Deque<List<SettlementItem>> queue =
+        new ArrayDeque<>(SettlementOutbox.batches(due, config.batchSize()));
+    while (!queue.isEmpty()) {
+      List<SettlementItem> batch = queue.poll();
       List<PairId> pairs = batch.stream().map(SettlementItem::pair).toList();
       try {
         String tx = chain.submitSettlement(batch);
+        unconfirmedSince.put(tx, now);
         for (PairId p : pairs) {
           store.update(p, l -> l.withInFlight(tx));
         }
@@ -213,7 +239,27 @@ public final class SettlementService implements AutoCloseable {
         break; // the node is unreachable: the remaining batches wait for the next round
       } catch (ChainRevertException e) {
         errors.add("batch of " + batch.size() + " rejected: " + e.error());
-        outbox.retryLater(pairs, now);
+        if (!e.isContractError()) {
+          // The node refused the transaction itself (fee, funds): no pair is to blame.
+          outbox.retryLater(pairs, now);
+          failed += pairs.size();
+          continue;
+        }
+        if (batch.size() > 1) {
+          // Halve until the pair that makes it revert is alone; the other halves go through.
+          int half = batch.size() / 2;
+          queue.addFirst(List.copyOf(batch.subList(half, batch.size())));
+          queue.addFirst(List.copyOf(batch.subList(0, half)));
+          continue;
+        }
+        PairId alone = pairs.get(0);
+        int streak = revertStreak.merge(alone, 1, Integer::sum);
+        if (streak >= SET_ASIDE_AFTER_REVERTS) {
+          outbox.setAside(alone, "rejected alone " + streak + " times in a row: " + e.error());
+          revertStreak.remove(alone);
+        } else {
+          outbox.retryLater(pairs, now);
+        }
         failed += pairs.size();
       }
     }
@@ -233,6 +279,50 @@ public final class SettlementService implements AutoCloseable {
       }
     }
     return new RoundResult(sent, confirmed, failed, errors);
+  }
+
+  /**
+   * Since when the oldest settlement transaction still waiting for its receipt (at the configured
+   * depth) has been waiting, or empty when none is. A transaction found in the store after a
+   * restart counts from when this process first saw it.
+   */
+  public Optional<Instant> oldestUnconfirmedSince() {
+    Set<String> inFlight = new HashSet<>();
+    for (PairLedger l : store.all()) {
+      if (l.inFlightTx() != null) {
+        inFlight.add(l.inFlightTx());
+      }
+    }
+    unconfirmedSince.keySet().retainAll(inFlight);
+    return unconfirmedSince.values().stream().min(Instant::compareTo);
+  }
+
+  /**
+   * Compare every settled cursor with the chain's figures and move back any the chain no longer
+   * backs (a reorganisation deeper than {@link SettlementConfig#confirmations()} dropped the
+   * settlement): the pair becomes pending again and is sent in the next batch. Returns how many
+   * cursors moved back.
+   */
+  public synchronized int recheckSettled() {
+    int moved = 0;
+    for (PairLedger l : store.all()) {
+      if (l.inFlightTx() != null || l.settledWei().signum() == 0) {
+        continue;
+      }
+      PairOnChain c = chain.pairState(l.pair());
+      if (c.paidWei().compareTo(l.settledWei()) < 0) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "{0}: the chain now shows {1} wei paid, the cursor said {2} (reorganisation?);"
+                + " moving it back and settling again",
+            l.pair(),
+            c.paidWei(),
+            l.settledWei());
+        store.update(l.pair(), x -> x.withChain(c.paidWei(), c.owedWei()));
+        moved++;
+      }
+    }
+    return moved;
   }
 
   private boolean reachable() {
@@ -272,14 +362,25 @@ public final class SettlementService implements AutoCloseable {
     }
     int resolved = 0;
     Instant now = clock.instant();
+    long latest = -1;
     for (Map.Entry<String, List<PairLedger>> e : byTx.entrySet()) {
       String tx = e.getKey();
       List<PairId> pairs = e.getValue().stream().map(PairLedger::pair).toList();
+      unconfirmedSince.putIfAbsent(tx, now); // sent by an earlier process: age from now on
       try {
         Optional<SettlementReceipt> receipt = chain.receipt(tx);
+        if (receipt.isPresent() && config.confirmations() > 1) {
+          if (latest < 0) {
+            latest = chain.latestBlock();
+          }
+          if (latest - receipt.get().blockNumber() + 1 < config.confirmations()) {
+            continue; // mined but not yet final: the cursor moves once it is deep enough
+          }
+        }
         if (receipt.isPresent() && receipt.get().success()) {
           applyConfirmed(tx, receipt.get(), pairs);
           outbox.delivered(pairs);
+          pairs.forEach(revertStreak::remove);
           resolved += pairs.size();
         } else if (receipt.isPresent()) {
           errors.add("tx " + tx + " reverted: " + receipt.get().revertReason());
@@ -343,6 +444,8 @@ public final class SettlementService implements AutoCloseable {
     }
     pendingSince.remove(tx);
     pendingSince.put(newTx, now);
+    Instant firstSent = unconfirmedSince.remove(tx);
+    unconfirmedSince.put(newTx, firstSent != null ? firstSent : now);
     LOG.log(
         System.Logger.Level.INFO, "tx {0} pending since {1}: replaced by {2}", tx, since, newTx);
   }

@@ -39,6 +39,7 @@ public final class FakeBillingChain implements BillingChain {
   private boolean down;
   private boolean holdReceipts;
   private int failNextSubmits;
+  private final Map<PairId, DecodedError> poisoned = new HashMap<>();
   private int downAfterSubmits = -1;
   private int loseNextSubmitResponses;
   private DecodedError revertNext;
@@ -71,6 +72,11 @@ public final class FakeBillingChain implements BillingChain {
   }
 
   /** While held, submitted transactions stay pending (no receipt) until {@link #mineAll}. */
+  /** Every batch that contains {@code pair} is rejected with {@code error} (a poison pair). */
+  public synchronized void poison(PairId pair, DecodedError error) {
+    poisoned.put(pair, error);
+  }
+
   public synchronized void setHoldReceipts(boolean hold) {
     this.holdReceipts = hold;
   }
@@ -107,6 +113,12 @@ public final class FakeBillingChain implements BillingChain {
     if (failNextSubmits > 0) {
       failNextSubmits--;
       throw new ChainUnavailableException("fake: connection refused", null);
+    }
+    for (SettlementItem item : items) {
+      DecodedError e = poisoned.get(item.pair());
+      if (e != null) {
+        throw new ChainRevertException(e, null);
+      }
     }
     if (revertNext != null) {
       DecodedError e = revertNext;

@@ -17,6 +17,10 @@ class ForgeIT {
         Tools.run(Tools.contractsDir(), 300, List.of(forge.toString(), "test", "--offline"));
     assertThat(r.exit()).as("forge test failed:\n%s", r.output()).isZero();
     assertThat(r.output()).contains("0 failed").containsPattern("[1-9][0-9]* tests passed");
-    assertThat(r.output()).contains("invariant_totalPaidNeverExceedsDeposits");
+    assertThat(r.output())
+        .contains("invariant_perPayerPaidNeverExceedsDeposited")
+        .contains("invariant_noForbiddenCallSucceeded")
+        .contains("test_payerListedTwiceCannotSpendEscrowTwice")
+        .contains("test_thiefPaysItselfAtMostTheLimitPerPeriod");
   }
 }

@@ -176,6 +176,71 @@ class SettlementServiceTest {
   }
 
   @Test
+  void aPairBeyondTheContractsAmountFieldIsSetAsideAndTheOthersSettle() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    PairId huge = pairs.get(1);
+    store.update(huge, l -> l.withMetered(100, SettlementItem.MAX_AMOUNT.add(BigInteger.ONE)));
+    SettlementService s = service(config);
+    RoundResult r = s.runOnce();
+    assertThat(r.pairsConfirmed()).isEqualTo(4);
+    assertThat(s.outbox().setAside()).containsOnlyKeys(huge);
+    assertThat(s.outbox().setAside().get(huge)).contains("96-bit");
+    assertThat(chain.submittedBatches())
+        .allSatisfy(b -> assertThat(b).noneMatch(i -> i.pair().equals(huge)));
+    for (PairId p : pairs) {
+      if (!p.equals(huge)) {
+        assertThat(chain.pairState(p).paidWei()).isEqualTo(BigInteger.valueOf(100));
+      }
+    }
+    // it stays pending (nothing is lost) but is no longer offered
+    assertThat(ledger.pending()).extracting(PairLedger::pair).containsExactly(huge);
+    clock.now = clock.now.plusSeconds(3600);
+    assertThat(s.runOnce().batchesSent()).isZero();
+  }
+
+  @Test
+  void aPairThatKeepsRevertingIsIsolatedAndSetAsideWhileTheOthersSettle() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    PairId poison = pairs.get(2);
+    chain.poison(poison, new DecodedError("PartyIndexOutOfRange", "0x", List.of("9", "4")));
+    SettlementService s = service(config.withBatchSize(100));
+    for (int round = 0; round < 6 && s.outbox().setAside().isEmpty(); round++) {
+      s.runOnce();
+      clock.now = clock.now.plusSeconds(3600); // past any backoff
+    }
+    assertThat(s.outbox().setAside()).containsOnlyKeys(poison);
+    assertThat(s.outbox().setAside().get(poison)).contains("PartyIndexOutOfRange");
+    for (PairId p : pairs) {
+      if (!p.equals(poison)) {
+        assertThat(chain.pairState(p).paidWei()).as("%s", p).isEqualTo(BigInteger.valueOf(100));
+      }
+    }
+    assertThat(ledger.pending()).extracting(PairLedger::pair).containsExactly(poison);
+  }
+
+  @Test
+  void aNodeRefusingTransactionsSetsNothingAside() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    // the node's own refusal (no contract error selector): the fee, not a pair, is to blame
+    chain.poison(
+        pairs.get(2),
+        new DecodedError("Unknown", "", List.of("max fee per gas less than block base fee")));
+    SettlementService s = service(config.withBatchSize(100));
+    for (int round = 0; round < 6; round++) {
+      s.runOnce();
+      clock.now = clock.now.plusSeconds(3600);
+    }
+    assertThat(s.outbox().setAside()).isEmpty();
+    assertThat(ledger.pending()).hasSize(5);
+  }
+
+  @Test
   void aTransactionPendingTooLongIsReplacedAndTheReplacementCounts() {
     chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
     store.update(pairs.get(0), l -> l.withMetered(1, BigInteger.TEN));

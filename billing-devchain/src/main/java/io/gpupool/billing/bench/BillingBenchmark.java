@@ -62,8 +62,11 @@ public final class BillingBenchmark {
       for (int i = 0; i < size; i++) {
         String payer = randomAddress();
         d.depositFor(dev.contractAddress(), dev.owner(), payer, BigInteger.TEN.pow(18));
+        dev.allowReporter(payer);
         payers.add(payer);
-        providers.add(randomAddress());
+        String provider = randomAddress();
+        dev.registerProvider(provider);
+        providers.add(provider);
       }
     } else {
       dev.payers().forEach(c -> payers.add(c.getAddress()));

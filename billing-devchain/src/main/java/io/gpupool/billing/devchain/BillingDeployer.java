@@ -14,7 +14,8 @@ import org.web3j.tx.response.PollingTransactionReceiptProcessor;
 
 /**
  * Deploys GpuPoolBilling and performs the administrative and payer/provider calls around it
- * (authorise a reporter, fund escrows, thaw, withdraw). Used by the sandbox, tests and benchmarks.
+ * (authorise a reporter, register providers, fund escrows, set spending limits, thaw, withdraw).
+ * Used by the sandbox, tests and benchmarks.
  */
 public final class BillingDeployer {
 
@@ -34,11 +35,23 @@ public final class BillingDeployer {
     this(web3j, chainId, BigInteger.valueOf(10_000_000_000L));
   }
 
-  /** Deploy a new contract owned by {@code owner}; returns its address. */
+  /**
+   * Deploy a new contract owned by {@code owner} with no admin delay (a local chain: reporters and
+   * owner-registered providers take effect at once); returns its address.
+   */
   public String deploy(Credentials owner, Duration thawPeriod) {
+    return deploy(owner, thawPeriod, Duration.ZERO);
+  }
+
+  /** Deploy a new contract owned by {@code owner}; returns its address. */
+  public String deploy(Credentials owner, Duration thawPeriod, Duration adminDelay) {
     try {
       return GpuPoolBilling.deploy(
-              web3j, txManager(owner), gas, BigInteger.valueOf(thawPeriod.toSeconds()))
+              web3j,
+              txManager(owner),
+              gas,
+              BigInteger.valueOf(thawPeriod.toSeconds()),
+              BigInteger.valueOf(adminDelay.toSeconds()))
           .send()
           .getContractAddress();
     } catch (Exception e) {
@@ -51,9 +64,29 @@ public final class BillingDeployer {
     return GpuPoolBilling.load(address, web3j, txManager(as), gas);
   }
 
-  public TransactionReceipt setReporter(
-      String contract, Credentials owner, String reporter, boolean authorised) {
-    return send(() -> contract(contract, owner).setReporter(reporter, authorised).send());
+  /** Propose and at once activate a reporter: only where the admin delay is zero or has passed. */
+  public TransactionReceipt authoriseReporter(String contract, Credentials owner, String reporter) {
+    send(() -> contract(contract, owner).proposeReporter(reporter).send());
+    return send(() -> contract(contract, owner).activateReporter(reporter).send());
+  }
+
+  /** The provider registers itself (its own key), withdrawals going to {@code payout}. */
+  public TransactionReceipt registerProvider(String contract, Credentials provider, String payout) {
+    return send(() -> contract(contract, provider).registerProvider(payout).send());
+  }
+
+  /** {@code payer} lets {@code reporter} charge at most {@code perPeriodWei} per {@code period}. */
+  public TransactionReceipt setSpendingLimit(
+      String contract,
+      Credentials payer,
+      String reporter,
+      BigInteger perPeriodWei,
+      Duration period) {
+    return send(
+        () ->
+            contract(contract, payer)
+                .setSpendingLimit(reporter, perPeriodWei, BigInteger.valueOf(period.toSeconds()))
+                .send());
   }
 
   /** {@code from} deposits {@code wei} into {@code payer}'s escrow. */

@@ -10,8 +10,9 @@ import org.web3j.protocol.Web3j;
 import org.web3j.protocol.http.HttpService;
 
 /**
- * A ready-to-use local billing chain: anvil started, GpuPoolBilling deployed by dev account 0, dev
- * account 1 authorised as reporter, dev accounts 2.. funded as example payers. The sandbox starts
+ * A ready-to-use local billing chain: anvil started, GpuPoolBilling deployed by dev account 0 (no
+ * admin delay), dev account 1 authorised as reporter, dev accounts 2..9 granting it an unlimited
+ * spending limit, 6..9 registered as providers, 2.. funded as example payers. The sandbox starts
  * one of these; tests use it too.
  */
 public final class DevChain implements AutoCloseable {
@@ -53,8 +54,18 @@ public final class DevChain implements AutoCloseable {
       Credentials owner = DevAccounts.account(DevAccounts.OWNER);
       String contract = deployer.deploy(owner, thawPeriod);
       long block = web3j.ethBlockNumber().send().getBlockNumber().longValueExact();
-      deployer.setReporter(
-          contract, owner, DevAccounts.account(DevAccounts.REPORTER).getAddress(), true);
+      String reporter = DevAccounts.account(DevAccounts.REPORTER).getAddress();
+      deployer.authoriseReporter(contract, owner, reporter);
+      // Every dev account from the first payer on may be charged by the reporter (providers pay
+      // for jobs too in some tests), and the example providers register themselves.
+      for (int i = DevAccounts.FIRST_PAYER; i < DevAccounts.FIRST_PROVIDER + 4; i++) {
+        Credentials account = DevAccounts.account(i);
+        deployer.setSpendingLimit(
+            contract, account, reporter, AnvilImpersonation.UNLIMITED, Duration.ofDays(1));
+        if (i >= DevAccounts.FIRST_PROVIDER) {
+          deployer.registerProvider(contract, account, account.getAddress());
+        }
+      }
       List<Credentials> payers = new ArrayList<>();
       for (int i = 0; i < payerCount; i++) {
         Credentials payer = DevAccounts.account(DevAccounts.FIRST_PAYER + i);
@@ -115,6 +126,20 @@ public final class DevChain implements AutoCloseable {
 
   public BillingDeployer deployer() {
     return new BillingDeployer(web3j, chainId());
+  }
+
+  /**
+   * Let the reporter charge {@code payer}, an address whose key is not at hand (anvil impersonates
+   * it); for payers outside the dev accounts.
+   */
+  public void allowReporter(String payer) {
+    new AnvilImpersonation(anvil.rpcUrl(), contractAddress)
+        .grantUnlimited(payer, reporter().getAddress());
+  }
+
+  /** Register {@code provider} (an address whose key is not at hand) to be paid. */
+  public void registerProvider(String provider) {
+    new AnvilImpersonation(anvil.rpcUrl(), contractAddress).registerProvider(provider);
   }
 
   /** Chain configuration for the reporter's {@code Web3jBillingChain}. */

@@ -2,6 +2,7 @@ package io.gpupool.billing.it;
 
 import io.gpupool.billing.chain.ChainConfig;
 import io.gpupool.billing.chain.Web3jBillingChain;
+import io.gpupool.billing.devchain.AnvilImpersonation;
 import io.gpupool.billing.devchain.BillingDeployer;
 import io.gpupool.billing.devchain.DevChain;
 import java.math.BigInteger;
@@ -45,7 +46,16 @@ abstract class AnvilTestBase {
   @BeforeEach
   void deployFreshContract() {
     contract = deployer().deploy(dev.owner(), THAW);
-    deployer().setReporter(contract, dev.owner(), dev.reporter().getAddress(), true);
+    String reporter = dev.reporter().getAddress();
+    deployer().authoriseReporter(contract, dev.owner(), reporter);
+    for (Credentials payer : dev.payers()) {
+      deployer()
+          .setSpendingLimit(
+              contract, payer, reporter, AnvilImpersonation.UNLIMITED, Duration.ofDays(1));
+    }
+    for (int i = 0; i < 4; i++) {
+      deployer().registerProvider(contract, dev.provider(i), providerAddress(i));
+    }
     rpc("evm_setAutomine", true);
   }
 

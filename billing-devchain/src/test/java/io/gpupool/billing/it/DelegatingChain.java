@@ -58,4 +58,14 @@ class DelegatingChain implements BillingChain {
   public long latestBlock() {
     return d.latestBlock();
   }
+
+  @Override
+  public void beginRound() {
+    d.beginRound();
+  }
+
+  @Override
+  public java.util.Optional<String> replaceStuck(String txHash) {
+    return d.replaceStuck(txHash);
+  }
 }

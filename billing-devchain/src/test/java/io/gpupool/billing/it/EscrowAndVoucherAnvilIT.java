@@ -58,7 +58,7 @@ class EscrowAndVoucherAnvilIT extends AnvilTestBase {
     Web3jBillingChain chain = reporterChain();
     Credentials provider = dev.provider(1);
     String payout = DevAccounts.account(9).getAddress();
-    deployer().contract(contract, provider).setPayoutAddress(payout).send();
+    deployer().registerProvider(contract, provider, payout);
     PairId p = new PairId("ns/payout", payerAddress(1), provider.getAddress());
     SettlementAnvilIT.waitFor(chain, chain.submitSettlement(List.of(new SettlementItem(p, GWEI))));
     BigInteger before = balanceOf(payout);

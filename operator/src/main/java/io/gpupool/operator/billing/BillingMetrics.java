@@ -32,6 +32,8 @@ public final class BillingMetrics {
   private final Map<String, AtomicReference<Double>> escrow = new ConcurrentHashMap<>();
   private final AtomicReference<Double> backlogPairs = new AtomicReference<>(0.0);
   private final AtomicReference<Double> backlogAmount = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> setAsidePairs = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> oldestUnconfirmed = new AtomicReference<>(0.0);
   private final Timer txDuration;
 
   public BillingMetrics(MeterRegistry registry) {
@@ -41,6 +43,15 @@ public final class BillingMetrics {
         .register(registry);
     Gauge.builder("gpupool.settlement.backlog.amount", backlogAmount, AtomicReference::get)
         .description("unsettled amount, token units")
+        .register(registry);
+    Gauge.builder("gpupool.settlement.pairs.set.aside", setAsidePairs, AtomicReference::get)
+        .description("(job, provider) pairs set aside: unencodable or rejected alone repeatedly")
+        .register(registry);
+    Gauge.builder(
+            "gpupool.settlement.oldest.unconfirmed.seconds",
+            oldestUnconfirmed,
+            AtomicReference::get)
+        .description("age of the oldest settlement transaction not yet confirmed at depth")
         .register(registry);
     txDuration =
         Timer.builder("gpupool.settlement.transaction.duration")
@@ -103,6 +114,12 @@ public final class BillingMetrics {
     seen.putAll(next);
     backlogPairs.set((double) pending);
     backlogAmount.set(TokenUnits.fromWei(unsettled).doubleValue());
+  }
+
+  /** Settlement health: pairs set aside, and the age of the oldest unconfirmed transaction. */
+  public void settlementHealth(int pairsSetAside, Duration oldestUnconfirmedAge) {
+    setAsidePairs.set((double) pairsSetAside);
+    oldestUnconfirmed.set(oldestUnconfirmedAge.toMillis() / 1000.0);
   }
 
   /** A settlement transaction's outcome ({@code success}, {@code reverted} or {@code failed}). */

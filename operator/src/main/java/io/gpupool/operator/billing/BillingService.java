@@ -107,6 +107,8 @@ public class BillingService {
               ChainConfig.of(rpc, contract, settings.chainId()),
               KeySource.fromEnvironment(KeySource.DEFAULT_ENV));
       chainResource = web3;
+      // Refuse a contract of another interface version before any settlement is sent.
+      web3.requireContractVersion();
       enableSettlement(web3, settlementConfig());
       LOG.infof(
           "billing enabled: contract %s on chain %d, settling every %s",
@@ -141,7 +143,9 @@ public class BillingService {
     return SettlementConfig.defaults()
         .withInterval(settings.settlementInterval())
         .withBatchSize(settings.batchSize())
-        .withReconcileFromBlock(settings.reconcileFromBlock());
+        .withReconcileFromBlock(settings.reconcileFromBlock())
+        .withConfirmations(settings.confirmations())
+        .withRecheckInterval(settings.recheckInterval());
   }
 
   /**
@@ -401,6 +405,14 @@ public class BillingService {
       names.put(uid, providerNames(uid));
     }
     metrics.refresh(store.all(), names);
+    SettlementService s = settlement;
+    if (s != null) {
+      Duration age =
+          s.oldestUnconfirmedSince()
+              .map(since -> Duration.between(since, clock.instant()))
+              .orElse(Duration.ZERO);
+      metrics.settlementHealth(s.outbox().setAside().size(), age);
+    }
   }
 
   private static String gpuSeconds(long milliGpuMillis) {

@@ -108,6 +108,11 @@ public final class MeteredBillingChain implements BillingChain {
   }
 
   @Override
+  public void beginRound() {
+    chain.beginRound();
+  }
+
+  @Override
   public Optional<String> replaceStuck(String txHash) {
     Optional<String> replaced = call("sendTransaction", () -> chain.replaceStuck(txHash));
     replaced.ifPresent(h -> sentAt.put(h, sentAt.getOrDefault(txHash, clock.instant())));

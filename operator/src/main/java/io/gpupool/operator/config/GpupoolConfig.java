@@ -27,6 +27,29 @@ public interface GpupoolConfig {
   /** InferenceJob autoscaling and scale-down settings. */
   Inference inference();
 
+  /** Which namespaces this install manages, and its claim on them. */
+  Scope scope();
+
+  /**
+   * An install manages every namespace or a list of them; the Helm chart sets these from {@code
+   * scope.namespaces} together with JOSDK's watched namespaces ({@code
+   * QUARKUS_OPERATOR_SDK_NAMESPACES}) and the RBAC it renders.
+   */
+  interface Scope {
+    /** This install's identity, {@code <release namespace>/<release name>}; default NS/gpupool. */
+    java.util.Optional<String> install();
+
+    /** The namespaces whose jobs this install manages; unset or empty: every namespace. */
+    java.util.Optional<java.util.List<String>> namespaces();
+
+    /**
+     * Record this install's claim on the TrainingJob CRD and refuse to start when another install
+     * manages an overlapping set of namespaces.
+     */
+    @WithDefault("true")
+    boolean claim();
+  }
+
   /** How InferenceJobs are scaled: how often the load is read, how long a replica drains. */
   interface Inference {
     /**
@@ -124,6 +147,14 @@ public interface GpupoolConfig {
     /** First block start-up reconciliation reads contract events from (the deployment block). */
     @WithDefault("0")
     long reconcileFromBlock();
+
+    /** Depth a settlement's block must reach before it counts (1 = mined; the chain's finality). */
+    @WithDefault("1")
+    int confirmations();
+
+    /** How often settled cursors are checked against the chain, to undo a deep reorganisation. */
+    @WithDefault("10m")
+    Duration recheckInterval();
 
     /** Symbol of the chain's native token, shown beside amounts (the COST column). */
     @WithDefault("ETH")

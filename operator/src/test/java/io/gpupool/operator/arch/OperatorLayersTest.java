@@ -35,7 +35,7 @@ class OperatorLayersTest {
         .layer("metering")
         .definedBy(P + "billing..", P + "metrics..")
         .layer("cluster")
-        .definedBy(P + "inventory..", P + "status..", P + "leader..")
+        .definedBy(P + "inventory..", P + "status..", P + "leader..", P + "scope..")
         .layer("base")
         .definedBy(
             P + "config..",

@@ -202,6 +202,7 @@ class BillingBudgetIT {
 
   private void deposit(String payer, BigInteger wei) {
     dev.deployer().depositFor(dev.contractAddress(), dev.owner(), payer, wei);
+    dev.allowReporter(payer);
   }
 
   private TrainingJob job(String name) {

@@ -5,8 +5,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** A parsed request, transport-independent. */
-record ApiRequest(String method, String uri, String accept, String contentType, String body) {
+/** A parsed request, transport-independent, and the user it was admitted as. */
+record ApiRequest(
+    String method, String uri, String accept, String contentType, String body, UserInfo user) {
+
+  /** A request from the sandbox's administrator (in-process calls). */
+  ApiRequest(String method, String uri, String accept, String contentType, String body) {
+    this(method, uri, accept, contentType, body, UserInfo.ADMIN);
+  }
+
   String path() {
     int q = uri.indexOf('?');
     return q < 0 ? uri : uri.substring(0, q);

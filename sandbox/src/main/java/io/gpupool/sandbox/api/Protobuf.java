@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * Decodes the few Kubernetes protobuf bodies kubectl's imperative commands send ({@code kubectl
@@ -69,6 +70,10 @@ final class Protobuf {
       }
       return out;
     }
+    if ((AccessReviews.GROUP + "/v1").equals(apiVersion)
+        || (AccessReviews.AUTHENTICATION_GROUP + "/v1").equals(apiVersion)) {
+      return review(kind, r, out);
+    }
     if (!"v1".equals(apiVersion)) {
       return null;
     }
@@ -107,6 +112,69 @@ final class Protobuf {
       }
       default -> {
         return null;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The reviews {@code kubectl auth can-i} and {@code kubectl auth whoami} send (fields of
+   * k8s.io/api/authorization/v1 generated.proto): metadata 1, spec 2; a SelfSubjectAccessReview's
+   * spec holds resourceAttributes 1 (namespace 1, verb 2, group 3, version 4, resource 5,
+   * subresource 6, name 7) or nonResourceAttributes 2 (path 1, verb 2); a SelfSubjectRulesReview's
+   * spec its namespace 1.
+   */
+  private static ObjectNode review(String kind, Reader r, ObjectNode out) {
+    if (!List.of("SelfSubjectAccessReview", "SelfSubjectRulesReview", "SelfSubjectReview")
+        .contains(kind)) {
+      return null;
+    }
+    ObjectNode spec = out.putObject("spec");
+    while (r.more()) {
+      int tag = r.varint32();
+      if (tag >>> 3 == 1 && (tag & 7) == 2) {
+        out.set("metadata", objectMeta(r.message()));
+      } else if (tag >>> 3 == 2 && (tag & 7) == 2 && !kind.equals("SelfSubjectReview")) {
+        Reader s = r.message();
+        while (s.more()) {
+          int t = s.varint32();
+          if (kind.equals("SelfSubjectRulesReview") && t >>> 3 == 1) {
+            spec.put("namespace", s.string());
+          } else if (kind.equals("SelfSubjectAccessReview") && t >>> 3 == 1) {
+            spec.set(
+                "resourceAttributes",
+                strings(
+                    s.message(),
+                    "namespace",
+                    "verb",
+                    "group",
+                    "version",
+                    "resource",
+                    "subresource",
+                    "name"));
+          } else if (kind.equals("SelfSubjectAccessReview") && t >>> 3 == 2) {
+            spec.set("nonResourceAttributes", strings(s.message(), "path", "verb"));
+          } else {
+            s.skip(t);
+          }
+        }
+      } else {
+        r.skip(tag);
+      }
+    }
+    return out;
+  }
+
+  /** A message of string fields numbered 1.. in the order of {@code names}. */
+  private static ObjectNode strings(Reader r, String... names) {
+    ObjectNode out = Json.object();
+    while (r.more()) {
+      int tag = r.varint32();
+      int field = tag >>> 3;
+      if ((tag & 7) == 2 && field >= 1 && field <= names.length) {
+        out.put(names[field - 1], r.string());
+      } else {
+        r.skip(tag);
       }
     }
     return out;

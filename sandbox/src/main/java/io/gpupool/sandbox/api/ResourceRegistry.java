@@ -69,6 +69,42 @@ public final class ResourceRegistry {
         List.of(),
         List.of());
     add(
+        AccessReviews.GROUP,
+        "v1",
+        "SubjectAccessReview",
+        "subjectaccessreviews",
+        false,
+        false,
+        List.of(),
+        List.of());
+    add(
+        AccessReviews.GROUP,
+        "v1",
+        "LocalSubjectAccessReview",
+        "localsubjectaccessreviews",
+        true,
+        false,
+        List.of(),
+        List.of());
+    add(
+        AccessReviews.AUTHENTICATION_GROUP,
+        "v1",
+        "TokenReview",
+        "tokenreviews",
+        false,
+        false,
+        List.of(),
+        List.of());
+    add(
+        AccessReviews.AUTHENTICATION_GROUP,
+        "v1",
+        "SelfSubjectReview",
+        "selfsubjectreviews",
+        false,
+        false,
+        List.of(),
+        List.of());
+    add(
         "policy",
         "v1",
         "PodDisruptionBudget",

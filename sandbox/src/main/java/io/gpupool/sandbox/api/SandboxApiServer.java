@@ -22,8 +22,10 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -53,6 +55,10 @@ public final class SandboxApiServer implements AutoCloseable {
   private final ReentrantLock writeLock = new ReentrantLock();
   private final AtomicInteger clusterIps = new AtomicInteger(10);
   private final ApiAccessLog accessLog = new ApiAccessLog();
+  private final ServiceAccountTokens tokens = new ServiceAccountTokens();
+  private final Gatekeeper gatekeeper = new Gatekeeper(tokens, this::rbac);
+  private volatile RbacAuthorizer rbacPolicy;
+  private volatile boolean rbacStale = true;
   private volatile PodLogSource podLogs = PodLogSource.NONE;
   private Vertx vertx;
   private HttpServer server;
@@ -87,6 +93,7 @@ public final class SandboxApiServer implements AutoCloseable {
     port = server.actualPort();
     ensureNamespace("default");
     ensureNamespace("kube-system");
+    BootstrapRbac.objects().forEach(this::ensureObject);
     LOG.debug("sandbox API server listening on {}", url());
   }
 
@@ -101,6 +108,42 @@ public final class SandboxApiServer implements AutoCloseable {
 
   public ResourceRegistry registry() {
     return registry;
+  }
+
+  /**
+   * A bearer token that authenticates as the service account {@code namespace/name}: put it in a
+   * kubeconfig and the client is authorized by the RBAC stored in the server, as a pod running with
+   * that service account would be.
+   */
+  public String issueServiceAccountToken(String namespace, String name) {
+    return tokens.issue(namespace, name);
+  }
+
+  /** The RBAC policy stored now (rebuilt after any write to rbac.authorization.k8s.io). */
+  RbacAuthorizer rbac() {
+    RbacAuthorizer current = rbacPolicy;
+    if (current != null && !rbacStale) {
+      return current;
+    }
+    synchronized (this) {
+      if (rbacPolicy == null || rbacStale) {
+        rbacStale = false;
+        List<JsonNode> objects = new ArrayList<>();
+        for (String plural :
+            List.of("clusterroles", "clusterrolebindings", "roles", "rolebindings")) {
+          ResourceType t = registry.find(RbacAuthorizer.GROUP, "v1", plural).orElseThrow();
+          listInto(t.collectionPath(null), t, Selectors.parse(null, null), objects);
+        }
+        rbacPolicy = RbacAuthorizer.of(objects);
+      }
+      return rbacPolicy;
+    }
+  }
+
+  private void policyChanged(ResourceType type) {
+    if (type.group().equals(RbacAuthorizer.GROUP) || type.kind().equals("Namespace")) {
+      rbacStale = true;
+    }
   }
 
   /** Where pod logs come from for containers that run as processes. */
@@ -130,6 +173,19 @@ public final class SandboxApiServer implements AutoCloseable {
 
   private void onRequest(HttpServerRequest req) {
     accessLog.record(req.getHeader("User-Agent"), req.method().name(), req.uri());
+    Map<String, List<String>> headers = new HashMap<>();
+    req.headers()
+        .forEach(
+            h ->
+                headers
+                    .computeIfAbsent(h.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+                    .add(h.getValue()));
+    Gatekeeper.Admission admission = gatekeeper.admit(req.method().name(), req.uri(), headers);
+    if (!admission.admitted()) {
+      send(req.response(), admission.refusal());
+      return;
+    }
+    UserInfo user = admission.user();
     String upgrade = req.getHeader("Upgrade");
     if (upgrade != null && upgrade.toLowerCase(Locale.ROOT).contains("websocket")) {
       onWebSocket(req);
@@ -150,7 +206,12 @@ public final class SandboxApiServer implements AutoCloseable {
               }
               ApiRequest r =
                   new ApiRequest(
-                      req.method().name(), req.uri(), req.getHeader("Accept"), contentType, body);
+                      req.method().name(),
+                      req.uri(),
+                      req.getHeader("Accept"),
+                      contentType,
+                      body,
+                      user);
               vertx.executeBlocking(
                   () -> {
                     serve(r, req.response());
@@ -280,18 +341,32 @@ public final class SandboxApiServer implements AutoCloseable {
   private void closeWatch(WebSocketListener listener, WatchStream stream) {
     Vertx v = vertx;
     if (v == null) {
-      listener.onClosed(stream, 1000, "closed");
+      unregister(listener, stream);
       return;
     }
     try {
       v.executeBlocking(
           () -> {
-            listener.onClosed(stream, 1000, "closed");
+            unregister(listener, stream);
             return null;
           },
           false);
     } catch (RuntimeException e) {
+      unregister(listener, stream);
+    }
+  }
+
+  /**
+   * Under the write lock: the mock's listener shuts its sender down before it leaves the
+   * dispatcher's set, and a write in between failed with RejectedExecutionException (a 500 after
+   * the object was stored; the client's retry then got 409 AlreadyExists).
+   */
+  private void unregister(WebSocketListener listener, WatchStream stream) {
+    writeLock.lock();
+    try {
       listener.onClosed(stream, 1000, "closed");
+    } finally {
+      writeLock.unlock();
     }
   }
 
@@ -384,8 +459,9 @@ public final class SandboxApiServer implements AutoCloseable {
       }
       return Reply.notFoundPath();
     }
-    if (type.group().equals(AccessReviews.GROUP)) {
-      return AccessReviews.answer(r.method(), parseBody(r));
+    if (AccessReviews.answers(type.group())) {
+      return AccessReviews.answer(
+          r.method(), p.plural, p.namespace, parseBody(r), r.user(), rbac(), tokens);
     }
     String ct = r.contentType() == null ? "" : r.contentType();
     if (ct.contains("protobuf") || ct.contains("cbor")) {
@@ -395,6 +471,9 @@ public final class SandboxApiServer implements AutoCloseable {
           "the sandbox API server accepts JSON (YAML for apply; protobuf only for Namespace,"
               + " ConfigMap, Secret and ServiceAccount), not "
               + ct);
+    }
+    if (!r.method().equals("GET")) {
+      policyChanged(type);
     }
     return switch (r.method()) {
       case "GET" -> p.name == null ? list(r, p, type) : get(r, p, type);
@@ -900,6 +979,7 @@ public final class SandboxApiServer implements AutoCloseable {
   private void deleteObject(
       ResourceType type, String itemPath, JsonNode current, String propagation) {
     crud.handleDelete(itemPath);
+    policyChanged(type);
     boolean gone = fetch(itemPath) == null;
     if (!gone) {
       return; // finalizers pending: dependents go when the owner finally goes
@@ -1001,6 +1081,28 @@ public final class SandboxApiServer implements AutoCloseable {
         throw new IllegalStateException("cannot create namespace " + name + ": " + reply.body());
       }
     }
+  }
+
+  /** Creates {@code object} unless an object of its kind and name is stored already. */
+  private void ensureObject(ObjectNode object) {
+    ResourceType type =
+        registry
+            .findByKind(object.path("apiVersion").asText(), object.path("kind").asText())
+            .orElseThrow();
+    String ns = object.path("metadata").path("namespace").asText(null);
+    String collection = type.collectionPath(ns);
+    if (fetch(collection + "/" + object.path("metadata").path("name").asText()) != null) {
+      return;
+    }
+    Reply reply =
+        create(
+            new ApiRequest("POST", collection, JSON, JSON, Json.write(object)),
+            ResourcePath.parse(collection),
+            type);
+    if (reply.code() >= 300) {
+      throw new IllegalStateException("cannot create " + object + ": " + reply.body());
+    }
+    policyChanged(type);
   }
 
   // ---------------------------------------------------------------- helpers

@@ -2,6 +2,7 @@ package io.gpupool.sandbox.chain;
 
 import io.gpupool.billing.TokenUnits;
 import io.gpupool.billing.contract.GpuPoolBilling;
+import io.gpupool.billing.devchain.AnvilImpersonation;
 import io.gpupool.billing.devchain.AnvilProcess;
 import io.gpupool.billing.devchain.BillingDeployer;
 import io.gpupool.billing.devchain.DevAccounts;
@@ -136,23 +137,29 @@ public final class SandboxChain implements AutoCloseable {
       Credentials owner = DevAccounts.account(OWNER_ACCOUNT);
       String contract = deployer.deploy(owner, options.thawPeriod());
       long block = web3j.ethBlockNumber().send().getBlockNumber().longValueExact();
-      deployer.setReporter(contract, owner, reporter().getAddress(), true);
+      deployer.authoriseReporter(contract, owner, reporter().getAddress());
       log.accept(
           "GpuPoolBilling deployed at " + contract + " (block " + block + ") on " + anvil.rpcUrl());
       Map<String, String> registered = new LinkedHashMap<>();
       for (PoolSpec.Provider p : pool.providers()) {
         Optional<Credentials> key = devAccount(p.payoutAddress());
         if (key.isEmpty()) {
+          // No key at hand: registered by the owner (the sandbox's contract has no admin delay).
+          deployer
+              .contract(contract, owner)
+              .proposeProvider(p.payoutAddress(), p.payoutAddress())
+              .send();
+          deployer.contract(contract, owner).confirmProvider(p.payoutAddress()).send();
           log.accept(
               "provider "
                   + p.name()
                   + ": payout address "
                   + p.payoutAddress()
-                  + " is not an anvil dev account; it is credited but not registered");
+                  + " is not an anvil dev account; registered by the owner");
           continue;
         }
-        // The provider registers where its balance is withdrawn to: its own address.
-        deployer.contract(contract, key.get()).setPayoutAddress(key.get().getAddress()).send();
+        // The provider registers itself; its balance is withdrawn to its own address.
+        deployer.registerProvider(contract, key.get(), key.get().getAddress());
         registered.put(p.name(), key.get().getAddress());
       }
       log.accept("payout addresses registered for " + String.join(", ", registered.keySet()));
@@ -162,6 +169,13 @@ public final class SandboxChain implements AutoCloseable {
         if (options.escrowWeiPerPayer().signum() > 0) {
           deployer.depositFor(contract, payer, payer.getAddress(), options.escrowWeiPerPayer());
         }
+        // The payer lets the sandbox's reporter charge it (a real payer picks a limit of its own).
+        deployer.setSpendingLimit(
+            contract,
+            payer,
+            reporter().getAddress(),
+            AnvilImpersonation.UNLIMITED,
+            Duration.ofDays(1));
         payers.add(payer.getAddress());
       }
       log.accept(
@@ -311,9 +325,15 @@ public final class SandboxChain implements AutoCloseable {
     return call(() -> view().isReporter(address).send());
   }
 
-  /** Dev account 0 deposits {@code wei} into {@code payer}'s escrow (anyone may fund a payer). */
+  /**
+   * Dev account 0 deposits {@code wei} into {@code payer}'s escrow (anyone may fund a payer), and
+   * the payer lets the reporter charge it (without that, settlement would pay nothing).
+   */
   public void deposit(String payer, BigInteger wei) {
     deployer.depositFor(contract, DevAccounts.account(OWNER_ACCOUNT), payer, wei);
+    // A payer outside the dev accounts has no key here; anvil lets the sandbox act for it and
+    // grant the reporter the same unlimited spending limit the example payers grant.
+    new AnvilImpersonation(anvil.rpcUrl(), contract).grantUnlimited(payer, reporter().getAddress());
   }
 
   public boolean isAlive() {

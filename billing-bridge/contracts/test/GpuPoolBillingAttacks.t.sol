@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {TestBase} from "./TestBase.sol";
+import {GpuPoolBilling} from "../src/GpuPoolBilling.sol";
+
+/// @dev Shared set-up for the attack tests: one reporter (whose key the attacker holds), two payers
+///      with 10 ETH escrow each who granted that reporter `LIMIT` per day, one registered provider.
+///      Addresses increase in the order payer < provider < payer2 so `parties` lists are sorted.
+abstract contract AttackBase is TestBase {
+    GpuPoolBilling internal billing;
+    uint256 internal constant REPORTER_KEY = 0xA11CE;
+    address internal reporter;
+    address internal payer = address(0x1001);
+    address internal provider = address(0x1002);
+    address internal payer2 = address(0x1003);
+    address internal thief = address(0x1004);
+    uint64 internal constant DELAY = 2 days;
+    uint96 internal constant LIMIT = 1 ether;
+
+    function setUp() public virtual {
+        billing = new GpuPoolBilling(1 days, DELAY);
+        reporter = vm.addr(REPORTER_KEY);
+        billing.proposeReporter(reporter);
+        vm.warp(block.timestamp + DELAY);
+        billing.activateReporter(reporter);
+        _fund(payer, 10 ether);
+        _fund(payer2, 10 ether);
+        vm.prank(provider);
+        billing.registerProvider(provider);
+    }
+
+    function _fund(address p, uint256 amount) internal {
+        vm.deal(p, amount);
+        vm.startPrank(p);
+        billing.deposit{value: amount}();
+        billing.setSpendingLimit(reporter, LIMIT, 1 days);
+        vm.stopPrank();
+    }
+
+    function _one(address a, address b, bytes16 job, uint256 cumulative)
+        internal
+        pure
+        returns (address[] memory parties, uint256[] memory entries)
+    {
+        parties = new address[](2);
+        entries = new uint256[](1);
+        bool aFirst = a < b;
+        parties[0] = aFirst ? a : b;
+        parties[1] = aFirst ? b : a;
+        entries[0] = aFirst ? entry(job, 0, 1, cumulative) : entry(job, 1, 0, cumulative);
+    }
+
+    function _settle(address from, address payerAddr, address providerAddr, bytes16 job, uint256 cumulative)
+        internal
+    {
+        (address[] memory parties, uint256[] memory entries) = _one(payerAddr, providerAddr, job, cumulative);
+        vm.prank(from);
+        billing.settleBatch(parties, entries);
+    }
+
+    function _escrow(address p) internal view returns (uint256 bal) {
+        (bal,,) = billing.escrowOf(p);
+    }
+}
+
+/// @dev One payer listed twice in `parties` used to get two escrow caches: a 10 ETH escrow paid
+///      20 ETH, the second 10 ETH coming out of payer2's escrow.
+contract DoubleSpendTest is AttackBase {
+    function setUp() public override {
+        super.setUp();
+        vm.prank(payer);
+        billing.setSpendingLimit(reporter, type(uint96).max, 1 days);
+    }
+
+    function test_payerListedTwiceCannotSpendEscrowTwice() public {
+        address[] memory parties = new address[](3);
+        parties[0] = payer;
+        parties[1] = provider;
+        parties[2] = payer;
+        uint256[] memory entries = new uint256[](2);
+        entries[0] = entry(bytes16("job-1"), 0, 1, 10 ether);
+        entries[1] = entry(bytes16("job-2"), 2, 1, 10 ether);
+        vm.prank(reporter);
+        try billing.settleBatch(parties, entries) {} catch {}
+        assertLe(billing.providerBalance(provider), 10 ether, "provider paid at most the escrow");
+        assertEq(_escrow(payer2), 10 ether, "payer2's escrow untouched");
+    }
+
+    function test_duplicateUnsortedZeroAndDirtyPartiesRevert() public {
+        uint256[] memory entries = new uint256[](1);
+        entries[0] = entry(bytes16("job-1"), 0, 1, 1 ether);
+        address[] memory parties = new address[](3);
+        parties[0] = payer;
+        parties[1] = provider;
+        parties[2] = provider; // duplicate
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.PartiesNotStrictlyIncreasing.selector, 2));
+        billing.settleBatch(parties, entries);
+        parties[0] = provider; // unsorted
+        parties[1] = payer;
+        parties[2] = payer2;
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.PartiesNotStrictlyIncreasing.selector, 1));
+        billing.settleBatch(parties, entries);
+        parties[0] = address(0); // the zero address is never a party
+        parties[1] = payer;
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.PartiesNotStrictlyIncreasing.selector, 0));
+        billing.settleBatch(parties, entries);
+        // `payer` with garbage in the 96 high bits of its word: an alias of `payer`, after `payer`.
+        bytes memory data = abi.encodeCall(GpuPoolBilling.settleBatch, (_sortedPayerProvider(), entries));
+        bytes memory dirty = bytes.concat(data, bytes32(0));
+        // append a third party word: payer | 1 << 200, and fix the array length (word 4 + 2 words)
+        assembly {
+            let partiesAt := add(add(dirty, 0x24), mload(add(dirty, 0x24)))
+            mstore(partiesAt, 3)
+        }
+        _shiftEntriesAndAppendDirty(dirty);
+        vm.prank(reporter);
+        (bool ok, bytes memory reason) = address(billing).call(dirty);
+        assertTrue(!ok, "dirty party accepted");
+        assertEq(
+            uint256(uint32(bytes4(reason))),
+            uint256(uint32(GpuPoolBilling.PartiesNotStrictlyIncreasing.selector)),
+            "reason"
+        );
+        assertEq(billing.providerBalance(provider), 0, "nothing paid");
+    }
+
+    function _sortedPayerProvider() internal view returns (address[] memory parties) {
+        parties = new address[](2);
+        parties[0] = payer;
+        parties[1] = provider;
+    }
+
+    /// @dev Turn settleBatch([payer, provider], entries) with the length already set to 3 into
+    ///      settleBatch([payer, provider, payer|1<<200], entries): move the entries array one word on
+    ///      and put the dirty word where it was.
+    function _shiftEntriesAndAppendDirty(bytes memory data) internal view {
+        uint256 dirtyWord = uint256(uint160(payer)) | (uint256(1) << 200);
+        assembly {
+            let args := add(data, 0x24) // first ABI word after the selector
+            let entriesOffset := mload(add(args, 0x20))
+            let entriesAt := add(args, entriesOffset)
+            // entries: length + 1 word -> copy 2 words one word later (backwards)
+            mstore(add(entriesAt, 0x40), mload(add(entriesAt, 0x20)))
+            mstore(add(entriesAt, 0x20), mload(entriesAt))
+            mstore(entriesAt, dirtyWord)
+            mstore(add(args, 0x20), add(entriesOffset, 0x20))
+        }
+    }
+}
+
+/// @dev A thief holding the reporter key settles whatever it likes, to addresses it controls.
+contract StolenReporterKeyTest is AttackBase {
+    bytes16 internal constant FAKE_JOB = bytes16("fake");
+
+    function test_thiefPaysItselfAtMostTheLimitPerPeriod() public {
+        vm.prank(thief);
+        billing.registerProvider(thief); // anyone can register its own key
+        _settle(reporter, payer, thief, FAKE_JOB, 10 ether);
+        assertEq(billing.providerBalance(thief), LIMIT, "one period's limit");
+        assertEq(_escrow(payer), 9 ether, "the rest of the escrow stays");
+        _settle(reporter, payer, thief, FAKE_JOB, 10 ether);
+        assertEq(billing.providerBalance(thief), LIMIT, "not again in the same window");
+        vm.warp(block.timestamp + 1 days);
+        _settle(reporter, payer, thief, FAKE_JOB, 10 ether);
+        assertEq(billing.providerBalance(thief), 2 * LIMIT, "one more limit per elapsed period");
+        // Revoking the reporter stops it at once.
+        billing.removeReporter(reporter);
+        vm.warp(block.timestamp + 1 days);
+        vm.prank(reporter);
+        (address[] memory parties, uint256[] memory entries) = _one(payer, thief, FAKE_JOB, 10 ether);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, reporter));
+        billing.settleBatch(parties, entries);
+    }
+
+    function test_thiefCannotPayAnUnregisteredAddress() public {
+        _settle(reporter, payer, thief, FAKE_JOB, 10 ether);
+        assertEq(billing.providerBalance(thief), 0, "unregistered: nothing");
+        assertEq(_escrow(payer), 10 ether, "escrow intact");
+        (uint256 paid, uint256 owed) = billing.pairState(payer, FAKE_JOB, thief);
+        assertEq(paid, 0, "paid");
+        assertEq(owed, 10 ether, "owed is remembered (a real provider is paid once it registers)");
+    }
+
+    function test_thawingEscrowIsBoundedByTheLimitToo() public {
+        vm.prank(payer);
+        billing.startThaw(10 ether);
+        vm.prank(thief);
+        billing.registerProvider(thief);
+        _settle(reporter, payer, thief, FAKE_JOB, 10 ether);
+        vm.warp(block.timestamp + 1 days);
+        uint256 before = payer.balance;
+        vm.prank(payer);
+        billing.withdrawEscrow();
+        assertEq(payer.balance - before, 10 ether - LIMIT, "payer gets all but one limit back");
+    }
+
+    function test_overLimitStaysOwedAndEmitsAnEvent() public {
+        vm.expectEmit(true, true, false, true);
+        emit GpuPoolBilling.SpendingLimitReached(payer, reporter, uint64(block.timestamp + 1 days));
+        _settle(reporter, payer, provider, bytes16("job"), 1.5 ether);
+        (uint256 paid, uint256 owed) = billing.pairState(payer, bytes16("job"), provider);
+        assertEq(paid, 1 ether, "paid up to the limit");
+        assertEq(owed, 1.5 ether, "rest owed");
+        vm.warp(block.timestamp + 1 days);
+        _settle(reporter, payer, provider, bytes16("job"), 1.5 ether);
+        assertEq(billing.providerBalance(provider), 1.5 ether, "paid in the next window");
+    }
+
+    function test_voucherSignedByStolenKeyIsBoundedByTheLimit() public {
+        vm.prank(thief);
+        billing.registerProvider(thief);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(REPORTER_KEY, billing.voucherDigest(payer, FAKE_JOB, thief, 10 ether));
+        vm.prank(thief);
+        billing.settleWithVoucher(payer, FAKE_JOB, thief, 10 ether, abi.encodePacked(r, s, v));
+        assertEq(billing.providerBalance(thief), LIMIT, "limit applies to vouchers");
+        assertEq(_escrow(payer), 9 ether, "escrow");
+    }
+}
+
+/// @dev A thief holding the owner key.
+contract StolenOwnerKeyTest is AttackBase {
+    address internal evilReporter = address(0xE71);
+
+    function test_newReporterWaitsForTheDelayAndChargesNobodyWithoutALimit() public {
+        billing.proposeReporter(evilReporter);
+        vm.expectRevert(
+            abi.encodeWithSelector(GpuPoolBilling.NotYet.selector, evilReporter, uint64(block.timestamp + DELAY))
+        );
+        billing.activateReporter(evilReporter);
+        vm.warp(block.timestamp + DELAY);
+        billing.activateReporter(evilReporter);
+        vm.prank(thief);
+        billing.registerProvider(thief);
+        _settle(evilReporter, payer, thief, bytes16("x"), 10 ether);
+        assertEq(billing.providerBalance(thief), 0, "no limit granted to it: nothing");
+        assertEq(_escrow(payer), 10 ether, "escrow intact");
+    }
+
+    function test_ownerCannotRedirectARegisteredProvider() public {
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.AlreadyRegistered.selector, provider));
+        billing.proposeProvider(provider, thief);
+    }
+
+    function test_ownerProposalForAnUnregisteredProviderIsDelayedAndCancellable() public {
+        address quiet = address(0x2001);
+        billing.proposeProvider(quiet, thief);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotYet.selector, quiet, uint64(block.timestamp + DELAY)));
+        billing.confirmProvider(quiet);
+        vm.prank(quiet);
+        billing.cancelProviderProposal(quiet);
+        vm.warp(block.timestamp + DELAY);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingProposed.selector, quiet));
+        billing.confirmProvider(quiet);
+        // Unchallenged, it takes effect after the delay.
+        billing.proposeProvider(quiet, address(0x2002));
+        vm.warp(block.timestamp + DELAY);
+        billing.confirmProvider(quiet);
+        assertTrue(billing.isRegisteredProvider(quiet), "registered");
+        assertEq(uint160(billing.payoutAddress(quiet)), uint160(address(0x2002)), "payout");
+        // The provider's own key still decides afterwards; the owner no longer can.
+        vm.prank(quiet);
+        billing.registerProvider(quiet);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.AlreadyRegistered.selector, quiet));
+        billing.proposeProvider(quiet, thief);
+    }
+
+    function test_ownershipMovesInTwoSteps() public {
+        address next = address(0x0A1);
+        billing.transferOwnership(next);
+        assertEq(uint160(billing.owner()), uint160(address(this)), "still the owner until accepted");
+        vm.prank(thief);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotPendingOwner.selector, thief));
+        billing.acceptOwnership();
+        vm.prank(next);
+        billing.acceptOwnership();
+        assertEq(uint160(billing.owner()), uint160(next), "accepted");
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotOwner.selector, address(this)));
+        billing.proposeReporter(thief);
+    }
+
+    function test_pendingReporterIsRemovedAtOnce() public {
+        billing.proposeReporter(evilReporter);
+        billing.removeReporter(evilReporter);
+        vm.warp(block.timestamp + DELAY);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingProposed.selector, evilReporter));
+        billing.activateReporter(evilReporter);
+    }
+}
+
+/// @dev Signature malleability and malformed vouchers.
+contract VoucherSignatureTest is AttackBase {
+    uint256 internal constant N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    bytes16 internal constant JOB = bytes16("job");
+
+    function _sig(uint128 cumulative) internal view returns (uint8 v, bytes32 r, bytes32 s) {
+        return vm.sign(REPORTER_KEY, billing.voucherDigest(payer, JOB, provider, cumulative));
+    }
+
+    function _rejects(bytes memory sig) internal {
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        billing.settleWithVoucher(payer, JOB, provider, 0.5 ether, sig);
+    }
+
+    function test_highSTwinIsRejected() public {
+        (uint8 v, bytes32 r, bytes32 s) = _sig(0.5 ether);
+        // (r, n - s, v ^ 1) recovers the same signer: the malleable twin.
+        _rejects(abi.encodePacked(r, bytes32(N - uint256(s)), v == 27 ? uint8(28) : uint8(27)));
+        billing.settleWithVoucher(payer, JOB, provider, 0.5 ether, abi.encodePacked(r, s, v));
+        assertEq(billing.providerBalance(provider), 0.5 ether, "the canonical one pays");
+    }
+
+    function test_badVAndWrongLengthsAreRejected() public {
+        (uint8 v, bytes32 r, bytes32 s) = _sig(0.5 ether);
+        _rejects(abi.encodePacked(r, s, v - 27)); // 0/1 form
+        _rejects(abi.encodePacked(r, s, uint8(29)));
+        _rejects(abi.encodePacked(r, s)); // 64 bytes (EIP-2098 compact is not accepted)
+        _rejects(abi.encodePacked(r, s, v, uint8(0))); // 66 bytes
+        _rejects(abi.encodePacked(bytes32(0), s, v)); // r = 0: ecrecover yields address(0)
+        _rejects(new bytes(0));
+    }
+
+    function testFuzz_anyHighSIsRejected(uint256 s) public {
+        s = bound(s, 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A1, type(uint256).max);
+        (uint8 v, bytes32 r,) = _sig(0.5 ether);
+        _rejects(abi.encodePacked(r, bytes32(s), v));
+    }
+}

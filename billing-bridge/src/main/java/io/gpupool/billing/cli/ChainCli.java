@@ -1,0 +1,478 @@
+package io.gpupool.billing.cli;
+
+import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.chain.KeySource;
+import io.gpupool.billing.chain.RevertDecoder;
+import io.gpupool.billing.contract.GpuPoolBilling;
+import java.io.PrintStream;
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.web3j.abi.FunctionEncoder;
+import org.web3j.abi.FunctionReturnDecoder;
+import org.web3j.abi.TypeReference;
+import org.web3j.abi.datatypes.Address;
+import org.web3j.abi.datatypes.Bool;
+import org.web3j.abi.datatypes.Function;
+import org.web3j.abi.datatypes.Type;
+import org.web3j.abi.datatypes.generated.Uint256;
+import org.web3j.abi.datatypes.generated.Uint32;
+import org.web3j.abi.datatypes.generated.Uint64;
+import org.web3j.abi.datatypes.generated.Uint96;
+import org.web3j.crypto.Credentials;
+import org.web3j.crypto.WalletUtils;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.core.methods.request.Transaction;
+import org.web3j.protocol.core.methods.response.EthCall;
+import org.web3j.protocol.core.methods.response.EthEstimateGas;
+import org.web3j.protocol.core.methods.response.EthSendTransaction;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.protocol.http.HttpService;
+import org.web3j.tx.RawTransactionManager;
+import org.web3j.tx.response.PollingTransactionReceiptProcessor;
+
+/**
+ * {@code ./gpupool chain …}: every participant's calls on a real chain (web3j) — the owner deploys
+ * and governs, payers fund and limit what a reporter may charge them, providers register and
+ * withdraw. The signing key comes from a file or an environment variable and is never printed.
+ * Every transaction is dry-run ({@code eth_estimateGas}) first, so a call the contract would refuse
+ * fails with its decoded reason before any gas is spent.
+ */
+public final class ChainCli {
+
+  static final String USAGE =
+      """
+      usage: ./gpupool chain <role> <action> [args] --rpc URL [--contract ADDRESS]
+                             [--key-file FILE | --key-env VAR]
+      (defaults: --rpc $GPUPOOL_CHAIN_RPC, --contract $GPUPOOL_CHAIN_CONTRACT,
+       key from $GPUPOOL_CHAIN_KEY; amounts in tokens, e.g. 1.5, or in wei with a suffix: 42wei;
+       durations like 90s, 30m, 12h, 7d)
+
+        status [ADDRESS]                       contract version, owner, delays; with ADDRESS its
+                                               escrow, limits granted to --reporter, provider state
+        owner deploy --thaw DURATION --admin-delay DURATION
+        owner propose-reporter ADDRESS | activate-reporter ADDRESS | remove-reporter ADDRESS
+        owner transfer-ownership ADDRESS       the new owner then runs: owner accept-ownership
+        owner propose-provider PROVIDER PAYOUT | confirm-provider PROVIDER | cancel-provider PROVIDER
+        payer deposit AMOUNT [--for ADDRESS]
+        payer limit REPORTER AMOUNT PERIOD     let REPORTER charge at most AMOUNT per PERIOD (0 = none)
+        payer thaw AMOUNT | cancel-thaw | withdraw
+        provider register PAYOUT | withdraw | cancel-proposal
+      """;
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)([smhd])");
+  private static final BigInteger GAS_PERCENT = BigInteger.valueOf(130);
+
+  private final PrintStream out;
+  private final Map<String, String> env;
+  private final RevertDecoder decoder = RevertDecoder.forGpuPoolBilling();
+
+  ChainCli(PrintStream out, Map<String, String> env) {
+    this.out = out;
+    this.env = env;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err, System.getenv()));
+  }
+
+  /** Runs one command; returns the exit code (0 ok, 1 refused or failed, 2 usage). */
+  public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+    try {
+      new ChainCli(out, env).dispatch(Args.parse(args));
+      return 0;
+    } catch (UsageException e) {
+      err.println("gpupool chain: " + e.getMessage());
+      err.print(USAGE);
+      return 2;
+    } catch (RuntimeException e) {
+      // Messages never contain the key: KeySource names only where it came from.
+      err.println("gpupool chain: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  private void dispatch(Args a) {
+    String role = a.positional(0, "role");
+    if (role.equals("status")) {
+      status(a);
+      return;
+    }
+    String action = a.positional(1, "action");
+    switch (role + " " + action) {
+      case "owner deploy" -> deploy(a);
+      case "owner propose-reporter" -> send(a, fn("proposeReporter", addr(a, 2)));
+      case "owner activate-reporter" -> send(a, fn("activateReporter", addr(a, 2)));
+      case "owner remove-reporter" -> send(a, fn("removeReporter", addr(a, 2)));
+      case "owner transfer-ownership" -> send(a, fn("transferOwnership", addr(a, 2)));
+      case "owner accept-ownership" -> send(a, fn("acceptOwnership"));
+      case "owner propose-provider" -> send(a, fn("proposeProvider", addr(a, 2), addr(a, 3)));
+      case "owner confirm-provider" -> send(a, fn("confirmProvider", addr(a, 2)));
+      case "owner cancel-provider" -> send(a, fn("cancelProviderProposal", addr(a, 2)));
+      case "payer deposit" -> {
+        BigInteger wei = amount(a.positional(2, "AMOUNT"));
+        String forWhom = a.option("for");
+        Function f = forWhom == null ? fn("deposit") : fn("depositFor", new Address(forWhom));
+        send(a, f, wei);
+      }
+      case "payer limit" -> {
+        BigInteger wei = amount(a.positional(3, "AMOUNT"));
+        if (wei.bitLength() > 96) {
+          throw new IllegalArgumentException("a limit is at most 2^96 - 1 wei");
+        }
+        long seconds = duration(a.positional(4, "PERIOD")).toSeconds();
+        if (seconds < 1 || seconds > 0xFFFFFFFFL) {
+          throw new IllegalArgumentException("PERIOD must be between 1 s and 136 years");
+        }
+        send(a, fn("setSpendingLimit", addr(a, 2), new Uint96(wei), new Uint32(seconds)));
+      }
+      case "payer thaw" -> send(a, fn("startThaw", new Uint256(amount(a.positional(2, "AMOUNT")))));
+      case "payer cancel-thaw" -> send(a, fn("cancelThaw"));
+      case "payer withdraw" -> send(a, fn("withdrawEscrow"));
+      case "provider register" -> send(a, fn("registerProvider", addr(a, 2)));
+      case "provider withdraw" -> send(a, fn("withdraw"));
+      case "provider cancel-proposal" -> {
+        Credentials key = key(a);
+        send(a, key, fn("cancelProviderProposal", new Address(key.getAddress())), BigInteger.ZERO);
+      }
+      default -> throw new UsageException("unknown command: " + role + " " + action);
+    }
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  private void deploy(Args a) {
+    Duration thaw = duration(a.required("thaw"));
+    Duration delay = duration(a.required("admin-delay"));
+    Credentials key = key(a);
+    Web3j web3j = web3j(a);
+    try {
+      String data =
+          GpuPoolBilling.BINARY
+              + FunctionEncoder.encodeConstructor(
+                  List.of(new Uint64(thaw.toSeconds()), new Uint64(delay.toSeconds())));
+      TransactionReceipt r = transact(web3j, key, null, data, BigInteger.ZERO);
+      out.println("deployed GpuPoolBilling at " + r.getContractAddress());
+      out.println(
+          "block " + r.getBlockNumber() + " (reconcile from here), owner " + key.getAddress());
+      out.println("thaw period " + thaw + ", admin delay " + delay);
+    } finally {
+      web3j.shutdown();
+    }
+  }
+
+  private void status(Args a) {
+    Web3j web3j = web3j(a);
+    String contract = contract(a);
+    try {
+      out.println("contract " + contract);
+      out.println("version " + uint(web3j, contract, fn("VERSION")));
+      out.println("owner " + address(web3j, contract, fn("owner")));
+      out.println("pending owner " + address(web3j, contract, fn("pendingOwner")));
+      out.println("thaw period " + uint(web3j, contract, fn("thawPeriod")) + " s");
+      out.println("admin delay " + uint(web3j, contract, fn("adminDelay")) + " s");
+      String who = a.positionalOrNull(1);
+      if (who == null) {
+        return;
+      }
+      Address w = new Address(who);
+      List<Type> escrow = call(web3j, contract, fn("escrowOf", w), uintRef(), uintRef(), uintRef());
+      out.println("escrow " + tokens(escrow.get(0)) + " (thawing " + tokens(escrow.get(1)) + ")");
+      out.println("reporter " + who + ": " + bool(web3j, contract, fn("isReporter", w)));
+      out.println(
+          "provider "
+              + who
+              + ": registered "
+              + bool(web3j, contract, fn("isRegisteredProvider", w))
+              + ", balance "
+              + tokens(call(web3j, contract, fn("providerBalance", w), uintRef()).get(0))
+              + ", payout "
+              + address(web3j, contract, fn("payoutAddress", w)));
+      String reporter = a.option("reporter");
+      if (reporter != null) {
+        List<Type> l =
+            call(
+                web3j,
+                contract,
+                fn("spendingLimit", w, new Address(reporter)),
+                uintRef(),
+                uintRef(),
+                uintRef(),
+                uintRef(),
+                uintRef());
+        out.println(
+            "limit for "
+                + reporter
+                + ": "
+                + tokens(l.get(0))
+                + " per "
+                + l.get(1).getValue()
+                + " s, spent "
+                + tokens(l.get(2))
+                + ", available now "
+                + tokens(l.get(4)));
+      }
+    } finally {
+      web3j.shutdown();
+    }
+  }
+
+  private void send(Args a, Function f) {
+    send(a, key(a), f, BigInteger.ZERO);
+  }
+
+  private void send(Args a, Function f, BigInteger value) {
+    send(a, key(a), f, value);
+  }
+
+  private void send(Args a, Credentials key, Function f, BigInteger value) {
+    Web3j web3j = web3j(a);
+    try {
+      TransactionReceipt r = transact(web3j, key, contract(a), FunctionEncoder.encode(f), value);
+      out.println(
+          f.getName()
+              + " from "
+              + key.getAddress()
+              + ": mined in block "
+              + r.getBlockNumber()
+              + ", tx "
+              + r.getTransactionHash()
+              + ", gas "
+              + r.getGasUsed());
+    } finally {
+      web3j.shutdown();
+    }
+  }
+
+  // ------------------------------------------------------------------ chain access
+
+  private TransactionReceipt transact(
+      Web3j web3j, Credentials key, String to, String data, BigInteger value) {
+    try {
+      long chainId = web3j.ethChainId().send().getChainId().longValueExact();
+      Transaction call =
+          to == null
+              ? Transaction.createContractTransaction(
+                  key.getAddress(), null, null, null, value, data)
+              : Transaction.createFunctionCallTransaction(
+                  key.getAddress(), null, null, null, to, value, data);
+      EthEstimateGas estimate = web3j.ethEstimateGas(call).send();
+      if (estimate.hasError()) {
+        Object d = estimate.getError().getData();
+        throw new IllegalStateException(
+            "the contract refuses: "
+                + decoder.decode((d == null ? "" : d + " ") + estimate.getError().getMessage()));
+      }
+      BigInteger gasLimit =
+          estimate.getAmountUsed().multiply(GAS_PERCENT).divide(BigInteger.valueOf(100));
+      BigInteger gasPrice =
+          web3j
+              .ethGasPrice()
+              .send()
+              .getGasPrice()
+              .multiply(BigInteger.valueOf(125))
+              .divide(BigInteger.valueOf(100));
+      RawTransactionManager tm = new RawTransactionManager(web3j, key, chainId);
+      EthSendTransaction sent =
+          tm.sendTransaction(gasPrice, gasLimit, to == null ? "" : to, data, value);
+      if (sent.hasError()) {
+        throw new IllegalStateException(
+            "the node refused the transaction: " + sent.getError().getMessage());
+      }
+      TransactionReceipt r =
+          new PollingTransactionReceiptProcessor(web3j, 500, 240)
+              .waitForTransactionReceipt(sent.getTransactionHash());
+      if (!r.isStatusOK()) {
+        throw new IllegalStateException("transaction " + r.getTransactionHash() + " reverted");
+      }
+      return r;
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("RPC failed: " + e.getMessage(), e);
+    } catch (org.web3j.protocol.exceptions.TransactionException e) {
+      throw new IllegalStateException("no receipt: " + e.getMessage(), e);
+    }
+  }
+
+  @SafeVarargs
+  private List<Type> call(
+      Web3j web3j, String contract, Function f, TypeReference<? extends Type>... outputs) {
+    try {
+      EthCall r =
+          web3j
+              .ethCall(
+                  Transaction.createEthCallTransaction(null, contract, FunctionEncoder.encode(f)),
+                  DefaultBlockParameterName.LATEST)
+              .send();
+      if (r.hasError() || r.isReverted()) {
+        throw new IllegalStateException(
+            f.getName() + " failed: is " + contract + " a GpuPoolBilling contract?");
+      }
+      @SuppressWarnings({"unchecked", "rawtypes"})
+      List<TypeReference<Type>> refs = (List) List.of(outputs);
+      List<Type> values = FunctionReturnDecoder.decode(r.getValue(), refs);
+      if (values.size() != outputs.length) {
+        throw new IllegalStateException(
+            f.getName() + " returned nothing: is " + contract + " a GpuPoolBilling contract?");
+      }
+      return values;
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("RPC failed: " + e.getMessage(), e);
+    }
+  }
+
+  private BigInteger uint(Web3j web3j, String contract, Function f) {
+    return (BigInteger) call(web3j, contract, f, uintRef()).get(0).getValue();
+  }
+
+  private String address(Web3j web3j, String contract, Function f) {
+    return (String) call(web3j, contract, f, new TypeReference<Address>() {}).get(0).getValue();
+  }
+
+  private boolean bool(Web3j web3j, String contract, Function f) {
+    return (Boolean) call(web3j, contract, f, new TypeReference<Bool>() {}).get(0).getValue();
+  }
+
+  private static TypeReference<Uint256> uintRef() {
+    return new TypeReference<Uint256>() {};
+  }
+
+  private static String tokens(Type value) {
+    BigInteger wei = (BigInteger) value.getValue();
+    return TokenUnits.fromWei(wei).toPlainString() + " (" + wei + " wei)";
+  }
+
+  private static Function fn(String name, Type<?>... inputs) {
+    return new Function(name, List.of(inputs), List.of());
+  }
+
+  // ------------------------------------------------------------------ options
+
+  private Web3j web3j(Args a) {
+    return Web3j.build(new HttpService(orEnv(a, "rpc", "GPUPOOL_CHAIN_RPC")));
+  }
+
+  private String contract(Args a) {
+    String c = orEnv(a, "contract", "GPUPOOL_CHAIN_CONTRACT");
+    if (!WalletUtils.isValidAddress(c)) {
+      throw new UsageException("--contract is not an address: " + c);
+    }
+    return c;
+  }
+
+  private Credentials key(Args a) {
+    String file = a.option("key-file");
+    if (file != null) {
+      return KeySource.fromSecretFile(Path.of(file));
+    }
+    String var = a.option("key-env") != null ? a.option("key-env") : "GPUPOOL_CHAIN_KEY";
+    String value = env.get(var);
+    if (value == null || value.isBlank()) {
+      throw new UsageException("no key: give --key-file FILE or set " + var);
+    }
+    return KeySource.parse(value, "environment variable " + var);
+  }
+
+  private String orEnv(Args a, String option, String var) {
+    String v = a.option(option);
+    if (v == null) {
+      v = env.get(var);
+    }
+    if (v == null || v.isBlank()) {
+      throw new UsageException("--" + option + " is required (or set " + var + ")");
+    }
+    return v;
+  }
+
+  private static Address addr(Args a, int index) {
+    String v = a.positional(index, "ADDRESS");
+    if (!WalletUtils.isValidAddress(v)) {
+      throw new UsageException("not an address: " + v);
+    }
+    return new Address(v);
+  }
+
+  static BigInteger amount(String text) {
+    String t = text.strip().toLowerCase(Locale.ROOT);
+    try {
+      BigInteger wei =
+          t.endsWith("wei") ? new BigInteger(t.substring(0, t.length() - 3)) : TokenUnits.toWei(t);
+      if (wei.signum() < 0) {
+        throw new UsageException("amount must not be negative: " + text);
+      }
+      return wei;
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new UsageException("not an amount: " + text + " (tokens like 1.5, or 42wei)");
+    }
+  }
+
+  static Duration duration(String text) {
+    Matcher m = DURATION.matcher(text.strip());
+    if (!m.matches()) {
+      throw new UsageException("not a duration: " + text + " (like 90s, 30m, 12h, 7d)");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      default -> Duration.ofDays(n);
+    };
+  }
+
+  /** A wrong command line: exit code 2 and the usage text. */
+  static final class UsageException extends IllegalArgumentException {
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  /** Positional words and {@code --name value} options. */
+  record Args(List<String> positional, Map<String, String> options) {
+    static Args parse(String[] args) {
+      List<String> pos = new ArrayList<>();
+      Map<String, String> opts = new HashMap<>();
+      for (int i = 0; i < args.length; i++) {
+        if (args[i].startsWith("--")) {
+          if (i + 1 >= args.length) {
+            throw new UsageException(args[i] + " needs a value");
+          }
+          opts.put(args[i].substring(2), args[++i]);
+        } else {
+          pos.add(args[i]);
+        }
+      }
+      return new Args(pos, opts);
+    }
+
+    String positional(int i, String what) {
+      if (i >= positional.size()) {
+        throw new UsageException("missing " + what);
+      }
+      return positional.get(i);
+    }
+
+    String positionalOrNull(int i) {
+      return i < positional.size() ? positional.get(i) : null;
+    }
+
+    String option(String name) {
+      return options.get(name);
+    }
+
+    String required(String name) {
+      String v = options.get(name);
+      if (v == null) {
+        throw new UsageException("--" + name + " is required");
+      }
+      return v;
+    }
+  }
+}

@@ -1,0 +1,257 @@
+package io.gpupool.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The operator with exactly the chart's RBAC, authorized by the sandbox as a real API server would:
+ * it starts, passes JOSDK's Lease permission check, elects itself and places a job; a Role without
+ * {@code update} on leases stops a replica at start ("No permission to lease resource"), and a verb
+ * taken from the ClusterRole fails with the API server's 403 message.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ChartRbacE2E {
+  static final String OPERATOR_USER =
+      "system:serviceaccount:" + ChartRelease.NAMESPACE + ":" + ChartRelease.serviceAccount();
+  private static final String LEASE = "gpupool-operator";
+
+  private SandboxCluster cluster;
+  private KubernetesClient admin;
+  private Kubectl kubectl;
+
+  @BeforeAll
+  void start() throws IOException {
+    Map<String, String> env = new java.util.HashMap<>(ChartRelease.operatorEnvironment());
+    env.keySet().removeIf(k -> k.startsWith("GPUPOOL_BILLING_"));
+    env.put("GPUPOOL_LEADER_ELECTION_LEASE_NAME", LEASE);
+    assertThat(env).containsEntry("GPUPOOL_LEADER_ELECTION_ENABLED", "true");
+    cluster = SandboxCluster.start("chart-rbac", 20, env);
+    admin = cluster.client();
+    kubectl = cluster.kubectl;
+  }
+
+  @AfterAll
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void theOperatorElectsItselfAndPlacesAJobWithOnlyTheChartsRbac() {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              Lease lease =
+                  admin.leases().inNamespace(ChartRelease.NAMESPACE).withName(LEASE).get();
+              return lease != null
+                  && lease.getSpec().getHolderIdentity() != null
+                  && lease.getSpec().getHolderIdentity().endsWith("-" + cluster.operatorPid());
+            });
+    kubectl.applyText(ExamplesE2E.trainingJob("chart-rbac", 2, "20")).expectSuccess();
+    kubectl
+        .run("wait", "--for=jsonpath={.status.phase}=Succeeded", "tj/chart-rbac", "--timeout=120s")
+        .expectSuccess();
+    assertThat(cluster.operatorLog()).doesNotContain("is forbidden");
+    // What the operator may do, asked as the API server is asked (kubectl auth can-i --as).
+    assertThat(canI("create", "pods", "-n", "default")).isEqualTo("yes");
+    assertThat(canI("update", "leases.coordination.k8s.io", "-n", ChartRelease.NAMESPACE))
+        .isEqualTo("yes");
+    assertThat(canI("get", "leases.coordination.k8s.io", "-n", "default")).isEqualTo("no");
+    assertThat(canI("get", "secrets", "-n", ChartRelease.NAMESPACE)).isEqualTo("no");
+  }
+
+  @Test
+  @Order(2)
+  void aRoleWithoutLeaseUpdateStopsAReplicaAtStart() throws IOException {
+    String name = "gpupool-no-lease-update";
+    admin
+        .serviceAccounts()
+        .inNamespace(ChartRelease.NAMESPACE)
+        .resource(
+            new ServiceAccountBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withNamespace(ChartRelease.NAMESPACE)
+                .endMetadata()
+                .build())
+        .create();
+    List<PolicyRule> rules = new ArrayList<>();
+    for (PolicyRule r : ChartRelease.one(Role.class).getRules()) {
+      List<String> verbs = new ArrayList<>(r.getVerbs());
+      if (r.getResources().contains("leases")) {
+        verbs.remove("update"); // the Role as the chart had it before JOSDK's check was known
+      }
+      rules.add(new PolicyRuleBuilder(r).withVerbs(verbs).build());
+    }
+    admin
+        .resource(
+            new RoleBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withNamespace(ChartRelease.NAMESPACE)
+                .endMetadata()
+                .withRules(rules)
+                .build())
+        .create();
+    admin
+        .resource(
+            new RoleBindingBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withNamespace(ChartRelease.NAMESPACE)
+                .endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "Role", name)
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName(name)
+                .withNamespace(ChartRelease.NAMESPACE)
+                .endSubject()
+                .build())
+        .create();
+    admin
+        .resource(
+            new ClusterRoleBindingBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
+                .withNewRoleRef(
+                    "rbac.authorization.k8s.io",
+                    "ClusterRole",
+                    ChartRelease.one(ClusterRole.class).getMetadata().getName())
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName(name)
+                .withNamespace(ChartRelease.NAMESPACE)
+                .endSubject()
+                .build())
+        .create();
+    Path kubeconfig =
+        cluster
+            .sandbox()
+            .writeServiceAccountKubeconfig(
+                SandboxCluster.REPO.resolve("e2e-tests/target/e2e-logs/" + name + ".kubeconfig"),
+                ChartRelease.NAMESPACE,
+                name);
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("GPUPOOL_LEADER_ELECTION_ENABLED", "true");
+    env.put("GPUPOOL_LEADER_ELECTION_LEASE_NAME", LEASE);
+    try (OperatorProcess replica = OperatorProcess.start(kubeconfig, name, env)) {
+      await().atMost(Duration.ofSeconds(90)).until(() -> !replica.isAlive());
+      assertThat(replica.log()).contains("No permission to lease resource");
+    }
+  }
+
+  @Test
+  @Order(3)
+  void aVerbTakenFromTheClusterRoleFailsWithTheApiServersForbiddenMessage() {
+    ClusterRole chartRole = ChartRelease.one(ClusterRole.class);
+    ClusterRole stored =
+        admin.rbac().clusterRoles().withName(chartRole.getMetadata().getName()).get();
+    List<PolicyRule> withoutPodCreate = new ArrayList<>();
+    for (PolicyRule r : stored.getRules()) {
+      List<String> verbs = new ArrayList<>(r.getVerbs());
+      if (r.getApiGroups().equals(List.of("")) && r.getResources().contains("pods")) {
+        verbs.remove("create");
+      }
+      withoutPodCreate.add(new PolicyRuleBuilder(r).withVerbs(verbs).build());
+    }
+    stored.setRules(withoutPodCreate);
+    admin.resource(stored).update();
+    try {
+      assertThat(canI("create", "pods", "-n", "default")).isEqualTo("no");
+      kubectl.applyText(ExamplesE2E.trainingJob("no-pods", 1, "20")).expectSuccess();
+      String forbidden =
+          "pods is forbidden: User \""
+              + OPERATOR_USER
+              + "\" cannot create resource \"pods\" in API group \"\" in the namespace"
+              + " \"default\"";
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  kubectl.run("get", "tj", "no-pods", "-o", "json").out().contains(forbidden)
+                      || cluster.operatorLog().contains(forbidden));
+      assertThat(
+              kubectl.run("get", "pods", "-l", "gpupool.io/job-name=no-pods", "-o", "name").out())
+          .isBlank();
+    } finally {
+      admin.resource(chartRole).update();
+    }
+    kubectl
+        .run("wait", "--for=jsonpath={.status.phase}=Succeeded", "tj/no-pods", "--timeout=420s")
+        .expectSuccess();
+  }
+
+  @Test
+  @Order(4)
+  void aSecondInstallOverlappingTheFirstIsRefusedAtStartWithWhatToDo() throws IOException {
+    assertThat(
+            admin
+                .apiextensions()
+                .v1()
+                .customResourceDefinitions()
+                .withName("trainingjobs.gpupool.io")
+                .get()
+                .getMetadata()
+                .getAnnotations())
+        .as("the first install's claim")
+        .containsEntry(
+            "claims.gpupool.io/" + ChartRelease.NAMESPACE + "." + ChartRelease.NAME, "*");
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("GPUPOOL_SCOPE_INSTALL", "team-b/gpupool");
+    env.put("GPUPOOL_SCOPE_NAMESPACES", "default,ml-b");
+    try (OperatorProcess other =
+        OperatorProcess.start(cluster.operatorKubeconfig(), "team-b-install", env)) {
+      await().atMost(Duration.ofSeconds(90)).until(() -> !other.isAlive());
+      assertThat(other.log())
+          .contains(
+              "gpupool install team-b/gpupool (managing namespaces [default, ml-b]) cannot start:"
+                  + " install "
+                  + ChartRelease.NAMESPACE
+                  + "/"
+                  + ChartRelease.NAME
+                  + " already manages namespaces [default, ml-b]")
+          .contains(
+              "kubectl annotate crd trainingjobs.gpupool.io claims.gpupool.io/"
+                  + ChartRelease.NAMESPACE
+                  + "."
+                  + ChartRelease.NAME
+                  + "-");
+    }
+  }
+
+  private String canI(String verb, String resource, String... more) {
+    List<String> args = new ArrayList<>(List.of("auth", "can-i", verb, resource));
+    args.addAll(List.of(more));
+    args.add("--as=" + OPERATOR_USER);
+    return kubectl.run(args.toArray(String[]::new)).out().trim();
+  }
+}

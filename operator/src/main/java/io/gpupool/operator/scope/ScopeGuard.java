@@ -1,0 +1,120 @@
+package io.gpupool.operator.scope;
+
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.gpupool.operator.config.GpupoolConfig;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.Map;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * Refuses to start an install whose namespaces another install already manages. Every install
+ * records its claim ({@link InstallScope}) as an annotation on the TrainingJob CRD, the one
+ * cluster-scoped object all installs share, and checks the others' claims first, before any
+ * controller starts. A claim stays until the install is uninstalled (the chart's pre-delete hook or
+ * {@code kubectl annotate crd trainingjobs.gpupool.io claims.gpupool.io/<ns>.<release>-}): replicas
+ * and restarts of one install share its claim.
+ */
+@ApplicationScoped
+public class ScopeGuard {
+  static final String CRD = "trainingjobs.gpupool.io";
+  private static final Logger LOG = Logger.getLogger(ScopeGuard.class);
+
+  private final GpupoolConfig config;
+  private final KubernetesClient client;
+
+  public ScopeGuard(GpupoolConfig config, KubernetesClient client) {
+    this.config = config;
+    this.client = client;
+  }
+
+  /** Runs before the controllers start (JOSDK starts them on the same event, later). */
+  void check(@Observes @Priority(1) StartupEvent ignored) {
+    if (!config.scope().claim()) {
+      return;
+    }
+    InstallScope self = scope(config, client.getNamespace());
+    for (int attempt = 1; ; attempt++) {
+      CustomResourceDefinition crd;
+      try {
+        crd = client.apiextensions().v1().customResourceDefinitions().withName(CRD).get();
+      } catch (KubernetesClientException e) {
+        throw new IllegalStateException(
+            "cannot read CustomResourceDefinition " + CRD + " to check the install's scope", e);
+      }
+      if (crd == null) {
+        throw new IllegalStateException(
+            "CustomResourceDefinition "
+                + CRD
+                + " is not installed: apply the CRDs first (helm/gpupool/crds or crds/)");
+      }
+      ScopeClaims.Decision decision =
+          ScopeClaims.decide(self, crd.getMetadata().getAnnotations(), CRD);
+      if (decision.refusal().isPresent()) {
+        throw new IllegalStateException(decision.refusal().get());
+      }
+      if (decision.claimToWrite().isEmpty()) {
+        LOG.infof("scope: install %s manages %s", self.install(), describe(self));
+        return;
+      }
+      try {
+        claim(crd, self, decision.claimToWrite().get());
+        LOG.infof("scope: install %s claimed %s", self.install(), describe(self));
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt >= 5) {
+          throw new IllegalStateException(
+              "cannot record install " + self.install() + "'s claim on " + CRD, e);
+        }
+        // Another install claimed at the same moment: re-read and decide again.
+      }
+    }
+  }
+
+  /** A merge patch pinned to the read resourceVersion: concurrent claims conflict (409). */
+  private void claim(CustomResourceDefinition crd, InstallScope self, String value) {
+    String patch =
+        io.fabric8.kubernetes.client.utils.Serialization.asJson(
+            Map.of(
+                "metadata",
+                Map.of(
+                    "resourceVersion",
+                    crd.getMetadata().getResourceVersion(),
+                    "annotations",
+                    Map.of(self.annotationKey(), value))));
+    client
+        .apiextensions()
+        .v1()
+        .customResourceDefinitions()
+        .withName(CRD)
+        .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+  }
+
+  /** The install's scope from its settings; the install defaults to {@code <namespace>/gpupool}. */
+  static InstallScope scope(GpupoolConfig config, String clientNamespace) {
+    String install =
+        config
+            .scope()
+            .install()
+            .filter(s -> !s.isBlank())
+            .orElseGet(
+                () ->
+                    Optional.ofNullable(System.getenv("POD_NAMESPACE"))
+                            .filter(s -> !s.isBlank())
+                            .or(() -> Optional.ofNullable(clientNamespace))
+                            .orElse("default")
+                        + "/gpupool");
+    return InstallScope.of(install, config.scope().namespaces().orElse(java.util.List.of()));
+  }
+
+  private static String describe(InstallScope scope) {
+    return scope.allNamespaces() ? "every namespace" : "namespaces " + scope.namespaces();
+  }
+}
