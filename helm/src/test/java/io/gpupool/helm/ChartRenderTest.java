@@ -468,7 +468,11 @@ class ChartRenderTest {
               "gpupool.io/gpuproviders/status",
               "/pods",
               "/nodes",
-              "apiextensions.k8s.io/customresourcedefinitions");
+              "apiextensions.k8s.io/customresourcedefinitions",
+              "gpupool.io/gpuqueues",
+              "gpupool.io/gpuqueues/status",
+              "/namespaces",
+              "scheduling.k8s.io/priorityclasses");
       assertThat(cluster.get("/pods")).containsExactlyInAnyOrder("get", "list", "watch");
       List<Role> jobRoles =
           rendered.all(Role.class).stream()
