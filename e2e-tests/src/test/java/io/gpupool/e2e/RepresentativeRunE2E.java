@@ -76,7 +76,9 @@ class RepresentativeRunE2E {
           "no request (the Lease is renewed with patches), but JOSDK's LeaderElectionManager"
               + " refuses to start unless its SelfSubjectRulesReview shows get, create and update");
 
-  /** Grants for GpuQueues, which the run does not apply (QueueE2E exercises them). */
+  /**
+   * Grants for GpuQueues, which the run does not apply (QueueE2E and QueueAdmissionIT use them).
+   */
   static final Map<String, String> ALLOWED_UNUSED_QUEUES =
       Map.of(
           "gpupool.io/gpuqueues patch",
