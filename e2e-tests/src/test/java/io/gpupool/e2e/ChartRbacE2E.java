@@ -14,6 +14,10 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,6 +45,7 @@ class ChartRbacE2E {
   private static final String LEASE = "gpupool-operator";
 
   private SandboxCluster cluster;
+  private int httpPort;
   private KubernetesClient admin;
   private Kubectl kubectl;
 
@@ -50,7 +55,8 @@ class ChartRbacE2E {
     env.keySet().removeIf(k -> k.startsWith("GPUPOOL_BILLING_"));
     env.put("GPUPOOL_LEADER_ELECTION_LEASE_NAME", LEASE);
     assertThat(env).containsEntry("GPUPOOL_LEADER_ELECTION_ENABLED", "true");
-    cluster = SandboxCluster.start("chart-rbac", 20, env);
+    httpPort = OperatorProcess.freePort();
+    cluster = SandboxCluster.start("chart-rbac", 20, env, httpPort);
     admin = cluster.client();
     kubectl = cluster.kubectl;
   }
@@ -145,7 +151,7 @@ class ChartRbacE2E {
                 .withNewRoleRef(
                     "rbac.authorization.k8s.io",
                     "ClusterRole",
-                    ChartRelease.one(ClusterRole.class).getMetadata().getName())
+                    ChartRelease.operatorClusterRole().getMetadata().getName())
                 .addNewSubject()
                 .withKind("ServiceAccount")
                 .withName(name)
@@ -172,7 +178,7 @@ class ChartRbacE2E {
   @Test
   @Order(3)
   void aVerbTakenFromTheClusterRoleFailsWithTheApiServersForbiddenMessage() {
-    ClusterRole chartRole = ChartRelease.one(ClusterRole.class);
+    ClusterRole chartRole = ChartRelease.operatorClusterRole();
     ClusterRole stored =
         admin.rbac().clusterRoles().withName(chartRole.getMetadata().getName()).get();
     List<PolicyRule> withoutPodCreate = new ArrayList<>();
@@ -246,6 +252,44 @@ class ChartRbacE2E {
                   + ChartRelease.NAME
                   + "-");
     }
+  }
+
+  /** metrics.auth: 401 without a token, 403 for a token not allowed, 200 for a reader's. */
+  @Test
+  @Order(5)
+  void metricsAreServedOnlyToAPermittedToken() throws Exception {
+    assertThat(scrape(null).statusCode()).isEqualTo(401);
+    String tenant = cluster.sandbox().apiServer().issueServiceAccountToken("default", "tenant");
+    HttpResponse<String> refused = scrape(tenant);
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(refused.body())
+        .contains("User \"system:serviceaccount:default:tenant\" cannot get path \"/q/metrics\"");
+    String reader =
+        ChartRelease.metricsReaderToken(admin, cluster.sandbox(), "monitoring", "prometheus");
+    HttpResponse<String> served = scrape(reader);
+    assertThat(served.statusCode()).isEqualTo(200);
+    assertThat(served.body()).contains("gpupool_operator_leader");
+    assertThat(scrape("sandbox-sa.forged").statusCode()).isEqualTo(401);
+    assertThat(
+            HttpClient.newHttpClient()
+                .send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + httpPort + "/q/health/live"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode())
+        .as("probes stay open")
+        .isEqualTo(200);
+  }
+
+  private HttpResponse<String> scrape(String token) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/q/metrics"))
+            .timeout(Duration.ofSeconds(10));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private String canI(String verb, String resource, String... more) {

@@ -1,6 +1,7 @@
 package io.gpupool.e2e;
 
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.TemplateCommand;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -14,6 +15,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.gpupool.sandbox.api.SandboxApiServer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,51 +25,121 @@ import java.util.regex.Pattern;
  * The Helm chart (helm/gpupool) rendered as a production release (billing on) in {@value
  * #NAMESPACE}: the E2Es install its ServiceAccount, ClusterRole, Role and bindings into the sandbox
  * and run the operator with that service account's token, so every request the operator makes is
- * authorized by exactly the chart's RBAC, as it would be on a real cluster.
+ * authorized by exactly the chart's RBAC, as it would be on a real cluster. A release scoped to
+ * some namespaces ({@code scope.namespaces}) renders differently; pass them where asked.
  */
 final class ChartRelease {
   static final String NAME = "gpupool";
   static final String NAMESPACE = "gpupool-system";
 
-  private static List<HasMetadata> rendered;
+  private static final Map<List<String>, List<HasMetadata>> RENDERED = new HashMap<>();
 
   private ChartRelease() {}
 
-  /** The chart's objects (rendered once per test JVM). */
-  static synchronized List<HasMetadata> objects() {
-    if (rendered == null) {
-      String manifests =
-          new Helm(SandboxCluster.REPO.resolve("helm/gpupool"))
-              .template()
-              .withName(NAME)
-              .withNamespace(NAMESPACE)
-              .withKubeVersion("1." + SandboxApiServer.KUBE_MINOR + ".0")
-              .set("billing.enabled", true)
-              .set("billing.rpcUrl", "http://127.0.0.1:8545")
-              .set("billing.contractAddress", "0x5FbDB2315678afecb367f032d93F642f64180aa3")
-              .set("billing.chainId", 31337)
-              .set("billing.reporterKey.secretName", "gpupool-reporter")
-              .call();
-      KubernetesSerialization serialization = new KubernetesSerialization();
-      List<HasMetadata> objects = new ArrayList<>();
-      for (String doc : Pattern.compile("(?m)^---\\s*$").split(manifests)) {
-        if (doc.lines().anyMatch(l -> !l.isBlank() && !l.strip().startsWith("#"))) {
-          objects.add(serialization.unmarshal(doc, HasMetadata.class));
-        }
-      }
-      rendered = List.copyOf(objects);
+  /** The chart's objects, managing every namespace (rendered once per test JVM). */
+  static List<HasMetadata> objects() {
+    return objects(List.of());
+  }
+
+  /** The chart's objects with {@code scope.namespaces} {@code scope} (empty: every namespace). */
+  static synchronized List<HasMetadata> objects(List<String> scope) {
+    List<HasMetadata> rendered = RENDERED.get(scope);
+    if (rendered != null) {
+      return rendered;
     }
+    TemplateCommand command =
+        new Helm(SandboxCluster.REPO.resolve("helm/gpupool"))
+            .template()
+            .withName(NAME)
+            .withNamespace(NAMESPACE)
+            .withKubeVersion("1." + SandboxApiServer.KUBE_MINOR + ".0")
+            .set("billing.enabled", true)
+            .set("billing.rpcUrl", "http://127.0.0.1:8545")
+            .set("billing.contractAddress", "0x5FbDB2315678afecb367f032d93F642f64180aa3")
+            .set("billing.chainId", 31337)
+            .set("billing.reporterKey.secretName", "gpupool-reporter");
+    for (int i = 0; i < scope.size(); i++) {
+      command = command.set("scope.namespaces[" + i + "]", scope.get(i));
+    }
+    KubernetesSerialization serialization = new KubernetesSerialization();
+    List<HasMetadata> objects = new ArrayList<>();
+    for (String doc : Pattern.compile("(?m)^---\\s*$").split(command.call())) {
+      if (doc.lines().anyMatch(l -> !l.isBlank() && !l.strip().startsWith("#"))) {
+        objects.add(serialization.unmarshal(doc, HasMetadata.class));
+      }
+    }
+    rendered = List.copyOf(objects);
+    RENDERED.put(List.copyOf(scope), rendered);
     return rendered;
   }
 
-  /** The one object of {@code type} the chart renders. */
+  /** The one object of {@code type} the (unscoped) chart renders. */
   static <T> T one(Class<T> type) {
-    List<T> found = objects().stream().filter(type::isInstance).map(type::cast).toList();
+    return one(objects(), type);
+  }
+
+  private static <T> T one(List<HasMetadata> objects, Class<T> type) {
+    List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
     if (found.size() != 1) {
       throw new AssertionError(
           "the chart renders " + found.size() + " " + type.getSimpleName() + ", expected one");
     }
     return found.get(0);
+  }
+
+  /** The operator's own ClusterRole (the chart also renders a metrics-reader ClusterRole). */
+  static ClusterRole operatorClusterRole() {
+    return objects().stream()
+        .filter(ClusterRole.class::isInstance)
+        .map(ClusterRole.class::cast)
+        .filter(r -> r.getMetadata().getName().equals(NAME))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no ClusterRole " + NAME + " in the chart"));
+  }
+
+  /** The ClusterRole scrapers of the operator's metrics are bound to. */
+  static String metricsReaderClusterRole() {
+    return NAME + "-metrics-reader";
+  }
+
+  /**
+   * A bearer token of the service account {@code namespace/name}, bound to the metrics-reader
+   * ClusterRole as {@code metrics.auth.readers} binds a Prometheus: what a scraper presents.
+   */
+  static String metricsReaderToken(
+      KubernetesClient admin, io.gpupool.sandbox.Sandbox sandbox, String namespace, String name) {
+    if (admin.namespaces().withName(namespace).get() == null) {
+      admin
+          .namespaces()
+          .resource(
+              new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
+          .create();
+    }
+    admin
+        .resource(
+            new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withNamespace(namespace)
+                .endMetadata()
+                .build())
+        .create();
+    admin
+        .resource(
+            new io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder()
+                .withNewMetadata()
+                .withName(namespace + "-" + name + "-reads-gpupool-metrics")
+                .endMetadata()
+                .withNewRoleRef(
+                    "rbac.authorization.k8s.io", "ClusterRole", metricsReaderClusterRole())
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName(name)
+                .withNamespace(namespace)
+                .endSubject()
+                .build())
+        .create();
+    return sandbox.apiServer().issueServiceAccountToken(namespace, name);
   }
 
   /** The operator's service account name. */
@@ -80,12 +152,22 @@ final class ChartRelease {
    * ClusterRole, Role and binding it renders) through {@code admin}.
    */
   static void installIdentityAndRbac(KubernetesClient admin) {
-    admin
-        .namespaces()
-        .resource(
-            new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
-        .create();
-    for (HasMetadata o : objects()) {
+    installIdentityAndRbac(admin, List.of());
+  }
+
+  /** As {@link #installIdentityAndRbac(KubernetesClient)} for a release scoped to {@code scope}. */
+  static void installIdentityAndRbac(KubernetesClient admin, List<String> scope) {
+    List<String> namespaces = new ArrayList<>(List.of(NAMESPACE));
+    namespaces.addAll(scope);
+    for (String ns : namespaces) {
+      if (admin.namespaces().withName(ns).get() == null) {
+        admin
+            .namespaces()
+            .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+            .create();
+      }
+    }
+    for (HasMetadata o : objects(scope)) {
       if (o instanceof ServiceAccount
           || o instanceof ClusterRole
           || o instanceof ClusterRoleBinding
@@ -98,7 +180,12 @@ final class ChartRelease {
 
   /** The plain-valued environment the chart's Deployment gives the operator container. */
   static Map<String, String> operatorEnvironment() {
-    Deployment deployment = one(Deployment.class);
+    return operatorEnvironment(List.of());
+  }
+
+  /** As {@link #operatorEnvironment()} for a release scoped to {@code scope}. */
+  static Map<String, String> operatorEnvironment(List<String> scope) {
+    Deployment deployment = one(objects(scope), Deployment.class);
     Map<String, String> env = new LinkedHashMap<>();
     for (EnvVar v : deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()) {
       if (v.getValue() != null) {

@@ -22,8 +22,13 @@ import java.util.concurrent.TimeUnit;
  * the given targets every second; PromQL through its HTTP API.
  */
 final class PrometheusServer implements AutoCloseable {
-  /** One scrape job. */
-  record Target(String job, String hostPort, String metricsPath, boolean honorLabels) {}
+  /** One scrape job; {@code bearerToken} (or null) is presented as Prometheus's credentials. */
+  record Target(
+      String job, String hostPort, String metricsPath, boolean honorLabels, String bearerToken) {
+    Target(String job, String hostPort, String metricsPath, boolean honorLabels) {
+      this(job, hostPort, metricsPath, honorLabels, null);
+    }
+  }
 
   static final Duration SCRAPE_INTERVAL = Duration.ofSeconds(1);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -74,6 +79,14 @@ final class PrometheusServer implements AutoCloseable {
                 - targets: ['%s']
           """
               .formatted(t.job(), t.honorLabels(), t.metricsPath(), t.hostPort()));
+      if (t.bearerToken() != null) {
+        config.append(
+            """
+                authorization:
+                  credentials: '%s'
+            """
+                .formatted(t.bearerToken()));
+      }
     }
     Path configFile = dir.resolve("prometheus.yml");
     Files.writeString(configFile, config);

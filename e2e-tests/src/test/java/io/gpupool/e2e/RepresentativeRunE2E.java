@@ -130,12 +130,22 @@ class RepresentativeRunE2E {
     kubectl = cluster.kubectl;
     dcgmClient = cluster.sandbox().newClient();
     dcgm = SimulatedDcgmExporter.start(dcgmClient, 0);
+    // The chart serves metrics only to permitted tokens (metrics.auth): Prometheus scrapes as a
+    // service account bound to the chart's metrics-reader ClusterRole.
+    assertThat(env).containsEntry("GPUPOOL_METRICS_AUTH", "true");
+    String prometheusToken =
+        ChartRelease.metricsReaderToken(
+            cluster.client(), cluster.sandbox(), "monitoring", "prometheus");
     prometheus =
         PrometheusServer.start(
             LOGS.resolve("representative-run-prometheus"),
             List.of(
                 new PrometheusServer.Target(
-                    "gpupool-operator", "127.0.0.1:" + httpPort, "/q/metrics", true),
+                    "gpupool-operator",
+                    "127.0.0.1:" + httpPort,
+                    "/q/metrics",
+                    true,
+                    prometheusToken),
                 new PrometheusServer.Target(
                     "dcgm-exporter", "127.0.0.1:" + dcgm.port(), "/metrics", false)));
     runStart = Instant.now();
@@ -321,7 +331,7 @@ class RepresentativeRunE2E {
     assertThat(log.dropped()).as("access log complete").isZero();
     writeLog("representative-run-operator-api-calls.txt", summary(calls));
 
-    ClusterRole clusterRole = ChartRelease.one(ClusterRole.class);
+    ClusterRole clusterRole = ChartRelease.operatorClusterRole();
     Role role = ChartRelease.one(Role.class);
     assertThat(role.getMetadata().getNamespace()).isEqualTo(RELEASE_NAMESPACE);
     ClusterRoleBinding clusterBinding = ChartRelease.one(ClusterRoleBinding.class);

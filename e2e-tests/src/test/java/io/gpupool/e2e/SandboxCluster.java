@@ -67,7 +67,7 @@ final class SandboxCluster implements AutoCloseable {
   static SandboxCluster start(
       String name, double timeScale, Map<String, String> operatorEnv, PoolSpec pool)
       throws IOException {
-    return start(name, timeScale, operatorEnv, 0, null, pool);
+    return start(name, timeScale, operatorEnv, 0, null, pool, List.of());
   }
 
   /** As {@link #start(String, double, Map)}, with the operator's HTTP (metrics) port. */
@@ -101,6 +101,17 @@ final class SandboxCluster implements AutoCloseable {
     return start(name, timeScale, operatorEnv, httpPort, chainOptions);
   }
 
+  /**
+   * As {@link #start(String, double, Map)} with the chart rendered for {@code scope.namespaces}
+   * {@code namespaces} (created if missing): the operator gets the RBAC and the scope environment
+   * that release would have.
+   */
+  static SandboxCluster startScoped(
+      String name, double timeScale, Map<String, String> operatorEnv, List<String> namespaces)
+      throws IOException {
+    return start(name, timeScale, operatorEnv, 0, null, PoolFile.loadDefault(), namespaces);
+  }
+
   private static SandboxCluster start(
       String name,
       double timeScale,
@@ -108,7 +119,8 @@ final class SandboxCluster implements AutoCloseable {
       int httpPort,
       SandboxChain.Options chainOptions)
       throws IOException {
-    return start(name, timeScale, operatorEnv, httpPort, chainOptions, PoolFile.loadDefault());
+    return start(
+        name, timeScale, operatorEnv, httpPort, chainOptions, PoolFile.loadDefault(), List.of());
   }
 
   private static SandboxCluster start(
@@ -117,7 +129,8 @@ final class SandboxCluster implements AutoCloseable {
       Map<String, String> operatorEnv,
       int httpPort,
       SandboxChain.Options chainOptions,
-      PoolSpec pool)
+      PoolSpec pool,
+      List<String> scope)
       throws IOException {
     Kubectl.binary();
     Path operatorJar = REPO.resolve("operator/target/quarkus-app/quarkus-run.jar");
@@ -143,7 +156,7 @@ final class SandboxCluster implements AutoCloseable {
     }
     Path operatorKubeconfig;
     try {
-      ChartRelease.installIdentityAndRbac(sandbox.client());
+      ChartRelease.installIdentityAndRbac(sandbox.client(), scope);
       operatorKubeconfig =
           sandbox.writeServiceAccountKubeconfig(
               logs.resolve(name + "-operator.kubeconfig"),
@@ -158,6 +171,15 @@ final class SandboxCluster implements AutoCloseable {
     }
     Map<String, String> env = new LinkedHashMap<>();
     env.put("POD_NAMESPACE", ChartRelease.NAMESPACE);
+    // The release's identity and scope, as the chart's Deployment sets them.
+    ChartRelease.operatorEnvironment(scope)
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith("GPUPOOL_SCOPE_")
+                  || k.startsWith("QUARKUS_OPERATOR_SDK_CONTROLLERS_")) {
+                env.put(k, v);
+              }
+            });
     if (chain != null) {
       env.putAll(chain.operatorEnvironment());
     }

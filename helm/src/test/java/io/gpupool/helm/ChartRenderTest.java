@@ -80,6 +80,7 @@ class ChartRenderTest {
       assertThat(rendered.resources().stream().map(r -> r.getKind()).sorted().toList())
           .containsExactly(
               "ClusterRole",
+              "ClusterRole",
               "ClusterRoleBinding",
               "ConfigMap",
               "ConfigMap",
@@ -182,9 +183,9 @@ class ChartRenderTest {
 
     @Test
     void clusterRoleGrantsExactlyTheOperatorsCalls() {
-      ClusterRole clusterRole = rendered.one(ClusterRole.class);
+      ClusterRole clusterRole = operatorClusterRole(rendered);
       assertThat(RbacContract.flatten(clusterRole.getRules())).isEqualTo(RbacContract.CLUSTER);
-      ClusterRoleBinding binding = rendered.one(ClusterRoleBinding.class);
+      ClusterRoleBinding binding = operatorClusterRoleBinding(rendered);
       assertThat(binding.getRoleRef().getName()).isEqualTo(clusterRole.getMetadata().getName());
       assertThat(binding.getSubjects())
           .singleElement()
@@ -350,7 +351,7 @@ class ChartRenderTest {
       // The reporter key reaches the pod through secretKeyRef: the kubelet reads it, not the
       // operator.
       assertThat(role.getRules()).noneMatch(r -> r.getResources().contains("secrets"));
-      assertThat(RbacContract.flatten(rendered.one(ClusterRole.class).getRules()))
+      assertThat(RbacContract.flatten(operatorClusterRole(rendered).getRules()))
           .isEqualTo(RbacContract.CLUSTER);
     }
 
@@ -416,7 +417,7 @@ class ChartRenderTest {
         .isEqualTo("platform-operator");
     assertThat(operator(deployment).getImage())
         .isEqualTo("ghcr.io/gpupool/operator@sha256:" + "a".repeat(64));
-    assertThat(rendered.one(ClusterRoleBinding.class).getSubjects().get(0).getName())
+    assertThat(operatorClusterRoleBinding(rendered).getSubjects().get(0).getName())
         .isEqualTo("platform-operator");
   }
 
@@ -454,13 +455,86 @@ class ChartRenderTest {
   }
 
   @Nested
+  class MetricsAuth {
+    @Test
+    void onByDefaultWithAReaderClusterRoleAndTheReviewsItNeeds() {
+      Chart.Rendered rendered = Chart.render(NS, Map.of());
+      assertThat(env(operator(rendered.one(Deployment.class))))
+          .containsEntry("GPUPOOL_METRICS_AUTH", "true");
+      assertThat(RbacContract.flatten(operatorClusterRole(rendered).getRules()))
+          .containsEntry("authentication.k8s.io/tokenreviews", java.util.Set.of("create"))
+          .containsEntry("authorization.k8s.io/subjectaccessreviews", java.util.Set.of("create"));
+      ClusterRole reader =
+          rendered.all(ClusterRole.class).stream()
+              .filter(r -> r.getMetadata().getName().equals(Chart.RELEASE + "-metrics-reader"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(reader.getRules())
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.getNonResourceURLs()).containsExactly("/q/metrics");
+                assertThat(r.getVerbs()).containsExactly("get");
+              });
+      assertThat(rendered.all(ClusterRoleBinding.class))
+          .as("no reader binding until readers are named")
+          .hasSize(1);
+    }
+
+    @Test
+    void readersAreBoundAndTheServiceMonitorPresentsPrometheusToken() {
+      Map<String, Object> set = new HashMap<>();
+      set.put("metrics.auth.readers[0].namespace", "monitoring");
+      set.put("metrics.auth.readers[0].name", "kube-prometheus-stack-prometheus");
+      set.put("metrics.serviceMonitor.enabled", true);
+      Chart.Rendered rendered = Chart.render(NS, set);
+      ClusterRoleBinding binding =
+          rendered.all(ClusterRoleBinding.class).stream()
+              .filter(b -> b.getMetadata().getName().endsWith("-metrics-reader"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(binding.getRoleRef().getName()).isEqualTo(Chart.RELEASE + "-metrics-reader");
+      assertThat(binding.getSubjects())
+          .singleElement()
+          .satisfies(
+              s -> {
+                assertThat(s.getKind()).isEqualTo("ServiceAccount");
+                assertThat(s.getNamespace()).isEqualTo("monitoring");
+                assertThat(s.getName()).isEqualTo("kube-prometheus-stack-prometheus");
+              });
+      GenericKubernetesResource monitor =
+          (GenericKubernetesResource) rendered.ofKind("ServiceMonitor").get(0);
+      assertThat(monitor.toString()).contains("bearerTokenFile");
+    }
+
+    @Test
+    void offMeansNoReviewsNoReaderAndAnOpenEndpoint() {
+      Chart.Rendered rendered = Chart.render(NS, Map.of("metrics.auth.enabled", false));
+      assertThat(env(operator(rendered.one(Deployment.class))))
+          .containsEntry("GPUPOOL_METRICS_AUTH", "false");
+      assertThat(rendered.all(ClusterRole.class)).hasSize(1);
+      assertThat(RbacContract.flatten(operatorClusterRole(rendered).getRules()))
+          .doesNotContainKeys(
+              "authentication.k8s.io/tokenreviews", "authorization.k8s.io/subjectaccessreviews");
+    }
+
+    @Test
+    void theMetricsServiceCannotLeaveTheCluster() {
+      for (String type : List.of("NodePort", "LoadBalancer")) {
+        assertThatThrownBy(() -> Chart.template(NS, Map.of("metrics.service.type", type)))
+            .hasMessageContaining("values don't meet the specifications of the schema");
+      }
+    }
+  }
+
+  @Nested
   class ScopedToListedNamespaces {
     private final Chart.Rendered rendered =
         Chart.render(NS, Map.of("scope.namespaces[0]", "ml-a", "scope.namespaces[1]", "ml-b"));
 
     @Test
     void aRoleInEachListedNamespaceAndTheClusterRoleOnlyWhatMustStayClusterWide() {
-      ClusterRole clusterRole = rendered.one(ClusterRole.class);
+      ClusterRole clusterRole = operatorClusterRole(rendered);
       Map<String, java.util.Set<String>> cluster = RbacContract.flatten(clusterRole.getRules());
       assertThat(cluster)
           .containsOnlyKeys(
@@ -472,7 +546,9 @@ class ChartRenderTest {
               "gpupool.io/gpuqueues",
               "gpupool.io/gpuqueues/status",
               "/namespaces",
-              "scheduling.k8s.io/priorityclasses");
+              "scheduling.k8s.io/priorityclasses",
+              "authentication.k8s.io/tokenreviews",
+              "authorization.k8s.io/subjectaccessreviews");
       assertThat(cluster.get("/pods")).containsExactlyInAnyOrder("get", "list", "watch");
       List<Role> jobRoles =
           rendered.all(Role.class).stream()
@@ -566,6 +642,21 @@ class ChartRenderTest {
   private static void assertProbe(HTTPGetAction get, String path) {
     assertThat(get.getPath()).isEqualTo(path);
     assertThat(get.getPort()).isEqualTo(new IntOrString("http"));
+  }
+
+  /** The operator's own ClusterRole (the other one is the metrics-reader). */
+  private static ClusterRole operatorClusterRole(Chart.Rendered rendered) {
+    return rendered.all(ClusterRole.class).stream()
+        .filter(r -> r.getMetadata().getName().equals(Chart.RELEASE))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static ClusterRoleBinding operatorClusterRoleBinding(Chart.Rendered rendered) {
+    return rendered.all(ClusterRoleBinding.class).stream()
+        .filter(r -> r.getMetadata().getName().equals(Chart.RELEASE))
+        .findFirst()
+        .orElseThrow();
   }
 
   private static String serviceAccount(Chart.Rendered rendered) {

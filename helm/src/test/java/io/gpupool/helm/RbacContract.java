@@ -35,7 +35,10 @@ final class RbacContract {
           Map.entry("gpupool.io/gpuqueues/status", Set.of("patch")),
           Map.entry("/namespaces", Set.of("get")),
           Map.entry("scheduling.k8s.io/priorityclasses", Set.of("get")),
-          Map.entry("apiextensions.k8s.io/customresourcedefinitions", Set.of("get", "patch")));
+          Map.entry("apiextensions.k8s.io/customresourcedefinitions", Set.of("get", "patch")),
+          // metrics.auth.enabled (the default): scrapers' tokens reviewed by the API server.
+          Map.entry("authentication.k8s.io/tokenreviews", Set.of("create")),
+          Map.entry("authorization.k8s.io/subjectaccessreviews", Set.of("create")));
 
   /** Usage records (ConfigMaps) in the release namespace, whatever else is enabled. */
   static final Map<String, Set<String>> USAGE_RECORDS =

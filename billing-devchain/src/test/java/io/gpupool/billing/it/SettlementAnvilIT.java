@@ -17,7 +17,6 @@ import io.gpupool.billing.chain.Web3jBillingChain;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.InMemoryBillingStore;
 import io.gpupool.billing.ledger.PairLedger;
-import io.gpupool.billing.metering.PodLifetime;
 import io.gpupool.billing.settlement.Backoff;
 import io.gpupool.billing.settlement.RoundResult;
 import io.gpupool.billing.settlement.SettlementConfig;
@@ -25,61 +24,25 @@ import io.gpupool.billing.settlement.SettlementService;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** The settlement loop against a real chain (anvil), every failure path included. */
-class SettlementAnvilIT extends AnvilTestBase {
-  static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
-  // an awkward price: 1.234567 ETH-millis per GPU-hour
-  static final BigInteger PRICE = new BigInteger("1234567000000000");
-
-  final InMemoryBillingStore store = new InMemoryBillingStore();
-  final BillingLedger ledger = new BillingLedger(store);
+class SettlementAnvilIT extends SettlementAnvilTestBase {
   final SettlementConfig config =
       SettlementConfig.defaults()
           .withBatchSize(3)
           .withReceiptTimeout(Duration.ofSeconds(10))
           .withBackoff(new Backoff(Duration.ZERO, Duration.ZERO, 1, 0));
 
-  List<PairId> pairs() {
-    List<PairId> out = new ArrayList<>();
-    for (int job = 0; job < 4; job++) {
-      for (int prov = 0; prov < 2; prov++) {
-        out.add(new PairId("ns/job-" + job, payerAddress(job % 2), providerAddress(prov)));
-      }
-    }
-    return out;
-  }
-
-  /** Meter one pod per pair with awkward durations and milli-GPU counts. */
-  void meterPods(Duration runFor) {
-    List<PodLifetime> pods = new ArrayList<>();
-    int i = 0;
-    for (PairId p : pairs()) {
-      i++;
-      pods.add(
-          new PodLifetime("pod-" + i, p, T0, null, 250L * i, PRICE.add(BigInteger.valueOf(i))));
-    }
-    ledger.record(pods, T0.plus(runFor).plusMillis(123));
-  }
-
-  SettlementService service(BillingChain chain, SettlementConfig c) {
-    return new SettlementService(c.withReconcileFromBlock(0), ledger, chain, Clock.systemUTC());
+  @Override
+  String jobNamespace() {
+    return "ns";
   }
 
   void assertChainPaidExactlyTheMeteredCost(BillingChain chain) {
-    for (PairLedger l : store.all()) {
-      assertThat(l.pending()).as("%s pending", l.pair()).isFalse();
-      assertThat(chain.pairState(l.pair()).paidWei()).isEqualTo(l.meteredWei());
-    }
-    for (int prov = 0; prov < 2; prov++) {
-      String provider = providerAddress(prov);
-      assertThat(chain.providerBalance(provider)).isEqualTo(ledger.providerEarnedWei(provider));
-    }
+    assertProvidersPaidExactlyTheMeteredAmounts(chain);
     BigInteger metered =
         store.all().stream().map(PairLedger::meteredWei).reduce(BigInteger.ZERO, BigInteger::add);
     java.util.Map<String, BigInteger> lastPaidByPair = new java.util.HashMap<>();

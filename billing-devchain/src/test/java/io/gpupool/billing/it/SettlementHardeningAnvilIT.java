@@ -4,24 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.SettlementItem;
-import io.gpupool.billing.chain.BillingChain;
 import io.gpupool.billing.chain.ChainConfig;
 import io.gpupool.billing.chain.GasPricePolicy;
 import io.gpupool.billing.chain.Web3jBillingChain;
-import io.gpupool.billing.ledger.BillingLedger;
-import io.gpupool.billing.ledger.InMemoryBillingStore;
 import io.gpupool.billing.ledger.PairLedger;
-import io.gpupool.billing.metering.PodLifetime;
 import io.gpupool.billing.settlement.Backoff;
 import io.gpupool.billing.settlement.RoundResult;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
 import java.math.BigInteger;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,12 +21,7 @@ import org.junit.jupiter.api.Test;
  * reorganisation, confirmation depth, a poison pair beside healthy ones, a gas price above the cap.
  * Each ends with every provider's on-chain balance equal to the metered amounts, to the wei.
  */
-class SettlementHardeningAnvilIT extends AnvilTestBase {
-  static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
-  static final BigInteger PRICE = new BigInteger("1234567000000000");
-
-  final InMemoryBillingStore store = new InMemoryBillingStore();
-  final BillingLedger ledger = new BillingLedger(store);
+class SettlementHardeningAnvilIT extends SettlementAnvilTestBase {
   final SettlementConfig config =
       SettlementConfig.defaults()
           .withBatchSize(3)
@@ -42,44 +29,9 @@ class SettlementHardeningAnvilIT extends AnvilTestBase {
           .withBackoff(new Backoff(Duration.ZERO, Duration.ZERO, 1, 0))
           .withRecheckInterval(Duration.ofHours(1));
 
-  List<PairId> pairs() {
-    List<PairId> out = new ArrayList<>();
-    for (int job = 0; job < 4; job++) {
-      for (int prov = 0; prov < 2; prov++) {
-        out.add(new PairId("hard/job-" + job, payerAddress(job % 2), providerAddress(prov)));
-      }
-    }
-    return out;
-  }
-
-  void meterPods(Duration runFor) {
-    List<PodLifetime> pods = new ArrayList<>();
-    int i = 0;
-    for (PairId p : pairs()) {
-      i++;
-      pods.add(
-          new PodLifetime("pod-" + i, p, T0, null, 250L * i, PRICE.add(BigInteger.valueOf(i))));
-    }
-    ledger.record(pods, T0.plus(runFor).plusMillis(123));
-  }
-
-  SettlementService service(BillingChain chain, SettlementConfig c) {
-    return new SettlementService(c.withReconcileFromBlock(0), ledger, chain, Clock.systemUTC());
-  }
-
-  /** Every provider's balance on the contract equals what was metered for it, to the wei. */
-  void assertProvidersPaidExactlyTheMeteredAmounts(BillingChain chain) {
-    for (PairLedger l : store.all()) {
-      assertThat(l.pending()).as("%s pending", l.pair()).isFalse();
-      assertThat(chain.pairState(l.pair()).paidWei()).isEqualTo(l.meteredWei());
-    }
-    for (int prov = 0; prov < 2; prov++) {
-      String provider = providerAddress(prov);
-      assertThat(chain.providerBalance(provider))
-          .as("provider %d balance", prov)
-          .isEqualTo(ledger.providerEarnedWei(provider))
-          .isPositive();
-    }
+  @Override
+  String jobNamespace() {
+    return "hard";
   }
 
   RoundResult runUntilSettled(SettlementService s, int rounds) {

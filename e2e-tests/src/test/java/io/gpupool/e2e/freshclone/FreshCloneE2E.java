@@ -97,7 +97,8 @@ class FreshCloneE2E {
     assertThat(sandbox.output())
         .contains("npm-tools: installing")
         .contains("GpuPoolBilling")
-        .contains("smoke: OK, the operator took up all 4 applied jobs");
+        .as("every TrainingJob and InferenceJob of examples/ (and examples/workloads/)")
+        .containsPattern("smoke: OK, the operator took up all ([4-9]|\\d\\d+) applied jobs");
     assertThat(clone.resolve("billing-bridge/contracts/node_modules/.gpupool-lock.sha256"))
         .exists();
     System.out.printf(

@@ -30,6 +30,19 @@ public interface GpupoolConfig {
   /** Which namespaces this install manages, and its claim on them. */
   Scope scope();
 
+  /** Who may read the metrics. */
+  Metrics metrics();
+
+  /** Access to {@code /q/metrics}. */
+  interface Metrics {
+    /**
+     * Serve metrics only to callers whose bearer token the API server authenticates (TokenReview)
+     * and allows {@code get} on the path (SubjectAccessReview); the Helm chart turns it on.
+     */
+    @WithDefault("false")
+    boolean auth();
+  }
+
   /**
    * An install manages every namespace or a list of them; the Helm chart sets these from {@code
    * scope.namespaces} together with JOSDK's watched namespaces ({@code
