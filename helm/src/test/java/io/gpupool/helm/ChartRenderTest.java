@@ -88,6 +88,7 @@ class ChartRenderTest {
               "ConfigMap",
               "ConfigMap",
               "ConfigMap",
+              "ConfigMap",
               "Deployment",
               "PodDisruptionBudget",
               "Role",
@@ -395,7 +396,7 @@ class ChartRenderTest {
     @Test
     void dashboardsCarryTheConfiguredSidecarLabel() {
       assertThat(rendered.all(ConfigMap.class))
-          .hasSize(4)
+          .hasSize(5)
           .allSatisfy(
               cm ->
                   assertThat(cm.getMetadata().getLabels())
@@ -548,6 +549,10 @@ class ChartRenderTest {
               "/pods",
               "/nodes",
               "apiextensions.k8s.io/customresourcedefinitions",
+              "gpupool.io/gpuqueues",
+              "gpupool.io/gpuqueues/status",
+              "/namespaces",
+              "scheduling.k8s.io/priorityclasses",
               "authentication.k8s.io/tokenreviews",
               "authorization.k8s.io/subjectaccessreviews",
               // who may charge whom: accounts and namespaces are cluster-scoped

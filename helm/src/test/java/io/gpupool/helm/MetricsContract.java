@@ -32,7 +32,14 @@ final class MetricsContract {
           "gpupool_settlement_transactions_total",
           "gpupool_chain_rpc_errors_total",
           "gpupool_escrow_balance",
-          "gpupool_reconcile_errors_total");
+          "gpupool_reconcile_errors_total",
+          "gpupool_queue_pending_workloads",
+          "gpupool_queue_admitted_workloads",
+          "gpupool_queue_gpus_in_use",
+          "gpupool_queue_gpus_borrowed",
+          "gpupool_queue_oldest_pending_created_seconds",
+          "gpupool_queue_admissions_total",
+          "gpupool_queue_preemptions_total");
 
   /** Operator histograms; each is exposed as _bucket, _count and _sum series. */
   static final Set<String> OPERATOR_HISTOGRAMS =
@@ -40,7 +47,9 @@ final class MetricsContract {
           "gpupool_job_queue_wait_seconds",
           "gpupool_scheduling_latency_seconds",
           "gpupool_settlement_transaction_duration_seconds",
-          "gpupool_reconcile_duration_seconds");
+          "gpupool_reconcile_duration_seconds",
+          "gpupool_queue_admission_wait_seconds",
+          "gpupool_queue_admission_cycle_seconds");
 
   /** dcgm-exporter's metrics the GPU health dashboard uses. */
   static final Set<String> DCGM =

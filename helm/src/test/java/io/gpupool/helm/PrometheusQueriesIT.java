@@ -292,6 +292,18 @@ class PrometheusQueriesIT {
           0.05);
       line(s, "gpupool_reconcile_errors_total", "controller=\"" + controller + "\"", n);
     }
+    for (String queue : List.of("team-a", "team-b")) {
+      String q = "queue=\"" + queue + "\"";
+      line(s, "gpupool_queue_pending_workloads", q, 3);
+      line(s, "gpupool_queue_admitted_workloads", q, 2);
+      line(s, "gpupool_queue_gpus_in_use", q + ",flavor=\"a100\"", 8);
+      line(s, "gpupool_queue_gpus_borrowed", q + ",flavor=\"a100\"", 2);
+      line(s, "gpupool_queue_oldest_pending_created_seconds", q, 1.7e9);
+      line(s, "gpupool_queue_admissions_total", q, n);
+      line(s, "gpupool_queue_preemptions_total", q + ",reason=\"IN_QUEUE_PRIORITY\"", n);
+      histogram(s, "gpupool_queue_admission_wait_seconds", q, n, 30.0);
+    }
+    histogram(s, "gpupool_queue_admission_cycle_seconds", "", n, 0.002);
     return s.toString();
   }
 

@@ -31,9 +31,12 @@ final class RbacContract {
               Set.of("get", "list", "watch", "create", "update", "delete", "deletecollection")),
           Map.entry("/events", Set.of("create")),
           Map.entry("/nodes", Set.of("list", "watch")),
+          Map.entry("gpupool.io/gpuqueues", Set.of("list", "watch", "patch")),
+          Map.entry("gpupool.io/gpuqueues/status", Set.of("patch")),
+          Map.entry("/namespaces", Set.of("get", "list", "watch")),
+          Map.entry("scheduling.k8s.io/priorityclasses", Set.of("get")),
           Map.entry("gpupool.io/billingaccounts", Set.of("list", "watch")),
           Map.entry("gpupool.io/billingaccounts/status", Set.of("patch")),
-          Map.entry("/namespaces", Set.of("list", "watch")),
           Map.entry("apiextensions.k8s.io/customresourcedefinitions", Set.of("get", "patch")),
           // metrics.auth.enabled (the default): scrapers' tokens reviewed by the API server.
           Map.entry("authentication.k8s.io/tokenreviews", Set.of("create")),

@@ -185,6 +185,11 @@ public final class AdmissionBook {
     return Optional.ofNullable(admittedById.get(id));
   }
 
+  /** The workload as last offered, while it is pending. */
+  public Optional<Workload> pending(String id) {
+    return Optional.ofNullable(pendingById.get(id));
+  }
+
   public boolean isPending(String id) {
     return pendingById.containsKey(id);
   }

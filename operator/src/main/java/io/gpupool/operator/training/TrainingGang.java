@@ -13,6 +13,7 @@ import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.operator.podtemplate.PodTemplateMerge;
+import io.gpupool.operator.queue.PreemptNotice;
 import io.gpupool.operator.status.OwnedObjects;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -144,6 +145,7 @@ public final class TrainingGang {
             .withCommand(spec.command)
             .withArgs(spec.args)
             .withEnv(env(job, rank, worldNodes, stages, strategy, restarts, resumeFrom))
+            .withVolumeMounts(PreemptNotice.mount())
             .addNewPort()
             .withName("rendezvous")
             .withContainerPort(MASTER_PORT)
@@ -175,6 +177,7 @@ public final class TrainingGang {
             .withEffect("NoSchedule")
             .endToleration()
             .withContainers(container)
+            .withVolumes(PreemptNotice.volume())
             .endSpec()
             .build();
     return PodTemplateMerge.apply(pod, WORKER_CONTAINER, spec.template);
@@ -245,6 +248,7 @@ public final class TrainingGang {
     if (resumeFrom != null) {
       env.put(GangEnv.RESUME_FROM, resumeFrom);
     }
+    env.put(PreemptNotice.ENV, PreemptNotice.PATH);
 
     return OwnedObjects.mergeEnv(spec.env, env);
   }

@@ -14,6 +14,7 @@ import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.provider.ReliabilityTracker;
+import io.gpupool.operator.queue.AdmissionController;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.StatusReplace;
 import io.gpupool.operator.workload.Workloads;
@@ -70,7 +71,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       BillingService billing,
       JobMetrics metrics,
       GangBinder binder,
-      Workloads workloads) {
+      Workloads workloads,
+      AdmissionController admission) {
     this.metrics = metrics;
     this.binder = binder;
     this.workloads = workloads;
@@ -86,7 +88,15 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
             job -> StatusReplace.write(client, TrainingJob.class, job, job.getStatus()),
             this::podsOf,
             job -> wakeups.propagateEvent(ResourceID.fromResource(job)),
+            admission,
             Clock.systemUTC());
+    // Admission wakes the jobs a decision round concerns (admitted, evicted, moved up a queue).
+    admission.onWake(
+        id -> {
+          int slash = id.indexOf('/');
+          metrics.wakeup(TrainingLoop.KIND, "admission");
+          wakeups.propagateEvent(new ResourceID(id.substring(slash + 1), id.substring(0, slash)));
+        });
     ledger.onRelease(() -> wakePending("release", null));
     inventory.onChange(node -> wakePending("node", node));
     providers.onChange(provider -> wakePending("provider", null));
@@ -131,7 +141,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         .forEach(
             job -> {
               TrainingJobStatus s = job.getStatus();
-              boolean waiting = s == null || s.phase == null || s.phase == TrainingJobPhase.Pending;
+              boolean waiting =
+                  (s == null || s.phase == null || s.phase == TrainingJobPhase.Pending)
+                      && !waitsForQuota(s);
               boolean onNode =
                   nodeName != null
                       && s != null
@@ -142,6 +154,11 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
                 wakeups.propagateEvent(ResourceID.fromResource(job));
               }
             });
+  }
+
+  /** Queued in a GpuQueue: capacity does not help it, admission wakes it when its turn comes. */
+  private static boolean waitsForQuota(TrainingJobStatus s) {
+    return s != null && s.queue != null && s.queue.flavor == null;
   }
 
   @Override

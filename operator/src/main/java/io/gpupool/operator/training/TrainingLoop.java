@@ -11,6 +11,8 @@ import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.queue.AdmissionController;
+import io.gpupool.operator.queue.QueueHook;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
 import io.gpupool.operator.validation.SpecProblems;
@@ -50,6 +52,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
   private final Function<TrainingJob, Collection<Pod>> pods;
   private final Gangs gangs;
   private final GangFollower follower;
+  private final QueueHook queues;
   private final Map<String, Instant> staleSince = new ConcurrentHashMap<>();
 
   TrainingLoop(
@@ -63,6 +66,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       StatusWriter<TrainingJob> writer,
       Function<TrainingJob, Collection<Pod>> pods,
       java.util.function.Consumer<TrainingJob> wake,
+      AdmissionController admission,
       Clock clock) {
     super(
         TrainingJobStatus.class,
@@ -92,6 +96,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
     this.pods = pods;
     this.gangs = new Gangs(binder, workloads, pods, wake);
     this.follower = new GangFollower(follow, planner, billing, binder, gangs, events, metrics);
+    this.queues = new QueueHook(admission, gangs::remove, workloads, pods::apply, events);
   }
 
   @Override
@@ -132,6 +137,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
   @Override
   protected void release(TrainingJob job) {
     planner.release(job);
+    queues.released(job);
   }
 
   @Override
@@ -234,6 +240,9 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       place(s);
       return;
     }
+    if (queues.evicting(s)) {
+      return; // preempted: its pods are gone and it waits in its queue again
+    }
     follower.follow(s, ranks);
     if (deadline != null && status.startTime != null && !finished(status.phase)) {
       s.recheckIn(
@@ -249,6 +258,10 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       s.recheckIn(Duration.ofSeconds(1));
       return;
     }
+    TrainingJob admitted = queues.admit(s);
+    if (admitted == null) {
+      return; // waiting in its GpuQueue
+    }
     gangs.remove(job); // stale pods of an earlier gang never coexist with a new one
     Optional<String> capped =
         CostCap.reached(
@@ -261,7 +274,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       }
       return;
     }
-    TrainingPlanner.Placement placement = planner.place(job);
+    TrainingPlanner.Placement placement = planner.place(admitted);
     if (placement instanceof TrainingPlanner.Unplaceable u) {
       s.status.phase = TrainingJobPhase.Pending;
       if (s.condition(JobConditions.SCHEDULED, false, "Unschedulable", u.reason())) {
@@ -282,7 +295,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       return;
     }
     s.condition(JobConditions.FUNDED, true, admission.reason(), admission.message());
-    gangs.start(s, placed.ranks(), null);
+    gangs.start(s, placed.ranks(), queues.resumeFrom(s.status));
     s.status.plan = placed.summary();
     s.status.phase = TrainingJobPhase.Scheduled;
     if (s.status.restarts == 0 && job.getMetadata().getCreationTimestamp() != null) {
@@ -326,6 +339,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
   @Override
   protected void forget(TrainingJob job) {
     staleSince.remove(job.getMetadata().getUid());
+    queues.forget(job);
   }
 
   static String describe(List<RankAssignment> ranks) {

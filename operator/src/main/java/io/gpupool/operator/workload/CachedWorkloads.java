@@ -44,6 +44,15 @@ public final class CachedWorkloads<J extends HasMetadata> implements Workloads {
   }
 
   @Override
+  public Pod annotate(Pod pod, String key, String value) {
+    Pod annotated = delegate.annotate(pod, key, value);
+    if (annotated != null) {
+      pods.updated(annotated, pod);
+    }
+    return annotated;
+  }
+
+  @Override
   public void createService(Service service) {
     delegate.createService(service);
   }

@@ -105,6 +105,29 @@ public class KubernetesWorkloads implements Workloads {
   }
 
   @Override
+  public Pod annotate(Pod pod, String key, String value) {
+    try {
+      return client
+          .pods()
+          .inNamespace(pod.getMetadata().getNamespace())
+          .withName(pod.getMetadata().getName())
+          .edit(
+              p -> {
+                if (p.getMetadata().getAnnotations() == null) {
+                  p.getMetadata().setAnnotations(new HashMap<>());
+                }
+                p.getMetadata().getAnnotations().put(key, value);
+                return p;
+              });
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 404) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  @Override
   public void createService(Service service) {
     try {
       client

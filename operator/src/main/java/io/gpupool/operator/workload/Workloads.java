@@ -37,6 +37,13 @@ public interface Workloads {
    */
   Pod drain(Pod pod, String label, String sinceAnnotation, Instant since);
 
+  /**
+   * Sets one annotation on a pod (the preemption notice its downward-API file shows).
+   *
+   * @return the pod as the API server stored it, or null when it is gone
+   */
+  Pod annotate(Pod pod, String key, String value);
+
   /** Creates {@code service} unless one of its name exists. */
   void createService(Service service);
 

@@ -92,6 +92,18 @@ public final class FakeWorkloads implements Workloads {
   }
 
   @Override
+  public Pod annotate(Pod pod, String key, String value) {
+    Pod stored = pods.get(pod.getMetadata().getName());
+    if (stored == null) {
+      return null;
+    }
+    Pod annotated =
+        new PodBuilder(stored).editMetadata().addToAnnotations(key, value).endMetadata().build();
+    pods.put(annotated.getMetadata().getName(), annotated);
+    return annotated;
+  }
+
+  @Override
   public void createService(Service service) {
     services.putIfAbsent(service.getMetadata().getName(), service);
   }

@@ -40,6 +40,16 @@ public final class ResourceRegistry {
     add("batch", "v1", "CronJob", "cronjobs", true, true, List.of("cj"), List.of("all"));
     add("coordination.k8s.io", "v1", "Lease", "leases", true, false, List.of(), List.of());
     add("events.k8s.io", "v1", "Event", "events", true, false, List.of("ev"), List.of());
+    // GpuQueue admission reads a job's PriorityClass value (examples/queues define one).
+    add(
+        "scheduling.k8s.io",
+        "v1",
+        "PriorityClass",
+        "priorityclasses",
+        false,
+        false,
+        List.of("pc"),
+        List.of());
     add(
         AccessReviews.GROUP,
         "v1",

@@ -79,6 +79,31 @@ class GpuQueueSchemaTest {
   }
 
   @Test
+  void theQueueExamplesAreValid() throws IOException {
+    int checked = 0;
+    try (var files = java.nio.file.Files.list(Path.of("..", "examples", "queues"))) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+        var parser = Json.YAML.getFactory().createParser(java.nio.file.Files.readString(file));
+        for (JsonNode doc : Json.YAML.readValues(parser, JsonNode.class).readAll()) {
+          ResourceType type =
+              switch (doc.path("kind").asText()) {
+                case "GpuQueue" -> queue;
+                case "TrainingJob" -> job;
+                default -> null;
+              };
+          if (type != null) {
+            assertThat(validator.validate(doc, type.schema(), null))
+                .as("%s %s", file.getFileName(), doc.at("/metadata/name").asText())
+                .isEmpty();
+            checked++;
+          }
+        }
+      }
+    }
+    assertThat(checked).isGreaterThanOrEqualTo(5);
+  }
+
+  @Test
   void aJobWithBothPriorityAndPriorityClassIsRefused() throws IOException {
     String base =
         "image: x\nparallelism: {workers: 1}\nmodel: {parameters: 7B, layers: 32}\n"

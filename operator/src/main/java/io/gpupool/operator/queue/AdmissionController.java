@@ -1,0 +1,342 @@
+package io.gpupool.operator.queue;
+
+import io.gpupool.api.v1alpha1.GpuQueue;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.scheduler.queue.Admission;
+import io.gpupool.scheduler.queue.AdmissionBook;
+import io.gpupool.scheduler.queue.AdmittedWorkload;
+import io.gpupool.scheduler.queue.CycleResult;
+import io.gpupool.scheduler.queue.Preemption;
+import io.gpupool.scheduler.queue.QueueUsage;
+import io.gpupool.scheduler.queue.Workload;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * The operator's side of admission: feeds jobs and GpuQueues to one {@link AdmissionBook}, runs a
+ * decision round whenever something that matters changed (a job arrived or ended, a queue changed,
+ * a victim left), and wakes only the jobs a round concerns — the ones admitted, the ones evicted,
+ * and the first few of each queue whose place moved — instead of every pending job.
+ */
+@ApplicationScoped
+public class AdmissionController {
+  private static final Logger LOG = Logger.getLogger(AdmissionController.class);
+
+  /** Queued jobs beyond this place are not woken when their place moves (status catches up). */
+  static final int POSITION_WAKE_LIMIT = 50;
+
+  static final int DEFAULT_GRACE_SECONDS = 60;
+
+  private final AdmissionBook book = new AdmissionBook();
+  private final Map<String, GpuQueue> queues = new ConcurrentHashMap<>();
+  private final Map<String, Integer> positions = new HashMap<>();
+  private final Map<String, String> waiting = new HashMap<>();
+  private final Map<String, String> inadmissible = new HashMap<>();
+  private final Map<String, Eviction> evictions = new HashMap<>();
+  private final Map<String, Integer> graceSeconds = new HashMap<>();
+  private final Map<String, Instant> created = new HashMap<>();
+  private final List<Consumer<String>> wakeListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<String>> queueListeners = new CopyOnWriteArrayList<>();
+  private final PriorityClasses priorities;
+  private final NamespaceLabels namespaces;
+  private final QueueMetrics metrics;
+  private final Clock clock;
+  private boolean dirty;
+
+  private record Eviction(String preemptor, Instant deadline) {}
+
+  @jakarta.inject.Inject
+  public AdmissionController(
+      PriorityClasses priorities, NamespaceLabels namespaces, QueueMetrics metrics) {
+    this(priorities, namespaces, metrics, Clock.systemUTC());
+  }
+
+  AdmissionController(
+      PriorityClasses priorities, NamespaceLabels namespaces, QueueMetrics metrics, Clock clock) {
+    this.priorities = priorities;
+    this.namespaces = namespaces;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  /** {@code listener} gets {@code namespace/name} of each job a round admitted or evicted. */
+  public void onWake(Consumer<String> listener) {
+    wakeListeners.add(listener);
+  }
+
+  /** {@code listener} gets the name of each queue whose figures a round may have moved. */
+  public void onQueueChange(Consumer<String> listener) {
+    queueListeners.add(listener);
+  }
+
+  // --- queues
+
+  /** Adds or updates a queue; throws IllegalArgumentException naming the bad field. */
+  public void putQueue(GpuQueue queue) {
+    var definition = QueueDefinitions.of(queue);
+    synchronized (this) {
+      queues.put(queue.getMetadata().getName(), queue);
+      book.putQueue(definition);
+      metrics.queueKnown(queue.getMetadata().getName());
+      dirty = true;
+      round();
+    }
+  }
+
+  public synchronized void removeQueue(String name) {
+    queues.remove(name);
+    book.removeQueue(name);
+    dirty = true;
+    round();
+  }
+
+  /** Figures of one queue for its status. */
+  public synchronized Optional<QueueUsage> usage(String queue) {
+    return book.usage().stream().filter(u -> u.queue().equals(queue)).findFirst();
+  }
+
+  // --- jobs
+
+  /**
+   * For a job that holds no GPUs and wants some: is it admitted, and on which products? Offers it
+   * to its queue first (again when its queue or priority changed).
+   */
+  public synchronized Verdict decide(TrainingJob job) {
+    String id = JobWorkloads.id(job);
+    Optional<String> queue = queueOf(job);
+    if (queue.isEmpty()) {
+      forget(id);
+      return new Verdict.NotQueued();
+    }
+    OptionalInt priority = priorityOf(job.getSpec());
+    if (priority.isEmpty()) {
+      forget(id);
+      return new Verdict.Inadmissible(
+          queue.get(), "PriorityClass " + job.getSpec().priorityClassName + " does not exist");
+    }
+    Optional<AdmittedWorkload> held = book.admitted(id);
+    if (held.isPresent()) {
+      return verdictOfAdmitted(held.get());
+    }
+    Workload w = JobWorkloads.of(job, queue.get(), priority.getAsInt());
+    graceSeconds.put(id, grace(job.getSpec()));
+    if (job.getMetadata().getCreationTimestamp() != null) {
+      created.putIfAbsent(id, Instant.parse(job.getMetadata().getCreationTimestamp()));
+    }
+    // Offered again only when it changed: an unchanged job's reconcile costs no decision round.
+    if (!w.equals(book.pending(id).orElse(null)) && book.offer(w)) {
+      dirty = true;
+    }
+    round();
+    return book.admitted(id)
+        .map(this::verdictOfAdmitted)
+        .orElseGet(() -> queuedVerdict(id, queue.get(), priority.getAsInt()));
+  }
+
+  /**
+   * For a job that holds GPUs (running, or found running after a restart): makes sure its quota is
+   * counted, and says whether it has been evicted.
+   */
+  public synchronized Verdict holding(TrainingJob job, String flavorHint) {
+    String id = JobWorkloads.id(job);
+    Optional<AdmittedWorkload> held = book.admitted(id);
+    if (held.isPresent()) {
+      return verdictOfAdmitted(held.get());
+    }
+    Optional<String> queue = queueOf(job);
+    if (queue.isEmpty()) {
+      return new Verdict.NotQueued();
+    }
+    int priority = priorityOf(job.getSpec()).orElse(0);
+    Workload w = JobWorkloads.of(job, queue.get(), priority);
+    String flavor = flavorHint != null ? flavorHint : firstFlavor(queue.get(), w);
+    book.restoreAdmitted(w, flavor, clock.millis());
+    graceSeconds.put(id, grace(job.getSpec()));
+    dirty = true;
+    return verdictOfAdmitted(book.admitted(id).orElseThrow());
+  }
+
+  /** The job wrote a checkpoint: evicting it now loses less. */
+  public synchronized void checkpointed(TrainingJob job, Instant at) {
+    book.checkpointed(JobWorkloads.id(job), at.toEpochMilli());
+  }
+
+  /** The job ended, was suspended or deleted: its quota is free for the next. */
+  public synchronized void ended(TrainingJob job) {
+    String id = JobWorkloads.id(job);
+    if (book.admitted(id).isPresent() || book.isPending(id)) {
+      String queue = queueOfId(id);
+      book.finish(id);
+      forget(id);
+      dirty = true;
+      round();
+      notifyQueue(queue);
+    }
+  }
+
+  /** An evicted job's pods are gone: it goes back to its queue, keeping its place. */
+  public synchronized void evictionDone(TrainingJob job) {
+    String id = JobWorkloads.id(job);
+    evictions.remove(id);
+    book.requeue(id);
+    dirty = true;
+    round();
+  }
+
+  private Verdict verdictOfAdmitted(AdmittedWorkload a) {
+    String id = a.workload().id();
+    Eviction e = evictions.get(id);
+    if (a.evicting() && e != null) {
+      return new Verdict.Evicted(a.workload().queue(), e.preemptor(), e.deadline());
+    }
+    Set<String> products =
+        book.definition(a.workload().queue())
+            .flatMap(d -> d.quota(a.flavor()))
+            .map(q -> q.products())
+            .orElse(Set.of());
+    return new Verdict.Admitted(
+        a.workload().queue(), a.flavor(), products, a.workload().priority());
+  }
+
+  private Verdict queuedVerdict(String id, String queue, int priority) {
+    String never = inadmissible.get(id);
+    if (never != null) {
+      return new Verdict.Inadmissible(queue, never);
+    }
+    int position = positions.getOrDefault(id, 0);
+    String why = waiting.getOrDefault(id, "waiting behind earlier jobs of GpuQueue " + queue);
+    return new Verdict.Queued(queue, position, why, priority);
+  }
+
+  // --- a decision round
+
+  private void round() {
+    if (!dirty) {
+      return;
+    }
+    dirty = false;
+    Instant now = clock.instant();
+    long start = System.nanoTime();
+    CycleResult result = book.cycle(now.toEpochMilli());
+    metrics.cycle(Duration.ofNanos(System.nanoTime() - start));
+    waiting.clear();
+    waiting.putAll(result.waiting());
+    inadmissible.clear();
+    inadmissible.putAll(result.inadmissible());
+    for (Preemption p : result.preempted()) {
+      int grace = graceSeconds.getOrDefault(p.victimId(), DEFAULT_GRACE_SECONDS);
+      evictions.put(p.victimId(), new Eviction(p.preemptorId(), now.plusSeconds(grace)));
+      metrics.preempted(p.victimQueue(), p.reason());
+      LOG.infof(
+          "TrainingJob(%s) evicted for %s (%s); pods removed in %ds",
+          p.victimId(), p.preemptorId(), p.reason(), grace);
+      wake(p.victimId());
+    }
+    for (Admission a : result.admitted()) {
+      Instant since = created.remove(a.workloadId());
+      metrics.admitted(a.queue(), since == null ? Duration.ZERO : Duration.between(since, now));
+      wake(a.workloadId());
+    }
+    Map<String, Integer> before = new HashMap<>(positions);
+    Map<String, Long> oldest = new HashMap<>();
+    positions.clear();
+    book.positions(
+        (id, queue, position) -> {
+          positions.put(id, position);
+          Instant since = created.get(id);
+          if (since != null) {
+            oldest.merge(queue, since.getEpochSecond(), Math::min);
+          }
+          Integer old = before.get(id);
+          if (position <= POSITION_WAKE_LIMIT && (old == null || old != position)) {
+            wake(id);
+          }
+        });
+    metrics.usage(book.usage());
+    metrics.oldestPending(oldest);
+    queues.keySet().forEach(this::notifyQueue);
+  }
+
+  private void wake(String id) {
+    for (Consumer<String> l : wakeListeners) {
+      l.accept(id);
+    }
+  }
+
+  private void notifyQueue(String queue) {
+    if (queue == null) {
+      return;
+    }
+    for (Consumer<String> l : queueListeners) {
+      l.accept(queue);
+    }
+  }
+
+  // --- helpers
+
+  private Optional<String> queueOf(TrainingJob job) {
+    String ns = job.getMetadata().getNamespace();
+    String named = job.getSpec().queue;
+    if (named != null) {
+      return Optional.of(named);
+    }
+    if (queues.isEmpty()) {
+      return Optional.empty(); // no queue exists: nothing to look up
+    }
+    return QueueAssignment.resolve(null, ns, namespaces.of(ns), queues.values());
+  }
+
+  private OptionalInt priorityOf(TrainingJobSpec spec) {
+    if (spec.priority != null) {
+      return OptionalInt.of(spec.priority);
+    }
+    if (spec.priorityClassName != null && !spec.priorityClassName.isBlank()) {
+      return priorities.value(spec.priorityClassName);
+    }
+    return OptionalInt.of(0);
+  }
+
+  private static int grace(TrainingJobSpec spec) {
+    return spec.preemption == null || spec.preemption.gracePeriodSeconds == null
+        ? DEFAULT_GRACE_SECONDS
+        : spec.preemption.gracePeriodSeconds;
+  }
+
+  private String firstFlavor(String queue, Workload w) {
+    return book.definition(queue)
+        .flatMap(
+            d ->
+                d.quotas().stream()
+                    .filter(
+                        q ->
+                            w.allowedProducts().isEmpty()
+                                || q.products().stream().anyMatch(w.allowedProducts()::contains))
+                    .findFirst())
+        .map(q -> q.flavor())
+        .orElse("unknown");
+  }
+
+  private String queueOfId(String id) {
+    return book.admitted(id).map(a -> a.workload().queue()).orElse(null);
+  }
+
+  private void forget(String id) {
+    graceSeconds.remove(id);
+    created.remove(id);
+    evictions.remove(id);
+    positions.remove(id);
+  }
+}

@@ -1,0 +1,150 @@
+package io.gpupool.operator.queue;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.job.JobStep;
+import io.gpupool.operator.status.Conditions;
+import io.gpupool.operator.status.EventRecorder;
+import io.gpupool.operator.status.JobConditions;
+import io.gpupool.operator.workload.Workloads;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The TrainingJob loop's calls into admission, one per moment: before placing ({@link #admit}),
+ * while holding GPUs ({@link #evicting}: restore the quota after a restart, carry out an eviction),
+ * and when the job lets its GPUs go for good ({@link #released}, {@link #forget}).
+ */
+public final class QueueHook {
+  private final AdmissionController admission;
+  private final Consumer<TrainingJob> removePods;
+  private final Workloads workloads;
+  private final Function<TrainingJob, Collection<Pod>> pods;
+  private final EventRecorder events;
+
+  public QueueHook(
+      AdmissionController admission,
+      Consumer<TrainingJob> removePods,
+      Workloads workloads,
+      Function<TrainingJob, Collection<Pod>> pods,
+      EventRecorder events) {
+    this.admission = admission;
+    this.removePods = removePods;
+    this.workloads = workloads;
+    this.pods = pods;
+    this.events = events;
+  }
+
+  private static QueueGate.ConditionSink sink(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
+    return s::condition;
+  }
+
+  /**
+   * For a job about to be placed: the job the planner should see (its products narrowed to the
+   * admitted flavor), or null when it must wait (status says why; the phase stays Pending).
+   */
+  public TrainingJob admit(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
+    Verdict verdict = admission.decide(s.job);
+    if (!QueueGate.mayPlace(s.status, verdict, sink(s))) {
+      s.status.phase = TrainingJobPhase.Pending;
+      return null;
+    }
+    return QueueGate.restricted(s.job, verdict);
+  }
+
+  /** The checkpoint a gang placed after a preemption resumes from; null otherwise. */
+  public String resumeFrom(TrainingJobStatus status) {
+    return status.queue != null && status.queue.preemptions != null ? status.resumeFrom : null;
+  }
+
+  /**
+   * For a job holding GPUs: counts its quota (again, after a restart) and carries out an eviction.
+   * Before the deadline its pods get the notice and the job keeps running; at the deadline its pods
+   * are removed and it goes back to its queue. True when that has just happened.
+   */
+  public boolean evicting(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
+    TrainingJobStatus st = s.status;
+    Verdict verdict = admission.holding(s.job, st.queue == null ? null : st.queue.flavor);
+    if (!(verdict instanceof Verdict.Evicted e)) {
+      if (verdict instanceof Verdict.Admitted) {
+        QueueGate.mayPlace(st, verdict, sink(s));
+        lastCheckpoint(s).ifPresent(at -> admission.checkpointed(s.job, at));
+      }
+      return false;
+    }
+    TrainingJob job = s.job;
+    if (s.now.isBefore(e.deadline())) {
+      String message =
+          "preempted for "
+              + e.preemptor()
+              + " (GpuQueue "
+              + e.queue()
+              + "): write a checkpoint, the pods are removed at "
+              + Conditions.timestamp(e.deadline());
+      if (s.condition(QueueGate.ADMITTED, false, "Preempted", message)) {
+        events.record(job, EventRecorder.WARNING, "Preempted", message);
+      }
+      String notice = Conditions.timestamp(e.deadline());
+      for (Pod pod : pods.apply(job)) {
+        var annotations = pod.getMetadata().getAnnotations();
+        if (annotations == null || !notice.equals(annotations.get(PreemptNotice.ANNOTATION))) {
+          workloads.annotate(pod, PreemptNotice.ANNOTATION, notice);
+        }
+      }
+      s.recheckIn(Duration.between(s.now, e.deadline()).plusMillis(100));
+      return false;
+    }
+    removePods.accept(job);
+    st.placements = null;
+    st.phase = TrainingJobPhase.Pending;
+    if (job.getSpec().checkpoint != null) {
+      st.resumeFrom = job.getSpec().checkpoint.uri;
+    }
+    QueueGate.evictionDone(st, e.queue());
+    String message =
+        "preempted for " + e.preemptor() + ": pods removed, back in GpuQueue " + e.queue();
+    s.condition(JobConditions.RUNNING, false, "Preempted", message);
+    s.condition(QueueGate.ADMITTED, false, "Preempted", message);
+    events.record(job, EventRecorder.WARNING, "Preempted", message);
+    admission.evictionDone(job);
+    return true;
+  }
+
+  /**
+   * Where the job's last checkpoint should be: it is asked to write one every interval from its
+   * start (the operator does not see them being written).
+   */
+  private static java.util.Optional<Instant> lastCheckpoint(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
+    var checkpoint = s.job.getSpec().checkpoint;
+    if (checkpoint == null || s.status.startTime == null) {
+      return java.util.Optional.empty();
+    }
+    long interval = checkpoint.intervalSeconds == null ? 600 : checkpoint.intervalSeconds;
+    Instant start = Instant.parse(s.status.startTime);
+    long elapsed = Math.max(0, Duration.between(start, s.now).getSeconds());
+    return java.util.Optional.of(start.plusSeconds(elapsed / interval * interval));
+  }
+
+  /** The loop freed the job's GPUs; when it finished or was suspended its quota is free too. */
+  public void released(TrainingJob job) {
+    TrainingJobStatus st = job.getStatus();
+    if (st != null
+        && (st.phase == TrainingJobPhase.Succeeded
+            || st.phase == TrainingJobPhase.Failed
+            || st.phase == TrainingJobPhase.Suspended)) {
+      admission.ended(job);
+    }
+  }
+
+  /** The job was deleted. */
+  public void forget(TrainingJob job) {
+    admission.ended(job);
+  }
+}

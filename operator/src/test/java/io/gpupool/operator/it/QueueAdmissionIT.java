@@ -1,0 +1,241 @@
+package io.gpupool.operator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.Checkpoint;
+import io.gpupool.api.v1alpha1.FlavorQuota;
+import io.gpupool.api.v1alpha1.GpuProvider;
+import io.gpupool.api.v1alpha1.GpuQueue;
+import io.gpupool.api.v1alpha1.GpuQueueSpec;
+import io.gpupool.api.v1alpha1.GpuRequirements;
+import io.gpupool.api.v1alpha1.JobPreemption;
+import io.gpupool.api.v1alpha1.ModelSpec;
+import io.gpupool.api.v1alpha1.Parallelism;
+import io.gpupool.api.v1alpha1.ParallelismStrategy;
+import io.gpupool.api.v1alpha1.PlacementPolicy;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Admission through GpuQueues against the mock API server: jobs beyond quota wait with their place
+ * in status, are admitted in order as quota frees, the queue's status counts them, and a
+ * higher-priority job evicts a running one after its notice and grace period; the victim goes back
+ * to its queue and resumes from its checkpoint. Each test owns a namespace, a queue and a region.
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+class QueueAdmissionIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+  private static final String A100 = "NVIDIA-A100-SXM4-80GB";
+
+  @Inject KubernetesClient client;
+
+  private void pool(String region, int nodes) {
+    String provider = "prov-" + region;
+    if (client.resources(GpuProvider.class).withName(provider).get() == null) {
+      client.resource(TestNodes.provider(provider, A100, "1.50")).create();
+    }
+    for (int i = 0; i < nodes; i++) {
+      client
+          .resource(TestNodes.gpuNode(region + "-a100-" + i, provider, A100, 1, 81920, region))
+          .create();
+    }
+  }
+
+  private void queue(String name, String namespace, int gpus) {
+    GpuQueue q = new GpuQueue();
+    q.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    q.setSpec(new GpuQueueSpec());
+    FlavorQuota quota = new FlavorQuota();
+    quota.name = "a100";
+    quota.products = List.of(A100);
+    quota.nominal = gpus;
+    q.getSpec().quotas = List.of(quota);
+    q.getSpec().namespaces = List.of(namespace);
+    client.resource(q).create();
+  }
+
+  private static TrainingJob job(String ns, String name, String region, int gpus) {
+    TrainingJob job = new TrainingJob();
+    job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    TrainingJobSpec spec = new TrainingJobSpec();
+    spec.image = "ghcr.io/example/train:1";
+    spec.parallelism = new Parallelism();
+    spec.parallelism.strategy = ParallelismStrategy.DataParallel;
+    spec.parallelism.workers = gpus;
+    spec.parallelism.gpusPerWorker = 1;
+    spec.model = new ModelSpec();
+    spec.model.parameters = "1B";
+    spec.model.layers = 24;
+    spec.resources = new GpuRequirements();
+    spec.placement = new PlacementPolicy();
+    spec.placement.regions = List.of(region);
+    spec.checkpoint = new Checkpoint();
+    spec.checkpoint.uri = "s3://ckpt/" + name;
+    job.setSpec(spec);
+    return job;
+  }
+
+  private TrainingJob awaitJob(String ns, String name, Predicate<TrainingJob> done) {
+    return await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> client.resources(TrainingJob.class).inNamespace(ns).withName(name).get(),
+            j -> j != null && j.getStatus() != null && done.test(j));
+  }
+
+  private static Condition admitted(TrainingJob job) {
+    return job.getStatus().conditions.stream()
+        .filter(c -> "Admitted".equals(c.getType()))
+        .findFirst()
+        .orElse(null);
+  }
+
+  private static Predicate<TrainingJob> reason(String reason) {
+    return j -> admitted(j) != null && reason.equals(admitted(j).getReason());
+  }
+
+  private static Predicate<TrainingJob> phase(TrainingJobPhase phase) {
+    return j -> j.getStatus().phase == phase;
+  }
+
+  private List<Pod> pods(String ns, String job) {
+    return new FakeKubelet(client)
+        .pods(ns, job).stream()
+            .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+            .toList();
+  }
+
+  private List<Pod> awaitPods(String ns, String job, int n) {
+    return await().atMost(TIMEOUT).until(() -> pods(ns, job), p -> p.size() == n);
+  }
+
+  @Test
+  void jobsBeyondQuotaWaitInOrderAndAreAdmittedAsQuotaFrees() {
+    String ns = "queue-order";
+    pool("r-qorder", 4);
+    queue("q-order", ns, 2);
+    client.resource(job(ns, "first", "r-qorder", 2)).create();
+    awaitJob(ns, "first", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+    client.resource(job(ns, "second", "r-qorder", 1)).create();
+    TrainingJob second = awaitJob(ns, "second", reason("Queued"));
+    client.resource(job(ns, "third", "r-qorder", 1)).create();
+    TrainingJob third =
+        awaitJob(
+            ns,
+            "third",
+            j ->
+                reason("Queued").test(j)
+                    && j.getStatus().queue.position != null
+                    && j.getStatus().queue.position == 2);
+    assertThat(second.getStatus().phase).isEqualTo(TrainingJobPhase.Pending);
+    assertThat(second.getStatus().queue.name).isEqualTo("q-order");
+    assertThat(third.getStatus().placements).isNullOrEmpty();
+    assertThat(
+            awaitJob(ns, "second", j -> j.getStatus().queue.position == 1)
+                .getStatus()
+                .queue
+                .position)
+        .isEqualTo(1);
+
+    GpuQueue q =
+        await()
+            .atMost(TIMEOUT)
+            .until(
+                () -> client.resources(GpuQueue.class).withName("q-order").get(),
+                g ->
+                    g.getStatus() != null
+                        && Integer.valueOf(2).equals(g.getStatus().pendingWorkloads));
+    assertThat(q.getStatus().admittedWorkloads).isEqualTo(1);
+    assertThat(q.getStatus().gpusInUse).isEqualTo(2);
+    assertThat(q.getStatus().flavors)
+        .singleElement()
+        .satisfies(f -> assertThat(f.nominal).isEqualTo(2));
+
+    FakeKubelet kubelet = new FakeKubelet(client);
+    List<Pod> gang = awaitPods(ns, "first", 2);
+    gang.forEach(kubelet::run);
+    gang.forEach(kubelet::succeed);
+    awaitJob(ns, "second", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+    TrainingJob admittedThird =
+        awaitJob(ns, "third", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+    assertThat(admittedThird.getStatus().queue.position).isNull();
+    assertThat(admittedThird.getStatus().queue.flavor).isEqualTo("a100");
+  }
+
+  @Test
+  void anUrgentJobEvictsARunningOneWhichResumesFromItsCheckpointLater() {
+    String ns = "queue-preempt";
+    pool("r-qpre", 2);
+    queue("q-preempt", ns, 2);
+    TrainingJob low = job(ns, "low", "r-qpre", 2);
+    low.getSpec().preemption = new JobPreemption();
+    low.getSpec().preemption.gracePeriodSeconds = 1;
+    client.resource(low).create();
+    FakeKubelet kubelet = new FakeKubelet(client);
+    List<Pod> lowPods = awaitPods(ns, "low", 2);
+    lowPods.forEach(kubelet::run);
+    awaitJob(ns, "low", phase(TrainingJobPhase.Running));
+
+    TrainingJob urgent = job(ns, "urgent", "r-qpre", 2);
+    urgent.getSpec().priority = 100;
+    client.resource(urgent).create();
+
+    // Notice first: the victim's pods carry the deadline the notice file shows.
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> pods(ns, "low"),
+            p ->
+                !p.isEmpty()
+                    && p.stream()
+                        .allMatch(
+                            pod ->
+                                pod.getMetadata().getAnnotations() != null
+                                    && pod.getMetadata()
+                                        .getAnnotations()
+                                        .containsKey("gpupool.io/preempt-notice")));
+    assertThat(lowPods.get(0).getSpec().getContainers().get(0).getEnv())
+        .extracting(EnvVar::getName)
+        .contains("GPUPOOL_PREEMPT_NOTICE");
+
+    // After the grace period its pods go, it waits in its queue, and the urgent job runs.
+    TrainingJob victim =
+        awaitJob(
+            ns,
+            "low",
+            j ->
+                j.getStatus().phase == TrainingJobPhase.Pending
+                    && reason("Preempted").test(j)
+                    && j.getStatus().queue.preemptions != null);
+    assertThat(victim.getStatus().queue.preemptions).isEqualTo(1);
+    assertThat(admitted(victim).getMessage()).startsWith("preempted");
+    List<Pod> urgentPods = awaitPods(ns, "urgent", 2);
+    urgentPods.forEach(kubelet::run);
+    urgentPods.forEach(kubelet::succeed);
+
+    // Then it is admitted again and told to resume from its checkpoint.
+    awaitJob(ns, "low", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+    List<Pod> resumed = awaitPods(ns, "low", 2);
+    assertThat(resumed.get(0).getSpec().getContainers().get(0).getEnv())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("GPUPOOL_RESUME_FROM");
+              assertThat(e.getValue()).isEqualTo("s3://ckpt/low");
+            });
+  }
+}

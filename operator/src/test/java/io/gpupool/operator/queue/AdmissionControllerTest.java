@@ -1,0 +1,205 @@
+package io.gpupool.operator.queue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.gpupool.api.v1alpha1.FlavorQuota;
+import io.gpupool.api.v1alpha1.GpuQueue;
+import io.gpupool.api.v1alpha1.GpuQueueSpec;
+import io.gpupool.api.v1alpha1.GpuRequirements;
+import io.gpupool.api.v1alpha1.JobPreemption;
+import io.gpupool.api.v1alpha1.ModelSpec;
+import io.gpupool.api.v1alpha1.Parallelism;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class AdmissionControllerTest {
+  static final String A100 = "NVIDIA-A100-SXM4-80GB";
+  static final String RTX = "NVIDIA-GeForce-RTX-4090";
+
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final List<String> woken = new ArrayList<>();
+  private final Map<String, Map<String, String>> nsLabels =
+      Map.of("team-b", Map.of(GpuQueue.NAMESPACE_LABEL, "team-b"));
+  private AdmissionController controller;
+
+  @BeforeEach
+  void setUp() {
+    PriorityClasses classes =
+        name -> name.equals("urgent") ? OptionalInt.of(1000) : OptionalInt.empty();
+    NamespaceLabels labels = ns -> nsLabels.getOrDefault(ns, Map.of());
+    controller =
+        new AdmissionController(
+            classes,
+            labels,
+            new QueueMetrics(registry),
+            Clock.fixed(Instant.parse("2026-12-06T02:00:00Z"), ZoneOffset.UTC));
+    controller.onWake(woken::add);
+  }
+
+  static GpuQueue queue(String name, int a100, String... namespaces) {
+    GpuQueue q = new GpuQueue();
+    q.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    q.setSpec(new GpuQueueSpec());
+    q.getSpec().cohort = "research";
+    FlavorQuota quota = new FlavorQuota();
+    quota.name = "a100";
+    quota.products = List.of(A100);
+    quota.nominal = a100;
+    q.getSpec().quotas = List.of(quota);
+    q.getSpec().namespaces = List.of(namespaces);
+    return q;
+  }
+
+  static TrainingJob job(String ns, String name, int gpus, String created) {
+    TrainingJob job = new TrainingJob();
+    job.setMetadata(
+        new ObjectMetaBuilder()
+            .withNamespace(ns)
+            .withName(name)
+            .withCreationTimestamp(created)
+            .build());
+    TrainingJobSpec spec = new TrainingJobSpec();
+    spec.parallelism = new Parallelism();
+    spec.parallelism.workers = gpus;
+    spec.parallelism.gpusPerWorker = 1;
+    spec.model = new ModelSpec();
+    job.setSpec(spec);
+    return job;
+  }
+
+  @Test
+  void withoutAQueueAJobIsNotQueued() {
+    assertThat(controller.decide(job("team-a", "j", 1, "2026-12-06T01:00:00Z")))
+        .isInstanceOf(Verdict.NotQueued.class);
+  }
+
+  @Test
+  void queueComesFromTheJobTheNamespaceLabelOrTheQueuesNamespaces() {
+    controller.putQueue(queue("team-a", 4, "team-a"));
+    controller.putQueue(queue("team-b", 4));
+    var byList =
+        (Verdict.Admitted) controller.decide(job("team-a", "a", 1, "2026-12-06T01:00:00Z"));
+    assertThat(byList.queue()).isEqualTo("team-a");
+    assertThat(byList.products()).containsExactly(A100);
+    var byLabel =
+        (Verdict.Admitted) controller.decide(job("team-b", "b", 1, "2026-12-06T01:00:00Z"));
+    assertThat(byLabel.queue()).isEqualTo("team-b");
+    TrainingJob named = job("team-b", "named", 1, "2026-12-06T01:00:00Z");
+    named.getSpec().queue = "team-a";
+    assertThat(((Verdict.Admitted) controller.decide(named)).queue()).isEqualTo("team-a");
+  }
+
+  @Test
+  void aJobBeyondQuotaIsQueuedWithItsPositionAndAdmittedWhenQuotaFrees() {
+    controller.putQueue(queue("team-a", 4, "team-a"));
+    TrainingJob first = job("team-a", "first", 8, "2026-12-06T01:00:00Z");
+    TrainingJob second = job("team-a", "second", 4, "2026-12-06T01:01:00Z");
+    TrainingJob third = job("team-a", "third", 2, "2026-12-06T01:02:00Z");
+    controller.putQueue(queue("team-b", 4));
+    assertThat(controller.decide(first)).isInstanceOf(Verdict.Admitted.class); // borrows 4
+    var queued = (Verdict.Queued) controller.decide(second);
+    assertThat(queued.position()).isEqualTo(1);
+    assertThat(queued.message()).contains("needs 4 a100 GPUs");
+    assertThat(((Verdict.Queued) controller.decide(third)).position()).isEqualTo(2);
+
+    woken.clear();
+    controller.ended(first);
+    assertThat(woken).contains("team-a/second", "team-a/third");
+    assertThat(controller.decide(second)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(controller.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 6);
+    assertThat(registry.find("gpupool.queue.admissions").tag("queue", "team-a").counter().count())
+        .isEqualTo(3);
+  }
+
+  @Test
+  void aHigherPriorityJobEvictsWithTheVictimsGraceAndTakesItsPlaceOnceItLeft() {
+    controller.putQueue(queue("team-a", 4, "team-a"));
+    TrainingJob low = job("team-a", "low", 4, "2026-12-06T01:00:00Z");
+    low.getSpec().preemption = new JobPreemption();
+    low.getSpec().preemption.gracePeriodSeconds = 90;
+    assertThat(controller.decide(low)).isInstanceOf(Verdict.Admitted.class);
+
+    TrainingJob urgent = job("team-a", "urgent", 4, "2026-12-06T01:30:00Z");
+    urgent.getSpec().priorityClassName = "urgent";
+    woken.clear();
+    assertThat(controller.decide(urgent)).isInstanceOf(Verdict.Queued.class);
+    assertThat(woken).contains("team-a/low");
+    var evicted = (Verdict.Evicted) controller.decide(low);
+    assertThat(evicted.preemptor()).isEqualTo("team-a/urgent");
+    assertThat(evicted.deadline()).isEqualTo(Instant.parse("2026-12-06T02:01:30Z"));
+    assertThat(
+            registry
+                .find("gpupool.queue.preemptions")
+                .tags("queue", "team-a", "reason", "IN_QUEUE_PRIORITY")
+                .counter()
+                .count())
+        .isEqualTo(1);
+
+    woken.clear();
+    controller.evictionDone(low);
+    assertThat(woken).contains("team-a/urgent");
+    assertThat(((Verdict.Admitted) controller.decide(urgent)).priority()).isEqualTo(1000);
+    assertThat(((Verdict.Queued) controller.decide(low)).position()).isEqualTo(1);
+  }
+
+  @Test
+  void aMissingPriorityClassOrAnImpossibleDemandIsInadmissible() {
+    controller.putQueue(queue("team-a", 4, "team-a"));
+    TrainingJob unknown = job("team-a", "x", 1, "2026-12-06T01:00:00Z");
+    unknown.getSpec().priorityClassName = "nope";
+    assertThat(((Verdict.Inadmissible) controller.decide(unknown)).message())
+        .isEqualTo("PriorityClass nope does not exist");
+    TrainingJob rtx = job("team-a", "rtx", 1, "2026-12-06T01:00:00Z");
+    rtx.getSpec().resources = new GpuRequirements();
+    rtx.getSpec().resources.gpuModels = List.of(RTX);
+    assertThat(((Verdict.Inadmissible) controller.decide(rtx)).message())
+        .contains("no quota for GPU products [" + RTX + "]");
+  }
+
+  @Test
+  void anUnchangedWaitingJobCostsNoDecisionRound() {
+    controller.putQueue(queue("team-a", 1, "team-a"));
+    controller.decide(job("team-a", "holder", 1, "2026-12-06T01:00:00Z"));
+    TrainingJob waiting = job("team-a", "waiting", 1, "2026-12-06T01:01:00Z");
+    controller.decide(waiting);
+    long rounds = registry.find("gpupool.queue.admission.cycle").timer().count();
+    for (int i = 0; i < 5; i++) {
+      assertThat(controller.decide(waiting)).isInstanceOf(Verdict.Queued.class);
+    }
+    assertThat(registry.find("gpupool.queue.admission.cycle").timer().count()).isEqualTo(rounds);
+    waiting.getSpec().priority = 7;
+    controller.decide(waiting);
+    assertThat(registry.find("gpupool.queue.admission.cycle").timer().count())
+        .isEqualTo(rounds + 1);
+  }
+
+  @Test
+  void aRunningJobFoundAfterARestartHoldsItsQuota() {
+    controller.putQueue(queue("team-a", 4, "team-a"));
+    assertThat(controller.holding(job("team-a", "running", 4, "2026-12-06T01:00:00Z"), null))
+        .isInstanceOf(Verdict.Admitted.class);
+    assertThat(controller.decide(job("team-a", "next", 1, "2026-12-06T01:05:00Z")))
+        .isInstanceOf(Verdict.Queued.class);
+  }
+
+  @Test
+  void aBadQueueIsRefusedNamingTheField() {
+    GpuQueue bad = queue("bad", 4);
+    bad.getSpec().quotas.get(0).lendingLimit = 5;
+    assertThatThrownBy(() -> controller.putQueue(bad))
+        .hasMessageContaining("spec.quotas[0]: Invalid value")
+        .hasMessageContaining("lending limit");
+  }
+}
