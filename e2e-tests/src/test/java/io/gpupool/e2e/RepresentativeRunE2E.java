@@ -171,8 +171,41 @@ class RepresentativeRunE2E {
     }
   }
 
+  private static final String RTX_4090 = "NVIDIA-GeForce-RTX-4090";
+
+  private static String teamQueue() {
+    return """
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: team-rep
+          labels:
+            gpupool.io/queue: team-rep
+        ---
+        apiVersion: gpupool.io/v1alpha1
+        kind: GpuQueue
+        metadata:
+          name: team-rep
+        spec:
+          quotas:
+            - name: consumer
+              products: [NVIDIA-GeForce-RTX-4090]
+              nominal: 1
+        """;
+  }
+
   private void runWorkload() {
     kubectl.run("apply", "-f", SandboxCluster.REPO.resolve("examples").toString()).expectSuccess();
+
+    // A team queue with room for one RTX 4090: the second job waits its turn, so the Queues
+    // dashboard sees pending work, an admission wait and admissions.
+    kubectl.applyText(teamQueue()).expectSuccess();
+    kubectl
+        .applyText(QueueE2E.job("team-rep", "queued-1", 1, 1, RTX_4090, QueueE2E.runFor(40)))
+        .expectSuccess();
+    kubectl
+        .applyText(QueueE2E.job("team-rep", "queued-2", 1, 1, RTX_4090, QueueE2E.runFor(20)))
+        .expectSuccess();
 
     // A training job that loses a node mid-run: a recovery, a restart, XID errors on the node.
     kubectl
@@ -198,6 +231,16 @@ class RepresentativeRunE2E {
     waitFor("tj/pretrain-13b", "{.status.phase}=Succeeded");
     waitFor("tj/crasher", "{.status.phase}=Failed");
     waitFor("tj/survivor", "{.status.phase}=Succeeded");
+    kubectl
+        .run(
+            "wait",
+            "-n",
+            "team-rep",
+            "--for=jsonpath={.status.phase}=Succeeded",
+            "tj/queued-1",
+            "tj/queued-2",
+            "--timeout=300s")
+        .expectSuccess();
     until(
         "llama-70b-chat serving",
         () -> jsonpath("ij", "llama-70b-chat", "{.status.phase}").matches("Serving|Degraded"));
