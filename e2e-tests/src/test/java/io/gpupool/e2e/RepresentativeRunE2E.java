@@ -191,6 +191,15 @@ class RepresentativeRunE2E {
             - name: consumer
               products: [NVIDIA-GeForce-RTX-4090]
               nominal: 1
+        ---
+        # with billing on, the namespace's jobs are paid by its only account (docs/billing.md)
+        apiVersion: gpupool.io/v1alpha1
+        kind: BillingAccount
+        metadata:
+          name: team-rep
+        spec:
+          payer: "0x976EA74026E726554dB657fA54763abd0C3a0aa9"
+          namespaces: [team-rep]
         """;
   }
 
