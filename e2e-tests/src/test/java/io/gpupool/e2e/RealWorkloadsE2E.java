@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpupool.sandbox.pool.PoolFile;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -452,15 +453,21 @@ class RealWorkloadsE2E {
     String address = cluster.sandbox().kubelet().resolve(job + ".default.svc").orElseThrow();
     HttpClient http = HttpClient.newHttpClient();
     URI completions = URI.create("http://" + address + ":8000/v1/completions");
+    HttpRequest first =
+        HttpRequest.newBuilder(completions)
+            .timeout(Duration.ofSeconds(30))
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    "{\"prompt\": \"when a node\", \"max_tokens\": 24}"))
+            .build();
+    // The Service's proxy follows the pod's readiness a moment after the job's status does (as
+    // kube-proxy does): until then a connection is refused, so the first request may be retried.
     HttpResponse<String> answer =
-        http.send(
-            HttpRequest.newBuilder(completions)
-                .timeout(Duration.ofSeconds(30))
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "{\"prompt\": \"when a node\", \"max_tokens\": 24}"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+        await("the Service " + address + " accepts connections")
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(500))
+            .ignoreExceptionsInstanceOf(ConnectException.class)
+            .until(() -> http.send(first, HttpResponse.BodyHandlers.ofString()), r -> r != null);
     assertThat(answer.statusCode()).isEqualTo(200);
     JsonNode body = new ObjectMapper().readTree(answer.body());
     String text = body.path("choices").path(0).path("text").asText();
