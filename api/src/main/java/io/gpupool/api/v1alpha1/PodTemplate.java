@@ -37,16 +37,24 @@ import java.util.Map;
 @ValidationRule(
     value =
         "!has(self.sidecars) || self.sidecars.all(c, !has(c.resources)"
-            + " || ((!has(c.resources.limits) || !c.resources.limits.exists(k, k.startsWith('nvidia.com/')))"
-            + " && (!has(c.resources.requests) || !c.resources.requests.exists(k, k.startsWith('nvidia.com/')))))",
+            + " || ((!has(c.resources.limits) || !("
+            + PodTemplate.GPU_IN_LIMITS
+            + "))"
+            + " && (!has(c.resources.requests) || !("
+            + PodTemplate.GPU_IN_REQUESTS
+            + "))))",
     message = "sidecars must not request GPUs (nvidia.com/*): the operator sizes the GPU requests",
     fieldPath = ".sidecars",
     reason = "FieldValueForbidden")
 @ValidationRule(
     value =
         "!has(self.initContainers) || self.initContainers.all(c, !has(c.resources)"
-            + " || ((!has(c.resources.limits) || !c.resources.limits.exists(k, k.startsWith('nvidia.com/')))"
-            + " && (!has(c.resources.requests) || !c.resources.requests.exists(k, k.startsWith('nvidia.com/')))))",
+            + " || ((!has(c.resources.limits) || !("
+            + PodTemplate.GPU_IN_LIMITS
+            + "))"
+            + " && (!has(c.resources.requests) || !("
+            + PodTemplate.GPU_IN_REQUESTS
+            + "))))",
     message =
         "initContainers must not request GPUs (nvidia.com/*): the operator sizes the GPU requests",
     fieldPath = ".initContainers",
@@ -63,6 +71,17 @@ import java.util.Map;
     fieldPath = ".volumeMounts",
     reason = "FieldValueDuplicate")
 public class PodTemplate {
+  /*
+   * The device plugin's GPU resources, looked up by key: a map lookup is O(1) for the API server's
+   * CEL cost estimate, while iterating a container's resource maps (which have no maxProperties)
+   * is not, and would keep the CRD from installing. Other nvidia.com/ resources (MIG devices) are
+   * refused by the operator's validation, which checks every key.
+   */
+  static final String GPU_IN_LIMITS =
+      "'nvidia.com/gpu' in c.resources.limits || 'nvidia.com/gpu.shared' in c.resources.limits";
+  static final String GPU_IN_REQUESTS =
+      "'nvidia.com/gpu' in c.resources.requests || 'nvidia.com/gpu.shared' in c.resources.requests";
+
   /** The name the operator gives the in-memory /dev/shm volume. */
   public static final String SHM_VOLUME = "gpupool-dshm";
 

@@ -191,7 +191,8 @@ public final class CelCostEstimator {
           return new Typed(add(cost, argSum), null, 1);
         }
       case "startsWith", "endsWith":
-        return new Typed(add(factor(target.size, STRING_TRAVERSAL), argSum), null, 1);
+        // cel-go's checker charges the prefix or suffix it compares, not the string it scans.
+        return new Typed(add(factor(args[0].size, STRING_TRAVERSAL), argSum), null, 1);
       case "contains":
         return new Typed(
             add(
@@ -200,6 +201,11 @@ public final class CelCostEstimator {
             null,
             1);
       case "@in":
+        // cel-go: membership in a list is O(n); in a map it is a key lookup (in_map is not among
+        // the checker's O(n) overloads).
+        if (args[1].schema != null && args[1].schema.has("additionalProperties")) {
+          return new Typed(add(1, argSum), null, 1);
+        }
         return new Typed(add(args[1].size, argSum), null, 1);
       case "_+_":
         return new Typed(
