@@ -13,10 +13,10 @@ import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 public final class PreemptNotice {
   public static final String ANNOTATION = "gpupool.io/preempt-notice";
   public static final String ENV = "GPUPOOL_PREEMPT_NOTICE";
-  static final String DIRECTORY = "/etc/gpupool/preempt";
+  public static final String DIRECTORY = "/etc/gpupool/preempt";
   static final String FILE = "notice";
   public static final String PATH = DIRECTORY + "/" + FILE;
-  private static final String VOLUME = "gpupool-preempt-notice";
+  public static final String VOLUME = "gpupool-preempt-notice";
 
   private PreemptNotice() {}
 

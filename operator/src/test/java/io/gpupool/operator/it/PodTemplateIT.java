@@ -23,6 +23,7 @@ import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.operator.queue.PreemptNotice;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
@@ -127,14 +128,15 @@ class PodTemplateIT {
       assertThat(p.getSpec().getNodeSelector()).containsEntry("disk", "nvme");
       assertThat(p.getSpec().getVolumes())
           .extracting(Volume::getName)
-          .containsExactly("dataset", PodTemplate.SHM_VOLUME);
+          // the template's volume, its /dev/shm and the operator's own preemption notice
+          .containsExactlyInAnyOrder("dataset", PodTemplate.SHM_VOLUME, PreemptNotice.VOLUME);
       assertThat(p.getSpec().getContainers())
           .extracting(Container::getName)
           .containsExactly("worker", "logs");
       Container worker = p.getSpec().getContainers().get(0);
       assertThat(worker.getVolumeMounts())
           .extracting("mountPath")
-          .containsExactly("/data", "/dev/shm");
+          .containsExactlyInAnyOrder("/data", "/dev/shm", PreemptNotice.DIRECTORY);
       assertThat(worker.getEnvFrom().get(0).getSecretRef().getName()).isEqualTo("hf-token");
       assertThat(worker.getEnv()).extracting("name").contains("MASTER_ADDR", "WORLD_SIZE");
       assertThat(worker.getResources().getLimits())
