@@ -45,6 +45,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 class BillingE2E {
   private static final Path EXAMPLE =
       SandboxCluster.REPO.resolve("examples/training-dp-finetune-4x4090.yaml");
+
+  /** The accounts the example names, bound to its namespace, as a platform admin creates them. */
+  private static final Path ACCOUNTS =
+      SandboxCluster.REPO.resolve("examples/billing-accounts.yaml");
+
   private static final BigInteger GPU_HOUR_IN_MILLI_GPU_MILLIS = BigInteger.valueOf(3_600_000_000L);
 
   private SandboxCluster cluster;
@@ -70,6 +75,7 @@ class BillingE2E {
   @Test
   @Order(1)
   void providersOnChainBalanceEqualsTheMeteredCostExactly() {
+    kubectl.run("apply", "-f", ACCOUNTS.toString()).expectSuccess();
     kubectl.run("apply", "-f", EXAMPLE.toString()).expectSuccess();
     String job = "tinyllama-finetune";
     kubectl

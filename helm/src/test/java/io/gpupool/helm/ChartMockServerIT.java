@@ -86,7 +86,8 @@ class ChartMockServerIT {
                 .withLabel("grafana.io/dashboard", "gpupool")
                 .list()
                 .getItems())
-        .hasSize(4);
+        .as("one dashboard ConfigMap per file in %s", Chart.DASHBOARDS)
+        .hasSize(dashboardFiles());
     GenericKubernetesResource monitor =
         client
             .genericKubernetesResources("monitoring.coreos.com/v1", "ServiceMonitor")
@@ -106,6 +107,14 @@ class ChartMockServerIT {
     }
     for (HasMetadata resource : rendered) {
       assertThat(client.resource(resource).get()).as(describe(resource)).isNotNull();
+    }
+  }
+
+  private static int dashboardFiles() {
+    try (Stream<Path> files = Files.list(Chart.DASHBOARDS)) {
+      return (int) files.filter(p -> p.toString().endsWith(".json")).count();
+    } catch (IOException e) {
+      throw new AssertionError("listing " + Chart.DASHBOARDS, e);
     }
   }
 
