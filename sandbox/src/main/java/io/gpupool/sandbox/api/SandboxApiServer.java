@@ -472,9 +472,16 @@ public final class SandboxApiServer implements AutoCloseable {
               + " ConfigMap, Secret and ServiceAccount), not "
               + ct);
     }
+    Reply reply = dispatch(r, p, type);
     if (!r.method().equals("GET")) {
+      // After the write, not before: a policy rebuilt between the two would miss the new object
+      // and stay stale (an operator refused with 403 by a Role that had just been created).
       policyChanged(type);
     }
+    return reply;
+  }
+
+  private Reply dispatch(ApiRequest r, ResourcePath p, ResourceType type) {
     return switch (r.method()) {
       case "GET" -> p.name == null ? list(r, p, type) : get(r, p, type);
       case "POST" -> locked(() -> create(r, p, type));
