@@ -18,7 +18,8 @@ class DashboardPanelsTest {
             "gpupool / Pool overview",
             "gpupool / Jobs",
             "gpupool / Billing and providers",
-            "gpupool / GPU health (DCGM)");
+            "gpupool / GPU health (DCGM)",
+            "gpupool / Queues");
     assertThat(all).allMatch(q -> !q.expr().isBlank());
     assertThat(all)
         .anyMatch(
