@@ -42,7 +42,8 @@ public class ProviderDirectory {
                   @Override
                   public void onUpdate(GpuProvider old, GpuProvider p) {
                     if (!java.util.Objects.equals(old.getSpec(), p.getSpec())
-                        || mayAdmitMore(reliability(old), reliability(p))) {
+                        || mayAdmitMore(reliability(old), reliability(p))
+                        || stakeNowSufficient(old, p)) {
                       changed(p);
                     }
                   }
@@ -61,8 +62,24 @@ public class ProviderDirectory {
     }
   }
 
+  /** The provider's stake came to cover what placement requires: jobs waiting may fit now. */
+  private static boolean stakeNowSufficient(GpuProvider old, GpuProvider p) {
+    return sufficient(p) && !sufficient(old);
+  }
+
+  private static boolean sufficient(GpuProvider p) {
+    return p.getStatus() != null
+        && p.getStatus().stake != null
+        && Boolean.TRUE.equals(p.getStatus().stake.sufficient);
+  }
+
   public boolean synced() {
     return informer != null && informer.hasSynced();
+  }
+
+  /** Every registered provider. */
+  public List<GpuProvider> all() {
+    return informer == null ? List.of() : informer.getStore().list();
   }
 
   public Optional<GpuProvider> provider(String name) {

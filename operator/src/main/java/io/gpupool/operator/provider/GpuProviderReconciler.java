@@ -47,14 +47,17 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
               .SimpleInboundEventSource<>("provider-reliability");
 
   private final io.gpupool.operator.billing.BillingService billing;
+  private final io.gpupool.operator.billing.ProviderStakes stakes;
 
   private final io.fabric8.kubernetes.client.KubernetesClient client;
 
   public GpuProviderReconciler(
       ReliabilityTracker reliability,
       io.gpupool.operator.billing.BillingService billing,
+      io.gpupool.operator.billing.ProviderStakes stakes,
       io.fabric8.kubernetes.client.KubernetesClient client) {
     this.client = client;
+    this.stakes = stakes;
     this.reliability = reliability;
     this.billing = billing;
     reliability.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
@@ -109,6 +112,7 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
     reliability.seed(provider.getMetadata().getName(), status.reliability);
     status.reliability = reliability.reliability(provider.getMetadata().getName());
     status.earnings = billing.earnings(provider.getMetadata().getName());
+    status.stake = stakes.status(provider.getMetadata().getName(), gpus);
 
     Set<String> priced = new TreeSet<>();
     if (provider.getSpec() != null && provider.getSpec().prices != null) {
