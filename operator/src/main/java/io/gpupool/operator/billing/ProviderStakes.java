@@ -19,12 +19,15 @@ import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -48,6 +51,7 @@ public class ProviderStakes {
   private final Clock clock = Clock.systemUTC();
   private final Map<String, Reading> readings = new ConcurrentHashMap<>();
   private final Map<String, Boolean> failing = new ConcurrentHashMap<>();
+  private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   private volatile ScheduledExecutorService timer;
 
   public ProviderStakes(
@@ -79,6 +83,11 @@ public class ProviderStakes {
     if (timer != null) {
       timer.shutdownNow();
     }
+  }
+
+  /** Runs {@code listener} with a provider's name when its stake as read has changed. */
+  public void onChange(Consumer<String> listener) {
+    listeners.add(listener);
   }
 
   public StakeGate gate() {
@@ -145,7 +154,11 @@ public class ProviderStakes {
       }
       try {
         StakeState stake = chain.get().stake(address);
-        if (readings.put(name, new Reading(stake, clock.instant())) == null) {
+        Reading before = readings.put(name, new Reading(stake, clock.instant()));
+        if (before == null || !before.stake().equals(stake)) {
+          listeners.forEach(l -> l.accept(name));
+        }
+        if (before == null) {
           Gauge.builder(
                   "gpupool.provider.stake.tokens",
                   readings,

@@ -61,6 +61,8 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
     this.reliability = reliability;
     this.billing = billing;
     reliability.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
+    // A stake read anew changes status.stake (and may let the provider's nodes be placed on).
+    stakes.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
   }
 
   @Override

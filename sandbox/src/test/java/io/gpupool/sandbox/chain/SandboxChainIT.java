@@ -34,6 +34,12 @@ class SandboxChainIT {
       for (PoolSpec.Provider p : pool.providers()) {
         assertThat(chain.payoutAddress(p.payoutAddress())).isEqualToIgnoringCase(p.payoutAddress());
         assertThat(chain.providerBalance(p.payoutAddress())).isZero();
+        // staked with its own key, one token per GPU it offers
+        assertThat(chain.stake(p.payoutAddress()))
+            .isEqualTo(
+                SandboxChain.STAKE_PER_GPU_WEI.multiply(
+                    BigInteger.valueOf(SandboxChain.gpusOf(pool, p.name()))))
+            .isPositive();
       }
       // examples/ pay from dev accounts 6, 7, 8
       assertThat(chain.payers())
