@@ -63,8 +63,12 @@ public final class SandboxChain implements AutoCloseable {
   /** What each provider with a dev-account key stakes per GPU it offers. */
   public static final BigInteger STAKE_PER_GPU_WEI = TokenUnits.toWei("1");
 
-  /** anvil funds dev accounts 0..9. */
-  static final int DEV_ACCOUNTS = 10;
+  /**
+   * Dev accounts anvil funds here (0..19; anvil's default is 10): accounts 10..19 are free for pool
+   * providers that should register and stake with their own key (0..9 are taken by the owner, the
+   * default pool's providers, the example payers and the reporter).
+   */
+  static final int DEV_ACCOUNTS = 20;
 
   /** Install instructions when anvil is missing. */
   public static final String INSTALL_HINT =
@@ -146,7 +150,8 @@ public final class SandboxChain implements AutoCloseable {
    * @throws AnvilMissingException when anvil is not installed
    */
   public static SandboxChain start(PoolSpec pool, Options options, Consumer<String> log) {
-    AnvilProcess anvil = AnvilProcess.start(locateAnvil(), List.of());
+    AnvilProcess anvil =
+        AnvilProcess.start(locateAnvil(), List.of("--accounts", Integer.toString(DEV_ACCOUNTS)));
     Web3j web3j = Web3j.build(new HttpService(anvil.rpcUrl()));
     try {
       BillingDeployer deployer = new BillingDeployer(web3j, anvil.chainId());
