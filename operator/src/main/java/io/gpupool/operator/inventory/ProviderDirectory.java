@@ -1,91 +1,90 @@
 package io.gpupool.operator.inventory;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.GpuPrice;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.billing.TokenUnits;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
+import io.javaoperatorsdk.operator.health.InformerHealthIndicator;
+import io.javaoperatorsdk.operator.health.InformerWrappingEventSourceHealthIndicator;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /** The registered GpuProviders: their prices and reliability, as placement needs them. */
 @ApplicationScoped
 public class ProviderDirectory {
-  private final KubernetesClient client;
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
-  private volatile SharedIndexInformer<GpuProvider> informer;
+  private final Map<String, Seen> seen = new ConcurrentHashMap<>();
+  private volatile IndexerResourceCache<GpuProvider> cache;
 
-  public ProviderDirectory(KubernetesClient client) {
-    this.client = client;
+  /** What listeners were last told of a provider. */
+  private record Seen(String spec, double reliability, boolean stakeSufficient) {}
+
+  /**
+   * Reads from the GpuProvider controller's own cache from now on: the operator watches
+   * GpuProviders once, for the controller, and the directory shares that watch.
+   */
+  public void readFrom(IndexerResourceCache<GpuProvider> controllerCache) {
+    this.cache = controllerCache;
   }
 
-  void start(@Observes StartupEvent ignored) {
-    informer =
-        client
-            .resources(GpuProvider.class)
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(GpuProvider p) {
-                    changed(p);
-                  }
-
-                  @Override
-                  public void onUpdate(GpuProvider old, GpuProvider p) {
-                    if (!java.util.Objects.equals(old.getSpec(), p.getSpec())
-                        || mayAdmitMore(reliability(old), reliability(p))
-                        || stakeNowSufficient(old, p)) {
-                      changed(p);
-                    }
-                  }
-
-                  @Override
-                  public void onDelete(GpuProvider p, boolean unknown) {
-                    changed(p);
-                  }
-                },
-                0);
-  }
-
-  void stop(@Observes ShutdownEvent ignored) {
-    if (informer != null) {
-      informer.stop();
-    }
-  }
-
-  /** The provider's stake came to cover what placement requires: jobs waiting may fit now. */
-  private static boolean stakeNowSufficient(GpuProvider old, GpuProvider p) {
-    return sufficient(p) && !sufficient(old);
-  }
-
-  private static boolean sufficient(GpuProvider p) {
-    return p.getStatus() != null
-        && p.getStatus().stake != null
-        && Boolean.TRUE.equals(p.getStatus().stake.sufficient);
-  }
-
+  /** True once the controller's cache has listed the providers. */
   public boolean synced() {
-    return informer != null && informer.hasSynced();
+    IndexerResourceCache<GpuProvider> c = cache;
+    if (c instanceof InformerWrappingEventSourceHealthIndicator<?> health) {
+      return health.informerHealthIndicators().values().stream()
+          .allMatch(InformerHealthIndicator::hasSynced);
+    }
+    return c != null;
   }
 
   /** Every registered provider. */
   public List<GpuProvider> all() {
-    return informer == null ? List.of() : informer.getStore().list();
+    IndexerResourceCache<GpuProvider> c = cache;
+    return c == null ? List.of() : c.list().toList();
   }
 
   public Optional<GpuProvider> provider(String name) {
-    return informer == null
-        ? Optional.empty()
-        : Optional.ofNullable(informer.getStore().getByKey(name));
+    IndexerResourceCache<GpuProvider> c = cache;
+    return c == null ? Optional.empty() : c.get(new ResourceID(name));
+  }
+
+  /**
+   * The GpuProvider controller reports each provider it reconciles, its status as just computed:
+   * listeners hear of a provider that is new, re-priced or more reliable (see {@link
+   * #mayAdmitMore}), and of providers that have left the cache since the last report.
+   */
+  public void observed(GpuProvider p) {
+    String name = p.getMetadata().getName();
+    Seen now = new Seen(Serialization.asJson(p.getSpec()), reliability(p), stakeSufficient(p));
+    Seen before = seen.put(name, now);
+    if (before == null
+        || !Objects.equals(before.spec(), now.spec())
+        || mayAdmitMore(before.reliability(), now.reliability())
+        || (now.stakeSufficient() && !before.stakeSufficient())) {
+      changed(name);
+    }
+    for (String known : List.copyOf(seen.keySet())) {
+      if (!known.equals(name) && provider(known).isEmpty() && seen.remove(known) != null) {
+        changed(known);
+      }
+    }
+  }
+
+  /** The provider's stake covers what placement requires (a rise can let waiting jobs fit). */
+  private static boolean stakeSufficient(GpuProvider p) {
+    return p.getStatus() != null
+        && p.getStatus().stake != null
+        && Boolean.TRUE.equals(p.getStatus().stake.sufficient);
   }
 
   /** The provider's price for one GPU-hour of {@code product}, if it prices it. */
@@ -153,7 +152,7 @@ public class ProviderDirectory {
     listeners.add(listener);
   }
 
-  private void changed(GpuProvider p) {
-    listeners.forEach(l -> l.accept(p.getMetadata().getName()));
+  private void changed(String name) {
+    listeners.forEach(l -> l.accept(name));
   }
 }
