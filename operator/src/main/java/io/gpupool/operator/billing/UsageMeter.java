@@ -249,6 +249,12 @@ public final class UsageMeter implements AutoCloseable {
     Map<String, PodLifetime> lifetimes = new HashMap<>();
     stored.forEach((uid, r) -> lifetimes.put(uid, r.lifetime()));
     List<PodRecord> write = new ArrayList<>();
+    // how far the job's running pods may be charged depends on their nodes as seen now
+    tracked.values().stream()
+        .filter(t -> t.job().uid().equals(jobUid) && t.nodeName() != null)
+        .map(Tracked::nodeName)
+        .distinct()
+        .forEach(this::nodeSeen);
     List<Tracked> live =
         tracked.values().stream().filter(t -> t.job().uid().equals(jobUid)).toList();
     JobRef job = null;
