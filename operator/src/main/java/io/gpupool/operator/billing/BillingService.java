@@ -30,6 +30,7 @@ import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.leader.Leadership;
+import io.gpupool.operator.workload.ClusterPods;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -64,6 +65,7 @@ public class BillingService {
   private final Clock clock = Clock.systemUTC();
 
   private final Leadership leadership;
+  private final ClusterPods pods;
   private final BillingAccounts accounts;
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
@@ -78,11 +80,13 @@ public class BillingService {
       KubernetesClient client,
       ProviderDirectory providers,
       NodeInventory nodes,
+      ClusterPods pods,
       GpupoolConfig config,
       MeterRegistry registry,
       Leadership leadership,
       BillingAccounts accounts) {
     this.client = client;
+    this.pods = pods;
     this.accounts = accounts;
     this.leadership = leadership;
     this.providers = providers;
@@ -95,7 +99,8 @@ public class BillingService {
     metrics = new BillingMetrics(registry);
     store = new ConfigMapBillingStore(client, usageNamespace(settings, client.getNamespace()));
     store.start();
-    meter = new UsageMeter(client, providers, nodes, store, clock, settings.meteringInterval());
+    meter =
+        new UsageMeter(client, pods, providers, nodes, store, clock, settings.meteringInterval());
     meter.resolvePayersWith(this::payer);
     meter.onIgnoredPod(metrics::ignoredPod);
     meter.afterMetering(this::refreshMetrics);

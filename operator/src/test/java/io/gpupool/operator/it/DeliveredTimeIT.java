@@ -27,6 +27,7 @@ import io.gpupool.operator.billing.PodRecord;
 import io.gpupool.operator.billing.UsageMeter;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
+import io.gpupool.operator.workload.ClusterPods;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -52,6 +53,7 @@ class DeliveredTimeIT {
   @Inject ProviderDirectory providers;
   @Inject NodeInventory nodes;
   @Inject MeterRegistry registry;
+  @Inject ClusterPods clusterPods;
 
   private PodRecord awaitRecord(String jobUid, java.util.function.Predicate<PodRecord> done) {
     return await()
@@ -265,7 +267,8 @@ class DeliveredTimeIT {
     Clock later = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2));
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
         UsageMeter meter =
-            new UsageMeter(client, providers, nodes, store, later, Duration.ofHours(1))) {
+            new UsageMeter(
+                client, clusterPods, providers, nodes, store, later, Duration.ofHours(1))) {
       meter.onIgnoredPod(verdicts::add);
       store.start();
       meter.start();
