@@ -84,7 +84,12 @@ Fails the render when billing is on without what it needs.
 */}}
 {{- define "gpupool.validateBilling" -}}
 {{- if .Values.billing.enabled }}
-{{- $_ := required "billing.rpcUrl is required when billing.enabled is true" .Values.billing.rpcUrl }}
+{{- if and .Values.billing.rpcUrl .Values.billing.rpcUrlSecret.secretName }}
+{{- fail "billing.rpcUrl and billing.rpcUrlSecret.secretName are exclusive: keep a URL carrying an API key in the Secret only" }}
+{{- end }}
+{{- if not (or .Values.billing.rpcUrl .Values.billing.rpcUrlSecret.secretName) }}
+{{- fail "billing.rpcUrl (or billing.rpcUrlSecret.secretName, a Secret holding it) is required when billing.enabled is true" }}
+{{- end }}
 {{- $_ := required "billing.contractAddress is required when billing.enabled is true" .Values.billing.contractAddress }}
 {{- $_ := required "billing.reporterKey.secretName is required when billing.enabled is true (a Secret holding the reporter key; never put the key in values)" .Values.billing.reporterKey.secretName }}
 {{- end }}

@@ -614,6 +614,37 @@ class ChartRenderTest {
   }
 
   @Nested
+  class RpcUrlFromASecret {
+    private Map<String, Object> values() {
+      Map<String, Object> set = new java.util.LinkedHashMap<>(Chart.productionValues());
+      set.remove("billing.rpcUrl");
+      set.put("billing.rpcUrlSecret.secretName", "chain-rpc");
+      return set;
+    }
+
+    @Test
+    void theUrlReachesTheOperatorBySecretKeyRefAndAppearsNowhereInTheManifests() {
+      Chart.Rendered rendered = Chart.render(NS, values());
+      EnvVar url = envVar(operator(rendered.one(Deployment.class)), "GPUPOOL_BILLING_RPC_URL");
+      assertThat(url.getValue()).isNull();
+      assertThat(url.getValueFrom().getSecretKeyRef().getName()).isEqualTo("chain-rpc");
+      assertThat(url.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("rpc-url");
+    }
+
+    @Test
+    void aUrlInValuesAndASecretTogetherOrNeitherAreRefused() {
+      Map<String, Object> both = values();
+      both.put("billing.rpcUrl", "https://rpc.example.org/v2/key");
+      assertThatThrownBy(() -> Chart.template(NS, both))
+          .hasMessageContaining("billing.rpcUrl and billing.rpcUrlSecret.secretName are exclusive");
+      Map<String, Object> neither = values();
+      neither.remove("billing.rpcUrlSecret.secretName");
+      assertThatThrownBy(() -> Chart.template(NS, neither))
+          .hasMessageContaining("billing.rpcUrl (or billing.rpcUrlSecret.secretName");
+    }
+  }
+
+  @Nested
   class MetricsTls {
     private Chart.Rendered withTls(Map<String, Object> extra) {
       Map<String, Object> set = new java.util.LinkedHashMap<>(Chart.productionValues());
