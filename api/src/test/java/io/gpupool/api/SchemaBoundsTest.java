@@ -38,9 +38,19 @@ class SchemaBoundsTest {
     List<String> columns = new ArrayList<>();
     crd.at("/spec/versions/0/additionalPrinterColumns")
         .forEach(c -> columns.add(c.path("name").asText()));
-    assertThat(columns).containsExactly("Payer", "Escrow", "Committed", "Spent", "Jobs", "Age");
+    assertThat(columns)
+        .containsExactly("Payer", "Escrow", "Committed", "Spent", "Period-Spent", "Jobs", "Age");
     JsonNode namespaces = schema("billingaccounts").at("/properties/spec/properties/namespaces");
     assertThat(namespaces.at("/items/maxLength").asInt()).isEqualTo(63);
+    JsonNode limits = schema("billingaccounts").at("/properties/spec/properties/limits");
+    for (String cap : List.of("maxCostPerJob", "maxCostPerPeriod")) {
+      assertThat(limits.at("/properties/" + cap + "/pattern").asText())
+          .isEqualTo(io.gpupool.api.v1alpha1.ApiPatterns.DECIMAL);
+      assertThat(limits.at("/properties/" + cap + "/maxLength").asInt()).isEqualTo(40);
+    }
+    assertThat(limits.at("/properties/period/pattern").asText())
+        .isEqualTo("^[1-9][0-9]{0,3}[mhd]$");
+    assertThat(limits.at("/properties/period/maxLength").asInt()).isEqualTo(5);
   }
 
   @Test

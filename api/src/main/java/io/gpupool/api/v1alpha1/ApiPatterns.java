@@ -8,6 +8,9 @@ public final class ApiPatterns {
   /** A non-negative decimal amount, e.g. {@code 1.25}; strings keep money exact in JSON. */
   public static final String DECIMAL = "^[0-9]+(\\.[0-9]{1,18})?$";
 
+  /** A spending period: 1 to 9999 minutes, hours or days (BillingAccount spec.limits.period). */
+  public static final String PERIOD = "^[1-9][0-9]{0,3}[mhd]$";
+
   /**
    * A positive Kubernetes quantity such as {@code 8}, {@code 0.5}, {@code 500m}, {@code 32Gi}, at
    * most nine integer digits.

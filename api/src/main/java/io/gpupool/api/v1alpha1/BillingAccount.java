@@ -32,6 +32,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".status.spent",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
+    name = "Period-Spent",
+    jsonPath = ".status.spentThisPeriod",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
     name = "Jobs",
     jsonPath = ".status.activeJobs",
     type = AdditionalPrinterColumn.Type.INTEGER)

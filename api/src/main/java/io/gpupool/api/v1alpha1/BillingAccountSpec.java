@@ -27,4 +27,7 @@ public class BillingAccountSpec {
   @JsonPropertyDescription(
       "Namespaces whose labels match may charge this account too (in addition to namespaces).")
   public LabelSelector namespaceSelector;
+
+  @JsonPropertyDescription("Caps on what the account's jobs may cost.")
+  public BillingAccountLimits limits;
 }

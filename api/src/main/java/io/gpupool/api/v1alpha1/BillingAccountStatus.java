@@ -27,4 +27,10 @@ public class BillingAccountStatus {
 
   /** Those jobs, as {@code Kind/namespace/name}. */
   public List<String> jobs;
+
+  /** What the account's jobs were metered in the current period, a decimal token amount. */
+  public String spentThisPeriod;
+
+  /** When the current spending period began (RFC 3339). */
+  public String periodStart;
 }

@@ -62,6 +62,8 @@ public final class AccountFigures {
         && java.util.Objects.equals(a.activeJobs, b.activeJobs)
         && java.util.Objects.equals(a.jobs, b.jobs)
         && java.util.Objects.equals(a.escrow, b.escrow)
-        && java.util.Objects.equals(a.committed, b.committed);
+        && java.util.Objects.equals(a.committed, b.committed)
+        && java.util.Objects.equals(a.spentThisPeriod, b.spentThisPeriod)
+        && java.util.Objects.equals(a.periodStart, b.periodStart);
   }
 }

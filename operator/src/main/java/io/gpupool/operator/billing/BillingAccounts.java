@@ -48,7 +48,11 @@ public class BillingAccounts {
 
                   @Override
                   public void onUpdate(BillingAccount old, BillingAccount a) {
-                    if (!Objects.equals(old.getSpec(), a.getSpec())) {
+                    // Its spend crossing the period's cap stops or frees its running jobs.
+                    java.time.Instant now = java.time.Instant.now();
+                    if (!Objects.equals(old.getSpec(), a.getSpec())
+                        || AccountLimits.periodCapReached(old, now)
+                            != AccountLimits.periodCapReached(a, now)) {
                       changed();
                     }
                   }

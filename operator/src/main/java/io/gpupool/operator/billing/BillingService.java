@@ -65,6 +65,7 @@ public class BillingService {
   private final GpupoolConfig.Billing settings;
   private final MeterRegistry registry;
   private final Clock clock = Clock.systemUTC();
+  private final PeriodSpend periodSpend = new PeriodSpend();
 
   private final Leadership leadership;
   private final ClusterPods pods;
@@ -330,8 +331,29 @@ public class BillingService {
     if (decision instanceof PayerAuthorization.Refused r) {
       return new Admission(false, false, r.reason(), r.message(), null, null);
     }
+    if (decision instanceof PayerAuthorization.Authorized a) {
+      Optional<String> limited =
+          AccountLimits.atStart(
+              a.account(),
+              jobBudget,
+              weiPerHour == null ? null : TokenUnits.fromWei(nextInterval(weiPerHour)),
+              usage(job.getMetadata().getUid()).orElse(null),
+              clock.instant());
+      if (limited.isPresent()) {
+        return new Admission(false, false, AccountLimits.REASON, limited.get(), null, null);
+      }
+    }
     return admit(
         decision instanceof PayerAuthorization.Authorized a ? a.payer() : null, weiPerHour);
+  }
+
+  /** What {@code weiPerHour} costs over one settlement interval, rounded up. */
+  private BigInteger nextInterval(BigInteger weiPerHour) {
+    BigInteger[] qr =
+        weiPerHour
+            .multiply(BigInteger.valueOf(settings.settlementInterval().toMillis()))
+            .divideAndRemainder(BigInteger.valueOf(Duration.ofHours(1).toMillis()));
+    return qr[1].signum() == 0 ? qr[0] : qr[0].add(BigInteger.ONE);
   }
 
   /**
@@ -359,6 +381,14 @@ public class BillingService {
     PayerAuthorization.Decision decision = accounts.decide(job, jobBudget);
     if (decision instanceof PayerAuthorization.Refused r) {
       return new Admission(false, true, r.reason(), r.message(), null, null);
+    }
+    if (decision instanceof PayerAuthorization.Authorized a) {
+      Optional<String> limited =
+          AccountLimits.whileRunning(
+              a.account(), usage(job.getMetadata().getUid()).orElse(null), clock.instant());
+      if (limited.isPresent()) {
+        return new Admission(false, true, AccountLimits.REASON, limited.get(), null, null);
+      }
     }
     return whileRunning(decision instanceof PayerAuthorization.Authorized a ? a.payer() : null);
   }
@@ -524,10 +554,14 @@ public class BillingService {
    */
   private void refreshAccounts() {
     List<AccountFigures.JobUsage> jobs = new ArrayList<>();
+    Map<String, List<PairLedger>> pairs = new HashMap<>();
     for (String uid : store.jobUids()) {
       boolean running = store.pods(uid).values().stream().anyMatch(r -> !r.ended());
-      jobs.add(new AccountFigures.JobUsage(store.job(uid).orElse(null), store.pairs(uid), running));
+      pairs.put(uid, store.pairs(uid));
+      jobs.add(new AccountFigures.JobUsage(store.job(uid).orElse(null), pairs.get(uid), running));
     }
+    Map<String, BigInteger> grown = periodSpend.advance(pairs);
+    java.time.Instant now = clock.instant();
     BudgetService b = budget;
     for (io.gpupool.api.v1alpha1.BillingAccount account : accounts.all()) {
       String payer = account.getSpec() == null ? null : account.getSpec().payer;
@@ -545,6 +579,13 @@ public class BillingService {
         }
       }
       var status = AccountFigures.of(payer, jobs, verdict);
+      periodSpend.record(
+          account.getMetadata().getUid(),
+          account.getStatus(),
+          SpendingPeriod.length(account.getSpec().limits),
+          grown.getOrDefault(payer.toLowerCase(java.util.Locale.ROOT), BigInteger.ZERO),
+          now,
+          status);
       if (verdict == null && account.getStatus() != null) {
         // keep the last escrow figures read rather than blank them while the chain is away
         status.escrow = account.getStatus().escrow;
