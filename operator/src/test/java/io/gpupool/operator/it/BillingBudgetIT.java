@@ -395,6 +395,129 @@ class BillingBudgetIT {
     client.resources(TrainingJob.class).inNamespace(NS).withName(name).delete();
   }
 
+  /**
+   * Issue #18: an account's limits. A job whose maxCost is above the account's maxCostPerJob is
+   * refused (AccountLimitReached, a Warning event, no pods); under a maxCostPerPeriod it runs until
+   * the account's spend this period reaches the cap, is suspended (usage kept), and runs again when
+   * the cap is raised. The account shows its spend this period.
+   */
+  @Test
+  void anAccountsLimitsKeepAJobFromStartingAndStopItAtThePeriodsCap() throws Exception {
+    String region = "r-limits";
+    String provider = "prov-" + region;
+    var p = TestNodes.provider(provider, RTX4090, PRICE);
+    p.getSpec().payoutAddress = dev.provider(3).getAddress();
+    client.resource(p).create();
+    for (int i = 0; i < 2; i++) {
+      client
+          .resource(TestNodes.gpuNode(region + "-n" + i, provider, RTX4090, 1, 24564, region))
+          .create();
+    }
+    String ns = "team-limits";
+    String payer = DevAccounts.account(18).getAddress();
+    deposit(payer, TokenUnits.toWei("5"));
+    var account = TestAccounts.account("limited", payer, ns);
+    account.getSpec().limits = new io.gpupool.api.v1alpha1.BillingAccountLimits();
+    account.getSpec().limits.maxCostPerJob = "1";
+    client.resource(account).create();
+
+    String name = "limited-job";
+    TrainingJob j = BillingMeteringIT.job(name, region, 2, null);
+    j.getMetadata().setNamespace(ns);
+    j.getSpec().budget = new io.gpupool.api.v1alpha1.Budget();
+    j.getSpec().budget.account = "limited";
+    j.getSpec().budget.maxCost = "5";
+    client.resource(j).create();
+    Condition refused =
+        await()
+            .atMost(BillingMeteringIT.TIMEOUT)
+            .until(
+                () -> condition(job(ns, name), "Funded"),
+                c -> c.isPresent() && "AccountLimitReached".equals(c.get().getReason()))
+            .orElseThrow();
+    assertThat(refused.getStatus()).isEqualTo("False");
+    assertThat(refused.getMessage())
+        .isEqualTo(
+            "spec.budget.maxCost 5 exceeds BillingAccount limited's spec.limits.maxCostPerJob 1;"
+                + " lower it to at most that");
+    await()
+        .atMost(BillingMeteringIT.TIMEOUT)
+        .until(
+            () ->
+                client.v1().events().inNamespace(ns).list().getItems().stream()
+                    .anyMatch(
+                        e ->
+                            "AccountLimitReached".equals(e.getReason())
+                                && "Warning".equals(e.getType())));
+    FakeKubelet kubelet = new FakeKubelet(client);
+    assertThat(kubelet.pods(ns, name)).isEmpty();
+
+    // Per period instead: two GPUs cost 0.02 a second, the next 5 s interval 0.1, the cap 0.15.
+    client
+        .resources(io.gpupool.api.v1alpha1.BillingAccount.class)
+        .withName("limited")
+        .edit(
+            a -> {
+              a.getSpec().limits.maxCostPerJob = null;
+              a.getSpec().limits.maxCostPerPeriod = "0.15";
+              a.getSpec().limits.period = "24h";
+              return a;
+            });
+    await()
+        .atMost(BillingMeteringIT.TIMEOUT)
+        .until(() -> live(kubelet, ns, name), pods -> pods.size() == 2)
+        .forEach(kubelet::run);
+    String uid = job(ns, name).getMetadata().getUid();
+    await()
+        .atMost(BillingMeteringIT.TIMEOUT)
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                live(kubelet, ns, name).isEmpty()
+                    && condition(job(ns, name), "Funded")
+                        .map(c -> "AccountLimitReached".equals(c.getReason()))
+                        .orElse(false));
+    Condition stopped = condition(job(ns, name), "Funded").orElseThrow();
+    assertThat(stopped.getMessage())
+        .startsWith("BillingAccount limited reached its spec.limits.maxCostPerPeriod 0.15; jobs")
+        .contains("or when it is raised");
+    var status =
+        client
+            .resources(io.gpupool.api.v1alpha1.BillingAccount.class)
+            .withName("limited")
+            .get()
+            .getStatus();
+    assertThat(new java.math.BigDecimal(status.spentThisPeriod))
+        .isGreaterThanOrEqualTo(new java.math.BigDecimal("0.15"));
+    assertThat(status.periodStart).isNotNull();
+    assertThat(billing.store().pairs(uid).get(0).meteredWei()).isPositive();
+    Thread.sleep(2000);
+    assertThat(live(kubelet, ns, name)).as("not placed again at the period's cap").isEmpty();
+
+    client
+        .resources(io.gpupool.api.v1alpha1.BillingAccount.class)
+        .withName("limited")
+        .edit(
+            a -> {
+              a.getSpec().limits.maxCostPerPeriod = "100";
+              return a;
+            });
+    await()
+        .atMost(BillingMeteringIT.TIMEOUT)
+        .until(() -> live(kubelet, ns, name), pods -> pods.size() == 2)
+        .forEach(kubelet::run);
+    await()
+        .atMost(BillingMeteringIT.TIMEOUT)
+        .until(() -> job(ns, name).getStatus().phase == TrainingJobPhase.Running);
+    client.resources(TrainingJob.class).inNamespace(ns).withName(name).delete();
+  }
+
+  private static List<Pod> live(FakeKubelet kubelet, String ns, String name) {
+    return kubelet.pods(ns, name).stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .toList();
+  }
+
   private TrainingJob job(String namespace, String name) {
     return client.resources(TrainingJob.class).inNamespace(namespace).withName(name).get();
   }
