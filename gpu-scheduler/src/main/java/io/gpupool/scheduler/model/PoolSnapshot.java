@@ -18,16 +18,19 @@ public final class PoolSnapshot {
   private final Map<String, Integer> index;
   private final NodeState[] states;
   private final List<Allocation> allocations;
+  private final CachedWeights cachedWeights;
 
   private PoolSnapshot(
       List<PoolNode> nodes,
       Map<String, Integer> index,
       NodeState[] states,
-      List<Allocation> allocations) {
+      List<Allocation> allocations,
+      CachedWeights cachedWeights) {
     this.nodes = nodes;
     this.index = index;
     this.states = states;
     this.allocations = allocations;
+    this.cachedWeights = cachedWeights;
   }
 
   /** A snapshot of {@code nodes} with the given allocations applied (throws on over-allocation). */
@@ -41,7 +44,8 @@ public final class PoolSnapshot {
       }
       states[i] = NodeState.empty(list.get(i));
     }
-    return new PoolSnapshot(list, Collections.unmodifiableMap(index), states, List.of())
+    return new PoolSnapshot(
+            list, Collections.unmodifiableMap(index), states, List.of(), CachedWeights.NONE)
         .with(allocations);
   }
 
@@ -68,20 +72,30 @@ public final class PoolSnapshot {
     List<Allocation> all = new ArrayList<>(allocations.size() + more.size());
     all.addAll(allocations);
     all.addAll(more);
-    return new PoolSnapshot(nodes, index, s, Collections.unmodifiableList(all));
+    return new PoolSnapshot(nodes, index, s, Collections.unmodifiableList(all), cachedWeights);
+  }
+
+  /** This snapshot with what each node holds in its local weights cache. */
+  public PoolSnapshot withCachedWeights(CachedWeights weights) {
+    return new PoolSnapshot(nodes, index, states, allocations, weights);
+  }
+
+  /** Model weights on each node's local cache ({@link CachedWeights#NONE} unless given). */
+  public CachedWeights cachedWeights() {
+    return cachedWeights;
   }
 
   /** This snapshot without the allocations of the given jobs. */
   public PoolSnapshot without(Set<String> jobIds) {
     List<Allocation> keep = allocations.stream().filter(a -> !jobIds.contains(a.jobId())).toList();
-    return of(nodes, keep);
+    return of(nodes, keep).withCachedWeights(cachedWeights);
   }
 
   /** This snapshot without some nodes (and whatever was allocated on them). */
   public PoolSnapshot withoutNodes(Set<String> names) {
     List<PoolNode> keepNodes = nodes.stream().filter(n -> !names.contains(n.name())).toList();
     List<Allocation> keep = allocations.stream().filter(a -> !names.contains(a.node())).toList();
-    return of(keepNodes, keep);
+    return of(keepNodes, keep).withCachedWeights(cachedWeights);
   }
 
   public List<PoolNode> nodes() {
