@@ -72,6 +72,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final BillingService billing;
   private final InferenceMetrics scaleMetrics;
   private final Workloads workloads;
+  private final WeightsCacheBook weightsCache;
   private final SimpleInboundEventSource<InferenceJob> wakeups =
       new SimpleInboundEventSource<>("inferencejob-capacity");
   private volatile IndexerResourceCache<InferenceJob> jobs;
@@ -89,7 +90,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       LoadSignal load,
       BillingService billing,
       InferenceMetrics scaleMetrics,
-      Workloads workloads) {
+      Workloads workloads,
+      WeightsCacheBook weightsCache) {
     this.client = client;
     this.events = events;
     this.planner = planner;
@@ -100,6 +102,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     this.billing = billing;
     this.scaleMetrics = scaleMetrics;
     this.workloads = workloads;
+    this.weightsCache = weightsCache;
     ledger.onRelease(() -> wake(null));
     inventory.onChange(this::wake);
     providers.onChange(provider -> wake(null));
@@ -151,7 +154,12 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
             config.nodes().lostGracePeriod(),
             config.inference().drainPeriod(),
             config.inference().loadPollInterval(),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            weightsCache,
+            new ModelCache.Settings(
+                config.inference().weightsCache().root(),
+                config.inference().weightsCache().fetcherImage(),
+                config.inference().weightsCache().fetcherCommand()));
     return List.of(pods, services, wakeups);
   }
 
