@@ -145,6 +145,7 @@ public final class KubeletSimulator implements AutoCloseable {
   private final Map<String, Node> nodes = new HashMap<>();
   private final KubeletEvents events;
   private final SimulatedMetricsEndpoints metricsEndpoints;
+  private final WeightsPulls weightsPulls;
   private int podIps = 0;
   private PodNetwork network;
   private PodProcesses processes;
@@ -165,6 +166,8 @@ public final class KubeletSimulator implements AutoCloseable {
     this.clock = clock;
     this.events = new KubeletEvents(client, clock, log);
     this.metricsEndpoints = new SimulatedMetricsEndpoints(client, log);
+    this.weightsPulls =
+        new WeightsPulls(clock, options.timeScale(), executor, this::writeStatus, log);
   }
 
   /**
@@ -532,6 +535,7 @@ public final class KubeletSimulator implements AutoCloseable {
 
   private void onNodeDeleted(String name) {
     nodes.remove(name);
+    weightsPulls.forgetNode(name);
     // pod GC: pods bound to a node that no longer exists are deleted
     for (Pod pod : podInformer == null ? List.<Pod>of() : podInformer.getStore().list()) {
       if (name.equals(pod.getSpec().getNodeName())) {
@@ -677,6 +681,12 @@ public final class KubeletSimulator implements AutoCloseable {
   }
 
   private void start(Pod pod, Run run, int restartCount) {
+    String uid = pod.getMetadata().getUid();
+    if (restartCount == 0
+        && weightsPulls.holdsStart(
+            pod, nodes.get(run.node), () -> runs.get(uid) == run, () -> start(pod, run, 0))) {
+      return; // Pending while its fetch-weights init container pulls the model
+    }
     String now = now();
     Node node = nodes.get(run.node);
     String hostIp = node == null ? null : internalIp(node);
@@ -975,6 +985,7 @@ public final class KubeletSimulator implements AutoCloseable {
 
   private void forget(String uid) {
     metricsEndpoints.stop(uid);
+    weightsPulls.forgetPod(uid);
     if (processes != null) {
       // a pod that ended or was deleted: SIGTERM, then SIGKILL after a short grace
       processes.stop(uid, false, 5);
