@@ -67,6 +67,16 @@ public final class InferenceGroup {
   public static final String SHARE_MILLI_ENV = "GPUPOOL_GPU_SHARE_MILLI";
   public static final String PORT_ENV = "GPUPOOL_PORT";
 
+  /**
+   * With spec.weights: the weights' URI and where the server reads them (see {@link ModelCache}).
+   */
+  public static final String WEIGHTS_URI_ENV = ModelCache.URI_ENV;
+
+  public static final String WEIGHTS_DIR_ENV = ModelCache.DIR_ENV;
+
+  /** The fetch container's only: the weights' size. */
+  public static final String WEIGHTS_BYTES_ENV = ModelCache.BYTES_ENV;
+
   private InferenceGroup() {}
 
   public static int port(InferenceJobSpec spec) {
