@@ -18,6 +18,7 @@ public final class PoolSnapshot {
   private final Map<String, Integer> index;
   private final NodeState[] states;
   private final List<Allocation> allocations;
+  private final Map<String, String> exclusions;
   private final CachedWeights cachedWeights;
 
   private PoolSnapshot(
@@ -25,11 +26,13 @@ public final class PoolSnapshot {
       Map<String, Integer> index,
       NodeState[] states,
       List<Allocation> allocations,
+      Map<String, String> exclusions,
       CachedWeights cachedWeights) {
     this.nodes = nodes;
     this.index = index;
     this.states = states;
     this.allocations = allocations;
+    this.exclusions = exclusions;
     this.cachedWeights = cachedWeights;
   }
 
@@ -45,7 +48,12 @@ public final class PoolSnapshot {
       states[i] = NodeState.empty(list.get(i));
     }
     return new PoolSnapshot(
-            list, Collections.unmodifiableMap(index), states, List.of(), CachedWeights.NONE)
+            list,
+            Collections.unmodifiableMap(index),
+            states,
+            List.of(),
+            Map.of(),
+            CachedWeights.NONE)
         .with(allocations);
   }
 
@@ -72,12 +80,13 @@ public final class PoolSnapshot {
     List<Allocation> all = new ArrayList<>(allocations.size() + more.size());
     all.addAll(allocations);
     all.addAll(more);
-    return new PoolSnapshot(nodes, index, s, Collections.unmodifiableList(all), cachedWeights);
+    return new PoolSnapshot(
+        nodes, index, s, Collections.unmodifiableList(all), exclusions, cachedWeights);
   }
 
   /** This snapshot with what each node holds in its local weights cache. */
   public PoolSnapshot withCachedWeights(CachedWeights weights) {
-    return new PoolSnapshot(nodes, index, states, allocations, weights);
+    return new PoolSnapshot(nodes, index, states, allocations, exclusions, weights);
   }
 
   /** Model weights on each node's local cache ({@link CachedWeights#NONE} unless given). */
@@ -88,14 +97,35 @@ public final class PoolSnapshot {
   /** This snapshot without the allocations of the given jobs. */
   public PoolSnapshot without(Set<String> jobIds) {
     List<Allocation> keep = allocations.stream().filter(a -> !jobIds.contains(a.jobId())).toList();
-    return of(nodes, keep).withCachedWeights(cachedWeights);
+    return of(nodes, keep).excluding(exclusions).withCachedWeights(cachedWeights);
   }
 
   /** This snapshot without some nodes (and whatever was allocated on them). */
   public PoolSnapshot withoutNodes(Set<String> names) {
     List<PoolNode> keepNodes = nodes.stream().filter(n -> !names.contains(n.name())).toList();
     List<Allocation> keep = allocations.stream().filter(a -> !names.contains(a.node())).toList();
-    return of(keepNodes, keep).withCachedWeights(cachedWeights);
+    return of(keepNodes, keep).excluding(exclusions).withCachedWeights(cachedWeights);
+  }
+
+  /**
+   * This snapshot with nodes the operator leaves out of placement for a reason of its own (a
+   * provider whose stake does not cover its GPUs, a quarantined node), node name to reason. The
+   * planners never use them and count them per reason in an unplaceable job's explanation. Replaces
+   * earlier exclusions.
+   */
+  public PoolSnapshot excluding(Map<String, String> reasonsByNode) {
+    Map<String, String> copy = Map.copyOf(reasonsByNode);
+    return new PoolSnapshot(nodes, index, states, allocations, copy, cachedWeights);
+  }
+
+  /** Why the {@code i}-th node is left out of placement, or null when it is not. */
+  public String exclusion(int i) {
+    return exclusions.isEmpty() ? null : exclusions.get(nodes.get(i).name());
+  }
+
+  /** Every exclusion, node name to reason. */
+  public Map<String, String> exclusions() {
+    return exclusions;
   }
 
   public List<PoolNode> nodes() {

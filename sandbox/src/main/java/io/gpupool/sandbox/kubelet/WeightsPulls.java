@@ -55,7 +55,6 @@ final class WeightsPulls {
   private final Clock clock;
   private final double timeScale;
   private final ScheduledExecutorService executor;
-  private final BiConsumer<Pod, Consumer<PodStatus>> writeStatus;
   private final Consumer<String> log;
 
   /** Cache directories filled, by node. */
@@ -65,15 +64,10 @@ final class WeightsPulls {
   private final Set<String> fetched = ConcurrentHashMap.newKeySet();
 
   WeightsPulls(
-      Clock clock,
-      double timeScale,
-      ScheduledExecutorService executor,
-      BiConsumer<Pod, Consumer<PodStatus>> writeStatus,
-      Consumer<String> log) {
+      Clock clock, double timeScale, ScheduledExecutorService executor, Consumer<String> log) {
     this.clock = clock;
     this.timeScale = timeScale;
     this.executor = executor;
-    this.writeStatus = writeStatus;
     this.log = log;
   }
 
@@ -82,7 +76,12 @@ final class WeightsPulls {
    * simulator's thread) when it is done, unless the pod is no longer {@code alive} (deleted while
    * pulling: a partial download fills nothing). Returns false when the pod may start now.
    */
-  boolean holdsStart(Pod pod, Node node, BooleanSupplier alive, Runnable resume) {
+  boolean holdsStart(
+      Pod pod,
+      Node node,
+      BiConsumer<Pod, Consumer<PodStatus>> writeStatus,
+      BooleanSupplier alive,
+      Runnable resume) {
     String uid = pod.getMetadata().getUid();
     if (node == null || fetched.contains(uid)) {
       return false;
@@ -112,7 +111,7 @@ final class WeightsPulls {
     executor.schedule(
         () -> {
           try {
-            finish(pod, nodeName, pull.get(), warm, started, alive, resume);
+            finish(pod, nodeName, pull.get(), warm, started, writeStatus, alive, resume);
           } catch (RuntimeException e) {
             log.accept("kubelet simulator: weights fetch of " + uid + ": " + e);
           }
@@ -128,6 +127,7 @@ final class WeightsPulls {
       Pull pull,
       boolean warm,
       Instant started,
+      BiConsumer<Pod, Consumer<PodStatus>> writeStatus,
       BooleanSupplier alive,
       Runnable resume) {
     if (!alive.getAsBoolean()) {
