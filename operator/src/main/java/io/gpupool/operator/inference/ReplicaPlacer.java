@@ -104,7 +104,8 @@ final class ReplicaPlacer {
           job,
           e.getKey(),
           group,
-          InferenceGroup.pods(job, shards, group, hash, cacheSettings),
+          budget.withPlacementTerms(
+              job, InferenceGroup.pods(job, shards, group, hash, cacheSettings)),
           kept);
       shards.forEach(sh -> kept.merge(sh.node(), sh.slots(), Integer::sum));
       String message = "replica " + e.getKey() + ": " + describe(shards);
