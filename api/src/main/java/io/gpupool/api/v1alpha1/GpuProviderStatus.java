@@ -25,4 +25,7 @@ public class GpuProviderStatus {
 
   public Reliability reliability;
   public Earnings earnings;
+
+  /** Hardware challenges of its nodes: counts and the last one's time. */
+  public ChallengeRecord challenges;
 }

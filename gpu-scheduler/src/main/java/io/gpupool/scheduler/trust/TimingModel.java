@@ -46,4 +46,16 @@ public record TimingModel(double efficiency, double tolerance, Duration startupA
     double seconds = Math.max(1e-3, elapsed.toMillis() / 1000.0);
     return c.flops() / (Math.max(1, gpus) * seconds * 1e12 * efficiency);
   }
+
+  /**
+   * Rounds of {@code size}-sided products that keep {@code gpus} GPUs of {@code spec} busy for
+   * {@code target}: sized to the claimed product, so a false claim shows as a late answer. Capped
+   * at {@link Challenge#MAX_ROUNDS}.
+   */
+  public int roundsFor(int size, GpuSpec spec, int gpus, Duration target) {
+    double perRound = 2.0 * size * size * (double) size;
+    double rate = Math.max(1, gpus) * spec.denseTflops() * 1e12 * efficiency;
+    double rounds = Math.ceil(target.toMillis() / 1000.0 * rate / perRound);
+    return (int) Math.max(1, Math.min(Challenge.MAX_ROUNDS, rounds));
+  }
 }

@@ -108,4 +108,18 @@ class ChallengeVerdictTest {
     assertThat(ChallengeCheck.pick(10, 50, new Random(3))).hasSize(10);
     assertThat(ChallengeCheck.pick(10, 0, new Random(3))).hasSize(1);
   }
+
+  @Test
+  void roundsAreSizedToTheClaimedProduct() {
+    Duration target = Duration.ofSeconds(2);
+    int h100 = TIMING.roundsFor(64, H100, 4, target);
+    int rtx3090 = TIMING.roundsFor(64, RTX3090, 4, target);
+    // 4 × 989 TFLOP/s at 1e-8 for 2 s over 2·64³ FLOPs a round.
+    assertThat(h100).isEqualTo(151);
+    assertThat(rtx3090).isEqualTo(11);
+    Challenge c = new Challenge(CHALLENGE.nonce(), 64, h100);
+    assertThat(TIMING.expectedSeconds(c, H100, 4)).isBetween(2.0, 2.02);
+    assertThat(TIMING.roundsFor(2048, H100, 8, Duration.ofHours(1))).isEqualTo(240);
+    assertThat(TIMING.roundsFor(8, RTX3090, 1, Duration.ZERO)).isEqualTo(1);
+  }
 }
