@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.gpupool.scheduler.trust.Challenge;
+import io.gpupool.scheduler.trust.ChallengeEnv;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -11,11 +12,11 @@ import java.util.Optional;
 /** The pod that runs a challenge on one node, and reading its answer back. Pure. */
 public final class ChallengePods {
   /** Label on challenge pods: the node challenged (they carry no job labels: never metered). */
-  public static final String CHALLENGE_LABEL = "gpupool.io/challenge-node";
+  public static final String CHALLENGE_LABEL = ChallengeEnv.NODE_LABEL;
 
-  public static final String NONCE_ENV = "GPUPOOL_CHALLENGE_NONCE";
-  public static final String SIZE_ENV = "GPUPOOL_CHALLENGE_SIZE";
-  public static final String ROUNDS_ENV = "GPUPOOL_CHALLENGE_ROUNDS";
+  static final String NONCE_ENV = ChallengeEnv.NONCE;
+  static final String SIZE_ENV = ChallengeEnv.SIZE;
+  static final String ROUNDS_ENV = ChallengeEnv.ROUNDS;
   static final String CONTAINER = "challenge";
 
   private ChallengePods() {}
@@ -93,11 +94,7 @@ public final class ChallengePods {
         default -> {}
       }
     }
-    try {
-      return Optional.of(new Challenge(nonce, Integer.parseInt(size), Integer.parseInt(rounds)));
-    } catch (RuntimeException e) {
-      return Optional.empty();
-    }
+    return ChallengeEnv.parse(nonce, size, rounds);
   }
 
   /** What the pod has to say: its answer, or why it has none; empty while it still runs. */

@@ -3,10 +3,10 @@ package io.gpupool.operator.trust;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.leader.Leadership;
 import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.status.EventRecorder;
@@ -59,6 +59,7 @@ public class ChallengeRunner {
   private final DisputeFiler disputes;
   private final ChallengeMetrics metrics;
   private final Leadership leadership;
+  private final ProviderDirectory providers;
   private final GpuCatalog catalog = GpuCatalog.defaults();
   private final SecureRandom random = new SecureRandom();
   private final Clock clock = Clock.systemUTC();
@@ -90,7 +91,9 @@ public class ChallengeRunner {
       EventRecorder events,
       DisputeFiler disputes,
       ChallengeMetrics metrics,
-      Leadership leadership) {
+      Leadership leadership,
+      ProviderDirectory providers) {
+    this.providers = providers;
     this.config = config;
     this.client = client;
     this.inventory = inventory;
@@ -331,13 +334,8 @@ public class ChallengeRunner {
   }
 
   private void event(String provider, String type, String reason, String message) {
-    try {
-      GpuProvider subject = client.resources(GpuProvider.class).withName(provider).get();
-      if (subject != null) {
-        events.record(subject, type, reason, message);
-      }
-    } catch (KubernetesClientException e) {
-      LOG.debugf("GpuProvider(%s): event not recorded: %s", provider, e.getMessage());
-    }
+    providers
+        .provider(provider)
+        .ifPresent(subject -> events.record(subject, type, reason, message));
   }
 }

@@ -116,6 +116,9 @@ public final class KubeletSimulator implements AutoCloseable {
     /** Times its process start waited for a peer's DNS name to exist. */
     int dnsWaits;
 
+    /** What its container leaves in its termination message (a challenge's answer). */
+    String terminationMessage;
+
     Run(String namespace, String name, String node, int gpus) {
       this.namespace = namespace;
       this.name = name;
@@ -680,7 +683,8 @@ public final class KubeletSimulator implements AutoCloseable {
     String now = now();
     Node node = nodes.get(run.node);
     String hostIp = node == null ? null : internalIp(node);
-    boolean asProcess = processes != null && ProcessMode.applies(pod);
+    boolean asProcess =
+        processes != null && ProcessMode.applies(pod) && !ChallengeAnswers.applies(pod);
     if (asProcess && restartCount == 0 && run.dnsWaits < DNS_WAITS) {
       List<String> unresolved = processes.unresolvedNames(pod);
       if (!unresolved.isEmpty()) {
@@ -785,6 +789,12 @@ public final class KubeletSimulator implements AutoCloseable {
     if (runSeconds != null && !asProcess) {
       scheduleCompletion(pod, run, wallMillis(Duration.ofSeconds(runSeconds)));
     }
+    ChallengeAnswers.answer(pod, node)
+        .ifPresent(
+            a -> {
+              run.terminationMessage = a.message();
+              scheduleCompletion(pod, run, a.wallMillis());
+            });
   }
 
   /**
@@ -932,6 +942,7 @@ public final class KubeletSimulator implements AutoCloseable {
                             .withReason(exitCode == 0 ? "Completed" : "Error")
                             .withStartedAt(startedAt)
                             .withFinishedAt(now)
+                            .withMessage(run.terminationMessage)
                             .withContainerID(cs.getContainerID())
                             .endTerminated()
                             .build())
