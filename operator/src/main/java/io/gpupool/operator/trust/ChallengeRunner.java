@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpupool.operator.allocation.AllocationLedger;
+import io.gpupool.operator.allocation.PodTracker;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
@@ -60,6 +61,7 @@ public class ChallengeRunner {
   private final ChallengeMetrics metrics;
   private final Leadership leadership;
   private final ProviderDirectory providers;
+  private final PodTracker pods;
   private final GpuCatalog catalog = GpuCatalog.defaults();
   private final SecureRandom random = new SecureRandom();
   private final Clock clock = Clock.systemUTC();
@@ -92,8 +94,10 @@ public class ChallengeRunner {
       DisputeFiler disputes,
       ChallengeMetrics metrics,
       Leadership leadership,
-      ProviderDirectory providers) {
+      ProviderDirectory providers,
+      PodTracker pods) {
     this.providers = providers;
+    this.pods = pods;
     this.config = config;
     this.client = client;
     this.inventory = inventory;
@@ -125,6 +129,7 @@ public class ChallengeRunner {
     }
     leadership.whenLeading(
         () -> {
+          removeLeftovers();
           executor =
               Executors.newSingleThreadScheduledExecutor(
                   r -> {
@@ -138,6 +143,15 @@ public class ChallengeRunner {
               "hardware challenges on: pods in %s, %s per round side, mean interval %s, budget %.1f %%",
               namespace, config.size(), config.meanInterval(), config.budget() * 100);
         });
+  }
+
+  /** A predecessor's unfinished challenges: nobody will judge them, and they hold GPUs. */
+  private void removeLeftovers() {
+    try {
+      client.pods().inNamespace(namespace).withLabel(ChallengePods.CHALLENGE_LABEL).delete();
+    } catch (KubernetesClientException e) {
+      LOG.warnf("leftover challenge pods in %s not removed: %s", namespace, e.getMessage());
+    }
   }
 
   void stop(@Observes ShutdownEvent ignored) {
@@ -159,8 +173,8 @@ public class ChallengeRunner {
     for (Running r : List.copyOf(running.values())) {
       poll(r, now);
     }
-    if (!inventory.synced()) {
-      return;
+    if (!inventory.synced() || !pods.ready()) {
+      return; // until running pods are in the ledger, a busy node could look idle
     }
     List<GpuNode> nodes = new ArrayList<>(inventory.nodes());
     Collections.shuffle(nodes, random);
