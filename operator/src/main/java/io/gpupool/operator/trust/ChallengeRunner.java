@@ -57,7 +57,7 @@ public class ChallengeRunner {
   private final TrustLedger trust;
   private final ReliabilityTracker reliability;
   private final EventRecorder events;
-  private final DisputeFiler disputes;
+  private final ChallengeDisputes disputes;
   private final ChallengeMetrics metrics;
   private final Leadership leadership;
   private final ProviderDirectory providers;
@@ -91,7 +91,7 @@ public class ChallengeRunner {
       TrustLedger trust,
       ReliabilityTracker reliability,
       EventRecorder events,
-      DisputeFiler disputes,
+      ChallengeDisputes disputes,
       ChallengeMetrics metrics,
       Leadership leadership,
       ProviderDirectory providers,
@@ -338,8 +338,20 @@ public class ChallengeRunner {
               + r.node()
               + ": "
               + verdict.message();
-      String dispute = disputes.fileDispute(r.provider(), evidence);
-      message += "; node quarantined; " + dispute;
+      message += "; node quarantined; fraud evidence goes to disputes";
+      String node = r.node();
+      disputes.file(
+          r.provider(),
+          evidence,
+          "wrong hardware-challenge result on node " + node,
+          outcome -> {
+            LOG.warnf("Node(%s): %s", node, outcome);
+            event(
+                r.provider(),
+                EventRecorder.WARNING,
+                "ChallengeDispute",
+                "node " + node + ": " + outcome);
+          });
     } else {
       message += "; node quarantined: its GPUs are not what its labels claim";
     }
