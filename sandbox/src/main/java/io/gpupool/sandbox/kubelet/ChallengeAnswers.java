@@ -93,7 +93,7 @@ public final class ChallengeAnswers {
     env.put("GPUPOOL_TRUST_CHALLENGE_EFFICIENCY", Double.toString(SIMULATED_EFFICIENCY));
     env.put("GPUPOOL_TRUST_CHALLENGE_SIZE", "64");
     env.put("GPUPOOL_TRUST_CHALLENGE_TARGET", "2s");
-    env.put("GPUPOOL_TRUST_CHALLENGE_STARTUP_ALLOWANCE", "3s");
+    env.put("GPUPOOL_TRUST_CHALLENGE_STARTUP_ALLOWANCE", "10s");
     env.put("GPUPOOL_TRUST_CHALLENGE_MAX_CONCURRENT", "8");
     env.put("GPUPOOL_TRUST_CHALLENGE_MEAN_INTERVAL", "10m");
     return env;
