@@ -41,7 +41,7 @@ class PoolFileTest {
             nodes.stream()
                 .map(n -> n.getMetadata().getLabels().get(NodeFactory.PROVIDER_LABEL))
                 .collect(Collectors.toSet()))
-        .hasSize(5);
+        .hasSize(6);
     assertThat(
             nodes.stream()
                 .filter(
