@@ -66,7 +66,7 @@ class ChallengeE2E {
     assertThat(provider(DISHONEST, VERIFIED + ".reason}")).isEqualTo("ChallengeFailed");
     String message = provider(DISHONEST, VERIFIED + ".message}");
     assertThat(message)
-        .contains("us-east-h100-bargain-slow-1 (correct but slow")
+        .contains("us-east-h100-bargain-slow-1 (no answer after")
         .contains("us-east-h100-bargain-wrong-1 (wrong result: round");
     assertThat(Integer.parseInt(provider(DISHONEST, "{.status.challenges.failed}")))
         .isGreaterThanOrEqualTo(2);
