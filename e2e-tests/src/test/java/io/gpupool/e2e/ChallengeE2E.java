@@ -77,13 +77,16 @@ class ChallengeE2E {
             .run(
                 "get",
                 "events",
-                "--field-selector",
-                "involvedObject.name=" + DISHONEST + ",reason=ChallengeFailed",
+                "-A",
                 "-o",
-                "jsonpath={.items[*].message}")
+                "jsonpath={.items[?(@.reason==\"ChallengeFailed\")].message}")
             .expectSuccess()
             .out();
-    assertThat(events).contains("quarantined").contains("not what its labels claim");
+    assertThat(events)
+        .contains("node us-east-h100-bargain-slow-1: no answer after")
+        .contains("not what its labels claim")
+        .contains("node us-east-h100-bargain-wrong-1: wrong result")
+        .contains("fraud evidence goes to disputes");
 
     Awaitility.await()
         .atMost(Duration.ofSeconds(45))
