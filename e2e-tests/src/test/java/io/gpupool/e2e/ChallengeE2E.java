@@ -56,7 +56,7 @@ class ChallengeE2E {
   void theDishonestProviderIsQuarantinedAndHonestOnesVerified() {
     long started = System.nanoTime();
     Awaitility.await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(80))
         .pollInterval(Duration.ofSeconds(1))
         .until(
             () -> provider(DISHONEST, VERIFIED + ".message}").contains("2 of 2 nodes quarantined"));
@@ -89,7 +89,7 @@ class ChallengeE2E {
         .contains("fraud evidence goes to disputes");
 
     Awaitility.await()
-        .atMost(Duration.ofSeconds(45))
+        .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofSeconds(1))
         .until(
             () -> HONEST.stream().allMatch(p -> "True".equals(provider(p, VERIFIED + ".status}"))));
@@ -105,7 +105,7 @@ class ChallengeE2E {
   @Test
   void aJobAskingForH100sIsNotPlacedOnQuarantinedNodesAndSaysSo() {
     Awaitility.await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(80))
         .pollInterval(Duration.ofSeconds(1))
         .until(
             () -> provider(DISHONEST, VERIFIED + ".message}").contains("2 of 2 nodes quarantined"));

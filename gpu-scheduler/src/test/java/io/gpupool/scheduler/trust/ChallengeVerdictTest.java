@@ -14,7 +14,7 @@ class ChallengeVerdictTest {
   static final GpuCatalog CATALOG = GpuCatalog.defaults();
   static final GpuSpec H100 = CATALOG.lookup("NVIDIA-H100-80GB-HBM3", 0, null);
   static final GpuSpec RTX3090 = CATALOG.lookup("NVIDIA-GeForce-RTX-3090", 0, null);
-  // The sandbox's calibration: simulated GPUs at 1e-8 of their datasheet rate, so a challenge the
+  // A sandbox-like calibration: simulated GPUs at 1e-8 of their datasheet rate, so a challenge the
   // checker recomputes in milliseconds takes seconds.
   static final TimingModel TIMING = new TimingModel(1e-8, 2.0, Duration.ofSeconds(3));
   static final Challenge CHALLENGE = new Challenge("0123456789abcdef0123456789abcdef", 64, 64);
