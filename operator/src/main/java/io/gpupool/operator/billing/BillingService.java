@@ -26,6 +26,7 @@ import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.leader.Leadership;
+import io.gpupool.operator.workload.ClusterPods;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -60,6 +61,7 @@ public class BillingService {
   private final Clock clock = Clock.systemUTC();
 
   private final Leadership leadership;
+  private final ClusterPods pods;
   private final BillingAccounts accounts;
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
@@ -74,11 +76,13 @@ public class BillingService {
       KubernetesClient client,
       ProviderDirectory providers,
       NodeInventory nodes,
+      ClusterPods pods,
       GpupoolConfig config,
       MeterRegistry registry,
       Leadership leadership,
       BillingAccounts accounts) {
     this.client = client;
+    this.pods = pods;
     this.accounts = accounts;
     this.leadership = leadership;
     this.providers = providers;
@@ -91,7 +95,8 @@ public class BillingService {
     metrics = new BillingMetrics(registry);
     store = new ConfigMapBillingStore(client, usageNamespace(settings, client.getNamespace()));
     store.start();
-    meter = new UsageMeter(client, providers, nodes, store, clock, settings.meteringInterval());
+    meter =
+        new UsageMeter(client, pods, providers, nodes, store, clock, settings.meteringInterval());
     meter.resolvePayersWith(this::payer);
     meter.afterMetering(this::refreshMetrics);
     meter.afterMetering(this::refreshAccounts);

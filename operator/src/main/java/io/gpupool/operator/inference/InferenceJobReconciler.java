@@ -1,6 +1,5 @@
 package io.gpupool.operator.inference;
 
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.GpupoolApi;
@@ -17,6 +16,8 @@ import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.StatusReplace;
 import io.gpupool.operator.workload.CachedWorkloads;
+import io.gpupool.operator.workload.ClusterPods;
+import io.gpupool.operator.workload.OwnedPodEvents;
 import io.gpupool.operator.workload.OwnedPods;
 import io.gpupool.operator.workload.Workloads;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -72,6 +73,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final BillingService billing;
   private final InferenceMetrics scaleMetrics;
   private final Workloads workloads;
+  private final ClusterPods clusterPods;
   private final SimpleInboundEventSource<InferenceJob> wakeups =
       new SimpleInboundEventSource<>("inferencejob-capacity");
   private volatile IndexerResourceCache<InferenceJob> jobs;
@@ -89,8 +91,10 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       LoadSignal load,
       BillingService billing,
       InferenceMetrics scaleMetrics,
-      Workloads workloads) {
+      Workloads workloads,
+      ClusterPods clusterPods) {
     this.client = client;
+    this.clusterPods = clusterPods;
     this.events = events;
     this.planner = planner;
     this.inventory = inventory;
@@ -119,14 +123,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       EventSourceContext<InferenceJob> context) {
     this.jobs = context.getPrimaryCache();
     String selector = GpupoolApi.JOB_KIND_LABEL + "=" + KIND;
-    InformerEventSource<Pod, InferenceJob> pods =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(Pod.class, InferenceJob.class)
-                .withName("inferencejob-pods")
-                .withLabelSelector(selector)
-                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(InferenceJob.class))
-                .build(),
-            context);
+    OwnedPodEvents<InferenceJob> pods =
+        new OwnedPodEvents<>(clusterPods, InferenceJob.class, "inferencejob-pods");
     InformerEventSource<Service, InferenceJob> services =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Service.class, InferenceJob.class)

@@ -2,7 +2,6 @@ package io.gpupool.operator.training;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
@@ -17,8 +16,9 @@ import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.queue.AdmissionController;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.StatusReplace;
+import io.gpupool.operator.workload.ClusterPods;
+import io.gpupool.operator.workload.OwnedPodEvents;
 import io.gpupool.operator.workload.Workloads;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -30,8 +30,6 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Clock;
 import java.util.List;
 import java.util.Set;
@@ -56,7 +54,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private final Workloads workloads;
   private final SimpleInboundEventSource<TrainingJob> wakeups =
       new SimpleInboundEventSource<>("trainingjob-capacity");
-  private volatile InformerEventSource<Pod, TrainingJob> pods;
+  private final ClusterPods clusterPods;
+  private volatile OwnedPodEvents<TrainingJob> pods;
   private volatile IndexerResourceCache<TrainingJob> jobs;
 
   public TrainingJobReconciler(
@@ -72,7 +71,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       JobMetrics metrics,
       GangBinder binder,
       Workloads workloads,
-      AdmissionController admission) {
+      AdmissionController admission,
+      ClusterPods clusterPods) {
+    this.clusterPods = clusterPods;
     this.metrics = metrics;
     this.binder = binder;
     this.workloads = workloads;
@@ -115,13 +116,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   public List<EventSource<?, TrainingJob>> prepareEventSources(
       EventSourceContext<TrainingJob> context) {
     this.jobs = context.getPrimaryCache();
-    var config =
-        InformerEventSourceConfiguration.from(Pod.class, TrainingJob.class)
-            .withName("trainingjob-pods")
-            .withLabelSelector(GpupoolApi.JOB_KIND_LABEL + "=TrainingJob")
-            .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(TrainingJob.class))
-            .build();
-    this.pods = new InformerEventSource<>(config, context);
+    this.pods = new OwnedPodEvents<>(clusterPods, TrainingJob.class, "trainingjob-pods");
     return List.of(pods, wakeups);
   }
 
