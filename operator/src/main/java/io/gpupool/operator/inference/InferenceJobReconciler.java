@@ -49,6 +49,9 @@ import org.jboss.logging.Logger;
  */
 @ControllerConfiguration(name = InferenceJobReconciler.NAME)
 public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner<InferenceJob> {
+  /** The selector scope: jobs of namespaces it does not select are left alone. */
+  @jakarta.inject.Inject io.gpupool.operator.scope.SelectedNamespaces scope;
+
   public static final String NAME = "inferencejob";
   static final String KIND = InferenceGroup.KIND;
 
@@ -189,6 +192,9 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
 
   @Override
   public UpdateControl<InferenceJob> reconcile(InferenceJob job, Context<InferenceJob> context) {
+    if (!scope.manages(job.getMetadata().getNamespace())) {
+      return UpdateControl.noUpdate(); // another install's (or no install's) namespace
+    }
     JobLoop.Outcome outcome = loop.reconcile(job);
     UpdateControl<InferenceJob> control = UpdateControl.noUpdate();
     return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
@@ -196,6 +202,9 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
 
   @Override
   public DeleteControl cleanup(InferenceJob job, Context<InferenceJob> context) {
+    if (!scope.manages(job.getMetadata().getNamespace())) {
+      return DeleteControl.noFinalizerRemoval(); // its own install cleans it up
+    }
     workloads.deleteAll(job.getMetadata().getNamespace(), KIND, job.getMetadata().getName());
     loop.releaseDeleted(job);
     LOG.infof("%s deleted: pods removed, GPUs released", JobLoop.ref(job));
