@@ -28,4 +28,7 @@ public class GpuProviderStatus {
 
   /** Hardware challenges of its nodes: counts and the last one's time. */
   public ChallengeRecord challenges;
+
+  /** Stake on chain (absent while billing is off or before the first read). */
+  public ProviderStake stake;
 }

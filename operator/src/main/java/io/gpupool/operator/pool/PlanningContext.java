@@ -3,6 +3,7 @@ package io.gpupool.operator.pool;
 import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodTracker;
+import io.gpupool.operator.billing.ProviderStakes;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.metrics.JobMetrics;
@@ -29,6 +30,7 @@ public class PlanningContext {
   private final JobMetrics metrics;
   private final Scheduler scheduler;
   private final TrustLedger trust;
+  private final ProviderStakes stakes;
 
   public PlanningContext(
       NodeInventory inventory,
@@ -37,8 +39,10 @@ public class PlanningContext {
       PodTracker pods,
       JobMetrics metrics,
       Scheduler scheduler,
-      TrustLedger trust) {
+      TrustLedger trust,
+      ProviderStakes stakes) {
     this.trust = trust;
+    this.stakes = stakes;
     this.inventory = inventory;
     this.providers = providers;
     this.ledger = ledger;
@@ -55,7 +59,8 @@ public class PlanningContext {
   /** The scheduler's view of the pool now; {@code sharing}: shared GPUs count as capacity. */
   PoolView view(boolean sharing) {
     return new PoolView(
-        inventory.nodes(), providers::price, providers::reliability, sharing, quarantine());
+            inventory.nodes(), providers::price, providers::reliability, sharing, quarantine())
+        .excluding(stakes.excludedNodes(inventory.nodes()));
   }
 
   /** Nodes a failed hardware challenge keeps out of placement, with the reason. */
@@ -70,11 +75,12 @@ public class PlanningContext {
   /** As {@link #view(boolean)}, with only the nodes a job's pod template admits (null: all). */
   PoolView view(boolean sharing, PodTemplate template) {
     return new PoolView(
-        inventory.nodesFor(template),
-        providers::price,
-        providers::reliability,
-        sharing,
-        quarantine());
+            inventory.nodesFor(template),
+            providers::price,
+            providers::reliability,
+            sharing,
+            quarantine())
+        .excluding(stakes.excludedNodes(inventory.nodes()));
   }
 
   /**

@@ -47,6 +47,7 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
   private final SimpleInboundEventSource<GpuProvider> reliabilityChanges =
       new SimpleInboundEventSource<>("provider-reliability");
   private final BillingService billing;
+  private final io.gpupool.operator.billing.ProviderStakes stakes;
   private final KubernetesClient client;
   private final ProviderDirectory directory;
 
@@ -57,14 +58,18 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
       BillingService billing,
       KubernetesClient client,
       ProviderDirectory directory,
+      io.gpupool.operator.billing.ProviderStakes stakes,
       io.gpupool.operator.trust.TrustLedger trust) {
     this.client = client;
+    this.stakes = stakes;
     this.directory = directory;
     this.trust = trust;
     trust.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
     this.reliability = reliability;
     this.billing = billing;
     reliability.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
+    // A stake read anew changes status.stake (and may let the provider's nodes be placed on).
+    stakes.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
   }
 
   @Override
@@ -121,6 +126,7 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
     status.earnings = billing.earnings(provider.getMetadata().getName());
     trust.seed(provider.getMetadata().getName(), status.challenges);
     status.challenges = trust.counts(provider.getMetadata().getName());
+    status.stake = stakes.status(provider.getMetadata().getName(), gpus);
 
     Set<String> priced = new TreeSet<>();
     if (provider.getSpec() != null && provider.getSpec().prices != null) {
