@@ -23,7 +23,14 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class BillingMetrics {
   static final List<String> RESULTS = List.of("success", "reverted", "failed");
   static final List<String> OPERATIONS =
-      List.of("sendTransaction", "getReceipt", "getTransaction", "getLogs", "call", "blockNumber");
+      List.of(
+          "sendTransaction",
+          "getReceipt",
+          "getTransaction",
+          "getTransactionCount",
+          "getLogs",
+          "call",
+          "blockNumber");
 
   private record Seen(long milliGpuMillis, BigInteger meteredWei, BigInteger settledWei) {}
 
