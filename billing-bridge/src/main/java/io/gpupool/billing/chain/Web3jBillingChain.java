@@ -528,12 +528,31 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
         new Address(pair.payer()), new Bytes16(pair.jobIdHash()), new Address(pair.provider()));
   }
 
-  /** Dry-run (decoded revert before any gas is spent), then sign and send with the shared nonce. */
+  /**
+   * Dry-run (decoded revert before any gas is spent), then sign at the node's next pending nonce
+   * and send; once more if that nonce was taken meanwhile. Not persisted: a lost dispute
+   * transaction is simply opened again. If it takes a nonce a settlement signed but not yet
+   * broadcast holds, that settlement is abandoned and its pairs sent again (cumulative: harmless).
+   */
   private String sendCall(Function f) {
     String data = FunctionEncoder.encode(f);
     BigInteger gasLimit = estimateGas(data);
     BigInteger gasPrice = config.gasPolicy().price(send(web3j.ethGasPrice()).getGasPrice(), 0);
-    return sendSigned(data, gasLimit, gasPrice, true);
+    for (int attempt = 0; ; attempt++) {
+      long nonce =
+          send(web3j.ethGetTransactionCount(
+                  reporter.getAddress(), DefaultBlockParameterName.PENDING))
+              .getTransactionCount()
+              .longValueExact();
+      SignedSettlement signed = sign(nonce, data, gasLimit, gasPrice);
+      BroadcastResult r = broadcast(signed.rawTx());
+      if (r == BroadcastResult.ACCEPTED || r == BroadcastResult.ALREADY_KNOWN) {
+        return signed.txHash();
+      }
+      if (attempt > 0) {
+        throw new ChainException("nonce " + nonce + " taken twice while sending: " + r, null);
+      }
+    }
   }
 
   @Override
