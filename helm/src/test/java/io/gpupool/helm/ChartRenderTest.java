@@ -613,6 +613,45 @@ class ChartRenderTest {
     }
   }
 
+  @Nested
+  class ScopedByLabelSelector {
+    private final Chart.Rendered rendered =
+        Chart.render(NS, Map.of("scope.namespaceSelector", "gpupool.io/pool=team-a"));
+
+    @Test
+    void theOperatorGetsTheSelectorAndJosdkNoNamespaceList() {
+      Map<String, String> env = env(operator(rendered.one(Deployment.class)));
+      assertThat(env)
+          .containsEntry("GPUPOOL_SCOPE_INSTALL", NS + "/" + Chart.RELEASE)
+          .containsEntry("GPUPOOL_SCOPE_NAMESPACE_SELECTOR", "gpupool.io/pool=team-a")
+          .doesNotContainKeys(
+              "GPUPOOL_SCOPE_NAMESPACES",
+              "QUARKUS_OPERATOR_SDK_CONTROLLERS__TRAININGJOB__NAMESPACES",
+              "QUARKUS_OPERATOR_SDK_CONTROLLERS__INFERENCEJOB__NAMESPACES");
+    }
+
+    @Test
+    void theRbacIsTheUnscopedOneBecauseTheNamespacesAreNotKnownWhenRendering() {
+      assertThat(RbacContract.flatten(operatorClusterRole(rendered).getRules()))
+          .isEqualTo(
+              RbacContract.flatten(operatorClusterRole(Chart.render(NS, Map.of())).getRules()));
+      assertThat(rendered.all(Role.class))
+          .noneSatisfy(r -> assertThat(r.getMetadata().getName()).endsWith("-jobs"));
+    }
+
+    @Test
+    void aListAndASelectorTogetherAreRefused() {
+      assertThatThrownBy(
+              () ->
+                  Chart.template(
+                      NS,
+                      Map.of(
+                          "scope.namespaces[0]", "ml-a",
+                          "scope.namespaceSelector", "gpupool.io/pool=team-a")))
+          .hasMessageContaining("scope.namespaces and scope.namespaceSelector are exclusive");
+    }
+  }
+
   @Test
   void severalReplicasNeedLeaderElection() {
     assertThatThrownBy(() -> Chart.template(NS, Map.of("leaderElection.enabled", false)))

@@ -27,6 +27,7 @@ import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.leader.Leadership;
 import io.gpupool.operator.status.EventRecorder;
+import io.gpupool.operator.workload.ClusterPods;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -61,6 +62,7 @@ public class BillingService {
   private final Clock clock = Clock.systemUTC();
 
   private final Leadership leadership;
+  private final ClusterPods pods;
   private final BillingAccounts accounts;
   private final EventRecorder events;
   private volatile ConfigMapBillingStore store;
@@ -76,6 +78,7 @@ public class BillingService {
       KubernetesClient client,
       ProviderDirectory providers,
       NodeInventory nodes,
+      ClusterPods pods,
       GpupoolConfig config,
       MeterRegistry registry,
       Leadership leadership,
@@ -83,6 +86,7 @@ public class BillingService {
       EventRecorder events) {
     this.client = client;
     this.events = events;
+    this.pods = pods;
     this.accounts = accounts;
     this.leadership = leadership;
     this.providers = providers;
@@ -95,7 +99,8 @@ public class BillingService {
     metrics = new BillingMetrics(registry);
     store = new ConfigMapBillingStore(client, usageNamespace(settings, client.getNamespace()));
     store.start();
-    meter = new UsageMeter(client, providers, nodes, store, clock, settings.meteringInterval());
+    meter =
+        new UsageMeter(client, pods, providers, nodes, store, clock, settings.meteringInterval());
     meter.resolvePayersWith(this::payer);
     meter.afterMetering(this::refreshMetrics);
     meter.afterMetering(this::refreshAccounts);

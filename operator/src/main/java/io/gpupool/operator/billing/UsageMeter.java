@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.GpupoolApi;
@@ -17,6 +16,7 @@ import io.gpupool.billing.metering.PodLifetime;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
+import io.gpupool.operator.workload.ClusterPods;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
@@ -87,17 +87,43 @@ public final class UsageMeter implements AutoCloseable {
   private volatile BiFunction<HasMetadata, Budget, Optional<String>> payerResolver =
       (job, budget) -> budget == null ? Optional.empty() : Optional.ofNullable(budget.payer);
   private final List<Runnable> afterMetering = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private volatile SharedIndexInformer<Pod> informer;
+  private final ClusterPods pods;
+  private final ResourceEventHandler<Pod> podEvents =
+      new ResourceEventHandler<>() {
+        @Override
+        public void onAdd(Pod pod) {
+          if (isJobPod(pod)) {
+            observe(pod, null);
+          }
+        }
+
+        @Override
+        public void onUpdate(Pod old, Pod pod) {
+          if (isJobPod(pod)) {
+            observe(pod, null);
+          }
+        }
+
+        @Override
+        public void onDelete(Pod pod, boolean unknown) {
+          if (isJobPod(pod)) {
+            observe(pod, clock.instant());
+          }
+        }
+      };
+  private volatile boolean listening;
   private ScheduledExecutorService executor;
 
   public UsageMeter(
       KubernetesClient client,
+      ClusterPods pods,
       ProviderDirectory providers,
       NodeInventory nodes,
       ConfigMapBillingStore store,
       Clock clock,
       Duration interval) {
     this.client = client;
+    this.pods = pods;
     this.providers = providers;
     this.nodes = nodes;
     this.store = store;
@@ -135,37 +161,17 @@ public final class UsageMeter implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    informer =
-        client
-            .pods()
-            .inAnyNamespace()
-            .withLabel(GpupoolApi.JOB_NAME_LABEL)
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(Pod pod) {
-                    observe(pod, null);
-                  }
-
-                  @Override
-                  public void onUpdate(Pod old, Pod pod) {
-                    observe(pod, null);
-                  }
-
-                  @Override
-                  public void onDelete(Pod pod, boolean unknown) {
-                    observe(pod, clock.instant());
-                  }
-                },
-                0);
+    pods.listen(podEvents);
+    listening = true;
     executor.scheduleWithFixedDelay(
         this::meterAllSafely, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   @Override
   public synchronized void close() {
-    if (informer != null) {
-      informer.stop();
+    if (listening) {
+      pods.stopListening(podEvents);
+      listening = false;
     }
     if (executor != null) {
       executor.shutdownNow();
@@ -185,8 +191,8 @@ public final class UsageMeter implements AutoCloseable {
    * gone and have nothing left to settle.
    */
   public void meterAll() {
-    if (informer != null) {
-      informer.getStore().list().forEach(p -> observe(p, null));
+    if (listening) {
+      pods.list().stream().filter(UsageMeter::isJobPod).forEach(p -> observe(p, null));
     }
     Set<String> jobs = new java.util.TreeSet<>(store.jobUids());
     tracked.values().forEach(t -> jobs.add(t.job().uid()));
@@ -386,6 +392,12 @@ public final class UsageMeter implements AutoCloseable {
                 .withName(job.name())
                 .get();
     return Optional.ofNullable(found).filter(j -> job.uid().equals(j.getMetadata().getUid()));
+  }
+
+  /** The pods metered: those that carry a job's name label (what gpupool creates for jobs). */
+  private static boolean isJobPod(Pod pod) {
+    return pod.getMetadata().getLabels() != null
+        && pod.getMetadata().getLabels().containsKey(GpupoolApi.JOB_NAME_LABEL);
   }
 
   /** True when a pair can be settled on chain (it has a payer and a payout address). */
