@@ -11,6 +11,7 @@ import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.ProviderUsage;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.Usage;
+import io.gpupool.billing.PairId;
 import io.gpupool.billing.TokenUnits;
 import io.gpupool.billing.budget.BudgetService;
 import io.gpupool.billing.budget.BudgetVerdict;
@@ -19,6 +20,7 @@ import io.gpupool.billing.chain.BillingChain;
 import io.gpupool.billing.chain.ChainConfig;
 import io.gpupool.billing.chain.ChainException;
 import io.gpupool.billing.chain.KeySource;
+import io.gpupool.billing.chain.TrustChain;
 import io.gpupool.billing.chain.Web3jBillingChain;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.PairLedger;
@@ -77,6 +79,7 @@ public class BillingService {
   private volatile BudgetService budget;
   private volatile DryPayerTracker dry;
   private volatile AutoCloseable chainResource;
+  private volatile TrustChain trust;
 
   public BillingService(
       KubernetesClient client,
@@ -183,6 +186,7 @@ public class BillingService {
     budget = new BudgetService(metered, settleable);
     dry = new DryPayerTracker(settings.suspendGrace(), clock);
     chain = metered;
+    trust = rawChain instanceof TrustChain t ? t : null;
     settlement = new SettlementService(config, settleable, metered, clock);
     settlement.outbox().onSetAside(this::warnSetAside);
     settlement.start();
@@ -198,6 +202,7 @@ public class BillingService {
     budget = null;
     dry = null;
     chain = null;
+    trust = null;
   }
 
   /** True when usage is settled on chain and jobs are gated on their payer's escrow. */
@@ -208,6 +213,17 @@ public class BillingService {
 
   public boolean enabled() {
     return settlement != null;
+  }
+
+  /** Stakes and disputes on the chain settlement runs on (empty while billing is off). */
+  public Optional<TrustChain> trustChain() {
+    return Optional.ofNullable(trust);
+  }
+
+  /** The (payer, job, provider) pairs a job's usage was recorded under. */
+  public List<PairId> pairs(String jobUid) {
+    ConfigMapBillingStore s = store;
+    return s == null ? List.of() : s.pairs(jobUid).stream().map(PairLedger::pair).toList();
   }
 
   public UsageMeter meter() {
