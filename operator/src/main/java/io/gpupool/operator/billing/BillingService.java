@@ -1,13 +1,17 @@
 package io.gpupool.operator.billing;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.api.v1alpha1.Earnings;
+import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.ProviderUsage;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.Usage;
+import io.gpupool.billing.PairId;
 import io.gpupool.billing.TokenUnits;
 import io.gpupool.billing.budget.BudgetService;
 import io.gpupool.billing.budget.BudgetVerdict;
@@ -16,6 +20,7 @@ import io.gpupool.billing.chain.BillingChain;
 import io.gpupool.billing.chain.ChainConfig;
 import io.gpupool.billing.chain.ChainException;
 import io.gpupool.billing.chain.KeySource;
+import io.gpupool.billing.chain.TrustChain;
 import io.gpupool.billing.chain.Web3jBillingChain;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.PairLedger;
@@ -23,6 +28,7 @@ import io.gpupool.billing.metering.Metering;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
 import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.leader.Leadership;
@@ -71,6 +77,7 @@ public class BillingService {
   private volatile BudgetService budget;
   private volatile DryPayerTracker dry;
   private volatile AutoCloseable chainResource;
+  private volatile TrustChain trust;
 
   public BillingService(
       KubernetesClient client,
@@ -98,6 +105,7 @@ public class BillingService {
     meter =
         new UsageMeter(client, pods, providers, nodes, store, clock, settings.meteringInterval());
     meter.resolvePayersWith(this::payer);
+    meter.onIgnoredPod(metrics::ignoredPod);
     meter.afterMetering(this::refreshMetrics);
     meter.afterMetering(this::refreshAccounts);
     providers.onChange(metrics::knowProvider);
@@ -174,6 +182,7 @@ public class BillingService {
     budget = new BudgetService(metered, settleable);
     dry = new DryPayerTracker(settings.suspendGrace(), clock);
     chain = metered;
+    trust = rawChain instanceof TrustChain t ? t : null;
     settlement = new SettlementService(config, settleable, metered, clock);
     settlement.start();
     return settlement;
@@ -188,6 +197,7 @@ public class BillingService {
     budget = null;
     dry = null;
     chain = null;
+    trust = null;
   }
 
   /** True when usage is settled on chain and jobs are gated on their payer's escrow. */
@@ -198,6 +208,17 @@ public class BillingService {
 
   public boolean enabled() {
     return settlement != null;
+  }
+
+  /** Stakes and disputes on the chain settlement runs on (empty while billing is off). */
+  public Optional<TrustChain> trustChain() {
+    return Optional.ofNullable(trust);
+  }
+
+  /** The (payer, job, provider) pairs a job's usage was recorded under. */
+  public List<PairId> pairs(String jobUid) {
+    ConfigMapBillingStore s = store;
+    return s == null ? List.of() : s.pairs(jobUid).stream().map(PairLedger::pair).toList();
   }
 
   public UsageMeter meter() {
@@ -447,6 +468,29 @@ public class BillingService {
     return providers
         .weiPerGpuHour(provider, product)
         .map(price -> Metering.costCeiling(milliGpus, price, Duration.ofHours(1)));
+  }
+
+  /**
+   * {@code pods} about to be created for a job with their billing terms written on them ({@link
+   * PlacementTerms}): the price its node's provider lists now for the node's GPU, capped by the
+   * job's {@code maxPricePerGpuHour}, and the GPU share the pod holds on that node. Metering bills
+   * them at these terms however the provider's prices or the node's labels change later.
+   */
+  public List<Pod> withPlacementTerms(List<Pod> pods, PlacementPolicy placement) {
+    String ceiling = placement == null ? null : placement.maxPricePerGpuHour;
+    return pods.stream().map(p -> withPlacementTerms(p, ceiling)).toList();
+  }
+
+  private Pod withPlacementTerms(Pod pod, String ceiling) {
+    Map<String, String> labels = pod.getMetadata().getLabels();
+    String provider = labels == null ? null : labels.get(GpupoolApi.PROVIDER_LABEL);
+    Optional<GpuNode> node = nodes.node(pod.getSpec().getNodeName());
+    Optional<BigInteger> listed =
+        provider == null || node.isEmpty()
+            ? Optional.empty()
+            : providers.weiPerGpuHour(provider, node.get().product());
+    long milli = PodUsage.milliGpus(pod, node.map(GpuNode::replicasPerGpu).orElse(1));
+    return PlacementTerms.at(listed, ceiling, milli).writeOn(pod);
   }
 
   /**
