@@ -32,6 +32,7 @@ import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.leader.Leadership;
+import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.workload.ClusterPods;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -70,6 +71,7 @@ public class BillingService {
   private final Leadership leadership;
   private final ClusterPods pods;
   private final BillingAccounts accounts;
+  private final EventRecorder events;
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
   private volatile BillingMetrics metrics;
@@ -88,8 +90,10 @@ public class BillingService {
       GpupoolConfig config,
       MeterRegistry registry,
       Leadership leadership,
-      BillingAccounts accounts) {
+      BillingAccounts accounts,
+      EventRecorder events) {
     this.client = client;
+    this.events = events;
     this.pods = pods;
     this.accounts = accounts;
     this.leadership = leadership;
@@ -185,6 +189,7 @@ public class BillingService {
     chain = metered;
     trust = rawChain instanceof TrustChain t ? t : null;
     settlement = new SettlementService(config, settleable, metered, clock);
+    settlement.outbox().onSetAside(this::warnSetAside);
     settlement.start();
     return settlement;
   }
@@ -606,6 +611,31 @@ public class BillingService {
     }
   }
 
+  /** A pair of a job was set aside from settlement: say so on the job, where its owner looks. */
+  private void warnSetAside(io.gpupool.billing.PairId pair, String reason) {
+    Optional<JobRef> ref = store.job(pair.jobId());
+    if (ref.isEmpty()) {
+      LOG.warnf("settlement set aside %s of an unrecorded job: %s", pair, reason);
+      return;
+    }
+    JobRef j = ref.get();
+    Class<? extends HasMetadata> type =
+        "InferenceJob".equals(j.kind()) ? InferenceJob.class : TrainingJob.class;
+    HasMetadata job = client.resources(type).inNamespace(j.namespace()).withName(j.name()).get();
+    if (job == null) {
+      LOG.warnf("settlement set aside %s of %s (gone): %s", pair, j, reason);
+      return;
+    }
+    events.record(
+        job,
+        EventRecorder.WARNING,
+        "SettlementSetAside",
+        "usage on provider "
+            + pair.provider()
+            + " is no longer sent for settlement (kept, not lost): "
+            + reason);
+  }
+
   private void refreshMetrics() {
     Map<String, Map<String, String>> names = new HashMap<>();
     for (String uid : store.jobUids()) {
@@ -619,6 +649,17 @@ public class BillingService {
               .map(since -> Duration.between(since, clock.instant()))
               .orElse(Duration.ZERO);
       metrics.settlementHealth(s.outbox().setAside().size(), age);
+      metrics.heldUnregistered(s.heldForRegistration().size());
+      Map<String, Integer> byJob = new TreeMap<>();
+      for (io.gpupool.billing.PairId p : s.outbox().setAside().keySet()) {
+        String job =
+            store
+                .job(p.jobId())
+                .map(j -> j.kind() + "/" + j.namespace() + "/" + j.name())
+                .orElse(p.jobId());
+        byJob.merge(job, 1, Integer::sum);
+      }
+      metrics.setAsideByJob(byJob);
     }
   }
 
