@@ -1,0 +1,50 @@
+package io.gpupool.operator.queue;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResourceList;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.GpuQueue;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.operator.config.GpupoolConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads the {@link AdmissionSnapshot} with one LIST per kind (per managed namespace when the
+ * install is scoped), the same reads the informers start with.
+ */
+@ApplicationScoped
+public class ClusterSnapshot implements AdmissionSnapshot {
+  private final KubernetesClient client;
+  private final List<String> namespaces;
+
+  public ClusterSnapshot(KubernetesClient client, GpupoolConfig config) {
+    this.client = client;
+    this.namespaces = config.scope().namespaces().orElse(List.of());
+  }
+
+  @Override
+  public State read() {
+    List<GpuQueue> queues = client.resources(GpuQueue.class).list().getItems();
+    return new State(queues, jobs(TrainingJob.class));
+  }
+
+  private <T extends HasMetadata> List<T> jobs(Class<T> kind) {
+    var resources = client.resources(kind);
+    if (namespaces.stream().allMatch(String::isBlank)) {
+      return items(resources.inAnyNamespace().list());
+    }
+    List<T> all = new ArrayList<>();
+    for (String ns : namespaces) {
+      if (!ns.isBlank()) {
+        all.addAll(items(resources.inNamespace(ns.trim()).list()));
+      }
+    }
+    return all;
+  }
+
+  private static <T extends HasMetadata> List<T> items(KubernetesResourceList<T> list) {
+    return list.getItems() == null ? List.of() : list.getItems();
+  }
+}
