@@ -13,8 +13,10 @@ import io.gpupool.billing.devchain.AnvilImpersonation;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.web3j.protocol.core.methods.request.Transaction;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
 /**
  * The contract's v2 rules as the operator's chain client meets them on anvil: the version check,
@@ -50,13 +52,7 @@ class ContractRulesAnvilIT extends AnvilTestBase {
                     dev.owner().getAddress(), null, GWEI.multiply(BigInteger.TEN), init))
             .send()
             .getTransactionHash();
-    String old =
-        dev.web3j()
-            .ethGetTransactionReceipt(hash)
-            .send()
-            .getTransactionReceipt()
-            .orElseThrow()
-            .getContractAddress();
+    String old = minedReceipt(hash).getContractAddress();
     Web3jBillingChain chain =
         new Web3jBillingChain(
             ChainConfig.of(dev.anvil().rpcUrl(), old, dev.chainId()), dev.reporter());
@@ -113,5 +109,24 @@ class ContractRulesAnvilIT extends AnvilTestBase {
     SettlementAnvilIT.waitFor(
         chain, chain.submitSettlement(List.of(new SettlementItem(pair, metered))));
     assertThat(chain.providerBalance(providerAddress(1))).isEqualTo(GWEI.multiply(BigInteger.TWO));
+  }
+
+  /**
+   * The receipt of a transaction sent straight to anvil. Under load anvil answers
+   * eth_sendTransaction before the automined block is visible to eth_getTransactionReceipt, so poll
+   * instead of reading once.
+   */
+  private TransactionReceipt minedReceipt(String hash) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      var receipt = dev.web3j().ethGetTransactionReceipt(hash).send().getTransactionReceipt();
+      if (receipt.isPresent()) {
+        return receipt.get();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no receipt for " + hash + " within 20 s");
+      }
+      Thread.sleep(50);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.gpupool.sandbox.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -52,7 +53,16 @@ record ApiRequest(
     return accept != null && accept.contains("as=Table");
   }
 
-  String contentTypeJson() {
-    return Reply.JSON;
+  /** The body as JSON (or YAML when the content type says so); null when empty or unparsable. */
+  JsonNode parsedBody() {
+    if (body == null || body.isBlank()) {
+      return null;
+    }
+    try {
+      String ct = contentType == null ? "" : contentType;
+      return ct.contains("yaml") ? Json.YAML.readTree(body) : Json.parse(body);
+    } catch (Exception e) {
+      return null;
+    }
   }
 }

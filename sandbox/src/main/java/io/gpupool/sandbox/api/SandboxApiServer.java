@@ -3,33 +3,12 @@ package io.gpupool.sandbox.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.mockwebserver.dsl.HttpMethod;
-import io.fabric8.mockwebserver.http.Buffer;
-import io.fabric8.mockwebserver.http.Headers;
-import io.fabric8.mockwebserver.http.MockResponse;
-import io.fabric8.mockwebserver.http.RecordedRequest;
-import io.fabric8.mockwebserver.http.WebSocketListener;
 import io.gpupool.sandbox.api.TableConverter.IncludeObject;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +17,10 @@ import org.slf4j.LoggerFactory;
  * version and discovery documents (built-ins plus stored CRDs), Tables with printer columns,
  * watches over chunked HTTP as well as websocket, JSON/merge/strategic/apply patches, validation
  * and defaulting of custom resources, owner-reference garbage collection and namespace deletion.
+ *
+ * <p>This class routes requests and answers reads; {@link HttpFront} is the transport and watches,
+ * {@link ObjectWrites} creates, replaces and patches, {@link Deletions} deletes and cascades, and
+ * {@link ObjectStore} holds the objects.
  */
 public final class SandboxApiServer implements AutoCloseable {
 
@@ -47,21 +30,19 @@ public final class SandboxApiServer implements AutoCloseable {
   /** The Kubernetes version reported by {@code /version}; kubectl's dispatcher picks a match. */
   public static final String KUBE_MINOR = "32";
 
-  private final KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
   private final ResourceRegistry registry = new ResourceRegistry();
-  private final SchemaValidator validator = new SchemaValidator();
+  private final ObjectStore store = new ObjectStore(registry);
+  private final Deletions deletions = new Deletions(store, registry, this::policyChanged);
+  private final ObjectWrites writes;
   private final TableConverter tables;
-  private final Clock clock;
   private final ReentrantLock writeLock = new ReentrantLock();
-  private final AtomicInteger clusterIps = new AtomicInteger(10);
   private final ApiAccessLog accessLog = new ApiAccessLog();
   private final ServiceAccountTokens tokens = new ServiceAccountTokens();
   private final Gatekeeper gatekeeper = new Gatekeeper(tokens, this::rbac);
+  private final HttpFront front;
   private volatile RbacAuthorizer rbacPolicy;
   private volatile boolean rbacStale = true;
   private volatile PodLogSource podLogs = PodLogSource.NONE;
-  private Vertx vertx;
-  private HttpServer server;
   private int port = -1;
 
   public SandboxApiServer() {
@@ -69,28 +50,16 @@ public final class SandboxApiServer implements AutoCloseable {
   }
 
   public SandboxApiServer(Clock clock) {
-    this.clock = clock;
     this.tables = new TableConverter(clock);
+    this.writes = new ObjectWrites(store, deletions, clock);
+    this.front =
+        new HttpFront(
+            store, registry, tables, gatekeeper, accessLog, writeLock, () -> podLogs, this::handle);
   }
 
   /** Starts on 127.0.0.1; port 0 picks a free port. */
   public synchronized void start(int requestedPort) {
-    vertx = Vertx.vertx();
-    server =
-        vertx.createHttpServer(
-            new HttpServerOptions()
-                .setHost("127.0.0.1")
-                .setPort(requestedPort)
-                .setMaxWebSocketFrameSize(16 * 1024 * 1024)
-                .setMaxWebSocketMessageSize(64 * 1024 * 1024));
-    server.requestHandler(this::onRequest);
-    try {
-      server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      vertx.close();
-      throw new IllegalStateException("cannot listen on 127.0.0.1:" + requestedPort, e);
-    }
-    port = server.actualPort();
+    port = front.listen(requestedPort);
     ensureNamespace("default");
     ensureNamespace("kube-system");
     BootstrapRbac.objects().forEach(this::ensureObject);
@@ -132,7 +101,7 @@ public final class SandboxApiServer implements AutoCloseable {
         for (String plural :
             List.of("clusterroles", "clusterrolebindings", "roles", "rolebindings")) {
           ResourceType t = registry.find(RbacAuthorizer.GROUP, "v1", plural).orElseThrow();
-          listInto(t.collectionPath(null), t, Selectors.parse(null, null), objects);
+          store.listInto(t.collectionPath(null), t, Selectors.parse(null, null), objects);
         }
         rbacPolicy = RbacAuthorizer.of(objects);
       }
@@ -158,257 +127,7 @@ public final class SandboxApiServer implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    if (vertx != null) {
-      try {
-        server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        LOG.debug("error while stopping the API server", e);
-      }
-      vertx = null;
-    }
-  }
-
-  // ---------------------------------------------------------------- transport
-
-  private void onRequest(HttpServerRequest req) {
-    accessLog.record(req.getHeader("User-Agent"), req.method().name(), req.uri());
-    Map<String, List<String>> headers = new HashMap<>();
-    req.headers()
-        .forEach(
-            h ->
-                headers
-                    .computeIfAbsent(h.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
-                    .add(h.getValue()));
-    Gatekeeper.Admission admission = gatekeeper.admit(req.method().name(), req.uri(), headers);
-    if (!admission.admitted()) {
-      send(req.response(), admission.refusal());
-      return;
-    }
-    UserInfo user = admission.user();
-    String upgrade = req.getHeader("Upgrade");
-    if (upgrade != null && upgrade.toLowerCase(Locale.ROOT).contains("websocket")) {
-      onWebSocket(req);
-      return;
-    }
-    req.body()
-        .onFailure(err -> req.response().setStatusCode(500).end())
-        .onSuccess(
-            buf -> {
-              String contentType = req.getHeader("Content-Type");
-              String body = buf == null ? "" : buf.toString(StandardCharsets.UTF_8);
-              if (buf != null && contentType != null && contentType.contains("protobuf")) {
-                ObjectNode decoded = decodeProtobuf(buf.getBytes());
-                if (decoded != null) {
-                  contentType = JSON;
-                  body = Json.write(decoded);
-                }
-              }
-              ApiRequest r =
-                  new ApiRequest(
-                      req.method().name(),
-                      req.uri(),
-                      req.getHeader("Accept"),
-                      contentType,
-                      body,
-                      user);
-              vertx.executeBlocking(
-                  () -> {
-                    serve(r, req.response());
-                    return null;
-                  },
-                  false);
-            });
-  }
-
-  private static ObjectNode decodeProtobuf(byte[] body) {
-    try {
-      return Protobuf.decode(body);
-    } catch (RuntimeException e) {
-      return null;
-    }
-  }
-
-  private void serve(ApiRequest r, HttpServerResponse response) {
-    try {
-      if ("GET".equals(r.method()) && r.isWatch()) {
-        ResourcePath p = ResourcePath.parse(r.path());
-        ResourceType type =
-            p == null ? null : registry.find(p.group, p.version, p.plural).orElse(null);
-        if (type == null) {
-          send(response, Reply.notFoundPath());
-          return;
-        }
-        startHttpWatch(r, p, type, response);
-        return;
-      }
-      if ("GET".equals(r.method()) && "true".equals(r.query().get("follow"))) {
-        ResourcePath p = ResourcePath.parse(r.path());
-        if (p != null && "log".equals(p.subresource) && "pods".equals(p.plural)) {
-          var found = podLogs.find(p.namespace, p.name, r.query().get("container"));
-          if (found.isPresent()) {
-            PodLogFollower.start(vertx, response, found.get());
-            return;
-          }
-        }
-      }
-      send(response, handle(r));
-    } catch (RuntimeException e) {
-      LOG.warn("{} {} failed", r.method(), r.uri(), e);
-      send(response, Reply.status(500, "InternalError", "sandbox: " + e));
-    }
-  }
-
-  private static void send(HttpServerResponse response, Reply reply) {
-    if (response.closed()) {
-      return;
-    }
-    response
-        .setStatusCode(reply.code())
-        .putHeader("Content-Type", reply.contentType())
-        .putHeader("Cache-Control", "no-cache, private")
-        .end(reply.body());
-  }
-
-  private void onWebSocket(HttpServerRequest req) {
-    ApiRequest r = new ApiRequest("GET", req.uri(), req.getHeader("Accept"), null, "");
-    ResourcePath p = ResourcePath.parse(r.path());
-    ResourceType type = p == null ? null : registry.find(p.group, p.version, p.plural).orElse(null);
-    if (!r.isWatch() || type == null) {
-      req.response().setStatusCode(400).end("sandbox: websocket is only served for watches");
-      return;
-    }
-    req.toWebSocket()
-        .onFailure(err -> LOG.debug("websocket upgrade failed", err))
-        .onSuccess(
-            ws -> {
-              WatchStream[] holder = new WatchStream[1];
-              WebSocketListener listener =
-                  openWatch(
-                      r,
-                      p,
-                      type,
-                      text -> ws.writeTextMessage(text),
-                      () -> {
-                        if (!ws.isClosed()) {
-                          ws.close();
-                        }
-                      },
-                      holder);
-              ws.closeHandler(v -> closeWatch(listener, holder[0]));
-              ws.exceptionHandler(err -> closeWatch(listener, holder[0]));
-              ws.textMessageHandler(text -> {});
-            });
-  }
-
-  private void startHttpWatch(
-      ApiRequest r, ResourcePath p, ResourceType type, HttpServerResponse response) {
-    response
-        .setStatusCode(200)
-        .setChunked(true)
-        .putHeader("Content-Type", JSON)
-        .putHeader("Cache-Control", "no-cache, private");
-    response.write("");
-    WatchStream[] holder = new WatchStream[1];
-    WebSocketListener listener =
-        openWatch(
-            r,
-            p,
-            type,
-            text -> response.write(text + "\n"),
-            () -> {
-              if (!response.ended() && !response.closed()) {
-                response.end();
-              }
-            },
-            holder);
-    response.closeHandler(v -> closeWatch(listener, holder[0]));
-    String timeout = r.query().get("timeoutSeconds");
-    if (timeout != null) {
-      long seconds = Long.parseLong(timeout);
-      if (seconds > 0) {
-        vertx.setTimer(
-            TimeUnit.SECONDS.toMillis(seconds),
-            id -> {
-              holder[0].close(1000, "timeout");
-              closeWatch(listener, holder[0]);
-            });
-      }
-    }
-  }
-
-  /** Unregisters a watch off the event loop (the dispatcher waits for its sender to stop). */
-  private void closeWatch(WebSocketListener listener, WatchStream stream) {
-    Vertx v = vertx;
-    if (v == null) {
-      unregister(listener, stream);
-      return;
-    }
-    try {
-      v.executeBlocking(
-          () -> {
-            unregister(listener, stream);
-            return null;
-          },
-          false);
-    } catch (RuntimeException e) {
-      unregister(listener, stream);
-    }
-  }
-
-  /**
-   * Under the write lock: the mock's listener shuts its sender down before it leaves the
-   * dispatcher's set, and a write in between failed with RejectedExecutionException (a 500 after
-   * the object was stored; the client's retry then got 409 AlreadyExists).
-   */
-  private void unregister(WebSocketListener listener, WatchStream stream) {
-    writeLock.lock();
-    try {
-      listener.onClosed(stream, 1000, "closed");
-    } finally {
-      writeLock.unlock();
-    }
-  }
-
-  /** Registers a watch with the CRUD dispatcher and connects its events to {@code sink}. */
-  private WebSocketListener openWatch(
-      ApiRequest r,
-      ResourcePath p,
-      ResourceType type,
-      java.util.function.Consumer<String> sink,
-      Runnable closer,
-      WatchStream[] holder) {
-    Function<JsonNode, JsonNode> converter =
-        r.wantsTable()
-            ? o ->
-                tables.toTable(
-                    type,
-                    List.of(o),
-                    IncludeObject.parse(r.query().get("includeObject")),
-                    o.path("metadata").path("resourceVersion").asText(null))
-            : Function.identity();
-    long since = 0;
-    try {
-      since = Long.parseLong(r.query().getOrDefault("resourceVersion", "0"));
-    } catch (NumberFormatException e) {
-      since = 0;
-    }
-    String mockPath = p.collectionPath() + "?watch=true";
-    RecordedRequest recorded = recorded(HttpMethod.GET, mockPath, null, null);
-    WatchStream stream =
-        new WatchStream(
-            recorded,
-            since,
-            Selectors.parse(r.query().get("labelSelector"), r.query().get("fieldSelector")),
-            type.group(),
-            converter,
-            sink,
-            closer);
-    holder[0] = stream;
-    MockResponse mock = crud.handleWatch(mockPath);
-    WebSocketListener listener = mock.getWebSocketListener();
-    listener.onOpen(stream, mock);
-    return listener;
+    front.close();
   }
 
   // ---------------------------------------------------------------- routing
@@ -461,7 +180,7 @@ public final class SandboxApiServer implements AutoCloseable {
     }
     if (AccessReviews.answers(type.group())) {
       return AccessReviews.answer(
-          r.method(), p.plural, p.namespace, parseBody(r), r.user(), rbac(), tokens);
+          r.method(), p.plural, p.namespace, r.parsedBody(), r.user(), rbac(), tokens);
     }
     String ct = r.contentType() == null ? "" : r.contentType();
     if (ct.contains("protobuf") || ct.contains("cbor")) {
@@ -484,21 +203,25 @@ public final class SandboxApiServer implements AutoCloseable {
   private Reply dispatch(ApiRequest r, ResourcePath p, ResourceType type) {
     return switch (r.method()) {
       case "GET" -> p.name == null ? list(r, p, type) : get(r, p, type);
-      case "POST" -> locked(() -> create(r, p, type));
+      case "POST" -> locked(() -> writes.create(r, p, type));
       case "PUT" -> {
-        JsonNode body = parseBody(r);
+        JsonNode body = r.parsedBody();
         yield body == null
             ? Reply.status(400, "BadRequest", "the request body is not valid JSON or YAML")
-            : locked(() -> update(r, p, type, body));
+            : locked(() -> writes.update(r, p, type, body));
       }
-      case "PATCH" -> locked(() -> patch(r, p, type));
+      case "PATCH" -> locked(() -> writes.patch(r, p, type));
       case "DELETE" ->
-          locked(() -> p.name == null ? deleteCollection(r, p, type) : delete(r, p, type));
+          locked(
+              () ->
+                  p.name == null
+                      ? deletions.deleteCollection(r, p, type)
+                      : deletions.delete(r, p, type));
       default -> Reply.status(405, "MethodNotAllowed", "method not allowed");
     };
   }
 
-  private Reply locked(java.util.function.Supplier<Reply> action) {
+  private Reply locked(Supplier<Reply> action) {
     writeLock.lock();
     try {
       return action.get();
@@ -523,7 +246,7 @@ public final class SandboxApiServer implements AutoCloseable {
   // ---------------------------------------------------------------- reads
 
   private Reply get(ApiRequest r, ResourcePath p, ResourceType type) {
-    JsonNode object = fetch(p.itemPath());
+    JsonNode object = store.fetch(p.itemPath());
     if (object == null
         || !WatchStream.groupOf(object.path("apiVersion").asText()).equals(type.group())) {
       return Reply.notFound(type, p.name);
@@ -544,7 +267,7 @@ public final class SandboxApiServer implements AutoCloseable {
     Selectors selectors =
         Selectors.parse(r.query().get("labelSelector"), r.query().get("fieldSelector"));
     List<JsonNode> items = new ArrayList<>();
-    String resourceVersion = listInto(p.collectionPath(), type, selectors, items);
+    String resourceVersion = store.listInto(p.collectionPath(), type, selectors, items);
     if (r.wantsTable()) {
       return Reply.json(
           200,
@@ -559,37 +282,8 @@ public final class SandboxApiServer implements AutoCloseable {
     return Reply.json(200, list);
   }
 
-  /**
-   * Lists the objects of {@code type} under {@code collectionPath}, sorted; returns the list RV.
-   */
-  private String listInto(
-      String collectionPath, ResourceType type, Selectors selectors, List<JsonNode> items) {
-    MockResponse response = crud.handleGet(collectionPath);
-    JsonNode body = Json.parse(response.getBody().readUtf8());
-    for (JsonNode item : body.path("items")) {
-      if (WatchStream.groupOf(item.path("apiVersion").asText()).equals(type.group())
-          && item.path("kind").asText().equals(type.kind())
-          && selectors.matches(item)) {
-        items.add(item);
-      }
-    }
-    items.sort(
-        Comparator.comparing((JsonNode o) -> o.path("metadata").path("namespace").asText(""))
-            .thenComparing(o -> o.path("metadata").path("name").asText("")));
-    return body.path("metadata").path("resourceVersion").asText("0");
-  }
-
-  private JsonNode fetch(String itemPath) {
-    MockResponse response = crud.handleGet(itemPath);
-    if (response.code() != 200 || response.getBody() == null) {
-      return null;
-    }
-    JsonNode node = Json.parse(response.getBody().readUtf8());
-    return node.has("items") ? null : node;
-  }
-
   private Reply podLog(ResourcePath p, ApiRequest r) {
-    JsonNode pod = fetch(p.itemPathWithoutSubresource());
+    JsonNode pod = store.fetch(p.itemPathWithoutSubresource());
     if (pod == null) {
       return Reply.notFound(registry.find("", "v1", "pods").orElseThrow(), p.name);
     }
@@ -609,478 +303,13 @@ public final class SandboxApiServer implements AutoCloseable {
             + "); no real output\n");
   }
 
-  // ---------------------------------------------------------------- writes
-
-  private Reply create(ApiRequest r, ResourcePath p, ResourceType type) {
-    JsonNode parsed = parseBody(r);
-    if (!(parsed instanceof ObjectNode object)) {
-      return Reply.status(400, "BadRequest", "the request body is not a JSON object");
-    }
-    ObjectNode meta = Json.obj(object, "metadata");
-    if (type.namespaced() && p.namespace == null) {
-      return Reply.status(
-          405,
-          "MethodNotAllowed",
-          "the server does not allow this method on the requested resource (namespaced "
-              + type.plural()
-              + " are created under /namespaces/NAMESPACE/)");
-    }
-    if (type.namespaced()) {
-      String ns = meta.path("namespace").asText(null);
-      if (ns != null && !ns.equals(p.namespace)) {
-        return Reply.status(
-            400,
-            "BadRequest",
-            "the namespace of the provided object does not match the namespace sent on the request");
-      }
-      meta.put("namespace", p.namespace);
-    } else {
-      meta.remove("namespace");
-    }
-    if (!object.hasNonNull("apiVersion")) {
-      object.put("apiVersion", type.apiVersion());
-    }
-    if (!object.hasNonNull("kind")) {
-      object.put("kind", type.kind());
-    }
-    String name = meta.path("name").asText("");
-    if (name.isEmpty()) {
-      String generateName = meta.path("generateName").asText("");
-      if (generateName.isEmpty()) {
-        return Reply.invalid(
-            type,
-            "",
-            List.of(
-                new SchemaValidator.FieldError(
-                    "metadata.name",
-                    "Required value",
-                    null,
-                    "name or generateName is required",
-                    "FieldValueRequired")));
-      }
-      name = generateName + Long.toString(Math.abs(clock.millis() ^ System.nanoTime()), 36);
-      name = name.substring(0, Math.min(name.length(), 63)).toLowerCase(Locale.ROOT);
-      meta.put("name", name);
-    }
-    ResourcePath item = p.withName(name);
-    if (fetch(item.itemPath()) != null) {
-      return Reply.status(
-          409,
-          "AlreadyExists",
-          type.qualifiedResource() + " \"" + name + "\" already exists",
-          Reply.details(type, name));
-    }
-    if (type.isCustom()) {
-      Reply strict = prune(r, type, object);
-      if (strict != null) {
-        return strict;
-      }
-      SchemaValidator.applyDefaults(object, type.schema());
-      List<SchemaValidator.FieldError> errors = validator.validate(object, type.schema(), null);
-      if (!errors.isEmpty()) {
-        return Reply.invalid(type, name, errors);
-      }
-    }
-    builtInDefaults(type, object);
-    if (r.isDryRun()) {
-      return Reply.json(201, object);
-    }
-    MockResponse response =
-        crud.handleCreate(
-            recorded(HttpMethod.POST, p.collectionPath(), r.contentTypeJson(), object));
-    if (type.kind().equals("CustomResourceDefinition")) {
-      refreshCrds();
-    }
-    return fromMock(response, type, name);
-  }
-
-  /** Fills in what the real API server (and its controllers) set on creation. */
-  private void builtInDefaults(ResourceType type, ObjectNode object) {
-    if (!type.group().isEmpty() && !type.kind().equals("CustomResourceDefinition")) {
-      return;
-    }
-    switch (type.kind()) {
-      case "Pod" -> {
-        ObjectNode status = Json.obj(object, "status");
-        if (!status.has("phase")) {
-          status.put("phase", "Pending");
-        }
-        ObjectNode spec = Json.obj(object, "spec");
-        if (!spec.has("restartPolicy")) {
-          spec.put("restartPolicy", "Always");
-        }
-        // Like the API server's defaulting: a limit without a request is also the request.
-        for (JsonNode c : spec.path("containers")) {
-          JsonNode limits = c.path("resources").path("limits");
-          if (c instanceof ObjectNode container && limits.isObject()) {
-            ObjectNode requests = Json.obj(Json.obj(container, "resources"), "requests");
-            limits
-                .fields()
-                .forEachRemaining(
-                    e -> {
-                      if (!requests.has(e.getKey())) {
-                        requests.set(e.getKey(), e.getValue().deepCopy());
-                      }
-                    });
-          }
-        }
-      }
-      case "Namespace" -> Json.obj(object, "status").put("phase", "Active");
-      case "Service" -> {
-        ObjectNode spec = Json.obj(object, "spec");
-        if (!spec.has("type")) {
-          spec.put("type", "ClusterIP");
-        }
-        if (!spec.has("clusterIP")) {
-          int n = clusterIps.incrementAndGet();
-          spec.put("clusterIP", "10.96." + (n / 250) + "." + (n % 250 + 1));
-        }
-      }
-      case "CustomResourceDefinition" -> {
-        ObjectNode status = Json.obj(object, "status");
-        status.set("acceptedNames", object.path("spec").path("names").deepCopy());
-        ArrayNode conditions = status.putArray("conditions");
-        String now = Instant.now(clock).truncatedTo(ChronoUnit.SECONDS).toString();
-        for (String t : List.of("NamesAccepted", "Established")) {
-          conditions
-              .addObject()
-              .put("type", t)
-              .put("status", "True")
-              .put("lastTransitionTime", now)
-              .put("reason", t.equals("Established") ? "InitialNamesAccepted" : "NoConflicts")
-              .put(
-                  "message",
-                  t.equals("Established")
-                      ? "the initial names have been accepted"
-                      : "no conflicts found");
-        }
-        ArrayNode stored = status.putArray("storedVersions");
-        for (JsonNode v : object.path("spec").path("versions")) {
-          if (v.path("storage").asBoolean(false)) {
-            stored.add(v.path("name").asText());
-          }
-        }
-      }
-      default -> {}
-    }
-  }
-
-  private Reply update(ApiRequest r, ResourcePath p, ResourceType type, JsonNode body) {
-    if (!(body instanceof ObjectNode object)) {
-      return Reply.status(400, "BadRequest", "the request body is not a JSON object");
-    }
-    JsonNode current = fetch(p.itemPathWithoutSubresource());
-    if (current == null) {
-      return Reply.notFound(type, p.name);
-    }
-    ObjectNode meta = Json.obj(object, "metadata");
-    if (!meta.hasNonNull("name")) {
-      meta.put("name", p.name);
-    }
-    if (!p.name.equals(meta.path("name").asText())) {
-      return Reply.status(
-          400,
-          "BadRequest",
-          "the name of the object ("
-              + meta.path("name").asText()
-              + ") does not match the name on"
-              + " the URL ("
-              + p.name
-              + ")");
-    }
-    if (type.namespaced()) {
-      meta.put("namespace", p.namespace);
-    }
-    String expectedRv = meta.path("resourceVersion").asText("");
-    String currentRv = current.path("metadata").path("resourceVersion").asText("");
-    if (!expectedRv.isEmpty() && !expectedRv.equals(currentRv)) {
-      return Reply.status(
-          409,
-          "Conflict",
-          "Operation cannot be fulfilled on "
-              + type.qualifiedResource()
-              + " \""
-              + p.name
-              + "\": the object has been modified; please apply your changes to the latest version"
-              + " and try again",
-          Reply.details(type, p.name));
-    }
-    meta.put("resourceVersion", currentRv);
-    if (!object.hasNonNull("apiVersion")) {
-      object.put("apiVersion", type.apiVersion());
-    }
-    if (!object.hasNonNull("kind")) {
-      object.put("kind", type.kind());
-    }
-    boolean statusPath = "status".equals(p.subresource);
-    if (type.isCustom()) {
-      Reply strict = prune(r, type, object);
-      if (strict != null) {
-        return strict;
-      }
-      ObjectNode effective = effective(type, current, object, statusPath);
-      SchemaValidator.applyDefaults(effective, type.schema());
-      List<SchemaValidator.FieldError> errors =
-          validator.validate(effective, type.schema(), current);
-      if (!errors.isEmpty()) {
-        return Reply.invalid(type, p.name, errors);
-      }
-      if (!statusPath) {
-        SchemaValidator.applyDefaults(object, type.schema());
-      }
-    }
-    if (r.isDryRun()) {
-      return Reply.json(200, effective(type, current, object, statusPath));
-    }
-    String target = statusPath ? p.itemPath() : p.itemPathWithoutSubresource();
-    ObjectNode toStore = statusPath ? object : effective(type, current, object, false);
-    MockResponse response =
-        crud.handleUpdate(recorded(HttpMethod.PUT, target, r.contentTypeJson(), toStore));
-    if (response.code() < 300
-        && current.path("metadata").has("deletionTimestamp")
-        && fetch(p.itemPathWithoutSubresource()) == null) {
-      // The last finalizer went: the dispatcher removed the object; now its dependents go too.
-      afterDeletion(type, current, "Background");
-      ObjectNode last = effective(type, current, object, statusPath);
-      return Reply.json(200, last);
-    }
-    if (type.kind().equals("CustomResourceDefinition")) {
-      refreshCrds();
-    }
-    return fromMock(response, type, p.name);
-  }
-
-  /**
-   * Prunes fields the CRD schema does not declare; with {@code fieldValidation=Strict} (what
-   * kubectl sends by default) they are refused instead, like the real API server does.
-   */
-  private static Reply prune(ApiRequest r, ResourceType type, ObjectNode object) {
-    List<String> unknown = SchemaValidator.prune(object, type.schema());
-    if (unknown.isEmpty() || !"Strict".equals(r.query().get("fieldValidation"))) {
-      return null;
-    }
-    List<String> parts = new ArrayList<>();
-    unknown.forEach(u -> parts.add("unknown field \"" + u + "\""));
-    return Reply.status(
-        400,
-        "BadRequest",
-        type.kind()
-            + " in version \""
-            + type.version()
-            + "\" cannot be handled as a "
-            + type.kind()
-            + ": strict decoding error: "
-            + String.join(", ", parts));
-  }
-
-  /** What will be stored: the status subresource splits spec and status writes. */
-  private static ObjectNode effective(
-      ResourceType type, JsonNode current, ObjectNode update, boolean statusPath) {
-    ObjectNode effective;
-    if (statusPath) {
-      effective = current.deepCopy();
-      if (update.has("status")) {
-        effective.set("status", update.get("status").deepCopy());
-      } else {
-        effective.remove("status");
-      }
-    } else {
-      effective = update.deepCopy();
-      if (type.statusSubresource()) {
-        if (current.has("status")) {
-          effective.set("status", current.get("status").deepCopy());
-        } else {
-          effective.remove("status");
-        }
-      }
-    }
-    return effective;
-  }
-
-  private Reply patch(ApiRequest r, ResourcePath p, ResourceType type) {
-    String contentType = r.contentType() == null ? "" : r.contentType();
-    boolean apply = contentType.startsWith("application/apply-patch");
-    JsonNode patch;
-    try {
-      patch = apply ? Json.YAML.readTree(r.body()) : Json.parse(r.body());
-    } catch (Exception e) {
-      return Reply.status(400, "BadRequest", "cannot parse patch: " + e.getMessage());
-    }
-    JsonNode current = fetch(p.itemPathWithoutSubresource());
-    if (current == null) {
-      if (apply && p.subresource == null) {
-        return create(
-            new ApiRequest("POST", p.collectionPath(), r.accept(), JSON, Json.write(patch)),
-            p.withName(null),
-            type);
-      }
-      return Reply.notFound(type, p.name);
-    }
-    JsonNode result;
-    try {
-      result = Patches.apply(contentType, current, patch);
-    } catch (UnsupportedOperationException e) {
-      return Reply.status(415, "UnsupportedMediaType", e.getMessage());
-    } catch (RuntimeException e) {
-      return Reply.status(422, "Invalid", "the patch could not be applied: " + e.getMessage());
-    }
-    if (result instanceof ObjectNode o) {
-      String patchedRv = patch.path("metadata").path("resourceVersion").asText("");
-      if (patchedRv.isEmpty() || !contentType.contains("merge")) {
-        Json.obj(o, "metadata")
-            .put(
-                "resourceVersion",
-                patchedRv.isEmpty()
-                    ? current.path("metadata").path("resourceVersion").asText()
-                    : patchedRv);
-      }
-    }
-    return update(new ApiRequest("PUT", r.uri(), r.accept(), JSON, ""), p, type, result);
-  }
-
-  private Reply delete(ApiRequest r, ResourcePath p, ResourceType type) {
-    JsonNode current = fetch(p.itemPath());
-    if (current == null) {
-      return Reply.notFound(type, p.name);
-    }
-    String propagation = "Background";
-    if (!r.body().isBlank()) {
-      try {
-        propagation = Json.parse(r.body()).path("propagationPolicy").asText("Background");
-      } catch (RuntimeException e) {
-        // not JSON: keep the default
-      }
-    }
-    if (r.query().containsKey("propagationPolicy")) {
-      propagation = r.query().get("propagationPolicy");
-    }
-    if (r.isDryRun()) {
-      return Reply.json(200, current);
-    }
-    deleteObject(type, p.itemPath(), current, propagation);
-    return Reply.json(200, current);
-  }
-
-  private Reply deleteCollection(ApiRequest r, ResourcePath p, ResourceType type) {
-    Selectors selectors =
-        Selectors.parse(r.query().get("labelSelector"), r.query().get("fieldSelector"));
-    List<JsonNode> items = new ArrayList<>();
-    String rv = listInto(p.collectionPath(), type, selectors, items);
-    for (JsonNode item : items) {
-      String ns = item.path("metadata").path("namespace").asText(null);
-      deleteObject(
-          type,
-          type.collectionPath(ns) + "/" + item.path("metadata").path("name").asText(),
-          item,
-          "Background");
-    }
-    ObjectNode list =
-        Json.object().put("apiVersion", type.apiVersion()).put("kind", type.kind() + "List");
-    list.putObject("metadata").put("resourceVersion", rv);
-    ArrayNode array = list.putArray("items");
-    items.forEach(array::add);
-    return Reply.json(200, list);
-  }
-
-  /** Deletes one object (or marks it when it has finalizers) and cascades to what it owns. */
-  private void deleteObject(
-      ResourceType type, String itemPath, JsonNode current, String propagation) {
-    crud.handleDelete(itemPath);
-    policyChanged(type);
-    boolean gone = fetch(itemPath) == null;
-    if (!gone) {
-      return; // finalizers pending: dependents go when the owner finally goes
-    }
-    afterDeletion(type, current, propagation);
-  }
-
-  /** Garbage collection and cascades once an object is really gone. */
-  private void afterDeletion(ResourceType type, JsonNode current, String propagation) {
-    String uid = current.path("metadata").path("uid").asText("");
-    if (!"Orphan".equals(propagation)) {
-      collectGarbage(uid);
-    }
-    if (type.kind().equals("Namespace")) {
-      deleteNamespaceContents(current.path("metadata").path("name").asText());
-    }
-    if (type.kind().equals("CustomResourceDefinition")) {
-      for (ResourceType t : ResourceRegistry.fromCrd(current)) {
-        List<JsonNode> items = new ArrayList<>();
-        listInto(t.collectionPath(null), t, Selectors.parse(null, null), items);
-        for (JsonNode item : items) {
-          String ns = item.path("metadata").path("namespace").asText(null);
-          crud.handleDelete(
-              t.collectionPath(ns) + "/" + item.path("metadata").path("name").asText());
-        }
-      }
-      refreshCrds();
-    }
-  }
-
-  /** Owner-reference garbage collection: deletes every object owned by {@code ownerUid}. */
-  private void collectGarbage(String ownerUid) {
-    if (ownerUid.isEmpty()) {
-      return;
-    }
-    for (JsonNode o : allObjects()) {
-      for (JsonNode ref : o.path("metadata").path("ownerReferences")) {
-        if (ownerUid.equals(ref.path("uid").asText())) {
-          deleteDependent(o);
-          break;
-        }
-      }
-    }
-  }
-
-  private void deleteNamespaceContents(String namespace) {
-    for (JsonNode o : allObjects()) {
-      if (namespace.equals(o.path("metadata").path("namespace").asText(null))) {
-        deleteDependent(o);
-      }
-    }
-  }
-
-  private void deleteDependent(JsonNode o) {
-    ResourceType t =
-        registry.findByKind(o.path("apiVersion").asText(), o.path("kind").asText()).orElse(null);
-    if (t == null) {
-      return;
-    }
-    String ns = o.path("metadata").path("namespace").asText(null);
-    String path = t.collectionPath(ns) + "/" + o.path("metadata").path("name").asText();
-    if (fetch(path) != null) {
-      deleteObject(t, path, o, "Background");
-    }
-  }
-
-  private List<JsonNode> allObjects() {
-    List<String> values;
-    synchronized (crud.getMap()) {
-      values = new ArrayList<>(crud.getMap().values());
-    }
-    List<JsonNode> out = new ArrayList<>();
-    values.forEach(v -> out.add(Json.parse(v)));
-    return out;
-  }
-
-  private void refreshCrds() {
-    List<JsonNode> crds = new ArrayList<>();
-    for (JsonNode o : allObjects()) {
-      if ("CustomResourceDefinition".equals(o.path("kind").asText())
-          && o.path("apiVersion").asText().startsWith("apiextensions.k8s.io/")) {
-        crds.add(o);
-      }
-    }
-    registry.setCustomResourceDefinitions(crds);
-  }
-
   private void ensureNamespace(String name) {
     ResourceType ns = registry.find("", "v1", "namespaces").orElseThrow();
-    if (fetch("/api/v1/namespaces/" + name) == null) {
+    if (store.fetch("/api/v1/namespaces/" + name) == null) {
       ObjectNode object = Json.object().put("apiVersion", "v1").put("kind", "Namespace");
       object.putObject("metadata").put("name", name);
       Reply reply =
-          create(
+          writes.create(
               new ApiRequest("POST", "/api/v1/namespaces", JSON, JSON, Json.write(object)),
               ResourcePath.parse("/api/v1/namespaces"),
               ns);
@@ -1098,11 +327,11 @@ public final class SandboxApiServer implements AutoCloseable {
             .orElseThrow();
     String ns = object.path("metadata").path("namespace").asText(null);
     String collection = type.collectionPath(ns);
-    if (fetch(collection + "/" + object.path("metadata").path("name").asText()) != null) {
+    if (store.fetch(collection + "/" + object.path("metadata").path("name").asText()) != null) {
       return;
     }
     Reply reply =
-        create(
+        writes.create(
             new ApiRequest("POST", collection, JSON, JSON, Json.write(object)),
             ResourcePath.parse(collection),
             type);
@@ -1110,49 +339,5 @@ public final class SandboxApiServer implements AutoCloseable {
       throw new IllegalStateException("cannot create " + object + ": " + reply.body());
     }
     policyChanged(type);
-  }
-
-  // ---------------------------------------------------------------- helpers
-
-  private static JsonNode parseBody(ApiRequest r) {
-    String body = r.body();
-    if (body == null || body.isBlank()) {
-      return null;
-    }
-    try {
-      String ct = r.contentType() == null ? "" : r.contentType();
-      return ct.contains("yaml") ? Json.YAML.readTree(body) : Json.parse(body);
-    } catch (Exception e) {
-      return null;
-    }
-  }
-
-  private static RecordedRequest recorded(
-      HttpMethod method, String path, String contentType, JsonNode body) {
-    Headers.Builder headers = Headers.builder();
-    if (contentType != null) {
-      headers.add("Content-Type", contentType);
-    }
-    return new RecordedRequest(
-        "HTTP/1.1",
-        method,
-        path,
-        headers.build(),
-        body == null ? new Buffer() : new Buffer().writeUtf8(Json.write(body)));
-  }
-
-  private Reply fromMock(MockResponse response, ResourceType type, String name) {
-    String body = response.getBody() == null ? "" : response.getBody().readUtf8();
-    int code = response.code();
-    if (code == 202) {
-      code = 200;
-    }
-    if (code >= 400) {
-      if (code == 404) {
-        return Reply.notFound(type, name);
-      }
-      return new Reply(code, JSON, body);
-    }
-    return new Reply(code, JSON, body);
   }
 }

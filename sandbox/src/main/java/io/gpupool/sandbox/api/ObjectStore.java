@@ -1,0 +1,128 @@
+package io.gpupool.sandbox.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Buffer;
+import io.fabric8.mockwebserver.http.Headers;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The objects the sandbox API server keeps: the Fabric8 mock's CRUD dispatcher, read and written by
+ * path, with the stored CRDs mirrored into the resource registry.
+ */
+final class ObjectStore {
+
+  private final KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
+  private final ResourceRegistry registry;
+
+  ObjectStore(ResourceRegistry registry) {
+    this.registry = registry;
+  }
+
+  /** The object at {@code itemPath}, or null. */
+  JsonNode fetch(String itemPath) {
+    MockResponse response = crud.handleGet(itemPath);
+    if (response.code() != 200 || response.getBody() == null) {
+      return null;
+    }
+    JsonNode node = Json.parse(response.getBody().readUtf8());
+    return node.has("items") ? null : node;
+  }
+
+  /**
+   * Lists the objects of {@code type} under {@code collectionPath}, sorted; returns the list RV.
+   */
+  String listInto(
+      String collectionPath, ResourceType type, Selectors selectors, List<JsonNode> items) {
+    MockResponse response = crud.handleGet(collectionPath);
+    JsonNode body = Json.parse(response.getBody().readUtf8());
+    for (JsonNode item : body.path("items")) {
+      if (WatchStream.groupOf(item.path("apiVersion").asText()).equals(type.group())
+          && item.path("kind").asText().equals(type.kind())
+          && selectors.matches(item)) {
+        items.add(item);
+      }
+    }
+    items.sort(
+        Comparator.comparing((JsonNode o) -> o.path("metadata").path("namespace").asText(""))
+            .thenComparing(o -> o.path("metadata").path("name").asText("")));
+    return body.path("metadata").path("resourceVersion").asText("0");
+  }
+
+  /** Every stored object, of every kind. */
+  List<JsonNode> allObjects() {
+    List<String> values;
+    synchronized (crud.getMap()) {
+      values = new ArrayList<>(crud.getMap().values());
+    }
+    List<JsonNode> out = new ArrayList<>();
+    values.forEach(v -> out.add(Json.parse(v)));
+    return out;
+  }
+
+  MockResponse create(String collectionPath, JsonNode object) {
+    return crud.handleCreate(recorded(HttpMethod.POST, collectionPath, Reply.JSON, object));
+  }
+
+  MockResponse update(String itemPath, JsonNode object) {
+    return crud.handleUpdate(recorded(HttpMethod.PUT, itemPath, Reply.JSON, object));
+  }
+
+  void delete(String itemPath) {
+    crud.handleDelete(itemPath);
+  }
+
+  /** Registers a watch on {@code collectionPath}; the response carries its listener. */
+  MockResponse watch(String collectionPath) {
+    return crud.handleWatch(collectionPath + "?watch=true");
+  }
+
+  /** The request the dispatcher's watch listener is opened with. */
+  static RecordedRequest watchRequest(String collectionPath) {
+    return recorded(HttpMethod.GET, collectionPath + "?watch=true", null, null);
+  }
+
+  /** Mirrors the stored CustomResourceDefinitions into the registry. */
+  void refreshCrds() {
+    List<JsonNode> crds = new ArrayList<>();
+    for (JsonNode o : allObjects()) {
+      if ("CustomResourceDefinition".equals(o.path("kind").asText())
+          && o.path("apiVersion").asText().startsWith("apiextensions.k8s.io/")) {
+        crds.add(o);
+      }
+    }
+    registry.setCustomResourceDefinitions(crds);
+  }
+
+  /** The dispatcher's answer as a reply, with the API server's NotFound status. */
+  static Reply reply(MockResponse response, ResourceType type, String name) {
+    String body = response.getBody() == null ? "" : response.getBody().readUtf8();
+    int code = response.code();
+    if (code == 202) {
+      code = 200;
+    }
+    if (code == 404) {
+      return Reply.notFound(type, name);
+    }
+    return new Reply(code, Reply.JSON, body);
+  }
+
+  private static RecordedRequest recorded(
+      HttpMethod method, String path, String contentType, JsonNode body) {
+    Headers.Builder headers = Headers.builder();
+    if (contentType != null) {
+      headers.add("Content-Type", contentType);
+    }
+    return new RecordedRequest(
+        "HTTP/1.1",
+        method,
+        path,
+        headers.build(),
+        body == null ? new Buffer() : new Buffer().writeUtf8(Json.write(body)));
+  }
+}

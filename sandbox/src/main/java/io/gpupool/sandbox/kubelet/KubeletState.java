@@ -1,0 +1,116 @@
+package io.gpupool.sandbox.kubelet;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * What the simulated kubelets and the node controller share: the pods they run, the nodes they know
+ * and the one thread everything runs on. Touched only on that thread.
+ */
+final class KubeletState {
+
+  final KubernetesClient client;
+  final KubeletSimulator.Options options;
+  final Clock clock;
+  final Consumer<String> log;
+  final ScheduledExecutorService executor;
+  final KubeletEvents events;
+  final SimulatedMetricsEndpoints metricsEndpoints;
+
+  /** Runs containers of process-mode pods as local processes; null when all are simulated. */
+  final PodProcesses processes;
+
+  /** Admitted, non-terminated pods by uid. */
+  final Map<String, PodRun> runs = new HashMap<>();
+
+  /** Uids of pods this simulator has already decided about (admitted, rejected, finished). */
+  final Set<String> decided = new HashSet<>();
+
+  final Map<String, Node> nodes = new HashMap<>();
+
+  private final Supplier<List<Pod>> pods;
+
+  KubeletState(
+      KubernetesClient client,
+      KubeletSimulator.Options options,
+      Clock clock,
+      Consumer<String> log,
+      ScheduledExecutorService executor,
+      KubeletEvents events,
+      SimulatedMetricsEndpoints metricsEndpoints,
+      PodProcesses processes,
+      Supplier<List<Pod>> pods) {
+    this.client = client;
+    this.options = options;
+    this.clock = clock;
+    this.log = log;
+    this.executor = executor;
+    this.events = events;
+    this.metricsEndpoints = metricsEndpoints;
+    this.processes = processes;
+    this.pods = pods;
+  }
+
+  /** Every pod as last seen by the pod informer. */
+  List<Pod> pods() {
+    return pods.get();
+  }
+
+  /** A pod that ended or was deleted: its process, metrics endpoint and timers stop. */
+  void forget(String uid) {
+    metricsEndpoints.stop(uid);
+    if (processes != null) {
+      // a pod that ended or was deleted: SIGTERM, then SIGKILL after a short grace
+      processes.stop(uid, false, 5);
+    }
+    PodRun run = runs.remove(uid);
+    decided.add(uid);
+    if (run != null) {
+      if (run.readiness != null) {
+        run.readiness.cancel(false);
+      }
+      if (run.completion != null) {
+        run.completion.cancel(false);
+      }
+      if (run.eviction != null) {
+        run.eviction.cancel(false);
+      }
+    }
+  }
+
+  int usedGpus(String nodeName) {
+    return runs.values().stream().filter(r -> r.node.equals(nodeName)).mapToInt(r -> r.gpus).sum();
+  }
+
+  /** Runs on the simulator thread, logging failures instead of losing them in a future. */
+  Runnable safely(Runnable action) {
+    return () -> {
+      try {
+        action.run();
+      } catch (RuntimeException e) {
+        log.accept("kubelet simulator: " + e);
+      }
+    };
+  }
+
+  long wallMillis(Duration sandboxTime) {
+    double millis = sandboxTime.toMillis() / options.timeScale();
+    return millis > Long.MAX_VALUE / 2 ? Long.MAX_VALUE / 2 : (long) millis;
+  }
+
+  String now() {
+    return clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
+  }
+}
