@@ -134,7 +134,7 @@ class QueueE2E {
     assertThat(gq("team-vision", "{.status.flavors[?(@.name==\"a100\")].inUse}")).isEqualTo("20");
     assertThat(tj("team-vision", "v4", "{.status.queue.position}")).isEqualTo("1");
 
-    kubectl.applyText(job("team-nlp", "n1", 12, 1, a100, runFor(60))).expectSuccess();
+    kubectl.applyText(job("team-nlp", "n1", 12, 1, a100, runFor(300))).expectSuccess();
     waitPhase("team-nlp", "n1", "Running");
     List<String> preempted =
         Stream.of("v1", "v2", "v3")

@@ -39,7 +39,7 @@ public final class PoolGenerator {
   static final List<Machine> MIX =
       List.of(
           new Machine(
-              "NVIDIA-GeForce-RTX-4090", 24564, "ada-lovelace", 8, 9, 1, 0.10, CONSUMER, "0.40"),
+              "NVIDIA-GeForce-RTX-4090", 24564, "ada-lovelace", 8, 9, 1, 0.14, CONSUMER, "0.40"),
           new Machine(
               "NVIDIA-GeForce-RTX-4090", 24564, "ada-lovelace", 8, 9, 2, 0.12, CONSUMER, "0.42"),
           new Machine(
@@ -49,9 +49,9 @@ public final class PoolGenerator {
           new Machine("NVIDIA-RTX-A6000", 49140, "ampere", 8, 6, 2, 0.06, WORKSTATION, "0.60"),
           new Machine("NVIDIA-L4", 23034, "ada-lovelace", 8, 9, 4, 0.06, WORKSTATION, "0.35"),
           new Machine("NVIDIA-A10", 23028, "ampere", 8, 6, 4, 0.06, WORKSTATION, "0.45"),
-          new Machine("NVIDIA-L40S", 46068, "ada-lovelace", 8, 9, 8, 0.08, WORKSTATION, "0.90"),
+          new Machine("NVIDIA-L40S", 46068, "ada-lovelace", 8, 9, 8, 0.06, WORKSTATION, "0.90"),
           new Machine("NVIDIA-A100-PCIE-40GB", 39538, "ampere", 8, 0, 4, 0.04, DATACENTER, "1.10"),
-          new Machine("NVIDIA-A100-SXM4-80GB", 81920, "ampere", 8, 0, 8, 0.12, DATACENTER, "1.40"),
+          new Machine("NVIDIA-A100-SXM4-80GB", 81920, "ampere", 8, 0, 8, 0.10, DATACENTER, "1.40"),
           new Machine("NVIDIA-H100-80GB-HBM3", 81559, "hopper", 9, 0, 8, 0.08, DATACENTER, "2.40"),
           new Machine("NVIDIA-H200", 143771, "hopper", 9, 0, 8, 0.02, DATACENTER, "3.20"));
 

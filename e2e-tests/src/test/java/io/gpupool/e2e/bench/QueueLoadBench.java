@@ -46,7 +46,7 @@ public final class QueueLoadBench {
 
   static final int QUEUES = 10;
   static final double TIME_SCALE = 120;
-  static final Duration LIMIT = Duration.ofMinutes(40);
+  static final Duration LIMIT = Duration.ofMinutes(20);
 
   public static void main(String[] args) throws Exception {
     int jobs = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
