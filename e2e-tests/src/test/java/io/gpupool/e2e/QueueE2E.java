@@ -101,6 +101,23 @@ class QueueE2E {
         .expectSuccess();
   }
 
+  /**
+   * Deletes and waits, polling with get, until the objects are gone (kubectl's own wait follows a
+   * watch, which under load has been seen to miss the last deletion and hang).
+   */
+  private void deleteAll(String kind, String... where) {
+    List<String> delete = new java.util.ArrayList<>(List.of("delete", kind));
+    delete.addAll(List.of(where));
+    delete.add("--wait=false");
+    kubectl.run(delete.toArray(String[]::new)).expectSuccess();
+    List<String> list = new java.util.ArrayList<>(List.of("get", kind));
+    list.addAll(List.of(where).stream().filter(w -> !w.equals("--all")).toList());
+    list.addAll(List.of("-o", "name", "--ignore-not-found"));
+    until(
+        kind + " " + String.join(" ", where) + " gone",
+        () -> get(list.toArray(String[]::new)).isEmpty());
+  }
+
   static String runFor(int seconds) {
     return "env:\n  - name: SANDBOX_RUN_SECONDS\n    value: \"" + seconds + "\"\n";
   }
@@ -150,8 +167,8 @@ class QueueE2E {
     waitPhase("team-nlp", "n1", "Succeeded");
     // The quota team-nlp no longer uses is lent again: the evicted job resumes.
     waitPhase("team-vision", preempted.get(0), "Running");
-    kubectl.run("delete", "tj", "--all", "-n", "team-vision").expectSuccess();
-    kubectl.run("delete", "tj", "--all", "-n", "team-nlp").expectSuccess();
+    deleteAll("tj", "--all", "-n", "team-vision");
+    deleteAll("tj", "--all", "-n", "team-nlp");
   }
 
   /**
@@ -212,8 +229,8 @@ class QueueE2E {
     for (String small : stream) {
       waitPhase(ns, small, "Succeeded");
     }
-    kubectl.run("delete", "tj", "--all", "-n", ns).expectSuccess();
-    kubectl.run("delete", "gq", "gang-e2e").expectSuccess();
+    deleteAll("tj", "--all", "-n", ns);
+    deleteAll("gq", "gang-e2e");
   }
 
   @Test
@@ -293,7 +310,7 @@ class QueueE2E {
                 "-o",
                 "jsonpath={.items[0].spec.containers[0].env[?(@.name==\"GPUPOOL_RESUME_FROM\")].value}"))
         .isEqualTo("s3://ckpt/long-run");
-    kubectl.run("delete", "tj", "--all", "-n", "default").expectSuccess();
-    kubectl.run("delete", "gq", "solo-e2e").expectSuccess();
+    deleteAll("tj", "--all", "-n", "default");
+    deleteAll("gq", "solo-e2e");
   }
 }

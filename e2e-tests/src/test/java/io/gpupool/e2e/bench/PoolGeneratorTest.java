@@ -41,7 +41,7 @@ class PoolGeneratorTest {
   @Test
   void benchJobsAskForWorkersThatFitOneNodeOfTheirFlavor() {
     var r = new java.util.Random(16);
-    for (int i = 0; i < 2000; i++) {
+    for (int i = 0; i < 500; i++) {
       String text = QueueLoadBench.job(i, r);
       var job = Serialization.unmarshal(text, io.gpupool.api.v1alpha1.TrainingJob.class);
       int perWorker = job.getSpec().parallelism.gpusPerWorker;

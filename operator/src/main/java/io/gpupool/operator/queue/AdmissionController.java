@@ -175,6 +175,13 @@ public class AdmissionController {
     if (held.isPresent()) {
       return verdictOfAdmitted(held.get());
     }
+    Optional<Workload> waitingAgain = book.pending(id);
+    if (waitingAgain.isPresent()) {
+      // Waiting in its queue while this copy shows GPUs: the copy is older than the eviction that
+      // put it back. Counting it as running again would admit it twice (over quota, onto GPUs
+      // the preemptor now holds).
+      return new Verdict.Requeued(waitingAgain.get().queue());
+    }
     Optional<String> queue = queueOf(job);
     if (queue.isEmpty()) {
       return new Verdict.NotQueued();
