@@ -15,9 +15,18 @@ pragma solidity ^0.8.24;
 ///      - the owner adds a reporter or registers a provider only after `adminDelay`, can never change
 ///        a registered provider's payout address, and hands ownership over in two steps;
 ///      - a provider's payout address is set by that provider's own key.
+///
+///      Trust in providers (docs/trust.md): a provider stakes with its own key; its settled
+///      earnings mature for `challengeWindow` before they can be withdrawn, and within it a verifier
+///      may dispute a (payer, job, provider) pair, freezing that much of the maturing earnings. Fraud
+///      sends them back to the payer's escrow and slashes `slashShareBps` of the stake, of which
+///      `whistleblowerShareBps` rewards whoever raised it and the rest goes to the payer's escrow;
+///      no fraud unfreezes them. Maturing earnings sit in two per-provider buckets (one storage slot)
+///      so a settlement still writes each provider once.
 contract GpuPoolBilling {
     /// @notice Interface version; the operator refuses to settle against any other.
-    uint256 public constant VERSION = 2;
+    ///         3: stake, challenge window, disputes and slashing.
+    uint256 public constant VERSION = 3;
 
     // ------------------------------------------------------------------ errors
     error NotOwner(address caller);
@@ -38,6 +47,17 @@ contract GpuPoolBilling {
     error TransferFailed(address to, uint256 amount);
     error InvalidSignature();
     error Reentrancy();
+    error NotVerifier(address caller);
+    error NoUnstakeInProgress(address provider);
+    error StillThawingStake(address provider, uint64 thawEndsAt);
+    error ShareTooLarge(uint256 basisPoints);
+    error WindowTooLong(uint256 secondsAsked);
+    error DisputeAlreadyOpen(bytes32 pairKey);
+    error NoOpenDispute(bytes32 pairKey);
+    /// @notice The pair's paid amount not yet disputed is smaller than the amount asked.
+    error DisputeExceedsPaid(bytes32 pairKey, uint256 amount, uint256 disputable);
+    /// @notice The provider's earnings still inside the challenge window are smaller than asked.
+    error EarningsOutsideWindow(address provider, uint256 amount, uint256 stillMaturing);
 
     // ------------------------------------------------------------------ events
     event OwnershipTransferStarted(address indexed owner, address indexed pendingOwner);
@@ -75,6 +95,32 @@ contract GpuPoolBilling {
     );
     /// @notice Summary of one settlement call (batch or voucher).
     event BatchSettled(address indexed submitter, uint256 pairs, uint256 totalPaid);
+    event Staked(address indexed provider, uint256 amount, uint256 stakeAfter);
+    event UnstakeStarted(address indexed provider, uint256 amount, uint64 thawEndsAt);
+    event UnstakeCancelled(address indexed provider);
+    event StakeWithdrawn(address indexed provider, uint256 amount, uint256 stakeAfter);
+    event VerifierProposed(address indexed verifier, uint64 readyAt);
+    event VerifierSet(address indexed verifier, bool authorised);
+    event TrustParametersProposed(
+        uint64 challengeWindow, uint16 slashShareBps, uint16 whistleblowerShareBps, uint64 readyAt
+    );
+    event TrustParametersSet(uint64 challengeWindow, uint16 slashShareBps, uint16 whistleblowerShareBps);
+    /// @notice `amount` of `provider`'s maturing earnings is frozen over the pair `pairKey`.
+    event DisputeOpened(
+        bytes32 indexed pairKey,
+        bytes16 indexed jobId,
+        address indexed provider,
+        address payer,
+        uint256 amount,
+        bytes32 evidenceHash,
+        address whistleblower
+    );
+    /// @notice Fraud: `frozen` and `slashed - reward` went to the payer's escrow, `reward` to the
+    ///         whistleblower. No fraud: `frozen` became withdrawable by the provider.
+    event DisputeResolved(
+        bytes32 indexed pairKey, address indexed provider, bool fraud, uint256 frozen, uint256 slashed, uint256 reward
+    );
+    event RewardWithdrawn(address indexed whistleblower, uint256 amount);
 
     // ------------------------------------------------------------------ storage
     struct Pair {
@@ -105,6 +151,35 @@ contract GpuPoolBilling {
         uint64 readyAt;
     }
 
+    /// @dev Settled earnings not yet out of the challenge window: two buckets, each withdrawable
+    ///      from its `At` (unix seconds) on; one slot.
+    struct Maturing {
+        uint96 a;
+        uint32 aAt;
+        uint96 b;
+        uint32 bAt;
+    }
+
+    struct Stake {
+        uint128 amount; // slashable; includes what is thawing
+        uint128 thawing; // asked to withdraw after thawPeriod
+    }
+
+    struct Dispute {
+        uint128 frozen; // frozen by the open dispute (0 when none is open)
+        uint128 disputedTotal; // all amounts ever disputed over the pair: never disputed twice
+        address whistleblower;
+        uint64 openedAt;
+        bool open;
+    }
+
+    struct TrustProposal {
+        uint64 challengeWindow;
+        uint16 slashShareBps;
+        uint16 whistleblowerShareBps;
+        uint64 readyAt;
+    }
+
     bytes32 private constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 public constant VOUCHER_TYPEHASH =
@@ -119,6 +194,9 @@ contract GpuPoolBilling {
     // Provider states cached per batch (memory): not yet read, read and unregistered, registered.
     uint256 private constant PROVIDER_UNREGISTERED = 1;
     uint256 private constant PROVIDER_REGISTERED = 2;
+    uint256 private constant BPS = 10_000;
+    uint256 private constant MAX_WINDOW = 365 days;
+    uint256 private constant BUCKET_MAX = (uint256(1) << 96) - 1;
 
     /// @notice Seconds between a payer's startThaw and the earliest withdrawEscrow.
     uint64 public immutable thawPeriod;
@@ -144,6 +222,30 @@ contract GpuPoolBilling {
     uint256 public totalPaid;
     uint256 public totalEscrowWithdrawn;
     uint256 public totalProviderWithdrawn;
+
+    /// @notice Seconds settled earnings wait before they can be withdrawn (0 = at once). Earnings
+    ///         settled at t mature at the end of the window-aligned period after t + window, so
+    ///         between one and two windows later.
+    uint64 public challengeWindow;
+    /// @notice Share of a provider's stake a fraud verdict slashes, in basis points.
+    uint16 public slashShareBps;
+    /// @notice Share of the slashed stake paid to the dispute's whistleblower, in basis points.
+    uint16 public whistleblowerShareBps;
+    TrustProposal public trustProposal;
+    mapping(address => bool) public isVerifier;
+    mapping(address => uint64) public verifierReadyAt;
+    mapping(address => Maturing) private maturing;
+    mapping(address => Stake) private stakes;
+    mapping(address => uint64) public stakeThawEndsAt;
+    mapping(bytes32 => Dispute) private disputes;
+    mapping(address => uint256) public rewardBalance;
+    /// @notice Audit figures: with the ones above, contract balance = totalDeposited + totalStaked
+    ///         - every total withdrawn.
+    uint256 public totalStaked;
+    uint256 public totalStakeWithdrawn;
+    uint256 public totalRewardWithdrawn;
+    uint256 public totalFrozen;
+    uint256 public totalSlashed;
 
     constructor(uint64 thawPeriodSeconds, uint64 adminDelaySeconds) {
         thawPeriod = thawPeriodSeconds;
@@ -231,6 +333,52 @@ contract GpuPoolBilling {
         emit ProviderProposalCancelled(provider, msg.sender);
     }
 
+    /// @notice Start the delay after which `verifier` may open and resolve disputes.
+    function proposeVerifier(address verifier) external onlyOwner {
+        if (verifier == address(0)) revert ZeroAddress();
+        uint64 readyAt = uint64(block.timestamp) + adminDelay;
+        verifierReadyAt[verifier] = readyAt;
+        emit VerifierProposed(verifier, readyAt);
+    }
+
+    function activateVerifier(address verifier) external onlyOwner {
+        uint64 readyAt = verifierReadyAt[verifier];
+        if (readyAt == 0) revert NothingProposed(verifier);
+        if (block.timestamp < readyAt) revert NotYet(verifier, readyAt);
+        delete verifierReadyAt[verifier];
+        isVerifier[verifier] = true;
+        emit VerifierSet(verifier, true);
+    }
+
+    /// @notice Revoke a verifier (or a pending proposal) at once. Its open disputes stay open for
+    ///         another verifier to resolve.
+    function removeVerifier(address verifier) external onlyOwner {
+        delete verifierReadyAt[verifier];
+        isVerifier[verifier] = false;
+        emit VerifierSet(verifier, false);
+    }
+
+    /// @notice Propose the challenge window and the slashing shares; they apply after `adminDelay`.
+    function proposeTrustParameters(uint64 window, uint16 slashBps, uint16 whistleblowerBps) external onlyOwner {
+        if (window > MAX_WINDOW) revert WindowTooLong(window);
+        if (slashBps > BPS) revert ShareTooLarge(slashBps);
+        if (whistleblowerBps > BPS) revert ShareTooLarge(whistleblowerBps);
+        uint64 readyAt = uint64(block.timestamp) + adminDelay;
+        trustProposal = TrustProposal(window, slashBps, whistleblowerBps, readyAt);
+        emit TrustParametersProposed(window, slashBps, whistleblowerBps, readyAt);
+    }
+
+    function applyTrustParameters() external onlyOwner {
+        TrustProposal memory p = trustProposal;
+        if (p.readyAt == 0) revert NothingProposed(msg.sender);
+        if (block.timestamp < p.readyAt) revert NotYet(msg.sender, p.readyAt);
+        delete trustProposal;
+        challengeWindow = p.challengeWindow;
+        slashShareBps = p.slashShareBps;
+        whistleblowerShareBps = p.whistleblowerShareBps;
+        emit TrustParametersSet(p.challengeWindow, p.slashShareBps, p.whistleblowerShareBps);
+    }
+
     // ------------------------------------------------------------------ payer
     function deposit() external payable {
         _deposit(msg.sender);
@@ -315,8 +463,10 @@ contract GpuPoolBilling {
         emit ProviderRegistered(provider, payout, byOwner);
     }
 
-    /// @notice Send the caller's whole balance to its payout address.
+    /// @notice Send the caller's whole matured balance to its payout address; earnings still in
+    ///         the challenge window stay.
     function withdraw() external nonReentrant {
+        _mature(msg.sender);
         uint256 amount = providers[msg.sender].balance;
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         providers[msg.sender].balance = 0;
@@ -325,6 +475,126 @@ contract GpuPoolBilling {
         totalProviderWithdrawn += amount;
         emit ProviderWithdrawn(msg.sender, to, amount);
         _send(to, amount);
+    }
+
+    /// @notice Stake the sent amount as the caller's (a provider's own key). It backs the GPUs the
+    ///         provider offers and can be slashed for proven fraud.
+    function stake() external payable {
+        if (msg.value == 0) revert ZeroAmount();
+        Stake storage s = stakes[msg.sender];
+        uint256 next = uint256(s.amount) + msg.value;
+        if (next > AMOUNT_MASK) revert AmountTooLarge(next);
+        s.amount = uint128(next);
+        totalStaked += msg.value;
+        emit Staked(msg.sender, msg.value, next);
+    }
+
+    /// @notice Announce taking `amount` of stake back after `thawPeriod`; it stays slashable until
+    ///         withdrawn. Calling again restarts the clock.
+    function startUnstake(uint256 amount) external {
+        if (amount == 0) revert ZeroAmount();
+        if (amount > AMOUNT_MASK) revert AmountTooLarge(amount);
+        stakes[msg.sender].thawing = uint128(amount);
+        uint64 endsAt = uint64(block.timestamp) + thawPeriod;
+        stakeThawEndsAt[msg.sender] = endsAt;
+        emit UnstakeStarted(msg.sender, amount, endsAt);
+    }
+
+    function cancelUnstake() external {
+        if (stakes[msg.sender].thawing == 0) revert NoUnstakeInProgress(msg.sender);
+        stakes[msg.sender].thawing = 0;
+        stakeThawEndsAt[msg.sender] = 0;
+        emit UnstakeCancelled(msg.sender);
+    }
+
+    /// @notice Withdraw the thawed stake (capped at what slashing left) to the provider's key.
+    function withdrawStake() external nonReentrant {
+        Stake storage s = stakes[msg.sender];
+        if (s.thawing == 0) revert NoUnstakeInProgress(msg.sender);
+        uint64 endsAt = stakeThawEndsAt[msg.sender];
+        if (block.timestamp < endsAt) revert StillThawingStake(msg.sender, endsAt);
+        uint256 amount = s.thawing < s.amount ? s.thawing : s.amount;
+        uint256 remaining = uint256(s.amount) - amount;
+        s.amount = uint128(remaining);
+        s.thawing = 0;
+        stakeThawEndsAt[msg.sender] = 0;
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        totalStakeWithdrawn += amount;
+        emit StakeWithdrawn(msg.sender, amount, remaining);
+        _send(msg.sender, amount);
+    }
+
+    /// @notice A whistleblower takes its rewards.
+    function withdrawReward() external nonReentrant {
+        uint256 amount = rewardBalance[msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        rewardBalance[msg.sender] = 0;
+        totalRewardWithdrawn += amount;
+        emit RewardWithdrawn(msg.sender, amount);
+        _send(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ disputes
+    /// @notice A verifier disputes `amount` of what the pair paid, freezing that much of the
+    ///         provider's earnings still inside the challenge window. `whistleblower` is paid its
+    ///         share of the slashed stake if the dispute ends as fraud.
+    function openDispute(
+        address payer,
+        bytes16 jobId,
+        address provider,
+        uint256 amount,
+        bytes32 evidenceHash,
+        address whistleblower
+    ) external {
+        if (!isVerifier[msg.sender]) revert NotVerifier(msg.sender);
+        if (whistleblower == address(0)) revert ZeroAddress();
+        if (amount == 0) revert ZeroAmount();
+        bytes32 key = pairKey(payer, jobId, provider);
+        Dispute storage d = disputes[key];
+        if (d.open) revert DisputeAlreadyOpen(key);
+        uint256 disputable = uint256(pairs[key].paid) - d.disputedTotal;
+        if (amount > disputable) revert DisputeExceedsPaid(key, amount, disputable);
+        _mature(provider);
+        _freeze(provider, amount);
+        d.frozen = uint128(amount);
+        d.disputedTotal += uint128(amount);
+        d.whistleblower = whistleblower;
+        d.openedAt = uint64(block.timestamp);
+        d.open = true;
+        totalFrozen += amount;
+        emit DisputeOpened(key, jobId, provider, payer, amount, evidenceHash, whistleblower);
+    }
+
+    /// @notice A verifier closes the pair's open dispute. Fraud: the frozen earnings go back to the
+    ///         payer's escrow, `slashShareBps` of the provider's stake is slashed, the
+    ///         whistleblower gets `whistleblowerShareBps` of that and the payer's escrow the rest.
+    ///         No fraud: the frozen earnings become withdrawable by the provider.
+    function resolveDispute(address payer, bytes16 jobId, address provider, bool fraud) external {
+        if (!isVerifier[msg.sender]) revert NotVerifier(msg.sender);
+        bytes32 key = pairKey(payer, jobId, provider);
+        Dispute storage d = disputes[key];
+        if (!d.open) revert NoOpenDispute(key);
+        uint256 frozen = d.frozen;
+        d.frozen = 0;
+        d.open = false;
+        totalFrozen -= frozen;
+        uint256 slashed;
+        uint256 reward;
+        if (fraud) {
+            Stake storage s = stakes[provider];
+            slashed = uint256(s.amount) * slashShareBps / BPS;
+            reward = slashed * whistleblowerShareBps / BPS;
+            s.amount -= uint128(slashed);
+            totalSlashed += slashed;
+            rewardBalance[d.whistleblower] += reward;
+            Escrow storage e = escrows[payer];
+            uint256 next = uint256(e.balance) + frozen + (slashed - reward);
+            if (next > AMOUNT_MASK) revert AmountTooLarge(next);
+            e.balance = uint128(next);
+        } else {
+            providers[provider].balance += uint128(frozen);
+        }
+        emit DisputeResolved(key, provider, fraud, frozen, slashed, reward);
     }
 
     // ------------------------------------------------------------------ settlement
@@ -382,11 +652,12 @@ contract GpuPoolBilling {
     /// @dev Write each touched escrow, spending limit and provider balance once.
     function _flush(address[] calldata parties, uint256[] memory budget, uint256[] memory credit) private {
         uint256 partyCount = parties.length;
+        uint256 window = challengeWindow;
         for (uint256 k; k < partyCount;) {
             uint256 cached = budget[k];
             if (cached != 0) _debit(parties[k], msg.sender, cached - 1);
             uint256 c = credit[k];
-            if (c != 0) providers[parties[k]].balance += uint128(c);
+            if (c != 0) _credit(parties[k], c, window);
             unchecked {
                 ++k;
             }
@@ -492,7 +763,7 @@ contract GpuPoolBilling {
         (uint256 available,,,) = _budget(payer, signer, e.balance);
         uint256 pay = _settlePair(payer, jobId, provider, cumulative, available, providers[provider].registered);
         if (pay != 0) {
-            providers[provider].balance += uint128(pay);
+            _credit(provider, pay, challengeWindow);
             totalPaid += pay;
         }
         _debit(payer, signer, available - pay);
@@ -582,8 +853,44 @@ contract GpuPoolBilling {
         return (a.perPeriod, a.period, spent, windowStart, available);
     }
 
+    /// @notice What `provider` could withdraw now: its balance and the earnings that matured.
     function providerBalance(address provider) external view returns (uint256) {
-        return providers[provider].balance;
+        Maturing memory m = maturing[provider];
+        uint256 balance = providers[provider].balance;
+        if (m.aAt != 0 && m.aAt <= block.timestamp) balance += m.a;
+        if (m.bAt != 0 && m.bAt <= block.timestamp) balance += m.b;
+        return balance;
+    }
+
+    /// @notice Earnings still inside the challenge window and when the next part of them matures
+    ///         (0 when nothing is maturing).
+    function maturingOf(address provider) external view returns (uint256 amount, uint64 nextMaturesAt) {
+        Maturing memory m = maturing[provider];
+        if (m.aAt > block.timestamp) {
+            amount += m.a;
+            nextMaturesAt = m.aAt;
+        }
+        if (m.bAt > block.timestamp) {
+            amount += m.b;
+            if (nextMaturesAt == 0 || m.bAt < nextMaturesAt) nextMaturesAt = m.bAt;
+        }
+    }
+
+    /// @notice A provider's stake (slashable, thawing included), what it is unstaking and when.
+    function stakeOf(address provider) external view returns (uint256 amount, uint256 thawing, uint64 thawEnds) {
+        Stake storage s = stakes[provider];
+        return (s.amount, s.thawing, stakeThawEndsAt[provider]);
+    }
+
+    /// @notice The pair's dispute record: what its open dispute froze, all it ever disputed, the
+    ///         whistleblower and opening time of the last dispute, and whether one is open.
+    function disputeOf(address payer, bytes16 jobId, address provider)
+        external
+        view
+        returns (uint256 frozen, uint256 disputedTotal, address whistleblower, uint64 openedAt, bool open)
+    {
+        Dispute storage d = disputes[pairKey(payer, jobId, provider)];
+        return (d.frozen, d.disputedTotal, d.whistleblower, d.openedAt, d.open);
     }
 
     function isRegisteredProvider(address provider) external view returns (bool) {
@@ -604,6 +911,86 @@ contract GpuPoolBilling {
     }
 
     // ------------------------------------------------------------------ internals
+    /// @dev Credit settled earnings: straight to the balance without a window, else into the
+    ///      bucket maturing at the end of the window-aligned period after now + window (buckets
+    ///      already matured are moved to the balance first). One slot read and write per provider.
+    function _credit(address provider, uint256 amount, uint256 window) private {
+        if (window == 0) {
+            providers[provider].balance += uint128(amount);
+            return;
+        }
+        Maturing memory m = maturing[provider];
+        uint256 released = _release(m);
+        uint256 maturesAt = (block.timestamp / window + 2) * window;
+        if (m.aAt == maturesAt) {
+            m.a = _bucket(m.a, amount);
+        } else if (m.bAt == maturesAt) {
+            m.b = _bucket(m.b, amount);
+        } else if (m.aAt == 0) {
+            (m.a, m.aAt) = (_bucket(0, amount), uint32(maturesAt));
+        } else if (m.bAt == 0) {
+            (m.b, m.bAt) = (_bucket(0, amount), uint32(maturesAt));
+        } else if (m.aAt > m.bAt) {
+            // Only after the window changed: join the later bucket, never maturing earlier.
+            m.a = _bucket(m.a, amount);
+            if (maturesAt > m.aAt) m.aAt = uint32(maturesAt);
+        } else {
+            m.b = _bucket(m.b, amount);
+            if (maturesAt > m.bAt) m.bAt = uint32(maturesAt);
+        }
+        maturing[provider] = m;
+        if (released != 0) providers[provider].balance += uint128(released);
+    }
+
+    function _bucket(uint96 held, uint256 amount) private pure returns (uint96) {
+        uint256 next = uint256(held) + amount;
+        if (next > BUCKET_MAX) revert AmountTooLarge(next);
+        return uint96(next);
+    }
+
+    /// @dev Empty the matured buckets of `m` (in memory); returns what they held.
+    function _release(Maturing memory m) private view returns (uint256 released) {
+        if (m.aAt != 0 && m.aAt <= block.timestamp) {
+            released += m.a;
+            (m.a, m.aAt) = (0, 0);
+        }
+        if (m.bAt != 0 && m.bAt <= block.timestamp) {
+            released += m.b;
+            (m.b, m.bAt) = (0, 0);
+        }
+    }
+
+    /// @dev Move `provider`'s matured earnings to its balance.
+    function _mature(address provider) private {
+        Maturing memory m = maturing[provider];
+        uint256 released = _release(m);
+        if (released != 0) {
+            maturing[provider] = m;
+            providers[provider].balance += uint128(released);
+        }
+    }
+
+    /// @dev Take `amount` out of the (unmatured) buckets, the later-maturing one first.
+    function _freeze(address provider, uint256 amount) private {
+        Maturing memory m = maturing[provider];
+        uint256 held = uint256(m.a) + m.b;
+        if (amount > held) revert EarningsOutsideWindow(provider, amount, held);
+        bool aFirst = m.aAt > m.bAt;
+        uint256 first = aFirst ? m.a : m.b;
+        uint256 fromFirst = amount < first ? amount : first;
+        uint256 fromSecond = amount - fromFirst;
+        if (aFirst) {
+            m.a -= uint96(fromFirst);
+            m.b -= uint96(fromSecond);
+        } else {
+            m.b -= uint96(fromFirst);
+            m.a -= uint96(fromSecond);
+        }
+        if (m.a == 0) m.aAt = 0;
+        if (m.b == 0) m.bAt = 0;
+        maturing[provider] = m;
+    }
+
     function _recover(bytes32 digest, bytes calldata sig) private pure returns (address) {
         if (sig.length != 65) revert InvalidSignature();
         bytes32 r = bytes32(sig[0:32]);

@@ -5,6 +5,7 @@ import io.gpupool.billing.SettlementItem;
 import io.gpupool.billing.contract.GpuPoolBilling;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,10 +20,12 @@ import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.FunctionReturnDecoder;
 import org.web3j.abi.TypeReference;
 import org.web3j.abi.datatypes.Address;
+import org.web3j.abi.datatypes.Bool;
 import org.web3j.abi.datatypes.DynamicArray;
 import org.web3j.abi.datatypes.Function;
 import org.web3j.abi.datatypes.Type;
 import org.web3j.abi.datatypes.generated.Bytes16;
+import org.web3j.abi.datatypes.generated.Bytes32;
 import org.web3j.abi.datatypes.generated.Uint256;
 import org.web3j.abi.datatypes.generated.Uint64;
 import org.web3j.crypto.Credentials;
@@ -49,14 +52,14 @@ import org.web3j.utils.Numeric;
  * with {@code eth_call} to get a decodable revert reason before paying gas, and prices gas with a
  * {@link GasPricePolicy}.
  */
-public final class Web3jBillingChain implements BillingChain, AutoCloseable {
+public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(Web3jBillingChain.class.getName());
   private static final String SETTLED_TOPIC = EventEncoder.encode(GpuPoolBilling.SETTLED_EVENT);
   private static final String OVERDRAWN_TOPIC = EventEncoder.encode(GpuPoolBilling.OVERDRAWN_EVENT);
 
   /** The contract interface version ({@code GpuPoolBilling.VERSION}) this client speaks. */
-  public static final BigInteger EXPECTED_VERSION = BigInteger.TWO;
+  public static final BigInteger EXPECTED_VERSION = BigInteger.valueOf(3);
 
   private final ChainConfig config;
   private final Web3j web3j;
@@ -485,6 +488,108 @@ public final class Web3jBillingChain implements BillingChain, AutoCloseable {
                 List.of(new Address(provider)),
                 List.of(new TypeReference<Uint256>() {})));
     return (BigInteger) out.get(0).getValue();
+  }
+
+  @Override
+  public StakeState stake(String provider) {
+    List<Type> out =
+        call(
+            new Function(
+                GpuPoolBilling.FUNC_STAKEOF,
+                List.of(new Address(provider)),
+                List.of(
+                    new TypeReference<Uint256>() {},
+                    new TypeReference<Uint256>() {},
+                    new TypeReference<Uint64>() {})));
+    return new StakeState(
+        (BigInteger) out.get(0).getValue(),
+        (BigInteger) out.get(1).getValue(),
+        ((BigInteger) out.get(2).getValue()).longValueExact());
+  }
+
+  @Override
+  public MaturingEarnings earnings(String provider) {
+    List<Type> out =
+        call(
+            new Function(
+                GpuPoolBilling.FUNC_MATURINGOF,
+                List.of(new Address(provider)),
+                List.of(new TypeReference<Uint256>() {}, new TypeReference<Uint64>() {})));
+    return new MaturingEarnings(
+        providerBalance(provider),
+        (BigInteger) out.get(0).getValue(),
+        ((BigInteger) out.get(1).getValue()).longValueExact());
+  }
+
+  @Override
+  public Duration challengeWindow() {
+    List<Type> out =
+        call(
+            new Function(
+                GpuPoolBilling.FUNC_CHALLENGEWINDOW,
+                List.of(),
+                List.of(new TypeReference<Uint64>() {})));
+    return Duration.ofSeconds(((BigInteger) out.get(0).getValue()).longValueExact());
+  }
+
+  @Override
+  public DisputeState dispute(PairId pair) {
+    List<Type> out =
+        call(
+            new Function(
+                GpuPoolBilling.FUNC_DISPUTEOF,
+                pairArguments(pair),
+                List.of(
+                    new TypeReference<Uint256>() {},
+                    new TypeReference<Uint256>() {},
+                    new TypeReference<Address>() {},
+                    new TypeReference<Uint64>() {},
+                    new TypeReference<Bool>() {})));
+    return new DisputeState(
+        (BigInteger) out.get(0).getValue(),
+        (BigInteger) out.get(1).getValue(),
+        ((String) out.get(2).getValue()).toLowerCase(Locale.ROOT),
+        ((BigInteger) out.get(3).getValue()).longValueExact(),
+        (Boolean) out.get(4).getValue());
+  }
+
+  @Override
+  public String openDispute(
+      PairId pair, BigInteger amountWei, byte[] evidenceHash, String whistleblower) {
+    if (evidenceHash.length != 32) {
+      throw new IllegalArgumentException(
+          "an evidence hash is 32 bytes, not " + evidenceHash.length);
+    }
+    List<Type> args = new ArrayList<>(pairArguments(pair));
+    args.add(new Uint256(amountWei));
+    args.add(new Bytes32(evidenceHash));
+    args.add(new Address(whistleblower));
+    return sendCall(new Function(GpuPoolBilling.FUNC_OPENDISPUTE, args, List.of()));
+  }
+
+  @Override
+  public String resolveDispute(PairId pair, boolean fraud) {
+    List<Type> args = new ArrayList<>(pairArguments(pair));
+    args.add(new Bool(fraud));
+    return sendCall(new Function(GpuPoolBilling.FUNC_RESOLVEDISPUTE, args, List.of()));
+  }
+
+  @Override
+  public String signerAddress() {
+    return reporter.getAddress().toLowerCase(Locale.ROOT);
+  }
+
+  private static List<Type> pairArguments(PairId pair) {
+    return List.of(
+        new Address(pair.payer()), new Bytes16(pair.jobIdHash()), new Address(pair.provider()));
+  }
+
+  /** Dry-run (decoded revert before any gas is spent), then sign and send with the shared nonce. */
+  private String sendCall(Function f) {
+    String data = FunctionEncoder.encode(f);
+    BigInteger gasLimit = estimateGas(data);
+    BigInteger gasPrice = config.gasPolicy().price(send(web3j.ethGasPrice()).getGasPrice(), 0);
+    return sendSigned(data, gasLimit, gasPrice, true);
   }
 
   @Override

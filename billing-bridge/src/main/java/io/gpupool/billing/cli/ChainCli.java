@@ -1,10 +1,12 @@
 package io.gpupool.billing.cli;
 
+import io.gpupool.billing.PairId;
 import io.gpupool.billing.TokenUnits;
 import io.gpupool.billing.chain.KeySource;
 import io.gpupool.billing.chain.RevertDecoder;
 import io.gpupool.billing.contract.GpuPoolBilling;
 import java.io.PrintStream;
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +24,9 @@ import org.web3j.abi.datatypes.Address;
 import org.web3j.abi.datatypes.Bool;
 import org.web3j.abi.datatypes.Function;
 import org.web3j.abi.datatypes.Type;
+import org.web3j.abi.datatypes.generated.Bytes16;
+import org.web3j.abi.datatypes.generated.Bytes32;
+import org.web3j.abi.datatypes.generated.Uint16;
 import org.web3j.abi.datatypes.generated.Uint256;
 import org.web3j.abi.datatypes.generated.Uint32;
 import org.web3j.abi.datatypes.generated.Uint64;
@@ -38,6 +43,7 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.protocol.http.HttpService;
 import org.web3j.tx.RawTransactionManager;
 import org.web3j.tx.response.PollingTransactionReceiptProcessor;
+import org.web3j.utils.Numeric;
 
 /**
  * {@code ./gpupool chain …}: every participant's calls on a real chain (web3j) — the owner deploys
@@ -62,10 +68,20 @@ public final class ChainCli {
         owner propose-reporter ADDRESS | activate-reporter ADDRESS | remove-reporter ADDRESS
         owner transfer-ownership ADDRESS       the new owner then runs: owner accept-ownership
         owner propose-provider PROVIDER PAYOUT | confirm-provider PROVIDER | cancel-provider PROVIDER
+        owner propose-verifier ADDRESS | activate-verifier ADDRESS | remove-verifier ADDRESS
+        owner propose-trust WINDOW SLASH% REWARD%  challenge window, share of stake a fraud slashes,
+                                               share of that for the whistleblower (after the delay:)
+        owner apply-trust
         payer deposit AMOUNT [--for ADDRESS]
         payer limit REPORTER AMOUNT PERIOD     let REPORTER charge at most AMOUNT per PERIOD (0 = none)
         payer thaw AMOUNT | cancel-thaw | withdraw
         provider register PAYOUT | withdraw | cancel-proposal
+        provider stake AMOUNT | unstake AMOUNT | cancel-unstake | withdraw-stake
+        verifier dispute open PAYER JOB PROVIDER AMOUNT EVIDENCE_HASH [--whistleblower ADDRESS]
+        verifier dispute resolve PAYER JOB PROVIDER fraud|no-fraud
+                                               JOB is the job id the operator settles under (its
+                                               UID); EVIDENCE_HASH 0x and 32 bytes of hex
+        whistleblower withdraw-reward
       """;
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)([smhd])");
@@ -139,6 +155,27 @@ public final class ChainCli {
       case "payer withdraw" -> send(a, fn("withdrawEscrow"));
       case "provider register" -> send(a, fn("registerProvider", addr(a, 2)));
       case "provider withdraw" -> send(a, fn("withdraw"));
+      case "owner propose-verifier" -> send(a, fn("proposeVerifier", addr(a, 2)));
+      case "owner activate-verifier" -> send(a, fn("activateVerifier", addr(a, 2)));
+      case "owner remove-verifier" -> send(a, fn("removeVerifier", addr(a, 2)));
+      case "owner propose-trust" -> {
+        long window = duration(a.positional(2, "WINDOW")).toSeconds();
+        send(
+            a,
+            fn(
+                "proposeTrustParameters",
+                new Uint64(window),
+                new Uint16(basisPoints(a.positional(3, "SLASH%"))),
+                new Uint16(basisPoints(a.positional(4, "REWARD%")))));
+      }
+      case "owner apply-trust" -> send(a, fn("applyTrustParameters"));
+      case "provider stake" -> send(a, fn("stake"), amount(a.positional(2, "AMOUNT")));
+      case "provider unstake" ->
+          send(a, fn("startUnstake", new Uint256(amount(a.positional(2, "AMOUNT")))));
+      case "provider cancel-unstake" -> send(a, fn("cancelUnstake"));
+      case "provider withdraw-stake" -> send(a, fn("withdrawStake"));
+      case "whistleblower withdraw-reward" -> send(a, fn("withdrawReward"));
+      case "verifier dispute" -> dispute(a);
       case "provider cancel-proposal" -> {
         Credentials key = key(a);
         send(a, key, fn("cancelProviderProposal", new Address(key.getAddress())), BigInteger.ZERO);
@@ -148,6 +185,65 @@ public final class ChainCli {
   }
 
   // ------------------------------------------------------------------ commands
+
+  private void dispute(Args a) {
+    String what = a.positional(2, "open|resolve");
+    Address payer = addr(a, 3);
+    Bytes16 job = new Bytes16(PairId.jobIdHash(a.positional(4, "JOB")));
+    Address provider = addr(a, 5);
+    switch (what) {
+      case "open" -> {
+        BigInteger wei = amount(a.positional(6, "AMOUNT"));
+        String evidence = a.positional(7, "EVIDENCE_HASH");
+        if (!evidence.matches("0x[0-9a-fA-F]{64}")) {
+          throw new UsageException("EVIDENCE_HASH is not 0x and 32 bytes of hex: " + evidence);
+        }
+        Credentials key = key(a);
+        String whistleblower = a.option("whistleblower");
+        Address wb = new Address(whistleblower == null ? key.getAddress() : whistleblower);
+        send(
+            a,
+            key,
+            fn(
+                "openDispute",
+                payer,
+                job,
+                provider,
+                new Uint256(wei),
+                new Bytes32(Numeric.hexStringToByteArray(evidence)),
+                wb),
+            BigInteger.ZERO);
+      }
+      case "resolve" -> {
+        String verdict = a.positional(6, "fraud|no-fraud");
+        if (!verdict.equals("fraud") && !verdict.equals("no-fraud")) {
+          throw new UsageException("the verdict is fraud or no-fraud, not " + verdict);
+        }
+        send(a, fn("resolveDispute", payer, job, provider, new Bool(verdict.equals("fraud"))));
+      }
+      default -> throw new UsageException("verifier dispute takes open or resolve, not " + what);
+    }
+  }
+
+  /** A percentage such as 50 or 12.5 as basis points (0..10,000). */
+  static long basisPoints(String percent) {
+    BigDecimal bps;
+    try {
+      bps =
+          new BigDecimal(
+                  percent.endsWith("%") ? percent.substring(0, percent.length() - 1) : percent)
+              .movePointRight(2);
+    } catch (NumberFormatException e) {
+      throw new UsageException("not a percentage: " + percent);
+    }
+    if (bps.signum() < 0
+        || bps.compareTo(BigDecimal.valueOf(10_000)) > 0
+        || bps.stripTrailingZeros().scale() > 0) {
+      throw new UsageException(
+          "a share is a percentage between 0 and 100 with at most two decimals: " + percent);
+    }
+    return bps.setScale(0).longValueExact();
+  }
 
   private void deploy(Args a) {
     Duration thaw = duration(a.required("thaw"));
@@ -179,6 +275,14 @@ public final class ChainCli {
       out.println("pending owner " + address(web3j, contract, fn("pendingOwner")));
       out.println("thaw period " + uint(web3j, contract, fn("thawPeriod")) + " s");
       out.println("admin delay " + uint(web3j, contract, fn("adminDelay")) + " s");
+      out.println(
+          "challenge window "
+              + uint(web3j, contract, fn("challengeWindow"))
+              + " s, slash "
+              + uint(web3j, contract, fn("slashShareBps"))
+              + " bps of stake, whistleblower "
+              + uint(web3j, contract, fn("whistleblowerShareBps"))
+              + " bps of that");
       String who = a.positionalOrNull(1);
       if (who == null) {
         return;
@@ -196,6 +300,18 @@ public final class ChainCli {
               + tokens(call(web3j, contract, fn("providerBalance", w), uintRef()).get(0))
               + ", payout "
               + address(web3j, contract, fn("payoutAddress", w)));
+      List<Type> stake = call(web3j, contract, fn("stakeOf", w), uintRef(), uintRef(), uintRef());
+      List<Type> maturing = call(web3j, contract, fn("maturingOf", w), uintRef(), uintRef());
+      out.println(
+          "stake "
+              + tokens(stake.get(0))
+              + " (unstaking "
+              + tokens(stake.get(1))
+              + "), earnings in the challenge window "
+              + tokens(maturing.get(0))
+              + ", reward "
+              + tokens(call(web3j, contract, fn("rewardBalance", w), uintRef()).get(0)));
+      out.println("verifier " + who + ": " + bool(web3j, contract, fn("isVerifier", w)));
       String reporter = a.option("reporter");
       if (reporter != null) {
         List<Type> l =

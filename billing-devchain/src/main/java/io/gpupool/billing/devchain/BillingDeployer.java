@@ -103,6 +103,38 @@ public final class BillingDeployer {
     return send(() -> contract(contract, payer).withdrawEscrow().send());
   }
 
+  /** Propose and at once activate a verifier: only where the admin delay is zero or has passed. */
+  public TransactionReceipt authoriseVerifier(String contract, Credentials owner, String verifier) {
+    send(() -> contract(contract, owner).proposeVerifier(verifier).send());
+    return send(() -> contract(contract, owner).activateVerifier(verifier).send());
+  }
+
+  /**
+   * Propose and at once apply the challenge window and slashing shares (basis points): only where
+   * the admin delay is zero or has passed.
+   */
+  public TransactionReceipt setTrustParameters(
+      String contract, Credentials owner, Duration window, int slashBps, int whistleblowerBps) {
+    send(
+        () ->
+            contract(contract, owner)
+                .proposeTrustParameters(
+                    BigInteger.valueOf(window.toSeconds()),
+                    BigInteger.valueOf(slashBps),
+                    BigInteger.valueOf(whistleblowerBps))
+                .send());
+    return send(() -> contract(contract, owner).applyTrustParameters().send());
+  }
+
+  /** The provider stakes {@code wei} with its own key. */
+  public TransactionReceipt stake(String contract, Credentials provider, BigInteger wei) {
+    return send(() -> contract(contract, provider).stake(wei).send());
+  }
+
+  public TransactionReceipt withdrawReward(String contract, Credentials whistleblower) {
+    return send(() -> contract(contract, whistleblower).withdrawReward().send());
+  }
+
   public TransactionReceipt providerWithdraw(String contract, Credentials provider) {
     return send(() -> contract(contract, provider).withdraw().send());
   }

@@ -183,7 +183,7 @@ class ChainCliAnvilIT {
                 new String[] {"status", payer.getAddress(), "--reporter", reporter.getAddress()},
                 c));
     assertThat(status.out())
-        .contains("version 2")
+        .contains("version 3")
         .contains("escrow 2 (2000000000000000000 wei)")
         .contains(
             "limit for " + reporter.getAddress() + ": 1.5 (1500000000000000000 wei) per 86400 s");
@@ -244,6 +244,121 @@ class ChainCliAnvilIT {
     for (Credentials k : List.of(owner, reporter, payer, provider, nextOwner)) {
       assertThat(String.join("\n", printed)).doesNotContainIgnoringCase(hexKey(k));
     }
+  }
+
+  @Test
+  void providersStakeAndAVerifierDisputesThroughTheCli() throws Exception {
+    Map<String, String> none = Map.of();
+    Result deployed =
+        ok(
+            none,
+            "owner",
+            "deploy",
+            "--thaw",
+            "1h",
+            "--admin-delay",
+            "0s",
+            "--key-file",
+            keyFile(owner));
+    Matcher m =
+        Pattern.compile("deployed GpuPoolBilling at (0x[0-9a-fA-F]{40})").matcher(deployed.out());
+    assertThat(m.find()).as(deployed.out()).isTrue();
+    String[] c = {"--contract", m.group(1)};
+    String ownerKey = keyFile(owner);
+    String verifier = reporter.getAddress();
+    for (String[] cmd :
+        List.of(
+            new String[] {"owner", "propose-reporter", verifier},
+            new String[] {"owner", "activate-reporter", verifier},
+            new String[] {"owner", "propose-verifier", verifier},
+            new String[] {"owner", "activate-verifier", verifier},
+            new String[] {"owner", "propose-trust", "60s", "50", "12.5"},
+            new String[] {"owner", "apply-trust"})) {
+      ok(none, cat(cat(cmd, new String[] {"--key-file", ownerKey}), c));
+    }
+    Result badShare =
+        cli(
+            none,
+            cat(
+                new String[] {"owner", "propose-trust", "60s", "101", "0", "--key-file", ownerKey},
+                c));
+    assertThat(badShare.code()).isEqualTo(2);
+    assertThat(badShare.err()).contains("between 0 and 100");
+
+    Map<String, String> providerEnv = Map.of("GPUPOOL_CHAIN_KEY", hexKey(provider));
+    ok(providerEnv, cat(new String[] {"provider", "register", provider.getAddress()}, c));
+    ok(providerEnv, cat(new String[] {"provider", "stake", "2"}, c));
+    Map<String, String> payerEnv = Map.of("GPUPOOL_CHAIN_KEY", hexKey(payer));
+    ok(payerEnv, cat(new String[] {"payer", "deposit", "2"}, c));
+    ok(payerEnv, cat(new String[] {"payer", "limit", verifier, "2", "1d"}, c));
+    PairId pair = new PairId("cli/liar", payer.getAddress(), provider.getAddress());
+    try (Web3jBillingChain chain =
+        new Web3jBillingChain(
+            ChainConfig.of(anvil.rpcUrl(), m.group(1), anvil.chainId()), reporter)) {
+      SettlementAnvilIT.waitFor(
+          chain,
+          chain.submitSettlement(
+              List.of(new SettlementItem(pair, new BigInteger("800000000000000000")))));
+    }
+    Result status = ok(none, cat(new String[] {"status", provider.getAddress()}, c));
+    assertThat(status.out())
+        .contains("challenge window 60 s, slash 5000 bps of stake, whistleblower 1250 bps of that")
+        .contains("stake 2 (2000000000000000000 wei)")
+        .contains("earnings in the challenge window 0.8 (800000000000000000 wei)");
+
+    String whistleblower = nextOwner.getAddress();
+    String evidence = "0x" + "ab".repeat(32);
+    String verifierKey = keyFile(reporter);
+    String[] dispute = {
+      "verifier", "dispute", "open", payer.getAddress(), "cli/liar", provider.getAddress()
+    };
+    Result tooMuch =
+        cli(none, cat(cat(dispute, new String[] {"0.9", evidence, "--key-file", verifierKey}), c));
+    assertThat(tooMuch.err()).contains("DisputeExceedsPaid(");
+    ok(
+        none,
+        cat(
+            cat(
+                dispute,
+                new String[] {
+                  "0.8", evidence, "--whistleblower", whistleblower, "--key-file", verifierKey
+                }),
+            c));
+    ok(
+        none,
+        cat(
+            new String[] {
+              "verifier",
+              "dispute",
+              "resolve",
+              payer.getAddress(),
+              "cli/liar",
+              provider.getAddress(),
+              "fraud",
+              "--key-file",
+              verifierKey
+            },
+            c));
+    // Slashed 1 of 2; 12.5 % of that (0.125) to the whistleblower.
+    assertThat(ok(none, cat(new String[] {"status", provider.getAddress()}, c)).out())
+        .contains("stake 1 (1000000000000000000 wei)");
+    assertThat(ok(none, cat(new String[] {"status", whistleblower}, c)).out())
+        .contains("reward 0.125 (125000000000000000 wei)");
+    BigInteger before = balance(whistleblower);
+    ok(
+        none,
+        cat(
+            new String[] {"whistleblower", "withdraw-reward", "--key-file", keyFile(nextOwner)},
+            c));
+    assertThat(balance(whistleblower)).isGreaterThan(before);
+
+    ok(providerEnv, cat(new String[] {"provider", "unstake", "1"}, c));
+    assertThat(cli(providerEnv, cat(new String[] {"provider", "withdraw-stake"}, c)).err())
+        .contains("StillThawingStake(");
+    increaseTime(3600);
+    ok(providerEnv, cat(new String[] {"provider", "withdraw-stake"}, c));
+    assertThat(ok(none, cat(new String[] {"status", provider.getAddress()}, c)).out())
+        .contains("stake 0 (0 wei)");
   }
 
   @Test

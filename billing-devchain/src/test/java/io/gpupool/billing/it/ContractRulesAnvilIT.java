@@ -38,7 +38,7 @@ class ContractRulesAnvilIT extends AnvilTestBase {
     assertThatThrownBy(chain::requireContractVersion)
         .isInstanceOf(ContractVersionMismatchException.class)
         .hasMessageContaining("has no VERSION()")
-        .hasMessageContaining("needs version 2");
+        .hasMessageContaining("needs version 3");
   }
 
   @Test
@@ -59,7 +59,7 @@ class ContractRulesAnvilIT extends AnvilTestBase {
     closeAfter.add(chain);
     assertThatThrownBy(chain::requireContractVersion)
         .isInstanceOf(ContractVersionMismatchException.class)
-        .hasMessageContaining("is GpuPoolBilling version 1, this operator speaks version 2");
+        .hasMessageContaining("is GpuPoolBilling version 1, this operator speaks version 3");
   }
 
   @Test

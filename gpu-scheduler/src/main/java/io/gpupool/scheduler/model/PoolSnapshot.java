@@ -18,16 +18,19 @@ public final class PoolSnapshot {
   private final Map<String, Integer> index;
   private final NodeState[] states;
   private final List<Allocation> allocations;
+  private final Map<String, String> exclusions;
 
   private PoolSnapshot(
       List<PoolNode> nodes,
       Map<String, Integer> index,
       NodeState[] states,
-      List<Allocation> allocations) {
+      List<Allocation> allocations,
+      Map<String, String> exclusions) {
     this.nodes = nodes;
     this.index = index;
     this.states = states;
     this.allocations = allocations;
+    this.exclusions = exclusions;
   }
 
   /** A snapshot of {@code nodes} with the given allocations applied (throws on over-allocation). */
@@ -41,7 +44,7 @@ public final class PoolSnapshot {
       }
       states[i] = NodeState.empty(list.get(i));
     }
-    return new PoolSnapshot(list, Collections.unmodifiableMap(index), states, List.of())
+    return new PoolSnapshot(list, Collections.unmodifiableMap(index), states, List.of(), Map.of())
         .with(allocations);
   }
 
@@ -68,20 +71,41 @@ public final class PoolSnapshot {
     List<Allocation> all = new ArrayList<>(allocations.size() + more.size());
     all.addAll(allocations);
     all.addAll(more);
-    return new PoolSnapshot(nodes, index, s, Collections.unmodifiableList(all));
+    return new PoolSnapshot(nodes, index, s, Collections.unmodifiableList(all), exclusions);
   }
 
   /** This snapshot without the allocations of the given jobs. */
   public PoolSnapshot without(Set<String> jobIds) {
     List<Allocation> keep = allocations.stream().filter(a -> !jobIds.contains(a.jobId())).toList();
-    return of(nodes, keep);
+    return of(nodes, keep).excluding(exclusions);
   }
 
   /** This snapshot without some nodes (and whatever was allocated on them). */
   public PoolSnapshot withoutNodes(Set<String> names) {
     List<PoolNode> keepNodes = nodes.stream().filter(n -> !names.contains(n.name())).toList();
     List<Allocation> keep = allocations.stream().filter(a -> !names.contains(a.node())).toList();
-    return of(keepNodes, keep);
+    return of(keepNodes, keep).excluding(exclusions);
+  }
+
+  /**
+   * This snapshot with nodes the operator leaves out of placement for a reason of its own (a
+   * provider whose stake does not cover its GPUs, a quarantined node), node name to reason. The
+   * planners never use them and count them per reason in an unplaceable job's explanation. Replaces
+   * earlier exclusions.
+   */
+  public PoolSnapshot excluding(Map<String, String> reasonsByNode) {
+    Map<String, String> copy = Map.copyOf(reasonsByNode);
+    return new PoolSnapshot(nodes, index, states, allocations, copy);
+  }
+
+  /** Why the {@code i}-th node is left out of placement, or null when it is not. */
+  public String exclusion(int i) {
+    return exclusions.isEmpty() ? null : exclusions.get(nodes.get(i).name());
+  }
+
+  /** Every exclusion, node name to reason. */
+  public Map<String, String> exclusions() {
+    return exclusions;
   }
 
   public List<PoolNode> nodes() {

@@ -65,6 +65,11 @@ final class CandidateFilter {
       if (n.gpuCount() == 0 || (!excludeNodes.isEmpty() && excludeNodes.contains(n.name()))) {
         continue;
       }
+      String exclusion = snap.exclusion(i);
+      if (exclusion != null) {
+        census.excluded.merge(exclusion, 1, Integer::sum);
+        continue;
+      }
       if (!n.ready()) {
         census.notReady++;
         continue;

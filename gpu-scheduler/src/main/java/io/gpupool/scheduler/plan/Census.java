@@ -10,6 +10,10 @@ final class Census {
   int price;
   int reliability;
   int cpuOrMemory;
+
+  /** Nodes the operator excluded, per its reason (in the order first seen). */
+  final java.util.Map<String, Integer> excluded = new java.util.LinkedHashMap<>();
+
   long freeWorkers;
   long eligibleGpusTotal;
 }

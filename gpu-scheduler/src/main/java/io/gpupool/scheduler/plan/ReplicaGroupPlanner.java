@@ -108,7 +108,8 @@ final class ReplicaGroupPlanner {
                   r.workers(),
                   need / GIB,
                   have / GIB),
-              List.of(census.freeWorkers + " free GPUs on eligible nodes"));
+              UnplaceableReason.withExclusions(
+                  census, census.freeWorkers + " free GPUs on eligible nodes"));
         }
         stages.sort(
             Comparator.comparing((Worker w) -> w.node().region())

@@ -91,8 +91,17 @@ final class UnplaceableReason {
     addIf(details, c.price, "excluded by price");
     addIf(details, c.reliability, "excluded by reliability");
     addIf(details, c.cpuOrMemory, "eligible but short of CPU or memory");
+    c.excluded.forEach((reason, n) -> details.add(n + " nodes excluded: " + reason));
     details.add(
         c.eligibleGpusTotal + " GPUs on eligible nodes, room for " + c.freeWorkers + " worker(s)");
+    return details;
+  }
+
+  /** {@code first}, then the nodes the operator excluded, per reason. */
+  static List<String> withExclusions(Census c, String first) {
+    List<String> details = new ArrayList<>();
+    details.add(first);
+    c.excluded.forEach((reason, n) -> details.add(n + " nodes excluded: " + reason));
     return details;
   }
 

@@ -1,10 +1,8 @@
 package io.gpupool.operator.allocation;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.quarkus.runtime.ShutdownEvent;
+import io.gpupool.operator.workload.ClusterPods;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -13,55 +11,43 @@ import java.util.Map;
 import org.jboss.logging.Logger;
 
 /**
- * Watches every pod that takes GPUs and keeps the {@link AllocationLedger} true to them: foreign
- * pods count against their nodes, and at start-up gpupool's own running pods are adopted as
- * reservations before any new placement is made.
+ * Follows every pod that takes GPUs (through the operator's one pod watch) and keeps the {@link
+ * AllocationLedger} true to them: foreign pods count against their nodes, and at start-up gpupool's
+ * own running pods are adopted as reservations before any new placement is made.
  */
 @ApplicationScoped
 public class PodTracker {
   private static final Logger LOG = Logger.getLogger(PodTracker.class);
 
-  private final KubernetesClient client;
+  private final ClusterPods pods;
   private final AllocationLedger ledger;
-  private volatile SharedIndexInformer<Pod> informer;
   private volatile boolean adopted;
 
-  public PodTracker(KubernetesClient client, AllocationLedger ledger) {
-    this.client = client;
+  public PodTracker(ClusterPods pods, AllocationLedger ledger) {
+    this.pods = pods;
     this.ledger = ledger;
   }
 
   void start(@Observes StartupEvent ignored) {
-    informer =
-        client
-            .pods()
-            .inAnyNamespace()
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(Pod pod) {
-                    observe(pod);
-                  }
+    pods.listen(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(Pod pod) {
+            observe(pod);
+          }
 
-                  @Override
-                  public void onUpdate(Pod oldPod, Pod pod) {
-                    observe(pod);
-                  }
+          @Override
+          public void onUpdate(Pod oldPod, Pod pod) {
+            observe(pod);
+          }
 
-                  @Override
-                  public void onDelete(Pod pod, boolean finalStateUnknown) {
-                    if (PodGpus.owningJob(pod) == null) {
-                      ledger.observeForeign(key(pod), null, 0);
-                    }
-                  }
-                },
-                0);
-  }
-
-  void stop(@Observes ShutdownEvent ignored) {
-    if (informer != null) {
-      informer.stop();
-    }
+          @Override
+          public void onDelete(Pod pod, boolean finalStateUnknown) {
+            if (PodGpus.owningJob(pod) == null) {
+              ledger.observeForeign(key(pod), null, 0);
+            }
+          }
+        });
   }
 
   /**
@@ -72,7 +58,7 @@ public class PodTracker {
     if (adopted) {
       return true;
     }
-    if (informer == null || !informer.hasSynced()) {
+    if (!pods.synced()) {
       return false;
     }
     synchronized (this) {
@@ -86,7 +72,7 @@ public class PodTracker {
 
   private void adoptRunningGangs() {
     Map<String, Map<String, Integer>> held = new HashMap<>();
-    for (Pod pod : informer.getStore().list()) {
+    for (Pod pod : pods.list()) {
       String job = PodGpus.owningJob(pod);
       if (job != null && !PodGpus.terminal(pod) && pod.getSpec().getNodeName() != null) {
         held.computeIfAbsent(job, j -> new HashMap<>())

@@ -59,6 +59,11 @@ public final class BillingMetrics {
             .publishPercentileHistogram()
             .register(registry);
     RESULTS.forEach(this::transactions);
+    for (PodOwnership.Verdict v : PodOwnership.Verdict.values()) {
+      if (v != PodOwnership.Verdict.OWNED) {
+        ignoredPods(v.reason());
+      }
+    }
     OPERATIONS.forEach(this::rpcErrors);
   }
 
@@ -167,6 +172,21 @@ public final class BillingMetrics {
     return Counter.builder("gpupool.settled.amount")
         .description("amount paid out on chain, token units")
         .tag("provider", provider)
+        .register(registry);
+  }
+
+  /**
+   * Counts a pod carrying gpupool labels that metering ignores because it is not one the operator
+   * placed ({@code reason}: {@link PodOwnership.Verdict#reason()}).
+   */
+  public void ignoredPod(PodOwnership.Verdict verdict) {
+    ignoredPods(verdict.reason()).increment();
+  }
+
+  private Counter ignoredPods(String reason) {
+    return Counter.builder("gpupool.billing.unowned.pods.ignored")
+        .description("pods with gpupool labels not metered: not placed by the operator for a job")
+        .tag("reason", reason)
         .register(registry);
   }
 

@@ -1,10 +1,13 @@
 package io.gpupool.operator.billing;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.api.v1alpha1.Earnings;
+import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.ProviderUsage;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.Usage;
@@ -23,9 +26,11 @@ import io.gpupool.billing.metering.Metering;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
 import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.leader.Leadership;
+import io.gpupool.operator.workload.ClusterPods;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -60,6 +65,7 @@ public class BillingService {
   private final Clock clock = Clock.systemUTC();
 
   private final Leadership leadership;
+  private final ClusterPods pods;
   private final BillingAccounts accounts;
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
@@ -74,11 +80,13 @@ public class BillingService {
       KubernetesClient client,
       ProviderDirectory providers,
       NodeInventory nodes,
+      ClusterPods pods,
       GpupoolConfig config,
       MeterRegistry registry,
       Leadership leadership,
       BillingAccounts accounts) {
     this.client = client;
+    this.pods = pods;
     this.accounts = accounts;
     this.leadership = leadership;
     this.providers = providers;
@@ -91,8 +99,10 @@ public class BillingService {
     metrics = new BillingMetrics(registry);
     store = new ConfigMapBillingStore(client, usageNamespace(settings, client.getNamespace()));
     store.start();
-    meter = new UsageMeter(client, providers, nodes, store, clock, settings.meteringInterval());
+    meter =
+        new UsageMeter(client, pods, providers, nodes, store, clock, settings.meteringInterval());
     meter.resolvePayersWith(this::payer);
+    meter.onIgnoredPod(metrics::ignoredPod);
     meter.afterMetering(this::refreshMetrics);
     meter.afterMetering(this::refreshAccounts);
     providers.onChange(metrics::knowProvider);
@@ -442,6 +452,29 @@ public class BillingService {
     return providers
         .weiPerGpuHour(provider, product)
         .map(price -> Metering.costCeiling(milliGpus, price, Duration.ofHours(1)));
+  }
+
+  /**
+   * {@code pods} about to be created for a job with their billing terms written on them ({@link
+   * PlacementTerms}): the price its node's provider lists now for the node's GPU, capped by the
+   * job's {@code maxPricePerGpuHour}, and the GPU share the pod holds on that node. Metering bills
+   * them at these terms however the provider's prices or the node's labels change later.
+   */
+  public List<Pod> withPlacementTerms(List<Pod> pods, PlacementPolicy placement) {
+    String ceiling = placement == null ? null : placement.maxPricePerGpuHour;
+    return pods.stream().map(p -> withPlacementTerms(p, ceiling)).toList();
+  }
+
+  private Pod withPlacementTerms(Pod pod, String ceiling) {
+    Map<String, String> labels = pod.getMetadata().getLabels();
+    String provider = labels == null ? null : labels.get(GpupoolApi.PROVIDER_LABEL);
+    Optional<GpuNode> node = nodes.node(pod.getSpec().getNodeName());
+    Optional<BigInteger> listed =
+        provider == null || node.isEmpty()
+            ? Optional.empty()
+            : providers.weiPerGpuHour(provider, node.get().product());
+    long milli = PodUsage.milliGpus(pod, node.map(GpuNode::replicasPerGpu).orElse(1));
+    return PlacementTerms.at(listed, ceiling, milli).writeOn(pod);
   }
 
   /**

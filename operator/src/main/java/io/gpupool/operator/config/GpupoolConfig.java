@@ -44,9 +44,9 @@ public interface GpupoolConfig {
   }
 
   /**
-   * An install manages every namespace or a list of them; the Helm chart sets these from {@code
-   * scope.namespaces} together with JOSDK's watched namespaces ({@code
-   * QUARKUS_OPERATOR_SDK_NAMESPACES}) and the RBAC it renders.
+   * An install manages every namespace, a list of them or those a label selector matches; the Helm
+   * chart sets these from {@code scope.namespaces} / {@code scope.namespaceSelector} together with
+   * JOSDK's watched namespaces ({@code QUARKUS_OPERATOR_SDK_NAMESPACES}) and the RBAC it renders.
    */
   interface Scope {
     /** This install's identity, {@code <release namespace>/<release name>}; default NS/gpupool. */
@@ -54,6 +54,13 @@ public interface GpupoolConfig {
 
     /** The namespaces whose jobs this install manages; unset or empty: every namespace. */
     java.util.Optional<java.util.List<String>> namespaces();
+
+    /**
+     * A label selector ({@code gpupool.io/pool=team-a}): manage the jobs of the namespaces whose
+     * labels match it, followed as namespaces are labelled and unlabelled. Exclusive with {@code
+     * namespaces}; unset: the list (or every namespace).
+     */
+    java.util.Optional<String> namespaceSelector();
 
     /**
      * Record this install's claim on the TrainingJob CRD and refuse to start when another install

@@ -1,6 +1,5 @@
 package io.gpupool.operator.inference;
 
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.GpupoolApi;
@@ -17,6 +16,8 @@ import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.StatusReplace;
 import io.gpupool.operator.workload.CachedWorkloads;
+import io.gpupool.operator.workload.ClusterPods;
+import io.gpupool.operator.workload.OwnedPodEvents;
 import io.gpupool.operator.workload.OwnedPods;
 import io.gpupool.operator.workload.Workloads;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -48,6 +49,9 @@ import org.jboss.logging.Logger;
  */
 @ControllerConfiguration(name = InferenceJobReconciler.NAME)
 public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner<InferenceJob> {
+  /** The selector scope: jobs of namespaces it does not select are left alone. */
+  @jakarta.inject.Inject io.gpupool.operator.scope.SelectedNamespaces scope;
+
   public static final String NAME = "inferencejob";
   static final String KIND = InferenceGroup.KIND;
 
@@ -72,6 +76,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final BillingService billing;
   private final InferenceMetrics scaleMetrics;
   private final Workloads workloads;
+  private final ClusterPods clusterPods;
   private final SimpleInboundEventSource<InferenceJob> wakeups =
       new SimpleInboundEventSource<>("inferencejob-capacity");
   private volatile IndexerResourceCache<InferenceJob> jobs;
@@ -89,8 +94,10 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       LoadSignal load,
       BillingService billing,
       InferenceMetrics scaleMetrics,
-      Workloads workloads) {
+      Workloads workloads,
+      ClusterPods clusterPods) {
     this.client = client;
+    this.clusterPods = clusterPods;
     this.events = events;
     this.planner = planner;
     this.inventory = inventory;
@@ -119,14 +126,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       EventSourceContext<InferenceJob> context) {
     this.jobs = context.getPrimaryCache();
     String selector = GpupoolApi.JOB_KIND_LABEL + "=" + KIND;
-    InformerEventSource<Pod, InferenceJob> pods =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(Pod.class, InferenceJob.class)
-                .withName("inferencejob-pods")
-                .withLabelSelector(selector)
-                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(InferenceJob.class))
-                .build(),
-            context);
+    OwnedPodEvents<InferenceJob> pods =
+        new OwnedPodEvents<>(clusterPods, InferenceJob.class, "inferencejob-pods");
     InformerEventSource<Service, InferenceJob> services =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Service.class, InferenceJob.class)
@@ -191,6 +192,9 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
 
   @Override
   public UpdateControl<InferenceJob> reconcile(InferenceJob job, Context<InferenceJob> context) {
+    if (!scope.manages(job.getMetadata().getNamespace())) {
+      return UpdateControl.noUpdate(); // another install's (or no install's) namespace
+    }
     JobLoop.Outcome outcome = loop.reconcile(job);
     UpdateControl<InferenceJob> control = UpdateControl.noUpdate();
     return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
@@ -198,6 +202,9 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
 
   @Override
   public DeleteControl cleanup(InferenceJob job, Context<InferenceJob> context) {
+    if (!scope.manages(job.getMetadata().getNamespace())) {
+      return DeleteControl.noFinalizerRemoval(); // its own install cleans it up
+    }
     workloads.deleteAll(job.getMetadata().getNamespace(), KIND, job.getMetadata().getName());
     loop.releaseDeleted(job);
     LOG.infof("%s deleted: pods removed, GPUs released", JobLoop.ref(job));

@@ -97,7 +97,12 @@ final class ReplicaPlacer {
     for (var e : placed.groups().entrySet()) {
       List<ShardAssignment> shards = e.getValue();
       String group = UUID.randomUUID().toString().substring(0, 5);
-      create(job, e.getKey(), group, InferenceGroup.pods(job, shards, group, hash), kept);
+      create(
+          job,
+          e.getKey(),
+          group,
+          budget.withPlacementTerms(job, InferenceGroup.pods(job, shards, group, hash)),
+          kept);
       shards.forEach(sh -> kept.merge(sh.node(), sh.slots(), Integer::sum));
       String message = "replica " + e.getKey() + ": " + describe(shards);
       events.record(job, EventRecorder.NORMAL, "Scheduled", message);

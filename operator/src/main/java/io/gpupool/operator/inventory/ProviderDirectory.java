@@ -1,74 +1,76 @@
 package io.gpupool.operator.inventory;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.GpuPrice;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.billing.TokenUnits;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
+import io.javaoperatorsdk.operator.health.InformerHealthIndicator;
+import io.javaoperatorsdk.operator.health.InformerWrappingEventSourceHealthIndicator;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /** The registered GpuProviders: their prices and reliability, as placement needs them. */
 @ApplicationScoped
 public class ProviderDirectory {
-  private final KubernetesClient client;
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
-  private volatile SharedIndexInformer<GpuProvider> informer;
+  private final Map<String, Seen> seen = new ConcurrentHashMap<>();
+  private volatile IndexerResourceCache<GpuProvider> cache;
 
-  public ProviderDirectory(KubernetesClient client) {
-    this.client = client;
+  /** What listeners were last told of a provider. */
+  private record Seen(String spec, double reliability) {}
+
+  /**
+   * Reads from the GpuProvider controller's own cache from now on: the operator watches
+   * GpuProviders once, for the controller, and the directory shares that watch.
+   */
+  public void readFrom(IndexerResourceCache<GpuProvider> controllerCache) {
+    this.cache = controllerCache;
   }
 
-  void start(@Observes StartupEvent ignored) {
-    informer =
-        client
-            .resources(GpuProvider.class)
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(GpuProvider p) {
-                    changed(p);
-                  }
-
-                  @Override
-                  public void onUpdate(GpuProvider old, GpuProvider p) {
-                    if (!java.util.Objects.equals(old.getSpec(), p.getSpec())
-                        || mayAdmitMore(reliability(old), reliability(p))) {
-                      changed(p);
-                    }
-                  }
-
-                  @Override
-                  public void onDelete(GpuProvider p, boolean unknown) {
-                    changed(p);
-                  }
-                },
-                0);
-  }
-
-  void stop(@Observes ShutdownEvent ignored) {
-    if (informer != null) {
-      informer.stop();
-    }
-  }
-
+  /** True once the controller's cache has listed the providers. */
   public boolean synced() {
-    return informer != null && informer.hasSynced();
+    IndexerResourceCache<GpuProvider> c = cache;
+    if (c instanceof InformerWrappingEventSourceHealthIndicator<?> health) {
+      return health.informerHealthIndicators().values().stream()
+          .allMatch(InformerHealthIndicator::hasSynced);
+    }
+    return c != null;
   }
 
   public Optional<GpuProvider> provider(String name) {
-    return informer == null
-        ? Optional.empty()
-        : Optional.ofNullable(informer.getStore().getByKey(name));
+    IndexerResourceCache<GpuProvider> c = cache;
+    return c == null ? Optional.empty() : c.get(new ResourceID(name));
+  }
+
+  /**
+   * The GpuProvider controller reports each provider it reconciles, its status as just computed:
+   * listeners hear of a provider that is new, re-priced or more reliable (see {@link
+   * #mayAdmitMore}), and of providers that have left the cache since the last report.
+   */
+  public void observed(GpuProvider p) {
+    String name = p.getMetadata().getName();
+    Seen now = new Seen(Serialization.asJson(p.getSpec()), reliability(p));
+    Seen before = seen.put(name, now);
+    if (before == null
+        || !Objects.equals(before.spec(), now.spec())
+        || mayAdmitMore(before.reliability(), now.reliability())) {
+      changed(name);
+    }
+    for (String known : List.copyOf(seen.keySet())) {
+      if (!known.equals(name) && provider(known).isEmpty() && seen.remove(known) != null) {
+        changed(known);
+      }
+    }
   }
 
   /** The provider's price for one GPU-hour of {@code product}, if it prices it. */
@@ -136,7 +138,7 @@ public class ProviderDirectory {
     listeners.add(listener);
   }
 
-  private void changed(GpuProvider p) {
-    listeners.forEach(l -> l.accept(p.getMetadata().getName()));
+  private void changed(String name) {
+    listeners.forEach(l -> l.accept(name));
   }
 }

@@ -1,13 +1,16 @@
 package io.gpupool.operator.provider;
 
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.GpuPrice;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.GpuProviderStatus;
 import io.gpupool.api.v1alpha1.GpupoolApi;
+import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeReader;
 import io.gpupool.operator.inventory.NodeReading;
+import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.status.Conditions;
 import io.gpupool.operator.status.StatusDiff;
 import io.gpupool.operator.status.StatusReplace;
@@ -19,8 +22,10 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,25 +41,22 @@ import java.util.TreeSet;
 public class GpuProviderReconciler implements Reconciler<GpuProvider> {
   public static final String NAME = "gpuprovider";
 
-  private static final java.time.Duration REFRESH = java.time.Duration.ofSeconds(60);
+  private static final Duration REFRESH = Duration.ofSeconds(60);
   private final Clock clock = Clock.systemUTC();
   private final ReliabilityTracker reliability;
-  private final io.javaoperatorsdk.operator.processing.event.source.inbound
-              .SimpleInboundEventSource<
-          GpuProvider>
-      reliabilityChanges =
-          new io.javaoperatorsdk.operator.processing.event.source.inbound
-              .SimpleInboundEventSource<>("provider-reliability");
-
-  private final io.gpupool.operator.billing.BillingService billing;
-
-  private final io.fabric8.kubernetes.client.KubernetesClient client;
+  private final SimpleInboundEventSource<GpuProvider> reliabilityChanges =
+      new SimpleInboundEventSource<>("provider-reliability");
+  private final BillingService billing;
+  private final KubernetesClient client;
+  private final ProviderDirectory directory;
 
   public GpuProviderReconciler(
       ReliabilityTracker reliability,
-      io.gpupool.operator.billing.BillingService billing,
-      io.fabric8.kubernetes.client.KubernetesClient client) {
+      BillingService billing,
+      KubernetesClient client,
+      ProviderDirectory directory) {
     this.client = client;
+    this.directory = directory;
     this.reliability = reliability;
     this.billing = billing;
     reliability.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
@@ -63,6 +65,7 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
   @Override
   public List<EventSource<?, GpuProvider>> prepareEventSources(
       EventSourceContext<GpuProvider> context) {
+    directory.readFrom(context.getPrimaryCache());
     var nodes =
         InformerEventSourceConfiguration.from(Node.class, GpuProvider.class)
             .withName("provider-nodes")
@@ -154,6 +157,7 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
     if (before == null || StatusDiff.changed(before, status)) {
       StatusReplace.write(client, GpuProvider.class, provider, status);
     }
+    directory.observed(provider);
     // Uptime accrues and earnings grow without cluster events: refresh them now and then.
     return UpdateControl.<GpuProvider>noUpdate().rescheduleAfter(REFRESH);
   }

@@ -2,7 +2,6 @@ package io.gpupool.operator.training;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
@@ -17,8 +16,9 @@ import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.queue.AdmissionController;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.StatusReplace;
+import io.gpupool.operator.workload.ClusterPods;
+import io.gpupool.operator.workload.OwnedPodEvents;
 import io.gpupool.operator.workload.Workloads;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -30,8 +30,6 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import java.time.Clock;
 import java.util.List;
 import java.util.Set;
@@ -47,6 +45,9 @@ import org.jboss.logging.Logger;
  */
 @ControllerConfiguration(name = TrainingJobReconciler.NAME)
 public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<TrainingJob> {
+  /** The selector scope: jobs of namespaces it does not select are left alone. */
+  @jakarta.inject.Inject io.gpupool.operator.scope.SelectedNamespaces scope;
+
   public static final String NAME = "trainingjob";
   private static final Logger LOG = Logger.getLogger(TrainingJobReconciler.class);
 
@@ -56,7 +57,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private final Workloads workloads;
   private final SimpleInboundEventSource<TrainingJob> wakeups =
       new SimpleInboundEventSource<>("trainingjob-capacity");
-  private volatile InformerEventSource<Pod, TrainingJob> pods;
+  private final ClusterPods clusterPods;
+  private volatile OwnedPodEvents<TrainingJob> pods;
   private volatile IndexerResourceCache<TrainingJob> jobs;
 
   public TrainingJobReconciler(
@@ -72,7 +74,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       JobMetrics metrics,
       GangBinder binder,
       Workloads workloads,
-      AdmissionController admission) {
+      AdmissionController admission,
+      ClusterPods clusterPods) {
+    this.clusterPods = clusterPods;
     this.metrics = metrics;
     this.binder = binder;
     this.workloads = workloads;
@@ -115,13 +119,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   public List<EventSource<?, TrainingJob>> prepareEventSources(
       EventSourceContext<TrainingJob> context) {
     this.jobs = context.getPrimaryCache();
-    var config =
-        InformerEventSourceConfiguration.from(Pod.class, TrainingJob.class)
-            .withName("trainingjob-pods")
-            .withLabelSelector(GpupoolApi.JOB_KIND_LABEL + "=TrainingJob")
-            .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(TrainingJob.class))
-            .build();
-    this.pods = new InformerEventSource<>(config, context);
+    this.pods = new OwnedPodEvents<>(clusterPods, TrainingJob.class, "trainingjob-pods");
     return List.of(pods, wakeups);
   }
 
@@ -163,6 +161,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
 
   @Override
   public UpdateControl<TrainingJob> reconcile(TrainingJob job, Context<TrainingJob> context) {
+    if (!scope.manages(job.getMetadata().getNamespace())) {
+      return UpdateControl.noUpdate(); // another install's (or no install's) namespace
+    }
     JobLoop.Outcome outcome = loop.reconcile(job);
     UpdateControl<TrainingJob> control = UpdateControl.noUpdate();
     return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
@@ -170,6 +171,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
 
   @Override
   public DeleteControl cleanup(TrainingJob job, Context<TrainingJob> context) {
+    if (!scope.manages(job.getMetadata().getNamespace())) {
+      return DeleteControl.noFinalizerRemoval(); // its own install cleans it up
+    }
     if (binder.busy(job.getMetadata().getUid())) {
       // Let the gang being created finish, so the pods deleted below include all of it.
       return DeleteControl.noFinalizerRemoval()

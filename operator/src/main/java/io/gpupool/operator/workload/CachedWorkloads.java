@@ -9,7 +9,7 @@ import java.util.function.BiPredicate;
 
 /**
  * {@link Workloads} that tells a kind's {@link OwnedPods} about each write it passes on, so the
- * next reconcile reads its own writes from the informer cache.
+ * next reconcile reads its own writes from the shared pod cache.
  */
 public final class CachedWorkloads<J extends HasMetadata> implements Workloads {
   private final Workloads delegate;
@@ -38,7 +38,7 @@ public final class CachedWorkloads<J extends HasMetadata> implements Workloads {
   public Pod drain(Pod pod, String label, String sinceAnnotation, Instant since) {
     Pod drained = delegate.drain(pod, label, sinceAnnotation, since);
     if (drained != null) {
-      pods.updated(drained, pod);
+      pods.updated(drained);
     }
     return drained;
   }
@@ -47,7 +47,7 @@ public final class CachedWorkloads<J extends HasMetadata> implements Workloads {
   public Pod annotate(Pod pod, String key, String value) {
     Pod annotated = delegate.annotate(pod, key, value);
     if (annotated != null) {
-      pods.updated(annotated, pod);
+      pods.updated(annotated);
     }
     return annotated;
   }

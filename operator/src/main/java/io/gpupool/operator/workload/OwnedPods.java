@@ -3,26 +3,25 @@ package io.gpupool.operator.workload;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A job kind's pods as its controller's informer holds them, with this operator's own writes
- * already in: pods it created or relabelled go through JOSDK's recent-operation cache (visible at
- * once, until the informer delivers them), pods it deleted are left out until the informer drops
- * them (JOSDK 5.2 keeps no such record of deletes). A reconcile never sees the cluster as it was
- * before its own last writes, without asking the API server.
+ * A job kind's pods as the operator's one pod watch holds them, with this operator's own writes
+ * already in: pods it created or relabelled are visible at once ({@link OwnedPodEvents} keeps them
+ * until the watch delivers them), pods it deleted are left out until the watch drops them. A
+ * reconcile never sees the cluster as it was before its own last writes, without asking the API
+ * server.
  *
  * @param <J> the owning job
  */
 public final class OwnedPods<J extends HasMetadata> {
-  private final InformerEventSource<Pod, J> source;
+  private final OwnedPodEvents<J> source;
   private final Map<ResourceID, String> deleted = new ConcurrentHashMap<>();
 
-  public OwnedPods(InformerEventSource<Pod, J> source) {
+  public OwnedPods(OwnedPodEvents<J> source) {
     this.source = source;
   }
 
@@ -59,11 +58,11 @@ public final class OwnedPods<J extends HasMetadata> {
   }
 
   void created(Pod pod) {
-    source.handleRecentResourceCreate(ResourceID.fromResource(pod), pod);
+    source.written(pod);
   }
 
-  void updated(Pod pod, Pod before) {
-    source.handleRecentResourceUpdate(ResourceID.fromResource(pod), pod, before);
+  void updated(Pod pod) {
+    source.written(pod);
   }
 
   void deleted(Pod pod) {

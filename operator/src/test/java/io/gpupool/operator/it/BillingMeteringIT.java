@@ -26,6 +26,7 @@ import io.gpupool.operator.billing.ConfigMapBillingStore;
 import io.gpupool.operator.billing.UsageMeter;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
+import io.gpupool.operator.workload.ClusterPods;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
@@ -53,6 +54,7 @@ class BillingMeteringIT {
   static final BigInteger PRICE = TokenUnits.toWei("0.40");
 
   @Inject KubernetesClient client;
+  @Inject ClusterPods clusterPods;
   @Inject BillingService billing;
   @Inject ProviderDirectory providers;
   @Inject NodeInventory nodes;
@@ -232,7 +234,13 @@ class BillingMeteringIT {
     try (ConfigMapBillingStore restarted = new ConfigMapBillingStore(client, store.namespace());
         UsageMeter meter =
             new UsageMeter(
-                client, providers, nodes, restarted, Clock.systemUTC(), Duration.ofHours(1))) {
+                client,
+                clusterPods,
+                providers,
+                nodes,
+                restarted,
+                Clock.systemUTC(),
+                Duration.ofHours(1))) {
       restarted.start();
       meter.start();
       meter.meterAll();
@@ -290,7 +298,13 @@ class BillingMeteringIT {
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
         UsageMeter meter =
             new UsageMeter(
-                client, providers, nodes, store, Clock.systemUTC(), Duration.ofHours(1))) {
+                client,
+                clusterPods,
+                providers,
+                nodes,
+                store,
+                Clock.systemUTC(),
+                Duration.ofHours(1))) {
       store.start();
       meter.start();
       await()
@@ -310,7 +324,13 @@ class BillingMeteringIT {
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
         UsageMeter meter =
             new UsageMeter(
-                client, providers, nodes, store, Clock.systemUTC(), Duration.ofHours(1))) {
+                client,
+                clusterPods,
+                providers,
+                nodes,
+                store,
+                Clock.systemUTC(),
+                Duration.ofHours(1))) {
       store.start();
       meter.start();
       meter.meterAll();
@@ -377,7 +397,13 @@ class BillingMeteringIT {
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
         UsageMeter meter =
             new UsageMeter(
-                client, providers, nodes, store, Clock.systemUTC(), Duration.ofHours(1))) {
+                client,
+                clusterPods,
+                providers,
+                nodes,
+                store,
+                Clock.systemUTC(),
+                Duration.ofHours(1))) {
       store.start();
       meter.start();
       await()
@@ -392,7 +418,13 @@ class BillingMeteringIT {
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
         UsageMeter meter =
             new UsageMeter(
-                client, providers, nodes, store, Clock.systemUTC(), Duration.ofHours(1))) {
+                client,
+                clusterPods,
+                providers,
+                nodes,
+                store,
+                Clock.systemUTC(),
+                Duration.ofHours(1))) {
       store.start();
       meter.start();
       Instant before = Instant.now();

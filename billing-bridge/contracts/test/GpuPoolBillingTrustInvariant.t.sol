@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {TestBase} from "./TestBase.sol";
+import {GpuPoolBilling} from "../src/GpuPoolBilling.sol";
+
+/// @dev Drives stake, settlement under a challenge window, withdrawals, disputes (opened by the
+///      verifier and by strangers, resolved either way) and whistleblower rewards at random; keeps
+///      ghost figures. fail_on_revert = true: calls that may fail go through try/catch, and a call
+///      that succeeds where it must not (or fails where it must not) is recorded as forbidden.
+///
+///      Accounts: POOL[0..1] payers, POOL[2..3] registered providers; two jobs; three whistleblowers.
+contract TrustHandler is TestBase {
+    GpuPoolBilling public immutable billing;
+    address public immutable reporter;
+    address public immutable verifier;
+    uint64 public immutable window;
+    address[4] internal pool = [address(0x2001), address(0x2002), address(0x2003), address(0x2004)];
+    address[3] internal whistleblowers = [address(0x3001), address(0x3002), address(0x3003)];
+    bytes16[2] internal jobs = [bytes16(keccak256("job-a")), bytes16(keccak256("job-b"))];
+
+    uint256 public clock; // explicit: via-IR may reuse a block.timestamp read after vm.warp
+    mapping(bytes32 => uint256) internal reported;
+    // Per provider: every credit with the time it was settled, what was unfrozen at once, withdrawn.
+    mapping(address => uint256[]) internal creditAmount;
+    mapping(address => uint256[]) internal creditAt;
+    mapping(address => uint256) public ghostUnfrozen;
+    mapping(address => uint256) public ghostEarningsWithdrawn;
+    bool public forbiddenCallSucceeded;
+    string public forbiddenWhat;
+    uint256 public disputesOpened;
+    uint256 public frauds;
+
+    constructor(GpuPoolBilling b, address reporter_, address verifier_) {
+        billing = b;
+        reporter = reporter_;
+        verifier = verifier_;
+        window = b.challengeWindow();
+        clock = block.timestamp;
+    }
+
+    function _forbidden(string memory what) internal {
+        forbiddenCallSucceeded = true;
+        forbiddenWhat = what;
+    }
+
+    function _provider(uint256 seed) internal view returns (address) {
+        return pool[2 + seed % 2];
+    }
+
+    function wait(uint256 secondsToWait) external {
+        clock += bound(secondsToWait, 0, 2 * window);
+        vm.warp(clock);
+    }
+
+    function deposit(uint256 payerSeed, uint256 amount) external {
+        address payer = pool[payerSeed % 2];
+        amount = bound(amount, 1, 20 ether);
+        vm.deal(payer, amount);
+        vm.prank(payer);
+        billing.deposit{value: amount}();
+    }
+
+    function settle(uint256 seed, uint256 increment) external {
+        uint256 payerIdx = seed % 2;
+        uint256 providerIdx = 2 + (seed >> 8) % 2;
+        bytes16 job = jobs[(seed >> 16) % 2];
+        address provider = pool[providerIdx];
+        bytes32 key = billing.pairKey(pool[payerIdx], job, provider);
+        uint256 cumulative = reported[key] + bound(increment, 0, 8 ether);
+        address[] memory parties = new address[](2);
+        parties[0] = pool[payerIdx];
+        parties[1] = provider;
+        uint256[] memory entries = new uint256[](1);
+        entries[0] = entry(job, 0, 1, cumulative);
+        uint256 before = billing.providerBalance(provider) + _maturing(provider);
+        vm.prank(reporter);
+        billing.settleBatch(parties, entries);
+        reported[key] = cumulative;
+        uint256 credited = billing.providerBalance(provider) + _maturing(provider) - before;
+        if (credited != 0) {
+            creditAmount[provider].push(credited);
+            creditAt[provider].push(clock);
+        }
+    }
+
+    function stake(uint256 providerSeed, uint256 amount) external {
+        address provider = _provider(providerSeed);
+        amount = bound(amount, 1, 10 ether);
+        vm.deal(provider, amount);
+        vm.prank(provider);
+        billing.stake{value: amount}();
+    }
+
+    function unstake(uint256 providerSeed, uint256 amount, bool cancel) external {
+        address provider = _provider(providerSeed);
+        (, uint256 thawing,) = billing.stakeOf(provider);
+        vm.prank(provider);
+        if (cancel && thawing != 0) billing.cancelUnstake();
+        else billing.startUnstake(bound(amount, 1, 12 ether));
+    }
+
+    function withdrawStake(uint256 providerSeed) external {
+        address provider = _provider(providerSeed);
+        (uint256 amount, uint256 thawing, uint64 ends) = billing.stakeOf(provider);
+        bool may = thawing != 0 && clock >= ends && amount != 0;
+        uint256 before = provider.balance;
+        vm.prank(provider);
+        try billing.withdrawStake() {
+            if (!may) _forbidden("stake withdrawn before its thaw or with nothing thawed");
+            uint256 expected = thawing < amount ? thawing : amount;
+            if (provider.balance - before != expected) _forbidden("stake withdrawal of the wrong amount");
+        } catch {
+            if (may) _forbidden("thawed stake could not be withdrawn");
+        }
+    }
+
+    function withdrawEarnings(uint256 providerSeed) external {
+        address provider = _provider(providerSeed);
+        uint256 amount = billing.providerBalance(provider);
+        uint256 before = provider.balance;
+        vm.prank(provider);
+        try billing.withdraw() {
+            if (amount == 0) _forbidden("withdrew earnings with nothing withdrawable");
+            uint256 got = provider.balance - before;
+            if (got != amount) _forbidden("withdrew other than the withdrawable balance");
+            ghostEarningsWithdrawn[provider] += got;
+        } catch {
+            if (amount != 0) _forbidden("withdrawable earnings could not be withdrawn");
+        }
+    }
+
+    function openDispute(uint256 seed, uint256 amount, bool asStranger) external {
+        address payer = pool[seed % 2];
+        address provider = _provider(seed >> 8);
+        bytes16 job = jobs[(seed >> 16) % 2];
+        address caller = asStranger ? pool[(seed >> 24) % 4] : verifier;
+        (, uint256 disputedTotal,,, bool open) = billing.disputeOf(payer, job, provider);
+        (uint256 paid,) = billing.pairState(payer, job, provider);
+        amount = bound(amount, 1, 10 ether);
+        bool may = !asStranger && !open && amount <= paid - disputedTotal && amount <= _maturing(provider);
+        vm.prank(caller);
+        try billing.openDispute(payer, job, provider, amount, keccak256(abi.encode(seed)), whistleblowers[seed % 3]) {
+            if (!may) _forbidden("a dispute opened that must not");
+            disputesOpened++;
+        } catch {
+            if (may) _forbidden("a valid dispute was refused");
+        }
+    }
+
+    function resolveDispute(uint256 seed, bool fraud, bool asStranger) external {
+        address payer = pool[seed % 2];
+        address provider = _provider(seed >> 8);
+        bytes16 job = jobs[(seed >> 16) % 2];
+        (uint256 frozen,,,, bool open) = billing.disputeOf(payer, job, provider);
+        address caller = asStranger ? provider : verifier;
+        vm.prank(caller);
+        try billing.resolveDispute(payer, job, provider, fraud) {
+            if (asStranger || !open) _forbidden("a dispute resolved by a stranger or twice");
+            if (fraud) frauds++;
+            else ghostUnfrozen[provider] += frozen;
+        } catch {
+            if (!asStranger && open) _forbidden("an open dispute could not be resolved");
+        }
+    }
+
+    function withdrawReward(uint256 seed) external {
+        address w = whistleblowers[seed % 3];
+        uint256 amount = billing.rewardBalance(w);
+        vm.prank(w);
+        try billing.withdrawReward() {
+            if (amount == 0) _forbidden("reward withdrawn with none owed");
+        } catch {
+            if (amount != 0) _forbidden("an owed reward could not be withdrawn");
+        }
+    }
+
+    // ------------------------------------------------------------ views for the invariants
+    function _maturing(address provider) internal view returns (uint256 amount) {
+        (amount,) = billing.maturingOf(provider);
+    }
+
+    /// Escrows + provider earnings (withdrawable and maturing) + stakes + rewards.
+    function sumAccounts() external view returns (uint256 sum) {
+        for (uint256 k; k < 4; k++) {
+            (uint256 escrow,,) = billing.escrowOf(pool[k]);
+            (uint256 staked,,) = billing.stakeOf(pool[k]);
+            sum += escrow + billing.providerBalance(pool[k]) + _maturing(pool[k]) + staked;
+        }
+        for (uint256 w; w < 3; w++) {
+            sum += billing.rewardBalance(whistleblowers[w]);
+        }
+    }
+
+    function sumFrozen() external view returns (uint256 sum) {
+        for (uint256 a; a < 2; a++) {
+            for (uint256 p = 2; p < 4; p++) {
+                for (uint256 j; j < 2; j++) {
+                    (uint256 frozen,,,,) = billing.disputeOf(pool[a], jobs[j], pool[p]);
+                    sum += frozen;
+                }
+            }
+        }
+    }
+
+    /// What `provider` has had withdrawable or withdrawn can never exceed what was settled to it at
+    /// least one window ago plus what a no-fraud verdict unfroze.
+    function earnedBeyondWindow(uint256 providerSeed) external view returns (bool) {
+        address provider = _provider(providerSeed);
+        uint256 matured = ghostUnfrozen[provider];
+        uint256[] storage amounts = creditAmount[provider];
+        for (uint256 i; i < amounts.length; i++) {
+            if (creditAt[provider][i] + window <= clock) matured += amounts[i];
+        }
+        return billing.providerBalance(provider) + ghostEarningsWithdrawn[provider] > matured;
+    }
+}
+
+contract GpuPoolBillingTrustInvariantTest is TestBase {
+    GpuPoolBilling internal billing;
+    TrustHandler internal handler;
+
+    function setUp() public {
+        vm.warp(1_800_000_000);
+        billing = new GpuPoolBilling(1 days, 1 hours);
+        address reporter = vm.addr(0xA11CE);
+        address verifier = address(0x7E41F1E4);
+        billing.proposeReporter(reporter);
+        billing.proposeVerifier(verifier);
+        billing.proposeTrustParameters(1 hours, 5_000, 2_000);
+        vm.warp(1_800_000_000 + 1 hours);
+        billing.activateReporter(reporter);
+        billing.activateVerifier(verifier);
+        billing.applyTrustParameters();
+        handler = new TrustHandler(billing, reporter, verifier);
+        address[4] memory pool = [address(0x2001), address(0x2002), address(0x2003), address(0x2004)];
+        for (uint256 k; k < 2; k++) {
+            vm.prank(pool[k]);
+            billing.setSpendingLimit(reporter, type(uint96).max, 1 days);
+            vm.prank(pool[2 + k]);
+            billing.registerProvider(pool[2 + k]);
+        }
+    }
+
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    function invariant_moneyIsConserved() public view {
+        uint256 balance = address(billing).balance;
+        assertEq(balance, handler.sumAccounts() + billing.totalFrozen(), "balance = escrows+earnings+stakes+rewards+frozen");
+        assertEq(
+            balance,
+            billing.totalDeposited() + billing.totalStaked() - billing.totalEscrowWithdrawn()
+                - billing.totalProviderWithdrawn() - billing.totalStakeWithdrawn() - billing.totalRewardWithdrawn(),
+            "audit totals"
+        );
+    }
+
+    function invariant_frozenIsWhatOpenDisputesHold() public view {
+        assertEq(billing.totalFrozen(), handler.sumFrozen(), "totalFrozen = frozen of open disputes");
+    }
+
+    function invariant_noEarningsLeaveBeforeTheWindow() public view {
+        assertTrue(!handler.earnedBeyondWindow(0), "provider A withdrew earnings younger than the window");
+        assertTrue(!handler.earnedBeyondWindow(1), "provider B withdrew earnings younger than the window");
+    }
+
+    function invariant_noForbiddenCallSucceeded() public view {
+        assertTrue(!handler.forbiddenCallSucceeded(), handler.forbiddenWhat());
+    }
+}

@@ -1,0 +1,40 @@
+package io.gpupool.billing.chain;
+
+import io.gpupool.billing.PairId;
+import java.math.BigInteger;
+import java.time.Duration;
+
+/**
+ * What the operator needs from the chain to trust providers: their stakes, their earnings still in
+ * the challenge window, and disputes opened and resolved with its verifier key (docs/trust.md).
+ * Writes return the transaction hash without waiting; {@link BillingChain#receipt} says how it
+ * ended. Failures as for {@link BillingChain}.
+ */
+public interface TrustChain {
+
+  /** A provider's stake. */
+  StakeState stake(String provider);
+
+  /** A provider's withdrawable and maturing earnings. */
+  MaturingEarnings earnings(String provider);
+
+  /** The contract's challenge window. */
+  Duration challengeWindow();
+
+  /** The dispute record of a pair. */
+  DisputeState dispute(PairId pair);
+
+  /**
+   * Dry-run and send {@code openDispute}: freeze {@code amountWei} of what the pair paid, out of
+   * the provider's earnings still in the window; the whistleblower is rewarded on a fraud verdict.
+   *
+   * @param evidenceHash 32 bytes
+   */
+  String openDispute(PairId pair, BigInteger amountWei, byte[] evidenceHash, String whistleblower);
+
+  /** Dry-run and send {@code resolveDispute} with the verdict. */
+  String resolveDispute(PairId pair, boolean fraud);
+
+  /** The address whose key signs (the verifier, also the reporter). */
+  String signerAddress();
+}

@@ -1,0 +1,124 @@
+package io.gpupool.operator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.gpupool.api.v1alpha1.GpuRequirements;
+import io.gpupool.api.v1alpha1.ModelSpec;
+import io.gpupool.api.v1alpha1.Parallelism;
+import io.gpupool.api.v1alpha1.ParallelismStrategy;
+import io.gpupool.api.v1alpha1.PlacementPolicy;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One read model: however many parts of the operator read pods and GpuProviders (both job
+ * controllers, the GPU allocation tracker, usage metering, the provider directory), the API server
+ * sees one watch per kind. Counted on the mock API server's own request log while a gang is placed
+ * and run, so the shared watch is also shown to carry the events the controllers act on.
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+@TestProfile(ReadModelIT.OwnServer.class)
+class ReadModelIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+  private static final String NS = "default";
+  private static final String RTX4090 = "NVIDIA-GeForce-RTX-4090";
+
+  /** A profile of its own: a fresh operator and API server, so no other test's watches count. */
+  public static class OwnServer implements QuarkusTestProfile {
+    @Override
+    public Map<String, String> getConfigOverrides() {
+      return Map.of();
+    }
+  }
+
+  @Inject KubernetesClient client;
+
+  @KubernetesTestServer KubernetesServer server;
+
+  private final List<RecordedRequest> requests = new ArrayList<>();
+
+  @Test
+  void podsAndProvidersAreWatchedOnceWhateverReadsThem() throws Exception {
+    client.resource(TestNodes.provider("prov-rm", RTX4090, "0.40")).create();
+    for (int i = 0; i < 2; i++) {
+      client.resource(TestNodes.gpuNode("rm-" + i, "prov-rm", RTX4090, 1, 24564, "r-rm")).create();
+    }
+    client.resource(job("rm", "r-rm", 2)).create();
+    List<Pod> gang =
+        await()
+            .atMost(TIMEOUT)
+            .until(() -> new FakeKubelet(client).pods(NS, "rm"), pods -> pods.size() == 2);
+    // The gang's pods running reach the training controller only through the shared pod watch.
+    gang.forEach(new FakeKubelet(client)::run);
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> client.resources(TrainingJob.class).inNamespace(NS).withName("rm").get(),
+            j -> j.getStatus() != null && j.getStatus().phase == TrainingJobPhase.Running);
+
+    assertThat(watches("/api/v1/pods", "/pods?"))
+        .as("pod watches opened (controllers, allocation, metering share one)")
+        .hasSize(1);
+    assertThat(watches("/apis/gpupool.io/v1alpha1/gpuproviders", "/gpuproviders?"))
+        .as("GpuProvider watches opened (controller and directory share one)")
+        .hasSize(1);
+  }
+
+  /** Watch requests (all namespaces or one) for a kind, from every request recorded so far. */
+  private List<String> watches(String collection, String namespacedSuffix) throws Exception {
+    RecordedRequest r;
+    while ((r = server.getKubernetesMockServer().takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
+      requests.add(r);
+    }
+    return requests.stream()
+        .map(RecordedRequest::getPath)
+        .filter(p -> p.contains("watch=true"))
+        .filter(
+            p ->
+                p.startsWith(collection + "?")
+                    || (p.startsWith("/api")
+                        && p.contains("/namespaces/")
+                        && p.contains(namespacedSuffix)))
+        .toList();
+  }
+
+  private static TrainingJob job(String name, String region, int workers) {
+    TrainingJob job = new TrainingJob();
+    job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
+    TrainingJobSpec spec = new TrainingJobSpec();
+    spec.image = "ghcr.io/example/train:1";
+    spec.parallelism = new Parallelism();
+    spec.parallelism.strategy = ParallelismStrategy.DataParallel;
+    spec.parallelism.workers = workers;
+    spec.parallelism.gpusPerWorker = 1;
+    spec.model = new ModelSpec();
+    spec.model.parameters = "1B";
+    spec.model.layers = 24;
+    spec.model.globalBatchSize = 64;
+    spec.resources = new GpuRequirements();
+    spec.placement = new PlacementPolicy();
+    spec.placement.regions = List.of(region);
+    job.setSpec(spec);
+    return job;
+  }
+}
