@@ -29,6 +29,8 @@ final class MetricsContract {
           "gpupool_settlement_backlog_amount",
           "gpupool_settlement_pairs_set_aside",
           "gpupool_settlement_oldest_unconfirmed_seconds",
+          "gpupool_settlement_job_pairs_set_aside",
+          "gpupool_settlement_pairs_held_unregistered",
           "gpupool_settlement_transactions_total",
           "gpupool_chain_rpc_errors_total",
           "gpupool_escrow_balance",

@@ -25,4 +25,7 @@ public class GpuProviderStatus {
 
   public Reliability reliability;
   public Earnings earnings;
+
+  /** Stake on chain (absent while billing is off or before the first read). */
+  public ProviderStake stake;
 }

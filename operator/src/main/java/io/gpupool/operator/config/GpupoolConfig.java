@@ -188,6 +188,34 @@ public interface GpupoolConfig {
     boolean requireBudget();
   }
 
+  /** Trust in providers: stake required for placement, disputes (docs/trust.md). */
+  Trust trust();
+
+  /** {@code GPUPOOL_TRUST_*}: the stake gate and disputes; disputes need billing on. */
+  interface Trust {
+    /**
+     * Stake, in tokens, a provider must have committed on chain per GPU it offers for its nodes to
+     * be used by placement; 0 turns the gate off. Needs billing on (stakes are read from the
+     * contract): with billing off and a minimum set, every provider is left out.
+     */
+    @WithDefault("0")
+    java.math.BigDecimal minStakePerGpu();
+
+    /** How often providers' stakes are read from the chain. */
+    @WithDefault("60s")
+    Duration stakeRefresh();
+
+    /**
+     * Address rewarded when a dispute the operator opens ends as fraud; default: the operator's own
+     * (verifier) address.
+     */
+    Optional<String> whistleblowerAddress();
+
+    /** How long a dispute transaction may take to be mined before the filing is reported failed. */
+    @WithDefault("2m")
+    Duration disputeTimeout();
+  }
+
   /** Tunables of the placement planner (gpu-scheduler). */
   interface Planner {
     /**

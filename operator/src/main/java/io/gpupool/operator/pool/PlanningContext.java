@@ -3,6 +3,7 @@ package io.gpupool.operator.pool;
 import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodTracker;
+import io.gpupool.operator.billing.ProviderStakes;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.metrics.JobMetrics;
@@ -26,6 +27,7 @@ public class PlanningContext {
   private final PodTracker pods;
   private final JobMetrics metrics;
   private final Scheduler scheduler;
+  private final ProviderStakes stakes;
 
   public PlanningContext(
       NodeInventory inventory,
@@ -33,7 +35,9 @@ public class PlanningContext {
       AllocationLedger ledger,
       PodTracker pods,
       JobMetrics metrics,
-      Scheduler scheduler) {
+      Scheduler scheduler,
+      ProviderStakes stakes) {
+    this.stakes = stakes;
     this.inventory = inventory;
     this.providers = providers;
     this.ledger = ledger;
@@ -49,13 +53,15 @@ public class PlanningContext {
 
   /** The scheduler's view of the pool now; {@code sharing}: shared GPUs count as capacity. */
   PoolView view(boolean sharing) {
-    return new PoolView(inventory.nodes(), providers::price, providers::reliability, sharing);
+    return new PoolView(inventory.nodes(), providers::price, providers::reliability, sharing)
+        .excluding(stakes.excludedNodes(inventory.nodes()));
   }
 
   /** As {@link #view(boolean)}, with only the nodes a job's pod template admits (null: all). */
   PoolView view(boolean sharing, PodTemplate template) {
     return new PoolView(
-        inventory.nodesFor(template), providers::price, providers::reliability, sharing);
+            inventory.nodesFor(template), providers::price, providers::reliability, sharing)
+        .excluding(stakes.excludedNodes(inventory.nodes()));
   }
 
   /**

@@ -26,6 +26,7 @@ public final class PoolView {
   private final Map<String, GpuNode> nodes = new HashMap<>();
   private final List<PoolNode> poolNodes = new ArrayList<>();
   private final List<String> notOffered = new ArrayList<>();
+  private Map<String, String> exclusions = Map.of();
 
   /**
    * @param price provider and product to price per GPU-hour, empty when the provider does not price
@@ -78,6 +79,15 @@ public final class PoolView {
     }
   }
 
+  /**
+   * Leave these nodes out of placement, node name to reason (a provider's stake short of what
+   * placement requires); the scheduler counts them per reason when a job cannot be placed.
+   */
+  public PoolView excluding(Map<String, String> reasonsByNode) {
+    this.exclusions = Map.copyOf(reasonsByNode);
+    return this;
+  }
+
   /** Nodes that exist but are not offered, and why (for unplaceable explanations). */
   public List<String> notOffered() {
     return List.copyOf(notOffered);
@@ -109,7 +119,8 @@ public final class PoolView {
                         allocate(holder, node, slots, nodes.get(node).replicasPerGpu(), free));
                   }
                 }));
-    return PoolSnapshot.of(poolNodes, allocations);
+    PoolSnapshot snapshot = PoolSnapshot.of(poolNodes, allocations);
+    return exclusions.isEmpty() ? snapshot : snapshot.excluding(exclusions);
   }
 
   /** Slots as allocations, packed onto the lowest GPUs with room; capped at what the node has. */

@@ -47,6 +47,7 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
   private final SimpleInboundEventSource<GpuProvider> reliabilityChanges =
       new SimpleInboundEventSource<>("provider-reliability");
   private final BillingService billing;
+  private final io.gpupool.operator.billing.ProviderStakes stakes;
   private final KubernetesClient client;
   private final ProviderDirectory directory;
 
@@ -54,12 +55,16 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
       ReliabilityTracker reliability,
       BillingService billing,
       KubernetesClient client,
-      ProviderDirectory directory) {
+      ProviderDirectory directory,
+      io.gpupool.operator.billing.ProviderStakes stakes) {
     this.client = client;
+    this.stakes = stakes;
     this.directory = directory;
     this.reliability = reliability;
     this.billing = billing;
     reliability.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
+    // A stake read anew changes status.stake (and may let the provider's nodes be placed on).
+    stakes.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
   }
 
   @Override
@@ -112,6 +117,7 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
     reliability.seed(provider.getMetadata().getName(), status.reliability);
     status.reliability = reliability.reliability(provider.getMetadata().getName());
     status.earnings = billing.earnings(provider.getMetadata().getName());
+    status.stake = stakes.status(provider.getMetadata().getName(), gpus);
 
     Set<String> priced = new TreeSet<>();
     if (provider.getSpec() != null && provider.getSpec().prices != null) {
