@@ -71,16 +71,11 @@ public final class QueueHook {
   public boolean evicting(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
     TrainingJobStatus st = s.status;
     Verdict verdict = admission.holding(s.job, st.queue == null ? null : st.queue.flavor);
-    if (verdict instanceof Verdict.Requeued r) {
-      // This copy predates the eviction's status write (or the write was lost): say again what
-      // that write said, without counting the preemption twice. A stale copy's write is refused
-      // by its resourceVersion; a lost write is made good.
-      removePods.accept(s.job);
-      st.placements = null;
-      st.phase = TrainingJobPhase.Pending;
-      String message = "preempted: pods removed, back in GpuQueue " + r.queue();
-      s.condition(JobConditions.RUNNING, false, "Preempted", message);
-      s.condition(QueueGate.ADMITTED, false, "Preempted", message);
+    if (verdict instanceof Verdict.Requeued) {
+      // This copy predates the eviction's status write: nothing in it may be written back (its
+      // older preemption count and resume point would undo that write). Look again once the
+      // cache has caught up.
+      s.recheckIn(Duration.ofMillis(500));
       return true;
     }
     if (!(verdict instanceof Verdict.Evicted e)) {
