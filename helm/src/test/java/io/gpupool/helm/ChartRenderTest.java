@@ -614,6 +614,36 @@ class ChartRenderTest {
   }
 
   @Nested
+  class LogLevels {
+    @Test
+    void logLevelReachesTheOperatorsOwnLoggersAndCategoriesGetTheirs() {
+      Map<String, String> env =
+          env(
+              operator(
+                  Chart.render(
+                          NS,
+                          Map.of(
+                              "logLevel", "DEBUG",
+                              "logLevels.io\\.javaoperatorsdk", "WARN",
+                              "logLevels.io\\.gpupool\\.operator\\.billing", "TRACE"))
+                      .one(Deployment.class)));
+      assertThat(env)
+          .containsEntry("QUARKUS_LOG_LEVEL", "DEBUG")
+          .containsEntry("QUARKUS_LOG_CATEGORY__IO_GPUPOOL__LEVEL", "DEBUG")
+          .containsEntry("QUARKUS_LOG_CATEGORY__IO_JAVAOPERATORSDK__LEVEL", "WARN")
+          .containsEntry("QUARKUS_LOG_CATEGORY__IO_GPUPOOL_OPERATOR_BILLING__LEVEL", "TRACE");
+    }
+
+    @Test
+    void categoriesThatWouldNotMapBackAreRefused() {
+      assertThatThrownBy(() -> Chart.template(NS, Map.of("logLevels.Io\\.Gpupool", "DEBUG")))
+          .hasMessageContaining("values don't meet the specifications of the schema");
+      assertThatThrownBy(() -> Chart.template(NS, Map.of("logLevels.io\\.gpupool", "LOUD")))
+          .hasMessageContaining("values don't meet the specifications of the schema");
+    }
+  }
+
+  @Nested
   class RpcUrlFromASecret {
     private Map<String, Object> values() {
       Map<String, Object> set = new java.util.LinkedHashMap<>(Chart.productionValues());

@@ -41,7 +41,9 @@ final class MetricsContract {
           "gpupool_queue_gpus_borrowed",
           "gpupool_queue_oldest_pending_created_seconds",
           "gpupool_queue_admissions_total",
-          "gpupool_queue_preemptions_total");
+          "gpupool_queue_preemptions_total",
+          "gpupool_challenges_total",
+          "gpupool_quarantined_nodes");
 
   /** Operator histograms; each is exposed as _bucket, _count and _sum series. */
   static final Set<String> OPERATOR_HISTOGRAMS =

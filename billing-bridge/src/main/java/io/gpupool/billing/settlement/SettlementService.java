@@ -239,11 +239,14 @@ public final class SettlementService implements AutoCloseable {
     }
     Deque<List<SettlementItem>> queue =
         new ArrayDeque<>(SettlementOutbox.batches(due, config.batchSize()));
+    // Read once per round (one LIST on the operator's store), then raised by each batch signed.
+    long floor = due.isEmpty() ? 0 : nonceFloor();
     while (!queue.isEmpty()) {
       List<SettlementItem> batch = queue.poll();
       List<PairId> pairs = batch.stream().map(SettlementItem::pair).toList();
       try {
-        SignedSettlement signed = chain.signSettlement(batch, nonceFloor());
+        SignedSettlement signed = chain.signSettlement(batch, floor);
+        floor = Math.max(floor, signed.nonce() + 1);
         OutboxEntry entry =
             OutboxEntry.signed(
                 signed.nonce(), signed.txHash(), signed.rawTx(), signed.gasPriceWei(), batch, now);
