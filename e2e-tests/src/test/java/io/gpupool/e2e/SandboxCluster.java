@@ -74,7 +74,7 @@ final class SandboxCluster implements AutoCloseable {
   static SandboxCluster startOnPool(
       String name, double timeScale, Map<String, String> operatorEnv, int httpPort, PoolSpec pool)
       throws IOException {
-    return start(name, timeScale, operatorEnv, httpPort, null, pool, List.of());
+    return start(name, timeScale, operatorEnv, httpPort, null, pool, List.of(), "");
   }
 
   /** As {@link #start(String, double, Map)}, with the operator's HTTP (metrics) port. */
