@@ -84,8 +84,32 @@ Fails the render when billing is on without what it needs.
 */}}
 {{- define "gpupool.validateBilling" -}}
 {{- if .Values.billing.enabled }}
-{{- $_ := required "billing.rpcUrl is required when billing.enabled is true" .Values.billing.rpcUrl }}
+{{- if and .Values.billing.rpcUrl .Values.billing.rpcUrlSecret.secretName }}
+{{- fail "billing.rpcUrl and billing.rpcUrlSecret.secretName are exclusive: keep a URL carrying an API key in the Secret only" }}
+{{- end }}
+{{- if not (or .Values.billing.rpcUrl .Values.billing.rpcUrlSecret.secretName) }}
+{{- fail "billing.rpcUrl (or billing.rpcUrlSecret.secretName, a Secret holding it) is required when billing.enabled is true" }}
+{{- end }}
 {{- $_ := required "billing.contractAddress is required when billing.enabled is true" .Values.billing.contractAddress }}
 {{- $_ := required "billing.reporterKey.secretName is required when billing.enabled is true (a Secret holding the reporter key; never put the key in values)" .Values.billing.reporterKey.secretName }}
 {{- end }}
+{{- end }}
+
+{{/*
+The Secret holding the metrics TLS certificate: metrics.tls.secretName, or the one cert-manager
+writes for the chart's Certificate. Fails when TLS is on without either.
+*/}}
+{{- define "gpupool.metricsTlsSecret" -}}
+{{- if .Values.metrics.tls.secretName -}}
+{{- .Values.metrics.tls.secretName -}}
+{{- else if .Values.metrics.tls.certManager.enabled -}}
+{{- include "gpupool.fullname" . }}-metrics-tls
+{{- else -}}
+{{- fail "metrics.tls.enabled needs a certificate: set metrics.tls.secretName to a kubernetes.io/tls Secret, or metrics.tls.certManager.enabled with an issuerRef" -}}
+{{- end -}}
+{{- end }}
+
+{{/* The container port the metrics are served on: https (8443) with TLS, http (8080) without. */}}
+{{- define "gpupool.metricsPort" -}}
+{{- if .Values.metrics.tls.enabled }}https{{ else }}http{{ end -}}
 {{- end }}

@@ -60,7 +60,11 @@ class BillingE2E {
   void start() throws IOException {
     cluster =
         SandboxCluster.startWithChain(
-            "billing", 20, SandboxChain.Options.forTimeScale(20), Map.of());
+            "billing",
+            20,
+            SandboxChain.Options.forTimeScale(20),
+            // long enough that billing the grace period would show (aNodeTurnedNotReady...)
+            Map.of("GPUPOOL_NODES_LOST_GRACE_PERIOD", "12s"));
     kubectl = cluster.kubectl;
     chain = cluster.chain();
   }
@@ -281,6 +285,158 @@ class BillingE2E {
                     .equals("BudgetRequired"));
     kubectl.run("delete", "tj", "borrower", "-n", "team-a").expectSuccess();
     kubectl.run("delete", "tj", "freeloader", "-n", "team-c").expectSuccess();
+  }
+
+  /**
+   * A node turned NotReady under a running job: its pod's billing ends at the node's Ready
+   * transition (as the operator observed it), not when the rank is re-placed after the grace
+   * period; the pod's metered GPU time is bounded by the transition.
+   */
+  @Test
+  @Order(4)
+  void aNodeTurnedNotReadyStopsItsPodsBillingAtTheFault() throws Exception {
+    kubectl
+        .applyText(
+            ExamplesE2E.trainingJob("outage", 2, "600")
+                + "  checkpoint:\n    uri: s3://ckpt/outage\n")
+        .expectSuccess();
+    kubectl
+        .run("wait", "--for=jsonpath={.status.phase}=Running", "tj/outage", "--timeout=60s")
+        .expectSuccess();
+    String victim = tj("outage", "{.status.placements[1].node}");
+    String victimPod = tj("outage", "{.status.placements[1].pod}");
+    String jobUid = tj("outage", "{.metadata.uid}");
+    String podUid =
+        kubectl
+            .run("get", "pod", victimPod, "-o", "jsonpath={.metadata.uid}")
+            .expectSuccess()
+            .out();
+    Thread.sleep(2000); // billed while it runs
+    Instant faulted = Instant.now();
+    kubectl
+        .run("label", "node", victim, "sandbox.gpupool.io/fault=NotReady", "--overwrite")
+        .expectSuccess();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> "1".equals(tj("outage", "{.status.restarts}")));
+    Instant replaced = Instant.now();
+    Instant transition =
+        Instant.parse(
+            kubectl
+                .run(
+                    "get",
+                    "node",
+                    victim,
+                    "-o",
+                    "jsonpath={.status.conditions[?(@.type==\"Ready\")].lastTransitionTime}")
+                .expectSuccess()
+                .out()
+                .trim());
+    com.fasterxml.jackson.databind.JsonNode record =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofSeconds(1))
+            .until(() -> podRecord(jobUid, podUid), r -> r != null && r.path("ended").asBoolean());
+    Instant start = Instant.parse(record.get("start").asText());
+    Instant end = Instant.parse(record.get("end").asText());
+    // the operator notices a node's status change through its informer within a moment
+    assertThat(end)
+        .as(
+            "billing ends at the Ready transition %s (fault at %s, rank re-placed by %s)",
+            transition, faulted, replaced)
+        .isBetween(transition, transition.plusSeconds(4));
+    long meteredMilliGpuMillis = 1000L * Duration.between(start, end).toMillis();
+    assertThat(meteredMilliGpuMillis)
+        .as("metered GPU time of the pod on the failed node")
+        .isLessThanOrEqualTo(1000L * Duration.between(start, transition.plusSeconds(4)).toMillis())
+        .isPositive();
+    assertThat(Duration.between(end, replaced))
+        .as("the 12 s grace period before the rank was re-placed is not billed")
+        .isGreaterThan(Duration.ofSeconds(6));
+    Thread.sleep(2000);
+    assertThat(podRecord(jobUid, podUid).get("end").asText())
+        .as("it does not grow afterwards")
+        .isEqualTo(record.get("end").asText());
+    kubectl
+        .run("label", "node", victim, "sandbox.gpupool.io/fault=Ready", "--overwrite")
+        .expectSuccess();
+    kubectl.run("delete", "tj", "outage").expectSuccess();
+  }
+
+  /**
+   * A provider's kubelet reports its pod finished a day from now: billing stops when the operator
+   * saw the pod stop, and the job is not charged for the day.
+   */
+  @Test
+  @Order(5)
+  void aFinishedAtInTheFutureDoesNotKeepCharging() throws Exception {
+    kubectl.applyText(ExamplesE2E.trainingJob("liar", 1, "600")).expectSuccess();
+    kubectl
+        .run("wait", "--for=jsonpath={.status.phase}=Running", "tj/liar", "--timeout=60s")
+        .expectSuccess();
+    String podName = tj("liar", "{.status.placements[0].pod}");
+    String jobUid = tj("liar", "{.metadata.uid}");
+    Thread.sleep(1500);
+    Instant lied = Instant.now();
+    Pod pod =
+        cluster
+            .client()
+            .pods()
+            .inNamespace("default")
+            .withName(podName)
+            .editStatus(
+                p -> {
+                  p.getStatus().setPhase("Succeeded");
+                  ContainerStatus worker = p.getStatus().getContainerStatuses().get(0);
+                  String started = worker.getState().getRunning().getStartedAt();
+                  worker.setState(
+                      new io.fabric8.kubernetes.api.model.ContainerStateBuilder()
+                          .withNewTerminated()
+                          .withExitCode(0)
+                          .withStartedAt(started)
+                          .withFinishedAt(Instant.now().plus(Duration.ofDays(1)).toString())
+                          .endTerminated()
+                          .build());
+                  return p;
+                });
+    String podUid = pod.getMetadata().getUid();
+    com.fasterxml.jackson.databind.JsonNode record =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofSeconds(1))
+            .until(() -> podRecord(jobUid, podUid), r -> r != null && r.path("ended").asBoolean());
+    Instant end = Instant.parse(record.get("end").asText());
+    assertThat(end)
+        .as("billing ends when the operator saw the pod stop, not at its finishedAt")
+        .isBetween(lied, Instant.now());
+    Thread.sleep(2000);
+    assertThat(podRecord(jobUid, podUid).get("end").asText()).isEqualTo(record.get("end").asText());
+    kubectl.run("delete", "tj", "liar").expectSuccess();
+  }
+
+  private String tj(String name, String jsonpath) {
+    return kubectl
+        .run("get", "tj", name, "-o", "jsonpath=" + jsonpath)
+        .expectSuccess()
+        .out()
+        .trim();
+  }
+
+  /** The usage record the operator keeps for one pod, or null while it has none. */
+  private com.fasterxml.jackson.databind.JsonNode podRecord(String jobUid, String podUid)
+      throws IOException {
+    var run =
+        kubectl.run(
+            "get",
+            "configmap",
+            "-n",
+            ChartRelease.NAMESPACE,
+            "gpupool-usage-" + jobUid,
+            "-o",
+            "jsonpath={.data.pod\\." + podUid + "}");
+    String json = run.out().trim();
+    return json.isEmpty() ? null : new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
   }
 
   private static String account(String name, String payer, String namespace) {

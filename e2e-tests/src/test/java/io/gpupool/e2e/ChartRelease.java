@@ -32,7 +32,7 @@ final class ChartRelease {
   static final String NAME = "gpupool";
   static final String NAMESPACE = "gpupool-system";
 
-  private static final Map<List<String>, List<HasMetadata>> RENDERED = new HashMap<>();
+  private static final Map<List<Object>, List<HasMetadata>> RENDERED = new HashMap<>();
 
   private ChartRelease() {}
 
@@ -42,8 +42,17 @@ final class ChartRelease {
   }
 
   /** The chart's objects with {@code scope.namespaces} {@code scope} (empty: every namespace). */
-  static synchronized List<HasMetadata> objects(List<String> scope) {
-    List<HasMetadata> rendered = RENDERED.get(scope);
+  static List<HasMetadata> objects(List<String> scope) {
+    return objects(scope, "");
+  }
+
+  /**
+   * The chart's objects with {@code scope.namespaces} {@code scope} and {@code
+   * scope.namespaceSelector} {@code selector} (blank: none).
+   */
+  static synchronized List<HasMetadata> objects(List<String> scope, String selector) {
+    List<Object> key = List.of(List.copyOf(scope), selector);
+    List<HasMetadata> rendered = RENDERED.get(key);
     if (rendered != null) {
       return rendered;
     }
@@ -61,6 +70,9 @@ final class ChartRelease {
     for (int i = 0; i < scope.size(); i++) {
       command = command.set("scope.namespaces[" + i + "]", scope.get(i));
     }
+    if (!selector.isBlank()) {
+      command = command.set("scope.namespaceSelector", selector);
+    }
     KubernetesSerialization serialization = new KubernetesSerialization();
     List<HasMetadata> objects = new ArrayList<>();
     for (String doc : Pattern.compile("(?m)^---\\s*$").split(command.call())) {
@@ -69,7 +81,7 @@ final class ChartRelease {
       }
     }
     rendered = List.copyOf(objects);
-    RENDERED.put(List.copyOf(scope), rendered);
+    RENDERED.put(key, rendered);
     return rendered;
   }
 
@@ -157,6 +169,11 @@ final class ChartRelease {
 
   /** As {@link #installIdentityAndRbac(KubernetesClient)} for a release scoped to {@code scope}. */
   static void installIdentityAndRbac(KubernetesClient admin, List<String> scope) {
+    installIdentityAndRbac(admin, scope, "");
+  }
+
+  /** As {@link #installIdentityAndRbac(KubernetesClient, List)} with a namespace selector. */
+  static void installIdentityAndRbac(KubernetesClient admin, List<String> scope, String selector) {
     List<String> namespaces = new ArrayList<>(List.of(NAMESPACE));
     namespaces.addAll(scope);
     for (String ns : namespaces) {
@@ -167,7 +184,7 @@ final class ChartRelease {
             .create();
       }
     }
-    for (HasMetadata o : objects(scope)) {
+    for (HasMetadata o : objects(scope, selector)) {
       if (o instanceof ServiceAccount
           || o instanceof ClusterRole
           || o instanceof ClusterRoleBinding
@@ -185,7 +202,12 @@ final class ChartRelease {
 
   /** As {@link #operatorEnvironment()} for a release scoped to {@code scope}. */
   static Map<String, String> operatorEnvironment(List<String> scope) {
-    Deployment deployment = one(objects(scope), Deployment.class);
+    return operatorEnvironment(scope, "");
+  }
+
+  /** As {@link #operatorEnvironment(List)} with a namespace selector. */
+  static Map<String, String> operatorEnvironment(List<String> scope, String selector) {
+    Deployment deployment = one(objects(scope, selector), Deployment.class);
     Map<String, String> env = new LinkedHashMap<>();
     for (EnvVar v : deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()) {
       if (v.getValue() != null) {

@@ -119,6 +119,9 @@ class RepresentativeRunE2E {
     env.put("POD_NAMESPACE", RELEASE_NAMESPACE);
     env.put("GPUPOOL_NODES_LOST_GRACE_PERIOD", "3s");
     env.put("GPUPOOL_INFERENCE_DRAIN_PERIOD", "2s");
+    // Hardware challenges as ./gpupool sandbox runs them: the challenge panels need the dishonest
+    // provider caught.
+    env.putAll(io.gpupool.sandbox.kubelet.ChallengeAnswers.operatorEnvironment());
     int httpPort = freePort();
     cluster =
         SandboxCluster.startWithChain(

@@ -67,7 +67,7 @@ final class SandboxCluster implements AutoCloseable {
   static SandboxCluster start(
       String name, double timeScale, Map<String, String> operatorEnv, PoolSpec pool)
       throws IOException {
-    return start(name, timeScale, operatorEnv, 0, null, pool, List.of());
+    return start(name, timeScale, operatorEnv, 0, null, pool, List.of(), "");
   }
 
   /** As {@link #start(String, double, Map)}, with the operator's HTTP (metrics) port. */
@@ -109,7 +109,19 @@ final class SandboxCluster implements AutoCloseable {
   static SandboxCluster startScoped(
       String name, double timeScale, Map<String, String> operatorEnv, List<String> namespaces)
       throws IOException {
-    return start(name, timeScale, operatorEnv, 0, null, PoolFile.loadDefault(), namespaces);
+    return start(name, timeScale, operatorEnv, 0, null, PoolFile.loadDefault(), namespaces, "");
+  }
+
+  /**
+   * As {@link #start(String, double, Map)} with the chart rendered for {@code
+   * scope.namespaceSelector} {@code selector}: the operator gets that release's RBAC (the unscoped
+   * ClusterRole) and the selector; the test creates and labels the namespaces.
+   */
+  static SandboxCluster startSelected(
+      String name, double timeScale, Map<String, String> operatorEnv, String selector)
+      throws IOException {
+    return start(
+        name, timeScale, operatorEnv, 0, null, PoolFile.loadDefault(), List.of(), selector);
   }
 
   private static SandboxCluster start(
@@ -120,7 +132,14 @@ final class SandboxCluster implements AutoCloseable {
       SandboxChain.Options chainOptions)
       throws IOException {
     return start(
-        name, timeScale, operatorEnv, httpPort, chainOptions, PoolFile.loadDefault(), List.of());
+        name,
+        timeScale,
+        operatorEnv,
+        httpPort,
+        chainOptions,
+        PoolFile.loadDefault(),
+        List.of(),
+        "");
   }
 
   private static SandboxCluster start(
@@ -130,7 +149,8 @@ final class SandboxCluster implements AutoCloseable {
       int httpPort,
       SandboxChain.Options chainOptions,
       PoolSpec pool,
-      List<String> scope)
+      List<String> scope,
+      String selector)
       throws IOException {
     Kubectl.binary();
     Path operatorJar = REPO.resolve("operator/target/quarkus-app/quarkus-run.jar");
@@ -156,7 +176,7 @@ final class SandboxCluster implements AutoCloseable {
     }
     Path operatorKubeconfig;
     try {
-      ChartRelease.installIdentityAndRbac(sandbox.client(), scope);
+      ChartRelease.installIdentityAndRbac(sandbox.client(), scope, selector);
       operatorKubeconfig =
           sandbox.writeServiceAccountKubeconfig(
               logs.resolve(name + "-operator.kubeconfig"),
@@ -172,7 +192,7 @@ final class SandboxCluster implements AutoCloseable {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("POD_NAMESPACE", ChartRelease.NAMESPACE);
     // The release's identity and scope, as the chart's Deployment sets them.
-    ChartRelease.operatorEnvironment(scope)
+    ChartRelease.operatorEnvironment(scope, selector)
         .forEach(
             (k, v) -> {
               if (k.startsWith("GPUPOOL_SCOPE_")

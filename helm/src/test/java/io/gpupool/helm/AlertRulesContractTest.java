@@ -30,7 +30,8 @@ class AlertRulesContractTest {
             "GpupoolJobsPendingTooLong",
             "GpupoolSettlementBacklogGrowing",
             "GpupoolChainRpcUnreachable",
-            "GpupoolProviderReliabilityDropping")
+            "GpupoolProviderReliabilityDropping",
+            "GpupoolProviderFailingChallenges")
         .doesNotHaveDuplicates();
   }
 

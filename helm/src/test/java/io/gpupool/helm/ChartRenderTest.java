@@ -613,6 +613,272 @@ class ChartRenderTest {
     }
   }
 
+  @Nested
+  class LogLevels {
+    @Test
+    void logLevelReachesTheOperatorsOwnLoggersAndCategoriesGetTheirs() {
+      Map<String, String> env =
+          env(
+              operator(
+                  Chart.render(
+                          NS,
+                          Map.of(
+                              "logLevel", "DEBUG",
+                              "logLevels.io\\.javaoperatorsdk", "WARN",
+                              "logLevels.io\\.gpupool\\.operator\\.billing", "TRACE"))
+                      .one(Deployment.class)));
+      assertThat(env)
+          .containsEntry("QUARKUS_LOG_LEVEL", "DEBUG")
+          .containsEntry("QUARKUS_LOG_CATEGORY__IO_GPUPOOL__LEVEL", "DEBUG")
+          .containsEntry("QUARKUS_LOG_CATEGORY__IO_JAVAOPERATORSDK__LEVEL", "WARN")
+          .containsEntry("QUARKUS_LOG_CATEGORY__IO_GPUPOOL_OPERATOR_BILLING__LEVEL", "TRACE");
+    }
+
+    @Test
+    void categoriesThatWouldNotMapBackAreRefused() {
+      assertThatThrownBy(() -> Chart.template(NS, Map.of("logLevels.Io\\.Gpupool", "DEBUG")))
+          .hasMessageContaining("values don't meet the specifications of the schema");
+      assertThatThrownBy(() -> Chart.template(NS, Map.of("logLevels.io\\.gpupool", "LOUD")))
+          .hasMessageContaining("values don't meet the specifications of the schema");
+    }
+  }
+
+  @Nested
+  class RpcUrlFromASecret {
+    private Map<String, Object> values() {
+      Map<String, Object> set = new java.util.LinkedHashMap<>(Chart.productionValues());
+      set.remove("billing.rpcUrl");
+      set.put("billing.rpcUrlSecret.secretName", "chain-rpc");
+      return set;
+    }
+
+    @Test
+    void theUrlReachesTheOperatorBySecretKeyRefAndAppearsNowhereInTheManifests() {
+      Chart.Rendered rendered = Chart.render(NS, values());
+      EnvVar url = envVar(operator(rendered.one(Deployment.class)), "GPUPOOL_BILLING_RPC_URL");
+      assertThat(url.getValue()).isNull();
+      assertThat(url.getValueFrom().getSecretKeyRef().getName()).isEqualTo("chain-rpc");
+      assertThat(url.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("rpc-url");
+    }
+
+    @Test
+    void aUrlInValuesAndASecretTogetherOrNeitherAreRefused() {
+      Map<String, Object> both = values();
+      both.put("billing.rpcUrl", "https://rpc.example.org/v2/key");
+      assertThatThrownBy(() -> Chart.template(NS, both))
+          .hasMessageContaining("billing.rpcUrl and billing.rpcUrlSecret.secretName are exclusive");
+      Map<String, Object> neither = values();
+      neither.remove("billing.rpcUrlSecret.secretName");
+      assertThatThrownBy(() -> Chart.template(NS, neither))
+          .hasMessageContaining("billing.rpcUrl (or billing.rpcUrlSecret.secretName");
+    }
+  }
+
+  @Nested
+  class MetricsTls {
+    private Chart.Rendered withTls(Map<String, Object> extra) {
+      Map<String, Object> set = new java.util.LinkedHashMap<>(Chart.productionValues());
+      set.put("metrics.tls.enabled", true);
+      set.putAll(extra);
+      return Chart.render(NS, set);
+    }
+
+    @Test
+    void theOperatorServesHttpsOnlyFromTheSecretAndProbesFollow() {
+      Chart.Rendered rendered = withTls(Map.of("metrics.tls.secretName", "ops-metrics-cert"));
+      var container = operator(rendered.one(Deployment.class));
+      assertThat(env(container))
+          .containsEntry("QUARKUS_HTTP_SSL_PORT", "8443")
+          .containsEntry("QUARKUS_HTTP_INSECURE_REQUESTS", "disabled")
+          .containsEntry("QUARKUS_HTTP_SSL_CERTIFICATE_FILES", "/etc/gpupool/metrics-tls/tls.crt")
+          .containsEntry(
+              "QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES", "/etc/gpupool/metrics-tls/tls.key")
+          .containsEntry("QUARKUS_HTTP_SSL_CERTIFICATE_RELOAD_PERIOD", "1h");
+      assertThat(container.getPorts())
+          .singleElement()
+          .satisfies(
+              p -> {
+                assertThat(p.getName()).isEqualTo("https");
+                assertThat(p.getContainerPort()).isEqualTo(8443);
+              });
+      for (var probe :
+          List.of(
+              container.getStartupProbe(),
+              container.getLivenessProbe(),
+              container.getReadinessProbe())) {
+        assertThat(probe.getHttpGet().getScheme()).isEqualTo("HTTPS");
+        assertThat(probe.getHttpGet().getPort().getStrVal()).isEqualTo("https");
+      }
+      var volume =
+          rendered.one(Deployment.class).getSpec().getTemplate().getSpec().getVolumes().stream()
+              .filter(v -> v.getName().equals("metrics-tls"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(volume.getSecret().getSecretName()).isEqualTo("ops-metrics-cert");
+      assertThat(container.getVolumeMounts())
+          .anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/etc/gpupool/metrics-tls"));
+      assertThat(rendered.one(Service.class).getSpec().getPorts())
+          .singleElement()
+          .satisfies(
+              p -> {
+                assertThat(p.getName()).isEqualTo("https-metrics");
+                assertThat(p.getTargetPort().getStrVal()).isEqualTo("https");
+              });
+      GenericKubernetesResource monitor =
+          (GenericKubernetesResource) rendered.ofKind("ServiceMonitor").get(0);
+      List<Map<String, Object>> endpoints = monitor.get("spec", "endpoints");
+      assertThat(endpoints.get(0))
+          .containsEntry("port", "https-metrics")
+          .containsEntry("scheme", "https")
+          .containsEntry(
+              "tlsConfig",
+              Map.of(
+                  "serverName",
+                  Chart.RELEASE + "-metrics." + NS + ".svc",
+                  "ca",
+                  Map.of("secret", Map.of("name", "ops-metrics-cert", "key", "ca.crt"))));
+      assertThat(rendered.ofKind("Certificate")).isEmpty();
+    }
+
+    @Test
+    void certManagerIssuesTheCertificateForTheServiceNames() {
+      Chart.Rendered rendered =
+          withTls(
+              Map.of(
+                  "metrics.tls.certManager.enabled", true,
+                  "metrics.tls.certManager.issuerRef.kind", "ClusterIssuer",
+                  "metrics.tls.certManager.issuerRef.name", "internal-ca"));
+      GenericKubernetesResource certificate =
+          (GenericKubernetesResource) rendered.ofKind("Certificate").get(0);
+      assertThat(certificate.getApiVersion()).isEqualTo("cert-manager.io/v1");
+      String secret = certificate.get("spec", "secretName");
+      assertThat(secret).isEqualTo(Chart.RELEASE + "-metrics-tls");
+      assertThat((List<String>) certificate.get("spec", "dnsNames"))
+          .contains(rendered.one(Service.class).getMetadata().getName() + "." + NS + ".svc");
+      assertThat((Map<String, Object>) certificate.get("spec", "issuerRef"))
+          .containsEntry("kind", "ClusterIssuer")
+          .containsEntry("name", "internal-ca");
+      assertThat(
+              rendered.one(Deployment.class).getSpec().getTemplate().getSpec().getVolumes().stream()
+                  .filter(v -> v.getSecret() != null)
+                  .map(v -> v.getSecret().getSecretName()))
+          .containsExactly(secret);
+    }
+
+    @Test
+    void tlsWithoutACertificateSourceOrIssuerIsRefused() {
+      assertThatThrownBy(() -> Chart.template(NS, Map.of("metrics.tls.enabled", true)))
+          .hasMessageContaining("metrics.tls.enabled needs a certificate");
+      assertThatThrownBy(
+              () ->
+                  Chart.template(
+                      NS,
+                      Map.of("metrics.tls.enabled", true, "metrics.tls.certManager.enabled", true)))
+          .hasMessageContaining("issuerRef needs kind and name");
+    }
+
+    @Test
+    void withoutTlsTheOperatorKeepsPlainHttp() {
+      var container = operator(Chart.render(NS, Map.of()).one(Deployment.class));
+      assertThat(env(container)).doesNotContainKeys("QUARKUS_HTTP_SSL_PORT");
+      assertThat(container.getPorts()).extracting(p -> p.getName()).containsExactly("http");
+    }
+  }
+
+  @Nested
+  class NetworkPolicies {
+    @Test
+    void metricsInFromTheListedNamespacesAndOnlyDnsApiServerRpcAndReplicasOut() {
+      Map<String, Object> set = new java.util.LinkedHashMap<>(Chart.productionValues());
+      set.put("networkPolicy.enabled", true);
+      set.put("networkPolicy.apiServer.cidrs[0]", "10.0.0.1/32");
+      set.put("networkPolicy.rpc.cidrs[0]", "203.0.113.7/32");
+      set.put("metrics.tls.enabled", true);
+      set.put("metrics.tls.secretName", "ops-metrics-cert");
+      Chart.Rendered rendered = Chart.render(NS, set);
+      var policy = rendered.one(io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class);
+      var spec = policy.getSpec();
+      assertThat(spec.getPodSelector().getMatchLabels())
+          .isEqualTo(rendered.one(Deployment.class).getSpec().getSelector().getMatchLabels());
+      assertThat(spec.getPolicyTypes()).containsExactly("Ingress", "Egress");
+      assertThat(spec.getIngress())
+          .singleElement()
+          .satisfies(
+              rule -> {
+                assertThat(rule.getFrom())
+                    .singleElement()
+                    .satisfies(
+                        peer ->
+                            assertThat(peer.getNamespaceSelector().getMatchLabels())
+                                .isEqualTo(Map.of("kubernetes.io/metadata.name", "monitoring")));
+                assertThat(rule.getPorts())
+                    .singleElement()
+                    .satisfies(p -> assertThat(p.getPort().getStrVal()).isEqualTo("https"));
+              });
+      var egress = spec.getEgress();
+      assertThat(egress).hasSize(4);
+      assertThat(egress.get(0).getPorts())
+          .extracting(p -> p.getPort().getIntVal())
+          .containsOnly(53);
+      assertThat(egress.get(1).getTo().get(0).getIpBlock().getCidr()).isEqualTo("10.0.0.1/32");
+      assertThat(egress.get(1).getPorts())
+          .extracting(p -> p.getPort().getIntVal())
+          .containsExactly(443, 6443);
+      assertThat(egress.get(2).getTo().get(0).getIpBlock().getCidr()).isEqualTo("203.0.113.7/32");
+      assertThat(egress.get(3).getTo().get(0).getPodSelector().getMatchLabels())
+          .isEqualTo(Map.of("gpupool.io/job-kind", "InferenceJob"));
+      assertThat(egress.get(3).getPorts())
+          .as("replicas serve on the job's own port")
+          .isNullOrEmpty();
+    }
+
+    @Test
+    void noPolicyByDefaultAndNoneThatWouldCutTheOperatorOffTheApiServer() {
+      assertThat(Chart.render(NS, Map.of()).ofKind("NetworkPolicy")).isEmpty();
+      assertThatThrownBy(() -> Chart.template(NS, Map.of("networkPolicy.enabled", true)))
+          .hasMessageContaining("networkPolicy.enabled needs networkPolicy.apiServer.cidrs");
+    }
+  }
+
+  @Nested
+  class ScopedByLabelSelector {
+    private final Chart.Rendered rendered =
+        Chart.render(NS, Map.of("scope.namespaceSelector", "gpupool.io/pool=team-a"));
+
+    @Test
+    void theOperatorGetsTheSelectorAndJosdkNoNamespaceList() {
+      Map<String, String> env = env(operator(rendered.one(Deployment.class)));
+      assertThat(env)
+          .containsEntry("GPUPOOL_SCOPE_INSTALL", NS + "/" + Chart.RELEASE)
+          .containsEntry("GPUPOOL_SCOPE_NAMESPACE_SELECTOR", "gpupool.io/pool=team-a")
+          .doesNotContainKeys(
+              "GPUPOOL_SCOPE_NAMESPACES",
+              "QUARKUS_OPERATOR_SDK_CONTROLLERS__TRAININGJOB__NAMESPACES",
+              "QUARKUS_OPERATOR_SDK_CONTROLLERS__INFERENCEJOB__NAMESPACES");
+    }
+
+    @Test
+    void theRbacIsTheUnscopedOneBecauseTheNamespacesAreNotKnownWhenRendering() {
+      assertThat(RbacContract.flatten(operatorClusterRole(rendered).getRules()))
+          .isEqualTo(
+              RbacContract.flatten(operatorClusterRole(Chart.render(NS, Map.of())).getRules()));
+      assertThat(rendered.all(Role.class))
+          .noneSatisfy(r -> assertThat(r.getMetadata().getName()).endsWith("-jobs"));
+    }
+
+    @Test
+    void aListAndASelectorTogetherAreRefused() {
+      assertThatThrownBy(
+              () ->
+                  Chart.template(
+                      NS,
+                      Map.of(
+                          "scope.namespaces[0]", "ml-a",
+                          "scope.namespaceSelector", "gpupool.io/pool=team-a")))
+          .hasMessageContaining("scope.namespaces and scope.namespaceSelector are exclusive");
+    }
+  }
+
   @Test
   void severalReplicasNeedLeaderElection() {
     assertThatThrownBy(() -> Chart.template(NS, Map.of("leaderElection.enabled", false)))

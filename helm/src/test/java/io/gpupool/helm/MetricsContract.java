@@ -29,6 +29,8 @@ final class MetricsContract {
           "gpupool_settlement_backlog_amount",
           "gpupool_settlement_pairs_set_aside",
           "gpupool_settlement_oldest_unconfirmed_seconds",
+          "gpupool_settlement_job_pairs_set_aside",
+          "gpupool_settlement_pairs_held_unregistered",
           "gpupool_settlement_transactions_total",
           "gpupool_chain_rpc_errors_total",
           "gpupool_escrow_balance",
@@ -39,7 +41,9 @@ final class MetricsContract {
           "gpupool_queue_gpus_borrowed",
           "gpupool_queue_oldest_pending_created_seconds",
           "gpupool_queue_admissions_total",
-          "gpupool_queue_preemptions_total");
+          "gpupool_queue_preemptions_total",
+          "gpupool_challenges_total",
+          "gpupool_quarantined_nodes");
 
   /** Operator histograms; each is exposed as _bucket, _count and _sum series. */
   static final Set<String> OPERATOR_HISTOGRAMS =

@@ -310,11 +310,7 @@ public final class SandboxMain {
     printer.start();
     if (options.operatorCmd() != null) {
       operator[0] =
-          startOperator(
-              options.operatorCmd(),
-              sandbox,
-              billingChain == null ? Map.of() : billingChain.operatorEnvironment(),
-              out);
+          startOperator(options.operatorCmd(), sandbox, operatorEnvironment(billingChain), out);
     }
     List<HasMetadata> applied = new ArrayList<>();
     if (options.apply() != null) {
@@ -361,6 +357,19 @@ public final class SandboxMain {
   }
 
   /** Starts the operator; {@code env} (billing settings, the reporter key) is never printed. */
+  /**
+   * The operator's settings: the chain's, and hardware challenges the simulated kubelet answers.
+   */
+  private static Map<String, String> operatorEnvironment(SandboxChain billingChain) {
+    Map<String, String> env =
+        new java.util.LinkedHashMap<>(
+            io.gpupool.sandbox.kubelet.ChallengeAnswers.operatorEnvironment());
+    if (billingChain != null) {
+      env.putAll(billingChain.operatorEnvironment());
+    }
+    return env;
+  }
+
   private static Process startOperator(
       String cmd, Sandbox sandbox, Map<String, String> env, PrintStream out) throws IOException {
     ProcessBuilder pb = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true);

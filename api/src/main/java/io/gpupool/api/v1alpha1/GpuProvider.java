@@ -33,6 +33,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".status.earnings.settled",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
+    name = "Stake",
+    jsonPath = ".status.stake.staked",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
     name = "Age",
     jsonPath = ".metadata.creationTimestamp",
     type = AdditionalPrinterColumn.Type.DATE)

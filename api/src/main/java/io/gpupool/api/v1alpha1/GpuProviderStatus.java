@@ -25,4 +25,10 @@ public class GpuProviderStatus {
 
   public Reliability reliability;
   public Earnings earnings;
+
+  /** Hardware challenges of its nodes: counts and the last one's time. */
+  public ChallengeRecord challenges;
+
+  /** Stake on chain (absent while billing is off or before the first read). */
+  public ProviderStake stake;
 }

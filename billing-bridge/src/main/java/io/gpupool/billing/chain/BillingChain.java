@@ -16,10 +16,42 @@ import java.util.Optional;
 public interface BillingChain {
 
   /**
-   * Dry-run and send one {@code settleBatch} transaction for {@code items} (at most 65,535 distinct
-   * addresses); returns its hash without waiting for it to be mined.
+   * Dry-run {@code items} as one {@code settleBatch} (at most 65,535 distinct addresses) and sign
+   * it, without broadcasting it, with the next free nonce and at least {@code minNonce} (the
+   * caller's persisted outbox may hold nonces the node does not know yet).
+   *
+   * @throws ChainRevertException when the dry run reverts
    */
-  String submitSettlement(List<SettlementItem> items);
+  SignedSettlement signSettlement(List<SettlementItem> items, long minNonce);
+
+  /**
+   * Sign the same call as {@code previous} with the same nonce and a higher gas price (by the price
+   * policy's next attempt and at least {@link SignedSettlement#minimumReplacementPrice}). Empty
+   * when that price would pass the policy's cap: then the caller keeps waiting.
+   */
+  Optional<SignedSettlement> signReplacement(SignedSettlement previous, int attempt);
+
+  /** Broadcast a signed transaction ({@code eth_sendRawTransaction}). */
+  BroadcastResult broadcast(String rawTx);
+
+  /** How many transactions of the reporter are mined (the next nonce the chain expects). */
+  long minedNonce();
+
+  /** Whether the contract pays {@code provider} (it registered a payout address). */
+  boolean isProviderRegistered(String provider);
+
+  /**
+   * Sign and broadcast one batch at the next free nonce, returning its hash: for tools and tests.
+   * The settlement loop persists the signed transaction between the two steps instead.
+   */
+  default String submitSettlement(List<SettlementItem> items) {
+    SignedSettlement s = signSettlement(items, 0);
+    BroadcastResult r = broadcast(s.rawTx());
+    if (r == BroadcastResult.NONCE_USED || r == BroadcastResult.UNDERPRICED) {
+      throw new ChainException("nonce " + s.nonce() + " taken meanwhile (" + r + ")", null);
+    }
+    return s.txHash();
+  }
 
   /** The receipt of a sent transaction, or empty while it is not mined. */
   Optional<SettlementReceipt> receipt(String txHash);
@@ -41,21 +73,4 @@ public interface BillingChain {
 
   /** The latest block number. */
   long latestBlock();
-
-  /**
-   * Re-send a transaction that has been pending too long, with the same nonce and data and a higher
-   * gas price (a replacement). Returns the new hash, or empty when this client did not send it, it
-   * is no longer pending, or the price cap is reached. Whichever of the two gets mined, the
-   * cumulative settlement is the same.
-   */
-  default Optional<String> replaceStuck(String txHash) {
-    return Optional.empty();
-  }
-
-  /**
-   * A settlement round starts: a client that numbers its transactions itself takes the next nonce
-   * from the node again, so a nonce the node forgot (a reorganisation, a dropped transaction found
-   * by another process) is reused instead of leaving a gap every later transaction queues behind.
-   */
-  default void beginRound() {}
 }

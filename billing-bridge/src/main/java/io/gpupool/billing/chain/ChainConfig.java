@@ -36,6 +36,47 @@ public record ChainConfig(
     }
   }
 
+  /**
+   * Without the RPC URL's path, query and user info: RPC providers put the API key there, and this
+   * string may reach logs.
+   */
+  @Override
+  public String toString() {
+    return "ChainConfig[rpc="
+        + redactedRpcUrl()
+        + ", contractAddress="
+        + contractAddress
+        + ", chainId="
+        + chainId
+        + ", gasPolicy="
+        + gasPolicy
+        + ", gasLimitPercent="
+        + gasLimitPercent
+        + ", rpcTimeout="
+        + rpcTimeout
+        + ", logChunkBlocks="
+        + logChunkBlocks
+        + "]";
+  }
+
+  /** Scheme, host and port only ({@code https://rpc.example.com:443/…}). */
+  public String redactedRpcUrl() {
+    try {
+      java.net.URI uri = java.net.URI.create(rpcUrl);
+      if (uri.getHost() == null) {
+        return "<unparseable URL>";
+      }
+      String port = uri.getPort() < 0 ? "" : ":" + uri.getPort();
+      boolean more =
+          (uri.getRawPath() != null && uri.getRawPath().length() > 1)
+              || uri.getRawQuery() != null
+              || uri.getRawUserInfo() != null;
+      return uri.getScheme() + "://" + uri.getHost() + port + (more ? "/…" : "");
+    } catch (IllegalArgumentException e) {
+      return "<unparseable URL>";
+    }
+  }
+
   /** Defaults: gas policy defaults, 130% gas limit, 10 s RPC timeout, 5,000-block log chunks. */
   public static ChainConfig of(String rpcUrl, String contractAddress, long chainId) {
     return new ChainConfig(

@@ -3,6 +3,7 @@ package io.gpupool.billing.chain;
 import io.gpupool.billing.PairId;
 import java.math.BigInteger;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * What the operator needs from the chain to trust providers: their stakes, their earnings still in
@@ -37,4 +38,10 @@ public interface TrustChain {
 
   /** The address whose key signs (the verifier, also the reporter). */
   String signerAddress();
+
+  /** The contract's paid and owed figures of a pair (what a dispute is bounded by). */
+  PairOnChain pairState(PairId pair);
+
+  /** The receipt of a sent transaction, or empty while it is not mined. */
+  Optional<SettlementReceipt> receipt(String txHash);
 }

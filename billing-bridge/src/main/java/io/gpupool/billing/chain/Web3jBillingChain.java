@@ -29,7 +29,9 @@ import org.web3j.abi.datatypes.generated.Bytes32;
 import org.web3j.abi.datatypes.generated.Uint256;
 import org.web3j.abi.datatypes.generated.Uint64;
 import org.web3j.crypto.Credentials;
+import org.web3j.crypto.Hash;
 import org.web3j.crypto.RawTransaction;
+import org.web3j.crypto.TransactionDecoder;
 import org.web3j.crypto.TransactionEncoder;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.DefaultBlockParameter;
@@ -48,9 +50,10 @@ import org.web3j.utils.Numeric;
 
 /**
  * {@link BillingChain} over JSON-RPC with web3j. Signs locally with the reporter key (which it
- * never logs), manages the nonce itself (so several batches can be in flight), dry-runs every batch
- * with {@code eth_call} to get a decodable revert reason before paying gas, and prices gas with a
- * {@link GasPricePolicy}.
+ * never logs), signs and broadcasts in two steps (the settlement loop persists the signed
+ * transaction in between, and chooses the nonce with its outbox), dry-runs every batch with {@code
+ * eth_call} to get a decodable revert reason before paying gas, and prices gas with a {@link
+ * GasPricePolicy}.
  */
 public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCloseable {
 
@@ -65,14 +68,6 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
   private final Web3j web3j;
   private final Credentials reporter;
   private final RevertDecoder decoder;
-  private final Object nonceLock = new Object();
-  private BigInteger nextNonce;
-
-  /** What this client sent and may have to replace: nonce, data, limit, price, attempt. */
-  private record Sent(
-      BigInteger nonce, String data, BigInteger gasLimit, BigInteger gasPrice, int attempt) {}
-
-  private final Map<String, Sent> sent = new java.util.concurrent.ConcurrentHashMap<>();
 
   public Web3jBillingChain(ChainConfig config, Credentials reporter) {
     this(config, reporter, buildWeb3j(config));
@@ -197,14 +192,78 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
   }
 
   @Override
-  public String submitSettlement(List<SettlementItem> items) {
+  public SignedSettlement signSettlement(List<SettlementItem> items, long minNonce) {
     if (items.isEmpty()) {
       throw new IllegalArgumentException("empty batch");
     }
     String data = encodeSettleBatch(items);
     BigInteger gasLimit = estimateGas(data);
     BigInteger gasPrice = config.gasPolicy().price(send(web3j.ethGasPrice()).getGasPrice(), 0);
-    return sendSigned(data, gasLimit, gasPrice, true);
+    long pending =
+        send(web3j.ethGetTransactionCount(reporter.getAddress(), DefaultBlockParameterName.PENDING))
+            .getTransactionCount()
+            .longValueExact();
+    return sign(Math.max(pending, minNonce), data, gasLimit, gasPrice);
+  }
+
+  private SignedSettlement sign(long nonce, String data, BigInteger gasLimit, BigInteger price) {
+    RawTransaction tx =
+        RawTransaction.createTransaction(
+            BigInteger.valueOf(nonce), price, gasLimit, config.contractAddress(), data);
+    String raw =
+        Numeric.toHexString(TransactionEncoder.signMessage(tx, config.chainId(), reporter));
+    return new SignedSettlement(nonce, Hash.sha3(raw), raw, price);
+  }
+
+  @Override
+  public Optional<SignedSettlement> signReplacement(SignedSettlement previous, int attempt) {
+    RawTransaction old = TransactionDecoder.decode(previous.rawTx());
+    BigInteger byPolicy =
+        config.gasPolicy().price(send(web3j.ethGasPrice()).getGasPrice(), attempt);
+    BigInteger price =
+        byPolicy.max(SignedSettlement.minimumReplacementPrice(previous.gasPriceWei()));
+    if (price.compareTo(config.gasPolicy().maxWei()) > 0) {
+      return Optional.empty(); // at the cap: keep waiting rather than overpay
+    }
+    return Optional.of(sign(previous.nonce(), old.getData(), old.getGasLimit(), price));
+  }
+
+  @Override
+  public BroadcastResult broadcast(String rawTx) {
+    EthSendTransaction result = send(web3j.ethSendRawTransaction(rawTx));
+    if (!result.hasError()) {
+      return BroadcastResult.ACCEPTED;
+    }
+    String msg = result.getError().getMessage().toLowerCase(Locale.ROOT);
+    if (msg.contains("already known") || msg.contains("already imported")) {
+      return BroadcastResult.ALREADY_KNOWN;
+    }
+    if (msg.contains("nonce too low") || msg.contains("nonce has already been used")) {
+      return BroadcastResult.NONCE_USED;
+    }
+    if (msg.contains("underpriced")) {
+      return BroadcastResult.UNDERPRICED;
+    }
+    throw new ChainRevertException(decoder.decode(errorText(result)), null);
+  }
+
+  @Override
+  public long minedNonce() {
+    return send(web3j.ethGetTransactionCount(
+            reporter.getAddress(), DefaultBlockParameterName.LATEST))
+        .getTransactionCount()
+        .longValueExact();
+  }
+
+  @Override
+  public boolean isProviderRegistered(String provider) {
+    List<Type> out =
+        call(
+            new Function(
+                "isRegisteredProvider",
+                List.of(new Address(provider)),
+                List.of(new TypeReference<Bool>() {})));
+    return (Boolean) out.get(0).getValue();
   }
 
   private BigInteger estimateGas(String data) {
@@ -224,110 +283,6 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
         .divide(BigInteger.valueOf(100));
   }
 
-  private String sendSigned(String data, BigInteger gasLimit, BigInteger gasPrice, boolean retry) {
-    BigInteger nonce;
-    synchronized (nonceLock) {
-      if (nextNonce == null) {
-        nextNonce =
-            send(web3j.ethGetTransactionCount(
-                    reporter.getAddress(), DefaultBlockParameterName.PENDING))
-                .getTransactionCount();
-      }
-      nonce = nextNonce;
-      nextNonce = nextNonce.add(BigInteger.ONE);
-    }
-    try {
-      String hash = sendRaw(nonce, data, gasLimit, gasPrice);
-      sent.put(hash, new Sent(nonce, data, gasLimit, gasPrice, 0));
-      return hash;
-    } catch (ChainUnavailableException e) {
-      // Unknown whether the node took it: resynchronise the nonce from the node next time.
-      resetNonce();
-      throw e;
-    } catch (NonceRejected e) {
-      resetNonce();
-      if (retry) {
-        LOG.log(
-            System.Logger.Level.INFO,
-            "nonce {0} rejected ({1}); resynchronising",
-            nonce,
-            e.getMessage());
-        return sendSigned(data, gasLimit, gasPrice, false);
-      }
-      throw new ChainException("nonce rejected twice: " + e.getMessage(), e);
-    }
-  }
-
-  private static final class NonceRejected extends RuntimeException {
-    NonceRejected(String message) {
-      super(message);
-    }
-  }
-
-  private String sendRaw(BigInteger nonce, String data, BigInteger gasLimit, BigInteger gasPrice) {
-    RawTransaction tx =
-        RawTransaction.createTransaction(nonce, gasPrice, gasLimit, config.contractAddress(), data);
-    String signed =
-        Numeric.toHexString(TransactionEncoder.signMessage(tx, config.chainId(), reporter));
-    EthSendTransaction result = send(web3j.ethSendRawTransaction(signed));
-    if (result.hasError()) {
-      String msg = result.getError().getMessage().toLowerCase(Locale.ROOT);
-      if (msg.contains("nonce too low")
-          || msg.contains("nonce too high")
-          || msg.contains("replacement transaction underpriced")
-          || msg.contains("already known")) {
-        throw new NonceRejected(msg);
-      }
-      resetNonce();
-      throw new ChainRevertException(decoder.decode(errorText(result)), null);
-    }
-    return result.getTransactionHash();
-  }
-
-  @Override
-  public Optional<String> replaceStuck(String txHash) {
-    Sent s = sent.get(txHash);
-    if (s == null || receipt(txHash).isPresent()) {
-      return Optional.empty();
-    }
-    int attempt = s.attempt() + 1;
-    BigInteger byPolicy =
-        config.gasPolicy().price(send(web3j.ethGasPrice()).getGasPrice(), attempt);
-    // Nodes accept a replacement only if it pays at least ~10% more than the pending one.
-    BigInteger minimum =
-        s.gasPrice().multiply(BigInteger.valueOf(111)).divide(BigInteger.valueOf(100));
-    BigInteger price = byPolicy.max(minimum);
-    if (price.compareTo(config.gasPolicy().maxWei()) > 0) {
-      return Optional.empty(); // at the cap: keep waiting rather than overpay
-    }
-    try {
-      String hash = sendRaw(s.nonce(), s.data(), s.gasLimit(), price);
-      sent.remove(txHash);
-      sent.put(hash, new Sent(s.nonce(), s.data(), s.gasLimit(), price, attempt));
-      LOG.log(
-          System.Logger.Level.INFO,
-          "replaced stuck {0} by {1} at {2} wei gas price",
-          txHash,
-          hash,
-          price);
-      return Optional.of(hash);
-    } catch (NonceRejected e) {
-      return Optional.empty(); // the nonce was used meanwhile: the original (or another) was mined
-    }
-  }
-
-  @Override
-  public void beginRound() {
-    resetNonce();
-  }
-
-  /** Forget the local nonce; the next send asks the node (pending count). */
-  public void resetNonce() {
-    synchronized (nonceLock) {
-      nextNonce = null;
-    }
-  }
-
   @Override
   public Optional<SettlementReceipt> receipt(String txHash) {
     Optional<TransactionReceipt> r =
@@ -336,7 +291,6 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
       return Optional.empty();
     }
     TransactionReceipt receipt = r.get();
-    sent.remove(txHash);
     List<PairEvent> events = new ArrayList<>();
     for (Log log : receipt.getLogs()) {
       if (log.getAddress().equalsIgnoreCase(config.contractAddress())) {
@@ -375,17 +329,7 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
 
   @Override
   public boolean isKnown(String txHash) {
-    boolean known = send(web3j.ethGetTransactionByHash(txHash)).getTransaction().isPresent();
-    if (!known && sent.remove(txHash) != null) {
-      // A transaction of ours the node dropped: its nonce is free again, and every later one of
-      // ours waits behind it. Take the next nonce from the node, so the resend fills the gap.
-      LOG.log(
-          System.Logger.Level.INFO,
-          "tx {0} was dropped by the node; resynchronising the nonce",
-          txHash);
-      resetNonce();
-    }
-    return known;
+    return send(web3j.ethGetTransactionByHash(txHash)).getTransaction().isPresent();
   }
 
   @Override
@@ -584,12 +528,31 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
         new Address(pair.payer()), new Bytes16(pair.jobIdHash()), new Address(pair.provider()));
   }
 
-  /** Dry-run (decoded revert before any gas is spent), then sign and send with the shared nonce. */
+  /**
+   * Dry-run (decoded revert before any gas is spent), then sign at the node's next pending nonce
+   * and send; once more if that nonce was taken meanwhile. Not persisted: a lost dispute
+   * transaction is simply opened again. If it takes a nonce a settlement signed but not yet
+   * broadcast holds, that settlement is abandoned and its pairs sent again (cumulative: harmless).
+   */
   private String sendCall(Function f) {
     String data = FunctionEncoder.encode(f);
     BigInteger gasLimit = estimateGas(data);
     BigInteger gasPrice = config.gasPolicy().price(send(web3j.ethGasPrice()).getGasPrice(), 0);
-    return sendSigned(data, gasLimit, gasPrice, true);
+    for (int attempt = 0; ; attempt++) {
+      long nonce =
+          send(web3j.ethGetTransactionCount(
+                  reporter.getAddress(), DefaultBlockParameterName.PENDING))
+              .getTransactionCount()
+              .longValueExact();
+      SignedSettlement signed = sign(nonce, data, gasLimit, gasPrice);
+      BroadcastResult r = broadcast(signed.rawTx());
+      if (r == BroadcastResult.ACCEPTED || r == BroadcastResult.ALREADY_KNOWN) {
+        return signed.txHash();
+      }
+      if (attempt > 0) {
+        throw new ChainException("nonce " + nonce + " taken twice while sending: " + r, null);
+      }
+    }
   }
 
   @Override

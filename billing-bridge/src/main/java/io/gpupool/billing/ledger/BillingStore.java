@@ -26,4 +26,16 @@ public interface BillingStore {
    * PairLedger#empty} if none) and return the stored result.
    */
   PairLedger update(PairId pair, UnaryOperator<PairLedger> change);
+
+  /**
+   * The persisted settlement outbox: every settlement transaction signed and not yet confirmed at
+   * depth, read from durable storage (a restarted operator resumes exactly these).
+   */
+  List<OutboxEntry> outbox();
+
+  /** Write (or overwrite) the outbox entry of {@code entry.nonce()}; durable when it returns. */
+  void putOutbox(OutboxEntry entry);
+
+  /** Forget the outbox entry of {@code nonce} (confirmed at depth, or never minable). */
+  void removeOutbox(long nonce);
 }

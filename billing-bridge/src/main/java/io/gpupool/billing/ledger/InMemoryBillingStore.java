@@ -5,12 +5,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.UnaryOperator;
 
 /** {@link BillingStore} in a map: for tests, benchmarks and the sandbox. */
 public final class InMemoryBillingStore implements BillingStore {
 
   private final ConcurrentHashMap<PairId, PairLedger> pairs = new ConcurrentHashMap<>();
+  private final ConcurrentSkipListMap<Long, OutboxEntry> outbox = new ConcurrentSkipListMap<>();
 
   @Override
   public Optional<PairLedger> get(PairId pair) {
@@ -26,5 +28,20 @@ public final class InMemoryBillingStore implements BillingStore {
   public PairLedger update(PairId pair, UnaryOperator<PairLedger> change) {
     return pairs.compute(
         pair, (id, current) -> change.apply(current == null ? PairLedger.empty(id) : current));
+  }
+
+  @Override
+  public List<OutboxEntry> outbox() {
+    return new ArrayList<>(outbox.values());
+  }
+
+  @Override
+  public void putOutbox(OutboxEntry entry) {
+    outbox.put(entry.nonce(), entry);
+  }
+
+  @Override
+  public void removeOutbox(long nonce) {
+    outbox.remove(nonce);
   }
 }

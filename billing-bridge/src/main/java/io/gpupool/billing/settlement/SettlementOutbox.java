@@ -16,9 +16,10 @@ import java.util.function.DoubleSupplier;
 
 /**
  * Pending settlements. The durable part is the store itself (every pair with metered cost above its
- * settled cursor is pending, so a restart loses nothing); this class adds the volatile scheduling:
- * retry attempts with backoff, and grouping into batches sorted by payer and provider so the
- * contract touches each escrow and provider balance once per batch.
+ * settled cursor is pending, so a restart loses nothing; signed transactions are persisted as
+ * {@link io.gpupool.billing.ledger.OutboxEntry}); this class adds the volatile scheduling: retry
+ * attempts with backoff, and grouping into batches sorted by payer and provider so the contract
+ * touches each escrow and provider balance once per batch.
  */
 public final class SettlementOutbox {
 
@@ -31,6 +32,7 @@ public final class SettlementOutbox {
   private final DoubleSupplier random;
   private final Map<PairId, Retry> retries = new ConcurrentHashMap<>();
   private final Map<PairId, String> setAside = new ConcurrentHashMap<>();
+  private volatile SetAsideListener listener = (pair, reason) -> {};
 
   public SettlementOutbox(BillingLedger ledger, Backoff backoff, DoubleSupplier random) {
     this.ledger = Objects.requireNonNull(ledger, "ledger");
@@ -108,7 +110,18 @@ public final class SettlementOutbox {
   public void setAside(PairId pair, String reason) {
     if (setAside.put(pair, reason) == null) {
       LOG.log(System.Logger.Level.WARNING, "{0} set aside from settlement: {1}", pair, reason);
+      try {
+        listener.pairSetAside(pair, reason);
+      } catch (RuntimeException e) {
+        // Telling the job is best effort: it must not stop settlement of the other pairs.
+        LOG.log(System.Logger.Level.WARNING, "set-aside listener failed for " + pair, e);
+      }
     }
+  }
+
+  /** Tell {@code l} about every pair set aside from now on. */
+  public void onSetAside(SetAsideListener l) {
+    this.listener = Objects.requireNonNull(l, "listener");
   }
 
   /** Offer a set-aside pair again (e.g. once an operator has fixed its cause). */

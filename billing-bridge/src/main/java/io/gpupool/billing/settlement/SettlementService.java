@@ -3,20 +3,24 @@ package io.gpupool.billing.settlement;
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.SettlementItem;
 import io.gpupool.billing.chain.BillingChain;
+import io.gpupool.billing.chain.BroadcastResult;
 import io.gpupool.billing.chain.ChainException;
 import io.gpupool.billing.chain.ChainRevertException;
 import io.gpupool.billing.chain.ChainUnavailableException;
 import io.gpupool.billing.chain.PairEvent;
 import io.gpupool.billing.chain.PairOnChain;
 import io.gpupool.billing.chain.SettlementReceipt;
+import io.gpupool.billing.chain.SignedSettlement;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.BillingStore;
+import io.gpupool.billing.ledger.OutboxEntry;
 import io.gpupool.billing.ledger.PairLedger;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -40,6 +44,14 @@ import org.web3j.utils.Numeric;
  * <p>Nothing is paid twice because every report is cumulative; nothing is lost because a pair stays
  * pending in the store until the chain has paid its metered cost. A failed round (RPC down, revert)
  * only delays: the pairs back off and are sent again.
+ *
+ * <p>Every transaction is signed, then persisted in the store's outbox (nonce, raw bytes, hash),
+ * and only then broadcast. A restarted operator (or a new leader) resumes the outbox: it broadcasts
+ * the same bytes again or replaces them with the same nonce and a higher fee (see {@link
+ * OutboxTransition}), so no usage is ever reported by two different transactions that could both
+ * wait in a pool, and the nonce sequence has no gap every later transaction would queue behind.
+ * Pairs of a provider that has not registered on chain are held (the contract would pay it nothing)
+ * and its registration is looked up again every {@link SettlementConfig#recheckInterval}.
  */
 public final class SettlementService implements AutoCloseable {
 
@@ -62,15 +74,17 @@ public final class SettlementService implements AutoCloseable {
   private final Clock clock;
   private final SettlementOutbox outbox;
   private volatile boolean reconciled;
-  private final Map<String, Instant> pendingSince = new HashMap<>();
 
   /** A pair whose batch of one is rejected this many rounds in a row is set aside. */
   static final int SET_ASIDE_AFTER_REVERTS = 3;
 
   private final Map<PairId, Integer> revertStreak = new HashMap<>();
   private Instant lastRecheck;
-  private final Map<String, Instant> unconfirmedSince =
+  private final Map<String, Instant> orphanSince = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Set<String> registered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Map<String, Instant> unregisteredCheckedAt =
       new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile Set<PairId> heldUnregistered = Set.of();
   private ScheduledExecutorService executor;
 
   public SettlementService(
@@ -216,22 +230,35 @@ public final class SettlementService implements AutoCloseable {
       errors.add("escrow query: " + e.getMessage());
       return new RoundResult(0, confirmed, 0, errors);
     }
-    List<SettlementItem> due = outbox.due(now, skip);
-    if (!due.isEmpty()) {
-      chain.beginRound();
+    List<SettlementItem> due;
+    try {
+      due = withoutUnregisteredProviders(outbox.due(now, skip), now);
+    } catch (ChainException e) {
+      errors.add("provider registration query: " + e.getMessage());
+      return new RoundResult(0, confirmed, 0, errors);
     }
     Deque<List<SettlementItem>> queue =
         new ArrayDeque<>(SettlementOutbox.batches(due, config.batchSize()));
+    // Read once per round (one LIST on the operator's store), then raised by each batch signed.
+    long floor = due.isEmpty() ? 0 : nonceFloor();
     while (!queue.isEmpty()) {
       List<SettlementItem> batch = queue.poll();
       List<PairId> pairs = batch.stream().map(SettlementItem::pair).toList();
       try {
-        String tx = chain.submitSettlement(batch);
-        unconfirmedSince.put(tx, now);
+        SignedSettlement signed = chain.signSettlement(batch, floor);
+        floor = Math.max(floor, signed.nonce() + 1);
+        OutboxEntry entry =
+            OutboxEntry.signed(
+                signed.nonce(), signed.txHash(), signed.rawTx(), signed.gasPriceWei(), batch, now);
+        // Persisted before the broadcast: whatever happens next, a restart finds these bytes.
+        store.putOutbox(entry);
         for (PairId p : pairs) {
-          store.update(p, l -> l.withInFlight(tx));
+          store.update(p, l -> l.withInFlight(signed.txHash()));
         }
         sent++;
+        if (!broadcast(entry, errors)) {
+          break; // the node is unreachable: the entry is re-broadcast next round
+        }
       } catch (ChainUnavailableException e) {
         errors.add("send: " + e.getMessage());
         outbox.retryLater(pairs, now);
@@ -283,18 +310,21 @@ public final class SettlementService implements AutoCloseable {
 
   /**
    * Since when the oldest settlement transaction still waiting for its receipt (at the configured
-   * depth) has been waiting, or empty when none is. A transaction found in the store after a
-   * restart counts from when this process first saw it.
+   * depth) has been waiting, or empty when none is. Outbox entries carry the time they were first
+   * persisted, so after a restart the age counts from the first send, not from the restart.
    */
   public Optional<Instant> oldestUnconfirmedSince() {
-    Set<String> inFlight = new HashSet<>();
-    for (PairLedger l : store.all()) {
-      if (l.inFlightTx() != null) {
-        inFlight.add(l.inFlightTx());
-      }
-    }
-    unconfirmedSince.keySet().retainAll(inFlight);
-    return unconfirmedSince.values().stream().min(Instant::compareTo);
+    Optional<Instant> persisted =
+        store.outbox().stream().map(OutboxEntry::createdAt).min(Instant::compareTo);
+    Optional<Instant> orphan = orphanSince.values().stream().min(Instant::compareTo);
+    return persisted.isEmpty()
+        ? orphan
+        : orphan.map(o -> o.isBefore(persisted.get()) ? o : persisted.get()).or(() -> persisted);
+  }
+
+  /** Pairs held back because their provider is not registered on chain (as of the last round). */
+  public Set<PairId> heldForRegistration() {
+    return heldUnregistered;
   }
 
   /**
@@ -335,7 +365,63 @@ public final class SettlementService implements AutoCloseable {
   }
 
   private boolean hasInFlight() {
-    return store.all().stream().anyMatch(l -> l.inFlightTx() != null);
+    return !store.outbox().isEmpty() || store.all().stream().anyMatch(l -> l.inFlightTx() != null);
+  }
+
+  /** The lowest nonce a new transaction may take: above every nonce the outbox holds. */
+  private long nonceFloor() {
+    return store.outbox().stream().mapToLong(OutboxEntry::nonce).max().orElse(-1) + 1;
+  }
+
+  /**
+   * Drop items whose provider has not registered on chain: the contract would only record them as
+   * owed. A provider found unregistered is asked again after {@link
+   * SettlementConfig#recheckInterval}; a registered one is remembered (registration is final).
+   */
+  private List<SettlementItem> withoutUnregisteredProviders(
+      List<SettlementItem> items, Instant now) {
+    List<SettlementItem> payable = new ArrayList<>(items.size());
+    Set<PairId> held = new HashSet<>();
+    for (SettlementItem item : items) {
+      String provider = item.pair().provider();
+      if (isRegistered(provider, now)) {
+        payable.add(item);
+      } else {
+        held.add(item.pair());
+      }
+    }
+    heldUnregistered = Set.copyOf(held);
+    return payable;
+  }
+
+  private boolean isRegistered(String provider, Instant now) {
+    if (registered.contains(provider)) {
+      return true;
+    }
+    Instant checked = unregisteredCheckedAt.get(provider);
+    if (checked != null && now.isBefore(checked.plus(config.recheckInterval()))) {
+      return false;
+    }
+    if (chain.isProviderRegistered(provider)) {
+      registered.add(provider);
+      unregisteredCheckedAt.remove(provider);
+      return true;
+    }
+    if (checked == null) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "provider {0} has not registered a payout address on chain: its usage is held until it"
+              + " does (checked again every {1})",
+          provider,
+          config.recheckInterval());
+    }
+    unregisteredCheckedAt.put(provider, now);
+    return false;
+  }
+
+  /** Look the provider's registration up again next round (e.g. on ProviderRegistered). */
+  public void providerRegistered(String provider) {
+    unregisteredCheckedAt.remove(PairId.normaliseAddress(provider, "provider"));
   }
 
   private Set<String> dryPayers() {
@@ -352,61 +438,241 @@ public final class SettlementService implements AutoCloseable {
     return dry;
   }
 
-  /** Process receipts of in-flight transactions; returns the number of pairs resolved. */
+  /**
+   * Advance every persisted outbox transaction (see {@link OutboxTransition}) and resolve in-flight
+   * marks no outbox entry accounts for; returns the number of pairs resolved.
+   */
   private int resolveInFlight(List<String> errors) {
-    Map<String, List<PairLedger>> byTx = new LinkedHashMap<>();
-    for (PairLedger l : store.all()) {
-      if (l.inFlightTx() != null) {
-        byTx.computeIfAbsent(l.inFlightTx(), k -> new ArrayList<>()).add(l);
-      }
-    }
+    List<OutboxEntry> entries =
+        store.outbox().stream().sorted(Comparator.comparingLong(OutboxEntry::nonce)).toList();
     int resolved = 0;
-    Instant now = clock.instant();
-    long latest = -1;
-    for (Map.Entry<String, List<PairLedger>> e : byTx.entrySet()) {
-      String tx = e.getKey();
-      List<PairId> pairs = e.getValue().stream().map(PairLedger::pair).toList();
-      unconfirmedSince.putIfAbsent(tx, now); // sent by an earlier process: age from now on
-      try {
-        Optional<SettlementReceipt> receipt = chain.receipt(tx);
-        if (receipt.isPresent() && config.confirmations() > 1) {
-          if (latest < 0) {
-            latest = chain.latestBlock();
-          }
-          if (latest - receipt.get().blockNumber() + 1 < config.confirmations()) {
-            continue; // mined but not yet final: the cursor moves once it is deep enough
+    try {
+      resolved += resolveOrphans(entries, errors);
+      if (entries.isEmpty()) {
+        return resolved;
+      }
+      Instant now = clock.instant();
+      // Read before any receipt: a version mined after this read is found by its receipt.
+      long minedNonce = chain.minedNonce();
+      long[] latest = {-1};
+      for (OutboxEntry entry : entries) {
+        repairMarks(entry);
+        Optional<SettlementReceipt> receipt = Optional.empty();
+        for (String hash : entry.allHashes()) {
+          receipt = chain.receipt(hash);
+          if (receipt.isPresent()) {
+            break;
           }
         }
-        if (receipt.isPresent() && receipt.get().success()) {
-          applyConfirmed(tx, receipt.get(), pairs);
+        OutboxTransition.Observation seen =
+            new OutboxTransition.Observation(
+                receipt,
+                () -> latest[0] >= 0 ? latest[0] : (latest[0] = chain.latestBlock()),
+                minedNonce,
+                () -> entry.allHashes().stream().anyMatch(chain::isKnown),
+                () -> alreadyPaid(entry),
+                now);
+        OutboxTransition.Action action =
+            OutboxTransition.next(entry, seen, config.confirmations(), config.stuckAfter());
+        switch (action) {
+          case CONFIRMED -> {
+            applyConfirmed(entry, receipt.orElseThrow());
+            store.removeOutbox(entry.nonce());
+            outbox.delivered(entry.pairs());
+            entry.pairs().forEach(revertStreak::remove);
+            resolved += entry.items().size();
+          }
+          case REVERTED -> {
+            errors.add(
+                "tx "
+                    + receipt.orElseThrow().txHash()
+                    + " reverted: "
+                    + receipt.get().revertReason());
+            release(entry, false);
+            outbox.retryLater(entry.pairs(), now);
+            resolved += entry.items().size();
+          }
+          case ABANDON -> {
+            LOG.log(
+                System.Logger.Level.INFO,
+                "outbox nonce {0} ({1}) can no longer be mined (nonce spent or already paid);"
+                    + " its pairs are settled again from the chain''s figures",
+                entry.nonce(),
+                entry.txHash());
+            release(entry, true);
+            resolved += entry.items().size();
+          }
+          case BROADCAST -> {
+            if (entry.state() == OutboxEntry.State.SENT) {
+              errors.add("tx " + entry.txHash() + " unknown to the node (dropped); re-broadcast");
+            }
+            if (!broadcast(entry, errors)) {
+              return resolved;
+            }
+          }
+          case MARK_SENT -> store.putOutbox(entry.sent());
+          case REPLACE -> {
+            if (!replace(entry, now, errors)) {
+              return resolved;
+            }
+          }
+          case WAIT -> {}
+        }
+      }
+    } catch (ChainException ex) {
+      errors.add("receipt: " + ex.getMessage());
+    }
+    return resolved;
+  }
+
+  /**
+   * Broadcast the entry's current bytes; marks it SENT when a node holds them. Returns false when
+   * the node is unreachable (the entry stays and is broadcast again next round).
+   */
+  private boolean broadcast(OutboxEntry entry, List<String> errors) {
+    BroadcastResult r;
+    try {
+      r = chain.broadcast(entry.rawTx());
+    } catch (ChainUnavailableException e) {
+      errors.add("broadcast of nonce " + entry.nonce() + ": " + e.getMessage());
+      return false;
+    } catch (ChainRevertException e) {
+      // The node refused the bytes themselves (funds, fee cap): sign afresh later.
+      errors.add("node refused nonce " + entry.nonce() + ": " + e.error());
+      release(entry, false);
+      outbox.retryLater(entry.pairs(), clock.instant());
+      return true;
+    }
+    switch (r) {
+      case ACCEPTED, ALREADY_KNOWN -> {
+        if (entry.state() != OutboxEntry.State.SENT) {
+          store.putOutbox(entry.sent());
+        }
+      }
+      // Another transaction holds the nonce; the next resolution reads the mined nonce and the
+      // receipts and abandons the entry only if none of its versions was mined.
+      case NONCE_USED, UNDERPRICED ->
+          errors.add("nonce " + entry.nonce() + " of " + entry.txHash() + ": " + r);
+    }
+    return true;
+  }
+
+  /** Persist a same-nonce, higher-fee version of a stuck entry, then broadcast it. */
+  private boolean replace(OutboxEntry entry, Instant now, List<String> errors) {
+    Optional<SignedSettlement> next =
+        chain.signReplacement(
+            new SignedSettlement(entry.nonce(), entry.txHash(), entry.rawTx(), entry.gasPriceWei()),
+            entry.attempt() + 1);
+    if (next.isEmpty()) {
+      return true; // at the price cap: keep waiting
+    }
+    SignedSettlement s = next.get();
+    OutboxEntry replaced = entry.replacedBy(s.txHash(), s.rawTx(), s.gasPriceWei(), now);
+    store.putOutbox(replaced);
+    for (PairId p : entry.pairs()) {
+      store.update(
+          p, l -> entry.allHashes().contains(l.inFlightTx()) ? l.withInFlight(s.txHash()) : l);
+    }
+    LOG.log(
+        System.Logger.Level.INFO,
+        "nonce {0} pending since {1}: replacing {2} by {3} at {4} wei gas price",
+        entry.nonce(),
+        entry.sentAt(),
+        entry.txHash(),
+        s.txHash(),
+        s.gasPriceWei());
+    return broadcast(replaced, errors);
+  }
+
+  /** Marks a pair left without its entry (the process stopped in between) get it back. */
+  private void repairMarks(OutboxEntry entry) {
+    for (PairId p : entry.pairs()) {
+      PairLedger l = store.get(p).orElse(null);
+      if (l != null && !entry.txHash().equals(l.inFlightTx())) {
+        if (l.inFlightTx() == null || entry.allHashes().contains(l.inFlightTx())) {
+          store.update(p, x -> x.withInFlight(entry.txHash()));
+        }
+      }
+    }
+  }
+
+  /** True when the chain has paid every pair of the entry at least what it reports. */
+  private boolean alreadyPaid(OutboxEntry entry) {
+    for (SettlementItem item : entry.items()) {
+      if (chain.pairState(item.pair()).paidWei().compareTo(item.cumulativeWei()) < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Remove an entry that will not pay and free its pairs; with {@code readChain} their cursors take
+   * the chain's figures first (another transaction may have paid them).
+   */
+  private void release(OutboxEntry entry, boolean readChain) {
+    for (PairId p : entry.pairs()) {
+      PairOnChain c = readChain ? chain.pairState(p) : null;
+      store.update(
+          p,
+          l -> {
+            PairLedger x =
+                c == null ? l : l.withChain(l.settledWei().max(c.paidWei()), c.owedWei());
+            return entry.allHashes().contains(l.inFlightTx()) ? x.withInFlight(null) : x;
+          });
+    }
+    store.removeOutbox(entry.nonce());
+  }
+
+  /**
+   * In-flight marks that no outbox entry accounts for (written by an operator without an outbox):
+   * applied when mined at depth, cleared when the node no longer knows them.
+   */
+  private int resolveOrphans(List<OutboxEntry> entries, List<String> errors) {
+    Set<String> covered = new HashSet<>();
+    entries.forEach(e -> covered.addAll(e.allHashes()));
+    Map<String, List<PairId>> byTx = new LinkedHashMap<>();
+    for (PairLedger l : store.all()) {
+      if (l.inFlightTx() != null && !covered.contains(l.inFlightTx())) {
+        byTx.computeIfAbsent(l.inFlightTx(), k -> new ArrayList<>()).add(l.pair());
+      }
+    }
+    orphanSince.keySet().retainAll(byTx.keySet());
+    int resolved = 0;
+    Instant now = clock.instant();
+    for (Map.Entry<String, List<PairId>> e : byTx.entrySet()) {
+      String tx = e.getKey();
+      List<PairId> pairs = e.getValue();
+      orphanSince.putIfAbsent(tx, now);
+      Optional<SettlementReceipt> receipt = chain.receipt(tx);
+      if (receipt.isPresent()) {
+        if (config.confirmations() > 1
+            && chain.latestBlock() - receipt.get().blockNumber() + 1 < config.confirmations()) {
+          continue;
+        }
+        if (receipt.get().success()) {
+          applyConfirmed(Set.of(tx), receipt.get(), pairs);
           outbox.delivered(pairs);
-          pairs.forEach(revertStreak::remove);
-          resolved += pairs.size();
-        } else if (receipt.isPresent()) {
+        } else {
           errors.add("tx " + tx + " reverted: " + receipt.get().revertReason());
           clearInFlight(tx, pairs);
           outbox.retryLater(pairs, now);
-          resolved += pairs.size();
-        } else if (!chain.isKnown(tx)) {
-          errors.add("tx " + tx + " unknown to the node (dropped); will resend");
-          clearInFlight(tx, pairs);
-          pendingSince.remove(tx);
-          resolved += pairs.size();
-        } else {
-          replaceIfStuck(tx, pairs, now);
         }
-        if (receipt.isPresent()) {
-          pendingSince.remove(tx);
-        }
-      } catch (ChainException ex) {
-        errors.add("receipt " + tx + ": " + ex.getMessage());
-        return resolved;
+        resolved += pairs.size();
+      } else if (!chain.isKnown(tx)) {
+        errors.add("tx " + tx + " unknown to the node (dropped); will resend");
+        clearInFlight(tx, pairs);
+        resolved += pairs.size();
       }
     }
     return resolved;
   }
 
-  private void applyConfirmed(String tx, SettlementReceipt receipt, List<PairId> pairs) {
+  private void applyConfirmed(OutboxEntry entry, SettlementReceipt receipt) {
+    applyConfirmed(Set.copyOf(entry.allHashes()), receipt, entry.pairs());
+  }
+
+  private void applyConfirmed(Set<String> hashes, SettlementReceipt receipt, List<PairId> pairs) {
     Map<Key, PairOnChain> fromEvents = new HashMap<>();
     for (PairEvent ev : receipt.events()) {
       fromEvents.merge(
@@ -424,30 +690,9 @@ public final class SettlementService implements AutoCloseable {
             PairLedger updated =
                 l.withChain(
                     l.settledWei().max(state.paidWei()), l.chainOwedWei().max(state.owedWei()));
-            return tx.equals(l.inFlightTx()) ? updated.withInFlight(null) : updated;
+            return hashes.contains(l.inFlightTx()) ? updated.withInFlight(null) : updated;
           });
     }
-  }
-
-  private void replaceIfStuck(String tx, List<PairId> pairs, Instant now) {
-    Instant since = pendingSince.computeIfAbsent(tx, k -> now);
-    if (now.isBefore(since.plus(config.stuckAfter()))) {
-      return;
-    }
-    Optional<String> replacement = chain.replaceStuck(tx);
-    if (replacement.isEmpty()) {
-      return;
-    }
-    String newTx = replacement.get();
-    for (PairId p : pairs) {
-      store.update(p, l -> tx.equals(l.inFlightTx()) ? l.withInFlight(newTx) : l);
-    }
-    pendingSince.remove(tx);
-    pendingSince.put(newTx, now);
-    Instant firstSent = unconfirmedSince.remove(tx);
-    unconfirmedSince.put(newTx, firstSent != null ? firstSent : now);
-    LOG.log(
-        System.Logger.Level.INFO, "tx {0} pending since {1}: replaced by {2}", tx, since, newTx);
   }
 
   private void clearInFlight(String tx, List<PairId> pairs) {

@@ -12,15 +12,19 @@ import java.util.Optional;
 import org.web3j.utils.Numeric;
 
 /**
- * In-memory {@link BillingChain} with the contract's settlement semantics and failure switches, for
- * pure tests of the settlement loop (here and in the operator). Not a chain: no gas, no signatures.
+ * In-memory {@link BillingChain} with the contract's settlement semantics, a reporter nonce
+ * sequence (transactions are mined in nonce order; a gap stops mining, as on a real node) and
+ * failure switches, for pure tests of the settlement loop (here and in the operator). Not a chain:
+ * no gas, no signatures; a "raw transaction" is an opaque token this fake hands out when signing.
  *
  * <p>Switches: {@link #setDown} (every call fails as if the RPC were unreachable), {@link
  * #failNextSubmits} (the next submits fail before reaching the chain), {@link
  * #loseNextSubmitResponses} (the chain takes and mines the transaction but the client sees a
  * transport error), {@link #revertNextSubmit} (the dry run reverts with an error), {@link
  * #setHoldReceipts} (transactions stay pending until {@link #mineAll}), {@link
- * #setDownAfterSubmits} (the RPC goes down in the middle of a round).
+ * #setDownAfterSubmits} (the RPC goes down in the middle of a round), {@link #dropPending} and
+ * {@link #drop} (the node forgets pending transactions), {@link #unregister} (a provider without
+ * payout address: the contract records what it is owed and pays nothing).
  */
 public final class FakeBillingChain implements BillingChain {
 
@@ -32,6 +36,15 @@ public final class FakeBillingChain implements BillingChain {
   private final List<PairEvent> events = new ArrayList<>();
   private final Map<String, SettlementReceipt> mined = new HashMap<>();
   private final Map<String, List<SettlementItem>> pending = new LinkedHashMap<>();
+
+  /** A signed, not necessarily broadcast transaction. */
+  private record Signed(long nonce, String hash, List<SettlementItem> items, BigInteger price) {}
+
+  private final Map<String, Signed> signedByRaw = new HashMap<>();
+  private final Map<Long, Signed> pool = new HashMap<>();
+  private final java.util.Set<String> unregistered = new java.util.HashSet<>();
+  private final List<String> broadcasts = new ArrayList<>();
+  private long minedNonce;
   private final List<List<SettlementItem>> submitted = new ArrayList<>();
   private long block = 1;
   private int txCounter;
@@ -41,6 +54,7 @@ public final class FakeBillingChain implements BillingChain {
   private int failNextSubmits;
   private final Map<PairId, DecodedError> poisoned = new HashMap<>();
   private int downAfterSubmits = -1;
+  private int registrationQueries;
   private int loseNextSubmitResponses;
   private DecodedError revertNext;
 
@@ -81,21 +95,26 @@ public final class FakeBillingChain implements BillingChain {
     this.holdReceipts = hold;
   }
 
-  /** Mine every pending transaction. */
+  /** Mine pending transactions in nonce order, up to the first gap. */
   public synchronized void mineAll() {
-    new ArrayList<>(pending.keySet()).forEach(this::mine);
+    while (pool.containsKey(minedNonce)) {
+      Signed tx = pool.remove(minedNonce);
+      minedNonce++;
+      mine(tx.hash());
+    }
   }
 
   /** Drop every pending transaction, as a node restarting with an empty mempool would. */
   public synchronized void dropPending() {
     pending.clear();
+    pool.clear();
   }
 
   public synchronized void deposit(String payer, BigInteger wei) {
     escrow.merge(PairId.normaliseAddress(payer, "payer"), wei, BigInteger::add);
   }
 
-  /** Every batch that reached the chain, in order. */
+  /** Every distinct transaction (not counting replacements) that reached a pool, in order. */
   public synchronized List<List<SettlementItem>> submittedBatches() {
     return List.copyOf(submitted);
   }
@@ -108,12 +127,8 @@ public final class FakeBillingChain implements BillingChain {
   // ---------------------------------------------------------------- BillingChain
 
   @Override
-  public synchronized String submitSettlement(List<SettlementItem> items) {
+  public synchronized SignedSettlement signSettlement(List<SettlementItem> items, long minNonce) {
     checkUp();
-    if (failNextSubmits > 0) {
-      failNextSubmits--;
-      throw new ChainUnavailableException("fake: connection refused", null);
-    }
     for (SettlementItem item : items) {
       DecodedError e = poisoned.get(item.pair());
       if (e != null) {
@@ -125,21 +140,132 @@ public final class FakeBillingChain implements BillingChain {
       revertNext = null;
       throw new ChainRevertException(e, null);
     }
+    long next = minedNonce;
+    while (pool.containsKey(next)) {
+      next++;
+    }
+    return sign(Math.max(next, minNonce), List.copyOf(items), BigInteger.valueOf(1_000_000_000L));
+  }
+
+  private SignedSettlement sign(long nonce, List<SettlementItem> items, BigInteger price) {
     String hash = Numeric.toHexStringWithPrefixZeroPadded(BigInteger.valueOf(++txCounter), 64);
-    submitted.add(List.copyOf(items));
-    pending.put(hash, List.copyOf(items));
+    String raw = "0xfa4e" + Long.toHexString(txCounter);
+    signedByRaw.put(raw, new Signed(nonce, hash, items, price));
+    return new SignedSettlement(nonce, hash, raw, price);
+  }
+
+  @Override
+  public synchronized Optional<SignedSettlement> signReplacement(
+      SignedSettlement previous, int attempt) {
+    checkUp();
+    Signed old = signedByRaw.get(previous.rawTx());
+    if (old == null) {
+      throw new IllegalArgumentException("not signed by this fake: " + previous.rawTx());
+    }
+    return Optional.of(
+        sign(old.nonce(), old.items(), SignedSettlement.minimumReplacementPrice(old.price())));
+  }
+
+  @Override
+  public synchronized BroadcastResult broadcast(String rawTx) {
+    checkUp();
+    if (failNextSubmits > 0) {
+      failNextSubmits--;
+      throw new ChainUnavailableException("fake: connection refused", null);
+    }
+    Signed tx = signedByRaw.get(rawTx);
+    if (tx == null) {
+      throw new ChainRevertException(new DecodedError("Unknown", "", List.of("bad raw")), null);
+    }
+    BroadcastResult result;
+    if (tx.nonce() < minedNonce) {
+      result = BroadcastResult.NONCE_USED;
+    } else if (pool.containsKey(tx.nonce()) && pool.get(tx.nonce()).hash().equals(tx.hash())) {
+      result = BroadcastResult.ALREADY_KNOWN;
+    } else if (pool.containsKey(tx.nonce())) {
+      Signed other = pool.get(tx.nonce());
+      if (tx.price().compareTo(SignedSettlement.minimumReplacementPrice(other.price())) < 0) {
+        result = BroadcastResult.UNDERPRICED;
+      } else {
+        pending.remove(other.hash());
+        pool.put(tx.nonce(), tx);
+        pending.put(tx.hash(), tx.items());
+        replaced++;
+        broadcasts.add(tx.hash());
+        result = BroadcastResult.ACCEPTED;
+      }
+    } else {
+      pool.put(tx.nonce(), tx);
+      pending.put(tx.hash(), tx.items());
+      if (!broadcasts.contains(tx.hash())) {
+        submitted.add(tx.items()); // a new transaction, not the same bytes again
+      }
+      broadcasts.add(tx.hash());
+      result = BroadcastResult.ACCEPTED;
+    }
     if (!holdReceipts) {
-      mine(hash);
+      mineAll();
     }
-    if (downAfterSubmits > 0 && --downAfterSubmits == 0) {
-      down = true;
-      downAfterSubmits = -1;
+    if (result == BroadcastResult.ACCEPTED) {
+      if (downAfterSubmits > 0 && --downAfterSubmits == 0) {
+        down = true;
+        downAfterSubmits = -1;
+      }
+      if (loseNextSubmitResponses > 0) {
+        loseNextSubmitResponses--;
+        throw new ChainUnavailableException("fake: connection reset after send", null);
+      }
     }
-    if (loseNextSubmitResponses > 0) {
-      loseNextSubmitResponses--;
-      throw new ChainUnavailableException("fake: connection reset after send", null);
+    return result;
+  }
+
+  @Override
+  public synchronized long minedNonce() {
+    checkUp();
+    return minedNonce;
+  }
+
+  @Override
+  public synchronized boolean isProviderRegistered(String provider) {
+    checkUp();
+    registrationQueries++;
+    return !unregistered.contains(PairId.normaliseAddress(provider, "provider"));
+  }
+
+  /** The contract pays {@code provider} nothing until {@link #register}. */
+  public synchronized void unregister(String provider) {
+    unregistered.add(PairId.normaliseAddress(provider, "provider"));
+  }
+
+  public synchronized void register(String provider) {
+    unregistered.remove(PairId.normaliseAddress(provider, "provider"));
+  }
+
+  /** How often the registration of a provider was asked. */
+  public synchronized int registrationQueries() {
+    return registrationQueries;
+  }
+
+  /** Forget one pending transaction (anvil_dropTransaction). */
+  public synchronized void drop(String hash) {
+    pending.remove(hash);
+    pool.values().removeIf(t -> t.hash().equals(hash));
+  }
+
+  /** Hashes of every transaction a node took into its pool (first versions and replacements). */
+  public synchronized List<String> broadcastHashes() {
+    return List.copyOf(broadcasts);
+  }
+
+  /** Usage of each pair as reported by broadcast transactions: pair -> cumulative amounts sent. */
+  public synchronized Map<PairId, List<BigInteger>> reportsByPair() {
+    Map<PairId, List<BigInteger>> out = new LinkedHashMap<>();
+    for (List<SettlementItem> batch : submitted) {
+      for (SettlementItem item : batch) {
+        out.computeIfAbsent(item.pair(), k -> new ArrayList<>()).add(item.cumulativeWei());
+      }
     }
-    return hash;
+    return out;
   }
 
   private void mine(String hash) {
@@ -157,6 +283,10 @@ public final class FakeBillingChain implements BillingChain {
       BigInteger owed = state.owedWei().max(item.cumulativeWei());
       if (owed.equals(state.paidWei())) {
         continue;
+      }
+      if (unregistered.contains(p.provider())) {
+        pairs.put(key, new PairOnChain(state.paidWei(), owed));
+        continue; // ProviderNotRegistered: owed remembered, nothing paid
       }
       BigInteger available = escrow.getOrDefault(p.payer(), BigInteger.ZERO);
       BigInteger pay = owed.subtract(state.paidWei()).min(available);
@@ -194,20 +324,6 @@ public final class FakeBillingChain implements BillingChain {
         hash,
         new SettlementReceipt(
             hash, true, b, BigInteger.valueOf(30_000L * items.size()), txEvents, null));
-  }
-
-  /** Replaces a pending transaction by a new hash carrying the same batch (a gas-price bump). */
-  @Override
-  public synchronized Optional<String> replaceStuck(String txHash) {
-    checkUp();
-    List<SettlementItem> items = pending.remove(txHash);
-    if (items == null) {
-      return Optional.empty();
-    }
-    String hash = Numeric.toHexStringWithPrefixZeroPadded(BigInteger.valueOf(++txCounter), 64);
-    pending.put(hash, items);
-    replaced++;
-    return Optional.of(hash);
   }
 
   /** How many transactions were replaced. */

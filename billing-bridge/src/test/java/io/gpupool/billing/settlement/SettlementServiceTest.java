@@ -159,20 +159,142 @@ class SettlementServiceTest {
   }
 
   @Test
-  void restartAfterTheNodeDroppedTheTransactionResends() {
+  void restartAfterTheNodeDroppedTheTransactionsBroadcastsTheSameBytesAgain() {
     chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
     chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
     meterAll(100);
     chain.setHoldReceipts(true);
     service(config.withReceiptTimeout(Duration.ZERO)).runOnce();
+    List<String> sentBefore = chain.broadcastHashes();
+    assertThat(store.outbox()).hasSize(3);
     chain.dropPending();
     chain.setHoldReceipts(false);
     SettlementService restarted = service(config);
-    assertThat(restarted.reconcile().inFlightCleared()).isEqualTo(5);
-    assertThat(store.all()).allMatch(l -> l.inFlightTx() == null);
+    restarted.reconcile();
     RoundResult after = restarted.runOnce();
-    assertThat(after.batchesSent()).isEqualTo(3);
+    assertThat(after.batchesSent()).isZero();
     assertEverythingSettledOnce();
+    // the same three transactions (same nonces, same hashes) went out again; nothing new
+    assertThat(chain.submittedBatches()).hasSize(3);
+    assertThat(chain.broadcastHashes()).hasSize(6).containsOnlyElementsOf(sentBefore);
+    assertThat(store.outbox()).isEmpty();
+  }
+
+  @Test
+  void aDroppedFirstNonceIsFilledAgainSoTheOnesQueuedBehindItAreMined() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    chain.setHoldReceipts(true);
+    SettlementService s = service(config.withReceiptTimeout(Duration.ZERO));
+    s.runOnce();
+    String first =
+        store.outbox().stream().filter(e -> e.nonce() == 0).findFirst().orElseThrow().txHash();
+    chain.drop(first); // nonces 1 and 2 now wait behind a gap
+    chain.setHoldReceipts(false);
+    RoundResult r = s.runOnce();
+    assertThat(r.batchesSent()).isZero();
+    assertThat(r.errors()).anyMatch(e -> e.contains("dropped"));
+    assertEverythingSettledOnce();
+    assertThat(chain.submittedBatches()).hasSize(3);
+  }
+
+  @Test
+  void aRestartedServiceReplacesAStuckTransactionWithTheSameNonce() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    store.update(pairs.get(0), l -> l.withMetered(1, BigInteger.TEN));
+    chain.setHoldReceipts(true);
+    SettlementConfig c =
+        config.withReceiptTimeout(Duration.ZERO).withStuckAfter(Duration.ofMinutes(3));
+    service(c).runOnce();
+    clock.now = clock.now.plusSeconds(181); // stuck, counted from the persisted send time
+    SettlementService restarted = service(c);
+    restarted.runOnce();
+    assertThat(chain.replacedCount()).isEqualTo(1);
+    assertThat(store.outbox())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.nonce()).isZero();
+              assertThat(e.attempt()).isEqualTo(1);
+              assertThat(e.earlierHashes()).hasSize(1);
+            });
+    chain.mineAll();
+    restarted.runOnce();
+    assertEverythingSettledOnce();
+    assertThat(chain.submittedBatches()).hasSize(1);
+  }
+
+  @Test
+  void anEntryWhoseNonceAnotherTransactionTookIsAbandonedAndItsPairsTakeTheChainsFigures() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    PairId p = pairs.get(0);
+    store.update(p, l -> l.withMetered(1, BigInteger.valueOf(40)));
+    chain.setHoldReceipts(true);
+    service(config.withReceiptTimeout(Duration.ZERO)).runOnce();
+    chain.dropPending();
+    chain.setHoldReceipts(false);
+    // another process reports the same usage with the same (now free) nonce
+    chain.submitSettlement(List.of(new SettlementItem(p, BigInteger.valueOf(40))));
+    SettlementService restarted = service(config);
+    RoundResult r = restarted.runOnce();
+    assertThat(r.batchesSent()).isZero();
+    assertThat(store.outbox()).isEmpty();
+    assertEverythingSettledOnce();
+  }
+
+  @Test
+  void theOldestUnconfirmedAgeSurvivesARestart() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    store.update(pairs.get(0), l -> l.withMetered(1, BigInteger.TEN));
+    chain.setHoldReceipts(true);
+    Instant sentAt = clock.now;
+    service(config.withReceiptTimeout(Duration.ZERO)).runOnce();
+    clock.now = clock.now.plusSeconds(600);
+    SettlementService restarted = service(config.withReceiptTimeout(Duration.ZERO));
+    assertThat(restarted.oldestUnconfirmedSince()).contains(sentAt);
+  }
+
+  @Test
+  void aRoundWithAnUnregisteredProviderSendsNothingForItUntilItRegisters() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    chain.unregister(PROVIDER_Y);
+    SettlementService s = service(config.withRecheckInterval(Duration.ofMinutes(10)));
+    s.runOnce();
+    assertThat(chain.submittedBatches())
+        .allSatisfy(b -> assertThat(b).noneMatch(i -> i.pair().provider().equals(PROVIDER_Y)));
+    assertThat(s.heldForRegistration()).containsExactlyInAnyOrder(pairs.get(1), pairs.get(3));
+    int batches = chain.submittedBatches().size();
+    int queries = chain.registrationQueries();
+    clock.now = clock.now.plusSeconds(120);
+    s.runOnce();
+    clock.now = clock.now.plusSeconds(120);
+    s.runOnce();
+    assertThat(chain.submittedBatches()).hasSize(batches); // held pairs are not re-sent
+    assertThat(chain.registrationQueries()).isEqualTo(queries); // nor asked about every round
+    chain.register(PROVIDER_Y);
+    s.providerRegistered(PROVIDER_Y); // e.g. on the contract's ProviderRegistered event
+    s.runOnce();
+    assertThat(s.heldForRegistration()).isEmpty();
+    assertEverythingSettledOnce();
+  }
+
+  @Test
+  void aSetAsidePairIsReportedToTheListenerOnce() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+    PairId huge = pairs.get(1);
+    store.update(huge, l -> l.withMetered(100, SettlementItem.MAX_AMOUNT.add(BigInteger.ONE)));
+    SettlementService s = service(config);
+    List<String> told = new java.util.ArrayList<>();
+    s.outbox().onSetAside((pair, reason) -> told.add(pair.jobId() + ": " + reason));
+    s.runOnce();
+    clock.now = clock.now.plusSeconds(3600);
+    s.runOnce();
+    assertThat(told).singleElement().asString().startsWith("j2: ").contains("96-bit");
   }
 
   @Test
@@ -265,19 +387,19 @@ class SettlementServiceTest {
   }
 
   @Test
-  void aLostResponseLeadsToAHarmlessDuplicateSubmission() {
+  void aLostBroadcastResponseSendsNoSecondTransaction() {
     chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
     chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
     meterAll(100);
     chain.loseNextSubmitResponses(1);
     SettlementService s = service(config);
     RoundResult r = s.runOnce();
-    assertThat(r.pairsFailed()).isEqualTo(2);
+    assertThat(r.errors()).anyMatch(e -> e.contains("broadcast of nonce 0"));
     clock.now = clock.now.plusSeconds(11);
     s.runOnce();
-    // the first batch reached the chain twice; the second time it paid nothing
-    assertThat(chain.submittedBatches()).hasSize(4);
-    assertThat(chain.submittedBatches().get(0)).isEqualTo(chain.submittedBatches().get(1));
+    // the first batch reached the chain once: its receipt was found, not a second transaction
+    assertThat(chain.submittedBatches()).hasSize(3);
+    assertThat(chain.reportsByPair().values()).allSatisfy(v -> assertThat(v).hasSize(1));
     assertEverythingSettledOnce();
   }
 

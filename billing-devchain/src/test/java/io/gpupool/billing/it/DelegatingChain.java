@@ -3,10 +3,12 @@ package io.gpupool.billing.it;
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.SettlementItem;
 import io.gpupool.billing.chain.BillingChain;
+import io.gpupool.billing.chain.BroadcastResult;
 import io.gpupool.billing.chain.EscrowState;
 import io.gpupool.billing.chain.PairEvent;
 import io.gpupool.billing.chain.PairOnChain;
 import io.gpupool.billing.chain.SettlementReceipt;
+import io.gpupool.billing.chain.SignedSettlement;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.Optional;
@@ -20,8 +22,28 @@ class DelegatingChain implements BillingChain {
   }
 
   @Override
-  public String submitSettlement(List<SettlementItem> items) {
-    return d.submitSettlement(items);
+  public SignedSettlement signSettlement(List<SettlementItem> items, long minNonce) {
+    return d.signSettlement(items, minNonce);
+  }
+
+  @Override
+  public Optional<SignedSettlement> signReplacement(SignedSettlement previous, int attempt) {
+    return d.signReplacement(previous, attempt);
+  }
+
+  @Override
+  public BroadcastResult broadcast(String rawTx) {
+    return d.broadcast(rawTx);
+  }
+
+  @Override
+  public long minedNonce() {
+    return d.minedNonce();
+  }
+
+  @Override
+  public boolean isProviderRegistered(String provider) {
+    return d.isProviderRegistered(provider);
   }
 
   @Override
@@ -57,15 +79,5 @@ class DelegatingChain implements BillingChain {
   @Override
   public long latestBlock() {
     return d.latestBlock();
-  }
-
-  @Override
-  public void beginRound() {
-    d.beginRound();
-  }
-
-  @Override
-  public java.util.Optional<String> replaceStuck(String txHash) {
-    return d.replaceStuck(txHash);
   }
 }

@@ -7,6 +7,7 @@ import io.gpupool.billing.PairId;
 import io.gpupool.billing.SettlementItem;
 import io.gpupool.billing.budget.BudgetService;
 import io.gpupool.billing.chain.BillingChain;
+import io.gpupool.billing.chain.BroadcastResult;
 import io.gpupool.billing.chain.ChainConfig;
 import io.gpupool.billing.chain.ChainRevertException;
 import io.gpupool.billing.chain.EscrowState;
@@ -97,12 +98,12 @@ class SettlementAnvilIT extends SettlementAnvilTestBase {
           int sent;
 
           @Override
-          public String submitSettlement(List<SettlementItem> items) {
-            String tx = super.submitSettlement(items);
+          public BroadcastResult broadcast(String rawTx) {
+            BroadcastResult r = super.broadcast(rawTx);
             if (++sent == 1) {
               proxy.setDown(true);
             }
-            return tx;
+            return r;
           }
         };
     meterPods(Duration.ofSeconds(999));

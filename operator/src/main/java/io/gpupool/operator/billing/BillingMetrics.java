@@ -23,7 +23,14 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class BillingMetrics {
   static final List<String> RESULTS = List.of("success", "reverted", "failed");
   static final List<String> OPERATIONS =
-      List.of("sendTransaction", "getReceipt", "getTransaction", "getLogs", "call", "blockNumber");
+      List.of(
+          "sendTransaction",
+          "getReceipt",
+          "getTransaction",
+          "getTransactionCount",
+          "getLogs",
+          "call",
+          "blockNumber");
 
   private record Seen(long milliGpuMillis, BigInteger meteredWei, BigInteger settledWei) {}
 
@@ -34,6 +41,8 @@ public final class BillingMetrics {
   private final AtomicReference<Double> backlogAmount = new AtomicReference<>(0.0);
   private final AtomicReference<Double> setAsidePairs = new AtomicReference<>(0.0);
   private final AtomicReference<Double> oldestUnconfirmed = new AtomicReference<>(0.0);
+  private final AtomicReference<Double> heldUnregistered = new AtomicReference<>(0.0);
+  private final Map<String, AtomicReference<Double>> setAsideByJob = new ConcurrentHashMap<>();
   private final Timer txDuration;
 
   public BillingMetrics(MeterRegistry registry) {
@@ -53,12 +62,22 @@ public final class BillingMetrics {
             AtomicReference::get)
         .description("age of the oldest settlement transaction not yet confirmed at depth")
         .register(registry);
+    Gauge.builder(
+            "gpupool.settlement.pairs.held.unregistered", heldUnregistered, AtomicReference::get)
+        .description(
+            "(job, provider) pairs held because their provider has not registered on chain")
+        .register(registry);
     txDuration =
         Timer.builder("gpupool.settlement.transaction.duration")
             .description("send to receipt of a settlement transaction")
             .publishPercentileHistogram()
             .register(registry);
     RESULTS.forEach(this::transactions);
+    for (PodOwnership.Verdict v : PodOwnership.Verdict.values()) {
+      if (v != PodOwnership.Verdict.OWNED) {
+        ignoredPods(v.reason());
+      }
+    }
     OPERATIONS.forEach(this::rpcErrors);
   }
 
@@ -122,6 +141,34 @@ public final class BillingMetrics {
     oldestUnconfirmed.set(oldestUnconfirmedAge.toMillis() / 1000.0);
   }
 
+  /** Pairs held back because their provider has not registered a payout address on chain. */
+  public void heldUnregistered(int pairs) {
+    heldUnregistered.set((double) pairs);
+  }
+
+  /**
+   * Pairs set aside per job ({@code Kind/namespace/name}); a job no longer listed drops to 0 (its
+   * pairs were released or its usage record collected).
+   */
+  public void setAsideByJob(Map<String, Integer> pairsByJob) {
+    setAsideByJob.forEach((job, ref) -> ref.set((double) pairsByJob.getOrDefault(job, 0)));
+    pairsByJob.forEach(
+        (job, n) ->
+            setAsideByJob
+                .computeIfAbsent(
+                    job,
+                    j -> {
+                      AtomicReference<Double> r = new AtomicReference<>(0.0);
+                      Gauge.builder(
+                              "gpupool.settlement.job.pairs.set.aside", r, AtomicReference::get)
+                          .description("pairs of one job set aside from settlement")
+                          .tag("job", j)
+                          .register(registry);
+                      return r;
+                    })
+                .set((double) n));
+  }
+
   /** A settlement transaction's outcome ({@code success}, {@code reverted} or {@code failed}). */
   public void transaction(String result, Duration sendToReceipt) {
     transactions(result).increment();
@@ -167,6 +214,21 @@ public final class BillingMetrics {
     return Counter.builder("gpupool.settled.amount")
         .description("amount paid out on chain, token units")
         .tag("provider", provider)
+        .register(registry);
+  }
+
+  /**
+   * Counts a pod carrying gpupool labels that metering ignores because it is not one the operator
+   * placed ({@code reason}: {@link PodOwnership.Verdict#reason()}).
+   */
+  public void ignoredPod(PodOwnership.Verdict verdict) {
+    ignoredPods(verdict.reason()).increment();
+  }
+
+  private Counter ignoredPods(String reason) {
+    return Counter.builder("gpupool.billing.unowned.pods.ignored")
+        .description("pods with gpupool labels not metered: not placed by the operator for a job")
+        .tag("reason", reason)
         .register(registry);
   }
 

@@ -1,13 +1,17 @@
 package io.gpupool.operator.billing;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.api.v1alpha1.Earnings;
+import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.ProviderUsage;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.Usage;
+import io.gpupool.billing.PairId;
 import io.gpupool.billing.TokenUnits;
 import io.gpupool.billing.budget.BudgetService;
 import io.gpupool.billing.budget.BudgetVerdict;
@@ -16,6 +20,7 @@ import io.gpupool.billing.chain.BillingChain;
 import io.gpupool.billing.chain.ChainConfig;
 import io.gpupool.billing.chain.ChainException;
 import io.gpupool.billing.chain.KeySource;
+import io.gpupool.billing.chain.TrustChain;
 import io.gpupool.billing.chain.Web3jBillingChain;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.PairLedger;
@@ -23,9 +28,11 @@ import io.gpupool.billing.metering.Metering;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
 import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.leader.Leadership;
+import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.workload.ClusterPods;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -63,6 +70,7 @@ public class BillingService {
   private final Leadership leadership;
   private final ClusterPods pods;
   private final BillingAccounts accounts;
+  private final EventRecorder events;
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
   private volatile BillingMetrics metrics;
@@ -71,6 +79,7 @@ public class BillingService {
   private volatile BudgetService budget;
   private volatile DryPayerTracker dry;
   private volatile AutoCloseable chainResource;
+  private volatile TrustChain trust;
 
   public BillingService(
       KubernetesClient client,
@@ -80,8 +89,10 @@ public class BillingService {
       GpupoolConfig config,
       MeterRegistry registry,
       Leadership leadership,
-      BillingAccounts accounts) {
+      BillingAccounts accounts,
+      EventRecorder events) {
     this.client = client;
+    this.events = events;
     this.pods = pods;
     this.accounts = accounts;
     this.leadership = leadership;
@@ -98,6 +109,7 @@ public class BillingService {
     meter =
         new UsageMeter(client, pods, providers, nodes, store, clock, settings.meteringInterval());
     meter.resolvePayersWith(this::payer);
+    meter.onIgnoredPod(metrics::ignoredPod);
     meter.afterMetering(this::refreshMetrics);
     meter.afterMetering(this::refreshAccounts);
     providers.onChange(metrics::knowProvider);
@@ -174,7 +186,9 @@ public class BillingService {
     budget = new BudgetService(metered, settleable);
     dry = new DryPayerTracker(settings.suspendGrace(), clock);
     chain = metered;
+    trust = rawChain instanceof TrustChain t ? t : null;
     settlement = new SettlementService(config, settleable, metered, clock);
+    settlement.outbox().onSetAside(this::warnSetAside);
     settlement.start();
     return settlement;
   }
@@ -188,6 +202,7 @@ public class BillingService {
     budget = null;
     dry = null;
     chain = null;
+    trust = null;
   }
 
   /** True when usage is settled on chain and jobs are gated on their payer's escrow. */
@@ -198,6 +213,17 @@ public class BillingService {
 
   public boolean enabled() {
     return settlement != null;
+  }
+
+  /** Stakes and disputes on the chain settlement runs on (empty while billing is off). */
+  public Optional<TrustChain> trustChain() {
+    return Optional.ofNullable(trust);
+  }
+
+  /** The (payer, job, provider) pairs a job's usage was recorded under. */
+  public List<PairId> pairs(String jobUid) {
+    ConfigMapBillingStore s = store;
+    return s == null ? List.of() : s.pairs(jobUid).stream().map(PairLedger::pair).toList();
   }
 
   public UsageMeter meter() {
@@ -450,6 +476,29 @@ public class BillingService {
   }
 
   /**
+   * {@code pods} about to be created for a job with their billing terms written on them ({@link
+   * PlacementTerms}): the price its node's provider lists now for the node's GPU, capped by the
+   * job's {@code maxPricePerGpuHour}, and the GPU share the pod holds on that node. Metering bills
+   * them at these terms however the provider's prices or the node's labels change later.
+   */
+  public List<Pod> withPlacementTerms(List<Pod> pods, PlacementPolicy placement) {
+    String ceiling = placement == null ? null : placement.maxPricePerGpuHour;
+    return pods.stream().map(p -> withPlacementTerms(p, ceiling)).toList();
+  }
+
+  private Pod withPlacementTerms(Pod pod, String ceiling) {
+    Map<String, String> labels = pod.getMetadata().getLabels();
+    String provider = labels == null ? null : labels.get(GpupoolApi.PROVIDER_LABEL);
+    Optional<GpuNode> node = nodes.node(pod.getSpec().getNodeName());
+    Optional<BigInteger> listed =
+        provider == null || node.isEmpty()
+            ? Optional.empty()
+            : providers.weiPerGpuHour(provider, node.get().product());
+    long milli = PodUsage.milliGpus(pod, node.map(GpuNode::replicasPerGpu).orElse(1));
+    return PlacementTerms.at(listed, ceiling, milli).writeOn(pod);
+  }
+
+  /**
    * The namespace usage ConfigMaps live in: the setting, else {@code POD_NAMESPACE}, else the
    * client's namespace ({@code clientNamespace}: in a pod, its service account's), else {@code
    * default}.
@@ -521,6 +570,31 @@ public class BillingService {
     }
   }
 
+  /** A pair of a job was set aside from settlement: say so on the job, where its owner looks. */
+  private void warnSetAside(io.gpupool.billing.PairId pair, String reason) {
+    Optional<JobRef> ref = store.job(pair.jobId());
+    if (ref.isEmpty()) {
+      LOG.warnf("settlement set aside %s of an unrecorded job: %s", pair, reason);
+      return;
+    }
+    JobRef j = ref.get();
+    Class<? extends HasMetadata> type =
+        "InferenceJob".equals(j.kind()) ? InferenceJob.class : TrainingJob.class;
+    HasMetadata job = client.resources(type).inNamespace(j.namespace()).withName(j.name()).get();
+    if (job == null) {
+      LOG.warnf("settlement set aside %s of %s (gone): %s", pair, j, reason);
+      return;
+    }
+    events.record(
+        job,
+        EventRecorder.WARNING,
+        "SettlementSetAside",
+        "usage on provider "
+            + pair.provider()
+            + " is no longer sent for settlement (kept, not lost): "
+            + reason);
+  }
+
   private void refreshMetrics() {
     Map<String, Map<String, String>> names = new HashMap<>();
     for (String uid : store.jobUids()) {
@@ -534,6 +608,17 @@ public class BillingService {
               .map(since -> Duration.between(since, clock.instant()))
               .orElse(Duration.ZERO);
       metrics.settlementHealth(s.outbox().setAside().size(), age);
+      metrics.heldUnregistered(s.heldForRegistration().size());
+      Map<String, Integer> byJob = new TreeMap<>();
+      for (io.gpupool.billing.PairId p : s.outbox().setAside().keySet()) {
+        String job =
+            store
+                .job(p.jobId())
+                .map(j -> j.kind() + "/" + j.namespace() + "/" + j.name())
+                .orElse(p.jobId());
+        byJob.merge(job, 1, Integer::sum);
+      }
+      metrics.setAsideByJob(byJob);
     }
   }
 

@@ -1,35 +1,133 @@
 package io.gpupool.operator.billing;
 
-import io.gpupool.operator.billing.DisputeFiling.Outcome;
+import io.gpupool.billing.chain.TrustChain;
+import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.operator.inventory.ProviderDirectory;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jboss.logging.Logger;
 
-/** The {@link DisputeFiler} the operator runs with: disputes go to the billing contract. */
+/**
+ * The {@link DisputeFiler} and {@link DisputeResolver} the operator runs with: disputes go to the
+ * billing contract with the operator's key (its verifier role), one at a time on a thread of their
+ * own. Counts disputes by outcome ({@code gpupool_disputes_total}).
+ */
 @ApplicationScoped
-public class ChainDisputeFiler implements DisputeFiler {
-  private final BillingService billing;
+public class ChainDisputeFiler implements DisputeFiler, DisputeResolver {
+  private static final Logger LOG = Logger.getLogger(ChainDisputeFiler.class);
 
-  public ChainDisputeFiler(BillingService billing) {
+  private final BillingService billing;
+  private final ProviderDirectory providers;
+  private final GpupoolConfig.Trust settings;
+  private final String symbol;
+  private final MeterRegistry registry;
+  private final ExecutorService executor =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "gpupool-disputes");
+            t.setDaemon(true);
+            return t;
+          });
+
+  public ChainDisputeFiler(
+      BillingService billing,
+      ProviderDirectory providers,
+      GpupoolConfig config,
+      MeterRegistry registry) {
     this.billing = billing;
+    this.providers = providers;
+    this.settings = config.trust();
+    this.symbol = config.billing().tokenSymbol();
+    this.registry = registry;
+  }
+
+  void stop(@Observes ShutdownEvent ignored) {
+    executor.shutdownNow();
   }
 
   @Override
   public CompletionStage<DisputeFiling> open(
       JobRef job, String provider, EvidenceHash evidence, String reason) {
-    if (!billing.enabled()) {
+    Optional<ChainDisputes> disputes = disputes();
+    if (disputes.isEmpty()) {
       return CompletableFuture.completedFuture(
-          DisputeFiling.notOpened(
-              Outcome.BILLING_OFF,
+              DisputeFiling.notOpened(
+                  DisputeFiling.Outcome.BILLING_OFF,
+                  "billing is off: no dispute against " + provider + " over " + job))
+          .whenComplete((f, e) -> count("open", f.outcome().name(), f.message()));
+    }
+    return CompletableFuture.supplyAsync(
+            () -> disputes.get().open(job, provider, evidence, reason), executor)
+        .exceptionally(
+            e ->
+                DisputeFiling.notOpened(
+                    DisputeFiling.Outcome.FAILED,
+                    "no dispute against " + provider + " over " + job + ": " + e.getMessage()))
+        .whenComplete((f, e) -> count("open", f.outcome().name(), f.message()));
+  }
+
+  @Override
+  public CompletionStage<DisputeResolution> resolve(JobRef job, String provider, boolean fraud) {
+    Optional<ChainDisputes> disputes = disputes();
+    if (disputes.isEmpty()) {
+      return CompletableFuture.completedFuture(
+          new DisputeResolution(
+              DisputeResolution.Outcome.BILLING_OFF,
+              Optional.empty(),
               "billing is off: no dispute against " + provider + " over " + job));
     }
-    // The contract's dispute functions land with contract version 3 (issue #13 part A).
-    return CompletableFuture.completedFuture(
-        DisputeFiling.notOpened(
-            Outcome.FAILED,
-            "this contract version has no disputes: no dispute against "
-                + provider
-                + " over "
-                + job));
+    return CompletableFuture.supplyAsync(
+            () -> disputes.get().resolve(job, provider, fraud), executor)
+        .exceptionally(
+            e ->
+                new DisputeResolution(
+                    DisputeResolution.Outcome.FAILED,
+                    Optional.empty(),
+                    "resolving the dispute against " + provider + " failed: " + e.getMessage()))
+        .whenComplete(
+            (r, e) ->
+                count(
+                    "resolve",
+                    r.outcome() == DisputeResolution.Outcome.RESOLVED
+                        ? (fraud ? "FRAUD" : "NO_FRAUD")
+                        : r.outcome().name(),
+                    r.message()));
+  }
+
+  private Optional<ChainDisputes> disputes() {
+    Optional<TrustChain> chain = billing.trustChain();
+    return chain.map(
+        c ->
+            new ChainDisputes(
+                c,
+                billing::pairs,
+                name ->
+                    providers
+                        .provider(name)
+                        .map(p -> p.getSpec() == null ? null : p.getSpec().payoutAddress),
+                settings.whistleblowerAddress(),
+                settings.disputeTimeout(),
+                Duration.ofMillis(250),
+                symbol));
+  }
+
+  private void count(String step, String outcome, String message) {
+    Counter.builder("gpupool.disputes")
+        .description("Disputes the operator opened or resolved on chain, by step and outcome")
+        .tag("step", step)
+        .tag("outcome", outcome.toLowerCase(Locale.ROOT))
+        .register(registry)
+        .increment();
+    LOG.info(message);
   }
 }

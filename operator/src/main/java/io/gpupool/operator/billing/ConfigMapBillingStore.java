@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.ledger.BillingStore;
+import io.gpupool.billing.ledger.OutboxEntry;
 import io.gpupool.billing.ledger.PairLedger;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -27,7 +28,9 @@ import org.jboss.logging.Logger;
  * operator's namespace, not owned by the job, so usage outlives the job until it is settled. Data:
  * one JSON entry per (payer, provider) pair ({@code pair.<payer>.<provider>}) and one per metered
  * pod ({@code pod.<uid>}). Writes are optimistic (resourceVersion) with retry; reads come from an
- * informer cache that also holds this process's own latest writes.
+ * informer cache that also holds this process's own latest writes. The settlement outbox (signed
+ * transactions not yet confirmed) lives in ConfigMaps {@code gpupool-settlement-nonce-<n>}, read
+ * from the API server itself.
  */
 public final class ConfigMapBillingStore implements BillingStore, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(ConfigMapBillingStore.class);
@@ -44,6 +47,12 @@ public final class ConfigMapBillingStore implements BillingStore, AutoCloseable 
   public static final String JOB_ANNOTATION = "gpupool.io/job";
 
   private static final String NAME_PREFIX = "gpupool-usage-";
+
+  /** Label value of the settlement outbox's ConfigMaps (one per in-flight nonce). */
+  public static final String OUTBOX_VALUE = "outbox";
+
+  private static final String OUTBOX_PREFIX = "gpupool-settlement-nonce-";
+  private static final String OUTBOX_KEY = "transaction";
   private static final int MAX_ATTEMPTS = 20;
 
   private final KubernetesClient client;
@@ -139,6 +148,75 @@ public final class ConfigMapBillingStore implements BillingStore, AutoCloseable 
           data.put(key, UsageCodec.encode(next));
           return next;
         });
+  }
+
+  /**
+   * The settlement outbox, read from the API server (not a cache): a new leader must see what the
+   * previous one persisted just before it stopped. One ConfigMap per in-flight nonce keeps each far
+   * below the size limit whatever the batch size.
+   */
+  @Override
+  public List<OutboxEntry> outbox() {
+    List<OutboxEntry> out = new ArrayList<>();
+    for (ConfigMap cm :
+        client
+            .configMaps()
+            .inNamespace(namespace)
+            .withLabel(USAGE_LABEL, OUTBOX_VALUE)
+            .list()
+            .getItems()) {
+      String json = cm.getData() == null ? null : cm.getData().get(OUTBOX_KEY);
+      if (json != null) {
+        out.add(UsageCodec.decodeOutbox(json));
+      }
+    }
+    out.sort(java.util.Comparator.comparingLong(OutboxEntry::nonce));
+    return out;
+  }
+
+  @Override
+  public synchronized void putOutbox(OutboxEntry entry) {
+    String name = OUTBOX_PREFIX + entry.nonce();
+    Map<String, String> data = Map.of(OUTBOX_KEY, UsageCodec.encode(entry));
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      ConfigMap current = client.configMaps().inNamespace(namespace).withName(name).get();
+      try {
+        if (current == null) {
+          client
+              .configMaps()
+              .inNamespace(namespace)
+              .resource(
+                  new ConfigMapBuilder()
+                      .withNewMetadata()
+                      .withName(name)
+                      .withNamespace(namespace)
+                      .addToLabels(USAGE_LABEL, OUTBOX_VALUE)
+                      .addToLabels("app.kubernetes.io/managed-by", "gpupool-operator")
+                      .endMetadata()
+                      .withData(data)
+                      .build())
+              .create();
+        } else {
+          client
+              .configMaps()
+              .inNamespace(namespace)
+              .resource(new ConfigMapBuilder(current).withData(data).build())
+              .update();
+        }
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 && e.getCode() != 404) {
+          throw e;
+        }
+      }
+    }
+    throw new IllegalStateException(
+        "outbox ConfigMap " + namespace + "/" + name + ": too many conflicting writes");
+  }
+
+  @Override
+  public synchronized void removeOutbox(long nonce) {
+    client.configMaps().inNamespace(namespace).withName(OUTBOX_PREFIX + nonce).delete();
   }
 
   /** The pod records of a job, by pod UID. */

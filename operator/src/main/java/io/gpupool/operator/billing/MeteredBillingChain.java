@@ -3,12 +3,14 @@ package io.gpupool.operator.billing;
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.SettlementItem;
 import io.gpupool.billing.chain.BillingChain;
+import io.gpupool.billing.chain.BroadcastResult;
 import io.gpupool.billing.chain.ChainRevertException;
 import io.gpupool.billing.chain.ChainUnavailableException;
 import io.gpupool.billing.chain.EscrowState;
 import io.gpupool.billing.chain.PairEvent;
 import io.gpupool.billing.chain.PairOnChain;
 import io.gpupool.billing.chain.SettlementReceipt;
+import io.gpupool.billing.chain.SignedSettlement;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,6 +31,7 @@ public final class MeteredBillingChain implements BillingChain {
   private final BillingMetrics metrics;
   private final Clock clock;
   private final Map<String, Instant> sentAt = new ConcurrentHashMap<>();
+  private final Map<String, String> signedHashes = new ConcurrentHashMap<>();
   private volatile Instant lastAnswer;
   private volatile Instant unreachableSince;
 
@@ -48,11 +51,51 @@ public final class MeteredBillingChain implements BillingChain {
   }
 
   @Override
-  public String submitSettlement(List<SettlementItem> items) {
+  public SignedSettlement signSettlement(List<SettlementItem> items, long minNonce) {
+    SignedSettlement signed = counted(() -> chain.signSettlement(items, minNonce));
+    signedHashes.put(signed.rawTx(), signed.txHash());
+    return signed;
+  }
+
+  @Override
+  public Optional<SignedSettlement> signReplacement(SignedSettlement previous, int attempt) {
+    Optional<SignedSettlement> signed = counted(() -> chain.signReplacement(previous, attempt));
+    // the replacement's send-to-receipt time counts from the first version's send
+    signed.ifPresent(
+        s -> {
+          signedHashes.put(s.rawTx(), s.txHash());
+          Instant first = sentAt.get(previous.txHash());
+          if (first != null) {
+            sentAt.put(s.txHash(), first);
+          }
+        });
+    return signed;
+  }
+
+  @Override
+  public BroadcastResult broadcast(String rawTx) {
+    BroadcastResult r = counted(() -> chain.broadcast(rawTx));
+    String hash = signedHashes.remove(rawTx);
+    if (hash != null && r == BroadcastResult.ACCEPTED) {
+      sentAt.putIfAbsent(hash, clock.instant());
+    }
+    return r;
+  }
+
+  @Override
+  public long minedNonce() {
+    return call("getTransactionCount", chain::minedNonce);
+  }
+
+  @Override
+  public boolean isProviderRegistered(String provider) {
+    return call("call", () -> chain.isProviderRegistered(provider));
+  }
+
+  /** A sending call: a refusal counts as a reverted transaction, no answer as a failed one. */
+  private <T> T counted(Supplier<T> send) {
     try {
-      String hash = call("sendTransaction", () -> chain.submitSettlement(items));
-      sentAt.put(hash, clock.instant());
-      return hash;
+      return call("sendTransaction", send);
     } catch (ChainRevertException e) {
       metrics.transaction("reverted", null);
       throw e;
@@ -105,18 +148,6 @@ public final class MeteredBillingChain implements BillingChain {
   @Override
   public long latestBlock() {
     return call("blockNumber", chain::latestBlock);
-  }
-
-  @Override
-  public void beginRound() {
-    chain.beginRound();
-  }
-
-  @Override
-  public Optional<String> replaceStuck(String txHash) {
-    Optional<String> replaced = call("sendTransaction", () -> chain.replaceStuck(txHash));
-    replaced.ifPresent(h -> sentAt.put(h, sentAt.getOrDefault(txHash, clock.instant())));
-    return replaced;
   }
 
   private <T> T call(String operation, Supplier<T> call) {

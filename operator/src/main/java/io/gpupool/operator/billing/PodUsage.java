@@ -59,6 +59,16 @@ public final class PodUsage {
     return null;
   }
 
+  /** When the API server created the pod (its {@code creationTimestamp}), or null. */
+  public static Instant created(Pod pod) {
+    return pod.getMetadata() == null ? null : parse(pod.getMetadata().getCreationTimestamp());
+  }
+
+  /** True while the pod's phase is Running: the only phase in which it is billed. */
+  public static boolean running(Pod pod) {
+    return pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase());
+  }
+
   /** True once the pod can hold no GPU any more (phase Succeeded or Failed). */
   public static boolean terminal(Pod pod) {
     return PodGpus.terminal(pod);

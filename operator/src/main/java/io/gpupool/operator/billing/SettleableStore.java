@@ -2,6 +2,7 @@ package io.gpupool.operator.billing;
 
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.ledger.BillingStore;
+import io.gpupool.billing.ledger.OutboxEntry;
 import io.gpupool.billing.ledger.PairLedger;
 import java.util.List;
 import java.util.Optional;
@@ -31,5 +32,20 @@ final class SettleableStore implements BillingStore {
   @Override
   public PairLedger update(PairId pair, UnaryOperator<PairLedger> change) {
     return store.update(pair, change);
+  }
+
+  @Override
+  public List<OutboxEntry> outbox() {
+    return store.outbox();
+  }
+
+  @Override
+  public void putOutbox(OutboxEntry entry) {
+    store.putOutbox(entry);
+  }
+
+  @Override
+  public void removeOutbox(long nonce) {
+    store.removeOutbox(nonce);
   }
 }

@@ -3,12 +3,17 @@ package io.gpupool.operator.billing;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gpupool.billing.PairId;
+import io.gpupool.billing.SettlementItem;
+import io.gpupool.billing.ledger.OutboxEntry;
 import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.billing.metering.PodLifetime;
 import java.math.BigInteger;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * JSON of the figures kept in usage ConfigMaps. Amounts are decimal strings (wei exceed a JSON
@@ -86,6 +91,54 @@ public final class UsageCodec {
             n.path("milliGpus").asLong(),
             new BigInteger(text(n, "priceWeiPerGpuHour")));
     return new PodRecord(p, text(n, "providerName"), n.path("ended").asBoolean());
+  }
+
+  /** JSON of a persisted settlement transaction (raw bytes, hashes and what it reports). */
+  public static String encode(OutboxEntry e) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("nonce", e.nonce());
+    n.put("state", e.state().name());
+    n.put("txHash", e.txHash());
+    n.put("rawTx", e.rawTx());
+    n.put("gasPriceWei", e.gasPriceWei().toString());
+    n.put("attempt", e.attempt());
+    ArrayNode earlier = n.putArray("earlierHashes");
+    e.earlierHashes().forEach(earlier::add);
+    ArrayNode items = n.putArray("items");
+    for (SettlementItem item : e.items()) {
+      ObjectNode i = items.addObject();
+      i.put("jobId", item.pair().jobId());
+      i.put("payer", item.pair().payer());
+      i.put("provider", item.pair().provider());
+      i.put("cumulativeWei", item.cumulativeWei().toString());
+    }
+    n.put("createdAt", e.createdAt().toString());
+    n.put("sentAt", e.sentAt().toString());
+    return n.toString();
+  }
+
+  public static OutboxEntry decodeOutbox(String json) {
+    JsonNode n = read(json);
+    List<String> earlier = new ArrayList<>();
+    n.path("earlierHashes").forEach(h -> earlier.add(h.asText()));
+    List<SettlementItem> items = new ArrayList<>();
+    for (JsonNode i : n.path("items")) {
+      items.add(
+          new SettlementItem(
+              new PairId(text(i, "jobId"), text(i, "payer"), text(i, "provider")),
+              new BigInteger(text(i, "cumulativeWei"))));
+    }
+    return new OutboxEntry(
+        Long.parseLong(text(n, "nonce")),
+        OutboxEntry.State.valueOf(text(n, "state")),
+        text(n, "txHash"),
+        text(n, "rawTx"),
+        new BigInteger(text(n, "gasPriceWei")),
+        n.path("attempt").asInt(),
+        earlier,
+        items,
+        Instant.parse(text(n, "createdAt")),
+        Instant.parse(text(n, "sentAt")));
   }
 
   private static JsonNode read(String json) {

@@ -32,12 +32,19 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
- * Follows every gpupool pod (label {@code gpupool.io/job-name}) and meters its GPU time into the
- * {@link BillingLedger}: every interval for running pods, at once when a pod ends or is deleted.
+ * Follows every gpupool pod (label {@code gpupool.io/job-name}) and meters the GPU time the
+ * operator saw it deliver into the {@link BillingLedger}: every interval for running pods, at once
+ * when a pod ends, is deleted or its node stops being Ready.
+ *
+ * <p>What is billed (docs/billing.md): only pods the operator placed ({@link PodOwnership}), at the
+ * price and GPU share fixed at placement ({@link PlacementTerms}), from the container's start to
+ * its end with the kubelet's times clamped to the operator's own observations ({@link
+ * BillableTime}), and never past the start of an outage of its node ({@link NodeOutages}).
  *
  * <p>Each metered pod is kept as a {@link PodRecord} in the job's usage ConfigMap; a running pod's
  * record ends at the last instant it was seen running. A job's cumulative figures are always
@@ -60,18 +67,33 @@ public final class UsageMeter implements AutoCloseable {
       JobRef job,
       PairId pair,
       String providerName,
+      String nodeName,
       Instant start,
       Instant end,
       long milliGpus,
       BigInteger price,
       boolean gone) {
+    /** Ended at {@code at} unless an end was seen before (the first end seen is kept). */
     Tracked ended(Instant at, boolean deleted) {
       Instant e = end != null ? end : at;
       if (e != null && e.isBefore(start)) {
         e = start;
       }
       return new Tracked(
-          podUid, job, pair, providerName, start, e, milliGpus, price, gone || deleted);
+          podUid, job, pair, providerName, nodeName, start, e, milliGpus, price, gone || deleted);
+    }
+
+    /** Ended no later than the start of its node's outage, if there is one. */
+    Tracked cappedBy(Optional<Instant> outageStart) {
+      if (outageStart.isEmpty()) {
+        return this;
+      }
+      Instant cap = BillableTime.later(outageStart.get(), start);
+      Instant e = BillableTime.earlier(end, cap);
+      return e.equals(end)
+          ? this
+          : new Tracked(
+              podUid, job, pair, providerName, nodeName, start, e, milliGpus, price, gone);
     }
   }
 
@@ -83,6 +105,12 @@ public final class UsageMeter implements AutoCloseable {
   private final Clock clock;
   private final Duration interval;
   private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
+  private final NodeOutages outages = new NodeOutages();
+
+  /** Pods found not to be the operator's (by UID): neither metered nor looked up again. */
+  private final Set<String> ignored = ConcurrentHashMap.newKeySet();
+
+  private volatile Consumer<PodOwnership.Verdict> onIgnored = v -> {};
   private final Map<String, String> payers = new ConcurrentHashMap<>();
   private volatile BiFunction<HasMetadata, Budget, Optional<String>> payerResolver =
       (job, budget) -> budget == null ? Optional.empty() : Optional.ofNullable(budget.payer);
@@ -144,6 +172,11 @@ public final class UsageMeter implements AutoCloseable {
     return ledger;
   }
 
+  /** Runs {@code hook} with the reason each time a pod is found not to be the operator's. */
+  public void onIgnoredPod(Consumer<PodOwnership.Verdict> hook) {
+    this.onIgnored = hook;
+  }
+
   /** Runs {@code hook} after each metering pass (metrics). */
   public void afterMetering(Runnable hook) {
     afterMetering.add(hook);
@@ -163,6 +196,17 @@ public final class UsageMeter implements AutoCloseable {
             });
     pods.listen(podEvents);
     listening = true;
+    ScheduledExecutorService own = executor;
+    nodes.onChange(
+        name -> {
+          if (!own.isShutdown()) {
+            try {
+              own.execute(() -> nodeSeen(name));
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+              // this meter was closed meanwhile
+            }
+          }
+        });
     executor.scheduleWithFixedDelay(
         this::meterAllSafely, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -191,6 +235,7 @@ public final class UsageMeter implements AutoCloseable {
    * gone and have nothing left to settle.
    */
   public void meterAll() {
+    observeNodes();
     if (listening) {
       pods.list().stream().filter(UsageMeter::isJobPod).forEach(p -> observe(p, null));
     }
@@ -206,11 +251,16 @@ public final class UsageMeter implements AutoCloseable {
   /** Meter one job now: its stored records and its live pods; returns its pairs' figures. */
   public synchronized List<PairLedger> meterJob(String jobUid) {
     Instant now = clock.instant();
-    Instant estimate = runningUntil(now); // how far pods that still run are charged
     Map<String, PodRecord> stored = store.pods(jobUid);
     Map<String, PodLifetime> lifetimes = new HashMap<>();
     stored.forEach((uid, r) -> lifetimes.put(uid, r.lifetime()));
     List<PodRecord> write = new ArrayList<>();
+    // how far the job's running pods may be charged depends on their nodes as seen now
+    tracked.values().stream()
+        .filter(t -> t.job().uid().equals(jobUid) && t.nodeName() != null)
+        .map(Tracked::nodeName)
+        .distinct()
+        .forEach(this::nodeSeen);
     List<Tracked> live =
         tracked.values().stream().filter(t -> t.job().uid().equals(jobUid)).toList();
     JobRef job = null;
@@ -226,8 +276,15 @@ public final class UsageMeter implements AutoCloseable {
           prior != null
               ? prior.lifetime()
               : new PodLifetime(podUid, t.pair(), t.start(), null, t.milliGpus(), t.price());
-      Instant end = t.end() == null ? null : later(t.end(), base.start());
-      Instant recordEnd = end != null ? end : later(estimate, base.start());
+      // what a stored running record already charged is never taken back
+      Instant charged = prior == null ? null : prior.lifetime().end();
+      Instant end =
+          t.end() == null ? null : BillableTime.later(later(t.end(), base.start()), charged);
+      Instant recordEnd =
+          end != null
+              ? end
+              : BillableTime.provisionalEnd(
+                  now, outages.billableUntil(t.nodeName()).orElse(null), base.start(), charged);
       PodLifetime record =
           new PodLifetime(
               podUid,
@@ -257,59 +314,154 @@ public final class UsageMeter implements AutoCloseable {
 
   /**
    * Take in the latest state of a pod; {@code deletedAt} is set when the pod was deleted. A pod
-   * that ended or was deleted is metered at once.
+   * that ended, was deleted or whose node is down is metered at once.
    */
   void observe(Pod pod, Instant deletedAt) {
-    Optional<JobRef> job = JobRef.of(pod);
-    if (job.isEmpty()) {
+    String uid = pod.getMetadata().getUid();
+    if (uid == null) {
       return;
     }
-    String uid = pod.getMetadata().getUid();
-    Tracked resolved = null;
+    if (ignored.contains(uid)) {
+      if (deletedAt != null) {
+        ignored.remove(uid);
+      }
+      return;
+    }
+    Instant now = clock.instant();
+    Tracked first = null;
     Tracked before = tracked.get(uid);
     if (before == null) {
-      Instant start = PodUsage.start(pod);
+      Instant start = BillableTime.start(PodUsage.start(pod), PodUsage.created(pod), now);
       if (start == null) {
         return; // never ran: nothing to bill
       }
-      resolved = resolve(pod, uid, job.get(), start);
-      if (resolved == null) {
-        return; // providers not yet listed: the next pass retries
+      first = admit(pod, uid, start);
+      if (first == null) {
+        return; // not metered (now, or ever when it is not the operator's)
       }
     }
-    Instant seenEnd = PodUsage.end(pod, deletedAt);
-    if (seenEnd == null && PodUsage.terminal(pod)) {
-      seenEnd = clock.instant(); // ended without a finishedAt: charge until we saw it end
-    }
-    Instant end = seenEnd;
-    Tracked first = resolved;
+    Instant reported = PodUsage.end(pod, deletedAt);
+    // a pod bills only while Running: one that left it without an end bills until seen so
+    boolean stopped = reported != null || deletedAt != null || !PodUsage.running(pod);
+    Tracked seed = first;
     // merged atomically: an end or a deletion once seen is never undone by a staler event
     Tracked next =
         tracked.compute(
             uid,
-            (k, cur) ->
-                cur == null && first == null
-                    ? null
-                    : (cur != null ? cur : first).ended(end, deletedAt != null));
+            (k, cur) -> {
+              Tracked t = cur != null ? cur : seed;
+              if (t == null) {
+                return null;
+              }
+              if (stopped) {
+                t = t.ended(BillableTime.end(reported, t.start(), now), deletedAt != null);
+              }
+              return t.cappedBy(outages.outageStart(t.nodeName()));
+            });
     if (next == null) {
       return; // forgotten meanwhile: it ended and was stored
     }
     boolean ended = next.end() != null && (before == null || before.end() == null);
-    if ((ended || next.gone()) && executor != null) {
-      String jobUid = next.job().uid();
-      executor.execute(
-          () -> {
-            try {
-              meterJob(jobUid);
-              afterMetering.forEach(Runnable::run);
-            } catch (RuntimeException e) {
-              LOG.warnf(e, "metering %s failed; retried in %s", next.job(), interval);
-            }
-          });
+    if (ended || next.gone()) {
+      meterSoon(next.job());
     }
   }
 
-  private Tracked resolve(Pod pod, String podUid, JobRef job, Instant start) {
+  private void meterSoon(JobRef job) {
+    if (executor == null) {
+      return;
+    }
+    executor.execute(
+        () -> {
+          try {
+            meterJob(job.uid());
+            afterMetering.forEach(Runnable::run);
+          } catch (RuntimeException e) {
+            LOG.warnf(e, "metering %s failed; retried in %s", job, interval);
+          }
+        });
+  }
+
+  /** Every GPU node's readiness as the inventory shows it now, and nodes of pods that left. */
+  private void observeNodes() {
+    Set<String> names = new java.util.HashSet<>();
+    nodes.nodes().forEach(n -> names.add(n.name()));
+    tracked.values().forEach(t -> names.add(t.nodeName()));
+    names.remove(null);
+    names.forEach(this::nodeSeen);
+    outages.retainOnly(names);
+  }
+
+  /**
+   * Takes in what the inventory shows of a node now; when that reveals an outage, the pods running
+   * there stop being billed at its start and are metered at once.
+   */
+  void nodeSeen(String name) {
+    Instant now = clock.instant();
+    Optional<GpuNode> node = nodes.node(name);
+    Optional<Instant> outage;
+    if (node.isPresent()) {
+      outage = outages.observe(name, node.get().ready(), node.get().notReadySince(), now);
+    } else if (nodes.synced()) {
+      outage = outages.left(name, now);
+    } else {
+      return;
+    }
+    if (outage.isEmpty()) {
+      return;
+    }
+    LOG.infof("Node(%s) stopped being Ready: its pods are billed until %s", name, outage.get());
+    Set<JobRef> jobs = new java.util.HashSet<>();
+    for (Tracked t : tracked.values()) {
+      if (name.equals(t.nodeName()) && t.end() == null) {
+        Tracked capped = tracked.computeIfPresent(t.podUid(), (k, cur) -> cur.cappedBy(outage));
+        if (capped != null) {
+          jobs.add(capped.job());
+        }
+      }
+    }
+    jobs.forEach(this::meterSoon);
+  }
+
+  /**
+   * The record of a pod seen running for the first time, or null when it is not metered: not (or
+   * not yet: its job's status may trail the pod's creation) found to be the operator's.
+   */
+  private Tracked admit(Pod pod, String podUid, Instant start) {
+    Optional<JobRef> ref = JobRef.of(pod);
+    // a pod already in the usage records was checked when first seen (maybe by a previous run)
+    boolean recorded = ref.isPresent() && store.pods(ref.get().uid()).containsKey(podUid);
+    HasMetadata job = null;
+    if (!recorded) {
+      job = ref.flatMap(this::find).orElse(null);
+      PodOwnership.Verdict verdict = PodOwnership.check(pod, ref.orElse(null), job);
+      if (verdict != PodOwnership.Verdict.OWNED) {
+        if (verdict == PodOwnership.Verdict.NOT_PLACED && young(pod, clock.instant())) {
+          return null; // the job's status may not list it yet: asked again next time
+        }
+        ignored.add(podUid);
+        onIgnored.accept(verdict);
+        LOG.warnf(
+            "Pod(%s/%s) carries gpupool labels but is not metered: %s",
+            pod.getMetadata().getNamespace(), pod.getMetadata().getName(), verdict.reason());
+        return null;
+      }
+    }
+    return resolve(pod, podUid, ref.get(), job, start);
+  }
+
+  /**
+   * How long after its creation a pod may be missing from its job's status before it counts as not
+   * the operator's: the status is written in the reconcile that creates the pods.
+   */
+  static final Duration PLACEMENT_GRACE = Duration.ofSeconds(60);
+
+  private static boolean young(Pod pod, Instant now) {
+    Instant created = PodUsage.created(pod);
+    return created == null || now.isBefore(created.plus(PLACEMENT_GRACE));
+  }
+
+  private Tracked resolve(Pod pod, String podUid, JobRef job, HasMetadata live, Instant start) {
     Map<String, String> labels = pod.getMetadata().getLabels();
     String providerName = labels.getOrDefault(GpupoolApi.PROVIDER_LABEL, "");
     Optional<GpuProvider> provider =
@@ -323,30 +475,32 @@ public final class UsageMeter implements AutoCloseable {
             .flatMap(UsageMeter::address)
             .orElse(NO_ADDRESS);
     String nodeName = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-    Optional<GpuNode> node = nodeName == null ? Optional.empty() : nodes.node(nodeName);
-    String product = node.map(GpuNode::product).orElse(null);
-    Optional<BigInteger> listed =
-        product == null ? Optional.empty() : providers.weiPerGpuHour(providerName, product);
-    BigInteger price = listed.orElse(BigInteger.ZERO);
-    if (listed.isEmpty()) {
-      LOG.warnf(
-          "Pod(%s/%s): GpuProvider %s has no usable price for %s; GPU time metered at price 0",
-          pod.getMetadata().getNamespace(), pod.getMetadata().getName(), providerName, product);
-    }
-    PairId pair = new PairId(job.uid(), payer(job), payout);
-    long milli = PodUsage.milliGpus(pod, node.map(GpuNode::replicasPerGpu).orElse(1));
-    return new Tracked(podUid, job, pair, providerName, start, null, milli, price, false);
+    // fixed at placement; a pod already recorded keeps the terms of its stored record
+    PlacementTerms terms =
+        PlacementTerms.readFrom(pod).orElse(new PlacementTerms(BigInteger.ZERO, 0));
+    PairId pair = new PairId(job.uid(), payer(job, live), payout);
+    return new Tracked(
+        podUid,
+        job,
+        pair,
+        providerName,
+        nodeName,
+        start,
+        null,
+        terms.milliGpus(),
+        terms.priceWeiPerGpuHour(),
+        false);
   }
 
   /**
    * The payer of a job: its budget's payer, what the store already knows, or {@link #NO_ADDRESS}.
    */
-  String payer(JobRef job) {
+  String payer(JobRef job, HasMetadata live) {
     String known = payers.get(job.uid());
     if (known != null) {
       return known;
     }
-    String payer = resolvePayer(job);
+    String payer = resolvePayer(job, live);
     // An unknown payer is asked again next time: the job's account may not be read yet.
     if (!NO_ADDRESS.equals(payer)) {
       payers.put(job.uid(), payer);
@@ -354,7 +508,7 @@ public final class UsageMeter implements AutoCloseable {
     return payer;
   }
 
-  private String resolvePayer(JobRef job) {
+  private String resolvePayer(JobRef job, HasMetadata known) {
     String recorded =
         store.pairs(job.uid()).stream()
             .map(l -> l.pair().payer())
@@ -364,7 +518,7 @@ public final class UsageMeter implements AutoCloseable {
     if (recorded != null) {
       return recorded;
     }
-    Optional<HasMetadata> live = find(job);
+    Optional<HasMetadata> live = known != null ? Optional.of(known) : find(job);
     if (live.isEmpty()) {
       return NO_ADDRESS;
     }

@@ -44,9 +44,9 @@ public interface GpupoolConfig {
   }
 
   /**
-   * An install manages every namespace or a list of them; the Helm chart sets these from {@code
-   * scope.namespaces} together with JOSDK's watched namespaces ({@code
-   * QUARKUS_OPERATOR_SDK_NAMESPACES}) and the RBAC it renders.
+   * An install manages every namespace, a list of them or those a label selector matches; the Helm
+   * chart sets these from {@code scope.namespaces} / {@code scope.namespaceSelector} together with
+   * JOSDK's watched namespaces ({@code QUARKUS_OPERATOR_SDK_NAMESPACES}) and the RBAC it renders.
    */
   interface Scope {
     /** This install's identity, {@code <release namespace>/<release name>}; default NS/gpupool. */
@@ -54,6 +54,13 @@ public interface GpupoolConfig {
 
     /** The namespaces whose jobs this install manages; unset or empty: every namespace. */
     java.util.Optional<java.util.List<String>> namespaces();
+
+    /**
+     * A label selector ({@code gpupool.io/pool=team-a}): manage the jobs of the namespaces whose
+     * labels match it, followed as namespaces are labelled and unlabelled. Exclusive with {@code
+     * namespaces}; unset: the list (or every namespace).
+     */
+    java.util.Optional<String> namespaceSelector();
 
     /**
      * Record this install's claim on the TrainingJob CRD and refuse to start when another install
@@ -78,6 +85,24 @@ public interface GpupoolConfig {
      */
     @WithDefault("30s")
     Duration drainPeriod();
+
+    /** The node-local model weights cache (spec.weights of InferenceJobs). */
+    WeightsCache weightsCache();
+  }
+
+  /** Where nodes keep model weights, and what fetches them into a pod's volume. */
+  interface WeightsCache {
+    /** Directory on every node under which each model's weights get a directory by URI digest. */
+    @WithDefault("/var/lib/gpupool/weights")
+    String root();
+
+    /** Image of the init container that fetches the weights (contract: docs/inference.md). */
+    @WithDefault("ghcr.io/gpupool/workloads:0.1")
+    String fetcherImage();
+
+    /** Its command; the URI, the directory and the size come in its env. */
+    @WithDefault("python3,/workloads/fetch_weights.py")
+    java.util.List<String> fetcherCommand();
   }
 
   /**
@@ -179,6 +204,34 @@ public interface GpupoolConfig {
      */
     @WithDefault("true")
     boolean requireBudget();
+  }
+
+  /** Trust in providers: stake required for placement, disputes (docs/trust.md). */
+  Trust trust();
+
+  /** {@code GPUPOOL_TRUST_*}: the stake gate and disputes; disputes need billing on. */
+  interface Trust {
+    /**
+     * Stake, in tokens, a provider must have committed on chain per GPU it offers for its nodes to
+     * be used by placement; 0 turns the gate off. Needs billing on (stakes are read from the
+     * contract): with billing off and a minimum set, every provider is left out.
+     */
+    @WithDefault("0")
+    java.math.BigDecimal minStakePerGpu();
+
+    /** How often providers' stakes are read from the chain. */
+    @WithDefault("60s")
+    Duration stakeRefresh();
+
+    /**
+     * Address rewarded when a dispute the operator opens ends as fraud; default: the operator's own
+     * (verifier) address.
+     */
+    Optional<String> whistleblowerAddress();
+
+    /** How long a dispute transaction may take to be mined before the filing is reported failed. */
+    @WithDefault("2m")
+    Duration disputeTimeout();
   }
 
   /** Tunables of the placement planner (gpu-scheduler). */

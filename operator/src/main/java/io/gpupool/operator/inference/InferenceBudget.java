@@ -29,6 +29,12 @@ final class InferenceBudget {
   private final BillingService billing;
   private final EventRecorder events;
 
+  /** {@code pods} with the billing terms fixed at their placement written on them. */
+  java.util.List<io.fabric8.kubernetes.api.model.Pod> withPlacementTerms(
+      InferenceJob job, java.util.List<io.fabric8.kubernetes.api.model.Pod> pods) {
+    return billing.withPlacementTerms(pods, job.getSpec().placement);
+  }
+
   InferenceBudget(BillingService billing, EventRecorder events) {
     this.billing = billing;
     this.events = events;

@@ -49,6 +49,9 @@ import org.jboss.logging.Logger;
  */
 @ControllerConfiguration(name = InferenceJobReconciler.NAME)
 public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner<InferenceJob> {
+  /** The selector scope: jobs of namespaces it does not select are left alone. */
+  @jakarta.inject.Inject io.gpupool.operator.scope.SelectedNamespaces scope;
+
   public static final String NAME = "inferencejob";
   static final String KIND = InferenceGroup.KIND;
 
@@ -73,6 +76,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final BillingService billing;
   private final InferenceMetrics scaleMetrics;
   private final Workloads workloads;
+  private final WeightsCacheBook weightsCache;
   private final ClusterPods clusterPods;
   private final SimpleInboundEventSource<InferenceJob> wakeups =
       new SimpleInboundEventSource<>("inferencejob-capacity");
@@ -92,7 +96,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       BillingService billing,
       InferenceMetrics scaleMetrics,
       Workloads workloads,
-      ClusterPods clusterPods) {
+      ClusterPods clusterPods,
+      WeightsCacheBook weightsCache) {
     this.client = client;
     this.clusterPods = clusterPods;
     this.events = events;
@@ -104,6 +109,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     this.billing = billing;
     this.scaleMetrics = scaleMetrics;
     this.workloads = workloads;
+    this.weightsCache = weightsCache;
     ledger.onRelease(() -> wake(null));
     inventory.onChange(this::wake);
     providers.onChange(provider -> wake(null));
@@ -149,7 +155,12 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
             config.nodes().lostGracePeriod(),
             config.inference().drainPeriod(),
             config.inference().loadPollInterval(),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            weightsCache,
+            new ModelCache.Settings(
+                config.inference().weightsCache().root(),
+                config.inference().weightsCache().fetcherImage(),
+                config.inference().weightsCache().fetcherCommand()));
     return List.of(pods, services, wakeups);
   }
 
@@ -189,6 +200,9 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
 
   @Override
   public UpdateControl<InferenceJob> reconcile(InferenceJob job, Context<InferenceJob> context) {
+    if (!scope.manages(job.getMetadata().getNamespace())) {
+      return UpdateControl.noUpdate(); // another install's (or no install's) namespace
+    }
     JobLoop.Outcome outcome = loop.reconcile(job);
     UpdateControl<InferenceJob> control = UpdateControl.noUpdate();
     return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
@@ -196,6 +210,9 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
 
   @Override
   public DeleteControl cleanup(InferenceJob job, Context<InferenceJob> context) {
+    if (!scope.manages(job.getMetadata().getNamespace())) {
+      return DeleteControl.noFinalizerRemoval(); // its own install cleans it up
+    }
     workloads.deleteAll(job.getMetadata().getNamespace(), KIND, job.getMetadata().getName());
     loop.releaseDeleted(job);
     LOG.infof("%s deleted: pods removed, GPUs released", JobLoop.ref(job));

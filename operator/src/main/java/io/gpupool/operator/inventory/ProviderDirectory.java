@@ -27,7 +27,7 @@ public class ProviderDirectory {
   private volatile IndexerResourceCache<GpuProvider> cache;
 
   /** What listeners were last told of a provider. */
-  private record Seen(String spec, double reliability) {}
+  private record Seen(String spec, double reliability, boolean stakeSufficient) {}
 
   /**
    * Reads from the GpuProvider controller's own cache from now on: the operator watches
@@ -47,6 +47,12 @@ public class ProviderDirectory {
     return c != null;
   }
 
+  /** Every registered provider. */
+  public List<GpuProvider> all() {
+    IndexerResourceCache<GpuProvider> c = cache;
+    return c == null ? List.of() : c.list().toList();
+  }
+
   public Optional<GpuProvider> provider(String name) {
     IndexerResourceCache<GpuProvider> c = cache;
     return c == null ? Optional.empty() : c.get(new ResourceID(name));
@@ -59,11 +65,12 @@ public class ProviderDirectory {
    */
   public void observed(GpuProvider p) {
     String name = p.getMetadata().getName();
-    Seen now = new Seen(Serialization.asJson(p.getSpec()), reliability(p));
+    Seen now = new Seen(Serialization.asJson(p.getSpec()), reliability(p), stakeSufficient(p));
     Seen before = seen.put(name, now);
     if (before == null
         || !Objects.equals(before.spec(), now.spec())
-        || mayAdmitMore(before.reliability(), now.reliability())) {
+        || mayAdmitMore(before.reliability(), now.reliability())
+        || (now.stakeSufficient() && !before.stakeSufficient())) {
       changed(name);
     }
     for (String known : List.copyOf(seen.keySet())) {
@@ -71,6 +78,13 @@ public class ProviderDirectory {
         changed(known);
       }
     }
+  }
+
+  /** The provider's stake covers what placement requires (a rise can let waiting jobs fit). */
+  private static boolean stakeSufficient(GpuProvider p) {
+    return p.getStatus() != null
+        && p.getStatus().stake != null
+        && Boolean.TRUE.equals(p.getStatus().stake.sufficient);
   }
 
   /** The provider's price for one GPU-hour of {@code product}, if it prices it. */

@@ -3,12 +3,15 @@ package io.gpupool.operator.pool;
 import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodTracker;
+import io.gpupool.operator.billing.ProviderStakes;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.trust.TrustLedger;
 import io.gpupool.scheduler.plan.Scheduler;
 import io.gpupool.scheduler.plan.Unplaceable;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -26,6 +29,8 @@ public class PlanningContext {
   private final PodTracker pods;
   private final JobMetrics metrics;
   private final Scheduler scheduler;
+  private final TrustLedger trust;
+  private final ProviderStakes stakes;
 
   public PlanningContext(
       NodeInventory inventory,
@@ -33,7 +38,11 @@ public class PlanningContext {
       AllocationLedger ledger,
       PodTracker pods,
       JobMetrics metrics,
-      Scheduler scheduler) {
+      Scheduler scheduler,
+      TrustLedger trust,
+      ProviderStakes stakes) {
+    this.trust = trust;
+    this.stakes = stakes;
     this.inventory = inventory;
     this.providers = providers;
     this.ledger = ledger;
@@ -49,13 +58,29 @@ public class PlanningContext {
 
   /** The scheduler's view of the pool now; {@code sharing}: shared GPUs count as capacity. */
   PoolView view(boolean sharing) {
-    return new PoolView(inventory.nodes(), providers::price, providers::reliability, sharing);
+    return new PoolView(
+            inventory.nodes(), providers::price, providers::reliability, sharing, quarantine())
+        .excluding(stakes.excludedNodes(inventory.nodes()));
+  }
+
+  /** Nodes a failed hardware challenge keeps out of placement, with the reason. */
+  private Map<String, String> quarantine() {
+    Map<String, String> claims = new HashMap<>();
+    inventory.nodes().forEach(n -> claims.put(n.name(), n.product()));
+    Map<String, String> out = new HashMap<>();
+    trust.quarantined(claims).forEach((node, q) -> out.put(node, q.reason()));
+    return out;
   }
 
   /** As {@link #view(boolean)}, with only the nodes a job's pod template admits (null: all). */
   PoolView view(boolean sharing, PodTemplate template) {
     return new PoolView(
-        inventory.nodesFor(template), providers::price, providers::reliability, sharing);
+            inventory.nodesFor(template),
+            providers::price,
+            providers::reliability,
+            sharing,
+            quarantine())
+        .excluding(stakes.excludedNodes(inventory.nodes()));
   }
 
   /**
@@ -104,6 +129,11 @@ public class PlanningContext {
           .append("; not offered: ")
           .append(view.notOffered().size())
           .append(" node(s) without a provider price");
+    }
+    if (!view.quarantined().isEmpty()) {
+      reason
+          .append("; quarantined after a failed hardware challenge: ")
+          .append(String.join(", ", view.quarantined()));
     }
     return reason.toString();
   }

@@ -26,6 +26,8 @@ public final class PoolView {
   private final Map<String, GpuNode> nodes = new HashMap<>();
   private final List<PoolNode> poolNodes = new ArrayList<>();
   private final List<String> notOffered = new ArrayList<>();
+  private final List<String> quarantined = new ArrayList<>();
+  private Map<String, String> exclusions = Map.of();
 
   /**
    * @param price provider and product to price per GPU-hour, empty when the provider does not price
@@ -39,8 +41,26 @@ public final class PoolView {
       BiFunction<String, String, Optional<BigDecimal>> price,
       Function<String, Double> reliability,
       boolean sharedAllowed) {
+    this(gpuNodes, price, reliability, sharedAllowed, Map.of());
+  }
+
+  /**
+   * As above, leaving out {@code quarantine}d nodes (node name to why: a failed hardware
+   * challenge), which the unplaceable explanation then names.
+   */
+  public PoolView(
+      Collection<GpuNode> gpuNodes,
+      BiFunction<String, String, Optional<BigDecimal>> price,
+      Function<String, Double> reliability,
+      boolean sharedAllowed,
+      Map<String, String> quarantine) {
     for (GpuNode n : gpuNodes) {
       if (!n.usable()) {
+        continue;
+      }
+      String why = quarantine.get(n.name());
+      if (why != null) {
+        quarantined.add(n.name() + " (" + n.provider() + ": " + why + ")");
         continue;
       }
       if (n.shared() && !sharedAllowed) {
@@ -78,9 +98,23 @@ public final class PoolView {
     }
   }
 
+  /**
+   * Leave these nodes out of placement, node name to reason (a provider's stake short of what
+   * placement requires); the scheduler counts them per reason when a job cannot be placed.
+   */
+  public PoolView excluding(Map<String, String> reasonsByNode) {
+    this.exclusions = Map.copyOf(reasonsByNode);
+    return this;
+  }
+
   /** Nodes that exist but are not offered, and why (for unplaceable explanations). */
   public List<String> notOffered() {
     return List.copyOf(notOffered);
+  }
+
+  /** Usable nodes left out by quarantine, each with its provider and reason. */
+  public List<String> quarantined() {
+    return List.copyOf(quarantined);
   }
 
   public GpuNode gpuNode(String name) {
@@ -109,7 +143,8 @@ public final class PoolView {
                         allocate(holder, node, slots, nodes.get(node).replicasPerGpu(), free));
                   }
                 }));
-    return PoolSnapshot.of(poolNodes, allocations);
+    PoolSnapshot snapshot = PoolSnapshot.of(poolNodes, allocations);
+    return exclusions.isEmpty() ? snapshot : snapshot.excluding(exclusions);
   }
 
   /** Slots as allocations, packed onto the lowest GPUs with room; capped at what the node has. */

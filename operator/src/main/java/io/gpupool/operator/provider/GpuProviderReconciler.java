@@ -47,19 +47,29 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
   private final SimpleInboundEventSource<GpuProvider> reliabilityChanges =
       new SimpleInboundEventSource<>("provider-reliability");
   private final BillingService billing;
+  private final io.gpupool.operator.billing.ProviderStakes stakes;
   private final KubernetesClient client;
   private final ProviderDirectory directory;
+
+  private final io.gpupool.operator.trust.TrustLedger trust;
 
   public GpuProviderReconciler(
       ReliabilityTracker reliability,
       BillingService billing,
       KubernetesClient client,
-      ProviderDirectory directory) {
+      ProviderDirectory directory,
+      io.gpupool.operator.billing.ProviderStakes stakes,
+      io.gpupool.operator.trust.TrustLedger trust) {
     this.client = client;
+    this.stakes = stakes;
     this.directory = directory;
+    this.trust = trust;
+    trust.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
     this.reliability = reliability;
     this.billing = billing;
     reliability.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
+    // A stake read anew changes status.stake (and may let the provider's nodes be placed on).
+    stakes.onChange(provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
   }
 
   @Override
@@ -92,10 +102,12 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
     int gpus = 0;
     Map<String, Integer> byModel = new TreeMap<>();
     List<String> unreadable = new ArrayList<>();
+    Map<String, String> claims = new TreeMap<>();
     for (Node node : nodes) {
       NodeReading reading = NodeReader.read(node);
       if (reading instanceof NodeReading.Accepted accepted) {
         GpuNode gpuNode = accepted.node();
+        claims.put(gpuNode.name(), gpuNode.product());
         gpus += gpuNode.physicalGpus();
         byModel.merge(gpuNode.product(), gpuNode.physicalGpus(), Integer::sum);
         if (gpuNode.ready()) {
@@ -112,6 +124,9 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
     reliability.seed(provider.getMetadata().getName(), status.reliability);
     status.reliability = reliability.reliability(provider.getMetadata().getName());
     status.earnings = billing.earnings(provider.getMetadata().getName());
+    trust.seed(provider.getMetadata().getName(), status.challenges);
+    status.challenges = trust.counts(provider.getMetadata().getName());
+    status.stake = stakes.status(provider.getMetadata().getName(), gpus);
 
     Set<String> priced = new TreeSet<>();
     if (provider.getSpec() != null && provider.getSpec().prices != null) {
@@ -141,6 +156,8 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
             : "no price for " + String.join(", ", unpriced) + ": those GPUs are not offered",
         generation,
         now);
+    io.gpupool.operator.trust.VerifiedCondition.set(
+        status.conditions, trust.verified(claims), generation, now);
     if (unreadable.isEmpty()) {
       Conditions.remove(status.conditions, "NodesReadable");
     } else {

@@ -110,6 +110,20 @@ public class ReliabilityTracker {
     listeners.forEach(listener -> listener.accept(provider));
   }
 
+  /**
+   * A node of {@code provider} failed a hardware challenge: it counts as a failure, like a lost
+   * node, so the score drops and recovers with the same half-life.
+   */
+  public void challengeFailed(String provider) {
+    synchronized (this) {
+      Ledger l = ledger(provider);
+      decay(l, clock.instant());
+      l.failures++;
+      l.recentFailures += 1;
+    }
+    listeners.forEach(listener -> listener.accept(provider));
+  }
+
   /** The provider's figures now, as GpuProvider status shows them. */
   public synchronized Reliability reliability(String provider) {
     Instant now = clock.instant();

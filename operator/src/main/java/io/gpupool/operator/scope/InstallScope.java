@@ -6,14 +6,18 @@ import java.util.TreeSet;
 
 /**
  * What one gpupool install manages: its identity ({@code <release namespace>/<release name>}) and
- * the namespaces whose jobs it reconciles, empty for every namespace. Two installs may run in one
- * cluster only when their namespaces are disjoint and neither manages every namespace.
+ * the namespaces whose jobs it reconciles: a list, or those matching a label selector, or (neither)
+ * every namespace. Two installs may run in one cluster only when no namespace can be managed by
+ * both: disjoint lists, or selectors that provably exclude each other ({@link SelectorTerms}).
  */
-public record InstallScope(String install, List<String> namespaces) {
+public record InstallScope(String install, List<String> namespaces, String selector) {
   /** Annotations on the TrainingJob CRD that record each install's claim. */
   public static final String CLAIM_PREFIX = "claims.gpupool.io/";
 
   static final String ALL = "*";
+
+  /** Prefix of a selector claim's annotation value (namespace names cannot contain ':'). */
+  static final String SELECTOR_CLAIM = "selector:";
 
   public InstallScope {
     if (install == null
@@ -24,40 +28,79 @@ public record InstallScope(String install, List<String> namespaces) {
               + "'");
     }
     namespaces = List.copyOf(new TreeSet<>(namespaces));
+    if (selector != null) {
+      if (!namespaces.isEmpty()) {
+        throw new IllegalArgumentException(
+            "an install manages either a namespace list or the namespaces a selector matches,"
+                + " not both (Helm values scope.namespaces and scope.namespaceSelector)");
+      }
+      selector = SelectorTerms.parse(selector).toString();
+    }
   }
 
   /** A scope over {@code namespaces} (blank entries ignored; none means every namespace). */
   public static InstallScope of(String install, Collection<String> namespaces) {
     return new InstallScope(
-        install, namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList());
+        install, namespaces.stream().map(String::trim).filter(s -> !s.isEmpty()).toList(), null);
+  }
+
+  /** A scope over the namespaces whose labels match {@code selector}. */
+  public static InstallScope selected(String install, String selector) {
+    return new InstallScope(install, List.of(), selector);
   }
 
   public boolean allNamespaces() {
-    return namespaces.isEmpty();
+    return namespaces.isEmpty() && selector == null;
   }
 
-  /** Whether both would manage some namespace. */
+  public boolean bySelector() {
+    return selector != null;
+  }
+
+  /**
+   * Whether both could manage some namespace. A selector and a list are taken to overlap: labels
+   * change, so a listed namespace may come to match the selector at any time.
+   */
   public boolean overlaps(InstallScope other) {
     if (allNamespaces() || other.allNamespaces()) {
+      return true;
+    }
+    if (bySelector() && other.bySelector()) {
+      return !SelectorTerms.parse(selector).disjointFrom(SelectorTerms.parse(other.selector));
+    }
+    if (bySelector() || other.bySelector()) {
       return true;
     }
     return namespaces.stream().anyMatch(other.namespaces::contains);
   }
 
-  /** The namespaces both would manage, "every namespace" when one manages all. */
+  /** What both would manage, "every namespace" when one manages all. */
   String overlapDescription(InstallScope other) {
     if (allNamespaces() && other.allNamespaces()) {
       return "every namespace";
     }
-    if (allNamespaces()) {
-      return "namespaces " + new TreeSet<>(other.namespaces);
+    if (other.bySelector()) {
+      return "the namespaces matching selector '" + other.selector + "'";
+    }
+    if (bySelector() || allNamespaces()) {
+      return other.describe();
     }
     if (other.allNamespaces()) {
-      return "namespaces " + new TreeSet<>(namespaces);
+      return describe();
     }
     TreeSet<String> both = new TreeSet<>(namespaces);
     both.retainAll(other.namespaces);
     return "namespaces " + both;
+  }
+
+  /** "every namespace", "namespaces [a, b]" or "namespaces matching selector 'k=v'". */
+  public String describe() {
+    if (allNamespaces()) {
+      return "every namespace";
+    }
+    return bySelector()
+        ? "the namespaces matching selector '" + selector + "'"
+        : "namespaces " + namespaces;
   }
 
   /** {@code claims.gpupool.io/<namespace>.<release>} (a valid annotation key). */
@@ -65,8 +108,11 @@ public record InstallScope(String install, List<String> namespaces) {
     return CLAIM_PREFIX + install.replace('/', '.');
   }
 
-  /** The claimed namespaces, comma-separated, or {@code *} for all. */
+  /** The claimed namespaces, comma-separated, {@code selector:<selector>}, or {@code *} for all. */
   public String annotationValue() {
+    if (bySelector()) {
+      return SELECTOR_CLAIM + selector;
+    }
     return allNamespaces() ? ALL : String.join(",", new TreeSet<>(namespaces));
   }
 
@@ -81,6 +127,9 @@ public record InstallScope(String install, List<String> namespaces) {
       return null;
     }
     String install = name.substring(0, dot) + "/" + name.substring(dot + 1);
+    if (value != null && value.startsWith(SELECTOR_CLAIM)) {
+      return selected(install, value.substring(SELECTOR_CLAIM.length()));
+    }
     List<String> namespaces =
         value == null || value.trim().equals(ALL) ? List.of() : List.of(value.split(","));
     return of(install, namespaces);

@@ -56,13 +56,15 @@ final class ScopeClaims {
               "gpupool install "
                   + self.install()
                   + " (managing "
-                  + (self.allNamespaces() ? "every namespace" : "namespaces " + self.namespaces())
+                  + self.describe()
                   + ") cannot start: "
                   + String.join("; ", conflicts)
                   + " on CustomResourceDefinition "
                   + crd
                   + ". Two installs must manage disjoint namespace lists (Helm value"
-                  + " scope.namespaces). If that install is gone, remove its claim: kubectl"
+                  + " scope.namespaces) or label selectors that exclude each other"
+                  + " (scope.namespaceSelector, e.g. gpupool.io/pool=a and gpupool.io/pool=b)."
+                  + " If that install is gone, remove its claim: kubectl"
                   + " annotate crd "
                   + crd
                   + " "

@@ -10,6 +10,7 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jboss.logging.Logger;
@@ -111,10 +112,20 @@ public class ScopeGuard {
                             .or(() -> Optional.ofNullable(clientNamespace))
                             .orElse("default")
                         + "/gpupool");
-    return InstallScope.of(install, config.scope().namespaces().orElse(java.util.List.of()));
+    Optional<String> selector = config.scope().namespaceSelector().filter(s -> !s.isBlank());
+    List<String> namespaces = config.scope().namespaces().orElse(List.of());
+    if (selector.isPresent()) {
+      if (namespaces.stream().anyMatch(n -> !n.isBlank())) {
+        throw new IllegalStateException(
+            "gpupool.scope.namespaces and gpupool.scope.namespace-selector are both set: an"
+                + " install manages a namespace list or the namespaces a selector matches");
+      }
+      return InstallScope.selected(install, selector.get());
+    }
+    return InstallScope.of(install, namespaces);
   }
 
   private static String describe(InstallScope scope) {
-    return scope.allNamespaces() ? "every namespace" : "namespaces " + scope.namespaces();
+    return scope.describe();
   }
 }

@@ -23,12 +23,18 @@ final class Gangs {
   private final Workloads workloads;
   private final Function<TrainingJob, Collection<Pod>> pods;
   private final Consumer<TrainingJob> wake;
+  private final java.util.function.BiFunction<TrainingJob, List<Pod>, List<Pod>> billingTerms;
 
+  /**
+   * @param billingTerms writes the billing terms fixed at placement on a gang's pods
+   */
   Gangs(
       GangBinder binder,
       Workloads workloads,
       Function<TrainingJob, Collection<Pod>> pods,
-      Consumer<TrainingJob> wake) {
+      Consumer<TrainingJob> wake,
+      java.util.function.BiFunction<TrainingJob, List<Pod>, List<Pod>> billingTerms) {
+    this.billingTerms = billingTerms;
     this.binder = binder;
     this.workloads = workloads;
     this.pods = pods;
@@ -72,7 +78,10 @@ final class Gangs {
             ? s.status.plan.strategy
             : "DataParallel";
     List<Pod> gang =
-        TrainingGang.pods(job, ranks, strategy, s.status.restarts, s.status.restarts, resumeFrom);
+        billingTerms.apply(
+            job,
+            TrainingGang.pods(
+                job, ranks, strategy, s.status.restarts, s.status.restarts, resumeFrom));
     binder.bind(
         new GangBinder.Gang(
             job.getMetadata().getUid(),

@@ -45,6 +45,9 @@ import org.jboss.logging.Logger;
  */
 @ControllerConfiguration(name = TrainingJobReconciler.NAME)
 public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<TrainingJob> {
+  /** The selector scope: jobs of namespaces it does not select are left alone. */
+  @jakarta.inject.Inject io.gpupool.operator.scope.SelectedNamespaces scope;
+
   public static final String NAME = "trainingjob";
   private static final Logger LOG = Logger.getLogger(TrainingJobReconciler.class);
 
@@ -158,6 +161,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
 
   @Override
   public UpdateControl<TrainingJob> reconcile(TrainingJob job, Context<TrainingJob> context) {
+    if (!scope.manages(job.getMetadata().getNamespace())) {
+      return UpdateControl.noUpdate(); // another install's (or no install's) namespace
+    }
     JobLoop.Outcome outcome = loop.reconcile(job);
     UpdateControl<TrainingJob> control = UpdateControl.noUpdate();
     return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
@@ -165,6 +171,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
 
   @Override
   public DeleteControl cleanup(TrainingJob job, Context<TrainingJob> context) {
+    if (!scope.manages(job.getMetadata().getNamespace())) {
+      return DeleteControl.noFinalizerRemoval(); // its own install cleans it up
+    }
     if (binder.busy(job.getMetadata().getUid())) {
       // Let the gang being created finish, so the pods deleted below include all of it.
       return DeleteControl.noFinalizerRemoval()

@@ -94,7 +94,13 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
     this.metrics = metrics;
     this.events = events;
     this.pods = pods;
-    this.gangs = new Gangs(binder, workloads, pods, wake);
+    this.gangs =
+        new Gangs(
+            binder,
+            workloads,
+            pods,
+            wake,
+            (job, gang) -> billing.withPlacementTerms(gang, job.getSpec().placement));
     this.follower = new GangFollower(follow, planner, billing, binder, gangs, events, metrics);
     this.queues = new QueueHook(admission, gangs::remove, workloads, pods::apply, events);
   }

@@ -57,7 +57,9 @@ class ScopeClaimsTest {
                 + " install team-a/gpupool already manages namespaces [ml-shared] (annotation"
                 + " claims.gpupool.io/team-a.gpupool=ml-a,ml-shared) on CustomResourceDefinition"
                 + " trainingjobs.gpupool.io. Two installs must manage disjoint namespace lists"
-                + " (Helm value scope.namespaces). If that install is gone, remove its claim:"
+                + " (Helm value scope.namespaces) or label selectors that exclude each other"
+                + " (scope.namespaceSelector, e.g. gpupool.io/pool=a and gpupool.io/pool=b)."
+                + " If that install is gone, remove its claim:"
                 + " kubectl annotate crd trainingjobs.gpupool.io"
                 + " claims.gpupool.io/team-a.gpupool-");
     assertThat(ScopeClaims.decide(ALL, claims(TEAM_B), CRD).refusal())
@@ -75,5 +77,51 @@ class ScopeClaimsTest {
     assertThat(InstallScope.fromAnnotation("other.io/x", "y")).isNull();
     assertThatThrownBy(() -> InstallScope.of("no-slash", List.of()))
         .hasMessageContaining("<namespace>/<release name>");
+  }
+
+  private static final InstallScope POOL_A =
+      InstallScope.selected("pool-a/gpupool", "gpupool.io/pool=a");
+
+  @Test
+  void selectorInstallsCoexistOnlyWhenTheirSelectorsExcludeEachOther() {
+    assertThat(POOL_A.annotationValue()).isEqualTo("selector:gpupool.io/pool=a");
+    InstallScope poolB = InstallScope.selected("pool-b/gpupool", "gpupool.io/pool=b");
+    assertThat(ScopeClaims.decide(poolB, claims(POOL_A), CRD).claimToWrite())
+        .contains("selector:gpupool.io/pool=b");
+    InstallScope teamX = InstallScope.selected("team-x/gpupool", "team=x");
+    assertThat(ScopeClaims.decide(teamX, claims(POOL_A, poolB), CRD).refusal())
+        .hasValueSatisfying(
+            r ->
+                assertThat(r)
+                    .startsWith(
+                        "gpupool install team-x/gpupool (managing the namespaces matching"
+                            + " selector 'team=x') cannot start: install pool-a/gpupool already"
+                            + " manages the namespaces matching selector 'gpupool.io/pool=a'")
+                    .contains(
+                        "claims.gpupool.io/pool-a.gpupool- claims.gpupool.io/pool-b.gpupool-"));
+  }
+
+  @Test
+  void aSelectorAndAListOrEveryNamespaceAreRefusedEitherWay() {
+    // Labels change: a listed namespace may come to match the selector at any time.
+    assertThat(ScopeClaims.decide(POOL_A, claims(TEAM_B), CRD).refusal())
+        .hasValueSatisfying(r -> assertThat(r).contains("already manages namespaces [ml-b]"));
+    assertThat(ScopeClaims.decide(TEAM_B, claims(POOL_A), CRD).refusal())
+        .hasValueSatisfying(
+            r ->
+                assertThat(r)
+                    .contains(
+                        "already manages the namespaces matching selector 'gpupool.io/pool=a'"));
+    assertThat(ScopeClaims.decide(ALL, claims(POOL_A), CRD).refusal()).isPresent();
+    assertThat(ScopeClaims.decide(POOL_A, claims(ALL), CRD).refusal())
+        .hasValueSatisfying(r -> assertThat(r).contains("already manages every namespace"));
+  }
+
+  @Test
+  void selectorClaimsRoundTripAndAListWithASelectorIsRefused() {
+    assertThat(InstallScope.fromAnnotation(POOL_A.annotationKey(), POOL_A.annotationValue()))
+        .isEqualTo(POOL_A);
+    assertThatThrownBy(() -> new InstallScope("a/gpupool", List.of("ml-a"), "gpupool.io/pool=a"))
+        .hasMessageContaining("either a namespace list or the namespaces a selector matches");
   }
 }

@@ -47,8 +47,28 @@ public final class SandboxChain implements AutoCloseable {
   /** The payers of examples/ (tinyllama-finetune, pretrain-13b, llama-70b-chat). */
   public static final List<Integer> PAYER_ACCOUNTS = List.of(6, 7, 8);
 
-  /** anvil funds dev accounts 0..9. */
-  static final int DEV_ACCOUNTS = 10;
+  /**
+   * Settled earnings wait this long before a provider can withdraw them; disputes are possible
+   * within it (seconds here, so a newcomer sees it pass).
+   */
+  public static final Duration CHALLENGE_WINDOW = Duration.ofSeconds(30);
+
+  /**
+   * Share of a provider's stake a fraud verdict slashes, and of that the whistleblower's, in bps.
+   */
+  public static final int SLASH_BPS = 5_000;
+
+  public static final int WHISTLEBLOWER_BPS = 5_000;
+
+  /** What each provider with a dev-account key stakes per GPU it offers. */
+  public static final BigInteger STAKE_PER_GPU_WEI = TokenUnits.toWei("1");
+
+  /**
+   * Dev accounts anvil funds here (0..19; anvil's default is 10): accounts 10..19 are free for pool
+   * providers that should register and stake with their own key (0..9 are taken by the owner, the
+   * default pool's providers, the example payers and the reporter).
+   */
+  static final int DEV_ACCOUNTS = 20;
 
   /** Install instructions when anvil is missing. */
   public static final String INSTALL_HINT =
@@ -130,7 +150,8 @@ public final class SandboxChain implements AutoCloseable {
    * @throws AnvilMissingException when anvil is not installed
    */
   public static SandboxChain start(PoolSpec pool, Options options, Consumer<String> log) {
-    AnvilProcess anvil = AnvilProcess.start(locateAnvil(), List.of());
+    AnvilProcess anvil =
+        AnvilProcess.start(locateAnvil(), List.of("--accounts", Integer.toString(DEV_ACCOUNTS)));
     Web3j web3j = Web3j.build(new HttpService(anvil.rpcUrl()));
     try {
       BillingDeployer deployer = new BillingDeployer(web3j, anvil.chainId());
@@ -138,6 +159,9 @@ public final class SandboxChain implements AutoCloseable {
       String contract = deployer.deploy(owner, options.thawPeriod());
       long block = web3j.ethBlockNumber().send().getBlockNumber().longValueExact();
       deployer.authoriseReporter(contract, owner, reporter().getAddress());
+      // The operator's key also opens and resolves disputes; the contract has no admin delay here.
+      deployer.authoriseVerifier(contract, owner, reporter().getAddress());
+      deployer.setTrustParameters(contract, owner, CHALLENGE_WINDOW, SLASH_BPS, WHISTLEBLOWER_BPS);
       log.accept(
           "GpuPoolBilling deployed at " + contract + " (block " + block + ") on " + anvil.rpcUrl());
       Map<String, String> registered = new LinkedHashMap<>();
@@ -161,8 +185,18 @@ public final class SandboxChain implements AutoCloseable {
         // The provider registers itself; its balance is withdrawn to its own address.
         deployer.registerProvider(contract, key.get(), key.get().getAddress());
         registered.put(p.name(), key.get().getAddress());
+        int gpus = gpusOf(pool, p.name());
+        if (gpus > 0) {
+          deployer.stake(contract, key.get(), STAKE_PER_GPU_WEI.multiply(BigInteger.valueOf(gpus)));
+        }
       }
-      log.accept("payout addresses registered for " + String.join(", ", registered.keySet()));
+      log.accept(
+          "payout addresses registered and "
+              + TokenUnits.fromWei(STAKE_PER_GPU_WEI).toPlainString()
+              + " per GPU staked for "
+              + String.join(", ", registered.keySet())
+              + "; challenge window "
+              + human(CHALLENGE_WINDOW));
       List<String> payers = new ArrayList<>();
       for (int index : PAYER_ACCOUNTS) {
         Credentials payer = DevAccounts.account(index);
@@ -192,6 +226,17 @@ public final class SandboxChain implements AutoCloseable {
           ? re
           : new IllegalStateException("setting up the sandbox chain failed: " + e.getMessage(), e);
     }
+  }
+
+  /** GPUs the pool's nodes give {@code provider}. */
+  static int gpusOf(PoolSpec pool, String provider) {
+    int gpus = 0;
+    for (PoolSpec.NodeGroup g : pool.nodeGroups()) {
+      if (provider.equals(g.provider()) && g.gpu() != null) {
+        gpus += g.count() * g.gpu().count();
+      }
+    }
+    return gpus;
   }
 
   /** The dev account (0..9) with this address, if it is one. */
@@ -238,7 +283,16 @@ public final class SandboxChain implements AutoCloseable {
     List<String> lines = new ArrayList<>();
     lines.add("chain: anvil at " + rpcUrl() + " (chain id " + chainId() + ")");
     lines.add("chain: GpuPoolBilling at " + contract + " (deployed in block " + deployBlock + ")");
-    lines.add("chain: reporter (the operator's key) " + reporter().getAddress());
+    lines.add(
+        "chain: reporter and verifier (the operator's key) "
+            + reporter().getAddress()
+            + "; challenge window "
+            + human(CHALLENGE_WINDOW)
+            + ", fraud slashes "
+            + SLASH_BPS / 100
+            + "% of a stake, "
+            + WHISTLEBLOWER_BPS / 100
+            + "% of that to the whistleblower");
     lines.add(
         "chain: settle every "
             + human(options.intervals().settlement())
@@ -305,9 +359,32 @@ public final class SandboxChain implements AutoCloseable {
     return payers;
   }
 
-  /** A provider's balance on the contract, in wei. */
+  /**
+   * What a provider has been paid on the contract, in wei: withdrawable and still inside the
+   * challenge window.
+   */
   public BigInteger providerBalance(String provider) {
+    return withdrawable(provider).add(maturing(provider));
+  }
+
+  /** What a provider could withdraw now (out of the challenge window), in wei. */
+  public BigInteger withdrawable(String provider) {
     return call(() -> view().providerBalance(provider).send());
+  }
+
+  /** A provider's earnings still inside the challenge window, in wei. */
+  public BigInteger maturing(String provider) {
+    return call(() -> view().maturingOf(provider).send().component1());
+  }
+
+  /** A provider's stake (slashable, including what it is unstaking), in wei. */
+  public BigInteger stake(String provider) {
+    return call(() -> view().stakeOf(provider).send().component1());
+  }
+
+  /** A whistleblower's unclaimed rewards, in wei. */
+  public BigInteger reward(String whistleblower) {
+    return call(() -> view().rewardBalance(whistleblower).send());
   }
 
   /** A payer's escrow balance on the contract, in wei. */

@@ -159,10 +159,21 @@ final class PodLifecycle {
   }
 
   private void start(Pod pod, PodRun run, int restartCount) {
+    String uid = pod.getMetadata().getUid();
+    if (restartCount == 0
+        && state.weightsPulls.holdsStart(
+            pod,
+            state.nodes.get(run.node),
+            statuses::write,
+            () -> state.runs.get(uid) == run,
+            () -> start(pod, run, 0))) {
+      return; // Pending while its fetch-weights init container pulls the model
+    }
     String now = state.now();
     Node node = state.nodes.get(run.node);
     String hostIp = node == null ? null : PodFacts.internalIp(node);
-    boolean asProcess = state.processes != null && ProcessMode.applies(pod);
+    boolean asProcess =
+        state.processes != null && ProcessMode.applies(pod) && !ChallengeAnswers.applies(pod);
     if (asProcess && restartCount == 0 && run.dnsWaits < DNS_WAITS) {
       List<String> unresolved = state.processes.unresolvedNames(pod);
       if (!unresolved.isEmpty()) {
@@ -269,6 +280,12 @@ final class PodLifecycle {
     if (runSeconds != null && !asProcess) {
       scheduleCompletion(pod, run, state.wallMillis(Duration.ofSeconds(runSeconds)));
     }
+    ChallengeAnswers.answer(pod, node)
+        .ifPresent(
+            a -> {
+              run.terminationMessage = a.message();
+              scheduleCompletion(pod, run, a.wallMillis());
+            });
   }
 
   /**
@@ -409,6 +426,7 @@ final class PodLifecycle {
                             .withReason(exitCode == 0 ? "Completed" : "Error")
                             .withStartedAt(startedAt)
                             .withFinishedAt(now)
+                            .withMessage(run.terminationMessage)
                             .withContainerID(cs.getContainerID())
                             .endTerminated()
                             .build())

@@ -18,6 +18,9 @@ final class PodRun {
   /** Times its process start waited for a peer's DNS name to exist. */
   int dnsWaits;
 
+  /** What its container leaves in its termination message (a challenge's answer). */
+  String terminationMessage;
+
   PodRun(String namespace, String name, String node, int gpus) {
     this.namespace = namespace;
     this.name = name;

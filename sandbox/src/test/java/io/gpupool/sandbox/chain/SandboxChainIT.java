@@ -34,6 +34,12 @@ class SandboxChainIT {
       for (PoolSpec.Provider p : pool.providers()) {
         assertThat(chain.payoutAddress(p.payoutAddress())).isEqualToIgnoringCase(p.payoutAddress());
         assertThat(chain.providerBalance(p.payoutAddress())).isZero();
+        // staked with its own key, one token per GPU it offers
+        assertThat(chain.stake(p.payoutAddress()))
+            .isEqualTo(
+                SandboxChain.STAKE_PER_GPU_WEI.multiply(
+                    BigInteger.valueOf(SandboxChain.gpusOf(pool, p.name()))))
+            .isPositive();
       }
       // examples/ pay from dev accounts 6, 7, 8
       assertThat(chain.payers())
@@ -44,6 +50,14 @@ class SandboxChainIT {
       for (String payer : chain.payers()) {
         assertThat(chain.escrow(payer)).isEqualTo(TokenUnits.toWei("100"));
       }
+      // accounts 10..19 are funded too: free keys for providers that stake themselves
+      assertThat(SandboxChain.devAccount(DevAccounts.account(15).getAddress())).isPresent();
+      assertThat(
+              rpc(
+                  rpc,
+                  "eth_getBalance",
+                  "[\"" + DevAccounts.account(15).getAddress() + "\",\"latest\"]"))
+          .doesNotContain("\"result\":\"0x0\"");
       String broke = DevAccounts.account(5).getAddress();
       assertThat(chain.escrow(broke)).isZero();
       chain.deposit(broke, BigInteger.TEN);
@@ -84,6 +98,19 @@ class SandboxChainIT {
       chain.close();
     }
     assertThat(chain.isAlive()).as("anvil stopped on close").isFalse();
+  }
+
+  private static String rpc(String rpc, String method, String params) throws Exception {
+    String body =
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" + method + "\",\"params\":" + params + "}";
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create(rpc))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   private static String ethCall(String rpc, String to, String data) throws Exception {

@@ -15,12 +15,12 @@ class PoolFileTest {
   private static final Instant NOW = Instant.parse("2026-01-02T03:04:05Z");
 
   @Test
-  void defaultPoolMixesFourGpuModelsThreeRegionsFiveProviders() {
+  void defaultPoolMixesFourGpuModelsThreeRegionsSixProviders() {
     PoolSpec pool = PoolFile.loadDefault();
     var nodes = NodeFactory.nodes(pool, NOW);
 
     assertThat(nodes).hasSizeGreaterThanOrEqualTo(24);
-    assertThat(pool.providers()).hasSize(5);
+    assertThat(pool.providers()).hasSize(6);
     Set<String> products =
         nodes.stream()
             .map(n -> n.getMetadata().getLabels().get("nvidia.com/gpu.product"))
@@ -41,7 +41,7 @@ class PoolFileTest {
             nodes.stream()
                 .map(n -> n.getMetadata().getLabels().get(NodeFactory.PROVIDER_LABEL))
                 .collect(Collectors.toSet()))
-        .hasSize(5);
+        .hasSize(6);
     assertThat(
             nodes.stream()
                 .filter(

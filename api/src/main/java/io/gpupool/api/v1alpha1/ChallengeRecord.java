@@ -1,0 +1,18 @@
+package io.gpupool.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/** Hardware challenges of a provider's nodes so far. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties(ignoreUnknown = true)
+public class ChallengeRecord {
+  /** Challenges answered correctly in time. */
+  public Integer passed;
+
+  /** Challenges answered wrongly, too slowly or not at all. */
+  public Integer failed;
+
+  /** When the last challenge of any of its nodes ended (RFC 3339). */
+  public String lastChallengeTime;
+}

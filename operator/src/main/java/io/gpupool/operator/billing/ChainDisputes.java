@@ -1,0 +1,177 @@
+package io.gpupool.operator.billing;
+
+import io.gpupool.billing.PairId;
+import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.chain.ChainException;
+import io.gpupool.billing.chain.ChainRevertException;
+import io.gpupool.billing.chain.DisputeState;
+import io.gpupool.billing.chain.SettlementReceipt;
+import io.gpupool.billing.chain.TrustChain;
+import io.gpupool.operator.billing.DisputeFiling.Outcome;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Opens and resolves disputes on a {@link TrustChain}, synchronously (the caller runs it off the
+ * reconcile thread): finds the job's pair with the provider, bounds the amount by what the pair
+ * paid and not yet disputed and by what the provider still has inside the challenge window, sends
+ * the transaction and waits for it to be mined.
+ */
+final class ChainDisputes {
+  private final TrustChain chain;
+  private final Function<String, List<PairId>> pairsOfJob;
+  private final Function<String, Optional<String>> providerAddress;
+  private final Optional<String> whistleblower;
+  private final Duration timeout;
+  private final Duration poll;
+  private final String symbol;
+
+  /**
+   * @param pairsOfJob job UID to the pairs its usage was recorded under
+   * @param providerAddress GpuProvider name to its chain address
+   * @param whistleblower who a fraud verdict rewards (empty: the signing key's address)
+   */
+  ChainDisputes(
+      TrustChain chain,
+      Function<String, List<PairId>> pairsOfJob,
+      Function<String, Optional<String>> providerAddress,
+      Optional<String> whistleblower,
+      Duration timeout,
+      Duration poll,
+      String symbol) {
+    this.chain = chain;
+    this.pairsOfJob = pairsOfJob;
+    this.providerAddress = providerAddress;
+    this.whistleblower = whistleblower;
+    this.timeout = timeout;
+    this.poll = poll;
+    this.symbol = symbol;
+  }
+
+  DisputeFiling open(JobRef job, String provider, EvidenceHash evidence, String reason) {
+    String about = provider + " over " + job + " (" + reason + ")";
+    try {
+      Optional<PairId> pair = pair(job, provider);
+      if (pair.isEmpty()) {
+        return DisputeFiling.notOpened(
+            Outcome.NOTHING_TO_DISPUTE,
+            "no dispute against "
+                + about
+                + ": the job's usage was never recorded on this provider");
+      }
+      DisputeState d = chain.dispute(pair.get());
+      if (d.open()) {
+        return DisputeFiling.notOpened(
+            Outcome.NOTHING_TO_DISPUTE,
+            "no dispute against " + about + ": one is already open on " + pair.get());
+      }
+      BigInteger disputable = chain.pairState(pair.get()).paidWei().subtract(d.disputedTotalWei());
+      BigInteger maturing = chain.earnings(pair.get().provider()).maturingWei();
+      BigInteger amount = disputable.min(maturing);
+      if (amount.signum() <= 0) {
+        return DisputeFiling.notOpened(
+            Outcome.NOTHING_TO_DISPUTE,
+            "no dispute against "
+                + about
+                + ": the job paid "
+                + tokens(disputable)
+                + " not yet disputed, the provider has "
+                + tokens(maturing)
+                + " inside the challenge window");
+      }
+      String tx =
+          chain.openDispute(
+              pair.get(), amount, evidence.bytes(), whistleblower.orElseGet(chain::signerAddress));
+      SettlementReceipt r = mined(tx);
+      if (!r.success()) {
+        return DisputeFiling.notOpened(
+            Outcome.FAILED, "dispute against " + about + " reverted: " + r.revertReason());
+      }
+      return DisputeFiling.opened(
+          amount,
+          tx,
+          "dispute opened against " + about + ": " + tokens(amount) + " frozen, tx " + tx);
+    } catch (ChainRevertException e) {
+      return DisputeFiling.notOpened(
+          Outcome.FAILED, "the contract refused a dispute against " + about + ": " + e.error());
+    } catch (ChainException e) {
+      return DisputeFiling.notOpened(
+          Outcome.FAILED, "no dispute against " + about + ": " + e.getMessage());
+    }
+  }
+
+  DisputeResolution resolve(JobRef job, String provider, boolean fraud) {
+    String verdict = fraud ? "fraud" : "no fraud";
+    String about = provider + " over " + job;
+    try {
+      Optional<PairId> pair = pair(job, provider);
+      if (pair.isEmpty() || !chain.dispute(pair.get()).open()) {
+        return new DisputeResolution(
+            DisputeResolution.Outcome.NO_OPEN_DISPUTE,
+            Optional.empty(),
+            "no open dispute against " + about);
+      }
+      String tx = chain.resolveDispute(pair.get(), fraud);
+      SettlementReceipt r = mined(tx);
+      if (!r.success()) {
+        return new DisputeResolution(
+            DisputeResolution.Outcome.FAILED,
+            Optional.of(tx),
+            "resolving the dispute against " + about + " reverted: " + r.revertReason());
+      }
+      return new DisputeResolution(
+          DisputeResolution.Outcome.RESOLVED,
+          Optional.of(tx),
+          "dispute against " + about + " resolved as " + verdict + ", tx " + tx);
+    } catch (ChainRevertException e) {
+      return new DisputeResolution(
+          DisputeResolution.Outcome.FAILED,
+          Optional.empty(),
+          "the contract refused to resolve the dispute against " + about + ": " + e.error());
+    } catch (ChainException e) {
+      return new DisputeResolution(
+          DisputeResolution.Outcome.FAILED,
+          Optional.empty(),
+          "resolving the dispute against " + about + " failed: " + e.getMessage());
+    }
+  }
+
+  /** The job's pair with the provider's address (the one that paid most, if it had several). */
+  private Optional<PairId> pair(JobRef job, String provider) {
+    Optional<String> address = providerAddress.apply(provider);
+    if (address.isEmpty()) {
+      return Optional.empty();
+    }
+    String a = address.get().toLowerCase(Locale.ROOT);
+    return pairsOfJob.apply(job.uid()).stream()
+        .filter(p -> p.provider().equals(a))
+        .max((x, y) -> chain.pairState(x).paidWei().compareTo(chain.pairState(y).paidWei()));
+  }
+
+  private SettlementReceipt mined(String tx) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Optional<SettlementReceipt> r = chain.receipt(tx);
+      if (r.isPresent()) {
+        return r.get();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new ChainException("transaction " + tx + " not mined within " + timeout, null);
+      }
+      try {
+        Thread.sleep(poll.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ChainException("interrupted while waiting for " + tx, e);
+      }
+    }
+  }
+
+  private String tokens(BigInteger wei) {
+    return TokenUnits.fromWei(wei).toPlainString() + " " + symbol;
+  }
+}

@@ -1,0 +1,141 @@
+package io.gpupool.operator.scope;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.gpupool.operator.config.GpupoolConfig;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.RegisteredController;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * Scope by label selector ({@code gpupool.scope.namespace-selector}): follows the namespaces whose
+ * labels match and narrows the namespaced controllers' informers (JOSDK's {@code changeNamespaces})
+ * to exactly those, as namespaces are created, labelled, unlabelled or deleted. Jobs elsewhere are
+ * neither cached nor reconciled.
+ *
+ * <p>JOSDK starts its informers over every namespace (the namespaces are not known when the Quarkus
+ * configuration is read) and is narrowed right after; {@link #manages} lets the reconcilers ignore
+ * a foreign job that an event delivers in that moment. Without a selector every call is a no-op and
+ * {@link #manages} is always true (a namespace list is JOSDK's own configuration).
+ */
+@ApplicationScoped
+public class SelectedNamespaces {
+  private static final Logger LOG = Logger.getLogger(SelectedNamespaces.class);
+  private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(30);
+
+  private final KubernetesClient client;
+  private final Instance<Operator> operator;
+  private final SelectorTerms selector;
+  private volatile Set<String> selected;
+  private volatile SharedIndexInformer<Namespace> informer;
+  private boolean controllersStarted;
+  private Set<String> applied;
+
+  public SelectedNamespaces(
+      KubernetesClient client, Instance<Operator> operator, GpupoolConfig config) {
+    this.client = client;
+    this.operator = operator;
+    this.selector =
+        config
+            .scope()
+            .namespaceSelector()
+            .filter(s -> !s.isBlank())
+            .map(SelectorTerms::parse)
+            .orElse(null);
+  }
+
+  /** Whether this install manages the jobs of {@code namespace}. */
+  public boolean manages(String namespace) {
+    if (selector == null) {
+      return true;
+    }
+    Set<String> now = selected;
+    return now != null && now.contains(namespace);
+  }
+
+  /** Learns the matching namespaces before the controllers start (after the scope claim). */
+  void watch(@Observes @Priority(2) StartupEvent ignored) throws Exception {
+    if (selector == null) {
+      return;
+    }
+    SharedIndexInformer<Namespace> namespaces = client.namespaces().runnableInformer(0);
+    namespaces.addEventHandler(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(Namespace ns) {
+            follow();
+          }
+
+          @Override
+          public void onUpdate(Namespace old, Namespace ns) {
+            follow();
+          }
+
+          @Override
+          public void onDelete(Namespace ns, boolean unknown) {
+            follow();
+          }
+        });
+    informer = namespaces;
+    informer.start().toCompletableFuture().get(SYNC_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    follow();
+    LOG.infof(
+        "scope: namespaces matching selector '%s': %s",
+        selector, selected == null ? "[]" : selected);
+  }
+
+  /** Narrows the controllers once JOSDK has started them (its own StartupEvent observer). */
+  void narrow(@Observes @Priority(5000) StartupEvent ignored) {
+    if (selector == null) {
+      return;
+    }
+    synchronized (this) {
+      controllersStarted = true;
+    }
+    follow();
+  }
+
+  void stop(@Observes ShutdownEvent ignored) {
+    if (informer != null) {
+      informer.stop();
+    }
+  }
+
+  private synchronized void follow() {
+    SharedIndexInformer<Namespace> source = informer;
+    if (source == null || !source.hasSynced()) {
+      return;
+    }
+    Set<String> now = new TreeSet<>();
+    for (Namespace ns : source.getStore().list()) {
+      // A terminating namespace stays: its jobs' finalizers must still be removed.
+      if (selector.matches(ns.getMetadata().getLabels())) {
+        now.add(ns.getMetadata().getName());
+      }
+    }
+    selected = Set.copyOf(now);
+    if (!controllersStarted || now.equals(applied)) {
+      return;
+    }
+    for (RegisteredController<?> controller : operator.get().getRegisteredControllers()) {
+      if (Namespaced.class.isAssignableFrom(controller.getConfiguration().getResourceClass())) {
+        controller.changeNamespaces(now);
+      }
+    }
+    LOG.infof("scope: watching the jobs of %s (selector '%s')", now, selector);
+    applied = now;
+  }
+}

@@ -1,0 +1,74 @@
+package io.gpupool.operator.trust;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Hardware challenges ({@code gpupool.trust.challenge.*}, {@code GPUPOOL_TRUST_CHALLENGE_*}): when
+ * they run, how big they are, and how their timing is judged. Off by default; the Helm chart and
+ * the sandbox turn them on.
+ */
+@ConfigMapping(prefix = "gpupool.trust.challenge")
+public interface ChallengeConfig {
+  /** Challenge nodes when they join and at random times after. */
+  @WithDefault("false")
+  boolean enabled();
+
+  /**
+   * Mean time between two challenges of one node after its first (exponentially distributed, so a
+   * provider cannot predict the next one).
+   */
+  @WithDefault("6h")
+  Duration meanInterval();
+
+  /**
+   * Most share of the pool's GPU time random challenges may take (over the last hour); challenges
+   * of joining nodes always run.
+   */
+  @WithDefault("0.02")
+  double budget();
+
+  /** Most challenges running at once. */
+  @WithDefault("4")
+  int maxConcurrent();
+
+  /** Side of the challenge's matrices (8..2048): the operator recomputes a few n³ products. */
+  @WithDefault("512")
+  int size();
+
+  /**
+   * Compute time a challenge should take on the claimed product; rounds are sized to it (at most
+   * 240, so on fast GPUs the start-up allowance dominates: docs/trust.md).
+   */
+  @WithDefault("10s")
+  Duration target();
+
+  /** Rounds the operator recomputes to check an answer. */
+  @WithDefault("4")
+  int samples();
+
+  /** Share of the datasheet TFLOP/s the challenge program reaches (calibration). */
+  @WithDefault("0.4")
+  double efficiency();
+
+  /** Factor over the expected compute time still accepted. */
+  @WithDefault("1.6")
+  double tolerance();
+
+  /** Time allowed for the challenge pod to be created and started, on top of compute time. */
+  @WithDefault("60s")
+  Duration startupAllowance();
+
+  /** Image with examples/workloads/challenge.py. */
+  @WithDefault("ghcr.io/gpupool/workloads:0.1")
+  String image();
+
+  /** Namespace of challenge pods; default POD_NAMESPACE, else the client's namespace. */
+  Optional<String> namespace();
+
+  /** How often running challenges are looked at and due ones started. */
+  @WithDefault("1s")
+  Duration tick();
+}

@@ -1,0 +1,101 @@
+package io.gpupool.operator.trust;
+
+import io.gpupool.billing.PairId;
+import io.gpupool.billing.ledger.PairLedger;
+import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.billing.DisputeFiler;
+import io.gpupool.operator.billing.DisputeFiling;
+import io.gpupool.operator.billing.EvidenceHash;
+import io.gpupool.operator.billing.JobRef;
+import io.gpupool.operator.inventory.ProviderDirectory;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+
+/**
+ * Turns a wrong challenge answer into disputes: one per job the provider was paid for (its metered
+ * pairs), each carrying the hash of the challenge evidence, through the billing {@link
+ * DisputeFiler}. What happened is reported in words for the provider's event.
+ */
+@ApplicationScoped
+public class ChallengeDisputes {
+  private final DisputeFiler filer;
+  private final BillingService billing;
+  private final ProviderDirectory providers;
+
+  public ChallengeDisputes(
+      DisputeFiler filer, BillingService billing, ProviderDirectory providers) {
+    this.filer = filer;
+    this.billing = billing;
+    this.providers = providers;
+  }
+
+  /** Files the disputes and hands {@code report} one sentence once every filing answered. */
+  public void file(String provider, String evidence, String reason, Consumer<String> report) {
+    EvidenceHash hash = EvidenceHash.sha256(evidence);
+    List<JobRef> jobs = jobsPaying(provider);
+    if (jobs.isEmpty()) {
+      report.accept(
+          "no dispute filed: no metered job paid "
+              + provider
+              + " (evidence "
+              + hash.hex().substring(0, 18)
+              + "…)");
+      return;
+    }
+    List<CompletableFuture<DisputeFiling>> filings = new ArrayList<>();
+    for (JobRef job : jobs) {
+      filings.add(filer.open(job, provider, hash, reason).toCompletableFuture());
+    }
+    CompletableFuture.allOf(filings.toArray(CompletableFuture[]::new))
+        .thenRun(
+            () -> {
+              List<String> parts = new ArrayList<>();
+              for (int i = 0; i < jobs.size(); i++) {
+                DisputeFiling f = filings.get(i).join();
+                parts.add(
+                    jobs.get(i).namespace()
+                        + "/"
+                        + jobs.get(i).name()
+                        + ": "
+                        + f.outcome().name().toLowerCase(Locale.ROOT)
+                        + f.txHash().map(tx -> " in " + tx).orElse("")
+                        + " ("
+                        + f.message()
+                        + ")");
+              }
+              report.accept("disputes: " + String.join("; ", parts));
+            });
+  }
+
+  private List<JobRef> jobsPaying(String provider) {
+    Optional<String> payout =
+        providers
+            .provider(provider)
+            .map(p -> p.getSpec() == null ? null : p.getSpec().payoutAddress)
+            .map(a -> a.toLowerCase(Locale.ROOT));
+    if (payout.isEmpty() || billing.store() == null) {
+      return List.of();
+    }
+    List<JobRef> jobs = new ArrayList<>();
+    for (PairLedger ledger : billing.store().all()) {
+      PairId pair = ledger.pair();
+      if (pair.provider().equalsIgnoreCase(payout.get())) {
+        billing.store().job(pair.jobId()).filter(j -> !jobs.contains(j)).ifPresent(jobs::add);
+      }
+    }
+    return jobs;
+  }
+
+  /** For tests: the report as a future. */
+  CompletionStage<String> file(String provider, String evidence, String reason) {
+    CompletableFuture<String> out = new CompletableFuture<>();
+    file(provider, evidence, reason, out::complete);
+    return out;
+  }
+}

@@ -1,0 +1,130 @@
+package io.gpupool.operator.trust;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.gpupool.scheduler.trust.Challenge;
+import io.gpupool.scheduler.trust.ChallengeEnv;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/** The pod that runs a challenge on one node, and reading its answer back. Pure. */
+public final class ChallengePods {
+  /** Label on challenge pods: the node challenged (they carry no job labels: never metered). */
+  public static final String CHALLENGE_LABEL = ChallengeEnv.NODE_LABEL;
+
+  static final String NONCE_ENV = ChallengeEnv.NONCE;
+  static final String SIZE_ENV = ChallengeEnv.SIZE;
+  static final String ROUNDS_ENV = ChallengeEnv.ROUNDS;
+  static final String CONTAINER = "challenge";
+
+  private ChallengePods() {}
+
+  /** A pod bound to {@code node} taking {@code slots} GPU slots (all of an idle node). */
+  public static Pod build(
+      String namespace, String node, int slots, Challenge challenge, String image) {
+    Map<String, Quantity> gpus = Map.of("nvidia.com/gpu", new Quantity(Integer.toString(slots)));
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName(name(node, challenge))
+        .withNamespace(namespace)
+        .withLabels(Map.of(CHALLENGE_LABEL, node, "app.kubernetes.io/managed-by", "gpupool"))
+        .endMetadata()
+        .withNewSpec()
+        // Bound by the operator like a gang's ranks: the node is the one under test.
+        .withNodeName(node)
+        .withRestartPolicy("Never")
+        .withAutomountServiceAccountToken(false)
+        .addNewToleration()
+        .withKey("nvidia.com/gpu")
+        .withOperator("Exists")
+        .withEffect("NoSchedule")
+        .endToleration()
+        .addNewContainer()
+        .withName(CONTAINER)
+        .withImage(image)
+        .withCommand("python3", "/workloads/challenge.py")
+        .addNewEnv()
+        .withName(NONCE_ENV)
+        .withValue(challenge.nonce())
+        .endEnv()
+        .addNewEnv()
+        .withName(SIZE_ENV)
+        .withValue(Integer.toString(challenge.size()))
+        .endEnv()
+        .addNewEnv()
+        .withName(ROUNDS_ENV)
+        .withValue(Integer.toString(challenge.rounds()))
+        .endEnv()
+        .withTerminationMessagePolicy("File")
+        .withNewResources()
+        .withLimits(gpus)
+        .withRequests(gpus)
+        .endResources()
+        .endContainer()
+        .endSpec()
+        .build();
+  }
+
+  /** Node names are DNS subdomains; a pod name keeps them and adds the nonce's start. */
+  static String name(String node, Challenge c) {
+    String base = "gpupool-challenge-" + node.toLowerCase(Locale.ROOT).replace('.', '-');
+    if (base.length() > 230) {
+      base = base.substring(0, 230);
+    }
+    return base + "-" + c.nonce().substring(0, 8);
+  }
+
+  /** Reads a challenge from a pod's env (the sandbox's kubelet answers from it). */
+  public static Optional<Challenge> challengeOf(Pod pod) {
+    if (pod.getMetadata().getLabels() == null
+        || !pod.getMetadata().getLabels().containsKey(CHALLENGE_LABEL)
+        || pod.getSpec().getContainers().isEmpty()) {
+      return Optional.empty();
+    }
+    String nonce = null;
+    String size = null;
+    String rounds = null;
+    for (var env : pod.getSpec().getContainers().get(0).getEnv()) {
+      switch (env.getName()) {
+        case NONCE_ENV -> nonce = env.getValue();
+        case SIZE_ENV -> size = env.getValue();
+        case ROUNDS_ENV -> rounds = env.getValue();
+        default -> {}
+      }
+    }
+    return ChallengeEnv.parse(nonce, size, rounds);
+  }
+
+  /** What the pod has to say: its answer, or why it has none; empty while it still runs. */
+  static Optional<PodResult> result(Pod pod) {
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    if (!"Succeeded".equals(phase) && !"Failed".equals(phase)) {
+      return Optional.empty();
+    }
+    String message = null;
+    String reason = pod.getStatus().getReason();
+    for (var cs : pod.getStatus().getContainerStatuses()) {
+      if (cs.getState() != null && cs.getState().getTerminated() != null) {
+        message = cs.getState().getTerminated().getMessage();
+        if (reason == null) {
+          reason = cs.getState().getTerminated().getReason();
+        }
+      }
+    }
+    if ("Succeeded".equals(phase) && message != null) {
+      return Optional.of(new PodResult(Optional.of(message), null));
+    }
+    return Optional.of(
+        new PodResult(
+            Optional.empty(),
+            "challenge pod "
+                + phase
+                + (reason == null ? "" : " (" + reason + ")")
+                + " without an answer"));
+  }
+
+  /** A finished pod's answer, or why it gave none. */
+  record PodResult(Optional<String> answer, String failure) {}
+}

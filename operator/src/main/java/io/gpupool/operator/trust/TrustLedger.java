@@ -1,0 +1,209 @@
+package io.gpupool.operator.trust;
+
+import io.gpupool.api.v1alpha1.ChallengeRecord;
+import io.gpupool.scheduler.trust.ChallengeVerdict;
+import io.gpupool.scheduler.trust.ChallengeVerdict.Outcome;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * What hardware challenges have shown: per node, its last verdict and whether it is quarantined (no
+ * new work); per provider, how many challenges passed and failed. A verdict holds for the product
+ * the node claimed when challenged: relabelling a node is a new claim, challenged afresh.
+ *
+ * <p>Quarantines live in memory: a restarted operator challenges every node again as it joins, so a
+ * quarantined node is caught again at once; the counts are seeded from GpuProvider status.
+ */
+@ApplicationScoped
+public class TrustLedger {
+  private final Map<String, NodeTrust> nodes = new HashMap<>();
+  private final Map<String, ChallengeRecord> providers = new HashMap<>();
+  private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+
+  /** One node's standing. */
+  private static final class NodeTrust {
+    String provider;
+    String product;
+    Outcome outcome;
+    String message;
+    Instant at;
+    Instant nextDue;
+  }
+
+  /** A node left out of placement, and why. */
+  public record Quarantined(String node, String provider, String product, String reason) {}
+
+  /** Starts a provider's counts from what its status recorded, unless already tracked. */
+  public synchronized void seed(String provider, ChallengeRecord recorded) {
+    if (recorded == null || providers.containsKey(provider)) {
+      return;
+    }
+    ChallengeRecord copy = new ChallengeRecord();
+    copy.passed = recorded.passed;
+    copy.failed = recorded.failed;
+    copy.lastChallengeTime = recorded.lastChallengeTime;
+    providers.put(provider, copy);
+  }
+
+  /**
+   * True when {@code node} claiming {@code product} has never been challenged for that claim, or
+   * was and passed and its next random challenge is due. Quarantined nodes wait for a new claim.
+   */
+  public synchronized boolean due(String node, String product, Instant now) {
+    NodeTrust t = nodes.get(node);
+    if (t == null || !t.product.equals(product)) {
+      return true;
+    }
+    return t.outcome == Outcome.PASSED && t.nextDue != null && !now.isBefore(t.nextDue);
+  }
+
+  /** True when the node's claim has not been challenged yet (it joined or was relabelled). */
+  public synchronized boolean unchallenged(String node, String product) {
+    NodeTrust t = nodes.get(node);
+    return t == null || !t.product.equals(product);
+  }
+
+  /** Records a verdict; {@code nextIn} is when a passing node is challenged next. */
+  public void record(
+      String node,
+      String provider,
+      String product,
+      ChallengeVerdict verdict,
+      Instant now,
+      Duration nextIn) {
+    synchronized (this) {
+      NodeTrust t = nodes.computeIfAbsent(node, n -> new NodeTrust());
+      t.provider = provider;
+      t.product = product;
+      t.outcome = verdict.outcome();
+      t.message = verdict.message();
+      t.at = now;
+      t.nextDue = now.plus(nextIn);
+      ChallengeRecord counts = providers.computeIfAbsent(provider, p -> new ChallengeRecord());
+      if (verdict.outcome() == Outcome.PASSED) {
+        counts.passed = (counts.passed == null ? 0 : counts.passed) + 1;
+      } else {
+        counts.failed = (counts.failed == null ? 0 : counts.failed) + 1;
+      }
+      counts.lastChallengeTime = now.toString();
+    }
+    listeners.forEach(l -> l.accept(provider));
+  }
+
+  /** Retries a node soon without a verdict (its challenge pod vanished or could not start). */
+  public synchronized void postpone(String node, String provider, String product, Instant until) {
+    NodeTrust t = nodes.get(node);
+    if (t != null && t.product.equals(product)) {
+      t.nextDue = until;
+    }
+  }
+
+  /** Forgets a node that left the pool. */
+  public synchronized void forget(String node) {
+    nodes.remove(node);
+  }
+
+  /** Quarantined nodes by name, for placement (nodes whose claim changed since are not). */
+  public synchronized Map<String, Quarantined> quarantined(Map<String, String> claimedProducts) {
+    Map<String, Quarantined> out = new TreeMap<>();
+    nodes.forEach(
+        (name, t) -> {
+          if (t.outcome != null
+              && t.outcome != Outcome.PASSED
+              && t.product.equals(claimedProducts.get(name))) {
+            out.put(name, new Quarantined(name, t.provider, t.product, shortReason(t)));
+          }
+        });
+    return out;
+  }
+
+  /** The provider's counts as its status shows them (null before any challenge). */
+  public synchronized ChallengeRecord counts(String provider) {
+    ChallengeRecord c = providers.get(provider);
+    if (c == null) {
+      return null;
+    }
+    ChallengeRecord copy = new ChallengeRecord();
+    copy.passed = c.passed == null ? 0 : c.passed;
+    copy.failed = c.failed == null ? 0 : c.failed;
+    copy.lastChallengeTime = c.lastChallengeTime;
+    return copy;
+  }
+
+  /**
+   * The Verified condition of a provider whose nodes (name → claimed product) are {@code nodes}:
+   * False while any is quarantined, True once every challenged one passed, NotYetChallenged before
+   * any verdict.
+   */
+  public synchronized VerifiedState verified(Map<String, String> nodesOfProvider) {
+    List<String> failed = new ArrayList<>();
+    int passed = 0;
+    for (var e : new TreeMap<>(nodesOfProvider).entrySet()) {
+      NodeTrust t = nodes.get(e.getKey());
+      if (t == null || t.outcome == null || !t.product.equals(e.getValue())) {
+        continue;
+      }
+      if (t.outcome == Outcome.PASSED) {
+        passed++;
+      } else {
+        failed.add(e.getKey() + " (" + t.message + ")");
+      }
+    }
+    int total = nodesOfProvider.size();
+    if (!failed.isEmpty()) {
+      return new VerifiedState(
+          "False",
+          "ChallengeFailed",
+          failed.size()
+              + " of "
+              + total
+              + " nodes quarantined, no new work: "
+              + String.join("; ", failed));
+    }
+    if (passed == 0) {
+      return new VerifiedState(
+          "Unknown", "NotYetChallenged", "none of " + total + " nodes challenged yet");
+    }
+    return new VerifiedState(
+        "True",
+        "ChallengePassed",
+        passed + " of " + total + " nodes passed their last hardware challenge");
+  }
+
+  /** A condition's status, reason and message. */
+  public record VerifiedState(String status, String reason, String message) {}
+
+  /** Tells {@code listener} the provider whose standing changed. */
+  public void onChange(Consumer<String> listener) {
+    listeners.add(listener);
+  }
+
+  /** Quarantined nodes per provider (for the gauge). */
+  public synchronized Map<String, Integer> quarantinedByProvider() {
+    Map<String, Integer> out = new TreeMap<>();
+    nodes.values().stream()
+        .filter(t -> t.outcome != null && t.outcome != Outcome.PASSED)
+        .forEach(t -> out.merge(t.provider, 1, Integer::sum));
+    return out;
+  }
+
+  /** Every provider with counts. */
+  public synchronized Collection<String> providers() {
+    return List.copyOf(providers.keySet());
+  }
+
+  private static String shortReason(NodeTrust t) {
+    return t.outcome == Outcome.WRONG_RESULT
+        ? "wrong challenge result"
+        : "challenge too slow for " + t.product;
+  }
+}

@@ -1,0 +1,298 @@
+package io.gpupool.operator.it;
+
+import static io.gpupool.operator.it.BillingMeteringIT.NS;
+import static io.gpupool.operator.it.BillingMeteringIT.PAYER;
+import static io.gpupool.operator.it.BillingMeteringIT.PRICE;
+import static io.gpupool.operator.it.BillingMeteringIT.TIMEOUT;
+import static io.gpupool.operator.it.BillingMeteringIT.awaitPods;
+import static io.gpupool.operator.it.BillingMeteringIT.fresh;
+import static io.gpupool.operator.it.BillingMeteringIT.job;
+import static io.gpupool.operator.it.BillingMeteringIT.pool;
+import static io.gpupool.operator.it.BillingMeteringIT.uid;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodStatus;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.GpuProvider;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.billing.ConfigMapBillingStore;
+import io.gpupool.operator.billing.PlacementTerms;
+import io.gpupool.operator.billing.PodOwnership;
+import io.gpupool.operator.billing.PodRecord;
+import io.gpupool.operator.billing.UsageMeter;
+import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.inventory.ProviderDirectory;
+import io.gpupool.operator.workload.ClusterPods;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Attacks on what a pod is billed for, against the mock API server: a node that stops being Ready,
+ * kubelet timestamps outside what the operator observed, a provider raising its price after
+ * placement, and pods the operator did not place.
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+class DeliveredTimeIT {
+  @Inject KubernetesClient client;
+  @Inject BillingService billing;
+  @Inject ProviderDirectory providers;
+  @Inject NodeInventory nodes;
+  @Inject MeterRegistry registry;
+  @Inject ClusterPods clusterPods;
+
+  private PodRecord awaitRecord(String jobUid, java.util.function.Predicate<PodRecord> done) {
+    return await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> {
+              billing.meter().meterJob(jobUid);
+              return billing.store().pods(jobUid).values().stream().findFirst().orElse(null);
+            },
+            r -> r != null && done.test(r));
+  }
+
+  private void kubelet(Pod pod, java.util.function.Consumer<PodStatus> status) {
+    client
+        .pods()
+        .inNamespace(NS)
+        .withName(pod.getMetadata().getName())
+        .editStatus(
+            p -> {
+              PodStatus s = new PodStatus();
+              status.accept(s);
+              p.setStatus(s);
+              return p;
+            });
+  }
+
+  private static void running(PodStatus s, Instant startedAt) {
+    s.setPhase("Running");
+    s.setContainerStatuses(
+        List.of(
+            new ContainerStatusBuilder()
+                .withName("worker")
+                .withReady(true)
+                .withNewState()
+                .withNewRunning()
+                .withStartedAt(startedAt.toString())
+                .endRunning()
+                .endState()
+                .build()));
+  }
+
+  private void nodeReady(String node, boolean ready, Instant transition) {
+    client
+        .nodes()
+        .withName(node)
+        .editStatus(
+            n -> {
+              n.getStatus().getConditions().stream()
+                  .filter(c -> "Ready".equals(c.getType()))
+                  .forEach(
+                      c -> {
+                        c.setStatus(ready ? "True" : "False");
+                        c.setLastTransitionTime(transition.toString());
+                      });
+              return n;
+            });
+  }
+
+  private static long milliGpuMillis(PodRecord r) {
+    return 1000L * Duration.between(r.lifetime().start(), r.lifetime().end()).toMillis();
+  }
+
+  @Test
+  void aNodeTurningNotReadyEndsBillingAtItsTransitionAndTheGraceIsNotBilled() throws Exception {
+    pool(client, "r-dt-nr", null, 1);
+    client.resource(job("dt-nr", "r-dt-nr", 1, PAYER)).create();
+    String uid = uid(client, "dt-nr");
+    Pod pod = awaitPods(client, "dt-nr", 1).get(0);
+    new FakeKubelet(client).run(pod);
+    awaitRecord(uid, r -> !r.ended());
+    Thread.sleep(1500);
+    Instant transition = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    nodeReady("r-dt-nr-n0", false, transition);
+    Instant patched = Instant.now();
+    PodRecord ended = awaitRecord(uid, PodRecord::ended);
+    Instant noticed = Instant.now();
+    assertThat(ended.lifetime().end())
+        .as("billing ends at the transition, or when the operator last saw the node Ready")
+        .isBetween(transition, patched.isAfter(noticed) ? noticed : patched);
+    long billed = billing.meter().meterJob(uid).get(0).milliGpuMillis();
+    assertThat(billed).isEqualTo(milliGpuMillis(ended));
+    // the pod still "runs" on the unreachable node through the grace period and is then deleted
+    Thread.sleep(3000);
+    assertThat(billing.meter().meterJob(uid).get(0).milliGpuMillis()).isEqualTo(billed);
+    nodeReady("r-dt-nr-n0", true, Instant.now());
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-nr").delete();
+  }
+
+  @Test
+  void kubeletTimesOutsideWhatTheOperatorSawAreClamped() throws Exception {
+    pool(client, "r-dt-ts", null, 1);
+    client.resource(job("dt-ts", "r-dt-ts", 1, PAYER)).create();
+    String uid = uid(client, "dt-ts");
+    Pod pod = awaitPods(client, "dt-ts", 1).get(0);
+    Instant created = Instant.parse(fresh(client, pod).getMetadata().getCreationTimestamp());
+    // the provider's kubelet claims the container started an hour before the pod existed
+    kubelet(pod, s -> running(s, created.minus(Duration.ofHours(1))));
+    PodRecord running = awaitRecord(uid, r -> !r.ended());
+    assertThat(running.lifetime().start()).isEqualTo(created);
+    Thread.sleep(1200);
+    // ... and that it will finish in a year: billing must stop when the operator saw it stop
+    Instant beforeStop = Instant.now();
+    kubelet(
+        pod,
+        s -> {
+          s.setPhase("Succeeded");
+          s.setContainerStatuses(
+              List.of(
+                  new ContainerStatusBuilder()
+                      .withName("worker")
+                      .withNewState()
+                      .withNewTerminated()
+                      .withExitCode(0)
+                      .withStartedAt(created.minus(Duration.ofHours(1)).toString())
+                      .withFinishedAt(Instant.now().plus(Duration.ofDays(365)).toString())
+                      .endTerminated()
+                      .endState()
+                      .build()));
+        });
+    PodRecord ended = awaitRecord(uid, PodRecord::ended);
+    Instant afterStop = Instant.now();
+    assertThat(ended.lifetime().start()).isEqualTo(created);
+    assertThat(ended.lifetime().end()).isBetween(beforeStop, afterStop);
+    long billed = billing.meter().meterJob(uid).get(0).milliGpuMillis();
+    assertThat(billed).isEqualTo(milliGpuMillis(ended));
+    Thread.sleep(1500);
+    assertThat(billing.meter().meterJob(uid).get(0).milliGpuMillis())
+        .as("a finishedAt in the future does not keep charging")
+        .isEqualTo(billed);
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-ts").delete();
+  }
+
+  @Test
+  void thePriceIsTheOneFixedAtPlacementNotTheProvidersCurrentOne() throws Exception {
+    pool(client, "r-dt-price", null, 1);
+    client.resource(job("dt-price", "r-dt-price", 1, PAYER)).create();
+    String uid = uid(client, "dt-price");
+    Pod pod = fresh(client, awaitPods(client, "dt-price", 1).get(0));
+    assertThat(PlacementTerms.readFrom(pod)).contains(new PlacementTerms(PRICE, 1000));
+    // the provider raises its price after placement, before the pod runs
+    client
+        .resources(GpuProvider.class)
+        .withName("prov-r-dt-price")
+        .edit(
+            p -> {
+              p.getSpec().prices.get(0).pricePerGpuHour = "9.00";
+              return p;
+            });
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () ->
+                providers
+                    .price("prov-r-dt-price", BillingMeteringIT.RTX4090)
+                    .orElseThrow()
+                    .toPlainString()
+                    .equals("9.00"));
+    new FakeKubelet(client).run(pod);
+    PodRecord running = awaitRecord(uid, r -> !r.ended());
+    assertThat(running.lifetime().priceWeiPerGpuHour()).isEqualTo(PRICE);
+    assertThat(running.lifetime().milliGpus()).isEqualTo(1000);
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-price").delete();
+  }
+
+  @Test
+  void podsTheOperatorDidNotPlaceAreNotMeteredAndAreCounted() throws Exception {
+    pool(client, "r-dt-own", null, 1);
+    client.resource(job("dt-own", "r-dt-own", 1, PAYER)).create();
+    String uid = uid(client, "dt-own");
+    Pod placed = fresh(client, awaitPods(client, "dt-own", 1).get(0));
+    double before = ignored("job_missing") + ignored("no_owner");
+    // a tenant copies the operator's pod: same labels, owner, terms; another name
+    Pod copy =
+        new PodBuilder(placed)
+            .editMetadata()
+            .withName("dt-own-extra")
+            // another gang generation: the job's own loop leaves it alone
+            .addToLabels("gpupool.io/gang-generation", "99")
+            .withUid(null)
+            .withResourceVersion(null)
+            .withCreationTimestamp(null)
+            .endMetadata()
+            .withStatus(null)
+            .build();
+    // ... one naming a job that does not exist, and one with no owner at all
+    Pod orphan =
+        new PodBuilder(copy)
+            .editMetadata()
+            .withName("dt-own-orphan")
+            .editFirstOwnerReference()
+            .withUid("not-a-job")
+            .endOwnerReference()
+            .endMetadata()
+            .build();
+    Pod ownerless =
+        new PodBuilder(copy)
+            .editMetadata()
+            .withName("dt-own-ownerless")
+            .withOwnerReferences(List.of())
+            .endMetadata()
+            .build();
+    FakeKubelet kubelet = new FakeKubelet(client);
+    for (Pod p : List.of(copy, orphan, ownerless)) {
+      kubelet.run(client.resource(p).create());
+    }
+    kubelet.run(placed);
+    await().atMost(TIMEOUT).until(() -> ignored("job_missing") + ignored("no_owner") >= before + 2);
+    // a copy naming the real job is "not placed" once the job's status had time to list it
+    List<PodOwnership.Verdict> verdicts = new CopyOnWriteArrayList<>();
+    String ns = "billing-own-" + Long.toHexString(System.nanoTime());
+    Clock later = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2));
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
+        UsageMeter meter =
+            new UsageMeter(
+                client, clusterPods, providers, nodes, store, later, Duration.ofHours(1))) {
+      meter.onIgnoredPod(verdicts::add);
+      store.start();
+      meter.start();
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                meter.meterAll();
+                return store.pods(uid).size() == 1;
+              });
+      assertThat(store.pods(uid)).containsOnlyKeys(placed.getMetadata().getUid());
+      assertThat(verdicts)
+          .contains(
+              PodOwnership.Verdict.NOT_PLACED,
+              PodOwnership.Verdict.JOB_MISSING,
+              PodOwnership.Verdict.NO_OWNER);
+    }
+    billing.meter().meterAll();
+    assertThat(billing.store().pods(uid)).containsOnlyKeys(placed.getMetadata().getUid());
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-own").delete();
+  }
+
+  private double ignored(String reason) {
+    var c = registry.find("gpupool.billing.unowned.pods.ignored").tag("reason", reason).counter();
+    return c == null ? 0 : c.count();
+  }
+}

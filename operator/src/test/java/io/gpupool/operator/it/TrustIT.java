@@ -1,0 +1,224 @@
+package io.gpupool.operator.it;
+
+import static io.gpupool.operator.it.BillingMeteringIT.NS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.GpuProvider;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.chain.Web3jBillingChain;
+import io.gpupool.billing.devchain.DevChain;
+import io.gpupool.billing.ledger.PairLedger;
+import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.billing.ChainDisputeFiler;
+import io.gpupool.operator.billing.DisputeFiling;
+import io.gpupool.operator.billing.DisputeResolution;
+import io.gpupool.operator.billing.EvidenceHash;
+import io.gpupool.operator.billing.JobRef;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Stake and disputes against anvil: a job waits while its only provider's stake does not cover one
+ * token per GPU and says why, runs once the provider stakes, and its earnings (still inside the
+ * challenge window) are disputed and the provider slashed through the operator's port.
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+@TestProfile(TrustIT.StakeGateOn.class)
+class TrustIT {
+  static final BigInteger ETH = TokenUnits.toWei("1");
+  static final Duration TIMEOUT = Duration.ofSeconds(40);
+
+  public static class StakeGateOn implements QuarkusTestProfile {
+    @Override
+    public Map<String, String> getConfigOverrides() {
+      return Map.of(
+          "gpupool.trust.min-stake-per-gpu", "1",
+          "gpupool.trust.stake-refresh", "500ms",
+          "gpupool.billing.metering-interval", "1s");
+    }
+  }
+
+  static DevChain dev;
+
+  @Inject KubernetesClient client;
+  @Inject BillingService billing;
+  @Inject ChainDisputeFiler disputes;
+  @Inject MeterRegistry registry;
+
+  @BeforeAll
+  static void startChain() {
+    dev = DevChain.start(Duration.ofHours(1), 2, ETH.multiply(BigInteger.TEN));
+    dev.deployer()
+        .setTrustParameters(
+            dev.contractAddress(), dev.owner(), Duration.ofMinutes(5), 5_000, 5_000);
+    dev.deployer()
+        .authoriseVerifier(dev.contractAddress(), dev.owner(), dev.reporter().getAddress());
+  }
+
+  @AfterAll
+  static void stopChain() {
+    if (dev != null) {
+      dev.close();
+    }
+  }
+
+  @Test
+  void aJobWaitsForItsProvidersStakeThenItsEarningsAreDisputedAndTheProviderSlashed()
+      throws Exception {
+    Web3jBillingChain chain = new Web3jBillingChain(dev.chainConfig(), dev.reporter());
+    billing.enableSettlement(
+        chain,
+        billing
+            .settlementConfig()
+            .withInterval(Duration.ofMillis(500))
+            .withReconcileFromBlock(dev.deployBlock()));
+    try {
+      String payout = dev.provider(1).getAddress();
+      String payer = dev.payers().get(0).getAddress();
+      BillingMeteringIT.pool(client, "r-stake", payout, 2);
+      TestAccounts.bindPayer(client, NS, payer);
+      client.resource(BillingMeteringIT.job("staked", "r-stake", 2, payer)).create();
+
+      // No stake: left out, and the job says which provider and why.
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () ->
+                  scheduledMessage("staked")
+                      .contains(
+                          "provider prov-r-stake stakes 0 ETH of the 2 ETH required for 2 GPUs"));
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                GpuProvider p = client.resources(GpuProvider.class).withName("prov-r-stake").get();
+                return p.getStatus() != null
+                    && p.getStatus().stake != null
+                    && Boolean.FALSE.equals(p.getStatus().stake.sufficient)
+                    && "2".equals(p.getStatus().stake.required);
+              });
+      assertThat(
+              client
+                  .pods()
+                  .inNamespace(NS)
+                  .withLabel("gpupool.io/job-name", "staked")
+                  .list()
+                  .getItems())
+          .isEmpty();
+
+      // The provider stakes 2 tokens with its own key: the job is placed without being touched.
+      dev.deployer().stake(dev.contractAddress(), dev.provider(1), ETH.multiply(BigInteger.TWO));
+      List<Pod> pods = BillingMeteringIT.awaitPods(client, "staked", 2);
+      assertThat(
+              client
+                  .resources(GpuProvider.class)
+                  .withName("prov-r-stake")
+                  .get()
+                  .getStatus()
+                  .stake
+                  .staked)
+          .isEqualTo("2");
+      String uid = BillingMeteringIT.uid(client, "staked");
+      FakeKubelet kubelet = new FakeKubelet(client);
+      pods.forEach(kubelet::run);
+      Thread.sleep(1200);
+      pods.forEach(kubelet::succeed);
+      BillingMeteringIT.awaitPhase(client, "staked", TrainingJobPhase.Succeeded);
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                billing.meter().meterJob(uid);
+                List<PairLedger> pairs = billing.store().pairs(uid);
+                return pairs.size() == 1
+                    && pairs.get(0).settledWei().signum() > 0
+                    && pairs.get(0).settledWei().equals(pairs.get(0).meteredWei());
+              });
+      BigInteger paid = billing.store().pairs(uid).get(0).settledWei();
+      assertThat(chain.earnings(payout).maturingWei()).isEqualTo(paid);
+
+      JobRef job = new JobRef("TrainingJob", NS, "staked", uid);
+      DisputeFiling filed =
+          disputes
+              .open(job, "prov-r-stake", EvidenceHash.sha256("nonce 9: wrong result"), "test")
+              .toCompletableFuture()
+              .get(60, TimeUnit.SECONDS);
+      assertThat(filed.outcome()).as(filed.message()).isEqualTo(DisputeFiling.Outcome.OPENED);
+      assertThat(filed.frozenWei()).isEqualTo(paid);
+      DisputeFiling again =
+          disputes
+              .open(job, "prov-r-stake", EvidenceHash.sha256("again"), "test")
+              .toCompletableFuture()
+              .get(60, TimeUnit.SECONDS);
+      assertThat(again.outcome()).isEqualTo(DisputeFiling.Outcome.NOTHING_TO_DISPUTE);
+
+      BigInteger escrowBefore = chain.escrow(payer).balanceWei();
+      DisputeResolution verdict =
+          disputes
+              .resolve(job, "prov-r-stake", true)
+              .toCompletableFuture()
+              .get(60, TimeUnit.SECONDS);
+      assertThat(verdict.outcome())
+          .as(verdict.message())
+          .isEqualTo(DisputeResolution.Outcome.RESOLVED);
+      assertThat(chain.stake(payout).stakedWei()).isEqualTo(ETH);
+      // the frozen earnings and half of the slash back to the payer; the other half rewards the
+      // operator's own address (the default whistleblower)
+      assertThat(chain.escrow(payer).balanceWei().subtract(escrowBefore))
+          .isEqualTo(paid.add(ETH.divide(BigInteger.TWO)));
+      assertThat(
+              registry
+                  .get("gpupool.disputes")
+                  .tag("step", "open")
+                  .tag("outcome", "opened")
+                  .counter()
+                  .count())
+          .isEqualTo(1.0);
+      // the slash shows in the stake read next
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () ->
+                  registry
+                          .get("gpupool.provider.stake.tokens")
+                          .tag("provider", "prov-r-stake")
+                          .gauge()
+                          .value()
+                      == 1.0);
+    } finally {
+      billing.disableSettlement();
+      chain.close();
+    }
+  }
+
+  String scheduledMessage(String job) {
+    TrainingJob j = client.resources(TrainingJob.class).inNamespace(NS).withName(job).get();
+    if (j == null || j.getStatus() == null || j.getStatus().conditions == null) {
+      return "";
+    }
+    return j.getStatus().conditions.stream()
+        .filter(c -> "Scheduled".equals(c.getType()))
+        .map(Condition::getMessage)
+        .findFirst()
+        .orElse("");
+  }
+}

@@ -1,0 +1,91 @@
+package io.gpupool.operator.trust;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gpupool.scheduler.trust.ChallengeVerdict;
+import io.gpupool.scheduler.trust.ChallengeVerdict.Outcome;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TrustLedgerTest {
+  static final String H100 = "NVIDIA-H100-80GB-HBM3";
+  static final Instant T0 = Instant.parse("2026-12-06T04:00:00Z");
+
+  @Test
+  void providerIsNotYetChallengedThenVerifiedThenFailedWhenOneNodeFails() {
+    TrustLedger trust = new TrustLedger();
+    Map<String, String> nodes = Map.of("a", H100, "b", H100);
+    assertThat(trust.verified(nodes).status()).isEqualTo("Unknown");
+    assertThat(trust.verified(nodes).reason()).isEqualTo("NotYetChallenged");
+
+    trust.record(
+        "a", "p", H100, new ChallengeVerdict(Outcome.PASSED, "ok"), T0, Duration.ofHours(1));
+    assertThat(trust.verified(nodes).status()).isEqualTo("True");
+    assertThat(trust.verified(nodes).message())
+        .isEqualTo("1 of 2 nodes passed their last hardware challenge");
+
+    trust.record(
+        "b",
+        "p",
+        H100,
+        new ChallengeVerdict(Outcome.TOO_SLOW, "correct but slow"),
+        T0,
+        Duration.ofHours(1));
+    var state = trust.verified(nodes);
+    assertThat(state.status()).isEqualTo("False");
+    assertThat(state.reason()).isEqualTo("ChallengeFailed");
+    assertThat(state.message())
+        .isEqualTo("1 of 2 nodes quarantined, no new work: b (correct but slow)");
+    assertThat(trust.quarantined(nodes)).containsOnlyKeys("b");
+    assertThat(trust.quarantined(nodes).get("b").reason())
+        .isEqualTo("challenge too slow for " + H100);
+    assertThat(trust.counts("p").passed).isEqualTo(1);
+    assertThat(trust.counts("p").failed).isEqualTo(1);
+    assertThat(trust.quarantinedByProvider()).containsEntry("p", 1);
+  }
+
+  @Test
+  void aNewClaimIsChallengedAfreshAndLiftsTheQuarantineOfTheOldOne() {
+    TrustLedger trust = new TrustLedger();
+    trust.record(
+        "b",
+        "p",
+        H100,
+        new ChallengeVerdict(Outcome.WRONG_RESULT, "wrong"),
+        T0,
+        Duration.ofHours(1));
+    assertThat(trust.due("b", H100, T0.plusSeconds(7200))).as("quarantined: no re-check").isFalse();
+    assertThat(trust.quarantined(Map.of("b", H100))).containsKey("b");
+    String relabelled = "NVIDIA-GeForce-RTX-3090";
+    assertThat(trust.unchallenged("b", relabelled)).isTrue();
+    assertThat(trust.due("b", relabelled, T0)).isTrue();
+    assertThat(trust.quarantined(Map.of("b", relabelled))).isEmpty();
+  }
+
+  @Test
+  void aPassingNodeIsDueAgainAtItsRandomTime() {
+    TrustLedger trust = new TrustLedger();
+    assertThat(trust.due("a", H100, T0)).as("joined: due at once").isTrue();
+    trust.record(
+        "a", "p", H100, new ChallengeVerdict(Outcome.PASSED, "ok"), T0, Duration.ofMinutes(30));
+    assertThat(trust.due("a", H100, T0.plusSeconds(60))).isFalse();
+    assertThat(trust.due("a", H100, T0.plusSeconds(1800))).isTrue();
+  }
+
+  @Test
+  void countsAreSeededFromStatusOnce() {
+    TrustLedger trust = new TrustLedger();
+    var recorded = new io.gpupool.api.v1alpha1.ChallengeRecord();
+    recorded.passed = 5;
+    recorded.failed = 1;
+    trust.seed("p", recorded);
+    trust.record(
+        "a", "p", H100, new ChallengeVerdict(Outcome.PASSED, "ok"), T0, Duration.ofHours(1));
+    trust.seed("p", recorded);
+    assertThat(trust.counts("p").passed).isEqualTo(6);
+    assertThat(trust.counts("p").failed).isEqualTo(1);
+    assertThat(trust.counts("q")).isNull();
+  }
+}
