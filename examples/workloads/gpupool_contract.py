@@ -48,6 +48,11 @@ REPLICA_INDEX = "GPUPOOL_REPLICA_INDEX"
 GPU_SHARE_MILLI = "GPUPOOL_GPU_SHARE_MILLI"
 POD_IP = "POD_IP"
 
+# The weights fetch init container of an InferenceJob with spec.weights (fetch_weights.py).
+WEIGHTS_URI = "GPUPOOL_WEIGHTS_URI"
+WEIGHTS_DIR = "GPUPOOL_WEIGHTS_DIR"
+WEIGHTS_BYTES = "GPUPOOL_WEIGHTS_BYTES"
+
 # The gauge the operator's autoscaler scrapes from an inference leader.
 INFLIGHT_METRIC = "gpupool_inflight_requests"
 

@@ -399,4 +399,141 @@ class InferenceE2E {
     assertThat(operatorMetric("gpupool_inference_inflight_requests", chat)).isEqualTo(0.0);
     kubectl.run("delete", "inferencejob", job, "--timeout=60s").expectSuccess();
   }
+
+  /** An 8 GiB model's InferenceJob on A100s in the given regions, optionally pinned to a node. */
+  private String cachedJob(String name, String uri, int sizeGiB, String regions, String node) {
+    return """
+        apiVersion: gpupool.io/v1alpha1
+        kind: InferenceJob
+        metadata:
+          name: %s
+          namespace: default
+        spec:
+          image: ghcr.io/gpupool/examples/serve:0.1
+          model:
+            parameters: 4B
+            layers: 32
+          weights:
+            uri: %s
+            sizeGiB: %d
+          replicas:
+            min: 1
+            max: 1
+          allowGpuSharing: false
+          resources:
+            gpuModels: ["NVIDIA-A100-SXM4-80GB"]
+          placement:
+            regions: [%s]
+        %s"""
+        .formatted(
+            name,
+            uri,
+            sizeGiB,
+            regions,
+            node == null
+                ? ""
+                : "  template:\n    nodeSelector:\n      kubernetes.io/hostname: " + node + "\n");
+  }
+
+  /** Wall seconds until {@code job} has {@code ready} ready replicas. */
+  private double secondsUntilReady(String job, int ready, long startNanos) {
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> Integer.toString(ready).equals(jsonpath(job, "{.status.readyReplicas}")));
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  @Test
+  @Order(4)
+  void aScaledUpReplicaLandsOnTheNodeThatHoldsItsWeightsAndStartsWarm() throws Exception {
+    // Simulated links of 64 MiB per sandbox second (3.2 MiB/s x 20): 8 GiB take 6.4 s here.
+    List<String> a100s =
+        List.of("eu-west-a100-1", "eu-west-a100-2", "us-east-a100-1", "us-east-a100-2");
+    for (String node : a100s) {
+      kubectl
+          .run(
+              "annotate",
+              "node",
+              node,
+              "sandbox.gpupool.io/weights-bandwidth-mib=64",
+              "--overwrite")
+          .expectSuccess();
+    }
+    String uri = "hf://example/chat-4b";
+    String job = "cached-chat";
+    try {
+      // 1. One replica, cold: the cheapest A100 (eu-west, 1.39/h) pulls the weights.
+      long t0 = System.nanoTime();
+      kubectl.applyText(cachedJob(job, uri, 8, "eu-west, us-east", null)).expectSuccess();
+      double cold = secondsUntilReady(job, 1, t0);
+      String first = jsonpath(job, "{.status.replicas[0].shards[0].node}");
+      assertThat(first).startsWith("eu-west-a100");
+      assertThat(jsonpath(job, "{.status.replicas[0].cache}")).isEqualTo("Miss");
+      double coldFetch =
+          Double.parseDouble(jsonpath(job, "{.status.replicas[0].shards[0].weightsFetchSeconds}"));
+
+      // 2. Which us-east A100 a cold replica would take: a job with other weights shows it.
+      kubectl
+          .applyText(cachedJob("cache-probe", "hf://example/other-1b", 1, "us-east", null))
+          .expectSuccess();
+      waitFor("cache-probe", "{.status.readyReplicas}=1");
+      String coldChoice = jsonpath("cache-probe", "{.status.replicas[0].shards[0].node}");
+      String warmNode = coldChoice.equals("us-east-a100-1") ? "us-east-a100-2" : "us-east-a100-1";
+
+      // 3. The other one gets the weights from another job serving the same model, which goes.
+      kubectl.applyText(cachedJob("cache-warmup", uri, 8, "us-east", warmNode)).expectSuccess();
+      waitFor("cache-warmup", "{.status.readyReplicas}=1");
+      assertThat(jsonpath("cache-warmup", "{.status.replicas[0].shards[0].node}"))
+          .isEqualTo(warmNode);
+      kubectl
+          .run("delete", "inferencejob", "cache-probe", "cache-warmup", "--timeout=60s")
+          .expectSuccess();
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  perPod("cache-probe", "{.spec.nodeName}").isEmpty()
+                      && perPod("cache-warmup", "{.spec.nodeName}").isEmpty());
+
+      // 4. Scale to two: the new replica avoids the provider already serving (eu-west) and, of
+      // the two free us-east A100s, takes the one holding its weights, not the cold choice.
+      long t1 = System.nanoTime();
+      kubectl
+          .run(
+              "patch",
+              "inferencejob",
+              job,
+              "--type=merge",
+              "-p",
+              "{\"spec\":{\"replicas\":{\"min\":2,\"max\":2}}}")
+          .expectSuccess();
+      double warm = secondsUntilReady(job, 2, t1);
+      assertThat(jsonpath(job, "{.status.replicas[?(@.index==1)].shards[0].node}"))
+          .isEqualTo(warmNode);
+      assertThat(jsonpath(job, "{.status.replicas[?(@.index==1)].cache}")).isEqualTo("Hit");
+      double warmFetch =
+          Double.parseDouble(
+              jsonpath(job, "{.status.replicas[?(@.index==1)].shards[0].weightsFetchSeconds}"));
+      assertThat(jsonpath(job, "{.status.cache.hits}")).isEqualTo("1");
+      assertThat(jsonpath(job, "{.status.cache.misses}")).isEqualTo("1");
+      assertThat(coldFetch).as("cold fetch, s").isGreaterThan(5.0);
+      assertThat(warmFetch).as("warm fetch, s").isLessThan(1.0);
+      assertThat(warm)
+          .as("warm replica Ready after (s), cold took %.1f s", cold)
+          .isLessThan(cold - 4);
+      String labels = "job=\"" + job + "\"";
+      assertThat(operatorMetric("gpupool_inference_cache_hits_total", labels)).isEqualTo(1.0);
+      assertThat(operatorMetric("gpupool_inference_cache_misses_total", labels)).isEqualTo(1.0);
+      System.out.printf(
+          "weights cache: cold replica Ready in %.1f s (fetch %.2f s), warm in %.1f s (fetch %.2f"
+              + " s)%n",
+          cold, coldFetch, warm, warmFetch);
+      kubectl.run("delete", "inferencejob", job, "--timeout=60s").expectSuccess();
+    } finally {
+      for (String node : a100s) {
+        kubectl.run("annotate", "node", node, "sandbox.gpupool.io/weights-bandwidth-mib-");
+      }
+    }
+  }
 }

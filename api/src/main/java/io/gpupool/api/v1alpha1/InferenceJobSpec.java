@@ -58,6 +58,11 @@ public class InferenceJobSpec {
   @JsonPropertyDescription("The served model; its memory decides sharding and GPU sharing.")
   public ModelSpec model;
 
+  @JsonPropertyDescription(
+      "Where the weights come from; an init container fetches them into a node-local cache that"
+          + " later replicas on the node reuse, and placement prefers nodes that hold them.")
+  public ModelWeightsSource weights;
+
   @Required public ReplicaRange replicas;
 
   public Autoscaling autoscaling;

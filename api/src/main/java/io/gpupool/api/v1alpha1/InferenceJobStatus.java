@@ -22,4 +22,7 @@ public class InferenceJobStatus {
   public String endpoint;
 
   public Usage usage;
+
+  /** Weights fetches of the job's pods so far, when spec.weights is set. */
+  public CacheCounts cache;
 }

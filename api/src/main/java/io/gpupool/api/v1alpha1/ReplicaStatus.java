@@ -13,4 +13,9 @@ public class ReplicaStatus {
   public Integer tensorParallelSize;
   public Integer pipelineParallelSize;
   public List<ShardPlacement> shards;
+
+  /**
+   * Hit when every shard found the weights on its node, Miss when one pulled them, else Pulling.
+   */
+  public String cache;
 }

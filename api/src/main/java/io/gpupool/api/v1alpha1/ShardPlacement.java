@@ -19,4 +19,10 @@ public class ShardPlacement {
 
   public Integer firstLayer;
   public Integer lastLayer;
+
+  /** Pulling while the weights are fetched; then Hit (already on the node) or Miss (pulled). */
+  public String cache;
+
+  /** How long the weights fetch took, when it has finished. */
+  public Double weightsFetchSeconds;
 }

@@ -13,6 +13,8 @@ import java.util.Objects;
  * @param allowedRegions empty = any
  * @param maxPricePerGpuHour {@code Double.POSITIVE_INFINITY} = no limit
  * @param minReliability 0 = any node
+ * @param weights the weights each worker loads at start, or null: nodes that already hold them are
+ *     preferred (see {@link CachedWeights})
  */
 public record JobRequest(
     String id,
@@ -29,7 +31,8 @@ public record JobRequest(
     List<String> allowedRegions,
     double maxPricePerGpuHour,
     double minReliability,
-    ModelSpec model) {
+    ModelSpec model,
+    ModelWeights weights) {
 
   public JobRequest {
     Objects.requireNonNull(id);
@@ -70,7 +73,8 @@ public record JobRequest(
         allowedRegions,
         maxPricePerGpuHour,
         minReliability,
-        model);
+        model,
+        weights);
   }
 
   /** Mutable builder for {@link JobRequest}. */
@@ -90,6 +94,7 @@ public record JobRequest(
     private List<String> regions = List.of();
     private double maxPrice = Double.POSITIVE_INFINITY;
     private double minRel;
+    private ModelWeights weights;
 
     private Builder(String id, ModelSpec model) {
       this.id = id;
@@ -153,6 +158,12 @@ public record JobRequest(
       return this;
     }
 
+    /** The weights workers load at start; nodes that already cache them are preferred. */
+    public Builder weights(ModelWeights v) {
+      weights = v;
+      return this;
+    }
+
     public JobRequest build() {
       return new JobRequest(
           id,
@@ -169,7 +180,8 @@ public record JobRequest(
           regions,
           maxPrice,
           minRel,
-          model);
+          model,
+          weights);
     }
   }
 }

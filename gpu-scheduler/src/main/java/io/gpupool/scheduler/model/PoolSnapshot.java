@@ -19,18 +19,21 @@ public final class PoolSnapshot {
   private final NodeState[] states;
   private final List<Allocation> allocations;
   private final Map<String, String> exclusions;
+  private final CachedWeights cachedWeights;
 
   private PoolSnapshot(
       List<PoolNode> nodes,
       Map<String, Integer> index,
       NodeState[] states,
       List<Allocation> allocations,
-      Map<String, String> exclusions) {
+      Map<String, String> exclusions,
+      CachedWeights cachedWeights) {
     this.nodes = nodes;
     this.index = index;
     this.states = states;
     this.allocations = allocations;
     this.exclusions = exclusions;
+    this.cachedWeights = cachedWeights;
   }
 
   /** A snapshot of {@code nodes} with the given allocations applied (throws on over-allocation). */
@@ -44,7 +47,13 @@ public final class PoolSnapshot {
       }
       states[i] = NodeState.empty(list.get(i));
     }
-    return new PoolSnapshot(list, Collections.unmodifiableMap(index), states, List.of(), Map.of())
+    return new PoolSnapshot(
+            list,
+            Collections.unmodifiableMap(index),
+            states,
+            List.of(),
+            Map.of(),
+            CachedWeights.NONE)
         .with(allocations);
   }
 
@@ -71,20 +80,31 @@ public final class PoolSnapshot {
     List<Allocation> all = new ArrayList<>(allocations.size() + more.size());
     all.addAll(allocations);
     all.addAll(more);
-    return new PoolSnapshot(nodes, index, s, Collections.unmodifiableList(all), exclusions);
+    return new PoolSnapshot(
+        nodes, index, s, Collections.unmodifiableList(all), exclusions, cachedWeights);
+  }
+
+  /** This snapshot with what each node holds in its local weights cache. */
+  public PoolSnapshot withCachedWeights(CachedWeights weights) {
+    return new PoolSnapshot(nodes, index, states, allocations, exclusions, weights);
+  }
+
+  /** Model weights on each node's local cache ({@link CachedWeights#NONE} unless given). */
+  public CachedWeights cachedWeights() {
+    return cachedWeights;
   }
 
   /** This snapshot without the allocations of the given jobs. */
   public PoolSnapshot without(Set<String> jobIds) {
     List<Allocation> keep = allocations.stream().filter(a -> !jobIds.contains(a.jobId())).toList();
-    return of(nodes, keep).excluding(exclusions);
+    return of(nodes, keep).excluding(exclusions).withCachedWeights(cachedWeights);
   }
 
   /** This snapshot without some nodes (and whatever was allocated on them). */
   public PoolSnapshot withoutNodes(Set<String> names) {
     List<PoolNode> keepNodes = nodes.stream().filter(n -> !names.contains(n.name())).toList();
     List<Allocation> keep = allocations.stream().filter(a -> !names.contains(a.node())).toList();
-    return of(keepNodes, keep).excluding(exclusions);
+    return of(keepNodes, keep).excluding(exclusions).withCachedWeights(cachedWeights);
   }
 
   /**
@@ -95,7 +115,7 @@ public final class PoolSnapshot {
    */
   public PoolSnapshot excluding(Map<String, String> reasonsByNode) {
     Map<String, String> copy = Map.copyOf(reasonsByNode);
-    return new PoolSnapshot(nodes, index, states, allocations, copy);
+    return new PoolSnapshot(nodes, index, states, allocations, copy, cachedWeights);
   }
 
   /** Why the {@code i}-th node is left out of placement, or null when it is not. */

@@ -105,7 +105,9 @@ final class CandidateFilter {
       census.freeWorkers += cap;
       GpuSpec spec = meta[i].spec();
       double key =
-          index.effectivePrice(n, spec) / mean + config.reliabilityWeight() * (1 - n.reliability());
+          index.effectivePrice(n, spec) / mean
+              + config.reliabilityWeight() * (1 - n.reliability())
+              - WarmWeights.of(config, r, snap.cachedWeights(), n.name());
       sink.accept(i, st, spec, cap, key);
     }
   }

@@ -82,7 +82,7 @@ final class GangPlanner {
         continue;
       }
       List<Worker> workers = new ArrayList<>(fixed);
-      workers.addAll(take(r, g.getValue(), target));
+      workers.addAll(take(r, snap, g.getValue(), target));
       if (workers.size() < r.minWorkers() || !seen.add(signature(workers))) {
         continue;
       }
@@ -178,7 +178,7 @@ final class GangPlanner {
   }
 
   /** Picks workers from candidates in key order, several per node when it has room. */
-  private List<Worker> take(JobRequest r, List<Candidate> cands, int n) {
+  private List<Worker> take(JobRequest r, PoolSnapshot snap, List<Candidate> cands, int n) {
     List<Worker> out = new ArrayList<>();
     Map<String, NodeState> used = new HashMap<>();
     Map<String, Integer> spread = new HashMap<>();
@@ -217,7 +217,9 @@ final class GangPlanner {
               r.cpuMillisPerWorker(),
               r.memoryMibPerWorker());
       used.put(node.name(), st.after(a));
-      out.add(Worker.of(node, c.spec, gpus, r.gpuMilli(), config));
+      out.add(
+          Worker.of(node, c.spec, gpus, r.gpuMilli(), config)
+              .withWarmth(WarmWeights.of(config, r, snap.cachedWeights(), node.name())));
       spread.merge("p" + node.provider(), 1, Integer::sum);
       spread.merge("r" + node.region(), 1, Integer::sum);
     }

@@ -31,8 +31,9 @@ final class PlanObjective {
   /**
    * Goodput per unit of price; goodput itself when everything is free. A training gang stalls when
    * any of its nodes fails, so expected restarts add up over its nodes; inference replicas fail
-   * alone, so each replica's share is discounted by its own node, and spreading replicas over more
-   * providers earns a small bonus.
+   * alone, so each replica's share is discounted by its own node, spreading replicas over more
+   * providers earns a small bonus, and so do replicas on nodes that already hold their weights
+   * ({@link WarmWeights}, the mean over the workers).
    */
   double value(double throughput, List<Worker> ws, double price, JobKind kind) {
     double goodput;
@@ -40,16 +41,19 @@ final class PlanObjective {
       goodput = throughput * Math.max(0.01, 1 - expectedRestarts(ws) * config.restartLossHours());
     } else {
       double avail = 0;
+      double warmth = 0;
       Set<String> providers = new HashSet<>();
       for (Worker w : ws) {
         avail += Math.max(0.01, 1 - (1 - w.node().reliability()) * config.restartLossHours());
+        warmth += w.warmth();
         providers.add(w.node().provider());
       }
       goodput =
           throughput
               * avail
               / ws.size()
-              * (1 + 0.02 * config.spreadWeight() * (providers.size() - 1));
+              * (1 + 0.02 * config.spreadWeight() * (providers.size() - 1))
+              * (1 + warmth / ws.size());
     }
     return price > 0 ? goodput / price : goodput * 1e6;
   }
@@ -61,6 +65,10 @@ final class PlanObjective {
     score.put("expectedRestartsPerHour", expectedRestarts(ws));
     score.put("worstLocality", (double) worstLocality(ws).ordinal());
     score.put("value", value);
+    long warm = ws.stream().filter(w -> w.warmth() > 0).count();
+    if (warm > 0) {
+      score.put("warmWorkers", (double) warm);
+    }
     return score;
   }
 

@@ -79,7 +79,8 @@ final class ReplicaGroupPlanner {
             r.allowedRegions(),
             r.maxPricePerGpuHour(),
             r.minReliability(),
-            m);
+            m,
+            r.weights());
     PoolSnapshot work = snap;
     List<RankPlacement> ranks = new ArrayList<>();
     Map<String, Integer> spread = new HashMap<>();

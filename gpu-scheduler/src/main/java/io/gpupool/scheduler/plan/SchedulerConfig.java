@@ -15,6 +15,9 @@ import io.gpupool.scheduler.model.LinkModel;
  * @param reliabilityWeight weight of (1 − reliability) in node ranking
  * @param fragmentationWeight weight of fragmentation growth (in GPUs) in node ranking
  * @param spreadWeight penalty per replica already on the same provider or region (inference)
+ * @param warmWeightsWeight what a node already holding a request's weights is worth, as a share of
+ *     price per performance, for very large weights (half of it at 10 GiB; see {@link
+ *     WarmWeights}); 0 turns the preference off
  */
 public record SchedulerConfig(
     GpuCatalog catalog,
@@ -25,18 +28,22 @@ public record SchedulerConfig(
     double restartLossHours,
     double reliabilityWeight,
     double fragmentationWeight,
-    double spreadWeight) {
+    double spreadWeight,
+    double warmWeightsWeight) {
 
   public SchedulerConfig {
     if (mfu <= 0 || mfu > 1 || memoryHeadroom <= 0 || memoryHeadroom > 1) {
       throw new IllegalArgumentException("mfu and memoryHeadroom must be in (0, 1]");
+    }
+    if (warmWeightsWeight < 0 || warmWeightsWeight >= 1) {
+      throw new IllegalArgumentException("warmWeightsWeight must be in [0, 1)");
     }
   }
 
   /** Defaults as documented in docs/scheduling.md. */
   public static SchedulerConfig defaults() {
     return new SchedulerConfig(
-        GpuCatalog.defaults(), LinkModel.defaults(), 0.4, 0.9, 0.9, 0.1, 1.0, 0.5, 0.5);
+        GpuCatalog.defaults(), LinkModel.defaults(), 0.4, 0.9, 0.9, 0.1, 1.0, 0.5, 0.5, 0.25);
   }
 
   public SchedulerConfig withMfu(double v) {
@@ -49,7 +56,8 @@ public record SchedulerConfig(
         restartLossHours,
         reliabilityWeight,
         fragmentationWeight,
-        spreadWeight);
+        spreadWeight,
+        warmWeightsWeight);
   }
 
   public SchedulerConfig withLinks(LinkModel v) {
@@ -62,6 +70,21 @@ public record SchedulerConfig(
         restartLossHours,
         reliabilityWeight,
         fragmentationWeight,
-        spreadWeight);
+        spreadWeight,
+        warmWeightsWeight);
+  }
+
+  public SchedulerConfig withWarmWeightsWeight(double v) {
+    return new SchedulerConfig(
+        catalog,
+        links,
+        mfu,
+        tensorParallelEfficiency,
+        memoryHeadroom,
+        restartLossHours,
+        reliabilityWeight,
+        fragmentationWeight,
+        spreadWeight,
+        v);
   }
 }

@@ -8,8 +8,16 @@ import io.gpupool.scheduler.model.PoolNode;
  *
  * @param rate effective FLOP/s (datasheet × MFU, × tensor-parallel efficiency over several GPUs)
  * @param memBytes GPU memory the planner may fill (headroom applied)
+ * @param warmth the {@link WarmWeights} term of its node for the request (0 when cold)
  */
-record Worker(PoolNode node, GpuSpec spec, int[] gpus, int milli, double rate, double memBytes) {
+record Worker(
+    PoolNode node,
+    GpuSpec spec,
+    int[] gpus,
+    int milli,
+    double rate,
+    double memBytes,
+    double warmth) {
 
   static final double GIB = 1024.0 * 1024 * 1024;
 
@@ -25,7 +33,12 @@ record Worker(PoolNode node, GpuSpec spec, int[] gpus, int milli, double rate, d
             * config.memoryHeadroom()
             * milli
             / 1000.0;
-    return new Worker(node, spec, gpus, milli, rate, mem);
+    return new Worker(node, spec, gpus, milli, rate, mem, 0);
+  }
+
+  /** This worker on a node whose cache holds the request's weights, worth {@code v}. */
+  Worker withWarmth(double v) {
+    return new Worker(node, spec, gpus, milli, rate, memBytes, v);
   }
 
   /** This worker as rank {@code rank} of a plan. */

@@ -85,6 +85,24 @@ public interface GpupoolConfig {
      */
     @WithDefault("30s")
     Duration drainPeriod();
+
+    /** The node-local model weights cache (spec.weights of InferenceJobs). */
+    WeightsCache weightsCache();
+  }
+
+  /** Where nodes keep model weights, and what fetches them into a pod's volume. */
+  interface WeightsCache {
+    /** Directory on every node under which each model's weights get a directory by URI digest. */
+    @WithDefault("/var/lib/gpupool/weights")
+    String root();
+
+    /** Image of the init container that fetches the weights (contract: docs/inference.md). */
+    @WithDefault("ghcr.io/gpupool/workloads:0.1")
+    String fetcherImage();
+
+    /** Its command; the URI, the directory and the size come in its env. */
+    @WithDefault("python3,/workloads/fetch_weights.py")
+    java.util.List<String> fetcherCommand();
   }
 
   /**

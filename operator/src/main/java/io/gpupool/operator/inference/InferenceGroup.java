@@ -67,6 +67,16 @@ public final class InferenceGroup {
   public static final String SHARE_MILLI_ENV = "GPUPOOL_GPU_SHARE_MILLI";
   public static final String PORT_ENV = "GPUPOOL_PORT";
 
+  /**
+   * With spec.weights: the weights' URI and where the server reads them (see {@link ModelCache}).
+   */
+  public static final String WEIGHTS_URI_ENV = ModelCache.URI_ENV;
+
+  public static final String WEIGHTS_DIR_ENV = ModelCache.DIR_ENV;
+
+  /** The fetch container's only: the weights' size. */
+  public static final String WEIGHTS_BYTES_ENV = ModelCache.BYTES_ENV;
+
   private InferenceGroup() {}
 
   public static int port(InferenceJobSpec spec) {
@@ -118,6 +128,12 @@ public final class InferenceGroup {
           b.append(e.getValueFrom());
         }
       }
+    }
+    if (spec.weights != null) {
+      // other weights, or another place for them, need new pods
+      b.append(spec.weights.uri)
+          .append(spec.weights.cached())
+          .append(ModelCache.mountPath(spec.weights));
     }
     if (spec.template != null) {
       // a changed template (a new volume, a sidecar) rolls the replicas like a new image
@@ -194,14 +210,29 @@ public final class InferenceGroup {
   /** One pod per shard of a replica group; {@code group} is unique to this incarnation. */
   public static List<Pod> pods(
       InferenceJob job, List<ShardAssignment> shards, String group, String specHash) {
+    return pods(job, shards, group, specHash, ModelCache.Settings.DEFAULT);
+  }
+
+  /** As above, with the weights cache where {@code cache} puts it. */
+  public static List<Pod> pods(
+      InferenceJob job,
+      List<ShardAssignment> shards,
+      String group,
+      String specHash,
+      ModelCache.Settings cache) {
     List<Pod> pods = new ArrayList<>(shards.size());
     for (ShardAssignment s : shards) {
-      pods.add(pod(job, s, group, specHash));
+      pods.add(pod(job, s, group, specHash, cache));
     }
     return pods;
   }
 
-  static Pod pod(InferenceJob job, ShardAssignment s, String group, String specHash) {
+  static Pod pod(
+      InferenceJob job,
+      ShardAssignment s,
+      String group,
+      String specHash,
+      ModelCache.Settings cache) {
     InferenceJobSpec spec = job.getSpec();
     Map<String, String> labels = labels(job);
     labels.put(REPLICA_LABEL, Integer.toString(s.replica()));
@@ -280,7 +311,10 @@ public final class InferenceGroup {
             .withContainers(c)
             .endSpec()
             .build();
-    return PodTemplateMerge.apply(pod, CONTAINER, spec.template);
+    // The fetch container goes first, before the template's own init containers, which may
+    // read the weights too.
+    return PodTemplateMerge.apply(
+        ModelCache.apply(pod, spec, CONTAINER, cache), CONTAINER, spec.template);
   }
 
   static List<EnvVar> env(InferenceJob job, ShardAssignment s) {

@@ -76,6 +76,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final BillingService billing;
   private final InferenceMetrics scaleMetrics;
   private final Workloads workloads;
+  private final WeightsCacheBook weightsCache;
   private final ClusterPods clusterPods;
   private final SimpleInboundEventSource<InferenceJob> wakeups =
       new SimpleInboundEventSource<>("inferencejob-capacity");
@@ -95,7 +96,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       BillingService billing,
       InferenceMetrics scaleMetrics,
       Workloads workloads,
-      ClusterPods clusterPods) {
+      ClusterPods clusterPods,
+      WeightsCacheBook weightsCache) {
     this.client = client;
     this.clusterPods = clusterPods;
     this.events = events;
@@ -107,6 +109,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     this.billing = billing;
     this.scaleMetrics = scaleMetrics;
     this.workloads = workloads;
+    this.weightsCache = weightsCache;
     ledger.onRelease(() -> wake(null));
     inventory.onChange(this::wake);
     providers.onChange(provider -> wake(null));
@@ -152,7 +155,12 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
             config.nodes().lostGracePeriod(),
             config.inference().drainPeriod(),
             config.inference().loadPollInterval(),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            weightsCache,
+            new ModelCache.Settings(
+                config.inference().weightsCache().root(),
+                config.inference().weightsCache().fetcherImage(),
+                config.inference().weightsCache().fetcherCommand()));
     return List.of(pods, services, wakeups);
   }
 

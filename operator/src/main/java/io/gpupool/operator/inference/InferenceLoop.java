@@ -68,6 +68,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   private final Reads reads;
   private final Duration lostGrace;
   private final Duration drainPeriod;
+  private final WeightsCacheBook weightsCache;
   private final Map<String, Memory> memory = new ConcurrentHashMap<>();
 
   InferenceLoop(
@@ -84,7 +85,9 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       Duration lostGrace,
       Duration drainPeriod,
       Duration pollInterval,
-      Clock clock) {
+      Clock clock,
+      WeightsCacheBook weightsCache,
+      ModelCache.Settings cacheSettings) {
     super(
         InferenceJobStatus.class,
         new Fields<>(
@@ -113,11 +116,12 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     this.metrics = metrics;
     this.scaleMetrics = scaleMetrics;
     this.budget = new InferenceBudget(billing, events);
-    this.placer = new ReplicaPlacer(planner, budget, workloads, events, metrics);
+    this.placer = new ReplicaPlacer(planner, budget, workloads, events, metrics, cacheSettings);
     this.scaler = new ReplicaScaler(load, scaleMetrics, events, pollInterval);
     this.reads = reads;
     this.lostGrace = lostGrace;
     this.drainPeriod = drainPeriod;
+    this.weightsCache = weightsCache;
   }
 
   @Override
@@ -350,8 +354,17 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   private void report(
       JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s, Memory mem, int floor) {
     InferenceJobStatus status = s.status;
-    List<ReplicaGroup> groups = ReplicaGroup.of(reads.pods().apply(s.job));
+    List<Pod> pods = reads.pods().apply(s.job);
+    List<ReplicaGroup> groups = ReplicaGroup.of(pods);
+    var before = status.replicas;
     int ready = ReplicaReport.fill(status, groups);
+    weightsCache.learn(pods);
+    CacheReport.Counted cache = CacheReport.count(status, before, s.job.getSpec().weights != null);
+    scaleMetrics.cache(
+        s.job.getMetadata().getNamespace(),
+        s.job.getMetadata().getName(),
+        cache.hits(),
+        cache.misses());
     removeUnusedGroupServices(s.job, groups);
     if (ready >= status.desiredReplicas) {
       mem.replacing = false;

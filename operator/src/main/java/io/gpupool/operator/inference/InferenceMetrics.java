@@ -17,7 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * its last scrape read in total and per ready replica [gpupool_inference_inflight_requests,
  * gpupool_inference_inflight_requests_per_replica] next to the target
  * [gpupool_inference_inflight_requests_target], and scale decisions by direction
- * [gpupool_inference_scale_events_total{direction="up"|"down"}].
+ * [gpupool_inference_scale_events_total{direction="up"|"down"}], and the weights fetches of its
+ * pods that found the weights in the node's cache or pulled them
+ * [gpupool_inference_cache_hits_total, gpupool_inference_cache_misses_total].
  *
  * <p>Gauges are rows keyed by job, so a deleted job's series disappear instead of freezing at their
  * last value.
@@ -87,6 +89,24 @@ public class InferenceMetrics {
         .tags("namespace", namespace, "job", job, "direction", direction)
         .register(registry)
         .increment();
+  }
+
+  /** Counts pods whose weights fetch found them on the node ({@code hits}) or pulled them. */
+  public void cache(String namespace, String job, int hits, int misses) {
+    if (hits > 0) {
+      Counter.builder("gpupool.inference.cache.hits")
+          .description("pods that found their model weights in the node's cache")
+          .tags("namespace", namespace, "job", job)
+          .register(registry)
+          .increment(hits);
+    }
+    if (misses > 0) {
+      Counter.builder("gpupool.inference.cache.misses")
+          .description("pods that pulled their model weights (the node did not hold them)")
+          .tags("namespace", namespace, "job", job)
+          .register(registry)
+          .increment(misses);
+    }
   }
 
   /** Drops a deleted job's gauges (its counters stay, as counters do). */

@@ -36,18 +36,21 @@ final class ReplicaPlacer {
   private final Workloads workloads;
   private final EventRecorder events;
   private final JobMetrics metrics;
+  private final ModelCache.Settings cacheSettings;
 
   ReplicaPlacer(
       InferencePlanner planner,
       InferenceBudget budget,
       Workloads workloads,
       EventRecorder events,
-      JobMetrics metrics) {
+      JobMetrics metrics,
+      ModelCache.Settings cacheSettings) {
     this.planner = planner;
     this.budget = budget;
     this.workloads = workloads;
     this.events = events;
     this.metrics = metrics;
+    this.cacheSettings = cacheSettings;
   }
 
   /** Places {@code count} new replica groups and creates their pods; each group whole or none. */
@@ -101,7 +104,8 @@ final class ReplicaPlacer {
           job,
           e.getKey(),
           group,
-          budget.withPlacementTerms(job, InferenceGroup.pods(job, shards, group, hash)),
+          budget.withPlacementTerms(
+              job, InferenceGroup.pods(job, shards, group, hash, cacheSettings)),
           kept);
       shards.forEach(sh -> kept.merge(sh.node(), sh.slots(), Integer::sum));
       String message = "replica " + e.getKey() + ": " + describe(shards);

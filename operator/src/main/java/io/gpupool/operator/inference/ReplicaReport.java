@@ -42,6 +42,7 @@ final class ReplicaReport {
       for (Pod p : g.pods()) {
         r.shards.add(shard(p));
       }
+      r.cache = replicaCache(r.shards);
       if (r.ready) {
         ready++;
       }
@@ -71,7 +72,43 @@ final class ReplicaReport {
       sp.firstLayer = Integer.parseInt(p2[0]);
       sp.lastLayer = Integer.parseInt(p2[1]);
     }
+    ModelCache.outcome(p)
+        .ifPresent(
+            o -> {
+              sp.cache = o.result();
+              sp.weightsFetchSeconds = o.seconds();
+            });
     return sp;
+  }
+
+  /** Pulling while a shard pulls, Miss when one pulled, Hit when all found them; else none. */
+  private static String replicaCache(List<ShardPlacement> shards) {
+    boolean any = false;
+    boolean allHit = true;
+    for (ShardPlacement sp : shards) {
+      if (ModelCache.PULLING.equals(sp.cache)) {
+        return ModelCache.PULLING;
+      }
+      any |= sp.cache != null;
+      allHit &= ModelCache.HIT.equals(sp.cache);
+    }
+    if (!any) {
+      return null;
+    }
+    return allHit
+        ? ModelCache.HIT
+        : shards.stream().anyMatch(sp -> ModelCache.MISS.equals(sp.cache))
+            ? ModelCache.MISS
+            : ModelCache.FETCHED;
+  }
+
+  static long longAnnotation(Pod p, String key, long otherwise) {
+    var a = p.getMetadata().getAnnotations();
+    try {
+      return a == null || a.get(key) == null ? otherwise : Long.parseLong(a.get(key));
+    } catch (NumberFormatException e) {
+      return otherwise;
+    }
   }
 
   static int intAnnotation(Pod p, String key, int otherwise) {

@@ -5,11 +5,14 @@ import io.gpupool.api.v1alpha1.InferenceJobSpec;
 import io.gpupool.api.v1alpha1.Sharding;
 import io.gpupool.operator.allocation.PodGpus;
 import io.gpupool.operator.inference.InferencePlanner;
+import io.gpupool.operator.inference.ModelCache;
 import io.gpupool.operator.inference.ShardAssignment;
+import io.gpupool.operator.inference.WeightsCacheBook;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.scheduler.model.JobKind;
 import io.gpupool.scheduler.model.JobRequest;
 import io.gpupool.scheduler.model.ModelSpec;
+import io.gpupool.scheduler.model.ModelWeights;
 import io.gpupool.scheduler.model.PoolSnapshot;
 import io.gpupool.scheduler.model.Strategy;
 import io.gpupool.scheduler.plan.Plan;
@@ -38,11 +41,19 @@ public class SchedulerInferencePlanner implements InferencePlanner {
   private static final String KIND = "InferenceJob";
 
   private final PlanningContext pool;
+  private final WeightsCacheBook weightsCache;
   private final double headroom;
 
-  public SchedulerInferencePlanner(PlanningContext pool) {
+  @jakarta.inject.Inject
+  public SchedulerInferencePlanner(PlanningContext pool, WeightsCacheBook weightsCache) {
     this.pool = pool;
+    this.weightsCache = weightsCache;
     this.headroom = pool.scheduler().config().memoryHeadroom();
+  }
+
+  /** A planner that knows of no cached weights. */
+  public SchedulerInferencePlanner(PlanningContext pool) {
+    this(pool, new WeightsCacheBook());
   }
 
   /** The ledger key of an inference job. */
@@ -71,6 +82,12 @@ public class SchedulerInferencePlanner implements InferencePlanner {
           Map<String, Map<String, Integer>> holdings = pool.holdings();
           holdings.put(holder, held);
           PoolSnapshot full = view.snapshot(holdings);
+          if (spec.weights != null && spec.weights.cached()) {
+            full =
+                full.withCachedWeights(
+                    weightsCache.cached(
+                        full.nodes().stream().map(n -> n.name()).collect(Collectors.toSet())));
+          }
           Set<String> avoid =
               pool.inventory().nodes().stream()
                   .filter(n -> usedProviders.contains(n.provider()))
@@ -164,6 +181,10 @@ public class SchedulerInferencePlanner implements InferencePlanner {
             .strategy(Strategy.DATA_PARALLEL)
             .workers(count, 1)
             .gpuMilli(milli);
+    if (spec.weights != null && spec.weights.cached()) {
+      b.weights(
+          new ModelWeights(ModelCache.digest(spec.weights.uri), ModelCache.bytes(spec.weights)));
+    }
     JobRequests.resources(b, spec.resources);
     JobRequests.placement(b, spec.placement);
     return b.build();

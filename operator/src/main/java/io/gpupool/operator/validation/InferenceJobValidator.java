@@ -59,6 +59,7 @@ public final class InferenceJobValidator {
         PodTemplateRules.INFERENCE_ENV,
         PodTemplateRules.INFERENCE_ENV_PREFIXES);
     PodTemplateRules.check(p, "spec.template", spec.template);
+    WeightsRules.check(p, spec.weights, spec.template);
     return p;
   }
 }

@@ -40,6 +40,9 @@ final class KubeletState {
 
   final Map<String, Node> nodes = new HashMap<>();
 
+  /** The model weights each node's cache holds, and the fetches in progress. */
+  final WeightsPulls weightsPulls;
+
   private final Supplier<List<Pod>> pods;
 
   KubeletState(
@@ -61,6 +64,7 @@ final class KubeletState {
     this.metricsEndpoints = metricsEndpoints;
     this.processes = processes;
     this.pods = pods;
+    this.weightsPulls = new WeightsPulls(clock, options.timeScale(), executor, log);
   }
 
   /** Every pod as last seen by the pod informer. */
@@ -71,6 +75,7 @@ final class KubeletState {
   /** A pod that ended or was deleted: its process, metrics endpoint and timers stop. */
   void forget(String uid) {
     metricsEndpoints.stop(uid);
+    weightsPulls.forgetPod(uid);
     if (processes != null) {
       // a pod that ended or was deleted: SIGTERM, then SIGKILL after a short grace
       processes.stop(uid, false, 5);

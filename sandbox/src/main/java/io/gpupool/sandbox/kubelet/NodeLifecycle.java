@@ -253,6 +253,7 @@ final class NodeLifecycle {
   /** The pod garbage collector: pods bound to a node that no longer exists are deleted. */
   void onNodeDeleted(String name) {
     state.nodes.remove(name);
+    state.weightsPulls.forgetNode(name); // its disk went with it
     // pod GC: pods bound to a node that no longer exists are deleted
     for (Pod pod : state.pods()) {
       if (name.equals(pod.getSpec().getNodeName())) {

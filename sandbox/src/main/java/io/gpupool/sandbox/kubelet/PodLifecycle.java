@@ -159,6 +159,16 @@ final class PodLifecycle {
   }
 
   private void start(Pod pod, PodRun run, int restartCount) {
+    String uid = pod.getMetadata().getUid();
+    if (restartCount == 0
+        && state.weightsPulls.holdsStart(
+            pod,
+            state.nodes.get(run.node),
+            statuses::write,
+            () -> state.runs.get(uid) == run,
+            () -> start(pod, run, 0))) {
+      return; // Pending while its fetch-weights init container pulls the model
+    }
     String now = state.now();
     Node node = state.nodes.get(run.node);
     String hostIp = node == null ? null : PodFacts.internalIp(node);
