@@ -5,7 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -15,10 +17,11 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * GpuQueues in the sandbox, driven with kubectl: an urgent job preempts a running one, which gets
- * its notice, goes back to its queue and resumes from its checkpoint. (Two teams sharing a cohort
- * and a gang not starved by 1-GPU jobs are covered by QueueAdmissionIT and gpu-scheduler's
- * AdmissionOrderTest / BorrowingTest; their sandbox versions are not here yet.)
+ * GpuQueues in the sandbox, driven with kubectl: two teams of one cohort, one borrowing the other's
+ * idle quota until the other reclaims it; a 16-GPU gang at the head of its queue not starved by a
+ * stream of 1-GPU jobs (only a job sure to end in time is backfilled); an urgent job preempting a
+ * running one, which gets its notice, goes back to its queue and resumes from its checkpoint. The
+ * scenarios use disjoint GPU products or run one after another.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -78,12 +81,160 @@ class QueueE2E {
         .formatted(name, ns, workers, gpusEach, product, extra.indent(2));
   }
 
+  private String gq(String name, String path) {
+    return get("get", "gq", name, "-o", "jsonpath=" + path);
+  }
+
+  private String admittedReason(String ns, String name) {
+    return tj(ns, name, "{.status.conditions[?(@.type==\"Admitted\")].reason}");
+  }
+
+  private void waitPhase(String ns, String name, String phase) {
+    kubectl
+        .run(
+            "wait",
+            "-n",
+            ns,
+            "--for=jsonpath={.status.phase}=" + phase,
+            "tj/" + name,
+            "--timeout=" + WAIT.toSeconds() + "s")
+        .expectSuccess();
+  }
+
+  /**
+   * Deletes and waits, polling with get, until the objects are gone (kubectl's own wait follows a
+   * watch, which under load has been seen to miss the last deletion and hang).
+   */
+  private void deleteAll(String kind, String... where) {
+    List<String> delete = new java.util.ArrayList<>(List.of("delete", kind));
+    delete.addAll(List.of(where));
+    delete.add("--wait=false");
+    kubectl.run(delete.toArray(String[]::new)).expectSuccess();
+    List<String> list = new java.util.ArrayList<>(List.of("get", kind));
+    list.addAll(List.of(where).stream().filter(w -> !w.equals("--all")).toList());
+    list.addAll(List.of("-o", "name", "--ignore-not-found"));
+    until(
+        kind + " " + String.join(" ", where) + " gone",
+        () -> get(list.toArray(String[]::new)).isEmpty());
+  }
+
   static String runFor(int seconds) {
     return "env:\n  - name: SANDBOX_RUN_SECONDS\n    value: \"" + seconds + "\"\n";
   }
 
+  /**
+   * team-vision saturates: it runs 20 A100 (its 12 plus 8 borrowed from team-nlp, its borrowing
+   * limit) and a fourth job waits. team-nlp then asks for 12, within its nominal quota: the cohort
+   * reclaims what team-vision borrowed by evicting one 8-GPU job, which goes back to its queue, and
+   * team-nlp's job runs.
+   */
+  @Test
+  @Order(1)
+  void aTeamBorrowsIdleQuotaAndTheOtherTeamReclaimsIt() {
+    String a100 = "NVIDIA-A100-SXM4-80GB";
+    String longRun =
+        runFor(2400)
+            + "checkpoint:\n  uri: s3://ckpt/vision\npreemption:\n  gracePeriodSeconds: 2\n";
+    kubectl.applyText(job("team-vision", "v1", 8, 1, a100, longRun)).expectSuccess();
+    kubectl.applyText(job("team-vision", "v2", 8, 1, a100, longRun)).expectSuccess();
+    kubectl.applyText(job("team-vision", "v3", 4, 1, a100, longRun)).expectSuccess();
+    for (String v : new String[] {"v1", "v2", "v3"}) {
+      waitPhase("team-vision", v, "Running");
+    }
+    kubectl.applyText(job("team-vision", "v4", 4, 1, a100, longRun)).expectSuccess();
+    until(
+        "v4 queued beyond the borrowing limit",
+        () -> "Queued".equals(admittedReason("team-vision", "v4")));
+    until(
+        "team-vision shows 8 borrowed A100",
+        () -> "8".equals(gq("team-vision", "{.status.flavors[?(@.name==\"a100\")].borrowed}")));
+    assertThat(gq("team-vision", "{.status.flavors[?(@.name==\"a100\")].inUse}")).isEqualTo("20");
+    assertThat(tj("team-vision", "v4", "{.status.queue.position}")).isEqualTo("1");
+
+    kubectl.applyText(job("team-nlp", "n1", 12, 1, a100, runFor(300))).expectSuccess();
+    waitPhase("team-nlp", "n1", "Running");
+    List<String> preempted =
+        Stream.of("v1", "v2", "v3")
+            .filter(v -> "Preempted".equals(admittedReason("team-vision", v)))
+            .toList();
+    // Freeing 8 of the borrowed quota takes one 8-GPU job; the 4-GPU job would not be enough.
+    assertThat(preempted).hasSize(1).doesNotContain("v3");
+    assertThat(tj("team-vision", preempted.get(0), "{.status.queue.preemptions}")).isEqualTo("1");
+    assertThat(tj("team-vision", "v3", "{.status.phase}")).isEqualTo("Running");
+    until(
+        "team-vision back within its nominal quota",
+        () -> "0".equals(gq("team-vision", "{.status.flavors[?(@.name==\"a100\")].borrowed}")));
+    waitPhase("team-nlp", "n1", "Succeeded");
+    // The quota team-nlp no longer uses is lent again: the evicted job resumes.
+    waitPhase("team-vision", preempted.get(0), "Running");
+    deleteAll("tj", "--all", "-n", "team-vision");
+    deleteAll("tj", "--all", "-n", "team-nlp");
+  }
+
+  /**
+   * A 16-GPU gang waits for one running 1-GPU job (deadline 60 s). What is free is held for it:
+   * 1-GPU jobs of unknown length that keep arriving wait behind it, while one whose deadline ends
+   * before the running job's is backfilled. The gang runs as soon as the 1-GPU job ends, then the
+   * stream follows.
+   */
   @Test
   @Order(2)
+  void aSixteenGpuGangAtTheHeadIsNotStarvedByAStreamOfOneGpuJobs() {
+    String h100 = "NVIDIA-H100-80GB-HBM3";
+    String ns = "gang-e2e";
+    kubectl
+        .applyText(
+            """
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: gang-e2e
+            ---
+            apiVersion: gpupool.io/v1alpha1
+            kind: GpuQueue
+            metadata:
+              name: gang-e2e
+            spec:
+              namespaces: [gang-e2e]
+              quotas:
+                - name: h100
+                  products: [NVIDIA-H100-80GB-HBM3]
+                  nominal: 16
+            """)
+        .expectSuccess();
+    kubectl
+        .applyText(job(ns, "first", 1, 1, h100, runFor(300) + "activeDeadlineSeconds: 60\n"))
+        .expectSuccess();
+    waitPhase(ns, "first", "Running");
+    kubectl.applyText(job(ns, "gang", 2, 8, h100, runFor(200))).expectSuccess();
+    until("the gang queued at the head", () -> "Queued".equals(admittedReason(ns, "gang")));
+    List<String> stream = List.of("small-1", "small-2", "small-3", "small-4");
+    for (String small : stream) {
+      kubectl.applyText(job(ns, small, 1, 1, h100, runFor(20))).expectSuccess();
+    }
+    kubectl
+        .applyText(job(ns, "backfill", 1, 1, h100, runFor(20) + "activeDeadlineSeconds: 15\n"))
+        .expectSuccess();
+    waitPhase(ns, "backfill", "Succeeded");
+    for (String small : stream) {
+      assertThat(admittedReason(ns, small)).as(small).isEqualTo("Queued");
+      assertThat(tj(ns, small, "{.status.placements}")).as(small).isEmpty();
+    }
+    waitPhase(ns, "gang", "Running");
+    for (String small : stream) {
+      assertThat(tj(ns, small, "{.status.startTime}"))
+          .as(small + " started before the gang")
+          .isEmpty();
+    }
+    for (String small : stream) {
+      waitPhase(ns, small, "Succeeded");
+    }
+    deleteAll("tj", "--all", "-n", ns);
+    deleteAll("gq", "gang-e2e");
+  }
+
+  @Test
+  @Order(3)
   void anUrgentJobPreemptsTheVictimCheckpointsAndResumes() {
     String h100 = "NVIDIA-H100-80GB-HBM3";
     kubectl
@@ -159,7 +310,7 @@ class QueueE2E {
                 "-o",
                 "jsonpath={.items[0].spec.containers[0].env[?(@.name==\"GPUPOOL_RESUME_FROM\")].value}"))
         .isEqualTo("s3://ckpt/long-run");
-    kubectl.run("delete", "tj", "--all", "-n", "default").expectSuccess();
-    kubectl.run("delete", "gq", "solo-e2e").expectSuccess();
+    deleteAll("tj", "--all", "-n", "default");
+    deleteAll("gq", "solo-e2e");
   }
 }

@@ -1,6 +1,7 @@
 package io.gpupool.e2e;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.sandbox.pool.PoolSpec;
 import java.io.IOException;
 import java.util.Map;
 
@@ -16,6 +17,14 @@ public final class SandboxAccess implements AutoCloseable {
   public static SandboxAccess start(String name, int httpPort) throws IOException {
     return new SandboxAccess(
         SandboxCluster.start(name, 1, Map.of("GPUPOOL_EVENTS_ENABLED", "true"), httpPort));
+  }
+
+  /**
+   * {@code pool} at {@code timeScale} sandbox seconds per wall second, metrics on {@code httpPort}.
+   */
+  public static SandboxAccess start(String name, int httpPort, double timeScale, PoolSpec pool)
+      throws IOException {
+    return new SandboxAccess(SandboxCluster.startOnPool(name, timeScale, Map.of(), httpPort, pool));
   }
 
   public KubernetesClient client() {

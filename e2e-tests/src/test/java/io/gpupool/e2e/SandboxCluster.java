@@ -70,6 +70,13 @@ final class SandboxCluster implements AutoCloseable {
     return start(name, timeScale, operatorEnv, 0, null, pool, List.of(), "");
   }
 
+  /** As {@link #start(String, double, Map, PoolSpec)}, with the operator's HTTP (metrics) port. */
+  static SandboxCluster startOnPool(
+      String name, double timeScale, Map<String, String> operatorEnv, int httpPort, PoolSpec pool)
+      throws IOException {
+    return start(name, timeScale, operatorEnv, httpPort, null, pool, List.of(), "");
+  }
+
   /** As {@link #start(String, double, Map)}, with the operator's HTTP (metrics) port. */
   static SandboxCluster start(
       String name, double timeScale, Map<String, String> operatorEnv, int httpPort)

@@ -54,22 +54,37 @@ public class AdmissionController {
   private final NamespaceLabels namespaces;
   private final QueueMetrics metrics;
   private final Clock clock;
+  private final AdmissionSnapshot snapshot;
   private boolean dirty;
+  private boolean rebuilt;
 
   private record Eviction(String preemptor, Instant deadline) {}
 
   @jakarta.inject.Inject
   public AdmissionController(
-      PriorityClasses priorities, NamespaceLabels namespaces, QueueMetrics metrics) {
-    this(priorities, namespaces, metrics, Clock.systemUTC());
+      PriorityClasses priorities,
+      NamespaceLabels namespaces,
+      QueueMetrics metrics,
+      AdmissionSnapshot snapshot) {
+    this(priorities, namespaces, metrics, Clock.systemUTC(), snapshot);
   }
 
   AdmissionController(
       PriorityClasses priorities, NamespaceLabels namespaces, QueueMetrics metrics, Clock clock) {
+    this(priorities, namespaces, metrics, clock, AdmissionSnapshot.EMPTY);
+  }
+
+  AdmissionController(
+      PriorityClasses priorities,
+      NamespaceLabels namespaces,
+      QueueMetrics metrics,
+      Clock clock,
+      AdmissionSnapshot snapshot) {
     this.priorities = priorities;
     this.namespaces = namespaces;
     this.metrics = metrics;
     this.clock = clock;
+    this.snapshot = snapshot;
   }
 
   /** {@code listener} gets {@code namespace/name} of each job a round admitted or evicted. */
@@ -88,6 +103,7 @@ public class AdmissionController {
   public void putQueue(GpuQueue queue) {
     var definition = QueueDefinitions.of(queue);
     synchronized (this) {
+      rebuildOnce();
       queues.put(queue.getMetadata().getName(), queue);
       book.putQueue(definition);
       metrics.queueKnown(queue.getMetadata().getName());
@@ -97,6 +113,7 @@ public class AdmissionController {
   }
 
   public synchronized void removeQueue(String name) {
+    rebuildOnce();
     queues.remove(name);
     book.removeQueue(name);
     dirty = true;
@@ -115,6 +132,7 @@ public class AdmissionController {
    * to its queue first (again when its queue or priority changed).
    */
   public synchronized Verdict decide(TrainingJob job) {
+    rebuildOnce();
     String id = JobWorkloads.id(job);
     Optional<String> queue = queueOf(job);
     if (queue.isEmpty()) {
@@ -151,10 +169,18 @@ public class AdmissionController {
    * counted, and says whether it has been evicted.
    */
   public synchronized Verdict holding(TrainingJob job, String flavorHint) {
+    rebuildOnce();
     String id = JobWorkloads.id(job);
     Optional<AdmittedWorkload> held = book.admitted(id);
     if (held.isPresent()) {
       return verdictOfAdmitted(held.get());
+    }
+    Optional<Workload> waitingAgain = book.pending(id);
+    if (waitingAgain.isPresent()) {
+      // Waiting in its queue while this copy shows GPUs: the copy is older than the eviction that
+      // put it back. Counting it as running again would admit it twice (over quota, onto GPUs
+      // the preemptor now holds).
+      return new Verdict.Requeued(waitingAgain.get().queue());
     }
     Optional<String> queue = queueOf(job);
     if (queue.isEmpty()) {
@@ -176,6 +202,7 @@ public class AdmissionController {
 
   /** The job ended, was suspended or deleted: its quota is free for the next. */
   public synchronized void ended(TrainingJob job) {
+    rebuildOnce();
     String id = JobWorkloads.id(job);
     if (book.admitted(id).isPresent() || book.isPending(id)) {
       String queue = queueOfId(id);
@@ -189,6 +216,7 @@ public class AdmissionController {
 
   /** An evicted job's pods are gone: it goes back to its queue, keeping its place. */
   public synchronized void evictionDone(TrainingJob job) {
+    rebuildOnce();
     String id = JobWorkloads.id(job);
     evictions.remove(id);
     book.requeue(id);
@@ -219,6 +247,73 @@ public class AdmissionController {
     int position = positions.getOrDefault(id, 0);
     String why = waiting.getOrDefault(id, "waiting behind earlier jobs of GpuQueue " + queue);
     return new Verdict.Queued(queue, position, why, priority);
+  }
+
+  // --- after a start
+
+  /**
+   * Before the first decision of this process: every job that holds GPUs is counted against its
+   * queue and every waiting job takes its place, all at once. Rebuilding job by job as each is
+   * reconciled would let a round admit beyond quota (running jobs not yet counted) or admit a later
+   * job before an earlier one not yet seen.
+   */
+  private void rebuildOnce() {
+    if (rebuilt) {
+      return;
+    }
+    AdmissionSnapshot.State state = snapshot.read(); // throws: the caller's reconcile is retried
+    for (GpuQueue q : state.queues()) {
+      try {
+        book.putQueue(QueueDefinitions.of(q));
+        queues.put(q.getMetadata().getName(), q);
+        metrics.queueKnown(q.getMetadata().getName());
+      } catch (IllegalArgumentException e) {
+        // its reconciler reports it; the queue admits nothing meanwhile
+      }
+    }
+    int holding = 0;
+    int waitingJobs = 0;
+    for (TrainingJob job : state.trainingJobs()) {
+      switch (RestartState.of(job)) {
+        case HOLDING -> holding += restoreHolding(job) ? 1 : 0;
+        case WAITING -> waitingJobs += restoreWaiting(job) ? 1 : 0;
+        case NONE -> {}
+      }
+    }
+    rebuilt = true;
+    dirty = true;
+    LOG.infof(
+        "admission rebuilt: %d GpuQueues, %d jobs holding GPUs, %d waiting",
+        state.queues().size(), holding, waitingJobs);
+  }
+
+  private boolean restoreHolding(TrainingJob job) {
+    Optional<String> queue = queueOf(job);
+    if (queue.isEmpty()) {
+      return false;
+    }
+    int priority = priorityOf(job.getSpec()).orElse(0);
+    Workload w = JobWorkloads.of(job, queue.get(), priority);
+    var st = job.getStatus().queue;
+    String flavor = st != null && st.flavor != null ? st.flavor : firstFlavor(queue.get(), w);
+    book.restoreAdmitted(w, flavor, clock.millis());
+    graceSeconds.put(w.id(), grace(job.getSpec()));
+    return true;
+  }
+
+  private boolean restoreWaiting(TrainingJob job) {
+    Optional<String> queue = queueOf(job);
+    OptionalInt priority = priorityOf(job.getSpec());
+    if (queue.isEmpty() || priority.isEmpty()) {
+      return false; // its own reconcile reports it
+    }
+    Workload w = JobWorkloads.of(job, queue.get(), priority.getAsInt());
+    book.offer(w);
+    graceSeconds.put(w.id(), grace(job.getSpec()));
+    if (job.getMetadata().getCreationTimestamp() != null) {
+      created.putIfAbsent(w.id(), Instant.parse(job.getMetadata().getCreationTimestamp()));
+    }
+    return true;
   }
 
   // --- a decision round

@@ -71,6 +71,13 @@ public final class QueueHook {
   public boolean evicting(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
     TrainingJobStatus st = s.status;
     Verdict verdict = admission.holding(s.job, st.queue == null ? null : st.queue.flavor);
+    if (verdict instanceof Verdict.Requeued) {
+      // This copy predates the eviction's status write: nothing in it may be written back (its
+      // older preemption count and resume point would undo that write). Look again once the
+      // cache has caught up.
+      s.recheckIn(Duration.ofMillis(500));
+      return true;
+    }
     if (!(verdict instanceof Verdict.Evicted e)) {
       if (verdict instanceof Verdict.Admitted) {
         QueueGate.mayPlace(st, verdict, sink(s));

@@ -20,4 +20,10 @@ public sealed interface Verdict {
 
   /** The job was evicted for {@code preemptor}: its pods go at {@code deadline}. */
   record Evicted(String queue, String preemptor, Instant deadline) implements Verdict {}
+
+  /**
+   * The job's eviction is complete (pods removed, back in its queue) although the copy asked about
+   * still shows GPUs: that copy predates the eviction's status write, or that write was lost.
+   */
+  record Requeued(String queue) implements Verdict {}
 }

@@ -9,9 +9,15 @@ import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jboss.logging.Logger;
 
 /**
  * The operator's one watch on pods (all namespaces): every reader — both job controllers, the GPU
@@ -22,7 +28,10 @@ import java.util.Optional;
 public class ClusterPods {
   private static final String OWNER_INDEX = "owner-uid";
 
+  private static final Logger LOG = Logger.getLogger(ClusterPods.class);
+
   private final SharedIndexInformer<Pod> informer;
+  private final Map<ResourceEventHandler<Pod>, OwnThread> listeners = new HashMap<>();
   private boolean started;
 
   public ClusterPods(KubernetesClient client) {
@@ -38,15 +47,71 @@ public class ClusterPods {
 
   /**
    * Adds {@code handler} and starts the watch if it is not running yet. A handler added to a
-   * running watch first receives an add for every pod already cached.
+   * running watch first receives an add for every pod already cached. Each handler gets the events
+   * in order on a thread of its own: the informer hands every listener's events out one after the
+   * other, and a slow reader (metering writes usage records for a pod that ended) would otherwise
+   * hold back the controllers' events.
    */
   public synchronized void listen(ResourceEventHandler<Pod> handler) {
-    informer.addEventHandler(handler);
+    OwnThread own = new OwnThread(handler);
+    listeners.put(handler, own);
+    informer.addEventHandler(own);
     start();
   }
 
   public synchronized void stopListening(ResourceEventHandler<Pod> handler) {
-    informer.removeEventHandler(handler);
+    OwnThread own = listeners.remove(handler);
+    if (own != null) {
+      informer.removeEventHandler(own);
+      own.executor.shutdown();
+    }
+  }
+
+  /** A handler's events, in order, on its own thread. */
+  private static final class OwnThread implements ResourceEventHandler<Pod> {
+    private static final AtomicInteger THREADS = new AtomicInteger();
+    private final ResourceEventHandler<Pod> handler;
+    private final ExecutorService executor =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "gpupool-pods-" + THREADS.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+
+    OwnThread(ResourceEventHandler<Pod> handler) {
+      this.handler = handler;
+    }
+
+    @Override
+    public void onAdd(Pod pod) {
+      run(() -> handler.onAdd(pod));
+    }
+
+    @Override
+    public void onUpdate(Pod old, Pod pod) {
+      run(() -> handler.onUpdate(old, pod));
+    }
+
+    @Override
+    public void onDelete(Pod pod, boolean unknownFinalState) {
+      run(() -> handler.onDelete(pod, unknownFinalState));
+    }
+
+    private void run(Runnable event) {
+      try {
+        executor.execute(
+            () -> {
+              try {
+                event.run();
+              } catch (RuntimeException e) {
+                LOG.warnf(e, "a pod event handler failed");
+              }
+            });
+      } catch (RejectedExecutionException e) {
+        // stopped listening
+      }
+    }
   }
 
   /** Starts the watch (once); readers that only read the cache call this. */
@@ -78,5 +143,6 @@ public class ClusterPods {
 
   void stop(@Observes ShutdownEvent ignored) {
     informer.stop();
+    listeners.values().forEach(l -> l.executor.shutdownNow());
   }
 }

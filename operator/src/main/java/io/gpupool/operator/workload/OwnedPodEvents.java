@@ -20,8 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * reference, and {@link #getSecondaryResources} reads the shared cache.
  *
  * <p>Pods this operator has just created or changed are visible at once: they are kept here until
- * the watch delivers the same or a newer version, as JOSDK's recent-operation cache does for an
- * informer event source.
+ * the watch delivers the same or a newer version, and that delivery of its own write wakes nobody,
+ * as JOSDK's recent-operation cache does for an informer event source.
  *
  * @param <J> the owning job kind
  */
@@ -112,8 +112,18 @@ public final class OwnedPodEvents<J extends HasMetadata> extends AbstractEventSo
     Pod written = recent.get(id);
     if (written != null && atLeast(pod, written)) {
       recent.remove(id, written);
+      if (sameVersion(pod, written)) {
+        // Our own write coming back: the reconcile that made it already knows, as JOSDK's
+        // informer event source does not propagate the echo of a recent create or update.
+        return;
+      }
     }
     wakeOwner(pod);
+  }
+
+  private static boolean sameVersion(Pod a, Pod b) {
+    String v = a.getMetadata().getResourceVersion();
+    return v != null && v.equals(b.getMetadata().getResourceVersion());
   }
 
   private void wakeOwner(Pod pod) {

@@ -155,6 +155,22 @@ class AdmissionControllerTest {
   }
 
   @Test
+  void aStaleCopyOfAnEvictedJobIsNotCountedAsRunningAgain() {
+    controller.putQueue(queue("team-a", 4, "team-a"));
+    TrainingJob low = job("team-a", "low", 4, "2026-12-06T01:00:00Z");
+    controller.decide(low);
+    TrainingJob urgent = job("team-a", "urgent", 4, "2026-12-06T01:30:00Z");
+    urgent.getSpec().priorityClassName = "urgent";
+    controller.decide(urgent);
+    controller.evictionDone(low);
+    // The informer still holds low's copy from before the eviction: status shows its GPUs.
+    assertThat(controller.holding(low, "a100")).isEqualTo(new Verdict.Requeued("team-a"));
+    assertThat(controller.decide(urgent)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(controller.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 4);
+    assertThat(controller.decide(low)).isInstanceOf(Verdict.Queued.class);
+  }
+
+  @Test
   void aMissingPriorityClassOrAnImpossibleDemandIsInadmissible() {
     controller.putQueue(queue("team-a", 4, "team-a"));
     TrainingJob unknown = job("team-a", "x", 1, "2026-12-06T01:00:00Z");

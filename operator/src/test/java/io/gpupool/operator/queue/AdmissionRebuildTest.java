@@ -1,0 +1,135 @@
+package io.gpupool.operator.queue;
+
+import static io.gpupool.operator.queue.AdmissionControllerTest.queue;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gpupool.api.v1alpha1.GpuQueue;
+import io.gpupool.api.v1alpha1.QueuePosition;
+import io.gpupool.api.v1alpha1.RankPlacement;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.validation.TrainingJobValidator;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A restarted operator: the book is rebuilt from the stored jobs before its first decision, so the
+ * first job reconciled after the start (whichever it is) is not admitted past jobs that hold quota
+ * or that arrived earlier.
+ */
+class AdmissionRebuildTest {
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+  private AdmissionController restarted(AdmissionSnapshot snapshot) {
+    return new AdmissionController(
+        name -> OptionalInt.empty(),
+        ns -> Map.of(),
+        new QueueMetrics(registry),
+        Clock.fixed(Instant.parse("2026-12-06T03:00:00Z"), ZoneOffset.UTC),
+        snapshot);
+  }
+
+  static TrainingJob job(String name, int gpus, String created) {
+    TrainingJob job = AdmissionControllerTest.job("team-a", name, gpus, created);
+    job.getSpec().image = "ghcr.io/example/train:1";
+    job.getSpec().model.parameters = "7B";
+    job.getSpec().model.layers = 32;
+    assertThat(TrainingJobValidator.validate(job).list()).isEmpty();
+    return job;
+  }
+
+  static TrainingJob running(String name, int gpus, String created) {
+    TrainingJob job = job(name, gpus, created);
+    job.setStatus(new TrainingJobStatus());
+    job.getStatus().phase = TrainingJobPhase.Running;
+    RankPlacement p = new RankPlacement();
+    p.rank = 0;
+    p.node = "n1";
+    p.gpus = gpus;
+    job.getStatus().placements = List.of(p);
+    job.getStatus().queue = new QueuePosition();
+    job.getStatus().queue.name = "team-a";
+    job.getStatus().queue.flavor = "a100";
+    return job;
+  }
+
+  static TrainingJob waiting(String name, int gpus, String created) {
+    TrainingJob job = job(name, gpus, created);
+    job.setStatus(new TrainingJobStatus());
+    job.getStatus().phase = TrainingJobPhase.Pending;
+    return job;
+  }
+
+  @Test
+  void theFirstJobReconciledAfterARestartIsNotAdmittedBeyondQuotaNorAheadOfEarlierJobs() {
+    GpuQueue q = queue("team-a", 4, "team-a");
+    TrainingJob holder = running("holder", 4, "2026-12-06T01:00:00Z");
+    TrainingJob early = waiting("early", 4, "2026-12-06T01:10:00Z");
+    TrainingJob late = waiting("late", 4, "2026-12-06T01:20:00Z");
+    AdmissionController controller =
+        restarted(() -> new AdmissionSnapshot.State(List.of(q), List.of(holder, early, late)));
+
+    // The informers deliver in any order: the latest job first, before the holder or the queue.
+    var late1 = (Verdict.Queued) controller.decide(late);
+    assertThat(late1.position()).isEqualTo(2);
+    assertThat(((Verdict.Queued) controller.decide(early)).position()).isEqualTo(1);
+    assertThat(controller.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 4);
+
+    List<String> woken = new ArrayList<>();
+    controller.onWake(woken::add);
+    controller.ended(holder);
+    assertThat(woken).contains("team-a/early");
+    assertThat(controller.decide(early)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(controller.decide(late)).isInstanceOf(Verdict.Queued.class);
+  }
+
+  @Test
+  void finishedSuspendedDeletedAndInvalidJobsTakeNoPart() {
+    GpuQueue q = queue("team-a", 4, "team-a");
+    TrainingJob done = running("done", 4, "2026-12-06T01:00:00Z");
+    done.getStatus().phase = TrainingJobPhase.Succeeded;
+    TrainingJob suspended = waiting("suspended", 4, "2026-12-06T01:01:00Z");
+    suspended.getSpec().suspend = true;
+    TrainingJob deleting = waiting("deleting", 4, "2026-12-06T01:02:00Z");
+    deleting.getMetadata().setDeletionTimestamp("2026-12-06T02:00:00Z");
+    TrainingJob invalid = waiting("invalid", 4, "2026-12-06T01:03:00Z");
+    invalid.getSpec().image = null;
+    TrainingJob mine = waiting("mine", 4, "2026-12-06T01:30:00Z");
+    AdmissionController controller =
+        restarted(
+            () ->
+                new AdmissionSnapshot.State(
+                    List.of(q), List.of(done, suspended, deleting, invalid, mine)));
+    assertThat(controller.decide(mine)).isInstanceOf(Verdict.Admitted.class);
+  }
+
+  @Test
+  void theClusterIsReadOnceAndAFailedReadIsRetriedByTheNextCall() {
+    AtomicInteger reads = new AtomicInteger();
+    GpuQueue q = queue("team-a", 4, "team-a");
+    AdmissionController controller =
+        restarted(
+            () -> {
+              if (reads.incrementAndGet() == 1) {
+                throw new IllegalStateException("API server unavailable");
+              }
+              return new AdmissionSnapshot.State(List.of(q), List.of());
+            });
+    TrainingJob first = waiting("first", 2, "2026-12-06T01:00:00Z");
+    assertThatThrownBy(() -> controller.decide(first)).hasMessage("API server unavailable");
+    assertThat(controller.decide(first)).isInstanceOf(Verdict.Admitted.class);
+    controller.decide(waiting("second", 2, "2026-12-06T01:01:00Z"));
+    controller.putQueue(q);
+    assertThat(reads).hasValue(2);
+  }
+}
