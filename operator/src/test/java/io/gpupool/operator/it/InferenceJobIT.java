@@ -353,7 +353,12 @@ class InferenceJobIT {
         .extracting(p -> p.getMetadata().getLabels().get("gpupool.io/provider"))
         .doesNotHaveDuplicates()
         .hasSize(4);
-    assertThat(condition(four, "Scaling").getReason()).isEqualTo("ScaledUp");
+    // The condition tells the latest decision: once four replicas serve at the maximum, a later
+    // load
+    // poll may already have written Steady. That the scale-up happened once is proven by the
+    // counter
+    // below and by the ScaledUp event checked at the end.
+    assertThat(condition(four, "Scaling").getReason()).isIn("ScaledUp", "Steady");
     String[] chat = {"namespace", NS, "job", "chat"};
     assertThat(scraped("gpupool_inference_replicas_desired", chat)).hasValue(4.0);
     await()
