@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.gpupool.api.v1alpha1.InferenceJobSpec;
 import io.gpupool.api.v1alpha1.ModelWeightsSource;
+import io.gpupool.operator.validation.WeightsRules;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -32,8 +33,8 @@ import java.util.Optional;
  * read-only mount in the server. Pure; the fetch contract is in docs/inference.md.
  */
 public final class ModelCache {
-  public static final String VOLUME = "gpupool-weights";
-  public static final String FETCH_CONTAINER = "fetch-weights";
+  public static final String VOLUME = WeightsRules.VOLUME;
+  public static final String FETCH_CONTAINER = WeightsRules.FETCH_CONTAINER;
 
   /** Digest of the weights' URI on each pod: which cache entry it reads. */
   public static final String DIGEST_LABEL = "gpupool.io/weights-digest";
@@ -112,7 +113,7 @@ public final class ModelCache {
   }
 
   public static String mountPath(ModelWeightsSource w) {
-    return w.mountPath == null ? "/mnt/models" : w.mountPath;
+    return WeightsRules.mountPath(w);
   }
 
   /** The pod with the weights volume, the fetch init container first, and the server's mount. */

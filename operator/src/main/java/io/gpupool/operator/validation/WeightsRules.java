@@ -2,14 +2,18 @@ package io.gpupool.operator.validation;
 
 import io.gpupool.api.v1alpha1.ModelWeightsSource;
 import io.gpupool.api.v1alpha1.PodTemplate;
-import io.gpupool.operator.inference.ModelCache;
 
 /**
  * spec.weights of an InferenceJob: what the schema says again (for clusters that do not validate
  * it), and the names the operator gives the weights volume, its mount and its fetch container,
  * which the pod template must leave free.
  */
-final class WeightsRules {
+public final class WeightsRules {
+  /** The operator's weights volume; a pod template may not name one so. */
+  public static final String VOLUME = "gpupool-weights";
+
+  /** The operator's init container that fills the weights volume. */
+  public static final String FETCH_CONTAINER = "fetch-weights";
 
   private WeightsRules() {}
 
@@ -32,7 +36,7 @@ final class WeightsRules {
     } else {
       p.checkRange(f + ".sizeGiB", w.sizeGiB, 1, 100000);
     }
-    String mount = ModelCache.mountPath(w);
+    String mount = mountPath(w);
     if (!mount.startsWith("/")
         || mount.length() < 2
         || mount.chars().anyMatch(Character::isWhitespace)
@@ -48,10 +52,10 @@ final class WeightsRules {
     }
     if (t.volumes != null) {
       for (int i = 0; i < t.volumes.size(); i++) {
-        if (ModelCache.VOLUME.equals(t.volumes.get(i).getName())) {
+        if (VOLUME.equals(t.volumes.get(i).getName())) {
           p.add(
               "spec.template.volumes[" + i + "].name",
-              "Forbidden: " + ModelCache.VOLUME + " is the operator's weights volume");
+              "Forbidden: " + VOLUME + " is the operator's weights volume");
         }
       }
     }
@@ -66,12 +70,20 @@ final class WeightsRules {
     }
     if (t.initContainers != null) {
       for (int i = 0; i < t.initContainers.size(); i++) {
-        if (ModelCache.FETCH_CONTAINER.equals(t.initContainers.get(i).getName())) {
+        if (FETCH_CONTAINER.equals(t.initContainers.get(i).getName())) {
           p.add(
               "spec.template.initContainers[" + i + "].name",
-              "Forbidden: " + ModelCache.FETCH_CONTAINER + " is the operator's weights fetcher");
+              "Forbidden: " + FETCH_CONTAINER + " is the operator's weights fetcher");
         }
       }
     }
+  }
+
+  /**
+   * Where the server finds its weights: the spec's path or the default. Lives here, the lowest
+   * layer that needs it, so validation and the pod builder agree without validation reaching up.
+   */
+  public static String mountPath(ModelWeightsSource w) {
+    return w.mountPath == null ? "/mnt/models" : w.mountPath;
   }
 }

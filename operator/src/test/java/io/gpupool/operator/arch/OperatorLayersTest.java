@@ -31,7 +31,7 @@ class OperatorLayersTest {
         .layer("kinds")
         .definedBy(P + "training..", P + "inference..")
         .layer("loop")
-        .definedBy(P + "job..", P + "provider..", P + "queue..")
+        .definedBy(P + "job..", P + "provider..", P + "queue..", P + "trust..")
         .layer("metering")
         .definedBy(P + "billing..", P + "metrics..")
         .layer("cluster")
