@@ -415,6 +415,95 @@ class BillingE2E {
     kubectl.run("delete", "tj", "liar").expectSuccess();
   }
 
+  /**
+   * The rest of issue #18 as a tenant and a platform admin see it: a TrainingJob stops at its
+   * budget's maxCost (BudgetExhausted, no pods) and runs again when it is raised; the account shows
+   * what its jobs spent; unbinding the namespace from the account suspends the job (usage kept) and
+   * binding it again resumes it.
+   */
+  @Test
+  @Order(6)
+  void maxCostStopsAJobAndUnbindingItsNamespaceSuspendsIt() throws Exception {
+    kubectl.run("apply", "-f", ACCOUNTS.toString()).expectSuccess();
+    kubectl
+        .applyText(ExamplesE2E.trainingJob("capped", 1, "600") + "    maxCost: \"0.000001\"\n")
+        .expectSuccess();
+    awaitFunded("capped", "BudgetExhausted");
+    awaitNoPods("capped");
+    String spentAtCap = tj("capped", "{.status.usage.costWei}");
+
+    kubectl
+        .run(
+            "patch",
+            "tj",
+            "capped",
+            "--type=merge",
+            "-p",
+            "{\"spec\":{\"budget\":{\"maxCost\":\"50\"}}}")
+        .expectSuccess();
+    kubectl
+        .run("wait", "--for=jsonpath={.status.phase}=Running", "tj/capped", "--timeout=60s")
+        .expectSuccess();
+    assertThat(funded("capped")).map(Condition::getStatus).contains("True");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                !kubectl
+                    .run("get", "ba", "finetuning", "-o", "jsonpath={.status.spent}")
+                    .expectSuccess()
+                    .out()
+                    .matches("|0|0\\.0*"));
+
+    // The platform admin takes the namespace away from the account: the job may no longer charge
+    // it.
+    kubectl
+        .run(
+            "patch",
+            "ba",
+            "finetuning",
+            "--type=merge",
+            "-p",
+            "{\"spec\":{\"namespaces\":[\"elsewhere\"]}}")
+        .expectSuccess();
+    awaitFunded("capped", "PayerNotAuthorized");
+    awaitNoPods("capped");
+    assertThat(new BigInteger(orZero(tj("capped", "{.status.usage.costWei}"))))
+        .as("usage metered before the suspension is kept")
+        .isGreaterThanOrEqualTo(new BigInteger(orZero(spentAtCap)));
+
+    kubectl.run("apply", "-f", ACCOUNTS.toString()).expectSuccess();
+    kubectl
+        .run("wait", "--for=jsonpath={.status.phase}=Running", "tj/capped", "--timeout=60s")
+        .expectSuccess();
+    kubectl.run("delete", "tj", "capped").expectSuccess();
+  }
+
+  private static String orZero(String wei) {
+    return wei.isBlank() ? "0" : wei;
+  }
+
+  private void awaitFunded(String name, String reason) {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> tj(name, "{.status.conditions[?(@.type==\"Funded\")].reason}").equals(reason));
+  }
+
+  private void awaitNoPods(String name) {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                kubectl
+                    .run("get", "pods", "-l", "gpupool.io/job-name=" + name, "-o", "name")
+                    .expectSuccess()
+                    .out()
+                    .isBlank());
+  }
+
   private String tj(String name, String jsonpath) {
     return kubectl
         .run("get", "tj", name, "-o", "jsonpath=" + jsonpath)
