@@ -107,7 +107,7 @@ class SandboxMainIT {
                   .out())
           .contains("us-east-h100-1")
           .contains("NVIDIA-H100-80GB-HBM3");
-      assertThat(kubectl.run("get", "gp", "--no-headers").ok().out().lines().count()).isEqualTo(5);
+      assertThat(kubectl.run("get", "gp", "--no-headers").ok().out().lines().count()).isEqualTo(6);
       assertThat(
               kubectl
                   .run(
