@@ -35,7 +35,8 @@ class PipelineSplitterTest {
             });
   }
 
-  @Property(tries = 400)
+  // This seed produced an exact memory fit that the prefix-sum DP refused by a few ulps.
+  @Property(tries = 400, seed = "4934108014653790014")
   void dynamicProgramEqualsBruteForce(@ForAll("cases") Case c) {
     int s = c.rate().length;
     double[] zeros = new double[c.flops().length];
