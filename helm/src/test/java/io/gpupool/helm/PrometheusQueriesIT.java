@@ -274,6 +274,11 @@ class PrometheusQueriesIT {
     }
     line(s, "gpupool_settlement_backlog_pairs", "", 3);
     line(s, "gpupool_settlement_pairs_set_aside", "", 0);
+    line(s, "gpupool_settlement_pairs_held_unregistered", "", 1);
+    for (String outcome : List.of("passed", "wrong_result", "too_slow")) {
+      line(s, "gpupool_challenges_total", "provider=\"acme\",outcome=\"" + outcome + "\"", n);
+    }
+    line(s, "gpupool_quarantined_nodes", "provider=\"garage\"", 1);
     line(s, "gpupool_settlement_oldest_unconfirmed_seconds", "", 12.5);
     line(s, "gpupool_settlement_backlog_amount", "", 0.4);
     for (String result : List.of("success", "reverted", "failed")) {

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
 
 /**
  * The pool as gauges: GPUs by model, region, provider and state [gpupool_pool_gpus], nodes by state
@@ -26,6 +27,8 @@ import java.util.concurrent.TimeUnit;
  */
 @ApplicationScoped
 public class PoolMetrics {
+  private static final Logger LOG = Logger.getLogger(PoolMetrics.class);
+
   private final NodeInventory inventory;
   private final AllocationLedger ledger;
   private final ProviderDirectory providers;
@@ -64,12 +67,24 @@ public class PoolMetrics {
               t.setDaemon(true);
               return t;
             });
-    refresher.scheduleWithFixedDelay(this::refresh, 1, 5, TimeUnit.SECONDS);
+    refresher.scheduleWithFixedDelay(this::refreshQuietly, 1, 5, TimeUnit.SECONDS);
   }
 
   void stop(@Observes ShutdownEvent ignored) {
     if (refresher != null) {
       refresher.shutdownNow();
+    }
+  }
+
+  /**
+   * A scheduled task that throws is never run again: one failed refresh (the provider cache not yet
+   * started, a node read mid-update) would freeze every pool gauge for the operator's lifetime.
+   */
+  private void refreshQuietly() {
+    try {
+      refresh();
+    } catch (RuntimeException e) {
+      LOG.warnf(e, "pool metrics: refresh failed, retrying in 5 s");
     }
   }
 
