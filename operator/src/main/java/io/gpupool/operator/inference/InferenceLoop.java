@@ -80,7 +80,6 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       EventRecorder events,
       JobMetrics metrics,
       InferenceMetrics scaleMetrics,
-      StatusWriter<InferenceJob> writer,
       Reads reads,
       Duration lostGrace,
       Duration drainPeriod,
@@ -106,7 +105,6 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
             InferenceJobReconciler.SERVING),
         events,
         metrics,
-        writer,
         clock);
     this.planner = planner;
     this.inventory = inventory;
