@@ -186,11 +186,20 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
    * cache has not caught up with it yet.
    */
   public Outcome reconcile(J read, StatusWriter<J> writer) {
-    J job = ownWrites.newest(read);
-    Result result = metrics.reconcile(controller(), () -> decide(job));
+    boolean[] owed = new boolean[1];
+    J job = ownWrites.newest(read, o -> owed[0] = o);
+    Result result = metrics.reconcile(controller(), () -> decide(job, owed[0]));
     // Written here, outside the timed decision, as JOSDK's own status patch was.
     if (result.write()) {
-      Written<J> written = writer.write(job);
+      Written<J> written;
+      try {
+        written = writer.write(job);
+      } catch (RuntimeException e) {
+        // Whatever this decision started (pods created, GPUs reserved) has happened: the retry
+        // starts from it and must still send it.
+        ownWrites.owe(job);
+        throw e;
+      }
       if (written != null) {
         ownWrites.wrote(written);
       }
@@ -204,7 +213,7 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
     return kind().toLowerCase(Locale.ROOT);
   }
 
-  private Result decide(J job) {
+  private Result decide(J job, boolean owed) {
     Optional<Wait> wait = notNow(job);
     if (wait.isPresent()) {
       return new Result(wait.get().recheck(), false);
@@ -239,7 +248,7 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
           phase(phase),
           kind() + " is " + phase);
     }
-    boolean changed = before == null || StatusDiff.changed(before, status);
+    boolean changed = owed || before == null || StatusDiff.changed(before, status);
     return new Result(step.recheck(), changed);
   }
 

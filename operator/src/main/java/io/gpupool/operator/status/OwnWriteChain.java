@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -23,7 +24,8 @@ import java.util.function.UnaryOperator;
  * @param <R> the resource
  */
 public final class OwnWriteChain<R extends HasMetadata> {
-  private record Chain<R>(Set<String> superseded, R newest) {}
+  /** {@code owed}: {@code newest} is a decision whose write failed, not yet on the server. */
+  private record Chain<R>(Set<String> superseded, R newest, boolean owed) {}
 
   private final Map<String, Chain<R>> chains = new ConcurrentHashMap<>();
   private final UnaryOperator<R> copy;
@@ -35,17 +37,23 @@ public final class OwnWriteChain<R extends HasMetadata> {
     this.copy = copy;
   }
 
-  /** The resource a reconcile should start from: {@code read}, or our later write of it. */
-  public R newest(R read) {
+  /**
+   * The resource a reconcile should start from: {@code read}, or our later write of it.
+   *
+   * @param owed told whether that is a decision whose write failed: the caller must write it even
+   *     if it decides nothing new, or the retry would take it for one already written
+   */
+  public R newest(R read, Consumer<Boolean> owed) {
     String uid = read.getMetadata().getUid();
     Chain<R> chain = chains.get(uid);
-    if (chain == null) {
-      return read;
-    }
-    if (chain.superseded().contains(read.getMetadata().getResourceVersion())) {
+    if (chain != null && chain.superseded().contains(read.getMetadata().getResourceVersion())) {
+      owed.accept(chain.owed());
       return copy.apply(chain.newest());
     }
-    chains.remove(uid, chain);
+    if (chain != null) {
+      chains.remove(uid, chain);
+    }
+    owed.accept(false);
     return read;
   }
 
@@ -57,7 +65,22 @@ public final class OwnWriteChain<R extends HasMetadata> {
         (uid, chain) -> {
           Set<String> superseded = new HashSet<>(chain == null ? Set.of() : chain.superseded());
           superseded.addAll(written.supersedes());
-          return new Chain<>(Set.copyOf(superseded), copy.apply(stored));
+          return new Chain<>(Set.copyOf(superseded), copy.apply(stored), false);
+        });
+  }
+
+  /**
+   * Records a decision whose write failed (what it started — pods, reserved GPUs — has happened):
+   * the retry, handed the same version again, starts from it and writes it.
+   */
+  public void owe(R decided) {
+    String version = decided.getMetadata().getResourceVersion();
+    chains.compute(
+        decided.getMetadata().getUid(),
+        (uid, chain) -> {
+          Set<String> superseded = new HashSet<>(chain == null ? Set.of() : chain.superseded());
+          superseded.add(version);
+          return new Chain<>(Set.copyOf(superseded), copy.apply(decided), true);
         });
   }
 

@@ -1,6 +1,7 @@
 package io.gpupool.operator.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -41,8 +42,13 @@ class JobLoopTest {
     long version = 1;
     TrainingJob cached;
     boolean lagging;
+    int failingWrites;
 
     Written<TrainingJob> write(TrainingJob job) {
+      if (failingWrites > 0) {
+        failingWrites--;
+        throw new IllegalStateException("503 from the API server");
+      }
       writes.add(StatusDiff.copy(job.getStatus()));
       String basedOn = job.getMetadata().getResourceVersion();
       TrainingJob stored = StatusDiff.copy(job);
@@ -272,5 +278,18 @@ class JobLoopTest {
         .as("each phase entered once")
         .containsExactly("Normal Scheduled", "Normal Pending");
     assertThat(writes).as("version 3 is not written again").hasSize(2);
+  }
+
+  @Test
+  void aStatusWriteThatFailedIsWrittenAgainByTheRetry() {
+    cluster.failingWrites = 1;
+    assertThatThrownBy(() -> reconcile(job())).hasMessageContaining("503");
+    assertThat(writes).isEmpty();
+    // The retry starts from the same cached copy: the decision the failed write carried must
+    // still reach the server, not be taken for one already written.
+    reconcile(job());
+    assertThat(writes).hasSize(1);
+    assertThat(writes.get(0).phase).isEqualTo(TrainingJobPhase.Scheduled);
+    assertThat(events).as("the retry continues the decision").containsExactly("Normal Scheduled");
   }
 }
