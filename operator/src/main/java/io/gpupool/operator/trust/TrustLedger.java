@@ -1,11 +1,14 @@
 package io.gpupool.operator.trust;
 
 import io.gpupool.api.v1alpha1.ChallengeRecord;
+import io.gpupool.api.v1alpha1.GpuProvider;
+import io.gpupool.api.v1alpha1.QuarantinedNode;
 import io.gpupool.scheduler.trust.ChallengeVerdict;
 import io.gpupool.scheduler.trust.ChallengeVerdict.Outcome;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -20,8 +23,10 @@ import java.util.function.Consumer;
  * new work); per provider, how many challenges passed and failed. A verdict holds for the product
  * the node claimed when challenged: relabelling a node is a new claim, challenged afresh.
  *
- * <p>Quarantines live in memory: a restarted operator challenges every node again as it joins, so a
- * quarantined node is caught again at once; the counts are seeded from GpuProvider status.
+ * <p>Verdicts live in memory and the quarantines among them also in GpuProvider status ({@code
+ * status.challenges.quarantined}): a restarted operator {@link #restore restores} them before it
+ * places or challenges anything, so a node that cheated stays out of placement instead of getting a
+ * fresh chance to answer honestly. Counts are seeded from the same status.
  */
 @ApplicationScoped
 public class TrustLedger {
@@ -42,7 +47,10 @@ public class TrustLedger {
   /** A node left out of placement, and why. */
   public record Quarantined(String node, String provider, String product, String reason) {}
 
-  /** Starts a provider's counts from what its status recorded, unless already tracked. */
+  /**
+   * Starts a provider's counts and quarantined nodes from what its status recorded, unless already
+   * tracked. A node this operator judged itself keeps its own verdict.
+   */
   public synchronized void seed(String provider, ChallengeRecord recorded) {
     if (recorded == null || providers.containsKey(provider)) {
       return;
@@ -52,6 +60,34 @@ public class TrustLedger {
     copy.failed = recorded.failed;
     copy.lastChallengeTime = recorded.lastChallengeTime;
     providers.put(provider, copy);
+    if (recorded.quarantined == null) {
+      return;
+    }
+    for (QuarantinedNode q : recorded.quarantined) {
+      Outcome outcome = outcome(q.outcome);
+      if (q.node == null || q.product == null || outcome == null || nodes.containsKey(q.node)) {
+        continue;
+      }
+      NodeTrust t = new NodeTrust();
+      t.provider = provider;
+      t.product = q.product;
+      t.outcome = outcome;
+      t.message = q.message == null ? "" : q.message;
+      t.at = since(q.since);
+      nodes.put(q.node, t);
+    }
+  }
+
+  /**
+   * Seeds every provider not tracked yet from its status (see {@link #seed}). Placement and the
+   * challenge runner call it once the providers have been read, before they act on any node.
+   */
+  public void restore(Collection<GpuProvider> all) {
+    for (GpuProvider p : all) {
+      if (p.getStatus() != null && p.getStatus().challenges != null) {
+        seed(p.getMetadata().getName(), p.getStatus().challenges);
+      }
+    }
   }
 
   /**
@@ -136,6 +172,21 @@ public class TrustLedger {
     copy.passed = c.passed == null ? 0 : c.passed;
     copy.failed = c.failed == null ? 0 : c.failed;
     copy.lastChallengeTime = c.lastChallengeTime;
+    List<QuarantinedNode> quarantined = new ArrayList<>();
+    new TreeMap<>(nodes)
+        .forEach(
+            (name, t) -> {
+              if (provider.equals(t.provider) && t.outcome != null && t.outcome != Outcome.PASSED) {
+                QuarantinedNode q = new QuarantinedNode();
+                q.node = name;
+                q.product = t.product;
+                q.outcome = OUTCOME_NAMES.get(t.outcome);
+                q.message = t.message;
+                q.since = t.at == null ? null : t.at.toString();
+                quarantined.add(q);
+              }
+            });
+    copy.quarantined = quarantined.isEmpty() ? null : quarantined;
     return copy;
   }
 
@@ -199,6 +250,26 @@ public class TrustLedger {
   /** Every provider with counts. */
   public synchronized Collection<String> providers() {
     return List.copyOf(providers.keySet());
+  }
+
+  private static final Map<Outcome, String> OUTCOME_NAMES =
+      Map.of(Outcome.WRONG_RESULT, "WrongResult", Outcome.TOO_SLOW, "TooSlow");
+
+  private static Outcome outcome(String name) {
+    for (var e : OUTCOME_NAMES.entrySet()) {
+      if (e.getValue().equals(name)) {
+        return e.getKey();
+      }
+    }
+    return null;
+  }
+
+  private static Instant since(String rfc3339) {
+    try {
+      return rfc3339 == null ? null : Instant.parse(rfc3339);
+    } catch (DateTimeParseException e) {
+      return null;
+    }
   }
 
   private static String shortReason(NodeTrust t) {
