@@ -65,7 +65,8 @@ public class PlanningContext {
   /**
    * Nodes placement leaves out, node name to the reason the Unschedulable message counts them
    * under: providers whose stake falls short, and nodes a failed hardware challenge quarantined
-   * (restored from GpuProvider status first, so a restart does not let them back in).
+   * (restored from GpuProvider status first, so a restart does not let them back in). A node both
+   * short of stake and quarantined is named for the quarantine: the graver reason.
    */
   private Map<String, String> exclusions() {
     Map<String, String> out = new HashMap<>(stakes.excludedNodes(inventory.nodes()));
@@ -76,7 +77,7 @@ public class PlanningContext {
         .quarantined(claims)
         .forEach(
             (node, q) ->
-                out.putIfAbsent(
+                out.put(
                     node,
                     "quarantined after a failed hardware challenge: "
                         + node
