@@ -64,9 +64,9 @@ public class PlanningContext {
 
   /**
    * Nodes placement leaves out, node name to the reason the Unschedulable message counts them
-   * under: providers whose stake falls short, and nodes a failed hardware challenge quarantined
-   * (restored from GpuProvider status first, so a restart does not let them back in). A node both
-   * short of stake and quarantined is named for the quarantine: the graver reason.
+   * under: providers whose stake falls short, and nodes a failed hardware challenge or wrong paid
+   * work quarantined (restored from GpuProvider status first, so a restart does not let them back
+   * in). A node both short of stake and quarantined is named for the quarantine: the graver reason.
    */
   private Map<String, String> exclusions() {
     Map<String, String> out = new HashMap<>(stakes.excludedNodes(inventory.nodes()));
@@ -79,7 +79,9 @@ public class PlanningContext {
             (node, q) ->
                 out.put(
                     node,
-                    "quarantined after a failed hardware challenge: "
+                    "quarantined after "
+                        + q.after()
+                        + ": "
                         + node
                         + " ("
                         + q.provider()

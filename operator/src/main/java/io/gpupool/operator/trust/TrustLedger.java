@@ -45,8 +45,17 @@ public class TrustLedger {
     Instant nextDue;
   }
 
-  /** A node left out of placement, and why. */
-  public record Quarantined(String node, String provider, String product, String reason) {}
+  /**
+   * A node left out of placement, and why.
+   *
+   * @param after what caught it, for the Unschedulable message ("a failed hardware challenge")
+   */
+  public record Quarantined(
+      String node, String provider, String product, String reason, String after) {}
+
+  private static final String AFTER_CHALLENGE = "a failed hardware challenge";
+  private static final String AFTER_WORK = "wrong paid work";
+  private static final String WRONG_WORK = "WrongWork";
 
   /**
    * Starts a provider's counts and quarantined nodes from what its status recorded, unless already
@@ -65,6 +74,13 @@ public class TrustLedger {
       return;
     }
     for (QuarantinedNode q : recorded.quarantined) {
+      if (WRONG_WORK.equals(q.outcome) && q.node != null && !workFraud.containsKey(q.node)) {
+        workFraud.put(
+            q.node,
+            new Quarantined(
+                q.node, provider, q.product, q.message == null ? "" : q.message, AFTER_WORK));
+        continue;
+      }
       Outcome outcome = outcome(q.outcome);
       if (q.node == null || q.product == null || outcome == null || nodes.containsKey(q.node)) {
         continue;
@@ -157,7 +173,7 @@ public class TrustLedger {
    */
   public void quarantineForWork(String node, String provider, String product, String reason) {
     synchronized (this) {
-      workFraud.put(node, new Quarantined(node, provider, product, reason));
+      workFraud.put(node, new Quarantined(node, provider, product, reason, AFTER_WORK));
     }
     listeners.forEach(l -> l.accept(provider));
   }
@@ -176,17 +192,25 @@ public class TrustLedger {
           if (t.outcome != null
               && t.outcome != Outcome.PASSED
               && t.product.equals(claimedProducts.get(name))) {
-            out.put(name, new Quarantined(name, t.provider, t.product, shortReason(t)));
+            out.put(
+                name,
+                new Quarantined(name, t.provider, t.product, shortReason(t), AFTER_CHALLENGE));
           }
         });
     return out;
   }
 
-  /** The provider's counts as its status shows them (null before any challenge). */
+  /**
+   * The provider's counts and quarantined nodes as its status shows them (null before any challenge
+   * or quarantine).
+   */
   public synchronized ChallengeRecord counts(String provider) {
     ChallengeRecord c = providers.get(provider);
-    if (c == null) {
+    if (c == null && workFraud.values().stream().noneMatch(w -> provider.equals(w.provider()))) {
       return null;
+    }
+    if (c == null) {
+      c = new ChallengeRecord();
     }
     ChallengeRecord copy = new ChallengeRecord();
     copy.passed = c.passed == null ? 0 : c.passed;
@@ -203,6 +227,18 @@ public class TrustLedger {
                 q.outcome = OUTCOME_NAMES.get(t.outcome);
                 q.message = t.message;
                 q.since = t.at == null ? null : t.at.toString();
+                quarantined.add(q);
+              }
+            });
+    new TreeMap<>(workFraud)
+        .forEach(
+            (name, w) -> {
+              if (provider.equals(w.provider())) {
+                QuarantinedNode q = new QuarantinedNode();
+                q.node = name;
+                q.product = w.product();
+                q.outcome = WRONG_WORK;
+                q.message = w.reason();
                 quarantined.add(q);
               }
             });

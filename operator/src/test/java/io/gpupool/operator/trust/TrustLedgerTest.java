@@ -129,4 +129,23 @@ class TrustLedgerTest {
     // relabelled: a new claim, challenged afresh
     assertThat(after.quarantined(Map.of("b", "NVIDIA-GeForce-RTX-3090"))).isEmpty();
   }
+
+  @Test
+  void aQuarantineForWrongWorkSurvivesARestartAndRelabellingToo() {
+    TrustLedger before = new TrustLedger();
+    before.quarantineForWork("c", "p", H100, "canary answers disagree with 2 of 3 providers");
+    var status = new io.gpupool.api.v1alpha1.GpuProviderStatus();
+    status.challenges = before.counts("p");
+    assertThat(status.challenges.quarantined).hasSize(1);
+    assertThat(status.challenges.quarantined.get(0).outcome).isEqualTo("WrongWork");
+    var provider = new io.gpupool.api.v1alpha1.GpuProvider();
+    provider.getMetadata().setName("p");
+    provider.setStatus(status);
+
+    TrustLedger after = new TrustLedger();
+    after.restore(java.util.List.of(provider));
+    var q = after.quarantined(Map.of("c", "NVIDIA-GeForce-RTX-3090")).get("c");
+    assertThat(q.after()).isEqualTo("wrong paid work");
+    assertThat(q.reason()).isEqualTo("canary answers disagree with 2 of 3 providers");
+  }
 }
