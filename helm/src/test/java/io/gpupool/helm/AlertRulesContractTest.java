@@ -31,7 +31,8 @@ class AlertRulesContractTest {
             "GpupoolSettlementBacklogGrowing",
             "GpupoolChainRpcUnreachable",
             "GpupoolProviderReliabilityDropping",
-            "GpupoolProviderFailingChallenges")
+            "GpupoolProviderFailingChallenges",
+            "GpupoolVerificationFoundFraud")
         .doesNotHaveDuplicates();
   }
 

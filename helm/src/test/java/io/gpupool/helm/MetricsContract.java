@@ -43,7 +43,10 @@ final class MetricsContract {
           "gpupool_queue_admissions_total",
           "gpupool_queue_preemptions_total",
           "gpupool_challenges_total",
-          "gpupool_quarantined_nodes");
+          "gpupool_quarantined_nodes",
+          "gpupool_verification_intervals_total",
+          "gpupool_verification_disputes_total",
+          "gpupool_verification_gpu_seconds_total");
 
   /** Operator histograms; each is exposed as _bucket, _count and _sum series. */
   static final Set<String> OPERATOR_HISTOGRAMS =

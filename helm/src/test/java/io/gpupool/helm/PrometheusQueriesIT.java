@@ -279,6 +279,17 @@ class PrometheusQueriesIT {
       line(s, "gpupool_challenges_total", "provider=\"acme\",outcome=\"" + outcome + "\"", n);
     }
     line(s, "gpupool_quarantined_nodes", "provider=\"garage\"", 1);
+    for (String kind : List.of("training", "inference")) {
+      for (String outcome : List.of("verified", "provider_at_fault", "inconclusive")) {
+        line(
+            s,
+            "gpupool_verification_intervals_total",
+            "kind=\"" + kind + "\",outcome=\"" + outcome + "\"",
+            n);
+      }
+      line(s, "gpupool_verification_disputes_total", "kind=\"" + kind + "\",outcome=\"opened\"", n);
+      line(s, "gpupool_verification_gpu_seconds_total", "kind=\"" + kind + "\"", 0.8 * n);
+    }
     line(s, "gpupool_settlement_oldest_unconfirmed_seconds", "", 12.5);
     line(s, "gpupool_settlement_backlog_amount", "", 0.4);
     for (String result : List.of("success", "reverted", "failed")) {
