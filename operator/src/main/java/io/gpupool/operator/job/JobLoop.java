@@ -183,7 +183,14 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
     Result result = metrics.reconcile(controller(), () -> decide(job));
     // Written here, outside the timed decision, as JOSDK's own status patch was.
     if (result.write()) {
-      writer.write(job);
+      try {
+        writer.write(job);
+      } catch (RuntimeException e) {
+        // Whatever this decision started (pods created, GPUs reserved) has happened: the retry
+        // keeps it (overlay) and must still send it.
+        ownWrites.failed(job);
+        throw e;
+      }
     }
     return new Outcome(result.recheck());
   }
@@ -195,7 +202,7 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
   }
 
   private Result decide(J job) {
-    ownWrites.overlay(job);
+    boolean owed = ownWrites.overlay(job);
     Optional<Wait> wait = notNow(job);
     if (wait.isPresent()) {
       return new Result(wait.get().recheck(), false);
@@ -230,7 +237,7 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
           phase(phase),
           kind() + " is " + phase);
     }
-    boolean changed = before == null || StatusDiff.changed(before, status);
+    boolean changed = owed || before == null || StatusDiff.changed(before, status);
     if (changed) {
       ownWrites.remember(job);
     }

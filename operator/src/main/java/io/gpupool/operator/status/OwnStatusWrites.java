@@ -17,7 +17,8 @@ import java.util.function.Function;
  * @param <S> its status
  */
 public final class OwnStatusWrites<R extends HasMetadata, S> {
-  private record Write<S>(String readVersion, S status) {}
+  /** {@code owed}: the write failed, so the server has not seen this status yet. */
+  private record Write<S>(String readVersion, S status, boolean owed) {}
 
   private final Map<String, Write<S>> writes = new ConcurrentHashMap<>();
   private final Class<S> statusType;
@@ -33,18 +34,30 @@ public final class OwnStatusWrites<R extends HasMetadata, S> {
   /**
    * Replaces the resource's status by the one last written when the resource is still the very
    * version that write was based on; forgets the write once a newer version has arrived.
+   *
+   * @return true when the status put in place never reached the server ({@link #failed}): the
+   *     caller must write it even if it decides nothing new, or the retry of a failed write would
+   *     take the decision for one already written and never send it
    */
-  public void overlay(R resource) {
+  public boolean overlay(R resource) {
     String uid = resource.getMetadata().getUid();
     Write<S> write = writes.get(uid);
     if (write == null) {
-      return;
+      return false;
     }
     if (Objects.equals(write.readVersion(), resource.getMetadata().getResourceVersion())) {
       setter.accept(resource, StatusDiff.copy(write.status(), statusType));
-    } else {
-      writes.remove(uid, write);
+      return write.owed();
     }
+    writes.remove(uid, write);
+    return false;
+  }
+
+  /** Marks the last remembered write of {@code resource} as not having reached the server. */
+  public void failed(R resource) {
+    writes.computeIfPresent(
+        resource.getMetadata().getUid(),
+        (uid, w) -> new Write<>(w.readVersion(), w.status(), true));
   }
 
   /** Records the status about to be written, with the version it was computed from. */
@@ -53,7 +66,8 @@ public final class OwnStatusWrites<R extends HasMetadata, S> {
         resource.getMetadata().getUid(),
         new Write<>(
             resource.getMetadata().getResourceVersion(),
-            StatusDiff.copy(getter.apply(resource), statusType)));
+            StatusDiff.copy(getter.apply(resource), statusType),
+            false));
   }
 
   public void forget(R resource) {

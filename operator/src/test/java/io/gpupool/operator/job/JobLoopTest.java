@@ -1,6 +1,7 @@
 package io.gpupool.operator.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.Test;
 class JobLoopTest {
   private final List<String> events = new ArrayList<>();
   private final List<TrainingJobStatus> writes = new ArrayList<>();
+  private int failingWrites;
   private TestKind loop;
 
   /** A kind whose step places the job (one placement) unless told to give it up. */
@@ -63,7 +65,13 @@ class JobLoopTest {
             }
           },
           new JobMetrics(new SimpleMeterRegistry()),
-          job -> writes.add(job.getStatus()),
+          job -> {
+            if (failingWrites > 0) {
+              failingWrites--;
+              throw new IllegalStateException("503 from the API server");
+            }
+            writes.add(job.getStatus());
+          },
           Clock.fixed(Instant.parse("2026-12-06T02:00:00Z"), ZoneOffset.UTC));
     }
 
@@ -206,5 +214,18 @@ class JobLoopTest {
     loop.reconcile(job);
     assertThat(loop.drives).isZero();
     assertThat(loop.releases).isEqualTo(1);
+  }
+
+  @Test
+  void aStatusWriteThatFailedIsWrittenAgainByTheRetry() {
+    failingWrites = 1;
+    assertThatThrownBy(() -> loop.reconcile(job())).hasMessageContaining("503");
+    assertThat(writes).isEmpty();
+    // The retry starts from the same cached copy: the decision the failed write carried must
+    // still reach the server, not be taken for one already written.
+    TrainingJob retry = job();
+    loop.reconcile(retry);
+    assertThat(writes).hasSize(1);
+    assertThat(writes.get(0).phase).isEqualTo(TrainingJobPhase.Scheduled);
   }
 }
