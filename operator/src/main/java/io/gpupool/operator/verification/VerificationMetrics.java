@@ -13,8 +13,9 @@ import java.util.Locale;
  * Verification of paid work, shared by training spot-checks (kind "training") and inference
  * cross-checks (kind "inference"): checks by outcome [gpupool_verification_intervals_total],
  * disputes by outcome [gpupool_verification_disputes_total] and the GPU time verification used
- * [gpupool_verification_gpu_seconds_total]. The dashboard's Verification row and the
- * GpupoolVerificationFraud alert read these.
+ * [gpupool_verification_gpu_seconds_total]. The dashboard's verification row and the
+ * GpupoolVerificationFoundFraud alert read these. The inference side counts the same series
+ * (inference/CrossCheckMetrics, same names and descriptions: a meter is registered once by name).
  */
 @ApplicationScoped
 public class VerificationMetrics {
@@ -83,21 +84,21 @@ public class VerificationMetrics {
 
   private Counter intervals(String kind, String outcome) {
     return Counter.builder("gpupool.verification.intervals")
-        .description("Verification checks (training intervals, inference canaries) by outcome")
+        .description("Verification intervals (spot-checked or cross-checked) by outcome")
         .tags("kind", kind, "outcome", outcome)
         .register(registry);
   }
 
   private Counter disputes(String kind, DisputeFiling.Outcome outcome) {
     return Counter.builder("gpupool.verification.disputes")
-        .description("Disputes filed after verification found fraud, by outcome")
+        .description("Disputes filed after a failed verification, by what the filer answered")
         .tags("kind", kind, "outcome", outcome.name().toLowerCase(Locale.ROOT))
         .register(registry);
   }
 
   private Counter gpuSecondsCounter(String kind) {
     return Counter.builder("gpupool.verification.gpu.seconds")
-        .description("GPU-seconds used to verify work")
+        .description("GPU-seconds spent on verification work")
         .tags("kind", kind)
         .register(registry);
   }
