@@ -12,6 +12,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -49,7 +50,7 @@ public class BillingAccounts {
                   @Override
                   public void onUpdate(BillingAccount old, BillingAccount a) {
                     // Its spend crossing the period's cap stops or frees its running jobs.
-                    java.time.Instant now = java.time.Instant.now();
+                    Instant now = Instant.now();
                     if (!Objects.equals(old.getSpec(), a.getSpec())
                         || AccountLimits.periodCapReached(old, now)
                             != AccountLimits.periodCapReached(a, now)) {
