@@ -65,14 +65,6 @@ final class PodProcesses implements PodLogSource, AutoCloseable {
    *
    * @throws IllegalArgumentException when the container cannot be run (no command, program missing)
    */
-  synchronized void start(Pod pod, String podIp, int gpus, IntConsumer onExit) {
-    start(pod, podIp, gpus, Map.of(), onExit);
-  }
-
-  /**
-   * As {@link #start(Pod, String, int, IntConsumer)}, with variables the node adds (the sandbox's
-   * dishonest provider, {@link DishonestTraining}); the pod's own env wins over them.
-   */
   synchronized void start(
       Pod pod, String podIp, int gpus, Map<String, String> nodeEnv, IntConsumer onExit) {
     String namespace = pod.getMetadata().getNamespace();
@@ -90,6 +82,7 @@ final class PodProcesses implements PodLogSource, AutoCloseable {
             gpus,
             mode.data().resolve("objects").toAbsolutePath(),
             network);
+    env.putAll(nodeEnv); // what the node does behind the pod's back (SubstituteModel)
     List<String> line =
         mode.commandLine(expand(container.getCommand(), env), expand(container.getArgs(), env));
     try {
@@ -106,7 +99,6 @@ final class PodProcesses implements PodLogSource, AutoCloseable {
       environment.put("PATH", path);
       environment.put("HOME", workdir.toString());
       environment.put("LANG", "C.UTF-8");
-      nodeEnv.forEach(environment::putIfAbsent);
       environment.putAll(env);
       Process process = pb.start();
       Run run = new Run(pod.getMetadata().getUid(), log, process);
