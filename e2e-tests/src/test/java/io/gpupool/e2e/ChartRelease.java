@@ -77,7 +77,12 @@ final class ChartRelease {
     List<HasMetadata> objects = new ArrayList<>();
     for (String doc : Pattern.compile("(?m)^---\\s*$").split(command.call())) {
       if (doc.lines().anyMatch(l -> !l.isBlank() && !l.strip().startsWith("#"))) {
-        objects.add(serialization.unmarshal(doc, HasMetadata.class));
+        HasMetadata object = serialization.unmarshal(doc, HasMetadata.class);
+        // Helm hooks (uninstall, CRD upgrade) run around a release, not in it.
+        Map<String, String> annotations = object.getMetadata().getAnnotations();
+        if (annotations == null || !annotations.containsKey("helm.sh/hook")) {
+          objects.add(object);
+        }
       }
     }
     rendered = List.copyOf(objects);

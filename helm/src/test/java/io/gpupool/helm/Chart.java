@@ -63,7 +63,15 @@ final class Chart {
    * Renders and parses every document into Fabric8 objects (typed where Fabric8 knows the kind).
    */
   static Rendered render(String namespace, Map<String, ?> set) {
-    return new Rendered(parse(template(namespace, set)));
+    List<HasMetadata> all = parse(template(namespace, set));
+    return new Rendered(
+        all.stream().filter(r -> !isHook(r)).toList(), all.stream().filter(Chart::isHook).toList());
+  }
+
+  /** Helm hooks run around install, upgrade and uninstall; they are not the release's objects. */
+  static boolean isHook(HasMetadata resource) {
+    Map<String, String> annotations = resource.getMetadata().getAnnotations();
+    return annotations != null && annotations.containsKey("helm.sh/hook");
   }
 
   static List<HasMetadata> parse(String manifests) {
@@ -114,8 +122,11 @@ final class Chart {
     }
   }
 
-  /** The rendered resources, with lookups by kind and name. */
-  record Rendered(List<HasMetadata> resources) {
+  /**
+   * The rendered resources of the release, with lookups by kind and name, and apart from them the
+   * hooks (objects annotated helm.sh/hook).
+   */
+  record Rendered(List<HasMetadata> resources, List<HasMetadata> hooks) {
     <T extends HasMetadata> List<T> all(Class<T> type) {
       return resources.stream().filter(type::isInstance).map(type::cast).toList();
     }

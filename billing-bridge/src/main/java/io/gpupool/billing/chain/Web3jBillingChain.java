@@ -596,6 +596,9 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
       return request.send();
     } catch (IOException e) {
       throw unavailable(e, e);
+    } catch (org.web3j.protocol.exceptions.ClientConnectionException e) {
+      // An HTTP error status: web3j puts the endpoint's whole answer in the message.
+      throw unavailable(e, e);
     } catch (RuntimeException e) {
       if (e.getCause() instanceof IOException io) {
         throw unavailable(io, e);
@@ -609,9 +612,9 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
    * message (a 404 page may name the path, and the path the API key), and the cause chain is
    * printed with every logged stack trace, so it is replaced by a redacted copy.
    */
-  private ChainUnavailableException unavailable(IOException io, Throwable thrown) {
+  private ChainUnavailableException unavailable(Throwable failure, Throwable thrown) {
     return new ChainUnavailableException(
-        "RPC unavailable: " + config.redact(io.getMessage()), redactedCopy(thrown));
+        "RPC unavailable: " + config.redact(failure.getMessage()), redactedCopy(thrown));
   }
 
   private Throwable redactedCopy(Throwable t) {

@@ -102,7 +102,7 @@ class RpcUrlSecrecyTest {
             8453);
     String redacted =
         config.redact("Cannot POST /v3/" + KEY + "?apikey=" + KEY + " for gpupool:" + KEY);
-    assertThat(redacted).doesNotContain(KEY).contains("Cannot POST").contains("rpc").isNotBlank();
+    assertThat(redacted).doesNotContain(KEY).startsWith("Cannot POST ");
     assertThat(ChainConfig.of("http://127.0.0.1:8545", "0x" + "0".repeat(40), 1).redact("a/b c"))
         .as("a URL without secrets changes nothing")
         .isEqualTo("a/b c");
