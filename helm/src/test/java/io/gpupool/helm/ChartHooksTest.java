@@ -32,8 +32,8 @@ import org.junit.jupiter.api.Test;
 class ChartHooksTest {
   private static final String NS = "gpupool-system";
 
-  private static List<HasMetadata> hooks(Chart.Rendered rendered, String phase) {
-    return rendered.hooks().stream()
+  private static List<HasMetadata> hooks(Map<String, ?> values, String phase) {
+    return Chart.hooks(NS, values).stream()
         .filter(h -> phase.equals(h.getMetadata().getAnnotations().get("helm.sh/hook")))
         .toList();
   }
@@ -114,16 +114,15 @@ class ChartHooksTest {
 
   @Test
   void hooksAreNotPartOfTheReleasesObjects() {
-    Chart.Rendered rendered = Chart.render(NS, Map.of());
-    assertThat(rendered.resources()).noneMatch(Chart::isHook);
-    assertThat(rendered.hooks()).isNotEmpty().allMatch(Chart::isHook);
+    assertThat(Chart.render(NS, Map.of()).resources()).noneMatch(Chart::isHook);
+    assertThat(Chart.hooks(NS, Map.of())).isNotEmpty().allMatch(Chart::isHook);
   }
 
   @Nested
   class Uninstall {
     @Test
     void deletesTheManagedJobsWhileTheOperatorRunsThenDropsTheClaim() {
-      List<HasMetadata> hooks = hooks(Chart.render(NS, Map.of()), "pre-delete");
+      List<HasMetadata> hooks = hooks(Map.of(), "pre-delete");
       assertThat(hooks)
           .extracting(HasMetadata::getKind)
           .containsExactlyInAnyOrder("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Job");
@@ -159,8 +158,7 @@ class ChartHooksTest {
 
     @Test
     void keepLeavesTheJobsRunningWithTheFinalizerLiftedAndMayNotDelete() {
-      List<HasMetadata> hooks =
-          hooks(Chart.render(NS, Map.of("uninstall.jobs", "keep")), "pre-delete");
+      List<HasMetadata> hooks = hooks(Map.of("uninstall.jobs", "keep"), "pre-delete");
       Job job = one(hooks, Job.class);
       assertThat(env(container(job))).containsEntry("JOBS", "keep");
       assertThat(String.join("\n", container(job).getArgs()))
@@ -175,15 +173,12 @@ class ChartHooksTest {
       Job listed =
           one(
               hooks(
-                  Chart.render(
-                      NS, Map.of("scope.namespaces[0]", "ml-a", "scope.namespaces[1]", "ml-b")),
+                  Map.of("scope.namespaces[0]", "ml-a", "scope.namespaces[1]", "ml-b"),
                   "pre-delete"),
               Job.class);
       assertThat(env(container(listed))).containsEntry("SCOPE_NAMESPACES", "ml-a ml-b");
       List<HasMetadata> selected =
-          hooks(
-              Chart.render(NS, Map.of("scope.namespaceSelector", "gpupool.io/pool=team-a")),
-              "pre-delete");
+          hooks(Map.of("scope.namespaceSelector", "gpupool.io/pool=team-a"), "pre-delete");
       assertThat(env(container(one(selected, Job.class))))
           .containsEntry("SCOPE_SELECTOR", "gpupool.io/pool=team-a");
       assertThat(grants(one(selected, ClusterRole.class))).contains("/namespaces list");
@@ -191,7 +186,7 @@ class ChartHooksTest {
 
     @Test
     void offRendersNoHookAndBadValuesAreRefused() {
-      assertThat(hooks(Chart.render(NS, Map.of("uninstall.hook", false)), "pre-delete")).isEmpty();
+      assertThat(hooks(Map.of("uninstall.hook", false), "pre-delete")).isEmpty();
       assertThatThrownBy(() -> Chart.template(NS, Map.of("uninstall.jobs", "orphan")))
           .hasMessageContaining("values don't meet the specifications of the schema");
       assertThatThrownBy(() -> Chart.template(NS, Map.of("uninstall.timeout", "ten minutes")))
@@ -203,7 +198,7 @@ class ChartHooksTest {
   class CrdUpgrade {
     @Test
     void appliesExactlyTheChartsCrdsServerSideBeforeTheUpgrade() throws IOException {
-      List<HasMetadata> hooks = hooks(Chart.render(NS, Map.of()), "pre-upgrade");
+      List<HasMetadata> hooks = hooks(Map.of(), "pre-upgrade");
       assertThat(hooks)
           .extracting(HasMetadata::getKind)
           .containsExactlyInAnyOrder(
@@ -255,13 +250,9 @@ class ChartHooksTest {
 
     @Test
     void offRendersNoHookAndTheHookImageCanBePinnedByDigest() {
-      assertThat(hooks(Chart.render(NS, Map.of("crds.upgradeHook", false)), "pre-upgrade"))
-          .isEmpty();
+      assertThat(hooks(Map.of("crds.upgradeHook", false), "pre-upgrade")).isEmpty();
       String digest = "sha256:" + "ab".repeat(32);
-      Job job =
-          one(
-              hooks(Chart.render(NS, Map.of("hooks.image.digest", digest)), "pre-upgrade"),
-              Job.class);
+      Job job = one(hooks(Map.of("hooks.image.digest", digest), "pre-upgrade"), Job.class);
       assertThat(container(job).getImage()).isEqualTo("docker.io/alpine/k8s@" + digest);
       assertThatThrownBy(() -> Chart.template(NS, Map.of("hooks.image.digest", "latest")))
           .hasMessageContaining("values don't meet the specifications of the schema");
