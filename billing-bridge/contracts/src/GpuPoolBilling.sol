@@ -128,17 +128,31 @@ contract GpuPoolBilling {
         uint128 owed; // highest cumulative ever reported
     }
 
+    /// @dev A payer's escrow and, in the same slot, the spending window of the reporter that
+    ///      charged it last: a settlement then reads and writes one slot per payer, not two. The
+    ///      window lives here for one reporter at a time (the cached one, `reporterId`); any other
+    ///      reporter's window lives in its Allowance, and moves here when that reporter charges.
     struct Escrow {
-        uint128 balance; // available for settlement
-        uint128 thawing; // amount the payer asked to withdraw
+        uint96 balance; // available for settlement (up to ~7.9e28 wei)
+        uint96 left; // what the cached reporter may still charge until windowEnd
+        uint40 windowEnd; // unix seconds; the window restarts at the first charge from then on
+        uint24 reporterId; // whose window this is (0: none)
     }
 
-    /// @dev What one payer lets one reporter charge; one slot.
+    /// @dev What one payer lets one reporter charge; one slot. `spent` and `windowStart` hold the
+    ///      reporter's window only while it is not cached in the payer's Escrow slot; the limit
+    ///      itself (`perPeriod`, `period`) is read only when a window starts or moves.
     struct Allowance {
         uint96 perPeriod;
         uint96 spent; // in the window that started at windowStart
         uint32 period; // seconds
         uint32 windowStart; // unix seconds (good until 2106)
+    }
+
+    /// @dev An announced withdrawal of escrow or stake: `amount` may leave from `endsAt` on.
+    struct Thaw {
+        uint128 amount;
+        uint64 endsAt;
     }
 
     struct Provider {
@@ -158,11 +172,6 @@ contract GpuPoolBilling {
         uint32 aAt;
         uint96 b;
         uint32 bAt;
-    }
-
-    struct Stake {
-        uint128 amount; // slashable; includes what is thawing
-        uint128 thawing; // asked to withdraw after thawPeriod
     }
 
     struct Dispute {
@@ -187,6 +196,7 @@ contract GpuPoolBilling {
     bytes32 private constant NAME_HASH = keccak256("GpuPoolBilling");
     bytes32 private constant VERSION_HASH = keccak256("2");
     uint256 private constant AMOUNT_MASK = (uint256(1) << 128) - 1;
+    uint256 private constant BALANCE_MAX = (uint256(1) << 96) - 1;
     uint256 private constant ENTRY_AMOUNT_MASK = (uint256(1) << 96) - 1;
     uint256 private constant ADDRESS_MASK = (uint256(1) << 160) - 1;
     // secp256k1n / 2: signatures with a higher s are malleable duplicates and are rejected.
@@ -209,8 +219,13 @@ contract GpuPoolBilling {
     mapping(address => bool) public isReporter;
     /// @notice When a proposed reporter may be activated (0 = none proposed).
     mapping(address => uint64) public reporterReadyAt;
+    /// @dev A short id per reporter, given at its first activation and kept for good: it tags the
+    ///      spending window cached in an Escrow slot (an address would not fit beside the balance).
+    mapping(address => uint24) private reporterId;
+    mapping(uint256 => address) private reporterById;
+    uint24 private reporterCount;
     mapping(address => Escrow) private escrows;
-    mapping(address => uint64) public thawEndsAt;
+    mapping(address => Thaw) private escrowThaws;
     mapping(address => mapping(address => Allowance)) private allowances;
     mapping(address => Provider) private providers;
     mapping(address => address) public payoutAddress;
@@ -235,8 +250,9 @@ contract GpuPoolBilling {
     mapping(address => bool) public isVerifier;
     mapping(address => uint64) public verifierReadyAt;
     mapping(address => Maturing) private maturing;
-    mapping(address => Stake) private stakes;
-    mapping(address => uint64) public stakeThawEndsAt;
+    /// @dev A provider's stake: slashable, what is thawing included.
+    mapping(address => uint256) private stakes;
+    mapping(address => Thaw) private stakeThaws;
     mapping(bytes32 => Dispute) private disputes;
     mapping(address => uint256) public rewardBalance;
     /// @notice Audit figures: with the ones above, contract balance = totalDeposited + totalStaked
@@ -296,6 +312,11 @@ contract GpuPoolBilling {
         if (block.timestamp < readyAt) revert NotYet(reporter, readyAt);
         delete reporterReadyAt[reporter];
         isReporter[reporter] = true;
+        if (reporterId[reporter] == 0) {
+            uint24 id = ++reporterCount;
+            reporterId[reporter] = id;
+            reporterById[id] = reporter;
+        }
         emit ReporterSet(reporter, true);
     }
 
@@ -393,8 +414,8 @@ contract GpuPoolBilling {
         if (msg.value == 0) revert ZeroAmount();
         Escrow storage e = escrows[payer];
         uint256 next = uint256(e.balance) + msg.value;
-        if (next > AMOUNT_MASK) revert AmountTooLarge(next);
-        e.balance = uint128(next);
+        if (next > BALANCE_MAX) revert AmountTooLarge(next);
+        e.balance = uint96(next);
         totalDeposited += msg.value;
         emit Deposited(payer, msg.sender, msg.value, next);
     }
@@ -404,6 +425,14 @@ contract GpuPoolBilling {
     function setSpendingLimit(address reporter, uint96 perPeriod, uint32 period) external {
         if (reporter == address(0)) revert ZeroAddress();
         if (period == 0) revert ZeroPeriod();
+        uint256 id = reporterId[reporter];
+        Escrow memory e = escrows[msg.sender];
+        if (id != 0 && e.reporterId == id) {
+            // The cached window was measured against the old limit: hand it back to the Allowance
+            // first, so the spent figure carries over exactly as for an uncached window.
+            _uncache(msg.sender, e);
+            escrows[msg.sender] = Escrow(e.balance, 0, 0, 0);
+        }
         Allowance storage a = allowances[msg.sender][reporter];
         a.perPeriod = perPeriod;
         a.period = period;
@@ -413,33 +442,20 @@ contract GpuPoolBilling {
     /// @notice Announce a withdrawal; it can be executed after `thawPeriod`. Until then the amount
     ///         still backs settlements, so providers are paid first. Calling again restarts the clock.
     function startThaw(uint256 amount) external {
-        if (amount == 0) revert ZeroAmount();
-        if (amount > AMOUNT_MASK) revert AmountTooLarge(amount);
-        escrows[msg.sender].thawing = uint128(amount);
-        uint64 endsAt = uint64(block.timestamp) + thawPeriod;
-        thawEndsAt[msg.sender] = endsAt;
-        emit ThawStarted(msg.sender, amount, endsAt);
+        emit ThawStarted(msg.sender, amount, _startThaw(escrowThaws[msg.sender], amount));
     }
 
     function cancelThaw() external {
-        if (escrows[msg.sender].thawing == 0) revert NoThawInProgress(msg.sender);
-        escrows[msg.sender].thawing = 0;
-        thawEndsAt[msg.sender] = 0;
+        _cancelThaw(escrowThaws[msg.sender], false);
         emit ThawCancelled(msg.sender);
     }
 
     /// @notice Withdraw the thawed amount (capped at what settlements left in escrow).
     function withdrawEscrow() external nonReentrant {
         Escrow storage e = escrows[msg.sender];
-        if (e.thawing == 0) revert NoThawInProgress(msg.sender);
-        uint64 endsAt = thawEndsAt[msg.sender];
-        if (block.timestamp < endsAt) revert StillThawing(msg.sender, endsAt);
-        uint256 amount = e.thawing < e.balance ? e.thawing : e.balance;
+        uint256 amount = _takeThawed(escrowThaws[msg.sender], e.balance, false);
         uint256 remaining = uint256(e.balance) - amount;
-        e.balance = uint128(remaining);
-        e.thawing = 0;
-        thawEndsAt[msg.sender] = 0;
-        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        e.balance = uint96(remaining);
         totalEscrowWithdrawn += amount;
         emit EscrowWithdrawn(msg.sender, amount, remaining);
         _send(msg.sender, amount);
@@ -481,10 +497,9 @@ contract GpuPoolBilling {
     ///         provider offers and can be slashed for proven fraud.
     function stake() external payable {
         if (msg.value == 0) revert ZeroAmount();
-        Stake storage s = stakes[msg.sender];
-        uint256 next = uint256(s.amount) + msg.value;
+        uint256 next = stakes[msg.sender] + msg.value;
         if (next > AMOUNT_MASK) revert AmountTooLarge(next);
-        s.amount = uint128(next);
+        stakes[msg.sender] = next;
         totalStaked += msg.value;
         emit Staked(msg.sender, msg.value, next);
     }
@@ -492,33 +507,20 @@ contract GpuPoolBilling {
     /// @notice Announce taking `amount` of stake back after `thawPeriod`; it stays slashable until
     ///         withdrawn. Calling again restarts the clock.
     function startUnstake(uint256 amount) external {
-        if (amount == 0) revert ZeroAmount();
-        if (amount > AMOUNT_MASK) revert AmountTooLarge(amount);
-        stakes[msg.sender].thawing = uint128(amount);
-        uint64 endsAt = uint64(block.timestamp) + thawPeriod;
-        stakeThawEndsAt[msg.sender] = endsAt;
-        emit UnstakeStarted(msg.sender, amount, endsAt);
+        emit UnstakeStarted(msg.sender, amount, _startThaw(stakeThaws[msg.sender], amount));
     }
 
     function cancelUnstake() external {
-        if (stakes[msg.sender].thawing == 0) revert NoUnstakeInProgress(msg.sender);
-        stakes[msg.sender].thawing = 0;
-        stakeThawEndsAt[msg.sender] = 0;
+        _cancelThaw(stakeThaws[msg.sender], true);
         emit UnstakeCancelled(msg.sender);
     }
 
     /// @notice Withdraw the thawed stake (capped at what slashing left) to the provider's key.
     function withdrawStake() external nonReentrant {
-        Stake storage s = stakes[msg.sender];
-        if (s.thawing == 0) revert NoUnstakeInProgress(msg.sender);
-        uint64 endsAt = stakeThawEndsAt[msg.sender];
-        if (block.timestamp < endsAt) revert StillThawingStake(msg.sender, endsAt);
-        uint256 amount = s.thawing < s.amount ? s.thawing : s.amount;
-        uint256 remaining = uint256(s.amount) - amount;
-        s.amount = uint128(remaining);
-        s.thawing = 0;
-        stakeThawEndsAt[msg.sender] = 0;
-        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        uint256 held = stakes[msg.sender];
+        uint256 amount = _takeThawed(stakeThaws[msg.sender], held, true);
+        uint256 remaining = held - amount;
+        stakes[msg.sender] = remaining;
         totalStakeWithdrawn += amount;
         emit StakeWithdrawn(msg.sender, amount, remaining);
         _send(msg.sender, amount);
@@ -581,16 +583,16 @@ contract GpuPoolBilling {
         uint256 slashed;
         uint256 reward;
         if (fraud) {
-            Stake storage s = stakes[provider];
-            slashed = uint256(s.amount) * slashShareBps / BPS;
+            uint256 staked = stakes[provider];
+            slashed = staked * slashShareBps / BPS;
             reward = slashed * whistleblowerShareBps / BPS;
-            s.amount -= uint128(slashed);
+            stakes[provider] = staked - slashed;
             totalSlashed += slashed;
             rewardBalance[d.whistleblower] += reward;
             Escrow storage e = escrows[payer];
             uint256 next = uint256(e.balance) + frozen + (slashed - reward);
-            if (next > AMOUNT_MASK) revert AmountTooLarge(next);
-            e.balance = uint128(next);
+            if (next > BALANCE_MAX) revert AmountTooLarge(next);
+            e.balance = uint96(next);
         } else {
             providers[provider].balance += uint128(frozen);
         }
@@ -606,6 +608,7 @@ contract GpuPoolBilling {
     ///         written once per party per call. Only a bad index or an unsorted `parties` reverts.
     function settleBatch(address[] calldata parties, uint256[] calldata entries) external nonReentrant {
         if (!isReporter[msg.sender]) revert NotReporter(msg.sender);
+        uint256 rid = reporterId[msg.sender];
         uint256 n = entries.length;
         uint256 partyCount = parties.length;
         _requireStrictlyIncreasing(parties);
@@ -623,11 +626,11 @@ contract GpuPoolBilling {
             }
             unchecked {
                 // Cannot overflow: every payment is taken from escrow, whose total fits in uint128.
-                batchPaid += _settleEntry(parties, entry, budget, credit, registered);
+                batchPaid += _settleEntry(parties, entry, rid, budget, credit, registered);
                 ++i;
             }
         }
-        _flush(parties, budget, credit);
+        _flush(parties, rid, budget, credit);
         totalPaid += batchPaid;
         emit BatchSettled(msg.sender, n, batchPaid);
     }
@@ -650,12 +653,14 @@ contract GpuPoolBilling {
     }
 
     /// @dev Write each touched escrow, spending limit and provider balance once.
-    function _flush(address[] calldata parties, uint256[] memory budget, uint256[] memory credit) private {
+    function _flush(address[] calldata parties, uint256 rid, uint256[] memory budget, uint256[] memory credit)
+        private
+    {
         uint256 partyCount = parties.length;
         uint256 window = challengeWindow;
         for (uint256 k; k < partyCount;) {
             uint256 cached = budget[k];
-            if (cached != 0) _debit(parties[k], msg.sender, cached - 1);
+            if (cached != 0) _debit(parties[k], msg.sender, rid, cached - 1);
             uint256 c = credit[k];
             if (c != 0) _credit(parties[k], c, window);
             unchecked {
@@ -664,47 +669,67 @@ contract GpuPoolBilling {
         }
     }
 
-    /// @dev Charge `payer` what its budget for `reporter` shrank by: escrow down, limit spent up.
-    function _debit(address payer, address reporter, uint256 budgetLeft) private {
-        Escrow storage e = escrows[payer];
+    /// @dev Charge `payer` what its budget for `reporter` (id `rid`) shrank by: escrow down, the
+    ///      window's allowance down, both in the Escrow slot, which caches this reporter's window
+    ///      from now on (the window cached there before goes back to its own Allowance).
+    function _debit(address payer, address reporter, uint256 rid, uint256 budgetLeft) private {
+        Escrow memory e = escrows[payer];
+        (uint256 left, uint256 windowEnd, bool cached) = _window(e, payer, reporter, rid);
         uint256 balance = e.balance;
-        (uint256 budgetBefore, uint256 spent, uint256 windowStart, uint256 period) = _budget(payer, reporter, balance);
-        uint256 debit = budgetBefore - budgetLeft;
+        uint256 debit = (balance < left ? balance : left) - budgetLeft;
         if (debit != 0) {
-            e.balance = uint128(balance - debit);
-            Allowance storage a = allowances[payer][reporter];
-            a.spent = uint96(spent + debit);
-            a.windowStart = uint32(windowStart);
+            if (!cached && e.reporterId != 0) _uncache(payer, e);
+            escrows[payer] = Escrow(uint96(balance - debit), uint96(left - debit), uint40(windowEnd), uint24(rid));
         }
         if (budgetLeft == 0 && balance - debit != 0) {
-            emit SpendingLimitReached(payer, reporter, uint64(windowStart + period));
+            emit SpendingLimitReached(payer, reporter, uint64(windowEnd));
         }
     }
 
-    /// @dev What `reporter` may charge `payer` now: min(escrow, limit left in the current window),
-    ///      with the window's spent figure and start (a window that ended restarts now).
-    function _budget(address payer, address reporter, uint256 escrowBalance)
+    /// @dev What `reporter` (id `rid`) may charge `payer` now: min(escrow, what its limit has left
+    ///      in the current window).
+    function _budget(address payer, address reporter, uint256 rid) private view returns (uint256) {
+        Escrow memory e = escrows[payer];
+        (uint256 left,,) = _window(e, payer, reporter, rid);
+        return e.balance < left ? e.balance : left;
+    }
+
+    /// @dev The spending window `reporter` (id `rid`) charges `payer` in: what its limit has left
+    ///      and when the window ends (a window that ended restarts now), and whether `e` caches it.
+    ///      A cached window still running costs no read beyond the Escrow slot itself.
+    function _window(Escrow memory e, address payer, address reporter, uint256 rid)
         private
         view
-        returns (uint256 budget, uint256 spent, uint256 windowStart, uint256 period)
+        returns (uint256 left, uint256 windowEnd, bool cached)
     {
-        Allowance storage a = allowances[payer][reporter];
-        uint256 perPeriod = a.perPeriod;
-        spent = a.spent;
-        windowStart = a.windowStart;
-        period = a.period;
-        if (block.timestamp >= windowStart + period) {
+        cached = rid != 0 && e.reporterId == rid;
+        if (cached && block.timestamp < e.windowEnd) return (e.left, e.windowEnd, true);
+        Allowance memory a = allowances[payer][reporter];
+        uint256 spent = a.spent;
+        uint256 windowStart = a.windowStart;
+        if (cached || block.timestamp >= windowStart + a.period) {
             spent = 0;
             windowStart = block.timestamp;
         }
-        uint256 limitLeft = perPeriod > spent ? perPeriod - spent : 0;
-        budget = escrowBalance < limitLeft ? escrowBalance : limitLeft;
+        // A payer that lowered its limit below what this window already spent: nothing left (and
+        // nothing is debited, so such a window is never cached and its spent figure is kept).
+        left = a.perPeriod > spent ? a.perPeriod - spent : 0;
+        windowEnd = windowStart + a.period;
+    }
+
+    /// @dev Write the window cached in `e` back to its reporter's Allowance (as spent and start,
+    ///      measured against that Allowance's limit, which cannot have changed while cached).
+    function _uncache(address payer, Escrow memory e) private {
+        Allowance storage a = allowances[payer][reporterById[e.reporterId]];
+        a.spent = uint96(a.perPeriod - e.left);
+        a.windowStart = uint32(e.windowEnd - a.period);
     }
 
     /// @dev Settle one packed batch entry against the in-memory budget, credit and provider caches.
     function _settleEntry(
         address[] calldata parties,
         uint256 entry,
+        uint256 rid,
         uint256[] memory budget,
         uint256[] memory credit,
         uint256[] memory registered
@@ -731,10 +756,7 @@ contract GpuPoolBilling {
                 mstore(add(add(registered, 0x20), shl(5, providerIdx)), state)
             }
         }
-        if (available == 0) {
-            (uint256 b,,,) = _budget(payer, msg.sender, escrows[payer].balance);
-            available = b + 1;
-        }
+        if (available == 0) available = _budget(payer, msg.sender, rid) + 1;
         pay = _settlePair(
             payer,
             bytes16(bytes32(entry)),
@@ -759,14 +781,14 @@ contract GpuPoolBilling {
     {
         address signer = _recover(voucherDigest(payer, jobId, provider, cumulative), sig);
         if (signer == address(0) || !isReporter[signer]) revert InvalidSignature();
-        Escrow storage e = escrows[payer];
-        (uint256 available,,,) = _budget(payer, signer, e.balance);
+        uint256 rid = reporterId[signer];
+        uint256 available = _budget(payer, signer, rid);
         uint256 pay = _settlePair(payer, jobId, provider, cumulative, available, providers[provider].registered);
         if (pay != 0) {
             _credit(provider, pay, challengeWindow);
             totalPaid += pay;
         }
-        _debit(payer, signer, available - pay);
+        _debit(payer, signer, rid, available - pay);
         emit BatchSettled(msg.sender, 1, pay);
     }
 
@@ -837,8 +859,13 @@ contract GpuPoolBilling {
     }
 
     function escrowOf(address payer) external view returns (uint256 balance, uint256 thawing, uint64 thawEnds) {
-        Escrow storage e = escrows[payer];
-        return (e.balance, e.thawing, thawEndsAt[payer]);
+        Thaw storage t = escrowThaws[payer];
+        return (escrows[payer].balance, t.amount, t.endsAt);
+    }
+
+    /// @notice When the payer's announced escrow withdrawal may be made (0 = none announced).
+    function thawEndsAt(address payer) external view returns (uint64) {
+        return escrowThaws[payer].endsAt;
     }
 
     /// @notice The limit `payer` granted `reporter`, what it spent in the current window and when
@@ -848,9 +875,20 @@ contract GpuPoolBilling {
         view
         returns (uint256 perPeriod, uint256 period, uint256 spent, uint256 windowStart, uint256 available)
     {
-        Allowance storage a = allowances[payer][reporter];
-        (available, spent, windowStart,) = _budget(payer, reporter, escrows[payer].balance);
-        return (a.perPeriod, a.period, spent, windowStart, available);
+        Allowance memory a = allowances[payer][reporter];
+        Escrow memory e = escrows[payer];
+        perPeriod = a.perPeriod;
+        period = a.period;
+        bool cached = e.reporterId != 0 && e.reporterId == reporterId[reporter];
+        if (cached && block.timestamp < e.windowEnd) {
+            (spent, windowStart) = (perPeriod - e.left, e.windowEnd - period);
+        } else if (cached || block.timestamp >= uint256(a.windowStart) + period) {
+            (spent, windowStart) = (0, block.timestamp);
+        } else {
+            (spent, windowStart) = (a.spent, a.windowStart);
+        }
+        uint256 left = perPeriod > spent ? perPeriod - spent : 0;
+        available = e.balance < left ? e.balance : left;
     }
 
     /// @notice What `provider` could withdraw now: its balance and the earnings that matured.
@@ -878,8 +916,13 @@ contract GpuPoolBilling {
 
     /// @notice A provider's stake (slashable, thawing included), what it is unstaking and when.
     function stakeOf(address provider) external view returns (uint256 amount, uint256 thawing, uint64 thawEnds) {
-        Stake storage s = stakes[provider];
-        return (s.amount, s.thawing, stakeThawEndsAt[provider]);
+        Thaw storage t = stakeThaws[provider];
+        return (stakes[provider], t.amount, t.endsAt);
+    }
+
+    /// @notice When the provider's announced unstaking may be withdrawn (0 = none announced).
+    function stakeThawEndsAt(address provider) external view returns (uint64) {
+        return stakeThaws[provider].endsAt;
     }
 
     /// @notice The pair's dispute record: what its open dispute froze, all it ever disputed, the
@@ -989,6 +1032,44 @@ contract GpuPoolBilling {
         if (m.a == 0) m.aAt = 0;
         if (m.b == 0) m.bAt = 0;
         maturing[provider] = m;
+    }
+
+    /// @dev Announce that `amount` of escrow or stake leaves `thawPeriod` from now (replacing an
+    ///      earlier announcement). Returns when it may leave.
+    function _startThaw(Thaw storage t, uint256 amount) private returns (uint64 endsAt) {
+        if (amount == 0) revert ZeroAmount();
+        if (amount > AMOUNT_MASK) revert AmountTooLarge(amount);
+        endsAt = uint64(block.timestamp) + thawPeriod;
+        t.amount = uint128(amount);
+        t.endsAt = endsAt;
+    }
+
+    function _cancelThaw(Thaw storage t, bool isStake) private {
+        if (t.amount == 0) _revertNoThaw(isStake);
+        delete t.amount;
+        delete t.endsAt;
+    }
+
+    /// @dev End a thaw that ran its course: what may leave now, at most `held` (what settlements or
+    ///      slashing left of the escrow or stake). Reverts if nothing was announced, the period has
+    ///      not passed, or nothing is left.
+    function _takeThawed(Thaw storage t, uint256 held, bool isStake) private returns (uint256 amount) {
+        uint256 thawing = t.amount;
+        if (thawing == 0) _revertNoThaw(isStake);
+        uint64 endsAt = t.endsAt;
+        if (block.timestamp < endsAt) {
+            if (isStake) revert StillThawingStake(msg.sender, endsAt);
+            revert StillThawing(msg.sender, endsAt);
+        }
+        delete t.amount;
+        delete t.endsAt;
+        amount = thawing < held ? thawing : held;
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+    }
+
+    function _revertNoThaw(bool isStake) private view {
+        if (isStake) revert NoUnstakeInProgress(msg.sender);
+        revert NoThawInProgress(msg.sender);
     }
 
     function _recover(bytes32 digest, bytes calldata sig) private pure returns (address) {

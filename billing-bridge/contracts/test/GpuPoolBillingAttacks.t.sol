@@ -329,3 +329,96 @@ contract VoucherSignatureTest is AttackBase {
         _rejects(abi.encodePacked(r, bytes32(s), v));
     }
 }
+
+/// @dev A payer's escrow slot also holds the spending window of the reporter that charged it last
+///      (one slot per payer in a settlement instead of two). These pin that the cache never lets a
+///      reporter charge more per window than the old per-(payer, reporter) slot did.
+contract SpendingWindowCacheTest is AttackBase {
+    address internal reporter2 = address(0x2002);
+
+    function setUp() public override {
+        super.setUp();
+        billing.proposeReporter(reporter2);
+        vm.warp(block.timestamp + DELAY);
+        billing.activateReporter(reporter2);
+        vm.prank(payer);
+        billing.setSpendingLimit(reporter2, LIMIT, 1 days);
+    }
+
+    function _spent(address r) internal view returns (uint256 spent, uint256 available) {
+        (,, spent,, available) = billing.spendingLimit(payer, r);
+    }
+
+    function test_windowMovesBetweenReportersWithoutLosingWhatWasSpent() public {
+        _settle(reporter, payer, provider, bytes16("a"), 0.6 ether);
+        _settle(reporter2, payer, provider, bytes16("b"), 0.7 ether); // takes the cache over
+        (uint256 spent, uint256 available) = _spent(reporter);
+        assertEq(spent, 0.6 ether, "first reporter's window written back");
+        assertEq(available, 0.4 ether, "first reporter's rest");
+        _settle(reporter, payer, provider, bytes16("a"), 5 ether); // and back again
+        (uint256 paid,) = billing.pairState(payer, bytes16("a"), provider);
+        assertEq(paid, LIMIT, "first reporter: one limit in the window, not more");
+        (spent, available) = _spent(reporter2);
+        assertEq(spent, 0.7 ether, "second reporter's window written back");
+        assertEq(available, 0.3 ether, "second reporter's rest");
+        _settle(reporter2, payer, provider, bytes16("b"), 5 ether);
+        (paid,) = billing.pairState(payer, bytes16("b"), provider);
+        assertEq(paid, LIMIT, "second reporter: one limit in the window");
+        assertEq(_escrow(payer), 8 ether, "escrow paid each reporter's limit once");
+        vm.warp(block.timestamp + 1 days);
+        _settle(reporter, payer, provider, bytes16("a"), 5 ether);
+        (paid,) = billing.pairState(payer, bytes16("a"), provider);
+        assertEq(paid, 2 * LIMIT, "a new window: one more limit of what is owed");
+    }
+
+    function test_loweringTheLimitBelowWhatWasSpentThenRaisingItKeepsTheSpentFigure() public {
+        _settle(reporter, payer, provider, bytes16("a"), 0.6 ether);
+        vm.prank(payer);
+        billing.setSpendingLimit(reporter, 0.3 ether, 1 days);
+        (uint256 spent, uint256 available) = _spent(reporter);
+        assertEq(spent, 0.6 ether, "spent kept");
+        assertEq(available, 0, "over the lowered limit");
+        _settle(reporter, payer, provider, bytes16("a"), 2 ether);
+        (uint256 paid,) = billing.pairState(payer, bytes16("a"), provider);
+        assertEq(paid, 0.6 ether, "nothing more under the lowered limit");
+        vm.prank(payer);
+        billing.setSpendingLimit(reporter, LIMIT, 1 days);
+        (spent, available) = _spent(reporter);
+        assertEq(spent, 0.6 ether, "spent still kept");
+        assertEq(available, 0.4 ether, "raised limit minus what the window spent");
+        _settle(reporter, payer, provider, bytes16("a"), 2 ether);
+        (paid,) = billing.pairState(payer, bytes16("a"), provider);
+        assertEq(paid, LIMIT, "one limit in the window");
+    }
+
+    function test_aLongerPeriodKeepsTheWindowsStart() public {
+        // A literal: via-IR may read block.timestamp again where a copy of it is used, after a warp.
+        uint256 start = 1_000_000;
+        vm.warp(start);
+        _settle(reporter, payer, provider, bytes16("a"), 0.5 ether);
+        vm.prank(payer);
+        billing.setSpendingLimit(reporter, LIMIT, 2 days);
+        vm.warp(start + 1 days + 1);
+        _settle(reporter, payer, provider, bytes16("a"), 3 ether);
+        (uint256 paid,) = billing.pairState(payer, bytes16("a"), provider);
+        assertEq(paid, LIMIT, "same window: its start did not move");
+        (,,, uint256 windowStart,) = billing.spendingLimit(payer, reporter);
+        assertEq(windowStart, start, "window start");
+        vm.warp(start + 2 days);
+        _settle(reporter, payer, provider, bytes16("a"), 3 ether);
+        (paid,) = billing.pairState(payer, bytes16("a"), provider);
+        assertEq(paid, 2 * LIMIT, "the next window");
+    }
+
+    function test_aRemovedReporterChargesNothingThoughItsWindowIsCached() public {
+        _settle(reporter, payer, provider, bytes16("a"), 0.5 ether);
+        billing.removeReporter(reporter);
+        (address[] memory parties, uint256[] memory entries) = _one(payer, provider, bytes16("a"), 1 ether);
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, reporter));
+        billing.settleBatch(parties, entries);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(REPORTER_KEY, billing.voucherDigest(payer, bytes16("a"), provider, 1 ether));
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        billing.settleWithVoucher(payer, bytes16("a"), provider, 1 ether, abi.encodePacked(r, s, v));
+    }
+}

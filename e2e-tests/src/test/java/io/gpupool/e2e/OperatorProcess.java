@@ -64,6 +64,11 @@ final class OperatorProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** The port of its HTTP (metrics) endpoint. */
+  int httpPort() {
+    return httpPort;
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }

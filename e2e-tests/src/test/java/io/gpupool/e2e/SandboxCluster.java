@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * The sandbox with the packaged operator running against it as a separate process, exactly as
@@ -109,6 +110,31 @@ final class SandboxCluster implements AutoCloseable {
   }
 
   /**
+   * As {@link #startWithChain(String, double, SandboxChain.Options, Map, int)}, the operator
+   * reaching the chain through {@code rpcRoute} (given anvil's URL, returns the URL the operator
+   * gets: a fault-injecting proxy's).
+   */
+  static SandboxCluster startWithChainThrough(
+      String name,
+      double timeScale,
+      SandboxChain.Options chainOptions,
+      Map<String, String> operatorEnv,
+      int httpPort,
+      UnaryOperator<String> rpcRoute)
+      throws IOException {
+    return start(
+        name,
+        timeScale,
+        operatorEnv,
+        httpPort,
+        chainOptions,
+        PoolFile.loadDefault(),
+        List.of(),
+        "",
+        rpcRoute);
+  }
+
+  /**
    * As {@link #start(String, double, Map)} with the chart rendered for {@code scope.namespaces}
    * {@code namespaces} (created if missing): the operator gets the RBAC and the scope environment
    * that release would have.
@@ -158,6 +184,29 @@ final class SandboxCluster implements AutoCloseable {
       PoolSpec pool,
       List<String> scope,
       String selector)
+      throws IOException {
+    return start(
+        name,
+        timeScale,
+        operatorEnv,
+        httpPort,
+        chainOptions,
+        pool,
+        scope,
+        selector,
+        UnaryOperator.identity());
+  }
+
+  private static SandboxCluster start(
+      String name,
+      double timeScale,
+      Map<String, String> operatorEnv,
+      int httpPort,
+      SandboxChain.Options chainOptions,
+      PoolSpec pool,
+      List<String> scope,
+      String selector,
+      UnaryOperator<String> rpcRoute)
       throws IOException {
     Kubectl.binary();
     Path operatorJar = REPO.resolve("operator/target/quarkus-app/quarkus-run.jar");
@@ -209,6 +258,7 @@ final class SandboxCluster implements AutoCloseable {
             });
     if (chain != null) {
       env.putAll(chain.operatorEnvironment());
+      env.put("GPUPOOL_BILLING_RPC_URL", rpcRoute.apply(chain.rpcUrl()));
     }
     env.putAll(operatorEnv);
     Path operatorLog = logs.resolve(name + "-operator.log");
@@ -325,6 +375,11 @@ final class SandboxCluster implements AutoCloseable {
   /** Process id of the operator this cluster started (its leader-election identity ends in it). */
   long operatorPid() {
     return operator.pid();
+  }
+
+  /** Whether the operator this cluster started still runs. */
+  boolean operatorAlive() {
+    return operator.isAlive();
   }
 
   /** SIGKILLs the operator this cluster started, as a crashed replica: nothing is released. */

@@ -17,6 +17,16 @@ import java.util.List;
 /** A model served by replicas spread over providers, each replica sharded when it must be. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
+@ValidationRule(
+    value =
+        "!has(self.verification) || !has(self.verification.mode)"
+            + " || self.verification.mode != 'CrossCheck'"
+            + " || (has(self.replicas.min) && self.replicas.min >= 2)",
+    message =
+        "verification.mode CrossCheck compares replicas on different providers: replicas.min"
+            + " must be at least 2 (3 or more to tell which replica is wrong)",
+    fieldPath = ".replicas.min",
+    reason = "FieldValueInvalid")
 public class InferenceJobSpec {
   @Required
   @Size(min = 1, max = 512)
@@ -80,4 +90,9 @@ public class InferenceJobSpec {
 
   @Default("false")
   public Boolean suspend;
+
+  @JsonPropertyDescription(
+      "Canary cross-checks: greedy canaries sent to replicas on different providers, answers"
+          + " compared; a replica disagreeing with the majority is disputed and replaced.")
+  public InferenceVerification verification;
 }

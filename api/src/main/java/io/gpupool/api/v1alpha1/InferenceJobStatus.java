@@ -25,4 +25,7 @@ public class InferenceJobStatus {
 
   /** Weights fetches of the job's pods so far, when spec.weights is set. */
   public CacheCounts cache;
+
+  /** Canary cross-checks so far, when spec.verification.mode is CrossCheck. */
+  public InferenceVerificationStatus verification;
 }

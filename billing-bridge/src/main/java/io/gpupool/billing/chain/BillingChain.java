@@ -59,6 +59,12 @@ public interface BillingChain {
   /** Whether the node knows the transaction at all (pending or mined). */
   boolean isKnown(String txHash);
 
+  /**
+   * The providers that registered ({@code ProviderRegistered} events) from {@code fromBlock} to the
+   * latest block, and that latest block.
+   */
+  ProviderRegistrations providerRegistrations(long fromBlock);
+
   /** {@code Settled} and {@code Overdrawn} events from {@code fromBlock} to the latest block. */
   List<PairEvent> pairEvents(long fromBlock);
 

@@ -1,7 +1,14 @@
 package io.gpupool.billing.chain;
 
+import static io.gpupool.billing.chain.ContractView.Out.ADDRESS;
+import static io.gpupool.billing.chain.ContractView.Out.BOOL;
+import static io.gpupool.billing.chain.ContractView.Out.UINT256;
+import static io.gpupool.billing.chain.ContractView.Out.UINT64;
+
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.SettlementItem;
+import io.gpupool.billing.chain.ContractView.Answer;
+import io.gpupool.billing.chain.ContractView.Out;
 import io.gpupool.billing.contract.GpuPoolBilling;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -17,8 +24,6 @@ import java.util.concurrent.TimeUnit;
 import okhttp3.OkHttpClient;
 import org.web3j.abi.EventEncoder;
 import org.web3j.abi.FunctionEncoder;
-import org.web3j.abi.FunctionReturnDecoder;
-import org.web3j.abi.TypeReference;
 import org.web3j.abi.datatypes.Address;
 import org.web3j.abi.datatypes.Bool;
 import org.web3j.abi.datatypes.DynamicArray;
@@ -27,7 +32,6 @@ import org.web3j.abi.datatypes.Type;
 import org.web3j.abi.datatypes.generated.Bytes16;
 import org.web3j.abi.datatypes.generated.Bytes32;
 import org.web3j.abi.datatypes.generated.Uint256;
-import org.web3j.abi.datatypes.generated.Uint64;
 import org.web3j.crypto.Credentials;
 import org.web3j.crypto.Hash;
 import org.web3j.crypto.RawTransaction;
@@ -60,6 +64,8 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
   private static final System.Logger LOG = System.getLogger(Web3jBillingChain.class.getName());
   private static final String SETTLED_TOPIC = EventEncoder.encode(GpuPoolBilling.SETTLED_EVENT);
   private static final String OVERDRAWN_TOPIC = EventEncoder.encode(GpuPoolBilling.OVERDRAWN_EVENT);
+  private static final String PROVIDER_REGISTERED_TOPIC =
+      EventEncoder.encode(GpuPoolBilling.PROVIDERREGISTERED_EVENT);
 
   /** The contract interface version ({@code GpuPoolBilling.VERSION}) this client speaks. */
   public static final BigInteger EXPECTED_VERSION = BigInteger.valueOf(3);
@@ -157,14 +163,7 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
   public void requireContractVersion() {
     BigInteger deployed;
     try {
-      deployed =
-          (BigInteger)
-              call(new Function(
-                      GpuPoolBilling.FUNC_VERSION,
-                      List.of(),
-                      List.of(new TypeReference<Uint256>() {})))
-                  .get(0)
-                  .getValue();
+      deployed = view(GpuPoolBilling.FUNC_VERSION, List.of(), UINT256).uint(0);
     } catch (ChainUnavailableException e) {
       throw e;
     } catch (ChainException e) {
@@ -257,13 +256,8 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
 
   @Override
   public boolean isProviderRegistered(String provider) {
-    List<Type> out =
-        call(
-            new Function(
-                "isRegisteredProvider",
-                List.of(new Address(provider)),
-                List.of(new TypeReference<Bool>() {})));
-    return (Boolean) out.get(0).getValue();
+    return view(GpuPoolBilling.FUNC_ISREGISTEREDPROVIDER, List.of(new Address(provider)), BOOL)
+        .bool(0);
   }
 
   private BigInteger estimateGas(String data) {
@@ -334,23 +328,45 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
 
   @Override
   public List<PairEvent> pairEvents(long fromBlock) {
-    long latest = latestBlock();
     List<PairEvent> out = new ArrayList<>();
-    for (long from = fromBlock; from <= latest; from += config.logChunkBlocks()) {
-      long to = Math.min(latest, from + config.logChunkBlocks() - 1);
+    for (Log log : logs(fromBlock, latestBlock(), SETTLED_TOPIC, OVERDRAWN_TOPIC)) {
+      toPairEvent(log).ifPresent(out::add);
+    }
+    return out;
+  }
+
+  @Override
+  public ProviderRegistrations providerRegistrations(long fromBlock) {
+    long latest = latestBlock();
+    List<String> providers = new ArrayList<>();
+    for (Log log : logs(fromBlock, latest, PROVIDER_REGISTERED_TOPIC)) {
+      if (log.getTopics().size() > 1) {
+        // topic 1: the indexed provider address, left-padded to 32 bytes
+        String topic = Numeric.cleanHexPrefix(log.getTopics().get(1));
+        providers.add("0x" + topic.substring(topic.length() - 40).toLowerCase(Locale.ROOT));
+      }
+    }
+    return new ProviderRegistrations(providers, latest);
+  }
+
+  /** The contract's logs with one of {@code topics} from {@code fromBlock} to {@code toBlock}. */
+  private List<Log> logs(long fromBlock, long toBlock, String... topics) {
+    List<Log> out = new ArrayList<>();
+    for (long from = fromBlock; from <= toBlock; from += config.logChunkBlocks()) {
+      long to = Math.min(toBlock, from + config.logChunkBlocks() - 1);
       EthFilter filter =
           new EthFilter(
               DefaultBlockParameter.valueOf(BigInteger.valueOf(from)),
               DefaultBlockParameter.valueOf(BigInteger.valueOf(to)),
               config.contractAddress());
-      filter.addOptionalTopics(SETTLED_TOPIC, OVERDRAWN_TOPIC);
+      filter.addOptionalTopics(topics);
       EthLog logs = send(web3j.ethGetLogs(filter));
       if (logs.hasError()) {
         throw new ChainException("eth_getLogs failed: " + logs.getError().getMessage(), null);
       }
       for (EthLog.LogResult<?> result : logs.getLogs()) {
         if (result.get() instanceof Log log) {
-          toPairEvent(log).ifPresent(out::add);
+          out.add(log);
         }
       }
     }
@@ -394,107 +410,55 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
 
   @Override
   public PairOnChain pairState(PairId pair) {
-    List<Type> out =
-        call(
-            new Function(
-                GpuPoolBilling.FUNC_PAIRSTATE,
-                List.of(
-                    new Address(pair.payer()),
-                    new Bytes16(pair.jobIdHash()),
-                    new Address(pair.provider())),
-                List.of(new TypeReference<Uint256>() {}, new TypeReference<Uint256>() {})));
-    return new PairOnChain((BigInteger) out.get(0).getValue(), (BigInteger) out.get(1).getValue());
+    Answer a = view(GpuPoolBilling.FUNC_PAIRSTATE, pairArguments(pair), UINT256, UINT256);
+    return new PairOnChain(a.uint(0), a.uint(1));
   }
 
   @Override
   public EscrowState escrow(String payer) {
-    List<Type> out =
-        call(
-            new Function(
-                GpuPoolBilling.FUNC_ESCROWOF,
-                List.of(new Address(payer)),
-                List.of(
-                    new TypeReference<Uint256>() {},
-                    new TypeReference<Uint256>() {},
-                    new TypeReference<Uint64>() {})));
-    return new EscrowState(
-        (BigInteger) out.get(0).getValue(),
-        (BigInteger) out.get(1).getValue(),
-        ((BigInteger) out.get(2).getValue()).longValueExact());
+    Answer a =
+        view(GpuPoolBilling.FUNC_ESCROWOF, List.of(new Address(payer)), UINT256, UINT256, UINT64);
+    return new EscrowState(a.uint(0), a.uint(1), a.uint64(2));
   }
 
   @Override
   public BigInteger providerBalance(String provider) {
-    List<Type> out =
-        call(
-            new Function(
-                GpuPoolBilling.FUNC_PROVIDERBALANCE,
-                List.of(new Address(provider)),
-                List.of(new TypeReference<Uint256>() {})));
-    return (BigInteger) out.get(0).getValue();
+    return view(GpuPoolBilling.FUNC_PROVIDERBALANCE, List.of(new Address(provider)), UINT256)
+        .uint(0);
   }
 
   @Override
   public StakeState stake(String provider) {
-    List<Type> out =
-        call(
-            new Function(
-                GpuPoolBilling.FUNC_STAKEOF,
-                List.of(new Address(provider)),
-                List.of(
-                    new TypeReference<Uint256>() {},
-                    new TypeReference<Uint256>() {},
-                    new TypeReference<Uint64>() {})));
-    return new StakeState(
-        (BigInteger) out.get(0).getValue(),
-        (BigInteger) out.get(1).getValue(),
-        ((BigInteger) out.get(2).getValue()).longValueExact());
+    Answer a =
+        view(GpuPoolBilling.FUNC_STAKEOF, List.of(new Address(provider)), UINT256, UINT256, UINT64);
+    return new StakeState(a.uint(0), a.uint(1), a.uint64(2));
   }
 
   @Override
   public MaturingEarnings earnings(String provider) {
-    List<Type> out =
-        call(
-            new Function(
-                GpuPoolBilling.FUNC_MATURINGOF,
-                List.of(new Address(provider)),
-                List.of(new TypeReference<Uint256>() {}, new TypeReference<Uint64>() {})));
-    return new MaturingEarnings(
-        providerBalance(provider),
-        (BigInteger) out.get(0).getValue(),
-        ((BigInteger) out.get(1).getValue()).longValueExact());
+    Answer a =
+        view(GpuPoolBilling.FUNC_MATURINGOF, List.of(new Address(provider)), UINT256, UINT64);
+    return new MaturingEarnings(providerBalance(provider), a.uint(0), a.uint64(1));
   }
 
   @Override
   public Duration challengeWindow() {
-    List<Type> out =
-        call(
-            new Function(
-                GpuPoolBilling.FUNC_CHALLENGEWINDOW,
-                List.of(),
-                List.of(new TypeReference<Uint64>() {})));
-    return Duration.ofSeconds(((BigInteger) out.get(0).getValue()).longValueExact());
+    return Duration.ofSeconds(
+        view(GpuPoolBilling.FUNC_CHALLENGEWINDOW, List.of(), UINT64).uint64(0));
   }
 
   @Override
   public DisputeState dispute(PairId pair) {
-    List<Type> out =
-        call(
-            new Function(
-                GpuPoolBilling.FUNC_DISPUTEOF,
-                pairArguments(pair),
-                List.of(
-                    new TypeReference<Uint256>() {},
-                    new TypeReference<Uint256>() {},
-                    new TypeReference<Address>() {},
-                    new TypeReference<Uint64>() {},
-                    new TypeReference<Bool>() {})));
-    return new DisputeState(
-        (BigInteger) out.get(0).getValue(),
-        (BigInteger) out.get(1).getValue(),
-        ((String) out.get(2).getValue()).toLowerCase(Locale.ROOT),
-        ((BigInteger) out.get(3).getValue()).longValueExact(),
-        (Boolean) out.get(4).getValue());
+    Answer a =
+        view(
+            GpuPoolBilling.FUNC_DISPUTEOF,
+            pairArguments(pair),
+            UINT256,
+            UINT256,
+            ADDRESS,
+            UINT64,
+            BOOL);
+    return new DisputeState(a.uint(0), a.uint(1), a.address(2), a.uint64(3), a.bool(4));
   }
 
   @Override
@@ -560,9 +524,14 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
     return send(web3j.ethBlockNumber()).getBlockNumber().longValueExact();
   }
 
-  @SuppressWarnings({"rawtypes", "unchecked"})
-  private List<Type> call(Function f) {
-    String data = FunctionEncoder.encode(f);
+  /** Call view {@code function} at the latest block and decode its {@code outputs}. */
+  private Answer view(String function, List<Type> args, Out... outputs) {
+    Function f = ContractView.function(function, args, outputs);
+    return ContractView.decode(f, callLatest(FunctionEncoder.encode(f)), config.contractAddress());
+  }
+
+  /** The raw answer of an eth_call of {@code data} at the latest block. */
+  private String callLatest(String data) {
     EthCall r =
         send(
             web3j.ethCall(
@@ -571,13 +540,7 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
     if (r.hasError() || r.isReverted()) {
       throw new ChainRevertException(decoder.decode(errorText(r)), null);
     }
-    List<Type> out = FunctionReturnDecoder.decode(r.getValue(), (List) f.getOutputParameters());
-    if (out.size() != f.getOutputParameters().size()) {
-      throw new ChainException(
-          f.getName() + " returned no data: is " + config.contractAddress() + " the contract?",
-          null);
-    }
-    return out;
+    return r.getValue();
   }
 
   private static String errorText(Response<?> r) {

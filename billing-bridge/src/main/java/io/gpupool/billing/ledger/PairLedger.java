@@ -16,6 +16,9 @@ import java.util.Objects;
  *     settledWei} when the payer's escrow ran short (overdrawn)
  * @param inFlightTx hash of a sent settlement transaction whose receipt was not yet processed, or
  *     {@code null}
+ * @param setAside why the pair is kept out of settlement (it cannot be encoded, or its batch kept
+ *     reverting), or {@code null}; stored with the figures so a restarted operator does not send it
+ *     again until it is released
  */
 public record PairLedger(
     PairId pair,
@@ -23,13 +26,25 @@ public record PairLedger(
     BigInteger meteredWei,
     BigInteger settledWei,
     BigInteger chainOwedWei,
-    String inFlightTx) {
+    String inFlightTx,
+    String setAside) {
 
   public PairLedger {
     Objects.requireNonNull(pair, "pair");
     Objects.requireNonNull(meteredWei, "meteredWei");
     Objects.requireNonNull(settledWei, "settledWei");
     Objects.requireNonNull(chainOwedWei, "chainOwedWei");
+  }
+
+  /** Figures of a pair that is not set aside. */
+  public PairLedger(
+      PairId pair,
+      long milliGpuMillis,
+      BigInteger meteredWei,
+      BigInteger settledWei,
+      BigInteger chainOwedWei,
+      String inFlightTx) {
+    this(pair, milliGpuMillis, meteredWei, settledWei, chainOwedWei, inFlightTx, null);
   }
 
   /** A pair nothing has been metered or paid for yet. */
@@ -60,15 +75,24 @@ public record PairLedger(
         meteredWei.max(wei),
         settledWei,
         chainOwedWei,
-        inFlightTx);
+        inFlightTx,
+        setAside);
   }
 
   /** Record what the chain says: paid and owed totals. The chain wins, even if lower. */
   public PairLedger withChain(BigInteger paid, BigInteger owed) {
-    return new PairLedger(pair, milliGpuMillis, meteredWei, paid, owed.max(paid), inFlightTx);
+    return new PairLedger(
+        pair, milliGpuMillis, meteredWei, paid, owed.max(paid), inFlightTx, setAside);
   }
 
   public PairLedger withInFlight(String txHash) {
-    return new PairLedger(pair, milliGpuMillis, meteredWei, settledWei, chainOwedWei, txHash);
+    return new PairLedger(
+        pair, milliGpuMillis, meteredWei, settledWei, chainOwedWei, txHash, setAside);
+  }
+
+  /** Set the pair aside for {@code reason}, or release it ({@code null}). */
+  public PairLedger withSetAside(String reason) {
+    return new PairLedger(
+        pair, milliGpuMillis, meteredWei, settledWei, chainOwedWei, inFlightTx, reason);
   }
 }

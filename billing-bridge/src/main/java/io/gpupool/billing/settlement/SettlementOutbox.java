@@ -7,6 +7,7 @@ import io.gpupool.billing.ledger.PairLedger;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,7 +32,6 @@ public final class SettlementOutbox {
   private final Backoff backoff;
   private final DoubleSupplier random;
   private final Map<PairId, Retry> retries = new ConcurrentHashMap<>();
-  private final Map<PairId, String> setAside = new ConcurrentHashMap<>();
   private volatile SetAsideListener listener = (pair, reason) -> {};
 
   public SettlementOutbox(BillingLedger ledger, Backoff backoff, DoubleSupplier random) {
@@ -50,7 +50,7 @@ public final class SettlementOutbox {
       if (l.inFlightTx() != null || skipPayers.contains(l.pair().payer())) {
         continue;
       }
-      if (setAside.containsKey(l.pair())) {
+      if (l.setAside() != null) {
         continue;
       }
       Retry r = retries.get(l.pair());
@@ -104,11 +104,21 @@ public final class SettlementOutbox {
 
   /**
    * Stop offering {@code pair} for settlement (it stays pending in the store: nothing is lost) and
-   * remember why. Kept in memory: a restarted operator tries each such pair again, which costs no
-   * gas (an unencodable pair never leaves the process; a reverting batch fails its dry run).
+   * remember why, in the store: a restarted operator does not send it again either (nor tell the
+   * job again) until it is {@link #release released}.
    */
   public void setAside(PairId pair, String reason) {
-    if (setAside.put(pair, reason) == null) {
+    Objects.requireNonNull(reason, "reason");
+    boolean[] fresh = {false};
+    ledger
+        .store()
+        .update(
+            pair,
+            l -> {
+              fresh[0] = l.setAside() == null;
+              return fresh[0] ? l.withSetAside(reason) : l;
+            });
+    if (fresh[0]) {
       LOG.log(System.Logger.Level.WARNING, "{0} set aside from settlement: {1}", pair, reason);
       try {
         listener.pairSetAside(pair, reason);
@@ -126,13 +136,21 @@ public final class SettlementOutbox {
 
   /** Offer a set-aside pair again (e.g. once an operator has fixed its cause). */
   public void release(PairId pair) {
-    setAside.remove(pair);
+    if (ledger.store().get(pair).map(l -> l.setAside() != null).orElse(false)) {
+      ledger.store().update(pair, l -> l.withSetAside(null));
+    }
     retries.remove(pair);
   }
 
-  /** Pairs set aside and why. */
+  /** Pairs set aside and why (read from the store). */
   public Map<PairId, String> setAside() {
-    return Map.copyOf(setAside);
+    Map<PairId, String> out = new HashMap<>();
+    for (PairLedger l : ledger.store().all()) {
+      if (l.setAside() != null) {
+        out.put(l.pair(), l.setAside());
+      }
+    }
+    return Map.copyOf(out);
   }
 
   /** Failed attempts so far (0 if none). */

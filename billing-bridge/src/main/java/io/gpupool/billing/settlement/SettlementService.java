@@ -9,6 +9,7 @@ import io.gpupool.billing.chain.ChainRevertException;
 import io.gpupool.billing.chain.ChainUnavailableException;
 import io.gpupool.billing.chain.PairEvent;
 import io.gpupool.billing.chain.PairOnChain;
+import io.gpupool.billing.chain.ProviderRegistrations;
 import io.gpupool.billing.chain.SettlementReceipt;
 import io.gpupool.billing.chain.SignedSettlement;
 import io.gpupool.billing.ledger.BillingLedger;
@@ -85,6 +86,14 @@ public final class SettlementService implements AutoCloseable {
   private final Map<String, Instant> unregisteredCheckedAt =
       new java.util.concurrent.ConcurrentHashMap<>();
   private volatile Set<PairId> heldUnregistered = Set.of();
+
+  /**
+   * Next block to read {@code ProviderRegistered} events from while some provider is held; -1 when
+   * none is (set just before a provider is first found unregistered, so no registration after that
+   * answer is missed).
+   */
+  private long registrationCursor = -1;
+
   private ScheduledExecutorService executor;
 
   public SettlementService(
@@ -229,6 +238,11 @@ public final class SettlementService implements AutoCloseable {
     } catch (ChainException e) {
       errors.add("escrow query: " + e.getMessage());
       return new RoundResult(0, confirmed, 0, errors);
+    }
+    try {
+      watchRegistrations();
+    } catch (ChainException e) {
+      errors.add("ProviderRegistered events: " + e.getMessage()); // the recheck still catches up
     }
     List<SettlementItem> due;
     try {
@@ -402,6 +416,9 @@ public final class SettlementService implements AutoCloseable {
     if (checked != null && now.isBefore(checked.plus(config.recheckInterval()))) {
       return false;
     }
+    if (registrationCursor < 0) {
+      registrationCursor = chain.latestBlock();
+    }
     if (chain.isProviderRegistered(provider)) {
       registered.add(provider);
       unregisteredCheckedAt.remove(provider);
@@ -417,6 +434,29 @@ public final class SettlementService implements AutoCloseable {
     }
     unregisteredCheckedAt.put(provider, now);
     return false;
+  }
+
+  /**
+   * While providers are held, read the {@code ProviderRegistered} events since the last round: a
+   * provider that registered is asked again at once, so its held pairs go out this round instead of
+   * after {@link SettlementConfig#recheckInterval}.
+   */
+  private void watchRegistrations() {
+    if (unregisteredCheckedAt.isEmpty()) {
+      registrationCursor = -1;
+      return;
+    }
+    if (registrationCursor < 0) {
+      return;
+    }
+    ProviderRegistrations r = chain.providerRegistrations(registrationCursor);
+    for (String provider : r.providers()) {
+      if (unregisteredCheckedAt.containsKey(provider)) {
+        LOG.log(System.Logger.Level.INFO, "provider {0} registered: its usage is sent", provider);
+        providerRegistered(provider);
+      }
+    }
+    registrationCursor = r.toBlock() + 1;
   }
 
   /** Look the provider's registration up again next round (e.g. on ProviderRegistered). */

@@ -55,6 +55,8 @@ public final class FakeBillingChain implements BillingChain {
   private final Map<PairId, DecodedError> poisoned = new HashMap<>();
   private int downAfterSubmits = -1;
   private int registrationQueries;
+  private int registrationLogQueries;
+  private final List<Map.Entry<Long, String>> registrations = new ArrayList<>();
   private int loseNextSubmitResponses;
   private DecodedError revertNext;
 
@@ -237,8 +239,33 @@ public final class FakeBillingChain implements BillingChain {
     unregistered.add(PairId.normaliseAddress(provider, "provider"));
   }
 
+  /** The provider registers: a ProviderRegistered event in a block of its own. */
   public synchronized void register(String provider) {
+    String p = PairId.normaliseAddress(provider, "provider");
+    unregistered.remove(p);
+    registrations.add(Map.entry(++block, p));
+  }
+
+  /** The provider registers without the loop hearing of it (as if its event were missed). */
+  public synchronized void registerQuietly(String provider) {
     unregistered.remove(PairId.normaliseAddress(provider, "provider"));
+  }
+
+  @Override
+  public synchronized ProviderRegistrations providerRegistrations(long fromBlock) {
+    checkUp();
+    registrationLogQueries++;
+    return new ProviderRegistrations(
+        registrations.stream()
+            .filter(r -> r.getKey() >= fromBlock)
+            .map(Map.Entry::getValue)
+            .toList(),
+        block);
+  }
+
+  /** How often ProviderRegistered events were read. */
+  public synchronized int registrationLogQueries() {
+    return registrationLogQueries;
   }
 
   /** How often the registration of a provider was asked. */

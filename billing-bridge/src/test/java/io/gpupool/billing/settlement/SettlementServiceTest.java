@@ -73,6 +73,13 @@ class SettlementServiceTest {
     }
   }
 
+  /** The usual start: both payers hold 1,000 wei of escrow and every pair is metered at 100. */
+  void fundBothPayersAndMeterEveryPair() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
+    meterAll(100);
+  }
+
   BigInteger totalMetered() {
     return store.all().stream()
         .map(PairLedger::meteredWei)
@@ -91,9 +98,7 @@ class SettlementServiceTest {
 
   @Test
   void settlesAllPairsInBatchesOfTheConfiguredSize() {
-    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
-    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
-    meterAll(100);
+    fundBothPayersAndMeterEveryPair();
     RoundResult r = service(config).runOnce();
     assertThat(r.errors()).isEmpty();
     assertThat(r.batchesSent()).isEqualTo(3);
@@ -105,9 +110,7 @@ class SettlementServiceTest {
 
   @Test
   void onlyGrowthIsSentAfterMoreUsage() {
-    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
-    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
-    meterAll(100);
+    fundBothPayersAndMeterEveryPair();
     SettlementService s = service(config);
     s.runOnce();
     store.update(pairs.get(0), l -> l.withMetered(150, BigInteger.valueOf(150)));
@@ -120,9 +123,7 @@ class SettlementServiceTest {
 
   @Test
   void rpcDownMidRoundDelaysButLosesAndDuplicatesNothing() {
-    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
-    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
-    meterAll(100);
+    fundBothPayersAndMeterEveryPair();
     SettlementService s = service(config);
     s.reconcile();
     chain.setDownAfterSubmits(1);
@@ -141,9 +142,7 @@ class SettlementServiceTest {
 
   @Test
   void restartBetweenSendAndReceiptPicksUpTheMinedTransaction() {
-    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
-    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
-    meterAll(100);
+    fundBothPayersAndMeterEveryPair();
     chain.setHoldReceipts(true);
     RoundResult r = service(config.withReceiptTimeout(Duration.ZERO)).runOnce();
     assertThat(r.batchesSent()).isEqualTo(3);
@@ -160,9 +159,7 @@ class SettlementServiceTest {
 
   @Test
   void restartAfterTheNodeDroppedTheTransactionsBroadcastsTheSameBytesAgain() {
-    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
-    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
-    meterAll(100);
+    fundBothPayersAndMeterEveryPair();
     chain.setHoldReceipts(true);
     service(config.withReceiptTimeout(Duration.ZERO)).runOnce();
     List<String> sentBefore = chain.broadcastHashes();
@@ -182,9 +179,7 @@ class SettlementServiceTest {
 
   @Test
   void aDroppedFirstNonceIsFilledAgainSoTheOnesQueuedBehindItAreMined() {
-    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
-    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
-    meterAll(100);
+    fundBothPayersAndMeterEveryPair();
     chain.setHoldReceipts(true);
     SettlementService s = service(config.withReceiptTimeout(Duration.ZERO));
     s.runOnce();
@@ -257,9 +252,7 @@ class SettlementServiceTest {
 
   @Test
   void aRoundWithAnUnregisteredProviderSendsNothingForItUntilItRegisters() {
-    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
-    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
-    meterAll(100);
+    fundBothPayersAndMeterEveryPair();
     chain.unregister(PROVIDER_Y);
     SettlementService s = service(config.withRecheckInterval(Duration.ofMinutes(10)));
     s.runOnce();
@@ -274,8 +267,47 @@ class SettlementServiceTest {
     s.runOnce();
     assertThat(chain.submittedBatches()).hasSize(batches); // held pairs are not re-sent
     assertThat(chain.registrationQueries()).isEqualTo(queries); // nor asked about every round
-    chain.register(PROVIDER_Y);
-    s.providerRegistered(PROVIDER_Y); // e.g. on the contract's ProviderRegistered event
+    chain.registerQuietly(PROVIDER_Y);
+    s.providerRegistered(PROVIDER_Y); // a caller that heard of it another way
+    s.runOnce();
+    assertThat(s.heldForRegistration()).isEmpty();
+    assertEverythingSettledOnce();
+  }
+
+  @Test
+  void theProviderRegisteredEventSendsHeldPairsInTheNextRound() {
+    fundBothPayersAndMeterEveryPair();
+    chain.unregister(PROVIDER_Y);
+    SettlementService s = service(config.withRecheckInterval(Duration.ofHours(1)));
+    s.runOnce();
+    assertThat(s.heldForRegistration()).containsExactlyInAnyOrder(pairs.get(1), pairs.get(3));
+    clock.now = clock.now.plusSeconds(5);
+    s.runOnce(); // nothing registered yet: still held
+    assertThat(s.heldForRegistration()).hasSize(2);
+    chain.register(PROVIDER_Y); // its ProviderRegistered event, long before the hourly recheck
+    clock.now = clock.now.plusSeconds(5);
+    s.runOnce();
+    assertThat(s.heldForRegistration()).isEmpty();
+    assertEverythingSettledOnce();
+    int reads = chain.registrationLogQueries();
+    clock.now = clock.now.plusSeconds(5);
+    s.runOnce();
+    assertThat(chain.registrationLogQueries())
+        .as("no events read once nobody is held")
+        .isEqualTo(reads);
+  }
+
+  @Test
+  void aRegistrationWhoseEventIsMissedIsFoundByTheRecheck() {
+    fundBothPayersAndMeterEveryPair();
+    chain.unregister(PROVIDER_Y);
+    SettlementService s = service(config.withRecheckInterval(Duration.ofMinutes(10)));
+    s.runOnce();
+    chain.registerQuietly(PROVIDER_Y);
+    clock.now = clock.now.plusSeconds(60);
+    s.runOnce();
+    assertThat(s.heldForRegistration()).as("no event: held until the recheck").hasSize(2);
+    clock.now = clock.now.plusSeconds(600);
     s.runOnce();
     assertThat(s.heldForRegistration()).isEmpty();
     assertEverythingSettledOnce();
@@ -283,9 +315,7 @@ class SettlementServiceTest {
 
   @Test
   void aSetAsidePairIsReportedToTheListenerOnce() {
-    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
-    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
-    meterAll(100);
+    fundBothPayersAndMeterEveryPair();
     PairId huge = pairs.get(1);
     store.update(huge, l -> l.withMetered(100, SettlementItem.MAX_AMOUNT.add(BigInteger.ONE)));
     SettlementService s = service(config);
@@ -299,9 +329,7 @@ class SettlementServiceTest {
 
   @Test
   void aPairBeyondTheContractsAmountFieldIsSetAsideAndTheOthersSettle() {
-    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
-    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
-    meterAll(100);
+    fundBothPayersAndMeterEveryPair();
     PairId huge = pairs.get(1);
     store.update(huge, l -> l.withMetered(100, SettlementItem.MAX_AMOUNT.add(BigInteger.ONE)));
     SettlementService s = service(config);
@@ -324,9 +352,7 @@ class SettlementServiceTest {
 
   @Test
   void aPairThatKeepsRevertingIsIsolatedAndSetAsideWhileTheOthersSettle() {
-    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
-    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
-    meterAll(100);
+    fundBothPayersAndMeterEveryPair();
     PairId poison = pairs.get(2);
     chain.poison(poison, new DecodedError("PartyIndexOutOfRange", "0x", List.of("9", "4")));
     SettlementService s = service(config.withBatchSize(100));
@@ -345,10 +371,40 @@ class SettlementServiceTest {
   }
 
   @Test
+  void aSetAsidePairStaysAsideAfterARestartAndIsNotReportedAgain() {
+    fundBothPayersAndMeterEveryPair();
+    PairId poison = pairs.get(2);
+    chain.poison(poison, new DecodedError("PartyIndexOutOfRange", "0x", List.of("9", "4")));
+    SettlementService first = service(config.withBatchSize(100));
+    for (int round = 0; round < 6 && first.outbox().setAside().isEmpty(); round++) {
+      first.runOnce();
+      clock.now = clock.now.plusSeconds(3600);
+    }
+    assertThat(first.outbox().setAside()).containsOnlyKeys(poison);
+    int batchesBefore = chain.submittedBatches().size();
+
+    // a new process over the same store: the pair is still aside, nothing is sent or told again
+    SettlementService restarted = service(config.withBatchSize(100));
+    List<String> told = new java.util.ArrayList<>();
+    restarted.outbox().onSetAside((pair, reason) -> told.add(pair.jobId()));
+    assertThat(restarted.outbox().setAside()).containsOnlyKeys(poison);
+    assertThat(restarted.outbox().setAside().get(poison)).contains("PartyIndexOutOfRange");
+    restarted.runOnce();
+    assertThat(chain.submittedBatches()).hasSize(batchesBefore);
+    assertThat(told).isEmpty();
+
+    // released (its cause fixed), it settles like any other pair, and stays released
+    chain.poison(poison, null);
+    restarted.outbox().release(poison);
+    assertThat(service(config).outbox().setAside()).isEmpty();
+    clock.now = clock.now.plusSeconds(3600);
+    restarted.runOnce();
+    assertThat(chain.pairState(poison).paidWei()).isEqualTo(BigInteger.valueOf(100));
+  }
+
+  @Test
   void aNodeRefusingTransactionsSetsNothingAside() {
-    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
-    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
-    meterAll(100);
+    fundBothPayersAndMeterEveryPair();
     // the node's own refusal (no contract error selector): the fee, not a pair, is to blame
     chain.poison(
         pairs.get(2),
@@ -388,9 +444,7 @@ class SettlementServiceTest {
 
   @Test
   void aLostBroadcastResponseSendsNoSecondTransaction() {
-    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
-    chain.deposit(PAYER_B, BigInteger.valueOf(1_000));
-    meterAll(100);
+    fundBothPayersAndMeterEveryPair();
     chain.loseNextSubmitResponses(1);
     SettlementService s = service(config);
     RoundResult r = s.runOnce();

@@ -10,7 +10,12 @@ import io.gpupool.billing.chain.ContractVersionMismatchException;
 import io.gpupool.billing.chain.PairEvent;
 import io.gpupool.billing.chain.Web3jBillingChain;
 import io.gpupool.billing.devchain.AnvilImpersonation;
+import io.gpupool.billing.ledger.BillingLedger;
+import io.gpupool.billing.ledger.InMemoryBillingStore;
+import io.gpupool.billing.settlement.SettlementConfig;
+import io.gpupool.billing.settlement.SettlementService;
 import java.math.BigInteger;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -84,6 +89,37 @@ class ContractRulesAnvilIT extends AnvilTestBase {
         .extracting(PairEvent::kind)
         .containsExactly(PairEvent.Kind.SETTLED);
     assertThat(chain.providerBalance(stranger)).isEqualTo(GWEI);
+  }
+
+  @Test
+  void aHeldProvidersUsageGoesOutInTheRoundAfterItsProviderRegisteredEvent() {
+    fund(0, ETH);
+    String stranger = "0x" + "5b".repeat(20);
+    PairId pair = new PairId("rules/registers-later", payerAddress(0), stranger);
+    BigInteger metered = new BigInteger("123456789012345");
+    InMemoryBillingStore store = new InMemoryBillingStore();
+    store.update(pair, l -> l.withMetered(1, metered));
+    // the periodic recheck is an hour away: only the event can release the pair in this test
+    SettlementService loop =
+        new SettlementService(
+            SettlementConfig.defaults()
+                .withRecheckInterval(Duration.ofHours(1))
+                .withReceiptTimeout(Duration.ofSeconds(10)),
+            new BillingLedger(store),
+            reporterChain(),
+            Clock.systemUTC());
+    loop.runOnce();
+    assertThat(loop.heldForRegistration()).containsExactly(pair);
+    loop.runOnce();
+    assertThat(loop.heldForRegistration()).as("nothing registered yet").containsExactly(pair);
+
+    new AnvilImpersonation(dev.anvil().rpcUrl(), contract).registerProvider(stranger);
+    loop.runOnce();
+    assertThat(loop.heldForRegistration()).isEmpty();
+    Web3jBillingChain chain = reporterChain();
+    assertThat(chain.pairState(pair).paidWei()).isEqualTo(metered);
+    assertThat(chain.providerBalance(stranger)).isEqualTo(metered);
+    assertThat(store.get(pair).orElseThrow().settledWei()).isEqualTo(metered);
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.gpupool.billing.chain.BroadcastResult;
 import io.gpupool.billing.chain.EscrowState;
 import io.gpupool.billing.chain.PairEvent;
 import io.gpupool.billing.chain.PairOnChain;
+import io.gpupool.billing.chain.ProviderRegistrations;
 import io.gpupool.billing.chain.SettlementReceipt;
 import io.gpupool.billing.chain.SignedSettlement;
 import java.math.BigInteger;
@@ -74,6 +75,11 @@ class DelegatingChain implements BillingChain {
   @Override
   public BigInteger providerBalance(String provider) {
     return d.providerBalance(provider);
+  }
+
+  @Override
+  public ProviderRegistrations providerRegistrations(long fromBlock) {
+    return d.providerRegistrations(fromBlock);
   }
 
   @Override

@@ -6,7 +6,6 @@ import io.gpupool.billing.chain.BroadcastResult;
 import io.gpupool.billing.chain.ChainUnavailableException;
 import io.gpupool.billing.chain.Web3jBillingChain;
 import io.gpupool.billing.ledger.OutboxEntry;
-import io.gpupool.billing.settlement.Backoff;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
 import java.time.Duration;
@@ -21,12 +20,7 @@ import org.junit.jupiter.api.Test;
  * the transactions the outbox held: no usage went out in a second transaction.
  */
 class OutboxRestartAnvilIT extends SettlementAnvilTestBase {
-  final SettlementConfig config =
-      SettlementConfig.defaults()
-          .withBatchSize(3)
-          .withReceiptTimeout(Duration.ofSeconds(5))
-          .withBackoff(new Backoff(Duration.ZERO, Duration.ZERO, 1, 0))
-          .withRecheckInterval(Duration.ofHours(1));
+  final SettlementConfig config = FAST_ROUNDS;
 
   @Override
   String jobNamespace() {
@@ -46,9 +40,7 @@ class OutboxRestartAnvilIT extends SettlementAnvilTestBase {
   void restartAndSettle(long nonceBefore, List<OutboxEntry> persisted, int transactions) {
     Web3jBillingChain fresh = reporterChain();
     SettlementService restarted = service(fresh, config);
-    for (int i = 0; i < 4 && !ledger.pending().isEmpty(); i++) {
-      restarted.runOnce();
-    }
+    runUntilSettled(restarted, 4);
     assertProvidersPaidExactlyTheMeteredAmounts(fresh);
     assertThat(store.outbox()).isEmpty();
     // the persisted transactions were mined as persisted (same hashes), and nothing else but

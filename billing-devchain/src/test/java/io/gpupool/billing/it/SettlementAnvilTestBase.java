@@ -8,6 +8,8 @@ import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.InMemoryBillingStore;
 import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.billing.metering.PodLifetime;
+import io.gpupool.billing.settlement.Backoff;
+import io.gpupool.billing.settlement.RoundResult;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
 import java.math.BigInteger;
@@ -25,6 +27,17 @@ abstract class SettlementAnvilTestBase extends AnvilTestBase {
   static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
   // an awkward price: 1.234567 ETH-millis per GPU-hour
   static final BigInteger PRICE = new BigInteger("1234567000000000");
+
+  /**
+   * Small batches (eight pairs make three transactions), no backoff between rounds, and the hourly
+   * recheck out of the way: the settings of the ITs that break the chain under the loop.
+   */
+  static final SettlementConfig FAST_ROUNDS =
+      SettlementConfig.defaults()
+          .withBatchSize(3)
+          .withReceiptTimeout(Duration.ofSeconds(5))
+          .withBackoff(new Backoff(Duration.ZERO, Duration.ZERO, 1, 0))
+          .withRecheckInterval(Duration.ofHours(1));
 
   final InMemoryBillingStore store = new InMemoryBillingStore();
   final BillingLedger ledger = new BillingLedger(store);
@@ -54,6 +67,15 @@ abstract class SettlementAnvilTestBase extends AnvilTestBase {
           new PodLifetime("pod-" + i, p, T0, null, 250L * i, PRICE.add(BigInteger.valueOf(i))));
     }
     ledger.record(pods, T0.plus(runFor).plusMillis(123));
+  }
+
+  /** Run rounds until nothing is pending, at most {@code rounds}; the last round's result. */
+  RoundResult runUntilSettled(SettlementService s, int rounds) {
+    RoundResult r = null;
+    for (int i = 0; i < rounds && (r == null || !ledger.pending().isEmpty()); i++) {
+      r = s.runOnce();
+    }
+    return r;
   }
 
   SettlementService service(BillingChain chain, SettlementConfig c) {

@@ -8,7 +8,6 @@ import io.gpupool.billing.chain.ChainConfig;
 import io.gpupool.billing.chain.GasPricePolicy;
 import io.gpupool.billing.chain.Web3jBillingChain;
 import io.gpupool.billing.ledger.PairLedger;
-import io.gpupool.billing.settlement.Backoff;
 import io.gpupool.billing.settlement.RoundResult;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
@@ -22,24 +21,11 @@ import org.junit.jupiter.api.Test;
  * Each ends with every provider's on-chain balance equal to the metered amounts, to the wei.
  */
 class SettlementHardeningAnvilIT extends SettlementAnvilTestBase {
-  final SettlementConfig config =
-      SettlementConfig.defaults()
-          .withBatchSize(3)
-          .withReceiptTimeout(Duration.ofSeconds(5))
-          .withBackoff(new Backoff(Duration.ZERO, Duration.ZERO, 1, 0))
-          .withRecheckInterval(Duration.ofHours(1));
+  final SettlementConfig config = FAST_ROUNDS;
 
   @Override
   String jobNamespace() {
     return "hard";
-  }
-
-  RoundResult runUntilSettled(SettlementService s, int rounds) {
-    RoundResult r = null;
-    for (int i = 0; i < rounds && (r == null || !ledger.pending().isEmpty()); i++) {
-      r = s.runOnce();
-    }
-    return r;
   }
 
   @Test

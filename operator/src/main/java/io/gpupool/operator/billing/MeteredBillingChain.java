@@ -9,6 +9,7 @@ import io.gpupool.billing.chain.ChainUnavailableException;
 import io.gpupool.billing.chain.EscrowState;
 import io.gpupool.billing.chain.PairEvent;
 import io.gpupool.billing.chain.PairOnChain;
+import io.gpupool.billing.chain.ProviderRegistrations;
 import io.gpupool.billing.chain.SettlementReceipt;
 import io.gpupool.billing.chain.SignedSettlement;
 import java.math.BigInteger;
@@ -148,6 +149,11 @@ public final class MeteredBillingChain implements BillingChain {
   @Override
   public long latestBlock() {
     return call("blockNumber", chain::latestBlock);
+  }
+
+  @Override
+  public ProviderRegistrations providerRegistrations(long fromBlock) {
+    return call("getLogs", () -> chain.providerRegistrations(fromBlock));
   }
 
   private <T> T call(String operation, Supplier<T> call) {

@@ -46,6 +46,9 @@ public final class UsageCodec {
     if (l.inFlightTx() != null) {
       n.put("inFlightTx", l.inFlightTx());
     }
+    if (l.setAside() != null) {
+      n.put("setAside", l.setAside());
+    }
     return n.toString();
   }
 
@@ -58,7 +61,8 @@ public final class UsageCodec {
         new BigInteger(text(n, "meteredWei")),
         new BigInteger(text(n, "settledWei")),
         new BigInteger(text(n, "chainOwedWei")),
-        n.hasNonNull("inFlightTx") ? n.get("inFlightTx").asText() : null);
+        n.hasNonNull("inFlightTx") ? n.get("inFlightTx").asText() : null,
+        n.hasNonNull("setAside") ? n.get("setAside").asText() : null);
   }
 
   public static String encode(PodRecord r) {

@@ -8,13 +8,15 @@ import io.gpupool.api.v1alpha1.InferenceJobPhase;
 import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.billing.DisputeFiler;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.status.CachedStatus;
 import io.gpupool.operator.status.EventRecorder;
-import io.gpupool.operator.status.StatusReplace;
+import io.gpupool.operator.trust.TrustLedger;
 import io.gpupool.operator.workload.CachedWorkloads;
 import io.gpupool.operator.workload.ClusterPods;
 import io.gpupool.operator.workload.OwnedPodEvents;
@@ -34,6 +36,7 @@ import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
 import org.jboss.logging.Logger;
@@ -78,6 +81,10 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final Workloads workloads;
   private final WeightsCacheBook weightsCache;
   private final ClusterPods clusterPods;
+  private final CanaryClient canaries;
+  private final DisputeFiler disputes;
+  private final TrustLedger trust;
+  private final CrossCheckMetrics crossCheckMetrics;
   private final SimpleInboundEventSource<InferenceJob> wakeups =
       new SimpleInboundEventSource<>("inferencejob-capacity");
   private volatile IndexerResourceCache<InferenceJob> jobs;
@@ -97,7 +104,15 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       InferenceMetrics scaleMetrics,
       Workloads workloads,
       ClusterPods clusterPods,
-      WeightsCacheBook weightsCache) {
+      WeightsCacheBook weightsCache,
+      CanaryClient canaries,
+      DisputeFiler disputes,
+      TrustLedger trust,
+      CrossCheckMetrics crossCheckMetrics) {
+    this.canaries = canaries;
+    this.disputes = disputes;
+    this.trust = trust;
+    this.crossCheckMetrics = crossCheckMetrics;
     this.client = client;
     this.clusterPods = clusterPods;
     this.events = events;
@@ -150,7 +165,6 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
             events,
             metrics,
             scaleMetrics,
-            job -> StatusReplace.write(client, InferenceJob.class, job, job.getStatus()),
             new InferenceLoop.Reads(owned::of, services::getSecondaryResources),
             config.nodes().lostGracePeriod(),
             config.inference().drainPeriod(),
@@ -160,7 +174,14 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
             new ModelCache.Settings(
                 config.inference().weightsCache().root(),
                 config.inference().weightsCache().fetcherImage(),
-                config.inference().weightsCache().fetcherCommand()));
+                config.inference().weightsCache().fetcherCommand()),
+            new CrossChecker(
+                canaries,
+                disputes,
+                trust::quarantineForWork,
+                events,
+                crossCheckMetrics,
+                new SecureRandom()::nextLong));
     return List.of(pods, services, wakeups);
   }
 
@@ -203,7 +224,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     if (!scope.manages(job.getMetadata().getNamespace())) {
       return UpdateControl.noUpdate(); // another install's (or no install's) namespace
     }
-    JobLoop.Outcome outcome = loop.reconcile(job);
+    JobLoop.Outcome outcome =
+        loop.reconcile(job, j -> CachedStatus.write(client, InferenceJob.class, j, context));
     UpdateControl<InferenceJob> control = UpdateControl.noUpdate();
     return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
   }

@@ -69,6 +69,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   private final Duration lostGrace;
   private final Duration drainPeriod;
   private final WeightsCacheBook weightsCache;
+  private final CrossChecker crossChecker;
   private final Map<String, Memory> memory = new ConcurrentHashMap<>();
 
   InferenceLoop(
@@ -80,14 +81,14 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       EventRecorder events,
       JobMetrics metrics,
       InferenceMetrics scaleMetrics,
-      StatusWriter<InferenceJob> writer,
       Reads reads,
       Duration lostGrace,
       Duration drainPeriod,
       Duration pollInterval,
       Clock clock,
       WeightsCacheBook weightsCache,
-      ModelCache.Settings cacheSettings) {
+      ModelCache.Settings cacheSettings,
+      CrossChecker crossChecker) {
     super(
         InferenceJobStatus.class,
         new Fields<>(
@@ -106,7 +107,6 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
             InferenceJobReconciler.SERVING),
         events,
         metrics,
-        writer,
         clock);
     this.planner = planner;
     this.inventory = inventory;
@@ -122,6 +122,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     this.lostGrace = lostGrace;
     this.drainPeriod = drainPeriod;
     this.weightsCache = weightsCache;
+    this.crossChecker = crossChecker;
   }
 
   @Override
@@ -226,6 +227,13 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
             status.desiredReplicas == null ? floor : status.desiredReplicas, floor, max);
     desired = scaler.desired(s, mem.scaler, active, floor, max, desired);
     status.desiredReplicas = desired;
+    // After the load was read: canaries are answered before this returns, so no scrape sees them.
+    for (ReplicaGroup g : crossChecker.check(s, active)) {
+      deleteGroup(g);
+      active.remove(g);
+      removed = true;
+      mem.replacing = true;
+    }
 
     ReplicaDecision decision =
         ReplicaDecision.decide(active, desired, InferenceGroup.specHash(spec));

@@ -28,6 +28,7 @@ public class TrustLedger {
   private final Map<String, NodeTrust> nodes = new HashMap<>();
   private final Map<String, ChallengeRecord> providers = new HashMap<>();
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+  private final Map<String, Quarantined> workFraud = new HashMap<>();
 
   /** One node's standing. */
   private static final class NodeTrust {
@@ -110,11 +111,30 @@ public class TrustLedger {
   /** Forgets a node that left the pool. */
   public synchronized void forget(String node) {
     nodes.remove(node);
+    workFraud.remove(node);
+  }
+
+  /**
+   * Quarantines a node whose paid work was found wrong (an inference replica disagreeing with the
+   * other providers' canaries). Unlike a challenge verdict it does not end with a new product
+   * claim: relabelling does not make the work right.
+   */
+  public void quarantineForWork(String node, String provider, String product, String reason) {
+    synchronized (this) {
+      workFraud.put(node, new Quarantined(node, provider, product, reason));
+    }
+    listeners.forEach(l -> l.accept(provider));
   }
 
   /** Quarantined nodes by name, for placement (nodes whose claim changed since are not). */
   public synchronized Map<String, Quarantined> quarantined(Map<String, String> claimedProducts) {
     Map<String, Quarantined> out = new TreeMap<>();
+    workFraud.forEach(
+        (name, q) -> {
+          if (claimedProducts.containsKey(name)) {
+            out.put(name, q);
+          }
+        });
     nodes.forEach(
         (name, t) -> {
           if (t.outcome != null
@@ -190,9 +210,11 @@ public class TrustLedger {
   /** Quarantined nodes per provider (for the gauge). */
   public synchronized Map<String, Integer> quarantinedByProvider() {
     Map<String, Integer> out = new TreeMap<>();
-    nodes.values().stream()
-        .filter(t -> t.outcome != null && t.outcome != Outcome.PASSED)
-        .forEach(t -> out.merge(t.provider, 1, Integer::sum));
+    nodes.entrySet().stream()
+        .filter(e -> e.getValue().outcome != null && e.getValue().outcome != Outcome.PASSED)
+        .filter(e -> !workFraud.containsKey(e.getKey()))
+        .forEach(e -> out.merge(e.getValue().provider, 1, Integer::sum));
+    workFraud.values().forEach(q -> out.merge(q.provider(), 1, Integer::sum));
     return out;
   }
 

@@ -60,6 +60,7 @@ public final class InferenceJobValidator {
         PodTemplateRules.INFERENCE_ENV_PREFIXES);
     PodTemplateRules.check(p, "spec.template", spec.template);
     WeightsRules.check(p, spec.weights, spec.template);
+    VerificationRules.check(p, spec);
     return p;
   }
 }

@@ -26,6 +26,9 @@ class UsageCodecTest {
     assertThat(UsageCodec.decodePair(UsageCodec.encode(l))).isEqualTo(l);
     PairLedger none = PairLedger.empty(PAIR);
     assertThat(UsageCodec.decodePair(UsageCodec.encode(none))).isEqualTo(none);
+    PairLedger aside =
+        l.withSetAside("rejected alone 3 times in a row: PartyIndexOutOfRange(9, 4)");
+    assertThat(UsageCodec.decodePair(UsageCodec.encode(aside))).isEqualTo(aside);
   }
 
   @Test

@@ -27,6 +27,9 @@ public class TestLoadSignal implements LoadSignal {
   @Override
   public OptionalDouble inFlight(Pod leader, int port, String metricsPath) {
     Double v = BY_JOB.get(leader.getMetadata().getLabels().get(GpupoolApi.JOB_NAME_LABEL));
-    return v == null ? OptionalDouble.empty() : OptionalDouble.of(v);
+    // as a server's gauge does, the canaries it is answering count among its in-flight requests
+    return v == null
+        ? OptionalDouble.empty()
+        : OptionalDouble.of(v + TestCanaryClient.inFlight(leader));
   }
 }

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -97,11 +98,53 @@ class TrainingJobLifecycleIT {
   }
 
   private TrainingJob awaitJob(String name, Predicate<TrainingJob> done) {
-    return await()
-        .atMost(TIMEOUT)
-        .until(
-            () -> client.resources(TrainingJob.class).inNamespace(NS).withName(name).get(),
-            j -> j != null && j.getStatus() != null && done.test(j));
+    try {
+      return await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> client.resources(TrainingJob.class).inNamespace(NS).withName(name).get(),
+              j -> j != null && j.getStatus() != null && done.test(j));
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(e.getMessage() + "\n" + describe(name), e);
+    }
+  }
+
+  /** What the job and its pods look like, for a wait that timed out. */
+  private String describe(String name) {
+    TrainingJob j = client.resources(TrainingJob.class).inNamespace(NS).withName(name).get();
+    StringBuilder out = new StringBuilder();
+    if (j != null && j.getStatus() != null) {
+      out.append("phase=")
+          .append(j.getStatus().phase)
+          .append(" restarts=")
+          .append(j.getStatus().restarts)
+          .append(" placements=")
+          .append(j.getStatus().placements == null ? 0 : j.getStatus().placements.size());
+      j.getStatus()
+          .conditions
+          .forEach(
+              c ->
+                  out.append("\n  ")
+                      .append(c.getType())
+                      .append('=')
+                      .append(c.getStatus())
+                      .append(' ')
+                      .append(c.getReason())
+                      .append(": ")
+                      .append(c.getMessage()));
+    }
+    kubelet()
+        .pods(NS, name)
+        .forEach(
+            p ->
+                out.append("\n  pod ")
+                    .append(p.getMetadata().getName())
+                    .append(" rv=")
+                    .append(p.getMetadata().getResourceVersion())
+                    .append(' ')
+                    .append(p.getStatus() == null ? null : p.getStatus().getPhase())
+                    .append(p.getMetadata().getDeletionTimestamp() == null ? "" : " deleting"));
+    return out.toString();
   }
 
   private static Predicate<TrainingJob> phase(TrainingJobPhase phase) {

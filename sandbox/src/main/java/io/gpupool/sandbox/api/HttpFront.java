@@ -42,6 +42,7 @@ final class HttpFront {
   private final ReentrantLock writeLock;
   private final Supplier<PodLogSource> podLogs;
   private final Function<ApiRequest, Reply> handler;
+  private final Supplier<FaultPlan> faults;
   private Vertx vertx;
   private HttpServer server;
 
@@ -53,7 +54,9 @@ final class HttpFront {
       ApiAccessLog accessLog,
       ReentrantLock writeLock,
       Supplier<PodLogSource> podLogs,
-      Function<ApiRequest, Reply> handler) {
+      Function<ApiRequest, Reply> handler,
+      Supplier<FaultPlan> faults) {
+    this.faults = faults;
     this.store = store;
     this.registry = registry;
     this.tables = tables;
@@ -113,7 +116,7 @@ final class HttpFront {
     UserInfo user = admission.user();
     String upgrade = req.getHeader("Upgrade");
     if (upgrade != null && upgrade.toLowerCase(Locale.ROOT).contains("websocket")) {
-      onWebSocket(req);
+      onWebSocket(req, user);
       return;
     }
     req.body()
@@ -137,13 +140,65 @@ final class HttpFront {
                       contentType,
                       body,
                       user);
-              vertx.executeBlocking(
-                  () -> {
-                    serve(r, req.response());
-                    return null;
-                  },
-                  false);
+              serveWithFaults(r, req);
             });
+  }
+
+  /**
+   * Serves {@code r} unless the fault plan picks a fault for it: then answers with the fault's
+   * status, resets the connection (before or after applying a write) or serves it late.
+   */
+  private void serveWithFaults(ApiRequest r, HttpServerRequest req) {
+    FaultPlan plan = faults.get();
+    FaultPlan.Target target = target(r);
+    // a watch's faults are drawn where the watch is opened
+    FaultPlan.Fault fault = target.watch() ? null : plan.draw(r.user(), target);
+    if (fault == null) {
+      offLoop(() -> serve(r, req.response()));
+      return;
+    }
+    switch (fault) {
+      case THROTTLE -> {
+        req.response().putHeader("Retry-After", "1");
+        send(req.response(), Faults.throttled());
+      }
+      case SERVER_ERROR -> send(req.response(), Faults.internalError());
+      case UNAVAILABLE -> send(req.response(), Faults.unavailable());
+      case CONFLICT -> send(req.response(), Faults.conflict(r));
+      case DROPPED_CONNECTION -> req.response().reset();
+      case LOST_REPLY ->
+          offLoop(
+              () -> {
+                handler.apply(r);
+                req.response().reset();
+              });
+      case SLOW ->
+          vertx.setTimer(
+              Math.max(1, plan.delayMillis(plan.maxDelay())),
+              id -> offLoop(() -> serve(r, req.response())));
+      default -> offLoop(() -> serve(r, req.response()));
+    }
+  }
+
+  private void offLoop(Runnable action) {
+    vertx.executeBlocking(
+        () -> {
+          action.run();
+          return null;
+        },
+        false);
+  }
+
+  private static FaultPlan.Target target(ApiRequest r) {
+    boolean watch = "GET".equals(r.method()) && r.isWatch();
+    String rv = r.query().getOrDefault("resourceVersion", "");
+    boolean fromVersion = watch && !rv.isEmpty() && !rv.equals("0");
+    boolean conditional =
+        r.method().equals("PUT")
+            || (r.method().equals("PATCH")
+                && r.body() != null
+                && r.body().contains("resourceVersion"));
+    return new FaultPlan.Target(r.method(), watch, fromVersion, conditional);
   }
 
   private static ObjectNode decodeProtobuf(byte[] body) {
@@ -195,8 +250,8 @@ final class HttpFront {
         .end(reply.body());
   }
 
-  private void onWebSocket(HttpServerRequest req) {
-    ApiRequest r = new ApiRequest("GET", req.uri(), req.getHeader("Accept"), null, "");
+  private void onWebSocket(HttpServerRequest req, UserInfo user) {
+    ApiRequest r = new ApiRequest("GET", req.uri(), req.getHeader("Accept"), null, "", user);
     ResourcePath p = ResourcePath.parse(r.path());
     ResourceType type = p == null ? null : registry.find(p.group, p.version, p.plural).orElse(null);
     if (!r.isWatch() || type == null) {
@@ -207,6 +262,11 @@ final class HttpFront {
         .onFailure(err -> LOG.debug("websocket upgrade failed", err))
         .onSuccess(
             ws -> {
+              FaultPlan.Fault fault = faults.get().draw(user, target(r));
+              if (fault == FaultPlan.Fault.WATCH_GONE) {
+                ws.writeTextMessage(Faults.goneEvent(r)).onComplete(done -> ws.close());
+                return;
+              }
               WatchStream[] holder = new WatchStream[1];
               WebSocketListener listener =
                   openWatch(
@@ -223,6 +283,9 @@ final class HttpFront {
               ws.closeHandler(v -> closeWatch(listener, holder[0]));
               ws.exceptionHandler(err -> closeWatch(listener, holder[0]));
               ws.textMessageHandler(text -> {});
+              if (fault == FaultPlan.Fault.WATCH_CLOSED) {
+                closeLater(listener, holder[0]);
+              }
             });
   }
 
@@ -234,6 +297,11 @@ final class HttpFront {
         .putHeader("Content-Type", JSON)
         .putHeader("Cache-Control", "no-cache, private");
     response.write("");
+    FaultPlan.Fault fault = faults.get().draw(r.user(), target(r));
+    if (fault == FaultPlan.Fault.WATCH_GONE) {
+      response.end(Faults.goneEvent(r) + "\n");
+      return;
+    }
     WatchStream[] holder = new WatchStream[1];
     WebSocketListener listener =
         openWatch(
@@ -248,6 +316,9 @@ final class HttpFront {
             },
             holder);
     response.closeHandler(v -> closeWatch(listener, holder[0]));
+    if (fault == FaultPlan.Fault.WATCH_CLOSED) {
+      closeLater(listener, holder[0]);
+    }
     String timeout = r.query().get("timeoutSeconds");
     if (timeout != null) {
       long seconds = Long.parseLong(timeout);
@@ -260,6 +331,17 @@ final class HttpFront {
             });
       }
     }
+  }
+
+  /** Closes a watch at a random moment within the plan's watch life (a fault). */
+  private void closeLater(WebSocketListener listener, WatchStream stream) {
+    FaultPlan plan = faults.get();
+    vertx.setTimer(
+        Math.max(1, plan.delayMillis(plan.maxWatchLife())),
+        id -> {
+          stream.close(1000, "closed by the sandbox's fault plan");
+          closeWatch(listener, stream);
+        });
   }
 
   /** Unregisters a watch off the event loop (the dispatcher waits for its sender to stop). */

@@ -43,6 +43,7 @@ public final class SandboxApiServer implements AutoCloseable {
   private volatile RbacAuthorizer rbacPolicy;
   private volatile boolean rbacStale = true;
   private volatile PodLogSource podLogs = PodLogSource.NONE;
+  private volatile FaultPlan faults = FaultPlan.none();
   private int port = -1;
 
   public SandboxApiServer() {
@@ -54,7 +55,15 @@ public final class SandboxApiServer implements AutoCloseable {
     this.writes = new ObjectWrites(store, deletions, clock);
     this.front =
         new HttpFront(
-            store, registry, tables, gatekeeper, accessLog, writeLock, () -> podLogs, this::handle);
+            store,
+            registry,
+            tables,
+            gatekeeper,
+            accessLog,
+            writeLock,
+            () -> podLogs,
+            this::handle,
+            () -> faults);
   }
 
   /** Starts on 127.0.0.1; port 0 picks a free port. */
@@ -118,6 +127,19 @@ public final class SandboxApiServer implements AutoCloseable {
   /** Where pod logs come from for containers that run as processes. */
   public void podLogs(PodLogSource source) {
     this.podLogs = source;
+  }
+
+  /**
+   * Injects faults into the requests of the plan's targets from now on ({@link FaultPlan#none()}
+   * stops).
+   */
+  public void injectFaults(FaultPlan plan) {
+    this.faults = plan;
+  }
+
+  /** The fault plan in force (its counts say what was injected). */
+  public FaultPlan faults() {
+    return faults;
   }
 
   /** Every resource request received, by user agent (for RBAC checks). */

@@ -1,0 +1,108 @@
+package io.gpupool.e2e.chaos;
+
+import io.gpupool.e2e.chaos.Violation.Kind;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a chaos run counted: the faults injected (by source and kind), the run's own events (jobs,
+ * restarts, operator kills), the invariant samples that failed (by invariant) with their first
+ * examples, the violations found at the end and the operator's heap. Rendered as the table the run
+ * prints (and docs/benchmarks.md records).
+ */
+public final class ChaosTally {
+  private static final int EXAMPLES = 5;
+
+  private final Map<String, Long> faults = new LinkedHashMap<>();
+  private final Map<String, Long> events = new LinkedHashMap<>();
+  private final Map<Kind, Long> failedSamples = new EnumMap<>(Kind.class);
+  private final List<Violation> examples = new ArrayList<>();
+  private final List<Violation> atEnd = new ArrayList<>();
+  private long samples;
+  private String heap = "not sampled";
+
+  /** Sets the count of one fault kind ({@code source} e.g. "API", kind e.g. "conflict"). */
+  public synchronized void fault(String source, String kind, long count) {
+    faults.put(source + " " + kind, count);
+  }
+
+  /** Adds to one of the run's own counts (jobs submitted, leader SIGKILLs, ...). */
+  public synchronized void add(String event, long n) {
+    events.merge(event, n, Long::sum);
+  }
+
+  /** Sets one of the run's own counts. */
+  public synchronized void set(String event, long n) {
+    events.put(event, n);
+  }
+
+  public synchronized long event(String event) {
+    return events.getOrDefault(event, 0L);
+  }
+
+  /** One continuous check: every invariant it found broken counts one failed sample. */
+  public synchronized void sample(List<Violation> violations) {
+    samples++;
+    violations.stream()
+        .map(Violation::kind)
+        .distinct()
+        .forEach(k -> failedSamples.merge(k, 1L, Long::sum));
+    for (Violation v : violations) {
+      if (examples.size() < EXAMPLES) {
+        examples.add(v);
+      }
+    }
+  }
+
+  public synchronized void atEnd(List<Violation> violations) {
+    atEnd.clear();
+    atEnd.addAll(violations);
+  }
+
+  public synchronized void heap(String startToEnd) {
+    heap = startToEnd;
+  }
+
+  public synchronized long samples() {
+    return samples;
+  }
+
+  public synchronized long failedSamples(Kind kind) {
+    return failedSamples.getOrDefault(kind, 0L);
+  }
+
+  /** Every violation seen: the first examples of failed samples, then those at the end. */
+  public synchronized List<Violation> violations() {
+    List<Violation> all = new ArrayList<>(examples);
+    all.addAll(atEnd);
+    return all;
+  }
+
+  private long endCount(Kind kind) {
+    return atEnd.stream().filter(v -> v.kind() == kind).count();
+  }
+
+  /** The run as a Markdown table. */
+  public synchronized String table() {
+    StringBuilder b = new StringBuilder("| what | count |\n|---|---:|\n");
+    faults.forEach((k, n) -> row(b, "fault: " + k, Long.toString(n)));
+    events.forEach((k, n) -> row(b, k, Long.toString(n)));
+    row(b, "invariant samples (continuous)", Long.toString(samples));
+    row(b, "over-commit samples", Long.toString(failedSamples(Kind.GPU_OVERCOMMIT)));
+    row(b, "duplicate-pod samples", Long.toString(failedSamples(Kind.DUPLICATE_RANK)));
+    row(b, "orphan samples", Long.toString(failedSamples(Kind.ORPHAN)));
+    row(b, "paid-twice samples", Long.toString(failedSamples(Kind.PAID_TWICE)));
+    row(b, "ledger mismatches at end", Long.toString(endCount(Kind.LEDGER_MISMATCH)));
+    row(b, "usage records lost at end", Long.toString(endCount(Kind.RECORD_LOST)));
+    row(b, "jobs not in an allowed final phase", Long.toString(endCount(Kind.NOT_FINAL)));
+    row(b, "operator heap start → end", heap);
+    return b.toString();
+  }
+
+  private static void row(StringBuilder b, String what, String value) {
+    b.append("| ").append(what).append(" | ").append(value).append(" |\n");
+  }
+}
