@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.sandbox.api.SandboxApiServer;
 import io.gpupool.sandbox.kubelet.KubeletSimulator;
+import io.gpupool.sandbox.kubelet.NodeLeases;
 import io.gpupool.sandbox.kubelet.ProcessMode;
 import io.gpupool.sandbox.pool.NodeFactory;
 import io.gpupool.sandbox.pool.PoolFile;
@@ -167,9 +168,14 @@ public final class Sandbox implements AutoCloseable {
     if (settings.crds != null) {
       applyDirectory(settings.crds);
     }
-    for (Node node : NodeFactory.nodes(pool, settings.clock.instant())) {
-      client.nodes().resource(node).create();
-    }
+    // In-process, not through the client: thousands of nodes and their leases in seconds.
+    List<Node> nodes = apiServer.seed(NodeFactory.nodes(pool, settings.clock.instant()));
+    apiServer.createNamespaceIfMissing(NodeLeases.NAMESPACE);
+    apiServer.seed(
+        nodes.stream()
+            .filter(NodeLeases::isReady)
+            .map(n -> NodeLeases.of(n, settings.clock.instant()))
+            .toList());
     settings.log.accept(
         pool.nodeGroups().stream().mapToInt(PoolSpec.NodeGroup::count).sum()
             + " simulated GPU nodes from "

@@ -14,8 +14,8 @@ import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.status.CachedStatus;
 import io.gpupool.operator.status.EventRecorder;
-import io.gpupool.operator.status.StatusReplace;
 import io.gpupool.operator.trust.TrustLedger;
 import io.gpupool.operator.workload.CachedWorkloads;
 import io.gpupool.operator.workload.ClusterPods;
@@ -165,7 +165,6 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
             events,
             metrics,
             scaleMetrics,
-            job -> StatusReplace.write(client, InferenceJob.class, job, job.getStatus()),
             new InferenceLoop.Reads(owned::of, services::getSecondaryResources),
             config.nodes().lostGracePeriod(),
             config.inference().drainPeriod(),
@@ -225,7 +224,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     if (!scope.manages(job.getMetadata().getNamespace())) {
       return UpdateControl.noUpdate(); // another install's (or no install's) namespace
     }
-    JobLoop.Outcome outcome = loop.reconcile(job);
+    JobLoop.Outcome outcome =
+        loop.reconcile(job, j -> CachedStatus.write(client, InferenceJob.class, j, context));
     UpdateControl<InferenceJob> control = UpdateControl.noUpdate();
     return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
   }

@@ -81,7 +81,6 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       EventRecorder events,
       JobMetrics metrics,
       InferenceMetrics scaleMetrics,
-      StatusWriter<InferenceJob> writer,
       Reads reads,
       Duration lostGrace,
       Duration drainPeriod,
@@ -108,7 +107,6 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
             InferenceJobReconciler.SERVING),
         events,
         metrics,
-        writer,
         clock);
     this.planner = planner;
     this.inventory = inventory;

@@ -7,12 +7,15 @@ import io.gpupool.api.v1alpha1.Usage;
 import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
-import io.gpupool.operator.status.OwnStatusWrites;
+import io.gpupool.operator.status.OwnWriteChain;
 import io.gpupool.operator.status.StatusDiff;
+import io.gpupool.operator.status.Written;
 import io.gpupool.operator.validation.SpecProblems;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -41,13 +44,15 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
   private final Class<S> statusType;
   private final EventRecorder events;
   private final JobMetrics metrics;
-  private final StatusWriter<J> writer;
   protected final Clock clock;
-  private final OwnStatusWrites<J, S> ownWrites;
+  private final OwnWriteChain<J> ownWrites;
 
-  /** Writes a job's whole status (one request); the fake in tests records it. */
+  /**
+   * Writes a job's whole status (one request) and hands the stored job to the controller's cache
+   * ({@code status/CachedStatus}); null when the job was deleted. The fake in tests records it.
+   */
   public interface StatusWriter<J> {
-    void write(J job);
+    Written<J> write(J job);
   }
 
   /** What one reconcile came to: when to look again (null: on events only). */
@@ -117,16 +122,14 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
       Phases<P> phases,
       EventRecorder events,
       JobMetrics metrics,
-      StatusWriter<J> writer,
       Clock clock) {
     this.statusType = statusType;
     this.fields = fields;
     this.phases = phases;
     this.events = events;
     this.metrics = metrics;
-    this.writer = writer;
     this.clock = clock;
-    this.ownWrites = new OwnStatusWrites<>(statusType, J::getStatus, J::setStatus);
+    this.ownWrites = new OwnWriteChain<>(StatusDiff::copy);
   }
 
   // ---- what each kind supplies ----
@@ -141,9 +144,8 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
   protected abstract boolean suspendRequested(J job);
 
   /**
-   * Why this reconcile must not act now (the cache has not caught up with our own writes, a gang is
-   * being created): the wait until the next look, or empty to go on. A present but null duration
-   * waits for events.
+   * Why this reconcile must not act now (a gang is being created): the wait until the next look, or
+   * empty to go on. A present but null duration waits for events.
    */
   protected Optional<Wait> notNow(J job) {
     return Optional.empty();
@@ -178,18 +180,28 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
 
   // ---- the loop ----
 
-  /** Runs one reconcile of {@code job}, timed; writes status when it changed. */
-  public Outcome reconcile(J job) {
-    Result result = metrics.reconcile(controller(), () -> decide(job));
+  /**
+   * Runs one reconcile of {@code read} (as the controller's cache holds it), timed; writes status
+   * with {@code writer} when it changed. The reconcile starts from our own last write when the
+   * cache has not caught up with it yet.
+   */
+  public Outcome reconcile(J read, StatusWriter<J> writer) {
+    boolean[] owed = new boolean[1];
+    J job = ownWrites.newest(read, o -> owed[0] = o);
+    Result result = metrics.reconcile(controller(), () -> decide(job, owed[0]));
     // Written here, outside the timed decision, as JOSDK's own status patch was.
     if (result.write()) {
+      Written<J> written;
       try {
-        writer.write(job);
+        written = writer.write(job);
       } catch (RuntimeException e) {
         // Whatever this decision started (pods created, GPUs reserved) has happened: the retry
-        // keeps it (overlay) and must still send it.
-        ownWrites.failed(job);
+        // starts from it and must still send it.
+        ownWrites.owe(job);
         throw e;
+      }
+      if (written != null) {
+        ownWrites.wrote(written);
       }
     }
     return new Outcome(result.recheck());
@@ -198,11 +210,10 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
   private record Result(Duration recheck, boolean write) {}
 
   private String controller() {
-    return kind().toLowerCase(java.util.Locale.ROOT);
+    return kind().toLowerCase(Locale.ROOT);
   }
 
-  private Result decide(J job) {
-    boolean owed = ownWrites.overlay(job);
+  private Result decide(J job, boolean owed) {
     Optional<Wait> wait = notNow(job);
     if (wait.isPresent()) {
       return new Result(wait.get().recheck(), false);
@@ -222,7 +233,7 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
     }
     String usageBefore = usageFigures(status);
     meteredUsage(job).ifPresent(u -> fields.setUsage().accept(status, u));
-    if (usageMoves(status, !java.util.Objects.equals(usageBefore, usageFigures(status)))) {
+    if (usageMoves(status, !Objects.equals(usageBefore, usageFigures(status)))) {
       step.recheckIn(USAGE_REFRESH);
     }
     fields.setObservedGeneration().accept(status, step.generation);
@@ -238,9 +249,6 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
           kind() + " is " + phase);
     }
     boolean changed = owed || before == null || StatusDiff.changed(before, status);
-    if (changed) {
-      ownWrites.remember(job);
-    }
     return new Result(step.recheck(), changed);
   }
 

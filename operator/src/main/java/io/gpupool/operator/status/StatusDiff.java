@@ -16,6 +16,12 @@ public final class StatusDiff {
     return SERIALIZATION.unmarshal(SERIALIZATION.asJson(status), type);
   }
 
+  /** A deep copy of a resource (of its own class). */
+  @SuppressWarnings("unchecked")
+  public static <T> T copy(T resource) {
+    return resource == null ? null : copy(resource, (Class<T>) resource.getClass());
+  }
+
   public static boolean changed(Object before, Object after) {
     return !SERIALIZATION.asJson(before).equals(SERIALIZATION.asJson(after));
   }

@@ -22,7 +22,22 @@ public final class StatusReplace {
 
   /** The patch body: {@code [{"op":"add","path":"/status","value":status}]}. */
   public static String patch(Object status) {
+    return patch(null, status);
+  }
+
+  /**
+   * The patch body, led by {@code {"op":"replace","path":"/metadata/resourceVersion"}} when {@code
+   * readVersion} is given: the API server then refuses the write (409 Conflict) unless the stored
+   * resource is still the version the status was computed from (optimistic locking).
+   */
+  public static String patch(String readVersion, Object status) {
     ArrayNode ops = Serialization.jsonMapper().createArrayNode();
+    if (readVersion != null) {
+      ObjectNode lock = ops.addObject();
+      lock.put("op", "replace");
+      lock.put("path", "/metadata/resourceVersion");
+      lock.put("value", readVersion);
+    }
     ObjectNode op = ops.addObject();
     op.put("op", "add");
     op.put("path", "/status");
@@ -55,18 +70,32 @@ public final class StatusReplace {
   /** Replaces {@code resource}'s status on the server; a resource deleted meanwhile is ignored. */
   public static <T extends HasMetadata> void write(
       KubernetesClient client, Class<T> type, T resource, Object status) {
-    String namespace = resource.getMetadata().getNamespace();
-    var resources = client.resources(type);
     try {
-      // With the item at hand the client sends the patch alone; by name it would GET first.
-      (namespace == null ? resources : resources.inNamespace(namespace))
-          .resource(resource)
-          .subresource("status")
-          .patch(PatchContext.of(PatchType.JSON), patch(status));
+      send(client, type, resource, patch(status));
     } catch (KubernetesClientException e) {
       if (e.getCode() != 404) {
         throw e;
       }
     }
+  }
+
+  /**
+   * Replaces {@code resource}'s status only if the stored resource is still at {@code resource}'s
+   * version (409 otherwise) and returns the resource as now stored.
+   */
+  public static <T extends HasMetadata> T writeLocked(
+      KubernetesClient client, Class<T> type, T resource, Object status) {
+    return send(client, type, resource, patch(resource.getMetadata().getResourceVersion(), status));
+  }
+
+  private static <T extends HasMetadata> T send(
+      KubernetesClient client, Class<T> type, T resource, String patch) {
+    String namespace = resource.getMetadata().getNamespace();
+    var resources = client.resources(type);
+    // With the item at hand the client sends the patch alone; by name it would GET first.
+    return (namespace == null ? resources : resources.inNamespace(namespace))
+        .resource(resource)
+        .subresource("status")
+        .patch(PatchContext.of(PatchType.JSON), patch);
   }
 }

@@ -44,16 +44,6 @@ public class GangBinder {
   private final Map<String, Boolean> inFlight = new ConcurrentHashMap<>();
   private final Map<String, String> failures = new ConcurrentHashMap<>();
   private final Map<String, Backoff> backoffs = new ConcurrentHashMap<>();
-  private final Map<String, Created> created = new ConcurrentHashMap<>();
-
-  /** The pods of a job's last gang this process created, and when. */
-  private record Created(java.util.Set<String> podNames, Instant at) {}
-
-  /**
-   * How long a pod this process created may be missing from the informer's cache before it counts
-   * as deleted; the cache normally catches up in milliseconds, seconds when the API server is busy.
-   */
-  static final Duration CACHE_LAG_LIMIT = Duration.ofSeconds(30);
 
   /** Consecutive failed creations of one job's gangs and when the next attempt may start. */
   private record Backoff(int failures, Instant notBefore) {}
@@ -89,13 +79,15 @@ public class GangBinder {
   public record Gang(String jobUid, String namespace, Service service, List<Pod> pods) {}
 
   /**
-   * Creates {@code gang} in the background. {@code rolledBack} runs after a failed creation was
-   * undone (release the GPUs there); {@code done} runs after every outcome (wake the job there).
+   * Creates {@code gang} in the background. {@code created} receives each pod as the server stored
+   * it once the whole gang exists (the controller's pod cache shows it from then on, before the
+   * watch delivers it); {@code rolledBack} runs after a failed creation was undone (release the
+   * GPUs there); {@code done} runs after every outcome (wake the job there).
    */
-  public void bind(Gang gang, Consumer<String> rolledBack, Runnable done) {
+  public void bind(Gang gang, Consumer<Pod> created, Consumer<String> rolledBack, Runnable done) {
     inFlight.put(gang.jobUid(), Boolean.TRUE);
     try {
-      executor.execute(() -> run(gang, rolledBack, done));
+      executor.execute(() -> run(gang, created, rolledBack, done));
     } catch (RuntimeException e) {
       inFlight.remove(gang.jobUid());
       throw e;
@@ -119,22 +111,8 @@ public class GangBinder {
     return Optional.of(Duration.between(now, b.notBefore()));
   }
 
-  /**
-   * True when every pod in {@code podNames} was created by this process for the job's last gang
-   * less than {@link #CACHE_LAG_LIMIT} ago: missing from the informer's cache, it is late, not
-   * deleted, and following the gang must wait for it rather than restart the gang.
-   */
-  public boolean createdRecently(
-      String jobUid, java.util.Collection<String> podNames, Instant now) {
-    Created c = created.get(jobUid);
-    return c != null
-        && c.podNames().containsAll(podNames)
-        && now.isBefore(c.at().plus(CACHE_LAG_LIMIT));
-  }
-
   /** Forgets a deleted job. */
   public void forget(String jobUid) {
-    created.remove(jobUid);
     backoffs.remove(jobUid);
     failures.remove(jobUid);
   }
@@ -144,21 +122,14 @@ public class GangBinder {
     return Optional.ofNullable(failures.remove(jobUid));
   }
 
-  private void run(Gang gang, Consumer<String> rolledBack, Runnable done) {
+  private void run(Gang gang, Consumer<Pod> created, Consumer<String> rolledBack, Runnable done) {
     long start = System.nanoTime();
     try {
-      Optional<String> failure = create(gang);
+      Optional<String> failure = create(gang, created);
       if (failure.isPresent()) {
         failed(gang.jobUid(), failure.get(), rolledBack);
       } else {
         backoffs.remove(gang.jobUid());
-        created.put(
-            gang.jobUid(),
-            new Created(
-                gang.pods().stream()
-                    .map(p -> p.getMetadata().getName())
-                    .collect(java.util.stream.Collectors.toUnmodifiableSet()),
-                Instant.now()));
       }
     } catch (RuntimeException e) {
       LOG.errorf(e, "creating the gang of job %s failed unexpectedly", gang.jobUid());
@@ -185,9 +156,14 @@ public class GangBinder {
 
   /** Creates the gang whole; on failure the port has deleted what was created; says why. */
   Optional<String> create(Gang gang) {
+    return create(gang, pod -> {});
+  }
+
+  private Optional<String> create(Gang gang, Consumer<Pod> created) {
     try {
-      workloads.createGroup(
-          gang.namespace(), List.of(gang.service()), gang.pods(), GangBinder::sameRank);
+      workloads
+          .createGroup(gang.namespace(), List.of(gang.service()), gang.pods(), GangBinder::sameRank)
+          .forEach(created);
       return Optional.empty();
     } catch (Workloads.GroupNotCreated e) {
       return Optional.of("gang " + e.getMessage());

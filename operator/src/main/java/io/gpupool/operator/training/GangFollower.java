@@ -37,7 +37,6 @@ final class GangFollower {
   private final Context pool;
   private final TrainingPlanner planner;
   private final BillingService billing;
-  private final GangBinder binder;
   private final Gangs gangs;
   private final EventRecorder events;
   private final JobMetrics metrics;
@@ -46,14 +45,12 @@ final class GangFollower {
       Context pool,
       TrainingPlanner planner,
       BillingService billing,
-      GangBinder binder,
       Gangs gangs,
       EventRecorder events,
       JobMetrics metrics) {
     this.pool = pool;
     this.planner = planner;
     this.billing = billing;
-    this.binder = binder;
     this.gangs = gangs;
     this.events = events;
     this.metrics = metrics;
@@ -70,22 +67,6 @@ final class GangFollower {
           .node(r.node())
           .ifPresent(
               n -> nodes.put(n.name(), new GangObserver.NodeState(n.ready(), n.notReadySince())));
-    }
-    List<String> unseen =
-        ranks.stream()
-            .filter(r -> !gang.containsKey(r.rank()))
-            .map(r -> TrainingGang.podName(job, r.rank(), status.restarts))
-            .toList();
-    if (!unseen.isEmpty() && binder.createdRecently(job.getMetadata().getUid(), unseen, s.now)) {
-      // Just created, not yet delivered by the pod informer (whose event will wake the job):
-      // a late pod must not look deleted, which would restart the gang.
-      s.condition(
-          JobConditions.RUNNING,
-          false,
-          "Starting",
-          (ranks.size() - unseen.size()) + " of " + ranks.size() + " pods seen");
-      s.recheckIn(Duration.ofSeconds(1));
-      return;
     }
     GangObservation seen = GangObserver.observe(ranks, gang, nodes, pool.lostGracePeriod(), s.now);
     if (seen instanceof GangObservation.Starting st) {

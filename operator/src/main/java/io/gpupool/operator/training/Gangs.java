@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
@@ -23,9 +24,11 @@ final class Gangs {
   private final Workloads workloads;
   private final Function<TrainingJob, Collection<Pod>> pods;
   private final Consumer<TrainingJob> wake;
-  private final java.util.function.BiFunction<TrainingJob, List<Pod>, List<Pod>> billingTerms;
+  private final Consumer<Pod> created;
+  private final BiFunction<TrainingJob, List<Pod>, List<Pod>> billingTerms;
 
   /**
+   * @param created shows a pod the binder created to the controller's pod cache at once
    * @param billingTerms writes the billing terms fixed at placement on a gang's pods
    */
   Gangs(
@@ -33,8 +36,10 @@ final class Gangs {
       Workloads workloads,
       Function<TrainingJob, Collection<Pod>> pods,
       Consumer<TrainingJob> wake,
-      java.util.function.BiFunction<TrainingJob, List<Pod>, List<Pod>> billingTerms) {
+      Consumer<Pod> created,
+      BiFunction<TrainingJob, List<Pod>, List<Pod>> billingTerms) {
     this.billingTerms = billingTerms;
+    this.created = created;
     this.binder = binder;
     this.workloads = workloads;
     this.pods = pods;
@@ -88,6 +93,7 @@ final class Gangs {
             job.getMetadata().getNamespace(),
             TrainingGang.service(job),
             gang),
+        created,
         why -> LOG.warnf("%s: %s", JobLoop.ref(job), why),
         () -> wake.accept(job));
     s.status.placements =

@@ -14,8 +14,8 @@ import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.queue.AdmissionController;
+import io.gpupool.operator.status.CachedStatus;
 import io.gpupool.operator.status.EventRecorder;
-import io.gpupool.operator.status.StatusReplace;
 import io.gpupool.operator.workload.ClusterPods;
 import io.gpupool.operator.workload.OwnedPodEvents;
 import io.gpupool.operator.workload.Workloads;
@@ -55,6 +55,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private final JobMetrics metrics;
   private final GangBinder binder;
   private final Workloads workloads;
+  private final KubernetesClient client;
   private final SimpleInboundEventSource<TrainingJob> wakeups =
       new SimpleInboundEventSource<>("trainingjob-capacity");
   private final ClusterPods clusterPods;
@@ -77,6 +78,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       AdmissionController admission,
       ClusterPods clusterPods) {
     this.clusterPods = clusterPods;
+    this.client = client;
     this.metrics = metrics;
     this.binder = binder;
     this.workloads = workloads;
@@ -89,9 +91,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
             new GangFollower.Context(inventory, config.nodes().lostGracePeriod(), reliability),
             events,
             metrics,
-            job -> StatusReplace.write(client, TrainingJob.class, job, job.getStatus()),
             this::podsOf,
             job -> wakeups.propagateEvent(ResourceID.fromResource(job)),
+            this::created,
             admission,
             Clock.systemUTC());
     // Admission wakes the jobs a decision round concerns (admitted, evicted, moved up a queue).
@@ -126,6 +128,14 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private Set<Pod> podsOf(TrainingJob job) {
     var source = pods;
     return source == null ? Set.of() : source.getSecondaryResources(job);
+  }
+
+  /** A pod the binder created: the job's pod reads show it before the watch delivers it. */
+  private void created(Pod pod) {
+    var source = pods;
+    if (source != null) {
+      source.written(pod);
+    }
   }
 
   /** Wakes jobs waiting for capacity, and jobs with ranks on {@code nodeName} (null: none). */
@@ -164,7 +174,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     if (!scope.manages(job.getMetadata().getNamespace())) {
       return UpdateControl.noUpdate(); // another install's (or no install's) namespace
     }
-    JobLoop.Outcome outcome = loop.reconcile(job);
+    JobLoop.Outcome outcome =
+        loop.reconcile(job, j -> CachedStatus.write(client, TrainingJob.class, j, context));
     UpdateControl<TrainingJob> control = UpdateControl.noUpdate();
     return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
   }
@@ -177,7 +188,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     if (binder.busy(job.getMetadata().getUid())) {
       // Let the gang being created finish, so the pods deleted below include all of it.
       return DeleteControl.noFinalizerRemoval()
-          .rescheduleAfter(TrainingLoop.STALE_RECHECK.toMillis());
+          .rescheduleAfter(TrainingLoop.BINDING_RECHECK.toMillis());
     }
     // Owner references let Kubernetes collect the pods too; deleting them here frees the GPUs now.
     workloads.deleteAll(

@@ -24,10 +24,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
@@ -40,9 +38,11 @@ import org.jboss.logging.Logger;
 final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, TrainingJobPhase> {
   private static final Logger LOG = Logger.getLogger(TrainingLoop.class);
   static final String KIND = "TrainingJob";
-  static final Duration STALE_RECHECK = Duration.ofMillis(500);
+
+  /** How soon a job deleted while its gang is being created is looked at again. */
+  static final Duration BINDING_RECHECK = Duration.ofMillis(500);
+
   static final Duration FUNDS_RECHECK = Duration.ofSeconds(60);
-  private static final Duration STALE_LIMIT = Duration.ofSeconds(30);
 
   private final TrainingPlanner planner;
   private final BillingService billing;
@@ -53,7 +53,6 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
   private final Gangs gangs;
   private final GangFollower follower;
   private final QueueHook queues;
-  private final Map<String, Instant> staleSince = new ConcurrentHashMap<>();
 
   TrainingLoop(
       TrainingPlanner planner,
@@ -63,9 +62,9 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       GangFollower.Context follow,
       EventRecorder events,
       JobMetrics metrics,
-      StatusWriter<TrainingJob> writer,
       Function<TrainingJob, Collection<Pod>> pods,
-      java.util.function.Consumer<TrainingJob> wake,
+      Consumer<TrainingJob> wake,
+      Consumer<Pod> created,
       AdmissionController admission,
       Clock clock) {
     super(
@@ -86,7 +85,6 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
             JobConditions.RUNNING),
         events,
         metrics,
-        writer,
         clock);
     this.planner = planner;
     this.billing = billing;
@@ -100,8 +98,9 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
             workloads,
             pods,
             wake,
+            created,
             (job, gang) -> billing.withPlacementTerms(gang, job.getSpec().placement));
-    this.follower = new GangFollower(follow, planner, billing, binder, gangs, events, metrics);
+    this.follower = new GangFollower(follow, planner, billing, gangs, events, metrics);
     this.queues = new QueueHook(admission, gangs::remove, workloads, pods::apply, events);
   }
 
@@ -165,55 +164,13 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
                     || (billing.enabled() && !status.usage.cost.equals(status.usage.settled)))));
   }
 
-  /**
-   * True when the cached job is older than what this operator already did: its pods belong to a
-   * later gang generation than status says, or its GPUs are held while status shows no placement.
-   */
   @Override
   protected Optional<Wait> notNow(TrainingJob job) {
-    if (staleStatus(job)) {
-      // Acting on this copy would re-place or re-restart a gang that exists, and writing it would
-      // undo our own last write.
-      return Optional.of(new Wait(STALE_RECHECK));
-    }
     if (binder.busy(job.getMetadata().getUid())) {
       // Its gang is being created right now; the binder wakes the job when that has ended.
       return Optional.of(new Wait(null));
     }
     return Optional.empty();
-  }
-
-  private boolean staleStatus(TrainingJob job) {
-    TrainingJobStatus st = job.getStatus();
-    TrainingJobPhase phase = st == null ? null : st.phase;
-    String key = job.getMetadata().getUid();
-    if (finished(phase)) {
-      staleSince.remove(key);
-      return false;
-    }
-    int restarts = st == null || st.restarts == null ? 0 : st.restarts;
-    boolean newerPods =
-        pods.apply(job).stream()
-            .map(p -> p.getMetadata().getLabels().get(TrainingGang.GENERATION_LABEL))
-            .filter(Objects::nonNull)
-            .anyMatch(g -> Integer.parseInt(g) > restarts);
-    boolean placedButNotRecorded =
-        (st == null || st.placements == null || st.placements.isEmpty()) && planner.holds(job);
-    if (!newerPods && !placedButNotRecorded) {
-      staleSince.remove(key);
-      return false;
-    }
-    Instant since = staleSince.computeIfAbsent(key, k -> clock.instant());
-    if (Duration.between(since, clock.instant()).compareTo(STALE_LIMIT) > 0) {
-      // Our write was lost, not late: the cluster's copy is the truth from here on (and the loop
-      // frees the GPUs a status without placement does not hold).
-      LOG.warnf(
-          "%s: status never showed the last placement; continuing from the stored status",
-          ref(job));
-      staleSince.remove(key);
-      return false;
-    }
-    return true;
   }
 
   @Override
@@ -344,7 +301,6 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
 
   @Override
   protected void forget(TrainingJob job) {
-    staleSince.remove(job.getMetadata().getUid());
     queues.forget(job);
   }
 

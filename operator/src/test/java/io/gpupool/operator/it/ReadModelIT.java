@@ -84,6 +84,56 @@ class ReadModelIT {
         .hasSize(1);
   }
 
+  /**
+   * The reconcile right after a status write starts from that write (JOSDK's cache holds it until
+   * the watch delivers it): each phase is entered once, and one gang is created, even though the
+   * gang's pod events wake the job again while its Scheduled status may not be delivered yet.
+   */
+  @Test
+  void theReconcileAfterAStatusWriteStartsFromIt() {
+    client.resource(TestNodes.provider("prov-rw", RTX4090, "0.40")).create();
+    for (int i = 0; i < 4; i++) {
+      client.resource(TestNodes.gpuNode("rw-" + i, "prov-rw", RTX4090, 1, 24564, "r-rw")).create();
+    }
+    for (String name : List.of("rw-a", "rw-b")) {
+      client.resource(job(name, "r-rw", 2)).create();
+    }
+    for (String name : List.of("rw-a", "rw-b")) {
+      List<Pod> gang =
+          await()
+              .atMost(TIMEOUT)
+              .until(() -> new FakeKubelet(client).pods(NS, name), pods -> pods.size() == 2);
+      gang.forEach(new FakeKubelet(client)::run);
+    }
+    for (String name : List.of("rw-a", "rw-b")) {
+      TrainingJob job =
+          await()
+              .atMost(TIMEOUT)
+              .until(
+                  () -> client.resources(TrainingJob.class).inNamespace(NS).withName(name).get(),
+                  j -> j.getStatus() != null && j.getStatus().phase == TrainingJobPhase.Running);
+      assertThat(job.getStatus().restarts).as(name + " restarts").isIn(null, 0);
+      List<String> phases =
+          await()
+              .atMost(TIMEOUT)
+              .until(() -> phaseEvents(name), reasons -> reasons.contains("Running"));
+      assertThat(phases).as(name + " phase events").doesNotHaveDuplicates();
+      assertThat(new FakeKubelet(client).pods(NS, name))
+          .as(name + ": one gang, never a second")
+          .hasSize(2);
+    }
+  }
+
+  /** The phase events recorded for a job. */
+  private List<String> phaseEvents(String job) {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> job.equals(e.getInvolvedObject().getName()))
+        // the loop's phase events ("TrainingJob is Scheduled"), not the placement's own Scheduled
+        .filter(e -> e.getMessage() != null && e.getMessage().startsWith("TrainingJob is "))
+        .map(e -> e.getReason())
+        .toList();
+  }
+
   /** Watch requests (all namespaces or one) for a kind, from every request recorded so far. */
   private List<String> watches(String collection, String namespacedSuffix) throws Exception {
     RecordedRequest r;

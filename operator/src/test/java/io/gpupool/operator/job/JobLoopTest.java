@@ -15,6 +15,8 @@ import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.status.Conditions;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
+import io.gpupool.operator.status.StatusDiff;
+import io.gpupool.operator.status.Written;
 import io.gpupool.operator.validation.SpecProblems;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
@@ -30,8 +32,42 @@ import org.junit.jupiter.api.Test;
 class JobLoopTest {
   private final List<String> events = new ArrayList<>();
   private final List<TrainingJobStatus> writes = new ArrayList<>();
-  private int failingWrites;
   private TestKind loop;
+
+  /**
+   * The API server and the controller's cache as the loop sees them: each write stores the job at
+   * the next version, and the cache ({@code cached}) shows it at once unless it lags.
+   */
+  private final class Cluster {
+    long version = 1;
+    TrainingJob cached;
+    boolean lagging;
+    int failingWrites;
+
+    Written<TrainingJob> write(TrainingJob job) {
+      if (failingWrites > 0) {
+        failingWrites--;
+        throw new IllegalStateException("503 from the API server");
+      }
+      writes.add(StatusDiff.copy(job.getStatus()));
+      String basedOn = job.getMetadata().getResourceVersion();
+      TrainingJob stored = StatusDiff.copy(job);
+      stored.getMetadata().setResourceVersion(Long.toString(++version));
+      if (!lagging) {
+        cached.setStatus(StatusDiff.copy(stored.getStatus()));
+        cached.getMetadata().setResourceVersion(stored.getMetadata().getResourceVersion());
+      }
+      return new Written<>(stored, List.of(basedOn));
+    }
+  }
+
+  private final Cluster cluster = new Cluster();
+
+  /** One reconcile of the job as the cache holds it. */
+  private void reconcile(TrainingJob cached) {
+    cluster.cached = cached;
+    loop.reconcile(cached, cluster::write);
+  }
 
   /** A kind whose step places the job (one placement) unless told to give it up. */
   private final class TestKind extends JobLoop<TrainingJob, TrainingJobStatus, TrainingJobPhase> {
@@ -65,13 +101,6 @@ class JobLoopTest {
             }
           },
           new JobMetrics(new SimpleMeterRegistry()),
-          job -> {
-            if (failingWrites > 0) {
-              failingWrites--;
-              throw new IllegalStateException("503 from the API server");
-            }
-            writes.add(job.getStatus());
-          },
           Clock.fixed(Instant.parse("2026-12-06T02:00:00Z"), ZoneOffset.UTC));
     }
 
@@ -159,13 +188,13 @@ class JobLoopTest {
   void anInvalidSpecIsRefusedOnceAndNeverDriven() {
     loop.invalid = true;
     TrainingJob job = job();
-    loop.reconcile(job);
+    reconcile(job);
     assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Pending);
     assertThat(Conditions.find(job.getStatus().conditions, JobConditions.SPEC_VALID))
         .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("InvalidSpec"));
     assertThat(events).containsExactly("Warning InvalidSpec", "Normal Pending");
     assertThat(writes).hasSize(1);
-    loop.reconcile(job); // the same copy again: nothing new to say or write
+    reconcile(job); // the same copy again: nothing new to say or write
     assertThat(events).hasSize(2);
     assertThat(writes).hasSize(1);
     assertThat(loop.drives).isZero();
@@ -174,12 +203,12 @@ class JobLoopTest {
   @Test
   void aPlacedJobKeepsItsGpusAndOneThatGivesUpReleasesThem() {
     TrainingJob job = job();
-    loop.reconcile(job);
+    reconcile(job);
     assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Scheduled);
     assertThat(loop.releases).isZero();
     assertThat(job.getStatus().observedGeneration).isEqualTo(1L);
     loop.giveUp = true;
-    loop.reconcile(job);
+    reconcile(job);
     assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Pending);
     assertThat(loop.releases).isEqualTo(1);
   }
@@ -187,19 +216,19 @@ class JobLoopTest {
   @Test
   void suspendStopsReleasesAndResumeDrivesAgain() {
     TrainingJob job = job();
-    loop.reconcile(job);
+    reconcile(job);
     job.getSpec().suspend = true;
-    loop.reconcile(job);
+    reconcile(job);
     assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Suspended);
     assertThat(loop.stops).isEqualTo(1);
     assertThat(loop.releases).isEqualTo(1);
     assertThat(Conditions.isTrue(job.getStatus().conditions, JobConditions.SUSPENDED)).isTrue();
     assertThat(events).contains("Normal Suspended");
-    loop.reconcile(job); // stays suspended without stopping again
+    reconcile(job); // stays suspended without stopping again
     assertThat(loop.stops).isEqualTo(1);
 
     job.getSpec().suspend = false;
-    loop.reconcile(job);
+    reconcile(job);
     assertThat(events).contains("Normal Resumed");
     assertThat(Conditions.find(job.getStatus().conditions, JobConditions.SUSPENDED)).isEmpty();
     assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Scheduled);
@@ -211,21 +240,56 @@ class JobLoopTest {
     TrainingJob job = job();
     job.setStatus(new TrainingJobStatus());
     job.getStatus().phase = TrainingJobPhase.Succeeded;
-    loop.reconcile(job);
+    reconcile(job);
     assertThat(loop.drives).isZero();
     assertThat(loop.releases).isEqualTo(1);
   }
 
   @Test
+  void aReconcileRightAfterAStatusWriteStartsFromIt() {
+    TrainingJob job = job();
+    TrainingJob beforeTheWrite = StatusDiff.copy(job);
+    cluster.lagging = true;
+    reconcile(job);
+    assertThat(events).containsExactly("Normal Scheduled");
+    // The cache has not delivered the write yet: a pod event wakes the job with the old copy.
+    reconcile(beforeTheWrite);
+    assertThat(events).as("Scheduled once: the reconcile knew it had placed the job").hasSize(1);
+    assertThat(writes).as("nothing new to write").hasSize(1);
+    assertThat(loop.releases).isZero();
+  }
+
+  @Test
+  void theEchoOfAnEarlierWriteDoesNotHideALaterOne() {
+    TrainingJob first = job(); // version 1, as the cache keeps handing it out
+    cluster.lagging = true;
+    reconcile(StatusDiff.copy(first)); // Scheduled, written as version 2, not yet delivered
+    loop.giveUp = true;
+    reconcile(StatusDiff.copy(first)); // Pending, written as version 3
+    assertThat(writes)
+        .extracting(s -> s.phase)
+        .containsExactly(TrainingJobPhase.Scheduled, TrainingJobPhase.Pending);
+    // The watch delivers version 2 (JOSDK 5.2.1 then drops its cached version 3).
+    TrainingJob echo = StatusDiff.copy(first);
+    echo.setStatus(StatusDiff.copy(writes.get(0)));
+    echo.getMetadata().setResourceVersion("2");
+    reconcile(echo);
+    assertThat(events)
+        .as("each phase entered once")
+        .containsExactly("Normal Scheduled", "Normal Pending");
+    assertThat(writes).as("version 3 is not written again").hasSize(2);
+  }
+
+  @Test
   void aStatusWriteThatFailedIsWrittenAgainByTheRetry() {
-    failingWrites = 1;
-    assertThatThrownBy(() -> loop.reconcile(job())).hasMessageContaining("503");
+    cluster.failingWrites = 1;
+    assertThatThrownBy(() -> reconcile(job())).hasMessageContaining("503");
     assertThat(writes).isEmpty();
     // The retry starts from the same cached copy: the decision the failed write carried must
     // still reach the server, not be taken for one already written.
-    TrainingJob retry = job();
-    loop.reconcile(retry);
+    reconcile(job());
     assertThat(writes).hasSize(1);
     assertThat(writes.get(0).phase).isEqualTo(TrainingJobPhase.Scheduled);
+    assertThat(events).as("the retry continues the decision").containsExactly("Normal Scheduled");
   }
 }

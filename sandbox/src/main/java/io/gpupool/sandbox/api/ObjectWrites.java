@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.mockwebserver.http.MockResponse;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -107,6 +108,27 @@ final class ObjectWrites {
       store.refreshCrds();
     }
     return ObjectStore.reply(response, type, name);
+  }
+
+  /**
+   * Stores a built-in object known to be new ({@link ObjectStore#seed}): the built-in defaults of a
+   * create, no existence check. Returns the object as stored.
+   */
+  String seed(ResourceType type, ObjectNode object) {
+    if (type.isCustom()) {
+      throw new IllegalArgumentException("only built-in objects are seeded, not " + type.kind());
+    }
+    String ns = object.path("metadata").path("namespace").asText(null);
+    if (type.namespaced() != (ns != null)) {
+      throw new IllegalArgumentException(
+          type.kind()
+              + " "
+              + object.path("metadata").path("name").asText()
+              + ": namespace "
+              + (type.namespaced() ? "missing" : "given for a cluster-scoped kind"));
+    }
+    builtInDefaults.apply(type, object);
+    return store.seed(type.collectionPath(ns), object, Instant.now(clock).toString());
   }
 
   Reply update(ApiRequest r, ResourcePath p, ResourceType type, JsonNode body) {

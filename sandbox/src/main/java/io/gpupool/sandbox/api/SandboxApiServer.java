@@ -3,6 +3,8 @@ package io.gpupool.sandbox.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.sandbox.api.TableConverter.IncludeObject;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -339,6 +341,44 @@ public final class SandboxApiServer implements AutoCloseable {
         throw new IllegalStateException("cannot create namespace " + name + ": " + reply.body());
       }
     }
+  }
+
+  /**
+   * Stores {@code objects} — built-in objects known to be new, such as a fresh sandbox's pool of
+   * nodes and their leases — in-process: the built-in defaults and metadata of a create, but no
+   * HTTP round trip and no existence check each (the mock dispatcher's check scans every stored
+   * object, which made a 5,000-node pool take many minutes); one hold of the write lock. Returns
+   * them as stored (uid, resourceVersion, creationTimestamp).
+   */
+  @SuppressWarnings("unchecked")
+  public <T extends HasMetadata> List<T> seed(List<T> objects) {
+    List<T> stored = new ArrayList<>(objects.size());
+    writeLock.lock();
+    try {
+      for (T object : objects) {
+        ObjectNode json = (ObjectNode) Json.parse(Serialization.asJson(object));
+        ResourceType type =
+            registry
+                .findByKind(json.path("apiVersion").asText(), json.path("kind").asText())
+                .orElseThrow(
+                    () -> new IllegalArgumentException("no resource type for " + object.getKind()));
+        stored.add((T) Serialization.unmarshal(writes.seed(type, json), object.getClass()));
+      }
+    } finally {
+      writeLock.unlock();
+    }
+    return stored;
+  }
+
+  /** Creates the namespace {@code name} in-process unless it exists. */
+  public void createNamespaceIfMissing(String name) {
+    writeLock.lock();
+    try {
+      ensureNamespace(name);
+    } finally {
+      writeLock.unlock();
+    }
+    policyChanged(registry.find("", "v1", "namespaces").orElseThrow());
   }
 
   /** Creates {@code object} unless an object of its kind and name is stored already. */

@@ -150,6 +150,9 @@ public final class KubeletSimulator implements AutoCloseable {
             metricsEndpoints,
             processes,
             this::informedPods);
+    for (var lease : client.leases().inNamespace(NodeLeases.NAMESPACE).list().getItems()) {
+      state.leasedAtStart.add(lease.getMetadata().getName());
+    }
     PodStatusWriter statuses = new PodStatusWriter(state);
     pods = new PodLifecycle(state, statuses, network);
     nodeLifecycle = new NodeLifecycle(state, pods, statuses);

@@ -40,6 +40,12 @@ final class KubeletState {
 
   final Map<String, Node> nodes = new HashMap<>();
 
+  /**
+   * Nodes whose lease was stored before this simulator started (seeded with a large pool): their
+   * first sighting needs no lease write, one LIST at start replaces a GET and a create per node.
+   */
+  final Set<String> leasedAtStart = new HashSet<>();
+
   /** The model weights each node's cache holds, and the fetches in progress. */
   final WeightsPulls weightsPulls;
 

@@ -11,8 +11,8 @@ import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 
 /** The heartbeat Lease a kubelet keeps in {@code kube-node-lease}, owned by its Node. */
-final class NodeLeases {
-  static final String NAMESPACE = "kube-node-lease";
+public final class NodeLeases {
+  public static final String NAMESPACE = "kube-node-lease";
 
   private NodeLeases() {}
 
@@ -29,32 +29,11 @@ final class NodeLeases {
   /** Creates or renews the node's lease. */
   static void renew(KubernetesClient client, Node node, Instant now) {
     String name = node.getMetadata().getName();
-    ZonedDateTime renew = now.truncatedTo(ChronoUnit.MICROS).atZone(ZoneOffset.UTC);
     Lease existing = client.leases().inNamespace(NAMESPACE).withName(name).get();
     if (existing == null) {
-      client
-          .leases()
-          .inNamespace(NAMESPACE)
-          .resource(
-              new LeaseBuilder()
-                  .withNewMetadata()
-                  .withName(name)
-                  .withNamespace(NAMESPACE)
-                  .addNewOwnerReference()
-                  .withApiVersion("v1")
-                  .withKind("Node")
-                  .withName(name)
-                  .withUid(node.getMetadata().getUid())
-                  .endOwnerReference()
-                  .endMetadata()
-                  .withNewSpec()
-                  .withHolderIdentity(name)
-                  .withLeaseDurationSeconds(40)
-                  .withRenewTime(renew)
-                  .endSpec()
-                  .build())
-          .create();
+      client.leases().inNamespace(NAMESPACE).resource(of(node, now)).create();
     } else {
+      ZonedDateTime renew = renewTime(now);
       client
           .leases()
           .inNamespace(NAMESPACE)
@@ -65,5 +44,39 @@ final class NodeLeases {
                 return l;
               });
     }
+  }
+
+  /** Whether a kubelet leases {@code node} when it first sees it (the node is Ready). */
+  public static boolean isReady(Node node) {
+    return PodFacts.isReady(node);
+  }
+
+  /**
+   * The lease a kubelet creates for a stored {@code node} (its uid set) first seen at {@code now};
+   * the sandbox seeds these together with a large pool's nodes.
+   */
+  public static Lease of(Node node, Instant now) {
+    String name = node.getMetadata().getName();
+    return new LeaseBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(NAMESPACE)
+        .addNewOwnerReference()
+        .withApiVersion("v1")
+        .withKind("Node")
+        .withName(name)
+        .withUid(node.getMetadata().getUid())
+        .endOwnerReference()
+        .endMetadata()
+        .withNewSpec()
+        .withHolderIdentity(name)
+        .withLeaseDurationSeconds(40)
+        .withRenewTime(renewTime(now))
+        .endSpec()
+        .build();
+  }
+
+  private static ZonedDateTime renewTime(Instant now) {
+    return now.truncatedTo(ChronoUnit.MICROS).atZone(ZoneOffset.UTC);
   }
 }

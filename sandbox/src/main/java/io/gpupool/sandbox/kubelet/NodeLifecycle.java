@@ -40,7 +40,7 @@ final class NodeLifecycle {
     String name = node.getMetadata().getName();
     boolean known = state.nodes.containsKey(name);
     state.nodes.put(name, node);
-    if (!known && PodFacts.isReady(node)) {
+    if (!known && PodFacts.isReady(node) && !state.leasedAtStart.remove(name)) {
       NodeLeases.renew(state.client, node, state.clock.instant());
     }
     String fault =

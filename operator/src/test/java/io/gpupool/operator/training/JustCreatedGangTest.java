@@ -1,0 +1,128 @@
+package io.gpupool.operator.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.gpupool.api.v1alpha1.ModelSpec;
+import io.gpupool.api.v1alpha1.Parallelism;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.workload.ClusterPods;
+import io.gpupool.operator.workload.FakeWorkloads;
+import io.gpupool.operator.workload.OwnedPodEvents;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A gang the binder has just created, before the pod watch delivers it: the job's pod reads show it
+ * (the binder hands each created pod to the controller's pod cache), so following the gang sees it
+ * starting, not a rank whose pod was deleted — which would restart the gang.
+ */
+class JustCreatedGangTest {
+  private static final Instant NOW = Instant.parse("2026-12-06T07:00:00Z");
+
+  // Never started: the watch has delivered nothing, as when it lags behind our creates.
+  private final KubernetesClient client =
+      new KubernetesClientBuilder()
+          .withConfig(new ConfigBuilder().withMasterUrl("http://127.0.0.1:1").build())
+          .build();
+  private final OwnedPodEvents<TrainingJob> pods =
+      new OwnedPodEvents<>(new ClusterPods(client), TrainingJob.class, "trainingjob-pods");
+
+  @AfterEach
+  void close() {
+    client.close();
+  }
+
+  @Test
+  void aJustCreatedGangMissingFromTheWatchIsStartingNotDeleted() throws Exception {
+    TrainingJob job = job();
+    List<RankAssignment> ranks = List.of(rank(0, "n1"), rank(1, "n2"));
+    GangBinder binder = new GangBinder(new FakeWorkloads(), new SimpleMeterRegistry());
+    CountDownLatch done = new CountDownLatch(1);
+    binder.bind(
+        new GangBinder.Gang(
+            job.getMetadata().getUid(),
+            "ml",
+            new ServiceBuilder().withNewMetadata().withName("pretrain").endMetadata().build(),
+            TrainingGang.pods(job, ranks, "DataParallel", 0, 0, null)),
+        pods::written,
+        why -> {},
+        done::countDown);
+    assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+
+    Gangs gangs =
+        new Gangs(
+            binder,
+            new FakeWorkloads(),
+            pods::getSecondaryResources,
+            j -> {},
+            p -> {},
+            (j, g) -> g);
+    var gang = gangs.current(job);
+    assertThat(gang).containsOnlyKeys(0, 1);
+    GangObservation seen =
+        GangObserver.observe(
+            ranks,
+            gang,
+            Map.of(
+                "n1", new GangObserver.NodeState(true, null),
+                "n2", new GangObserver.NodeState(true, null)),
+            Duration.ofMinutes(5),
+            NOW);
+    assertThat(seen).isInstanceOf(GangObservation.Starting.class);
+  }
+
+  @Test
+  void withoutTheCreatedPodsTheSameGangWouldLookDeleted() {
+    TrainingJob job = job();
+    List<RankAssignment> ranks = List.of(rank(0, "n1"), rank(1, "n2"));
+    GangObservation seen =
+        GangObserver.observe(
+            ranks,
+            Map.of(),
+            Map.of(
+                "n1", new GangObserver.NodeState(true, null),
+                "n2", new GangObserver.NodeState(true, null)),
+            Duration.ofMinutes(5),
+            NOW);
+    assertThat(seen).isInstanceOf(GangObservation.RankFailed.class);
+    assertThat(pods.getSecondaryResources(job)).isEmpty();
+  }
+
+  private static RankAssignment rank(int rank, String node) {
+    return new RankAssignment(
+        rank, node, "alice", "eu", "NVIDIA-GeForce-RTX-4090", 1, "nvidia.com/gpu", -1, -1, -1, 0.5);
+  }
+
+  private static TrainingJob job() {
+    TrainingJob job = new TrainingJob();
+    job.setMetadata(
+        new ObjectMetaBuilder().withName("pretrain").withNamespace("ml").withUid("uid-1").build());
+    TrainingJobSpec spec = new TrainingJobSpec();
+    spec.image = "img:1";
+    spec.parallelism = new Parallelism();
+    spec.parallelism.workers = 2;
+    spec.parallelism.gpusPerWorker = 1;
+    spec.model = new ModelSpec();
+    spec.model.parameters = "1B";
+    spec.model.layers = 24;
+    spec.model.globalBatchSize = 64;
+    job.setSpec(spec);
+    job.setStatus(new TrainingJobStatus());
+    job.getStatus().restarts = 0;
+    return job;
+  }
+}
