@@ -13,6 +13,7 @@ import io.gpupool.billing.PairId;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.billing.metering.PodLifetime;
+import io.gpupool.operator.config.Periodic;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
@@ -30,7 +31,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -207,8 +207,7 @@ public final class UsageMeter implements AutoCloseable {
             }
           }
         });
-    executor.scheduleWithFixedDelay(
-        this::meterAllSafely, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    Periodic.every(executor, Duration.ZERO, interval, "metering pass", this::meterAll);
   }
 
   @Override
@@ -219,14 +218,6 @@ public final class UsageMeter implements AutoCloseable {
     }
     if (executor != null) {
       executor.shutdownNow();
-    }
-  }
-
-  private void meterAllSafely() {
-    try {
-      meterAll();
-    } catch (RuntimeException e) {
-      LOG.warnf(e, "metering pass failed; retried in %s", interval);
     }
   }
 
