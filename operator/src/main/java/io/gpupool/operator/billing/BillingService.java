@@ -3,6 +3,8 @@ package io.gpupool.operator.billing;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpupool.api.v1alpha1.BillingAccount;
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.api.v1alpha1.Earnings;
 import io.gpupool.api.v1alpha1.GpupoolApi;
@@ -35,6 +37,7 @@ import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.leader.Leadership;
 import io.gpupool.operator.status.EventRecorder;
+import io.gpupool.operator.status.StatusReplace;
 import io.gpupool.operator.workload.ClusterPods;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -45,9 +48,11 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -575,9 +580,9 @@ public class BillingService {
       jobs.add(new AccountFigures.JobUsage(store.job(uid).orElse(null), pairs.get(uid), running));
     }
     Map<String, BigInteger> grown = periodSpend.advance(pairs);
-    java.time.Instant now = clock.instant();
+    Instant now = clock.instant();
     BudgetService b = budget;
-    for (io.gpupool.api.v1alpha1.BillingAccount account : accounts.all()) {
+    for (BillingAccount account : accounts.all()) {
       String payer = account.getSpec() == null ? null : account.getSpec().payer;
       if (payer == null) {
         continue;
@@ -597,7 +602,7 @@ public class BillingService {
           account.getMetadata().getUid(),
           account.getStatus(),
           SpendingPeriod.length(account.getSpec().limits),
-          grown.getOrDefault(payer.toLowerCase(java.util.Locale.ROOT), BigInteger.ZERO),
+          grown.getOrDefault(payer.toLowerCase(Locale.ROOT), BigInteger.ZERO),
           now,
           status);
       if (verdict == null && account.getStatus() != null) {
@@ -610,9 +615,8 @@ public class BillingService {
       }
       status.observedGeneration = account.getMetadata().getGeneration();
       try {
-        io.gpupool.operator.status.StatusReplace.write(
-            client, io.gpupool.api.v1alpha1.BillingAccount.class, account, status);
-      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        StatusReplace.write(client, BillingAccount.class, account, status);
+      } catch (KubernetesClientException e) {
         LOG.warnf(
             "BillingAccount(%s): status not written: %s",
             account.getMetadata().getName(), e.getMessage());
@@ -621,7 +625,7 @@ public class BillingService {
   }
 
   /** A pair of a job was set aside from settlement: say so on the job, where its owner looks. */
-  private void warnSetAside(io.gpupool.billing.PairId pair, String reason) {
+  private void warnSetAside(PairId pair, String reason) {
     Optional<JobRef> ref = store.job(pair.jobId());
     if (ref.isEmpty()) {
       LOG.warnf("settlement set aside %s of an unrecorded job: %s", pair, reason);
@@ -660,7 +664,7 @@ public class BillingService {
       metrics.settlementHealth(s.outbox().setAside().size(), age);
       metrics.heldUnregistered(s.heldForRegistration().size());
       Map<String, Integer> byJob = new TreeMap<>();
-      for (io.gpupool.billing.PairId p : s.outbox().setAside().keySet()) {
+      for (PairId p : s.outbox().setAside().keySet()) {
         String job =
             store
                 .job(p.jobId())
