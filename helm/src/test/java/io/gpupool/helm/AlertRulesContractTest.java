@@ -32,7 +32,14 @@ class AlertRulesContractTest {
             "GpupoolChainRpcUnreachable",
             "GpupoolProviderReliabilityDropping",
             "GpupoolProviderFailingChallenges",
-            "GpupoolVerificationFoundFraud")
+            "GpupoolVerificationFoundFraud",
+            "GpupoolReconcileSlow",
+            "GpupoolOperatorNoLeader",
+            "GpupoolOperatorSeveralLeaders",
+            "GpupoolOperatorLeaderChangingOften",
+            "GpupoolInferenceNoReadyReplica",
+            "GpupoolInferenceReplicasBelowDesired",
+            "GpupoolInferenceOverloadedAtMax")
         .doesNotHaveDuplicates();
   }
 

@@ -21,12 +21,14 @@ import io.gpupool.billing.budget.DryPayerTracker;
 import io.gpupool.billing.chain.BillingChain;
 import io.gpupool.billing.chain.ChainConfig;
 import io.gpupool.billing.chain.ChainException;
+import io.gpupool.billing.chain.DisputeSigner;
 import io.gpupool.billing.chain.KeySource;
 import io.gpupool.billing.chain.TrustChain;
 import io.gpupool.billing.chain.Web3jBillingChain;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.billing.metering.Metering;
+import io.gpupool.billing.settlement.OutboxTrustChain;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
 import io.gpupool.operator.config.GpupoolConfig;
@@ -192,8 +194,15 @@ public class BillingService {
     budget = new BudgetService(metered, settleable);
     dry = new DryPayerTracker(settings.suspendGrace(), clock);
     chain = metered;
-    trust = rawChain instanceof TrustChain t ? t : null;
     settlement = new SettlementService(config, settleable, metered, clock);
+    // Disputes are signed by the reporter's key too: through the outbox, so they never take a
+    // settlement's nonce and are re-broadcast, replaced and resumed like settlements.
+    trust =
+        rawChain instanceof TrustChain t
+            ? (rawChain instanceof DisputeSigner signer
+                ? new OutboxTrustChain(t, signer, settlement)
+                : t)
+            : null;
     settlement.outbox().onSetAside(this::warnSetAside);
     settlement.start();
     return settlement;
