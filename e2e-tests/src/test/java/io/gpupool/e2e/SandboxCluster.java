@@ -98,6 +98,17 @@ final class SandboxCluster implements AutoCloseable {
     return start(name, timeScale, operatorEnv, 0, chainOptions);
   }
 
+  /** As {@link #startWithChain(String, double, SandboxChain.Options, Map)} on another pool. */
+  static SandboxCluster startWithChainOnPool(
+      String name,
+      double timeScale,
+      SandboxChain.Options chainOptions,
+      Map<String, String> operatorEnv,
+      PoolSpec pool)
+      throws IOException {
+    return start(name, timeScale, operatorEnv, 0, chainOptions, pool, List.of(), "");
+  }
+
   /** As {@link #startWithChain(String, double, SandboxChain.Options, Map)}, with the HTTP port. */
   static SandboxCluster startWithChain(
       String name,

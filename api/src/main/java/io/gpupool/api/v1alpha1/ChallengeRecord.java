@@ -2,6 +2,7 @@ package io.gpupool.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
 
 /** Hardware challenges of a provider's nodes so far. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -15,4 +16,7 @@ public class ChallengeRecord {
 
   /** When the last challenge of any of its nodes ended (RFC 3339). */
   public String lastChallengeTime;
+
+  /** Nodes quarantined by a failed challenge (no new work), by node name. */
+  public List<QuarantinedNode> quarantined;
 }

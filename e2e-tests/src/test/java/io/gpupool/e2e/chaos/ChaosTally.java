@@ -29,6 +29,18 @@ public final class ChaosTally {
     faults.put(source + " " + kind, count);
   }
 
+  /**
+   * Faults injected from {@code source} ("API", "RPC", "node"): for the API, the watch faults when
+   * {@code watches}, else the request faults.
+   */
+  public synchronized long faults(String source, boolean watches) {
+    return faults.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(source + " "))
+        .filter(e -> !source.equals("API") || e.getKey().contains(" watch-") == watches)
+        .mapToLong(Map.Entry::getValue)
+        .sum();
+  }
+
   /** Adds to one of the run's own counts (jobs submitted, leader SIGKILLs, ...). */
   public synchronized void add(String event, long n) {
     events.merge(event, n, Long::sum);

@@ -142,6 +142,7 @@ public final class Invariants {
 
   private static void overCommits(ClusterView view, List<Violation> out) {
     Map<String, Map<String, Long>> asked = new HashMap<>();
+    Map<String, List<String>> holders = new HashMap<>();
     for (Pod pod : view.pods()) {
       String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
       if (node == null || !live(pod)) {
@@ -155,10 +156,13 @@ public final class Invariants {
             .getLimits()
             .forEach(
                 (resource, q) -> {
-                  if (resource.startsWith(GPU_PREFIX)) {
+                  if (resource.startsWith(GPU_PREFIX) && count(q) > 0) {
                     asked
                         .computeIfAbsent(node, n -> new TreeMap<>())
                         .merge(resource, count(q), Long::sum);
+                    holders
+                        .computeIfAbsent(node, n -> new ArrayList<>())
+                        .add(pod.getMetadata().getName() + "=" + count(q));
                   }
                 });
       }
@@ -185,7 +189,9 @@ public final class Invariants {
                           + " "
                           + resource
                           + ", it has "
-                          + has));
+                          + has
+                          + " "
+                          + holders.get(node.getMetadata().getName())));
             }
           });
     }

@@ -163,7 +163,8 @@ class InvariantsTest {
             List.of());
     List<Violation> out = Invariants.continuous(v, Map.of());
     assertThat(kinds(out)).containsExactly(Kind.GPU_OVERCOMMIT);
-    assertThat(out.get(0).detail()).isEqualTo("n1: live pods ask 5 nvidia.com/gpu, it has 4");
+    assertThat(out.get(0).detail())
+        .isEqualTo("n1: live pods ask 5 nvidia.com/gpu, it has 4 [a-0=2, b-0=3]");
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.gpupool.billing.chain.ChainException;
 import io.gpupool.billing.chain.StakeState;
 import io.gpupool.billing.chain.TrustChain;
 import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.operator.config.Periodic;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.micrometer.core.instrument.Gauge;
@@ -17,6 +18,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.math.BigInteger;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
@@ -24,9 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
@@ -68,15 +68,9 @@ public class ProviderStakes {
   }
 
   void start(@Observes StartupEvent ignored) {
-    timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "gpupool-stakes");
-              t.setDaemon(true);
-              return t;
-            });
-    long every = settings.stakeRefresh().toMillis();
-    timer.scheduleWithFixedDelay(this::refreshQuietly, 1_000, every, TimeUnit.MILLISECONDS);
+    timer = Periodic.daemon("gpupool-stakes");
+    Periodic.every(
+        timer, Duration.ofSeconds(1), settings.stakeRefresh(), "reading stakes", this::refresh);
   }
 
   void stop(@Observes ShutdownEvent ignored) {
@@ -130,14 +124,6 @@ public class ProviderStakes {
       s.sufficient = r != null && r.stake().committedWei().compareTo(need) >= 0;
     }
     return s;
-  }
-
-  private void refreshQuietly() {
-    try {
-      refresh();
-    } catch (RuntimeException e) {
-      LOG.warn("reading stakes failed", e);
-    }
   }
 
   /** Read every provider's stake now (no-op while billing is off). */

@@ -1,6 +1,7 @@
 package io.gpupool.operator.metrics;
 
 import io.gpupool.operator.allocation.AllocationLedger;
+import io.gpupool.operator.config.Periodic;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
@@ -11,14 +12,12 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import org.jboss.logging.Logger;
 
 /**
  * The pool as gauges: GPUs by model, region, provider and state [gpupool_pool_gpus], nodes by state
@@ -27,7 +26,6 @@ import org.jboss.logging.Logger;
  */
 @ApplicationScoped
 public class PoolMetrics {
-  private static final Logger LOG = Logger.getLogger(PoolMetrics.class);
 
   private final NodeInventory inventory;
   private final AllocationLedger ledger;
@@ -60,31 +58,16 @@ public class PoolMetrics {
   }
 
   void start(@Observes StartupEvent ignored) {
-    refresher =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "gpupool-pool-metrics");
-              t.setDaemon(true);
-              return t;
-            });
-    refresher.scheduleWithFixedDelay(this::refreshQuietly, 1, 5, TimeUnit.SECONDS);
+    refresher = Periodic.daemon("gpupool-pool-metrics");
+    // One failed refresh (the provider cache not yet started, a node read mid-update) must not
+    // freeze every pool gauge for the operator's lifetime.
+    Periodic.every(
+        refresher, Duration.ofSeconds(1), Duration.ofSeconds(5), "pool metrics", this::refresh);
   }
 
   void stop(@Observes ShutdownEvent ignored) {
     if (refresher != null) {
       refresher.shutdownNow();
-    }
-  }
-
-  /**
-   * A scheduled task that throws is never run again: one failed refresh (the provider cache not yet
-   * started, a node read mid-update) would freeze every pool gauge for the operator's lifetime.
-   */
-  private void refreshQuietly() {
-    try {
-      refresh();
-    } catch (RuntimeException e) {
-      LOG.warnf(e, "pool metrics: refresh failed, retrying in 5 s");
     }
   }
 

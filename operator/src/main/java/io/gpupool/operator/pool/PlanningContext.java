@@ -58,29 +58,44 @@ public class PlanningContext {
 
   /** The scheduler's view of the pool now; {@code sharing}: shared GPUs count as capacity. */
   PoolView view(boolean sharing) {
-    return new PoolView(
-            inventory.nodes(), providers::price, providers::reliability, sharing, quarantine())
-        .excluding(stakes.excludedNodes(inventory.nodes()));
+    return new PoolView(inventory.nodes(), providers::price, providers::reliability, sharing)
+        .excluding(exclusions());
   }
 
-  /** Nodes a failed hardware challenge keeps out of placement, with the reason. */
-  private Map<String, String> quarantine() {
+  /**
+   * Nodes placement leaves out, node name to the reason the Unschedulable message counts them
+   * under: providers whose stake falls short, and nodes a failed hardware challenge or wrong paid
+   * work quarantined (restored from GpuProvider status first, so a restart does not let them back
+   * in). A node both short of stake and quarantined is named for the quarantine: the graver reason.
+   */
+  private Map<String, String> exclusions() {
+    Map<String, String> out = new HashMap<>(stakes.excludedNodes(inventory.nodes()));
+    trust.restore(providers.all());
     Map<String, String> claims = new HashMap<>();
     inventory.nodes().forEach(n -> claims.put(n.name(), n.product()));
-    Map<String, String> out = new HashMap<>();
-    trust.quarantined(claims).forEach((node, q) -> out.put(node, q.reason()));
+    trust
+        .quarantined(claims)
+        .forEach(
+            (node, q) ->
+                out.put(
+                    node,
+                    "quarantined after "
+                        + q.after()
+                        + ": "
+                        + node
+                        + " ("
+                        + q.provider()
+                        + ": "
+                        + q.reason()
+                        + ")"));
     return out;
   }
 
   /** As {@link #view(boolean)}, with only the nodes a job's pod template admits (null: all). */
   PoolView view(boolean sharing, PodTemplate template) {
     return new PoolView(
-            inventory.nodesFor(template),
-            providers::price,
-            providers::reliability,
-            sharing,
-            quarantine())
-        .excluding(stakes.excludedNodes(inventory.nodes()));
+            inventory.nodesFor(template), providers::price, providers::reliability, sharing)
+        .excluding(exclusions());
   }
 
   /**
@@ -129,11 +144,6 @@ public class PlanningContext {
           .append("; not offered: ")
           .append(view.notOffered().size())
           .append(" node(s) without a provider price");
-    }
-    if (!view.quarantined().isEmpty()) {
-      reason
-          .append("; quarantined after a failed hardware challenge: ")
-          .append(String.join(", ", view.quarantined()));
     }
     return reason.toString();
   }

@@ -6,6 +6,7 @@ import io.gpupool.scheduler.model.PoolNode;
 import io.gpupool.scheduler.model.PoolSnapshot;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -26,7 +27,6 @@ public final class PoolView {
   private final Map<String, GpuNode> nodes = new HashMap<>();
   private final List<PoolNode> poolNodes = new ArrayList<>();
   private final List<String> notOffered = new ArrayList<>();
-  private final List<String> quarantined = new ArrayList<>();
   private Map<String, String> exclusions = Map.of();
 
   /**
@@ -41,26 +41,8 @@ public final class PoolView {
       BiFunction<String, String, Optional<BigDecimal>> price,
       Function<String, Double> reliability,
       boolean sharedAllowed) {
-    this(gpuNodes, price, reliability, sharedAllowed, Map.of());
-  }
-
-  /**
-   * As above, leaving out {@code quarantine}d nodes (node name to why: a failed hardware
-   * challenge), which the unplaceable explanation then names.
-   */
-  public PoolView(
-      Collection<GpuNode> gpuNodes,
-      BiFunction<String, String, Optional<BigDecimal>> price,
-      Function<String, Double> reliability,
-      boolean sharedAllowed,
-      Map<String, String> quarantine) {
     for (GpuNode n : gpuNodes) {
       if (!n.usable()) {
-        continue;
-      }
-      String why = quarantine.get(n.name());
-      if (why != null) {
-        quarantined.add(n.name() + " (" + n.provider() + ": " + why + ")");
         continue;
       }
       if (n.shared() && !sharedAllowed) {
@@ -100,7 +82,8 @@ public final class PoolView {
 
   /**
    * Leave these nodes out of placement, node name to reason (a provider's stake short of what
-   * placement requires); the scheduler counts them per reason when a job cannot be placed.
+   * placement requires, a node quarantined by a failed hardware challenge); the scheduler counts
+   * them per reason when a job cannot be placed.
    */
   public PoolView excluding(Map<String, String> reasonsByNode) {
     this.exclusions = Map.copyOf(reasonsByNode);
@@ -110,11 +93,6 @@ public final class PoolView {
   /** Nodes that exist but are not offered, and why (for unplaceable explanations). */
   public List<String> notOffered() {
     return List.copyOf(notOffered);
-  }
-
-  /** Usable nodes left out by quarantine, each with its provider and reason. */
-  public List<String> quarantined() {
-    return List.copyOf(quarantined);
   }
 
   public GpuNode gpuNode(String name) {
@@ -130,7 +108,7 @@ public final class PoolView {
     Map<String, int[]> freeMilli = new HashMap<>();
     for (PoolNode pn : poolNodes) {
       int[] f = new int[pn.gpuCount()];
-      java.util.Arrays.fill(f, 1000);
+      Arrays.fill(f, 1000);
       freeMilli.put(pn.name(), f);
     }
     holdings.forEach(

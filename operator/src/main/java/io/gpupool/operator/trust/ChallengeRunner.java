@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodTracker;
+import io.gpupool.operator.config.Periodic;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
@@ -31,9 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -130,15 +129,9 @@ public class ChallengeRunner {
     leadership.whenLeading(
         () -> {
           removeLeftovers();
-          executor =
-              Executors.newSingleThreadScheduledExecutor(
-                  r -> {
-                    Thread t = new Thread(r, "gpupool-challenges");
-                    t.setDaemon(true);
-                    return t;
-                  });
-          long tick = Math.max(100, config.tick().toMillis());
-          executor.scheduleWithFixedDelay(this::tickSafely, tick, tick, TimeUnit.MILLISECONDS);
+          executor = Periodic.daemon("gpupool-challenges");
+          Duration tick = Duration.ofMillis(Math.max(100, config.tick().toMillis()));
+          Periodic.every(executor, tick, tick, "challenge round", this::tick);
           LOG.infof(
               "hardware challenges on: pods in %s, %s per round side, mean interval %s, budget %.1f %%",
               namespace, config.size(), config.meanInterval(), config.budget() * 100);
@@ -160,22 +153,16 @@ public class ChallengeRunner {
     }
   }
 
-  private void tickSafely() {
-    try {
-      tick();
-    } catch (RuntimeException e) {
-      LOG.warn("challenge round failed; retried next tick", e);
-    }
-  }
-
   void tick() {
     Instant now = clock.instant();
     for (Running r : List.copyOf(running.values())) {
       poll(r, now);
     }
-    if (!inventory.synced() || !pods.ready()) {
+    if (!inventory.synced() || !pods.ready() || !providers.synced()) {
       return; // until running pods are in the ledger, a busy node could look idle
     }
+    // A node quarantined before a restart stays quarantined: never challenged afresh.
+    trust.restore(providers.all());
     List<GpuNode> nodes = new ArrayList<>(inventory.nodes());
     Collections.shuffle(nodes, random);
     // Joining nodes first: a new claim is checked before random re-checks.

@@ -1,11 +1,14 @@
 package io.gpupool.operator.trust;
 
 import io.gpupool.api.v1alpha1.ChallengeRecord;
+import io.gpupool.api.v1alpha1.GpuProvider;
+import io.gpupool.api.v1alpha1.QuarantinedNode;
 import io.gpupool.scheduler.trust.ChallengeVerdict;
 import io.gpupool.scheduler.trust.ChallengeVerdict.Outcome;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -20,8 +23,10 @@ import java.util.function.Consumer;
  * new work); per provider, how many challenges passed and failed. A verdict holds for the product
  * the node claimed when challenged: relabelling a node is a new claim, challenged afresh.
  *
- * <p>Quarantines live in memory: a restarted operator challenges every node again as it joins, so a
- * quarantined node is caught again at once; the counts are seeded from GpuProvider status.
+ * <p>Verdicts live in memory and the quarantines among them also in GpuProvider status ({@code
+ * status.challenges.quarantined}): a restarted operator {@link #restore restores} them before it
+ * places or challenges anything, so a node that cheated stays out of placement instead of getting a
+ * fresh chance to answer honestly. Counts are seeded from the same status.
  */
 @ApplicationScoped
 public class TrustLedger {
@@ -40,10 +45,22 @@ public class TrustLedger {
     Instant nextDue;
   }
 
-  /** A node left out of placement, and why. */
-  public record Quarantined(String node, String provider, String product, String reason) {}
+  /**
+   * A node left out of placement, and why.
+   *
+   * @param after what caught it, for the Unschedulable message ("a failed hardware challenge")
+   */
+  public record Quarantined(
+      String node, String provider, String product, String reason, String after) {}
 
-  /** Starts a provider's counts from what its status recorded, unless already tracked. */
+  private static final String AFTER_CHALLENGE = "a failed hardware challenge";
+  private static final String AFTER_WORK = "wrong paid work";
+  private static final String WRONG_WORK = "WrongWork";
+
+  /**
+   * Starts a provider's counts and quarantined nodes from what its status recorded, unless already
+   * tracked. A node this operator judged itself keeps its own verdict.
+   */
   public synchronized void seed(String provider, ChallengeRecord recorded) {
     if (recorded == null || providers.containsKey(provider)) {
       return;
@@ -53,6 +70,41 @@ public class TrustLedger {
     copy.failed = recorded.failed;
     copy.lastChallengeTime = recorded.lastChallengeTime;
     providers.put(provider, copy);
+    if (recorded.quarantined == null) {
+      return;
+    }
+    for (QuarantinedNode q : recorded.quarantined) {
+      if (WRONG_WORK.equals(q.outcome) && q.node != null && !workFraud.containsKey(q.node)) {
+        workFraud.put(
+            q.node,
+            new Quarantined(
+                q.node, provider, q.product, q.message == null ? "" : q.message, AFTER_WORK));
+        continue;
+      }
+      Outcome outcome = outcome(q.outcome);
+      if (q.node == null || q.product == null || outcome == null || nodes.containsKey(q.node)) {
+        continue;
+      }
+      NodeTrust t = new NodeTrust();
+      t.provider = provider;
+      t.product = q.product;
+      t.outcome = outcome;
+      t.message = q.message == null ? "" : q.message;
+      t.at = since(q.since);
+      nodes.put(q.node, t);
+    }
+  }
+
+  /**
+   * Seeds every provider not tracked yet from its status (see {@link #seed}). Placement and the
+   * challenge runner call it once the providers have been read, before they act on any node.
+   */
+  public void restore(Collection<GpuProvider> all) {
+    for (GpuProvider p : all) {
+      if (p.getStatus() != null && p.getStatus().challenges != null) {
+        seed(p.getMetadata().getName(), p.getStatus().challenges);
+      }
+    }
   }
 
   /**
@@ -121,7 +173,7 @@ public class TrustLedger {
    */
   public void quarantineForWork(String node, String provider, String product, String reason) {
     synchronized (this) {
-      workFraud.put(node, new Quarantined(node, provider, product, reason));
+      workFraud.put(node, new Quarantined(node, provider, product, reason, AFTER_WORK));
     }
     listeners.forEach(l -> l.accept(provider));
   }
@@ -140,22 +192,57 @@ public class TrustLedger {
           if (t.outcome != null
               && t.outcome != Outcome.PASSED
               && t.product.equals(claimedProducts.get(name))) {
-            out.put(name, new Quarantined(name, t.provider, t.product, shortReason(t)));
+            out.put(
+                name,
+                new Quarantined(name, t.provider, t.product, shortReason(t), AFTER_CHALLENGE));
           }
         });
     return out;
   }
 
-  /** The provider's counts as its status shows them (null before any challenge). */
+  /**
+   * The provider's counts and quarantined nodes as its status shows them (null before any challenge
+   * or quarantine).
+   */
   public synchronized ChallengeRecord counts(String provider) {
     ChallengeRecord c = providers.get(provider);
-    if (c == null) {
+    if (c == null && workFraud.values().stream().noneMatch(w -> provider.equals(w.provider()))) {
       return null;
+    }
+    if (c == null) {
+      c = new ChallengeRecord();
     }
     ChallengeRecord copy = new ChallengeRecord();
     copy.passed = c.passed == null ? 0 : c.passed;
     copy.failed = c.failed == null ? 0 : c.failed;
     copy.lastChallengeTime = c.lastChallengeTime;
+    List<QuarantinedNode> quarantined = new ArrayList<>();
+    new TreeMap<>(nodes)
+        .forEach(
+            (name, t) -> {
+              if (provider.equals(t.provider) && t.outcome != null && t.outcome != Outcome.PASSED) {
+                QuarantinedNode q = new QuarantinedNode();
+                q.node = name;
+                q.product = t.product;
+                q.outcome = OUTCOME_NAMES.get(t.outcome);
+                q.message = t.message;
+                q.since = t.at == null ? null : t.at.toString();
+                quarantined.add(q);
+              }
+            });
+    new TreeMap<>(workFraud)
+        .forEach(
+            (name, w) -> {
+              if (provider.equals(w.provider())) {
+                QuarantinedNode q = new QuarantinedNode();
+                q.node = name;
+                q.product = w.product();
+                q.outcome = WRONG_WORK;
+                q.message = w.reason();
+                quarantined.add(q);
+              }
+            });
+    copy.quarantined = quarantined.isEmpty() ? null : quarantined;
     return copy;
   }
 
@@ -221,6 +308,26 @@ public class TrustLedger {
   /** Every provider with counts. */
   public synchronized Collection<String> providers() {
     return List.copyOf(providers.keySet());
+  }
+
+  private static final Map<Outcome, String> OUTCOME_NAMES =
+      Map.of(Outcome.WRONG_RESULT, "WrongResult", Outcome.TOO_SLOW, "TooSlow");
+
+  private static Outcome outcome(String name) {
+    for (var e : OUTCOME_NAMES.entrySet()) {
+      if (e.getValue().equals(name)) {
+        return e.getKey();
+      }
+    }
+    return null;
+  }
+
+  private static Instant since(String rfc3339) {
+    try {
+      return rfc3339 == null ? null : Instant.parse(rfc3339);
+    } catch (DateTimeParseException e) {
+      return null;
+    }
   }
 
   private static String shortReason(NodeTrust t) {

@@ -18,6 +18,8 @@ import org.jboss.logging.Logger;
 public class KubernetesWorkloads implements Workloads {
   private static final Logger LOG = Logger.getLogger(KubernetesWorkloads.class);
 
+  private static final int ROLLBACK_ATTEMPTS = 3;
+
   private final KubernetesClient client;
 
   public KubernetesWorkloads(KubernetesClient client) {
@@ -28,29 +30,48 @@ public class KubernetesWorkloads implements Workloads {
   public List<Pod> createGroup(
       String namespace, List<Service> services, List<Pod> pods, BiPredicate<Pod, Pod> adopt) {
     List<Pod> created = new ArrayList<>();
+    Pod attempted = null;
     try {
       for (Service service : services) {
         client.services().inNamespace(namespace).resource(service).createOr(s -> s.update());
       }
       for (Pod pod : pods) {
+        attempted = pod;
         created.add(createOrAdopt(namespace, pod, adopt));
+        attempted = null;
       }
       return created;
     } catch (KubernetesClientException e) {
-      for (Pod pod : created) {
-        try {
-          deletePod(pod);
-        } catch (KubernetesClientException deleteFailed) {
-          // Owner references still let the garbage collector remove it with the job.
-          LOG.warnf(
-              "rolling back pod %s/%s failed: %s",
-              namespace, pod.getMetadata().getName(), deleteFailed.getMessage());
-        }
+      // A create that failed may still have been applied (its answer lost with the connection, a
+      // timeout after the write): a pod left behind would run on GPUs the ledger gives back.
+      List<Pod> rollBack = new ArrayList<>(created);
+      if (attempted != null) {
+        rollBack.add(attempted);
+      }
+      for (Pod pod : rollBack) {
+        rollBackPod(namespace, pod);
       }
       throw new GroupNotCreated(
           "rolled back after " + created.size() + " of " + pods.size() + " pods: " + e.getMessage(),
           e);
     }
+  }
+
+  /** Deletes a pod of a group that was not created whole, retrying a few times. */
+  private void rollBackPod(String namespace, Pod pod) {
+    KubernetesClientException last = null;
+    for (int attempt = 0; attempt < ROLLBACK_ATTEMPTS; attempt++) {
+      try {
+        client.pods().inNamespace(namespace).withName(pod.getMetadata().getName()).delete();
+        return;
+      } catch (KubernetesClientException deleteFailed) {
+        last = deleteFailed;
+      }
+    }
+    // Owner references still let the garbage collector remove it with the job.
+    LOG.warnf(
+        "rolling back pod %s/%s failed: %s",
+        namespace, pod.getMetadata().getName(), last.getMessage());
   }
 
   private Pod createOrAdopt(String namespace, Pod pod, BiPredicate<Pod, Pod> adopt) {

@@ -88,4 +88,64 @@ class TrustLedgerTest {
     assertThat(trust.counts("p").failed).isEqualTo(1);
     assertThat(trust.counts("q")).isNull();
   }
+
+  @Test
+  void quarantineSurvivesARestartThroughProviderStatus() {
+    TrustLedger before = new TrustLedger();
+    before.record(
+        "b",
+        "p",
+        H100,
+        new ChallengeVerdict(Outcome.WRONG_RESULT, "wrong result: round 3"),
+        T0,
+        Duration.ofHours(1));
+    before.record(
+        "a", "p", H100, new ChallengeVerdict(Outcome.PASSED, "ok"), T0, Duration.ofHours(1));
+    var status = new io.gpupool.api.v1alpha1.GpuProviderStatus();
+    status.challenges = before.counts("p");
+    assertThat(status.challenges.quarantined).hasSize(1);
+    assertThat(status.challenges.quarantined.get(0).outcome).isEqualTo("WrongResult");
+    assertThat(status.challenges.quarantined.get(0).since).isEqualTo(T0.toString());
+
+    // A new operator process: nothing in memory until the providers' status is read.
+    var provider = new io.gpupool.api.v1alpha1.GpuProvider();
+    provider.getMetadata().setName("p");
+    provider.setStatus(status);
+    TrustLedger after = new TrustLedger();
+    assertThat(after.quarantined(Map.of("b", H100))).as("before restore").isEmpty();
+    after.restore(java.util.List.of(provider));
+    assertThat(after.quarantined(Map.of("a", H100, "b", H100))).containsOnlyKeys("b");
+    assertThat(after.quarantined(Map.of("b", H100)).get("b").reason())
+        .isEqualTo("wrong challenge result");
+    assertThat(after.due("b", H100, T0.plusSeconds(86_400)))
+        .as("a restored quarantine is not challenged afresh")
+        .isFalse();
+    assertThat(after.unchallenged("b", H100)).isFalse();
+    assertThat(after.due("a", H100, T0)).as("passed nodes are challenged on joining").isTrue();
+    assertThat(after.verified(Map.of("a", H100, "b", H100)).message())
+        .contains("b (wrong result: round 3)");
+    assertThat(after.counts("p").quarantined).hasSize(1);
+    assertThat(after.counts("p").failed).isEqualTo(status.challenges.failed);
+    // relabelled: a new claim, challenged afresh
+    assertThat(after.quarantined(Map.of("b", "NVIDIA-GeForce-RTX-3090"))).isEmpty();
+  }
+
+  @Test
+  void aQuarantineForWrongWorkSurvivesARestartAndRelabellingToo() {
+    TrustLedger before = new TrustLedger();
+    before.quarantineForWork("c", "p", H100, "canary answers disagree with 2 of 3 providers");
+    var status = new io.gpupool.api.v1alpha1.GpuProviderStatus();
+    status.challenges = before.counts("p");
+    assertThat(status.challenges.quarantined).hasSize(1);
+    assertThat(status.challenges.quarantined.get(0).outcome).isEqualTo("WrongWork");
+    var provider = new io.gpupool.api.v1alpha1.GpuProvider();
+    provider.getMetadata().setName("p");
+    provider.setStatus(status);
+
+    TrustLedger after = new TrustLedger();
+    after.restore(java.util.List.of(provider));
+    var q = after.quarantined(Map.of("c", "NVIDIA-GeForce-RTX-3090")).get("c");
+    assertThat(q.after()).isEqualTo("wrong paid work");
+    assertThat(q.reason()).isEqualTo("canary answers disagree with 2 of 3 providers");
+  }
 }

@@ -60,6 +60,9 @@ public final class SandboxChain implements AutoCloseable {
 
   public static final int WHISTLEBLOWER_BPS = 5_000;
 
+  /** How often the operator reads stakes here: a slash shows within seconds. */
+  public static final Duration STAKE_REFRESH = Duration.ofSeconds(2);
+
   /** What each provider with a dev-account key stakes per GPU it offers. */
   public static final BigInteger STAKE_PER_GPU_WEI = TokenUnits.toWei("1");
 
@@ -108,6 +111,7 @@ public final class SandboxChain implements AutoCloseable {
   private final Options options;
   private final Map<String, String> registeredProviders;
   private final List<String> payers;
+  private final List<String> unstaked;
 
   private SandboxChain(
       AnvilProcess anvil,
@@ -117,7 +121,8 @@ public final class SandboxChain implements AutoCloseable {
       long deployBlock,
       Options options,
       Map<String, String> registeredProviders,
-      List<String> payers) {
+      List<String> payers,
+      List<String> unstaked) {
     this.anvil = anvil;
     this.web3j = web3j;
     this.deployer = deployer;
@@ -127,6 +132,7 @@ public final class SandboxChain implements AutoCloseable {
     this.registeredProviders =
         Collections.unmodifiableMap(new LinkedHashMap<>(registeredProviders));
     this.payers = List.copyOf(payers);
+    this.unstaked = List.copyOf(unstaked);
   }
 
   /**
@@ -165,9 +171,13 @@ public final class SandboxChain implements AutoCloseable {
       log.accept(
           "GpuPoolBilling deployed at " + contract + " (block " + block + ") on " + anvil.rpcUrl());
       Map<String, String> registered = new LinkedHashMap<>();
+      List<String> unstaked = new ArrayList<>();
       for (PoolSpec.Provider p : pool.providers()) {
         Optional<Credentials> key = devAccount(p.payoutAddress());
         if (key.isEmpty()) {
+          if (gpusOf(pool, p.name()) > 0) {
+            unstaked.add(p.name());
+          }
           // No key at hand: registered by the owner (the sandbox's contract has no admin delay).
           deployer
               .contract(contract, owner)
@@ -218,7 +228,15 @@ public final class SandboxChain implements AutoCloseable {
               + " funded with "
               + TokenUnits.fromWei(options.escrowWeiPerPayer()).toPlainString()
               + " each");
-      return new SandboxChain(anvil, web3j, deployer, contract, block, options, registered, payers);
+      if (!unstaked.isEmpty()) {
+        log.accept(
+            "stake gate off: "
+                + String.join(", ", unstaked)
+                + " cannot stake (no key at hand), and the gate would keep every job off their"
+                + " nodes");
+      }
+      return new SandboxChain(
+          anvil, web3j, deployer, contract, block, options, registered, payers, unstaked);
     } catch (Exception e) {
       web3j.shutdown();
       anvil.close();
@@ -239,7 +257,7 @@ public final class SandboxChain implements AutoCloseable {
     return gpus;
   }
 
-  /** The dev account (0..9) with this address, if it is one. */
+  /** The dev account (0..19) with this address, if it is one. */
   static Optional<Credentials> devAccount(String address) {
     if (address == null) {
       return Optional.empty();
@@ -272,6 +290,13 @@ public final class SandboxChain implements AutoCloseable {
     env.put("GPUPOOL_BILLING_SETTLEMENT_INTERVAL", options.intervals().settlement().toString());
     env.put("GPUPOOL_BILLING_METERING_INTERVAL", options.intervals().metering().toString());
     env.put("GPUPOOL_BILLING_SUSPEND_GRACE", options.intervals().suspendGrace().toString());
+    if (unstaked.isEmpty()) {
+      // Every provider staked with its own key: placement uses only providers whose stake covers
+      // their GPUs, as a production install would require.
+      env.put(
+          "GPUPOOL_TRUST_MIN_STAKE_PER_GPU", TokenUnits.fromWei(STAKE_PER_GPU_WEI).toPlainString());
+      env.put("GPUPOOL_TRUST_STAKE_REFRESH", STAKE_REFRESH.toString());
+    }
     env.put(
         "GPUPOOL_BILLING_REPORTER_KEY",
         Numeric.toHexStringWithPrefixZeroPadded(reporter().getEcKeyPair().getPrivateKey(), 64));
@@ -293,6 +318,12 @@ public final class SandboxChain implements AutoCloseable {
             + "% of a stake, "
             + WHISTLEBLOWER_BPS / 100
             + "% of that to the whistleblower");
+    lines.add(
+        unstaked.isEmpty()
+            ? "chain: placement uses a provider only while its stake covers "
+                + TokenUnits.fromWei(STAKE_PER_GPU_WEI).toPlainString()
+                + " per GPU (kubectl get gpuprovider: STAKE)"
+            : "chain: stake gate off (" + String.join(", ", unstaked) + " could not stake)");
     lines.add(
         "chain: settle every "
             + human(options.intervals().settlement())

@@ -299,6 +299,7 @@ final class PodLifecycle {
           pod,
           podIp,
           run.gpus,
+          SubstituteModel.env(state.nodes.get(run.node)),
           exitCode ->
               state.executor.execute(
                   state.safely(

@@ -72,8 +72,13 @@ class SandboxChainIT {
           .containsEntry("GPUPOOL_BILLING_SETTLEMENT_INTERVAL", "PT3S")
           .containsEntry("GPUPOOL_BILLING_METERING_INTERVAL", "PT1.5S")
           .containsEntry("GPUPOOL_BILLING_SUSPEND_GRACE", "PT30S")
-          .containsEntry(
-              "GPUPOOL_BILLING_RECONCILE_FROM_BLOCK", Long.toString(chain.deployBlock()));
+          .containsEntry("GPUPOOL_BILLING_RECONCILE_FROM_BLOCK", Long.toString(chain.deployBlock()))
+          // every provider staked with its own key: the stake gate is on
+          .containsEntry("GPUPOOL_TRUST_MIN_STAKE_PER_GPU", "1")
+          .containsEntry("GPUPOOL_TRUST_STAKE_REFRESH", "PT2S");
+      // a slashed provider's whistleblower reward must not land on the provider itself
+      assertThat(pool.providers())
+          .noneMatch(p -> p.payoutAddress().equalsIgnoreCase(SandboxChain.reporter().getAddress()));
       String key = env.get(KeySource.DEFAULT_ENV);
       assertThat(KeySource.parse(key, "test").getAddress())
           .isEqualTo(SandboxChain.reporter().getAddress());

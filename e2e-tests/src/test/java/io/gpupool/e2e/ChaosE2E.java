@@ -1,0 +1,51 @@
+package io.gpupool.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gpupool.e2e.chaos.ChaosTally;
+import io.gpupool.e2e.chaos.Violation;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chaos harness, short and hard: for a minute ten TrainingJobs are submitted while the API
+ * server answers about one update in three with a fault of some kind and cuts watches, the chain's
+ * RPC endpoint errs, times out and goes down, nodes churn and the leading operator replica is
+ * SIGKILLed; then the faults stop and every job must end. No invariant may break, neither while it
+ * runs nor once every job has ended and settlement is quiet.
+ */
+class ChaosE2E {
+
+  @Test
+  void nothingIsLostOrDoubledUnderApiFaultsChainOutagesNodeChurnAndLeaderKills() throws Exception {
+    ChaosRun.Settings settings =
+        new ChaosRun.Settings(
+            Duration.ofSeconds(60),
+            10,
+            "all=0.03,conflict=0.2,throttle=0.05,watch-closed=0.3,watch-gone=0.3",
+            0.3,
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(30),
+            Duration.ofSeconds(30),
+            10,
+            200,
+            19);
+    ChaosTally tally = ChaosRun.run(settings, line -> System.out.println(line));
+    System.out.println(tally.table());
+    assertThat(tally.violations()).as(tally.table()).isEmpty();
+    assertThat(tally.event("jobs submitted")).isEqualTo(10);
+    assertThat(tally.event("jobs succeeded") + tally.event("jobs failed")).isEqualTo(10);
+    assertThat(tally.samples()).as("the invariants were checked while it ran").isGreaterThan(10);
+    // which faults a short run draws depends on how many requests the operator makes: each kind
+    // is counted in the table, the run as a whole must have met every source of faults
+    assertThat(tally.faults("API", false)).as("API request faults").isPositive();
+    assertThat(tally.faults("API", true)).as("watches closed or expired").isPositive();
+    assertThat(tally.faults("RPC", false)).as("chain RPC faults and outages").isPositive();
+    assertThat(tally.faults("node", false)).as("node churn").isPositive();
+    assertThat(
+            tally.event("operator: leader SIGKILLed at a random moment")
+                + tally.event("operator: leader SIGKILLed mid-placement"))
+        .isPositive();
+    assertThat(tally.violations()).extracting(Violation::kind).isEmpty();
+  }
+}

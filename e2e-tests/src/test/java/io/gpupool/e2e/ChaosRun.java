@@ -1,0 +1,359 @@
+package io.gpupool.e2e;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.e2e.chaos.ChaosTally;
+import io.gpupool.e2e.chaos.ClusterView;
+import io.gpupool.e2e.chaos.Invariants;
+import io.gpupool.sandbox.api.FaultPlan;
+import io.gpupool.sandbox.chain.RpcFaultProxy;
+import io.gpupool.sandbox.chain.SandboxChain;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The chaos harness: the sandbox with its chain and two operator replicas under leader election,
+ * TrainingJobs submitted over a window while the API server injects faults (a {@link FaultPlan}),
+ * the chain's RPC endpoint flaps (an {@link RpcFaultProxy}), nodes churn and the leader is
+ * SIGKILLed at random moments (half of them right after a job was submitted: mid-placement,
+ * mid-gang-creation). The invariants are checked every few seconds while it runs and once more when
+ * every job has ended and settlement is quiet; the run ends with the table of {@link ChaosTally}.
+ *
+ * <p>{@code ./gpupool soak --minutes N} runs it long ({@link #main}); {@code ChaosE2E} runs it
+ * short in the suite.
+ */
+public final class ChaosRun {
+  static final String LEASE = "gpupool-chaos-leader";
+
+  /** How hard and how long. */
+  public record Settings(
+      Duration window,
+      int jobs,
+      String apiFaults,
+      double rpcFaultRate,
+      Duration churnEvery,
+      Duration killEvery,
+      Duration outageEvery,
+      double timeScale,
+      int maxRunSeconds,
+      long seed) {
+
+    /** A soak of {@code minutes}: about 7 jobs a minute, faults at a few percent. */
+    public static Settings soak(int minutes, long seed) {
+      return new Settings(
+          Duration.ofMinutes(minutes),
+          Math.max(10, minutes * 7),
+          "all=0.01,conflict=0.03,throttle=0.02,watch-closed=0.1,watch-gone=0.05",
+          0.05,
+          Duration.ofSeconds(20),
+          Duration.ofSeconds(90),
+          Duration.ofSeconds(120),
+          10,
+          600,
+          seed);
+    }
+  }
+
+  private final Settings settings;
+  private final Consumer<String> log;
+  private final ChaosTally tally = new ChaosTally();
+  private final Random random;
+
+  private ChaosRun(Settings settings, Consumer<String> log) {
+    this.settings = settings;
+    this.log = log;
+    this.random = new Random(settings.seed());
+  }
+
+  /** Runs the whole scenario; the tally holds the table and every violation. */
+  public static ChaosTally run(Settings settings, Consumer<String> log) throws Exception {
+    return new ChaosRun(settings, log).run();
+  }
+
+  private static Map<String, String> election() {
+    Map<String, String> env = new HashMap<>();
+    env.put("GPUPOOL_LEADER_ELECTION_ENABLED", "true");
+    env.put("GPUPOOL_LEADER_ELECTION_LEASE_NAME", LEASE);
+    env.put("GPUPOOL_LEADER_ELECTION_LEASE_DURATION", "10s");
+    env.put("GPUPOOL_LEADER_ELECTION_RENEW_DEADLINE", "8s");
+    env.put("GPUPOOL_LEADER_ELECTION_RETRY_PERIOD", "1s");
+    env.put("GPUPOOL_NODES_LOST_GRACE_PERIOD", "3s");
+    return env;
+  }
+
+  private ChaosTally run() throws Exception {
+    RpcFaultProxy[] proxy = new RpcFaultProxy[1];
+    Map<RpcFaultProxy.Fault, Double> rpcRates = new EnumMap<>(RpcFaultProxy.Fault.class);
+    double r = settings.rpcFaultRate();
+    rpcRates.put(RpcFaultProxy.Fault.RPC_ERROR, r / 3);
+    rpcRates.put(RpcFaultProxy.Fault.RPC_UNAVAILABLE, r / 3);
+    rpcRates.put(RpcFaultProxy.Fault.RPC_TIMEOUT, r / 3);
+    int firstPort = OperatorProcess.freePort();
+    SandboxChain.Options chainOptions = SandboxChain.Options.forTimeScale(settings.timeScale());
+    try (SandboxCluster cluster =
+            SandboxCluster.startWithChainThrough(
+                "chaos",
+                settings.timeScale(),
+                chainOptions,
+                election(),
+                firstPort,
+                anvil -> {
+                  proxy[0] =
+                      new RpcFaultProxy(anvil, rpcRates, Duration.ofSeconds(11), settings.seed())
+                          .start();
+                  return proxy[0].url();
+                });
+        RpcFaultProxy rpc = proxy[0]) {
+      Map<String, String> replicaEnv = new HashMap<>(cluster.chain().operatorEnvironment());
+      replicaEnv.put("GPUPOOL_BILLING_RPC_URL", rpc.url());
+      replicaEnv.putAll(election());
+      try (OperatorReplicas replicas =
+          new OperatorReplicas(cluster, firstPort, replicaEnv, LEASE)) {
+        return scenario(cluster, rpc, replicas);
+      }
+    }
+  }
+
+  private ChaosTally scenario(SandboxCluster cluster, RpcFaultProxy rpc, OperatorReplicas replicas)
+      throws Exception {
+    KubernetesClient admin = cluster.client();
+    cluster
+        .kubectl
+        .run(
+            "apply", "-f", SandboxCluster.REPO.resolve("examples/billing-accounts.yaml").toString())
+        .expectSuccess();
+    replicas.keepTwo();
+    Map<String, String> providers = cluster.chain().registeredProviders();
+    FaultPlan plan = FaultPlan.parse(settings.apiFaults(), settings.seed());
+    NodeChurn churn = new NodeChurn(admin, cluster.sandbox().kubelet(), settings.seed());
+    ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+    sampler.scheduleWithFixedDelay(
+        () -> sample(admin, cluster.chain(), providers, replicas), 5, 3, TimeUnit.SECONDS);
+    log.accept("chaos: API faults " + plan + ", RPC faults " + settings.rpcFaultRate());
+    cluster.sandbox().apiServer().injectFaults(plan);
+    Instant start = Instant.now();
+    Instant end = start.plus(settings.window());
+    Instant nextJob = start;
+    Instant nextChurn = start.plus(NodeChurn.jitter(random, settings.churnEvery()));
+    Instant nextKill = start.plus(NodeChurn.jitter(random, settings.killEvery()));
+    Instant nextOutage = start.plus(NodeChurn.jitter(random, settings.outageEvery()));
+    Duration jobGap = settings.window().dividedBy(Math.max(1, settings.jobs()));
+    int submitted = 0;
+    try {
+      while (Instant.now().isBefore(end) || submitted < settings.jobs()) {
+        Instant now = Instant.now();
+        if (submitted < settings.jobs() && !now.isBefore(nextJob)) {
+          submit(admin, submitted++);
+          nextJob = now.plus(NodeChurn.jitter(random, jobGap));
+          if (random.nextDouble() < 0.1 && now.isAfter(nextKill.minusSeconds(20))) {
+            killLeader(admin, replicas, "mid-placement"); // right after a submission
+            nextKill = now.plus(NodeChurn.jitter(random, settings.killEvery()));
+          }
+        }
+        if (now.isAfter(nextKill)) {
+          killLeader(admin, replicas, "at a random moment");
+          nextKill = now.plus(NodeChurn.jitter(random, settings.killEvery()));
+        }
+        if (now.isAfter(nextChurn)) {
+          churn.step();
+          nextChurn = now.plus(NodeChurn.jitter(random, settings.churnEvery()));
+        }
+        if (now.isAfter(nextOutage)) {
+          rpc.outage(Duration.ofSeconds(5 + random.nextInt(10)));
+          nextOutage = now.plus(NodeChurn.jitter(random, settings.outageEvery()));
+        }
+        churn.heal(false);
+        replicas.keepTwo();
+        Thread.sleep(250);
+      }
+      log.accept("chaos: " + submitted + " jobs submitted; calming down");
+    } finally {
+      cluster.sandbox().apiServer().injectFaults(FaultPlan.none());
+      rpc.calm();
+      churn.restoreAll();
+    }
+    replicas.keepTwo();
+    boolean ended =
+        awaitJobsEnded(
+            admin,
+            Duration.ofSeconds(settings.maxRunSeconds() / (long) settings.timeScale() + 240));
+    boolean quiet = awaitSettlementQuiet(admin, Duration.ofSeconds(180));
+    sampler.shutdownNow();
+    sampler.awaitTermination(30, TimeUnit.SECONDS);
+    Map<String, BigInteger> balances = balances(cluster.chain(), providers);
+    ClusterView view = ClusterView.read(admin, ChartRelease.NAMESPACE);
+    tally.atEnd(Invariants.atEnd(view, balances));
+    log.accept("chaos: jobs ended " + ended + ", settlement quiet " + quiet);
+    record(plan, rpc, churn, replicas, view);
+    return tally;
+  }
+
+  private void keepTwo(OperatorReplicas replicas) {
+    try {
+      replicas.keepTwo();
+    } catch (java.io.IOException | RuntimeException e) {
+      log.accept("chaos: cannot start a replica: " + e);
+    }
+  }
+
+  private void killLeader(KubernetesClient admin, OperatorReplicas replicas, String when) {
+    if (replicas.killLeader(admin)) {
+      log.accept("chaos: leader SIGKILLed " + when);
+      tally.add("operator: leader SIGKILLed " + when, 1);
+    }
+  }
+
+  private void submit(KubernetesClient admin, int i) {
+    int workers = 1 + random.nextInt(3);
+    int runSeconds = 60 + random.nextInt(Math.max(1, settings.maxRunSeconds() - 60));
+    String yaml = ExamplesE2E.trainingJob("chaos-" + i, workers, Integer.toString(runSeconds));
+    admin.resource(Serialization.unmarshal(yaml, TrainingJob.class)).create();
+    tally.add("jobs submitted", 1);
+  }
+
+  private void sample(
+      KubernetesClient admin,
+      SandboxChain chain,
+      Map<String, String> providers,
+      OperatorReplicas replicas) {
+    try {
+      // chain first: a balance read after the records could include usage they do not show yet
+      Map<String, BigInteger> balances = balances(chain, providers);
+      ClusterView view = ClusterView.read(admin, ChartRelease.NAMESPACE);
+      var violations = Invariants.continuous(view, balances);
+      tally.sample(violations);
+      violations.forEach(v -> log.accept("chaos: invariant broken: " + v));
+      tally.heap(replicas.heap());
+    } catch (RuntimeException e) {
+      log.accept("chaos: a sample failed: " + e);
+    }
+  }
+
+  private static Map<String, BigInteger> balances(
+      SandboxChain chain, Map<String, String> providers) {
+    Map<String, BigInteger> out = new HashMap<>();
+    for (String address : providers.values()) {
+      out.put(address, chain.providerBalance(address));
+    }
+    return out;
+  }
+
+  private boolean awaitJobsEnded(KubernetesClient admin, Duration limit)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(limit);
+    while (Instant.now().isBefore(deadline)) {
+      var jobs = admin.resources(TrainingJob.class).inNamespace("default").list().getItems();
+      long open = jobs.stream().filter(j -> !Invariants.ended(j)).count();
+      if (open == 0) {
+        return true;
+      }
+      Thread.sleep(2000);
+    }
+    return false;
+  }
+
+  /** Until no usage record has a pair with a transaction in flight or unsettled usage. */
+  private static boolean awaitSettlementQuiet(KubernetesClient admin, Duration limit)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(limit);
+    int quietReads = 0;
+    while (Instant.now().isBefore(deadline)) {
+      boolean quiet = true;
+      for (ConfigMap cm :
+          admin
+              .configMaps()
+              .inNamespace(ChartRelease.NAMESPACE)
+              .withLabel("gpupool.io/billing", "usage")
+              .list()
+              .getItems()) {
+        quiet &= Invariants.settled(cm);
+      }
+      quietReads = quiet ? quietReads + 1 : 0;
+      if (quietReads >= 3) {
+        return true;
+      }
+      Thread.sleep(2000);
+    }
+    return false;
+  }
+
+  private void record(
+      FaultPlan plan,
+      RpcFaultProxy rpc,
+      NodeChurn churn,
+      OperatorReplicas replicas,
+      ClusterView view) {
+    plan.counts().forEach((f, n) -> tally.fault("API", f.specName(), n));
+    rpc.counts()
+        .forEach(
+            (f, n) ->
+                tally.fault(
+                    "RPC", f.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), n));
+    tally.fault("node", "NotReady", churn.notReady());
+    tally.fault("node", "removed", churn.removals());
+    tally.fault("node", "re-joined", churn.rejoins());
+    tally.fault("node", "new", churn.newNodes());
+    tally.set("operator: replicas started", replicas.started());
+    tally.set("operator: replicas that exited on their own", replicas.exits());
+    long succeeded =
+        view.jobs().stream()
+            .filter(
+                j ->
+                    j.getStatus() != null
+                        && j.getStatus().phase
+                            == io.gpupool.api.v1alpha1.TrainingJobPhase.Succeeded)
+            .count();
+    long failed =
+        view.jobs().stream()
+            .filter(
+                j ->
+                    j.getStatus() != null
+                        && j.getStatus().phase == io.gpupool.api.v1alpha1.TrainingJobPhase.Failed)
+            .count();
+    long restarts =
+        view.jobs().stream()
+            .mapToLong(
+                j ->
+                    j.getStatus() == null || j.getStatus().restarts == null
+                        ? 0
+                        : j.getStatus().restarts)
+            .sum();
+    tally.set("jobs succeeded", succeeded);
+    tally.set("jobs failed", failed);
+    tally.set("gang restarts (status.restarts, all jobs)", restarts);
+    tally.heap(replicas.heap());
+  }
+
+  /** {@code ./gpupool soak --minutes N [--seed S]}: the long run; prints the table. */
+  public static void main(String[] args) throws Exception {
+    int minutes = 30;
+    long seed = 19;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--minutes" -> minutes = Integer.parseInt(args[++i]);
+        case "--seed" -> seed = Long.parseLong(args[++i]);
+        default ->
+            throw new IllegalArgumentException(
+                "usage: soak --minutes N [--seed S] (unknown: " + args[i] + ")");
+      }
+    }
+    ChaosTally tally = run(Settings.soak(minutes, seed), line -> System.err.println(line));
+    System.out.println(tally.table());
+    if (!tally.violations().isEmpty()) {
+      System.out.println("violations:");
+      tally.violations().forEach(v -> System.out.println("- " + v));
+      System.exit(1);
+    }
+  }
+}
