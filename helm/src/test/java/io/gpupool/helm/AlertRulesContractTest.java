@@ -31,7 +31,14 @@ class AlertRulesContractTest {
             "GpupoolSettlementBacklogGrowing",
             "GpupoolChainRpcUnreachable",
             "GpupoolProviderReliabilityDropping",
-            "GpupoolProviderFailingChallenges")
+            "GpupoolProviderFailingChallenges",
+            "GpupoolReconcileSlow",
+            "GpupoolOperatorNoLeader",
+            "GpupoolOperatorSeveralLeaders",
+            "GpupoolOperatorLeaderChangingOften",
+            "GpupoolInferenceNoReadyReplica",
+            "GpupoolInferenceReplicasBelowDesired",
+            "GpupoolInferenceOverloadedAtMax")
         .doesNotHaveDuplicates();
   }
 

@@ -309,6 +309,20 @@ class PrometheusQueriesIT {
       histogram(s, "gpupool_queue_admission_wait_seconds", q, n, 30.0);
     }
     histogram(s, "gpupool_queue_admission_cycle_seconds", "", n, 0.002);
+    line(s, "gpupool_operator_leader", "", 1);
+    for (String job : List.of("llama-70b-chat", "phi-3b-shared")) {
+      // The inference series carry the job's name in `job` (scraped with honor_labels).
+      String j = "namespace=\"default\",job=\"" + job + "\"";
+      line(s, "gpupool_inference_replicas_desired", j, 2);
+      line(s, "gpupool_inference_replicas_ready", j, 1);
+      line(s, "gpupool_inference_inflight_requests", j, 20);
+      line(s, "gpupool_inference_inflight_requests_per_replica", j, 20);
+      line(s, "gpupool_inference_inflight_requests_target", j, 16);
+      line(s, "gpupool_inference_scale_events_total", j + ",direction=\"up\"", n);
+      line(s, "gpupool_inference_scale_events_total", j + ",direction=\"down\"", 0);
+      line(s, "gpupool_inference_cache_hits_total", j, n);
+      line(s, "gpupool_inference_cache_misses_total", j, 1);
+    }
     return s.toString();
   }
 

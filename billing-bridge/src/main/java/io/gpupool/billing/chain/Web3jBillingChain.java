@@ -584,16 +584,48 @@ public final class Web3jBillingChain
     return (data == null ? "" : data + " ") + r.getError().getMessage();
   }
 
-  private static <T extends Response<?>> T send(org.web3j.protocol.core.Request<?, T> request) {
+  private <T extends Response<?>> T send(org.web3j.protocol.core.Request<?, T> request) {
     try {
       return request.send();
     } catch (IOException e) {
-      throw new ChainUnavailableException("RPC unavailable: " + e.getMessage(), e);
+      throw unavailable(e, e);
+    } catch (org.web3j.protocol.exceptions.ClientConnectionException e) {
+      // An HTTP error status: web3j puts the endpoint's whole answer in the message.
+      throw unavailable(e, e);
     } catch (RuntimeException e) {
       if (e.getCause() instanceof IOException io) {
-        throw new ChainUnavailableException("RPC unavailable: " + io.getMessage(), e);
+        throw unavailable(io, e);
       }
       throw e;
+    }
+  }
+
+  /**
+   * The transport failure without the RPC URL's secrets: web3j puts the endpoint's answer in its
+   * message (a 404 page may name the path, and the path the API key), and the cause chain is
+   * printed with every logged stack trace, so it is replaced by a redacted copy.
+   */
+  private ChainUnavailableException unavailable(Throwable failure, Throwable thrown) {
+    return new ChainUnavailableException(
+        "RPC unavailable: " + config.redact(failure.getMessage()), redactedCopy(thrown));
+  }
+
+  private Throwable redactedCopy(Throwable t) {
+    if (t == null) {
+      return null;
+    }
+    Throwable copy =
+        new RedactedRpcFailure(
+            t.getClass().getName() + ": " + config.redact(t.getMessage()),
+            redactedCopy(t.getCause() == t ? null : t.getCause()));
+    copy.setStackTrace(t.getStackTrace());
+    return copy;
+  }
+
+  /** A failure of the RPC transport as it was, its message stripped of the URL's secrets. */
+  static final class RedactedRpcFailure extends RuntimeException {
+    RedactedRpcFailure(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 
