@@ -234,6 +234,14 @@ public interface GpupoolConfig {
     /** How long a dispute transaction may take to be mined before the filing is reported failed. */
     @WithDefault("2m")
     Duration disputeTimeout();
+
+    /**
+     * How long a dispute may stay open on chain before the operator resolves it as no fraud and the
+     * frozen earnings are unfrozen; 0 turns the deadline off. Counted from the dispute's opening
+     * (its block time), whoever opened it.
+     */
+    @WithDefault("7d")
+    Duration disputeDeadline();
   }
 
   /** Tunables of the placement planner (gpu-scheduler). */
