@@ -41,6 +41,10 @@ CHECKPOINT_URI = "GPUPOOL_CHECKPOINT_URI"
 CHECKPOINT_INTERVAL = "GPUPOOL_CHECKPOINT_INTERVAL_SECONDS"
 RESUME_FROM = "GPUPOOL_RESUME_FROM"
 
+# Sandbox only: set by the sandbox's kubelet on the nodes of its dishonest training provider, so
+# that ddp_train.py skips every Nth optimizer step it claims (what spot-checks must catch).
+SANDBOX_SKIP_OPTIMIZER_STEPS = "SANDBOX_SKIP_OPTIMIZER_STEPS"
+
 # Inference variables.
 GROUP_SIZE = "LWS_GROUP_SIZE"
 PORT = "GPUPOOL_PORT"

@@ -7,12 +7,18 @@ The model is a character-level GRU trained at start-up on a built-in text for a 
 - GET  /metrics         the gauge gpupool_inflight_requests (requests accepted and not yet
                         answered), which the operator's autoscaler reads, and a request counter
 - GET  /health
+With logprobs (an integer) in the request, the choice carries OpenAI's logprobs.tokens and
+logprobs.token_logprobs (each generated token's log-probability under the model at temperature 1).
+--substitute-model (or GPUPOOL_SANDBOX_SUBSTITUTE_MODEL=1, which the sandbox kubelet sets on a
+dishonest provider's nodes) serves a cheaper model, another seed trained a fifth as long, under the
+same name: what the operator's canary cross-checks catch (docs/inference.md).
 It listens on POD_IP (the downward API's status.podIP; all addresses when unset) and GPUPOOL_PORT.
 One replica is one pod: multi-shard groups (LWS_GROUP_SIZE > 1) are not supported by this server.
 """
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -29,6 +35,7 @@ CORPUS = (
     "providers are paid on chain for exactly the gpu time they delivered. "
 )
 CONTEXT = 16
+SUBSTITUTE_ENV = "GPUPOOL_SANDBOX_SUBSTITUTE_MODEL"
 
 
 class Model(torch.nn.Module):
@@ -73,8 +80,9 @@ class Server:
         self.served = 0
 
     def complete(self, prompt, max_tokens, temperature):
+        """The completion's tokens and each one's log-probability."""
         ids = [self.index[c] for c in prompt.lower() if c in self.index] or [self.index[" "]]
-        out = []
+        out, logprobs = [], []
         g = torch.Generator().manual_seed(len(prompt))
         with torch.no_grad():
             for _ in range(max_tokens):
@@ -86,9 +94,10 @@ class Server:
                     nxt = int(torch.multinomial(probs, 1, generator=g))
                 ids.append(nxt)
                 out.append(self.chars[nxt])
+                logprobs.append(float(torch.log_softmax(logits, dim=-1)[nxt]))
                 if self.token_delay > 0:
                     time.sleep(self.token_delay)  # stands for a GPU's per-token decode time
-        return "".join(out)
+        return out, logprobs
 
 
 def handler(server, model_name):
@@ -142,12 +151,17 @@ def handler(server, model_name):
                         prompt = prompt[0] if prompt else ""
                     max_tokens = int(request.get("max_tokens", 16))
                     temperature = float(request.get("temperature", 0))
+                    want_logprobs = request.get("logprobs") is not None
                     if not isinstance(prompt, str) or not 0 < max_tokens <= 512:
                         raise ValueError("prompt must be a string and max_tokens 1..512")
                 except (ValueError, TypeError) as e:
                     self.reply(400, {"error": {"message": str(e), "type": "invalid_request_error"}})
                     return
-                text = server.complete(prompt, max_tokens, temperature)
+                tokens, token_logprobs = server.complete(prompt, max_tokens, temperature)
+                text = "".join(tokens)
+                logprobs = (
+                    {"tokens": tokens, "token_logprobs": token_logprobs} if want_logprobs else None
+                )
                 print(f"completion: {len(prompt)} prompt chars -> {max_tokens} tokens", flush=True)
                 self.reply(
                     200,
@@ -157,7 +171,7 @@ def handler(server, model_name):
                         "created": int(time.time()),
                         "model": model_name,
                         "choices": [
-                            {"text": text, "index": 0, "logprobs": None, "finish_reason": "length"}
+                            {"text": text, "index": 0, "logprobs": logprobs, "finish_reason": "length"}
                         ],
                         "usage": {
                             "prompt_tokens": len(prompt),
@@ -181,12 +195,22 @@ def main(argv):
     p.add_argument("--token-delay", type=float, default=0.02, help="seconds per generated token")
     p.add_argument("--seed", type=int, default=3)
     p.add_argument("--model-name", default="gpupool-tiny-char")
+    p.add_argument(
+        "--substitute-model",
+        action="store_true",
+        default=os.environ.get(SUBSTITUTE_ENV) == "1",
+        help="serve a cheaper model (another seed, a fifth of the training) under the same name",
+    )
     args = p.parse_args(argv)
     if contract.env_int(contract.GROUP_SIZE, default=1) > 1:
         raise SystemExit("serve.py serves a whole model in one pod: use a model that fits one GPU")
     torch.set_num_threads(1)
     started = time.monotonic()
-    model, chars, index, loss = train(args.train_steps, args.seed)
+    steps, seed = args.train_steps, args.seed
+    if args.substitute_model:
+        steps, seed = max(1, steps // 5), seed + 1
+        print(f"substitute model: seed {seed}, {steps} training steps", flush=True)
+    model, chars, index, loss = train(steps, seed)
     print(
         f"model trained in {time.monotonic() - started:.1f}s: {sum(p.numel() for p in model.parameters())}"
         f" parameters, loss {loss:.3f}, replica {contract.env(contract.REPLICA_INDEX, '0')}"

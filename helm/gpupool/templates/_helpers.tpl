@@ -113,3 +113,55 @@ writes for the chart's Certificate. Fails when TLS is on without either.
 {{- define "gpupool.metricsPort" -}}
 {{- if .Values.metrics.tls.enabled }}https{{ else }}http{{ end -}}
 {{- end }}
+
+{{/*
+Image of the chart's hook Jobs (kubectl and a POSIX shell): repository@digest when a digest is
+set, else repository:tag.
+*/}}
+{{- define "gpupool.hookImage" -}}
+{{- if .Values.hooks.image.digest }}
+{{- printf "%s@%s" .Values.hooks.image.repository .Values.hooks.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.hooks.image.repository .Values.hooks.image.tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+Pod spec fields every hook Job shares: non-root, read-only root filesystem, kubectl's cache on an
+emptyDir.
+*/}}
+{{- define "gpupool.hookPod" -}}
+restartPolicy: Never
+automountServiceAccountToken: true
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  runAsNonRoot: true
+  runAsUser: 65534
+  runAsGroup: 65534
+  seccompProfile:
+    type: RuntimeDefault
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{- define "gpupool.hookContainer" -}}
+image: {{ include "gpupool.hookImage" . | quote }}
+imagePullPolicy: {{ .Values.hooks.image.pullPolicy }}
+resources:
+  {{- toYaml .Values.hooks.resources | nindent 2 }}
+securityContext:
+  allowPrivilegeEscalation: false
+  readOnlyRootFilesystem: true
+  capabilities:
+    drop:
+      - ALL
+{{- end }}

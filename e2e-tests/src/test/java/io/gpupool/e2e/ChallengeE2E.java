@@ -59,7 +59,8 @@ class ChallengeE2E {
         .atMost(Duration.ofSeconds(80))
         .pollInterval(Duration.ofSeconds(1))
         .until(
-            () -> provider(DISHONEST, VERIFIED + ".message}").contains("2 of 2 nodes quarantined"));
+            // its third node, us-east-4090-bargain-1, has genuine GPUs (it cheats at training only)
+            () -> provider(DISHONEST, VERIFIED + ".message}").contains("2 of 3 nodes quarantined"));
     double seconds = (System.nanoTime() - started) / 1e9;
     System.out.printf("[challenge] dishonest provider quarantined %.1f s after start%n", seconds);
     assertThat(provider(DISHONEST, VERIFIED + ".status}")).isEqualTo("False");
@@ -108,7 +109,8 @@ class ChallengeE2E {
         .atMost(Duration.ofSeconds(80))
         .pollInterval(Duration.ofSeconds(1))
         .until(
-            () -> provider(DISHONEST, VERIFIED + ".message}").contains("2 of 2 nodes quarantined"));
+            // its third node, us-east-4090-bargain-1, has genuine GPUs (it cheats at training only)
+            () -> provider(DISHONEST, VERIFIED + ".message}").contains("2 of 3 nodes quarantined"));
     // The honest H100s (2 × 8) host four 4-GPU workers; the fifth would fit only on a bargain node.
     String manifest =
         """

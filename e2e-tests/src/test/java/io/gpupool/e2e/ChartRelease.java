@@ -77,12 +77,61 @@ final class ChartRelease {
     List<HasMetadata> objects = new ArrayList<>();
     for (String doc : Pattern.compile("(?m)^---\\s*$").split(command.call())) {
       if (doc.lines().anyMatch(l -> !l.isBlank() && !l.strip().startsWith("#"))) {
-        objects.add(serialization.unmarshal(doc, HasMetadata.class));
+        HasMetadata object = serialization.unmarshal(doc, HasMetadata.class);
+        // Helm hooks (uninstall, CRD upgrade) run around a release, not in it.
+        Map<String, String> annotations = object.getMetadata().getAnnotations();
+        if (annotations == null || !annotations.containsKey("helm.sh/hook")) {
+          objects.add(object);
+        }
       }
     }
     rendered = List.copyOf(objects);
     RENDERED.put(key, rendered);
     return rendered;
+  }
+
+  /**
+   * The plain-valued environment of the operator container when the production release is rendered
+   * with {@code values} on top (not cached: for a test of one value's effect).
+   */
+  static Map<String, String> operatorEnvironmentWith(Map<String, Object> values) {
+    TemplateCommand command =
+        new Helm(SandboxCluster.REPO.resolve("helm/gpupool"))
+            .template()
+            .withName(NAME)
+            .withNamespace(NAMESPACE)
+            .withKubeVersion("1." + SandboxApiServer.KUBE_MINOR + ".0")
+            .set("billing.enabled", true)
+            .set("billing.contractAddress", "0x5FbDB2315678afecb367f032d93F642f64180aa3")
+            .set("billing.chainId", 31337)
+            .set("billing.reporterKey.secretName", "gpupool-reporter");
+    for (Map.Entry<String, Object> value : values.entrySet()) {
+      command = command.set(value.getKey(), value.getValue());
+    }
+    if (!values.containsKey("billing.rpcUrlSecret.secretName")) {
+      command = command.set("billing.rpcUrl", "http://127.0.0.1:8545");
+    }
+    KubernetesSerialization serialization = new KubernetesSerialization();
+    List<HasMetadata> objects = new ArrayList<>();
+    for (String doc : Pattern.compile("(?m)^---\\s*$").split(command.call())) {
+      if (doc.lines().anyMatch(l -> !l.isBlank() && !l.strip().startsWith("#"))) {
+        objects.add(serialization.unmarshal(doc, HasMetadata.class));
+      }
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    for (EnvVar v :
+        one(objects, Deployment.class)
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0)
+            .getEnv()) {
+      if (v.getValue() != null) {
+        env.put(v.getName(), v.getValue());
+      }
+    }
+    return env;
   }
 
   /** The one object of {@code type} the (unscoped) chart renders. */

@@ -284,6 +284,16 @@ class RepresentativeRunE2E {
               && java.util.Arrays.stream(images.split("\\s+")).allMatch(UPDATED_IMAGE::equals);
         });
 
+    // An autoscaled service under load: its replica reports 20 in-flight requests against a
+    // target of 8, so the Jobs dashboard's inference row has load, a target and a scale-up.
+    kubectl.applyText(loadedService()).expectSuccess();
+    until(
+        "chat-rep scaled up on its load",
+        () -> "2".equals(jsonpath("ij", "chat-rep", "{.status.desiredReplicas}")));
+    until(
+        "chat-rep's load scraped",
+        () -> hasData("gpupool_inference_inflight_requests_per_replica{job=\"chat-rep\"}"));
+
     // Billing: usage metered, settled on anvil, escrow balances read back.
     until("a settlement on chain", () -> hasData("sum(gpupool_settled_amount_total) > 0"));
     until("escrow balances", () -> hasData("gpupool_escrow_balance"));
@@ -301,6 +311,35 @@ class RepresentativeRunE2E {
                 .out()
                 .isBlank());
     SandboxCluster.sleep(3000); // the last scrapes
+  }
+
+  private static String loadedService() {
+    return """
+        apiVersion: gpupool.io/v1alpha1
+        kind: InferenceJob
+        metadata:
+          name: chat-rep
+          namespace: default
+        spec:
+          image: ghcr.io/gpupool/examples/serve:0.1
+          port: 8000
+          env:
+            - name: SANDBOX_INFLIGHT_REQUESTS
+              value: "20"
+          model:
+            parameters: 1B
+            layers: 16
+          replicas:
+            min: 1
+            max: 2
+          autoscaling:
+            targetInFlightRequests: 8
+          allowGpuSharing: false
+          resources:
+            gpuModels: ["NVIDIA-A100-SXM4-80GB", "NVIDIA-H100-80GB-HBM3"]
+          budget:
+            account: serving
+        """;
   }
 
   private static String crashingJob() {

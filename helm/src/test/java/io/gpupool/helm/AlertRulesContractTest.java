@@ -31,7 +31,15 @@ class AlertRulesContractTest {
             "GpupoolSettlementBacklogGrowing",
             "GpupoolChainRpcUnreachable",
             "GpupoolProviderReliabilityDropping",
-            "GpupoolProviderFailingChallenges")
+            "GpupoolProviderFailingChallenges",
+            "GpupoolVerificationFoundFraud",
+            "GpupoolReconcileSlow",
+            "GpupoolOperatorNoLeader",
+            "GpupoolOperatorSeveralLeaders",
+            "GpupoolOperatorLeaderChangingOften",
+            "GpupoolInferenceNoReadyReplica",
+            "GpupoolInferenceReplicasBelowDesired",
+            "GpupoolInferenceOverloadedAtMax")
         .doesNotHaveDuplicates();
   }
 

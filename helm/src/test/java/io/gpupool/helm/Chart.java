@@ -63,7 +63,66 @@ final class Chart {
    * Renders and parses every document into Fabric8 objects (typed where Fabric8 knows the kind).
    */
   static Rendered render(String namespace, Map<String, ?> set) {
-    return new Rendered(parse(template(namespace, set)));
+    List<HasMetadata> all = parse(template(namespace, set));
+    return new Rendered(
+        all.stream().filter(r -> !isHook(r)).toList(), all.stream().filter(Chart::isHook).toList());
+  }
+
+  /**
+   * The chart's hooks (objects annotated helm.sh/hook), rendered. helm-java's template and dry-run
+   * install return the release's manifest without its hooks, so a copy of the chart whose templates
+   * spell the annotation differently is rendered, and the annotations of its hook objects are given
+   * back their helm.sh/ names: what is checked is exactly what the templates render, Helm's running
+   * of hooks aside.
+   */
+  static List<HasMetadata> hooks(String namespace, Map<String, ?> set) {
+    String disguise = "hooks.test.gpupool.io/";
+    Path copy;
+    try {
+      copy = Files.createTempDirectory("gpupool-chart-hooks").resolve("gpupool");
+      try (java.util.stream.Stream<Path> files = Files.walk(DIR)) {
+        for (Path source : files.toList()) {
+          Path target = copy.resolve(DIR.relativize(source).toString());
+          if (Files.isDirectory(source)) {
+            Files.createDirectories(target);
+          } else if (source.startsWith(DIR.resolve("templates"))) {
+            Files.writeString(
+                target, Files.readString(source).replace("helm.sh/hook", disguise + "hook"));
+          } else {
+            Files.copy(source, target);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    TemplateCommand command =
+        new Helm(copy)
+            .template()
+            .withName(RELEASE)
+            .withNamespace(namespace)
+            .withKubeVersion(KUBE_VERSION);
+    for (Map.Entry<String, ?> e : set.entrySet()) {
+      command = command.set(e.getKey(), e.getValue());
+    }
+    List<HasMetadata> hooks = new ArrayList<>();
+    for (HasMetadata object : parse(command.call())) {
+      Map<String, String> annotations = object.getMetadata().getAnnotations();
+      if (annotations != null
+          && annotations.keySet().stream().anyMatch(k -> k.startsWith(disguise))) {
+        Map<String, String> restored = new LinkedHashMap<>();
+        annotations.forEach((k, v) -> restored.put(k.replace(disguise, "helm.sh/"), v));
+        object.getMetadata().setAnnotations(restored);
+        hooks.add(object);
+      }
+    }
+    return hooks;
+  }
+
+  /** Helm hooks run around install, upgrade and uninstall; they are not the release's objects. */
+  static boolean isHook(HasMetadata resource) {
+    Map<String, String> annotations = resource.getMetadata().getAnnotations();
+    return annotations != null && annotations.containsKey("helm.sh/hook");
   }
 
   static List<HasMetadata> parse(String manifests) {
@@ -114,8 +173,11 @@ final class Chart {
     }
   }
 
-  /** The rendered resources, with lookups by kind and name. */
-  record Rendered(List<HasMetadata> resources) {
+  /**
+   * The rendered resources of the release, with lookups by kind and name, and apart from them the
+   * hooks (objects annotated helm.sh/hook).
+   */
+  record Rendered(List<HasMetadata> resources, List<HasMetadata> hooks) {
     <T extends HasMetadata> List<T> all(Class<T> type) {
       return resources.stream().filter(type::isInstance).map(type::cast).toList();
     }

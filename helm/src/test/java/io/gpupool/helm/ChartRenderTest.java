@@ -635,6 +635,16 @@ class ChartRenderTest {
     }
 
     @Test
+    void logFormatJsonTurnsOnTheJsonConsoleAndTextIsTheDefault() {
+      assertThat(env(operator(Chart.render(NS, Map.of()).one(Deployment.class))))
+          .containsEntry("QUARKUS_LOG_CONSOLE_JSON_ENABLED", "false");
+      assertThat(env(operator(Chart.render(NS, Map.of("logFormat", "json")).one(Deployment.class))))
+          .containsEntry("QUARKUS_LOG_CONSOLE_JSON_ENABLED", "true");
+      assertThatThrownBy(() -> Chart.template(NS, Map.of("logFormat", "logfmt")))
+          .hasMessageContaining("values don't meet the specifications of the schema");
+    }
+
+    @Test
     void categoriesThatWouldNotMapBackAreRefused() {
       assertThatThrownBy(() -> Chart.template(NS, Map.of("logLevels.Io\\.Gpupool", "DEBUG")))
           .hasMessageContaining("values don't meet the specifications of the schema");

@@ -43,7 +43,19 @@ final class MetricsContract {
           "gpupool_queue_admissions_total",
           "gpupool_queue_preemptions_total",
           "gpupool_challenges_total",
-          "gpupool_quarantined_nodes");
+          "gpupool_quarantined_nodes",
+          "gpupool_verification_intervals_total",
+          "gpupool_verification_disputes_total",
+          "gpupool_verification_gpu_seconds_total",
+          "gpupool_operator_leader",
+          "gpupool_inference_replicas_desired",
+          "gpupool_inference_replicas_ready",
+          "gpupool_inference_inflight_requests",
+          "gpupool_inference_inflight_requests_per_replica",
+          "gpupool_inference_inflight_requests_target",
+          "gpupool_inference_scale_events_total",
+          "gpupool_inference_cache_hits_total",
+          "gpupool_inference_cache_misses_total");
 
   /** Operator histograms; each is exposed as _bucket, _count and _sum series. */
   static final Set<String> OPERATOR_HISTOGRAMS =

@@ -279,6 +279,17 @@ class PrometheusQueriesIT {
       line(s, "gpupool_challenges_total", "provider=\"acme\",outcome=\"" + outcome + "\"", n);
     }
     line(s, "gpupool_quarantined_nodes", "provider=\"garage\"", 1);
+    for (String kind : List.of("training", "inference")) {
+      for (String outcome : List.of("verified", "provider_at_fault", "inconclusive")) {
+        line(
+            s,
+            "gpupool_verification_intervals_total",
+            "kind=\"" + kind + "\",outcome=\"" + outcome + "\"",
+            n);
+      }
+      line(s, "gpupool_verification_disputes_total", "kind=\"" + kind + "\",outcome=\"opened\"", n);
+      line(s, "gpupool_verification_gpu_seconds_total", "kind=\"" + kind + "\"", 0.8 * n);
+    }
     line(s, "gpupool_settlement_oldest_unconfirmed_seconds", "", 12.5);
     line(s, "gpupool_settlement_backlog_amount", "", 0.4);
     for (String result : List.of("success", "reverted", "failed")) {
@@ -309,6 +320,20 @@ class PrometheusQueriesIT {
       histogram(s, "gpupool_queue_admission_wait_seconds", q, n, 30.0);
     }
     histogram(s, "gpupool_queue_admission_cycle_seconds", "", n, 0.002);
+    line(s, "gpupool_operator_leader", "", 1);
+    for (String job : List.of("llama-70b-chat", "phi-3b-shared")) {
+      // The inference series carry the job's name in `job` (scraped with honor_labels).
+      String j = "namespace=\"default\",job=\"" + job + "\"";
+      line(s, "gpupool_inference_replicas_desired", j, 2);
+      line(s, "gpupool_inference_replicas_ready", j, 1);
+      line(s, "gpupool_inference_inflight_requests", j, 20);
+      line(s, "gpupool_inference_inflight_requests_per_replica", j, 20);
+      line(s, "gpupool_inference_inflight_requests_target", j, 16);
+      line(s, "gpupool_inference_scale_events_total", j + ",direction=\"up\"", n);
+      line(s, "gpupool_inference_scale_events_total", j + ",direction=\"down\"", 0);
+      line(s, "gpupool_inference_cache_hits_total", j, n);
+      line(s, "gpupool_inference_cache_misses_total", j, 1);
+    }
     return s.toString();
   }
 

@@ -92,7 +92,7 @@ class SandboxMainIT {
 
       Kubectl kubectl = new Kubectl(kubeconfig, dir.resolve("cache"));
       assertThat(kubectl.run("get", "nodes", "--no-headers").ok().out().lines().count())
-          .isEqualTo(27);
+          .isEqualTo(28);
       assertThat(
               kubectl
                   .run(

@@ -25,6 +25,13 @@ import java.util.List;
     fieldPath = ".parallelism.workers",
     reason = "FieldValueInvalid")
 @ValidationRule(
+    value =
+        "!has(self.verification) || !has(self.verification.mode)"
+            + " || self.verification.mode != 'SpotCheck' || has(self.checkpoint)",
+    message = "verification.mode SpotCheck replays checkpoints: set spec.checkpoint",
+    fieldPath = ".verification.mode",
+    reason = "FieldValueRequired")
+@ValidationRule(
     value = "!has(self.priority) || !has(self.priorityClassName)",
     message = "set priority or priorityClassName, not both",
     fieldPath = ".priority",
@@ -130,4 +137,8 @@ public class TrainingJobSpec {
 
   @JsonPropertyDescription("Notice the job gets before it is evicted for another job.")
   public JobPreemption preemption;
+
+  @JsonPropertyDescription(
+      "Spot-checks of the providers' work: sampled checkpoint intervals replayed elsewhere.")
+  public TrainingVerification verification;
 }

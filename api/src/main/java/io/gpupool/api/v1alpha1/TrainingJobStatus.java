@@ -29,4 +29,7 @@ public class TrainingJobStatus {
 
   /** RFC 3339 time the job finished (Succeeded or Failed). */
   public String completionTime;
+
+  /** Spot-check results and their cost, when spec.verification asks for them. */
+  public TrainingVerificationStatus verification;
 }

@@ -59,6 +59,61 @@ public record ChainConfig(
         + "]";
   }
 
+  /**
+   * {@code text} with every secret part of the RPC URL (user info, password, path segments, query
+   * and query values, raw and decoded) replaced by "…": for error messages an endpoint builds from
+   * the request (a 404 page naming the path) before they reach a log or an event.
+   */
+  public String redact(String text) {
+    if (text == null || text.isEmpty()) {
+      return text;
+    }
+    String result = text;
+    for (String secret : secretParts()) {
+      result = result.replace(secret, "…");
+    }
+    return result;
+  }
+
+  /** The URL's parts that may carry a key, longest first so a part never hides in a longer one. */
+  private java.util.List<String> secretParts() {
+    java.util.Set<String> parts = new java.util.HashSet<>();
+    try {
+      java.net.URI uri = java.net.URI.create(rpcUrl);
+      for (String raw : new String[] {uri.getRawUserInfo(), uri.getUserInfo()}) {
+        if (raw != null) {
+          parts.add(raw);
+          parts.addAll(java.util.List.of(raw.split(":")));
+        }
+      }
+      for (String path : new String[] {uri.getRawPath(), uri.getPath()}) {
+        if (path != null && path.length() > 1) {
+          parts.add(path);
+          parts.addAll(java.util.List.of(path.split("/")));
+        }
+      }
+      for (String query : new String[] {uri.getRawQuery(), uri.getQuery()}) {
+        if (query != null) {
+          parts.add(query);
+          for (String pair : query.split("&")) {
+            parts.add(pair);
+            int eq = pair.indexOf('=');
+            if (eq >= 0) {
+              parts.add(pair.substring(eq + 1));
+            }
+          }
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      parts.add(rpcUrl); // unparseable: hide it whole
+    }
+    // Short parts ("v2", "rpc", "") are path words, not keys, and would garble every message.
+    return parts.stream()
+        .filter(p -> p.length() >= 8)
+        .sorted(java.util.Comparator.comparingInt(String::length).reversed())
+        .toList();
+  }
+
   /** Scheme, host and port only ({@code https://rpc.example.com:443/…}). */
   public String redactedRpcUrl() {
     try {

@@ -59,7 +59,8 @@ import org.web3j.utils.Numeric;
  * eth_call} to get a decodable revert reason before paying gas, and prices gas with a {@link
  * GasPricePolicy}.
  */
-public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCloseable {
+public final class Web3jBillingChain
+    implements BillingChain, TrustChain, DisputeSigner, AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(Web3jBillingChain.class.getName());
   private static final String SETTLED_TOPIC = EventEncoder.encode(GpuPoolBilling.SETTLED_EVENT);
@@ -195,7 +196,27 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
     if (items.isEmpty()) {
       throw new IllegalArgumentException("empty batch");
     }
-    String data = encodeSettleBatch(items);
+    return signCall(encodeSettleBatch(items), minNonce);
+  }
+
+  @Override
+  public SignedSettlement signOpenDispute(
+      PairId pair, BigInteger amountWei, byte[] evidenceHash, String whistleblower, long minNonce) {
+    return signCall(
+        FunctionEncoder.encode(openDisputeCall(pair, amountWei, evidenceHash, whistleblower)),
+        minNonce);
+  }
+
+  @Override
+  public SignedSettlement signResolveDispute(PairId pair, boolean fraud, long minNonce) {
+    return signCall(FunctionEncoder.encode(resolveDisputeCall(pair, fraud)), minNonce);
+  }
+
+  /**
+   * Dry-run {@code data} (a refusal throws, decoded) and sign it at the node's pending nonce, at
+   * least {@code minNonce}, without sending it.
+   */
+  private SignedSettlement signCall(String data, long minNonce) {
     BigInteger gasLimit = estimateGas(data);
     BigInteger gasPrice = config.gasPolicy().price(send(web3j.ethGasPrice()).getGasPrice(), 0);
     long pending =
@@ -464,6 +485,16 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
   @Override
   public String openDispute(
       PairId pair, BigInteger amountWei, byte[] evidenceHash, String whistleblower) {
+    return sendCall(openDisputeCall(pair, amountWei, evidenceHash, whistleblower));
+  }
+
+  @Override
+  public String resolveDispute(PairId pair, boolean fraud) {
+    return sendCall(resolveDisputeCall(pair, fraud));
+  }
+
+  private static Function openDisputeCall(
+      PairId pair, BigInteger amountWei, byte[] evidenceHash, String whistleblower) {
     if (evidenceHash.length != 32) {
       throw new IllegalArgumentException(
           "an evidence hash is 32 bytes, not " + evidenceHash.length);
@@ -472,14 +503,13 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
     args.add(new Uint256(amountWei));
     args.add(new Bytes32(evidenceHash));
     args.add(new Address(whistleblower));
-    return sendCall(new Function(GpuPoolBilling.FUNC_OPENDISPUTE, args, List.of()));
+    return new Function(GpuPoolBilling.FUNC_OPENDISPUTE, args, List.of());
   }
 
-  @Override
-  public String resolveDispute(PairId pair, boolean fraud) {
+  private static Function resolveDisputeCall(PairId pair, boolean fraud) {
     List<Type> args = new ArrayList<>(pairArguments(pair));
     args.add(new Bool(fraud));
-    return sendCall(new Function(GpuPoolBilling.FUNC_RESOLVEDISPUTE, args, List.of()));
+    return new Function(GpuPoolBilling.FUNC_RESOLVEDISPUTE, args, List.of());
   }
 
   @Override
@@ -494,9 +524,9 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
 
   /**
    * Dry-run (decoded revert before any gas is spent), then sign at the node's next pending nonce
-   * and send; once more if that nonce was taken meanwhile. Not persisted: a lost dispute
-   * transaction is simply opened again. If it takes a nonce a settlement signed but not yet
-   * broadcast holds, that settlement is abandoned and its pairs sent again (cumulative: harmless).
+   * and send; once more if that nonce was taken meanwhile. Not persisted: for tools. The operator
+   * sends disputes through the settlement outbox instead ({@link DisputeSigner}, {@code
+   * OutboxTrustChain}), so they are re-broadcast, replaced and resumed like settlements.
    */
   private String sendCall(Function f) {
     String data = FunctionEncoder.encode(f);
@@ -554,16 +584,48 @@ public final class Web3jBillingChain implements BillingChain, TrustChain, AutoCl
     return (data == null ? "" : data + " ") + r.getError().getMessage();
   }
 
-  private static <T extends Response<?>> T send(org.web3j.protocol.core.Request<?, T> request) {
+  private <T extends Response<?>> T send(org.web3j.protocol.core.Request<?, T> request) {
     try {
       return request.send();
     } catch (IOException e) {
-      throw new ChainUnavailableException("RPC unavailable: " + e.getMessage(), e);
+      throw unavailable(e, e);
+    } catch (org.web3j.protocol.exceptions.ClientConnectionException e) {
+      // An HTTP error status: web3j puts the endpoint's whole answer in the message.
+      throw unavailable(e, e);
     } catch (RuntimeException e) {
       if (e.getCause() instanceof IOException io) {
-        throw new ChainUnavailableException("RPC unavailable: " + io.getMessage(), e);
+        throw unavailable(io, e);
       }
       throw e;
+    }
+  }
+
+  /**
+   * The transport failure without the RPC URL's secrets: web3j puts the endpoint's answer in its
+   * message (a 404 page may name the path, and the path the API key), and the cause chain is
+   * printed with every logged stack trace, so it is replaced by a redacted copy.
+   */
+  private ChainUnavailableException unavailable(Throwable failure, Throwable thrown) {
+    return new ChainUnavailableException(
+        "RPC unavailable: " + config.redact(failure.getMessage()), redactedCopy(thrown));
+  }
+
+  private Throwable redactedCopy(Throwable t) {
+    if (t == null) {
+      return null;
+    }
+    Throwable copy =
+        new RedactedRpcFailure(
+            t.getClass().getName() + ": " + config.redact(t.getMessage()),
+            redactedCopy(t.getCause() == t ? null : t.getCause()));
+    copy.setStackTrace(t.getStackTrace());
+    return copy;
+  }
+
+  /** A failure of the RPC transport as it was, its message stripped of the URL's secrets. */
+  static final class RedactedRpcFailure extends RuntimeException {
+    RedactedRpcFailure(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 

@@ -9,10 +9,11 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One settlement transaction of the persisted outbox: everything a restarted operator needs to
- * re-broadcast it byte for byte or replace it with the same nonce, so that no usage is ever sent in
- * a second transaction. It is written before the transaction is broadcast and removed once its
- * receipt is confirmed at depth (or the chain shows it can never be mined).
+ * One transaction of the persisted outbox, a settlement or another call of the same key (a
+ * dispute): everything a restarted operator needs to re-broadcast it byte for byte or replace it
+ * with the same nonce, so that no usage is ever sent in a second transaction and no nonce is left
+ * as a gap. It is written before the transaction is broadcast and removed once its receipt is
+ * confirmed at depth (or the chain shows it can never be mined).
  *
  * @param nonce the reporter's nonce the transaction uses (every version of it uses the same one)
  * @param state {@link State#SIGNED} until a node acknowledged it, then {@link State#SENT}
@@ -21,9 +22,11 @@ import java.util.Objects;
  * @param gasPriceWei gas price of the current version (a replacement pays at least 12.5 % more)
  * @param attempt 0 for the first version, +1 per replacement
  * @param earlierHashes hashes of the versions it replaced (one of them may still be mined)
- * @param items the cumulative amounts it reports, per pair
+ * @param items the cumulative amounts it reports, per pair (empty for a call)
  * @param createdAt when the first version was persisted (the age the alert measures)
  * @param sentAt when the current version was persisted (stuck detection measures from here)
+ * @param call what the transaction does when it is not a settlement (e.g. {@code
+ *     openDispute(...)}), or {@code null} for a settlement
  */
 public record OutboxEntry(
     long nonce,
@@ -35,7 +38,8 @@ public record OutboxEntry(
     List<String> earlierHashes,
     List<SettlementItem> items,
     Instant createdAt,
-    Instant sentAt) {
+    Instant sentAt,
+    String call) {
 
   /** Where a persisted transaction stands. */
   public enum State {
@@ -57,9 +61,36 @@ public record OutboxEntry(
     Objects.requireNonNull(sentAt, "sentAt");
     earlierHashes = List.copyOf(earlierHashes);
     items = List.copyOf(items);
-    if (items.isEmpty()) {
-      throw new IllegalArgumentException("an outbox entry settles at least one pair");
+    if (items.isEmpty() == (call == null)) {
+      throw new IllegalArgumentException(
+          "an outbox entry either settles at least one pair or is a call, not both or neither");
     }
+  }
+
+  /** A settlement entry. */
+  public OutboxEntry(
+      long nonce,
+      State state,
+      String txHash,
+      String rawTx,
+      BigInteger gasPriceWei,
+      int attempt,
+      List<String> earlierHashes,
+      List<SettlementItem> items,
+      Instant createdAt,
+      Instant sentAt) {
+    this(
+        nonce,
+        state,
+        txHash,
+        rawTx,
+        gasPriceWei,
+        attempt,
+        earlierHashes,
+        items,
+        createdAt,
+        sentAt,
+        null);
   }
 
   /** A freshly signed transaction, persisted before its broadcast. */
@@ -74,6 +105,28 @@ public record OutboxEntry(
         nonce, State.SIGNED, txHash, rawTx, gasPriceWei, 0, List.of(), items, now, now);
   }
 
+  /** A freshly signed call that settles nothing ({@code call} says what it does). */
+  public static OutboxEntry signedCall(
+      long nonce, String txHash, String rawTx, BigInteger gasPriceWei, String call, Instant now) {
+    return new OutboxEntry(
+        nonce,
+        State.SIGNED,
+        txHash,
+        rawTx,
+        gasPriceWei,
+        0,
+        List.of(),
+        List.of(),
+        now,
+        now,
+        Objects.requireNonNull(call, "call"));
+  }
+
+  /** True for a call that settles nothing. */
+  public boolean isCall() {
+    return call != null;
+  }
+
   /** A node acknowledged the current version. */
   public OutboxEntry sent() {
     return new OutboxEntry(
@@ -86,7 +139,8 @@ public record OutboxEntry(
         earlierHashes,
         items,
         createdAt,
-        sentAt);
+        sentAt,
+        call);
   }
 
   /** A new version with the same nonce and a higher price, not yet broadcast. */
@@ -106,7 +160,8 @@ public record OutboxEntry(
         earlier,
         items,
         createdAt,
-        now);
+        now,
+        call);
   }
 
   /** Every hash this nonce was signed under, the current one first. */

@@ -35,6 +35,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
 import org.web3j.utils.Numeric;
 
 /**
@@ -320,6 +321,42 @@ public final class SettlementService implements AutoCloseable {
       }
     }
     return new RoundResult(sent, confirmed, failed, errors);
+  }
+
+  /** The persisted outbox: every transaction signed and not yet confirmed at depth. */
+  public List<OutboxEntry> outboxEntries() {
+    return store.outbox();
+  }
+
+  /**
+   * Send another call of the reporter's key (a dispute) through the outbox: {@code sign} signs it
+   * at a nonce of at least the one it is given (above every nonce the outbox holds); the signed
+   * transaction is persisted, then broadcast, and from then on re-broadcast when dropped, replaced
+   * with a higher fee when stuck and resumed by a restarted operator, like a settlement. Its entry
+   * is removed once it is mined at depth (or reverted, or its nonce taken by another transaction).
+   *
+   * @param call what it does, for the outbox entry and logs (e.g. {@code openDispute(...)})
+   * @return the hash of the first version (a replacement has another; see {@link
+   *     OutboxEntry#allHashes})
+   * @throws ChainRevertException when the dry run reverts (nothing was persisted or sent)
+   * @throws ChainUnavailableException when the node cannot be reached before it was persisted
+   */
+  public synchronized String sendCall(String call, LongFunction<SignedSettlement> sign) {
+    SignedSettlement signed = sign.apply(nonceFloor());
+    OutboxEntry entry =
+        OutboxEntry.signedCall(
+            signed.nonce(),
+            signed.txHash(),
+            signed.rawTx(),
+            signed.gasPriceWei(),
+            call,
+            clock.instant());
+    store.putOutbox(entry);
+    List<String> errors = new ArrayList<>();
+    if (!broadcast(entry, errors)) {
+      LOG.log(System.Logger.Level.WARNING, "{0}: {1}; re-broadcast next round", call, errors);
+    }
+    return signed.txHash();
   }
 
   /**
@@ -638,6 +675,9 @@ public final class SettlementService implements AutoCloseable {
 
   /** True when the chain has paid every pair of the entry at least what it reports. */
   private boolean alreadyPaid(OutboxEntry entry) {
+    if (entry.isCall()) {
+      return false; // nothing but its own mining can show that a call took effect
+    }
     for (SettlementItem item : entry.items()) {
       if (chain.pairState(item.pair()).paidWei().compareTo(item.cumulativeWei()) < 0) {
         return false;

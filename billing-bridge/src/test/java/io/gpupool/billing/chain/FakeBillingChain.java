@@ -26,7 +26,7 @@ import org.web3j.utils.Numeric;
  * {@link #drop} (the node forgets pending transactions), {@link #unregister} (a provider without
  * payout address: the contract records what it is owed and pays nothing).
  */
-public final class FakeBillingChain implements BillingChain {
+public final class FakeBillingChain implements BillingChain, DisputeSigner {
 
   private record Key(String jobIdHash, String payer, String provider) {}
 
@@ -56,6 +56,8 @@ public final class FakeBillingChain implements BillingChain {
   private int downAfterSubmits = -1;
   private int registrationQueries;
   private int registrationLogQueries;
+  private final Map<String, String> callByHash = new HashMap<>();
+  private final List<String> minedCalls = new ArrayList<>();
   private final List<Map.Entry<Long, String>> registrations = new ArrayList<>();
   private int loseNextSubmitResponses;
   private DecodedError revertNext;
@@ -157,6 +159,36 @@ public final class FakeBillingChain implements BillingChain {
   }
 
   @Override
+  public synchronized SignedSettlement signOpenDispute(
+      PairId pair, BigInteger amountWei, byte[] evidenceHash, String whistleblower, long minNonce) {
+    return signCall("openDispute " + pair.jobId() + " " + amountWei, minNonce);
+  }
+
+  @Override
+  public synchronized SignedSettlement signResolveDispute(
+      PairId pair, boolean fraud, long minNonce) {
+    return signCall("resolveDispute " + pair.jobId() + " " + fraud, minNonce);
+  }
+
+  /** A call that settles nothing, signed at the next free nonce (at least {@code minNonce}). */
+  private SignedSettlement signCall(String call, long minNonce) {
+    checkUp();
+    long next = minedNonce;
+    while (pool.containsKey(next)) {
+      next++;
+    }
+    SignedSettlement s =
+        sign(Math.max(next, minNonce), List.of(), BigInteger.valueOf(1_000_000_000L));
+    callByHash.put(s.txHash(), call);
+    return s;
+  }
+
+  /** Calls (disputes) mined so far, in mining order. */
+  public synchronized List<String> minedCalls() {
+    return List.copyOf(minedCalls);
+  }
+
+  @Override
   public synchronized Optional<SignedSettlement> signReplacement(
       SignedSettlement previous, int attempt) {
     checkUp();
@@ -164,8 +196,12 @@ public final class FakeBillingChain implements BillingChain {
     if (old == null) {
       throw new IllegalArgumentException("not signed by this fake: " + previous.rawTx());
     }
-    return Optional.of(
-        sign(old.nonce(), old.items(), SignedSettlement.minimumReplacementPrice(old.price())));
+    SignedSettlement s =
+        sign(old.nonce(), old.items(), SignedSettlement.minimumReplacementPrice(old.price()));
+    if (callByHash.containsKey(old.hash())) {
+      callByHash.put(s.txHash(), callByHash.get(old.hash()));
+    }
+    return Optional.of(s);
   }
 
   @Override
@@ -199,8 +235,8 @@ public final class FakeBillingChain implements BillingChain {
     } else {
       pool.put(tx.nonce(), tx);
       pending.put(tx.hash(), tx.items());
-      if (!broadcasts.contains(tx.hash())) {
-        submitted.add(tx.items()); // a new transaction, not the same bytes again
+      if (!broadcasts.contains(tx.hash()) && !tx.items().isEmpty()) {
+        submitted.add(tx.items()); // a new settlement, not the same bytes again
       }
       broadcasts.add(tx.hash());
       result = BroadcastResult.ACCEPTED;
@@ -299,6 +335,9 @@ public final class FakeBillingChain implements BillingChain {
     List<SettlementItem> items = pending.remove(hash);
     if (items == null) {
       return;
+    }
+    if (callByHash.containsKey(hash)) {
+      minedCalls.add(callByHash.get(hash));
     }
     long b = ++block;
     List<PairEvent> txEvents = new ArrayList<>();

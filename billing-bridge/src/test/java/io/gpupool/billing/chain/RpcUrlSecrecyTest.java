@@ -57,11 +57,26 @@ class RpcUrlSecrecyTest {
           exchange.close();
         });
     refusing.start();
+    // A web server's default 404 page names what was asked for ("Cannot POST /v2/KEY"): a URL
+    // with a typo in the host's path, or a proxy in front of the node, echoes the key back.
+    HttpServer echoing = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    echoing.createContext(
+        "/",
+        exchange -> {
+          byte[] body =
+              ("Cannot POST " + exchange.getRequestURI()).getBytes(StandardCharsets.UTF_8);
+          exchange.sendResponseHeaders(404, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
+    echoing.start();
     try {
       for (String url :
           new String[] {
             "http://127.0.0.1:" + closed + "/v2/" + KEY,
-            "http://127.0.0.1:" + refusing.getAddress().getPort() + "/v2/" + KEY + "?k=" + KEY
+            "http://127.0.0.1:" + refusing.getAddress().getPort() + "/v2/" + KEY + "?k=" + KEY,
+            "http://127.0.0.1:" + echoing.getAddress().getPort() + "/v2/" + KEY + "?k=" + KEY,
+            "http://gpupool:" + KEY + "@127.0.0.1:" + echoing.getAddress().getPort() + "/rpc"
           }) {
         try (Web3jBillingChain chain =
             new Web3jBillingChain(
@@ -74,6 +89,22 @@ class RpcUrlSecrecyTest {
       }
     } finally {
       refusing.stop(0);
+      echoing.stop(0);
     }
+  }
+
+  @Test
+  void redactionReplacesEachSecretPartWhereverItAppears() {
+    ChainConfig config =
+        ChainConfig.of(
+            "https://gpupool:" + KEY + "@rpc.example.com/v3/" + KEY + "?apikey=" + KEY,
+            "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            8453);
+    String redacted =
+        config.redact("Cannot POST /v3/" + KEY + "?apikey=" + KEY + " for gpupool:" + KEY);
+    assertThat(redacted).doesNotContain(KEY).startsWith("Cannot POST ");
+    assertThat(ChainConfig.of("http://127.0.0.1:8545", "0x" + "0".repeat(40), 1).redact("a/b c"))
+        .as("a URL without secrets changes nothing")
+        .isEqualTo("a/b c");
   }
 }

@@ -13,6 +13,7 @@ import io.gpupool.billing.chain.DecodedError;
 import io.gpupool.billing.chain.FakeBillingChain;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.InMemoryBillingStore;
+import io.gpupool.billing.ledger.OutboxEntry;
 import io.gpupool.billing.ledger.PairLedger;
 import java.math.BigInteger;
 import java.time.Clock;
@@ -400,6 +401,53 @@ class SettlementServiceTest {
     clock.now = clock.now.plusSeconds(3600);
     restarted.runOnce();
     assertThat(chain.pairState(poison).paidWei()).isEqualTo(BigInteger.valueOf(100));
+  }
+
+  @Test
+  void aDisputeIsPersistedAboveTheSettlementsNoncesAndSentAgainWhenDropped() {
+    chain.deposit(PAYER_A, BigInteger.valueOf(1_000));
+    store.update(pairs.get(0), l -> l.withMetered(1, BigInteger.TEN));
+    chain.setHoldReceipts(true);
+    SettlementService s = service(config.withReceiptTimeout(Duration.ZERO));
+    s.runOnce(); // one settlement in the pool, not mined
+    String tx =
+        s.sendCall(
+            "openDispute(j1)",
+            n -> chain.signOpenDispute(pairs.get(0), BigInteger.ONE, new byte[32], PAYER_B, n));
+    assertThat(store.outbox()).extracting(OutboxEntry::nonce).containsExactly(0L, 1L);
+    OutboxEntry dispute = store.outbox().get(1);
+    assertThat(dispute.isCall()).isTrue();
+    assertThat(dispute.call()).isEqualTo("openDispute(j1)");
+    assertThat(dispute.txHash()).isEqualTo(tx);
+    assertThat(dispute.state()).isEqualTo(OutboxEntry.State.SENT);
+
+    chain.drop(tx); // the node forgets the dispute
+    chain.setHoldReceipts(false);
+    clock.now = clock.now.plusSeconds(10);
+    for (int round = 0; round < 3 && !store.outbox().isEmpty(); round++) {
+      s.runOnce();
+    }
+    assertThat(store.outbox()).isEmpty();
+    assertThat(chain.receipt(tx)).as("the same bytes, sent again").isPresent();
+    assertThat(chain.minedCalls()).containsExactly("openDispute j1 1");
+    assertThat(chain.pairState(pairs.get(0)).paidWei()).isEqualTo(BigInteger.TEN);
+  }
+
+  @Test
+  void aDisputeTheNodeNeverGotIsSentByTheRestartedOperator() {
+    chain.failNextSubmits(1); // the broadcast fails: the process "dies" with the entry persisted
+    String tx =
+        service(config)
+            .sendCall("resolveDispute(j1)", n -> chain.signResolveDispute(pairs.get(0), true, n));
+    assertThat(store.outbox())
+        .singleElement()
+        .satisfies(e -> assertThat(e.state()).isEqualTo(OutboxEntry.State.SIGNED));
+    assertThat(chain.isKnown(tx)).isFalse();
+
+    service(config).runOnce();
+    assertThat(store.outbox()).isEmpty();
+    assertThat(chain.receipt(tx)).isPresent();
+    assertThat(chain.minedCalls()).containsExactly("resolveDispute j1 true");
   }
 
   @Test

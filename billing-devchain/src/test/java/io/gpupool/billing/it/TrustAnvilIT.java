@@ -9,7 +9,12 @@ import io.gpupool.billing.chain.ChainRevertException;
 import io.gpupool.billing.chain.RevertDecoder;
 import io.gpupool.billing.chain.Web3jBillingChain;
 import io.gpupool.billing.devchain.DevAccounts;
+import io.gpupool.billing.ledger.BillingLedger;
+import io.gpupool.billing.ledger.InMemoryBillingStore;
+import io.gpupool.billing.settlement.OutboxTrustChain;
+import io.gpupool.billing.settlement.SettlementService;
 import java.math.BigInteger;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -130,6 +135,39 @@ class TrustAnvilIT extends AnvilTestBase {
     assertThatThrownBy(() -> stranger.openDispute(pair, GWEI, evidence, whistleblower.getAddress()))
         .isInstanceOfSatisfying(
             ChainRevertException.class, e -> assertThat(e.getMessage()).contains("NotVerifier"));
+  }
+
+  @Test
+  void aDisputeThroughTheOutboxIsSentAgainAfterTheNodeDroppedIt() {
+    fund(0, ETH);
+    Web3jBillingChain chain = reporterChain();
+    PairId pair = new PairId("ns/dropped-dispute", payerAddress(0), providerAddress(3));
+    SettlementAnvilIT.waitFor(
+        chain, chain.submitSettlement(List.of(new SettlementItem(pair, GWEI))));
+    InMemoryBillingStore store = new InMemoryBillingStore();
+    SettlementService loop =
+        new SettlementService(
+            SettlementAnvilTestBase.FAST_ROUNDS.withReceiptTimeout(Duration.ofSeconds(5)),
+            new BillingLedger(store),
+            chain,
+            Clock.systemUTC());
+    OutboxTrustChain disputes = new OutboxTrustChain(chain, chain, loop);
+
+    rpc("evm_setAutomine", false);
+    String tx = disputes.openDispute(pair, GWEI, new byte[32], whistleblower.getAddress());
+    assertThat(store.outbox()).singleElement().satisfies(e -> assertThat(e.isCall()).isTrue());
+    rpc("anvil_dropTransaction", tx);
+    assertThat(chain.isKnown(tx)).isFalse();
+    rpc("evm_setAutomine", true);
+
+    loop.runOnce(); // the loop finds it unknown to the node and broadcasts the persisted bytes
+    for (int round = 0; round < 3 && !store.outbox().isEmpty(); round++) {
+      loop.runOnce();
+    }
+    assertThat(store.outbox()).isEmpty();
+    assertThat(disputes.receipt(tx)).hasValueSatisfying(r -> assertThat(r.success()).isTrue());
+    assertThat(chain.dispute(pair).open()).isTrue();
+    assertThat(chain.dispute(pair).frozenWei()).isEqualTo(GWEI);
   }
 
   static org.web3j.protocol.core.DefaultBlockParameter latest() {

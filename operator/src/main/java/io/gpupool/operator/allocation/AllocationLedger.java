@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
  * Which GPU slots each job holds on each node, in device-plugin units (what a pod requests as
@@ -99,7 +100,7 @@ public class AllocationLedger {
   }
 
   /** Runs {@code decision} while no other placement can change the ledger. */
-  public synchronized <T> T decide(java.util.function.Supplier<T> decision) {
+  public synchronized <T> T decide(Supplier<T> decision) {
     return decision.get();
   }
 

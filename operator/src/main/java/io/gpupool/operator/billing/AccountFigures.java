@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.TreeSet;
 
 /**
@@ -58,12 +59,12 @@ public final class AccountFigures {
     if (a == null || b == null) {
       return a == b;
     }
-    return java.util.Objects.equals(a.spent, b.spent)
-        && java.util.Objects.equals(a.activeJobs, b.activeJobs)
-        && java.util.Objects.equals(a.jobs, b.jobs)
-        && java.util.Objects.equals(a.escrow, b.escrow)
-        && java.util.Objects.equals(a.committed, b.committed)
-        && java.util.Objects.equals(a.spentThisPeriod, b.spentThisPeriod)
-        && java.util.Objects.equals(a.periodStart, b.periodStart);
+    return Objects.equals(a.spent, b.spent)
+        && Objects.equals(a.activeJobs, b.activeJobs)
+        && Objects.equals(a.jobs, b.jobs)
+        && Objects.equals(a.escrow, b.escrow)
+        && Objects.equals(a.committed, b.committed)
+        && Objects.equals(a.spentThisPeriod, b.spentThisPeriod)
+        && Objects.equals(a.periodStart, b.periodStart);
   }
 }

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.gpupool.api.v1alpha1.BillingAccount;
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.operator.config.GpupoolConfig;
@@ -12,6 +13,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,6 +26,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 @ApplicationScoped
 public class BillingAccounts {
+  private static final KubernetesSerialization SPECS = new KubernetesSerialization();
   private final KubernetesClient client;
   private final boolean requireBudget;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
@@ -48,11 +51,7 @@ public class BillingAccounts {
 
                   @Override
                   public void onUpdate(BillingAccount old, BillingAccount a) {
-                    // Its spend crossing the period's cap stops or frees its running jobs.
-                    java.time.Instant now = java.time.Instant.now();
-                    if (!Objects.equals(old.getSpec(), a.getSpec())
-                        || AccountLimits.periodCapReached(old, now)
-                            != AccountLimits.periodCapReached(a, now)) {
+                    if (whoMayChargeWhomChanged(old, a, Instant.now())) {
                       changed();
                     }
                   }
@@ -83,6 +82,17 @@ public class BillingAccounts {
                   public void onDelete(Namespace ns, boolean unknown) {}
                 },
                 0);
+  }
+
+  /**
+   * True when an account update may change which jobs run: its spec changed (compared as JSON: the
+   * spec classes have no equals, and every update arrives as a new copy, so comparing objects
+   * called each of the operator's own spend writes a change and woke every job), or its spend
+   * crossed the period's cap (which stops or frees its running jobs).
+   */
+  static boolean whoMayChargeWhomChanged(BillingAccount old, BillingAccount a, Instant now) {
+    return !SPECS.asJson(old.getSpec()).equals(SPECS.asJson(a.getSpec()))
+        || AccountLimits.periodCapReached(old, now) != AccountLimits.periodCapReached(a, now);
   }
 
   /**

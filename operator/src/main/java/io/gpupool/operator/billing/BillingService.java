@@ -3,6 +3,8 @@ package io.gpupool.operator.billing;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.gpupool.api.v1alpha1.BillingAccount;
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.api.v1alpha1.Earnings;
 import io.gpupool.api.v1alpha1.GpupoolApi;
@@ -19,12 +21,14 @@ import io.gpupool.billing.budget.DryPayerTracker;
 import io.gpupool.billing.chain.BillingChain;
 import io.gpupool.billing.chain.ChainConfig;
 import io.gpupool.billing.chain.ChainException;
+import io.gpupool.billing.chain.DisputeSigner;
 import io.gpupool.billing.chain.KeySource;
 import io.gpupool.billing.chain.TrustChain;
 import io.gpupool.billing.chain.Web3jBillingChain;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.billing.metering.Metering;
+import io.gpupool.billing.settlement.OutboxTrustChain;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
 import io.gpupool.operator.config.GpupoolConfig;
@@ -33,6 +37,7 @@ import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.leader.Leadership;
 import io.gpupool.operator.status.EventRecorder;
+import io.gpupool.operator.status.StatusReplace;
 import io.gpupool.operator.workload.ClusterPods;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -43,9 +48,11 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -187,8 +194,15 @@ public class BillingService {
     budget = new BudgetService(metered, settleable);
     dry = new DryPayerTracker(settings.suspendGrace(), clock);
     chain = metered;
-    trust = rawChain instanceof TrustChain t ? t : null;
     settlement = new SettlementService(config, settleable, metered, clock);
+    // Disputes are signed by the reporter's key too: through the outbox, so they never take a
+    // settlement's nonce and are re-broadcast, replaced and resumed like settlements.
+    trust =
+        rawChain instanceof TrustChain t
+            ? (rawChain instanceof DisputeSigner signer
+                ? new OutboxTrustChain(t, signer, settlement)
+                : t)
+            : null;
     settlement.outbox().onSetAside(this::warnSetAside);
     settlement.start();
     return settlement;
@@ -566,9 +580,9 @@ public class BillingService {
       jobs.add(new AccountFigures.JobUsage(store.job(uid).orElse(null), pairs.get(uid), running));
     }
     Map<String, BigInteger> grown = periodSpend.advance(pairs);
-    java.time.Instant now = clock.instant();
+    Instant now = clock.instant();
     BudgetService b = budget;
-    for (io.gpupool.api.v1alpha1.BillingAccount account : accounts.all()) {
+    for (BillingAccount account : accounts.all()) {
       String payer = account.getSpec() == null ? null : account.getSpec().payer;
       if (payer == null) {
         continue;
@@ -588,7 +602,7 @@ public class BillingService {
           account.getMetadata().getUid(),
           account.getStatus(),
           SpendingPeriod.length(account.getSpec().limits),
-          grown.getOrDefault(payer.toLowerCase(java.util.Locale.ROOT), BigInteger.ZERO),
+          grown.getOrDefault(payer.toLowerCase(Locale.ROOT), BigInteger.ZERO),
           now,
           status);
       if (verdict == null && account.getStatus() != null) {
@@ -601,9 +615,8 @@ public class BillingService {
       }
       status.observedGeneration = account.getMetadata().getGeneration();
       try {
-        io.gpupool.operator.status.StatusReplace.write(
-            client, io.gpupool.api.v1alpha1.BillingAccount.class, account, status);
-      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        StatusReplace.write(client, BillingAccount.class, account, status);
+      } catch (KubernetesClientException e) {
         LOG.warnf(
             "BillingAccount(%s): status not written: %s",
             account.getMetadata().getName(), e.getMessage());
@@ -612,7 +625,7 @@ public class BillingService {
   }
 
   /** A pair of a job was set aside from settlement: say so on the job, where its owner looks. */
-  private void warnSetAside(io.gpupool.billing.PairId pair, String reason) {
+  private void warnSetAside(PairId pair, String reason) {
     Optional<JobRef> ref = store.job(pair.jobId());
     if (ref.isEmpty()) {
       LOG.warnf("settlement set aside %s of an unrecorded job: %s", pair, reason);
@@ -651,7 +664,7 @@ public class BillingService {
       metrics.settlementHealth(s.outbox().setAside().size(), age);
       metrics.heldUnregistered(s.heldForRegistration().size());
       Map<String, Integer> byJob = new TreeMap<>();
-      for (io.gpupool.billing.PairId p : s.outbox().setAside().keySet()) {
+      for (PairId p : s.outbox().setAside().keySet()) {
         String job =
             store
                 .job(p.jobId())

@@ -12,12 +12,14 @@ import io.gpupool.billing.ledger.OutboxEntry;
 import io.gpupool.billing.ledger.PairLedger;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -170,7 +172,7 @@ public final class ConfigMapBillingStore implements BillingStore, AutoCloseable 
         out.add(UsageCodec.decodeOutbox(json));
       }
     }
-    out.sort(java.util.Comparator.comparingLong(OutboxEntry::nonce));
+    out.sort(Comparator.comparingLong(OutboxEntry::nonce));
     return out;
   }
 
@@ -254,7 +256,7 @@ public final class ConfigMapBillingStore implements BillingStore, AutoCloseable 
 
   /** UIDs of the jobs that have a usage ConfigMap. */
   public Set<String> jobUids() {
-    Set<String> out = new java.util.TreeSet<>();
+    Set<String> out = new TreeSet<>();
     for (ConfigMap cm : cache.values()) {
       String uid = cm.getMetadata().getLabels().get(JOB_UID_LABEL);
       if (uid != null) {

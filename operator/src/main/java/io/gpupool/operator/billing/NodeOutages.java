@@ -3,6 +3,7 @@ package io.gpupool.operator.billing;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -85,7 +86,7 @@ public final class NodeOutages {
   }
 
   /** Nodes no longer in the cluster nor carrying pods are forgotten. */
-  public void retainOnly(java.util.Set<String> keep) {
+  public void retainOnly(Set<String> keep) {
     nodes.keySet().retainAll(keep);
   }
 }

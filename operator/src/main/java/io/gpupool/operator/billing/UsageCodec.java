@@ -118,6 +118,9 @@ public final class UsageCodec {
     }
     n.put("createdAt", e.createdAt().toString());
     n.put("sentAt", e.sentAt().toString());
+    if (e.call() != null) {
+      n.put("call", e.call());
+    }
     return n.toString();
   }
 
@@ -142,7 +145,8 @@ public final class UsageCodec {
         earlier,
         items,
         Instant.parse(text(n, "createdAt")),
-        Instant.parse(text(n, "sentAt")));
+        Instant.parse(text(n, "sentAt")),
+        n.hasNonNull("call") ? n.get("call").asText() : null);
   }
 
   private static JsonNode read(String json) {

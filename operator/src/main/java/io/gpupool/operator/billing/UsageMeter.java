@@ -22,14 +22,19 @@ import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -114,7 +119,7 @@ public final class UsageMeter implements AutoCloseable {
   private final Map<String, String> payers = new ConcurrentHashMap<>();
   private volatile BiFunction<HasMetadata, Budget, Optional<String>> payerResolver =
       (job, budget) -> budget == null ? Optional.empty() : Optional.ofNullable(budget.payer);
-  private final List<Runnable> afterMetering = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Runnable> afterMetering = new CopyOnWriteArrayList<>();
   private final ClusterPods pods;
   private final ResourceEventHandler<Pod> podEvents =
       new ResourceEventHandler<>() {
@@ -202,7 +207,7 @@ public final class UsageMeter implements AutoCloseable {
           if (!own.isShutdown()) {
             try {
               own.execute(() -> nodeSeen(name));
-            } catch (java.util.concurrent.RejectedExecutionException closed) {
+            } catch (RejectedExecutionException closed) {
               // this meter was closed meanwhile
             }
           }
@@ -230,7 +235,7 @@ public final class UsageMeter implements AutoCloseable {
     if (listening) {
       pods.list().stream().filter(UsageMeter::isJobPod).forEach(p -> observe(p, null));
     }
-    Set<String> jobs = new java.util.TreeSet<>(store.jobUids());
+    Set<String> jobs = new TreeSet<>(store.jobUids());
     tracked.values().forEach(t -> jobs.add(t.job().uid()));
     for (String uid : jobs) {
       meterJob(uid);
@@ -375,7 +380,7 @@ public final class UsageMeter implements AutoCloseable {
 
   /** Every GPU node's readiness as the inventory shows it now, and nodes of pods that left. */
   private void observeNodes() {
-    Set<String> names = new java.util.HashSet<>();
+    Set<String> names = new HashSet<>();
     nodes.nodes().forEach(n -> names.add(n.name()));
     tracked.values().forEach(t -> names.add(t.nodeName()));
     names.remove(null);
@@ -402,7 +407,7 @@ public final class UsageMeter implements AutoCloseable {
       return;
     }
     LOG.infof("Node(%s) stopped being Ready: its pods are billed until %s", name, outage.get());
-    Set<JobRef> jobs = new java.util.HashSet<>();
+    Set<JobRef> jobs = new HashSet<>();
     for (Tracked t : tracked.values()) {
       if (name.equals(t.nodeName()) && t.end() == null) {
         Tracked capped = tracked.computeIfPresent(t.podUid(), (k, cur) -> cur.cappedBy(outage));
@@ -591,7 +596,7 @@ public final class UsageMeter implements AutoCloseable {
    * metering charges exactly {@code finishedAt - startedAt}.
    */
   public static Instant runningUntil(Instant now) {
-    return now.minus(VIEW_LAG).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    return now.minus(VIEW_LAG).truncatedTo(ChronoUnit.SECONDS);
   }
 
   /** How far the operator's view of a pod may trail the kubelet's. */

@@ -2,7 +2,9 @@ package io.gpupool.operator.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -50,17 +52,17 @@ public interface GpupoolConfig {
    */
   interface Scope {
     /** This install's identity, {@code <release namespace>/<release name>}; default NS/gpupool. */
-    java.util.Optional<String> install();
+    Optional<String> install();
 
     /** The namespaces whose jobs this install manages; unset or empty: every namespace. */
-    java.util.Optional<java.util.List<String>> namespaces();
+    Optional<List<String>> namespaces();
 
     /**
      * A label selector ({@code gpupool.io/pool=team-a}): manage the jobs of the namespaces whose
      * labels match it, followed as namespaces are labelled and unlabelled. Exclusive with {@code
      * namespaces}; unset: the list (or every namespace).
      */
-    java.util.Optional<String> namespaceSelector();
+    Optional<String> namespaceSelector();
 
     /**
      * Record this install's claim on the TrainingJob CRD and refuse to start when another install
@@ -102,7 +104,7 @@ public interface GpupoolConfig {
 
     /** Its command; the URI, the directory and the size come in its env. */
     @WithDefault("python3,/workloads/fetch_weights.py")
-    java.util.List<String> fetcherCommand();
+    List<String> fetcherCommand();
   }
 
   /**
@@ -120,7 +122,7 @@ public interface GpupoolConfig {
     String leaseName();
 
     /** Namespace of the Lease; default: POD_NAMESPACE, else the client's namespace. */
-    java.util.Optional<String> namespace();
+    Optional<String> namespace();
 
     /**
      * How long a Lease stays valid without renewal: the longest a dead leader blocks a takeover.
@@ -217,7 +219,7 @@ public interface GpupoolConfig {
      * contract): with billing off and a minimum set, every provider is left out.
      */
     @WithDefault("0")
-    java.math.BigDecimal minStakePerGpu();
+    BigDecimal minStakePerGpu();
 
     /** How often providers' stakes are read from the chain. */
     @WithDefault("60s")
@@ -232,6 +234,14 @@ public interface GpupoolConfig {
     /** How long a dispute transaction may take to be mined before the filing is reported failed. */
     @WithDefault("2m")
     Duration disputeTimeout();
+
+    /**
+     * How long a dispute may stay open on chain before the operator resolves it as no fraud and the
+     * frozen earnings are unfrozen; 0 turns the deadline off. Counted from the dispute's opening
+     * (its block time), whoever opened it.
+     */
+    @WithDefault("7d")
+    Duration disputeDeadline();
   }
 
   /** Tunables of the placement planner (gpu-scheduler). */

@@ -3,6 +3,7 @@ package io.gpupool.operator.inference;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Scaling decisions on in-flight requests, between {@code replicas.min} (never below one while the
@@ -48,7 +49,7 @@ public final class Autoscaler {
     double avg = sum / inFlightPerReadyReplica.size();
     String measured =
         String.format(
-            java.util.Locale.ROOT,
+            Locale.ROOT,
             "%.1f in-flight requests per ready replica (%d ready, target %d)",
             avg,
             inFlightPerReadyReplica.size(),

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.scheduler.verify.CanaryAnswer;
 import io.quarkus.arc.DefaultBean;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -96,7 +97,7 @@ public class HttpCanaryClient implements CanaryClient {
         }
       }
       return Optional.of(new CanaryAnswer(text.asText(), tokens, logprobs));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return Optional.empty();
     }
   }

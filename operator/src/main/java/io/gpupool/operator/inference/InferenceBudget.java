@@ -30,8 +30,7 @@ final class InferenceBudget {
   private final EventRecorder events;
 
   /** {@code pods} with the billing terms fixed at their placement written on them. */
-  java.util.List<io.fabric8.kubernetes.api.model.Pod> withPlacementTerms(
-      InferenceJob job, java.util.List<io.fabric8.kubernetes.api.model.Pod> pods) {
+  List<Pod> withPlacementTerms(InferenceJob job, List<Pod> pods) {
     return billing.withPlacementTerms(pods, job.getSpec().placement);
   }
 

@@ -14,6 +14,7 @@ import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.scope.SelectedNamespaces;
 import io.gpupool.operator.status.CachedStatus;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.trust.TrustLedger;
@@ -36,6 +37,7 @@ import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import jakarta.inject.Inject;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
@@ -53,7 +55,7 @@ import org.jboss.logging.Logger;
 @ControllerConfiguration(name = InferenceJobReconciler.NAME)
 public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner<InferenceJob> {
   /** The selector scope: jobs of namespaces it does not select are left alone. */
-  @jakarta.inject.Inject io.gpupool.operator.scope.SelectedNamespaces scope;
+  @Inject SelectedNamespaces scope;
 
   public static final String NAME = "inferencejob";
   static final String KIND = InferenceGroup.KIND;

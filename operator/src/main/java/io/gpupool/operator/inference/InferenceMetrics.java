@@ -8,6 +8,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -38,6 +39,7 @@ public class InferenceMetrics {
   private final Series inFlight;
   private final Series perReplica;
   private final Series target;
+  private final Set<List<String>> countersExported = ConcurrentHashMap.newKeySet();
 
   public InferenceMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -65,6 +67,7 @@ public class InferenceMetrics {
 
   /** Records the job's replica counts after a reconcile. */
   public void replicas(String namespace, String job, int desiredReplicas, int readyReplicas) {
+    exportCountersAtZero(namespace, job);
     desired.set(namespace, job, desiredReplicas);
     ready.set(namespace, job, readyReplicas);
   }
@@ -84,29 +87,51 @@ public class InferenceMetrics {
 
   /** Counts a scale decision ({@link #UP} or {@link #DOWN}). */
   public void scaled(String namespace, String job, String direction) {
-    Counter.builder("gpupool.inference.scale.events")
-        .description("autoscaler decisions that changed the desired replica count")
-        .tags("namespace", namespace, "job", job, "direction", direction)
-        .register(registry)
-        .increment();
+    scaleEvents(namespace, job, direction).increment();
   }
 
   /** Counts pods whose weights fetch found them on the node ({@code hits}) or pulled them. */
   public void cache(String namespace, String job, int hits, int misses) {
     if (hits > 0) {
-      Counter.builder("gpupool.inference.cache.hits")
-          .description("pods that found their model weights in the node's cache")
-          .tags("namespace", namespace, "job", job)
-          .register(registry)
-          .increment(hits);
+      cacheHits(namespace, job).increment(hits);
     }
     if (misses > 0) {
-      Counter.builder("gpupool.inference.cache.misses")
-          .description("pods that pulled their model weights (the node did not hold them)")
-          .tags("namespace", namespace, "job", job)
-          .register(registry)
-          .increment(misses);
+      cacheMisses(namespace, job).increment(misses);
     }
+  }
+
+  /**
+   * A job's counters exist at 0 from its first reconcile: increase() cannot see a counter whose
+   * first sample already counts the event, and a dashboard panel or alert would read "no data".
+   */
+  private void exportCountersAtZero(String namespace, String job) {
+    if (countersExported.add(List.of(namespace, job))) {
+      scaleEvents(namespace, job, UP);
+      scaleEvents(namespace, job, DOWN);
+      cacheHits(namespace, job);
+      cacheMisses(namespace, job);
+    }
+  }
+
+  private Counter scaleEvents(String namespace, String job, String direction) {
+    return Counter.builder("gpupool.inference.scale.events")
+        .description("autoscaler decisions that changed the desired replica count")
+        .tags("namespace", namespace, "job", job, "direction", direction)
+        .register(registry);
+  }
+
+  private Counter cacheHits(String namespace, String job) {
+    return Counter.builder("gpupool.inference.cache.hits")
+        .description("pods that found their model weights in the node's cache")
+        .tags("namespace", namespace, "job", job)
+        .register(registry);
+  }
+
+  private Counter cacheMisses(String namespace, String job) {
+    return Counter.builder("gpupool.inference.cache.misses")
+        .description("pods that pulled their model weights (the node did not hold them)")
+        .tags("namespace", namespace, "job", job)
+        .register(registry);
   }
 
   /** Drops a deleted job's gauges (its counters stay, as counters do). */

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.scheduler.model.CachedWeights;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
@@ -28,7 +29,7 @@ public class WeightsCacheBook {
   public WeightsCacheBook() {}
 
   /** Learns from whatever pods the operator sees; forgets nodes {@code inventory} loses. */
-  @jakarta.inject.Inject
+  @Inject
   public WeightsCacheBook(NodeInventory inventory) {
     inventory.onChange(
         node -> {

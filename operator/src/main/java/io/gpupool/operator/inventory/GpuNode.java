@@ -1,5 +1,6 @@
 package io.gpupool.operator.inventory;
 
+import java.time.Instant;
 import java.util.Map;
 
 /**
@@ -32,7 +33,7 @@ public record GpuNode(
     long cpuMillis,
     long memoryBytes,
     boolean ready,
-    java.time.Instant notReadySince,
+    Instant notReadySince,
     boolean schedulable) {
 
   public GpuNode {

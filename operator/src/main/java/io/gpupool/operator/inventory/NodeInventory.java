@@ -15,8 +15,11 @@ import jakarta.enterprise.event.Observes;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -37,7 +40,7 @@ public class NodeInventory {
   /** A node's labels and taints as its pods' nodeSelector, affinity and tolerations see them. */
   private record SchedulingFacts(Map<String, String> labels, List<Taint> taints) {}
 
-  private final List<java.util.function.Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   private volatile SharedIndexInformer<Node> informer;
 
   public NodeInventory(KubernetesClient client, GpupoolConfig config) {
@@ -133,7 +136,7 @@ public class NodeInventory {
 
   /** GPU nodes left out, with the reason for each. */
   public Map<String, String> skippedGpuNodes() {
-    Map<String, String> skipped = new java.util.TreeMap<>();
+    Map<String, String> skipped = new TreeMap<>();
     readings
         .values()
         .forEach(
@@ -151,14 +154,14 @@ public class NodeInventory {
   }
 
   /** Tells {@code listener} the name of every node that joins, leaves or changes state. */
-  public void onChange(java.util.function.Consumer<String> listener) {
+  public void onChange(Consumer<String> listener) {
     listeners.add(listener);
   }
 
   /** The node's reading, if it is a readable GPU node. */
-  public java.util.Optional<GpuNode> node(String name) {
+  public Optional<GpuNode> node(String name) {
     NodeReading r = readings.get(name);
-    return r == null ? java.util.Optional.empty() : r.accepted();
+    return r == null ? Optional.empty() : r.accepted();
   }
 
   private void notifyListeners(String nodeName) {

@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -152,7 +154,7 @@ public final class NodeReader {
         isSchedulable(node));
   }
 
-  private static java.time.Instant notReadySince(Node node) {
+  private static Instant notReadySince(Node node) {
     List<NodeCondition> conditions =
         node.getStatus() == null ? null : node.getStatus().getConditions();
     if (conditions == null) {
@@ -165,10 +167,10 @@ public final class NodeReader {
         .orElse(null);
   }
 
-  private static java.time.Instant parseTime(NodeCondition condition) {
+  private static Instant parseTime(NodeCondition condition) {
     try {
-      return java.time.Instant.parse(condition.getLastTransitionTime());
-    } catch (java.time.format.DateTimeParseException e) {
+      return Instant.parse(condition.getLastTransitionTime());
+    } catch (DateTimeParseException e) {
       return null; // an unreadable time is treated as "just now" by the grace period
     }
   }

@@ -7,13 +7,16 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -26,7 +29,7 @@ import java.util.function.Supplier;
 @ApplicationScoped
 // Created at start-up, not on the first reconcile, so the series pre-registered at 0 exist before
 // anything happens: increase() cannot see an event that a counter's first scrape already holds.
-@io.quarkus.runtime.Startup
+@Startup
 public class JobMetrics {
   private final MeterRegistry registry;
   private final Map<String, String> phaseByJob = new ConcurrentHashMap<>();
@@ -98,7 +101,7 @@ public class JobMetrics {
   }
 
   private void refreshJobs() {
-    Map<List<String>, Integer> counts = new java.util.HashMap<>();
+    Map<List<String>, Integer> counts = new HashMap<>();
     // Every phase is exported, 0 when no job is in it, so that "how many failed" reads 0 rather
     // than "no data" (docs/observability.md).
     PHASES.forEach((kind, phases) -> phases.forEach(p -> counts.put(List.of(kind, p), 0)));
@@ -132,8 +135,7 @@ public class JobMetrics {
   }
 
   /** Times a placement attempt. */
-  public <T> T schedulingLatency(
-      String kind, Supplier<T> attempt, java.util.function.Predicate<T> placed) {
+  public <T> T schedulingLatency(String kind, Supplier<T> attempt, Predicate<T> placed) {
     long start = System.nanoTime();
     T result = attempt.get();
     schedulingTimer(kind, placed.test(result) ? "placed" : "unschedulable")

@@ -12,6 +12,7 @@ import io.gpupool.scheduler.model.JobKind;
 import io.gpupool.scheduler.model.JobRequest;
 import io.gpupool.scheduler.model.ModelSpec;
 import io.gpupool.scheduler.model.Strategy;
+import java.math.BigDecimal;
 
 /** Maps gpupool resources to the scheduler's requests. Pure; specs are validated before. */
 public final class JobRequests {
@@ -58,8 +59,8 @@ public final class JobRequests {
    * A request as a long, saturated far above any node (a schema-valid {@code 999999999E} would
    * otherwise wrap negative): such a job is simply unplaceable.
    */
-  private static long atMost(java.math.BigDecimal amount) {
-    java.math.BigDecimal cap = java.math.BigDecimal.valueOf(1L << 50);
+  private static long atMost(BigDecimal amount) {
+    BigDecimal cap = BigDecimal.valueOf(1L << 50);
     return amount.compareTo(cap) > 0 ? 1L << 50 : amount.longValue();
   }
 

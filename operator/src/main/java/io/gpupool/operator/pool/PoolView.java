@@ -6,6 +6,7 @@ import io.gpupool.scheduler.model.PoolNode;
 import io.gpupool.scheduler.model.PoolSnapshot;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -107,7 +108,7 @@ public final class PoolView {
     Map<String, int[]> freeMilli = new HashMap<>();
     for (PoolNode pn : poolNodes) {
       int[] f = new int[pn.gpuCount()];
-      java.util.Arrays.fill(f, 1000);
+      Arrays.fill(f, 1000);
       freeMilli.put(pn.name(), f);
     }
     holdings.forEach(

@@ -19,6 +19,7 @@ import io.gpupool.scheduler.plan.Plan;
 import io.gpupool.scheduler.plan.PlanResult;
 import io.gpupool.scheduler.plan.RankPlacement;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -44,7 +45,7 @@ public class SchedulerInferencePlanner implements InferencePlanner {
   private final WeightsCacheBook weightsCache;
   private final double headroom;
 
-  @jakarta.inject.Inject
+  @Inject
   public SchedulerInferencePlanner(PlanningContext pool, WeightsCacheBook weightsCache) {
     this.pool = pool;
     this.weightsCache = weightsCache;

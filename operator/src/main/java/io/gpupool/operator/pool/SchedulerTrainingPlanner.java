@@ -13,7 +13,10 @@ import io.gpupool.scheduler.plan.Plan;
 import io.gpupool.scheduler.plan.PlanResult;
 import io.gpupool.scheduler.plan.RankPlacement;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -114,8 +117,7 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
     // past the old ones, and torchrun needs dense ranks.
     List<RankPlacement> ordered = new ArrayList<>(plan.ranks());
     ordered.sort(
-        java.util.Comparator.comparingInt(RankPlacement::stage)
-            .thenComparingInt(RankPlacement::rank));
+        Comparator.comparingInt(RankPlacement::stage).thenComparingInt(RankPlacement::rank));
     int next = 0;
     for (RankPlacement r : ordered) {
       GpuNode node = view.gpuNode(r.node());
@@ -157,20 +159,19 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
   private static Plan rebuild(
       String holder, JobRequest request, List<RankAssignment> current, PoolSnapshot snapshot) {
     boolean pipeline = current.stream().anyMatch(r -> r.stage() >= 0);
-    Map<String, java.util.Deque<Integer>> heldIndices = new HashMap<>();
+    Map<String, Deque<Integer>> heldIndices = new HashMap<>();
     snapshot.allocations().stream()
         .filter(a -> a.jobId().equals(holder))
         .forEach(
             a -> {
               for (int gpu : a.gpuIndices()) {
-                heldIndices.computeIfAbsent(a.node(), n -> new java.util.ArrayDeque<>()).add(gpu);
+                heldIndices.computeIfAbsent(a.node(), n -> new ArrayDeque<>()).add(gpu);
               }
             });
     List<RankPlacement> ranks = new ArrayList<>();
     int layers = request.model().layers();
     for (RankAssignment r : current) {
-      java.util.Deque<Integer> held =
-          heldIndices.getOrDefault(r.node(), new java.util.ArrayDeque<>());
+      Deque<Integer> held = heldIndices.getOrDefault(r.node(), new ArrayDeque<>());
       int[] indices = new int[r.gpus()];
       for (int i = 0; i < indices.length; i++) {
         indices[i] = held.isEmpty() ? i : held.poll();

@@ -7,6 +7,7 @@ import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.GpuProviderStatus;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.billing.ProviderStakes;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeReader;
 import io.gpupool.operator.inventory.NodeReading;
@@ -14,6 +15,8 @@ import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.status.Conditions;
 import io.gpupool.operator.status.StatusDiff;
 import io.gpupool.operator.status.StatusReplace;
+import io.gpupool.operator.trust.TrustLedger;
+import io.gpupool.operator.trust.VerifiedCondition;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -47,19 +50,19 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
   private final SimpleInboundEventSource<GpuProvider> reliabilityChanges =
       new SimpleInboundEventSource<>("provider-reliability");
   private final BillingService billing;
-  private final io.gpupool.operator.billing.ProviderStakes stakes;
+  private final ProviderStakes stakes;
   private final KubernetesClient client;
   private final ProviderDirectory directory;
 
-  private final io.gpupool.operator.trust.TrustLedger trust;
+  private final TrustLedger trust;
 
   public GpuProviderReconciler(
       ReliabilityTracker reliability,
       BillingService billing,
       KubernetesClient client,
       ProviderDirectory directory,
-      io.gpupool.operator.billing.ProviderStakes stakes,
-      io.gpupool.operator.trust.TrustLedger trust) {
+      ProviderStakes stakes,
+      TrustLedger trust) {
     this.client = client;
     this.stakes = stakes;
     this.directory = directory;
@@ -156,8 +159,7 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
             : "no price for " + String.join(", ", unpriced) + ": those GPUs are not offered",
         generation,
         now);
-    io.gpupool.operator.trust.VerifiedCondition.set(
-        status.conditions, trust.verified(claims), generation, now);
+    VerifiedCondition.set(status.conditions, trust.verified(claims), generation, now);
     if (unreadable.isEmpty()) {
       Conditions.remove(status.conditions, "NodesReadable");
     } else {

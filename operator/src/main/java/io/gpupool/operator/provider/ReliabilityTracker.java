@@ -4,12 +4,15 @@ import io.gpupool.api.v1alpha1.Reliability;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -32,7 +35,7 @@ public class ReliabilityTracker {
   private final Map<String, Ledger> byProvider = new HashMap<>();
   private final Map<String, NodeSeen> nodes = new HashMap<>();
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
-  private final java.util.Set<String> lostNodes = new java.util.HashSet<>();
+  private final Set<String> lostNodes = new HashSet<>();
 
   /** What is known about one provider. */
   private static final class Ledger {
@@ -45,7 +48,7 @@ public class ReliabilityTracker {
 
   private record NodeSeen(String provider, boolean ready, Instant since) {}
 
-  @jakarta.inject.Inject
+  @Inject
   public ReliabilityTracker(NodeInventory inventory) {
     this(Clock.systemUTC());
     inventory.onChange(name -> observe(name, inventory.node(name).orElse(null)));

@@ -11,6 +11,7 @@ import io.gpupool.scheduler.queue.Preemption;
 import io.gpupool.scheduler.queue.QueueUsage;
 import io.gpupool.scheduler.queue.Workload;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,7 +61,7 @@ public class AdmissionController {
 
   private record Eviction(String preemptor, Instant deadline) {}
 
-  @jakarta.inject.Inject
+  @Inject
   public AdmissionController(
       PriorityClasses priorities,
       NamespaceLabels namespaces,

@@ -6,6 +6,7 @@ import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -149,7 +150,7 @@ public final class QueueGate {
   private static <T> T copyFields(T from, T to) {
     try {
       for (Field f : from.getClass().getFields()) {
-        if (!java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
+        if (!Modifier.isStatic(f.getModifiers())) {
           f.set(to, f.get(from));
         }
       }

@@ -12,6 +12,7 @@ import io.gpupool.operator.workload.Workloads;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -127,16 +128,16 @@ public final class QueueHook {
    * Where the job's last checkpoint should be: it is asked to write one every interval from its
    * start (the operator does not see them being written).
    */
-  private static java.util.Optional<Instant> lastCheckpoint(
+  private static Optional<Instant> lastCheckpoint(
       JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
     var checkpoint = s.job.getSpec().checkpoint;
     if (checkpoint == null || s.status.startTime == null) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     long interval = checkpoint.intervalSeconds == null ? 600 : checkpoint.intervalSeconds;
     Instant start = Instant.parse(s.status.startTime);
     long elapsed = Math.max(0, Duration.between(start, s.now).getSeconds());
-    return java.util.Optional.of(start.plusSeconds(elapsed / interval * interval));
+    return Optional.of(start.plusSeconds(elapsed / interval * interval));
   }
 
   /** The loop freed the job's GPUs; when it finished or was suspended its quota is free too. */

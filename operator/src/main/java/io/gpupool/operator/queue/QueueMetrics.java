@@ -11,6 +11,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Per-queue metrics (docs/queues.md): pending and admitted jobs [gpupool_queue_pending_workloads,
@@ -81,7 +82,7 @@ public class QueueMetrics {
   /**
    * Creation time of each queue's oldest pending job, epoch seconds; queues without any omitted.
    */
-  void oldestPending(java.util.Map<String, Long> createdEpochSeconds) {
+  void oldestPending(Map<String, Long> createdEpochSeconds) {
     List<MultiGauge.Row<?>> rows = new ArrayList<>();
     createdEpochSeconds.forEach(
         (queue, at) -> rows.add(MultiGauge.Row.of(Tags.of("queue", queue), at)));

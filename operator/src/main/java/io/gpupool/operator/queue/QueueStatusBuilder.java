@@ -6,6 +6,7 @@ import io.gpupool.api.v1alpha1.GpuQueueSpec;
 import io.gpupool.api.v1alpha1.GpuQueueStatus;
 import io.gpupool.scheduler.queue.QueueUsage;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -16,7 +17,7 @@ final class QueueStatusBuilder {
 
   static void fill(GpuQueueStatus status, GpuQueueSpec spec, QueueUsage usage) {
     Set<String> flavors = new LinkedHashSet<>();
-    Map<String, Integer> nominal = new java.util.HashMap<>();
+    Map<String, Integer> nominal = new HashMap<>();
     if (spec != null && spec.quotas != null) {
       for (FlavorQuota q : spec.quotas) {
         flavors.add(q.name);

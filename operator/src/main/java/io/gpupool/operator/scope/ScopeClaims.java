@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * Decides, from the claims recorded on the TrainingJob CRD, whether an install may start: another
@@ -20,8 +21,7 @@ final class ScopeClaims {
     List<String> conflicts = new ArrayList<>();
     List<String> conflictingKeys = new ArrayList<>();
     String current = null;
-    Map<String, String> claims =
-        annotations == null ? Map.of() : new java.util.TreeMap<>(annotations);
+    Map<String, String> claims = annotations == null ? Map.of() : new TreeMap<>(annotations);
     for (Map.Entry<String, String> a : claims.entrySet()) {
       InstallScope other;
       try {

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -82,7 +83,7 @@ public class ScopeGuard {
   /** A merge patch pinned to the read resourceVersion: concurrent claims conflict (409). */
   private void claim(CustomResourceDefinition crd, InstallScope self, String value) {
     String patch =
-        io.fabric8.kubernetes.client.utils.Serialization.asJson(
+        Serialization.asJson(
             Map.of(
                 "metadata",
                 Map.of(

@@ -11,6 +11,8 @@ import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.jboss.logging.Logger;
 
 /**
@@ -30,8 +32,8 @@ public class EventRecorder {
   private final KubernetesClient client;
   private final GpupoolConfig config;
   private final Clock clock;
-  private final java.util.concurrent.ExecutorService sender =
-      java.util.concurrent.Executors.newSingleThreadExecutor(
+  private final ExecutorService sender =
+      Executors.newSingleThreadExecutor(
           r -> {
             Thread t = new Thread(r, "gpupool-events");
             t.setDaemon(true);

@@ -14,6 +14,7 @@ import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.queue.AdmissionController;
+import io.gpupool.operator.scope.SelectedNamespaces;
 import io.gpupool.operator.status.CachedStatus;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.workload.ClusterPods;
@@ -30,6 +31,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import jakarta.inject.Inject;
 import java.time.Clock;
 import java.util.List;
 import java.util.Set;
@@ -46,7 +48,7 @@ import org.jboss.logging.Logger;
 @ControllerConfiguration(name = TrainingJobReconciler.NAME)
 public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<TrainingJob> {
   /** The selector scope: jobs of namespaces it does not select are left alone. */
-  @jakarta.inject.Inject io.gpupool.operator.scope.SelectedNamespaces scope;
+  @Inject SelectedNamespaces scope;
 
   public static final String NAME = "trainingjob";
   private static final Logger LOG = Logger.getLogger(TrainingJobReconciler.class);

@@ -5,6 +5,7 @@ import io.gpupool.api.v1alpha1.Parallelism;
 import io.gpupool.api.v1alpha1.ParallelismStrategy;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.api.v1alpha1.TrainingVerification;
 
 /** What a TrainingJob spec must satisfy before the operator plans it. */
 public final class TrainingJobValidator {
@@ -74,6 +75,7 @@ public final class TrainingJobValidator {
     if (spec.checkpoint != null) {
       p.requireText("spec.checkpoint.uri", spec.checkpoint.uri);
     }
+    checkVerification(p, spec);
     if (spec.backoffLimit != null && spec.backoffLimit < 0) {
       p.add("spec.backoffLimit", "Invalid value: " + spec.backoffLimit + ": must be non-negative");
     }
@@ -88,5 +90,25 @@ public final class TrainingJobValidator {
               + ApiPatterns.ACTIVE_DEADLINE_MAX_SECONDS);
     }
     return p;
+  }
+
+  private static void checkVerification(SpecProblems p, TrainingJobSpec spec) {
+    TrainingVerification v = spec.verification;
+    if (v == null) {
+      return;
+    }
+    checkOpenUnitInterval(p, "spec.verification.sampleRate", v.sampleRate);
+    checkOpenUnitInterval(p, "spec.verification.tolerance", v.tolerance);
+    if (v.spotCheck() && spec.checkpoint == null) {
+      p.add(
+          "spec.verification.mode",
+          "Required value: SpotCheck replays checkpoints: set spec.checkpoint");
+    }
+  }
+
+  private static void checkOpenUnitInterval(SpecProblems p, String field, Double value) {
+    if (value != null && !(value > 0 && value <= 1)) {
+      p.add(field, "Invalid value: " + value + ": must be above 0 and at most 1");
+    }
   }
 }

@@ -31,7 +31,8 @@ class OperatorLayersTest {
         .layer("kinds")
         .definedBy(P + "training..", P + "inference..")
         .layer("loop")
-        .definedBy(P + "job..", P + "provider..", P + "queue..", P + "trust..")
+        .definedBy(
+            P + "job..", P + "provider..", P + "queue..", P + "trust..", P + "verification..")
         .layer("metering")
         .definedBy(P + "billing..", P + "metrics..")
         .layer("cluster")

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gpupool.billing.PairId;
+import io.gpupool.billing.ledger.OutboxEntry;
 import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.billing.metering.PodLifetime;
 import java.math.BigInteger;
@@ -29,6 +30,21 @@ class UsageCodecTest {
     PairLedger aside =
         l.withSetAside("rejected alone 3 times in a row: PartyIndexOutOfRange(9, 4)");
     assertThat(UsageCodec.decodePair(UsageCodec.encode(aside))).isEqualTo(aside);
+  }
+
+  @Test
+  void aDisputeCallInTheOutboxRoundTrips() {
+    OutboxEntry call =
+        OutboxEntry.signedCall(
+                7,
+                "0x" + "ab".repeat(32),
+                "0xf86b07",
+                BigInteger.valueOf(1_125_000_000L),
+                "openDispute(Pair(j, payer=0xa1, provider=0xb1), 5 wei)",
+                Instant.parse("2026-01-01T10:00:00Z"))
+            .sent();
+    assertThat(UsageCodec.decodeOutbox(UsageCodec.encode(call))).isEqualTo(call);
+    assertThat(UsageCodec.decodeOutbox(UsageCodec.encode(call)).isCall()).isTrue();
   }
 
   @Test

@@ -65,4 +65,27 @@ class InferenceMetricsTest {
     assertThat(gauge("gpupool.inference.replicas.desired", "b")).isEqualTo(3.0);
     assertThat(gauge("gpupool.inference.replicas.ready", "b")).isEqualTo(1.0);
   }
+
+  @Test
+  void aJobsCountersExistAtZeroFromItsFirstReconcile() {
+    assertThat(registry.find("gpupool.inference.scale.events").counters()).isEmpty();
+    metrics.replicas("ns", "a", 1, 0);
+    for (String direction : new String[] {InferenceMetrics.UP, InferenceMetrics.DOWN}) {
+      assertThat(
+              registry
+                  .get("gpupool.inference.scale.events")
+                  .tags("namespace", "ns", "job", "a", "direction", direction)
+                  .counter()
+                  .count())
+          .isZero();
+    }
+    assertThat(registry.get("gpupool.inference.cache.hits").tags("job", "a").counter().count())
+        .isZero();
+    assertThat(registry.get("gpupool.inference.cache.misses").tags("job", "a").counter().count())
+        .isZero();
+    metrics.cache("ns", "a", 2, 1);
+    metrics.replicas("ns", "a", 1, 1);
+    assertThat(registry.get("gpupool.inference.cache.hits").tags("job", "a").counter().count())
+        .isEqualTo(2.0);
+  }
 }

@@ -16,6 +16,7 @@ import io.gpupool.billing.devchain.DevChain;
 import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.billing.ChainDisputeFiler;
+import io.gpupool.operator.billing.DisputeDeadlines;
 import io.gpupool.operator.billing.DisputeFiling;
 import io.gpupool.operator.billing.DisputeResolution;
 import io.gpupool.operator.billing.EvidenceHash;
@@ -28,21 +29,27 @@ import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.math.BigInteger;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Stake and disputes against anvil: a job waits while its only provider's stake does not cover one
  * token per GPU and says why, runs once the provider stakes, and its earnings (still inside the
- * challenge window) are disputed and the provider slashed through the operator's port.
+ * challenge window) are disputed and the provider slashed through the operator's port; a dispute
+ * nobody judges is resolved as no fraud at its deadline.
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
 @TestProfile(TrustIT.StakeGateOn.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TrustIT {
   static final BigInteger ETH = TokenUnits.toWei("1");
   static final Duration TIMEOUT = Duration.ofSeconds(40);
@@ -63,6 +70,7 @@ class TrustIT {
   @Inject BillingService billing;
   @Inject ChainDisputeFiler disputes;
   @Inject MeterRegistry registry;
+  @Inject DisputeDeadlines deadlines;
 
   @BeforeAll
   static void startChain() {
@@ -82,6 +90,7 @@ class TrustIT {
   }
 
   @Test
+  @Order(1)
   void aJobWaitsForItsProvidersStakeThenItsEarningsAreDisputedAndTheProviderSlashed()
       throws Exception {
     Web3jBillingChain chain = new Web3jBillingChain(dev.chainConfig(), dev.reporter());
@@ -204,6 +213,73 @@ class TrustIT {
                           .gauge()
                           .value()
                       == 1.0);
+    } finally {
+      billing.disableSettlement();
+      chain.close();
+    }
+  }
+
+  @Test
+  @Order(2)
+  void aDisputeLeftOpenIsResolvedAsNoFraudAtItsDeadline() throws Exception {
+    Web3jBillingChain chain = new Web3jBillingChain(dev.chainConfig(), dev.reporter());
+    billing.enableSettlement(
+        chain,
+        billing
+            .settlementConfig()
+            .withInterval(Duration.ofMillis(500))
+            .withReconcileFromBlock(dev.deployBlock()));
+    try {
+      String payout = dev.provider(2).getAddress();
+      String payer = dev.payers().get(0).getAddress();
+      dev.deployer().stake(dev.contractAddress(), dev.provider(2), ETH.multiply(BigInteger.TWO));
+      BillingMeteringIT.pool(client, "r-deadline", payout, 2);
+      TestAccounts.bindPayer(client, NS, payer);
+      client.resource(BillingMeteringIT.job("judged-late", "r-deadline", 2, payer)).create();
+      List<Pod> pods = BillingMeteringIT.awaitPods(client, "judged-late", 2);
+      String uid = BillingMeteringIT.uid(client, "judged-late");
+      FakeKubelet kubelet = new FakeKubelet(client);
+      pods.forEach(kubelet::run);
+      Thread.sleep(1200);
+      pods.forEach(kubelet::succeed);
+      BillingMeteringIT.awaitPhase(client, "judged-late", TrainingJobPhase.Succeeded);
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                billing.meter().meterJob(uid);
+                List<PairLedger> pairs = billing.store().pairs(uid);
+                return pairs.size() == 1
+                    && pairs.get(0).settledWei().signum() > 0
+                    && pairs.get(0).settledWei().equals(pairs.get(0).meteredWei());
+              });
+      PairLedger pair = billing.store().pairs(uid).get(0);
+      JobRef job = new JobRef("TrainingJob", NS, "judged-late", uid);
+      DisputeFiling filed =
+          disputes
+              .open(job, "prov-r-deadline", EvidenceHash.sha256("a claim nobody judges"), "test")
+              .toCompletableFuture()
+              .get(60, TimeUnit.SECONDS);
+      assertThat(filed.outcome()).as(filed.message()).isEqualTo(DisputeFiling.Outcome.OPENED);
+      assertThat(chain.earnings(payout).maturingWei()).as("frozen").isZero();
+
+      // Before its deadline (7 days by default) an open dispute is left to the verifier.
+      deadlines.resolveOverdue(Instant.now());
+      assertThat(chain.dispute(pair.pair()).open()).isTrue();
+      // At its deadline it is resolved as no fraud: the earnings are the provider's to withdraw
+      // at once (the contract does not restart the window), the stake is untouched.
+      deadlines.resolveOverdue(Instant.now().plus(Duration.ofDays(7)));
+      assertThat(chain.dispute(pair.pair()).open()).isFalse();
+      assertThat(chain.earnings(payout).withdrawableWei()).isEqualTo(pair.settledWei());
+      assertThat(chain.stake(payout).stakedWei()).isEqualTo(ETH.multiply(BigInteger.TWO));
+      assertThat(
+              registry
+                  .get("gpupool.disputes")
+                  .tag("step", "resolve")
+                  .tag("outcome", "no_fraud")
+                  .counter()
+                  .count())
+          .isEqualTo(1.0);
     } finally {
       billing.disableSettlement();
       chain.close();

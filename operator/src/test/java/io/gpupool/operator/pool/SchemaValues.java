@@ -152,6 +152,14 @@ final class SchemaValues {
   private double number(JsonNode schema) {
     double min = schema.path("minimum").asDouble(-1e300);
     double max = schema.path("maximum").asDouble(1e300);
+    // exclusiveMinimum/Maximum (OpenAPI v3.0 booleans): the edge itself is refused, its
+    // neighbour is the edge case.
+    if (schema.path("exclusiveMinimum").asBoolean(false)) {
+      min = Math.nextUp(min);
+    }
+    if (schema.path("exclusiveMaximum").asBoolean(false)) {
+      max = Math.nextDown(max);
+    }
     return switch (random.nextInt(3)) {
       case 0 -> min;
       case 1 -> max;

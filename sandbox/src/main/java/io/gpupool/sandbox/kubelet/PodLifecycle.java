@@ -15,7 +15,9 @@ import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
@@ -207,7 +209,7 @@ final class PodLifecycle {
                       int ip = ++podIps;
                       return "10.244." + (ip / 250) + "." + (ip % 250 + 1);
                     });
-    if (asProcess && !startProcess(pod, run, podIp)) {
+    if (asProcess && !startProcess(pod, run, podIp, nodeEnv(node))) {
       return;
     }
     boolean probed = asProcess && PodFacts.tcpReadinessPort(pod) != null;
@@ -292,13 +294,21 @@ final class PodLifecycle {
    * Starts the pod's container as a process; its exit completes the pod. A container that cannot
    * start fails the pod, as a kubelet reports StartError.
    */
-  private boolean startProcess(Pod pod, PodRun run, String podIp) {
+  /** What the node does behind its pods' backs: the sandbox's dishonest provider's tricks. */
+  private static Map<String, String> nodeEnv(Node node) {
+    Map<String, String> env = new HashMap<>(SubstituteModel.env(node));
+    env.putAll(DishonestTraining.env(node));
+    return env;
+  }
+
+  private boolean startProcess(Pod pod, PodRun run, String podIp, Map<String, String> nodeEnv) {
     String uid = pod.getMetadata().getUid();
     try {
       state.processes.start(
           pod,
           podIp,
           run.gpus,
+          nodeEnv,
           exitCode ->
               state.executor.execute(
                   state.safely(

@@ -65,7 +65,8 @@ final class PodProcesses implements PodLogSource, AutoCloseable {
    *
    * @throws IllegalArgumentException when the container cannot be run (no command, program missing)
    */
-  synchronized void start(Pod pod, String podIp, int gpus, IntConsumer onExit) {
+  synchronized void start(
+      Pod pod, String podIp, int gpus, Map<String, String> nodeEnv, IntConsumer onExit) {
     String namespace = pod.getMetadata().getNamespace();
     String name = pod.getMetadata().getName();
     Container container = pod.getSpec().getContainers().get(0);
@@ -81,6 +82,7 @@ final class PodProcesses implements PodLogSource, AutoCloseable {
             gpus,
             mode.data().resolve("objects").toAbsolutePath(),
             network);
+    env.putAll(nodeEnv); // what the node does behind the pod's back (SubstituteModel)
     List<String> line =
         mode.commandLine(expand(container.getCommand(), env), expand(container.getArgs(), env));
     try {
