@@ -110,6 +110,11 @@ public class BillingService {
     this.registry = registry;
   }
 
+  /** How often running pods are metered: how often a running job's cost can change. */
+  public Duration meteringInterval() {
+    return settings.meteringInterval();
+  }
+
   void start(@Observes StartupEvent ignored) {
     metrics = new BillingMetrics(registry);
     store = new ConfigMapBillingStore(client, usageNamespace(settings, client.getNamespace()));

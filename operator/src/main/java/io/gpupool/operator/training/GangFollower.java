@@ -118,6 +118,11 @@ final class GangFollower {
       stop(s, CostCap.REASON, capped.get());
       return true;
     }
+    if (job.getSpec().budget != null && job.getSpec().budget.maxCost != null) {
+      // Nothing in the cluster changes when metered cost crosses the cap: look again after each
+      // metering, or the job runs (and is billed) past maxCost until the slow usage refresh.
+      s.recheckIn(billing.meteringInterval());
+    }
     if (!billing.enabled()) {
       return false;
     }

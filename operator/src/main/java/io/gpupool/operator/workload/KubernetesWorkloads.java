@@ -44,17 +44,43 @@ public class KubernetesWorkloads implements Workloads {
     } catch (KubernetesClientException e) {
       // A create that failed may still have been applied (its answer lost with the connection, a
       // timeout after the write): a pod left behind would run on GPUs the ledger gives back.
-      List<Pod> rollBack = new ArrayList<>(created);
-      if (attempted != null) {
-        rollBack.add(attempted);
-      }
-      for (Pod pod : rollBack) {
+      for (Pod pod : created) {
         rollBackPod(namespace, pod);
+      }
+      if (attempted != null) {
+        rollBackIfOurs(namespace, attempted);
       }
       throw new GroupNotCreated(
           "rolled back after " + created.size() + " of " + pods.size() + " pods: " + e.getMessage(),
           e);
     }
+  }
+
+  /**
+   * Deletes the pod of a create that failed if the pod now under that name is the one we sent (same
+   * owner): the create may have been applied although its answer was an error or lost (and the
+   * client's retry then answered 409), while a name held by another's pod must stay.
+   */
+  private void rollBackIfOurs(String namespace, Pod attempted) {
+    String name = attempted.getMetadata().getName();
+    Pod stored;
+    try {
+      stored = client.pods().inNamespace(namespace).withName(name).get();
+    } catch (KubernetesClientException e) {
+      LOG.warnf("rolling back pod %s/%s: could not read it: %s", namespace, name, e.getMessage());
+      return;
+    }
+    if (stored != null && sameOwner(stored, attempted)) {
+      rollBackPod(namespace, stored);
+    }
+  }
+
+  private static boolean sameOwner(Pod a, Pod b) {
+    return !a.getMetadata().getOwnerReferences().isEmpty()
+        && a.getMetadata().getOwnerReferences().stream()
+            .map(o -> o.getUid())
+            .toList()
+            .equals(b.getMetadata().getOwnerReferences().stream().map(o -> o.getUid()).toList());
   }
 
   /** Deletes a pod of a group that was not created whole, retrying a few times. */

@@ -26,10 +26,20 @@ class KubernetesWorkloadsIT {
   KubernetesMockServer server;
 
   private static Pod pod(String name) {
+    return pod(name, "job-uid");
+  }
+
+  private static Pod pod(String name, String ownerUid) {
     return new PodBuilder()
         .withNewMetadata()
         .withName(name)
         .withNamespace(NS)
+        .addNewOwnerReference()
+        .withApiVersion("gpupool.io/v1alpha1")
+        .withKind("TrainingJob")
+        .withName("job")
+        .withUid(ownerUid)
+        .endOwnerReference()
         .endMetadata()
         .withNewSpec()
         .withNodeName("node-a")
@@ -70,5 +80,34 @@ class KubernetesWorkloadsIT {
     assertThat(client.pods().inNamespace(NS).list().getItems())
         .as("neither the created pod nor the one stored despite the error is left")
         .isEmpty();
+  }
+
+  @Test
+  void aPodUnderTheFailedNameThatIsNotOursIsLeftAlone() {
+    Workloads workloads = new KubernetesWorkloads(client);
+    // another job's pod holds the name; the create's answer is an error that might hide a write
+    client.pods().inNamespace(NS).resource(pod("job-w1", "another-job")).create();
+    server
+        .expect()
+        .post()
+        .withPath("/api/v1/namespaces/" + NS + "/pods")
+        .andReturn(201, pod("job-w0"))
+        .once();
+    server
+        .expect()
+        .post()
+        .withPath("/api/v1/namespaces/" + NS + "/pods")
+        .andReturn(503, new StatusBuilder().withCode(503).withMessage("unavailable").build())
+        .once();
+
+    assertThatThrownBy(
+            () ->
+                workloads.createGroup(
+                    NS, List.of(), List.of(pod("job-w0"), pod("job-w1")), (want, have) -> false))
+        .isInstanceOf(Workloads.GroupNotCreated.class);
+    assertThat(client.pods().inNamespace(NS).list().getItems())
+        .as("our created pod is rolled back, the other job's pod under the name is not")
+        .extracting(p -> p.getMetadata().getOwnerReferences().get(0).getUid())
+        .containsExactly("another-job");
   }
 }
