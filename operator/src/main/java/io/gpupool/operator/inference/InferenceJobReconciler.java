@@ -9,6 +9,7 @@ import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.billing.DisputeFiler;
+import io.gpupool.operator.billing.ProviderStakes;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
@@ -100,6 +101,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       GpupoolConfig config,
       AllocationLedger ledger,
       ProviderDirectory providers,
+      ProviderStakes stakes,
       JobMetrics metrics,
       LoadSignal load,
       BillingService billing,
@@ -130,6 +132,9 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     ledger.onRelease(() -> wake(null));
     inventory.onChange(this::wake);
     providers.onChange(provider -> wake(null));
+    // A stake read from the chain changes what the stake gate lets placement use; nothing in the
+    // cluster changes with it.
+    stakes.onChange(provider -> wake(null));
     billing.onAccountsChange(this::wakeAll);
   }
 

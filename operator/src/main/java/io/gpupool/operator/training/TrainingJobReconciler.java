@@ -7,6 +7,7 @@ import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.billing.ProviderStakes;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
@@ -72,6 +73,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       GpupoolConfig config,
       AllocationLedger ledger,
       ProviderDirectory providers,
+      ProviderStakes stakes,
       ReliabilityTracker reliability,
       BillingService billing,
       JobMetrics metrics,
@@ -108,6 +110,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     ledger.onRelease(() -> wakePending("release", null));
     inventory.onChange(node -> wakePending("node", node));
     providers.onChange(provider -> wakePending("provider", null));
+    // A stake read from the chain changes what the stake gate lets placement use; nothing in the
+    // cluster changes with it.
+    stakes.onChange(provider -> wakePending("stake", null));
     billing.onAccountsChange(this::wakeAll);
   }
 
