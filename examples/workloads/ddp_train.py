@@ -136,6 +136,12 @@ def save_checkpoint(directory, step, net, optimizer, rank, global_batch=None):
     log(rank, f"checkpoint step {step} saved to {directory / name}")
 
 
+def checkpoint_committed(step):
+    """The contract's line the operator's spot-checks read: checkpoint `step` and every rank's
+    commitment for it are written."""
+    print(f'GPUPOOL-CHECKPOINT {{"step": {step}}}', flush=True)
+
+
 def parameters_vector(net):
     return torch.cat([p.detach().reshape(-1) for p in net.parameters()])
 
@@ -171,9 +177,19 @@ def main(argv):
         # torchrun restarted this worker (an elastic group re-formed without the operator):
         # continue from this job's own checkpoints
         resume = contract.env(contract.CHECKPOINT_URI)
-    if resume:
-        found = latest_checkpoint(contract.local_path(resume))
-        if found is None:
+    rewind = contract.env_int(contract.RESUME_STEP, default=-1) if resume else -1
+    if rewind == 0:
+        # the operator's spot-checks verified nothing past the start: train again from the seed
+        log(rank, "resume: rewound to step 0 by the operator, starting at step 0")
+    elif resume:
+        directory = contract.local_path(resume)
+        found = directory / f"step-{rewind:06d}.pt" if rewind > 0 else latest_checkpoint(directory)
+        if rewind > 0 and rank == 0:
+            # later checkpoints were not verified: "latest" must not lead a later restart to them
+            pointer_tmp = directory / "latest.tmp"
+            pointer_tmp.write_text(found.name + "\n")
+            os.replace(pointer_tmp, directory / "latest")
+        if found is None or not found.exists():
             log(rank, f"resume: no checkpoint in {resume} yet, starting at step 0")
         else:
             state = torch.load(found)
@@ -211,6 +227,8 @@ def main(argv):
             if rank == 0:
                 save_checkpoint(checkpoint_dir, step, net, optimizer, rank, global_batch)
             dist.barrier()
+            if rank == 0:
+                checkpoint_committed(step)  # every rank committed the step before the barrier
             last_save = time.monotonic()
         if args.step_seconds > 0:
             time.sleep(args.step_seconds)
@@ -218,8 +236,11 @@ def main(argv):
     params = parameters_vector(net)
     digest = hashlib.sha256(params.numpy().tobytes()).hexdigest()[:16]
     log(rank, f"final parameters sha256 {digest} norm {params.norm().item():.12f}")
+    if checkpoint_dir is not None:
+        dist.barrier()  # every rank committed the last step
     if checkpoint_dir is not None and rank == 0:
         save_checkpoint(checkpoint_dir, args.steps, net, optimizer, rank, global_batch)
+        checkpoint_committed(args.steps)
         # For comparing runs without torch: every parameter, in order, as JSON numbers.
         (checkpoint_dir / "final-parameters.json").write_text(json.dumps(params.tolist()) + "\n")
     dist.destroy_process_group()
@@ -348,6 +369,7 @@ def referee(args, directory, own, start, end, x, y):
         "step": step,
         "rank": rank,
         "from": prev,
+        "committed": lines[step]["sha256"],
         "toProvider": finite(to_provider),
         "toVerifier": finite(to_verifier),
     }

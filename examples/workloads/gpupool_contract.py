@@ -40,6 +40,9 @@ RESTART_COUNT = "GPUPOOL_RESTART_COUNT"
 CHECKPOINT_URI = "GPUPOOL_CHECKPOINT_URI"
 CHECKPOINT_INTERVAL = "GPUPOOL_CHECKPOINT_INTERVAL_SECONDS"
 RESUME_FROM = "GPUPOOL_RESUME_FROM"
+# Set with RESUME_FROM when the operator rewinds a gang to a verified checkpoint: load that step,
+# not "latest" (0: the seed's initial state).
+RESUME_STEP = "GPUPOOL_RESUME_STEP"
 
 # Sandbox only: set by the sandbox's kubelet on the nodes of its dishonest training provider, so
 # that ddp_train.py skips every Nth optimizer step it claims (what spot-checks must catch).

@@ -72,6 +72,9 @@ class RepresentativeRunE2E {
           "/configmaps get",
           "a usage ConfigMap whose update conflicts (409) or vanished (404) is re-read from the"
               + " server (ConfigMapBillingStore); the run has no concurrent writer",
+          "/pods/log get",
+          "no SpotCheck job in the run: spot-checks read a trainer's checkpoint lines and a"
+              + " verifier's result from pod logs (TrainingVerificationIT, RealWorkloadsE2E)",
           "coordination.k8s.io/leases update",
           "no request (the Lease is renewed with patches), but JOSDK's LeaderElectionManager"
               + " refuses to start unless its SelfSubjectRulesReview shows get, create and update");

@@ -2,11 +2,15 @@ package io.gpupool.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
 
 /** What the spot-checks of a TrainingJob found so far, and what they cost. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public class TrainingVerificationStatus {
+  /** Checkpoint intervals the sampler chose for a replay (each is verified, failed or running). */
+  public Integer sampledIntervals;
+
   /** Checkpoint intervals replayed within tolerance. */
   public Integer verifiedIntervals;
 
@@ -18,6 +22,21 @@ public class TrainingVerificationStatus {
 
   /** Step of the latest checkpoint every earlier sampled interval up to it verified. */
   public Long lastVerifiedCheckpoint;
+
+  /** Every interval up to this checkpoint step has been decided (sampled and checked, or not). */
+  public Long checkedThrough;
+
+  /** Committed checkpoint steps seen after {@link #checkedThrough}, waiting for their decision. */
+  public List<Long> pendingCheckpoints;
+
+  /** Verifier and referee pods run for this job (metered and charged to its payer). */
+  public List<VerificationPod> pods;
+
+  /**
+   * Set when a proven cheat moved the job and no replacement fitted yet: the checkpoint step the
+   * next gang resumes from (the last verified one).
+   */
+  public Long rewindTo;
 
   /** GPU-seconds of verifier and referee pods, a decimal string; charged apart from usage. */
   public String gpuSeconds;

@@ -34,6 +34,15 @@ public final class VerifierPlacement {
    *     verifier's)
    */
   public static Choice choose(PoolSnapshot pool, int gpus, Set<String> barredProviders) {
+    return choose(pool, gpus, barredProviders, Set.of());
+  }
+
+  /**
+   * As {@link #choose(PoolSnapshot, int, Set)}, on nodes of {@code regions} only (empty: any). A
+   * check reads the job's checkpoints and data, so it stays where the job may run.
+   */
+  public static Choice choose(
+      PoolSnapshot pool, int gpus, Set<String> barredProviders, Set<String> regions) {
     if (gpus < 1) {
       throw new IllegalArgumentException("a check needs at least one GPU, not " + gpus);
     }
@@ -41,6 +50,7 @@ public final class VerifierPlacement {
     Optional<PoolNode> best =
         pool.nodes().stream()
             .filter(n -> !barredProviders.contains(n.provider()) && !n.provider().isEmpty())
+            .filter(n -> regions.isEmpty() || regions.contains(n.region()))
             .filter(PoolNode::ready)
             .filter(n -> !pool.exclusions().containsKey(n.name()))
             .filter(n -> freeWhole(pool, n) >= gpus)
@@ -52,13 +62,19 @@ public final class VerifierPlacement {
       return new Choice(Optional.of(best.get().name()), "");
     }
     for (PoolNode n : pool.nodes()) {
-      if (!barredProviders.contains(n.provider()) && !n.provider().isEmpty()) {
+      if (!barredProviders.contains(n.provider())
+          && !n.provider().isEmpty()
+          && (regions.isEmpty() || regions.contains(n.region()))) {
         others++;
       }
     }
     String reason =
         others == 0
-            ? "no provider besides " + String.join(", ", barredProviders.stream().sorted().toList())
+            ? "no provider besides "
+                + String.join(", ", barredProviders.stream().sorted().toList())
+                + (regions.isEmpty()
+                    ? ""
+                    : " in " + String.join(", ", regions.stream().sorted().toList()))
             : "no ready, unexcluded node of another provider has " + gpus + " free GPU(s)";
     return new Choice(Optional.empty(), reason);
   }

@@ -51,6 +51,34 @@ class VerifierPlacementTest {
   }
 
   @Test
+  void aCheckStaysInTheRegionsTheJobMayUse() {
+    PoolNode west =
+        new PoolNode(
+            "west-1",
+            "honest-w",
+            "eu-west",
+            "eu-west-1a",
+            "NVIDIA-GeForce-RTX-4090",
+            1,
+            24564,
+            1,
+            16_000,
+            64 * 1024,
+            0.01,
+            0.99,
+            true);
+    PoolSnapshot pool =
+        PoolSnapshot.of(List.of(west, node("honest-a-1", "honest-a", 2, 0.44, true)));
+    assertThat(VerifierPlacement.choose(pool, 1, Set.of("cheat")).node()).contains("west-1");
+    assertThat(VerifierPlacement.choose(pool, 1, Set.of("cheat"), Set.of("us-east")).node())
+        .contains("honest-a-1");
+    VerifierPlacement.Choice none =
+        VerifierPlacement.choose(pool, 1, Set.of("honest-a"), Set.of("us-east"));
+    assertThat(none.node()).isEmpty();
+    assertThat(none.reason()).isEqualTo("no provider besides honest-a in us-east");
+  }
+
+  @Test
   void notReadyExcludedOrTooSmallNodesAreSkipped() {
     assertThat(VerifierPlacement.choose(POOL, 2, Set.of("cheat")).node()).contains("honest-a-1");
     PoolSnapshot quarantined = POOL.excluding(Map.of("honest-b-1", "quarantined"));

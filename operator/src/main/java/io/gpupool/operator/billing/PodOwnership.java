@@ -65,9 +65,16 @@ public final class PodOwnership {
   private static boolean placed(HasMetadata job, String pod, String node) {
     if (job instanceof TrainingJob tj) {
       List<RankPlacement> placements = tj.getStatus() == null ? null : tj.getStatus().placements;
-      return placements != null
+      if (placements != null
           && placements.stream()
-              .anyMatch(p -> pod.equals(p.pod) && (p.node == null || node.equals(p.node)));
+              .anyMatch(p -> pod.equals(p.pod) && (p.node == null || node.equals(p.node)))) {
+        return true;
+      }
+      // Spot-check verifiers and referees: charged to the job's payer like its ranks.
+      var verification = tj.getStatus() == null ? null : tj.getStatus().verification;
+      return verification != null
+          && verification.pods != null
+          && verification.pods.stream().anyMatch(p -> pod.equals(p.pod) && node.equals(p.node));
     }
     if (job instanceof InferenceJob ij) {
       List<ReplicaStatus> replicas = ij.getStatus() == null ? null : ij.getStatus().replicas;

@@ -20,5 +20,8 @@ public final class GangEnv {
   public static final String CHECKPOINT_INTERVAL = "GPUPOOL_CHECKPOINT_INTERVAL_SECONDS";
   public static final String RESUME_FROM = "GPUPOOL_RESUME_FROM";
 
+  /** With RESUME_FROM: the checkpoint step to load instead of the latest (a verified one). */
+  public static final String RESUME_STEP = "GPUPOOL_RESUME_STEP";
+
   private GangEnv() {}
 }

@@ -15,6 +15,7 @@ import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.status.Conditions;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
+import io.gpupool.operator.verification.SpotCheckRunner;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -165,6 +166,16 @@ final class GangFollower {
 
   private void succeeded(
       JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s, List<RankAssignment> ranks) {
+    if (SpotCheckRunner.wanted(s.job) && SpotCheckRunner.unsettled(s.status)) {
+      // Succeeded means the work stands: the last intervals get their spot-checks first.
+      s.status.phase = TrainingJobPhase.Running;
+      s.condition(
+          JobConditions.RUNNING,
+          false,
+          "Verifying",
+          "all ranks exited 0; waiting for the spot-checks of the last checkpoint intervals");
+      return;
+    }
     s.status.phase = TrainingJobPhase.Succeeded;
     s.status.completionTime = Conditions.timestamp(s.now);
     s.condition(JobConditions.RUNNING, false, "Completed", "all ranks exited 0");
@@ -224,6 +235,49 @@ final class GangFollower {
         JobConditions.SCHEDULED, false, "Unschedulable", what + "; no replacement: " + reason);
     events.record(
         job, EventRecorder.WARNING, "NodeLost", what + "; waiting for capacity: " + reason);
+  }
+
+  /**
+   * Moves the gang off a provider the spot-checks caught cheating (its nodes are quarantined, so
+   * placement avoids them) and restarts it from the last verified checkpoint; when no replacement
+   * fits, the job waits Pending and resumes from that checkpoint once placed.
+   */
+  void rewind(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s,
+      List<RankAssignment> ranks,
+      SpotCheckRunner.Cheat cheat) {
+    TrainingJob job = s.job;
+    TrainingPlanner.Placement repaired = planner.repair(job, ranks, cheat.nodes());
+    if (repaired instanceof TrainingPlanner.Placed placed) {
+      gangs.remove(job);
+      s.status.restarts++;
+      s.status.resumeFrom = checkpoint(job);
+      gangs.start(s, placed.ranks(), s.status.resumeFrom, cheat.resumeStep());
+      s.status.plan = placed.summary();
+      s.status.phase = TrainingJobPhase.Scheduled;
+      String message =
+          "moved to "
+              + TrainingLoop.describe(placed.ranks())
+              + ", resuming from the last verified checkpoint, step "
+              + cheat.resumeStep();
+      s.condition(JobConditions.RESTARTING, true, "CheatReplaced", message);
+      s.condition(JobConditions.RUNNING, false, "CheatReplaced", message);
+      events.record(job, EventRecorder.WARNING, "CheatReplaced", message);
+      metrics.restart(TrainingLoop.KIND, "CheatReplaced");
+      return;
+    }
+    gangs.remove(job);
+    s.status.placements = null;
+    s.status.restarts++;
+    s.status.resumeFrom = checkpoint(job);
+    s.status.verification.rewindTo = cheat.resumeStep();
+    s.status.phase = TrainingJobPhase.Pending;
+    String reason = ((TrainingPlanner.Unplaceable) repaired).reason();
+    s.condition(
+        JobConditions.SCHEDULED,
+        false,
+        "Unschedulable",
+        "left provider " + cheat.provider() + " after a proven cheat; no replacement: " + reason);
   }
 
   /** Replaces the gang by a new generation on {@code ranks}, resuming from the checkpoint. */

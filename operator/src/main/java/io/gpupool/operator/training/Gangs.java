@@ -77,6 +77,15 @@ final class Gangs {
       JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s,
       List<RankAssignment> ranks,
       String resumeFrom) {
+    start(s, ranks, resumeFrom, null);
+  }
+
+  /** As {@link #start(JobStep, List, String)}, resuming from checkpoint {@code resumeStep}. */
+  void start(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s,
+      List<RankAssignment> ranks,
+      String resumeFrom,
+      Long resumeStep) {
     TrainingJob job = s.job;
     String strategy =
         s.status.plan != null && s.status.plan.strategy != null
@@ -86,7 +95,13 @@ final class Gangs {
         billingTerms.apply(
             job,
             TrainingGang.pods(
-                job, ranks, strategy, s.status.restarts, s.status.restarts, resumeFrom));
+                job,
+                ranks,
+                strategy,
+                s.status.restarts,
+                s.status.restarts,
+                resumeFrom,
+                resumeStep));
     binder.bind(
         new GangBinder.Gang(
             job.getMetadata().getUid(),

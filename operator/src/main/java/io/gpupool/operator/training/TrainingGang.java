@@ -97,6 +97,21 @@ public final class TrainingGang {
       int gangGeneration,
       int restarts,
       String resumeFrom) {
+    return pods(job, ranks, strategy, gangGeneration, restarts, resumeFrom, null);
+  }
+
+  /**
+   * The pods of one gang generation that resumes from checkpoint {@code resumeStep} rather than the
+   * latest one (spot-checks rewind to the last verified checkpoint; null: the latest).
+   */
+  public static List<Pod> pods(
+      TrainingJob job,
+      List<RankAssignment> ranks,
+      String strategy,
+      int gangGeneration,
+      int restarts,
+      String resumeFrom,
+      Long resumeStep) {
     List<Pod> pods = new ArrayList<>(ranks.size());
     int stages =
         (int)
@@ -107,7 +122,16 @@ public final class TrainingGang {
                 .count();
     for (RankAssignment rank : ranks) {
       pods.add(
-          pod(job, rank, ranks.size(), stages, strategy, gangGeneration, restarts, resumeFrom));
+          pod(
+              job,
+              rank,
+              ranks.size(),
+              stages,
+              strategy,
+              gangGeneration,
+              restarts,
+              resumeFrom,
+              resumeStep));
     }
     return pods;
   }
@@ -120,7 +144,8 @@ public final class TrainingGang {
       String strategy,
       int gangGeneration,
       int restarts,
-      String resumeFrom) {
+      String resumeFrom,
+      Long resumeStep) {
     TrainingJobSpec spec = job.getSpec();
     Map<String, String> labels = labels(job);
     labels.put(RANK_LABEL, Integer.toString(rank.rank()));
@@ -144,7 +169,7 @@ public final class TrainingGang {
             .withImage(spec.image)
             .withCommand(spec.command)
             .withArgs(spec.args)
-            .withEnv(env(job, rank, worldNodes, stages, strategy, restarts, resumeFrom))
+            .withEnv(env(job, rank, worldNodes, stages, strategy, restarts, resumeFrom, resumeStep))
             .withVolumeMounts(PreemptNotice.mount())
             .addNewPort()
             .withName("rendezvous")
@@ -190,7 +215,8 @@ public final class TrainingGang {
       int stages,
       String strategy,
       int restarts,
-      String resumeFrom) {
+      String resumeFrom,
+      Long resumeStep) {
     TrainingJobSpec spec = job.getSpec();
     int procsPerNode = rank.gpus();
     int minNodes =
@@ -247,6 +273,9 @@ public final class TrainingGang {
     }
     if (resumeFrom != null) {
       env.put(GangEnv.RESUME_FROM, resumeFrom);
+      if (resumeStep != null) {
+        env.put(GangEnv.RESUME_STEP, Long.toString(resumeStep));
+      }
     }
     env.put(PreemptNotice.ENV, PreemptNotice.PATH);
 

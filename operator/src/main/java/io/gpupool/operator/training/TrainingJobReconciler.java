@@ -7,6 +7,8 @@ import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.billing.DisputeFiler;
+import io.gpupool.operator.billing.DisputeResolver;
 import io.gpupool.operator.billing.ProviderStakes;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.NodeInventory;
@@ -18,6 +20,11 @@ import io.gpupool.operator.queue.AdmissionController;
 import io.gpupool.operator.scope.SelectedNamespaces;
 import io.gpupool.operator.status.CachedStatus;
 import io.gpupool.operator.status.EventRecorder;
+import io.gpupool.operator.trust.TrustLedger;
+import io.gpupool.operator.verification.CheckPlacer;
+import io.gpupool.operator.verification.SamplingSecret;
+import io.gpupool.operator.verification.SpotCheckRunner;
+import io.gpupool.operator.verification.VerificationMetrics;
 import io.gpupool.operator.workload.ClusterPods;
 import io.gpupool.operator.workload.OwnedPodEvents;
 import io.gpupool.operator.workload.Workloads;
@@ -80,7 +87,13 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       GangBinder binder,
       Workloads workloads,
       AdmissionController admission,
-      ClusterPods clusterPods) {
+      ClusterPods clusterPods,
+      CheckPlacer checkPlacer,
+      TrustLedger trust,
+      DisputeFiler disputeFiler,
+      DisputeResolver disputeResolver,
+      VerificationMetrics verificationMetrics,
+      SamplingSecret samplingSecret) {
     this.clusterPods = clusterPods;
     this.client = client;
     this.metrics = metrics;
@@ -99,6 +112,18 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
             job -> wakeups.propagateEvent(ResourceID.fromResource(job)),
             this::created,
             admission,
+            new SpotCheckRunner(
+                client,
+                checkPlacer,
+                trust,
+                disputeFiler,
+                disputeResolver,
+                events,
+                verificationMetrics,
+                samplingSecret.bytes(),
+                (job, pod) ->
+                    billing.withPlacementTerms(List.of(pod), job.getSpec().placement).get(0),
+                this::created),
             Clock.systemUTC());
     // Admission wakes the jobs a decision round concerns (admitted, evicted, moved up a queue).
     admission.onWake(

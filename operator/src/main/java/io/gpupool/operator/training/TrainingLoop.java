@@ -17,6 +17,7 @@ import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
 import io.gpupool.operator.validation.SpecProblems;
 import io.gpupool.operator.validation.TrainingJobValidator;
+import io.gpupool.operator.verification.SpotCheckRunner;
 import io.gpupool.operator.workload.Workloads;
 import java.math.BigInteger;
 import java.time.Clock;
@@ -53,6 +54,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
   private final Gangs gangs;
   private final GangFollower follower;
   private final QueueHook queues;
+  private final SpotCheckRunner spotChecks;
 
   TrainingLoop(
       TrainingPlanner planner,
@@ -66,6 +68,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       Consumer<TrainingJob> wake,
       Consumer<Pod> created,
       AdmissionController admission,
+      SpotCheckRunner spotChecks,
       Clock clock) {
     super(
         TrainingJobStatus.class,
@@ -101,6 +104,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
             created,
             (job, gang) -> billing.withPlacementTerms(gang, job.getSpec().placement));
     this.follower = new GangFollower(follow, planner, billing, gangs, events, metrics);
+    this.spotChecks = spotChecks;
     this.queues = new QueueHook(admission, gangs::remove, workloads, pods::apply, events);
   }
 
@@ -142,6 +146,9 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
   @Override
   protected void release(TrainingJob job) {
     planner.release(job);
+    if (spotChecks != null) {
+      spotChecks.release(job);
+    }
     queues.released(job);
   }
 
@@ -206,6 +213,14 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
     if (queues.evicting(s)) {
       return; // preempted: its pods are gone and it waits in its queue again
     }
+    if (spotChecks != null && SpotCheckRunner.wanted(job)) {
+      Optional<SpotCheckRunner.Cheat> cheat =
+          spotChecks.step(s, trainers(ranks), Optional.ofNullable(gangs.current(job).get(0)));
+      if (cheat.isPresent()) {
+        follower.rewind(s, ranks, cheat.get());
+        return;
+      }
+    }
     follower.follow(s, ranks);
     if (deadline != null && status.startTime != null && !finished(status.phase)) {
       s.recheckIn(
@@ -258,7 +273,11 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       return;
     }
     s.condition(JobConditions.FUNDED, true, admission.reason(), admission.message());
-    gangs.start(s, placed.ranks(), queues.resumeFrom(s.status));
+    Long rewindTo = s.status.verification == null ? null : s.status.verification.rewindTo;
+    gangs.start(s, placed.ranks(), queues.resumeFrom(s.status), rewindTo);
+    if (rewindTo != null) {
+      s.status.verification.rewindTo = null;
+    }
     s.status.plan = placed.summary();
     s.status.phase = TrainingJobPhase.Scheduled;
     if (s.status.restarts == 0 && job.getMetadata().getCreationTimestamp() != null) {
@@ -276,6 +295,12 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
         EventRecorder.NORMAL,
         "Scheduled",
         "placed " + describe(placed.ranks()) + ": " + placed.summary().reason);
+  }
+
+  private static List<SpotCheckRunner.Trainer> trainers(List<RankAssignment> ranks) {
+    return ranks.stream()
+        .map(r -> new SpotCheckRunner.Trainer(r.rank(), r.node(), r.provider(), r.gpuProduct()))
+        .toList();
   }
 
   /** Pods that just ended are metered shortly after; keep looking for their usage a while. */

@@ -78,6 +78,14 @@ public final class VerifierOutput {
         number(root.path("toVerifier")));
   }
 
+  /** The digest the provider committed for the step a referee recomputed, when it reported it. */
+  public static Optional<String> committedDigest(String json) {
+    JsonNode n = read(json).path("committed");
+    return n.isTextual() && n.asText().matches("[0-9a-f]{64}")
+        ? Optional.of(n.asText())
+        : Optional.empty();
+  }
+
   private static JsonNode read(String json) {
     try {
       return JSON.readTree(json);

@@ -42,6 +42,15 @@ class VerifierOutputTest {
   }
 
   @Test
+  void theCommittedDigestARefereeReportsIsReadOnlyWhenItIsOne() {
+    String digest = "0123456789abcdef".repeat(4);
+    assertThat(VerifierOutput.committedDigest("{\"step\":7,\"committed\":\"" + digest + "\"}"))
+        .contains(digest);
+    assertThat(VerifierOutput.committedDigest("{\"step\":7}")).isEmpty();
+    assertThat(VerifierOutput.committedDigest("{\"committed\":\"not-a-digest\"}")).isEmpty();
+  }
+
+  @Test
   void aLogWithoutResultAndGarbageAreToldApart() {
     assertThat(VerifierOutput.resultLine("Traceback ...\n")).isEmpty();
     assertThatThrownBy(() -> VerifierOutput.interval("{\"from\":0}"))
