@@ -26,6 +26,8 @@ final class RbacContract {
           Map.entry(
               "/pods",
               Set.of("get", "list", "watch", "create", "delete", "deletecollection", "patch")),
+          // training spot-checks: a trainer's checkpoint lines, a verifier's result
+          Map.entry("/pods/log", Set.of("get")),
           Map.entry(
               "/services",
               Set.of("get", "list", "watch", "create", "update", "delete", "deletecollection")),

@@ -178,6 +178,14 @@ public final class SpotCheckRunner {
       return Optional.empty();
     }
     rankZero.ifPresent(pod -> readCheckpoints(job, v, pod));
+    if (finished(rankZero) && v.checkedThrough == 0 && v.pendingCheckpoints.isEmpty()) {
+      s.condition(
+          VerifiedCondition.TYPE,
+          false,
+          "NoCheckpoints",
+          "rank 0 ended without a GPUPOOL-CHECKPOINT line in its log: there was no committed"
+              + " interval to check (docs/workloads.md, \"Commitments\")");
+    }
     Optional<VerificationPod> running = inFlight(v);
     if (running.isPresent()) {
       Optional<Cheat> cheat = follow(s, v, running.get(), trainers, script.get());

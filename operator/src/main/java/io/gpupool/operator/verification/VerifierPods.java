@@ -14,7 +14,8 @@ import java.util.Optional;
 
 /**
  * The pods that replay a checkpoint interval (verifier) and recompute one step (referee) of a
- * TrainingJob, from the job's own image and script. Pure.
+ * TrainingJob, from the job's own image and script, the job's checkpoint location in {@value
+ * #CHECKPOINT_URI_ENV}. Pure.
  *
  * <p>The job's script is the first {@code .py} file in its command and args (after {@code torchrun}
  * and its flags); the pod runs {@code python3 <script> <its args>} with the verifier mode's flags
@@ -32,6 +33,9 @@ public final class VerifierPods {
   public static final String JOB_LABEL = "gpupool.io/verifies";
 
   static final String CONTAINER = "verify";
+
+  /** Where the verifier finds the job's checkpoints and commitments (docs/workloads.md). */
+  static final String CHECKPOINT_URI_ENV = "GPUPOOL_CHECKPOINT_URI";
 
   private VerifierPods() {}
 
@@ -56,7 +60,7 @@ public final class VerifierPods {
   public static Pod verifier(
       TrainingJob job, List<String> script, String node, long from, long to) {
     List<String> args = new ArrayList<>(script);
-    args.addAll(List.of("--verify", from + ":" + to, "--checkpoint-uri", checkpointUri(job)));
+    args.addAll(List.of("--verify", from + ":" + to));
     return pod(job, "verifier", name(job, "verify-" + from + "-" + to), node, args);
   }
 
@@ -71,9 +75,7 @@ public final class VerifierPods {
             "--referee",
             Long.toString(step),
             "--rank",
-            Integer.toString(rank),
-            "--checkpoint-uri",
-            checkpointUri(job)));
+            Integer.toString(rank)));
     return pod(job, "referee", name(job, "referee-" + step + "-r" + rank), node, args);
   }
 
@@ -138,6 +140,12 @@ public final class VerifierPods {
         .withImage(job.getSpec().image)
         .withCommand("python3")
         .withArgs(args)
+        // As for the ranks (the workload contract's variable): a cluster that mounts or maps the
+        // job's storage does so for the verifier too.
+        .addNewEnv()
+        .withName(CHECKPOINT_URI_ENV)
+        .withValue(checkpointUri(job))
+        .endEnv()
         .withTerminationMessagePolicy("File")
         .withNewResources()
         .withLimits(gpu)

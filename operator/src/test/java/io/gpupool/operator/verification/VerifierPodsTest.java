@@ -68,15 +68,14 @@ class VerifierPodsTest {
     assertThat(c.getCommand()).containsExactly("python3");
     assertThat(c.getArgs())
         .containsExactly(
-            "/workloads/ddp_train.py",
-            "--steps",
-            "60",
-            "--seed",
-            "7",
-            "--verify",
-            "10:20",
-            "--checkpoint-uri",
-            "s3://runs/ddp");
+            "/workloads/ddp_train.py", "--steps", "60", "--seed", "7", "--verify", "10:20");
+    assertThat(c.getEnv())
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getName()).isEqualTo("GPUPOOL_CHECKPOINT_URI");
+              assertThat(e.getValue()).isEqualTo("s3://runs/ddp");
+            });
     assertThat(c.getResources().getRequests()).containsEntry("nvidia.com/gpu", new Quantity("1"));
   }
 
