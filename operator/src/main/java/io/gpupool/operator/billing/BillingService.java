@@ -56,6 +56,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.jboss.logging.Logger;
 
 /**
@@ -79,6 +80,7 @@ public class BillingService {
   private final ClusterPods pods;
   private final BillingAccounts accounts;
   private final EventRecorder events;
+  private final List<Runnable> meteringListeners = new CopyOnWriteArrayList<>();
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
   private volatile BillingMetrics metrics;
@@ -110,6 +112,11 @@ public class BillingService {
     this.registry = registry;
   }
 
+  /** Runs {@code listener} after each metering: a job's cost may have reached its cap. */
+  public void afterMetering(Runnable listener) {
+    meteringListeners.add(listener);
+  }
+
   /** How often running pods are metered: how often a running job's cost can change. */
   public Duration meteringInterval() {
     return settings.meteringInterval();
@@ -125,6 +132,7 @@ public class BillingService {
     meter.onIgnoredPod(metrics::ignoredPod);
     meter.afterMetering(this::refreshMetrics);
     meter.afterMetering(this::refreshAccounts);
+    meter.afterMetering(() -> meteringListeners.forEach(Runnable::run));
     providers.onChange(metrics::knowProvider);
     // Usage records and settlements are written by one replica only: a follower would race the
     // leader's cumulative figures and nonces. A follower starts both when it takes over.
