@@ -57,6 +57,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.jboss.logging.Logger;
 
 /**
@@ -81,6 +82,7 @@ public class BillingService {
   private final ClusterPods pods;
   private final BillingAccounts accounts;
   private final EventRecorder events;
+  private final List<Runnable> meteringListeners = new CopyOnWriteArrayList<>();
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
   private volatile BillingMetrics metrics;
@@ -114,6 +116,11 @@ public class BillingService {
     this.registry = registry;
   }
 
+  /** Runs {@code listener} after each metering: a job's cost may have reached its cap. */
+  public void afterMetering(Runnable listener) {
+    meteringListeners.add(listener);
+  }
+
   /** How often running pods are metered: how often a running job's cost can change. */
   public Duration meteringInterval() {
     return settings.meteringInterval();
@@ -129,6 +136,7 @@ public class BillingService {
     meter.onIgnoredPod(metrics::ignoredPod);
     meter.afterMetering(this::refreshMetrics);
     meter.afterMetering(this::refreshAccounts);
+    meter.afterMetering(() -> meteringListeners.forEach(Runnable::run));
     providers.onChange(metrics::knowProvider);
     // Usage records and settlements are written by one replica only: a follower would race the
     // leader's cumulative figures and nonces. A follower starts both when it takes over.
