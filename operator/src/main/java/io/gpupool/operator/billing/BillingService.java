@@ -35,6 +35,7 @@ import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
+import io.gpupool.operator.inventory.SpeedRatings;
 import io.gpupool.operator.leader.Leadership;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.StatusReplace;
@@ -70,6 +71,7 @@ public class BillingService {
 
   private final KubernetesClient client;
   private final ProviderDirectory providers;
+  private final SpeedRatings speeds;
   private final NodeInventory nodes;
   private final GpupoolConfig.Billing settings;
   private final MeterRegistry registry;
@@ -100,7 +102,9 @@ public class BillingService {
       MeterRegistry registry,
       Leadership leadership,
       BillingAccounts accounts,
-      EventRecorder events) {
+      EventRecorder events,
+      SpeedRatings speeds) {
+    this.speeds = speeds;
     this.client = client;
     this.events = events;
     this.pods = pods;
@@ -534,7 +538,8 @@ public class BillingService {
 
   /**
    * {@code pods} about to be created for a job with their billing terms written on them ({@link
-   * PlacementTerms}): the price its node's provider lists now for the node's GPU, capped by the
+   * PlacementTerms}): the price its node's provider lists now for the node's GPU (scaled by the
+   * node's {@link SpeedRatings speed rating} when a challenge measured it slower), capped by the
    * job's {@code maxPricePerGpuHour}, and the GPU share the pod holds on that node. Metering bills
    * them at these terms however the provider's prices or the node's labels change later.
    */
@@ -547,10 +552,13 @@ public class BillingService {
     Map<String, String> labels = pod.getMetadata().getLabels();
     String provider = labels == null ? null : labels.get(GpupoolApi.PROVIDER_LABEL);
     Optional<GpuNode> node = nodes.node(pod.getSpec().getNodeName());
+    // A node a hardware challenge measured slower than its claim is billed at that share.
     Optional<BigInteger> listed =
         provider == null || node.isEmpty()
             ? Optional.empty()
-            : providers.weiPerGpuHour(provider, node.get().product());
+            : providers
+                .weiPerGpuHour(provider, node.get().product())
+                .map(wei -> speeds.price(node.get().name(), node.get().product(), wei));
     long milli = PodUsage.milliGpus(pod, node.map(GpuNode::replicasPerGpu).orElse(1));
     return PlacementTerms.at(listed, ceiling, milli).writeOn(pod);
   }
