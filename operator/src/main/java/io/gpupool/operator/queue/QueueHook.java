@@ -52,11 +52,49 @@ public final class QueueHook {
    */
   public TrainingJob admit(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
     Verdict verdict = admission.decide(s.job);
+    if (verdict instanceof Verdict.Evicted e) {
+      // Evicted while it holds no GPUs (admitted, not placed yet): there are no pods to give
+      // notice to or to wait for, so the eviction is complete now. Waiting for a deadline that
+      // only a job holding GPUs looks at would leave its preemptor waiting for ever.
+      QueueGate.evictionDone(s.status, e.queue());
+      String message =
+          "preempted for " + e.preemptor() + " before it was placed: back in GpuQueue " + e.queue();
+      s.condition(QueueGate.ADMITTED, false, "Preempted", message);
+      events.record(s.job, EventRecorder.WARNING, "Preempted", message);
+      admission.evictionDone(s.job);
+      verdict = admission.decide(s.job);
+    }
     if (!QueueGate.mayPlace(s.status, verdict, sink(s))) {
       s.status.phase = TrainingJobPhase.Pending;
       return null;
     }
     return QueueGate.restricted(s.job, verdict);
+  }
+
+  /**
+   * The admitted job could not be placed now (no room, no funds, over its cost cap). It keeps its
+   * quota for the placement timeout, looked at again when that runs out; then it gives the quota
+   * back and waits at the back of its queue, so that the jobs behind it get their turn.
+   */
+  public void unplaced(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
+    Optional<Duration> left = admission.unplaced(s.job);
+    if (left.isPresent()) {
+      s.recheckIn(left.get().plusMillis(100));
+      return;
+    }
+    if (s.status.queue == null || s.status.queue.flavor == null) {
+      return; // it held no quota
+    }
+    String queue = s.status.queue.name;
+    s.status.queue.flavor = null;
+    String message =
+        "not placed within "
+            + admission.placementTimeout().toSeconds()
+            + "s of its admission: quota given back, at the back of GpuQueue "
+            + queue;
+    if (s.condition(QueueGate.ADMITTED, false, "Queued", message)) {
+      events.record(s.job, EventRecorder.WARNING, "QuotaReleased", message);
+    }
   }
 
   /** The checkpoint a gang placed after a preemption resumes from; null otherwise. */
