@@ -67,6 +67,12 @@ class QueueAdmissionIT {
     q.getSpec().quotas = List.of(quota);
     q.getSpec().namespaces = List.of(namespace);
     client.resource(q).create();
+    // A job created before the operator knows its queue would be placed as if no queue applied.
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> client.resources(GpuQueue.class).withName(name).get(),
+            g -> g.getStatus() != null && g.getStatus().conditions != null);
   }
 
   private static TrainingJob job(String ns, String name, String region, int gpus) {
