@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.status.Conditions;
 import io.gpupool.operator.status.EventRecorder;
@@ -178,15 +179,30 @@ public final class QueueHook {
     return Optional.of(start.plusSeconds(elapsed / interval * interval));
   }
 
-  /** The loop freed the job's GPUs; when it finished or was suspended its quota is free too. */
+  /**
+   * The loop freed the job's GPUs; when it finished, was suspended or stopped at its cost cap its
+   * quota is free too. A job at its cap waits for its spec to change (the cap raised), which offers
+   * it to its queue again; holding its quota meanwhile would stall the jobs behind it.
+   */
   public void released(TrainingJob job) {
     TrainingJobStatus st = job.getStatus();
     if (st != null
         && (st.phase == TrainingJobPhase.Succeeded
             || st.phase == TrainingJobPhase.Failed
-            || st.phase == TrainingJobPhase.Suspended)) {
+            || st.phase == TrainingJobPhase.Suspended
+            || atCostCap(st))) {
       admission.ended(job);
     }
+  }
+
+  private static boolean atCostCap(TrainingJobStatus st) {
+    return st.conditions != null
+        && st.conditions.stream()
+            .anyMatch(
+                c ->
+                    JobConditions.FUNDED.equals(c.getType())
+                        && "False".equals(c.getStatus())
+                        && CostCap.REASON.equals(c.getReason()));
   }
 
   /** The job was deleted. */

@@ -3,6 +3,7 @@ package io.gpupool.operator.queue;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.gpupool.api.v1alpha1.FlavorQuota;
 import io.gpupool.api.v1alpha1.GpuQueue;
@@ -13,7 +14,11 @@ import io.gpupool.api.v1alpha1.ModelSpec;
 import io.gpupool.api.v1alpha1.Parallelism;
 import io.gpupool.api.v1alpha1.QueueingStrategy;
 import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.billing.CostCap;
+import io.gpupool.operator.status.JobConditions;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -334,5 +339,32 @@ class AdmissionControllerTest {
     controller.decide(head);
     controller.decide(job("team-a", "another", 1, "2026-12-06T01:03:00Z"));
     assertThat(controller.decide(huge)).isInstanceOf(Verdict.Inadmissible.class);
+  }
+
+  @Test
+  void aJobStoppedAtItsCostCapGivesItsQuotaBack() {
+    controller.putQueue(queue("team-a", 4, "team-a"));
+    TrainingJob capped = job("team-a", "capped", 4, "2026-12-06T01:00:00Z");
+    TrainingJob next = job("team-a", "next", 4, "2026-12-06T01:01:00Z");
+    assertThat(controller.decide(capped)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(controller.decide(next)).isInstanceOf(Verdict.Queued.class);
+    QueueHook hook = new QueueHook(controller, j -> {}, null, j -> List.of(), null);
+
+    // Pods removed at its cap, Pending until the cap is raised: not a reason to keep the quota.
+    capped.setStatus(new TrainingJobStatus());
+    capped.getStatus().phase = TrainingJobPhase.Pending;
+    capped
+        .getStatus()
+        .conditions
+        .add(
+            new ConditionBuilder()
+                .withType(JobConditions.FUNDED)
+                .withStatus("False")
+                .withReason(CostCap.REASON)
+                .build());
+    woken.clear();
+    hook.released(capped);
+    assertThat(woken).contains("team-a/next");
+    assertThat(controller.decide(next)).isInstanceOf(Verdict.Admitted.class);
   }
 }
