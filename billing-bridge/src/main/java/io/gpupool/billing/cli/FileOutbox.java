@@ -61,12 +61,16 @@ final class FileOutbox implements BillingStore {
   public synchronized List<OutboxEntry> outbox() {
     Properties p = load();
     TreeSet<Long> nonces = new TreeSet<>();
-    for (String k : p.stringPropertyNames()) {
-      nonces.add(Long.parseLong(k.substring(0, k.indexOf('.'))));
-    }
     List<OutboxEntry> entries = new ArrayList<>();
-    for (long n : nonces) {
-      entries.add(read(p, n));
+    try {
+      for (String k : p.stringPropertyNames()) {
+        nonces.add(Long.parseLong(k.substring(0, Math.max(0, k.indexOf('.')))));
+      }
+      for (long n : nonces) {
+        entries.add(read(p, n));
+      }
+    } catch (IllegalArgumentException e) { // a key or value that is not ours
+      throw new IllegalStateException(file + " is damaged: " + e.getMessage(), e);
     }
     entries.sort(Comparator.comparingLong(OutboxEntry::nonce));
     return entries;
