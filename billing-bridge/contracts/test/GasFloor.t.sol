@@ -133,14 +133,18 @@ contract GasFloorTest is TestBase {
         perPair = (execution + _calldataGas(data) + 21_000) / PAIRS;
     }
 
-    /// The three per-pair slots alone already put a worst-case pair above 15,000 gas: the target
-    /// cannot be met by any contract that keeps them, whatever it packs or skips besides.
-    function test_threeSlotsPerPairAreAboveTheWorstCaseTarget() public {
+    function _threeSlotFloor() internal returns (uint256 execution, uint256 perPair) {
         ThreeSlotSettlement floor = new ThreeSlotSettlement();
         for (uint256 i; i < 2 * PAIRS; i++) {
             floor.fund(parties[i]);
         }
-        (uint256 execution, uint256 perPair) = _steadyPerPair(address(floor));
+        return _steadyPerPair(address(floor));
+    }
+
+    /// The three per-pair slots alone already put a worst-case pair above 15,000 gas: the target
+    /// cannot be met by any contract that keeps them, whatever it packs or skips besides.
+    function test_threeSlotsPerPairAreAboveTheWorstCaseTarget() public {
+        (uint256 execution, uint256 perPair) = _threeSlotFloor();
         emit log_named_uint("three-slot floor: execution gas per batch of 100", execution);
         emit log_named_uint("three-slot floor: gas per pair (with calldata and base)", perPair);
         assertGe(perPair, TARGET, "three cold slots, an event and calldata per pair");
@@ -184,5 +188,9 @@ contract GasFloorTest is TestBase {
         emit log_named_uint("GpuPoolBilling: gas per pair (with calldata and base)", perPair);
         (uint256 paid,) = billing.pairState(parties[7], bytes16(keccak256(abi.encode("job", uint256(7)))), parties[PAIRS + 7]);
         assertEq(paid, 2 * (120_000_000_000_000_000 + 7 * 400_000_000_000_000), "the steady round paid");
+        // The floor is one: the contract, which keeps the same three slots, cannot be cheaper.
+        (, uint256 floorPerPair) = _threeSlotFloor();
+        emit log_named_uint("GpuPoolBilling: gas per pair above the three-slot floor", perPair - floorPerPair);
+        assertGe(perPair, floorPerPair, "the contract at or above the bare three-slot settlement");
     }
 }
