@@ -152,16 +152,44 @@ contract TrustHandler is TestBase {
         address payer = pool[seed % 2];
         address provider = _provider(seed >> 8);
         bytes16 job = jobs[(seed >> 16) % 2];
-        (uint256 frozen,,,, bool open) = billing.disputeOf(payer, job, provider);
+        (uint256 frozen,,, uint64 openedAt, bool open) = billing.disputeOf(payer, job, provider);
+        bool expired = clock >= openedAt + billing.DISPUTE_DEADLINE();
         address caller = asStranger ? provider : verifier;
         vm.prank(caller);
         try billing.resolveDispute(payer, job, provider, fraud) {
             if (asStranger || !open) _forbidden("a dispute resolved by a stranger or twice");
+            if (expired) _forbidden("a verifier resolved a dispute past its deadline");
             if (fraud) frauds++;
             else ghostUnfrozen[provider] += frozen;
         } catch {
-            if (!asStranger && open) _forbidden("an open dispute could not be resolved");
+            if (!asStranger && open && !expired) _forbidden("an open dispute could not be resolved");
         }
+    }
+
+    /// Anyone (the provider, a stranger, the verifier) ends a dispute past its deadline.
+    function expireDispute(uint256 seed) external {
+        address payer = pool[seed % 2];
+        address provider = _provider(seed >> 8);
+        bytes16 job = jobs[(seed >> 16) % 2];
+        (uint256 frozen,,, uint64 openedAt, bool open) = billing.disputeOf(payer, job, provider);
+        bool expired = open && clock >= openedAt + billing.DISPUTE_DEADLINE();
+        uint256 stakeBefore;
+        (stakeBefore,,) = billing.stakeOf(provider);
+        vm.prank(pool[(seed >> 24) % 4]);
+        try billing.expireDispute(payer, job, provider) {
+            if (!expired) _forbidden("a dispute expired before its deadline or twice");
+            (uint256 stakeAfter,,) = billing.stakeOf(provider);
+            if (stakeAfter != stakeBefore) _forbidden("an expired dispute slashed");
+            ghostUnfrozen[provider] += frozen;
+        } catch {
+            if (expired) _forbidden("a dispute past its deadline could not be expired");
+        }
+    }
+
+    /// Long enough for open disputes to reach their deadline.
+    function waitPastDeadlines(uint256 secondsToWait) external {
+        clock += bound(secondsToWait, 0, billing.DISPUTE_DEADLINE() + 1 days);
+        vm.warp(clock);
     }
 
     function withdrawReward(uint256 seed) external {
