@@ -221,6 +221,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       if (s.condition(JobConditions.SCHEDULED, false, "Unschedulable", u.reason())) {
         events.record(job, EventRecorder.WARNING, "Unschedulable", u.reason());
       }
+      queues.unplaced(s);
       return;
     }
     TrainingPlanner.Placed placed = (TrainingPlanner.Placed) placement;
@@ -233,6 +234,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       }
       // Deposits happen on chain, not in the cluster: look again after a while.
       s.recheckIn(FUNDS_RECHECK);
+      queues.unplaced(s);
       return;
     }
     s.condition(JobConditions.FUNDED, true, admission.reason(), admission.message());
