@@ -67,6 +67,7 @@ class BillingBudgetIT {
   @Inject KubernetesClient client;
   @Inject BillingService billing;
 
+  Settlement settlement;
   Web3jBillingChain chain;
 
   @BeforeAll
@@ -83,19 +84,13 @@ class BillingBudgetIT {
 
   @BeforeEach
   void enable() {
-    chain = new Web3jBillingChain(dev.chainConfig(), dev.reporter());
-    billing.enableSettlement(
-        chain,
-        billing
-            .settlementConfig()
-            .withInterval(Duration.ofMillis(500))
-            .withReconcileFromBlock(dev.deployBlock()));
+    settlement = Settlement.on(dev, billing);
+    chain = settlement.chain();
   }
 
   @AfterEach
   void disable() {
-    billing.disableSettlement();
-    chain.close();
+    settlement.close();
   }
 
   @Test
@@ -365,9 +360,11 @@ class BillingBudgetIT {
     FakeKubelet kubelet = new FakeKubelet(client);
     BillingMeteringIT.awaitPods(client, name, 2).forEach(kubelet::run);
 
+    // The cap is 1.5 s of its cost; it is looked at after each metering (every second), not at
+    // the 30 s usage refresh.
     await()
-        .atMost(BillingMeteringIT.TIMEOUT)
-        .pollInterval(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(200))
         .until(
             () ->
                 pods(name).isEmpty()
