@@ -38,6 +38,9 @@ public class VerificationPod {
   /** The disputes the job had when the pod was made: a proven cheat rewinds the checks. */
   public Integer epoch;
 
+  /** False from its placement until the pod was created (status lists it first, for metering). */
+  public Boolean created;
+
   /** Empty while the pod runs; then what it showed (verified, mismatch, provider_at_fault, ...). */
   public String outcome;
 

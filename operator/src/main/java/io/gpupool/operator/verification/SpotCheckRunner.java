@@ -63,6 +63,9 @@ public final class SpotCheckRunner {
   /** How soon a running check or a running trainer's log is looked at again. */
   static final Duration POLL = Duration.ofSeconds(2);
 
+  /** How soon a check placed (and listed in status) is looked at again to create its pod. */
+  static final Duration CREATE_SOON = Duration.ofMillis(200);
+
   /** How soon a check that found no node for its pod tries again. */
   static final Duration NO_NODE_RECHECK = Duration.ofSeconds(5);
 
@@ -378,24 +381,15 @@ public final class SpotCheckRunner {
     }
     CheckPlacer.Node node = choice.node().get();
     int attempt = attempts(v, role, from, to) + 1;
-    Pod pod =
-        REFEREE.equals(role)
-            ? VerifierPods.referee(job, script, node.name(), from, to, step, rank)
-            : VerifierPods.verifier(job, script, node.name(), from, to);
-    // Names stay unique: a rewind checks an interval again, a failed pod is tried again.
-    pod.getMetadata()
-        .setName(
-            pod.getMetadata().getName()
-                + (v.disputes > 0 ? "-e" + v.disputes : "")
-                + (attempt > 1 ? "-a" + attempt : ""));
-    Map<String, String> labels = new HashMap<>(pod.getMetadata().getLabels());
-    labels.put(GpupoolApi.JOB_NAME_LABEL, job.getMetadata().getName());
-    labels.put(GpupoolApi.JOB_KIND_LABEL, "TrainingJob");
-    labels.put(GpupoolApi.PROVIDER_LABEL, node.provider());
-    pod.getMetadata().setLabels(labels);
-    pod.getMetadata().setOwnerReferences(List.of(OwnedObjects.controllerReference(job)));
     VerificationPod entry = new VerificationPod();
-    entry.pod = pod.getMetadata().getName();
+    // Names stay unique: a rewind checks an interval again, a failed pod is tried again.
+    entry.pod =
+        job.getMetadata().getName()
+            + (REFEREE.equals(role)
+                ? "-referee-" + step + "-r" + rank
+                : "-verify-" + from + "-" + to)
+            + (v.disputes > 0 ? "-e" + v.disputes : "")
+            + (attempt > 1 ? "-a" + attempt : "");
     entry.node = node.name();
     entry.provider = node.provider();
     entry.role = role;
@@ -404,23 +398,10 @@ public final class SpotCheckRunner {
     entry.step = step;
     entry.rank = rank;
     entry.epoch = v.disputes;
-    // Listed before it exists: the meter bills only pods the job's status names.
+    entry.created = false;
+    // Listed in status first and created by the next step: the meter bills only pods the job's
+    // status names, and a pod it saw end before that would never be billed.
     v.pods.add(entry);
-    try {
-      Pod made =
-          client
-              .pods()
-              .inNamespace(job.getMetadata().getNamespace())
-              .resource(billingTerms.apply(job, pod))
-              .create();
-      created.accept(made);
-    } catch (KubernetesClientException e) {
-      entry.outcome = "not_created";
-      placer.release(holder(job));
-      LOG.warnf("%s: %s pod %s not created: %s", s.ref(), role, entry.pod, e.getMessage());
-      s.recheckIn(NO_NODE_RECHECK);
-      return Optional.empty();
-    }
     String message =
         String.format(
             Locale.ROOT,
@@ -434,8 +415,46 @@ public final class SpotCheckRunner {
             to,
             step == null ? "" : ", step " + step + " of rank " + rank);
     events.record(job, EventRecorder.NORMAL, "SpotCheckStarted", message);
-    s.recheckIn(POLL);
+    s.recheckIn(CREATE_SOON);
     return Optional.of(entry);
+  }
+
+  /** Creates the pod of a check that status lists (the step after it was placed). */
+  private void create(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s,
+      VerificationPod entry,
+      List<String> script) {
+    TrainingJob job = s.job;
+    Pod pod =
+        REFEREE.equals(entry.role)
+            ? VerifierPods.referee(
+                job, script, entry.node, entry.fromStep, entry.toStep, entry.step, entry.rank)
+            : VerifierPods.verifier(job, script, entry.node, entry.fromStep, entry.toStep);
+    pod.getMetadata().setName(entry.pod);
+    Map<String, String> labels = new HashMap<>(pod.getMetadata().getLabels());
+    labels.put(GpupoolApi.JOB_NAME_LABEL, job.getMetadata().getName());
+    labels.put(GpupoolApi.JOB_KIND_LABEL, "TrainingJob");
+    labels.put(GpupoolApi.PROVIDER_LABEL, entry.provider);
+    pod.getMetadata().setLabels(labels);
+    pod.getMetadata().setOwnerReferences(List.of(OwnedObjects.controllerReference(job)));
+    entry.created = true;
+    try {
+      Pod made =
+          client
+              .pods()
+              .inNamespace(job.getMetadata().getNamespace())
+              .resource(billingTerms.apply(job, pod))
+              .create();
+      created.accept(made);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        return; // created by an earlier step whose status write was lost: follow that one
+      }
+      entry.outcome = "not_created";
+      placer.release(holder(job));
+      LOG.warnf("%s: %s pod %s not created: %s", s.ref(), entry.role, entry.pod, e.getMessage());
+      s.recheckIn(NO_NODE_RECHECK);
+    }
   }
 
   /** Looks at the running check's pod and acts on its result. */
@@ -446,6 +465,11 @@ public final class SpotCheckRunner {
       List<Trainer> trainers,
       List<String> script) {
     TrainingJob job = s.job;
+    if (Boolean.FALSE.equals(entry.created)) {
+      create(s, entry, script);
+      s.recheckIn(POLL);
+      return Optional.empty();
+    }
     Pod pod;
     try {
       pod = client.pods().inNamespace(job.getMetadata().getNamespace()).withName(entry.pod).get();

@@ -1,7 +1,6 @@
 package io.gpupool.operator.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Condition;
@@ -310,20 +309,18 @@ class TrainingSpotCheckIT {
               assertThat(c.getReason()).isEqualTo("SpotChecksPassed");
               assertThat(c.getMessage()).contains("2 of 2 sampled intervals verified");
             });
-    // the verifier's GPU time is metered to the job's payer like a rank's, under its provider
-    TrainingJob billed =
-        awaitJob(
-            "sc-honest",
-            j ->
-                j.getStatus().usage != null
-                    && j.getStatus().usage.byProvider != null
-                    && j.getStatus().usage.byProvider.stream()
-                        .anyMatch(p -> "prov-sc-honest-v".equals(p.provider)));
-    assertThat(billed.getStatus().usage.byProvider)
-        .filteredOn(p -> "prov-sc-honest-v".equals(p.provider))
-        .singleElement()
-        .satisfies(
-            p -> assertThat(Double.parseDouble(p.gpuSeconds)).isCloseTo(verifying, within(0.15)));
+    // the verifiers' GPU time is metered to the job's payer like a rank's, under their provider;
+    // both pods are metered once the meter has seen them end (it runs on its own clock)
+    awaitJob(
+        "sc-honest",
+        j ->
+            j.getStatus().usage != null
+                && j.getStatus().usage.byProvider != null
+                && j.getStatus().usage.byProvider.stream()
+                    .anyMatch(
+                        p ->
+                            "prov-sc-honest-v".equals(p.provider)
+                                && Math.abs(Double.parseDouble(p.gpuSeconds) - verifying) <= 0.15));
   }
 
   @Test
