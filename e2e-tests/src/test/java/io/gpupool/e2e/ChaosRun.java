@@ -221,7 +221,15 @@ public final class ChaosRun {
     tally.atEnd(Invariants.atEnd(view, balances));
     log.accept("chaos: jobs ended " + ended + ", settlement quiet " + quiet);
     record(plan, rpc, churn, replicas, view);
+    tally.set("kubelet: pods refused for want of GPUs (UnexpectedAdmissionError)", refusals(admin));
     return tally;
+  }
+
+  /** The kubelet's refusals: each is a pod placed on GPUs live pods held (an over-commit). */
+  private static long refusals(KubernetesClient admin) {
+    return admin.v1().events().inNamespace("default").list().getItems().stream()
+        .filter(e -> "UnexpectedAdmissionError".equals(e.getReason()))
+        .count();
   }
 
   /** anvil stopped and started again on its state: what was mined stays, its pool is lost. */
