@@ -26,7 +26,14 @@ pragma solidity ^0.8.24;
 contract GpuPoolBilling {
     /// @notice Interface version; the operator refuses to settle against any other.
     ///         3: stake, challenge window, disputes and slashing.
-    uint256 public constant VERSION = 3;
+    ///         4: a dispute open for DISPUTE_DEADLINE ends as no fraud (expireDispute).
+    uint256 public constant VERSION = 4;
+
+    /// @notice How long a dispute may stay open. After it anyone may end it as no fraud
+    ///         (`expireDispute`) and no verifier can resolve it any more, so a lost or idle verifier
+    ///         cannot hold a provider's earnings frozen for ever. A constant, so that no key (the
+    ///         owner's included) can shorten it to let providers escape disputes, or lengthen it.
+    uint64 public constant DISPUTE_DEADLINE = 30 days;
 
     // ------------------------------------------------------------------ errors
     error NotOwner(address caller);
@@ -54,6 +61,10 @@ contract GpuPoolBilling {
     error WindowTooLong(uint256 secondsAsked);
     error DisputeAlreadyOpen(bytes32 pairKey);
     error NoOpenDispute(bytes32 pairKey);
+    /// @notice The open dispute passed its deadline (`expiredAt`): it can only end as no fraud.
+    error DisputeExpired(bytes32 pairKey, uint64 expiredAt);
+    /// @notice The open dispute is within its deadline (`expiresAt`): only a verifier resolves it.
+    error DisputeNotExpired(bytes32 pairKey, uint64 expiresAt);
     /// @notice The pair's paid amount not yet disputed is smaller than the amount asked.
     error DisputeExceedsPaid(bytes32 pairKey, uint256 amount, uint256 disputable);
     /// @notice The provider's earnings still inside the challenge window are smaller than asked.
@@ -121,6 +132,9 @@ contract GpuPoolBilling {
         bytes32 indexed pairKey, address indexed provider, bool fraud, uint256 frozen, uint256 slashed, uint256 reward
     );
     event RewardWithdrawn(address indexed whistleblower, uint256 amount);
+    /// @notice The dispute over `pairKey` reached DISPUTE_DEADLINE unresolved and was ended as no
+    ///         fraud by `by`; `DisputeResolved` (fraud = false) follows.
+    event DisputeExpiredUnresolved(bytes32 indexed pairKey, address indexed by);
 
     // ------------------------------------------------------------------ storage
     struct Pair {
@@ -567,15 +581,37 @@ contract GpuPoolBilling {
         emit DisputeOpened(key, jobId, provider, payer, amount, evidenceHash, whistleblower);
     }
 
-    /// @notice A verifier closes the pair's open dispute. Fraud: the frozen earnings go back to the
-    ///         payer's escrow, `slashShareBps` of the provider's stake is slashed, the
-    ///         whistleblower gets `whistleblowerShareBps` of that and the payer's escrow the rest.
-    ///         No fraud: the frozen earnings become withdrawable by the provider.
+    /// @notice A verifier closes the pair's open dispute before its deadline. Fraud: the frozen
+    ///         earnings go back to the payer's escrow, `slashShareBps` of the provider's stake is
+    ///         slashed, the whistleblower gets `whistleblowerShareBps` of that and the payer's
+    ///         escrow the rest. No fraud: the frozen earnings become withdrawable by the provider.
     function resolveDispute(address payer, bytes16 jobId, address provider, bool fraud) external {
         if (!isVerifier[msg.sender]) revert NotVerifier(msg.sender);
         bytes32 key = pairKey(payer, jobId, provider);
         Dispute storage d = disputes[key];
         if (!d.open) revert NoOpenDispute(key);
+        uint64 expiresAt = _expiresAt(d);
+        if (block.timestamp >= expiresAt) revert DisputeExpired(key, expiresAt);
+        _resolve(key, d, payer, provider, fraud);
+    }
+
+    /// @notice End a dispute left open for DISPUTE_DEADLINE as no fraud: its frozen earnings become
+    ///         withdrawable by the provider. Anyone may call it, the provider typically.
+    function expireDispute(address payer, bytes16 jobId, address provider) external {
+        bytes32 key = pairKey(payer, jobId, provider);
+        Dispute storage d = disputes[key];
+        if (!d.open) revert NoOpenDispute(key);
+        uint64 expiresAt = _expiresAt(d);
+        if (block.timestamp < expiresAt) revert DisputeNotExpired(key, expiresAt);
+        emit DisputeExpiredUnresolved(key, msg.sender);
+        _resolve(key, d, payer, provider, false);
+    }
+
+    function _expiresAt(Dispute storage d) private view returns (uint64) {
+        return d.openedAt + DISPUTE_DEADLINE;
+    }
+
+    function _resolve(bytes32 key, Dispute storage d, address payer, address provider, bool fraud) private {
         uint256 frozen = d.frozen;
         d.frozen = 0;
         d.open = false;

@@ -237,6 +237,78 @@ contract GpuPoolBillingTrustTest is TestBase {
         _assertConserved();
     }
 
+    function test_aDisputeLeftOpenPastItsDeadlineEndsAsNoFraud() public {
+        vm.prank(provider);
+        billing.stake{value: 8 ether}();
+        _settle(10 ether);
+        vm.prank(verifier);
+        billing.openDispute(payer, JOB, provider, 6 ether, EVIDENCE, whistleblower);
+        bytes32 key = billing.pairKey(payer, JOB, provider);
+        uint64 expiresAt = uint64(block.timestamp) + billing.DISPUTE_DEADLINE();
+        assertEq(billing.DISPUTE_DEADLINE(), 30 days, "deadline");
+
+        // Before the deadline nobody but a verifier ends it, and not by expiry.
+        address anyone = address(0xA11);
+        vm.warp(expiresAt - 1);
+        vm.prank(anyone);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeNotExpired.selector, key, expiresAt));
+        billing.expireDispute(payer, JOB, provider);
+        vm.prank(verifier);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeNotExpired.selector, key, expiresAt));
+        billing.expireDispute(payer, JOB, provider);
+
+        // From the deadline on the verifier can no longer call it fraud: it only ends as no fraud.
+        vm.warp(expiresAt);
+        vm.prank(verifier);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeExpired.selector, key, expiresAt));
+        billing.resolveDispute(payer, JOB, provider, true);
+        vm.prank(verifier);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeExpired.selector, key, expiresAt));
+        billing.resolveDispute(payer, JOB, provider, false);
+
+        uint256 escrowBefore = _escrow();
+        vm.prank(anyone);
+        billing.expireDispute(payer, JOB, provider);
+        (uint256 frozen, uint256 disputed,,, bool open) = billing.disputeOf(payer, JOB, provider);
+        assertTrue(!open, "closed");
+        assertEq(frozen, 0, "nothing frozen on the pair");
+        assertEq(disputed, 6 ether, "what was disputed cannot be disputed again");
+        assertEq(billing.totalFrozen(), 0, "nothing frozen");
+        assertEq(billing.providerBalance(provider), 10 ether, "the frozen 6 and the matured 4 withdrawable");
+        assertEq(_stake(), 8 ether, "not slashed");
+        assertEq(_escrow(), escrowBefore, "nothing back to the payer");
+        assertEq(billing.rewardBalance(whistleblower), 0, "no reward");
+        _assertConserved();
+
+        vm.prank(anyone);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NoOpenDispute.selector, key));
+        billing.expireDispute(payer, JOB, provider);
+        vm.prank(provider);
+        billing.withdraw();
+        assertEq(billing.totalProviderWithdrawn(), 10 ether, "all earnings paid out");
+        _assertConserved();
+    }
+
+    function test_aReopenedDisputeGetsItsOwnDeadline() public {
+        _settle(10 ether);
+        vm.prank(verifier);
+        billing.openDispute(payer, JOB, provider, 2 ether, EVIDENCE, whistleblower);
+        vm.prank(verifier);
+        billing.resolveDispute(payer, JOB, provider, false);
+        vm.warp(block.timestamp + 20 days);
+        _settle(20 ether); // new earnings inside the window to freeze
+        vm.prank(verifier);
+        billing.openDispute(payer, JOB, provider, 3 ether, EVIDENCE, whistleblower);
+        bytes32 key = billing.pairKey(payer, JOB, provider);
+        uint64 expiresAt = uint64(block.timestamp) + billing.DISPUTE_DEADLINE();
+        vm.warp(block.timestamp + 15 days); // 35 days after the first opening, 15 after this one
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeNotExpired.selector, key, expiresAt));
+        billing.expireDispute(payer, JOB, provider);
+        vm.prank(verifier);
+        billing.resolveDispute(payer, JOB, provider, true);
+        _assertConserved();
+    }
+
     function test_disputesAreBoundedByWhatWasPaidAndTheWindow() public {
         _settle(10 ether);
         bytes32 key = billing.pairKey(payer, JOB, provider);

@@ -29,6 +29,7 @@ contract TrustHandler is TestBase {
     bool public forbiddenCallSucceeded;
     string public forbiddenWhat;
     uint256 public disputesOpened;
+    uint256 public disputesExpired;
     uint256 public frauds;
 
     constructor(GpuPoolBilling b, address reporter_, address verifier_) {
@@ -152,16 +153,54 @@ contract TrustHandler is TestBase {
         address payer = pool[seed % 2];
         address provider = _provider(seed >> 8);
         bytes16 job = jobs[(seed >> 16) % 2];
-        (uint256 frozen,,,, bool open) = billing.disputeOf(payer, job, provider);
+        (uint256 frozen,,, uint64 openedAt, bool open) = billing.disputeOf(payer, job, provider);
+        bool expired = clock >= openedAt + billing.DISPUTE_DEADLINE();
         address caller = asStranger ? provider : verifier;
         vm.prank(caller);
         try billing.resolveDispute(payer, job, provider, fraud) {
             if (asStranger || !open) _forbidden("a dispute resolved by a stranger or twice");
+            if (expired) _forbidden("a verifier resolved a dispute past its deadline");
             if (fraud) frauds++;
             else ghostUnfrozen[provider] += frozen;
         } catch {
-            if (!asStranger && open) _forbidden("an open dispute could not be resolved");
+            if (!asStranger && open && !expired) _forbidden("an open dispute could not be resolved");
         }
+    }
+
+    /// Anyone (a payer, a provider, a stranger) ends a dispute past its deadline. Aims at an open
+    /// dispute when there is one (the first from `seed` on), else at the seed's pair.
+    function expireDispute(uint256 seed) external {
+        uint256 pick = seed % 8;
+        for (uint256 k; k < 8; k++) {
+            uint256 s = seed % 8 + k;
+            (,,,, bool isOpen) = billing.disputeOf(pool[s % 2], jobs[(s >> 2) % 2], _provider(s >> 1));
+            if (isOpen) {
+                pick = s;
+                break;
+            }
+        }
+        address payer = pool[pick % 2];
+        address provider = _provider(pick >> 1);
+        bytes16 job = jobs[(pick >> 2) % 2];
+        (uint256 frozen,,, uint64 openedAt, bool open) = billing.disputeOf(payer, job, provider);
+        bool expired = open && clock >= openedAt + billing.DISPUTE_DEADLINE();
+        (uint256 stakeBefore,,) = billing.stakeOf(provider);
+        vm.prank(pool[(seed >> 24) % 4]);
+        try billing.expireDispute(payer, job, provider) {
+            if (!expired) _forbidden("a dispute expired before its deadline or twice");
+            (uint256 stakeAfter,,) = billing.stakeOf(provider);
+            if (stakeAfter != stakeBefore) _forbidden("an expired dispute slashed");
+            ghostUnfrozen[provider] += frozen;
+            disputesExpired++;
+        } catch {
+            if (expired) _forbidden("a dispute past its deadline could not be expired");
+        }
+    }
+
+    /// Past every open dispute's deadline (it is 30 days; `wait` moves at most two windows).
+    function waitPastDeadlines(uint256 extraSeconds) external {
+        clock += billing.DISPUTE_DEADLINE() + bound(extraSeconds, 0, 1 days);
+        vm.warp(clock);
     }
 
     function withdrawReward(uint256 seed) external {

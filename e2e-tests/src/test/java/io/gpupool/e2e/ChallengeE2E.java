@@ -55,8 +55,11 @@ class ChallengeE2E {
   @Test
   void theDishonestProviderIsQuarantinedAndHonestOnesVerified() {
     long started = System.nanoTime();
+    // The slow node is judged a gross mismatch only when no answer came by the deadline of the
+    // speed-correction floor (39 s after its pod's creation in the sandbox): on a loaded machine
+    // the pod takes up to ~17 s more to start and be read.
     Awaitility.await()
-        .atMost(Duration.ofSeconds(80))
+        .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofSeconds(1))
         .until(
             // its third node, us-east-4090-bargain-1, has genuine GPUs (it cheats at training only)
@@ -105,8 +108,11 @@ class ChallengeE2E {
 
   @Test
   void aJobAskingForH100sIsNotPlacedOnQuarantinedNodesAndSaysSo() {
+    // The slow node is judged a gross mismatch only when no answer came by the deadline of the
+    // speed-correction floor (39 s after its pod's creation in the sandbox): on a loaded machine
+    // the pod takes up to ~17 s more to start and be read.
     Awaitility.await()
-        .atMost(Duration.ofSeconds(80))
+        .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofSeconds(1))
         .until(
             // its third node, us-east-4090-bargain-1, has genuine GPUs (it cheats at training only)

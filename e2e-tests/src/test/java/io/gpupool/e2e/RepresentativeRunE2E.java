@@ -109,9 +109,10 @@ class RepresentativeRunE2E {
   @BeforeAll
   void startAndRun() throws IOException {
     Files.createDirectories(LOGS);
-    // The chart's environment; billing settings come from the sandbox's chain instead.
+    // The chart's environment; billing and stake settings come from the sandbox's chain instead,
+    // challenge settings from the sandbox's simulated GPUs (below).
     Map<String, String> env = new LinkedHashMap<>(ChartRelease.operatorEnvironment());
-    env.keySet().removeIf(k -> k.startsWith("GPUPOOL_BILLING_"));
+    env.keySet().removeIf(k -> k.startsWith("GPUPOOL_BILLING_") || k.startsWith("GPUPOOL_TRUST_"));
     operatorAgent = env.get("KUBERNETES_USER_AGENT");
     assertThat(operatorAgent)
         .as("the chart names the operator's user agent")

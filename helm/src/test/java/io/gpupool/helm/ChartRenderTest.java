@@ -439,6 +439,22 @@ class ChartRenderTest {
         Map.of("nodes.lostGracePeriod", "a minute"),
         Map.of("metrics.service.type", "ExternalName"),
         Map.of("dashboards.label", "not a label!"),
+        // trust settings the operator could not read, or out of their bounds
+        Map.of("trust.minStakePerGpu", "-1"),
+        Map.of("trust.minStakePerGpu", "lots"),
+        Map.of("trust.whistleblowerAddress", "0x1234"),
+        Map.of("trust.disputeDeadline", "a week"),
+        Map.of("trust.challenge.meanInterval", "1h30m"),
+        Map.of("trust.challenge.budget", "1.5"),
+        Map.of("trust.challenge.maxConcurrent", 0),
+        Map.of("trust.challenge.size", 4096),
+        Map.of("trust.challenge.samples", 241),
+        Map.of("trust.challenge.efficiency", "0"),
+        Map.of("trust.challenge.tolerance", "0.9"),
+        Map.of("trust.challenge.speedCorrectionFloor", "0"),
+        Map.of("trust.challenge.speedCorrectionFloor", "1.2"),
+        Map.of("trust.challenge.namespace", "Not_A_NS"),
+        Map.of("trust.challenge.unknownSetting", true),
         // the reporter key only ever comes from the Secret
         Map.of("extraEnv[0].name", "GPUPOOL_BILLING_REPORTER_KEY", "extraEnv[0].value", "0xabc"),
         // billing on without what it needs
@@ -650,6 +666,67 @@ class ChartRenderTest {
           .hasMessageContaining("values don't meet the specifications of the schema");
       assertThatThrownBy(() -> Chart.template(NS, Map.of("logLevels.io\\.gpupool", "LOUD")))
           .hasMessageContaining("values don't meet the specifications of the schema");
+    }
+  }
+
+  @Nested
+  class TrustSettings {
+    @Test
+    void defaultsAreTheOperatorsDefaultsWithChallengesOff() {
+      Map<String, String> env = env(operator(Chart.render(NS, Map.of()).one(Deployment.class)));
+      assertThat(env)
+          .containsEntry("GPUPOOL_TRUST_MIN_STAKE_PER_GPU", "0")
+          .containsEntry("GPUPOOL_TRUST_STAKE_REFRESH", "60s")
+          .containsEntry("GPUPOOL_TRUST_DISPUTE_TIMEOUT", "2m")
+          .containsEntry("GPUPOOL_TRUST_DISPUTE_DEADLINE", "7d")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_ENABLED", "false")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_MEAN_INTERVAL", "6h")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_BUDGET", "0.02")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_MAX_CONCURRENT", "4")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_SIZE", "512")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_TARGET", "10s")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_SAMPLES", "4")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_EFFICIENCY", "0.4")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_TOLERANCE", "1.6")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_SPEED_CORRECTION_FLOOR", "0.25")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_STARTUP_ALLOWANCE", "60s")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_IMAGE", "ghcr.io/gpupool/workloads:0.1")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_TICK", "1s")
+          // unset: the operator's own address, and challenge pods in the release namespace
+          .doesNotContainKeys(
+              "GPUPOOL_TRUST_WHISTLEBLOWER_ADDRESS", "GPUPOOL_TRUST_CHALLENGE_NAMESPACE");
+    }
+
+    @Test
+    void valuesReachTheOperatorsEnvironment() {
+      Map<String, Object> set = new java.util.LinkedHashMap<>(Chart.productionValues());
+      set.put("trust.minStakePerGpu", "1.5");
+      set.put("trust.whistleblowerAddress", "0x90F79bf6EB2c4f870365E785982E1f101E93b906");
+      set.put("trust.disputeDeadline", "0s");
+      set.put("trust.challenge.enabled", true);
+      set.put("trust.challenge.budget", "0.05");
+      set.put("trust.challenge.speedCorrectionFloor", "1");
+      set.put("trust.challenge.tolerance", "1.3");
+      set.put("trust.challenge.namespace", "gpu-challenges");
+      set.put("trust.challenge.maxConcurrent", 8);
+      Map<String, String> env = env(operator(Chart.render(NS, set).one(Deployment.class)));
+      assertThat(env)
+          .containsEntry("GPUPOOL_TRUST_MIN_STAKE_PER_GPU", "1.5")
+          .containsEntry(
+              "GPUPOOL_TRUST_WHISTLEBLOWER_ADDRESS", "0x90F79bf6EB2c4f870365E785982E1f101E93b906")
+          .containsEntry("GPUPOOL_TRUST_DISPUTE_DEADLINE", "0s")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_ENABLED", "true")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_BUDGET", "0.05")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_SPEED_CORRECTION_FLOOR", "1")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_TOLERANCE", "1.3")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_NAMESPACE", "gpu-challenges")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_MAX_CONCURRENT", "8");
+    }
+
+    @Test
+    void aStakeMinimumWithoutBillingIsRefused() {
+      assertThatThrownBy(() -> Chart.template(NS, Map.of("trust.minStakePerGpu", "1")))
+          .hasMessageContaining("trust.minStakePerGpu needs billing.enabled");
     }
   }
 

@@ -19,4 +19,10 @@ public class ChallengeRecord {
 
   /** Nodes quarantined by a failed challenge (no new work), by node name. */
   public List<QuarantinedNode> quarantined;
+
+  /**
+   * Nodes that computed correctly but slower than their labels claim, by node name: planned and
+   * priced at the speed measured instead of quarantined.
+   */
+  public List<SpeedCorrectedNode> speedCorrected;
 }

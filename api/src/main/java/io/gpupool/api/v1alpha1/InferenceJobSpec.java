@@ -27,7 +27,7 @@ import java.util.List;
             + " must be at least 2 (3 or more to tell which replica is wrong)",
     fieldPath = ".replicas.min",
     reason = "FieldValueInvalid")
-public class InferenceJobSpec {
+public class InferenceJobSpec implements JobSpec {
   @Required
   @Size(min = 1, max = 512)
   @Pattern(ApiPatterns.NO_WHITESPACE)
@@ -90,6 +90,16 @@ public class InferenceJobSpec {
 
   @Default("false")
   public Boolean suspend;
+
+  @Override
+  public boolean suspendRequested() {
+    return Boolean.TRUE.equals(suspend);
+  }
+
+  @Override
+  public Budget budgetOrNull() {
+    return budget;
+  }
 
   @JsonPropertyDescription(
       "Canary cross-checks: greedy canaries sent to replicas on different providers, answers"

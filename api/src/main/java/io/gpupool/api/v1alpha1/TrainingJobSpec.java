@@ -36,7 +36,7 @@ import java.util.List;
     message = "set priority or priorityClassName, not both",
     fieldPath = ".priority",
     reason = "FieldValueForbidden")
-public class TrainingJobSpec {
+public class TrainingJobSpec implements JobSpec {
   @Required
   @Size(min = 1, max = 512)
   @Pattern(ApiPatterns.NO_WHITESPACE)
@@ -116,6 +116,16 @@ public class TrainingJobSpec {
   @Default("false")
   @JsonPropertyDescription("True removes the pods and stops usage; false again re-plans.")
   public Boolean suspend;
+
+  @Override
+  public boolean suspendRequested() {
+    return Boolean.TRUE.equals(suspend);
+  }
+
+  @Override
+  public Budget budgetOrNull() {
+    return budget;
+  }
 
   @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
   @Size(max = 63)

@@ -10,22 +10,25 @@ import org.web3j.abi.datatypes.Address;
 import org.web3j.abi.datatypes.Bool;
 import org.web3j.abi.datatypes.Function;
 import org.web3j.abi.datatypes.Type;
+import org.web3j.abi.datatypes.generated.Uint16;
 import org.web3j.abi.datatypes.generated.Uint256;
 import org.web3j.abi.datatypes.generated.Uint64;
 
 /**
  * A read-only contract call and its answer, typed once: the call names its outputs' Solidity types,
  * and the answer hands each value out by position as the Java type that Solidity type maps to, so
- * the view methods of {@link Web3jBillingChain} carry no type references or casts of their own.
+ * the view methods of {@link Web3jBillingChain} and the {@code ./gpupool chain} tool carry no type
+ * references or casts of their own.
  */
-final class ContractView {
+public final class ContractView {
 
   private ContractView() {}
 
   /** The Solidity output types the contract's views return. */
-  enum Out {
+  public enum Out {
     UINT256(Uint256.class),
     UINT64(Uint64.class),
+    UINT16(Uint16.class),
     ADDRESS(Address.class),
     BOOL(Bool.class);
 
@@ -42,7 +45,7 @@ final class ContractView {
   }
 
   /** The call of view {@code name} with {@code args}, answering {@code outputs}. */
-  static Function function(String name, List<Type> args, Out... outputs) {
+  public static Function function(String name, List<Type> args, Out... outputs) {
     List<TypeReference<?>> references = new ArrayList<>(outputs.length);
     for (Out o : outputs) {
       references.add(o.reference());
@@ -57,7 +60,7 @@ final class ContractView {
    *     or another contract)
    */
   @SuppressWarnings({"rawtypes", "unchecked"})
-  static Answer decode(Function f, String hex, String contract) {
+  public static Answer decode(Function f, String hex, String contract) {
     List<Type> values = FunctionReturnDecoder.decode(hex, (List) f.getOutputParameters());
     if (values.size() != f.getOutputParameters().size()) {
       throw new ChainException(
@@ -67,23 +70,23 @@ final class ContractView {
   }
 
   /** The decoded values of one view call, read by position. */
-  record Answer(String function, List<Type> values) {
+  public record Answer(String function, List<Type> values) {
 
-    BigInteger uint(int i) {
+    public BigInteger uint(int i) {
       return value(i, BigInteger.class);
     }
 
     /** A uint64 (seconds, block numbers) as a long. */
-    long uint64(int i) {
+    public long uint64(int i) {
       return uint(i).longValueExact();
     }
 
     /** An address, lower case. */
-    String address(int i) {
+    public String address(int i) {
       return value(i, String.class).toLowerCase(Locale.ROOT);
     }
 
-    boolean bool(int i) {
+    public boolean bool(int i) {
       return value(i, Boolean.class);
     }
 

@@ -69,7 +69,7 @@ public final class Web3jBillingChain
       EventEncoder.encode(GpuPoolBilling.PROVIDERREGISTERED_EVENT);
 
   /** The contract interface version ({@code GpuPoolBilling.VERSION}) this client speaks. */
-  public static final BigInteger EXPECTED_VERSION = BigInteger.valueOf(3);
+  public static final BigInteger EXPECTED_VERSION = BigInteger.valueOf(4);
 
   private final ChainConfig config;
   private final Web3j web3j;

@@ -1,31 +1,47 @@
 package io.gpupool.billing.cli;
 
+import static io.gpupool.billing.chain.ContractView.Out.ADDRESS;
+import static io.gpupool.billing.chain.ContractView.Out.BOOL;
+import static io.gpupool.billing.chain.ContractView.Out.UINT16;
+import static io.gpupool.billing.chain.ContractView.Out.UINT256;
+import static io.gpupool.billing.chain.ContractView.Out.UINT64;
+
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.chain.ChainConfig;
+import io.gpupool.billing.chain.ContractView;
+import io.gpupool.billing.chain.ContractView.Answer;
+import io.gpupool.billing.chain.ContractView.Out;
 import io.gpupool.billing.chain.KeySource;
 import io.gpupool.billing.chain.RevertDecoder;
+import io.gpupool.billing.chain.SettlementReceipt;
+import io.gpupool.billing.chain.Web3jBillingChain;
 import io.gpupool.billing.contract.GpuPoolBilling;
+import io.gpupool.billing.ledger.BillingLedger;
+import io.gpupool.billing.ledger.OutboxEntry;
+import io.gpupool.billing.settlement.OutboxTrustChain;
+import io.gpupool.billing.settlement.SettlementConfig;
+import io.gpupool.billing.settlement.SettlementService;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.web3j.abi.FunctionEncoder;
-import org.web3j.abi.FunctionReturnDecoder;
-import org.web3j.abi.TypeReference;
 import org.web3j.abi.datatypes.Address;
-import org.web3j.abi.datatypes.Bool;
 import org.web3j.abi.datatypes.Function;
 import org.web3j.abi.datatypes.Type;
 import org.web3j.abi.datatypes.generated.Bytes16;
-import org.web3j.abi.datatypes.generated.Bytes32;
 import org.web3j.abi.datatypes.generated.Uint16;
 import org.web3j.abi.datatypes.generated.Uint256;
 import org.web3j.abi.datatypes.generated.Uint32;
@@ -77,10 +93,20 @@ public final class ChainCli {
         payer thaw AMOUNT | cancel-thaw | withdraw
         provider register PAYOUT | withdraw | cancel-proposal
         provider stake AMOUNT | unstake AMOUNT | cancel-unstake | withdraw-stake
+        provider expire-dispute PAYER JOB PROVIDER
+                                               end a dispute open for the contract's
+                                               DISPUTE_DEADLINE (30 days) as no fraud (any key)
         verifier dispute open PAYER JOB PROVIDER AMOUNT EVIDENCE_HASH [--whistleblower ADDRESS]
         verifier dispute resolve PAYER JOB PROVIDER fraud|no-fraud
                                                JOB is the job id the operator settles under (its
                                                UID); EVIDENCE_HASH 0x and 32 bytes of hex
+        verifier resume                        finish the disputes an earlier run left unconfirmed
+                                               (disputes are kept in an outbox file until mined:
+                                               --outbox FILE, default $GPUPOOL_CHAIN_OUTBOX or
+                                               ~/.gpupool/outbox-CHAIN-CONTRACT-SIGNER.properties;
+                                               a dropped one is sent again, a stuck one replaced
+                                               with a higher fee after --replace-after, default
+                                               3m; --wait DURATION, default 10m)
         whistleblower withdraw-reward
       """;
 
@@ -174,8 +200,17 @@ public final class ChainCli {
           send(a, fn("startUnstake", new Uint256(amount(a.positional(2, "AMOUNT")))));
       case "provider cancel-unstake" -> send(a, fn("cancelUnstake"));
       case "provider withdraw-stake" -> send(a, fn("withdrawStake"));
+      case "provider expire-dispute" ->
+          send(
+              a,
+              fn(
+                  "expireDispute",
+                  addr(a, 2),
+                  new Bytes16(PairId.jobIdHash(a.positional(3, "JOB"))),
+                  addr(a, 4)));
       case "whistleblower withdraw-reward" -> send(a, fn("withdrawReward"));
       case "verifier dispute" -> dispute(a);
+      case "verifier resume" -> throughOutbox(a, key(a), null);
       case "provider cancel-proposal" -> {
         Credentials key = key(a);
         send(a, key, fn("cancelProviderProposal", new Address(key.getAddress())), BigInteger.ZERO);
@@ -188,9 +223,10 @@ public final class ChainCli {
 
   private void dispute(Args a) {
     String what = a.positional(2, "open|resolve");
-    Address payer = addr(a, 3);
-    Bytes16 job = new Bytes16(PairId.jobIdHash(a.positional(4, "JOB")));
-    Address provider = addr(a, 5);
+    String payer = addr(a, 3).getValue();
+    String job = a.positional(4, "JOB");
+    String provider = addr(a, 5).getValue();
+    PairId pair = new PairId(job, payer, provider);
     switch (what) {
       case "open" -> {
         BigInteger wei = amount(a.positional(6, "AMOUNT"));
@@ -200,28 +236,144 @@ public final class ChainCli {
         }
         Credentials key = key(a);
         String whistleblower = a.option("whistleblower");
-        Address wb = new Address(whistleblower == null ? key.getAddress() : whistleblower);
-        send(
-            a,
-            key,
-            fn(
-                "openDispute",
-                payer,
-                job,
-                provider,
-                new Uint256(wei),
-                new Bytes32(Numeric.hexStringToByteArray(evidence)),
-                wb),
-            BigInteger.ZERO);
+        if (whistleblower != null && !WalletUtils.isValidAddress(whistleblower)) {
+          throw new UsageException("--whistleblower is not an address: " + whistleblower);
+        }
+        String wb = whistleblower == null ? key.getAddress() : whistleblower;
+        byte[] hash = Numeric.hexStringToByteArray(evidence);
+        throughOutbox(a, key, trust -> trust.openDispute(pair, wei, hash, wb));
       }
       case "resolve" -> {
         String verdict = a.positional(6, "fraud|no-fraud");
         if (!verdict.equals("fraud") && !verdict.equals("no-fraud")) {
           throw new UsageException("the verdict is fraud or no-fraud, not " + verdict);
         }
-        send(a, fn("resolveDispute", payer, job, provider, new Bool(verdict.equals("fraud"))));
+        throughOutbox(a, key(a), trust -> trust.resolveDispute(pair, verdict.equals("fraud")));
       }
       default -> throw new UsageException("verifier dispute takes open or resolve, not " + what);
+    }
+  }
+
+  /**
+   * Send {@code call} (none: only finish what an earlier run left) the way the operator sends its
+   * disputes: dry run, sign above every nonce the outbox holds, persist, broadcast; then drive the
+   * settlement loop's rounds until every transaction of the outbox is mined (a dropped one is sent
+   * again byte for byte, a stuck one replaced with the same nonce and a higher fee). If {@code
+   * --wait} runs out first the outbox file keeps them and the next run finishes them.
+   */
+  private void throughOutbox(
+      Args a, Credentials key, java.util.function.Function<OutboxTrustChain, String> call) {
+    Duration wait = duration(a.option("wait") == null ? "10m" : a.option("wait"));
+    String contract = contract(a);
+    Web3j web3j = web3j(a);
+    long chainId;
+    try {
+      chainId = web3j.ethChainId().send().getChainId().longValueExact();
+    } catch (java.io.IOException e) {
+      web3j.shutdown();
+      throw new IllegalStateException("RPC failed: " + e.getMessage(), e);
+    }
+    ChainConfig config = ChainConfig.of(orEnv(a, "rpc", "GPUPOOL_CHAIN_RPC"), contract, chainId);
+    try (Web3jBillingChain chain = new Web3jBillingChain(config, key, web3j)) {
+      FileOutbox store = new FileOutbox(outboxFile(a, chainId, contract, key));
+      SettlementService loop =
+          new SettlementService(
+              SettlementConfig.defaults()
+                  .withReconcileFromBlock(chain.latestBlock())
+                  .withStuckAfter(stuckAfter(a)),
+              new BillingLedger(store),
+              chain,
+              Clock.systemUTC());
+      Map<Long, OutboxEntry> seen = new TreeMap<>();
+      store.outbox().forEach(e -> seen.put(e.nonce(), e));
+      if (!seen.isEmpty()) {
+        out.println("resuming " + seen.size() + " unconfirmed transaction(s) from " + store.file());
+      }
+      if (call != null) {
+        String hash = call.apply(new OutboxTrustChain(chain, chain, loop));
+        out.println(
+            "sent " + hash + " from " + key.getAddress() + " (kept in " + store.file() + ")");
+      }
+      long deadline = System.nanoTime() + wait.toNanos();
+      while (true) {
+        store.outbox().forEach(e -> seen.put(e.nonce(), e));
+        if (store.outbox().isEmpty()) {
+          break;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              store.outbox().size()
+                  + " transaction(s) not mined after "
+                  + wait
+                  + "; kept in "
+                  + store.file()
+                  + ": run ./gpupool chain verifier resume to finish them");
+        }
+        loop.runOnce().errors().forEach(e -> out.println("  " + e));
+        store.outbox().forEach(e -> seen.put(e.nonce(), e));
+        if (!store.outbox().isEmpty()) {
+          sleep(Duration.ofSeconds(1));
+        }
+      }
+      reportMined(chain, seen.values());
+    }
+  }
+
+  /** What became of each transaction that left the outbox; fails when one did not succeed. */
+  private void reportMined(Web3jBillingChain chain, java.util.Collection<OutboxEntry> done) {
+    List<String> failed = new ArrayList<>();
+    for (OutboxEntry e : done) {
+      Optional<SettlementReceipt> mined = Optional.empty();
+      for (String hash : e.allHashes()) {
+        mined = chain.receipt(hash);
+        if (mined.isPresent()) {
+          break;
+        }
+      }
+      if (mined.isEmpty()) {
+        failed.add(e.call() + ": not mined (its nonce was taken by another transaction)");
+      } else if (!mined.get().success()) {
+        failed.add(e.call() + ": reverted: " + mined.get().revertReason());
+      } else {
+        out.println(
+            e.call()
+                + ": mined in block "
+                + mined.get().blockNumber()
+                + ", tx "
+                + mined.get().txHash()
+                + ", gas "
+                + mined.get().gasUsed()
+                + (e.attempt() > 0 ? " (replacement " + e.attempt() + ")" : ""));
+      }
+    }
+    if (!failed.isEmpty()) {
+      throw new IllegalStateException(String.join("; ", failed));
+    }
+  }
+
+  private Path outboxFile(Args a, long chainId, String contract, Credentials key) {
+    String file = a.option("outbox") != null ? a.option("outbox") : env.get("GPUPOOL_CHAIN_OUTBOX");
+    if (file != null && !file.isBlank()) {
+      return Path.of(file);
+    }
+    return Path.of(
+        System.getProperty("user.home"),
+        ".gpupool",
+        ("outbox-" + chainId + "-" + contract + "-" + key.getAddress() + ".properties")
+            .toLowerCase(Locale.ROOT));
+  }
+
+  private static Duration stuckAfter(Args a) {
+    String v = a.option("replace-after");
+    return v == null ? SettlementConfig.defaults().stuckAfter() : duration(v);
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted; the outbox keeps what is unconfirmed", e);
     }
   }
 
@@ -269,72 +421,78 @@ public final class ChainCli {
     Web3j web3j = web3j(a);
     String contract = contract(a);
     try {
+      View v = new View(web3j, contract);
       out.println("contract " + contract);
-      out.println("version " + uint(web3j, contract, fn("VERSION")));
-      out.println("owner " + address(web3j, contract, fn("owner")));
-      out.println("pending owner " + address(web3j, contract, fn("pendingOwner")));
-      out.println("thaw period " + uint(web3j, contract, fn("thawPeriod")) + " s");
-      out.println("admin delay " + uint(web3j, contract, fn("adminDelay")) + " s");
+      out.println("version " + v.read("VERSION", UINT256).uint(0));
+      out.println("owner " + v.read("owner", ADDRESS).address(0));
+      out.println("pending owner " + v.read("pendingOwner", ADDRESS).address(0));
+      out.println("thaw period " + v.read("thawPeriod", UINT64).uint64(0) + " s");
+      out.println("admin delay " + v.read("adminDelay", UINT64).uint64(0) + " s");
       out.println(
           "challenge window "
-              + uint(web3j, contract, fn("challengeWindow"))
+              + v.read("challengeWindow", UINT64).uint64(0)
               + " s, slash "
-              + uint(web3j, contract, fn("slashShareBps"))
+              + v.read("slashShareBps", UINT16).uint(0)
               + " bps of stake, whistleblower "
-              + uint(web3j, contract, fn("whistleblowerShareBps"))
+              + v.read("whistleblowerShareBps", UINT16).uint(0)
               + " bps of that");
       String who = a.positionalOrNull(1);
       if (who == null) {
         return;
       }
+      if (!WalletUtils.isValidAddress(who)) {
+        throw new UsageException("not an address: " + who);
+      }
       Address w = new Address(who);
-      List<Type> escrow = call(web3j, contract, fn("escrowOf", w), uintRef(), uintRef(), uintRef());
-      out.println("escrow " + tokens(escrow.get(0)) + " (thawing " + tokens(escrow.get(1)) + ")");
-      out.println("reporter " + who + ": " + bool(web3j, contract, fn("isReporter", w)));
+      Answer escrow = v.read("escrowOf", List.of(w), UINT256, UINT256, UINT64);
+      out.println("escrow " + tokens(escrow.uint(0)) + " (thawing " + tokens(escrow.uint(1)) + ")");
+      out.println("reporter " + who + ": " + v.read("isReporter", List.of(w), BOOL).bool(0));
       out.println(
           "provider "
               + who
               + ": registered "
-              + bool(web3j, contract, fn("isRegisteredProvider", w))
+              + v.read("isRegisteredProvider", List.of(w), BOOL).bool(0)
               + ", balance "
-              + tokens(call(web3j, contract, fn("providerBalance", w), uintRef()).get(0))
+              + tokens(v.read("providerBalance", List.of(w), UINT256).uint(0))
               + ", payout "
-              + address(web3j, contract, fn("payoutAddress", w)));
-      List<Type> stake = call(web3j, contract, fn("stakeOf", w), uintRef(), uintRef(), uintRef());
-      List<Type> maturing = call(web3j, contract, fn("maturingOf", w), uintRef(), uintRef());
+              + v.read("payoutAddress", List.of(w), ADDRESS).address(0));
+      Answer stake = v.read("stakeOf", List.of(w), UINT256, UINT256, UINT64);
+      Answer maturing = v.read("maturingOf", List.of(w), UINT256, UINT64);
       out.println(
           "stake "
-              + tokens(stake.get(0))
+              + tokens(stake.uint(0))
               + " (unstaking "
-              + tokens(stake.get(1))
+              + tokens(stake.uint(1))
               + "), earnings in the challenge window "
-              + tokens(maturing.get(0))
+              + tokens(maturing.uint(0))
               + ", reward "
-              + tokens(call(web3j, contract, fn("rewardBalance", w), uintRef()).get(0)));
-      out.println("verifier " + who + ": " + bool(web3j, contract, fn("isVerifier", w)));
+              + tokens(v.read("rewardBalance", List.of(w), UINT256).uint(0)));
+      out.println("verifier " + who + ": " + v.read("isVerifier", List.of(w), BOOL).bool(0));
       String reporter = a.option("reporter");
       if (reporter != null) {
-        List<Type> l =
-            call(
-                web3j,
-                contract,
-                fn("spendingLimit", w, new Address(reporter)),
-                uintRef(),
-                uintRef(),
-                uintRef(),
-                uintRef(),
-                uintRef());
+        if (!WalletUtils.isValidAddress(reporter)) {
+          throw new UsageException("--reporter is not an address: " + reporter);
+        }
+        Answer l =
+            v.read(
+                "spendingLimit",
+                List.of(w, new Address(reporter)),
+                UINT256,
+                UINT256,
+                UINT256,
+                UINT256,
+                UINT256);
         out.println(
             "limit for "
                 + reporter
                 + ": "
-                + tokens(l.get(0))
+                + tokens(l.uint(0))
                 + " per "
-                + l.get(1).getValue()
+                + l.uint(1)
                 + " s, spent "
-                + tokens(l.get(2))
+                + tokens(l.uint(2))
                 + ", available now "
-                + tokens(l.get(4)));
+                + tokens(l.uint(4)));
       }
     } finally {
       web3j.shutdown();
@@ -417,51 +575,35 @@ public final class ChainCli {
     }
   }
 
-  @SafeVarargs
-  private List<Type> call(
-      Web3j web3j, String contract, Function f, TypeReference<? extends Type>... outputs) {
-    try {
-      EthCall r =
-          web3j
-              .ethCall(
-                  Transaction.createEthCallTransaction(null, contract, FunctionEncoder.encode(f)),
-                  DefaultBlockParameterName.LATEST)
-              .send();
+  /** The contract's views, each answer decoded by {@link ContractView} against its types. */
+  private record View(Web3j web3j, String contract) {
+    Answer read(String name, Out... outputs) {
+      return read(name, List.of(), outputs);
+    }
+
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    Answer read(String name, List<? extends Type> args, Out... outputs) {
+      Function f = ContractView.function(name, (List) args, outputs);
+      EthCall r;
+      try {
+        r =
+            web3j
+                .ethCall(
+                    Transaction.createEthCallTransaction(null, contract, FunctionEncoder.encode(f)),
+                    DefaultBlockParameterName.LATEST)
+                .send();
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("RPC failed: " + e.getMessage(), e);
+      }
       if (r.hasError() || r.isReverted()) {
         throw new IllegalStateException(
-            f.getName() + " failed: is " + contract + " a GpuPoolBilling contract?");
+            name + " failed: is " + contract + " a GpuPoolBilling contract?");
       }
-      @SuppressWarnings({"unchecked", "rawtypes"})
-      List<TypeReference<Type>> refs = (List) List.of(outputs);
-      List<Type> values = FunctionReturnDecoder.decode(r.getValue(), refs);
-      if (values.size() != outputs.length) {
-        throw new IllegalStateException(
-            f.getName() + " returned nothing: is " + contract + " a GpuPoolBilling contract?");
-      }
-      return values;
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException("RPC failed: " + e.getMessage(), e);
+      return ContractView.decode(f, r.getValue(), contract);
     }
   }
 
-  private BigInteger uint(Web3j web3j, String contract, Function f) {
-    return (BigInteger) call(web3j, contract, f, uintRef()).get(0).getValue();
-  }
-
-  private String address(Web3j web3j, String contract, Function f) {
-    return (String) call(web3j, contract, f, new TypeReference<Address>() {}).get(0).getValue();
-  }
-
-  private boolean bool(Web3j web3j, String contract, Function f) {
-    return (Boolean) call(web3j, contract, f, new TypeReference<Bool>() {}).get(0).getValue();
-  }
-
-  private static TypeReference<Uint256> uintRef() {
-    return new TypeReference<Uint256>() {};
-  }
-
-  private static String tokens(Type value) {
-    BigInteger wei = (BigInteger) value.getValue();
+  private static String tokens(BigInteger wei) {
     return TokenUnits.fromWei(wei).toPlainString() + " (" + wei + " wei)";
   }
 

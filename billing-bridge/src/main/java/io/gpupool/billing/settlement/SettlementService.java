@@ -96,6 +96,8 @@ public final class SettlementService implements AutoCloseable {
   private long registrationCursor = -1;
 
   private ScheduledExecutorService executor;
+  private final java.util.concurrent.atomic.AtomicLong unexpectedFailures =
+      new java.util.concurrent.atomic.AtomicLong();
 
   public SettlementService(
       SettlementConfig config, BillingLedger ledger, BillingChain chain, Clock clock) {
@@ -111,6 +113,11 @@ public final class SettlementService implements AutoCloseable {
 
   public SettlementOutbox outbox() {
     return outbox;
+  }
+
+  /** Background rounds that ended in an exception or error nothing inside the round handled. */
+  public long unexpectedFailures() {
+    return unexpectedFailures.get();
   }
 
   public boolean isReconciled() {
@@ -165,7 +172,12 @@ public final class SettlementService implements AutoCloseable {
       if (!r.errors().isEmpty()) {
         LOG.log(System.Logger.Level.WARNING, "settlement round: {0}", r);
       }
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      // Anything, an Error or a checked exception a library throws unchecked included: a throwable
+      // escaping a scheduleWithFixedDelay task cancels every later run without a word, and
+      // settlement would stop for good while the operator looks healthy. The next round starts
+      // from the store and the outbox, which are consistent after any failure inside a round.
+      unexpectedFailures.incrementAndGet();
       LOG.log(System.Logger.Level.ERROR, "settlement round failed unexpectedly", e);
     }
   }

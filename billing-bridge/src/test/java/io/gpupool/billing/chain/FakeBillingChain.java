@@ -52,6 +52,7 @@ public final class FakeBillingChain implements BillingChain, DisputeSigner {
   private boolean down;
   private boolean holdReceipts;
   private int failNextSubmits;
+  private final java.util.Deque<Throwable> nextBroadcastThrows = new java.util.ArrayDeque<>();
   private final Map<PairId, DecodedError> poisoned = new HashMap<>();
   private int downAfterSubmits = -1;
   private int registrationQueries;
@@ -75,6 +76,19 @@ public final class FakeBillingChain implements BillingChain, DisputeSigner {
   }
 
   /** After {@code n} more successful submits the RPC goes down (as {@link #setDown}(true)). */
+  /**
+   * The next broadcasts throw these, in order: an {@link Error} or a checked exception (thrown
+   * unchecked, as a misbehaving library can) stands for a failure the loop does not expect.
+   */
+  public synchronized void throwOnNextBroadcasts(Throwable... failures) {
+    nextBroadcastThrows.addAll(List.of(failures));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T extends Throwable> void sneakyThrow(Throwable t) throws T {
+    throw (T) t;
+  }
+
   public synchronized void setDownAfterSubmits(int n) {
     this.downAfterSubmits = n;
   }
@@ -207,6 +221,9 @@ public final class FakeBillingChain implements BillingChain, DisputeSigner {
   @Override
   public synchronized BroadcastResult broadcast(String rawTx) {
     checkUp();
+    if (!nextBroadcastThrows.isEmpty()) {
+      FakeBillingChain.<RuntimeException>sneakyThrow(nextBroadcastThrows.poll());
+    }
     if (failNextSubmits > 0) {
       failNextSubmits--;
       throw new ChainUnavailableException("fake: connection refused", null);

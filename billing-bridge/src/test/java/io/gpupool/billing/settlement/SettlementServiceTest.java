@@ -604,4 +604,21 @@ class SettlementServiceTest {
     Thread.sleep(100);
     assertThat(chain.submittedBatches()).hasSize(sent); // stopped: nothing more sent
   }
+
+  @Test
+  void anErrorOrACheckedExceptionInARoundDoesNotStopTheBackgroundLoop() throws Exception {
+    fundBothPayersAndMeterEveryPair();
+    chain.throwOnNextBroadcasts(
+        new StackOverflowError("round blew the stack"),
+        new java.io.IOException("checked, thrown unchecked by a library"));
+    SettlementService s = service(config.withInterval(Duration.ofMillis(20)));
+    s.start();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!ledger.pending().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    s.stop();
+    assertEverythingSettledOnce(); // the rounds after the two failures settled everything
+    assertThat(s.unexpectedFailures()).isEqualTo(2);
+  }
 }

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -183,7 +184,7 @@ class ChainCliAnvilIT {
                 new String[] {"status", payer.getAddress(), "--reporter", reporter.getAddress()},
                 c));
     assertThat(status.out())
-        .contains("version 3")
+        .contains("version 4")
         .contains("escrow 2 (2000000000000000000 wei)")
         .contains(
             "limit for " + reporter.getAddress() + ": 1.5 (1500000000000000000 wei) per 86400 s");
@@ -309,21 +310,39 @@ class ChainCliAnvilIT {
     String whistleblower = nextOwner.getAddress();
     String evidence = "0x" + "ab".repeat(32);
     String verifierKey = keyFile(reporter);
+    Path outbox = dir.resolve("verifier-outbox.properties");
+    String[] verifierOptions = {"--key-file", verifierKey, "--outbox", outbox.toString()};
     String[] dispute = {
       "verifier", "dispute", "open", payer.getAddress(), "cli/liar", provider.getAddress()
     };
     Result tooMuch =
-        cli(none, cat(cat(dispute, new String[] {"0.9", evidence, "--key-file", verifierKey}), c));
+        cli(none, cat(cat(dispute, new String[] {"0.9", evidence}), cat(verifierOptions, c)));
     assertThat(tooMuch.err()).contains("DisputeExceedsPaid(");
-    ok(
-        none,
-        cat(
+    assertThat(outboxHashes(outbox)).isEmpty(); // refused by the dry run: nothing kept
+
+    // The node takes the dispute into its pool, does not mine it, and drops it: the transaction
+    // stays in the tool's outbox and the next run sends the same bytes again.
+    rpc("evm_setAutomine", false);
+    Result unmined =
+        cli(
+            none,
             cat(
-                dispute,
-                new String[] {
-                  "0.8", evidence, "--whistleblower", whistleblower, "--key-file", verifierKey
-                }),
-            c));
+                cat(dispute, new String[] {"0.8", evidence, "--whistleblower", whistleblower}),
+                cat(verifierOptions, cat(new String[] {"--wait", "2s"}, c))));
+    assertThat(unmined.code()).as(unmined.out() + unmined.err()).isEqualTo(1);
+    assertThat(unmined.err()).contains("kept in " + outbox).contains("verifier resume");
+    List<String> hashes = outboxHashes(outbox);
+    assertThat(hashes).hasSize(1);
+    rpc("anvil_dropTransaction", hashes.get(0));
+    assertThat(web3j.ethGetTransactionByHash(hashes.get(0)).send().getTransaction()).isEmpty();
+    rpc("evm_setAutomine", true);
+    Result resumed = ok(none, cat(new String[] {"verifier", "resume"}, cat(verifierOptions, c)));
+    assertThat(resumed.out())
+        .contains("resuming 1 unconfirmed transaction(s)")
+        .contains("openDispute(")
+        .contains(": mined in block")
+        .contains("tx " + hashes.get(0));
+    assertThat(outboxHashes(outbox)).isEmpty();
     ok(
         none,
         cat(
@@ -334,11 +353,28 @@ class ChainCliAnvilIT {
               payer.getAddress(),
               "cli/liar",
               provider.getAddress(),
-              "fraud",
-              "--key-file",
-              verifierKey
+              "fraud"
             },
-            c));
+            cat(verifierOptions, c)));
+    // A second dispute nobody resolves: past the contract's 30-day deadline any key ends it as no
+    // fraud and the provider's frozen earnings become withdrawable.
+    try (Web3jBillingChain chain =
+        new Web3jBillingChain(
+            ChainConfig.of(anvil.rpcUrl(), m.group(1), anvil.chainId()), reporter)) {
+      SettlementAnvilIT.waitFor(
+          chain,
+          chain.submitSettlement(
+              List.of(new SettlementItem(pair, new BigInteger("1000000000000000000")))));
+    }
+    ok(none, cat(cat(dispute, new String[] {"0.2", evidence}), cat(verifierOptions, c)));
+    String[] expire = {
+      "provider", "expire-dispute", payer.getAddress(), "cli/liar", provider.getAddress()
+    };
+    assertThat(cli(providerEnv, cat(expire, c)).err()).contains("DisputeNotExpired(");
+    increaseTime(30L * 24 * 3600);
+    ok(providerEnv, cat(expire, c));
+    assertThat(ok(none, cat(new String[] {"status", provider.getAddress()}, c)).out())
+        .contains("balance 0.2 (200000000000000000 wei)");
     // Slashed 1 of 2; 12.5 % of that (0.125) to the whistleblower.
     assertThat(ok(none, cat(new String[] {"status", provider.getAddress()}, c)).out())
         .contains("stake 1 (1000000000000000000 wei)");
@@ -388,6 +424,33 @@ class ChainCliAnvilIT {
             owner.getAddress());
     assertThat(usage.code()).isEqualTo(2);
     assertThat(usage.err()).contains("not a duration: often");
+  }
+
+  /** The transaction hashes the chain tool's outbox file holds (current versions). */
+  static List<String> outboxHashes(Path file) throws Exception {
+    if (!Files.exists(file)) {
+      return List.of();
+    }
+    Properties p = new Properties();
+    try (var r = Files.newBufferedReader(file)) {
+      p.load(r);
+    }
+    return p.stringPropertyNames().stream()
+        .filter(k -> k.endsWith(".txHash"))
+        .map(p::getProperty)
+        .sorted()
+        .toList();
+  }
+
+  static void rpc(String method, Object... params) throws Exception {
+    AnvilTestBase.GenericResponse r =
+        new Request<>(
+                method,
+                List.of(params),
+                new HttpService(anvil.rpcUrl()),
+                AnvilTestBase.GenericResponse.class)
+            .send();
+    assertThat(r.hasError()).as("%s: %s", method, r.getError()).isFalse();
   }
 
   static String[] cat(String[] a, String[] b) {

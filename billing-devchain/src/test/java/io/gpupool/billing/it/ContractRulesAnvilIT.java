@@ -43,7 +43,7 @@ class ContractRulesAnvilIT extends AnvilTestBase {
     assertThatThrownBy(chain::requireContractVersion)
         .isInstanceOf(ContractVersionMismatchException.class)
         .hasMessageContaining("has no VERSION()")
-        .hasMessageContaining("needs version 3");
+        .hasMessageContaining("needs version 4");
   }
 
   @Test
@@ -64,7 +64,7 @@ class ContractRulesAnvilIT extends AnvilTestBase {
     closeAfter.add(chain);
     assertThatThrownBy(chain::requireContractVersion)
         .isInstanceOf(ContractVersionMismatchException.class)
-        .hasMessageContaining("is GpuPoolBilling version 1, this operator speaks version 3");
+        .hasMessageContaining("is GpuPoolBilling version 1, this operator speaks version 4");
   }
 
   @Test

@@ -23,4 +23,22 @@ public record GpuSpec(
       throw new IllegalArgumentException("GPU figures must be positive: " + product);
     }
   }
+
+  /**
+   * These figures for a GPU measured at {@code factor} of them (a hardware challenge found it
+   * slower than its labels claim). Bandwidth is scaled too: a GPU that computes like a smaller
+   * product is in practice that smaller product, and the planner should not expect the claimed
+   * one's memory speed from it either. Memory size is not scaled: the planner's placement on it is
+   * checked by the pods themselves.
+   */
+  public GpuSpec atSpeed(double factor) {
+    if (factor == 1.0) {
+      return this;
+    }
+    if (!(factor > 0) || factor > 1) {
+      throw new IllegalArgumentException("speed factor must be in (0, 1], was " + factor);
+    }
+    return new GpuSpec(
+        product, family, memoryMib, denseTflops * factor, bandwidthGBs * factor, estimated);
+  }
 }

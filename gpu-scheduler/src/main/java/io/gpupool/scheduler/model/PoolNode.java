@@ -12,6 +12,9 @@ import java.util.Objects;
  * @param pricePerGpuHour price of one whole GPU for one hour, in the pool's currency unit (a
  *     double: prices are estimates used for ranking, billing lives elsewhere)
  * @param reliability probability-like score in [0, 1] that the node stays up for an hour
+ * @param speedFactor share of its product's catalog speed the node delivers, in (0, 1]: 1 unless a
+ *     hardware challenge measured it slower than its labels claim (the planner then rates its GPUs
+ *     at the measured speed, see {@link GpuSpec#atSpeed})
  */
 public record PoolNode(
     String name,
@@ -26,7 +29,40 @@ public record PoolNode(
     long memoryMib,
     double pricePerGpuHour,
     double reliability,
-    boolean ready) {
+    boolean ready,
+    double speedFactor) {
+
+  /** A node at its product's catalog speed. */
+  public PoolNode(
+      String name,
+      String provider,
+      String region,
+      String zone,
+      String gpuProduct,
+      int gpuCount,
+      long gpuMemoryMib,
+      int sharingReplicas,
+      long cpuMillis,
+      long memoryMib,
+      double pricePerGpuHour,
+      double reliability,
+      boolean ready) {
+    this(
+        name,
+        provider,
+        region,
+        zone,
+        gpuProduct,
+        gpuCount,
+        gpuMemoryMib,
+        sharingReplicas,
+        cpuMillis,
+        memoryMib,
+        pricePerGpuHour,
+        reliability,
+        ready,
+        1.0);
+  }
 
   public PoolNode {
     Objects.requireNonNull(name);
@@ -40,6 +76,28 @@ public record PoolNode(
     if (pricePerGpuHour < 0 || reliability < 0 || reliability > 1) {
       throw new IllegalArgumentException("price must be >= 0 and reliability in [0,1]: " + name);
     }
+    if (!(speedFactor > 0) || speedFactor > 1) {
+      throw new IllegalArgumentException("speed factor must be in (0, 1]: " + name);
+    }
+  }
+
+  /** This node rated at {@code factor} of its product's catalog speed. */
+  public PoolNode withSpeedFactor(double factor) {
+    return new PoolNode(
+        name,
+        provider,
+        region,
+        zone,
+        gpuProduct,
+        gpuCount,
+        gpuMemoryMib,
+        sharingReplicas,
+        cpuMillis,
+        memoryMib,
+        pricePerGpuHour,
+        reliability,
+        ready,
+        factor);
   }
 
   /** True when the node's GPUs may be handed out in fractions. */

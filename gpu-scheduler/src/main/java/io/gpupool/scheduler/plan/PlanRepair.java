@@ -46,7 +46,8 @@ final class PlanRepair {
     List<Worker> fixed = new ArrayList<>();
     for (RankPlacement rp : survivors) {
       PoolNode n = snap.node(rp.node());
-      GpuSpec spec = config.catalog().lookup(n.gpuProduct(), n.gpuMemoryMib(), null);
+      GpuSpec spec =
+          config.catalog().lookup(n.gpuProduct(), n.gpuMemoryMib(), null).atSpeed(n.speedFactor());
       fixed.add(Worker.of(n, spec, rp.gpuIndices(), rp.milliPerGpu(), config));
     }
     String lostDesc =

@@ -98,7 +98,10 @@ final class PoolIndex {
       m[i] =
           new NodeMeta(
               productKey(n),
-              config.catalog().lookup(n.gpuProduct(), n.gpuMemoryMib(), null),
+              config
+                  .catalog()
+                  .lookup(n.gpuProduct(), n.gpuMemoryMib(), null)
+                  .atSpeed(n.speedFactor()),
               rid,
               zid);
     }

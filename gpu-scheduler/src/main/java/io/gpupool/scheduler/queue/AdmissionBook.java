@@ -190,6 +190,24 @@ public final class AdmissionBook {
     return Optional.ofNullable(pendingById.get(id));
   }
 
+  /**
+   * Why a pending workload can never be admitted by its queue as the queues are defined now; empty
+   * when some quota could cover it (or it is not pending). A cycle only says so of the workloads it
+   * looked at; this answers for one workload, after a queue changed.
+   */
+  public Optional<String> inadmissible(String id) {
+    Workload w = pendingById.get(id);
+    if (w == null) {
+      return Optional.empty();
+    }
+    QueueState q = queue(w.queue());
+    if (q.definition == null) {
+      return Optional.of("GpuQueue " + q.name + " does not exist");
+    }
+    refreshCohorts();
+    return feasibleFlavors(q, w).isEmpty() ? Optional.of(whyNever(q, w)) : Optional.empty();
+  }
+
   public boolean isPending(String id) {
     return pendingById.containsKey(id);
   }

@@ -46,6 +46,11 @@ public record Workload(
     return new Workload(id, queue, priority, arrival, gpus, products, expectedRuntimeMillis);
   }
 
+  /** The same workload arriving at {@code millis}: at the back of its priority level then. */
+  public Workload withArrival(long millis) {
+    return new Workload(id, queue, priority, millis, gpus, allowedProducts, expectedRuntimeMillis);
+  }
+
   boolean bounded() {
     return expectedRuntimeMillis > 0;
   }

@@ -35,6 +35,7 @@ import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
+import io.gpupool.operator.inventory.SpeedRatings;
 import io.gpupool.operator.leader.Leadership;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.StatusReplace;
@@ -56,6 +57,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.jboss.logging.Logger;
 
 /**
@@ -69,6 +71,7 @@ public class BillingService {
 
   private final KubernetesClient client;
   private final ProviderDirectory providers;
+  private final SpeedRatings speeds;
   private final NodeInventory nodes;
   private final GpupoolConfig.Billing settings;
   private final MeterRegistry registry;
@@ -79,6 +82,7 @@ public class BillingService {
   private final ClusterPods pods;
   private final BillingAccounts accounts;
   private final EventRecorder events;
+  private final List<Runnable> meteringListeners = new CopyOnWriteArrayList<>();
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
   private volatile BillingMetrics metrics;
@@ -98,7 +102,9 @@ public class BillingService {
       MeterRegistry registry,
       Leadership leadership,
       BillingAccounts accounts,
-      EventRecorder events) {
+      EventRecorder events,
+      SpeedRatings speeds) {
+    this.speeds = speeds;
     this.client = client;
     this.events = events;
     this.pods = pods;
@@ -108,6 +114,11 @@ public class BillingService {
     this.nodes = nodes;
     this.settings = config.billing();
     this.registry = registry;
+  }
+
+  /** Runs {@code listener} after each metering: a job's cost may have reached its cap. */
+  public void afterMetering(Runnable listener) {
+    meteringListeners.add(listener);
   }
 
   /** How often running pods are metered: how often a running job's cost can change. */
@@ -125,6 +136,7 @@ public class BillingService {
     meter.onIgnoredPod(metrics::ignoredPod);
     meter.afterMetering(this::refreshMetrics);
     meter.afterMetering(this::refreshAccounts);
+    meter.afterMetering(() -> meteringListeners.forEach(Runnable::run));
     providers.onChange(metrics::knowProvider);
     // Usage records and settlements are written by one replica only: a follower would race the
     // leader's cumulative figures and nonces. A follower starts both when it takes over.
@@ -526,7 +538,8 @@ public class BillingService {
 
   /**
    * {@code pods} about to be created for a job with their billing terms written on them ({@link
-   * PlacementTerms}): the price its node's provider lists now for the node's GPU, capped by the
+   * PlacementTerms}): the price its node's provider lists now for the node's GPU (scaled by the
+   * node's {@link SpeedRatings speed rating} when a challenge measured it slower), capped by the
    * job's {@code maxPricePerGpuHour}, and the GPU share the pod holds on that node. Metering bills
    * them at these terms however the provider's prices or the node's labels change later.
    */
@@ -539,10 +552,13 @@ public class BillingService {
     Map<String, String> labels = pod.getMetadata().getLabels();
     String provider = labels == null ? null : labels.get(GpupoolApi.PROVIDER_LABEL);
     Optional<GpuNode> node = nodes.node(pod.getSpec().getNodeName());
+    // A node a hardware challenge measured slower than its claim is billed at that share.
     Optional<BigInteger> listed =
         provider == null || node.isEmpty()
             ? Optional.empty()
-            : providers.weiPerGpuHour(provider, node.get().product());
+            : providers
+                .weiPerGpuHour(provider, node.get().product())
+                .map(wei -> speeds.price(node.get().name(), node.get().product(), wei));
     long milli = PodUsage.milliGpus(pod, node.map(GpuNode::replicasPerGpu).orElse(1));
     return PlacementTerms.at(listed, ceiling, milli).writeOn(pod);
   }

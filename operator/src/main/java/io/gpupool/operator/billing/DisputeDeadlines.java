@@ -29,9 +29,11 @@ import org.jboss.logging.Logger;
 /**
  * Gives every dispute a deadline ({@code gpupool.trust.dispute-deadline}): a dispute still open
  * that long after it was opened on chain is resolved as no fraud, so frozen earnings never stay
- * frozen because nobody judged them. The contract has no deadline of its own (its verifier alone
- * resolves), so the operator keeps it with its verifier key; it reads the disputes from the chain
- * (each pair it metered), so it holds across restarts and also covers disputes opened by hand.
+ * frozen because nobody judged them. The contract's own deadline ({@code DISPUTE_DEADLINE}, 30
+ * days, after which anyone may end a dispute as no fraud and the verifier may no longer resolve it)
+ * is the backstop; this one, shorter, closes disputes with the verifier key well before. It reads
+ * the disputes from the chain (each pair it metered), so it holds across restarts and also covers
+ * disputes opened by hand.
  */
 @ApplicationScoped
 public class DisputeDeadlines {

@@ -35,6 +35,19 @@ public interface GpupoolConfig {
   /** Who may read the metrics. */
   Metrics metrics();
 
+  /** Admission through GpuQueues. */
+  Queue queue();
+
+  /** Admission through GpuQueues (docs/scheduling.md). */
+  interface Queue {
+    /**
+     * How long an admitted job may hold its queue's quota without being placed; then it gives the
+     * quota back and waits at the back of its queue (AdmissionController#unplaced).
+     */
+    @WithDefault("5m")
+    Duration placementTimeout();
+  }
+
   /** Access to {@code /q/metrics}. */
   interface Metrics {
     /**

@@ -6,7 +6,6 @@ import io.gpupool.api.v1alpha1.InferenceJobPhase;
 import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.operator.billing.Admission;
 import io.gpupool.operator.billing.BillingService;
-import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
@@ -40,16 +39,12 @@ final class InferenceBudget {
   }
 
   /**
-   * Why a serving job must stop now: its metered cost reached {@code spec.budget.maxCost}, or its
-   * payer's escrow has been dry past the grace period ({@code gpupool.billing.suspend-grace}, asked
-   * of the chain only when billing is enabled). Empty when it may go on; sets Funded either way.
+   * Why a serving job must stop now: its payer's escrow has been dry past the grace period ({@code
+   * gpupool.billing.suspend-grace}, asked of the chain only when billing is enabled). Empty when it
+   * may go on; sets Funded either way. (The cost cap is the job loop's.)
    */
   Optional<Stop> mustStop(JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s) {
     InferenceJob job = s.job;
-    Optional<String> capped = costCapReached(job);
-    if (capped.isPresent()) {
-      return Optional.of(new Stop(CostCap.REASON, capped.get()));
-    }
     if (!billing.enabled()) {
       return Optional.empty();
     }
@@ -75,8 +70,8 @@ final class InferenceBudget {
   record Stop(String reason, String message) {}
 
   /**
-   * The budget gate for new replicas: the job must be under its {@code spec.budget.maxCost}, and
-   * the payer's escrow must cover what the job would cost per hour with them (running and draining
+   * The budget gate for new replicas (the job loop has checked {@code spec.budget.maxCost}): the
+   * payer's escrow must cover what the job would cost per hour with them (running and draining
    * groups included) for one settlement interval. Replicas already serving keep serving.
    */
   boolean admit(
@@ -88,29 +83,21 @@ final class InferenceBudget {
     serving.forEach(g -> running.addAll(g.pods()));
     List<ShardAssignment> planned =
         placed.groups().values().stream().flatMap(List::stream).toList();
-    Optional<String> capped = costCapReached(s.job);
     Admission admission =
-        capped.isPresent()
-            ? null
-            : billing.admit(s.job, ReplicaCost.weiPerHour(running, planned, billing::weiPerHour));
-    if (admission != null && admission.mayRun()) {
+        billing.admit(s.job, ReplicaCost.weiPerHour(running, planned, billing::weiPerHour));
+    if (admission.mayRun()) {
       s.condition(JobConditions.FUNDED, true, admission.reason(), admission.message());
       return true;
     }
-    String reason = admission == null ? CostCap.REASON : admission.reason();
+    String reason = admission.reason();
     String message =
         (servingAny ? placed.groups().size() + " more replica(s) not started: " : "")
-            + (admission == null ? capped.get() : admission.message());
+            + admission.message();
     if (s.condition(JobConditions.FUNDED, false, reason, message)) {
       events.record(s.job, EventRecorder.WARNING, reason, message);
       LOG.infof("%s refused by the budget gate: %s", s.ref(), message);
     }
     s.recheckIn(FUNDS_RECHECK);
     return false;
-  }
-
-  private Optional<String> costCapReached(InferenceJob job) {
-    return CostCap.reached(
-        job.getSpec().budget, billing.usage(job.getMetadata().getUid()).orElse(null));
   }
 }

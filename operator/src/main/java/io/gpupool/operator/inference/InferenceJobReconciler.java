@@ -14,6 +14,7 @@ import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.job.JobLoop;
+import io.gpupool.operator.job.JobWakeups;
 import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.scope.SelectedNamespaces;
 import io.gpupool.operator.status.CachedStatus;
@@ -32,10 +33,7 @@ import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
-import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import jakarta.inject.Inject;
@@ -88,9 +86,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final DisputeFiler disputes;
   private final TrustLedger trust;
   private final CrossCheckMetrics crossCheckMetrics;
-  private final SimpleInboundEventSource<InferenceJob> wakeups =
-      new SimpleInboundEventSource<>("inferencejob-capacity");
-  private volatile IndexerResourceCache<InferenceJob> jobs;
+  private final JobWakeups<InferenceJob> wakeups;
   private volatile InferenceLoop loop;
 
   public InferenceJobReconciler(
@@ -129,27 +125,28 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     this.scaleMetrics = scaleMetrics;
     this.workloads = workloads;
     this.weightsCache = weightsCache;
-    ledger.onRelease(() -> wake(null));
-    inventory.onChange(this::wake);
-    providers.onChange(provider -> wake(null));
+    this.wakeups = new JobWakeups<>(KIND, "inferencejob-capacity", metrics);
+    ledger.onRelease(() -> wake("release", null));
+    inventory.onChange(node -> wake("node", node));
+    providers.onChange(provider -> wake("provider", null));
     // A stake read from the chain changes what the stake gate lets placement use; nothing in the
     // cluster changes with it.
-    stakes.onChange(provider -> wake(null));
-    billing.onAccountsChange(this::wakeAll);
-  }
-
-  /** Wakes every job: its namespace may have been bound to, or unbound from, its account. */
-  private void wakeAll() {
-    var cache = jobs;
-    if (cache != null) {
-      cache.list().forEach(job -> wakeups.propagateEvent(ResourceID.fromResource(job)));
-    }
+    stakes.onChange(provider -> wake("stake", null));
+    // Its namespace may have been bound to, or unbound from, its account.
+    billing.onAccountsChange(() -> wakeups.wakeAll("account"));
+    // A metering may have taken a job to its spec.budget.maxCost.
+    billing.afterMetering(
+        () -> {
+          InferenceLoop kind = loop;
+          if (kind != null) {
+            wakeups.wakeWhere("metering", kind::watchesCost);
+          }
+        });
   }
 
   @Override
   public List<EventSource<?, InferenceJob>> prepareEventSources(
       EventSourceContext<InferenceJob> context) {
-    this.jobs = context.getPrimaryCache();
     String selector = GpupoolApi.JOB_KIND_LABEL + "=" + KIND;
     OwnedPodEvents<InferenceJob> pods =
         new OwnedPodEvents<>(clusterPods, InferenceJob.class, "inferencejob-pods");
@@ -189,41 +186,34 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
                 events,
                 crossCheckMetrics,
                 new SecureRandom()::nextLong));
-    return List.of(pods, services, wakeups);
+    return List.of(pods, services, wakeups.eventSource(context));
   }
 
   /** Wakes jobs short of replicas, and jobs with shards on {@code nodeName} (null: none). */
-  private void wake(String nodeName) {
-    var cache = jobs;
-    if (cache == null) {
-      return;
-    }
-    cache
-        .list()
-        .forEach(
-            job -> {
-              InferenceJobStatus s = job.getStatus();
-              boolean short_ =
-                  s == null
-                      || s.phase == null
-                      || s.phase == InferenceJobPhase.Pending
-                      || s.phase == InferenceJobPhase.Deploying
-                      || s.phase == InferenceJobPhase.Degraded
-                      || s.replicas == null
-                      || s.desiredReplicas == null
-                      || s.replicas.size() < s.desiredReplicas;
-              boolean onNode =
-                  nodeName != null
-                      && s != null
-                      && s.replicas != null
-                      && s.replicas.stream()
-                          .filter(r -> r.shards != null)
-                          .flatMap(r -> r.shards.stream())
-                          .anyMatch(sh -> nodeName.equals(sh.node));
-              if (short_ || onNode) {
-                wakeups.propagateEvent(ResourceID.fromResource(job));
-              }
-            });
+  private void wake(String cause, String nodeName) {
+    wakeups.wakeWhere(
+        cause,
+        job -> {
+          InferenceJobStatus s = job.getStatus();
+          boolean short_ =
+              s == null
+                  || s.phase == null
+                  || s.phase == InferenceJobPhase.Pending
+                  || s.phase == InferenceJobPhase.Deploying
+                  || s.phase == InferenceJobPhase.Degraded
+                  || s.replicas == null
+                  || s.desiredReplicas == null
+                  || s.replicas.size() < s.desiredReplicas;
+          boolean onNode =
+              nodeName != null
+                  && s != null
+                  && s.replicas != null
+                  && s.replicas.stream()
+                      .filter(r -> r.shards != null)
+                      .flatMap(r -> r.shards.stream())
+                      .anyMatch(sh -> nodeName.equals(sh.node));
+          return short_ || onNode;
+        });
   }
 
   @Override
@@ -231,6 +221,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     if (!scope.manages(job.getMetadata().getNamespace())) {
       return UpdateControl.noUpdate(); // another install's (or no install's) namespace
     }
+    wakeups.reconciling();
     JobLoop.Outcome outcome =
         loop.reconcile(job, j -> CachedStatus.write(client, InferenceJob.class, j, context));
     UpdateControl<InferenceJob> control = UpdateControl.noUpdate();

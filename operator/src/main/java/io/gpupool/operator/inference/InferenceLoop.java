@@ -6,7 +6,6 @@ import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobPhase;
 import io.gpupool.api.v1alpha1.InferenceJobSpec;
 import io.gpupool.api.v1alpha1.InferenceJobStatus;
-import io.gpupool.api.v1alpha1.Usage;
 import io.gpupool.operator.allocation.PodGpus;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.inventory.NodeInventory;
@@ -105,6 +104,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
             p -> false,
             p -> p == InferenceJobPhase.Degraded,
             InferenceJobReconciler.SERVING),
+        new Metering(billing::usage, billing::meteringInterval),
         events,
         metrics,
         clock);
@@ -131,18 +131,8 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   }
 
   @Override
-  protected Optional<Usage> meteredUsage(InferenceJob job) {
-    return billing.usage(job.getMetadata().getUid());
-  }
-
-  @Override
   protected SpecProblems validate(InferenceJob job) {
     return InferenceJobValidator.validate(job);
-  }
-
-  @Override
-  protected boolean suspendRequested(InferenceJob job) {
-    return Boolean.TRUE.equals(job.getSpec().suspend);
   }
 
   @Override

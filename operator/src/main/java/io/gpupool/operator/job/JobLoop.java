@@ -3,7 +3,10 @@ package io.gpupool.operator.job;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.gpupool.api.v1alpha1.Budget;
+import io.gpupool.api.v1alpha1.JobSpec;
 import io.gpupool.api.v1alpha1.Usage;
+import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
@@ -24,9 +27,10 @@ import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
- * The reconcile loop both job kinds share: validate the spec, suspend and resume, hand the job to
- * its kind to observe, decide and act, free its GPUs when its phase says it holds none, refresh its
- * usage, and record the phase (metric and event) and the status (one write, only when it changed).
+ * The reconcile loop both job kinds share: validate the spec, suspend and resume, stop a job at its
+ * {@code spec.budget.maxCost}, hand the job to its kind to observe, decide and act, free its GPUs
+ * when its phase says it holds none, refresh its usage, and record the phase (metric and event) and
+ * the status (one write, only when it changed).
  *
  * <p>A kind says what is particular to it by implementing the abstract methods; everything here is
  * the same for a TrainingJob and an InferenceJob.
@@ -35,7 +39,8 @@ import org.jboss.logging.Logger;
  * @param <S> its status
  * @param <P> its phase
  */
-public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<P>> {
+public abstract class JobLoop<
+    J extends CustomResource<? extends JobSpec, S>, S, P extends Enum<P>> {
   private static final Logger LOG = Logger.getLogger(JobLoop.class);
 
   /** Cost grows while a job runs: status.usage is refreshed at least this often. */
@@ -46,6 +51,13 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
   private final JobMetrics metrics;
   protected final Clock clock;
   private final OwnWriteChain<J> ownWrites;
+  private final Metering metering;
+
+  /**
+   * Where a job's metered usage is read ({@code BillingService.usage} by the job's uid) and how
+   * often it is metered: a job with a cost cap is looked at after each metering.
+   */
+  public record Metering(Function<String, Optional<Usage>> usage, Supplier<Duration> interval) {}
 
   /**
    * Writes a job's whole status (one request) and hands the stored job to the controller's cache
@@ -120,10 +132,12 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
       Class<S> statusType,
       Fields<S, P> fields,
       Phases<P> phases,
+      Metering metering,
       EventRecorder events,
       JobMetrics metrics,
       Clock clock) {
     this.statusType = statusType;
+    this.metering = metering;
     this.fields = fields;
     this.phases = phases;
     this.events = events;
@@ -137,11 +151,7 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
   /** The kind's name, as metrics, events and logs show it. */
   protected abstract String kind();
 
-  protected abstract Optional<Usage> meteredUsage(J job);
-
   protected abstract SpecProblems validate(J job);
-
-  protected abstract boolean suspendRequested(J job);
 
   /**
    * Why this reconcile must not act now (a gang is being created): the wait until the next look, or
@@ -157,7 +167,7 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
   /** Fills fields a new status needs beyond the phase (restart counters). */
   protected void initialise(S status) {}
 
-  /** Removes the job's pods and clears what status says about them (on suspend). */
+  /** Removes the job's pods and clears what status says about them (on suspend, at its cap). */
   protected abstract void stopWorkload(JobStep<J, S, P> step);
 
   /** Observes the job's pods, decides and acts: one step of the kind's own state machine. */
@@ -224,18 +234,15 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
     initialise(status);
     JobStep<J, S, P> step =
         new JobStep<>(job, status, phase(status), conditions(status), clock.instant());
-    if (!finished(phase(status)) && valid(step) && running(step)) {
+    Optional<Usage> metered = metering.usage().apply(job.getMetadata().getUid());
+    if (!finished(phase(status)) && valid(step) && running(step) && underCap(step, metered)) {
       drive(step);
     }
     // The one place GPUs are freed on a phase change: finished, suspended, or back to waiting.
     if (holdsNothing(status)) {
       release(job);
     }
-    String usageBefore = usageFigures(status);
-    meteredUsage(job).ifPresent(u -> fields.setUsage().accept(status, u));
-    if (usageMoves(status, !Objects.equals(usageBefore, usageFigures(status)))) {
-      step.recheckIn(USAGE_REFRESH);
-    }
+    refreshUsage(step, metered);
     fields.setObservedGeneration().accept(status, step.generation);
     afterStep(step);
     P phase = phase(status);
@@ -250,6 +257,61 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
     }
     boolean changed = owed || before == null || StatusDiff.changed(before, status);
     return new Result(step.recheck(), changed);
+  }
+
+  /** Shows the metered usage in status and says when to look at it again. */
+  private void refreshUsage(JobStep<J, S, P> step, Optional<Usage> metered) {
+    S status = step.status;
+    String usageBefore = usageFigures(status);
+    metered.ifPresent(u -> fields.setUsage().accept(status, u));
+    if (usageMoves(status, !Objects.equals(usageBefore, usageFigures(status)))) {
+      step.recheckIn(USAGE_REFRESH);
+    }
+    if (watchesCost(step.job)) {
+      // Nothing in the cluster changes when metered cost crosses the cap: look again after each
+      // metering (the controllers are also woken by it), or the job runs and is billed past its
+      // maxCost until the slow usage refresh.
+      step.recheckIn(metering.interval().get());
+    }
+  }
+
+  /**
+   * True when the job has a {@code spec.budget.maxCost} and holds GPUs: each metering may take it
+   * to its cap, so the controllers wake it after each one.
+   */
+  public boolean watchesCost(J job) {
+    Budget budget = job.getSpec() == null ? null : job.getSpec().budgetOrNull();
+    S status = job.getStatus();
+    return budget != null
+        && budget.maxCost != null
+        && status != null
+        && !finished(phase(status))
+        && !holdsNothing(status);
+  }
+
+  /**
+   * {@code spec.budget.maxCost}: a job whose metered cost reached it has its pods removed (what was
+   * metered is kept) and waits, Pending, until the cap is raised (a spec change reconciles it
+   * again); false then.
+   */
+  private boolean underCap(JobStep<J, S, P> step, Optional<Usage> metered) {
+    Optional<String> capped =
+        CostCap.reached(step.job.getSpec().budgetOrNull(), metered.orElse(null));
+    if (capped.isEmpty()) {
+      return true;
+    }
+    String message = capped.get();
+    if (!holdsNothing(step.status)) {
+      stopWorkload(step);
+      events.record(step.job, EventRecorder.WARNING, "Suspended", "pods removed: " + message);
+      LOG.infof("%s stopped at its cap: %s", step.ref(), message);
+    }
+    phase(step.status, pending());
+    step.condition(phases.activeCondition(), false, CostCap.REASON, "suspended: " + message);
+    if (step.condition(JobConditions.FUNDED, false, CostCap.REASON, message)) {
+      events.record(step.job, EventRecorder.WARNING, CostCap.REASON, message);
+    }
+    return false;
   }
 
   private static String phase(Enum<?> phase) {
@@ -281,7 +343,7 @@ public abstract class JobLoop<J extends CustomResource<?, S>, S, P extends Enum<
   /** Suspends and resumes; false while the job is suspended. */
   private boolean running(JobStep<J, S, P> step) {
     S status = step.status;
-    if (suspendRequested(step.job)) {
+    if (step.job.getSpec().suspendRequested()) {
       if (phase(status) != suspended()) {
         stopWorkload(step);
         phase(status, suspended());

@@ -59,6 +59,7 @@ public class PlanningContext {
   /** The scheduler's view of the pool now; {@code sharing}: shared GPUs count as capacity. */
   PoolView view(boolean sharing) {
     return new PoolView(inventory.nodes(), providers::price, providers::reliability, sharing)
+        .rated(speedFactors())
         .excluding(exclusions());
   }
 
@@ -91,10 +92,22 @@ public class PlanningContext {
     return out;
   }
 
+  /**
+   * Nodes a hardware challenge measured slower than their labels claim, with the share of the
+   * claimed speed they are planned (and priced) at.
+   */
+  private Map<String, Double> speedFactors() {
+    trust.restore(providers.all());
+    Map<String, String> claims = new HashMap<>();
+    inventory.nodes().forEach(n -> claims.put(n.name(), n.product()));
+    return trust.speedFactors(claims);
+  }
+
   /** As {@link #view(boolean)}, with only the nodes a job's pod template admits (null: all). */
   PoolView view(boolean sharing, PodTemplate template) {
     return new PoolView(
             inventory.nodesFor(template), providers::price, providers::reliability, sharing)
+        .rated(speedFactors())
         .excluding(exclusions());
   }
 

@@ -81,6 +81,41 @@ public final class PoolView {
   }
 
   /**
+   * Rate these nodes (node name to share of their claimed speed, from hardware challenges) at the
+   * speed measured: the scheduler's speed figures for their GPUs and their price per GPU-hour are
+   * scaled by it, as billing scales the price of pods placed there ({@code SpeedRatings}).
+   */
+  public PoolView rated(Map<String, Double> speedFactors) {
+    if (speedFactors.isEmpty()) {
+      return this;
+    }
+    poolNodes.replaceAll(
+        n -> {
+          Double f = speedFactors.get(n.name());
+          if (f == null || f >= 1) {
+            return n;
+          }
+          PoolNode rated = n.withSpeedFactor(f);
+          return new PoolNode(
+              rated.name(),
+              rated.provider(),
+              rated.region(),
+              rated.zone(),
+              rated.gpuProduct(),
+              rated.gpuCount(),
+              rated.gpuMemoryMib(),
+              rated.sharingReplicas(),
+              rated.cpuMillis(),
+              rated.memoryMib(),
+              rated.pricePerGpuHour() * f,
+              rated.reliability(),
+              rated.ready(),
+              f);
+        });
+    return this;
+  }
+
+  /**
    * Leave these nodes out of placement, node name to reason (a provider's stake short of what
    * placement requires, a node quarantined by a failed hardware challenge); the scheduler counts
    * them per reason when a job cannot be placed.

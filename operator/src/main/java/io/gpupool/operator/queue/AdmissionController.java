@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -41,6 +42,9 @@ public class AdmissionController {
 
   static final int DEFAULT_GRACE_SECONDS = 60;
 
+  /** How long an admitted job may hold its quota without being placed, unless configured. */
+  static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofMinutes(5);
+
   private final AdmissionBook book = new AdmissionBook();
   private final Map<String, GpuQueue> queues = new ConcurrentHashMap<>();
   private final Map<String, Integer> positions = new HashMap<>();
@@ -49,6 +53,10 @@ public class AdmissionController {
   private final Map<String, Eviction> evictions = new HashMap<>();
   private final Map<String, Integer> graceSeconds = new HashMap<>();
   private final Map<String, Instant> created = new HashMap<>();
+
+  /** Arrival of jobs that gave their quota back unplaced: the back of their queue, not creation. */
+  private final Map<String, Long> requeuedAt = new HashMap<>();
+
   private final List<Consumer<String>> wakeListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<String>> queueListeners = new CopyOnWriteArrayList<>();
   private final PriorityClasses priorities;
@@ -56,7 +64,9 @@ public class AdmissionController {
   private final QueueMetrics metrics;
   private final Clock clock;
   private final AdmissionSnapshot snapshot;
+  private final Duration placementTimeout;
   private boolean dirty;
+  private boolean queuesChanged;
   private boolean rebuilt;
 
   private record Eviction(String preemptor, Instant deadline) {}
@@ -66,13 +76,19 @@ public class AdmissionController {
       PriorityClasses priorities,
       NamespaceLabels namespaces,
       QueueMetrics metrics,
-      AdmissionSnapshot snapshot) {
-    this(priorities, namespaces, metrics, Clock.systemUTC(), snapshot);
+      AdmissionSnapshot snapshot,
+      @ConfigProperty(name = "gpupool.queue.placement-timeout", defaultValue = "5m")
+          Duration placementTimeout) {
+    this(priorities, namespaces, metrics, Clock.systemUTC(), snapshot, placementTimeout);
   }
 
-  AdmissionController(
-      PriorityClasses priorities, NamespaceLabels namespaces, QueueMetrics metrics, Clock clock) {
-    this(priorities, namespaces, metrics, clock, AdmissionSnapshot.EMPTY);
+  /** With the default placement timeout (tests, and tools outside CDI). */
+  public AdmissionController(
+      PriorityClasses priorities,
+      NamespaceLabels namespaces,
+      QueueMetrics metrics,
+      AdmissionSnapshot snapshot) {
+    this(priorities, namespaces, metrics, Clock.systemUTC(), snapshot, DEFAULT_PLACEMENT_TIMEOUT);
   }
 
   AdmissionController(
@@ -81,11 +97,32 @@ public class AdmissionController {
       QueueMetrics metrics,
       Clock clock,
       AdmissionSnapshot snapshot) {
+    this(priorities, namespaces, metrics, clock, snapshot, DEFAULT_PLACEMENT_TIMEOUT);
+  }
+
+  AdmissionController(
+      PriorityClasses priorities, NamespaceLabels namespaces, QueueMetrics metrics, Clock clock) {
+    this(
+        priorities, namespaces, metrics, clock, AdmissionSnapshot.EMPTY, DEFAULT_PLACEMENT_TIMEOUT);
+  }
+
+  AdmissionController(
+      PriorityClasses priorities,
+      NamespaceLabels namespaces,
+      QueueMetrics metrics,
+      Clock clock,
+      AdmissionSnapshot snapshot,
+      Duration placementTimeout) {
+    if (placementTimeout.isNegative() || placementTimeout.isZero()) {
+      throw new IllegalArgumentException(
+          "gpupool.queue.placement-timeout must be positive, got " + placementTimeout);
+    }
     this.priorities = priorities;
     this.namespaces = namespaces;
     this.metrics = metrics;
     this.clock = clock;
     this.snapshot = snapshot;
+    this.placementTimeout = placementTimeout;
   }
 
   /** {@code listener} gets {@code namespace/name} of each job a round admitted or evicted. */
@@ -109,6 +146,7 @@ public class AdmissionController {
       book.putQueue(definition);
       metrics.queueKnown(queue.getMetadata().getName());
       dirty = true;
+      queuesChanged = true;
       round();
     }
   }
@@ -118,6 +156,7 @@ public class AdmissionController {
     queues.remove(name);
     book.removeQueue(name);
     dirty = true;
+    queuesChanged = true;
     round();
   }
 
@@ -150,7 +189,7 @@ public class AdmissionController {
     if (held.isPresent()) {
       return verdictOfAdmitted(held.get());
     }
-    Workload w = JobWorkloads.of(job, queue.get(), priority.getAsInt());
+    Workload w = arrived(JobWorkloads.of(job, queue.get(), priority.getAsInt()));
     graceSeconds.put(id, grace(job.getSpec()));
     if (job.getMetadata().getCreationTimestamp() != null) {
       created.putIfAbsent(id, Instant.parse(job.getMetadata().getCreationTimestamp()));
@@ -213,6 +252,42 @@ public class AdmissionController {
       round();
       notifyQueue(queue);
     }
+  }
+
+  /**
+   * The admitted job could not be placed (no room on its products, no funds, over its cost cap).
+   * Returns how much longer it may hold its quota so; empty when it holds none: not admitted, or it
+   * has held it unplaced for the placement timeout and has just given it back, going to the back of
+   * its priority level in its queue so that jobs behind it get their turn (Kueue's
+   * waitForPodsReady). It is admitted again when its turn comes, with a fresh timeout.
+   */
+  public synchronized Optional<Duration> unplaced(TrainingJob job) {
+    rebuildOnce();
+    String id = JobWorkloads.id(job);
+    Optional<AdmittedWorkload> held = book.admitted(id);
+    if (held.isEmpty() || held.get().evicting()) {
+      return Optional.empty();
+    }
+    Instant since = Instant.ofEpochMilli(held.get().admittedAt());
+    Duration left = placementTimeout.minus(Duration.between(since, clock.instant()));
+    if (left.compareTo(Duration.ZERO) > 0) {
+      return Optional.of(left);
+    }
+    long now = clock.millis();
+    book.requeue(id);
+    Workload back = held.get().workload().withArrival(now);
+    book.offer(back);
+    requeuedAt.put(id, now);
+    LOG.infof(
+        "TrainingJob(%s) not placed within %s of its admission: quota of GpuQueue %s given back",
+        id, placementTimeout, back.queue());
+    dirty = true;
+    round();
+    return Optional.empty();
+  }
+
+  public Duration placementTimeout() {
+    return placementTimeout;
   }
 
   /** An evicted job's pods are gone: it goes back to its queue, keeping its place. */
@@ -330,8 +405,10 @@ public class AdmissionController {
     metrics.cycle(Duration.ofNanos(System.nanoTime() - start));
     waiting.clear();
     waiting.putAll(result.waiting());
+    Map<String, String> wasInadmissible = new HashMap<>(inadmissible);
     inadmissible.clear();
     inadmissible.putAll(result.inadmissible());
+    carryOverInadmissible(wasInadmissible, result);
     for (Preemption p : result.preempted()) {
       int grace = graceSeconds.getOrDefault(p.victimId(), DEFAULT_GRACE_SECONDS);
       evictions.put(p.victimId(), new Eviction(p.preemptorId(), now.plusSeconds(grace)));
@@ -364,6 +441,44 @@ public class AdmissionController {
     metrics.usage(book.usage());
     metrics.oldestPending(oldest);
     queues.keySet().forEach(this::notifyQueue);
+  }
+
+  /**
+   * A round says which jobs are inadmissible only of those it looked at. One it did not look at
+   * keeps its verdict while no queue changed (only a queue's definition makes a job admissible);
+   * after a change it is asked again. Every job whose verdict changed either way is woken, so that
+   * its status no longer says it can never be admitted once a queue opened (and a job marked while
+   * a quota was 0 is offered again).
+   */
+  private void carryOverInadmissible(Map<String, String> before, CycleResult result) {
+    boolean recheck = queuesChanged;
+    queuesChanged = false;
+    for (var e : before.entrySet()) {
+      String id = e.getKey();
+      if (inadmissible.containsKey(id) || result.waiting().containsKey(id) || !book.isPending(id)) {
+        continue;
+      }
+      if (!recheck) {
+        inadmissible.put(id, e.getValue());
+      } else {
+        book.inadmissible(id).ifPresent(why -> inadmissible.put(id, why));
+      }
+    }
+    for (var e : before.entrySet()) {
+      if (!e.getValue().equals(inadmissible.get(e.getKey()))) {
+        wake(e.getKey());
+      }
+    }
+    for (String id : inadmissible.keySet()) {
+      if (!before.containsKey(id)) {
+        wake(id);
+      }
+    }
+  }
+
+  private Workload arrived(Workload w) {
+    Long at = requeuedAt.get(w.id());
+    return at == null ? w : w.withArrival(at);
   }
 
   private void wake(String id) {
@@ -434,5 +549,6 @@ public class AdmissionController {
     created.remove(id);
     evictions.remove(id);
     positions.remove(id);
+    requeuedAt.remove(id);
   }
 }

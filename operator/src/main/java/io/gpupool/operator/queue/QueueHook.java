@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.status.Conditions;
 import io.gpupool.operator.status.EventRecorder;
@@ -52,11 +53,49 @@ public final class QueueHook {
    */
   public TrainingJob admit(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
     Verdict verdict = admission.decide(s.job);
+    if (verdict instanceof Verdict.Evicted e) {
+      // Evicted while it holds no GPUs (admitted, not placed yet): there are no pods to give
+      // notice to or to wait for, so the eviction is complete now. Waiting for a deadline that
+      // only a job holding GPUs looks at would leave its preemptor waiting for ever.
+      QueueGate.evictionDone(s.status, e.queue());
+      String message =
+          "preempted for " + e.preemptor() + " before it was placed: back in GpuQueue " + e.queue();
+      s.condition(QueueGate.ADMITTED, false, "Preempted", message);
+      events.record(s.job, EventRecorder.WARNING, "Preempted", message);
+      admission.evictionDone(s.job);
+      verdict = admission.decide(s.job);
+    }
     if (!QueueGate.mayPlace(s.status, verdict, sink(s))) {
       s.status.phase = TrainingJobPhase.Pending;
       return null;
     }
     return QueueGate.restricted(s.job, verdict);
+  }
+
+  /**
+   * The admitted job could not be placed now (no room, no funds, over its cost cap). It keeps its
+   * quota for the placement timeout, looked at again when that runs out; then it gives the quota
+   * back and waits at the back of its queue, so that the jobs behind it get their turn.
+   */
+  public void unplaced(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
+    Optional<Duration> left = admission.unplaced(s.job);
+    if (left.isPresent()) {
+      s.recheckIn(left.get().plusMillis(100));
+      return;
+    }
+    if (s.status.queue == null || s.status.queue.flavor == null) {
+      return; // it held no quota
+    }
+    String queue = s.status.queue.name;
+    s.status.queue.flavor = null;
+    String message =
+        "not placed within "
+            + admission.placementTimeout().toSeconds()
+            + "s of its admission: quota given back, at the back of GpuQueue "
+            + queue;
+    if (s.condition(QueueGate.ADMITTED, false, "Queued", message)) {
+      events.record(s.job, EventRecorder.WARNING, "QuotaReleased", message);
+    }
   }
 
   /** The checkpoint a gang placed after a preemption resumes from; null otherwise. */
@@ -140,15 +179,30 @@ public final class QueueHook {
     return Optional.of(start.plusSeconds(elapsed / interval * interval));
   }
 
-  /** The loop freed the job's GPUs; when it finished or was suspended its quota is free too. */
+  /**
+   * The loop freed the job's GPUs; when it finished, was suspended or stopped at its cost cap its
+   * quota is free too. A job at its cap waits for its spec to change (the cap raised), which offers
+   * it to its queue again; holding its quota meanwhile would stall the jobs behind it.
+   */
   public void released(TrainingJob job) {
     TrainingJobStatus st = job.getStatus();
     if (st != null
         && (st.phase == TrainingJobPhase.Succeeded
             || st.phase == TrainingJobPhase.Failed
-            || st.phase == TrainingJobPhase.Suspended)) {
+            || st.phase == TrainingJobPhase.Suspended
+            || atCostCap(st))) {
       admission.ended(job);
     }
+  }
+
+  private static boolean atCostCap(TrainingJobStatus st) {
+    return st.conditions != null
+        && st.conditions.stream()
+            .anyMatch(
+                c ->
+                    JobConditions.FUNDED.equals(c.getType())
+                        && "False".equals(c.getStatus())
+                        && CostCap.REASON.equals(c.getReason()));
   }
 
   /** The job was deleted. */

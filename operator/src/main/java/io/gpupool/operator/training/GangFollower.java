@@ -6,7 +6,6 @@ import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.billing.Admission;
 import io.gpupool.operator.billing.BillingService;
-import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobStep;
@@ -19,7 +18,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
@@ -105,24 +103,11 @@ final class GangFollower {
   }
 
   /**
-   * Stops a gang that reached its {@code spec.budget.maxCost}, whose payer's escrow is dry past the
-   * grace period, or whose namespace may no longer charge its account; true when it did.
+   * Stops a gang whose payer's escrow is dry past the grace period, or whose namespace may no
+   * longer charge its account; true when it did. (The cost cap is the job loop's.)
    */
   private boolean escrowDry(JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s) {
     TrainingJob job = s.job;
-    Optional<String> capped =
-        CostCap.reached(
-            job.getSpec().budget, billing.usage(job.getMetadata().getUid()).orElse(null));
-    if (capped.isPresent()) {
-      // Raising maxCost changes the spec: the job is reconciled and placed again.
-      stop(s, CostCap.REASON, capped.get());
-      return true;
-    }
-    if (job.getSpec().budget != null && job.getSpec().budget.maxCost != null) {
-      // Nothing in the cluster changes when metered cost crosses the cap: look again after each
-      // metering, or the job runs (and is billed) past maxCost until the slow usage refresh.
-      s.recheckIn(billing.meteringInterval());
-    }
     if (!billing.enabled()) {
       return false;
     }

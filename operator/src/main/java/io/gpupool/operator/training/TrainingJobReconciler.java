@@ -12,6 +12,7 @@ import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.job.JobLoop;
+import io.gpupool.operator.job.JobWakeups;
 import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.queue.AdmissionController;
@@ -30,8 +31,6 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
-import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.util.List;
@@ -59,11 +58,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private final GangBinder binder;
   private final Workloads workloads;
   private final KubernetesClient client;
-  private final SimpleInboundEventSource<TrainingJob> wakeups =
-      new SimpleInboundEventSource<>("trainingjob-capacity");
   private final ClusterPods clusterPods;
+  private final JobWakeups<TrainingJob> wakeups;
   private volatile OwnedPodEvents<TrainingJob> pods;
-  private volatile IndexerResourceCache<TrainingJob> jobs;
 
   public TrainingJobReconciler(
       KubernetesClient client,
@@ -86,6 +83,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     this.metrics = metrics;
     this.binder = binder;
     this.workloads = workloads;
+    this.wakeups = new JobWakeups<>(TrainingLoop.KIND, "trainingjob-capacity", metrics);
     this.loop =
         new TrainingLoop(
             planner,
@@ -96,7 +94,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
             events,
             metrics,
             this::podsOf,
-            job -> wakeups.propagateEvent(ResourceID.fromResource(job)),
+            job -> wakeups.wake(ResourceID.fromResource(job), "gang"),
             this::created,
             admission,
             Clock.systemUTC());
@@ -104,8 +102,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     admission.onWake(
         id -> {
           int slash = id.indexOf('/');
-          metrics.wakeup(TrainingLoop.KIND, "admission");
-          wakeups.propagateEvent(new ResourceID(id.substring(slash + 1), id.substring(0, slash)));
+          wakeups.wake(
+              new ResourceID(id.substring(slash + 1), id.substring(0, slash)), "admission");
         });
     ledger.onRelease(() -> wakePending("release", null));
     inventory.onChange(node -> wakePending("node", node));
@@ -113,23 +111,17 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     // A stake read from the chain changes what the stake gate lets placement use; nothing in the
     // cluster changes with it.
     stakes.onChange(provider -> wakePending("stake", null));
-    billing.onAccountsChange(this::wakeAll);
-  }
-
-  /** Wakes every job: its namespace may have been bound to, or unbound from, its account. */
-  private void wakeAll() {
-    var cache = jobs;
-    if (cache != null) {
-      cache.list().forEach(job -> wakeups.propagateEvent(ResourceID.fromResource(job)));
-    }
+    // Its namespace may have been bound to, or unbound from, its account.
+    billing.onAccountsChange(() -> wakeups.wakeAll("account"));
+    // A metering may have taken a job to its spec.budget.maxCost.
+    billing.afterMetering(() -> wakeups.wakeWhere("metering", loop::watchesCost));
   }
 
   @Override
   public List<EventSource<?, TrainingJob>> prepareEventSources(
       EventSourceContext<TrainingJob> context) {
-    this.jobs = context.getPrimaryCache();
     this.pods = new OwnedPodEvents<>(clusterPods, TrainingJob.class, "trainingjob-pods");
-    return List.of(pods, wakeups);
+    return List.of(pods, wakeups.eventSource(context));
   }
 
   private Set<Pod> podsOf(TrainingJob job) {
@@ -147,28 +139,20 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
 
   /** Wakes jobs waiting for capacity, and jobs with ranks on {@code nodeName} (null: none). */
   private void wakePending(String cause, String nodeName) {
-    var cache = jobs;
-    if (cache == null) {
-      return;
-    }
-    cache
-        .list()
-        .forEach(
-            job -> {
-              TrainingJobStatus s = job.getStatus();
-              boolean waiting =
-                  (s == null || s.phase == null || s.phase == TrainingJobPhase.Pending)
-                      && !waitsForQuota(s);
-              boolean onNode =
-                  nodeName != null
-                      && s != null
-                      && s.placements != null
-                      && s.placements.stream().anyMatch(p -> nodeName.equals(p.node));
-              if (waiting || onNode) {
-                metrics.wakeup(TrainingLoop.KIND, cause);
-                wakeups.propagateEvent(ResourceID.fromResource(job));
-              }
-            });
+    wakeups.wakeWhere(
+        cause,
+        job -> {
+          TrainingJobStatus s = job.getStatus();
+          boolean waiting =
+              (s == null || s.phase == null || s.phase == TrainingJobPhase.Pending)
+                  && !waitsForQuota(s);
+          boolean onNode =
+              nodeName != null
+                  && s != null
+                  && s.placements != null
+                  && s.placements.stream().anyMatch(p -> nodeName.equals(p.node));
+          return waiting || onNode;
+        });
   }
 
   /** Queued in a GpuQueue: capacity does not help it, admission wakes it when its turn comes. */
@@ -181,6 +165,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     if (!scope.manages(job.getMetadata().getNamespace())) {
       return UpdateControl.noUpdate(); // another install's (or no install's) namespace
     }
+    wakeups.reconciling();
     JobLoop.Outcome outcome =
         loop.reconcile(job, j -> CachedStatus.write(client, TrainingJob.class, j, context));
     UpdateControl<TrainingJob> control = UpdateControl.noUpdate();

@@ -4,10 +4,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
-import io.gpupool.api.v1alpha1.Usage;
 import io.gpupool.operator.billing.Admission;
 import io.gpupool.operator.billing.BillingService;
-import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.metrics.JobMetrics;
@@ -83,6 +81,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
             p -> p == TrainingJobPhase.Succeeded || p == TrainingJobPhase.Failed,
             p -> p == TrainingJobPhase.Failed,
             JobConditions.RUNNING),
+        new Metering(billing::usage, billing::meteringInterval),
         events,
         metrics,
         clock);
@@ -110,18 +109,8 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
   }
 
   @Override
-  protected Optional<Usage> meteredUsage(TrainingJob job) {
-    return billing.usage(job.getMetadata().getUid());
-  }
-
-  @Override
   protected SpecProblems validate(TrainingJob job) {
     return TrainingJobValidator.validate(job);
-  }
-
-  @Override
-  protected boolean suspendRequested(TrainingJob job) {
-    return Boolean.TRUE.equals(job.getSpec().suspend);
   }
 
   @Override
@@ -231,23 +220,13 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       return; // waiting in its GpuQueue
     }
     gangs.remove(job); // stale pods of an earlier gang never coexist with a new one
-    Optional<String> capped =
-        CostCap.reached(
-            job.getSpec().budget, billing.usage(job.getMetadata().getUid()).orElse(null));
-    if (capped.isPresent()) {
-      // Stays Pending until spec.budget.maxCost is raised (a spec change reconciles it again).
-      s.status.phase = TrainingJobPhase.Pending;
-      if (s.condition(JobConditions.FUNDED, false, CostCap.REASON, capped.get())) {
-        events.record(job, EventRecorder.WARNING, CostCap.REASON, capped.get());
-      }
-      return;
-    }
     TrainingPlanner.Placement placement = planner.place(admitted);
     if (placement instanceof TrainingPlanner.Unplaceable u) {
       s.status.phase = TrainingJobPhase.Pending;
       if (s.condition(JobConditions.SCHEDULED, false, "Unschedulable", u.reason())) {
         events.record(job, EventRecorder.WARNING, "Unschedulable", u.reason());
       }
+      queues.unplaced(s);
       return;
     }
     TrainingPlanner.Placed placed = (TrainingPlanner.Placed) placement;
@@ -260,6 +239,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       }
       // Deposits happen on chain, not in the cluster: look again after a while.
       s.recheckIn(FUNDS_RECHECK);
+      queues.unplaced(s);
       return;
     }
     s.condition(JobConditions.FUNDED, true, admission.reason(), admission.message());

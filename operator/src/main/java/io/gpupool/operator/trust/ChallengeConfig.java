@@ -7,8 +7,8 @@ import java.util.Optional;
 
 /**
  * Hardware challenges ({@code gpupool.trust.challenge.*}, {@code GPUPOOL_TRUST_CHALLENGE_*}): when
- * they run, how big they are, and how their timing is judged. Off by default; the Helm chart and
- * the sandbox turn them on.
+ * they run, how big they are, and how their timing is judged. Off by default; the Helm chart's
+ * {@code trust.challenge.*} values set them, and the sandbox turns them on.
  */
 @ConfigMapping(prefix = "gpupool.trust.challenge")
 public interface ChallengeConfig {
@@ -56,6 +56,16 @@ public interface ChallengeConfig {
   /** Factor over the expected compute time still accepted. */
   @WithDefault("1.6")
   double tolerance();
+
+  /**
+   * The least share of the claimed product's speed a correctly answering node may be rated at
+   * instead of quarantined (docs/trust.md, "Speed correction"): a node slower than its claim but
+   * above this share is planned and priced at the speed measured; below it (an RTX 3090 claiming an
+   * H100 computes at 7 %), or slower again than its rating, it is quarantined as a cheat. 1 turns
+   * correction off (every slow answer is quarantined).
+   */
+  @WithDefault("0.25")
+  double speedCorrectionFloor();
 
   /** Time allowed for the challenge pod to be created and started, on top of compute time. */
   @WithDefault("60s")

@@ -1,8 +1,8 @@
 package io.gpupool.operator.trust;
 
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
+import io.gpupool.operator.workload.OneShotPods;
 import io.gpupool.scheduler.trust.Challenge;
 import io.gpupool.scheduler.trust.ChallengeEnv;
 import java.util.Locale;
@@ -24,47 +24,30 @@ public final class ChallengePods {
   /** A pod bound to {@code node} taking {@code slots} GPU slots (all of an idle node). */
   public static Pod build(
       String namespace, String node, int slots, Challenge challenge, String image) {
-    Map<String, Quantity> gpus = Map.of("nvidia.com/gpu", new Quantity(Integer.toString(slots)));
-    return new PodBuilder()
-        .withNewMetadata()
-        .withName(name(node, challenge))
-        .withNamespace(namespace)
-        .withLabels(Map.of(CHALLENGE_LABEL, node, "app.kubernetes.io/managed-by", "gpupool"))
-        .endMetadata()
-        .withNewSpec()
-        // Bound by the operator like a gang's ranks: the node is the one under test.
-        .withNodeName(node)
-        .withRestartPolicy("Never")
-        .withAutomountServiceAccountToken(false)
-        .addNewToleration()
-        .withKey("nvidia.com/gpu")
-        .withOperator("Exists")
-        .withEffect("NoSchedule")
-        .endToleration()
-        .addNewContainer()
-        .withName(CONTAINER)
-        .withImage(image)
-        .withCommand("python3", "/workloads/challenge.py")
-        .addNewEnv()
-        .withName(NONCE_ENV)
-        .withValue(challenge.nonce())
-        .endEnv()
-        .addNewEnv()
-        .withName(SIZE_ENV)
-        .withValue(Integer.toString(challenge.size()))
-        .endEnv()
-        .addNewEnv()
-        .withName(ROUNDS_ENV)
-        .withValue(Integer.toString(challenge.rounds()))
-        .endEnv()
-        .withTerminationMessagePolicy("File")
-        .withNewResources()
-        .withLimits(gpus)
-        .withRequests(gpus)
-        .endResources()
-        .endContainer()
-        .endSpec()
-        .build();
+    // Bound by the operator like a gang's ranks: the node is the one under test.
+    return OneShotPods.bound(
+        namespace,
+        name(node, challenge),
+        Map.of(CHALLENGE_LABEL, node),
+        node,
+        slots,
+        new ContainerBuilder()
+            .withName(CONTAINER)
+            .withImage(image)
+            .withCommand("python3", "/workloads/challenge.py")
+            .addNewEnv()
+            .withName(NONCE_ENV)
+            .withValue(challenge.nonce())
+            .endEnv()
+            .addNewEnv()
+            .withName(SIZE_ENV)
+            .withValue(Integer.toString(challenge.size()))
+            .endEnv()
+            .addNewEnv()
+            .withName(ROUNDS_ENV)
+            .withValue(Integer.toString(challenge.rounds()))
+            .endEnv()
+            .build());
   }
 
   /** Node names are DNS subdomains; a pod name keeps them and adds the nonce's start. */

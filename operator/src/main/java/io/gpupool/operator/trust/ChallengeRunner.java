@@ -17,6 +17,7 @@ import io.gpupool.scheduler.model.GpuSpec;
 import io.gpupool.scheduler.trust.Challenge;
 import io.gpupool.scheduler.trust.ChallengeVerdict;
 import io.gpupool.scheduler.trust.ChallengeVerdict.Outcome;
+import io.gpupool.scheduler.trust.ChallengeVerdict.SpeedCorrection;
 import io.gpupool.scheduler.trust.TimingModel;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -29,6 +30,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -65,6 +67,8 @@ public class ChallengeRunner {
   private final SecureRandom random = new SecureRandom();
   private final Clock clock = Clock.systemUTC();
   private final Map<String, Running> running = new ConcurrentHashMap<>();
+  // When the operator first saw each running challenge's pod running: compute time starts there.
+  private final Map<String, Instant> seenRunning = new ConcurrentHashMap<>();
   private final ChallengeBudget budget;
   private final TimingModel timing;
   private final String namespace;
@@ -198,7 +202,9 @@ public class ChallengeRunner {
     GpuSpec spec = catalog.lookup(node.product(), node.memoryMiB(), node.family());
     int rounds = timing.roundsFor(config.size(), spec, node.physicalGpus(), config.target());
     Challenge sized = new Challenge("0".repeat(32), config.size(), rounds);
-    return timing.deadline(sized, spec, node.physicalGpus()).toMillis() / 1000.0;
+    // A node rated below its claim is given until the deadline at its rating.
+    GpuSpec rated = spec.atSpeed(trust.speedFactor(node.name(), node.product()));
+    return timing.deadline(sized, rated, node.physicalGpus()).toMillis() / 1000.0;
   }
 
   private void start(GpuNode node, Instant now) {
@@ -266,6 +272,11 @@ public class ChallengeRunner {
       LOG.infof("Node(%s): challenge pod vanished; challenged again later", r.node());
       return;
     }
+    if (pod.getStatus() != null && "Running".equals(pod.getStatus().getPhase())) {
+      seenRunning.putIfAbsent(r.node(), now);
+    }
+    Optional<Duration> runningAfter =
+        Optional.ofNullable(seenRunning.get(r.node())).map(t -> Duration.between(r.started(), t));
     Optional<ChallengePods.PodResult> result = ChallengePods.result(pod);
     Optional<ChallengeVerdict> verdict;
     if (result.isPresent() && result.get().answer().isEmpty()) {
@@ -276,11 +287,13 @@ public class ChallengeRunner {
               r.challenge(),
               result.flatMap(ChallengePods.PodResult::answer),
               elapsed,
+              runningAfter,
               r.claimed(),
               r.gpus(),
               timing,
               random,
-              config.samples());
+              config.samples(),
+              new SpeedCorrection(trust.speedFactor(r.node(), r.product()), correctionFloor()));
     }
     if (verdict.isEmpty()) {
       return;
@@ -289,8 +302,14 @@ public class ChallengeRunner {
     conclude(r, verdict.get(), now);
   }
 
+  private double correctionFloor() {
+    double floor = config.speedCorrectionFloor();
+    return floor > 0 && floor <= 1 ? floor : 1.0;
+  }
+
   private void end(Running r, Instant now) {
     running.remove(r.node());
+    seenRunning.remove(r.node());
     try {
       client.pods().inNamespace(namespace).withName(r.pod()).withGracePeriod(0).delete();
     } catch (KubernetesClientException e) {
@@ -304,15 +323,39 @@ public class ChallengeRunner {
     Duration next =
         Duration.ofMillis(
             (long) (-Math.log(1 - random.nextDouble()) * config.meanInterval().toMillis()));
+    double before = trust.speedFactor(r.node(), r.product());
     trust.record(r.node(), r.provider(), r.product(), verdict, now, next);
     metrics.outcome(r.provider(), verdict.outcome());
     String message = "node " + r.node() + ": " + verdict.message();
     if (verdict.outcome() == Outcome.PASSED) {
       LOG.infof("Node(%s): challenge passed: %s", r.node(), verdict.message());
+      if (before < 1 && verdict.speedFactor() == 1.0) {
+        message +=
+            String.format(
+                Locale.ROOT,
+                "; speed restored: planned and priced as %s again (was rated at %.0f %%)",
+                r.product(),
+                before * 100);
+        event(r.provider(), EventRecorder.NORMAL, "ChallengeSpeedRestored", message);
+        return;
+      }
       event(r.provider(), EventRecorder.NORMAL, "ChallengePassed", message);
       return;
     }
     reliability.challengeFailed(r.provider());
+    if (verdict.outcome() == Outcome.SLOWER) {
+      message +=
+          String.format(
+              Locale.ROOT,
+              "; speed corrected, not quarantined: planned at %.0f %% of %s and priced at %.0f %%"
+                  + " of the provider's price until a challenge shows the claimed speed",
+              verdict.speedFactor() * 100,
+              r.product(),
+              verdict.speedFactor() * 100);
+      LOG.warnf("Node(%s): %s", r.node(), message);
+      event(r.provider(), EventRecorder.WARNING, "ChallengeSpeedCorrected", message);
+      return;
+    }
     if (verdict.outcome() == Outcome.WRONG_RESULT) {
       String evidence =
           "challenge nonce="

@@ -3,9 +3,12 @@ package io.gpupool.operator.trust;
 import io.gpupool.api.v1alpha1.ChallengeRecord;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.QuarantinedNode;
+import io.gpupool.api.v1alpha1.SpeedCorrectedNode;
+import io.gpupool.operator.inventory.SpeedRatings;
 import io.gpupool.scheduler.trust.ChallengeVerdict;
 import io.gpupool.scheduler.trust.ChallengeVerdict.Outcome;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -13,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -27,6 +31,11 @@ import java.util.function.Consumer;
  * status.challenges.quarantined}): a restarted operator {@link #restore restores} them before it
  * places or challenges anything, so a node that cheated stays out of placement instead of getting a
  * fresh chance to answer honestly. Counts are seeded from the same status.
+ *
+ * <p>A node that answered correctly but slower than its claim ({@link Outcome#SLOWER}) is not
+ * quarantined: it is rated at the share of the claimed speed measured, kept in status ({@code
+ * status.challenges.speedCorrected}) and in {@link SpeedRatings}, which the planner and billing
+ * read, until a challenge in time for the claimed product restores it.
  */
 @ApplicationScoped
 public class TrustLedger {
@@ -34,6 +43,17 @@ public class TrustLedger {
   private final Map<String, ChallengeRecord> providers = new HashMap<>();
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   private final Map<String, Quarantined> workFraud = new HashMap<>();
+  private final SpeedRatings speeds;
+
+  /** A ledger whose speed ratings nobody else reads (tests). */
+  public TrustLedger() {
+    this(new SpeedRatings());
+  }
+
+  @Inject
+  public TrustLedger(SpeedRatings speeds) {
+    this.speeds = speeds;
+  }
 
   /** One node's standing. */
   private static final class NodeTrust {
@@ -43,6 +63,9 @@ public class TrustLedger {
     String message;
     Instant at;
     Instant nextDue;
+    double speedFactor = 1.0;
+    String ratedMessage;
+    Instant ratedSince;
   }
 
   /**
@@ -70,6 +93,7 @@ public class TrustLedger {
     copy.failed = recorded.failed;
     copy.lastChallengeTime = recorded.lastChallengeTime;
     providers.put(provider, copy);
+    seedRatings(provider, recorded);
     if (recorded.quarantined == null) {
       return;
     }
@@ -95,6 +119,37 @@ public class TrustLedger {
     }
   }
 
+  /** Nodes rated below their claim, from status: restored before the quarantines are. */
+  private void seedRatings(String provider, ChallengeRecord recorded) {
+    if (recorded.speedCorrected == null) {
+      return;
+    }
+    for (SpeedCorrectedNode r : recorded.speedCorrected) {
+      if (r.node == null
+          || r.product == null
+          || r.speedFactor == null
+          || !(r.speedFactor > 0)
+          || r.speedFactor >= 1
+          || nodes.containsKey(r.node)) {
+        continue;
+      }
+      NodeTrust t = new NodeTrust();
+      t.provider = provider;
+      t.product = r.product;
+      t.outcome = Outcome.SLOWER;
+      t.message = r.message == null ? "" : r.message;
+      t.at = since(r.since);
+      // Challenged again when the budget allows, judged against its rating: a restart neither
+      // forgets the correction nor makes it permanent.
+      t.nextDue = Instant.EPOCH;
+      t.speedFactor = r.speedFactor;
+      t.ratedMessage = t.message;
+      t.ratedSince = t.at;
+      nodes.put(r.node, t);
+      speeds.rate(r.node, r.product, r.speedFactor);
+    }
+  }
+
   /**
    * Seeds every provider not tracked yet from its status (see {@link #seed}). Placement and the
    * challenge runner call it once the providers have been read, before they act on any node.
@@ -116,7 +171,7 @@ public class TrustLedger {
     if (t == null || !t.product.equals(product)) {
       return true;
     }
-    return t.outcome == Outcome.PASSED && t.nextDue != null && !now.isBefore(t.nextDue);
+    return !quarantines(t.outcome) && t.nextDue != null && !now.isBefore(t.nextDue);
   }
 
   /** True when the node's claim has not been challenged yet (it joined or was relabelled). */
@@ -141,6 +196,13 @@ public class TrustLedger {
       t.message = verdict.message();
       t.at = now;
       t.nextDue = now.plus(nextIn);
+      double factor = quarantines(verdict.outcome()) ? 1.0 : verdict.speedFactor();
+      if (factor < 1 && (t.speedFactor != factor || t.ratedSince == null)) {
+        t.ratedMessage = verdict.message();
+        t.ratedSince = now;
+      }
+      t.speedFactor = factor;
+      speeds.rate(node, product, factor);
       ChallengeRecord counts = providers.computeIfAbsent(provider, p -> new ChallengeRecord());
       if (verdict.outcome() == Outcome.PASSED) {
         counts.passed = (counts.passed == null ? 0 : counts.passed) + 1;
@@ -160,8 +222,33 @@ public class TrustLedger {
     }
   }
 
+  /**
+   * The share of its claimed speed {@code node} claiming {@code product} is rated at: below 1 once
+   * a challenge measured it slower than the claim, 1 otherwise.
+   */
+  public synchronized double speedFactor(String node, String product) {
+    NodeTrust t = nodes.get(node);
+    return t == null || !t.product.equals(product) || quarantines(t.outcome) ? 1.0 : t.speedFactor;
+  }
+
+  /** Nodes (name → claimed product) rated below their claim, with their speed factor. */
+  public synchronized Map<String, Double> speedFactors(Map<String, String> claimedProducts) {
+    Map<String, Double> out = new TreeMap<>();
+    claimedProducts.forEach(
+        (node, product) -> {
+          NodeTrust t = nodes.get(node);
+          if (t != null && t.product.equals(product) && !quarantines(t.outcome)) {
+            if (t.speedFactor < 1) {
+              out.put(node, t.speedFactor);
+            }
+          }
+        });
+    return out;
+  }
+
   /** Forgets a node that left the pool. */
   public synchronized void forget(String node) {
+    speeds.forget(node);
     nodes.remove(node);
     workFraud.remove(node);
   }
@@ -189,9 +276,7 @@ public class TrustLedger {
         });
     nodes.forEach(
         (name, t) -> {
-          if (t.outcome != null
-              && t.outcome != Outcome.PASSED
-              && t.product.equals(claimedProducts.get(name))) {
+          if (quarantines(t.outcome) && t.product.equals(claimedProducts.get(name))) {
             out.put(
                 name,
                 new Quarantined(name, t.provider, t.product, shortReason(t), AFTER_CHALLENGE));
@@ -220,7 +305,7 @@ public class TrustLedger {
     new TreeMap<>(nodes)
         .forEach(
             (name, t) -> {
-              if (provider.equals(t.provider) && t.outcome != null && t.outcome != Outcome.PASSED) {
+              if (provider.equals(t.provider) && quarantines(t.outcome)) {
                 QuarantinedNode q = new QuarantinedNode();
                 q.node = name;
                 q.product = t.product;
@@ -243,6 +328,21 @@ public class TrustLedger {
               }
             });
     copy.quarantined = quarantined.isEmpty() ? null : quarantined;
+    List<SpeedCorrectedNode> corrected = new ArrayList<>();
+    new TreeMap<>(nodes)
+        .forEach(
+            (name, t) -> {
+              if (provider.equals(t.provider) && !quarantines(t.outcome) && t.speedFactor < 1) {
+                SpeedCorrectedNode r = new SpeedCorrectedNode();
+                r.node = name;
+                r.product = t.product;
+                r.speedFactor = t.speedFactor;
+                r.message = t.ratedMessage;
+                r.since = t.ratedSince == null ? null : t.ratedSince.toString();
+                corrected.add(r);
+              }
+            });
+    copy.speedCorrected = corrected.isEmpty() ? null : corrected;
     return copy;
   }
 
@@ -253,16 +353,22 @@ public class TrustLedger {
    */
   public synchronized VerifiedState verified(Map<String, String> nodesOfProvider) {
     List<String> failed = new ArrayList<>();
+    List<String> corrected = new ArrayList<>();
     int passed = 0;
     for (var e : new TreeMap<>(nodesOfProvider).entrySet()) {
       NodeTrust t = nodes.get(e.getKey());
       if (t == null || t.outcome == null || !t.product.equals(e.getValue())) {
         continue;
       }
-      if (t.outcome == Outcome.PASSED) {
-        passed++;
-      } else {
+      if (quarantines(t.outcome)) {
         failed.add(e.getKey() + " (" + t.message + ")");
+        continue;
+      }
+      passed++;
+      if (t.speedFactor < 1) {
+        corrected.add(
+            String.format(
+                Locale.ROOT, "%s at %.0f %% of %s", e.getKey(), t.speedFactor * 100, t.product));
       }
     }
     int total = nodesOfProvider.size();
@@ -275,6 +381,18 @@ public class TrustLedger {
               + total
               + " nodes quarantined, no new work: "
               + String.join("; ", failed));
+    }
+    if (!corrected.isEmpty()) {
+      return new VerifiedState(
+          "True",
+          "SpeedCorrected",
+          passed
+              + " of "
+              + total
+              + " nodes answered their last hardware challenge correctly; "
+              + corrected.size()
+              + " slower than their labels claim, planned and priced at the speed measured: "
+              + String.join("; ", corrected));
     }
     if (passed == 0) {
       return new VerifiedState(
@@ -298,7 +416,7 @@ public class TrustLedger {
   public synchronized Map<String, Integer> quarantinedByProvider() {
     Map<String, Integer> out = new TreeMap<>();
     nodes.entrySet().stream()
-        .filter(e -> e.getValue().outcome != null && e.getValue().outcome != Outcome.PASSED)
+        .filter(e -> quarantines(e.getValue().outcome))
         .filter(e -> !workFraud.containsKey(e.getKey()))
         .forEach(e -> out.merge(e.getValue().provider, 1, Integer::sum));
     workFraud.values().forEach(q -> out.merge(q.provider(), 1, Integer::sum));
@@ -312,6 +430,11 @@ public class TrustLedger {
 
   private static final Map<Outcome, String> OUTCOME_NAMES =
       Map.of(Outcome.WRONG_RESULT, "WrongResult", Outcome.TOO_SLOW, "TooSlow");
+
+  /** True for the outcomes that keep a node out of placement. */
+  private static boolean quarantines(Outcome o) {
+    return o == Outcome.WRONG_RESULT || o == Outcome.TOO_SLOW;
+  }
 
   private static Outcome outcome(String name) {
     for (var e : OUTCOME_NAMES.entrySet()) {

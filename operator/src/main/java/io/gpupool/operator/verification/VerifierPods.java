@@ -1,12 +1,12 @@
 package io.gpupool.operator.verification;
 
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.operator.podtemplate.PodTemplateMerge;
+import io.gpupool.operator.workload.OneShotPods;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -109,42 +109,18 @@ public final class VerifierPods {
 
   private static Pod bare(
       TrainingJob job, String role, String name, String node, List<String> args) {
-    Map<String, Quantity> gpu = Map.of("nvidia.com/gpu", new Quantity("1"));
-    return new PodBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(job.getMetadata().getNamespace())
-        .withLabels(
-            Map.of(
-                ROLE_LABEL,
-                role,
-                JOB_LABEL,
-                job.getMetadata().getName(),
-                "app.kubernetes.io/managed-by",
-                "gpupool"))
-        .endMetadata()
-        .withNewSpec()
-        // Bound like a gang's ranks: the operator chose the node (another provider).
-        .withNodeName(node)
-        .withRestartPolicy("Never")
-        .withAutomountServiceAccountToken(false)
-        .addNewToleration()
-        .withKey("nvidia.com/gpu")
-        .withOperator("Exists")
-        .withEffect("NoSchedule")
-        .endToleration()
-        .addNewContainer()
-        .withName(CONTAINER)
-        .withImage(job.getSpec().image)
-        .withCommand("python3")
-        .withArgs(args)
-        .withTerminationMessagePolicy("File")
-        .withNewResources()
-        .withLimits(gpu)
-        .withRequests(gpu)
-        .endResources()
-        .endContainer()
-        .endSpec()
-        .build();
+    // Bound like a gang's ranks: the operator chose the node (another provider).
+    return OneShotPods.bound(
+        job.getMetadata().getNamespace(),
+        name,
+        Map.of(ROLE_LABEL, role, JOB_LABEL, job.getMetadata().getName()),
+        node,
+        1,
+        new ContainerBuilder()
+            .withName(CONTAINER)
+            .withImage(job.getSpec().image)
+            .withCommand("python3")
+            .withArgs(args)
+            .build());
   }
 }

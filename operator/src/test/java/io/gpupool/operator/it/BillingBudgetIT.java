@@ -365,9 +365,11 @@ class BillingBudgetIT {
     FakeKubelet kubelet = new FakeKubelet(client);
     BillingMeteringIT.awaitPods(client, name, 2).forEach(kubelet::run);
 
+    // The cap is 1.5 s of its cost; it is looked at after each metering (every second), not at
+    // the 30 s usage refresh.
     await()
-        .atMost(BillingMeteringIT.TIMEOUT)
-        .pollInterval(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(200))
         .until(
             () ->
                 pods(name).isEmpty()

@@ -50,6 +50,13 @@ import org.junit.jupiter.api.Test;
 @TestProfile(InferenceBillingIT.ShortGrace.class)
 class InferenceBillingIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(40);
+
+  /**
+   * A capped job stops within this of serving: its cap is a second's cost, and it is looked at
+   * after each metering, long before the 30 s usage refresh.
+   */
+  private static final Duration CAP_STOP = Duration.ofSeconds(15);
+
   private static final String NS = "default";
   private static final String A100 = "NVIDIA-A100-SXM4-80GB";
   private static final BigInteger ETH = TokenUnits.toWei("1");
@@ -160,9 +167,13 @@ class InferenceBillingIT {
 
   /** Waits for {@code done}, running the job's new pods as a kubelet would meanwhile. */
   private InferenceJob awaitJob(String name, Predicate<InferenceJob> done) {
+    return awaitJob(name, TIMEOUT, done);
+  }
+
+  private InferenceJob awaitJob(String name, Duration timeout, Predicate<InferenceJob> done) {
     FakeKubelet kubelet = new FakeKubelet(client);
     return await()
-        .atMost(TIMEOUT)
+        .atMost(timeout)
         .pollInterval(Duration.ofMillis(200))
         .until(
             () -> {
@@ -222,12 +233,17 @@ class InferenceBillingIT {
     client.resource(serving).delete();
   }
 
+  /**
+   * The job has one replica and no load to poll, so nothing but the metering looks at it before the
+   * 30 s usage refresh: it must stop right after the metering (every 500 ms) that crosses its cap.
+   */
   @Test
   void aJobStopsAtItsMaxCostAndServesAgainWhenTheCapIsRaised() throws Exception {
     String region = "inf-bill-cap";
     pool(region, dev.provider(2).getAddress(), 1);
     InferenceJob capped = job("capped", region, dev.payers().get(1).getAddress());
-    // One A100 at 1.50 an hour costs 0.0004 in under a second.
+    capped.getSpec().replicas.max = 1;
+    // One A100 at 1.50 an hour costs 0.0004 in about a second.
     capped.getSpec().budget.maxCost = "0.0004";
     TestAccounts.bindPayer(client, NS, capped.getSpec().budget.payer);
     client.resource(capped).create();
@@ -235,13 +251,10 @@ class InferenceBillingIT {
         awaitJob(
             "capped",
             j -> j.getStatus().phase == InferenceJobPhase.Serving && fundedIs(j, "True", "Funded"));
-    String uid = serving.getMetadata().getUid();
-
-    Thread.sleep(2000);
-    billing.meter().meterJob(uid);
     InferenceJob stopped =
         awaitJob(
             "capped",
+            CAP_STOP,
             j ->
                 j.getStatus().phase == InferenceJobPhase.Pending
                     && fundedIs(j, "False", "BudgetExhausted"));

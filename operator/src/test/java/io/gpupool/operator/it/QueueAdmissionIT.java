@@ -67,6 +67,12 @@ class QueueAdmissionIT {
     q.getSpec().quotas = List.of(quota);
     q.getSpec().namespaces = List.of(namespace);
     client.resource(q).create();
+    // A job created before the operator knows its queue would be placed as if no queue applied.
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> client.resources(GpuQueue.class).withName(name).get(),
+            g -> g.getStatus() != null && g.getStatus().conditions != null);
   }
 
   private static TrainingJob job(String ns, String name, String region, int gpus) {
@@ -237,5 +243,105 @@ class QueueAdmissionIT {
               assertThat(e.getName()).isEqualTo("GPUPOOL_RESUME_FROM");
               assertThat(e.getValue()).isEqualTo("s3://ckpt/low");
             });
+  }
+
+  private void setQuota(String queue, int gpus) {
+    client
+        .resources(GpuQueue.class)
+        .withName(queue)
+        .edit(
+            q -> {
+              q.getSpec().quotas.get(0).nominal = gpus;
+              return q;
+            });
+  }
+
+  private static Predicate<TrainingJob> message(String part) {
+    return j -> admitted(j) != null && admitted(j).getMessage().contains(part);
+  }
+
+  /** A stall of the 500-job bench: admitted, never placed, it held its queue's quota for ever. */
+  @Test
+  void anAdmittedGangThatCannotBePlacedGivesItsQuotaBackAndTheNextJobRuns() {
+    String ns = "queue-unplaced";
+    pool("r-qunpl", 2);
+    queue("q-unplaced", ns, 2);
+    // Its region has no nodes: admitted on quota, the planner never finds room for it.
+    client.resource(job(ns, "nowhere", "r-qunpl-none", 2)).create();
+    awaitJob(ns, "nowhere", reason("Admitted"));
+    client.resource(job(ns, "next", "r-qunpl", 1)).create();
+
+    // After the placement timeout (3 s in tests) it gives the quota back and waits at the back.
+    awaitJob(ns, "next", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+    // Its condition then says what it waits for; the event says why it let go.
+    TrainingJob nowhere =
+        awaitJob(ns, "nowhere", reason("Queued").and(j -> j.getStatus().queue.flavor == null));
+    assertThat(nowhere.getStatus().phase).isEqualTo(TrainingJobPhase.Pending);
+    assertThat(nowhere.getStatus().placements).isNullOrEmpty();
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () ->
+                client.v1().events().inNamespace(ns).list().getItems().stream()
+                    .anyMatch(
+                        e ->
+                            "QuotaReleased".equals(e.getReason())
+                                && "nowhere".equals(e.getInvolvedObject().getName())
+                                && e.getMessage().contains("quota given back")));
+  }
+
+  /** A stall of the 500-job bench: a victim with no pods never finished its eviction. */
+  @Test
+  void aVictimEvictedBeforeItWasPlacedLeavesAtOnceAndItsPreemptorRuns() {
+    String ns = "queue-unplaced-victim";
+    pool("r-qvic", 2);
+    queue("q-victim", ns, 2);
+    TrainingJob stranded = job(ns, "stranded", "r-qvic-none", 2);
+    stranded.getSpec().preemption = new JobPreemption();
+    stranded.getSpec().preemption.gracePeriodSeconds = 600; // no pods: no notice to wait out
+    client.resource(stranded).create();
+    awaitJob(ns, "stranded", reason("Admitted"));
+
+    TrainingJob urgent = job(ns, "urgent", "r-qvic", 2);
+    urgent.getSpec().priority = 100;
+    client.resource(urgent).create();
+    awaitJob(ns, "urgent", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+    TrainingJob victim =
+        awaitJob(
+            ns, "stranded", reason("Preempted").and(j -> j.getStatus().queue.preemptions != null));
+    assertThat(victim.getStatus().queue.preemptions).isEqualTo(1);
+    assertThat(admitted(victim).getMessage()).startsWith("preempted, back in its queue");
+    assertThat(victim.getStatus().phase).isEqualTo(TrainingJobPhase.Pending);
+  }
+
+  /** A stall of the 500-job bench: jobs marked Inadmissible at quota 0 were never re-offered. */
+  @Test
+  void jobsMarkedInadmissibleAreReofferedWhenTheirQueueIsRaised() {
+    String ns = "queue-raise";
+    pool("r-qraise", 2);
+    queue("q-raise", ns, 0);
+    client.resource(job(ns, "big", "r-qraise", 2)).create();
+    awaitJob(ns, "big", reason("Inadmissible").and(message("more than 0")));
+    client.resource(job(ns, "small", "r-qraise", 1)).create();
+    awaitJob(ns, "small", reason("Inadmissible"));
+
+    setQuota("q-raise", 1);
+    awaitJob(ns, "small", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+    awaitJob(ns, "big", reason("Inadmissible").and(message("more than 1")));
+
+    // Raised to 2 while small runs: big can fit one day, so it is queued, first in line.
+    setQuota("q-raise", 2);
+    TrainingJob big =
+        awaitJob(
+            ns,
+            "big",
+            reason("Queued").and(j -> Integer.valueOf(1).equals(j.getStatus().queue.position)));
+    assertThat(big.getStatus().phase).isEqualTo(TrainingJobPhase.Pending);
+
+    FakeKubelet kubelet = new FakeKubelet(client);
+    List<Pod> smallPods = awaitPods(ns, "small", 1);
+    smallPods.forEach(kubelet::run);
+    smallPods.forEach(kubelet::succeed);
+    awaitJob(ns, "big", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
   }
 }

@@ -5,7 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.gpupool.api.v1alpha1.Budget;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.InferenceJobSpec;
+import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.api.v1alpha1.RankPlacement;
+import io.gpupool.api.v1alpha1.ReplicaStatus;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
@@ -20,6 +26,7 @@ import io.gpupool.operator.status.Written;
 import io.gpupool.operator.validation.SpecProblems;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -63,10 +70,38 @@ class JobLoopTest {
 
   private final Cluster cluster = new Cluster();
 
+  private static final Clock NOW =
+      Clock.fixed(Instant.parse("2026-12-06T02:00:00Z"), ZoneOffset.UTC);
+
+  /** How often usage is metered, as billing says. */
+  private static final Duration METERING_INTERVAL = Duration.ofSeconds(7);
+
+  /** What billing has metered for the job so far (null: nothing yet). */
+  private Usage metered;
+
+  private final JobLoop.Metering metering =
+      new JobLoop.Metering(uid -> Optional.ofNullable(metered), () -> METERING_INTERVAL);
+
+  private final EventRecorder recorder =
+      new EventRecorder(null, null) {
+        @Override
+        public void record(HasMetadata subject, String type, String reason, String message) {
+          events.add(type + " " + reason);
+        }
+      };
+
   /** One reconcile of the job as the cache holds it. */
-  private void reconcile(TrainingJob cached) {
+  private JobLoop.Outcome reconcile(TrainingJob cached) {
     cluster.cached = cached;
-    loop.reconcile(cached, cluster::write);
+    return loop.reconcile(cached, cluster::write);
+  }
+
+  private static Usage costing(String cost) {
+    Usage u = new Usage();
+    u.cost = cost;
+    u.gpuSeconds = cost;
+    u.settled = "0";
+    return u;
   }
 
   /** A kind whose step places the job (one placement) unless told to give it up. */
@@ -94,24 +129,15 @@ class JobLoopTest {
               p -> p == TrainingJobPhase.Succeeded || p == TrainingJobPhase.Failed,
               p -> p == TrainingJobPhase.Failed,
               JobConditions.RUNNING),
-          new EventRecorder(null, null) {
-            @Override
-            public void record(HasMetadata subject, String type, String reason, String message) {
-              events.add(type + " " + reason);
-            }
-          },
+          metering,
+          recorder,
           new JobMetrics(new SimpleMeterRegistry()),
-          Clock.fixed(Instant.parse("2026-12-06T02:00:00Z"), ZoneOffset.UTC));
+          NOW);
     }
 
     @Override
     protected String kind() {
       return "TrainingJob";
-    }
-
-    @Override
-    protected Optional<Usage> meteredUsage(TrainingJob job) {
-      return Optional.empty();
     }
 
     @Override
@@ -121,11 +147,6 @@ class JobLoopTest {
         p.add("spec.image", "Required value");
       }
       return p;
-    }
-
-    @Override
-    protected boolean suspendRequested(TrainingJob job) {
-      return Boolean.TRUE.equals(job.getSpec().suspend);
     }
 
     @Override
@@ -291,5 +312,180 @@ class JobLoopTest {
     assertThat(writes).hasSize(1);
     assertThat(writes.get(0).phase).isEqualTo(TrainingJobPhase.Scheduled);
     assertThat(events).as("the retry continues the decision").containsExactly("Normal Scheduled");
+  }
+
+  private static Budget cap(String maxCost) {
+    Budget b = new Budget();
+    b.maxCost = maxCost;
+    return b;
+  }
+
+  @Test
+  void aTrainingJobStopsAtItsCapRightAfterTheMeteringThatCrossesIt() {
+    TrainingJob job = job();
+    job.getSpec().budget = cap("1");
+    JobLoop.Outcome placed = reconcile(job);
+    assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Scheduled);
+    assertThat(loop.watchesCost(job)).as("woken after each metering").isTrue();
+    assertThat(placed.recheck())
+        .as("looked at again after a metering")
+        .isEqualTo(METERING_INTERVAL);
+
+    metered = costing("0.999");
+    reconcile(job);
+    assertThat(loop.stops).isZero();
+
+    metered = costing("1.02"); // the metering that crosses the cap
+    JobLoop.Outcome stopped = reconcile(job);
+    assertThat(loop.stops).as("its pods removed at once").isEqualTo(1);
+    assertThat(loop.drives).as("not driven once capped").isEqualTo(2);
+    assertThat(loop.releases).as("its GPUs freed").isEqualTo(1);
+    assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Pending);
+    assertThat(job.getStatus().usage.cost).isEqualTo("1.02");
+    assertThat(Conditions.find(job.getStatus().conditions, JobConditions.FUNDED))
+        .hasValueSatisfying(
+            c -> {
+              assertThat(c.getStatus()).isEqualTo("False");
+              assertThat(c.getReason()).isEqualTo("BudgetExhausted");
+              assertThat(c.getMessage()).contains("reached spec.budget.maxCost 1");
+            });
+    assertThat(Conditions.isTrue(job.getStatus().conditions, JobConditions.RUNNING)).isFalse();
+    assertThat(events).contains("Warning Suspended", "Warning BudgetExhausted", "Normal Pending");
+    assertThat(loop.watchesCost(job)).as("holds nothing any more").isFalse();
+    assertThat(stopped.recheck()).as("waits for its spec to change").isNull();
+
+    int said = events.size();
+    reconcile(job); // still capped: not placed again, nothing new to say
+    assertThat(loop.drives).isEqualTo(2);
+    assertThat(loop.stops).isEqualTo(1);
+    assertThat(events).hasSize(said);
+
+    job.getSpec().budget.maxCost = "5"; // raised: placed again
+    reconcile(job);
+    assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Scheduled);
+    assertThat(loop.drives).isEqualTo(3);
+  }
+
+  @Test
+  void aJobWithoutACapOrWithoutGpusIsNotWatchedForCost() {
+    TrainingJob job = job();
+    JobLoop.Outcome placed = reconcile(job);
+    assertThat(loop.watchesCost(job)).isFalse();
+    assertThat(placed.recheck()).isNull();
+    metered = costing("1000");
+    reconcile(job);
+    assertThat(loop.stops).isZero();
+    assertThat(job.getStatus().phase).isEqualTo(TrainingJobPhase.Scheduled);
+
+    TrainingJob waiting = job();
+    waiting.getSpec().budget = cap("1");
+    loop.giveUp = true;
+    metered = null;
+    reconcile(waiting);
+    assertThat(loop.watchesCost(waiting)).as("Pending, no GPUs held").isFalse();
+  }
+
+  /** The InferenceJob kind's fields and phases, with a step that serves one replica. */
+  private final class ServingKind
+      extends JobLoop<InferenceJob, InferenceJobStatus, InferenceJobPhase> {
+    int drives;
+    int stops;
+    int releases;
+
+    ServingKind() {
+      super(
+          InferenceJobStatus.class,
+          new Fields<>(
+              InferenceJobStatus::new,
+              s -> s.phase,
+              (s, p) -> s.phase = p,
+              s -> s.conditions,
+              (s, g) -> s.observedGeneration = g,
+              s -> s.usage,
+              (s, u) -> s.usage = u),
+          new Phases<>(
+              InferenceJobPhase.Pending,
+              InferenceJobPhase.Suspended,
+              p -> false,
+              p -> p == InferenceJobPhase.Degraded,
+              "Serving"),
+          metering,
+          recorder,
+          new JobMetrics(new SimpleMeterRegistry()),
+          NOW);
+    }
+
+    @Override
+    protected String kind() {
+      return "InferenceJob";
+    }
+
+    @Override
+    protected SpecProblems validate(InferenceJob job) {
+      return new SpecProblems();
+    }
+
+    @Override
+    protected void stopWorkload(JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s) {
+      stops++;
+      s.status.replicas = new ArrayList<>();
+    }
+
+    @Override
+    protected void drive(JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s) {
+      drives++;
+      s.status.replicas = new ArrayList<>(List.of(new ReplicaStatus()));
+      s.status.phase = InferenceJobPhase.Serving;
+    }
+
+    @Override
+    protected boolean holdsNothing(InferenceJobStatus s) {
+      return s.phase == InferenceJobPhase.Suspended
+          || (s.phase == InferenceJobPhase.Pending && (s.replicas == null || s.replicas.isEmpty()));
+    }
+
+    @Override
+    protected void release(InferenceJob job) {
+      releases++;
+    }
+
+    @Override
+    protected boolean usageMoves(InferenceJobStatus s, boolean changed) {
+      return s.replicas != null && !s.replicas.isEmpty();
+    }
+  }
+
+  @Test
+  void anInferenceJobStopsAtItsCapRightAfterTheMeteringThatCrossesIt() {
+    ServingKind serving = new ServingKind();
+    InferenceJob job = new InferenceJob();
+    job.setMetadata(
+        new ObjectMetaBuilder()
+            .withName("s")
+            .withNamespace("ns")
+            .withUid("v")
+            .withGeneration(1L)
+            .build());
+    job.setSpec(new InferenceJobSpec());
+    job.getSpec().budget = cap("0.5");
+    JobLoop.Outcome first = serving.reconcile(job, j -> null);
+    assertThat(job.getStatus().phase).isEqualTo(InferenceJobPhase.Serving);
+    assertThat(serving.watchesCost(job)).isTrue();
+    assertThat(first.recheck())
+        .as("the metering interval, before the usage refresh")
+        .isEqualTo(METERING_INTERVAL);
+
+    metered = costing("0.5"); // the metering that reaches the cap
+    serving.reconcile(job, j -> null);
+    assertThat(serving.stops).isEqualTo(1);
+    assertThat(serving.releases).isEqualTo(1);
+    assertThat(serving.drives).isEqualTo(1);
+    assertThat(job.getStatus().phase).isEqualTo(InferenceJobPhase.Pending);
+    assertThat(job.getStatus().replicas).isEmpty();
+    assertThat(Conditions.find(job.getStatus().conditions, "Serving"))
+        .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("BudgetExhausted"));
+    assertThat(Conditions.find(job.getStatus().conditions, JobConditions.FUNDED))
+        .hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("BudgetExhausted"));
+    assertThat(serving.watchesCost(job)).isFalse();
   }
 }

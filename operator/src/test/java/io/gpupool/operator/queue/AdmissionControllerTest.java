@@ -3,6 +3,7 @@ package io.gpupool.operator.queue;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.gpupool.api.v1alpha1.FlavorQuota;
 import io.gpupool.api.v1alpha1.GpuQueue;
@@ -11,11 +12,18 @@ import io.gpupool.api.v1alpha1.GpuRequirements;
 import io.gpupool.api.v1alpha1.JobPreemption;
 import io.gpupool.api.v1alpha1.ModelSpec;
 import io.gpupool.api.v1alpha1.Parallelism;
+import io.gpupool.api.v1alpha1.QueueingStrategy;
 import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.billing.CostCap;
+import io.gpupool.operator.status.JobConditions;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -217,5 +225,146 @@ class AdmissionControllerTest {
     assertThatThrownBy(() -> controller.putQueue(bad))
         .hasMessageContaining("spec.quotas[0]: Invalid value")
         .hasMessageContaining("lending limit");
+  }
+
+  /** A clock the test moves. */
+  static final class MovableClock extends Clock {
+    Instant now;
+
+    MovableClock(String at) {
+      now = Instant.parse(at);
+    }
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  private AdmissionController movable(MovableClock clock) {
+    AdmissionController c =
+        new AdmissionController(
+            name -> OptionalInt.empty(),
+            ns -> Map.of(),
+            new QueueMetrics(registry),
+            clock,
+            AdmissionSnapshot.EMPTY,
+            Duration.ofMinutes(5));
+    c.onWake(woken::add);
+    return c;
+  }
+
+  @Test
+  void anAdmittedJobNotPlacedWithinTheTimeoutGivesItsQuotaBackAndWaitsAtTheBack() {
+    MovableClock clock = new MovableClock("2026-12-06T02:00:00Z");
+    AdmissionController c = movable(clock);
+    c.putQueue(queue("team-a", 4, "team-a"));
+    TrainingJob stuck = job("team-a", "stuck", 4, "2026-12-06T01:00:00Z");
+    TrainingJob next = job("team-a", "next", 4, "2026-12-06T01:01:00Z");
+    TrainingJob later = job("team-a", "later", 1, "2026-12-06T01:02:00Z");
+    assertThat(c.decide(stuck)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(c.decide(next)).isInstanceOf(Verdict.Queued.class);
+
+    // The planner finds no room for it: it keeps its quota for the timeout, not for ever.
+    assertThat(c.unplaced(stuck)).contains(Duration.ofMinutes(5));
+    clock.now = clock.now.plusSeconds(299);
+    assertThat(c.unplaced(stuck)).contains(Duration.ofSeconds(1));
+    assertThat(c.decide(next)).isInstanceOf(Verdict.Queued.class);
+    clock.now = clock.now.plusSeconds(1);
+    woken.clear();
+    assertThat(c.unplaced(stuck)).isEmpty();
+    assertThat(woken).contains("team-a/next");
+    assertThat(c.decide(next)).isInstanceOf(Verdict.Admitted.class);
+
+    // It waits behind every job of its priority that arrived before it gave the quota back.
+    assertThat(c.decide(later)).isInstanceOf(Verdict.Queued.class);
+    assertThat(((Verdict.Queued) c.decide(stuck)).position()).isEqualTo(2);
+    assertThat(c.unplaced(stuck)).isEmpty(); // holds nothing now
+    c.ended(next);
+    assertThat(c.decide(later)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(c.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 1);
+  }
+
+  @Test
+  void jobsMarkedInadmissibleAreWokenAndAdmittedWhenTheirQueueOpens() {
+    controller.putQueue(queue("team-a", 0, "team-a"));
+    TrainingJob big = job("team-a", "big", 2, "2026-12-06T01:00:00Z");
+    TrainingJob small = job("team-a", "small", 1, "2026-12-06T01:01:00Z");
+    assertThat(((Verdict.Inadmissible) controller.decide(big)).message())
+        .contains("can never hold more than 0");
+    assertThat(controller.decide(small)).isInstanceOf(Verdict.Inadmissible.class);
+
+    // Opened to 1: small is admitted; big stays first in line but still cannot fit, and is told so.
+    woken.clear();
+    controller.putQueue(queue("team-a", 1, "team-a"));
+    assertThat(woken).contains("team-a/small", "team-a/big");
+    assertThat(controller.decide(small)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(((Verdict.Inadmissible) controller.decide(big)).message())
+        .contains("can never hold more than 1");
+
+    // Opened to 2 while small runs: big can fit one day, so it is queued now, not inadmissible.
+    woken.clear();
+    controller.putQueue(queue("team-a", 2, "team-a"));
+    assertThat(woken).contains("team-a/big");
+    var queued = (Verdict.Queued) controller.decide(big);
+    assertThat(queued.position()).isEqualTo(1);
+    woken.clear();
+    controller.ended(small);
+    assertThat(woken).contains("team-a/big");
+    assertThat(controller.decide(big)).isInstanceOf(Verdict.Admitted.class);
+  }
+
+  @Test
+  void anInadmissibleJobARoundDidNotLookAtKeepsItsVerdictUntilAQueueChanges() {
+    var strict = queue("team-a", 1, "team-a");
+    strict.getSpec().queueingStrategy = QueueingStrategy.StrictFIFO;
+    controller.putQueue(strict);
+    TrainingJob holder = job("team-a", "holder", 1, "2026-12-06T01:00:00Z");
+    TrainingJob head = job("team-a", "head", 1, "2026-12-06T01:01:00Z");
+    TrainingJob huge = job("team-a", "huge", 8, "2026-12-06T01:02:00Z");
+    controller.decide(holder);
+    assertThat(controller.decide(huge)).isInstanceOf(Verdict.Inadmissible.class);
+    // head arrived earlier and blocks the strict queue: rounds stop looking before huge, whose
+    // demand no quota can cover all the same.
+    controller.decide(head);
+    controller.decide(job("team-a", "another", 1, "2026-12-06T01:03:00Z"));
+    assertThat(controller.decide(huge)).isInstanceOf(Verdict.Inadmissible.class);
+  }
+
+  @Test
+  void aJobStoppedAtItsCostCapGivesItsQuotaBack() {
+    controller.putQueue(queue("team-a", 4, "team-a"));
+    TrainingJob capped = job("team-a", "capped", 4, "2026-12-06T01:00:00Z");
+    TrainingJob next = job("team-a", "next", 4, "2026-12-06T01:01:00Z");
+    assertThat(controller.decide(capped)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(controller.decide(next)).isInstanceOf(Verdict.Queued.class);
+    QueueHook hook = new QueueHook(controller, j -> {}, null, j -> List.of(), null);
+
+    // Pods removed at its cap, Pending until the cap is raised: not a reason to keep the quota.
+    capped.setStatus(new TrainingJobStatus());
+    capped.getStatus().phase = TrainingJobPhase.Pending;
+    capped
+        .getStatus()
+        .conditions
+        .add(
+            new ConditionBuilder()
+                .withType(JobConditions.FUNDED)
+                .withStatus("False")
+                .withReason(CostCap.REASON)
+                .build());
+    woken.clear();
+    hook.released(capped);
+    assertThat(woken).contains("team-a/next");
+    assertThat(controller.decide(next)).isInstanceOf(Verdict.Admitted.class);
   }
 }

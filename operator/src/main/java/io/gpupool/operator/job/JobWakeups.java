@@ -1,0 +1,65 @@
+package io.gpupool.operator.job;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.gpupool.operator.metrics.JobMetrics;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import java.util.function.Predicate;
+
+/**
+ * Wake-ups of one job kind's controller, shared by both kinds: things that change nothing in the
+ * job or its pods (GPUs freed, a node back, a stake read, an account bound, a metering) reach the
+ * jobs they concern through an inbound event source, counted by cause.
+ *
+ * @param <J> the job resource
+ */
+public final class JobWakeups<J extends HasMetadata> {
+  private final String kind;
+  private final JobMetrics metrics;
+  private final SimpleInboundEventSource<J> source;
+  private volatile IndexerResourceCache<J> jobs;
+  private volatile boolean running;
+
+  public JobWakeups(String kind, String sourceName, JobMetrics metrics) {
+    this.kind = kind;
+    this.metrics = metrics;
+    this.source = new SimpleInboundEventSource<>(sourceName);
+  }
+
+  /** The event source to register with the controller; its job cache is read from here on. */
+  public EventSource<?, J> eventSource(EventSourceContext<J> context) {
+    this.jobs = context.getPrimaryCache();
+    return source;
+  }
+
+  /**
+   * The controller reconciles: its caches are running. Listeners (the meter, the ledger) may fire
+   * before that, when the job cache cannot be listed yet and no job can need waking.
+   */
+  public void reconciling() {
+    running = true;
+  }
+
+  /** Wakes one job. */
+  public void wake(ResourceID job, String cause) {
+    metrics.wakeup(kind, cause);
+    source.propagateEvent(job);
+  }
+
+  /** Wakes every job of the kind that {@code which} picks. */
+  public void wakeWhere(String cause, Predicate<J> which) {
+    IndexerResourceCache<J> cache = jobs;
+    if (cache == null || !running) {
+      return;
+    }
+    cache.list().filter(which).forEach(job -> wake(ResourceID.fromResource(job), cause));
+  }
+
+  /** Wakes every job of the kind. */
+  public void wakeAll(String cause) {
+    wakeWhere(cause, job -> true);
+  }
+}
