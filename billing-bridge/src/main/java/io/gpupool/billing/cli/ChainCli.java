@@ -276,46 +276,49 @@ public final class ChainCli {
     ChainConfig config = ChainConfig.of(orEnv(a, "rpc", "GPUPOOL_CHAIN_RPC"), contract, chainId);
     try (Web3jBillingChain chain = new Web3jBillingChain(config, key, web3j)) {
       FileOutbox store = new FileOutbox(outboxFile(a, chainId, contract, key));
-      SettlementService loop =
-          new SettlementService(
-              SettlementConfig.defaults()
-                  .withReconcileFromBlock(chain.latestBlock())
-                  .withStuckAfter(stuckAfter(a)),
-              new BillingLedger(store),
-              chain,
-              Clock.systemUTC());
-      Map<Long, OutboxEntry> seen = new TreeMap<>();
-      store.outbox().forEach(e -> seen.put(e.nonce(), e));
-      if (!seen.isEmpty()) {
-        out.println("resuming " + seen.size() + " unconfirmed transaction(s) from " + store.file());
-      }
-      if (call != null) {
-        String hash = call.apply(new OutboxTrustChain(chain, chain, loop));
-        out.println(
-            "sent " + hash + " from " + key.getAddress() + " (kept in " + store.file() + ")");
-      }
-      long deadline = System.nanoTime() + wait.toNanos();
-      while (true) {
+      try (FileOutbox.Held held = store.lock()) {
+        SettlementService loop =
+            new SettlementService(
+                SettlementConfig.defaults()
+                    .withReconcileFromBlock(chain.latestBlock())
+                    .withStuckAfter(stuckAfter(a)),
+                new BillingLedger(store),
+                chain,
+                Clock.systemUTC());
+        Map<Long, OutboxEntry> seen = new TreeMap<>();
         store.outbox().forEach(e -> seen.put(e.nonce(), e));
-        if (store.outbox().isEmpty()) {
-          break;
+        if (!seen.isEmpty()) {
+          out.println(
+              "resuming " + seen.size() + " unconfirmed transaction(s) from " + store.file());
         }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              store.outbox().size()
-                  + " transaction(s) not mined after "
-                  + wait
-                  + "; kept in "
-                  + store.file()
-                  + ": run ./gpupool chain verifier resume to finish them");
+        if (call != null) {
+          String hash = call.apply(new OutboxTrustChain(chain, chain, loop));
+          out.println(
+              "sent " + hash + " from " + key.getAddress() + " (kept in " + store.file() + ")");
         }
-        loop.runOnce().errors().forEach(e -> out.println("  " + e));
-        store.outbox().forEach(e -> seen.put(e.nonce(), e));
-        if (!store.outbox().isEmpty()) {
-          sleep(Duration.ofSeconds(1));
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+          store.outbox().forEach(e -> seen.put(e.nonce(), e));
+          if (store.outbox().isEmpty()) {
+            break;
+          }
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException(
+                store.outbox().size()
+                    + " transaction(s) not mined after "
+                    + wait
+                    + "; kept in "
+                    + store.file()
+                    + ": run ./gpupool chain verifier resume to finish them");
+          }
+          loop.runOnce().errors().forEach(e -> out.println("  " + e));
+          store.outbox().forEach(e -> seen.put(e.nonce(), e));
+          if (!store.outbox().isEmpty()) {
+            sleep(Duration.ofSeconds(1));
+          }
         }
+        reportMined(chain, seen.values());
       }
-      reportMined(chain, seen.values());
     }
   }
 

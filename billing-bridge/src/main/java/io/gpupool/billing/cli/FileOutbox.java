@@ -9,10 +9,13 @@ import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.math.BigInteger;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +23,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
 /**
@@ -32,7 +37,15 @@ import java.util.function.UnaryOperator;
  */
 final class FileOutbox implements BillingStore {
 
+  private static final Set<Path> HELD_HERE = ConcurrentHashMap.newKeySet();
+
   private final Path file;
+
+  /** The outbox held by this run, until closed. */
+  interface Held extends AutoCloseable {
+    @Override
+    void close();
+  }
 
   FileOutbox(Path file) {
     this.file = file;
@@ -40,6 +53,56 @@ final class FileOutbox implements BillingStore {
 
   Path file() {
     return file;
+  }
+
+  /**
+   * Hold the outbox for this run: two runs with the same file would each sign above the nonces they
+   * read, sign the same nonce, and the second entry would overwrite the first in the file, losing
+   * its transaction. The lock is a sidecar file's OS lock, released when the returned handle is
+   * closed or the process ends.
+   *
+   * @throws IllegalStateException when another run holds it
+   */
+  Held lock() {
+    Path lockFile = file.resolveSibling(file.getFileName() + ".lock").toAbsolutePath().normalize();
+    // Within one JVM the OS lock cannot tell two holders apart, and closing a second channel on
+    // the file would release the first one's lock: this process's holders are counted here.
+    if (!HELD_HERE.add(lockFile)) {
+      throw busy();
+    }
+    try {
+      Files.createDirectories(lockFile.getParent());
+      FileChannel channel =
+          FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock = channel.tryLock();
+      if (lock == null) {
+        channel.close();
+        throw busy();
+      }
+      return () -> {
+        try {
+          lock.release();
+          channel.close();
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot release the outbox lock of " + file, e);
+        } finally {
+          HELD_HERE.remove(lockFile);
+        }
+      };
+    } catch (IOException e) {
+      HELD_HERE.remove(lockFile);
+      throw new UncheckedIOException("cannot lock the outbox " + file, e);
+    } catch (RuntimeException e) {
+      HELD_HERE.remove(lockFile);
+      throw e;
+    }
+  }
+
+  private IllegalStateException busy() {
+    return new IllegalStateException(
+        "another gpupool chain run is using the outbox "
+            + file
+            + "; wait for it to end (or give this run another --outbox)");
   }
 
   @Override

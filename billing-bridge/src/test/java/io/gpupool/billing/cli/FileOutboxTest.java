@@ -86,4 +86,46 @@ class FileOutboxTest {
     assertThatThrownBy(() -> new FileOutbox(file).outbox())
         .hasMessageContaining(file + " is damaged");
   }
+
+  @Test
+  void oneRunAtATimeHoldsAnOutbox() throws Exception {
+    Path file = dir.resolve("held.properties");
+    FileOutbox outbox = new FileOutbox(file);
+    try (FileOutbox.Held held = outbox.lock()) {
+      assertThatThrownBy(() -> new FileOutbox(file).lock())
+          .hasMessageContaining("another gpupool chain run is using the outbox " + file);
+      // Another process: a JVM that tries the same lock file exits 3 while this one holds it.
+      assertThat(lockFromAnotherProcess(file)).isEqualTo(3);
+    }
+    assertThat(lockFromAnotherProcess(file)).isZero();
+    try (FileOutbox.Held again = outbox.lock()) {
+      assertThat(again).isNotNull(); // released on close: taken again
+    }
+  }
+
+  /** Runs {@link LockProbe} in a new JVM: 0 when it got the lock, 3 when another holds it. */
+  static int lockFromAnotherProcess(Path file) throws Exception {
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                LockProbe.class.getName(),
+                file.toString())
+            .redirectErrorStream(true)
+            .start();
+    p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+    return p.waitFor();
+  }
+
+  /** Takes and releases the outbox lock of the file named by its argument. */
+  public static final class LockProbe {
+    public static void main(String[] args) {
+      try (FileOutbox.Held held = new FileOutbox(Path.of(args[0])).lock()) {
+        System.exit(0);
+      } catch (IllegalStateException e) {
+        System.exit(3);
+      }
+    }
+  }
 }

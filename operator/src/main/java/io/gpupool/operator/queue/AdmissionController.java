@@ -59,6 +59,7 @@ public class AdmissionController {
 
   private final List<Consumer<String>> wakeListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<String>> queueListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<String>> addedListeners = new CopyOnWriteArrayList<>();
   private final PriorityClasses priorities;
   private final NamespaceLabels namespaces;
   private final QueueMetrics metrics;
@@ -135,19 +136,31 @@ public class AdmissionController {
     queueListeners.add(listener);
   }
 
+  /**
+   * {@code listener} gets the name of each queue that appears. Jobs looked at before it existed
+   * were placed as if no queue applied; they must be offered to it (or counted against it).
+   */
+  public void onQueueAdded(Consumer<String> listener) {
+    addedListeners.add(listener);
+  }
+
   // --- queues
 
   /** Adds or updates a queue; throws IllegalArgumentException naming the bad field. */
   public void putQueue(GpuQueue queue) {
     var definition = QueueDefinitions.of(queue);
+    boolean added;
     synchronized (this) {
       rebuildOnce();
-      queues.put(queue.getMetadata().getName(), queue);
+      added = queues.put(queue.getMetadata().getName(), queue) == null;
       book.putQueue(definition);
       metrics.queueKnown(queue.getMetadata().getName());
       dirty = true;
       queuesChanged = true;
       round();
+    }
+    if (added) {
+      addedListeners.forEach(l -> l.accept(queue.getMetadata().getName()));
     }
   }
 

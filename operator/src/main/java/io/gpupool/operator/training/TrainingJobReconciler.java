@@ -113,6 +113,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     stakes.onChange(provider -> wakePending("stake", null));
     // Its namespace may have been bound to, or unbound from, its account.
     billing.onAccountsChange(() -> wakeups.wakeAll("account"));
+    // A job looked at before its queue existed was placed, or is waiting, outside any queue.
+    admission.onQueueAdded(
+        queue -> wakeups.wakeWhere("queue", job -> outsideQueues(job.getStatus())));
     // A metering may have taken a job to its spec.budget.maxCost.
     billing.afterMetering(() -> wakeups.wakeWhere("metering", loop::watchesCost));
   }
@@ -153,6 +156,14 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
                   && s.placements.stream().anyMatch(p -> nodeName.equals(p.node));
           return waiting || onNode;
         });
+  }
+
+  /** Not finished and no GpuQueue applied to it when it was last looked at. */
+  private static boolean outsideQueues(TrainingJobStatus s) {
+    return s == null
+        || s.queue == null
+            && s.phase != TrainingJobPhase.Succeeded
+            && s.phase != TrainingJobPhase.Failed;
   }
 
   /** Queued in a GpuQueue: capacity does not help it, admission wakes it when its turn comes. */

@@ -344,4 +344,19 @@ class QueueAdmissionIT {
     smallPods.forEach(kubelet::succeed);
     awaitJob(ns, "big", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
   }
+
+  /** Without a queue it is placed as before queues existed; a queue created later takes it in. */
+  @Test
+  void aJobWaitingOutsideAnyQueueIsTakenInByAQueueCreatedLater() {
+    String ns = "queue-later";
+    // Its region has no nodes: it waits, Pending, with no queue status and no Admitted condition.
+    client.resource(job(ns, "early", "r-qlater-none", 1)).create();
+    TrainingJob early = awaitJob(ns, "early", j -> j.getStatus().phase == TrainingJobPhase.Pending);
+    assertThat(early.getStatus().queue).isNull();
+    assertThat(admitted(early)).isNull();
+
+    queue("q-later", ns, 1);
+    TrainingJob taken = awaitJob(ns, "early", reason("Admitted"));
+    assertThat(taken.getStatus().queue.name).isEqualTo("q-later");
+  }
 }

@@ -367,4 +367,14 @@ class AdmissionControllerTest {
     assertThat(woken).contains("team-a/next");
     assertThat(controller.decide(next)).isInstanceOf(Verdict.Admitted.class);
   }
+
+  @Test
+  void listenersHearOfEachQueueThatAppearsOnce() {
+    List<String> added = new ArrayList<>();
+    controller.onQueueAdded(added::add);
+    controller.putQueue(queue("team-a", 4, "team-a"));
+    controller.putQueue(queue("team-a", 8, "team-a"));
+    controller.putQueue(queue("team-b", 4));
+    assertThat(added).containsExactly("team-a", "team-b");
+  }
 }
