@@ -40,6 +40,8 @@ import io.gpupool.operator.leader.Leadership;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.StatusReplace;
 import io.gpupool.operator.workload.ClusterPods;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.Cache;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -57,6 +59,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.jboss.logging.Logger;
 
@@ -83,6 +86,7 @@ public class BillingService {
   private final BillingAccounts accounts;
   private final EventRecorder events;
   private final List<Runnable> meteringListeners = new CopyOnWriteArrayList<>();
+  private final Map<String, Cache<? extends HasMetadata>> jobCaches = new ConcurrentHashMap<>();
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
   private volatile BillingMetrics metrics;
@@ -116,6 +120,21 @@ public class BillingService {
     this.registry = registry;
   }
 
+  /**
+   * The job controllers' caches by kind: the meter finds a new pod's job there, not with a GET to
+   * the API server per pod.
+   */
+  public void readJobsFrom(String kind, Cache<? extends HasMetadata> jobs) {
+    jobCaches.put(kind, jobs);
+  }
+
+  private Optional<HasMetadata> cachedJob(JobRef job) {
+    Cache<? extends HasMetadata> jobs = jobCaches.get(job.kind());
+    return jobs == null
+        ? Optional.empty()
+        : jobs.get(new ResourceID(job.name(), job.namespace())).map(HasMetadata.class::cast);
+  }
+
   /** Runs {@code listener} after each metering: a job's cost may have reached its cap. */
   public void afterMetering(Runnable listener) {
     meteringListeners.add(listener);
@@ -133,6 +152,7 @@ public class BillingService {
     meter =
         new UsageMeter(client, pods, providers, nodes, store, clock, settings.meteringInterval());
     meter.resolvePayersWith(this::payer);
+    meter.findJobsIn(this::cachedJob);
     meter.onIgnoredPod(metrics::ignoredPod);
     meter.afterMetering(this::refreshMetrics);
     meter.afterMetering(this::refreshAccounts);

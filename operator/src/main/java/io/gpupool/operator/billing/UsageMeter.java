@@ -38,6 +38,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -117,6 +118,7 @@ public final class UsageMeter implements AutoCloseable {
 
   private volatile Consumer<PodOwnership.Verdict> onIgnored = v -> {};
   private final Map<String, String> payers = new ConcurrentHashMap<>();
+  private volatile Function<JobRef, Optional<HasMetadata>> cachedJobs = job -> Optional.empty();
   private volatile BiFunction<HasMetadata, Budget, Optional<String>> payerResolver =
       (job, budget) -> budget == null ? Optional.empty() : Optional.ofNullable(budget.payer);
   private final List<Runnable> afterMetering = new CopyOnWriteArrayList<>();
@@ -169,6 +171,14 @@ public final class UsageMeter implements AutoCloseable {
    * Who pays a job's usage, given the job and its budget: the operator's billing decides it from
    * the job's BillingAccount. Default: the budget's payer address as written.
    */
+  /**
+   * Where jobs are found before asking the API server: the job controllers' caches, which hold
+   * every job whose pods they created (so a new pod costs no GET).
+   */
+  public void findJobsIn(Function<JobRef, Optional<HasMetadata>> cached) {
+    this.cachedJobs = cached;
+  }
+
   public void resolvePayersWith(BiFunction<HasMetadata, Budget, Optional<String>> resolver) {
     this.payerResolver = resolver;
   }
@@ -527,8 +537,20 @@ public final class UsageMeter implements AutoCloseable {
     return payerResolver.apply(live.get(), b).flatMap(UsageMeter::address).orElse(NO_ADDRESS);
   }
 
-  /** The job itself, if it still exists with this UID. */
+  /** The job itself, if it still exists with this UID: from the caches, else the API server. */
   Optional<HasMetadata> find(JobRef job) {
+    Optional<HasMetadata> cached = cachedJobs.apply(job).filter(j -> sameJob(job, j));
+    return cached.isPresent() ? cached : get(job);
+  }
+
+  private static boolean sameJob(JobRef job, HasMetadata found) {
+    return job.uid().equals(found.getMetadata().getUid());
+  }
+
+  /**
+   * The job as the API server has it (a job the caches do not hold may be gone, or not yet seen).
+   */
+  private Optional<HasMetadata> get(JobRef job) {
     HasMetadata found =
         "InferenceJob".equals(job.kind())
             ? client
@@ -541,7 +563,7 @@ public final class UsageMeter implements AutoCloseable {
                 .inNamespace(job.namespace())
                 .withName(job.name())
                 .get();
-    return Optional.ofNullable(found).filter(j -> job.uid().equals(j.getMetadata().getUid()));
+    return Optional.ofNullable(found).filter(j -> sameJob(job, j));
   }
 
   /** The pods metered: those that carry a job's name label (what gpupool creates for jobs). */

@@ -134,6 +134,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     stakes.onChange(provider -> wake("stake", null));
     // Its namespace may have been bound to, or unbound from, its account.
     billing.onAccountsChange(() -> wakeups.wakeAll("account"));
+    // The meter finds a new pod's job in the controller's cache, not with a GET.
+    wakeups.whenRunning(jobs -> billing.readJobsFrom(KIND, jobs));
     // A metering may have taken a job to its spec.budget.maxCost.
     billing.afterMetering(
         () -> {

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.podtemplate.PodTemplateNodes;
@@ -12,6 +13,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,7 +26,8 @@ import org.jboss.logging.Logger;
 
 /**
  * The pool as the cluster describes it: every GPU node read through {@link NodeReader}, kept up to
- * date by a Node informer. Nodes that cannot be read are left out with a logged reason.
+ * date by a Node informer. Nodes that cannot be read are left out with a logged reason. The
+ * operator's one Node watch: the GpuProvider controller reads its providers' nodes from here too.
  */
 @ApplicationScoped
 public class NodeInventory {
@@ -41,6 +44,7 @@ public class NodeInventory {
   private record SchedulingFacts(Map<String, String> labels, List<Taint> taints) {}
 
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<String>> providerListeners = new CopyOnWriteArrayList<>();
   private volatile SharedIndexInformer<Node> informer;
 
   public NodeInventory(KubernetesClient client, GpupoolConfig config) {
@@ -81,15 +85,16 @@ public class NodeInventory {
   /** Reads {@code node} into the pool; public so tests and replays can feed nodes directly. */
   public void update(Node node) {
     NodeReading reading = NodeReader.read(node);
-    facts.put(
-        reading.nodeName(),
-        new SchedulingFacts(
-            node.getMetadata().getLabels() == null
-                ? Map.of()
-                : Map.copyOf(node.getMetadata().getLabels()),
-            node.getSpec() == null || node.getSpec().getTaints() == null
-                ? List.of()
-                : List.copyOf(node.getSpec().getTaints())));
+    SchedulingFacts before =
+        facts.put(
+            reading.nodeName(),
+            new SchedulingFacts(
+                node.getMetadata().getLabels() == null
+                    ? Map.of()
+                    : Map.copyOf(node.getMetadata().getLabels()),
+                node.getSpec() == null || node.getSpec().getTaints() == null
+                    ? List.of()
+                    : List.copyOf(node.getSpec().getTaints())));
     NodeReading previous = readings.put(reading.nodeName(), reading);
     if (reading instanceof NodeReading.Skipped skipped
         && skipped.gpuNode()
@@ -100,14 +105,64 @@ public class NodeInventory {
     if (!Objects.equals(previous, reading)) {
       notifyListeners(reading.nodeName());
     }
+    String provider = provider(facts.get(reading.nodeName()));
+    String providerBefore = provider(before);
+    if (!Objects.equals(previous, reading) || !Objects.equals(provider, providerBefore)) {
+      notifyProviders(provider);
+      if (!Objects.equals(provider, providerBefore)) {
+        notifyProviders(providerBefore);
+      }
+    }
   }
 
   /** Forgets a node that left the cluster. */
   public void remove(String nodeName) {
-    facts.remove(nodeName);
+    SchedulingFacts before = facts.remove(nodeName);
     if (readings.remove(nodeName) != null) {
       LOG.infof("Node(%s) left the pool", nodeName);
       notifyListeners(nodeName);
+    }
+    notifyProviders(provider(before));
+  }
+
+  private static String provider(SchedulingFacts f) {
+    return f == null ? null : f.labels().get(GpupoolApi.PROVIDER_LABEL);
+  }
+
+  /**
+   * The reading of every node labelled as {@code provider}'s, GPU node or not, accepted or left
+   * out: what the GpuProvider's status counts.
+   */
+  public List<NodeReading> readingsOf(String provider) {
+    List<NodeReading> out = new ArrayList<>();
+    facts.forEach(
+        (name, f) -> {
+          NodeReading r = readings.get(name);
+          if (r != null && provider.equals(provider(f))) {
+            out.add(r);
+          }
+        });
+    return out;
+  }
+
+  /**
+   * Tells {@code listener} the name of the GpuProvider whose nodes changed: one joined, left,
+   * changed state or moved to another provider (then both are told).
+   */
+  public void onProviderNodesChange(Consumer<String> listener) {
+    providerListeners.add(listener);
+  }
+
+  private void notifyProviders(String provider) {
+    if (provider == null) {
+      return;
+    }
+    for (var listener : providerListeners) {
+      try {
+        listener.accept(provider);
+      } catch (RuntimeException e) {
+        LOG.error("provider nodes listener failed", e);
+      }
     }
   }
 

@@ -7,6 +7,9 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -22,6 +25,7 @@ public final class JobWakeups<J extends HasMetadata> {
   private final SimpleInboundEventSource<J> source;
   private volatile IndexerResourceCache<J> jobs;
   private volatile boolean running;
+  private final List<Consumer<IndexerResourceCache<J>>> whenRunning = new CopyOnWriteArrayList<>();
 
   public JobWakeups(String kind, String sourceName, JobMetrics metrics) {
     this.kind = kind;
@@ -40,7 +44,20 @@ public final class JobWakeups<J extends HasMetadata> {
    * before that, when the job cache cannot be listed yet and no job can need waking.
    */
   public void reconciling() {
-    running = true;
+    if (running) {
+      return;
+    }
+    synchronized (this) {
+      if (!running) {
+        whenRunning.forEach(action -> action.accept(jobs));
+        running = true;
+      }
+    }
+  }
+
+  /** Hands the controller's job cache to {@code action} once it runs (it cannot be read before). */
+  public void whenRunning(Consumer<IndexerResourceCache<J>> action) {
+    whenRunning.add(action);
   }
 
   /** Wakes one job. */

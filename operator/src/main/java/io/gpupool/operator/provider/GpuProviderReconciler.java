@@ -1,15 +1,13 @@
 package io.gpupool.operator.provider;
 
-import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.GpuPrice;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.GpuProviderStatus;
-import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.billing.ProviderStakes;
 import io.gpupool.operator.inventory.GpuNode;
-import io.gpupool.operator.inventory.NodeReader;
+import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.NodeReading;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.status.Conditions;
@@ -17,7 +15,6 @@ import io.gpupool.operator.status.StatusDiff;
 import io.gpupool.operator.status.StatusReplace;
 import io.gpupool.operator.trust.TrustLedger;
 import io.gpupool.operator.trust.VerifiedCondition;
-import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -26,7 +23,6 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,6 +41,7 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
   public static final String NAME = "gpuprovider";
 
   private static final Duration REFRESH = Duration.ofSeconds(60);
+  private static final Duration NOT_SYNCED_RECHECK = Duration.ofMillis(500);
   private final Clock clock = Clock.systemUTC();
   private final ReliabilityTracker reliability;
   private final SimpleInboundEventSource<GpuProvider> reliabilityChanges =
@@ -53,6 +50,7 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
   private final ProviderStakes stakes;
   private final KubernetesClient client;
   private final ProviderDirectory directory;
+  private final NodeInventory inventory;
 
   private final TrustLedger trust;
 
@@ -62,8 +60,13 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
       KubernetesClient client,
       ProviderDirectory directory,
       ProviderStakes stakes,
-      TrustLedger trust) {
+      TrustLedger trust,
+      NodeInventory inventory) {
     this.client = client;
+    this.inventory = inventory;
+    // The nodes are read from the inventory's watch (the operator's only one on Nodes).
+    inventory.onProviderNodesChange(
+        provider -> reliabilityChanges.propagateEvent(new ResourceID(provider)));
     this.stakes = stakes;
     this.directory = directory;
     this.trust = trust;
@@ -79,35 +82,28 @@ public class GpuProviderReconciler implements Reconciler<GpuProvider> {
   public List<EventSource<?, GpuProvider>> prepareEventSources(
       EventSourceContext<GpuProvider> context) {
     directory.readFrom(context.getPrimaryCache());
-    var nodes =
-        InformerEventSourceConfiguration.from(Node.class, GpuProvider.class)
-            .withName("provider-nodes")
-            .withLabelSelector(GpupoolApi.PROVIDER_LABEL)
-            .withSecondaryToPrimaryMapper(
-                node ->
-                    Set.of(
-                        new ResourceID(
-                            node.getMetadata().getLabels().get(GpupoolApi.PROVIDER_LABEL))))
-            .build();
-    return List.of(new InformerEventSource<>(nodes, context), reliabilityChanges);
+    return List.of(reliabilityChanges);
   }
 
   @Override
   public UpdateControl<GpuProvider> reconcile(GpuProvider provider, Context<GpuProvider> context) {
+    if (!inventory.synced()) {
+      // Counting nodes before they are listed would write a pool of none.
+      return UpdateControl.<GpuProvider>noUpdate().rescheduleAfter(NOT_SYNCED_RECHECK);
+    }
     GpuProviderStatus before = StatusDiff.copy(provider.getStatus(), GpuProviderStatus.class);
     GpuProviderStatus status =
         provider.getStatus() == null ? new GpuProviderStatus() : provider.getStatus();
     provider.setStatus(status);
     Long generation = provider.getMetadata().getGeneration();
 
-    Set<Node> nodes = context.getSecondaryResources(Node.class);
+    List<NodeReading> nodes = inventory.readingsOf(provider.getMetadata().getName());
     int ready = 0;
     int gpus = 0;
     Map<String, Integer> byModel = new TreeMap<>();
     List<String> unreadable = new ArrayList<>();
     Map<String, String> claims = new TreeMap<>();
-    for (Node node : nodes) {
-      NodeReading reading = NodeReader.read(node);
+    for (NodeReading reading : nodes) {
       if (reading instanceof NodeReading.Accepted accepted) {
         GpuNode gpuNode = accepted.node();
         claims.put(gpuNode.name(), gpuNode.product());

@@ -118,6 +118,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         queue -> wakeups.wakeWhere("queue", job -> outsideQueues(job.getStatus())));
     // A metering may have taken a job to its spec.budget.maxCost.
     billing.afterMetering(() -> wakeups.wakeWhere("metering", loop::watchesCost));
+    // The meter finds a new pod's job in the controller's cache, not with a GET.
+    wakeups.whenRunning(jobs -> billing.readJobsFrom(TrainingLoop.KIND, jobs));
   }
 
   @Override

@@ -67,6 +67,7 @@ class BillingBudgetIT {
   @Inject KubernetesClient client;
   @Inject BillingService billing;
 
+  Settlement settlement;
   Web3jBillingChain chain;
 
   @BeforeAll
@@ -83,19 +84,13 @@ class BillingBudgetIT {
 
   @BeforeEach
   void enable() {
-    chain = new Web3jBillingChain(dev.chainConfig(), dev.reporter());
-    billing.enableSettlement(
-        chain,
-        billing
-            .settlementConfig()
-            .withInterval(Duration.ofMillis(500))
-            .withReconcileFromBlock(dev.deployBlock()));
+    settlement = Settlement.on(dev, billing);
+    chain = settlement.chain();
   }
 
   @AfterEach
   void disable() {
-    billing.disableSettlement();
-    chain.close();
+    settlement.close();
   }
 
   @Test

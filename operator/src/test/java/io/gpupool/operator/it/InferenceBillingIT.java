@@ -84,6 +84,7 @@ class InferenceBillingIT {
   @Inject KubernetesClient client;
   @Inject BillingService billing;
 
+  Settlement settlement;
   Web3jBillingChain chain;
 
   @BeforeAll
@@ -100,19 +101,13 @@ class InferenceBillingIT {
 
   @BeforeEach
   void enable() {
-    chain = new Web3jBillingChain(dev.chainConfig(), dev.reporter());
-    billing.enableSettlement(
-        chain,
-        billing
-            .settlementConfig()
-            .withInterval(Duration.ofMillis(500))
-            .withReconcileFromBlock(dev.deployBlock()));
+    settlement = Settlement.on(dev, billing);
+    chain = settlement.chain();
   }
 
   @AfterEach
   void disable() {
-    billing.disableSettlement();
-    chain.close();
+    settlement.close();
   }
 
   /** {@code nodes} single-A100 nodes in {@code region}, one provider paid at {@code payout}. */

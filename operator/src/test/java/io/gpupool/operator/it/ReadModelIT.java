@@ -15,6 +15,7 @@ import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.operator.billing.BillingService;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -30,10 +31,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * One read model: however many parts of the operator read pods and GpuProviders (both job
- * controllers, the GPU allocation tracker, usage metering, the provider directory), the API server
- * sees one watch per kind. Counted on the mock API server's own request log while a gang is placed
- * and run, so the shared watch is also shown to carry the events the controllers act on.
+ * One read model: however many parts of the operator read pods, Nodes and GpuProviders (both job
+ * controllers, the GPU allocation tracker, usage metering, the node inventory, the GpuProvider
+ * controller, the provider directory), the API server sees one watch per kind, and metering a new
+ * pod asks it nothing about the pod's job. Counted on the mock API server's own request log while a
+ * gang is placed, run and metered, so the shared watch is also shown to carry the events the
+ * controllers act on.
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -47,18 +50,20 @@ class ReadModelIT {
   public static class OwnServer implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
-      return Map.of();
+      // Metered soon after the gang runs, so the test sees the meter take the pods in.
+      return Map.of("gpupool.billing.metering-interval", "1s");
     }
   }
 
   @Inject KubernetesClient client;
+  @Inject BillingService billing;
 
   @KubernetesTestServer KubernetesServer server;
 
   private final List<RecordedRequest> requests = new ArrayList<>();
 
   @Test
-  void podsAndProvidersAreWatchedOnceWhateverReadsThem() throws Exception {
+  void podsNodesAndProvidersAreWatchedOnceWhateverReadsThem() throws Exception {
     client.resource(TestNodes.provider("prov-rm", RTX4090, "0.40")).create();
     for (int i = 0; i < 2; i++) {
       client.resource(TestNodes.gpuNode("rm-" + i, "prov-rm", RTX4090, 1, 24564, "r-rm")).create();
@@ -70,11 +75,18 @@ class ReadModelIT {
             .until(() -> new FakeKubelet(client).pods(NS, "rm"), pods -> pods.size() == 2);
     // The gang's pods running reach the training controller only through the shared pod watch.
     gang.forEach(new FakeKubelet(client)::run);
-    await()
-        .atMost(TIMEOUT)
-        .until(
-            () -> client.resources(TrainingJob.class).inNamespace(NS).withName("rm").get(),
-            j -> j.getStatus() != null && j.getStatus().phase == TrainingJobPhase.Running);
+    // Read by listing: a GET of the job by name would be counted as the operator's below.
+    TrainingJob running =
+        await()
+            .atMost(TIMEOUT)
+            .until(
+                () -> listed("rm"),
+                j ->
+                    j != null
+                        && j.getStatus() != null
+                        && j.getStatus().phase == TrainingJobPhase.Running);
+    String uid = running.getMetadata().getUid();
+    await().atMost(TIMEOUT).until(() -> billing.store().pods(uid).size(), n -> n == 2);
 
     assertThat(watches("/api/v1/pods", "/pods?"))
         .as("pod watches opened (controllers, allocation, metering share one)")
@@ -82,6 +94,36 @@ class ReadModelIT {
     assertThat(watches("/apis/gpupool.io/v1alpha1/gpuproviders", "/gpuproviders?"))
         .as("GpuProvider watches opened (controller and directory share one)")
         .hasSize(1);
+    assertThat(watches("/api/v1/nodes", "/nodes?"))
+        .as("Node watches opened (inventory, GpuProvider controller and metering share one)")
+        .hasSize(1);
+    assertThat(gets("/apis/gpupool.io/v1alpha1/namespaces/" + NS + "/trainingjobs/rm"))
+        .as("GETs of the job while its two pods were metered (found in the controller's cache)")
+        .isEmpty();
+  }
+
+  private TrainingJob listed(String name) {
+    return client.resources(TrainingJob.class).inNamespace(NS).list().getItems().stream()
+        .filter(j -> name.equals(j.getMetadata().getName()))
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** GET requests of exactly {@code path} (a query string allowed), from every request so far. */
+  private List<String> gets(String path) throws Exception {
+    drain();
+    return requests.stream()
+        .filter(r -> "GET".equals(r.getMethod()))
+        .map(RecordedRequest::getPath)
+        .filter(p -> p.equals(path) || p.startsWith(path + "?"))
+        .toList();
+  }
+
+  private void drain() throws Exception {
+    RecordedRequest r;
+    while ((r = server.getKubernetesMockServer().takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
+      requests.add(r);
+    }
   }
 
   /**
@@ -136,10 +178,7 @@ class ReadModelIT {
 
   /** Watch requests (all namespaces or one) for a kind, from every request recorded so far. */
   private List<String> watches(String collection, String namespacedSuffix) throws Exception {
-    RecordedRequest r;
-    while ((r = server.getKubernetesMockServer().takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
-      requests.add(r);
-    }
+    drain();
     return requests.stream()
         .map(RecordedRequest::getPath)
         .filter(p -> p.contains("watch=true"))
