@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The chaos harness, short and hard: for a minute ten TrainingJobs are submitted while the API
  * server answers about one update in three with a fault of some kind and cuts watches, the chain's
- * RPC endpoint errs, times out and goes down, nodes churn and the leading operator replica is
- * SIGKILLed; then the faults stop and every job must end. No invariant may break, neither while it
- * runs nor once every job has ended and settlement is quiet.
+ * RPC endpoint errs, times out and goes down, anvil restarts on its state, nodes churn and the
+ * leading operator replica is SIGKILLed; then the faults stop and every job must end. No invariant
+ * may break, neither while it runs nor once every job has ended and settlement is quiet.
  */
 class ChaosE2E {
 
@@ -44,7 +44,9 @@ class ChaosE2E {
     assertThat(tally.faults("node", false)).as("node churn").isPositive();
     assertThat(
             tally.event("operator: leader SIGKILLed at a random moment")
-                + tally.event("operator: leader SIGKILLed mid-placement"))
+                + tally.event("operator: leader SIGKILLed mid-placement")
+                + tally.event(
+                    "operator: leader SIGKILLed between a transaction's send and its receipt"))
         .isPositive();
     assertThat(tally.violations()).extracting(Violation::kind).isEmpty();
   }

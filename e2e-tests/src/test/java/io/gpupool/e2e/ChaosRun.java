@@ -26,9 +26,11 @@ import java.util.function.Consumer;
  * The chaos harness: the sandbox with its chain and two operator replicas under leader election,
  * TrainingJobs submitted over a window while the API server injects faults (a {@link FaultPlan}),
  * the chain's RPC endpoint flaps (an {@link RpcFaultProxy}), nodes churn and the leader is
- * SIGKILLed at random moments (half of them right after a job was submitted: mid-placement,
- * mid-gang-creation). The invariants are checked every few seconds while it runs and once more when
- * every job has ended and settlement is quiet; the run ends with the table of {@link ChaosTally}.
+ * SIGKILLed at random moments (some right after a job was submitted: mid-placement,
+ * mid-gang-creation; some right after a settlement transaction reached the chain, before the leader
+ * heard its hash), and anvil itself is restarted on its state. The invariants are checked every few
+ * seconds while it runs and once more when every job has ended and settlement is quiet; the run
+ * ends with the table of {@link ChaosTally}.
  *
  * <p>{@code ./gpupool soak --minutes N} runs it long ({@link #main}); {@code ChaosE2E} runs it
  * short in the suite.
@@ -69,6 +71,7 @@ public final class ChaosRun {
   private final Consumer<String> log;
   private final ChaosTally tally = new ChaosTally();
   private final Random random;
+  private long anvilRestarts;
 
   private ChaosRun(Settings settings, Consumer<String> log) {
     this.settings = settings;
@@ -150,6 +153,8 @@ public final class ChaosRun {
     Instant nextOutage = start.plus(NodeChurn.jitter(random, settings.outageEvery()));
     Duration jobGap = settings.window().dividedBy(Math.max(1, settings.jobs()));
     int submitted = 0;
+    Instant armedUntil = null;
+    boolean restartAnvilNext = false;
     try {
       while (Instant.now().isBefore(end) || submitted < settings.jobs()) {
         Instant now = Instant.now();
@@ -161,8 +166,22 @@ public final class ChaosRun {
             nextKill = now.plus(NodeChurn.jitter(random, settings.killEvery()));
           }
         }
+        if (armedUntil != null && now.isAfter(armedUntil)) {
+          armedUntil = null;
+          if (rpc.disarm()) {
+            killLeader(admin, replicas, "at a random moment"); // no settlement came
+          }
+        }
         if (now.isAfter(nextKill)) {
-          killLeader(admin, replicas, "at a random moment");
+          if (armedUntil == null && random.nextDouble() < 0.3) {
+            // Killed from the proxy's thread once the chain has the transaction, before its hash
+            // (let alone a receipt) reaches the leader.
+            rpc.afterNextSend(
+                () -> killLeader(admin, replicas, "between a transaction's send and its receipt"));
+            armedUntil = now.plusSeconds(60);
+          } else {
+            killLeader(admin, replicas, "at a random moment");
+          }
           nextKill = now.plus(NodeChurn.jitter(random, settings.killEvery()));
         }
         if (now.isAfter(nextChurn)) {
@@ -170,7 +189,12 @@ public final class ChaosRun {
           nextChurn = now.plus(NodeChurn.jitter(random, settings.churnEvery()));
         }
         if (now.isAfter(nextOutage)) {
-          rpc.outage(Duration.ofSeconds(5 + random.nextInt(10)));
+          if (restartAnvilNext) {
+            restartAnvil(cluster.chain());
+          } else {
+            rpc.outage(Duration.ofSeconds(5 + random.nextInt(10)));
+          }
+          restartAnvilNext = !restartAnvilNext;
           nextOutage = now.plus(NodeChurn.jitter(random, settings.outageEvery()));
         }
         churn.heal(false);
@@ -180,6 +204,7 @@ public final class ChaosRun {
       log.accept("chaos: " + submitted + " jobs submitted; calming down");
     } finally {
       cluster.sandbox().apiServer().injectFaults(FaultPlan.none());
+      rpc.disarm();
       rpc.calm();
       churn.restoreAll();
     }
@@ -196,7 +221,27 @@ public final class ChaosRun {
     tally.atEnd(Invariants.atEnd(view, balances));
     log.accept("chaos: jobs ended " + ended + ", settlement quiet " + quiet);
     record(plan, rpc, churn, replicas, view);
+    tally.set("kubelet: pods refused for want of GPUs (UnexpectedAdmissionError)", refusals(admin));
     return tally;
+  }
+
+  /** The kubelet's refusals: each is a pod placed on GPUs live pods held (an over-commit). */
+  private static long refusals(KubernetesClient admin) {
+    return admin.v1().events().inNamespace("default").list().getItems().stream()
+        .filter(e -> "UnexpectedAdmissionError".equals(e.getReason()))
+        .count();
+  }
+
+  /** anvil stopped and started again on its state: what was mined stays, its pool is lost. */
+  private void restartAnvil(SandboxChain chain) {
+    try {
+      Duration down = chain.restartAnvil();
+      log.accept("chaos: anvil restarted on its state, down " + down.toMillis() + " ms");
+      anvilRestarts++;
+    } catch (RuntimeException e) {
+      log.accept("chaos: anvil restart failed: " + e);
+      throw e;
+    }
   }
 
   private void keepTwo(OperatorReplicas replicas) {
@@ -300,6 +345,7 @@ public final class ChaosRun {
             (f, n) ->
                 tally.fault(
                     "RPC", f.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), n));
+    tally.fault("chain", "anvil restarted on its state", anvilRestarts);
     tally.fault("node", "NotReady", churn.notReady());
     tally.fault("node", "removed", churn.removals());
     tally.fault("node", "re-joined", churn.rejoins());

@@ -15,7 +15,7 @@ import java.util.Random;
 /**
  * Community nodes coming and going: a node stops reporting (NotReady) and comes back, a node leaves
  * the cluster (deleted) and re-joins later, a new node joins. Each change is counted; {@link
- * #restoreAll} brings every node back at the end of a run.
+ * #restoreAll} brings every node back and takes away the nodes the churn added at the end of a run.
  */
 final class NodeChurn {
   private final KubernetesClient admin;
@@ -24,6 +24,7 @@ final class NodeChurn {
   private final Map<String, Instant> notReadyUntil = new HashMap<>();
   private final Map<String, Node> removed = new HashMap<>();
   private final Map<String, Instant> rejoinAt = new HashMap<>();
+  private final List<String> added = new ArrayList<>();
   private long notReady;
   private long removals;
   private long rejoins;
@@ -62,6 +63,7 @@ final class NodeChurn {
     } else {
       String newName = name + "-joined-" + (newNodes + 1);
       kubelet.addNode(fresh(node, newName));
+      added.add(newName);
       newNodes++;
     }
   }
@@ -85,9 +87,17 @@ final class NodeChurn {
     }
   }
 
-  /** Every node back, at the end of a run. */
-  void restoreAll() {
+  /**
+   * The pool as it was, at the end of a run: every node back, and the nodes the churn added gone.
+   * An added node joins under its original's provider, whose stake then no longer covers its GPUs:
+   * the stake gate would keep every node of that provider out and leave jobs Pending for good.
+   */
+  synchronized void restoreAll() {
     heal(true);
+    for (String name : added) {
+      kubelet.removeNode(name);
+    }
+    added.clear();
   }
 
   private static boolean gpuNode(Node n) {

@@ -9,10 +9,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The operator replicas of a chaos run, always two with leader election: the cluster's own and more
@@ -28,10 +29,11 @@ final class OperatorReplicas implements AutoCloseable {
   private final SandboxCluster cluster;
   private final Map<String, String> env;
   private final String lease;
-  private final List<Replica> replicas = new ArrayList<>();
+  // Read and changed by the run's loop and by a kill timed from the RPC proxy's thread.
+  private final List<Replica> replicas = new CopyOnWriteArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
   private int started;
-  private long kills;
+  private final AtomicLong kills = new AtomicLong();
   private long exits;
   private Double heapStart;
   private String heapStartOf;
@@ -79,18 +81,22 @@ final class OperatorReplicas implements AutoCloseable {
     return -1;
   }
 
-  /** SIGKILLs the leader, if one of ours leads; true when it did. */
-  synchronized boolean killLeader(KubernetesClient admin) {
+  /**
+   * SIGKILLs the leader, if one of ours leads; true when it did. Not under the lock {@link
+   * #keepTwo} holds while a replacement starts (up to a minute): a kill timed to a moment must not
+   * wait for that.
+   */
+  boolean killLeader(KubernetesClient admin) {
     long pid = leaderPid(admin);
     for (Replica r : replicas) {
-      if (r.pid() == pid && alive(r)) {
+      if (r.pid() == pid && alive(r) && replicas.remove(r)) {
+        // removed first: keepTwo must not count it as a replica that exited on its own
         if (r.process() == null) {
           cluster.killOperator();
         } else {
           r.process().kill();
         }
-        replicas.remove(r);
-        kills++;
+        kills.incrementAndGet();
         return true;
       }
     }
@@ -98,7 +104,7 @@ final class OperatorReplicas implements AutoCloseable {
   }
 
   long kills() {
-    return kills;
+    return kills.get();
   }
 
   /** Replicas that died without being killed (a leader that could not renew exits). */

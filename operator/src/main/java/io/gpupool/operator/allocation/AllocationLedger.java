@@ -14,34 +14,79 @@ import java.util.function.Supplier;
  * the same GPU even when the pod informer has not yet seen the first job's pods.
  *
  * <p>Slots held by pods gpupool did not create are counted too ({@link #observeForeign}), so the
- * pool is never over-committed against other GPU workloads on the same nodes.
+ * pool is never over-committed against other GPU workloads on the same nodes. So are gpupool's own
+ * live pods ({@link #observeOwn}): a job's holding on a node is the larger of its reservation and
+ * what its live pods there request, so GPUs are never handed out again while a pod bound to them
+ * still runs, whatever the reservation says (a new leader that rebuilt it, a gang whose old pods
+ * are still being deleted).
  */
 @Singleton
 public class AllocationLedger {
   private final Map<String, Map<String, Integer>> byHolder = new HashMap<>();
   private final Map<String, Map<String, Integer>> foreignByNode = new HashMap<>();
+  private final Map<String, OwnPod> ownPods = new HashMap<>();
   private final List<Runnable> releaseListeners = new CopyOnWriteArrayList<>();
 
-  /** Slots in use on each node: every job's reservation plus foreign pods. */
+  /** A live (not yet ended) pod of a gpupool job, bound to a node. */
+  private record OwnPod(String holder, String node, int slots) {}
+
+  /** Slots in use on each node: every job's holding plus foreign pods. */
   public synchronized Map<String, Integer> usedByNode() {
     Map<String, Integer> used = new HashMap<>();
-    byHolder
-        .values()
-        .forEach(slots -> slots.forEach((node, n) -> used.merge(node, n, Integer::sum)));
-    foreignByNode
+    holdings()
         .values()
         .forEach(slots -> slots.forEach((node, n) -> used.merge(node, n, Integer::sum)));
     return used;
   }
 
   /**
-   * Every holding: each job's reservation by node, and each foreign pod's slots under the key
-   * {@code foreign:<namespace>/<pod>}.
+   * Every holding: each job's by node (the larger of its reservation and its live pods there), and
+   * each foreign pod's slots under the key {@code foreign:<namespace>/<pod>}.
    */
   public synchronized Map<String, Map<String, Integer>> holdings() {
-    Map<String, Map<String, Integer>> all = new HashMap<>(byHolder);
+    Map<String, Map<String, Integer>> all = new HashMap<>();
+    byHolder.forEach((holder, slots) -> all.put(holder, new HashMap<>(slots)));
+    livePodSlots()
+        .forEach(
+            (holder, slots) ->
+                slots.forEach(
+                    (node, n) ->
+                        all.computeIfAbsent(holder, h -> new HashMap<>())
+                            .merge(node, n, Math::max)));
     foreignByNode.forEach((pod, slots) -> all.put("foreign:" + pod, slots));
     return all;
+  }
+
+  /** What each job's live pods request, by node. */
+  private Map<String, Map<String, Integer>> livePodSlots() {
+    Map<String, Map<String, Integer>> live = new HashMap<>();
+    ownPods
+        .values()
+        .forEach(
+            p ->
+                live.computeIfAbsent(p.holder(), h -> new HashMap<>())
+                    .merge(p.node(), p.slots(), Integer::sum));
+    return live;
+  }
+
+  /**
+   * Records a live pod of job {@code holder} bound to {@code node} ({@code slots == 0} or a null
+   * node forgets it: the pod ended or is gone). Tells waiting jobs when that frees slots the job's
+   * reservation does not cover.
+   */
+  public void observeOwn(String podKey, String holder, String node, int slots) {
+    boolean freed;
+    synchronized (this) {
+      Map<String, Integer> before = holdings().getOrDefault(holder, Map.of());
+      OwnPod previous = ownPods.remove(podKey);
+      if (slots > 0 && node != null) {
+        ownPods.put(podKey, new OwnPod(holder, node, slots));
+      }
+      freed = previous != null && shrinks(before, holdings().getOrDefault(holder, Map.of()));
+    }
+    if (freed) {
+      fireRelease();
+    }
   }
 
   /** What {@code holder} holds, by node. */
@@ -71,6 +116,26 @@ public class AllocationLedger {
     if (freed) {
       fireRelease();
     }
+  }
+
+  /**
+   * Makes {@code holder}'s reservation cover {@code slotsByNode} as well (the larger figure per
+   * node); true when it had to grow. A job whose status says its gang sits on these GPUs claims
+   * them again this way after a new leader rebuilt the ledger from what it could see.
+   */
+  public synchronized boolean cover(String holder, Map<String, Integer> slotsByNode) {
+    Map<String, Integer> now = new HashMap<>(byHolder.getOrDefault(holder, Map.of()));
+    boolean grew = false;
+    for (var e : slotsByNode.entrySet()) {
+      if (e.getValue() > now.getOrDefault(e.getKey(), 0)) {
+        now.put(e.getKey(), e.getValue());
+        grew = true;
+      }
+    }
+    if (grew) {
+      byHolder.put(holder, Map.copyOf(now));
+    }
+    return grew;
   }
 
   /** Frees everything {@code holder} holds and tells waiting jobs capacity came back. */

@@ -6,14 +6,17 @@ import io.gpupool.operator.workload.ClusterPods;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.jboss.logging.Logger;
 
 /**
  * Follows every pod that takes GPUs (through the operator's one pod watch) and keeps the {@link
- * AllocationLedger} true to them: foreign pods count against their nodes, and at start-up gpupool's
- * own running pods are adopted as reservations before any new placement is made.
+ * AllocationLedger} true to them: foreign pods count against their nodes, gpupool's own live pods
+ * against theirs, and at start-up every job's running pods and status placements ({@link
+ * GangClaims}) are adopted as reservations before any new placement is made.
  */
 @ApplicationScoped
 public class PodTracker {
@@ -21,11 +24,13 @@ public class PodTracker {
 
   private final ClusterPods pods;
   private final AllocationLedger ledger;
+  private final Instance<GangClaims> claims;
   private volatile boolean adopted;
 
-  public PodTracker(ClusterPods pods, AllocationLedger ledger) {
+  public PodTracker(ClusterPods pods, AllocationLedger ledger, Instance<GangClaims> claims) {
     this.pods = pods;
     this.ledger = ledger;
+    this.claims = claims;
   }
 
   void start(@Observes StartupEvent ignored) {
@@ -43,8 +48,11 @@ public class PodTracker {
 
           @Override
           public void onDelete(Pod pod, boolean finalStateUnknown) {
-            if (PodGpus.owningJob(pod) == null) {
+            String job = PodGpus.owningJob(pod);
+            if (job == null) {
               ledger.observeForeign(key(pod), null, 0);
+            } else {
+              ledger.observeOwn(key(pod), job, null, 0);
             }
           }
         });
@@ -63,37 +71,59 @@ public class PodTracker {
     }
     synchronized (this) {
       if (!adopted) {
-        adoptRunningGangs();
+        Map<String, Map<String, Integer>> claimed = new HashMap<>();
+        try {
+          claims.forEach(c -> c.claims().forEach(claimed::put));
+        } catch (RuntimeException e) {
+          LOG.warnf("cannot read the jobs' placements yet, placing nothing: %s", e.toString());
+          return false;
+        }
+        adoptRunningGangs(claimed);
         adopted = true;
       }
     }
     return true;
   }
 
-  private void adoptRunningGangs() {
+  private void adoptRunningGangs(Map<String, Map<String, Integer>> claimed) {
+    Map<String, Map<String, Integer>> held = standing(pods.list(), claimed);
+    // Covering (not replacing) keeps what a job reserved since start-up.
+    held.forEach(ledger::cover);
+    LOG.infof("adopted GPU reservations of %d placed jobs", held.size());
+  }
+
+  /**
+   * What each job holds at start-up: per node the larger of what its live pods request and what its
+   * status placements claim.
+   */
+  static Map<String, Map<String, Integer>> standing(
+      List<Pod> pods, Map<String, Map<String, Integer>> claimed) {
     Map<String, Map<String, Integer>> held = new HashMap<>();
-    for (Pod pod : pods.list()) {
+    for (Pod pod : pods) {
       String job = PodGpus.owningJob(pod);
       if (job != null && !PodGpus.terminal(pod) && pod.getSpec().getNodeName() != null) {
         held.computeIfAbsent(job, j -> new HashMap<>())
             .merge(pod.getSpec().getNodeName(), PodGpus.slots(pod), Integer::sum);
       }
     }
-    held.forEach(
-        (job, slots) -> {
-          if (!ledger.holds(job)) {
-            ledger.hold(job, slots);
-          }
-        });
-    LOG.infof("adopted GPU reservations of %d running jobs", held.size());
+    claimed.forEach(
+        (job, slots) ->
+            slots.forEach(
+                (node, n) ->
+                    held.computeIfAbsent(job, j -> new HashMap<>()).merge(node, n, Math::max)));
+    return held;
   }
 
   private void observe(Pod pod) {
-    if (PodGpus.owningJob(pod) != null) {
-      return; // gpupool's own pods are reserved by their job before they exist
-    }
     int slots = PodGpus.terminal(pod) ? 0 : PodGpus.slots(pod);
-    ledger.observeForeign(key(pod), pod.getSpec().getNodeName(), slots);
+    String job = PodGpus.owningJob(pod);
+    if (job == null) {
+      ledger.observeForeign(key(pod), pod.getSpec().getNodeName(), slots);
+    } else {
+      // Reserved by their job before they exist; counted as well while they live, so their GPUs
+      // are never handed out again under them.
+      ledger.observeOwn(key(pod), job, pod.getSpec().getNodeName(), slots);
+    }
   }
 
   private static String key(Pod pod) {

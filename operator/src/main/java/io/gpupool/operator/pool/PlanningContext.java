@@ -130,6 +130,10 @@ public class PlanningContext {
     ledger.hold(holder, slots);
   }
 
+  boolean cover(String holder, Map<String, Integer> slots) {
+    return ledger.cover(holder, slots);
+  }
+
   boolean holds(String holder) {
     return ledger.holds(holder);
   }

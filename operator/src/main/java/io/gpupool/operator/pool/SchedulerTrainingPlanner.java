@@ -92,6 +92,17 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
   }
 
   @Override
+  public boolean cover(TrainingJob job, List<RankAssignment> ranks) {
+    Map<String, Integer> slots = new HashMap<>();
+    for (RankAssignment r : ranks) {
+      // Whole GPUs, as reserve() counts them: every share of a time-sliced GPU.
+      int replicas = pool.inventory().node(r.node()).map(GpuNode::replicasPerGpu).orElse(1);
+      slots.merge(r.node(), r.gpus() * Math.max(1, replicas), Integer::sum);
+    }
+    return pool.cover(holder(job), slots);
+  }
+
+  @Override
   public void release(TrainingJob job) {
     pool.release(holder(job));
   }

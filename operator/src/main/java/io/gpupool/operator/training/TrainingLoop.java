@@ -202,6 +202,11 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
     if (queues.evicting(s)) {
       return; // preempted: its pods are gone and it waits in its queue again
     }
+    if (planner.cover(job, ranks)) {
+      // The ledger lost GPUs the gang sits on (rebuilt by a new leader from what it saw): held
+      // again before a restart puts pods on them.
+      LOG.warnf("%s: GPUs of its placement reserved again", JobLoop.ref(job));
+    }
     if (spotChecks != null && SpotCheckRunner.wanted(job)) {
       Optional<SpotCheckRunner.Cheat> cheat =
           spotChecks.step(s, trainers(ranks), Optional.ofNullable(gangs.current(job).get(0)));

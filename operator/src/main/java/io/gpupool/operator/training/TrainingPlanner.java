@@ -35,6 +35,12 @@ public interface TrainingPlanner {
   /** True while {@code job} holds GPUs (from its placement until it is released). */
   boolean holds(TrainingJob job);
 
+  /**
+   * Makes sure {@code job} holds the GPUs its status places {@code ranks} on (a gang restarts onto
+   * them); true when they had to be reserved again, i.e. the ledger had lost them.
+   */
+  boolean cover(TrainingJob job, List<RankAssignment> ranks);
+
   /** Frees whatever {@code job} holds. */
   void release(TrainingJob job);
 }

@@ -3,6 +3,7 @@ package io.gpupool.operator.workload;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ExceptionHandler;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
@@ -36,6 +37,7 @@ public class ClusterPods {
 
   public ClusterPods(KubernetesClient client) {
     this.informer = client.pods().inAnyNamespace().runnableInformer(0);
+    informer.exceptionHandler(ClusterPods::retryAfter);
     informer.addIndexers(
         Map.of(
             OWNER_INDEX,
@@ -112,6 +114,24 @@ public class ClusterPods {
         // stopped listening
       }
     }
+  }
+
+  /**
+   * Whether the watch tries again after {@code failure}: always, also when its very first list
+   * failed. Fabric8's default gives up on a failure before the first sync and stops the informer
+   * for good: under API-server faults (a dropped connection at start-up, found by the chaos soak) a
+   * replica then never saw a pod, never placed a job and never metered one while it led. Only a pod
+   * that cannot be read at all (a deserialization failure) stops it.
+   */
+  static boolean retryAfter(boolean started, Throwable failure) {
+    if (ExceptionHandler.isDeserializationException(failure)) {
+      LOG.errorf(failure, "pods cannot be read: the pod watch stops");
+      return false;
+    }
+    if (!started) {
+      LOG.warnf("the first list of pods failed, trying again: %s", failure.toString());
+    }
+    return true;
   }
 
   /** Starts the watch (once); readers that only read the cache call this. */

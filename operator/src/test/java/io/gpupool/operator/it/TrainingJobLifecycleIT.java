@@ -19,6 +19,7 @@ import io.gpupool.api.v1alpha1.RestartPolicy;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.operator.allocation.AllocationLedger;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
@@ -46,6 +47,7 @@ class TrainingJobLifecycleIT {
   private static final String A100 = "NVIDIA-A100-SXM4-80GB";
 
   @Inject KubernetesClient client;
+  @Inject AllocationLedger ledger;
 
   private FakeKubelet kubelet() {
     return new FakeKubelet(client);
@@ -333,6 +335,40 @@ class TrainingJobLifecycleIT {
     kubelet().fail(second.get(1), 1);
     TrainingJob failed = awaitJob("retry", phase(TrainingJobPhase.Failed));
     assertThat(condition(failed, "Failed").getReason()).isEqualTo("BackoffLimitExceeded");
+  }
+
+  /**
+   * What a new leader's ledger looked like in the chaos soak: rebuilt from live pods while a rank
+   * had failed, so the failed rank's GPUs were free in it, another gang was placed there and the
+   * restarting gang's pod was refused by the kubelet. The restart must hold its nodes again first.
+   */
+  @Test
+  void aGangRestartingOntoItsNodesReservesThemAgainWhenTheLedgerLostThem() {
+    pool("r-rebuild", RTX4090, 2, 1, 24564);
+    TrainingJob j = job("rebuild", "r-rebuild", 2, 1);
+    j.getSpec().backoffLimit = 3;
+    client.resource(j).create();
+    List<Pod> first = awaitGang("rebuild", 0, 2);
+    first.forEach(kubelet()::run);
+    awaitJob("rebuild", phase(TrainingJobPhase.Running));
+    Map<String, Integer> placed =
+        first.stream().collect(Collectors.toMap(p -> p.getSpec().getNodeName(), p -> 1));
+    String holder = "TrainingJob/" + NS + "/rebuild";
+    assertThat(ledger.heldBy(holder)).isEqualTo(placed);
+
+    ledger.release(holder); // the rebuilt ledger of a new leader
+    kubelet().fail(first.get(0), 137);
+    awaitJob("rebuild", jj -> jj.getStatus().restarts == 1);
+    List<Pod> second = awaitGang("rebuild", 1, 2);
+    assertThat(second)
+        .extracting(p -> p.getSpec().getNodeName())
+        .containsExactlyInAnyOrderElementsOf(placed.keySet());
+    assertThat(ledger.heldBy(holder)).as("the restarted gang's GPUs").isEqualTo(placed);
+
+    client.resource(job("rebuild-rival", "r-rebuild", 1, 1)).create();
+    TrainingJob rival = awaitJob("rebuild-rival", jj -> condition(jj, "Scheduled") != null);
+    assertThat(rival.getStatus().phase).isEqualTo(TrainingJobPhase.Pending);
+    assertThat(condition(rival, "Scheduled").getReason()).isEqualTo("Unschedulable");
   }
 
   @Test

@@ -22,6 +22,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A JSON-RPC proxy on 127.0.0.1 in front of anvil that makes the chain endpoint flap as hosted RPC
@@ -54,6 +55,7 @@ public final class RpcFaultProxy implements AutoCloseable {
   private final ExecutorService workers = Executors.newCachedThreadPool();
   private volatile Instant outageUntil = Instant.MIN;
   private volatile boolean enabled = true;
+  private final AtomicReference<Runnable> afterSend = new AtomicReference<>();
   private HttpServer server;
 
   /**
@@ -100,6 +102,21 @@ public final class RpcFaultProxy implements AutoCloseable {
   public void outage(Duration length) {
     outageUntil = clock.instant().plus(length);
     counts.get(Fault.RPC_OUTAGE).incrementAndGet();
+  }
+
+  /**
+   * Runs {@code hook} once, right after the next {@code eth_sendRawTransaction} reached the chain
+   * and before its reply goes back: the sender's transaction is in the pool, and the sender has not
+   * heard of it yet (the moment to kill it between a transaction's send and its receipt). A later
+   * call replaces a hook that has not run; {@link #disarm} drops it.
+   */
+  public void afterNextSend(Runnable hook) {
+    afterSend.set(hook);
+  }
+
+  /** Drops a hook {@link #afterNextSend} set that has not run yet; true when there was one. */
+  public boolean disarm() {
+    return afterSend.getAndSet(null) != null;
   }
 
   /** Stops injecting (an outage under way ends too): the proxy only forwards. */
@@ -173,6 +190,12 @@ public final class RpcFaultProxy implements AutoCloseable {
         exchange.sendResponseHeaders(502, -1);
         return;
       }
+      if (sendsTransaction(body)) {
+        Runnable hook = afterSend.getAndSet(null);
+        if (hook != null) {
+          hook.run();
+        }
+      }
       if (fault == Fault.RPC_TIMEOUT) {
         counts.get(fault).incrementAndGet();
         sleep(hold);
@@ -181,6 +204,10 @@ public final class RpcFaultProxy implements AutoCloseable {
     } catch (IOException e) {
       // the client went away (a held reply after its timeout): nothing to answer
     }
+  }
+
+  private static boolean sendsTransaction(byte[] request) {
+    return new String(request, StandardCharsets.UTF_8).contains("\"eth_sendRawTransaction\"");
   }
 
   /** A JSON-RPC error with the request's id (a batch gets one error, which clients reject). */

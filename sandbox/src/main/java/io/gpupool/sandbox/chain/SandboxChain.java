@@ -7,7 +7,10 @@ import io.gpupool.billing.devchain.AnvilProcess;
 import io.gpupool.billing.devchain.BillingDeployer;
 import io.gpupool.billing.devchain.DevAccounts;
 import io.gpupool.sandbox.pool.PoolSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.math.BigInteger;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -103,7 +106,8 @@ public final class SandboxChain implements AutoCloseable {
     }
   }
 
-  private final AnvilProcess anvil;
+  private volatile AnvilProcess anvil;
+  private final Path stateDir;
   private final Web3j web3j;
   private final BillingDeployer deployer;
   private final String contract;
@@ -115,6 +119,7 @@ public final class SandboxChain implements AutoCloseable {
 
   private SandboxChain(
       AnvilProcess anvil,
+      Path stateDir,
       Web3j web3j,
       BillingDeployer deployer,
       String contract,
@@ -124,6 +129,7 @@ public final class SandboxChain implements AutoCloseable {
       List<String> payers,
       List<String> unstaked) {
     this.anvil = anvil;
+    this.stateDir = stateDir;
     this.web3j = web3j;
     this.deployer = deployer;
     this.contract = contract;
@@ -156,8 +162,8 @@ public final class SandboxChain implements AutoCloseable {
    * @throws AnvilMissingException when anvil is not installed
    */
   public static SandboxChain start(PoolSpec pool, Options options, Consumer<String> log) {
-    AnvilProcess anvil =
-        AnvilProcess.start(locateAnvil(), List.of("--accounts", Integer.toString(DEV_ACCOUNTS)));
+    Path stateDir = tempDir();
+    AnvilProcess anvil = AnvilProcess.start(locateAnvil(), anvilArgs(stateDir));
     Web3j web3j = Web3j.build(new HttpService(anvil.rpcUrl()));
     try {
       BillingDeployer deployer = new BillingDeployer(web3j, anvil.chainId());
@@ -236,10 +242,11 @@ public final class SandboxChain implements AutoCloseable {
                 + " nodes");
       }
       return new SandboxChain(
-          anvil, web3j, deployer, contract, block, options, registered, payers, unstaked);
+          anvil, stateDir, web3j, deployer, contract, block, options, registered, payers, unstaked);
     } catch (Exception e) {
       web3j.shutdown();
       anvil.close();
+      deleteState(stateDir);
       throw e instanceof RuntimeException re
           ? re
           : new IllegalStateException("setting up the sandbox chain failed: " + e.getMessage(), e);
@@ -467,11 +474,69 @@ public final class SandboxChain implements AutoCloseable {
     }
   }
 
+  /**
+   * anvil's arguments: the dev accounts, and a state file it loads at start and writes on exit, so
+   * {@link #restartAnvil} can bring the same chain back.
+   */
+  private static List<String> anvilArgs(Path stateDir) {
+    return List.of(
+        "--accounts",
+        Integer.toString(DEV_ACCOUNTS),
+        "--state",
+        stateDir.resolve("state.json").toString());
+  }
+
+  /**
+   * Stops anvil (SIGTERM: it writes its state, blocks, transactions and receipts on the way out)
+   * and starts it again from that state on the same port, as a node operator restarts a node:
+   * requests in between fail, transactions sent but not yet mined are gone from its pool, whatever
+   * was mined is there again. Returns how long the chain was down.
+   */
+  public synchronized Duration restartAnvil() {
+    long start = System.nanoTime();
+    int port = anvil.port();
+    anvil.close();
+    IllegalStateException last = null;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      try {
+        anvil = AnvilProcess.startOn(locateAnvil(), port, anvilArgs(stateDir));
+        return Duration.ofNanos(System.nanoTime() - start);
+      } catch (IllegalStateException e) {
+        last = e; // the port not free again yet
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+    throw last;
+  }
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory("sandbox-anvil-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create anvil's state directory", e);
+    }
+  }
+
+  private static void deleteState(Path dir) {
+    try {
+      Files.deleteIfExists(dir.resolve("state.json"));
+      Files.deleteIfExists(dir);
+    } catch (IOException ignored) {
+      // a leftover temp file is harmless
+    }
+  }
+
   /** Stops anvil (the chain's state goes with it). */
   @Override
   public void close() {
     web3j.shutdown();
     anvil.close();
+    deleteState(stateDir);
   }
 
   @Override

@@ -15,6 +15,8 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -112,5 +114,34 @@ class RpcFaultProxyIT {
     assertThat(proxy.counts())
         .containsEntry(Fault.RPC_OUTAGE, 1L)
         .containsEntry(Fault.RPC_ERROR, 0L);
+  }
+
+  @Test
+  void theSendHookRunsOnceAfterATransactionReachedTheChainAndBeforeItsReply() throws Exception {
+    proxy(Map.of());
+    List<Integer> reachedWhenHookRan = new ArrayList<>();
+    proxy.afterNextSend(() -> reachedWhenHookRan.add(reached.get()));
+    call(Duration.ofSeconds(5)); // not a transaction: the hook waits
+    assertThat(reachedWhenHookRan).isEmpty();
+    String send =
+        "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"eth_sendRawTransaction\",\"params\":[\"0x01\"]}";
+    HttpResponse<String> sent =
+        client.send(
+            HttpRequest.newBuilder(URI.create(proxy.url()))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(send, StandardCharsets.UTF_8))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(sent.statusCode()).isEqualTo(200);
+    assertThat(reachedWhenHookRan).as("the chain had it when the hook ran").containsExactly(2);
+    client.send(
+        HttpRequest.newBuilder(URI.create(proxy.url()))
+            .POST(HttpRequest.BodyPublishers.ofString(send, StandardCharsets.UTF_8))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(reachedWhenHookRan).as("once").hasSize(1);
+    proxy.afterNextSend(() -> reachedWhenHookRan.add(-1));
+    assertThat(proxy.disarm()).isTrue();
+    assertThat(proxy.disarm()).isFalse();
   }
 }

@@ -12,6 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -103,6 +104,40 @@ class SandboxChainIT {
       chain.close();
     }
     assertThat(chain.isAlive()).as("anvil stopped on close").isFalse();
+  }
+
+  /**
+   * A real anvil restart, as the chaos harness does it: the process stopped and started again on
+   * its state file and port; what was mined is still there (balances, nonces, receipts), the URL
+   * the operator holds still answers.
+   */
+  @Test
+  void anvilRestartsOnTheSameStateAndPort() throws Exception {
+    SandboxChain chain =
+        SandboxChain.start(
+            PoolFile.loadDefault(), SandboxChain.Options.forTimeScale(20), line -> {});
+    try {
+      String rpc = chain.rpcUrl();
+      String broke = DevAccounts.account(5).getAddress();
+      chain.deposit(broke, BigInteger.TWO);
+      String block = rpc(rpc, "eth_blockNumber", "[]");
+      String owner = DevAccounts.account(0).getAddress();
+      String nonce = rpc(rpc, "eth_getTransactionCount", "[\"" + owner + "\",\"latest\"]");
+
+      Duration down = chain.restartAnvil();
+
+      assertThat(chain.rpcUrl()).isEqualTo(rpc);
+      assertThat(chain.isAlive()).isTrue();
+      assertThat(rpc(rpc, "eth_blockNumber", "[]")).isEqualTo(block);
+      assertThat(rpc(rpc, "eth_getTransactionCount", "[\"" + owner + "\",\"latest\"]"))
+          .isEqualTo(nonce);
+      assertThat(chain.escrow(broke)).isEqualTo(BigInteger.TWO);
+      chain.deposit(broke, BigInteger.ONE);
+      assertThat(chain.escrow(broke)).as("and it goes on").isEqualTo(BigInteger.valueOf(3));
+      assertThat(down).isLessThan(Duration.ofSeconds(20));
+    } finally {
+      chain.close();
+    }
   }
 
   private static String rpc(String rpc, String method, String params) throws Exception {
