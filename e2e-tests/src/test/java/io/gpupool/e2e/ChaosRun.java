@@ -7,6 +7,7 @@ import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.e2e.chaos.ChaosTally;
 import io.gpupool.e2e.chaos.ClusterView;
 import io.gpupool.e2e.chaos.Invariants;
+import io.gpupool.e2e.chaos.ProgressDeadline;
 import io.gpupool.sandbox.api.FaultPlan;
 import io.gpupool.sandbox.chain.RpcFaultProxy;
 import io.gpupool.sandbox.chain.SandboxChain;
@@ -294,18 +295,21 @@ public final class ChaosRun {
     return out;
   }
 
-  private boolean awaitJobsEnded(KubernetesClient admin, Duration limit)
+  /** Until every job ended; gives up after {@code patience} in which no job ended. */
+  private boolean awaitJobsEnded(KubernetesClient admin, Duration patience)
       throws InterruptedException {
-    Instant deadline = Instant.now().plus(limit);
-    while (Instant.now().isBefore(deadline)) {
+    ProgressDeadline wait = new ProgressDeadline(Instant.now(), patience);
+    while (true) {
       var jobs = admin.resources(TrainingJob.class).inNamespace("default").list().getItems();
       long open = jobs.stream().filter(j -> !Invariants.ended(j)).count();
       if (open == 0) {
         return true;
       }
+      if (!wait.keepWaiting(Instant.now(), open)) {
+        return false;
+      }
       Thread.sleep(2000);
     }
-    return false;
   }
 
   /** Until no usage record has a pair with a transaction in flight or unsettled usage. */
