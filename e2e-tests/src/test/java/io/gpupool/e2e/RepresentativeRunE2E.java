@@ -72,6 +72,9 @@ class RepresentativeRunE2E {
           "/configmaps get",
           "a usage ConfigMap whose update conflicts (409) or vanished (404) is re-read from the"
               + " server (ConfigMapBillingStore); the run has no concurrent writer",
+          "gpupool.io/trainingjobs get",
+          "the meter finds a new pod's TrainingJob in the controller's cache and GETs it only when"
+              + " the cache does not hold it yet (UsageMeter); in the run every job is cached first",
           "/pods/log get",
           "no SpotCheck job in the run: spot-checks read a trainer's checkpoint lines and a"
               + " verifier's result from pod logs (TrainingVerificationIT, RealWorkloadsE2E)",
