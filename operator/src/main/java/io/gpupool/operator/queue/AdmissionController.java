@@ -248,6 +248,14 @@ public class AdmissionController {
     return verdictOfAdmitted(book.admitted(id).orElseThrow());
   }
 
+  /**
+   * Admitted and holding its queue's quota now, whatever the job's cached status still says (its
+   * admission may not have been written yet).
+   */
+  public synchronized boolean holdsQuota(TrainingJob job) {
+    return book.admitted(JobWorkloads.id(job)).isPresent();
+  }
+
   /** The job wrote a checkpoint: evicting it now loses less. */
   public synchronized void checkpointed(TrainingJob job, Instant at) {
     book.checkpointed(JobWorkloads.id(job), at.toEpochMilli());

@@ -67,6 +67,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private final KubernetesClient client;
   private final ClusterPods clusterPods;
   private final JobWakeups<TrainingJob> wakeups;
+  private final AdmissionController admission;
   private volatile OwnedPodEvents<TrainingJob> pods;
 
   public TrainingJobReconciler(
@@ -92,6 +93,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       VerificationMetrics verificationMetrics,
       SamplingSecret samplingSecret) {
     this.clusterPods = clusterPods;
+    this.admission = admission;
     this.client = client;
     this.metrics = metrics;
     this.binder = binder;
@@ -173,9 +175,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         cause,
         job -> {
           TrainingJobStatus s = job.getStatus();
-          boolean waiting =
-              (s == null || s.phase == null || s.phase == TrainingJobPhase.Pending)
-                  && !waitsForQuota(s);
+          boolean waiting = wantsCapacity(s, waitsForQuota(s) && admission.holdsQuota(job));
           boolean onNode =
               nodeName != null
                   && s != null
@@ -191,6 +191,18 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         || s.queue == null
             && s.phase != TrainingJobPhase.Succeeded
             && s.phase != TrainingJobPhase.Failed;
+  }
+
+  /**
+   * A Pending job that capacity coming back may let be placed: one outside queues, or one its queue
+   * has admitted. Whether it is admitted is asked of admission ({@code admittedNow}), not read from
+   * the cached status: a preemptor admitted the moment its victim left, then found the victim's
+   * pods still on the GPUs, may not have its admission in the cache yet when those pods vanish, and
+   * skipping it left it waiting out the whole placement timeout (QueueE2E, on a quiet machine).
+   */
+  static boolean wantsCapacity(TrainingJobStatus s, boolean admittedNow) {
+    boolean pending = s == null || s.phase == null || s.phase == TrainingJobPhase.Pending;
+    return pending && (!waitsForQuota(s) || admittedNow);
   }
 
   /** Queued in a GpuQueue: capacity does not help it, admission wakes it when its turn comes. */
