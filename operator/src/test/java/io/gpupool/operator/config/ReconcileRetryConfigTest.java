@@ -22,7 +22,7 @@ class ReconcileRetryConfigTest {
     }
     for (String controller :
         new String[] {"trainingjob", "inferencejob", "gpuprovider", "gpuqueue"}) {
-      String prefix = "quarkus.operator-sdk.controllers." + controller + ".retry.";
+      String prefix = "quarkus.operator-sdk.controllers.\"" + controller + "\".retry.";
       assertThat(p.getProperty(prefix + "max-attempts")).as(controller).isEqualTo("-1");
       assertThat(p.getProperty(prefix + "interval.max")).as(controller).isEqualTo("60000");
     }
