@@ -87,8 +87,6 @@ class ChallengeE2E {
     // than quarantined is 10 % here (the default 25 % would leave no late answer to re-rate). An
     // RTX 3090 posing as an H100 (7 %) stays a gross mismatch.
     env.put("GPUPOOL_TRUST_CHALLENGE_SPEED_CORRECTION_FLOOR", "0.1");
-    // Every node's joining challenge at once (29 nodes): no second wave delays the slow node's.
-    env.put("GPUPOOL_TRUST_CHALLENGE_MAX_CONCURRENT", "32");
     PoolSpec base = PoolFile.loadDefault();
     PoolSpec throttled = PoolFile.parse(THROTTLED_POOL);
     PoolSpec pool =
