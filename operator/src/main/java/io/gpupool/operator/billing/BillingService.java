@@ -257,6 +257,7 @@ public class BillingService {
                 : t)
             : null;
     settlement.outbox().onSetAside(this::warnSetAside);
+    settlement.onUnexpectedFailure(e -> metrics.unexpectedSettlementFailure());
     settlement.start();
     return settlement;
   }
