@@ -11,11 +11,8 @@ import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.api.v1alpha1.TrainingVerificationStatus;
 import io.gpupool.api.v1alpha1.VerificationPod;
 import io.gpupool.operator.allocation.PodGpus;
-import io.gpupool.operator.billing.DisputeFiler;
-import io.gpupool.operator.billing.DisputeFiling;
-import io.gpupool.operator.billing.DisputeResolution;
-import io.gpupool.operator.billing.DisputeResolver;
 import io.gpupool.operator.billing.EvidenceHash;
+import io.gpupool.operator.billing.FraudDisputes;
 import io.gpupool.operator.billing.JobRef;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.status.EventRecorder;
@@ -92,8 +89,7 @@ public final class SpotCheckRunner {
   private final PodLogs logs;
   private final CheckPlacer placer;
   private final TrustLedger trust;
-  private final DisputeFiler disputes;
-  private final DisputeResolver resolver;
+  private final FraudDisputes fraud;
   private final EventRecorder events;
   private final VerificationMetrics metrics;
   private final byte[] secret;
@@ -109,8 +105,7 @@ public final class SpotCheckRunner {
       KubernetesClient client,
       CheckPlacer placer,
       TrustLedger trust,
-      DisputeFiler disputes,
-      DisputeResolver resolver,
+      FraudDisputes fraud,
       EventRecorder events,
       VerificationMetrics metrics,
       byte[] secret,
@@ -120,8 +115,7 @@ public final class SpotCheckRunner {
     this.logs = new PodLogs(client);
     this.placer = placer;
     this.trust = trust;
-    this.disputes = disputes;
-    this.resolver = resolver;
+    this.fraud = fraud;
     this.events = events;
     this.metrics = metrics;
     this.secret = secret.clone();
@@ -738,41 +732,17 @@ public final class SpotCheckRunner {
             job.getMetadata().getNamespace(),
             job.getMetadata().getName(),
             job.getMetadata().getUid());
-    disputes
-        .open(ref, provider, hash, "training spot-check: " + what)
-        .thenCompose(
-            filing -> {
-              metrics.disputed(VerificationMetrics.TRAINING, filing.outcome());
-              String filed =
-                  filing.outcome().name().toLowerCase(Locale.ROOT)
-                      + filing.txHash().map(tx -> " in " + tx).orElse("")
-                      + " ("
-                      + filing.message()
-                      + ")";
-              if (filing.outcome() != DisputeFiling.Outcome.OPENED) {
-                return java.util.concurrent.CompletableFuture.completedFuture(filed);
-              }
-              return resolver
-                  .resolve(ref, provider, true)
-                  .thenApply(
-                      r ->
-                          filed
-                              + "; "
-                              + (r.outcome() == DisputeResolution.Outcome.RESOLVED
-                                  ? "fraud verdict"
-                                  : "fraud verdict not given ("
-                                      + r.outcome().name().toLowerCase(Locale.ROOT)
-                                      + ")")
-                              + ": "
-                              + r.message());
-            })
-        .whenComplete(
-            (line, error) ->
-                events.record(
-                    job,
-                    error == null ? EventRecorder.NORMAL : EventRecorder.WARNING,
-                    "SpotCheckDispute",
-                    provider + ": " + (error == null ? line : "not filed: " + error.getMessage())));
+    fraud
+        .prove(ref, provider, hash, "training spot-check: " + what)
+        .thenAccept(
+            outcome -> {
+              metrics.disputed(VerificationMetrics.TRAINING, outcome.filing().outcome());
+              events.record(
+                  job,
+                  outcome.proven() ? EventRecorder.NORMAL : EventRecorder.WARNING,
+                  "SpotCheckDispute",
+                  provider + ": " + outcome.describe());
+            });
   }
 
   /** Marks a check's pod as done, counts its GPU time, and frees its GPU. */
