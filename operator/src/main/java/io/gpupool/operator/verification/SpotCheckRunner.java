@@ -258,7 +258,7 @@ public final class SpotCheckRunner {
       long to = v.pendingCheckpoints.get(0);
       if (!sampler.sampled(job.getMetadata().getUid(), from)) {
         v.pendingCheckpoints.remove(0);
-        advance(v, from, to, true);
+        CheckCursor.decided(v, from, to, CheckCursor.Decision.UNSAMPLED);
         continue;
       }
       Optional<VerificationPod> mismatch =
@@ -300,15 +300,6 @@ public final class SpotCheckRunner {
     }
   }
 
-  /** Every earlier interval settled: the cursor moves to {@code to}. */
-  private static void advance(
-      TrainingVerificationStatus v, long from, long to, boolean verifiedOrUnsampled) {
-    if (verifiedOrUnsampled && v.lastVerifiedCheckpoint == from) {
-      v.lastVerifiedCheckpoint = to;
-    }
-    v.checkedThrough = to;
-  }
-
   private void giveUp(
       JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s,
       TrainingVerificationStatus v,
@@ -316,7 +307,7 @@ public final class SpotCheckRunner {
       long to,
       String why) {
     v.pendingCheckpoints.remove(Long.valueOf(to));
-    advance(v, from, to, false);
+    CheckCursor.decided(v, from, to, CheckCursor.Decision.UNCHECKED);
     String message =
         String.format(
             Locale.ROOT,
@@ -606,7 +597,7 @@ public final class SpotCheckRunner {
     conclude(s, v, entry, "verified", pod);
     v.verifiedIntervals++;
     v.pendingCheckpoints.remove(Long.valueOf(to));
-    advance(v, from, to, true);
+    CheckCursor.decided(v, from, to, CheckCursor.Decision.VERIFIED);
     metrics.checked(VerificationMetrics.TRAINING, "verified");
     passed(s, v, worst == null ? "interval " + from + ".." + to + " replayed" : worst);
     return Optional.empty();
@@ -654,7 +645,13 @@ public final class SpotCheckRunner {
     v.pendingCheckpoints.remove(Long.valueOf(to));
     // The referee upheld the provider's step: the interval stands. Inconclusive blames nobody and
     // verifies nothing.
-    advance(v, from, to, verdict.outcome() == RefereeVerdict.Outcome.VERIFIER_AT_FAULT);
+    CheckCursor.decided(
+        v,
+        from,
+        to,
+        verdict.outcome() == RefereeVerdict.Outcome.VERIFIER_AT_FAULT
+            ? CheckCursor.Decision.VERIFIED
+            : CheckCursor.Decision.UNCHECKED);
     String message = "interval " + from + ".." + to + ": " + outcome + ", " + verdict.message();
     events.record(job, EventRecorder.NORMAL, "SpotCheckRefereed", message);
     if (verdict.outcome() == RefereeVerdict.Outcome.VERIFIER_AT_FAULT) {
