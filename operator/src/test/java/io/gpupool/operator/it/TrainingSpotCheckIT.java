@@ -322,6 +322,15 @@ class TrainingSpotCheckIT {
                         p ->
                             "prov-sc-honest-v".equals(p.provider)
                                 && Double.parseDouble(p.gpuSeconds) >= verifying - 0.15));
+    TrainingJob metered = get("sc-honest");
+    System.out.printf(
+        "[spot-check] verifier GPU-s: status %s (pods %s), metered %s%n",
+        verifying,
+        metered.getStatus().verification.pods.stream().map(p -> p.gpuSeconds).toList(),
+        metered.getStatus().usage.byProvider.stream()
+            .filter(p -> "prov-sc-honest-v".equals(p.provider))
+            .map(p -> p.gpuSeconds)
+            .toList());
   }
 
   @Test
