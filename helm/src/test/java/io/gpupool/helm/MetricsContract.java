@@ -32,6 +32,7 @@ final class MetricsContract {
           "gpupool_settlement_job_pairs_set_aside",
           "gpupool_settlement_pairs_held_unregistered",
           "gpupool_settlement_transactions_total",
+          "gpupool_settlement_unexpected_failures_total",
           "gpupool_chain_rpc_errors_total",
           "gpupool_escrow_balance",
           "gpupool_reconcile_errors_total",

@@ -275,6 +275,7 @@ class PrometheusQueriesIT {
     line(s, "gpupool_settlement_backlog_pairs", "", 3);
     line(s, "gpupool_settlement_pairs_set_aside", "", 0);
     line(s, "gpupool_settlement_pairs_held_unregistered", "", 1);
+    line(s, "gpupool_settlement_unexpected_failures_total", "", 0);
     for (String outcome : List.of("passed", "wrong_result", "too_slow")) {
       line(s, "gpupool_challenges_total", "provider=\"acme\",outcome=\"" + outcome + "\"", n);
     }

@@ -25,4 +25,10 @@ public class ChallengeRecord {
    * priced at the speed measured instead of quarantined.
    */
   public List<SpeedCorrectedNode> speedCorrected;
+
+  /**
+   * Nodes whose last challenge passed at their claimed speed, by node name, with when they are
+   * challenged next: a restarted operator keeps the pass and the schedule.
+   */
+  public List<PassedNode> passedNodes;
 }

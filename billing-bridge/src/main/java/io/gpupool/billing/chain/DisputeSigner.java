@@ -24,4 +24,11 @@ public interface DisputeSigner {
    * @throws ChainRevertException when the dry run reverts (e.g. {@code NoOpenDispute})
    */
   SignedSettlement signResolveDispute(PairId pair, boolean fraud, long minNonce);
+
+  /**
+   * Sign {@code expireDispute} at the next free nonce, at least {@code minNonce}.
+   *
+   * @throws ChainRevertException when the dry run reverts (e.g. {@code DisputeNotExpired})
+   */
+  SignedSettlement signExpireDispute(PairId pair, long minNonce);
 }

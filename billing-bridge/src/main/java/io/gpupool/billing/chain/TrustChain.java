@@ -3,6 +3,7 @@ package io.gpupool.billing.chain;
 import io.gpupool.billing.PairId;
 import java.math.BigInteger;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -35,6 +36,21 @@ public interface TrustChain {
 
   /** Dry-run and send {@code resolveDispute} with the verdict. */
   String resolveDispute(PairId pair, boolean fraud);
+
+  /**
+   * How long a dispute may stay open on chain (the contract's {@code DISPUTE_DEADLINE}): from then
+   * on {@code resolveDispute} is refused and only {@link #expireDispute} ends it, as no fraud.
+   */
+  Duration disputeDeadline();
+
+  /** The latest block's timestamp: the time the contract's deadlines are measured against. */
+  Instant chainTime();
+
+  /**
+   * Dry-run and send {@code expireDispute}: end a dispute open longer than {@link
+   * #disputeDeadline()} as no fraud (the only end the contract still allows it).
+   */
+  String expireDispute(PairId pair);
 
   /** The address whose key signs (the verifier, also the reporter). */
   String signerAddress();

@@ -13,6 +13,7 @@ import io.gpupool.billing.contract.GpuPoolBilling;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -210,6 +211,11 @@ public final class Web3jBillingChain
   @Override
   public SignedSettlement signResolveDispute(PairId pair, boolean fraud, long minNonce) {
     return signCall(FunctionEncoder.encode(resolveDisputeCall(pair, fraud)), minNonce);
+  }
+
+  @Override
+  public SignedSettlement signExpireDispute(PairId pair, long minNonce) {
+    return signCall(FunctionEncoder.encode(expireDisputeCall(pair)), minNonce);
   }
 
   /**
@@ -491,6 +497,30 @@ public final class Web3jBillingChain
   @Override
   public String resolveDispute(PairId pair, boolean fraud) {
     return sendCall(resolveDisputeCall(pair, fraud));
+  }
+
+  @Override
+  public String expireDispute(PairId pair) {
+    return sendCall(expireDisputeCall(pair));
+  }
+
+  @Override
+  public Duration disputeDeadline() {
+    return Duration.ofSeconds(
+        view(GpuPoolBilling.FUNC_DISPUTE_DEADLINE, List.of(), UINT64).uint64(0));
+  }
+
+  @Override
+  public Instant chainTime() {
+    return Instant.ofEpochSecond(
+        send(web3j.ethGetBlockByNumber(DefaultBlockParameterName.LATEST, false))
+            .getBlock()
+            .getTimestamp()
+            .longValueExact());
+  }
+
+  private static Function expireDisputeCall(PairId pair) {
+    return new Function(GpuPoolBilling.FUNC_EXPIREDISPUTE, pairArguments(pair), List.of());
   }
 
   private static Function openDisputeCall(

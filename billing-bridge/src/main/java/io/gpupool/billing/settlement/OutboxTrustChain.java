@@ -11,6 +11,7 @@ import io.gpupool.billing.chain.TrustChain;
 import io.gpupool.billing.ledger.OutboxEntry;
 import java.math.BigInteger;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
@@ -56,6 +57,22 @@ public final class OutboxTrustChain implements TrustChain {
     return settlement.sendCall(
         "resolveDispute(" + pair + ", " + (fraud ? "fraud" : "no fraud") + ")",
         nonce -> signer.signResolveDispute(pair, fraud, nonce));
+  }
+
+  @Override
+  public String expireDispute(PairId pair) {
+    return settlement.sendCall(
+        "expireDispute(" + pair + ")", nonce -> signer.signExpireDispute(pair, nonce));
+  }
+
+  @Override
+  public Duration disputeDeadline() {
+    return chain.disputeDeadline();
+  }
+
+  @Override
+  public Instant chainTime() {
+    return chain.chainTime();
   }
 
   /**

@@ -98,6 +98,7 @@ public final class SettlementService implements AutoCloseable {
   private ScheduledExecutorService executor;
   private final java.util.concurrent.atomic.AtomicLong unexpectedFailures =
       new java.util.concurrent.atomic.AtomicLong();
+  private volatile java.util.function.Consumer<Throwable> onUnexpectedFailure = e -> {};
 
   public SettlementService(
       SettlementConfig config, BillingLedger ledger, BillingChain chain, Clock clock) {
@@ -118,6 +119,15 @@ public final class SettlementService implements AutoCloseable {
   /** Background rounds that ended in an exception or error nothing inside the round handled. */
   public long unexpectedFailures() {
     return unexpectedFailures.get();
+  }
+
+  /**
+   * Tell {@code listener} of each background round that failed unexpectedly (the operator counts
+   * them in a metric: such a failure is a bug, and the log line alone is easily missed). Replaces
+   * any earlier listener; one that throws is logged and otherwise ignored.
+   */
+  public void onUnexpectedFailure(java.util.function.Consumer<Throwable> listener) {
+    this.onUnexpectedFailure = Objects.requireNonNull(listener, "listener");
   }
 
   public boolean isReconciled() {
@@ -179,6 +189,11 @@ public final class SettlementService implements AutoCloseable {
       // from the store and the outbox, which are consistent after any failure inside a round.
       unexpectedFailures.incrementAndGet();
       LOG.log(System.Logger.Level.ERROR, "settlement round failed unexpectedly", e);
+      try {
+        onUnexpectedFailure.accept(e);
+      } catch (RuntimeException listenerFailure) {
+        LOG.log(System.Logger.Level.WARNING, "unexpected-failure listener failed", listenerFailure);
+      }
     }
   }
 

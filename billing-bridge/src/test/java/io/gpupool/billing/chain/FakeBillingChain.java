@@ -184,6 +184,11 @@ public final class FakeBillingChain implements BillingChain, DisputeSigner {
     return signCall("resolveDispute " + pair.jobId() + " " + fraud, minNonce);
   }
 
+  @Override
+  public synchronized SignedSettlement signExpireDispute(PairId pair, long minNonce) {
+    return signCall("expireDispute " + pair.jobId(), minNonce);
+  }
+
   /** A call that settles nothing, signed at the next free nonce (at least {@code minNonce}). */
   private SignedSettlement signCall(String call, long minNonce) {
     checkUp();

@@ -612,6 +612,8 @@ class SettlementServiceTest {
         new StackOverflowError("round blew the stack"),
         new java.io.IOException("checked, thrown unchecked by a library"));
     SettlementService s = service(config.withInterval(Duration.ofMillis(20)));
+    List<Throwable> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+    s.onUnexpectedFailure(told::add);
     s.start();
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (!ledger.pending().isEmpty() && System.nanoTime() < deadline) {
@@ -620,5 +622,9 @@ class SettlementServiceTest {
     s.stop();
     assertEverythingSettledOnce(); // the rounds after the two failures settled everything
     assertThat(s.unexpectedFailures()).isEqualTo(2);
+    assertThat(told)
+        .as("the listener (the operator's metric) hears of each failure, with its cause")
+        .extracting(Throwable::getMessage)
+        .containsExactly("round blew the stack", "checked, thrown unchecked by a library");
   }
 }

@@ -44,6 +44,7 @@ public final class BillingMetrics {
   private final AtomicReference<Double> heldUnregistered = new AtomicReference<>(0.0);
   private final Map<String, AtomicReference<Double>> setAsideByJob = new ConcurrentHashMap<>();
   private final Timer txDuration;
+  private final Counter unexpectedFailures;
 
   public BillingMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -71,6 +72,12 @@ public final class BillingMetrics {
         Timer.builder("gpupool.settlement.transaction.duration")
             .description("send to receipt of a settlement transaction")
             .publishPercentileHistogram()
+            .register(registry);
+    unexpectedFailures =
+        Counter.builder("gpupool.settlement.unexpected.failures")
+            .description(
+                "settlement rounds ended by an exception nothing in the round handled (a bug:"
+                    + " the loop goes on, the operator log has the stack trace)")
             .register(registry);
     RESULTS.forEach(this::transactions);
     for (PodOwnership.Verdict v : PodOwnership.Verdict.values()) {
@@ -175,6 +182,11 @@ public final class BillingMetrics {
     if (sendToReceipt != null) {
       txDuration.record(sendToReceipt);
     }
+  }
+
+  /** A settlement round failed in a way nothing inside it handled. */
+  public void unexpectedSettlementFailure() {
+    unexpectedFailures.increment();
   }
 
   public void rpcError(String operation) {

@@ -61,6 +61,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -86,6 +87,7 @@ public class BillingService {
   private final BillingAccounts accounts;
   private final EventRecorder events;
   private final List<Runnable> meteringListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<JobRef>> podEndListeners = new CopyOnWriteArrayList<>();
   private final Map<String, Cache<? extends HasMetadata>> jobCaches = new ConcurrentHashMap<>();
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
@@ -140,6 +142,14 @@ public class BillingService {
     meteringListeners.add(listener);
   }
 
+  /**
+   * Runs {@code listener} with a job once the end of one of its pods is metered: its usage changed
+   * without a cluster event, also after it finished.
+   */
+  public void onPodEndMetered(Consumer<JobRef> listener) {
+    podEndListeners.add(listener);
+  }
+
   /** How often running pods are metered: how often a running job's cost can change. */
   public Duration meteringInterval() {
     return settings.meteringInterval();
@@ -157,6 +167,7 @@ public class BillingService {
     meter.afterMetering(this::refreshMetrics);
     meter.afterMetering(this::refreshAccounts);
     meter.afterMetering(() -> meteringListeners.forEach(Runnable::run));
+    meter.onPodEndMetered(job -> podEndListeners.forEach(l -> l.accept(job)));
     providers.onChange(metrics::knowProvider);
     // Usage records and settlements are written by one replica only: a follower would race the
     // leader's cumulative figures and nonces. A follower starts both when it takes over.
@@ -241,6 +252,7 @@ public class BillingService {
                 : t)
             : null;
     settlement.outbox().onSetAside(this::warnSetAside);
+    settlement.onUnexpectedFailure(e -> metrics.unexpectedSettlementFailure());
     settlement.start();
     return settlement;
   }

@@ -1,5 +1,6 @@
 package io.gpupool.operator.billing;
 
+import io.gpupool.billing.PairId;
 import io.gpupool.billing.chain.TrustChain;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.ProviderDirectory;
@@ -20,10 +21,10 @@ import org.jboss.logging.Logger;
 /**
  * The {@link DisputeFiler} and {@link DisputeResolver} the operator runs with: disputes go to the
  * billing contract with the operator's key (its verifier role), one at a time on a thread of their
- * own. Counts disputes by outcome ({@code gpupool_disputes_total}).
+ * own. Counts disputes by step and outcome ({@code gpupool_disputes_total}).
  */
 @ApplicationScoped
-public class ChainDisputeFiler implements DisputeFiler, DisputeResolver {
+public class ChainDisputeFiler implements DisputeFiler, DisputeResolver, DisputeExpirer {
   private static final Logger LOG = Logger.getLogger(ChainDisputeFiler.class);
 
   private final BillingService billing;
@@ -100,6 +101,33 @@ public class ChainDisputeFiler implements DisputeFiler, DisputeResolver {
                     "resolve",
                     r.outcome() == DisputeResolution.Outcome.RESOLVED
                         ? (fraud ? "FRAUD" : "NO_FRAUD")
+                        : r.outcome().name(),
+                    r.message()));
+  }
+
+  @Override
+  public CompletionStage<DisputeResolution> expire(PairId pair) {
+    Optional<ChainDisputes> disputes = disputes();
+    if (disputes.isEmpty()) {
+      return CompletableFuture.completedFuture(
+          new DisputeResolution(
+              DisputeResolution.Outcome.BILLING_OFF,
+              Optional.empty(),
+              "billing is off: no dispute on " + pair + " to expire"));
+    }
+    return CompletableFuture.supplyAsync(() -> disputes.get().expire(pair), executor)
+        .exceptionally(
+            e ->
+                new DisputeResolution(
+                    DisputeResolution.Outcome.FAILED,
+                    Optional.empty(),
+                    "expiring the dispute on " + pair + " failed: " + e.getMessage()))
+        .whenComplete(
+            (r, e) ->
+                count(
+                    "expire",
+                    r.outcome() == DisputeResolution.Outcome.RESOLVED
+                        ? "expired"
                         : r.outcome().name(),
                     r.message()));
   }

@@ -140,6 +140,46 @@ final class ChainDisputes {
     }
   }
 
+  /**
+   * End the pair's dispute with {@code expireDispute}: open past the contract's deadline, it can no
+   * longer be resolved, only ended as no fraud. Needs neither the job nor the provider to be known.
+   */
+  DisputeResolution expire(PairId pair) {
+    try {
+      if (!chain.dispute(pair).open()) {
+        return new DisputeResolution(
+            DisputeResolution.Outcome.NO_OPEN_DISPUTE,
+            Optional.empty(),
+            "no open dispute on " + pair);
+      }
+      String tx = chain.expireDispute(pair);
+      SettlementReceipt r = mined(tx);
+      if (!r.success()) {
+        return new DisputeResolution(
+            DisputeResolution.Outcome.FAILED,
+            Optional.of(tx),
+            "expiring the dispute on " + pair + " reverted: " + r.revertReason());
+      }
+      return new DisputeResolution(
+          DisputeResolution.Outcome.RESOLVED,
+          Optional.of(tx),
+          "dispute on "
+              + pair
+              + " open past the contract's deadline ended as no fraud (expireDispute), tx "
+              + tx);
+    } catch (ChainRevertException e) {
+      return new DisputeResolution(
+          DisputeResolution.Outcome.FAILED,
+          Optional.empty(),
+          "the contract refused to expire the dispute on " + pair + ": " + e.error());
+    } catch (ChainException e) {
+      return new DisputeResolution(
+          DisputeResolution.Outcome.FAILED,
+          Optional.empty(),
+          "expiring the dispute on " + pair + " failed: " + e.getMessage());
+    }
+  }
+
   /** The job's pair with the provider's address (the one that paid most, if it had several). */
   private Optional<PairId> pair(JobRef job, String provider) {
     Optional<String> address = providerAddress.apply(provider);

@@ -122,6 +122,7 @@ public final class UsageMeter implements AutoCloseable {
   private volatile BiFunction<HasMetadata, Budget, Optional<String>> payerResolver =
       (job, budget) -> budget == null ? Optional.empty() : Optional.ofNullable(budget.payer);
   private final List<Runnable> afterMetering = new CopyOnWriteArrayList<>();
+  private final List<Consumer<JobRef>> podEndMetered = new CopyOnWriteArrayList<>();
   private final ClusterPods pods;
   private final ResourceEventHandler<Pod> podEvents =
       new ResourceEventHandler<>() {
@@ -198,6 +199,15 @@ public final class UsageMeter implements AutoCloseable {
   }
 
   /**
+   * Runs {@code hook} with a job each time the end of one of its pods has been metered. A finished
+   * job's usage changes only then (a verifier that ends after the gang, a pod whose end is metered
+   * after the job's last reconcile), and nothing in the cluster tells its controller so.
+   */
+  public void onPodEndMetered(Consumer<JobRef> hook) {
+    podEndMetered.add(hook);
+  }
+
+  /**
    * Start following pods and metering on a background thread; the first pass (stored records plus
    * the pods present) runs at once.
    */
@@ -261,6 +271,7 @@ public final class UsageMeter implements AutoCloseable {
     Map<String, PodLifetime> lifetimes = new HashMap<>();
     stored.forEach((uid, r) -> lifetimes.put(uid, r.lifetime()));
     List<PodRecord> write = new ArrayList<>();
+    boolean podEnded = false;
     // how far the job's running pods may be charged depends on their nodes as seen now
     tracked.values().stream()
         .filter(t -> t.job().uid().equals(jobUid) && t.nodeName() != null)
@@ -303,6 +314,7 @@ public final class UsageMeter implements AutoCloseable {
       PodRecord next = new PodRecord(record, t.providerName(), end != null);
       if (!next.equals(prior)) {
         write.add(next);
+        podEnded |= next.ended();
       }
     }
     if (!write.isEmpty()) {
@@ -314,6 +326,10 @@ public final class UsageMeter implements AutoCloseable {
       if (t.gone()) {
         tracked.remove(t.podUid());
       }
+    }
+    if (podEnded) {
+      JobRef ended = job;
+      podEndMetered.forEach(hook -> hook.accept(ended));
     }
     return result;
   }

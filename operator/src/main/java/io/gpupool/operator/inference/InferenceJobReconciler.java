@@ -144,6 +144,13 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
             wakeups.wakeWhere("metering", kind::watchesCost);
           }
         });
+    // A pod's end was metered: its job's usage changed, also when the job has finished already.
+    billing.onPodEndMetered(
+        job -> {
+          if (KIND.equals(job.kind())) {
+            wakeups.wakeIfRunning(job.namespace(), job.name(), "pod_end_metered");
+          }
+        });
   }
 
   @Override

@@ -66,6 +66,13 @@ public final class JobWakeups<J extends HasMetadata> {
     source.propagateEvent(job);
   }
 
+  /** Wakes one job by name once the controller runs (before, no job can need waking). */
+  public void wakeIfRunning(String namespace, String name, String cause) {
+    if (running) {
+      wake(new ResourceID(name, namespace), cause);
+    }
+  }
+
   /** Wakes every job of the kind that {@code which} picks. */
   public void wakeWhere(String cause, Predicate<J> which) {
     IndexerResourceCache<J> cache = jobs;

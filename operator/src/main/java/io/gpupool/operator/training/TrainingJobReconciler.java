@@ -142,6 +142,13 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
         queue -> wakeups.wakeWhere("queue", job -> outsideQueues(job.getStatus())));
     // A metering may have taken a job to its spec.budget.maxCost.
     billing.afterMetering(() -> wakeups.wakeWhere("metering", loop::watchesCost));
+    // A pod's end was metered: its job's usage changed, also when the job has finished already.
+    billing.onPodEndMetered(
+        job -> {
+          if (TrainingLoop.KIND.equals(job.kind())) {
+            wakeups.wakeIfRunning(job.namespace(), job.name(), "pod_end_metered");
+          }
+        });
     // The meter finds a new pod's job in the controller's cache, not with a GET.
     wakeups.whenRunning(jobs -> billing.readJobsFrom(TrainingLoop.KIND, jobs));
   }

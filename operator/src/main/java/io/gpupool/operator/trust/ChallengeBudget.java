@@ -31,9 +31,8 @@ final class ChallengeBudget {
 
   /** True when {@code planned} more GPU-seconds keep the last hour under the share. */
   synchronized boolean allows(Instant now, int poolGpus, double planned) {
-    while (!spent.isEmpty() && spent.peekFirst().at().isBefore(now.minus(WINDOW))) {
-      spent.removeFirst();
-    }
+    // Not only from the front: spending restored after a restart arrives out of time order.
+    spent.removeIf(s -> s.at().isBefore(now.minus(WINDOW)));
     double used = spent.stream().mapToDouble(Spent::gpuSeconds).sum();
     return used + planned <= share * poolGpus * WINDOW.toSeconds();
   }

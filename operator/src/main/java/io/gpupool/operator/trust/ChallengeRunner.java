@@ -165,8 +165,16 @@ public class ChallengeRunner {
     if (!inventory.synced() || !pods.ready() || !providers.synced()) {
       return; // until running pods are in the ledger, a busy node could look idle
     }
-    // A node quarantined before a restart stays quarantined: never challenged afresh.
+    // A node quarantined before a restart stays quarantined: never challenged afresh. A node that
+    // passed keeps its pass and its next random time, so a restart does not challenge the whole
+    // pool at once as if every node had just joined.
     trust.restore(providers.all());
+    // The GPU time the last hour's restored challenges held still counts against the budget.
+    for (TrustLedger.Spent spent : trust.takeRestoredSpend()) {
+      if (spent.at().isAfter(now.minus(ChallengeBudget.WINDOW))) {
+        budget.spend(spent.at(), spent.gpuSeconds());
+      }
+    }
     List<GpuNode> nodes = new ArrayList<>(inventory.nodes());
     Collections.shuffle(nodes, random);
     // Joining nodes first: a new claim is checked before random re-checks.
@@ -316,7 +324,11 @@ public class ChallengeRunner {
       LOG.debugf("Node(%s): challenge pod not deleted: %s", r.node(), e.getMessage());
     }
     ledger.release(HOLDER_PREFIX + r.node());
-    budget.spend(now, r.gpus() * Duration.between(r.started(), now).toMillis() / 1000.0);
+    budget.spend(now, heldGpuSeconds(r, now));
+  }
+
+  private static double heldGpuSeconds(Running r, Instant now) {
+    return r.gpus() * Duration.between(r.started(), now).toMillis() / 1000.0;
   }
 
   private void conclude(Running r, ChallengeVerdict verdict, Instant now) {
@@ -324,7 +336,7 @@ public class ChallengeRunner {
         Duration.ofMillis(
             (long) (-Math.log(1 - random.nextDouble()) * config.meanInterval().toMillis()));
     double before = trust.speedFactor(r.node(), r.product());
-    trust.record(r.node(), r.provider(), r.product(), verdict, now, next);
+    trust.record(r.node(), r.provider(), r.product(), verdict, now, next, heldGpuSeconds(r, now));
     metrics.outcome(r.provider(), verdict.outcome());
     String message = "node " + r.node() + ": " + verdict.message();
     if (verdict.outcome() == Outcome.PASSED) {

@@ -2,6 +2,7 @@ package io.gpupool.operator.trust;
 
 import io.gpupool.api.v1alpha1.ChallengeRecord;
 import io.gpupool.api.v1alpha1.GpuProvider;
+import io.gpupool.api.v1alpha1.PassedNode;
 import io.gpupool.api.v1alpha1.QuarantinedNode;
 import io.gpupool.api.v1alpha1.SpeedCorrectedNode;
 import io.gpupool.operator.inventory.SpeedRatings;
@@ -27,10 +28,13 @@ import java.util.function.Consumer;
  * new work); per provider, how many challenges passed and failed. A verdict holds for the product
  * the node claimed when challenged: relabelling a node is a new claim, challenged afresh.
  *
- * <p>Verdicts live in memory and the quarantines among them also in GpuProvider status ({@code
- * status.challenges.quarantined}): a restarted operator {@link #restore restores} them before it
- * places or challenges anything, so a node that cheated stays out of placement instead of getting a
- * fresh chance to answer honestly. Counts are seeded from the same status.
+ * <p>Verdicts live in memory and in GpuProvider status: quarantines ({@code
+ * status.challenges.quarantined}), passes with the time of each node's next random challenge
+ * ({@code passedNodes}) and ratings ({@code speedCorrected}). A restarted operator {@link #restore
+ * restores} them before it places or challenges anything, so a node that cheated stays out of
+ * placement instead of getting a fresh chance to answer honestly, and a node that passed keeps its
+ * pass and its schedule instead of being challenged again with every other node at once. Counts are
+ * seeded from the same status.
  *
  * <p>A node that answered correctly but slower than its claim ({@link Outcome#SLOWER}) is not
  * quarantined: it is rated at the share of the claimed speed measured, kept in status ({@code
@@ -43,6 +47,7 @@ public class TrustLedger {
   private final Map<String, ChallengeRecord> providers = new HashMap<>();
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   private final Map<String, Quarantined> workFraud = new HashMap<>();
+  private final List<Spent> restoredSpend = new ArrayList<>();
   private final SpeedRatings speeds;
 
   /** A ledger whose speed ratings nobody else reads (tests). */
@@ -63,10 +68,14 @@ public class TrustLedger {
     String message;
     Instant at;
     Instant nextDue;
+    double gpuSeconds;
     double speedFactor = 1.0;
     String ratedMessage;
     Instant ratedSince;
   }
+
+  /** GPU time a challenge held, ending at {@code at}: what the challenge budget counts. */
+  public record Spent(Instant at, double gpuSeconds) {}
 
   /**
    * A node left out of placement, and why.
@@ -93,6 +102,7 @@ public class TrustLedger {
     copy.failed = recorded.failed;
     copy.lastChallengeTime = recorded.lastChallengeTime;
     providers.put(provider, copy);
+    seedPasses(provider, recorded);
     seedRatings(provider, recorded);
     if (recorded.quarantined == null) {
       return;
@@ -117,6 +127,43 @@ public class TrustLedger {
       t.at = since(q.since);
       nodes.put(q.node, t);
     }
+  }
+
+  /** Nodes whose last challenge passed, from status, with their pass time and next challenge. */
+  private void seedPasses(String provider, ChallengeRecord recorded) {
+    if (recorded.passedNodes == null) {
+      return;
+    }
+    for (PassedNode p : recorded.passedNodes) {
+      if (p.node == null || p.product == null || nodes.containsKey(p.node)) {
+        continue;
+      }
+      NodeTrust t = new NodeTrust();
+      t.provider = provider;
+      t.product = p.product;
+      t.outcome = Outcome.PASSED;
+      t.message = "passed its last hardware challenge";
+      t.at = since(p.since);
+      // Without a readable schedule, due now: still a random re-check within the budget, not a
+      // joining challenge outside it.
+      Instant next = since(p.nextChallengeTime);
+      t.nextDue = next == null ? Instant.EPOCH : next;
+      t.gpuSeconds = p.gpuSeconds == null || !(p.gpuSeconds > 0) ? 0 : p.gpuSeconds;
+      nodes.put(p.node, t);
+      if (t.at != null && t.gpuSeconds > 0) {
+        restoredSpend.add(new Spent(t.at, t.gpuSeconds));
+      }
+    }
+  }
+
+  /**
+   * GPU time of challenges restored from status since the last call: a restarted runner counts it
+   * against its budget, so a restart does not grant a fresh hour of random challenges.
+   */
+  public synchronized List<Spent> takeRestoredSpend() {
+    List<Spent> out = List.copyOf(restoredSpend);
+    restoredSpend.clear();
+    return out;
   }
 
   /** Nodes rated below their claim, from status: restored before the quarantines are. */
@@ -188,6 +235,21 @@ public class TrustLedger {
       ChallengeVerdict verdict,
       Instant now,
       Duration nextIn) {
+    record(node, provider, product, verdict, now, nextIn, 0);
+  }
+
+  /**
+   * Records a verdict; {@code nextIn} is when a passing node is challenged next, {@code gpuSeconds}
+   * the GPU time the challenge held (kept with a pass for the budget of a restarted operator).
+   */
+  public void record(
+      String node,
+      String provider,
+      String product,
+      ChallengeVerdict verdict,
+      Instant now,
+      Duration nextIn,
+      double gpuSeconds) {
     synchronized (this) {
       NodeTrust t = nodes.computeIfAbsent(node, n -> new NodeTrust());
       t.provider = provider;
@@ -196,6 +258,7 @@ public class TrustLedger {
       t.message = verdict.message();
       t.at = now;
       t.nextDue = now.plus(nextIn);
+      t.gpuSeconds = gpuSeconds;
       double factor = quarantines(verdict.outcome()) ? 1.0 : verdict.speedFactor();
       if (factor < 1 && (t.speedFactor != factor || t.ratedSince == null)) {
         t.ratedMessage = verdict.message();
@@ -343,6 +406,24 @@ public class TrustLedger {
               }
             });
     copy.speedCorrected = corrected.isEmpty() ? null : corrected;
+    List<PassedNode> passes = new ArrayList<>();
+    new TreeMap<>(nodes)
+        .forEach(
+            (name, t) -> {
+              if (provider.equals(t.provider)
+                  && t.outcome == Outcome.PASSED
+                  && t.speedFactor >= 1
+                  && !workFraud.containsKey(name)) {
+                PassedNode p = new PassedNode();
+                p.node = name;
+                p.product = t.product;
+                p.since = t.at == null ? null : t.at.toString();
+                p.nextChallengeTime = t.nextDue == null ? null : t.nextDue.toString();
+                p.gpuSeconds = t.gpuSeconds > 0 ? Math.ceil(t.gpuSeconds * 10) / 10 : null;
+                passes.add(p);
+              }
+            });
+    copy.passedNodes = passes.isEmpty() ? null : passes;
     return copy;
   }
 

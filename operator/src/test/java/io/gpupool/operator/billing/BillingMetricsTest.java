@@ -52,6 +52,16 @@ class BillingMetricsTest {
   }
 
   @Test
+  void unexpectedSettlementFailuresAreCountedFromZero() {
+    // At 0 from the start, so an alert on its increase fires on the first failure.
+    assertThat(registry.get("gpupool.settlement.unexpected.failures").counter().count()).isZero();
+    metrics.unexpectedSettlementFailure();
+    metrics.unexpectedSettlementFailure();
+    assertThat(registry.get("gpupool.settlement.unexpected.failures").counter().count())
+        .isEqualTo(2.0);
+  }
+
+  @Test
   void countersGrowByWhatCumulativeFiguresGrewNeverTwice() {
     Map<String, Map<String, String>> names =
         Map.of("job-1", Map.of(PROVIDER.toLowerCase(), "prov-a"));

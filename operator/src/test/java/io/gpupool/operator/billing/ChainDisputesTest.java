@@ -83,6 +83,23 @@ class ChainDisputesTest {
     }
 
     @Override
+    public Duration disputeDeadline() {
+      return Duration.ofDays(30);
+    }
+
+    @Override
+    public java.time.Instant chainTime() {
+      return java.time.Instant.EPOCH;
+    }
+
+    @Override
+    public String expireDispute(PairId pair) {
+      sent.add("expire " + pair);
+      open = false;
+      return "0xexpire";
+    }
+
+    @Override
     public String signerAddress() {
       return OTHER;
     }
@@ -109,6 +126,18 @@ class ChainDisputesTest {
         Duration.ofSeconds(1),
         Duration.ofMillis(1),
         "ETH");
+  }
+
+  @Test
+  void anOpenDisputeIsExpiredByItsPairAloneAndAClosedOneIsLeftAlone() {
+    ChainDisputes d = disputes(Map.of());
+    assertThat(d.expire(PAIR).outcome()).isEqualTo(DisputeResolution.Outcome.NO_OPEN_DISPUTE);
+    assertThat(chain.sent).isEmpty();
+    chain.open = true;
+    DisputeResolution r = d.expire(PAIR);
+    assertThat(r.outcome()).as(r.message()).isEqualTo(DisputeResolution.Outcome.RESOLVED);
+    assertThat(r.txHash()).contains("0xexpire");
+    assertThat(chain.sent).containsExactly("expire " + PAIR);
   }
 
   @Test

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class DisputeDeadlinesTest {
@@ -40,9 +41,10 @@ class DisputeDeadlinesTest {
                     NOW.minus(Duration.ofDays(30)).getEpochSecond(),
                     false),
             pair("d".repeat(32)), open(NOW.minus(Duration.ofDays(30))));
-    List<PairId> due =
+    Set<PairId> due =
         DisputeDeadlines.overdue(
-            chain.keySet(), p -> Optional.ofNullable(chain.get(p)), NOW, DEADLINE);
+                chain.keySet(), p -> Optional.ofNullable(chain.get(p)), NOW, DEADLINE)
+            .keySet();
     assertThat(due)
         .as("due at the deadline and long past it; not one second early, not a closed one")
         .containsExactlyInAnyOrder(pair("a".repeat(32)), pair("d".repeat(32)));
@@ -54,6 +56,21 @@ class DisputeDeadlinesTest {
             DisputeDeadlines.overdue(
                 List.of(pair("a".repeat(32))), p -> Optional.empty(), NOW, DEADLINE))
         .isEmpty();
+  }
+
+  @Test
+  void aDisputeIsPastTheContractsDeadlineFromItsLastSecondOnByChainTime() {
+    Duration chainDeadline = Duration.ofDays(30);
+    DisputeState opened = open(NOW);
+    Instant due = NOW.plus(chainDeadline);
+    assertThat(DisputeDeadlines.pastChainDeadline(opened, due.minusSeconds(1), chainDeadline))
+        .as("one second early: still the verifier's to resolve")
+        .isFalse();
+    assertThat(DisputeDeadlines.pastChainDeadline(opened, due, chainDeadline))
+        .as("the contract refuses resolveDispute from expiresAt on (block.timestamp >= expiresAt)")
+        .isTrue();
+    assertThat(DisputeDeadlines.pastChainDeadline(opened, due.plusSeconds(3600), chainDeadline))
+        .isTrue();
   }
 
   @Test

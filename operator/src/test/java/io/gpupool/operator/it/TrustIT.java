@@ -39,12 +39,17 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.core.Request;
+import org.web3j.protocol.core.Response;
+import org.web3j.protocol.http.HttpService;
 
 /**
  * Stake and disputes against anvil: a job waits while its only provider's stake does not cover one
  * token per GPU and says why, runs once the provider stakes, and its earnings (still inside the
  * challenge window) are disputed and the provider slashed through the operator's port; a dispute
- * nobody judges is resolved as no fraud at its deadline.
+ * nobody judges is resolved as no fraud at its deadline, or expired once the chain's clock is past
+ * the contract's own deadline.
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -231,29 +236,8 @@ class TrustIT {
             .withReconcileFromBlock(dev.deployBlock()));
     try {
       String payout = dev.provider(2).getAddress();
-      String payer = dev.payers().get(0).getAddress();
-      dev.deployer().stake(dev.contractAddress(), dev.provider(2), ETH.multiply(BigInteger.TWO));
-      BillingMeteringIT.pool(client, "r-deadline", payout, 2);
-      TestAccounts.bindPayer(client, NS, payer);
-      client.resource(BillingMeteringIT.job("judged-late", "r-deadline", 2, payer)).create();
-      List<Pod> pods = BillingMeteringIT.awaitPods(client, "judged-late", 2);
-      String uid = BillingMeteringIT.uid(client, "judged-late");
-      FakeKubelet kubelet = new FakeKubelet(client);
-      pods.forEach(kubelet::run);
-      Thread.sleep(1200);
-      pods.forEach(kubelet::succeed);
-      BillingMeteringIT.awaitPhase(client, "judged-late", TrainingJobPhase.Succeeded);
-      await()
-          .atMost(TIMEOUT)
-          .until(
-              () -> {
-                billing.meter().meterJob(uid);
-                List<PairLedger> pairs = billing.store().pairs(uid);
-                return pairs.size() == 1
-                    && pairs.get(0).settledWei().signum() > 0
-                    && pairs.get(0).settledWei().equals(pairs.get(0).meteredWei());
-              });
-      PairLedger pair = billing.store().pairs(uid).get(0);
+      PairLedger pair = settledStakedJob("r-deadline", "judged-late", dev.provider(2));
+      String uid = pair.pair().jobId();
       JobRef job = new JobRef("TrainingJob", NS, "judged-late", uid);
       DisputeFiling filed =
           disputes
@@ -285,6 +269,112 @@ class TrustIT {
       chain.close();
     }
   }
+
+  @Test
+  @Order(3) // last: it moves the chain's clock 30 days on
+  void aDisputeLeftOpenPastTheContractsOwnDeadlineIsExpired() throws Exception {
+    Web3jBillingChain chain = new Web3jBillingChain(dev.chainConfig(), dev.reporter());
+    billing.enableSettlement(
+        chain,
+        billing
+            .settlementConfig()
+            .withInterval(Duration.ofMillis(500))
+            .withReconcileFromBlock(dev.deployBlock()));
+    try {
+      String payout = dev.provider(3).getAddress();
+      PairLedger pair = settledStakedJob("r-expired", "never-judged", dev.provider(3));
+      JobRef job = new JobRef("TrainingJob", NS, "never-judged", pair.pair().jobId());
+      DisputeFiling filed =
+          disputes
+              .open(job, "prov-r-expired", EvidenceHash.sha256("a claim nobody judged"), "test")
+              .toCompletableFuture()
+              .get(60, TimeUnit.SECONDS);
+      assertThat(filed.outcome()).as(filed.message()).isEqualTo(DisputeFiling.Outcome.OPENED);
+      Duration chainDeadline = chain.disputeDeadline();
+      assertThat(chainDeadline)
+          .as("the contract's DISPUTE_DEADLINE")
+          .isEqualTo(Duration.ofDays(30));
+
+      // The operator was stopped past both deadlines: the chain's clock has reached the
+      // contract's deadline, so resolveDispute is refused (DisputeExpired) and only
+      // expireDispute can end the dispute.
+      warpChain(chainDeadline);
+      assertThat(chain.chainTime())
+          .isAfterOrEqualTo(
+              Instant.ofEpochSecond(chain.dispute(pair.pair()).openedAt()).plus(chainDeadline));
+      deadlines.resolveOverdue(Instant.now().plus(chainDeadline).plus(Duration.ofDays(1)));
+
+      assertThat(chain.dispute(pair.pair()).open()).as("ended by expireDispute").isFalse();
+      assertThat(chain.earnings(payout).withdrawableWei())
+          .as("the frozen earnings are the provider's, nothing slashed")
+          .isEqualTo(pair.settledWei());
+      assertThat(chain.stake(payout).stakedWei()).isEqualTo(ETH.multiply(BigInteger.TWO));
+      assertThat(
+              registry
+                  .get("gpupool.disputes")
+                  .tag("step", "expire")
+                  .tag("outcome", "expired")
+                  .counter()
+                  .count())
+          .isEqualTo(1.0);
+      assertThat(
+              registry.find("gpupool.disputes").tag("step", "resolve").counters().stream()
+                  .filter(c -> c.getId().getTag("outcome").equals("failed"))
+                  .mapToDouble(c -> c.count())
+                  .sum())
+          .as("no refused resolveDispute was tried first")
+          .isZero();
+    } finally {
+      billing.disableSettlement();
+      chain.close();
+    }
+  }
+
+  /**
+   * Runs a 2-GPU job of {@code payer 0} on a new pool paid to {@code provider} (staked 2 tokens)
+   * until its usage is settled, and answers its one pair.
+   */
+  PairLedger settledStakedJob(String pool, String jobName, Credentials provider)
+      throws InterruptedException {
+    String payer = dev.payers().get(0).getAddress();
+    dev.deployer().stake(dev.contractAddress(), provider, ETH.multiply(BigInteger.TWO));
+    BillingMeteringIT.pool(client, pool, provider.getAddress(), 2);
+    TestAccounts.bindPayer(client, NS, payer);
+    client.resource(BillingMeteringIT.job(jobName, pool, 2, payer)).create();
+    List<Pod> pods = BillingMeteringIT.awaitPods(client, jobName, 2);
+    String uid = BillingMeteringIT.uid(client, jobName);
+    FakeKubelet kubelet = new FakeKubelet(client);
+    pods.forEach(kubelet::run);
+    Thread.sleep(1200);
+    pods.forEach(kubelet::succeed);
+    BillingMeteringIT.awaitPhase(client, jobName, TrainingJobPhase.Succeeded);
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> {
+              billing.meter().meterJob(uid);
+              List<PairLedger> pairs = billing.store().pairs(uid);
+              return pairs.size() == 1
+                  && pairs.get(0).settledWei().signum() > 0
+                  && pairs.get(0).settledWei().equals(pairs.get(0).meteredWei());
+            });
+    return billing.store().pairs(uid).get(0);
+  }
+
+  /** Move anvil's clock {@code by} on and mine a block at the new time. */
+  static void warpChain(Duration by) throws java.io.IOException {
+    HttpService http = new HttpService(dev.anvil().rpcUrl());
+    for (Request<?, ?> r :
+        List.of(
+            new Request<>("evm_increaseTime", List.of(by.toSeconds()), http, AnyAnswer.class),
+            new Request<>("evm_mine", List.of(), http, AnyAnswer.class))) {
+      Response<?> answer = r.send();
+      assertThat(answer.hasError()).as(r.getMethod()).isFalse();
+    }
+  }
+
+  /** An RPC answer whose result is not read. */
+  public static class AnyAnswer extends Response<Object> {}
 
   String scheduledMessage(String job) {
     TrainingJob j = client.resources(TrainingJob.class).inNamespace(NS).withName(job).get();

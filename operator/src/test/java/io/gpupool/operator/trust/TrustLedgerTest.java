@@ -121,13 +121,64 @@ class TrustLedgerTest {
         .as("a restored quarantine is not challenged afresh")
         .isFalse();
     assertThat(after.unchallenged("b", H100)).isFalse();
-    assertThat(after.due("a", H100, T0)).as("passed nodes are challenged on joining").isTrue();
+    assertThat(after.due("a", H100, T0)).as("a restored pass waits for its random time").isFalse();
     assertThat(after.verified(Map.of("a", H100, "b", H100)).message())
         .contains("b (wrong result: round 3)");
     assertThat(after.counts("p").quarantined).hasSize(1);
     assertThat(after.counts("p").failed).isEqualTo(status.challenges.failed);
     // relabelled: a new claim, challenged afresh
     assertThat(after.quarantined(Map.of("b", "NVIDIA-GeForce-RTX-3090"))).isEmpty();
+  }
+
+  @Test
+  void aPassAndItsNextChallengeTimeSurviveARestartThroughProviderStatus() {
+    TrustLedger before = new TrustLedger();
+    before.record(
+        "a",
+        "p",
+        H100,
+        new ChallengeVerdict(Outcome.PASSED, "ok"),
+        T0,
+        Duration.ofMinutes(30),
+        24.0);
+    before.record(
+        "c", "p", H100, new ChallengeVerdict(Outcome.PASSED, "ok"), T0, Duration.ofMinutes(90));
+    var status = new io.gpupool.api.v1alpha1.GpuProviderStatus();
+    status.challenges = before.counts("p");
+    assertThat(status.challenges.passedNodes)
+        .extracting(n -> n.node + " " + n.product + " " + n.since + " " + n.nextChallengeTime)
+        .containsExactly(
+            "a " + H100 + " " + T0 + " " + T0.plusSeconds(1800),
+            "c " + H100 + " " + T0 + " " + T0.plusSeconds(5400));
+    assertThat(status.challenges.passedNodes.get(0).gpuSeconds).isEqualTo(24.0);
+
+    var provider = new io.gpupool.api.v1alpha1.GpuProvider();
+    provider.getMetadata().setName("p");
+    provider.setStatus(status);
+    TrustLedger after = new TrustLedger();
+    after.restore(java.util.List.of(provider));
+    assertThat(after.unchallenged("a", H100)).as("not a joining node").isFalse();
+    assertThat(after.due("a", H100, T0.plusSeconds(60))).isFalse();
+    assertThat(after.due("a", H100, T0.plusSeconds(1800))).as("at its own random time").isTrue();
+    assertThat(after.due("c", H100, T0.plusSeconds(1800))).isFalse();
+    assertThat(after.verified(Map.of("a", H100, "c", H100)).reason()).isEqualTo("ChallengePassed");
+    assertThat(after.counts("p").passedNodes).hasSize(2);
+    assertThat(after.takeRestoredSpend())
+        .as("the budget a restarted runner counts")
+        .containsExactly(new TrustLedger.Spent(T0, 24.0));
+    assertThat(after.takeRestoredSpend()).isEmpty();
+    // relabelled while the operator was down: a new claim, challenged as it joins
+    assertThat(after.unchallenged("a", "NVIDIA-GeForce-RTX-3090")).isTrue();
+    // a quarantine later replaces the pass in status
+    after.record(
+        "c",
+        "p",
+        H100,
+        new ChallengeVerdict(Outcome.WRONG_RESULT, "wrong result: round 1"),
+        T0.plusSeconds(5400),
+        Duration.ofHours(1));
+    assertThat(after.counts("p").passedNodes).extracting(n -> n.node).containsExactly("a");
+    assertThat(after.counts("p").quarantined).extracting(n -> n.node).containsExactly("c");
   }
 
   @Test
