@@ -37,6 +37,40 @@ class JobMetricsTest {
   }
 
   @Test
+  void aPhaseRecordedAgainAtEveryReconcileCountsTheJobOnce() {
+    for (int i = 0; i < 3; i++) {
+      metrics.phase("TrainingJob", "ml", "a", "Pending");
+    }
+    metrics.phase("TrainingJob", "ml", "a", "Running");
+    metrics.phase("TrainingJob", "ml", "a", "Running");
+    metrics.phase("TrainingJob", "ml", "gone", null);
+    assertThat(jobs("TrainingJob", "Pending")).isZero();
+    assertThat(jobs("TrainingJob", "Running")).isEqualTo(1);
+    assertThat(registry.get("gpupool.jobs").gauges()).hasSize(12);
+  }
+
+  @Test
+  void eachJobsEstimatedThroughputIsOneSeriesUntilTheJobIsForgotten() {
+    metrics.phase("TrainingJob", "ml", "a", "Running");
+    metrics.estimatedThroughput("TrainingJob", "ml", "a", 10);
+    metrics.estimatedThroughput("TrainingJob", "ml", "a", 12.5);
+    metrics.estimatedThroughput("TrainingJob", "ml", "b", 3);
+    assertThat(
+            registry
+                .get("gpupool.job.estimated.throughput")
+                .tags("namespace", "ml", "job", "a")
+                .gauge()
+                .value())
+        .isEqualTo(12.5);
+    assertThat(registry.get("gpupool.job.estimated.throughput").gauges()).hasSize(2);
+
+    metrics.phase("TrainingJob", "ml", "a", null);
+    assertThat(registry.find("gpupool.job.estimated.throughput").tag("job", "a").gauges())
+        .isEmpty();
+    assertThat(registry.get("gpupool.job.estimated.throughput").gauges()).hasSize(1);
+  }
+
+  @Test
   void reconcileErrorsExistAtZeroAndCountThrows() {
     metrics.reconcile("trainingjob", () -> "ok");
     assertThat(

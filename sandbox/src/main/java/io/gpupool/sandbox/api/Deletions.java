@@ -107,13 +107,8 @@ final class Deletions {
     if (ownerUid.isEmpty()) {
       return;
     }
-    for (JsonNode o : store.allObjects()) {
-      for (JsonNode ref : o.path("metadata").path("ownerReferences")) {
-        if (ownerUid.equals(ref.path("uid").asText())) {
-          deleteDependent(o);
-          break;
-        }
-      }
+    for (JsonNode o : store.ownedBy(ownerUid)) {
+      deleteDependent(o);
     }
   }
 

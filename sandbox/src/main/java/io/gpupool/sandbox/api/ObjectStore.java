@@ -3,7 +3,6 @@ package io.gpupool.sandbox.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
 import io.fabric8.mockwebserver.http.Buffer;
@@ -16,12 +15,13 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * The objects the sandbox API server keeps: the Fabric8 mock's CRUD dispatcher, read and written by
- * path, with the stored CRDs mirrored into the resource registry.
+ * The objects the sandbox API server keeps: the Fabric8 mock's CRUD dispatcher, indexed ({@link
+ * IndexedCrudDispatcher}), read and written by path, with the stored CRDs mirrored into the
+ * resource registry.
  */
 final class ObjectStore {
 
-  private final KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
+  private final IndexedCrudDispatcher crud = new IndexedCrudDispatcher();
   private final ResourceRegistry registry;
 
   ObjectStore(ResourceRegistry registry) {
@@ -30,12 +30,25 @@ final class ObjectStore {
 
   /** The object at {@code itemPath}, or null. */
   JsonNode fetch(String itemPath) {
-    MockResponse response = crud.handleGet(itemPath);
-    if (response.code() != 200 || response.getBody() == null) {
+    List<String> found = crud.find(itemPath);
+    if (found.isEmpty()) {
       return null;
     }
-    JsonNode node = Json.parse(response.getBody().readUtf8());
-    return node.has("items") ? null : node;
+    JsonNode first = Json.parse(found.get(0));
+    if (found.size() == 1) {
+      return first;
+    }
+    // One name in two API groups with the same plural (core and events.k8s.io Events): the
+    // dispatcher's path attributes do not tell the core group apart, the path does.
+    ResourcePath p = ResourcePath.parse(itemPath);
+    String group = p == null ? "" : p.group;
+    for (String json : found) {
+      JsonNode node = Json.parse(json);
+      if (WatchStream.groupOf(node.path("apiVersion").asText()).equals(group)) {
+        return node;
+      }
+    }
+    return first;
   }
 
   /**
@@ -43,9 +56,9 @@ final class ObjectStore {
    */
   String listInto(
       String collectionPath, ResourceType type, Selectors selectors, List<JsonNode> items) {
-    MockResponse response = crud.handleGet(collectionPath);
-    JsonNode body = Json.parse(response.getBody().readUtf8());
-    for (JsonNode item : body.path("items")) {
+    String resourceVersion = crud.resourceVersion();
+    for (String json : crud.find(collectionPath)) {
+      JsonNode item = Json.parse(json);
       if (WatchStream.groupOf(item.path("apiVersion").asText()).equals(type.group())
           && item.path("kind").asText().equals(type.kind())
           && selectors.matches(item)) {
@@ -55,7 +68,21 @@ final class ObjectStore {
     items.sort(
         Comparator.comparing((JsonNode o) -> o.path("metadata").path("namespace").asText(""))
             .thenComparing(o -> o.path("metadata").path("name").asText("")));
-    return body.path("metadata").path("resourceVersion").asText("0");
+    return resourceVersion;
+  }
+
+  /**
+   * The stored objects whose owner references name {@code uid} (the garbage collector's look-up).
+   */
+  List<JsonNode> ownedBy(String uid) {
+    List<JsonNode> out = new ArrayList<>();
+    crud.ownedBy(uid).forEach(json -> out.add(Json.parse(json)));
+    return out;
+  }
+
+  /** How many stored objects requests were tested against (the index's work, for tests). */
+  long objectsTested() {
+    return crud.objectsTested();
   }
 
   /** Every stored object, of every kind. */
@@ -118,7 +145,8 @@ final class ObjectStore {
   /** Mirrors the stored CustomResourceDefinitions into the registry. */
   void refreshCrds() {
     List<JsonNode> crds = new ArrayList<>();
-    for (JsonNode o : allObjects()) {
+    for (String json : crud.find("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")) {
+      JsonNode o = Json.parse(json);
       if ("CustomResourceDefinition".equals(o.path("kind").asText())
           && o.path("apiVersion").asText().startsWith("apiextensions.k8s.io/")) {
         crds.add(o);

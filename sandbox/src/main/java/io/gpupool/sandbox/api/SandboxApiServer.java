@@ -149,6 +149,11 @@ public final class SandboxApiServer implements AutoCloseable {
     return accessLog;
   }
 
+  /** How many stored objects requests were tested against so far (the store index's work). */
+  long objectsTested() {
+    return store.objectsTested();
+  }
+
   @Override
   public synchronized void close() {
     front.close();

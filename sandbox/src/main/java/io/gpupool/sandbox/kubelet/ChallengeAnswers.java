@@ -15,12 +15,14 @@ import java.util.Optional;
 /**
  * How the simulated kubelet answers the operator's hardware challenges: it computes the true answer
  * (gpu-scheduler's {@link ChallengeWork}) and takes as long as the node's real GPUs would, so the
- * protocol runs end to end. Two node labels make a node dishonest:
+ * protocol runs end to end. Two node labels make a node dishonest, a third makes it slow:
  *
  * <ul>
  *   <li>{@value #REAL_PRODUCT_LABEL}: the GPUs it really has (its GFD labels claim another); it
  *       answers correctly at that product's speed;
- *   <li>{@value #ANSWER_LABEL}{@code =wrong}: it answers at the claimed speed with made-up digests.
+ *   <li>{@value #ANSWER_LABEL}{@code =wrong}: it answers at the claimed speed with made-up digests;
+ *   <li>{@value #SPEED_SHARE_LABEL}: the share in (0, 1] of its GPUs' speed it computes at (a
+ *       throttled, power-capped or shared card): it answers correctly, taking that much longer.
  * </ul>
  *
  * <p>Simulated GPUs run at {@value #SIMULATED_EFFICIENCY} of their datasheet rate, so a challenge
@@ -31,6 +33,7 @@ import java.util.Optional;
 public final class ChallengeAnswers {
   public static final String REAL_PRODUCT_LABEL = "sandbox.gpupool.io/real-gpu-product";
   public static final String ANSWER_LABEL = "sandbox.gpupool.io/challenge-answer";
+  public static final String SPEED_SHARE_LABEL = "sandbox.gpupool.io/challenge-speed-share";
   public static final double SIMULATED_EFFICIENCY = 1e-9;
 
   private static final GpuCatalog CATALOG = GpuCatalog.defaults();
@@ -67,7 +70,8 @@ public final class ChallengeAnswers {
     int gpus = Math.max(1, parseInt(labels.get("nvidia.com/gpu.count")));
     GpuSpec spec = CATALOG.lookup(real, parseInt(labels.get("nvidia.com/gpu.memory")), null);
     double seconds =
-        challenge.get().flops() / (gpus * spec.denseTflops() * 1e12 * SIMULATED_EFFICIENCY);
+        challenge.get().flops()
+            / (gpus * spec.denseTflops() * 1e12 * SIMULATED_EFFICIENCY * speedShare(labels));
     String message =
         "wrong".equals(labels.get(ANSWER_LABEL))
             ? madeUp(challenge.get())
@@ -99,6 +103,20 @@ public final class ChallengeAnswers {
     env.put("GPUPOOL_TRUST_CHALLENGE_MAX_CONCURRENT", "16");
     env.put("GPUPOOL_TRUST_CHALLENGE_MEAN_INTERVAL", "10m");
     return env;
+  }
+
+  /** The share of its GPUs' speed a node computes at: 1 unless its label says less. */
+  static double speedShare(Map<String, String> labels) {
+    String value = labels.get(SPEED_SHARE_LABEL);
+    if (value == null) {
+      return 1.0;
+    }
+    try {
+      double share = Double.parseDouble(value.trim());
+      return share > 0 && share <= 1 ? share : 1.0;
+    } catch (NumberFormatException e) {
+      return 1.0;
+    }
   }
 
   private static int parseInt(String s) {
