@@ -686,7 +686,7 @@ class ChartRenderTest {
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_BUDGET", "0.02")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_MAX_CONCURRENT", "4")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_SIZE", "512")
-          .containsEntry("GPUPOOL_TRUST_CHALLENGE_TARGET", "10s")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_TARGET", "45s")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_SAMPLES", "4")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_EFFICIENCY", "0.4")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_TOLERANCE", "1.6")

@@ -7,8 +7,7 @@ import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.billing.BillingService;
-import io.gpupool.operator.billing.DisputeFiler;
-import io.gpupool.operator.billing.DisputeResolver;
+import io.gpupool.operator.billing.FraudDisputes;
 import io.gpupool.operator.billing.ProviderStakes;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.NodeInventory;
@@ -89,8 +88,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       ClusterPods clusterPods,
       CheckPlacer checkPlacer,
       TrustLedger trust,
-      DisputeFiler disputeFiler,
-      DisputeResolver disputeResolver,
+      FraudDisputes fraudDisputes,
       VerificationMetrics verificationMetrics,
       SamplingSecret samplingSecret) {
     this.clusterPods = clusterPods;
@@ -117,8 +115,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
                 client,
                 checkPlacer,
                 trust,
-                disputeFiler,
-                disputeResolver,
+                fraudDisputes,
                 events,
                 verificationMetrics,
                 samplingSecret.bytes(),

@@ -3,11 +3,8 @@ package io.gpupool.operator.trust;
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.operator.billing.BillingService;
-import io.gpupool.operator.billing.DisputeFiler;
-import io.gpupool.operator.billing.DisputeFiling;
-import io.gpupool.operator.billing.DisputeResolution;
-import io.gpupool.operator.billing.DisputeResolver;
 import io.gpupool.operator.billing.EvidenceHash;
+import io.gpupool.operator.billing.FraudDisputes;
 import io.gpupool.operator.billing.JobRef;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,26 +18,19 @@ import java.util.function.Consumer;
 
 /**
  * Turns a wrong challenge answer into disputes: one per job the provider was paid for (its metered
- * pairs), each carrying the hash of the challenge evidence, through the billing {@link
- * DisputeFiler}; each dispute opened is then resolved as fraud through the {@link DisputeResolver}
- * (the frozen earnings go back to the payer, the stake is slashed, the whistleblower rewarded). The
- * verdict needs no second look: the operator recomputed the rounds it checked, so a mismatch is a
- * fact, not a suspicion. What happened is reported in words for the provider's event.
+ * pairs), each carrying the hash of the challenge evidence, filed and resolved as fraud by {@link
+ * FraudDisputes} (the operator recomputed the rounds it checked, so a mismatch is a fact). What
+ * happened is reported in words for the provider's event.
  */
 @ApplicationScoped
 public class ChallengeDisputes {
-  private final DisputeFiler filer;
-  private final DisputeResolver resolver;
+  private final FraudDisputes fraud;
   private final BillingService billing;
   private final ProviderDirectory providers;
 
   public ChallengeDisputes(
-      DisputeFiler filer,
-      DisputeResolver resolver,
-      BillingService billing,
-      ProviderDirectory providers) {
-    this.filer = filer;
-    this.resolver = resolver;
+      FraudDisputes fraud, BillingService billing, ProviderDirectory providers) {
+    this.fraud = fraud;
     this.billing = billing;
     this.providers = providers;
   }
@@ -61,9 +51,9 @@ public class ChallengeDisputes {
     List<CompletableFuture<String>> outcomes = new ArrayList<>();
     for (JobRef job : jobs) {
       outcomes.add(
-          filer
-              .open(job, provider, hash, reason)
-              .thenCompose(f -> verdict(job, provider, f))
+          fraud
+              .prove(job, provider, hash, reason)
+              .thenApply(o -> job.namespace() + "/" + job.name() + ": " + o.describe())
               .toCompletableFuture());
     }
     CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new))
@@ -73,36 +63,6 @@ public class ChallengeDisputes {
                     "disputes: "
                         + String.join(
                             "; ", outcomes.stream().map(CompletableFuture::join).toList())));
-  }
-
-  /** One job's line: how the filing went and, when a dispute opened, the fraud verdict. */
-  private CompletionStage<String> verdict(JobRef job, String provider, DisputeFiling f) {
-    String filed =
-        job.namespace()
-            + "/"
-            + job.name()
-            + ": "
-            + f.outcome().name().toLowerCase(Locale.ROOT)
-            + f.txHash().map(tx -> " in " + tx).orElse("")
-            + " ("
-            + f.message()
-            + ")";
-    if (f.outcome() != DisputeFiling.Outcome.OPENED) {
-      return CompletableFuture.completedFuture(filed);
-    }
-    return resolver
-        .resolve(job, provider, true)
-        .thenApply(
-            r ->
-                filed
-                    + "; "
-                    + (r.outcome() == DisputeResolution.Outcome.RESOLVED
-                        ? "fraud verdict"
-                        : "fraud verdict not given ("
-                            + r.outcome().name().toLowerCase(Locale.ROOT)
-                            + ")")
-                    + ": "
-                    + r.message());
   }
 
   private List<JobRef> jobsPaying(String provider) {
