@@ -37,25 +37,29 @@ public class ProviderDirectory {
     this.cache = controllerCache;
   }
 
-  /** True once the controller's cache has listed the providers. */
+  /**
+   * True once the controller's cache has listed the providers. Before its informers start the cache
+   * has none (and cannot be read: JOSDK's event source fails with a NullPointerException).
+   */
   public boolean synced() {
     IndexerResourceCache<GpuProvider> c = cache;
     if (c instanceof InformerWrappingEventSourceHealthIndicator<?> health) {
-      return health.informerHealthIndicators().values().stream()
-          .allMatch(InformerHealthIndicator::hasSynced);
+      var informers = health.informerHealthIndicators().values();
+      return !informers.isEmpty()
+          && informers.stream().allMatch(InformerHealthIndicator::hasSynced);
     }
     return c != null;
   }
 
-  /** Every registered provider. */
+  /** Every registered provider (none before the controller's cache has listed them). */
   public List<GpuProvider> all() {
     IndexerResourceCache<GpuProvider> c = cache;
-    return c == null ? List.of() : c.list().toList();
+    return c == null || !synced() ? List.of() : c.list().toList();
   }
 
   public Optional<GpuProvider> provider(String name) {
     IndexerResourceCache<GpuProvider> c = cache;
-    return c == null ? Optional.empty() : c.get(new ResourceID(name));
+    return c == null || !synced() ? Optional.empty() : c.get(new ResourceID(name));
   }
 
   /**
