@@ -171,11 +171,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
         });
     // A pod's end was metered: its job's usage changed, also when the job has finished already.
     billing.onPodEndMetered(
-        job -> {
-          if (KIND.equals(job.kind())) {
-            wakeups.wakeIfRunning(job.namespace(), job.name(), "pod_end_metered");
-          }
-        });
+        job -> wakeups.wakeIfRunning(job.kind(), job.namespace(), job.name(), "pod_end_metered"));
   }
 
   @Override

@@ -148,11 +148,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     billing.afterMetering(() -> wakeups.wakeWhere("metering", loop::watchesCost));
     // A pod's end was metered: its job's usage changed, also when the job has finished already.
     billing.onPodEndMetered(
-        job -> {
-          if (TrainingLoop.KIND.equals(job.kind())) {
-            wakeups.wakeIfRunning(job.namespace(), job.name(), "pod_end_metered");
-          }
-        });
+        job -> wakeups.wakeIfRunning(job.kind(), job.namespace(), job.name(), "pod_end_metered"));
     // The meter finds a new pod's job in the controller's cache, not with a GET.
     wakeups.whenRunning(jobs -> billing.readJobsFrom(TrainingLoop.KIND, jobs));
   }
