@@ -26,6 +26,9 @@ public class ProviderDirectory {
   private final Map<String, Seen> seen = new ConcurrentHashMap<>();
   private volatile IndexerResourceCache<GpuProvider> cache;
 
+  /** The controller's cache has listed the providers (latched: provider lookups are hot). */
+  private volatile boolean listed;
+
   /** What listeners were last told of a provider. */
   private record Seen(String spec, double reliability, boolean stakeSufficient) {}
 
@@ -35,6 +38,7 @@ public class ProviderDirectory {
    */
   public void readFrom(IndexerResourceCache<GpuProvider> controllerCache) {
     this.cache = controllerCache;
+    this.listed = false;
   }
 
   /**
@@ -42,13 +46,19 @@ public class ProviderDirectory {
    * has none (and cannot be read: JOSDK's event source fails with a NullPointerException).
    */
   public boolean synced() {
+    if (listed) {
+      return true; // an informer stays synced once it has listed: not asked again per lookup
+    }
     IndexerResourceCache<GpuProvider> c = cache;
+    boolean now;
     if (c instanceof InformerWrappingEventSourceHealthIndicator<?> health) {
       var informers = health.informerHealthIndicators().values();
-      return !informers.isEmpty()
-          && informers.stream().allMatch(InformerHealthIndicator::hasSynced);
+      now = !informers.isEmpty() && informers.stream().allMatch(InformerHealthIndicator::hasSynced);
+    } else {
+      now = c != null;
     }
-    return c != null;
+    listed = now;
+    return now;
   }
 
   /** Every registered provider (none before the controller's cache has listed them). */
