@@ -49,6 +49,7 @@ class ChartRbacE2E {
   private int httpPort;
   private int httpsPort;
   private ChartRelease.MetricsTls tls;
+  private javax.net.ssl.SSLSocketFactory caSockets;
   private KubernetesClient admin;
   private Kubectl kubectl;
 
@@ -307,23 +308,10 @@ class ChartRbacE2E {
    * to loopback, where the sandbox's operator listens.
    */
   private Response get(String path, String token) throws Exception {
-    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    try (var in = java.nio.file.Files.newInputStream(tls.caFile())) {
-      trust.setCertificateEntry(
-          "gpupool-metrics-ca",
-          java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
-    }
-    javax.net.ssl.TrustManagerFactory trustManagers =
-        javax.net.ssl.TrustManagerFactory.getInstance(
-            javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-    trustManagers.init(trust);
-    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
-    context.init(null, trustManagers.getTrustManagers(), null);
     var connection =
         (javax.net.ssl.HttpsURLConnection)
             URI.create("https://127.0.0.1:" + httpsPort + path).toURL().openConnection();
-    connection.setSSLSocketFactory(context.getSocketFactory());
+    connection.setSSLSocketFactory(trustingTheChartsCa());
     connection.setHostnameVerifier(
         (host, session) -> {
           try {
@@ -343,6 +331,28 @@ class ChartRbacE2E {
     var stream = status >= 400 ? connection.getErrorStream() : connection.getInputStream();
     String body = stream == null ? "" : new String(stream.readAllBytes());
     return new Response(status, body);
+  }
+
+  /** Sockets that trust only the Secret's ca.crt (made once: every scrape checks the same CA). */
+  private javax.net.ssl.SSLSocketFactory trustingTheChartsCa() throws Exception {
+    if (caSockets != null) {
+      return caSockets;
+    }
+    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    try (var in = java.nio.file.Files.newInputStream(tls.caFile())) {
+      trust.setCertificateEntry(
+          "gpupool-metrics-ca",
+          java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    javax.net.ssl.TrustManagerFactory trustManagers =
+        javax.net.ssl.TrustManagerFactory.getInstance(
+            javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    trustManagers.init(trust);
+    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+    context.init(null, trustManagers.getTrustManagers(), null);
+    caSockets = context.getSocketFactory();
+    return caSockets;
   }
 
   /** What the checks read of a response. */
