@@ -273,8 +273,13 @@ final class SandboxCluster implements AutoCloseable {
     }
     env.putAll(operatorEnv);
     Path operatorLog = logs.resolve(name + "-operator.log");
-    List<String> command =
-        new ArrayList<>(List.of(javaBinary(), "-Xmx512m", "-jar", operatorJar.toString()));
+    List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx512m"));
+    // Benchmarks size the operator's JVM themselves (heap for 10,000 jobs, a JFR recording).
+    String jvmOptions = System.getProperty("gpupool.operator.jvmOptions", "").trim();
+    if (!jvmOptions.isEmpty()) {
+      command.addAll(List.of(jvmOptions.split("\\s+")));
+    }
+    command.addAll(List.of("-jar", operatorJar.toString()));
     ProcessBuilder pb =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(operatorLog.toFile());
     pb.environment().put("KUBECONFIG", operatorKubeconfig.toString());

@@ -177,13 +177,13 @@ public final class OperatorLoadBench {
   }
 
   /** CPU time of this JVM (the sandbox API server, its kubelet and the load client). */
-  private static long ownCpuNanos() {
+  static long ownCpuNanos() {
     return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
   }
 
   /** The operator's CPU seconds between two scrapes ({@code process_cpu_time}), or "n/a". */
-  private static String cpuSeconds(String before, String after) {
+  static String cpuSeconds(String before, String after) {
     double a = processCpu(before);
     double b = processCpu(after);
     boolean nanos = after.contains("process_cpu_time_ns");
@@ -198,7 +198,7 @@ public final class OperatorLoadBench {
         .sum();
   }
 
-  private static String loadAverage() {
+  static String loadAverage() {
     try {
       return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     } catch (IOException e) {

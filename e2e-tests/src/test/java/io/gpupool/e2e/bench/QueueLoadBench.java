@@ -51,6 +51,11 @@ public final class QueueLoadBench {
   public static void main(String[] args) throws Exception {
     int jobs = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
     int nodes = args.length > 1 ? Integer.parseInt(args[1]) : 5_000;
+    // The target is a heap of at most 1 GiB: the operator gets that much, no more.
+    if (System.getProperty("gpupool.operator.jvmOptions") == null) {
+      System.setProperty("gpupool.operator.jvmOptions", "-Xmx1g");
+    }
+    String loadAtStart = OperatorLoadBench.loadAverage();
     PoolSpec pool = PoolGenerator.generate(nodes);
     Map<String, Integer> gpus = PoolGenerator.gpusByFlavor(pool);
     System.err.printf("pool: %d nodes, GPUs by flavor %s%n", nodes, gpus);
@@ -76,6 +81,9 @@ public final class QueueLoadBench {
       double createSeconds = (System.nanoTime() - createStart) / 1e9;
       awaitAllWaiting(client, jobs);
 
+      String loadAtOpening = OperatorLoadBench.loadAverage();
+      String metricsAtOpening = scrape(port);
+      long harnessCpuAtOpening = OperatorLoadBench.ownCpuNanos();
       Instant opened = Instant.now();
       long openNanos = System.nanoTime();
       for (int q = 0; q < QUEUES; q++) {
@@ -92,6 +100,8 @@ public final class QueueLoadBench {
       System.err.println("quotas opened");
       Progress p = follow(client, jobs, port, openNanos);
       String metrics = scrape(port);
+      double harnessCpu = (OperatorLoadBench.ownCpuNanos() - harnessCpuAtOpening) / 1e9;
+      String loadAtEnd = OperatorLoadBench.loadAverage();
 
       Histogram cycle = Histogram.parse(metrics, "gpupool_queue_admission_cycle_seconds", "");
       Histogram reconcile =
@@ -149,6 +159,18 @@ public final class QueueLoadBench {
           reconcile.quantile(0.5) * 1000,
           reconcile.quantile(0.99) * 1000);
       row("operator heap used, highest sample", "%.0f MiB", p.maxHeap / (1 << 20));
+      // CPU, not wall time, says what the work costs on a machine shared with other builds.
+      row(
+          "CPU from opening to the end: operator / sandbox, kubelet and this harness",
+          "%s / %.1f s",
+          OperatorLoadBench.cpuSeconds(metricsAtOpening, metrics),
+          harnessCpu);
+      row(
+          "load average (1 min) at start / opening / end",
+          "%s / %s / %s",
+          loadAtStart,
+          loadAtOpening,
+          loadAtEnd);
     }
   }
 

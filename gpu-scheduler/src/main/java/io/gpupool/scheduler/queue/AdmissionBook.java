@@ -41,6 +41,16 @@ public final class AdmissionBook {
   private Set<String> blockedLastCycle = new HashSet<>();
   private boolean cohortsStale = true;
 
+  /** Admissions so far: usage changed since a figure derived from it was computed. */
+  private long admissions;
+
+  /**
+   * Why each pending workload a cycle found inadmissible can never be admitted, while no queue
+   * definition changed since: later cycles skip it instead of deriving the same verdict again (with
+   * 10,000 workloads waiting on closed quotas every cycle would otherwise rebuild them all).
+   */
+  private final Map<String, String> knownInadmissible = new HashMap<>();
+
   /** A preemptor waiting for its victims to leave; their GPUs are its first. */
   private record Claim(String flavor, Set<String> victims) {}
 
@@ -59,6 +69,11 @@ public final class AdmissionBook {
     double share;
     boolean blocked;
     int examined;
+
+    /** What the queue could take at most, computed when the book had made maxAvailableAt admissions. */
+    long maxAvailable;
+
+    long maxAvailableAt = -1;
 
     /**
      * Workloads of this queue that did not fit this cycle, per accepted-products set, as (GPUs,
@@ -104,7 +119,16 @@ public final class AdmissionBook {
   /** Adds or replaces a queue; its workloads keep their places. */
   public void putQueue(QueueDefinition definition) {
     queue(definition.name()).definition = definition;
+    definitionsChanged();
+  }
+
+  /**
+   * Something a workload's admissibility depends on changed (a queue's definition): verdicts of
+   * inadmissibility are derived again by the next cycle.
+   */
+  public void definitionsChanged() {
     cohortsStale = true;
+    knownInadmissible.clear();
   }
 
   /** Forgets a queue's definition; its pending workloads become inadmissible, admitted stay. */
@@ -112,7 +136,7 @@ public final class AdmissionBook {
     QueueState q = queues.get(name);
     if (q != null) {
       q.definition = null;
-      cohortsStale = true;
+      definitionsChanged();
     }
   }
 
@@ -130,6 +154,7 @@ public final class AdmissionBook {
       return false;
     }
     Workload old = pendingById.put(w.id(), w);
+    knownInadmissible.remove(w.id());
     if (old != null) {
       queue(old.queue()).removePending(old);
     }
@@ -147,6 +172,7 @@ public final class AdmissionBook {
 
   /** The workload is gone (finished, failed, deleted, suspended): its quota is free. */
   public void finish(String id) {
+    knownInadmissible.remove(id);
     Workload pending = pendingById.remove(id);
     if (pending != null) {
       queue(pending.queue()).removePending(pending);
@@ -228,12 +254,32 @@ public final class AdmissionBook {
 
   /** Every pending workload's place in its queue, in one pass. */
   public void positions(PositionSink sink) {
+    positions(Integer.MAX_VALUE, sink);
+  }
+
+  /** The places of the first {@code limit} pending workloads of each queue. */
+  public void positions(int limit, PositionSink sink) {
     for (QueueState q : queues.values()) {
       int position = 0;
       for (Workload w : q.pending) {
+        if (position >= limit) {
+          break;
+        }
         sink.position(w.id(), q.name, ++position);
       }
     }
+  }
+
+  /**
+   * A pending workload's 1-based place in its queue; 0 when it is not pending. Walks the workloads
+   * ahead of it only (no map of every place is kept up to date).
+   */
+  public int position(String id) {
+    Workload w = pendingById.get(id);
+    if (w == null) {
+      return 0;
+    }
+    return queue(w.queue()).pending.headSet(w, false).size() + 1;
   }
 
   /** Status figures of every known queue, defined or only named by workloads. */
@@ -288,18 +334,13 @@ public final class AdmissionBook {
       }
       heap.add(new Cursor(q, share(q)));
     }
-    int examined = 0;
+    List<Cursor> cursors = new ArrayList<>(heap);
     while (!heap.isEmpty()) {
       Cursor c = heap.poll();
-      if (!c.it.hasNext() || c.examined >= lookahead) {
+      Workload w = next(c);
+      if (w == null) {
         continue;
       }
-      if (c.blocked && c.queue.smallestPending() > maxAvailable(c.queue)) {
-        continue; // nothing left in this queue can fit anywhere
-      }
-      Workload w = c.it.next();
-      c.examined++;
-      examined++;
       long endsBy = w.bounded() ? now + w.expectedRuntimeMillis() : Long.MAX_VALUE;
       if (c.blocked && c.knownMiss(w, endsBy)) {
         heap.add(c);
@@ -307,7 +348,9 @@ public final class AdmissionBook {
       }
       List<Quota> flavors = feasibleFlavors(c.queue, w);
       if (flavors.isEmpty()) {
-        inadmissible.put(w.id(), whyNever(c.queue, w));
+        String why = whyNever(c.queue, w);
+        inadmissible.put(w.id(), why);
+        knownInadmissible.put(w.id(), why);
         heap.add(c);
         continue;
       }
@@ -330,7 +373,34 @@ public final class AdmissionBook {
         heap.add(c);
       }
     }
+    int examined = 0;
+    for (Cursor c : cursors) {
+      examined += c.examined;
+    }
     return new CycleResult(admitted, preempted, waiting, inadmissible, examined);
+  }
+
+  /**
+   * The next workload of {@code c}'s queue to decide on; null when the queue is done for this cycle
+   * (looked far enough, or nothing left in it can fit anywhere). Workloads a cycle already found
+   * inadmissible are passed over here, without going back through the queues' heap: they change
+   * nothing (the same cursor would be polled again), and the caller keeps their verdict.
+   */
+  private Workload next(Cursor c) {
+    if (!c.it.hasNext() || c.examined >= lookahead) {
+      return null;
+    }
+    if (c.blocked && c.queue.smallestPending() > maxAvailable(c)) {
+      return null; // nothing left in this queue can fit anywhere
+    }
+    while (c.it.hasNext() && c.examined < lookahead) {
+      Workload w = c.it.next();
+      c.examined++;
+      if (!knownInadmissible.containsKey(w.id())) {
+        return w;
+      }
+    }
+    return null;
   }
 
   // --- capacity
@@ -373,6 +443,15 @@ public final class AdmissionBook {
       pool += mq == null ? 0 : mq.lendable();
     }
     return Math.min(quota.maxUsage(), quota.guaranteed() + pool);
+  }
+
+  /** {@link #maxAvailable(QueueState)} of the cursor's queue, again only after an admission. */
+  private long maxAvailable(Cursor c) {
+    if (c.maxAvailableAt != admissions) {
+      c.maxAvailable = maxAvailable(c.queue);
+      c.maxAvailableAt = admissions;
+    }
+    return c.maxAvailable;
   }
 
   private long maxAvailable(QueueState q) {
@@ -459,6 +538,7 @@ public final class AdmissionBook {
     pendingById.remove(w.id());
     claims.remove(w.id());
     AdmittedWorkload a = new AdmittedWorkload(w, quota.flavor(), now);
+    admissions++;
     admittedById.put(w.id(), a);
     q.admit(a);
     return new Admission(w.id(), q.name, quota.flavor(), quota.products());
@@ -510,6 +590,7 @@ public final class AdmissionBook {
       Set<String> ids = new HashSet<>();
       for (AdmittedWorkload v : victims) {
         v.evict(w.id());
+        queue(v.workload().queue()).evicting(v);
         ids.add(v.workload().id());
         String victimQueue = v.workload().queue();
         preempted.add(
@@ -558,23 +639,54 @@ public final class AdmissionBook {
     if (missing <= 0) {
       return now;
     }
-    List<AdmittedWorkload> ending = new ArrayList<>();
-    for (QueueState m : scope(q)) {
-      for (AdmittedWorkload a : m.admitted.getOrDefault(flavor, Map.of()).values()) {
-        if (a.evicting() || a.endBy() != Long.MAX_VALUE) {
-          ending.add(a);
+    // Evicted workloads leave now; then the bounded ones in the order they must end by, merged
+    // from each queue's ordered set and stopped once enough is freed (no sort of every admitted
+    // workload per blocked head and cycle).
+    long freed = 0;
+    List<QueueState> members = scope(q);
+    for (QueueState m : members) {
+      for (AdmittedWorkload a : m.evicting(flavor)) {
+        freed += a.workload().gpus();
+      }
+    }
+    if (freed >= missing) {
+      return now;
+    }
+    List<Iterator<AdmittedWorkload>> its = new ArrayList<>(members.size());
+    AdmittedWorkload[] heads = new AdmittedWorkload[members.size()];
+    for (int i = 0; i < members.size(); i++) {
+      its.add(members.get(i).ending(flavor));
+      heads[i] = nextRunning(its.get(i));
+    }
+    while (true) {
+      int soonest = -1;
+      for (int i = 0; i < heads.length; i++) {
+        if (heads[i] != null
+            && (soonest < 0 || QueueState.BY_END.compare(heads[i], heads[soonest]) < 0)) {
+          soonest = i;
         }
       }
-    }
-    ending.sort(Comparator.comparingLong(a -> a.evicting() ? now : a.endBy()));
-    long freed = 0;
-    for (AdmittedWorkload a : ending) {
+      if (soonest < 0) {
+        return Long.MAX_VALUE;
+      }
+      AdmittedWorkload a = heads[soonest];
       freed += a.workload().gpus();
       if (freed >= missing) {
-        return Math.max(now, a.evicting() ? now : a.endBy());
+        return Math.max(now, a.endBy());
+      }
+      heads[soonest] = nextRunning(its.get(soonest));
+    }
+  }
+
+  /** The next workload of {@code it} not being evicted (those are counted first). */
+  private static AdmittedWorkload nextRunning(Iterator<AdmittedWorkload> it) {
+    while (it.hasNext()) {
+      AdmittedWorkload a = it.next();
+      if (!a.evicting()) {
+        return a;
       }
     }
-    return Long.MAX_VALUE;
+    return null;
   }
 
   private List<AdmittedWorkload> victims(QueueState q, Workload w, String flavor, long now) {

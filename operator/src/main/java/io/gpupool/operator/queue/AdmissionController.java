@@ -23,6 +23,9 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -40,6 +43,38 @@ public class AdmissionController {
   /** Queued jobs beyond this place are not woken when their place moves (status catches up). */
   static final int POSITION_WAKE_LIMIT = 50;
 
+  /** How often the oldest-waiting-job gauge is recomputed at most (a pass over every job). */
+  static final Duration OLDEST_REFRESH = Duration.ofSeconds(1);
+
+  /** A job moved up to this place is woken at once (the head of its queue: its hold, its turn). */
+  static final int POSITION_WAKE_AT_ONCE = 1;
+
+  /**
+   * Other moves within {@link #POSITION_WAKE_LIMIT} are gathered and woken together at most this
+   * often (as Kueue refreshes its pending-workload positions every 5 s): waking them at every round
+   * cost one status write per place per admission, 50 writes for each job admitted.
+   */
+  static final Duration POSITION_REFRESH = Duration.ofSeconds(5);
+
+  /** Runs a task later; the positions refresh's timer (tests drive it by hand). */
+  @FunctionalInterface
+  interface Later {
+    void run(Runnable task, Duration after);
+  }
+
+  private static final class Timer {
+    static final ScheduledExecutorService EXECUTOR =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "admission-positions");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  static final Later TIMER =
+      (task, after) -> Timer.EXECUTOR.schedule(task, after.toMillis(), TimeUnit.MILLISECONDS);
+
   static final int DEFAULT_GRACE_SECONDS = 60;
 
   /** How long an admitted job may hold its quota without being placed, unless configured. */
@@ -47,7 +82,10 @@ public class AdmissionController {
 
   private final AdmissionBook book = new AdmissionBook();
   private final Map<String, GpuQueue> queues = new ConcurrentHashMap<>();
-  private final Map<String, Integer> positions = new HashMap<>();
+
+  /** Places of the first {@link #POSITION_WAKE_LIMIT} jobs of each queue after the last round. */
+  private Map<String, Integer> positions = new HashMap<>();
+
   private final Map<String, String> waiting = new HashMap<>();
   private final Map<String, String> inadmissible = new HashMap<>();
   private final Map<String, Eviction> evictions = new HashMap<>();
@@ -69,6 +107,15 @@ public class AdmissionController {
   private boolean dirty;
   private boolean queuesChanged;
   private boolean rebuilt;
+
+  /** The job whose own decide() runs the current round (null otherwise). */
+  private String deciding;
+
+  private final Set<String> movedPositions = new java.util.LinkedHashSet<>();
+  private boolean refreshScheduled;
+  private Instant oldestAt;
+  private boolean oldestScheduled;
+  private Later later = TIMER;
 
   private record Eviction(String preemptor, Instant deadline) {}
 
@@ -207,7 +254,12 @@ public class AdmissionController {
       return verdictOfAdmitted(held.get());
     }
     offer(a, queue.get(), priority.getAsInt());
-    round();
+    deciding = id;
+    try {
+      round();
+    } finally {
+      deciding = null;
+    }
     return book.admitted(id)
         .map(this::verdictOfAdmitted)
         .orElseGet(() -> queuedVerdict(id, queue.get(), priority.getAsInt()));
@@ -377,7 +429,8 @@ public class AdmissionController {
 
   /** 1-based place of a pending workload in its queue after the last round; 0 when unknown. */
   int positionOf(String id) {
-    return positions.getOrDefault(id, 0);
+    Integer top = positions.get(id);
+    return top != null ? top : book.position(id);
   }
 
   /** Runs a round if anything offered, restored or ended since the last one asks for it. */
@@ -413,7 +466,7 @@ public class AdmissionController {
     if (never != null) {
       return new Verdict.Inadmissible(queue, never);
     }
-    int position = positions.getOrDefault(id, 0);
+    int position = positionOf(id);
     String why = waiting.getOrDefault(id, "waiting behind earlier jobs of GpuQueue " + queue);
     return new Verdict.Queued(queue, position, why, priority);
   }
@@ -524,10 +577,7 @@ public class AdmissionController {
     metrics.cycle(Duration.ofNanos(System.nanoTime() - start));
     waiting.clear();
     waiting.putAll(result.waiting());
-    Map<String, String> wasInadmissible = new HashMap<>(inadmissible);
-    inadmissible.clear();
-    inadmissible.putAll(result.inadmissible());
-    carryOverInadmissible(wasInadmissible, result);
+    updateInadmissible(result);
     for (Preemption p : result.preempted()) {
       int grace = graceSeconds.getOrDefault(p.victimId(), DEFAULT_GRACE_SECONDS);
       evictions.put(p.victimId(), new Eviction(p.preemptorId(), now.plusSeconds(grace)));
@@ -542,46 +592,104 @@ public class AdmissionController {
       metrics.admitted(a.queue(), since == null ? Duration.ZERO : Duration.between(since, now));
       wake(a.workloadId());
     }
-    Map<String, Integer> before = new HashMap<>(positions);
-    Map<String, Long> oldest = new HashMap<>();
-    positions.clear();
+    // Only the first places of each queue are compared and woken: a round costs the same whether
+    // 100 or 10,000 jobs wait. Places further back are read when asked (positionOf).
+    Map<String, Integer> before = positions;
+    Map<String, Integer> top = new HashMap<>();
     book.positions(
+        POSITION_WAKE_LIMIT,
         (id, queue, position) -> {
-          positions.put(id, position);
-          Instant since = created.get(id);
-          if (since != null) {
-            oldest.merge(queue, since.getEpochSecond(), Math::min);
-          }
+          top.put(id, position);
           Integer old = before.get(id);
-          if (position <= POSITION_WAKE_LIMIT && (old == null || old != position)) {
-            wake(id);
+          // An inadmissible job's status shows no place.
+          if ((old == null || old != position) && !inadmissible.containsKey(id)) {
+            if (position <= POSITION_WAKE_AT_ONCE) {
+              wake(id);
+            } else {
+              positionMoved(id);
+            }
           }
         });
+    positions = top;
     metrics.usage(book.usage());
-    metrics.oldestPending(oldest);
+    oldestPendingMetric(now);
     queues.keySet().forEach(this::notifyQueue);
   }
 
   /**
-   * A round says which jobs are inadmissible only of those it looked at. One it did not look at
-   * keeps its verdict while no queue changed (only a queue's definition makes a job admissible);
-   * after a change it is asked again. Every job whose verdict changed either way is woken, so that
-   * its status no longer says it can never be admitted once a queue opened (and a job marked while
-   * a quota was 0 is offered again).
+   * The oldest waiting job's creation per queue (jobs admitted once are not counted): a pass over
+   * every waiting job, so at most once per {@link #OLDEST_REFRESH} (a gauge scraped every few
+   * seconds) rather than at every round; a round that comes sooner leaves it to the timer.
    */
-  private void carryOverInadmissible(Map<String, String> before, CycleResult result) {
+  private void oldestPendingMetric(Instant now) {
+    if (oldestAt != null && now.isBefore(oldestAt.plus(OLDEST_REFRESH))) {
+      if (!oldestScheduled) {
+        oldestScheduled = true;
+        later.run(this::refreshOldestPending, OLDEST_REFRESH);
+      }
+      return;
+    }
+    oldestAt = now;
+    Map<String, Long> oldest = new HashMap<>();
+    if (!created.isEmpty()) {
+      book.positions(
+          (id, queue, position) -> {
+            Instant since = created.get(id);
+            if (since != null) {
+              oldest.merge(queue, since.getEpochSecond(), Math::min);
+            }
+          });
+    }
+    metrics.oldestPending(oldest);
+  }
+
+  synchronized void refreshOldestPending() {
+    oldestScheduled = false;
+    oldestAt = null;
+    oldestPendingMetric(clock.instant());
+  }
+
+  /**
+   * A round says which jobs are inadmissible only of those it found so this time (the book does not
+   * repeat a verdict while no queue changed). One not named keeps its verdict while no queue
+   * changed (only a queue's definition makes a job admissible); after a change it is asked again.
+   * Every job whose verdict changed either way is woken, so that its status no longer says it can
+   * never be admitted once a queue opened (and a job marked while a quota was 0 is offered again).
+   */
+  private void updateInadmissible(CycleResult result) {
     boolean recheck = queuesChanged;
     queuesChanged = false;
+    if (recheck) {
+      recheckInadmissible(result);
+      return;
+    }
+    // No queue changed: only what this round found, or took out of that state, moves.
+    for (var e : result.inadmissible().entrySet()) {
+      if (!e.getValue().equals(inadmissible.put(e.getKey(), e.getValue()))) {
+        wake(e.getKey());
+      }
+    }
+    for (String id : result.waiting().keySet()) {
+      if (inadmissible.remove(id) != null) {
+        wake(id);
+      }
+    }
+    for (Admission a : result.admitted()) {
+      inadmissible.remove(a.workloadId()); // woken as admitted
+    }
+  }
+
+  /** After a queue changed: every job marked inadmissible is asked again (one pass over them). */
+  private void recheckInadmissible(CycleResult result) {
+    Map<String, String> before = new HashMap<>(inadmissible);
+    inadmissible.clear();
+    inadmissible.putAll(result.inadmissible());
     for (var e : before.entrySet()) {
       String id = e.getKey();
       if (inadmissible.containsKey(id) || result.waiting().containsKey(id) || !book.isPending(id)) {
         continue;
       }
-      if (!recheck) {
-        inadmissible.put(id, e.getValue());
-      } else {
-        book.inadmissible(id).ifPresent(why -> inadmissible.put(id, why));
-      }
+      book.inadmissible(id).ifPresent(why -> inadmissible.put(id, why));
     }
     for (var e : before.entrySet()) {
       if (!e.getValue().equals(inadmissible.get(e.getKey()))) {
@@ -595,12 +703,40 @@ public class AdmissionController {
     }
   }
 
+  /** Uses {@code later} for the positions refresh (tests: simulated time). */
+  synchronized void refreshPositionsWith(Later later) {
+    this.later = later;
+  }
+
+  private void positionMoved(String id) {
+    movedPositions.add(id);
+    if (!refreshScheduled) {
+      refreshScheduled = true;
+      later.run(this::refreshPositions, POSITION_REFRESH);
+    }
+  }
+
+  /** Wakes the jobs whose place moved since the last refresh and still wait. */
+  synchronized void refreshPositions() {
+    refreshScheduled = false;
+    List<String> moved = List.copyOf(movedPositions);
+    movedPositions.clear();
+    for (String id : moved) {
+      if (book.isPending(id)) {
+        wake(id);
+      }
+    }
+  }
+
   private Workload arrived(Workload w) {
     Long at = requeuedAt.get(w.id());
     return at == null ? w : w.withArrival(at);
   }
 
   private void wake(String id) {
+    if (id.equals(deciding)) {
+      return; // its reconcile is under way and takes the verdict of this round
+    }
     for (Consumer<String> l : wakeListeners) {
       l.accept(id);
     }
@@ -658,6 +794,7 @@ public class AdmissionController {
   }
 
   private void forget(String id) {
+    inadmissible.remove(id);
     graceSeconds.remove(id);
     created.remove(id);
     evictions.remove(id);
