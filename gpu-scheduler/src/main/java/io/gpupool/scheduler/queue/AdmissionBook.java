@@ -70,7 +70,9 @@ public final class AdmissionBook {
     boolean blocked;
     int examined;
 
-    /** What the queue could take at most, computed when the book had made maxAvailableAt admissions. */
+    /**
+     * What the queue could take at most, computed when the book had made maxAvailableAt admissions.
+     */
     long maxAvailable;
 
     long maxAvailableAt = -1;
