@@ -106,12 +106,12 @@ class KubectlDeleteWaitIT {
         kubectl.run("delete", "configmaps", "--all", "-n", NS, "--wait=true", "--timeout=20s");
     Duration took = Duration.ofNanos(System.nanoTime() - started);
 
-    assertThat(racedWatches)
-        .as("every wait's watch came after its list found the object still there")
-        .hasSize(OBJECTS);
     assertThat(deleted.exit())
         .as("kubectl delete --wait after %s: %s %s", took, deleted.out(), deleted.err())
         .isZero();
+    assertThat(racedWatches)
+        .as("every wait's watch came after its list found the object still there")
+        .hasSize(OBJECTS);
     assertThat(deleted.out()).contains("configmap \"cm-0\" deleted");
     assertThat(took).isLessThan(Duration.ofSeconds(15));
     assertThat(kubectl.run("get", "configmaps", "-n", NS, "-o", "name").ok().out()).isBlank();
