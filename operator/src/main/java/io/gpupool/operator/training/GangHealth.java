@@ -17,12 +17,8 @@ public class GangHealth {
   private final ReliabilityTracker reliability;
 
   public GangHealth(NodeInventory inventory, GpupoolConfig config, ReliabilityTracker reliability) {
-    this(inventory, config.nodes().lostGracePeriod(), reliability);
-  }
-
-  GangHealth(NodeInventory inventory, Duration lostGracePeriod, ReliabilityTracker reliability) {
     this.inventory = inventory;
-    this.lostGracePeriod = lostGracePeriod;
+    this.lostGracePeriod = config.nodes().lostGracePeriod();
     this.reliability = reliability;
   }
 
