@@ -9,6 +9,8 @@ import io.gpupool.operator.billing.DisputeResolution;
 import io.gpupool.operator.billing.DisputeResolver;
 import io.gpupool.operator.billing.EvidenceHash;
 import io.gpupool.operator.billing.JobRef;
+import io.gpupool.operator.billing.StakeSlasher;
+import io.gpupool.operator.billing.StakeSlashing;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
@@ -18,6 +20,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Turns a wrong challenge answer into disputes: one per job the provider was paid for (its metered
@@ -25,40 +28,62 @@ import java.util.function.Consumer;
  * DisputeFiler}; each dispute opened is then resolved as fraud through the {@link DisputeResolver}
  * (the frozen earnings go back to the payer, the stake is slashed, the whistleblower rewarded). The
  * verdict needs no second look: the operator recomputed the rounds it checked, so a mismatch is a
- * fact, not a suspicion. What happened is reported in words for the provider's event.
+ * fact, not a suspicion. When no dispute opens (the node never ran paid work, as the sandbox's
+ * bargain-h100-hub caught on joining, or its earnings left the challenge window), the provider's
+ * stake is slashed directly through the {@link StakeSlasher}: a wrong answer always costs stake.
+ * What happened is reported in words for the provider's event.
  */
 @ApplicationScoped
 public class ChallengeDisputes {
   private final DisputeFiler filer;
   private final DisputeResolver resolver;
-  private final BillingService billing;
-  private final ProviderDirectory providers;
+  private final StakeSlasher slasher;
+  private final Function<String, List<JobRef>> jobsPaying;
 
   public ChallengeDisputes(
       DisputeFiler filer,
       DisputeResolver resolver,
+      StakeSlasher slasher,
       BillingService billing,
       ProviderDirectory providers) {
+    this(filer, resolver, slasher, provider -> jobsPaying(provider, billing, providers));
+  }
+
+  /**
+   * @param jobsPaying GpuProvider name to the jobs whose metered usage paid it
+   */
+  ChallengeDisputes(
+      DisputeFiler filer,
+      DisputeResolver resolver,
+      StakeSlasher slasher,
+      Function<String, List<JobRef>> jobsPaying) {
     this.filer = filer;
     this.resolver = resolver;
-    this.billing = billing;
-    this.providers = providers;
+    this.slasher = slasher;
+    this.jobsPaying = jobsPaying;
   }
+
+  /** One job's line for the report, and whether its dispute opened. */
+  private record Line(String text, boolean opened) {}
 
   /** Files the disputes and hands {@code report} one sentence once every filing answered. */
   public void file(String provider, String evidence, String reason, Consumer<String> report) {
     EvidenceHash hash = EvidenceHash.sha256(evidence);
-    List<JobRef> jobs = jobsPaying(provider);
+    List<JobRef> jobs = jobsPaying.apply(provider);
     if (jobs.isEmpty()) {
-      report.accept(
+      slash(
+          provider,
+          hash,
+          reason,
           "no dispute filed: no metered job paid "
               + provider
               + " (evidence "
               + hash.hex().substring(0, 18)
-              + "…)");
+              + "…)",
+          report);
       return;
     }
-    List<CompletableFuture<String>> outcomes = new ArrayList<>();
+    List<CompletableFuture<Line>> outcomes = new ArrayList<>();
     for (JobRef job : jobs) {
       outcomes.add(
           filer
@@ -68,15 +93,39 @@ public class ChallengeDisputes {
     }
     CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new))
         .thenRun(
-            () ->
+            () -> {
+              List<Line> lines = outcomes.stream().map(CompletableFuture::join).toList();
+              String disputes =
+                  "disputes: " + String.join("; ", lines.stream().map(Line::text).toList());
+              if (lines.stream().anyMatch(Line::opened)) {
+                report.accept(disputes);
+              } else {
+                // nothing still inside the window to dispute: the stake answers for the fraud
+                slash(provider, hash, reason, disputes, report);
+              }
+            });
+  }
+
+  /** Slashes the provider's stake and reports {@code before} followed by what became of it. */
+  private void slash(
+      String provider, EvidenceHash hash, String reason, String before, Consumer<String> report) {
+    slasher
+        .slash(provider, hash, reason)
+        .thenAccept(
+            s ->
                 report.accept(
-                    "disputes: "
-                        + String.join(
-                            "; ", outcomes.stream().map(CompletableFuture::join).toList())));
+                    before
+                        + "; "
+                        + (s.outcome() == StakeSlashing.Outcome.SLASHED
+                            ? "stake slashed: "
+                            : "stake not slashed ("
+                                + s.outcome().name().toLowerCase(Locale.ROOT)
+                                + "): ")
+                        + s.message()));
   }
 
   /** One job's line: how the filing went and, when a dispute opened, the fraud verdict. */
-  private CompletionStage<String> verdict(JobRef job, String provider, DisputeFiling f) {
+  private CompletionStage<Line> verdict(JobRef job, String provider, DisputeFiling f) {
     String filed =
         job.namespace()
             + "/"
@@ -88,24 +137,27 @@ public class ChallengeDisputes {
             + f.message()
             + ")";
     if (f.outcome() != DisputeFiling.Outcome.OPENED) {
-      return CompletableFuture.completedFuture(filed);
+      return CompletableFuture.completedFuture(new Line(filed, false));
     }
     return resolver
         .resolve(job, provider, true)
         .thenApply(
             r ->
-                filed
-                    + "; "
-                    + (r.outcome() == DisputeResolution.Outcome.RESOLVED
-                        ? "fraud verdict"
-                        : "fraud verdict not given ("
-                            + r.outcome().name().toLowerCase(Locale.ROOT)
-                            + ")")
-                    + ": "
-                    + r.message());
+                new Line(
+                    filed
+                        + "; "
+                        + (r.outcome() == DisputeResolution.Outcome.RESOLVED
+                            ? "fraud verdict"
+                            : "fraud verdict not given ("
+                                + r.outcome().name().toLowerCase(Locale.ROOT)
+                                + ")")
+                        + ": "
+                        + r.message(),
+                    true));
   }
 
-  private List<JobRef> jobsPaying(String provider) {
+  private static List<JobRef> jobsPaying(
+      String provider, BillingService billing, ProviderDirectory providers) {
     Optional<String> payout =
         providers
             .provider(provider)
