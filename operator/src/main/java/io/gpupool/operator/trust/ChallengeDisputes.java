@@ -13,6 +13,7 @@ import io.gpupool.operator.billing.StakeSlasher;
 import io.gpupool.operator.billing.StakeSlashing;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -40,6 +41,7 @@ public class ChallengeDisputes {
   private final StakeSlasher slasher;
   private final Function<String, List<JobRef>> jobsPaying;
 
+  @Inject
   public ChallengeDisputes(
       DisputeFiler filer,
       DisputeResolver resolver,
