@@ -27,7 +27,13 @@ contract GpuPoolBilling {
     /// @notice Interface version; the operator refuses to settle against any other.
     ///         3: stake, challenge window, disputes and slashing.
     ///         4: a dispute open for DISPUTE_DEADLINE ends as no fraud (expireDispute).
-    uint256 public constant VERSION = 4;
+    ///         5: a verifier slashes stake for fraud proven without a paid pair (slashStake).
+    uint256 public constant VERSION = 5;
+
+    /// @notice The shortest time between two `slashStake` calls on one provider, whatever the
+    ///         challenge window (a window of 0 must not let a stolen verifier key drain a stake
+    ///         share by share in one block).
+    uint64 public constant STAKE_SLASH_MIN_INTERVAL = 1 hours;
 
     /// @notice How long a dispute may stay open. After it anyone may end it as no fraud
     ///         (`expireDispute`) and no verifier can resolve it any more, so a lost or idle verifier
@@ -65,6 +71,10 @@ contract GpuPoolBilling {
     error DisputeExpired(bytes32 pairKey, uint64 expiredAt);
     /// @notice The open dispute is within its deadline (`expiresAt`): only a verifier resolves it.
     error DisputeNotExpired(bytes32 pairKey, uint64 expiresAt);
+    /// @notice The provider has no stake a slash would take anything from.
+    error NothingToSlash(address provider);
+    /// @notice The provider's stake was slashed without a dispute less than a slash interval ago.
+    error SlashTooSoon(address provider, uint64 nextAllowedAt);
     /// @notice The pair's paid amount not yet disputed is smaller than the amount asked.
     error DisputeExceedsPaid(bytes32 pairKey, uint256 amount, uint256 disputable);
     /// @notice The provider's earnings still inside the challenge window are smaller than asked.
@@ -110,6 +120,11 @@ contract GpuPoolBilling {
     event UnstakeStarted(address indexed provider, uint256 amount, uint64 thawEndsAt);
     event UnstakeCancelled(address indexed provider);
     event StakeWithdrawn(address indexed provider, uint256 amount, uint256 stakeAfter);
+    /// @notice A verifier slashed `slashed` of the provider's stake for fraud proven without a paid
+    ///         pair; `reward` of it went to the whistleblower, the rest is burned (`totalBurned`).
+    event StakeSlashed(
+        address indexed provider, bytes32 evidenceHash, address indexed whistleblower, uint256 slashed, uint256 reward
+    );
     event VerifierProposed(address indexed verifier, uint64 readyAt);
     event VerifierSet(address indexed verifier, bool authorised);
     event TrustParametersProposed(
@@ -276,6 +291,12 @@ contract GpuPoolBilling {
     uint256 public totalRewardWithdrawn;
     uint256 public totalFrozen;
     uint256 public totalSlashed;
+    /// @notice Slashed stake no one was harmed by (`slashStake`) beyond the whistleblower's reward:
+    ///         held by the contract, moved by no function. Balance = escrows + earnings + stakes +
+    ///         frozen + unclaimed rewards + totalBurned.
+    uint256 public totalBurned;
+    /// @notice When each provider's stake was last slashed by `slashStake` (0 = never).
+    mapping(address => uint64) public lastStakeSlashAt;
 
     constructor(uint64 thawPeriodSeconds, uint64 adminDelaySeconds) {
         thawPeriod = thawPeriodSeconds;
@@ -605,6 +626,33 @@ contract GpuPoolBilling {
         if (block.timestamp < expiresAt) revert DisputeNotExpired(key, expiresAt);
         emit DisputeExpiredUnresolved(key, msg.sender);
         _resolve(key, d, payer, provider, false);
+    }
+
+    /// @notice A verifier slashes `slashShareBps` of a provider's stake (thawing stake included) for
+    ///         fraud proven without a paid pair, such as a wrong answer to a hardware challenge.
+    ///         `whistleblowerShareBps` of it rewards `whistleblower`; no payer was harmed, so the rest
+    ///         is burned. At most once per provider per challenge window (at least
+    ///         STAKE_SLASH_MIN_INTERVAL): a stolen verifier key takes one share per interval, not the
+    ///         whole stake at once.
+    function slashStake(address provider, bytes32 evidenceHash, address whistleblower) external {
+        if (!isVerifier[msg.sender]) revert NotVerifier(msg.sender);
+        if (whistleblower == address(0)) revert ZeroAddress();
+        uint64 last = lastStakeSlashAt[provider];
+        if (last != 0) {
+            uint64 interval = challengeWindow > STAKE_SLASH_MIN_INTERVAL ? challengeWindow : STAKE_SLASH_MIN_INTERVAL;
+            uint64 next = last + interval;
+            if (block.timestamp < next) revert SlashTooSoon(provider, next);
+        }
+        uint256 staked = stakes[provider];
+        uint256 slashed = staked * slashShareBps / BPS;
+        if (slashed == 0) revert NothingToSlash(provider);
+        uint256 reward = slashed * whistleblowerShareBps / BPS;
+        stakes[provider] = staked - slashed;
+        lastStakeSlashAt[provider] = uint64(block.timestamp);
+        totalSlashed += slashed;
+        totalBurned += slashed - reward;
+        rewardBalance[whistleblower] += reward;
+        emit StakeSlashed(provider, evidenceHash, whistleblower, slashed, reward);
     }
 
     function _expiresAt(Dispute storage d) private view returns (uint64) {

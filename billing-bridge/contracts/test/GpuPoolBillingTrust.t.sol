@@ -64,12 +64,12 @@ contract GpuPoolBillingTrustTest is TestBase {
     }
 
     /// Contract balance = escrows + provider earnings (withdrawable and maturing) + stakes + frozen
-    /// + unclaimed rewards: the only accounts money can sit in.
+    /// + unclaimed rewards + burned slashes: the only accounts money can sit in.
     function _assertConserved() internal view {
         (uint256 staked,,) = billing.stakeOf(provider);
         uint256 held = _escrow() + billing.providerBalance(provider) + _maturing() + staked
-            + billing.totalFrozen() + billing.rewardBalance(whistleblower);
-        assertEq(address(billing).balance, held, "contract balance = escrows+earnings+stakes+frozen+rewards");
+            + billing.totalFrozen() + billing.rewardBalance(whistleblower) + billing.totalBurned();
+        assertEq(address(billing).balance, held, "contract balance = escrows+earnings+stakes+frozen+rewards+burned");
         assertEq(
             address(billing).balance,
             billing.totalDeposited() + billing.totalStaked() - billing.totalEscrowWithdrawn()
@@ -367,6 +367,98 @@ contract GpuPoolBillingTrustTest is TestBase {
         vm.prank(provider);
         billing.withdrawStake();
         assertEq(provider.balance - before, 4 ether, "only what slashing left");
+        _assertConserved();
+    }
+
+    // ------------------------------------------------------------ stake slashed without a pair
+    function test_aVerifierSlashesStakeForFraudProvenWithoutAPaidPair() public {
+        vm.startPrank(provider);
+        billing.stake{value: 8 ether}();
+        billing.startUnstake(8 ether); // thawing stake is slashable too
+        vm.stopPrank();
+        uint256 escrowBefore = _escrow();
+        vm.expectEmit(true, true, false, true);
+        emit GpuPoolBilling.StakeSlashed(provider, EVIDENCE, whistleblower, 4 ether, 1 ether);
+        vm.prank(verifier);
+        billing.slashStake(provider, EVIDENCE, whistleblower);
+        // 50% of 8 slashed; 25% of that rewards the whistleblower; no payer was harmed: 3 burned.
+        assertEq(_stake(), 4 ether, "stake halved");
+        assertEq(billing.rewardBalance(whistleblower), 1 ether, "whistleblower reward");
+        assertEq(billing.totalBurned(), 3 ether, "the rest burned");
+        assertEq(billing.totalSlashed(), 4 ether, "slashed total");
+        assertEq(_escrow(), escrowBefore, "no escrow touched");
+        assertEq(billing.lastStakeSlashAt(provider), block.timestamp, "slash time kept");
+        _assertConserved();
+        vm.prank(whistleblower);
+        billing.withdrawReward();
+        vm.warp(block.timestamp + THAW);
+        uint256 before = provider.balance;
+        vm.prank(provider);
+        billing.withdrawStake();
+        assertEq(provider.balance - before, 4 ether, "only what the slash left");
+        assertEq(address(billing).balance, _escrow() + 3 ether, "the burned part stays, owned by no one");
+        _assertConserved();
+    }
+
+    function test_onlyAVerifierSlashesStakeAndOnlyStakeThatIsThere() public {
+        vm.prank(verifier);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingToSlash.selector, provider));
+        billing.slashStake(provider, EVIDENCE, whistleblower);
+        vm.prank(provider);
+        billing.stake{value: 8 ether}();
+        vm.prank(reporter);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotVerifier.selector, reporter));
+        billing.slashStake(provider, EVIDENCE, reporter);
+        vm.prank(provider);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotVerifier.selector, provider));
+        billing.slashStake(provider, EVIDENCE, provider);
+        vm.prank(verifier);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.ZeroAddress.selector));
+        billing.slashStake(provider, EVIDENCE, address(0));
+        billing.removeVerifier(verifier);
+        vm.prank(verifier);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotVerifier.selector, verifier));
+        billing.slashStake(provider, EVIDENCE, whistleblower);
+        assertEq(_stake(), 8 ether, "untouched");
+        _assertConserved();
+    }
+
+    /// A stolen verifier key takes one share per challenge window per provider, never the stake in
+    /// one go; with a window shorter than STAKE_SLASH_MIN_INTERVAL (0 included) the minimum holds.
+    function test_stakeSlashesAreOnePerIntervalPerProvider() public {
+        // Explicit times: via-IR may reuse a block.timestamp read after vm.warp.
+        uint64 t = 1_800_000_000 + ADMIN_DELAY;
+        vm.prank(provider);
+        billing.stake{value: 8 ether}();
+        billing.proposeTrustParameters(3 hours, 5_000, 2_500);
+        t += ADMIN_DELAY;
+        vm.warp(t);
+        billing.applyTrustParameters();
+        vm.startPrank(verifier);
+        billing.slashStake(provider, EVIDENCE, whistleblower);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.SlashTooSoon.selector, provider, t + 3 hours));
+        billing.slashStake(provider, EVIDENCE, whistleblower);
+        vm.warp(t + 3 hours - 1);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.SlashTooSoon.selector, provider, t + 3 hours));
+        billing.slashStake(provider, EVIDENCE, whistleblower);
+        vm.warp(t + 3 hours);
+        billing.slashStake(provider, EVIDENCE, whistleblower);
+        vm.stopPrank();
+        assertEq(_stake(), 2 ether, "two shares: 8 -> 4 -> 2");
+
+        billing.proposeTrustParameters(0, 5_000, 2_500);
+        t += 3 hours + ADMIN_DELAY;
+        vm.warp(t);
+        billing.applyTrustParameters();
+        vm.startPrank(verifier);
+        billing.slashStake(provider, EVIDENCE, whistleblower);
+        uint64 next = t + billing.STAKE_SLASH_MIN_INTERVAL();
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.SlashTooSoon.selector, provider, next));
+        billing.slashStake(provider, EVIDENCE, whistleblower);
+        vm.warp(next);
+        billing.slashStake(provider, EVIDENCE, whistleblower);
+        vm.stopPrank();
+        assertEq(_stake(), 0.5 ether, "window 0: still one share per minimum interval");
         _assertConserved();
     }
 }

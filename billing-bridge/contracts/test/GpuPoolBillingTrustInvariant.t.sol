@@ -31,6 +31,7 @@ contract TrustHandler is TestBase {
     uint256 public disputesOpened;
     uint256 public disputesExpired;
     uint256 public frauds;
+    uint256 public stakeSlashes;
 
     constructor(GpuPoolBilling b, address reporter_, address verifier_) {
         billing = b;
@@ -203,6 +204,32 @@ contract TrustHandler is TestBase {
         vm.warp(clock);
     }
 
+    /// A verifier (or a stranger) slashes a provider's stake without a paid pair: allowed to the
+    /// verifier once per interval (the window, at least STAKE_SLASH_MIN_INTERVAL) while there is
+    /// something to take; it takes exactly one share and the part not rewarded is burned.
+    function slashStake(uint256 seed, bool asStranger) external {
+        address provider = _provider(seed);
+        address whistleblower = whistleblowers[(seed >> 8) % 3];
+        (uint256 staked,,) = billing.stakeOf(provider);
+        uint256 share = staked * billing.slashShareBps() / 10_000;
+        uint64 last = billing.lastStakeSlashAt(provider);
+        uint64 interval = window > billing.STAKE_SLASH_MIN_INTERVAL() ? window : billing.STAKE_SLASH_MIN_INTERVAL();
+        bool may = !asStranger && share != 0 && (last == 0 || clock >= last + interval);
+        uint256 burnedBefore = billing.totalBurned();
+        uint256 rewardBefore = billing.rewardBalance(whistleblower);
+        vm.prank(asStranger ? pool[(seed >> 16) % 4] : verifier);
+        try billing.slashStake(provider, keccak256(abi.encode(seed)), whistleblower) {
+            if (!may) _forbidden("a stake slash by a stranger, too soon or of nothing");
+            (uint256 after_,,) = billing.stakeOf(provider);
+            uint256 reward = billing.rewardBalance(whistleblower) - rewardBefore;
+            if (staked - after_ != share) _forbidden("a stake slash took other than one share");
+            if (billing.totalBurned() - burnedBefore + reward != share) _forbidden("a slash share not burned or rewarded");
+            stakeSlashes++;
+        } catch {
+            if (may) _forbidden("a due stake slash was refused");
+        }
+    }
+
     function withdrawReward(uint256 seed) external {
         address w = whistleblowers[seed % 3];
         uint256 amount = billing.rewardBalance(w);
@@ -288,7 +315,11 @@ contract GpuPoolBillingTrustInvariantTest is TestBase {
 
     function invariant_moneyIsConserved() public view {
         uint256 balance = address(billing).balance;
-        assertEq(balance, handler.sumAccounts() + billing.totalFrozen(), "balance = escrows+earnings+stakes+rewards+frozen");
+        assertEq(
+            balance,
+            handler.sumAccounts() + billing.totalFrozen() + billing.totalBurned(),
+            "balance = escrows+earnings+stakes+rewards+frozen+burned"
+        );
         assertEq(
             balance,
             billing.totalDeposited() + billing.totalStaked() - billing.totalEscrowWithdrawn()

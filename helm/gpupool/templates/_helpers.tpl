@@ -96,16 +96,14 @@ Fails the render when billing is on without what it needs.
 {{- end }}
 
 {{/*
-The Secret holding the metrics TLS certificate: metrics.tls.secretName, or the one cert-manager
-writes for the chart's Certificate. Fails when TLS is on without either.
+The Secret holding the metrics TLS certificate: metrics.tls.secretName, or <release>-metrics-tls,
+written by cert-manager for the chart's Certificate or generated self-signed by the chart.
 */}}
 {{- define "gpupool.metricsTlsSecret" -}}
 {{- if .Values.metrics.tls.secretName -}}
 {{- .Values.metrics.tls.secretName -}}
-{{- else if .Values.metrics.tls.certManager.enabled -}}
-{{- include "gpupool.fullname" . }}-metrics-tls
 {{- else -}}
-{{- fail "metrics.tls.enabled needs a certificate: set metrics.tls.secretName to a kubernetes.io/tls Secret, or metrics.tls.certManager.enabled with an issuerRef" -}}
+{{- include "gpupool.fullname" . }}-metrics-tls
 {{- end -}}
 {{- end }}
 

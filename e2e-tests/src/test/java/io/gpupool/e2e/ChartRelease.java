@@ -66,7 +66,10 @@ final class ChartRelease {
             .set("billing.rpcUrl", "http://127.0.0.1:8545")
             .set("billing.contractAddress", "0x5FbDB2315678afecb367f032d93F642f64180aa3")
             .set("billing.chainId", 31337)
-            .set("billing.reporterKey.secretName", "gpupool-reporter");
+            .set("billing.reporterKey.secretName", "gpupool-reporter")
+            // The sandbox runs the operator as a local process scraped over loopback: no Secret
+            // mounts there, so plain HTTP (ChartRbacE2E serves the chart's default TLS itself).
+            .set("metrics.tls.enabled", false);
     for (int i = 0; i < scope.size(); i++) {
       command = command.set("scope.namespaces[" + i + "]", scope.get(i));
     }
@@ -104,7 +107,8 @@ final class ChartRelease {
             .set("billing.enabled", true)
             .set("billing.contractAddress", "0x5FbDB2315678afecb367f032d93F642f64180aa3")
             .set("billing.chainId", 31337)
-            .set("billing.reporterKey.secretName", "gpupool-reporter");
+            .set("billing.reporterKey.secretName", "gpupool-reporter")
+            .set("metrics.tls.enabled", false); // as in objects(): a local process, no mounts
     for (Map.Entry<String, Object> value : values.entrySet()) {
       command = command.set(value.getKey(), value.getValue());
     }

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * GpuQueues in the sandbox, driven with kubectl: two teams of one cohort, one borrowing the other's
  * idle quota until the other reclaims it; a 16-GPU gang at the head of its queue not starved by a
  * stream of 1-GPU jobs (only a job sure to end in time is backfilled); an urgent job preempting a
- * running one, which gets its notice, goes back to its queue and resumes from its checkpoint. The
- * scenarios use disjoint GPU products or run one after another.
+ * running one, which gets its notice, goes back to its queue and resumes from its checkpoint; an
+ * InferenceJob whose scale-up its queue cannot cover keeps serving at its size and grows when quota
+ * frees. The scenarios use disjoint GPU products or run one after another.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -32,7 +33,9 @@ class QueueE2E {
 
   @BeforeAll
   void start() throws IOException {
-    cluster = SandboxCluster.start("queues", 20, Map.of());
+    // Load is read every second: the InferenceJob scenario scales on it.
+    cluster =
+        SandboxCluster.start("queues", 20, Map.of("GPUPOOL_INFERENCE_LOAD_POLL_INTERVAL", "1s"));
     kubectl = cluster.kubectl;
     kubectl
         .run("apply", "-f", SandboxCluster.REPO.resolve("examples/queues/00-teams.yaml").toString())
@@ -312,5 +315,125 @@ class QueueE2E {
         .isEqualTo("s3://ckpt/long-run");
     deleteAll("tj", "--all", "-n", "default");
     deleteAll("gq", "solo-e2e");
+  }
+
+  private String ij(String ns, String name, String path) {
+    return get("get", "ij", name, "-n", ns, "-o", "jsonpath=" + path);
+  }
+
+  /**
+   * A queue of 3 RTX 4090, one held by a TrainingJob: the InferenceJob's minimum is admitted, its
+   * scale-up to 4 is held at 2 while it serves (Admitted=True, ScaleUpQueued, the first waiting
+   * replica's position in the Position column), it grows to 3 when the TrainingJob goes, and its
+   * scale-down gives the quota back.
+   */
+  @Test
+  @Order(4)
+  void anInferenceJobsScaleUpWaitsForQuotaWhileItServes() {
+    String rtx = "NVIDIA-GeForce-RTX-4090";
+    String ns = "serve-e2e";
+    kubectl
+        .applyText(
+            """
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: serve-e2e
+            ---
+            apiVersion: gpupool.io/v1alpha1
+            kind: GpuQueue
+            metadata:
+              name: serve-e2e
+            spec:
+              namespaces: [serve-e2e]
+              quotas:
+                - name: consumer
+                  products: [NVIDIA-GeForce-RTX-4090]
+                  nominal: 3
+            """)
+        .expectSuccess();
+    kubectl.applyText(job(ns, "warm", 1, 1, rtx, runFor(600))).expectSuccess();
+    waitPhase(ns, "warm", "Running");
+    kubectl
+        .applyText(
+            """
+            apiVersion: gpupool.io/v1alpha1
+            kind: InferenceJob
+            metadata:
+              name: chat
+              namespace: serve-e2e
+            spec:
+              image: ghcr.io/gpupool/examples/serve:0.1
+              port: 8000
+              env:
+                - name: SANDBOX_INFLIGHT_REQUESTS
+                  value: "0"
+              model:
+                parameters: 1B
+                layers: 16
+              replicas:
+                min: 1
+                max: 4
+              autoscaling:
+                targetInFlightRequests: 8
+                scaleDownStabilizationSeconds: 3
+              allowGpuSharing: false
+              resources:
+                gpuModels: ["NVIDIA-GeForce-RTX-4090"]
+            """)
+        .expectSuccess();
+    until("chat serves one replica", () -> "1".equals(ij(ns, "chat", "{.status.readyReplicas}")));
+    assertThat(ij(ns, "chat", "{.status.conditions[?(@.type==\"Admitted\")].reason}"))
+        .isEqualTo("Admitted");
+
+    String first = ij(ns, "chat", "{.status.replicas[0].shards[0].pod}");
+    kubectl
+        .run(
+            "annotate",
+            "pod",
+            first,
+            "-n",
+            ns,
+            "sandbox.gpupool.io/inflight-requests=40",
+            "--overwrite")
+        .expectSuccess();
+    until(
+        "the scale-up held at the queue's quota",
+        () ->
+            "4".equals(ij(ns, "chat", "{.status.desiredReplicas}"))
+                && "2".equals(ij(ns, "chat", "{.status.readyReplicas}"))
+                && "ScaleUpQueued"
+                    .equals(
+                        ij(ns, "chat", "{.status.conditions[?(@.type==\"Admitted\")].reason}")));
+    assertThat(ij(ns, "chat", "{.status.phase}")).isEqualTo("Serving");
+    assertThat(ij(ns, "chat", "{.status.admittedReplicas}")).isEqualTo("2");
+    String table = get("get", "ij", "chat", "-n", ns);
+    assertThat(table.lines().findFirst().orElseThrow()).contains("POSITION");
+    assertThat(ij(ns, "chat", "{.status.queue.position}")).isEqualTo("1");
+
+    // The TrainingJob goes: its GPU is the first waiting replica's.
+    deleteAll("tj", "warm", "-n", ns);
+    until("chat grows to 3", () -> "3".equals(ij(ns, "chat", "{.status.readyReplicas}")));
+    assertThat(ij(ns, "chat", "{.status.admittedReplicas}")).isEqualTo("3");
+
+    // Load gone: one replica again, and the quota of the others back.
+    kubectl
+        .run(
+            "annotate",
+            "pod",
+            first,
+            "-n",
+            ns,
+            "sandbox.gpupool.io/inflight-requests=0",
+            "--overwrite")
+        .expectSuccess();
+    until(
+        "chat back to one admitted replica",
+        () -> "1".equals(ij(ns, "chat", "{.status.admittedReplicas}")));
+    until(
+        "the queue counts one GPU in use",
+        () -> "1".equals(gq("serve-e2e", "{.status.flavors[?(@.name==\"consumer\")].inUse}")));
+    deleteAll("ij", "--all", "-n", ns);
+    deleteAll("gq", "serve-e2e");
   }
 }

@@ -93,6 +93,7 @@ class ChartRenderTest {
               "PodDisruptionBudget",
               "Role",
               "RoleBinding",
+              "Secret", // the metrics TLS certificate the chart signs itself
               "Service",
               "ServiceAccount",
               "ValidatingAdmissionPolicy",
@@ -127,8 +128,8 @@ class ChartRenderTest {
           .singleElement()
           .satisfies(
               p -> {
-                assertThat(p.getContainerPort()).isEqualTo(8080);
-                assertThat(p.getName()).isEqualTo("http");
+                assertThat(p.getContainerPort()).isEqualTo(8443);
+                assertThat(p.getName()).isEqualTo("https");
               });
       assertProbe(operator.getLivenessProbe().getHttpGet(), "/q/health/live");
       assertProbe(operator.getReadinessProbe().getHttpGet(), "/q/health/ready");
@@ -236,15 +237,15 @@ class ChartRenderTest {
     }
 
     @Test
-    void metricsServiceExposesPort8080OfTheOperatorPods() {
+    void metricsServiceExposesTheOperatorPodsHttpsPortOn8080() {
       Service service = rendered.one(Service.class);
       assertThat(service.getSpec().getPorts())
           .singleElement()
           .satisfies(
               p -> {
                 assertThat(p.getPort()).isEqualTo(8080);
-                assertThat(p.getName()).isEqualTo("http-metrics");
-                assertThat(p.getTargetPort()).isEqualTo(new IntOrString("http"));
+                assertThat(p.getName()).isEqualTo("https-metrics");
+                assertThat(p.getTargetPort()).isEqualTo(new IntOrString("https"));
               });
       assertThat(service.getSpec().getSelector())
           .isEqualTo(rendered.one(Deployment.class).getSpec().getSelector().getMatchLabels());
@@ -371,7 +372,8 @@ class ChartRenderTest {
       assertThat(endpoints).hasSize(1);
       Map<String, Object> endpoint = endpoints.get(0);
       assertThat(endpoint)
-          .containsEntry("port", "http-metrics")
+          .containsEntry("port", "https-metrics")
+          .containsEntry("scheme", "https")
           .containsEntry("path", "/q/metrics")
           .containsEntry("honorLabels", true);
       assertThat((List<Map<String, Object>>) endpoint.get("relabelings"))
@@ -684,7 +686,7 @@ class ChartRenderTest {
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_BUDGET", "0.02")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_MAX_CONCURRENT", "4")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_SIZE", "512")
-          .containsEntry("GPUPOOL_TRUST_CHALLENGE_TARGET", "10s")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_TARGET", "45s")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_SAMPLES", "4")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_EFFICIENCY", "0.4")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_TOLERANCE", "1.6")
@@ -853,9 +855,63 @@ class ChartRenderTest {
     }
 
     @Test
-    void tlsWithoutACertificateSourceOrIssuerIsRefused() {
-      assertThatThrownBy(() -> Chart.template(NS, Map.of("metrics.tls.enabled", true)))
-          .hasMessageContaining("metrics.tls.enabled needs a certificate");
+    void byDefaultTheChartSignsTheServiceNamesWithACaOfItsOwn() throws Exception {
+      Chart.Rendered rendered = Chart.render(NS, Chart.productionValues());
+      String name = Chart.RELEASE + "-metrics-tls";
+      io.fabric8.kubernetes.api.model.Secret secret =
+          rendered.all(io.fabric8.kubernetes.api.model.Secret.class).stream()
+              .filter(x -> x.getMetadata().getName().equals(name))
+              .findFirst()
+              .orElseThrow();
+      assertThat(secret.getType()).isEqualTo("kubernetes.io/tls");
+      var certificates = java.security.cert.CertificateFactory.getInstance("X.509");
+      var ca = certificate(certificates, secret.getData().get("ca.crt"));
+      var served = certificate(certificates, secret.getData().get("tls.crt"));
+      served.verify(ca.getPublicKey()); // throws unless the CA signed it
+      served.checkValidity();
+      assertThat(served.getSubjectAlternativeNames())
+          .extracting(san -> (Object) san.get(1))
+          .contains(
+              Chart.RELEASE + "-metrics",
+              Chart.RELEASE + "-metrics." + NS + ".svc",
+              Chart.RELEASE + "-metrics." + NS + ".svc.cluster.local");
+      assertThat(new String(java.util.Base64.getDecoder().decode(secret.getData().get("tls.key"))))
+          .contains("PRIVATE KEY");
+      var container = operator(rendered.one(Deployment.class));
+      assertThat(env(container)).containsEntry("QUARKUS_HTTP_INSECURE_REQUESTS", "disabled");
+      assertThat(
+              rendered.one(Deployment.class).getSpec().getTemplate().getSpec().getVolumes().stream()
+                  .filter(v -> v.getSecret() != null)
+                  .map(v -> v.getSecret().getSecretName()))
+          .containsExactly(name);
+      GenericKubernetesResource monitor =
+          (GenericKubernetesResource) rendered.ofKind("ServiceMonitor").get(0);
+      List<Map<String, Object>> endpoints = monitor.get("spec", "endpoints");
+      assertThat(endpoints.get(0))
+          .containsEntry("scheme", "https")
+          .containsEntry(
+              "tlsConfig",
+              Map.of(
+                  "serverName",
+                  Chart.RELEASE + "-metrics." + NS + ".svc",
+                  "ca",
+                  Map.of("secret", Map.of("name", name, "key", "ca.crt"))));
+      // a Secret of the user's or cert-manager's replaces it
+      assertThat(
+              withTls(Map.of("metrics.tls.secretName", "ops-metrics-cert"))
+                  .all(io.fabric8.kubernetes.api.model.Secret.class))
+          .noneMatch(x -> x.getMetadata().getName().equals(name));
+    }
+
+    private java.security.cert.X509Certificate certificate(
+        java.security.cert.CertificateFactory factory, String base64) throws Exception {
+      return (java.security.cert.X509Certificate)
+          factory.generateCertificate(
+              new java.io.ByteArrayInputStream(java.util.Base64.getDecoder().decode(base64)));
+    }
+
+    @Test
+    void certManagerWithoutAnIssuerIsRefused() {
       assertThatThrownBy(
               () ->
                   Chart.template(
@@ -866,7 +922,8 @@ class ChartRenderTest {
 
     @Test
     void withoutTlsTheOperatorKeepsPlainHttp() {
-      var container = operator(Chart.render(NS, Map.of()).one(Deployment.class));
+      var container =
+          operator(Chart.render(NS, Map.of("metrics.tls.enabled", false)).one(Deployment.class));
       assertThat(env(container)).doesNotContainKeys("QUARKUS_HTTP_SSL_PORT");
       assertThat(container.getPorts()).extracting(p -> p.getName()).containsExactly("http");
     }
@@ -1004,7 +1061,8 @@ class ChartRenderTest {
 
   private static void assertProbe(HTTPGetAction get, String path) {
     assertThat(get.getPath()).isEqualTo(path);
-    assertThat(get.getPort()).isEqualTo(new IntOrString("http"));
+    assertThat(get.getPort()).isEqualTo(new IntOrString("https"));
+    assertThat(get.getScheme()).isEqualTo("HTTPS");
   }
 
   /** The operator's own ClusterRole (the others: metrics-reader, tenants' edit/view). */

@@ -48,6 +48,15 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".status.usage.costDisplay",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
+    name = "Queue",
+    jsonPath = ".status.queue.name",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
+@AdditionalPrinterColumn(
+    name = "Position",
+    jsonPath = ".status.queue.position",
+    type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(
     name = "Endpoint",
     jsonPath = ".status.endpoint",
     type = AdditionalPrinterColumn.Type.STRING,

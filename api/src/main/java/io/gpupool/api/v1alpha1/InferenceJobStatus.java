@@ -28,4 +28,10 @@ public class InferenceJobStatus {
 
   /** Canary cross-checks so far, when spec.verification.mode is CrossCheck. */
   public InferenceVerificationStatus verification;
+
+  /** Its GpuQueue, place and admitted flavor, when a queue applies to the job. */
+  public QueuePosition queue;
+
+  /** Replicas its GpuQueue has admitted (the minimum and each one added since), when queued. */
+  public Integer admittedReplicas;
 }

@@ -31,4 +31,12 @@ public interface DisputeSigner {
    * @throws ChainRevertException when the dry run reverts (e.g. {@code DisputeNotExpired})
    */
   SignedSettlement signExpireDispute(PairId pair, long minNonce);
+
+  /**
+   * Sign {@code slashStake} at the next free nonce, at least {@code minNonce}.
+   *
+   * @throws ChainRevertException when the dry run reverts (e.g. {@code SlashTooSoon})
+   */
+  SignedSettlement signSlashStake(
+      String provider, byte[] evidenceHash, String whistleblower, long minNonce);
 }

@@ -38,6 +38,15 @@ public interface TrustChain {
   String resolveDispute(PairId pair, boolean fraud);
 
   /**
+   * Dry-run and send {@code slashStake}: slash one share of {@code provider}'s stake for fraud
+   * proven without a paid pair (a wrong hardware-challenge answer), part of it to {@code
+   * whistleblower}, the rest burned. The contract allows one per provider per challenge window.
+   *
+   * @param evidenceHash 32 bytes
+   */
+  String slashStake(String provider, byte[] evidenceHash, String whistleblower);
+
+  /**
    * How long a dispute may stay open on chain (the contract's {@code DISPUTE_DEADLINE}): from then
    * on {@code resolveDispute} is refused and only {@link #expireDispute} ends it, as no fraud.
    */

@@ -70,7 +70,7 @@ public final class Web3jBillingChain
       EventEncoder.encode(GpuPoolBilling.PROVIDERREGISTERED_EVENT);
 
   /** The contract interface version ({@code GpuPoolBilling.VERSION}) this client speaks. */
-  public static final BigInteger EXPECTED_VERSION = BigInteger.valueOf(4);
+  public static final BigInteger EXPECTED_VERSION = BigInteger.valueOf(5);
 
   private final ChainConfig config;
   private final Web3j web3j;
@@ -216,6 +216,13 @@ public final class Web3jBillingChain
   @Override
   public SignedSettlement signExpireDispute(PairId pair, long minNonce) {
     return signCall(FunctionEncoder.encode(expireDisputeCall(pair)), minNonce);
+  }
+
+  @Override
+  public SignedSettlement signSlashStake(
+      String provider, byte[] evidenceHash, String whistleblower, long minNonce) {
+    return signCall(
+        FunctionEncoder.encode(slashStakeCall(provider, evidenceHash, whistleblower)), minNonce);
   }
 
   /**
@@ -517,6 +524,27 @@ public final class Web3jBillingChain
             .getBlock()
             .getTimestamp()
             .longValueExact());
+  }
+
+  @Override
+  public String slashStake(String provider, byte[] evidenceHash, String whistleblower) {
+    return sendCall(slashStakeCall(provider, evidenceHash, whistleblower));
+  }
+
+  private static Function slashStakeCall(
+      String provider, byte[] evidenceHash, String whistleblower) {
+    return new Function(
+        GpuPoolBilling.FUNC_SLASHSTAKE,
+        List.of(new Address(provider), evidence(evidenceHash), new Address(whistleblower)),
+        List.of());
+  }
+
+  private static Bytes32 evidence(byte[] evidenceHash) {
+    if (evidenceHash.length != 32) {
+      throw new IllegalArgumentException(
+          "an evidence hash is 32 bytes, not " + evidenceHash.length);
+    }
+    return new Bytes32(evidenceHash);
   }
 
   private static Function expireDisputeCall(PairId pair) {

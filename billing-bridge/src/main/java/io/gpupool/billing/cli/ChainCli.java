@@ -100,6 +100,10 @@ public final class ChainCli {
         verifier dispute resolve PAYER JOB PROVIDER fraud|no-fraud
                                                JOB is the job id the operator settles under (its
                                                UID); EVIDENCE_HASH 0x and 32 bytes of hex
+        verifier slash-stake PROVIDER EVIDENCE_HASH [--whistleblower ADDRESS]
+                                               slash one share of PROVIDER's stake for fraud
+                                               proven without a paid pair (a wrong challenge
+                                               answer); once per provider per challenge window
         verifier resume                        finish the disputes an earlier run left unconfirmed
                                                (disputes are kept in an outbox file until mined:
                                                --outbox FILE, default $GPUPOOL_CHAIN_OUTBOX or
@@ -210,6 +214,7 @@ public final class ChainCli {
                   addr(a, 4)));
       case "whistleblower withdraw-reward" -> send(a, fn("withdrawReward"));
       case "verifier dispute" -> dispute(a);
+      case "verifier slash-stake" -> slashStake(a);
       case "verifier resume" -> throughOutbox(a, key(a), null);
       case "provider cancel-proposal" -> {
         Credentials key = key(a);
@@ -221,6 +226,30 @@ public final class ChainCli {
 
   // ------------------------------------------------------------------ commands
 
+  private void slashStake(Args a) {
+    String provider = addr(a, 2).getValue();
+    byte[] hash = evidenceHash(a.positional(3, "EVIDENCE_HASH"));
+    Credentials key = key(a);
+    String wb = whistleblower(a, key);
+    throughOutbox(a, key, trust -> trust.slashStake(provider, hash, wb));
+  }
+
+  private static byte[] evidenceHash(String evidence) {
+    if (!evidence.matches("0x[0-9a-fA-F]{64}")) {
+      throw new UsageException("EVIDENCE_HASH is not 0x and 32 bytes of hex: " + evidence);
+    }
+    return Numeric.hexStringToByteArray(evidence);
+  }
+
+  /** {@code --whistleblower}, or the signing key's own address. */
+  private static String whistleblower(Args a, Credentials key) {
+    String whistleblower = a.option("whistleblower");
+    if (whistleblower != null && !WalletUtils.isValidAddress(whistleblower)) {
+      throw new UsageException("--whistleblower is not an address: " + whistleblower);
+    }
+    return whistleblower == null ? key.getAddress() : whistleblower;
+  }
+
   private void dispute(Args a) {
     String what = a.positional(2, "open|resolve");
     String payer = addr(a, 3).getValue();
@@ -230,17 +259,9 @@ public final class ChainCli {
     switch (what) {
       case "open" -> {
         BigInteger wei = amount(a.positional(6, "AMOUNT"));
-        String evidence = a.positional(7, "EVIDENCE_HASH");
-        if (!evidence.matches("0x[0-9a-fA-F]{64}")) {
-          throw new UsageException("EVIDENCE_HASH is not 0x and 32 bytes of hex: " + evidence);
-        }
+        byte[] hash = evidenceHash(a.positional(7, "EVIDENCE_HASH"));
         Credentials key = key(a);
-        String whistleblower = a.option("whistleblower");
-        if (whistleblower != null && !WalletUtils.isValidAddress(whistleblower)) {
-          throw new UsageException("--whistleblower is not an address: " + whistleblower);
-        }
-        String wb = whistleblower == null ? key.getAddress() : whistleblower;
-        byte[] hash = Numeric.hexStringToByteArray(evidence);
+        String wb = whistleblower(a, key);
         throughOutbox(a, key, trust -> trust.openDispute(pair, wei, hash, wb));
       }
       case "resolve" -> {

@@ -60,6 +60,19 @@ public final class OutboxTrustChain implements TrustChain {
   }
 
   @Override
+  public String slashStake(String provider, byte[] evidenceHash, String whistleblower) {
+    return settlement.sendCall(
+        "slashStake("
+            + provider
+            + ", evidence 0x"
+            + HexFormat.of().formatHex(evidenceHash)
+            + ", whistleblower "
+            + whistleblower
+            + ")",
+        nonce -> signer.signSlashStake(provider, evidenceHash, whistleblower, nonce));
+  }
+
+  @Override
   public String expireDispute(PairId pair) {
     return settlement.sendCall(
         "expireDispute(" + pair + ")", nonce -> signer.signExpireDispute(pair, nonce));

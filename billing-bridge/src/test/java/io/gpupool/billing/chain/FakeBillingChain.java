@@ -189,6 +189,12 @@ public final class FakeBillingChain implements BillingChain, DisputeSigner {
     return signCall("expireDispute " + pair.jobId(), minNonce);
   }
 
+  @Override
+  public synchronized SignedSettlement signSlashStake(
+      String provider, byte[] evidenceHash, String whistleblower, long minNonce) {
+    return signCall("slashStake " + provider, minNonce);
+  }
+
   /** A call that settles nothing, signed at the next free nonce (at least {@code minNonce}). */
   private SignedSettlement signCall(String call, long minNonce) {
     checkUp();

@@ -184,7 +184,7 @@ class ChainCliAnvilIT {
                 new String[] {"status", payer.getAddress(), "--reporter", reporter.getAddress()},
                 c));
     assertThat(status.out())
-        .contains("version 4")
+        .contains("version 5")
         .contains("escrow 2 (2000000000000000000 wei)")
         .contains(
             "limit for " + reporter.getAddress() + ": 1.5 (1500000000000000000 wei) per 86400 s");
@@ -387,8 +387,19 @@ class ChainCliAnvilIT {
             new String[] {"whistleblower", "withdraw-reward", "--key-file", keyFile(nextOwner)},
             c));
     assertThat(balance(whistleblower)).isGreaterThan(before);
+    // A wrong challenge answer with no paid pair: one share of the stake (0.5 of 1), 12.5 % of
+    // it to the whistleblower, the rest burned; a second within the window is refused.
+    String[] slash = {
+      "verifier", "slash-stake", provider.getAddress(), evidence, "--whistleblower", whistleblower
+    };
+    ok(none, cat(slash, cat(verifierOptions, c)));
+    assertThat(ok(none, cat(new String[] {"status", provider.getAddress()}, c)).out())
+        .contains("stake 0.5 (500000000000000000 wei)");
+    assertThat(ok(none, cat(new String[] {"status", whistleblower}, c)).out())
+        .contains("reward 0.0625 (62500000000000000 wei)");
+    assertThat(cli(none, cat(slash, cat(verifierOptions, c))).err()).contains("SlashTooSoon(");
 
-    ok(providerEnv, cat(new String[] {"provider", "unstake", "1"}, c));
+    ok(providerEnv, cat(new String[] {"provider", "unstake", "0.5"}, c));
     assertThat(cli(providerEnv, cat(new String[] {"provider", "withdraw-stake"}, c)).err())
         .contains("StillThawingStake(");
     increaseTime(3600);

@@ -117,6 +117,47 @@ class TrustAnvilIT extends AnvilTestBase {
   }
 
   @Test
+  void aProviderCaughtWithoutAPaidPairLosesOneShareOfItsStakeOncePerWindow() {
+    Web3jBillingChain chain = reporterChain();
+    Credentials provider = dev.provider(1);
+    deployer().stake(contract, provider, ETH.multiply(BigInteger.TWO));
+    byte[] evidence = Hash.sha3("challenge 3: expected 0x0a, got 0x0b".getBytes());
+    var slashed =
+        SettlementAnvilIT.waitFor(
+            chain, chain.slashStake(provider.getAddress(), evidence, whistleblower.getAddress()));
+    assertThat(slashed.success()).isTrue();
+    // Half of 2 ETH slashed, nothing was paid, so no payer gets any of it.
+    assertThat(chain.stake(provider.getAddress()).stakedWei()).isEqualTo(ETH);
+    assertThatThrownBy(
+            () -> chain.slashStake(provider.getAddress(), evidence, whistleblower.getAddress()))
+        .as("once per challenge window")
+        .isInstanceOfSatisfying(
+            ChainRevertException.class, e -> assertThat(e.getMessage()).contains("SlashTooSoon"));
+    // The window here is a minute: the contract's minimum interval, an hour, applies.
+    advance(WINDOW);
+    assertThatThrownBy(
+            () -> chain.slashStake(provider.getAddress(), evidence, whistleblower.getAddress()))
+        .isInstanceOfSatisfying(
+            ChainRevertException.class, e -> assertThat(e.getMessage()).contains("SlashTooSoon"));
+    advance(Duration.ofHours(1).minus(WINDOW));
+    assertThat(
+            SettlementAnvilIT.waitFor(
+                    chain,
+                    chain.slashStake(provider.getAddress(), evidence, whistleblower.getAddress()))
+                .success())
+        .isTrue();
+    assertThat(chain.stake(provider.getAddress()).stakedWei())
+        .isEqualTo(ETH.divide(BigInteger.TWO));
+
+    Web3jBillingChain stranger = new Web3jBillingChain(config(), dev.provider(3));
+    closeAfter.add(stranger);
+    assertThatThrownBy(
+            () -> stranger.slashStake(provider.getAddress(), evidence, whistleblower.getAddress()))
+        .isInstanceOfSatisfying(
+            ChainRevertException.class, e -> assertThat(e.getMessage()).contains("NotVerifier"));
+  }
+
+  @Test
   void aNoFraudVerdictUnfreezesAndAStrangerCannotDispute() {
     fund(1, ETH);
     Web3jBillingChain chain = reporterChain();

@@ -1,15 +1,20 @@
 package io.gpupool.e2e.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.e2e.SandboxAccess;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
@@ -37,6 +42,8 @@ public final class OperatorLoadBench {
       String template = jobTemplate();
       String warm = warmUp(client, template, port);
       System.err.printf("applying %d TrainingJobs...%n", jobs);
+      String loadAtStart = loadAverage();
+      long cpuAtStart = ownCpuNanos();
       long start = System.nanoTime();
       for (int i = 0; i < jobs; i++) {
         TrainingJob job =
@@ -58,6 +65,7 @@ public final class OperatorLoadBench {
       }
       System.err.println();
       long last = decidedAt.values().stream().mapToLong(Long::longValue).max().orElse(deadline);
+      long sandboxCpu = ownCpuNanos() - cpuAtStart;
       long running =
           client.resources(TrainingJob.class).inNamespace("default").list().getItems().stream()
               .filter(j -> j.getStatus() != null && j.getStatus().phase == TrainingJobPhase.Running)
@@ -117,6 +125,14 @@ public final class OperatorLoadBench {
           sum(metrics, "gpupool_job_wakeups_total", "cause=\"node\""),
           sum(metrics, "gpupool_job_wakeups_total", "cause=\"provider\""));
       System.out.printf(Locale.ROOT, "| operator heap used | %.0f MiB |%n", heapUsed / (1 << 20));
+      // CPU, not wall time, says what the work costs on a machine shared with other builds.
+      System.out.printf(
+          Locale.ROOT,
+          "| CPU during the measured batch: operator / sandbox and load client | %s / %.1f s |%n",
+          cpuSeconds(warm, metrics),
+          sandboxCpu / 1e9);
+      System.out.printf(
+          Locale.ROOT, "| load average at start / end | %s / %s |%n", loadAtStart, loadAverage());
     }
   }
 
@@ -158,6 +174,36 @@ public final class OperatorLoadBench {
       Thread.sleep(250);
     }
     return scrape(port);
+  }
+
+  /** CPU time of this JVM (the sandbox API server, its kubelet and the load client). */
+  private static long ownCpuNanos() {
+    return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  /** The operator's CPU seconds between two scrapes ({@code process_cpu_time}), or "n/a". */
+  private static String cpuSeconds(String before, String after) {
+    double a = processCpu(before);
+    double b = processCpu(after);
+    boolean nanos = after.contains("process_cpu_time_ns");
+    return b == 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", (b - a) / (nanos ? 1e9 : 1));
+  }
+
+  private static double processCpu(String metrics) {
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith("process_cpu_time"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (IOException e) {
+      return "n/a";
+    }
   }
 
   private static String scrape(int port) throws Exception {

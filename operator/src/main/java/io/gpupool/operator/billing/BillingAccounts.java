@@ -2,17 +2,17 @@ package io.gpupool.operator.billing;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.gpupool.api.v1alpha1.BillingAccount;
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.operator.config.GpupoolConfig;
-import io.quarkus.runtime.ShutdownEvent;
+import io.gpupool.operator.watch.ClusterWatches;
+import io.gpupool.operator.watch.SharedWatch;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -20,68 +20,65 @@ import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * The cluster's BillingAccounts and namespaces' labels, kept by informers, and the {@link
- * PayerAuthorization} decision for a job over them. Every reconcile asks again, so unbinding a
- * namespace (or deleting its account) is seen at the job's next reconcile.
+ * The cluster's BillingAccounts and namespaces' labels, read from the shared watches, and the
+ * {@link PayerAuthorization} decision for a job over them. Every reconcile asks again, so unbinding
+ * a namespace (or deleting its account) is seen at the job's next reconcile.
  */
 @ApplicationScoped
 public class BillingAccounts {
   private static final KubernetesSerialization SPECS = new KubernetesSerialization();
-  private final KubernetesClient client;
+
+  /** How long start-up waits for the first list of accounts and namespaces before it fails. */
+  private static final Duration FIRST_LIST = Duration.ofSeconds(60);
+
   private final boolean requireBudget;
   private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-  private volatile SharedIndexInformer<BillingAccount> accounts;
-  private volatile SharedIndexInformer<Namespace> namespaces;
+  private final SharedWatch<BillingAccount> accounts;
+  private final SharedWatch<Namespace> namespaces;
 
-  public BillingAccounts(KubernetesClient client, GpupoolConfig config) {
-    this.client = client;
+  public BillingAccounts(ClusterWatches watches, GpupoolConfig config) {
+    this.accounts = watches.billingAccounts();
+    this.namespaces = watches.namespaces();
     this.requireBudget = config.billing().requireBudget();
   }
 
   void start(@Observes StartupEvent ignored) {
-    accounts =
-        client
-            .resources(BillingAccount.class)
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(BillingAccount a) {
-                    changed();
-                  }
+    accounts.listen(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(BillingAccount a) {
+            changed();
+          }
 
-                  @Override
-                  public void onUpdate(BillingAccount old, BillingAccount a) {
-                    if (whoMayChargeWhomChanged(old, a, Instant.now())) {
-                      changed();
-                    }
-                  }
+          @Override
+          public void onUpdate(BillingAccount old, BillingAccount a) {
+            if (whoMayChargeWhomChanged(old, a, Instant.now())) {
+              changed();
+            }
+          }
 
-                  @Override
-                  public void onDelete(BillingAccount a, boolean unknown) {
-                    changed();
-                  }
-                },
-                0);
-    namespaces =
-        client
-            .namespaces()
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(Namespace ns) {}
+          @Override
+          public void onDelete(BillingAccount a, boolean unknown) {
+            changed();
+          }
+        });
+    namespaces.listen(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(Namespace ns) {}
 
-                  @Override
-                  public void onUpdate(Namespace old, Namespace ns) {
-                    if (!Objects.equals(
-                        old.getMetadata().getLabels(), ns.getMetadata().getLabels())) {
-                      changed();
-                    }
-                  }
+          @Override
+          public void onUpdate(Namespace old, Namespace ns) {
+            if (!Objects.equals(old.getMetadata().getLabels(), ns.getMetadata().getLabels())) {
+              changed();
+            }
+          }
 
-                  @Override
-                  public void onDelete(Namespace ns, boolean unknown) {}
-                },
-                0);
+          @Override
+          public void onDelete(Namespace ns, boolean unknown) {}
+        });
+    accounts.startAndWait(FIRST_LIST);
+    namespaces.startAndWait(FIRST_LIST);
   }
 
   /**
@@ -107,18 +104,9 @@ public class BillingAccounts {
     listeners.forEach(Runnable::run);
   }
 
-  void stop(@Observes ShutdownEvent ignored) {
-    if (accounts != null) {
-      accounts.stop();
-    }
-    if (namespaces != null) {
-      namespaces.stop();
-    }
-  }
-
-  /** True once both informers hold the cluster's state. */
+  /** True once both watches hold the cluster's state. */
   public boolean synced() {
-    return accounts != null && accounts.hasSynced() && namespaces != null && namespaces.hasSynced();
+    return accounts.synced() && namespaces.synced();
   }
 
   /** With billing on, must a job have a payer ({@code gpupool.billing.require-budget})? */
@@ -134,11 +122,11 @@ public class BillingAccounts {
 
   /** The accounts known now. */
   public List<BillingAccount> all() {
-    return accounts == null ? List.of() : accounts.getStore().list();
+    return accounts.list();
   }
 
   private Map<String, String> labels(String namespace) {
-    Namespace ns = namespaces == null ? null : namespaces.getStore().getByKey(namespace);
+    Namespace ns = namespaces.get(null, namespace).orElse(null);
     return ns == null || ns.getMetadata().getLabels() == null
         ? Map.of()
         : ns.getMetadata().getLabels();

@@ -39,6 +39,7 @@ import io.gpupool.operator.inventory.SpeedRatings;
 import io.gpupool.operator.leader.Leadership;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.StatusReplace;
+import io.gpupool.operator.watch.ClusterWatches;
 import io.gpupool.operator.workload.ClusterPods;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.Cache;
@@ -84,6 +85,7 @@ public class BillingService {
 
   private final Leadership leadership;
   private final ClusterPods pods;
+  private final ClusterWatches watches;
   private final BillingAccounts accounts;
   private final EventRecorder events;
   private final List<Runnable> meteringListeners = new CopyOnWriteArrayList<>();
@@ -109,8 +111,10 @@ public class BillingService {
       Leadership leadership,
       BillingAccounts accounts,
       EventRecorder events,
-      SpeedRatings speeds) {
+      SpeedRatings speeds,
+      ClusterWatches watches) {
     this.speeds = speeds;
+    this.watches = watches;
     this.client = client;
     this.events = events;
     this.pods = pods;
@@ -157,7 +161,8 @@ public class BillingService {
 
   void start(@Observes StartupEvent ignored) {
     metrics = new BillingMetrics(registry);
-    store = new ConfigMapBillingStore(client, usageNamespace(settings, client.getNamespace()));
+    store =
+        new ConfigMapBillingStore(client, usageNamespace(settings, client.getNamespace()), watches);
     store.start();
     meter =
         new UsageMeter(client, pods, providers, nodes, store, clock, settings.meteringInterval());

@@ -5,11 +5,13 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.ledger.BillingStore;
 import io.gpupool.billing.ledger.OutboxEntry;
 import io.gpupool.billing.ledger.PairLedger;
+import io.gpupool.operator.watch.ClusterWatches;
+import io.gpupool.operator.watch.SharedWatch;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -29,10 +31,11 @@ import org.jboss.logging.Logger;
  * {@link BillingStore} on ConfigMaps: one per job UID ({@code gpupool-usage-<uid>}) in the
  * operator's namespace, not owned by the job, so usage outlives the job until it is settled. Data:
  * one JSON entry per (payer, provider) pair ({@code pair.<payer>.<provider>}) and one per metered
- * pod ({@code pod.<uid>}). Writes are optimistic (resourceVersion) with retry; reads come from an
- * informer cache that also holds this process's own latest writes. The settlement outbox (signed
- * transactions not yet confirmed) lives in ConfigMaps {@code gpupool-settlement-nonce-<n>}, read
- * from the API server itself.
+ * pod ({@code pod.<uid>}). Writes are optimistic (resourceVersion) with retry; reads come from the
+ * operator's ConfigMap watch, merged with this process's own latest writes (newest resourceVersion
+ * wins), so a read right after a write sees it before the watch delivers it. The settlement outbox
+ * (signed transactions not yet confirmed) lives in ConfigMaps {@code gpupool-settlement-nonce-<n>},
+ * read from the API server itself.
  */
 public final class ConfigMapBillingStore implements BillingStore, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(ConfigMapBillingStore.class);
@@ -57,49 +60,72 @@ public final class ConfigMapBillingStore implements BillingStore, AutoCloseable 
   private static final String OUTBOX_KEY = "transaction";
   private static final int MAX_ATTEMPTS = 20;
 
+  /** How long start-up waits for the first list of usage ConfigMaps before it fails. */
+  private static final Duration FIRST_LIST = Duration.ofSeconds(60);
+
   private final KubernetesClient client;
   private final String namespace;
   private final Map<String, ConfigMap> cache = new ConcurrentHashMap<>();
-  private volatile SharedIndexInformer<ConfigMap> informer;
+  private final SharedWatch<ConfigMap> usage;
+  private final boolean ownsWatch;
 
-  public ConfigMapBillingStore(KubernetesClient client, String namespace) {
-    this.client = client;
-    this.namespace = namespace;
+  /**
+   * The operator's store: its usage ConfigMaps read from the operator's one ConfigMap watch ({@link
+   * ClusterWatches#configMaps}).
+   */
+  public ConfigMapBillingStore(KubernetesClient client, String namespace, ClusterWatches watches) {
+    this(client, namespace, watches.configMaps(namespace, USAGE_LABEL, USAGE_VALUE), false);
   }
 
-  /** Start the informer and wait until it has listed the existing ConfigMaps. */
+  /**
+   * A store with a watch of its own, as another operator process (a restarted one, a second
+   * replica) opens it: for tests and tools. Closing it stops that watch.
+   */
+  public ConfigMapBillingStore(KubernetesClient client, String namespace) {
+    this(
+        client,
+        namespace,
+        new ClusterWatches(client).configMaps(namespace, USAGE_LABEL, USAGE_VALUE),
+        true);
+  }
+
+  private ConfigMapBillingStore(
+      KubernetesClient client, String namespace, SharedWatch<ConfigMap> usage, boolean ownsWatch) {
+    this.client = client;
+    this.namespace = namespace;
+    this.usage = usage;
+    this.ownsWatch = ownsWatch;
+  }
+
+  /** Listens to the usage ConfigMaps and waits until they have been listed. */
   public void start() {
-    informer =
-        client
-            .configMaps()
-            .inNamespace(namespace)
-            .withLabel(USAGE_LABEL, USAGE_VALUE)
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(ConfigMap cm) {
-                    remember(cm);
-                  }
+    usage.listen(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(ConfigMap cm) {
+            remember(cm);
+          }
 
-                  @Override
-                  public void onUpdate(ConfigMap old, ConfigMap cm) {
-                    remember(cm);
-                  }
+          @Override
+          public void onUpdate(ConfigMap old, ConfigMap cm) {
+            remember(cm);
+          }
 
-                  @Override
-                  public void onDelete(ConfigMap cm, boolean unknown) {
-                    cache.computeIfPresent(
-                        cm.getMetadata().getName(), (n, c) -> strictlyNewer(c, cm) ? c : null);
-                  }
-                },
-                0);
-    informer.getStore().list().forEach(this::remember);
+          @Override
+          public void onDelete(ConfigMap cm, boolean unknown) {
+            cache.computeIfPresent(
+                cm.getMetadata().getName(), (n, c) -> strictlyNewer(c, cm) ? c : null);
+          }
+        });
+    usage.startAndWait(FIRST_LIST);
+    // The listener hears of them on its own thread, maybe later: readers must find them now.
+    usage.list().forEach(this::remember);
   }
 
   @Override
   public void close() {
-    if (informer != null) {
-      informer.stop();
+    if (ownsWatch) {
+      usage.stop();
     }
   }
 

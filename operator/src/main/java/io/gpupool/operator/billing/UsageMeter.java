@@ -116,6 +116,9 @@ public final class UsageMeter implements AutoCloseable {
   /** Pods found not to be the operator's (by UID): neither metered nor looked up again. */
   private final Set<String> ignored = ConcurrentHashMap.newKeySet();
 
+  /** Pods past the grace and still not in their job's status: counted and logged once each. */
+  private final Set<String> notPlacedReported = ConcurrentHashMap.newKeySet();
+
   private volatile Consumer<PodOwnership.Verdict> onIgnored = v -> {};
   private final Map<String, String> payers = new ConcurrentHashMap<>();
   private volatile Function<JobRef, Optional<HasMetadata>> cachedJobs = job -> Optional.empty();
@@ -359,6 +362,9 @@ public final class UsageMeter implements AutoCloseable {
       }
       first = admit(pod, uid, start);
       if (first == null) {
+        if (deletedAt != null) {
+          notPlacedReported.remove(uid);
+        }
         return; // not metered (now, or ever when it is not the operator's)
       }
     }
@@ -458,8 +464,19 @@ public final class UsageMeter implements AutoCloseable {
       job = ref.flatMap(this::find).orElse(null);
       PodOwnership.Verdict verdict = PodOwnership.check(pod, ref.orElse(null), job);
       if (verdict != PodOwnership.Verdict.OWNED) {
-        if (verdict == PodOwnership.Verdict.NOT_PLACED && young(pod, clock.instant())) {
-          return null; // the job's status may not list it yet: asked again next time
+        if (verdict == PodOwnership.Verdict.NOT_PLACED) {
+          // Asked again at every look, never ignored for good: the job's status may trail the
+          // pod's creation, and when a leader died between creating a gang and writing its status
+          // the next leader lists the running pods only once it adopts them, minutes later under
+          // load. Ignoring them then lost their usage (ChaosE2E). Not metered until listed.
+          if (!young(pod, clock.instant()) && notPlacedReported.add(podUid)) {
+            onIgnored.accept(verdict);
+            LOG.warnf(
+                "Pod(%s/%s) carries gpupool labels but its job's status does not list it: not"
+                    + " metered unless it is listed",
+                pod.getMetadata().getNamespace(), pod.getMetadata().getName());
+          }
+          return null;
         }
         ignored.add(podUid);
         onIgnored.accept(verdict);
@@ -473,8 +490,9 @@ public final class UsageMeter implements AutoCloseable {
   }
 
   /**
-   * How long after its creation a pod may be missing from its job's status before it counts as not
-   * the operator's: the status is written in the reconcile that creates the pods.
+   * How long after its creation a pod may be missing from its job's status before it is counted and
+   * logged as not (yet) the operator's: the status is written in the reconcile that creates the
+   * pods.
    */
   static final Duration PLACEMENT_GRACE = Duration.ofSeconds(60);
 

@@ -16,6 +16,9 @@ import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobWakeups;
 import io.gpupool.operator.metrics.JobMetrics;
+import io.gpupool.operator.queue.AdmissionController;
+import io.gpupool.operator.queue.InferenceAdmission;
+import io.gpupool.operator.queue.InferenceWorkloads;
 import io.gpupool.operator.scope.SelectedNamespaces;
 import io.gpupool.operator.status.CachedStatus;
 import io.gpupool.operator.status.EventRecorder;
@@ -33,6 +36,7 @@ import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
@@ -87,6 +91,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final TrustLedger trust;
   private final CrossCheckMetrics crossCheckMetrics;
   private final JobWakeups<InferenceJob> wakeups;
+  private final InferenceAdmission admission;
   private volatile InferenceLoop loop;
 
   public InferenceJobReconciler(
@@ -108,7 +113,10 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       CanaryClient canaries,
       DisputeFiler disputes,
       TrustLedger trust,
-      CrossCheckMetrics crossCheckMetrics) {
+      CrossCheckMetrics crossCheckMetrics,
+      AdmissionController queues,
+      InferenceAdmission admission) {
+    this.admission = admission;
     this.canaries = canaries;
     this.disputes = disputes;
     this.trust = trust;
@@ -132,6 +140,23 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     // A stake read from the chain changes what the stake gate lets placement use; nothing in the
     // cluster changes with it.
     stakes.onChange(provider -> wake("stake", null));
+    // Admission wakes the jobs a decision round concerns: minimum or a replica admitted, evicted,
+    // moved up its queue.
+    queues.onWake(
+        id ->
+            InferenceWorkloads.jobOf(id)
+                .ifPresent(
+                    ref -> {
+                      int slash = ref.indexOf('/');
+                      wakeups.wake(
+                          new ResourceID(ref.substring(slash + 1), ref.substring(0, slash)),
+                          "admission");
+                    }));
+    // A job looked at before its queue existed runs, or waits, outside any queue.
+    queues.onQueueAdded(
+        queue ->
+            wakeups.wakeWhere(
+                "queue", job -> job.getStatus() == null || job.getStatus().queue == null));
     // Its namespace may have been bound to, or unbound from, its account.
     billing.onAccountsChange(() -> wakeups.wakeAll("account"));
     // The meter finds a new pod's job in the controller's cache, not with a GET.
@@ -194,7 +219,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
                 trust::quarantineForWork,
                 events,
                 crossCheckMetrics,
-                new SecureRandom()::nextLong));
+                new SecureRandom()::nextLong),
+            new QueuedReplicas(admission, events));
     return List.of(pods, services, wakeups.eventSource(context));
   }
 

@@ -69,6 +69,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   private final Duration drainPeriod;
   private final WeightsCacheBook weightsCache;
   private final CrossChecker crossChecker;
+  private final QueuedReplicas queue;
   private final Map<String, Memory> memory = new ConcurrentHashMap<>();
 
   InferenceLoop(
@@ -87,7 +88,8 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       Clock clock,
       WeightsCacheBook weightsCache,
       ModelCache.Settings cacheSettings,
-      CrossChecker crossChecker) {
+      CrossChecker crossChecker,
+      QueuedReplicas queue) {
     super(
         InferenceJobStatus.class,
         new Fields<>(
@@ -123,6 +125,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     this.drainPeriod = drainPeriod;
     this.weightsCache = weightsCache;
     this.crossChecker = crossChecker;
+    this.queue = queue;
   }
 
   @Override
@@ -145,6 +148,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   @Override
   protected void release(InferenceJob job) {
     planner.release(job);
+    queue.released(job);
   }
 
   @Override
@@ -175,6 +179,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   protected void forget(InferenceJob job) {
     scaleMetrics.forget(job.getMetadata().getNamespace(), job.getMetadata().getName());
     memory.remove(job.getMetadata().getUid());
+    queue.forget(job);
   }
 
   @Override
@@ -225,9 +230,20 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       mem.replacing = true;
     }
 
+    // Its GpuQueue says how many of them may run: the minimum first, each replica above it once
+    // admitted; the others wait in the queue while the job serves at the size it has.
+    QueuedReplicas.Outcome admitted =
+        queue.allowed(s, desired, active.size() + draining.size(), active.size());
+    if (admitted instanceof QueuedReplicas.Evict evict) {
+      stopWorkload(s);
+      queue.evicted(s, evict);
+      return;
+    }
+    QueuedReplicas.Run run = (QueuedReplicas.Run) admitted;
+    int allowed = Math.min(desired, run.count());
     ReplicaDecision decision =
-        ReplicaDecision.decide(active, desired, InferenceGroup.specHash(spec));
-    rollingUpdateCondition(s, decision, desired);
+        ReplicaDecision.decide(active, allowed, InferenceGroup.specHash(spec));
+    rollingUpdateCondition(s, decision, allowed);
     for (ReplicaGroup g : decision.delete()) {
       deleteGroup(g);
       active.remove(g);
@@ -246,7 +262,14 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       planner.hold(job, held);
     }
     if (decision.add() > 0) {
-      boolean placed = placer.place(s, active, draining, held, decision.add());
+      // A queued job updates in place: a surge replica would run it over its admitted quota.
+      boolean surgeRefused = decision.surge() && run.queued();
+      int gpuLimit = run.queued() ? QueuedReplicas.gpusPerReplica(spec) : 0;
+      boolean placed =
+          !surgeRefused && placer.place(s, active, draining, held, decision.add(), gpuLimit);
+      if (!placed && !decision.surge() && run.queued()) {
+        queue.unplaced(s, active.size());
+      }
       if (!placed && decision.surge()) {
         // No room for an extra replica: update in place, one replica at a time, as long as the
         // others keep the minimum ready.

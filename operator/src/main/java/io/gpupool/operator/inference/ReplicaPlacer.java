@@ -53,13 +53,19 @@ final class ReplicaPlacer {
     this.cacheSettings = cacheSettings;
   }
 
-  /** Places {@code count} new replica groups and creates their pods; each group whole or none. */
+  /**
+   * Places {@code count} new replica groups and creates their pods; each group whole or none.
+   *
+   * @param gpuLimit GPUs its queue counts per replica: a plan needing more for one group is refused
+   *     (0: not queued, no limit)
+   */
   boolean place(
       JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s,
       List<ReplicaGroup> active,
       List<ReplicaGroup> draining,
       Map<String, Integer> held,
-      int count) {
+      int count,
+      int gpuLimit) {
     InferenceJob job = s.job;
     Set<Integer> used = new HashSet<>();
     active.forEach(g -> used.add(g.replica()));
@@ -89,6 +95,10 @@ final class ReplicaPlacer {
       return false;
     }
     InferencePlanner.Placed placed = (InferencePlanner.Placed) placement;
+    if (gpuLimit > 0 && overQuotaShape(s, placed, gpuLimit)) {
+      planner.hold(job, held);
+      return false;
+    }
     List<ReplicaGroup> serving = new ArrayList<>(active);
     serving.addAll(draining);
     if (!budget.admit(s, serving, !active.isEmpty(), placed)) {
@@ -141,6 +151,36 @@ final class ReplicaPlacer {
       throw new GroupCreationException(
           JobLoop.ref(job) + ": replica " + replica + " " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * True (and said in status) when a planned group takes more GPUs than its queue counted for it:
+   * placing it would run the queue over its quota. A GPU share counts as one GPU.
+   */
+  private boolean overQuotaShape(
+      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s,
+      InferencePlanner.Placed placed,
+      int gpuLimit) {
+    for (var e : placed.groups().entrySet()) {
+      int gpus = e.getValue().stream().mapToInt(sh -> sh.gpuMilli() < 1000 ? 1 : sh.gpus()).sum();
+      if (gpus > gpuLimit) {
+        String message =
+            "replica "
+                + e.getKey()
+                + " needs "
+                + gpus
+                + " GPUs on the nodes free now ("
+                + describe(e.getValue())
+                + "); its GpuQueue counts spec.gpusPerReplica="
+                + gpuLimit
+                + " per replica: raise it to place the job";
+        if (s.condition(JobConditions.SCHEDULED, false, "ReplicaOverQuota", message)) {
+          events.record(s.job, EventRecorder.WARNING, "ReplicaOverQuota", message);
+        }
+        return true;
+      }
+    }
+    return false;
   }
 
   static String describe(List<ShardAssignment> shards) {

@@ -2,17 +2,16 @@ package io.gpupool.operator.inventory;
 
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Taint;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.PodTemplate;
-import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.podtemplate.PodTemplateNodes;
-import io.quarkus.runtime.ShutdownEvent;
+import io.gpupool.operator.watch.ClusterWatches;
+import io.gpupool.operator.watch.SharedWatch;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,15 +25,17 @@ import org.jboss.logging.Logger;
 
 /**
  * The pool as the cluster describes it: every GPU node read through {@link NodeReader}, kept up to
- * date by a Node informer. Nodes that cannot be read are left out with a logged reason. The
- * operator's one Node watch: the GpuProvider controller reads its providers' nodes from here too.
+ * date by the Node watch ({@link ClusterWatches#nodes()}). Nodes that cannot be read are left out
+ * with a logged reason. The operator's one Node watch: the GpuProvider controller reads its
+ * providers' nodes from here too.
  */
 @ApplicationScoped
 public class NodeInventory {
   private static final Logger LOG = Logger.getLogger(NodeInventory.class);
 
-  private final KubernetesClient client;
-  private final GpupoolConfig config;
+  /** How long start-up waits for the first list of Nodes before it fails. */
+  private static final Duration FIRST_LIST = Duration.ofSeconds(60);
+
   private final Map<String, NodeReading> readings = new ConcurrentHashMap<>();
 
   /** Labels and taints by node name: what a job's pod template may narrow the placement by. */
@@ -45,41 +46,31 @@ public class NodeInventory {
 
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<String>> providerListeners = new CopyOnWriteArrayList<>();
-  private volatile SharedIndexInformer<Node> informer;
+  private final SharedWatch<Node> watch;
 
-  public NodeInventory(KubernetesClient client, GpupoolConfig config) {
-    this.client = client;
-    this.config = config;
+  public NodeInventory(ClusterWatches watches) {
+    this.watch = watches.nodes();
   }
 
   void start(@Observes StartupEvent ignored) {
-    informer =
-        client
-            .nodes()
-            .inform(
-                new ResourceEventHandler<>() {
-                  @Override
-                  public void onAdd(Node node) {
-                    update(node);
-                  }
+    watch.listen(
+        new ResourceEventHandler<>() {
+          @Override
+          public void onAdd(Node node) {
+            update(node);
+          }
 
-                  @Override
-                  public void onUpdate(Node oldNode, Node node) {
-                    update(node);
-                  }
+          @Override
+          public void onUpdate(Node oldNode, Node node) {
+            update(node);
+          }
 
-                  @Override
-                  public void onDelete(Node node, boolean finalStateUnknown) {
-                    remove(node.getMetadata().getName());
-                  }
-                },
-                config.nodes().resyncPeriod().toMillis());
-  }
-
-  void stop(@Observes ShutdownEvent ignored) {
-    if (informer != null) {
-      informer.stop();
-    }
+          @Override
+          public void onDelete(Node node, boolean finalStateUnknown) {
+            remove(node.getMetadata().getName());
+          }
+        });
+    watch.startAndWait(FIRST_LIST);
   }
 
   /** Reads {@code node} into the pool; public so tests and replays can feed nodes directly. */
@@ -203,9 +194,9 @@ public class NodeInventory {
     return skipped;
   }
 
-  /** True once the informer has listed the cluster's nodes. */
+  /** True once the watch has listed the cluster's nodes. */
   public boolean synced() {
-    return informer != null && informer.hasSynced();
+    return watch.synced();
   }
 
   /** Tells {@code listener} the name of every node that joins, leaves or changes state. */

@@ -1,8 +1,8 @@
 package io.gpupool.operator.queue;
 
 import io.gpupool.api.v1alpha1.GpuQueue;
+import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.TrainingJob;
-import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.scheduler.queue.Admission;
 import io.gpupool.scheduler.queue.AdmissionBook;
 import io.gpupool.scheduler.queue.AdmittedWorkload;
@@ -184,33 +184,29 @@ public class AdmissionController {
    * For a job that holds no GPUs and wants some: is it admitted, and on which products? Offers it
    * to its queue first (again when its queue or priority changed).
    */
-  public synchronized Verdict decide(TrainingJob job) {
+  public Verdict decide(TrainingJob job) {
+    return decide(JobWorkloads.applicant(job));
+  }
+
+  synchronized Verdict decide(Applicant a) {
     rebuildOnce();
-    String id = JobWorkloads.id(job);
-    Optional<String> queue = queueOf(job);
+    String id = a.id();
+    Optional<String> queue = queueOf(a);
     if (queue.isEmpty()) {
       forget(id);
       return new Verdict.NotQueued();
     }
-    OptionalInt priority = priorityOf(job.getSpec());
+    OptionalInt priority = priorityOf(a);
     if (priority.isEmpty()) {
       forget(id);
       return new Verdict.Inadmissible(
-          queue.get(), "PriorityClass " + job.getSpec().priorityClassName + " does not exist");
+          queue.get(), "PriorityClass " + a.priorityClassName() + " does not exist");
     }
     Optional<AdmittedWorkload> held = book.admitted(id);
     if (held.isPresent()) {
       return verdictOfAdmitted(held.get());
     }
-    Workload w = arrived(JobWorkloads.of(job, queue.get(), priority.getAsInt()));
-    graceSeconds.put(id, grace(job.getSpec()));
-    if (job.getMetadata().getCreationTimestamp() != null) {
-      created.putIfAbsent(id, Instant.parse(job.getMetadata().getCreationTimestamp()));
-    }
-    // Offered again only when it changed: an unchanged job's reconcile costs no decision round.
-    if (!w.equals(book.pending(id).orElse(null)) && book.offer(w)) {
-      dirty = true;
-    }
+    offer(a, queue.get(), priority.getAsInt());
     round();
     return book.admitted(id)
         .map(this::verdictOfAdmitted)
@@ -218,12 +214,31 @@ public class AdmissionController {
   }
 
   /**
+   * Puts a workload in its queue, or updates it there, without a round. Offered again only when it
+   * changed: an unchanged job's reconcile costs no decision round.
+   */
+  void offer(Applicant a, String queue, int priority) {
+    Workload w = arrived(a.workload().of(queue, priority));
+    graceSeconds.put(a.id(), a.graceSeconds());
+    if (a.created() != null) {
+      created.putIfAbsent(a.id(), a.created());
+    }
+    if (!w.equals(book.pending(a.id()).orElse(null)) && book.offer(w)) {
+      dirty = true;
+    }
+  }
+
+  /**
    * For a job that holds GPUs (running, or found running after a restart): makes sure its quota is
    * counted, and says whether it has been evicted.
    */
-  public synchronized Verdict holding(TrainingJob job, String flavorHint) {
+  public Verdict holding(TrainingJob job, String flavorHint) {
+    return holding(JobWorkloads.applicant(job), flavorHint);
+  }
+
+  synchronized Verdict holding(Applicant a, String flavorHint) {
     rebuildOnce();
-    String id = JobWorkloads.id(job);
+    String id = a.id();
     Optional<AdmittedWorkload> held = book.admitted(id);
     if (held.isPresent()) {
       return verdictOfAdmitted(held.get());
@@ -235,44 +250,67 @@ public class AdmissionController {
       // the preemptor now holds).
       return new Verdict.Requeued(waitingAgain.get().queue());
     }
-    Optional<String> queue = queueOf(job);
+    Optional<String> queue = queueOf(a);
     if (queue.isEmpty()) {
       return new Verdict.NotQueued();
     }
-    int priority = priorityOf(job.getSpec()).orElse(0);
-    Workload w = JobWorkloads.of(job, queue.get(), priority);
-    String flavor = flavorHint != null ? flavorHint : firstFlavor(queue.get(), w);
-    book.restoreAdmitted(w, flavor, clock.millis());
-    graceSeconds.put(id, grace(job.getSpec()));
-    dirty = true;
+    restore(a, queue.get(), flavorHint);
     return verdictOfAdmitted(book.admitted(id).orElseThrow());
+  }
+
+  /** Counts a workload that holds GPUs against its queue (after a restart), without a round. */
+  void restore(Applicant a, String queue, String flavorHint) {
+    int priority = priorityOf(a).orElse(0);
+    Workload w = a.workload().of(queue, priority);
+    String flavor = flavorHint != null ? flavorHint : firstFlavor(queue, w);
+    book.restoreAdmitted(w, flavor, clock.millis());
+    graceSeconds.put(a.id(), a.graceSeconds());
+    dirty = true;
   }
 
   /**
    * Admitted and holding its queue's quota now, whatever the job's cached status still says (its
    * admission may not have been written yet).
    */
-  public synchronized boolean holdsQuota(TrainingJob job) {
-    return book.admitted(JobWorkloads.id(job)).isPresent();
+  public boolean holdsQuota(TrainingJob job) {
+    return holdsQuota(JobWorkloads.id(job));
+  }
+
+  synchronized boolean holdsQuota(String id) {
+    return book.admitted(id).isPresent();
   }
 
   /** The job wrote a checkpoint: evicting it now loses less. */
-  public synchronized void checkpointed(TrainingJob job, Instant at) {
-    book.checkpointed(JobWorkloads.id(job), at.toEpochMilli());
+  public void checkpointed(TrainingJob job, Instant at) {
+    checkpointed(JobWorkloads.id(job), at);
+  }
+
+  synchronized void checkpointed(String id, Instant at) {
+    book.checkpointed(id, at.toEpochMilli());
   }
 
   /** The job ended, was suspended or deleted: its quota is free for the next. */
-  public synchronized void ended(TrainingJob job) {
+  public void ended(TrainingJob job) {
+    ended(List.of(JobWorkloads.id(job)));
+  }
+
+  /** The workloads are gone: their quota is free, one round for all of them. */
+  synchronized void ended(List<String> ids) {
     rebuildOnce();
-    String id = JobWorkloads.id(job);
-    if (book.admitted(id).isPresent() || book.isPending(id)) {
-      String queue = queueOfId(id);
-      book.finish(id);
-      forget(id);
-      dirty = true;
-      round();
-      notifyQueue(queue);
+    Set<String> touched = new java.util.HashSet<>();
+    for (String id : ids) {
+      if (book.admitted(id).isPresent() || book.isPending(id)) {
+        String queue = queueOfId(id);
+        book.finish(id);
+        forget(id);
+        dirty = true;
+        if (queue != null) {
+          touched.add(queue);
+        }
+      }
     }
+    round();
+    touched.forEach(this::notifyQueue);
   }
 
   /**
@@ -282,9 +320,12 @@ public class AdmissionController {
    * its priority level in its queue so that jobs behind it get their turn (Kueue's
    * waitForPodsReady). It is admitted again when its turn comes, with a fresh timeout.
    */
-  public synchronized Optional<Duration> unplaced(TrainingJob job) {
+  public Optional<Duration> unplaced(TrainingJob job) {
+    return unplaced(JobWorkloads.id(job));
+  }
+
+  synchronized Optional<Duration> unplaced(String id) {
     rebuildOnce();
-    String id = JobWorkloads.id(job);
     Optional<AdmittedWorkload> held = book.admitted(id);
     if (held.isEmpty() || held.get().evicting()) {
       return Optional.empty();
@@ -300,7 +341,7 @@ public class AdmissionController {
     book.offer(back);
     requeuedAt.put(id, now);
     LOG.infof(
-        "TrainingJob(%s) not placed within %s of its admission: quota of GpuQueue %s given back",
+        "%s not placed within %s of its admission: quota of GpuQueue %s given back",
         id, placementTimeout, back.queue());
     dirty = true;
     round();
@@ -312,13 +353,44 @@ public class AdmissionController {
   }
 
   /** An evicted job's pods are gone: it goes back to its queue, keeping its place. */
-  public synchronized void evictionDone(TrainingJob job) {
+  public void evictionDone(TrainingJob job) {
+    evictionDone(JobWorkloads.id(job));
+  }
+
+  synchronized void evictionDone(String id) {
     rebuildOnce();
-    String id = JobWorkloads.id(job);
     evictions.remove(id);
     book.requeue(id);
     dirty = true;
     round();
+  }
+
+  // --- for InferenceAdmission (which holds this controller's lock while it calls these)
+
+  Optional<AdmittedWorkload> admittedOf(String id) {
+    return book.admitted(id);
+  }
+
+  Optional<Workload> pendingOf(String id) {
+    return book.pending(id);
+  }
+
+  /** 1-based place of a pending workload in its queue after the last round; 0 when unknown. */
+  int positionOf(String id) {
+    return positions.getOrDefault(id, 0);
+  }
+
+  /** Runs a round if anything offered, restored or ended since the last one asks for it. */
+  void settle() {
+    rebuildOnce();
+    round();
+  }
+
+  /** What admission says of a workload after the last round. */
+  Verdict verdictOf(String id, String queue, int priority) {
+    return book.admitted(id)
+        .map(this::verdictOfAdmitted)
+        .orElseGet(() -> queuedVerdict(id, queue, priority));
   }
 
   private Verdict verdictOfAdmitted(AdmittedWorkload a) {
@@ -377,6 +449,13 @@ public class AdmissionController {
         case NONE -> {}
       }
     }
+    for (InferenceJob job : state.inferenceJobs()) {
+      switch (RestartState.of(job)) {
+        case HOLDING -> holding += restoreHolding(job) ? 1 : 0;
+        case WAITING -> waitingJobs += restoreWaiting(InferenceWorkloads.minimum(job)) ? 1 : 0;
+        case NONE -> {}
+      }
+    }
     rebuilt = true;
     dirty = true;
     LOG.infof(
@@ -385,31 +464,50 @@ public class AdmissionController {
   }
 
   private boolean restoreHolding(TrainingJob job) {
-    Optional<String> queue = queueOf(job);
+    Applicant a = JobWorkloads.applicant(job);
+    Optional<String> queue = queueOf(a);
     if (queue.isEmpty()) {
       return false;
     }
-    int priority = priorityOf(job.getSpec()).orElse(0);
-    Workload w = JobWorkloads.of(job, queue.get(), priority);
     var st = job.getStatus().queue;
-    String flavor = st != null && st.flavor != null ? st.flavor : firstFlavor(queue.get(), w);
-    book.restoreAdmitted(w, flavor, clock.millis());
-    graceSeconds.put(w.id(), grace(job.getSpec()));
+    restore(a, queue.get(), st == null ? null : st.flavor);
+    return true;
+  }
+
+  /** Its minimum, and each replica it runs above it, on the flavor its status names. */
+  private boolean restoreHolding(InferenceJob job) {
+    Applicant min = InferenceWorkloads.minimum(job);
+    Optional<String> queue = queueOf(min);
+    if (queue.isEmpty()) {
+      return false;
+    }
+    var st = job.getStatus();
+    String flavor = st.queue == null ? null : st.queue.flavor;
+    restore(min, queue.get(), flavor);
+    String admitted = book.admitted(min.id()).orElseThrow().flavor();
+    Set<String> products =
+        book.definition(queue.get())
+            .flatMap(d -> d.quota(admitted))
+            .map(q -> q.products())
+            .orElse(Set.of());
+    int floor = InferenceWorkloads.floor(job.getSpec());
+    for (int k = floor; k < st.replicas.size(); k++) {
+      restore(InferenceWorkloads.replica(job, k, clock.millis(), products), queue.get(), admitted);
+    }
     return true;
   }
 
   private boolean restoreWaiting(TrainingJob job) {
-    Optional<String> queue = queueOf(job);
-    OptionalInt priority = priorityOf(job.getSpec());
+    return restoreWaiting(JobWorkloads.applicant(job));
+  }
+
+  private boolean restoreWaiting(Applicant a) {
+    Optional<String> queue = queueOf(a);
+    OptionalInt priority = priorityOf(a);
     if (queue.isEmpty() || priority.isEmpty()) {
       return false; // its own reconcile reports it
     }
-    Workload w = JobWorkloads.of(job, queue.get(), priority.getAsInt());
-    book.offer(w);
-    graceSeconds.put(w.id(), grace(job.getSpec()));
-    if (job.getMetadata().getCreationTimestamp() != null) {
-      created.putIfAbsent(w.id(), Instant.parse(job.getMetadata().getCreationTimestamp()));
-    }
+    offer(a, queue.get(), priority.getAsInt());
     return true;
   }
 
@@ -435,7 +533,7 @@ public class AdmissionController {
       evictions.put(p.victimId(), new Eviction(p.preemptorId(), now.plusSeconds(grace)));
       metrics.preempted(p.victimQueue(), p.reason());
       LOG.infof(
-          "TrainingJob(%s) evicted for %s (%s); pods removed in %ds",
+          "%s evicted for %s (%s); pods removed in %ds",
           p.victimId(), p.preemptorId(), p.reason(), grace);
       wake(p.victimId());
     }
@@ -519,9 +617,9 @@ public class AdmissionController {
 
   // --- helpers
 
-  private Optional<String> queueOf(TrainingJob job) {
-    String ns = job.getMetadata().getNamespace();
-    String named = job.getSpec().queue;
+  Optional<String> queueOf(Applicant a) {
+    String ns = a.namespace();
+    String named = a.namedQueue();
     if (named != null) {
       return Optional.of(named);
     }
@@ -531,20 +629,14 @@ public class AdmissionController {
     return QueueAssignment.resolve(null, ns, namespaces.of(ns), queues.values());
   }
 
-  private OptionalInt priorityOf(TrainingJobSpec spec) {
-    if (spec.priority != null) {
-      return OptionalInt.of(spec.priority);
+  OptionalInt priorityOf(Applicant a) {
+    if (a.priority() != null) {
+      return OptionalInt.of(a.priority());
     }
-    if (spec.priorityClassName != null && !spec.priorityClassName.isBlank()) {
-      return priorities.value(spec.priorityClassName);
+    if (a.priorityClassName() != null && !a.priorityClassName().isBlank()) {
+      return priorities.value(a.priorityClassName());
     }
     return OptionalInt.of(0);
-  }
-
-  private static int grace(TrainingJobSpec spec) {
-    return spec.preemption == null || spec.preemption.gracePeriodSeconds == null
-        ? DEFAULT_GRACE_SECONDS
-        : spec.preemption.gracePeriodSeconds;
   }
 
   private String firstFlavor(String queue, Workload w) {

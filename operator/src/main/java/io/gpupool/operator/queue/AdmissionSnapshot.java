@@ -1,6 +1,7 @@
 package io.gpupool.operator.queue;
 
 import io.gpupool.api.v1alpha1.GpuQueue;
+import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import java.util.List;
 
@@ -12,10 +13,17 @@ import java.util.List;
 @FunctionalInterface
 public interface AdmissionSnapshot {
   /** No cluster to read (a fresh book, as in pure tests). */
-  AdmissionSnapshot EMPTY = () -> new State(List.of(), List.of());
+  AdmissionSnapshot EMPTY = () -> new State(List.of(), List.of(), List.of());
 
   State read();
 
   /** What the cluster holds. */
-  record State(List<GpuQueue> queues, List<TrainingJob> trainingJobs) {}
+  record State(
+      List<GpuQueue> queues, List<TrainingJob> trainingJobs, List<InferenceJob> inferenceJobs) {
+
+    /** A cluster without InferenceJobs. */
+    public State(List<GpuQueue> queues, List<TrainingJob> trainingJobs) {
+      this(queues, trainingJobs, List.of());
+    }
+  }
 }

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.GpuQueue;
+import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.scope.SelectedNamespaces;
@@ -33,7 +34,7 @@ public class ClusterSnapshot implements AdmissionSnapshot {
   @Override
   public State read() {
     List<GpuQueue> queues = client.resources(GpuQueue.class).list().getItems();
-    return new State(queues, jobs(TrainingJob.class));
+    return new State(queues, jobs(TrainingJob.class), jobs(InferenceJob.class));
   }
 
   private <T extends HasMetadata> List<T> jobs(Class<T> kind) {

@@ -15,6 +15,27 @@ public final class JobWorkloads {
     return job.getMetadata().getNamespace() + "/" + job.getMetadata().getName();
   }
 
+  /** The job as its queue's applicant: its whole gang, at once. */
+  static Applicant applicant(TrainingJob job) {
+    TrainingJobSpec spec = job.getSpec();
+    String created = job.getMetadata().getCreationTimestamp();
+    return new Applicant(
+        id(job),
+        job.getMetadata().getNamespace(),
+        spec.queue,
+        spec.priority,
+        spec.priorityClassName,
+        grace(spec),
+        created == null ? null : Instant.parse(created),
+        (queue, priority) -> of(job, queue, priority));
+  }
+
+  private static int grace(TrainingJobSpec spec) {
+    return spec.preemption == null || spec.preemption.gracePeriodSeconds == null
+        ? AdmissionController.DEFAULT_GRACE_SECONDS
+        : spec.preemption.gracePeriodSeconds;
+  }
+
   public static Workload of(TrainingJob job, String queue, int priority) {
     TrainingJobSpec spec = job.getSpec();
     int workers = spec.parallelism.workers;

@@ -1,8 +1,12 @@
 package io.gpupool.operator.queue;
 
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.validation.InferenceJobValidator;
 import io.gpupool.operator.validation.TrainingJobValidator;
 
 /** What a stored job means for admission when the operator starts. */
@@ -13,6 +17,25 @@ enum RestartState {
   WAITING,
   /** Finished, suspended, being deleted or invalid: no part in admission. */
   NONE;
+
+  /** An InferenceJob holds GPUs while its status lists replicas; it waits while it has none. */
+  static RestartState of(InferenceJob job) {
+    if (job.getSpec() == null || job.getMetadata().getDeletionTimestamp() != null) {
+      return NONE;
+    }
+    InferenceJobStatus st = job.getStatus();
+    if (st != null && st.phase == InferenceJobPhase.Suspended) {
+      return NONE;
+    }
+    if (st != null && st.replicas != null && !st.replicas.isEmpty()) {
+      return HOLDING;
+    }
+    if (Boolean.TRUE.equals(job.getSpec().suspend)
+        || !InferenceJobValidator.validate(job).isEmpty()) {
+      return NONE;
+    }
+    return WAITING;
+  }
 
   static RestartState of(TrainingJob job) {
     if (job.getSpec() == null || job.getMetadata().getDeletionTimestamp() != null) {

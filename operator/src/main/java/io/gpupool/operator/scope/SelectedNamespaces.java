@@ -2,13 +2,12 @@ package io.gpupool.operator.scope;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Namespaced;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.operator.watch.ClusterWatches;
+import io.gpupool.operator.watch.SharedWatch;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.RegisteredController;
-import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,7 +16,6 @@ import jakarta.enterprise.inject.Instance;
 import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -36,17 +34,17 @@ public class SelectedNamespaces {
   private static final Logger LOG = Logger.getLogger(SelectedNamespaces.class);
   private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(30);
 
-  private final KubernetesClient client;
+  private final ClusterWatches watches;
   private final Instance<Operator> operator;
   private final SelectorTerms selector;
   private volatile Set<String> selected;
-  private volatile SharedIndexInformer<Namespace> informer;
+  private volatile SharedWatch<Namespace> namespaces;
   private boolean controllersStarted;
   private Set<String> applied;
 
   public SelectedNamespaces(
-      KubernetesClient client, Instance<Operator> operator, GpupoolConfig config) {
-    this.client = client;
+      ClusterWatches watches, Instance<Operator> operator, GpupoolConfig config) {
+    this.watches = watches;
     this.operator = operator;
     this.selector =
         config
@@ -71,8 +69,8 @@ public class SelectedNamespaces {
     if (selector == null) {
       return;
     }
-    SharedIndexInformer<Namespace> namespaces = client.namespaces().runnableInformer(0);
-    namespaces.addEventHandler(
+    namespaces = watches.namespaces();
+    namespaces.listen(
         new ResourceEventHandler<>() {
           @Override
           public void onAdd(Namespace ns) {
@@ -89,8 +87,7 @@ public class SelectedNamespaces {
             follow();
           }
         });
-    informer = namespaces;
-    informer.start().toCompletableFuture().get(SYNC_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    namespaces.startAndWait(SYNC_TIMEOUT);
     follow();
     LOG.infof(
         "scope: namespaces matching selector '%s': %s",
@@ -108,19 +105,13 @@ public class SelectedNamespaces {
     follow();
   }
 
-  void stop(@Observes ShutdownEvent ignored) {
-    if (informer != null) {
-      informer.stop();
-    }
-  }
-
   private synchronized void follow() {
-    SharedIndexInformer<Namespace> source = informer;
-    if (source == null || !source.hasSynced()) {
+    SharedWatch<Namespace> source = namespaces;
+    if (source == null || !source.synced()) {
       return;
     }
     Set<String> now = new TreeSet<>();
-    for (Namespace ns : source.getStore().list()) {
+    for (Namespace ns : source.list()) {
       // A terminating namespace stays: its jobs' finalizers must still be removed.
       if (selector.matches(ns.getMetadata().getLabels())) {
         now.add(ns.getMetadata().getName());

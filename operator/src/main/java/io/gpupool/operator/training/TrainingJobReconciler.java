@@ -18,6 +18,7 @@ import io.gpupool.operator.job.JobWakeups;
 import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.queue.AdmissionController;
+import io.gpupool.operator.queue.InferenceWorkloads;
 import io.gpupool.operator.scope.SelectedNamespaces;
 import io.gpupool.operator.status.CachedStatus;
 import io.gpupool.operator.status.EventRecorder;
@@ -128,6 +129,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     // Admission wakes the jobs a decision round concerns (admitted, evicted, moved up a queue).
     admission.onWake(
         id -> {
+          if (InferenceWorkloads.isInference(id)) {
+            return; // an InferenceJob's workload: its own controller is woken
+          }
           int slash = id.indexOf('/');
           wakeups.wake(
               new ResourceID(id.substring(slash + 1), id.substring(0, slash)), "admission");

@@ -42,6 +42,7 @@ class OperatorLayersTest {
             P + "config..",
             P + "validation..",
             P + "workload..",
+            P + "watch..",
             P + "allocation..",
             P + "podtemplate..")
         .whereLayer("planners")

@@ -93,6 +93,12 @@ class ChainDisputesTest {
     }
 
     @Override
+    public String slashStake(String provider, byte[] evidenceHash, String whistleblower) {
+      sent.add("slash " + provider);
+      return "0xslash";
+    }
+
+    @Override
     public String expireDispute(PairId pair) {
       sent.add("expire " + pair);
       open = false;

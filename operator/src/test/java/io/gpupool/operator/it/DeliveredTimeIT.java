@@ -291,6 +291,78 @@ class DeliveredTimeIT {
     client.resources(TrainingJob.class).inNamespace(NS).withName("dt-own").delete();
   }
 
+  /**
+   * A running pod its job's status does not list past the grace (a leader died between creating the
+   * gang and writing its status) is metered once the status lists it: it was ignored for good, and
+   * its usage lost (ChaosE2E).
+   */
+  @Test
+  void aPodListedInItsJobsStatusOnlyAfterTheGraceIsStillMetered() throws Exception {
+    pool(client, "r-dt-late", null, 1);
+    client.resource(job("dt-late", "r-dt-late", 1, PAYER)).create();
+    String uid = uid(client, "dt-late");
+    Pod placed = fresh(client, awaitPods(client, "dt-late", 1).get(0));
+    Pod late =
+        new PodBuilder(placed)
+            .editMetadata()
+            .withName("dt-late-adopted")
+            // another gang generation: the job's own loop leaves it alone
+            .addToLabels("gpupool.io/gang-generation", "99")
+            .withUid(null)
+            .withResourceVersion(null)
+            .withCreationTimestamp(null)
+            .endMetadata()
+            .withStatus(null)
+            .build();
+    Pod running = client.resource(late).create();
+    new FakeKubelet(client).run(running);
+    String lateUid = running.getMetadata().getUid();
+    String ns = "billing-late-" + Long.toHexString(System.nanoTime());
+    // the meter looks two minutes on: past the grace the status had to list the pod
+    Clock later = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2));
+    List<PodOwnership.Verdict> verdicts = new CopyOnWriteArrayList<>();
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
+        UsageMeter meter =
+            new UsageMeter(
+                client, clusterPods, providers, nodes, store, later, Duration.ofHours(1))) {
+      meter.onIgnoredPod(verdicts::add);
+      store.start();
+      meter.start();
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                meter.meterAll();
+                return verdicts.contains(PodOwnership.Verdict.NOT_PLACED);
+              });
+      meter.meterAll();
+      assertThat(store.pods(uid)).doesNotContainKey(lateUid);
+      assertThat(verdicts).as("counted once").containsOnlyOnce(PodOwnership.Verdict.NOT_PLACED);
+      // the new leader adopts it: its job's status lists it, on its node
+      client
+          .resources(TrainingJob.class)
+          .inNamespace(NS)
+          .withName("dt-late")
+          .editStatus(
+              j -> {
+                var listed = new io.gpupool.api.v1alpha1.RankPlacement();
+                listed.rank = 1;
+                listed.pod = "dt-late-adopted";
+                listed.node = placed.getSpec().getNodeName();
+                j.getStatus().placements.add(listed);
+                return j;
+              });
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                meter.meterAll();
+                return store.pods(uid).containsKey(lateUid);
+              });
+    }
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-late").delete();
+  }
+
   private double ignored(String reason) {
     var c = registry.find("gpupool.billing.unowned.pods.ignored").tag("reason", reason).counter();
     return c == null ? 0 : c.count();

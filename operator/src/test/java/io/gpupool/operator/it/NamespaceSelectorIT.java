@@ -20,6 +20,8 @@ import io.javaoperatorsdk.operator.Operator;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -51,6 +53,8 @@ class NamespaceSelectorIT {
   @Inject KubernetesClient client;
   @Inject SelectedNamespaces selected;
   @Inject Operator operator;
+
+  @KubernetesTestServer KubernetesServer server;
 
   /** The namespaces each informer of {@code controller} watches (JOSDK's health view of them). */
   private Set<String> watched(String controller) {
@@ -117,7 +121,7 @@ class NamespaceSelectorIT {
   }
 
   @Test
-  void onlyTheSelectedNamespacesJobsAreManagedAndLabellingBringsThemIn() {
+  void onlyTheSelectedNamespacesJobsAreManagedAndLabellingBringsThemIn() throws Exception {
     namespace("sel-in", Map.of(LABEL, "it"));
     namespace("sel-out", Map.of(LABEL, "other"));
     client.resource(trainingJob("sel-in", "inside")).create();
@@ -163,6 +167,11 @@ class NamespaceSelectorIT {
     await().atMost(TIMEOUT).until(() -> training("sel-in", "later").getStatus() != null);
     assertThat(training("sel-out", "later").getStatus()).isNull();
     assertThat(training("sel-out", "later").getMetadata().getFinalizers()).isEmpty();
+
+    // The selector's namespaces and billing's payer check read the same watch.
+    assertThat(new ApiRequests(server).watchesByKind().get("namespaces"))
+        .as("Namespace watches opened")
+        .hasSize(1);
   }
 
   private static io.fabric8.kubernetes.api.model.Namespace labelled(

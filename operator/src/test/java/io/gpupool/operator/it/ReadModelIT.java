@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.gpupool.api.v1alpha1.GpuRequirements;
 import io.gpupool.api.v1alpha1.ModelSpec;
 import io.gpupool.api.v1alpha1.Parallelism;
@@ -24,19 +23,18 @@ import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * One read model: however many parts of the operator read pods, Nodes and GpuProviders (both job
- * controllers, the GPU allocation tracker, usage metering, the node inventory, the GpuProvider
- * controller, the provider directory), the API server sees one watch per kind, and metering a new
- * pod asks it nothing about the pod's job. Counted on the mock API server's own request log while a
- * gang is placed, run and metered, so the shared watch is also shown to carry the events the
- * controllers act on.
+ * One read model: however many parts of the operator read a kind (pods: both job controllers, the
+ * GPU allocation tracker, usage metering; Nodes: the node inventory, the GpuProvider controller;
+ * GpuProviders: the controller and the provider directory; ConfigMaps: the usage store; Namespaces:
+ * the payer check), the API server sees one watch per kind, and metering a new pod asks it nothing
+ * about the pod's job. Counted on the mock API server's own request log while a gang is placed, run
+ * and metered, so the shared watch is also shown to carry the events the controllers act on.
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -60,10 +58,15 @@ class ReadModelIT {
 
   @KubernetesTestServer KubernetesServer server;
 
-  private final List<RecordedRequest> requests = new ArrayList<>();
+  private ApiRequests requests;
+
+  @BeforeEach
+  void readRequests() {
+    requests = new ApiRequests(server);
+  }
 
   @Test
-  void podsNodesAndProvidersAreWatchedOnceWhateverReadsThem() throws Exception {
+  void everyKindIsWatchedOnceWhateverReadsIt() throws Exception {
     client.resource(TestNodes.provider("prov-rm", RTX4090, "0.40")).create();
     for (int i = 0; i < 2; i++) {
       client.resource(TestNodes.gpuNode("rm-" + i, "prov-rm", RTX4090, 1, 24564, "r-rm")).create();
@@ -88,16 +91,28 @@ class ReadModelIT {
     String uid = running.getMetadata().getUid();
     await().atMost(TIMEOUT).until(() -> billing.store().pods(uid).size(), n -> n == 2);
 
-    assertThat(watches("/api/v1/pods", "/pods?"))
-        .as("pod watches opened (controllers, allocation, metering share one)")
-        .hasSize(1);
-    assertThat(watches("/apis/gpupool.io/v1alpha1/gpuproviders", "/gpuproviders?"))
-        .as("GpuProvider watches opened (controller and directory share one)")
-        .hasSize(1);
-    assertThat(watches("/api/v1/nodes", "/nodes?"))
-        .as("Node watches opened (inventory, GpuProvider controller and metering share one)")
-        .hasSize(1);
-    assertThat(gets("/apis/gpupool.io/v1alpha1/namespaces/" + NS + "/trainingjobs/rm"))
+    Map<String, List<String>> watches = requests.watchesByKind();
+    assertThat(watches.keySet())
+        .as("kinds the operator watches")
+        .containsAll(
+            List.of(
+                "pods",
+                "nodes",
+                "gpuproviders",
+                "trainingjobs",
+                "inferencejobs",
+                "gpuqueues",
+                "services",
+                "configmaps",
+                "namespaces",
+                "billingaccounts"));
+    // Pods: both controllers, allocation and metering; Nodes: inventory, GpuProvider controller
+    // and metering; GpuProviders: controller and directory; ConfigMaps: the usage store;
+    // Namespaces: billing's payer check and the scope's selector.
+    assertThat(watches)
+        .as("watch requests per kind, whatever reads it")
+        .allSatisfy((kind, opened) -> assertThat(opened).as(kind).hasSize(1));
+    assertThat(requests.gets("/apis/gpupool.io/v1alpha1/namespaces/" + NS + "/trainingjobs/rm"))
         .as("GETs of the job while its two pods were metered (found in the controller's cache)")
         .isEmpty();
   }
@@ -107,23 +122,6 @@ class ReadModelIT {
         .filter(j -> name.equals(j.getMetadata().getName()))
         .findFirst()
         .orElse(null);
-  }
-
-  /** GET requests of exactly {@code path} (a query string allowed), from every request so far. */
-  private List<String> gets(String path) throws Exception {
-    drain();
-    return requests.stream()
-        .filter(r -> "GET".equals(r.getMethod()))
-        .map(RecordedRequest::getPath)
-        .filter(p -> p.equals(path) || p.startsWith(path + "?"))
-        .toList();
-  }
-
-  private void drain() throws Exception {
-    RecordedRequest r;
-    while ((r = server.getKubernetesMockServer().takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
-      requests.add(r);
-    }
   }
 
   /**
@@ -173,21 +171,6 @@ class ReadModelIT {
         // the loop's phase events ("TrainingJob is Scheduled"), not the placement's own Scheduled
         .filter(e -> e.getMessage() != null && e.getMessage().startsWith("TrainingJob is "))
         .map(e -> e.getReason())
-        .toList();
-  }
-
-  /** Watch requests (all namespaces or one) for a kind, from every request recorded so far. */
-  private List<String> watches(String collection, String namespacedSuffix) throws Exception {
-    drain();
-    return requests.stream()
-        .map(RecordedRequest::getPath)
-        .filter(p -> p.contains("watch=true"))
-        .filter(
-            p ->
-                p.startsWith(collection + "?")
-                    || (p.startsWith("/api")
-                        && p.contains("/namespaces/")
-                        && p.contains(namespacedSuffix)))
         .toList();
   }
 

@@ -5,11 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gpupool.api.v1alpha1.GpuQueue;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.InferenceJobStatus;
+import io.gpupool.api.v1alpha1.ModelSpec;
 import io.gpupool.api.v1alpha1.QueuePosition;
 import io.gpupool.api.v1alpha1.RankPlacement;
+import io.gpupool.api.v1alpha1.ReplicaStatus;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.validation.InferenceJobValidator;
 import io.gpupool.operator.validation.TrainingJobValidator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
@@ -131,5 +137,52 @@ class AdmissionRebuildTest {
     controller.decide(waiting("second", 2, "2026-12-06T01:01:00Z"));
     controller.putQueue(q);
     assertThat(reads).hasValue(2);
+  }
+
+  static InferenceJob inference(String name, int replicas, String created) {
+    InferenceJob job = InferenceAdmissionTest.serving(name, 1, 4, 1, created);
+    job.getSpec().image = "ghcr.io/example/serve:1";
+    job.getSpec().model = new ModelSpec();
+    job.getSpec().model.parameters = "1B";
+    job.getSpec().model.layers = 16;
+    assertThat(InferenceJobValidator.validate(job).list()).isEmpty();
+    job.setStatus(new InferenceJobStatus());
+    job.getStatus().phase = replicas > 0 ? InferenceJobPhase.Serving : InferenceJobPhase.Pending;
+    job.getStatus().replicas = new ArrayList<>();
+    for (int i = 0; i < replicas; i++) {
+      ReplicaStatus r = new ReplicaStatus();
+      r.index = i;
+      job.getStatus().replicas.add(r);
+    }
+    if (replicas > 0) {
+      job.getStatus().queue = new QueuePosition();
+      job.getStatus().queue.name = "team-a";
+      job.getStatus().queue.flavor = "a100";
+    }
+    return job;
+  }
+
+  @Test
+  void servingInferenceJobsCountEveryReplicaAndWaitingOnesKeepTheirPlace() {
+    GpuQueue q = queue("team-a", 4, "team-a");
+    q.getSpec().cohort = null;
+    InferenceJob serving = inference("chat", 3, "2026-12-06T01:00:00Z");
+    InferenceJob early = inference("early", 0, "2026-12-06T01:10:00Z");
+    TrainingJob late = waiting("late", 1, "2026-12-06T01:20:00Z");
+    AdmissionController controller =
+        restarted(
+            () -> new AdmissionSnapshot.State(List.of(q), List.of(late), List.of(serving, early)));
+    InferenceAdmission inference = new InferenceAdmission(controller);
+
+    // The TrainingJob is reconciled first: 3 of the 4 GPUs are the serving job's, and the last
+    // goes to the InferenceJob that has waited longer.
+    var queued = (Verdict.Queued) controller.decide(late);
+    assertThat(queued.position()).isEqualTo(1);
+    assertThat(controller.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 4);
+    assertThat(inference.replicas(early, 1, false, 0, null).minimum())
+        .isInstanceOf(Verdict.Admitted.class);
+    // Reconciled, the serving job keeps its three replicas: nothing is counted twice.
+    assertThat(inference.replicas(serving, 3, true, 3, "a100").allowed()).isEqualTo(3);
+    assertThat(controller.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 4);
   }
 }

@@ -16,6 +16,7 @@ import io.gpupool.operator.queue.AdmissionController;
 import io.gpupool.operator.queue.ClusterSnapshot;
 import io.gpupool.operator.queue.QueueMetrics;
 import io.gpupool.operator.queue.Verdict;
+import io.gpupool.operator.watch.ClusterWatches;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.reflect.Proxy;
 import java.util.List;
@@ -37,11 +38,12 @@ class SelectorScopedAdmissionRebuildIT {
 
   KubernetesClient client;
   private SelectedNamespaces selected;
+  private ClusterWatches watches;
 
   @AfterEach
   void stop() {
-    if (selected != null) {
-      selected.stop(null);
+    if (watches != null) {
+      watches.close();
     }
   }
 
@@ -81,7 +83,8 @@ class SelectorScopedAdmissionRebuildIT {
   /** A fresh controller (as after a restart) reading the cluster through this install's scope. */
   private AdmissionController restartedWith(String selector) throws Exception {
     GpupoolConfig config = config(selector);
-    selected = new SelectedNamespaces(client, null, config);
+    watches = new ClusterWatches(client);
+    selected = new SelectedNamespaces(watches, null, config);
     selected.watch(null); // learns the matching namespaces, as at start-up
     return new AdmissionController(
         name -> OptionalInt.empty(),

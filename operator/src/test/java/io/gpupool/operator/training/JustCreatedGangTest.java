@@ -12,6 +12,7 @@ import io.gpupool.api.v1alpha1.Parallelism;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.operator.watch.ClusterWatches;
 import io.gpupool.operator.workload.ClusterPods;
 import io.gpupool.operator.workload.FakeWorkloads;
 import io.gpupool.operator.workload.OwnedPodEvents;
@@ -39,7 +40,8 @@ class JustCreatedGangTest {
           .withConfig(new ConfigBuilder().withMasterUrl("http://127.0.0.1:1").build())
           .build();
   private final OwnedPodEvents<TrainingJob> pods =
-      new OwnedPodEvents<>(new ClusterPods(client), TrainingJob.class, "trainingjob-pods");
+      new OwnedPodEvents<>(
+          new ClusterPods(new ClusterWatches(client)), TrainingJob.class, "trainingjob-pods");
 
   @AfterEach
   void close() {

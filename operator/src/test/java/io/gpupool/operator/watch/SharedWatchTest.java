@@ -1,9 +1,9 @@
-package io.gpupool.operator.workload;
+package io.gpupool.operator.watch;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -18,10 +18,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The one pod watch survives a failed first list. Found by the chaos soak: a replica whose first
- * LIST of pods met a dropped connection never saw a pod, so it never placed a job while it led.
+ * A shared watch survives a failed first list. Found by the chaos soak on the pod watch: a replica
+ * whose first LIST of pods met a dropped connection never saw a pod, so it never placed a job while
+ * it led. Every kind's watch is made the same way now.
  */
-class ClusterPodsTest {
+class SharedWatchTest {
   private static final String EMPTY =
       "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"7\"},"
           + "\"items\":[]}";
@@ -65,16 +66,17 @@ class ClusterPodsTest {
 
   @Test
   void theWatchListsAgainAfterItsFirstListFailed() {
-    ClusterPods pods = new ClusterPods(client);
-    pods.start();
-    await().atMost(Duration.ofSeconds(20)).until(pods::synced);
+    SharedWatch<Pod> pods = new ClusterWatches(client).pods();
+    pods.startAndWait(Duration.ofSeconds(20));
+    assertThat(pods.synced()).isTrue();
     assertThat(requests.get()).isGreaterThan(1);
     assertThat(pods.list()).isEmpty();
   }
 
   @Test
-  void onlyAPodThatCannotBeReadStopsIt() {
-    assertThat(ClusterPods.retryAfter(false, new IOException("connection closed"))).isTrue();
-    assertThat(ClusterPods.retryAfter(true, new IOException("connection closed"))).isTrue();
+  void onlyAnObjectThatCannotBeReadStopsIt() {
+    assertThat(SharedWatch.retryAfter("pods", false, new IOException("connection closed")))
+        .isTrue();
+    assertThat(SharedWatch.retryAfter("pods", true, new IOException("connection closed"))).isTrue();
   }
 }

@@ -1,0 +1,284 @@
+package io.gpupool.operator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.Autoscaling;
+import io.gpupool.api.v1alpha1.FlavorQuota;
+import io.gpupool.api.v1alpha1.GpuProvider;
+import io.gpupool.api.v1alpha1.GpuQueue;
+import io.gpupool.api.v1alpha1.GpuQueueSpec;
+import io.gpupool.api.v1alpha1.GpuRequirements;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.InferenceJobSpec;
+import io.gpupool.api.v1alpha1.ModelSpec;
+import io.gpupool.api.v1alpha1.Parallelism;
+import io.gpupool.api.v1alpha1.ParallelismStrategy;
+import io.gpupool.api.v1alpha1.PlacementPolicy;
+import io.gpupool.api.v1alpha1.ReplicaRange;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.operator.inference.TestLoadSignal;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+
+/**
+ * InferenceJobs through GpuQueues against the mock API server: the minimum replicas are admitted
+ * before anything is placed, in priority then arrival order with the queue's TrainingJobs; a
+ * scale-up the quota does not cover leaves the job serving at its size (Admitted=True,
+ * ScaleUpQueued) and the replicas come when quota frees; a scale-down gives quota back; a
+ * higher-priority job takes a replica, not the minimum. Each test owns a namespace, a queue and a
+ * region. Same profile as {@link InferenceJobIT} (short poll and drain periods): one boot for both.
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+@TestProfile(InferenceJobIT.Fast.class)
+class InferenceQueueIT {
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+  private static final String A100 = "NVIDIA-A100-SXM4-80GB";
+
+  @Inject KubernetesClient client;
+
+  /** {@code nodes} one-GPU nodes, each its own provider (replicas spread over providers). */
+  private void pool(String region, int nodes) {
+    for (int i = 0; i < nodes; i++) {
+      String provider = "prov-" + region + "-" + i;
+      if (client.resources(GpuProvider.class).withName(provider).get() == null) {
+        client.resource(TestNodes.provider(provider, A100, "1.50")).create();
+      }
+      client
+          .resource(TestNodes.gpuNode(region + "-a100-" + i, provider, A100, 1, 81920, region))
+          .create();
+    }
+  }
+
+  private void queue(String name, String namespace, int gpus) {
+    GpuQueue q = new GpuQueue();
+    q.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    q.setSpec(new GpuQueueSpec());
+    FlavorQuota quota = new FlavorQuota();
+    quota.name = "a100";
+    quota.products = List.of(A100);
+    quota.nominal = gpus;
+    q.getSpec().quotas = List.of(quota);
+    q.getSpec().namespaces = List.of(namespace);
+    client.resource(q).create();
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> client.resources(GpuQueue.class).withName(name).get(),
+            g -> g.getStatus() != null && g.getStatus().conditions != null);
+  }
+
+  private static TrainingJob training(String ns, String name, String region, int gpus) {
+    TrainingJob job = new TrainingJob();
+    job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    TrainingJobSpec spec = new TrainingJobSpec();
+    spec.image = "ghcr.io/example/train:1";
+    spec.parallelism = new Parallelism();
+    spec.parallelism.strategy = ParallelismStrategy.DataParallel;
+    spec.parallelism.workers = gpus;
+    spec.parallelism.gpusPerWorker = 1;
+    spec.model = new ModelSpec();
+    spec.model.parameters = "1B";
+    spec.model.layers = 24;
+    spec.resources = new GpuRequirements();
+    spec.placement = new PlacementPolicy();
+    spec.placement.regions = List.of(region);
+    job.setSpec(spec);
+    return job;
+  }
+
+  private static InferenceJob serving(String ns, String name, String region, int min, int max) {
+    InferenceJob job = new InferenceJob();
+    job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    InferenceJobSpec spec = new InferenceJobSpec();
+    spec.image = "ghcr.io/example/serve:1";
+    spec.port = 8000;
+    spec.model = new ModelSpec();
+    spec.model.parameters = "1B";
+    spec.model.layers = 16;
+    spec.replicas = new ReplicaRange();
+    spec.replicas.min = min;
+    spec.replicas.max = max;
+    spec.autoscaling = new Autoscaling();
+    spec.autoscaling.targetInFlightRequests = 8;
+    spec.autoscaling.scaleDownStabilizationSeconds = 1;
+    spec.placement = new PlacementPolicy();
+    spec.placement.regions = List.of(region);
+    job.setSpec(spec);
+    return job;
+  }
+
+  private List<Pod> live(String ns, String job) {
+    return new FakeKubelet(client)
+        .pods(ns, job).stream()
+            .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+            .toList();
+  }
+
+  /** Waits for {@code done}, running every new pod of the job as a kubelet would meanwhile. */
+  private InferenceJob awaitServing(String ns, String name, Predicate<InferenceJob> done) {
+    return await()
+        .atMost(TIMEOUT)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              for (Pod p : live(ns, name)) {
+                if (p.getStatus() == null || !"Running".equals(p.getStatus().getPhase())) {
+                  new FakeKubelet(client).run(p);
+                }
+              }
+              return client.resources(InferenceJob.class).inNamespace(ns).withName(name).get();
+            },
+            j -> j != null && j.getStatus() != null && done.test(j));
+  }
+
+  private TrainingJob awaitTraining(String ns, String name, Predicate<TrainingJob> done) {
+    return await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> client.resources(TrainingJob.class).inNamespace(ns).withName(name).get(),
+            j -> j != null && j.getStatus() != null && done.test(j));
+  }
+
+  private static Condition admitted(List<Condition> conditions) {
+    return conditions.stream().filter(c -> "Admitted".equals(c.getType())).findFirst().orElse(null);
+  }
+
+  private static Predicate<InferenceJob> reason(String reason) {
+    return j -> {
+      Condition c = admitted(j.getStatus().conditions);
+      return c != null && reason.equals(c.getReason());
+    };
+  }
+
+  private static Predicate<InferenceJob> ready(int n) {
+    return j -> j.getStatus().readyReplicas != null && j.getStatus().readyReplicas == n;
+  }
+
+  private List<String> eventReasons(String ns, String job) {
+    return client.v1().events().inNamespace(ns).list().getItems().stream()
+        .filter(e -> job.equals(e.getInvolvedObject().getName()))
+        .map(Event::getReason)
+        .toList();
+  }
+
+  @Test
+  void theMinimumWaitsPendingInItsQueueAndIsAdmittedBeforeItIsPlaced() {
+    String ns = "iq-wait";
+    pool("r-iqwait", 3);
+    queue("iq-wait", ns, 2);
+    client.resource(training(ns, "hold", "r-iqwait", 2)).create();
+    awaitTraining(ns, "hold", j -> j.getStatus().phase == TrainingJobPhase.Scheduled);
+    InferenceJob job = serving(ns, "chat", "r-iqwait", 1, 2);
+    job.getSpec().autoscaling = null;
+    client.resource(job).create();
+
+    InferenceJob queued = awaitServing(ns, "chat", reason("Queued"));
+    assertThat(queued.getStatus().phase).isEqualTo(InferenceJobPhase.Pending);
+    assertThat(queued.getStatus().queue.name).isEqualTo("iq-wait");
+    assertThat(queued.getStatus().queue.position).isEqualTo(1);
+    assertThat(queued.getStatus().admittedReplicas).isZero();
+    assertThat(live(ns, "chat")).as("nothing placed before admission").isEmpty();
+
+    client.resources(TrainingJob.class).inNamespace(ns).withName("hold").delete();
+    InferenceJob admittedJob =
+        awaitServing(
+            ns,
+            "chat",
+            reason("Admitted")
+                .and(ready(1))
+                .and(j -> j.getStatus().phase == InferenceJobPhase.Serving));
+    assertThat(admittedJob.getStatus().queue.position).isNull();
+    assertThat(admittedJob.getStatus().queue.flavor).isEqualTo("a100");
+    assertThat(admittedJob.getStatus().admittedReplicas).isEqualTo(1);
+  }
+
+  @Test
+  void aScaleUpBeyondQuotaKeepsServingAndItsReplicasComeAsQuotaFreesAndGoBackOnScaleDown() {
+    String ns = "iq-scale";
+    String region = "r-iqscale";
+    pool(region, 5);
+    queue("iq-scale", ns, 3);
+    client.resource(training(ns, "first", region, 1)).create();
+    awaitTraining(ns, "first", j -> j.getStatus().phase == TrainingJobPhase.Scheduled);
+    client.resource(serving(ns, "chat", region, 1, 4)).create();
+    awaitServing(ns, "chat", ready(1).and(reason("Admitted")));
+
+    TestLoadSignal.set("chat", 40.0);
+    try {
+      // Wants 4, the queue has room for 2 beside the TrainingJob: it serves 2, not Pending.
+      InferenceJob capped =
+          awaitServing(
+              ns,
+              "chat",
+              ready(2).and(reason("ScaleUpQueued")).and(j -> j.getStatus().desiredReplicas == 4));
+      assertThat(capped.getStatus().phase).isEqualTo(InferenceJobPhase.Serving);
+      assertThat(capped.getStatus().admittedReplicas).isEqualTo(2);
+      assertThat(capped.getStatus().queue.position).isEqualTo(1);
+      assertThat(admitted(capped.getStatus().conditions).getMessage())
+          .contains("2 of 4 replica(s) admitted", "2 more wait");
+      assertThat(live(ns, "chat")).hasSize(2);
+      await()
+          .atMost(TIMEOUT)
+          .untilAsserted(() -> assertThat(eventReasons(ns, "chat")).contains("ScaleUpQueued"));
+
+      // The TrainingJob ends: its GPU goes to the first replica waiting.
+      client.resources(TrainingJob.class).inNamespace(ns).withName("first").delete();
+      InferenceJob three = awaitServing(ns, "chat", ready(3));
+      assertThat(three.getStatus().admittedReplicas).isEqualTo(3);
+
+      // Load gone: back to one replica, and the quota with it.
+      TestLoadSignal.set("chat", 0.0);
+      awaitServing(
+          ns,
+          "chat",
+          ready(1).and(reason("Admitted")).and(j -> j.getStatus().admittedReplicas == 1));
+      client.resource(training(ns, "after", region, 2)).create();
+      awaitTraining(ns, "after", j -> j.getStatus().phase == TrainingJobPhase.Scheduled);
+    } finally {
+      TestLoadSignal.set("chat", null);
+    }
+  }
+
+  @Test
+  void aHigherPriorityJobTakesAReplicaAndLeavesTheMinimumServing() {
+    String ns = "iq-preempt";
+    String region = "r-iqpreempt";
+    pool(region, 4);
+    queue("iq-preempt", ns, 3);
+    client.resource(serving(ns, "low", region, 1, 3)).create();
+    TestLoadSignal.set("low", 40.0);
+    try {
+      awaitServing(ns, "low", ready(3).and(reason("Admitted")));
+      TrainingJob urgent = training(ns, "urgent", region, 1);
+      urgent.getSpec().priority = 100;
+      client.resource(urgent).create();
+
+      awaitTraining(ns, "urgent", j -> j.getStatus().phase == TrainingJobPhase.Scheduled);
+      InferenceJob low =
+          awaitServing(ns, "low", ready(2).and(j -> j.getStatus().admittedReplicas == 2));
+      assertThat(low.getStatus().phase).isEqualTo(InferenceJobPhase.Serving);
+      assertThat(low.getStatus().queue.preemptions).isEqualTo(1);
+      assertThat(eventReasons(ns, "low")).contains("Preempted");
+      // The replica it lost waits in the queue again, behind the job that took it.
+      assertThat(reason("ScaleUpQueued").test(low)).isTrue();
+    } finally {
+      TestLoadSignal.set("low", null);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package io.gpupool.operator.trust;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gpupool.scheduler.model.GpuCatalog;
+import io.gpupool.scheduler.model.GpuSpec;
+import io.gpupool.scheduler.trust.Challenge;
+import io.gpupool.scheduler.trust.ChallengeVerdict;
+import io.gpupool.scheduler.trust.ChallengeVerdict.Outcome;
+import io.gpupool.scheduler.trust.ChallengeVerdict.SpeedCorrection;
+import io.gpupool.scheduler.trust.ChallengeWork;
+import io.gpupool.scheduler.trust.TimingModel;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The shipped challenge defaults make speed correction reachable: a node computing at 30-90 % of
+ * its claim is never quarantined, and one under about a third of it is re-rated even when its pod
+ * starts at once (the start-up allowance is slack a fast-starting node's late compute can hide in).
+ * Figures come from {@link ChallengeConfig}'s own defaults, read from its annotations.
+ *
+ * <p>The verdict depends on the work only through its expected compute time, so the challenge is
+ * modelled as one that takes exactly the configured target on the claimed product (the catalog's
+ * H100): with the defaults' 240-round cap a real H100's challenge is far shorter (docs/trust.md).
+ */
+class ChallengeDefaultsTest {
+  static final GpuSpec H100 = GpuCatalog.defaults().lookup("NVIDIA-H100-80GB-HBM3", 0, null);
+  static final GpuSpec RTX3090 = GpuCatalog.defaults().lookup("NVIDIA-GeForce-RTX-3090", 0, null);
+  static final int ROUNDS = 200;
+  static final Challenge CHALLENGE = new Challenge("00112233445566778899aabbccddeeff", 8, ROUNDS);
+  static final String HONEST = ChallengeWork.answer(CHALLENGE);
+
+  static String shipped(String method) {
+    try {
+      return ChallengeConfig.class.getMethod(method).getAnnotation(WithDefault.class).value();
+    } catch (NoSuchMethodException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static double seconds(String method) {
+    return Duration.parse("PT" + shipped(method).toUpperCase()).toMillis() / 1000.0;
+  }
+
+  static final double TARGET = seconds("target");
+  static final double ALLOWANCE = seconds("startupAllowance");
+  static final double TOLERANCE = Double.parseDouble(shipped("tolerance"));
+  static final double FLOOR = Double.parseDouble(shipped("speedCorrectionFloor"));
+
+  /** The defaults' timing, its efficiency scaled so that the challenge takes TARGET on an H100. */
+  static final TimingModel TIMING =
+      new TimingModel(
+          CHALLENGE.flops() / (TARGET * H100.denseTflops() * 1e12),
+          TOLERANCE,
+          Duration.ofMillis((long) (ALLOWANCE * 1000)));
+
+  /** The verdict on a node at {@code share} of an H100 whose pod ran after {@code start}. */
+  static ChallengeVerdict verdict(double share, double start) {
+    Duration running = Duration.ofMillis((long) (start * 1000));
+    Duration elapsed =
+        running.plusMillis((long) (TIMING.expectedSeconds(CHALLENGE, H100, 1) / share * 1000));
+    return ChallengeVerdict.classify(
+            CHALLENGE,
+            Optional.of(HONEST),
+            elapsed,
+            Optional.of(running),
+            H100,
+            1,
+            TIMING,
+            new Random(3),
+            2,
+            new SpeedCorrection(1.0, FLOOR))
+        .orElseThrow();
+  }
+
+  @Test
+  void theChallengeModelledTakesTheShippedTarget() {
+    assertThat(TIMING.expectedSeconds(CHALLENGE, H100, 1)).isCloseTo(TARGET, within(0.01));
+  }
+
+  @Test
+  void aLateAnswerCanBeReRatedAtAllWithTheShippedDefaults() {
+    assertThat(TARGET * (1 / FLOOR - TOLERANCE))
+        .as(
+            "target %.0f s × (1 / floor %.2f − tolerance %.2f) against the start-up allowance",
+            TARGET, FLOOR, TOLERANCE)
+        .isGreaterThan(ALLOWANCE);
+  }
+
+  @Test
+  void aNodeAtThirtyToNinetyPercentOfItsClaimIsNeverQuarantinedHoweverFastItsPodStarts() {
+    for (int percent = 30; percent <= 90; percent += 5) {
+      double share = percent / 100.0;
+      for (double start : new double[] {0, 2, ALLOWANCE / 2, ALLOWANCE}) {
+        ChallengeVerdict v = verdict(share, start);
+        assertThat(v.outcome())
+            .as("%d %% of an H100, pod running after %.0f s: %s", percent, start, v.message())
+            .isIn(Outcome.PASSED, Outcome.SLOWER);
+        if (v.outcome() == Outcome.SLOWER) {
+          assertThat(v.speedFactor()).as("rated at what it showed").isBetween(share - 0.011, share);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aNodeAtAThirdOfItsClaimIsReRatedEvenWhenItsPodStartsAtOnce() {
+    for (double share : new double[] {0.30, 0.33}) {
+      ChallengeVerdict v = verdict(share, 0);
+      assertThat(v.outcome()).as(v.message()).isEqualTo(Outcome.SLOWER);
+      assertThat(v.speedFactor()).isBetween(share - 0.011, share);
+    }
+  }
+
+  @Test
+  void aLateStartIsNotMistakenForASlowGpu() {
+    assertThat(verdict(1.0, ALLOWANCE).outcome()).isEqualTo(Outcome.PASSED);
+  }
+
+  @Test
+  void anRtx3090PosingAsAnH100StaysAGrossMismatch() {
+    double share = RTX3090.denseTflops() / H100.denseTflops();
+    ChallengeVerdict v = verdict(share, 0);
+    assertThat(v.outcome()).as(v.message()).isEqualTo(Outcome.TOO_SLOW);
+  }
+
+  static org.assertj.core.data.Offset<Double> within(double d) {
+    return org.assertj.core.data.Offset.offset(d);
+  }
+}
