@@ -43,6 +43,9 @@ RESUME_FROM = "GPUPOOL_RESUME_FROM"
 # Set with RESUME_FROM when the operator rewinds a gang to a verified checkpoint: load that step,
 # not "latest" (0: the seed's initial state).
 RESUME_STEP = "GPUPOOL_RESUME_STEP"
+# A file, empty until the job is preempted in its queue, then the time its pods will be removed:
+# write a checkpoint and exit before it.
+PREEMPT_NOTICE = "GPUPOOL_PREEMPT_NOTICE"
 
 # Sandbox only: set by the sandbox's kubelet on the nodes of its dishonest training provider, so
 # that ddp_train.py skips every Nth optimizer step it claims (what spot-checks must catch).

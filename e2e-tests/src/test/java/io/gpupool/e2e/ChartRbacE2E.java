@@ -1,6 +1,7 @@
 package io.gpupool.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
@@ -46,6 +47,9 @@ class ChartRbacE2E {
 
   private SandboxCluster cluster;
   private int httpPort;
+  private int httpsPort;
+  private ChartRelease.MetricsTls tls;
+  private javax.net.ssl.SSLSocketFactory caSockets;
   private KubernetesClient admin;
   private Kubectl kubectl;
 
@@ -56,6 +60,13 @@ class ChartRbacE2E {
     env.put("GPUPOOL_LEADER_ELECTION_LEASE_NAME", LEASE);
     assertThat(env).containsEntry("GPUPOOL_LEADER_ELECTION_ENABLED", "true");
     httpPort = OperatorProcess.freePort();
+    httpsPort = OperatorProcess.freePort();
+    // the chart's default: HTTPS only, from the CA and certificate the chart generates
+    tls =
+        ChartRelease.metricsTls(
+            SandboxCluster.REPO.resolve("e2e-tests/target/e2e-logs/chart-rbac-metrics-tls"),
+            httpsPort);
+    env.putAll(tls.env());
     cluster = SandboxCluster.start("chart-rbac", 20, env, httpPort);
     admin = cluster.client();
     kubectl = cluster.kubectl;
@@ -254,43 +265,98 @@ class ChartRbacE2E {
     }
   }
 
-  /** metrics.auth: 401 without a token, 403 for a token not allowed, 200 for a reader's. */
+  /**
+   * The chart's defaults together: HTTPS only with the chart's own CA (plain HTTP refused), and
+   * metrics.auth: 401 without a token, 403 for a token not allowed, 200 for a reader's.
+   */
   @Test
   @Order(5)
-  void metricsAreServedOnlyToAPermittedToken() throws Exception {
+  void metricsAreServedOnlyToAPermittedTokenOverTheChartsTls() throws Exception {
+    assertThatThrownBy(
+            () ->
+                HttpClient.newHttpClient()
+                    .send(
+                        HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + httpPort + "/q/metrics"))
+                            .timeout(Duration.ofSeconds(10))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString()))
+        .as("no plain HTTP")
+        .isInstanceOf(IOException.class);
     assertThat(scrape(null).statusCode()).isEqualTo(401);
     String tenant = cluster.sandbox().apiServer().issueServiceAccountToken("default", "tenant");
-    HttpResponse<String> refused = scrape(tenant);
+    Response refused = scrape(tenant);
     assertThat(refused.statusCode()).isEqualTo(403);
     assertThat(refused.body())
         .contains("User \"system:serviceaccount:default:tenant\" cannot get path \"/q/metrics\"");
     String reader =
         ChartRelease.metricsReaderToken(admin, cluster.sandbox(), "monitoring", "prometheus");
-    HttpResponse<String> served = scrape(reader);
+    Response served = scrape(reader);
     assertThat(served.statusCode()).isEqualTo(200);
     assertThat(served.body()).contains("gpupool_operator_leader");
     assertThat(scrape("sandbox-sa.forged").statusCode()).isEqualTo(401);
-    assertThat(
-            HttpClient.newHttpClient()
-                .send(
-                    HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + httpPort + "/q/health/live"))
-                        .build(),
-                    HttpResponse.BodyHandlers.ofString())
-                .statusCode())
-        .as("probes stay open")
-        .isEqualTo(200);
+    assertThat(get("/q/health/live", null).statusCode()).as("probes stay open").isEqualTo(200);
   }
 
-  private HttpResponse<String> scrape(String token) throws Exception {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/q/metrics"))
-            .timeout(Duration.ofSeconds(10));
-    if (token != null) {
-      request.header("Authorization", "Bearer " + token);
-    }
-    return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+  private Response scrape(String token) throws Exception {
+    return get("/q/metrics", token);
   }
+
+  /**
+   * GET over HTTPS as the chart's ServiceMonitor scrapes: trusting only the Secret's ca.crt and
+   * requiring the certificate to name the metrics Service (tlsConfig.serverName); the request goes
+   * to loopback, where the sandbox's operator listens.
+   */
+  private Response get(String path, String token) throws Exception {
+    var connection =
+        (javax.net.ssl.HttpsURLConnection)
+            URI.create("https://127.0.0.1:" + httpsPort + path).toURL().openConnection();
+    connection.setSSLSocketFactory(trustingTheChartsCa());
+    connection.setHostnameVerifier(
+        (host, session) -> {
+          try {
+            var served = (java.security.cert.X509Certificate) session.getPeerCertificates()[0];
+            return served.getSubjectAlternativeNames().stream()
+                .anyMatch(san -> tls.serverName().equals(san.get(1)));
+          } catch (Exception e) {
+            return false;
+          }
+        });
+    connection.setConnectTimeout(10_000);
+    connection.setReadTimeout(10_000);
+    if (token != null) {
+      connection.setRequestProperty("Authorization", "Bearer " + token);
+    }
+    int status = connection.getResponseCode();
+    var stream = status >= 400 ? connection.getErrorStream() : connection.getInputStream();
+    String body = stream == null ? "" : new String(stream.readAllBytes());
+    return new Response(status, body);
+  }
+
+  /** Sockets that trust only the Secret's ca.crt (made once: every scrape checks the same CA). */
+  private javax.net.ssl.SSLSocketFactory trustingTheChartsCa() throws Exception {
+    if (caSockets != null) {
+      return caSockets;
+    }
+    java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    try (var in = java.nio.file.Files.newInputStream(tls.caFile())) {
+      trust.setCertificateEntry(
+          "gpupool-metrics-ca",
+          java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+    }
+    javax.net.ssl.TrustManagerFactory trustManagers =
+        javax.net.ssl.TrustManagerFactory.getInstance(
+            javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    trustManagers.init(trust);
+    javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+    context.init(null, trustManagers.getTrustManagers(), null);
+    caSockets = context.getSocketFactory();
+    return caSockets;
+  }
+
+  /** What the checks read of a response. */
+  private record Response(int statusCode, String body) {}
 
   private String canI(String verb, String resource, String... more) {
     List<String> args = new ArrayList<>(List.of("auth", "can-i", verb, resource));

@@ -98,6 +98,48 @@ final class ChartRelease {
    * with {@code values} on top (not cached: for a test of one value's effect).
    */
   static Map<String, String> operatorEnvironmentWith(Map<String, Object> values) {
+    return plainEnvironment(renderWith(values));
+  }
+
+  /**
+   * The chart's default metrics TLS: the CA and certificate it generates into {@code
+   * <release>-metrics-tls}, written into {@code dir} as the mounted Secret would be, and the
+   * operator environment that serves HTTPS on {@code httpsPort} from them, plain HTTP off.
+   */
+  static MetricsTls metricsTls(java.nio.file.Path dir, int httpsPort) throws java.io.IOException {
+    List<HasMetadata> objects = renderWith(Map.of("metrics.tls.enabled", true));
+    io.fabric8.kubernetes.api.model.Secret secret =
+        objects.stream()
+            .filter(io.fabric8.kubernetes.api.model.Secret.class::isInstance)
+            .map(io.fabric8.kubernetes.api.model.Secret.class::cast)
+            .filter(x -> x.getMetadata().getName().equals(NAME + "-metrics-tls"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("the chart renders no metrics TLS Secret"));
+    java.nio.file.Files.createDirectories(dir);
+    for (String key : List.of("tls.crt", "tls.key", "ca.crt")) {
+      java.nio.file.Files.write(
+          dir.resolve(key), java.util.Base64.getDecoder().decode(secret.getData().get(key)));
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    plainEnvironment(objects)
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith("QUARKUS_HTTP_")) {
+                env.put(k, v.replace("/etc/gpupool/metrics-tls", dir.toString()));
+              }
+            });
+    env.put("QUARKUS_HTTP_SSL_PORT", Integer.toString(httpsPort));
+    return new MetricsTls(env, dir.resolve("ca.crt"), NAME + "-metrics." + NAMESPACE + ".svc");
+  }
+
+  /**
+   * What a scraper needs of the chart's metrics TLS: the operator's environment, the CA file that
+   * verifies it (the Secret's ca.crt) and the name the certificate must carry (the ServiceMonitor's
+   * tlsConfig.serverName).
+   */
+  record MetricsTls(Map<String, String> env, java.nio.file.Path caFile, String serverName) {}
+
+  private static List<HasMetadata> renderWith(Map<String, Object> values) {
     TemplateCommand command =
         new Helm(SandboxCluster.REPO.resolve("helm/gpupool"))
             .template()
@@ -122,6 +164,11 @@ final class ChartRelease {
         objects.add(serialization.unmarshal(doc, HasMetadata.class));
       }
     }
+    return objects;
+  }
+
+  /** The plain-valued environment of the operator container among {@code objects}. */
+  private static Map<String, String> plainEnvironment(List<HasMetadata> objects) {
     Map<String, String> env = new LinkedHashMap<>();
     for (EnvVar v :
         one(objects, Deployment.class)

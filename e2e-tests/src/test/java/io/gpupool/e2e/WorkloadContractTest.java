@@ -3,6 +3,7 @@ package io.gpupool.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gpupool.operator.inference.InferenceGroup;
+import io.gpupool.operator.queue.PreemptNotice;
 import io.gpupool.operator.training.GangEnv;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -81,6 +82,7 @@ class WorkloadContractTest {
   void everyTrainingVariableTheOperatorSetsIsInTheContractAndDocumented() throws Exception {
     Set<String> operator = constants(GangEnv.class, Pattern.compile(".*"));
     assertThat(operator).isNotEmpty();
+    operator.add(PreemptNotice.ENV); // TrainingGang.env sets it on every training pod
     assertThat(contractModule()).containsAll(operator);
     assertThat(documented()).containsAll(operator);
   }
@@ -106,6 +108,7 @@ class WorkloadContractTest {
   @Test
   void everyDocumentedGpupoolVariableIsOneTheOperatorSets() throws Exception {
     Set<String> set = new TreeSet<>(constants(GangEnv.class, Pattern.compile(".*")));
+    set.add(PreemptNotice.ENV);
     set.addAll(constants(InferenceGroup.class, Pattern.compile(".*_ENV")));
     List<String> stray =
         documented().stream()

@@ -53,7 +53,7 @@ class TenancyChartTest {
     assertThat(yaml)
         .contains("kind: BillingAccount")
         .contains("resources: [\"trainingjobs\", \"inferencejobs\"]")
-        .contains("!variables.named || variables.listed || variables.selected")
+        .contains("!variables.named || !variables.judged || variables.listed || variables.selected")
         .contains("parameterNotFoundAction: Allow");
     assertThat(rendered.ofKind("ValidatingAdmissionPolicyBinding")).singleElement();
 

@@ -5,16 +5,22 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code --smoke}: the sandbox came up when the operator has written a status phase on every
- * gpupool job that was applied. Used by the fresh-clone test and by CI-like scripts that must not
- * leave a sandbox running.
+ * gpupool job that was applied and refused none of them (Funded=False): an example the default
+ * sandbox refuses is a failed smoke test, not a newcomer's puzzle. Used by the fresh-clone test and
+ * by CI-like scripts that must not leave a sandbox running.
  */
 final class SmokeCheck {
   static final String GROUP_SUFFIX = "gpupool.io/";
+
+  /** Funded=False reasons that clear by themselves (the chain answers again): waited on. */
+  static final Set<String> TRANSIENT_FUNDING_REASONS = Set.of("BillingChainUnavailable");
 
   private SmokeCheck() {}
 
@@ -35,7 +41,31 @@ final class SmokeCheck {
     return phase == null || phase.toString().isBlank() ? null : phase.toString();
   }
 
-  /** Waits until every applied job has a phase; prints the outcome; true when all have one. */
+  /**
+   * Why the operator refused the job, or null: a Funded=False condition (other than a transient
+   * one).
+   */
+  static String refusal(GenericKubernetesResource r) {
+    if (r == null || !(r.getAdditionalProperties().get("status") instanceof Map<?, ?> status)) {
+      return null;
+    }
+    if (status.get("conditions") instanceof List<?> conditions) {
+      for (Object c : conditions) {
+        if (c instanceof Map<?, ?> condition
+            && "Funded".equals(condition.get("type"))
+            && "False".equals(String.valueOf(condition.get("status")))
+            && !TRANSIENT_FUNDING_REASONS.contains(String.valueOf(condition.get("reason")))) {
+          return "Funded=False " + condition.get("reason") + ": " + condition.get("message");
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Waits until every applied job has a phase; prints the outcome; true when all have one and the
+   * operator refused none (false as soon as it refuses one).
+   */
   static boolean awaitStatus(
       KubernetesClient client, List<HasMetadata> applied, Duration timeout, PrintStream out)
       throws InterruptedException {
@@ -46,6 +76,18 @@ final class SmokeCheck {
     }
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
+      List<String> refused = new ArrayList<>();
+      for (HasMetadata j : jobs) {
+        String why = refusal(fetch(client, j));
+        if (why != null) {
+          refused.add(describe(j) + " " + why);
+        }
+      }
+      if (!refused.isEmpty()) {
+        refused.forEach(r -> out.println("[sandbox] smoke: refused " + r));
+        out.println("[sandbox] smoke: FAILED, the operator refused " + refused.size() + " job(s)");
+        return false;
+      }
       List<String> waiting =
           jobs.stream()
               .filter(j -> phase(fetch(client, j)) == null)

@@ -409,7 +409,7 @@ class KubectlIT {
     kubectl.run("apply", "-f", crds.toString()).ok();
     // api-resources refreshes kubectl's discovery cache, which still predates the new CRDs
     assertThat(kubectl.run("api-resources", "--api-group=gpupool.io").ok().out())
-        .contains("trainingjobs", "inferencejobs", "gpuproviders");
+        .contains("trainingjobs", "inferencejobs", "gpuproviders", "gpuqueues", "billingaccounts");
 
     String parallelism = kubectl.run("explain", "tj.spec.parallelism").ok().out();
     assertThat(parallelism)
@@ -430,6 +430,14 @@ class KubectlIT {
     assertThat(kubectl.run("explain", "gpuprovider.spec").ok().out())
         .contains("GpuProvider")
         .containsPattern("payoutAddress\\s+<string>");
+    assertThat(kubectl.run("explain", "gq.spec").ok().out())
+        .contains("GpuQueue")
+        .containsPattern("cohort\\s+<string>")
+        .containsPattern("quotas\\s+<\\[\\]Object>");
+    assertThat(kubectl.run("explain", "ba.spec").ok().out())
+        .contains("BillingAccount")
+        .containsPattern("payer\\s+<string>")
+        .containsPattern("namespaces\\s+<\\[\\]string>");
     assertThat(kubectl.run("explain", "tj.spec.parallelism.workers").ok().out())
         .as("a leaf field")
         .containsPattern("FIELD:\\s+workers <integer>");

@@ -49,4 +49,48 @@ class SmokeCheckTest {
     job.setAdditionalProperty("status", Map.of("phase", "Running"));
     assertThat(SmokeCheck.phase(job)).isEqualTo("Running");
   }
+
+  @Test
+  void aJobTheOperatorRefusedFailsTheCheck() {
+    GenericKubernetesResource job = resource("gpupool.io/v1alpha1", "TrainingJob");
+    job.setAdditionalProperty(
+        "status",
+        Map.of(
+            "phase",
+            "Pending",
+            "conditions",
+            List.of(
+                Map.of("type", "Scheduled", "status", "False", "reason", "Unschedulable"),
+                Map.of(
+                    "type",
+                    "Funded",
+                    "status",
+                    "False",
+                    "reason",
+                    "BudgetRequired",
+                    "message",
+                    "name one in spec.budget.account"))));
+    assertThat(SmokeCheck.refusal(job))
+        .isEqualTo("Funded=False BudgetRequired: name one in spec.budget.account");
+
+    job.setAdditionalProperty(
+        "status",
+        Map.of(
+            "phase",
+            "Pending",
+            "conditions",
+            List.of(
+                Map.of("type", "Funded", "status", "False", "reason", "BillingChainUnavailable"))));
+    assertThat(SmokeCheck.refusal(job)).as("the chain answers again: waited on").isNull();
+
+    job.setAdditionalProperty(
+        "status",
+        Map.of(
+            "phase",
+            "Running",
+            "conditions",
+            List.of(Map.of("type", "Funded", "status", "True", "reason", "Funded"))));
+    assertThat(SmokeCheck.refusal(job)).isNull();
+    assertThat(SmokeCheck.refusal(null)).isNull();
+  }
 }

@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What a real workload needs in its pods besides what the operator decides: volumes (PVCs for
@@ -70,6 +71,43 @@ import java.util.Map;
     message = "shmSize mounts /dev/shm already: drop the volumeMount at /dev/shm",
     fieldPath = ".volumeMounts",
     reason = "FieldValueDuplicate")
+@ValidationRule(
+    value =
+        "!has(self.sidecars) || self.sidecars.all(c, !has(c.name)"
+            + " || (c.name != 'worker' && c.name != 'server'))",
+    message = "sidecars must not be named worker or server: that is the main container's name",
+    fieldPath = ".sidecars",
+    reason = "FieldValueForbidden")
+@ValidationRule(
+    value =
+        "!has(self.initContainers) || self.initContainers.all(c, !has(c.name)"
+            + " || (c.name != 'worker' && c.name != 'server'))",
+    message =
+        "initContainers must not be named worker or server: that is the main container's name",
+    fieldPath = ".initContainers",
+    reason = "FieldValueForbidden")
+@ValidationRule(
+    value =
+        "!has(self.volumes) || self.volumes.all(v, !has(v.name)"
+            + " || v.name != '"
+            + PodTemplate.PREEMPT_NOTICE_VOLUME
+            + "')",
+    message = PodTemplate.PREEMPT_NOTICE_VOLUME + " is the operator's preemption-notice volume",
+    fieldPath = ".volumes",
+    reason = "FieldValueForbidden")
+@ValidationRule(
+    value =
+        "!has(self.volumeMounts) || self.volumeMounts.all(m, !has(m.mountPath)"
+            + " || (m.mountPath != '"
+            + PodTemplate.PREEMPT_NOTICE_DIRECTORY
+            + "' && m.mountPath != '"
+            + PodTemplate.PREEMPT_NOTICE_DIRECTORY
+            + "/'))",
+    message =
+        PodTemplate.PREEMPT_NOTICE_DIRECTORY
+            + " is where the operator mounts the preemption notice: mount elsewhere",
+    fieldPath = ".volumeMounts",
+    reason = "FieldValueDuplicate")
 public class PodTemplate {
   /*
    * The device plugin's GPU resources, looked up by key: a map lookup is O(1) for the API server's
@@ -84,6 +122,19 @@ public class PodTemplate {
 
   /** The name the operator gives the in-memory /dev/shm volume. */
   public static final String SHM_VOLUME = "gpupool-dshm";
+
+  /**
+   * The main container's name: {@code worker} in a TrainingJob's pods, {@code server} in an
+   * InferenceJob's. Init containers and sidecars may take neither (a pod's container names are
+   * unique, so the pod would be refused at creation).
+   */
+  public static final Set<String> MAIN_CONTAINER_NAMES = Set.of("worker", "server");
+
+  /** The downward-API volume of a training pod's preemption notice (docs/queues.md). */
+  public static final String PREEMPT_NOTICE_VOLUME = "gpupool-preempt-notice";
+
+  /** Where the main container of a training pod finds the preemption notice. */
+  public static final String PREEMPT_NOTICE_DIRECTORY = "/etc/gpupool/preempt";
 
   @Size(max = 64)
   @JsonPropertyDescription(

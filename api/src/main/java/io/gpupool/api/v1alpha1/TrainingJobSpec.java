@@ -32,20 +32,42 @@ import java.util.List;
     fieldPath = ".verification.mode",
     reason = "FieldValueRequired")
 @ValidationRule(
+    value =
+        "!has(self.verification) || !has(self.verification.mode)"
+            + " || self.verification.mode != 'SpotCheck'"
+            + " || (has(self.command) && self.command.exists(c, c.endsWith('.py')))"
+            + " || (has(self.args) && self.args.exists(a, a.endsWith('.py')))",
+    message =
+        "verification.mode SpotCheck replays the job's Python script (a *.py in command or"
+            + " args, run with --verify): this job runs no Python script",
+    fieldPath = ".verification.mode",
+    reason = "FieldValueInvalid")
+@ValidationRule(
     value = "!has(self.priority) || !has(self.priorityClassName)",
     message = "set priority or priorityClassName, not both",
     fieldPath = ".priority",
     reason = "FieldValueForbidden")
 public class TrainingJobSpec implements JobSpec {
+  /** Most items of {@link #command} and of {@link #args}. */
+  public static final int MAX_COMMAND_ITEMS = 256;
+
+  /** Longest item of {@link #command} and of {@link #args}. */
+  public static final int MAX_COMMAND_ITEM_LENGTH = 4096;
+
   @Required
   @Size(min = 1, max = 512)
   @Pattern(ApiPatterns.NO_WHITESPACE)
   @JsonPropertyDescription("Container image of every worker.")
   public String image;
 
+  // Bounded so that the SpotCheck rule's scan of them stays within the API server's CEL budget.
+  @Size(max = MAX_COMMAND_ITEMS)
+  @ItemBounds(maxLength = MAX_COMMAND_ITEM_LENGTH)
   @JsonPropertyDescription("Entrypoint override, as in a container spec.")
   public List<String> command;
 
+  @Size(max = MAX_COMMAND_ITEMS)
+  @ItemBounds(maxLength = MAX_COMMAND_ITEM_LENGTH)
   @JsonPropertyDescription("Arguments, as in a container spec.")
   public List<String> args;
 

@@ -20,7 +20,11 @@ public class TrainingVerificationStatus {
   /** Disputes filed against the job's providers after a referee confirmed a mismatch. */
   public Integer disputes;
 
-  /** Step of the latest checkpoint every earlier sampled interval up to it verified. */
+  /**
+   * Step of the latest checkpoint up to which every interval was replayed and found matching (an
+   * unsampled interval stops it: what follows descends from unchecked work); a caught cheat's job
+   * resumes from it.
+   */
   public Long lastVerifiedCheckpoint;
 
   /** Every interval up to this checkpoint step has been decided (sampled and checked, or not). */

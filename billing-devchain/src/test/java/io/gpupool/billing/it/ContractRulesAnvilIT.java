@@ -43,7 +43,7 @@ class ContractRulesAnvilIT extends AnvilTestBase {
     assertThatThrownBy(chain::requireContractVersion)
         .isInstanceOf(ContractVersionMismatchException.class)
         .hasMessageContaining("has no VERSION()")
-        .hasMessageContaining("needs version 4");
+        .hasMessageContaining("needs version " + Web3jBillingChain.EXPECTED_VERSION);
   }
 
   @Test
@@ -64,7 +64,9 @@ class ContractRulesAnvilIT extends AnvilTestBase {
     closeAfter.add(chain);
     assertThatThrownBy(chain::requireContractVersion)
         .isInstanceOf(ContractVersionMismatchException.class)
-        .hasMessageContaining("is GpuPoolBilling version 1, this operator speaks version 4");
+        .hasMessageContaining(
+            "is GpuPoolBilling version 1, this operator speaks version "
+                + Web3jBillingChain.EXPECTED_VERSION);
   }
 
   @Test

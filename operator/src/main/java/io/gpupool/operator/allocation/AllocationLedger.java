@@ -169,14 +169,6 @@ public class AllocationLedger {
     return decision.get();
   }
 
-  /**
-   * Tells waiting jobs that capacity came back without a holding shrinking (GPUs that placement
-   * kept for a long-waiting job are open to all again). Call outside {@link #decide}.
-   */
-  public void capacityReturned() {
-    fireRelease();
-  }
-
   /** Called (outside the lock) whenever slots are freed. */
   public void onRelease(Runnable listener) {
     releaseListeners.add(listener);

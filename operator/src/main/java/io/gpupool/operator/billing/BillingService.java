@@ -3,42 +3,32 @@ package io.gpupool.operator.billing;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.gpupool.api.v1alpha1.BillingAccount;
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.api.v1alpha1.Earnings;
-import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.PlacementPolicy;
-import io.gpupool.api.v1alpha1.ProviderUsage;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.Usage;
 import io.gpupool.billing.PairId;
-import io.gpupool.billing.TokenUnits;
 import io.gpupool.billing.budget.BudgetService;
-import io.gpupool.billing.budget.BudgetVerdict;
 import io.gpupool.billing.budget.DryPayerTracker;
 import io.gpupool.billing.chain.BillingChain;
 import io.gpupool.billing.chain.ChainConfig;
-import io.gpupool.billing.chain.ChainException;
 import io.gpupool.billing.chain.DisputeSigner;
 import io.gpupool.billing.chain.KeySource;
 import io.gpupool.billing.chain.TrustChain;
 import io.gpupool.billing.chain.Web3jBillingChain;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.PairLedger;
-import io.gpupool.billing.metering.Metering;
 import io.gpupool.billing.settlement.OutboxTrustChain;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
 import io.gpupool.operator.config.GpupoolConfig;
-import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.inventory.SpeedRatings;
 import io.gpupool.operator.leader.Leadership;
 import io.gpupool.operator.status.EventRecorder;
-import io.gpupool.operator.status.StatusReplace;
 import io.gpupool.operator.watch.ClusterWatches;
 import io.gpupool.operator.workload.ClusterPods;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -48,15 +38,11 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -76,12 +62,10 @@ public class BillingService {
 
   private final KubernetesClient client;
   private final ProviderDirectory providers;
-  private final SpeedRatings speeds;
   private final NodeInventory nodes;
   private final GpupoolConfig.Billing settings;
   private final MeterRegistry registry;
   private final Clock clock = Clock.systemUTC();
-  private final PeriodSpend periodSpend = new PeriodSpend();
 
   private final Leadership leadership;
   private final ClusterPods pods;
@@ -97,7 +81,10 @@ public class BillingService {
   private volatile SettlementService settlement;
   private volatile MeteredBillingChain chain;
   private volatile BudgetService budget;
-  private volatile DryPayerTracker dry;
+  private volatile UsageFigures figures;
+  private volatile AccountStatusWriter accountStatus;
+  private final FundingGate funding;
+  private final PlacementPricing pricing;
   private volatile AutoCloseable chainResource;
   private volatile TrustChain trust;
 
@@ -113,7 +100,6 @@ public class BillingService {
       EventRecorder events,
       SpeedRatings speeds,
       ClusterWatches watches) {
-    this.speeds = speeds;
     this.watches = watches;
     this.client = client;
     this.events = events;
@@ -124,6 +110,8 @@ public class BillingService {
     this.nodes = nodes;
     this.settings = config.billing();
     this.registry = registry;
+    this.funding = new FundingGate(accounts, settings, clock, this::usage);
+    this.pricing = new PlacementPricing(providers, nodes, speeds);
   }
 
   /**
@@ -164,13 +152,15 @@ public class BillingService {
     store =
         new ConfigMapBillingStore(client, usageNamespace(settings, client.getNamespace()), watches);
     store.start();
+    figures = new UsageFigures(store, settings.tokenSymbol());
+    accountStatus = new AccountStatusWriter(client, accounts, store, clock);
     meter =
         new UsageMeter(client, pods, providers, nodes, store, clock, settings.meteringInterval());
     meter.resolvePayersWith(this::payer);
     meter.findJobsIn(this::cachedJob);
     meter.onIgnoredPod(metrics::ignoredPod);
     meter.afterMetering(this::refreshMetrics);
-    meter.afterMetering(this::refreshAccounts);
+    meter.afterMetering(() -> accountStatus.refresh(budget));
     meter.afterMetering(() -> meteringListeners.forEach(Runnable::run));
     meter.onPodEndMetered(job -> podEndListeners.forEach(l -> l.accept(job)));
     providers.onChange(metrics::knowProvider);
@@ -245,7 +235,7 @@ public class BillingService {
     MeteredBillingChain metered = new MeteredBillingChain(rawChain, metrics, clock);
     BillingLedger settleable = new BillingLedger(new SettleableStore(store));
     budget = new BudgetService(metered, settleable);
-    dry = new DryPayerTracker(settings.suspendGrace(), clock);
+    funding.settleWith(budget, new DryPayerTracker(settings.suspendGrace(), clock));
     chain = metered;
     settlement = new SettlementService(config, settleable, metered, clock);
     // Disputes are signed by the reporter's key too: through the outbox, so they never take a
@@ -269,7 +259,7 @@ public class BillingService {
     }
     settlement = null;
     budget = null;
-    dry = null;
+    funding.settleWith(null, null);
     chain = null;
     trust = null;
   }
@@ -316,66 +306,12 @@ public class BillingService {
    * token units, and per provider in wei. Empty when nothing was metered for it.
    */
   public Optional<Usage> usage(String jobUid) {
-    List<PairLedger> pairs = store.pairs(jobUid);
-    if (pairs.isEmpty()) {
-      return Optional.empty();
-    }
-    Map<String, String> names = providerNames(jobUid);
-    Map<String, long[]> time = new TreeMap<>();
-    Map<String, BigInteger[]> money = new TreeMap<>();
-    long totalTime = 0;
-    BigInteger cost = BigInteger.ZERO;
-    BigInteger settled = BigInteger.ZERO;
-    for (PairLedger l : pairs) {
-      String name = names.getOrDefault(l.pair().provider(), l.pair().provider());
-      time.computeIfAbsent(name, n -> new long[1])[0] += l.milliGpuMillis();
-      BigInteger[] m =
-          money.computeIfAbsent(name, n -> new BigInteger[] {BigInteger.ZERO, BigInteger.ZERO});
-      m[0] = m[0].add(l.meteredWei());
-      m[1] = m[1].add(l.settledWei());
-      totalTime += l.milliGpuMillis();
-      cost = cost.add(l.meteredWei());
-      settled = settled.add(l.settledWei());
-    }
-    Usage u = new Usage();
-    u.gpuSeconds = gpuSeconds(totalTime);
-    u.cost = TokenUnits.fromWei(cost).toPlainString();
-    u.costWei = cost.toString();
-    u.costDisplay = TokenUnits.display(cost, settings.tokenSymbol());
-    u.settled = TokenUnits.fromWei(settled).toPlainString();
-    u.settledWei = settled.toString();
-    u.byProvider = new ArrayList<>();
-    for (String name : time.keySet()) {
-      ProviderUsage p = new ProviderUsage();
-      p.provider = name;
-      p.gpuSeconds = gpuSeconds(time.get(name)[0]);
-      p.costWei = money.get(name)[0].toString();
-      p.settledWei = money.get(name)[1].toString();
-      u.byProvider.add(p);
-    }
-    return Optional.of(u);
+    return figures.usage(jobUid);
   }
 
   /** What a GpuProvider (by name) has earned over every job the store still holds. */
   public Earnings earnings(String providerName) {
-    long time = 0;
-    BigInteger accrued = BigInteger.ZERO;
-    BigInteger paid = BigInteger.ZERO;
-    for (String uid : store.jobUids()) {
-      Map<String, String> names = providerNames(uid);
-      for (PairLedger l : store.pairs(uid)) {
-        if (providerName.equals(names.get(l.pair().provider()))) {
-          time += l.milliGpuMillis();
-          accrued = accrued.add(l.meteredWei());
-          paid = paid.add(l.settledWei());
-        }
-      }
-    }
-    Earnings e = new Earnings();
-    e.accrued = TokenUnits.fromWei(accrued).toPlainString();
-    e.settled = TokenUnits.fromWei(paid).toPlainString();
-    e.gpuSeconds = gpuSeconds(time);
-    return e;
+    return figures.earnings(providerName);
   }
 
   /**
@@ -384,49 +320,12 @@ public class BillingService {
    * disabled, may.
    */
   public Admission admit(TrainingJob job, BigInteger weiPerHour) {
-    return admit(job, job.getSpec() == null ? null : job.getSpec().budget, weiPerHour);
+    return funding.admit(job, job.getSpec() == null ? null : job.getSpec().budget, weiPerHour);
   }
 
   /** {@link #admit(TrainingJob, BigInteger)} for an InferenceJob. */
   public Admission admit(InferenceJob job, BigInteger weiPerHour) {
-    return admit(job, job.getSpec() == null ? null : job.getSpec().budget, weiPerHour);
-  }
-
-  /**
-   * With billing on, the job's namespace must be bound to the account that pays (issue #18): a
-   * refusal carries no figure of any account. Then that account's payer must cover the job.
-   */
-  private Admission admit(HasMetadata job, Budget jobBudget, BigInteger weiPerHour) {
-    if (budget == null) {
-      return Admission.allowed("BillingDisabled", "billing is disabled", null);
-    }
-    PayerAuthorization.Decision decision = accounts.decide(job, jobBudget);
-    if (decision instanceof PayerAuthorization.Refused r) {
-      return new Admission(false, false, r.reason(), r.message(), null, null);
-    }
-    if (decision instanceof PayerAuthorization.Authorized a) {
-      Optional<String> limited =
-          AccountLimits.atStart(
-              a.account(),
-              jobBudget,
-              weiPerHour == null ? null : TokenUnits.fromWei(nextInterval(weiPerHour)),
-              usage(job.getMetadata().getUid()).orElse(null),
-              clock.instant());
-      if (limited.isPresent()) {
-        return new Admission(false, false, AccountLimits.REASON, limited.get(), null, null);
-      }
-    }
-    return admit(
-        decision instanceof PayerAuthorization.Authorized a ? a.payer() : null, weiPerHour);
-  }
-
-  /** What {@code weiPerHour} costs over one settlement interval, rounded up. */
-  private BigInteger nextInterval(BigInteger weiPerHour) {
-    BigInteger[] qr =
-        weiPerHour
-            .multiply(BigInteger.valueOf(settings.settlementInterval().toMillis()))
-            .divideAndRemainder(BigInteger.valueOf(Duration.ofHours(1).toMillis()));
-    return qr[1].signum() == 0 ? qr[0] : qr[0].add(BigInteger.ONE);
+    return funding.admit(job, job.getSpec() == null ? null : job.getSpec().budget, weiPerHour);
   }
 
   /**
@@ -435,35 +334,12 @@ public class BillingService {
    * period.
    */
   public Admission whileRunning(TrainingJob job) {
-    return whileRunning(job, job.getSpec() == null ? null : job.getSpec().budget);
+    return funding.whileRunning(job, job.getSpec() == null ? null : job.getSpec().budget);
   }
 
   /** {@link #whileRunning(TrainingJob)} for an InferenceJob. */
   public Admission whileRunning(InferenceJob job) {
-    return whileRunning(job, job.getSpec() == null ? null : job.getSpec().budget);
-  }
-
-  private Admission whileRunning(HasMetadata job, Budget jobBudget) {
-    if (budget == null) {
-      return Admission.allowed("BillingDisabled", "billing is disabled", null);
-    }
-    if (!accounts.synced()) {
-      // Not yet read (operator start): never stop a running job on an account not yet seen.
-      return Admission.allowed("Funded", "billing accounts not yet read", null);
-    }
-    PayerAuthorization.Decision decision = accounts.decide(job, jobBudget);
-    if (decision instanceof PayerAuthorization.Refused r) {
-      return new Admission(false, true, r.reason(), r.message(), null, null);
-    }
-    if (decision instanceof PayerAuthorization.Authorized a) {
-      Optional<String> limited =
-          AccountLimits.whileRunning(
-              a.account(), usage(job.getMetadata().getUid()).orElse(null), clock.instant());
-      if (limited.isPresent()) {
-        return new Admission(false, true, AccountLimits.REASON, limited.get(), null, null);
-      }
-    }
-    return whileRunning(decision instanceof PayerAuthorization.Authorized a ? a.payer() : null);
+    return funding.whileRunning(job, job.getSpec() == null ? null : job.getSpec().budget);
   }
 
   /**
@@ -471,55 +347,12 @@ public class BillingService {
    * empty when billing is off, the job runs unbilled or is refused.
    */
   public Optional<String> payer(HasMetadata job, Budget jobBudget) {
-    if (budget == null && !settings.enabled()) {
-      // Nothing is settled: the address as written, for the usage records.
-      return jobBudget == null || jobBudget.payer == null
-          ? Optional.empty()
-          : Optional.of(jobBudget.payer);
-    }
-    return accounts.decide(job, jobBudget) instanceof PayerAuthorization.Authorized a
-        ? Optional.of(a.payer())
-        : Optional.empty();
+    return funding.payer(job, jobBudget);
   }
 
   /** May a job paid by {@code payer} (null: no budget) start at {@code weiPerHour}? */
   public Admission admit(String payer, BigInteger weiPerHour) {
-    BudgetService b = budget;
-    if (b == null) {
-      return Admission.allowed("BillingDisabled", "billing is disabled", null);
-    }
-    if (payer == null) {
-      return Admission.allowed("NoBudget", "the job has no budget: metered, not settled", null);
-    }
-    try {
-      BudgetVerdict v = b.canCover(payer, weiPerHour, settings.settlementInterval());
-      if (v.sufficient()) {
-        return Admission.allowed("Funded", "escrow covers the next interval", v);
-      }
-      return new Admission(
-          false,
-          false,
-          Admission.INSUFFICIENT_FUNDS,
-          String.format(
-              "payer %s: escrow %s (committed %s) less outstanding %s cannot cover %s for the"
-                  + " next %s",
-              v.payer(),
-              TokenUnits.fromWei(v.escrowWei()).toPlainString(),
-              TokenUnits.fromWei(v.committedWei()).toPlainString(),
-              TokenUnits.fromWei(v.outstandingWei()).toPlainString(),
-              TokenUnits.fromWei(v.requiredWei()).toPlainString(),
-              settings.settlementInterval()),
-          v,
-          null);
-    } catch (ChainException e) {
-      return new Admission(
-          false,
-          false,
-          "BillingChainUnavailable",
-          "cannot read the escrow: " + e.getMessage(),
-          null,
-          null);
-    }
+    return funding.admit(payer, weiPerHour);
   }
 
   /**
@@ -527,40 +360,7 @@ public class BillingService {
    * the grace period ({@code gpupool.billing.suspend-grace}); an unreachable chain never suspends.
    */
   public Admission whileRunning(String payer) {
-    BudgetService b = budget;
-    DryPayerTracker d = dry;
-    if (b == null || d == null) {
-      return Admission.allowed("BillingDisabled", "billing is disabled", null);
-    }
-    if (payer == null) {
-      return Admission.allowed("NoBudget", "the job has no budget: metered, not settled", null);
-    }
-    try {
-      BudgetVerdict v = b.isDry(payer);
-      DryPayerTracker.Decision decision = d.observe(v);
-      return switch (decision.state()) {
-        case FUNDED -> Admission.allowed("Funded", "escrow covers what is owed", v);
-        case DRY_IN_GRACE ->
-            new Admission(
-                true,
-                false,
-                "EscrowDry",
-                "payer " + v.payer() + " has no escrow left; suspended at " + decision.suspendAt(),
-                v,
-                decision.suspendAt());
-        case SUSPEND ->
-            new Admission(
-                false,
-                true,
-                Admission.INSUFFICIENT_FUNDS,
-                "payer " + v.payer() + " escrow dry since " + decision.drySince(),
-                v,
-                decision.suspendAt());
-      };
-    } catch (ChainException e) {
-      return Admission.allowed(
-          "BillingChainUnavailable", "cannot read the escrow: " + e.getMessage(), null);
-    }
+    return funding.whileRunning(payer);
   }
 
   /**
@@ -568,36 +368,15 @@ public class BillingService {
    * up; empty when the provider does not price it.
    */
   public Optional<BigInteger> weiPerHour(String provider, String product, long milliGpus) {
-    return providers
-        .weiPerGpuHour(provider, product)
-        .map(price -> Metering.costCeiling(milliGpus, price, Duration.ofHours(1)));
+    return pricing.weiPerHour(provider, product, milliGpus);
   }
 
   /**
    * {@code pods} about to be created for a job with their billing terms written on them ({@link
-   * PlacementTerms}): the price its node's provider lists now for the node's GPU (scaled by the
-   * node's {@link SpeedRatings speed rating} when a challenge measured it slower), capped by the
-   * job's {@code maxPricePerGpuHour}, and the GPU share the pod holds on that node. Metering bills
-   * them at these terms however the provider's prices or the node's labels change later.
+   * PlacementTerms}): see {@link PlacementPricing#withPlacementTerms}.
    */
   public List<Pod> withPlacementTerms(List<Pod> pods, PlacementPolicy placement) {
-    String ceiling = placement == null ? null : placement.maxPricePerGpuHour;
-    return pods.stream().map(p -> withPlacementTerms(p, ceiling)).toList();
-  }
-
-  private Pod withPlacementTerms(Pod pod, String ceiling) {
-    Map<String, String> labels = pod.getMetadata().getLabels();
-    String provider = labels == null ? null : labels.get(GpupoolApi.PROVIDER_LABEL);
-    Optional<GpuNode> node = nodes.node(pod.getSpec().getNodeName());
-    // A node a hardware challenge measured slower than its claim is billed at that share.
-    Optional<BigInteger> listed =
-        provider == null || node.isEmpty()
-            ? Optional.empty()
-            : providers
-                .weiPerGpuHour(provider, node.get().product())
-                .map(wei -> speeds.price(node.get().name(), node.get().product(), wei));
-    long milli = PodUsage.milliGpus(pod, node.map(GpuNode::replicasPerGpu).orElse(1));
-    return PlacementTerms.at(listed, ceiling, milli).writeOn(pod);
+    return pricing.withPlacementTerms(pods, placement);
   }
 
   /**
@@ -612,74 +391,6 @@ public class BillingService {
         .or(() -> Optional.ofNullable(System.getenv("POD_NAMESPACE")).filter(s -> !s.isBlank()))
         .or(() -> Optional.ofNullable(clientNamespace).filter(s -> !s.isBlank()))
         .orElse("default");
-  }
-
-  /** Payout address -> GpuProvider name, from the job's pod records. */
-  private Map<String, String> providerNames(String jobUid) {
-    Map<String, String> names = new HashMap<>();
-    store
-        .pods(jobUid)
-        .values()
-        .forEach(r -> names.put(r.lifetime().pair().provider(), r.providerName()));
-    return names;
-  }
-
-  /**
-   * Writes each BillingAccount's status (escrow and committed from the chain, spent and running
-   * jobs from the usage records) when its figures changed; runs after each metering pass, so on the
-   * leader only.
-   */
-  private void refreshAccounts() {
-    List<AccountFigures.JobUsage> jobs = new ArrayList<>();
-    Map<String, List<PairLedger>> pairs = new HashMap<>();
-    for (String uid : store.jobUids()) {
-      boolean running = store.pods(uid).values().stream().anyMatch(r -> !r.ended());
-      pairs.put(uid, store.pairs(uid));
-      jobs.add(new AccountFigures.JobUsage(store.job(uid).orElse(null), pairs.get(uid), running));
-    }
-    Map<String, BigInteger> grown = periodSpend.advance(pairs);
-    Instant now = clock.instant();
-    BudgetService b = budget;
-    for (BillingAccount account : accounts.all()) {
-      String payer = account.getSpec() == null ? null : account.getSpec().payer;
-      if (payer == null) {
-        continue;
-      }
-      BudgetVerdict verdict = null;
-      if (b != null) {
-        try {
-          verdict = b.isDry(payer);
-        } catch (ChainException e) {
-          LOG.debugf(
-              "BillingAccount(%s): escrow unreadable: %s",
-              account.getMetadata().getName(), e.getMessage());
-        }
-      }
-      var status = AccountFigures.of(payer, jobs, verdict);
-      periodSpend.record(
-          account.getMetadata().getUid(),
-          account.getStatus(),
-          SpendingPeriod.length(account.getSpec().limits),
-          grown.getOrDefault(payer.toLowerCase(Locale.ROOT), BigInteger.ZERO),
-          now,
-          status);
-      if (verdict == null && account.getStatus() != null) {
-        // keep the last escrow figures read rather than blank them while the chain is away
-        status.escrow = account.getStatus().escrow;
-        status.committed = account.getStatus().committed;
-      }
-      if (AccountFigures.same(account.getStatus(), status)) {
-        continue;
-      }
-      status.observedGeneration = account.getMetadata().getGeneration();
-      try {
-        StatusReplace.write(client, BillingAccount.class, account, status);
-      } catch (KubernetesClientException e) {
-        LOG.warnf(
-            "BillingAccount(%s): status not written: %s",
-            account.getMetadata().getName(), e.getMessage());
-      }
-    }
   }
 
   /** A pair of a job was set aside from settlement: say so on the job, where its owner looks. */
@@ -710,7 +421,7 @@ public class BillingService {
   private void refreshMetrics() {
     Map<String, Map<String, String>> names = new HashMap<>();
     for (String uid : store.jobUids()) {
-      names.put(uid, providerNames(uid));
+      names.put(uid, figures.providerNames(uid));
     }
     metrics.refresh(store.all(), names);
     SettlementService s = settlement;
@@ -732,11 +443,6 @@ public class BillingService {
       }
       metrics.setAsideByJob(byJob);
     }
-  }
-
-  private static String gpuSeconds(long milliGpuMillis) {
-    BigDecimal s = BigDecimal.valueOf(milliGpuMillis, 6).stripTrailingZeros();
-    return (s.scale() < 0 ? s.setScale(0) : s).toPlainString();
   }
 
   private static String required(Optional<String> value, String what) {

@@ -265,13 +265,6 @@ public interface GpupoolConfig {
      */
     @WithDefault("0.4")
     double mfu();
-
-    /**
-     * How long a TrainingJob of more than one GPU waits outside any GpuQueue before GPUs are held
-     * for it as they free up, so smaller jobs cannot starve it (pool.StarvationGuard).
-     */
-    @WithDefault("2m")
-    Duration holdAfter();
   }
 
   /** How Nodes are read and when a lost node costs a job its ranks. */

@@ -10,9 +10,8 @@ import io.gpupool.api.v1alpha1.InferenceJobPhase;
 import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.api.v1alpha1.InferenceVerification;
 import io.gpupool.api.v1alpha1.InferenceVerificationStatus;
-import io.gpupool.operator.billing.DisputeFiler;
-import io.gpupool.operator.billing.DisputeFiling;
 import io.gpupool.operator.billing.EvidenceHash;
+import io.gpupool.operator.billing.FraudDisputes;
 import io.gpupool.operator.billing.JobRef;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.status.EventRecorder;
@@ -26,7 +25,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -42,8 +40,8 @@ import org.jboss.logging.Logger;
  * the same seeded greedy prompts ({@link CanaryPrompts}) go to the leader of every ready replica at
  * once; {@link CrossCheck} groups the answers and names replicas that disagree with a majority of
  * providers. Each caught replica gets a Warning event, its node is quarantined, a dispute with the
- * evidence's hash goes to the {@link DisputeFiler}, and the caller deletes its group so the loop
- * places a replacement elsewhere.
+ * evidence's hash is filed and resolved as fraud by {@link FraudDisputes} (the operator compared
+ * the answers itself), and the caller deletes its group so the loop places a replacement elsewhere.
  *
  * <p>Canaries never reach the autoscaler: a check runs inside the job's reconcile after the load
  * was read and returns only when every canary was answered or timed out, and reconciles of one job
@@ -68,7 +66,7 @@ final class CrossChecker {
   }
 
   private final CanaryClient client;
-  private final DisputeFiler filer;
+  private final FraudDisputes fraud;
   private final Quarantine quarantine;
   private final EventRecorder events;
   private final CrossCheckMetrics metrics;
@@ -76,13 +74,13 @@ final class CrossChecker {
 
   CrossChecker(
       CanaryClient client,
-      DisputeFiler filer,
+      FraudDisputes fraud,
       Quarantine quarantine,
       EventRecorder events,
       CrossCheckMetrics metrics,
       LongSupplier seeds) {
     this.client = client;
-    this.filer = filer;
+    this.fraud = fraud;
     this.quarantine = quarantine;
     this.events = events;
     this.metrics = metrics;
@@ -242,27 +240,16 @@ final class CrossChecker {
             s.job.getMetadata().getName(),
             s.job.getMetadata().getUid());
     InferenceJob subject = s.job;
-    filer
-        .open(job, provider, hash, "inference replica answered canaries unlike other providers")
-        .whenComplete(
-            (filing, error) -> {
-              String outcome = filing == null ? "FAILED" : filing.outcome().name();
-              String message = filing == null ? String.valueOf(error) : filing.message();
-              metrics.dispute(outcome);
+    fraud
+        .prove(job, provider, hash, "inference replica answered canaries unlike other providers")
+        .thenAccept(
+            outcome -> {
+              metrics.dispute(outcome.filing().outcome().name());
               events.record(
                   subject,
-                  filing != null && filing.outcome() == DisputeFiling.Outcome.OPENED
-                      ? EventRecorder.NORMAL
-                      : EventRecorder.WARNING,
+                  outcome.proven() ? EventRecorder.NORMAL : EventRecorder.WARNING,
                   "CanaryDispute",
-                  "dispute against "
-                      + provider
-                      + ": "
-                      + outcome.toLowerCase(Locale.ROOT)
-                      + (filing == null ? "" : filing.txHash().map(tx -> " in " + tx).orElse(""))
-                      + " ("
-                      + message
-                      + ")");
+                  "dispute against " + provider + ": " + outcome.describe());
             });
   }
 

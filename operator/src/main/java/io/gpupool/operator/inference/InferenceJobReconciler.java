@@ -8,7 +8,7 @@ import io.gpupool.api.v1alpha1.InferenceJobPhase;
 import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.billing.BillingService;
-import io.gpupool.operator.billing.DisputeFiler;
+import io.gpupool.operator.billing.FraudDisputes;
 import io.gpupool.operator.billing.ProviderStakes;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.NodeInventory;
@@ -87,7 +87,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final WeightsCacheBook weightsCache;
   private final ClusterPods clusterPods;
   private final CanaryClient canaries;
-  private final DisputeFiler disputes;
+  private final FraudDisputes disputes;
   private final TrustLedger trust;
   private final CrossCheckMetrics crossCheckMetrics;
   private final JobWakeups<InferenceJob> wakeups;
@@ -111,7 +111,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       ClusterPods clusterPods,
       WeightsCacheBook weightsCache,
       CanaryClient canaries,
-      DisputeFiler disputes,
+      FraudDisputes disputes,
       TrustLedger trust,
       CrossCheckMetrics crossCheckMetrics,
       AdmissionController queues,
@@ -171,11 +171,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
         });
     // A pod's end was metered: its job's usage changed, also when the job has finished already.
     billing.onPodEndMetered(
-        job -> {
-          if (KIND.equals(job.kind())) {
-            wakeups.wakeIfRunning(job.namespace(), job.name(), "pod_end_metered");
-          }
-        });
+        job -> wakeups.wakeIfRunning(job.kind(), job.namespace(), job.name(), "pod_end_metered"));
   }
 
   @Override

@@ -26,6 +26,9 @@ public class ProviderDirectory {
   private final Map<String, Seen> seen = new ConcurrentHashMap<>();
   private volatile IndexerResourceCache<GpuProvider> cache;
 
+  /** The controller's cache has listed the providers (latched: provider lookups are hot). */
+  private volatile boolean listed;
+
   /** What listeners were last told of a provider. */
   private record Seen(String spec, double reliability, boolean stakeSufficient) {}
 
@@ -35,27 +38,38 @@ public class ProviderDirectory {
    */
   public void readFrom(IndexerResourceCache<GpuProvider> controllerCache) {
     this.cache = controllerCache;
+    this.listed = false;
   }
 
-  /** True once the controller's cache has listed the providers. */
+  /**
+   * True once the controller's cache has listed the providers. Before its informers start the cache
+   * has none (and cannot be read: JOSDK's event source fails with a NullPointerException).
+   */
   public boolean synced() {
-    IndexerResourceCache<GpuProvider> c = cache;
-    if (c instanceof InformerWrappingEventSourceHealthIndicator<?> health) {
-      return health.informerHealthIndicators().values().stream()
-          .allMatch(InformerHealthIndicator::hasSynced);
+    if (listed) {
+      return true; // an informer stays synced once it has listed: not asked again per lookup
     }
-    return c != null;
+    IndexerResourceCache<GpuProvider> c = cache;
+    boolean now;
+    if (c instanceof InformerWrappingEventSourceHealthIndicator<?> health) {
+      var informers = health.informerHealthIndicators().values();
+      now = !informers.isEmpty() && informers.stream().allMatch(InformerHealthIndicator::hasSynced);
+    } else {
+      now = c != null;
+    }
+    listed = now;
+    return now;
   }
 
-  /** Every registered provider. */
+  /** Every registered provider (none before the controller's cache has listed them). */
   public List<GpuProvider> all() {
     IndexerResourceCache<GpuProvider> c = cache;
-    return c == null ? List.of() : c.list().toList();
+    return c == null || !synced() ? List.of() : c.list().toList();
   }
 
   public Optional<GpuProvider> provider(String name) {
     IndexerResourceCache<GpuProvider> c = cache;
-    return c == null ? Optional.empty() : c.get(new ResourceID(name));
+    return c == null || !synced() ? Optional.empty() : c.get(new ResourceID(name));
   }
 
   /**

@@ -66,9 +66,12 @@ public final class JobWakeups<J extends HasMetadata> {
     source.propagateEvent(job);
   }
 
-  /** Wakes one job by name once the controller runs (before, no job can need waking). */
-  public void wakeIfRunning(String namespace, String name, String cause) {
-    if (running) {
+  /**
+   * Wakes one job by name when it is of this controller's kind and the controller runs (before, no
+   * job can need waking).
+   */
+  public void wakeIfRunning(String kind, String namespace, String name, String cause) {
+    if (running && this.kind.equals(kind)) {
       wake(new ResourceID(name, namespace), cause);
     }
   }

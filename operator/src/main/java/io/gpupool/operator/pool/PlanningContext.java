@@ -4,7 +4,6 @@ import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodTracker;
 import io.gpupool.operator.billing.ProviderStakes;
-import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.metrics.JobMetrics;
@@ -12,7 +11,6 @@ import io.gpupool.operator.trust.TrustLedger;
 import io.gpupool.scheduler.plan.Scheduler;
 import io.gpupool.scheduler.plan.Unplaceable;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -33,10 +31,6 @@ public class PlanningContext {
   private final Scheduler scheduler;
   private final TrustLedger trust;
   private final ProviderStakes stakes;
-  private final StarvationGuard starvation;
-
-  /** Set under the ledger's lock when GPUs held for a waiting job were let go. */
-  private volatile boolean holdLetGo;
 
   public PlanningContext(
       NodeInventory inventory,
@@ -46,9 +40,7 @@ public class PlanningContext {
       JobMetrics metrics,
       Scheduler scheduler,
       TrustLedger trust,
-      ProviderStakes stakes,
-      GpupoolConfig config) {
-    this.starvation = new StarvationGuard(config.planner().holdAfter(), Clock.systemUTC());
+      ProviderStakes stakes) {
     this.trust = trust;
     this.stakes = stakes;
     this.inventory = inventory;
@@ -124,44 +116,14 @@ public class PlanningContext {
    * GPU), timed as the kind's scheduling latency when {@code timed}.
    */
   <T> T decide(String kind, boolean timed, Supplier<T> decision, Predicate<T> placed) {
-    T result =
-        timed
-            ? metrics.schedulingLatency(kind, () -> ledger.decide(decision), placed)
-            : ledger.decide(decision);
-    wakeIfHoldLetGo();
-    return result;
+    if (!timed) {
+      return ledger.decide(decision);
+    }
+    return metrics.schedulingLatency(kind, () -> ledger.decide(decision), placed);
   }
 
-  /** Every job's holding (see {@link AllocationLedger#holdings}); no GPU held for a waiting job. */
   Map<String, Map<String, Integer>> holdings() {
     return ledger.holdings();
-  }
-
-  /**
-   * What a new placement for {@code placing} must leave alone: every holding, and the GPUs held for
-   * jobs that have waited longer than it outside any GpuQueue ({@link StarvationGuard}).
-   */
-  Map<String, Map<String, Integer>> holdingsFor(String placing) {
-    return starvation.withHolds(ledger.holdings(), placing);
-  }
-
-  StarvationGuard starvation() {
-    return starvation;
-  }
-
-  /** Under the ledger's lock: {@code holder} is held for no more (placed, queued, gone). */
-  void letGo(String holder) {
-    if (starvation.done(holder)) {
-      holdLetGo = true;
-    }
-  }
-
-  /** Outside the lock: GPUs held for a job were let go, so jobs behind it may take them now. */
-  void wakeIfHoldLetGo() {
-    if (holdLetGo) {
-      holdLetGo = false;
-      ledger.capacityReturned();
-    }
   }
 
   void hold(String holder, Map<String, Integer> slots) {

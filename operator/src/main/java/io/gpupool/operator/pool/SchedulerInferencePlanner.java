@@ -80,8 +80,7 @@ public class SchedulerInferencePlanner implements InferencePlanner {
         () -> {
           InferenceJobSpec spec = job.getSpec();
           PoolView view = pool.view(!Boolean.FALSE.equals(spec.allowGpuSharing), spec.template);
-          // GPUs held for long-waiting training gangs are left alone: replicas never end.
-          Map<String, Map<String, Integer>> holdings = pool.holdingsFor(holder);
+          Map<String, Map<String, Integer>> holdings = pool.holdings();
           holdings.put(holder, held);
           PoolSnapshot full = view.snapshot(holdings);
           if (spec.weights != null && spec.weights.cached()) {

@@ -2,8 +2,6 @@ package io.gpupool.operator.pool;
 
 import io.gpupool.api.v1alpha1.PlanSummary;
 import io.gpupool.api.v1alpha1.TrainingJob;
-import io.gpupool.api.v1alpha1.TrainingJobPhase;
-import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.allocation.PodGpus;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.training.RankAssignment;
@@ -15,7 +13,6 @@ import io.gpupool.scheduler.plan.Plan;
 import io.gpupool.scheduler.plan.PlanResult;
 import io.gpupool.scheduler.plan.RankPlacement;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,7 +23,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * {@link TrainingPlanner} on top of gpu-scheduler: builds the scheduler's view of the live pool
@@ -60,103 +56,13 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
         true,
         () -> {
           PoolView view = pool.view(false, job.getSpec().template);
-          Map<String, Map<String, Integer>> holdings = pool.holdingsFor(holder);
+          Map<String, Map<String, Integer>> holdings = pool.holdings();
           holdings.remove(holder);
           PoolSnapshot snapshot = view.snapshot(holdings);
-          JobRequest request = JobRequests.training(holder, job);
-          PlanResult result = pool.scheduler().plan(request, snapshot);
-          if (result instanceof io.gpupool.scheduler.plan.Unplaceable u) {
-            return waiting(job, holder, view, request, PlanningContext.reason(u, view));
-          }
-          pool.letGo(holder);
+          PlanResult result = pool.scheduler().plan(JobRequests.training(holder, job), snapshot);
           return reserve(holder, view, result);
         },
         p -> p instanceof Placed);
-  }
-
-  /**
-   * A gang that cannot be placed now. Outside any GpuQueue, once it has waited {@code
-   * gpupool.planner.hold-after}, GPUs are held for it as they free up ({@link StarvationGuard});
-   * the reason says what is held for it, or for which older jobs GPUs are held that it may not
-   * take.
-   */
-  private Placement waiting(
-      TrainingJob job, String holder, PoolView view, JobRequest request, String reason) {
-    StarvationGuard guard = pool.starvation();
-    Instant since = waitingSince(job);
-    if (inQueue(job) || request.workers() * request.gpusPerWorker() <= 1) {
-      // Its queue orders it; or it needs one GPU and takes the first that frees.
-      pool.letGo(holder);
-    } else if (guard.due(since)) {
-      Map<String, Integer> target =
-          guard
-              .target(holder, node -> view.gpuNode(node) != null)
-              .orElseGet(
-                  () -> {
-                    Map<String, Integer> planned = target(holder, view, request);
-                    guard.hold(holder, since, planned);
-                    return planned;
-                  });
-      if (!target.isEmpty()) {
-        return new Unplaceable(
-            reason
-                + "; waiting since "
-                + since
-                + ", the longest outside any GpuQueue: "
-                + describe(target)
-                + " held for it as they free up");
-      }
-    }
-    List<StarvationGuard.Waiting> older =
-        guard.olderThan(holder).stream().filter(w -> !w.target().isEmpty()).toList();
-    if (older.isEmpty()) {
-      return new Unplaceable(reason);
-    }
-    return new Unplaceable(
-        reason
-            + "; "
-            + older.stream()
-                .map(w -> describe(w.target()) + " held for " + ref(w.holder()))
-                .collect(Collectors.joining(", "))
-            + " (waiting longer)");
-  }
-
-  /**
-   * The GPUs to hold for {@code holder}: its plan were every training job's GPUs free (they end),
-   * with what inference replicas and foreign pods hold (they need not) and what is held for jobs
-   * that waited longer. Empty when even that finds no room.
-   */
-  private Map<String, Integer> target(String holder, PoolView view, JobRequest request) {
-    Map<String, Map<String, Integer>> lasting = pool.holdingsFor(holder);
-    lasting.keySet().removeIf(h -> h.startsWith(KIND + "/"));
-    PlanResult result = pool.scheduler().plan(request, view.snapshot(lasting));
-    if (!(result instanceof Plan plan)) {
-      return Map.of();
-    }
-    return slots(plan, view);
-  }
-
-  /** Since when {@code job} waits: its creation (a gang that ran and waits again is no younger). */
-  private static Instant waitingSince(TrainingJob job) {
-    String created = job.getMetadata().getCreationTimestamp();
-    return created == null ? Instant.now() : Instant.parse(created);
-  }
-
-  private static boolean inQueue(TrainingJob job) {
-    // Admission leaves status.queue null for a job no GpuQueue applies to.
-    return job.getStatus() != null && job.getStatus().queue != null;
-  }
-
-  private static String describe(Map<String, Integer> slots) {
-    int gpus = slots.values().stream().mapToInt(Integer::intValue).sum();
-    return gpus
-        + " GPU(s) on "
-        + slots.keySet().stream().sorted().collect(Collectors.joining(", "));
-  }
-
-  /** {@code TrainingJob ns/name} for the ledger key {@code TrainingJob/ns/name}. */
-  private static String ref(String holder) {
-    return holder.replaceFirst("/", " ");
   }
 
   @Override
@@ -168,8 +74,6 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
         () -> {
           PoolView view = pool.view(false, job.getSpec().template);
           // The job's own holding stays in the snapshot: repair keeps the survivors' GPUs.
-          // Only its holding and the others': a running gang's repair is not held back for
-          // waiting jobs.
           PoolSnapshot snapshot = view.snapshot(pool.holdings());
           Set<String> lost = new HashSet<>(lostNodes);
           current.stream()
@@ -201,23 +105,6 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
   @Override
   public void release(TrainingJob job) {
     pool.release(holder(job));
-    TrainingJobStatus status = job.getStatus();
-    if (status != null && status.phase != null && status.phase != TrainingJobPhase.Pending) {
-      // Ended or suspended: it no longer waits (a Pending job is released on every look).
-      forget(job);
-    }
-  }
-
-  @Override
-  public void forget(TrainingJob job) {
-    pool.decide(
-        KIND,
-        false,
-        () -> {
-          pool.letGo(holder(job));
-          return null;
-        },
-        p -> false);
   }
 
   private Placement reserve(String holder, PoolView view, PlanResult result) {
@@ -225,18 +112,13 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
       return new Unplaceable(PlanningContext.reason(u, view));
     }
     Plan plan = (Plan) result;
-    pool.hold(holder, slots(plan, view));
-    return new Placed(ranks(plan, view), summary(plan));
-  }
-
-  /** The slots a plan takes on each node. */
-  private static Map<String, Integer> slots(Plan plan, PoolView view) {
     Map<String, Integer> slots = new HashMap<>();
     for (RankPlacement r : plan.ranks()) {
       slots.merge(
           r.node(), view.slots(r.node(), r.gpuIndices().length, r.milliPerGpu()), Integer::sum);
     }
-    return slots;
+    pool.hold(holder, slots);
+    return new Placed(ranks(plan, view), summary(plan));
   }
 
   private static List<RankAssignment> ranks(Plan plan, PoolView view) {

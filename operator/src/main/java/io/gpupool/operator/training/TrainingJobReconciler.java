@@ -7,8 +7,7 @@ import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.billing.BillingService;
-import io.gpupool.operator.billing.DisputeFiler;
-import io.gpupool.operator.billing.DisputeResolver;
+import io.gpupool.operator.billing.FraudDisputes;
 import io.gpupool.operator.billing.ProviderStakes;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.NodeInventory;
@@ -89,8 +88,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       ClusterPods clusterPods,
       CheckPlacer checkPlacer,
       TrustLedger trust,
-      DisputeFiler disputeFiler,
-      DisputeResolver disputeResolver,
+      FraudDisputes fraudDisputes,
       VerificationMetrics verificationMetrics,
       SamplingSecret samplingSecret) {
     this.clusterPods = clusterPods;
@@ -117,8 +115,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
                 client,
                 checkPlacer,
                 trust,
-                disputeFiler,
-                disputeResolver,
+                fraudDisputes,
                 events,
                 verificationMetrics,
                 samplingSecret.bytes(),
@@ -151,11 +148,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     billing.afterMetering(() -> wakeups.wakeWhere("metering", loop::watchesCost));
     // A pod's end was metered: its job's usage changed, also when the job has finished already.
     billing.onPodEndMetered(
-        job -> {
-          if (TrainingLoop.KIND.equals(job.kind())) {
-            wakeups.wakeIfRunning(job.namespace(), job.name(), "pod_end_metered");
-          }
-        });
+        job -> wakeups.wakeIfRunning(job.kind(), job.namespace(), job.name(), "pod_end_metered"));
     // The meter finds a new pod's job in the controller's cache, not with a GET.
     wakeups.whenRunning(jobs -> billing.readJobsFrom(TrainingLoop.KIND, jobs));
   }

@@ -312,7 +312,6 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
   @Override
   protected void forget(TrainingJob job) {
     queues.forget(job);
-    planner.forget(job);
   }
 
   static String describe(List<RankAssignment> ranks) {

@@ -43,7 +43,4 @@ public interface TrainingPlanner {
 
   /** Frees whatever {@code job} holds. */
   void release(TrainingJob job);
-
-  /** Forgets {@code job}, deleted: nothing is held for it any more while it would wait. */
-  void forget(TrainingJob job);
 }

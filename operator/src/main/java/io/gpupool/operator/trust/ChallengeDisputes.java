@@ -3,11 +3,9 @@ package io.gpupool.operator.trust;
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.operator.billing.BillingService;
-import io.gpupool.operator.billing.DisputeFiler;
 import io.gpupool.operator.billing.DisputeFiling;
-import io.gpupool.operator.billing.DisputeResolution;
-import io.gpupool.operator.billing.DisputeResolver;
 import io.gpupool.operator.billing.EvidenceHash;
+import io.gpupool.operator.billing.FraudDisputes;
 import io.gpupool.operator.billing.JobRef;
 import io.gpupool.operator.billing.StakeSlasher;
 import io.gpupool.operator.billing.StakeSlashing;
@@ -25,42 +23,34 @@ import java.util.function.Function;
 
 /**
  * Turns a wrong challenge answer into disputes: one per job the provider was paid for (its metered
- * pairs), each carrying the hash of the challenge evidence, through the billing {@link
- * DisputeFiler}; each dispute opened is then resolved as fraud through the {@link DisputeResolver}
- * (the frozen earnings go back to the payer, the stake is slashed, the whistleblower rewarded). The
- * verdict needs no second look: the operator recomputed the rounds it checked, so a mismatch is a
- * fact, not a suspicion. When no dispute opens (the node never ran paid work, as the sandbox's
- * bargain-h100-hub caught on joining, or its earnings left the challenge window), the provider's
- * stake is slashed directly through the {@link StakeSlasher}: a wrong answer always costs stake.
- * What happened is reported in words for the provider's event.
+ * pairs), each carrying the hash of the challenge evidence, filed and resolved as fraud by {@link
+ * FraudDisputes} (the operator recomputed the rounds it checked, so a mismatch is a fact). When no
+ * dispute opens (the node never ran paid work, as the sandbox's bargain-h100-hub caught on joining,
+ * or its earnings left the challenge window), the provider's stake is slashed directly through the
+ * {@link StakeSlasher}: a wrong answer always costs stake. What happened is reported in words for
+ * the provider's event.
  */
 @ApplicationScoped
 public class ChallengeDisputes {
-  private final DisputeFiler filer;
-  private final DisputeResolver resolver;
+  private final FraudDisputes fraud;
   private final StakeSlasher slasher;
   private final Function<String, List<JobRef>> jobsPaying;
 
   @Inject
   public ChallengeDisputes(
-      DisputeFiler filer,
-      DisputeResolver resolver,
+      FraudDisputes fraud,
       StakeSlasher slasher,
       BillingService billing,
       ProviderDirectory providers) {
-    this(filer, resolver, slasher, provider -> jobsPaying(provider, billing, providers));
+    this(fraud, slasher, provider -> jobsPaying(provider, billing, providers));
   }
 
   /**
    * @param jobsPaying GpuProvider name to the jobs whose metered usage paid it
    */
   ChallengeDisputes(
-      DisputeFiler filer,
-      DisputeResolver resolver,
-      StakeSlasher slasher,
-      Function<String, List<JobRef>> jobsPaying) {
-    this.filer = filer;
-    this.resolver = resolver;
+      FraudDisputes fraud, StakeSlasher slasher, Function<String, List<JobRef>> jobsPaying) {
+    this.fraud = fraud;
     this.slasher = slasher;
     this.jobsPaying = jobsPaying;
   }
@@ -88,9 +78,13 @@ public class ChallengeDisputes {
     List<CompletableFuture<Line>> outcomes = new ArrayList<>();
     for (JobRef job : jobs) {
       outcomes.add(
-          filer
-              .open(job, provider, hash, reason)
-              .thenCompose(f -> verdict(job, provider, f))
+          fraud
+              .prove(job, provider, hash, reason)
+              .thenApply(
+                  o ->
+                      new Line(
+                          job.namespace() + "/" + job.name() + ": " + o.describe(),
+                          o.filing().outcome() == DisputeFiling.Outcome.OPENED))
               .toCompletableFuture());
     }
     CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new))
@@ -124,38 +118,6 @@ public class ChallengeDisputes {
                                 + s.outcome().name().toLowerCase(Locale.ROOT)
                                 + "): ")
                         + s.message()));
-  }
-
-  /** One job's line: how the filing went and, when a dispute opened, the fraud verdict. */
-  private CompletionStage<Line> verdict(JobRef job, String provider, DisputeFiling f) {
-    String filed =
-        job.namespace()
-            + "/"
-            + job.name()
-            + ": "
-            + f.outcome().name().toLowerCase(Locale.ROOT)
-            + f.txHash().map(tx -> " in " + tx).orElse("")
-            + " ("
-            + f.message()
-            + ")";
-    if (f.outcome() != DisputeFiling.Outcome.OPENED) {
-      return CompletableFuture.completedFuture(new Line(filed, false));
-    }
-    return resolver
-        .resolve(job, provider, true)
-        .thenApply(
-            r ->
-                new Line(
-                    filed
-                        + "; "
-                        + (r.outcome() == DisputeResolution.Outcome.RESOLVED
-                            ? "fraud verdict"
-                            : "fraud verdict not given ("
-                                + r.outcome().name().toLowerCase(Locale.ROOT)
-                                + ")")
-                        + ": "
-                        + r.message(),
-                    true));
   }
 
   private static List<JobRef> jobsPaying(

@@ -70,6 +70,9 @@ public final class PodTemplateRules {
     }
     noGpus(p, field + ".initContainers", t.initContainers);
     noGpus(p, field + ".sidecars", t.sidecars);
+    Set<String> containers = new HashSet<>();
+    containerNames(p, field + ".initContainers", t.initContainers, containers);
+    containerNames(p, field + ".sidecars", t.sidecars, containers);
     if (t.shmSize != null) {
       try {
         if (Quantity.getAmountInBytes(new Quantity(t.shmSize)).signum() <= 0) {
@@ -89,6 +92,12 @@ public final class PodTemplateRules {
           p.add(
               field + ".volumes[" + i + "].name",
               "Forbidden: " + PodTemplate.SHM_VOLUME + " is the operator's /dev/shm volume");
+        } else if (PodTemplate.PREEMPT_NOTICE_VOLUME.equals(v.getName())) {
+          p.add(
+              field + ".volumes[" + i + "].name",
+              "Forbidden: "
+                  + PodTemplate.PREEMPT_NOTICE_VOLUME
+                  + " is the operator's preemption-notice volume");
         }
       }
     }
@@ -100,6 +109,14 @@ public final class PodTemplateRules {
               field + ".volumeMounts[" + i + "].name",
               "Not found: " + m.getName() + ": no volume of that name in " + field + ".volumes");
         }
+        if (m.getMountPath() != null
+            && PodTemplate.PREEMPT_NOTICE_DIRECTORY.equals(stripSlash(m.getMountPath()))) {
+          p.add(
+              field + ".volumeMounts[" + i + "].mountPath",
+              "Duplicate value: "
+                  + PodTemplate.PREEMPT_NOTICE_DIRECTORY
+                  + ": the operator mounts the preemption notice there");
+        }
         if (t.shmSize != null && "/dev/shm".equals(m.getMountPath())) {
           p.add(
               field + ".volumeMounts[" + i + "].mountPath",
@@ -107,6 +124,40 @@ public final class PodTemplateRules {
         }
       }
     }
+  }
+
+  /**
+   * Init containers and sidecars share one name space with the main container in a pod: a name
+   * taken twice, or the main container's, makes the API server refuse every pod of the job. The CRD
+   * refuses the main container's names; duplicates are found here only (a CEL rule comparing every
+   * pair of names costs too much for the API server's estimate).
+   */
+  private static void containerNames(
+      SpecProblems p, String field, List<Container> list, Set<String> seen) {
+    if (list == null) {
+      return;
+    }
+    for (int i = 0; i < list.size(); i++) {
+      String name = list.get(i).getName();
+      if (name == null) {
+        continue;
+      }
+      if (PodTemplate.MAIN_CONTAINER_NAMES.contains(name)) {
+        p.add(
+            field + "[" + i + "].name",
+            "Forbidden: " + name + " is the main container's name (worker or server)");
+      } else if (!seen.add(name)) {
+        p.add(
+            field + "[" + i + "].name",
+            "Duplicate value: "
+                + name
+                + ": init containers and sidecars need names unique within the pod");
+      }
+    }
+  }
+
+  private static String stripSlash(String path) {
+    return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
   }
 
   private static void noGpus(SpecProblems p, String field, List<Container> containers) {

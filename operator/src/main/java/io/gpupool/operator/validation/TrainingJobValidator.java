@@ -6,6 +6,7 @@ import io.gpupool.api.v1alpha1.ParallelismStrategy;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.api.v1alpha1.TrainingVerification;
+import java.util.List;
 
 /** What a TrainingJob spec must satisfy before the operator plans it. */
 public final class TrainingJobValidator {
@@ -104,6 +105,18 @@ public final class TrainingJobValidator {
           "spec.verification.mode",
           "Required value: SpotCheck replays checkpoints: set spec.checkpoint");
     }
+    if (v.spotCheck() && !namesPythonScript(spec.command) && !namesPythonScript(spec.args)) {
+      p.add(
+          "spec.verification.mode",
+          "Invalid value: \"SpotCheck\": a verifier replays the job's Python script (a *.py in"
+              + " command or args, run with --verify) and this job runs no Python script"
+              + " (docs/workloads.md, \"Commitments\")");
+    }
+  }
+
+  /** The test VerifierPods.script applies to find what a verifier runs. */
+  private static boolean namesPythonScript(List<String> line) {
+    return line != null && line.stream().anyMatch(item -> item != null && item.endsWith(".py"));
   }
 
   private static void checkOpenUnitInterval(SpecProblems p, String field, Double value) {

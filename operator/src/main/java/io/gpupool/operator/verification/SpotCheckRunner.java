@@ -11,11 +11,8 @@ import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.api.v1alpha1.TrainingVerificationStatus;
 import io.gpupool.api.v1alpha1.VerificationPod;
 import io.gpupool.operator.allocation.PodGpus;
-import io.gpupool.operator.billing.DisputeFiler;
-import io.gpupool.operator.billing.DisputeFiling;
-import io.gpupool.operator.billing.DisputeResolution;
-import io.gpupool.operator.billing.DisputeResolver;
 import io.gpupool.operator.billing.EvidenceHash;
+import io.gpupool.operator.billing.FraudDisputes;
 import io.gpupool.operator.billing.JobRef;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.status.EventRecorder;
@@ -92,8 +89,7 @@ public final class SpotCheckRunner {
   private final PodLogs logs;
   private final CheckPlacer placer;
   private final TrustLedger trust;
-  private final DisputeFiler disputes;
-  private final DisputeResolver resolver;
+  private final FraudDisputes fraud;
   private final EventRecorder events;
   private final VerificationMetrics metrics;
   private final byte[] secret;
@@ -109,8 +105,7 @@ public final class SpotCheckRunner {
       KubernetesClient client,
       CheckPlacer placer,
       TrustLedger trust,
-      DisputeFiler disputes,
-      DisputeResolver resolver,
+      FraudDisputes fraud,
       EventRecorder events,
       VerificationMetrics metrics,
       byte[] secret,
@@ -120,8 +115,7 @@ public final class SpotCheckRunner {
     this.logs = new PodLogs(client);
     this.placer = placer;
     this.trust = trust;
-    this.disputes = disputes;
-    this.resolver = resolver;
+    this.fraud = fraud;
     this.events = events;
     this.metrics = metrics;
     this.secret = secret.clone();
@@ -264,7 +258,7 @@ public final class SpotCheckRunner {
       long to = v.pendingCheckpoints.get(0);
       if (!sampler.sampled(job.getMetadata().getUid(), from)) {
         v.pendingCheckpoints.remove(0);
-        advance(v, from, to, true);
+        CheckCursor.decided(v, from, to, CheckCursor.Decision.UNSAMPLED);
         continue;
       }
       Optional<VerificationPod> mismatch =
@@ -306,15 +300,6 @@ public final class SpotCheckRunner {
     }
   }
 
-  /** Every earlier interval settled: the cursor moves to {@code to}. */
-  private static void advance(
-      TrainingVerificationStatus v, long from, long to, boolean verifiedOrUnsampled) {
-    if (verifiedOrUnsampled && v.lastVerifiedCheckpoint == from) {
-      v.lastVerifiedCheckpoint = to;
-    }
-    v.checkedThrough = to;
-  }
-
   private void giveUp(
       JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s,
       TrainingVerificationStatus v,
@@ -322,7 +307,7 @@ public final class SpotCheckRunner {
       long to,
       String why) {
     v.pendingCheckpoints.remove(Long.valueOf(to));
-    advance(v, from, to, false);
+    CheckCursor.decided(v, from, to, CheckCursor.Decision.UNCHECKED);
     String message =
         String.format(
             Locale.ROOT,
@@ -612,7 +597,7 @@ public final class SpotCheckRunner {
     conclude(s, v, entry, "verified", pod);
     v.verifiedIntervals++;
     v.pendingCheckpoints.remove(Long.valueOf(to));
-    advance(v, from, to, true);
+    CheckCursor.decided(v, from, to, CheckCursor.Decision.VERIFIED);
     metrics.checked(VerificationMetrics.TRAINING, "verified");
     passed(s, v, worst == null ? "interval " + from + ".." + to + " replayed" : worst);
     return Optional.empty();
@@ -660,7 +645,13 @@ public final class SpotCheckRunner {
     v.pendingCheckpoints.remove(Long.valueOf(to));
     // The referee upheld the provider's step: the interval stands. Inconclusive blames nobody and
     // verifies nothing.
-    advance(v, from, to, verdict.outcome() == RefereeVerdict.Outcome.VERIFIER_AT_FAULT);
+    CheckCursor.decided(
+        v,
+        from,
+        to,
+        verdict.outcome() == RefereeVerdict.Outcome.VERIFIER_AT_FAULT
+            ? CheckCursor.Decision.VERIFIED
+            : CheckCursor.Decision.UNCHECKED);
     String message = "interval " + from + ".." + to + ": " + outcome + ", " + verdict.message();
     events.record(job, EventRecorder.NORMAL, "SpotCheckRefereed", message);
     if (verdict.outcome() == RefereeVerdict.Outcome.VERIFIER_AT_FAULT) {
@@ -738,41 +729,17 @@ public final class SpotCheckRunner {
             job.getMetadata().getNamespace(),
             job.getMetadata().getName(),
             job.getMetadata().getUid());
-    disputes
-        .open(ref, provider, hash, "training spot-check: " + what)
-        .thenCompose(
-            filing -> {
-              metrics.disputed(VerificationMetrics.TRAINING, filing.outcome());
-              String filed =
-                  filing.outcome().name().toLowerCase(Locale.ROOT)
-                      + filing.txHash().map(tx -> " in " + tx).orElse("")
-                      + " ("
-                      + filing.message()
-                      + ")";
-              if (filing.outcome() != DisputeFiling.Outcome.OPENED) {
-                return java.util.concurrent.CompletableFuture.completedFuture(filed);
-              }
-              return resolver
-                  .resolve(ref, provider, true)
-                  .thenApply(
-                      r ->
-                          filed
-                              + "; "
-                              + (r.outcome() == DisputeResolution.Outcome.RESOLVED
-                                  ? "fraud verdict"
-                                  : "fraud verdict not given ("
-                                      + r.outcome().name().toLowerCase(Locale.ROOT)
-                                      + ")")
-                              + ": "
-                              + r.message());
-            })
-        .whenComplete(
-            (line, error) ->
-                events.record(
-                    job,
-                    error == null ? EventRecorder.NORMAL : EventRecorder.WARNING,
-                    "SpotCheckDispute",
-                    provider + ": " + (error == null ? line : "not filed: " + error.getMessage())));
+    fraud
+        .prove(ref, provider, hash, "training spot-check: " + what)
+        .thenAccept(
+            outcome -> {
+              metrics.disputed(VerificationMetrics.TRAINING, outcome.filing().outcome());
+              events.record(
+                  job,
+                  outcome.proven() ? EventRecorder.NORMAL : EventRecorder.WARNING,
+                  "SpotCheckDispute",
+                  provider + ": " + outcome.describe());
+            });
   }
 
   /** Marks a check's pod as done, counts its GPU time, and frees its GPU. */

@@ -226,18 +226,7 @@ class DeliveredTimeIT {
     Pod placed = fresh(client, awaitPods(client, "dt-own", 1).get(0));
     double before = ignored("job_missing") + ignored("no_owner");
     // a tenant copies the operator's pod: same labels, owner, terms; another name
-    Pod copy =
-        new PodBuilder(placed)
-            .editMetadata()
-            .withName("dt-own-extra")
-            // another gang generation: the job's own loop leaves it alone
-            .addToLabels("gpupool.io/gang-generation", "99")
-            .withUid(null)
-            .withResourceVersion(null)
-            .withCreationTimestamp(null)
-            .endMetadata()
-            .withStatus(null)
-            .build();
+    Pod copy = copyOf(placed, "dt-own-extra");
     // ... one naming a job that does not exist, and one with no owner at all
     Pod orphan =
         new PodBuilder(copy)
@@ -264,11 +253,8 @@ class DeliveredTimeIT {
     // a copy naming the real job is "not placed" once the job's status had time to list it
     List<PodOwnership.Verdict> verdicts = new CopyOnWriteArrayList<>();
     String ns = "billing-own-" + Long.toHexString(System.nanoTime());
-    Clock later = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2));
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
-        UsageMeter meter =
-            new UsageMeter(
-                client, clusterPods, providers, nodes, store, later, Duration.ofHours(1))) {
+        UsageMeter meter = meterPastTheGrace(store)) {
       meter.onIgnoredPod(verdicts::add);
       store.start();
       meter.start();
@@ -302,29 +288,13 @@ class DeliveredTimeIT {
     client.resource(job("dt-late", "r-dt-late", 1, PAYER)).create();
     String uid = uid(client, "dt-late");
     Pod placed = fresh(client, awaitPods(client, "dt-late", 1).get(0));
-    Pod late =
-        new PodBuilder(placed)
-            .editMetadata()
-            .withName("dt-late-adopted")
-            // another gang generation: the job's own loop leaves it alone
-            .addToLabels("gpupool.io/gang-generation", "99")
-            .withUid(null)
-            .withResourceVersion(null)
-            .withCreationTimestamp(null)
-            .endMetadata()
-            .withStatus(null)
-            .build();
-    Pod running = client.resource(late).create();
+    Pod running = client.resource(copyOf(placed, "dt-late-adopted")).create();
     new FakeKubelet(client).run(running);
     String lateUid = running.getMetadata().getUid();
     String ns = "billing-late-" + Long.toHexString(System.nanoTime());
-    // the meter looks two minutes on: past the grace the status had to list the pod
-    Clock later = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2));
     List<PodOwnership.Verdict> verdicts = new CopyOnWriteArrayList<>();
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
-        UsageMeter meter =
-            new UsageMeter(
-                client, clusterPods, providers, nodes, store, later, Duration.ofHours(1))) {
+        UsageMeter meter = meterPastTheGrace(store)) {
       meter.onIgnoredPod(verdicts::add);
       store.start();
       meter.start();
@@ -361,6 +331,32 @@ class DeliveredTimeIT {
               });
     }
     client.resources(TrainingJob.class).inNamespace(NS).withName("dt-late").delete();
+  }
+
+  /**
+   * The operator's pod copied under {@code name} (no uid, version, creation or status), in another
+   * gang generation: the job's own loop leaves it alone.
+   */
+  private static Pod copyOf(Pod placed, String name) {
+    return new PodBuilder(placed)
+        .editMetadata()
+        .withName(name)
+        .addToLabels("gpupool.io/gang-generation", "99")
+        .withUid(null)
+        .withResourceVersion(null)
+        .withCreationTimestamp(null)
+        .endMetadata()
+        .withStatus(null)
+        .build();
+  }
+
+  /**
+   * A second meter over {@code store} whose clock runs two minutes on: past the grace in which a
+   * job's status must list its pods.
+   */
+  private UsageMeter meterPastTheGrace(ConfigMapBillingStore store) {
+    Clock later = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2));
+    return new UsageMeter(client, clusterPods, providers, nodes, store, later, Duration.ofHours(1));
   }
 
   private double ignored(String reason) {

@@ -59,9 +59,18 @@ class TrainingSpotCheckIT {
 
   private void node(String name, String provider, String price, String region) {
     if (client.resources(GpuProvider.class).withName(provider).get() == null) {
-      client.resource(TestNodes.provider(provider, RTX4090, price)).create();
+      GpuProvider p = TestNodes.provider(provider, RTX4090, price);
+      // a payout address of its own: the meter keys GPU time by (job, payer, payout address), so
+      // providers without one would share a line in usage.byProvider
+      p.getSpec().payoutAddress = payoutAddress(provider);
+      client.resource(p).create();
     }
     client.resource(TestNodes.gpuNode(name, provider, RTX4090, 1, 24564, region)).create();
+  }
+
+  /** A distinct, well-formed address per provider name. */
+  private static String payoutAddress(String provider) {
+    return "0x" + String.format("%40s", Integer.toHexString(provider.hashCode())).replace(' ', '0');
   }
 
   private static TrainingJob job(String name, String region) {
@@ -309,9 +318,9 @@ class TrainingSpotCheckIT {
               assertThat(c.getReason()).isEqualTo("SpotChecksPassed");
               assertThat(c.getMessage()).contains("2 of 2 sampled intervals verified");
             });
-    // the verifiers' GPU time is metered to the job's payer like a rank's, under their provider:
-    // at least what status shows, once the meter has seen both end (it runs on its own clock and
-    // counts from its own observations, which may add a little)
+    // the verifiers' GPU time is metered to the job's payer like a rank's, under their provider,
+    // and agrees with what status shows once the meter has seen both end (status rounds each pod
+    // to 0.1 s; both count from the container's start, not before the pod's creation, to its end)
     awaitJob(
         "sc-honest",
         j ->
@@ -321,7 +330,16 @@ class TrainingSpotCheckIT {
                     .anyMatch(
                         p ->
                             "prov-sc-honest-v".equals(p.provider)
-                                && Double.parseDouble(p.gpuSeconds) >= verifying - 0.15));
+                                && Math.abs(Double.parseDouble(p.gpuSeconds) - verifying) <= 0.15));
+    TrainingJob metered = get("sc-honest");
+    System.out.printf(
+        "[spot-check] verifier GPU-s: status %s (pods %s), metered %s%n",
+        verifying,
+        metered.getStatus().verification.pods.stream().map(p -> p.gpuSeconds).toList(),
+        metered.getStatus().usage.byProvider.stream()
+            .filter(p -> "prov-sc-honest-v".equals(p.provider))
+            .map(p -> p.gpuSeconds)
+            .toList());
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gpupool.operator.billing.DisputeFiling;
 import io.gpupool.operator.billing.DisputeResolution;
+import io.gpupool.operator.billing.FraudDisputes;
 import io.gpupool.operator.billing.JobRef;
 import io.gpupool.operator.billing.StakeSlashing;
 import java.math.BigInteger;
@@ -22,7 +23,8 @@ class ChallengeDisputesTest {
   private ChallengeDisputes disputes(
       Map<String, List<JobRef>> paying, DisputeFiling.Outcome filing) {
     return new ChallengeDisputes(
-        (job, provider, evidence, reason) -> {
+        new FraudDisputes(
+            (job, provider, evidence, reason) -> {
           calls.add("open " + job.name());
           return CompletableFuture.completedFuture(
               filing == DisputeFiling.Outcome.OPENED
@@ -34,7 +36,7 @@ class ChallengeDisputesTest {
           return CompletableFuture.completedFuture(
               new DisputeResolution(
                   DisputeResolution.Outcome.RESOLVED, Optional.of("0xres"), "resolved as fraud"));
-        },
+        }),
         (provider, evidence, reason) -> {
           calls.add("slash " + provider + " " + evidence.hex().substring(0, 6));
           return CompletableFuture.completedFuture(

@@ -8,6 +8,9 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.gpupool.api.v1alpha1.PodTemplate;
+import io.gpupool.operator.inference.InferenceGroup;
+import io.gpupool.operator.queue.PreemptNotice;
+import io.gpupool.operator.training.TrainingGang;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -118,5 +121,60 @@ class PodTemplateRulesTest {
                 + " cannot be overridden",
             "spec.env[2].name: Forbidden: PET_NNODES is set by the operator (rendezvous); it"
                 + " cannot be overridden");
+  }
+
+  @Test
+  void namesThePodAlreadyUsesAreRefused() {
+    PodTemplate t = new PodTemplate();
+    t.initContainers =
+        List.of(
+            new ContainerBuilder().withName("worker").build(),
+            new ContainerBuilder().withName("prep").build());
+    t.sidecars =
+        List.of(
+            new ContainerBuilder().withName("server").build(),
+            new ContainerBuilder().withName("prep").build(),
+            new ContainerBuilder().withName("logs").build(),
+            new ContainerBuilder().withName("logs").build());
+    t.volumes =
+        List.of(
+            new VolumeBuilder()
+                .withName(PreemptNotice.VOLUME)
+                .withNewEmptyDir()
+                .endEmptyDir()
+                .build(),
+            new VolumeBuilder().withName("cfg").withNewEmptyDir().endEmptyDir().build());
+    t.volumeMounts =
+        List.of(
+            new VolumeMountBuilder().withName("cfg").withMountPath(PreemptNotice.DIRECTORY).build(),
+            new VolumeMountBuilder()
+                .withName("cfg")
+                .withMountPath(PreemptNotice.DIRECTORY + "/")
+                .build(),
+            new VolumeMountBuilder().withName("cfg").withMountPath("/etc/gpupool").build());
+    assertThat(problems(t))
+        .containsExactly(
+            "spec.template.initContainers[0].name: Forbidden: worker is the main container's name"
+                + " (worker or server)",
+            "spec.template.sidecars[0].name: Forbidden: server is the main container's name"
+                + " (worker or server)",
+            "spec.template.sidecars[1].name: Duplicate value: prep: init containers and sidecars"
+                + " need names unique within the pod",
+            "spec.template.sidecars[3].name: Duplicate value: logs: init containers and sidecars"
+                + " need names unique within the pod",
+            "spec.template.volumes[0].name: Forbidden: gpupool-preempt-notice is the operator's"
+                + " preemption-notice volume",
+            "spec.template.volumeMounts[0].mountPath: Duplicate value: /etc/gpupool/preempt: the"
+                + " operator mounts the preemption notice there",
+            "spec.template.volumeMounts[1].mountPath: Duplicate value: /etc/gpupool/preempt: the"
+                + " operator mounts the preemption notice there");
+  }
+
+  @Test
+  void theReservedNamesAreTheOnesTheOperatorUses() {
+    assertThat(PodTemplate.PREEMPT_NOTICE_VOLUME).isEqualTo(PreemptNotice.VOLUME);
+    assertThat(PodTemplate.PREEMPT_NOTICE_DIRECTORY).isEqualTo(PreemptNotice.DIRECTORY);
+    assertThat(PodTemplate.MAIN_CONTAINER_NAMES)
+        .containsExactlyInAnyOrder(TrainingGang.WORKER_CONTAINER, InferenceGroup.CONTAINER);
   }
 }

@@ -6,6 +6,7 @@ import io.gpupool.api.v1alpha1.Checkpoint;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingVerification;
 import io.gpupool.api.v1alpha1.TrainingVerificationMode;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,6 +21,8 @@ class TrainingVerificationRulesTest {
     job.getSpec().verification.mode = TrainingVerificationMode.SpotCheck;
     job.getSpec().verification.sampleRate = sampleRate;
     job.getSpec().verification.tolerance = tolerance;
+    job.getSpec().command = List.of("torchrun");
+    job.getSpec().args = List.of("--nproc-per-node=1", "/workloads/ddp_train.py", "--steps", "20");
     if (checkpoint) {
       job.getSpec().checkpoint = new Checkpoint();
       job.getSpec().checkpoint.uri = "s3://bucket/run";
@@ -40,6 +43,36 @@ class TrainingVerificationRulesTest {
         .asString()
         .contains("spec.verification.mode")
         .contains("set spec.checkpoint");
+  }
+
+  @Test
+  void spotChecksNeedAPythonScriptAVerifierCanReplay() {
+    TrainingJob noScript = spotChecked(0.25, 1e-4, true);
+    noScript.getSpec().command = List.of("/opt/train/run.sh");
+    noScript.getSpec().args = List.of("--steps", "20");
+    assertThat(TrainingJobValidator.validate(noScript).list())
+        .singleElement()
+        .asString()
+        .contains("spec.verification.mode")
+        .contains("no Python script");
+
+    TrainingJob imageEntrypoint = spotChecked(0.25, 1e-4, true);
+    imageEntrypoint.getSpec().command = null;
+    imageEntrypoint.getSpec().args = null;
+    assertThat(TrainingJobValidator.validate(imageEntrypoint).list())
+        .singleElement()
+        .asString()
+        .contains("no Python script");
+
+    TrainingJob scriptAsCommand = spotChecked(0.25, 1e-4, true);
+    scriptAsCommand.getSpec().command = List.of("python3", "/workloads/ddp_train.py");
+    scriptAsCommand.getSpec().args = null;
+    assertThat(TrainingJobValidator.validate(scriptAsCommand).list()).isEmpty();
+
+    TrainingJob unchecked = spotChecked(0.25, 1e-4, true);
+    unchecked.getSpec().verification.mode = TrainingVerificationMode.None;
+    unchecked.getSpec().command = List.of("/opt/train/run.sh");
+    assertThat(TrainingJobValidator.validate(unchecked).list()).isEmpty();
   }
 
   @Test

@@ -19,7 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Evaluates {@code x-kubernetes-validations} rules with CEL-Java, compiled once per rule. */
+/**
+ * Evaluates {@code x-kubernetes-validations} rules (and, for tests of the chart, admission-policy
+ * expressions) with CEL-Java, compiled once per rule.
+ */
 public final class CelRules {
 
   private static final Cel CEL =
@@ -32,7 +35,14 @@ public final class CelRules {
           .addVar("oldSelf", SimpleType.DYN)
           .build();
 
+  /** The names a ValidatingAdmissionPolicy's expressions may use. */
+  private static final List<String> ADMISSION_VARIABLES =
+      List.of("object", "oldObject", "params", "request", "namespaceObject", "variables");
+
+  private static final Cel ADMISSION_CEL = admissionCel();
+
   private final Map<String, Object> programs = new ConcurrentHashMap<>();
+  private final Map<String, Object> admissionPrograms = new ConcurrentHashMap<>();
 
   /** Outcome of one rule: passed, failed, or could not be evaluated (with the reason). */
   public record Result(boolean passed, String error) {}
@@ -56,10 +66,52 @@ public final class CelRules {
     }
   }
 
-  private static Object compile(String rule) {
+  /**
+   * Evaluates a ValidatingAdmissionPolicy expression (a variable, a validation or a message) with
+   * {@code bindings} among object, oldObject, params, request, namespaceObject and variables: JSON
+   * values are converted, others (the variables already computed) passed as they are; a name not
+   * bound is CEL null, as oldObject is on CREATE.
+   *
+   * @return the expression's value
+   * @throws IllegalArgumentException when it does not compile or cannot be evaluated
+   */
+  public Object evaluateAdmission(String expression, Map<String, Object> bindings) {
+    Object compiled = admissionPrograms.computeIfAbsent(expression, e -> compile(ADMISSION_CEL, e));
+    if (compiled instanceof String error) {
+      throw new IllegalArgumentException("compilation failed: " + error);
+    }
+    Map<String, Object> vars = new HashMap<>();
+    for (String name : ADMISSION_VARIABLES) {
+      Object value = bindings.get(name);
+      vars.put(
+          name, value instanceof JsonNode json ? toCel(json) : value == null ? toCel(null) : value);
+    }
     try {
-      CelAbstractSyntaxTree ast = CEL.compile(rule).getAst();
-      return CEL.createProgram(ast);
+      return ((CelRuntime.Program) compiled).eval(vars);
+    } catch (CelEvaluationException e) {
+      throw new IllegalArgumentException(expression + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static Cel admissionCel() {
+    var builder =
+        CelFactory.standardCelBuilder()
+            .setOptions(CelOptions.current().enableHeterogeneousNumericComparisons(true).build())
+            .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+            .addCompilerLibraries(CelExtensions.strings())
+            .addRuntimeLibraries(CelExtensions.strings());
+    ADMISSION_VARIABLES.forEach(name -> builder.addVar(name, SimpleType.DYN));
+    return builder.build();
+  }
+
+  private static Object compile(String rule) {
+    return compile(CEL, rule);
+  }
+
+  private static Object compile(Cel cel, String rule) {
+    try {
+      CelAbstractSyntaxTree ast = cel.compile(rule).getAst();
+      return cel.createProgram(ast);
     } catch (CelValidationException | CelEvaluationException e) {
       return e.getMessage();
     }

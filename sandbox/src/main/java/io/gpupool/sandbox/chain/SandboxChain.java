@@ -31,8 +31,8 @@ import org.web3j.utils.Numeric;
  * The sandbox's billing chain: anvil on 127.0.0.1, GpuPoolBilling deployed by dev account 0, dev
  * account 9 authorised as the operator's reporter, the pool's providers' payout addresses
  * registered (those that are anvil dev accounts, whose keys are public), and the example payers
- * (dev accounts 6, 7 and 8, the {@code spec.budget.payer} of the manifests in examples/) funded
- * with escrow. {@link #operatorEnvironment()} is what the operator needs to settle on it.
+ * (dev accounts 6, 7 and 8, the payers of the BillingAccounts in examples/) funded with escrow.
+ * {@link #operatorEnvironment()} is what the operator needs to settle on it.
  *
  * <p>Everything here uses anvil's public test mnemonic: local chains only, never real money.
  */
@@ -47,7 +47,7 @@ public final class SandboxChain implements AutoCloseable {
    */
   public static final int REPORTER_ACCOUNT = 9;
 
-  /** The payers of examples/ (tinyllama-finetune, pretrain-13b, llama-70b-chat). */
+  /** The payers of the BillingAccounts of examples/ (also the queue walkthrough's teams). */
   public static final List<Integer> PAYER_ACCOUNTS = List.of(6, 7, 8);
 
   /**

@@ -15,6 +15,9 @@ class TrainingVerificationSchemaTest {
   private final SchemaValidator validator = new SchemaValidator();
 
   private static final String BASE =
+      "image: img\nparallelism: {workers: 2}\nmodel: {parameters: 1B, layers: 4}\n"
+          + "command: [torchrun]\nargs: [/workloads/ddp_train.py, --steps, '20']\n";
+  private static final String NO_SCRIPT =
       "image: img\nparallelism: {workers: 2}\nmodel: {parameters: 1B, layers: 4}\n";
   private static final String CHECKPOINT = "checkpoint: {uri: 's3://bucket/run'}\n";
 
@@ -51,6 +54,27 @@ class TrainingVerificationSchemaTest {
     assertThat(errors(BASE + "verification: {mode: SpotCheck}"))
         .anySatisfy(m -> assertThat(m).contains("SpotCheck replays checkpoints"));
     assertThat(errors(BASE + "verification: {mode: None}")).isEmpty();
+  }
+
+  @Test
+  void spotChecksOfAJobRunningNoPythonScriptAreRefused() throws IOException {
+    assertThat(errors(NO_SCRIPT + CHECKPOINT + "verification: {mode: SpotCheck}"))
+        .anySatisfy(m -> assertThat(m).contains("no Python script"));
+    assertThat(
+            errors(
+                NO_SCRIPT
+                    + CHECKPOINT
+                    + "command: [/opt/run.sh]\nargs: [--steps, '20']\n"
+                    + "verification: {mode: SpotCheck}"))
+        .anySatisfy(m -> assertThat(m).contains("no Python script"));
+    assertThat(
+            errors(
+                NO_SCRIPT
+                    + CHECKPOINT
+                    + "command: [python3, /workloads/ddp_train.py]\n"
+                    + "verification: {mode: SpotCheck}"))
+        .isEmpty();
+    assertThat(errors(NO_SCRIPT + CHECKPOINT + "verification: {mode: None}")).isEmpty();
   }
 
   @Test

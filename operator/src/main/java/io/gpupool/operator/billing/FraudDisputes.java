@@ -1,0 +1,127 @@
+package io.gpupool.operator.billing;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
+/**
+ * The one routine by which the operator acts on fraud it proved itself (a hardware challenge
+ * answered wrongly, a training interval a referee recomputed, a replica answering canaries unlike a
+ * majority of providers): open a dispute over what the job paid the provider through the {@link
+ * DisputeFiler}, and when one opened, resolve it as fraud through the {@link DisputeResolver} (the
+ * frozen earnings go back to the payer, the stake is slashed, the whistleblower rewarded). The
+ * verdict needs no second look: the operator recomputed or compared the work itself, so the
+ * evidence is a fact, not a suspicion.
+ *
+ * <p>Like the filer it never blocks and never completes exceptionally: a resolver that throws is
+ * reported as a verdict not given, in the outcome's words.
+ */
+@ApplicationScoped
+public class FraudDisputes {
+  private final DisputeFiler filer;
+  private final DisputeResolver resolver;
+
+  public FraudDisputes(DisputeFiler filer, DisputeResolver resolver) {
+    this.filer = filer;
+    this.resolver = resolver;
+  }
+
+  /**
+   * What became of one fraud dispute.
+   *
+   * @param filing how the filing went
+   * @param verdict the fraud verdict's resolution, present only when the dispute opened
+   */
+  public record Outcome(DisputeFiling filing, Optional<DisputeResolution> verdict) {
+    public Outcome {
+      Objects.requireNonNull(filing, "filing");
+      Objects.requireNonNull(verdict, "verdict");
+    }
+
+    /** True when the dispute opened and the fraud verdict was given on chain. */
+    public boolean proven() {
+      return verdict.map(r -> r.outcome() == DisputeResolution.Outcome.RESOLVED).orElse(false);
+    }
+
+    /** One line for events: the filing, its transaction and, when it opened, the verdict. */
+    public String describe() {
+      String filed =
+          filing.outcome().name().toLowerCase(Locale.ROOT)
+              + filing.txHash().map(tx -> " in " + tx).orElse("")
+              + " ("
+              + filing.message()
+              + ")";
+      return verdict
+          .map(
+              r ->
+                  filed
+                      + "; "
+                      + (r.outcome() == DisputeResolution.Outcome.RESOLVED
+                          ? "fraud verdict"
+                          : "fraud verdict not given ("
+                              + r.outcome().name().toLowerCase(Locale.ROOT)
+                              + ")")
+                      + r.txHash().map(tx -> " in " + tx).orElse("")
+                      + ": "
+                      + r.message())
+          .orElse(filed);
+    }
+  }
+
+  /**
+   * Disputes what {@code job} paid {@code provider} and, when the dispute opened, resolves it as
+   * fraud.
+   *
+   * @param evidence hash of the evidence the caller keeps (recorded on chain)
+   * @param reason a short reason for events and logs (not sent on chain)
+   */
+  public CompletionStage<Outcome> prove(
+      JobRef job, String provider, EvidenceHash evidence, String reason) {
+    return attempt(() -> filer.open(job, provider, evidence, reason))
+        .handle(
+            (filing, error) ->
+                filing != null
+                    ? filing
+                    : DisputeFiling.notOpened(
+                        DisputeFiling.Outcome.FAILED, "the filer failed: " + why(error)))
+        .thenCompose(
+            filing -> {
+              if (filing.outcome() != DisputeFiling.Outcome.OPENED) {
+                return CompletableFuture.completedFuture(new Outcome(filing, Optional.empty()));
+              }
+              return resolve(job, provider).thenApply(r -> new Outcome(filing, Optional.of(r)));
+            });
+  }
+
+  private CompletionStage<DisputeResolution> resolve(JobRef job, String provider) {
+    return attempt(() -> resolver.resolve(job, provider, true))
+        .handle(
+            (r, error) ->
+                r != null
+                    ? r
+                    : new DisputeResolution(
+                        DisputeResolution.Outcome.FAILED,
+                        Optional.empty(),
+                        "the resolver failed: " + why(error)));
+  }
+
+  /** A port that throws instead of failing its stage is treated as one that failed its stage. */
+  private static <T> CompletionStage<T> attempt(Supplier<CompletionStage<T>> call) {
+    try {
+      return call.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static String why(Throwable error) {
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    return cause == null ? "no answer" : String.valueOf(cause.getMessage());
+  }
+}
