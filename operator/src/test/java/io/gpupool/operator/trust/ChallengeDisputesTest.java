@@ -25,18 +25,20 @@ class ChallengeDisputesTest {
     return new ChallengeDisputes(
         new FraudDisputes(
             (job, provider, evidence, reason) -> {
-          calls.add("open " + job.name());
-          return CompletableFuture.completedFuture(
-              filing == DisputeFiling.Outcome.OPENED
-                  ? DisputeFiling.opened(BigInteger.TEN, "0xopen", "10 wei frozen")
-                  : DisputeFiling.notOpened(filing, "nothing inside the window"));
-        },
-        (job, provider, fraud) -> {
-          calls.add("resolve " + job.name());
-          return CompletableFuture.completedFuture(
-              new DisputeResolution(
-                  DisputeResolution.Outcome.RESOLVED, Optional.of("0xres"), "resolved as fraud"));
-        }),
+              calls.add("open " + job.name());
+              return CompletableFuture.completedFuture(
+                  filing == DisputeFiling.Outcome.OPENED
+                      ? DisputeFiling.opened(BigInteger.TEN, "0xopen", "10 wei frozen")
+                      : DisputeFiling.notOpened(filing, "nothing inside the window"));
+            },
+            (job, provider, fraud) -> {
+              calls.add("resolve " + job.name());
+              return CompletableFuture.completedFuture(
+                  new DisputeResolution(
+                      DisputeResolution.Outcome.RESOLVED,
+                      Optional.of("0xres"),
+                      "resolved as fraud"));
+            }),
         (provider, evidence, reason) -> {
           calls.add("slash " + provider + " " + evidence.hex().substring(0, 6));
           return CompletableFuture.completedFuture(
