@@ -48,15 +48,7 @@ class AdmissionControllerScaleTest {
    * 2,000 in the unit test (a few seconds of CPU); {@link #main} runs the issue's 10,000 unless
    * {@code -Dgpupool.scale.jobs=N} says otherwise (docs/benchmarks.md).
    */
-  private final int jobCount;
-
-  AdmissionControllerScaleTest() {
-    this(Integer.getInteger("gpupool.scale.jobs", 2_000));
-  }
-
-  private AdmissionControllerScaleTest(int jobCount) {
-    this.jobCount = jobCount;
-  }
+  private int jobCount = Integer.getInteger("gpupool.scale.jobs", 2_000);
 
   /** GPUs per flavor of bench-queues' 5,000-node pool (PoolGeneratorTest). */
   static final Map<String, Integer> FLAVORS =
@@ -137,8 +129,9 @@ class AdmissionControllerScaleTest {
 
   /** Prints the table without JUnit: {@code java -cp <test classpath> ...ScaleTest}. */
   public static void main(String[] args) {
-    new AdmissionControllerScaleTest(Integer.getInteger("gpupool.scale.jobs", 10_000))
-        .tenThousandJobsOverTenQueuesAreAdmittedWithBoundedWorkPerAdmission();
+    AdmissionControllerScaleTest run = new AdmissionControllerScaleTest();
+    run.jobCount = Integer.getInteger("gpupool.scale.jobs", 10_000);
+    run.tenThousandJobsOverTenQueuesAreAdmittedWithBoundedWorkPerAdmission();
   }
 
   @Test
