@@ -67,6 +67,10 @@ public class AdmissionController {
   private final AdmissionSnapshot snapshot;
   private final Duration placementTimeout;
   private boolean dirty;
+
+  /** When the first borrowing backoff of a waiting workload ends: a round is due then. */
+  private long nextBackoffEnd = Long.MAX_VALUE;
+
   private boolean queuesChanged;
   private boolean rebuilt;
 
@@ -190,6 +194,7 @@ public class AdmissionController {
 
   synchronized Verdict decide(Applicant a) {
     rebuildOnce();
+    backoffsEnded();
     String id = a.id();
     Optional<String> queue = queueOf(a);
     if (queue.isEmpty()) {
@@ -348,6 +353,29 @@ public class AdmissionController {
     return Optional.empty();
   }
 
+  /**
+   * How long the waiting job may not borrow cohort quota yet (it was evicted more than once); empty
+   * when it may. Its reconcile looks again then: nothing else may happen in the pool meanwhile.
+   */
+  public Optional<Duration> borrowingBackoff(TrainingJob job) {
+    return borrowingBackoff(JobWorkloads.id(job));
+  }
+
+  synchronized Optional<Duration> borrowingBackoff(String id) {
+    if (!book.isPending(id)) {
+      return Optional.empty();
+    }
+    long left = book.borrowingBarredUntil(id).orElse(0) - clock.millis();
+    return left > 0 ? Optional.of(Duration.ofMillis(left)) : Optional.empty();
+  }
+
+  private void backoffsEnded() {
+    if (clock.millis() >= nextBackoffEnd) {
+      nextBackoffEnd = Long.MAX_VALUE;
+      dirty = true;
+    }
+  }
+
   public Duration placementTimeout() {
     return placementTimeout;
   }
@@ -383,6 +411,7 @@ public class AdmissionController {
   /** Runs a round if anything offered, restored or ended since the last one asks for it. */
   void settle() {
     rebuildOnce();
+    backoffsEnded();
     round();
   }
 
@@ -524,6 +553,13 @@ public class AdmissionController {
     metrics.cycle(Duration.ofNanos(System.nanoTime() - start));
     waiting.clear();
     waiting.putAll(result.waiting());
+    nextBackoffEnd = Long.MAX_VALUE;
+    for (String id : result.waiting().keySet()) {
+      long until = book.borrowingBarredUntil(id).orElse(0);
+      if (until > now.toEpochMilli()) {
+        nextBackoffEnd = Math.min(nextBackoffEnd, until);
+      }
+    }
     Map<String, String> wasInadmissible = new HashMap<>(inadmissible);
     inadmissible.clear();
     inadmissible.putAll(result.inadmissible());

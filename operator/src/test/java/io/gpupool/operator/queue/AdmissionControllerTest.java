@@ -295,6 +295,40 @@ class AdmissionControllerTest {
     assertThat(c.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 1);
   }
 
+  /**
+   * A borrower evicted a second time by cohort reclaim may not borrow for the backoff; its
+   * reconcile is told when that ends, and the first decision after it runs a round even though
+   * nothing else happened in the pool.
+   */
+  @Test
+  void aJobEvictedTwiceByReclaimBorrowsAgainOnlyAfterItsBackoff() {
+    MovableClock clock = new MovableClock("2026-12-06T02:00:00Z");
+    AdmissionController c = movable(clock);
+    c.putQueue(queue("team-a", 0, "team-a"));
+    c.putQueue(queue("team-b", 1, "team-b"));
+    TrainingJob borrower = job("team-a", "borrower", 1, "2026-12-06T01:00:00Z");
+    assertThat(c.decide(borrower)).isInstanceOf(Verdict.Admitted.class);
+    for (int i = 1; i <= 2; i++) {
+      TrainingJob owner = job("team-b", "owner-" + i, 1, "2026-12-06T01:0" + i + ":00Z");
+      assertThat(c.decide(owner)).isInstanceOf(Verdict.Queued.class);
+      assertThat(c.decide(borrower)).isInstanceOf(Verdict.Evicted.class);
+      c.evictionDone(borrower);
+      assertThat(c.decide(owner)).isInstanceOf(Verdict.Admitted.class);
+      c.ended(owner);
+      clock.now = clock.now.plusSeconds(10);
+      if (i == 1) {
+        assertThat(c.decide(borrower)).isInstanceOf(Verdict.Admitted.class);
+        assertThat(c.borrowingBackoff(borrower)).isEmpty();
+      }
+    }
+    var queued = (Verdict.Queued) c.decide(borrower);
+    assertThat(queued.message())
+        .startsWith("evicted 2 times: may borrow again from 2026-12-06T02:02:10Z");
+    assertThat(c.borrowingBackoff(borrower)).contains(Duration.ofSeconds(110));
+    clock.now = clock.now.plusSeconds(110);
+    assertThat(c.decide(borrower)).isInstanceOf(Verdict.Admitted.class);
+  }
+
   @Test
   void jobsMarkedInadmissibleAreWokenAndAdmittedWhenTheirQueueOpens() {
     controller.putQueue(queue("team-a", 0, "team-a"));
