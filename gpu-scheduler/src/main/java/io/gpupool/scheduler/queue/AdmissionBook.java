@@ -46,6 +46,9 @@ public final class AdmissionBook {
 
   public static final long MAX_BORROW_BACKOFF_MILLIS = 30 * 60_000;
 
+  /** How the reason of a workload no node shape of its flavors can hold begins. */
+  public static final String NO_NODE_SHAPE = "no node shape can hold it";
+
   private final Map<String, QueueState> queues = new TreeMap<>();
   private final Map<String, Workload> pendingById = new HashMap<>();
   private final Map<String, AdmittedWorkload> admittedById = new HashMap<>();
@@ -56,6 +59,10 @@ public final class AdmissionBook {
   private final Map<QueueState, Map<String, List<Hold>>> holds = new HashMap<>();
   private final int lookahead;
   private Set<String> blockedLastCycle = new HashSet<>();
+
+  /** The pool's node shapes; null while unknown (then quota alone decides). */
+  private NodeShapes shapes;
+
   private boolean cohortsStale = true;
 
   /** A preemptor waiting for its victims to leave; their GPUs are its first. */
@@ -122,6 +129,14 @@ public final class AdmissionBook {
   public void putQueue(QueueDefinition definition) {
     queue(definition.name()).definition = definition;
     cohortsStale = true;
+  }
+
+  /**
+   * The pool's nodes as they are now: a gang whose workers no node shape of a flavor can hold is
+   * not admitted on that flavor's quota (it waits, set aside, saying why). Null: unknown.
+   */
+  public void nodeShapes(NodeShapes shapes) {
+    this.shapes = shapes;
   }
 
   /** Forgets a queue's definition; its pending workloads become inadmissible, admitted stay. */
@@ -340,6 +355,16 @@ public final class AdmissionBook {
         heap.add(c);
         continue;
       }
+      if (shapes != null) {
+        List<Quota> placeable = placeable(w, flavors);
+        if (placeable.isEmpty()) {
+          // Set aside, holding nothing: quota it took would stay unused until the pool changes.
+          waiting.put(w.id(), noNodeShape(w, flavors));
+          heap.add(c);
+          continue;
+        }
+        flavors = placeable;
+      }
       long barred = barredUntil.getOrDefault(w.id(), 0L);
       boolean mayBorrow = barred <= now;
       Quota fit =
@@ -482,6 +507,42 @@ public final class AdmissionBook {
         + " can never hold more than "
         + most
         + " of the products it accepts";
+  }
+
+  /** The flavors whose nodes could hold all of {@code w}'s workers at once. */
+  private List<Quota> placeable(Workload w, List<Quota> flavors) {
+    List<Quota> out = new ArrayList<>(flavors.size());
+    for (Quota quota : flavors) {
+      if (shapes.workersFit(productsOf(quota, w), w.gpusPerWorker()) >= w.workers()) {
+        out.add(quota);
+      }
+    }
+    return out;
+  }
+
+  private static Set<String> productsOf(Quota quota, Workload w) {
+    if (w.allowedProducts().isEmpty()) {
+      return quota.products();
+    }
+    Set<String> both = new HashSet<>(quota.products());
+    both.retainAll(w.allowedProducts());
+    return both;
+  }
+
+  private String noNodeShape(Workload w, List<Quota> flavors) {
+    Quota first = flavors.get(0);
+    Set<String> products = productsOf(first, w);
+    long fit = shapes.workersFit(products, w.gpusPerWorker());
+    int largest = shapes.largest(products);
+    StringBuilder why = new StringBuilder(NO_NODE_SHAPE).append(": ");
+    why.append(w.workers()).append(" worker(s) of ").append(w.gpusPerWorker());
+    why.append(" GPU(s) on one node each, the pool's ").append(first.flavor());
+    why.append(" nodes hold ").append(fit).append(" such worker(s)");
+    why.append(largest == 0 ? " (there are none)" : " (largest node: " + largest + " GPUs)");
+    if (flavors.size() > 1) {
+      why.append(", and no other flavor of GpuQueue ").append(w.queue()).append(" fits either");
+    }
+    return why.append("; it waits without holding quota until the pool changes").toString();
   }
 
   /** The flavors where {@code w} would stay within its queue's nominal quota. */

@@ -19,6 +19,7 @@ import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.status.JobConditions;
+import io.gpupool.scheduler.queue.NodeShapes;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -293,6 +295,31 @@ class AdmissionControllerTest {
     c.ended(next);
     assertThat(c.decide(later)).isInstanceOf(Verdict.Admitted.class);
     assertThat(c.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 1);
+  }
+
+  /**
+   * A gang whose workers no node of its flavor can hold is not admitted on quota: it says why it
+   * waits, holds nothing, and is woken and admitted when a node that fits joins.
+   */
+  @Test
+  void aGangNoNodeCanHoldWaitsWithoutQuotaAndIsAdmittedWhenANodeJoins() {
+    AtomicReference<NodeShapes> pool =
+        new AtomicReference<>(new NodeShapes().add(A100, 4).add(A100, 2));
+    controller.nodeShapes(pool::get);
+    controller.putQueue(queue("team-a", 8, "team-a"));
+    TrainingJob gang = job("team-a", "gang", 2, "2026-12-06T01:00:00Z");
+    gang.getSpec().parallelism.gpusPerWorker = 4;
+    var queued = (Verdict.Queued) controller.decide(gang);
+    assertThat(queued.message())
+        .startsWith("no node shape can hold it: 2 worker(s) of 4 GPU(s) on one node each")
+        .contains("a100 nodes hold 1 such worker(s) (largest node: 4 GPUs)");
+    assertThat(controller.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 0);
+
+    woken.clear();
+    pool.set(new NodeShapes().add(A100, 4).add(A100, 8));
+    controller.nodesChanged();
+    assertThat(woken).contains("team-a/gang");
+    assertThat(controller.decide(gang)).isInstanceOf(Verdict.Admitted.class);
   }
 
   /**
