@@ -4,9 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
@@ -14,6 +19,8 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,6 +51,17 @@ class ChartRbacE2E {
   static final String OPERATOR_USER =
       "system:serviceaccount:" + ChartRelease.NAMESPACE + ":" + ChartRelease.serviceAccount();
   private static final String LEASE = "gpupool-operator";
+  private static final String INFERENCE_CRD = "inferencejobs.gpupool.io";
+  private static final String CLAIM =
+      "claims.gpupool.io/" + ChartRelease.NAMESPACE + "." + ChartRelease.NAME;
+  private static final ResourceDefinitionContext TRAINING_JOBS =
+      new ResourceDefinitionContext.Builder()
+          .withGroup("gpupool.io")
+          .withVersion("v1alpha1")
+          .withPlural("trainingjobs")
+          .withKind("TrainingJob")
+          .withNamespaced(true)
+          .build();
 
   private SandboxCluster cluster;
   private int httpPort;
@@ -353,6 +371,170 @@ class ChartRbacE2E {
     context.init(null, trustManagers.getTrustManagers(), null);
     caSockets = context.getSocketFactory();
     return caSockets;
+  }
+
+  /**
+   * The pre-upgrade hook run as its ServiceAccount: the CRDs an older chart installed (here the
+   * InferenceJob CRD without spec.autoscaling) are applied server-side from the hook's ConfigMap
+   * and served at once; the scope claim another field manager set on the TrainingJob CRD stays.
+   */
+  @Test
+  @Order(6)
+  void theCrdUpgradeHookAppliesTheChangedCrdsAsItsServiceAccount() throws Exception {
+    List<HasMetadata> hooks = ChartHooks.render("pre-upgrade", Map.of());
+    String account = installHookIdentity(hooks);
+    CustomResourceDefinition older =
+        admin.apiextensions().v1().customResourceDefinitions().withName(INFERENCE_CRD).get();
+    older.getMetadata().setManagedFields(null);
+    older
+        .getSpec()
+        .getVersions()
+        .forEach(
+            v ->
+                v.getSchema()
+                    .getOpenAPIV3Schema()
+                    .getProperties()
+                    .get("spec")
+                    .getProperties()
+                    .remove("autoscaling"));
+    admin.resource(older).update();
+    assertThat(kubectl.run("explain", "inferencejobs.spec.autoscaling").exitCode())
+        .as("the older CRD does not serve spec.autoscaling")
+        .isNotZero();
+
+    ChartHooks.Run run =
+        ChartHooks.run(
+            hooks, hookKubeconfig(account), hookDir("crd-upgrade"), Duration.ofSeconds(90));
+
+    assertThat(run.exit()).as("the CRD upgrade hook's output:%n%s", run.output()).isZero();
+    assertThat(run.output())
+        .contains(
+            "customresourcedefinition.apiextensions.k8s.io/"
+                + INFERENCE_CRD
+                + " serverside-applied",
+            "customresourcedefinition.apiextensions.k8s.io/trainingjobs.gpupool.io"
+                + " serverside-applied");
+    assertThat(kubectl.run("explain", "inferencejobs.spec.autoscaling").expectSuccess().out())
+        .contains("autoscaling");
+    assertThat(trainingJobCrdAnnotations()).containsEntry(CLAIM, "*");
+    assertThat(
+            kubectl
+                .run(
+                    "auth",
+                    "can-i",
+                    "delete",
+                    "customresourcedefinitions",
+                    "--as=system:serviceaccount:" + ChartRelease.NAMESPACE + ":" + account)
+                .out()
+                .trim())
+        .as("the hook may apply the chart's CRDs, not delete them")
+        .isEqualTo("no");
+  }
+
+  /**
+   * The pre-delete hook run as its ServiceAccount while the operator runs: it deletes every job and
+   * waits (kubectl delete --wait) while the operator lifts its finalizers, then removes the
+   * release's scope claim. kubectl waits by listing and then watching from the list's version: a
+   * finalizer lifted in between must reach that watch as a deletion, or the hook hangs.
+   */
+  @Test
+  @Order(7)
+  void theUninstallHookDeletesTheJobsAsTheOperatorLiftsItsFinalizersAndDropsTheClaim()
+      throws Exception {
+    String ns = "leaving";
+    admin
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+        .create();
+    List<String> jobs = List.of("leaving-a", "leaving-b", "leaving-c");
+    for (String job : jobs) {
+      kubectl
+          .applyText(
+              ExamplesE2E.trainingJob(job, 1, "600")
+                  .replace("namespace: default", "namespace: " + ns))
+          .expectSuccess();
+    }
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                jobs.stream()
+                        .allMatch(
+                            j -> {
+                              var tj =
+                                  admin
+                                      .genericKubernetesResources(TRAINING_JOBS)
+                                      .inNamespace(ns)
+                                      .withName(j)
+                                      .get();
+                              return tj != null && !tj.getMetadata().getFinalizers().isEmpty();
+                            })
+                    && !admin.pods().inNamespace(ns).list().getItems().isEmpty());
+    List<HasMetadata> hooks = ChartHooks.render("pre-delete", Map.of("uninstall.timeout", "60s"));
+    String account = installHookIdentity(hooks);
+    int logBefore = cluster.operatorLog().length(); // earlier tests took verbs away on purpose
+
+    ChartHooks.Run run =
+        ChartHooks.run(
+            hooks, hookKubeconfig(account), hookDir("uninstall"), Duration.ofSeconds(120));
+
+    assertThat(run.exit()).as("the uninstall hook's output:%n%s", run.output()).isZero();
+    assertThat(run.output())
+        .contains(ns + ": deleting TrainingJobs and InferenceJobs")
+        .contains("removing this release's scope claim " + CLAIM);
+    assertThat(run.took()).isLessThan(Duration.ofSeconds(60));
+    assertThat(admin.genericKubernetesResources(TRAINING_JOBS).inAnyNamespace().list().getItems())
+        .isEmpty();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> admin.pods().inNamespace(ns).list().getItems().isEmpty());
+    assertThat(trainingJobCrdAnnotations()).doesNotContainKey(CLAIM);
+    assertThat(cluster.operatorLog().substring(logBefore)).doesNotContain("is forbidden");
+  }
+
+  /** Creates a hook's ServiceAccount, ClusterRole and binding; returns the account's name. */
+  private String installHookIdentity(List<HasMetadata> hooks) {
+    String account = null;
+    for (HasMetadata o : hooks) {
+      if (o instanceof ServiceAccount
+          || o instanceof ClusterRole
+          || o instanceof ClusterRoleBinding) {
+        admin.resource(o).createOr(NonDeletingOperation::update);
+      }
+      if (o instanceof ServiceAccount) {
+        account = o.getMetadata().getName();
+      }
+    }
+    assertThat(account).as("the hook's ServiceAccount").isNotNull();
+    return account;
+  }
+
+  private Path hookKubeconfig(String account) {
+    return cluster
+        .sandbox()
+        .writeServiceAccountKubeconfig(
+            hookDir(account).resolve("kubeconfig"), ChartRelease.NAMESPACE, account);
+  }
+
+  private static Path hookDir(String name) {
+    Path dir = SandboxCluster.REPO.resolve("e2e-tests/target/e2e-logs/chart-rbac-hooks/" + name);
+    try {
+      java.nio.file.Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return dir;
+  }
+
+  private Map<String, String> trainingJobCrdAnnotations() {
+    return admin
+        .apiextensions()
+        .v1()
+        .customResourceDefinitions()
+        .withName("trainingjobs.gpupool.io")
+        .get()
+        .getMetadata()
+        .getAnnotations();
   }
 
   /** What the checks read of a response. */
