@@ -191,7 +191,11 @@ class DisputeE2E {
         .contains("node " + LIAR_NODE + ": no dispute filed: no metered job paid " + LIAR)
         .contains("; stake slashed: slashed " + LIAR + "'s stake")
         .containsPattern("from 4 \\S+ to 2 \\S+, whistleblower");
-    assertThat(provider(LIAR, "{.status.challenges.quarantined[0].node}")).isEqualTo(LIAR_NODE);
+    // The quarantine reaches the provider's status through its own writer, not the chain's reply.
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> LIAR_NODE.equals(provider(LIAR, "{.status.challenges.quarantined[0].node}")));
     assertThat(provider(LIAR, "{.status.challenges.quarantined[0].outcome}"))
         .isEqualTo("WrongResult");
     // On chain: half the 4-token stake slashed, half of that (1) to the whistleblower, 1 burned.
