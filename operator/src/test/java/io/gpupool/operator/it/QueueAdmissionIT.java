@@ -244,23 +244,9 @@ class QueueAdmissionIT {
           .resource(TestNodes.gpuNode("r-qshape-1gpu-" + i, provider, rtx, 1, 24576, "r-qshape"))
           .create();
     }
-    GpuQueue q = new GpuQueue();
-    q.setMetadata(new ObjectMetaBuilder().withName("q-shape").build());
-    q.setSpec(new GpuQueueSpec());
-    FlavorQuota quota = new FlavorQuota();
-    quota.name = "rtx3090";
-    quota.products = List.of(rtx);
-    quota.nominal = 5;
-    q.getSpec().quotas = List.of(quota);
-    q.getSpec().namespaces = List.of(ns);
-    client.resource(q).create();
-    await()
-        .atMost(TIMEOUT)
-        .until(
-            () -> client.resources(GpuQueue.class).withName("q-shape").get(),
-            g -> g.getStatus() != null && g.getStatus().conditions != null);
+    TestQueues.queue(client, "q-shape", ns, "rtx3090", rtx, 5, TIMEOUT);
 
-    TrainingJob gang = job(ns, "gang", "r-qshape", 2);
+    TrainingJob gang = training(ns, "gang", "r-qshape", 2);
     gang.getSpec().parallelism.gpusPerWorker = 2;
     gang.getSpec().resources.gpuModels = List.of(rtx);
     client.resource(gang).create();
@@ -271,7 +257,7 @@ class QueueAdmissionIT {
         .contains("rtx3090 nodes hold 0 such worker(s) (largest node: 1 GPUs)");
     assertThat(waiting.getStatus().queue.flavor).isNull();
 
-    TrainingJob small = job(ns, "small", "r-qshape", 1);
+    TrainingJob small = training(ns, "small", "r-qshape", 1);
     small.getSpec().resources.gpuModels = List.of(rtx);
     client.resource(small).create();
     awaitJob(ns, "small", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
