@@ -6,10 +6,16 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.gpupool.sandbox.Sandbox;
 import io.gpupool.sandbox.api.SandboxApiServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -77,15 +83,49 @@ final class ChartHooks {
         .orElseThrow();
   }
 
+  /** A hook's identity installed in the sandbox: its account, a kubeconfig with its token. */
+  record Installed(String account, Path kubeconfig, Path workDir) {}
+
+  /**
+   * Creates (or updates) the hook's ServiceAccount, ClusterRole and binding through {@code admin}
+   * and writes a kubeconfig with the account's token into e2e-logs/chart-hooks/{@code name}.
+   */
+  static Installed install(
+      List<HasMetadata> hooks, KubernetesClient admin, Sandbox sandbox, String name)
+      throws IOException {
+    String account = null;
+    for (HasMetadata o : hooks) {
+      if (o instanceof ServiceAccount
+          || o instanceof ClusterRole
+          || o instanceof ClusterRoleBinding) {
+        admin.resource(o).createOr(NonDeletingOperation::update);
+      }
+      if (o instanceof ServiceAccount) {
+        account = o.getMetadata().getName();
+      }
+    }
+    if (account == null) {
+      throw new AssertionError("the hook renders no ServiceAccount");
+    }
+    Path dir = SandboxCluster.REPO.resolve("e2e-tests/target/e2e-logs/chart-hooks/" + name);
+    Files.createDirectories(dir);
+    Path kubeconfig =
+        sandbox.writeServiceAccountKubeconfig(
+            dir.resolve("kubeconfig"), ChartRelease.NAMESPACE, account);
+    return new Installed(account, kubeconfig, dir);
+  }
+
   /** What a hook's run printed and how it ended. */
   record Run(int exit, String output, Duration took) {}
 
   /**
-   * Runs the hook Job's container command as a local process authenticated by {@code kubeconfig}
-   * (the hook ServiceAccount's), in {@code workDir}; the process is killed after {@code timeout}.
+   * Runs the hook Job's container command as a local process authenticated as the hook's
+   * ServiceAccount, in its work directory; the process is killed after {@code timeout}.
    */
-  static Run run(List<HasMetadata> hooks, Path kubeconfig, Path workDir, Duration timeout)
+  static Run run(List<HasMetadata> hooks, Installed hook, Duration timeout)
       throws IOException, InterruptedException {
+    Path kubeconfig = hook.kubeconfig();
+    Path workDir = hook.workDir();
     Job job = job(hooks);
     Container container = job.getSpec().getTemplate().getSpec().getContainers().get(0);
     Map<String, Path> mounts = new LinkedHashMap<>();

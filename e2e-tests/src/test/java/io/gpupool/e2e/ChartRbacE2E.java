@@ -6,12 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
@@ -19,8 +17,7 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
-import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.gpupool.api.v1alpha1.TrainingJob;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -54,14 +51,6 @@ class ChartRbacE2E {
   private static final String INFERENCE_CRD = "inferencejobs.gpupool.io";
   private static final String CLAIM =
       "claims.gpupool.io/" + ChartRelease.NAMESPACE + "." + ChartRelease.NAME;
-  private static final ResourceDefinitionContext TRAINING_JOBS =
-      new ResourceDefinitionContext.Builder()
-          .withGroup("gpupool.io")
-          .withVersion("v1alpha1")
-          .withPlural("trainingjobs")
-          .withKind("TrainingJob")
-          .withNamespaced(true)
-          .build();
 
   private SandboxCluster cluster;
   private int httpPort;
@@ -382,7 +371,7 @@ class ChartRbacE2E {
   @Order(6)
   void theCrdUpgradeHookAppliesTheChangedCrdsAsItsServiceAccount() throws Exception {
     List<HasMetadata> hooks = ChartHooks.render("pre-upgrade", Map.of());
-    String account = installHookIdentity(hooks);
+    ChartHooks.Installed hook = ChartHooks.install(hooks, admin, cluster.sandbox(), "crd-upgrade");
     CustomResourceDefinition older =
         admin.apiextensions().v1().customResourceDefinitions().withName(INFERENCE_CRD).get();
     older.getMetadata().setManagedFields(null);
@@ -402,9 +391,7 @@ class ChartRbacE2E {
         .as("the older CRD does not serve spec.autoscaling")
         .isNotZero();
 
-    ChartHooks.Run run =
-        ChartHooks.run(
-            hooks, hookKubeconfig(account), hookDir("crd-upgrade"), Duration.ofSeconds(90));
+    ChartHooks.Run run = ChartHooks.run(hooks, hook, Duration.ofSeconds(90));
 
     assertThat(run.exit()).as("the CRD upgrade hook's output:%n%s", run.output()).isZero();
     assertThat(run.output())
@@ -424,7 +411,7 @@ class ChartRbacE2E {
                     "can-i",
                     "delete",
                     "customresourcedefinitions",
-                    "--as=system:serviceaccount:" + ChartRelease.NAMESPACE + ":" + account)
+                    "--as=system:serviceaccount:" + ChartRelease.NAMESPACE + ":" + hook.account())
                 .out()
                 .trim())
         .as("the hook may apply the chart's CRDs, not delete them")
@@ -458,72 +445,28 @@ class ChartRbacE2E {
         .atMost(Duration.ofSeconds(60))
         .until(
             () ->
-                jobs.stream()
-                        .allMatch(
-                            j -> {
-                              var tj =
-                                  admin
-                                      .genericKubernetesResources(TRAINING_JOBS)
-                                      .inNamespace(ns)
-                                      .withName(j)
-                                      .get();
-                              return tj != null && !tj.getMetadata().getFinalizers().isEmpty();
-                            })
+                admin.resources(TrainingJob.class).inNamespace(ns).list().getItems().stream()
+                            .filter(tj -> !tj.getMetadata().getFinalizers().isEmpty())
+                            .count()
+                        == jobs.size()
                     && !admin.pods().inNamespace(ns).list().getItems().isEmpty());
     List<HasMetadata> hooks = ChartHooks.render("pre-delete", Map.of("uninstall.timeout", "60s"));
-    String account = installHookIdentity(hooks);
+    ChartHooks.Installed hook = ChartHooks.install(hooks, admin, cluster.sandbox(), "uninstall");
     int logBefore = cluster.operatorLog().length(); // earlier tests took verbs away on purpose
 
-    ChartHooks.Run run =
-        ChartHooks.run(
-            hooks, hookKubeconfig(account), hookDir("uninstall"), Duration.ofSeconds(120));
+    ChartHooks.Run run = ChartHooks.run(hooks, hook, Duration.ofSeconds(120));
 
     assertThat(run.exit()).as("the uninstall hook's output:%n%s", run.output()).isZero();
     assertThat(run.output())
         .contains(ns + ": deleting TrainingJobs and InferenceJobs")
         .contains("removing this release's scope claim " + CLAIM);
     assertThat(run.took()).isLessThan(Duration.ofSeconds(60));
-    assertThat(admin.genericKubernetesResources(TRAINING_JOBS).inAnyNamespace().list().getItems())
-        .isEmpty();
+    assertThat(admin.resources(TrainingJob.class).inAnyNamespace().list().getItems()).isEmpty();
     await()
         .atMost(Duration.ofSeconds(30))
         .until(() -> admin.pods().inNamespace(ns).list().getItems().isEmpty());
     assertThat(trainingJobCrdAnnotations()).doesNotContainKey(CLAIM);
     assertThat(cluster.operatorLog().substring(logBefore)).doesNotContain("is forbidden");
-  }
-
-  /** Creates a hook's ServiceAccount, ClusterRole and binding; returns the account's name. */
-  private String installHookIdentity(List<HasMetadata> hooks) {
-    String account = null;
-    for (HasMetadata o : hooks) {
-      if (o instanceof ServiceAccount
-          || o instanceof ClusterRole
-          || o instanceof ClusterRoleBinding) {
-        admin.resource(o).createOr(NonDeletingOperation::update);
-      }
-      if (o instanceof ServiceAccount) {
-        account = o.getMetadata().getName();
-      }
-    }
-    assertThat(account).as("the hook's ServiceAccount").isNotNull();
-    return account;
-  }
-
-  private Path hookKubeconfig(String account) {
-    return cluster
-        .sandbox()
-        .writeServiceAccountKubeconfig(
-            hookDir(account).resolve("kubeconfig"), ChartRelease.NAMESPACE, account);
-  }
-
-  private static Path hookDir(String name) {
-    Path dir = SandboxCluster.REPO.resolve("e2e-tests/target/e2e-logs/chart-rbac-hooks/" + name);
-    try {
-      java.nio.file.Files.createDirectories(dir);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-    return dir;
   }
 
   private Map<String, String> trainingJobCrdAnnotations() {
