@@ -372,11 +372,26 @@ public class BillingService {
   }
 
   /**
-   * {@code pods} about to be created for a job with their billing terms written on them ({@link
-   * PlacementTerms}): see {@link PlacementPricing#withPlacementTerms}.
+   * {@code pods} about to be created for a job with their billing terms ({@link PlacementTerms},
+   * see {@link PlacementPricing#withPlacementTerms}) recorded in the job's usage record, which
+   * metering bills from, and written on the pods for information. Throws when the record cannot be
+   * written: the pods must then not be created (they would run unbilled).
    */
   public List<Pod> withPlacementTerms(List<Pod> pods, PlacementPolicy placement) {
-    return pricing.withPlacementTerms(pods, placement);
+    List<Pod> priced = pricing.withPlacementTerms(pods, placement);
+    Map<JobRef, Map<String, PlacedTerms>> byJob = new HashMap<>();
+    for (Pod pod : priced) {
+      Optional<JobRef> job = JobRef.of(pod);
+      String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+      Optional<PlacementTerms> terms = PlacementTerms.readFrom(pod); // the operator's own object
+      if (job.isPresent() && node != null && terms.isPresent()) {
+        byJob
+            .computeIfAbsent(job.get(), j -> new HashMap<>())
+            .put(pod.getMetadata().getName(), new PlacedTerms(node, terms.get()));
+      }
+    }
+    byJob.forEach(store::putTerms);
+    return priced;
   }
 
   /**
