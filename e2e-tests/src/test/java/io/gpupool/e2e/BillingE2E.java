@@ -304,14 +304,24 @@ class BillingE2E {
   void aNodeTurnedNotReadyStopsItsPodsBillingAtTheFault() throws Exception {
     // every earlier job is settled: from here on only this job changes the providers' balances
     Map<String, BigInteger> before = providerBalances();
-    kubectl
-        .applyText(
-            ExamplesE2E.trainingJob("outage", 2, "600")
-                + "  checkpoint:\n    uri: s3://ckpt/outage\n")
-        .expectSuccess();
-    kubectl
-        .run("wait", "--for=jsonpath={.status.phase}=Running", "tj/outage", "--timeout=60s")
-        .expectSuccess();
+    String applied =
+        kubectl
+            .applyText(
+                ExamplesE2E.trainingJob("outage", 2, "600")
+                    + "  checkpoint:\n    uri: s3://ckpt/outage\n")
+            .expectSuccess()
+            .out();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .alias("tj/outage Running after: " + applied)
+        .until(
+            () ->
+                kubectl
+                    .run("get", "tj", "outage", "-o", "jsonpath={.status.phase}")
+                    .out()
+                    .trim()
+                    .equals("Running"));
     String victim = tj("outage", "{.status.placements[1].node}");
     String victimPod = tj("outage", "{.status.placements[1].pod}");
     String jobUid = tj("outage", "{.metadata.uid}");
@@ -398,7 +408,10 @@ class BillingE2E {
       if (e.getKey().equals(podUid)) {
         assertThat(to).isEqualTo(end);
       } else if ("0".equals(pod.getMetadata().getLabels().get("gpupool.io/gang-generation"))) {
-        assertThat(to).as("healthy rank removed for the restart").isBetween(faulted, gone);
+        // the sandbox fails the whole gang at the fault; its finishedAt is in whole seconds
+        assertThat(to)
+            .as("healthy rank stopped by the fault or removed for the restart")
+            .isBetween(faulted.truncatedTo(java.time.temporal.ChronoUnit.SECONDS), gone);
       } else {
         assertThat(to).as("re-placed rank removed by the suspension").isBetween(suspended, gone);
       }

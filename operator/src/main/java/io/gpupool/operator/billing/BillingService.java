@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.api.v1alpha1.Earnings;
+import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.TrainingJob;
@@ -384,10 +385,11 @@ public class BillingService {
       Optional<JobRef> job = JobRef.of(pod);
       String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
       Optional<PlacementTerms> terms = PlacementTerms.readFrom(pod); // the operator's own object
+      String provider = pod.getMetadata().getLabels().getOrDefault(GpupoolApi.PROVIDER_LABEL, "");
       if (job.isPresent() && node != null && terms.isPresent()) {
         byJob
             .computeIfAbsent(job.get(), j -> new HashMap<>())
-            .put(pod.getMetadata().getName(), new PlacedTerms(node, terms.get()));
+            .put(pod.getMetadata().getName(), new PlacedTerms(node, provider, terms.get()));
       }
     }
     byJob.forEach(store::putTerms);

@@ -9,11 +9,13 @@ import java.util.Objects;
  * who may edit pods in its namespace could rewrite those before the meter first sees the pod.
  *
  * @param node the node the operator placed the pod on
+ * @param provider the GpuProvider of that node, who is paid for the pod ("" when none)
  * @param terms price and GPU share fixed at placement
  */
-public record PlacedTerms(String node, PlacementTerms terms) {
+public record PlacedTerms(String node, String provider, PlacementTerms terms) {
   public PlacedTerms {
     Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(provider, "provider");
     Objects.requireNonNull(terms, "terms");
   }
 

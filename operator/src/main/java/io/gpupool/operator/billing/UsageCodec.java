@@ -94,6 +94,7 @@ public final class UsageCodec {
   public static String encode(PlacedTerms t) {
     ObjectNode n = JSON.createObjectNode();
     n.put("node", t.node());
+    n.put("provider", t.provider());
     n.put("priceWeiPerGpuHour", t.terms().priceWeiPerGpuHour().toString());
     n.put("milliGpus", t.terms().milliGpus());
     return n.toString();
@@ -103,6 +104,7 @@ public final class UsageCodec {
     JsonNode n = read(json);
     return new PlacedTerms(
         text(n, "node"),
+        n.path("provider").asText(""),
         new PlacementTerms(
             new BigInteger(text(n, "priceWeiPerGpuHour")), n.path("milliGpus").asLong()));
   }

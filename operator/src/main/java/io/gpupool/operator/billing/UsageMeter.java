@@ -491,10 +491,7 @@ public final class UsageMeter implements AutoCloseable {
         return null;
       }
     }
-    // a recorded pod keeps the terms of its stored record (meterJob): these are not used for it
-    PlacementTerms fixed =
-        terms.map(PlacedTerms::terms).orElse(new PlacementTerms(BigInteger.ZERO, 0));
-    return resolve(pod, podUid, ref.get(), job, start, fixed);
+    return resolve(pod, podUid, ref.get(), job, start, terms);
   }
 
   /**
@@ -510,9 +507,21 @@ public final class UsageMeter implements AutoCloseable {
   }
 
   private Tracked resolve(
-      Pod pod, String podUid, JobRef job, HasMetadata live, Instant start, PlacementTerms terms) {
-    Map<String, String> labels = pod.getMetadata().getLabels();
-    String providerName = labels.getOrDefault(GpupoolApi.PROVIDER_LABEL, "");
+      Pod pod,
+      String podUid,
+      JobRef job,
+      HasMetadata live,
+      Instant start,
+      Optional<PlacedTerms> placed) {
+    // The provider paid and the terms are the operator's record; a recorded pod keeps the pair and
+    // terms of its stored record (meterJob), and only one recorded by an operator that kept no
+    // terms falls back to its label.
+    String providerName =
+        placed
+            .map(PlacedTerms::provider)
+            .orElse(pod.getMetadata().getLabels().getOrDefault(GpupoolApi.PROVIDER_LABEL, ""));
+    PlacementTerms terms =
+        placed.map(PlacedTerms::terms).orElse(new PlacementTerms(BigInteger.ZERO, 0));
     Optional<GpuProvider> provider =
         providerName.isEmpty() ? Optional.empty() : providers.provider(providerName);
     if (provider.isEmpty() && !providers.synced()) {

@@ -38,7 +38,7 @@ class PodOwnershipTest {
 
   /** The terms the operator recorded for a pod it placed on {@code node}. */
   static Optional<PlacedTerms> recorded(String node) {
-    return Optional.of(new PlacedTerms(node, TERMS));
+    return Optional.of(new PlacedTerms(node, "alice", TERMS));
   }
 
   static Pod pod(String name, String node, boolean terms) {

@@ -225,12 +225,16 @@ class DeliveredTimeIT {
 
   /**
    * A tenant allowed to edit pods in its namespace rewrites the billing terms written on its pod
-   * before the meter first sees it running (price to 0 or x1000, GPUs x4): the pod is billed at the
-   * terms the operator recorded when it placed it, and the metered cost is theirs.
+   * and labels before the meter first sees it running (price to 0 or x1000, GPUs x4, another
+   * provider): the pod is billed at the terms the operator recorded when it placed it, its node's
+   * provider is paid, and the metered cost is theirs.
    */
   @Test
   void aTenantRewritingThePodsTermsAnnotationsChangesNothingBilled() throws Exception {
-    pool(client, "r-dt-edit", null, 2);
+    String payout = "0x00000000000000000000000000000000000000a1";
+    pool(client, "r-dt-edit", payout, 2);
+    // a provider the tenant colludes with, which it names on its pods
+    pool(client, "r-dt-edit-other", "0x00000000000000000000000000000000000000b2", 0);
     client.resource(job("dt-edit", "r-dt-edit", 2, PAYER)).create();
     String uid = uid(client, "dt-edit");
     List<Pod> pods = awaitPods(client, "dt-edit", 2);
@@ -247,6 +251,7 @@ class DeliveredTimeIT {
                 p.getMetadata()
                     .getAnnotations()
                     .put(PlacementTerms.MILLI_GPUS_ANNOTATION, terms[1]);
+                p.getMetadata().getLabels().put("gpupool.io/provider", "prov-r-dt-edit-other");
                 return p;
               });
     }
@@ -272,7 +277,10 @@ class DeliveredTimeIT {
               billing.meter().meterJob(uid);
               return billing.store().pods(uid).values().stream().allMatch(PodRecord::ended);
             });
-    var ledger = billing.meter().meterJob(uid).get(0);
+    List<io.gpupool.billing.ledger.PairLedger> pairs = billing.meter().meterJob(uid);
+    assertThat(pairs).hasSize(1);
+    var ledger = pairs.get(0);
+    assertThat(ledger.pair().provider()).as("the placed node's provider is paid").isEqualTo(payout);
     long milliGpuMillis =
         billing.store().pods(uid).values().stream()
             .mapToLong(DeliveredTimeIT::milliGpuMillis)
