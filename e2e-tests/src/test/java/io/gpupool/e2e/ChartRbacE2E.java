@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
@@ -14,6 +17,7 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.api.v1alpha1.TrainingJob;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,6 +48,9 @@ class ChartRbacE2E {
   static final String OPERATOR_USER =
       "system:serviceaccount:" + ChartRelease.NAMESPACE + ":" + ChartRelease.serviceAccount();
   private static final String LEASE = "gpupool-operator";
+  private static final String INFERENCE_CRD = "inferencejobs.gpupool.io";
+  private static final String CLAIM =
+      "claims.gpupool.io/" + ChartRelease.NAMESPACE + "." + ChartRelease.NAME;
 
   private SandboxCluster cluster;
   private int httpPort;
@@ -353,6 +360,124 @@ class ChartRbacE2E {
     context.init(null, trustManagers.getTrustManagers(), null);
     caSockets = context.getSocketFactory();
     return caSockets;
+  }
+
+  /**
+   * The pre-upgrade hook run as its ServiceAccount: the CRDs an older chart installed (here the
+   * InferenceJob CRD without spec.autoscaling) are applied server-side from the hook's ConfigMap
+   * and served at once; the scope claim another field manager set on the TrainingJob CRD stays.
+   */
+  @Test
+  @Order(6)
+  void theCrdUpgradeHookAppliesTheChangedCrdsAsItsServiceAccount() throws Exception {
+    List<HasMetadata> hooks = ChartHooks.render("pre-upgrade", Map.of());
+    ChartHooks.Installed hook = ChartHooks.install(hooks, admin, cluster.sandbox(), "crd-upgrade");
+    CustomResourceDefinition older =
+        admin.apiextensions().v1().customResourceDefinitions().withName(INFERENCE_CRD).get();
+    older.getMetadata().setManagedFields(null);
+    older
+        .getSpec()
+        .getVersions()
+        .forEach(
+            v ->
+                v.getSchema()
+                    .getOpenAPIV3Schema()
+                    .getProperties()
+                    .get("spec")
+                    .getProperties()
+                    .remove("autoscaling"));
+    admin.resource(older).update();
+    assertThat(kubectl.run("explain", "inferencejobs.spec.autoscaling").exitCode())
+        .as("the older CRD does not serve spec.autoscaling")
+        .isNotZero();
+
+    ChartHooks.Run run = ChartHooks.run(hooks, hook, Duration.ofSeconds(90));
+
+    assertThat(run.exit()).as("the CRD upgrade hook's output:%n%s", run.output()).isZero();
+    assertThat(run.output())
+        .contains(
+            "customresourcedefinition.apiextensions.k8s.io/"
+                + INFERENCE_CRD
+                + " serverside-applied",
+            "customresourcedefinition.apiextensions.k8s.io/trainingjobs.gpupool.io"
+                + " serverside-applied");
+    assertThat(kubectl.run("explain", "inferencejobs.spec.autoscaling").expectSuccess().out())
+        .contains("autoscaling");
+    assertThat(trainingJobCrdAnnotations()).containsEntry(CLAIM, "*");
+    assertThat(
+            kubectl
+                .run(
+                    "auth",
+                    "can-i",
+                    "delete",
+                    "customresourcedefinitions",
+                    "--as=system:serviceaccount:" + ChartRelease.NAMESPACE + ":" + hook.account())
+                .out()
+                .trim())
+        .as("the hook may apply the chart's CRDs, not delete them")
+        .isEqualTo("no");
+  }
+
+  /**
+   * The pre-delete hook run as its ServiceAccount while the operator runs: it deletes every job and
+   * waits (kubectl delete --wait) while the operator lifts its finalizers, then removes the
+   * release's scope claim. kubectl waits by listing and then watching from the list's version: a
+   * finalizer lifted in between must reach that watch as a deletion, or the hook hangs.
+   */
+  @Test
+  @Order(7)
+  void theUninstallHookDeletesTheJobsAsTheOperatorLiftsItsFinalizersAndDropsTheClaim()
+      throws Exception {
+    String ns = "leaving";
+    admin
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+        .create();
+    List<String> jobs = List.of("leaving-a", "leaving-b", "leaving-c");
+    for (String job : jobs) {
+      kubectl
+          .applyText(
+              ExamplesE2E.trainingJob(job, 1, "600")
+                  .replace("namespace: default", "namespace: " + ns))
+          .expectSuccess();
+    }
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                admin.resources(TrainingJob.class).inNamespace(ns).list().getItems().stream()
+                            .filter(tj -> !tj.getMetadata().getFinalizers().isEmpty())
+                            .count()
+                        == jobs.size()
+                    && !admin.pods().inNamespace(ns).list().getItems().isEmpty());
+    List<HasMetadata> hooks = ChartHooks.render("pre-delete", Map.of("uninstall.timeout", "60s"));
+    ChartHooks.Installed hook = ChartHooks.install(hooks, admin, cluster.sandbox(), "uninstall");
+    int logBefore = cluster.operatorLog().length(); // earlier tests took verbs away on purpose
+
+    ChartHooks.Run run = ChartHooks.run(hooks, hook, Duration.ofSeconds(120));
+
+    assertThat(run.exit()).as("the uninstall hook's output:%n%s", run.output()).isZero();
+    assertThat(run.output())
+        .contains(ns + ": deleting TrainingJobs and InferenceJobs")
+        .contains("removing this release's scope claim " + CLAIM);
+    assertThat(run.took()).isLessThan(Duration.ofSeconds(60));
+    assertThat(admin.resources(TrainingJob.class).inAnyNamespace().list().getItems()).isEmpty();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> admin.pods().inNamespace(ns).list().getItems().isEmpty());
+    assertThat(trainingJobCrdAnnotations()).doesNotContainKey(CLAIM);
+    assertThat(cluster.operatorLog().substring(logBefore)).doesNotContain("is forbidden");
+  }
+
+  private Map<String, String> trainingJobCrdAnnotations() {
+    return admin
+        .apiextensions()
+        .v1()
+        .customResourceDefinitions()
+        .withName("trainingjobs.gpupool.io")
+        .get()
+        .getMetadata()
+        .getAnnotations();
   }
 
   /** What the checks read of a response. */

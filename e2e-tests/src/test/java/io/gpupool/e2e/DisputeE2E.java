@@ -38,7 +38,10 @@ import org.web3j.utils.Numeric;
  * random challenge catches it, the operator disputes what the job paid that is still inside the
  * challenge window, the fraud verdict returns it to the payer, slashes half the stake and rewards
  * the operator's address as whistleblower. The honest provider's earnings mature after the window
- * and it withdraws them.
+ * and it withdraws them. A third provider, shaped like the default pool's bargain-h100-hub, answers
+ * its joining challenge wrongly on a node that never ran paid work: with nothing to dispute, its
+ * stake is slashed once directly (half of it, half of that to the whistleblower) and, staked at 2
+ * per GPU, it still covers the gate with what is left, so its genuine node stays in the pool.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -46,8 +49,11 @@ class DisputeE2E {
   static final String HONEST = "steady-gpus";
   static final String TURNCOAT = "turncoat-gpus";
   static final String TURNCOAT_NODE = "turncoat-h100-1";
+  static final String LIAR = "liar-gpus";
+  static final String LIAR_NODE = "liar-h100-1";
   static final int HONEST_ACCOUNT = 1;
   static final int TURNCOAT_ACCOUNT = 10;
+  static final int LIAR_ACCOUNT = 11;
 
   /** The finetuning account of examples/billing-accounts.yaml (dev account 6). */
   static final String PAYER = "0x976EA74026E726554dB657fA54763abd0C3a0aa9";
@@ -65,6 +71,13 @@ class DisputeE2E {
           region: us-east
           prices:
             NVIDIA-H100-80GB-HBM3: "2.49"
+        - name: liar-gpus
+          payoutAddress: "%s"
+          region: us-east
+          stakePerGpu: "2"
+          prices:
+            NVIDIA-H100-80GB-HBM3: "2.39"
+            NVIDIA-GeForce-RTX-3090: "0.22"
       nodeGroups:
         - namePrefix: steady-4090
           count: 1
@@ -94,12 +107,43 @@ class DisputeE2E {
             family: hopper
             computeMajor: 9
             computeMinor: 0
+        - namePrefix: liar-h100
+          count: 1
+          provider: liar-gpus
+          region: us-east
+          zone: us-east-1b
+          cpu: "64"
+          memory: 512Gi
+          labels:
+            sandbox.gpupool.io/challenge-answer: wrong
+          gpu:
+            product: NVIDIA-H100-80GB-HBM3
+            count: 1
+            memoryMiB: 81559
+            family: hopper
+            computeMajor: 9
+            computeMinor: 0
+        - namePrefix: liar-3090
+          count: 1
+          provider: liar-gpus
+          region: us-east
+          zone: us-east-1b
+          cpu: "16"
+          memory: 64Gi
+          gpu:
+            product: NVIDIA-GeForce-RTX-3090
+            count: 1
+            memoryMiB: 24576
+            family: ampere
+            computeMajor: 8
+            computeMinor: 6
       """
-          .formatted(address(HONEST_ACCOUNT), address(TURNCOAT_ACCOUNT));
+          .formatted(address(HONEST_ACCOUNT), address(TURNCOAT_ACCOUNT), address(LIAR_ACCOUNT));
 
   private static final String VERIFIED = "{.status.conditions[?(@.type==\"Verified\")]";
   private static final BigInteger ONE = TokenUnits.toWei("1");
   private static final BigInteger HALF = TokenUnits.toWei("0.5");
+  private static final BigInteger TWO = TokenUnits.toWei("2");
 
   private SandboxCluster cluster;
   private Kubectl kubectl;
@@ -132,6 +176,43 @@ class DisputeE2E {
 
   @Test
   @Order(1)
+  void aWrongAnswerWithNothingToDisputeSlashesTheStakeOnceAndTheGenuineNodeStays() {
+    String liar = address(LIAR_ACCOUNT);
+    String whistleblower = SandboxChain.reporter().getAddress();
+    assertThat(chain.stake(liar)).as("staked 2 per GPU at start").isEqualTo(TWO.shiftLeft(1));
+    // Its H100 node answers its joining challenge wrongly; no job ever paid the provider.
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> events("ChallengeDispute").contains("node " + LIAR_NODE + ": "));
+    System.out.printf(
+        "[dispute] wrong answer with nothing paid judged %.1f s after start%n", seconds());
+    assertThat(events("ChallengeDispute"))
+        .contains("node " + LIAR_NODE + ": no dispute filed: no metered job paid " + LIAR)
+        .contains("; stake slashed: slashed " + LIAR + "'s stake")
+        .containsPattern("from 4 \\S+ to 2 \\S+, whistleblower");
+    // The quarantine reaches the provider's status through its own writer, not the chain's reply.
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> LIAR_NODE.equals(provider(LIAR, "{.status.challenges.quarantined[0].node}")));
+    assertThat(provider(LIAR, "{.status.challenges.quarantined[0].outcome}"))
+        .isEqualTo("WrongResult");
+    // On chain: half the 4-token stake slashed, half of that (1) to the whistleblower, 1 burned.
+    assertThat(chain.stake(liar)).isEqualTo(TWO);
+    assertThat(chain.reward(whistleblower)).isEqualTo(ONE);
+    // Status follows at the next stake read; 2 left still covers 1 per GPU for its 2 GPUs, so
+    // its genuine RTX 3090 node stays placeable.
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> "2".equals(provider(LIAR, "{.status.stake.staked}")));
+    assertThat(provider(LIAR, "{.status.stake.sufficient}")).isEqualTo("true");
+    assertThat(provider(LIAR, VERIFIED + ".status}")).isEqualTo("False");
+  }
+
+  @Test
+  @Order(2)
   void aProviderCaughtCheatingAfterAPaidJobIsDisputedSlashedAndTheWhistleblowerPaid() {
     String turncoat = address(TURNCOAT_ACCOUNT);
     String honest = address(HONEST_ACCOUNT);
@@ -203,12 +284,12 @@ class DisputeE2E {
         .containsPattern("[0-9.]+ ETH frozen")
         .contains("resolved as fraud");
 
-    // On chain: half the 2-token stake slashed, half of that to the whistleblower, the rest and the
-    // frozen
-    // earnings back in the payer's escrow; what the payer paid to the two providers plus its
-    // escrow is what it deposited plus its share of the slash.
+    // On chain: half the 2-token stake slashed, half of that to the whistleblower (on top of the
+    // 1 it had from the liar's slash), the rest and the frozen earnings back in the payer's
+    // escrow; what the payer paid to the two providers plus its escrow is what it deposited plus
+    // its share of the slash.
     assertThat(chain.stake(turncoat)).isEqualTo(ONE);
-    assertThat(chain.reward(whistleblower)).isEqualTo(HALF);
+    assertThat(chain.reward(whistleblower)).isEqualTo(ONE.add(HALF));
     assertThat(
             chain
                 .escrow(PAYER)
@@ -218,7 +299,7 @@ class DisputeE2E {
     String status = chainCli(Map.of(), "status", turncoat);
     assertThat(status).contains("stake 1 (" + ONE + " wei)");
     assertThat(chainCli(Map.of(), "status", whistleblower))
-        .contains("reward 0.5 (" + HALF + " wei)");
+        .contains("reward 1.5 (" + ONE.add(HALF) + " wei)");
 
     // The slash shows in status at the next stake read, and the gate keeps the provider out.
     Awaitility.await()
@@ -256,7 +337,7 @@ class DisputeE2E {
   }
 
   @Test
-  @Order(2)
+  @Order(3)
   void anHonestProvidersEarningsMatureAfterTheWindowAndAreWithdrawn() {
     String honest = address(HONEST_ACCOUNT);
     assertThat(chain.providerBalance(honest)).as("the 4090 job paid its provider").isPositive();
@@ -296,6 +377,8 @@ class DisputeE2E {
     chainCli(Map.of("STEADY_KEY", key), "provider", "withdraw", "--key-env", "STEADY_KEY");
     assertThat(chain.providerBalance(honest)).as("all withdrawn").isZero();
     assertThat(provider(HONEST, VERIFIED + ".status}")).isEqualTo("True");
+    // Slashed once: a minute later, the liar's stake is still half what it staked.
+    assertThat(chain.stake(address(LIAR_ACCOUNT))).isEqualTo(TWO);
   }
 
   private String job(String name, String product) {

@@ -71,13 +71,16 @@ class OperatorLogsE2E {
 
     try (SandboxCluster cluster = SandboxCluster.start("operator-logs", 20, env)) {
       Kubectl kubectl = cluster.kubectl;
-      // The chain error path: taking the lead, the operator checks the contract's version.
+      // The chain error path: taking the lead, the operator checks the contract's version (and
+      // retries while the RPC endpoint errs).
       await()
           .atMost(Duration.ofSeconds(60))
           .until(
               () ->
                   calls.get() > 0
-                      && cluster.operatorLog().contains("starting leader-only work failed"));
+                      && cluster
+                          .operatorLog()
+                          .contains("connecting to the billing contract failed"));
       // A reconcile that logs (a job deleted): its line carries the job in the MDC.
       kubectl
           .run(
@@ -94,6 +97,23 @@ class OperatorLogsE2E {
                       .run("get", "tj", "logged", "-o", "jsonpath={.status.conditions}")
                       .out()
                       .isBlank());
+      // Billing is on and its contract out of reach: the job waits, it never runs unbilled.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  kubectl
+                      .run(
+                          "get",
+                          "tj",
+                          "logged",
+                          "-o",
+                          "jsonpath={.status.conditions[?(@.type==\"Funded\")].reason}")
+                      .out()
+                      .contains("BillingChainUnavailable"));
+      assertThat(cluster.client().pods().inNamespace("default").list().getItems())
+          .as("pods of a job waiting for the billing contract")
+          .isEmpty();
       kubectl.run("delete", "tj", "logged", "--timeout=30s").expectSuccess();
       await()
           .atMost(Duration.ofSeconds(30))
@@ -129,7 +149,8 @@ class OperatorLogsE2E {
           .as("the chain failure is logged with its exception as structured fields")
           .anySatisfy(
               r -> {
-                assertThat(r.path("message").asText()).contains("leader-only work failed");
+                assertThat(r.path("message").asText())
+                    .contains("connecting to the billing contract failed");
                 assertThat(r.path("exception").path("message").asText())
                     .contains("RPC unavailable");
                 assertThat(r.path("exception").path("frames").isArray()).isTrue();

@@ -25,6 +25,7 @@ import io.gpupool.billing.settlement.OutboxTrustChain;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
 import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.operator.config.Periodic;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.inventory.SpeedRatings;
@@ -49,6 +50,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
@@ -87,6 +90,9 @@ public class BillingService {
   private final FundingGate funding;
   private final PlacementPricing pricing;
   private volatile AutoCloseable chainResource;
+  private volatile ChainConnection connection;
+  private volatile ScheduledExecutorService retries;
+  private final List<Runnable> chainConnectedListeners = new CopyOnWriteArrayList<>();
   private volatile TrustChain trust;
 
   public BillingService(
@@ -183,18 +189,35 @@ public class BillingService {
               ChainConfig.of(rpc, contract, settings.chainId()),
               KeySource.fromEnvironment(KeySource.DEFAULT_ENV));
       chainResource = web3;
-      // Refuse a contract of another interface version before any settlement is sent.
-      web3.requireContractVersion();
-      enableSettlement(web3, settlementConfig());
-      LOG.infof(
-          "billing enabled: contract %s on chain %d, settling every %s",
-          contract, settings.chainId(), settings.settlementInterval());
+      retries = Periodic.daemon("gpupool-chain-connect");
+      connection =
+          new ChainConnection(
+              // Refuse a contract of another interface version before any settlement is sent.
+              web3::requireContractVersion,
+              (task, wait) -> retries.schedule(task, wait.toMillis(), TimeUnit.MILLISECONDS),
+              () -> {
+                enableSettlement(web3, settlementConfig());
+                LOG.infof(
+                    "billing enabled: contract %s on chain %d, settling every %s",
+                    contract, settings.chainId(), settings.settlementInterval());
+                // Jobs that waited for the chain (escrow, stakes) decide again.
+                chainConnectedListeners.forEach(Runnable::run);
+              });
+      funding.waitFor(connection);
+      connection.start();
     } else {
       LOG.info("billing disabled: usage is metered, nothing is settled on chain");
     }
   }
 
   void stop(@Observes ShutdownEvent ignored) {
+    ChainConnection c = connection;
+    if (c != null) {
+      c.stop();
+    }
+    if (retries != null) {
+      retries.shutdownNow();
+    }
     SettlementService s = settlement;
     if (s != null) {
       s.stop();
@@ -265,12 +288,20 @@ public class BillingService {
     trust = null;
   }
 
-  /** True when usage is settled on chain and jobs are gated on their payer's escrow. */
   /** Runs {@code listener} when who may charge whom may have changed ({@link BillingAccounts}). */
   public void onAccountsChange(Runnable listener) {
     accounts.onChange(listener);
   }
 
+  /**
+   * Runs {@code listener} once this leader has connected to the billing contract: escrow and stakes
+   * can be read from then on, so jobs that waited for them decide again.
+   */
+  public void onChainConnected(Runnable listener) {
+    chainConnectedListeners.add(listener);
+  }
+
+  /** True when usage is settled on chain and jobs are gated on their payer's escrow. */
   public boolean enabled() {
     return settlement != null;
   }

@@ -24,7 +24,8 @@ import org.jboss.logging.Logger;
  * own. Counts disputes by step and outcome ({@code gpupool_disputes_total}).
  */
 @ApplicationScoped
-public class ChainDisputeFiler implements DisputeFiler, DisputeResolver, DisputeExpirer {
+public class ChainDisputeFiler
+    implements DisputeFiler, DisputeResolver, DisputeExpirer, StakeSlasher {
   private static final Logger LOG = Logger.getLogger(ChainDisputeFiler.class);
 
   private final BillingService billing;
@@ -130,6 +131,28 @@ public class ChainDisputeFiler implements DisputeFiler, DisputeResolver, Dispute
                         ? "expired"
                         : r.outcome().name(),
                     r.message()));
+  }
+
+  @Override
+  public CompletionStage<StakeSlashing> slash(
+      String provider, EvidenceHash evidence, String reason) {
+    Optional<ChainDisputes> disputes = disputes();
+    if (disputes.isEmpty()) {
+      return CompletableFuture.completedFuture(
+          new StakeSlashing(
+              StakeSlashing.Outcome.BILLING_OFF,
+              Optional.empty(),
+              "billing is off: " + provider + "'s stake not slashed"));
+    }
+    return CompletableFuture.supplyAsync(
+            () -> disputes.get().slash(provider, evidence, reason), executor)
+        .exceptionally(
+            e ->
+                new StakeSlashing(
+                    StakeSlashing.Outcome.FAILED,
+                    Optional.empty(),
+                    "slashing " + provider + "'s stake failed: " + e.getMessage()))
+        .whenComplete((r, e) -> count("slash", r.outcome().name(), r.message()));
   }
 
   private Optional<ChainDisputes> disputes() {

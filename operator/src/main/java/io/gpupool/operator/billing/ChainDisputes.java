@@ -180,6 +180,54 @@ final class ChainDisputes {
     }
   }
 
+  StakeSlashing slash(String provider, EvidenceHash evidence, String reason) {
+    String about = provider + "'s stake (" + reason + ")";
+    try {
+      Optional<String> address = providerAddress.apply(provider);
+      if (address.isEmpty()) {
+        return new StakeSlashing(
+            StakeSlashing.Outcome.REFUSED,
+            Optional.empty(),
+            "not slashing " + about + ": the provider has no payout address");
+      }
+      BigInteger before = chain.stake(address.get()).stakedWei();
+      String tx =
+          chain.slashStake(
+              address.get(), evidence.bytes(), whistleblower.orElseGet(chain::signerAddress));
+      SettlementReceipt r = mined(tx);
+      if (!r.success()) {
+        return new StakeSlashing(
+            StakeSlashing.Outcome.FAILED,
+            Optional.of(tx),
+            "slashing " + about + " reverted: " + r.revertReason());
+      }
+      BigInteger after = chain.stake(address.get()).stakedWei();
+      return new StakeSlashing(
+          StakeSlashing.Outcome.SLASHED,
+          Optional.of(tx),
+          "slashed "
+              + about
+              + " from "
+              + tokens(before)
+              + " to "
+              + tokens(after)
+              + ", whistleblower "
+              + whistleblower.orElseGet(chain::signerAddress)
+              + " rewarded, tx "
+              + tx);
+    } catch (ChainRevertException e) {
+      return new StakeSlashing(
+          StakeSlashing.Outcome.REFUSED,
+          Optional.empty(),
+          "the contract refused to slash " + about + ": " + e.error());
+    } catch (ChainException e) {
+      return new StakeSlashing(
+          StakeSlashing.Outcome.FAILED,
+          Optional.empty(),
+          "slashing " + about + " failed: " + e.getMessage());
+    }
+  }
+
   /** The job's pair with the provider's address (the one that paid most, if it had several). */
   private Optional<PairId> pair(JobRef job, String provider) {
     Optional<String> address = providerAddress.apply(provider);

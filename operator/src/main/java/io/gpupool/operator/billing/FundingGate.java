@@ -28,6 +28,7 @@ final class FundingGate {
   private final Function<String, Optional<Usage>> usage;
   private volatile BudgetService budget;
   private volatile DryPayerTracker dry;
+  private volatile ChainConnection connection;
 
   /** {@code usage}: a job's metered usage by UID (what it has spent against its limits). */
   FundingGate(
@@ -48,10 +49,39 @@ final class FundingGate {
   }
 
   /**
+   * Billing is on, and settlement starts once {@code connection} reaches the contract: until then
+   * no job starts (it would run unbilled), and running jobs go on (an unreachable chain never stops
+   * them).
+   */
+  void waitFor(ChainConnection connection) {
+    this.connection = connection;
+  }
+
+  /** A refusal while billing is on but its contract not yet reached; else null. */
+  private Admission notConnected() {
+    ChainConnection c = connection;
+    if (c == null || c.connected()) {
+      return null;
+    }
+    return new Admission(
+        false,
+        false,
+        "BillingChainUnavailable",
+        c.problem().orElse("connecting to the billing contract")
+            + "; the job starts once the operator has reached it",
+        null,
+        null);
+  }
+
+  /**
    * With billing on, the job's namespace must be bound to the account that pays (issue #18): a
    * refusal carries no figure of any account. Then that account's payer must cover the job.
    */
   Admission admit(HasMetadata job, Budget jobBudget, BigInteger weiPerHour) {
+    Admission waiting = notConnected();
+    if (waiting != null) {
+      return waiting;
+    }
     if (budget == null) {
       return Admission.allowed("BillingDisabled", "billing is disabled", null);
     }
@@ -130,6 +160,10 @@ final class FundingGate {
 
   /** May a job paid by {@code payer} (null: no budget) start at {@code weiPerHour}? */
   Admission admit(String payer, BigInteger weiPerHour) {
+    Admission waiting = notConnected();
+    if (waiting != null) {
+      return waiting;
+    }
     BudgetService b = budget;
     if (b == null) {
       return Admission.allowed("BillingDisabled", "billing is disabled", null);

@@ -71,6 +71,9 @@ public class ProviderStakes {
     timer = Periodic.daemon("gpupool-stakes");
     Periodic.every(
         timer, Duration.ofSeconds(1), settings.stakeRefresh(), "reading stakes", this::refresh);
+    // A leader reaches the chain late when its RPC endpoint erred at first: read the stakes then,
+    // not a refresh period later, so the stake gate stops leaving every provider out.
+    billing.onChainConnected(() -> timer.execute(this::refresh));
   }
 
   void stop(@Observes ShutdownEvent ignored) {

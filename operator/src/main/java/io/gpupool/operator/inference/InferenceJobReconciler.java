@@ -1,33 +1,21 @@
 package io.gpupool.operator.inference;
 
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobPhase;
 import io.gpupool.api.v1alpha1.InferenceJobStatus;
-import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.billing.BillingService;
-import io.gpupool.operator.billing.FraudDisputes;
-import io.gpupool.operator.billing.ProviderStakes;
-import io.gpupool.operator.config.GpupoolConfig;
-import io.gpupool.operator.inventory.NodeInventory;
-import io.gpupool.operator.inventory.ProviderDirectory;
+import io.gpupool.operator.job.CapacityEvents;
+import io.gpupool.operator.job.JobCluster;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobWakeups;
-import io.gpupool.operator.metrics.JobMetrics;
-import io.gpupool.operator.queue.AdmissionController;
-import io.gpupool.operator.queue.InferenceAdmission;
 import io.gpupool.operator.queue.InferenceWorkloads;
 import io.gpupool.operator.scope.SelectedNamespaces;
 import io.gpupool.operator.status.CachedStatus;
-import io.gpupool.operator.status.EventRecorder;
-import io.gpupool.operator.trust.TrustLedger;
 import io.gpupool.operator.workload.CachedWorkloads;
-import io.gpupool.operator.workload.ClusterPods;
 import io.gpupool.operator.workload.OwnedPodEvents;
 import io.gpupool.operator.workload.OwnedPods;
-import io.gpupool.operator.workload.Workloads;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -41,7 +29,6 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import jakarta.inject.Inject;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
 import org.jboss.logging.Logger;
@@ -74,104 +61,67 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
 
   private static final Logger LOG = Logger.getLogger(InferenceJobReconciler.class);
 
-  private final KubernetesClient client;
-  private final EventRecorder events;
+  private final JobCluster cluster;
+  private final ServingPool pool;
+  private final Autoscaling autoscaling;
   private final InferencePlanner planner;
-  private final NodeInventory inventory;
-  private final GpupoolConfig config;
-  private final JobMetrics metrics;
-  private final LoadSignal load;
+  private final ReplicaQueues queues;
   private final BillingService billing;
-  private final InferenceMetrics scaleMetrics;
-  private final Workloads workloads;
-  private final WeightsCacheBook weightsCache;
-  private final ClusterPods clusterPods;
-  private final CanaryClient canaries;
-  private final FraudDisputes disputes;
-  private final TrustLedger trust;
-  private final CrossCheckMetrics crossCheckMetrics;
+  private final CrossChecks crossChecks;
   private final JobWakeups<InferenceJob> wakeups;
-  private final InferenceAdmission admission;
   private volatile InferenceLoop loop;
 
+  /**
+   * Read as the job's loop: what it observes (the cluster's pods and Services, capacity changes,
+   * the nodes and weights caches replicas run on, their load), what decides (the planner, the
+   * queues' admission, billing's funding gate), and the cross-checks of the trust layer.
+   */
   public InferenceJobReconciler(
-      KubernetesClient client,
-      EventRecorder events,
+      JobCluster cluster,
+      CapacityEvents capacity,
+      ServingPool pool,
+      Autoscaling autoscaling,
       InferencePlanner planner,
-      NodeInventory inventory,
-      GpupoolConfig config,
-      AllocationLedger ledger,
-      ProviderDirectory providers,
-      ProviderStakes stakes,
-      JobMetrics metrics,
-      LoadSignal load,
+      ReplicaQueues queues,
       BillingService billing,
-      InferenceMetrics scaleMetrics,
-      Workloads workloads,
-      ClusterPods clusterPods,
-      WeightsCacheBook weightsCache,
-      CanaryClient canaries,
-      FraudDisputes disputes,
-      TrustLedger trust,
-      CrossCheckMetrics crossCheckMetrics,
-      AdmissionController queues,
-      InferenceAdmission admission) {
-    this.admission = admission;
-    this.canaries = canaries;
-    this.disputes = disputes;
-    this.trust = trust;
-    this.crossCheckMetrics = crossCheckMetrics;
-    this.client = client;
-    this.clusterPods = clusterPods;
-    this.events = events;
+      CrossChecks crossChecks) {
+    this.cluster = cluster;
+    this.pool = pool;
+    this.autoscaling = autoscaling;
     this.planner = planner;
-    this.inventory = inventory;
-    this.config = config;
-    this.metrics = metrics;
-    this.load = load;
+    this.queues = queues;
     this.billing = billing;
-    this.scaleMetrics = scaleMetrics;
-    this.workloads = workloads;
-    this.weightsCache = weightsCache;
-    this.wakeups = new JobWakeups<>(KIND, "inferencejob-capacity", metrics);
-    ledger.onRelease(() -> wake("release", null));
-    inventory.onChange(node -> wake("node", node));
-    providers.onChange(provider -> wake("provider", null));
-    // A stake read from the chain changes what the stake gate lets placement use; nothing in the
-    // cluster changes with it.
-    stakes.onChange(provider -> wake("stake", null));
+    this.crossChecks = crossChecks;
+    this.wakeups = new JobWakeups<>(KIND, "inferencejob-capacity", cluster.metrics());
+    capacity.onChange(this::wake);
     // Admission wakes the jobs a decision round concerns: minimum or a replica admitted, evicted,
     // moved up its queue.
-    queues.onWake(
-        id ->
-            InferenceWorkloads.jobOf(id)
-                .ifPresent(
-                    ref -> {
-                      int slash = ref.indexOf('/');
-                      wakeups.wake(
-                          new ResourceID(ref.substring(slash + 1), ref.substring(0, slash)),
-                          "admission");
-                    }));
+    queues
+        .rounds()
+        .onWake(
+            id ->
+                InferenceWorkloads.jobOf(id)
+                    .ifPresent(
+                        ref -> {
+                          int slash = ref.indexOf('/');
+                          wakeups.wake(
+                              new ResourceID(ref.substring(slash + 1), ref.substring(0, slash)),
+                              "admission");
+                        }));
     // A job looked at before its queue existed runs, or waits, outside any queue.
-    queues.onQueueAdded(
-        queue ->
-            wakeups.wakeWhere(
-                "queue", job -> job.getStatus() == null || job.getStatus().queue == null));
-    // Its namespace may have been bound to, or unbound from, its account.
-    billing.onAccountsChange(() -> wakeups.wakeAll("account"));
-    // The meter finds a new pod's job in the controller's cache, not with a GET.
-    wakeups.whenRunning(jobs -> billing.readJobsFrom(KIND, jobs));
-    // A metering may have taken a job to its spec.budget.maxCost.
-    billing.afterMetering(
-        () -> {
+    queues
+        .rounds()
+        .onQueueAdded(
+            queue ->
+                wakeups.wakeWhere(
+                    "queue", job -> job.getStatus() == null || job.getStatus().queue == null));
+    // The loop is built with the event sources; a metering before that has no job to wake.
+    wakeups.followBilling(
+        billing,
+        job -> {
           InferenceLoop kind = loop;
-          if (kind != null) {
-            wakeups.wakeWhere("metering", kind::watchesCost);
-          }
+          return kind != null && kind.watchesCost(job);
         });
-    // A pod's end was metered: its job's usage changed, also when the job has finished already.
-    billing.onPodEndMetered(
-        job -> wakeups.wakeIfRunning(job.kind(), job.namespace(), job.name(), "pod_end_metered"));
   }
 
   @Override
@@ -179,7 +129,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       EventSourceContext<InferenceJob> context) {
     String selector = GpupoolApi.JOB_KIND_LABEL + "=" + KIND;
     OwnedPodEvents<InferenceJob> pods =
-        new OwnedPodEvents<>(clusterPods, InferenceJob.class, "inferencejob-pods");
+        new OwnedPodEvents<>(cluster.pods(), InferenceJob.class, "inferencejob-pods");
     InformerEventSource<Service, InferenceJob> services =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Service.class, InferenceJob.class)
@@ -191,32 +141,17 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     OwnedPods<InferenceJob> owned = new OwnedPods<>(pods);
     this.loop =
         new InferenceLoop(
+            pool,
+            autoscaling,
             planner,
-            inventory,
             billing,
-            new CachedWorkloads<>(workloads, owned),
-            load,
-            events,
-            metrics,
-            scaleMetrics,
+            new CachedWorkloads<>(cluster.workloads(), owned),
+            cluster.events(),
+            cluster.metrics(),
             new InferenceLoop.Reads(owned::of, services::getSecondaryResources),
-            config.nodes().lostGracePeriod(),
-            config.inference().drainPeriod(),
-            config.inference().loadPollInterval(),
             Clock.systemUTC(),
-            weightsCache,
-            new ModelCache.Settings(
-                config.inference().weightsCache().root(),
-                config.inference().weightsCache().fetcherImage(),
-                config.inference().weightsCache().fetcherCommand()),
-            new CrossChecker(
-                canaries,
-                disputes,
-                trust::quarantineForWork,
-                events,
-                crossCheckMetrics,
-                new SecureRandom()::nextLong),
-            new QueuedReplicas(admission, events));
+            crossChecks.checker(cluster.events()),
+            new QueuedReplicas(queues.admission(), cluster.events()));
     return List.of(pods, services, wakeups.eventSource(context));
   }
 
@@ -254,7 +189,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     }
     wakeups.reconciling();
     JobLoop.Outcome outcome =
-        loop.reconcile(job, j -> CachedStatus.write(client, InferenceJob.class, j, context));
+        loop.reconcile(
+            job, j -> CachedStatus.write(cluster.client(), InferenceJob.class, j, context));
     UpdateControl<InferenceJob> control = UpdateControl.noUpdate();
     return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
   }
@@ -264,7 +200,9 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     if (!scope.manages(job.getMetadata().getNamespace())) {
       return DeleteControl.noFinalizerRemoval(); // its own install cleans it up
     }
-    workloads.deleteAll(job.getMetadata().getNamespace(), KIND, job.getMetadata().getName());
+    cluster
+        .workloads()
+        .deleteAll(job.getMetadata().getNamespace(), KIND, job.getMetadata().getName());
     loop.releaseDeleted(job);
     LOG.infof("%s deleted: pods removed, GPUs released", JobLoop.ref(job));
     return DeleteControl.defaultDelete();

@@ -73,21 +73,15 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   private final Map<String, Memory> memory = new ConcurrentHashMap<>();
 
   InferenceLoop(
+      ServingPool pool,
+      Autoscaling autoscaling,
       InferencePlanner planner,
-      NodeInventory inventory,
       BillingService billing,
       Workloads workloads,
-      LoadSignal load,
       EventRecorder events,
       JobMetrics metrics,
-      InferenceMetrics scaleMetrics,
       Reads reads,
-      Duration lostGrace,
-      Duration drainPeriod,
-      Duration pollInterval,
       Clock clock,
-      WeightsCacheBook weightsCache,
-      ModelCache.Settings cacheSettings,
       CrossChecker crossChecker,
       QueuedReplicas queue) {
     super(
@@ -111,19 +105,22 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
         metrics,
         clock);
     this.planner = planner;
-    this.inventory = inventory;
+    this.inventory = pool.inventory();
     this.billing = billing;
     this.workloads = workloads;
     this.events = events;
     this.metrics = metrics;
-    this.scaleMetrics = scaleMetrics;
+    this.scaleMetrics = autoscaling.metrics();
     this.budget = new InferenceBudget(billing, events);
-    this.placer = new ReplicaPlacer(planner, budget, workloads, events, metrics, cacheSettings);
-    this.scaler = new ReplicaScaler(load, scaleMetrics, events, pollInterval);
+    this.placer =
+        new ReplicaPlacer(planner, budget, workloads, events, metrics, pool.cacheSettings());
+    this.scaler =
+        new ReplicaScaler(
+            autoscaling.load(), autoscaling.metrics(), events, autoscaling.pollInterval());
     this.reads = reads;
-    this.lostGrace = lostGrace;
-    this.drainPeriod = drainPeriod;
-    this.weightsCache = weightsCache;
+    this.lostGrace = pool.lostGrace();
+    this.drainPeriod = pool.drainPeriod();
+    this.weightsCache = pool.weightsCache();
     this.crossChecker = crossChecker;
     this.queue = queue;
   }

@@ -1,6 +1,7 @@
 package io.gpupool.operator.job;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.metrics.JobMetrics;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -88,5 +89,20 @@ public final class JobWakeups<J extends HasMetadata> {
   /** Wakes every job of the kind. */
   public void wakeAll(String cause) {
     wakeWhere(cause, job -> true);
+  }
+
+  /**
+   * Wakes the kind's jobs on what billing learns outside the cluster, and hands billing the job
+   * cache once it runs (the meter finds a new pod's job there, not with a GET). {@code watchesCost}
+   * picks the jobs a metering may take to their {@code spec.budget.maxCost}.
+   */
+  public void followBilling(BillingService billing, Predicate<J> watchesCost) {
+    // A namespace may have been bound to, or unbound from, its account.
+    billing.onAccountsChange(() -> wakeAll("account"));
+    billing.afterMetering(() -> wakeWhere("metering", watchesCost));
+    // A pod's end was metered: its job's usage changed, also when the job has finished already.
+    billing.onPodEndMetered(
+        job -> wakeIfRunning(job.kind(), job.namespace(), job.name(), "pod_end_metered"));
+    whenRunning(cache -> billing.readJobsFrom(kind, cache));
   }
 }

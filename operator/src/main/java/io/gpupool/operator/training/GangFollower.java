@@ -6,11 +6,9 @@ import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.billing.Admission;
 import io.gpupool.operator.billing.BillingService;
-import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.metrics.JobMetrics;
-import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.status.Conditions;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
@@ -29,11 +27,7 @@ import org.jboss.logging.Logger;
 final class GangFollower {
   private static final Logger LOG = Logger.getLogger(GangFollower.class);
 
-  /** What following needs from the pool: nodes, the lost-node grace period, reliability. */
-  record Context(
-      NodeInventory inventory, Duration lostGracePeriod, ReliabilityTracker reliability) {}
-
-  private final Context pool;
+  private final GangHealth pool;
   private final TrainingPlanner planner;
   private final BillingService billing;
   private final Gangs gangs;
@@ -41,7 +35,7 @@ final class GangFollower {
   private final JobMetrics metrics;
 
   GangFollower(
-      Context pool,
+      GangHealth pool,
       TrainingPlanner planner,
       BillingService billing,
       Gangs gangs,

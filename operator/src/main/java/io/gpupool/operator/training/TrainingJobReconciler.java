@@ -1,34 +1,19 @@
 package io.gpupool.operator.training;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
-import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.billing.BillingService;
-import io.gpupool.operator.billing.FraudDisputes;
-import io.gpupool.operator.billing.ProviderStakes;
-import io.gpupool.operator.config.GpupoolConfig;
-import io.gpupool.operator.inventory.NodeInventory;
-import io.gpupool.operator.inventory.ProviderDirectory;
+import io.gpupool.operator.job.CapacityEvents;
+import io.gpupool.operator.job.JobCluster;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobWakeups;
-import io.gpupool.operator.metrics.JobMetrics;
-import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.queue.AdmissionController;
 import io.gpupool.operator.queue.InferenceWorkloads;
 import io.gpupool.operator.scope.SelectedNamespaces;
 import io.gpupool.operator.status.CachedStatus;
-import io.gpupool.operator.status.EventRecorder;
-import io.gpupool.operator.trust.TrustLedger;
-import io.gpupool.operator.verification.CheckPlacer;
-import io.gpupool.operator.verification.SamplingSecret;
-import io.gpupool.operator.verification.SpotCheckRunner;
-import io.gpupool.operator.verification.VerificationMetrics;
-import io.gpupool.operator.workload.ClusterPods;
 import io.gpupool.operator.workload.OwnedPodEvents;
-import io.gpupool.operator.workload.Workloads;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -61,64 +46,44 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   private static final Logger LOG = Logger.getLogger(TrainingJobReconciler.class);
 
   private final TrainingLoop loop;
-  private final JobMetrics metrics;
   private final GangBinder binder;
-  private final Workloads workloads;
-  private final KubernetesClient client;
-  private final ClusterPods clusterPods;
+  private final JobCluster cluster;
   private final JobWakeups<TrainingJob> wakeups;
   private final AdmissionController admission;
   private volatile OwnedPodEvents<TrainingJob> pods;
 
+  /**
+   * Read as the job's loop: what it observes (the cluster's pods, capacity changes, the health of a
+   * gang's nodes), what decides (the planner, the queues' admission, billing's funding gate), and
+   * what acts (the binder that creates gangs, the spot checks of the trust layer).
+   */
   public TrainingJobReconciler(
-      KubernetesClient client,
-      EventRecorder events,
+      JobCluster cluster,
+      CapacityEvents capacity,
+      GangHealth health,
       TrainingPlanner planner,
-      NodeInventory inventory,
-      GpupoolConfig config,
-      AllocationLedger ledger,
-      ProviderDirectory providers,
-      ProviderStakes stakes,
-      ReliabilityTracker reliability,
-      BillingService billing,
-      JobMetrics metrics,
-      GangBinder binder,
-      Workloads workloads,
       AdmissionController admission,
-      ClusterPods clusterPods,
-      CheckPlacer checkPlacer,
-      TrustLedger trust,
-      FraudDisputes fraudDisputes,
-      VerificationMetrics verificationMetrics,
-      SamplingSecret samplingSecret) {
-    this.clusterPods = clusterPods;
+      BillingService billing,
+      GangBinder binder,
+      SpotChecks spotChecks) {
+    this.cluster = cluster;
     this.admission = admission;
-    this.client = client;
-    this.metrics = metrics;
     this.binder = binder;
-    this.workloads = workloads;
-    this.wakeups = new JobWakeups<>(TrainingLoop.KIND, "trainingjob-capacity", metrics);
+    this.wakeups = new JobWakeups<>(TrainingLoop.KIND, "trainingjob-capacity", cluster.metrics());
     this.loop =
         new TrainingLoop(
             planner,
             billing,
             binder,
-            workloads,
-            new GangFollower.Context(inventory, config.nodes().lostGracePeriod(), reliability),
-            events,
-            metrics,
+            cluster.workloads(),
+            health,
+            cluster.events(),
+            cluster.metrics(),
             this::podsOf,
             job -> wakeups.wake(ResourceID.fromResource(job), "gang"),
             this::created,
             admission,
-            new SpotCheckRunner(
-                client,
-                checkPlacer,
-                trust,
-                fraudDisputes,
-                events,
-                verificationMetrics,
-                samplingSecret.bytes(),
+            spotChecks.runner(
                 (job, pod) ->
                     billing.withPlacementTerms(List.of(pod), job.getSpec().placement).get(0),
                 this::created),
@@ -133,30 +98,17 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
           wakeups.wake(
               new ResourceID(id.substring(slash + 1), id.substring(0, slash)), "admission");
         });
-    ledger.onRelease(() -> wakePending("release", null));
-    inventory.onChange(node -> wakePending("node", node));
-    providers.onChange(provider -> wakePending("provider", null));
-    // A stake read from the chain changes what the stake gate lets placement use; nothing in the
-    // cluster changes with it.
-    stakes.onChange(provider -> wakePending("stake", null));
-    // Its namespace may have been bound to, or unbound from, its account.
-    billing.onAccountsChange(() -> wakeups.wakeAll("account"));
+    capacity.onChange(this::wakePending);
     // A job looked at before its queue existed was placed, or is waiting, outside any queue.
     admission.onQueueAdded(
         queue -> wakeups.wakeWhere("queue", job -> outsideQueues(job.getStatus())));
-    // A metering may have taken a job to its spec.budget.maxCost.
-    billing.afterMetering(() -> wakeups.wakeWhere("metering", loop::watchesCost));
-    // A pod's end was metered: its job's usage changed, also when the job has finished already.
-    billing.onPodEndMetered(
-        job -> wakeups.wakeIfRunning(job.kind(), job.namespace(), job.name(), "pod_end_metered"));
-    // The meter finds a new pod's job in the controller's cache, not with a GET.
-    wakeups.whenRunning(jobs -> billing.readJobsFrom(TrainingLoop.KIND, jobs));
+    wakeups.followBilling(billing, loop::watchesCost);
   }
 
   @Override
   public List<EventSource<?, TrainingJob>> prepareEventSources(
       EventSourceContext<TrainingJob> context) {
-    this.pods = new OwnedPodEvents<>(clusterPods, TrainingJob.class, "trainingjob-pods");
+    this.pods = new OwnedPodEvents<>(cluster.pods(), TrainingJob.class, "trainingjob-pods");
     return List.of(pods, wakeups.eventSource(context));
   }
 
@@ -221,7 +173,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     }
     wakeups.reconciling();
     JobLoop.Outcome outcome =
-        loop.reconcile(job, j -> CachedStatus.write(client, TrainingJob.class, j, context));
+        loop.reconcile(
+            job, j -> CachedStatus.write(cluster.client(), TrainingJob.class, j, context));
     UpdateControl<TrainingJob> control = UpdateControl.noUpdate();
     return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
   }
@@ -237,8 +190,10 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
           .rescheduleAfter(TrainingLoop.BINDING_RECHECK.toMillis());
     }
     // Owner references let Kubernetes collect the pods too; deleting them here frees the GPUs now.
-    workloads.deleteAll(
-        job.getMetadata().getNamespace(), TrainingLoop.KIND, job.getMetadata().getName());
+    cluster
+        .workloads()
+        .deleteAll(
+            job.getMetadata().getNamespace(), TrainingLoop.KIND, job.getMetadata().getName());
     loop.releaseDeleted(job);
     binder.forget(job.getMetadata().getUid());
     LOG.infof("%s deleted: pods removed, GPUs released", JobLoop.ref(job));

@@ -59,7 +59,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       BillingService billing,
       GangBinder binder,
       Workloads workloads,
-      GangFollower.Context follow,
+      GangHealth follow,
       EventRecorder events,
       JobMetrics metrics,
       Function<TrainingJob, Collection<Pod>> pods,

@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import org.jboss.logging.Logger;
@@ -45,6 +46,9 @@ import org.jboss.logging.Logger;
  *
  * <p>Verdicts go to the {@link TrustLedger} (quarantine, the Verified condition), the provider's
  * reliability score, a Kubernetes event, the metrics, and — for a wrong answer — a dispute.
+ *
+ * <p>A new leader goes on judging its predecessor's challenges: their pods are in the cluster,
+ * labelled with the node and carrying the challenge in their env ({@link #resumeInFlight}).
  */
 @ApplicationScoped
 public class ChallengeRunner {
@@ -69,12 +73,22 @@ public class ChallengeRunner {
   private final Map<String, Running> running = new ConcurrentHashMap<>();
   // When the operator first saw each running challenge's pod running: compute time starts there.
   private final Map<String, Instant> seenRunning = new ConcurrentHashMap<>();
+  // Nodes whose adopted challenge could not be timed: challenged again outside the budget.
+  private final Set<String> reissue = ConcurrentHashMap.newKeySet();
+  private volatile boolean resumed;
   private final ChallengeBudget budget;
   private final TimingModel timing;
   private final String namespace;
   private ScheduledExecutorService executor;
 
-  /** A challenge in flight. */
+  /**
+   * A challenge in flight.
+   *
+   * @param started when its pod was created (by this process, or the API server's creation time of
+   *     a predecessor's pod)
+   * @param answeredUnseen adopted from a predecessor with its answer already given: when it came,
+   *     nobody watched, so only a verdict that does not depend on it is given
+   */
   record Running(
       String node,
       String provider,
@@ -84,7 +98,8 @@ public class ChallengeRunner {
       Challenge challenge,
       GpuSpec claimed,
       String pod,
-      Instant started) {}
+      Instant started,
+      boolean answeredUnseen) {}
 
   public ChallengeRunner(
       ChallengeConfig config,
@@ -132,7 +147,6 @@ public class ChallengeRunner {
     }
     leadership.whenLeading(
         () -> {
-          removeLeftovers();
           executor = Periodic.daemon("gpupool-challenges");
           Duration tick = Duration.ofMillis(Math.max(100, config.tick().toMillis()));
           Periodic.every(executor, tick, tick, "challenge round", this::tick);
@@ -142,12 +156,87 @@ public class ChallengeRunner {
         });
   }
 
-  /** A predecessor's unfinished challenges: nobody will judge them, and they hold GPUs. */
-  private void removeLeftovers() {
+  /**
+   * Adopts a predecessor's challenges still in the cluster (it died or handed over while they ran)
+   * and judges them as if this process had started them, timed from the API server's creation of
+   * the pod: a restart neither lets a wrong answer go unjudged nor charges the node a second
+   * challenge. An answer given while no leader watched cannot be timed: it is judged only when the
+   * verdict does not depend on when it came (a wrong result, or in time even if it came just now);
+   * a correct answer that may have been late is challenged again, outside the budget. A pod of a
+   * node this process does not know, or without a readable challenge, is deleted.
+   *
+   * @return false when the pods could not be listed (tried again at the next round)
+   */
+  boolean resumeInFlight(Instant now) {
+    List<Pod> found;
     try {
-      client.pods().inNamespace(namespace).withLabel(ChallengePods.CHALLENGE_LABEL).delete();
+      found =
+          client
+              .pods()
+              .inNamespace(namespace)
+              .withLabel(ChallengePods.CHALLENGE_LABEL)
+              .list()
+              .getItems();
     } catch (KubernetesClientException e) {
-      LOG.warnf("leftover challenge pods in %s not removed: %s", namespace, e.getMessage());
+      LOG.warnf("challenge pods in %s not listed: %s", namespace, e.getMessage());
+      return false;
+    }
+    for (Pod pod : found) {
+      Optional<Running> adopted = adopt(pod, now);
+      if (adopted.isEmpty()) {
+        delete(pod.getMetadata().getName(), "a predecessor's challenge nobody can judge");
+        continue;
+      }
+      Running r = adopted.get();
+      running.put(r.node(), r);
+      LOG.infof(
+          "Node(%s): a predecessor's challenge %s adopted (pod %s, created %s)",
+          r.node(), r.challenge().nonce().substring(0, 8), r.pod(), r.started());
+      poll(r, now);
+    }
+    return true;
+  }
+
+  private Optional<Running> adopt(Pod pod, Instant now) {
+    String nodeName = pod.getMetadata().getLabels().get(ChallengePods.CHALLENGE_LABEL);
+    Optional<Challenge> challenge = ChallengePods.challengeOf(pod);
+    Optional<GpuNode> found = nodeName == null ? Optional.empty() : inventory.node(nodeName);
+    if (challenge.isEmpty()
+        || found.isEmpty()
+        || found.get().provider() == null
+        || pod.getMetadata().getDeletionTimestamp() != null
+        || running.containsKey(nodeName)
+        || !nodeName.equals(pod.getSpec().getNodeName())) {
+      return Optional.empty();
+    }
+    GpuNode node = found.get();
+    // Held as start() holds them, so no job is placed there until the verdict.
+    ledger.decide(
+        () -> {
+          ledger.hold(HOLDER_PREFIX + node.name(), Map.of(node.name(), node.allocatableSlots()));
+          return true;
+        });
+    return Optional.of(
+        new Running(
+            node.name(),
+            node.provider(),
+            node.product(),
+            node.physicalGpus(),
+            node.allocatableSlots(),
+            challenge.get(),
+            catalog.lookup(node.product(), node.memoryMiB(), node.family()),
+            pod.getMetadata().getName(),
+            created(pod, now),
+            ChallengePods.result(pod).isPresent()));
+  }
+
+  /** The API server's creation time (a node cannot set it), never after {@code now}. */
+  private static Instant created(Pod pod, Instant now) {
+    try {
+      Instant created = Instant.parse(pod.getMetadata().getCreationTimestamp());
+      return created.isAfter(now) ? now : created;
+    } catch (RuntimeException e) {
+      return now; // unreadable: timed from now, which can only make the node look faster
     }
   }
 
@@ -159,9 +248,7 @@ public class ChallengeRunner {
 
   void tick() {
     Instant now = clock.instant();
-    for (Running r : List.copyOf(running.values())) {
-      poll(r, now);
-    }
+    pollRunning(now);
     if (!inventory.synced() || !pods.ready() || !providers.synced()) {
       return; // until running pods are in the ledger, a busy node could look idle
     }
@@ -175,6 +262,21 @@ public class ChallengeRunner {
         budget.spend(spent.at(), spent.gpuSeconds());
       }
     }
+    if (!resumed) {
+      resumed = resumeInFlight(now);
+    }
+    startDue(now);
+  }
+
+  /** Looks at every challenge in flight and judges those that answered or ran out of time. */
+  void pollRunning(Instant now) {
+    for (Running r : List.copyOf(running.values())) {
+      poll(r, now);
+    }
+  }
+
+  /** Starts the challenges due now, joining nodes first, random ones within the budget. */
+  private void startDue(Instant now) {
     List<GpuNode> nodes = new ArrayList<>(inventory.nodes());
     Collections.shuffle(nodes, random);
     // Joining nodes first: a new claim is checked before random re-checks.
@@ -186,6 +288,7 @@ public class ChallengeRunner {
       }
       if (eligible(node, now)
           && (joining(node)
+              || reissue.contains(node.name())
               || budget.allows(now, poolGpus, node.physicalGpus() * expectedHold(node)))) {
         start(node, now);
       }
@@ -254,7 +357,9 @@ public class ChallengeRunner {
             challenge,
             claimed,
             pod.getMetadata().getName(),
-            now));
+            now,
+            false));
+    reissue.remove(node.name());
     LOG.infof(
         "Node(%s): challenge %s started (%d rounds of %d², %d × %s)",
         node.name(),
@@ -307,7 +412,40 @@ public class ChallengeRunner {
       return;
     }
     end(r, now);
+    if (r.answeredUnseen() && dependsOnWhenItCame(verdict.get(), result)) {
+      challengeAgain(r, now);
+      return;
+    }
     conclude(r, verdict.get(), now);
+  }
+
+  /**
+   * Whether a verdict on an answer nobody saw come would depend on when it came: a correct answer
+   * judged late (it may have come in time, while no leader watched). A wrong result is wrong
+   * whenever it came; one in time even now was in time; a pod that failed without an answer failed.
+   */
+  private static boolean dependsOnWhenItCame(
+      ChallengeVerdict verdict, Optional<ChallengePods.PodResult> result) {
+    return result.flatMap(ChallengePods.PodResult::answer).isPresent()
+        && (verdict.outcome() == Outcome.SLOWER || verdict.outcome() == Outcome.TOO_SLOW);
+  }
+
+  /** No verdict: the node is challenged again at the next round, outside the budget. */
+  private void challengeAgain(Running r, Instant now) {
+    reissue.add(r.node());
+    trust.postpone(r.node(), r.provider(), r.product(), now);
+    String message =
+        "node "
+            + r.node()
+            + ": its challenge answered while no operator led, so how long it took is unknown;"
+            + " challenged again (outside the challenge budget)";
+    LOG.infof("Node(%s): %s", r.node(), message);
+    event(r.provider(), EventRecorder.NORMAL, "ChallengeReissued", message);
+  }
+
+  /** Nodes to be challenged again because an adopted challenge could not be timed. */
+  Set<String> reissuing() {
+    return Set.copyOf(reissue);
   }
 
   private double correctionFloor() {
@@ -318,13 +456,17 @@ public class ChallengeRunner {
   private void end(Running r, Instant now) {
     running.remove(r.node());
     seenRunning.remove(r.node());
-    try {
-      client.pods().inNamespace(namespace).withName(r.pod()).withGracePeriod(0).delete();
-    } catch (KubernetesClientException e) {
-      LOG.debugf("Node(%s): challenge pod not deleted: %s", r.node(), e.getMessage());
-    }
+    delete(r.pod(), "challenge of node " + r.node() + " ended");
     ledger.release(HOLDER_PREFIX + r.node());
     budget.spend(now, heldGpuSeconds(r, now));
+  }
+
+  private void delete(String pod, String why) {
+    try {
+      client.pods().inNamespace(namespace).withName(pod).withGracePeriod(0).delete();
+    } catch (KubernetesClientException e) {
+      LOG.debugf("challenge pod %s not deleted (%s): %s", pod, why, e.getMessage());
+    }
   }
 
   private static double heldGpuSeconds(Running r, Instant now) {

@@ -1,26 +1,28 @@
 package io.gpupool.operator.it;
 
+import static io.gpupool.operator.it.MeteredJobs.NS;
+import static io.gpupool.operator.it.MeteredJobs.PAYER;
+import static io.gpupool.operator.it.MeteredJobs.TIMEOUT;
+import static io.gpupool.operator.it.MeteredJobs.awaitPhase;
+import static io.gpupool.operator.it.MeteredJobs.awaitPods;
+import static io.gpupool.operator.it.MeteredJobs.costWei;
+import static io.gpupool.operator.it.MeteredJobs.finishedAt;
+import static io.gpupool.operator.it.MeteredJobs.fresh;
+import static io.gpupool.operator.it.MeteredJobs.job;
+import static io.gpupool.operator.it.MeteredJobs.milliGpuMillis;
+import static io.gpupool.operator.it.MeteredJobs.pool;
+import static io.gpupool.operator.it.MeteredJobs.startedAt;
+import static io.gpupool.operator.it.MeteredJobs.uid;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.gpupool.api.v1alpha1.Budget;
-import io.gpupool.api.v1alpha1.Checkpoint;
-import io.gpupool.api.v1alpha1.GpuProvider;
-import io.gpupool.api.v1alpha1.GpuRequirements;
-import io.gpupool.api.v1alpha1.ModelSpec;
-import io.gpupool.api.v1alpha1.Parallelism;
-import io.gpupool.api.v1alpha1.ParallelismStrategy;
-import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
-import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.api.v1alpha1.Usage;
 import io.gpupool.billing.TokenUnits;
 import io.gpupool.billing.ledger.PairLedger;
-import io.gpupool.billing.metering.PairUsage;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.billing.ConfigMapBillingStore;
 import io.gpupool.operator.billing.JobRef;
@@ -48,112 +50,11 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
 class BillingMeteringIT {
-  static final Duration TIMEOUT = Duration.ofSeconds(30);
-  static final String NS = "default";
-  static final String RTX4090 = "NVIDIA-GeForce-RTX-4090";
-  static final String PAYER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
-  static final BigInteger PRICE = TokenUnits.toWei("0.40");
-
   @Inject KubernetesClient client;
   @Inject ClusterPods clusterPods;
   @Inject BillingService billing;
   @Inject ProviderDirectory providers;
   @Inject NodeInventory nodes;
-
-  static void pool(KubernetesClient client, String region, String payout, int nodes) {
-    String provider = "prov-" + region;
-    GpuProvider p = TestNodes.provider(provider, RTX4090, "0.40");
-    if (payout != null) {
-      p.getSpec().payoutAddress = payout;
-    }
-    client.resource(p).create();
-    for (int i = 0; i < nodes; i++) {
-      client
-          .resource(TestNodes.gpuNode(region + "-n" + i, provider, RTX4090, 1, 24564, region))
-          .create();
-    }
-  }
-
-  static TrainingJob job(String name, String region, int workers, String payer) {
-    TrainingJob job = new TrainingJob();
-    job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
-    TrainingJobSpec spec = new TrainingJobSpec();
-    spec.image = "ghcr.io/example/train:1";
-    spec.parallelism = new Parallelism();
-    spec.parallelism.strategy = ParallelismStrategy.DataParallel;
-    spec.parallelism.workers = workers;
-    spec.parallelism.gpusPerWorker = 1;
-    spec.model = new ModelSpec();
-    spec.model.parameters = "1B";
-    spec.model.layers = 24;
-    spec.model.globalBatchSize = 64;
-    spec.resources = new GpuRequirements();
-    spec.placement = new PlacementPolicy();
-    spec.placement.regions = List.of(region);
-    spec.checkpoint = new Checkpoint();
-    spec.checkpoint.uri = "s3://ckpt/" + name;
-    if (payer != null) {
-      spec.budget = new Budget();
-      spec.budget.payer = payer;
-    }
-    job.setSpec(spec);
-    return job;
-  }
-
-  static List<Pod> awaitPods(KubernetesClient client, String job, int n) {
-    FakeKubelet kubelet = new FakeKubelet(client);
-    return await()
-        .atMost(TIMEOUT)
-        .until(
-            () ->
-                kubelet.pods(NS, job).stream()
-                    .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-                    .toList(),
-            pods -> pods.size() == n);
-  }
-
-  static Pod fresh(KubernetesClient client, Pod pod) {
-    return client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).get();
-  }
-
-  static Instant startedAt(Pod pod) {
-    return Instant.parse(
-        pod.getStatus().getContainerStatuses().get(0).getState().getRunning().getStartedAt());
-  }
-
-  static Instant finishedAt(Pod pod) {
-    return Instant.parse(
-        pod.getStatus().getContainerStatuses().get(0).getState().getTerminated().getFinishedAt());
-  }
-
-  /** milli-GPU x ms of one whole-GPU pod, truncated to ms like Metering. */
-  static long milliGpuMillis(Instant start, Instant end) {
-    return 1000L * Duration.between(start, end).toMillis();
-  }
-
-  static BigInteger costWei(long milliGpuMillis) {
-    return BigInteger.valueOf(milliGpuMillis)
-        .multiply(PRICE)
-        .divide(PairUsage.MILLI_GPU_MILLIS_PER_GPU_HOUR);
-  }
-
-  static String uid(KubernetesClient client, String job) {
-    return client
-        .resources(TrainingJob.class)
-        .inNamespace(NS)
-        .withName(job)
-        .get()
-        .getMetadata()
-        .getUid();
-  }
-
-  static void awaitPhase(KubernetesClient client, String job, TrainingJobPhase phase) {
-    await()
-        .atMost(TIMEOUT)
-        .until(
-            () -> client.resources(TrainingJob.class).inNamespace(NS).withName(job).get(),
-            j -> j.getStatus() != null && j.getStatus().phase == phase);
-  }
 
   @Test
   void usageOfAFinishedJobIsExactAndOutlivesTheJobAndARestart() throws Exception {

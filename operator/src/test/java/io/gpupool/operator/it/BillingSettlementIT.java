@@ -1,7 +1,7 @@
 package io.gpupool.operator.it;
 
-import static io.gpupool.operator.it.BillingMeteringIT.NS;
-import static io.gpupool.operator.it.BillingMeteringIT.TIMEOUT;
+import static io.gpupool.operator.it.MeteredJobs.NS;
+import static io.gpupool.operator.it.MeteredJobs.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -83,11 +83,11 @@ class BillingSettlementIT {
   void providersOnChainBalanceEqualsTheMeteredCostExactly() throws Exception {
     String payout = dev.provider(0).getAddress();
     String payer = dev.payers().get(0).getAddress();
-    BillingMeteringIT.pool(client, "r-bill-settle", payout, 2);
-    TestAccounts.bindPayer(client, BillingMeteringIT.NS, payer);
-    client.resource(BillingMeteringIT.job("bill-settle", "r-bill-settle", 2, payer)).create();
-    String uid = BillingMeteringIT.uid(client, "bill-settle");
-    List<Pod> pods = BillingMeteringIT.awaitPods(client, "bill-settle", 2);
+    MeteredJobs.pool(client, "r-bill-settle", payout, 2);
+    TestAccounts.bindPayer(client, MeteredJobs.NS, payer);
+    client.resource(MeteredJobs.job("bill-settle", "r-bill-settle", 2, payer)).create();
+    String uid = MeteredJobs.uid(client, "bill-settle");
+    List<Pod> pods = MeteredJobs.awaitPods(client, "bill-settle", 2);
     FakeKubelet kubelet = new FakeKubelet(client);
     pods.forEach(kubelet::run);
     await()
@@ -102,18 +102,17 @@ class BillingSettlementIT {
     pods.forEach(
         p ->
             starts.put(
-                p.getMetadata().getName(),
-                BillingMeteringIT.startedAt(BillingMeteringIT.fresh(client, p))));
+                p.getMetadata().getName(), MeteredJobs.startedAt(MeteredJobs.fresh(client, p))));
     pods.forEach(kubelet::succeed);
-    BillingMeteringIT.awaitPhase(client, "bill-settle", TrainingJobPhase.Succeeded);
+    MeteredJobs.awaitPhase(client, "bill-settle", TrainingJobPhase.Succeeded);
     long time = 0;
     for (Pod p : pods) {
       time +=
-          BillingMeteringIT.milliGpuMillis(
+          MeteredJobs.milliGpuMillis(
               starts.get(p.getMetadata().getName()),
-              BillingMeteringIT.finishedAt(BillingMeteringIT.fresh(client, p)));
+              MeteredJobs.finishedAt(MeteredJobs.fresh(client, p)));
     }
-    BigInteger cost = BillingMeteringIT.costWei(time);
+    BigInteger cost = MeteredJobs.costWei(time);
     assertThat(cost).isPositive();
 
     await()

@@ -23,6 +23,22 @@ final class FakeKubelet {
         .getItems();
   }
 
+  /** The job's pods not being deleted. */
+  List<Pod> live(String namespace, String job) {
+    return pods(namespace, job).stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .toList();
+  }
+
+  /** Runs each of the job's live pods not running yet, as a kubelet starting them would. */
+  void runNew(String namespace, String job) {
+    for (Pod p : live(namespace, job)) {
+      if (p.getStatus() == null || !"Running".equals(p.getStatus().getPhase())) {
+        run(p);
+      }
+    }
+  }
+
   void run(Pod pod) {
     status(pod, "Running", null, null);
   }

@@ -4,18 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.Autoscaling;
-import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobSpec;
 import io.gpupool.api.v1alpha1.InferenceVerification;
 import io.gpupool.api.v1alpha1.InferenceVerificationMode;
-import io.gpupool.api.v1alpha1.ModelSpec;
-import io.gpupool.api.v1alpha1.PlacementPolicy;
-import io.gpupool.api.v1alpha1.ReplicaRange;
 import io.gpupool.operator.inference.TestCanaryClient;
 import io.gpupool.operator.inference.TestLoadSignal;
 import io.quarkus.test.junit.QuarkusTest;
@@ -46,32 +41,18 @@ class InferenceCrossCheckIT {
   @Inject KubernetesClient client;
 
   private void node(String name, String provider, String region) {
-    if (client.resources(GpuProvider.class).withName(provider).get() == null) {
-      client.resource(TestNodes.provider(provider, RTX4090, "0.40")).create();
-    }
-    client.resource(TestNodes.gpuNode(name, provider, RTX4090, 1, 24564, region)).create();
+    TestNodes.join(client, name, provider, RTX4090, "0.40", 24564, region);
   }
 
+  /** A job cross-checking its replicas (4 canaries every 10 s), one replica per GPU. */
   private static InferenceJob job(String name, String region, int replicas, int max) {
-    InferenceJob job = new InferenceJob();
-    job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
-    InferenceJobSpec spec = new InferenceJobSpec();
-    spec.image = "ghcr.io/example/serve:1";
-    spec.port = 8000;
-    spec.model = new ModelSpec();
-    spec.model.parameters = "1B";
-    spec.model.layers = 16;
-    spec.replicas = new ReplicaRange();
-    spec.replicas.min = replicas;
-    spec.replicas.max = max;
+    InferenceJob job = TestJobs.serving(NS, name, region, replicas, max);
+    InferenceJobSpec spec = job.getSpec();
     spec.allowGpuSharing = false;
-    spec.placement = new PlacementPolicy();
-    spec.placement.regions = List.of(region);
     spec.verification = new InferenceVerification();
     spec.verification.mode = InferenceVerificationMode.CrossCheck;
     spec.verification.canaryIntervalSeconds = 10;
     spec.verification.canariesPerCheck = 4;
-    job.setSpec(spec);
     return job;
   }
 
@@ -80,26 +61,11 @@ class InferenceCrossCheckIT {
   }
 
   private List<Pod> live(String job) {
-    return new FakeKubelet(client)
-        .pods(NS, job).stream()
-            .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-            .collect(Collectors.toList());
+    return new FakeKubelet(client).live(NS, job);
   }
 
   private InferenceJob awaitJob(String name, Predicate<InferenceJob> done) {
-    return await()
-        .atMost(TIMEOUT)
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () -> {
-              for (Pod p : live(name)) {
-                if (p.getStatus() == null || !"Running".equals(p.getStatus().getPhase())) {
-                  new FakeKubelet(client).run(p);
-                }
-              }
-              return get(name);
-            },
-            j -> j != null && j.getStatus() != null && done.test(j));
+    return new ClusterWaits(client, TIMEOUT).serving(NS, name, done);
   }
 
   private List<Event> events(String job, String reason) {

@@ -1,30 +1,19 @@
 package io.gpupool.operator.it;
 
+import static io.gpupool.operator.it.TestJobs.training;
+import static io.gpupool.operator.it.TestQueues.admitted;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.Autoscaling;
-import io.gpupool.api.v1alpha1.FlavorQuota;
-import io.gpupool.api.v1alpha1.GpuProvider;
-import io.gpupool.api.v1alpha1.GpuQueue;
-import io.gpupool.api.v1alpha1.GpuQueueSpec;
-import io.gpupool.api.v1alpha1.GpuRequirements;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobPhase;
-import io.gpupool.api.v1alpha1.InferenceJobSpec;
-import io.gpupool.api.v1alpha1.ModelSpec;
-import io.gpupool.api.v1alpha1.Parallelism;
-import io.gpupool.api.v1alpha1.ParallelismStrategy;
-import io.gpupool.api.v1alpha1.PlacementPolicy;
-import io.gpupool.api.v1alpha1.ReplicaRange;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
-import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.operator.inference.TestLoadSignal;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -55,108 +44,35 @@ class InferenceQueueIT {
   /** {@code nodes} one-GPU nodes, each its own provider (replicas spread over providers). */
   private void pool(String region, int nodes) {
     for (int i = 0; i < nodes; i++) {
-      String provider = "prov-" + region + "-" + i;
-      if (client.resources(GpuProvider.class).withName(provider).get() == null) {
-        client.resource(TestNodes.provider(provider, A100, "1.50")).create();
-      }
-      client
-          .resource(TestNodes.gpuNode(region + "-a100-" + i, provider, A100, 1, 81920, region))
-          .create();
+      TestNodes.join(
+          client, region + "-a100-" + i, "prov-" + region + "-" + i, A100, "1.50", 81920, region);
     }
   }
 
   private void queue(String name, String namespace, int gpus) {
-    GpuQueue q = new GpuQueue();
-    q.setMetadata(new ObjectMetaBuilder().withName(name).build());
-    q.setSpec(new GpuQueueSpec());
-    FlavorQuota quota = new FlavorQuota();
-    quota.name = "a100";
-    quota.products = List.of(A100);
-    quota.nominal = gpus;
-    q.getSpec().quotas = List.of(quota);
-    q.getSpec().namespaces = List.of(namespace);
-    client.resource(q).create();
-    await()
-        .atMost(TIMEOUT)
-        .until(
-            () -> client.resources(GpuQueue.class).withName(name).get(),
-            g -> g.getStatus() != null && g.getStatus().conditions != null);
+    TestQueues.queue(client, name, namespace, "a100", A100, gpus, TIMEOUT);
   }
 
-  private static TrainingJob training(String ns, String name, String region, int gpus) {
-    TrainingJob job = new TrainingJob();
-    job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
-    TrainingJobSpec spec = new TrainingJobSpec();
-    spec.image = "ghcr.io/example/train:1";
-    spec.parallelism = new Parallelism();
-    spec.parallelism.strategy = ParallelismStrategy.DataParallel;
-    spec.parallelism.workers = gpus;
-    spec.parallelism.gpusPerWorker = 1;
-    spec.model = new ModelSpec();
-    spec.model.parameters = "1B";
-    spec.model.layers = 24;
-    spec.resources = new GpuRequirements();
-    spec.placement = new PlacementPolicy();
-    spec.placement.regions = List.of(region);
-    job.setSpec(spec);
-    return job;
-  }
-
+  /** An InferenceJob scaling on in-flight requests (8 per replica), quick to scale down. */
   private static InferenceJob serving(String ns, String name, String region, int min, int max) {
-    InferenceJob job = new InferenceJob();
-    job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
-    InferenceJobSpec spec = new InferenceJobSpec();
-    spec.image = "ghcr.io/example/serve:1";
-    spec.port = 8000;
-    spec.model = new ModelSpec();
-    spec.model.parameters = "1B";
-    spec.model.layers = 16;
-    spec.replicas = new ReplicaRange();
-    spec.replicas.min = min;
-    spec.replicas.max = max;
-    spec.autoscaling = new Autoscaling();
-    spec.autoscaling.targetInFlightRequests = 8;
-    spec.autoscaling.scaleDownStabilizationSeconds = 1;
-    spec.placement = new PlacementPolicy();
-    spec.placement.regions = List.of(region);
-    job.setSpec(spec);
+    InferenceJob job = TestJobs.serving(ns, name, region, min, max);
+    job.getSpec().autoscaling = new Autoscaling();
+    job.getSpec().autoscaling.targetInFlightRequests = 8;
+    job.getSpec().autoscaling.scaleDownStabilizationSeconds = 1;
     return job;
   }
 
   private List<Pod> live(String ns, String job) {
-    return new FakeKubelet(client)
-        .pods(ns, job).stream()
-            .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-            .toList();
+    return new FakeKubelet(client).live(ns, job);
   }
 
   /** Waits for {@code done}, running every new pod of the job as a kubelet would meanwhile. */
   private InferenceJob awaitServing(String ns, String name, Predicate<InferenceJob> done) {
-    return await()
-        .atMost(TIMEOUT)
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () -> {
-              for (Pod p : live(ns, name)) {
-                if (p.getStatus() == null || !"Running".equals(p.getStatus().getPhase())) {
-                  new FakeKubelet(client).run(p);
-                }
-              }
-              return client.resources(InferenceJob.class).inNamespace(ns).withName(name).get();
-            },
-            j -> j != null && j.getStatus() != null && done.test(j));
+    return new ClusterWaits(client, TIMEOUT).serving(ns, name, done);
   }
 
   private TrainingJob awaitTraining(String ns, String name, Predicate<TrainingJob> done) {
-    return await()
-        .atMost(TIMEOUT)
-        .until(
-            () -> client.resources(TrainingJob.class).inNamespace(ns).withName(name).get(),
-            j -> j != null && j.getStatus() != null && done.test(j));
-  }
-
-  private static Condition admitted(List<Condition> conditions) {
-    return conditions.stream().filter(c -> "Admitted".equals(c.getType())).findFirst().orElse(null);
+    return new ClusterWaits(client, TIMEOUT).job(TrainingJob.class, ns, name, done);
   }
 
   private static Predicate<InferenceJob> reason(String reason) {

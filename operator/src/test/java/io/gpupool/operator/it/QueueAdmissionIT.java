@@ -1,27 +1,17 @@
 package io.gpupool.operator.it;
 
+import static io.gpupool.operator.it.TestJobs.training;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.gpupool.api.v1alpha1.Checkpoint;
-import io.gpupool.api.v1alpha1.FlavorQuota;
-import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.GpuQueue;
-import io.gpupool.api.v1alpha1.GpuQueueSpec;
-import io.gpupool.api.v1alpha1.GpuRequirements;
 import io.gpupool.api.v1alpha1.JobPreemption;
-import io.gpupool.api.v1alpha1.ModelSpec;
-import io.gpupool.api.v1alpha1.Parallelism;
-import io.gpupool.api.v1alpha1.ParallelismStrategy;
-import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
-import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
@@ -45,70 +35,21 @@ class QueueAdmissionIT {
   @Inject KubernetesClient client;
 
   private void pool(String region, int nodes) {
-    String provider = "prov-" + region;
-    if (client.resources(GpuProvider.class).withName(provider).get() == null) {
-      client.resource(TestNodes.provider(provider, A100, "1.50")).create();
-    }
     for (int i = 0; i < nodes; i++) {
-      client
-          .resource(TestNodes.gpuNode(region + "-a100-" + i, provider, A100, 1, 81920, region))
-          .create();
+      TestNodes.join(client, region + "-a100-" + i, "prov-" + region, A100, "1.50", 81920, region);
     }
   }
 
   private void queue(String name, String namespace, int gpus) {
-    GpuQueue q = new GpuQueue();
-    q.setMetadata(new ObjectMetaBuilder().withName(name).build());
-    q.setSpec(new GpuQueueSpec());
-    FlavorQuota quota = new FlavorQuota();
-    quota.name = "a100";
-    quota.products = List.of(A100);
-    quota.nominal = gpus;
-    q.getSpec().quotas = List.of(quota);
-    q.getSpec().namespaces = List.of(namespace);
-    client.resource(q).create();
-    // A job created before the operator knows its queue would be placed as if no queue applied.
-    await()
-        .atMost(TIMEOUT)
-        .until(
-            () -> client.resources(GpuQueue.class).withName(name).get(),
-            g -> g.getStatus() != null && g.getStatus().conditions != null);
-  }
-
-  private static TrainingJob job(String ns, String name, String region, int gpus) {
-    TrainingJob job = new TrainingJob();
-    job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
-    TrainingJobSpec spec = new TrainingJobSpec();
-    spec.image = "ghcr.io/example/train:1";
-    spec.parallelism = new Parallelism();
-    spec.parallelism.strategy = ParallelismStrategy.DataParallel;
-    spec.parallelism.workers = gpus;
-    spec.parallelism.gpusPerWorker = 1;
-    spec.model = new ModelSpec();
-    spec.model.parameters = "1B";
-    spec.model.layers = 24;
-    spec.resources = new GpuRequirements();
-    spec.placement = new PlacementPolicy();
-    spec.placement.regions = List.of(region);
-    spec.checkpoint = new Checkpoint();
-    spec.checkpoint.uri = "s3://ckpt/" + name;
-    job.setSpec(spec);
-    return job;
+    TestQueues.queue(client, name, namespace, "a100", A100, gpus, TIMEOUT);
   }
 
   private TrainingJob awaitJob(String ns, String name, Predicate<TrainingJob> done) {
-    return await()
-        .atMost(TIMEOUT)
-        .until(
-            () -> client.resources(TrainingJob.class).inNamespace(ns).withName(name).get(),
-            j -> j != null && j.getStatus() != null && done.test(j));
+    return new ClusterWaits(client, TIMEOUT).job(TrainingJob.class, ns, name, done);
   }
 
   private static Condition admitted(TrainingJob job) {
-    return job.getStatus().conditions.stream()
-        .filter(c -> "Admitted".equals(c.getType()))
-        .findFirst()
-        .orElse(null);
+    return TestQueues.admitted(job.getStatus().conditions);
   }
 
   private static Predicate<TrainingJob> reason(String reason) {
@@ -120,14 +61,11 @@ class QueueAdmissionIT {
   }
 
   private List<Pod> pods(String ns, String job) {
-    return new FakeKubelet(client)
-        .pods(ns, job).stream()
-            .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-            .toList();
+    return new FakeKubelet(client).live(ns, job);
   }
 
   private List<Pod> awaitPods(String ns, String job, int n) {
-    return await().atMost(TIMEOUT).until(() -> pods(ns, job), p -> p.size() == n);
+    return new ClusterWaits(client, TIMEOUT).pods(ns, job, n);
   }
 
   @Test
@@ -135,11 +73,11 @@ class QueueAdmissionIT {
     String ns = "queue-order";
     pool("r-qorder", 4);
     queue("q-order", ns, 2);
-    client.resource(job(ns, "first", "r-qorder", 2)).create();
+    client.resource(training(ns, "first", "r-qorder", 2)).create();
     awaitJob(ns, "first", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
-    client.resource(job(ns, "second", "r-qorder", 1)).create();
+    client.resource(training(ns, "second", "r-qorder", 1)).create();
     TrainingJob second = awaitJob(ns, "second", reason("Queued"));
-    client.resource(job(ns, "third", "r-qorder", 1)).create();
+    client.resource(training(ns, "third", "r-qorder", 1)).create();
     TrainingJob third =
         awaitJob(
             ns,
@@ -188,7 +126,7 @@ class QueueAdmissionIT {
     String ns = "queue-preempt";
     pool("r-qpre", 2);
     queue("q-preempt", ns, 2);
-    TrainingJob low = job(ns, "low", "r-qpre", 2);
+    TrainingJob low = training(ns, "low", "r-qpre", 2);
     low.getSpec().preemption = new JobPreemption();
     low.getSpec().preemption.gracePeriodSeconds = 1;
     client.resource(low).create();
@@ -197,7 +135,7 @@ class QueueAdmissionIT {
     lowPods.forEach(kubelet::run);
     awaitJob(ns, "low", phase(TrainingJobPhase.Running));
 
-    TrainingJob urgent = job(ns, "urgent", "r-qpre", 2);
+    TrainingJob urgent = training(ns, "urgent", "r-qpre", 2);
     urgent.getSpec().priority = 100;
     client.resource(urgent).create();
 
@@ -267,9 +205,9 @@ class QueueAdmissionIT {
     pool("r-qunpl", 2);
     queue("q-unplaced", ns, 2);
     // Its region has no nodes: admitted on quota, the planner never finds room for it.
-    client.resource(job(ns, "nowhere", "r-qunpl-none", 2)).create();
+    client.resource(training(ns, "nowhere", "r-qunpl-none", 2)).create();
     awaitJob(ns, "nowhere", reason("Admitted"));
-    client.resource(job(ns, "next", "r-qunpl", 1)).create();
+    client.resource(training(ns, "next", "r-qunpl", 1)).create();
 
     // After the placement timeout (3 s in tests) it gives the quota back and waits at the back.
     awaitJob(ns, "next", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
@@ -296,13 +234,13 @@ class QueueAdmissionIT {
     String ns = "queue-unplaced-victim";
     pool("r-qvic", 2);
     queue("q-victim", ns, 2);
-    TrainingJob stranded = job(ns, "stranded", "r-qvic-none", 2);
+    TrainingJob stranded = training(ns, "stranded", "r-qvic-none", 2);
     stranded.getSpec().preemption = new JobPreemption();
     stranded.getSpec().preemption.gracePeriodSeconds = 600; // no pods: no notice to wait out
     client.resource(stranded).create();
     awaitJob(ns, "stranded", reason("Admitted"));
 
-    TrainingJob urgent = job(ns, "urgent", "r-qvic", 2);
+    TrainingJob urgent = training(ns, "urgent", "r-qvic", 2);
     urgent.getSpec().priority = 100;
     client.resource(urgent).create();
     awaitJob(ns, "urgent", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
@@ -320,9 +258,9 @@ class QueueAdmissionIT {
     String ns = "queue-raise";
     pool("r-qraise", 2);
     queue("q-raise", ns, 0);
-    client.resource(job(ns, "big", "r-qraise", 2)).create();
+    client.resource(training(ns, "big", "r-qraise", 2)).create();
     awaitJob(ns, "big", reason("Inadmissible").and(message("more than 0")));
-    client.resource(job(ns, "small", "r-qraise", 1)).create();
+    client.resource(training(ns, "small", "r-qraise", 1)).create();
     awaitJob(ns, "small", reason("Inadmissible"));
 
     setQuota("q-raise", 1);
@@ -350,7 +288,7 @@ class QueueAdmissionIT {
   void aJobWaitingOutsideAnyQueueIsTakenInByAQueueCreatedLater() {
     String ns = "queue-later";
     // Its region has no nodes: it waits, Pending, with no queue status and no Admitted condition.
-    client.resource(job(ns, "early", "r-qlater-none", 1)).create();
+    client.resource(training(ns, "early", "r-qlater-none", 1)).create();
     TrainingJob early = awaitJob(ns, "early", j -> j.getStatus().phase == TrainingJobPhase.Pending);
     assertThat(early.getStatus().queue).isNull();
     assertThat(admitted(early)).isNull();

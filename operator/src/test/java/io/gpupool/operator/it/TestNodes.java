@@ -27,6 +27,25 @@ final class TestNodes {
     return provider;
   }
 
+  /**
+   * Adds the GPU node {@code name} of {@code provider} to the cluster, first creating the provider
+   * (pricing {@code product} at {@code price}) unless it exists.
+   */
+  static void join(
+      io.fabric8.kubernetes.client.KubernetesClient client,
+      String name,
+      String provider,
+      String product,
+      String price,
+      int memoryMiB,
+      String region) {
+    if (client.resources(io.gpupool.api.v1alpha1.GpuProvider.class).withName(provider).get()
+        == null) {
+      client.resource(provider(provider, product, price)).create();
+    }
+    client.resource(gpuNode(name, provider, product, 1, memoryMiB, region)).create();
+  }
+
   static Node gpuNode(
       String name, String provider, String product, int gpus, int memoryMiB, String region) {
     Map<String, String> labels = new HashMap<>();

@@ -47,12 +47,24 @@ final class Faults {
   /** The ERROR event a watch gets when its resourceVersion is older than the server keeps. */
   static String goneEvent(ApiRequest r) {
     String rv = r.query().getOrDefault("resourceVersion", "");
+    return expired("too old resource version: " + rv + " (sandbox fault plan)");
+  }
+
+  /**
+   * The ERROR event kube-apiserver sends a watch from {@code requested} when its watch cache starts
+   * after it: the client lists again.
+   */
+  static String expiredEvent(String requested, long oldest) {
+    return expired("too old resource version: " + requested + " (" + oldest + ")");
+  }
+
+  private static String expired(String message) {
     ObjectNode status =
         Json.object()
             .put("kind", "Status")
             .put("apiVersion", "v1")
             .put("status", "Failure")
-            .put("message", "too old resource version: " + rv + " (sandbox fault plan)")
+            .put("message", message)
             .put("reason", "Expired")
             .put("code", 410);
     status.putObject("metadata");

@@ -2,7 +2,6 @@ package io.gpupool.sandbox.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.WebSocketListener;
 import io.gpupool.sandbox.api.TableConverter.IncludeObject;
 import io.vertx.core.Vertx;
@@ -280,6 +279,10 @@ final class HttpFront {
                         }
                       },
                       holder);
+              if (listener == null) {
+                ws.writeTextMessage(expired(r, p)).onComplete(done -> ws.close());
+                return;
+              }
               ws.closeHandler(v -> closeWatch(listener, holder[0]));
               ws.exceptionHandler(err -> closeWatch(listener, holder[0]));
               ws.textMessageHandler(text -> {});
@@ -315,6 +318,10 @@ final class HttpFront {
               }
             },
             holder);
+    if (listener == null) {
+      response.end(expired(r, p) + "\n");
+      return;
+    }
     response.closeHandler(v -> closeWatch(listener, holder[0]));
     if (fault == FaultPlan.Fault.WATCH_CLOSED) {
       closeLater(listener, holder[0]);
@@ -331,6 +338,12 @@ final class HttpFront {
             });
       }
     }
+  }
+
+  /** The ERROR event of a watch from a version older than the recorded writes reach back. */
+  private String expired(ApiRequest r, ResourcePath p) {
+    return Faults.expiredEvent(
+        r.query().getOrDefault("resourceVersion", ""), store.oldestReplayable(p.collectionPath()));
   }
 
   /** Closes a watch at a random moment within the plan's watch life (a fault). */
@@ -377,7 +390,10 @@ final class HttpFront {
     }
   }
 
-  /** Registers a watch with the CRUD dispatcher and connects its events to {@code sink}. */
+  /**
+   * Registers a watch with the CRUD dispatcher and connects its events to {@code sink}; null when
+   * the requested resourceVersion is too old.
+   */
   private WebSocketListener openWatch(
       ApiRequest r,
       ResourcePath p,
@@ -410,9 +426,6 @@ final class HttpFront {
             sink,
             closer);
     holder[0] = stream;
-    MockResponse mock = store.watch(p.collectionPath());
-    WebSocketListener listener = mock.getWebSocketListener();
-    listener.onOpen(stream, mock);
-    return listener;
+    return store.openWatch(p.collectionPath(), since, stream).orElse(null);
   }
 }

@@ -1,6 +1,7 @@
 package io.gpupool.sandbox.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
@@ -8,6 +9,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.crud.Attribute;
 import io.fabric8.mockwebserver.crud.AttributeSet;
 import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.WebSocketListener;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -17,6 +19,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +39,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * (create, replace, patch, delete, seed); the index follows it there. Writers are serialized by the
  * sandbox's write lock; readers see the index through concurrent maps and always read the object
  * itself from the dispatcher's map, so an index entry a writer is about to remove reads as absent.
+ *
+ * <p>The same entry point records every write in a {@link WatchHistory}, from which a watch that
+ * starts at a resourceVersion is replayed (the dispatcher alone only sends the objects as they are
+ * now, so a deletion between a client's list and its watch was never seen). A deletion gets a
+ * resourceVersion of its own, as in kube-apiserver, so a list after it reports a version past it.
  */
 final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
 
@@ -50,6 +59,7 @@ final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
   private final Map<AttributeSet, List<String>> ownersOf = new ConcurrentHashMap<>();
   private final AtomicLong lastResourceVersion = new AtomicLong();
   private final AtomicLong objectsTested = new AtomicLong();
+  private final WatchHistory history = new WatchHistory(WatchHistory.DEFAULT_CAPACITY);
   private volatile Lock dispatcherWriteLock;
 
   IndexedCrudDispatcher() {
@@ -153,7 +163,25 @@ final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
         newAttributes = keyOf(pathAttributes, resource, newState);
         index(newAttributes, newState);
       }
+      String oldState = oldAttributes == null ? null : map.get(oldAttributes);
+      long deletionVersion = 0;
+      if (newState == null && oldState != null) {
+        // the dispatcher sends watchers the object it removes: it carries the deletion's version
+        deletionVersion = requestResourceVersion();
+        oldState = withResourceVersion(oldState, deletionVersion);
+        map.put(oldAttributes, oldState);
+      }
       super.processEvent(path, pathAttributes, oldAttributes, resource, newState);
+      if (!Objects.equals(oldState, newState)) {
+        long version = newState == null ? deletionVersion : resourceVersionOf(resource, newState);
+        remember(
+            new WatchHistory.Write(
+                version,
+                oldState == null ? null : oldAttributes,
+                oldState,
+                newAttributes,
+                newState));
+      }
       if (newAttributes != null && !map.containsKey(newAttributes)) {
         throw new IllegalStateException(
             "sandbox store index out of step with the dispatcher for " + path);
@@ -217,9 +245,126 @@ final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
     return response.setResponseCode(200);
   }
 
+  /**
+   * Opens a watch on {@code watchPath} that sends its events to {@code stream}. From version 0 the
+   * dispatcher sends every matching object as ADDED, then what changes. From a later version the
+   * stream drops that snapshot and gets every recorded write after the version instead, then what
+   * changes. Nothing is written in between (the dispatcher's write lock is held), so no event is
+   * lost or sent twice. Empty when writes after {@code sinceVersion} are no longer recorded: the
+   * client must list again (410 Gone).
+   */
+  Optional<WebSocketListener> openWatch(String watchPath, long sinceVersion, WatchStream stream) {
+    Lock lock = dispatcherWriteLock;
+    lock.lock();
+    try {
+      AttributeSet query = attributeExtractor.fromPath(watchPath);
+      List<WatchHistory.Write> replay = List.of();
+      if (sinceVersion > 0) {
+        String plural = value(query, PLURAL);
+        if (plural != null) {
+          Optional<List<WatchHistory.Write>> recorded = history.after(plural, sinceVersion);
+          if (recorded.isEmpty()) {
+            return Optional.empty();
+          }
+          replay = recorded.get();
+        }
+        stream.dropFirst(snapshotSize(query));
+      }
+      MockResponse response = handleWatch(watchPath);
+      WebSocketListener listener = response.getWebSocketListener();
+      listener.onOpen(stream, response);
+      for (WatchHistory.Write w : replay) {
+        String event = replayEvent(query, w);
+        if (event != null) {
+          stream.replay(event);
+        }
+      }
+      return Optional.of(listener);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Keeps at most {@code writesPerResource} recorded writes of each resource (for tests). */
+  void limitWatchHistory(int writesPerResource) {
+    Lock lock = dispatcherWriteLock;
+    lock.lock();
+    try {
+      history.limit(writesPerResource);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The oldest version a watch of the resource {@code watchPath} names may start from. */
+  long oldestReplayable(String watchPath) {
+    String plural = value(attributeExtractor.fromPath(watchPath), PLURAL);
+    return plural == null ? 0 : history.oldestReplayable(plural);
+  }
+
+  /** How many objects the dispatcher sends a new watch on {@code query} as its snapshot. */
+  private int snapshotSize(AttributeSet query) {
+    int n = 0;
+    for (AttributeSet key : candidates(query)) {
+      if (key.matches(query) && map.containsKey(key)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** One recorded write as the dispatcher would have sent it live (see its processEvent). */
+  private static String replayEvent(AttributeSet query, WatchHistory.Write w) {
+    boolean matchedBefore = w.oldKey() != null && w.oldKey().matches(query);
+    boolean matchesNow = w.newKey() != null && w.newKey().matches(query);
+    String type;
+    String json;
+    if (matchedBefore && matchesNow) {
+      type = "MODIFIED";
+      json = w.newJson();
+    } else if (matchedBefore) {
+      type = "DELETED";
+      json = w.oldJson();
+    } else if (matchesNow) {
+      type = "ADDED";
+      json = w.newJson();
+    } else {
+      return null;
+    }
+    return "{\"type\":\"" + type + "\",\"object\":" + json + "}";
+  }
+
+  private void remember(WatchHistory.Write w) {
+    String plural = value(w.newKey() != null ? w.newKey() : w.oldKey(), PLURAL);
+    if (plural != null) {
+      history.record(plural, w);
+    }
+  }
+
+  private long resourceVersionOf(GenericKubernetesResource resource, String json) {
+    String rv =
+        resource != null && resource.getMetadata() != null
+            ? resource.getMetadata().getResourceVersion()
+            : Json.parse(json).path("metadata").path("resourceVersion").asText(null);
+    try {
+      return rv == null ? lastResourceVersion.get() : Long.parseLong(rv);
+    } catch (NumberFormatException e) {
+      return lastResourceVersion.get();
+    }
+  }
+
+  private static String withResourceVersion(String json, long version) {
+    ObjectNode object = (ObjectNode) Json.parse(json);
+    Json.obj(object, "metadata").put("resourceVersion", String.valueOf(version));
+    return Json.write(object);
+  }
+
   @Override
   public void reset() {
     super.reset();
+    if (history != null) {
+      history.clear();
+    }
     byPlural.clear();
     byPluralNamespace.clear();
     byPluralName.clear();

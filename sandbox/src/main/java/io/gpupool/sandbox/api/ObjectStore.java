@@ -9,9 +9,11 @@ import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.mockwebserver.http.WebSocketListener;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -132,9 +134,24 @@ final class ObjectStore {
     crud.handleDelete(itemPath);
   }
 
-  /** Registers a watch on {@code collectionPath}; the response carries its listener. */
-  MockResponse watch(String collectionPath) {
-    return crud.handleWatch(collectionPath + "?watch=true");
+  /**
+   * Opens a watch on {@code collectionPath} from {@code sinceVersion} (0: the objects as they are
+   * now, then their changes) sending to {@code stream}; empty when that version is older than the
+   * recorded writes reach back (410 Gone).
+   */
+  Optional<WebSocketListener> openWatch(
+      String collectionPath, long sinceVersion, WatchStream stream) {
+    return crud.openWatch(collectionPath + "?watch=true", sinceVersion, stream);
+  }
+
+  /** Keeps at most {@code writesPerResource} writes of each resource for watches to replay. */
+  void limitWatchHistory(int writesPerResource) {
+    crud.limitWatchHistory(writesPerResource);
+  }
+
+  /** The oldest version a watch of {@code collectionPath} may start from. */
+  long oldestReplayable(String collectionPath) {
+    return crud.oldestReplayable(collectionPath + "?watch=true");
   }
 
   /** The request the dispatcher's watch listener is opened with. */

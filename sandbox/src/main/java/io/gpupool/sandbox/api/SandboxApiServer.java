@@ -68,6 +68,15 @@ public final class SandboxApiServer implements AutoCloseable {
             () -> faults);
   }
 
+  /**
+   * Keeps at most {@code writesPerResource} writes of each resource for watches from a
+   * resourceVersion to replay (default {@value WatchHistory#DEFAULT_CAPACITY}): an older version
+   * gets 410 Gone. For tests of that answer.
+   */
+  void limitWatchHistory(int writesPerResource) {
+    store.limitWatchHistory(writesPerResource);
+  }
+
   /** Starts on 127.0.0.1; port 0 picks a free port. */
   public synchronized void start(int requestedPort) {
     port = front.listen(requestedPort);

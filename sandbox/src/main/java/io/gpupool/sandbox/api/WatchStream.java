@@ -6,6 +6,7 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.mockwebserver.http.WebSocket;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -14,6 +15,10 @@ import java.util.function.Function;
  * them to any transport: websocket frames for the Fabric8 client, chunked HTTP lines for kubectl.
  * Drops replayed events older than the requested resourceVersion, applies label/field selectors and
  * converts objects to Tables when kubectl asked for them.
+ *
+ * <p>A watch from a resourceVersion drops the dispatcher's snapshot of the objects as they are now
+ * and is sent the recorded writes after that version instead, then the live ones (see {@link
+ * IndexedCrudDispatcher#openWatch}).
  */
 final class WatchStream implements WebSocket {
 
@@ -25,6 +30,7 @@ final class WatchStream implements WebSocket {
   private final Consumer<String> sink;
   private final Runnable closer;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicInteger snapshotToDrop = new AtomicInteger();
 
   WatchStream(
       RecordedRequest request,
@@ -53,6 +59,25 @@ final class WatchStream implements WebSocket {
     if (closed.get()) {
       return false;
     }
+    if (snapshotToDrop.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      return true;
+    }
+    return deliver(text);
+  }
+
+  /** Drops the first {@code n} events the dispatcher sends (its snapshot of a watch's objects). */
+  void dropFirst(int n) {
+    snapshotToDrop.set(n);
+  }
+
+  /** Sends a recorded event before any live one (see {@link IndexedCrudDispatcher#openWatch}). */
+  void replay(String event) {
+    if (!closed.get()) {
+      deliver(event);
+    }
+  }
+
+  private boolean deliver(String text) {
     JsonNode event = Json.parse(text);
     JsonNode object = event.path("object");
     String type = event.path("type").asText();

@@ -66,7 +66,10 @@ public final class SandboxChain implements AutoCloseable {
   /** How often the operator reads stakes here: a slash shows within seconds. */
   public static final Duration STAKE_REFRESH = Duration.ofSeconds(2);
 
-  /** What each provider with a dev-account key stakes per GPU it offers. */
+  /**
+   * What the stake gate wants per GPU, and what each provider with a dev-account key stakes per GPU
+   * it offers unless its pool entry says otherwise ({@link #stakePerGpu}).
+   */
   public static final BigInteger STAKE_PER_GPU_WEI = TokenUnits.toWei("1");
 
   /**
@@ -178,6 +181,7 @@ public final class SandboxChain implements AutoCloseable {
           "GpuPoolBilling deployed at " + contract + " (block " + block + ") on " + anvil.rpcUrl());
       Map<String, String> registered = new LinkedHashMap<>();
       List<String> unstaked = new ArrayList<>();
+      List<String> staked = new ArrayList<>();
       for (PoolSpec.Provider p : pool.providers()) {
         Optional<Credentials> key = devAccount(p.payoutAddress());
         if (key.isEmpty()) {
@@ -201,17 +205,21 @@ public final class SandboxChain implements AutoCloseable {
         // The provider registers itself; its balance is withdrawn to its own address.
         deployer.registerProvider(contract, key.get(), key.get().getAddress());
         registered.put(p.name(), key.get().getAddress());
-        int gpus = gpusOf(pool, p.name());
-        if (gpus > 0) {
-          deployer.stake(contract, key.get(), STAKE_PER_GPU_WEI.multiply(BigInteger.valueOf(gpus)));
+        BigInteger stake = stakeOf(pool, p);
+        if (stake.signum() > 0) {
+          deployer.stake(contract, key.get(), stake);
+          staked.add(
+              p.name() + " " + TokenUnits.fromWei(stakePerGpu(p)).toPlainString() + " per GPU");
         }
       }
       log.accept(
-          "payout addresses registered and "
-              + TokenUnits.fromWei(STAKE_PER_GPU_WEI).toPlainString()
-              + " per GPU staked for "
+          "payout addresses registered for "
               + String.join(", ", registered.keySet())
-              + "; challenge window "
+              + "; staked: "
+              + String.join(", ", staked)
+              + " (the gate wants "
+              + TokenUnits.fromWei(STAKE_PER_GPU_WEI).toPlainString()
+              + " per GPU); challenge window "
               + human(CHALLENGE_WINDOW));
       List<String> payers = new ArrayList<>();
       for (int index : PAYER_ACCOUNTS) {
@@ -251,6 +259,23 @@ public final class SandboxChain implements AutoCloseable {
           ? re
           : new IllegalStateException("setting up the sandbox chain failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * What {@code provider} stakes per GPU: its pool entry's {@code stakePerGpu}, else what the gate
+   * wants ({@link #STAKE_PER_GPU_WEI}). Staking more than the gate leaves room for a slash: the
+   * default pool's dishonest provider stakes 2 per GPU, so that after one slash (half its stake)
+   * its genuine RTX 4090 node still passes the gate and keeps serving the spot-check demo.
+   */
+  public static BigInteger stakePerGpu(PoolSpec.Provider provider) {
+    return provider.stakePerGpu() == null
+        ? STAKE_PER_GPU_WEI
+        : TokenUnits.toWei(provider.stakePerGpu());
+  }
+
+  /** What {@code provider} stakes in all: {@link #stakePerGpu} for every GPU of its nodes. */
+  public static BigInteger stakeOf(PoolSpec pool, PoolSpec.Provider provider) {
+    return stakePerGpu(provider).multiply(BigInteger.valueOf(gpusOf(pool, provider.name())));
   }
 
   /** GPUs the pool's nodes give {@code provider}. */

@@ -93,6 +93,9 @@ public final class PoolFile {
       if (p.payoutAddress() == null || !ADDRESS.matcher(p.payoutAddress()).matches()) {
         problems.add(where + ": payoutAddress must be 0x followed by 40 hex digits");
       }
+      if (p.stakePerGpu() != null && !PRICE.matcher(p.stakePerGpu()).matches()) {
+        problems.add(where + ": stakePerGpu must be a decimal string");
+      }
       if (p.prices() == null || p.prices().isEmpty()) {
         problems.add(where + ": prices must list at least one GPU product");
       } else {

@@ -13,13 +13,29 @@ public record PoolSpec(List<Provider> providers, List<NodeGroup> nodeGroups) {
     nodeGroups = nodeGroups == null ? List.of() : List.copyOf(nodeGroups);
   }
 
-  /** A community contributor; becomes a {@code GpuProvider} custom resource. */
+  /**
+   * A community contributor; becomes a {@code GpuProvider} custom resource. {@code stakePerGpu}
+   * (tokens, a decimal string; optional) is what it stakes per GPU on the sandbox's chain when its
+   * payout address is a dev account: unset, the gate's own figure.
+   */
   public record Provider(
       String name,
       String displayName,
       String payoutAddress,
       String region,
-      Map<String, String> prices) {}
+      Map<String, String> prices,
+      String stakePerGpu) {
+
+    /** A provider that stakes the sandbox's default per GPU. */
+    public Provider(
+        String name,
+        String displayName,
+        String payoutAddress,
+        String region,
+        Map<String, String> prices) {
+      this(name, displayName, payoutAddress, region, prices, null);
+    }
+  }
 
   /** {@code count} identical nodes named {@code namePrefix-1..count}. */
   public record NodeGroup(

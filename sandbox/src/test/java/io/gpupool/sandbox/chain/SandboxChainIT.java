@@ -35,11 +35,11 @@ class SandboxChainIT {
       for (PoolSpec.Provider p : pool.providers()) {
         assertThat(chain.payoutAddress(p.payoutAddress())).isEqualToIgnoringCase(p.payoutAddress());
         assertThat(chain.providerBalance(p.payoutAddress())).isZero();
-        // staked with its own key, one token per GPU it offers
+        // staked with its own key, one token per GPU it offers (the dishonest provider two)
+        BigInteger perGpu = TokenUnits.toWei(p.name().equals("bargain-h100-hub") ? "2" : "1");
         assertThat(chain.stake(p.payoutAddress()))
-            .isEqualTo(
-                SandboxChain.STAKE_PER_GPU_WEI.multiply(
-                    BigInteger.valueOf(SandboxChain.gpusOf(pool, p.name()))))
+            .isEqualTo(perGpu.multiply(BigInteger.valueOf(SandboxChain.gpusOf(pool, p.name()))))
+            .isEqualTo(SandboxChain.stakeOf(pool, p))
             .isPositive();
       }
       // examples/ pay from dev accounts 6, 7, 8
