@@ -54,8 +54,9 @@ def digest(vector):
     return hashlib.sha256(vector.numpy().astype("<f8").tobytes()).hexdigest()
 
 
-def commit(directory, rank, step, net, optimizer):
-    """Writes the state file, then appends its line: a line always names a complete file."""
+def commit(directory, rank, step, net, optimizer, extra=None):
+    """Writes the state file, then appends its line: a line always names a complete file. `extra`
+    adds fields to the line (a pipeline stage records its layer range and micro-batch)."""
     vector, params = state_vector(net, optimizer)
     rank_dir = directory / DIR / f"rank-{rank}"
     rank_dir.mkdir(parents=True, exist_ok=True)
@@ -64,6 +65,7 @@ def commit(directory, rank, step, net, optimizer):
     tmp.write_bytes(vector.numpy().astype("<f8").tobytes())
     os.replace(tmp, rank_dir / name)
     line = {"step": step, "sha256": digest(vector), "file": f"rank-{rank}/{name}", "params": params}
+    line.update(extra or {})
     with open(directory / DIR / f"rank-{rank}.jsonl", "a") as log:
         log.write(json.dumps(line) + "\n")
         log.flush()

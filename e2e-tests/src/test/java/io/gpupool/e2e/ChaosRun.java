@@ -280,7 +280,7 @@ public final class ChaosRun {
       var violations = Invariants.continuous(view, balances);
       tally.sample(violations);
       violations.forEach(v -> log.accept("chaos: invariant broken: " + v));
-      tally.heap(replicas.heap());
+      tally.heap(replicas.heap(Duration.ofSeconds(5)));
     } catch (RuntimeException e) {
       log.accept("chaos: a sample failed: " + e);
     }
@@ -342,7 +342,8 @@ public final class ChaosRun {
       RpcFaultProxy rpc,
       NodeChurn churn,
       OperatorReplicas replicas,
-      ClusterView view) {
+      ClusterView view)
+      throws InterruptedException {
     plan.counts().forEach((f, n) -> tally.fault("API", f.specName(), n));
     rpc.counts()
         .forEach(
@@ -382,7 +383,7 @@ public final class ChaosRun {
     tally.set("jobs succeeded", succeeded);
     tally.set("jobs failed", failed);
     tally.set("gang restarts (status.restarts, all jobs)", restarts);
-    tally.heap(replicas.heap());
+    tally.heapAtEnd(replicas.heapAtEnd());
   }
 
   /** {@code ./gpupool soak --minutes N [--seed S]}: the long run; prints the table. */
@@ -403,7 +404,26 @@ public final class ChaosRun {
     if (!tally.violations().isEmpty()) {
       System.out.println("violations:");
       tally.violations().forEach(v -> System.out.println("- " + v));
-      System.exit(1);
     }
+    reportLingeringThreads();
+    // Explicit: a thread some library left running must not keep a finished soak's JVM alive.
+    System.exit(tally.exitCode());
+  }
+
+  /**
+   * Names the non-daemon threads still alive once everything the run started was closed: each would
+   * have kept the JVM from exiting on its own, so each is a leak to close at its source.
+   */
+  private static void reportLingeringThreads() {
+    Thread.getAllStackTraces()
+        .forEach(
+            (t, stack) -> {
+              if (!t.isDaemon() && t != Thread.currentThread() && t.isAlive()) {
+                System.err.println(
+                    "chaos: non-daemon thread still alive at exit: "
+                        + t.getName()
+                        + (stack.length > 0 ? " at " + stack[0] : ""));
+              }
+            });
   }
 }

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,7 +32,9 @@ final class OperatorReplicas implements AutoCloseable {
   private final String lease;
   // Read and changed by the run's loop and by a kill timed from the RPC proxy's thread.
   private final List<Replica> replicas = new CopyOnWriteArrayList<>();
-  private final HttpClient http = HttpClient.newHttpClient();
+  // HTTP/1.1: no h2c upgrade attempt on every scrape.
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private int started;
   private final AtomicLong kills = new AtomicLong();
   private long exits;
@@ -118,41 +121,58 @@ final class OperatorReplicas implements AutoCloseable {
 
   /**
    * The heap of the longest-running replica: its first reading stays the start figure while that
-   * replica lives; "start → end" in MiB with its uptime.
+   * replica lives; "start → end" in MiB with its uptime. Empty when no replica is alive or the one
+   * asked did not answer within {@code timeout}.
    */
-  synchronized String heap() {
+  synchronized Optional<String> heap(Duration timeout) {
     Replica oldest =
         replicas.stream()
             .filter(this::alive)
             .min(java.util.Comparator.comparing(Replica::started))
             .orElse(null);
     if (oldest == null) {
-      return "no replica alive";
+      return Optional.empty();
     }
-    OptionalDouble now = heapBytes(oldest.port());
+    OptionalDouble now = heapBytes(oldest.port(), timeout);
     if (now.isEmpty()) {
-      return "not readable";
+      return Optional.empty();
     }
     if (heapStart == null || !oldest.name().equals(heapStartOf)) {
       heapStart = now.getAsDouble();
       heapStartOf = oldest.name();
     }
     long uptime = Duration.between(oldest.started(), Instant.now()).toMinutes();
-    return String.format(
-        "%.0f MiB → %.0f MiB (%s, up %d min; live data after the last major GC)",
-        heapStart / 1048576, now.getAsDouble() / 1048576, oldest.name(), uptime);
+    return Optional.of(
+        String.format(
+            "%.0f MiB → %.0f MiB (%s, up %d min; live data after the last major GC)",
+            heapStart / 1048576, now.getAsDouble() / 1048576, oldest.name(), uptime));
+  }
+
+  /**
+   * The end's heap reading: a scrape of a replica that has metered hundreds of jobs can take longer
+   * than a sample's few seconds on a loaded machine, so each try waits 30 s, up to three.
+   */
+  Optional<String> heapAtEnd() throws InterruptedException {
+    for (int attempt = 0; attempt < 3; attempt++) {
+      Optional<String> reading = heap(Duration.ofSeconds(30));
+      if (reading.isPresent()) {
+        return reading;
+      }
+      Thread.sleep(2000);
+    }
+    return Optional.empty();
   }
 
   /**
    * What the old generation kept after the last major collection ({@code jvm_gc_live_data_size}),
    * or the heap in use when no major collection ran yet.
    */
-  private OptionalDouble heapBytes(int port) {
+  private OptionalDouble heapBytes(int port, Duration timeout) {
     try {
       String body =
           http.send(
                   HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics"))
-                      .timeout(Duration.ofSeconds(5))
+                      .timeout(timeout)
                       .build(),
                   HttpResponse.BodyHandlers.ofString())
               .body();

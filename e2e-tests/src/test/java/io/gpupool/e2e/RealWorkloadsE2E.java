@@ -5,8 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.devchain.DevAccounts;
+import io.gpupool.sandbox.chain.SandboxChain;
 import io.gpupool.sandbox.pool.PoolFile;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -36,7 +41,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The reference workloads (examples/workloads) running for real in the sandbox: torchrun, DDP over
  * gloo and checkpoints on the CPU under simulated GPUs, with the environment the operator writes.
- * Needs Debian's python3-torch.
+ * Needs Debian's python3-torch. The sandbox has its chain: jobs pay their providers on anvil, and a
+ * provider caught by spot-checks is disputed, slashed and quarantined there.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -45,9 +51,18 @@ class RealWorkloadsE2E {
   static final String TORCHRUN = "/usr/bin/torchrun";
   private static final Pattern LOSS = Pattern.compile("\\[rank (\\d)] step (\\d+) loss ([0-9.]+)");
 
+  /** Anvil dev accounts of the two L40S providers: each stakes with its own key. */
+  static final int CHEAT_ACCOUNT = 11;
+
+  static final int SECOND_OPINION_ACCOUNT = 12;
+
   /**
    * One GPU per node, so a 2-worker job on [H100, RTX 3090] must take one of each; RTX 4090s for
-   * the jobs that lose a node and need a replacement; A100s for the served model's replicas.
+   * the jobs that lose a node and need a replacement; A100s for the served model's replicas. Two
+   * L40S providers for the spot-checked job: the cheaper one's node skips every 15th optimizer step
+   * (the sandbox's dishonest training label), the dearer one is where the job goes once caught.
+   * Every provider stakes with its own dev key, so the stake gate is on and a fraud verdict
+   * slashes.
    */
   private static final String POOL =
       """
@@ -56,6 +71,8 @@ class RealWorkloadsE2E {
           payoutAddress: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
           prices: {NVIDIA-H100-80GB-HBM3: "2.40", NVIDIA-GeForce-RTX-3090: "0.20",
                    NVIDIA-GeForce-RTX-4090: "0.40", NVIDIA-A100-SXM4-80GB: "1.20"}
+        - {name: corner-cut, payoutAddress: "%s", prices: {NVIDIA-L40S: "0.60"}}
+        - {name: second-opinion, payoutAddress: "%s", prices: {NVIDIA-L40S: "0.90"}}
       nodeGroups:
         - {namePrefix: lab-h100, count: 1, provider: mixed-lab, region: eu-west, zone: eu-west-1a,
            gpu: {product: NVIDIA-H100-80GB-HBM3, count: 1, memoryMiB: 81559, family: hopper,
@@ -69,24 +86,53 @@ class RealWorkloadsE2E {
         - {namePrefix: lab-a100, count: 3, provider: mixed-lab, region: eu-west, zone: eu-west-1c,
            gpu: {product: NVIDIA-A100-SXM4-80GB, count: 1, memoryMiB: 81920, family: ampere,
                  computeMajor: 8, computeMinor: 0}}
-      """;
+        - {namePrefix: cut-l40s, count: 1, provider: corner-cut, region: eu-west, zone: eu-west-1a,
+           labels: {sandbox.gpupool.io/skip-optimizer-steps: "15"}, gpu: &l40s {product: NVIDIA-L40S,
+           count: 1, memoryMiB: 46068, family: ada-lovelace, computeMajor: 8, computeMinor: 9}}
+        - {namePrefix: opinion-l40s, count: 1, provider: second-opinion, region: eu-west,
+           zone: eu-west-1b, gpu: *l40s}
+      """
+          .formatted(address(CHEAT_ACCOUNT), address(SECOND_OPINION_ACCOUNT));
+
+  /** The one account bound to the namespace: every job here pays from dev account 6's escrow. */
+  private static final String PAYER = "0x976EA74026E726554dB657fA54763abd0C3a0aa9";
+
+  private static final String ACCOUNT =
+      """
+      apiVersion: gpupool.io/v1alpha1
+      kind: BillingAccount
+      metadata:
+        name: workloads
+      spec:
+        payer: "%s"
+        namespaces: [default]
+      """
+          .formatted(PAYER);
 
   private SandboxCluster cluster;
   private Kubectl kubectl;
+  private SandboxChain chain;
   private Path data;
 
   @BeforeAll
   void start() throws Exception {
     requireTorch();
     cluster =
-        SandboxCluster.start(
+        SandboxCluster.startWithChainOnPool(
             "workloads",
             1,
+            SandboxChain.Options.forTimeScale(1),
             Map.of(
                 "GPUPOOL_INFERENCE_LOAD_POLL_INTERVAL", "2s",
-                "GPUPOOL_INFERENCE_DRAIN_PERIOD", "2s"),
+                "GPUPOOL_INFERENCE_DRAIN_PERIOD", "2s",
+                // Settled every 2 s (wall clock): a job is paying its provider on chain within
+                // seconds, so a cheat caught after its first checkpoint has earnings to freeze.
+                "GPUPOOL_BILLING_SETTLEMENT_INTERVAL", "2s",
+                "GPUPOOL_BILLING_METERING_INTERVAL", "1s"),
             PoolFile.parse(POOL));
     kubectl = cluster.kubectl;
+    chain = cluster.chain();
+    kubectl.applyText(ACCOUNT).expectSuccess();
     data = SandboxCluster.REPO.resolve("e2e-tests/target/e2e-logs/workloads-data");
   }
 
@@ -263,7 +309,7 @@ class RealWorkloadsE2E {
     assertThat(resumed).doesNotContain("step " + step + " loss").contains("step 60 loss");
 
     List<Double> resumedParams = parameters(data.resolve("objects/checkpoints/" + job));
-    List<Double> reference = uninterruptedRun(60);
+    List<Double> reference = uninterruptedRun("reference-run", 60);
     assertThat(resumedParams).hasSameSizeAs(reference);
     double worst = 0;
     for (int i = 0; i < reference.size(); i++) {
@@ -282,8 +328,8 @@ class RealWorkloadsE2E {
   }
 
   /** ddp_train.py as one process taking the whole global batch, never interrupted. */
-  private List<Double> uninterruptedRun(int steps) throws Exception {
-    Path dir = data.resolve("reference-run");
+  private List<Double> uninterruptedRun(String name, int steps) throws Exception {
+    Path dir = data.resolve(name);
     Files.createDirectories(dir);
     ProcessBuilder pb =
         new ProcessBuilder(
@@ -345,6 +391,11 @@ class RealWorkloadsE2E {
               resources:
                 gpuModels: ["NVIDIA-GeForce-RTX-4090"]
               restartPolicy: Never
+              checkpoint:
+                uri: s3://checkpoints/pipeline-e2e
+              verification:
+                mode: SpotCheck
+                sampleRate: 1
             """)
         .expectSuccess();
     kubectl
@@ -373,6 +424,16 @@ class RealWorkloadsE2E {
     }
     assertThat(losses).hasSize(30);
     assertThat(mean(losses.subList(25, 30))).isLessThan(mean(losses.subList(0, 5)));
+    // Each stage committed its own layers; every interval's replay of the whole pipeline matched
+    // both stages before the job could succeed.
+    System.out.println(
+        "pipeline-e2e spot-checks: "
+            + jsonpath("tj", job, "{.status.conditions[?(@.type==\"Verified\")].message}"));
+    assertThat(jsonpath("tj", job, "{.status.verification.verifiedIntervals}")).isEqualTo("3");
+    assertThat(jsonpath("tj", job, "{.status.verification.lastVerifiedCheckpoint}"))
+        .isEqualTo("30");
+    assertThat(jsonpath("tj", job, "{.status.conditions[?(@.type==\"Verified\")].reason}"))
+        .isEqualTo("SpotChecksPassed");
   }
 
   @Test
@@ -521,5 +582,139 @@ class RealWorkloadsE2E {
     kubectl
         .run("wait", "--for=jsonpath={.status.desiredReplicas}=1", "ij/" + job, "--timeout=120s")
         .expectSuccess();
+  }
+
+  @Test
+  @Order(6)
+  void aProviderSkippingStepsIsCaughtDisputedOnChainSlashedAndTheJobEndsRightElsewhere()
+      throws Exception {
+    String job = "ddp-checked";
+    String cheat = address(CHEAT_ACCOUNT);
+    String whistleblower = SandboxChain.reporter().getAddress();
+    BigInteger stakeBefore = chain.stake(cheat);
+    assertThat(stakeBefore).as("1 staked per GPU").isEqualTo(TokenUnits.toWei("1"));
+    // One worker on the cheaper L40S, whose node skips step 15: interval 0..10 is honest, 10..20
+    // is not. Every interval is sampled. The cheat may finish its 20 steps before it is caught:
+    // the job then waits in Verifying, and the rewind happens all the same.
+    kubectl
+        .applyText(
+            ddpJob(job, "\"NVIDIA-L40S\"", 20, 0.1).replace("workers: 2", "workers: 1")
+                + """
+                  verification:
+                    mode: SpotCheck
+                    sampleRate: 1
+                """)
+        .expectSuccess();
+    await("caught, disputed and judged on chain")
+        .atMost(Duration.ofSeconds(150))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> events(job, "SpotCheckDispute"), e -> e.contains("fraud verdict"));
+    String dispute = events(job, "SpotCheckDispute");
+    System.out.println("ddp-checked: " + dispute);
+    assertThat(dispute)
+        .contains("corner-cut: opened in 0x")
+        .contains("resolved as fraud")
+        .doesNotContain("not given");
+    Matcher frozen = Pattern.compile("([0-9.]+) [A-Z]+ frozen").matcher(dispute);
+    assertThat(frozen.find()).as("an amount frozen: %s", dispute).isTrue();
+    assertThat(new BigDecimal(frozen.group(1))).as("earnings frozen").isPositive();
+    // The verifier replayed 10..20 and bisected the mismatch to step 15, a third provider's
+    // referee recomputed that one step and sided with the verifier.
+    String pods = jsonpath("tj", job, "{.status.verification.pods}");
+    JsonNode checks = new ObjectMapper().readTree(pods);
+    JsonNode referee = null;
+    for (JsonNode p : checks) {
+      if ("referee".equalsIgnoreCase(p.path("role").asText())) {
+        referee = p;
+      }
+    }
+    assertThat(referee).as("a referee ran: %s", pods).isNotNull();
+    assertThat(referee.path("step").asLong()).isEqualTo(15);
+    assertThat(referee.path("fromStep").asLong()).isEqualTo(10);
+    assertThat(referee.path("provider").asText()).isNotIn("corner-cut");
+    assertThat(referee.path("outcome").asText()).isEqualTo("provider_at_fault");
+    for (JsonNode p : checks) {
+      assertThat(p.path("provider").asText())
+          .as("no check on the cheat's own provider")
+          .isNotEqualTo("corner-cut");
+    }
+    assertThat(events(job, "ProviderAtFault")).contains("corner-cut").contains("step 10");
+
+    // The fraud verdict slashed half the stake, half of that rewards the whistleblower.
+    assertThat(chain.stake(cheat)).isEqualTo(TokenUnits.toWei("0.5"));
+    assertThat(chain.reward(whistleblower)).isEqualTo(TokenUnits.toWei("0.25"));
+    assertThat(provider("corner-cut", "{.status.challenges.quarantined[0].node}"))
+        .isEqualTo("cut-l40s-1");
+    assertThat(provider("corner-cut", "{.status.challenges.quarantined[0].outcome}"))
+        .isEqualTo("WrongWork");
+
+    kubectl
+        .run("wait", "--for=jsonpath={.status.phase}=Succeeded", "tj/" + job, "--timeout=180s")
+        .expectSuccess();
+    assertThat(jsonpath("tj", job, "{.status.placements[*].node}")).isEqualTo("opinion-l40s-1");
+    assertThat(Integer.parseInt(jsonpath("tj", job, "{.status.restarts}"))).isPositive();
+    String resumed = logs(latestPod(job, 0));
+    assertThat(resumed)
+        .doesNotContain("skips the optimizer step")
+        .contains("resumed from checkpoint step 10")
+        .contains("step 20 loss");
+    assertThat(jsonpath("tj", job, "{.status.verification.disputes}")).isEqualTo("1");
+    assertThat(jsonpath("tj", job, "{.status.verification.lastVerifiedCheckpoint}"))
+        .isEqualTo("20");
+    assertThat(jsonpath("tj", job, "{.status.conditions[?(@.type==\"Verified\")].reason}"))
+        .isEqualTo("SpotChecksPassed");
+    System.out.printf(
+        "ddp-checked: verified %s, failed %s, verification GPU-s %s%n",
+        jsonpath("tj", job, "{.status.verification.verifiedIntervals}"),
+        jsonpath("tj", job, "{.status.verification.failedIntervals}"),
+        jsonpath("tj", job, "{.status.verification.gpuSeconds}"));
+
+    // Resumed from the verified step 10 on an honest node, the job ends where an honest run does.
+    List<Double> finished = parameters(data.resolve("objects/checkpoints/" + job));
+    List<Double> reference = uninterruptedRun("reference-run-20", 20);
+    double worst = 0;
+    for (int i = 0; i < reference.size(); i++) {
+      worst = Math.max(worst, Math.abs(finished.get(i) - reference.get(i)));
+    }
+    System.out.printf("ddp-checked: max |final - honest run| = %.3g%n", worst);
+    assertThat(finished).hasSameSizeAs(reference);
+    assertThat(worst).isLessThan(1e-9);
+
+    // Nothing appears or vanishes on chain: the payer's escrow and what the providers hold is
+    // what it deposited plus the payer's half of the slash (the frozen earnings went back to it).
+    BigInteger deposited = chain.options().escrowWeiPerPayer();
+    BigInteger payersShare = TokenUnits.toWei("0.25");
+    await("escrow and balances add up")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () ->
+                chain
+                    .escrow(PAYER)
+                    .add(chain.providerBalance(address(1)))
+                    .add(chain.providerBalance(cheat))
+                    .add(chain.providerBalance(address(SECOND_OPINION_ACCOUNT)))
+                    .equals(deposited.add(payersShare)));
+  }
+
+  private String events(String job, String reason) {
+    return kubectl
+        .run(
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.name=" + job,
+            "-o",
+            "jsonpath={.items[?(@.reason==\"" + reason + "\")].message}")
+        .expectSuccess()
+        .out();
+  }
+
+  private String provider(String name, String path) {
+    return kubectl.run("get", "gpuprovider", name, "-o", "jsonpath=" + path).out().trim();
+  }
+
+  private static String address(int account) {
+    return org.web3j.crypto.Keys.toChecksumAddress(DevAccounts.account(account).getAddress());
   }
 }

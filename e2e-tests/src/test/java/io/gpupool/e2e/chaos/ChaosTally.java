@@ -6,6 +6,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a chaos run counted: the faults injected (by source and kind), the run's own events (jobs,
@@ -23,6 +24,8 @@ public final class ChaosTally {
   private final List<Violation> atEnd = new ArrayList<>();
   private long samples;
   private String heap = "not sampled";
+  private boolean heapReadAtEnd;
+  private boolean ended;
 
   /** Sets the count of one fault kind ({@code source} e.g. "API", kind e.g. "conflict"). */
   public synchronized void fault(String source, String kind, long count) {
@@ -74,8 +77,34 @@ public final class ChaosTally {
     atEnd.addAll(violations);
   }
 
-  public synchronized void heap(String startToEnd) {
-    heap = startToEnd;
+  /**
+   * A continuous heap reading, empty when the replica did not answer: a failed reading keeps the
+   * last one, and nothing overwrites the end's reading (a sample still in flight when the run ends
+   * must not replace it).
+   */
+  public synchronized void heap(Optional<String> startToNow) {
+    if (!ended && startToNow.isPresent()) {
+      heap = startToNow.get();
+    }
+  }
+
+  /** The heap read once the run is quiet; empty when it could not be read. */
+  public synchronized void heapAtEnd(Optional<String> startToEnd) {
+    ended = true;
+    heapReadAtEnd = startToEnd.isPresent();
+    heap = startToEnd.orElse("not read at the end (last sample: " + heap + ")");
+  }
+
+  /**
+   * The soak's exit status: 0 when every invariant held and the heap was read at the end, 1 when an
+   * invariant broke, 2 when they held but the end's heap figure is missing (the memory invariant
+   * then has no evidence).
+   */
+  public synchronized int exitCode() {
+    if (!examples.isEmpty() || !atEnd.isEmpty()) {
+      return 1;
+    }
+    return heapReadAtEnd ? 0 : 2;
   }
 
   public synchronized long samples() {

@@ -3,6 +3,7 @@ package io.gpupool.scheduler.verify;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.TreeMap;
 
 /** Judges a verifier's replay of one checkpoint interval against the tolerance. */
@@ -100,5 +101,29 @@ public final class SpotCheck {
             step,
             tolerance,
             agreed));
+  }
+
+  /**
+   * Which rank a referee recomputes when several ranks' replays differ: the one whose bisected step
+   * comes first (the lowest rank on a tie), empty when no rank's replay is a mismatch. In
+   * data-parallel training the ranks share one replay, so the choice changes nothing; in a pipeline
+   * a stage's wrong step makes the other stages differ from the next step on (its wrong layers are
+   * in their forward and backward passes), and a referee recomputing such a later step from the
+   * committed states before it would build on the wrong stage's state and clear the stage it
+   * refereed.
+   *
+   * @param byRank each rank's judgement of the same interval
+   */
+  public static OptionalInt firstMismatch(Map<Integer, Judgement> byRank) {
+    OptionalInt first = OptionalInt.empty();
+    long firstStep = Long.MAX_VALUE;
+    for (Map.Entry<Integer, Judgement> e : new TreeMap<>(byRank).entrySet()) {
+      Judgement j = e.getValue();
+      if (j.outcome() == Outcome.MISMATCH && j.step() < firstStep) {
+        first = OptionalInt.of(e.getKey());
+        firstStep = j.step();
+      }
+    }
+    return first;
   }
 }

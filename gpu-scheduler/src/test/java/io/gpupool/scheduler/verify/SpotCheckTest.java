@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.gpupool.scheduler.verify.SpotCheck.Outcome;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -76,5 +78,23 @@ class SpotCheckTest {
     SpotCheck.Judgement j = SpotCheck.judge(r, TOLERANCE);
     assertThat(j.outcome()).isEqualTo(Outcome.MISMATCH);
     assertThat(j.step()).isEqualTo(20);
+  }
+
+  @Test
+  void theRankWhoseReplayDiffersFirstIsRefereedNotTheFirstRank() {
+    // A pipeline's last stage skipped step 14: it differs from 14 on, stage 0 (whose gradient
+    // passes through the wrong layers) from 15 on.
+    Map<Integer, SpotCheck.Judgement> judged = new TreeMap<>();
+    judged.put(0, SpotCheck.judge(report(15), TOLERANCE));
+    judged.put(1, SpotCheck.judge(report(14), TOLERANCE));
+    judged.put(2, SpotCheck.judge(report(99), TOLERANCE));
+    assertThat(SpotCheck.firstMismatch(judged)).hasValue(1);
+    judged.put(3, SpotCheck.judge(report(14), TOLERANCE));
+    assertThat(SpotCheck.firstMismatch(judged)).as("a tie goes to the lower rank").hasValue(1);
+    assertThat(SpotCheck.firstMismatch(Map.of(0, SpotCheck.judge(report(99), TOLERANCE))))
+        .isEmpty();
+    Map<Integer, SpotCheck.Judgement> broken =
+        Map.of(0, SpotCheck.judge(new IntervalReport(10, 20, List.of(), false), TOLERANCE));
+    assertThat(SpotCheck.firstMismatch(broken)).as("broken commitments are not refereed").isEmpty();
   }
 }

@@ -33,7 +33,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -539,7 +541,7 @@ public final class SpotCheckRunner {
     Map<Integer, IntervalReport> reports = VerifierOutput.interval(json);
     long from = entry.fromStep;
     long to = entry.toStep;
-    String worst = null;
+    Map<Integer, SpotCheck.Judgement> judgements = new TreeMap<>();
     for (Trainer t : trainers) {
       IntervalReport report = reports.get(t.rank());
       SpotCheck.Judgement judged =
@@ -555,6 +557,10 @@ public final class SpotCheckRunner {
                       to,
                       t.rank()))
               : SpotCheck.judge(report, tolerance);
+      judgements.put(t.rank(), judged);
+    }
+    for (Trainer t : trainers) {
+      SpotCheck.Judgement judged = judgements.get(t.rank());
       if (judged.outcome() == SpotCheck.Outcome.BROKEN_COMMITMENT) {
         conclude(s, v, entry, "broken_commitment", pod);
         v.failedIntervals++;
@@ -579,21 +585,30 @@ public final class SpotCheckRunner {
                 "BrokenCommitment",
                 "rank " + t.rank() + ": " + judged.message()));
       }
-      if (judged.outcome() == SpotCheck.Outcome.MISMATCH) {
-        conclude(s, v, entry, "mismatch", pod);
-        entry.step = judged.step(); // what the referee recomputes, kept for a retry
-        entry.rank = t.rank();
-        v.failedIntervals++;
-        String message = "rank " + t.rank() + ": " + judged.message();
-        s.condition(VerifiedCondition.TYPE, false, "Mismatch", message + "; a referee decides");
-        events.record(job, EventRecorder.WARNING, "SpotCheckMismatch", message);
-        Set<String> barred = providers(trainers);
-        barred.add(entry.provider);
-        place(s, v, barred, REFEREE, from, to, judged.step(), t.rank(), script, "referee interval");
-        return Optional.empty();
-      }
-      worst = judged.message();
     }
+    // The rank whose replay differs first is refereed: in a pipeline a stage's wrong step makes
+    // its neighbours differ from the next step on, and a referee recomputing a neighbour's later
+    // step from the committed states would build on the wrong one and clear it.
+    OptionalInt first = SpotCheck.firstMismatch(judgements);
+    if (first.isPresent()) {
+      int rank = first.getAsInt();
+      SpotCheck.Judgement judged = judgements.get(rank);
+      conclude(s, v, entry, "mismatch", pod);
+      entry.step = judged.step(); // what the referee recomputes, kept for a retry
+      entry.rank = rank;
+      v.failedIntervals++;
+      String message = "rank " + rank + ": " + judged.message();
+      s.condition(VerifiedCondition.TYPE, false, "Mismatch", message + "; a referee decides");
+      events.record(job, EventRecorder.WARNING, "SpotCheckMismatch", message);
+      Set<String> barred = providers(trainers);
+      barred.add(entry.provider);
+      place(s, v, barred, REFEREE, from, to, judged.step(), rank, script, "referee interval");
+      return Optional.empty();
+    }
+    String worst =
+        judgements.isEmpty()
+            ? null
+            : judgements.get(trainers.get(trainers.size() - 1).rank()).message();
     conclude(s, v, entry, "verified", pod);
     v.verifiedIntervals++;
     v.pendingCheckpoints.remove(Long.valueOf(to));

@@ -34,6 +34,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -63,6 +64,17 @@ class ChallengeRestartIT {
   @Inject Leadership leadership;
   @Inject ProviderDirectory providers;
   @Inject PodTracker pods;
+  private final List<String> created = new ArrayList<>();
+
+  /** The app is shared with other ITs: their jobs must not find these nodes. */
+  @AfterEach
+  void removePool() {
+    for (String name : created) {
+      client.nodes().withName(name).delete();
+      client.resources(GpuProvider.class).withName(name).delete();
+    }
+    created.clear();
+  }
 
   @Test
   void aWrongAnswerGivenAfterARestartIsJudgedByTheNewLeader() {
@@ -174,6 +186,7 @@ class ChallengeRestartIT {
     provider.setSpec(spec);
     client.resource(provider).create();
     client.resource(node(name)).create();
+    created.add(name);
     await()
         .atMost(TIMEOUT)
         .until(
