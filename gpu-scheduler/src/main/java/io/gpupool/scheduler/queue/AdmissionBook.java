@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
@@ -26,19 +27,42 @@ import java.util.TreeMap;
  * first tries to evict (lower priority in its queue, or borrowers when it is within its nominal
  * quota); otherwise the capacity free to it is held for it, and later workloads only use held GPUs
  * when they are sure to end before the head could start anyway (EASY backfill). Nominal quota is a
- * guarantee: a workload within its queue's nominal quota ignores holds of other queues.
+ * guarantee: a workload within its queue's nominal quota ignores holds of other queues. A workload
+ * evicted more than once may not borrow for a while ({@link #BORROW_BACKOFF_MILLIS}): it is set
+ * aside rather than made its queue's head.
  *
  * <p>Not thread-safe: one caller at a time.
  */
 public final class AdmissionBook {
+  /**
+   * A workload evicted a second time may not borrow cohort quota for this long after that eviction,
+   * doubling with each further one (up to {@link #MAX_BORROW_BACKOFF_MILLIS}); within its queue's
+   * nominal quota it is admitted as usual. Without it, a borrower re-admitted at once onto the GPUs
+   * the last reclaim freed was, as the most recently admitted, the next reclaim's victim again:
+   * evicted seven times in five minutes. The first eviction costs no backoff, so a victim resumes
+   * on lent quota as soon as it is free again (Kueue backs off requeued workloads too).
+   */
+  public static final long BORROW_BACKOFF_MILLIS = 120_000;
+
+  public static final long MAX_BORROW_BACKOFF_MILLIS = 30 * 60_000;
+
+  /** How the reason of a workload no node shape of its flavors can hold begins. */
+  public static final String NO_NODE_SHAPE = "no node shape can hold it";
+
   private final Map<String, QueueState> queues = new TreeMap<>();
   private final Map<String, Workload> pendingById = new HashMap<>();
   private final Map<String, AdmittedWorkload> admittedById = new HashMap<>();
   private final Map<String, Claim> claims = new HashMap<>();
+  private final Map<String, Integer> evictions = new HashMap<>();
+  private final Map<String, Long> barredUntil = new HashMap<>();
   private final Map<String, List<QueueState>> cohorts = new HashMap<>();
   private final Map<QueueState, Map<String, List<Hold>>> holds = new HashMap<>();
   private final int lookahead;
   private Set<String> blockedLastCycle = new HashSet<>();
+
+  /** The pool's node shapes; null while unknown (then quota alone decides). */
+  private NodeShapes shapes;
+
   private boolean cohortsStale = true;
 
   /** A preemptor waiting for its victims to leave; their GPUs are its first. */
@@ -107,6 +131,14 @@ public final class AdmissionBook {
     cohortsStale = true;
   }
 
+  /**
+   * The pool's nodes as they are now: a gang whose workers no node shape of a flavor can hold is
+   * not admitted on that flavor's quota (it waits, set aside, saying why). Null: unknown.
+   */
+  public void nodeShapes(NodeShapes shapes) {
+    this.shapes = shapes;
+  }
+
   /** Forgets a queue's definition; its pending workloads become inadmissible, admitted stay. */
   public void removeQueue(String name) {
     QueueState q = queues.get(name);
@@ -157,6 +189,8 @@ public final class AdmissionBook {
       victimLeft(a);
     }
     claims.remove(id);
+    evictions.remove(id);
+    barredUntil.remove(id);
   }
 
   /**
@@ -206,6 +240,16 @@ public final class AdmissionBook {
     }
     refreshCohorts();
     return feasibleFlavors(q, w).isEmpty() ? Optional.of(whyNever(q, w)) : Optional.empty();
+  }
+
+  /**
+   * Until when an evicted workload may not borrow cohort quota (see {@link
+   * #BORROW_BACKOFF_MILLIS}); empty when it was evicted at most once since it was offered, or is
+   * gone.
+   */
+  public OptionalLong borrowingBarredUntil(String id) {
+    Long until = barredUntil.get(id);
+    return until == null ? OptionalLong.empty() : OptionalLong.of(until);
   }
 
   public boolean isPending(String id) {
@@ -311,12 +355,31 @@ public final class AdmissionBook {
         heap.add(c);
         continue;
       }
-      Quota fit = firstFitting(c.queue, w, flavors, now);
+      if (shapes != null) {
+        List<Quota> placeable = placeable(w, flavors);
+        if (placeable.isEmpty()) {
+          // Set aside, holding nothing: quota it took would stay unused until the pool changes.
+          waiting.put(w.id(), noNodeShape(w, flavors));
+          heap.add(c);
+          continue;
+        }
+        flavors = placeable;
+      }
+      long barred = barredUntil.getOrDefault(w.id(), 0L);
+      boolean mayBorrow = barred <= now;
+      Quota fit =
+          firstFitting(c.queue, w, mayBorrow ? flavors : withinNominal(c.queue, w, flavors), now);
       if (fit != null) {
         c.it.remove();
         c.queue.forgetPendingSize(w);
         admitted.add(admit(c.queue, w, fit, now));
         c.share = share(c.queue);
+        heap.add(c);
+        continue;
+      }
+      if (!mayBorrow) {
+        // Set aside, not the head: what its queue may borrow goes to the workloads behind it.
+        waiting.put(w.id(), barredReason(w, barred));
         heap.add(c);
         continue;
       }
@@ -446,6 +509,73 @@ public final class AdmissionBook {
         + " of the products it accepts";
   }
 
+  /** The flavors whose nodes could hold all of {@code w}'s workers at once. */
+  private List<Quota> placeable(Workload w, List<Quota> flavors) {
+    List<Quota> out = new ArrayList<>(flavors.size());
+    for (Quota quota : flavors) {
+      if (shapes.workersFit(productsOf(quota, w), w.gpusPerWorker()) >= w.workers()) {
+        out.add(quota);
+      }
+    }
+    return out;
+  }
+
+  private static Set<String> productsOf(Quota quota, Workload w) {
+    if (w.allowedProducts().isEmpty()) {
+      return quota.products();
+    }
+    Set<String> both = new HashSet<>(quota.products());
+    both.retainAll(w.allowedProducts());
+    return both;
+  }
+
+  private String noNodeShape(Workload w, List<Quota> flavors) {
+    Quota first = flavors.get(0);
+    Set<String> products = productsOf(first, w);
+    long fit = shapes.workersFit(products, w.gpusPerWorker());
+    int largest = shapes.largest(products);
+    StringBuilder why = new StringBuilder(NO_NODE_SHAPE).append(": ");
+    why.append(w.workers()).append(" worker(s) of ").append(w.gpusPerWorker());
+    why.append(" GPU(s) on one node each, the pool's ").append(first.flavor());
+    why.append(" nodes hold ").append(fit).append(" such worker(s)");
+    why.append(largest == 0 ? " (there are none)" : " (largest node: " + largest + " GPUs)");
+    if (flavors.size() > 1) {
+      why.append(", and no other flavor of GpuQueue ").append(w.queue()).append(" fits either");
+    }
+    return why.append("; it waits without holding quota until the pool changes").toString();
+  }
+
+  /** The flavors where {@code w} would stay within its queue's nominal quota. */
+  private static List<Quota> withinNominal(QueueState q, Workload w, List<Quota> flavors) {
+    List<Quota> out = new ArrayList<>(flavors.size());
+    for (Quota quota : flavors) {
+      if (q.usage(quota.flavor()) + w.gpus() <= quota.nominal()) {
+        out.add(quota);
+      }
+    }
+    return out;
+  }
+
+  private String barredReason(Workload w, long barred) {
+    int times = evictions.getOrDefault(w.id(), 0);
+    return "evicted "
+        + times
+        + (times == 1 ? " time" : " times")
+        + ": may borrow again from "
+        + java.time.Instant.ofEpochMilli(barred)
+        + "; admitted at once within GpuQueue "
+        + w.queue()
+        + "'s nominal quota";
+  }
+
+  private static long backoff(int evictions) {
+    if (evictions < 2) {
+      return 0;
+    }
+    int doublings = Math.min(evictions - 2, 20);
+    return Math.min(MAX_BORROW_BACKOFF_MILLIS, BORROW_BACKOFF_MILLIS << doublings);
+  }
+
   private Quota firstFitting(QueueState q, Workload w, List<Quota> flavors, long now) {
     for (Quota quota : flavors) {
       if (available(q, quota.flavor(), viewFor(w, q, quota.flavor(), now)) >= w.gpus()) {
@@ -459,6 +589,7 @@ public final class AdmissionBook {
     pendingById.remove(w.id());
     claims.remove(w.id());
     AdmittedWorkload a = new AdmittedWorkload(w, quota.flavor(), now);
+    a.evictedBefore(evictions.getOrDefault(w.id(), 0));
     admittedById.put(w.id(), a);
     q.admit(a);
     return new Admission(w.id(), q.name, quota.flavor(), quota.products());
@@ -511,6 +642,11 @@ public final class AdmissionBook {
       for (AdmittedWorkload v : victims) {
         v.evict(w.id());
         ids.add(v.workload().id());
+        int times = evictions.merge(v.workload().id(), 1, Integer::sum);
+        long wait = backoff(times);
+        if (wait > 0) {
+          barredUntil.put(v.workload().id(), now + wait);
+        }
         String victimQueue = v.workload().queue();
         preempted.add(
             new Preemption(

@@ -7,6 +7,7 @@ public final class AdmittedWorkload {
   private final long admittedAt;
   private long lastCheckpointAt;
   private String evictedFor;
+  private int evictedBefore;
 
   AdmittedWorkload(Workload workload, String flavor, long admittedAt) {
     this.workload = workload;
@@ -39,6 +40,15 @@ public final class AdmittedWorkload {
 
   public boolean evicting() {
     return evictedFor != null;
+  }
+
+  /** Times it was evicted since it was first offered. */
+  public int evictedBefore() {
+    return evictedBefore;
+  }
+
+  void evictedBefore(int times) {
+    evictedBefore = times;
   }
 
   void checkpointed(long at) {

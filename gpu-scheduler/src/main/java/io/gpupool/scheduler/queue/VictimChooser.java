@@ -7,14 +7,17 @@ import java.util.function.ToLongFunction;
 
 /**
  * Chooses whom to evict so that a blocked workload fits, losing the least work: lower priority
- * first, then those whose last checkpoint is most recent (least work redone per GPU freed), then
- * larger ones (fewer victims). Victims that turn out unnecessary are spared again.
+ * first, then those evicted fewer times before (a fresh re-admission has lost the least work, and
+ * would otherwise be the victim every time), then those whose last checkpoint is most recent (least
+ * work redone per GPU freed), then larger ones (fewer victims). Victims that turn out unnecessary
+ * are spared again.
  */
 final class VictimChooser {
   private VictimChooser() {}
 
   static Comparator<AdmittedWorkload> order(long now) {
     return Comparator.<AdmittedWorkload>comparingInt(a -> a.workload().priority())
+        .thenComparingInt(AdmittedWorkload::evictedBefore)
         .thenComparingLong(a -> a.lostMillisPerGpu(now))
         .thenComparing(a -> a.workload().gpus(), Comparator.reverseOrder())
         .thenComparing(AdmittedWorkload::admittedAt, Comparator.reverseOrder())

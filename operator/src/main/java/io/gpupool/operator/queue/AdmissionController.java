@@ -7,6 +7,7 @@ import io.gpupool.scheduler.queue.Admission;
 import io.gpupool.scheduler.queue.AdmissionBook;
 import io.gpupool.scheduler.queue.AdmittedWorkload;
 import io.gpupool.scheduler.queue.CycleResult;
+import io.gpupool.scheduler.queue.NodeShapes;
 import io.gpupool.scheduler.queue.Preemption;
 import io.gpupool.scheduler.queue.QueueUsage;
 import io.gpupool.scheduler.queue.Workload;
@@ -24,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -67,6 +69,16 @@ public class AdmissionController {
   private final AdmissionSnapshot snapshot;
   private final Duration placementTimeout;
   private boolean dirty;
+
+  /** The pool's node shapes now; null while unknown (then quota alone decides). */
+  private Supplier<NodeShapes> nodeShapes = () -> null;
+
+  private boolean shapesStale = true;
+  private NodeShapes currentShapes;
+
+  /** When the first borrowing backoff of a waiting workload ends: a round is due then. */
+  private long nextBackoffEnd = Long.MAX_VALUE;
+
   private boolean queuesChanged;
   private boolean rebuilt;
 
@@ -178,6 +190,41 @@ public class AdmissionController {
     return book.usage().stream().filter(u -> u.queue().equals(queue)).findFirst();
   }
 
+  // --- the pool's nodes
+
+  /** Where the pool's node shapes come from (read again after {@link #nodesChanged}). */
+  public synchronized void nodeShapes(Supplier<NodeShapes> shapes) {
+    this.nodeShapes = shapes;
+    shapesStale = true;
+  }
+
+  /**
+   * A node joined, left or changed. Jobs set aside because no node shape could hold them may fit
+   * now: a round looks again (only when anything waits), and wakes those it admits.
+   */
+  public synchronized void nodesChanged() {
+    shapesStale = true;
+    if (rebuilt && !waiting.isEmpty()) {
+      dirty = true;
+      round();
+    }
+  }
+
+  /** Reads the node shapes again when they may have changed; true when they did. */
+  private boolean refreshShapes() {
+    if (!shapesStale) {
+      return false;
+    }
+    NodeShapes now = nodeShapes.get();
+    shapesStale = now == null; // unknown until the nodes have been listed
+    if (now == null || now.equals(currentShapes)) {
+      return false;
+    }
+    currentShapes = now;
+    book.nodeShapes(now);
+    return true;
+  }
+
   // --- jobs
 
   /**
@@ -190,6 +237,7 @@ public class AdmissionController {
 
   synchronized Verdict decide(Applicant a) {
     rebuildOnce();
+    backoffsEnded();
     String id = a.id();
     Optional<String> queue = queueOf(a);
     if (queue.isEmpty()) {
@@ -348,6 +396,29 @@ public class AdmissionController {
     return Optional.empty();
   }
 
+  /**
+   * How long the waiting job may not borrow cohort quota yet (it was evicted more than once); empty
+   * when it may. Its reconcile looks again then: nothing else may happen in the pool meanwhile.
+   */
+  public Optional<Duration> borrowingBackoff(TrainingJob job) {
+    return borrowingBackoff(JobWorkloads.id(job));
+  }
+
+  synchronized Optional<Duration> borrowingBackoff(String id) {
+    if (!book.isPending(id)) {
+      return Optional.empty();
+    }
+    long left = book.borrowingBarredUntil(id).orElse(0) - clock.millis();
+    return left > 0 ? Optional.of(Duration.ofMillis(left)) : Optional.empty();
+  }
+
+  private void backoffsEnded() {
+    if (clock.millis() >= nextBackoffEnd) {
+      nextBackoffEnd = Long.MAX_VALUE;
+      dirty = true;
+    }
+  }
+
   public Duration placementTimeout() {
     return placementTimeout;
   }
@@ -383,6 +454,7 @@ public class AdmissionController {
   /** Runs a round if anything offered, restored or ended since the last one asks for it. */
   void settle() {
     rebuildOnce();
+    backoffsEnded();
     round();
   }
 
@@ -514,6 +586,9 @@ public class AdmissionController {
   // --- a decision round
 
   private void round() {
+    if (refreshShapes()) {
+      dirty = true;
+    }
     if (!dirty) {
       return;
     }
@@ -522,8 +597,23 @@ public class AdmissionController {
     long start = System.nanoTime();
     CycleResult result = book.cycle(now.toEpochMilli());
     metrics.cycle(Duration.ofNanos(System.nanoTime() - start));
+    // A job set aside for the pool's node shapes is told when that is no longer why it waits.
+    waiting.forEach(
+        (id, why) -> {
+          if (why.startsWith(AdmissionBook.NO_NODE_SHAPE)
+              && !why.equals(result.waiting().get(id))) {
+            wake(id);
+          }
+        });
     waiting.clear();
     waiting.putAll(result.waiting());
+    nextBackoffEnd = Long.MAX_VALUE;
+    for (String id : result.waiting().keySet()) {
+      long until = book.borrowingBarredUntil(id).orElse(0);
+      if (until > now.toEpochMilli()) {
+        nextBackoffEnd = Math.min(nextBackoffEnd, until);
+      }
+    }
     Map<String, String> wasInadmissible = new HashMap<>(inadmissible);
     inadmissible.clear();
     inadmissible.putAll(result.inadmissible());

@@ -48,6 +48,7 @@ public final class JobWorkloads {
             : Set.copyOf(spec.resources.gpuModels);
     // A job's deadline bounds how long it holds its GPUs: that is what lets it be backfilled.
     long runtime = spec.activeDeadlineSeconds == null ? 0 : spec.activeDeadlineSeconds * 1000;
-    return new Workload(id(job), queue, priority, arrival, workers * perWorker, products, runtime);
+    return new Workload(
+        id(job), queue, priority, arrival, workers * perWorker, products, runtime, perWorker);
   }
 }

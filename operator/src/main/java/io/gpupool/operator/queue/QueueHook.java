@@ -67,6 +67,7 @@ public final class QueueHook {
     }
     if (!QueueGate.mayPlace(s.status, verdict, sink(s))) {
       s.status.phase = TrainingJobPhase.Pending;
+      admission.borrowingBackoff(s.job).ifPresent(left -> s.recheckIn(left.plusMillis(100)));
       return null;
     }
     return QueueGate.restricted(s.job, verdict);

@@ -228,6 +228,48 @@ class QueueAdmissionIT {
                                 && e.getMessage().contains("quota given back")));
   }
 
+  /**
+   * bench-queues: 4 × 4 consumer gangs were admitted on quota no consumer node could ever hold and
+   * kept it until their deadline. Now the gang waits without quota, says why, does not block the
+   * job behind it, and is admitted once nodes that fit have joined.
+   */
+  @Test
+  void aGangNoNodeShapeCanHoldWaitsWithoutQuotaUntilNodesThatFitJoin() {
+    String ns = "queue-shape";
+    String rtx = "NVIDIA-GeForce-RTX-3090";
+    String provider = "prov-r-qshape";
+    client.resource(TestNodes.provider(provider, rtx, "0.40")).create();
+    for (int i = 0; i < 2; i++) {
+      client
+          .resource(TestNodes.gpuNode("r-qshape-1gpu-" + i, provider, rtx, 1, 24576, "r-qshape"))
+          .create();
+    }
+    TestQueues.queue(client, "q-shape", ns, "rtx3090", rtx, 5, TIMEOUT);
+
+    TrainingJob gang = training(ns, "gang", "r-qshape", 2);
+    gang.getSpec().parallelism.gpusPerWorker = 2;
+    gang.getSpec().resources.gpuModels = List.of(rtx);
+    client.resource(gang).create();
+    TrainingJob waiting =
+        awaitJob(ns, "gang", reason("Queued").and(message("no node shape can hold it")));
+    assertThat(admitted(waiting).getMessage())
+        .contains("2 worker(s) of 2 GPU(s) on one node each")
+        .contains("rtx3090 nodes hold 0 such worker(s) (largest node: 1 GPUs)");
+    assertThat(waiting.getStatus().queue.flavor).isNull();
+
+    TrainingJob small = training(ns, "small", "r-qshape", 1);
+    small.getSpec().resources.gpuModels = List.of(rtx);
+    client.resource(small).create();
+    awaitJob(ns, "small", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+
+    for (int i = 0; i < 2; i++) {
+      client
+          .resource(TestNodes.gpuNode("r-qshape-2gpu-" + i, provider, rtx, 2, 24576, "r-qshape"))
+          .create();
+    }
+    awaitJob(ns, "gang", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+  }
+
   /** A stall of the 500-job bench: a victim with no pods never finished its eviction. */
   @Test
   void aVictimEvictedBeforeItWasPlacedLeavesAtOnceAndItsPreemptorRuns() {

@@ -19,6 +19,7 @@ import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.status.JobConditions;
+import io.gpupool.scheduler.queue.NodeShapes;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -293,6 +295,65 @@ class AdmissionControllerTest {
     c.ended(next);
     assertThat(c.decide(later)).isInstanceOf(Verdict.Admitted.class);
     assertThat(c.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 1);
+  }
+
+  /**
+   * A gang whose workers no node of its flavor can hold is not admitted on quota: it says why it
+   * waits, holds nothing, and is woken and admitted when a node that fits joins.
+   */
+  @Test
+  void aGangNoNodeCanHoldWaitsWithoutQuotaAndIsAdmittedWhenANodeJoins() {
+    AtomicReference<NodeShapes> pool =
+        new AtomicReference<>(new NodeShapes().add(A100, 4).add(A100, 2));
+    controller.nodeShapes(pool::get);
+    controller.putQueue(queue("team-a", 8, "team-a"));
+    TrainingJob gang = job("team-a", "gang", 2, "2026-12-06T01:00:00Z");
+    gang.getSpec().parallelism.gpusPerWorker = 4;
+    var queued = (Verdict.Queued) controller.decide(gang);
+    assertThat(queued.message())
+        .startsWith("no node shape can hold it: 2 worker(s) of 4 GPU(s) on one node each")
+        .contains("a100 nodes hold 1 such worker(s) (largest node: 4 GPUs)");
+    assertThat(controller.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 0);
+
+    woken.clear();
+    pool.set(new NodeShapes().add(A100, 4).add(A100, 8));
+    controller.nodesChanged();
+    assertThat(woken).contains("team-a/gang");
+    assertThat(controller.decide(gang)).isInstanceOf(Verdict.Admitted.class);
+  }
+
+  /**
+   * A borrower evicted a second time by cohort reclaim may not borrow for the backoff; its
+   * reconcile is told when that ends, and the first decision after it runs a round even though
+   * nothing else happened in the pool.
+   */
+  @Test
+  void aJobEvictedTwiceByReclaimBorrowsAgainOnlyAfterItsBackoff() {
+    MovableClock clock = new MovableClock("2026-12-06T02:00:00Z");
+    AdmissionController c = movable(clock);
+    c.putQueue(queue("team-a", 0, "team-a"));
+    c.putQueue(queue("team-b", 1, "team-b"));
+    TrainingJob borrower = job("team-a", "borrower", 1, "2026-12-06T01:00:00Z");
+    assertThat(c.decide(borrower)).isInstanceOf(Verdict.Admitted.class);
+    for (int i = 1; i <= 2; i++) {
+      TrainingJob owner = job("team-b", "owner-" + i, 1, "2026-12-06T01:0" + i + ":00Z");
+      assertThat(c.decide(owner)).isInstanceOf(Verdict.Queued.class);
+      assertThat(c.decide(borrower)).isInstanceOf(Verdict.Evicted.class);
+      c.evictionDone(borrower);
+      assertThat(c.decide(owner)).isInstanceOf(Verdict.Admitted.class);
+      c.ended(owner);
+      clock.now = clock.now.plusSeconds(10);
+      if (i == 1) {
+        assertThat(c.decide(borrower)).isInstanceOf(Verdict.Admitted.class);
+        assertThat(c.borrowingBackoff(borrower)).isEmpty();
+      }
+    }
+    var queued = (Verdict.Queued) c.decide(borrower);
+    assertThat(queued.message())
+        .startsWith("evicted 2 times: may borrow again from 2026-12-06T02:02:10Z");
+    assertThat(c.borrowingBackoff(borrower)).contains(Duration.ofSeconds(110));
+    clock.now = clock.now.plusSeconds(110);
+    assertThat(c.decide(borrower)).isInstanceOf(Verdict.Admitted.class);
   }
 
   @Test
