@@ -1,6 +1,7 @@
 package io.gpupool.api.v1alpha1;
 
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Categories;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -8,6 +9,13 @@ import io.fabric8.kubernetes.model.annotation.ShortNames;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /** A community GPU contributor; its nodes carry the label {@code gpupool.io/provider=<name>}. */
+@ValidationRule(
+    value = "self.metadata.name.size() <= 63",
+    message =
+        "metadata.name must be at most 63 characters: nodes and pods carry it as the value of the"
+            + " label gpupool.io/provider",
+    fieldPath = ".metadata.name",
+    reason = "FieldValueTooLong")
 @Group(GpupoolApi.GROUP)
 @Version(GpupoolApi.VERSION)
 @ShortNames("gp")

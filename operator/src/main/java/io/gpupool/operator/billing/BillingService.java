@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.api.v1alpha1.Earnings;
+import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.TrainingJob;
@@ -403,11 +404,27 @@ public class BillingService {
   }
 
   /**
-   * {@code pods} about to be created for a job with their billing terms written on them ({@link
-   * PlacementTerms}): see {@link PlacementPricing#withPlacementTerms}.
+   * {@code pods} about to be created for a job with their billing terms ({@link PlacementTerms},
+   * see {@link PlacementPricing#withPlacementTerms}) recorded in the job's usage record, which
+   * metering bills from, and written on the pods for information. Throws when the record cannot be
+   * written: the pods must then not be created (they would run unbilled).
    */
   public List<Pod> withPlacementTerms(List<Pod> pods, PlacementPolicy placement) {
-    return pricing.withPlacementTerms(pods, placement);
+    List<Pod> priced = pricing.withPlacementTerms(pods, placement);
+    Map<JobRef, Map<String, PlacedTerms>> byJob = new HashMap<>();
+    for (Pod pod : priced) {
+      Optional<JobRef> job = JobRef.of(pod);
+      String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+      Optional<PlacementTerms> terms = PlacementTerms.readFrom(pod); // the operator's own object
+      String provider = pod.getMetadata().getLabels().getOrDefault(GpupoolApi.PROVIDER_LABEL, "");
+      if (job.isPresent() && node != null && terms.isPresent()) {
+        byJob
+            .computeIfAbsent(job.get(), j -> new HashMap<>())
+            .put(pod.getMetadata().getName(), new PlacedTerms(node, provider, terms.get()));
+      }
+    }
+    byJob.forEach(store::putTerms);
+    return priced;
   }
 
   /**

@@ -280,6 +280,58 @@ public final class ConfigMapBillingStore implements BillingStore, AutoCloseable 
         });
   }
 
+  /**
+   * The terms the operator fixed for pod {@code podName} of a job when it placed it, if it recorded
+   * any (an unreadable record counts as none: the pod is then not metered).
+   */
+  public Optional<PlacedTerms> terms(String jobUid, String podName) {
+    ConfigMap cm = cache.get(configMapName(jobUid));
+    String v =
+        cm == null || cm.getData() == null ? null : cm.getData().get(UsageCodec.termsKey(podName));
+    if (v == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(UsageCodec.decodeTerms(v));
+    } catch (RuntimeException e) {
+      LOG.warnf("unreadable billing terms of pod %s in usage record of job %s", podName, jobUid);
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Records, in one write, the terms fixed for pods about to be created for {@code job}, by pod
+   * name. A pod already recorded on the same node keeps its first terms: a creation retried after a
+   * lost status write names the same pod, which was placed (and priced) the first time.
+   */
+  public void putTerms(JobRef job, Map<String, PlacedTerms> byPod) {
+    if (byPod.isEmpty()) {
+      return;
+    }
+    modify(
+        job.uid(),
+        job,
+        data -> {
+          byPod.forEach(
+              (pod, t) -> {
+                String key = UsageCodec.termsKey(pod);
+                String prior = data.get(key);
+                if (prior == null || !sameNode(prior, t)) {
+                  data.put(key, UsageCodec.encode(t));
+                }
+              });
+          return null;
+        });
+  }
+
+  private static boolean sameNode(String prior, PlacedTerms t) {
+    try {
+      return UsageCodec.decodeTerms(prior).node().equals(t.node());
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
   /** UIDs of the jobs that have a usage ConfigMap. */
   public Set<String> jobUids() {
     Set<String> out = new TreeSet<>();

@@ -149,7 +149,7 @@ public final class PayerAuthorization {
     }
     if (selector.getMatchLabels() != null) {
       for (var e : selector.getMatchLabels().entrySet()) {
-        if (!e.getValue().equals(labels.get(e.getKey()))) {
+        if (e.getValue() == null || !e.getValue().equals(labels.get(e.getKey()))) {
           return false;
         }
       }
@@ -165,6 +165,9 @@ public final class PayerAuthorization {
   }
 
   private static boolean matches(LabelSelectorRequirement r, Map<String, String> labels) {
+    if (r.getKey() == null || r.getOperator() == null) {
+      return false; // the schema lets both be left out: such an expression binds nothing
+    }
     String value = labels.get(r.getKey());
     List<String> values = r.getValues() == null ? List.of() : r.getValues();
     return switch (r.getOperator()) {

@@ -8,11 +8,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The billing terms of a pod, fixed when the operator places it and written on the pod as
- * annotations: the price per GPU-hour (the provider's listed price at placement, capped by the
- * job's {@code maxPricePerGpuHour}) and the share of GPUs it holds. Metering reads them from there
- * only: a provider who raises its price or relabels its node later changes nothing for pods already
- * placed. Pure.
+ * The billing terms of a pod, fixed when the operator places it: the price per GPU-hour (the
+ * provider's listed price at placement, capped by the job's {@code maxPricePerGpuHour}) and the
+ * share of GPUs it holds. A provider who raises its price or relabels its node later changes
+ * nothing for pods already placed. Metering reads them from the operator's own usage record ({@link
+ * PlacedTerms}); the copy written on the pod as annotations is information only (a tenant may edit
+ * pods in its namespace). Pure.
  *
  * @param priceWeiPerGpuHour wei per whole GPU-hour
  * @param milliGpus GPUs held, in thousandths of a GPU

@@ -9,12 +9,14 @@ import io.gpupool.api.v1alpha1.ShardPlacement;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Whether a pod carrying gpupool labels is one the operator placed for a job, and so may be
  * metered. Anyone allowed to create pods can copy gpupool's labels, an owner reference and billing
- * annotations; only the operator writes a job's status (a subresource tenants are not granted), so
- * the pod must also be listed there, on the node it runs on. Pure.
+ * annotations; only the operator writes a job's status (a subresource tenants are not granted) and
+ * its usage records (in its own namespace), so the pod must also be listed there, on the node it
+ * runs on, and have terms the operator recorded for it at placement. Pure.
  */
 public final class PodOwnership {
   private PodOwnership() {}
@@ -28,7 +30,7 @@ public final class PodOwnership {
     JOB_MISSING("job_missing"),
     /** The job's status does not list this pod on this node. */
     NOT_PLACED("not_placed"),
-    /** The operator's billing terms are missing or unreadable. */
+    /** The operator recorded no billing terms for this pod on this node when placing it. */
     NO_TERMS("no_terms");
 
     private final String reason;
@@ -45,9 +47,11 @@ public final class PodOwnership {
 
   /**
    * Checks {@code pod}, owned (by its owner reference) by {@code ref}, against the job as it is now
-   * ({@code job}, null when it does not exist).
+   * ({@code job}, null when it does not exist) and the terms the operator recorded for a pod of
+   * this name when it placed it ({@code recorded}, empty when none).
    */
-  public static Verdict check(Pod pod, JobRef ref, HasMetadata job) {
+  public static Verdict check(
+      Pod pod, JobRef ref, HasMetadata job, Optional<PlacedTerms> recorded) {
     if (ref == null) {
       return Verdict.NO_OWNER;
     }
@@ -59,7 +63,7 @@ public final class PodOwnership {
     if (node == null || !placed(job, name, node)) {
       return Verdict.NOT_PLACED;
     }
-    return PlacementTerms.readFrom(pod).isPresent() ? Verdict.OWNED : Verdict.NO_TERMS;
+    return recorded.filter(t -> t.appliesOn(node)).isPresent() ? Verdict.OWNED : Verdict.NO_TERMS;
   }
 
   private static boolean placed(HasMetadata job, String pod, String node) {

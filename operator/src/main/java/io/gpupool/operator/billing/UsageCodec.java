@@ -29,6 +29,14 @@ public final class UsageCodec {
     return "pair." + pair.payer() + "." + pair.provider();
   }
 
+  /**
+   * ConfigMap data key of the terms fixed for a pod at placement (pod names are DNS labels or
+   * subdomains: valid key characters).
+   */
+  public static String termsKey(String podName) {
+    return "terms." + podName;
+  }
+
   /** ConfigMap data key of a pod record. */
   public static String podKey(String podUid) {
     return "pod." + podUid;
@@ -81,6 +89,24 @@ public final class UsageCodec {
     n.put("milliGpus", p.milliGpus());
     n.put("priceWeiPerGpuHour", p.priceWeiPerGpuHour().toString());
     return n.toString();
+  }
+
+  public static String encode(PlacedTerms t) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("node", t.node());
+    n.put("provider", t.provider());
+    n.put("priceWeiPerGpuHour", t.terms().priceWeiPerGpuHour().toString());
+    n.put("milliGpus", t.terms().milliGpus());
+    return n.toString();
+  }
+
+  public static PlacedTerms decodeTerms(String json) {
+    JsonNode n = read(json);
+    return new PlacedTerms(
+        text(n, "node"),
+        n.path("provider").asText(""),
+        new PlacementTerms(
+            new BigInteger(text(n, "priceWeiPerGpuHour")), n.path("milliGpus").asLong()));
   }
 
   public static PodRecord decodePod(String json) {

@@ -48,9 +48,10 @@ import org.jboss.logging.Logger;
  * when a pod ends, is deleted or its node stops being Ready.
  *
  * <p>What is billed (docs/billing.md): only pods the operator placed ({@link PodOwnership}), at the
- * price and GPU share fixed at placement ({@link PlacementTerms}), from the container's start to
- * its end with the kubelet's times clamped to the operator's own observations ({@link
- * BillableTime}), and never past the start of an outage of its node ({@link NodeOutages}).
+ * price and GPU share fixed at placement ({@link PlacementTerms}, as the operator recorded them in
+ * the job's usage record, {@link PlacedTerms}), from the container's start to its end with the
+ * kubelet's times clamped to the operator's own observations ({@link BillableTime}), and never past
+ * the start of an outage of its node ({@link NodeOutages}).
  *
  * <p>Each metered pod is kept as a {@link PodRecord} in the job's usage ConfigMap; a running pod's
  * record ends at the last instant it was seen running. A job's cumulative figures are always
@@ -460,9 +461,13 @@ public final class UsageMeter implements AutoCloseable {
     // a pod already in the usage records was checked when first seen (maybe by a previous run)
     boolean recorded = ref.isPresent() && store.pods(ref.get().uid()).containsKey(podUid);
     HasMetadata job = null;
+    // the terms the operator recorded when it placed the pod; never the pod's annotations, which
+    // a tenant allowed to edit pods in its namespace could rewrite before this first look
+    Optional<PlacedTerms> terms =
+        ref.flatMap(r -> store.terms(r.uid(), pod.getMetadata().getName()));
     if (!recorded) {
       job = ref.flatMap(this::find).orElse(null);
-      PodOwnership.Verdict verdict = PodOwnership.check(pod, ref.orElse(null), job);
+      PodOwnership.Verdict verdict = PodOwnership.check(pod, ref.orElse(null), job, terms);
       if (verdict != PodOwnership.Verdict.OWNED) {
         if (verdict == PodOwnership.Verdict.NOT_PLACED) {
           // Asked again at every look, never ignored for good: the job's status may trail the
@@ -486,7 +491,7 @@ public final class UsageMeter implements AutoCloseable {
         return null;
       }
     }
-    return resolve(pod, podUid, ref.get(), job, start);
+    return resolve(pod, podUid, ref.get(), job, start, terms);
   }
 
   /**
@@ -501,9 +506,22 @@ public final class UsageMeter implements AutoCloseable {
     return created == null || now.isBefore(created.plus(PLACEMENT_GRACE));
   }
 
-  private Tracked resolve(Pod pod, String podUid, JobRef job, HasMetadata live, Instant start) {
-    Map<String, String> labels = pod.getMetadata().getLabels();
-    String providerName = labels.getOrDefault(GpupoolApi.PROVIDER_LABEL, "");
+  private Tracked resolve(
+      Pod pod,
+      String podUid,
+      JobRef job,
+      HasMetadata live,
+      Instant start,
+      Optional<PlacedTerms> placed) {
+    // The provider paid and the terms are the operator's record; a recorded pod keeps the pair and
+    // terms of its stored record (meterJob), and only one recorded by an operator that kept no
+    // terms falls back to its label.
+    String providerName =
+        placed
+            .map(PlacedTerms::provider)
+            .orElse(pod.getMetadata().getLabels().getOrDefault(GpupoolApi.PROVIDER_LABEL, ""));
+    PlacementTerms terms =
+        placed.map(PlacedTerms::terms).orElse(new PlacementTerms(BigInteger.ZERO, 0));
     Optional<GpuProvider> provider =
         providerName.isEmpty() ? Optional.empty() : providers.provider(providerName);
     if (provider.isEmpty() && !providers.synced()) {
@@ -515,9 +533,6 @@ public final class UsageMeter implements AutoCloseable {
             .flatMap(UsageMeter::address)
             .orElse(NO_ADDRESS);
     String nodeName = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-    // fixed at placement; a pod already recorded keeps the terms of its stored record
-    PlacementTerms terms =
-        PlacementTerms.readFrom(pod).orElse(new PlacementTerms(BigInteger.ZERO, 0));
     PairId pair = new PairId(job.uid(), payer(job, live), payout);
     return new Tracked(
         podUid,

@@ -132,6 +132,29 @@ class PayerAuthorizationTest {
         .isInstanceOf(Refused.class);
   }
 
+  /**
+   * The CRD lets a selector expression leave out its operator or key (AcceptedResourcesPropertyTest
+   * found it): such an expression binds nothing, where reading it threw on every reconcile.
+   */
+  @Test
+  void aSelectorExpressionWithoutOperatorOrKeyBindsNothing() {
+    BillingAccount loose = account("loose", PAYER_B);
+    loose.getSpec().namespaceSelector =
+        new LabelSelectorBuilder()
+            .addNewMatchExpression()
+            .withKey("env")
+            .endMatchExpression()
+            .build();
+    assertThat(PayerAuthorization.bound(loose, "any", Map.of("env", "x"))).isFalse();
+    loose.getSpec().namespaceSelector =
+        new LabelSelectorBuilder()
+            .addNewMatchExpression()
+            .withOperator("DoesNotExist")
+            .endMatchExpression()
+            .build();
+    assertThat(PayerAuthorization.bound(loose, "any", Map.of())).isFalse();
+  }
+
   @Test
   void anEmptySelectorBindsNothing() {
     BillingAccount open = account("open", PAYER_B);

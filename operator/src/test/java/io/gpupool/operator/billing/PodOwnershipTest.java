@@ -14,6 +14,7 @@ import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import java.math.BigInteger;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Only pods the operator placed for a job are metered. */
@@ -33,6 +34,13 @@ class PodOwnershipTest {
     return job;
   }
 
+  static final PlacementTerms TERMS = new PlacementTerms(BigInteger.TEN, 1000);
+
+  /** The terms the operator recorded for a pod it placed on {@code node}. */
+  static Optional<PlacedTerms> recorded(String node) {
+    return Optional.of(new PlacedTerms(node, "alice", TERMS));
+  }
+
   static Pod pod(String name, String node, boolean terms) {
     Pod pod =
         new PodBuilder()
@@ -44,39 +52,52 @@ class PodOwnershipTest {
             .withNodeName(node)
             .endSpec()
             .build();
-    return terms ? new PlacementTerms(BigInteger.TEN, 1000).writeOn(pod) : pod;
+    return terms ? TERMS.writeOn(pod) : pod;
   }
 
   @Test
   void aPodListedInItsJobsPlacementsOnItsNodeWithTermsIsOwned() {
     assertThat(
             PodOwnership.check(
-                pod("train-worker-0", "n1", true), REF, training("uid-1", "train-worker-0", "n1")))
+                pod("train-worker-0", "n1", true),
+                REF,
+                training("uid-1", "train-worker-0", "n1"),
+                recorded("n1")))
         .isEqualTo(PodOwnership.Verdict.OWNED);
   }
 
   @Test
   void forgedPodsAreNot() {
     TrainingJob job = training("uid-1", "train-worker-0", "n1");
-    assertThat(PodOwnership.check(pod("train-worker-0", "n1", true), null, job))
+    assertThat(PodOwnership.check(pod("train-worker-0", "n1", true), null, job, recorded("n1")))
         .isEqualTo(PodOwnership.Verdict.NO_OWNER);
-    assertThat(PodOwnership.check(pod("train-worker-0", "n1", true), REF, null))
+    assertThat(PodOwnership.check(pod("train-worker-0", "n1", true), REF, null, recorded("n1")))
         .isEqualTo(PodOwnership.Verdict.JOB_MISSING);
     assertThat(
             PodOwnership.check(
-                pod("train-worker-0", "n1", true), REF, training("uid-2", "train-worker-0", "n1")))
+                pod("train-worker-0", "n1", true),
+                REF,
+                training("uid-2", "train-worker-0", "n1"),
+                recorded("n1")))
         .as("a job re-created under the same name")
         .isEqualTo(PodOwnership.Verdict.JOB_MISSING);
-    assertThat(PodOwnership.check(pod("extra", "n1", true), REF, job))
+    assertThat(PodOwnership.check(pod("extra", "n1", true), REF, job, recorded("n1")))
         .isEqualTo(PodOwnership.Verdict.NOT_PLACED);
-    assertThat(PodOwnership.check(pod("train-worker-0", "n2", true), REF, job))
+    assertThat(PodOwnership.check(pod("train-worker-0", "n2", true), REF, job, recorded("n1")))
         .as("same name on another node")
         .isEqualTo(PodOwnership.Verdict.NOT_PLACED);
-    assertThat(PodOwnership.check(pod("train-worker-0", "n1", false), REF, job))
+    assertThat(PodOwnership.check(pod("train-worker-0", "n1", false), REF, job, Optional.empty()))
+        .as("no terms recorded by the operator")
+        .isEqualTo(PodOwnership.Verdict.NO_TERMS);
+    assertThat(PodOwnership.check(pod("train-worker-0", "n1", true), REF, job, Optional.empty()))
+        .as("terms on the pod's annotations only: anyone who may edit the pod wrote them")
+        .isEqualTo(PodOwnership.Verdict.NO_TERMS);
+    assertThat(PodOwnership.check(pod("train-worker-0", "n1", true), REF, job, recorded("n2")))
+        .as("terms recorded for a pod of that name on another node")
         .isEqualTo(PodOwnership.Verdict.NO_TERMS);
     TrainingJob noStatus = training("uid-1", "x", "n1");
     noStatus.setStatus(null);
-    assertThat(PodOwnership.check(pod("train-worker-0", "n1", true), REF, noStatus))
+    assertThat(PodOwnership.check(pod("train-worker-0", "n1", true), REF, noStatus, recorded("n1")))
         .isEqualTo(PodOwnership.Verdict.NOT_PLACED);
   }
 
@@ -93,9 +114,9 @@ class PodOwnershipTest {
     r.shards = List.of(s);
     job.getStatus().replicas = List.of(r);
     JobRef ref = new JobRef("InferenceJob", "team-a", "serve", "u9");
-    assertThat(PodOwnership.check(pod("serve-0-abcde-0", "n1", true), ref, job))
+    assertThat(PodOwnership.check(pod("serve-0-abcde-0", "n1", true), ref, job, recorded("n1")))
         .isEqualTo(PodOwnership.Verdict.OWNED);
-    assertThat(PodOwnership.check(pod("serve-0-abcde-1", "n1", true), ref, job))
+    assertThat(PodOwnership.check(pod("serve-0-abcde-1", "n1", true), ref, job, recorded("n1")))
         .isEqualTo(PodOwnership.Verdict.NOT_PLACED);
   }
 }

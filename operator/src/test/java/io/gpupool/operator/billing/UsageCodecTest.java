@@ -19,6 +19,15 @@ class UsageCodecTest {
           "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
 
   @Test
+  void placementTermsRoundTrip() {
+    PlacedTerms t =
+        new PlacedTerms(
+            "node-a", "prov-a", new PlacementTerms(new BigInteger("400000000000000000000"), 250));
+    assertThat(UsageCodec.decodeTerms(UsageCodec.encode(t))).isEqualTo(t);
+    assertThat(UsageCodec.termsKey("job-worker-0-r1")).isEqualTo("terms.job-worker-0-r1");
+  }
+
+  @Test
   void pairRoundTripsExactlyIncludingHugeAmountsAndInFlightTx() {
     BigInteger huge = new BigInteger("79228162514264337593543950335"); // 2^96 - 1
     PairLedger l =

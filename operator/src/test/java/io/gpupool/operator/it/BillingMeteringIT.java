@@ -25,6 +25,7 @@ import io.gpupool.billing.TokenUnits;
 import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.billing.ConfigMapBillingStore;
+import io.gpupool.operator.billing.JobRef;
 import io.gpupool.operator.billing.UsageMeter;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
@@ -207,6 +208,7 @@ class BillingMeteringIT {
                 Clock.systemUTC(),
                 Duration.ofHours(1))) {
       store.start();
+      recordedTermsOf(pod, store);
       meter.start();
       await()
           .atMost(TIMEOUT)
@@ -285,6 +287,17 @@ class BillingMeteringIT {
     }
   }
 
+  /**
+   * Copies into {@code store} (another operator process's, in its own namespace) the terms the
+   * operator recorded for {@code pod} when it placed it: that process would have placed the pod and
+   * recorded them itself.
+   */
+  private void recordedTermsOf(Pod pod, ConfigMapBillingStore store) {
+    JobRef job = JobRef.of(pod).orElseThrow();
+    String name = pod.getMetadata().getName();
+    store.putTerms(job, Map.of(name, billing.store().terms(job.uid(), name).orElseThrow()));
+  }
+
   @Test
   void restartWhileAPodRunsContinuesItsUsageWithoutCountingItTwice() throws Exception {
     pool(client, "r-bill-rerun", null, 1);
@@ -306,6 +319,7 @@ class BillingMeteringIT {
                 Clock.systemUTC(),
                 Duration.ofHours(1))) {
       store.start();
+      recordedTermsOf(pod, store);
       meter.start();
       await()
           .atMost(TIMEOUT)

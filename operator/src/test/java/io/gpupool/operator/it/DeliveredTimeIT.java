@@ -19,8 +19,11 @@ import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.billing.metering.PairUsage;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.billing.ConfigMapBillingStore;
+import io.gpupool.operator.billing.JobRef;
+import io.gpupool.operator.billing.PlacedTerms;
 import io.gpupool.operator.billing.PlacementTerms;
 import io.gpupool.operator.billing.PodOwnership;
 import io.gpupool.operator.billing.PodRecord;
@@ -32,11 +35,13 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
+import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
@@ -218,6 +223,79 @@ class DeliveredTimeIT {
     client.resources(TrainingJob.class).inNamespace(NS).withName("dt-price").delete();
   }
 
+  /**
+   * A tenant allowed to edit pods in its namespace rewrites the billing terms written on its pod
+   * and labels before the meter first sees it running (price to 0 or x1000, GPUs x4, another
+   * provider): the pod is billed at the terms the operator recorded when it placed it, its node's
+   * provider is paid, and the metered cost is theirs.
+   */
+  @Test
+  void aTenantRewritingThePodsTermsAnnotationsChangesNothingBilled() throws Exception {
+    String payout = "0x00000000000000000000000000000000000000a1";
+    pool(client, "r-dt-edit", payout, 2);
+    // a provider the tenant colludes with, which it names on its pods
+    pool(client, "r-dt-edit-other", "0x00000000000000000000000000000000000000b2", 0);
+    client.resource(job("dt-edit", "r-dt-edit", 2, PAYER)).create();
+    String uid = uid(client, "dt-edit");
+    List<Pod> pods = awaitPods(client, "dt-edit", 2);
+    String[][] forged = {{"0", "4000"}, {PRICE.multiply(BigInteger.valueOf(1000)).toString(), "1"}};
+    for (int i = 0; i < 2; i++) {
+      String[] terms = forged[i];
+      client
+          .pods()
+          .inNamespace(NS)
+          .withName(pods.get(i).getMetadata().getName())
+          .edit(
+              p -> {
+                p.getMetadata().getAnnotations().put(PlacementTerms.PRICE_ANNOTATION, terms[0]);
+                p.getMetadata()
+                    .getAnnotations()
+                    .put(PlacementTerms.MILLI_GPUS_ANNOTATION, terms[1]);
+                p.getMetadata().getLabels().put("gpupool.io/provider", "prov-r-dt-edit-other");
+                return p;
+              });
+    }
+    FakeKubelet kubelet = new FakeKubelet(client);
+    pods.forEach(p -> kubelet.run(fresh(client, p)));
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> {
+              billing.meter().meterJob(uid);
+              return billing.store().pods(uid).size() == 2;
+            });
+    for (PodRecord r : billing.store().pods(uid).values()) {
+      assertThat(r.lifetime().priceWeiPerGpuHour()).isEqualTo(PRICE);
+      assertThat(r.lifetime().milliGpus()).isEqualTo(1000);
+    }
+    Thread.sleep(1200);
+    pods.forEach(p -> kubelet.succeed(fresh(client, p)));
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () -> {
+              billing.meter().meterJob(uid);
+              return billing.store().pods(uid).values().stream().allMatch(PodRecord::ended);
+            });
+    List<io.gpupool.billing.ledger.PairLedger> pairs = billing.meter().meterJob(uid);
+    assertThat(pairs).hasSize(1);
+    var ledger = pairs.get(0);
+    assertThat(ledger.pair().provider()).as("the placed node's provider is paid").isEqualTo(payout);
+    long milliGpuMillis =
+        billing.store().pods(uid).values().stream()
+            .mapToLong(DeliveredTimeIT::milliGpuMillis)
+            .sum();
+    assertThat(milliGpuMillis).isPositive();
+    assertThat(ledger.milliGpuMillis()).isEqualTo(milliGpuMillis);
+    assertThat(ledger.meteredWei())
+        .as("the cost of the delivered time at the price fixed at placement")
+        .isEqualTo(
+            BigInteger.valueOf(milliGpuMillis)
+                .multiply(PRICE)
+                .divide(PairUsage.MILLI_GPU_MILLIS_PER_GPU_HOUR));
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-edit").delete();
+  }
+
   @Test
   void podsTheOperatorDidNotPlaceAreNotMeteredAndAreCounted() throws Exception {
     pool(client, "r-dt-own", null, 1);
@@ -257,6 +335,7 @@ class DeliveredTimeIT {
         UsageMeter meter = meterPastTheGrace(store)) {
       meter.onIgnoredPod(verdicts::add);
       store.start();
+      termsAsRecorded(store, placed, placed);
       meter.start();
       await()
           .atMost(TIMEOUT)
@@ -297,6 +376,8 @@ class DeliveredTimeIT {
         UsageMeter meter = meterPastTheGrace(store)) {
       meter.onIgnoredPod(verdicts::add);
       store.start();
+      // the leader that died had recorded the gang's terms before creating it
+      termsAsRecorded(store, placed, running);
       meter.start();
       await()
           .atMost(TIMEOUT)
@@ -331,6 +412,17 @@ class DeliveredTimeIT {
               });
     }
     client.resources(TrainingJob.class).inNamespace(NS).withName("dt-late").delete();
+  }
+
+  /**
+   * Records in {@code store} for {@code pod} the terms the operator recorded for {@code placed}
+   * when it placed it, as the operator does before creating a pod.
+   */
+  private void termsAsRecorded(ConfigMapBillingStore store, Pod placed, Pod pod) {
+    JobRef job = JobRef.of(placed).orElseThrow();
+    PlacedTerms terms =
+        billing.store().terms(job.uid(), placed.getMetadata().getName()).orElseThrow();
+    store.putTerms(job, Map.of(pod.getMetadata().getName(), terms));
   }
 
   /**

@@ -90,13 +90,14 @@ class AcceptedSpecsPropertyTest {
 
   /** A resource as stored by the API server: a name it accepts, a spec its schema accepts. */
   private static Arbitrary<ObjectNode> accepted(JsonNode schema, String kind) {
+    int longest = AcceptedResourcesPropertyTest.longestName(schema);
     return Arbitraries.randomValue(
             random -> {
               SchemaValues values = new SchemaValues(random);
               ObjectNode o = YAML.createObjectNode();
               o.put("apiVersion", "gpupool.io/v1alpha1").put("kind", kind);
               o.putObject("metadata")
-                  .put("name", name(values, random))
+                  .put("name", name(values, random, longest))
                   .put("namespace", "team-a")
                   .put("uid", "uid-1");
               ObjectNode spec = (ObjectNode) values.value(schema.at("/properties/spec"));
@@ -108,8 +109,14 @@ class AcceptedSpecsPropertyTest {
         .filter(o -> SchemaValues.acceptedByRules(o, schema));
   }
 
-  /** Any name the API server accepts for an object (a DNS-1123 subdomain), short ones likelier. */
-  private static String name(SchemaValues values, Random random) {
+  /**
+   * Any name the API server accepts for an object (a DNS-1123 subdomain), short ones likelier, and
+   * often one as long as the CRD's rules allow.
+   */
+  private static String name(SchemaValues values, Random random, int longest) {
+    if (random.nextInt(3) == 0) {
+      return AcceptedResourcesPropertyTest.label(values, longest);
+    }
     String label = "[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?";
     String name = values.sample("^" + label + "(\\." + label + ")?$");
     return random.nextInt(4) == 0 ? name + "-" + "x".repeat(random.nextInt(70)) + "z" : name;
