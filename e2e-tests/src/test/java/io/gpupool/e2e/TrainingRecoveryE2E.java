@@ -89,13 +89,17 @@ class TrainingRecoveryE2E {
     kubectl
         .run("wait", "--for=jsonpath={.status.phase}=Succeeded", "tj/survivor", "--timeout=120s")
         .expectSuccess();
+    // The gang that finished (the last generation: on a fast machine a gang has been seen to
+    // restart once more right after the move, its new pod briefly missing from the operator's view)
+    // resumed from the checkpoint.
+    String generation = jsonpath("survivor", "{.status.restarts}");
     String env =
         kubectl
             .run(
                 "get",
                 "pods",
                 "-l",
-                "gpupool.io/job-name=survivor,gpupool.io/gang-generation=1",
+                "gpupool.io/job-name=survivor,gpupool.io/gang-generation=" + generation,
                 "-o",
                 "jsonpath={.items[0].spec.containers[0].env[?(@.name==\"GPUPOOL_RESUME_FROM\")].value}")
             .expectSuccess()

@@ -1,6 +1,7 @@
 package io.gpupool.operator.billing;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,10 +26,20 @@ import java.util.function.Supplier;
 public class FraudDisputes {
   private final DisputeFiler filer;
   private final DisputeResolver resolver;
+  private final StakeSlasher slasher;
 
-  public FraudDisputes(DisputeFiler filer, DisputeResolver resolver) {
+  @Inject
+  public FraudDisputes(DisputeFiler filer, DisputeResolver resolver, StakeSlasher slasher) {
     this.filer = filer;
     this.resolver = resolver;
+    this.slasher = slasher;
+  }
+
+  /**
+   * Without a slasher: fraud with nothing to dispute goes unpunished (tests of the dispute path).
+   */
+  public FraudDisputes(DisputeFiler filer, DisputeResolver resolver) {
+    this(filer, resolver, null);
   }
 
   /**
@@ -37,10 +48,22 @@ public class FraudDisputes {
    * @param filing how the filing went
    * @param verdict the fraud verdict's resolution, present only when the dispute opened
    */
-  public record Outcome(DisputeFiling filing, Optional<DisputeResolution> verdict) {
+  public record Outcome(
+      DisputeFiling filing, Optional<DisputeResolution> verdict, Optional<StakeSlashing> slashing) {
     public Outcome {
       Objects.requireNonNull(filing, "filing");
       Objects.requireNonNull(verdict, "verdict");
+      Objects.requireNonNull(slashing, "slashing");
+    }
+
+    public Outcome(DisputeFiling filing, Optional<DisputeResolution> verdict) {
+      this(filing, verdict, Optional.empty());
+    }
+
+    /** True when the fraud cost the provider: a fraud verdict given, or its stake slashed. */
+    public boolean punished() {
+      return proven()
+          || slashing.map(x -> x.outcome() == StakeSlashing.Outcome.SLASHED).orElse(false);
     }
 
     /** True when the dispute opened and the fraud verdict was given on chain. */
@@ -56,20 +79,35 @@ public class FraudDisputes {
               + " ("
               + filing.message()
               + ")";
+      String slashed =
+          slashing
+              .map(
+                  x ->
+                      "; "
+                          + (x.outcome() == StakeSlashing.Outcome.SLASHED
+                              ? "stake slashed"
+                              : "stake not slashed ("
+                                  + x.outcome().name().toLowerCase(Locale.ROOT)
+                                  + ")")
+                          + x.txHash().map(tx -> " in " + tx).orElse("")
+                          + ": "
+                          + x.message())
+              .orElse("");
       return verdict
-          .map(
-              r ->
-                  filed
-                      + "; "
-                      + (r.outcome() == DisputeResolution.Outcome.RESOLVED
-                          ? "fraud verdict"
-                          : "fraud verdict not given ("
-                              + r.outcome().name().toLowerCase(Locale.ROOT)
-                              + ")")
-                      + r.txHash().map(tx -> " in " + tx).orElse("")
-                      + ": "
-                      + r.message())
-          .orElse(filed);
+              .map(
+                  r ->
+                      filed
+                          + "; "
+                          + (r.outcome() == DisputeResolution.Outcome.RESOLVED
+                              ? "fraud verdict"
+                              : "fraud verdict not given ("
+                                  + r.outcome().name().toLowerCase(Locale.ROOT)
+                                  + ")")
+                          + r.txHash().map(tx -> " in " + tx).orElse("")
+                          + ": "
+                          + r.message())
+              .orElse(filed)
+          + slashed;
     }
   }
 
@@ -95,6 +133,34 @@ public class FraudDisputes {
                 return CompletableFuture.completedFuture(new Outcome(filing, Optional.empty()));
               }
               return resolve(job, provider).thenApply(r -> new Outcome(filing, Optional.of(r)));
+            });
+  }
+
+  /**
+   * {@link #prove}, and when there was nothing to dispute (the provider was not paid for the job
+   * yet, or its earnings left the challenge window) the provider's stake answers for the fraud:
+   * slashed once through the {@link StakeSlasher}, as for a wrong hardware-challenge answer. A
+   * cheat caught before its first settlement must not go unpunished.
+   */
+  public CompletionStage<Outcome> proveOrSlash(
+      JobRef job, String provider, EvidenceHash evidence, String reason) {
+    return prove(job, provider, evidence, reason)
+        .thenCompose(
+            o -> {
+              if (slasher == null
+                  || o.filing().outcome() != DisputeFiling.Outcome.NOTHING_TO_DISPUTE) {
+                return CompletableFuture.completedFuture(o);
+              }
+              return attempt(() -> slasher.slash(provider, evidence, reason))
+                  .handle(
+                      (x, error) ->
+                          x != null
+                              ? x
+                              : new StakeSlashing(
+                                  StakeSlashing.Outcome.FAILED,
+                                  Optional.empty(),
+                                  "the slasher failed: " + why(error)))
+                  .thenApply(x -> new Outcome(o.filing(), o.verdict(), Optional.of(x)));
             });
   }
 

@@ -241,13 +241,14 @@ final class CrossChecker {
             s.job.getMetadata().getUid());
     InferenceJob subject = s.job;
     fraud
-        .prove(job, provider, hash, "inference replica answered canaries unlike other providers")
+        .proveOrSlash(
+            job, provider, hash, "inference replica answered canaries unlike other providers")
         .thenAccept(
             outcome -> {
               metrics.dispute(outcome.filing().outcome().name());
               events.record(
                   subject,
-                  outcome.proven() ? EventRecorder.NORMAL : EventRecorder.WARNING,
+                  outcome.punished() ? EventRecorder.NORMAL : EventRecorder.WARNING,
                   "CanaryDispute",
                   "dispute against " + provider + ": " + outcome.describe());
             });

@@ -745,13 +745,13 @@ public final class SpotCheckRunner {
             job.getMetadata().getName(),
             job.getMetadata().getUid());
     fraud
-        .prove(ref, provider, hash, "training spot-check: " + what)
+        .proveOrSlash(ref, provider, hash, "training spot-check: " + what)
         .thenAccept(
             outcome -> {
               metrics.disputed(VerificationMetrics.TRAINING, outcome.filing().outcome());
               events.record(
                   job,
-                  outcome.proven() ? EventRecorder.NORMAL : EventRecorder.WARNING,
+                  outcome.punished() ? EventRecorder.NORMAL : EventRecorder.WARNING,
                   "SpotCheckDispute",
                   provider + ": " + outcome.describe());
             });

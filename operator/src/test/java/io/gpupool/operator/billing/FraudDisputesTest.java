@@ -106,4 +106,95 @@ class FraudDisputesTest {
         .isEqualTo(DisputeResolution.Outcome.FAILED);
     assertThat(judged.describe()).contains("resolver down");
   }
+
+  @Test
+  void aCheatCaughtBeforeItWasPaidHasItsStakeSlashedInstead() {
+    List<String> slashed = new ArrayList<>();
+    FraudDisputes fraud =
+        new FraudDisputes(
+            (job, provider, evidence, reason) ->
+                CompletableFuture.completedFuture(
+                    DisputeFiling.notOpened(
+                        DisputeFiling.Outcome.NOTHING_TO_DISPUTE, "the job paid 0")),
+            resolver(resolution(DisputeResolution.Outcome.RESOLVED, "0xresolve")),
+            (provider, evidence, reason) -> {
+              slashed.add(provider + " " + evidence.hex().substring(0, 10));
+              return CompletableFuture.completedFuture(
+                  new StakeSlashing(
+                      StakeSlashing.Outcome.SLASHED, Optional.of("0xslash"), "0.5 of 1 slashed"));
+            });
+
+    FraudDisputes.Outcome outcome =
+        fraud.proveOrSlash(JOB, "cheat", EVIDENCE, "why").toCompletableFuture().join();
+
+    assertThat(resolved).isEmpty();
+    assertThat(slashed).containsExactly("cheat " + EVIDENCE.hex().substring(0, 10));
+    assertThat(outcome.proven()).isFalse();
+    assertThat(outcome.punished()).isTrue();
+    assertThat(outcome.describe())
+        .isEqualTo(
+            "nothing_to_dispute (the job paid 0); stake slashed in 0xslash: 0.5 of 1 slashed");
+  }
+
+  @Test
+  void anOpenedDisputeOrAnotherFailureSlashesNothing() {
+    List<String> slashed = new ArrayList<>();
+    StakeSlasher slasher =
+        (provider, evidence, reason) -> {
+          slashed.add(provider);
+          return CompletableFuture.completedFuture(
+              new StakeSlashing(StakeSlashing.Outcome.SLASHED, Optional.empty(), "slashed"));
+        };
+    FraudDisputes opened =
+        new FraudDisputes(
+            (job, provider, evidence, reason) ->
+                CompletableFuture.completedFuture(
+                    DisputeFiling.opened(BigInteger.TEN, "0xopen", "10 wei frozen")),
+            resolver(resolution(DisputeResolution.Outcome.RESOLVED, "0xresolve")),
+            slasher);
+    FraudDisputes billingOff =
+        new FraudDisputes(
+            (job, provider, evidence, reason) ->
+                CompletableFuture.completedFuture(
+                    DisputeFiling.notOpened(DisputeFiling.Outcome.BILLING_OFF, "no chain")),
+            resolver(resolution(DisputeResolution.Outcome.RESOLVED, "0xresolve")),
+            slasher);
+
+    assertThat(
+            opened
+                .proveOrSlash(JOB, "cheat", EVIDENCE, "why")
+                .toCompletableFuture()
+                .join()
+                .punished())
+        .isTrue();
+    assertThat(
+            billingOff
+                .proveOrSlash(JOB, "cheat", EVIDENCE, "why")
+                .toCompletableFuture()
+                .join()
+                .punished())
+        .isFalse();
+    assertThat(slashed).isEmpty();
+  }
+
+  @Test
+  void aSlasherThatThrowsIsReportedNotPropagated() {
+    FraudDisputes fraud =
+        new FraudDisputes(
+            (job, provider, evidence, reason) ->
+                CompletableFuture.completedFuture(
+                    DisputeFiling.notOpened(
+                        DisputeFiling.Outcome.NOTHING_TO_DISPUTE, "the job paid 0")),
+            resolver(resolution(DisputeResolution.Outcome.RESOLVED, "0xresolve")),
+            (provider, evidence, reason) -> {
+              throw new IllegalStateException("no key");
+            });
+
+    FraudDisputes.Outcome outcome =
+        fraud.proveOrSlash(JOB, "cheat", EVIDENCE, "why").toCompletableFuture().join();
+
+    assertThat(outcome.punished()).isFalse();
+    assertThat(outcome.describe())
+        .endsWith("stake not slashed (failed): the slasher failed: no key");
+  }
 }
