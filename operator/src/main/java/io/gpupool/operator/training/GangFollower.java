@@ -27,6 +27,9 @@ import org.jboss.logging.Logger;
 final class GangFollower {
   private static final Logger LOG = Logger.getLogger(GangFollower.class);
 
+  /** How soon a gang whose pod the operator's view lacks (the API server has it) is looked at. */
+  static final Duration VIEW_RECHECK = Duration.ofSeconds(1);
+
   private final GangHealth pool;
   private final TrainingPlanner planner;
   private final BillingService billing;
@@ -62,6 +65,19 @@ final class GangFollower {
               n -> nodes.put(n.name(), new GangObserver.NodeState(n.ready(), n.notReadySince())));
     }
     GangObservation seen = GangObserver.observe(ranks, gang, nodes, pool.lostGracePeriod(), s.now);
+    if (seen instanceof GangObservation.RankFailed missing
+        && !gang.containsKey(missing.rank())
+        && gangs.onServer(job, missing.rank())) {
+      // A rank's pod is missing from the operator's view but the API server has it: restarting
+      // would burn a restart of the job's budget on a view that has not caught up (seen right
+      // after a gang was moved off a lost node). Look again shortly.
+      LOG.infof(
+          "%s: rank %d's pod is on the API server though not yet in the operator's view;"
+              + " looked at again in %s",
+          JobLoop.ref(job), missing.rank(), VIEW_RECHECK);
+      s.recheckIn(VIEW_RECHECK);
+      return;
+    }
     if (seen instanceof GangObservation.Starting st) {
       if (status.phase != TrainingJobPhase.Running) {
         status.phase = TrainingJobPhase.Scheduled;

@@ -61,6 +61,18 @@ final class Gangs {
     return gang;
   }
 
+  /**
+   * True when rank {@code rank}'s pod of the current generation exists on the API server and is not
+   * being deleted: missing from the operator's pod view, it is not gone.
+   */
+  boolean onServer(TrainingJob job, int rank) {
+    int generation = job.getStatus().restarts == null ? 0 : job.getStatus().restarts;
+    return workloads
+        .podOnServer(job.getMetadata().getNamespace(), TrainingGang.podName(job, rank, generation))
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .isPresent();
+  }
+
   /** Deletes every pod of the job that has not completed. */
   void remove(TrainingJob job) {
     pods.apply(job).stream()

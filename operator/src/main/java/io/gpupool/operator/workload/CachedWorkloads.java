@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BiPredicate;
 
 /**
@@ -26,6 +27,11 @@ public final class CachedWorkloads<J extends HasMetadata> implements Workloads {
     List<Pod> created = delegate.createGroup(namespace, services, wanted, adopt);
     created.forEach(pods::created);
     return created;
+  }
+
+  @Override
+  public Optional<Pod> podOnServer(String namespace, String name) {
+    return delegate.podOnServer(namespace, name);
   }
 
   @Override

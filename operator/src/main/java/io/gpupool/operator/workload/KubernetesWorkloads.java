@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BiPredicate;
 import org.jboss.logging.Logger;
 
@@ -116,6 +117,11 @@ public class KubernetesWorkloads implements Workloads {
       }
       throw e;
     }
+  }
+
+  @Override
+  public Optional<Pod> podOnServer(String namespace, String name) {
+    return Optional.ofNullable(client.pods().inNamespace(namespace).withName(name).get());
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BiPredicate;
 
 /**
@@ -28,6 +29,15 @@ public interface Workloads {
 
   /** Deletes one pod; one already gone is not an error. */
   void deletePod(Pod pod);
+
+  /**
+   * The pod as the API server has it now, not as a cache does: asked only before a destructive
+   * decision that rests on a pod being gone. Empty when it does not exist (this default: a
+   * workloads implementation that cannot ask says so by the same empty answer).
+   */
+  default Optional<Pod> podOnServer(String namespace, String name) {
+    return Optional.empty();
+  }
 
   /**
    * Marks a pod as draining since {@code since} (label and annotation): it leaves the Services that

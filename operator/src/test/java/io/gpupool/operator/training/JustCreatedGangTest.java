@@ -104,6 +104,29 @@ class JustCreatedGangTest {
     assertThat(pods.getSecondaryResources(job)).isEmpty();
   }
 
+  @Test
+  void aPodMissingFromTheViewIsGoneOnlyWhenTheApiServerHasNoneOfThatGeneration() {
+    TrainingJob job = job();
+    job.getStatus().restarts = 1;
+    List<RankAssignment> ranks = List.of(rank(0, "n1"), rank(1, "n2"));
+    FakeWorkloads server = new FakeWorkloads();
+    GangBinder binder = new GangBinder(server, new SimpleMeterRegistry());
+    Gangs gangs = new Gangs(binder, server, j -> List.of(), j -> {}, p -> {}, (j, g) -> g);
+    for (var pod : TrainingGang.pods(job, ranks, "DataParallel", 1, 1, null)) {
+      server.pods.put(pod.getMetadata().getName(), pod);
+    }
+    // the view (empty here) lacks both ranks; the API server has generation 1's pods
+    assertThat(gangs.onServer(job, 1)).isTrue();
+
+    String rank1 = TrainingGang.podName(job, 1, 1);
+    server.pods.get(rank1).getMetadata().setDeletionTimestamp("2026-12-06T07:00:00Z");
+    assertThat(gangs.onServer(job, 1)).as("being deleted").isFalse();
+    server.pods.remove(rank1);
+    assertThat(gangs.onServer(job, 1)).as("gone").isFalse();
+    job.getStatus().restarts = 2;
+    assertThat(gangs.onServer(job, 0)).as("a pod of an older generation").isFalse();
+  }
+
   private static RankAssignment rank(int rank, String node) {
     return new RankAssignment(
         rank, node, "alice", "eu", "NVIDIA-GeForce-RTX-4090", 1, "nvidia.com/gpu", -1, -1, -1, 0.5);

@@ -31,6 +31,11 @@ public final class FakeWorkloads implements Workloads {
   }
 
   @Override
+  public java.util.Optional<Pod> podOnServer(String namespace, String name) {
+    return java.util.Optional.ofNullable(pods.get(name));
+  }
+
+  @Override
   public List<Pod> createGroup(
       String namespace,
       List<Service> wantedServices,
