@@ -30,7 +30,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -44,8 +43,9 @@ import org.jboss.logging.Logger;
  * creates the challenge pod, and judges the answer on the operator's own clock. A running job is
  * never preempted: only nodes with no GPU slot in use are challenged.
  *
- * <p>Verdicts go to the {@link TrustLedger} (quarantine, the Verified condition), the provider's
- * reliability score, a Kubernetes event, the metrics, and — for a wrong answer — a dispute.
+ * <p>Verdicts go to {@link ChallengeConclusions}: the {@link TrustLedger} (quarantine, the Verified
+ * condition), the provider's reliability score, a Kubernetes event, the metrics, and — for a wrong
+ * answer — a dispute.
  *
  * <p>A new leader goes on judging its predecessor's challenges: their pods are in the cluster,
  * labelled with the node and carrying the challenge in their env ({@link #resumeInFlight}).
@@ -60,46 +60,23 @@ public class ChallengeRunner {
   private final NodeInventory inventory;
   private final AllocationLedger ledger;
   private final TrustLedger trust;
-  private final ReliabilityTracker reliability;
-  private final EventRecorder events;
-  private final ChallengeDisputes disputes;
-  private final ChallengeMetrics metrics;
   private final Leadership leadership;
   private final ProviderDirectory providers;
   private final PodTracker pods;
   private final GpuCatalog catalog = GpuCatalog.defaults();
   private final SecureRandom random = new SecureRandom();
   private final Clock clock = Clock.systemUTC();
-  private final Map<String, Running> running = new ConcurrentHashMap<>();
+  private final Map<String, ChallengeInFlight> running = new ConcurrentHashMap<>();
   // When the operator first saw each running challenge's pod running: compute time starts there.
   private final Map<String, Instant> seenRunning = new ConcurrentHashMap<>();
   // Nodes whose adopted challenge could not be timed: challenged again outside the budget.
   private final Set<String> reissue = ConcurrentHashMap.newKeySet();
   private volatile boolean resumed;
   private final ChallengeBudget budget;
+  private final ChallengeConclusions conclusions;
   private final TimingModel timing;
   private final String namespace;
   private ScheduledExecutorService executor;
-
-  /**
-   * A challenge in flight.
-   *
-   * @param started when its pod was created (by this process, or the API server's creation time of
-   *     a predecessor's pod)
-   * @param answeredUnseen adopted from a predecessor with its answer already given: when it came,
-   *     nobody watched, so only a verdict that does not depend on it is given
-   */
-  record Running(
-      String node,
-      String provider,
-      String product,
-      int gpus,
-      int slots,
-      Challenge challenge,
-      GpuSpec claimed,
-      String pod,
-      Instant started,
-      boolean answeredUnseen) {}
 
   public ChallengeRunner(
       ChallengeConfig config,
@@ -121,12 +98,18 @@ public class ChallengeRunner {
     this.inventory = inventory;
     this.ledger = ledger;
     this.trust = trust;
-    this.reliability = reliability;
-    this.events = events;
-    this.disputes = disputes;
-    this.metrics = metrics;
     this.leadership = leadership;
     this.budget = new ChallengeBudget(config.budget());
+    this.conclusions =
+        new ChallengeConclusions(
+            trust,
+            reliability,
+            metrics,
+            disputes,
+            providers,
+            events,
+            random,
+            config.meanInterval());
     this.timing =
         new TimingModel(config.efficiency(), config.tolerance(), config.startupAllowance());
     String podNamespace = System.getenv("POD_NAMESPACE");
@@ -182,12 +165,12 @@ public class ChallengeRunner {
       return false;
     }
     for (Pod pod : found) {
-      Optional<Running> adopted = adopt(pod, now);
+      Optional<ChallengeInFlight> adopted = adopt(pod, now);
       if (adopted.isEmpty()) {
         delete(pod.getMetadata().getName(), "a predecessor's challenge nobody can judge");
         continue;
       }
-      Running r = adopted.get();
+      ChallengeInFlight r = adopted.get();
       running.put(r.node(), r);
       LOG.infof(
           "Node(%s): a predecessor's challenge %s adopted (pod %s, created %s)",
@@ -197,7 +180,7 @@ public class ChallengeRunner {
     return true;
   }
 
-  private Optional<Running> adopt(Pod pod, Instant now) {
+  private Optional<ChallengeInFlight> adopt(Pod pod, Instant now) {
     String nodeName = pod.getMetadata().getLabels().get(ChallengePods.CHALLENGE_LABEL);
     Optional<Challenge> challenge = ChallengePods.challengeOf(pod);
     Optional<GpuNode> found = nodeName == null ? Optional.empty() : inventory.node(nodeName);
@@ -217,7 +200,7 @@ public class ChallengeRunner {
           return true;
         });
     return Optional.of(
-        new Running(
+        new ChallengeInFlight(
             node.name(),
             node.provider(),
             node.product(),
@@ -270,7 +253,7 @@ public class ChallengeRunner {
 
   /** Looks at every challenge in flight and judges those that answered or ran out of time. */
   void pollRunning(Instant now) {
-    for (Running r : List.copyOf(running.values())) {
+    for (ChallengeInFlight r : List.copyOf(running.values())) {
       poll(r, now);
     }
   }
@@ -348,7 +331,7 @@ public class ChallengeRunner {
     }
     running.put(
         node.name(),
-        new Running(
+        new ChallengeInFlight(
             node.name(),
             node.provider(),
             node.product(),
@@ -370,7 +353,7 @@ public class ChallengeRunner {
         node.product());
   }
 
-  private void poll(Running r, Instant now) {
+  private void poll(ChallengeInFlight r, Instant now) {
     Pod pod;
     try {
       pod = client.pods().inNamespace(namespace).withName(r.pod()).get();
@@ -416,7 +399,7 @@ public class ChallengeRunner {
       challengeAgain(r, now);
       return;
     }
-    conclude(r, verdict.get(), now);
+    conclusions.conclude(r, verdict.get(), now);
   }
 
   /**
@@ -431,7 +414,7 @@ public class ChallengeRunner {
   }
 
   /** No verdict: the node is challenged again at the next round, outside the budget. */
-  private void challengeAgain(Running r, Instant now) {
+  private void challengeAgain(ChallengeInFlight r, Instant now) {
     reissue.add(r.node());
     trust.postpone(r.node(), r.provider(), r.product(), now);
     String message =
@@ -440,7 +423,7 @@ public class ChallengeRunner {
             + ": its challenge answered while no operator led, so how long it took is unknown;"
             + " challenged again (outside the challenge budget)";
     LOG.infof("Node(%s): %s", r.node(), message);
-    event(r.provider(), EventRecorder.NORMAL, "ChallengeReissued", message);
+    conclusions.event(r.provider(), EventRecorder.NORMAL, "ChallengeReissued", message);
   }
 
   /** Nodes to be challenged again because an adopted challenge could not be timed. */
@@ -453,12 +436,12 @@ public class ChallengeRunner {
     return floor > 0 && floor <= 1 ? floor : 1.0;
   }
 
-  private void end(Running r, Instant now) {
+  private void end(ChallengeInFlight r, Instant now) {
     running.remove(r.node());
     seenRunning.remove(r.node());
     delete(r.pod(), "challenge of node " + r.node() + " ended");
     ledger.release(HOLDER_PREFIX + r.node());
-    budget.spend(now, heldGpuSeconds(r, now));
+    budget.spend(now, r.heldGpuSeconds(now));
   }
 
   private void delete(String pod, String why) {
@@ -467,85 +450,5 @@ public class ChallengeRunner {
     } catch (KubernetesClientException e) {
       LOG.debugf("challenge pod %s not deleted (%s): %s", pod, why, e.getMessage());
     }
-  }
-
-  private static double heldGpuSeconds(Running r, Instant now) {
-    return r.gpus() * Duration.between(r.started(), now).toMillis() / 1000.0;
-  }
-
-  private void conclude(Running r, ChallengeVerdict verdict, Instant now) {
-    Duration next =
-        Duration.ofMillis(
-            (long) (-Math.log(1 - random.nextDouble()) * config.meanInterval().toMillis()));
-    double before = trust.speedFactor(r.node(), r.product());
-    trust.record(r.node(), r.provider(), r.product(), verdict, now, next, heldGpuSeconds(r, now));
-    metrics.outcome(r.provider(), verdict.outcome());
-    String message = "node " + r.node() + ": " + verdict.message();
-    if (verdict.outcome() == Outcome.PASSED) {
-      LOG.infof("Node(%s): challenge passed: %s", r.node(), verdict.message());
-      if (before < 1 && verdict.speedFactor() == 1.0) {
-        message +=
-            String.format(
-                Locale.ROOT,
-                "; speed restored: planned and priced as %s again (was rated at %.0f %%)",
-                r.product(),
-                before * 100);
-        event(r.provider(), EventRecorder.NORMAL, "ChallengeSpeedRestored", message);
-        return;
-      }
-      event(r.provider(), EventRecorder.NORMAL, "ChallengePassed", message);
-      return;
-    }
-    reliability.challengeFailed(r.provider());
-    if (verdict.outcome() == Outcome.SLOWER) {
-      message +=
-          String.format(
-              Locale.ROOT,
-              "; speed corrected, not quarantined: planned at %.0f %% of %s and priced at %.0f %%"
-                  + " of the provider's price until a challenge shows the claimed speed",
-              verdict.speedFactor() * 100,
-              r.product(),
-              verdict.speedFactor() * 100);
-      LOG.warnf("Node(%s): %s", r.node(), message);
-      event(r.provider(), EventRecorder.WARNING, "ChallengeSpeedCorrected", message);
-      return;
-    }
-    if (verdict.outcome() == Outcome.WRONG_RESULT) {
-      String evidence =
-          "challenge nonce="
-              + r.challenge().nonce()
-              + " size="
-              + r.challenge().size()
-              + " rounds="
-              + r.challenge().rounds()
-              + " node="
-              + r.node()
-              + ": "
-              + verdict.message();
-      message += "; node quarantined; fraud evidence goes to disputes";
-      String node = r.node();
-      disputes.file(
-          r.provider(),
-          evidence,
-          "wrong hardware-challenge result on node " + node,
-          outcome -> {
-            LOG.warnf("Node(%s): %s", node, outcome);
-            event(
-                r.provider(),
-                EventRecorder.WARNING,
-                "ChallengeDispute",
-                "node " + node + ": " + outcome);
-          });
-    } else {
-      message += "; node quarantined: its GPUs are not what its labels claim";
-    }
-    LOG.warnf("Node(%s): challenge failed: %s", r.node(), message);
-    event(r.provider(), EventRecorder.WARNING, "ChallengeFailed", message);
-  }
-
-  private void event(String provider, String type, String reason, String message) {
-    providers
-        .provider(provider)
-        .ifPresent(subject -> events.record(subject, type, reason, message));
   }
 }

@@ -12,7 +12,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -43,7 +42,7 @@ import java.util.function.Consumer;
  */
 @ApplicationScoped
 public class TrustLedger {
-  private final Map<String, NodeTrust> nodes = new HashMap<>();
+  private final Map<String, NodeStanding> nodes = new HashMap<>();
   private final Map<String, ChallengeRecord> providers = new HashMap<>();
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   private final Map<String, Quarantined> workFraud = new HashMap<>();
@@ -60,20 +59,6 @@ public class TrustLedger {
     this.speeds = speeds;
   }
 
-  /** One node's standing. */
-  private static final class NodeTrust {
-    String provider;
-    String product;
-    Outcome outcome;
-    String message;
-    Instant at;
-    Instant nextDue;
-    double gpuSeconds;
-    double speedFactor = 1.0;
-    String ratedMessage;
-    Instant ratedSince;
-  }
-
   /** GPU time a challenge held, ending at {@code at}: what the challenge budget counts. */
   public record Spent(Instant at, double gpuSeconds) {}
 
@@ -87,7 +72,6 @@ public class TrustLedger {
 
   private static final String AFTER_CHALLENGE = "a failed hardware challenge";
   private static final String AFTER_WORK = "wrong paid work";
-  private static final String WRONG_WORK = "WrongWork";
 
   /**
    * Starts a provider's counts and quarantined nodes from what its status recorded, unless already
@@ -108,24 +92,18 @@ public class TrustLedger {
       return;
     }
     for (QuarantinedNode q : recorded.quarantined) {
-      if (WRONG_WORK.equals(q.outcome) && q.node != null && !workFraud.containsKey(q.node)) {
+      if (ChallengeStatus.WRONG_WORK.equals(q.outcome)
+          && q.node != null
+          && !workFraud.containsKey(q.node)) {
         workFraud.put(
             q.node,
             new Quarantined(
                 q.node, provider, q.product, q.message == null ? "" : q.message, AFTER_WORK));
         continue;
       }
-      Outcome outcome = outcome(q.outcome);
-      if (q.node == null || q.product == null || outcome == null || nodes.containsKey(q.node)) {
-        continue;
+      if (q.node != null && !nodes.containsKey(q.node)) {
+        ChallengeStatus.quarantined(provider, q).ifPresent(t -> nodes.put(q.node, t));
       }
-      NodeTrust t = new NodeTrust();
-      t.provider = provider;
-      t.product = q.product;
-      t.outcome = outcome;
-      t.message = q.message == null ? "" : q.message;
-      t.at = since(q.since);
-      nodes.put(q.node, t);
     }
   }
 
@@ -135,24 +113,17 @@ public class TrustLedger {
       return;
     }
     for (PassedNode p : recorded.passedNodes) {
-      if (p.node == null || p.product == null || nodes.containsKey(p.node)) {
+      if (p.node == null || nodes.containsKey(p.node)) {
         continue;
       }
-      NodeTrust t = new NodeTrust();
-      t.provider = provider;
-      t.product = p.product;
-      t.outcome = Outcome.PASSED;
-      t.message = "passed its last hardware challenge";
-      t.at = since(p.since);
-      // Without a readable schedule, due now: still a random re-check within the budget, not a
-      // joining challenge outside it.
-      Instant next = since(p.nextChallengeTime);
-      t.nextDue = next == null ? Instant.EPOCH : next;
-      t.gpuSeconds = p.gpuSeconds == null || !(p.gpuSeconds > 0) ? 0 : p.gpuSeconds;
-      nodes.put(p.node, t);
-      if (t.at != null && t.gpuSeconds > 0) {
-        restoredSpend.add(new Spent(t.at, t.gpuSeconds));
-      }
+      ChallengeStatus.passed(provider, p)
+          .ifPresent(
+              t -> {
+                nodes.put(p.node, t);
+                if (t.at != null && t.gpuSeconds > 0) {
+                  restoredSpend.add(new Spent(t.at, t.gpuSeconds));
+                }
+              });
     }
   }
 
@@ -172,28 +143,15 @@ public class TrustLedger {
       return;
     }
     for (SpeedCorrectedNode r : recorded.speedCorrected) {
-      if (r.node == null
-          || r.product == null
-          || r.speedFactor == null
-          || !(r.speedFactor > 0)
-          || r.speedFactor >= 1
-          || nodes.containsKey(r.node)) {
+      if (r.node == null || nodes.containsKey(r.node)) {
         continue;
       }
-      NodeTrust t = new NodeTrust();
-      t.provider = provider;
-      t.product = r.product;
-      t.outcome = Outcome.SLOWER;
-      t.message = r.message == null ? "" : r.message;
-      t.at = since(r.since);
-      // Challenged again when the budget allows, judged against its rating: a restart neither
-      // forgets the correction nor makes it permanent.
-      t.nextDue = Instant.EPOCH;
-      t.speedFactor = r.speedFactor;
-      t.ratedMessage = t.message;
-      t.ratedSince = t.at;
-      nodes.put(r.node, t);
-      speeds.rate(r.node, r.product, r.speedFactor);
+      ChallengeStatus.rated(provider, r)
+          .ifPresent(
+              t -> {
+                nodes.put(r.node, t);
+                speeds.rate(r.node, t.product, t.speedFactor);
+              });
     }
   }
 
@@ -214,16 +172,16 @@ public class TrustLedger {
    * was and passed and its next random challenge is due. Quarantined nodes wait for a new claim.
    */
   public synchronized boolean due(String node, String product, Instant now) {
-    NodeTrust t = nodes.get(node);
+    NodeStanding t = nodes.get(node);
     if (t == null || !t.product.equals(product)) {
       return true;
     }
-    return !quarantines(t.outcome) && t.nextDue != null && !now.isBefore(t.nextDue);
+    return !NodeStanding.quarantines(t.outcome) && t.nextDue != null && !now.isBefore(t.nextDue);
   }
 
   /** True when the node's claim has not been challenged yet (it joined or was relabelled). */
   public synchronized boolean unchallenged(String node, String product) {
-    NodeTrust t = nodes.get(node);
+    NodeStanding t = nodes.get(node);
     return t == null || !t.product.equals(product);
   }
 
@@ -251,7 +209,7 @@ public class TrustLedger {
       Duration nextIn,
       double gpuSeconds) {
     synchronized (this) {
-      NodeTrust t = nodes.computeIfAbsent(node, n -> new NodeTrust());
+      NodeStanding t = nodes.computeIfAbsent(node, n -> new NodeStanding());
       t.provider = provider;
       t.product = product;
       t.outcome = verdict.outcome();
@@ -259,7 +217,7 @@ public class TrustLedger {
       t.at = now;
       t.nextDue = now.plus(nextIn);
       t.gpuSeconds = gpuSeconds;
-      double factor = quarantines(verdict.outcome()) ? 1.0 : verdict.speedFactor();
+      double factor = NodeStanding.quarantines(verdict.outcome()) ? 1.0 : verdict.speedFactor();
       if (factor < 1 && (t.speedFactor != factor || t.ratedSince == null)) {
         t.ratedMessage = verdict.message();
         t.ratedSince = now;
@@ -279,7 +237,7 @@ public class TrustLedger {
 
   /** Retries a node soon without a verdict (its challenge pod vanished or could not start). */
   public synchronized void postpone(String node, String provider, String product, Instant until) {
-    NodeTrust t = nodes.get(node);
+    NodeStanding t = nodes.get(node);
     if (t != null && t.product.equals(product)) {
       t.nextDue = until;
     }
@@ -290,8 +248,10 @@ public class TrustLedger {
    * a challenge measured it slower than the claim, 1 otherwise.
    */
   public synchronized double speedFactor(String node, String product) {
-    NodeTrust t = nodes.get(node);
-    return t == null || !t.product.equals(product) || quarantines(t.outcome) ? 1.0 : t.speedFactor;
+    NodeStanding t = nodes.get(node);
+    return t == null || !t.product.equals(product) || NodeStanding.quarantines(t.outcome)
+        ? 1.0
+        : t.speedFactor;
   }
 
   /** Nodes (name → claimed product) rated below their claim, with their speed factor. */
@@ -299,8 +259,8 @@ public class TrustLedger {
     Map<String, Double> out = new TreeMap<>();
     claimedProducts.forEach(
         (node, product) -> {
-          NodeTrust t = nodes.get(node);
-          if (t != null && t.product.equals(product) && !quarantines(t.outcome)) {
+          NodeStanding t = nodes.get(node);
+          if (t != null && t.product.equals(product) && !NodeStanding.quarantines(t.outcome)) {
             if (t.speedFactor < 1) {
               out.put(node, t.speedFactor);
             }
@@ -339,7 +299,7 @@ public class TrustLedger {
         });
     nodes.forEach(
         (name, t) -> {
-          if (quarantines(t.outcome) && t.product.equals(claimedProducts.get(name))) {
+          if (NodeStanding.quarantines(t.outcome) && t.product.equals(claimedProducts.get(name))) {
             out.put(
                 name,
                 new Quarantined(name, t.provider, t.product, shortReason(t), AFTER_CHALLENGE));
@@ -360,71 +320,7 @@ public class TrustLedger {
     if (c == null) {
       c = new ChallengeRecord();
     }
-    ChallengeRecord copy = new ChallengeRecord();
-    copy.passed = c.passed == null ? 0 : c.passed;
-    copy.failed = c.failed == null ? 0 : c.failed;
-    copy.lastChallengeTime = c.lastChallengeTime;
-    List<QuarantinedNode> quarantined = new ArrayList<>();
-    new TreeMap<>(nodes)
-        .forEach(
-            (name, t) -> {
-              if (provider.equals(t.provider) && quarantines(t.outcome)) {
-                QuarantinedNode q = new QuarantinedNode();
-                q.node = name;
-                q.product = t.product;
-                q.outcome = OUTCOME_NAMES.get(t.outcome);
-                q.message = t.message;
-                q.since = t.at == null ? null : t.at.toString();
-                quarantined.add(q);
-              }
-            });
-    new TreeMap<>(workFraud)
-        .forEach(
-            (name, w) -> {
-              if (provider.equals(w.provider())) {
-                QuarantinedNode q = new QuarantinedNode();
-                q.node = name;
-                q.product = w.product();
-                q.outcome = WRONG_WORK;
-                q.message = w.reason();
-                quarantined.add(q);
-              }
-            });
-    copy.quarantined = quarantined.isEmpty() ? null : quarantined;
-    List<SpeedCorrectedNode> corrected = new ArrayList<>();
-    new TreeMap<>(nodes)
-        .forEach(
-            (name, t) -> {
-              if (provider.equals(t.provider) && !quarantines(t.outcome) && t.speedFactor < 1) {
-                SpeedCorrectedNode r = new SpeedCorrectedNode();
-                r.node = name;
-                r.product = t.product;
-                r.speedFactor = t.speedFactor;
-                r.message = t.ratedMessage;
-                r.since = t.ratedSince == null ? null : t.ratedSince.toString();
-                corrected.add(r);
-              }
-            });
-    copy.speedCorrected = corrected.isEmpty() ? null : corrected;
-    List<PassedNode> passes = new ArrayList<>();
-    new TreeMap<>(nodes)
-        .forEach(
-            (name, t) -> {
-              if (provider.equals(t.provider)
-                  && t.outcome == Outcome.PASSED
-                  && t.speedFactor >= 1
-                  && !workFraud.containsKey(name)) {
-                PassedNode p = new PassedNode();
-                p.node = name;
-                p.product = t.product;
-                p.since = t.at == null ? null : t.at.toString();
-                p.nextChallengeTime = t.nextDue == null ? null : t.nextDue.toString();
-                p.gpuSeconds = t.gpuSeconds > 0 ? Math.ceil(t.gpuSeconds * 10) / 10 : null;
-                passes.add(p);
-              }
-            });
-    copy.passedNodes = passes.isEmpty() ? null : passes;
-    return copy;
+    return ChallengeStatus.record(provider, c, nodes, workFraud);
   }
 
   /**
@@ -437,11 +333,11 @@ public class TrustLedger {
     List<String> corrected = new ArrayList<>();
     int passed = 0;
     for (var e : new TreeMap<>(nodesOfProvider).entrySet()) {
-      NodeTrust t = nodes.get(e.getKey());
+      NodeStanding t = nodes.get(e.getKey());
       if (t == null || t.outcome == null || !t.product.equals(e.getValue())) {
         continue;
       }
-      if (quarantines(t.outcome)) {
+      if (NodeStanding.quarantines(t.outcome)) {
         failed.add(e.getKey() + " (" + t.message + ")");
         continue;
       }
@@ -497,7 +393,7 @@ public class TrustLedger {
   public synchronized Map<String, Integer> quarantinedByProvider() {
     Map<String, Integer> out = new TreeMap<>();
     nodes.entrySet().stream()
-        .filter(e -> quarantines(e.getValue().outcome))
+        .filter(e -> NodeStanding.quarantines(e.getValue().outcome))
         .filter(e -> !workFraud.containsKey(e.getKey()))
         .forEach(e -> out.merge(e.getValue().provider, 1, Integer::sum));
     workFraud.values().forEach(q -> out.merge(q.provider(), 1, Integer::sum));
@@ -509,32 +405,7 @@ public class TrustLedger {
     return List.copyOf(providers.keySet());
   }
 
-  private static final Map<Outcome, String> OUTCOME_NAMES =
-      Map.of(Outcome.WRONG_RESULT, "WrongResult", Outcome.TOO_SLOW, "TooSlow");
-
-  /** True for the outcomes that keep a node out of placement. */
-  private static boolean quarantines(Outcome o) {
-    return o == Outcome.WRONG_RESULT || o == Outcome.TOO_SLOW;
-  }
-
-  private static Outcome outcome(String name) {
-    for (var e : OUTCOME_NAMES.entrySet()) {
-      if (e.getValue().equals(name)) {
-        return e.getKey();
-      }
-    }
-    return null;
-  }
-
-  private static Instant since(String rfc3339) {
-    try {
-      return rfc3339 == null ? null : Instant.parse(rfc3339);
-    } catch (DateTimeParseException e) {
-      return null;
-    }
-  }
-
-  private static String shortReason(NodeTrust t) {
+  private static String shortReason(NodeStanding t) {
     return t.outcome == Outcome.WRONG_RESULT
         ? "wrong challenge result"
         : "challenge too slow for " + t.product;
