@@ -7,6 +7,7 @@ import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.e2e.chaos.ChaosTally;
 import io.gpupool.e2e.chaos.ClusterView;
 import io.gpupool.e2e.chaos.Invariants;
+import io.gpupool.e2e.chaos.LingeringThreads;
 import io.gpupool.e2e.chaos.ProgressDeadline;
 import io.gpupool.sandbox.api.FaultPlan;
 import io.gpupool.sandbox.chain.RpcFaultProxy;
@@ -483,19 +484,13 @@ public final class ChaosRun {
   }
 
   /**
-   * Names the non-daemon threads still alive once everything the run started was closed: each would
-   * have kept the JVM from exiting on its own, so each is a leak to close at its source.
+   * Names the non-daemon threads still alive a few seconds after everything the run started was
+   * closed ({@link LingeringThreads}): each would have kept the JVM from exiting on its own, so
+   * each is a leak to close at its source.
    */
-  private static void reportLingeringThreads() {
-    Thread.getAllStackTraces()
-        .forEach(
-            (t, stack) -> {
-              if (!t.isDaemon() && t != Thread.currentThread() && t.isAlive()) {
-                System.err.println(
-                    "chaos: non-daemon thread still alive at exit: "
-                        + t.getName()
-                        + (stack.length > 0 ? " at " + stack[0] : ""));
-              }
-            });
+  private static void reportLingeringThreads() throws InterruptedException {
+    for (String thread : LingeringThreads.after(Duration.ofSeconds(5))) {
+      System.err.println("chaos: non-daemon thread still alive at exit: " + thread);
+    }
   }
 }
