@@ -8,8 +8,8 @@ import java.util.List;
  * The non-daemon threads still alive at the end of a run: each would keep the JVM from exiting on
  * its own. Some end by themselves a moment later: Netty's shared {@code globalEventExecutor} (used
  * by Vert.x, under the Fabric8 client and the mock API server, e.g. for {@code Future.timeout}
- * without a context, and by Netty's channel groups) quits one second after its last task, so a thread is named only when it
- * is still alive after a grace period.
+ * without a context, and by Netty's channel groups) quits one second after its last task, so a
+ * thread is named only when it is still alive after a grace period.
  */
 public final class LingeringThreads {
 
