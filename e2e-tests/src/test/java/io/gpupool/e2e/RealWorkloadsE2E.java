@@ -165,6 +165,31 @@ class RealWorkloadsE2E {
     return kubectl.run("logs", pod).expectSuccess().out();
   }
 
+  /**
+   * The log so far of the newest pod of {@code rank}, empty while the job has no such pod or its
+   * container has not started: a job applied a moment ago may not be placed yet (a CI run polled
+   * before the operator had created the pod and failed on kubectl's NotFound).
+   */
+  private String logSoFar(String job, int rank) {
+    String pods =
+        kubectl
+            .run(
+                "get",
+                "pods",
+                "-l",
+                "gpupool.io/job-name=" + job + ",gpupool.io/rank=" + rank,
+                "-o",
+                "jsonpath={.items[*].metadata.name}")
+            .expectSuccess()
+            .out()
+            .trim();
+    if (pods.isEmpty()) {
+      return "";
+    }
+    Kubectl.Result log = kubectl.run("logs", latestPod(job, rank));
+    return log.exitCode() == 0 ? log.out() : "";
+  }
+
   /** job manifest for ddp_train.py: 2 workers, 64 samples per step. */
   private static String ddpJob(String name, String gpuModels, int steps, double stepSeconds) {
     return """
@@ -287,11 +312,10 @@ class RealWorkloadsE2E {
       throws Exception {
     String job = "ddp-resume";
     kubectl.applyText(ddpJob(job, "\"NVIDIA-GeForce-RTX-4090\"", 60, 0.2)).expectSuccess();
-    String rank0 = job + "-worker-0";
     await()
         .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofMillis(500))
-        .until(() -> logs(rank0).contains("checkpoint step 20 saved"));
+        .until(() -> logSoFar(job, 0).contains("checkpoint step 20 saved"));
     String victim = jsonpath("tj", job, "{.status.placements[1].node}");
     kubectl
         .run("label", "node", victim, "sandbox.gpupool.io/fault=Removed", "--overwrite")
@@ -451,7 +475,7 @@ class RealWorkloadsE2E {
     await()
         .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofMillis(500))
-        .until(() -> logs(rank0).contains("checkpoint step 10 saved"));
+        .until(() -> logSoFar(job, 0).contains("checkpoint step 10 saved"));
     assertThat(jsonpath("pod", rank0, "{.spec.containers[0].env[?(@.name==\"PET_NNODES\")].value}"))
         .isEqualTo("1:2");
     String victim = jsonpath("tj", job, "{.status.placements[1].node}");

@@ -3,14 +3,11 @@ package io.gpupool.billing.settlement;
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.SettlementItem;
 import io.gpupool.billing.chain.BillingChain;
-import io.gpupool.billing.chain.BroadcastResult;
 import io.gpupool.billing.chain.ChainException;
 import io.gpupool.billing.chain.ChainRevertException;
 import io.gpupool.billing.chain.ChainUnavailableException;
 import io.gpupool.billing.chain.PairEvent;
 import io.gpupool.billing.chain.PairOnChain;
-import io.gpupool.billing.chain.ProviderRegistrations;
-import io.gpupool.billing.chain.SettlementReceipt;
 import io.gpupool.billing.chain.SignedSettlement;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.BillingStore;
@@ -21,11 +18,9 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -36,7 +31,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
-import org.web3j.utils.Numeric;
 
 /**
  * The settlement loop: every {@link SettlementConfig#interval()} it sends the pending cumulative
@@ -59,16 +53,6 @@ public final class SettlementService implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger(SettlementService.class.getName());
 
-  private record Key(String jobIdHash, String payer, String provider) {
-    static Key of(PairId p) {
-      return new Key(Numeric.toHexString(p.jobIdHash()), p.payer(), p.provider());
-    }
-
-    static Key of(PairEvent e) {
-      return new Key(e.jobIdHash(), e.payer(), e.provider());
-    }
-  }
-
   private final SettlementConfig config;
   private final BillingLedger ledger;
   private final BillingStore store;
@@ -82,18 +66,8 @@ public final class SettlementService implements AutoCloseable {
 
   private final Map<PairId, Integer> revertStreak = new HashMap<>();
   private Instant lastRecheck;
-  private final Map<String, Instant> orphanSince = new java.util.concurrent.ConcurrentHashMap<>();
-  private final Set<String> registered = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final Map<String, Instant> unregisteredCheckedAt =
-      new java.util.concurrent.ConcurrentHashMap<>();
-  private volatile Set<PairId> heldUnregistered = Set.of();
-
-  /**
-   * Next block to read {@code ProviderRegistered} events from while some provider is held; -1 when
-   * none is (set just before a provider is first found unregistered, so no registration after that
-   * answer is missed).
-   */
-  private long registrationCursor = -1;
+  private final RegistrationHold registrations;
+  private final OutboxResolver resolver;
 
   private ScheduledExecutorService executor;
   private final java.util.concurrent.atomic.AtomicLong unexpectedFailures =
@@ -110,6 +84,10 @@ public final class SettlementService implements AutoCloseable {
     this.outbox =
         new SettlementOutbox(
             ledger, config.backoff(), () -> ThreadLocalRandom.current().nextDouble());
+    this.registrations = new RegistrationHold(config, chain);
+    this.resolver =
+        new OutboxResolver(
+            config, store, chain, clock, outbox, pairs -> pairs.forEach(revertStreak::remove));
   }
 
   public SettlementOutbox outbox() {
@@ -203,17 +181,17 @@ public final class SettlementService implements AutoCloseable {
    */
   public synchronized ReconcileResult reconcile() {
     List<PairEvent> events = chain.pairEvents(config.reconcileFromBlock());
-    Map<Key, PairOnChain> latest = new HashMap<>();
+    Map<PairKey, PairOnChain> latest = new HashMap<>();
     for (PairEvent e : events) {
       latest.merge(
-          Key.of(e),
+          PairKey.of(e),
           new PairOnChain(e.paidTotal(), e.owedTotal()),
           (a, b) -> new PairOnChain(a.paidWei().max(b.paidWei()), a.owedWei().max(b.owedWei())));
     }
     int corrected = 0;
-    Set<Key> known = new HashSet<>();
+    Set<PairKey> known = new HashSet<>();
     for (PairLedger l : store.all()) {
-      Key k = Key.of(l.pair());
+      PairKey k = PairKey.of(l.pair());
       known.add(k);
       PairOnChain c = latest.getOrDefault(k, new PairOnChain(BigInteger.ZERO, BigInteger.ZERO));
       if (!c.paidWei().equals(l.settledWei())
@@ -231,7 +209,7 @@ public final class SettlementService implements AutoCloseable {
     lastRecheck = clock.instant(); // the events just read are as fresh as a recheck
     int unknown = (int) latest.keySet().stream().filter(k -> !known.contains(k)).count();
     List<String> inFlightErrors = new ArrayList<>();
-    int cleared = resolveInFlight(inFlightErrors);
+    int cleared = resolver.resolve(inFlightErrors);
     inFlightErrors.forEach(e -> LOG.log(System.Logger.Level.INFO, "reconcile: {0}", e));
     reconciled = true;
     return new ReconcileResult(events.size(), corrected, cleared, unknown);
@@ -257,7 +235,7 @@ public final class SettlementService implements AutoCloseable {
         errors.add("recheck: " + e.getMessage());
       }
     }
-    int confirmed = resolveInFlight(errors);
+    int confirmed = resolver.resolve(errors);
     int sent = 0;
     int failed = 0;
     Set<String> skip;
@@ -268,13 +246,13 @@ public final class SettlementService implements AutoCloseable {
       return new RoundResult(0, confirmed, 0, errors);
     }
     try {
-      watchRegistrations();
+      registrations.watch();
     } catch (ChainException e) {
       errors.add("ProviderRegistered events: " + e.getMessage()); // the recheck still catches up
     }
     List<SettlementItem> due;
     try {
-      due = withoutUnregisteredProviders(outbox.due(now, skip), now);
+      due = registrations.payable(outbox.due(now, skip), now);
     } catch (ChainException e) {
       errors.add("provider registration query: " + e.getMessage());
       return new RoundResult(0, confirmed, 0, errors);
@@ -298,7 +276,7 @@ public final class SettlementService implements AutoCloseable {
           store.update(p, l -> l.withInFlight(signed.txHash()));
         }
         sent++;
-        if (!broadcast(entry, errors)) {
+        if (!resolver.broadcast(entry, errors)) {
           break; // the node is unreachable: the entry is re-broadcast next round
         }
       } catch (ChainUnavailableException e) {
@@ -335,7 +313,7 @@ public final class SettlementService implements AutoCloseable {
     long deadline = System.nanoTime() + config.receiptTimeout().toNanos();
     while (hasInFlight()) {
       int errorsBefore = errors.size();
-      confirmed += resolveInFlight(errors);
+      confirmed += resolver.resolve(errors);
       boolean unreachable = errors.size() > errorsBefore && !reachable();
       if (unreachable || !hasInFlight() || System.nanoTime() >= deadline) {
         break;
@@ -380,7 +358,7 @@ public final class SettlementService implements AutoCloseable {
             clock.instant());
     store.putOutbox(entry);
     List<String> errors = new ArrayList<>();
-    if (!broadcast(entry, errors)) {
+    if (!resolver.broadcast(entry, errors)) {
       LOG.log(System.Logger.Level.WARNING, "{0}: {1}; re-broadcast next round", call, errors);
     }
     return signed.txHash();
@@ -394,15 +372,20 @@ public final class SettlementService implements AutoCloseable {
   public Optional<Instant> oldestUnconfirmedSince() {
     Optional<Instant> persisted =
         store.outbox().stream().map(OutboxEntry::createdAt).min(Instant::compareTo);
-    Optional<Instant> orphan = orphanSince.values().stream().min(Instant::compareTo);
+    Optional<Instant> orphan = resolver.oldestOrphanSince();
     return persisted.isEmpty()
         ? orphan
         : orphan.map(o -> o.isBefore(persisted.get()) ? o : persisted.get()).or(() -> persisted);
   }
 
+  /** Look the provider's registration up again next round (e.g. on ProviderRegistered). */
+  public void providerRegistered(String provider) {
+    registrations.providerRegistered(provider);
+  }
+
   /** Pairs held back because their provider is not registered on chain (as of the last round). */
   public Set<PairId> heldForRegistration() {
-    return heldUnregistered;
+    return registrations.held();
   }
 
   /**
@@ -451,83 +434,6 @@ public final class SettlementService implements AutoCloseable {
     return store.outbox().stream().mapToLong(OutboxEntry::nonce).max().orElse(-1) + 1;
   }
 
-  /**
-   * Drop items whose provider has not registered on chain: the contract would only record them as
-   * owed. A provider found unregistered is asked again after {@link
-   * SettlementConfig#recheckInterval}; a registered one is remembered (registration is final).
-   */
-  private List<SettlementItem> withoutUnregisteredProviders(
-      List<SettlementItem> items, Instant now) {
-    List<SettlementItem> payable = new ArrayList<>(items.size());
-    Set<PairId> held = new HashSet<>();
-    for (SettlementItem item : items) {
-      String provider = item.pair().provider();
-      if (isRegistered(provider, now)) {
-        payable.add(item);
-      } else {
-        held.add(item.pair());
-      }
-    }
-    heldUnregistered = Set.copyOf(held);
-    return payable;
-  }
-
-  private boolean isRegistered(String provider, Instant now) {
-    if (registered.contains(provider)) {
-      return true;
-    }
-    Instant checked = unregisteredCheckedAt.get(provider);
-    if (checked != null && now.isBefore(checked.plus(config.recheckInterval()))) {
-      return false;
-    }
-    if (registrationCursor < 0) {
-      registrationCursor = chain.latestBlock();
-    }
-    if (chain.isProviderRegistered(provider)) {
-      registered.add(provider);
-      unregisteredCheckedAt.remove(provider);
-      return true;
-    }
-    if (checked == null) {
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "provider {0} has not registered a payout address on chain: its usage is held until it"
-              + " does (checked again every {1})",
-          provider,
-          config.recheckInterval());
-    }
-    unregisteredCheckedAt.put(provider, now);
-    return false;
-  }
-
-  /**
-   * While providers are held, read the {@code ProviderRegistered} events since the last round: a
-   * provider that registered is asked again at once, so its held pairs go out this round instead of
-   * after {@link SettlementConfig#recheckInterval}.
-   */
-  private void watchRegistrations() {
-    if (unregisteredCheckedAt.isEmpty()) {
-      registrationCursor = -1;
-      return;
-    }
-    if (registrationCursor < 0) {
-      return;
-    }
-    ProviderRegistrations r = chain.providerRegistrations(registrationCursor);
-    for (String provider : r.providers()) {
-      if (unregisteredCheckedAt.containsKey(provider)) {
-        LOG.log(System.Logger.Level.INFO, "provider {0} registered: its usage is sent", provider);
-        providerRegistered(provider);
-      }
-    }
-    registrationCursor = r.toBlock() + 1;
-  }
-
-  /** Look the provider's registration up again next round (e.g. on ProviderRegistered). */
-  public void providerRegistered(String provider) {
-    unregisteredCheckedAt.remove(PairId.normaliseAddress(provider, "provider"));
-  }
-
   private Set<String> dryPayers() {
     Set<String> payers = new HashSet<>();
     for (PairLedger l : ledger.pending()) {
@@ -540,271 +446,5 @@ public final class SettlementService implements AutoCloseable {
       }
     }
     return dry;
-  }
-
-  /**
-   * Advance every persisted outbox transaction (see {@link OutboxTransition}) and resolve in-flight
-   * marks no outbox entry accounts for; returns the number of pairs resolved.
-   */
-  private int resolveInFlight(List<String> errors) {
-    List<OutboxEntry> entries =
-        store.outbox().stream().sorted(Comparator.comparingLong(OutboxEntry::nonce)).toList();
-    int resolved = 0;
-    try {
-      resolved += resolveOrphans(entries, errors);
-      if (entries.isEmpty()) {
-        return resolved;
-      }
-      Instant now = clock.instant();
-      // Read before any receipt: a version mined after this read is found by its receipt.
-      long minedNonce = chain.minedNonce();
-      long[] latest = {-1};
-      for (OutboxEntry entry : entries) {
-        repairMarks(entry);
-        Optional<SettlementReceipt> receipt = Optional.empty();
-        for (String hash : entry.allHashes()) {
-          receipt = chain.receipt(hash);
-          if (receipt.isPresent()) {
-            break;
-          }
-        }
-        OutboxTransition.Observation seen =
-            new OutboxTransition.Observation(
-                receipt,
-                () -> latest[0] >= 0 ? latest[0] : (latest[0] = chain.latestBlock()),
-                minedNonce,
-                () -> entry.allHashes().stream().anyMatch(chain::isKnown),
-                () -> alreadyPaid(entry),
-                now);
-        OutboxTransition.Action action =
-            OutboxTransition.next(entry, seen, config.confirmations(), config.stuckAfter());
-        switch (action) {
-          case CONFIRMED -> {
-            applyConfirmed(entry, receipt.orElseThrow());
-            store.removeOutbox(entry.nonce());
-            outbox.delivered(entry.pairs());
-            entry.pairs().forEach(revertStreak::remove);
-            resolved += entry.items().size();
-          }
-          case REVERTED -> {
-            errors.add(
-                "tx "
-                    + receipt.orElseThrow().txHash()
-                    + " reverted: "
-                    + receipt.get().revertReason());
-            release(entry, false);
-            outbox.retryLater(entry.pairs(), now);
-            resolved += entry.items().size();
-          }
-          case ABANDON -> {
-            LOG.log(
-                System.Logger.Level.INFO,
-                "outbox nonce {0} ({1}) can no longer be mined (nonce spent or already paid);"
-                    + " its pairs are settled again from the chain''s figures",
-                entry.nonce(),
-                entry.txHash());
-            release(entry, true);
-            resolved += entry.items().size();
-          }
-          case BROADCAST -> {
-            if (entry.state() == OutboxEntry.State.SENT) {
-              errors.add("tx " + entry.txHash() + " unknown to the node (dropped); re-broadcast");
-            }
-            if (!broadcast(entry, errors)) {
-              return resolved;
-            }
-          }
-          case MARK_SENT -> store.putOutbox(entry.sent());
-          case REPLACE -> {
-            if (!replace(entry, now, errors)) {
-              return resolved;
-            }
-          }
-          case WAIT -> {}
-        }
-      }
-    } catch (ChainException ex) {
-      errors.add("receipt: " + ex.getMessage());
-    }
-    return resolved;
-  }
-
-  /**
-   * Broadcast the entry's current bytes; marks it SENT when a node holds them. Returns false when
-   * the node is unreachable (the entry stays and is broadcast again next round).
-   */
-  private boolean broadcast(OutboxEntry entry, List<String> errors) {
-    BroadcastResult r;
-    try {
-      r = chain.broadcast(entry.rawTx());
-    } catch (ChainUnavailableException e) {
-      errors.add("broadcast of nonce " + entry.nonce() + ": " + e.getMessage());
-      return false;
-    } catch (ChainRevertException e) {
-      // The node refused the bytes themselves (funds, fee cap): sign afresh later.
-      errors.add("node refused nonce " + entry.nonce() + ": " + e.error());
-      release(entry, false);
-      outbox.retryLater(entry.pairs(), clock.instant());
-      return true;
-    }
-    switch (r) {
-      case ACCEPTED, ALREADY_KNOWN -> {
-        if (entry.state() != OutboxEntry.State.SENT) {
-          store.putOutbox(entry.sent());
-        }
-      }
-      // Another transaction holds the nonce; the next resolution reads the mined nonce and the
-      // receipts and abandons the entry only if none of its versions was mined.
-      case NONCE_USED, UNDERPRICED ->
-          errors.add("nonce " + entry.nonce() + " of " + entry.txHash() + ": " + r);
-    }
-    return true;
-  }
-
-  /** Persist a same-nonce, higher-fee version of a stuck entry, then broadcast it. */
-  private boolean replace(OutboxEntry entry, Instant now, List<String> errors) {
-    Optional<SignedSettlement> next =
-        chain.signReplacement(
-            new SignedSettlement(entry.nonce(), entry.txHash(), entry.rawTx(), entry.gasPriceWei()),
-            entry.attempt() + 1);
-    if (next.isEmpty()) {
-      return true; // at the price cap: keep waiting
-    }
-    SignedSettlement s = next.get();
-    OutboxEntry replaced = entry.replacedBy(s.txHash(), s.rawTx(), s.gasPriceWei(), now);
-    store.putOutbox(replaced);
-    for (PairId p : entry.pairs()) {
-      store.update(
-          p, l -> entry.allHashes().contains(l.inFlightTx()) ? l.withInFlight(s.txHash()) : l);
-    }
-    LOG.log(
-        System.Logger.Level.INFO,
-        "nonce {0} pending since {1}: replacing {2} by {3} at {4} wei gas price",
-        entry.nonce(),
-        entry.sentAt(),
-        entry.txHash(),
-        s.txHash(),
-        s.gasPriceWei());
-    return broadcast(replaced, errors);
-  }
-
-  /** Marks a pair left without its entry (the process stopped in between) get it back. */
-  private void repairMarks(OutboxEntry entry) {
-    for (PairId p : entry.pairs()) {
-      PairLedger l = store.get(p).orElse(null);
-      if (l != null && !entry.txHash().equals(l.inFlightTx())) {
-        if (l.inFlightTx() == null || entry.allHashes().contains(l.inFlightTx())) {
-          store.update(p, x -> x.withInFlight(entry.txHash()));
-        }
-      }
-    }
-  }
-
-  /** True when the chain has paid every pair of the entry at least what it reports. */
-  private boolean alreadyPaid(OutboxEntry entry) {
-    if (entry.isCall()) {
-      return false; // nothing but its own mining can show that a call took effect
-    }
-    for (SettlementItem item : entry.items()) {
-      if (chain.pairState(item.pair()).paidWei().compareTo(item.cumulativeWei()) < 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Remove an entry that will not pay and free its pairs; with {@code readChain} their cursors take
-   * the chain's figures first (another transaction may have paid them).
-   */
-  private void release(OutboxEntry entry, boolean readChain) {
-    for (PairId p : entry.pairs()) {
-      PairOnChain c = readChain ? chain.pairState(p) : null;
-      store.update(
-          p,
-          l -> {
-            PairLedger x =
-                c == null ? l : l.withChain(l.settledWei().max(c.paidWei()), c.owedWei());
-            return entry.allHashes().contains(l.inFlightTx()) ? x.withInFlight(null) : x;
-          });
-    }
-    store.removeOutbox(entry.nonce());
-  }
-
-  /**
-   * In-flight marks that no outbox entry accounts for (written by an operator without an outbox):
-   * applied when mined at depth, cleared when the node no longer knows them.
-   */
-  private int resolveOrphans(List<OutboxEntry> entries, List<String> errors) {
-    Set<String> covered = new HashSet<>();
-    entries.forEach(e -> covered.addAll(e.allHashes()));
-    Map<String, List<PairId>> byTx = new LinkedHashMap<>();
-    for (PairLedger l : store.all()) {
-      if (l.inFlightTx() != null && !covered.contains(l.inFlightTx())) {
-        byTx.computeIfAbsent(l.inFlightTx(), k -> new ArrayList<>()).add(l.pair());
-      }
-    }
-    orphanSince.keySet().retainAll(byTx.keySet());
-    int resolved = 0;
-    Instant now = clock.instant();
-    for (Map.Entry<String, List<PairId>> e : byTx.entrySet()) {
-      String tx = e.getKey();
-      List<PairId> pairs = e.getValue();
-      orphanSince.putIfAbsent(tx, now);
-      Optional<SettlementReceipt> receipt = chain.receipt(tx);
-      if (receipt.isPresent()) {
-        if (config.confirmations() > 1
-            && chain.latestBlock() - receipt.get().blockNumber() + 1 < config.confirmations()) {
-          continue;
-        }
-        if (receipt.get().success()) {
-          applyConfirmed(Set.of(tx), receipt.get(), pairs);
-          outbox.delivered(pairs);
-        } else {
-          errors.add("tx " + tx + " reverted: " + receipt.get().revertReason());
-          clearInFlight(tx, pairs);
-          outbox.retryLater(pairs, now);
-        }
-        resolved += pairs.size();
-      } else if (!chain.isKnown(tx)) {
-        errors.add("tx " + tx + " unknown to the node (dropped); will resend");
-        clearInFlight(tx, pairs);
-        resolved += pairs.size();
-      }
-    }
-    return resolved;
-  }
-
-  private void applyConfirmed(OutboxEntry entry, SettlementReceipt receipt) {
-    applyConfirmed(Set.copyOf(entry.allHashes()), receipt, entry.pairs());
-  }
-
-  private void applyConfirmed(Set<String> hashes, SettlementReceipt receipt, List<PairId> pairs) {
-    Map<Key, PairOnChain> fromEvents = new HashMap<>();
-    for (PairEvent ev : receipt.events()) {
-      fromEvents.merge(
-          Key.of(ev),
-          new PairOnChain(ev.paidTotal(), ev.owedTotal()),
-          (a, b) -> new PairOnChain(a.paidWei().max(b.paidWei()), a.owedWei().max(b.owedWei())));
-    }
-    for (PairId p : pairs) {
-      // No event means the chain had already paid everything reported: ask it for the figures.
-      PairOnChain c = fromEvents.get(Key.of(p));
-      PairOnChain state = c != null ? c : chain.pairState(p);
-      store.update(
-          p,
-          l -> {
-            PairLedger updated =
-                l.withChain(
-                    l.settledWei().max(state.paidWei()), l.chainOwedWei().max(state.owedWei()));
-            return hashes.contains(l.inFlightTx()) ? updated.withInFlight(null) : updated;
-          });
-    }
-  }
-
-  private void clearInFlight(String tx, List<PairId> pairs) {
-    for (PairId p : pairs) {
-      store.update(p, l -> tx.equals(l.inFlightTx()) ? l.withInFlight(null) : l);
-    }
   }
 }

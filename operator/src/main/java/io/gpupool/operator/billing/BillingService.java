@@ -11,21 +11,12 @@ import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.Usage;
 import io.gpupool.billing.PairId;
-import io.gpupool.billing.budget.BudgetService;
-import io.gpupool.billing.budget.DryPayerTracker;
 import io.gpupool.billing.chain.BillingChain;
-import io.gpupool.billing.chain.ChainConfig;
-import io.gpupool.billing.chain.DisputeSigner;
-import io.gpupool.billing.chain.KeySource;
 import io.gpupool.billing.chain.TrustChain;
-import io.gpupool.billing.chain.Web3jBillingChain;
-import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.PairLedger;
-import io.gpupool.billing.settlement.OutboxTrustChain;
 import io.gpupool.billing.settlement.SettlementConfig;
 import io.gpupool.billing.settlement.SettlementService;
 import io.gpupool.operator.config.GpupoolConfig;
-import io.gpupool.operator.config.Periodic;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.inventory.SpeedRatings;
@@ -50,8 +41,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
@@ -82,18 +71,12 @@ public class BillingService {
   private volatile ConfigMapBillingStore store;
   private volatile UsageMeter meter;
   private volatile BillingMetrics metrics;
-  private volatile SettlementService settlement;
-  private volatile MeteredBillingChain chain;
-  private volatile BudgetService budget;
   private volatile UsageFigures figures;
   private volatile AccountStatusWriter accountStatus;
+  private volatile ChainSettlement settling;
+  private final List<Runnable> chainConnectedListeners = new CopyOnWriteArrayList<>();
   private final FundingGate funding;
   private final PlacementPricing pricing;
-  private volatile AutoCloseable chainResource;
-  private volatile ChainConnection connection;
-  private volatile ScheduledExecutorService retries;
-  private final List<Runnable> chainConnectedListeners = new CopyOnWriteArrayList<>();
-  private volatile TrustChain trust;
 
   public BillingService(
       KubernetesClient client,
@@ -161,13 +144,23 @@ public class BillingService {
     store.start();
     figures = new UsageFigures(store, settings.tokenSymbol());
     accountStatus = new AccountStatusWriter(client, accounts, store, clock);
+    settling =
+        new ChainSettlement(
+            client,
+            settings,
+            store,
+            metrics,
+            funding,
+            events,
+            clock,
+            () -> chainConnectedListeners.forEach(Runnable::run));
     meter =
         new UsageMeter(client, pods, providers, nodes, store, clock, settings.meteringInterval());
     meter.resolvePayersWith(this::payer);
     meter.findJobsIn(this::cachedJob);
     meter.onIgnoredPod(metrics::ignoredPod);
     meter.afterMetering(this::refreshMetrics);
-    meter.afterMetering(() -> accountStatus.refresh(budget));
+    meter.afterMetering(() -> accountStatus.refresh(settling.budget()));
     meter.afterMetering(() -> meteringListeners.forEach(Runnable::run));
     meter.onPodEndMetered(job -> podEndListeners.forEach(l -> l.accept(job)));
     providers.onChange(metrics::knowProvider);
@@ -179,48 +172,15 @@ public class BillingService {
   private void startWriting() {
     meter.start();
     if (settings.enabled()) {
-      String rpc = required(settings.rpcUrl(), "gpupool.billing.rpc-url (GPUPOOL_BILLING_RPC_URL)");
-      String contract =
-          required(
-              settings.contractAddress(),
-              "gpupool.billing.contract-address (GPUPOOL_BILLING_CONTRACT_ADDRESS)");
-      Web3jBillingChain web3 =
-          new Web3jBillingChain(
-              ChainConfig.of(rpc, contract, settings.chainId()),
-              KeySource.fromEnvironment(KeySource.DEFAULT_ENV));
-      chainResource = web3;
-      retries = Periodic.daemon("gpupool-chain-connect");
-      connection =
-          new ChainConnection(
-              // Refuse a contract of another interface version before any settlement is sent.
-              web3::requireContractVersion,
-              (task, wait) -> retries.schedule(task, wait.toMillis(), TimeUnit.MILLISECONDS),
-              () -> {
-                enableSettlement(web3, settlementConfig());
-                LOG.infof(
-                    "billing enabled: contract %s on chain %d, settling every %s",
-                    contract, settings.chainId(), settings.settlementInterval());
-                // Jobs that waited for the chain (escrow, stakes) decide again.
-                chainConnectedListeners.forEach(Runnable::run);
-              });
-      funding.waitFor(connection);
-      connection.start();
+      settling.connect();
     } else {
       LOG.info("billing disabled: usage is metered, nothing is settled on chain");
     }
   }
 
   void stop(@Observes ShutdownEvent ignored) {
-    ChainConnection c = connection;
-    if (c != null) {
-      c.stop();
-    }
-    if (retries != null) {
-      retries.shutdownNow();
-    }
-    SettlementService s = settlement;
-    if (s != null) {
-      s.stop();
+    if (settling != null) {
+      settling.stop();
     }
     if (meter != null) {
       meter.close();
@@ -228,64 +188,24 @@ public class BillingService {
     if (store != null) {
       store.close();
     }
-    if (chainResource != null) {
-      try {
-        chainResource.close();
-      } catch (Exception e) {
-        LOG.debug("closing the chain client", e);
-      }
-    }
   }
 
   /** Settlement settings from configuration. */
   public SettlementConfig settlementConfig() {
-    return SettlementConfig.defaults()
-        .withInterval(settings.settlementInterval())
-        .withBatchSize(settings.batchSize())
-        .withReconcileFromBlock(settings.reconcileFromBlock())
-        .withConfirmations(settings.confirmations())
-        .withRecheckInterval(settings.recheckInterval());
+    return settling.config();
   }
 
   /**
    * Settle on {@code rawChain} from now on and answer budget questions from it. Called at start-up
    * when billing is enabled; the first settlement round reconciles with the chain's events.
    */
-  public synchronized SettlementService enableSettlement(
-      BillingChain rawChain, SettlementConfig config) {
-    if (settlement != null) {
-      throw new IllegalStateException("settlement already running");
-    }
-    MeteredBillingChain metered = new MeteredBillingChain(rawChain, metrics, clock);
-    BillingLedger settleable = new BillingLedger(new SettleableStore(store));
-    budget = new BudgetService(metered, settleable);
-    funding.settleWith(budget, new DryPayerTracker(settings.suspendGrace(), clock));
-    chain = metered;
-    settlement = new SettlementService(config, settleable, metered, clock);
-    // Disputes are signed by the reporter's key too: through the outbox, so they never take a
-    // settlement's nonce and are re-broadcast, replaced and resumed like settlements.
-    trust =
-        rawChain instanceof TrustChain t
-            ? (rawChain instanceof DisputeSigner signer
-                ? new OutboxTrustChain(t, signer, settlement)
-                : t)
-            : null;
-    settlement.outbox().onSetAside(this::warnSetAside);
-    settlement.onUnexpectedFailure(e -> metrics.unexpectedSettlementFailure());
-    settlement.start();
-    return settlement;
+  public SettlementService enableSettlement(BillingChain rawChain, SettlementConfig config) {
+    return settling.enable(rawChain, config);
   }
 
   /** Stop settling (tests; shutdown does it too). */
-  public synchronized void disableSettlement() {
-    if (settlement != null) {
-      settlement.stop();
-    }
-    settlement = null;
-    budget = null;
-    funding.settleWith(null, null);
-    chain = null;
-    trust = null;
+  public void disableSettlement() {
+    settling.disable();
   }
 
   /** Runs {@code listener} when who may charge whom may have changed ({@link BillingAccounts}). */
@@ -303,12 +223,13 @@ public class BillingService {
 
   /** True when usage is settled on chain and jobs are gated on their payer's escrow. */
   public boolean enabled() {
-    return settlement != null;
+    return settlement().isPresent();
   }
 
   /** Stakes and disputes on the chain settlement runs on (empty while billing is off). */
   public Optional<TrustChain> trustChain() {
-    return Optional.ofNullable(trust);
+    ChainSettlement c = settling;
+    return c == null ? Optional.empty() : c.trust();
   }
 
   /** The (payer, job, provider) pairs a job's usage was recorded under. */
@@ -326,11 +247,13 @@ public class BillingService {
   }
 
   public Optional<SettlementService> settlement() {
-    return Optional.ofNullable(settlement);
+    ChainSettlement c = settling;
+    return c == null ? Optional.empty() : c.settlement();
   }
 
   public Optional<MeteredBillingChain> chain() {
-    return Optional.ofNullable(chain);
+    ChainSettlement c = settling;
+    return c == null ? Optional.empty() : c.chain();
   }
 
   /**
@@ -441,38 +364,13 @@ public class BillingService {
         .orElse("default");
   }
 
-  /** A pair of a job was set aside from settlement: say so on the job, where its owner looks. */
-  private void warnSetAside(PairId pair, String reason) {
-    Optional<JobRef> ref = store.job(pair.jobId());
-    if (ref.isEmpty()) {
-      LOG.warnf("settlement set aside %s of an unrecorded job: %s", pair, reason);
-      return;
-    }
-    JobRef j = ref.get();
-    Class<? extends HasMetadata> type =
-        "InferenceJob".equals(j.kind()) ? InferenceJob.class : TrainingJob.class;
-    HasMetadata job = client.resources(type).inNamespace(j.namespace()).withName(j.name()).get();
-    if (job == null) {
-      LOG.warnf("settlement set aside %s of %s (gone): %s", pair, j, reason);
-      return;
-    }
-    events.record(
-        job,
-        EventRecorder.WARNING,
-        "SettlementSetAside",
-        "usage on provider "
-            + pair.provider()
-            + " is no longer sent for settlement (kept, not lost): "
-            + reason);
-  }
-
   private void refreshMetrics() {
     Map<String, Map<String, String>> names = new HashMap<>();
     for (String uid : store.jobUids()) {
       names.put(uid, figures.providerNames(uid));
     }
     metrics.refresh(store.all(), names);
-    SettlementService s = settlement;
+    SettlementService s = settlement().orElse(null);
     if (s != null) {
       Duration age =
           s.oldestUnconfirmedSince()
@@ -491,12 +389,5 @@ public class BillingService {
       }
       metrics.setAsideByJob(byJob);
     }
-  }
-
-  private static String required(Optional<String> value, String what) {
-    return value
-        .filter(s -> !s.isBlank())
-        .orElseThrow(
-            () -> new IllegalStateException(what + " is required when billing is enabled"));
   }
 }

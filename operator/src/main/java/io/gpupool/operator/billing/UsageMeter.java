@@ -5,10 +5,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.gpupool.api.v1alpha1.Budget;
-import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.GpupoolApi;
-import io.gpupool.api.v1alpha1.InferenceJob;
-import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.PairLedger;
@@ -18,7 +15,6 @@ import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.workload.ClusterPods;
-import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,63 +64,15 @@ public final class UsageMeter implements AutoCloseable {
   /** Stands for a missing payer or payout address: such pairs are never settled. */
   public static final String NO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
-  /** What is known of one pod; start, GPUs, price and pair are fixed when it is first seen. */
-  private record Tracked(
-      String podUid,
-      JobRef job,
-      PairId pair,
-      String providerName,
-      String nodeName,
-      Instant start,
-      Instant end,
-      long milliGpus,
-      BigInteger price,
-      boolean gone) {
-    /** Ended at {@code at} unless an end was seen before (the first end seen is kept). */
-    Tracked ended(Instant at, boolean deleted) {
-      Instant e = end != null ? end : at;
-      if (e != null && e.isBefore(start)) {
-        e = start;
-      }
-      return new Tracked(
-          podUid, job, pair, providerName, nodeName, start, e, milliGpus, price, gone || deleted);
-    }
-
-    /** Ended no later than the start of its node's outage, if there is one. */
-    Tracked cappedBy(Optional<Instant> outageStart) {
-      if (outageStart.isEmpty()) {
-        return this;
-      }
-      Instant cap = BillableTime.later(outageStart.get(), start);
-      Instant e = BillableTime.earlier(end, cap);
-      return e.equals(end)
-          ? this
-          : new Tracked(
-              podUid, job, pair, providerName, nodeName, start, e, milliGpus, price, gone);
-    }
-  }
-
-  private final KubernetesClient client;
-  private final ProviderDirectory providers;
   private final NodeInventory nodes;
   private final ConfigMapBillingStore store;
   private final BillingLedger ledger;
   private final Clock clock;
   private final Duration interval;
-  private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
+  private final Map<String, TrackedPod> tracked = new ConcurrentHashMap<>();
   private final NodeOutages outages = new NodeOutages();
-
-  /** Pods found not to be the operator's (by UID): neither metered nor looked up again. */
-  private final Set<String> ignored = ConcurrentHashMap.newKeySet();
-
-  /** Pods past the grace and still not in their job's status: counted and logged once each. */
-  private final Set<String> notPlacedReported = ConcurrentHashMap.newKeySet();
-
-  private volatile Consumer<PodOwnership.Verdict> onIgnored = v -> {};
-  private final Map<String, String> payers = new ConcurrentHashMap<>();
-  private volatile Function<JobRef, Optional<HasMetadata>> cachedJobs = job -> Optional.empty();
-  private volatile BiFunction<HasMetadata, Budget, Optional<String>> payerResolver =
-      (job, budget) -> budget == null ? Optional.empty() : Optional.ofNullable(budget.payer);
+  private final MeteredJobs jobs;
+  private final PodIntake intake;
   private final List<Runnable> afterMetering = new CopyOnWriteArrayList<>();
   private final List<Consumer<JobRef>> podEndMetered = new CopyOnWriteArrayList<>();
   private final ClusterPods pods;
@@ -162,30 +110,30 @@ public final class UsageMeter implements AutoCloseable {
       ConfigMapBillingStore store,
       Clock clock,
       Duration interval) {
-    this.client = client;
     this.pods = pods;
-    this.providers = providers;
     this.nodes = nodes;
     this.store = store;
     this.ledger = new BillingLedger(store);
     this.clock = clock;
     this.interval = interval;
+    this.jobs = new MeteredJobs(client, store);
+    this.intake = new PodIntake(providers, store, jobs);
+  }
+
+  /**
+   * Where jobs are found before asking the API server: the job controllers' caches, which hold
+   * every job whose pods they created (so a new pod costs no GET).
+   */
+  public void findJobsIn(Function<JobRef, Optional<HasMetadata>> cached) {
+    jobs.findIn(cached);
   }
 
   /**
    * Who pays a job's usage, given the job and its budget: the operator's billing decides it from
    * the job's BillingAccount. Default: the budget's payer address as written.
    */
-  /**
-   * Where jobs are found before asking the API server: the job controllers' caches, which hold
-   * every job whose pods they created (so a new pod costs no GET).
-   */
-  public void findJobsIn(Function<JobRef, Optional<HasMetadata>> cached) {
-    this.cachedJobs = cached;
-  }
-
   public void resolvePayersWith(BiFunction<HasMetadata, Budget, Optional<String>> resolver) {
-    this.payerResolver = resolver;
+    jobs.resolvePayersWith(resolver);
   }
 
   public BillingLedger ledger() {
@@ -194,7 +142,7 @@ public final class UsageMeter implements AutoCloseable {
 
   /** Runs {@code hook} with the reason each time a pod is found not to be the operator's. */
   public void onIgnoredPod(Consumer<PodOwnership.Verdict> hook) {
-    this.onIgnored = hook;
+    intake.onIgnored(hook);
   }
 
   /** Runs {@code hook} after each metering pass (metrics). */
@@ -279,13 +227,13 @@ public final class UsageMeter implements AutoCloseable {
     // how far the job's running pods may be charged depends on their nodes as seen now
     tracked.values().stream()
         .filter(t -> t.job().uid().equals(jobUid) && t.nodeName() != null)
-        .map(Tracked::nodeName)
+        .map(TrackedPod::nodeName)
         .distinct()
         .forEach(this::nodeSeen);
-    List<Tracked> live =
+    List<TrackedPod> live =
         tracked.values().stream().filter(t -> t.job().uid().equals(jobUid)).toList();
     JobRef job = null;
-    for (Tracked t : live) {
+    for (TrackedPod t : live) {
       job = t.job();
       String podUid = t.podUid();
       PodRecord prior = stored.get(podUid);
@@ -326,7 +274,7 @@ public final class UsageMeter implements AutoCloseable {
     }
     List<PairLedger> result =
         lifetimes.isEmpty() ? List.of() : ledger.record(lifetimes.values(), now);
-    for (Tracked t : live) {
+    for (TrackedPod t : live) {
       if (t.gone()) {
         tracked.remove(t.podUid());
       }
@@ -347,24 +295,21 @@ public final class UsageMeter implements AutoCloseable {
     if (uid == null) {
       return;
     }
-    if (ignored.contains(uid)) {
-      if (deletedAt != null) {
-        ignored.remove(uid);
-      }
+    if (intake.ignored(uid, deletedAt != null)) {
       return;
     }
     Instant now = clock.instant();
-    Tracked first = null;
-    Tracked before = tracked.get(uid);
+    TrackedPod first = null;
+    TrackedPod before = tracked.get(uid);
     if (before == null) {
       Instant start = BillableTime.start(PodUsage.start(pod), PodUsage.created(pod), now);
       if (start == null) {
         return; // never ran: nothing to bill
       }
-      first = admit(pod, uid, start);
+      first = intake.admit(pod, uid, start, now);
       if (first == null) {
         if (deletedAt != null) {
-          notPlacedReported.remove(uid);
+          intake.deleted(uid);
         }
         return; // not metered (now, or ever when it is not the operator's)
       }
@@ -372,13 +317,13 @@ public final class UsageMeter implements AutoCloseable {
     Instant reported = PodUsage.end(pod, deletedAt);
     // a pod bills only while Running: one that left it without an end bills until seen so
     boolean stopped = reported != null || deletedAt != null || !PodUsage.running(pod);
-    Tracked seed = first;
+    TrackedPod seed = first;
     // merged atomically: an end or a deletion once seen is never undone by a staler event
-    Tracked next =
+    TrackedPod next =
         tracked.compute(
             uid,
             (k, cur) -> {
-              Tracked t = cur != null ? cur : seed;
+              TrackedPod t = cur != null ? cur : seed;
               if (t == null) {
                 return null;
               }
@@ -441,178 +386,15 @@ public final class UsageMeter implements AutoCloseable {
     }
     LOG.infof("Node(%s) stopped being Ready: its pods are billed until %s", name, outage.get());
     Set<JobRef> jobs = new HashSet<>();
-    for (Tracked t : tracked.values()) {
+    for (TrackedPod t : tracked.values()) {
       if (name.equals(t.nodeName()) && t.end() == null) {
-        Tracked capped = tracked.computeIfPresent(t.podUid(), (k, cur) -> cur.cappedBy(outage));
+        TrackedPod capped = tracked.computeIfPresent(t.podUid(), (k, cur) -> cur.cappedBy(outage));
         if (capped != null) {
           jobs.add(capped.job());
         }
       }
     }
     jobs.forEach(this::meterSoon);
-  }
-
-  /**
-   * The record of a pod seen running for the first time, or null when it is not metered: not (or
-   * not yet: its job's status may trail the pod's creation) found to be the operator's.
-   */
-  private Tracked admit(Pod pod, String podUid, Instant start) {
-    Optional<JobRef> ref = JobRef.of(pod);
-    // a pod already in the usage records was checked when first seen (maybe by a previous run)
-    boolean recorded = ref.isPresent() && store.pods(ref.get().uid()).containsKey(podUid);
-    HasMetadata job = null;
-    // the terms the operator recorded when it placed the pod; never the pod's annotations, which
-    // a tenant allowed to edit pods in its namespace could rewrite before this first look
-    Optional<PlacedTerms> terms =
-        ref.flatMap(r -> store.terms(r.uid(), pod.getMetadata().getName()));
-    if (!recorded) {
-      job = ref.flatMap(this::find).orElse(null);
-      PodOwnership.Verdict verdict = PodOwnership.check(pod, ref.orElse(null), job, terms);
-      if (verdict != PodOwnership.Verdict.OWNED) {
-        if (verdict == PodOwnership.Verdict.NOT_PLACED) {
-          // Asked again at every look, never ignored for good: the job's status may trail the
-          // pod's creation, and when a leader died between creating a gang and writing its status
-          // the next leader lists the running pods only once it adopts them, minutes later under
-          // load. Ignoring them then lost their usage (ChaosE2E). Not metered until listed.
-          if (!young(pod, clock.instant()) && notPlacedReported.add(podUid)) {
-            onIgnored.accept(verdict);
-            LOG.warnf(
-                "Pod(%s/%s) carries gpupool labels but its job's status does not list it: not"
-                    + " metered unless it is listed",
-                pod.getMetadata().getNamespace(), pod.getMetadata().getName());
-          }
-          return null;
-        }
-        ignored.add(podUid);
-        onIgnored.accept(verdict);
-        LOG.warnf(
-            "Pod(%s/%s) carries gpupool labels but is not metered: %s",
-            pod.getMetadata().getNamespace(), pod.getMetadata().getName(), verdict.reason());
-        return null;
-      }
-    }
-    return resolve(pod, podUid, ref.get(), job, start, terms);
-  }
-
-  /**
-   * How long after its creation a pod may be missing from its job's status before it is counted and
-   * logged as not (yet) the operator's: the status is written in the reconcile that creates the
-   * pods.
-   */
-  static final Duration PLACEMENT_GRACE = Duration.ofSeconds(60);
-
-  private static boolean young(Pod pod, Instant now) {
-    Instant created = PodUsage.created(pod);
-    return created == null || now.isBefore(created.plus(PLACEMENT_GRACE));
-  }
-
-  private Tracked resolve(
-      Pod pod,
-      String podUid,
-      JobRef job,
-      HasMetadata live,
-      Instant start,
-      Optional<PlacedTerms> placed) {
-    // The provider paid and the terms are the operator's record; a recorded pod keeps the pair and
-    // terms of its stored record (meterJob), and only one recorded by an operator that kept no
-    // terms falls back to its label.
-    String providerName =
-        placed
-            .map(PlacedTerms::provider)
-            .orElse(pod.getMetadata().getLabels().getOrDefault(GpupoolApi.PROVIDER_LABEL, ""));
-    PlacementTerms terms =
-        placed.map(PlacedTerms::terms).orElse(new PlacementTerms(BigInteger.ZERO, 0));
-    Optional<GpuProvider> provider =
-        providerName.isEmpty() ? Optional.empty() : providers.provider(providerName);
-    if (provider.isEmpty() && !providers.synced()) {
-      return null;
-    }
-    String payout =
-        provider
-            .map(p -> p.getSpec() == null ? null : p.getSpec().payoutAddress)
-            .flatMap(UsageMeter::address)
-            .orElse(NO_ADDRESS);
-    String nodeName = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-    PairId pair = new PairId(job.uid(), payer(job, live), payout);
-    return new Tracked(
-        podUid,
-        job,
-        pair,
-        providerName,
-        nodeName,
-        start,
-        null,
-        terms.milliGpus(),
-        terms.priceWeiPerGpuHour(),
-        false);
-  }
-
-  /**
-   * The payer of a job: its budget's payer, what the store already knows, or {@link #NO_ADDRESS}.
-   */
-  String payer(JobRef job, HasMetadata live) {
-    String known = payers.get(job.uid());
-    if (known != null) {
-      return known;
-    }
-    String payer = resolvePayer(job, live);
-    // An unknown payer is asked again next time: the job's account may not be read yet.
-    if (!NO_ADDRESS.equals(payer)) {
-      payers.put(job.uid(), payer);
-    }
-    return payer;
-  }
-
-  private String resolvePayer(JobRef job, HasMetadata known) {
-    String recorded =
-        store.pairs(job.uid()).stream()
-            .map(l -> l.pair().payer())
-            .filter(p -> !NO_ADDRESS.equals(p))
-            .findFirst()
-            .orElse(null);
-    if (recorded != null) {
-      return recorded;
-    }
-    Optional<HasMetadata> live = known != null ? Optional.of(known) : find(job);
-    if (live.isEmpty()) {
-      return NO_ADDRESS;
-    }
-    Budget b =
-        live.get() instanceof TrainingJob tj
-            ? tj.getSpec() == null ? null : tj.getSpec().budget
-            : ((InferenceJob) live.get()).getSpec() == null
-                ? null
-                : ((InferenceJob) live.get()).getSpec().budget;
-    return payerResolver.apply(live.get(), b).flatMap(UsageMeter::address).orElse(NO_ADDRESS);
-  }
-
-  /** The job itself, if it still exists with this UID: from the caches, else the API server. */
-  Optional<HasMetadata> find(JobRef job) {
-    Optional<HasMetadata> cached = cachedJobs.apply(job).filter(j -> sameJob(job, j));
-    return cached.isPresent() ? cached : get(job);
-  }
-
-  private static boolean sameJob(JobRef job, HasMetadata found) {
-    return job.uid().equals(found.getMetadata().getUid());
-  }
-
-  /**
-   * The job as the API server has it (a job the caches do not hold may be gone, or not yet seen).
-   */
-  private Optional<HasMetadata> get(JobRef job) {
-    HasMetadata found =
-        "InferenceJob".equals(job.kind())
-            ? client
-                .resources(InferenceJob.class)
-                .inNamespace(job.namespace())
-                .withName(job.name())
-                .get()
-            : client
-                .resources(TrainingJob.class)
-                .inNamespace(job.namespace())
-                .withName(job.name())
-                .get();
-    return Optional.ofNullable(found).filter(j -> sameJob(job, j));
   }
 
   /** The pods metered: those that carry a job's name label (what gpupool creates for jobs). */
@@ -634,7 +416,7 @@ public final class UsageMeter implements AutoCloseable {
         continue;
       }
       Optional<JobRef> job = store.job(uid);
-      if (job.isEmpty() || find(job.get()).isPresent()) {
+      if (job.isEmpty() || jobs.find(job.get()).isPresent()) {
         continue;
       }
       List<PairLedger> pairs = store.pairs(uid);
@@ -644,18 +426,8 @@ public final class UsageMeter implements AutoCloseable {
       if (done) {
         LOG.infof("%s is gone and fully settled: deleting its usage record", job.get());
         store.delete(uid);
-        payers.remove(uid);
+        jobs.forget(uid);
       }
-    }
-  }
-
-  private static Optional<String> address(String s) {
-    try {
-      return s == null
-          ? Optional.empty()
-          : Optional.of(PairId.normaliseAddress(s.strip(), "address"));
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
     }
   }
 

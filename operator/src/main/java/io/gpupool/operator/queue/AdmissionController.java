@@ -1,7 +1,6 @@
 package io.gpupool.operator.queue;
 
 import io.gpupool.api.v1alpha1.GpuQueue;
-import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.scheduler.queue.Admission;
 import io.gpupool.scheduler.queue.AdmissionBook;
@@ -16,17 +15,12 @@ import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -42,94 +36,26 @@ import org.jboss.logging.Logger;
 public class AdmissionController {
   private static final Logger LOG = Logger.getLogger(AdmissionController.class);
 
-  /** Queued jobs beyond this place are not woken when their place moves (status catches up). */
-  static final int POSITION_WAKE_LIMIT = 50;
-
-  /** How often the oldest-waiting-job gauge is recomputed at most (a pass over every job). */
-  static final Duration OLDEST_REFRESH = Duration.ofSeconds(1);
-
-  /** A job moved up to this place is woken at once (the head of its queue: its hold, its turn). */
-  static final int POSITION_WAKE_AT_ONCE = 1;
-
-  /**
-   * Other moves within {@link #POSITION_WAKE_LIMIT} are gathered and woken together at most this
-   * often (as Kueue refreshes its pending-workload positions every 5 s): waking them at every round
-   * cost one status write per place per admission, 50 writes for each job admitted.
-   */
-  static final Duration POSITION_REFRESH = Duration.ofSeconds(5);
-
-  /** Runs a task later; the positions refresh's timer (tests drive it by hand). */
-  @FunctionalInterface
-  interface Later {
-    void run(Runnable task, Duration after);
-  }
-
-  private static final class Timer {
-    static final ScheduledExecutorService EXECUTOR =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "admission-positions");
-              t.setDaemon(true);
-              return t;
-            });
-  }
-
-  static final Later TIMER =
-      (task, after) -> Timer.EXECUTOR.schedule(task, after.toMillis(), TimeUnit.MILLISECONDS);
-
-  static final int DEFAULT_GRACE_SECONDS = 60;
-
-  /** How long an admitted job may hold its quota without being placed, unless configured. */
-  static final Duration DEFAULT_PLACEMENT_TIMEOUT = Duration.ofMinutes(5);
-
   private final AdmissionBook book = new AdmissionBook();
   private final Map<String, GpuQueue> queues = new ConcurrentHashMap<>();
 
-  /** Places of the first {@link #POSITION_WAKE_LIMIT} jobs of each queue after the last round. */
-  private Map<String, Integer> positions = new HashMap<>();
+  private final WaitingJobs waiting = new WaitingJobs();
+  private final PoolShapes shapes = new PoolShapes();
+  private final InadmissibleJobs inadmissible;
+  private final AdmissionWakes wakes = new AdmissionWakes(this::refreshPositions);
+  private final OldestPending oldest;
+  private final EvictionNotices notices = new EvictionNotices();
+  private final PlacementTimeouts timeouts;
+  private final QueueLookup lookup;
+  private final Verdicts verdicts;
 
-  private final Map<String, String> waiting = new HashMap<>();
-  private final Map<String, String> inadmissible = new HashMap<>();
-  private final Map<String, Eviction> evictions = new HashMap<>();
-  private final Map<String, Integer> graceSeconds = new HashMap<>();
-  private final Map<String, Instant> created = new HashMap<>();
-
-  /** Arrival of jobs that gave their quota back unplaced: the back of their queue, not creation. */
-  private final Map<String, Long> requeuedAt = new HashMap<>();
-
-  private final List<Consumer<String>> wakeListeners = new CopyOnWriteArrayList<>();
-  private final List<Consumer<String>> queueListeners = new CopyOnWriteArrayList<>();
-  private final List<Consumer<String>> addedListeners = new CopyOnWriteArrayList<>();
-  private final PriorityClasses priorities;
-  private final NamespaceLabels namespaces;
   private final QueueMetrics metrics;
   private final Clock clock;
   private final AdmissionSnapshot snapshot;
-  private final Duration placementTimeout;
   private boolean dirty;
-
-  /** The pool's node shapes now; null while unknown (then quota alone decides). */
-  private Supplier<NodeShapes> nodeShapes = () -> null;
-
-  private boolean shapesStale = true;
-  private NodeShapes currentShapes;
-
-  /** When the first borrowing backoff of a waiting workload ends: a round is due then. */
-  private long nextBackoffEnd = Long.MAX_VALUE;
 
   private boolean queuesChanged;
   private boolean rebuilt;
-
-  /** The job whose own decide() runs the current round (null otherwise). */
-  private String deciding;
-
-  private final Set<String> movedPositions = new java.util.LinkedHashSet<>();
-  private boolean refreshScheduled;
-  private Instant oldestAt;
-  private boolean oldestScheduled;
-  private Later later = TIMER;
-
-  private record Eviction(String preemptor, Instant deadline) {}
 
   @Inject
   public AdmissionController(
@@ -148,22 +74,13 @@ public class AdmissionController {
       NamespaceLabels namespaces,
       QueueMetrics metrics,
       AdmissionSnapshot snapshot) {
-    this(priorities, namespaces, metrics, Clock.systemUTC(), snapshot, DEFAULT_PLACEMENT_TIMEOUT);
-  }
-
-  AdmissionController(
-      PriorityClasses priorities,
-      NamespaceLabels namespaces,
-      QueueMetrics metrics,
-      Clock clock,
-      AdmissionSnapshot snapshot) {
-    this(priorities, namespaces, metrics, clock, snapshot, DEFAULT_PLACEMENT_TIMEOUT);
+    this(priorities, namespaces, metrics, Clock.systemUTC(), snapshot, PlacementTimeouts.DEFAULT);
   }
 
   AdmissionController(
       PriorityClasses priorities, NamespaceLabels namespaces, QueueMetrics metrics, Clock clock) {
     this(
-        priorities, namespaces, metrics, clock, AdmissionSnapshot.EMPTY, DEFAULT_PLACEMENT_TIMEOUT);
+        priorities, namespaces, metrics, clock, AdmissionSnapshot.EMPTY, PlacementTimeouts.DEFAULT);
   }
 
   AdmissionController(
@@ -173,26 +90,24 @@ public class AdmissionController {
       Clock clock,
       AdmissionSnapshot snapshot,
       Duration placementTimeout) {
-    if (placementTimeout.isNegative() || placementTimeout.isZero()) {
-      throw new IllegalArgumentException(
-          "gpupool.queue.placement-timeout must be positive, got " + placementTimeout);
-    }
-    this.priorities = priorities;
-    this.namespaces = namespaces;
+    this.timeouts = new PlacementTimeouts(placementTimeout);
+    this.lookup = new QueueLookup(queues, namespaces, priorities);
     this.metrics = metrics;
     this.clock = clock;
     this.snapshot = snapshot;
-    this.placementTimeout = placementTimeout;
+    this.inadmissible = new InadmissibleJobs(wakes::wake);
+    this.oldest = new OldestPending(metrics, this::refreshOldestPending);
+    this.verdicts = new Verdicts(book, notices, inadmissible, waiting, wakes);
   }
 
   /** {@code listener} gets {@code namespace/name} of each job a round admitted or evicted. */
   public void onWake(Consumer<String> listener) {
-    wakeListeners.add(listener);
+    wakes.onWake(listener);
   }
 
   /** {@code listener} gets the name of each queue whose figures a round may have moved. */
   public void onQueueChange(Consumer<String> listener) {
-    queueListeners.add(listener);
+    wakes.onQueueChange(listener);
   }
 
   /**
@@ -200,7 +115,7 @@ public class AdmissionController {
    * were placed as if no queue applied; they must be offered to it (or counted against it).
    */
   public void onQueueAdded(Consumer<String> listener) {
-    addedListeners.add(listener);
+    wakes.onQueueAdded(listener);
   }
 
   // --- queues
@@ -219,7 +134,7 @@ public class AdmissionController {
       round();
     }
     if (added) {
-      addedListeners.forEach(l -> l.accept(queue.getMetadata().getName()));
+      wakes.queueAdded(queue.getMetadata().getName());
     }
   }
 
@@ -232,6 +147,13 @@ public class AdmissionController {
     round();
   }
 
+  /** A queue found at a start, before the first round. */
+  void knownQueue(GpuQueue q) {
+    book.putQueue(QueueDefinitions.of(q));
+    queues.put(q.getMetadata().getName(), q);
+    metrics.queueKnown(q.getMetadata().getName());
+  }
+
   /** Figures of one queue for its status. */
   public synchronized Optional<QueueUsage> usage(String queue) {
     return book.usage().stream().filter(u -> u.queue().equals(queue)).findFirst();
@@ -240,9 +162,8 @@ public class AdmissionController {
   // --- the pool's nodes
 
   /** Where the pool's node shapes come from (read again after {@link #nodesChanged}). */
-  public synchronized void nodeShapes(Supplier<NodeShapes> shapes) {
-    this.nodeShapes = shapes;
-    shapesStale = true;
+  public synchronized void nodeShapes(Supplier<NodeShapes> source) {
+    shapes.source(source);
   }
 
   /**
@@ -250,26 +171,11 @@ public class AdmissionController {
    * now: a round looks again (only when anything waits), and wakes those it admits.
    */
   public synchronized void nodesChanged() {
-    shapesStale = true;
+    shapes.stale();
     if (rebuilt && !waiting.isEmpty()) {
       dirty = true;
       round();
     }
-  }
-
-  /** Reads the node shapes again when they may have changed; true when they did. */
-  private boolean refreshShapes() {
-    if (!shapesStale) {
-      return false;
-    }
-    NodeShapes now = nodeShapes.get();
-    shapesStale = now == null; // unknown until the nodes have been listed
-    if (now == null || now.equals(currentShapes)) {
-      return false;
-    }
-    currentShapes = now;
-    book.nodeShapes(now);
-    return true;
   }
 
   // --- jobs
@@ -299,18 +205,16 @@ public class AdmissionController {
     }
     Optional<AdmittedWorkload> held = book.admitted(id);
     if (held.isPresent()) {
-      return verdictOfAdmitted(held.get());
+      return verdicts.admitted(held.get());
     }
     offer(a, queue.get(), priority.getAsInt());
-    deciding = id;
+    wakes.deciding(id);
     try {
       round();
     } finally {
-      deciding = null;
+      wakes.deciding(null);
     }
-    return book.admitted(id)
-        .map(this::verdictOfAdmitted)
-        .orElseGet(() -> queuedVerdict(id, queue.get(), priority.getAsInt()));
+    return verdicts.of(id, queue.get(), priority.getAsInt());
   }
 
   /**
@@ -318,10 +222,10 @@ public class AdmissionController {
    * changed: an unchanged job's reconcile costs no decision round.
    */
   void offer(Applicant a, String queue, int priority) {
-    Workload w = arrived(a.workload().of(queue, priority));
-    graceSeconds.put(a.id(), a.graceSeconds());
+    Workload w = timeouts.arrived(a.workload().of(queue, priority));
+    notices.grace(a.id(), a.graceSeconds());
     if (a.created() != null) {
-      created.putIfAbsent(a.id(), a.created());
+      oldest.arrived(a.id(), a.created());
     }
     if (!w.equals(book.pending(a.id()).orElse(null)) && book.offer(w)) {
       dirty = true;
@@ -341,7 +245,7 @@ public class AdmissionController {
     String id = a.id();
     Optional<AdmittedWorkload> held = book.admitted(id);
     if (held.isPresent()) {
-      return verdictOfAdmitted(held.get());
+      return verdicts.admitted(held.get());
     }
     Optional<Workload> waitingAgain = book.pending(id);
     if (waitingAgain.isPresent()) {
@@ -355,16 +259,16 @@ public class AdmissionController {
       return new Verdict.NotQueued();
     }
     restore(a, queue.get(), flavorHint);
-    return verdictOfAdmitted(book.admitted(id).orElseThrow());
+    return verdicts.admitted(book.admitted(id).orElseThrow());
   }
 
   /** Counts a workload that holds GPUs against its queue (after a restart), without a round. */
   void restore(Applicant a, String queue, String flavorHint) {
     int priority = priorityOf(a).orElse(0);
     Workload w = a.workload().of(queue, priority);
-    String flavor = flavorHint != null ? flavorHint : firstFlavor(queue, w);
+    String flavor = flavorHint != null ? flavorHint : lookup.firstFlavor(book, queue, w);
     book.restoreAdmitted(w, flavor, clock.millis());
-    graceSeconds.put(a.id(), a.graceSeconds());
+    notices.grace(a.id(), a.graceSeconds());
     dirty = true;
   }
 
@@ -410,7 +314,7 @@ public class AdmissionController {
       }
     }
     round();
-    touched.forEach(this::notifyQueue);
+    touched.forEach(wakes::queueChanged);
   }
 
   /**
@@ -430,19 +334,11 @@ public class AdmissionController {
     if (held.isEmpty() || held.get().evicting()) {
       return Optional.empty();
     }
-    Instant since = Instant.ofEpochMilli(held.get().admittedAt());
-    Duration left = placementTimeout.minus(Duration.between(since, clock.instant()));
+    Duration left = timeouts.left(held.get(), clock.instant());
     if (left.compareTo(Duration.ZERO) > 0) {
       return Optional.of(left);
     }
-    long now = clock.millis();
-    book.requeue(id);
-    Workload back = held.get().workload().withArrival(now);
-    book.offer(back);
-    requeuedAt.put(id, now);
-    LOG.infof(
-        "%s not placed within %s of its admission: quota of GpuQueue %s given back",
-        id, placementTimeout, back.queue());
+    timeouts.giveBack(book, held.get(), clock.millis());
     dirty = true;
     round();
     return Optional.empty();
@@ -465,14 +361,13 @@ public class AdmissionController {
   }
 
   private void backoffsEnded() {
-    if (clock.millis() >= nextBackoffEnd) {
-      nextBackoffEnd = Long.MAX_VALUE;
+    if (waiting.backoffEnded(clock.millis())) {
       dirty = true;
     }
   }
 
   public Duration placementTimeout() {
-    return placementTimeout;
+    return timeouts.timeout();
   }
 
   /** An evicted job's pods are gone: it goes back to its queue, keeping its place. */
@@ -482,7 +377,7 @@ public class AdmissionController {
 
   synchronized void evictionDone(String id) {
     rebuildOnce();
-    evictions.remove(id);
+    notices.done(id);
     book.requeue(id);
     dirty = true;
     round();
@@ -500,8 +395,7 @@ public class AdmissionController {
 
   /** 1-based place of a pending workload in its queue after the last round; 0 when unknown. */
   int positionOf(String id) {
-    Integer top = positions.get(id);
-    return top != null ? top : book.position(id);
+    return wakes.position(book, id);
   }
 
   /** Runs a round if anything offered, restored or ended since the last one asks for it. */
@@ -513,133 +407,26 @@ public class AdmissionController {
 
   /** What admission says of a workload after the last round. */
   Verdict verdictOf(String id, String queue, int priority) {
-    return book.admitted(id)
-        .map(this::verdictOfAdmitted)
-        .orElseGet(() -> queuedVerdict(id, queue, priority));
-  }
-
-  private Verdict verdictOfAdmitted(AdmittedWorkload a) {
-    String id = a.workload().id();
-    Eviction e = evictions.get(id);
-    if (a.evicting() && e != null) {
-      return new Verdict.Evicted(a.workload().queue(), e.preemptor(), e.deadline());
-    }
-    Set<String> products =
-        book.definition(a.workload().queue())
-            .flatMap(d -> d.quota(a.flavor()))
-            .map(q -> q.products())
-            .orElse(Set.of());
-    return new Verdict.Admitted(
-        a.workload().queue(), a.flavor(), products, a.workload().priority());
-  }
-
-  private Verdict queuedVerdict(String id, String queue, int priority) {
-    String never = inadmissible.get(id);
-    if (never != null) {
-      return new Verdict.Inadmissible(queue, never);
-    }
-    int position = positionOf(id);
-    String why = waiting.getOrDefault(id, "waiting behind earlier jobs of GpuQueue " + queue);
-    return new Verdict.Queued(queue, position, why, priority);
+    return verdicts.of(id, queue, priority);
   }
 
   // --- after a start
 
-  /**
-   * Before the first decision of this process: every job that holds GPUs is counted against its
-   * queue and every waiting job takes its place, all at once. Rebuilding job by job as each is
-   * reconciled would let a round admit beyond quota (running jobs not yet counted) or admit a later
-   * job before an earlier one not yet seen.
-   */
+  /** Before the first decision of this process, the book is rebuilt from the cluster. */
   private void rebuildOnce() {
     if (rebuilt) {
       return;
     }
     AdmissionSnapshot.State state = snapshot.read(); // throws: the caller's reconcile is retried
-    for (GpuQueue q : state.queues()) {
-      try {
-        book.putQueue(QueueDefinitions.of(q));
-        queues.put(q.getMetadata().getName(), q);
-        metrics.queueKnown(q.getMetadata().getName());
-      } catch (IllegalArgumentException e) {
-        // its reconciler reports it; the queue admits nothing meanwhile
-      }
-    }
-    int holding = 0;
-    int waitingJobs = 0;
-    for (TrainingJob job : state.trainingJobs()) {
-      switch (RestartState.of(job)) {
-        case HOLDING -> holding += restoreHolding(job) ? 1 : 0;
-        case WAITING -> waitingJobs += restoreWaiting(job) ? 1 : 0;
-        case NONE -> {}
-      }
-    }
-    for (InferenceJob job : state.inferenceJobs()) {
-      switch (RestartState.of(job)) {
-        case HOLDING -> holding += restoreHolding(job) ? 1 : 0;
-        case WAITING -> waitingJobs += restoreWaiting(InferenceWorkloads.minimum(job)) ? 1 : 0;
-        case NONE -> {}
-      }
-    }
+    new AdmissionRebuild(this, book, clock).rebuild(state);
     rebuilt = true;
     dirty = true;
-    LOG.infof(
-        "admission rebuilt: %d GpuQueues, %d jobs holding GPUs, %d waiting",
-        state.queues().size(), holding, waitingJobs);
-  }
-
-  private boolean restoreHolding(TrainingJob job) {
-    Applicant a = JobWorkloads.applicant(job);
-    Optional<String> queue = queueOf(a);
-    if (queue.isEmpty()) {
-      return false;
-    }
-    var st = job.getStatus().queue;
-    restore(a, queue.get(), st == null ? null : st.flavor);
-    return true;
-  }
-
-  /** Its minimum, and each replica it runs above it, on the flavor its status names. */
-  private boolean restoreHolding(InferenceJob job) {
-    Applicant min = InferenceWorkloads.minimum(job);
-    Optional<String> queue = queueOf(min);
-    if (queue.isEmpty()) {
-      return false;
-    }
-    var st = job.getStatus();
-    String flavor = st.queue == null ? null : st.queue.flavor;
-    restore(min, queue.get(), flavor);
-    String admitted = book.admitted(min.id()).orElseThrow().flavor();
-    Set<String> products =
-        book.definition(queue.get())
-            .flatMap(d -> d.quota(admitted))
-            .map(q -> q.products())
-            .orElse(Set.of());
-    int floor = InferenceWorkloads.floor(job.getSpec());
-    for (int k = floor; k < st.replicas.size(); k++) {
-      restore(InferenceWorkloads.replica(job, k, clock.millis(), products), queue.get(), admitted);
-    }
-    return true;
-  }
-
-  private boolean restoreWaiting(TrainingJob job) {
-    return restoreWaiting(JobWorkloads.applicant(job));
-  }
-
-  private boolean restoreWaiting(Applicant a) {
-    Optional<String> queue = queueOf(a);
-    OptionalInt priority = priorityOf(a);
-    if (queue.isEmpty() || priority.isEmpty()) {
-      return false; // its own reconcile reports it
-    }
-    offer(a, queue.get(), priority.getAsInt());
-    return true;
   }
 
   // --- a decision round
 
   private void round() {
-    if (refreshShapes()) {
+    if (shapes.refresh(book)) {
       dirty = true;
     }
     if (!dirty) {
@@ -650,233 +437,50 @@ public class AdmissionController {
     long start = System.nanoTime();
     CycleResult result = book.cycle(now.toEpochMilli());
     metrics.cycle(Duration.ofNanos(System.nanoTime() - start));
-    // A job set aside for the pool's node shapes is told when that is no longer why it waits.
-    waiting.forEach(
-        (id, why) -> {
-          if (why.startsWith(AdmissionBook.NO_NODE_SHAPE)
-              && !why.equals(result.waiting().get(id))) {
-            wake(id);
-          }
-        });
-    waiting.clear();
-    waiting.putAll(result.waiting());
-    nextBackoffEnd = Long.MAX_VALUE;
-    for (String id : result.waiting().keySet()) {
-      long until = book.borrowingBarredUntil(id).orElse(0);
-      if (until > now.toEpochMilli()) {
-        nextBackoffEnd = Math.min(nextBackoffEnd, until);
-      }
-    }
-    updateInadmissible(result);
+    waiting.afterRound(result, book, now.toEpochMilli(), wakes::wake);
+    inadmissible.update(result, queuesChanged, book);
+    queuesChanged = false;
     for (Preemption p : result.preempted()) {
-      int grace = graceSeconds.getOrDefault(p.victimId(), DEFAULT_GRACE_SECONDS);
-      evictions.put(p.victimId(), new Eviction(p.preemptorId(), now.plusSeconds(grace)));
+      int grace = notices.preempted(p, now);
       metrics.preempted(p.victimQueue(), p.reason());
       LOG.infof(
           "%s evicted for %s (%s); pods removed in %ds",
           p.victimId(), p.preemptorId(), p.reason(), grace);
-      wake(p.victimId());
+      wakes.wake(p.victimId());
     }
     for (Admission a : result.admitted()) {
-      Instant since = created.remove(a.workloadId());
+      Instant since = oldest.admitted(a.workloadId());
       metrics.admitted(a.queue(), since == null ? Duration.ZERO : Duration.between(since, now));
-      wake(a.workloadId());
+      wakes.wake(a.workloadId());
     }
-    // Only the first places of each queue are compared and woken: a round costs the same whether
-    // 100 or 10,000 jobs wait. Places further back are read when asked (positionOf).
-    Map<String, Integer> before = positions;
-    Map<String, Integer> top = new HashMap<>();
-    book.positions(
-        POSITION_WAKE_LIMIT,
-        (id, queue, position) -> {
-          top.put(id, position);
-          Integer old = before.get(id);
-          // An inadmissible job's status shows no place.
-          if ((old == null || old != position) && !inadmissible.containsKey(id)) {
-            if (position <= POSITION_WAKE_AT_ONCE) {
-              wake(id);
-            } else {
-              positionMoved(id);
-            }
-          }
-        });
-    positions = top;
+    wakes.positionsAfterRound(book, inadmissible::contains);
     metrics.usage(book.usage());
-    oldestPendingMetric(now);
-    queues.keySet().forEach(this::notifyQueue);
-  }
-
-  /**
-   * The oldest waiting job's creation per queue (jobs admitted once are not counted): a pass over
-   * every waiting job, so at most once per {@link #OLDEST_REFRESH} (a gauge scraped every few
-   * seconds) rather than at every round; a round that comes sooner leaves it to the timer.
-   */
-  private void oldestPendingMetric(Instant now) {
-    if (oldestAt != null && now.isBefore(oldestAt.plus(OLDEST_REFRESH))) {
-      if (!oldestScheduled) {
-        oldestScheduled = true;
-        later.run(this::refreshOldestPending, OLDEST_REFRESH);
-      }
-      return;
-    }
-    oldestAt = now;
-    Map<String, Long> oldest = new HashMap<>();
-    if (!created.isEmpty()) {
-      book.positions(
-          (id, queue, position) -> {
-            Instant since = created.get(id);
-            if (since != null) {
-              oldest.merge(queue, since.getEpochSecond(), Math::min);
-            }
-          });
-    }
-    metrics.oldestPending(oldest);
+    oldest.afterRound(book, now, wakes.later());
+    queues.keySet().forEach(wakes::queueChanged);
   }
 
   synchronized void refreshOldestPending() {
-    oldestScheduled = false;
-    oldestAt = null;
-    oldestPendingMetric(clock.instant());
+    oldest.refresh(book, clock.instant(), wakes.later());
   }
 
-  /**
-   * A round says which jobs are inadmissible only of those it found so this time (the book does not
-   * repeat a verdict while no queue changed). One not named keeps its verdict while no queue
-   * changed (only a queue's definition makes a job admissible); after a change it is asked again.
-   * Every job whose verdict changed either way is woken, so that its status no longer says it can
-   * never be admitted once a queue opened (and a job marked while a quota was 0 is offered again).
-   */
-  private void updateInadmissible(CycleResult result) {
-    boolean recheck = queuesChanged;
-    queuesChanged = false;
-    if (recheck) {
-      recheckInadmissible(result);
-      return;
-    }
-    // No queue changed: only what this round found, or took out of that state, moves.
-    for (var e : result.inadmissible().entrySet()) {
-      if (!e.getValue().equals(inadmissible.put(e.getKey(), e.getValue()))) {
-        wake(e.getKey());
-      }
-    }
-    for (String id : result.waiting().keySet()) {
-      if (inadmissible.remove(id) != null) {
-        wake(id);
-      }
-    }
-    for (Admission a : result.admitted()) {
-      inadmissible.remove(a.workloadId()); // woken as admitted
-    }
-  }
-
-  /** After a queue changed: every job marked inadmissible is asked again (one pass over them). */
-  private void recheckInadmissible(CycleResult result) {
-    Map<String, String> before = new HashMap<>(inadmissible);
-    inadmissible.clear();
-    inadmissible.putAll(result.inadmissible());
-    for (var e : before.entrySet()) {
-      String id = e.getKey();
-      if (inadmissible.containsKey(id) || result.waiting().containsKey(id) || !book.isPending(id)) {
-        continue;
-      }
-      book.inadmissible(id).ifPresent(why -> inadmissible.put(id, why));
-    }
-    for (var e : before.entrySet()) {
-      if (!e.getValue().equals(inadmissible.get(e.getKey()))) {
-        wake(e.getKey());
-      }
-    }
-    for (String id : inadmissible.keySet()) {
-      if (!before.containsKey(id)) {
-        wake(id);
-      }
-    }
-  }
-
-  /** Uses {@code later} for the positions refresh (tests: simulated time). */
+  /** Uses {@code later} for the positions and oldest-job refreshes (tests: simulated time). */
   synchronized void refreshPositionsWith(Later later) {
-    this.later = later;
-  }
-
-  private void positionMoved(String id) {
-    movedPositions.add(id);
-    if (!refreshScheduled) {
-      refreshScheduled = true;
-      later.run(this::refreshPositions, POSITION_REFRESH);
-    }
+    wakes.later(later);
   }
 
   /** Wakes the jobs whose place moved since the last refresh and still wait. */
   synchronized void refreshPositions() {
-    refreshScheduled = false;
-    List<String> moved = List.copyOf(movedPositions);
-    movedPositions.clear();
-    for (String id : moved) {
-      if (book.isPending(id)) {
-        wake(id);
-      }
-    }
-  }
-
-  private Workload arrived(Workload w) {
-    Long at = requeuedAt.get(w.id());
-    return at == null ? w : w.withArrival(at);
-  }
-
-  private void wake(String id) {
-    if (id.equals(deciding)) {
-      return; // its reconcile is under way and takes the verdict of this round
-    }
-    for (Consumer<String> l : wakeListeners) {
-      l.accept(id);
-    }
-  }
-
-  private void notifyQueue(String queue) {
-    if (queue == null) {
-      return;
-    }
-    for (Consumer<String> l : queueListeners) {
-      l.accept(queue);
-    }
+    wakes.refreshPositions(book::isPending);
   }
 
   // --- helpers
 
   Optional<String> queueOf(Applicant a) {
-    String ns = a.namespace();
-    String named = a.namedQueue();
-    if (named != null) {
-      return Optional.of(named);
-    }
-    if (queues.isEmpty()) {
-      return Optional.empty(); // no queue exists: nothing to look up
-    }
-    return QueueAssignment.resolve(null, ns, namespaces.of(ns), queues.values());
+    return lookup.queueOf(a);
   }
 
   OptionalInt priorityOf(Applicant a) {
-    if (a.priority() != null) {
-      return OptionalInt.of(a.priority());
-    }
-    if (a.priorityClassName() != null && !a.priorityClassName().isBlank()) {
-      return priorities.value(a.priorityClassName());
-    }
-    return OptionalInt.of(0);
-  }
-
-  private String firstFlavor(String queue, Workload w) {
-    return book.definition(queue)
-        .flatMap(
-            d ->
-                d.quotas().stream()
-                    .filter(
-                        q ->
-                            w.allowedProducts().isEmpty()
-                                || q.products().stream().anyMatch(w.allowedProducts()::contains))
-                    .findFirst())
-        .map(q -> q.flavor())
-        .orElse("unknown");
+    return lookup.priorityOf(a);
   }
 
   private String queueOfId(String id) {
@@ -884,11 +488,10 @@ public class AdmissionController {
   }
 
   private void forget(String id) {
-    inadmissible.remove(id);
-    graceSeconds.remove(id);
-    created.remove(id);
-    evictions.remove(id);
-    positions.remove(id);
-    requeuedAt.remove(id);
+    inadmissible.forget(id);
+    notices.forget(id);
+    oldest.forget(id);
+    wakes.forget(id);
+    timeouts.forget(id);
   }
 }

@@ -32,7 +32,7 @@ public final class JobWorkloads {
 
   private static int grace(TrainingJobSpec spec) {
     return spec.preemption == null || spec.preemption.gracePeriodSeconds == null
-        ? AdmissionController.DEFAULT_GRACE_SECONDS
+        ? EvictionNotices.DEFAULT_GRACE_SECONDS
         : spec.preemption.gracePeriodSeconds;
   }
 

@@ -42,7 +42,8 @@ class AdmissionRebuildTest {
         ns -> Map.of(),
         new QueueMetrics(registry),
         Clock.fixed(Instant.parse("2026-12-06T03:00:00Z"), ZoneOffset.UTC),
-        snapshot);
+        snapshot,
+        PlacementTimeouts.DEFAULT);
   }
 
   static TrainingJob job(String name, int gpus, String created) {

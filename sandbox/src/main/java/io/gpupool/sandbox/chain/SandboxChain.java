@@ -3,15 +3,10 @@ package io.gpupool.sandbox.chain;
 import io.gpupool.billing.TokenUnits;
 import io.gpupool.billing.contract.GpuPoolBilling;
 import io.gpupool.billing.devchain.AnvilImpersonation;
-import io.gpupool.billing.devchain.AnvilProcess;
 import io.gpupool.billing.devchain.BillingDeployer;
 import io.gpupool.billing.devchain.DevAccounts;
 import io.gpupool.sandbox.pool.PoolSpec;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.math.BigInteger;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.function.Consumer;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
@@ -33,6 +27,11 @@ import org.web3j.utils.Numeric;
  * registered (those that are anvil dev accounts, whose keys are public), and the example payers
  * (dev accounts 6, 7 and 8, the payers of the BillingAccounts in examples/) funded with escrow.
  * {@link #operatorEnvironment()} is what the operator needs to settle on it.
+ *
+ * <p>The node itself (process, state file, restarts) is {@link SandboxAnvil}; the transactions that
+ * set the contract up are {@link ChainSetup}; what the pool file says providers stake is {@link
+ * PoolStakes}. This class is what the sandbox, the CLI and the tests hold: the chain's addresses,
+ * the operator's environment, and the contract's views.
  *
  * <p>Everything here uses anvil's public test mnemonic: local chains only, never real money.
  */
@@ -66,25 +65,6 @@ public final class SandboxChain implements AutoCloseable {
   /** How often the operator reads stakes here: a slash shows within seconds. */
   public static final Duration STAKE_REFRESH = Duration.ofSeconds(2);
 
-  /**
-   * What the stake gate wants per GPU, and what each provider with a dev-account key stakes per GPU
-   * it offers unless its pool entry says otherwise ({@link #stakePerGpu}).
-   */
-  public static final BigInteger STAKE_PER_GPU_WEI = TokenUnits.toWei("1");
-
-  /**
-   * Dev accounts anvil funds here (0..19; anvil's default is 10): accounts 10..19 are free for pool
-   * providers that should register and stake with their own key (0..9 are taken by the owner, the
-   * default pool's providers, the example payers and the reporter).
-   */
-  static final int DEV_ACCOUNTS = 20;
-
-  /** Install instructions when anvil is missing. */
-  public static final String INSTALL_HINT =
-      "the Maven build installs it from billing-bridge/contracts/package-lock.json (`./gpupool"
-          + " sandbox` builds first; by hand: ./mvnw -q -pl billing-bridge generate-resources, which"
-          + " needs `apt-get install nodejs npm`), or start the sandbox without a chain (--no-chain)";
-
   /** What to set up. */
   public record Options(
       BigInteger escrowWeiPerPayer, Duration thawPeriod, BillingIntervals intervals) {
@@ -109,8 +89,7 @@ public final class SandboxChain implements AutoCloseable {
     }
   }
 
-  private volatile AnvilProcess anvil;
-  private final Path stateDir;
+  private final SandboxAnvil anvil;
   private final Web3j web3j;
   private final BillingDeployer deployer;
   private final String contract;
@@ -121,42 +100,21 @@ public final class SandboxChain implements AutoCloseable {
   private final List<String> unstaked;
 
   private SandboxChain(
-      AnvilProcess anvil,
-      Path stateDir,
+      SandboxAnvil anvil,
       Web3j web3j,
       BillingDeployer deployer,
-      String contract,
-      long deployBlock,
       Options options,
-      Map<String, String> registeredProviders,
-      List<String> payers,
-      List<String> unstaked) {
+      ChainSetup.Deployed deployed) {
     this.anvil = anvil;
-    this.stateDir = stateDir;
     this.web3j = web3j;
     this.deployer = deployer;
-    this.contract = contract;
-    this.deployBlock = deployBlock;
+    this.contract = deployed.contract();
+    this.deployBlock = deployed.deployBlock();
     this.options = options;
     this.registeredProviders =
-        Collections.unmodifiableMap(new LinkedHashMap<>(registeredProviders));
-    this.payers = List.copyOf(payers);
-    this.unstaked = List.copyOf(unstaked);
-  }
-
-  /**
-   * The anvil binary (see {@link AnvilProcess#locateBinary()}).
-   *
-   * @throws AnvilMissingException with install instructions when it is not there
-   */
-  public static Path locateAnvil() {
-    try {
-      return AnvilProcess.locateBinary();
-    } catch (IllegalStateException e) {
-      // AnvilProcess says where it looked, then its own hint: keep the first part, ours instead
-      String where = e.getMessage().split(";", 2)[0];
-      throw new AnvilMissingException("anvil is not installed (" + where + "): " + INSTALL_HINT, e);
-    }
+        Collections.unmodifiableMap(new LinkedHashMap<>(deployed.registeredProviders()));
+    this.payers = List.copyOf(deployed.payers());
+    this.unstaked = List.copyOf(deployed.unstaked());
   }
 
   /**
@@ -165,142 +123,20 @@ public final class SandboxChain implements AutoCloseable {
    * @throws AnvilMissingException when anvil is not installed
    */
   public static SandboxChain start(PoolSpec pool, Options options, Consumer<String> log) {
-    Path stateDir = tempDir();
-    AnvilProcess anvil = AnvilProcess.start(locateAnvil(), anvilArgs(stateDir));
+    SandboxAnvil anvil = SandboxAnvil.start();
     Web3j web3j = Web3j.build(new HttpService(anvil.rpcUrl()));
     try {
       BillingDeployer deployer = new BillingDeployer(web3j, anvil.chainId());
-      Credentials owner = DevAccounts.account(OWNER_ACCOUNT);
-      String contract = deployer.deploy(owner, options.thawPeriod());
-      long block = web3j.ethBlockNumber().send().getBlockNumber().longValueExact();
-      deployer.authoriseReporter(contract, owner, reporter().getAddress());
-      // The operator's key also opens and resolves disputes; the contract has no admin delay here.
-      deployer.authoriseVerifier(contract, owner, reporter().getAddress());
-      deployer.setTrustParameters(contract, owner, CHALLENGE_WINDOW, SLASH_BPS, WHISTLEBLOWER_BPS);
-      log.accept(
-          "GpuPoolBilling deployed at " + contract + " (block " + block + ") on " + anvil.rpcUrl());
-      Map<String, String> registered = new LinkedHashMap<>();
-      List<String> unstaked = new ArrayList<>();
-      List<String> staked = new ArrayList<>();
-      for (PoolSpec.Provider p : pool.providers()) {
-        Optional<Credentials> key = devAccount(p.payoutAddress());
-        if (key.isEmpty()) {
-          if (gpusOf(pool, p.name()) > 0) {
-            unstaked.add(p.name());
-          }
-          // No key at hand: registered by the owner (the sandbox's contract has no admin delay).
-          deployer
-              .contract(contract, owner)
-              .proposeProvider(p.payoutAddress(), p.payoutAddress())
-              .send();
-          deployer.contract(contract, owner).confirmProvider(p.payoutAddress()).send();
-          log.accept(
-              "provider "
-                  + p.name()
-                  + ": payout address "
-                  + p.payoutAddress()
-                  + " is not an anvil dev account; registered by the owner");
-          continue;
-        }
-        // The provider registers itself; its balance is withdrawn to its own address.
-        deployer.registerProvider(contract, key.get(), key.get().getAddress());
-        registered.put(p.name(), key.get().getAddress());
-        BigInteger stake = stakeOf(pool, p);
-        if (stake.signum() > 0) {
-          deployer.stake(contract, key.get(), stake);
-          staked.add(
-              p.name() + " " + TokenUnits.fromWei(stakePerGpu(p)).toPlainString() + " per GPU");
-        }
-      }
-      log.accept(
-          "payout addresses registered for "
-              + String.join(", ", registered.keySet())
-              + "; staked: "
-              + String.join(", ", staked)
-              + " (the gate wants "
-              + TokenUnits.fromWei(STAKE_PER_GPU_WEI).toPlainString()
-              + " per GPU); challenge window "
-              + human(CHALLENGE_WINDOW));
-      List<String> payers = new ArrayList<>();
-      for (int index : PAYER_ACCOUNTS) {
-        Credentials payer = DevAccounts.account(index);
-        if (options.escrowWeiPerPayer().signum() > 0) {
-          deployer.depositFor(contract, payer, payer.getAddress(), options.escrowWeiPerPayer());
-        }
-        // The payer lets the sandbox's reporter charge it (a real payer picks a limit of its own).
-        deployer.setSpendingLimit(
-            contract,
-            payer,
-            reporter().getAddress(),
-            AnvilImpersonation.UNLIMITED,
-            Duration.ofDays(1));
-        payers.add(payer.getAddress());
-      }
-      log.accept(
-          "payers "
-              + String.join(", ", payers)
-              + " funded with "
-              + TokenUnits.fromWei(options.escrowWeiPerPayer()).toPlainString()
-              + " each");
-      if (!unstaked.isEmpty()) {
-        log.accept(
-            "stake gate off: "
-                + String.join(", ", unstaked)
-                + " cannot stake (no key at hand), and the gate would keep every job off their"
-                + " nodes");
-      }
-      return new SandboxChain(
-          anvil, stateDir, web3j, deployer, contract, block, options, registered, payers, unstaked);
+      ChainSetup.Deployed deployed =
+          new ChainSetup(web3j, deployer, log).run(pool, options, anvil.rpcUrl());
+      return new SandboxChain(anvil, web3j, deployer, options, deployed);
     } catch (Exception e) {
       web3j.shutdown();
       anvil.close();
-      deleteState(stateDir);
       throw e instanceof RuntimeException re
           ? re
           : new IllegalStateException("setting up the sandbox chain failed: " + e.getMessage(), e);
     }
-  }
-
-  /**
-   * What {@code provider} stakes per GPU: its pool entry's {@code stakePerGpu}, else what the gate
-   * wants ({@link #STAKE_PER_GPU_WEI}). Staking more than the gate leaves room for a slash: the
-   * default pool's dishonest provider stakes 2 per GPU, so that after one slash (half its stake)
-   * its genuine RTX 4090 node still passes the gate and keeps serving the spot-check demo.
-   */
-  public static BigInteger stakePerGpu(PoolSpec.Provider provider) {
-    return provider.stakePerGpu() == null
-        ? STAKE_PER_GPU_WEI
-        : TokenUnits.toWei(provider.stakePerGpu());
-  }
-
-  /** What {@code provider} stakes in all: {@link #stakePerGpu} for every GPU of its nodes. */
-  public static BigInteger stakeOf(PoolSpec pool, PoolSpec.Provider provider) {
-    return stakePerGpu(provider).multiply(BigInteger.valueOf(gpusOf(pool, provider.name())));
-  }
-
-  /** GPUs the pool's nodes give {@code provider}. */
-  static int gpusOf(PoolSpec pool, String provider) {
-    int gpus = 0;
-    for (PoolSpec.NodeGroup g : pool.nodeGroups()) {
-      if (provider.equals(g.provider()) && g.gpu() != null) {
-        gpus += g.count() * g.gpu().count();
-      }
-    }
-    return gpus;
-  }
-
-  /** The dev account (0..19) with this address, if it is one. */
-  static Optional<Credentials> devAccount(String address) {
-    if (address == null) {
-      return Optional.empty();
-    }
-    for (int i = 0; i < DEV_ACCOUNTS; i++) {
-      Credentials c = DevAccounts.account(i);
-      if (c.getAddress().equalsIgnoreCase(address)) {
-        return Optional.of(c);
-      }
-    }
-    return Optional.empty();
   }
 
   /** The operator's reporter (dev account {@value #REPORTER_ACCOUNT}). */
@@ -326,7 +162,8 @@ public final class SandboxChain implements AutoCloseable {
       // Every provider staked with its own key: placement uses only providers whose stake covers
       // their GPUs, as a production install would require.
       env.put(
-          "GPUPOOL_TRUST_MIN_STAKE_PER_GPU", TokenUnits.fromWei(STAKE_PER_GPU_WEI).toPlainString());
+          "GPUPOOL_TRUST_MIN_STAKE_PER_GPU",
+          TokenUnits.fromWei(PoolStakes.STAKE_PER_GPU_WEI).toPlainString());
       env.put("GPUPOOL_TRUST_STAKE_REFRESH", STAKE_REFRESH.toString());
     }
     env.put(
@@ -353,7 +190,7 @@ public final class SandboxChain implements AutoCloseable {
     lines.add(
         unstaked.isEmpty()
             ? "chain: placement uses a provider only while its stake covers "
-                + TokenUnits.fromWei(STAKE_PER_GPU_WEI).toPlainString()
+                + TokenUnits.fromWei(PoolStakes.STAKE_PER_GPU_WEI).toPlainString()
                 + " per GPU (kubectl get gpuprovider: STAKE)"
             : "chain: stake gate off (" + String.join(", ", unstaked) + " could not stake)");
     lines.add(
@@ -387,7 +224,7 @@ public final class SandboxChain implements AutoCloseable {
     return lines;
   }
 
-  private static String human(Duration d) {
+  static String human(Duration d) {
     return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
   }
 
@@ -477,7 +314,7 @@ public final class SandboxChain implements AutoCloseable {
   }
 
   public boolean isAlive() {
-    return anvil.isAlive() && anvil.answers();
+    return anvil.isAlive();
   }
 
   private GpuPoolBilling view() {
@@ -500,60 +337,11 @@ public final class SandboxChain implements AutoCloseable {
   }
 
   /**
-   * anvil's arguments: the dev accounts, and a state file it loads at start and writes on exit, so
-   * {@link #restartAnvil} can bring the same chain back.
+   * Stops anvil and starts it again on its state file and port (see {@link SandboxAnvil#restart}).
+   * Returns how long the chain was down.
    */
-  private static List<String> anvilArgs(Path stateDir) {
-    return List.of(
-        "--accounts",
-        Integer.toString(DEV_ACCOUNTS),
-        "--state",
-        stateDir.resolve("state.json").toString());
-  }
-
-  /**
-   * Stops anvil (SIGTERM: it writes its state, blocks, transactions and receipts on the way out)
-   * and starts it again from that state on the same port, as a node operator restarts a node:
-   * requests in between fail, transactions sent but not yet mined are gone from its pool, whatever
-   * was mined is there again. Returns how long the chain was down.
-   */
-  public synchronized Duration restartAnvil() {
-    long start = System.nanoTime();
-    int port = anvil.port();
-    anvil.close();
-    IllegalStateException last = null;
-    for (int attempt = 0; attempt < 5; attempt++) {
-      try {
-        anvil = AnvilProcess.startOn(locateAnvil(), port, anvilArgs(stateDir));
-        return Duration.ofNanos(System.nanoTime() - start);
-      } catch (IllegalStateException e) {
-        last = e; // the port not free again yet
-        try {
-          Thread.sleep(200);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
-      }
-    }
-    throw last;
-  }
-
-  private static Path tempDir() {
-    try {
-      return Files.createTempDirectory("sandbox-anvil-");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create anvil's state directory", e);
-    }
-  }
-
-  private static void deleteState(Path dir) {
-    try {
-      Files.deleteIfExists(dir.resolve("state.json"));
-      Files.deleteIfExists(dir);
-    } catch (IOException ignored) {
-      // a leftover temp file is harmless
-    }
+  public Duration restartAnvil() {
+    return anvil.restart();
   }
 
   /** Stops anvil (the chain's state goes with it). */
@@ -561,7 +349,6 @@ public final class SandboxChain implements AutoCloseable {
   public void close() {
     web3j.shutdown();
     anvil.close();
-    deleteState(stateDir);
   }
 
   @Override

@@ -38,8 +38,8 @@ class SandboxChainIT {
         // staked with its own key, one token per GPU it offers (the dishonest provider two)
         BigInteger perGpu = TokenUnits.toWei(p.name().equals("bargain-h100-hub") ? "2" : "1");
         assertThat(chain.stake(p.payoutAddress()))
-            .isEqualTo(perGpu.multiply(BigInteger.valueOf(SandboxChain.gpusOf(pool, p.name()))))
-            .isEqualTo(SandboxChain.stakeOf(pool, p))
+            .isEqualTo(perGpu.multiply(BigInteger.valueOf(PoolStakes.gpusOf(pool, p.name()))))
+            .isEqualTo(PoolStakes.stakeOf(pool, p))
             .isPositive();
       }
       // examples/ pay from dev accounts 6, 7, 8
@@ -52,7 +52,7 @@ class SandboxChainIT {
         assertThat(chain.escrow(payer)).isEqualTo(TokenUnits.toWei("100"));
       }
       // accounts 10..19 are funded too: free keys for providers that stake themselves
-      assertThat(SandboxChain.devAccount(DevAccounts.account(15).getAddress())).isPresent();
+      assertThat(PoolStakes.devAccount(DevAccounts.account(15).getAddress())).isPresent();
       assertThat(
               rpc(
                   rpc,

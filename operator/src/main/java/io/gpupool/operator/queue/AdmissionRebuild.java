@@ -1,0 +1,102 @@
+package io.gpupool.operator.queue;
+
+import io.gpupool.api.v1alpha1.GpuQueue;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.scheduler.queue.AdmissionBook;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.jboss.logging.Logger;
+
+/**
+ * Before the first decision of a process: every job that holds GPUs is counted against its queue
+ * and every waiting job takes its place, all at once. Rebuilding job by job as each is reconciled
+ * would let a round admit beyond quota (running jobs not yet counted) or admit a later job before
+ * an earlier one not yet seen. Runs under the {@link AdmissionController}'s lock.
+ */
+final class AdmissionRebuild {
+  private static final Logger LOG = Logger.getLogger(AdmissionRebuild.class);
+
+  private final AdmissionController admission;
+  private final AdmissionBook book;
+  private final Clock clock;
+
+  AdmissionRebuild(AdmissionController admission, AdmissionBook book, Clock clock) {
+    this.admission = admission;
+    this.book = book;
+    this.clock = clock;
+  }
+
+  /** Fills the controller's book from what the cluster stores. */
+  void rebuild(AdmissionSnapshot.State state) {
+    for (GpuQueue q : state.queues()) {
+      try {
+        admission.knownQueue(q);
+      } catch (IllegalArgumentException e) {
+        // its reconciler reports it; the queue admits nothing meanwhile
+      }
+    }
+    int holding = 0;
+    int waitingJobs = 0;
+    for (TrainingJob job : state.trainingJobs()) {
+      switch (RestartState.of(job)) {
+        case HOLDING -> holding += restoreHolding(job) ? 1 : 0;
+        case WAITING -> waitingJobs += restoreWaiting(JobWorkloads.applicant(job)) ? 1 : 0;
+        case NONE -> {}
+      }
+    }
+    for (InferenceJob job : state.inferenceJobs()) {
+      switch (RestartState.of(job)) {
+        case HOLDING -> holding += restoreHolding(job) ? 1 : 0;
+        case WAITING -> waitingJobs += restoreWaiting(InferenceWorkloads.minimum(job)) ? 1 : 0;
+        case NONE -> {}
+      }
+    }
+    LOG.infof(
+        "admission rebuilt: %d GpuQueues, %d jobs holding GPUs, %d waiting",
+        state.queues().size(), holding, waitingJobs);
+  }
+
+  private boolean restoreHolding(TrainingJob job) {
+    Applicant a = JobWorkloads.applicant(job);
+    Optional<String> queue = admission.queueOf(a);
+    if (queue.isEmpty()) {
+      return false;
+    }
+    var st = job.getStatus().queue;
+    admission.restore(a, queue.get(), st == null ? null : st.flavor);
+    return true;
+  }
+
+  /** Its minimum, and each replica it runs above it, on the flavor its status names. */
+  private boolean restoreHolding(InferenceJob job) {
+    Applicant min = InferenceWorkloads.minimum(job);
+    Optional<String> queue = admission.queueOf(min);
+    if (queue.isEmpty()) {
+      return false;
+    }
+    var st = job.getStatus();
+    String flavor = st.queue == null ? null : st.queue.flavor;
+    admission.restore(min, queue.get(), flavor);
+    String admitted = book.admitted(min.id()).orElseThrow().flavor();
+    Set<String> products = QueueLookup.products(book, queue.get(), admitted);
+    int floor = InferenceWorkloads.floor(job.getSpec());
+    for (int k = floor; k < st.replicas.size(); k++) {
+      admission.restore(
+          InferenceWorkloads.replica(job, k, clock.millis(), products), queue.get(), admitted);
+    }
+    return true;
+  }
+
+  private boolean restoreWaiting(Applicant a) {
+    Optional<String> queue = admission.queueOf(a);
+    OptionalInt priority = admission.priorityOf(a);
+    if (queue.isEmpty() || priority.isEmpty()) {
+      return false; // its own reconcile reports it
+    }
+    admission.offer(a, queue.get(), priority.getAsInt());
+    return true;
+  }
+}

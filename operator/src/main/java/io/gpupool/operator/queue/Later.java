@@ -1,0 +1,29 @@
+package io.gpupool.operator.queue;
+
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** Runs a task later: admission's timer (tests drive it by hand, in simulated time). */
+@FunctionalInterface
+interface Later {
+  void run(Runnable task, Duration after);
+
+  /** One daemon thread for all of admission's delayed tasks. */
+  Later TIMER =
+      (task, after) -> Timer.EXECUTOR.schedule(task, after.toMillis(), TimeUnit.MILLISECONDS);
+
+  /** Holds the executor, created on first use. */
+  final class Timer {
+    private Timer() {}
+
+    static final ScheduledExecutorService EXECUTOR =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "admission-positions");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+}

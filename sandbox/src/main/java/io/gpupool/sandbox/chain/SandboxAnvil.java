@@ -1,0 +1,145 @@
+package io.gpupool.sandbox.chain;
+
+import io.gpupool.billing.devchain.AnvilProcess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The sandbox's anvil node: the process on 127.0.0.1, the state file it loads at start and writes
+ * on exit, and restarting it on that state and port as a node operator restarts a node. Knows
+ * nothing of the contract.
+ */
+final class SandboxAnvil implements AutoCloseable {
+
+  /**
+   * Dev accounts anvil funds here (0..19; anvil's default is 10): accounts 10..19 are free for pool
+   * providers that should register and stake with their own key (0..9 are taken by the owner, the
+   * default pool's providers, the example payers and the reporter).
+   */
+  static final int DEV_ACCOUNTS = 20;
+
+  /** Install instructions when anvil is missing. */
+  static final String INSTALL_HINT =
+      "the Maven build installs it from billing-bridge/contracts/package-lock.json (`./gpupool"
+          + " sandbox` builds first; by hand: ./mvnw -q -pl billing-bridge generate-resources, which"
+          + " needs `apt-get install nodejs npm`), or start the sandbox without a chain (--no-chain)";
+
+  private final Path stateDir;
+  private volatile AnvilProcess process;
+
+  private SandboxAnvil(Path stateDir, AnvilProcess process) {
+    this.stateDir = stateDir;
+    this.process = process;
+  }
+
+  /**
+   * Starts anvil on a free port with a fresh state file.
+   *
+   * @throws AnvilMissingException when anvil is not installed
+   */
+  static SandboxAnvil start() {
+    Path binary = locate();
+    Path stateDir = tempDir();
+    try {
+      return new SandboxAnvil(stateDir, AnvilProcess.start(binary, args(stateDir)));
+    } catch (RuntimeException e) {
+      deleteState(stateDir);
+      throw e;
+    }
+  }
+
+  /**
+   * The anvil binary (see {@link AnvilProcess#locateBinary()}).
+   *
+   * @throws AnvilMissingException with install instructions when it is not there
+   */
+  static Path locate() {
+    try {
+      return AnvilProcess.locateBinary();
+    } catch (IllegalStateException e) {
+      // AnvilProcess says where it looked, then its own hint: keep the first part, ours instead
+      String where = e.getMessage().split(";", 2)[0];
+      throw new AnvilMissingException("anvil is not installed (" + where + "): " + INSTALL_HINT, e);
+    }
+  }
+
+  /**
+   * anvil's arguments: the dev accounts, and a state file it loads at start and writes on exit, so
+   * {@link #restart} can bring the same chain back.
+   */
+  private static List<String> args(Path stateDir) {
+    return List.of(
+        "--accounts",
+        Integer.toString(DEV_ACCOUNTS),
+        "--state",
+        stateDir.resolve("state.json").toString());
+  }
+
+  String rpcUrl() {
+    return process.rpcUrl();
+  }
+
+  long chainId() {
+    return process.chainId();
+  }
+
+  boolean isAlive() {
+    return process.isAlive() && process.answers();
+  }
+
+  /**
+   * Stops anvil (SIGTERM: it writes its state, blocks, transactions and receipts on the way out)
+   * and starts it again from that state on the same port, as a node operator restarts a node:
+   * requests in between fail, transactions sent but not yet mined are gone from its pool, whatever
+   * was mined is there again. Returns how long the chain was down.
+   */
+  synchronized Duration restart() {
+    long start = System.nanoTime();
+    int port = process.port();
+    process.close();
+    IllegalStateException last = null;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      try {
+        process = AnvilProcess.startOn(locate(), port, args(stateDir));
+        return Duration.ofNanos(System.nanoTime() - start);
+      } catch (IllegalStateException e) {
+        last = e; // the port not free again yet
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+    throw last;
+  }
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory("sandbox-anvil-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create anvil's state directory", e);
+    }
+  }
+
+  private static void deleteState(Path dir) {
+    try {
+      Files.deleteIfExists(dir.resolve("state.json"));
+      Files.deleteIfExists(dir);
+    } catch (IOException ignored) {
+      // a leftover temp file is harmless
+    }
+  }
+
+  /** Stops anvil and deletes its state: the chain goes with it. */
+  @Override
+  public void close() {
+    process.close();
+    deleteState(stateDir);
+  }
+}
