@@ -109,7 +109,7 @@ public final class DigestTree {
 
   /** Hashes computed to verify one opening in a tree of {@code leaves}: what the operator pays. */
   public static int hashesPerOpening(long leaves) {
-    return 1 + 64 - Long.numberOfLeadingZeros(Math.max(1, leaves - 1));
+    return 1 + 64 - Long.numberOfLeadingZeros(Math.max(1, leaves) - 1);
   }
 
   private static byte[] hash(String hex) {
