@@ -27,12 +27,7 @@ import java.util.List;
             + " must be at least 2 (3 or more to tell which replica is wrong)",
     fieldPath = ".replicas.min",
     reason = "FieldValueInvalid")
-@ValidationRule(
-    value = "!has(self.priority) || !has(self.priorityClassName)",
-    message = "set priority or priorityClassName, not both",
-    fieldPath = ".priority",
-    reason = "FieldValueForbidden")
-public class InferenceJobSpec implements JobSpec {
+public class InferenceJobSpec extends QueueableJobSpec {
   @Required
   @Size(min = 1, max = 512)
   @Pattern(ApiPatterns.NO_WHITESPACE)
@@ -105,24 +100,6 @@ public class InferenceJobSpec implements JobSpec {
   public Budget budgetOrNull() {
     return budget;
   }
-
-  @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-  @Size(max = 63)
-  @JsonPropertyDescription(
-      "GpuQueue to be admitted through; default: the queue the namespace's gpupool.io/queue"
-          + " label names, else the queue listing the namespace.")
-  public String queue;
-
-  @Min(-1000000000)
-  @Max(1000000000)
-  @JsonPropertyDescription(
-      "Priority in its queue (higher first); default 0 or the value of priorityClassName.")
-  public Integer priority;
-
-  @Pattern("^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
-  @Size(max = 253)
-  @JsonPropertyDescription("A scheduling.k8s.io PriorityClass whose value is the priority.")
-  public String priorityClassName;
 
   @Min(1)
   @Max(64)

@@ -42,12 +42,7 @@ import java.util.List;
             + " args, run with --verify): this job runs no Python script",
     fieldPath = ".verification.mode",
     reason = "FieldValueInvalid")
-@ValidationRule(
-    value = "!has(self.priority) || !has(self.priorityClassName)",
-    message = "set priority or priorityClassName, not both",
-    fieldPath = ".priority",
-    reason = "FieldValueForbidden")
-public class TrainingJobSpec implements JobSpec {
+public class TrainingJobSpec extends QueueableJobSpec {
   /** Most items of {@link #command} and of {@link #args}. */
   public static final int MAX_COMMAND_ITEMS = 256;
 
@@ -148,24 +143,6 @@ public class TrainingJobSpec implements JobSpec {
   public Budget budgetOrNull() {
     return budget;
   }
-
-  @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-  @Size(max = 63)
-  @JsonPropertyDescription(
-      "GpuQueue to be admitted through; default: the queue the namespace's gpupool.io/queue"
-          + " label names, else the queue listing the namespace.")
-  public String queue;
-
-  @Min(-1000000000)
-  @Max(1000000000)
-  @JsonPropertyDescription(
-      "Priority in its queue (higher first); default 0 or the value of priorityClassName.")
-  public Integer priority;
-
-  @Pattern("^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
-  @Size(max = 253)
-  @JsonPropertyDescription("A scheduling.k8s.io PriorityClass whose value is the priority.")
-  public String priorityClassName;
 
   @JsonPropertyDescription("Notice the job gets before it is evicted for another job.")
   public JobPreemption preemption;

@@ -24,6 +24,9 @@ public record Admission(
 
   public static final String INSUFFICIENT_FUNDS = "InsufficientFunds";
 
+  /** The billing contract cannot be read (not yet reached, or a read failed). */
+  public static final String CHAIN_UNAVAILABLE = "BillingChainUnavailable";
+
   /** Why a running job was stopped, for its condition and Warning event. */
   public String stopMessage() {
     return INSUFFICIENT_FUNDS.equals(reason)

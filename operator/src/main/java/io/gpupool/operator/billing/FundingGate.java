@@ -66,7 +66,7 @@ final class FundingGate {
     return new Admission(
         false,
         false,
-        "BillingChainUnavailable",
+        Admission.CHAIN_UNAVAILABLE,
         c.problem().orElse("connecting to the billing contract")
             + "; the job starts once the operator has reached it",
         null,
@@ -101,7 +101,7 @@ final class FundingGate {
         return new Admission(false, false, AccountLimits.REASON, limited.get(), null, null);
       }
     }
-    return admit(
+    return escrowCovers(
         decision instanceof PayerAuthorization.Authorized a ? a.payer() : null, weiPerHour);
   }
 
@@ -161,9 +161,11 @@ final class FundingGate {
   /** May a job paid by {@code payer} (null: no budget) start at {@code weiPerHour}? */
   Admission admit(String payer, BigInteger weiPerHour) {
     Admission waiting = notConnected();
-    if (waiting != null) {
-      return waiting;
-    }
+    return waiting != null ? waiting : escrowCovers(payer, weiPerHour);
+  }
+
+  /** The escrow half of admission, once the contract is known to be reached (or billing off). */
+  private Admission escrowCovers(String payer, BigInteger weiPerHour) {
     BudgetService b = budget;
     if (b == null) {
       return Admission.allowed("BillingDisabled", "billing is disabled", null);
@@ -195,7 +197,7 @@ final class FundingGate {
       return new Admission(
           false,
           false,
-          "BillingChainUnavailable",
+          Admission.CHAIN_UNAVAILABLE,
           "cannot read the escrow: " + e.getMessage(),
           null,
           null);
@@ -239,7 +241,7 @@ final class FundingGate {
       };
     } catch (ChainException e) {
       return Admission.allowed(
-          "BillingChainUnavailable", "cannot read the escrow: " + e.getMessage(), null);
+          Admission.CHAIN_UNAVAILABLE, "cannot read the escrow: " + e.getMessage(), null);
     }
   }
 }

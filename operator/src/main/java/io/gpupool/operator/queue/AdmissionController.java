@@ -304,7 +304,7 @@ public class AdmissionController {
     Set<String> touched = new java.util.HashSet<>();
     for (String id : ids) {
       if (book.admitted(id).isPresent() || book.isPending(id)) {
-        String queue = queueOfId(id);
+        String queue = book.admitted(id).map(w -> w.workload().queue()).orElse(null);
         book.finish(id);
         forget(id);
         dirty = true;
@@ -438,6 +438,7 @@ public class AdmissionController {
     CycleResult result = book.cycle(now.toEpochMilli());
     metrics.cycle(Duration.ofNanos(System.nanoTime() - start));
     waiting.afterRound(result, book, now.toEpochMilli(), wakes::wake);
+    waiting.scheduleBackoffEnd(now.toEpochMilli(), wakes.later(), this::backoffEnded);
     inadmissible.update(result, queuesChanged, book);
     queuesChanged = false;
     for (Preemption p : result.preempted()) {
@@ -459,6 +460,12 @@ public class AdmissionController {
     queues.keySet().forEach(wakes::queueChanged);
   }
 
+  /** A borrowing backoff has ended: the workload may be admitted on borrowed quota now. */
+  synchronized void backoffEnded() {
+    waiting.backoffRoundRan();
+    settle();
+  }
+
   synchronized void refreshOldestPending() {
     oldest.refresh(book, clock.instant(), wakes.later());
   }
@@ -473,18 +480,12 @@ public class AdmissionController {
     wakes.refreshPositions(book::isPending);
   }
 
-  // --- helpers
-
   Optional<String> queueOf(Applicant a) {
     return lookup.queueOf(a);
   }
 
   OptionalInt priorityOf(Applicant a) {
     return lookup.priorityOf(a);
-  }
-
-  private String queueOfId(String id) {
-    return book.admitted(id).map(a -> a.workload().queue()).orElse(null);
   }
 
   private void forget(String id) {

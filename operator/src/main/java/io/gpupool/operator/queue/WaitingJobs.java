@@ -2,6 +2,7 @@ package io.gpupool.operator.queue;
 
 import io.gpupool.scheduler.queue.AdmissionBook;
 import io.gpupool.scheduler.queue.CycleResult;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -16,6 +17,9 @@ final class WaitingJobs {
 
   /** When the first borrowing backoff of a waiting workload ends: a round is due then. */
   private long nextBackoffEnd = Long.MAX_VALUE;
+
+  /** When the round at a backoff's end is scheduled for; MAX_VALUE: none is. */
+  private long scheduledFor = Long.MAX_VALUE;
 
   boolean isEmpty() {
     return why.isEmpty();
@@ -47,6 +51,25 @@ final class WaitingJobs {
         nextBackoffEnd = Math.min(nextBackoffEnd, until);
       }
     }
+  }
+
+  /**
+   * Schedules a round for when the first backoff among the waiting jobs ends, unless one is due by
+   * then already. Nothing else may happen in the pool meanwhile, and a waiting InferenceJob
+   * replica, unlike a TrainingJob, has no reconcile of its own that looks again then: without it
+   * the replica waited for the next round something else caused.
+   */
+  void scheduleBackoffEnd(long now, Later later, Runnable due) {
+    if (nextBackoffEnd == Long.MAX_VALUE || scheduledFor <= nextBackoffEnd) {
+      return;
+    }
+    scheduledFor = nextBackoffEnd;
+    later.run(due, Duration.ofMillis(nextBackoffEnd - now + 1));
+  }
+
+  /** The scheduled round is running. */
+  void backoffRoundRan() {
+    scheduledFor = Long.MAX_VALUE;
   }
 
   /** True once when the first backoff among the waiting jobs has ended: a round is due. */

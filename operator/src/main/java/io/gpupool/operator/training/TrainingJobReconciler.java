@@ -72,21 +72,17 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     this.wakeups = new JobWakeups<>(TrainingLoop.KIND, "trainingjob-capacity", cluster.metrics());
     this.loop =
         new TrainingLoop(
-            planner,
-            billing,
-            binder,
-            cluster.workloads(),
+            cluster,
             health,
-            cluster.events(),
-            cluster.metrics(),
-            this::podsOf,
-            job -> wakeups.wake(ResourceID.fromResource(job), "gang"),
-            this::created,
-            admission,
-            spotChecks.runner(
-                (job, pod) ->
-                    billing.withPlacementTerms(List.of(pod), job.getSpec().placement).get(0),
-                this::created),
+            new TrainingLoop.PodReads(this::podsOf, this::created),
+            new TrainingLoop.Deciders(planner, admission, billing),
+            new TrainingLoop.Actors(
+                binder,
+                spotChecks.runner(
+                    (job, pod) ->
+                        billing.withPlacementTerms(List.of(pod), job.getSpec().placement).get(0),
+                    this::created),
+                job -> wakeups.wake(ResourceID.fromResource(job), "gang")),
             Clock.systemUTC());
     // Admission wakes the jobs a decision round concerns (admitted, evicted, moved up a queue).
     admission.onWake(

@@ -6,6 +6,7 @@ import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.billing.Admission;
 import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.job.JobCluster;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.metrics.JobMetrics;
@@ -48,25 +49,37 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
   private final GangBinder binder;
   private final JobMetrics metrics;
   private final EventRecorder events;
-  private final Function<TrainingJob, Collection<Pod>> pods;
   private final Gangs gangs;
   private final GangFollower follower;
   private final QueueHook queues;
   private final SpotCheckRunner spotChecks;
 
+  /**
+   * What the loop reads of a job's pods (the controller's pod event source) and how a pod it has
+   * just created is shown to those reads before the watch delivers it.
+   */
+  record PodReads(Function<TrainingJob, Collection<Pod>> of, Consumer<Pod> created) {}
+
+  /** What decides for a job: the planner, its queue's admission and billing's funding gate. */
+  record Deciders(TrainingPlanner planner, AdmissionController admission, BillingService billing) {}
+
+  /**
+   * What acts besides the {@link Workloads} port: the binder that creates gangs off the reconcile
+   * thread, the spot checks of the trust layer (null: none) and the wake-up of a job.
+   */
+  record Actors(GangBinder binder, SpotCheckRunner spotChecks, Consumer<TrainingJob> wake) {}
+
+  /**
+   * Grouped as the controller reads them, observe → decide → act: the cluster (pod and Service
+   * writes, events, job metrics), the health of a gang's nodes and the job's pods, what decides,
+   * what acts.
+   */
   TrainingLoop(
-      TrainingPlanner planner,
-      BillingService billing,
-      GangBinder binder,
-      Workloads workloads,
-      GangHealth follow,
-      EventRecorder events,
-      JobMetrics metrics,
-      Function<TrainingJob, Collection<Pod>> pods,
-      Consumer<TrainingJob> wake,
-      Consumer<Pod> created,
-      AdmissionController admission,
-      SpotCheckRunner spotChecks,
+      JobCluster cluster,
+      GangHealth health,
+      PodReads pods,
+      Deciders deciders,
+      Actors actors,
       Clock clock) {
     super(
         TrainingJobStatus.class,
@@ -84,27 +97,29 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
             p -> p == TrainingJobPhase.Succeeded || p == TrainingJobPhase.Failed,
             p -> p == TrainingJobPhase.Failed,
             JobConditions.RUNNING),
-        new Metering(billing::usage, billing::meteringInterval),
-        events,
-        metrics,
+        new Metering(deciders.billing()::usage, deciders.billing()::meteringInterval),
+        cluster.events(),
+        cluster.metrics(),
         clock);
-    this.planner = planner;
+    BillingService billing = deciders.billing();
+    this.planner = deciders.planner();
     this.billing = billing;
-    this.binder = binder;
-    this.metrics = metrics;
-    this.events = events;
-    this.pods = pods;
+    this.binder = actors.binder();
+    this.metrics = cluster.metrics();
+    this.events = cluster.events();
     this.gangs =
         new Gangs(
             binder,
-            workloads,
-            pods,
-            wake,
-            created,
+            cluster.workloads(),
+            pods.of(),
+            actors.wake(),
+            pods.created(),
             (job, gang) -> billing.withPlacementTerms(gang, job.getSpec().placement));
-    this.follower = new GangFollower(follow, planner, billing, gangs, events, metrics);
-    this.spotChecks = spotChecks;
-    this.queues = new QueueHook(admission, gangs::remove, workloads, pods::apply, events);
+    this.follower = new GangFollower(health, planner, billing, gangs, events, metrics);
+    this.spotChecks = actors.spotChecks();
+    this.queues =
+        new QueueHook(
+            deciders.admission(), gangs::remove, cluster.workloads(), pods.of()::apply, events);
   }
 
   @Override

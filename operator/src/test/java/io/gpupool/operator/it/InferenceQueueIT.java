@@ -197,4 +197,44 @@ class InferenceQueueIT {
       TestLoadSignal.set("low", null);
     }
   }
+
+  /**
+   * A replica the planner would shard over more GPUs than its queue counts for it
+   * (spec.gpusPerReplica) is not placed: the queue would run over its quota.
+   */
+  @Test
+  void aReplicaShardedWiderThanItsQueueCountsIsNotPlaced() {
+    String ns = "iq-wide";
+    String region = "r-iqwide";
+    pool(region, 3);
+    queue("iq-wide", ns, 4);
+    InferenceJob job = serving(ns, "wide", region, 1, 1);
+    job.getSpec().autoscaling = null;
+    job.getSpec().model.parameters = "70B";
+    job.getSpec().model.layers = 80;
+    client.resource(job).create();
+
+    InferenceJob refused =
+        awaitServing(
+            ns,
+            "wide",
+            j ->
+                j.getStatus().conditions.stream()
+                    .anyMatch(
+                        c ->
+                            "Scheduled".equals(c.getType())
+                                && "ReplicaOverQuota".equals(c.getReason())));
+    assertThat(reason("Admitted").test(refused)).as("admitted on quota first").isTrue();
+    assertThat(
+            refused.getStatus().conditions.stream()
+                .filter(c -> "ReplicaOverQuota".equals(c.getReason()))
+                .findFirst()
+                .orElseThrow()
+                .getMessage())
+        .contains("spec.gpusPerReplica=1");
+    assertThat(live(ns, "wide")).as("nothing placed beyond the quota counted").isEmpty();
+    await()
+        .atMost(TIMEOUT)
+        .untilAsserted(() -> assertThat(eventReasons(ns, "wide")).contains("ReplicaOverQuota"));
+  }
 }

@@ -8,21 +8,14 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvFromSourceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.gpupool.api.v1alpha1.GpuRequirements;
-import io.gpupool.api.v1alpha1.ModelSpec;
-import io.gpupool.api.v1alpha1.Parallelism;
-import io.gpupool.api.v1alpha1.ParallelismStrategy;
-import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.api.v1alpha1.TrainingJob;
-import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.operator.queue.PreemptNotice;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -58,23 +51,8 @@ class PodTemplateIT {
   }
 
   private static TrainingJob job(String name, String region, int workers, PodTemplate template) {
-    TrainingJob job = new TrainingJob();
-    job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
-    TrainingJobSpec spec = new TrainingJobSpec();
-    spec.image = "ghcr.io/example/train:1";
-    spec.parallelism = new Parallelism();
-    spec.parallelism.strategy = ParallelismStrategy.DataParallel;
-    spec.parallelism.workers = workers;
-    spec.parallelism.gpusPerWorker = 1;
-    spec.model = new ModelSpec();
-    spec.model.parameters = "1B";
-    spec.model.layers = 24;
-    spec.model.globalBatchSize = 64;
-    spec.resources = new GpuRequirements();
-    spec.placement = new PlacementPolicy();
-    spec.placement.regions = List.of(region);
-    spec.template = template;
-    job.setSpec(spec);
+    TrainingJob job = TestJobs.training(NS, name, region, workers);
+    job.getSpec().template = template;
     return job;
   }
 

@@ -3,17 +3,10 @@ package io.gpupool.operator.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.gpupool.api.v1alpha1.GpuRequirements;
-import io.gpupool.api.v1alpha1.ModelSpec;
-import io.gpupool.api.v1alpha1.Parallelism;
-import io.gpupool.api.v1alpha1.ParallelismStrategy;
-import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
-import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.operator.billing.BillingService;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -175,22 +168,6 @@ class ReadModelIT {
   }
 
   private static TrainingJob job(String name, String region, int workers) {
-    TrainingJob job = new TrainingJob();
-    job.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
-    TrainingJobSpec spec = new TrainingJobSpec();
-    spec.image = "ghcr.io/example/train:1";
-    spec.parallelism = new Parallelism();
-    spec.parallelism.strategy = ParallelismStrategy.DataParallel;
-    spec.parallelism.workers = workers;
-    spec.parallelism.gpusPerWorker = 1;
-    spec.model = new ModelSpec();
-    spec.model.parameters = "1B";
-    spec.model.layers = 24;
-    spec.model.globalBatchSize = 64;
-    spec.resources = new GpuRequirements();
-    spec.placement = new PlacementPolicy();
-    spec.placement.regions = List.of(region);
-    job.setSpec(spec);
-    return job;
+    return TestJobs.training(NS, name, region, workers);
   }
 }

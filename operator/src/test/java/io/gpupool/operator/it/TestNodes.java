@@ -7,7 +7,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** GPU nodes labelled as GFD and the device plugin would label them. */
-final class TestNodes {
+public final class TestNodes {
   private TestNodes() {}
 
   static io.gpupool.api.v1alpha1.GpuProvider provider(String name, String... productPrice) {
@@ -31,7 +31,7 @@ final class TestNodes {
    * Adds the GPU node {@code name} of {@code provider} to the cluster, first creating the provider
    * (pricing {@code product} at {@code price}) unless it exists.
    */
-  static void join(
+  public static void join(
       io.fabric8.kubernetes.client.KubernetesClient client,
       String name,
       String provider,
@@ -46,7 +46,7 @@ final class TestNodes {
     client.resource(gpuNode(name, provider, product, 1, memoryMiB, region)).create();
   }
 
-  static Node gpuNode(
+  public static Node gpuNode(
       String name, String provider, String product, int gpus, int memoryMiB, String region) {
     Map<String, String> labels = new HashMap<>();
     labels.put("nvidia.com/gpu.present", "true");

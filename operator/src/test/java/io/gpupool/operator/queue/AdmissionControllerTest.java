@@ -356,6 +356,44 @@ class AdmissionControllerTest {
     assertThat(c.decide(borrower)).isInstanceOf(Verdict.Admitted.class);
   }
 
+  /**
+   * When a borrowing backoff ends, a round of its own admits the workload and wakes it, with
+   * nothing else happening in the pool and no reconcile of its own asking: an InferenceJob's
+   * replica has none (its job is woken through the replica's id).
+   */
+  @Test
+  void aWorkloadInBorrowingBackoffIsAdmittedAndWokenWhenItEnds() {
+    MovableClock clock = new MovableClock("2026-12-06T02:00:00Z");
+    AdmissionController c = movable(clock);
+    List<Map.Entry<Long, Runnable>> timer = new ArrayList<>();
+    c.refreshPositionsWith(
+        (task, after) -> timer.add(Map.entry(clock.millis() + after.toMillis(), task)));
+    c.putQueue(queue("team-a", 0, "team-a"));
+    c.putQueue(queue("team-b", 1, "team-b"));
+    TrainingJob borrower = job("team-a", "borrower", 1, "2026-12-06T01:00:00Z");
+    assertThat(c.decide(borrower)).isInstanceOf(Verdict.Admitted.class);
+    for (int i = 1; i <= 2; i++) {
+      TrainingJob owner = job("team-b", "owner-" + i, 1, "2026-12-06T01:0" + i + ":00Z");
+      c.decide(owner);
+      c.decide(borrower);
+      c.evictionDone(borrower);
+      c.ended(owner);
+      if (i == 1) {
+        assertThat(c.decide(borrower)).isInstanceOf(Verdict.Admitted.class);
+      }
+    }
+    assertThat(c.decide(borrower)).isInstanceOf(Verdict.Queued.class);
+    assertThat(c.borrowingBackoff(borrower)).isPresent();
+
+    woken.clear();
+    clock.now = clock.now.plus(c.borrowingBackoff(borrower).orElseThrow()).plusMillis(1);
+    List<Map.Entry<Long, Runnable>> due =
+        timer.stream().filter(e -> e.getKey() <= clock.millis()).toList();
+    due.forEach(e -> e.getValue().run());
+    assertThat(woken).contains("team-a/borrower");
+    assertThat(c.holdsQuota("team-a/borrower")).isTrue();
+  }
+
   @Test
   void jobsMarkedInadmissibleAreWokenAndAdmittedWhenTheirQueueOpens() {
     controller.putQueue(queue("team-a", 0, "team-a"));
@@ -425,6 +463,28 @@ class AdmissionControllerTest {
                 .build());
     woken.clear();
     hook.released(capped);
+    assertThat(woken).contains("team-a/next");
+    assertThat(controller.decide(next)).isInstanceOf(Verdict.Admitted.class);
+  }
+
+  @Test
+  void aSuspendedJobGivesItsQuotaBackAndARunningOneKeepsIt() {
+    controller.putQueue(queue("team-a", 4, "team-a"));
+    TrainingJob paused = job("team-a", "paused", 4, "2026-12-06T01:00:00Z");
+    TrainingJob next = job("team-a", "next", 4, "2026-12-06T01:01:00Z");
+    assertThat(controller.decide(paused)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(controller.decide(next)).isInstanceOf(Verdict.Queued.class);
+    QueueHook hook = new QueueHook(controller, j -> {}, null, j -> List.of(), null);
+
+    // GPUs released for another reason (a move, a restart of its gang): the quota stays.
+    paused.setStatus(new TrainingJobStatus());
+    paused.getStatus().phase = TrainingJobPhase.Running;
+    hook.released(paused);
+    assertThat(controller.decide(next)).isInstanceOf(Verdict.Queued.class);
+
+    paused.getStatus().phase = TrainingJobPhase.Suspended;
+    woken.clear();
+    hook.released(paused);
     assertThat(woken).contains("team-a/next");
     assertThat(controller.decide(next)).isInstanceOf(Verdict.Admitted.class);
   }

@@ -12,6 +12,7 @@ import io.gpupool.api.v1alpha1.ReplicaRange;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -221,5 +222,59 @@ class InferenceAdmissionTest {
     assertThat(controller.decide(train)).isInstanceOf(Verdict.Queued.class);
     inference.ended(llm);
     assertThat(controller.decide(train)).isInstanceOf(Verdict.Admitted.class);
+  }
+
+  /** A controller on a clock the test moves, its timer run by hand ({@link #runDue}). */
+  private InferenceAdmission movable(AdmissionControllerTest.MovableClock clock) {
+    controller =
+        new AdmissionController(
+            name -> OptionalInt.empty(),
+            ns -> Map.of(),
+            new QueueMetrics(new SimpleMeterRegistry()),
+            clock,
+            AdmissionSnapshot.EMPTY,
+            Duration.ofMinutes(5));
+    controller.onWake(woken::add);
+    controller.refreshPositionsWith(
+        (task, after) -> timer.add(Map.entry(clock.millis() + after.toMillis(), task)));
+    return new InferenceAdmission(controller, clock);
+  }
+
+  private final List<Map.Entry<Long, Runnable>> timer = new ArrayList<>();
+
+  private void runDue(Clock clock) {
+    List<Map.Entry<Long, Runnable>> due =
+        timer.stream().filter(e -> e.getKey() <= clock.millis()).toList();
+    timer.removeAll(due);
+    due.forEach(e -> e.getValue().run());
+  }
+
+  @Test
+  void replicasNotPlacedWithinTheTimeoutGiveTheirQuotaBack() {
+    var clock = new AdmissionControllerTest.MovableClock("2026-12-06T02:00:00Z");
+    InferenceAdmission admission = movable(clock);
+    controller.putQueue(alone("team-a", 3));
+    InferenceJob llm = serving("llm", 1, 3, 1, "2026-12-06T01:00:00Z");
+    admission.replicas(llm, 1, false, 0, null);
+    clock.now = clock.now.plusSeconds(1);
+    assertThat(admission.replicas(llm, 3, true, 1, null).allowed()).isEqualTo(3);
+    TrainingJob train = job("team-a", "train", 2, "2026-12-06T01:05:00Z");
+    assertThat(controller.decide(train)).isInstanceOf(Verdict.Queued.class);
+
+    // One group runs (the minimum): the two replicas admitted after it keep their quota a while.
+    assertThat(admission.unplaced(llm, 1)).contains(Duration.ofMinutes(5));
+    clock.now = clock.now.plusSeconds(299);
+    assertThat(admission.unplaced(llm, 1)).contains(Duration.ofSeconds(1));
+    assertThat(controller.decide(train)).isInstanceOf(Verdict.Queued.class);
+    clock.now = clock.now.plusSeconds(1);
+    woken.clear();
+    assertThat(admission.unplaced(llm, 1)).isEmpty();
+    assertThat(woken).contains("team-a/train");
+    assertThat(controller.decide(train)).isInstanceOf(Verdict.Admitted.class);
+    // The minimum, placed, kept its quota; the replicas wait behind the job admitted instead.
+    var after = admission.replicas(llm, 3, true, 1, null);
+    assertThat(after.minimum()).isInstanceOf(Verdict.Admitted.class);
+    assertThat(after.allowed()).isEqualTo(1);
+    assertThat(after.queued()).isEqualTo(2);
   }
 }

@@ -5,20 +5,15 @@ import static org.assertj.core.api.Assertions.offset;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodStatus;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.gpupool.api.v1alpha1.GpuPrice;
 import io.gpupool.api.v1alpha1.GpuProvider;
-import io.gpupool.api.v1alpha1.GpuProviderSpec;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodTracker;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
+import io.gpupool.operator.it.TestNodes;
 import io.gpupool.operator.leader.Leadership;
 import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.status.EventRecorder;
@@ -31,7 +26,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -249,17 +243,7 @@ class ChallengeRestartIT {
 
   /** One provider with one idle RTX 4090 node, both named {@code name}; returns the node's name. */
   private String pool(String name) {
-    GpuProvider provider = new GpuProvider();
-    provider.setMetadata(new ObjectMetaBuilder().withName(name).build());
-    GpuProviderSpec spec = new GpuProviderSpec();
-    spec.payoutAddress = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-    GpuPrice price = new GpuPrice();
-    price.gpuProduct = PRODUCT;
-    price.pricePerGpuHour = "0.40";
-    spec.prices = new ArrayList<>(List.of(price));
-    provider.setSpec(spec);
-    client.resource(provider).create();
-    client.resource(node(name)).create();
+    TestNodes.join(client, name, name, PRODUCT, "0.40", 24564, "restart");
     created.add(name);
     await()
         .atMost(TIMEOUT)
@@ -269,38 +253,6 @@ class ChallengeRestartIT {
                     && providers.provider(name).isPresent()
                     && pods.ready());
     return name;
-  }
-
-  private static Node node(String name) {
-    Map<String, String> labels = new HashMap<>();
-    labels.put("nvidia.com/gpu.present", "true");
-    labels.put("nvidia.com/gpu.product", PRODUCT);
-    labels.put("nvidia.com/gpu.count", "1");
-    labels.put("nvidia.com/gpu.memory", "24564");
-    labels.put("nvidia.com/gpu.replicas", "1");
-    labels.put("topology.kubernetes.io/region", "restart");
-    labels.put("topology.kubernetes.io/zone", "restart-a");
-    labels.put("kubernetes.io/hostname", name);
-    labels.put("gpupool.io/provider", name);
-    return new NodeBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withLabels(labels)
-        .endMetadata()
-        .withNewStatus()
-        .withAllocatable(
-            Map.of(
-                "nvidia.com/gpu", new Quantity("1"),
-                "cpu", new Quantity("16"),
-                "memory", new Quantity("64Gi")))
-        .withCapacity(Map.of("nvidia.com/gpu", new Quantity("1")))
-        .addNewCondition()
-        .withType("Ready")
-        .withStatus("True")
-        .withLastTransitionTime("2026-01-01T00:00:00Z")
-        .endCondition()
-        .endStatus()
-        .build();
   }
 
   /**

@@ -3,53 +3,19 @@ package io.gpupool.sandbox.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The API server's HTTP contract, without kubectl. */
 class SandboxApiServerIT {
 
-  private static SandboxApiServer server;
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-  @BeforeAll
-  static void start() {
-    server = new SandboxApiServer();
-    server.start(0);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension static final ApiHttp http = new ApiHttp();
 
   private static HttpResponse<String> send(
       String method, String path, String contentType, String body) throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(10));
-    if (contentType != null) {
-      b.header("Content-Type", contentType);
-    }
-    b.method(
-        method,
-        body == null
-            ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body));
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(method, path, contentType, body);
   }
 
   private static JsonNode json(HttpResponse<String> r) {
@@ -125,34 +91,12 @@ class SandboxApiServerIT {
             .path("resourceVersion")
             .asText();
 
-    HttpRequest watch =
-        HttpRequest.newBuilder(
-                URI.create(
-                    server.url()
-                        + "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="
-                        + listRv
-                        + "&labelSelector=team%3Dml"))
-            .build();
-    HttpResponse<java.io.InputStream> stream =
-        HTTP.send(watch, HttpResponse.BodyHandlers.ofInputStream());
-    assertThat(stream.statusCode()).isEqualTo(200);
-    List<JsonNode> events = new ArrayList<>();
-    CompletableFuture<Void> reader =
-        CompletableFuture.runAsync(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
-                String line;
-                while (events.size() < 3 && (line = r.readLine()) != null) {
-                  synchronized (events) {
-                    events.add(Json.parse(line));
-                  }
-                }
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
+    ApiHttp.Watch watch =
+        http.watch(
+            "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="
+                + listRv
+                + "&labelSelector=team%3Dml",
+            3);
     send(
         "POST",
         "/api/v1/namespaces/default/configmaps",
@@ -170,7 +114,7 @@ class SandboxApiServerIT {
         "application/merge-patch+json",
         "{\"data\":{\"k\":\"v\"}}");
     send("DELETE", "/api/v1/namespaces/default/configmaps/new", null, null);
-    reader.get(10, TimeUnit.SECONDS);
+    List<JsonNode> events = watch.events();
 
     assertThat(events)
         .extracting(e -> e.path("type").asText() + " " + e.at("/object/metadata/name").asText())

@@ -3,24 +3,11 @@ package io.gpupool.sandbox.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A watch from a resourceVersion behaves as kube-apiserver's: the writes after that version are
@@ -30,36 +17,11 @@ import org.junit.jupiter.api.Test;
  */
 class WatchReplayIT {
 
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private static SandboxApiServer server;
-
-  @BeforeAll
-  static void start() {
-    server = new SandboxApiServer();
-    server.start(0);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension static final ApiHttp http = new ApiHttp();
 
   private static JsonNode send(String method, String path, String contentType, String body)
       throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(server.url() + path)).timeout(Duration.ofSeconds(10));
-    if (contentType != null) {
-      b.header("Content-Type", contentType);
-    }
-    b.method(
-        method,
-        body == null
-            ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body));
-    HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as("%s %s: %s", method, path, r.body()).isLessThan(300);
-    return Json.parse(r.body());
+    return http.ok(method, path, contentType, body);
   }
 
   private static JsonNode createConfigMap(String ns, String name) throws Exception {
@@ -79,33 +41,8 @@ class WatchReplayIT {
 
   /** Reads {@code count} events of a chunked HTTP watch (fails after 10 s). */
   private static List<JsonNode> watch(String ns, String query, int count) throws Exception {
-    HttpRequest request =
-        HttpRequest.newBuilder(
-                URI.create(
-                    server.url() + "/api/v1/namespaces/" + ns + "/configmaps?watch=true" + query))
-            .build();
-    HttpResponse<InputStream> stream =
-        HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
-    assertThat(stream.statusCode()).isEqualTo(200);
-    List<JsonNode> events = new ArrayList<>();
-    CompletableFuture<Void> reader =
-        CompletableFuture.runAsync(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
-                String line;
-                while (events.size() < count && (line = r.readLine()) != null) {
-                  synchronized (events) {
-                    events.add(Json.parse(line));
-                  }
-                }
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            });
-    reader.get(10, TimeUnit.SECONDS);
-    return events;
+    return http.watch("/api/v1/namespaces/" + ns + "/configmaps?watch=true" + query, count)
+        .events();
   }
 
   private static List<String> typeAndName(List<JsonNode> events) {
@@ -179,7 +116,7 @@ class WatchReplayIT {
     createConfigMap(ns, "busy");
     String listed = listVersion(ns);
     int kept = 20;
-    server.limitWatchHistory(kept);
+    http.server().limitWatchHistory(kept);
     for (int i = 0; i <= kept; i++) {
       send(
           "PATCH",
