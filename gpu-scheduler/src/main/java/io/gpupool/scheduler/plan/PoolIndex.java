@@ -7,6 +7,7 @@ import io.gpupool.scheduler.model.GpuSpec;
 import io.gpupool.scheduler.model.PoolNode;
 import io.gpupool.scheduler.model.PoolSnapshot;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -15,7 +16,12 @@ import java.util.Map;
 /**
  * Facts about the pool's nodes that do not change between snapshots of the same node list: each
  * node's catalog figures and locality groups, and the pool-wide mean price per effective TFLOP/s.
- * Recomputed only when the node list changes (the operator reuses it between capacity changes).
+ *
+ * <p>The operator builds a new node list for every gang it places (under the allocation ledger's
+ * lock), almost always with the same nodes as the last one. So a list equal to the one indexed is
+ * adopted as it is, and a changed list is indexed again from per-product caches: the catalog lookup
+ * and the product name's normalisation run once per distinct product, not once per node, and the
+ * workload mix is re-weighted only when the GPUs per model changed.
  */
 final class PoolIndex {
   /** Per-node facts: normalised product, catalog figures, region and zone group ids. */
@@ -32,6 +38,14 @@ final class PoolIndex {
   private String[] groupNames;
   private Map<String, Integer> groupIds;
   private double meanEffectivePrice = 1;
+  private double[] gpusByModel;
+
+  /** A node's catalog figures depend on these only (catalog lookup, then its speed). */
+  private record SpecKey(String product, long memoryMib, double speedFactor) {}
+
+  private final Map<SpecKey, GpuSpec> specs = new HashMap<>();
+  private final Map<String, String> productKeys = new HashMap<>();
+  private int reindexed;
 
   PoolIndex(SchedulerConfig config, ModelBits bits, WorkloadMix mix) {
     this.config = config;
@@ -41,15 +55,28 @@ final class PoolIndex {
 
   /** Node facts of {@code snap}, by node index; recomputed only when its node list changed. */
   NodeMeta[] meta(PoolSnapshot snap) {
-    if (indexedNodes != snap.nodes()) {
-      index(snap);
+    List<PoolNode> nodes = snap.nodes();
+    if (indexedNodes == nodes) {
+      return meta;
     }
+    if (indexedNodes != null && indexedNodes.equals(nodes)) {
+      indexedNodes = nodes; // the same nodes with the same figures: nothing to recompute
+      return meta;
+    }
+    index(snap);
     return meta;
   }
 
   /** Forgets the cached facts (after a catalog change). */
   void invalidate() {
     indexedNodes = null;
+    gpusByModel = null;
+    specs.clear();
+  }
+
+  /** How many times the node facts were computed again (a changed node list). */
+  int reindexed() {
+    return reindexed;
   }
 
   int groupCount() {
@@ -75,8 +102,10 @@ final class PoolIndex {
     return bits.bit(productKey(n));
   }
 
-  static String productKey(PoolNode n) {
-    return GpuCatalog.normalize(n.gpuProduct()).toLowerCase(Locale.ROOT);
+  /** The normalised product of {@code n}, computed once per product spelling. */
+  String productKey(PoolNode n) {
+    return productKeys.computeIfAbsent(
+        n.gpuProduct(), p -> GpuCatalog.normalize(p).toLowerCase(Locale.ROOT));
   }
 
   /** Price per effective TFLOP-hour; 1 / TFLOPs when the node is free of charge. */
@@ -95,15 +124,15 @@ final class PoolIndex {
       PoolNode n = snap.nodes().get(i);
       int rid = groupId(ids, names, "region " + n.region());
       int zid = groupId(ids, names, "zone " + n.region() + "/" + n.zone());
-      m[i] =
-          new NodeMeta(
-              productKey(n),
-              config
-                  .catalog()
-                  .lookup(n.gpuProduct(), n.gpuMemoryMib(), null)
-                  .atSpeed(n.speedFactor()),
-              rid,
-              zid);
+      GpuSpec spec =
+          specs.computeIfAbsent(
+              new SpecKey(n.gpuProduct(), n.gpuMemoryMib(), n.speedFactor()),
+              k ->
+                  config
+                      .catalog()
+                      .lookup(k.product(), k.memoryMib(), null)
+                      .atSpeed(k.speedFactor()));
+      m[i] = new NodeMeta(productKey(n), spec, rid, zid);
     }
     double sum = 0;
     int cnt = 0;
@@ -120,6 +149,7 @@ final class PoolIndex {
     groupIds = ids;
     groupNames = names.toArray(new String[0]);
     indexedNodes = snap.nodes();
+    reindexed++;
   }
 
   private static int groupId(Map<String, Integer> ids, List<String> names, String key) {
@@ -136,19 +166,23 @@ final class PoolIndex {
    * weighs it by √(pool GPUs / GPUs it accepts).
    */
   private void scaleConstrainedClasses(PoolSnapshot snap) {
-    double[] gpusByModel = new double[64];
+    double[] byModel = new double[64];
     double allGpus = 0;
     for (PoolNode n : snap.nodes()) {
-      gpusByModel[Long.numberOfTrailingZeros(modelBit(n))] += n.gpuCount();
+      byModel[Long.numberOfTrailingZeros(modelBit(n))] += n.gpuCount();
       allGpus += n.gpuCount();
     }
+    if (Arrays.equals(byModel, gpusByModel)) {
+      return; // the same GPUs per model: the weights stand (re-weighting recomputes the mix)
+    }
+    gpusByModel = byModel;
     double pool = allGpus;
     mix.constrainedScale(
         mask -> {
           double accepted = 0;
           for (int b = 0; b < 64; b++) {
             if ((mask & (1L << b)) != 0) {
-              accepted += gpusByModel[b];
+              accepted += byModel[b];
             }
           }
           return accepted == 0 ? 1 : Math.sqrt(pool / accepted);

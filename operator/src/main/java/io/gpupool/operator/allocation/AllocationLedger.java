@@ -25,6 +25,13 @@ public class AllocationLedger {
   private final Map<String, Map<String, Integer>> byHolder = new HashMap<>();
   private final Map<String, Map<String, Integer>> foreignByNode = new HashMap<>();
   private final Map<String, OwnPod> ownPods = new HashMap<>();
+
+  /**
+   * The same live pods by job: a pod event looks at its own job's pods only, not at every holding
+   * in the pool (at 10,000 jobs that copy, twice per pod event under this lock, held up placement).
+   */
+  private final Map<String, Map<String, OwnPod>> ownPodsByHolder = new HashMap<>();
+
   private final List<Runnable> releaseListeners = new CopyOnWriteArrayList<>();
 
   /** A live (not yet ended) pod of a gpupool job, bound to a node. */
@@ -77,16 +84,42 @@ public class AllocationLedger {
   public void observeOwn(String podKey, String holder, String node, int slots) {
     boolean freed;
     synchronized (this) {
-      Map<String, Integer> before = holdings().getOrDefault(holder, Map.of());
-      OwnPod previous = ownPods.remove(podKey);
+      Map<String, Integer> before = holdingOf(holder);
+      OwnPod previous = forgetOwn(podKey);
       if (slots > 0 && node != null) {
-        ownPods.put(podKey, new OwnPod(holder, node, slots));
+        OwnPod pod = new OwnPod(holder, node, slots);
+        ownPods.put(podKey, pod);
+        ownPodsByHolder.computeIfAbsent(holder, h -> new HashMap<>()).put(podKey, pod);
       }
-      freed = previous != null && shrinks(before, holdings().getOrDefault(holder, Map.of()));
+      freed = previous != null && shrinks(before, holdingOf(holder));
     }
     if (freed) {
       fireRelease();
     }
+  }
+
+  private OwnPod forgetOwn(String podKey) {
+    OwnPod previous = ownPods.remove(podKey);
+    if (previous != null) {
+      Map<String, OwnPod> pods = ownPodsByHolder.get(previous.holder());
+      pods.remove(podKey);
+      if (pods.isEmpty()) {
+        ownPodsByHolder.remove(previous.holder());
+      }
+    }
+    return previous;
+  }
+
+  /** What {@code holder} holds by node, as {@link #holdings()} counts it, from its own entries. */
+  private Map<String, Integer> holdingOf(String holder) {
+    Map<String, Integer> live = new HashMap<>();
+    ownPodsByHolder
+        .getOrDefault(holder, Map.of())
+        .values()
+        .forEach(p -> live.merge(p.node(), p.slots(), Integer::sum));
+    Map<String, Integer> held = new HashMap<>(byHolder.getOrDefault(holder, Map.of()));
+    live.forEach((node, n) -> held.merge(node, n, Math::max));
+    return held;
   }
 
   /** What {@code holder} holds, by node. */

@@ -132,6 +132,36 @@ public class BillingService {
     podEndListeners.add(listener);
   }
 
+  /**
+   * Has {@code meter} bill a pod its job's status lists but that has no terms record (placed by an
+   * operator of an earlier version) at terms rebuilt from this operator's view ({@link
+   * PlacementPricing#termsAtAdoption}).
+   */
+  public void rebuildTermsOnAdoption(UsageMeter meter) {
+    meter.rebuildTermsWith(this::termsAtAdoption);
+  }
+
+  /**
+   * The terms {@code pod} of {@code job} is billed at: those the operator recorded when it placed
+   * it, else those it would rebuild for it now from its own view (not recorded). Never what the
+   * pod's annotations say.
+   */
+  public Optional<PlacedTerms> placedTerms(Pod pod, HasMetadata job) {
+    Optional<PlacedTerms> recorded =
+        JobRef.of(pod).flatMap(ref -> store.terms(ref.uid(), pod.getMetadata().getName()));
+    return recorded.isPresent() ? recorded : termsAtAdoption(pod, job);
+  }
+
+  private Optional<PlacedTerms> termsAtAdoption(Pod pod, HasMetadata job) {
+    PlacementPolicy placement =
+        job instanceof TrainingJob tj
+            ? tj.getSpec() == null ? null : tj.getSpec().placement
+            : job instanceof InferenceJob ij
+                ? ij.getSpec() == null ? null : ij.getSpec().placement
+                : null;
+    return pricing.termsAtAdoption(pod, placement);
+  }
+
   /** How often running pods are metered: how often a running job's cost can change. */
   public Duration meteringInterval() {
     return settings.meteringInterval();
@@ -158,6 +188,7 @@ public class BillingService {
         new UsageMeter(client, pods, providers, nodes, store, clock, settings.meteringInterval());
     meter.resolvePayersWith(this::payer);
     meter.findJobsIn(this::cachedJob);
+    rebuildTermsOnAdoption(meter);
     meter.onIgnoredPod(metrics::ignoredPod);
     meter.afterMetering(this::refreshMetrics);
     meter.afterMetering(() -> accountStatus.refresh(settling.budget()));

@@ -281,6 +281,31 @@ public final class ConfigMapBillingStore implements BillingStore, AutoCloseable 
   }
 
   /**
+   * True when the operator recorded terms at placement for any pod of the job (by UID); terms it
+   * rebuilt on adoption ({@link #putAdoptedTerms}) do not count.
+   */
+  public boolean placedTermsRecorded(String jobUid) {
+    ConfigMap cm = cache.get(configMapName(jobUid));
+    return cm != null && cm.getData() != null && UsageCodec.holdsPlacedTerms(cm.getData());
+  }
+
+  /**
+   * Records {@code terms} rebuilt for pod {@code podName} of {@code job} when the operator adopted
+   * it, unless terms are recorded for it already (those are kept).
+   */
+  public void putAdoptedTerms(JobRef job, String podName, PlacedTerms terms) {
+    modify(
+        job.uid(),
+        job,
+        data -> {
+          if (data.putIfAbsent(UsageCodec.termsKey(podName), UsageCodec.encode(terms)) == null) {
+            data.put(UsageCodec.adoptedKey(podName), "");
+          }
+          return null;
+        });
+  }
+
+  /**
    * The terms the operator fixed for pod {@code podName} of a job when it placed it, if it recorded
    * any (an unreadable record counts as none: the pod is then not metered).
    */

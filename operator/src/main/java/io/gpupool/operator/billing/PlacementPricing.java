@@ -56,6 +56,29 @@ final class PlacementPricing {
     Map<String, String> labels = pod.getMetadata().getLabels();
     String provider = labels == null ? null : labels.get(GpupoolApi.PROVIDER_LABEL);
     Optional<GpuNode> node = nodes.node(pod.getSpec().getNodeName());
+    return terms(pod, provider, node, ceiling).writeOn(pod);
+  }
+
+  /**
+   * The terms of a pod the operator placed without recording any (an operator of an earlier
+   * version), rebuilt from the operator's own view now: its node's provider (the Node's label, not
+   * the pod's), that provider's price for the node's GPU at this moment, capped by the job's {@code
+   * maxPricePerGpuHour}, and the GPUs the pod's containers request (immutable on a created pod).
+   * Nothing is read from the pod's labels or annotations, which a tenant may rewrite. Empty when
+   * the node is not known (it may not be read yet).
+   */
+  Optional<PlacedTerms> termsAtAdoption(Pod pod, PlacementPolicy placement) {
+    String nodeName = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+    Optional<GpuNode> node = nodeName == null ? Optional.empty() : nodes.node(nodeName);
+    if (node.isEmpty() || node.get().provider() == null || node.get().provider().isBlank()) {
+      return Optional.empty();
+    }
+    String provider = node.get().provider();
+    String ceiling = placement == null ? null : placement.maxPricePerGpuHour;
+    return Optional.of(new PlacedTerms(nodeName, provider, terms(pod, provider, node, ceiling)));
+  }
+
+  private PlacementTerms terms(Pod pod, String provider, Optional<GpuNode> node, String ceiling) {
     // A node a hardware challenge measured slower than its claim is billed at that share.
     Optional<BigInteger> listed =
         provider == null || node.isEmpty()
@@ -64,6 +87,6 @@ final class PlacementPricing {
                 .weiPerGpuHour(provider, node.get().product())
                 .map(wei -> speeds.price(node.get().name(), node.get().product(), wei));
     long milli = PodUsage.milliGpus(pod, node.map(GpuNode::replicasPerGpu).orElse(1));
-    return PlacementTerms.at(listed, ceiling, milli).writeOn(pod);
+    return PlacementTerms.at(listed, ceiling, milli);
   }
 }

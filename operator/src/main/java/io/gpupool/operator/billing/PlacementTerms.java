@@ -3,7 +3,9 @@ package io.gpupool.operator.billing;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.metering.Metering;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
@@ -60,6 +62,11 @@ public record PlacementTerms(BigInteger priceWeiPerGpuHour, long milliGpus) {
     } catch (IllegalArgumentException | ArithmeticException e) {
       return null; // the schema refuses such a value; validation reports it on the job
     }
+  }
+
+  /** What these terms cost for one hour, in wei, rounded up (as metering charges it). */
+  public BigInteger weiPerHour() {
+    return Metering.costCeiling(milliGpus, priceWeiPerGpuHour, Duration.ofHours(1));
   }
 
   /** {@code pod} with these terms written on it; they replace any the pod template brought. */

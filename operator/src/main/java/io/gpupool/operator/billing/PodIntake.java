@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
@@ -43,6 +44,8 @@ final class PodIntake {
   private final Set<String> notPlacedReported = ConcurrentHashMap.newKeySet();
 
   private volatile Consumer<PodOwnership.Verdict> onIgnored = v -> {};
+  private volatile BiFunction<Pod, HasMetadata, Optional<PlacedTerms>> termsAtAdoption =
+      (pod, job) -> Optional.empty();
 
   PodIntake(ProviderDirectory providers, ConfigMapBillingStore store, MeteredJobs jobs) {
     this.providers = providers;
@@ -53,6 +56,11 @@ final class PodIntake {
   /** See {@link UsageMeter#onIgnoredPod}. */
   void onIgnored(Consumer<PodOwnership.Verdict> hook) {
     this.onIgnored = hook;
+  }
+
+  /** See {@link UsageMeter#rebuildTermsWith}. */
+  void rebuildTermsWith(BiFunction<Pod, HasMetadata, Optional<PlacedTerms>> rebuild) {
+    this.termsAtAdoption = rebuild;
   }
 
   /**
@@ -91,12 +99,46 @@ final class PodIntake {
     if (!recorded) {
       job = ref.flatMap(jobs::find).orElse(null);
       PodOwnership.Verdict verdict = PodOwnership.check(pod, ref.orElse(null), job, terms);
+      if (verdict == PodOwnership.Verdict.NO_TERMS && !store.placedTermsRecorded(ref.get().uid())) {
+        // Listed in its job's status on its node, in a job the operator recorded no terms for at
+        // placement: placed by an operator that kept none (an earlier version). Billed from its
+        // start at
+        // terms rebuilt from the operator's own view, so no usage is lost and nothing comes from
+        // what the tenant may rewrite. In a job with terms records, a pod without is not the
+        // operator's (it records them before creating any pod) and stays unmetered.
+        terms = rebuilt(pod, ref.get(), job);
+        verdict = terms.isPresent() ? PodOwnership.Verdict.OWNED : verdict;
+      }
       if (verdict != PodOwnership.Verdict.OWNED) {
         refused(pod, podUid, verdict, now);
         return null;
       }
     }
     return track(pod, podUid, ref.get(), job, start, terms);
+  }
+
+  /** Terms rebuilt for a placed pod that has none, recorded so they never change again. */
+  private Optional<PlacedTerms> rebuilt(Pod pod, JobRef job, HasMetadata live) {
+    String name = pod.getMetadata().getName();
+    Optional<PlacedTerms> rebuilt = termsAtAdoption.apply(pod, live);
+    if (rebuilt.isEmpty()) {
+      return rebuilt;
+    }
+    store.putAdoptedTerms(job, name, rebuilt.get());
+    // what the store holds: another writer may have recorded terms for this pod first
+    Optional<PlacedTerms> kept = store.terms(job.uid(), name);
+    kept.ifPresent(
+        t ->
+            LOG.infof(
+                "Pod(%s/%s) was placed without a terms record (by an earlier operator): billed"
+                    + " from its start at terms rebuilt from the operator's view: provider %s,"
+                    + " %s wei per GPU-hour, %d milli-GPUs",
+                pod.getMetadata().getNamespace(),
+                name,
+                t.provider(),
+                t.terms().priceWeiPerGpuHour(),
+                t.terms().milliGpus()));
+    return kept;
   }
 
   private void refused(Pod pod, String podUid, PodOwnership.Verdict verdict, Instant now) {

@@ -14,6 +14,7 @@ import java.math.BigInteger;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * JSON of the figures kept in usage ConfigMaps. Amounts are decimal strings (wei exceed a JSON
@@ -35,6 +36,22 @@ public final class UsageCodec {
    */
   public static String termsKey(String podName) {
     return "terms." + podName;
+  }
+
+  /**
+   * ConfigMap data key marking the terms of a pod as rebuilt by the operator when it adopted the
+   * pod (placed by an operator that recorded none), not recorded at placement.
+   */
+  public static String adoptedKey(String podName) {
+    return "adopted." + podName;
+  }
+
+  /** True when {@code data} holds terms recorded at placement (not rebuilt on adoption). */
+  static boolean holdsPlacedTerms(Map<String, String> data) {
+    String prefix = termsKey("");
+    return data.keySet().stream()
+        .filter(k -> k.startsWith(prefix))
+        .anyMatch(k -> !data.containsKey(adoptedKey(k.substring(prefix.length()))));
   }
 
   /** ConfigMap data key of a pod record. */

@@ -136,6 +136,15 @@ public final class UsageMeter implements AutoCloseable {
     jobs.resolvePayersWith(resolver);
   }
 
+  /**
+   * How the terms of a pod placed without a terms record (by an earlier operator) are rebuilt,
+   * given the pod and its job: from the operator's own view, never the pod's annotations. Default:
+   * they are not, and such a pod is not metered ({@link PodOwnership.Verdict#NO_TERMS}).
+   */
+  public void rebuildTermsWith(BiFunction<Pod, HasMetadata, Optional<PlacedTerms>> rebuild) {
+    intake.rebuildTermsWith(rebuild);
+  }
+
   public BillingLedger ledger() {
     return ledger;
   }

@@ -84,7 +84,10 @@ final class InferenceBudget {
     List<ShardAssignment> planned =
         placed.groups().values().stream().flatMap(List::stream).toList();
     Admission admission =
-        billing.admit(s.job, ReplicaCost.weiPerHour(running, planned, billing::weiPerHour));
+        billing.admit(
+            s.job,
+            ReplicaCost.weiPerHour(
+                running, pod -> billing.placedTerms(pod, s.job), planned, billing::weiPerHour));
     if (admission.mayRun()) {
       s.condition(JobConditions.FUNDED, true, admission.reason(), admission.message());
       return true;

@@ -8,6 +8,7 @@ import io.gpupool.api.v1alpha1.InferenceJobSpec;
 import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.operator.allocation.PodGpus;
 import io.gpupool.operator.billing.BillingService;
+import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobStep;
@@ -375,7 +376,13 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     List<Pod> pods = reads.pods().apply(s.job);
     List<ReplicaGroup> groups = ReplicaGroup.of(pods);
     var before = status.replicas;
-    int ready = ReplicaReport.fill(status, groups);
+    int ready =
+        ReplicaReport.fill(
+            status,
+            groups,
+            new ReplicaReport.Placements(
+                pod -> billing.placedTerms(pod, s.job),
+                node -> inventory.node(node).map(GpuNode::product)));
     weightsCache.learn(pods);
     CacheReport.Counted cache = CacheReport.count(status, before, s.job.getSpec().weights != null);
     scaleMetrics.cache(

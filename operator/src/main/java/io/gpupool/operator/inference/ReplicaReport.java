@@ -5,27 +5,44 @@ import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.api.v1alpha1.ReplicaStatus;
 import io.gpupool.api.v1alpha1.ShardPlacement;
+import io.gpupool.operator.billing.PlacedTerms;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 
-/** The replica part of an InferenceJob's status, built from its groups as they are. Pure. */
+/**
+ * The replica part of an InferenceJob's status, built from its groups as they are. What a shard
+ * holds and who provides it (provider, GPUs, share, GPU model) comes from the operator's own record
+ * of the pod's placement ({@link PlacedTerms}) and its view of the node, not from the pod's labels
+ * or annotations, which a tenant may rewrite; those are read only for a pod the operator has no
+ * terms for. Pure.
+ */
 final class ReplicaReport {
   private ReplicaReport() {}
 
+  /**
+   * What the operator knows of the pods it placed.
+   *
+   * @param terms the terms the operator fixed for a pod when it placed it
+   * @param product the GPU product of a node as the operator's inventory reads it
+   */
+  record Placements(
+      Function<Pod, Optional<PlacedTerms>> terms, Function<String, Optional<String>> product) {}
+
   /** Sets replicas, readyReplicas and totalGpus from {@code groups}; returns the ready count. */
-  static int fill(InferenceJobStatus status, List<ReplicaGroup> groups) {
+  static int fill(InferenceJobStatus status, List<ReplicaGroup> groups, Placements placements) {
     List<ReplicaStatus> replicas = new ArrayList<>();
     int ready = 0;
     int wholeGpus = 0;
     int shareMilli = 0;
     for (ReplicaGroup g : groups) {
       for (Pod p : g.pods()) {
-        int gpus = intAnnotation(p, InferenceGroup.GPUS_ANNOTATION, 1);
-        int milli = intAnnotation(p, InferenceGroup.GPU_MILLI_ANNOTATION, 1000);
-        if (milli >= 1000) {
-          wholeGpus += gpus;
+        Held held = held(p, placements);
+        if (held.milli() >= 1000) {
+          wholeGpus += held.gpus();
         } else {
-          shareMilli += milli;
+          shareMilli += held.milli();
         }
       }
       if (g.draining()) {
@@ -36,11 +53,10 @@ final class ReplicaReport {
       r.ready = g.ready();
       r.pipelineParallelSize = g.size();
       Pod leader = g.leader();
-      r.tensorParallelSize =
-          leader == null ? null : intAnnotation(leader, InferenceGroup.GPUS_ANNOTATION, 1);
+      r.tensorParallelSize = leader == null ? null : held(leader, placements).gpus();
       r.shards = new ArrayList<>();
       for (Pod p : g.pods()) {
-        r.shards.add(shard(p));
+        r.shards.add(shard(p, placements));
       }
       r.cache = replicaCache(r.shards);
       if (r.ready) {
@@ -55,17 +71,40 @@ final class ReplicaReport {
     return ready;
   }
 
-  private static ShardPlacement shard(Pod p) {
+  /** GPUs a pod holds: whole GPUs, or a share of one in thousandths ({@code milli} below 1000). */
+  private record Held(int gpus, int milli) {}
+
+  private static Held held(Pod p, Placements placements) {
+    Optional<PlacedTerms> terms = placements.terms().apply(p);
+    if (terms.isPresent()) {
+      long milli = terms.get().terms().milliGpus();
+      return milli < 1000
+          ? new Held(1, (int) milli)
+          : new Held((int) Math.min(Integer.MAX_VALUE, milli / 1000), 1000);
+    }
+    return new Held(
+        intAnnotation(p, InferenceGroup.GPUS_ANNOTATION, 1),
+        intAnnotation(p, InferenceGroup.GPU_MILLI_ANNOTATION, 1000));
+  }
+
+  private static ShardPlacement shard(Pod p, Placements placements) {
     ShardPlacement sp = new ShardPlacement();
     sp.index = ReplicaGroup.intLabel(p, InferenceGroup.SHARD_LABEL, 0);
     sp.pod = p.getMetadata().getName();
     sp.node = p.getSpec().getNodeName();
-    sp.provider = p.getMetadata().getLabels().get(GpupoolApi.PROVIDER_LABEL);
+    Optional<PlacedTerms> terms = placements.terms().apply(p);
     var a = p.getMetadata().getAnnotations();
-    sp.gpuModel = a == null ? null : a.get(InferenceGroup.GPU_PRODUCT_ANNOTATION);
-    sp.gpus = intAnnotation(p, InferenceGroup.GPUS_ANNOTATION, 1);
-    int milli = intAnnotation(p, InferenceGroup.GPU_MILLI_ANNOTATION, 1000);
-    sp.gpuMilli = milli < 1000 ? milli : null;
+    sp.provider =
+        terms
+            .map(PlacedTerms::provider)
+            .orElse(p.getMetadata().getLabels().get(GpupoolApi.PROVIDER_LABEL));
+    sp.gpuModel =
+        terms.isPresent()
+            ? placements.product().apply(terms.get().node()).orElse(null)
+            : a == null ? null : a.get(InferenceGroup.GPU_PRODUCT_ANNOTATION);
+    Held held = held(p, placements);
+    sp.gpus = held.gpus();
+    sp.gpuMilli = held.milli() < 1000 ? held.milli() : null;
     String layers = a == null ? null : a.get(InferenceGroup.LAYERS_ANNOTATION);
     if (layers != null && layers.matches("\\d+-\\d+")) {
       String[] p2 = layers.split("-");

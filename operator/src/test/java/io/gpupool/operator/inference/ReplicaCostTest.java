@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.gpupool.operator.billing.PlacedTerms;
+import io.gpupool.operator.billing.PlacementTerms;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 class ReplicaCostTest {
@@ -24,7 +27,7 @@ class ReplicaCostTest {
   private static Pod pod(String provider, String product, String gpus, String milli) {
     return new PodBuilder()
         .withNewMetadata()
-        .withName("p")
+        .withName("p-" + provider + "-" + gpus + "-" + milli)
         .withLabels(Map.of("gpupool.io/provider", provider))
         .withAnnotations(
             Map.of(
@@ -40,27 +43,66 @@ class ReplicaCostTest {
         0, 0, 1, "n", provider, "r", "A100", gpus, milli, gpus, "nvidia.com/gpu", 0, 1);
   }
 
-  @Test
-  void addsRunningPodsAndPlannedShardsAtTheirProvidersPrices() {
-    BigInteger wei =
-        ReplicaCost.weiPerHour(
-            List.of(pod("cheap", "RTX", "2", "1000"), pod("cheap", "RTX", "1", "250")),
-            List.of(shard("cheap", 4, 1000), shard("cheap", 1, 500)),
-            prices);
-    assertThat(wei).isEqualTo(BigInteger.valueOf(2000 + 250 + 4000 + 500));
-    assertThat(asked)
-        .containsExactly("cheap/RTX/2000", "cheap/RTX/250", "cheap/A100/4000", "cheap/A100/500");
+  /** The terms the operator recorded for the pods it placed, by pod name. */
+  private static Function<Pod, Optional<PlacedTerms>> recorded(Map<String, PlacedTerms> byName) {
+    return pod -> Optional.ofNullable(byName.get(pod.getMetadata().getName()));
+  }
+
+  private static PlacedTerms terms(String provider, long weiPerGpuHour, long milliGpus) {
+    return new PlacedTerms(
+        "n", provider, new PlacementTerms(BigInteger.valueOf(weiPerGpuHour), milliGpus));
   }
 
   @Test
-  void unpricedCapacityAndPodsWithoutPlacementCostNothing() {
+  void addsRunningPodsAtTheirTermsAndPlannedShardsAtTheirProvidersPrices() {
+    Pod two = pod("cheap", "RTX", "2", "1000");
+    Pod quarter = pod("cheap", "RTX", "1", "250");
+    BigInteger wei =
+        ReplicaCost.weiPerHour(
+            List.of(two, quarter),
+            recorded(
+                Map.of(
+                    two.getMetadata().getName(), terms("cheap", 1000, 2000),
+                    quarter.getMetadata().getName(), terms("cheap", 1001, 250))),
+            List.of(shard("cheap", 4, 1000), shard("cheap", 1, 500)),
+            prices);
+    // 250/1000 of 1001 wei rounds up to 251, as the meter charges it
+    assertThat(wei).isEqualTo(BigInteger.valueOf(2000 + 251 + 4000 + 500));
+    assertThat(asked).containsExactly("cheap/A100/4000", "cheap/A100/500");
+  }
+
+  /**
+   * A tenant rewrites the terms annotations and the provider label of its running pods: the
+   * estimate the budget gate uses stays the terms the operator recorded.
+   */
+  @Test
+  void aTenantRewritingItsPodsAnnotationsDoesNotChangeTheEstimate() {
+    Pod asPlaced = pod("cheap", "RTX", "2", "1000");
+    Pod rewritten =
+        new PodBuilder(pod("unpriced", "RTX", "1", "1"))
+            .editMetadata()
+            .withName(asPlaced.getMetadata().getName())
+            .addToAnnotations(PlacementTerms.PRICE_ANNOTATION, "0")
+            .addToAnnotations(PlacementTerms.MILLI_GPUS_ANNOTATION, "1")
+            .endMetadata()
+            .build();
+    var terms = recorded(Map.of(asPlaced.getMetadata().getName(), terms("cheap", 1000, 2000)));
+    BigInteger before = ReplicaCost.weiPerHour(List.of(asPlaced), terms, List.of(), prices);
+    BigInteger after = ReplicaCost.weiPerHour(List.of(rewritten), terms, List.of(), prices);
+    assertThat(before).isEqualTo(BigInteger.valueOf(2000));
+    assertThat(after).isEqualTo(before);
+  }
+
+  @Test
+  void unpricedCapacityAndPodsWithoutTermsCostNothing() {
     Pod bare = new PodBuilder().withNewMetadata().withName("bare").endMetadata().build();
     BigInteger wei =
         ReplicaCost.weiPerHour(
             List.of(bare, pod("unpriced", "RTX", "1", "1000")),
+            recorded(Map.of()),
             List.of(shard("unpriced", 1, 1000)),
             prices);
     assertThat(wei).isZero();
-    assertThat(asked).containsExactly("unpriced/RTX/1000", "unpriced/A100/1000");
+    assertThat(asked).containsExactly("unpriced/A100/1000");
   }
 }

@@ -415,6 +415,74 @@ class DeliveredTimeIT {
   }
 
   /**
+   * Pods placed by an older operator that kept no terms record, first seen running after an
+   * upgrade: their job's status lists them on their nodes, so they are billed, at terms the
+   * operator rebuilds from its own view (the node's provider, that provider's price at adoption,
+   * the GPUs the pod holds), never from what the tenant wrote on the pods. They went unbilled
+   * (no_terms).
+   */
+  @Test
+  void podsPlacedByAnOlderOperatorWithoutATermsRecordAreBilledAtTermsFromTheOperatorsView()
+      throws Exception {
+    String payout = "0x00000000000000000000000000000000000000c3";
+    pool(client, "r-dt-old", payout, 2);
+    pool(client, "r-dt-old-other", "0x00000000000000000000000000000000000000d4", 0);
+    client.resource(job("dt-old", "r-dt-old", 2, PAYER)).create();
+    String uid = uid(client, "dt-old");
+    List<Pod> placed = awaitPods(client, "dt-old", 2);
+    FakeKubelet kubelet = new FakeKubelet(client);
+    for (Pod pod : placed) {
+      // the tenant rewrites what it can on the pod: terms annotations and the provider label
+      client
+          .pods()
+          .inNamespace(NS)
+          .withName(pod.getMetadata().getName())
+          .edit(
+              p -> {
+                p.getMetadata().getAnnotations().put(PlacementTerms.PRICE_ANNOTATION, "1");
+                p.getMetadata().getAnnotations().put(PlacementTerms.MILLI_GPUS_ANNOTATION, "1");
+                p.getMetadata().getLabels().put("gpupool.io/provider", "prov-r-dt-old-other");
+                return p;
+              });
+      kubelet.run(fresh(client, pod));
+    }
+    String ns = "billing-old-" + Long.toHexString(System.nanoTime());
+    List<PodOwnership.Verdict> verdicts = new CopyOnWriteArrayList<>();
+    // the upgraded operator's usage records: none for this job (the older one kept no terms)
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
+        UsageMeter meter = meterPastTheGrace(store)) {
+      meter.onIgnoredPod(verdicts::add);
+      billing.rebuildTermsOnAdoption(meter);
+      store.start();
+      meter.start();
+      // both pods: the first one's rebuilt terms do not make the second look unplaced
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                meter.meterAll();
+                return store.pods(uid).size() == 2;
+              });
+      assertThat(verdicts).doesNotContain(PodOwnership.Verdict.NO_TERMS);
+      for (PodRecord record : store.pods(uid).values()) {
+        assertThat(record.providerName()).isEqualTo("prov-r-dt-old");
+        assertThat(record.lifetime().pair().provider()).isEqualTo(payout);
+        assertThat(record.lifetime().priceWeiPerGpuHour()).isEqualTo(PRICE);
+        assertThat(record.lifetime().milliGpus()).isEqualTo(1000);
+      }
+      for (Pod pod : placed) {
+        assertThat(store.terms(uid, pod.getMetadata().getName()))
+            .as("rebuilt once and kept: later price changes do not move it")
+            .contains(
+                new PlacedTerms(
+                    pod.getSpec().getNodeName(), "prov-r-dt-old", new PlacementTerms(PRICE, 1000)));
+      }
+      assertThat(store.placedTermsRecorded(uid)).as("rebuilt, not recorded at placement").isFalse();
+    }
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-old").delete();
+  }
+
+  /**
    * Records in {@code store} for {@code pod} the terms the operator recorded for {@code placed}
    * when it placed it, as the operator does before creating a pod.
    */
