@@ -57,6 +57,8 @@ class OperatorLayersTest {
         .mayOnlyBeAccessedByLayers("planners", "kinds", "loop", "metering")
         .whereLayer("base")
         .mayOnlyBeAccessedByLayers("planners", "kinds", "loop", "metering", "cluster")
+        // a new package must be given its layer here, or it would go unchecked
+        .ensureAllClassesAreContainedInArchitecture()
         .check(OPERATOR);
   }
 
