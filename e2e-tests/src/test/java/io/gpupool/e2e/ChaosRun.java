@@ -29,9 +29,10 @@ import java.util.function.Consumer;
  * the chain's RPC endpoint flaps (an {@link RpcFaultProxy}), nodes churn and the leader is
  * SIGKILLed at random moments (some right after a job was submitted: mid-placement,
  * mid-gang-creation; some right after a settlement transaction reached the chain, before the leader
- * heard its hash), and anvil itself is restarted on its state. The invariants are checked every few
- * seconds while it runs and once more when every job has ended and settlement is quiet; the run
- * ends with the table of {@link ChaosTally}.
+ * heard its hash), and anvil itself is restarted on its state, cleanly or after a SIGKILL that
+ * loses its last second of blocks. The invariants are checked every few seconds while it runs and
+ * once more when every job has ended and settlement is quiet; the run ends with the table of {@link
+ * ChaosTally}.
  *
  * <p>{@code ./gpupool soak --minutes N} runs it long ({@link #main}); {@code ChaosE2E} runs it
  * short in the suite.
@@ -73,6 +74,9 @@ public final class ChaosRun {
   private final ChaosTally tally = new ChaosTally();
   private final Random random;
   private long anvilRestarts;
+  private long anvilCrashes;
+  private long blocksLostToCrashes;
+  private volatile Instant lastCrash;
 
   private ChaosRun(Settings settings, Consumer<String> log) {
     this.settings = settings;
@@ -155,7 +159,8 @@ public final class ChaosRun {
     Duration jobGap = settings.window().dividedBy(Math.max(1, settings.jobs()));
     int submitted = 0;
     Instant armedUntil = null;
-    boolean restartAnvilNext = false;
+    Runnable unsent = null; // what the armed hook does at a random moment when nothing was sent
+    int outages = 0;
     try {
       while (Instant.now().isBefore(end) || submitted < settings.jobs()) {
         Instant now = Instant.now();
@@ -170,7 +175,7 @@ public final class ChaosRun {
         if (armedUntil != null && now.isAfter(armedUntil)) {
           armedUntil = null;
           if (rpc.disarm()) {
-            killLeader(admin, replicas, "at a random moment"); // no settlement came
+            unsent.run(); // no settlement came
           }
         }
         if (now.isAfter(nextKill)) {
@@ -179,6 +184,7 @@ public final class ChaosRun {
             // (let alone a receipt) reaches the leader.
             rpc.afterNextSend(
                 () -> killLeader(admin, replicas, "between a transaction's send and its receipt"));
+            unsent = () -> killLeader(admin, replicas, "at a random moment");
             armedUntil = now.plusSeconds(60);
           } else {
             killLeader(admin, replicas, "at a random moment");
@@ -190,12 +196,21 @@ public final class ChaosRun {
           nextChurn = now.plus(NodeChurn.jitter(random, settings.churnEvery()));
         }
         if (now.isAfter(nextOutage)) {
-          if (restartAnvilNext) {
-            restartAnvil(cluster.chain());
-          } else {
-            rpc.outage(Duration.ofSeconds(5 + random.nextInt(10)));
+          switch (outages++ % 3) {
+            case 0 -> {
+              if (armedUntil == null) {
+                // Crashed just after a settlement reached the chain (crashSoon); at a random
+                // moment when none comes within a minute.
+                rpc.afterNextSend(() -> crashSoon(cluster.chain()));
+                unsent = () -> crashAnvil(cluster.chain());
+                armedUntil = now.plusSeconds(60);
+              } else {
+                crashAnvil(cluster.chain());
+              }
+            }
+            case 1 -> rpc.outage(Duration.ofSeconds(5 + random.nextInt(10)));
+            default -> restartAnvil(cluster.chain());
           }
-          restartAnvilNext = !restartAnvilNext;
           nextOutage = now.plus(NodeChurn.jitter(random, settings.outageEvery()));
         }
         churn.heal(false);
@@ -214,6 +229,7 @@ public final class ChaosRun {
         awaitJobsEnded(
             admin,
             Duration.ofSeconds(settings.maxRunSeconds() / (long) settings.timeScale() + 240));
+    awaitRecheckAfterLastCrash();
     boolean quiet = awaitSettlementQuiet(admin, Duration.ofSeconds(180));
     sampler.shutdownNow();
     sampler.awaitTermination(30, TimeUnit.SECONDS);
@@ -242,6 +258,60 @@ public final class ChaosRun {
     } catch (RuntimeException e) {
       log.accept("chaos: anvil restart failed: " + e);
       throw e;
+    }
+  }
+
+  /**
+   * anvil SIGKILLed and started again on the state it wrote last: the blocks of its last second or
+   * so are gone with the settlements in them, which the operator must notice and settle again.
+   */
+  private synchronized void crashAnvil(SandboxChain chain) {
+    // read just before the kill: a block mined in between is counted as kept, never as lost
+    long before = chain.blockNumber();
+    Duration down = chain.crashAnvil();
+    lastCrash = Instant.now();
+    long lost = Math.max(0, before - chain.blockNumber());
+    log.accept("chaos: anvil SIGKILLed, " + lost + " blocks lost, down " + down.toMillis() + " ms");
+    anvilCrashes++;
+    blocksLostToCrashes += lost;
+  }
+
+  /**
+   * {@link #crashAnvil} in 100-400 ms, off the RPC proxy's thread (which must reply first): by then
+   * the leader has mostly read the receipt and counted the settlement, and anvil has mostly not
+   * written its state since (every second), so the crash takes back a settlement already counted.
+   */
+  private void crashSoon(SandboxChain chain) {
+    long delay = 100 + random.nextInt(300);
+    Thread crash =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(delay);
+                crashAnvil(chain);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              } catch (RuntimeException e) {
+                log.accept("chaos: anvil crash failed: " + e);
+              }
+            },
+            "chaos-anvil-crash");
+    crash.setDaemon(true);
+    crash.start();
+  }
+
+  /**
+   * Settlements a crash rolled back look settled in the usage records until the operator's next
+   * recheck reads the chain again: the quiet check means nothing before that recheck.
+   */
+  private void awaitRecheckAfterLastCrash() throws InterruptedException {
+    if (lastCrash == null) {
+      return;
+    }
+    Instant rechecked = lastCrash.plus(SandboxChain.RECHECK_INTERVAL.multipliedBy(2));
+    long wait = Duration.between(Instant.now(), rechecked).toMillis();
+    if (wait > 0) {
+      Thread.sleep(wait);
     }
   }
 
@@ -351,6 +421,8 @@ public final class ChaosRun {
                 tally.fault(
                     "RPC", f.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'), n));
     tally.fault("chain", "anvil restarted on its state", anvilRestarts);
+    tally.fault("chain", "anvil SIGKILLed and restarted", anvilCrashes);
+    tally.set("chain: blocks lost to anvil SIGKILLs", blocksLostToCrashes);
     tally.fault("node", "NotReady", churn.notReady());
     tally.fault("node", "removed", churn.removals());
     tally.fault("node", "re-joined", churn.rejoins());

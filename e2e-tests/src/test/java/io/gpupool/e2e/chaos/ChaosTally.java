@@ -32,6 +32,11 @@ public final class ChaosTally {
     faults.put(source + " " + kind, count);
   }
 
+  /** The count of one fault kind, 0 when none was counted. */
+  public synchronized long faultCount(String source, String kind) {
+    return faults.getOrDefault(source + " " + kind, 0L);
+  }
+
   /**
    * Faults injected from {@code source} ("API", "RPC", "node"): for the API, the watch faults when
    * {@code watches}, else the request faults.

@@ -27,6 +27,8 @@ class ChaosTallyTest {
     assertThat(t.faults("API", false)).isEqualTo(3);
     assertThat(t.faults("API", true)).isEqualTo(3);
     assertThat(t.faults("RPC", false)).isEqualTo(4);
+    assertThat(t.faultCount("RPC", "rpc-timeout")).isEqualTo(4);
+    assertThat(t.faultCount("RPC", "rpc-outage")).as("never counted").isZero();
     assertThat(t.samples()).isEqualTo(2);
     assertThat(t.failedSamples(Kind.DUPLICATE_RANK)).as("one sample, two ranks").isEqualTo(1);
     assertThat(t.violations()).hasSize(3).startsWith(dup);

@@ -143,6 +143,23 @@ public final class AdmissionBook {
     queue(w.queue()).admit(a);
   }
 
+  /**
+   * After a restart: the workload (restored or offered already) was evicted {@code times} times,
+   * the last at {@code lastAt} (milliseconds; negative when unknown). Victim choice counts them,
+   * and a workload waiting after its second eviction waits out the rest of its borrowing backoff
+   * rather than borrowing at once and thrashing again.
+   */
+  public void restoreEvictions(String id, int times, long lastAt) {
+    if (times <= 0) {
+      return;
+    }
+    evictions.restore(id, times, lastAt);
+    AdmittedWorkload a = admittedById.get(id);
+    if (a != null) {
+      a.evictedBefore(times);
+    }
+  }
+
   /** The workload is gone (finished, failed, deleted, suspended): its quota is free. */
   public void finish(String id) {
     knownInadmissible.remove(id);

@@ -75,6 +75,18 @@ final class Evictions {
     }
   }
 
+  /**
+   * What a restarted operator read of a workload's evictions: {@code times} so far, the last at
+   * {@code lastAt} (negative: unknown, no backoff restored).
+   */
+  void restore(String id, int times, long lastAt) {
+    counts.put(id, times);
+    long wait = backoff(times);
+    if (wait > 0 && lastAt >= 0) {
+      barredUntil.put(id, lastAt + wait);
+    }
+  }
+
   /** Times the workload was evicted since it was offered. */
   int count(String id) {
     return counts.getOrDefault(id, 0);

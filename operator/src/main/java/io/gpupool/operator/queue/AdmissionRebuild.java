@@ -3,8 +3,10 @@ package io.gpupool.operator.queue;
 import io.gpupool.api.v1alpha1.GpuQueue;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.operator.status.Conditions;
 import io.gpupool.scheduler.queue.AdmissionBook;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -41,10 +43,16 @@ final class AdmissionRebuild {
     int holding = 0;
     int waitingJobs = 0;
     for (TrainingJob job : state.trainingJobs()) {
-      switch (RestartState.of(job)) {
-        case HOLDING -> holding += restoreHolding(job) ? 1 : 0;
-        case WAITING -> waitingJobs += restoreWaiting(JobWorkloads.applicant(job)) ? 1 : 0;
-        case NONE -> {}
+      boolean known =
+          switch (RestartState.of(job)) {
+            case HOLDING -> restoreHolding(job);
+            case WAITING -> restoreWaiting(JobWorkloads.applicant(job));
+            case NONE -> false;
+          };
+      if (known) {
+        holding += RestartState.of(job) == RestartState.HOLDING ? 1 : 0;
+        waitingJobs += RestartState.of(job) == RestartState.WAITING ? 1 : 0;
+        restoreEvictions(job);
       }
     }
     for (InferenceJob job : state.inferenceJobs()) {
@@ -57,6 +65,25 @@ final class AdmissionRebuild {
     LOG.infof(
         "admission rebuilt: %d GpuQueues, %d jobs holding GPUs, %d waiting",
         state.queues().size(), holding, waitingJobs);
+  }
+
+  /**
+   * The evictions its status counts ({@code status.queue.preemptions}, each written when its pods
+   * were removed), the last at the time its {@code Admitted} condition turned {@code Preempted}
+   * (the notice, when the book counted it): without them a job evicted twice before the restart
+   * borrowed again at once and was the next reclaim's victim again.
+   */
+  private void restoreEvictions(TrainingJob job) {
+    var queue = job.getStatus() == null ? null : job.getStatus().queue;
+    if (queue == null || queue.preemptions == null || queue.preemptions <= 0) {
+      return;
+    }
+    long lastAt =
+        Conditions.find(job.getStatus().conditions, QueueGate.ADMITTED)
+            .filter(c -> "Preempted".equals(c.getReason()) && c.getLastTransitionTime() != null)
+            .map(c -> Instant.parse(c.getLastTransitionTime()).toEpochMilli())
+            .orElse(-1L);
+    book.restoreEvictions(JobWorkloads.id(job), queue.preemptions, lastAt);
   }
 
   private boolean restoreHolding(TrainingJob job) {

@@ -100,6 +100,46 @@ class AdmissionRebuildTest {
     assertThat(controller.decide(late)).isInstanceOf(Verdict.Queued.class);
   }
 
+  /**
+   * A job evicted twice by cohort reclaim before the restart does not borrow again at once after
+   * it: its status counts the evictions and says when the last began, and the backoff runs from
+   * then. One evicted once borrows as before.
+   */
+  @Test
+  void aJobEvictedTwiceBeforeARestartWaitsOutTheRestOfItsBorrowingBackoff() {
+    GpuQueue lender = queue("team-b", 1, "team-b");
+    GpuQueue borrower = queue("team-a", 0, "team-a");
+    TrainingJob thrashed = evicted(waiting("thrashed", 1, "2026-12-06T01:00:00Z"), 2);
+    TrainingJob once = evicted(waiting("once", 1, "2026-12-06T01:01:00Z"), 1);
+    AdmissionController controller =
+        restarted(
+            () -> new AdmissionSnapshot.State(List.of(lender, borrower), List.of(thrashed, once)));
+
+    var barred = (Verdict.Queued) controller.decide(thrashed);
+    assertThat(barred.message())
+        .startsWith("evicted 2 times: may borrow again from 2026-12-06T03:01:50Z");
+    assertThat(controller.borrowingBackoff(thrashed)).contains(java.time.Duration.ofSeconds(110));
+    // What the queue may borrow goes to the job behind it meanwhile.
+    assertThat(controller.decide(once)).isInstanceOf(Verdict.Admitted.class);
+  }
+
+  /** Its status after {@code times} evictions, the last noticed ten seconds before the restart. */
+  private static TrainingJob evicted(TrainingJob job, int times) {
+    job.getStatus().queue = new QueuePosition();
+    job.getStatus().queue.name = "team-a";
+    job.getStatus().queue.preemptions = times;
+    job.getStatus()
+        .conditions
+        .add(
+            new io.fabric8.kubernetes.api.model.ConditionBuilder()
+                .withType(QueueGate.ADMITTED)
+                .withStatus("False")
+                .withReason("Preempted")
+                .withLastTransitionTime("2026-12-06T02:59:50Z")
+                .build());
+    return job;
+  }
+
   @Test
   void finishedSuspendedDeletedAndInvalidJobsTakeNoPart() {
     GpuQueue q = queue("team-a", 4, "team-a");

@@ -7,11 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The sandbox's anvil node: the process on 127.0.0.1, the state file it loads at start and writes
- * on exit, and restarting it on that state and port as a node operator restarts a node. Knows
- * nothing of the contract.
+ * The sandbox's anvil node: the process on 127.0.0.1, the state file it loads at start, writes
+ * every {@link #STATE_INTERVAL} and on exit, and restarting it on that state and port as a node
+ * operator restarts a node, cleanly or after a crash. Knows nothing of the contract.
  */
 final class SandboxAnvil implements AutoCloseable {
 
@@ -21,6 +22,14 @@ final class SandboxAnvil implements AutoCloseable {
    * default pool's providers, the example payers and the reporter).
    */
   static final int DEV_ACCOUNTS = 20;
+
+  /**
+   * How often anvil writes its state file. Without it anvil writes only on a clean exit, and a
+   * crashed (SIGKILLed) anvil came back at block 0, the contract gone; with it a crash loses the
+   * blocks of at most about this long, which the operator settles again ({@link
+   * SandboxChain#RECHECK_INTERVAL}).
+   */
+  static final Duration STATE_INTERVAL = Duration.ofSeconds(1);
 
   /** Install instructions when anvil is missing. */
   static final String INSTALL_HINT =
@@ -68,15 +77,18 @@ final class SandboxAnvil implements AutoCloseable {
   }
 
   /**
-   * anvil's arguments: the dev accounts, and a state file it loads at start and writes on exit, so
-   * {@link #restart} can bring the same chain back.
+   * anvil's arguments: the dev accounts, and a state file it loads at start and writes every {@link
+   * #STATE_INTERVAL} and on exit, so {@link #restart} and {@link #crashAndRestart} bring the same
+   * chain back.
    */
   private static List<String> args(Path stateDir) {
     return List.of(
         "--accounts",
         Integer.toString(DEV_ACCOUNTS),
         "--state",
-        stateDir.resolve("state.json").toString());
+        stateDir.resolve("state.json").toString(),
+        "--state-interval",
+        Long.toString(STATE_INTERVAL.toSeconds()));
   }
 
   String rpcUrl() {
@@ -101,11 +113,36 @@ final class SandboxAnvil implements AutoCloseable {
     long start = System.nanoTime();
     int port = process.port();
     process.close();
+    startAgainOn(port);
+    return Duration.ofNanos(System.nanoTime() - start);
+  }
+
+  /**
+   * SIGKILLs anvil, as a crash or an OOM kill would, and starts it again on the same port from the
+   * state file it last wrote: the blocks mined since that write (at most about {@link
+   * #STATE_INTERVAL}) are gone with their transactions, as in a chain reorganisation. Returns how
+   * long the chain was down.
+   */
+  synchronized Duration crashAndRestart() {
+    long start = System.nanoTime();
+    int port = process.port();
+    ProcessHandle.of(process.pid().orElseThrow())
+        .ifPresent(
+            handle -> {
+              handle.destroyForcibly(); // SIGKILL: no state written on the way out
+              handle.onExit().orTimeout(10, TimeUnit.SECONDS).join();
+            });
+    process.close(); // already gone: only its log file is removed
+    startAgainOn(port);
+    return Duration.ofNanos(System.nanoTime() - start);
+  }
+
+  private void startAgainOn(int port) {
     IllegalStateException last = null;
     for (int attempt = 0; attempt < 5; attempt++) {
       try {
         process = AnvilProcess.startOn(locate(), port, args(stateDir));
-        return Duration.ofNanos(System.nanoTime() - start);
+        return;
       } catch (IllegalStateException e) {
         last = e; // the port not free again yet
         try {

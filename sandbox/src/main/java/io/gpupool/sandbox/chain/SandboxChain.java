@@ -65,6 +65,14 @@ public final class SandboxChain implements AutoCloseable {
   /** How often the operator reads stakes here: a slash shows within seconds. */
   public static final Duration STAKE_REFRESH = Duration.ofSeconds(2);
 
+  /**
+   * How often the operator compares its settled cursors with the chain here (production: 10 min). A
+   * crashed anvil comes back at its last state write ({@link SandboxAnvil#STATE_INTERVAL}), so
+   * settlements of its last second can vanish after the operator counted them; the recheck moves
+   * those cursors back and the usage is settled again, within this long.
+   */
+  public static final Duration RECHECK_INTERVAL = Duration.ofSeconds(10);
+
   /** What to set up. */
   public record Options(
       BigInteger escrowWeiPerPayer, Duration thawPeriod, BillingIntervals intervals) {
@@ -158,6 +166,7 @@ public final class SandboxChain implements AutoCloseable {
     env.put("GPUPOOL_BILLING_SETTLEMENT_INTERVAL", options.intervals().settlement().toString());
     env.put("GPUPOOL_BILLING_METERING_INTERVAL", options.intervals().metering().toString());
     env.put("GPUPOOL_BILLING_SUSPEND_GRACE", options.intervals().suspendGrace().toString());
+    env.put("GPUPOOL_BILLING_RECHECK_INTERVAL", RECHECK_INTERVAL.toString());
     if (unstaked.isEmpty()) {
       // Every provider staked with its own key: placement uses only providers whose stake covers
       // their GPUs, as a production install would require.
@@ -342,6 +351,20 @@ public final class SandboxChain implements AutoCloseable {
    */
   public Duration restartAnvil() {
     return anvil.restart();
+  }
+
+  /**
+   * SIGKILLs anvil and starts it again on the state it last wrote (see {@link
+   * SandboxAnvil#crashAndRestart}): the last second's blocks may be gone. Returns how long the
+   * chain was down.
+   */
+  public Duration crashAnvil() {
+    return anvil.crashAndRestart();
+  }
+
+  /** The chain's latest block number. */
+  public long blockNumber() {
+    return call(() -> web3j.ethBlockNumber().send().getBlockNumber().longValueExact());
   }
 
   /** Stops anvil (the chain's state goes with it). */

@@ -73,6 +73,7 @@ class SandboxChainIT {
           .containsEntry("GPUPOOL_BILLING_SETTLEMENT_INTERVAL", "PT3S")
           .containsEntry("GPUPOOL_BILLING_METERING_INTERVAL", "PT1.5S")
           .containsEntry("GPUPOOL_BILLING_SUSPEND_GRACE", "PT30S")
+          .containsEntry("GPUPOOL_BILLING_RECHECK_INTERVAL", "PT10S")
           .containsEntry("GPUPOOL_BILLING_RECONCILE_FROM_BLOCK", Long.toString(chain.deployBlock()))
           // every provider staked with its own key: the stake gate is on
           .containsEntry("GPUPOOL_TRUST_MIN_STAKE_PER_GPU", "1")
@@ -131,6 +132,38 @@ class SandboxChainIT {
       assertThat(rpc(rpc, "eth_blockNumber", "[]")).isEqualTo(block);
       assertThat(rpc(rpc, "eth_getTransactionCount", "[\"" + owner + "\",\"latest\"]"))
           .isEqualTo(nonce);
+      assertThat(chain.escrow(broke)).isEqualTo(BigInteger.TWO);
+      chain.deposit(broke, BigInteger.ONE);
+      assertThat(chain.escrow(broke)).as("and it goes on").isEqualTo(BigInteger.valueOf(3));
+      assertThat(down).isLessThan(Duration.ofSeconds(20));
+    } finally {
+      chain.close();
+    }
+  }
+
+  /**
+   * A SIGKILLed anvil writes nothing on the way out: it comes back at the state it wrote last,
+   * which it writes every second. What was mined a few seconds before the crash is there (without
+   * the periodic write the chain came back at block 0, the contract gone); only the last second may
+   * be lost, and the chain goes on from there.
+   */
+  @Test
+  void aSigkilledAnvilComesBackAtItsLastStateWriteWithTheContract() throws Exception {
+    SandboxChain chain =
+        SandboxChain.start(
+            PoolFile.loadDefault(), SandboxChain.Options.forTimeScale(20), line -> {});
+    try {
+      String broke = DevAccounts.account(5).getAddress();
+      chain.deposit(broke, BigInteger.TWO);
+      long mined = chain.blockNumber();
+      // the property under test: what is older than a few state intervals survives a crash
+      Thread.sleep(SandboxAnvil.STATE_INTERVAL.multipliedBy(3).toMillis());
+
+      Duration down = chain.crashAnvil();
+
+      assertThat(chain.isAlive()).isTrue();
+      assertThat(chain.blockNumber()).isGreaterThanOrEqualTo(mined);
+      assertThat(chain.isReporter(SandboxChain.reporter().getAddress())).isTrue();
       assertThat(chain.escrow(broke)).isEqualTo(BigInteger.TWO);
       chain.deposit(broke, BigInteger.ONE);
       assertThat(chain.escrow(broke)).as("and it goes on").isEqualTo(BigInteger.valueOf(3));
