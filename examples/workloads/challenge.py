@@ -14,7 +14,14 @@ where mix is SplitMix64's finaliser. Entries in {-1, 0, 1} keep every product en
 exact in FP16 (n <= 2048), so every honest GPU gives the same digests.
 
   python3 challenge.py                 # reads GPUPOOL_CHALLENGE_NONCE/_SIZE/_ROUNDS
-  python3 challenge.py --self-test     # prints the digests ChallengeWorkTest pins
+  python3 challenge.py --self-test     # prints the digests ChallengeWorkTest pins, then their
+                                       # Merkle root (tree_root), which DigestTreeTest pins
+
+tree_root commits to every digest at once, as gpu-scheduler's DigestTree defines it:
+  leaf i = SHA-256(0x00 || i as 8 bytes big-endian || digest_i's 8 bytes)
+  node   = SHA-256(0x01 || left || right); an odd level's last node is carried up unchanged
+The operator's LeafOpenings protocol (open leaves at positions drawn after the root) is checked in
+gpu-scheduler; this program does not serve openings yet.
 """
 import hashlib
 import os
@@ -79,6 +86,22 @@ def digest(product):
     return hashlib.sha256(struct.pack("<%di" % len(values), *values)).hexdigest()[:16]
 
 
+def tree_root(digests):
+    level = [
+        hashlib.sha256(b"\x00" + struct.pack(">Q", i) + bytes.fromhex(d)).digest()
+        for i, d in enumerate(digests)
+    ]
+    while len(level) > 1:
+        nxt = [
+            hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest()
+            for i in range(0, len(level) - 1, 2)
+        ]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0].hex()
+
+
 def answer(nonce_hex, n, rounds):
     devices = (
         [torch.device("cuda", i) for i in range(torch.cuda.device_count())]
@@ -95,7 +118,9 @@ def answer(nonce_hex, n, rounds):
 
 def main(argv):
     if "--self-test" in argv:
-        print(answer("00112233445566778899aabbccddeeff", 16, 3))
+        pinned = answer("00112233445566778899aabbccddeeff", 16, 3)
+        print(pinned)
+        print(tree_root([pinned[i : i + 16] for i in range(0, len(pinned), 16)]))
         return 0
     try:
         nonce, n, rounds = os.environ[NONCE], int(os.environ[SIZE]), int(os.environ[ROUNDS])

@@ -14,6 +14,7 @@ import io.gpupool.sandbox.api.ApiCall;
 import io.gpupool.sandbox.chain.SandboxChain;
 import io.gpupool.sandbox.dcgm.SimulatedDcgmExporter;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,6 +96,16 @@ class RepresentativeRunE2E {
           "no GpuQueue in the run: with queues, a job's namespace gpupool.io/queue label is read",
           "scheduling.k8s.io/priorityclasses get",
           "no example names a priorityClassName: its value is read with a cached GET");
+
+  static final String DISHONEST = "bargain-h100-hub";
+  static final String DISHONEST_ADDRESS = "0xBcd4042DE499D14e55001CcbB24a551F3b954096";
+  static final List<String> HONEST =
+      List.of(
+          "atlas-compute",
+          "nordic-gpu-coop",
+          "brooklyn-render-farm",
+          "lakeside-labs",
+          "monsoon-ai");
 
   private SandboxCluster cluster;
   private KubernetesClient dcgmClient;
@@ -461,6 +472,52 @@ class RepresentativeRunE2E {
             "patch gpupool.io/trainingjobs/status (namespaced)",
             "patch gpupool.io/inferencejobs/status (namespaced)",
             "patch gpupool.io/gpuproviders/status (cluster-wide)");
+  }
+
+  /**
+   * What a newcomer's {@code ./gpupool sandbox} shows of the trust layer (issue #13): the default
+   * pool's dishonest provider is challenged, quarantined and slashed on the local chain with the
+   * whistleblower paid, while every honest provider stays Verified=True.
+   */
+  @Test
+  @Order(3)
+  void theDishonestProviderIsSlashedAndTheHonestOnesStayVerified() {
+    until(
+        "bargain-h100-hub's wrong answer slashed",
+        () -> events("ChallengeDispute").contains("stake slashed in 0x"));
+    assertThat(events("ChallengeDispute"))
+        .contains("no dispute filed: no metered job paid " + DISHONEST)
+        .containsPattern("stake slashed in 0x[0-9a-f]+: slashed " + DISHONEST + "'s stake");
+    assertThat(verified(DISHONEST)).isEqualTo("False");
+    assertThat(jsonpath("gpuprovider", DISHONEST, "{.status.challenges.quarantined[*].outcome}"))
+        .contains("WrongResult")
+        .contains("TooSlow");
+    // One slash of half the stake, half of that to the whistleblower (the operator's own
+    // address), the rest burned: what is left is twice the reward.
+    SandboxChain chain = cluster.chain();
+    BigInteger left = chain.stake(DISHONEST_ADDRESS);
+    BigInteger reward = chain.reward(SandboxChain.reporter().getAddress());
+    assertThat(reward).as("the whistleblower paid").isPositive();
+    assertThat(left).as("half the stake left, twice the reward").isEqualTo(reward.shiftLeft(1));
+    for (String honest : HONEST) {
+      until(honest + " Verified=True", () -> "True".equals(verified(honest)));
+    }
+  }
+
+  private String verified(String provider) {
+    return jsonpath(
+        "gpuprovider", provider, "{.status.conditions[?(@.type==\"Verified\")].status}");
+  }
+
+  private String events(String reason) {
+    return kubectl
+        .run(
+            "get",
+            "events",
+            "-A",
+            "-o",
+            "jsonpath={.items[?(@.reason==\"" + reason + "\")].message}")
+        .out();
   }
 
   private static void writeLog(String name, String text) {

@@ -213,8 +213,7 @@ final class ChainDisputes {
               + tokens(after)
               + ", whistleblower "
               + whistleblower.orElseGet(chain::signerAddress)
-              + " rewarded, tx "
-              + tx);
+              + " rewarded");
     } catch (ChainRevertException e) {
       return new StakeSlashing(
           StakeSlashing.Outcome.REFUSED,

@@ -79,20 +79,7 @@ public class FraudDisputes {
               + " ("
               + filing.message()
               + ")";
-      String slashed =
-          slashing
-              .map(
-                  x ->
-                      "; "
-                          + (x.outcome() == StakeSlashing.Outcome.SLASHED
-                              ? "stake slashed"
-                              : "stake not slashed ("
-                                  + x.outcome().name().toLowerCase(Locale.ROOT)
-                                  + ")")
-                          + x.txHash().map(tx -> " in " + tx).orElse("")
-                          + ": "
-                          + x.message())
-              .orElse("");
+      String slashed = slashing.map(x -> "; " + x.describe()).orElse("");
       return verdict
               .map(
                   r ->

@@ -1,5 +1,6 @@
 package io.gpupool.operator.billing;
 
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -30,5 +31,19 @@ public record StakeSlashing(Outcome outcome, Optional<String> txHash, String mes
     Objects.requireNonNull(outcome, "outcome");
     Objects.requireNonNull(txHash, "txHash");
     Objects.requireNonNull(message, "message");
+  }
+
+  /**
+   * The one wording of a slash in events, wherever the fraud was proven (a hardware challenge, a
+   * spot-check, a canary): {@code stake slashed in 0x…: <message>}, or {@code stake not slashed
+   * (<outcome>)[ in 0x…]: <message>}.
+   */
+  public String describe() {
+    return (outcome == Outcome.SLASHED
+            ? "stake slashed"
+            : "stake not slashed (" + outcome.name().toLowerCase(Locale.ROOT) + ")")
+        + txHash.map(tx -> " in " + tx).orElse("")
+        + ": "
+        + message;
   }
 }

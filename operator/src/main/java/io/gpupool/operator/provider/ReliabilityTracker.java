@@ -23,13 +23,16 @@ import java.util.function.Consumer;
  *
  * <p>score = uptime / (1 + 0.25 × recent failures), where recent failures decay with a 24 h
  * half-life: a provider recovers its standing by staying up, and one bad evening does not exclude
- * it for good. The figures are seeded from the GpuProvider status, so an operator restart keeps
- * them.
+ * it for good. Hardware challenges count too: a failed one is a failure, a passed one forgives half
+ * a recent failure (never below none), so a provider whose nodes keep passing recovers faster than
+ * by waiting, while one pass cannot undo one failure. The figures are seeded from the GpuProvider
+ * status, so an operator restart keeps them.
  */
 @ApplicationScoped
 public class ReliabilityTracker {
   static final Duration FAILURE_HALF_LIFE = Duration.ofHours(24);
   static final double FAILURE_WEIGHT = 0.25;
+  static final double CHALLENGE_PASS_CREDIT = 0.5;
 
   private final Clock clock;
   private final Map<String, Ledger> byProvider = new HashMap<>();
@@ -123,6 +126,20 @@ public class ReliabilityTracker {
       decay(l, clock.instant());
       l.failures++;
       l.recentFailures += 1;
+    }
+    listeners.forEach(listener -> listener.accept(provider));
+  }
+
+  /**
+   * A node of {@code provider} passed a hardware challenge: it forgives {@value
+   * #CHALLENGE_PASS_CREDIT} of a recent failure, never more than the provider has, so passes banked
+   * before a failure do not cancel it and the lifetime count of failures stays.
+   */
+  public void challengePassed(String provider) {
+    synchronized (this) {
+      Ledger l = ledger(provider);
+      decay(l, clock.instant());
+      l.recentFailures = Math.max(0, l.recentFailures - CHALLENGE_PASS_CREDIT);
     }
     listeners.forEach(listener -> listener.accept(provider));
   }

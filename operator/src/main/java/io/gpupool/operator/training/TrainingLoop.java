@@ -189,9 +189,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
     TrainingJob job = s.job;
     TrainingJobStatus status = s.status;
     Long deadline = job.getSpec().activeDeadlineSeconds;
-    if (deadline != null
-        && status.startTime != null
-        && Instant.parse(status.startTime).plusSeconds(deadline).isBefore(s.now)) {
+    if (ActiveDeadline.exceeded(deadline, status.startTime, s.now)) {
       follower.fail(
           s, "DeadlineExceeded", "ran longer than activeDeadlineSeconds (" + deadline + "s)");
       return;
@@ -231,10 +229,9 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       }
     }
     follower.follow(s, ranks);
-    if (deadline != null && status.startTime != null && !finished(status.phase)) {
-      s.recheckIn(
-          Duration.between(s.now, Instant.parse(status.startTime).plusSeconds(deadline))
-              .plusSeconds(1));
+    Optional<Instant> timeUp = ActiveDeadline.at(deadline, status.startTime);
+    if (timeUp.isPresent() && !finished(status.phase)) {
+      s.recheckIn(Duration.between(s.now, timeUp.get()).plusSeconds(1));
     }
   }
 

@@ -61,6 +61,7 @@ final class ChallengeConclusions {
     metrics.outcome(r.provider(), verdict.outcome());
     String message = "node " + r.node() + ": " + verdict.message();
     if (verdict.outcome() == Outcome.PASSED) {
+      reliability.challengePassed(r.provider());
       passed(r, verdict, before, message);
       return;
     }

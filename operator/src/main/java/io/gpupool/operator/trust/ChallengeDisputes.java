@@ -8,7 +8,6 @@ import io.gpupool.operator.billing.EvidenceHash;
 import io.gpupool.operator.billing.FraudDisputes;
 import io.gpupool.operator.billing.JobRef;
 import io.gpupool.operator.billing.StakeSlasher;
-import io.gpupool.operator.billing.StakeSlashing;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -107,17 +106,7 @@ public class ChallengeDisputes {
       String provider, EvidenceHash hash, String reason, String before, Consumer<String> report) {
     slasher
         .slash(provider, hash, reason)
-        .thenAccept(
-            s ->
-                report.accept(
-                    before
-                        + "; "
-                        + (s.outcome() == StakeSlashing.Outcome.SLASHED
-                            ? "stake slashed: "
-                            : "stake not slashed ("
-                                + s.outcome().name().toLowerCase(Locale.ROOT)
-                                + "): ")
-                        + s.message()));
+        .thenAccept(s -> report.accept(before + "; " + s.describe()));
   }
 
   private static List<JobRef> jobsPaying(

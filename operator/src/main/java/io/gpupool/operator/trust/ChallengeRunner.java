@@ -28,6 +28,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -260,7 +261,16 @@ public class ChallengeRunner {
 
   /** Starts the challenges due now, joining nodes first, random ones within the budget. */
   private void startDue(Instant now) {
-    List<GpuNode> nodes = new ArrayList<>(inventory.nodes());
+    startDue(now, inventory.nodes());
+  }
+
+  /**
+   * Starts the challenges due now among {@code candidates}. A node any of whose GPU slots is held
+   * (a job's pods or reservation, a foreign pod) is never challenged: the check and the challenge's
+   * own hold are one decision of the allocation ledger, so a job placed at the same moment wins.
+   */
+  void startDue(Instant now, Collection<GpuNode> candidates) {
+    List<GpuNode> nodes = new ArrayList<>(candidates);
     Collections.shuffle(nodes, random);
     // Joining nodes first: a new claim is checked before random re-checks.
     nodes.sort((a, b) -> Boolean.compare(!joining(a), !joining(b)));
@@ -424,6 +434,26 @@ public class ChallengeRunner {
             + " challenged again (outside the challenge budget)";
     LOG.infof("Node(%s): %s", r.node(), message);
     conclusions.event(r.provider(), EventRecorder.NORMAL, "ChallengeReissued", message);
+  }
+
+  /**
+   * The longest the challenge in flight on {@code node} holds its GPUs, from its pod's creation:
+   * the last deadline its verdict waits for (at the speed correction floor, or at the node's rating
+   * when that is later). Polled every tick, the pod is deleted and the GPUs released by then plus
+   * one tick, whether the node answered or not: a job that finds the node held waits at most that
+   * long.
+   */
+  Optional<Duration> holdLimit(String node) {
+    ChallengeInFlight r = running.get(node);
+    if (r == null) {
+      return Optional.empty();
+    }
+    Duration atRating =
+        timing.deadline(
+            r.challenge(), r.claimed().atSpeed(trust.speedFactor(r.node(), r.product())), r.gpus());
+    Duration atFloor =
+        timing.deadline(r.challenge(), r.claimed().atSpeed(correctionFloor()), r.gpus());
+    return Optional.of(atRating.compareTo(atFloor) > 0 ? atRating : atFloor);
   }
 
   /** Nodes to be challenged again because an adopted challenge could not be timed. */

@@ -14,6 +14,7 @@ import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.operator.inference.InferenceGroup;
 import io.gpupool.operator.inference.ShardAssignment;
+import io.gpupool.operator.training.ActiveDeadline;
 import io.gpupool.operator.training.RankAssignment;
 import io.gpupool.operator.training.TrainingGang;
 import io.gpupool.operator.validation.InferenceJobValidator;
@@ -25,6 +26,7 @@ import io.gpupool.scheduler.plan.Scheduler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -144,10 +146,14 @@ class AcceptedSpecsPropertyTest {
     var result = SCHEDULER.plan(JobRequests.training("holder", job), POOL);
     assertThat(result).isNotNull();
 
+    // what the training loop asks on every reconcile after the start (it threw for 9e18)
     Long deadline = job.getSpec().activeDeadlineSeconds;
-    if (deadline != null) {
-      assertThat(Instant.parse("2026-12-06T00:00:00Z").plusSeconds(deadline)).isNotNull();
-    }
+    String started = "2026-12-06T00:00:00Z";
+    assertThat(ActiveDeadline.exceeded(deadline, started, Instant.parse(started))).isFalse();
+    ActiveDeadline.at(deadline, started)
+        .ifPresent(end -> assertThat(Duration.between(Instant.parse(started), end)).isPositive());
+    assertThat(ActiveDeadline.exceeded(deadline, started, Instant.parse("2028-01-01T00:00:00Z")))
+        .isEqualTo(deadline != null);
 
     // The first ranks and the last one: the last has the longest host name.
     int workers = job.getSpec().parallelism.workers;

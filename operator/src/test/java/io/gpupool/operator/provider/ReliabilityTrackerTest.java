@@ -100,6 +100,30 @@ class ReliabilityTrackerTest {
   }
 
   @Test
+  void challengeFailuresLowerTheScoreAndPassesWinItBack() {
+    ManualClock clock = new ManualClock();
+    ReliabilityTracker t = new ReliabilityTracker(clock);
+    t.observe("n1", node("n1", true));
+    t.challengePassed("alice");
+    assertThat(t.reliability("alice").score).as("a pass never lifts above uptime").isEqualTo(1.0);
+
+    t.challengeFailed("alice");
+    assertThat(t.reliability("alice").failures).isEqualTo(1);
+    assertThat(t.reliability("alice").score).isEqualTo(0.8); // 1 / (1 + 0.25)
+
+    t.challengePassed("alice"); // half a failure forgiven
+    assertThat(t.reliability("alice").score).isEqualTo(0.8889); // 1 / (1 + 0.125)
+    t.challengePassed("alice");
+    assertThat(t.reliability("alice").score).isEqualTo(1.0);
+    assertThat(t.reliability("alice").failures).as("the record keeps the failure").isEqualTo(1);
+    t.challengePassed("alice");
+    t.challengeFailed("alice");
+    assertThat(t.reliability("alice").score)
+        .as("passes banked before a failure do not cancel it")
+        .isEqualTo(0.8);
+  }
+
+  @Test
   void seedingFromStatusSurvivesARestart() {
     ManualClock clock = new ManualClock();
     ReliabilityTracker before = new ReliabilityTracker(clock);

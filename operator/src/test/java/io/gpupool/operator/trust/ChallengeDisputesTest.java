@@ -60,7 +60,7 @@ class ChallengeDisputesTest {
     assertThat(calls).hasSize(1).allMatch(c -> c.startsWith("slash bargain "));
     assertThat(report)
         .startsWith("no dispute filed: no metered job paid bargain")
-        .contains("; stake slashed: from 10 to 5 ETH");
+        .contains("; stake slashed in 0xslash: from 10 to 5 ETH");
   }
 
   @Test
@@ -80,6 +80,6 @@ class ChallengeDisputesTest {
     assertThat(calls.get(1)).startsWith("slash bargain ");
     assertThat(report)
         .contains("default/on-h100: nothing_to_dispute")
-        .contains("; stake slashed: from 10 to 5 ETH");
+        .contains("; stake slashed in 0xslash: from 10 to 5 ETH");
   }
 }

@@ -1,6 +1,7 @@
 package io.gpupool.operator.trust;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
@@ -37,7 +38,9 @@ import org.junit.jupiter.api.Test;
  * after the restart is judged as fraud (quarantine), the node's GPUs are held meanwhile; a correct
  * answer given while no operator led, whose time is therefore unknown, is neither passed nor
  * failed: the node is challenged again, outside the budget. The "restart" is a second {@link
- * ChallengeRunner} over the cluster's state, driven round by round with its clock given.
+ * ChallengeRunner} over the cluster's state, driven round by round with its clock given. The same
+ * runner shows that a challenge never takes GPUs a job holds and holds an idle node's GPUs only
+ * until its last deadline.
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -89,6 +92,10 @@ class ChallengeRestartIT {
 
     answer(pod, "0".repeat(challenge.rounds() * 16));
     next.pollRunning(created.plusSeconds(3));
+    assertThat(reliability.reliability(node).failures)
+        .as("the failed challenge counts against the provider's reliability")
+        .isEqualTo(1);
+    assertThat(reliability.reliability(node).score).isCloseTo(0.8, offset(0.001));
 
     assertThat(trust.quarantined(Map.of(node, PRODUCT))).containsKey(node);
     assertThat(trust.quarantined(Map.of(node, PRODUCT)).get(node).reason())
@@ -110,8 +117,13 @@ class ChallengeRestartIT {
     // created: the answer came in time whenever it came.
     Pod fast = client.pods().inNamespace(NS).resource(challengePod(inTime, first)).create();
     answer(fast, ChallengeWork.answer(first));
+    reliability.challengeFailed(inTime); // an earlier failure on the provider's record
+    assertThat(reliability.reliability(inTime).score).isCloseTo(0.8, offset(0.001));
     runner()
         .resumeInFlight(Instant.parse(fast.getMetadata().getCreationTimestamp()).plusSeconds(2));
+    assertThat(reliability.reliability(inTime).score)
+        .as("the pass wins back half a failure: 1 / (1 + 0.25 × 0.5)")
+        .isCloseTo(0.8889, offset(0.001));
     assertThat(trust.unchallenged(inTime, PRODUCT)).as("judged: passed").isFalse();
     assertThat(trust.quarantined(Map.of(inTime, PRODUCT))).isEmpty();
     assertThat(trust.due(inTime, PRODUCT, Instant.now())).as("next challenge at random").isFalse();
@@ -131,6 +143,68 @@ class ChallengeRestartIT {
     await()
         .atMost(TIMEOUT)
         .until(() -> client.pods().inNamespace(NS).withName(podName(late)).get() == null);
+  }
+
+  /**
+   * The rule: a challenge starts only on a node none of whose GPU slots is held, decided under the
+   * allocation ledger's lock; it then holds all the node's slots, so a job arriving meanwhile is
+   * placed elsewhere or waits, for at most the challenge's last deadline (plus one tick), after
+   * which its pod is deleted and the GPUs released, answer or not.
+   */
+  @Test
+  void aChallengeNeverTakesGpusAJobHoldsAndHoldsAnIdleNodeOnlyUntilItsLastDeadline() {
+    String busy = pool("busy-node");
+    String idle = pool("idle-node");
+    String job = "trainingjob:default/holds-busy-node";
+    ledger.decide(
+        () -> {
+          ledger.hold(job, Map.of(busy, 1));
+          return true;
+        });
+    try {
+      ChallengeRunner runner = runner();
+      Instant start = Instant.now();
+      runner.startDue(start, List.of(inventory.node(busy).get(), inventory.node(idle).get()));
+
+      assertThat(ledger.holds(ChallengeRunner.HOLDER_PREFIX + busy))
+          .as("busy: untouched")
+          .isFalse();
+      assertThat(ledger.heldBy(job)).containsEntry(busy, 1);
+      assertThat(challengePods(busy)).isEmpty();
+      assertThat(ledger.holds(ChallengeRunner.HOLDER_PREFIX + idle))
+          .as("idle: challenged")
+          .isTrue();
+      assertThat(challengePods(idle)).hasSize(1);
+      // Held (the challenge pod itself may count again as a foreign pod): no slot for a job.
+      assertThat(ledger.usedByNode().getOrDefault(idle, 0))
+          .as("no slot left for a job meanwhile")
+          .isGreaterThanOrEqualTo(1);
+
+      // The node never answers: held until the last deadline, released right after it.
+      Duration limit = runner.holdLimit(idle).orElseThrow();
+      assertThat(limit).isGreaterThan(Duration.ofSeconds(5)).isLessThan(Duration.ofMinutes(2));
+      runner.pollRunning(start.plus(limit).minusSeconds(1));
+      assertThat(ledger.holds(ChallengeRunner.HOLDER_PREFIX + idle)).isTrue();
+      runner.pollRunning(start.plus(limit).plusMillis(1));
+      assertThat(ledger.holds(ChallengeRunner.HOLDER_PREFIX + idle))
+          .as("released at the deadline")
+          .isFalse();
+      await().atMost(TIMEOUT).until(() -> ledger.usedByNode().getOrDefault(idle, 0) == 0);
+      assertThat(trust.quarantined(Map.of(idle, PRODUCT)).get(idle).reason())
+          .startsWith("challenge too slow");
+      await().atMost(TIMEOUT).until(() -> challengePods(idle).isEmpty());
+    } finally {
+      ledger.release(job);
+    }
+  }
+
+  private List<Pod> challengePods(String node) {
+    return client
+        .pods()
+        .inNamespace(NS)
+        .withLabel(ChallengePods.CHALLENGE_LABEL, node)
+        .list()
+        .getItems();
   }
 
   private static String podName(Pod pod) {
