@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -191,22 +192,11 @@ class RealWorkloadsE2E {
    * before the operator had created the pod and failed on kubectl's NotFound).
    */
   private String logSoFar(String job, int rank) {
-    String pods =
-        kubectl
-            .run(
-                "get",
-                "pods",
-                "-l",
-                "gpupool.io/job-name=" + job + ",gpupool.io/rank=" + rank,
-                "-o",
-                "jsonpath={.items[*].metadata.name}")
-            .expectSuccess()
-            .out()
-            .trim();
-    if (pods.isEmpty()) {
+    Optional<String> pod = newestOf(podsOfRank(job, rank));
+    if (pod.isEmpty()) {
       return "";
     }
-    Kubectl.Result log = kubectl.run("logs", latestPod(job, rank));
+    Kubectl.Result log = kubectl.run("logs", pod.get());
     return log.exitCode() == 0 ? log.out() : "";
   }
 
@@ -244,6 +234,11 @@ class RealWorkloadsE2E {
 
   /** The newest gang generation's pod of {@code rank} (a restarted gang's pods end in -rN). */
   private String latestPod(String job, int rank) {
+    return newestOf(podsOfRank(job, rank)).orElseThrow();
+  }
+
+  /** The names of the pods of {@code rank} of {@code job}, of every gang generation. */
+  private List<String> podsOfRank(String job, int rank) {
     String names =
         kubectl
             .run(
@@ -256,11 +251,15 @@ class RealWorkloadsE2E {
             .expectSuccess()
             .out()
             .trim();
-    return java.util.Arrays.stream(names.split(" "))
+    return names.isEmpty() ? List.of() : List.of(names.split(" "));
+  }
+
+  /** The newest generation's name among {@code pods}: -rN the Nth restart, none the first. */
+  private static Optional<String> newestOf(List<String> pods) {
+    return pods.stream()
         .max(
             java.util.Comparator.comparingInt(
-                n -> n.matches(".*-r\\d+$") ? Integer.parseInt(n.replaceAll(".*-r", "")) : 0))
-        .orElseThrow();
+                n -> n.matches(".*-r\\d+$") ? Integer.parseInt(n.replaceAll(".*-r", "")) : 0));
   }
 
   /** Losses by rank, in step order, from a pod's log. */
