@@ -6,8 +6,12 @@ pragma solidity ^0.8.24;
 /// @dev Settlement is keyed by (payer, jobId, provider). The contract stores, per key, the highest
 ///      cumulative amount ever reported (`owed`) and what was actually moved (`paid`); a settlement
 ///      moves only `owed - paid`, so replayed, duplicated or reordered reports never pay twice.
-///      Both figures are uint128 and share one storage slot, so a steady-state update costs one
-///      cold slot read + write.
+///      Both figures are uint96 and share the pair's one storage slot with the provider's
+///      registration (once seen) and when what the pair paid leaves the challenge window. What a
+///      pair paid stays in the pair until the provider (or anyone for it) `collect`s it once it
+///      matured, so a settlement writes two slots per pair (the pair and the payer's escrow) and
+///      nothing per provider: the worst case, every pair its own payer and provider, stays under
+///      15,000 gas per pair (docs/billing.md, "Version 6").
 ///
 ///      What bounds a stolen key (docs/trust.md has the full table):
 ///      - a reporter takes from a payer at most the spending limit that payer granted to that very
@@ -18,17 +22,18 @@ pragma solidity ^0.8.24;
 ///
 ///      Trust in providers (docs/trust.md): a provider stakes with its own key; its settled
 ///      earnings mature for `challengeWindow` before they can be withdrawn, and within it a verifier
-///      may dispute a (payer, job, provider) pair, freezing that much of the maturing earnings. Fraud
-///      sends them back to the payer's escrow and slashes `slashShareBps` of the stake, of which
-///      `whistleblowerShareBps` rewards whoever raised it and the rest goes to the payer's escrow;
-///      no fraud unfreezes them. Maturing earnings sit in two per-provider buckets (one storage slot)
-///      so a settlement still writes each provider once.
+///      may dispute a (payer, job, provider) pair, freezing at most what that pair paid that is still
+///      inside the window. Fraud sends it back to the payer's escrow and slashes `slashShareBps` of
+///      the stake, of which `whistleblowerShareBps` rewards whoever raised it and the rest goes to
+///      the payer's escrow; no fraud adds it to the provider's balance.
 contract GpuPoolBilling {
     /// @notice Interface version; the operator refuses to settle against any other.
     ///         3: stake, challenge window, disputes and slashing.
     ///         4: a dispute open for DISPUTE_DEADLINE ends as no fraud (expireDispute).
     ///         5: a verifier slashes stake for fraud proven without a paid pair (slashStake).
-    uint256 public constant VERSION = 5;
+    ///         6: earnings stay in each pair until collected (collect, pairEarnings); maturingOf
+    ///            gone; `parties` need not be ordered (each payer's escrow is settled per run).
+    uint256 public constant VERSION = 6;
 
     /// @notice The shortest time between two `slashStake` calls on one provider, whatever the
     ///         challenge window (a window of 0 must not let a stolen verifier key drain a stake
@@ -49,7 +54,7 @@ contract GpuPoolBilling {
     error ZeroAmount();
     error ZeroPeriod();
     error PartyIndexOutOfRange(uint256 index, uint256 parties);
-    error PartiesNotStrictlyIncreasing(uint256 index);
+    error LengthMismatch(uint256 payers, uint256 jobIds);
     error AmountTooLarge(uint256 amount);
     error NoThawInProgress(address payer);
     error StillThawing(address payer, uint64 thawEndsAt);
@@ -75,10 +80,9 @@ contract GpuPoolBilling {
     error NothingToSlash(address provider);
     /// @notice The provider's stake was slashed without a dispute less than a slash interval ago.
     error SlashTooSoon(address provider, uint64 nextAllowedAt);
-    /// @notice The pair's paid amount not yet disputed is smaller than the amount asked.
+    /// @notice What the pair paid that is still inside the challenge window, not collected and
+    ///         never disputed (`disputable`) is smaller than the amount asked.
     error DisputeExceedsPaid(bytes32 pairKey, uint256 amount, uint256 disputable);
-    /// @notice The provider's earnings still inside the challenge window are smaller than asked.
-    error EarningsOutsideWindow(address provider, uint256 amount, uint256 stillMaturing);
 
     // ------------------------------------------------------------------ events
     event OwnershipTransferStarted(address indexed owner, address indexed pendingOwner);
@@ -100,6 +104,9 @@ contract GpuPoolBilling {
     ///         the owner's delayed proposal rather than the provider's own key.
     event ProviderRegistered(address indexed provider, address indexed payout, bool byOwner);
     event ProviderWithdrawn(address indexed provider, address indexed to, uint256 amount);
+    /// @notice `amount` of `provider`'s matured earnings moved from `pairs` listed pairs into its
+    ///         balance (what `withdraw` pays out).
+    event EarningsCollected(address indexed provider, uint256 pairs, uint256 amount);
     /// @notice One (payer, job, provider) pair moved money; `paidTotal` is its new cumulative paid.
     ///         What this settlement moved is `paidTotal` minus the pair's previous `paidTotal`
     ///         (0 if none); `BatchSettled.totalPaid` sums those per transaction.
@@ -131,7 +138,7 @@ contract GpuPoolBilling {
         uint64 challengeWindow, uint16 slashShareBps, uint16 whistleblowerShareBps, uint64 readyAt
     );
     event TrustParametersSet(uint64 challengeWindow, uint16 slashShareBps, uint16 whistleblowerShareBps);
-    /// @notice `amount` of `provider`'s maturing earnings is frozen over the pair `pairKey`.
+    /// @notice `amount` of what the pair `pairKey` paid `provider` inside the window is frozen.
     event DisputeOpened(
         bytes32 indexed pairKey,
         bytes16 indexed jobId,
@@ -152,11 +159,6 @@ contract GpuPoolBilling {
     event DisputeExpiredUnresolved(bytes32 indexed pairKey, address indexed by);
 
     // ------------------------------------------------------------------ storage
-    struct Pair {
-        uint128 paid; // cumulative moved to the provider
-        uint128 owed; // highest cumulative ever reported
-    }
-
     /// @dev A payer's escrow and, in the same slot, the spending window of the reporter that
     ///      charged it last: a settlement then reads and writes one slot per payer, not two. The
     ///      window lives here for one reporter at a time (the cached one, `reporterId`); any other
@@ -185,22 +187,19 @@ contract GpuPoolBilling {
     }
 
     struct Provider {
-        uint128 balance; // withdrawable earnings
-        bool registered;
+        uint128 balance; // withdrawable earnings (collected, and disputes resolved as no fraud)
+        bool registered; // never revoked: settlement remembers it in the pair's slot once seen
+    }
+
+    /// @dev An active reporter and its short id, one slot: settlement reads one per call.
+    struct Reporter {
+        bool active;
+        uint24 id;
     }
 
     struct Proposal {
         address payout;
         uint64 readyAt;
-    }
-
-    /// @dev Settled earnings not yet out of the challenge window: two buckets, each withdrawable
-    ///      from its `At` (unix seconds) on; one slot.
-    struct Maturing {
-        uint96 a;
-        uint32 aAt;
-        uint96 b;
-        uint32 bAt;
     }
 
     struct Dispute {
@@ -230,12 +229,19 @@ contract GpuPoolBilling {
     uint256 private constant ADDRESS_MASK = (uint256(1) << 160) - 1;
     // secp256k1n / 2: signatures with a higher s are malleable duplicates and are rejected.
     uint256 private constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
-    // Provider states cached per batch (memory): not yet read, read and unregistered, registered.
-    uint256 private constant PROVIDER_UNREGISTERED = 1;
-    uint256 private constant PROVIDER_REGISTERED = 2;
+    uint256 private constant TIME_MASK = (uint256(1) << 40) - 1;
+    /// @dev Pair word (its slot is the pair key itself): paid (bits 0..95) | owed (96..191) |
+    ///      provider seen registered (192) | when everything paid leaves the challenge window
+    ///      (193..232, unix seconds). A 96-byte key preimage cannot collide with a mapping's slot.
+    uint256 private constant REGISTERED_BIT = uint256(1) << 192;
+    uint256 private constant PAIR_MATURES_SHIFT = 193;
+    /// @dev Collection word, per pair in `collections`, written by `collect` and disputes only:
+    ///      taken out of the pair (collected or disputed, 0..95) | what the pair had paid when the
+    ///      running checkpoint started (96..191) | when that checkpoint matures (192..231, 0: none).
+    uint256 private constant CHECKPOINT_AT_SHIFT = 192;
+    uint256 private constant NO_RUN = type(uint256).max;
     uint256 private constant BPS = 10_000;
     uint256 private constant MAX_WINDOW = 365 days;
-    uint256 private constant BUCKET_MAX = (uint256(1) << 96) - 1;
 
     /// @notice Seconds between a payer's startThaw and the earliest withdrawEscrow.
     uint64 public immutable thawPeriod;
@@ -243,14 +249,16 @@ contract GpuPoolBilling {
     uint64 public immutable adminDelay;
     address public owner;
     address public pendingOwner;
-    uint256 private locked = 1;
+    /// @dev The reentrancy lock, in transient storage (EIP-1153): a storage lock would cost ~50
+    ///      gas per worst-case pair, the margin the gas target does not have.
+    uint256 private transient locked;
 
-    mapping(address => bool) public isReporter;
     /// @notice When a proposed reporter may be activated (0 = none proposed).
     mapping(address => uint64) public reporterReadyAt;
-    /// @dev A short id per reporter, given at its first activation and kept for good: it tags the
-    ///      spending window cached in an Escrow slot (an address would not fit beside the balance).
-    mapping(address => uint24) private reporterId;
+    /// @dev Whether each address may settle, and its short id, given at its first activation and
+    ///      kept for good: the id tags the spending window cached in an Escrow slot (an address would
+    ///      not fit beside the balance).
+    mapping(address => Reporter) private reporters;
     mapping(uint256 => address) private reporterById;
     uint24 private reporterCount;
     mapping(address => Escrow) private escrows;
@@ -259,7 +267,9 @@ contract GpuPoolBilling {
     mapping(address => Provider) private providers;
     mapping(address => address) public payoutAddress;
     mapping(address => Proposal) public providerProposal;
-    mapping(bytes32 => Pair) private pairs;
+    /// @dev Per pair key: the collection word (see CHECKPOINT_AT_SHIFT). The pair word itself sits
+    ///      at the slot named by the key.
+    mapping(bytes32 => uint256) private collections;
     /// @notice Sum of all deposits ever made; with totalPaid and totalEscrowWithdrawn an auditor can
     ///         check conservation against the contract's balance.
     uint256 public totalDeposited;
@@ -278,7 +288,6 @@ contract GpuPoolBilling {
     TrustProposal public trustProposal;
     mapping(address => bool) public isVerifier;
     mapping(address => uint64) public verifierReadyAt;
-    mapping(address => Maturing) private maturing;
     /// @dev A provider's stake: slashable, what is thawing included.
     mapping(address => uint256) private stakes;
     mapping(address => Thaw) private stakeThaws;
@@ -293,7 +302,8 @@ contract GpuPoolBilling {
     uint256 public totalSlashed;
     /// @notice Slashed stake no one was harmed by (`slashStake`) beyond the whistleblower's reward:
     ///         held by the contract, moved by no function. Balance = escrows + earnings + stakes +
-    ///         frozen + unclaimed rewards + totalBurned.
+    ///         frozen + unclaimed rewards + totalBurned, where earnings = the providers' balances +
+    ///         what every pair paid and has not yet given up (collected or disputed).
     uint256 public totalBurned;
     /// @notice When each provider's stake was last slashed by `slashStake` (0 = never).
     mapping(address => uint64) public lastStakeSlashAt;
@@ -311,10 +321,10 @@ contract GpuPoolBilling {
     }
 
     modifier nonReentrant() {
-        if (locked != 1) revert Reentrancy();
-        locked = 2;
-        _;
+        if (locked != 0) revert Reentrancy();
         locked = 1;
+        _;
+        locked = 0;
     }
 
     // ------------------------------------------------------------------ owner
@@ -346,19 +356,19 @@ contract GpuPoolBilling {
         if (readyAt == 0) revert NothingProposed(reporter);
         if (block.timestamp < readyAt) revert NotYet(reporter, readyAt);
         delete reporterReadyAt[reporter];
-        isReporter[reporter] = true;
-        if (reporterId[reporter] == 0) {
-            uint24 id = ++reporterCount;
-            reporterId[reporter] = id;
+        uint24 id = reporters[reporter].id;
+        if (id == 0) {
+            id = ++reporterCount;
             reporterById[id] = reporter;
         }
+        reporters[reporter] = Reporter(true, id);
         emit ReporterSet(reporter, true);
     }
 
     /// @notice Revoke a reporter (or a pending proposal) at once.
     function removeReporter(address reporter) external onlyOwner {
         delete reporterReadyAt[reporter];
-        isReporter[reporter] = false;
+        reporters[reporter].active = false;
         emit ReporterSet(reporter, false);
     }
 
@@ -460,7 +470,7 @@ contract GpuPoolBilling {
     function setSpendingLimit(address reporter, uint96 perPeriod, uint32 period) external {
         if (reporter == address(0)) revert ZeroAddress();
         if (period == 0) revert ZeroPeriod();
-        uint256 id = reporterId[reporter];
+        uint256 id = reporters[reporter].id;
         Escrow memory e = escrows[msg.sender];
         if (id != 0 && e.reporterId == id) {
             // The cached window was measured against the old limit: hand it back to the Allowance
@@ -514,10 +524,9 @@ contract GpuPoolBilling {
         emit ProviderRegistered(provider, payout, byOwner);
     }
 
-    /// @notice Send the caller's whole matured balance to its payout address; earnings still in
-    ///         the challenge window stay.
+    /// @notice Send the caller's whole balance to its payout address. Earnings still in pairs count
+    ///         only once collected (`collect`); what is inside the challenge window stays there.
     function withdraw() external nonReentrant {
-        _mature(msg.sender);
         uint256 amount = providers[msg.sender].balance;
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         providers[msg.sender].balance = 0;
@@ -526,6 +535,53 @@ contract GpuPoolBilling {
         totalProviderWithdrawn += amount;
         emit ProviderWithdrawn(msg.sender, to, amount);
         _send(to, amount);
+    }
+
+    /// @notice Move the matured earnings of `provider`'s pairs (payers[i], jobIds[i], provider) into
+    ///         its balance. Anyone may call it (money only moves to `provider`). A pair's earnings
+    ///         mature a challenge window after its last payment, or, while it keeps being paid, what
+    ///         it had paid when a collection started a checkpoint matures a window after that
+    ///         collection: collected once per window, continuous earnings become withdrawable one to
+    ///         two windows after they were settled. A collection never restarts a running
+    ///         checkpoint, so no caller can postpone a provider's earnings.
+    function collect(address provider, address[] calldata payers, bytes16[] calldata jobIds)
+        external
+        nonReentrant
+        returns (uint256 amount)
+    {
+        uint256 n = payers.length;
+        if (n != jobIds.length) revert LengthMismatch(n, jobIds.length);
+        uint256 window = challengeWindow;
+        for (uint256 i; i < n;) {
+            bytes32 key = pairKey(payers[i], jobIds[i], provider);
+            uint256 pairWord = _pairWord(key);
+            uint256 word = collections[key];
+            uint256 taken = word & ENTRY_AMOUNT_MASK;
+            uint256 matured = _matured(pairWord, word);
+            uint256 paid = pairWord & ENTRY_AMOUNT_MASK;
+            uint256 checkpointAt = (word >> CHECKPOINT_AT_SHIFT) & TIME_MASK;
+            uint256 next = word;
+            if (checkpointAt == 0 || block.timestamp >= checkpointAt) {
+                // No checkpoint running: start one over what the pair has paid beyond `matured`. It
+                // matures a window from now, and never before the pair's own maturity time, so a
+                // shorter window never matures earnings paid under a longer one sooner.
+                uint256 startsMaturingAt = block.timestamp + window;
+                uint256 pairMaturesAt = (pairWord >> PAIR_MATURES_SHIFT) & TIME_MASK;
+                if (pairMaturesAt > startsMaturingAt) startsMaturingAt = pairMaturesAt;
+                next = paid > matured ? paid << 96 | startsMaturingAt << CHECKPOINT_AT_SHIFT : 0;
+            } else {
+                next = word & ~ENTRY_AMOUNT_MASK;
+            }
+            next |= matured;
+            if (next != word) collections[key] = next;
+            unchecked {
+                // matured <= paid, and every pair's paid came out of an escrow that fits 96 bits.
+                amount += matured - taken;
+                ++i;
+            }
+        }
+        if (amount != 0) _addToBalance(provider, amount);
+        emit EarningsCollected(provider, n, amount);
     }
 
     /// @notice Stake the sent amount as the caller's (a provider's own key). It backs the GPUs the
@@ -572,8 +628,9 @@ contract GpuPoolBilling {
     }
 
     // ------------------------------------------------------------------ disputes
-    /// @notice A verifier disputes `amount` of what the pair paid, freezing that much of the
-    ///         provider's earnings still inside the challenge window. `whistleblower` is paid its
+    /// @notice A verifier disputes `amount` of what the pair paid that is still inside the
+    ///         challenge window (`pairEarnings`' uncollected minus collectable), freezing it; what
+    ///         the pair has matured is collected to the provider first. `whistleblower` is paid its
     ///         share of the slashed stake if the dispute ends as fraud.
     function openDispute(
         address payer,
@@ -589,10 +646,19 @@ contract GpuPoolBilling {
         bytes32 key = pairKey(payer, jobId, provider);
         Dispute storage d = disputes[key];
         if (d.open) revert DisputeAlreadyOpen(key);
-        uint256 disputable = uint256(pairs[key].paid) - d.disputedTotal;
+        uint256 pairWord = _pairWord(key);
+        uint256 word = collections[key];
+        uint256 matured = _matured(pairWord, word);
+        // Everything below `matured` was taken or is collectable; disputes take from above it.
+        uint256 disputable = (pairWord & ENTRY_AMOUNT_MASK) - matured;
         if (amount > disputable) revert DisputeExceedsPaid(key, amount, disputable);
-        _mature(provider);
-        _freeze(provider, amount);
+        uint256 collectable = matured - (word & ENTRY_AMOUNT_MASK);
+        if (collectable != 0) {
+            _addToBalance(provider, collectable);
+            emit EarningsCollected(provider, 1, collectable);
+        }
+        // The disputed amount counts as taken out of the pair: never collected, never disputed again.
+        collections[key] = (word & ~ENTRY_AMOUNT_MASK) | (matured + amount);
         d.frozen = uint128(amount);
         d.disputedTotal += uint128(amount);
         d.whistleblower = whistleblower;
@@ -678,79 +744,131 @@ contract GpuPoolBilling {
             if (next > BALANCE_MAX) revert AmountTooLarge(next);
             e.balance = uint96(next);
         } else {
-            providers[provider].balance += uint128(frozen);
+            _addToBalance(provider, frozen);
         }
         emit DisputeResolved(key, provider, fraud, frozen, slashed, reward);
     }
 
     // ------------------------------------------------------------------ settlement
-    /// @notice Settle many pairs at once. `parties` lists every payer and provider address once,
-    ///         in strictly increasing order (so no escrow can be cached twice); each entry packs one
-    ///         pair: bits 0..95 the cumulative amount owed in wei, bits 96..111 the provider's index
-    ///         and bits 112..127 the payer's index into `parties`, bits 128..255 the job id
-    ///         (bytes16). Escrows, the caller's spending limits and provider balances are read and
-    ///         written once per party per call. Only a bad index or an unsorted `parties` reverts.
+    /// @notice Settle many pairs at once. `parties` lists payer and provider addresses (high bits
+    ///         ignored; order free); each entry packs one pair: bits 0..95 the cumulative amount
+    ///         owed in wei, bits 96..111 the provider's index and bits 112..127 the payer's index into
+    ///         `parties`, bits 128..255 the job id (bytes16). A payer's escrow (with the caller's
+    ///         spending window) is read when a run of consecutive entries for that payer starts and
+    ///         written once when it ends; a payer seen again later starts a new run that reads what
+    ///         the last one wrote, so nothing cached can be spent twice. The operator sorts entries
+    ///         by payer, so a batch has one run per payer. What a pair pays stays in the pair until
+    ///         collected (`collect`). Only a bad index reverts.
     function settleBatch(address[] calldata parties, uint256[] calldata entries) external nonReentrant {
-        if (!isReporter[msg.sender]) revert NotReporter(msg.sender);
-        uint256 rid = reporterId[msg.sender];
-        uint256 n = entries.length;
+        Reporter memory reporter = reporters[msg.sender];
+        if (!reporter.active) revert NotReporter(msg.sender);
+        uint256 rid = reporter.id;
         uint256 partyCount = parties.length;
-        _requireStrictlyIncreasing(parties);
-        // budget[k] = what payer k may still be charged in this call + 1 once loaded (0 = not loaded);
-        // credit[k] = amount to credit provider k; registered[k] = provider k's cached state.
-        uint256[] memory budget = new uint256[](partyCount);
-        uint256[] memory credit = new uint256[](partyCount);
-        uint256[] memory registered = new uint256[](partyCount);
+        uint256 maturesAt = block.timestamp + challengeWindow;
+        uint256 runIdx = NO_RUN;
+        address payer;
+        uint256 runWord; // the payer's escrow word with the caller's window in it, before this run
+        uint256 previousWord; // the stored word, when another reporter's window must go back first
+        uint256 budget; // what the run may still charge: min(balance, window left) - charged
+        uint256 charged;
         uint256 batchPaid;
+        uint256 n = entries.length;
         for (uint256 i; i < n;) {
             uint256 entry;
             // In bounds: i < n and the array was length-checked against calldata when decoded.
             assembly ("memory-safe") {
                 entry := calldataload(add(entries.offset, shl(5, i)))
             }
+            uint256 providerIdx = (entry >> 96) & 0xFFFF;
+            uint256 payerIdx = (entry >> 112) & 0xFFFF;
+            if (providerIdx >= partyCount) revert PartyIndexOutOfRange(providerIdx, partyCount);
+            if (payerIdx >= partyCount) revert PartyIndexOutOfRange(payerIdx, partyCount);
+            if (payerIdx != runIdx) {
+                if (runIdx != NO_RUN) _endRun(payer, runWord, previousWord, budget, charged);
+                // Masked: dirty high bits cannot make one payer two.
+                assembly ("memory-safe") {
+                    payer := and(calldataload(add(parties.offset, shl(5, payerIdx))), 0xffffffffffffffffffffffffffffffffffffffff)
+                }
+                (runWord, previousWord) = _startRun(payer, rid);
+                uint256 balance = runWord & ENTRY_AMOUNT_MASK;
+                uint256 left = (runWord >> 96) & ENTRY_AMOUNT_MASK;
+                budget = balance < left ? balance : left;
+                charged = 0;
+                runIdx = payerIdx;
+            }
+            address provider;
+            assembly ("memory-safe") {
+                provider := and(calldataload(add(parties.offset, shl(5, providerIdx))), 0xffffffffffffffffffffffffffffffffffffffff)
+            }
+            uint256 pay = _settlePair(payer, bytes16(bytes32(entry)), provider, entry & ENTRY_AMOUNT_MASK, budget, maturesAt);
             unchecked {
-                // Cannot overflow: every payment is taken from escrow, whose total fits in uint128.
-                batchPaid += _settleEntry(parties, entry, rid, budget, credit, registered);
+                // pay <= budget; the sums are bounded by escrows, which fit in 96 bits each.
+                budget -= pay;
+                charged += pay;
+                batchPaid += pay;
                 ++i;
             }
         }
-        _flush(parties, rid, budget, credit);
+        if (runIdx != NO_RUN) _endRun(payer, runWord, previousWord, budget, charged);
         totalPaid += batchPaid;
         emit BatchSettled(msg.sender, n, batchPaid);
     }
 
-    function _requireStrictlyIncreasing(address[] calldata parties) private pure {
-        uint256 previous;
-        uint256 partyCount = parties.length;
-        for (uint256 k; k < partyCount;) {
-            uint256 current;
-            assembly ("memory-safe") {
-                current := calldataload(add(parties.offset, shl(5, k)))
+    /// @dev `payer`'s escrow word with the caller's (id `rid`) spending window in it: as stored
+    ///      when the slot caches that window and it still runs; else with a window read from the
+    ///      Allowance (a new one if it ended), and the stored word returned too when another
+    ///      reporter's window cached there must go back to its Allowance before the write.
+    function _startRun(address payer, uint256 rid) private view returns (uint256 runWord, uint256 previousWord) {
+        uint256 word;
+        assembly ("memory-safe") {
+            mstore(0x00, payer)
+            mstore(0x20, escrows.slot)
+            word := sload(keccak256(0x00, 0x40))
+        }
+        bool cached = rid != 0 && word >> 232 == rid;
+        if (cached && block.timestamp < (word >> 192) & TIME_MASK) return (word, 0);
+        Allowance memory a = allowances[payer][msg.sender];
+        uint256 spent = a.spent;
+        uint256 windowStart = a.windowStart;
+        if (cached || block.timestamp >= windowStart + a.period) {
+            spent = 0;
+            windowStart = block.timestamp;
+        }
+        // A payer that lowered its limit below what this window already spent: nothing left.
+        uint256 left = a.perPeriod > spent ? a.perPeriod - spent : 0;
+        runWord = (word & ENTRY_AMOUNT_MASK) | (left << 96) | ((windowStart + a.period) << 192) | (rid << 232);
+        if (!cached && word >> 232 != 0) previousWord = word;
+    }
+
+    /// @dev Write what the run charged: balance and window left both down by `charged`; the slot
+    ///      caches the caller's window from then on. Nothing charged: nothing written (a window
+    ///      that charged nothing is not cached, so its Allowance keeps its spent figure).
+    function _endRun(address payer, uint256 runWord, uint256 previousWord, uint256 budget, uint256 charged) private {
+        if (charged != 0) {
+            if (previousWord != 0) {
+                Escrow memory previous = _escrowOf(previousWord);
+                _uncache(payer, previous);
             }
-            // A dirty high word would alias another address: refuse it rather than mask it.
-            if (current <= previous || current > ADDRESS_MASK) revert PartiesNotStrictlyIncreasing(k);
-            previous = current;
+            uint256 next;
             unchecked {
-                ++k;
+                // charged <= min(balance, left): neither field borrows from the next.
+                next = runWord - charged - (charged << 96);
             }
+            assembly ("memory-safe") {
+                mstore(0x00, payer)
+                mstore(0x20, escrows.slot)
+                sstore(keccak256(0x00, 0x40), next)
+            }
+        }
+        if (budget == 0 && (runWord & ENTRY_AMOUNT_MASK) != charged) {
+            emit SpendingLimitReached(payer, msg.sender, uint64((runWord >> 192) & TIME_MASK));
         }
     }
 
-    /// @dev Write each touched escrow, spending limit and provider balance once.
-    function _flush(address[] calldata parties, uint256 rid, uint256[] memory budget, uint256[] memory credit)
-        private
-    {
-        uint256 partyCount = parties.length;
-        uint256 window = challengeWindow;
-        for (uint256 k; k < partyCount;) {
-            uint256 cached = budget[k];
-            if (cached != 0) _debit(parties[k], msg.sender, rid, cached - 1);
-            uint256 c = credit[k];
-            if (c != 0) _credit(parties[k], c, window);
-            unchecked {
-                ++k;
-            }
-        }
+    function _escrowOf(uint256 word) private pure returns (Escrow memory) {
+        return Escrow(
+            uint96(word), uint96(word >> 96), uint40(word >> 192), uint24(word >> 232)
+        );
     }
 
     /// @dev Charge `payer` what its budget for `reporter` (id `rid`) shrank by: escrow down, the
@@ -780,7 +898,6 @@ contract GpuPoolBilling {
 
     /// @dev The spending window `reporter` (id `rid`) charges `payer` in: what its limit has left
     ///      and when the window ends (a window that ended restarts now), and whether `e` caches it.
-    ///      A cached window still running costs no read beyond the Escrow slot itself.
     function _window(Escrow memory e, address payer, address reporter, uint256 rid)
         private
         view
@@ -795,8 +912,6 @@ contract GpuPoolBilling {
             spent = 0;
             windowStart = block.timestamp;
         }
-        // A payer that lowered its limit below what this window already spent: nothing left (and
-        // nothing is debited, so such a window is never cached and its spent figure is kept).
         left = a.perPeriod > spent ? a.perPeriod - spent : 0;
         windowEnd = windowStart + a.period;
     }
@@ -809,53 +924,6 @@ contract GpuPoolBilling {
         a.windowStart = uint32(e.windowEnd - a.period);
     }
 
-    /// @dev Settle one packed batch entry against the in-memory budget, credit and provider caches.
-    function _settleEntry(
-        address[] calldata parties,
-        uint256 entry,
-        uint256 rid,
-        uint256[] memory budget,
-        uint256[] memory credit,
-        uint256[] memory registered
-    ) private returns (uint256 pay) {
-        uint256 partyCount = parties.length;
-        uint256 providerIdx = (entry >> 96) & 0xFFFF;
-        uint256 payerIdx = (entry >> 112) & 0xFFFF;
-        if (providerIdx >= partyCount) revert PartyIndexOutOfRange(providerIdx, partyCount);
-        if (payerIdx >= partyCount) revert PartyIndexOutOfRange(payerIdx, partyCount);
-        address payer;
-        address provider;
-        uint256 available;
-        uint256 state;
-        // Indices were checked against partyCount above; parties were checked to be clean addresses.
-        assembly ("memory-safe") {
-            payer := calldataload(add(parties.offset, shl(5, payerIdx)))
-            provider := calldataload(add(parties.offset, shl(5, providerIdx)))
-            available := mload(add(add(budget, 0x20), shl(5, payerIdx)))
-            state := mload(add(add(registered, 0x20), shl(5, providerIdx)))
-        }
-        if (state == 0) {
-            state = providers[provider].registered ? PROVIDER_REGISTERED : PROVIDER_UNREGISTERED;
-            assembly ("memory-safe") {
-                mstore(add(add(registered, 0x20), shl(5, providerIdx)), state)
-            }
-        }
-        if (available == 0) available = _budget(payer, msg.sender, rid) + 1;
-        pay = _settlePair(
-            payer,
-            bytes16(bytes32(entry)),
-            provider,
-            entry & ENTRY_AMOUNT_MASK,
-            available - 1,
-            state == PROVIDER_REGISTERED
-        );
-        assembly ("memory-safe") {
-            mstore(add(add(budget, 0x20), shl(5, payerIdx)), sub(available, pay))
-            let c := add(add(credit, 0x20), shl(5, providerIdx))
-            mstore(c, add(mload(c), pay))
-        }
-    }
-
     /// @notice Settle one pair with a cumulative voucher signed (EIP-712) by an authorised reporter.
     ///         Anyone may submit it, typically the provider. Replaying a voucher pays nothing. The
     ///         payer's spending limit for the signing reporter applies.
@@ -863,57 +931,66 @@ contract GpuPoolBilling {
         external
         nonReentrant
     {
+        if (cumulative > ENTRY_AMOUNT_MASK) revert AmountTooLarge(cumulative);
         address signer = _recover(voucherDigest(payer, jobId, provider, cumulative), sig);
-        if (signer == address(0) || !isReporter[signer]) revert InvalidSignature();
-        uint256 rid = reporterId[signer];
-        uint256 available = _budget(payer, signer, rid);
-        uint256 pay = _settlePair(payer, jobId, provider, cumulative, available, providers[provider].registered);
-        if (pay != 0) {
-            _credit(provider, pay, challengeWindow);
-            totalPaid += pay;
-        }
-        _debit(payer, signer, rid, available - pay);
+        Reporter memory reporter = reporters[signer];
+        if (signer == address(0) || !reporter.active) revert InvalidSignature();
+        uint256 available = _budget(payer, signer, reporter.id);
+        uint256 pay = _settlePair(payer, jobId, provider, cumulative, available, block.timestamp + challengeWindow);
+        totalPaid += pay;
+        _debit(payer, signer, reporter.id, available - pay);
         emit BatchSettled(msg.sender, 1, pay);
     }
 
     /// @dev Raise the pair's owed figure to `cumulative` (never lower) and pay what is unpaid,
-    ///      capped at `available` (nothing to an unregistered provider). Returns the amount moved.
+    ///      capped at `available` (nothing to an unregistered provider); what is paid stays in the
+    ///      pair and matures at `maturesAt` (never earlier than what it paid before). Returns the
+    ///      amount moved. One SLOAD and one SSTORE of the pair word.
     function _settlePair(
         address payer,
         bytes16 jobId,
         address provider,
         uint256 cumulative,
         uint256 available,
-        bool providerRegistered
+        uint256 maturesAt
     ) private returns (uint256 pay) {
-        bytes32 key = pairKey(payer, jobId, provider);
-        uint256 slot;
+        bytes32 key;
         uint256 word;
-        // One SLOAD and one SSTORE of the packed Pair {uint128 paid (low); uint128 owed (high)}.
+        // The key inline, not through pairKey: a call per pair costs gas the worst case has not got.
         assembly ("memory-safe") {
-            mstore(0x00, key)
-            mstore(0x20, pairs.slot)
-            slot := keccak256(0x00, 0x40)
-            word := sload(slot)
+            let ptr := mload(0x40)
+            mstore(ptr, and(payer, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x20), and(jobId, not(0xffffffffffffffffffffffffffffffff)))
+            mstore(add(ptr, 0x40), and(provider, 0xffffffffffffffffffffffffffffffffffffffff))
+            key := keccak256(ptr, 0x60)
+            word := sload(key)
         }
-        uint256 paid = word & AMOUNT_MASK;
-        uint256 owed = word >> 128;
-        if (cumulative > owed) owed = cumulative;
+        uint256 paid = word & ENTRY_AMOUNT_MASK;
+        uint256 reported = (word >> 96) & ENTRY_AMOUNT_MASK;
+        uint256 owed = cumulative > reported ? cumulative : reported;
         if (owed == paid) return 0; // replay or duplicate: nothing new, no write
-        if (!providerRegistered) {
-            if (cumulative > word >> 128) {
+        uint256 registered = word & REGISTERED_BIT;
+        // Registration is never revoked: once seen, the pair's own bit spares reading the provider.
+        if (registered == 0 && providers[provider].registered) registered = REGISTERED_BIT;
+        if (registered == 0) {
+            if (owed != reported) {
                 assembly ("memory-safe") {
-                    sstore(slot, or(paid, shl(128, owed)))
+                    sstore(key, or(and(word, not(shl(96, 0xffffffffffffffffffffffff))), shl(96, owed)))
                 }
             }
             emit ProviderNotRegistered(jobId, provider, payer, owed, paid);
             return 0;
         }
-        uint256 due = owed - paid;
-        pay = due <= available ? due : available;
-        paid += pay;
+        uint256 stamp = (word >> PAIR_MATURES_SHIFT) & TIME_MASK;
+        unchecked {
+            // paid <= owed always (paid only grows up to owed), and pay <= owed - paid < 2^96.
+            uint256 due = owed - paid;
+            pay = due <= available ? due : available;
+            paid += pay;
+        }
+        if (pay != 0 && maturesAt > stamp) stamp = maturesAt;
         assembly ("memory-safe") {
-            sstore(slot, or(paid, shl(128, owed)))
+            sstore(key, or(or(registered, shl(PAIR_MATURES_SHIFT, stamp)), or(paid, shl(96, owed))))
         }
         if (pay != 0) emit Settled(jobId, provider, payer, paid);
         if (paid < owed) emit Overdrawn(jobId, provider, payer, owed, paid);
@@ -938,8 +1015,37 @@ contract GpuPoolBilling {
         view
         returns (uint256 paid, uint256 owed)
     {
-        Pair storage p = pairs[pairKey(payer, jobId, provider)];
-        return (p.paid, p.owed);
+        uint256 word = _pairWord(pairKey(payer, jobId, provider));
+        return (word & ENTRY_AMOUNT_MASK, (word >> 96) & ENTRY_AMOUNT_MASK);
+    }
+
+    /// @notice What the pair paid its provider and is still in the pair (`uncollected`: neither
+    ///         collected nor disputed), how much of it `collect` would move now (`collectable`), and
+    ///         when more of it matures (0: nothing more is waiting). `uncollected - collectable` is
+    ///         inside the challenge window: what a dispute over the pair may freeze.
+    function pairEarnings(address payer, bytes16 jobId, address provider)
+        external
+        view
+        returns (uint256 uncollected, uint256 collectable, uint64 nextMaturesAt)
+    {
+        bytes32 key = pairKey(payer, jobId, provider);
+        uint256 pairWord = _pairWord(key);
+        uint256 word = collections[key];
+        uint256 taken = word & ENTRY_AMOUNT_MASK;
+        uint256 paid = pairWord & ENTRY_AMOUNT_MASK;
+        uint256 matured = _matured(pairWord, word);
+        uncollected = paid - taken;
+        collectable = matured - taken;
+        if (paid > matured) {
+            uint256 checkpointAt = (word >> CHECKPOINT_AT_SHIFT) & TIME_MASK;
+            bool checkpointPending = checkpointAt > block.timestamp && (word >> 96) & ENTRY_AMOUNT_MASK > matured;
+            nextMaturesAt = uint64(checkpointPending ? checkpointAt : (pairWord >> PAIR_MATURES_SHIFT) & TIME_MASK);
+        }
+    }
+
+    /// @notice Whether `reporter` may settle now.
+    function isReporter(address reporter) external view returns (bool) {
+        return reporters[reporter].active;
     }
 
     function escrowOf(address payer) external view returns (uint256 balance, uint256 thawing, uint64 thawEnds) {
@@ -963,7 +1069,7 @@ contract GpuPoolBilling {
         Escrow memory e = escrows[payer];
         perPeriod = a.perPeriod;
         period = a.period;
-        bool cached = e.reporterId != 0 && e.reporterId == reporterId[reporter];
+        bool cached = e.reporterId != 0 && e.reporterId == reporters[reporter].id;
         if (cached && block.timestamp < e.windowEnd) {
             (spent, windowStart) = (perPeriod - e.left, e.windowEnd - period);
         } else if (cached || block.timestamp >= uint256(a.windowStart) + period) {
@@ -975,27 +1081,10 @@ contract GpuPoolBilling {
         available = e.balance < left ? e.balance : left;
     }
 
-    /// @notice What `provider` could withdraw now: its balance and the earnings that matured.
+    /// @notice What `provider` can withdraw now: earnings collected out of its pairs and disputes
+    ///         resolved as no fraud. Earnings still in pairs are in `pairEarnings`.
     function providerBalance(address provider) external view returns (uint256) {
-        Maturing memory m = maturing[provider];
-        uint256 balance = providers[provider].balance;
-        if (m.aAt != 0 && m.aAt <= block.timestamp) balance += m.a;
-        if (m.bAt != 0 && m.bAt <= block.timestamp) balance += m.b;
-        return balance;
-    }
-
-    /// @notice Earnings still inside the challenge window and when the next part of them matures
-    ///         (0 when nothing is maturing).
-    function maturingOf(address provider) external view returns (uint256 amount, uint64 nextMaturesAt) {
-        Maturing memory m = maturing[provider];
-        if (m.aAt > block.timestamp) {
-            amount += m.a;
-            nextMaturesAt = m.aAt;
-        }
-        if (m.bAt > block.timestamp) {
-            amount += m.b;
-            if (nextMaturesAt == 0 || m.bAt < nextMaturesAt) nextMaturesAt = m.bAt;
-        }
+        return providers[provider].balance;
     }
 
     /// @notice A provider's stake (slashable, thawing included), what it is unstaking and when.
@@ -1038,84 +1127,31 @@ contract GpuPoolBilling {
     }
 
     // ------------------------------------------------------------------ internals
-    /// @dev Credit settled earnings: straight to the balance without a window, else into the
-    ///      bucket maturing at the end of the window-aligned period after now + window (buckets
-    ///      already matured are moved to the balance first). One slot read and write per provider.
-    function _credit(address provider, uint256 amount, uint256 window) private {
-        if (window == 0) {
-            providers[provider].balance += uint128(amount);
-            return;
-        }
-        Maturing memory m = maturing[provider];
-        uint256 released = _release(m);
-        uint256 maturesAt = (block.timestamp / window + 2) * window;
-        if (m.aAt == maturesAt) {
-            m.a = _bucket(m.a, amount);
-        } else if (m.bAt == maturesAt) {
-            m.b = _bucket(m.b, amount);
-        } else if (m.aAt == 0) {
-            (m.a, m.aAt) = (_bucket(0, amount), uint32(maturesAt));
-        } else if (m.bAt == 0) {
-            (m.b, m.bAt) = (_bucket(0, amount), uint32(maturesAt));
-        } else if (m.aAt > m.bAt) {
-            // Only after the window changed: join the later bucket, never maturing earlier.
-            m.a = _bucket(m.a, amount);
-            if (maturesAt > m.aAt) m.aAt = uint32(maturesAt);
-        } else {
-            m.b = _bucket(m.b, amount);
-            if (maturesAt > m.bAt) m.bAt = uint32(maturesAt);
-        }
-        maturing[provider] = m;
-        if (released != 0) providers[provider].balance += uint128(released);
-    }
-
-    function _bucket(uint96 held, uint256 amount) private pure returns (uint96) {
-        uint256 next = uint256(held) + amount;
-        if (next > BUCKET_MAX) revert AmountTooLarge(next);
-        return uint96(next);
-    }
-
-    /// @dev Empty the matured buckets of `m` (in memory); returns what they held.
-    function _release(Maturing memory m) private view returns (uint256 released) {
-        if (m.aAt != 0 && m.aAt <= block.timestamp) {
-            released += m.a;
-            (m.a, m.aAt) = (0, 0);
-        }
-        if (m.bAt != 0 && m.bAt <= block.timestamp) {
-            released += m.b;
-            (m.b, m.bAt) = (0, 0);
+    function _pairWord(bytes32 key) private view returns (uint256 word) {
+        assembly ("memory-safe") {
+            word := sload(key)
         }
     }
 
-    /// @dev Move `provider`'s matured earnings to its balance.
-    function _mature(address provider) private {
-        Maturing memory m = maturing[provider];
-        uint256 released = _release(m);
-        if (released != 0) {
-            maturing[provider] = m;
-            providers[provider].balance += uint128(released);
+    /// @dev How much of the pair's paid amount has left the challenge window, at least what was
+    ///      already taken out of it: all it paid once its last payment's window passed (at once
+    ///      without a window); else what it had paid when the running checkpoint started, once
+    ///      that checkpoint matured; else nothing beyond what was taken.
+    function _matured(uint256 pairWord, uint256 word) private view returns (uint256) {
+        uint256 taken = word & ENTRY_AMOUNT_MASK;
+        if (block.timestamp >= (pairWord >> PAIR_MATURES_SHIFT) & TIME_MASK) return pairWord & ENTRY_AMOUNT_MASK;
+        uint256 checkpointAt = (word >> CHECKPOINT_AT_SHIFT) & TIME_MASK;
+        if (checkpointAt != 0 && block.timestamp >= checkpointAt) {
+            uint256 checkpointPaid = (word >> 96) & ENTRY_AMOUNT_MASK;
+            if (checkpointPaid > taken) return checkpointPaid;
         }
+        return taken;
     }
 
-    /// @dev Take `amount` out of the (unmatured) buckets, the later-maturing one first.
-    function _freeze(address provider, uint256 amount) private {
-        Maturing memory m = maturing[provider];
-        uint256 held = uint256(m.a) + m.b;
-        if (amount > held) revert EarningsOutsideWindow(provider, amount, held);
-        bool aFirst = m.aAt > m.bAt;
-        uint256 first = aFirst ? m.a : m.b;
-        uint256 fromFirst = amount < first ? amount : first;
-        uint256 fromSecond = amount - fromFirst;
-        if (aFirst) {
-            m.a -= uint96(fromFirst);
-            m.b -= uint96(fromSecond);
-        } else {
-            m.b -= uint96(fromFirst);
-            m.a -= uint96(fromSecond);
-        }
-        if (m.a == 0) m.aAt = 0;
-        if (m.b == 0) m.bAt = 0;
-        maturing[provider] = m;
+    function _addToBalance(address provider, uint256 amount) private {
+        uint256 next = providers[provider].balance + amount;
+        if (next > AMOUNT_MASK) revert AmountTooLarge(next);
+        providers[provider].balance = uint128(next);
     }
 
     /// @dev Announce that `amount` of escrow or stake leaves `thawPeriod` from now (replacing an

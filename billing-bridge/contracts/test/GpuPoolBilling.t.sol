@@ -95,6 +95,25 @@ contract GpuPoolBillingTest is TestBase {
         billing.settleBatch(parties, entries);
     }
 
+    /// What `p` earned: its collected balance and what its pairs with this file's payers and jobs
+    /// still hold (version 6 keeps earnings in each pair until collected).
+    function _earned(address p) internal view returns (uint256 sum) {
+        sum = billing.providerBalance(p);
+        bytes16[2] memory jobs = [JOB, JOB2];
+        for (uint256 j; j < 2; j++) {
+            (uint256 a,,) = billing.pairEarnings(payer, jobs[j], p);
+            (uint256 b,,) = billing.pairEarnings(payer2, jobs[j], p);
+            sum += a + b;
+        }
+    }
+
+    function _collect(address p, bytes16 job) internal {
+        address[] memory payers = new address[](1);
+        bytes16[] memory jobs = new bytes16[](1);
+        (payers[0], jobs[0]) = (payer, job);
+        billing.collect(p, payers, jobs);
+    }
+
     function _paid(bytes16 job) internal view returns (uint256 paid) {
         (paid,) = billing.pairState(payer, job, provider);
     }
@@ -107,9 +126,9 @@ contract GpuPoolBillingTest is TestBase {
 
     function test_settlementMovesOnlyTheDifference() public {
         _settle1(JOB, 1 ether);
-        assertEq(billing.providerBalance(provider), 1 ether, "first");
+        assertEq(_earned(provider), 1 ether, "first");
         _settle1(JOB, 3 ether);
-        assertEq(billing.providerBalance(provider), 3 ether, "second pays the difference");
+        assertEq(_earned(provider), 3 ether, "second pays the difference");
         assertEq(_escrow(payer), 7 ether, "escrow debited");
         assertEq(_paid(JOB), 3 ether, "cursor");
         assertEq(billing.totalPaid(), 3 ether, "totalPaid");
@@ -119,7 +138,7 @@ contract GpuPoolBillingTest is TestBase {
         _settle1(JOB, 2 ether);
         _settle1(JOB, 2 ether); // duplicate
         _settle1(JOB, 1 ether); // older report arriving late
-        assertEq(billing.providerBalance(provider), 2 ether, "never twice");
+        assertEq(_earned(provider), 2 ether, "never twice");
         (uint256 paid, uint256 owed) = billing.pairState(payer, JOB, provider);
         assertEq(paid, 2 ether, "paid");
         assertEq(owed, 2 ether, "owed never lowered");
@@ -136,8 +155,8 @@ contract GpuPoolBillingTest is TestBase {
         entries[3] = entry(JOB2, 2, 3, 0.25 ether);
         vm.prank(reporter);
         billing.settleBatch(parties, entries);
-        assertEq(billing.providerBalance(provider), 1.5 ether, "provider");
-        assertEq(billing.providerBalance(provider2), 2.25 ether, "provider2");
+        assertEq(_earned(provider), 1.5 ether, "provider");
+        assertEq(_earned(provider2), 2.25 ether, "provider2");
         assertEq(_escrow(payer), 7 ether, "payer");
         assertEq(_escrow(payer2), 4.25 ether, "payer2");
         assertEq(billing.totalPaid(), 3.75 ether, "total");
@@ -145,7 +164,7 @@ contract GpuPoolBillingTest is TestBase {
 
     function test_overdrawnEscrowPaysWhatIsThereAndCatchesUpAfterTopUp() public {
         _settle1(JOB, 12 ether);
-        assertEq(billing.providerBalance(provider), 10 ether, "paid what was there");
+        assertEq(_earned(provider), 10 ether, "paid what was there");
         assertEq(_escrow(payer), 0, "escrow dry");
         (uint256 paid, uint256 owed) = billing.pairState(payer, JOB, provider);
         assertEq(paid, 10 ether, "paid");
@@ -153,7 +172,7 @@ contract GpuPoolBillingTest is TestBase {
         vm.prank(payer);
         billing.deposit{value: 5 ether}();
         _settle1(JOB, 12 ether); // same cumulative: pays the shortfall only
-        assertEq(billing.providerBalance(provider), 12 ether, "caught up");
+        assertEq(_earned(provider), 12 ether, "caught up");
         assertEq(_escrow(payer), 3 ether, "rest stays");
     }
 
@@ -205,12 +224,12 @@ contract GpuPoolBillingTest is TestBase {
         bytes memory sig = _voucherSig(REPORTER_KEY, payer, JOB, provider, 2 ether);
         vm.prank(provider);
         billing.settleWithVoucher(payer, JOB, provider, 2 ether, sig);
-        assertEq(billing.providerBalance(provider), 2 ether, "voucher paid");
+        assertEq(_earned(provider), 2 ether, "voucher paid");
         vm.prank(provider);
         billing.settleWithVoucher(payer, JOB, provider, 2 ether, sig); // replay
-        assertEq(billing.providerBalance(provider), 2 ether, "replay pays nothing");
+        assertEq(_earned(provider), 2 ether, "replay pays nothing");
         _settle1(JOB, 3 ether); // reporter batch continues the same cursor
-        assertEq(billing.providerBalance(provider), 3 ether, "shared cursor");
+        assertEq(_earned(provider), 3 ether, "shared cursor");
     }
 
     function test_voucherFromNonReporterOrTamperedIsRejected() public {
@@ -252,9 +271,13 @@ contract GpuPoolBillingTest is TestBase {
         billing.registerProvider(payout);
         _settle1(JOB, 1 ether);
         vm.prank(provider);
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingToWithdraw.selector, provider));
+        billing.withdraw(); // earnings stay in the pair until collected
+        _collect(provider, JOB);
+        vm.prank(provider);
         billing.withdraw();
         assertEq(payout.balance, 1 ether, "payout got it");
-        assertEq(billing.providerBalance(provider), 0, "zeroed");
+        assertEq(_earned(provider), 0, "zeroed");
         vm.prank(provider);
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingToWithdraw.selector, provider));
         billing.withdraw();
@@ -271,10 +294,11 @@ contract GpuPoolBillingTest is TestBase {
         entries[0] = payerFirst ? entry(JOB, 0, 1, 1 ether) : entry(JOB, 1, 0, 1 ether);
         vm.prank(reporter);
         billing.settleBatch(parties, entries);
+        _collect(address(attacker), JOB);
         attacker.withdrawAsProvider();
         assertEq(address(attacker).balance, 1 ether, "paid exactly once");
         assertTrue(!attacker.reentered(), "re-entry must fail");
-        assertEq(billing.providerBalance(address(attacker)), 0, "balance zeroed");
+        assertEq(_earned(address(attacker)), 0, "balance zeroed");
     }
 
     function test_reentrantPayerCannotDoubleWithdrawEscrow() public {
@@ -307,7 +331,7 @@ contract GpuPoolBillingTest is TestBase {
         if (c > maxReported) maxReported = c;
         uint256 expected = maxReported < cap ? maxReported : cap;
         assertEq(p3, expected, "paid = min(max reported, escrow)");
-        assertEq(billing.providerBalance(provider) + _escrow(payer), cap, "conservation");
+        assertEq(_earned(provider) + _escrow(payer), cap, "conservation");
     }
 
     function testFuzz_nonReporterCannotSettle(address caller, uint96 amount) public {

@@ -204,6 +204,15 @@ contract BillingHandler is TestBase {
     function providerWithdraw(uint256 providerSeed) external {
         calls++;
         address provider = pool[2 + providerSeed % 3];
+        // Version 6: earnings stay in each pair until collected; anyone may collect them.
+        address[] memory payers = new address[](10);
+        bytes16[] memory picks = new bytes16[](10);
+        for (uint256 i; i < 10; i++) {
+            (payers[i], picks[i]) = (pool[i / 2], jobs[i % 2]);
+        }
+        uint256 held = this.inPairs(provider);
+        uint256 collected = billing.collect(provider, payers, picks);
+        if (collected != held || this.inPairs(provider) != 0) _forbidden("collect without a window left earnings");
         uint256 amount = billing.providerBalance(provider);
         address payout = billing.payoutAddress(provider);
         if (payout == address(0)) payout = provider;
@@ -367,7 +376,17 @@ contract BillingHandler is TestBase {
     function sumEscrowAndBalances() external view returns (uint256 sum) {
         for (uint256 k; k < 5; k++) {
             (uint256 bal,,) = billing.escrowOf(pool[k]);
-            sum += bal + billing.providerBalance(pool[k]);
+            sum += bal + billing.providerBalance(pool[k]) + this.inPairs(pool[k]);
+        }
+    }
+
+    /// What the pairs paying `provider` (any pool payer, either job) still hold.
+    function inPairs(address provider) external view returns (uint256 sum) {
+        for (uint256 a; a < 5; a++) {
+            for (uint256 j; j < 2; j++) {
+                (uint256 uncollected,,) = billing.pairEarnings(pool[a], jobs[j], provider);
+                sum += uncollected;
+            }
         }
     }
 }
@@ -437,7 +456,7 @@ contract GpuPoolBillingInvariantTest is TestBase {
     function invariant_onlyRegisteredProvidersHoldEarnings() public view {
         address late = handler.payer(4);
         if (!billing.isRegisteredProvider(late)) {
-            assertEq(billing.providerBalance(late), 0, "unregistered provider was paid");
+            assertEq(billing.providerBalance(late) + handler.inPairs(late), 0, "unregistered provider was paid");
         }
     }
 

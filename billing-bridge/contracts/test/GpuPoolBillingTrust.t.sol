@@ -59,15 +59,35 @@ contract GpuPoolBillingTrustTest is TestBase {
         (amount,,) = billing.stakeOf(provider);
     }
 
+    /// What the pair holds inside the challenge window, and when more of it matures.
+    function _maturingOf() internal view returns (uint256 amount, uint64 nextMaturesAt) {
+        (uint256 uncollected, uint256 collectable, uint64 next) = billing.pairEarnings(payer, JOB, provider);
+        return (uncollected - collectable, next);
+    }
+
     function _maturing() internal view returns (uint256 amount) {
-        (amount,) = billing.maturingOf(provider);
+        (amount,) = _maturingOf();
+    }
+
+    /// What the provider could withdraw after collecting its one pair.
+    function _withdrawable() internal view returns (uint256) {
+        (, uint256 collectable,) = billing.pairEarnings(payer, JOB, provider);
+        return billing.providerBalance(provider) + collectable;
+    }
+
+    function _collect() internal {
+        address[] memory payers = new address[](1);
+        bytes16[] memory jobs = new bytes16[](1);
+        (payers[0], jobs[0]) = (payer, JOB);
+        billing.collect(provider, payers, jobs);
     }
 
     /// Contract balance = escrows + provider earnings (withdrawable and maturing) + stakes + frozen
     /// + unclaimed rewards + burned slashes: the only accounts money can sit in.
     function _assertConserved() internal view {
         (uint256 staked,,) = billing.stakeOf(provider);
-        uint256 held = _escrow() + billing.providerBalance(provider) + _maturing() + staked
+        (uint256 uncollected,,) = billing.pairEarnings(payer, JOB, provider);
+        uint256 held = _escrow() + billing.providerBalance(provider) + uncollected + staked
             + billing.totalFrozen() + billing.rewardBalance(whistleblower) + billing.totalBurned();
         assertEq(address(billing).balance, held, "contract balance = escrows+earnings+stakes+frozen+rewards+burned");
         assertEq(
@@ -120,8 +140,8 @@ contract GpuPoolBillingTrustTest is TestBase {
     // ------------------------------------------------------------ window
     function test_earningsBecomeWithdrawableOnlyAfterTheWindow() public {
         _settle(10 ether);
-        assertEq(billing.providerBalance(provider), 0, "nothing withdrawable at once");
-        (uint256 amount, uint64 maturesAt) = billing.maturingOf(provider);
+        assertEq(_withdrawable(), 0, "nothing withdrawable at once");
+        (uint256 amount, uint64 maturesAt) = _maturingOf();
         assertEq(amount, 10 ether, "maturing");
         assertGe(maturesAt, block.timestamp + WINDOW, "matures no sooner than one window");
         assertLe(maturesAt, block.timestamp + 2 * WINDOW, "nor later than two");
@@ -129,10 +149,11 @@ contract GpuPoolBillingTrustTest is TestBase {
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingToWithdraw.selector, provider));
         billing.withdraw();
         vm.warp(maturesAt - 1);
-        assertEq(billing.providerBalance(provider), 0, "not a second early");
+        assertEq(_withdrawable(), 0, "not a second early");
         vm.warp(maturesAt);
-        assertEq(billing.providerBalance(provider), 10 ether, "matured");
+        assertEq(_withdrawable(), 10 ether, "matured");
         uint256 before = provider.balance;
+        _collect();
         vm.prank(provider);
         billing.withdraw();
         assertEq(provider.balance - before, 10 ether, "withdrawn");
@@ -143,14 +164,43 @@ contract GpuPoolBillingTrustTest is TestBase {
         // A settlement every ten minutes for five hours: older earnings mature while new ones wait.
         // (An explicit clock: via-IR may reuse an earlier block.timestamp read inside the loop.)
         uint256 clock = block.timestamp;
+        // The provider (or anyone) collects after every settlement: each collection that finds no
+        // checkpoint running starts one, so continuous earnings mature one to two windows later.
         for (uint256 i = 1; i <= 30; i++) {
             _settle(i * 1 ether);
+            _collect();
             clock += 10 minutes;
             vm.warp(clock);
         }
-        uint256 withdrawable = billing.providerBalance(provider);
+        uint256 withdrawable = _withdrawable();
         assertGe(withdrawable, 30 ether - 12 ether, "all but at most two windows of earnings matured");
         assertEq(withdrawable + _maturing(), 30 ether, "nothing lost between buckets");
+        _assertConserved();
+    }
+
+    /// Version 6: anyone may collect a provider's pair, but a collection never restarts a running
+    /// checkpoint, so collecting again and again cannot postpone what a provider may withdraw;
+    /// and what a pair paid leaves the window one window after its last payment without any
+    /// collection having started a clock.
+    function test_aCollectionNeverPostponesACheckpoint() public {
+        uint256 start = block.timestamp;
+        _settle(4 ether);
+        vm.warp(start + 30 minutes);
+        _settle(6 ether);
+        vm.prank(payer); // a stranger to the provider collects: starts a checkpoint over 6 ether
+        _collect();
+        assertEq(billing.providerBalance(provider), 0, "nothing matured yet");
+        for (uint256 k = 1; k <= 5; k++) {
+            vm.warp(start + 30 minutes + k * 10 minutes);
+            _settle(6 ether + k * 1 ether);
+            _collect(); // collected again while the checkpoint runs: no restart
+        }
+        vm.warp(start + 30 minutes + WINDOW);
+        assertEq(_withdrawable(), 6 ether, "the checkpoint matured on time");
+        _collect();
+        assertEq(billing.providerBalance(provider), 6 ether, "collected");
+        vm.warp(start + 30 minutes + 50 minutes + WINDOW);
+        assertEq(_withdrawable(), 11 ether, "a window after the last payment all of it matured");
         _assertConserved();
     }
 
@@ -172,15 +222,15 @@ contract GpuPoolBillingTrustTest is TestBase {
 
     function test_earningsSettledBeforeAShorterWindowNeverMatureEarlier() public {
         _settle(4 ether);
-        (, uint64 firstAt) = billing.maturingOf(provider);
+        (, uint64 firstAt) = _maturingOf();
         billing.proposeTrustParameters(7 minutes, 5_000, 2_500);
         vm.warp(block.timestamp + ADMIN_DELAY - 3 hours);
         _settle(6 ether);
         vm.warp(block.timestamp + 3 hours);
         billing.applyTrustParameters();
         _settle(9 ether); // a third maturity time while two buckets are taken
-        (uint256 amount, uint64 next) = billing.maturingOf(provider);
-        assertEq(amount + billing.providerBalance(provider), 9 ether, "all earnings accounted for");
+        (uint256 amount, uint64 next) = _maturingOf();
+        assertEq(amount + _withdrawable(), 9 ether, "all earnings accounted for");
         assertGe(next, block.timestamp + 7 minutes, "the newest earnings wait the new window");
         assertGe(uint256(next), uint256(firstAt), "no later settlement moves earlier ones forward");
         _assertConserved();
@@ -215,6 +265,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         billing.withdrawReward();
         assertEq(whistleblower.balance, 1 ether, "reward paid out");
         vm.warp(block.timestamp + 2 * WINDOW);
+        _collect();
         vm.prank(provider);
         billing.withdraw();
         assertEq(billing.totalProviderWithdrawn(), 4 ether, "the undisputed earnings still paid");
@@ -228,7 +279,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         assertEq(_maturing(), 0, "all frozen");
         vm.prank(verifier);
         billing.resolveDispute(payer, JOB, provider, false);
-        assertEq(billing.providerBalance(provider), 10 ether, "unfrozen and withdrawable");
+        assertEq(_withdrawable(), 10 ether, "unfrozen and withdrawable");
         assertEq(billing.rewardBalance(whistleblower), 0, "no reward");
         bytes32 key = billing.pairKey(payer, JOB, provider);
         vm.prank(verifier);
@@ -274,7 +325,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         assertEq(frozen, 0, "nothing frozen on the pair");
         assertEq(disputed, 6 ether, "what was disputed cannot be disputed again");
         assertEq(billing.totalFrozen(), 0, "nothing frozen");
-        assertEq(billing.providerBalance(provider), 10 ether, "the frozen 6 and the matured 4 withdrawable");
+        assertEq(_withdrawable(), 10 ether, "the frozen 6 and the matured 4 withdrawable");
         assertEq(_stake(), 8 ether, "not slashed");
         assertEq(_escrow(), escrowBefore, "nothing back to the payer");
         assertEq(billing.rewardBalance(whistleblower), 0, "no reward");
@@ -283,6 +334,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         vm.prank(anyone);
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NoOpenDispute.selector, key));
         billing.expireDispute(payer, JOB, provider);
+        _collect();
         vm.prank(provider);
         billing.withdraw();
         assertEq(billing.totalProviderWithdrawn(), 10 ether, "all earnings paid out");
@@ -326,9 +378,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         // Out of the window: nothing left to freeze.
         vm.warp(block.timestamp + 2 * WINDOW);
         vm.prank(verifier);
-        vm.expectRevert(
-            abi.encodeWithSelector(GpuPoolBilling.EarningsOutsideWindow.selector, provider, 7 ether, 0)
-        );
+        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeExceedsPaid.selector, key, 7 ether, 0));
         billing.openDispute(payer, JOB, provider, 7 ether, EVIDENCE, whistleblower);
         _assertConserved();
     }

@@ -75,11 +75,11 @@ contract TrustHandler is TestBase {
         parties[1] = provider;
         uint256[] memory entries = new uint256[](1);
         entries[0] = entry(job, 0, 1, cumulative);
-        uint256 before = billing.providerBalance(provider) + _maturing(provider);
+        uint256 before = _inPairs(provider);
         vm.prank(reporter);
         billing.settleBatch(parties, entries);
         reported[key] = cumulative;
-        uint256 credited = billing.providerBalance(provider) + _maturing(provider) - before;
+        uint256 credited = _inPairs(provider) - before;
         if (credited != 0) {
             creditAmount[provider].push(credited);
             creditAt[provider].push(clock);
@@ -117,6 +117,32 @@ contract TrustHandler is TestBase {
         }
     }
 
+    /// Anyone collects a random subset of a provider's four pairs: exactly what had matured moves.
+    function collect(uint256 seed) external {
+        address provider = _provider(seed);
+        uint256 picked = (seed >> 8) % 4 + 1;
+        address[] memory payers = new address[](picked);
+        bytes16[] memory picks = new bytes16[](picked);
+        uint256 collectable;
+        for (uint256 i; i < picked; i++) {
+            (payers[i], picks[i]) = (pool[(seed >> (16 + i)) % 2], jobs[(seed >> (24 + i)) % 2]);
+            bool seen;
+            for (uint256 k; k < i; k++) {
+                if (payers[k] == payers[i] && picks[k] == picks[i]) seen = true;
+            }
+            if (!seen) {
+                (, uint256 c,) = billing.pairEarnings(payers[i], picks[i], provider);
+                collectable += c;
+            }
+        }
+        uint256 before = billing.providerBalance(provider);
+        vm.prank(pool[(seed >> 40) % 4]);
+        uint256 moved = billing.collect(provider, payers, picks);
+        if (moved != collectable || billing.providerBalance(provider) - before != moved) {
+            _forbidden("collect moved other than what had matured");
+        }
+    }
+
     function withdrawEarnings(uint256 providerSeed) external {
         address provider = _provider(providerSeed);
         uint256 amount = billing.providerBalance(provider);
@@ -137,10 +163,10 @@ contract TrustHandler is TestBase {
         address provider = _provider(seed >> 8);
         bytes16 job = jobs[(seed >> 16) % 2];
         address caller = asStranger ? pool[(seed >> 24) % 4] : verifier;
-        (, uint256 disputedTotal,,, bool open) = billing.disputeOf(payer, job, provider);
-        (uint256 paid,) = billing.pairState(payer, job, provider);
+        (,,,, bool open) = billing.disputeOf(payer, job, provider);
+        (uint256 uncollected, uint256 collectable,) = billing.pairEarnings(payer, job, provider);
         amount = bound(amount, 1, 10 ether);
-        bool may = !asStranger && !open && amount <= paid - disputedTotal && amount <= _maturing(provider);
+        bool may = !asStranger && !open && amount <= uncollected - collectable;
         vm.prank(caller);
         try billing.openDispute(payer, job, provider, amount, keccak256(abi.encode(seed)), whistleblowers[seed % 3]) {
             if (!may) _forbidden("a dispute opened that must not");
@@ -242,16 +268,23 @@ contract TrustHandler is TestBase {
     }
 
     // ------------------------------------------------------------ views for the invariants
-    function _maturing(address provider) internal view returns (uint256 amount) {
-        (amount,) = billing.maturingOf(provider);
+    /// What the provider's four pairs paid and still hold (not collected, not disputed).
+    function _inPairs(address provider) internal view returns (uint256 amount) {
+        for (uint256 a; a < 2; a++) {
+            for (uint256 j; j < 2; j++) {
+                (uint256 uncollected,,) = billing.pairEarnings(pool[a], jobs[j], provider);
+                amount += uncollected;
+            }
+        }
     }
 
-    /// Escrows + provider earnings (withdrawable and maturing) + stakes + rewards.
+    /// Escrows + provider earnings (collected and still in pairs) + stakes + rewards.
     function sumAccounts() external view returns (uint256 sum) {
         for (uint256 k; k < 4; k++) {
             (uint256 escrow,,) = billing.escrowOf(pool[k]);
             (uint256 staked,,) = billing.stakeOf(pool[k]);
-            sum += escrow + billing.providerBalance(pool[k]) + _maturing(pool[k]) + staked;
+            sum += escrow + billing.providerBalance(pool[k]) + staked;
+            if (k >= 2) sum += _inPairs(pool[k]);
         }
         for (uint256 w; w < 3; w++) {
             sum += billing.rewardBalance(whistleblowers[w]);

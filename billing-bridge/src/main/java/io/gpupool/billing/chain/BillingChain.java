@@ -74,7 +74,10 @@ public interface BillingChain {
   /** A payer's escrow. */
   EscrowState escrow(String payer);
 
-  /** A provider's withdrawable balance. */
+  /**
+   * What a provider can withdraw once its matured pairs are collected: its collected balance plus
+   * what its pairs hold outside the challenge window (contract version 6 keeps earnings in pairs).
+   */
   BigInteger providerBalance(String provider);
 
   /** The latest block number. */

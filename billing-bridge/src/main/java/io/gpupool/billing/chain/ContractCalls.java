@@ -25,12 +25,14 @@ public final class ContractCalls {
   private ContractCalls() {}
 
   /**
-   * ABI-encode {@code settleBatch} for the items: parties deduplicated and sorted by address (the
-   * contract takes them strictly increasing, so no escrow can be listed twice); each entry packs
-   * job id (bits 128..255), payer index (112..127), provider index (96..111) and cumulative wei
-   * (0..95).
+   * ABI-encode {@code settleBatch} for the items: parties deduplicated and sorted by address;
+   * entries ordered by payer (contract version 6 reads and writes a payer's escrow once per run of
+   * its consecutive entries, so one run per payer is the cheapest batch); each entry packs job id
+   * (bits 128..255), payer index (112..127), provider index (96..111) and cumulative wei (0..95).
    */
-  public static String encodeSettleBatch(List<SettlementItem> items) {
+  public static String encodeSettleBatch(List<SettlementItem> batch) {
+    List<SettlementItem> items =
+        batch.stream().sorted(java.util.Comparator.comparing(SettlementItem::pair)).toList();
     java.util.SortedMap<BigInteger, String> sorted = new java.util.TreeMap<>();
     for (SettlementItem item : items) {
       sorted.put(Numeric.toBigInt(item.pair().payer()), item.pair().payer());

@@ -20,6 +20,9 @@ public interface TrustChain {
   /** A provider's withdrawable and maturing earnings. */
   MaturingEarnings earnings(String provider);
 
+  /** What one pair paid and still holds, and how much of it has left the challenge window. */
+  ProviderEarnings.PairEarnings pairEarnings(PairId pair);
+
   /** The contract's challenge window. */
   Duration challengeWindow();
 

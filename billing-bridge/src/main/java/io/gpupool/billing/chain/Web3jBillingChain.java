@@ -48,7 +48,7 @@ public final class Web3jBillingChain
   private static final System.Logger LOG = System.getLogger(Web3jBillingChain.class.getName());
 
   /** The contract interface version ({@code GpuPoolBilling.VERSION}) this client speaks. */
-  public static final BigInteger EXPECTED_VERSION = BigInteger.valueOf(5);
+  public static final BigInteger EXPECTED_VERSION = BigInteger.valueOf(6);
 
   private final ChainConfig config;
   private final Web3j web3j;
@@ -56,6 +56,7 @@ public final class Web3jBillingChain
   private final RevertDecoder decoder;
   private final ChainRpc rpc;
   private final ContractEvents events;
+  private final ProviderEarnings earnings;
 
   public Web3jBillingChain(ChainConfig config, Credentials reporter) {
     this(config, reporter, buildWeb3j(config));
@@ -68,6 +69,7 @@ public final class Web3jBillingChain
     this.decoder = RevertDecoder.forGpuPoolBilling();
     this.rpc = new ChainRpc(config, web3j, decoder);
     this.events = new ContractEvents(config, rpc, decoder);
+    this.earnings = new ProviderEarnings(config, rpc);
   }
 
   /** A web3j client with the configured timeouts. */
@@ -273,10 +275,24 @@ public final class Web3jBillingChain
     return new EscrowState(a.uint(0), a.uint(1), a.uint64(2));
   }
 
+  /** Collected balance plus what the provider's pairs would give up to a collection now. */
   @Override
   public BigInteger providerBalance(String provider) {
-    return rpc.view(GpuPoolBilling.FUNC_PROVIDERBALANCE, List.of(new Address(provider)), UINT256)
-        .uint(0);
+    return earnings.earnings(provider).withdrawableWei();
+  }
+
+  /** The provider's pairs and what each holds (contract version 6 keeps earnings in the pairs). */
+  public ProviderEarnings providerEarnings() {
+    return earnings;
+  }
+
+  /**
+   * Collect the provider's matured earnings out of its pairs into its balance (anyone may), with
+   * the signing key: the transaction hash, or empty when no pair holds anything collectable.
+   */
+  public Optional<String> collect(String provider) {
+    Function call = earnings.collectCall(provider);
+    return call == null ? Optional.empty() : Optional.of(sendCall(call));
   }
 
   @Override
@@ -289,9 +305,12 @@ public final class Web3jBillingChain
 
   @Override
   public MaturingEarnings earnings(String provider) {
-    Answer a =
-        rpc.view(GpuPoolBilling.FUNC_MATURINGOF, List.of(new Address(provider)), UINT256, UINT64);
-    return new MaturingEarnings(providerBalance(provider), a.uint(0), a.uint64(1));
+    return earnings.earnings(provider);
+  }
+
+  @Override
+  public ProviderEarnings.PairEarnings pairEarnings(PairId pair) {
+    return earnings.pairEarnings(pair);
   }
 
   @Override

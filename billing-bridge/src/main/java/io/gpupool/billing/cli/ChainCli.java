@@ -5,6 +5,8 @@ import static io.gpupool.billing.cli.Args.basisPoints;
 import static io.gpupool.billing.cli.Args.duration;
 
 import io.gpupool.billing.PairId;
+import io.gpupool.billing.chain.ChainConfig;
+import io.gpupool.billing.chain.ProviderEarnings;
 import io.gpupool.billing.contract.GpuPoolBilling;
 import java.io.PrintStream;
 import java.math.BigInteger;
@@ -57,7 +59,9 @@ public final class ChainCli {
         payer deposit AMOUNT [--for ADDRESS]
         payer limit REPORTER AMOUNT PERIOD     let REPORTER charge at most AMOUNT per PERIOD (0 = none)
         payer thaw AMOUNT | cancel-thaw | withdraw
-        provider register PAYOUT | withdraw | cancel-proposal
+        provider register PAYOUT | collect | withdraw | cancel-proposal
+                                               collect moves the key's matured earnings out of
+                                               its pairs; withdraw collects, then pays out
         provider stake AMOUNT | unstake AMOUNT | cancel-unstake | withdraw-stake
         provider expire-dispute PAYER JOB PROVIDER
                                                end a dispute open for the contract's
@@ -146,7 +150,14 @@ public final class ChainCli {
       case "payer cancel-thaw" -> send(a, fn("cancelThaw"));
       case "payer withdraw" -> send(a, fn("withdrawEscrow"));
       case "provider register" -> send(a, fn("registerProvider", a.address(2)));
-      case "provider withdraw" -> send(a, fn("withdraw"));
+      case "provider collect" -> collect(a, chain(a).key());
+      case "provider withdraw" -> {
+        // Contract version 6 keeps earnings in each pair until collected: collect the matured
+        // pairs first, so withdraw pays everything out of the challenge window.
+        Credentials key = chain(a).key();
+        collect(a, key);
+        send(a, key, fn("withdraw"), BigInteger.ZERO);
+      }
       case "owner propose-verifier" -> send(a, fn("proposeVerifier", a.address(2)));
       case "owner activate-verifier" -> send(a, fn("activateVerifier", a.address(2)));
       case "owner remove-verifier" -> send(a, fn("removeVerifier", a.address(2)));
@@ -187,6 +198,28 @@ public final class ChainCli {
   }
 
   // ------------------------------------------------------------------ commands
+
+  /** Collect the key's matured earnings out of its pairs (found from its Settled events). */
+  private void collect(Args a, Credentials key) {
+    ChainAccess chain = chain(a);
+    Web3j web3j = chain.web3j();
+    Function call;
+    try {
+      long chainId = web3j.ethChainId().send().getChainId().longValueExact();
+      ChainConfig config =
+          ChainConfig.of(chain.orEnv("rpc", "GPUPOOL_CHAIN_RPC"), chain.contract(), chainId);
+      call = ProviderEarnings.over(config, web3j).collectCall(key.getAddress());
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("RPC failed: " + e.getMessage(), e);
+    } finally {
+      web3j.shutdown();
+    }
+    if (call == null) {
+      out.println("collect: no pair of " + key.getAddress() + " holds matured earnings");
+      return;
+    }
+    send(a, key, call, BigInteger.ZERO);
+  }
 
   private void slashStake(Args a) {
     String provider = a.address(2).getValue();

@@ -7,9 +7,12 @@ import static io.gpupool.billing.chain.ContractView.Out.UINT256;
 import static io.gpupool.billing.chain.ContractView.Out.UINT64;
 
 import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.chain.ChainConfig;
 import io.gpupool.billing.chain.ContractView;
 import io.gpupool.billing.chain.ContractView.Answer;
 import io.gpupool.billing.chain.ContractView.Out;
+import io.gpupool.billing.chain.MaturingEarnings;
+import io.gpupool.billing.chain.ProviderEarnings;
 import java.io.PrintStream;
 import java.math.BigInteger;
 import java.util.List;
@@ -26,6 +29,15 @@ import org.web3j.protocol.core.methods.response.EthCall;
 /** {@code ./gpupool chain status [ADDRESS]}: what the contract's views say, read without a key. */
 final class ContractStatus {
   private ContractStatus() {}
+
+  private static ChainConfig config(ChainAccess chain, Web3j web3j) {
+    try {
+      long chainId = web3j.ethChainId().send().getChainId().longValueExact();
+      return ChainConfig.of(chain.orEnv("rpc", "GPUPOOL_CHAIN_RPC"), chain.contract(), chainId);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("RPC failed: " + e.getMessage(), e);
+    }
+  }
 
   /** Prints the contract's settings and, with an ADDRESS argument, that address's standing. */
   static void print(Args a, ChainAccess chain, PrintStream out) {
@@ -68,14 +80,17 @@ final class ContractStatus {
               + ", payout "
               + v.read("payoutAddress", List.of(w), ADDRESS).address(0));
       Answer stake = v.read("stakeOf", List.of(w), UINT256, UINT256, UINT64);
-      Answer maturing = v.read("maturingOf", List.of(w), UINT256, UINT64);
+      // Contract version 6 keeps earnings in each pair: a scan of the address's Settled events.
+      MaturingEarnings earnings = ProviderEarnings.over(config(chain, web3j), web3j).earnings(who);
       out.println(
           "stake "
               + tokens(stake.uint(0))
               + " (unstaking "
               + tokens(stake.uint(1))
-              + "), earnings in the challenge window "
-              + tokens(maturing.uint(0))
+              + "), earnings withdrawable after collecting "
+              + tokens(earnings.withdrawableWei())
+              + ", in the challenge window "
+              + tokens(earnings.maturingWei())
               + ", reward "
               + tokens(v.read("rewardBalance", List.of(w), UINT256).uint(0)));
       out.println("verifier " + who + ": " + v.read("isVerifier", List.of(w), BOOL).bool(0));

@@ -119,6 +119,11 @@ public final class OutboxTrustChain implements TrustChain {
   }
 
   @Override
+  public io.gpupool.billing.chain.ProviderEarnings.PairEarnings pairEarnings(PairId pair) {
+    return chain.pairEarnings(pair);
+  }
+
+  @Override
   public Duration challengeWindow() {
     return chain.challengeWindow();
   }

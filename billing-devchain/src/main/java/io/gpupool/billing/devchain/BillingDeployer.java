@@ -1,8 +1,12 @@
 package io.gpupool.billing.devchain;
 
+import io.gpupool.billing.chain.ChainConfig;
+import io.gpupool.billing.chain.ProviderEarnings;
 import io.gpupool.billing.contract.GpuPoolBilling;
 import java.math.BigInteger;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
@@ -135,8 +139,36 @@ public final class BillingDeployer {
     return send(() -> contract(contract, whistleblower).withdrawReward().send());
   }
 
+  /**
+   * The provider collects its matured pairs (contract version 6 keeps earnings in each pair until
+   * collected), then withdraws its balance to its payout address, as {@code ./gpupool chain
+   * provider withdraw} does.
+   */
   public TransactionReceipt providerWithdraw(String contract, Credentials provider) {
+    collect(contract, provider);
     return send(() -> contract(contract, provider).withdraw().send());
+  }
+
+  /** The provider collects every pair holding matured earnings; nothing is sent when none does. */
+  public void collect(String contract, Credentials provider) {
+    // The RPC URL is not used: the earnings are read through this deployer's own client.
+    ChainConfig config = ChainConfig.of("http://unused", contract, chainId);
+    ProviderEarnings earnings = ProviderEarnings.over(config, web3j);
+    List<String> payers = new ArrayList<>();
+    List<byte[]> jobs = new ArrayList<>();
+    for (ProviderEarnings.ProviderPair p : earnings.pairsOf(provider.getAddress())) {
+      if (earnings
+              .pairEarnings(p.payer(), p.jobIdHash(), provider.getAddress())
+              .collectableWei()
+              .signum()
+          > 0) {
+        payers.add(p.payer());
+        jobs.add(p.jobIdHash());
+      }
+    }
+    if (!payers.isEmpty()) {
+      send(() -> contract(contract, provider).collect(provider.getAddress(), payers, jobs).send());
+    }
   }
 
   private RawTransactionManager txManager(Credentials who) {

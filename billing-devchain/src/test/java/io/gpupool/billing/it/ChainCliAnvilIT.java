@@ -184,7 +184,7 @@ class ChainCliAnvilIT {
                 new String[] {"status", payer.getAddress(), "--reporter", reporter.getAddress()},
                 c));
     assertThat(status.out())
-        .contains("version 5")
+        .contains("version " + Web3jBillingChain.EXPECTED_VERSION)
         .contains("escrow 2 (2000000000000000000 wei)")
         .contains(
             "limit for " + reporter.getAddress() + ": 1.5 (1500000000000000000 wei) per 86400 s");
@@ -305,7 +305,8 @@ class ChainCliAnvilIT {
     assertThat(status.out())
         .contains("challenge window 60 s, slash 5000 bps of stake, whistleblower 1250 bps of that")
         .contains("stake 2 (2000000000000000000 wei)")
-        .contains("earnings in the challenge window 0.8 (800000000000000000 wei)");
+        .contains("earnings withdrawable after collecting 0 (0 wei)")
+        .contains("in the challenge window 0.8 (800000000000000000 wei)");
 
     String whistleblower = nextOwner.getAddress();
     String evidence = "0x" + "ab".repeat(32);

@@ -69,19 +69,18 @@ final class ChainDisputes {
             Outcome.NOTHING_TO_DISPUTE,
             "no dispute against " + about + ": one is already open on " + pair.get());
       }
-      BigInteger disputable = chain.pairState(pair.get()).paidWei().subtract(d.disputedTotalWei());
-      BigInteger maturing = chain.earnings(pair.get().provider()).maturingWei();
-      BigInteger amount = disputable.min(maturing);
+      // Contract version 6: a dispute freezes at most what this pair paid that is still inside the
+      // challenge window (not collected, never disputed).
+      BigInteger paid = chain.pairState(pair.get()).paidWei();
+      BigInteger amount = chain.pairEarnings(pair.get()).inWindowWei();
       if (amount.signum() <= 0) {
         return DisputeFiling.notOpened(
             Outcome.NOTHING_TO_DISPUTE,
             "no dispute against "
                 + about
                 + ": the job paid "
-                + tokens(disputable)
-                + " not yet disputed, the provider has "
-                + tokens(maturing)
-                + " inside the challenge window");
+                + tokens(paid)
+                + ", of which nothing not yet disputed is still inside the challenge window");
       }
       String tx =
           chain.openDispute(

@@ -49,6 +49,15 @@ class ChainDisputesTest {
       return new MaturingEarnings(BigInteger.ZERO, maturing, 0);
     }
 
+    /** The pair holds what it paid less what was disputed; `maturing` of it is in the window. */
+    @Override
+    public io.gpupool.billing.chain.ProviderEarnings.PairEarnings pairEarnings(PairId pair) {
+      BigInteger held = paid.subtract(disputedTotal);
+      BigInteger inWindow = held.min(maturing);
+      return new io.gpupool.billing.chain.ProviderEarnings.PairEarnings(
+          held, held.subtract(inWindow), 0);
+    }
+
     @Override
     public Duration challengeWindow() {
       return Duration.ofMinutes(1);
@@ -67,7 +76,7 @@ class ChainDisputesTest {
         PairId pair, BigInteger amount, byte[] evidence, String whistleblower) {
       if (revert) {
         throw new ChainRevertException(
-            new DecodedError("EarningsOutsideWindow", "0x12345678", List.of()), null);
+            new DecodedError("DisputeExceedsPaid", "0x12345678", List.of()), null);
       }
       sent.add("open " + pair + " " + amount + " to " + whistleblower);
       open = true;
@@ -181,7 +190,7 @@ class ChainDisputesTest {
     chain.revert = true;
     DisputeFiling refused = disputes(Map.of("liar", LIAR)).open(JOB, "liar", EVIDENCE, "x");
     assertThat(refused.outcome()).isEqualTo(Outcome.FAILED);
-    assertThat(refused.message()).contains("EarningsOutsideWindow");
+    assertThat(refused.message()).contains("DisputeExceedsPaid");
     chain.down = true;
     DisputeFiling down = disputes(Map.of("liar", LIAR)).open(JOB, "liar", EVIDENCE, "x");
     assertThat(down.outcome()).isEqualTo(Outcome.FAILED);

@@ -1,6 +1,8 @@
 package io.gpupool.sandbox.chain;
 
 import io.gpupool.billing.TokenUnits;
+import io.gpupool.billing.chain.ChainConfig;
+import io.gpupool.billing.chain.ProviderEarnings;
 import io.gpupool.billing.contract.GpuPoolBilling;
 import io.gpupool.billing.devchain.AnvilImpersonation;
 import io.gpupool.billing.devchain.BillingDeployer;
@@ -269,21 +271,31 @@ public final class SandboxChain implements AutoCloseable {
   }
 
   /**
-   * What a provider has been paid on the contract, in wei: withdrawable and still inside the
-   * challenge window.
+   * What a provider has been paid on the contract and not withdrawn, in wei: its collected balance
+   * and what its pairs still hold, matured or inside the challenge window (contract version 6 keeps
+   * earnings in each pair until collected).
    */
   public BigInteger providerBalance(String provider) {
     return withdrawable(provider).add(maturing(provider));
   }
 
-  /** What a provider could withdraw now (out of the challenge window), in wei. */
+  /** What a provider could withdraw after collecting its matured pairs now, in wei. */
   public BigInteger withdrawable(String provider) {
-    return call(() -> view().providerBalance(provider).send());
+    return call(() -> earnings().earnings(provider).withdrawableWei());
   }
 
   /** A provider's earnings still inside the challenge window, in wei. */
   public BigInteger maturing(String provider) {
-    return call(() -> view().maturingOf(provider).send().component1());
+    return call(() -> earnings().earnings(provider).maturingWei());
+  }
+
+  /** What a provider has collected out of its pairs (what {@code withdraw} pays now), in wei. */
+  public BigInteger collectedBalance(String provider) {
+    return call(() -> view().providerBalance(provider).send());
+  }
+
+  private ProviderEarnings earnings() {
+    return ProviderEarnings.over(ChainConfig.of(rpcUrl(), contract, chainId()), web3j);
   }
 
   /** A provider's stake (slashable, including what it is unstaking), in wei. */
