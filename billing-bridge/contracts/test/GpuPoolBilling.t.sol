@@ -347,6 +347,8 @@ contract GpuPoolBillingTest is TestBase {
     function testFuzz_voucherSignedByOtherKeyRejected(uint256 key, uint128 amount) public {
         key = bound(key, 1, 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364140);
         vm.assume(key != REPORTER_KEY);
+        // Version 6 refuses a cumulative over 96 bits first (AmountTooLarge), whoever signed it.
+        amount = uint128(bound(amount, 0, type(uint96).max));
         bytes memory sig = _voucherSig(key, payer, JOB, provider, amount);
         vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
         billing.settleWithVoucher(payer, JOB, provider, amount, sig);

@@ -109,9 +109,9 @@ contract DoubleSpendTest is AttackBase {
         uint256[] memory entries = new uint256[](3);
         address[] memory parties = new address[](3);
         (parties[0], parties[1], parties[2]) = (provider, payer, payer);
-        entries[0] = entry(bytes16("a"), 1, 0, 0.6 ether);
-        entries[1] = entry(bytes16("b"), 2, 0, 0.6 ether);
-        entries[2] = entry(bytes16("c"), 1, 0, 0.6 ether);
+        entries[0] = entry(bytes16("a"), 1, 0, 4 ether);
+        entries[1] = entry(bytes16("b"), 2, 0, 4 ether);
+        entries[2] = entry(bytes16("c"), 1, 0, 4 ether);
         bytes memory encoded = abi.encodeCall(GpuPoolBilling.settleBatch, (parties, entries));
         // parties[2]'s word: selector, two offsets, the length, then parties[0..2].
         encoded[4 + 0x60 + 2 * 0x20] = 0xff;
@@ -121,11 +121,13 @@ contract DoubleSpendTest is AttackBase {
         (uint256 a,) = billing.pairState(payer, bytes16("a"), provider);
         (uint256 b,) = billing.pairState(payer, bytes16("b"), provider);
         (uint256 c,) = billing.pairState(payer, bytes16("c"), provider);
-        assertEq(a, 0.6 ether, "first run paid in full");
-        assertEq(b, 0.4 ether, "the alias's run found what the limit left");
-        assertEq(c, 0, "the third run found the limit spent");
-        assertEq(_escrow(payer), 9 ether, "one limit out of the escrow, once");
-        assertEq(billing.totalPaid(), 1 ether, "paid = the limit");
+        // The payer granted an unlimited limit (setUp): its 10 ETH escrow is the only bound.
+        assertEq(a, 4 ether, "first run paid in full");
+        assertEq(b, 4 ether, "the alias's run read what the first run left");
+        assertEq(c, 2 ether, "the third run found only what was left");
+        assertEq(_escrow(payer), 0, "the escrow spent once");
+        assertEq(_escrow(payer2), 10 ether, "payer2's escrow untouched");
+        assertEq(billing.totalPaid(), 10 ether, "paid = the escrow");
     }
 
     function _sortedPayerProvider() internal view returns (address[] memory parties) {
