@@ -11,17 +11,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The settlement outbox on ConfigMaps {@code gpupool-settlement-nonce-<n>}, one per signed
- * transaction not yet confirmed, read from the API server itself (not a cache): a new leader must
- * see what the previous one persisted just before it stopped. One ConfigMap per nonce keeps each
- * far below the size limit whatever the batch size.
+ * The settlement outbox of {@link ConfigMapBillingStore}: signed transactions not yet confirmed,
+ * one ConfigMap per in-flight nonce ({@code gpupool-settlement-nonce-<n>}) in the usage namespace.
  */
 final class ConfigMapOutbox {
-  /** Label value ({@link ConfigMapBillingStore#USAGE_LABEL}) of the outbox's ConfigMaps. */
-  static final String LABEL_VALUE = "outbox";
-
-  private static final String PREFIX = "gpupool-settlement-nonce-";
-  private static final String KEY = "transaction";
+  private static final String OUTBOX_PREFIX = "gpupool-settlement-nonce-";
+  private static final String OUTBOX_KEY = "transaction";
+  private static final int MAX_ATTEMPTS = 20;
 
   private final KubernetesClient client;
   private final String namespace;
@@ -31,17 +27,21 @@ final class ConfigMapOutbox {
     this.namespace = namespace;
   }
 
-  /** Every persisted entry, by nonce. */
+  /**
+   * The settlement outbox, read from the API server (not a cache): a new leader must see what the
+   * previous one persisted just before it stopped. One ConfigMap per in-flight nonce keeps each far
+   * below the size limit whatever the batch size.
+   */
   List<OutboxEntry> entries() {
     List<OutboxEntry> out = new ArrayList<>();
     for (ConfigMap cm :
         client
             .configMaps()
             .inNamespace(namespace)
-            .withLabel(ConfigMapBillingStore.USAGE_LABEL, LABEL_VALUE)
+            .withLabel(ConfigMapBillingStore.USAGE_LABEL, ConfigMapBillingStore.OUTBOX_VALUE)
             .list()
             .getItems()) {
-      String json = cm.getData() == null ? null : cm.getData().get(KEY);
+      String json = cm.getData() == null ? null : cm.getData().get(OUTBOX_KEY);
       if (json != null) {
         out.add(UsageCodec.decodeOutbox(json));
       }
@@ -50,11 +50,10 @@ final class ConfigMapOutbox {
     return out;
   }
 
-  /** Creates or replaces the entry of {@code entry}'s nonce. */
-  void put(OutboxEntry entry) {
-    String name = PREFIX + entry.nonce();
-    Map<String, String> data = Map.of(KEY, UsageCodec.encode(entry));
-    for (int attempt = 0; attempt < ConfigMapBillingStore.MAX_ATTEMPTS; attempt++) {
+  synchronized void put(OutboxEntry entry) {
+    String name = OUTBOX_PREFIX + entry.nonce();
+    Map<String, String> data = Map.of(OUTBOX_KEY, UsageCodec.encode(entry));
+    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       ConfigMap current = client.configMaps().inNamespace(namespace).withName(name).get();
       try {
         if (current == null) {
@@ -66,7 +65,8 @@ final class ConfigMapOutbox {
                       .withNewMetadata()
                       .withName(name)
                       .withNamespace(namespace)
-                      .addToLabels(ConfigMapBillingStore.USAGE_LABEL, LABEL_VALUE)
+                      .addToLabels(
+                          ConfigMapBillingStore.USAGE_LABEL, ConfigMapBillingStore.OUTBOX_VALUE)
                       .addToLabels("app.kubernetes.io/managed-by", "gpupool-operator")
                       .endMetadata()
                       .withData(data)
@@ -90,7 +90,7 @@ final class ConfigMapOutbox {
         "outbox ConfigMap " + namespace + "/" + name + ": too many conflicting writes");
   }
 
-  void remove(long nonce) {
-    client.configMaps().inNamespace(namespace).withName(PREFIX + nonce).delete();
+  synchronized void remove(long nonce) {
+    client.configMaps().inNamespace(namespace).withName(OUTBOX_PREFIX + nonce).delete();
   }
 }
