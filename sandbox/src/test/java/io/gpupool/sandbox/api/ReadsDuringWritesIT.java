@@ -22,7 +22,7 @@ class ReadsDuringWritesIT {
 
   private static final String NS = "/api/v1/namespaces/team-a";
   private static final String CM = NS + "/configmaps/cm";
-  private static final int UPDATES = 100;
+  private static final int UPDATES = 30;
 
   private final SandboxApiServer server = new SandboxApiServer();
 
