@@ -141,17 +141,17 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     OwnedPods<InferenceJob> owned = new OwnedPods<>(pods);
     this.loop =
         new InferenceLoop(
-            pool,
-            autoscaling,
-            planner,
-            billing,
-            new CachedWorkloads<>(cluster.workloads(), owned),
-            cluster.events(),
-            cluster.metrics(),
-            new InferenceLoop.Reads(owned::of, services::getSecondaryResources),
-            Clock.systemUTC(),
-            crossChecks.checker(cluster.events()),
-            new QueuedReplicas(queues.admission(), cluster.events()));
+            cluster,
+            new InferenceLoop.Observes(
+                pool,
+                autoscaling,
+                new InferenceLoop.Reads(owned::of, services::getSecondaryResources)),
+            new InferenceLoop.Deciders(
+                planner, billing, new QueuedReplicas(queues.admission(), cluster.events())),
+            new InferenceLoop.Actors(
+                new CachedWorkloads<>(cluster.workloads(), owned),
+                crossChecks.checker(cluster.events())),
+            Clock.systemUTC());
     return List.of(pods, services, wakeups.eventSource(context));
   }
 
