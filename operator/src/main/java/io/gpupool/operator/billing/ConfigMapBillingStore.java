@@ -34,7 +34,8 @@ import org.jboss.logging.Logger;
  * operator's ConfigMap watch, merged with this process's own latest writes (newest resourceVersion
  * wins), so a read right after a write sees it before the watch delivers it. The settlement outbox
  * (signed transactions not yet confirmed) lives in ConfigMaps {@code gpupool-settlement-nonce-<n>},
- * read from the API server itself.
+ * read from the API server itself. A proven cheat's forfeit mark ({@code forfeit.<provider>}) lives
+ * beside the pair figures it concerns.
  */
 public final class ConfigMapBillingStore implements BillingStore, AutoCloseable {
   private static final Logger LOG = Logger.getLogger(ConfigMapBillingStore.class);
@@ -203,6 +204,30 @@ public final class ConfigMapBillingStore implements BillingStore, AutoCloseable 
   @Override
   public void removeOutbox(long nonce) {
     outbox.remove(nonce);
+  }
+
+  /**
+   * Marks the usage of {@code job} on the provider paid at {@code providerAddress} forfeited: the
+   * settlement loop sends none of it from now on ({@link SettleableStore}). Stored in the job's
+   * usage ConfigMap, beside the figures it concerns, so a restarted operator keeps skipping it; a
+   * mark already there is kept (the first verdict dates it).
+   */
+  public void putForfeit(JobRef job, String providerAddress, String record) {
+    modify(
+        job.uid(),
+        job,
+        data -> {
+          data.putIfAbsent(UsageCodec.forfeitKey(providerAddress), record);
+          return null;
+        });
+  }
+
+  /** The forfeit mark of the pair's job on the pair's provider, if one was stored. */
+  public Optional<String> forfeit(PairId pair) {
+    ConfigMap cm = cache.get(configMapName(pair.jobId()));
+    return cm == null || cm.getData() == null
+        ? Optional.empty()
+        : Optional.ofNullable(cm.getData().get(UsageCodec.forfeitKey(pair.provider())));
   }
 
   /** The pod records of a job, by pod UID. */

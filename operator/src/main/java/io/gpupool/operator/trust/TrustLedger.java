@@ -406,8 +406,10 @@ public class TrustLedger {
   }
 
   private static String shortReason(NodeStanding t) {
-    return t.outcome == Outcome.WRONG_RESULT
-        ? "wrong challenge result"
-        : "challenge too slow for " + t.product;
+    return switch (t.outcome) {
+      case WRONG_RESULT -> "wrong challenge result";
+      case FAILED_OPENING -> "challenge commitment not opened";
+      default -> "challenge too slow for " + t.product;
+    };
   }
 }
