@@ -60,6 +60,8 @@ public final class PodTemplateRules {
     }
     SchedulingRules.checkAffinity(p, field + ".affinity", t.affinity);
     SchedulingRules.checkTolerations(p, field + ".tolerations", t.tolerations);
+    SchedulingRules.checkMetadata(p, field + ".labels", t.labels, true);
+    SchedulingRules.checkMetadata(p, field + ".annotations", t.annotations, false);
     if (t.labels != null) {
       t.labels.keySet().stream()
           .filter(k -> k.startsWith("gpupool.io/"))

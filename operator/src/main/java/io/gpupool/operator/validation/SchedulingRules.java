@@ -129,6 +129,50 @@ final class SchedulingRules {
     }
   }
 
+  private static final java.util.regex.Pattern NAME =
+      java.util.regex.Pattern.compile("^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$");
+  private static final java.util.regex.Pattern PREFIX =
+      java.util.regex.Pattern.compile(
+          "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
+
+  /**
+   * Label and annotation keys, and label values, as Kubernetes checks them on a pod: the CRD stores
+   * any string in {@code spec.template.labels}/{@code annotations}, and every pod of the job would
+   * be refused at creation.
+   */
+  static void checkMetadata(
+      SpecProblems p, String field, java.util.Map<String, String> entries, boolean labels) {
+    if (entries == null) {
+      return;
+    }
+    for (var e : new java.util.TreeMap<>(entries).entrySet()) {
+      String key = e.getKey();
+      int slash = key.lastIndexOf('/');
+      String prefix = slash < 0 ? null : key.substring(0, slash);
+      String name = key.substring(slash + 1);
+      if (name.length() > 63
+          || !NAME.matcher(name).matches()
+          || (prefix != null && (prefix.length() > 253 || !PREFIX.matcher(prefix).matches()))) {
+        p.add(
+            field,
+            "Invalid value: \""
+                + key
+                + "\": a qualified name: an optional DNS subdomain prefix and '/', then at most 63"
+                + " alphanumeric characters, '-', '_' or '.', starting and ending alphanumeric");
+      } else if (labels
+          && e.getValue() != null
+          && !e.getValue().isEmpty()
+          && (e.getValue().length() > 63 || !NAME.matcher(e.getValue()).matches())) {
+        p.add(
+            field,
+            "Invalid value: \""
+                + e.getValue()
+                + "\": a label value: at most 63 alphanumeric characters, '-', '_' or '.',"
+                + " starting and ending alphanumeric");
+      }
+    }
+  }
+
   private static String unsupported(String value, List<String> supported) {
     return "Unsupported value: \""
         + value

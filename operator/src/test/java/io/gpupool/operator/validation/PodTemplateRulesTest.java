@@ -267,6 +267,30 @@ class PodTemplateRulesTest {
                 + " values: \"NoExecute\", \"NoSchedule\", \"PreferNoSchedule\"");
   }
 
+  /**
+   * The CRD stores any string in the template's labels and annotations; Kubernetes refuses a pod
+   * whose label value or key is not a label: found by AcceptedSpecsPropertyTest (a pod with a
+   * 77-character label value).
+   */
+  @Test
+  void labelsAndAnnotationsKubernetesRefusesOnAPodAreRefused() {
+    PodTemplate t = new PodTemplate();
+    t.labels = new java.util.TreeMap<>(Map.of("team", "x".repeat(64), "ok", "", "a b", "v"));
+    t.annotations = Map.of("example.com/note", "any text at all", "-bad", "v");
+    assertThat(problems(t))
+        .containsExactly(
+            "spec.template.labels: Invalid value: \"a b\": a qualified name: an optional DNS"
+                + " subdomain prefix and '/', then at most 63 alphanumeric characters, '-', '_' or"
+                + " '.', starting and ending alphanumeric",
+            "spec.template.labels: Invalid value: \""
+                + "x".repeat(64)
+                + "\": a label value: at most 63 alphanumeric characters, '-', '_' or '.',"
+                + " starting and ending alphanumeric",
+            "spec.template.annotations: Invalid value: \"-bad\": a qualified name: an optional"
+                + " DNS subdomain prefix and '/', then at most 63 alphanumeric characters, '-', '_'"
+                + " or '.', starting and ending alphanumeric");
+  }
+
   @Test
   void theReservedNamesAreTheOnesTheOperatorUses() {
     assertThat(PodTemplate.PREEMPT_NOTICE_VOLUME).isEqualTo(PreemptNotice.VOLUME);
