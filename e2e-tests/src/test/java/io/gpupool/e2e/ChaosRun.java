@@ -9,6 +9,7 @@ import io.gpupool.e2e.chaos.ClusterView;
 import io.gpupool.e2e.chaos.Invariants;
 import io.gpupool.e2e.chaos.LingeringThreads;
 import io.gpupool.e2e.chaos.ProgressDeadline;
+import io.gpupool.e2e.chaos.ServedModels;
 import io.gpupool.sandbox.api.FaultPlan;
 import io.gpupool.sandbox.chain.RpcFaultProxy;
 import io.gpupool.sandbox.chain.SandboxChain;
@@ -31,15 +32,23 @@ import java.util.function.Consumer;
  * SIGKILLed at random moments (some right after a job was submitted: mid-placement,
  * mid-gang-creation; some right after a settlement transaction reached the chain, before the leader
  * heard its hash), and anvil itself is restarted on its state, cleanly or after a SIGKILL that
- * loses its last second of blocks. The invariants are checked every few seconds while it runs and
- * once more when every job has ended and settlement is quiet; the run ends with the table of {@link
- * ChaosTally}.
+ * loses the blocks mined since its last state write (settlements the operator had counted among
+ * them). The invariants are checked every few seconds while it runs and once more when every job
+ * has ended and settlement is quiet; the run ends with the table of {@link ChaosTally}.
  *
  * <p>{@code ./gpupool soak --minutes N} runs it long ({@link #main}); {@code ChaosE2E} runs it
  * short in the suite.
  */
 public final class ChaosRun {
   static final String LEASE = "gpupool-chaos-leader";
+
+  /**
+   * How often the chaos sandbox's anvil writes its state (the sandbox's own: every second). At one
+   * second a crash timed after a settlement lost no block in seven tries; at ten, a settlement
+   * mined a moment before a crash is above the last write, so the crash takes it back and the
+   * operator has to settle it again.
+   */
+  static final Duration ANVIL_STATE_INTERVAL = Duration.ofSeconds(10);
 
   /** How hard and how long. */
   public record Settings(
@@ -52,9 +61,13 @@ public final class ChaosRun {
       Duration outageEvery,
       double timeScale,
       int maxRunSeconds,
-      long seed) {
+      long seed,
+      int inferenceJobs) {
 
-    /** A soak of {@code minutes}: about 7 jobs a minute, faults at a few percent. */
+    /**
+     * A soak of {@code minutes}: about 7 TrainingJobs a minute and an InferenceJob every 3 minutes,
+     * faults at a few percent.
+     */
     public static Settings soak(int minutes, long seed) {
       return new Settings(
           Duration.ofMinutes(minutes),
@@ -66,7 +79,8 @@ public final class ChaosRun {
           Duration.ofSeconds(120),
           10,
           600,
-          seed);
+          seed,
+          Math.max(1, minutes / 3));
     }
   }
 
@@ -78,6 +92,8 @@ public final class ChaosRun {
   private long anvilCrashes;
   private long blocksLostToCrashes;
   private volatile Instant lastCrash;
+  // false once the window ended: a crash thread still waiting must neither crash nor re-arm
+  private volatile boolean faulting = true;
 
   private ChaosRun(Settings settings, Consumer<String> log) {
     this.settings = settings;
@@ -109,7 +125,9 @@ public final class ChaosRun {
     rpcRates.put(RpcFaultProxy.Fault.RPC_UNAVAILABLE, r / 3);
     rpcRates.put(RpcFaultProxy.Fault.RPC_TIMEOUT, r / 3);
     int firstPort = OperatorProcess.freePort();
-    SandboxChain.Options chainOptions = SandboxChain.Options.forTimeScale(settings.timeScale());
+    SandboxChain.Options chainOptions =
+        SandboxChain.Options.forTimeScale(settings.timeScale())
+            .withAnvilStateInterval(ANVIL_STATE_INTERVAL);
     try (SandboxCluster cluster =
             SandboxCluster.startWithChainThrough(
                 "chaos",
@@ -158,6 +176,8 @@ public final class ChaosRun {
     Instant nextKill = start.plus(NodeChurn.jitter(random, settings.killEvery()));
     Instant nextOutage = start.plus(NodeChurn.jitter(random, settings.outageEvery()));
     Duration jobGap = settings.window().dividedBy(Math.max(1, settings.jobs()));
+    ServedModels served =
+        new ServedModels(admin, settings.window(), settings.inferenceJobs(), random, tally);
     int submitted = 0;
     Instant armedUntil = null;
     Runnable unsent = null; // what the armed hook does at a random moment when nothing was sent
@@ -173,6 +193,7 @@ public final class ChaosRun {
             nextKill = now.plus(NodeChurn.jitter(random, settings.killEvery()));
           }
         }
+        served.step(now);
         if (armedUntil != null && now.isAfter(armedUntil)) {
           armedUntil = null;
           if (rpc.disarm()) {
@@ -202,7 +223,7 @@ public final class ChaosRun {
               if (armedUntil == null) {
                 // Crashed just after a settlement reached the chain (crashSoon); at a random
                 // moment when none comes within a minute.
-                rpc.afterNextSend(() -> crashSoon(cluster.chain()));
+                rpc.afterNextSend(() -> crashSoon(cluster.chain(), rpc));
                 unsent = () -> crashAnvil(cluster.chain());
                 armedUntil = now.plusSeconds(60);
               } else {
@@ -219,7 +240,9 @@ public final class ChaosRun {
         Thread.sleep(250);
       }
       log.accept("chaos: " + submitted + " jobs submitted; calming down");
+      served.suspendAll();
     } finally {
+      faulting = false;
       cluster.sandbox().apiServer().injectFaults(FaultPlan.none());
       rpc.disarm();
       rpc.calm();
@@ -279,16 +302,25 @@ public final class ChaosRun {
 
   /**
    * {@link #crashAnvil} in 100-400 ms, off the RPC proxy's thread (which must reply first): by then
-   * the leader has mostly read the receipt and counted the settlement, and anvil has mostly not
-   * written its state since (every second), so the crash takes back a settlement already counted.
+   * the leader has mostly read the receipt and counted the settlement. When anvil wrote its state
+   * in between (the settlement's block is in the file: the crash would take nothing back), it waits
+   * for the next transaction instead; the run's loop still crashes at a random moment when none
+   * comes before the armed minute ends.
    */
-  private void crashSoon(SandboxChain chain) {
+  private void crashSoon(SandboxChain chain, RpcFaultProxy rpc) {
     long delay = 100 + random.nextInt(300);
     Thread crash =
         new Thread(
             () -> {
               try {
                 Thread.sleep(delay);
+                if (!faulting) {
+                  return;
+                }
+                if (chain.blocksSinceStateWrite() == 0) {
+                  rpc.afterNextSend(() -> crashSoon(chain, rpc));
+                  return;
+                }
                 crashAnvil(chain);
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -372,7 +404,9 @@ public final class ChaosRun {
     ProgressDeadline wait = new ProgressDeadline(Instant.now(), patience);
     while (true) {
       var jobs = admin.resources(TrainingJob.class).inNamespace("default").list().getItems();
-      long open = jobs.stream().filter(j -> !Invariants.ended(j)).count();
+      long open =
+          jobs.stream().filter(j -> !Invariants.ended(j)).count()
+              + ServedModels.stillServing(admin);
       if (open == 0) {
         return true;
       }
@@ -456,7 +490,8 @@ public final class ChaosRun {
     tally.set("jobs succeeded", succeeded);
     tally.set("jobs failed", failed);
     tally.set("gang restarts (status.restarts, all jobs)", restarts);
-    tally.heapAtEnd(replicas.heapAtEnd());
+    ServedModels.record(view, tally);
+    tally.heapAtEnd(replicas.heapAtEnd(), replicas.whyNoHeap());
   }
 
   /** {@code ./gpupool soak --minutes N [--seed S]}: the long run; prints the table. */
