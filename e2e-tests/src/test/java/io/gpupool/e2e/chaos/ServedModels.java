@@ -18,10 +18,11 @@ import java.util.Set;
 /**
  * The chaos run's InferenceJobs: one submitted every {@code window / count} (1-2 replicas of a
  * small model on A100s, which the run's TrainingJobs do not use, billed to the example {@code
- * serving} account), each served under the run's faults for a third of the window or so and then
- * suspended, the rest suspended when the window ends. A suspended job's replicas are stopped and
- * their usage settled, so the end's checks hold them to what they hold TrainingJobs to: no live pod
- * left, every pod that ran in its usage record, the ledger equal to the chain to the wei.
+ * serving} account), each served under the run's faults for a third of the window or so (a minute
+ * at least) and then suspended, the rest suspended when the window ends. A suspended job's replicas
+ * are stopped and their usage settled, so the end's checks hold them to what they hold TrainingJobs
+ * to: no live pod left, every pod that ran in its usage record, the ledger equal to the chain to
+ * the wei.
  */
 public final class ServedModels {
   private static final String NAMESPACE = "default";
@@ -41,7 +42,9 @@ public final class ServedModels {
     this.admin = admin;
     this.count = count;
     this.gap = window.dividedBy(Math.max(1, count));
-    this.life = window.dividedBy(3);
+    // at least a minute: under a short run's faults a replica may take that long to start
+    Duration third = window.dividedBy(3);
+    this.life = third.compareTo(Duration.ofMinutes(1)) < 0 ? Duration.ofMinutes(1) : third;
     this.random = random;
     this.tally = tally;
   }
