@@ -92,8 +92,9 @@ public final class ChaosRun {
   private long anvilCrashes;
   private long blocksLostToCrashes;
   private volatile Instant lastCrash;
-  // false once the window ended: a crash thread still waiting must neither crash nor re-arm
-  private volatile boolean faulting = true;
+  // true while a crash waits for the next settlement: a crash thread must neither crash nor re-arm
+  // once that wait is over (the window ended, or the crash happened)
+  private volatile boolean crashWanted;
 
   private ChaosRun(Settings settings, Consumer<String> log) {
     this.settings = settings;
@@ -218,22 +219,25 @@ public final class ChaosRun {
           nextChurn = now.plus(NodeChurn.jitter(random, settings.churnEvery()));
         }
         if (now.isAfter(nextOutage)) {
-          switch (outages++ % 3) {
-            case 0 -> {
-              if (armedUntil == null) {
+          if (outages % 3 == 0 && armedUntil != null) {
+            // A leader kill waits on the next send: the crash waits for that to fire or lapse,
+            // so that it too comes right after a settlement (at random it mostly loses nothing).
+            nextOutage = now.plusSeconds(5);
+          } else {
+            switch (outages++ % 3) {
+              case 0 -> {
                 // Crashed just after a settlement reached the chain (crashSoon); at a random
                 // moment when none comes within a minute.
+                crashWanted = true;
                 rpc.afterNextSend(() -> crashSoon(cluster.chain(), rpc));
-                unsent = () -> crashAnvil(cluster.chain());
+                unsent = () -> crashAnvil(cluster.chain(), "at a random moment (no settlement)");
                 armedUntil = now.plusSeconds(60);
-              } else {
-                crashAnvil(cluster.chain());
               }
+              case 1 -> rpc.outage(Duration.ofSeconds(5 + random.nextInt(10)));
+              default -> restartAnvil(cluster.chain());
             }
-            case 1 -> rpc.outage(Duration.ofSeconds(5 + random.nextInt(10)));
-            default -> restartAnvil(cluster.chain());
+            nextOutage = now.plus(NodeChurn.jitter(random, settings.outageEvery()));
           }
-          nextOutage = now.plus(NodeChurn.jitter(random, settings.outageEvery()));
         }
         churn.heal(false);
         replicas.keepTwo();
@@ -242,13 +246,14 @@ public final class ChaosRun {
       log.accept("chaos: " + submitted + " jobs submitted; calming down");
       served.suspendAll();
     } finally {
-      faulting = false;
+      crashWanted = false;
       cluster.sandbox().apiServer().injectFaults(FaultPlan.none());
       rpc.disarm();
       rpc.calm();
       churn.restoreAll();
     }
     replicas.keepTwo();
+    crashAfterNextSettlement(cluster.chain(), rpc, Duration.ofSeconds(120));
     boolean ended =
         awaitJobsEnded(
             admin,
@@ -289,13 +294,20 @@ public final class ChaosRun {
    * anvil SIGKILLed and started again on the state it wrote last: the blocks of its last second or
    * so are gone with the settlements in them, which the operator must notice and settle again.
    */
-  private synchronized void crashAnvil(SandboxChain chain) {
+  private synchronized void crashAnvil(SandboxChain chain, String when) {
     // read just before the kill: a block mined in between is counted as kept, never as lost
     long before = chain.blockNumber();
     Duration down = chain.crashAnvil();
     lastCrash = Instant.now();
     long lost = Math.max(0, before - chain.blockNumber());
-    log.accept("chaos: anvil SIGKILLed, " + lost + " blocks lost, down " + down.toMillis() + " ms");
+    log.accept(
+        "chaos: anvil SIGKILLed "
+            + when
+            + ", "
+            + lost
+            + " blocks lost, down "
+            + down.toMillis()
+            + " ms");
     anvilCrashes++;
     blocksLostToCrashes += lost;
   }
@@ -314,14 +326,15 @@ public final class ChaosRun {
             () -> {
               try {
                 Thread.sleep(delay);
-                if (!faulting) {
+                if (!crashWanted) {
                   return;
                 }
                 if (chain.blocksSinceStateWrite() == 0) {
                   rpc.afterNextSend(() -> crashSoon(chain, rpc));
                   return;
                 }
-                crashAnvil(chain);
+                crashWanted = false;
+                crashAnvil(chain, "right after a settlement");
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               } catch (RuntimeException e) {
@@ -331,6 +344,32 @@ public final class ChaosRun {
             "chaos-anvil-crash");
     crash.setDaemon(true);
     crash.start();
+  }
+
+  /**
+   * Once more right after the window, while the operator settles its backlog: the window's leader
+   * kills and RPC faults leave few settlements mined while it runs, so a crash there mostly finds
+   * no settlement to take back; this one waits (up to {@code limit}) for a settlement mined above
+   * anvil's last state write, then takes it back. Counted with the others.
+   */
+  private void crashAfterNextSettlement(SandboxChain chain, RpcFaultProxy rpc, Duration limit)
+      throws InterruptedException {
+    long crashesBefore = crashes();
+    crashWanted = true;
+    rpc.afterNextSend(() -> crashSoon(chain, rpc));
+    Instant deadline = Instant.now().plus(limit);
+    while (crashes() == crashesBefore && Instant.now().isBefore(deadline)) {
+      Thread.sleep(250);
+    }
+    crashWanted = false;
+    rpc.disarm();
+    if (crashes() == crashesBefore) {
+      log.accept("chaos: no settlement was mined within " + limit + " after the window");
+    }
+  }
+
+  private synchronized long crashes() {
+    return anvilCrashes;
   }
 
   /**
