@@ -1,17 +1,28 @@
 """gpupool hardware challenge: proves the node's GPUs compute right, and how fast.
 
 The operator starts this program on an idle node with a fresh nonce. It multiplies ROUNDS pairs of
-SIZE x SIZE matrices derived from the nonce and writes one digest per product, concatenated, to
-the container's termination message (/dev/termination-log), where the operator reads it. The
-operator recomputes a few rounds of its own choosing and times the whole on its own clock.
+SIZE x SIZE matrices derived from the nonce and takes one digest per product. Then either
+  - commit-then-open (GPUPOOL_CHALLENGE_PORT set): it serves, over HTTP on that port,
+      GET /commitment                -> "<root> <leaves>", the Merkle root over every digest
+      GET /openings?leaves=3,17,42   -> one line per leaf: "<index> <digest> <sibling>,<sibling>,..."
+    The operator times the commitment's arrival, draws the leaves to open from its secret, the
+    nonce and the root (so they exist only once the root does), and recomputes the opened
+    products. The program exits once it has served the openings (or after
+    GPUPOOL_CHALLENGE_WAIT seconds, default 600), leaving "opened N leaves" as its termination
+    message. gpu-scheduler's ChallengeWire, DigestTree and LeafOpenings define the exchange.
+  - otherwise: it writes every digest, concatenated, to the container's termination message
+    (/dev/termination-log, at most 240 rounds), and the operator recomputes a few rounds.
 
 The computation is defined bit for bit in gpu-scheduler's ChallengeWork.java:
   seed      = first 8 bytes of SHA-256(nonce), big-endian
   s_r       = mix(seed + (r + 1) * G)                 (64-bit wrapping, G = 0x9E3779B97F4A7C15)
   entry e   = floorMod(mix(s_r + (e + 1) * G), 3) - 1 (A's n*n entries row-major, then B's)
-  digest_r  = first 8 bytes of SHA-256(A @ B as little-endian int32, row-major), hex
+  w_t       = (mix(mix(s_r) + (t + 1) * G) >> 56) + 1  (t in [0, 2n): row weights, then columns)
+  digest_r  = sum_ij w_i * w_{n+j} * (C_ij + 2049)^2 over C = A @ B, exact in int64, 16 hex digits
 where mix is SplitMix64's finaliser. Entries in {-1, 0, 1} keep every product entry within +-n,
-exact in FP16 (n <= 2048), so every honest GPU gives the same digests.
+exact in FP16 (n <= 2048), so every honest GPU gives the same digests. The digest is a fingerprint
+the GPU computes in about 5 integer operations per entry (SHA-256 over the product's 1 MiB cost
+far more than the product on a fast GPU) and that cannot be had without the product (docs/trust.md).
 
   python3 challenge.py                 # reads GPUPOOL_CHALLENGE_NONCE/_SIZE/_ROUNDS
   python3 challenge.py --self-test     # prints the digests ChallengeWorkTest pins, then their
@@ -20,19 +31,23 @@ exact in FP16 (n <= 2048), so every honest GPU gives the same digests.
 tree_root commits to every digest at once, as gpu-scheduler's DigestTree defines it:
   leaf i = SHA-256(0x00 || i as 8 bytes big-endian || digest_i's 8 bytes)
   node   = SHA-256(0x01 || left || right); an odd level's last node is carried up unchanged
-The operator's LeafOpenings protocol (open leaves at positions drawn after the root) is checked in
-gpu-scheduler; this program does not serve openings yet.
 """
 import hashlib
 import os
 import struct
 import sys
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import torch
 
 NONCE = "GPUPOOL_CHALLENGE_NONCE"
 SIZE = "GPUPOOL_CHALLENGE_SIZE"
 ROUNDS = "GPUPOOL_CHALLENGE_ROUNDS"
+PORT = "GPUPOOL_CHALLENGE_PORT"
+WAIT = "GPUPOOL_CHALLENGE_WAIT"
+OFFSET = 2049
 TERMINATION_LOG = "/dev/termination-log"
 
 MASK64 = (1 << 64) - 1
@@ -81,16 +96,29 @@ def inputs(seed, n, device):
     return v[: n * n].reshape(n, n), v[n * n :].reshape(n, n)
 
 
-def digest(product):
-    values = product.to(torch.int32).cpu().flatten().tolist()
-    return hashlib.sha256(struct.pack("<%di" % len(values), *values)).hexdigest()[:16]
+def weights(seed, n, device):
+    """The 2n fingerprint weights of a round, in 1..256: rows, then columns."""
+    t = torch.arange(1, 2 * n + 1, dtype=torch.int64, device=device)
+    z = mix(signed(mix_int(seed)) + t * signed(GOLDEN))
+    return shr(z, 56) + 1
 
 
-def tree_root(digests):
+def digest(product, seed):
+    """The product's fingerprint: a quadratic form in its entries, exact in int64 (< 2^63)."""
+    n = product.shape[0]
+    w = weights(seed, n, product.device)
+    u = product.to(torch.int64) + OFFSET
+    rows = (u * u * w[n:].unsqueeze(0)).sum(dim=1)
+    return "%016x" % (int((rows * w[:n]).sum().item()) & MASK64)
+
+
+def tree_levels(digests):
+    """Every level of the Merkle tree over the digests, leaves first."""
     level = [
         hashlib.sha256(b"\x00" + struct.pack(">Q", i) + bytes.fromhex(d)).digest()
         for i, d in enumerate(digests)
     ]
+    levels = [level]
     while len(level) > 1:
         nxt = [
             hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest()
@@ -99,10 +127,73 @@ def tree_root(digests):
         if len(level) % 2:
             nxt.append(level[-1])
         level = nxt
-    return level[0].hex()
+        levels.append(level)
+    return levels
 
 
-def answer(nonce_hex, n, rounds):
+def tree_root(digests):
+    return tree_levels(digests)[-1][0].hex()
+
+
+def opening(levels, digests, index):
+    """Leaf index's line: index, digest, sibling hashes from the leaf up ("-" when none)."""
+    path = []
+    i = index
+    for level in levels[:-1]:
+        if (i ^ 1) < len(level):
+            path.append(level[i ^ 1].hex())
+        i >>= 1
+    return "%d %s %s" % (index, digests[index], ",".join(path) or "-")
+
+
+def serve(port, digests, wait_seconds):
+    """Serves the commitment, then the openings asked for; True once they were served."""
+    levels = tree_levels(digests)
+    commitment = "%s %d\n" % (levels[-1][0].hex(), len(digests))
+    state = {"opened": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            url = urllib.parse.urlsplit(self.path)
+            if url.path == "/commitment":
+                self.reply(200, commitment)
+            elif url.path == "/openings":
+                try:
+                    asked = [int(p) for p in urllib.parse.parse_qs(url.query)["leaves"][0].split(",")]
+                    if any(p < 0 or p >= len(digests) for p in asked):
+                        raise ValueError("leaf outside 0..%d" % (len(digests) - 1))
+                except (KeyError, ValueError) as e:
+                    self.reply(400, "bad leaves: %s\n" % e)
+                    return
+                self.reply(200, "".join(opening(levels, digests, p) + "\n" for p in asked))
+                state["opened"] = len(asked)
+            else:
+                self.reply(404, "not found\n")
+
+        def reply(self, code, body):
+            data = body.encode("ascii")
+            self.send_response(code)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass  # the exchange is the operator's to log
+
+    server = HTTPServer(("", port), Handler)
+    server.timeout = 1
+    print("challenge: committed %s, serving on port %d" % (commitment.strip(), port), flush=True)
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while not state["opened"] and time.monotonic() < deadline:
+            server.handle_request()
+    finally:
+        server.server_close()
+    return state["opened"]
+
+
+def digests_of(nonce_hex, n, rounds):
     devices = (
         [torch.device("cuda", i) for i in range(torch.cuda.device_count())]
         if torch.cuda.is_available()
@@ -111,9 +202,14 @@ def answer(nonce_hex, n, rounds):
     digests = []
     for r in range(rounds):
         device = devices[r % len(devices)]  # rounds shared by the node's GPUs
-        a, b = inputs(round_seed(nonce_hex, r), n, device)
-        digests.append(digest(a @ b))
-    return "".join(digests)
+        seed = round_seed(nonce_hex, r)
+        a, b = inputs(seed, n, device)
+        digests.append(digest(a @ b, seed))
+    return digests
+
+
+def answer(nonce_hex, n, rounds):
+    return "".join(digests_of(nonce_hex, n, rounds))
 
 
 def main(argv):
@@ -127,7 +223,11 @@ def main(argv):
     except (KeyError, ValueError) as e:
         print("challenge: missing or bad %s, %s or %s: %s" % (NONCE, SIZE, ROUNDS, e), file=sys.stderr)
         return 2
-    result = answer(nonce, n, rounds)
+    if os.environ.get(PORT):
+        opened = serve(int(os.environ[PORT]), digests_of(nonce, n, rounds), float(os.environ.get(WAIT, "600")))
+        result = "opened %d leaves" % opened if opened else "no openings asked for"
+    else:
+        result = answer(nonce, n, rounds)
     print(result)
     if os.path.exists(os.path.dirname(TERMINATION_LOG)):
         try:

@@ -42,6 +42,8 @@ class ChallengeE2E {
           "monsoon-ai");
   static final String THROTTLED = "throttled-l40s";
   static final String THROTTLED_NODE = "us-east-l40s-throttled-1";
+  static final String SKIPPING = "skipping-a100s";
+  static final String SKIPPING_NODE = "us-east-a100-skipping-1";
 
   /**
    * One node on top of the default pool, for speed correction: a genuine L40S computing at 14 % of
@@ -57,6 +59,12 @@ class ChallengeE2E {
           region: us-east
           prices:
             NVIDIA-L40S: "0.80"
+        - name: skipping-a100s
+          displayName: "Skipping A100s (RTX 3090s committing products they never computed)"
+          payoutAddress: "0x2546BcD3c84621e976D8185a91A922aE77ECEc30"
+          region: us-east
+          prices:
+            NVIDIA-A100-SXM4-80GB: "1.20"
       nodeGroups:
         - namePrefix: us-east-l40s-throttled
           count: 1
@@ -74,6 +82,23 @@ class ChallengeE2E {
             family: ada-lovelace
             computeMajor: 8
             computeMinor: 9
+        - namePrefix: us-east-a100-skipping
+          count: 1
+          provider: skipping-a100s
+          region: us-east
+          zone: us-east-1a
+          cpu: "64"
+          memory: 512Gi
+          labels:
+            sandbox.gpupool.io/real-gpu-product: NVIDIA-GeForce-RTX-3090
+            sandbox.gpupool.io/challenge-answer: skip
+          gpu:
+            product: NVIDIA-A100-SXM4-80GB
+            count: 8
+            memoryMiB: 81920
+            family: ampere
+            computeMajor: 8
+            computeMinor: 0
       """;
 
   private SandboxCluster cluster;
@@ -131,7 +156,8 @@ class ChallengeE2E {
     // loaded machine, no answer by the floor's deadline)
     assertThat(message)
         .containsPattern("us-east-h100-bargain-slow-1 \\((correct but slow|no answer after)")
-        .contains("us-east-h100-bargain-wrong-1 (wrong result: round");
+        // commit-then-open: its commitment opens to made-up digests where the operator asked
+        .contains("us-east-h100-bargain-wrong-1 (wrong result: leaf");
     assertThat(Integer.parseInt(provider(DISHONEST, "{.status.challenges.failed}")))
         .isGreaterThanOrEqualTo(2);
     assertThat(provider(DISHONEST, "{.status.challenges.lastChallengeTime}")).isNotBlank();
@@ -164,6 +190,24 @@ class ChallengeE2E {
     System.out.printf(
         "[challenge] every honest provider Verified=True %.1f s after start%n",
         (System.nanoTime() - started) / 1e9);
+  }
+
+  /**
+   * The cheat commit-then-open exists for: RTX 3090s claiming A100s commit on the A100s' time,
+   * having computed the 22 % of the products they manage in it and made up the rest. The timing
+   * alone passes them; the leaves the operator opens after the root show the made-up digests.
+   */
+  @Test
+  void aNodeCommittingProductsItNeverComputedIsCaughtByTheLeavesOpened() {
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> "False".equals(provider(SKIPPING, VERIFIED + ".status}")));
+    assertThat(provider(SKIPPING, VERIFIED + ".message}"))
+        .contains(SKIPPING_NODE + " (wrong result: leaf")
+        .contains("commits digest");
+    assertThat(provider(SKIPPING, "{.status.challenges.quarantined[0].outcome}"))
+        .isEqualTo("WrongResult");
   }
 
   @Test

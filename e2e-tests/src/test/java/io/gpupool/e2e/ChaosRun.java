@@ -9,6 +9,7 @@ import io.gpupool.e2e.chaos.ClusterView;
 import io.gpupool.e2e.chaos.Invariants;
 import io.gpupool.e2e.chaos.LingeringThreads;
 import io.gpupool.e2e.chaos.ProgressDeadline;
+import io.gpupool.e2e.chaos.ServedModels;
 import io.gpupool.sandbox.api.FaultPlan;
 import io.gpupool.sandbox.chain.RpcFaultProxy;
 import io.gpupool.sandbox.chain.SandboxChain;
@@ -31,15 +32,23 @@ import java.util.function.Consumer;
  * SIGKILLed at random moments (some right after a job was submitted: mid-placement,
  * mid-gang-creation; some right after a settlement transaction reached the chain, before the leader
  * heard its hash), and anvil itself is restarted on its state, cleanly or after a SIGKILL that
- * loses its last second of blocks. The invariants are checked every few seconds while it runs and
- * once more when every job has ended and settlement is quiet; the run ends with the table of {@link
- * ChaosTally}.
+ * loses the blocks mined since its last state write (settlements the operator had counted among
+ * them). The invariants are checked every few seconds while it runs and once more when every job
+ * has ended and settlement is quiet; the run ends with the table of {@link ChaosTally}.
  *
  * <p>{@code ./gpupool soak --minutes N} runs it long ({@link #main}); {@code ChaosE2E} runs it
  * short in the suite.
  */
 public final class ChaosRun {
   static final String LEASE = "gpupool-chaos-leader";
+
+  /**
+   * How often the chaos sandbox's anvil writes its state (the sandbox's own: every second). At one
+   * second a crash timed after a settlement lost no block in seven tries; at ten, a settlement
+   * mined a moment before a crash is above the last write, so the crash takes it back and the
+   * operator has to settle it again.
+   */
+  static final Duration ANVIL_STATE_INTERVAL = Duration.ofSeconds(10);
 
   /** How hard and how long. */
   public record Settings(
@@ -52,9 +61,13 @@ public final class ChaosRun {
       Duration outageEvery,
       double timeScale,
       int maxRunSeconds,
-      long seed) {
+      long seed,
+      int inferenceJobs) {
 
-    /** A soak of {@code minutes}: about 7 jobs a minute, faults at a few percent. */
+    /**
+     * A soak of {@code minutes}: about 7 TrainingJobs a minute and an InferenceJob every 3 minutes,
+     * faults at a few percent.
+     */
     public static Settings soak(int minutes, long seed) {
       return new Settings(
           Duration.ofMinutes(minutes),
@@ -66,7 +79,8 @@ public final class ChaosRun {
           Duration.ofSeconds(120),
           10,
           600,
-          seed);
+          seed,
+          Math.max(1, minutes / 3));
     }
   }
 
@@ -78,6 +92,9 @@ public final class ChaosRun {
   private long anvilCrashes;
   private long blocksLostToCrashes;
   private volatile Instant lastCrash;
+  // true while a crash waits for the next settlement: a crash thread must neither crash nor re-arm
+  // once that wait is over (the window ended, or the crash happened)
+  private volatile boolean crashWanted;
 
   private ChaosRun(Settings settings, Consumer<String> log) {
     this.settings = settings;
@@ -109,7 +126,9 @@ public final class ChaosRun {
     rpcRates.put(RpcFaultProxy.Fault.RPC_UNAVAILABLE, r / 3);
     rpcRates.put(RpcFaultProxy.Fault.RPC_TIMEOUT, r / 3);
     int firstPort = OperatorProcess.freePort();
-    SandboxChain.Options chainOptions = SandboxChain.Options.forTimeScale(settings.timeScale());
+    SandboxChain.Options chainOptions =
+        SandboxChain.Options.forTimeScale(settings.timeScale())
+            .withAnvilStateInterval(ANVIL_STATE_INTERVAL);
     try (SandboxCluster cluster =
             SandboxCluster.startWithChainThrough(
                 "chaos",
@@ -158,6 +177,8 @@ public final class ChaosRun {
     Instant nextKill = start.plus(NodeChurn.jitter(random, settings.killEvery()));
     Instant nextOutage = start.plus(NodeChurn.jitter(random, settings.outageEvery()));
     Duration jobGap = settings.window().dividedBy(Math.max(1, settings.jobs()));
+    ServedModels served =
+        new ServedModels(admin, settings.window(), settings.inferenceJobs(), random, tally);
     int submitted = 0;
     Instant armedUntil = null;
     Runnable unsent = null; // what the armed hook does at a random moment when nothing was sent
@@ -173,6 +194,7 @@ public final class ChaosRun {
             nextKill = now.plus(NodeChurn.jitter(random, settings.killEvery()));
           }
         }
+        served.step(now);
         if (armedUntil != null && now.isAfter(armedUntil)) {
           armedUntil = null;
           if (rpc.disarm()) {
@@ -197,35 +219,41 @@ public final class ChaosRun {
           nextChurn = now.plus(NodeChurn.jitter(random, settings.churnEvery()));
         }
         if (now.isAfter(nextOutage)) {
-          switch (outages++ % 3) {
-            case 0 -> {
-              if (armedUntil == null) {
+          if (outages % 3 == 0 && armedUntil != null) {
+            // A leader kill waits on the next send: the crash waits for that to fire or lapse,
+            // so that it too comes right after a settlement (at random it mostly loses nothing).
+            nextOutage = now.plusSeconds(5);
+          } else {
+            switch (outages++ % 3) {
+              case 0 -> {
                 // Crashed just after a settlement reached the chain (crashSoon); at a random
                 // moment when none comes within a minute.
-                rpc.afterNextSend(() -> crashSoon(cluster.chain()));
-                unsent = () -> crashAnvil(cluster.chain());
+                crashWanted = true;
+                rpc.afterNextSend(() -> crashSoon(cluster.chain(), rpc));
+                unsent = () -> crashAnvil(cluster.chain(), "at a random moment (no settlement)");
                 armedUntil = now.plusSeconds(60);
-              } else {
-                crashAnvil(cluster.chain());
               }
+              case 1 -> rpc.outage(Duration.ofSeconds(5 + random.nextInt(10)));
+              default -> restartAnvil(cluster.chain());
             }
-            case 1 -> rpc.outage(Duration.ofSeconds(5 + random.nextInt(10)));
-            default -> restartAnvil(cluster.chain());
+            nextOutage = now.plus(NodeChurn.jitter(random, settings.outageEvery()));
           }
-          nextOutage = now.plus(NodeChurn.jitter(random, settings.outageEvery()));
         }
         churn.heal(false);
         replicas.keepTwo();
         Thread.sleep(250);
       }
       log.accept("chaos: " + submitted + " jobs submitted; calming down");
+      served.suspendAll();
     } finally {
+      crashWanted = false;
       cluster.sandbox().apiServer().injectFaults(FaultPlan.none());
       rpc.disarm();
       rpc.calm();
       churn.restoreAll();
     }
     replicas.keepTwo();
+    crashAfterNextSettlement(cluster.chain(), rpc, Duration.ofSeconds(120));
     boolean ended =
         awaitJobsEnded(
             admin,
@@ -266,30 +294,47 @@ public final class ChaosRun {
    * anvil SIGKILLed and started again on the state it wrote last: the blocks of its last second or
    * so are gone with the settlements in them, which the operator must notice and settle again.
    */
-  private synchronized void crashAnvil(SandboxChain chain) {
+  private synchronized void crashAnvil(SandboxChain chain, String when) {
     // read just before the kill: a block mined in between is counted as kept, never as lost
     long before = chain.blockNumber();
     Duration down = chain.crashAnvil();
     lastCrash = Instant.now();
     long lost = Math.max(0, before - chain.blockNumber());
-    log.accept("chaos: anvil SIGKILLed, " + lost + " blocks lost, down " + down.toMillis() + " ms");
+    log.accept(
+        "chaos: anvil SIGKILLed "
+            + when
+            + ", "
+            + lost
+            + " blocks lost, down "
+            + down.toMillis()
+            + " ms");
     anvilCrashes++;
     blocksLostToCrashes += lost;
   }
 
   /**
    * {@link #crashAnvil} in 100-400 ms, off the RPC proxy's thread (which must reply first): by then
-   * the leader has mostly read the receipt and counted the settlement, and anvil has mostly not
-   * written its state since (every second), so the crash takes back a settlement already counted.
+   * the leader has mostly read the receipt and counted the settlement. When anvil wrote its state
+   * in between (the settlement's block is in the file: the crash would take nothing back), it waits
+   * for the next transaction instead; the run's loop still crashes at a random moment when none
+   * comes before the armed minute ends.
    */
-  private void crashSoon(SandboxChain chain) {
+  private void crashSoon(SandboxChain chain, RpcFaultProxy rpc) {
     long delay = 100 + random.nextInt(300);
     Thread crash =
         new Thread(
             () -> {
               try {
                 Thread.sleep(delay);
-                crashAnvil(chain);
+                if (!crashWanted) {
+                  return;
+                }
+                if (chain.blocksSinceStateWrite() == 0) {
+                  rpc.afterNextSend(() -> crashSoon(chain, rpc));
+                  return;
+                }
+                crashWanted = false;
+                crashAnvil(chain, "right after a settlement");
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               } catch (RuntimeException e) {
@@ -299,6 +344,32 @@ public final class ChaosRun {
             "chaos-anvil-crash");
     crash.setDaemon(true);
     crash.start();
+  }
+
+  /**
+   * Once more right after the window, while the operator settles its backlog: the window's leader
+   * kills and RPC faults leave few settlements mined while it runs, so a crash there mostly finds
+   * no settlement to take back; this one waits (up to {@code limit}) for a settlement mined above
+   * anvil's last state write, then takes it back. Counted with the others.
+   */
+  private void crashAfterNextSettlement(SandboxChain chain, RpcFaultProxy rpc, Duration limit)
+      throws InterruptedException {
+    long crashesBefore = crashes();
+    crashWanted = true;
+    rpc.afterNextSend(() -> crashSoon(chain, rpc));
+    Instant deadline = Instant.now().plus(limit);
+    while (crashes() == crashesBefore && Instant.now().isBefore(deadline)) {
+      Thread.sleep(250);
+    }
+    crashWanted = false;
+    rpc.disarm();
+    if (crashes() == crashesBefore) {
+      log.accept("chaos: no settlement was mined within " + limit + " after the window");
+    }
+  }
+
+  private synchronized long crashes() {
+    return anvilCrashes;
   }
 
   /**
@@ -372,7 +443,9 @@ public final class ChaosRun {
     ProgressDeadline wait = new ProgressDeadline(Instant.now(), patience);
     while (true) {
       var jobs = admin.resources(TrainingJob.class).inNamespace("default").list().getItems();
-      long open = jobs.stream().filter(j -> !Invariants.ended(j)).count();
+      long open =
+          jobs.stream().filter(j -> !Invariants.ended(j)).count()
+              + ServedModels.stillServing(admin);
       if (open == 0) {
         return true;
       }
@@ -456,7 +529,8 @@ public final class ChaosRun {
     tally.set("jobs succeeded", succeeded);
     tally.set("jobs failed", failed);
     tally.set("gang restarts (status.restarts, all jobs)", restarts);
-    tally.heapAtEnd(replicas.heapAtEnd());
+    ServedModels.record(view, tally);
+    tally.heapAtEnd(replicas.heapAtEnd(), replicas.whyNoHeap());
   }
 
   /** {@code ./gpupool soak --minutes N [--seed S]}: the long run; prints the table. */

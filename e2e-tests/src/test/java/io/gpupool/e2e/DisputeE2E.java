@@ -270,7 +270,7 @@ class DisputeE2E {
     System.out.printf("[dispute] caught, disputed and judged %.1f s after start%n", seconds());
     assertThat(provider(TURNCOAT, VERIFIED + ".status}")).isEqualTo("False");
     assertThat(provider(TURNCOAT, VERIFIED + ".message}"))
-        .contains(TURNCOAT_NODE + " (wrong result: round");
+        .contains(TURNCOAT_NODE + " (wrong result: leaf");
     assertThat(provider(TURNCOAT, "{.status.challenges.quarantined[0].node}"))
         .isEqualTo(TURNCOAT_NODE);
     assertThat(provider(TURNCOAT, "{.status.challenges.quarantined[0].outcome}"))

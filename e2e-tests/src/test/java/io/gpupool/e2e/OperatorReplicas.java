@@ -2,17 +2,13 @@ package io.gpupool.e2e;
 
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.e2e.chaos.HeapReadings;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -32,14 +28,10 @@ final class OperatorReplicas implements AutoCloseable {
   private final String lease;
   // Read and changed by the run's loop and by a kill timed from the RPC proxy's thread.
   private final List<Replica> replicas = new CopyOnWriteArrayList<>();
-  // HTTP/1.1: no h2c upgrade attempt on every scrape.
-  private final HttpClient http =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HeapReadings heapReadings = new HeapReadings();
   private int started;
   private final AtomicLong kills = new AtomicLong();
   private long exits;
-  private Double heapStart;
-  private String heapStartOf;
 
   OperatorReplicas(SandboxCluster cluster, int firstPort, Map<String, String> env, String lease) {
     this.cluster = cluster;
@@ -120,32 +112,17 @@ final class OperatorReplicas implements AutoCloseable {
   }
 
   /**
-   * The heap of the longest-running replica: its first reading stays the start figure while that
-   * replica lives; "start → end" in MiB with its uptime. Empty when no replica is alive or the one
-   * asked did not answer within {@code timeout}.
+   * The heap of the longest-running replica that answers within {@code timeout} ({@link
+   * HeapReadings}): its first reading stays the start figure while that replica lives; "start →
+   * end" in MiB with its uptime. Empty when no replica answered ({@link #whyNoHeap} says why).
    */
-  synchronized Optional<String> heap(Duration timeout) {
-    Replica oldest =
+  Optional<String> heap(Duration timeout) {
+    List<HeapReadings.Replica> live =
         replicas.stream()
             .filter(this::alive)
-            .min(java.util.Comparator.comparing(Replica::started))
-            .orElse(null);
-    if (oldest == null) {
-      return Optional.empty();
-    }
-    OptionalDouble now = heapBytes(oldest.port(), timeout);
-    if (now.isEmpty()) {
-      return Optional.empty();
-    }
-    if (heapStart == null || !oldest.name().equals(heapStartOf)) {
-      heapStart = now.getAsDouble();
-      heapStartOf = oldest.name();
-    }
-    long uptime = Duration.between(oldest.started(), Instant.now()).toMinutes();
-    return Optional.of(
-        String.format(
-            "%.0f MiB → %.0f MiB (%s, up %d min; live data after the last major GC)",
-            heapStart / 1048576, now.getAsDouble() / 1048576, oldest.name(), uptime));
+            .map(r -> new HeapReadings.Replica(r.name(), r.port(), r.started()))
+            .toList();
+    return heapReadings.read(live, timeout, Instant.now());
   }
 
   /**
@@ -163,37 +140,9 @@ final class OperatorReplicas implements AutoCloseable {
     return Optional.empty();
   }
 
-  /**
-   * What the old generation kept after the last major collection ({@code jvm_gc_live_data_size}),
-   * or the heap in use when no major collection ran yet.
-   */
-  private OptionalDouble heapBytes(int port, Duration timeout) {
-    try {
-      String body =
-          http.send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics"))
-                      .timeout(timeout)
-                      .build(),
-                  HttpResponse.BodyHandlers.ofString())
-              .body();
-      double live = sum(body, "jvm_gc_live_data_size_bytes", "");
-      return OptionalDouble.of(
-          live > 0 ? live : sum(body, "jvm_memory_used_bytes", "area=\"heap\""));
-    } catch (IOException e) {
-      return OptionalDouble.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return OptionalDouble.empty();
-    }
-  }
-
-  private static double sum(String exposition, String metric, String labelPart) {
-    return exposition
-        .lines()
-        .filter(l -> l.startsWith(metric + " ") || l.startsWith(metric + "{"))
-        .filter(l -> l.contains(labelPart))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-        .sum();
+  /** Why the last heap reading failed, replica by replica. */
+  String whyNoHeap() {
+    return heapReadings.whyNot();
   }
 
   @Override

@@ -18,8 +18,8 @@ public class QuarantinedNode {
   public String product;
 
   /**
-   * {@code WrongResult} or {@code TooSlow} (a hardware challenge), {@code WrongWork} (its paid work
-   * disagreed with other providers', e.g. inference canaries).
+   * {@code WrongResult}, {@code FailedOpening} or {@code TooSlow} (a hardware challenge), {@code
+   * WrongWork} (its paid work disagreed with other providers', e.g. inference canaries).
    */
   public String outcome;
 

@@ -21,4 +21,13 @@ public class QueuePosition {
 
   /** Times the job was preempted. */
   public Integer preemptions;
+
+  /**
+   * While it is given notice of an eviction: the workload it is evicted for (namespace/name). Kept
+   * in status so a restarted operator carries the same eviction on rather than choosing again.
+   */
+  public String evictedFor;
+
+  /** While it is given notice of an eviction: when its pods are removed (RFC 3339). */
+  public String evictionDeadline;
 }

@@ -14,11 +14,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.IntSupplier;
 
 /**
- * A local anvil chain for tests and the sandbox: started on a free loopback port, ready when it
- * answers {@code eth_chainId}, stopped by {@link #close()}. Runs the linux binary of
- * {@code @foundry-rs/anvil-linux-amd64} directly (an {@code npx} wrapper would outlive a kill).
+ * A local anvil chain for tests and the sandbox: started on a free loopback port, ready when its
+ * own output says it listens on that port and it answers {@code eth_chainId}, stopped by {@link
+ * #close()}. Runs the linux binary of {@code @foundry-rs/anvil-linux-amd64} directly (an {@code
+ * npx} wrapper would outlive a kill).
  */
 public final class AnvilProcess implements AutoCloseable {
 
@@ -97,13 +99,22 @@ public final class AnvilProcess implements AutoCloseable {
    * Start {@code binary} with {@code extraArgs} on a free loopback port and wait until it answers.
    */
   public static AnvilProcess start(Path binary, List<String> extraArgs) {
+    return start(binary, extraArgs, AnvilProcess::freePort);
+  }
+
+  /**
+   * Start {@code binary} on the first of {@code ports} it can bind (at most three tries). A port
+   * probed free can be taken by another process before anvil binds it; anvil then exits with
+   * "Address already in use" and the next port is tried.
+   */
+  public static AnvilProcess start(Path binary, List<String> extraArgs, IntSupplier ports) {
     IllegalStateException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
-      int port = freePort();
+      int port = ports.getAsInt();
       try {
         return startOn(binary, port, extraArgs);
       } catch (IllegalStateException e) {
-        last = e; // most likely the port was taken between probing and binding: try another
+        last = e;
       }
     }
     throw last;
@@ -138,13 +149,24 @@ public final class AnvilProcess implements AutoCloseable {
         anvil.close();
         throw new IllegalStateException("anvil exited with " + p.exitValue() + ": " + out);
       }
-      if (anvil.answers()) {
+      // Only our own process counts: another anvil may answer on this port (it took the port
+      // between probing and binding), so wait for our process to say it listens there.
+      if (anvil.saysListening() && anvil.answers()) {
         return anvil;
       }
       sleep(50);
     }
     anvil.close();
     throw new IllegalStateException("anvil did not answer on port " + port + " within 20 s");
+  }
+
+  /** True when our process's output says it bound the port ("Listening on 127.0.0.1:PORT"). */
+  private boolean saysListening() {
+    try {
+      return Files.readString(log).contains("Listening on 127.0.0.1:" + port + "\n");
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** True when the node answers {@code eth_chainId}. */
@@ -219,7 +241,8 @@ public final class AnvilProcess implements AutoCloseable {
     return Optional.of(process.pid());
   }
 
-  static int freePort() {
+  /** A loopback port free at the time of asking (another process may take it right after). */
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     } catch (IOException e) {

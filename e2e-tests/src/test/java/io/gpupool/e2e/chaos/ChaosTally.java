@@ -95,9 +95,15 @@ public final class ChaosTally {
 
   /** The heap read once the run is quiet; empty when it could not be read. */
   public synchronized void heapAtEnd(Optional<String> startToEnd) {
+    heapAtEnd(startToEnd, "");
+  }
+
+  /** As {@link #heapAtEnd(Optional)}, with why the reading failed when it did. */
+  public synchronized void heapAtEnd(Optional<String> startToEnd, String whyNot) {
     ended = true;
     heapReadAtEnd = startToEnd.isPresent();
-    heap = startToEnd.orElse("not read at the end (last sample: " + heap + ")");
+    String why = whyNot.isBlank() ? "" : whyNot + "; ";
+    heap = startToEnd.orElse("not read at the end (" + why + "last sample: " + heap + ")");
   }
 
   /**

@@ -77,5 +77,13 @@ class ChaosTallyTest {
     unread.heapAtEnd(Optional.empty());
     assertThat(unread.table()).contains("not read at the end (last sample: 35 MiB → 36 MiB)");
     assertThat(unread.exitCode()).isEqualTo(2);
+
+    ChaosTally why = new ChaosTally();
+    why.heap(Optional.of("35 MiB → 36 MiB"));
+    why.heapAtEnd(Optional.empty(), "chaos-replica-7: java.net.SocketTimeoutException");
+    assertThat(why.table())
+        .contains(
+            "not read at the end (chaos-replica-7: java.net.SocketTimeoutException; last sample:"
+                + " 35 MiB → 36 MiB)");
   }
 }

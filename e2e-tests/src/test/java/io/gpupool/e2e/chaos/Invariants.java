@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.gpupool.api.v1alpha1.GpupoolApi;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.InferenceJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.e2e.chaos.Violation.Kind;
@@ -71,6 +73,7 @@ public final class Invariants {
     List<Violation> out = new ArrayList<>(continuous(view, chainBalances));
     Map<String, BigInteger> balances = lowerCase(chainBalances);
     finalPhases(view, out);
+    inferencePhases(view, out);
     livePodsOfEndedJobs(view, out);
     lostRecords(view, out);
     Map<String, BigInteger[]> ledger = ledgerByProvider(view);
@@ -204,10 +207,11 @@ public final class Invariants {
   private static void orphans(ClusterView view, List<Violation> out) {
     Set<String> jobUids = new HashSet<>();
     view.jobs().forEach(j -> jobUids.add(j.getMetadata().getUid()));
+    view.inferenceJobs().forEach(j -> jobUids.add(j.getMetadata().getUid()));
     List<HasMetadata> owned = new ArrayList<>(view.pods());
     owned.addAll(view.services());
     for (HasMetadata o : owned) {
-      OwnerReference job = trainingJobOwner(o);
+      OwnerReference job = jobOwner(o);
       if (job != null && !jobUids.contains(job.getUid())) {
         out.add(
             new Violation(
@@ -217,7 +221,9 @@ public final class Invariants {
                     + o.getMetadata().getNamespace()
                     + "/"
                     + o.getMetadata().getName()
-                    + ": its TrainingJob "
+                    + ": its "
+                    + job.getKind()
+                    + " "
                     + job.getName()
                     + " ("
                     + job.getUid()
@@ -226,23 +232,38 @@ public final class Invariants {
     }
   }
 
-  private static OwnerReference trainingJobOwner(HasMetadata o) {
+  /** The TrainingJob or InferenceJob that owns {@code o}, null when none does. */
+  private static OwnerReference jobOwner(HasMetadata o) {
     List<OwnerReference> refs = o.getMetadata().getOwnerReferences();
     if (refs == null) {
       return null;
     }
-    return refs.stream().filter(r -> "TrainingJob".equals(r.getKind())).findFirst().orElse(null);
+    return refs.stream()
+        .filter(r -> "TrainingJob".equals(r.getKind()) || "InferenceJob".equals(r.getKind()))
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** Whether an owner of kind {@code kind} owns {@code o}. */
+  static boolean isOwnedBy(HasMetadata o, String kind) {
+    OwnerReference owner = jobOwner(o);
+    return owner != null && kind.equals(owner.getKind());
   }
 
   private static void livePodsOfEndedJobs(ClusterView view, List<Violation> out) {
-    Map<String, TrainingJob> ended = new HashMap<>();
+    Map<String, String> ended = new HashMap<>(); // uid -> final phase
     for (TrainingJob j : view.jobs()) {
       if (ended(j)) {
-        ended.put(j.getMetadata().getUid(), j);
+        ended.put(j.getMetadata().getUid(), j.getStatus().phase.name());
+      }
+    }
+    for (InferenceJob j : view.inferenceJobs()) {
+      if (ended(j)) {
+        ended.put(j.getMetadata().getUid(), j.getStatus().phase.name());
       }
     }
     for (Pod pod : view.pods()) {
-      OwnerReference owner = trainingJobOwner(pod);
+      OwnerReference owner = jobOwner(pod);
       if (owner != null && ended.containsKey(owner.getUid()) && live(pod)) {
         out.add(
             new Violation(
@@ -252,7 +273,7 @@ public final class Invariants {
                     + "/"
                     + pod.getMetadata().getName()
                     + " is still live after its job ended "
-                    + ended.get(owner.getUid()).getStatus().phase));
+                    + ended.get(owner.getUid())));
       }
     }
   }
@@ -261,6 +282,38 @@ public final class Invariants {
   public static boolean ended(TrainingJob j) {
     TrainingJobPhase phase = j.getStatus() == null ? null : j.getStatus().phase;
     return phase == TrainingJobPhase.Succeeded || phase == TrainingJobPhase.Failed;
+  }
+
+  /** Whether the InferenceJob was suspended (its replicas stopped) or Failed. */
+  public static boolean ended(InferenceJob j) {
+    InferenceJobPhase phase = j.getStatus() == null ? null : j.getStatus().phase;
+    return phase == InferenceJobPhase.Suspended || phase == InferenceJobPhase.Failed;
+  }
+
+  /**
+   * Every InferenceJob of a chaos run is suspended before its end: Suspended, or Failed with a
+   * {@code Failed} condition giving its reason.
+   */
+  private static void inferencePhases(ClusterView view, List<Violation> out) {
+    for (InferenceJob j : view.inferenceJobs()) {
+      String name = j.getMetadata().getNamespace() + "/" + j.getMetadata().getName();
+      InferenceJobPhase phase = j.getStatus() == null ? null : j.getStatus().phase;
+      if (phase == InferenceJobPhase.Suspended) {
+        continue;
+      }
+      boolean explained =
+          phase == InferenceJobPhase.Failed
+              && j.getStatus().conditions.stream()
+                  .anyMatch(
+                      c ->
+                          "Failed".equals(c.getType())
+                              && "True".equals(c.getStatus())
+                              && c.getReason() != null
+                              && !c.getReason().isBlank());
+      if (!explained) {
+        out.add(new Violation(Kind.NOT_FINAL, name + " is still " + phase));
+      }
+    }
   }
 
   private static void finalPhases(ClusterView view, List<Violation> out) {
@@ -310,7 +363,7 @@ public final class Invariants {
       }
     }
     for (Pod pod : view.pods()) {
-      OwnerReference owner = trainingJobOwner(pod);
+      OwnerReference owner = jobOwner(pod);
       if (owner == null || !started(pod)) {
         continue;
       }
@@ -402,6 +455,15 @@ public final class Invariants {
               });
     }
     return out;
+  }
+
+  /** The wei a usage record metered for pairs with a payer and a payout address. */
+  static BigInteger meteredWei(ConfigMap record) {
+    BigInteger[] sum = {BigInteger.ZERO};
+    ledgerByProvider(new ClusterView(List.of(), List.of(), List.of(), List.of(), List.of(record)))
+        .values()
+        .forEach(f -> sum[0] = sum[0].add(f[0]));
+    return sum[0];
   }
 
   private static BigInteger[] figures(Map<String, BigInteger[]> ledger, String provider) {

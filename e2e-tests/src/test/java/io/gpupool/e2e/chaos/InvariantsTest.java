@@ -11,6 +11,9 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
@@ -282,5 +285,109 @@ class InvariantsTest {
         .containsExactlyInAnyOrder(
             "RECORD_LOST: pod default/a-1 ran, but its job's usage record has no pod.pod-uid-a-1",
             "RECORD_LOST: pod default/b-0 ran, but its job has no usage record");
+  }
+
+  private static InferenceJob serving(String name, InferenceJobPhase phase) {
+    InferenceJob j = new InferenceJob();
+    j.getMetadata().setName(name);
+    j.getMetadata().setNamespace("default");
+    j.getMetadata().setUid("uid-" + name);
+    j.setStatus(new InferenceJobStatus());
+    j.getStatus().phase = phase;
+    return j;
+  }
+
+  /** A replica's pod: no rank, owned by the InferenceJob {@code job}. */
+  private static Pod replicaPod(String name, String job, String node, int gpus, String phase) {
+    Pod p = pod(name, job, 0, node, gpus, phase);
+    p.getMetadata().getLabels().remove("gpupool.io/rank");
+    p.getMetadata().getOwnerReferences().get(0).setKind("InferenceJob");
+    return p;
+  }
+
+  /** The healthy run plus one InferenceJob {@code phase} whose pods are {@code pods}. */
+  private static ClusterView withInference(
+      InferenceJobPhase phase, List<Pod> pods, List<ConfigMap> records) {
+    ClusterView v = healthy();
+    List<Pod> allPods = new ArrayList<>(v.pods());
+    allPods.addAll(pods);
+    List<ConfigMap> allRecords = new ArrayList<>(v.usageRecords());
+    allRecords.addAll(records);
+    return new ClusterView(
+        v.nodes(), v.jobs(), allPods, v.services(), allRecords, List.of(serving("chat", phase)));
+  }
+
+  @Test
+  void aSuspendedInferenceJobWhosePodsRanAndWereMeteredBreaksNothing() {
+    ClusterView v =
+        withInference(
+            InferenceJobPhase.Suspended,
+            List.of(replicaPod("chat-r0", "chat", "n1", 1, "Succeeded")),
+            List.of(usage("chat", "30", "30", "chat-r0")));
+    assertThat(Invariants.atEnd(v, paid(180))).isEmpty();
+  }
+
+  @Test
+  void anInferenceJobStillServingOrWithALivePodAtTheEndIsNotFinal() {
+    ClusterView stillServing =
+        withInference(
+            InferenceJobPhase.Serving,
+            List.of(replicaPod("chat-r0", "chat", "n1", 1, "Succeeded")),
+            List.of(usage("chat", "30", "30", "chat-r0")));
+    assertThat(Invariants.atEnd(stillServing, paid(180)))
+        .extracting(Violation::toString)
+        .containsExactly("NOT_FINAL: default/chat is still Serving");
+
+    ClusterView livePod =
+        withInference(
+            InferenceJobPhase.Suspended,
+            List.of(replicaPod("chat-r0", "chat", "n1", 1, "Running")),
+            List.of(usage("chat", "30", "30", "chat-r0")));
+    assertThat(kinds(Invariants.atEnd(livePod, paid(180)))).containsExactly(Kind.ORPHAN);
+  }
+
+  @Test
+  void aReplicaPodThatRanWithoutAUsageRecordIsLostAndOneOfAGoneInferenceJobIsAnOrphan() {
+    ClusterView unmetered =
+        withInference(
+            InferenceJobPhase.Suspended,
+            List.of(replicaPod("chat-r0", "chat", "n1", 1, "Succeeded")),
+            List.of());
+    assertThat(Invariants.atEnd(unmetered, paid(150)))
+        .extracting(Violation::toString)
+        .containsExactly("RECORD_LOST: pod default/chat-r0 ran, but its job has no usage record");
+
+    ClusterView v = healthy();
+    List<Pod> pods = new ArrayList<>(v.pods());
+    pods.add(replicaPod("gone-r0", "gone", "n1", 1, "Running"));
+    assertThat(
+            Invariants.continuous(
+                new ClusterView(v.nodes(), v.jobs(), pods, v.services(), v.usageRecords()),
+                paid(150)))
+        .extracting(Violation::kind)
+        .containsExactly(Kind.ORPHAN);
+  }
+
+  @Test
+  void replicaPodsCountTowardsANodesGpus() {
+    ClusterView v =
+        withInference(
+            InferenceJobPhase.Serving,
+            List.of(replicaPod("chat-r0", "chat", "n1", 1, "Running")),
+            List.of(usage("chat", "0", "0")));
+    List<Pod> pods = new ArrayList<>(v.pods());
+    pods.add(pod("c-0", "c", 0, "n1", 4, "Running"));
+    assertThat(
+            kinds(
+                Invariants.continuous(
+                    new ClusterView(
+                        v.nodes(),
+                        List.of(job("c", TrainingJobPhase.Running)),
+                        pods,
+                        v.services(),
+                        v.usageRecords(),
+                        v.inferenceJobs()),
+                    paid(0))))
+        .contains(Kind.GPU_OVERCOMMIT);
   }
 }

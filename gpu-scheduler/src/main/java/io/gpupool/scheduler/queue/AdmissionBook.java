@@ -160,6 +160,20 @@ public final class AdmissionBook {
     }
   }
 
+  /**
+   * After a restart: the admitted workload {@code victimId} was being evicted for {@code
+   * preemptorId} when the operator stopped (its status says so). It is marked evicting again and
+   * the preemptor's claim waits for it, as before the restart: no round evicts it twice or picks
+   * other victims for the same preemptor, and its GPUs go to that preemptor once it has left.
+   */
+  public void restoreEviction(String victimId, String preemptorId) {
+    AdmittedWorkload a = admittedById.get(victimId);
+    if (a == null || a.evicting()) {
+      return;
+    }
+    evictions.restoreInFlight(a, preemptorId, queue(a.workload().queue()));
+  }
+
   /** The workload is gone (finished, failed, deleted, suspended): its quota is free. */
   public void finish(String id) {
     knownInadmissible.remove(id);

@@ -87,6 +87,16 @@ final class Evictions {
     }
   }
 
+  /** An eviction a restarted operator found in flight: marked and claimed as {@link #evict} did. */
+  void restoreInFlight(AdmittedWorkload victim, String preemptor, QueueState q) {
+    victim.evict(preemptor);
+    q.evicting(victim);
+    claims
+        .computeIfAbsent(preemptor, p -> new Claim(victim.flavor(), new HashSet<>()))
+        .victims()
+        .add(victim.workload().id());
+  }
+
   /** Times the workload was evicted since it was offered. */
   int count(String id) {
     return counts.getOrDefault(id, 0);

@@ -12,6 +12,12 @@ public final class ChallengeEnv {
   public static final String SIZE = "GPUPOOL_CHALLENGE_SIZE";
   public static final String ROUNDS = "GPUPOOL_CHALLENGE_ROUNDS";
 
+  /**
+   * Set on commit-then-open challenges: the port the challenge program serves its commitment and
+   * openings on ({@link ChallengeWire}); without it, it answers in its termination message.
+   */
+  public static final String PORT = "GPUPOOL_CHALLENGE_PORT";
+
   private ChallengeEnv() {}
 
   /** The challenge an env describes; empty when a value is missing or out of range. */

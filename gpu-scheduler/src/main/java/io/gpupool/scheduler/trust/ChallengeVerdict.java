@@ -38,6 +38,12 @@ public record ChallengeVerdict(Outcome outcome, String message, double speedFact
     /** An answer whose checked rounds do not match: evidence of fraud (or broken hardware). */
     WRONG_RESULT,
     /**
+     * A node that committed to its products ({@link LeafOpenings}) and did not open the leaves the
+     * operator asked for: missing, late, off the committed root, or malformed. Treated as fraud
+     * like {@link #WRONG_RESULT}: it committed digests it cannot show.
+     */
+    FAILED_OPENING,
+    /**
      * No correct answer within the claimed product's time (and, when speed correction is on, none
      * at a speed it could be rated at): the product claim is false, and treated as fraud.
      */
@@ -115,6 +121,55 @@ public record ChallengeVerdict(Outcome outcome, String message, double speedFact
       RandomGenerator random,
       int samples,
       SpeedCorrection speed) {
+    Optional<Optional<ChallengeVerdict>> checked =
+        answer.map(
+            a ->
+                ChallengeCheck.problem(c, a, random, samples)
+                    .map(p -> new ChallengeVerdict(Outcome.WRONG_RESULT, "wrong result: " + p)));
+    return judge(c, checked, elapsed, running, claimed, gpus, timing, speed);
+  }
+
+  /**
+   * Classifies a commit-then-open challenge ({@link LeafOpenings}): the commitment's arrival is the
+   * answer's time, the openings' check its correctness.
+   *
+   * @param opened empty while no commitment arrived; else what was wrong with the openings (empty
+   *     when every asked leaf opened to the root with the product's digest)
+   * @param elapsed operator-clock time from creating the pod to the commitment (or to now)
+   */
+  public static Optional<ChallengeVerdict> classifyOpened(
+      Challenge c,
+      Optional<Optional<LeafOpenings.Problem>> opened,
+      Duration elapsed,
+      Optional<Duration> running,
+      GpuSpec claimed,
+      int gpus,
+      TimingModel timing,
+      SpeedCorrection speed) {
+    Optional<Optional<ChallengeVerdict>> checked =
+        opened.map(
+            problem ->
+                problem.map(
+                    p ->
+                        new ChallengeVerdict(
+                            p.wrongResult() ? Outcome.WRONG_RESULT : Outcome.FAILED_OPENING,
+                            p.wrongResult() ? p.message() : "failed opening: " + p.message())));
+    return judge(c, checked, elapsed, running, claimed, gpus, timing, speed);
+  }
+
+  /**
+   * The timing half of a verdict: {@code checked} is empty while no answer arrived, else the
+   * verdict its correctness check gave (empty when correct).
+   */
+  private static Optional<ChallengeVerdict> judge(
+      Challenge c,
+      Optional<Optional<ChallengeVerdict>> checked,
+      Duration elapsed,
+      Optional<Duration> running,
+      GpuSpec claimed,
+      int gpus,
+      TimingModel timing,
+      SpeedCorrection speed) {
     Duration deadline = timing.deadline(c, claimed, gpus);
     Duration ratedDeadline = timing.deadline(c, claimed.atSpeed(speed.rated()), gpus);
     Duration lastDeadline =
@@ -127,11 +182,9 @@ public record ChallengeVerdict(Outcome outcome, String message, double speedFact
             claimed.product(),
             timing.expectedSeconds(c, claimed, gpus),
             deadline.toMillis() / 1000.0);
-    if (answer.isPresent()) {
-      Optional<String> problem = ChallengeCheck.problem(c, answer.get(), random, samples);
-      if (problem.isPresent()) {
-        return Optional.of(
-            new ChallengeVerdict(Outcome.WRONG_RESULT, "wrong result: " + problem.get()));
+    if (checked.isPresent()) {
+      if (checked.get().isPresent()) {
+        return checked.get();
       }
       if (elapsed.compareTo(deadline) > 0 && elapsed.compareTo(ratedDeadline) <= 0) {
         return Optional.of(

@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
  * </ul>
  *
  * examples/workloads/challenge.py computes the same root ({@code tree_root}; DigestTreeTest pins
- * it). Neither that program nor the sandbox's simulated kubelet serves openings yet, and {@link
- * LeafOpenings} is not yet asked by the operator's challenge runner.
+ * it) and serves its openings, as the sandbox's simulated kubelet does ({@link ChallengeWire}); the
+ * operator's challenge runner asks for them and checks them with {@link LeafOpenings}.
  */
 public final class DigestTree {
   private static final Pattern DIGEST = Pattern.compile("[0-9a-f]{16}");

@@ -88,11 +88,33 @@ public final class LeafOpenings {
       List<DigestTree.Opening> openings,
       Instant openedAt,
       Duration window) {
+    return check(secret, challenge, commitment, request, openings, openedAt, window)
+        .map(Problem::message);
+  }
+
+  /**
+   * What is wrong with a node's openings, and whether it is a wrong result (an opened leaf whose
+   * digest is not the product's) or a failed opening (anything else: malformed, unrooted, late,
+   * missing, positions not drawn from the root). Both are fraud evidence: a node that committed a
+   * root and cannot open it where asked either committed digests it never computed or will not show
+   * them.
+   */
+  public record Problem(boolean wrongResult, String message) {}
+
+  /** As {@link #problem}, telling a wrong result from a failed opening. */
+  public static Optional<Problem> check(
+      byte[] secret,
+      Challenge challenge,
+      Commitment commitment,
+      Request request,
+      List<DigestTree.Opening> openings,
+      Instant openedAt,
+      Duration window) {
     if (!ROOT.matcher(commitment.root()).matches()) {
-      return Optional.of("malformed commitment: the root is not 64 hex digits");
+      return failed("malformed commitment: the root is not 64 hex digits");
     }
     if (commitment.leaves() != challenge.rounds()) {
-      return Optional.of(
+      return failed(
           "the commitment covers "
               + commitment.leaves()
               + " products, the challenge asked for "
@@ -103,13 +125,13 @@ public final class LeafOpenings {
         || !request
             .positions()
             .equals(positions(secret, challenge, commitment, request.positions().size()))) {
-      return Optional.of(
+      return failed(
           "the positions opened were not drawn from the committed root after it arrived: they"
               + " prove nothing");
     }
     Duration took = Duration.between(request.asked(), openedAt);
     if (took.compareTo(window) > 0 || took.isNegative()) {
-      return Optional.of(
+      return failed(
           String.format(
               Locale.ROOT,
               "late opening: %.1f s after the request, %.1f s allowed",
@@ -123,26 +145,32 @@ public final class LeafOpenings {
     for (long position : request.positions()) {
       DigestTree.Opening o = byIndex.get(position);
       if (o == null) {
-        return Optional.of("leaf " + position + " was asked for and not opened");
+        return failed("leaf " + position + " was asked for and not opened");
       }
       if (!DigestTree.verifies(commitment.root(), commitment.leaves(), o)) {
-        return Optional.of(
+        return failed(
             "leaf " + position + " does not lead to the committed root " + shortRoot(commitment));
       }
       String expected = ChallengeWork.roundDigest(challenge, (int) position);
       if (!expected.equals(o.digest())) {
         return Optional.of(
-            "wrong result: leaf "
-                + position
-                + " of "
-                + commitment.leaves()
-                + " commits digest "
-                + o.digest()
-                + ", the product is "
-                + expected);
+            new Problem(
+                true,
+                "wrong result: leaf "
+                    + position
+                    + " of "
+                    + commitment.leaves()
+                    + " commits digest "
+                    + o.digest()
+                    + ", the product is "
+                    + expected));
       }
     }
     return Optional.empty();
+  }
+
+  private static Optional<Problem> failed(String message) {
+    return Optional.of(new Problem(false, message));
   }
 
   private static String shortRoot(Commitment c) {

@@ -3,7 +3,9 @@ package io.gpupool.scheduler.trust;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.math.BigInteger;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -71,5 +73,50 @@ class ChallengeWorkTest {
     assertThat(ChallengeWork.answer(other)).isNotEqualTo(PINNED_ANSWER);
   }
 
-  static final String PINNED_ANSWER = "8b3d38d23a895410b17e35bb9dba99bc508a0bfbe2772d99";
+  @Test
+  void everyChangedEntryOfAProductChangesItsFingerprintEvenAFlippedSign() {
+    // A digest must depend on every entry: a node that computed part of a product, or got one entry
+    // wrong, must not keep the honest digest. Squares alone would hide a flipped sign (C → −C).
+    Challenge c = new Challenge(FIXED.nonce(), 24, 1);
+    int[] product = ChallengeWork.product(c, 0);
+    long honest = ChallengeWork.fingerprint(c, 0, product);
+    for (int e = 0; e < product.length; e++) {
+      for (int changed : new int[] {product[e] + 1, product[e] - 1, product[e] + 2, -product[e]}) {
+        if (changed == product[e]) {
+          continue; // a zero entry's sign flip is no change
+        }
+        int[] wrong = Arrays.copyOf(product, product.length);
+        wrong[e] = changed;
+        assertThat(ChallengeWork.fingerprint(c, 0, wrong))
+            .as("entry %d → %d", e, changed)
+            .isNotEqualTo(honest);
+      }
+    }
+  }
+
+  @Test
+  void theFingerprintIsExactAtTheLargestSizeWithTheLargestEntries() {
+    // No overflow: every entry at ±2048 (the extreme a 2048² product of ±1 entries reaches).
+    Challenge c = new Challenge(FIXED.nonce(), Challenge.MAX_SIZE, 1);
+    int n = c.size();
+    int[] extreme = new int[n * n];
+    Arrays.fill(extreme, n);
+    long[] w = ChallengeWork.weights(c, 0);
+    BigInteger exact = BigInteger.ZERO;
+    BigInteger u2 = BigInteger.valueOf(n + ChallengeWork.OFFSET).pow(2);
+    BigInteger columns = BigInteger.ZERO;
+    for (int j = 0; j < n; j++) {
+      columns = columns.add(BigInteger.valueOf(w[n + j]));
+    }
+    for (int i = 0; i < n; i++) {
+      exact = exact.add(BigInteger.valueOf(w[i]).multiply(columns).multiply(u2));
+    }
+    assertThat(exact.bitLength()).isLessThan(64);
+    assertThat(ChallengeWork.fingerprint(c, 0, extreme)).isEqualTo(exact.longValueExact());
+    for (long weight : w) {
+      assertThat(weight).isBetween(1L, 256L);
+    }
+  }
+
+  static final String PINNED_ANSWER = "00000c7396014608000013a55714ceec00000ffc2d38c3cb";
 }

@@ -84,7 +84,7 @@ class DigestTreeTest {
     List<String> d =
         List.of(pinned.substring(0, 16), pinned.substring(16, 32), pinned.substring(32));
     assertThat(DigestTree.root(d))
-        .isEqualTo("93bb64dcea07783200abc9f4fdcc7f3d43c31344954e847eef234f29c53a1a03");
+        .isEqualTo("b90fb0d03e3fa0be2cbc90edf75e94f17158930a852d9f3be8c50d1cf397df7f");
   }
 
   @Test

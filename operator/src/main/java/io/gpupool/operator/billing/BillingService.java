@@ -400,7 +400,12 @@ public class BillingService {
     for (String uid : store.jobUids()) {
       names.put(uid, figures.providerNames(uid));
     }
-    metrics.refresh(store.all(), names);
+    // A forfeited pair's usage is not owed: it is neither backlog nor cost charged.
+    metrics.refresh(
+        store.all().stream()
+            .map(l -> SettleableStore.forfeited(store, l) ? SettleableStore.withNothingOwed(l) : l)
+            .toList(),
+        names);
     SettlementService s = settlement().orElse(null);
     if (s != null) {
       Duration age =

@@ -19,6 +19,11 @@ import java.util.function.Supplier;
  * verdict needs no second look: the operator recomputed or compared the work itself, so the
  * evidence is a fact, not a suspicion.
  *
+ * <p>Before anything is filed, the provider's usage of the job not yet settled, and all metered
+ * from then on, is forfeited ({@link UsageForfeits}): the settlement loop stops paying the pair
+ * there and then. A settlement of the pair signed before the mark still lands (and is frozen only
+ * if mined before the filer reads what the pair paid).
+ *
  * <p>Like the filer it never blocks and never completes exceptionally: a resolver that throws is
  * reported as a verdict not given, in the outcome's words.
  */
@@ -27,12 +32,20 @@ public class FraudDisputes {
   private final DisputeFiler filer;
   private final DisputeResolver resolver;
   private final StakeSlasher slasher;
+  private final UsageForfeits forfeits;
 
   @Inject
-  public FraudDisputes(DisputeFiler filer, DisputeResolver resolver, StakeSlasher slasher) {
+  public FraudDisputes(
+      DisputeFiler filer, DisputeResolver resolver, StakeSlasher slasher, UsageForfeits forfeits) {
     this.filer = filer;
     this.resolver = resolver;
     this.slasher = slasher;
+    this.forfeits = forfeits;
+  }
+
+  /** Forfeiting nothing (tests of the dispute and slashing paths). */
+  public FraudDisputes(DisputeFiler filer, DisputeResolver resolver, StakeSlasher slasher) {
+    this(filer, resolver, slasher, UsageForfeits.NONE);
   }
 
   /**
@@ -49,15 +62,30 @@ public class FraudDisputes {
    * @param verdict the fraud verdict's resolution, present only when the dispute opened
    */
   public record Outcome(
-      DisputeFiling filing, Optional<DisputeResolution> verdict, Optional<StakeSlashing> slashing) {
+      DisputeFiling filing,
+      Optional<DisputeResolution> verdict,
+      Optional<StakeSlashing> slashing,
+      Optional<String> forfeit) {
     public Outcome {
       Objects.requireNonNull(filing, "filing");
       Objects.requireNonNull(verdict, "verdict");
       Objects.requireNonNull(slashing, "slashing");
+      Objects.requireNonNull(forfeit, "forfeit");
+    }
+
+    public Outcome(
+        DisputeFiling filing,
+        Optional<DisputeResolution> verdict,
+        Optional<StakeSlashing> slashing) {
+      this(filing, verdict, slashing, Optional.empty());
     }
 
     public Outcome(DisputeFiling filing, Optional<DisputeResolution> verdict) {
       this(filing, verdict, Optional.empty());
+    }
+
+    Outcome forfeiting(Optional<String> line) {
+      return new Outcome(filing, verdict, slashing, line);
     }
 
     /** True when the fraud cost the provider: a fraud verdict given, or its stake slashed. */
@@ -79,7 +107,8 @@ public class FraudDisputes {
               + " ("
               + filing.message()
               + ")";
-      String slashed = slashing.map(x -> "; " + x.describe()).orElse("");
+      String slashed =
+          slashing.map(x -> "; " + x.describe()).orElse("") + forfeit.map(f -> "; " + f).orElse("");
       return verdict
               .map(
                   r ->
@@ -106,6 +135,21 @@ public class FraudDisputes {
    * @param reason a short reason for events and logs (not sent on chain)
    */
   public CompletionStage<Outcome> prove(
+      JobRef job, String provider, EvidenceHash evidence, String reason) {
+    Optional<String> forfeit;
+    try {
+      forfeit = forfeits.forfeit(job, provider, reason);
+    } catch (RuntimeException e) {
+      // The dispute and the slash must not wait on the usage record: they go ahead, and the
+      // job's event says what failed.
+      forfeit = Optional.of("forfeiting its usage failed: " + e.getMessage());
+    }
+    Optional<String> forfeited = forfeit;
+    return disputeAndResolve(job, provider, evidence, reason)
+        .thenApply(o -> o.forfeiting(forfeited));
+  }
+
+  private CompletionStage<Outcome> disputeAndResolve(
       JobRef job, String provider, EvidenceHash evidence, String reason) {
     return attempt(() -> filer.open(job, provider, evidence, reason))
         .handle(
@@ -147,7 +191,8 @@ public class FraudDisputes {
                                   StakeSlashing.Outcome.FAILED,
                                   Optional.empty(),
                                   "the slasher failed: " + why(error)))
-                  .thenApply(x -> new Outcome(o.filing(), o.verdict(), Optional.of(x)));
+                  .thenApply(
+                      x -> new Outcome(o.filing(), o.verdict(), Optional.of(x), o.forfeit()));
             });
   }
 

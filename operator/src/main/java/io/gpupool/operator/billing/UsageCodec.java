@@ -31,6 +31,14 @@ public final class UsageCodec {
   }
 
   /**
+   * ConfigMap data key of the forfeit mark of a job's usage on one provider (by its address,
+   * normalised like a {@link PairId}'s, so the mark and the pairs it concerns always match).
+   */
+  public static String forfeitKey(String providerAddress) {
+    return "forfeit." + PairId.normaliseAddress(providerAddress, "provider");
+  }
+
+  /**
    * ConfigMap data key of the terms fixed for a pod at placement (pod names are DNS labels or
    * subdomains: valid key characters).
    */

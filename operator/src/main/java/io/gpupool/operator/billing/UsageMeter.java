@@ -431,7 +431,12 @@ public final class UsageMeter implements AutoCloseable {
       List<PairLedger> pairs = store.pairs(uid);
       boolean done =
           pairs.stream()
-              .allMatch(l -> l.inFlightTx() == null && (!l.pending() || !settleable(l.pair())));
+              .allMatch(
+                  l ->
+                      l.inFlightTx() == null
+                          && (!l.pending()
+                              || !settleable(l.pair())
+                              || SettleableStore.forfeited(store, l)));
       if (done) {
         LOG.infof("%s is gone and fully settled: deleting its usage record", job.get());
         store.delete(uid);

@@ -8,11 +8,11 @@ import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.job.CapacityEvents;
 import io.gpupool.operator.job.JobCluster;
+import io.gpupool.operator.job.JobControl;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobWakeups;
 import io.gpupool.operator.queue.InferenceWorkloads;
 import io.gpupool.operator.scope.SelectedNamespaces;
-import io.gpupool.operator.status.CachedStatus;
 import io.gpupool.operator.workload.CachedWorkloads;
 import io.gpupool.operator.workload.OwnedPodEvents;
 import io.gpupool.operator.workload.OwnedPods;
@@ -31,7 +31,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.util.List;
-import org.jboss.logging.Logger;
+import java.util.Optional;
 
 /**
  * Drives an InferenceJob through the shared job loop ({@link InferenceLoop}): places replica groups
@@ -59,8 +59,6 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   /** Condition: pods run an older spec and are being replaced replica by replica. */
   public static final String ROLLING_UPDATE = "RollingUpdate";
 
-  private static final Logger LOG = Logger.getLogger(InferenceJobReconciler.class);
-
   private final JobCluster cluster;
   private final ServingPool pool;
   private final Autoscaling autoscaling;
@@ -69,6 +67,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final BillingService billing;
   private final CrossChecks crossChecks;
   private final JobWakeups<InferenceJob> wakeups;
+  private final JobControl<InferenceJobStatus, InferenceJob> control;
   private volatile InferenceLoop loop;
 
   /**
@@ -93,6 +92,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     this.billing = billing;
     this.crossChecks = crossChecks;
     this.wakeups = new JobWakeups<>(KIND, "inferencejob-capacity", cluster.metrics());
+    this.control = new JobControl<>(InferenceJob.class, KIND, cluster, wakeups);
     capacity.onChange(this::wake);
     // Admission wakes the jobs a decision round concerns: minimum or a replica admitted, evicted,
     // moved up its queue.
@@ -141,17 +141,17 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     OwnedPods<InferenceJob> owned = new OwnedPods<>(pods);
     this.loop =
         new InferenceLoop(
-            pool,
-            autoscaling,
-            planner,
-            billing,
-            new CachedWorkloads<>(cluster.workloads(), owned),
-            cluster.events(),
-            cluster.metrics(),
-            new InferenceLoop.Reads(owned::of, services::getSecondaryResources),
-            Clock.systemUTC(),
-            crossChecks.checker(cluster.events()),
-            new QueuedReplicas(queues.admission(), cluster.events()));
+            cluster,
+            new InferenceLoop.Observes(
+                pool,
+                autoscaling,
+                new InferenceLoop.Reads(owned::of, services::getSecondaryResources)),
+            new InferenceLoop.Deciders(
+                planner, billing, new QueuedReplicas(queues.admission(), cluster.events())),
+            new InferenceLoop.Actors(
+                new CachedWorkloads<>(cluster.workloads(), owned),
+                crossChecks.checker(cluster.events())),
+            Clock.systemUTC());
     return List.of(pods, services, wakeups.eventSource(context));
   }
 
@@ -184,28 +184,12 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
 
   @Override
   public UpdateControl<InferenceJob> reconcile(InferenceJob job, Context<InferenceJob> context) {
-    if (!scope.manages(job.getMetadata().getNamespace())) {
-      return UpdateControl.noUpdate(); // another install's (or no install's) namespace
-    }
-    wakeups.reconciling();
-    JobLoop.Outcome outcome =
-        loop.reconcile(
-            job, j -> CachedStatus.write(cluster.client(), InferenceJob.class, j, context));
-    UpdateControl<InferenceJob> control = UpdateControl.noUpdate();
-    return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
+    return control.reconcile(scope, loop::reconcile, job, context);
   }
 
   @Override
   public DeleteControl cleanup(InferenceJob job, Context<InferenceJob> context) {
-    if (!scope.manages(job.getMetadata().getNamespace())) {
-      return DeleteControl.noFinalizerRemoval(); // its own install cleans it up
-    }
-    cluster
-        .workloads()
-        .deleteAll(job.getMetadata().getNamespace(), KIND, job.getMetadata().getName());
-    loop.releaseDeleted(job);
-    LOG.infof("%s deleted: pods removed, GPUs released", JobLoop.ref(job));
-    return DeleteControl.defaultDelete();
+    return control.cleanup(scope, job, j -> Optional.empty(), loop::releaseDeleted);
   }
 
   static String ref(InferenceJob job) {

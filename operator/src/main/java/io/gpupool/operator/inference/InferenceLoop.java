@@ -10,6 +10,7 @@ import io.gpupool.operator.allocation.PodGpus;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.job.JobCluster;
 import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.metrics.JobMetrics;
@@ -73,18 +74,24 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   private final QueuedReplicas queue;
   private final Map<String, Memory> memory = new ConcurrentHashMap<>();
 
+  /**
+   * What the loop observes: the serving pool (nodes, weights caches, grace and drain periods), the
+   * replicas' load (autoscaling) and the job's pods and Services.
+   */
+  record Observes(ServingPool pool, Autoscaling autoscaling, Reads reads) {}
+
+  /** What decides for a job: the planner, billing's funding gate, its queue's replica admission. */
+  record Deciders(InferencePlanner planner, BillingService billing, QueuedReplicas queue) {}
+
+  /** What acts: pod and Service writes, and the canary cross-checks of the trust layer. */
+  record Actors(Workloads workloads, CrossChecker crossChecker) {}
+
+  /**
+   * Grouped as the controller reads them, observe → decide → act, as {@code TrainingLoop}'s: the
+   * cluster (events, job metrics), what is observed, what decides, what acts.
+   */
   InferenceLoop(
-      ServingPool pool,
-      Autoscaling autoscaling,
-      InferencePlanner planner,
-      BillingService billing,
-      Workloads workloads,
-      EventRecorder events,
-      JobMetrics metrics,
-      Reads reads,
-      Clock clock,
-      CrossChecker crossChecker,
-      QueuedReplicas queue) {
+      JobCluster cluster, Observes observes, Deciders deciders, Actors actors, Clock clock) {
     super(
         InferenceJobStatus.class,
         new Fields<>(
@@ -101,10 +108,17 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
             p -> false,
             p -> p == InferenceJobPhase.Degraded,
             InferenceJobReconciler.SERVING),
-        new Metering(billing::usage, billing::meteringInterval),
-        events,
-        metrics,
+        new Metering(deciders.billing()::usage, deciders.billing()::meteringInterval),
+        cluster.events(),
+        cluster.metrics(),
         clock);
+    ServingPool pool = observes.pool();
+    Autoscaling autoscaling = observes.autoscaling();
+    InferencePlanner planner = deciders.planner();
+    BillingService billing = deciders.billing();
+    Workloads workloads = actors.workloads();
+    EventRecorder events = cluster.events();
+    JobMetrics metrics = cluster.metrics();
     this.planner = planner;
     this.inventory = pool.inventory();
     this.billing = billing;
@@ -118,12 +132,12 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     this.scaler =
         new ReplicaScaler(
             autoscaling.load(), autoscaling.metrics(), events, autoscaling.pollInterval());
-    this.reads = reads;
+    this.reads = observes.reads();
     this.lostGrace = pool.lostGrace();
     this.drainPeriod = pool.drainPeriod();
     this.weightsCache = pool.weightsCache();
-    this.crossChecker = crossChecker;
-    this.queue = queue;
+    this.crossChecker = actors.crossChecker();
+    this.queue = deciders.queue();
   }
 
   @Override

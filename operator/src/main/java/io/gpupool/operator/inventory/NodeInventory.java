@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
@@ -43,6 +44,12 @@ public class NodeInventory {
 
   /** A node's labels and taints as its pods' nodeSelector, affinity and tolerations see them. */
   private record SchedulingFacts(Map<String, String> labels, List<Taint> taints) {}
+
+  /**
+   * Counts every change to a node's reading, labels or taints: what placement's kept pool view is
+   * built from. Bumped after the change is stored, so a view built from an older count is rebuilt.
+   */
+  private final AtomicLong version = new AtomicLong();
 
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<String>> providerListeners = new CopyOnWriteArrayList<>();
@@ -76,17 +83,19 @@ public class NodeInventory {
   /** Reads {@code node} into the pool; public so tests and replays can feed nodes directly. */
   public void update(Node node) {
     NodeReading reading = NodeReader.read(node);
-    SchedulingFacts before =
-        facts.put(
-            reading.nodeName(),
-            new SchedulingFacts(
-                node.getMetadata().getLabels() == null
-                    ? Map.of()
-                    : Map.copyOf(node.getMetadata().getLabels()),
-                node.getSpec() == null || node.getSpec().getTaints() == null
-                    ? List.of()
-                    : List.copyOf(node.getSpec().getTaints())));
+    SchedulingFacts now =
+        new SchedulingFacts(
+            node.getMetadata().getLabels() == null
+                ? Map.of()
+                : Map.copyOf(node.getMetadata().getLabels()),
+            node.getSpec() == null || node.getSpec().getTaints() == null
+                ? List.of()
+                : List.copyOf(node.getSpec().getTaints()));
+    SchedulingFacts before = facts.put(reading.nodeName(), now);
     NodeReading previous = readings.put(reading.nodeName(), reading);
+    if (!Objects.equals(previous, reading) || !Objects.equals(before, now)) {
+      version.incrementAndGet();
+    }
     if (reading instanceof NodeReading.Skipped skipped
         && skipped.gpuNode()
         && !(previous instanceof NodeReading.Skipped p
@@ -109,7 +118,11 @@ public class NodeInventory {
   /** Forgets a node that left the cluster. */
   public void remove(String nodeName) {
     SchedulingFacts before = facts.remove(nodeName);
-    if (readings.remove(nodeName) != null) {
+    NodeReading gone = readings.remove(nodeName);
+    if (before != null || gone != null) {
+      version.incrementAndGet();
+    }
+    if (gone != null) {
       LOG.infof("Node(%s) left the pool", nodeName);
       notifyListeners(nodeName);
     }
@@ -192,6 +205,11 @@ public class NodeInventory {
               }
             });
     return skipped;
+  }
+
+  /** Moves whenever a node joins, leaves, or changes its reading, labels or taints. */
+  public long version() {
+    return version.get();
   }
 
   /** True once the watch has listed the cluster's nodes. */

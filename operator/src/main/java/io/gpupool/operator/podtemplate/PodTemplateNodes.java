@@ -80,7 +80,8 @@ public final class PodTemplateNodes {
     boolean any = false;
     for (NodeSelectorRequirement r : orEmpty(term.getMatchExpressions())) {
       any = true;
-      if (!matches(r, labels.get(r.getKey()), labels.containsKey(r.getKey()))) {
+      boolean present = r.getKey() != null && labels.containsKey(r.getKey());
+      if (!matches(r, present ? labels.get(r.getKey()) : null, present)) {
         return false;
       }
     }
@@ -95,6 +96,11 @@ public final class PodTemplateNodes {
   }
 
   static boolean matches(NodeSelectorRequirement r, String value, boolean present) {
+    if (r.getKey() == null || r.getOperator() == null) {
+      // Kubernetes requires both; a stored template may lack them (validation refuses it): such a
+      // requirement matches no node rather than throwing on every placement.
+      return false;
+    }
     List<String> values = orEmpty(r.getValues());
     return switch (r.getOperator()) {
       case "In" -> present && values.contains(value);

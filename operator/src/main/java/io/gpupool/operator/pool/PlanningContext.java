@@ -11,8 +11,8 @@ import io.gpupool.operator.trust.TrustLedger;
 import io.gpupool.scheduler.plan.Scheduler;
 import io.gpupool.scheduler.plan.Unplaceable;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -29,8 +29,11 @@ public class PlanningContext {
   private final PodTracker pods;
   private final JobMetrics metrics;
   private final Scheduler scheduler;
-  private final TrustLedger trust;
-  private final ProviderStakes stakes;
+
+  /**
+   * The pool view kept between placements, rebuilt when a node, provider, verdict or stake moves.
+   */
+  private final KeptPoolViews views;
 
   public PlanningContext(
       NodeInventory inventory,
@@ -41,14 +44,24 @@ public class PlanningContext {
       Scheduler scheduler,
       TrustLedger trust,
       ProviderStakes stakes) {
-    this.trust = trust;
-    this.stakes = stakes;
     this.inventory = inventory;
     this.providers = providers;
     this.ledger = ledger;
     this.pods = pods;
     this.metrics = metrics;
     this.scheduler = scheduler;
+    AtomicLong stakeReadings = new AtomicLong();
+    stakes.onChange(provider -> stakeReadings.incrementAndGet());
+    this.views =
+        new KeptPoolViews(
+            new PoolSources(
+                inventory,
+                providers::all,
+                providers::price,
+                providers::reliability,
+                trust,
+                stakes::excludedNodes,
+                stakeReadings::get));
   }
 
   /** False until the pool and the pods that already hold GPUs have been read. */
@@ -58,57 +71,12 @@ public class PlanningContext {
 
   /** The scheduler's view of the pool now; {@code sharing}: shared GPUs count as capacity. */
   PoolView view(boolean sharing) {
-    return new PoolView(inventory.nodes(), providers::price, providers::reliability, sharing)
-        .rated(speedFactors())
-        .excluding(exclusions());
-  }
-
-  /**
-   * Nodes placement leaves out, node name to the reason the Unschedulable message counts them
-   * under: providers whose stake falls short, and nodes a failed hardware challenge or wrong paid
-   * work quarantined (restored from GpuProvider status first, so a restart does not let them back
-   * in). A node both short of stake and quarantined is named for the quarantine: the graver reason.
-   */
-  private Map<String, String> exclusions() {
-    Map<String, String> out = new HashMap<>(stakes.excludedNodes(inventory.nodes()));
-    trust.restore(providers.all());
-    Map<String, String> claims = new HashMap<>();
-    inventory.nodes().forEach(n -> claims.put(n.name(), n.product()));
-    trust
-        .quarantined(claims)
-        .forEach(
-            (node, q) ->
-                out.put(
-                    node,
-                    "quarantined after "
-                        + q.after()
-                        + ": "
-                        + node
-                        + " ("
-                        + q.provider()
-                        + ": "
-                        + q.reason()
-                        + ")"));
-    return out;
-  }
-
-  /**
-   * Nodes a hardware challenge measured slower than their labels claim, with the share of the
-   * claimed speed they are planned (and priced) at.
-   */
-  private Map<String, Double> speedFactors() {
-    trust.restore(providers.all());
-    Map<String, String> claims = new HashMap<>();
-    inventory.nodes().forEach(n -> claims.put(n.name(), n.product()));
-    return trust.speedFactors(claims);
+    return views.view(sharing, null);
   }
 
   /** As {@link #view(boolean)}, with only the nodes a job's pod template admits (null: all). */
   PoolView view(boolean sharing, PodTemplate template) {
-    return new PoolView(
-            inventory.nodesFor(template), providers::price, providers::reliability, sharing)
-        .rated(speedFactors())
-        .excluding(exclusions());
+    return views.view(sharing, template);
   }
 
   /**

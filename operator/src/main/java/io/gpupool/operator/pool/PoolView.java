@@ -30,6 +30,12 @@ public final class PoolView {
   private Map<String, String> exclusions = Map.of();
 
   /**
+   * Every node free, exclusions applied: made once, so each snapshot of a view kept between
+   * placements hands the scheduler the same node list (its index then adopts it as it is).
+   */
+  private PoolSnapshot empty;
+
+  /**
    * @param price provider and product to price per GPU-hour, empty when the provider does not price
    *     it (the node is then not offered)
    * @param reliability provider to reliability score
@@ -54,10 +60,7 @@ public final class PoolView {
             n.name() + ": provider " + n.provider() + " has no price for " + n.product());
         continue;
       }
-      int gpus =
-          n.shared()
-              ? n.allocatableSlots() / n.replicasPerGpu()
-              : Math.min(n.physicalGpus(), n.allocatableSlots());
+      int gpus = gpusOf(n);
       if (gpus <= 0) {
         continue;
       }
@@ -89,6 +92,7 @@ public final class PoolView {
     if (speedFactors.isEmpty()) {
       return this;
     }
+    empty = null;
     poolNodes.replaceAll(
         n -> {
           Double f = speedFactors.get(n.name());
@@ -122,6 +126,7 @@ public final class PoolView {
    */
   public PoolView excluding(Map<String, String> reasonsByNode) {
     this.exclusions = Map.copyOf(reasonsByNode);
+    empty = null;
     return this;
   }
 
@@ -141,23 +146,40 @@ public final class PoolView {
   public PoolSnapshot snapshot(Map<String, Map<String, Integer>> holdings) {
     List<Allocation> allocations = new ArrayList<>();
     Map<String, int[]> freeMilli = new HashMap<>();
-    for (PoolNode pn : poolNodes) {
-      int[] f = new int[pn.gpuCount()];
-      Arrays.fill(f, 1000);
-      freeMilli.put(pn.name(), f);
-    }
     holdings.forEach(
         (holder, byNode) ->
             byNode.forEach(
                 (node, slots) -> {
-                  int[] free = freeMilli.get(node);
-                  if (free != null) {
-                    allocations.addAll(
-                        allocate(holder, node, slots, nodes.get(node).replicasPerGpu(), free));
+                  GpuNode n = nodes.get(node);
+                  if (n == null) {
+                    return; // not offered: nothing can be placed there anyway
                   }
+                  int[] free =
+                      freeMilli.computeIfAbsent(
+                          node,
+                          k -> {
+                            int[] f = new int[Math.min(64, gpusOf(n))];
+                            Arrays.fill(f, 1000);
+                            return f;
+                          });
+                  allocations.addAll(allocate(holder, node, slots, n.replicasPerGpu(), free));
                 }));
-    PoolSnapshot snapshot = PoolSnapshot.of(poolNodes, allocations);
-    return exclusions.isEmpty() ? snapshot : snapshot.excluding(exclusions);
+    return empty().with(allocations);
+  }
+
+  private synchronized PoolSnapshot empty() {
+    if (empty == null) {
+      PoolSnapshot none = PoolSnapshot.of(poolNodes);
+      empty = exclusions.isEmpty() ? none : none.excluding(exclusions);
+    }
+    return empty;
+  }
+
+  /** Whole GPUs the node offers: allocatable shares of a shared GPU count as one. */
+  private static int gpusOf(GpuNode n) {
+    return n.shared()
+        ? n.allocatableSlots() / n.replicasPerGpu()
+        : Math.min(n.physicalGpus(), n.allocatableSlots());
   }
 
   /** Slots as allocations, packed onto the lowest GPUs with room; capped at what the node has. */

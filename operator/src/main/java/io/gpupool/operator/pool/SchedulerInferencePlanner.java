@@ -3,7 +3,6 @@ package io.gpupool.operator.pool;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobSpec;
 import io.gpupool.api.v1alpha1.Sharding;
-import io.gpupool.operator.allocation.PodGpus;
 import io.gpupool.operator.inference.InferencePlanner;
 import io.gpupool.operator.inference.ModelCache;
 import io.gpupool.operator.inference.ShardAssignment;
@@ -38,16 +37,16 @@ import java.util.stream.Collectors;
  * replicas first avoid providers the job already runs on, and fall back to the whole pool.
  */
 @ApplicationScoped
-public class SchedulerInferencePlanner implements InferencePlanner {
+public class SchedulerInferencePlanner extends LedgerPlanner<InferenceJob>
+    implements InferencePlanner {
   private static final String KIND = "InferenceJob";
 
-  private final PlanningContext pool;
   private final WeightsCacheBook weightsCache;
   private final double headroom;
 
   @Inject
   public SchedulerInferencePlanner(PlanningContext pool, WeightsCacheBook weightsCache) {
-    this.pool = pool;
+    super(KIND, pool);
     this.weightsCache = weightsCache;
     this.headroom = pool.scheduler().config().memoryHeadroom();
   }
@@ -55,16 +54,6 @@ public class SchedulerInferencePlanner implements InferencePlanner {
   /** A planner that knows of no cached weights. */
   public SchedulerInferencePlanner(PlanningContext pool) {
     this(pool, new WeightsCacheBook());
-  }
-
-  /** The ledger key of an inference job. */
-  public static String holder(InferenceJob job) {
-    return PodGpus.holderKey(KIND, job.getMetadata().getNamespace(), job.getMetadata().getName());
-  }
-
-  @Override
-  public boolean ready() {
-    return pool.ready();
   }
 
   @Override
@@ -124,11 +113,6 @@ public class SchedulerInferencePlanner implements InferencePlanner {
   @Override
   public void hold(InferenceJob job, Map<String, Integer> held) {
     pool.hold(holder(job), held);
-  }
-
-  @Override
-  public void release(InferenceJob job) {
-    pool.release(holder(job));
   }
 
   /** Shares first (smallest that holds the model), then whole GPUs and sharded groups. */

@@ -2,7 +2,6 @@ package io.gpupool.operator.pool;
 
 import io.gpupool.api.v1alpha1.PlanSummary;
 import io.gpupool.api.v1alpha1.TrainingJob;
-import io.gpupool.operator.allocation.PodGpus;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.training.RankAssignment;
 import io.gpupool.operator.training.TrainingPlanner;
@@ -30,22 +29,12 @@ import java.util.Set;
  * under the ledger's lock so concurrent reconciles never hand out the same GPU.
  */
 @ApplicationScoped
-public class SchedulerTrainingPlanner implements TrainingPlanner {
+public class SchedulerTrainingPlanner extends LedgerPlanner<TrainingJob>
+    implements TrainingPlanner {
   private static final String KIND = "TrainingJob";
 
-  private final PlanningContext pool;
-
   public SchedulerTrainingPlanner(PlanningContext pool) {
-    this.pool = pool;
-  }
-
-  static String holder(TrainingJob job) {
-    return PodGpus.holderKey(KIND, job.getMetadata().getNamespace(), job.getMetadata().getName());
-  }
-
-  @Override
-  public boolean ready() {
-    return pool.ready();
+    super(KIND, pool);
   }
 
   @Override
@@ -100,11 +89,6 @@ public class SchedulerTrainingPlanner implements TrainingPlanner {
       slots.merge(r.node(), r.gpus() * Math.max(1, replicas), Integer::sum);
     }
     return pool.cover(holder(job), slots);
-  }
-
-  @Override
-  public void release(TrainingJob job) {
-    pool.release(holder(job));
   }
 
   private Placement reserve(String holder, PoolView view, PlanResult result) {

@@ -418,7 +418,7 @@ public class AdmissionController {
       return;
     }
     AdmissionSnapshot.State state = snapshot.read(); // throws: the caller's reconcile is retried
-    new AdmissionRebuild(this, book, clock).rebuild(state);
+    new AdmissionRebuild(this, book, notices, clock).rebuild(state);
     rebuilt = true;
     dirty = true;
   }

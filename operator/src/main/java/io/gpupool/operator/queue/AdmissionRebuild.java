@@ -2,11 +2,13 @@ package io.gpupool.operator.queue;
 
 import io.gpupool.api.v1alpha1.GpuQueue;
 import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.QueuePosition;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.operator.status.Conditions;
 import io.gpupool.scheduler.queue.AdmissionBook;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -23,11 +25,14 @@ final class AdmissionRebuild {
 
   private final AdmissionController admission;
   private final AdmissionBook book;
+  private final EvictionNotices notices;
   private final Clock clock;
 
-  AdmissionRebuild(AdmissionController admission, AdmissionBook book, Clock clock) {
+  AdmissionRebuild(
+      AdmissionController admission, AdmissionBook book, EvictionNotices notices, Clock clock) {
     this.admission = admission;
     this.book = book;
+    this.notices = notices;
     this.clock = clock;
   }
 
@@ -75,7 +80,14 @@ final class AdmissionRebuild {
    */
   private void restoreEvictions(TrainingJob job) {
     var queue = job.getStatus() == null ? null : job.getStatus().queue;
-    if (queue == null || queue.preemptions == null || queue.preemptions <= 0) {
+    if (queue == null) {
+      return;
+    }
+    String id = JobWorkloads.id(job);
+    boolean inFlight = restoreInFlight(id, queue);
+    // The eviction in flight is counted when its pods are removed; the book counted it at once.
+    int times = (queue.preemptions == null ? 0 : queue.preemptions) + (inFlight ? 1 : 0);
+    if (times <= 0) {
       return;
     }
     long lastAt =
@@ -83,7 +95,32 @@ final class AdmissionRebuild {
             .filter(c -> "Preempted".equals(c.getReason()) && c.getLastTransitionTime() != null)
             .map(c -> Instant.parse(c.getLastTransitionTime()).toEpochMilli())
             .orElse(-1L);
-    book.restoreEvictions(JobWorkloads.id(job), queue.preemptions, lastAt);
+    book.restoreEvictions(id, times, lastAt);
+  }
+
+  /**
+   * An eviction under way when the operator stopped ({@code status.queue.evictedFor} and {@code
+   * evictionDeadline}, written with the notice): the victim is marked again for the same preemptor
+   * with the same deadline, so no round picks other victims for it or evicts this one twice, and
+   * the preemptor gets the GPUs once the victim has left. True when one was restored.
+   */
+  private boolean restoreInFlight(String id, QueuePosition queue) {
+    if (queue.evictedFor == null || queue.evictionDeadline == null) {
+      return false;
+    }
+    Instant deadline;
+    try {
+      deadline = Instant.parse(queue.evictionDeadline);
+    } catch (DateTimeParseException e) {
+      LOG.warnf("%s: unreadable status.queue.evictionDeadline %s", id, queue.evictionDeadline);
+      return false;
+    }
+    if (book.admitted(id).isEmpty()) {
+      return false;
+    }
+    book.restoreEviction(id, queue.evictedFor);
+    notices.restore(id, queue.evictedFor, deadline);
+    return true;
   }
 
   private boolean restoreHolding(TrainingJob job) {

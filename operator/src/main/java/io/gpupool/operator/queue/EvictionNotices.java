@@ -31,6 +31,14 @@ final class EvictionNotices {
     return grace;
   }
 
+  /**
+   * After a restart: the notice {@code id}'s status recorded (for whom, until when), so the victim
+   * still leaves at the deadline it was given, not a new one.
+   */
+  void restore(String id, String preemptor, Instant deadline) {
+    notices.put(id, new Notice(preemptor, deadline));
+  }
+
   /** What an admitted workload is told while it is being evicted; empty when it is not. */
   Optional<Verdict> verdict(AdmittedWorkload a) {
     Notice n = notices.get(a.workload().id());

@@ -81,11 +81,24 @@ public final class QueueGate {
     c.condition(ADMITTED, false, "Preempted", message);
   }
 
-  /** Counts one completed eviction. */
+  /** Counts one completed eviction; the notice is over. */
   public static void evictionDone(TrainingJobStatus status, String queue) {
     QueuePosition q = position(status, queue);
     q.preemptions = q.preemptions == null ? 1 : q.preemptions + 1;
     q.flavor = null;
+    q.evictedFor = null;
+    q.evictionDeadline = null;
+  }
+
+  /**
+   * Records the notice of an eviction under way (for whom, until when) in status: a restarted
+   * operator reads it back and carries the same eviction on ({@code AdmissionRebuild}).
+   */
+  public static void noticeGiven(
+      TrainingJobStatus status, String queue, String preemptor, String deadline) {
+    QueuePosition q = position(status, queue);
+    q.evictedFor = preemptor;
+    q.evictionDeadline = deadline;
   }
 
   private static boolean isPreempted(TrainingJobStatus status) {

@@ -139,6 +139,7 @@ public final class QueueHook {
         events.record(job, EventRecorder.WARNING, "Preempted", message);
       }
       String notice = Conditions.timestamp(e.deadline());
+      QueueGate.noticeGiven(st, e.queue(), e.preemptor(), notice);
       for (Pod pod : pods.apply(job)) {
         var annotations = pod.getMetadata().getAnnotations();
         if (annotations == null || !notice.equals(annotations.get(PreemptNotice.ANNOTATION))) {

@@ -7,12 +7,11 @@ import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.job.CapacityEvents;
 import io.gpupool.operator.job.JobCluster;
-import io.gpupool.operator.job.JobLoop;
+import io.gpupool.operator.job.JobControl;
 import io.gpupool.operator.job.JobWakeups;
 import io.gpupool.operator.queue.AdmissionController;
 import io.gpupool.operator.queue.InferenceWorkloads;
 import io.gpupool.operator.scope.SelectedNamespaces;
-import io.gpupool.operator.status.CachedStatus;
 import io.gpupool.operator.workload.OwnedPodEvents;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -26,8 +25,8 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
-import org.jboss.logging.Logger;
 
 /**
  * Drives a TrainingJob through the shared job loop ({@link TrainingLoop}): validate, place the
@@ -43,12 +42,12 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   @Inject SelectedNamespaces scope;
 
   public static final String NAME = "trainingjob";
-  private static final Logger LOG = Logger.getLogger(TrainingJobReconciler.class);
 
   private final TrainingLoop loop;
   private final GangBinder binder;
   private final JobCluster cluster;
   private final JobWakeups<TrainingJob> wakeups;
+  private final JobControl<TrainingJobStatus, TrainingJob> control;
   private final AdmissionController admission;
   private volatile OwnedPodEvents<TrainingJob> pods;
 
@@ -70,6 +69,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     this.admission = admission;
     this.binder = binder;
     this.wakeups = new JobWakeups<>(TrainingLoop.KIND, "trainingjob-capacity", cluster.metrics());
+    this.control = new JobControl<>(TrainingJob.class, TrainingLoop.KIND, cluster, wakeups);
     this.loop =
         new TrainingLoop(
             cluster,
@@ -164,35 +164,22 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
 
   @Override
   public UpdateControl<TrainingJob> reconcile(TrainingJob job, Context<TrainingJob> context) {
-    if (!scope.manages(job.getMetadata().getNamespace())) {
-      return UpdateControl.noUpdate(); // another install's (or no install's) namespace
-    }
-    wakeups.reconciling();
-    JobLoop.Outcome outcome =
-        loop.reconcile(
-            job, j -> CachedStatus.write(cluster.client(), TrainingJob.class, j, context));
-    UpdateControl<TrainingJob> control = UpdateControl.noUpdate();
-    return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
+    return control.reconcile(scope, loop::reconcile, job, context);
   }
 
   @Override
   public DeleteControl cleanup(TrainingJob job, Context<TrainingJob> context) {
-    if (!scope.manages(job.getMetadata().getNamespace())) {
-      return DeleteControl.noFinalizerRemoval(); // its own install cleans it up
-    }
-    if (binder.busy(job.getMetadata().getUid())) {
-      // Let the gang being created finish, so the pods deleted below include all of it.
-      return DeleteControl.noFinalizerRemoval()
-          .rescheduleAfter(TrainingLoop.BINDING_RECHECK.toMillis());
-    }
-    // Owner references let Kubernetes collect the pods too; deleting them here frees the GPUs now.
-    cluster
-        .workloads()
-        .deleteAll(
-            job.getMetadata().getNamespace(), TrainingLoop.KIND, job.getMetadata().getName());
-    loop.releaseDeleted(job);
-    binder.forget(job.getMetadata().getUid());
-    LOG.infof("%s deleted: pods removed, GPUs released", JobLoop.ref(job));
-    return DeleteControl.defaultDelete();
+    return control.cleanup(
+        scope,
+        job,
+        // Let the gang being created finish, so the pods deleted include all of it.
+        j ->
+            binder.busy(j.getMetadata().getUid())
+                ? Optional.of(TrainingLoop.BINDING_RECHECK)
+                : Optional.empty(),
+        j -> {
+          loop.releaseDeleted(j);
+          binder.forget(j.getMetadata().getUid());
+        });
   }
 }

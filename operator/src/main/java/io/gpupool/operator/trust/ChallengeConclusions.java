@@ -79,7 +79,9 @@ final class ChallengeConclusions {
       event(r.provider(), EventRecorder.WARNING, "ChallengeSpeedCorrected", message);
       return;
     }
-    if (verdict.outcome() == Outcome.WRONG_RESULT) {
+    if (verdict.outcome() == Outcome.WRONG_RESULT || verdict.outcome() == Outcome.FAILED_OPENING) {
+      // A commitment it cannot open is fraud evidence like a wrong digest: it committed to
+      // products it will not show.
       message += "; node quarantined; fraud evidence goes to disputes";
       fileDisputes(r, verdict);
     } else {

@@ -80,6 +80,24 @@ public interface ChallengeConfig {
   /** Namespace of challenge pods; default POD_NAMESPACE, else the client's namespace. */
   Optional<String> namespace();
 
+  /**
+   * Commit-then-open (docs/trust.md): the challenge program commits to every product's digest with
+   * a Merkle root, served over HTTP on the pod's IP, and opens the {@link #samples()} leaves the
+   * operator draws after the root arrived; the operator recomputes only those. Off: the program
+   * answers with every digest in its termination message (at most 240 rounds). Needs the operator
+   * to reach pod IPs on {@link #openingPort()}.
+   */
+  @WithDefault("false")
+  boolean openings();
+
+  /** Time a node has, from the operator's request, to open the leaves asked for. */
+  @WithDefault("10s")
+  Duration openingWindow();
+
+  /** Port the challenge program serves its commitment and openings on. */
+  @WithDefault("8471")
+  int openingPort();
+
   /** How often running challenges are looked at and due ones started. */
   @WithDefault("1s")
   Duration tick();

@@ -24,6 +24,33 @@ public final class ChallengePods {
   /** A pod bound to {@code node} taking {@code slots} GPU slots (all of an idle node). */
   public static Pod build(
       String namespace, String node, int slots, Challenge challenge, String image) {
+    return build(namespace, node, slots, challenge, image, Optional.empty());
+  }
+
+  /**
+   * As {@link #build(String, String, int, Challenge, String)}; with {@code openingPort}, the
+   * program commits and opens over HTTP on that port ({@link ChallengeEnv#PORT}) instead of
+   * answering in its termination message.
+   */
+  public static Pod build(
+      String namespace,
+      String node,
+      int slots,
+      Challenge challenge,
+      String image,
+      Optional<Integer> openingPort) {
+    ContainerBuilder container = container(challenge, image);
+    openingPort.ifPresent(
+        port ->
+            container
+                .addNewEnv()
+                .withName(ChallengeEnv.PORT)
+                .withValue(Integer.toString(port))
+                .endEnv()
+                .addNewPort()
+                .withName("challenge")
+                .withContainerPort(port)
+                .endPort());
     // Bound by the operator like a gang's ranks: the node is the one under test.
     return OneShotPods.bound(
         namespace,
@@ -31,23 +58,43 @@ public final class ChallengePods {
         Map.of(CHALLENGE_LABEL, node),
         node,
         slots,
-        new ContainerBuilder()
-            .withName(CONTAINER)
-            .withImage(image)
-            .withCommand("python3", "/workloads/challenge.py")
-            .addNewEnv()
-            .withName(NONCE_ENV)
-            .withValue(challenge.nonce())
-            .endEnv()
-            .addNewEnv()
-            .withName(SIZE_ENV)
-            .withValue(Integer.toString(challenge.size()))
-            .endEnv()
-            .addNewEnv()
-            .withName(ROUNDS_ENV)
-            .withValue(Integer.toString(challenge.rounds()))
-            .endEnv()
-            .build());
+        container.build());
+  }
+
+  private static ContainerBuilder container(Challenge challenge, String image) {
+    return new ContainerBuilder()
+        .withName(CONTAINER)
+        .withImage(image)
+        .withCommand("python3", "/workloads/challenge.py")
+        .addNewEnv()
+        .withName(NONCE_ENV)
+        .withValue(challenge.nonce())
+        .endEnv()
+        .addNewEnv()
+        .withName(SIZE_ENV)
+        .withValue(Integer.toString(challenge.size()))
+        .endEnv()
+        .addNewEnv()
+        .withName(ROUNDS_ENV)
+        .withValue(Integer.toString(challenge.rounds()))
+        .endEnv();
+  }
+
+  /** The port a commit-then-open challenge pod serves on; empty for a termination answer. */
+  static Optional<Integer> openingPort(Pod pod) {
+    if (pod.getSpec() == null || pod.getSpec().getContainers().isEmpty()) {
+      return Optional.empty();
+    }
+    for (var env : pod.getSpec().getContainers().get(0).getEnv()) {
+      if (ChallengeEnv.PORT.equals(env.getName()) && env.getValue() != null) {
+        try {
+          return Optional.of(Integer.parseInt(env.getValue().trim()));
+        } catch (NumberFormatException e) {
+          return Optional.empty();
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   /** Node names are DNS subdomains; a pod name keeps them and adds the nonce's start. */

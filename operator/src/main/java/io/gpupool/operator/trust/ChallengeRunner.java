@@ -76,6 +76,7 @@ public class ChallengeRunner {
   private final ChallengeBudget budget;
   private final ChallengeConclusions conclusions;
   private final TimingModel timing;
+  private final ChallengeJudging judging;
   private final String namespace;
   private ScheduledExecutorService executor;
 
@@ -113,6 +114,14 @@ public class ChallengeRunner {
             config.meanInterval());
     this.timing =
         new TimingModel(config.efficiency(), config.tolerance(), config.startupAllowance());
+    byte[] secret = new byte[32];
+    random.nextBytes(secret);
+    this.judging =
+        new ChallengeJudging(
+            timing,
+            random,
+            config.samples(),
+            new CommitThenOpen(secret, config.samples(), config.openingWindow()));
     String podNamespace = System.getenv("POD_NAMESPACE");
     this.namespace =
         config
@@ -211,7 +220,8 @@ public class ChallengeRunner {
             catalog.lookup(node.product(), node.memoryMiB(), node.family()),
             pod.getMetadata().getName(),
             created(pod, now),
-            ChallengePods.result(pod).isPresent()));
+            // A commit-then-open pod may have committed while nobody watched.
+            ChallengePods.result(pod).isPresent() || ChallengePods.openingPort(pod).isPresent()));
   }
 
   /** The API server's creation time (a node cannot set it), never after {@code now}. */
@@ -330,7 +340,12 @@ public class ChallengeRunner {
     }
     Pod pod =
         ChallengePods.build(
-            namespace, node.name(), node.allocatableSlots(), challenge, config.image());
+            namespace,
+            node.name(),
+            node.allocatableSlots(),
+            challenge,
+            config.image(),
+            config.openings() ? Optional.of(config.openingPort()) : Optional.empty());
     try {
       client.pods().inNamespace(namespace).resource(pod).create();
     } catch (KubernetesClientException e) {
@@ -371,7 +386,6 @@ public class ChallengeRunner {
       LOG.debugf("Node(%s): challenge pod unreadable: %s", r.node(), e.getMessage());
       return;
     }
-    Duration elapsed = Duration.between(r.started(), now);
     if (pod == null) {
       end(r, now);
       trust.postpone(r.node(), r.provider(), r.product(), now.plusSeconds(60));
@@ -383,44 +397,27 @@ public class ChallengeRunner {
     }
     Optional<Duration> runningAfter =
         Optional.ofNullable(seenRunning.get(r.node())).map(t -> Duration.between(r.started(), t));
-    Optional<ChallengePods.PodResult> result = ChallengePods.result(pod);
-    Optional<ChallengeVerdict> verdict;
-    if (result.isPresent() && result.get().answer().isEmpty()) {
-      verdict = Optional.of(new ChallengeVerdict(Outcome.TOO_SLOW, result.get().failure()));
-    } else {
-      verdict =
-          ChallengeVerdict.classify(
-              r.challenge(),
-              result.flatMap(ChallengePods.PodResult::answer),
-              elapsed,
-              runningAfter,
-              r.claimed(),
-              r.gpus(),
-              timing,
-              random,
-              config.samples(),
-              new SpeedCorrection(trust.speedFactor(r.node(), r.product()), correctionFloor()));
-    }
-    if (verdict.isEmpty()) {
+    ChallengeJudging.Judged judged =
+        judging.judge(
+            r,
+            pod,
+            now,
+            runningAfter,
+            new SpeedCorrection(trust.speedFactor(r.node(), r.product()), correctionFloor()));
+    if (judged.verdict().isEmpty()) {
       return;
     }
+    ChallengeVerdict verdict = judged.verdict().get();
     end(r, now);
-    if (r.answeredUnseen() && dependsOnWhenItCame(verdict.get(), result)) {
+    // A correct answer nobody saw come, judged late, may have come in time while no leader
+    // watched. A wrong result is wrong whenever it came; one in time even now was in time.
+    if (r.answeredUnseen()
+        && judged.answered()
+        && (verdict.outcome() == Outcome.SLOWER || verdict.outcome() == Outcome.TOO_SLOW)) {
       challengeAgain(r, now);
       return;
     }
-    conclusions.conclude(r, verdict.get(), now);
-  }
-
-  /**
-   * Whether a verdict on an answer nobody saw come would depend on when it came: a correct answer
-   * judged late (it may have come in time, while no leader watched). A wrong result is wrong
-   * whenever it came; one in time even now was in time; a pod that failed without an answer failed.
-   */
-  private static boolean dependsOnWhenItCame(
-      ChallengeVerdict verdict, Optional<ChallengePods.PodResult> result) {
-    return result.flatMap(ChallengePods.PodResult::answer).isPresent()
-        && (verdict.outcome() == Outcome.SLOWER || verdict.outcome() == Outcome.TOO_SLOW);
+    conclusions.conclude(r, verdict, now);
   }
 
   /** No verdict: the node is challenged again at the next round, outside the budget. */
@@ -469,6 +466,7 @@ public class ChallengeRunner {
   private void end(ChallengeInFlight r, Instant now) {
     running.remove(r.node());
     seenRunning.remove(r.node());
+    judging.forget(r.node());
     delete(r.pod(), "challenge of node " + r.node() + " ended");
     ledger.release(HOLDER_PREFIX + r.node());
     budget.spend(now, r.heldGpuSeconds(now));

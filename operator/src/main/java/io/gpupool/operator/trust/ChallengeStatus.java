@@ -23,7 +23,13 @@ final class ChallengeStatus {
   static final String WRONG_WORK = "WrongWork";
 
   private static final Map<Outcome, String> OUTCOME_NAMES =
-      Map.of(Outcome.WRONG_RESULT, "WrongResult", Outcome.TOO_SLOW, "TooSlow");
+      Map.of(
+          Outcome.WRONG_RESULT,
+          "WrongResult",
+          Outcome.FAILED_OPENING,
+          "FailedOpening",
+          Outcome.TOO_SLOW,
+          "TooSlow");
 
   private ChallengeStatus() {}
 

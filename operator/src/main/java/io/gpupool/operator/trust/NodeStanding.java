@@ -23,6 +23,6 @@ final class NodeStanding {
 
   /** True for the outcomes that keep a node out of placement. */
   static boolean quarantines(Outcome o) {
-    return o == Outcome.WRONG_RESULT || o == Outcome.TOO_SLOW;
+    return o == Outcome.WRONG_RESULT || o == Outcome.FAILED_OPENING || o == Outcome.TOO_SLOW;
   }
 }

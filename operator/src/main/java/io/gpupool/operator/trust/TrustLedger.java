@@ -49,6 +49,12 @@ public class TrustLedger {
   private final List<Spent> restoredSpend = new ArrayList<>();
   private final SpeedRatings speeds;
 
+  /**
+   * Counts every change placement can see (a verdict, a quarantine, a seeded or forgotten node):
+   * the pool view kept between placements is rebuilt when it moves.
+   */
+  private long version;
+
   /** A ledger whose speed ratings nobody else reads (tests). */
   public TrustLedger() {
     this(new SpeedRatings());
@@ -81,6 +87,7 @@ public class TrustLedger {
     if (recorded == null || providers.containsKey(provider)) {
       return;
     }
+    version++;
     ChallengeRecord copy = new ChallengeRecord();
     copy.passed = recorded.passed;
     copy.failed = recorded.failed;
@@ -209,6 +216,7 @@ public class TrustLedger {
       Duration nextIn,
       double gpuSeconds) {
     synchronized (this) {
+      version++;
       NodeStanding t = nodes.computeIfAbsent(node, n -> new NodeStanding());
       t.provider = provider;
       t.product = product;
@@ -271,6 +279,7 @@ public class TrustLedger {
 
   /** Forgets a node that left the pool. */
   public synchronized void forget(String node) {
+    version++;
     speeds.forget(node);
     nodes.remove(node);
     workFraud.remove(node);
@@ -283,6 +292,7 @@ public class TrustLedger {
    */
   public void quarantineForWork(String node, String provider, String product, String reason) {
     synchronized (this) {
+      version++;
       workFraud.put(node, new Quarantined(node, provider, product, reason, AFTER_WORK));
     }
     listeners.forEach(l -> l.accept(provider));
@@ -384,6 +394,11 @@ public class TrustLedger {
   /** A condition's status, reason and message. */
   public record VerifiedState(String status, String reason, String message) {}
 
+  /** Moves whenever a verdict, quarantine, seeded or forgotten node may change placement. */
+  public synchronized long version() {
+    return version;
+  }
+
   /** Tells {@code listener} the provider whose standing changed. */
   public void onChange(Consumer<String> listener) {
     listeners.add(listener);
@@ -406,8 +421,10 @@ public class TrustLedger {
   }
 
   private static String shortReason(NodeStanding t) {
-    return t.outcome == Outcome.WRONG_RESULT
-        ? "wrong challenge result"
-        : "challenge too slow for " + t.product;
+    return switch (t.outcome) {
+      case WRONG_RESULT -> "wrong challenge result";
+      case FAILED_OPENING -> "challenge commitment not opened";
+      default -> "challenge too slow for " + t.product;
+    };
   }
 }

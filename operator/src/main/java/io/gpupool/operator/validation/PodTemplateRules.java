@@ -58,6 +58,10 @@ public final class PodTemplateRules {
           "Forbidden: the operator binds every pod to the node its placement chose (use"
               + " nodeSelector or affinity to narrow the placement)");
     }
+    SchedulingRules.checkAffinity(p, field + ".affinity", t.affinity);
+    SchedulingRules.checkTolerations(p, field + ".tolerations", t.tolerations);
+    SchedulingRules.checkMetadata(p, field + ".labels", t.labels, true);
+    SchedulingRules.checkMetadata(p, field + ".annotations", t.annotations, false);
     if (t.labels != null) {
       t.labels.keySet().stream()
           .filter(k -> k.startsWith("gpupool.io/"))

@@ -12,12 +12,39 @@ import org.junit.jupiter.api.Test;
 class FraudDisputesTest {
   private static final JobRef JOB = new JobRef("TrainingJob", "ns", "job", "uid-1");
   private static final EvidenceHash EVIDENCE = EvidenceHash.sha256("evidence");
+  private static final DisputeFiling OPENED =
+      DisputeFiling.opened(BigInteger.TEN, "0xopen", "10 wei frozen");
+  private static final DisputeFiling BILLING_OFF =
+      DisputeFiling.notOpened(DisputeFiling.Outcome.BILLING_OFF, "no chain");
+  private static final DisputeFiling NOTHING_TO_DISPUTE =
+      DisputeFiling.notOpened(DisputeFiling.Outcome.NOTHING_TO_DISPUTE, "the job paid 0");
 
   private final List<String> resolved = new ArrayList<>();
+  private final List<String> slashed = new ArrayList<>();
 
+  /** A filer whose chain answers {@code filing} at once. */
+  private static DisputeFiler filer(DisputeFiling filing) {
+    return (job, provider, evidence, reason) -> CompletableFuture.completedFuture(filing);
+  }
+
+  /** A resolver that records what it was asked and answers {@code answer}. */
   private DisputeResolver resolver(DisputeResolution answer) {
     return (job, provider, fraud) -> {
       resolved.add(job.name() + " " + provider + " fraud=" + fraud);
+      return CompletableFuture.completedFuture(answer);
+    };
+  }
+
+  private DisputeResolver resolvedAsFraud() {
+    return resolver(resolution(DisputeResolution.Outcome.RESOLVED, "0xresolve"));
+  }
+
+  /**
+   * A slasher that records the provider and the evidence's first bytes and answers {@code answer}.
+   */
+  private StakeSlasher slasher(StakeSlashing answer) {
+    return (provider, evidence, reason) -> {
+      slashed.add(provider + " " + evidence.hex().substring(0, 10));
       return CompletableFuture.completedFuture(answer);
     };
   }
@@ -26,17 +53,17 @@ class FraudDisputesTest {
     return new DisputeResolution(outcome, Optional.ofNullable(tx), "said the chain");
   }
 
+  private static FraudDisputes.Outcome prove(FraudDisputes fraud) {
+    return fraud.prove(JOB, "cheat", EVIDENCE, "why").toCompletableFuture().join();
+  }
+
+  private static FraudDisputes.Outcome proveOrSlash(FraudDisputes fraud) {
+    return fraud.proveOrSlash(JOB, "cheat", EVIDENCE, "why").toCompletableFuture().join();
+  }
+
   @Test
   void anOpenedDisputeIsResolvedAsFraudAgainstTheSameJobAndProvider() {
-    FraudDisputes fraud =
-        new FraudDisputes(
-            (job, provider, evidence, reason) ->
-                CompletableFuture.completedFuture(
-                    DisputeFiling.opened(BigInteger.TEN, "0xopen", "10 wei frozen")),
-            resolver(resolution(DisputeResolution.Outcome.RESOLVED, "0xresolve")));
-
-    FraudDisputes.Outcome outcome =
-        fraud.prove(JOB, "cheat", EVIDENCE, "why").toCompletableFuture().join();
+    FraudDisputes.Outcome outcome = prove(new FraudDisputes(filer(OPENED), resolvedAsFraud()));
 
     assertThat(resolved).containsExactly("job cheat fraud=true");
     assertThat(outcome.proven()).isTrue();
@@ -46,15 +73,7 @@ class FraudDisputesTest {
 
   @Test
   void aDisputeThatDidNotOpenIsNotResolved() {
-    FraudDisputes fraud =
-        new FraudDisputes(
-            (job, provider, evidence, reason) ->
-                CompletableFuture.completedFuture(
-                    DisputeFiling.notOpened(DisputeFiling.Outcome.BILLING_OFF, "no chain")),
-            resolver(resolution(DisputeResolution.Outcome.RESOLVED, "0xresolve")));
-
-    FraudDisputes.Outcome outcome =
-        fraud.prove(JOB, "cheat", EVIDENCE, "why").toCompletableFuture().join();
+    FraudDisputes.Outcome outcome = prove(new FraudDisputes(filer(BILLING_OFF), resolvedAsFraud()));
 
     assertThat(resolved).isEmpty();
     assertThat(outcome.proven()).isFalse();
@@ -64,15 +83,11 @@ class FraudDisputesTest {
 
   @Test
   void aRefusedVerdictIsReportedAsNotGiven() {
-    FraudDisputes fraud =
-        new FraudDisputes(
-            (job, provider, evidence, reason) ->
-                CompletableFuture.completedFuture(
-                    DisputeFiling.opened(BigInteger.ONE, "0xopen", "frozen")),
-            resolver(resolution(DisputeResolution.Outcome.FAILED, null)));
-
     FraudDisputes.Outcome outcome =
-        fraud.prove(JOB, "cheat", EVIDENCE, "why").toCompletableFuture().join();
+        prove(
+            new FraudDisputes(
+                filer(DisputeFiling.opened(BigInteger.ONE, "0xopen", "frozen")),
+                resolver(resolution(DisputeResolution.Outcome.FAILED, null))));
 
     assertThat(outcome.proven()).isFalse();
     assertThat(outcome.describe())
@@ -81,26 +96,22 @@ class FraudDisputesTest {
 
   @Test
   void portsThatThrowOrFailTheirStageEndInAFailedOutcomeNeverAnException() {
-    FraudDisputes throwingFiler =
-        new FraudDisputes(
-            (job, provider, evidence, reason) -> {
-              throw new IllegalStateException("filer down");
-            },
-            resolver(resolution(DisputeResolution.Outcome.RESOLVED, "0x")));
     FraudDisputes.Outcome filed =
-        throwingFiler.prove(JOB, "cheat", EVIDENCE, "why").toCompletableFuture().join();
+        prove(
+            new FraudDisputes(
+                (job, provider, evidence, reason) -> {
+                  throw new IllegalStateException("filer down");
+                },
+                resolvedAsFraud()));
     assertThat(filed.filing().outcome()).isEqualTo(DisputeFiling.Outcome.FAILED);
     assertThat(filed.describe()).contains("filer down");
 
-    FraudDisputes failingResolver =
-        new FraudDisputes(
-            (job, provider, evidence, reason) ->
-                CompletableFuture.completedFuture(
-                    DisputeFiling.opened(BigInteger.ONE, "0xopen", "frozen")),
-            (job, provider, fraud) ->
-                CompletableFuture.failedFuture(new IllegalStateException("resolver down")));
     FraudDisputes.Outcome judged =
-        failingResolver.prove(JOB, "cheat", EVIDENCE, "why").toCompletableFuture().join();
+        prove(
+            new FraudDisputes(
+                filer(OPENED),
+                (job, provider, fraud) ->
+                    CompletableFuture.failedFuture(new IllegalStateException("resolver down"))));
     assertThat(judged.proven()).isFalse();
     assertThat(judged.verdict().orElseThrow().outcome())
         .isEqualTo(DisputeResolution.Outcome.FAILED);
@@ -109,23 +120,16 @@ class FraudDisputesTest {
 
   @Test
   void aCheatCaughtBeforeItWasPaidHasItsStakeSlashedInstead() {
-    List<String> slashed = new ArrayList<>();
-    FraudDisputes fraud =
-        new FraudDisputes(
-            (job, provider, evidence, reason) ->
-                CompletableFuture.completedFuture(
-                    DisputeFiling.notOpened(
-                        DisputeFiling.Outcome.NOTHING_TO_DISPUTE, "the job paid 0")),
-            resolver(resolution(DisputeResolution.Outcome.RESOLVED, "0xresolve")),
-            (provider, evidence, reason) -> {
-              slashed.add(provider + " " + evidence.hex().substring(0, 10));
-              return CompletableFuture.completedFuture(
-                  new StakeSlashing(
-                      StakeSlashing.Outcome.SLASHED, Optional.of("0xslash"), "0.5 of 1 slashed"));
-            });
-
     FraudDisputes.Outcome outcome =
-        fraud.proveOrSlash(JOB, "cheat", EVIDENCE, "why").toCompletableFuture().join();
+        proveOrSlash(
+            new FraudDisputes(
+                filer(NOTHING_TO_DISPUTE),
+                resolvedAsFraud(),
+                slasher(
+                    new StakeSlashing(
+                        StakeSlashing.Outcome.SLASHED,
+                        Optional.of("0xslash"),
+                        "0.5 of 1 slashed"))));
 
     assertThat(resolved).isEmpty();
     assertThat(slashed).containsExactly("cheat " + EVIDENCE.hex().substring(0, 10));
@@ -138,40 +142,14 @@ class FraudDisputesTest {
 
   @Test
   void anOpenedDisputeOrAnotherFailureSlashesNothing() {
-    List<String> slashed = new ArrayList<>();
     StakeSlasher slasher =
-        (provider, evidence, reason) -> {
-          slashed.add(provider);
-          return CompletableFuture.completedFuture(
-              new StakeSlashing(StakeSlashing.Outcome.SLASHED, Optional.empty(), "slashed"));
-        };
-    FraudDisputes opened =
-        new FraudDisputes(
-            (job, provider, evidence, reason) ->
-                CompletableFuture.completedFuture(
-                    DisputeFiling.opened(BigInteger.TEN, "0xopen", "10 wei frozen")),
-            resolver(resolution(DisputeResolution.Outcome.RESOLVED, "0xresolve")),
-            slasher);
-    FraudDisputes billingOff =
-        new FraudDisputes(
-            (job, provider, evidence, reason) ->
-                CompletableFuture.completedFuture(
-                    DisputeFiling.notOpened(DisputeFiling.Outcome.BILLING_OFF, "no chain")),
-            resolver(resolution(DisputeResolution.Outcome.RESOLVED, "0xresolve")),
-            slasher);
+        slasher(new StakeSlashing(StakeSlashing.Outcome.SLASHED, Optional.empty(), "slashed"));
 
     assertThat(
-            opened
-                .proveOrSlash(JOB, "cheat", EVIDENCE, "why")
-                .toCompletableFuture()
-                .join()
-                .punished())
+            proveOrSlash(new FraudDisputes(filer(OPENED), resolvedAsFraud(), slasher)).punished())
         .isTrue();
     assertThat(
-            billingOff
-                .proveOrSlash(JOB, "cheat", EVIDENCE, "why")
-                .toCompletableFuture()
-                .join()
+            proveOrSlash(new FraudDisputes(filer(BILLING_OFF), resolvedAsFraud(), slasher))
                 .punished())
         .isFalse();
     assertThat(slashed).isEmpty();
@@ -179,19 +157,14 @@ class FraudDisputesTest {
 
   @Test
   void aSlasherThatThrowsIsReportedNotPropagated() {
-    FraudDisputes fraud =
-        new FraudDisputes(
-            (job, provider, evidence, reason) ->
-                CompletableFuture.completedFuture(
-                    DisputeFiling.notOpened(
-                        DisputeFiling.Outcome.NOTHING_TO_DISPUTE, "the job paid 0")),
-            resolver(resolution(DisputeResolution.Outcome.RESOLVED, "0xresolve")),
-            (provider, evidence, reason) -> {
-              throw new IllegalStateException("no key");
-            });
-
     FraudDisputes.Outcome outcome =
-        fraud.proveOrSlash(JOB, "cheat", EVIDENCE, "why").toCompletableFuture().join();
+        proveOrSlash(
+            new FraudDisputes(
+                filer(NOTHING_TO_DISPUTE),
+                resolvedAsFraud(),
+                (provider, evidence, reason) -> {
+                  throw new IllegalStateException("no key");
+                }));
 
     assertThat(outcome.punished()).isFalse();
     assertThat(outcome.describe())

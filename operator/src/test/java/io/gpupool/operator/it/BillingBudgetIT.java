@@ -1,7 +1,7 @@
 package io.gpupool.operator.it;
 
-import static io.gpupool.operator.it.MeteredJobs.NS;
-import static io.gpupool.operator.it.MeteredJobs.RTX4090;
+import static io.gpupool.operator.it.BillingFixture.NS;
+import static io.gpupool.operator.it.BillingFixture.RTX4090;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -110,13 +110,13 @@ class BillingBudgetIT {
     BigInteger available = TokenUnits.toWei("0.04");
     deposit(payer, available);
     String name = "budget-gate";
-    TestAccounts.bindPayer(client, MeteredJobs.NS, payer);
-    client.resource(MeteredJobs.job(name, region, 2, payer)).create();
+    TestAccounts.bindPayer(client, BillingFixture.NS, payer);
+    client.resource(BillingFixture.job(name, region, 2, payer)).create();
 
     // 1. not enough escrow: Pending, InsufficientFunds with payer, needed and available, no pods
     Condition refused =
         await()
-            .atMost(MeteredJobs.TIMEOUT)
+            .atMost(BillingFixture.TIMEOUT)
             .until(() -> funded(name), c -> c.isPresent() && "False".equals(c.get().getStatus()))
             .orElseThrow();
     assertThat(refused.getReason()).isEqualTo("InsufficientFunds");
@@ -140,11 +140,11 @@ class BillingBudgetIT {
                 funded(name).map(c -> "True".equals(c.getStatus())).orElse(false)
                     && job(name).getStatus().phase == TrainingJobPhase.Scheduled);
     assertThat(funded(name).orElseThrow().getReason()).isEqualTo("Funded");
-    List<Pod> gang = MeteredJobs.awaitPods(client, name, 2);
+    List<Pod> gang = BillingFixture.awaitPods(client, name, 2);
     FakeKubelet kubelet = new FakeKubelet(client);
     gang.forEach(kubelet::run);
-    MeteredJobs.awaitPhase(client, name, TrainingJobPhase.Running);
-    String uid = MeteredJobs.uid(client, name);
+    BillingFixture.awaitPhase(client, name, TrainingJobPhase.Running);
+    String uid = BillingFixture.uid(client, name);
 
     // 3. at 0.02 per second the 0.24 of escrow is gone in ~12 s; settlement takes what is there,
     // the payer is dry, and past the 2 s grace the running job is suspended
@@ -167,7 +167,7 @@ class BillingBudgetIT {
 
     // usage kept: both pods' records, ended, and the whole escrow paid to the provider
     await()
-        .atMost(MeteredJobs.TIMEOUT)
+        .atMost(BillingFixture.TIMEOUT)
         .until(
             () -> {
               billing.meter().meterJob(uid);
@@ -178,7 +178,7 @@ class BillingBudgetIT {
     BigInteger deposited = available.add(topUp);
     assertThat(pair.meteredWei()).isGreaterThan(deposited);
     await()
-        .atMost(MeteredJobs.TIMEOUT)
+        .atMost(BillingFixture.TIMEOUT)
         .until(() -> chain.providerBalance(dev.provider(0).getAddress()).equals(deposited));
     // a Pending job's status is refreshed when the reconciler looks at its funds (every minute)
     await()
@@ -219,14 +219,14 @@ class BillingBudgetIT {
     BigInteger escrowBefore = chain.escrow(teamBPayer).balanceWei();
     client.resource(TestAccounts.account("team-b", teamBPayer, "team-b")).create();
 
-    TrainingJob borrower = MeteredJobs.job("borrower", region, 2, null);
+    TrainingJob borrower = BillingFixture.job("borrower", region, 2, null);
     borrower.getMetadata().setNamespace("team-a");
     borrower.getSpec().budget = new io.gpupool.api.v1alpha1.Budget();
     borrower.getSpec().budget.account = "team-b";
     client.resource(borrower).create();
     Condition refused =
         await()
-            .atMost(MeteredJobs.TIMEOUT)
+            .atMost(BillingFixture.TIMEOUT)
             .until(
                 () -> condition(job("team-a", "borrower"), "Funded"),
                 c -> c.isPresent() && "False".equals(c.get().getStatus()))
@@ -237,7 +237,7 @@ class BillingBudgetIT {
         .doesNotContainIgnoringCase(teamBPayer)
         .doesNotContain("escrow");
     await()
-        .atMost(MeteredJobs.TIMEOUT)
+        .atMost(BillingFixture.TIMEOUT)
         .until(
             () ->
                 client.v1().events().inNamespace("team-a").list().getItems().stream()
@@ -249,12 +249,12 @@ class BillingBudgetIT {
     assertThat(new FakeKubelet(client).pods("team-a", "borrower")).isEmpty();
     assertThat(chain.escrow(teamBPayer).balanceWei()).isEqualTo(escrowBefore);
 
-    TrainingJob freeloader = MeteredJobs.job("freeloader", region, 1, null);
+    TrainingJob freeloader = BillingFixture.job("freeloader", region, 1, null);
     freeloader.getMetadata().setNamespace("team-c");
     client.resource(freeloader).create();
     Condition required =
         await()
-            .atMost(MeteredJobs.TIMEOUT)
+            .atMost(BillingFixture.TIMEOUT)
             .until(
                 () -> condition(job("team-c", "freeloader"), "Funded"),
                 c -> c.isPresent() && "False".equals(c.get().getStatus()))
@@ -275,15 +275,15 @@ class BillingBudgetIT {
     FakeKubelet kubelet = new FakeKubelet(client);
     List<Pod> gang =
         await()
-            .atMost(MeteredJobs.TIMEOUT)
+            .atMost(BillingFixture.TIMEOUT)
             .until(() -> kubelet.pods("team-a", "borrower"), pods -> pods.size() == 2);
     gang.forEach(kubelet::run);
     await()
-        .atMost(MeteredJobs.TIMEOUT)
+        .atMost(BillingFixture.TIMEOUT)
         .until(() -> job("team-a", "borrower").getStatus().phase == TrainingJobPhase.Running);
     String uid = job("team-a", "borrower").getMetadata().getUid();
     await()
-        .atMost(MeteredJobs.TIMEOUT)
+        .atMost(BillingFixture.TIMEOUT)
         .until(
             () ->
                 !billing.store().pairs(uid).isEmpty()
@@ -297,7 +297,7 @@ class BillingBudgetIT {
 
     // The account's status shows the spend, the escrow and the job charging it.
     await()
-        .atMost(MeteredJobs.TIMEOUT)
+        .atMost(BillingFixture.TIMEOUT)
         .until(
             () -> {
               var st =
@@ -323,7 +323,7 @@ class BillingBudgetIT {
               return a;
             });
     await()
-        .atMost(MeteredJobs.TIMEOUT)
+        .atMost(BillingFixture.TIMEOUT)
         .until(
             () ->
                 kubelet.pods("team-a", "borrower").stream()
@@ -353,12 +353,12 @@ class BillingBudgetIT {
     deposit(payer, TokenUnits.toWei("5"));
     TestAccounts.bindPayer(client, NS, payer);
     String name = "capped-training";
-    TrainingJob capped = MeteredJobs.job(name, region, 2, payer);
+    TrainingJob capped = BillingFixture.job(name, region, 2, payer);
     // two GPUs at 0.01 per GPU-second: 0.02 a second, so the cap is reached within seconds
     capped.getSpec().budget.maxCost = "0.03";
     client.resource(capped).create();
     FakeKubelet kubelet = new FakeKubelet(client);
-    MeteredJobs.awaitPods(client, name, 2).forEach(kubelet::run);
+    BillingFixture.awaitPods(client, name, 2).forEach(kubelet::run);
 
     // The cap is 1.5 s of its cost; it is looked at after each metering (every second), not at
     // the 30 s usage refresh.
@@ -387,8 +387,8 @@ class BillingBudgetIT {
               j.getSpec().budget.maxCost = "100";
               return j;
             });
-    MeteredJobs.awaitPods(client, name, 2).forEach(kubelet::run);
-    MeteredJobs.awaitPhase(client, name, TrainingJobPhase.Running);
+    BillingFixture.awaitPods(client, name, 2).forEach(kubelet::run);
+    BillingFixture.awaitPhase(client, name, TrainingJobPhase.Running);
     client.resources(TrainingJob.class).inNamespace(NS).withName(name).delete();
   }
 
@@ -419,7 +419,7 @@ class BillingBudgetIT {
     client.resource(account).create();
 
     String name = "limited-job";
-    TrainingJob j = MeteredJobs.job(name, region, 2, null);
+    TrainingJob j = BillingFixture.job(name, region, 2, null);
     j.getMetadata().setNamespace(ns);
     j.getSpec().budget = new io.gpupool.api.v1alpha1.Budget();
     j.getSpec().budget.account = "limited";
@@ -427,7 +427,7 @@ class BillingBudgetIT {
     client.resource(j).create();
     Condition refused =
         await()
-            .atMost(MeteredJobs.TIMEOUT)
+            .atMost(BillingFixture.TIMEOUT)
             .until(
                 () -> condition(job(ns, name), "Funded"),
                 c -> c.isPresent() && "AccountLimitReached".equals(c.get().getReason()))
@@ -438,7 +438,7 @@ class BillingBudgetIT {
             "spec.budget.maxCost 5 exceeds BillingAccount limited's spec.limits.maxCostPerJob 1;"
                 + " lower it to at most that");
     await()
-        .atMost(MeteredJobs.TIMEOUT)
+        .atMost(BillingFixture.TIMEOUT)
         .until(
             () ->
                 client.v1().events().inNamespace(ns).list().getItems().stream()
@@ -461,12 +461,12 @@ class BillingBudgetIT {
               return a;
             });
     await()
-        .atMost(MeteredJobs.TIMEOUT)
+        .atMost(BillingFixture.TIMEOUT)
         .until(() -> live(kubelet, ns, name), pods -> pods.size() == 2)
         .forEach(kubelet::run);
     String uid = job(ns, name).getMetadata().getUid();
     await()
-        .atMost(MeteredJobs.TIMEOUT)
+        .atMost(BillingFixture.TIMEOUT)
         .pollInterval(Duration.ofMillis(500))
         .until(
             () ->
@@ -500,11 +500,11 @@ class BillingBudgetIT {
               return a;
             });
     await()
-        .atMost(MeteredJobs.TIMEOUT)
+        .atMost(BillingFixture.TIMEOUT)
         .until(() -> live(kubelet, ns, name), pods -> pods.size() == 2)
         .forEach(kubelet::run);
     await()
-        .atMost(MeteredJobs.TIMEOUT)
+        .atMost(BillingFixture.TIMEOUT)
         .until(() -> job(ns, name).getStatus().phase == TrainingJobPhase.Running);
     client.resources(TrainingJob.class).inNamespace(ns).withName(name).delete();
   }

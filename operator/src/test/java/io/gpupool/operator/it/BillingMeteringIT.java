@@ -1,18 +1,18 @@
 package io.gpupool.operator.it;
 
-import static io.gpupool.operator.it.MeteredJobs.NS;
-import static io.gpupool.operator.it.MeteredJobs.PAYER;
-import static io.gpupool.operator.it.MeteredJobs.TIMEOUT;
-import static io.gpupool.operator.it.MeteredJobs.awaitPhase;
-import static io.gpupool.operator.it.MeteredJobs.awaitPods;
-import static io.gpupool.operator.it.MeteredJobs.costWei;
-import static io.gpupool.operator.it.MeteredJobs.finishedAt;
-import static io.gpupool.operator.it.MeteredJobs.fresh;
-import static io.gpupool.operator.it.MeteredJobs.job;
-import static io.gpupool.operator.it.MeteredJobs.milliGpuMillis;
-import static io.gpupool.operator.it.MeteredJobs.pool;
-import static io.gpupool.operator.it.MeteredJobs.startedAt;
-import static io.gpupool.operator.it.MeteredJobs.uid;
+import static io.gpupool.operator.it.BillingFixture.NS;
+import static io.gpupool.operator.it.BillingFixture.PAYER;
+import static io.gpupool.operator.it.BillingFixture.TIMEOUT;
+import static io.gpupool.operator.it.BillingFixture.awaitPhase;
+import static io.gpupool.operator.it.BillingFixture.awaitPods;
+import static io.gpupool.operator.it.BillingFixture.costWei;
+import static io.gpupool.operator.it.BillingFixture.finishedAt;
+import static io.gpupool.operator.it.BillingFixture.fresh;
+import static io.gpupool.operator.it.BillingFixture.job;
+import static io.gpupool.operator.it.BillingFixture.milliGpuMillis;
+import static io.gpupool.operator.it.BillingFixture.pool;
+import static io.gpupool.operator.it.BillingFixture.startedAt;
+import static io.gpupool.operator.it.BillingFixture.uid;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

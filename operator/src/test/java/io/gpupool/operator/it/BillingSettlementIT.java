@@ -1,7 +1,7 @@
 package io.gpupool.operator.it;
 
-import static io.gpupool.operator.it.MeteredJobs.NS;
-import static io.gpupool.operator.it.MeteredJobs.TIMEOUT;
+import static io.gpupool.operator.it.BillingFixture.NS;
+import static io.gpupool.operator.it.BillingFixture.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -83,11 +83,11 @@ class BillingSettlementIT {
   void providersOnChainBalanceEqualsTheMeteredCostExactly() throws Exception {
     String payout = dev.provider(0).getAddress();
     String payer = dev.payers().get(0).getAddress();
-    MeteredJobs.pool(client, "r-bill-settle", payout, 2);
-    TestAccounts.bindPayer(client, MeteredJobs.NS, payer);
-    client.resource(MeteredJobs.job("bill-settle", "r-bill-settle", 2, payer)).create();
-    String uid = MeteredJobs.uid(client, "bill-settle");
-    List<Pod> pods = MeteredJobs.awaitPods(client, "bill-settle", 2);
+    BillingFixture.pool(client, "r-bill-settle", payout, 2);
+    TestAccounts.bindPayer(client, BillingFixture.NS, payer);
+    client.resource(BillingFixture.job("bill-settle", "r-bill-settle", 2, payer)).create();
+    String uid = BillingFixture.uid(client, "bill-settle");
+    List<Pod> pods = BillingFixture.awaitPods(client, "bill-settle", 2);
     FakeKubelet kubelet = new FakeKubelet(client);
     pods.forEach(kubelet::run);
     await()
@@ -102,17 +102,18 @@ class BillingSettlementIT {
     pods.forEach(
         p ->
             starts.put(
-                p.getMetadata().getName(), MeteredJobs.startedAt(MeteredJobs.fresh(client, p))));
+                p.getMetadata().getName(),
+                BillingFixture.startedAt(BillingFixture.fresh(client, p))));
     pods.forEach(kubelet::succeed);
-    MeteredJobs.awaitPhase(client, "bill-settle", TrainingJobPhase.Succeeded);
+    BillingFixture.awaitPhase(client, "bill-settle", TrainingJobPhase.Succeeded);
     long time = 0;
     for (Pod p : pods) {
       time +=
-          MeteredJobs.milliGpuMillis(
+          BillingFixture.milliGpuMillis(
               starts.get(p.getMetadata().getName()),
-              MeteredJobs.finishedAt(MeteredJobs.fresh(client, p)));
+              BillingFixture.finishedAt(BillingFixture.fresh(client, p)));
     }
-    BigInteger cost = MeteredJobs.costWei(time);
+    BigInteger cost = BillingFixture.costWei(time);
     assertThat(cost).isPositive();
 
     await()

@@ -1,14 +1,14 @@
 package io.gpupool.operator.it;
 
-import static io.gpupool.operator.it.MeteredJobs.NS;
-import static io.gpupool.operator.it.MeteredJobs.PAYER;
-import static io.gpupool.operator.it.MeteredJobs.PRICE;
-import static io.gpupool.operator.it.MeteredJobs.TIMEOUT;
-import static io.gpupool.operator.it.MeteredJobs.awaitPods;
-import static io.gpupool.operator.it.MeteredJobs.fresh;
-import static io.gpupool.operator.it.MeteredJobs.job;
-import static io.gpupool.operator.it.MeteredJobs.pool;
-import static io.gpupool.operator.it.MeteredJobs.uid;
+import static io.gpupool.operator.it.BillingFixture.NS;
+import static io.gpupool.operator.it.BillingFixture.PAYER;
+import static io.gpupool.operator.it.BillingFixture.PRICE;
+import static io.gpupool.operator.it.BillingFixture.TIMEOUT;
+import static io.gpupool.operator.it.BillingFixture.awaitPods;
+import static io.gpupool.operator.it.BillingFixture.fresh;
+import static io.gpupool.operator.it.BillingFixture.job;
+import static io.gpupool.operator.it.BillingFixture.pool;
+import static io.gpupool.operator.it.BillingFixture.uid;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -212,7 +212,7 @@ class DeliveredTimeIT {
         .until(
             () ->
                 providers
-                    .price("prov-r-dt-price", MeteredJobs.RTX4090)
+                    .price("prov-r-dt-price", BillingFixture.RTX4090)
                     .orElseThrow()
                     .toPlainString()
                     .equals("9.00"));

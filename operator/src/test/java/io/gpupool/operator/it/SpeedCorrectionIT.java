@@ -1,8 +1,8 @@
 package io.gpupool.operator.it;
 
-import static io.gpupool.operator.it.MeteredJobs.NS;
-import static io.gpupool.operator.it.MeteredJobs.PAYER;
-import static io.gpupool.operator.it.MeteredJobs.RTX4090;
+import static io.gpupool.operator.it.BillingFixture.NS;
+import static io.gpupool.operator.it.BillingFixture.PAYER;
+import static io.gpupool.operator.it.BillingFixture.RTX4090;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -51,7 +51,7 @@ class SpeedCorrectionIT {
 
   @Test
   void aSlowerNodeIsPlannedAndBilledAtItsMeasuredSpeedUntilRestored() {
-    MeteredJobs.pool(client, "r-speed", null, 2);
+    BillingFixture.pool(client, "r-speed", null, 2);
     await().atMost(TIMEOUT).until(() -> nodes.node(SLOW).isPresent());
     trust.record(
         SLOW,
@@ -81,8 +81,8 @@ class SpeedCorrectionIT {
 
     // Placed on both nodes (nothing else fits): the slow one is billed at half the price and
     // takes the smaller share of the batch.
-    client.resource(MeteredJobs.job("speed", "r-speed", 2, PAYER)).create();
-    List<Pod> pods = MeteredJobs.awaitPods(client, "speed", 2);
+    client.resource(BillingFixture.job("speed", "r-speed", 2, PAYER)).create();
+    List<Pod> pods = BillingFixture.awaitPods(client, "speed", 2);
     Map<String, String> priceByNode =
         pods.stream()
             .collect(

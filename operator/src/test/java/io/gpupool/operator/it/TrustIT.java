@@ -1,6 +1,6 @@
 package io.gpupool.operator.it;
 
-import static io.gpupool.operator.it.MeteredJobs.NS;
+import static io.gpupool.operator.it.BillingFixture.NS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -108,9 +108,9 @@ class TrustIT {
     try {
       String payout = dev.provider(1).getAddress();
       String payer = dev.payers().get(0).getAddress();
-      MeteredJobs.pool(client, "r-stake", payout, 2);
+      BillingFixture.pool(client, "r-stake", payout, 2);
       TestAccounts.bindPayer(client, NS, payer);
-      client.resource(MeteredJobs.job("staked", "r-stake", 2, payer)).create();
+      client.resource(BillingFixture.job("staked", "r-stake", 2, payer)).create();
 
       // No stake: left out, and the job says which provider and why.
       await()
@@ -141,7 +141,7 @@ class TrustIT {
 
       // The provider stakes 2 tokens with its own key: the job is placed without being touched.
       dev.deployer().stake(dev.contractAddress(), dev.provider(1), ETH.multiply(BigInteger.TWO));
-      List<Pod> pods = MeteredJobs.awaitPods(client, "staked", 2);
+      List<Pod> pods = BillingFixture.awaitPods(client, "staked", 2);
       assertThat(
               client
                   .resources(GpuProvider.class)
@@ -151,12 +151,12 @@ class TrustIT {
                   .stake
                   .staked)
           .isEqualTo("2");
-      String uid = MeteredJobs.uid(client, "staked");
+      String uid = BillingFixture.uid(client, "staked");
       FakeKubelet kubelet = new FakeKubelet(client);
       pods.forEach(kubelet::run);
       Thread.sleep(1200);
       pods.forEach(kubelet::succeed);
-      MeteredJobs.awaitPhase(client, "staked", TrainingJobPhase.Succeeded);
+      BillingFixture.awaitPhase(client, "staked", TrainingJobPhase.Succeeded);
       await()
           .atMost(TIMEOUT)
           .until(
@@ -338,16 +338,16 @@ class TrustIT {
       throws InterruptedException {
     String payer = dev.payers().get(0).getAddress();
     dev.deployer().stake(dev.contractAddress(), provider, ETH.multiply(BigInteger.TWO));
-    MeteredJobs.pool(client, pool, provider.getAddress(), 2);
+    BillingFixture.pool(client, pool, provider.getAddress(), 2);
     TestAccounts.bindPayer(client, NS, payer);
-    client.resource(MeteredJobs.job(jobName, pool, 2, payer)).create();
-    List<Pod> pods = MeteredJobs.awaitPods(client, jobName, 2);
-    String uid = MeteredJobs.uid(client, jobName);
+    client.resource(BillingFixture.job(jobName, pool, 2, payer)).create();
+    List<Pod> pods = BillingFixture.awaitPods(client, jobName, 2);
+    String uid = BillingFixture.uid(client, jobName);
     FakeKubelet kubelet = new FakeKubelet(client);
     pods.forEach(kubelet::run);
     Thread.sleep(1200);
     pods.forEach(kubelet::succeed);
-    MeteredJobs.awaitPhase(client, jobName, TrainingJobPhase.Succeeded);
+    BillingFixture.awaitPhase(client, jobName, TrainingJobPhase.Succeeded);
     await()
         .atMost(TIMEOUT)
         .until(

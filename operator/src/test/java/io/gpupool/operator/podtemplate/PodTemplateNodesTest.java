@@ -102,6 +102,35 @@ class PodTemplateNodesTest {
     assertThat(PodTemplateNodes.admits(t, "bad-node", H100, null)).isFalse();
   }
 
+  /**
+   * The CRD cannot require a requirement's key and operator (Kubernetes' own types), so a stored
+   * template may lack them: the placement asks about every node and must get an answer (none
+   * admitted), not an exception that wedges every reconcile of the job. Validation refuses such a
+   * template with SpecValid=False (PodTemplateRulesTest).
+   */
+  @Test
+  void aRequirementWithoutOperatorOrKeyAdmitsNoNodeInsteadOfThrowing() {
+    for (NodeSelectorRequirement r :
+        List.of(
+            req("topology.kubernetes.io/region", null, List.of("eu")),
+            req(null, "In", List.of("eu")),
+            req(null, "DoesNotExist", List.of()))) {
+      PodTemplate t = new PodTemplate();
+      t.affinity =
+          new AffinityBuilder()
+              .withNewNodeAffinity()
+              .withNewRequiredDuringSchedulingIgnoredDuringExecution()
+              .addNewNodeSelectorTerm()
+              .addToMatchExpressions(r)
+              .endNodeSelectorTerm()
+              .endRequiredDuringSchedulingIgnoredDuringExecution()
+              .endNodeAffinity()
+              .build();
+      assertThat(PodTemplateNodes.admits(t, "n", H100, null)).as("%s", r).isFalse();
+      assertThat(PodTemplateNodes.admits(t, "n", null, null)).as("%s", r).isFalse();
+    }
+  }
+
   @Test
   void tolerationsOpenTaintedNodes() {
     PodTemplate t = new PodTemplate();

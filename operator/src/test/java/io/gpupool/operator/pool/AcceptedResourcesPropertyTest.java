@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.BillingAccount;
 import io.gpupool.api.v1alpha1.Budget;
@@ -20,12 +18,8 @@ import io.gpupool.operator.billing.PayerAuthorization;
 import io.gpupool.operator.billing.PlacementTerms;
 import io.gpupool.operator.billing.SpendingPeriod;
 import io.gpupool.operator.queue.QueueDefinitions;
-import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +41,6 @@ import net.jqwik.api.Provide;
  * message (a condition), never dropped silently.
  */
 class AcceptedResourcesPropertyTest {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final JsonNode QUEUE = crd("gpuqueues");
   private static final JsonNode PROVIDER = crd("gpuproviders");
   private static final JsonNode ACCOUNT = crd("billingaccounts");
@@ -59,12 +52,7 @@ class AcceptedResourcesPropertyTest {
 
   /** The checked-in CRD of {@code plural} (crds/, kept equal to the API classes by a test). */
   private static JsonNode crd(String plural) {
-    Path file = Path.of("..", "crds", plural + ".gpupool.io.yaml");
-    try (InputStream in = Files.newInputStream(file)) {
-      return YAML.readTree(in).at("/spec/versions/0/schema/openAPIV3Schema");
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    return ApiServerSchema.crd(plural);
   }
 
   /**
@@ -76,13 +64,14 @@ class AcceptedResourcesPropertyTest {
     return Arbitraries.randomValue(
             random -> {
               SchemaValues values = new SchemaValues(random);
-              ObjectNode o = YAML.createObjectNode();
+              ObjectNode o =
+                  com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
               o.put("apiVersion", "gpupool.io/v1alpha1").put("kind", kind);
               o.putObject("metadata").put("name", name(values, random, longest)).put("uid", "u1");
               o.set("spec", values.value(schema.at("/properties/spec")));
               return o;
             })
-        .filter(o -> SchemaValues.acceptedByRules(o, schema));
+        .filter(o -> ApiServerSchema.refusals(o, schema).isEmpty());
   }
 
   /** The longest name the CRD's rules allow, else a DNS-1123 subdomain's 253. */

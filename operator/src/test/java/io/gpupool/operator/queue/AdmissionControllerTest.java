@@ -323,14 +323,11 @@ class AdmissionControllerTest {
   }
 
   /**
-   * A borrower evicted a second time by cohort reclaim may not borrow for the backoff; its
-   * reconcile is told when that ends, and the first decision after it runs a round even though
-   * nothing else happened in the pool.
+   * team-a's job borrows team-b's only GPU and is evicted twice by team-b's own jobs reclaiming it,
+   * 10 s apart: after the first eviction it may borrow again at once, after the second it is in its
+   * borrowing backoff when this returns.
    */
-  @Test
-  void aJobEvictedTwiceByReclaimBorrowsAgainOnlyAfterItsBackoff() {
-    MovableClock clock = new MovableClock("2026-12-06T02:00:00Z");
-    AdmissionController c = movable(clock);
+  private static TrainingJob evictedTwiceByReclaim(AdmissionController c, MovableClock clock) {
     c.putQueue(queue("team-a", 0, "team-a"));
     c.putQueue(queue("team-b", 1, "team-b"));
     TrainingJob borrower = job("team-a", "borrower", 1, "2026-12-06T01:00:00Z");
@@ -348,6 +345,19 @@ class AdmissionControllerTest {
         assertThat(c.borrowingBackoff(borrower)).isEmpty();
       }
     }
+    return borrower;
+  }
+
+  /**
+   * A borrower evicted a second time by cohort reclaim may not borrow for the backoff; its
+   * reconcile is told when that ends, and the first decision after it runs a round even though
+   * nothing else happened in the pool.
+   */
+  @Test
+  void aJobEvictedTwiceByReclaimBorrowsAgainOnlyAfterItsBackoff() {
+    MovableClock clock = new MovableClock("2026-12-06T02:00:00Z");
+    AdmissionController c = movable(clock);
+    TrainingJob borrower = evictedTwiceByReclaim(c, clock);
     var queued = (Verdict.Queued) c.decide(borrower);
     assertThat(queued.message())
         .startsWith("evicted 2 times: may borrow again from 2026-12-06T02:02:10Z");
@@ -368,20 +378,7 @@ class AdmissionControllerTest {
     List<Map.Entry<Long, Runnable>> timer = new ArrayList<>();
     c.refreshPositionsWith(
         (task, after) -> timer.add(Map.entry(clock.millis() + after.toMillis(), task)));
-    c.putQueue(queue("team-a", 0, "team-a"));
-    c.putQueue(queue("team-b", 1, "team-b"));
-    TrainingJob borrower = job("team-a", "borrower", 1, "2026-12-06T01:00:00Z");
-    assertThat(c.decide(borrower)).isInstanceOf(Verdict.Admitted.class);
-    for (int i = 1; i <= 2; i++) {
-      TrainingJob owner = job("team-b", "owner-" + i, 1, "2026-12-06T01:0" + i + ":00Z");
-      c.decide(owner);
-      c.decide(borrower);
-      c.evictionDone(borrower);
-      c.ended(owner);
-      if (i == 1) {
-        assertThat(c.decide(borrower)).isInstanceOf(Verdict.Admitted.class);
-      }
-    }
+    TrainingJob borrower = evictedTwiceByReclaim(c, clock);
     assertThat(c.decide(borrower)).isInstanceOf(Verdict.Queued.class);
     assertThat(c.borrowingBackoff(borrower)).isPresent();
 
@@ -440,17 +437,26 @@ class AdmissionControllerTest {
     assertThat(controller.decide(huge)).isInstanceOf(Verdict.Inadmissible.class);
   }
 
+  /** team-a's 4 GPUs held by {@code holder}, {@code next} queued behind it, and the hook told. */
+  private record HolderAndNext(TrainingJob holder, TrainingJob next, QueueHook hook) {}
+
+  private HolderAndNext holderAndNext(String holderName) {
+    controller.putQueue(queue("team-a", 4, "team-a"));
+    TrainingJob holder = job("team-a", holderName, 4, "2026-12-06T01:00:00Z");
+    TrainingJob next = job("team-a", "next", 4, "2026-12-06T01:01:00Z");
+    assertThat(controller.decide(holder)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(controller.decide(next)).isInstanceOf(Verdict.Queued.class);
+    holder.setStatus(new TrainingJobStatus());
+    return new HolderAndNext(
+        holder, next, new QueueHook(controller, j -> {}, null, j -> List.of(), null));
+  }
+
   @Test
   void aJobStoppedAtItsCostCapGivesItsQuotaBack() {
-    controller.putQueue(queue("team-a", 4, "team-a"));
-    TrainingJob capped = job("team-a", "capped", 4, "2026-12-06T01:00:00Z");
-    TrainingJob next = job("team-a", "next", 4, "2026-12-06T01:01:00Z");
-    assertThat(controller.decide(capped)).isInstanceOf(Verdict.Admitted.class);
-    assertThat(controller.decide(next)).isInstanceOf(Verdict.Queued.class);
-    QueueHook hook = new QueueHook(controller, j -> {}, null, j -> List.of(), null);
+    HolderAndNext jobs = holderAndNext("capped");
+    TrainingJob capped = jobs.holder();
 
     // Pods removed at its cap, Pending until the cap is raised: not a reason to keep the quota.
-    capped.setStatus(new TrainingJobStatus());
     capped.getStatus().phase = TrainingJobPhase.Pending;
     capped
         .getStatus()
@@ -462,31 +468,26 @@ class AdmissionControllerTest {
                 .withReason(CostCap.REASON)
                 .build());
     woken.clear();
-    hook.released(capped);
+    jobs.hook().released(capped);
     assertThat(woken).contains("team-a/next");
-    assertThat(controller.decide(next)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(controller.decide(jobs.next())).isInstanceOf(Verdict.Admitted.class);
   }
 
   @Test
   void aSuspendedJobGivesItsQuotaBackAndARunningOneKeepsIt() {
-    controller.putQueue(queue("team-a", 4, "team-a"));
-    TrainingJob paused = job("team-a", "paused", 4, "2026-12-06T01:00:00Z");
-    TrainingJob next = job("team-a", "next", 4, "2026-12-06T01:01:00Z");
-    assertThat(controller.decide(paused)).isInstanceOf(Verdict.Admitted.class);
-    assertThat(controller.decide(next)).isInstanceOf(Verdict.Queued.class);
-    QueueHook hook = new QueueHook(controller, j -> {}, null, j -> List.of(), null);
+    HolderAndNext jobs = holderAndNext("paused");
+    TrainingJob paused = jobs.holder();
 
     // GPUs released for another reason (a move, a restart of its gang): the quota stays.
-    paused.setStatus(new TrainingJobStatus());
     paused.getStatus().phase = TrainingJobPhase.Running;
-    hook.released(paused);
-    assertThat(controller.decide(next)).isInstanceOf(Verdict.Queued.class);
+    jobs.hook().released(paused);
+    assertThat(controller.decide(jobs.next())).isInstanceOf(Verdict.Queued.class);
 
     paused.getStatus().phase = TrainingJobPhase.Suspended;
     woken.clear();
-    hook.released(paused);
+    jobs.hook().released(paused);
     assertThat(woken).contains("team-a/next");
-    assertThat(controller.decide(next)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(controller.decide(jobs.next())).isInstanceOf(Verdict.Admitted.class);
   }
 
   @Test

@@ -123,6 +123,41 @@ class AdmissionRebuildTest {
     assertThat(controller.decide(once)).isInstanceOf(Verdict.Admitted.class);
   }
 
+  /**
+   * An eviction under way when the operator stopped (the victim's status names its preemptor and
+   * deadline) is carried on as it was: the same deadline, no second victim chosen for the same
+   * preemptor, and the preemptor admitted on the GPUs once the victim has left.
+   */
+  @Test
+  void anEvictionUnderWayAtARestartIsCarriedOnNotMadeAgain() {
+    GpuQueue q = queue("team-a", 4, "team-a");
+    TrainingJob victim = running("victim", 2, "2026-12-06T01:00:00Z");
+    victim.getStatus().queue.evictedFor = "team-a/urgent";
+    victim.getStatus().queue.evictionDeadline = "2026-12-06T03:00:40Z";
+    TrainingJob other = running("other", 2, "2026-12-06T01:01:00Z");
+    TrainingJob urgent = waiting("urgent", 2, "2026-12-06T02:59:00Z");
+    urgent.getSpec().priority = 100;
+    AdmissionController controller =
+        restarted(() -> new AdmissionSnapshot.State(List.of(q), List.of(other, urgent, victim)));
+
+    assertThat(controller.decide(urgent)).isInstanceOf(Verdict.Queued.class);
+    assertThat(controller.holding(other, "a100")).isInstanceOf(Verdict.Admitted.class);
+    var evicted = (Verdict.Evicted) controller.holding(victim, "a100");
+    assertThat(evicted.preemptor()).isEqualTo("team-a/urgent");
+    assertThat(evicted.deadline()).isEqualTo(Instant.parse("2026-12-06T03:00:40Z"));
+    assertThat(
+            registry.find("gpupool.queue.preemptions").counters().stream()
+                .mapToDouble(c -> c.count())
+                .sum())
+        .as("no eviction made again")
+        .isZero();
+
+    controller.evictionDone(victim);
+    assertThat(controller.decide(urgent)).isInstanceOf(Verdict.Admitted.class);
+    assertThat(controller.holding(other, "a100")).isInstanceOf(Verdict.Admitted.class);
+    assertThat(((Verdict.Queued) controller.decide(victim)).position()).isEqualTo(1);
+  }
+
   /** Its status after {@code times} evictions, the last noticed ten seconds before the restart. */
   private static TrainingJob evicted(TrainingJob job, int times) {
     job.getStatus().queue = new QueuePosition();

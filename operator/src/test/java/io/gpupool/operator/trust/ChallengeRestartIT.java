@@ -260,7 +260,7 @@ class ChallengeRestartIT {
    */
   private ChallengeRunner runner() {
     return new ChallengeRunner(
-        new Config(),
+        new Config(Optional.empty()),
         client,
         inventory,
         ledger,
@@ -274,7 +274,29 @@ class ChallengeRestartIT {
         pods);
   }
 
-  private static final class Config implements ChallengeConfig {
+  /** The runner's settings; with {@code openingPort}, commit-then-open on that port. */
+  static final class Config implements ChallengeConfig {
+    private final Optional<Integer> openingPort;
+
+    Config(Optional<Integer> openingPort) {
+      this.openingPort = openingPort;
+    }
+
+    @Override
+    public boolean openings() {
+      return openingPort.isPresent();
+    }
+
+    @Override
+    public Duration openingWindow() {
+      return Duration.ofSeconds(3);
+    }
+
+    @Override
+    public int openingPort() {
+      return openingPort.orElse(8471);
+    }
+
     @Override
     public boolean enabled() {
       return true;

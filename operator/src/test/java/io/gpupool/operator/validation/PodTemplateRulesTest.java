@@ -170,6 +170,127 @@ class PodTemplateRulesTest {
                 + " operator mounts the preemption notice there");
   }
 
+  /**
+   * What Kubernetes refuses in a pod's node selector requirements and tolerations, and the CRD
+   * cannot say (its schema holds Kubernetes' own types, without enums or required fields): refused
+   * as the API server would refuse the pods, naming the field, instead of a placement that throws
+   * or a gang whose pods are refused at creation.
+   */
+  @Test
+  void nodeRequirementsAndTolerationsKubernetesRefusesAreRefusedNamingTheField() {
+    PodTemplate t = new PodTemplate();
+    t.affinity =
+        new io.fabric8.kubernetes.api.model.AffinityBuilder()
+            .withNewNodeAffinity()
+            .withNewRequiredDuringSchedulingIgnoredDuringExecution()
+            .addNewNodeSelectorTerm()
+            .addNewMatchExpression()
+            .withKey("topology.kubernetes.io/region")
+            .withValues("eu")
+            .endMatchExpression()
+            .addNewMatchExpression()
+            .withOperator("In")
+            .withValues("eu")
+            .endMatchExpression()
+            .addNewMatchExpression()
+            .withKey("zone")
+            .withOperator("Equal")
+            .withValues("a")
+            .endMatchExpression()
+            .endNodeSelectorTerm()
+            .addNewNodeSelectorTerm()
+            .addNewMatchExpression()
+            .withKey("zone")
+            .withOperator("In")
+            .endMatchExpression()
+            .addNewMatchExpression()
+            .withKey("spot")
+            .withOperator("Exists")
+            .withValues("yes")
+            .endMatchExpression()
+            .addNewMatchField()
+            .withKey("metadata.name")
+            .withOperator("Gt")
+            .withValues("abc")
+            .endMatchField()
+            .endNodeSelectorTerm()
+            .endRequiredDuringSchedulingIgnoredDuringExecution()
+            .addNewPreferredDuringSchedulingIgnoredDuringExecution()
+            .withWeight(1)
+            .withNewPreference()
+            .addNewMatchExpression()
+            .withKey("zone")
+            .endMatchExpression()
+            .endPreference()
+            .endPreferredDuringSchedulingIgnoredDuringExecution()
+            .endNodeAffinity()
+            .build();
+    t.tolerations =
+        List.of(
+            new io.fabric8.kubernetes.api.model.TolerationBuilder()
+                .withKey("spot")
+                .withOperator("Exists")
+                .withValue("yes")
+                .build(),
+            new io.fabric8.kubernetes.api.model.TolerationBuilder()
+                .withKey("spot")
+                .withOperator("In")
+                .withEffect("Sometimes")
+                .build());
+    String required =
+        "spec.template.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution";
+    String preferred =
+        "spec.template.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution";
+    assertThat(problems(t))
+        .containsExactly(
+            required + ".nodeSelectorTerms[0].matchExpressions[0].operator: Required value",
+            required + ".nodeSelectorTerms[0].matchExpressions[1].key: Required value",
+            required
+                + ".nodeSelectorTerms[0].matchExpressions[2].operator: Unsupported value:"
+                + " \"Equal\": supported values: \"DoesNotExist\", \"Exists\", \"Gt\","
+                + " \"In\", \"Lt\", \"NotIn\"",
+            required
+                + ".nodeSelectorTerms[1].matchExpressions[0].values: Required value: must be"
+                + " specified when `operator` is 'In' or 'NotIn'",
+            required
+                + ".nodeSelectorTerms[1].matchExpressions[1].values: Forbidden: may not be"
+                + " specified when `operator` is 'Exists' or 'DoesNotExist'",
+            required
+                + ".nodeSelectorTerms[1].matchFields[0].values[0]: Invalid value: \"abc\": must"
+                + " be an integer for 'Gt' and 'Lt'",
+            preferred + "[0].preference.matchExpressions[0].operator: Required value",
+            "spec.template.tolerations[0].operator: Invalid value: \"Exists\": value must be"
+                + " empty when `operator` is 'Exists'",
+            "spec.template.tolerations[1].operator: Unsupported value: \"In\": supported"
+                + " values: \"Equal\", \"Exists\"",
+            "spec.template.tolerations[1].effect: Unsupported value: \"Sometimes\": supported"
+                + " values: \"NoExecute\", \"NoSchedule\", \"PreferNoSchedule\"");
+  }
+
+  /**
+   * The CRD stores any string in the template's labels and annotations; Kubernetes refuses a pod
+   * whose label value or key is not a label: found by AcceptedSpecsPropertyTest (a pod with a
+   * 77-character label value).
+   */
+  @Test
+  void labelsAndAnnotationsKubernetesRefusesOnAPodAreRefused() {
+    PodTemplate t = new PodTemplate();
+    t.labels = new java.util.TreeMap<>(Map.of("team", "x".repeat(64), "ok", "", "a b", "v"));
+    t.annotations = Map.of("example.com/note", "any text at all", "-bad", "v");
+    assertThat(problems(t))
+        .containsExactly(
+            "spec.template.labels: Invalid value: \"a b\": a qualified name: an optional DNS"
+                + " subdomain prefix and '/', then at most 63 alphanumeric characters, '-', '_' or"
+                + " '.', starting and ending alphanumeric",
+            "spec.template.labels: Invalid value: \""
+                + "x".repeat(64)
+                + "\": a label value: at most 63 alphanumeric characters, '-', '_' or '.',"
+                + " starting and ending alphanumeric",
+            "spec.template.annotations: Invalid value: \"-bad\": a qualified name: an optional"
+                + " DNS subdomain prefix and '/', then at most 63 alphanumeric characters, '-', '_'"
+                + " or '.', starting and ending alphanumeric");
+  }
+
   @Test
   void theReservedNamesAreTheOnesTheOperatorUses() {
     assertThat(PodTemplate.PREEMPT_NOTICE_VOLUME).isEqualTo(PreemptNotice.VOLUME);

@@ -39,6 +39,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * (create, replace, patch, delete, seed); the index follows it there. Writers are serialized by the
  * sandbox's write lock; readers see the index through concurrent maps and always read the object
  * itself from the dispatcher's map, so an index entry a writer is about to remove reads as absent.
+ * Reads wait for a write in progress ({@link #wholeWrites}): the dispatcher updates an object by
+ * taking its old version out of the map before it puts the new one in, and a read in between would
+ * miss an object that exists (kubectl's wait answered NotFound for a job just applied).
  *
  * <p>The same entry point records every write in a {@link WatchHistory}, from which a watch that
  * starts at a resourceVersion is replayed (the dispatcher alone only sends the objects as they are
@@ -61,6 +64,7 @@ final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
   private final AtomicLong objectsTested = new AtomicLong();
   private final WatchHistory history = new WatchHistory(WatchHistory.DEFAULT_CAPACITY);
   private volatile Lock dispatcherWriteLock;
+  private final ReentrantReadWriteLock wholeWrites = new ReentrantReadWriteLock();
 
   IndexedCrudDispatcher() {
     // reset() takes the dispatcher's write lock, and locked() below hears of it: from now on the
@@ -88,26 +92,48 @@ final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
   List<String> find(String path) {
     AttributeSet query = attributeExtractor.fromPath(path);
     List<String> found = new ArrayList<>();
-    for (AttributeSet key : candidates(query)) {
-      objectsTested.incrementAndGet();
-      if (key.matches(query)) {
-        String json = map.get(key);
-        if (json != null) {
-          found.add(json);
+    wholeWrites.readLock().lock();
+    try {
+      for (AttributeSet key : candidates(query)) {
+        objectsTested.incrementAndGet();
+        if (key.matches(query)) {
+          String json = map.get(key);
+          if (json != null) {
+            found.add(json);
+          }
         }
       }
+    } finally {
+      wholeWrites.readLock().unlock();
     }
     return found;
+  }
+
+  /** Every stored object (JSON), none missing for a write in progress. */
+  List<String> stored() {
+    wholeWrites.readLock().lock();
+    try {
+      synchronized (map) {
+        return new ArrayList<>(map.values());
+      }
+    } finally {
+      wholeWrites.readLock().unlock();
+    }
   }
 
   /** The stored objects (JSON) whose owner references name {@code uid}. */
   List<String> ownedBy(String uid) {
     List<String> found = new ArrayList<>();
-    for (AttributeSet key : byOwnerUid.getOrDefault(uid, Set.of())) {
-      String json = map.get(key);
-      if (json != null) {
-        found.add(json);
+    wholeWrites.readLock().lock();
+    try {
+      for (AttributeSet key : byOwnerUid.getOrDefault(uid, Set.of())) {
+        String json = map.get(key);
+        if (json != null) {
+          found.add(json);
+        }
       }
+    } finally {
+      wholeWrites.readLock().unlock();
     }
     return found;
   }
@@ -157,6 +183,7 @@ final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
       String newState) {
     Lock lock = dispatcherWriteLock;
     lock.lock();
+    wholeWrites.writeLock().lock();
     try {
       AttributeSet newAttributes = null;
       if (newState != null) {
@@ -190,6 +217,7 @@ final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
         unindex(oldAttributes);
       }
     } finally {
+      wholeWrites.writeLock().unlock();
       lock.unlock();
     }
   }
@@ -274,7 +302,7 @@ final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
       WebSocketListener listener = response.getWebSocketListener();
       listener.onOpen(stream, response);
       for (WatchHistory.Write w : replay) {
-        String event = replayEvent(query, w);
+        String event = w.eventFor(query);
         if (event != null) {
           stream.replay(event);
         }
@@ -311,27 +339,6 @@ final class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
       }
     }
     return n;
-  }
-
-  /** One recorded write as the dispatcher would have sent it live (see its processEvent). */
-  private static String replayEvent(AttributeSet query, WatchHistory.Write w) {
-    boolean matchedBefore = w.oldKey() != null && w.oldKey().matches(query);
-    boolean matchesNow = w.newKey() != null && w.newKey().matches(query);
-    String type;
-    String json;
-    if (matchedBefore && matchesNow) {
-      type = "MODIFIED";
-      json = w.newJson();
-    } else if (matchedBefore) {
-      type = "DELETED";
-      json = w.oldJson();
-    } else if (matchesNow) {
-      type = "ADDED";
-      json = w.newJson();
-    } else {
-      return null;
-    }
-    return "{\"type\":\"" + type + "\",\"object\":" + json + "}";
   }
 
   private void remember(WatchHistory.Write w) {

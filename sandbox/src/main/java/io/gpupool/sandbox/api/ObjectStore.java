@@ -89,12 +89,8 @@ final class ObjectStore {
 
   /** Every stored object, of every kind. */
   List<JsonNode> allObjects() {
-    List<String> values;
-    synchronized (crud.getMap()) {
-      values = new ArrayList<>(crud.getMap().values());
-    }
     List<JsonNode> out = new ArrayList<>();
-    values.forEach(v -> out.add(Json.parse(v)));
+    crud.stored().forEach(v -> out.add(Json.parse(v)));
     return out;
   }
 

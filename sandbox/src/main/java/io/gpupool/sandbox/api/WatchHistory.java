@@ -34,7 +34,32 @@ final class WatchHistory {
       AttributeSet oldKey,
       String oldJson,
       AttributeSet newKey,
-      String newJson) {}
+      String newJson) {
+
+    /**
+     * This write as the dispatcher would have sent it live to a watch on {@code query} (see its
+     * processEvent), or null when the watch does not see it.
+     */
+    String eventFor(AttributeSet query) {
+      boolean matchedBefore = oldKey != null && oldKey.matches(query);
+      boolean matchesNow = newKey != null && newKey.matches(query);
+      String type;
+      String json;
+      if (matchedBefore && matchesNow) {
+        type = "MODIFIED";
+        json = newJson;
+      } else if (matchedBefore) {
+        type = "DELETED";
+        json = oldJson;
+      } else if (matchesNow) {
+        type = "ADDED";
+        json = newJson;
+      } else {
+        return null;
+      }
+      return "{\"type\":\"" + type + "\",\"object\":" + json + "}";
+    }
+  }
 
   private int capacity;
   private final Map<String, Deque<Write>> byPlural = new HashMap<>();

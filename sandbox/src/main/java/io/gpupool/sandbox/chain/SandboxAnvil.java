@@ -1,5 +1,8 @@
 package io.gpupool.sandbox.chain;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.gpupool.billing.devchain.AnvilProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,12 +10,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The sandbox's anvil node: the process on 127.0.0.1, the state file it loads at start, writes
- * every {@link #STATE_INTERVAL} and on exit, and restarting it on that state and port as a node
- * operator restarts a node, cleanly or after a crash. Knows nothing of the contract.
+ * every state interval ({@link #STATE_INTERVAL} by default) and on exit, and restarting it on that
+ * state and port as a node operator restarts a node, cleanly or after a crash. Knows nothing of the
+ * contract.
  */
 final class SandboxAnvil implements AutoCloseable {
 
@@ -38,23 +43,26 @@ final class SandboxAnvil implements AutoCloseable {
           + " needs `apt-get install nodejs npm`), or start the sandbox without a chain (--no-chain)";
 
   private final Path stateDir;
+  private final Duration stateInterval;
   private volatile AnvilProcess process;
 
-  private SandboxAnvil(Path stateDir, AnvilProcess process) {
+  private SandboxAnvil(Path stateDir, Duration stateInterval, AnvilProcess process) {
     this.stateDir = stateDir;
+    this.stateInterval = stateInterval;
     this.process = process;
   }
 
   /**
-   * Starts anvil on a free port with a fresh state file.
+   * Starts anvil on a free port with a fresh state file, written every {@code stateInterval}.
    *
    * @throws AnvilMissingException when anvil is not installed
    */
-  static SandboxAnvil start() {
+  static SandboxAnvil start(Duration stateInterval) {
     Path binary = locate();
     Path stateDir = tempDir();
     try {
-      return new SandboxAnvil(stateDir, AnvilProcess.start(binary, args(stateDir)));
+      return new SandboxAnvil(
+          stateDir, stateInterval, AnvilProcess.start(binary, args(stateDir, stateInterval)));
     } catch (RuntimeException e) {
       deleteState(stateDir);
       throw e;
@@ -77,18 +85,18 @@ final class SandboxAnvil implements AutoCloseable {
   }
 
   /**
-   * anvil's arguments: the dev accounts, and a state file it loads at start and writes every {@link
-   * #STATE_INTERVAL} and on exit, so {@link #restart} and {@link #crashAndRestart} bring the same
+   * anvil's arguments: the dev accounts, and a state file it loads at start and writes every {@code
+   * stateInterval} and on exit, so {@link #restart} and {@link #crashAndRestart} bring the same
    * chain back.
    */
-  private static List<String> args(Path stateDir) {
+  private static List<String> args(Path stateDir, Duration stateInterval) {
     return List.of(
         "--accounts",
         Integer.toString(DEV_ACCOUNTS),
         "--state",
         stateDir.resolve("state.json").toString(),
         "--state-interval",
-        Long.toString(STATE_INTERVAL.toSeconds()));
+        Long.toString(stateInterval.toSeconds()));
   }
 
   String rpcUrl() {
@@ -119,9 +127,9 @@ final class SandboxAnvil implements AutoCloseable {
 
   /**
    * SIGKILLs anvil, as a crash or an OOM kill would, and starts it again on the same port from the
-   * state file it last wrote: the blocks mined since that write (at most about {@link
-   * #STATE_INTERVAL}) are gone with their transactions, as in a chain reorganisation. Returns how
-   * long the chain was down.
+   * state file it last wrote: the blocks mined since that write (at most about its state interval)
+   * are gone with their transactions, as in a chain reorganisation. Returns how long the chain was
+   * down.
    */
   synchronized Duration crashAndRestart() {
     long start = System.nanoTime();
@@ -137,11 +145,41 @@ final class SandboxAnvil implements AutoCloseable {
     return Duration.ofNanos(System.nanoTime() - start);
   }
 
+  /**
+   * The block number of the state anvil wrote last, empty when it wrote none yet or the file is
+   * being written: a SIGKILL now takes back every block above it. Read as a stream up to that one
+   * field (the file holds every block and grows over a long run).
+   */
+  OptionalLong lastWrittenBlock() {
+    Path state = stateDir.resolve("state.json");
+    if (!Files.isRegularFile(state)) {
+      return OptionalLong.empty();
+    }
+    try (JsonParser json = new JsonFactory().createParser(state.toFile())) {
+      if (json.nextToken() != JsonToken.START_OBJECT) {
+        return OptionalLong.empty();
+      }
+      while (json.nextToken() == JsonToken.FIELD_NAME) {
+        String field = json.currentName();
+        JsonToken value = json.nextToken();
+        if ("best_block_number".equals(field)) {
+          return value == JsonToken.VALUE_STRING
+              ? OptionalLong.of(Long.decode(json.getText()))
+              : OptionalLong.of(json.getLongValue());
+        }
+        json.skipChildren();
+      }
+      return OptionalLong.empty();
+    } catch (IOException | NumberFormatException e) {
+      return OptionalLong.empty(); // caught mid-write
+    }
+  }
+
   private void startAgainOn(int port) {
     IllegalStateException last = null;
     for (int attempt = 0; attempt < 5; attempt++) {
       try {
-        process = AnvilProcess.startOn(locate(), port, args(stateDir));
+        process = AnvilProcess.startOn(locate(), port, args(stateDir, stateInterval));
         return;
       } catch (IllegalStateException e) {
         last = e; // the port not free again yet

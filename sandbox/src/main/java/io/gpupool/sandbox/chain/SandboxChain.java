@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.function.Consumer;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
@@ -69,23 +70,38 @@ public final class SandboxChain implements AutoCloseable {
 
   /**
    * How often the operator compares its settled cursors with the chain here (production: 10 min). A
-   * crashed anvil comes back at its last state write ({@link SandboxAnvil#STATE_INTERVAL}), so
-   * settlements of its last second can vanish after the operator counted them; the recheck moves
+   * crashed anvil comes back at its last state write ({@link Options#anvilStateInterval()}), so
+   * settlements of its last seconds can vanish after the operator counted them; the recheck moves
    * those cursors back and the usage is settled again, within this long.
    */
   public static final Duration RECHECK_INTERVAL = Duration.ofSeconds(10);
 
-  /** What to set up. */
+  /**
+   * What to set up. {@code anvilStateInterval}: how often anvil writes its state file, so how many
+   * seconds of blocks a SIGKILL can take back ({@link SandboxAnvil#STATE_INTERVAL} unless a chaos
+   * run asks for a longer one to make its crashes lose settlements).
+   */
   public record Options(
-      BigInteger escrowWeiPerPayer, Duration thawPeriod, BillingIntervals intervals) {
+      BigInteger escrowWeiPerPayer,
+      Duration thawPeriod,
+      BillingIntervals intervals,
+      Duration anvilStateInterval) {
 
     public Options {
       Objects.requireNonNull(escrowWeiPerPayer, "escrowWeiPerPayer");
       Objects.requireNonNull(thawPeriod, "thawPeriod");
       Objects.requireNonNull(intervals, "intervals");
+      Objects.requireNonNull(anvilStateInterval, "anvilStateInterval");
       if (escrowWeiPerPayer.signum() < 0) {
         throw new IllegalArgumentException("escrow must not be negative");
       }
+      if (anvilStateInterval.toSeconds() < 1) {
+        throw new IllegalArgumentException("anvil writes its state at most once a second");
+      }
+    }
+
+    public Options(BigInteger escrowWeiPerPayer, Duration thawPeriod, BillingIntervals intervals) {
+      this(escrowWeiPerPayer, thawPeriod, intervals, SandboxAnvil.STATE_INTERVAL);
     }
 
     /** 100 tokens of escrow per example payer, a one-hour thaw, intervals for the time scale. */
@@ -95,7 +111,12 @@ public final class SandboxChain implements AutoCloseable {
     }
 
     public Options withEscrowPerPayer(BigInteger wei) {
-      return new Options(wei, thawPeriod, intervals);
+      return new Options(wei, thawPeriod, intervals, anvilStateInterval);
+    }
+
+    /** anvil writing its state every {@code interval} (whole seconds) instead of every second. */
+    public Options withAnvilStateInterval(Duration interval) {
+      return new Options(escrowWeiPerPayer, thawPeriod, intervals, interval);
     }
   }
 
@@ -133,7 +154,7 @@ public final class SandboxChain implements AutoCloseable {
    * @throws AnvilMissingException when anvil is not installed
    */
   public static SandboxChain start(PoolSpec pool, Options options, Consumer<String> log) {
-    SandboxAnvil anvil = SandboxAnvil.start();
+    SandboxAnvil anvil = SandboxAnvil.start(options.anvilStateInterval());
     Web3j web3j = Web3j.build(new HttpService(anvil.rpcUrl()));
     try {
       BillingDeployer deployer = new BillingDeployer(web3j, anvil.chainId());
@@ -367,11 +388,20 @@ public final class SandboxChain implements AutoCloseable {
 
   /**
    * SIGKILLs anvil and starts it again on the state it last wrote (see {@link
-   * SandboxAnvil#crashAndRestart}): the last second's blocks may be gone. Returns how long the
-   * chain was down.
+   * SandboxAnvil#crashAndRestart}): the blocks mined since its last state write (up to {@link
+   * Options#anvilStateInterval()}) may be gone. Returns how long the chain was down.
    */
   public Duration crashAnvil() {
     return anvil.crashAndRestart();
+  }
+
+  /**
+   * How many blocks a SIGKILL now would take back: those above anvil's last state write (0 when
+   * that write is not readable, e.g. caught mid-write).
+   */
+  public long blocksSinceStateWrite() {
+    OptionalLong written = anvil.lastWrittenBlock();
+    return written.isEmpty() ? 0 : Math.max(0, blockNumber() - written.getAsLong());
   }
 
   /** The chain's latest block number. */

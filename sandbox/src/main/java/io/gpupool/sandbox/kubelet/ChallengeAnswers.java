@@ -8,7 +8,9 @@ import io.gpupool.scheduler.model.GpuSpec;
 import io.gpupool.scheduler.trust.Challenge;
 import io.gpupool.scheduler.trust.ChallengeEnv;
 import io.gpupool.scheduler.trust.ChallengeWork;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -21,6 +23,11 @@ import java.util.Optional;
  *   <li>{@value #REAL_PRODUCT_LABEL}: the GPUs it really has (its GFD labels claim another); it
  *       answers correctly at that product's speed;
  *   <li>{@value #ANSWER_LABEL}{@code =wrong}: it answers at the claimed speed with made-up digests;
+ *   <li>{@value #ANSWER_LABEL}{@code =skip}: in a commit-then-open challenge, it commits in the
+ *       claimed product's time, having computed only the products its real GPUs manage in that time
+ *       and made up the rest (the cheat commit-then-open exists for);
+ *   <li>{@value #ANSWER_LABEL}{@code =unopened}: in a commit-then-open challenge, it commits
+ *       honestly and then opens nothing;
  *   <li>{@value #SPEED_SHARE_LABEL}: the share in (0, 1] of its GPUs' speed it computes at (a
  *       throttled, power-capped or shared card): it answers correctly, taking that much longer.
  * </ul>
@@ -49,34 +56,104 @@ public final class ChallengeAnswers {
         && pod.getMetadata().getLabels().containsKey(ChallengeEnv.NODE_LABEL);
   }
 
-  /** The node's answer; empty when the pod carries no valid challenge (it then runs on). */
+  /**
+   * The node's answer in its termination message; empty when the pod carries no valid challenge (it
+   * then runs on) or is a commit-then-open challenge ({@link #commitment}).
+   */
   public static Optional<Answer> answer(Pod pod, Node node) {
-    if (!applies(pod) || node == null || pod.getSpec().getContainers().isEmpty()) {
-      return Optional.empty();
-    }
-    Map<String, String> env = new LinkedHashMap<>();
-    for (EnvVar e : pod.getSpec().getContainers().get(0).getEnv()) {
-      env.put(e.getName(), e.getValue());
-    }
-    Optional<Challenge> challenge =
-        ChallengeEnv.parse(
-            env.get(ChallengeEnv.NONCE), env.get(ChallengeEnv.SIZE), env.get(ChallengeEnv.ROUNDS));
-    if (challenge.isEmpty()) {
+    Optional<Challenge> challenge = challenge(pod, node);
+    if (challenge.isEmpty() || env(pod).containsKey(ChallengeEnv.PORT)) {
       return Optional.empty();
     }
     Map<String, String> labels = node.getMetadata().getLabels();
-    String claimed = labels.getOrDefault("nvidia.com/gpu.product", "unknown");
-    String real = labels.getOrDefault(REAL_PRODUCT_LABEL, claimed);
-    int gpus = Math.max(1, parseInt(labels.get("nvidia.com/gpu.count")));
-    GpuSpec spec = CATALOG.lookup(real, parseInt(labels.get("nvidia.com/gpu.memory")), null);
-    double seconds =
-        challenge.get().flops()
-            / (gpus * spec.denseTflops() * 1e12 * SIMULATED_EFFICIENCY * speedShare(labels));
     String message =
         "wrong".equals(labels.get(ANSWER_LABEL))
             ? madeUp(challenge.get())
             : ChallengeWork.answer(challenge.get());
-    return Optional.of(new Answer(message, Math.round(seconds * 1000)));
+    return Optional.of(new Answer(message, Math.round(seconds(challenge.get(), labels) * 1000)));
+  }
+
+  /**
+   * What a node commits to in a commit-then-open challenge.
+   *
+   * @param digests one per product, in round order: the leaves of its commitment
+   * @param wallMillis when after start the commitment is served
+   * @param opens whether it opens the leaves asked for
+   */
+  public record Commitment(List<String> digests, long wallMillis, boolean opens) {}
+
+  /** The node's commitment; empty unless the pod is a valid commit-then-open challenge. */
+  public static Optional<Commitment> commitment(Pod pod, Node node) {
+    Optional<Challenge> challenge = challenge(pod, node);
+    if (challenge.isEmpty() || !env(pod).containsKey(ChallengeEnv.PORT)) {
+      return Optional.empty();
+    }
+    Challenge c = challenge.get();
+    Map<String, String> labels = node.getMetadata().getLabels();
+    String mode = labels.getOrDefault(ANSWER_LABEL, "honest");
+    List<String> madeUp = split(madeUp(c));
+    List<String> digests = new ArrayList<>(c.rounds());
+    double real = seconds(c, labels);
+    double claimed = claimedSeconds(c, labels);
+    // A skipping node computes what its GPUs manage in the claimed product's time.
+    long computed =
+        switch (mode) {
+          case "wrong" -> 0;
+          case "skip" -> (long) Math.floor(c.rounds() * Math.min(1.0, claimed / real));
+          default -> c.rounds();
+        };
+    for (int r = 0; r < c.rounds(); r++) {
+      digests.add(r < computed ? ChallengeWork.roundDigest(c, r) : madeUp.get(r));
+    }
+    boolean cheatsOnTime = mode.equals("wrong") || mode.equals("skip");
+    return Optional.of(
+        new Commitment(
+            digests, Math.round((cheatsOnTime ? claimed : real) * 1000), !mode.equals("unopened")));
+  }
+
+  private static Optional<Challenge> challenge(Pod pod, Node node) {
+    if (!applies(pod) || node == null || pod.getSpec().getContainers().isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, String> env = env(pod);
+    return ChallengeEnv.parse(
+        env.get(ChallengeEnv.NONCE), env.get(ChallengeEnv.SIZE), env.get(ChallengeEnv.ROUNDS));
+  }
+
+  private static Map<String, String> env(Pod pod) {
+    Map<String, String> env = new LinkedHashMap<>();
+    if (!pod.getSpec().getContainers().isEmpty()) {
+      for (EnvVar e : pod.getSpec().getContainers().get(0).getEnv()) {
+        env.put(e.getName(), e.getValue());
+      }
+    }
+    return env;
+  }
+
+  /** Seconds the node's real GPUs take, at their share of speed. */
+  private static double seconds(Challenge c, Map<String, String> labels) {
+    String claimed = labels.getOrDefault("nvidia.com/gpu.product", "unknown");
+    return secondsOn(c, labels, labels.getOrDefault(REAL_PRODUCT_LABEL, claimed))
+        / speedShare(labels);
+  }
+
+  /** Seconds the GPUs its labels claim would take. */
+  private static double claimedSeconds(Challenge c, Map<String, String> labels) {
+    return secondsOn(c, labels, labels.getOrDefault("nvidia.com/gpu.product", "unknown"));
+  }
+
+  private static double secondsOn(Challenge c, Map<String, String> labels, String product) {
+    int gpus = Math.max(1, parseInt(labels.get("nvidia.com/gpu.count")));
+    GpuSpec spec = CATALOG.lookup(product, parseInt(labels.get("nvidia.com/gpu.memory")), null);
+    return c.flops() / (gpus * spec.denseTflops() * 1e12 * SIMULATED_EFFICIENCY);
+  }
+
+  private static List<String> split(String concatenated) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i + 16 <= concatenated.length(); i += 16) {
+      out.add(concatenated.substring(i, i + 16));
+    }
+    return out;
   }
 
   /** Digests of a challenge nobody asked for: well-formed, and wrong. */
@@ -102,6 +179,8 @@ public final class ChallengeAnswers {
     env.put("GPUPOOL_TRUST_CHALLENGE_STARTUP_ALLOWANCE", "20s");
     env.put("GPUPOOL_TRUST_CHALLENGE_MAX_CONCURRENT", "16");
     env.put("GPUPOOL_TRUST_CHALLENGE_MEAN_INTERVAL", "10m");
+    // Commit-then-open: the simulated kubelet serves commitments and openings on loopback pod IPs.
+    env.put("GPUPOOL_TRUST_CHALLENGE_OPENINGS", "true");
     return env;
   }
 

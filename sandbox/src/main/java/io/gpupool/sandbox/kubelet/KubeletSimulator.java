@@ -304,6 +304,9 @@ public final class KubeletSimulator implements AutoCloseable {
     }
     executor.shutdownNow();
     metricsEndpoints.close();
+    if (state != null) {
+      state.challengeEndpoints.close();
+    }
     if (serviceInformer != null) {
       serviceInformer.close();
     }

@@ -49,6 +49,9 @@ final class KubeletState {
   /** The model weights each node's cache holds, and the fetches in progress. */
   final WeightsPulls weightsPulls;
 
+  /** Commit-then-open challenges' commitments and openings, served on loopback pod IPs. */
+  final ChallengeEndpoints challengeEndpoints;
+
   private final Supplier<List<Pod>> pods;
 
   KubeletState(
@@ -71,6 +74,7 @@ final class KubeletState {
     this.processes = processes;
     this.pods = pods;
     this.weightsPulls = new WeightsPulls(clock, options.timeScale(), executor, log);
+    this.challengeEndpoints = new ChallengeEndpoints(log);
   }
 
   /** Every pod as last seen by the pod informer. */
@@ -81,6 +85,7 @@ final class KubeletState {
   /** A pod that ended or was deleted: its process, metrics endpoint and timers stop. */
   void forget(String uid) {
     metricsEndpoints.stop(uid);
+    challengeEndpoints.stop(uid);
     weightsPulls.forgetPod(uid);
     if (processes != null) {
       // a pod that ended or was deleted: SIGTERM, then SIGKILL after a short grace

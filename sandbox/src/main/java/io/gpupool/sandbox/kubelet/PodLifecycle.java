@@ -204,6 +204,10 @@ final class PodLifecycle {
             : state
                 .metricsEndpoints
                 .serve(pod)
+                .or(
+                    () ->
+                        state.challengeEndpoints.serve(
+                            pod, node, opened -> opened(pod, run, opened)))
                 .orElseGet(
                     () -> {
                       int ip = ++podIps;
@@ -288,6 +292,18 @@ final class PodLifecycle {
               run.terminationMessage = a.message();
               scheduleCompletion(pod, run, a.wallMillis());
             });
+  }
+
+  /** A commit-then-open challenge served its openings: the program exits with this message. */
+  private void opened(Pod pod, PodRun run, String message) {
+    state.executor.execute(
+        state.safely(
+            () -> {
+              if (state.runs.get(pod.getMetadata().getUid()) == run) {
+                run.terminationMessage = message;
+                complete(pod, run, 0);
+              }
+            }));
   }
 
   /**

@@ -13,6 +13,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -143,28 +144,37 @@ class SandboxChainIT {
 
   /**
    * A SIGKILLed anvil writes nothing on the way out: it comes back at the state it wrote last,
-   * which it writes every second. What was mined a few seconds before the crash is there (without
-   * the periodic write the chain came back at block 0, the contract gone); only the last second may
-   * be lost, and the chain goes on from there.
+   * which it writes every state interval. What was mined before that write is there (without the
+   * periodic write the chain came back at block 0, the contract gone); what was mined after it is
+   * gone, and the chain goes on from there. A chaos run writes every 10 s so that its crashes do
+   * take settlements back.
    */
   @Test
   void aSigkilledAnvilComesBackAtItsLastStateWriteWithTheContract() throws Exception {
     SandboxChain chain =
         SandboxChain.start(
-            PoolFile.loadDefault(), SandboxChain.Options.forTimeScale(20), line -> {});
+            PoolFile.loadDefault(),
+            SandboxChain.Options.forTimeScale(20).withAnvilStateInterval(Duration.ofSeconds(10)),
+            line -> {});
     try {
       String broke = DevAccounts.account(5).getAddress();
       chain.deposit(broke, BigInteger.TWO);
       long mined = chain.blockNumber();
-      // the property under test: what is older than a few state intervals survives a crash
-      Thread.sleep(SandboxAnvil.STATE_INTERVAL.multipliedBy(3).toMillis());
+      Instant deadline = Instant.now().plusSeconds(30);
+      while (chain.blocksSinceStateWrite() > 0 && Instant.now().isBefore(deadline)) {
+        Thread.sleep(200); // until a state write holds the deposit
+      }
+      assertThat(chain.blocksSinceStateWrite()).as("the deposit was written").isZero();
+      chain.deposit(broke, BigInteger.ONE); // mined after the write: the crash takes it back
+      long lost = chain.blocksSinceStateWrite();
 
       Duration down = chain.crashAnvil();
 
+      assertThat(lost).as("blocks above the last write").isPositive();
       assertThat(chain.isAlive()).isTrue();
-      assertThat(chain.blockNumber()).isGreaterThanOrEqualTo(mined);
+      assertThat(chain.blockNumber()).isEqualTo(mined);
       assertThat(chain.isReporter(SandboxChain.reporter().getAddress())).isTrue();
-      assertThat(chain.escrow(broke)).isEqualTo(BigInteger.TWO);
+      assertThat(chain.escrow(broke)).as("the last deposit is gone").isEqualTo(BigInteger.TWO);
       chain.deposit(broke, BigInteger.ONE);
       assertThat(chain.escrow(broke)).as("and it goes on").isEqualTo(BigInteger.valueOf(3));
       assertThat(down).isLessThan(Duration.ofSeconds(20));

@@ -17,6 +17,23 @@ class ChallengeAnswersTest {
   static final Challenge CHALLENGE = new Challenge("0123456789abcdef0123456789abcdef", 16, 4);
 
   private static Pod pod() {
+    return pod(false);
+  }
+
+  /** A challenge pod; {@code opening}: commit-then-open on port 8471. */
+  private static Pod pod(boolean opening) {
+    Pod pod = podWithoutPort();
+    if (opening) {
+      pod.getSpec()
+          .getContainers()
+          .get(0)
+          .getEnv()
+          .add(new io.fabric8.kubernetes.api.model.EnvVar(ChallengeEnv.PORT, "8471", null));
+    }
+    return pod;
+  }
+
+  private static Pod podWithoutPort() {
     return new PodBuilder()
         .withNewMetadata()
         .withName("challenge")
@@ -65,6 +82,53 @@ class ChallengeAnswersTest {
     assertThat(honest.message()).isEqualTo(throttled.message());
     assertThat(throttled.wallMillis())
         .isBetween(4 * honest.wallMillis() - 2, 4 * honest.wallMillis() + 2);
+  }
+
+  private static Node h100(Map<String, String> extra) {
+    Map<String, String> labels = new HashMap<>(extra);
+    labels.put("nvidia.com/gpu.product", "NVIDIA-H100-80GB-HBM3");
+    labels.put("nvidia.com/gpu.count", "1");
+    labels.put("nvidia.com/gpu.memory", "81559");
+    return new NodeBuilder()
+        .withNewMetadata()
+        .withName("n")
+        .withLabels(labels)
+        .endMetadata()
+        .build();
+  }
+
+  @Test
+  void inCommitThenOpenAnHonestNodeCommitsEveryProductAndAnswersNothingInItsTerminationMessage() {
+    assertThat(ChallengeAnswers.answer(pod(true), node(Map.of()))).isEmpty();
+    var honest = ChallengeAnswers.commitment(pod(true), node(Map.of())).orElseThrow();
+    assertThat(String.join("", honest.digests())).isEqualTo(ChallengeWork.answer(CHALLENGE));
+    assertThat(honest.opens()).isTrue();
+    assertThat(honest.wallMillis())
+        .isEqualTo(ChallengeAnswers.answer(pod(), node(Map.of())).orElseThrow().wallMillis());
+    assertThat(ChallengeAnswers.commitment(pod(), node(Map.of()))).isEmpty();
+  }
+
+  @Test
+  void aSlowGpuClaimingAFastOneSkipsWhatItCannotComputeInTheClaimedTime() {
+    // An L40S (362 TFLOP/s) claiming an H100 (989) computes 4 × 362 / 989 → 1 of 4 products in the
+    // H100's time and commits made-up digests for the other 3, on time.
+    Map<String, String> skip =
+        Map.of(
+            ChallengeAnswers.REAL_PRODUCT_LABEL, "NVIDIA-L40S",
+            ChallengeAnswers.ANSWER_LABEL, "skip");
+    var cheat = ChallengeAnswers.commitment(pod(true), h100(skip)).orElseThrow();
+    var honestH100 = ChallengeAnswers.commitment(pod(true), h100(Map.of())).orElseThrow();
+    assertThat(cheat.wallMillis()).isEqualTo(honestH100.wallMillis());
+    int right = 0;
+    for (int r = 0; r < CHALLENGE.rounds(); r++) {
+      right += cheat.digests().get(r).equals(ChallengeWork.roundDigest(CHALLENGE, r)) ? 1 : 0;
+    }
+    assertThat(right).isEqualTo(1);
+    var unopened =
+        ChallengeAnswers.commitment(
+                pod(true), node(Map.of(ChallengeAnswers.ANSWER_LABEL, "unopened")))
+            .orElseThrow();
+    assertThat(unopened.opens()).isFalse();
   }
 
   @Test

@@ -18,8 +18,8 @@ import java.util.List;
  * #PRICE}, TrainingJobs in {@link #NS} paid by a payer, the waits for their pods and phases, and
  * the arithmetic of what a pod costs.
  */
-final class MeteredJobs {
-  private MeteredJobs() {}
+final class BillingFixture {
+  private BillingFixture() {}
 
   static final Duration TIMEOUT = Duration.ofSeconds(30);
   static final String NS = "default";

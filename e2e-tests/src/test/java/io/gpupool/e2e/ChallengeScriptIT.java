@@ -1,0 +1,119 @@
+package io.gpupool.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gpupool.scheduler.trust.Challenge;
+import io.gpupool.scheduler.trust.ChallengeEnv;
+import io.gpupool.scheduler.trust.ChallengeWire;
+import io.gpupool.scheduler.trust.ChallengeWork;
+import io.gpupool.scheduler.trust.DigestTree;
+import io.gpupool.scheduler.trust.LeafOpenings;
+import java.net.ConnectException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * examples/workloads/challenge.py with real torch, against gpu-scheduler's definition of the work
+ * and of the commit-then-open exchange: its self-test prints the digests and root Java computes,
+ * and in commit-then-open mode it commits to every product, opens the leaves the operator draws
+ * after the root, and exits with "opened N leaves". Needs python3-torch.
+ */
+class ChallengeScriptIT {
+  private static final Path SCRIPT = SandboxCluster.REPO.resolve("examples/workloads/challenge.py");
+  private static final byte[] SECRET =
+      "a challenge-script test secret!!".getBytes(StandardCharsets.UTF_8);
+
+  @Test
+  void theSelfTestPrintsTheDigestsAndTheRootJavaComputes() throws Exception {
+    RealWorkloadsE2E.requireTorch();
+    Process p =
+        new ProcessBuilder(RealWorkloadsE2E.PYTHON, SCRIPT.toString(), "--self-test").start();
+    String[] lines = new String(p.getInputStream().readAllBytes()).trim().split("\n");
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    Challenge pinned = new Challenge("00112233445566778899aabbccddeeff", 16, 3);
+    assertThat(lines[0]).isEqualTo(ChallengeWork.answer(pinned));
+    List<String> digests = new ArrayList<>();
+    for (int r = 0; r < 3; r++) {
+      digests.add(ChallengeWork.roundDigest(pinned, r));
+    }
+    assertThat(lines[1]).isEqualTo(DigestTree.root(digests));
+  }
+
+  @Test
+  void itCommitsAndOpensTheLeavesDrawnAfterTheRoot() throws Exception {
+    RealWorkloadsE2E.requireTorch();
+    Challenge challenge = new Challenge("0f1e2d3c4b5a69788796a5b4c3d2e1f0", 48, 37);
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    ProcessBuilder pb =
+        new ProcessBuilder(RealWorkloadsE2E.PYTHON, SCRIPT.toString()).redirectErrorStream(true);
+    pb.environment().put(ChallengeEnv.NONCE, challenge.nonce());
+    pb.environment().put(ChallengeEnv.SIZE, Integer.toString(challenge.size()));
+    pb.environment().put(ChallengeEnv.ROUNDS, Integer.toString(challenge.rounds()));
+    pb.environment().put(ChallengeEnv.PORT, Integer.toString(port));
+    pb.environment().put("GPUPOOL_CHALLENGE_WAIT", "60");
+    Process p = pb.start();
+    try {
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      String base = "http://127.0.0.1:" + port;
+      Optional<ChallengeWire.Committed> committed = Optional.empty();
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (committed.isEmpty() && System.nanoTime() < until && p.isAlive()) {
+        try {
+          committed =
+              ChallengeWire.parseCommitment(get(http, base + ChallengeWire.COMMITMENT_PATH));
+        } catch (ConnectException e) {
+          Thread.sleep(200); // still computing: not listening yet
+        }
+      }
+      assertThat(committed).as("a commitment within 60 s").isPresent();
+      LeafOpenings.Commitment commitment =
+          new LeafOpenings.Commitment(
+              committed.get().root(), committed.get().leaves(), Instant.now());
+      LeafOpenings.Request request =
+          LeafOpenings.draw(SECRET, challenge, commitment, 6, Instant.now());
+      String body =
+          get(
+              http,
+              base + ChallengeWire.OPENINGS_PATH + "?" + ChallengeWire.query(request.positions()));
+      Optional<LeafOpenings.Problem> problem =
+          LeafOpenings.check(
+              SECRET,
+              challenge,
+              commitment,
+              request,
+              ChallengeWire.parseOpenings(body),
+              Instant.now(),
+              Duration.ofSeconds(10));
+      assertThat(problem).as(body).isEmpty();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).isZero();
+      assertThat(new String(p.getInputStream().readAllBytes())).contains("opened 6 leaves");
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  private static String get(HttpClient http, String url) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return r.body();
+  }
+}

@@ -1,0 +1,169 @@
+package io.gpupool.e2e.chaos;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.api.v1alpha1.GpupoolApi;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * The chaos run's InferenceJobs: one submitted every {@code window / count} (1-2 replicas of a
+ * small model on A100s, which the run's TrainingJobs do not use, billed to the example {@code
+ * serving} account), each served under the run's faults for a third of the window or so (a minute
+ * at least) and then suspended, the rest suspended when the window ends. A suspended job's replicas
+ * are stopped and their usage settled, so the end's checks hold them to what they hold TrainingJobs
+ * to: no live pod left, every pod that ran in its usage record, the ledger equal to the chain to
+ * the wei.
+ */
+public final class ServedModels {
+  private static final String NAMESPACE = "default";
+
+  private final KubernetesClient admin;
+  private final Duration gap;
+  private final Duration life;
+  private final int count;
+  private final Random random;
+  private final ChaosTally tally;
+  private final Map<String, Instant> suspendAt = new LinkedHashMap<>();
+  private Instant next;
+  private int submitted;
+
+  public ServedModels(
+      KubernetesClient admin, Duration window, int count, Random random, ChaosTally tally) {
+    this.admin = admin;
+    this.count = count;
+    this.gap = window.dividedBy(Math.max(1, count));
+    // at least a minute: under a short run's faults a replica may take that long to start
+    Duration third = window.dividedBy(3);
+    this.life = third.compareTo(Duration.ofMinutes(1)) < 0 ? Duration.ofMinutes(1) : third;
+    this.random = random;
+    this.tally = tally;
+  }
+
+  /** Submits the next job when due and suspends those whose time is up. */
+  public void step(Instant now) {
+    if (next == null) {
+      next = now.plus(jitter(gap).dividedBy(4)); // the first one early: a short run sees it serve
+    }
+    if (submitted < count && !now.isBefore(next)) {
+      String name = "chaos-serve-" + submitted++;
+      int replicas = 1 + random.nextInt(2);
+      admin.resource(Serialization.unmarshal(yaml(name, replicas), InferenceJob.class)).create();
+      tally.add("inference jobs submitted", 1);
+      suspendAt.put(name, now.plus(jitter(life)));
+      next = now.plus(jitter(gap));
+    }
+    for (var e : Map.copyOf(suspendAt).entrySet()) {
+      if (now.isAfter(e.getValue())) {
+        suspend(e.getKey());
+      }
+    }
+  }
+
+  /** Suspends every job still serving (the window ended). */
+  public void suspendAll() {
+    Set.copyOf(suspendAt.keySet()).forEach(this::suspend);
+  }
+
+  private void suspend(String name) {
+    admin
+        .resources(InferenceJob.class)
+        .inNamespace(NAMESPACE)
+        .withName(name)
+        .edit(
+            j -> {
+              j.getSpec().suspend = true;
+              return j;
+            });
+    suspendAt.remove(name);
+    tally.add("inference jobs suspended", 1);
+  }
+
+  /** InferenceJobs not yet Suspended or Failed, plus live pods of those that are. */
+  public static long stillServing(KubernetesClient admin) {
+    Set<String> ended = new HashSet<>();
+    long open = 0;
+    for (InferenceJob j :
+        admin.resources(InferenceJob.class).inNamespace(NAMESPACE).list().getItems()) {
+      if (Invariants.ended(j)) {
+        ended.add(j.getMetadata().getName());
+      } else {
+        open++;
+      }
+    }
+    for (Pod p :
+        admin
+            .pods()
+            .inNamespace(NAMESPACE)
+            .withLabel(GpupoolApi.JOB_NAME_LABEL)
+            .list()
+            .getItems()) {
+      if (Invariants.live(p)
+          && ended.contains(p.getMetadata().getLabels().get(GpupoolApi.JOB_NAME_LABEL))
+          && Invariants.isOwnedBy(p, "InferenceJob")) {
+        open++;
+      }
+    }
+    return open;
+  }
+
+  /**
+   * What the InferenceJobs left in the ledger: the replica pods their usage records hold and the
+   * wei metered for them (pairs with a payer and a payout address), so the table shows that the
+   * ledger check at the end covered served usage, not only training.
+   */
+  public static void record(ClusterView view, ChaosTally tally) {
+    Set<String> records = new HashSet<>();
+    view.inferenceJobs().forEach(j -> records.add("gpupool-usage-" + j.getMetadata().getUid()));
+    long pods = 0;
+    BigInteger wei = BigInteger.ZERO;
+    for (ConfigMap cm : view.usageRecords()) {
+      if (!records.contains(cm.getMetadata().getName()) || cm.getData() == null) {
+        continue;
+      }
+      pods += cm.getData().keySet().stream().filter(k -> k.startsWith("pod.")).count();
+      wei = wei.add(Invariants.meteredWei(cm));
+    }
+    tally.set("inference: replica pods in usage records", pods);
+    tally.set(
+        "inference: gwei metered (payer and payout address known)",
+        wei.divide(BigInteger.TEN.pow(9)).longValueExact());
+  }
+
+  private Duration jitter(Duration mean) {
+    return Duration.ofMillis((long) (mean.toMillis() * (0.5 + random.nextDouble())));
+  }
+
+  private static String yaml(String name, int replicas) {
+    return """
+        apiVersion: gpupool.io/v1alpha1
+        kind: InferenceJob
+        metadata:
+          name: %s
+          namespace: %s
+        spec:
+          image: ghcr.io/gpupool/examples/serve:0.1
+          model:
+            parameters: 1B
+            layers: 16
+          replicas:
+            min: %d
+            max: %d
+          allowGpuSharing: false
+          resources:
+            gpuModels: ["NVIDIA-A100-SXM4-80GB"]
+          budget:
+            account: serving # examples/billing-accounts.yaml
+        """
+        .formatted(name, NAMESPACE, replicas, replicas);
+  }
+}

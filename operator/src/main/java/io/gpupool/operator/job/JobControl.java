@@ -1,0 +1,83 @@
+package io.gpupool.operator.job;
+
+import io.fabric8.kubernetes.client.CustomResource;
+import io.gpupool.operator.scope.SelectedNamespaces;
+import io.gpupool.operator.status.CachedStatus;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.jboss.logging.Logger;
+
+/**
+ * The JOSDK side both job reconcilers share: jobs of namespaces this install does not manage are
+ * left alone, a reconcile runs the kind's {@link JobLoop} and writes its status through the
+ * controller's cache, and a deleted job's pods are deleted and its GPUs freed.
+ *
+ * @param <S> the job's status
+ * @param <J> the job resource
+ */
+public final class JobControl<S, J extends CustomResource<?, S>> {
+  private static final Logger LOG = Logger.getLogger(JobControl.class);
+
+  private final Class<J> type;
+  private final String kind;
+  private final JobCluster cluster;
+  private final JobWakeups<J> wakeups;
+
+  /**
+   * {@code kind} is the job kind's name as pods carry it ({@code TrainingJob}, {@code
+   * InferenceJob}).
+   */
+  public JobControl(Class<J> type, String kind, JobCluster cluster, JobWakeups<J> wakeups) {
+    this.type = type;
+    this.kind = kind;
+    this.cluster = cluster;
+    this.wakeups = wakeups;
+  }
+
+  /** One reconcile of {@code job} by {@code loop} ({@code JobLoop#reconcile}), status written. */
+  public UpdateControl<J> reconcile(
+      SelectedNamespaces scope,
+      BiFunction<J, JobLoop.StatusWriter<J>, JobLoop.Outcome> loop,
+      J job,
+      Context<J> context) {
+    if (!scope.manages(job.getMetadata().getNamespace())) {
+      return UpdateControl.noUpdate(); // another install's (or no install's) namespace
+    }
+    wakeups.reconciling();
+    JobLoop.Outcome outcome =
+        loop.apply(job, j -> CachedStatus.write(cluster.client(), type, j, context));
+    UpdateControl<J> control = UpdateControl.noUpdate();
+    return outcome.recheck() == null ? control : control.rescheduleAfter(outcome.recheck());
+  }
+
+  /**
+   * Deletes the job's pods (owner references would let Kubernetes collect them too; deleting them
+   * here frees the GPUs now) and frees its GPUs ({@code releaseDeleted}), unless {@code notYet}
+   * names a wait before that can be done.
+   */
+  public DeleteControl cleanup(
+      SelectedNamespaces scope,
+      J job,
+      Function<J, Optional<Duration>> notYet,
+      Consumer<J> releaseDeleted) {
+    if (!scope.manages(job.getMetadata().getNamespace())) {
+      return DeleteControl.noFinalizerRemoval(); // its own install cleans it up
+    }
+    Optional<Duration> wait = notYet.apply(job);
+    if (wait.isPresent()) {
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(wait.get().toMillis());
+    }
+    cluster
+        .workloads()
+        .deleteAll(job.getMetadata().getNamespace(), kind, job.getMetadata().getName());
+    releaseDeleted.accept(job);
+    LOG.infof("%s deleted: pods removed, GPUs released", JobLoop.ref(job));
+    return DeleteControl.defaultDelete();
+  }
+}
