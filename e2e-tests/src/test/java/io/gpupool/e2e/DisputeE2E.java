@@ -358,9 +358,16 @@ class DisputeE2E {
             });
     BigInteger earned = chain.providerBalance(honest);
     System.out.printf("[dispute] honest earnings matured %.1f s after start%n", seconds());
+    // Version 6 keeps earnings in the pairs until collected: status shows them as withdrawable
+    // after collecting, and nothing left inside the window.
     assertThat(chainCli(Map.of(), "status", honest))
-        .contains("balance " + TokenUnits.fromWei(earned).toPlainString() + " (" + earned + " wei)")
-        .contains("earnings in the challenge window 0 (0 wei)");
+        .contains(
+            "earnings withdrawable after collecting "
+                + TokenUnits.fromWei(earned).toPlainString()
+                + " ("
+                + earned
+                + " wei)")
+        .contains("in the challenge window 0 (0 wei)");
     // The provider's status follows the chain at its next earnings read.
     Awaitility.await()
         .atMost(Duration.ofSeconds(40))
