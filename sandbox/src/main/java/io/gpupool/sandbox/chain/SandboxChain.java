@@ -388,8 +388,16 @@ public final class SandboxChain implements AutoCloseable {
    * that write is not readable, e.g. caught mid-write).
    */
   public long blocksSinceStateWrite() {
-    OptionalLong written = anvil.lastWrittenBlock();
+    OptionalLong written = lastStateWriteBlock();
     return written.isEmpty() ? 0 : Math.max(0, blockNumber() - written.getAsLong());
+  }
+
+  /**
+   * The block the last completed state write holds; empty before anvil's first write (or while one
+   * is being written), when a SIGKILL would take back everything.
+   */
+  public OptionalLong lastStateWriteBlock() {
+    return anvil.lastWrittenBlock();
   }
 
   /** The chain's latest block number. */
