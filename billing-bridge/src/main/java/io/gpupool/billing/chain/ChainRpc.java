@@ -3,15 +3,22 @@ package io.gpupool.billing.chain;
 import io.gpupool.billing.chain.ContractView.Answer;
 import io.gpupool.billing.chain.ContractView.Out;
 import java.io.IOException;
+import java.math.BigInteger;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.datatypes.Function;
 import org.web3j.abi.datatypes.Type;
 import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.Response;
+import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.request.Transaction;
 import org.web3j.protocol.core.methods.response.EthCall;
+import org.web3j.protocol.core.methods.response.EthLog;
+import org.web3j.protocol.core.methods.response.Log;
 
 /**
  * JSON-RPC requests to the node and the contract's views, with transport failures turned into
@@ -112,5 +119,32 @@ final class ChainRpc {
     RedactedRpcFailure(String message, Throwable cause) {
       super(message, cause);
     }
+  }
+
+  /**
+   * The contract's logs from {@code fromBlock} to {@code toBlock} that match the topics {@code
+   * topics} sets on the filter, asked in chunks of {@code logChunkBlocks} (nodes cap a range).
+   */
+  List<Log> logs(long fromBlock, long toBlock, Consumer<EthFilter> topics) {
+    List<Log> out = new ArrayList<>();
+    for (long from = fromBlock; from <= toBlock; from += config.logChunkBlocks()) {
+      long to = Math.min(toBlock, from + config.logChunkBlocks() - 1);
+      EthFilter filter =
+          new EthFilter(
+              DefaultBlockParameter.valueOf(BigInteger.valueOf(from)),
+              DefaultBlockParameter.valueOf(BigInteger.valueOf(to)),
+              config.contractAddress());
+      topics.accept(filter);
+      EthLog logs = send(web3j().ethGetLogs(filter));
+      if (logs.hasError()) {
+        throw new ChainException("eth_getLogs failed: " + logs.getError().getMessage(), null);
+      }
+      for (EthLog.LogResult<?> result : logs.getLogs()) {
+        if (result.get() instanceof Log log) {
+          out.add(log);
+        }
+      }
+    }
+    return out;
   }
 }

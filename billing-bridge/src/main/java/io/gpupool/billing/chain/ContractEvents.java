@@ -8,10 +8,8 @@ import java.util.Locale;
 import java.util.Optional;
 import org.web3j.abi.EventEncoder;
 import org.web3j.protocol.core.DefaultBlockParameter;
-import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.request.Transaction;
 import org.web3j.protocol.core.methods.response.EthCall;
-import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.utils.Numeric;
@@ -104,26 +102,7 @@ final class ContractEvents {
 
   /** The contract's logs with one of {@code topics} from {@code fromBlock} to {@code toBlock}. */
   private List<Log> logs(long fromBlock, long toBlock, String... topics) {
-    List<Log> out = new ArrayList<>();
-    for (long from = fromBlock; from <= toBlock; from += config.logChunkBlocks()) {
-      long to = Math.min(toBlock, from + config.logChunkBlocks() - 1);
-      EthFilter filter =
-          new EthFilter(
-              DefaultBlockParameter.valueOf(BigInteger.valueOf(from)),
-              DefaultBlockParameter.valueOf(BigInteger.valueOf(to)),
-              config.contractAddress());
-      filter.addOptionalTopics(topics);
-      EthLog logs = rpc.send(rpc.web3j().ethGetLogs(filter));
-      if (logs.hasError()) {
-        throw new ChainException("eth_getLogs failed: " + logs.getError().getMessage(), null);
-      }
-      for (EthLog.LogResult<?> result : logs.getLogs()) {
-        if (result.get() instanceof Log log) {
-          out.add(log);
-        }
-      }
-    }
-    return out;
+    return rpc.logs(fromBlock, toBlock, filter -> filter.addOptionalTopics(topics));
   }
 
   private static Optional<PairEvent> toPairEvent(Log log) {

@@ -18,9 +18,6 @@ import org.web3j.abi.datatypes.DynamicArray;
 import org.web3j.abi.datatypes.Function;
 import org.web3j.abi.datatypes.Type;
 import org.web3j.abi.datatypes.generated.Bytes16;
-import org.web3j.protocol.core.DefaultBlockParameter;
-import org.web3j.protocol.core.methods.request.EthFilter;
-import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.utils.Numeric;
 
@@ -77,31 +74,24 @@ public final class ProviderEarnings {
     String providerTopic = Numeric.toHexStringWithPrefixZeroPadded(Numeric.toBigInt(provider), 64);
     Set<String> seen = new LinkedHashSet<>();
     List<ProviderPair> out = new ArrayList<>();
-    long latest = rpc.latestBlock();
-    for (long from = 0; from <= latest; from += config.logChunkBlocks()) {
-      long to = Math.min(latest, from + config.logChunkBlocks() - 1);
-      EthFilter filter =
-          new EthFilter(
-              DefaultBlockParameter.valueOf(BigInteger.valueOf(from)),
-              DefaultBlockParameter.valueOf(BigInteger.valueOf(to)),
-              config.contractAddress());
-      filter.addSingleTopic(SETTLED_TOPIC);
-      filter.addNullTopic();
-      filter.addSingleTopic(providerTopic);
-      EthLog logs = rpc.send(rpc.web3j().ethGetLogs(filter));
-      if (logs.hasError()) {
-        throw new ChainException("eth_getLogs failed: " + logs.getError().getMessage(), null);
-      }
-      for (EthLog.LogResult<?> result : logs.getLogs()) {
-        if (result.get() instanceof Log log && log.getTopics().size() == 4) {
-          byte[] job = Numeric.hexStringToByteArray(log.getTopics().get(1));
-          String payerTopic = Numeric.cleanHexPrefix(log.getTopics().get(3));
-          String payer =
-              "0x" + payerTopic.substring(payerTopic.length() - 40).toLowerCase(Locale.ROOT);
-          ProviderPair pair = new ProviderPair(payer, java.util.Arrays.copyOf(job, 16));
-          if (seen.add(pair.key())) {
-            out.add(pair);
-          }
+    List<Log> logs =
+        rpc.logs(
+            0,
+            rpc.latestBlock(),
+            filter -> {
+              filter.addSingleTopic(SETTLED_TOPIC);
+              filter.addNullTopic();
+              filter.addSingleTopic(providerTopic);
+            });
+    for (Log log : logs) {
+      if (log.getTopics().size() == 4) {
+        byte[] job = Numeric.hexStringToByteArray(log.getTopics().get(1));
+        String payerTopic = Numeric.cleanHexPrefix(log.getTopics().get(3));
+        String payer =
+            "0x" + payerTopic.substring(payerTopic.length() - 40).toLowerCase(Locale.ROOT);
+        ProviderPair pair = new ProviderPair(payer, java.util.Arrays.copyOf(job, 16));
+        if (seen.add(pair.key())) {
+          out.add(pair);
         }
       }
     }
