@@ -13,11 +13,6 @@ public final class ChainQueries {
 
   private ChainQueries() {}
 
-  /** ABI call data of {@code providerBalance(address)}. */
-  public static String providerBalance(String provider) {
-    return encode("providerBalance", provider);
-  }
-
   /** ABI call data of {@code escrowOf(address)}. */
   public static String escrowOf(String payer) {
     return encode("escrowOf", payer);

@@ -242,9 +242,18 @@ public final class SandboxChain implements AutoCloseable {
         (name, address) -> lines.add("chain: provider " + name + " -> " + address));
     String provider = registeredProviders.values().stream().findFirst().orElse(null);
     if (provider != null) {
-      lines.add("chain: a provider's balance (wei, hex):");
+      // Contract version 6 keeps earnings in each pair until collected, so providerBalance alone
+      // reads 0 for a provider whose jobs were paid: the status command sums the pairs.
       lines.add(
-          "  " + ChainQueries.curl(rpcUrl(), contract, ChainQueries.providerBalance(provider)));
+          "chain: a provider's earnings (collected balance, withdrawable after collecting, in the"
+              + " challenge window):");
+      lines.add(
+          "  ./gpupool chain status "
+              + provider
+              + " --rpc "
+              + rpcUrl()
+              + " --contract "
+              + contract);
     }
     if (!payers.isEmpty()) {
       lines.add("chain: a payer's escrow (balance, thawing, thaw end; hex words):");

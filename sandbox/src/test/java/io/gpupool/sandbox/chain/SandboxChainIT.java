@@ -4,18 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gpupool.billing.TokenUnits;
 import io.gpupool.billing.chain.KeySource;
+import io.gpupool.billing.cli.ChainCli;
 import io.gpupool.billing.devchain.DevAccounts;
 import io.gpupool.sandbox.pool.PoolFile;
 import io.gpupool.sandbox.pool.PoolSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -96,9 +101,28 @@ class SandboxChainIT {
           .contains(chain.contractAddress(), rpc)
           .doesNotContain(key)
           .doesNotContain(key.substring(2));
-      String provider = pool.providers().get(0).payoutAddress();
-      String answer = ethCall(rpc, chain.contractAddress(), ChainQueries.providerBalance(provider));
-      assertThat(answer).contains("\"result\":\"0x" + "0".repeat(64) + "\"");
+      String provider = pool.providers().get(0).payoutAddress().toLowerCase(Locale.ROOT);
+      String statusCommand =
+          "./gpupool chain status "
+              + provider
+              + " --rpc "
+              + rpc
+              + " --contract "
+              + chain.contractAddress();
+      assertThat(printed).contains(statusCommand);
+      ByteArrayOutputStream status = new ByteArrayOutputStream();
+      int exit =
+          ChainCli.run(
+              statusCommand.substring("./gpupool chain ".length()).split(" "),
+              new PrintStream(status, true, StandardCharsets.UTF_8),
+              new PrintStream(status, true, StandardCharsets.UTF_8),
+              Map.of());
+      assertThat(status.toString(StandardCharsets.UTF_8))
+          .as("the printed status command answers for a provider nothing was settled to yet")
+          .contains("registered true, balance 0 (0 wei)")
+          .contains(
+              "earnings withdrawable after collecting 0 (0 wei), in the challenge window 0 (0 wei)");
+      assertThat(exit).isZero();
       String escrow =
           ethCall(rpc, chain.contractAddress(), ChainQueries.escrowOf(chain.payers().get(0)));
       assertThat(escrow).contains(String.format("%064x", TokenUnits.toWei("100")));
