@@ -12,11 +12,19 @@ import io.gpupool.api.v1alpha1.GpuQueue;
 import io.gpupool.api.v1alpha1.JobPreemption;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.operator.queue.AdmissionController;
+import io.gpupool.operator.queue.ClusterSnapshot;
+import io.gpupool.operator.queue.QueueMetrics;
+import io.gpupool.operator.queue.Verdict;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +41,7 @@ class QueueAdmissionIT {
   private static final String A100 = "NVIDIA-A100-SXM4-80GB";
 
   @Inject KubernetesClient client;
+  @Inject ClusterSnapshot snapshot;
 
   private void pool(String region, int nodes) {
     for (int i = 0; i < nodes; i++) {
@@ -181,6 +190,66 @@ class QueueAdmissionIT {
               assertThat(e.getName()).isEqualTo("GPUPOOL_RESUME_FROM");
               assertThat(e.getValue()).isEqualTo("s3://ckpt/low");
             });
+  }
+
+  /**
+   * The operator restarts while a victim is under notice: a fresh admission controller, rebuilt
+   * from what the running operator stored (status.queue.evictedFor and evictionDeadline), carries
+   * the same eviction on — the victim keeps its deadline, the preemptor waits for it and takes the
+   * quota once the victim is gone — instead of forgetting it (the victim would run on, the
+   * preemptor evict again or wait for nothing).
+   */
+  @Test
+  void anEvictionUnderNoticeIsCarriedOnByARestartedOperator() {
+    String ns = "queue-restart";
+    pool("r-qrst", 2);
+    queue("q-restart", ns, 2);
+    TrainingJob low = training(ns, "low", "r-qrst", 2);
+    low.getSpec().preemption = new JobPreemption();
+    low.getSpec().preemption.gracePeriodSeconds = 600; // the notice outlasts the test
+    client.resource(low).create();
+    FakeKubelet kubelet = new FakeKubelet(client);
+    awaitPods(ns, "low", 2).forEach(kubelet::run);
+    awaitJob(ns, "low", phase(TrainingJobPhase.Running));
+    TrainingJob urgent = training(ns, "urgent", "r-qrst", 2);
+    urgent.getSpec().priority = 100;
+    client.resource(urgent).create();
+
+    TrainingJob noticed =
+        awaitJob(
+            ns,
+            "low",
+            j ->
+                j.getStatus().queue != null
+                    && j.getStatus().queue.evictedFor != null
+                    && j.getStatus().queue.evictionDeadline != null);
+    Instant deadline = Instant.parse(noticed.getStatus().queue.evictionDeadline);
+    assertThat(deadline).isAfter(Instant.now().plusSeconds(500));
+
+    AdmissionController restarted =
+        new AdmissionController(
+            name -> OptionalInt.empty(),
+            namespace -> Map.of(),
+            new QueueMetrics(new SimpleMeterRegistry()),
+            snapshot);
+    TrainingJob storedUrgent =
+        client.resources(TrainingJob.class).inNamespace(ns).withName("urgent").get();
+    assertThat(restarted.decide(storedUrgent))
+        .as("the preemptor waits for the victim it already chose")
+        .isInstanceOf(Verdict.Queued.class);
+    Verdict victim = restarted.decide(noticed);
+    assertThat(victim).isInstanceOf(Verdict.Evicted.class);
+    assertThat(((Verdict.Evicted) victim).deadline())
+        .as("the notice's deadline as stored, not a new grace period")
+        .isEqualTo(deadline);
+    assertThat(((Verdict.Evicted) victim).preemptor())
+        .isEqualTo(noticed.getStatus().queue.evictedFor);
+
+    restarted.evictionDone(noticed);
+    assertThat(restarted.decide(storedUrgent)).isInstanceOf(Verdict.Admitted.class);
+
+    // the running operator's notice would last 10 minutes: end both jobs now
+    client.resources(TrainingJob.class).inNamespace(ns).delete();
   }
 
   private void setQuota(String queue, int gpus) {
