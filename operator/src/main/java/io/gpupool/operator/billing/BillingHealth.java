@@ -1,10 +1,11 @@
 package io.gpupool.operator.billing;
 
+import io.gpupool.operator.config.GpupoolConfig;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
@@ -19,10 +20,12 @@ public class BillingHealth implements HealthCheck {
   private final BillingService billing;
   private final Duration grace;
 
-  public BillingHealth(
-      BillingService billing,
-      @ConfigProperty(name = "gpupool.billing.rpc-down-grace", defaultValue = "10m")
-          Duration grace) {
+  @Inject
+  public BillingHealth(BillingService billing, GpupoolConfig config) {
+    this(billing, config.billing().rpcDownGrace());
+  }
+
+  BillingHealth(BillingService billing, Duration grace) {
     this.billing = billing;
     this.grace = grace;
   }

@@ -197,6 +197,13 @@ public interface GpupoolConfig {
     @WithDefault("10m")
     Duration suspendGrace();
 
+    /**
+     * How long the chain's RPC may fail before the operator reports itself not ready
+     * (BillingHealth): short outages are ridden out by the settlement backlog.
+     */
+    @WithDefault("10m")
+    Duration rpcDownGrace();
+
     /** First block start-up reconciliation reads contract events from (the deployment block). */
     @WithDefault("0")
     long reconcileFromBlock();

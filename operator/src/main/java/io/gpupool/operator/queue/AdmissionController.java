@@ -2,6 +2,7 @@ package io.gpupool.operator.queue;
 
 import io.gpupool.api.v1alpha1.GpuQueue;
 import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.scheduler.queue.Admission;
 import io.gpupool.scheduler.queue.AdmissionBook;
 import io.gpupool.scheduler.queue.AdmittedWorkload;
@@ -23,7 +24,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -63,9 +63,14 @@ public class AdmissionController {
       NamespaceLabels namespaces,
       QueueMetrics metrics,
       AdmissionSnapshot snapshot,
-      @ConfigProperty(name = "gpupool.queue.placement-timeout", defaultValue = "5m")
-          Duration placementTimeout) {
-    this(priorities, namespaces, metrics, Clock.systemUTC(), snapshot, placementTimeout);
+      GpupoolConfig config) {
+    this(
+        priorities,
+        namespaces,
+        metrics,
+        Clock.systemUTC(),
+        snapshot,
+        config.queue().placementTimeout());
   }
 
   /** With the default placement timeout (tests, and tools outside CDI). */
