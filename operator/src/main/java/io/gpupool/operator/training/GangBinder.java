@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import org.jboss.logging.Logger;
 
 /**
@@ -75,8 +76,26 @@ public class GangBinder {
             });
   }
 
-  /** A gang to create: its job (by UID), namespace, Service and pods. */
-  public record Gang(String jobUid, String namespace, Service service, List<Pod> pods) {}
+  /**
+   * A gang to create: its job (by UID), namespace, Service and pods. {@code recordTerms} records
+   * the pods' billing terms where metering reads them and returns the pods with the terms written
+   * on; it runs here, before the first pod, not on the reconcile thread: recording is an API write
+   * (a ConfigMap), and under load a write per placement was the reconcile's p99. It throws when the
+   * terms cannot be recorded: the gang is then not created (its pods would run unbilled) and fails
+   * like any other creation, rolled back and retried after a backoff.
+   */
+  public record Gang(
+      String jobUid,
+      String namespace,
+      Service service,
+      List<Pod> pods,
+      UnaryOperator<List<Pod>> recordTerms) {
+
+    /** A gang whose pods need no terms recorded. */
+    public Gang(String jobUid, String namespace, Service service, List<Pod> pods) {
+      this(jobUid, namespace, service, pods, UnaryOperator.identity());
+    }
+  }
 
   /**
    * Creates {@code gang} in the background. {@code created} receives each pod as the server stored
@@ -160,9 +179,16 @@ public class GangBinder {
   }
 
   private Optional<String> create(Gang gang, Consumer<Pod> created) {
+    List<Pod> pods;
+    try {
+      pods = gang.recordTerms().apply(gang.pods());
+    } catch (RuntimeException e) {
+      return Optional.of(
+          "gang not created: its billing terms were not recorded: " + e.getMessage());
+    }
     try {
       workloads
-          .createGroup(gang.namespace(), List.of(gang.service()), gang.pods(), GangBinder::sameRank)
+          .createGroup(gang.namespace(), List.of(gang.service()), pods, GangBinder::sameRank)
           .forEach(created);
       return Optional.empty();
     } catch (Workloads.GroupNotCreated e) {

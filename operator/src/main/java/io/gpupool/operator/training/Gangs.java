@@ -29,7 +29,8 @@ final class Gangs {
 
   /**
    * @param created shows a pod the binder created to the controller's pod cache at once
-   * @param billingTerms writes the billing terms fixed at placement on a gang's pods
+   * @param billingTerms records the billing terms fixed at placement and writes them on a gang's
+   *     pods; the binder calls it off the reconcile thread, before the first pod is created
    */
   Gangs(
       GangBinder binder,
@@ -104,22 +105,15 @@ final class Gangs {
             ? s.status.plan.strategy
             : "DataParallel";
     List<Pod> gang =
-        billingTerms.apply(
-            job,
-            TrainingGang.pods(
-                job,
-                ranks,
-                strategy,
-                s.status.restarts,
-                s.status.restarts,
-                resumeFrom,
-                resumeStep));
+        TrainingGang.pods(
+            job, ranks, strategy, s.status.restarts, s.status.restarts, resumeFrom, resumeStep);
     binder.bind(
         new GangBinder.Gang(
             job.getMetadata().getUid(),
             job.getMetadata().getNamespace(),
             TrainingGang.service(job),
-            gang),
+            gang,
+            pods -> billingTerms.apply(job, pods)),
         created,
         why -> LOG.warnf("%s: %s", JobLoop.ref(job), why),
         () -> wake.accept(job));

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.gpupool.operator.workload.FakeWorkloads;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -58,5 +59,58 @@ class GangBinderTest {
     assertThat(binder.create(gang(pod("job-0", "1", "a")))).isEmpty();
     assertThat(binder.create(gang(pod("job-0", "1", "b")))).isPresent();
     assertThat(binder.create(gang(pod("job-0", "2", "a")))).isPresent();
+  }
+
+  @Test
+  void thePodsCreatedAreThoseTheTermsWereRecordedFor() {
+    FakeWorkloads workloads = new FakeWorkloads();
+    GangBinder binder = new GangBinder(workloads, new SimpleMeterRegistry());
+    List<String> recorded = new ArrayList<>();
+    GangBinder.Gang gang =
+        new GangBinder.Gang(
+            "uid",
+            "ns",
+            SERVICE,
+            List.of(pod("job-0", "0", "a"), pod("job-1", "0", "b")),
+            pods -> {
+              pods.forEach(p -> recorded.add(p.getMetadata().getName()));
+              return pods.stream()
+                  .map(
+                      p ->
+                          new PodBuilder(p)
+                              .editMetadata()
+                              .addToAnnotations("terms", "recorded")
+                              .endMetadata()
+                              .build())
+                  .toList();
+            });
+    assertThat(binder.create(gang)).isEmpty();
+    assertThat(recorded).containsExactly("job-0", "job-1");
+    assertThat(workloads.pods.values())
+        .allSatisfy(
+            p -> assertThat(p.getMetadata().getAnnotations()).containsEntry("terms", "recorded"));
+  }
+
+  @Test
+  void termsThatCannotBeRecordedCreateNothingAndSayWhy() {
+    FakeWorkloads workloads = new FakeWorkloads();
+    GangBinder binder = new GangBinder(workloads, new SimpleMeterRegistry());
+    GangBinder.Gang gang =
+        new GangBinder.Gang(
+            "uid",
+            "ns",
+            SERVICE,
+            List.of(pod("job-0", "0", "a")),
+            pods -> {
+              throw new IllegalStateException("usage record not written: 503");
+            });
+    assertThat(binder.create(gang))
+        .hasValueSatisfying(
+            why ->
+                assertThat(why)
+                    .contains("billing terms were not recorded")
+                    .contains("usage record not written: 503"));
+    assertThat(workloads.pods).isEmpty();
+    assertThat(workloads.services).isEmpty();
   }
 }
