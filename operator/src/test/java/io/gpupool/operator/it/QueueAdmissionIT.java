@@ -133,20 +133,8 @@ class QueueAdmissionIT {
   @Test
   void anUrgentJobEvictsARunningOneWhichResumesFromItsCheckpointLater() {
     String ns = "queue-preempt";
-    pool("r-qpre", 2);
-    queue("q-preempt", ns, 2);
-    TrainingJob low = training(ns, "low", "r-qpre", 2);
-    low.getSpec().preemption = new JobPreemption();
-    low.getSpec().preemption.gracePeriodSeconds = 1;
-    client.resource(low).create();
     FakeKubelet kubelet = new FakeKubelet(client);
-    List<Pod> lowPods = awaitPods(ns, "low", 2);
-    lowPods.forEach(kubelet::run);
-    awaitJob(ns, "low", phase(TrainingJobPhase.Running));
-
-    TrainingJob urgent = training(ns, "urgent", "r-qpre", 2);
-    urgent.getSpec().priority = 100;
-    client.resource(urgent).create();
+    List<Pod> lowPods = urgentAfterRunningLow(ns, "r-qpre", 1, kubelet);
 
     // Notice first: the victim's pods carry the deadline the notice file shows.
     await()
@@ -202,18 +190,8 @@ class QueueAdmissionIT {
   @Test
   void anEvictionUnderNoticeIsCarriedOnByARestartedOperator() {
     String ns = "queue-restart";
-    pool("r-qrst", 2);
-    queue("q-restart", ns, 2);
-    TrainingJob low = training(ns, "low", "r-qrst", 2);
-    low.getSpec().preemption = new JobPreemption();
-    low.getSpec().preemption.gracePeriodSeconds = 600; // the notice outlasts the test
-    client.resource(low).create();
-    FakeKubelet kubelet = new FakeKubelet(client);
-    awaitPods(ns, "low", 2).forEach(kubelet::run);
-    awaitJob(ns, "low", phase(TrainingJobPhase.Running));
-    TrainingJob urgent = training(ns, "urgent", "r-qrst", 2);
-    urgent.getSpec().priority = 100;
-    client.resource(urgent).create();
+    // the notice outlasts the test
+    urgentAfterRunningLow(ns, "r-qrst", 600, new FakeKubelet(client));
 
     TrainingJob noticed =
         awaitJob(
@@ -250,6 +228,28 @@ class QueueAdmissionIT {
 
     // the running operator's notice would last 10 minutes: end both jobs now
     client.resources(TrainingJob.class).inNamespace(ns).delete();
+  }
+
+  /**
+   * A 2-GPU queue in {@code ns} over a pool of 2 in {@code region}, fully used by job {@code low}
+   * (running, preemptible with {@code graceSeconds} of notice), then job {@code urgent} at a higher
+   * priority asking for the same 2 GPUs. Returns low's pods.
+   */
+  private List<Pod> urgentAfterRunningLow(
+      String ns, String region, int graceSeconds, FakeKubelet kubelet) {
+    pool(region, 2);
+    queue("q-" + ns, ns, 2);
+    TrainingJob low = training(ns, "low", region, 2);
+    low.getSpec().preemption = new JobPreemption();
+    low.getSpec().preemption.gracePeriodSeconds = graceSeconds;
+    client.resource(low).create();
+    List<Pod> lowPods = awaitPods(ns, "low", 2);
+    lowPods.forEach(kubelet::run);
+    awaitJob(ns, "low", phase(TrainingJobPhase.Running));
+    TrainingJob urgent = training(ns, "urgent", region, 2);
+    urgent.getSpec().priority = 100;
+    client.resource(urgent).create();
+    return lowPods;
   }
 
   private void setQuota(String queue, int gpus) {
