@@ -85,8 +85,8 @@ public interface ChallengeConfig {
    * a Merkle root, served over HTTP on the pod's IP, and opens the {@link #samples()} leaves the
    * operator draws after the root arrived; the operator recomputes only those. Off: the program
    * answers with every digest in its termination message (at most 240 rounds). Needs the operator
-   * to reach pod IPs on {@link #openingPort()} (the chart's NetworkPolicy admits it), which a pod
-   * network gives by default; the chart's default too.
+   * to reach pod IPs on {@link #openingPort()}: a pod network does by default, and the chart's
+   * NetworkPolicy admits it. On by default, as in the chart.
    */
   @WithDefault("true")
   boolean openings();

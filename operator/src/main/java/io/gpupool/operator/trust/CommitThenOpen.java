@@ -5,7 +5,6 @@ import io.gpupool.scheduler.trust.ChallengeWire;
 import io.gpupool.scheduler.trust.DigestTree;
 import io.gpupool.scheduler.trust.LeafOpenings;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -24,6 +24,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
 
 /**
@@ -77,9 +78,10 @@ final class CommitThenOpen implements AutoCloseable {
   private final Map<String, Exchange> inFlight = new ConcurrentHashMap<>();
 
   /**
-   * @param parallel most exchanges running at once (one per challenge in flight: {@code
-   *     maxConcurrent}); more wait their turn, and their time counts against them only from when
-   *     the commitment actually arrives
+   * @param parallel most exchanges running at once: {@code maxConcurrent}, one per challenge in
+   *     flight, so none waits unless a new leader adopted more. One that waits for a thread is not
+   *     timed out meanwhile, but its commitment arrives that much later on the operator's clock: a
+   *     wait can make a node look slower, never faster.
    */
   CommitThenOpen(byte[] secret, int samples, Duration window, int parallel) {
     this.secret = secret.clone();
@@ -139,10 +141,10 @@ final class CommitThenOpen implements AutoCloseable {
    * abandoned before one) and the pod should be asked again.
    */
   private Optional<Polled> standing(ChallengeInFlight r, Exchange exchange) {
-    long running = System.nanoTime() - exchange.startedNanos;
     if (!exchange.future.isDone()) {
       if (exchange.asked == null) {
-        if (running <= COMMITMENT_TIMEOUT.plus(GRACE).toNanos()) {
+        long since = exchange.runningSinceNanos;
+        if (since == 0 || System.nanoTime() - since <= COMMITMENT_TIMEOUT.plus(GRACE).toNanos()) {
           return Optional.of(new Polled(Optional.empty(), exchange.commitment != null));
         }
         if (exchange.future.cancel(true)) {
@@ -217,6 +219,7 @@ final class CommitThenOpen implements AutoCloseable {
    * nothing readable).
    */
   private Optional<Opened> exchange(ChallengeInFlight r, Exchange exchange) {
+    exchange.runningSinceNanos = System.nanoTime();
     Optional<ChallengeWire.Committed> committed;
     try {
       committed =
@@ -265,20 +268,28 @@ final class CommitThenOpen implements AutoCloseable {
         secret, r.challenge(), commitment, request, openings, exchange.clock(), window);
   }
 
-  /** The body of a 200 answer (at most {@link ChallengeWire#MAX_BODY_BYTES}); empty otherwise. */
+  /**
+   * The body of a 200 answer (at most {@link ChallengeWire#MAX_BODY_BYTES}); empty otherwise. The
+   * whole call, body included, ends within {@code timeout}: the client's own timeout ends at the
+   * headers, and a blocking read of a body that stalls cannot be interrupted, so the body is
+   * gathered asynchronously and the wait for it bounded.
+   */
   private Optional<String> get(URI url, Duration timeout) throws IOException {
     HttpRequest request = HttpRequest.newBuilder(url).timeout(timeout).GET().build();
+    CompletableFuture<HttpResponse<byte[]>> call =
+        http.sendAsync(request, info -> new BoundedBody(ChallengeWire.MAX_BODY_BYTES));
     try {
-      HttpResponse<InputStream> response =
-          http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-      try (InputStream body = response.body()) {
-        // The timeout ends at the headers; a body that stalls is cut off by the round (GRACE).
-        byte[] bytes = body.readNBytes(ChallengeWire.MAX_BODY_BYTES);
-        return response.statusCode() == 200
-            ? Optional.of(new String(bytes, StandardCharsets.US_ASCII))
-            : Optional.empty();
-      }
+      HttpResponse<byte[]> response = call.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return response.statusCode() == 200
+          ? Optional.of(new String(response.body(), StandardCharsets.US_ASCII))
+          : Optional.empty();
+    } catch (TimeoutException e) {
+      call.cancel(true);
+      throw new IOException("no complete answer within " + timeout);
+    } catch (ExecutionException e) {
+      throw new IOException(e.getCause());
     } catch (InterruptedException e) {
+      call.cancel(true);
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
     }
@@ -296,6 +307,7 @@ final class CommitThenOpen implements AutoCloseable {
     final long startedNanos;
     volatile Future<Optional<Opened>> future;
     volatile LeafOpenings.Commitment commitment;
+    volatile long runningSinceNanos; // 0 while it waits for a thread
     volatile LeafOpenings.Request asked;
     volatile long askedNanos;
 
