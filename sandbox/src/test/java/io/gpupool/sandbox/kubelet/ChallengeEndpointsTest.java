@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.gpupool.scheduler.trust.Challenge;
@@ -21,7 +19,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -55,7 +52,9 @@ class ChallengeEndpointsTest {
   void anHonestNodeCommitsToEveryProductAndOpensTheLeavesAsked() throws Exception {
     int port = freePort();
     String ip =
-        endpoints.serve(pod(String.valueOf(port)), node(Map.of()), opened::add).orElseThrow();
+        endpoints
+            .serve(pod(String.valueOf(port)), ChallengeAnswersTest.node(Map.of()), opened::add)
+            .orElseThrow();
     assertThat(ip).matches("127\\.78\\.\\d+\\.\\d+");
     String base = "http://" + ip + ":" + port;
 
@@ -84,7 +83,9 @@ class ChallengeEndpointsTest {
     int port = freePort();
     String base =
         "http://"
-            + endpoints.serve(pod(String.valueOf(port)), node(Map.of()), opened::add).orElseThrow()
+            + endpoints
+                .serve(pod(String.valueOf(port)), ChallengeAnswersTest.node(Map.of()), opened::add)
+                .orElseThrow()
             + ":"
             + port;
     awaitCommitment(base);
@@ -107,7 +108,7 @@ class ChallengeEndpointsTest {
             + endpoints
                 .serve(
                     pod(String.valueOf(port)),
-                    node(Map.of(ChallengeAnswers.ANSWER_LABEL, "unopened")),
+                    ChallengeAnswersTest.node(Map.of(ChallengeAnswers.ANSWER_LABEL, "unopened")),
                     opened::add)
                 .orElseThrow()
             + ":"
@@ -124,8 +125,11 @@ class ChallengeEndpointsTest {
     int port = freePort();
     Pod pod = pod(String.valueOf(port));
     String base =
-        "http://" + endpoints.serve(pod, node(Map.of()), opened::add).orElseThrow() + ":" + port;
-    assertThat(endpoints.serve(pod, node(Map.of()), opened::add))
+        "http://"
+            + endpoints.serve(pod, ChallengeAnswersTest.node(Map.of()), opened::add).orElseThrow()
+            + ":"
+            + port;
+    assertThat(endpoints.serve(pod, ChallengeAnswersTest.node(Map.of()), opened::add))
         .as("served once per pod")
         .isEmpty();
     endpoints.stop(pod.getMetadata().getUid());
@@ -137,7 +141,9 @@ class ChallengeEndpointsTest {
   @ParameterizedTest
   @ValueSource(strings = {"0", "-1", "65536", "99999999999", "84x1", ""})
   void aPortThatIsNoPortGetsNoEndpoint(String port) {
-    assertThat(endpoints.serve(pod(port), node(Map.of()), opened::add)).as(port).isEmpty();
+    assertThat(endpoints.serve(pod(port), ChallengeAnswersTest.node(Map.of()), opened::add))
+        .as(port)
+        .isEmpty();
   }
 
   @Test
@@ -149,15 +155,18 @@ class ChallengeEndpointsTest {
         .get(0)
         .getEnv()
         .removeIf(e -> e.getName().equals(ChallengeEnv.PORT));
-    assertThat(endpoints.serve(withoutPort, node(Map.of()), opened::add)).isEmpty();
+    assertThat(endpoints.serve(withoutPort, ChallengeAnswersTest.node(Map.of()), opened::add))
+        .isEmpty();
 
     Pod notAChallenge = pod("8471");
     notAChallenge.getMetadata().getLabels().clear();
-    assertThat(endpoints.serve(notAChallenge, node(Map.of()), opened::add)).isEmpty();
+    assertThat(endpoints.serve(notAChallenge, ChallengeAnswersTest.node(Map.of()), opened::add))
+        .isEmpty();
 
     Pod badNonce = pod("8471");
     badNonce.getSpec().getContainers().get(0).getEnv().get(0).setValue("not-a-nonce");
-    assertThat(endpoints.serve(badNonce, node(Map.of()), opened::add)).isEmpty();
+    assertThat(endpoints.serve(badNonce, ChallengeAnswersTest.node(Map.of()), opened::add))
+        .isEmpty();
 
     assertThat(endpoints.serve(pod("8471"), null, opened::add)).as("no node").isEmpty();
   }
@@ -202,19 +211,6 @@ class ChallengeEndpointsTest {
             new EnvVar(ChallengeEnv.PORT, port, null))
         .endContainer()
         .endSpec()
-        .build();
-  }
-
-  private static Node node(Map<String, String> extra) {
-    Map<String, String> labels = new HashMap<>(extra);
-    labels.put("nvidia.com/gpu.product", "NVIDIA-L40S");
-    labels.put("nvidia.com/gpu.count", "1");
-    labels.put("nvidia.com/gpu.memory", "46068");
-    return new NodeBuilder()
-        .withNewMetadata()
-        .withName("n")
-        .withLabels(labels)
-        .endMetadata()
         .build();
   }
 }
