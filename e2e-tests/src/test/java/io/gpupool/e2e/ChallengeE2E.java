@@ -28,7 +28,9 @@ import org.junit.jupiter.api.TestInstance;
  * the honest providers have stays Unschedulable and names the quarantined nodes, and every honest
  * provider ends Verified=True. A throttled node added to the pool (an honest provider's L40S that
  * computes right at 14 % of its speed) is re-rated through its real challenge pod instead
- * (Verified=True, SpeedCorrected) and a pod placed there is priced at the share measured.
+ * (Verified=True, SpeedCorrected) and a pod placed there is priced at the share measured. Two more
+ * added nodes cheat at commit-then-open: one commits products it never computed, one commits and
+ * never opens; both are caught by the openings.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ChallengeE2E {
@@ -44,6 +46,8 @@ class ChallengeE2E {
   static final String THROTTLED_NODE = "us-east-l40s-throttled-1";
   static final String SKIPPING = "skipping-a100s";
   static final String SKIPPING_NODE = "us-east-a100-skipping-1";
+  static final String UNOPENED = "unopened-4090s";
+  static final String UNOPENED_NODE = "us-east-4090-unopened-1";
 
   /**
    * One node on top of the default pool, for speed correction: a genuine L40S computing at 14 % of
@@ -65,6 +69,12 @@ class ChallengeE2E {
           region: us-east
           prices:
             NVIDIA-A100-SXM4-80GB: "1.20"
+        - name: unopened-4090s
+          displayName: "Unopened 4090s (commit on time, then never open what is asked)"
+          payoutAddress: "0xdD2FD4581271e230360230F9337D5c0430Bf44C0"
+          region: us-east
+          prices:
+            NVIDIA-GeForce-RTX-4090: "0.45"
       nodeGroups:
         - namePrefix: us-east-l40s-throttled
           count: 1
@@ -99,6 +109,22 @@ class ChallengeE2E {
             family: ampere
             computeMajor: 8
             computeMinor: 0
+        - namePrefix: us-east-4090-unopened
+          count: 1
+          provider: unopened-4090s
+          region: us-east
+          zone: us-east-1a
+          cpu: "16"
+          memory: 64Gi
+          labels:
+            sandbox.gpupool.io/challenge-answer: unopened
+          gpu:
+            product: NVIDIA-GeForce-RTX-4090
+            count: 1
+            memoryMiB: 24564
+            family: ada-lovelace
+            computeMajor: 8
+            computeMinor: 9
       """;
 
   private SandboxCluster cluster;
@@ -208,6 +234,27 @@ class ChallengeE2E {
         .contains("commits digest");
     assertThat(provider(SKIPPING, "{.status.challenges.quarantined[0].outcome}"))
         .isEqualTo("WrongResult");
+  }
+
+  /**
+   * A node that commits on time (genuine RTX 4090s, every product computed) and then never opens
+   * the leaves asked for: its silence is a failed opening, fraud evidence like a wrong result, so
+   * the node is quarantined and its provider turns Verified=False saying which leaf was not opened.
+   */
+  @Test
+  void aNodeThatCommitsAndNeverOpensIsAFailedOpening() {
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> "False".equals(provider(UNOPENED, VERIFIED + ".status}")));
+    assertThat(provider(UNOPENED, VERIFIED + ".reason}")).isEqualTo("ChallengeFailed");
+    assertThat(provider(UNOPENED, VERIFIED + ".message}"))
+        .contains(UNOPENED_NODE + " (failed opening: leaf")
+        .contains("was asked for and not opened");
+    assertThat(provider(UNOPENED, "{.status.challenges.quarantined[0].node}"))
+        .isEqualTo(UNOPENED_NODE);
+    assertThat(provider(UNOPENED, "{.status.challenges.quarantined[0].outcome}"))
+        .isEqualTo("FailedOpening");
   }
 
   @Test

@@ -457,6 +457,10 @@ class ChartRenderTest {
         Map.of("trust.challenge.speedCorrectionFloor", "1.2"),
         Map.of("trust.challenge.namespace", "Not_A_NS"),
         Map.of("trust.challenge.unknownSetting", true),
+        Map.of("trust.challenge.openings", "yes"),
+        Map.of("trust.challenge.openingWindow", "ten seconds"),
+        Map.of("trust.challenge.openingPort", 80),
+        Map.of("trust.challenge.openingPort", 65536),
         // the reporter key only ever comes from the Secret
         Map.of("extraEnv[0].name", "GPUPOOL_BILLING_REPORTER_KEY", "extraEnv[0].value", "0xabc"),
         // billing on without what it needs
@@ -694,6 +698,9 @@ class ChartRenderTest {
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_STARTUP_ALLOWANCE", "60s")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_IMAGE", "ghcr.io/gpupool/workloads:0.1")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_TICK", "1s")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENINGS", "true")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENING_WINDOW", "10s")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENING_PORT", "8471")
           // unset: the operator's own address, and challenge pods in the release namespace
           .doesNotContainKeys(
               "GPUPOOL_TRUST_WHISTLEBLOWER_ADDRESS", "GPUPOOL_TRUST_CHALLENGE_NAMESPACE");
@@ -711,6 +718,9 @@ class ChartRenderTest {
       set.put("trust.challenge.tolerance", "1.3");
       set.put("trust.challenge.namespace", "gpu-challenges");
       set.put("trust.challenge.maxConcurrent", 8);
+      set.put("trust.challenge.openings", false);
+      set.put("trust.challenge.openingWindow", "4s");
+      set.put("trust.challenge.openingPort", 9100);
       Map<String, String> env = env(operator(Chart.render(NS, set).one(Deployment.class)));
       assertThat(env)
           .containsEntry("GPUPOOL_TRUST_MIN_STAKE_PER_GPU", "1.5")
@@ -722,7 +732,10 @@ class ChartRenderTest {
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_SPEED_CORRECTION_FLOOR", "1")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_TOLERANCE", "1.3")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_NAMESPACE", "gpu-challenges")
-          .containsEntry("GPUPOOL_TRUST_CHALLENGE_MAX_CONCURRENT", "8");
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_MAX_CONCURRENT", "8")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENINGS", "false")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENING_WINDOW", "4s")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENING_PORT", "9100");
     }
 
     @Test
@@ -974,6 +987,78 @@ class ChartRenderTest {
       assertThat(egress.get(3).getPorts())
           .as("replicas serve on the job's own port")
           .isNullOrEmpty();
+    }
+
+    /**
+     * Commit-then-open challenges (on by default once challenges are): the operator asks challenge
+     * pods for their commitment and openings on the opening port, in the challenge namespace; the
+     * policy lets exactly that out, and nothing when openings or challenges are off.
+     */
+    @Test
+    void challengePodsAreReachedOnTheOpeningPortOnlyWhenOpeningsAreOn() {
+      Map<String, Object> set = new java.util.LinkedHashMap<>(Chart.productionValues());
+      set.put("networkPolicy.enabled", true);
+      set.put("networkPolicy.apiServer.cidrs[0]", "10.0.0.1/32");
+      set.put("trust.challenge.enabled", true);
+      set.put("trust.challenge.openingPort", 9100);
+      var egress = egress(set);
+      var toChallenges =
+          egress.stream()
+              .filter(
+                  rule ->
+                      rule.getTo() != null
+                          && rule.getTo().stream()
+                              .anyMatch(
+                                  peer ->
+                                      peer.getPodSelector() != null
+                                          && peer.getPodSelector().getMatchExpressions() != null
+                                          && !peer.getPodSelector()
+                                              .getMatchExpressions()
+                                              .isEmpty()))
+              .toList();
+      assertThat(toChallenges)
+          .singleElement()
+          .satisfies(
+              rule -> {
+                var peer = rule.getTo().get(0);
+                assertThat(peer.getNamespaceSelector().getMatchLabels())
+                    .isEqualTo(Map.of("kubernetes.io/metadata.name", NS));
+                assertThat(peer.getPodSelector().getMatchExpressions())
+                    .singleElement()
+                    .satisfies(
+                        e -> {
+                          assertThat(e.getKey()).isEqualTo("gpupool.io/challenge-node");
+                          assertThat(e.getOperator()).isEqualTo("Exists");
+                        });
+                assertThat(rule.getPorts())
+                    .singleElement()
+                    .satisfies(
+                        p -> {
+                          assertThat(p.getPort().getIntVal()).isEqualTo(9100);
+                          assertThat(p.getProtocol()).isEqualTo("TCP");
+                        });
+              });
+
+      set.put("trust.challenge.namespace", "gpu-challenges");
+      assertThat(egress(set))
+          .flatExtracting(rule -> rule.getTo() == null ? List.of() : rule.getTo())
+          .filteredOn(peer -> peer.getNamespaceSelector() != null)
+          .extracting(peer -> peer.getNamespaceSelector().getMatchLabels())
+          .contains(Map.of("kubernetes.io/metadata.name", "gpu-challenges"));
+
+      set.put("trust.challenge.openings", false);
+      assertThat(egress(set)).hasSize(egress.size() - 1);
+      set.put("trust.challenge.openings", true);
+      set.put("trust.challenge.enabled", false);
+      assertThat(egress(set)).hasSize(egress.size() - 1);
+    }
+
+    private List<io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRule> egress(
+        Map<String, Object> set) {
+      return Chart.render(NS, set)
+          .one(io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class)
+          .getSpec()
+          .getEgress();
     }
 
     @Test

@@ -85,12 +85,16 @@ public interface ChallengeConfig {
    * a Merkle root, served over HTTP on the pod's IP, and opens the {@link #samples()} leaves the
    * operator draws after the root arrived; the operator recomputes only those. Off: the program
    * answers with every digest in its termination message (at most 240 rounds). Needs the operator
-   * to reach pod IPs on {@link #openingPort()}.
+   * to reach pod IPs on {@link #openingPort()}: a pod network does by default, and the chart's
+   * NetworkPolicy admits it. On by default, as in the chart.
    */
-  @WithDefault("false")
+  @WithDefault("true")
   boolean openings();
 
-  /** Time a node has, from the operator's request, to open the leaves asked for. */
+  /**
+   * Time a node has, from the operator's request, to open the leaves asked for; openings not served
+   * in it are a failed opening (fraud evidence, as a wrong result).
+   */
   @WithDefault("10s")
   Duration openingWindow();
 

@@ -46,7 +46,12 @@ final class ChallengeJudging {
     Optional<Integer> port = ChallengePods.openingPort(pod);
     Optional<ChallengePods.PodResult> result = ChallengePods.result(pod);
     if (port.isPresent()) {
-      Optional<CommitThenOpen.Opened> opened = openings.poll(r, pod, port.get(), now);
+      CommitThenOpen.Polled polled = openings.poll(r, pod, port.get(), now);
+      if (polled.awaitingOpenings()) {
+        // It committed: the openings (or their window running out) decide, not the deadline.
+        return new Judged(Optional.empty(), true);
+      }
+      Optional<CommitThenOpen.Opened> opened = polled.opened();
       if (opened.isEmpty() && result.isPresent()) {
         return new Judged(
             Optional.of(
@@ -91,5 +96,10 @@ final class ChallengeJudging {
   /** Forgets what was read of a node's challenge once it ended. */
   void forget(String node) {
     openings.forget(node);
+  }
+
+  /** Stops asking pods for openings (the operator is stopping). */
+  void close() {
+    openings.close();
   }
 }

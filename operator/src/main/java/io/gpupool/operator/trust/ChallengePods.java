@@ -88,7 +88,8 @@ public final class ChallengePods {
     for (var env : pod.getSpec().getContainers().get(0).getEnv()) {
       if (ChallengeEnv.PORT.equals(env.getName()) && env.getValue() != null) {
         try {
-          return Optional.of(Integer.parseInt(env.getValue().trim()));
+          int port = Integer.parseInt(env.getValue().trim());
+          return port >= 1 && port <= 65_535 ? Optional.of(port) : Optional.empty();
         } catch (NumberFormatException e) {
           return Optional.empty();
         }

@@ -121,7 +121,8 @@ public class ChallengeRunner {
             timing,
             random,
             config.samples(),
-            new CommitThenOpen(secret, config.samples(), config.openingWindow()));
+            new CommitThenOpen(
+                secret, config.samples(), config.openingWindow(), config.maxConcurrent()));
     String podNamespace = System.getenv("POD_NAMESPACE");
     this.namespace =
         config
@@ -238,6 +239,7 @@ public class ChallengeRunner {
     if (executor != null) {
       executor.shutdownNow();
     }
+    judging.close();
   }
 
   void tick() {
@@ -438,7 +440,8 @@ public class ChallengeRunner {
    * the last deadline its verdict waits for (at the speed correction floor, or at the node's rating
    * when that is later). Polled every tick, the pod is deleted and the GPUs released by then plus
    * one tick, whether the node answered or not: a job that finds the node held waits at most that
-   * long.
+   * long. (A commit-then-open node whose commitment came by then keeps them until its openings are
+   * in or missed: at most the opening window and {@link CommitThenOpen#GRACE} more.)
    */
   Optional<Duration> holdLimit(String node) {
     ChallengeInFlight r = running.get(node);

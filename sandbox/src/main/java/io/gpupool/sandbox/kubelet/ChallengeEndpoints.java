@@ -89,7 +89,9 @@ final class ChallengeEndpoints implements AutoCloseable {
         exchange -> {
           Optional<List<Long>> asked =
               ChallengeWire.parseQuery(exchange.getRequestURI().getRawQuery());
-          if (!ready(readyAt) || asked.isEmpty()) {
+          // As challenge.py: a leaf outside the tree makes the whole request a bad one.
+          boolean bad = asked.isEmpty() || asked.get().stream().anyMatch(l -> l >= digests.size());
+          if (!ready(readyAt) || bad) {
             reply(exchange, ready(readyAt) ? 400 : 503, "");
             return;
           }
@@ -99,9 +101,7 @@ final class ChallengeEndpoints implements AutoCloseable {
           }
           List<DigestTree.Opening> openings = new ArrayList<>();
           for (long leaf : asked.get()) {
-            if (leaf < digests.size()) {
-              openings.add(DigestTree.open(digests, leaf));
-            }
+            openings.add(DigestTree.open(digests, leaf));
           }
           reply(exchange, 200, ChallengeWire.openings(openings));
           opened.accept("opened " + openings.size() + " leaves");
@@ -145,7 +145,9 @@ final class ChallengeEndpoints implements AutoCloseable {
     for (var e : pod.getSpec().getContainers().get(0).getEnv()) {
       if (ChallengeEnv.PORT.equals(e.getName()) && e.getValue() != null) {
         try {
-          return Optional.of(Integer.parseInt(e.getValue().trim()));
+          // 0 would bind a port the operator never asks; above 65535 cannot be bound at all.
+          int port = Integer.parseInt(e.getValue().trim());
+          return port >= 1 && port <= 65_535 ? Optional.of(port) : Optional.empty();
         } catch (NumberFormatException ignored) {
           return Optional.empty();
         }

@@ -59,7 +59,8 @@ class ChallengeAnswersTest {
         .build();
   }
 
-  private static Node node(Map<String, String> extra) {
+  /** A node of one L40S labelled as GFD does, with {@code extra} labels. */
+  static Node node(Map<String, String> extra) {
     Map<String, String> labels = new HashMap<>(extra);
     labels.put("nvidia.com/gpu.product", "NVIDIA-L40S");
     labels.put("nvidia.com/gpu.count", "1");
