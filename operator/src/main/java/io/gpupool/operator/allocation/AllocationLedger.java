@@ -197,6 +197,14 @@ public class AllocationLedger {
     }
   }
 
+  /**
+   * Capacity held back for one job (a head reservation) became free to every job: waiting jobs are
+   * told as on a release. Call outside {@link #decide}.
+   */
+  public void heldCapacityFreed() {
+    fireRelease();
+  }
+
   /** Runs {@code decision} while no other placement can change the ledger. */
   public synchronized <T> T decide(Supplier<T> decision) {
     return decision.get();
