@@ -75,7 +75,9 @@ public final class GangHold {
       PlanResult drained = scheduler.plan(r, snapshot.without(endingJobs(snapshot, endings)));
       target = drained instanceof Plan p ? HoldTarget.of(r.id(), p) : null;
     }
-    return target == null ? null : target.reservation(snapshot, endings, now);
+    return target == null
+        ? null
+        : target.reservation(target.heldIn(snapshot), target.shadow(snapshot, endings, now));
   }
 
   /**
@@ -105,17 +107,17 @@ public final class GangHold {
     if (head == null || !head.id().equals(t.head())) {
       return new HeldView(snapshot, null); // another gang is the head now: it holds from its turn
     }
+    List<Allocation> held = t.heldIn(snapshot);
+    if (held.isEmpty()) {
+      return new HeldView(snapshot, null);
+    }
     long shadow = t.shadow(snapshot, endings, now);
     if (runtimeMillis.isPresent()
         && shadow != Long.MAX_VALUE
         && now + runtimeMillis.getAsLong() <= shadow) {
       return new HeldView(snapshot, null); // backfill: it ends before the head could start
     }
-    List<Allocation> held = t.heldIn(snapshot);
-    if (held.isEmpty()) {
-      return new HeldView(snapshot, null);
-    }
-    return new HeldView(snapshot.with(held), t.reservation(snapshot, endings, now));
+    return new HeldView(snapshot.with(held), t.reservation(held, shadow));
   }
 
   /** The head's id, if a head holds capacity. */

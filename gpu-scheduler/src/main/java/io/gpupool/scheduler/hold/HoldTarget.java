@@ -111,11 +111,12 @@ record HoldTarget(
     return endings.ends(a.jobId()) ? endings.endBy(a.jobId()) : Long.MAX_VALUE;
   }
 
-  Reservation reservation(PoolSnapshot s, Endings endings, long now) {
-    Map<String, Integer> held = new HashMap<>();
-    for (Allocation a : heldIn(s)) {
-      held.put(a.node(), a.gpuIndices().length);
+  /** The reservation with {@code held} (from {@link #heldIn}) and its shadow time. */
+  Reservation reservation(List<Allocation> held, long shadow) {
+    Map<String, Integer> byNode = new HashMap<>();
+    for (Allocation a : held) {
+      byNode.put(a.node(), a.gpuIndices().length);
     }
-    return new Reservation(head, gpus, held, shadow(s, endings, now));
+    return new Reservation(head, gpus, byNode, shadow);
   }
 }

@@ -22,6 +22,9 @@ import java.util.function.Supplier;
  */
 @Singleton
 public class AllocationLedger {
+  /** Key prefix of the holdings of pods gpupool did not create, in {@link #holdings()}. */
+  public static final String FOREIGN_PREFIX = "foreign:";
+
   private final Map<String, Map<String, Integer>> byHolder = new HashMap<>();
   private final Map<String, Map<String, Integer>> foreignByNode = new HashMap<>();
   private final Map<String, OwnPod> ownPods = new HashMap<>();
@@ -60,7 +63,7 @@ public class AllocationLedger {
                     (node, n) ->
                         all.computeIfAbsent(holder, h -> new HashMap<>())
                             .merge(node, n, Math::max)));
-    foreignByNode.forEach((pod, slots) -> all.put("foreign:" + pod, slots));
+    foreignByNode.forEach((pod, slots) -> all.put(FOREIGN_PREFIX + pod, slots));
     return all;
   }
 

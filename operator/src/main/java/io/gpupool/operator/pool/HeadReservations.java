@@ -1,5 +1,6 @@
 package io.gpupool.operator.pool;
 
+import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.scheduler.hold.Endings;
 import io.gpupool.scheduler.hold.GangHold;
 import io.gpupool.scheduler.hold.Reservation;
@@ -34,12 +35,9 @@ final class HeadReservations {
 
         @Override
         public boolean ends(String id) {
-          return !id.startsWith(FOREIGN);
+          return !id.startsWith(AllocationLedger.FOREIGN_PREFIX);
         }
       };
-
-  /** The ledger's key prefix of pods gpupool did not create. */
-  private static final String FOREIGN = "foreign:";
 
   HeadReservations(GangHold hold, Clock clock) {
     this.hold = hold;
