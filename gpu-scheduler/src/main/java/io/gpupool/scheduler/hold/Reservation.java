@@ -28,7 +28,7 @@ public record Reservation(
     return held.values().stream().mapToInt(Integer::intValue).sum();
   }
 
-  /** For status: "holds a reservation: 3 of 8 GPUs held on node-a (8)". */
+  /** For status: "holds a reservation: 3 of 8 GPUs held on node-a (3/8); …". */
   public String describe() {
     StringBuilder s =
         new StringBuilder("holds a reservation: ")

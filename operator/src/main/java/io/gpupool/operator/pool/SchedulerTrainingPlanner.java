@@ -84,10 +84,9 @@ public class SchedulerTrainingPlanner extends LedgerPlanner<TrainingJob>
     if (seen.holdsBack() && pool.scheduler().plan(request, snapshot) instanceof Plan) {
       return new Unplaceable(HeadReservations.heldBack(seen.behind()));
     }
-    Placement unplaced = reserve(holder, view, result);
+    String reason = PlanningContext.reason((io.gpupool.scheduler.plan.Unplaceable) result, view);
     Instant since = waitingSince(job);
     Reservation held = reservations.unplaced(request, since, snapshot);
-    String reason = ((Unplaceable) unplaced).reason();
     if (held != null) {
       return new Unplaceable(reason + "; " + held.describe());
     }
