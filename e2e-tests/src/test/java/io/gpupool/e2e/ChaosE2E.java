@@ -39,12 +39,13 @@ class ChaosE2E {
     assertThat(tally.event("jobs submitted")).isEqualTo(10);
     assertThat(tally.event("jobs succeeded") + tally.event("jobs failed")).isEqualTo(10);
     assertThat(tally.samples()).as("the invariants were checked while it ran").isGreaterThan(10);
-    // an InferenceJob under the same faults, suspended when the window ends and held to the end
-    // checks (Suspended, no live pod, its replicas' usage in the ledger to the wei); whether a
-    // replica started in time depends on the machine's load (none did at load 46), so the soak's
-    // table, not this run, shows replica usage in the ledger
+    // an InferenceJob under the same faults, suspended once a replica ran (after the window at
+    // the latest, the faults stopped) and held to the end checks (Suspended, no live pod, its
+    // replicas' usage in the ledger to the wei)
     assertThat(tally.event("inference jobs submitted")).isEqualTo(1);
     assertThat(tally.event("inference jobs suspended")).isEqualTo(1);
+    assertThat(tally.event("inference jobs suspended before a replica ran")).isZero();
+    assertThat(tally.event("inference: replica pods in usage records")).isPositive();
     // which faults a short run draws depends on how many requests the operator makes: each kind
     // is counted in the table, the run as a whole must have met every source of faults
     assertThat(tally.faults("API", false)).as("API request faults").isPositive();

@@ -244,7 +244,7 @@ public final class ChaosRun {
         Thread.sleep(250);
       }
       log.accept("chaos: " + submitted + " jobs submitted; calming down");
-      served.suspendAll();
+      served.windowEnded(Instant.now());
     } finally {
       crashWanted = false;
       cluster.sandbox().apiServer().injectFaults(FaultPlan.none());
@@ -257,6 +257,7 @@ public final class ChaosRun {
     boolean ended =
         awaitJobsEnded(
             admin,
+            served,
             Duration.ofSeconds(settings.maxRunSeconds() / (long) settings.timeScale() + 240));
     awaitRecheckAfterLastCrash();
     boolean quiet = awaitSettlementQuiet(admin, Duration.ofSeconds(180));
@@ -438,10 +439,11 @@ public final class ChaosRun {
   }
 
   /** Until every job ended; gives up after {@code patience} in which no job ended. */
-  private boolean awaitJobsEnded(KubernetesClient admin, Duration patience)
+  private boolean awaitJobsEnded(KubernetesClient admin, ServedModels served, Duration patience)
       throws InterruptedException {
     ProgressDeadline wait = new ProgressDeadline(Instant.now(), patience);
     while (true) {
+      served.afterWindow(Instant.now());
       var jobs = admin.resources(TrainingJob.class).inNamespace("default").list().getItems();
       long open =
           jobs.stream().filter(j -> !Invariants.ended(j)).count()

@@ -159,6 +159,7 @@ final class Chart {
     set.put("dashboards.labelValue", "gpupool");
     set.put("leaderElection.leaseName", "gpupool-leader");
     set.put("nodes.lostGracePeriod", "2m");
+    set.put("planner.holdAfter", "30s");
     set.put("logLevel", "DEBUG");
     return set;
   }

@@ -113,6 +113,7 @@ class ChartRenderTest {
           .containsEntry("GPUPOOL_LEADER_ELECTION_ENABLED", "true")
           .containsEntry("GPUPOOL_LEADER_ELECTION_LEASE_NAME", "gpupool-operator")
           .containsEntry("GPUPOOL_NODES_LOST_GRACE_PERIOD", "60s")
+          .containsEntry("GPUPOOL_PLANNER_HOLD_AFTER", "2m")
           .containsEntry("GPUPOOL_BILLING_ENABLED", "false")
           .containsEntry("QUARKUS_LOG_LEVEL", "INFO")
           .containsEntry("KUBERNETES_USER_AGENT", "gpupool-operator/0.1.0")
@@ -340,6 +341,7 @@ class ChartRenderTest {
           .containsEntry("GPUPOOL_BILLING_BATCH_SIZE", "50")
           .containsEntry("GPUPOOL_LEADER_ELECTION_LEASE_NAME", "gpupool-leader")
           .containsEntry("GPUPOOL_NODES_LOST_GRACE_PERIOD", "2m")
+          .containsEntry("GPUPOOL_PLANNER_HOLD_AFTER", "30s")
           .containsEntry("QUARKUS_LOG_LEVEL", "DEBUG");
       EnvVar key = envVar(operator, "GPUPOOL_BILLING_REPORTER_KEY");
       assertThat(key.getValue()).isNull();
@@ -439,6 +441,7 @@ class ChartRenderTest {
         Map.of("billing.chainId", "mainnet"),
         Map.of("billing.contractAddress", "0x1234"),
         Map.of("nodes.lostGracePeriod", "a minute"),
+        Map.of("planner.holdAfter", "two minutes"),
         Map.of("metrics.service.type", "ExternalName"),
         Map.of("dashboards.label", "not a label!"),
         // trust settings the operator could not read, or out of their bounds

@@ -23,6 +23,12 @@ import java.util.Set;
  * are stopped and their usage settled, so the end's checks hold them to what they hold TrainingJobs
  * to: no live pod left, every pod that ran in its usage record, the ledger equal to the chain to
  * the wei.
+ *
+ * <p>A job is suspended only once a replica of it has been seen running, so that its usage is
+ * metered and reaches the ledger the end checks: under a short run's faults, on a loaded machine, a
+ * leader may take it up only after its time was up (at load 46 none had before the window ended).
+ * After the window it gets {@link #SERVE_PATIENCE} more, the faults stopped; a job suspended
+ * without having served is counted as such.
  */
 public final class ServedModels {
   private static final String NAMESPACE = "default";
@@ -33,8 +39,14 @@ public final class ServedModels {
   private final int count;
   private final Random random;
   private final ChaosTally tally;
+
+  /** How long after the window a job that has not served yet may still take to start. */
+  public static final Duration SERVE_PATIENCE = Duration.ofMinutes(3);
+
   private final Map<String, Instant> suspendAt = new LinkedHashMap<>();
+  private final Set<String> served = new HashSet<>();
   private Instant next;
+  private Instant giveUpAt;
   private int submitted;
 
   public ServedModels(
@@ -62,16 +74,59 @@ public final class ServedModels {
       suspendAt.put(name, now.plus(jitter(life)));
       next = now.plus(jitter(gap));
     }
+    suspendDue(now);
+  }
+
+  /** The window ended: every job is due now, those that have not served yet once they have. */
+  public void windowEnded(Instant now) {
+    suspendAt.replaceAll((name, at) -> now);
+    giveUpAt = now.plus(SERVE_PATIENCE);
+    suspendDue(now);
+  }
+
+  /** After the window: suspends the jobs that have served since (or all, once patience ran out). */
+  public void afterWindow(Instant now) {
+    suspendDue(now);
+  }
+
+  private void suspendDue(Instant now) {
     for (var e : Map.copyOf(suspendAt).entrySet()) {
-      if (now.isAfter(e.getValue())) {
-        suspend(e.getKey());
+      String name = e.getKey();
+      boolean hasServed = hasServed(name); // looked at before it is due: its pod may go again
+      if (now.isBefore(e.getValue())) {
+        continue;
+      }
+      if (hasServed) {
+        suspend(name);
+      } else if (giveUpAt != null && !now.isBefore(giveUpAt)) {
+        tally.add("inference jobs suspended before a replica ran", 1);
+        suspend(name);
       }
     }
   }
 
-  /** Suspends every job still serving (the window ended). */
-  public void suspendAll() {
-    Set.copyOf(suspendAt.keySet()).forEach(this::suspend);
+  /** A replica pod of the job has been seen Running (remembered: pods come and go). */
+  private boolean hasServed(String name) {
+    if (served.contains(name)) {
+      return true;
+    }
+    boolean running =
+        admin
+            .pods()
+            .inNamespace(NAMESPACE)
+            .withLabel(GpupoolApi.JOB_NAME_LABEL, name)
+            .list()
+            .getItems()
+            .stream()
+            .anyMatch(
+                p ->
+                    Invariants.isOwnedBy(p, "InferenceJob")
+                        && p.getStatus() != null
+                        && "Running".equals(p.getStatus().getPhase()));
+    if (running) {
+      served.add(name);
+    }
+    return running;
   }
 
   private void suspend(String name) {

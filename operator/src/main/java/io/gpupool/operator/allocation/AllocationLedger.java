@@ -22,6 +22,9 @@ import java.util.function.Supplier;
  */
 @Singleton
 public class AllocationLedger {
+  /** Key prefix of the holdings of pods gpupool did not create, in {@link #holdings()}. */
+  public static final String FOREIGN_PREFIX = "foreign:";
+
   private final Map<String, Map<String, Integer>> byHolder = new HashMap<>();
   private final Map<String, Map<String, Integer>> foreignByNode = new HashMap<>();
   private final Map<String, OwnPod> ownPods = new HashMap<>();
@@ -60,7 +63,7 @@ public class AllocationLedger {
                     (node, n) ->
                         all.computeIfAbsent(holder, h -> new HashMap<>())
                             .merge(node, n, Math::max)));
-    foreignByNode.forEach((pod, slots) -> all.put("foreign:" + pod, slots));
+    foreignByNode.forEach((pod, slots) -> all.put(FOREIGN_PREFIX + pod, slots));
     return all;
   }
 
@@ -195,6 +198,14 @@ public class AllocationLedger {
     if (freed) {
       fireRelease();
     }
+  }
+
+  /**
+   * Capacity held back for one job (a head reservation) became free to every job: waiting jobs are
+   * told as on a release. Call outside {@link #decide}.
+   */
+  public void heldCapacityFreed() {
+    fireRelease();
   }
 
   /** Runs {@code decision} while no other placement can change the ledger. */

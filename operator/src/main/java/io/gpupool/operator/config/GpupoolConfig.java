@@ -272,6 +272,13 @@ public interface GpupoolConfig {
      */
     @WithDefault("0.4")
     double mfu();
+
+    /**
+     * How long a multi-GPU gang outside GpuQueues waits before the capacity it could use is held
+     * for it (the longest waiting one), so that smaller jobs cannot starve it (docs/scheduling.md).
+     */
+    @WithDefault("2m")
+    Duration holdAfter();
   }
 
   /** How Nodes are read and when a lost node costs a job its ranks. */

@@ -8,9 +8,11 @@ import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.trust.TrustLedger;
+import io.gpupool.scheduler.hold.GangHold;
 import io.gpupool.scheduler.plan.Scheduler;
 import io.gpupool.scheduler.plan.Unplaceable;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
@@ -29,6 +31,7 @@ public class PlanningContext {
   private final PodTracker pods;
   private final JobMetrics metrics;
   private final Scheduler scheduler;
+  private final HeadReservations reservations;
 
   /**
    * The pool view kept between placements, rebuilt when a node, provider, verdict or stake moves.
@@ -42,6 +45,7 @@ public class PlanningContext {
       PodTracker pods,
       JobMetrics metrics,
       Scheduler scheduler,
+      GangHold gangHold,
       TrustLedger trust,
       ProviderStakes stakes) {
     this.inventory = inventory;
@@ -50,6 +54,7 @@ public class PlanningContext {
     this.pods = pods;
     this.metrics = metrics;
     this.scheduler = scheduler;
+    this.reservations = new HeadReservations(gangHold, Clock.systemUTC());
     AtomicLong stakeReadings = new AtomicLong();
     stakes.onChange(provider -> stakeReadings.incrementAndGet());
     this.views =
@@ -84,10 +89,24 @@ public class PlanningContext {
    * GPU), timed as the kind's scheduling latency when {@code timed}.
    */
   <T> T decide(String kind, boolean timed, Supplier<T> decision, Predicate<T> placed) {
-    if (!timed) {
-      return ledger.decide(decision);
+    T result =
+        timed
+            ? metrics.schedulingLatency(kind, () -> ledger.decide(decision), placed)
+            : ledger.decide(decision);
+    announceLiftedHold();
+    return result;
+  }
+
+  /** The head reservation for jobs outside GpuQueues; use inside {@link #decide} only. */
+  HeadReservations reservations() {
+    return reservations;
+  }
+
+  /** A head's hold ended in the last decision: the jobs it held back may be placed now. */
+  private void announceLiftedHold() {
+    if (reservations.takeLifted()) {
+      ledger.heldCapacityFreed();
     }
-    return metrics.schedulingLatency(kind, () -> ledger.decide(decision), placed);
   }
 
   Map<String, Map<String, Integer>> holdings() {
@@ -108,6 +127,17 @@ public class PlanningContext {
 
   void release(String holder) {
     ledger.release(holder);
+  }
+
+  /** {@code holder} holds nothing and no longer waits to be placed (finished, suspended, gone). */
+  void left(String holder) {
+    ledger.decide(
+        () -> {
+          reservations.left(holder);
+          return null;
+        });
+    ledger.release(holder);
+    announceLiftedHold();
   }
 
   Scheduler scheduler() {

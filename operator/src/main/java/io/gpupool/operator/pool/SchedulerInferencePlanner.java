@@ -8,6 +8,7 @@ import io.gpupool.operator.inference.ModelCache;
 import io.gpupool.operator.inference.ShardAssignment;
 import io.gpupool.operator.inference.WeightsCacheBook;
 import io.gpupool.operator.inventory.GpuNode;
+import io.gpupool.scheduler.hold.GangHold;
 import io.gpupool.scheduler.model.JobKind;
 import io.gpupool.scheduler.model.JobRequest;
 import io.gpupool.scheduler.model.ModelSpec;
@@ -25,6 +26,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -83,14 +85,24 @@ public class SchedulerInferencePlanner extends LedgerPlanner<InferenceJob>
                   .filter(n -> usedProviders.contains(n.provider()))
                   .map(GpuNode::name)
                   .collect(Collectors.toSet());
+          // A job no GpuQueue orders leaves alone what is held for the head gang, if any.
+          GangHold.HeldView seen =
+              queued(job)
+                  ? new GangHold.HeldView(full, null)
+                  : pool.reservations().view(holder, OptionalLong.empty(), full);
+          PoolSnapshot usable = seen.snapshot();
           PlanResult result = null;
           if (!avoid.isEmpty()) {
-            result = plan(holder, spec, replicas.size(), view, full.withoutNodes(avoid));
+            result = plan(holder, spec, replicas.size(), view, usable.withoutNodes(avoid));
           }
           if (!(result instanceof Plan)) {
-            result = plan(holder, spec, replicas.size(), view, full);
+            result = plan(holder, spec, replicas.size(), view, usable);
           }
           if (result instanceof io.gpupool.scheduler.plan.Unplaceable u) {
+            if (seen.holdsBack()
+                && plan(holder, spec, replicas.size(), view, full) instanceof Plan) {
+              return new Unplaceable(HeadReservations.heldBack(seen.behind()));
+            }
             return new Unplaceable(PlanningContext.reason(u, view));
           }
           Plan plan = (Plan) result;
@@ -108,6 +120,11 @@ public class SchedulerInferencePlanner extends LedgerPlanner<InferenceJob>
           return new Placed(groups, String.join(" ", plan.why()));
         },
         p -> p instanceof Placed);
+  }
+
+  /** Whether a GpuQueue admits the job's replicas (status.queue is set then, before placement). */
+  private static boolean queued(InferenceJob job) {
+    return job.getStatus() != null && job.getStatus().queue != null;
   }
 
   @Override

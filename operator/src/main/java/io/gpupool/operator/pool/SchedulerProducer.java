@@ -1,6 +1,7 @@
 package io.gpupool.operator.pool;
 
 import io.gpupool.operator.config.GpupoolConfig;
+import io.gpupool.scheduler.hold.GangHold;
 import io.gpupool.scheduler.plan.Scheduler;
 import io.gpupool.scheduler.plan.SchedulerConfig;
 import jakarta.enterprise.inject.Produces;
@@ -16,5 +17,12 @@ public class SchedulerProducer {
   @Singleton
   Scheduler scheduler(GpupoolConfig config) {
     return new Scheduler(SchedulerConfig.defaults().withMfu(config.planner().mfu()));
+  }
+
+  /** The head reservation for gangs outside GpuQueues, on the same scheduler. */
+  @Produces
+  @Singleton
+  GangHold gangHold(Scheduler scheduler, GpupoolConfig config) {
+    return new GangHold(scheduler, config.planner().holdAfter());
   }
 }

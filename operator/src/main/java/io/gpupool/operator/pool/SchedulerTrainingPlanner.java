@@ -2,9 +2,15 @@ package io.gpupool.operator.pool;
 
 import io.gpupool.api.v1alpha1.PlanSummary;
 import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.api.v1alpha1.TrainingJobPhase;
+import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.inventory.GpuNode;
+import io.gpupool.operator.status.Conditions;
+import io.gpupool.operator.status.JobConditions;
 import io.gpupool.operator.training.RankAssignment;
 import io.gpupool.operator.training.TrainingPlanner;
+import io.gpupool.scheduler.hold.GangHold;
+import io.gpupool.scheduler.hold.Reservation;
 import io.gpupool.scheduler.model.JobRequest;
 import io.gpupool.scheduler.model.PoolSnapshot;
 import io.gpupool.scheduler.model.Strategy;
@@ -12,6 +18,8 @@ import io.gpupool.scheduler.plan.Plan;
 import io.gpupool.scheduler.plan.PlanResult;
 import io.gpupool.scheduler.plan.RankPlacement;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -21,6 +29,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -48,10 +57,73 @@ public class SchedulerTrainingPlanner extends LedgerPlanner<TrainingJob>
           Map<String, Map<String, Integer>> holdings = pool.holdings();
           holdings.remove(holder);
           PoolSnapshot snapshot = view.snapshot(holdings);
-          PlanResult result = pool.scheduler().plan(JobRequests.training(holder, job), snapshot);
-          return reserve(holder, view, result);
+          JobRequest request = JobRequests.training(holder, job);
+          if (queued(job)) {
+            // Its GpuQueue orders it; the reservation is for jobs no queue orders.
+            pool.reservations().placed(holder, null);
+            return reserve(holder, view, pool.scheduler().plan(request, snapshot));
+          }
+          return placeOutsideQueues(job, holder, request, view, snapshot);
         },
         p -> p instanceof Placed);
+  }
+
+  /**
+   * Places a job no GpuQueue orders on the pool minus what is held for the head gang, if there is
+   * one and this is not it; a gang that cannot be placed waits for its turn to be the head.
+   */
+  private Placement placeOutsideQueues(
+      TrainingJob job, String holder, JobRequest request, PoolView view, PoolSnapshot snapshot) {
+    HeadReservations reservations = pool.reservations();
+    GangHold.HeldView seen = reservations.view(holder, runtime(job), snapshot);
+    PlanResult result = pool.scheduler().plan(request, seen.snapshot());
+    if (result instanceof Plan) {
+      reservations.placed(holder, deadline(job, Instant.now()));
+      return reserve(holder, view, result);
+    }
+    if (seen.holdsBack() && pool.scheduler().plan(request, snapshot) instanceof Plan) {
+      return new Unplaceable(HeadReservations.heldBack(seen.behind()));
+    }
+    String reason = PlanningContext.reason((io.gpupool.scheduler.plan.Unplaceable) result, view);
+    Instant since = waitingSince(job);
+    Reservation held = reservations.unplaced(request, since, snapshot);
+    if (held != null) {
+      return new Unplaceable(reason + "; " + held.describe());
+    }
+    Duration untilTurn = Duration.between(Instant.now(), since.plus(reservations.holdAfter()));
+    boolean gang = request.workers() * request.gpusPerWorker() > 1;
+    return new Unplaceable(reason, gang && !untilTurn.isNegative() ? untilTurn : null);
+  }
+
+  /** Whether a GpuQueue admitted the job (status.queue is set then, before placement). */
+  private static boolean queued(TrainingJob job) {
+    return job.getStatus() != null && job.getStatus().queue != null;
+  }
+
+  /** How long the job runs at most, when its spec bounds it. */
+  private static OptionalLong runtime(TrainingJob job) {
+    Long seconds = job.getSpec().activeDeadlineSeconds;
+    return seconds == null ? OptionalLong.empty() : OptionalLong.of(seconds * 1000);
+  }
+
+  /** When the job must have ended if it started at {@code start}; null when unbounded. */
+  private static Instant deadline(TrainingJob job, Instant start) {
+    Long seconds = job.getSpec().activeDeadlineSeconds;
+    return seconds == null ? null : start.plusSeconds(seconds);
+  }
+
+  /**
+   * Since when the job waits: since its Scheduled condition turned False (kept across operator
+   * restarts in status), else now.
+   */
+  private static Instant waitingSince(TrainingJob job) {
+    if (job.getStatus() == null || job.getStatus().conditions == null) {
+      return Instant.now();
+    }
+    return Conditions.find(job.getStatus().conditions, JobConditions.SCHEDULED)
+        .filter(c -> "False".equals(c.getStatus()) && c.getLastTransitionTime() != null)
+        .map(c -> Instant.parse(c.getLastTransitionTime()))
+        .orElseGet(Instant::now);
   }
 
   @Override
@@ -81,6 +153,21 @@ public class SchedulerTrainingPlanner extends LedgerPlanner<TrainingJob>
   }
 
   @Override
+  public void release(TrainingJob job) {
+    TrainingJobStatus status = job.getStatus();
+    if (status == null || status.phase == null || status.phase == TrainingJobPhase.Pending) {
+      pool.release(holder(job)); // it may still be waiting for GPUs
+    } else {
+      pool.left(holder(job));
+    }
+  }
+
+  @Override
+  public void forget(TrainingJob job) {
+    pool.left(holder(job));
+  }
+
+  @Override
   public boolean cover(TrainingJob job, List<RankAssignment> ranks) {
     Map<String, Integer> slots = new HashMap<>();
     for (RankAssignment r : ranks) {
@@ -88,7 +175,20 @@ public class SchedulerTrainingPlanner extends LedgerPlanner<TrainingJob>
       int replicas = pool.inventory().node(r.node()).map(GpuNode::replicasPerGpu).orElse(1);
       slots.merge(r.node(), r.gpus() * Math.max(1, replicas), Integer::sum);
     }
-    return pool.cover(holder(job), slots);
+    String holder = holder(job);
+    TrainingJobStatus status = job.getStatus();
+    Instant started =
+        status == null || status.startTime == null ? null : Instant.parse(status.startTime);
+    // Read back after a restart: a running gang's deadline is its head reservation's shadow time.
+    Instant end = started == null ? null : deadline(job, started);
+    return pool.decide(
+        KIND,
+        false,
+        () -> {
+          pool.reservations().placed(holder, end);
+          return pool.cover(holder, slots);
+        },
+        grew -> false);
   }
 
   private Placement reserve(String holder, PoolView view, PlanResult result) {

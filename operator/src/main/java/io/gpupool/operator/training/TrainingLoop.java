@@ -253,6 +253,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       if (s.condition(JobConditions.SCHEDULED, false, "Unschedulable", u.reason())) {
         events.record(job, EventRecorder.WARNING, "Unschedulable", u.reason());
       }
+      s.recheckIn(u.lookAgainIn());
       queues.unplaced(s);
       return;
     }
@@ -323,6 +324,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
 
   @Override
   protected void forget(TrainingJob job) {
+    planner.forget(job);
     queues.forget(job);
   }
 

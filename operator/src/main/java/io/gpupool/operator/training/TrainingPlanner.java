@@ -2,6 +2,7 @@ package io.gpupool.operator.training;
 
 import io.gpupool.api.v1alpha1.PlanSummary;
 import io.gpupool.api.v1alpha1.TrainingJob;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
@@ -17,8 +18,15 @@ public interface TrainingPlanner {
   /** The gang's ranks, reserved, and the plan in the words status shows. */
   record Placed(List<RankAssignment> ranks, PlanSummary summary) implements Placement {}
 
-  /** Why no placement exists now, in words a user can act on. */
-  record Unplaceable(String reason) implements Placement {}
+  /**
+   * Why no placement exists now, in words a user can act on; {@code lookAgainIn}: when something
+   * changes without an event (the gang's wait reaches the hold threshold), or null.
+   */
+  record Unplaceable(String reason, Duration lookAgainIn) implements Placement {
+    public Unplaceable(String reason) {
+      this(reason, null);
+    }
+  }
 
   /** False until the pool and the pods that already hold GPUs have been read. */
   boolean ready();
@@ -43,4 +51,7 @@ public interface TrainingPlanner {
 
   /** Frees whatever {@code job} holds. */
   void release(TrainingJob job);
+
+  /** {@code job} was deleted: it no longer waits for GPUs either. */
+  void forget(TrainingJob job);
 }
