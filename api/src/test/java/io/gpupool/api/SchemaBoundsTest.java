@@ -173,6 +173,22 @@ class SchemaBoundsTest {
     assertThat(actual).isEqualTo(new TreeMap<>(expected));
   }
 
+  /** Kubernetes refuses a pod whose container has no name or one that is not a DNS-1123 label. */
+  @ParameterizedTest
+  @ValueSource(strings = {"trainingjobs", "inferencejobs"})
+  void templateContainersHaveKubernetesContainerNames(String plural) throws IOException {
+    for (String list : List.of("sidecars", "initContainers")) {
+      JsonNode items =
+          schema(plural).at("/properties/spec/properties/template/properties/" + list + "/items");
+      assertThat(items.path("required").toString()).as(list).contains("\"name\"");
+      JsonNode name = items.at("/properties/name");
+      assertThat(name.path("pattern").asText())
+          .as(list)
+          .isEqualTo("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
+      assertThat(name.path("maxLength").asInt()).as(list).isEqualTo(63);
+    }
+  }
+
   private static final long JSON_EXACT_INTEGER = (1L << 53) - 1;
 
   private static String format(Map<String, JsonNode> integers, String path) {

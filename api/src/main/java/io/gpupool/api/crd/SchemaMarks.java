@@ -72,6 +72,9 @@ public final class SchemaMarks {
           items.put("pattern", bounds.pattern());
         }
         items.put("maxLength", bounds.maxLength());
+        if (bounds.required() && listItems != items) {
+          listItems.withArray("required").add(bounds.field());
+        }
         changed = true;
       }
       Class<?> nested = elementType(field);
