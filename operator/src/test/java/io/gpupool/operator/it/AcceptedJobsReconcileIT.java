@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.operator.pool.GeneratedJobs;
@@ -134,27 +135,27 @@ class AcceptedJobsReconcileIT {
               }
               assertThat(unexplained).as(replay).isEmpty();
             });
-    List<String> notFromTemplate = new ArrayList<>();
-    int running = 0;
-    int runningWithTemplate = 0;
+    List<Placed> placed = new ArrayList<>();
     for (TrainingJob j :
         client.resources(TrainingJob.class).inNamespace(NAMESPACE).list().getItems()) {
       if (TRAINING_RUNS.contains(j.getStatus().phase)) {
-        running++;
-        runningWithTemplate += j.getSpec().template == null ? 0 : 1;
-        notFromTemplate.addAll(PodsFromTemplate.differences(j, j.getSpec().template, podsOf(j)));
+        placed.add(new Placed(j, j.getSpec().template));
       }
     }
     for (InferenceJob j :
         client.resources(InferenceJob.class).inNamespace(NAMESPACE).list().getItems()) {
       if (INFERENCE_RUNS.contains(j.getStatus().phase)) {
-        running++;
-        runningWithTemplate += j.getSpec().template == null ? 0 : 1;
-        notFromTemplate.addAll(PodsFromTemplate.differences(j, j.getSpec().template, podsOf(j)));
+        placed.add(new Placed(j, j.getSpec().template));
       }
     }
+    List<String> notFromTemplate = new ArrayList<>();
+    placed.forEach(
+        p ->
+            notFromTemplate.addAll(
+                PodsFromTemplate.differences(p.job(), p.template(), podsOf(p.job()))));
+    long runningWithTemplate = placed.stream().filter(p -> p.template() != null).count();
     assertThat(notFromTemplate).as(replay).isEmpty();
-    assertThat(running)
+    assertThat(placed.size())
         .as("%s: jobs placed, of %d", replay, jobs)
         .isGreaterThanOrEqualTo(MIN_RUNNING);
     assertThat(runningWithTemplate)
@@ -252,6 +253,9 @@ class AcceptedJobsReconcileIT {
           .create();
     }
   }
+
+  /** A job that runs, and its template (null: none). */
+  private record Placed(HasMetadata job, PodTemplate template) {}
 
   /** The pods the operator created for {@code job} (owned by it). */
   private List<Pod> podsOf(HasMetadata job) {
