@@ -15,7 +15,8 @@ import org.junit.jupiter.api.TestInstance;
  * A training job that needs a dataset on a PersistentVolumeClaim, a token from a Secret and fast
  * local disks, written the way a user writes it and driven with kubectl: the pods carry the PVC
  * mounted at /data and the Secret as env, land only on the nodes the template selects, and the job
- * runs to completion; a template that takes over the operator's fields is refused at apply.
+ * runs to completion; a template that takes over the operator's fields, or holds a number
+ * Kubernetes would refuse in a pod, is refused at apply.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PodTemplateE2E {
@@ -125,5 +126,41 @@ class PodTemplateE2E {
             """);
     assertThat(r.exitCode()).isNotZero();
     assertThat(r.err()).contains("spec.template.nodeName").contains("nodeName is the operator's");
+  }
+
+  /**
+   * A number Kubernetes would refuse in the pod (a port beyond 65535, a probe period beyond int32)
+   * is refused when the job is applied, naming the field, instead of failing every pod creation.
+   */
+  @Test
+  void anOutOfRangeNumberInTheTemplateIsRefusedAtApply() {
+    Kubectl.Result r =
+        kubectl.applyText(
+            """
+            apiVersion: gpupool.io/v1alpha1
+            kind: TrainingJob
+            metadata: {name: wide-numbers, namespace: default}
+            spec:
+              image: ghcr.io/example/train:1
+              parallelism: {workers: 1}
+              model: {parameters: 1B, layers: 24}
+              template:
+                sidecars:
+                - name: metrics
+                  image: ghcr.io/example/exporter:1
+                  ports: [{containerPort: 99999999999}]
+                  readinessProbe:
+                    periodSeconds: 5e9
+                    tcpSocket: {port: 9400}
+            """);
+    assertThat(r.exitCode()).isNotZero();
+    assertThat(r.err())
+        .contains(
+            "spec.template.sidecars[0].ports[0].containerPort: Invalid value: 99999999999:"
+                + " spec.template.sidecars[0].ports[0].containerPort in body should be less than"
+                + " or equal to 65535")
+        .contains("spec.template.sidecars[0].readinessProbe.periodSeconds")
+        .contains("should be less than or equal to 2147483647");
+    assertThat(kubectl.run("get", "tj", "wide-numbers").err()).contains("not found");
   }
 }

@@ -22,4 +22,7 @@ public @interface ItemBounds {
 
   /** Longest item. */
   int maxLength();
+
+  /** For object items: whether every item must have {@link #field} ({@code items.required}). */
+  boolean required() default false;
 }

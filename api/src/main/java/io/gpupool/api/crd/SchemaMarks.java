@@ -14,8 +14,9 @@ import java.nio.file.Path;
 
 /**
  * Writes {@code x-kubernetes-list-type: map} and {@code x-kubernetes-list-map-keys} into a
- * generated CRD for every spec field annotated {@link MapList}. Run at build time, before {@link
- * PrinterColumnOrder} (which adds the file header).
+ * generated CRD for every spec field annotated {@link MapList}, the item bounds of {@link
+ * ItemBounds}, and the integer widths and bounds of {@link IntegerWidths}. Run at build time,
+ * before {@link PrinterColumnOrder} (which adds the file header).
  */
 public final class SchemaMarks {
   private static final ObjectMapper YAML =
@@ -36,6 +37,7 @@ public final class SchemaMarks {
       var spec = version.at("/schema/openAPIV3Schema/properties/spec");
       if (spec instanceof ObjectNode s) {
         changed |= mark(s, specClass);
+        changed |= IntegerWidths.mark(s, specClass);
       }
     }
     if (changed) {
@@ -70,6 +72,9 @@ public final class SchemaMarks {
           items.put("pattern", bounds.pattern());
         }
         items.put("maxLength", bounds.maxLength());
+        if (bounds.required() && listItems != items) {
+          listItems.withArray("required").add(bounds.field());
+        }
         changed = true;
       }
       Class<?> nested = elementType(field);
@@ -105,5 +110,6 @@ public final class SchemaMarks {
     mark(
         dir.resolve("billingaccounts.gpupool.io-v1.yml"),
         io.gpupool.api.v1alpha1.BillingAccountSpec.class);
+    mark(dir.resolve("gpuqueues.gpupool.io-v1.yml"), io.gpupool.api.v1alpha1.GpuQueueSpec.class);
   }
 }

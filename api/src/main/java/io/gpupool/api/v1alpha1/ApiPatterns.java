@@ -37,6 +37,9 @@ public final class ApiPatterns {
   /** A namespace name (DNS-1123 label). */
   public static final String NAMESPACE = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 
+  /** A container name: a DNS-1123 label, as a namespace name. */
+  public static final String CONTAINER_NAME = NAMESPACE;
+
   /** A cluster-scoped object's name (DNS-1123 subdomain). */
   public static final String OBJECT_NAME =
       "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.gpupool.api.crd.ItemBounds;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -130,6 +131,12 @@ public class PodTemplate {
    */
   public static final Set<String> MAIN_CONTAINER_NAMES = Set.of("worker", "server");
 
+  /**
+   * A container's name is a DNS-1123 label, required: Kubernetes refuses a pod with any other, so a
+   * template holding one would fail every pod creation of its job.
+   */
+  static final int CONTAINER_NAME_LENGTH = 63;
+
   /** The downward-API volume of a training pod's preemption notice (docs/queues.md). */
   public static final String PREEMPT_NOTICE_VOLUME = "gpupool-preempt-notice";
 
@@ -198,10 +205,20 @@ public class PodTemplate {
   public Affinity affinity;
 
   @Size(max = 8)
+  @ItemBounds(
+      field = "name",
+      pattern = ApiPatterns.CONTAINER_NAME,
+      maxLength = CONTAINER_NAME_LENGTH,
+      required = true)
   @JsonPropertyDescription("Init containers, run before the main container; no GPUs.")
   public List<Container> initContainers;
 
   @Size(max = 8)
+  @ItemBounds(
+      field = "name",
+      pattern = ApiPatterns.CONTAINER_NAME,
+      maxLength = CONTAINER_NAME_LENGTH,
+      required = true)
   @JsonPropertyDescription("Sidecar containers beside the main container; no GPUs.")
   public List<Container> sidecars;
 

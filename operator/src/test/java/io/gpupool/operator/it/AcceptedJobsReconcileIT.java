@@ -7,10 +7,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.operator.pool.GeneratedJobs;
@@ -30,10 +32,14 @@ import org.junit.jupiter.api.Test;
 /**
  * Issue #18, item 5 through the controllers: TrainingJobs and InferenceJobs generated from the CRDs
  * ({@code spec.template} included) and accepted by the API server's schema and CEL rules are
- * created on the mock API server, over a small pool where some of them can be placed, and the
- * operator reconciles them. No reconcile may throw (a throwing reconcile is retried forever and the
- * job is wedged), and a job that is not placed or not running says why: a condition with a reason
- * and a message. {@code AcceptedSpecsPropertyTest} checks many more specs without the controllers.
+ * created on the mock API server over a pool, and the operator reconciles them. Most are drawn to
+ * fit the pool ({@link GeneratedJobs#fitting}: small sizes, their templates as generated), the rest
+ * anyhow. No reconcile may throw (a throwing reconcile is retried forever and the job is wedged); a
+ * job that is not placed or not running says why, in a condition with a reason and a message; a job
+ * that runs has its pods, built from its template (sidecars, init containers, volumes, labels, node
+ * selector, service account as the template has them); and enough jobs run that pod creation from
+ * generated templates is really exercised. {@code AcceptedSpecsPropertyTest} checks many more specs
+ * without the controllers.
  *
  * <p>Seeded: a failure names the seed; {@code -Dgpupool.property.seed=N} replays it.
  */
@@ -43,6 +49,15 @@ class AcceptedJobsReconcileIT {
   private static final String NAMESPACE = "generated";
   private static final int JOBS_PER_KIND = 30;
   private static final Duration TIMEOUT = Duration.ofSeconds(45);
+
+  /**
+   * Jobs that must be placed (their pods created) out of the {@code 2 * JOBS_PER_KIND}: three in
+   * four are drawn to fit, with a template the operator accepts, and the pool holds them all; but a
+   * template's node selector or affinity may narrow a job to no node or to a few busy ones (runs
+   * placed 26 and 39 of 60).
+   */
+  private static final int MIN_RUNNING = 15;
+
   private static final Set<TrainingJobPhase> TRAINING_RUNS =
       Set.of(TrainingJobPhase.Scheduled, TrainingJobPhase.Running, TrainingJobPhase.Succeeded);
   private static final Set<InferenceJobPhase> INFERENCE_RUNS =
@@ -63,10 +78,25 @@ class AcceptedJobsReconcileIT {
     Set<String> names = new HashSet<>();
     int created = 0;
     for (int i = 0; i < JOBS_PER_KIND; i++) {
+      boolean fitting = i % 4 != 3;
       created +=
-          create(GeneratedJobs.TRAINING, "TrainingJob", TrainingJob.class, random, tally, names);
+          create(
+              GeneratedJobs.TRAINING,
+              "TrainingJob",
+              TrainingJob.class,
+              fitting,
+              random,
+              tally,
+              names);
       created +=
-          create(GeneratedJobs.INFERENCE, "InferenceJob", InferenceJob.class, random, tally, names);
+          create(
+              GeneratedJobs.INFERENCE,
+              "InferenceJob",
+              InferenceJob.class,
+              fitting,
+              random,
+              tally,
+              names);
     }
     assertThat(created).as(replay).isGreaterThanOrEqualTo(2 * JOBS_PER_KIND - 4);
     assertThat(tally.accepted()).as("%s: %s", replay, tally).isGreaterThan(tally.generated() / 5);
@@ -105,6 +135,32 @@ class AcceptedJobsReconcileIT {
               }
               assertThat(unexplained).as(replay).isEmpty();
             });
+    List<Placed> placed = new ArrayList<>();
+    for (TrainingJob j :
+        client.resources(TrainingJob.class).inNamespace(NAMESPACE).list().getItems()) {
+      if (TRAINING_RUNS.contains(j.getStatus().phase)) {
+        placed.add(new Placed(j, j.getSpec().template));
+      }
+    }
+    for (InferenceJob j :
+        client.resources(InferenceJob.class).inNamespace(NAMESPACE).list().getItems()) {
+      if (INFERENCE_RUNS.contains(j.getStatus().phase)) {
+        placed.add(new Placed(j, j.getSpec().template));
+      }
+    }
+    List<String> notFromTemplate = new ArrayList<>();
+    placed.forEach(
+        p ->
+            notFromTemplate.addAll(
+                PodsFromTemplate.differences(p.job(), p.template(), podsOf(p.job()))));
+    long runningWithTemplate = placed.stream().filter(p -> p.template() != null).count();
+    assertThat(notFromTemplate).as(replay).isEmpty();
+    assertThat(placed.size())
+        .as("%s: jobs placed, of %d", replay, jobs)
+        .isGreaterThanOrEqualTo(MIN_RUNNING);
+    assertThat(runningWithTemplate)
+        .as("%s: placed jobs with a template", replay)
+        .isGreaterThanOrEqualTo(MIN_RUNNING - 3);
     assertThat(reconcileErrors() - errorsBefore)
         .as("%s: reconciles that threw (the operator's log names them)", replay)
         .isZero();
@@ -153,15 +209,22 @@ class AcceptedJobsReconcileIT {
     }
   }
 
-  /** Creates the next accepted job of a kind; 0 when its generated name was taken already. */
+  /**
+   * Creates the next accepted job of a kind, one drawn to fit the pool if {@code fitting}; 0 when
+   * its generated name was taken already.
+   */
   private <T extends HasMetadata> int create(
       JsonNode schema,
       String kind,
       Class<T> type,
+      boolean fitting,
       Random random,
       GeneratedJobs.Tally tally,
       Set<String> names) {
-    ObjectNode json = GeneratedJobs.accepted(schema, kind, NAMESPACE, random, tally);
+    ObjectNode json =
+        fitting
+            ? GeneratedJobs.fitting(schema, kind, NAMESPACE, random, tally)
+            : GeneratedJobs.accepted(schema, kind, NAMESPACE, random, tally);
     if (!names.add(kind + "/" + json.at("/metadata/name").asText())) {
       return 0;
     }
@@ -171,26 +234,37 @@ class AcceptedJobsReconcileIT {
   }
 
   /**
-   * Two providers' nodes with the products and regions the generator's template words name (so some
-   * templates' selectors and affinities match and some jobs are placed, their pods created).
+   * Two providers' nodes with the products, regions, providers and host names the generator's
+   * template words name (so templates' selectors and affinities often match), 96 GPUs: enough for
+   * every job drawn to fit at once.
    */
   private void pool() {
     client.resource(TestNodes.provider("alice", "NVIDIA-A100-SXM4-80GB", "2.5")).create();
     client.resource(TestNodes.provider("bob", "NVIDIA-GeForce-RTX-4090", "0.4")).create();
-    client
-        .resource(
-            TestNodes.gpuNode("a100-1", "alice", "NVIDIA-A100-SXM4-80GB", 8, 81920, "eu-west"))
-        .create();
-    client
-        .resource(
-            TestNodes.gpuNode("a100-2", "alice", "NVIDIA-A100-SXM4-80GB", 8, 81920, "us-east"))
-        .create();
-    for (int i = 1; i <= 2; i++) {
+    for (int i = 1; i <= 8; i++) {
+      String region = i % 2 == 1 ? "eu-west" : "us-east";
       client
           .resource(
-              TestNodes.gpuNode("4090-" + i, "bob", "NVIDIA-GeForce-RTX-4090", 4, 24564, "eu-west"))
+              TestNodes.gpuNode("a100-" + i, "alice", "NVIDIA-A100-SXM4-80GB", 8, 81920, region))
+          .create();
+      client
+          .resource(
+              TestNodes.gpuNode("4090-" + i, "bob", "NVIDIA-GeForce-RTX-4090", 4, 24564, region))
           .create();
     }
+  }
+
+  /** A job that runs, and its template (null: none). */
+  private record Placed(HasMetadata job, PodTemplate template) {}
+
+  /** The pods the operator created for {@code job} (owned by it). */
+  private List<Pod> podsOf(HasMetadata job) {
+    String uid = job.getMetadata().getUid();
+    return client.pods().inNamespace(NAMESPACE).list().getItems().stream()
+        .filter(
+            p ->
+                p.getMetadata().getOwnerReferences().stream().anyMatch(o -> uid.equals(o.getUid())))
+        .toList();
   }
 
   private double reconcileErrors() {

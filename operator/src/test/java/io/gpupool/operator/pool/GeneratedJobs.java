@@ -4,6 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.operator.validation.InferenceJobValidator;
+import io.gpupool.operator.validation.SpecProblems;
+import io.gpupool.operator.validation.TrainingJobValidator;
 import io.gpupool.sandbox.api.SchemaValidator;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -86,6 +92,64 @@ public final class GeneratedJobs {
       }
     }
     throw new IllegalStateException(TRIES + " candidates in a row refused: " + tally);
+  }
+
+  /**
+   * As {@link #accepted}, but a job that fits a small pool of the {@link TemplateWords#PRODUCTS}:
+   * what decides whether and where it is placed (size, model, queue, placement limits, budget,
+   * verification, suspension) is drawn small or left out, while everything else, {@code
+   * spec.template} above all, stays generated; it has a template, and the operator's validation
+   * accepts it (most generated templates hold something Kubernetes would refuse in a pod, which the
+   * operator refuses first). Such jobs are placed, so their pods are built from a generated
+   * template; {@link #accepted} jobs mostly stop before that.
+   */
+  public static ObjectNode fitting(
+      JsonNode schema, String kind, String namespace, Random random, Tally tally) {
+    for (int i = 0; i < TRIES; i++) {
+      ObjectNode job = accepted(schema, kind, namespace, random, tally);
+      fit((ObjectNode) job.get("spec"), kind, random);
+      if (job.at("/spec/template").size() > 0
+          && ApiServerSchema.errors(job, schema).isEmpty()
+          && operatorAccepts(job, kind)) {
+        return job;
+      }
+    }
+    throw new IllegalStateException(TRIES + " fitting candidates in a row refused: " + tally);
+  }
+
+  private static boolean operatorAccepts(ObjectNode job, String kind) {
+    SpecProblems problems =
+        kind.equals("TrainingJob")
+            ? TrainingJobValidator.validate(
+                Serialization.unmarshal(job.toString(), TrainingJob.class))
+            : InferenceJobValidator.validate(
+                Serialization.unmarshal(job.toString(), InferenceJob.class));
+    return problems.isEmpty();
+  }
+
+  /** Sizes {@code spec} to one or two GPUs per pod, one or two pods, a small model. */
+  private static void fit(ObjectNode spec, String kind, Random random) {
+    spec.remove(
+        List.of(
+            "suspend",
+            "queue",
+            "placement",
+            "budget",
+            "verification",
+            "resources",
+            "priorityClassName"));
+    spec.putObject("model")
+        .put("parameters", List.of("125M", "350M", "1B").get(random.nextInt(3)))
+        .put("layers", 12 + random.nextInt(25));
+    if (kind.equals("TrainingJob")) {
+      spec.putObject("parallelism")
+          .put("workers", 1 + random.nextInt(2))
+          .put("gpusPerWorker", 1 + random.nextInt(2));
+    } else {
+      spec.remove(List.of("weights", "sharding", "autoscaling", "allowGpuSharing"));
+      spec.putObject("replicas").put("min", 1).put("max", 1 + random.nextInt(2));
+      spec.put("gpusPerReplica", 1);
+    }
   }
 
   /** Repairs of one candidate before it counts as refused. */

@@ -58,7 +58,7 @@ final class SchemaValues {
       case "object" -> object(schema, name, depth);
       case "array" -> array(schema, name, depth);
       case "string" -> JSON.textNode(string(schema, name, depth));
-      case "integer" -> JSON.numberNode(integer(schema, depth));
+      case "integer" -> JSON.numberNode(integer(schema));
       case "number" -> JSON.numberNode(number(schema));
       case "boolean" -> JSON.booleanNode(random.nextBoolean());
       default -> throw new IllegalArgumentException("schema type " + schema.path("type"));
@@ -165,22 +165,11 @@ final class SchemaValues {
     return b.toString();
   }
 
-  private long integer(JsonNode schema, int depth) {
-    // Kubernetes' own types in the pod template declare their int32 fields (weights, ports,
-    // seconds) as plain unbounded integers: the API server stores any int64 there, but the
-    // operator's model (Fabric8's Integer fields) cannot read a value beyond int32 at all. That
-    // is an open gap of the CRDs (docs/crd-reference.md); the generator stays within int32 there.
-    boolean int32 =
-        "int32".equals(schema.path("format").asText())
-            || (depth >= SPARSE_DEPTH && !schema.has("format") && !schema.has("maximum"));
-    long min =
-        schema.has("minimum")
-            ? schema.get("minimum").asLong()
-            : int32 ? Integer.MIN_VALUE : Long.MIN_VALUE;
-    long max =
-        schema.has("maximum")
-            ? schema.get("maximum").asLong()
-            : int32 ? Integer.MAX_VALUE : Long.MAX_VALUE;
+  private long integer(JsonNode schema) {
+    // Every integer of the CRDs is bounded (Kubernetes' own ones in the pod template to their
+    // width or the range Kubernetes validates); an unbounded one still gets any int64.
+    long min = schema.has("minimum") ? schema.get("minimum").asLong() : Long.MIN_VALUE;
+    long max = schema.has("maximum") ? schema.get("maximum").asLong() : Long.MAX_VALUE;
     return switch (random.nextInt(4)) {
       case 0 -> min;
       case 1 -> max;
