@@ -113,6 +113,7 @@ class SettlementVerdictRaceIT {
             trust,
             uid -> store.pairs(uid).stream().map(l -> l.pair()).toList(),
             name -> Optional.of(cheat),
+            settlement::unconfirmedSettlements,
             Optional.empty(),
             Duration.ofSeconds(60),
             Duration.ofMillis(100),
