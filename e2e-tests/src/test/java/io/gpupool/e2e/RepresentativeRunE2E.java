@@ -662,15 +662,7 @@ class RepresentativeRunE2E {
   }
 
   private String jobEvents(String job, String reason) {
-    return kubectl
-        .run(
-            "get",
-            "events",
-            "--field-selector",
-            "involvedObject.name=" + job,
-            "-o",
-            "jsonpath={.items[?(@.reason==\"" + reason + "\")].message}")
-        .out();
+    return kubectl.eventMessages(job, reason);
   }
 
   private String verified(String provider) {
