@@ -38,6 +38,19 @@ final class Kubectl {
         "kubectl is not on the PATH: the end-to-end tests drive the sandbox with the real kubectl");
   }
 
+  /** The messages of the events about the object named {@code name} with {@code reason}. */
+  String eventMessages(String name, String reason) {
+    return run(
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.name=" + name,
+            "-o",
+            "jsonpath={.items[?(@.reason==\"" + reason + "\")].message}")
+        .expectSuccess()
+        .out();
+  }
+
   Result run(String... args) {
     List<String> command = new ArrayList<>();
     command.add(binary());

@@ -844,16 +844,7 @@ class RealWorkloadsE2E {
   }
 
   private String events(String job, String reason) {
-    return kubectl
-        .run(
-            "get",
-            "events",
-            "--field-selector",
-            "involvedObject.name=" + job,
-            "-o",
-            "jsonpath={.items[?(@.reason==\"" + reason + "\")].message}")
-        .expectSuccess()
-        .out();
+    return kubectl.eventMessages(job, reason);
   }
 
   private String provider(String name, String path) {

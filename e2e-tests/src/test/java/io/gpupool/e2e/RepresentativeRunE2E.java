@@ -40,7 +40,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * One representative run of the packaged operator in the sandbox — the examples (data-parallel and
  * pipeline training, a sharded inference service), a training job that loses a node, one that
- * fails, one that cannot be placed, billing settled on anvil — watched from two sides:
+ * fails, one that cannot be placed, the spot-checked real torch job of examples/workloads that the
+ * dishonest provider trains, billing settled on anvil — watched from two sides:
  *
  * <ul>
  *   <li>Debian's Prometheus scrapes the operator and the sandbox's simulated dcgm-exporter, and
@@ -79,9 +80,6 @@ class RepresentativeRunE2E {
           "gpupool.io/trainingjobs get",
           "the meter finds a new pod's TrainingJob in the controller's cache and GETs it only when"
               + " the cache does not hold it yet (UsageMeter); in the run every job is cached first",
-          "/pods/log get",
-          "no SpotCheck job in the run: spot-checks read a trainer's checkpoint lines and a"
-              + " verifier's result from pod logs (TrainingVerificationIT, RealWorkloadsE2E)",
           "coordination.k8s.io/leases update",
           "no request (the Lease is renewed with patches), but JOSDK's LeaderElectionManager"
               + " refuses to start unless its SelfSubjectRulesReview shows get, create and update");
@@ -100,7 +98,10 @@ class RepresentativeRunE2E {
           "scheduling.k8s.io/priorityclasses get",
           "no example names a priorityClassName: its value is read with a cached GET");
 
+  static final Path SPOT_CHECKED =
+      SandboxCluster.REPO.resolve("examples/workloads/ddp-spotcheck.yaml");
   static final String DISHONEST = "bargain-h100-hub";
+  static final String DISHONEST_4090 = "us-east-4090-bargain-1";
   static final String DISHONEST_ADDRESS = "0xBcd4042DE499D14e55001CcbB24a551F3b954096";
   static final List<String> HONEST =
       List.of(
@@ -119,6 +120,8 @@ class RepresentativeRunE2E {
   private String victim;
   private Instant runStart;
   private Instant runEnd;
+  private Instant spotCheckApplied;
+  private Duration spotCheckTook;
 
   private static Map<String, String> allowedUnused() {
     Map<String, String> all = new java.util.TreeMap<>(ALLOWED_UNUSED);
@@ -127,7 +130,9 @@ class RepresentativeRunE2E {
   }
 
   @BeforeAll
-  void startAndRun() throws IOException {
+  void startAndRun() throws Exception {
+    // The spot-checked example trains for real (examples/workloads, the sandbox's process mode).
+    RealWorkloadsE2E.requireTorch();
     Files.createDirectories(LOGS);
     // The chart's environment; billing and stake settings come from the sandbox's chain instead,
     // challenge settings from the sandbox's simulated GPUs (below).
@@ -229,6 +234,22 @@ class RepresentativeRunE2E {
 
   private void runWorkload() {
     kubectl.run("apply", "-f", SandboxCluster.REPO.resolve("examples").toString()).expectSuccess();
+    // First, so that its real training and checks overlap the rest of the run. It waits for the
+    // dishonest provider's RTX 4090 node (held by its joining challenge, maybe an example's first),
+    // the only node it allows. Applied once the provider's wrong-answer H100 node was judged, as a
+    // newcomer would: that verdict disputes (and forfeits the usage of) every job the provider
+    // runs at that moment, which would leave this one's cheat nothing paid to dispute.
+    until(
+        DISHONEST + "'s wrong hardware-challenge answer judged",
+        () -> events("ChallengeDispute").contains(DISHONEST));
+    kubectl.run("apply", "-f", SPOT_CHECKED.toString()).expectSuccess();
+    spotCheckApplied = Instant.now();
+    // Placed before the next jobs look for GPUs (the survivor below would take that node).
+    kubectl
+        .run("wait", "--for=jsonpath={.status.phase}=Running", "tj/ddp-spotcheck", "--timeout=300s")
+        .expectSuccess();
+    assertThat(jsonpath("tj", "ddp-spotcheck", "{.status.placements[*].node}"))
+        .isEqualTo(DISHONEST_4090 + " " + DISHONEST_4090);
 
     // A team queue with room for one RTX 4090: the second job waits its turn, so the Queues
     // dashboard sees pending work, an admission wait and admissions.
@@ -322,6 +343,50 @@ class RepresentativeRunE2E {
         "a settlement transaction timed",
         () -> hasData("sum(gpupool_settlement_transaction_duration_seconds_count) > 0"));
 
+    // Caught, its node quarantined: nothing else in the zone has an RTX 4090, so the job waits
+    // Pending until the newcomer widens it to the zone's A100s, as the example says.
+    until(
+        "ddp-spotcheck left the cheat and waits for a replacement",
+        () ->
+            "Pending".equals(jsonpath("tj", "ddp-spotcheck", "{.status.phase}"))
+                && "ProviderAtFault"
+                    .equals(
+                        jsonpath(
+                            "tj",
+                            "ddp-spotcheck",
+                            "{.status.conditions[?(@.type==\"Verified\")].reason}")));
+    kubectl
+        .run(
+            "patch",
+            "tj",
+            "ddp-spotcheck",
+            "--type=merge",
+            "-p",
+            "{\"spec\":{\"resources\":{\"gpuModels\":"
+                + "[\"NVIDIA-GeForce-RTX-4090\",\"NVIDIA-A100-SXM4-80GB\"]}}}")
+        .expectSuccess();
+    Kubectl.Result checked =
+        kubectl.run(
+            "wait",
+            "--for=jsonpath={.status.phase}=Succeeded",
+            "tj/ddp-spotcheck",
+            "--timeout=400s");
+    spotCheckTook = Duration.between(spotCheckApplied, Instant.now());
+    System.out.println(
+        "ddp-spotcheck: applied to Succeeded in " + spotCheckTook.toSeconds() + " s");
+    if (checked.exitCode() != 0) {
+      throw new AssertionError(
+          "ddp-spotcheck never Succeeded: "
+              + checked.err()
+              + "\n"
+              + kubectl.run("get", "tj", "ddp-spotcheck", "-o", "yaml").out()
+              + "\nevents: "
+              + kubectl
+                  .run("get", "events", "--field-selector", "involvedObject.name=ddp-spotcheck")
+                  .out()
+              + "\noperator log tail:\n"
+              + tail(cluster.operatorLog()));
+    }
     kubectl.run("delete", "tj", "waits-for-h100").expectSuccess();
     kubectl.run("delete", "ij", "llama-70b-chat", "--timeout=60s").expectSuccess();
     until(
@@ -524,6 +589,80 @@ class RepresentativeRunE2E {
     for (String honest : HONEST) {
       until(honest + " Verified=True", () -> "True".equals(verified(honest)));
     }
+  }
+
+  /**
+   * What a newcomer sees of examples/workloads/ddp-spotcheck.yaml (issue #15): placed on the
+   * dishonest provider's RTX 4090 node, whose processes skip every 3rd optimizer step, the replay
+   * of interval 0..5 disagrees, a referee on a third provider recomputes step 3 and sides with the
+   * verifier; the provider's usage of the job is forfeited, its earnings from the job disputed and
+   * returned to the payer by the fraud verdict on the sandbox's chain (stake slashed), its node
+   * quarantined; the job resumes on honest nodes and ends Succeeded with every interval verified.
+   */
+  @Test
+  @Order(4)
+  void theSpotCheckedExampleCatchesTheSkippedStepsAndEndsOnHonestNodes() throws IOException {
+    String job = "ddp-spotcheck";
+    String dispute = jobEvents(job, "SpotCheckDispute");
+    System.out.println("ddp-spotcheck: " + dispute);
+    // Its pair was paid (settled every 3 s) before the checks caught it: a dispute, not a direct
+    // slash (which the hardware challenge's slash of the same provider would refuse as too soon).
+    assertThat(dispute)
+        .contains(DISHONEST + " over")
+        .contains("opened in 0x")
+        .contains("resolved as fraud")
+        .doesNotContain("not given")
+        .contains("usage of this job on " + DISHONEST)
+        .contains("is forfeited");
+    java.util.regex.Matcher frozen =
+        java.util.regex.Pattern.compile("([0-9.]+) [A-Z]+ frozen").matcher(dispute);
+    assertThat(frozen.find()).as("an amount frozen: %s", dispute).isTrue();
+    assertThat(new java.math.BigDecimal(frozen.group(1))).as("earnings frozen").isPositive();
+    assertThat(jobEvents(job, "ProviderAtFault")).contains(DISHONEST);
+
+    JsonNode checks =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(jsonpath("tj", job, "{.status.verification.pods}"));
+    JsonNode referee = null;
+    for (JsonNode p : checks) {
+      assertThat(p.path("provider").asText())
+          .as("no check on the cheat's own provider: %s", checks)
+          .isNotEqualTo(DISHONEST);
+      if ("referee".equalsIgnoreCase(p.path("role").asText())) {
+        referee = p;
+      }
+    }
+    assertThat(referee).as("a referee ran: %s", checks).isNotNull();
+    assertThat(referee.path("fromStep").asLong()).isZero();
+    assertThat(referee.path("step").asLong()).as("the first skipped step").isEqualTo(3);
+    assertThat(referee.path("outcome").asText()).isEqualTo("provider_at_fault");
+
+    assertThat(jsonpath("gpuprovider", DISHONEST, "{.status.challenges.quarantined[*].outcome}"))
+        .contains("WrongWork");
+    assertThat(jsonpath("gpuprovider", DISHONEST, "{.status.challenges.quarantined[*].node}"))
+        .contains(DISHONEST_4090);
+
+    assertThat(jsonpath("tj", job, "{.status.phase}")).isEqualTo("Succeeded");
+    assertThat(Integer.parseInt(jsonpath("tj", job, "{.status.restarts}"))).isPositive();
+    String nodes = jsonpath("tj", job, "{.status.placements[*].node}");
+    assertThat(nodes).as("ended on honest nodes").isNotBlank().doesNotContain("bargain");
+    assertThat(jsonpath("tj", job, "{.status.verification.disputes}")).isEqualTo("1");
+    assertThat(jsonpath("tj", job, "{.status.verification.lastVerifiedCheckpoint}"))
+        .isEqualTo("10");
+    assertThat(jsonpath("tj", job, "{.status.conditions[?(@.type==\"Verified\")].reason}"))
+        .isEqualTo("SpotChecksPassed");
+    System.out.printf(
+        "ddp-spotcheck: %d s from apply to Succeeded; ended on %s; verified %s, failed %s,"
+            + " verification GPU-s %s%n",
+        spotCheckTook.toSeconds(),
+        nodes,
+        jsonpath("tj", job, "{.status.verification.verifiedIntervals}"),
+        jsonpath("tj", job, "{.status.verification.failedIntervals}"),
+        jsonpath("tj", job, "{.status.verification.gpuSeconds}"));
+  }
+
+  private String jobEvents(String job, String reason) {
+    return kubectl.eventMessages(job, reason);
   }
 
   private String verified(String provider) {

@@ -365,6 +365,23 @@ public final class SettlementService implements AutoCloseable {
   }
 
   /**
+   * The nonces of the settlements in the outbox that report {@code pair}: signed, and not yet
+   * confirmed at the configured depth (or dropped for good). Synchronized with the rounds: a round
+   * that chose the pair before the caller changed what the store owes it (a forfeit) has signed and
+   * persisted its batch by the time this answers, so the answer holds every settlement of the pair
+   * that can still land from before that change.
+   */
+  public synchronized Set<Long> unconfirmedSettlements(PairId pair) {
+    Set<Long> nonces = new HashSet<>();
+    for (OutboxEntry e : store.outbox()) {
+      if (!e.isCall() && e.pairs().contains(pair)) {
+        nonces.add(e.nonce());
+      }
+    }
+    return nonces;
+  }
+
+  /**
    * Since when the oldest settlement transaction still waiting for its receipt (at the configured
    * depth) has been waiting, or empty when none is. Outbox entries carry the time they were first
    * persisted, so after a restart the age counts from the first send, not from the restart.

@@ -12,6 +12,7 @@ import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -166,6 +167,8 @@ public class ChainDisputeFiler
                     providers
                         .provider(name)
                         .map(p -> p.getSpec() == null ? null : p.getSpec().payoutAddress),
+                pair ->
+                    billing.settlement().map(s -> s.unconfirmedSettlements(pair)).orElse(Set.of()),
                 settings.whistleblowerAddress(),
                 settings.disputeTimeout(),
                 Duration.ofMillis(250),

@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -20,11 +22,16 @@ import java.util.function.Function;
  * reconcile thread): finds the job's pair with the provider, bounds the amount by what the pair
  * paid and not yet disputed and by what the provider still has inside the challenge window, sends
  * the transaction and waits for it to be mined.
+ *
+ * <p>Before it reads what the pair paid, it waits until every settlement of the pair already signed
+ * is confirmed: one sent just before the fraud was proven (and its usage forfeited) would otherwise
+ * land after the read, outside the dispute, and mature to the cheat after the verdict.
  */
 final class ChainDisputes {
   private final TrustChain chain;
   private final Function<String, List<PairId>> pairsOfJob;
   private final Function<String, Optional<String>> providerAddress;
+  private final Function<PairId, Set<Long>> unconfirmedSettlements;
   private final Optional<String> whistleblower;
   private final Duration timeout;
   private final Duration poll;
@@ -33,12 +40,16 @@ final class ChainDisputes {
   /**
    * @param pairsOfJob job UID to the pairs its usage was recorded under
    * @param providerAddress GpuProvider name to its chain address
+   * @param unconfirmedSettlements a pair to the nonces of its settlements signed and not yet
+   *     confirmed ({@code SettlementService.unconfirmedSettlements})
    * @param whistleblower who a fraud verdict rewards (empty: the signing key's address)
+   * @param timeout how long a transaction may take to be mined, and a pair's settlements to land
    */
   ChainDisputes(
       TrustChain chain,
       Function<String, List<PairId>> pairsOfJob,
       Function<String, Optional<String>> providerAddress,
+      Function<PairId, Set<Long>> unconfirmedSettlements,
       Optional<String> whistleblower,
       Duration timeout,
       Duration poll,
@@ -46,6 +57,7 @@ final class ChainDisputes {
     this.chain = chain;
     this.pairsOfJob = pairsOfJob;
     this.providerAddress = providerAddress;
+    this.unconfirmedSettlements = unconfirmedSettlements;
     this.whistleblower = whistleblower;
     this.timeout = timeout;
     this.poll = poll;
@@ -63,6 +75,7 @@ final class ChainDisputes {
                 + about
                 + ": the job's usage was never recorded on this provider");
       }
+      Optional<String> unlanded = settlementsLanded(pair.get());
       DisputeState d = chain.dispute(pair.get());
       if (d.open()) {
         return DisputeFiling.notOpened(
@@ -80,7 +93,8 @@ final class ChainDisputes {
                 + about
                 + ": the job paid "
                 + tokens(paid)
-                + ", of which nothing not yet disputed is still inside the challenge window");
+                + ", of which nothing not yet disputed is still inside the challenge window"
+                + unlanded.orElse(""));
       }
       String tx =
           chain.openDispute(
@@ -93,7 +107,13 @@ final class ChainDisputes {
       return DisputeFiling.opened(
           amount,
           tx,
-          "dispute opened against " + about + ": " + tokens(amount) + " frozen, tx " + tx);
+          "dispute opened against "
+              + about
+              + ": "
+              + tokens(amount)
+              + " frozen, tx "
+              + tx
+              + unlanded.orElse(""));
     } catch (ChainRevertException e) {
       return DisputeFiling.notOpened(
           Outcome.FAILED, "the contract refused a dispute against " + about + ": " + e.error());
@@ -226,6 +246,29 @@ final class ChainDisputes {
     }
   }
 
+  /**
+   * Waits until every settlement of {@code pair} signed before this call is confirmed (later ones
+   * are not waited for: the pair's usage is forfeited before a fraud dispute, so none is signed).
+   * Empty when they all landed; otherwise, after the timeout, what the dispute does not cover.
+   */
+  private Optional<String> settlementsLanded(PairId pair) {
+    Set<Long> waiting = new TreeSet<>(unconfirmedSettlements.apply(pair));
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!waiting.isEmpty()) {
+      if (System.nanoTime() > deadline) {
+        return Optional.of(
+            "; settlement nonce "
+                + waiting
+                + " of the pair still unconfirmed after "
+                + timeout
+                + ": what it pays is not covered");
+      }
+      pause();
+      waiting.retainAll(unconfirmedSettlements.apply(pair));
+    }
+    return Optional.empty();
+  }
+
   /** The job's pair with the provider's address (the one that paid most, if it had several). */
   private Optional<PairId> pair(JobRef job, String provider) {
     Optional<String> address = providerAddress.apply(provider);
@@ -248,12 +291,16 @@ final class ChainDisputes {
       if (System.nanoTime() > deadline) {
         throw new ChainException("transaction " + tx + " not mined within " + timeout, null);
       }
-      try {
-        Thread.sleep(poll.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new ChainException("interrupted while waiting for " + tx, e);
-      }
+      pause();
+    }
+  }
+
+  private void pause() {
+    try {
+      Thread.sleep(poll.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ChainException("interrupted while waiting for the chain", e);
     }
   }
 

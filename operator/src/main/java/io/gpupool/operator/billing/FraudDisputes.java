@@ -21,8 +21,9 @@ import java.util.function.Supplier;
  *
  * <p>Before anything is filed, the provider's usage of the job not yet settled, and all metered
  * from then on, is forfeited ({@link UsageForfeits}): the settlement loop stops paying the pair
- * there and then. A settlement of the pair signed before the mark still lands (and is frozen only
- * if mined before the filer reads what the pair paid).
+ * there and then. A settlement of the pair signed before the mark still lands: the chain's filer
+ * waits for it to be confirmed before it reads what the pair paid, so the dispute freezes it too
+ * ({@code ChainDisputes}).
  *
  * <p>Like the filer it never blocks and never completes exceptionally: a resolver that throws is
  * reported as a verdict not given, in the outcome's words.

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ChainDisputesTest {
@@ -132,11 +133,15 @@ class ChainDisputesTest {
 
   final FakeTrustChain chain = new FakeTrustChain();
 
+  /** The pair's settlements not yet confirmed, as the settlement loop answers (none by default). */
+  java.util.function.Function<PairId, Set<Long>> unconfirmed = pair -> Set.of();
+
   ChainDisputes disputes(Map<String, String> addresses) {
     return new ChainDisputes(
         chain,
         uid -> uid.equals("uid-1") ? List.of(PAIR, new PairId("uid-1", PAYER, OTHER)) : List.of(),
         name -> Optional.ofNullable(addresses.get(name)),
+        pair -> unconfirmed.apply(pair),
         Optional.empty(),
         Duration.ofSeconds(1),
         Duration.ofMillis(1),
@@ -163,6 +168,46 @@ class ChainDisputesTest {
     assertThat(f.txHash()).contains("0xopen");
     assertThat(chain.sent).containsExactly("open " + PAIR + " 600 to " + OTHER);
     assertThat(f.message()).contains("liar over TrainingJob(team/llama)").contains("frozen");
+  }
+
+  @Test
+  void aSettlementOfThePairSignedBeforeTheFilingIsWaitedForAndItsPaymentFrozenToo() {
+    chain.maturing = BigInteger.valueOf(10_000);
+    List<PairId> asked = new ArrayList<>();
+    unconfirmed =
+        pair -> {
+          asked.add(pair);
+          if (asked.size() < 4) {
+            return Set.of(5L);
+          }
+          chain.paid = BigInteger.valueOf(1_800); // nonce 5 confirmed
+          return Set.of();
+        };
+    DisputeFiling f = disputes(Map.of("liar", LIAR)).open(JOB, "liar", EVIDENCE, "spot-check");
+    assertThat(f.outcome()).as(f.message()).isEqualTo(Outcome.OPENED);
+    assertThat(f.frozenWei()).isEqualTo(BigInteger.valueOf(1_800));
+    assertThat(asked).hasSize(4).containsOnly(PAIR);
+    assertThat(f.message()).doesNotContain("unconfirmed");
+  }
+
+  @Test
+  void settlementsSignedAfterTheFilingStartedAreNotWaitedFor() {
+    List<Set<Long>> answers = new ArrayList<>(List.of(Set.of(5L), Set.of(6L)));
+    unconfirmed = pair -> answers.size() > 1 ? answers.remove(0) : answers.get(0);
+    DisputeFiling f = disputes(Map.of("liar", LIAR)).open(JOB, "liar", EVIDENCE, "spot-check");
+    assertThat(f.outcome()).as(f.message()).isEqualTo(Outcome.OPENED);
+    assertThat(f.frozenWei()).isEqualTo(BigInteger.valueOf(600));
+  }
+
+  @Test
+  void aSettlementThatNeverLandsIsWaitedForOnlyUntilTheTimeoutAndTheFilingSaysSo() {
+    unconfirmed = pair -> Set.of(5L, 7L);
+    DisputeFiling f = disputes(Map.of("liar", LIAR)).open(JOB, "liar", EVIDENCE, "spot-check");
+    assertThat(f.outcome()).as(f.message()).isEqualTo(Outcome.OPENED);
+    assertThat(f.frozenWei()).isEqualTo(BigInteger.valueOf(600));
+    assertThat(f.message())
+        .contains("settlement nonce [5, 7] of the pair still unconfirmed after PT1S")
+        .contains("not covered");
   }
 
   @Test
