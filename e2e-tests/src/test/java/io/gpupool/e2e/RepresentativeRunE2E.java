@@ -252,10 +252,12 @@ class RepresentativeRunE2E {
         .isEqualTo(DISHONEST_4090 + " " + DISHONEST_4090);
 
     // A team queue with room for one RTX 4090: the second job waits its turn, so the Queues
-    // dashboard sees pending work, an admission wait and admissions.
+    // dashboard sees pending work, an admission wait and admissions. The first runs 200 sandbox
+    // seconds (10 s here): the oldest-pending gauge is recomputed at most once a second and
+    // scraped every second; a 2 s wait went unsampled once, two E2E classes running at a time.
     kubectl.applyText(teamQueue()).expectSuccess();
     kubectl
-        .applyText(QueueE2E.job("team-rep", "queued-1", 1, 1, RTX_4090, QueueE2E.runFor(40)))
+        .applyText(QueueE2E.job("team-rep", "queued-1", 1, 1, RTX_4090, QueueE2E.runFor(200)))
         .expectSuccess();
     kubectl
         .applyText(QueueE2E.job("team-rep", "queued-2", 1, 1, RTX_4090, QueueE2E.runFor(20)))
