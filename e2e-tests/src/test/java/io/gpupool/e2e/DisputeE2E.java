@@ -188,7 +188,13 @@ class DisputeE2E {
     System.out.printf(
         "[dispute] wrong answer with nothing paid judged %.1f s after start%n", seconds());
     assertThat(events("ChallengeDispute"))
-        .contains("node " + LIAR_NODE + ": no dispute filed: no metered job paid " + LIAR)
+        .contains(
+            "node "
+                + LIAR_NODE
+                + ": no dispute filed: no metered job of "
+                + LIAR
+                + " ran on "
+                + LIAR_NODE)
         .containsPattern("; stake slashed in 0x[0-9a-f]+: slashed " + LIAR + "'s stake")
         .containsPattern("from 4 \\S+ to 2 \\S+, whistleblower");
     // The quarantine reaches the provider's status through its own writer, not the chain's reply.

@@ -234,14 +234,11 @@ class RepresentativeRunE2E {
 
   private void runWorkload() {
     kubectl.run("apply", "-f", SandboxCluster.REPO.resolve("examples").toString()).expectSuccess();
-    // First, so that its real training and checks overlap the rest of the run. It waits for the
-    // dishonest provider's RTX 4090 node (held by its joining challenge, maybe an example's first),
-    // the only node it allows. Applied once the provider's wrong-answer H100 node was judged, as a
-    // newcomer would: that verdict disputes (and forfeits the usage of) every job the provider
-    // runs at that moment, which would leave this one's cheat nothing paid to dispute.
-    until(
-        DISHONEST + "'s wrong hardware-challenge answer judged",
-        () -> events("ChallengeDispute").contains(DISHONEST));
+    // At once, as ./gpupool sandbox applies examples/workloads/ at start, so that its real training
+    // and checks overlap the rest of the run. It waits for the dishonest provider's RTX 4090 node
+    // (held by its joining challenge, maybe an example's first), the only node it allows. The
+    // provider's wrong-answer H100 node is judged meanwhile: that verdict disputes only the jobs
+    // that node ran, so this job's usage is left for its own spot-check to dispute.
     kubectl.run("apply", "-f", SPOT_CHECKED.toString()).expectSuccess();
     spotCheckApplied = Instant.now();
     // Placed before the next jobs look for GPUs (the survivor below would take that node).
@@ -571,7 +568,8 @@ class RepresentativeRunE2E {
         .contains("TooSlow");
     // Each slash takes half the stake and pays half of that to the whistleblower (the operator's
     // own address), burning the rest: what the stake lost is twice the reward, whether one
-    // dispute, several (one per job that paid the provider) or a direct slash took it.
+    // dispute, several (one per job the lying node ran, and the spot-check's) or a direct slash
+    // took it.
     SandboxChain chain = cluster.chain();
     PoolSpec pool = PoolFile.loadDefault();
     BigInteger staked =

@@ -106,6 +106,9 @@ public final class UsageCodec {
     n.put("payer", p.pair().payer());
     n.put("provider", p.pair().provider());
     n.put("providerName", r.providerName());
+    if (r.node() != null) {
+      n.put("node", r.node());
+    }
     n.put("start", p.start().toString());
     if (p.end() != null) {
       n.put("end", p.end().toString());
@@ -145,7 +148,11 @@ public final class UsageCodec {
             n.hasNonNull("end") ? Instant.parse(n.get("end").asText()) : null,
             n.path("milliGpus").asLong(),
             new BigInteger(text(n, "priceWeiPerGpuHour")));
-    return new PodRecord(p, text(n, "providerName"), n.path("ended").asBoolean());
+    return new PodRecord(
+        p,
+        text(n, "providerName"),
+        n.hasNonNull("node") ? n.get("node").asText() : null,
+        n.path("ended").asBoolean());
   }
 
   /** JSON of a persisted settlement transaction (raw bytes, hashes and what it reports). */

@@ -22,6 +22,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -272,7 +273,7 @@ public final class UsageMeter implements AutoCloseable {
               base.milliGpus(),
               base.priceWeiPerGpuHour());
       lifetimes.put(podUid, record);
-      PodRecord next = new PodRecord(record, t.providerName(), end != null);
+      PodRecord next = new PodRecord(record, t.providerName(), t.nodeName(), end != null);
       if (!next.equals(prior)) {
         write.add(next);
         podEnded |= next.ended();
@@ -293,6 +294,28 @@ public final class UsageMeter implements AutoCloseable {
       podEndMetered.forEach(hook -> hook.accept(ended));
     }
     return result;
+  }
+
+  /**
+   * The jobs whose pods ran on {@code node} of GpuProvider {@code provider}, as metered: those it
+   * follows now (not yet written) and those in the usage records, ended pods included for as long
+   * as their records are kept (until their job is gone and settled). What one node is proven to
+   * have done concerns these jobs only.
+   */
+  public List<JobRef> jobsRunOn(String provider, String node) {
+    Map<String, JobRef> jobs = new LinkedHashMap<>();
+    for (TrackedPod t : tracked.values()) {
+      if (provider.equals(t.providerName()) && node.equals(t.nodeName())) {
+        jobs.putIfAbsent(t.job().uid(), t.job());
+      }
+    }
+    for (String uid : store.jobUids()) {
+      if (!jobs.containsKey(uid)
+          && store.pods(uid).values().stream().anyMatch(r -> r.mayHaveRunOn(provider, node))) {
+        store.job(uid).ifPresent(j -> jobs.put(uid, j));
+      }
+    }
+    return List.copyOf(jobs.values());
   }
 
   /**

@@ -122,6 +122,7 @@ final class ChallengeConclusions {
     String node = r.node();
     disputes.file(
         r.provider(),
+        node,
         evidence,
         "wrong hardware-challenge result on node " + node,
         outcome -> {

@@ -66,11 +66,26 @@ class UsageCodecTest {
             Instant.parse("2026-01-01T11:00:00Z"),
             333,
             new BigInteger("400000000000000000"));
-    PodRecord r = new PodRecord(ended, "prov-a", true);
+    PodRecord r = new PodRecord(ended, "prov-a", "node-1", true);
     assertThat(UsageCodec.decodePod(UsageCodec.encode(r))).isEqualTo(r);
     PodLifetime open = new PodLifetime("pod-2", PAIR, ended.start(), null, 1000, BigInteger.ONE);
-    PodRecord o = new PodRecord(open, "prov-a", false);
+    PodRecord o = new PodRecord(open, "prov-a", "node-2", false);
     assertThat(UsageCodec.decodePod(UsageCodec.encode(o))).isEqualTo(o);
+  }
+
+  @Test
+  void aPodRecordWrittenBeforeNodesWereRecordedMayHaveRunOnAnyNodeOfItsProvider() {
+    PodLifetime open = new PodLifetime("pod-3", PAIR, Instant.EPOCH, null, 1000, BigInteger.ONE);
+    String legacy = UsageCodec.encode(new PodRecord(open, "prov-a", null, false));
+    assertThat(legacy).doesNotContain("node");
+    PodRecord read = UsageCodec.decodePod(legacy);
+    assertThat(read.node()).isNull();
+    assertThat(read.mayHaveRunOn("prov-a", "node-9")).isTrue();
+    assertThat(read.mayHaveRunOn("prov-b", "node-9")).isFalse();
+
+    PodRecord placed = new PodRecord(open, "prov-a", "node-1", false);
+    assertThat(placed.mayHaveRunOn("prov-a", "node-1")).isTrue();
+    assertThat(placed.mayHaveRunOn("prov-a", "node-2")).isFalse();
   }
 
   @Test
