@@ -209,10 +209,12 @@ public final class ChaosRun {
                 () -> killLeader(admin, replicas, "between a transaction's send and its receipt"));
             unsent = () -> killLeader(admin, replicas, "at a random moment");
             armedUntil = now.plusSeconds(60);
+            nextKill = now.plus(NodeChurn.jitter(random, settings.killEvery()));
+          } else if (killLeader(admin, replicas, "at a random moment")) {
+            nextKill = now.plus(NodeChurn.jitter(random, settings.killEvery()));
           } else {
-            killLeader(admin, replicas, "at a random moment");
+            nextKill = now.plusSeconds(2); // no replica of ours led just then: try again soon
           }
-          nextKill = now.plus(NodeChurn.jitter(random, settings.killEvery()));
         }
         if (now.isAfter(nextChurn)) {
           churn.step();
@@ -242,6 +244,12 @@ public final class ChaosRun {
         churn.heal(false);
         replicas.keepTwo();
         Thread.sleep(250);
+      }
+      if (armedUntil != null && rpc.disarm()) {
+        // The window closed before the armed settlement came: what waited on it (a leader kill or
+        // an anvil crash) happens now, as it would have at a random moment. A short run would
+        // otherwise end with its only kill still armed and never made.
+        unsent.run();
       }
       log.accept("chaos: " + submitted + " jobs submitted; calming down");
       served.windowEnded(Instant.now());
@@ -396,11 +404,14 @@ public final class ChaosRun {
     }
   }
 
-  private void killLeader(KubernetesClient admin, OperatorReplicas replicas, String when) {
+  /** SIGKILLs the leader if one of ours leads; true when it did. */
+  private boolean killLeader(KubernetesClient admin, OperatorReplicas replicas, String when) {
     if (replicas.killLeader(admin)) {
       log.accept("chaos: leader SIGKILLed " + when);
       tally.add("operator: leader SIGKILLed " + when, 1);
+      return true;
     }
+    return false;
   }
 
   private void submit(KubernetesClient admin, int i) {
