@@ -70,7 +70,7 @@ final class ChallengeEndpoints implements AutoCloseable {
     HttpServer server = null;
     for (int attempt = 0; server == null && attempt < 8; attempt++) {
       int n = ++addresses % 60_000;
-      ip = "127.78." + (n / 250) + "." + (n % 250 + 1);
+      ip = PodNetwork.loopback(78, PodNetwork.processBlock(), n);
       try {
         server =
             HttpServer.create(new InetSocketAddress(InetAddress.getByName(ip), port.get()), 16);

@@ -29,6 +29,8 @@ final class PodNetwork implements ProcessEnv.Network {
   private final Supplier<Collection<Pod>> pods;
   private final Map<String, String> addressByUid = new HashMap<>();
   private final Map<String, Integer> ports = new HashMap<>();
+  private static final int POD_RANGE = 78;
+  private final int block = processBlock();
   private int allocated = 0;
   private java.util.function.BiFunction<String, String, Optional<String>> services =
       (namespace, name) -> Optional.empty();
@@ -49,8 +51,24 @@ final class PodNetwork implements ProcessEnv.Network {
         pod.getMetadata().getUid(),
         uid -> {
           int n = ++allocated;
-          return "127.78." + (n / 250) + "." + (n % 250 + 1);
+          return loopback(POD_RANGE, block, n);
         });
+  }
+
+  /**
+   * The {@code n}th loopback address of a range (127.{@code range}.x.y), counted from {@code
+   * block}'s first address. Several sandboxes may run on one host (the E2E classes run two at a
+   * time), each in its own JVM: starting each at a block of its own keeps their pods' addresses
+   * (and so their mapped ports) apart.
+   */
+  static String loopback(int range, int block, int n) {
+    int third = (block + n / 250) % 256;
+    return "127." + range + "." + third + "." + (n % 250 + 1);
+  }
+
+  /** This JVM's first block of addresses: one of 200, by process id. */
+  static int processBlock() {
+    return (int) (ProcessHandle.current().pid() % 200);
   }
 
   /** The address, if the uid has one. */

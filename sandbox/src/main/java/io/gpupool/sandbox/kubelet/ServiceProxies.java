@@ -28,6 +28,9 @@ import java.util.function.Supplier;
  * its DNS name ({@code name.namespace.svc}) resolves to, and each of its ports forwards TCP
  * connections round-robin to the Ready process-mode pods its selector matches, on the target port.
  * A connection with no ready endpoint is refused, as kube-proxy rejects it.
+ *
+ * <p>A Service whose ports cannot all be bound at its address (another sandbox on this host holds
+ * them) moves to the next address.
  */
 final class ServiceProxies implements AutoCloseable {
 
@@ -54,6 +57,9 @@ final class ServiceProxies implements AutoCloseable {
             t.setDaemon(true);
             return t;
           });
+  private static final int SERVICE_RANGE = 79;
+  private static final int ADDRESS_ATTEMPTS = 64;
+  private final int block = PodNetwork.processBlock();
   private int allocated = 0;
 
   ServiceProxies(PodNetwork network, Supplier<Collection<Pod>> pods, Consumer<String> log) {
@@ -76,27 +82,9 @@ final class ServiceProxies implements AutoCloseable {
         || service.getSpec().getSelector().isEmpty()) {
       return;
     }
-    int n = ++allocated;
-    proxy = new Proxy("127.79." + (n / 250) + "." + (n % 250 + 1), service);
-    for (ServicePort port : service.getSpec().getPorts()) {
-      try {
-        ServerSocket socket = new ServerSocket();
-        socket.setReuseAddress(true);
-        socket.bind(new InetSocketAddress(InetAddress.getByName(proxy.address), port.getPort()));
-        proxy.sockets.add(socket);
-        Proxy p = proxy;
-        threads.execute(() -> accept(p, port, socket));
-      } catch (IOException e) {
-        log.accept(
-            "service/"
-                + key
-                + " cannot listen on "
-                + proxy.address
-                + ":"
-                + port.getPort()
-                + ": "
-                + e.getMessage());
-      }
+    proxy = listen(key, service);
+    if (proxy == null) {
+      return;
     }
     byKey.put(key, proxy);
     log.accept(
@@ -107,6 +95,46 @@ final class ServiceProxies implements AutoCloseable {
             + " (ports "
             + service.getSpec().getPorts().stream().map(ServicePort::getPort).toList()
             + ")");
+  }
+
+  /**
+   * A proxy listening on every port of the Service at an address of its own. Another sandbox on
+   * this host (the E2E classes run two at a time) allocates from the same range, so an address
+   * whose port is taken is skipped for the next one: a bind that lost would leave this Service
+   * unreachable, or worse, its clients talking to the other sandbox's proxy.
+   */
+  private Proxy listen(String key, Service service) {
+    IOException last = null;
+    for (int attempt = 0; attempt < ADDRESS_ATTEMPTS; attempt++) {
+      int n = ++allocated;
+      Proxy proxy = new Proxy(PodNetwork.loopback(SERVICE_RANGE, block, n), service);
+      try {
+        for (ServicePort port : service.getSpec().getPorts()) {
+          ServerSocket socket = new ServerSocket();
+          proxy.sockets.add(socket);
+          socket.bind(new InetSocketAddress(InetAddress.getByName(proxy.address), port.getPort()));
+        }
+      } catch (IOException e) {
+        last = e;
+        proxy.sockets.forEach(ServiceProxies::closeQuietly);
+        continue;
+      }
+      for (int i = 0; i < proxy.sockets.size(); i++) {
+        ServicePort port = service.getSpec().getPorts().get(i);
+        ServerSocket socket = proxy.sockets.get(i);
+        Proxy p = proxy;
+        threads.execute(() -> accept(p, port, socket));
+      }
+      return proxy;
+    }
+    log.accept(
+        "service/"
+            + key
+            + " cannot listen on any of "
+            + ADDRESS_ATTEMPTS
+            + " addresses: "
+            + (last == null ? "no port" : last.getMessage()));
+    return null;
   }
 
   synchronized void onServiceDeleted(Service service) {
