@@ -42,13 +42,7 @@ public class LeaderElectionProducer {
     if (!settings.enabled()) {
       return null;
     }
-    String namespace =
-        settings
-            .namespace()
-            .filter(s -> !s.isBlank())
-            .or(() -> env("POD_NAMESPACE"))
-            .or(() -> Optional.ofNullable(client.getNamespace()).filter(s -> !s.isBlank()))
-            .orElse("default");
+    String namespace = leaseNamespace(settings, client);
     String identity = identity();
     LOG.infof(
         "leader election on: Lease %s/%s as %s (lease %s, renew deadline %s)",
@@ -70,6 +64,16 @@ public class LeaderElectionProducer {
                 leadership::lost,
                 leader -> LOG.infof("leader is now %s", leader)))
         .build();
+  }
+
+  /** Where the Lease lives: as configured, else the operator's own namespace. */
+  static String leaseNamespace(GpupoolConfig.LeaderElection settings, KubernetesClient client) {
+    return settings
+        .namespace()
+        .filter(s -> !s.isBlank())
+        .or(() -> env("POD_NAMESPACE"))
+        .or(() -> Optional.ofNullable(client.getNamespace()).filter(s -> !s.isBlank()))
+        .orElse("default");
   }
 
   /**
