@@ -266,6 +266,7 @@ public final class ChaosRun {
         awaitJobsEnded(
             admin,
             served,
+            replicas,
             Duration.ofSeconds(settings.maxRunSeconds() / (long) settings.timeScale() + 240));
     awaitRecheckAfterLastCrash();
     boolean quiet = awaitSettlementQuiet(admin, Duration.ofSeconds(180));
@@ -274,6 +275,7 @@ public final class ChaosRun {
     Map<String, BigInteger> balances = balances(cluster.chain(), providers);
     ClusterView view = ClusterView.read(admin, ChartRelease.NAMESPACE);
     tally.atEnd(Invariants.atEnd(view, balances));
+    tally.replicasAtEnd(replicas.leadership(admin));
     log.accept("chaos: jobs ended " + ended + ", settlement quiet " + quiet);
     record(plan, rpc, churn, replicas, view);
     tally.set("kubelet: pods refused for want of GPUs (UnexpectedAdmissionError)", refusals(admin));
@@ -450,10 +452,14 @@ public final class ChaosRun {
   }
 
   /** Until every job ended; gives up after {@code patience} in which no job ended. */
-  private boolean awaitJobsEnded(KubernetesClient admin, ServedModels served, Duration patience)
+  private boolean awaitJobsEnded(
+      KubernetesClient admin, ServedModels served, OperatorReplicas replicas, Duration patience)
       throws InterruptedException {
     ProgressDeadline wait = new ProgressDeadline(Instant.now(), patience);
     while (true) {
+      // Two replicas run to the end, as a Deployment's would: one that exits after the window (a
+      // leader that could not renew, a replica whose election stopped) is replaced.
+      keepTwo(replicas);
       served.afterWindow(Instant.now());
       var jobs = admin.resources(TrainingJob.class).inNamespace("default").list().getItems();
       long open =

@@ -3,6 +3,7 @@ package io.gpupool.e2e;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.e2e.chaos.HeapReadings;
+import io.gpupool.e2e.chaos.LogLines;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -138,6 +139,30 @@ final class OperatorReplicas implements AutoCloseable {
       Thread.sleep(2000);
     }
     return Optional.empty();
+  }
+
+  /**
+   * Each live replica at the end: its name and pid, whether it holds the Lease, its last leadership
+   * line and its last warning or error (the first line of each), for a run that went wrong.
+   */
+  String leadership(KubernetesClient admin) {
+    long leader = leaderPid(admin);
+    StringBuilder b = new StringBuilder("lease held by ");
+    b.append(leader < 0 ? "no live replica of ours" : "pid " + leader).append('\n');
+    for (Replica r : replicas) {
+      String log = r.process() == null ? cluster.operatorLog() : r.process().log();
+      b.append("- ")
+          .append(r.name())
+          .append(" (pid ")
+          .append(r.pid())
+          .append(alive(r) ? ", alive" : ", dead")
+          .append("): last leadership line: ")
+          .append(LogLines.last(log, line -> line.contains("[io.gp.op.le.")))
+          .append("; last warning: ")
+          .append(LogLines.last(log, line -> line.contains(" WARN ") || line.contains(" ERROR ")))
+          .append('\n');
+    }
+    return b.toString();
   }
 
   /** Why the last heap reading failed, replica by replica. */

@@ -24,6 +24,7 @@ public final class ChaosTally {
   private final List<Violation> atEnd = new ArrayList<>();
   private long samples;
   private String heap = "not sampled";
+  private String replicasAtEnd = "";
   private boolean heapReadAtEnd;
   private boolean ended;
 
@@ -137,6 +138,15 @@ public final class ChaosTally {
     return atEnd.stream().filter(v -> v.kind() == kind).count();
   }
 
+  /**
+   * What each operator replica was doing at the end (lease holder, leadership, last warning), shown
+   * under the table when an invariant broke: a run whose jobs never ended must say whether any
+   * replica was leading.
+   */
+  public synchronized void replicasAtEnd(String summary) {
+    replicasAtEnd = summary;
+  }
+
   /** The run as a Markdown table. */
   public synchronized String table() {
     StringBuilder b = new StringBuilder("| what | count |\n|---|---:|\n");
@@ -151,6 +161,9 @@ public final class ChaosTally {
     row(b, "usage records lost at end", Long.toString(endCount(Kind.RECORD_LOST)));
     row(b, "jobs not in an allowed final phase", Long.toString(endCount(Kind.NOT_FINAL)));
     row(b, "operator heap start → end", heap);
+    if (!violations().isEmpty() && !replicasAtEnd.isEmpty()) {
+      b.append('\n').append(replicasAtEnd);
+    }
     return b.toString();
   }
 

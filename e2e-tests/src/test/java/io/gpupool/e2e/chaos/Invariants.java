@@ -2,6 +2,7 @@ package io.gpupool.e2e.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -311,9 +312,41 @@ public final class Invariants {
                               && c.getReason() != null
                               && !c.getReason().isBlank());
       if (!explained) {
-        out.add(new Violation(Kind.NOT_FINAL, name + " is still " + phase));
+        out.add(
+            new Violation(
+                Kind.NOT_FINAL,
+                name
+                    + " is still "
+                    + phase
+                    + whyNot(j.getStatus() == null ? null : j.getStatus().conditions)));
       }
     }
+  }
+
+  /**
+   * What a job that did not end says about why: its conditions that are not True (type, reason and
+   * the start of the message), so that a run that ends with jobs waiting names what they wait for.
+   */
+  static String whyNot(List<Condition> conditions) {
+    if (conditions == null) {
+      return " (no conditions)";
+    }
+    StringBuilder why = new StringBuilder();
+    for (var c : conditions) {
+      if ("True".equals(c.getStatus())) {
+        continue;
+      }
+      String message = c.getMessage() == null ? "" : c.getMessage();
+      why.append(why.length() == 0 ? " (" : "; ")
+          .append(c.getType())
+          .append('=')
+          .append(c.getStatus())
+          .append(' ')
+          .append(c.getReason())
+          .append(": ")
+          .append(message.length() > 160 ? message.substring(0, 160) + "..." : message);
+    }
+    return why.length() == 0 ? "" : why.append(')').toString();
   }
 
   private static void finalPhases(ClusterView view, List<Violation> out) {
@@ -324,7 +357,13 @@ public final class Invariants {
         continue;
       }
       if (phase != TrainingJobPhase.Failed) {
-        out.add(new Violation(Kind.NOT_FINAL, name + " is still " + phase));
+        out.add(
+            new Violation(
+                Kind.NOT_FINAL,
+                name
+                    + " is still "
+                    + phase
+                    + whyNot(j.getStatus() == null ? null : j.getStatus().conditions)));
         continue;
       }
       var reason =

@@ -209,6 +209,29 @@ class InvariantsTest {
             "default/early Failed (BackoffLimitExceeded) after 1 restarts, its backoffLimit is 3");
   }
 
+  /** A run that ends with jobs waiting must say what they wait for (CI showed only "Pending"). */
+  @Test
+  void aJobStillWaitingAtTheEndNamesWhatItWaitsFor() {
+    TrainingJob waiting = job("waiting", TrainingJobPhase.Pending);
+    waiting
+        .getStatus()
+        .conditions
+        .add(
+            new ConditionBuilder()
+                .withType("Scheduled")
+                .withStatus("False")
+                .withReason("Unschedulable")
+                .withMessage("payer 0xbb: escrow not read, the chain RPC is down")
+                .build());
+    waiting.getStatus().conditions.add(failed("Unrelated", "true conditions are left out"));
+    ClusterView v = new ClusterView(List.of(), List.of(waiting), List.of(), List.of(), List.of());
+    assertThat(Invariants.atEnd(v, Map.of()))
+        .extracting(Violation::detail)
+        .containsExactly(
+            "default/waiting is still Pending (Scheduled=False Unschedulable: payer 0xbb: escrow"
+                + " not read, the chain RPC is down)");
+  }
+
   private static io.fabric8.kubernetes.api.model.Condition failed(String reason, String message) {
     return new ConditionBuilder()
         .withType("Failed")
