@@ -24,7 +24,9 @@ const input = {
 // nothing outside contractsDir is read.
 function findImports(importPath) {
   const file = path.resolve(contractsDir, importPath);
-  if (!file.startsWith(contractsDir + path.sep) || !fs.existsSync(file)) return { error: `File not found: ${importPath}` };
+  if (!file.startsWith(contractsDir + path.sep) || !fs.existsSync(file)) {
+    return { error: `File not found: ${importPath}` };
+  }
   return { contents: fs.readFileSync(file, 'utf8') };
 }
 const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
