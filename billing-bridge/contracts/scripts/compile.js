@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Compiles src/GpuPoolBilling.sol with solc-js (standard JSON) into the ABI and BIN that the Java
-// build turns into a typed wrapper. Usage: node scripts/compile.js [outputDir]
+// Compiles src/GpuPoolBilling.sol (and the parts it imports from src/parts/) with solc-js (standard
+// JSON) into the ABI and BIN that the Java build turns into a typed wrapper.
+// Usage: node scripts/compile.js [outputDir]
 // Output is deterministic: same source + same solc + same settings => byte-identical files.
 'use strict';
 const fs = require('fs');
@@ -19,7 +20,16 @@ const input = {
     outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
   },
 };
-const output = JSON.parse(solc.compile(JSON.stringify(input)));
+// Imports are source unit names relative to contractsDir (`src/parts/X.sol`), as forge names them;
+// nothing outside contractsDir is read.
+function findImports(importPath) {
+  const file = path.resolve(contractsDir, importPath);
+  if (!file.startsWith(contractsDir + path.sep) || !fs.existsSync(file)) {
+    return { error: `File not found: ${importPath}` };
+  }
+  return { contents: fs.readFileSync(file, 'utf8') };
+}
+const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
 const errors = (output.errors || []).filter((e) => e.severity === 'error');
 for (const e of output.errors || []) process.stderr.write(`${e.formattedMessage}\n`);
 if (errors.length > 0) process.exit(1);

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {TestBase} from "./TestBase.sol";
 import {GpuPoolBilling} from "../src/GpuPoolBilling.sol";
+import {Settlement} from "../src/parts/Settlement.sol";
 
 /// @dev The cheatcode this file needs beyond TestBase's: `cool` makes an account's storage cold
 ///      again, so a second settlement in the same test pays the cold-slot prices a real
@@ -372,10 +373,10 @@ contract GasFloorTest is TestBase {
         internal
         returns (uint256 execution, uint256 perPair)
     {
-        (bool ok,) = target.call(abi.encodeCall(GpuPoolBilling.settleBatch, (batchParties, first)));
+        (bool ok,) = target.call(abi.encodeCall(Settlement.settleBatch, (batchParties, first)));
         assertTrue(ok, "first round");
         VmCool(address(vm)).cool(target);
-        bytes memory data = abi.encodeCall(GpuPoolBilling.settleBatch, (batchParties, steady));
+        bytes memory data = abi.encodeCall(Settlement.settleBatch, (batchParties, steady));
         (bool warmed,) = target.call(""); // the transaction's target account is warm, as on chain
         warmed;
         uint256 before = gasleft();

@@ -3,6 +3,9 @@ pragma solidity ^0.8.24;
 
 import {TestBase} from "./TestBase.sol";
 import {GpuPoolBilling} from "../src/GpuPoolBilling.sol";
+import {BillingErrors} from "../src/parts/BillingErrors.sol";
+import {EscrowAccounts} from "../src/parts/EscrowAccounts.sol";
+import {ProviderAccounts} from "../src/parts/ProviderAccounts.sol";
 
 /// @dev Payout address that tries to re-enter the contract when it receives money.
 contract Reenterer {
@@ -35,8 +38,8 @@ contract Reenterer {
         attempts++;
         if (attempts == 1) {
             // Each of these must fail with Reentrancy; a success would mean a double payout.
-            (bool a,) = address(billing).call(abi.encodeCall(GpuPoolBilling.withdraw, ()));
-            (bool b,) = address(billing).call(abi.encodeCall(GpuPoolBilling.withdrawEscrow, ()));
+            (bool a,) = address(billing).call(abi.encodeCall(ProviderAccounts.withdraw, ()));
+            (bool b,) = address(billing).call(abi.encodeCall(EscrowAccounts.withdrawEscrow, ()));
             reentered = a || b;
         }
     }
@@ -181,20 +184,20 @@ contract GpuPoolBillingTest is TestBase {
         uint256[] memory entries = new uint256[](1);
         entries[0] = entry(JOB, 0, 1, 1 ether);
         vm.prank(provider);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, provider));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotReporter.selector, provider));
         billing.settleBatch(parties, entries);
         billing.removeReporter(reporter);
         vm.prank(reporter);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, reporter));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotReporter.selector, reporter));
         billing.settleBatch(parties, entries);
     }
 
     function test_onlyOwnerSetsReporters() public {
         vm.prank(provider);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotOwner.selector, provider));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotOwner.selector, provider));
         billing.proposeReporter(provider);
         vm.prank(provider);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotOwner.selector, provider));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotOwner.selector, provider));
         billing.removeReporter(reporter);
     }
 
@@ -203,11 +206,11 @@ contract GpuPoolBillingTest is TestBase {
         uint256[] memory entries = new uint256[](1);
         entries[0] = entry(JOB, 9, 1, 1);
         vm.prank(reporter);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.PartyIndexOutOfRange.selector, 9, 4));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.PartyIndexOutOfRange.selector, 9, 4));
         billing.settleBatch(parties, entries);
         entries[0] = entry(JOB, 0, 4, 1);
         vm.prank(reporter);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.PartyIndexOutOfRange.selector, 4, 4));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.PartyIndexOutOfRange.selector, 4, 4));
         billing.settleBatch(parties, entries);
     }
 
@@ -234,27 +237,27 @@ contract GpuPoolBillingTest is TestBase {
 
     function test_voucherFromNonReporterOrTamperedIsRejected() public {
         bytes memory sig = _voucherSig(0xB0B, payer, JOB, provider, 2 ether);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.InvalidSignature.selector));
         billing.settleWithVoucher(payer, JOB, provider, 2 ether, sig);
         sig = _voucherSig(REPORTER_KEY, payer, JOB, provider, 2 ether);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.InvalidSignature.selector));
         billing.settleWithVoucher(payer, JOB, provider, 3 ether, sig); // amount changed
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.InvalidSignature.selector));
         billing.settleWithVoucher(payer, JOB, provider2, 2 ether, sig); // provider changed
         billing.removeReporter(reporter);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.InvalidSignature.selector));
         billing.settleWithVoucher(payer, JOB, provider, 2 ether, sig); // reporter revoked
     }
 
     function test_payerWithdrawsOnlyAfterThawing() public {
         vm.prank(payer);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NoThawInProgress.selector, payer));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NoThawInProgress.selector, payer));
         billing.withdrawEscrow();
         vm.prank(payer);
         billing.startThaw(4 ether);
         uint64 endsAt = billing.thawEndsAt(payer);
         vm.prank(payer);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.StillThawing.selector, payer, endsAt));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.StillThawing.selector, payer, endsAt));
         billing.withdrawEscrow();
         _settle1(JOB, 7 ether); // providers are settled first, from the thawing amount too
         vm.warp(endsAt);
@@ -271,7 +274,7 @@ contract GpuPoolBillingTest is TestBase {
         billing.registerProvider(payout);
         _settle1(JOB, 1 ether);
         vm.prank(provider);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingToWithdraw.selector, provider));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NothingToWithdraw.selector, provider));
         billing.withdraw(); // earnings stay in the pair until collected
         _collect(provider, JOB);
         vm.prank(provider);
@@ -279,7 +282,7 @@ contract GpuPoolBillingTest is TestBase {
         assertEq(payout.balance, 1 ether, "payout got it");
         assertEq(_earned(provider), 0, "zeroed");
         vm.prank(provider);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingToWithdraw.selector, provider));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NothingToWithdraw.selector, provider));
         billing.withdraw();
     }
 
@@ -340,7 +343,7 @@ contract GpuPoolBillingTest is TestBase {
         uint256[] memory entries = new uint256[](1);
         entries[0] = entry(JOB, 0, 1, uint96(amount));
         vm.prank(caller);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, caller));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotReporter.selector, caller));
         billing.settleBatch(parties, entries);
     }
 
@@ -350,7 +353,7 @@ contract GpuPoolBillingTest is TestBase {
         // Version 6 refuses a cumulative over 96 bits first (AmountTooLarge), whoever signed it.
         amount = uint128(bound(amount, 0, type(uint96).max));
         bytes memory sig = _voucherSig(key, payer, JOB, provider, amount);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.InvalidSignature.selector));
         billing.settleWithVoucher(payer, JOB, provider, amount, sig);
     }
 }

@@ -3,6 +3,9 @@ pragma solidity ^0.8.24;
 
 import {TestBase} from "./TestBase.sol";
 import {GpuPoolBilling} from "../src/GpuPoolBilling.sol";
+import {BillingErrors} from "../src/parts/BillingErrors.sol";
+import {BillingEvents} from "../src/parts/BillingEvents.sol";
+import {Settlement} from "../src/parts/Settlement.sol";
 
 /// @dev Shared set-up for the attack tests: one reporter (whose key the attacker holds), two payers
 ///      with 10 ETH escrow each who granted that reporter `LIMIT` per day, one registered provider.
@@ -112,7 +115,7 @@ contract DoubleSpendTest is AttackBase {
         entries[0] = entry(bytes16("a"), 1, 0, 4 ether);
         entries[1] = entry(bytes16("b"), 2, 0, 4 ether);
         entries[2] = entry(bytes16("c"), 1, 0, 4 ether);
-        bytes memory encoded = abi.encodeCall(GpuPoolBilling.settleBatch, (parties, entries));
+        bytes memory encoded = abi.encodeCall(Settlement.settleBatch, (parties, entries));
         // parties[2]'s word: selector, two offsets, the length, then parties[0..2].
         encoded[4 + 0x60 + 2 * 0x20] = 0xff;
         vm.prank(reporter);
@@ -157,7 +160,7 @@ contract StolenReporterKeyTest is AttackBase {
         vm.warp(block.timestamp + 1 days);
         vm.prank(reporter);
         (address[] memory parties, uint256[] memory entries) = _one(payer, thief, FAKE_JOB, 10 ether);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, reporter));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotReporter.selector, reporter));
         billing.settleBatch(parties, entries);
     }
 
@@ -185,7 +188,7 @@ contract StolenReporterKeyTest is AttackBase {
 
     function test_overLimitStaysOwedAndEmitsAnEvent() public {
         vm.expectEmit(true, true, false, true);
-        emit GpuPoolBilling.SpendingLimitReached(payer, reporter, uint64(block.timestamp + 1 days));
+        emit BillingEvents.SpendingLimitReached(payer, reporter, uint64(block.timestamp + 1 days));
         _settle(reporter, payer, provider, bytes16("job"), 1.5 ether);
         (uint256 paid, uint256 owed) = billing.pairState(payer, bytes16("job"), provider);
         assertEq(paid, 1 ether, "paid up to the limit");
@@ -213,7 +216,7 @@ contract StolenOwnerKeyTest is AttackBase {
     function test_newReporterWaitsForTheDelayAndChargesNobodyWithoutALimit() public {
         billing.proposeReporter(evilReporter);
         vm.expectRevert(
-            abi.encodeWithSelector(GpuPoolBilling.NotYet.selector, evilReporter, uint64(block.timestamp + DELAY))
+            abi.encodeWithSelector(BillingErrors.NotYet.selector, evilReporter, uint64(block.timestamp + DELAY))
         );
         billing.activateReporter(evilReporter);
         vm.warp(block.timestamp + DELAY);
@@ -226,19 +229,19 @@ contract StolenOwnerKeyTest is AttackBase {
     }
 
     function test_ownerCannotRedirectARegisteredProvider() public {
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.AlreadyRegistered.selector, provider));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.AlreadyRegistered.selector, provider));
         billing.proposeProvider(provider, thief);
     }
 
     function test_ownerProposalForAnUnregisteredProviderIsDelayedAndCancellable() public {
         address quiet = address(0x2001);
         billing.proposeProvider(quiet, thief);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotYet.selector, quiet, uint64(block.timestamp + DELAY)));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotYet.selector, quiet, uint64(block.timestamp + DELAY)));
         billing.confirmProvider(quiet);
         vm.prank(quiet);
         billing.cancelProviderProposal(quiet);
         vm.warp(block.timestamp + DELAY);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingProposed.selector, quiet));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NothingProposed.selector, quiet));
         billing.confirmProvider(quiet);
         // Unchallenged, it takes effect after the delay.
         billing.proposeProvider(quiet, address(0x2002));
@@ -249,7 +252,7 @@ contract StolenOwnerKeyTest is AttackBase {
         // The provider's own key still decides afterwards; the owner no longer can.
         vm.prank(quiet);
         billing.registerProvider(quiet);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.AlreadyRegistered.selector, quiet));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.AlreadyRegistered.selector, quiet));
         billing.proposeProvider(quiet, thief);
     }
 
@@ -258,12 +261,12 @@ contract StolenOwnerKeyTest is AttackBase {
         billing.transferOwnership(next);
         assertEq(uint160(billing.owner()), uint160(address(this)), "still the owner until accepted");
         vm.prank(thief);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotPendingOwner.selector, thief));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotPendingOwner.selector, thief));
         billing.acceptOwnership();
         vm.prank(next);
         billing.acceptOwnership();
         assertEq(uint160(billing.owner()), uint160(next), "accepted");
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotOwner.selector, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotOwner.selector, address(this)));
         billing.proposeReporter(thief);
     }
 
@@ -271,7 +274,7 @@ contract StolenOwnerKeyTest is AttackBase {
         billing.proposeReporter(evilReporter);
         billing.removeReporter(evilReporter);
         vm.warp(block.timestamp + DELAY);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingProposed.selector, evilReporter));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NothingProposed.selector, evilReporter));
         billing.activateReporter(evilReporter);
     }
 }
@@ -286,7 +289,7 @@ contract VoucherSignatureTest is AttackBase {
     }
 
     function _rejects(bytes memory sig) internal {
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.InvalidSignature.selector));
         billing.settleWithVoucher(payer, JOB, provider, 0.5 ether, sig);
     }
 
@@ -400,10 +403,10 @@ contract SpendingWindowCacheTest is AttackBase {
         billing.removeReporter(reporter);
         (address[] memory parties, uint256[] memory entries) = _one(payer, provider, bytes16("a"), 1 ether);
         vm.prank(reporter);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotReporter.selector, reporter));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotReporter.selector, reporter));
         billing.settleBatch(parties, entries);
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(REPORTER_KEY, billing.voucherDigest(payer, bytes16("a"), provider, 1 ether));
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.InvalidSignature.selector));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.InvalidSignature.selector));
         billing.settleWithVoucher(payer, bytes16("a"), provider, 1 ether, abi.encodePacked(r, s, v));
     }
 }

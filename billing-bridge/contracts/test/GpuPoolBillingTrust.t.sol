@@ -3,6 +3,8 @@ pragma solidity ^0.8.24;
 
 import {TestBase} from "./TestBase.sol";
 import {GpuPoolBilling} from "../src/GpuPoolBilling.sol";
+import {BillingErrors} from "../src/parts/BillingErrors.sol";
+import {BillingEvents} from "../src/parts/BillingEvents.sol";
 
 /// @dev Stake, the challenge window, disputes and slashing (docs/trust.md).
 contract GpuPoolBillingTrustTest is TestBase {
@@ -109,7 +111,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         assertEq(thawing, 3 ether, "thawing");
         assertEq(ends, block.timestamp + THAW, "thaw ends");
         vm.prank(provider);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.StillThawingStake.selector, provider, ends));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.StillThawingStake.selector, provider, ends));
         billing.withdrawStake();
         vm.warp(ends);
         uint256 before = provider.balance;
@@ -118,7 +120,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         assertEq(provider.balance - before, 3 ether, "stake back to the provider's key");
         assertEq(_stake(), 5 ether, "rest still staked");
         vm.prank(provider);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NoUnstakeInProgress.selector, provider));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NoUnstakeInProgress.selector, provider));
         billing.withdrawStake();
         _assertConserved();
     }
@@ -129,9 +131,9 @@ contract GpuPoolBillingTrustTest is TestBase {
         billing.startUnstake(2 ether);
         billing.cancelUnstake();
         vm.warp(block.timestamp + THAW);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NoUnstakeInProgress.selector, provider));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NoUnstakeInProgress.selector, provider));
         billing.withdrawStake();
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.ZeroAmount.selector));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.ZeroAmount.selector));
         billing.stake{value: 0}();
         vm.stopPrank();
         assertEq(_stake(), 2 ether, "still staked");
@@ -146,7 +148,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         assertGe(maturesAt, block.timestamp + WINDOW, "matures no sooner than one window");
         assertLe(maturesAt, block.timestamp + 2 * WINDOW, "nor later than two");
         vm.prank(provider);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingToWithdraw.selector, provider));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NothingToWithdraw.selector, provider));
         billing.withdraw();
         vm.warp(maturesAt - 1);
         assertEq(_withdrawable(), 0, "not a second early");
@@ -207,15 +209,15 @@ contract GpuPoolBillingTrustTest is TestBase {
     function test_windowChangesOnlyThroughTheDelay() public {
         billing.proposeTrustParameters(10 minutes, 1_000, 0);
         vm.expectRevert(
-            abi.encodeWithSelector(GpuPoolBilling.NotYet.selector, address(this), uint64(block.timestamp + ADMIN_DELAY))
+            abi.encodeWithSelector(BillingErrors.NotYet.selector, address(this), uint64(block.timestamp + ADMIN_DELAY))
         );
         billing.applyTrustParameters();
         vm.prank(payer);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotOwner.selector, payer));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotOwner.selector, payer));
         billing.proposeTrustParameters(0, 0, 0);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.ShareTooLarge.selector, 10_001));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.ShareTooLarge.selector, 10_001));
         billing.proposeTrustParameters(10 minutes, 10_001, 0);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.WindowTooLong.selector, 366 days));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.WindowTooLong.selector, 366 days));
         billing.proposeTrustParameters(366 days, 0, 0);
         assertEq(billing.challengeWindow(), WINDOW, "unchanged");
     }
@@ -283,7 +285,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         assertEq(billing.rewardBalance(whistleblower), 0, "no reward");
         bytes32 key = billing.pairKey(payer, JOB, provider);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NoOpenDispute.selector, key));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NoOpenDispute.selector, key));
         billing.resolveDispute(payer, JOB, provider, true);
         _assertConserved();
     }
@@ -302,19 +304,19 @@ contract GpuPoolBillingTrustTest is TestBase {
         address anyone = address(0xA11);
         vm.warp(expiresAt - 1);
         vm.prank(anyone);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeNotExpired.selector, key, expiresAt));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.DisputeNotExpired.selector, key, expiresAt));
         billing.expireDispute(payer, JOB, provider);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeNotExpired.selector, key, expiresAt));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.DisputeNotExpired.selector, key, expiresAt));
         billing.expireDispute(payer, JOB, provider);
 
         // From the deadline on the verifier can no longer call it fraud: it only ends as no fraud.
         vm.warp(expiresAt);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeExpired.selector, key, expiresAt));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.DisputeExpired.selector, key, expiresAt));
         billing.resolveDispute(payer, JOB, provider, true);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeExpired.selector, key, expiresAt));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.DisputeExpired.selector, key, expiresAt));
         billing.resolveDispute(payer, JOB, provider, false);
 
         uint256 escrowBefore = _escrow();
@@ -332,7 +334,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         _assertConserved();
 
         vm.prank(anyone);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NoOpenDispute.selector, key));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NoOpenDispute.selector, key));
         billing.expireDispute(payer, JOB, provider);
         _collect();
         vm.prank(provider);
@@ -354,7 +356,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         bytes32 key = billing.pairKey(payer, JOB, provider);
         uint64 expiresAt = uint64(block.timestamp) + billing.DISPUTE_DEADLINE();
         vm.warp(block.timestamp + 15 days); // 35 days after the first opening, 15 after this one
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeNotExpired.selector, key, expiresAt));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.DisputeNotExpired.selector, key, expiresAt));
         billing.expireDispute(payer, JOB, provider);
         vm.prank(verifier);
         billing.resolveDispute(payer, JOB, provider, true);
@@ -365,20 +367,20 @@ contract GpuPoolBillingTrustTest is TestBase {
         _settle(10 ether);
         bytes32 key = billing.pairKey(payer, JOB, provider);
         vm.startPrank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeExceedsPaid.selector, key, 11 ether, 10 ether));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.DisputeExceedsPaid.selector, key, 11 ether, 10 ether));
         billing.openDispute(payer, JOB, provider, 11 ether, EVIDENCE, whistleblower);
         billing.openDispute(payer, JOB, provider, 3 ether, EVIDENCE, whistleblower);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeAlreadyOpen.selector, key));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.DisputeAlreadyOpen.selector, key));
         billing.openDispute(payer, JOB, provider, 1 ether, EVIDENCE, whistleblower);
         billing.resolveDispute(payer, JOB, provider, false);
         // The same earnings are never disputed twice: 7 left to dispute.
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeExceedsPaid.selector, key, 8 ether, 7 ether));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.DisputeExceedsPaid.selector, key, 8 ether, 7 ether));
         billing.openDispute(payer, JOB, provider, 8 ether, EVIDENCE, whistleblower);
         vm.stopPrank();
         // Out of the window: nothing left to freeze.
         vm.warp(block.timestamp + 2 * WINDOW);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.DisputeExceedsPaid.selector, key, 7 ether, 0));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.DisputeExceedsPaid.selector, key, 7 ether, 0));
         billing.openDispute(payer, JOB, provider, 7 ether, EVIDENCE, whistleblower);
         _assertConserved();
     }
@@ -386,19 +388,19 @@ contract GpuPoolBillingTrustTest is TestBase {
     function test_onlyAnActiveVerifierDisputes() public {
         _settle(10 ether);
         vm.prank(reporter);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotVerifier.selector, reporter));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotVerifier.selector, reporter));
         billing.openDispute(payer, JOB, provider, 1 ether, EVIDENCE, reporter);
         address late = address(0x1A7E);
         billing.proposeVerifier(late);
         vm.expectRevert(
-            abi.encodeWithSelector(GpuPoolBilling.NotYet.selector, late, uint64(block.timestamp + ADMIN_DELAY))
+            abi.encodeWithSelector(BillingErrors.NotYet.selector, late, uint64(block.timestamp + ADMIN_DELAY))
         );
         billing.activateVerifier(late);
         vm.prank(verifier);
         billing.openDispute(payer, JOB, provider, 1 ether, EVIDENCE, whistleblower);
         billing.removeVerifier(verifier);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotVerifier.selector, verifier));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotVerifier.selector, verifier));
         billing.resolveDispute(payer, JOB, provider, true);
     }
 
@@ -428,7 +430,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         vm.stopPrank();
         uint256 escrowBefore = _escrow();
         vm.expectEmit(true, true, false, true);
-        emit GpuPoolBilling.StakeSlashed(provider, EVIDENCE, whistleblower, 4 ether, 1 ether);
+        emit BillingEvents.StakeSlashed(provider, EVIDENCE, whistleblower, 4 ether, 1 ether);
         vm.prank(verifier);
         billing.slashStake(provider, EVIDENCE, whistleblower);
         // 50% of 8 slashed; 25% of that rewards the whistleblower; no payer was harmed: 3 burned.
@@ -452,22 +454,22 @@ contract GpuPoolBillingTrustTest is TestBase {
 
     function test_onlyAVerifierSlashesStakeAndOnlyStakeThatIsThere() public {
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NothingToSlash.selector, provider));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NothingToSlash.selector, provider));
         billing.slashStake(provider, EVIDENCE, whistleblower);
         vm.prank(provider);
         billing.stake{value: 8 ether}();
         vm.prank(reporter);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotVerifier.selector, reporter));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotVerifier.selector, reporter));
         billing.slashStake(provider, EVIDENCE, reporter);
         vm.prank(provider);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotVerifier.selector, provider));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotVerifier.selector, provider));
         billing.slashStake(provider, EVIDENCE, provider);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.ZeroAddress.selector));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.ZeroAddress.selector));
         billing.slashStake(provider, EVIDENCE, address(0));
         billing.removeVerifier(verifier);
         vm.prank(verifier);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.NotVerifier.selector, verifier));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.NotVerifier.selector, verifier));
         billing.slashStake(provider, EVIDENCE, whistleblower);
         assertEq(_stake(), 8 ether, "untouched");
         _assertConserved();
@@ -486,10 +488,10 @@ contract GpuPoolBillingTrustTest is TestBase {
         billing.applyTrustParameters();
         vm.startPrank(verifier);
         billing.slashStake(provider, EVIDENCE, whistleblower);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.SlashTooSoon.selector, provider, t + 3 hours));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.SlashTooSoon.selector, provider, t + 3 hours));
         billing.slashStake(provider, EVIDENCE, whistleblower);
         vm.warp(t + 3 hours - 1);
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.SlashTooSoon.selector, provider, t + 3 hours));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.SlashTooSoon.selector, provider, t + 3 hours));
         billing.slashStake(provider, EVIDENCE, whistleblower);
         vm.warp(t + 3 hours);
         billing.slashStake(provider, EVIDENCE, whistleblower);
@@ -503,7 +505,7 @@ contract GpuPoolBillingTrustTest is TestBase {
         vm.startPrank(verifier);
         billing.slashStake(provider, EVIDENCE, whistleblower);
         uint64 next = t + billing.STAKE_SLASH_MIN_INTERVAL();
-        vm.expectRevert(abi.encodeWithSelector(GpuPoolBilling.SlashTooSoon.selector, provider, next));
+        vm.expectRevert(abi.encodeWithSelector(BillingErrors.SlashTooSoon.selector, provider, next));
         billing.slashStake(provider, EVIDENCE, whistleblower);
         vm.warp(next);
         billing.slashStake(provider, EVIDENCE, whistleblower);
