@@ -19,9 +19,10 @@ import org.jboss.logging.Logger;
 /**
  * Exits a replica whose leader election stopped while it lives on ({@link StalledElection}), as
  * JOSDK exits a leader that lost its Lease: the pod restarts and competes again. Without it a
- * replica whose elector died on an unexpected exception sits idle for good, and when every replica
- * is in that state nothing reconciles, meters or settles. Reads the Lease once per lease duration;
- * a failed read decides nothing.
+ * follower whose elector died on an unexpected exception sits idle for good (when every replica is
+ * in that state nothing reconciles, meters or settles), and a leader whose renewals stopped keeps
+ * acting beside the replica that took the Lease over. Reads the Lease every retry period, as the
+ * elector itself does; a failed read decides nothing.
  */
 @ApplicationScoped
 public class ElectionWatchdog {
@@ -33,24 +34,33 @@ public class ElectionWatchdog {
   private final GpupoolConfig.LeaderElection settings;
   private final KubernetesClient client;
   private final Leadership leadership;
+  private final String identity;
   private final Clock clock;
   private final Runnable exit;
   private volatile ScheduledExecutorService timer;
 
   public ElectionWatchdog(GpupoolConfig config, KubernetesClient client, Leadership leadership) {
     // as JOSDK exits a leader that lost its Lease
-    this(config.leaderElection(), client, leadership, Clock.systemUTC(), () -> System.exit(1));
+    this(
+        config.leaderElection(),
+        client,
+        leadership,
+        LeaderElectionProducer.identity(),
+        Clock.systemUTC(),
+        () -> System.exit(1));
   }
 
   ElectionWatchdog(
       GpupoolConfig.LeaderElection settings,
       KubernetesClient client,
       Leadership leadership,
+      String identity,
       Clock clock,
       Runnable exit) {
     this.settings = settings;
     this.client = client;
     this.leadership = leadership;
+    this.identity = identity;
     this.clock = clock;
     this.exit = exit;
   }
@@ -65,7 +75,7 @@ public class ElectionWatchdog {
     Periodic.every(
         timer,
         settings.leaseDuration(),
-        settings.leaseDuration(),
+        settings.retryPeriod(),
         "checking the leader election",
         () -> check(election, namespace));
   }
@@ -89,13 +99,39 @@ public class ElectionWatchdog {
       return; // the API server erred: nothing learnt about the Lease
     }
     Instant now = clock.instant();
-    if (election.stalled(leadership.isLeader(), renewedAt(lease), duration(lease), now)) {
-      LOG.errorf(
-          "the Lease %s/%s has had no live holder since %s and this replica, not leading, has not"
-              + " taken it: its leader election has stopped; exiting so that it restarts",
-          namespace, settings.leaseName(), election.unheldSince());
-      exit.run();
+    StalledElection.Verdict verdict =
+        election.read(
+            leadership.isLeader(), heldBy(lease, identity), renewedAt(lease), duration(lease), now);
+    switch (verdict) {
+      case STALLED_FOLLOWER -> {
+        LOG.errorf(
+            "the Lease %s/%s has had no live holder since %s and this replica, not leading, has"
+                + " not taken it: its leader election has stopped; exiting so that it restarts",
+            namespace,
+            settings.leaseName(),
+            election.unheldSince());
+        exit.run();
+      }
+      case DEPOSED_LEADER -> {
+        LOG.errorf(
+            "this replica (%s) acts as the leader but the Lease %s/%s says otherwise (holder %s,"
+                + " renewed %s): its renewals stopped without it noticing; exiting at once so that"
+                + " two replicas never act together",
+            identity,
+            namespace,
+            settings.leaseName(),
+            lease.getSpec().getHolderIdentity(),
+            lease.getSpec().getRenewTime());
+        exit.run();
+      }
+      case RUNNING -> {}
     }
+  }
+
+  private static boolean heldBy(Lease lease, String identity) {
+    return lease != null
+        && lease.getSpec() != null
+        && identity.equals(lease.getSpec().getHolderIdentity());
   }
 
   /** When the holder last renewed the Lease; null without a Lease, holder or renew time. */

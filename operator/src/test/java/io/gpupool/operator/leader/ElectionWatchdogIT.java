@@ -103,7 +103,8 @@ class ElectionWatchdogIT {
     Hands clock = new Hands();
     AtomicInteger exits = new AtomicInteger();
     ElectionWatchdog watchdog =
-        new ElectionWatchdog(SETTINGS, client, new Leadership(true), clock, exits::incrementAndGet);
+        new ElectionWatchdog(
+            SETTINGS, client, new Leadership(true), "vm-me", clock, exits::incrementAndGet);
     StalledElection election = watchdog.election();
     lease("vm-dead-leader", T0.minusSeconds(20)); // its holder died; nobody took it over
 
@@ -123,7 +124,7 @@ class ElectionWatchdogIT {
     AtomicInteger exits = new AtomicInteger();
     Leadership leadership = new Leadership(true);
     ElectionWatchdog watchdog =
-        new ElectionWatchdog(SETTINGS, client, leadership, clock, exits::incrementAndGet);
+        new ElectionWatchdog(SETTINGS, client, leadership, "vm-me", clock, exits::incrementAndGet);
     StalledElection election = watchdog.election();
     for (int s = 0; s < 300; s += 15) {
       clock.now = T0.plusSeconds(s);
@@ -131,11 +132,29 @@ class ElectionWatchdogIT {
       watchdog.check(election, NS);
     }
     leadership.acquired();
-    lease("vm-live-leader", T0); // stale as read, but this replica leads now
-    for (int s = 300; s < 600; s += 15) {
+    for (int s = 300; s < 600; s += 2) {
       clock.now = T0.plusSeconds(s);
+      lease("vm-me", clock.now.minusSeconds(1));
       watchdog.check(election, NS);
     }
     assertThat(exits).hasValue(0);
+  }
+
+  @Test
+  void aLeaderTheLeaseNoLongerNamesExitsAtOnce() {
+    Hands clock = new Hands();
+    AtomicInteger exits = new AtomicInteger();
+    Leadership leadership = new Leadership(true);
+    leadership.acquired();
+    ElectionWatchdog watchdog =
+        new ElectionWatchdog(SETTINGS, client, leadership, "vm-me", clock, exits::incrementAndGet);
+    StalledElection election = watchdog.election();
+    lease("vm-me", T0.minusSeconds(1));
+    watchdog.check(election, NS);
+    assertThat(exits).hasValue(0);
+    lease("vm-other", T0); // this replica's renewals stopped; another took the Lease over
+    clock.now = T0.plusSeconds(2);
+    watchdog.check(election, NS);
+    assertThat(exits).hasValue(1);
   }
 }

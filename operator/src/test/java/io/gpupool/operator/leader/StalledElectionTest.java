@@ -1,5 +1,8 @@
 package io.gpupool.operator.leader;
 
+import static io.gpupool.operator.leader.StalledElection.Verdict.DEPOSED_LEADER;
+import static io.gpupool.operator.leader.StalledElection.Verdict.RUNNING;
+import static io.gpupool.operator.leader.StalledElection.Verdict.STALLED_FOLLOWER;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
@@ -15,10 +18,10 @@ class StalledElectionTest {
   }
 
   @Test
-  void aLeaseRenewedInTimeIsHeldAndNeverStalls() {
-    StalledElection e = new StalledElection(Duration.ofSeconds(45));
+  void aLeaseAnotherReplicaRenewsInTimeKeepsAFollowerRunning() {
+    StalledElection e = new StalledElection(Duration.ofSeconds(60));
     for (long s = 0; s < 600; s += 5) {
-      assertThat(e.stalled(false, at(s - 3), LEASE, at(s))).isFalse();
+      assertThat(e.read(false, false, at(s - 3), LEASE, at(s))).isEqualTo(RUNNING);
     }
     assertThat(e.unheldSince()).isNull();
   }
@@ -27,29 +30,44 @@ class StalledElectionTest {
   void aLeaseWithoutALiveHolderForLongerThanThePatienceStallsAFollower() {
     StalledElection e = new StalledElection(Duration.ofSeconds(45));
     // the leader renewed at 0 and died: the Lease lapses at 15 s
-    assertThat(e.stalled(false, at(0), LEASE, at(10))).isFalse();
-    assertThat(e.stalled(false, at(0), LEASE, at(16))).isFalse();
+    assertThat(e.read(false, false, at(0), LEASE, at(10))).isEqualTo(RUNNING);
+    assertThat(e.read(false, false, at(0), LEASE, at(16))).isEqualTo(RUNNING);
     assertThat(e.unheldSince()).isEqualTo(at(16));
-    assertThat(e.stalled(false, at(0), LEASE, at(60))).isFalse();
-    assertThat(e.stalled(false, at(0), LEASE, at(61))).isTrue();
+    assertThat(e.read(false, false, at(0), LEASE, at(60))).isEqualTo(RUNNING);
+    assertThat(e.read(false, false, at(0), LEASE, at(61))).isEqualTo(STALLED_FOLLOWER);
   }
 
   @Test
-  void noLeaseAtAllCountsAsUnheld() {
+  void noLeaseAtAllCountsAsUnheldForAFollower() {
     StalledElection e = new StalledElection(Duration.ofSeconds(30));
-    assertThat(e.stalled(false, null, LEASE, at(0))).isFalse();
-    assertThat(e.stalled(false, null, LEASE, at(30))).isTrue();
+    assertThat(e.read(false, false, null, LEASE, at(0))).isEqualTo(RUNNING);
+    assertThat(e.read(false, false, null, LEASE, at(30))).isEqualTo(STALLED_FOLLOWER);
   }
 
   @Test
   void aHolderReturningOrThisReplicaLeadingStartsTheCountAgain() {
     StalledElection e = new StalledElection(Duration.ofSeconds(30));
-    assertThat(e.stalled(false, null, LEASE, at(0))).isFalse();
-    assertThat(e.stalled(false, at(20), LEASE, at(25))).isFalse(); // another replica took it
-    assertThat(e.stalled(false, at(20), LEASE, at(40))).isFalse(); // lapsed at 35: counting anew
-    assertThat(e.stalled(false, at(20), LEASE, at(69))).isFalse();
-    assertThat(e.stalled(true, at(20), LEASE, at(70))).isFalse(); // this replica leads
+    assertThat(e.read(false, false, null, LEASE, at(0))).isEqualTo(RUNNING);
+    assertThat(e.read(false, false, at(20), LEASE, at(25))).isEqualTo(RUNNING); // taken
+    assertThat(e.read(false, false, at(20), LEASE, at(40))).isEqualTo(RUNNING); // lapsed at 35
+    assertThat(e.read(false, false, at(20), LEASE, at(69))).isEqualTo(RUNNING);
+    assertThat(e.read(true, true, at(68), LEASE, at(70))).isEqualTo(RUNNING); // this one leads
     assertThat(e.unheldSince()).isNull();
-    assertThat(e.stalled(false, at(20), LEASE, at(71))).isFalse();
+    assertThat(e.read(false, false, at(20), LEASE, at(71))).isEqualTo(RUNNING);
+  }
+
+  @Test
+  void aLeaderThatTheLeaseNoLongerNamesOrThatStoppedRenewingIsDeposed() {
+    StalledElection e = new StalledElection(Duration.ofSeconds(60));
+    assertThat(e.read(true, true, at(0), LEASE, at(2))).isEqualTo(RUNNING);
+    assertThat(e.read(true, false, at(3), LEASE, at(4)))
+        .as("another replica holds the Lease")
+        .isEqualTo(DEPOSED_LEADER);
+    assertThat(e.read(true, true, at(0), LEASE, at(16)))
+        .as("its own renewals stopped: the Lease lapsed under it")
+        .isEqualTo(DEPOSED_LEADER);
+    assertThat(e.read(true, true, null, LEASE, at(16)))
+        .as("no Lease read: its elector creates one at the next renewal")
+        .isEqualTo(RUNNING);
   }
 }
