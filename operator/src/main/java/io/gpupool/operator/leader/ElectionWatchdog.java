@@ -107,9 +107,7 @@ public class ElectionWatchdog {
         LOG.errorf(
             "the Lease %s/%s has had no live holder since %s and this replica, not leading, has"
                 + " not taken it: its leader election has stopped; exiting so that it restarts",
-            namespace,
-            settings.leaseName(),
-            election.unheldSince());
+            namespace, settings.leaseName(), election.unheldSince());
         exit.run();
       }
       case DEPOSED_LEADER -> {
