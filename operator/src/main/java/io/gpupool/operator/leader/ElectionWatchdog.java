@@ -92,16 +92,19 @@ public class ElectionWatchdog {
 
   /** One reading of the Lease; exits the process when the election has stalled. */
   void check(StalledElection election, String namespace) {
+    // Read before the request: the reply shows the Lease as it was at some moment after this one,
+    // so a slow reply can make it look fresher, never staler, and a replica that led before asking
+    // must be the holder then.
+    boolean leading = leadership.isLeader();
+    Instant sent = clock.instant();
     Lease lease;
     try {
       lease = client.leases().inNamespace(namespace).withName(settings.leaseName()).get();
     } catch (KubernetesClientException e) {
       return; // the API server erred: nothing learnt about the Lease
     }
-    Instant now = clock.instant();
     StalledElection.Verdict verdict =
-        election.read(
-            leadership.isLeader(), heldBy(lease, identity), renewedAt(lease), duration(lease), now);
+        election.read(leading, heldBy(lease, identity), renewedAt(lease), duration(lease), sent);
     switch (verdict) {
       case STALLED_FOLLOWER -> {
         LOG.errorf(
