@@ -298,6 +298,49 @@ class QueueAdmissionIT {
   }
 
   /**
+   * A job that gave its quota back unplaced waits at the back of its priority level; its status
+   * says since when, and a fresh controller rebuilt from what the running operator stored keeps it
+   * there, behind a job created after it but before it gave the quota back.
+   */
+  @Test
+  void aJobThatGaveItsQuotaBackKeepsItsPlaceAtTheBackForARestartedOperator() {
+    String ns = "queue-unplaced-restart";
+    pool("r-qunplr", 2);
+    queue("q-unplaced-restart", ns, 2);
+    client.resource(training(ns, "nowhere", "r-qunplr-none", 2)).create();
+    awaitJob(ns, "nowhere", reason("Admitted"));
+    // "first" is ahead of "second" (created after it, or in the same second: by name).
+    client.resource(training(ns, "first", "r-qunplr", 2)).create();
+    TrainingJob between = client.resource(training(ns, "second", "r-qunplr", 1)).create();
+
+    awaitJob(ns, "first", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+    TrainingJob nowhere =
+        awaitJob(
+            ns,
+            "nowhere",
+            reason("Queued")
+                .and(j -> j.getStatus().queue.queuedSince != null)
+                .and(j -> Integer.valueOf(2).equals(j.getStatus().queue.position)));
+    assertThat(Instant.parse(nowhere.getStatus().queue.queuedSince))
+        .isAfter(Instant.parse(between.getMetadata().getCreationTimestamp()));
+
+    AdmissionController restarted =
+        new AdmissionController(
+            name -> OptionalInt.empty(),
+            namespace -> Map.of(),
+            new QueueMetrics(new SimpleMeterRegistry()),
+            snapshot);
+    assertThat(((Verdict.Queued) restarted.decide(nowhere)).position())
+        .as("still at the back, not at its creation time")
+        .isEqualTo(2);
+    TrainingJob storedBetween =
+        client.resources(TrainingJob.class).inNamespace(ns).withName("second").get();
+    assertThat(((Verdict.Queued) restarted.decide(storedBetween)).position()).isEqualTo(1);
+
+    client.resources(TrainingJob.class).inNamespace(ns).delete();
+  }
+
+  /**
    * bench-queues: 4 × 4 consumer gangs were admitted on quota no consumer node could ever hold and
    * kept it until their deadline. Now the gang waits without quota, says why, does not block the
    * job behind it, and is admitted once nodes that fit have joined.
