@@ -182,21 +182,28 @@ class InferenceQueueIT {
     }
   }
 
+  /**
+   * Job {@code low} serving 3 replicas on a 3-GPU queue named {@code ns} (its load signal set: the
+   * caller clears it), then TrainingJob {@code urgent}, at a higher priority, placed on one of
+   * them.
+   */
+  private void urgentTakesAReplicaOfLow(String ns, String region) {
+    pool(region, 4);
+    queue(ns, ns, 3);
+    client.resource(serving(ns, "low", region, 1, 3)).create();
+    TestLoadSignal.set("low", 40.0);
+    awaitServing(ns, "low", ready(3).and(reason("Admitted")));
+    TrainingJob urgent = training(ns, "urgent", region, 1);
+    urgent.getSpec().priority = 100;
+    client.resource(urgent).create();
+    awaitTraining(ns, "urgent", j -> j.getStatus().phase == TrainingJobPhase.Scheduled);
+  }
+
   @Test
   void aHigherPriorityJobTakesAReplicaAndLeavesTheMinimumServing() {
     String ns = "iq-preempt";
-    String region = "r-iqpreempt";
-    pool(region, 4);
-    queue("iq-preempt", ns, 3);
-    client.resource(serving(ns, "low", region, 1, 3)).create();
-    TestLoadSignal.set("low", 40.0);
     try {
-      awaitServing(ns, "low", ready(3).and(reason("Admitted")));
-      TrainingJob urgent = training(ns, "urgent", region, 1);
-      urgent.getSpec().priority = 100;
-      client.resource(urgent).create();
-
-      awaitTraining(ns, "urgent", j -> j.getStatus().phase == TrainingJobPhase.Scheduled);
+      urgentTakesAReplicaOfLow(ns, "r-iqpreempt");
       InferenceJob low =
           awaitServing(ns, "low", ready(2).and(j -> j.getStatus().admittedReplicas == 2));
       assertThat(low.getStatus().phase).isEqualTo(InferenceJobPhase.Serving);
@@ -219,16 +226,10 @@ class InferenceQueueIT {
   void aPreemptedReplicaWaitingInItsQueueIsRestoredInItsPlaceByARestartedOperator() {
     String ns = "iq-restart";
     String region = "r-iqrestart";
-    pool(region, 4);
-    queue("iq-restart", ns, 3);
-    client.resource(serving(ns, "low", region, 1, 3)).create();
-    TestLoadSignal.set("low", 40.0);
     try {
-      awaitServing(ns, "low", ready(3).and(reason("Admitted")));
-      TrainingJob urgent = training(ns, "urgent", region, 1);
-      urgent.getSpec().priority = 100;
-      client.resource(urgent).create();
-      awaitTraining(ns, "urgent", j -> j.getStatus().phase == TrainingJobPhase.Scheduled);
+      urgentTakesAReplicaOfLow(ns, region);
+      TrainingJob urgent =
+          client.resources(TrainingJob.class).inNamespace(ns).withName("urgent").get();
       InferenceJob low =
           awaitServing(
               ns,
@@ -243,9 +244,7 @@ class InferenceQueueIT {
       assertThat(evicted.preemptedAt).isNotNull();
       assertThat(Instant.parse(evicted.queuedSince))
           .as("the place it had, before the preemptor arrived")
-          .isBefore(
-              Instant.parse(client.resource(urgent).get().getMetadata().getCreationTimestamp())
-                  .plusSeconds(1));
+          .isBefore(Instant.parse(urgent.getMetadata().getCreationTimestamp()).plusSeconds(1));
       // Creation times have whole seconds: "late" is created a second after the replica asked.
       Instant asked = Instant.parse(evicted.queuedSince);
       await().atMost(TIMEOUT).until(() -> Instant.now().isAfter(asked.plusSeconds(1)));
