@@ -34,4 +34,10 @@ public class InferenceJobStatus {
 
   /** Replicas its GpuQueue has admitted (the minimum and each one added since), when queued. */
   public Integer admittedReplicas;
+
+  /**
+   * Replicas above the minimum that its GpuQueue admitted or that wait in it (a scale-up, or a
+   * replica preempted), when queued: what a restarted operator restores them from.
+   */
+  public List<QueuedReplica> queuedReplicas;
 }

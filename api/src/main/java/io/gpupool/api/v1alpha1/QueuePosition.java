@@ -19,6 +19,13 @@ public class QueuePosition {
   /** Effective priority (spec.priority or the PriorityClass's value). */
   public Integer priority;
 
+  /**
+   * When it went to the back of its priority level after giving its quota back unplaced ({@code
+   * placement-timeout}), RFC 3339: its place in the queue counts from then, not from its creation,
+   * across a restart too.
+   */
+  public String queuedSince;
+
   /** Times the job was preempted. */
   public Integer preemptions;
 

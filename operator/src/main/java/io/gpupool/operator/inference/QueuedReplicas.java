@@ -68,6 +68,7 @@ final class QueuedReplicas {
     if (v instanceof Verdict.NotQueued) {
       st.queue = null;
       st.admittedReplicas = null;
+      st.queuedReplicas = ReplicaSlots.none(st.queuedReplicas);
       s.remove(QueueGate.ADMITTED);
       return new Run(desired, false);
     }
@@ -84,6 +85,7 @@ final class QueuedReplicas {
       return new Run(r.allowed(), true);
     }
     st.admittedReplicas = 0;
+    st.queuedReplicas = ReplicaSlots.none(st.queuedReplicas);
     if (v instanceof Verdict.Queued q) {
       QueuePosition p = position(st, q.queue());
       p.position = q.position() > 0 ? q.position() : null;
@@ -115,6 +117,7 @@ final class QueuedReplicas {
     p.priority = a.priority();
     p.position = r.queued() > 0 && r.position() > 0 ? r.position() : null;
     st.admittedReplicas = r.allowed();
+    st.queuedReplicas = ReplicaSlots.record(st.queuedReplicas, r.slots(), r.evictedFor(), s.now);
     if (!r.evicted().isEmpty()) {
       String message =
           r.evicted().size()
@@ -165,6 +168,7 @@ final class QueuedReplicas {
     p.preemptions = p.preemptions == null ? 1 : p.preemptions + 1;
     p.flavor = null;
     st.admittedReplicas = 0;
+    st.queuedReplicas = ReplicaSlots.none(st.queuedReplicas);
     st.phase = InferenceJobPhase.Pending;
     String message =
         "preempted for " + e.preemptor() + ": replicas removed, back in GpuQueue " + e.queue();
@@ -184,10 +188,21 @@ final class QueuedReplicas {
       s.recheckIn(left.get().plusMillis(100));
       return;
     }
+    if (placed > 0 && s.status.desiredReplicas != null) {
+      // Replicas that gave their quota back wait again, at the back: so their status says.
+      s.status.queuedReplicas =
+          ReplicaSlots.record(
+              s.status.queuedReplicas,
+              admission.slots(s.job, s.status.desiredReplicas),
+              null,
+              s.now);
+    }
     if (placed == 0 && s.status.queue != null && s.status.queue.flavor != null) {
       String queue = s.status.queue.name;
       s.status.queue.flavor = null;
+      s.status.queue.queuedSince = admission.queuedSince(s.job).map(Object::toString).orElse(null);
       s.status.admittedReplicas = 0;
+      s.status.queuedReplicas = ReplicaSlots.none(s.status.queuedReplicas);
       String message =
           "not placed within "
               + admission.placementTimeout().toSeconds()

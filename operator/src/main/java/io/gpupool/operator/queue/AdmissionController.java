@@ -269,10 +269,16 @@ public class AdmissionController {
 
   /** Counts a workload that holds GPUs against its queue (after a restart), without a round. */
   void restore(Applicant a, String queue, String flavorHint) {
+    restore(a, queue, flavorHint, clock.millis());
+  }
+
+  /** As {@link #restore(Applicant, String, String)}, admitted at {@code admittedAt} (millis). */
+  void restore(Applicant a, String queue, String flavorHint, long admittedAt) {
     int priority = priorityOf(a).orElse(0);
-    Workload w = a.workload().of(queue, priority);
+    // At the back of its level still if it gave its quota back before: an eviction requeues it so.
+    Workload w = timeouts.arrived(a.workload().of(queue, priority));
     String flavor = flavorHint != null ? flavorHint : lookup.firstFlavor(book, queue, w);
-    book.restoreAdmitted(w, flavor, clock.millis());
+    book.restoreAdmitted(w, flavor, admittedAt);
     notices.grace(a.id(), a.graceSeconds());
     dirty = true;
   }
@@ -350,6 +356,18 @@ public class AdmissionController {
   }
 
   /**
+   * When the job last gave its quota back unplaced, putting it at the back of its priority level;
+   * empty when it has not (its place counts from its creation).
+   */
+  public Optional<Instant> queuedSince(TrainingJob job) {
+    return queuedSince(JobWorkloads.id(job));
+  }
+
+  synchronized Optional<Instant> queuedSince(String id) {
+    return timeouts.queuedSince(id);
+  }
+
+  /**
    * How long the waiting job may not borrow cohort quota yet (it was evicted more than once); empty
    * when it may. Its reconcile looks again then: nothing else may happen in the pool meanwhile.
    */
@@ -423,7 +441,7 @@ public class AdmissionController {
       return;
     }
     AdmissionSnapshot.State state = snapshot.read(); // throws: the caller's reconcile is retried
-    new AdmissionRebuild(this, book, notices, clock).rebuild(state);
+    new AdmissionRebuild(this, book, notices, timeouts, clock).rebuild(state);
     rebuilt = true;
     dirty = true;
   }

@@ -2,6 +2,7 @@ package io.gpupool.operator.queue;
 
 import io.gpupool.api.v1alpha1.GpuQueue;
 import io.gpupool.api.v1alpha1.InferenceJob;
+import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.api.v1alpha1.QueuePosition;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.operator.status.Conditions;
@@ -11,6 +12,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.jboss.logging.Logger;
 
@@ -26,13 +28,19 @@ final class AdmissionRebuild {
   private final AdmissionController admission;
   private final AdmissionBook book;
   private final EvictionNotices notices;
+  private final PlacementTimeouts timeouts;
   private final Clock clock;
 
   AdmissionRebuild(
-      AdmissionController admission, AdmissionBook book, EvictionNotices notices, Clock clock) {
+      AdmissionController admission,
+      AdmissionBook book,
+      EvictionNotices notices,
+      PlacementTimeouts timeouts,
+      Clock clock) {
     this.admission = admission;
     this.book = book;
     this.notices = notices;
+    this.timeouts = timeouts;
     this.clock = clock;
   }
 
@@ -48,6 +56,9 @@ final class AdmissionRebuild {
     int holding = 0;
     int waitingJobs = 0;
     for (TrainingJob job : state.trainingJobs()) {
+      if (RestartState.of(job) != RestartState.NONE) {
+        gaveQuotaBack(JobWorkloads.id(job), job.getStatus() == null ? null : job.getStatus().queue);
+      }
       boolean known =
           switch (RestartState.of(job)) {
             case HOLDING -> restoreHolding(job);
@@ -61,6 +72,10 @@ final class AdmissionRebuild {
       }
     }
     for (InferenceJob job : state.inferenceJobs()) {
+      if (RestartState.of(job) != RestartState.NONE) {
+        gaveQuotaBack(
+            InferenceWorkloads.id(job), job.getStatus() == null ? null : job.getStatus().queue);
+      }
       switch (RestartState.of(job)) {
         case HOLDING -> holding += restoreHolding(job) ? 1 : 0;
         case WAITING -> waitingJobs += restoreWaiting(InferenceWorkloads.minimum(job)) ? 1 : 0;
@@ -70,6 +85,21 @@ final class AdmissionRebuild {
     LOG.infof(
         "admission rebuilt: %d GpuQueues, %d jobs holding GPUs, %d waiting",
         state.queues().size(), holding, waitingJobs);
+  }
+
+  /**
+   * A job that gave its quota back unplaced waits at the back of its priority level ({@code
+   * status.queue.queuedSince}), not at its creation time: it is offered (or requeued) from there.
+   */
+  private void gaveQuotaBack(String id, QueuePosition queue) {
+    if (queue == null || queue.queuedSince == null) {
+      return;
+    }
+    try {
+      timeouts.restore(id, Instant.parse(queue.queuedSince));
+    } catch (DateTimeParseException e) {
+      LOG.warnf("%s: unreadable status.queue.queuedSince %s", id, queue.queuedSince);
+    }
   }
 
   /**
@@ -134,7 +164,12 @@ final class AdmissionRebuild {
     return true;
   }
 
-  /** Its minimum, and each replica it runs above it, on the flavor its status names. */
+  /**
+   * Its minimum, admitted when its {@code Admitted} condition turned True, and each replica above
+   * it on the flavor its status names: as {@code status.queuedReplicas} lists them (admitted, or
+   * waiting in the place they had), else (a status written before that list) each replica it serves
+   * above the minimum.
+   */
   private boolean restoreHolding(InferenceJob job) {
     Applicant min = InferenceWorkloads.minimum(job);
     Optional<String> queue = admission.queueOf(min);
@@ -143,15 +178,33 @@ final class AdmissionRebuild {
     }
     var st = job.getStatus();
     String flavor = st.queue == null ? null : st.queue.flavor;
-    admission.restore(min, queue.get(), flavor);
+    admission.restore(min, queue.get(), flavor, admittedSince(st).orElse(clock.millis()));
     String admitted = book.admitted(min.id()).orElseThrow().flavor();
     Set<String> products = QueueLookup.products(book, queue.get(), admitted);
+    if (st.queuedReplicas != null) {
+      new StoredReplicas(admission, book, clock)
+          .restore(job, st.queuedReplicas, queue.get(), admitted, products);
+      return true;
+    }
     int floor = InferenceWorkloads.floor(job.getSpec());
     for (int k = floor; k < st.replicas.size(); k++) {
       admission.restore(
           InferenceWorkloads.replica(job, k, clock.millis(), products), queue.get(), admitted);
     }
     return true;
+  }
+
+  /**
+   * When the job's {@code Admitted} condition last turned True: its minimum has held its quota
+   * since. Restored as admitted now, it would tie with its replicas (which lose no work) and be the
+   * first victim of its level.
+   */
+  private static OptionalLong admittedSince(InferenceJobStatus st) {
+    return Conditions.find(st.conditions, QueueGate.ADMITTED)
+        .filter(c -> "True".equals(c.getStatus()) && c.getLastTransitionTime() != null)
+        .flatMap(c -> StoredReplicas.instant(c.getLastTransitionTime()))
+        .map(at -> OptionalLong.of(at.toEpochMilli()))
+        .orElse(OptionalLong.empty());
   }
 
   private boolean restoreWaiting(Applicant a) {

@@ -3,6 +3,7 @@ package io.gpupool.operator.queue;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobSpec;
 import io.gpupool.scheduler.queue.AdmittedWorkload;
+import io.gpupool.scheduler.queue.Workload;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Clock;
@@ -53,6 +54,7 @@ public class InferenceAdmission {
    * @param evicted ids of replicas just preempted: remove as many groups, then {@link
    *     #replicasEvicted}
    * @param evictedFor who took the evicted replicas' quota
+   * @param slots each wanted replica above the minimum as its queue sees it, for status
    */
   public record Replicas(
       Verdict minimum,
@@ -60,12 +62,24 @@ public class InferenceAdmission {
       int queued,
       int position,
       List<String> evicted,
-      String evictedFor) {
+      String evictedFor,
+      List<Slot> slots) {
 
     public boolean notQueued() {
       return minimum instanceof Verdict.NotQueued;
     }
   }
+
+  /**
+   * A replica above the minimum, kept in the job's status so that a restarted operator restores it
+   * ({@code StoredReplicas}).
+   *
+   * @param slot its slot (from the minimum's count up)
+   * @param admitted it holds quota (false: it waits in the queue)
+   * @param since its arrival in the queue
+   * @param evicted it has just been preempted
+   */
+  public record Slot(int slot, boolean admitted, Instant since, boolean evicted) {}
 
   /**
    * Offers the job's minimum and the replicas it wants above it, withdraws those it no longer
@@ -87,11 +101,11 @@ public class InferenceAdmission {
       Verdict verdict = holding ? admission.holding(min, flavorHint) : admission.decide(min);
       if (verdict instanceof Verdict.NotQueued) {
         withdraw(job, floor);
-        return new Replicas(verdict, desired, 0, 0, List.of(), null);
+        return new Replicas(verdict, desired, 0, 0, List.of(), null, List.of());
       }
       if (!(verdict instanceof Verdict.Admitted a)) {
         withdraw(job, floor);
-        return new Replicas(verdict, 0, 0, 0, List.of(), null);
+        return new Replicas(verdict, 0, 0, 0, List.of(), null, List.of());
       }
       Set<String> products = flavorProducts(spec, a);
       long now = clock.millis();
@@ -107,7 +121,10 @@ public class InferenceAdmission {
         String id = InferenceWorkloads.replicaId(job, k);
         if (k < desired) {
           if (admission.admittedOf(id).isEmpty()) {
-            long arrival = asked.computeIfAbsent(id, x -> now);
+            // Waiting already (restored after a restart, or evicted): it keeps its place.
+            long arrival =
+                asked.computeIfAbsent(
+                    id, x -> admission.pendingOf(id).map(Workload::arrival).orElse(now));
             admission.offer(
                 InferenceWorkloads.replica(job, k, arrival, products), a.queue(), a.priority());
           }
@@ -122,7 +139,7 @@ public class InferenceAdmission {
       admission.settle();
       Verdict after = admission.verdictOf(min.id(), a.queue(), a.priority());
       if (!(after instanceof Verdict.Admitted)) {
-        return new Replicas(after, 0, 0, 0, List.of(), null);
+        return new Replicas(after, 0, 0, 0, List.of(), null, List.of());
       }
       return count(job, floor, desired, after, Instant.ofEpochMilli(now));
     }
@@ -149,7 +166,50 @@ public class InferenceAdmission {
         position = position == 0 || (p > 0 && p < position) ? p : position;
       }
     }
-    return new Replicas(minimum, allowed, queued, position, evicted, evictedFor);
+    return new Replicas(
+        minimum, allowed, queued, position, evicted, evictedFor, slots(job, floor, desired));
+  }
+
+  /**
+   * The job's wanted replicas above its minimum as its queue holds them now: what its status
+   * records for a restart. One being evicted is recorded as waiting, as it will be once removed,
+   * but not marked {@code evicted}: {@link #replicas} hands each eviction out, and it is counted
+   * there, once.
+   */
+  public List<Slot> slots(InferenceJob job, int desired) {
+    synchronized (admission) {
+      return slots(job, InferenceWorkloads.floor(job.getSpec()), desired).stream()
+          .map(s -> new Slot(s.slot(), s.admitted(), s.since(), false))
+          .toList();
+    }
+  }
+
+  private List<Slot> slots(InferenceJob job, int floor, int desired) {
+    List<Slot> slots = new ArrayList<>();
+    for (int k = floor; k < Math.min(desired, InferenceWorkloads.MAX_REPLICAS); k++) {
+      String id = InferenceWorkloads.replicaId(job, k);
+      Optional<AdmittedWorkload> held = admission.admittedOf(id);
+      Optional<Workload> waiting = held.isPresent() ? Optional.empty() : admission.pendingOf(id);
+      if (held.isPresent()) {
+        boolean evicting = held.get().evicting();
+        slots.add(new Slot(k, !evicting, arrival(held.get().workload()), evicting));
+      } else if (waiting.isPresent()) {
+        slots.add(new Slot(k, false, arrival(waiting.get()), false));
+      }
+    }
+    return slots;
+  }
+
+  private static Instant arrival(Workload w) {
+    return Instant.ofEpochMilli(w.arrival());
+  }
+
+  /**
+   * When the job's minimum last gave its quota back unplaced: it waits at the back of its level
+   * from then; empty when it has not.
+   */
+  public Optional<Instant> queuedSince(InferenceJob job) {
+    return admission.queuedSince(InferenceWorkloads.id(job));
   }
 
   /** The replicas just preempted have been removed: they wait in their queue again. */

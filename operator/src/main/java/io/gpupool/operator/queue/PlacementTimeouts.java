@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
@@ -59,6 +60,20 @@ final class PlacementTimeouts {
   Workload arrived(Workload w) {
     Long at = requeuedAt.get(w.id());
     return at == null ? w : w.withArrival(at);
+  }
+
+  /**
+   * When {@code id} last gave its quota back: its place in its queue counts from then. Written to
+   * the job's status, so that a restarted operator keeps the place ({@link #restore}).
+   */
+  Optional<Instant> queuedSince(String id) {
+    Long at = requeuedAt.get(id);
+    return at == null ? Optional.empty() : Optional.of(Instant.ofEpochMilli(at));
+  }
+
+  /** After a restart: {@code id} gave its quota back at {@code at}, as its status records. */
+  void restore(String id, Instant at) {
+    requeuedAt.put(id, at.toEpochMilli());
   }
 
   void forget(String id) {

@@ -12,15 +12,25 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.Autoscaling;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.QueuedReplica;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.operator.inference.TestLoadSignal;
+import io.gpupool.operator.queue.AdmissionController;
+import io.gpupool.operator.queue.ClusterSnapshot;
+import io.gpupool.operator.queue.InferenceAdmission;
+import io.gpupool.operator.queue.QueueMetrics;
+import io.gpupool.operator.queue.Verdict;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +50,7 @@ class InferenceQueueIT {
   private static final String A100 = "NVIDIA-A100-SXM4-80GB";
 
   @Inject KubernetesClient client;
+  @Inject ClusterSnapshot snapshot;
 
   /** {@code nodes} one-GPU nodes, each its own provider (replicas spread over providers). */
   private void pool(String region, int nodes) {
@@ -171,21 +182,28 @@ class InferenceQueueIT {
     }
   }
 
+  /**
+   * Job {@code low} serving 3 replicas on a 3-GPU queue named {@code ns} (its load signal set: the
+   * caller clears it), then TrainingJob {@code urgent}, at a higher priority, placed on one of
+   * them.
+   */
+  private void urgentTakesAReplicaOfLow(String ns, String region) {
+    pool(region, 4);
+    queue(ns, ns, 3);
+    client.resource(serving(ns, "low", region, 1, 3)).create();
+    TestLoadSignal.set("low", 40.0);
+    awaitServing(ns, "low", ready(3).and(reason("Admitted")));
+    TrainingJob urgent = training(ns, "urgent", region, 1);
+    urgent.getSpec().priority = 100;
+    client.resource(urgent).create();
+    awaitTraining(ns, "urgent", j -> j.getStatus().phase == TrainingJobPhase.Scheduled);
+  }
+
   @Test
   void aHigherPriorityJobTakesAReplicaAndLeavesTheMinimumServing() {
     String ns = "iq-preempt";
-    String region = "r-iqpreempt";
-    pool(region, 4);
-    queue("iq-preempt", ns, 3);
-    client.resource(serving(ns, "low", region, 1, 3)).create();
-    TestLoadSignal.set("low", 40.0);
     try {
-      awaitServing(ns, "low", ready(3).and(reason("Admitted")));
-      TrainingJob urgent = training(ns, "urgent", region, 1);
-      urgent.getSpec().priority = 100;
-      client.resource(urgent).create();
-
-      awaitTraining(ns, "urgent", j -> j.getStatus().phase == TrainingJobPhase.Scheduled);
+      urgentTakesAReplicaOfLow(ns, "r-iqpreempt");
       InferenceJob low =
           awaitServing(ns, "low", ready(2).and(j -> j.getStatus().admittedReplicas == 2));
       assertThat(low.getStatus().phase).isEqualTo(InferenceJobPhase.Serving);
@@ -193,6 +211,70 @@ class InferenceQueueIT {
       assertThat(eventReasons(ns, "low")).contains("Preempted");
       // The replica it lost waits in the queue again, behind the job that took it.
       assertThat(reason("ScaleUpQueued").test(low)).isTrue();
+    } finally {
+      TestLoadSignal.set("low", null);
+    }
+  }
+
+  /**
+   * A replica preempted by a higher-priority job waits in the queue again, in the place it had; its
+   * job's status lists it (waiting, since when, evicted once, for whom). A fresh controller rebuilt
+   * from what the running operator stored carries that on: the preemptor keeps its quota, nothing
+   * is evicted again, and the replica still waits ahead of a job that arrived after it.
+   */
+  @Test
+  void aPreemptedReplicaWaitingInItsQueueIsRestoredInItsPlaceByARestartedOperator() {
+    String ns = "iq-restart";
+    String region = "r-iqrestart";
+    try {
+      urgentTakesAReplicaOfLow(ns, region);
+      TrainingJob urgent =
+          client.resources(TrainingJob.class).inNamespace(ns).withName("urgent").get();
+      InferenceJob low =
+          awaitServing(
+              ns,
+              "low",
+              reason("ScaleUpQueued")
+                  .and(j -> j.getStatus().queuedReplicas != null)
+                  .and(j -> j.getStatus().queuedReplicas.stream().anyMatch(r -> !r.admitted)));
+      QueuedReplica evicted =
+          low.getStatus().queuedReplicas.stream().filter(r -> !r.admitted).findFirst().get();
+      assertThat(evicted.preemptions).isEqualTo(1);
+      assertThat(evicted.evictedFor).isEqualTo(ns + "/urgent");
+      assertThat(evicted.preemptedAt).isNotNull();
+      assertThat(Instant.parse(evicted.queuedSince))
+          .as("the place it had, before the preemptor arrived")
+          .isBefore(Instant.parse(urgent.getMetadata().getCreationTimestamp()).plusSeconds(1));
+      // Creation times have whole seconds: "late" is created a second after the replica asked.
+      Instant asked = Instant.parse(evicted.queuedSince);
+      await().atMost(TIMEOUT).until(() -> Instant.now().isAfter(asked.plusSeconds(1)));
+      client.resource(training(ns, "late", region, 1)).create();
+      awaitTraining(
+          ns, "late", j -> j.getStatus().queue != null && j.getStatus().queue.position != null);
+
+      AdmissionController restarted =
+          new AdmissionController(
+              name -> OptionalInt.empty(),
+              namespace -> Map.of(),
+              new QueueMetrics(new SimpleMeterRegistry()),
+              snapshot);
+      InferenceAdmission inference = new InferenceAdmission(restarted);
+      TrainingJob storedLate =
+          client.resources(TrainingJob.class).inNamespace(ns).withName("late").get();
+      assertThat(((Verdict.Queued) restarted.decide(storedLate)).position())
+          .as("behind low's preempted replica, which waited before it")
+          .isEqualTo(2);
+      TrainingJob storedUrgent =
+          client.resources(TrainingJob.class).inNamespace(ns).withName("urgent").get();
+      assertThat(restarted.holding(storedUrgent, "a100")).isInstanceOf(Verdict.Admitted.class);
+      InferenceJob storedLow =
+          client.resources(InferenceJob.class).inNamespace(ns).withName("low").get();
+      var r = inference.replicas(storedLow, 3, true, 2, "a100");
+      assertThat(r.evicted()).as("nothing evicted again").isEmpty();
+      assertThat(r.allowed()).isEqualTo(2);
+      assertThat(r.queued()).isEqualTo(1);
+      assertThat(r.position()).isEqualTo(1);
+      assertThat(restarted.usage("iq-restart").orElseThrow().inUse()).containsEntry("a100", 3);
     } finally {
       TestLoadSignal.set("low", null);
     }

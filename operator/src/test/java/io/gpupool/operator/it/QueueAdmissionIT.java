@@ -267,15 +267,22 @@ class QueueAdmissionIT {
     return j -> admitted(j) != null && admitted(j).getMessage().contains(part);
   }
 
+  /**
+   * A 2-GPU queue over 2 nodes in {@code region}, and job {@code nowhere} admitted on it for a
+   * region with no nodes: admitted on quota, the planner never finds room for it.
+   */
+  private void admittedNowhere(String ns, String queue, String region) {
+    pool(region, 2);
+    queue(queue, ns, 2);
+    client.resource(training(ns, "nowhere", region + "-none", 2)).create();
+    awaitJob(ns, "nowhere", reason("Admitted"));
+  }
+
   /** A stall of the 500-job bench: admitted, never placed, it held its queue's quota for ever. */
   @Test
   void anAdmittedGangThatCannotBePlacedGivesItsQuotaBackAndTheNextJobRuns() {
     String ns = "queue-unplaced";
-    pool("r-qunpl", 2);
-    queue("q-unplaced", ns, 2);
-    // Its region has no nodes: admitted on quota, the planner never finds room for it.
-    client.resource(training(ns, "nowhere", "r-qunpl-none", 2)).create();
-    awaitJob(ns, "nowhere", reason("Admitted"));
+    admittedNowhere(ns, "q-unplaced", "r-qunpl");
     client.resource(training(ns, "next", "r-qunpl", 1)).create();
 
     // After the placement timeout (3 s in tests) it gives the quota back and waits at the back.
@@ -295,6 +302,46 @@ class QueueAdmissionIT {
                             "QuotaReleased".equals(e.getReason())
                                 && "nowhere".equals(e.getInvolvedObject().getName())
                                 && e.getMessage().contains("quota given back")));
+  }
+
+  /**
+   * A job that gave its quota back unplaced waits at the back of its priority level; its status
+   * says since when, and a fresh controller rebuilt from what the running operator stored keeps it
+   * there, behind a job created after it but before it gave the quota back.
+   */
+  @Test
+  void aJobThatGaveItsQuotaBackKeepsItsPlaceAtTheBackForARestartedOperator() {
+    String ns = "queue-unplaced-restart";
+    admittedNowhere(ns, "q-unplaced-restart", "r-qunplr");
+    // "first" is ahead of "second" (created after it, or in the same second: by name).
+    client.resource(training(ns, "first", "r-qunplr", 2)).create();
+    TrainingJob between = client.resource(training(ns, "second", "r-qunplr", 1)).create();
+
+    awaitJob(ns, "first", phase(TrainingJobPhase.Scheduled).and(reason("Admitted")));
+    TrainingJob nowhere =
+        awaitJob(
+            ns,
+            "nowhere",
+            reason("Queued")
+                .and(j -> j.getStatus().queue.queuedSince != null)
+                .and(j -> Integer.valueOf(2).equals(j.getStatus().queue.position)));
+    assertThat(Instant.parse(nowhere.getStatus().queue.queuedSince))
+        .isAfter(Instant.parse(between.getMetadata().getCreationTimestamp()));
+
+    AdmissionController restarted =
+        new AdmissionController(
+            name -> OptionalInt.empty(),
+            namespace -> Map.of(),
+            new QueueMetrics(new SimpleMeterRegistry()),
+            snapshot);
+    assertThat(((Verdict.Queued) restarted.decide(nowhere)).position())
+        .as("still at the back, not at its creation time")
+        .isEqualTo(2);
+    TrainingJob storedBetween =
+        client.resources(TrainingJob.class).inNamespace(ns).withName("second").get();
+    assertThat(((Verdict.Queued) restarted.decide(storedBetween)).position()).isEqualTo(1);
+
+    client.resources(TrainingJob.class).inNamespace(ns).delete();
   }
 
   /**

@@ -10,6 +10,7 @@ import io.gpupool.api.v1alpha1.InferenceJobPhase;
 import io.gpupool.api.v1alpha1.InferenceJobStatus;
 import io.gpupool.api.v1alpha1.ModelSpec;
 import io.gpupool.api.v1alpha1.QueuePosition;
+import io.gpupool.api.v1alpha1.QueuedReplica;
 import io.gpupool.api.v1alpha1.RankPlacement;
 import io.gpupool.api.v1alpha1.ReplicaStatus;
 import io.gpupool.api.v1alpha1.TrainingJob;
@@ -260,5 +261,134 @@ class AdmissionRebuildTest {
     // Reconciled, the serving job keeps its three replicas: nothing is counted twice.
     assertThat(inference.replicas(serving, 3, true, 3, "a100").allowed()).isEqualTo(3);
     assertThat(controller.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 4);
+  }
+
+  /** A replica above the minimum as a running operator stores it in status. */
+  private static QueuedReplica slot(int slot, boolean admitted, String since) {
+    QueuedReplica r = new QueuedReplica();
+    r.slot = slot;
+    r.admitted = admitted;
+    r.queuedSince = since;
+    return r;
+  }
+
+  private double preemptionsCounted() {
+    return registry.find("gpupool.queue.preemptions").counters().stream()
+        .mapToDouble(c -> c.count())
+        .sum();
+  }
+
+  /**
+   * A replica preempted just before the restart (its job's status lists it waiting again, for whom,
+   * since when it waits) is carried on: its preemptor is admitted on the quota it freed, no
+   * eviction is made again, and the replica waits in the place it had — ahead of a job that arrived
+   * after it — as does a scale-up replica that waited for quota. Neither goes to the back of the
+   * queue at the job's first reconcile.
+   */
+  @Test
+  void aReplicaEvictionAndAScaleUpWaitingAtARestartKeepTheirPlacesAndNothingIsEvictedAgain() {
+    GpuQueue q = queue("team-a", 3, "team-a");
+    q.getSpec().cohort = null;
+    // Serving its minimum and slot 2; slot 1 was preempted for "urgent", slot 3 waits for quota.
+    InferenceJob chat = inference("chat", 2, "2026-12-06T01:00:00Z");
+    chat.getStatus().desiredReplicas = 4;
+    QueuedReplica evicted = slot(1, false, "2026-12-06T01:05:00Z");
+    evicted.preemptions = 1;
+    evicted.evictedFor = "team-a/urgent";
+    evicted.preemptedAt = "2026-12-06T02:59:00Z";
+    chat.getStatus().queuedReplicas =
+        List.of(
+            evicted, slot(2, true, "2026-12-06T01:06:00Z"), slot(3, false, "2026-12-06T01:07:00Z"));
+    // The preemptor's admission was not written before the stop: it is found waiting.
+    TrainingJob urgent = waiting("urgent", 1, "2026-12-06T02:58:00Z");
+    urgent.getSpec().priority = 100;
+    TrainingJob late = waiting("late", 1, "2026-12-06T02:00:00Z");
+    AdmissionController controller =
+        restarted(
+            () -> new AdmissionSnapshot.State(List.of(q), List.of(late, urgent), List.of(chat)));
+    InferenceAdmission inference = new InferenceAdmission(controller);
+
+    assertThat(controller.decide(urgent))
+        .as("the preemptor takes the quota the replica freed")
+        .isInstanceOf(Verdict.Admitted.class);
+    assertThat(preemptionsCounted()).as("no eviction made again").isZero();
+    assertThat(((Verdict.Queued) controller.decide(late)).position())
+        .as("behind both of chat's waiting replicas, which asked before it")
+        .isEqualTo(3);
+    var r = inference.replicas(chat, 4, true, 2, "a100");
+    assertThat(r.allowed()).isEqualTo(2);
+    assertThat(r.queued()).isEqualTo(2);
+    assertThat(r.position()).isEqualTo(1);
+    assertThat(r.evicted()).isEmpty();
+    assertThat(controller.usage("team-a").orElseThrow().inUse()).containsEntry("a100", 3);
+  }
+
+  /**
+   * Victim choice after a restart sees the evictions each replica had before it: the replica
+   * preempted once before (and admitted again) is spared, the other one of its level goes.
+   */
+  @Test
+  void aReplicaPreemptedBeforeARestartIsNotTheNextVictimAgain() {
+    GpuQueue q = queue("team-a", 3, "team-a");
+    q.getSpec().cohort = null;
+    InferenceJob chat = inference("chat", 3, "2026-12-06T01:00:00Z");
+    chat.getStatus().desiredReplicas = 3;
+    QueuedReplica once = slot(1, true, "2026-12-06T01:05:00Z");
+    once.preemptions = 1;
+    once.preemptedAt = "2026-12-06T02:00:00Z";
+    chat.getStatus().queuedReplicas = List.of(once, slot(2, true, "2026-12-06T01:06:00Z"));
+    // Its minimum has served since 01:01: evicting it would lose the most.
+    chat.getStatus()
+        .conditions
+        .add(
+            new io.fabric8.kubernetes.api.model.ConditionBuilder()
+                .withType(QueueGate.ADMITTED)
+                .withStatus("True")
+                .withReason("Admitted")
+                .withLastTransitionTime("2026-12-06T01:01:00Z")
+                .build());
+    TrainingJob urgent = waiting("urgent", 1, "2026-12-06T02:58:00Z");
+    urgent.getSpec().priority = 100;
+    AdmissionController controller =
+        restarted(() -> new AdmissionSnapshot.State(List.of(q), List.of(urgent), List.of(chat)));
+    InferenceAdmission inference = new InferenceAdmission(controller);
+
+    assertThat(controller.decide(urgent)).isInstanceOf(Verdict.Queued.class);
+    var r = inference.replicas(chat, 3, true, 3, "a100");
+    assertThat(r.evicted()).containsExactly(InferenceWorkloads.replicaId(chat, 2));
+    assertThat(r.allowed()).isEqualTo(2);
+  }
+
+  /**
+   * A job that gave its quota back unplaced (status.queue.queuedSince) waits at the back of its
+   * priority level after a restart too, not at its creation time; so does an InferenceJob's
+   * minimum.
+   */
+  @Test
+  void aJobThatGaveItsQuotaBackKeepsItsPlaceAtTheBackAcrossARestart() {
+    GpuQueue q = queue("team-a", 2, "team-a");
+    q.getSpec().cohort = null;
+    TrainingJob holder = running("holder", 2, "2026-12-06T00:30:00Z");
+    TrainingJob slow = waiting("slow", 2, "2026-12-06T01:00:00Z");
+    slow.getStatus().queue = new QueuePosition();
+    slow.getStatus().queue.name = "team-a";
+    slow.getStatus().queue.queuedSince = "2026-12-06T02:30:00Z";
+    InferenceJob chat = inference("chat", 0, "2026-12-06T01:01:00Z");
+    chat.getStatus().queue = new QueuePosition();
+    chat.getStatus().queue.name = "team-a";
+    chat.getStatus().queue.queuedSince = "2026-12-06T02:40:00Z";
+    TrainingJob next = waiting("next", 2, "2026-12-06T02:00:00Z");
+    AdmissionController controller =
+        restarted(
+            () ->
+                new AdmissionSnapshot.State(
+                    List.of(q), List.of(holder, slow, next), List.of(chat)));
+
+    assertThat(((Verdict.Queued) controller.decide(next)).position()).isEqualTo(1);
+    assertThat(((Verdict.Queued) controller.decide(slow)).position()).isEqualTo(2);
+    var minimum = new InferenceAdmission(controller).replicas(chat, 1, false, 0, null).minimum();
+    assertThat(((Verdict.Queued) minimum).position()).isEqualTo(3);
+    controller.ended(holder);
+    assertThat(controller.decide(next)).isInstanceOf(Verdict.Admitted.class);
   }
 }
