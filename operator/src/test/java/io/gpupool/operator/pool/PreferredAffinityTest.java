@@ -20,6 +20,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
@@ -139,5 +140,41 @@ class PreferredAffinityTest {
             .snapshot(Map.of());
     assertThat(nodesOf(new Scheduler().plan(r, unlabelled)))
         .allMatch(n -> n.startsWith("us-east-a100-"));
+  }
+
+  @Test
+  void aPreferredNodeUnderTheOperatorsChallengeIsWaitedForAJobsIsNot() throws IOException {
+    JobRequest r = JobRequests.training("default/ddp-spotcheck", example());
+    Scheduler scheduler = new Scheduler();
+    Map<String, Map<String, Integer>> challenged =
+        Map.of("challenge:" + BARGAIN_4090, Map.of(BARGAIN_4090, 2));
+    assertThat(PreferredNodesUnderChallenge.awaited(scheduler, r, view(), challenged))
+        .containsExactly(BARGAIN_4090);
+    assertThat(PreferredNodesUnderChallenge.describe(Set.of(BARGAIN_4090)))
+        .contains("hardware challenge on its preferred node " + BARGAIN_4090);
+
+    Map<String, Map<String, Integer>> heldByAJob =
+        Map.of("default/tinyllama-finetune", Map.of(BARGAIN_4090, 2));
+    assertThat(PreferredNodesUnderChallenge.awaited(scheduler, r, view(), heldByAJob))
+        .as("a job's hold is not waited for: the preference ranks what is free")
+        .isEmpty();
+
+    Map<String, Map<String, Integer>> anA100Challenged =
+        Map.of("challenge:us-east-a100-1", Map.of("us-east-a100-1", 4));
+    assertThat(PreferredNodesUnderChallenge.awaited(scheduler, r, view(), anA100Challenged))
+        .as("a node the job does not prefer is not waited for")
+        .isEmpty();
+
+    TrainingJob plain = example();
+    plain
+        .getSpec()
+        .template
+        .affinity
+        .getNodeAffinity()
+        .setPreferredDuringSchedulingIgnoredDuringExecution(List.of());
+    assertThat(
+            PreferredNodesUnderChallenge.awaited(
+                scheduler, JobRequests.training("plain", plain), view(), challenged))
+        .isEmpty();
   }
 }
