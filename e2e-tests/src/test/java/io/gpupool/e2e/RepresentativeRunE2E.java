@@ -233,19 +233,25 @@ class RepresentativeRunE2E {
   }
 
   private void runWorkload() {
-    kubectl.run("apply", "-f", SandboxCluster.REPO.resolve("examples").toString()).expectSuccess();
-    // At once, as ./gpupool sandbox applies examples/workloads/ at start, so that its real training
-    // and checks overlap the rest of the run. Its preferred node affinity puts it on the dishonest
-    // provider's RTX 4090 node, though the zone's A100s are cheaper per performance. The
-    // provider's wrong-answer H100 node is judged meanwhile: that verdict disputes only the jobs
-    // that node ran, so this job's usage is left for its own spot-check to dispute.
+    // At start, so that its real training and checks overlap the rest of the run. Its preferred
+    // node affinity puts it on the dishonest provider's RTX 4090 node, though the zone's A100s are
+    // cheaper per performance; a preference ranks the nodes free now, so it goes first: an
+    // example gang placed before it (tinyllama-finetune's four RTX 4090s while the honest ones are
+    // being challenged) could take that node, and the job would run, honestly, on the A100s. The
+    // node's own joining challenge does not take it: the job waits that out. The provider's
+    // wrong-answer H100 node is judged meanwhile: that verdict disputes only the jobs that node
+    // ran, so this job's usage is left for its own spot-check to dispute.
     kubectl.run("apply", "-f", SPOT_CHECKED.toString()).expectSuccess();
     spotCheckApplied = Instant.now();
+    kubectl.run("apply", "-f", SandboxCluster.REPO.resolve("examples").toString()).expectSuccess();
     // Placed before the next jobs look for GPUs (the survivor below would take that node).
     kubectl
         .run("wait", "--for=jsonpath={.status.phase}=Running", "tj/ddp-spotcheck", "--timeout=300s")
         .expectSuccess();
     assertThat(jsonpath("tj", "ddp-spotcheck", "{.status.placements[*].node}"))
+        .as(
+            "ddp-spotcheck placed by its preference: %s",
+            jsonpath("tj", "ddp-spotcheck", "{.status.plan.reason}"))
         .isEqualTo(DISHONEST_4090 + " " + DISHONEST_4090);
 
     // A team queue with room for one RTX 4090: the second job waits its turn, so the Queues
