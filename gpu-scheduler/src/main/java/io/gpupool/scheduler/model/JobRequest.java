@@ -15,6 +15,9 @@ import java.util.Objects;
  * @param minReliability 0 = any node
  * @param weights the weights each worker loads at start, or null: nodes that already hold them are
  *     preferred (see {@link CachedWeights})
+ * @param preferredNodes weighted node preferences (a pod's preferred node affinity): among feasible
+ *     plans the one whose GPUs sit on nodes of more preferred weight wins before price
+ *     (docs/scheduling.md, "Preferred nodes"); empty = none
  */
 public record JobRequest(
     String id,
@@ -32,7 +35,8 @@ public record JobRequest(
     double maxPricePerGpuHour,
     double minReliability,
     ModelSpec model,
-    ModelWeights weights) {
+    ModelWeights weights,
+    List<PreferredNodeTerm> preferredNodes) {
 
   public JobRequest {
     Objects.requireNonNull(id);
@@ -40,6 +44,7 @@ public record JobRequest(
     Objects.requireNonNull(strategy);
     allowedProducts = List.copyOf(allowedProducts);
     allowedRegions = List.copyOf(allowedRegions);
+    preferredNodes = preferredNodes == null ? List.of() : List.copyOf(preferredNodes);
     if (workers < 1 || gpusPerWorker < 1 || minWorkers < 1 || minWorkers > workers) {
       throw new IllegalArgumentException("need 1 <= minWorkers <= workers and gpusPerWorker >= 1");
     }
@@ -74,7 +79,8 @@ public record JobRequest(
         maxPricePerGpuHour,
         minReliability,
         model,
-        weights);
+        weights,
+        preferredNodes);
   }
 
   /** Mutable builder for {@link JobRequest}. */
@@ -95,6 +101,7 @@ public record JobRequest(
     private double maxPrice = Double.POSITIVE_INFINITY;
     private double minRel;
     private ModelWeights weights;
+    private List<PreferredNodeTerm> preferred = List.of();
 
     private Builder(String id, ModelSpec model) {
       this.id = id;
@@ -164,6 +171,12 @@ public record JobRequest(
       return this;
     }
 
+    /** Weighted node preferences (a pod template's preferred node affinity). */
+    public Builder preferredNodes(List<PreferredNodeTerm> v) {
+      preferred = v;
+      return this;
+    }
+
     public JobRequest build() {
       return new JobRequest(
           id,
@@ -181,7 +194,8 @@ public record JobRequest(
           maxPrice,
           minRel,
           model,
-          weights);
+          weights,
+          preferred);
     }
   }
 }

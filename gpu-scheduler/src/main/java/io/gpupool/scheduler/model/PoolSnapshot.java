@@ -20,6 +20,7 @@ public final class PoolSnapshot {
   private final List<Allocation> allocations;
   private final Map<String, String> exclusions;
   private final CachedWeights cachedWeights;
+  private final NodeLabels labels;
 
   private PoolSnapshot(
       List<PoolNode> nodes,
@@ -27,13 +28,15 @@ public final class PoolSnapshot {
       NodeState[] states,
       List<Allocation> allocations,
       Map<String, String> exclusions,
-      CachedWeights cachedWeights) {
+      CachedWeights cachedWeights,
+      NodeLabels labels) {
     this.nodes = nodes;
     this.index = index;
     this.states = states;
     this.allocations = allocations;
     this.exclusions = exclusions;
     this.cachedWeights = cachedWeights;
+    this.labels = labels;
   }
 
   /** A snapshot of {@code nodes} with the given allocations applied (throws on over-allocation). */
@@ -53,7 +56,8 @@ public final class PoolSnapshot {
             states,
             List.of(),
             Map.of(),
-            CachedWeights.NONE)
+            CachedWeights.NONE,
+            NodeLabels.NONE)
         .with(allocations);
   }
 
@@ -81,12 +85,23 @@ public final class PoolSnapshot {
     all.addAll(allocations);
     all.addAll(more);
     return new PoolSnapshot(
-        nodes, index, s, Collections.unmodifiableList(all), exclusions, cachedWeights);
+        nodes, index, s, Collections.unmodifiableList(all), exclusions, cachedWeights, labels);
   }
 
   /** This snapshot with what each node holds in its local weights cache. */
   public PoolSnapshot withCachedWeights(CachedWeights weights) {
-    return new PoolSnapshot(nodes, index, states, allocations, exclusions, weights);
+    return new PoolSnapshot(nodes, index, states, allocations, exclusions, weights, labels);
+  }
+
+  /** This snapshot with each node's labels (read for a request's preferred node terms). */
+  public PoolSnapshot withNodeLabels(NodeLabels nodeLabels) {
+    return new PoolSnapshot(
+        nodes, index, states, allocations, exclusions, cachedWeights, nodeLabels);
+  }
+
+  /** Each node's labels ({@link NodeLabels#NONE} unless given). */
+  public NodeLabels nodeLabels() {
+    return labels;
   }
 
   /** Model weights on each node's local cache ({@link CachedWeights#NONE} unless given). */
@@ -97,14 +112,20 @@ public final class PoolSnapshot {
   /** This snapshot without the allocations of the given jobs. */
   public PoolSnapshot without(Set<String> jobIds) {
     List<Allocation> keep = allocations.stream().filter(a -> !jobIds.contains(a.jobId())).toList();
-    return of(nodes, keep).excluding(exclusions).withCachedWeights(cachedWeights);
+    return of(nodes, keep)
+        .excluding(exclusions)
+        .withCachedWeights(cachedWeights)
+        .withNodeLabels(labels);
   }
 
   /** This snapshot without some nodes (and whatever was allocated on them). */
   public PoolSnapshot withoutNodes(Set<String> names) {
     List<PoolNode> keepNodes = nodes.stream().filter(n -> !names.contains(n.name())).toList();
     List<Allocation> keep = allocations.stream().filter(a -> !names.contains(a.node())).toList();
-    return of(keepNodes, keep).excluding(exclusions).withCachedWeights(cachedWeights);
+    return of(keepNodes, keep)
+        .excluding(exclusions)
+        .withCachedWeights(cachedWeights)
+        .withNodeLabels(labels);
   }
 
   /**
@@ -115,7 +136,7 @@ public final class PoolSnapshot {
    */
   public PoolSnapshot excluding(Map<String, String> reasonsByNode) {
     Map<String, String> copy = Map.copyOf(reasonsByNode);
-    return new PoolSnapshot(nodes, index, states, allocations, copy, cachedWeights);
+    return new PoolSnapshot(nodes, index, states, allocations, copy, cachedWeights, labels);
   }
 
   /** Why the {@code i}-th node is left out of placement, or null when it is not. */

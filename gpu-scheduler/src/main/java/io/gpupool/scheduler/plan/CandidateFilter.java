@@ -15,7 +15,9 @@ import java.util.Set;
 /**
  * The one pass over the pool: drops nodes the request excludes (readiness, product, memory, region,
  * price, reliability, room), counting each reason in a {@link Census}, and keys the rest by price
- * per effective TFLOP/s (normalised by the pool mean) plus a reliability penalty.
+ * per effective TFLOP/s (normalised by the pool mean) plus a reliability penalty, less the
+ * warm-weights term and, far larger, the request's preferred weight of the node ({@link
+ * PreferredNodes}).
  */
 final class CandidateFilter {
   private final SchedulerConfig config;
@@ -107,7 +109,8 @@ final class CandidateFilter {
       double key =
           index.effectivePrice(n, spec) / mean
               + config.reliabilityWeight() * (1 - n.reliability())
-              - WarmWeights.of(config, r, snap.cachedWeights(), n.name());
+              - WarmWeights.of(config, r, snap.cachedWeights(), n.name())
+              - PreferredNodes.KEY_STEP * PreferredNodes.weight(r, snap, n);
       sink.accept(i, st, spec, cap, key);
     }
   }

@@ -42,6 +42,36 @@ final class EvaluatedPlan {
     return plan != null;
   }
 
+  /**
+   * The preferred node weight of its workers ({@link PreferredNodes#of}; 0 before they are set).
+   */
+  long preferred() {
+    return workers == null ? 0 : PreferredNodes.of(workers);
+  }
+
+  /**
+   * True when this option is feasible and better than {@code other} (null or infeasible: any
+   * feasible option is): more preferred node weight first, then more goodput per price.
+   */
+  boolean beats(EvaluatedPlan other) {
+    if (!feasible()) {
+      return false;
+    }
+    if (other == null || !other.feasible()) {
+      return true;
+    }
+    long mine = preferred();
+    long theirs = other.preferred();
+    return mine != theirs ? mine > theirs : value > other.value;
+  }
+
+  /** Why this (chosen) option beat {@code other}, as appended to the other's listing. */
+  String whyBetter(EvaluatedPlan other) {
+    return preferred() > other.preferred()
+        ? " (less preferred node weight)"
+        : " (lower throughput per cost)";
+  }
+
   /** How this option is listed among the rejected ones. */
   String describe() {
     return String.format(
@@ -77,6 +107,14 @@ final class EvaluatedPlan {
         "Objective: goodput (throughput × (1 − expected restarts × restart loss)) per unit of"
             + " price per hour; nodes ranked by price per effective TFLOP/s, reliability and"
             + " fragmentation growth against the workload mix learned so far.");
+    long preferred = preferred();
+    if (preferred > 0) {
+      why.add(
+          String.format(
+              Locale.ROOT,
+              "Preferred node affinity: %.3g weight × GPU on preferred nodes, ranked before price.",
+              preferred / 1000.0));
+    }
     if (shrunk) {
       why.add(
           "Started elastically with "

@@ -97,14 +97,14 @@ final class GangPlanner {
     searchPipelines(r, options, ppSets, ppGroups, rejected);
     EvaluatedPlan best = null;
     for (EvaluatedPlan e : options) {
-      if (e.feasible() && (best == null || e.value > best.value)) {
+      if (e.beats(best)) {
         best = e;
       }
     }
     for (EvaluatedPlan e : options) {
       if (e != best) {
         EvaluatedPlan.note(
-            rejected, e.feasible() ? e.describe() + " (lower throughput per cost)" : e.rejection());
+            rejected, e.feasible() ? e.describe() + best.whyBetter(e) : e.rejection());
       }
     }
     if (best == null) {
@@ -140,33 +140,48 @@ final class GangPlanner {
       List<List<Worker>> ppSets,
       List<String> ppGroups,
       List<String> rejected) {
-    double bar = 0;
-    for (EvaluatedPlan e : options) {
-      if (e.feasible()) {
-        bar = Math.max(bar, e.value);
-      }
-    }
     Integer[] order = new Integer[ppSets.size()];
     double[] bound = new double[ppSets.size()];
+    long[] preferred = new long[ppSets.size()];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
       bound[i] = pipeline.boundValue(r, ppSets.get(i));
+      preferred[i] = PreferredNodes.of(ppSets.get(i));
     }
-    Arrays.sort(order, (a, b) -> Double.compare(bound[b], bound[a]));
+    // Most preferred weight first, then the best bound: the order plans are compared in.
+    Arrays.sort(
+        order,
+        (a, b) ->
+            preferred[a] != preferred[b]
+                ? Long.compare(preferred[b], preferred[a])
+                : Double.compare(bound[b], bound[a]));
     int searched = 0;
     for (int i : order) {
-      if (searched == MAX_PIPELINE_GROUPS || (bar > 0 && bound[i] <= bar)) {
+      if (searched == MAX_PIPELINE_GROUPS || beaten(options, preferred[i], bound[i])) {
         EvaluatedPlan.note(
             rejected, "PIPELINE_PARALLEL on " + ppGroups.get(i) + ": bound below the best plan");
         continue;
       }
-      EvaluatedPlan e = pipeline.plan(r, ppSets.get(i), ppGroups.get(i));
+      options.add(pipeline.plan(r, ppSets.get(i), ppGroups.get(i)));
       searched++;
-      options.add(e);
-      if (e.feasible()) {
-        bar = Math.max(bar, e.value);
+    }
+  }
+
+  /**
+   * True when a feasible option already beats any pipeline over a worker set whose preferred weight
+   * is {@code preferred} (a pipeline uses every worker of its set, so it can have no more) and
+   * whose objective is at most {@code bound}.
+   */
+  private static boolean beaten(List<EvaluatedPlan> options, long preferred, double bound) {
+    for (EvaluatedPlan e : options) {
+      if (!e.feasible() || e.preferred() < preferred) {
+        continue;
+      }
+      if (e.preferred() > preferred || (e.value > 0 && bound <= e.value)) {
+        return true;
       }
     }
+    return false;
   }
 
   private static String signature(List<Worker> ws) {
@@ -219,7 +234,8 @@ final class GangPlanner {
       used.put(node.name(), st.after(a));
       out.add(
           Worker.of(node, c.spec, gpus, r.gpuMilli(), config)
-              .withWarmth(WarmWeights.of(config, r, snap.cachedWeights(), node.name())));
+              .withWarmth(WarmWeights.of(config, r, snap.cachedWeights(), node.name()))
+              .withPreferred(PreferredNodes.weight(r, snap, node)));
       spread.merge("p" + node.provider(), 1, Integer::sum);
       spread.merge("r" + node.region(), 1, Integer::sum);
     }

@@ -32,7 +32,7 @@ final class PipelinePlanner {
     EvaluatedPlan best = null;
     for (List<Worker> order : candidateOrders(ws)) {
       EvaluatedPlan e = planInOrder(r, order, group);
-      if (best == null || (e.feasible() && (!best.feasible() || e.value > best.value))) {
+      if (best == null || e.beats(best)) {
         best = e;
       }
     }

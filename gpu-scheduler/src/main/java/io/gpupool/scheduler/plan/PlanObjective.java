@@ -69,6 +69,10 @@ final class PlanObjective {
     if (warm > 0) {
       score.put("warmWorkers", (double) warm);
     }
+    long preferred = PreferredNodes.of(ws);
+    if (preferred > 0) {
+      score.put("preferredWeight", preferred / 1000.0);
+    }
     return score;
   }
 

@@ -48,7 +48,9 @@ final class PlanRepair {
       PoolNode n = snap.node(rp.node());
       GpuSpec spec =
           config.catalog().lookup(n.gpuProduct(), n.gpuMemoryMib(), null).atSpeed(n.speedFactor());
-      fixed.add(Worker.of(n, spec, rp.gpuIndices(), rp.milliPerGpu(), config));
+      fixed.add(
+          Worker.of(n, spec, rp.gpuIndices(), rp.milliPerGpu(), config)
+              .withPreferred(PreferredNodes.weight(r, snap, n)));
     }
     String lostDesc =
         lost.size() + " rank(s) on lost node" + plural(lostNodes) + " " + sorted(lostNodes);

@@ -80,7 +80,8 @@ final class ReplicaGroupPlanner {
             r.maxPricePerGpuHour(),
             r.minReliability(),
             m,
-            r.weights());
+            r.weights(),
+            r.preferredNodes());
     PoolSnapshot work = snap;
     List<RankPlacement> ranks = new ArrayList<>();
     Map<String, Integer> spread = new HashMap<>();
@@ -91,7 +92,7 @@ final class ReplicaGroupPlanner {
     for (int rep = 0; rep < r.workers(); rep++) {
       Census census = new Census();
       List<Candidate> cands = filter.list(whole, work, census, Set.of());
-      List<Worker> stages = tensorParallelOnOneNode(r, cands, need, spread);
+      List<Worker> stages = tensorParallelOnOneNode(r, work, cands, need, spread);
       if (stages == null) {
         stages = pipelineAcrossNodes(r, cands, need, spread);
         double have = 0;
@@ -181,7 +182,11 @@ final class ReplicaGroupPlanner {
 
   /** The cheapest, least crowded node that holds the replica on its free whole GPUs, or null. */
   private List<Worker> tensorParallelOnOneNode(
-      JobRequest r, List<Candidate> cands, double need, Map<String, Integer> spread) {
+      JobRequest r,
+      PoolSnapshot snap,
+      List<Candidate> cands,
+      double need,
+      Map<String, Integer> spread) {
     Candidate bestNode = null;
     int bestGpus = 0;
     double bestKey = Double.POSITIVE_INFINITY;
@@ -192,7 +197,9 @@ final class ReplicaGroupPlanner {
       if (g <= c.state.wholeFree()
           && c.state.cpuFree() >= r.cpuMillisPerWorker()
           && c.state.memoryFree() >= r.memoryMibPerWorker()) {
-        double key = c.key * g + config.spreadWeight() * spreadOf(spread, n);
+        // The price part of the key counts per GPU taken; the preferred weight's part per node.
+        double bonus = PreferredNodes.KEY_STEP * PreferredNodes.weight(r, snap, n);
+        double key = (c.key + bonus) * g - bonus + config.spreadWeight() * spreadOf(spread, n);
         if (key < bestKey) {
           bestKey = key;
           bestNode = c;

@@ -19,7 +19,8 @@ final class StrategyChooser {
   /**
    * The best feasible option (the others listed as its alternatives), or the first infeasible one
    * with every reason. The pipeline search is skipped when even its bound (see {@link
-   * PipelinePlanner#boundValue}) cannot beat the data-parallel plan of the same workers.
+   * PipelinePlanner#boundValue}) cannot beat the data-parallel plan of the same workers (a pipeline
+   * over them has the same preferred node weight, so the objective decides).
    */
   EvaluatedPlan best(JobRequest r, List<Worker> workers, String group) {
     List<EvaluatedPlan> options = new ArrayList<>();
@@ -47,7 +48,7 @@ final class StrategyChooser {
     }
     EvaluatedPlan best = null;
     for (EvaluatedPlan e : options) {
-      if (e.feasible() && (best == null || e.value > best.value)) {
+      if (e.beats(best)) {
         best = e;
       }
     }

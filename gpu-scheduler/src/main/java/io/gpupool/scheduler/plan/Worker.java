@@ -9,6 +9,7 @@ import io.gpupool.scheduler.model.PoolNode;
  * @param rate effective FLOP/s (datasheet × MFU, × tensor-parallel efficiency over several GPUs)
  * @param memBytes GPU memory the planner may fill (headroom applied)
  * @param warmth the {@link WarmWeights} term of its node for the request (0 when cold)
+ * @param preferred the request's preferred weight of its node ({@link PreferredNodes#weight})
  */
 record Worker(
     PoolNode node,
@@ -17,7 +18,8 @@ record Worker(
     int milli,
     double rate,
     double memBytes,
-    double warmth) {
+    double warmth,
+    int preferred) {
 
   static final double GIB = 1024.0 * 1024 * 1024;
 
@@ -33,12 +35,17 @@ record Worker(
             * config.memoryHeadroom()
             * milli
             / 1000.0;
-    return new Worker(node, spec, gpus, milli, rate, mem, 0);
+    return new Worker(node, spec, gpus, milli, rate, mem, 0, 0);
   }
 
   /** This worker on a node whose cache holds the request's weights, worth {@code v}. */
   Worker withWarmth(double v) {
-    return new Worker(node, spec, gpus, milli, rate, memBytes, v);
+    return new Worker(node, spec, gpus, milli, rate, memBytes, v, preferred);
+  }
+
+  /** This worker on a node of preferred weight {@code w} for the request. */
+  Worker withPreferred(int w) {
+    return new Worker(node, spec, gpus, milli, rate, memBytes, warmth, w);
   }
 
   /** This worker as rank {@code rank} of a plan. */

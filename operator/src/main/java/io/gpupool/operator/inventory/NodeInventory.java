@@ -193,6 +193,12 @@ public class NodeInventory {
         .toList();
   }
 
+  /** The labels of the node {@code name} as last read (empty when unknown). */
+  public Map<String, String> labels(String name) {
+    SchedulingFacts f = facts.get(name);
+    return f == null ? Map.of() : f.labels();
+  }
+
   /** GPU nodes left out, with the reason for each. */
   public Map<String, String> skippedGpuNodes() {
     Map<String, String> skipped = new TreeMap<>();

@@ -3,10 +3,15 @@ package io.gpupool.operator.podtemplate;
 import io.fabric8.kubernetes.api.model.NodeSelector;
 import io.fabric8.kubernetes.api.model.NodeSelectorRequirement;
 import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
+import io.fabric8.kubernetes.api.model.PreferredSchedulingTerm;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import io.gpupool.api.v1alpha1.PodTemplate;
+import io.gpupool.scheduler.model.NodeRequirement;
+import io.gpupool.scheduler.model.NodeTerm;
+import io.gpupool.scheduler.model.PreferredNodeTerm;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -16,7 +21,9 @@ import java.util.Objects;
  * node affinity and, for NoSchedule/NoExecute taints, its tolerations (plus the operator's own
  * {@code nvidia.com/gpu} one). The placement chooses only among these nodes, so the template
  * narrows the operator's choice and never overrides it; the kubelet would refuse a pod bound to a
- * node that does not match. Pure: evaluated the way the Kubernetes scheduler evaluates them.
+ * node that does not match. Its preferred node affinity does not narrow anything: it is handed to
+ * the planner as weighted terms ({@link #preferred}), which ranks preferred nodes first. Pure:
+ * evaluated the way the Kubernetes scheduler evaluates them.
  */
 public final class PodTemplateNodes {
   /** The toleration every gpupool pod carries: GPU nodes are commonly tainted with it. */
@@ -68,57 +75,48 @@ public final class PodTemplateNodes {
     }
     // Terms are ORed; the requirements inside one term are ANDed.
     for (NodeSelectorTerm term : required.getNodeSelectorTerms()) {
-      if (termMatches(term, name, labels)) {
+      if (term(term).matches(name, labels)) {
         return true;
       }
     }
     return false;
   }
 
-  private static boolean termMatches(
-      NodeSelectorTerm term, String name, Map<String, String> labels) {
-    boolean any = false;
-    for (NodeSelectorRequirement r : orEmpty(term.getMatchExpressions())) {
-      any = true;
-      boolean present = r.getKey() != null && labels.containsKey(r.getKey());
-      if (!matches(r, present ? labels.get(r.getKey()) : null, present)) {
-        return false;
+  /**
+   * The template's preferred node affinity as the scheduler's weighted terms (empty when none).
+   * Terms without a preference or with a weight outside 1..100 are left out: validation refuses
+   * them ({@code SchedulingRules}), and a stored one must not fail every placement.
+   */
+  public static List<PreferredNodeTerm> preferred(PodTemplate template) {
+    if (template == null
+        || template.affinity == null
+        || template.affinity.getNodeAffinity() == null) {
+      return List.of();
+    }
+    List<PreferredNodeTerm> out = new ArrayList<>();
+    for (PreferredSchedulingTerm t :
+        orEmpty(
+            template
+                .affinity
+                .getNodeAffinity()
+                .getPreferredDuringSchedulingIgnoredDuringExecution())) {
+      Integer w = t.getWeight();
+      if (t.getPreference() != null && w != null && w >= 1 && w <= 100) {
+        out.add(new PreferredNodeTerm(w, term(t.getPreference())));
       }
     }
-    for (NodeSelectorRequirement r : orEmpty(term.getMatchFields())) {
-      any = true;
-      boolean isName = "metadata.name".equals(r.getKey());
-      if (!matches(r, isName ? name : null, isName)) {
-        return false;
-      }
-    }
-    return any; // an empty term matches no node, as in Kubernetes
+    return out;
   }
 
-  static boolean matches(NodeSelectorRequirement r, String value, boolean present) {
-    if (r.getKey() == null || r.getOperator() == null) {
-      // Kubernetes requires both; a stored template may lack them (validation refuses it): such a
-      // requirement matches no node rather than throwing on every placement.
-      return false;
-    }
-    List<String> values = orEmpty(r.getValues());
-    return switch (r.getOperator()) {
-      case "In" -> present && values.contains(value);
-      case "NotIn" -> !present || !values.contains(value);
-      case "Exists" -> present;
-      case "DoesNotExist" -> !present;
-      case "Gt" -> present && compare(value, values) > 0;
-      case "Lt" -> present && compare(value, values) < 0;
-      default -> false;
-    };
+  /** Kubernetes' node selector term as the scheduler's, which matches it the same way. */
+  static NodeTerm term(NodeSelectorTerm t) {
+    return new NodeTerm(requirements(t.getMatchExpressions()), requirements(t.getMatchFields()));
   }
 
-  private static int compare(String value, List<String> values) {
-    try {
-      return Long.compare(Long.parseLong(value), Long.parseLong(values.get(0)));
-    } catch (NumberFormatException | IndexOutOfBoundsException e) {
-      return 0; // not comparable: neither greater nor less
-    }
+  private static List<NodeRequirement> requirements(List<NodeSelectorRequirement> rs) {
+    return orEmpty(rs).stream()
+        .map(r -> new NodeRequirement(r.getKey(), r.getOperator(), r.getValues()))
+        .toList();
   }
 
   private static boolean tolerated(Taint taint, PodTemplate template) {

@@ -7,6 +7,7 @@ import io.gpupool.api.v1alpha1.PlacementPolicy;
 import io.gpupool.api.v1alpha1.Precision;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.operator.podtemplate.PodTemplateNodes;
 import io.gpupool.operator.validation.ParameterCount;
 import io.gpupool.scheduler.model.JobKind;
 import io.gpupool.scheduler.model.JobRequest;
@@ -33,6 +34,7 @@ public final class JobRequests {
     }
     resources(b, spec.resources);
     placement(b, spec.placement);
+    b.preferredNodes(PodTemplateNodes.preferred(spec.template));
     return b.build();
   }
 

@@ -4,6 +4,7 @@ import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.podtemplate.PodTemplateNodes;
 import io.gpupool.operator.trust.TrustLedger;
 import java.math.BigDecimal;
 import java.util.Collection;
@@ -81,13 +82,15 @@ final class PoolSources {
 
   /**
    * A view built now; {@code sharing}: shared GPUs count as capacity; only the nodes {@code
-   * template} admits (null: all).
+   * template} admits (null: all), labelled when its preferred node affinity needs the labels.
    */
   PoolView build(boolean sharing, PodTemplate template) {
     List<GpuNode> all = inventory.nodes();
-    return new PoolView(inventory.nodesFor(template), price, reliability, sharing)
-        .rated(speedFactors(all))
-        .excluding(exclusions(all));
+    PoolView view =
+        new PoolView(inventory.nodesFor(template), price, reliability, sharing)
+            .rated(speedFactors(all))
+            .excluding(exclusions(all));
+    return PodTemplateNodes.preferred(template).isEmpty() ? view : view.labelled(inventory::labels);
   }
 
   /**

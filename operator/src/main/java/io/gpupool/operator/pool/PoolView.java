@@ -2,6 +2,7 @@ package io.gpupool.operator.pool;
 
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.scheduler.model.Allocation;
+import io.gpupool.scheduler.model.NodeLabels;
 import io.gpupool.scheduler.model.PoolNode;
 import io.gpupool.scheduler.model.PoolSnapshot;
 import java.math.BigDecimal;
@@ -28,6 +29,7 @@ public final class PoolView {
   private final List<PoolNode> poolNodes = new ArrayList<>();
   private final List<String> notOffered = new ArrayList<>();
   private Map<String, String> exclusions = Map.of();
+  private NodeLabels labels = NodeLabels.NONE;
 
   /**
    * Every node free, exclusions applied: made once, so each snapshot of a view kept between
@@ -130,6 +132,21 @@ public final class PoolView {
     return this;
   }
 
+  /**
+   * Hand the scheduler each offered node's labels ({@code labelsOf} node name to labels), which it
+   * reads only for a request's preferred node terms: a view for a template with a preferred node
+   * affinity needs them, others need not carry them.
+   */
+  public PoolView labelled(Function<String, Map<String, String>> labelsOf) {
+    Map<String, Map<String, String>> byNode = new HashMap<>();
+    for (PoolNode n : poolNodes) {
+      byNode.put(n.name(), labelsOf.apply(n.name()));
+    }
+    this.labels = new NodeLabels(byNode);
+    empty = null;
+    return this;
+  }
+
   /** Nodes that exist but are not offered, and why (for unplaceable explanations). */
   public List<String> notOffered() {
     return List.copyOf(notOffered);
@@ -169,7 +186,7 @@ public final class PoolView {
 
   private synchronized PoolSnapshot empty() {
     if (empty == null) {
-      PoolSnapshot none = PoolSnapshot.of(poolNodes);
+      PoolSnapshot none = PoolSnapshot.of(poolNodes).withNodeLabels(labels);
       empty = exclusions.isEmpty() ? none : none.excluding(exclusions);
     }
     return empty;

@@ -8,6 +8,7 @@ import io.gpupool.operator.inference.ModelCache;
 import io.gpupool.operator.inference.ShardAssignment;
 import io.gpupool.operator.inference.WeightsCacheBook;
 import io.gpupool.operator.inventory.GpuNode;
+import io.gpupool.operator.podtemplate.PodTemplateNodes;
 import io.gpupool.scheduler.hold.GangHold;
 import io.gpupool.scheduler.model.JobKind;
 import io.gpupool.scheduler.model.JobRequest;
@@ -188,6 +189,7 @@ public class SchedulerInferencePlanner extends LedgerPlanner<InferenceJob>
           new ModelWeights(ModelCache.digest(spec.weights.uri), ModelCache.bytes(spec.weights)));
     }
     JobRequests.resources(b, spec.resources);
+    b.preferredNodes(PodTemplateNodes.preferred(spec.template));
     JobRequests.placement(b, spec.placement);
     return b.build();
   }

@@ -42,6 +42,9 @@ public class SchedulerTrainingPlanner extends LedgerPlanner<TrainingJob>
     implements TrainingPlanner {
   private static final String KIND = "TrainingJob";
 
+  /** A job waiting out a challenge on its preferred node looks again this often. */
+  private static final Duration CHALLENGE_LOOK_AGAIN = Duration.ofSeconds(2);
+
   public SchedulerTrainingPlanner(PlanningContext pool) {
     super(KIND, pool);
   }
@@ -58,6 +61,12 @@ public class SchedulerTrainingPlanner extends LedgerPlanner<TrainingJob>
           holdings.remove(holder);
           PoolSnapshot snapshot = view.snapshot(holdings);
           JobRequest request = JobRequests.training(holder, job);
+          Set<String> challenged =
+              PreferredNodesUnderChallenge.awaited(pool.scheduler(), request, view, holdings);
+          if (!challenged.isEmpty()) {
+            return new Unplaceable(
+                PreferredNodesUnderChallenge.describe(challenged), CHALLENGE_LOOK_AGAIN);
+          }
           if (queued(job)) {
             // Its GpuQueue orders it; the reservation is for jobs no queue orders.
             pool.reservations().placed(holder, null);

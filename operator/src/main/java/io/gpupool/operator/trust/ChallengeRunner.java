@@ -54,7 +54,7 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ChallengeRunner {
   private static final Logger LOG = Logger.getLogger(ChallengeRunner.class);
-  static final String HOLDER_PREFIX = "challenge:";
+  public static final String HOLDER_PREFIX = "challenge:";
 
   private final ChallengeConfig config;
   private final KubernetesClient client;

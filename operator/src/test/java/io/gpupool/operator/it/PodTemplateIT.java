@@ -3,6 +3,7 @@ package io.gpupool.operator.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.AffinityBuilder;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
@@ -16,6 +17,8 @@ import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.PodTemplate;
 import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.operator.inventory.NodeInventory;
+import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.queue.PreemptNotice;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -37,6 +40,8 @@ class PodTemplateIT {
   private static final String RTX4090 = "NVIDIA-GeForce-RTX-4090";
 
   @Inject KubernetesClient client;
+  @Inject NodeInventory nodes;
+  @Inject ProviderDirectory providers;
 
   private void pool(String region, int nodes, Map<String, String> extraLabelsOnEven) {
     String provider = "prov-" + region;
@@ -120,6 +125,58 @@ class PodTemplateIT {
       assertThat(worker.getResources().getLimits())
           .containsEntry("nvidia.com/gpu", new Quantity("1"));
     }
+  }
+
+  @Test
+  void aPreferredNodeAffinityPutsTheJobOnTheDearerNodesItPrefers() {
+    // Two providers in one region: the cheap one's nodes win on price unless the job prefers.
+    client.resource(TestNodes.provider("prov-prefcheap", RTX4090, "0.40")).create();
+    client.resource(TestNodes.provider("prov-prefdear", RTX4090, "0.90")).create();
+    for (int i = 0; i < 2; i++) {
+      client
+          .resource(
+              TestNodes.gpuNode("pref-cheap-" + i, "prov-prefcheap", RTX4090, 1, 24564, "pref"))
+          .create();
+      client
+          .resource(TestNodes.gpuNode("pref-dear-" + i, "prov-prefdear", RTX4090, 1, 24564, "pref"))
+          .create();
+    }
+    // Both providers priced and all four nodes read before the job: a preference ranks the nodes
+    // the operator knows of at its placement.
+    await()
+        .atMost(TIMEOUT)
+        .until(
+            () ->
+                providers.price("prov-prefdear", RTX4090).isPresent()
+                    && providers.price("prov-prefcheap", RTX4090).isPresent()
+                    && nodes.node("pref-dear-1").isPresent()
+                    && nodes.node("pref-cheap-1").isPresent()
+                    && nodes.node("pref-dear-0").isPresent()
+                    && nodes.node("pref-cheap-0").isPresent());
+    PodTemplate t = new PodTemplate();
+    t.affinity =
+        new AffinityBuilder()
+            .withNewNodeAffinity()
+            .addNewPreferredDuringSchedulingIgnoredDuringExecution()
+            .withWeight(80)
+            .withNewPreference()
+            .addNewMatchExpression()
+            .withKey("gpupool.io/provider")
+            .withOperator("In")
+            .withValues("prov-prefdear")
+            .endMatchExpression()
+            .endPreference()
+            .endPreferredDuringSchedulingIgnoredDuringExecution()
+            .endNodeAffinity()
+            .build();
+    client.resource(job("pref-a", "pref", 2, t)).create();
+
+    assertThat(awaitPods("pref-a", 2))
+        .extracting(p -> p.getSpec().getNodeName())
+        .containsExactlyInAnyOrder("pref-dear-0", "pref-dear-1");
+    TrainingJob placed =
+        client.resources(TrainingJob.class).inNamespace(NS).withName("pref-a").get();
+    assertThat(placed.getStatus().plan.reason).contains("Preferred node affinity");
   }
 
   @Test
