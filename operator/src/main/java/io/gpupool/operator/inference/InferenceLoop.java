@@ -94,14 +94,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       JobCluster cluster, Observes observes, Deciders deciders, Actors actors, Clock clock) {
     super(
         InferenceJobStatus.class,
-        new Fields<>(
-            InferenceJobStatus::new,
-            s -> s.phase,
-            (s, p) -> s.phase = p,
-            s -> s.conditions,
-            (s, g) -> s.observedGeneration = g,
-            s -> s.usage,
-            (s, u) -> s.usage = u),
+        InferenceJobStatus::new,
         new Phases<>(
             InferenceJobPhase.Pending,
             InferenceJobPhase.Suspended,

@@ -83,14 +83,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       Clock clock) {
     super(
         TrainingJobStatus.class,
-        new Fields<>(
-            TrainingJobStatus::new,
-            s -> s.phase,
-            (s, p) -> s.phase = p,
-            s -> s.conditions,
-            (s, g) -> s.observedGeneration = g,
-            s -> s.usage,
-            (s, u) -> s.usage = u),
+        TrainingJobStatus::new,
         new Phases<>(
             TrainingJobPhase.Pending,
             TrainingJobPhase.Suspended,
