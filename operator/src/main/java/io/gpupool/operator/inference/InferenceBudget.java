@@ -28,11 +28,6 @@ final class InferenceBudget {
   private final BillingService billing;
   private final EventRecorder events;
 
-  /** {@code pods} with the billing terms fixed at their placement written on them. */
-  List<Pod> withPlacementTerms(InferenceJob job, List<Pod> pods) {
-    return billing.withPlacementTerms(pods, job.getSpec().placement);
-  }
-
   InferenceBudget(BillingService billing, EventRecorder events) {
     this.billing = billing;
     this.events = events;

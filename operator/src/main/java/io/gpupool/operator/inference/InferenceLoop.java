@@ -19,6 +19,8 @@ import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
 import io.gpupool.operator.validation.InferenceJobValidator;
 import io.gpupool.operator.validation.SpecProblems;
+import io.gpupool.operator.workload.GroupBinder;
+import io.gpupool.operator.workload.JobBinding;
 import io.gpupool.operator.workload.Workloads;
 import java.time.Clock;
 import java.time.Duration;
@@ -65,6 +67,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   private final InferenceMetrics scaleMetrics;
   private final InferenceBudget budget;
   private final ReplicaPlacer placer;
+  private final GroupBinder binder;
   private final ReplicaScaler scaler;
   private final Reads reads;
   private final Duration lostGrace;
@@ -83,8 +86,11 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   /** What decides for a job: the planner, billing's funding gate, its queue's replica admission. */
   record Deciders(InferencePlanner planner, BillingService billing, QueuedReplicas queue) {}
 
-  /** What acts: pod and Service writes, and the canary cross-checks of the trust layer. */
-  record Actors(Workloads workloads, CrossChecker crossChecker) {}
+  /**
+   * What acts: pod and Service writes, the binding that creates replica groups off the reconcile
+   * thread (their billing terms recorded first), and the canary cross-checks of the trust layer.
+   */
+  record Actors(Workloads workloads, JobBinding<InferenceJob> binding, CrossChecker crossChecker) {}
 
   /**
    * Grouped as the controller reads them, observe → decide → act, as {@code TrainingLoop}'s: the
@@ -120,8 +126,9 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     this.metrics = metrics;
     this.scaleMetrics = autoscaling.metrics();
     this.budget = new InferenceBudget(billing, events);
+    this.binder = actors.binding().binder();
     this.placer =
-        new ReplicaPlacer(planner, budget, workloads, events, metrics, pool.cacheSettings());
+        new ReplicaPlacer(planner, budget, actors.binding(), events, metrics, pool.cacheSettings());
     this.scaler =
         new ReplicaScaler(
             autoscaling.load(), autoscaling.metrics(), events, autoscaling.pollInterval());
@@ -162,6 +169,15 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     s.status.replicas = new ArrayList<>();
     s.status.readyReplicas = 0;
     s.status.totalGpus = 0;
+  }
+
+  @Override
+  protected Optional<Wait> notNow(InferenceJob job) {
+    if (binder.busy(job.getMetadata().getUid())) {
+      // Replica groups are being created right now; the binder wakes the job when that has ended.
+      return Optional.of(new Wait(null));
+    }
+    return Optional.empty();
   }
 
   @Override
@@ -210,7 +226,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     ReplicaObserver.Observation seen =
         ReplicaObserver.observe(groups, inventory::node, lostGrace, drainPeriod, s.now);
     s.recheckIn(seen.recheck());
-    boolean removed = replaceLost(s, mem, seen);
+    boolean removed = replaceLost(s, mem, seen) | notCreated(s);
     for (ReplicaGroup g : seen.drained()) {
       deleteGroup(g);
       removed = true;
@@ -266,7 +282,10 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     if (removed) {
       planner.hold(job, held);
     }
-    if (decision.add() > 0) {
+    Optional<Duration> holdOff = binder.holdOff(job.getMetadata().getUid(), s.now);
+    if (decision.add() > 0 && holdOff.isPresent()) {
+      s.recheckIn(holdOff.get()); // a group failed to be created: not again before its backoff
+    } else if (decision.add() > 0) {
       // A queued job updates in place: a surge replica would run it over its admitted quota.
       boolean surgeRefused = decision.surge() && run.queued();
       int gpuLimit = run.queued() ? QueuedReplicas.gpusPerReplica(spec) : 0;
@@ -311,6 +330,20 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     if (status.readyReplicas < status.desiredReplicas && !active.isEmpty()) {
       s.recheckIn(NOT_READY_RECHECK);
     }
+  }
+
+  /**
+   * A replica group the binder could not create (it deleted what it had created): said in status
+   * and events, and true so that the planner holds only the groups that exist.
+   */
+  private boolean notCreated(JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s) {
+    Optional<String> failed = binder.takeFailure(s.job.getMetadata().getUid());
+    failed.ifPresent(
+        why -> {
+          s.condition(JobConditions.SCHEDULED, false, "ReplicaNotCreated", why);
+          events.record(s.job, EventRecorder.WARNING, "ReplicaNotCreated", why);
+        });
+    return failed.isPresent();
   }
 
   /** Failed shards and lost nodes: the whole group goes, and is placed again. */
@@ -402,7 +435,12 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       mem.replacing = false;
     }
     String serving = InferenceJobReconciler.SERVING;
-    if (status.replicas.isEmpty()) {
+    if (status.replicas.isEmpty() && binder.busy(s.job.getMetadata().getUid())) {
+      // Placed and being created: its GPUs stay reserved (a Pending job without replicas holds
+      // none).
+      status.phase = InferenceJobPhase.Deploying;
+      s.condition(serving, false, "Creating", "replica groups placed, their pods being created");
+    } else if (status.replicas.isEmpty()) {
       status.phase = InferenceJobPhase.Pending;
       s.condition(serving, false, "NoReplicas", "no replica placed");
     } else if (ready >= floor) {
