@@ -65,6 +65,24 @@ final class InferenceBudget {
   record Stop(String reason, String message) {}
 
   /**
+   * Stops a serving job its budget no longer covers: every replica goes ({@code stopWorkload}),
+   * usage stops, and the job waits as Pending (the job loop frees its GPUs).
+   */
+  void stop(
+      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s,
+      Stop stop,
+      Runnable stopWorkload) {
+    stopWorkload.run();
+    s.status.phase = InferenceJobPhase.Pending;
+    s.condition(JobConditions.FUNDED, false, stop.reason(), stop.message());
+    s.condition(
+        InferenceJobReconciler.SERVING, false, stop.reason(), "suspended: " + stop.message());
+    events.record(
+        s.job, EventRecorder.WARNING, "Suspended", "every replica removed: " + stop.message());
+    LOG.infof("%s suspended: %s", s.ref(), stop.message());
+  }
+
+  /**
    * The budget gate for new replicas (the job loop has checked {@code spec.budget.maxCost}): the
    * payer's escrow must cover what the job would cost per hour with them (running and draining
    * groups included) for one settlement interval. Replicas already serving keep serving.

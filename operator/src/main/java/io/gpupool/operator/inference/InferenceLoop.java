@@ -19,7 +19,6 @@ import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
 import io.gpupool.operator.validation.InferenceJobValidator;
 import io.gpupool.operator.validation.SpecProblems;
-import io.gpupool.operator.workload.GroupBinder;
 import io.gpupool.operator.workload.JobBinding;
 import io.gpupool.operator.workload.Workloads;
 import java.time.Clock;
@@ -34,7 +33,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.jboss.logging.Logger;
 
 /**
  * The InferenceJob kind in the shared {@link JobLoop}. Each step observes the replica groups
@@ -44,7 +42,6 @@ import org.jboss.logging.Logger;
  * controller's informers and written through {@link Workloads}.
  */
 final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, InferenceJobPhase> {
-  private static final Logger LOG = Logger.getLogger(InferenceLoop.class);
   private static final Duration NOT_READY_RECHECK = Duration.ofSeconds(5);
 
   /** What the loop remembers of a job between reconciles. */
@@ -67,7 +64,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   private final InferenceMetrics scaleMetrics;
   private final InferenceBudget budget;
   private final ReplicaPlacer placer;
-  private final GroupBinder binder;
+  private final ReplicasInFlight inFlight;
   private final ReplicaScaler scaler;
   private final Reads reads;
   private final Duration lostGrace;
@@ -126,7 +123,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     this.metrics = metrics;
     this.scaleMetrics = autoscaling.metrics();
     this.budget = new InferenceBudget(billing, events);
-    this.binder = actors.binding().binder();
+    this.inFlight = new ReplicasInFlight(actors.binding().binder(), events);
     this.placer =
         new ReplicaPlacer(planner, budget, actors.binding(), events, metrics, pool.cacheSettings());
     this.scaler =
@@ -173,11 +170,8 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
 
   @Override
   protected Optional<Wait> notNow(InferenceJob job) {
-    if (binder.busy(job.getMetadata().getUid())) {
-      // Replica groups are being created right now; the binder wakes the job when that has ended.
-      return Optional.of(new Wait(null));
-    }
-    return Optional.empty();
+    // Replica groups are being created right now; the binder wakes the job when that has ended.
+    return inFlight.creating(job) ? Optional.of(new Wait(null)) : Optional.empty();
   }
 
   @Override
@@ -218,7 +212,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     if (!groups.isEmpty()) {
       Optional<InferenceBudget.Stop> stop = budget.mustStop(s);
       if (stop.isPresent()) {
-        stopForBudget(s, stop.get());
+        budget.stop(s, stop.get(), () -> stopWorkload(s));
         s.recheckIn(InferenceBudget.FUNDS_RECHECK);
         return;
       }
@@ -226,7 +220,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     ReplicaObserver.Observation seen =
         ReplicaObserver.observe(groups, inventory::node, lostGrace, drainPeriod, s.now);
     s.recheckIn(seen.recheck());
-    boolean removed = replaceLost(s, mem, seen) | notCreated(s);
+    boolean removed = replaceLost(s, mem, seen) | inFlight.notCreated(s);
     for (ReplicaGroup g : seen.drained()) {
       deleteGroup(g);
       removed = true;
@@ -282,7 +276,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     if (removed) {
       planner.hold(job, held);
     }
-    Optional<Duration> holdOff = binder.holdOff(job.getMetadata().getUid(), s.now);
+    Optional<Duration> holdOff = inFlight.holdOff(s);
     if (decision.add() > 0 && holdOff.isPresent()) {
       s.recheckIn(holdOff.get()); // a group failed to be created: not again before its backoff
     } else if (decision.add() > 0) {
@@ -330,20 +324,6 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     if (status.readyReplicas < status.desiredReplicas && !active.isEmpty()) {
       s.recheckIn(NOT_READY_RECHECK);
     }
-  }
-
-  /**
-   * A replica group the binder could not create (it deleted what it had created): said in status
-   * and events, and true so that the planner holds only the groups that exist.
-   */
-  private boolean notCreated(JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s) {
-    Optional<String> failed = binder.takeFailure(s.job.getMetadata().getUid());
-    failed.ifPresent(
-        why -> {
-          s.condition(JobConditions.SCHEDULED, false, "ReplicaNotCreated", why);
-          events.record(s.job, EventRecorder.WARNING, "ReplicaNotCreated", why);
-        });
-    return failed.isPresent();
   }
 
   /** Failed shards and lost nodes: the whole group goes, and is placed again. */
@@ -396,19 +376,6 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     }
   }
 
-  /** Stops a serving job its budget no longer covers: every replica goes, usage stops. */
-  private void stopForBudget(
-      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s, InferenceBudget.Stop stop) {
-    stopWorkload(s);
-    s.status.phase = InferenceJobPhase.Pending; // the loop frees the GPUs
-    s.condition(JobConditions.FUNDED, false, stop.reason(), stop.message());
-    s.condition(
-        InferenceJobReconciler.SERVING, false, stop.reason(), "suspended: " + stop.message());
-    events.record(
-        s.job, EventRecorder.WARNING, "Suspended", "every replica removed: " + stop.message());
-    LOG.infof("%s suspended: %s", s.ref(), stop.message());
-  }
-
   /** Builds status from the pods as they are now, and the phase from the ready count. */
   private void report(
       JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s, Memory mem, int floor) {
@@ -435,7 +402,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       mem.replacing = false;
     }
     String serving = InferenceJobReconciler.SERVING;
-    if (status.replicas.isEmpty() && binder.busy(s.job.getMetadata().getUid())) {
+    if (status.replicas.isEmpty() && inFlight.creating(s.job)) {
       // Placed and being created: its GPUs stay reserved (a Pending job without replicas holds
       // none).
       status.phase = InferenceJobPhase.Deploying;
