@@ -18,14 +18,6 @@ import org.jboss.logging.Logger;
 final class RoundEffects {
   private static final Logger LOG = Logger.getLogger(RoundEffects.class);
 
-  private final AdmissionBook book;
-  private final WaitingJobs waiting;
-  private final InadmissibleJobs inadmissible;
-  private final EvictionNotices notices;
-  private final OldestPending oldest;
-  private final AdmissionWakes wakes;
-  private final QueueMetrics metrics;
-
   /** The controller's own parts, shared: this class keeps no state of its own. */
   record Parts(
       AdmissionBook book,
@@ -36,14 +28,10 @@ final class RoundEffects {
       AdmissionWakes wakes,
       QueueMetrics metrics) {}
 
+  private final Parts parts;
+
   RoundEffects(Parts parts) {
-    this.book = parts.book();
-    this.waiting = parts.waiting();
-    this.inadmissible = parts.inadmissible();
-    this.notices = parts.notices();
-    this.oldest = parts.oldest();
-    this.wakes = parts.wakes();
-    this.metrics = parts.metrics();
+    this.parts = parts;
   }
 
   /**
@@ -60,11 +48,15 @@ final class RoundEffects {
       boolean queuesChanged,
       Runnable backoffEnded,
       Set<String> queues) {
-    waiting.afterRound(result, book, now.toEpochMilli(), wakes::wake);
-    waiting.scheduleBackoffEnd(now.toEpochMilli(), wakes.later(), backoffEnded);
-    inadmissible.update(result, queuesChanged, book);
+    AdmissionBook book = parts.book();
+    AdmissionWakes wakes = parts.wakes();
+    QueueMetrics metrics = parts.metrics();
+    OldestPending oldest = parts.oldest();
+    parts.waiting().afterRound(result, book, now.toEpochMilli(), wakes::wake);
+    parts.waiting().scheduleBackoffEnd(now.toEpochMilli(), wakes.later(), backoffEnded);
+    parts.inadmissible().update(result, queuesChanged, book);
     for (Preemption p : result.preempted()) {
-      int grace = notices.preempted(p, now);
+      int grace = parts.notices().preempted(p, now);
       metrics.preempted(p.victimQueue(), p.reason());
       LOG.infof(
           "%s evicted for %s (%s); pods removed in %ds",
@@ -76,7 +68,7 @@ final class RoundEffects {
       metrics.admitted(a.queue(), since == null ? Duration.ZERO : Duration.between(since, now));
       wakes.wake(a.workloadId());
     }
-    wakes.positionsAfterRound(book, inadmissible::contains);
+    wakes.positionsAfterRound(book, parts.inadmissible()::contains);
     metrics.usage(book.usage());
     oldest.afterRound(book, now, wakes.later());
     queues.forEach(wakes::queueChanged);

@@ -7,10 +7,13 @@ import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -85,40 +88,44 @@ class DocumentedDefaultsTest {
     return v.isEmpty() ? null : v;
   }
 
+  /** The rows of docs/operations.md that {@code row} matches, as matched. */
+  static List<MatchResult> rows(Pattern row) throws IOException {
+    List<MatchResult> rows = new ArrayList<>();
+    for (String line : Files.readAllLines(OPERATIONS)) {
+      Matcher m = row.matcher(line);
+      if (m.find()) {
+        rows.add(m.toMatchResult());
+      }
+    }
+    return rows;
+  }
+
   @Test
   void theSettingsTablesStateTheOperatorsDefaults() throws IOException {
     Map<String, String> defaults = operatorDefaults();
-    int rows = 0;
-    for (String line : Files.readAllLines(OPERATIONS)) {
-      Matcher m = SETTING_ROW.matcher(line);
-      if (m.find()) {
-        rows++;
-        assertThat(env(m.group(1))).as("the variable of %s", m.group(1)).isEqualTo(m.group(2));
-        assertThat(defaults).as("%s is an operator setting", m.group(1)).containsKey(m.group(2));
-        assertThat(defaults.get(m.group(2)))
-            .as("default of %s", m.group(1))
-            .isEqualTo(documented(m.group(3)));
-      }
+    List<MatchResult> rows = rows(SETTING_ROW);
+    assertThat(rows).as("setting rows read from %s", OPERATIONS).isNotEmpty();
+    for (MatchResult m : rows) {
+      assertThat(env(m.group(1))).as("the variable of %s", m.group(1)).isEqualTo(m.group(2));
+      assertThat(defaults).as("%s is an operator setting", m.group(1)).containsKey(m.group(2));
+      assertThat(defaults.get(m.group(2)))
+          .as("default of %s", m.group(1))
+          .isEqualTo(documented(m.group(3)));
     }
-    assertThat(rows).as("setting rows read from %s", OPERATIONS).isGreaterThan(0);
   }
 
   @Test
   void theChartsValuesAreTheOperatorsDefaultsButWhereItChoosesOtherwise() throws IOException {
     Map<String, String> defaults = operatorDefaults();
-    int rows = 0;
-    for (String line : Files.readAllLines(OPERATIONS)) {
-      Matcher m = CHART_ROW.matcher(line);
-      if (!m.find() || CHART_CHOICES.contains(m.group(3))) {
-        continue;
-      }
-      rows++;
+    List<MatchResult> rows =
+        rows(CHART_ROW).stream().filter(m -> !CHART_CHOICES.contains(m.group(3))).toList();
+    assertThat(rows).as("chart rows read from %s", OPERATIONS).hasSizeGreaterThan(20);
+    for (MatchResult m : rows) {
       assertThat(defaults).as("%s is an operator setting", m.group(3)).containsKey(m.group(3));
       assertThat(documented(m.group(2)))
           .as("chart value %s (%s)", m.group(1), m.group(3))
           .isEqualTo(defaults.get(m.group(3)));
     }
-    assertThat(rows).as("chart rows read from %s", OPERATIONS).isGreaterThan(20);
   }
 
   @Test

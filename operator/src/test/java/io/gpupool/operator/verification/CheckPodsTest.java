@@ -3,15 +3,9 @@ package io.gpupool.operator.verification;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.gpupool.api.v1alpha1.Checkpoint;
-import io.gpupool.api.v1alpha1.ModelSpec;
-import io.gpupool.api.v1alpha1.Parallelism;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
-import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.api.v1alpha1.TrainingVerificationStatus;
 import io.gpupool.api.v1alpha1.VerificationPod;
@@ -20,6 +14,7 @@ import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.workload.FakeWorkloads;
 import io.gpupool.operator.workload.GroupBinder;
 import io.gpupool.operator.workload.JobBinding;
+import io.gpupool.operator.workload.RecordingTerms;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -70,20 +65,8 @@ class CheckPodsTest {
   }
 
   private static TrainingJob job() {
-    TrainingJob job = new TrainingJob();
-    job.setMetadata(
-        new ObjectMetaBuilder().withName("ddp").withNamespace("team-a").withUid("uid-7").build());
-    TrainingJobSpec spec = new TrainingJobSpec();
-    spec.image = "ghcr.io/gpupool/workloads:0.1";
-    spec.command = List.of("python3", "/workloads/ddp_train.py");
-    spec.parallelism = new Parallelism();
-    spec.parallelism.workers = 2;
-    spec.model = new ModelSpec();
-    spec.model.parameters = "1M";
-    spec.model.layers = 2;
-    spec.checkpoint = new Checkpoint();
-    spec.checkpoint.uri = "s3://runs/ddp";
-    job.setSpec(spec);
+    TrainingJob job = VerifierPodsTest.job(List.of("python3", "/workloads/ddp_train.py"), null);
+    job.getMetadata().setUid("uid-7");
     job.setStatus(new TrainingJobStatus());
     return job;
   }
@@ -110,24 +93,11 @@ class CheckPodsTest {
   @Test
   void aCheckPodIsCreatedWithTheTermsRecordedForIt() throws Exception {
     TrainingJob job = job();
-    List<String> recorded = new ArrayList<>();
-    CheckPods pods =
-        pods(
-            (j, wanted) -> {
-              wanted.forEach(p -> recorded.add(p.getMetadata().getName()));
-              return wanted.stream()
-                  .map(
-                      p ->
-                          new PodBuilder(p)
-                              .editMetadata()
-                              .addToAnnotations("terms", "recorded")
-                              .endMetadata()
-                              .build())
-                  .toList();
-            });
+    RecordingTerms recorded = new RecordingTerms();
+    CheckPods pods = pods((j, wanted) -> recorded.apply(wanted));
     VerificationPod entry = placeAndCreate(pods, job);
 
-    assertThat(recorded).containsExactly(entry.pod);
+    assertThat(recorded.recorded).containsExactly(entry.pod);
     assertThat(workloads.pods).containsOnlyKeys(entry.pod);
     assertThat(workloads.pods.get(entry.pod).getMetadata().getAnnotations())
         .containsEntry("terms", "recorded");

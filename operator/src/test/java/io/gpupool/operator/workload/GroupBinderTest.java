@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.gpupool.operator.training.TrainingGang;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -71,24 +70,11 @@ class GroupBinderTest {
   void thePodsCreatedAreThoseTheTermsWereRecordedFor() {
     FakeWorkloads workloads = new FakeWorkloads();
     GroupBinder binder = new GroupBinder(workloads, new SimpleMeterRegistry());
-    List<String> recorded = new ArrayList<>();
+    RecordingTerms recorded = new RecordingTerms();
     GroupBinder.Group gang =
-        gang(
-            List.of(pod("job-0", "0", "a"), pod("job-1", "0", "b")),
-            pods -> {
-              pods.forEach(p -> recorded.add(p.getMetadata().getName()));
-              return pods.stream()
-                  .map(
-                      p ->
-                          new PodBuilder(p)
-                              .editMetadata()
-                              .addToAnnotations("terms", "recorded")
-                              .endMetadata()
-                              .build())
-                  .toList();
-            });
+        gang(List.of(pod("job-0", "0", "a"), pod("job-1", "0", "b")), recorded);
     assertThat(binder.create(gang)).isEmpty();
-    assertThat(recorded).containsExactly("job-0", "job-1");
+    assertThat(recorded.recorded).containsExactly("job-0", "job-1");
     assertThat(workloads.pods.values())
         .allSatisfy(
             p -> assertThat(p.getMetadata().getAnnotations()).containsEntry("terms", "recorded"));
