@@ -127,10 +127,7 @@ public final class SpotCheckRunner {
             || inFlight(v).isPresent());
   }
 
-  /**
-   * The key the job's verification pods are created under by the {@link
-   * io.gpupool.operator.workload.GroupBinder}, apart from its gangs'.
-   */
+  /** The key the binder creates the job's verification pods under, apart from its gangs'. */
   public static String bindingKey(TrainingJob job) {
     return "verification:" + job.getMetadata().getUid();
   }
