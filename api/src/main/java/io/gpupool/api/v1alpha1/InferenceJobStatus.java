@@ -2,17 +2,12 @@ package io.gpupool.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.fabric8.kubernetes.api.model.Condition;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Observed state of an InferenceJob; written only by the operator. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
-public class InferenceJobStatus {
-  public InferenceJobPhase phase;
-  public List<Condition> conditions = new ArrayList<>();
-  public Long observedGeneration;
+public class InferenceJobStatus extends JobStatus<InferenceJobPhase> {
   public Integer desiredReplicas;
   public Integer readyReplicas;
   public Integer totalGpus;
@@ -20,8 +15,6 @@ public class InferenceJobStatus {
 
   /** In-cluster URL of the Service in front of ready replicas. */
   public String endpoint;
-
-  public Usage usage;
 
   /** Weights fetches of the job's pods so far, when spec.weights is set. */
   public CacheCounts cache;

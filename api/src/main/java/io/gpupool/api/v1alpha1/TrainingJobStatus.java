@@ -2,20 +2,14 @@ package io.gpupool.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.fabric8.kubernetes.api.model.Condition;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Observed state of a TrainingJob; written only by the operator. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
-public class TrainingJobStatus {
-  public TrainingJobPhase phase;
-  public List<Condition> conditions = new ArrayList<>();
-  public Long observedGeneration;
+public class TrainingJobStatus extends JobStatus<TrainingJobPhase> {
   public List<RankPlacement> placements;
   public PlanSummary plan;
-  public Usage usage;
   public Integer restarts;
 
   /** The job's GpuQueue and its place there. */

@@ -28,11 +28,6 @@ final class InferenceBudget {
   private final BillingService billing;
   private final EventRecorder events;
 
-  /** {@code pods} with the billing terms fixed at their placement written on them. */
-  List<Pod> withPlacementTerms(InferenceJob job, List<Pod> pods) {
-    return billing.withPlacementTerms(pods, job.getSpec().placement);
-  }
-
   InferenceBudget(BillingService billing, EventRecorder events) {
     this.billing = billing;
     this.events = events;
@@ -68,6 +63,24 @@ final class InferenceBudget {
 
   /** Why a serving job stops. */
   record Stop(String reason, String message) {}
+
+  /**
+   * Stops a serving job its budget no longer covers: every replica goes ({@code stopWorkload}),
+   * usage stops, and the job waits as Pending (the job loop frees its GPUs).
+   */
+  void stop(
+      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s,
+      Stop stop,
+      Runnable stopWorkload) {
+    stopWorkload.run();
+    s.status.phase = InferenceJobPhase.Pending;
+    s.condition(JobConditions.FUNDED, false, stop.reason(), stop.message());
+    s.condition(
+        InferenceJobReconciler.SERVING, false, stop.reason(), "suspended: " + stop.message());
+    events.record(
+        s.job, EventRecorder.WARNING, "Suspended", "every replica removed: " + stop.message());
+    LOG.infof("%s suspended: %s", s.ref(), stop.message());
+  }
 
   /**
    * The budget gate for new replicas (the job loop has checked {@code spec.budget.maxCost}): the

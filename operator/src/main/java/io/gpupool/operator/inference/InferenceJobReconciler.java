@@ -14,6 +14,8 @@ import io.gpupool.operator.job.JobWakeups;
 import io.gpupool.operator.queue.InferenceWorkloads;
 import io.gpupool.operator.scope.SelectedNamespaces;
 import io.gpupool.operator.workload.CachedWorkloads;
+import io.gpupool.operator.workload.GroupBinder;
+import io.gpupool.operator.workload.JobBinding;
 import io.gpupool.operator.workload.OwnedPodEvents;
 import io.gpupool.operator.workload.OwnedPods;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -30,6 +32,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import jakarta.inject.Inject;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -66,9 +69,13 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final ReplicaQueues queues;
   private final BillingService billing;
   private final CrossChecks crossChecks;
+  private final GroupBinder binder;
   private final JobWakeups<InferenceJob> wakeups;
   private final JobControl<InferenceJobStatus, InferenceJob> control;
   private volatile InferenceLoop loop;
+
+  /** How soon a job deleted while its replica groups are being created is looked at again. */
+  static final Duration BINDING_RECHECK = Duration.ofMillis(500);
 
   /**
    * Read as the job's loop: what it observes (the cluster's pods and Services, capacity changes,
@@ -83,7 +90,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
       InferencePlanner planner,
       ReplicaQueues queues,
       BillingService billing,
-      CrossChecks crossChecks) {
+      CrossChecks crossChecks,
+      GroupBinder binder) {
     this.cluster = cluster;
     this.pool = pool;
     this.autoscaling = autoscaling;
@@ -91,6 +99,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     this.queues = queues;
     this.billing = billing;
     this.crossChecks = crossChecks;
+    this.binder = binder;
     this.wakeups = new JobWakeups<>(KIND, "inferencejob-capacity", cluster.metrics());
     this.control = new JobControl<>(InferenceJob.class, KIND, cluster, wakeups);
     capacity.onChange(this::wake);
@@ -150,6 +159,12 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
                 planner, billing, new QueuedReplicas(queues.admission(), cluster.events())),
             new InferenceLoop.Actors(
                 new CachedWorkloads<>(cluster.workloads(), owned),
+                // Replica groups are created off the reconcile thread, their terms recorded first.
+                new JobBinding<>(
+                    binder,
+                    (job, group) -> billing.withPlacementTerms(group, job.getSpec().placement),
+                    pods::written,
+                    job -> wakeups.wake(ResourceID.fromResource(job), "replicas")),
                 crossChecks.checker(cluster.events())),
             Clock.systemUTC());
     return List.of(pods, services, wakeups.eventSource(context));
@@ -189,7 +204,16 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
 
   @Override
   public DeleteControl cleanup(InferenceJob job, Context<InferenceJob> context) {
-    return control.cleanup(scope, job, j -> Optional.empty(), loop::releaseDeleted);
+    return control.cleanup(
+        scope,
+        job,
+        // Let the groups being created finish, so the pods deleted include all of them.
+        j ->
+            binder.busy(j.getMetadata().getUid()) ? Optional.of(BINDING_RECHECK) : Optional.empty(),
+        j -> {
+          loop.releaseDeleted(j);
+          binder.forget(j.getMetadata().getUid());
+        });
   }
 
   static String ref(InferenceJob job) {

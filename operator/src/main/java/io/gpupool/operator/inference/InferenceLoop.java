@@ -19,6 +19,7 @@ import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
 import io.gpupool.operator.validation.InferenceJobValidator;
 import io.gpupool.operator.validation.SpecProblems;
+import io.gpupool.operator.workload.JobBinding;
 import io.gpupool.operator.workload.Workloads;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,7 +33,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.jboss.logging.Logger;
 
 /**
  * The InferenceJob kind in the shared {@link JobLoop}. Each step observes the replica groups
@@ -42,7 +42,6 @@ import org.jboss.logging.Logger;
  * controller's informers and written through {@link Workloads}.
  */
 final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, InferenceJobPhase> {
-  private static final Logger LOG = Logger.getLogger(InferenceLoop.class);
   private static final Duration NOT_READY_RECHECK = Duration.ofSeconds(5);
 
   /** What the loop remembers of a job between reconciles. */
@@ -65,6 +64,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   private final InferenceMetrics scaleMetrics;
   private final InferenceBudget budget;
   private final ReplicaPlacer placer;
+  private final ReplicasInFlight inFlight;
   private final ReplicaScaler scaler;
   private final Reads reads;
   private final Duration lostGrace;
@@ -83,8 +83,11 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   /** What decides for a job: the planner, billing's funding gate, its queue's replica admission. */
   record Deciders(InferencePlanner planner, BillingService billing, QueuedReplicas queue) {}
 
-  /** What acts: pod and Service writes, and the canary cross-checks of the trust layer. */
-  record Actors(Workloads workloads, CrossChecker crossChecker) {}
+  /**
+   * What acts: pod and Service writes, the binding that creates replica groups off the reconcile
+   * thread (their billing terms recorded first), and the canary cross-checks of the trust layer.
+   */
+  record Actors(Workloads workloads, JobBinding<InferenceJob> binding, CrossChecker crossChecker) {}
 
   /**
    * Grouped as the controller reads them, observe → decide → act, as {@code TrainingLoop}'s: the
@@ -94,14 +97,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       JobCluster cluster, Observes observes, Deciders deciders, Actors actors, Clock clock) {
     super(
         InferenceJobStatus.class,
-        new Fields<>(
-            InferenceJobStatus::new,
-            s -> s.phase,
-            (s, p) -> s.phase = p,
-            s -> s.conditions,
-            (s, g) -> s.observedGeneration = g,
-            s -> s.usage,
-            (s, u) -> s.usage = u),
+        InferenceJobStatus::new,
         new Phases<>(
             InferenceJobPhase.Pending,
             InferenceJobPhase.Suspended,
@@ -127,8 +123,9 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     this.metrics = metrics;
     this.scaleMetrics = autoscaling.metrics();
     this.budget = new InferenceBudget(billing, events);
+    this.inFlight = new ReplicasInFlight(actors.binding().binder(), events);
     this.placer =
-        new ReplicaPlacer(planner, budget, workloads, events, metrics, pool.cacheSettings());
+        new ReplicaPlacer(planner, budget, actors.binding(), events, metrics, pool.cacheSettings());
     this.scaler =
         new ReplicaScaler(
             autoscaling.load(), autoscaling.metrics(), events, autoscaling.pollInterval());
@@ -172,6 +169,12 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
   }
 
   @Override
+  protected Optional<Wait> notNow(InferenceJob job) {
+    // Replica groups are being created right now; the binder wakes the job when that has ended.
+    return inFlight.creating(job) ? Optional.of(new Wait(null)) : Optional.empty();
+  }
+
+  @Override
   protected boolean usageMoves(InferenceJobStatus status, boolean usageChanged) {
     return status.replicas != null && !status.replicas.isEmpty();
   }
@@ -209,7 +212,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     if (!groups.isEmpty()) {
       Optional<InferenceBudget.Stop> stop = budget.mustStop(s);
       if (stop.isPresent()) {
-        stopForBudget(s, stop.get());
+        budget.stop(s, stop.get(), () -> stopWorkload(s));
         s.recheckIn(InferenceBudget.FUNDS_RECHECK);
         return;
       }
@@ -217,7 +220,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     ReplicaObserver.Observation seen =
         ReplicaObserver.observe(groups, inventory::node, lostGrace, drainPeriod, s.now);
     s.recheckIn(seen.recheck());
-    boolean removed = replaceLost(s, mem, seen);
+    boolean removed = replaceLost(s, mem, seen) | inFlight.notCreated(s);
     for (ReplicaGroup g : seen.drained()) {
       deleteGroup(g);
       removed = true;
@@ -273,7 +276,10 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     if (removed) {
       planner.hold(job, held);
     }
-    if (decision.add() > 0) {
+    Optional<Duration> holdOff = inFlight.holdOff(s);
+    if (decision.add() > 0 && holdOff.isPresent()) {
+      s.recheckIn(holdOff.get()); // a group failed to be created: not again before its backoff
+    } else if (decision.add() > 0) {
       // A queued job updates in place: a surge replica would run it over its admitted quota.
       boolean surgeRefused = decision.surge() && run.queued();
       int gpuLimit = run.queued() ? QueuedReplicas.gpusPerReplica(spec) : 0;
@@ -370,19 +376,6 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     }
   }
 
-  /** Stops a serving job its budget no longer covers: every replica goes, usage stops. */
-  private void stopForBudget(
-      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s, InferenceBudget.Stop stop) {
-    stopWorkload(s);
-    s.status.phase = InferenceJobPhase.Pending; // the loop frees the GPUs
-    s.condition(JobConditions.FUNDED, false, stop.reason(), stop.message());
-    s.condition(
-        InferenceJobReconciler.SERVING, false, stop.reason(), "suspended: " + stop.message());
-    events.record(
-        s.job, EventRecorder.WARNING, "Suspended", "every replica removed: " + stop.message());
-    LOG.infof("%s suspended: %s", s.ref(), stop.message());
-  }
-
   /** Builds status from the pods as they are now, and the phase from the ready count. */
   private void report(
       JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s, Memory mem, int floor) {
@@ -409,7 +402,12 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       mem.replacing = false;
     }
     String serving = InferenceJobReconciler.SERVING;
-    if (status.replicas.isEmpty()) {
+    if (status.replicas.isEmpty() && inFlight.creating(s.job)) {
+      // Placed and being created: its GPUs stay reserved (a Pending job without replicas holds
+      // none).
+      status.phase = InferenceJobPhase.Deploying;
+      s.condition(serving, false, "Creating", "replica groups placed, their pods being created");
+    } else if (status.replicas.isEmpty()) {
       status.phase = InferenceJobPhase.Pending;
       s.condition(serving, false, "NoReplicas", "no replica placed");
     } else if (ready >= floor) {

@@ -1,20 +1,17 @@
 package io.gpupool.operator.inference;
 
-import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobPhase;
 import io.gpupool.api.v1alpha1.InferenceJobStatus;
-import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.JobConditions;
-import io.gpupool.operator.workload.Workloads;
+import io.gpupool.operator.workload.JobBinding;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -26,14 +23,15 @@ import org.jboss.logging.Logger;
 
 /**
  * Places new replica groups of an InferenceJob: plans and reserves them, passes the budget gate,
- * and creates each group whole through {@link Workloads}.
+ * and hands each group to the {@link JobBinding}, which records its billing terms and creates it
+ * whole off the reconcile thread.
  */
 final class ReplicaPlacer {
   private static final Logger LOG = Logger.getLogger(ReplicaPlacer.class);
 
   private final InferencePlanner planner;
   private final InferenceBudget budget;
-  private final Workloads workloads;
+  private final JobBinding<InferenceJob> binding;
   private final EventRecorder events;
   private final JobMetrics metrics;
   private final ModelCache.Settings cacheSettings;
@@ -41,20 +39,21 @@ final class ReplicaPlacer {
   ReplicaPlacer(
       InferencePlanner planner,
       InferenceBudget budget,
-      Workloads workloads,
+      JobBinding<InferenceJob> binding,
       EventRecorder events,
       JobMetrics metrics,
       ModelCache.Settings cacheSettings) {
     this.planner = planner;
     this.budget = budget;
-    this.workloads = workloads;
+    this.binding = binding;
     this.events = events;
     this.metrics = metrics;
     this.cacheSettings = cacheSettings;
   }
 
   /**
-   * Places {@code count} new replica groups and creates their pods; each group whole or none.
+   * Places {@code count} new replica groups and hands them to the binder; each is created whole or
+   * not at all, and a failure is taken up by the job's next step.
    *
    * @param gpuLimit GPUs its queue counts per replica: a plan needing more for one group is refused
    *     (0: not queued, no limit)
@@ -106,18 +105,18 @@ final class ReplicaPlacer {
       return false;
     }
     String hash = InferenceGroup.specHash(job.getSpec());
-    Map<String, Integer> kept = new HashMap<>(held);
     for (var e : placed.groups().entrySet()) {
       List<ShardAssignment> shards = e.getValue();
       String group = UUID.randomUUID().toString().substring(0, 5);
-      create(
+      int replica = e.getKey();
+      // A group's pods are named afresh for each placement: a pod already under a name is not its.
+      binding.bind(
           job,
-          e.getKey(),
-          group,
-          budget.withPlacementTerms(
-              job, InferenceGroup.pods(job, shards, group, hash, cacheSettings)),
-          kept);
-      shards.forEach(sh -> kept.merge(sh.node(), sh.slots(), Integer::sum));
+          job.getMetadata().getUid(),
+          "replica " + replica,
+          List.of(InferenceGroup.groupService(job, replica, group)),
+          InferenceGroup.pods(job, shards, group, hash, cacheSettings),
+          (wanted, existing) -> false);
       String message = "replica " + e.getKey() + ": " + describe(shards);
       events.record(job, EventRecorder.NORMAL, "Scheduled", message);
       LOG.infof("%s %s", s.ref(), message);
@@ -131,26 +130,6 @@ final class ReplicaPlacer {
     }
     s.condition(JobConditions.SCHEDULED, true, "Placed", placed.reason());
     return true;
-  }
-
-  /**
-   * Creates a group's headless Service and pods. If one pod cannot be created the port deletes the
-   * others and this gives the group's GPUs back: no partial group survives. Rethrows so the SDK
-   * retries.
-   */
-  private void create(
-      InferenceJob job, int replica, String group, List<Pod> pods, Map<String, Integer> kept) {
-    try {
-      workloads.createGroup(
-          job.getMetadata().getNamespace(),
-          List.of(InferenceGroup.groupService(job, replica, group)),
-          pods,
-          (wanted, existing) -> false);
-    } catch (Workloads.GroupNotCreated e) {
-      planner.hold(job, kept);
-      throw new GroupCreationException(
-          JobLoop.ref(job) + ": replica " + replica + " " + e.getMessage(), e);
-    }
   }
 
   /**
@@ -201,12 +180,5 @@ final class ReplicaPlacer {
                             : "")
                         + ")")
             .collect(Collectors.joining(", "));
-  }
-
-  /** A replica group could not be created whole; the SDK retries the reconcile. */
-  static final class GroupCreationException extends RuntimeException {
-    GroupCreationException(String message, Throwable cause) {
-      super(message, cause);
-    }
   }
 }

@@ -1,10 +1,10 @@
 package io.gpupool.operator.job;
 
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.gpupool.api.v1alpha1.Budget;
 import io.gpupool.api.v1alpha1.JobSpec;
+import io.gpupool.api.v1alpha1.JobStatus;
 import io.gpupool.api.v1alpha1.Usage;
 import io.gpupool.operator.billing.CostCap;
 import io.gpupool.operator.metrics.JobMetrics;
@@ -16,11 +16,9 @@ import io.gpupool.operator.status.Written;
 import io.gpupool.operator.validation.SpecProblems;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -40,7 +38,7 @@ import org.jboss.logging.Logger;
  * @param <P> its phase
  */
 public abstract class JobLoop<
-    J extends CustomResource<? extends JobSpec, S>, S, P extends Enum<P>> {
+    J extends CustomResource<? extends JobSpec, S>, S extends JobStatus<P>, P extends Enum<P>> {
   private static final Logger LOG = Logger.getLogger(JobLoop.class);
 
   /** Cost grows while a job runs: status.usage is refreshed at least this often. */
@@ -71,21 +69,6 @@ public abstract class JobLoop<
   public record Outcome(Duration recheck) {}
 
   /**
-   * The status fields every job kind has, as the kind's own status class names them: phase,
-   * conditions, observedGeneration and usage.
-   */
-  public record Fields<S, P>(
-      Supplier<S> newStatus,
-      Function<S, P> phase,
-      BiConsumer<S, P> setPhase,
-      Function<S, List<Condition>> conditions,
-      BiConsumer<S, Long> setObservedGeneration,
-      Function<S, Usage> usage,
-      BiConsumer<S, Usage> setUsage) {}
-
-  private final Fields<S, P> fields;
-
-  /**
    * A kind's phases as the loop needs them: waiting for capacity, suspended by its user, phases it
    * never leaves, phases worth a Warning event, and the condition that says it does its work now
    * (Running, Serving).
@@ -98,6 +81,7 @@ public abstract class JobLoop<
       String activeCondition) {}
 
   private final Phases<P> phases;
+  private final Supplier<S> newStatus;
 
   private P pending() {
     return phases.pending();
@@ -113,24 +97,12 @@ public abstract class JobLoop<
   }
 
   private S newStatus() {
-    return fields.newStatus().get();
-  }
-
-  private P phase(S status) {
-    return fields.phase().apply(status);
-  }
-
-  private void phase(S status, P phase) {
-    fields.setPhase().accept(status, phase);
-  }
-
-  private List<Condition> conditions(S status) {
-    return fields.conditions().apply(status);
+    return newStatus.get();
   }
 
   protected JobLoop(
       Class<S> statusType,
-      Fields<S, P> fields,
+      Supplier<S> newStatus,
       Phases<P> phases,
       Metering metering,
       EventRecorder events,
@@ -138,7 +110,7 @@ public abstract class JobLoop<
       Clock clock) {
     this.statusType = statusType;
     this.metering = metering;
-    this.fields = fields;
+    this.newStatus = newStatus;
     this.phases = phases;
     this.events = events;
     this.metrics = metrics;
@@ -233,9 +205,9 @@ public abstract class JobLoop<
     job.setStatus(status);
     initialise(status);
     JobStep<J, S, P> step =
-        new JobStep<>(job, status, phase(status), conditions(status), clock.instant());
+        new JobStep<>(job, status, status.phase, status.conditions, clock.instant());
     Optional<Usage> metered = metering.usage().apply(job.getMetadata().getUid());
-    if (!finished(phase(status)) && valid(step) && running(step) && underCap(step, metered)) {
+    if (!finished(status.phase) && valid(step) && running(step) && underCap(step, metered)) {
       drive(step);
     }
     // The one place GPUs are freed on a phase change: finished, suspended, or back to waiting.
@@ -243,9 +215,9 @@ public abstract class JobLoop<
       release(job);
     }
     refreshUsage(step, metered);
-    fields.setObservedGeneration().accept(status, step.generation);
+    status.observedGeneration = step.generation;
     afterStep(step);
-    P phase = phase(status);
+    P phase = status.phase;
     metrics.phase(
         kind(), job.getMetadata().getNamespace(), job.getMetadata().getName(), phase(phase));
     if (step.previousPhase != phase) {
@@ -263,7 +235,7 @@ public abstract class JobLoop<
   private void refreshUsage(JobStep<J, S, P> step, Optional<Usage> metered) {
     S status = step.status;
     String usageBefore = usageFigures(status);
-    metered.ifPresent(u -> fields.setUsage().accept(status, u));
+    metered.ifPresent(u -> status.usage = u);
     if (usageMoves(status, !Objects.equals(usageBefore, usageFigures(status)))) {
       step.recheckIn(USAGE_REFRESH);
     }
@@ -285,7 +257,7 @@ public abstract class JobLoop<
     return budget != null
         && budget.maxCost != null
         && status != null
-        && !finished(phase(status))
+        && !finished(status.phase)
         && !holdsNothing(status);
   }
 
@@ -306,7 +278,7 @@ public abstract class JobLoop<
       events.record(step.job, EventRecorder.WARNING, "Suspended", "pods removed: " + message);
       LOG.infof("%s stopped at its cap: %s", step.ref(), message);
     }
-    phase(step.status, pending());
+    step.status.phase = pending();
     step.condition(phases.activeCondition(), false, CostCap.REASON, "suspended: " + message);
     if (step.condition(JobConditions.FUNDED, false, CostCap.REASON, message)) {
       events.record(step.job, EventRecorder.WARNING, CostCap.REASON, message);
@@ -319,7 +291,7 @@ public abstract class JobLoop<
   }
 
   private String usageFigures(S status) {
-    Usage u = fields.usage().apply(status);
+    Usage u = status.usage;
     return u == null ? null : u.gpuSeconds + "/" + u.settled;
   }
 
@@ -330,8 +302,8 @@ public abstract class JobLoop<
       step.condition(JobConditions.SPEC_VALID, true, "Valid", "spec accepted");
       return true;
     }
-    if (phase(step.status) == null) {
-      phase(step.status, pending());
+    if (step.status.phase == null) {
+      step.status.phase = pending();
     }
     if (step.condition(JobConditions.SPEC_VALID, false, "InvalidSpec", problems.summary())) {
       events.record(step.job, EventRecorder.WARNING, "InvalidSpec", problems.summary());
@@ -344,9 +316,9 @@ public abstract class JobLoop<
   private boolean running(JobStep<J, S, P> step) {
     S status = step.status;
     if (step.job.getSpec().suspendRequested()) {
-      if (phase(status) != suspended()) {
+      if (status.phase != suspended()) {
         stopWorkload(step);
-        phase(status, suspended());
+        status.phase = suspended();
         step.condition(
             JobConditions.SUSPENDED,
             true,
@@ -361,13 +333,13 @@ public abstract class JobLoop<
       }
       return false;
     }
-    if (phase(status) == suspended()) {
+    if (status.phase == suspended()) {
       step.remove(JobConditions.SUSPENDED);
-      phase(status, pending());
+      status.phase = pending();
       events.record(step.job, EventRecorder.NORMAL, "Resumed", "spec.suspend is false: placing");
     }
-    if (phase(status) == null) {
-      phase(status, pending());
+    if (status.phase == null) {
+      status.phase = pending();
     }
     return true;
   }

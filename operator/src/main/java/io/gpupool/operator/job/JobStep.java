@@ -24,7 +24,8 @@ public final class JobStep<J extends HasMetadata, S, P> {
   private final List<Condition> conditions;
   private Duration recheck;
 
-  JobStep(J job, S status, P previousPhase, List<Condition> conditions, Instant now) {
+  /** Made by the {@link JobLoop} for each reconcile; public for the steps' own tests. */
+  public JobStep(J job, S status, P previousPhase, List<Condition> conditions, Instant now) {
     this.job = job;
     this.status = status;
     this.now = now;

@@ -3,12 +3,10 @@ package io.gpupool.operator.queue;
 import io.gpupool.api.v1alpha1.GpuQueue;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.operator.config.GpupoolConfig;
-import io.gpupool.scheduler.queue.Admission;
 import io.gpupool.scheduler.queue.AdmissionBook;
 import io.gpupool.scheduler.queue.AdmittedWorkload;
 import io.gpupool.scheduler.queue.CycleResult;
 import io.gpupool.scheduler.queue.NodeShapes;
-import io.gpupool.scheduler.queue.Preemption;
 import io.gpupool.scheduler.queue.QueueUsage;
 import io.gpupool.scheduler.queue.Workload;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,6 +14,7 @@ import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,17 +23,16 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.jboss.logging.Logger;
 
 /**
  * The operator's side of admission: feeds jobs and GpuQueues to one {@link AdmissionBook}, runs a
  * decision round whenever something that matters changed (a job arrived or ended, a queue changed,
  * a victim left), and wakes only the jobs a round concerns — the ones admitted, the ones evicted,
- * and the first few of each queue whose place moved — instead of every pending job.
+ * and the first few of each queue whose place moved — instead of every pending job. What a round
+ * decided is told by {@link RoundEffects}.
  */
 @ApplicationScoped
 public class AdmissionController {
-  private static final Logger LOG = Logger.getLogger(AdmissionController.class);
 
   private final AdmissionBook book = new AdmissionBook();
   private final Map<String, GpuQueue> queues = new ConcurrentHashMap<>();
@@ -48,6 +46,7 @@ public class AdmissionController {
   private final PlacementTimeouts timeouts;
   private final QueueLookup lookup;
   private final Verdicts verdicts;
+  private final RoundEffects effects;
 
   private final QueueMetrics metrics;
   private final Clock clock;
@@ -103,6 +102,9 @@ public class AdmissionController {
     this.inadmissible = new InadmissibleJobs(wakes::wake);
     this.oldest = new OldestPending(metrics, this::refreshOldestPending);
     this.verdicts = new Verdicts(book, notices, inadmissible, waiting, wakes);
+    this.effects =
+        new RoundEffects(
+            new RoundEffects.Parts(book, waiting, inadmissible, notices, oldest, wakes, metrics));
   }
 
   /** {@code listener} gets {@code namespace/name} of each job a round admitted or evicted. */
@@ -312,7 +314,7 @@ public class AdmissionController {
   /** The workloads are gone: their quota is free, one round for all of them. */
   synchronized void ended(List<String> ids) {
     rebuildOnce();
-    Set<String> touched = new java.util.HashSet<>();
+    Set<String> touched = new HashSet<>();
     for (String id : ids) {
       if (book.admitted(id).isPresent() || book.isPending(id)) {
         String queue = book.admitted(id).map(w -> w.workload().queue()).orElse(null);
@@ -460,27 +462,9 @@ public class AdmissionController {
     long start = System.nanoTime();
     CycleResult result = book.cycle(now.toEpochMilli());
     metrics.cycle(Duration.ofNanos(System.nanoTime() - start));
-    waiting.afterRound(result, book, now.toEpochMilli(), wakes::wake);
-    waiting.scheduleBackoffEnd(now.toEpochMilli(), wakes.later(), this::backoffEnded);
-    inadmissible.update(result, queuesChanged, book);
+    boolean queuesWereChanged = queuesChanged;
     queuesChanged = false;
-    for (Preemption p : result.preempted()) {
-      int grace = notices.preempted(p, now);
-      metrics.preempted(p.victimQueue(), p.reason());
-      LOG.infof(
-          "%s evicted for %s (%s); pods removed in %ds",
-          p.victimId(), p.preemptorId(), p.reason(), grace);
-      wakes.wake(p.victimId());
-    }
-    for (Admission a : result.admitted()) {
-      Instant since = oldest.admitted(a.workloadId());
-      metrics.admitted(a.queue(), since == null ? Duration.ZERO : Duration.between(since, now));
-      wakes.wake(a.workloadId());
-    }
-    wakes.positionsAfterRound(book, inadmissible::contains);
-    metrics.usage(book.usage());
-    oldest.afterRound(book, now, wakes.later());
-    queues.keySet().forEach(wakes::queueChanged);
+    effects.apply(result, now, queuesWereChanged, this::backoffEnded, queues.keySet());
   }
 
   /** A borrowing backoff has ended: the workload may be admitted on borrowed quota now. */

@@ -4,47 +4,33 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
-import io.gpupool.operator.job.JobLoop;
 import io.gpupool.operator.job.JobStep;
+import io.gpupool.operator.workload.JobBinding;
 import io.gpupool.operator.workload.Workloads;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
-import java.util.function.Consumer;
 import java.util.function.Function;
-import org.jboss.logging.Logger;
 
 /** A TrainingJob's gang of pods: read from the informer, started by the binder, removed whole. */
 final class Gangs {
-  private static final Logger LOG = Logger.getLogger(Gangs.class);
 
-  private final GangBinder binder;
+  private final JobBinding<TrainingJob> binding;
   private final Workloads workloads;
   private final Function<TrainingJob, Collection<Pod>> pods;
-  private final Consumer<TrainingJob> wake;
-  private final Consumer<Pod> created;
-  private final BiFunction<TrainingJob, List<Pod>, List<Pod>> billingTerms;
 
   /**
-   * @param created shows a pod the binder created to the controller's pod cache at once
-   * @param billingTerms records the billing terms fixed at placement and writes them on a gang's
-   *     pods; the binder calls it off the reconcile thread, before the first pod is created
+   * @param binding creates gangs off the reconcile thread, their billing terms recorded first
+   * @param pods the job's pods as the controller's informer holds them
    */
   Gangs(
-      GangBinder binder,
+      JobBinding<TrainingJob> binding,
       Workloads workloads,
-      Function<TrainingJob, Collection<Pod>> pods,
-      Consumer<TrainingJob> wake,
-      Consumer<Pod> created,
-      BiFunction<TrainingJob, List<Pod>, List<Pod>> billingTerms) {
-    this.billingTerms = billingTerms;
-    this.created = created;
-    this.binder = binder;
+      Function<TrainingJob, Collection<Pod>> pods) {
+    this.binding = binding;
     this.workloads = workloads;
     this.pods = pods;
-    this.wake = wake;
   }
 
   /** The current generation's pods by rank (older generations are removed with the next gang). */
@@ -107,16 +93,13 @@ final class Gangs {
     List<Pod> gang =
         TrainingGang.pods(
             job, ranks, strategy, s.status.restarts, s.status.restarts, resumeFrom, resumeStep);
-    binder.bind(
-        new GangBinder.Gang(
-            job.getMetadata().getUid(),
-            job.getMetadata().getNamespace(),
-            TrainingGang.service(job),
-            gang,
-            pods -> billingTerms.apply(job, pods)),
-        created,
-        why -> LOG.warnf("%s: %s", JobLoop.ref(job), why),
-        () -> wake.accept(job));
+    binding.bind(
+        job,
+        job.getMetadata().getUid(),
+        "gang",
+        List.of(TrainingGang.service(job)),
+        gang,
+        TrainingGang::sameRank);
     s.status.placements =
         Placements.toStatus(ranks, job.getMetadata().getName(), s.status.restarts);
   }

@@ -1,6 +1,5 @@
 package io.gpupool.operator.training;
 
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.operator.billing.FraudDisputes;
@@ -10,9 +9,8 @@ import io.gpupool.operator.verification.CheckPlacer;
 import io.gpupool.operator.verification.SamplingSecret;
 import io.gpupool.operator.verification.SpotCheckRunner;
 import io.gpupool.operator.verification.VerificationMetrics;
+import io.gpupool.operator.workload.JobBinding;
 import jakarta.inject.Singleton;
-import java.util.function.BiFunction;
-import java.util.function.Consumer;
 
 /**
  * The trust hooks of TrainingJobs: what their spot checks need (a node for each verifier, the trust
@@ -49,11 +47,11 @@ public class SpotChecks {
   /**
    * The runner of the controller's spot checks.
    *
-   * @param billingTerms writes the billing terms on a verification pod, as on a rank's
-   * @param created shows a pod just created to the controller's pod reads
+   * @param binding creates a verification pod as it creates a gang: its billing terms recorded
+   *     first, off the reconcile thread
    */
-  SpotCheckRunner runner(BiFunction<TrainingJob, Pod, Pod> billingTerms, Consumer<Pod> created) {
+  SpotCheckRunner runner(JobBinding<TrainingJob> binding) {
     return new SpotCheckRunner(
-        client, placer, trust, disputes, events, metrics, secret.bytes(), billingTerms, created);
+        client, placer, trust, disputes, events, metrics, secret.bytes(), binding);
   }
 }

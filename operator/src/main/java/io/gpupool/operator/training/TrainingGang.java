@@ -293,4 +293,15 @@ public final class TrainingGang {
   static OwnerReference owner(TrainingJob job) {
     return OwnedObjects.controllerReference(job);
   }
+
+  /**
+   * An existing pod of the same name is this gang's when it belongs to the same gang generation on
+   * the same node: a retried binding (its status write lost) then converges instead of failing or
+   * duplicating the gang.
+   */
+  public static boolean sameRank(Pod wanted, Pod existing) {
+    String generation = wanted.getMetadata().getLabels().get(GENERATION_LABEL);
+    return generation.equals(existing.getMetadata().getLabels().get(GENERATION_LABEL))
+        && wanted.getSpec().getNodeName().equals(existing.getSpec().getNodeName());
+  }
 }

@@ -12,6 +12,9 @@ import io.gpupool.operator.job.JobWakeups;
 import io.gpupool.operator.queue.AdmissionController;
 import io.gpupool.operator.queue.InferenceWorkloads;
 import io.gpupool.operator.scope.SelectedNamespaces;
+import io.gpupool.operator.verification.SpotCheckRunner;
+import io.gpupool.operator.workload.GroupBinder;
+import io.gpupool.operator.workload.JobBinding;
 import io.gpupool.operator.workload.OwnedPodEvents;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -44,7 +47,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
   public static final String NAME = "trainingjob";
 
   private final TrainingLoop loop;
-  private final GangBinder binder;
+  private final GroupBinder binder;
   private final JobCluster cluster;
   private final JobWakeups<TrainingJob> wakeups;
   private final JobControl<TrainingJobStatus, TrainingJob> control;
@@ -63,26 +66,27 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
       TrainingPlanner planner,
       AdmissionController admission,
       BillingService billing,
-      GangBinder binder,
+      GroupBinder binder,
       SpotChecks spotChecks) {
     this.cluster = cluster;
     this.admission = admission;
     this.binder = binder;
     this.wakeups = new JobWakeups<>(TrainingLoop.KIND, "trainingjob-capacity", cluster.metrics());
     this.control = new JobControl<>(TrainingJob.class, TrainingLoop.KIND, cluster, wakeups);
+    // Gangs and spot-check pods are created off the reconcile thread, their terms recorded first.
+    JobBinding<TrainingJob> binding =
+        new JobBinding<>(
+            binder,
+            (job, pods) -> billing.withPlacementTerms(pods, job.getSpec().placement),
+            this::created,
+            job -> wakeups.wake(ResourceID.fromResource(job), "gang"));
     this.loop =
         new TrainingLoop(
             cluster,
             health,
-            new TrainingLoop.PodReads(this::podsOf, this::created),
+            new TrainingLoop.PodReads(this::podsOf),
             new TrainingLoop.Deciders(planner, admission, billing),
-            new TrainingLoop.Actors(
-                binder,
-                spotChecks.runner(
-                    (job, pod) ->
-                        billing.withPlacementTerms(List.of(pod), job.getSpec().placement).get(0),
-                    this::created),
-                job -> wakeups.wake(ResourceID.fromResource(job), "gang")),
+            new TrainingLoop.Actors(binding, spotChecks.runner(binding)),
             Clock.systemUTC());
     // Admission wakes the jobs a decision round concerns (admitted, evicted, moved up a queue).
     admission.onWake(
@@ -172,14 +176,15 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     return control.cleanup(
         scope,
         job,
-        // Let the gang being created finish, so the pods deleted include all of it.
+        // Let the gang or check pod being created finish, so the pods deleted include all of it.
         j ->
-            binder.busy(j.getMetadata().getUid())
+            binder.busy(j.getMetadata().getUid()) || binder.busy(SpotCheckRunner.bindingKey(j))
                 ? Optional.of(TrainingLoop.BINDING_RECHECK)
                 : Optional.empty(),
         j -> {
           loop.releaseDeleted(j);
           binder.forget(j.getMetadata().getUid());
+          binder.forget(SpotCheckRunner.bindingKey(j));
         });
   }
 }

@@ -17,6 +17,8 @@ import io.gpupool.operator.status.JobConditions;
 import io.gpupool.operator.validation.SpecProblems;
 import io.gpupool.operator.validation.TrainingJobValidator;
 import io.gpupool.operator.verification.SpotCheckRunner;
+import io.gpupool.operator.workload.GroupBinder;
+import io.gpupool.operator.workload.JobBinding;
 import io.gpupool.operator.workload.Workloads;
 import java.math.BigInteger;
 import java.time.Clock;
@@ -25,7 +27,6 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
@@ -33,7 +34,7 @@ import org.jboss.logging.Logger;
 /**
  * The TrainingJob kind in the shared {@link JobLoop}: its status fields, and its step — place the
  * whole gang (budget gate first), then follow it through {@link GangFollower}. Pods come from the
- * controller's informer, writes go through {@link Workloads} and the {@link GangBinder}.
+ * controller's informer, writes go through {@link Workloads} and the {@link GroupBinder}.
  */
 final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, TrainingJobPhase> {
   private static final Logger LOG = Logger.getLogger(TrainingLoop.class);
@@ -46,7 +47,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
 
   private final TrainingPlanner planner;
   private final BillingService billing;
-  private final GangBinder binder;
+  private final GroupBinder binder;
   private final JobMetrics metrics;
   private final EventRecorder events;
   private final Gangs gangs;
@@ -54,20 +55,17 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
   private final QueueHook queues;
   private final SpotCheckRunner spotChecks;
 
-  /**
-   * What the loop reads of a job's pods (the controller's pod event source) and how a pod it has
-   * just created is shown to those reads before the watch delivers it.
-   */
-  record PodReads(Function<TrainingJob, Collection<Pod>> of, Consumer<Pod> created) {}
+  /** What the loop reads of a job's pods (the controller's pod event source). */
+  record PodReads(Function<TrainingJob, Collection<Pod>> of) {}
 
   /** What decides for a job: the planner, its queue's admission and billing's funding gate. */
   record Deciders(TrainingPlanner planner, AdmissionController admission, BillingService billing) {}
 
   /**
-   * What acts besides the {@link Workloads} port: the binder that creates gangs off the reconcile
-   * thread, the spot checks of the trust layer (null: none) and the wake-up of a job.
+   * What acts besides the {@link Workloads} port: the binding that creates gangs off the reconcile
+   * thread (and wakes the job after), and the spot checks of the trust layer (null: none).
    */
-  record Actors(GangBinder binder, SpotCheckRunner spotChecks, Consumer<TrainingJob> wake) {}
+  record Actors(JobBinding<TrainingJob> binding, SpotCheckRunner spotChecks) {}
 
   /**
    * Grouped as the controller reads them, observe → decide → act: the cluster (pod and Service
@@ -83,14 +81,7 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       Clock clock) {
     super(
         TrainingJobStatus.class,
-        new Fields<>(
-            TrainingJobStatus::new,
-            s -> s.phase,
-            (s, p) -> s.phase = p,
-            s -> s.conditions,
-            (s, g) -> s.observedGeneration = g,
-            s -> s.usage,
-            (s, u) -> s.usage = u),
+        TrainingJobStatus::new,
         new Phases<>(
             TrainingJobPhase.Pending,
             TrainingJobPhase.Suspended,
@@ -104,17 +95,10 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
     BillingService billing = deciders.billing();
     this.planner = deciders.planner();
     this.billing = billing;
-    this.binder = actors.binder();
+    this.binder = actors.binding().binder();
     this.metrics = cluster.metrics();
     this.events = cluster.events();
-    this.gangs =
-        new Gangs(
-            binder,
-            cluster.workloads(),
-            pods.of(),
-            actors.wake(),
-            pods.created(),
-            (job, gang) -> billing.withPlacementTerms(gang, job.getSpec().placement));
+    this.gangs = new Gangs(actors.binding(), cluster.workloads(), pods.of());
     this.follower = new GangFollower(health, planner, billing, gangs, events, metrics);
     this.spotChecks = actors.spotChecks();
     this.queues =

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodTracker;
+import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.config.Periodic;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
@@ -56,7 +57,7 @@ public class ChallengeRunner {
   private static final Logger LOG = Logger.getLogger(ChallengeRunner.class);
   public static final String HOLDER_PREFIX = "challenge:";
 
-  private final ChallengeConfig config;
+  private final GpupoolConfig.Trust.Challenge config;
   private final KubernetesClient client;
   private final NodeInventory inventory;
   private final AllocationLedger ledger;
@@ -81,7 +82,7 @@ public class ChallengeRunner {
   private ScheduledExecutorService executor;
 
   public ChallengeRunner(
-      ChallengeConfig config,
+      GpupoolConfig.Trust.Challenge config,
       KubernetesClient client,
       NodeInventory inventory,
       AllocationLedger ledger,

@@ -1,8 +1,6 @@
 package io.gpupool.operator.verification;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
@@ -13,6 +11,7 @@ import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.status.OwnedObjects;
 import io.gpupool.operator.trust.VerifiedCondition;
+import io.gpupool.operator.workload.JobBinding;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -21,8 +20,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.BiFunction;
-import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -43,23 +40,14 @@ final class CheckPods {
   /** How soon a check that found no node for its pod tries again. */
   static final Duration NO_NODE_RECHECK = Duration.ofSeconds(5);
 
-  private final KubernetesClient client;
   private final CheckPlacer placer;
   private final EventRecorder events;
-  private final BiFunction<TrainingJob, Pod, Pod> billingTerms;
-  private final Consumer<Pod> created;
+  private final JobBinding<TrainingJob> binding;
 
-  CheckPods(
-      KubernetesClient client,
-      CheckPlacer placer,
-      EventRecorder events,
-      BiFunction<TrainingJob, Pod, Pod> billingTerms,
-      Consumer<Pod> created) {
-    this.client = client;
+  CheckPods(CheckPlacer placer, EventRecorder events, JobBinding<TrainingJob> binding) {
     this.placer = placer;
     this.events = events;
-    this.billingTerms = billingTerms;
-    this.created = created;
+    this.binding = binding;
   }
 
   static int attempts(TrainingVerificationStatus v, String role, long from, long to) {
@@ -148,7 +136,10 @@ final class CheckPods {
     return Optional.of(entry);
   }
 
-  /** Creates the pod of a check that status lists (the step after it was placed). */
+  /**
+   * Creates the pod of a check that status lists (the step after it was placed), off the reconcile
+   * thread and after its billing terms were recorded, as a gang's; {@link #creating} follows it.
+   */
   void create(
       JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s,
       VerificationPod entry,
@@ -167,22 +158,36 @@ final class CheckPods {
     pod.getMetadata().setLabels(labels);
     pod.getMetadata().setOwnerReferences(List.of(OwnedObjects.controllerReference(job)));
     entry.created = true;
-    try {
-      Pod made =
-          client
-              .pods()
-              .inNamespace(job.getMetadata().getNamespace())
-              .resource(billingTerms.apply(job, pod))
-              .create();
-      created.accept(made);
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == 409) {
-        return; // created by an earlier step whose status write was lost: follow that one
-      }
-      entry.outcome = "not_created";
-      placer.release(SpotCheckRunner.holder(job));
-      LOG.warnf("%s: %s pod %s not created: %s", s.ref(), entry.role, entry.pod, e.getMessage());
-      s.recheckIn(NO_NODE_RECHECK);
+    // The name is unique per interval, attempt and rewind: a pod under it is this check's own,
+    // created by an earlier step whose status write was lost; it is followed, not replaced.
+    binding.bind(
+        job,
+        SpotCheckRunner.bindingKey(job),
+        entry.role + " pod " + entry.pod,
+        List.of(),
+        List.of(pod),
+        (wanted, existing) -> true);
+  }
+
+  /**
+   * True while the check's pod is being created (the job is woken when that ends), or when its
+   * creation has just failed: the check then gives its GPU back and is tried again.
+   */
+  boolean creating(
+      JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s, VerificationPod entry) {
+    TrainingJob job = s.job;
+    String key = SpotCheckRunner.bindingKey(job);
+    if (binding.binder().busy(key)) {
+      return true;
     }
+    Optional<String> failed = binding.binder().takeFailure(key);
+    if (failed.isEmpty()) {
+      return false;
+    }
+    entry.outcome = "not_created";
+    placer.release(SpotCheckRunner.holder(job));
+    LOG.warnf("%s: %s", s.ref(), failed.get());
+    s.recheckIn(NO_NODE_RECHECK);
+    return true;
   }
 }

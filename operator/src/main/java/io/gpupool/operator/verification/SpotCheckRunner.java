@@ -14,6 +14,7 @@ import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.operator.trust.TrustLedger;
 import io.gpupool.operator.trust.VerifiedCondition;
+import io.gpupool.operator.workload.JobBinding;
 import io.gpupool.scheduler.verify.IntervalSampler;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,8 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.BiFunction;
-import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -76,8 +75,8 @@ public final class SpotCheckRunner {
 
   /**
    * @param secret the sampling secret (at least 16 bytes), never shown to providers
-   * @param billingTerms writes the billing terms on a verification pod, as on a rank's
-   * @param created shows a pod just created to the job's pod cache
+   * @param binding creates a verification pod as a rank's: its billing terms recorded first, off
+   *     the reconcile thread, and the job woken after
    */
   public SpotCheckRunner(
       KubernetesClient client,
@@ -87,14 +86,13 @@ public final class SpotCheckRunner {
       EventRecorder events,
       VerificationMetrics metrics,
       byte[] secret,
-      BiFunction<TrainingJob, Pod, Pod> billingTerms,
-      Consumer<Pod> created) {
+      JobBinding<TrainingJob> binding) {
     this.client = client;
     this.logs = new PodLogs(client);
     this.placer = placer;
     this.events = events;
     this.secret = secret.clone();
-    this.pods = new CheckPods(client, placer, events, billingTerms, created);
+    this.pods = new CheckPods(placer, events, binding);
     this.concluder = new CheckConcluder(placer, metrics);
     this.verdicts =
         new CheckVerdicts(
@@ -127,6 +125,11 @@ public final class SpotCheckRunner {
     return v != null
         && ((v.pendingCheckpoints != null && !v.pendingCheckpoints.isEmpty())
             || inFlight(v).isPresent());
+  }
+
+  /** The key the binder creates the job's verification pods under, apart from its gangs'. */
+  public static String bindingKey(TrainingJob job) {
+    return "verification:" + job.getMetadata().getUid();
   }
 
   /** Frees the GPU a check holds (the job was released: finished, suspended or deleted). */
@@ -315,6 +318,9 @@ public final class SpotCheckRunner {
     if (Boolean.FALSE.equals(entry.created)) {
       pods.create(s, entry, script);
       s.recheckIn(POLL);
+      return Optional.empty();
+    }
+    if (pods.creating(s, entry)) {
       return Optional.empty();
     }
     Pod pod;

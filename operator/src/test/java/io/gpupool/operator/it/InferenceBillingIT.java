@@ -290,6 +290,10 @@ class InferenceBillingIT {
             j -> j.getStatus().phase == InferenceJobPhase.Serving && fundedIs(j, "True", "Funded"));
     String uid = serving.getMetadata().getUid();
     assertThat(live("drying")).hasSize(1);
+    // The binder recorded the replica's terms before it created the pod: metering bills from them.
+    assertThat(billing.store().terms(uid, live("drying").get(0).getMetadata().getName()))
+        .as("billing terms recorded at placement")
+        .isPresent();
 
     // Usage is metered and settled while it serves, and shown in status.
     Thread.sleep(1500);

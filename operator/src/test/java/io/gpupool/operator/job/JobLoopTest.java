@@ -115,14 +115,7 @@ class JobLoopTest {
     TestKind() {
       super(
           TrainingJobStatus.class,
-          new Fields<>(
-              TrainingJobStatus::new,
-              s -> s.phase,
-              (s, p) -> s.phase = p,
-              s -> s.conditions,
-              (s, g) -> s.observedGeneration = g,
-              s -> s.usage,
-              (s, u) -> s.usage = u),
+          TrainingJobStatus::new,
           new Phases<>(
               TrainingJobPhase.Pending,
               TrainingJobPhase.Suspended,
@@ -395,14 +388,7 @@ class JobLoopTest {
     ServingKind() {
       super(
           InferenceJobStatus.class,
-          new Fields<>(
-              InferenceJobStatus::new,
-              s -> s.phase,
-              (s, p) -> s.phase = p,
-              s -> s.conditions,
-              (s, g) -> s.observedGeneration = g,
-              s -> s.usage,
-              (s, u) -> s.usage = u),
+          InferenceJobStatus::new,
           new Phases<>(
               InferenceJobPhase.Pending,
               InferenceJobPhase.Suspended,

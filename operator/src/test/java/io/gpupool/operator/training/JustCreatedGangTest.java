@@ -15,6 +15,8 @@ import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.watch.ClusterWatches;
 import io.gpupool.operator.workload.ClusterPods;
 import io.gpupool.operator.workload.FakeWorkloads;
+import io.gpupool.operator.workload.GroupBinder;
+import io.gpupool.operator.workload.JobBinding;
 import io.gpupool.operator.workload.OwnedPodEvents;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -23,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -52,14 +55,18 @@ class JustCreatedGangTest {
   void aJustCreatedGangMissingFromTheWatchIsStartingNotDeleted() throws Exception {
     TrainingJob job = job();
     List<RankAssignment> ranks = List.of(rank(0, "n1"), rank(1, "n2"));
-    GangBinder binder = new GangBinder(new FakeWorkloads(), new SimpleMeterRegistry());
+    GroupBinder binder = new GroupBinder(new FakeWorkloads(), new SimpleMeterRegistry());
     CountDownLatch done = new CountDownLatch(1);
     binder.bind(
-        new GangBinder.Gang(
+        new GroupBinder.Group(
             job.getMetadata().getUid(),
+            "gang",
             "ml",
-            new ServiceBuilder().withNewMetadata().withName("pretrain").endMetadata().build(),
-            TrainingGang.pods(job, ranks, "DataParallel", 0, 0, null)),
+            List.of(
+                new ServiceBuilder().withNewMetadata().withName("pretrain").endMetadata().build()),
+            TrainingGang.pods(job, ranks, "DataParallel", 0, 0, null),
+            UnaryOperator.identity(),
+            TrainingGang::sameRank),
         pods::written,
         why -> {},
         done::countDown);
@@ -67,12 +74,9 @@ class JustCreatedGangTest {
 
     Gangs gangs =
         new Gangs(
-            binder,
+            new JobBinding<>(binder, (j, g) -> g, p -> {}, j -> {}),
             new FakeWorkloads(),
-            pods::getSecondaryResources,
-            j -> {},
-            p -> {},
-            (j, g) -> g);
+            pods::getSecondaryResources);
     var gang = gangs.current(job);
     assertThat(gang).containsOnlyKeys(0, 1);
     GangObservation seen =
@@ -110,8 +114,9 @@ class JustCreatedGangTest {
     job.getStatus().restarts = 1;
     List<RankAssignment> ranks = List.of(rank(0, "n1"), rank(1, "n2"));
     FakeWorkloads server = new FakeWorkloads();
-    GangBinder binder = new GangBinder(server, new SimpleMeterRegistry());
-    Gangs gangs = new Gangs(binder, server, j -> List.of(), j -> {}, p -> {}, (j, g) -> g);
+    GroupBinder binder = new GroupBinder(server, new SimpleMeterRegistry());
+    Gangs gangs =
+        new Gangs(new JobBinding<>(binder, (j, g) -> g, p -> {}, j -> {}), server, j -> List.of());
     for (var pod : TrainingGang.pods(job, ranks, "DataParallel", 1, 1, null)) {
       server.pods.put(pod.getMetadata().getName(), pod);
     }

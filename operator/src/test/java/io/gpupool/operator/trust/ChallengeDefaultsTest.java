@@ -2,6 +2,7 @@ package io.gpupool.operator.trust;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.scheduler.model.GpuCatalog;
 import io.gpupool.scheduler.model.GpuSpec;
 import io.gpupool.scheduler.trust.Challenge;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * The shipped challenge defaults make speed correction reachable: a node computing at 30-90 % of
  * its claim is never quarantined, and one under about a third of it is re-rated even when its pod
  * starts at once (the start-up allowance is slack a fast-starting node's late compute can hide in).
- * Figures come from {@link ChallengeConfig}'s own defaults, read from its annotations.
+ * Figures come from {@link GpupoolConfig.Trust.Challenge}'s own defaults, read from its
+ * annotations.
  *
  * <p>The verdict depends on the work only through its expected compute time, so the challenge is
  * modelled as one that takes exactly the configured target on the claimed product (the catalog's
@@ -35,7 +37,10 @@ class ChallengeDefaultsTest {
 
   static String shipped(String method) {
     try {
-      return ChallengeConfig.class.getMethod(method).getAnnotation(WithDefault.class).value();
+      return GpupoolConfig.Trust.Challenge.class
+          .getMethod(method)
+          .getAnnotation(WithDefault.class)
+          .value();
     } catch (NoSuchMethodException e) {
       throw new AssertionError(e);
     }

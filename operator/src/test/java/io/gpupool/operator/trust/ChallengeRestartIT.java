@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.allocation.PodTracker;
+import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.it.TestNodes;
@@ -275,7 +276,7 @@ class ChallengeRestartIT {
   }
 
   /** The runner's settings; with {@code openingPort}, commit-then-open on that port. */
-  static final class Config implements ChallengeConfig {
+  static final class Config implements GpupoolConfig.Trust.Challenge {
     private final Optional<Integer> openingPort;
 
     Config(Optional<Integer> openingPort) {

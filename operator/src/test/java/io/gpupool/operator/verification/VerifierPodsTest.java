@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 class VerifierPodsTest {
 
-  private static TrainingJob job(List<String> command, List<String> args) {
+  static TrainingJob job(List<String> command, List<String> args) {
     TrainingJob job = new TrainingJob();
     job.setMetadata(new ObjectMetaBuilder().withName("ddp").withNamespace("team-a").build());
     TrainingJobSpec spec = new TrainingJobSpec();

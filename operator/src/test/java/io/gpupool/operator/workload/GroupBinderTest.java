@@ -1,4 +1,4 @@
-package io.gpupool.operator.training;
+package io.gpupool.operator.workload;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,14 +6,14 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.gpupool.operator.workload.FakeWorkloads;
+import io.gpupool.operator.training.TrainingGang;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
-/** The binder on the write port's fake: gangs are created whole or not at all. */
-class GangBinderTest {
+/** The binder on the write port's fake: groups are created whole or not at all. */
+class GroupBinderTest {
   private static final Service SERVICE =
       new ServiceBuilder().withNewMetadata().withName("job").endMetadata().build();
 
@@ -29,14 +29,19 @@ class GangBinderTest {
         .build();
   }
 
-  private static GangBinder.Gang gang(Pod... pods) {
-    return new GangBinder.Gang("uid", "ns", SERVICE, List.of(pods));
+  private static GroupBinder.Group gang(Pod... pods) {
+    return gang(List.of(pods), UnaryOperator.identity());
+  }
+
+  private static GroupBinder.Group gang(List<Pod> pods, UnaryOperator<List<Pod>> recordTerms) {
+    return new GroupBinder.Group(
+        "uid", "gang", "ns", List.of(SERVICE), pods, recordTerms, TrainingGang::sameRank);
   }
 
   @Test
   void createsTheServiceAndEveryPod() {
     FakeWorkloads workloads = new FakeWorkloads();
-    GangBinder binder = new GangBinder(workloads, new SimpleMeterRegistry());
+    GroupBinder binder = new GroupBinder(workloads, new SimpleMeterRegistry());
     assertThat(binder.create(gang(pod("job-0", "0", "a"), pod("job-1", "0", "b")))).isEmpty();
     assertThat(workloads.pods).containsOnlyKeys("job-0", "job-1");
     assertThat(workloads.services).containsOnlyKeys("job");
@@ -45,7 +50,7 @@ class GangBinderTest {
   @Test
   void aPodThatCannotBeCreatedRollsTheGangBack() {
     FakeWorkloads workloads = new FakeWorkloads().failPodNumber(2);
-    GangBinder binder = new GangBinder(workloads, new SimpleMeterRegistry());
+    GroupBinder binder = new GroupBinder(workloads, new SimpleMeterRegistry());
     assertThat(binder.create(gang(pod("job-0", "0", "a"), pod("job-1", "0", "b"))))
         .hasValueSatisfying(why -> assertThat(why).startsWith("gang rolled back after 1 of 2"));
     assertThat(workloads.pods).isEmpty();
@@ -54,7 +59,7 @@ class GangBinderTest {
   @Test
   void aRetriedBindingAdoptsItsOwnPodButNotAnotherGenerationsOrNodes() {
     FakeWorkloads workloads = new FakeWorkloads();
-    GangBinder binder = new GangBinder(workloads, new SimpleMeterRegistry());
+    GroupBinder binder = new GroupBinder(workloads, new SimpleMeterRegistry());
     binder.create(gang(pod("job-0", "1", "a")));
     assertThat(binder.create(gang(pod("job-0", "1", "a")))).isEmpty();
     assertThat(binder.create(gang(pod("job-0", "1", "b")))).isPresent();
@@ -64,28 +69,12 @@ class GangBinderTest {
   @Test
   void thePodsCreatedAreThoseTheTermsWereRecordedFor() {
     FakeWorkloads workloads = new FakeWorkloads();
-    GangBinder binder = new GangBinder(workloads, new SimpleMeterRegistry());
-    List<String> recorded = new ArrayList<>();
-    GangBinder.Gang gang =
-        new GangBinder.Gang(
-            "uid",
-            "ns",
-            SERVICE,
-            List.of(pod("job-0", "0", "a"), pod("job-1", "0", "b")),
-            pods -> {
-              pods.forEach(p -> recorded.add(p.getMetadata().getName()));
-              return pods.stream()
-                  .map(
-                      p ->
-                          new PodBuilder(p)
-                              .editMetadata()
-                              .addToAnnotations("terms", "recorded")
-                              .endMetadata()
-                              .build())
-                  .toList();
-            });
+    GroupBinder binder = new GroupBinder(workloads, new SimpleMeterRegistry());
+    RecordingTerms recorded = new RecordingTerms();
+    GroupBinder.Group gang =
+        gang(List.of(pod("job-0", "0", "a"), pod("job-1", "0", "b")), recorded);
     assertThat(binder.create(gang)).isEmpty();
-    assertThat(recorded).containsExactly("job-0", "job-1");
+    assertThat(recorded.recorded).containsExactly("job-0", "job-1");
     assertThat(workloads.pods.values())
         .allSatisfy(
             p -> assertThat(p.getMetadata().getAnnotations()).containsEntry("terms", "recorded"));
@@ -94,12 +83,9 @@ class GangBinderTest {
   @Test
   void termsThatCannotBeRecordedCreateNothingAndSayWhy() {
     FakeWorkloads workloads = new FakeWorkloads();
-    GangBinder binder = new GangBinder(workloads, new SimpleMeterRegistry());
-    GangBinder.Gang gang =
-        new GangBinder.Gang(
-            "uid",
-            "ns",
-            SERVICE,
+    GroupBinder binder = new GroupBinder(workloads, new SimpleMeterRegistry());
+    GroupBinder.Group gang =
+        gang(
             List.of(pod("job-0", "0", "a")),
             pods -> {
               throw new IllegalStateException("usage record not written: 503");
