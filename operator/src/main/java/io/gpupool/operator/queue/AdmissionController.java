@@ -265,16 +265,14 @@ public class AdmissionController {
     if (queue.isEmpty()) {
       return new Verdict.NotQueued();
     }
-    restore(a, queue.get(), flavorHint);
+    restore(a, queue.get(), flavorHint, clock.millis());
     return verdicts.admitted(book.admitted(id).orElseThrow());
   }
 
-  /** Counts a workload that holds GPUs against its queue (after a restart), without a round. */
-  void restore(Applicant a, String queue, String flavorHint) {
-    restore(a, queue, flavorHint, clock.millis());
-  }
-
-  /** As {@link #restore(Applicant, String, String)}, admitted at {@code admittedAt} (millis). */
+  /**
+   * Counts a workload that holds GPUs against its queue (after a restart), without a round, as
+   * admitted at {@code admittedAt} (millis).
+   */
   void restore(Applicant a, String queue, String flavorHint, long admittedAt) {
     int priority = priorityOf(a).orElse(0);
     // At the back of its level still if it gave its quota back before: an eviction requeues it so.
@@ -358,14 +356,10 @@ public class AdmissionController {
   }
 
   /**
-   * When the job last gave its quota back unplaced, putting it at the back of its priority level;
-   * empty when it has not (its place counts from its creation).
+   * When workload {@code id} last gave its quota back unplaced, putting it at the back of its
+   * priority level; empty when it has not (its place counts from its creation).
    */
-  public Optional<Instant> queuedSince(TrainingJob job) {
-    return queuedSince(JobWorkloads.id(job));
-  }
-
-  synchronized Optional<Instant> queuedSince(String id) {
+  public synchronized Optional<Instant> queuedSince(String id) {
     return timeouts.queuedSince(id);
   }
 

@@ -160,7 +160,7 @@ final class AdmissionRebuild {
       return false;
     }
     var st = job.getStatus().queue;
-    admission.restore(a, queue.get(), st == null ? null : st.flavor);
+    admission.restore(a, queue.get(), st == null ? null : st.flavor, clock.millis());
     return true;
   }
 

@@ -113,7 +113,7 @@ public class InferenceAdmission {
         // Found running (a restart): the replicas it runs above its minimum hold quota too.
         for (int k = floor; k < Math.min(running, InferenceWorkloads.MAX_REPLICAS); k++) {
           admission.restore(
-              InferenceWorkloads.replica(job, k, now, products), a.queue(), a.flavor());
+              InferenceWorkloads.replica(job, k, now, products), a.queue(), a.flavor(), now);
         }
       }
       List<String> unwanted = new ArrayList<>();

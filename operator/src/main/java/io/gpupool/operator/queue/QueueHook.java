@@ -90,7 +90,8 @@ public final class QueueHook {
     String queue = s.status.queue.name;
     s.status.queue.flavor = null;
     // Its place at the back, for a restarted operator (AdmissionRebuild).
-    s.status.queue.queuedSince = admission.queuedSince(s.job).map(Object::toString).orElse(null);
+    s.status.queue.queuedSince =
+        admission.queuedSince(JobWorkloads.id(s.job)).map(Object::toString).orElse(null);
     String message =
         "not placed within "
             + admission.placementTimeout().toSeconds()
