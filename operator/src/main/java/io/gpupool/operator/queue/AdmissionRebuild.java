@@ -188,8 +188,9 @@ final class AdmissionRebuild {
     }
     int floor = InferenceWorkloads.floor(job.getSpec());
     for (int k = floor; k < st.replicas.size(); k++) {
+      long now = clock.millis();
       admission.restore(
-          InferenceWorkloads.replica(job, k, clock.millis(), products), queue.get(), admitted);
+          InferenceWorkloads.replica(job, k, now, products), queue.get(), admitted, now);
     }
     return true;
   }

@@ -47,7 +47,7 @@ final class StoredReplicas {
       long since = instant(r.queuedSince).map(Instant::toEpochMilli).orElse(now);
       Applicant replica = InferenceWorkloads.replica(job, r.slot, since, products);
       if (Boolean.TRUE.equals(r.admitted)) {
-        admission.restore(replica, queue, flavor);
+        admission.restore(replica, queue, flavor, now);
         // A replica loses no work: as in a running operator, it goes before its job's minimum.
         book.checkpointed(replica.id(), now);
       } else if (priority.isPresent()) {
