@@ -200,8 +200,9 @@ public class PodTemplate {
   public List<Toleration> tolerations;
 
   @JsonPropertyDescription(
-      "Affinity; its required node affinity narrows the placement like nodeSelector, the rest is"
-          + " copied to the pods.")
+      "Affinity; its required node affinity narrows the placement like nodeSelector, its"
+          + " preferred node affinity decides between placements before price (the most preferred"
+          + " weight wins), the rest is copied to the pods.")
   public Affinity affinity;
 
   @Size(max = 8)
