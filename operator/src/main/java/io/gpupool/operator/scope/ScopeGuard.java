@@ -29,12 +29,30 @@ public class ScopeGuard {
   static final String CRD = "trainingjobs.gpupool.io";
   private static final Logger LOG = Logger.getLogger(ScopeGuard.class);
 
+  /** Reads and writes tried before start-up fails: about 15 s of back-off in all. */
+  static final int ATTEMPTS = 6;
+
   private final GpupoolConfig config;
   private final KubernetesClient client;
+  private final Sleeper sleeper;
 
   public ScopeGuard(GpupoolConfig config, KubernetesClient client) {
+    this(config, client, ScopeGuard::pause);
+  }
+
+  ScopeGuard(GpupoolConfig config, KubernetesClient client, Sleeper sleeper) {
     this.config = config;
     this.client = client;
+    this.sleeper = sleeper;
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting", e);
+    }
   }
 
   /** Runs before the controllers start (JOSDK starts them on the same event, later). */
@@ -42,12 +60,25 @@ public class ScopeGuard {
     if (!config.scope().claim()) {
       return;
     }
-    InstallScope self = scope(config, client.getNamespace());
+    claimScope(scope(config, client.getNamespace()));
+  }
+
+  /**
+   * Checks the other installs' claims and records this one's. An API server that drops the
+   * connection, throttles or fails with a 5xx at this moment is asked again (up to {@link
+   * #ATTEMPTS} times, backing off): a single lost request at start-up must not stop the operator,
+   * which would otherwise only come back after the kubelet's crash-loop back-off.
+   */
+  void claimScope(InstallScope self) {
     for (int attempt = 1; ; attempt++) {
       CustomResourceDefinition crd;
       try {
         crd = client.apiextensions().v1().customResourceDefinitions().withName(CRD).get();
       } catch (KubernetesClientException e) {
+        if (transientFailure(e) && attempt < ATTEMPTS) {
+          backOff(attempt, "reading", e);
+          continue;
+        }
         throw new IllegalStateException(
             "cannot read CustomResourceDefinition " + CRD + " to check the install's scope", e);
       }
@@ -71,13 +102,37 @@ public class ScopeGuard {
         LOG.infof("scope: install %s claimed %s", self.install(), describe(self));
         return;
       } catch (KubernetesClientException e) {
-        if (e.getCode() != 409 || attempt >= 5) {
+        boolean again = e.getCode() == 409 || transientFailure(e);
+        if (!again || attempt >= ATTEMPTS) {
           throw new IllegalStateException(
               "cannot record install " + self.install() + "'s claim on " + CRD, e);
         }
-        // Another install claimed at the same moment: re-read and decide again.
+        // Another install claimed at the same moment (409), or the write was lost: re-read (a
+        // lost write that was applied shows as this install's own claim) and decide again.
+        if (e.getCode() != 409) {
+          backOff(attempt, "writing", e);
+        }
       }
     }
+  }
+
+  /** No answer (connection dropped or reset), throttled, or a server-side failure. */
+  static boolean transientFailure(KubernetesClientException e) {
+    int code = e.getCode();
+    return code == 0 || code == 429 || code >= 500;
+  }
+
+  private void backOff(int attempt, String what, KubernetesClientException e) {
+    long millis = Math.min(8_000, 500L << (attempt - 1));
+    LOG.warnf(
+        "scope: %s CustomResourceDefinition %s failed (%s); again in %d ms",
+        what, CRD, e.getMessage(), millis);
+    sleeper.sleep(millis);
+  }
+
+  /** How the back-off waits; tests do not. */
+  interface Sleeper {
+    void sleep(long millis);
   }
 
   /** A merge patch pinned to the read resourceVersion: concurrent claims conflict (409). */
