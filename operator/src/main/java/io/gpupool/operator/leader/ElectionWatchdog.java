@@ -9,6 +9,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,6 +40,7 @@ public class ElectionWatchdog {
   private final Runnable exit;
   private volatile ScheduledExecutorService timer;
 
+  @Inject
   public ElectionWatchdog(GpupoolConfig config, KubernetesClient client, Leadership leadership) {
     // as JOSDK exits a leader that lost its Lease
     this(

@@ -11,6 +11,7 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +37,7 @@ public class ScopeGuard {
   private final KubernetesClient client;
   private final Sleeper sleeper;
 
+  @Inject
   public ScopeGuard(GpupoolConfig config, KubernetesClient client) {
     this(config, client, ScopeGuard::pause);
   }
