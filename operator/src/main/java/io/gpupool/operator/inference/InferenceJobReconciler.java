@@ -108,15 +108,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     queues
         .rounds()
         .onWake(
-            id ->
-                InferenceWorkloads.jobOf(id)
-                    .ifPresent(
-                        ref -> {
-                          int slash = ref.indexOf('/');
-                          wakeups.wake(
-                              new ResourceID(ref.substring(slash + 1), ref.substring(0, slash)),
-                              "admission");
-                        }));
+            id -> InferenceWorkloads.jobOf(id).ifPresent(ref -> wakeups.wake(ref, "admission")));
     // A job looked at before its queue existed runs, or waits, outside any queue.
     queues
         .rounds()

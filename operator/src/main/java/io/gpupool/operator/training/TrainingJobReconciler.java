@@ -94,9 +94,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
           if (InferenceWorkloads.isInference(id)) {
             return; // an InferenceJob's workload: its own controller is woken
           }
-          int slash = id.indexOf('/');
-          wakeups.wake(
-              new ResourceID(id.substring(slash + 1), id.substring(0, slash)), "admission");
+          wakeups.wake(id, "admission");
         });
     capacity.onChange(this::wakePending);
     // A job looked at before its queue existed was placed, or is waiting, outside any queue.
