@@ -468,11 +468,19 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
         .forEach(workloads::deleteService);
   }
 
+  /**
+   * The Service in front of the leaders, as the spec wants it now: created, or updated when it
+   * forwards otherwise (a spec.port change rolls the pods onto the new port).
+   */
   private void ensureService(InferenceJob job) {
-    String name = job.getMetadata().getName();
+    Service wanted = InferenceGroup.service(job);
+    String name = wanted.getMetadata().getName();
     if (reads.services().apply(job).stream()
-        .noneMatch(svc -> name.equals(svc.getMetadata().getName()))) {
-      workloads.createService(InferenceGroup.service(job));
+        .noneMatch(
+            svc ->
+                name.equals(svc.getMetadata().getName())
+                    && InferenceGroup.forwardsAs(svc, wanted))) {
+      workloads.applyService(wanted);
     }
   }
 

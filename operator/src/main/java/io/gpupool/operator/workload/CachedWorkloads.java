@@ -59,8 +59,8 @@ public final class CachedWorkloads<J extends HasMetadata> implements Workloads {
   }
 
   @Override
-  public void createService(Service service) {
-    delegate.createService(service);
+  public void applyService(Service service) {
+    delegate.applyService(service);
   }
 
   @Override

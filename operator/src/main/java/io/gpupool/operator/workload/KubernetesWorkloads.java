@@ -181,18 +181,12 @@ public class KubernetesWorkloads implements Workloads {
   }
 
   @Override
-  public void createService(Service service) {
-    try {
-      client
-          .services()
-          .inNamespace(service.getMetadata().getNamespace())
-          .resource(service)
-          .create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
+  public void applyService(Service service) {
+    client
+        .services()
+        .inNamespace(service.getMetadata().getNamespace())
+        .resource(service)
+        .createOr(s -> s.update());
   }
 
   @Override

@@ -527,6 +527,50 @@ class InferenceJobIT {
   }
 
   @Test
+  void aPortChangeMovesTheServiceWithTheRolledOutPods() {
+    String region = "inf-port";
+    for (int i = 0; i < 2; i++) {
+      node("inf-port-" + i, "prov-inf-port-" + i, A100, 1, 81920, region);
+    }
+    client.resource(job("ported", region, "1B", 16, 1, 1)).create();
+    awaitJob("ported", true, j -> j.getStatus().phase == InferenceJobPhase.Serving);
+    assertThat(client.services().inNamespace(NS).withName("ported").get().getSpec().getPorts())
+        .singleElement()
+        .satisfies(p -> assertThat(p.getPort()).isEqualTo(8000));
+
+    InferenceJob current = get("ported");
+    current.getSpec().port = 9000;
+    client.resource(current).update();
+    awaitJob(
+        "ported",
+        true,
+        j ->
+            j.getStatus().readyReplicas == 1
+                && live("ported").stream()
+                    .allMatch(p -> "9000".equals(env(p).get("GPUPOOL_PORT"))));
+    // The Service forwards to the port the pods now listen on, not the one they were created with.
+    await()
+        .atMost(TIMEOUT)
+        .untilAsserted(
+            () ->
+                assertThat(
+                        client
+                            .services()
+                            .inNamespace(NS)
+                            .withName("ported")
+                            .get()
+                            .getSpec()
+                            .getPorts())
+                    .singleElement()
+                    .satisfies(
+                        p -> {
+                          assertThat(p.getPort()).isEqualTo(9000);
+                          assertThat(p.getTargetPort().getIntVal()).isEqualTo(9000);
+                        }));
+    assertThat(get("ported").getStatus().endpoint).isEqualTo("http://ported.default.svc:9000");
+  }
+
+  @Test
   void updatesInPlaceWhenThereIsNoRoomToSurgeKeepingTheMinimum() {
     String region = "inf-inplace";
     node("inf-inplace-a", "prov-inf-inplace-a", A100, 1, 81920, region);

@@ -109,8 +109,8 @@ public final class FakeWorkloads implements Workloads {
   }
 
   @Override
-  public void createService(Service service) {
-    services.putIfAbsent(service.getMetadata().getName(), service);
+  public void applyService(Service service) {
+    services.put(service.getMetadata().getName(), service);
   }
 
   @Override
