@@ -7,8 +7,6 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.ServicePort;
-import io.fabric8.kubernetes.api.model.ServiceSpec;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
@@ -23,7 +21,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * The Kubernetes objects that serve an InferenceJob: per replica group one headless Service and one
@@ -180,28 +177,6 @@ public final class InferenceGroup {
         .endPort()
         .endSpec()
         .build();
-  }
-
-  /**
-   * True when {@code observed} forwards as {@code wanted} does, compared on what the operator sets
-   * (type, selector, ports' names, numbers and targets): the API server adds defaults (protocol,
-   * cluster IP) that must not make them differ.
-   */
-  public static boolean forwardsAs(Service observed, Service wanted) {
-    ServiceSpec o = observed.getSpec();
-    ServiceSpec w = wanted.getSpec();
-    return o != null
-        && Objects.equals(o.getType(), w.getType())
-        && Objects.equals(o.getSelector(), w.getSelector())
-        && forwarding(o.getPorts()).equals(forwarding(w.getPorts()));
-  }
-
-  private static List<String> forwarding(List<ServicePort> ports) {
-    return ports == null
-        ? List.of()
-        : ports.stream()
-            .map(p -> p.getName() + ":" + p.getPort() + "->" + p.getTargetPort())
-            .toList();
   }
 
   /** The headless Service giving a group's shards stable DNS names (the leader address). */

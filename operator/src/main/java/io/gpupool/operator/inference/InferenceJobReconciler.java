@@ -73,6 +73,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final JobWakeups<InferenceJob> wakeups;
   private final JobControl<InferenceJobStatus, InferenceJob> control;
   private volatile InferenceLoop loop;
+  private volatile FrontService front;
 
   /** How soon a job deleted while its replica groups are being created is looked at again. */
   static final Duration BINDING_RECHECK = Duration.ofMillis(500);
@@ -140,6 +141,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
                 .build(),
             context);
     OwnedPods<InferenceJob> owned = new OwnedPods<>(pods);
+    this.front = new FrontService(services);
     this.loop =
         new InferenceLoop(
             cluster,
@@ -191,7 +193,11 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
 
   @Override
   public UpdateControl<InferenceJob> reconcile(InferenceJob job, Context<InferenceJob> context) {
-    return control.reconcile(scope, loop::reconcile, job, context);
+    UpdateControl<InferenceJob> next = control.reconcile(scope, loop::reconcile, job, context);
+    if (scope.manages(job.getMetadata().getNamespace()) && FrontService.wanted(job)) {
+      front.reconcile(job, context);
+    }
+    return next;
   }
 
   @Override

@@ -317,7 +317,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
                       active.size() + " replica(s) placed"));
     }
     if (!active.isEmpty() || !draining.isEmpty()) {
-      ensureService(job);
+      // The Service behind it is the controller's dependent resource (FrontService).
       status.endpoint = InferenceGroup.endpoint(job);
     }
     report(s, mem, floor);
@@ -466,22 +466,6 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
         .filter(
             svc -> !used.contains(svc.getMetadata().getLabels().get(InferenceGroup.REPLICA_LABEL)))
         .forEach(workloads::deleteService);
-  }
-
-  /**
-   * The Service in front of the leaders, as the spec wants it now: created, or updated when it
-   * forwards otherwise (a spec.port change rolls the pods onto the new port).
-   */
-  private void ensureService(InferenceJob job) {
-    Service wanted = InferenceGroup.service(job);
-    String name = wanted.getMetadata().getName();
-    if (reads.services().apply(job).stream()
-        .noneMatch(
-            svc ->
-                name.equals(svc.getMetadata().getName())
-                    && InferenceGroup.forwardsAs(svc, wanted))) {
-      workloads.applyService(wanted);
-    }
   }
 
   private static Map<String, Integer> slots(List<Pod> pods) {

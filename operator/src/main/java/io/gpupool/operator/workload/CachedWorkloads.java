@@ -59,11 +59,6 @@ public final class CachedWorkloads<J extends HasMetadata> implements Workloads {
   }
 
   @Override
-  public void applyService(Service service) {
-    delegate.applyService(service);
-  }
-
-  @Override
   public void deleteService(Service service) {
     delegate.deleteService(service);
   }

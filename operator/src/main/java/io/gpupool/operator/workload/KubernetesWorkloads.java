@@ -181,15 +181,6 @@ public class KubernetesWorkloads implements Workloads {
   }
 
   @Override
-  public void applyService(Service service) {
-    client
-        .services()
-        .inNamespace(service.getMetadata().getNamespace())
-        .resource(service)
-        .createOr(s -> s.update());
-  }
-
-  @Override
   public void deleteService(Service service) {
     client
         .services()

@@ -54,12 +54,6 @@ public interface Workloads {
    */
   Pod annotate(Pod pod, String key, String value);
 
-  /**
-   * Creates {@code service}, or replaces the spec of the one of its name with its own (its cluster
-   * IP stays, as the API server keeps an allocated one on update).
-   */
-  void applyService(Service service);
-
   /** Deletes one Service; one already gone is not an error. */
   void deleteService(Service service);
 

@@ -159,22 +159,6 @@ class InferenceGroupTest {
   }
 
   @Test
-  void theServiceForwardsAsWantedDespiteServerDefaultsButNotAfterAPortChange() {
-    Service stored = InferenceGroup.service(job());
-    stored.getSpec().setClusterIP("10.96.0.7");
-    stored.getSpec().getPorts().get(0).setProtocol("TCP");
-    stored.getMetadata().setResourceVersion("42");
-    assertThat(InferenceGroup.forwardsAs(stored, InferenceGroup.service(job()))).isTrue();
-
-    InferenceJob moved = job();
-    moved.getSpec().port = 9000;
-    assertThat(InferenceGroup.forwardsAs(stored, InferenceGroup.service(moved))).isFalse();
-    Service otherSelector = InferenceGroup.service(job());
-    otherSelector.getSpec().getSelector().remove("gpupool.io/draining");
-    assertThat(InferenceGroup.forwardsAs(otherSelector, InferenceGroup.service(job()))).isFalse();
-  }
-
-  @Test
   void theSpecHashMovesWithWhatThePodsRunOnly() {
     InferenceJob a = job();
     InferenceJob b = job();

@@ -109,11 +109,6 @@ public final class FakeWorkloads implements Workloads {
   }
 
   @Override
-  public void applyService(Service service) {
-    services.put(service.getMetadata().getName(), service);
-  }
-
-  @Override
   public void deleteService(Service service) {
     services.remove(service.getMetadata().getName());
   }
