@@ -32,9 +32,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import jakarta.inject.Inject;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Drives an InferenceJob through the shared job loop ({@link InferenceLoop}): places replica groups
@@ -74,9 +72,6 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final JobControl<InferenceJobStatus, InferenceJob> control;
   private volatile InferenceLoop loop;
   private volatile FrontService front;
-
-  /** How soon a job deleted while its replica groups are being created is looked at again. */
-  static final Duration BINDING_RECHECK = Duration.ofMillis(500);
 
   /**
    * Read as the job's loop: what it observes (the cluster's pods and Services, capacity changes,
@@ -203,15 +198,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   @Override
   public DeleteControl cleanup(InferenceJob job, Context<InferenceJob> context) {
     return control.cleanup(
-        scope,
-        job,
-        // Let the groups being created finish, so the pods deleted include all of them.
-        j ->
-            binder.busy(j.getMetadata().getUid()) ? Optional.of(BINDING_RECHECK) : Optional.empty(),
-        j -> {
-          loop.releaseDeleted(j);
-          binder.forget(j.getMetadata().getUid());
-        });
+        scope, job, binder, List.of(job.getMetadata().getUid()), loop::releaseDeleted);
   }
 
   static String ref(InferenceJob job) {

@@ -3,6 +3,8 @@ package io.gpupool.operator.status;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -70,12 +72,7 @@ public final class OwnedObjects {
       String portName,
       int port) {
     return new ServiceBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(job.getMetadata().getNamespace())
-        .withLabels(labels)
-        .withOwnerReferences(controllerReference(job))
-        .endMetadata()
+        .withMetadata(metadata(job, name, labels))
         .withNewSpec()
         .withClusterIP("None")
         .withPublishNotReadyAddresses(true)
@@ -103,12 +100,7 @@ public final class OwnedObjects {
       String subdomain,
       Container container) {
     return new PodBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(job.getMetadata().getNamespace())
-        .withLabels(labels)
-        .withOwnerReferences(controllerReference(job))
-        .endMetadata()
+        .withMetadata(metadata(job, name, labels))
         .withNewSpec()
         .withNodeName(node)
         .withHostname(hostname)
@@ -121,6 +113,16 @@ public final class OwnedObjects {
         .endToleration()
         .withContainers(container)
         .endSpec();
+  }
+
+  /** An object of {@code job}'s, in its namespace, collected with it. */
+  private static ObjectMeta metadata(HasMetadata job, String name, Map<String, String> labels) {
+    return new ObjectMetaBuilder()
+        .withName(name)
+        .withNamespace(job.getMetadata().getNamespace())
+        .withLabels(labels)
+        .withOwnerReferences(controllerReference(job))
+        .build();
   }
 
   /**
