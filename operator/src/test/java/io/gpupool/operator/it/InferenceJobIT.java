@@ -495,17 +495,26 @@ class InferenceJobIT {
     assertThat(eventReasons("flaky")).contains("NodeLost");
   }
 
+  /**
+   * Job {@code name} of a 1B model serving {@code replicas} ready replicas on {@code nodes}
+   * one-A100 nodes of region {@code region}, each its own provider.
+   */
+  private void servingOnA100s(String name, String region, int nodes, int replicas) {
+    for (int i = 0; i < nodes; i++) {
+      node(region + "-" + i, "prov-" + region + "-" + i, A100, 1, 81920, region);
+    }
+    client.resource(job(name, region, "1B", 16, replicas, replicas)).create();
+    awaitJob(
+        name,
+        true,
+        j ->
+            j.getStatus().phase == InferenceJobPhase.Serving
+                && j.getStatus().readyReplicas == replicas);
+  }
+
   @Test
   void rollsASpecChangeOutReplicaByReplica() {
-    String region = "inf-roll";
-    for (int i = 0; i < 3; i++) {
-      node("inf-roll-" + i, "prov-inf-roll-" + i, A100, 1, 81920, region);
-    }
-    client.resource(job("rolling", region, "1B", 16, 2, 2)).create();
-    awaitJob(
-        "rolling",
-        true,
-        j -> j.getStatus().phase == InferenceJobPhase.Serving && j.getStatus().readyReplicas == 2);
+    servingOnA100s("rolling", "inf-roll", 3, 2);
 
     InferenceJob current = get("rolling");
     current.getSpec().image = "ghcr.io/example/serve:2";
@@ -528,12 +537,7 @@ class InferenceJobIT {
 
   @Test
   void aPortChangeMovesTheServiceWithTheRolledOutPods() {
-    String region = "inf-port";
-    for (int i = 0; i < 2; i++) {
-      node("inf-port-" + i, "prov-inf-port-" + i, A100, 1, 81920, region);
-    }
-    client.resource(job("ported", region, "1B", 16, 1, 1)).create();
-    awaitJob("ported", true, j -> j.getStatus().phase == InferenceJobPhase.Serving);
+    servingOnA100s("ported", "inf-port", 2, 1);
     assertThat(client.services().inNamespace(NS).withName("ported").get().getSpec().getPorts())
         .singleElement()
         .satisfies(p -> assertThat(p.getPort()).isEqualTo(8000));

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import io.gpupool.api.v1alpha1.GpuRequirements;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import java.util.Map;
@@ -89,13 +90,12 @@ class OwnedObjectsTest {
     assertThat(pod.getSpec().getSubdomain()).isEqualTo("pretrain");
     assertThat(pod.getSpec().getRestartPolicy()).isEqualTo("Never");
     assertThat(pod.getSpec().getTolerations())
-        .singleElement()
-        .satisfies(
-            t -> {
-              assertThat(t.getKey()).isEqualTo("nvidia.com/gpu");
-              assertThat(t.getOperator()).isEqualTo("Exists");
-              assertThat(t.getEffect()).isEqualTo("NoSchedule");
-            });
+        .containsExactly(
+            new TolerationBuilder()
+                .withKey("nvidia.com/gpu")
+                .withOperator("Exists")
+                .withEffect("NoSchedule")
+                .build());
     assertThat(pod.getSpec().getContainers())
         .extracting(c -> c.getName())
         .containsExactly("worker");
