@@ -4,10 +4,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.IntOrString;
-import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -168,7 +165,7 @@ public final class InferenceGroup {
         .withName(job.getMetadata().getName())
         .withNamespace(job.getMetadata().getNamespace())
         .withLabels(labels(job))
-        .withOwnerReferences(owner(job))
+        .withOwnerReferences(OwnedObjects.controllerReference(job))
         .endMetadata()
         .withNewSpec()
         .withType("ClusterIP")
@@ -188,23 +185,8 @@ public final class InferenceGroup {
     selector.put(GROUP_LABEL, group);
     Map<String, String> labels = labels(job);
     labels.put(REPLICA_LABEL, Integer.toString(replica));
-    return new ServiceBuilder()
-        .withNewMetadata()
-        .withName(groupService(job, replica))
-        .withNamespace(job.getMetadata().getNamespace())
-        .withLabels(labels)
-        .withOwnerReferences(owner(job))
-        .endMetadata()
-        .withNewSpec()
-        .withClusterIP("None")
-        .withPublishNotReadyAddresses(true)
-        .withSelector(selector)
-        .addNewPort()
-        .withName("http")
-        .withPort(port(job.getSpec()))
-        .endPort()
-        .endSpec()
-        .build();
+    return OwnedObjects.headlessService(
+        job, groupService(job, replica), labels, selector, "http", port(job.getSpec()));
   }
 
   /** One pod per shard of a replica group; {@code group} is unique to this incarnation. */
@@ -250,16 +232,6 @@ public final class InferenceGroup {
     annotations.put(GPU_PRODUCT_ANNOTATION, s.gpuProduct());
     annotations.put(LAYERS_ANNOTATION, s.firstLayer() + "-" + s.lastLayer());
 
-    Map<String, Quantity> limits = new LinkedHashMap<>();
-    limits.put(s.gpuResource(), new Quantity(Integer.toString(s.slots())));
-    Map<String, Quantity> requests = new LinkedHashMap<>(limits);
-    if (spec.resources != null && spec.resources.cpu != null) {
-      requests.put("cpu", new Quantity(spec.resources.cpu));
-    }
-    if (spec.resources != null && spec.resources.memory != null) {
-      requests.put("memory", new Quantity(spec.resources.memory));
-      limits.put("memory", new Quantity(spec.resources.memory));
-    }
     int port = port(spec);
     ContainerBuilder container =
         new ContainerBuilder()
@@ -272,10 +244,7 @@ public final class InferenceGroup {
             .withName("http")
             .withContainerPort(port)
             .endPort()
-            .withNewResources()
-            .withLimits(limits)
-            .withRequests(requests)
-            .endResources();
+            .withResources(OwnedObjects.resources(s.gpuResource(), s.slots(), spec.resources));
     if (s.leader()) {
       // The Service sends traffic to a leader only once its server accepts connections.
       container
@@ -288,28 +257,17 @@ public final class InferenceGroup {
     }
     Container c = container.build();
     Pod pod =
-        new PodBuilder()
-            .withNewMetadata()
-            .withName(groupService(job, s.replica()) + "-" + group + "-" + s.shard())
-            .withNamespace(job.getMetadata().getNamespace())
-            .withLabels(labels)
+        OwnedObjects.boundPod(
+                job,
+                groupService(job, s.replica()) + "-" + group + "-" + s.shard(),
+                labels,
+                s.node(),
+                hostname(job, s.replica(), s.shard()),
+                groupService(job, s.replica()),
+                c)
+            .editMetadata()
             .withAnnotations(annotations)
-            .withOwnerReferences(owner(job))
             .endMetadata()
-            .withNewSpec()
-            // The operator places whole groups: binding by nodeName creates every shard at once.
-            .withNodeName(s.node())
-            .withHostname(hostname(job, s.replica(), s.shard()))
-            .withSubdomain(groupService(job, s.replica()))
-            // A shard never restarts alone: the operator recreates the whole group.
-            .withRestartPolicy("Never")
-            .addNewToleration()
-            .withKey("nvidia.com/gpu")
-            .withOperator("Exists")
-            .withEffect("NoSchedule")
-            .endToleration()
-            .withContainers(c)
-            .endSpec()
             .build();
     // The fetch container goes first, before the template's own init containers, which may
     // read the weights too.
@@ -333,9 +291,5 @@ public final class InferenceGroup {
     env.put(SHARE_MILLI_ENV, Integer.toString(s.gpuMilli()));
     env.put(PORT_ENV, Integer.toString(port(spec)));
     return OwnedObjects.mergeEnv(spec.env, env);
-  }
-
-  static OwnerReference owner(InferenceJob job) {
-    return OwnedObjects.controllerReference(job);
   }
 }

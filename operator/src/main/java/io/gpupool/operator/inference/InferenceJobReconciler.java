@@ -32,9 +32,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import jakarta.inject.Inject;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Drives an InferenceJob through the shared job loop ({@link InferenceLoop}): places replica groups
@@ -73,9 +71,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
   private final JobWakeups<InferenceJob> wakeups;
   private final JobControl<InferenceJobStatus, InferenceJob> control;
   private volatile InferenceLoop loop;
-
-  /** How soon a job deleted while its replica groups are being created is looked at again. */
-  static final Duration BINDING_RECHECK = Duration.ofMillis(500);
+  private volatile FrontService front;
 
   /**
    * Read as the job's loop: what it observes (the cluster's pods and Services, capacity changes,
@@ -108,15 +104,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     queues
         .rounds()
         .onWake(
-            id ->
-                InferenceWorkloads.jobOf(id)
-                    .ifPresent(
-                        ref -> {
-                          int slash = ref.indexOf('/');
-                          wakeups.wake(
-                              new ResourceID(ref.substring(slash + 1), ref.substring(0, slash)),
-                              "admission");
-                        }));
+            id -> InferenceWorkloads.jobOf(id).ifPresent(ref -> wakeups.wake(ref, "admission")));
     // A job looked at before its queue existed runs, or waits, outside any queue.
     queues
         .rounds()
@@ -148,6 +136,7 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
                 .build(),
             context);
     OwnedPods<InferenceJob> owned = new OwnedPods<>(pods);
+    this.front = new FrontService(services);
     this.loop =
         new InferenceLoop(
             cluster,
@@ -199,21 +188,17 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
 
   @Override
   public UpdateControl<InferenceJob> reconcile(InferenceJob job, Context<InferenceJob> context) {
-    return control.reconcile(scope, loop::reconcile, job, context);
+    UpdateControl<InferenceJob> next = control.reconcile(scope, loop::reconcile, job, context);
+    if (scope.manages(job.getMetadata().getNamespace()) && FrontService.wanted(job)) {
+      front.reconcile(job, context);
+    }
+    return next;
   }
 
   @Override
   public DeleteControl cleanup(InferenceJob job, Context<InferenceJob> context) {
     return control.cleanup(
-        scope,
-        job,
-        // Let the groups being created finish, so the pods deleted include all of them.
-        j ->
-            binder.busy(j.getMetadata().getUid()) ? Optional.of(BINDING_RECHECK) : Optional.empty(),
-        j -> {
-          loop.releaseDeleted(j);
-          binder.forget(j.getMetadata().getUid());
-        });
+        scope, job, binder, List.of(job.getMetadata().getUid()), loop::releaseDeleted);
   }
 
   static String ref(InferenceJob job) {

@@ -317,7 +317,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
                       active.size() + " replica(s) placed"));
     }
     if (!active.isEmpty() || !draining.isEmpty()) {
-      ensureService(job);
+      // The Service behind it is the controller's dependent resource (FrontService).
       status.endpoint = InferenceGroup.endpoint(job);
     }
     report(s, mem, floor);
@@ -466,14 +466,6 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
         .filter(
             svc -> !used.contains(svc.getMetadata().getLabels().get(InferenceGroup.REPLICA_LABEL)))
         .forEach(workloads::deleteService);
-  }
-
-  private void ensureService(InferenceJob job) {
-    String name = job.getMetadata().getName();
-    if (reads.services().apply(job).stream()
-        .noneMatch(svc -> name.equals(svc.getMetadata().getName()))) {
-      workloads.createService(InferenceGroup.service(job));
-    }
   }
 
   private static Map<String, Integer> slots(List<Pod> pods) {

@@ -3,14 +3,14 @@ package io.gpupool.operator.job;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.gpupool.operator.scope.SelectedNamespaces;
 import io.gpupool.operator.status.CachedStatus;
+import io.gpupool.operator.workload.GroupBinder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Duration;
-import java.util.Optional;
+import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
@@ -23,6 +23,9 @@ import org.jboss.logging.Logger;
  */
 public final class JobControl<S, J extends CustomResource<?, S>> {
   private static final Logger LOG = Logger.getLogger(JobControl.class);
+
+  /** How soon a job deleted while its pods are being created is looked at again. */
+  static final Duration BINDING_RECHECK = Duration.ofMillis(500);
 
   private final Class<J> type;
   private final String kind;
@@ -58,25 +61,27 @@ public final class JobControl<S, J extends CustomResource<?, S>> {
 
   /**
    * Deletes the job's pods (owner references would let Kubernetes collect them too; deleting them
-   * here frees the GPUs now) and frees its GPUs ({@code releaseDeleted}), unless {@code notYet}
-   * names a wait before that can be done.
+   * here frees the GPUs now) and frees its GPUs ({@code releaseDeleted}). The groups {@code binder}
+   * is creating for the job under {@code bindings} (its keys there) are let finish first, so the
+   * pods deleted include all of them; the binder then forgets those keys.
    */
   public DeleteControl cleanup(
       SelectedNamespaces scope,
       J job,
-      Function<J, Optional<Duration>> notYet,
+      GroupBinder binder,
+      List<String> bindings,
       Consumer<J> releaseDeleted) {
     if (!scope.manages(job.getMetadata().getNamespace())) {
       return DeleteControl.noFinalizerRemoval(); // its own install cleans it up
     }
-    Optional<Duration> wait = notYet.apply(job);
-    if (wait.isPresent()) {
-      return DeleteControl.noFinalizerRemoval().rescheduleAfter(wait.get().toMillis());
+    if (bindings.stream().anyMatch(binder::busy)) {
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(BINDING_RECHECK.toMillis());
     }
     cluster
         .workloads()
         .deleteAll(job.getMetadata().getNamespace(), kind, job.getMetadata().getName());
     releaseDeleted.accept(job);
+    bindings.forEach(binder::forget);
     LOG.infof("%s deleted: pods removed, GPUs released", JobLoop.ref(job));
     return DeleteControl.defaultDelete();
   }

@@ -67,6 +67,14 @@ public final class JobWakeups<J extends HasMetadata> {
     source.propagateEvent(job);
   }
 
+  /** Wakes one job named {@code namespace/name}, as admission names the jobs a round concerns. */
+  public void wake(String namespacedName, String cause) {
+    int slash = namespacedName.indexOf('/');
+    wake(
+        new ResourceID(namespacedName.substring(slash + 1), namespacedName.substring(0, slash)),
+        cause);
+  }
+
   /**
    * Wakes one job by name when it is of this controller's kind and the controller runs (before, no
    * job can need waking).

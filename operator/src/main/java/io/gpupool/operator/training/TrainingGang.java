@@ -3,12 +3,8 @@ package io.gpupool.operator.training;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
@@ -40,23 +36,8 @@ public final class TrainingGang {
 
   /** The headless Service giving each rank a stable DNS name. */
   public static Service service(TrainingJob job) {
-    return new ServiceBuilder()
-        .withNewMetadata()
-        .withName(job.getMetadata().getName())
-        .withNamespace(job.getMetadata().getNamespace())
-        .withLabels(labels(job))
-        .withOwnerReferences(owner(job))
-        .endMetadata()
-        .withNewSpec()
-        .withClusterIP("None")
-        .withPublishNotReadyAddresses(true)
-        .withSelector(labels(job))
-        .addNewPort()
-        .withName("rendezvous")
-        .withPort(MASTER_PORT)
-        .endPort()
-        .endSpec()
-        .build();
+    return OwnedObjects.headlessService(
+        job, job.getMetadata().getName(), labels(job), labels(job), "rendezvous", MASTER_PORT);
   }
 
   /** Stable host name of rank {@code rank} (its DNS name under the headless Service). */
@@ -152,17 +133,6 @@ public final class TrainingGang {
     labels.put(GENERATION_LABEL, Integer.toString(gangGeneration));
     labels.put(GpupoolApi.PROVIDER_LABEL, rank.provider());
 
-    Map<String, Quantity> limits = new LinkedHashMap<>();
-    limits.put(rank.gpuResource(), new Quantity(Integer.toString(rank.gpus())));
-    Map<String, Quantity> requests = new LinkedHashMap<>(limits);
-    if (spec.resources != null && spec.resources.cpu != null) {
-      requests.put("cpu", new Quantity(spec.resources.cpu));
-    }
-    if (spec.resources != null && spec.resources.memory != null) {
-      requests.put("memory", new Quantity(spec.resources.memory));
-      limits.put("memory", new Quantity(spec.resources.memory));
-    }
-
     Container container =
         new ContainerBuilder()
             .withName(WORKER_CONTAINER)
@@ -175,33 +145,20 @@ public final class TrainingGang {
             .withName("rendezvous")
             .withContainerPort(MASTER_PORT)
             .endPort()
-            .withNewResources()
-            .withLimits(limits)
-            .withRequests(requests)
-            .endResources()
+            .withResources(OwnedObjects.resources(rank.gpuResource(), rank.gpus(), spec.resources))
             .build();
 
+    // The operator is the gang scheduler; gang restarts are its own, from a checkpoint.
     Pod pod =
-        new PodBuilder()
-            .withNewMetadata()
-            .withName(podName(job, rank.rank(), gangGeneration))
-            .withNamespace(job.getMetadata().getNamespace())
-            .withLabels(labels)
-            .withOwnerReferences(owner(job))
-            .endMetadata()
-            .withNewSpec()
-            // The operator is the gang scheduler: binding by nodeName places all ranks at once.
-            .withNodeName(rank.node())
-            .withHostname(hostname(job, rank.rank()))
-            .withSubdomain(job.getMetadata().getName())
-            // Gang restarts are the operator's, from a checkpoint; a pod never restarts alone.
-            .withRestartPolicy("Never")
-            .addNewToleration()
-            .withKey("nvidia.com/gpu")
-            .withOperator("Exists")
-            .withEffect("NoSchedule")
-            .endToleration()
-            .withContainers(container)
+        OwnedObjects.boundPod(
+                job,
+                podName(job, rank.rank(), gangGeneration),
+                labels,
+                rank.node(),
+                hostname(job, rank.rank()),
+                job.getMetadata().getName(),
+                container)
+            .editSpec()
             .withVolumes(PreemptNotice.volume())
             .endSpec()
             .build();
@@ -288,10 +245,6 @@ public final class TrainingGang {
     labels.put(GpupoolApi.JOB_NAME_LABEL, job.getMetadata().getName());
     labels.put(GpupoolApi.JOB_KIND_LABEL, "TrainingJob");
     return labels;
-  }
-
-  static OwnerReference owner(TrainingJob job) {
-    return OwnedObjects.controllerReference(job);
   }
 
   /**

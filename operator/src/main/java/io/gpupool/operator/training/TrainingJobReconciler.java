@@ -28,7 +28,6 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -94,9 +93,7 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
           if (InferenceWorkloads.isInference(id)) {
             return; // an InferenceJob's workload: its own controller is woken
           }
-          int slash = id.indexOf('/');
-          wakeups.wake(
-              new ResourceID(id.substring(slash + 1), id.substring(0, slash)), "admission");
+          wakeups.wake(id, "admission");
         });
     capacity.onChange(this::wakePending);
     // A job looked at before its queue existed was placed, or is waiting, outside any queue.
@@ -173,18 +170,8 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
 
   @Override
   public DeleteControl cleanup(TrainingJob job, Context<TrainingJob> context) {
-    return control.cleanup(
-        scope,
-        job,
-        // Let the gang or check pod being created finish, so the pods deleted include all of it.
-        j ->
-            binder.busy(j.getMetadata().getUid()) || binder.busy(SpotCheckRunner.bindingKey(j))
-                ? Optional.of(TrainingLoop.BINDING_RECHECK)
-                : Optional.empty(),
-        j -> {
-          loop.releaseDeleted(j);
-          binder.forget(j.getMetadata().getUid());
-          binder.forget(SpotCheckRunner.bindingKey(j));
-        });
+    // Its gang and its spot-check pods are created under keys of their own.
+    List<String> bindings = List.of(job.getMetadata().getUid(), SpotCheckRunner.bindingKey(job));
+    return control.cleanup(scope, job, binder, bindings, loop::releaseDeleted);
   }
 }

@@ -40,9 +40,6 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
   private static final Logger LOG = Logger.getLogger(TrainingLoop.class);
   static final String KIND = "TrainingJob";
 
-  /** How soon a job deleted while its gang is being created is looked at again. */
-  static final Duration BINDING_RECHECK = Duration.ofMillis(500);
-
   static final Duration FUNDS_RECHECK = Duration.ofSeconds(60);
 
   private final TrainingPlanner planner;

@@ -7,7 +7,10 @@ import io.fabric8.kubernetes.api.model.NodeSelectorTerm;
 import io.fabric8.kubernetes.api.model.PreferredSchedulingTerm;
 import io.fabric8.kubernetes.api.model.Toleration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * What Kubernetes refuses in a pod's node affinity and tolerations, checked in a job's {@code
@@ -129,11 +132,9 @@ final class SchedulingRules {
     }
   }
 
-  private static final java.util.regex.Pattern NAME =
-      java.util.regex.Pattern.compile("^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$");
-  private static final java.util.regex.Pattern PREFIX =
-      java.util.regex.Pattern.compile(
-          "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
+  private static final Pattern NAME = Pattern.compile("^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$");
+  private static final Pattern PREFIX =
+      Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
 
   /**
    * Label and annotation keys, and label values, as Kubernetes checks them on a pod: the CRD stores
@@ -141,11 +142,11 @@ final class SchedulingRules {
    * be refused at creation.
    */
   static void checkMetadata(
-      SpecProblems p, String field, java.util.Map<String, String> entries, boolean labels) {
+      SpecProblems p, String field, Map<String, String> entries, boolean labels) {
     if (entries == null) {
       return;
     }
-    for (var e : new java.util.TreeMap<>(entries).entrySet()) {
+    for (var e : new TreeMap<>(entries).entrySet()) {
       String key = e.getKey();
       int slash = key.lastIndexOf('/');
       String prefix = slash < 0 ? null : key.substring(0, slash);

@@ -59,11 +59,6 @@ public final class CachedWorkloads<J extends HasMetadata> implements Workloads {
   }
 
   @Override
-  public void createService(Service service) {
-    delegate.createService(service);
-  }
-
-  @Override
   public void deleteService(Service service) {
     delegate.deleteService(service);
   }

@@ -181,21 +181,6 @@ public class KubernetesWorkloads implements Workloads {
   }
 
   @Override
-  public void createService(Service service) {
-    try {
-      client
-          .services()
-          .inNamespace(service.getMetadata().getNamespace())
-          .resource(service)
-          .create();
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-    }
-  }
-
-  @Override
   public void deleteService(Service service) {
     client
         .services()

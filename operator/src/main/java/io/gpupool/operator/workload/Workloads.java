@@ -54,9 +54,6 @@ public interface Workloads {
    */
   Pod annotate(Pod pod, String key, String value);
 
-  /** Creates {@code service} unless one of its name exists. */
-  void createService(Service service);
-
   /** Deletes one Service; one already gone is not an error. */
   void deleteService(Service service);
 

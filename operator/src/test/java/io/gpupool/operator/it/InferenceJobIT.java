@@ -495,17 +495,26 @@ class InferenceJobIT {
     assertThat(eventReasons("flaky")).contains("NodeLost");
   }
 
+  /**
+   * Job {@code name} of a 1B model serving {@code replicas} ready replicas on {@code nodes}
+   * one-A100 nodes of region {@code region}, each its own provider.
+   */
+  private void servingOnA100s(String name, String region, int nodes, int replicas) {
+    for (int i = 0; i < nodes; i++) {
+      node(region + "-" + i, "prov-" + region + "-" + i, A100, 1, 81920, region);
+    }
+    client.resource(job(name, region, "1B", 16, replicas, replicas)).create();
+    awaitJob(
+        name,
+        true,
+        j ->
+            j.getStatus().phase == InferenceJobPhase.Serving
+                && j.getStatus().readyReplicas == replicas);
+  }
+
   @Test
   void rollsASpecChangeOutReplicaByReplica() {
-    String region = "inf-roll";
-    for (int i = 0; i < 3; i++) {
-      node("inf-roll-" + i, "prov-inf-roll-" + i, A100, 1, 81920, region);
-    }
-    client.resource(job("rolling", region, "1B", 16, 2, 2)).create();
-    awaitJob(
-        "rolling",
-        true,
-        j -> j.getStatus().phase == InferenceJobPhase.Serving && j.getStatus().readyReplicas == 2);
+    servingOnA100s("rolling", "inf-roll", 3, 2);
 
     InferenceJob current = get("rolling");
     current.getSpec().image = "ghcr.io/example/serve:2";
@@ -524,6 +533,45 @@ class InferenceJobIT {
                               .equals(p.getSpec().getContainers().get(0).getImage()));
         });
     assertThat(eventReasons("rolling")).contains("RollingUpdate");
+  }
+
+  @Test
+  void aPortChangeMovesTheServiceWithTheRolledOutPods() {
+    servingOnA100s("ported", "inf-port", 2, 1);
+    assertThat(client.services().inNamespace(NS).withName("ported").get().getSpec().getPorts())
+        .singleElement()
+        .satisfies(p -> assertThat(p.getPort()).isEqualTo(8000));
+
+    InferenceJob current = get("ported");
+    current.getSpec().port = 9000;
+    client.resource(current).update();
+    awaitJob(
+        "ported",
+        true,
+        j ->
+            j.getStatus().readyReplicas == 1
+                && live("ported").stream()
+                    .allMatch(p -> "9000".equals(env(p).get("GPUPOOL_PORT"))));
+    // The Service forwards to the port the pods now listen on, not the one they were created with.
+    await()
+        .atMost(TIMEOUT)
+        .untilAsserted(
+            () ->
+                assertThat(
+                        client
+                            .services()
+                            .inNamespace(NS)
+                            .withName("ported")
+                            .get()
+                            .getSpec()
+                            .getPorts())
+                    .singleElement()
+                    .satisfies(
+                        p -> {
+                          assertThat(p.getPort()).isEqualTo(9000);
+                          assertThat(p.getTargetPort().getIntVal()).isEqualTo(9000);
+                        }));
+    assertThat(get("ported").getStatus().endpoint).isEqualTo("http://ported.default.svc:9000");
   }
 
   @Test

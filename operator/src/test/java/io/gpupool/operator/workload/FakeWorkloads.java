@@ -109,11 +109,6 @@ public final class FakeWorkloads implements Workloads {
   }
 
   @Override
-  public void createService(Service service) {
-    services.putIfAbsent(service.getMetadata().getName(), service);
-  }
-
-  @Override
   public void deleteService(Service service) {
     services.remove(service.getMetadata().getName());
   }
