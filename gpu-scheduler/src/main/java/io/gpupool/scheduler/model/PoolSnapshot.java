@@ -159,14 +159,36 @@ public final class PoolSnapshot {
         .withNodeLabels(labels);
   }
 
-  /** This snapshot without some nodes (and whatever was allocated on them). */
+  /**
+   * This snapshot without some nodes (and whatever was allocated on them). The other nodes keep
+   * their states and allocations as they are: one pass over the nodes, not over every allocation.
+   */
   public PoolSnapshot withoutNodes(Set<String> names) {
-    List<PoolNode> keepNodes = nodes.stream().filter(n -> !names.contains(n.name())).toList();
-    List<Allocation> keep = allocations().stream().filter(a -> !names.contains(a.node())).toList();
-    return of(keepNodes, keep)
-        .excluding(exclusions)
-        .withCachedWeights(cachedWeights)
-        .withNodeLabels(labels);
+    List<PoolNode> keepNodes = new ArrayList<>();
+    Map<String, Integer> keepIndex = new HashMap<>();
+    List<NodeState> keepStates = new ArrayList<>();
+    List<List<Allocation>> keepLists = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      PoolNode n = nodes.get(i);
+      if (!names.contains(n.name())) {
+        keepIndex.put(n.name(), keepNodes.size());
+        keepNodes.add(n);
+        keepStates.add(states[i]);
+        keepLists.add(onNode[i]);
+      }
+    }
+    List<Allocation>[] lists = emptyLists(keepNodes.size());
+    for (int i = 0; i < lists.length; i++) {
+      lists[i] = keepLists.get(i);
+    }
+    return new PoolSnapshot(
+        List.copyOf(keepNodes),
+        Collections.unmodifiableMap(keepIndex),
+        keepStates.toArray(new NodeState[0]),
+        lists,
+        exclusions,
+        cachedWeights,
+        labels);
   }
 
   /**

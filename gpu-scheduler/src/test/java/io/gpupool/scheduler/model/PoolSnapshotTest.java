@@ -54,6 +54,11 @@ class PoolSnapshotTest {
     assertThat(s.state("a").wholeFree()).isZero();
     assertThat(s.without(java.util.Set.of("j")).state("a").wholeFree()).isEqualTo(2);
     assertThat(s.withoutNodes(java.util.Set.of("a")).size()).isEqualTo(1);
+    PoolSnapshot onlyA = s.withoutNodes(java.util.Set.of("b"));
+    assertThat(onlyA.nodes()).extracting(PoolNode::name).containsExactly("a");
+    assertThat(onlyA.state("a").wholeFree()).as("what is held on a node kept stays").isZero();
+    assertThat(onlyA.allocations()).containsExactlyElementsOf(s.allocationsOn("a"));
+    assertThat(onlyA.state("b")).isNull();
   }
 
   @Test
