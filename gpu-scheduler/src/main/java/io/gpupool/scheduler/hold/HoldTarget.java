@@ -87,8 +87,8 @@ record HoldTarget(
         continue;
       }
       List<Allocation> there = new ArrayList<>();
-      for (Allocation a : s.allocations()) {
-        if (a.node().equals(e.getKey()) && !a.jobId().startsWith(GangHold.HOLD_PREFIX)) {
+      for (Allocation a : s.allocationsOn(e.getKey())) {
+        if (!a.jobId().startsWith(GangHold.HOLD_PREFIX)) {
           there.add(a);
         }
       }

@@ -1,6 +1,7 @@
 package io.gpupool.scheduler.model;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
@@ -12,12 +13,22 @@ import java.util.Set;
  * The pool at one instant: its nodes and who holds what. Immutable; {@link #with} returns a new
  * snapshot and refuses any allocation that would exceed a GPU (1000 milli), a node's CPU or memory,
  * or give a fraction of an unshared GPU.
+ *
+ * <p>Allocations are kept by node, so a snapshot that differs from another on a few nodes ({@link
+ * #withAllocationsOn}) costs those nodes and one pass over the node array, not every allocation in
+ * the pool: the operator keeps one snapshot with every holding and moves it on by what changed.
  */
 public final class PoolSnapshot {
   private final List<PoolNode> nodes;
   private final Map<String, Integer> index;
   private final NodeState[] states;
-  private final List<Allocation> allocations;
+
+  /** The allocations on each node, by the node's index; never null. */
+  private final List<Allocation>[] onNode;
+
+  /** Every allocation in node order, laid out when first asked for. */
+  private volatile List<Allocation> allocations;
+
   private final Map<String, String> exclusions;
   private final CachedWeights cachedWeights;
   private final NodeLabels labels;
@@ -26,14 +37,14 @@ public final class PoolSnapshot {
       List<PoolNode> nodes,
       Map<String, Integer> index,
       NodeState[] states,
-      List<Allocation> allocations,
+      List<Allocation>[] onNode,
       Map<String, String> exclusions,
       CachedWeights cachedWeights,
       NodeLabels labels) {
     this.nodes = nodes;
     this.index = index;
     this.states = states;
-    this.allocations = allocations;
+    this.onNode = onNode;
     this.exclusions = exclusions;
     this.cachedWeights = cachedWeights;
     this.labels = labels;
@@ -44,6 +55,7 @@ public final class PoolSnapshot {
     List<PoolNode> list = List.copyOf(nodes);
     Map<String, Integer> index = new HashMap<>();
     NodeState[] states = new NodeState[list.size()];
+    List<Allocation>[] onNode = emptyLists(list.size());
     for (int i = 0; i < list.size(); i++) {
       if (index.put(list.get(i).name(), i) != null) {
         throw new IllegalArgumentException("duplicate node " + list.get(i).name());
@@ -54,7 +66,7 @@ public final class PoolSnapshot {
             list,
             Collections.unmodifiableMap(index),
             states,
-            List.of(),
+            onNode,
             Map.of(),
             CachedWeights.NONE,
             NodeLabels.NONE)
@@ -74,29 +86,57 @@ public final class PoolSnapshot {
       return this;
     }
     NodeState[] s = states.clone();
+    List<Allocation>[] lists = onNode.clone();
+    Map<Integer, List<Allocation>> added = new HashMap<>();
     for (Allocation a : more) {
       Integer i = index.get(a.node());
       if (i == null) {
         throw new IllegalStateException(a + ": unknown node");
       }
       s[i] = s[i].after(a);
+      added.computeIfAbsent(i, k -> new ArrayList<>(onNode[k])).add(a);
     }
-    List<Allocation> all = new ArrayList<>(allocations.size() + more.size());
-    all.addAll(allocations);
-    all.addAll(more);
-    return new PoolSnapshot(
-        nodes, index, s, Collections.unmodifiableList(all), exclusions, cachedWeights, labels);
+    added.forEach((i, list) -> lists[i] = Collections.unmodifiableList(list));
+    return new PoolSnapshot(nodes, index, s, lists, exclusions, cachedWeights, labels);
+  }
+
+  /**
+   * This snapshot with the allocations on the given nodes (node name to its allocations, each on
+   * that node) in place of those it has there; throws as {@link #with} does on over-allocation.
+   */
+  public PoolSnapshot withAllocationsOn(Map<String, List<Allocation>> byNode) {
+    if (byNode.isEmpty()) {
+      return this;
+    }
+    NodeState[] s = states.clone();
+    List<Allocation>[] lists = onNode.clone();
+    byNode.forEach(
+        (node, there) -> {
+          Integer i = index.get(node);
+          if (i == null) {
+            throw new IllegalStateException(node + ": unknown node");
+          }
+          NodeState state = NodeState.empty(nodes.get(i));
+          for (Allocation a : there) {
+            if (!a.node().equals(node)) {
+              throw new IllegalArgumentException(a + ": not on " + node);
+            }
+            state = state.after(a);
+          }
+          s[i] = state;
+          lists[i] = List.copyOf(there);
+        });
+    return new PoolSnapshot(nodes, index, s, lists, exclusions, cachedWeights, labels);
   }
 
   /** This snapshot with what each node holds in its local weights cache. */
   public PoolSnapshot withCachedWeights(CachedWeights weights) {
-    return new PoolSnapshot(nodes, index, states, allocations, exclusions, weights, labels);
+    return new PoolSnapshot(nodes, index, states, onNode, exclusions, weights, labels);
   }
 
   /** This snapshot with each node's labels (read for a request's preferred node terms). */
   public PoolSnapshot withNodeLabels(NodeLabels nodeLabels) {
-    return new PoolSnapshot(
-        nodes, index, states, allocations, exclusions, cachedWeights, nodeLabels);
+    return new PoolSnapshot(nodes, index, states, onNode, exclusions, cachedWeights, nodeLabels);
   }
 
   /** Each node's labels ({@link NodeLabels#NONE} unless given). */
@@ -111,21 +151,44 @@ public final class PoolSnapshot {
 
   /** This snapshot without the allocations of the given jobs. */
   public PoolSnapshot without(Set<String> jobIds) {
-    List<Allocation> keep = allocations.stream().filter(a -> !jobIds.contains(a.jobId())).toList();
+    List<Allocation> keep =
+        allocations().stream().filter(a -> !jobIds.contains(a.jobId())).toList();
     return of(nodes, keep)
         .excluding(exclusions)
         .withCachedWeights(cachedWeights)
         .withNodeLabels(labels);
   }
 
-  /** This snapshot without some nodes (and whatever was allocated on them). */
+  /**
+   * This snapshot without some nodes (and whatever was allocated on them). The other nodes keep
+   * their states and allocations as they are: one pass over the nodes, not over every allocation.
+   */
   public PoolSnapshot withoutNodes(Set<String> names) {
-    List<PoolNode> keepNodes = nodes.stream().filter(n -> !names.contains(n.name())).toList();
-    List<Allocation> keep = allocations.stream().filter(a -> !names.contains(a.node())).toList();
-    return of(keepNodes, keep)
-        .excluding(exclusions)
-        .withCachedWeights(cachedWeights)
-        .withNodeLabels(labels);
+    List<PoolNode> keepNodes = new ArrayList<>();
+    Map<String, Integer> keepIndex = new HashMap<>();
+    List<NodeState> keepStates = new ArrayList<>();
+    List<List<Allocation>> keepLists = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      PoolNode n = nodes.get(i);
+      if (!names.contains(n.name())) {
+        keepIndex.put(n.name(), keepNodes.size());
+        keepNodes.add(n);
+        keepStates.add(states[i]);
+        keepLists.add(onNode[i]);
+      }
+    }
+    List<Allocation>[] lists = emptyLists(keepNodes.size());
+    for (int i = 0; i < lists.length; i++) {
+      lists[i] = keepLists.get(i);
+    }
+    return new PoolSnapshot(
+        List.copyOf(keepNodes),
+        Collections.unmodifiableMap(keepIndex),
+        keepStates.toArray(new NodeState[0]),
+        lists,
+        exclusions,
+        cachedWeights,
+        labels);
   }
 
   /**
@@ -136,7 +199,7 @@ public final class PoolSnapshot {
    */
   public PoolSnapshot excluding(Map<String, String> reasonsByNode) {
     Map<String, String> copy = Map.copyOf(reasonsByNode);
-    return new PoolSnapshot(nodes, index, states, allocations, copy, cachedWeights, labels);
+    return new PoolSnapshot(nodes, index, states, onNode, copy, cachedWeights, labels);
   }
 
   /** Why the {@code i}-th node is left out of placement, or null when it is not. */
@@ -153,8 +216,24 @@ public final class PoolSnapshot {
     return nodes;
   }
 
+  /** Every allocation, node by node (in the order of {@link #nodes}). */
   public List<Allocation> allocations() {
-    return allocations;
+    List<Allocation> all = allocations;
+    if (all == null) {
+      List<Allocation> out = new ArrayList<>();
+      for (List<Allocation> there : onNode) {
+        out.addAll(there);
+      }
+      all = Collections.unmodifiableList(out);
+      allocations = all;
+    }
+    return all;
+  }
+
+  /** The allocations on node {@code name} (empty for a node not in the snapshot). */
+  public List<Allocation> allocationsOn(String name) {
+    Integer i = index.get(name);
+    return i == null ? List.of() : onNode[i];
   }
 
   public int size() {
@@ -175,5 +254,12 @@ public final class PoolSnapshot {
   public PoolNode node(String name) {
     Integer i = index.get(name);
     return i == null ? null : nodes.get(i);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Allocation>[] emptyLists(int n) {
+    List<Allocation>[] lists = new List[n];
+    Arrays.fill(lists, List.of());
+    return lists;
   }
 }

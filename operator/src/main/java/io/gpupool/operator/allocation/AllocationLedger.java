@@ -35,6 +35,9 @@ public class AllocationLedger {
    */
   private final Map<String, Map<String, OwnPod>> ownPodsByHolder = new HashMap<>();
 
+  /** {@link #holdings()} kept change by change, for placements; see {@link #byNode}. */
+  private final NodeHoldings byNode = new NodeHoldings();
+
   private final List<Runnable> releaseListeners = new CopyOnWriteArrayList<>();
 
   /** A live (not yet ended) pod of a gpupool job, bound to a node. */
@@ -95,6 +98,10 @@ public class AllocationLedger {
         ownPodsByHolder.computeIfAbsent(holder, h -> new HashMap<>()).put(podKey, pod);
       }
       freed = previous != null && shrinks(before, holdingOf(holder));
+      byNode.set(holder, holdingOf(holder));
+      if (previous != null && !previous.holder().equals(holder)) {
+        byNode.set(previous.holder(), holdingOf(previous.holder()));
+      }
     }
     if (freed) {
       fireRelease();
@@ -125,6 +132,14 @@ public class AllocationLedger {
     return held;
   }
 
+  /**
+   * Every holding as {@link #holdings()} counts it, by node, kept as the ledger changes rather than
+   * copied: read it only inside {@link #decide}, where nothing changes it.
+   */
+  public NodeHoldings byNode() {
+    return byNode;
+  }
+
   /** What {@code holder} holds, by node. */
   public synchronized Map<String, Integer> heldBy(String holder) {
     return Map.copyOf(byHolder.getOrDefault(holder, Map.of()));
@@ -148,6 +163,7 @@ public class AllocationLedger {
       } else {
         byHolder.put(holder, Map.copyOf(slotsByNode));
       }
+      byNode.set(holder, holdingOf(holder));
     }
     if (freed) {
       fireRelease();
@@ -170,6 +186,7 @@ public class AllocationLedger {
     }
     if (grew) {
       byHolder.put(holder, Map.copyOf(now));
+      byNode.set(holder, holdingOf(holder));
     }
     return grew;
   }
@@ -179,6 +196,7 @@ public class AllocationLedger {
     boolean freed;
     synchronized (this) {
       freed = byHolder.remove(holder) != null;
+      byNode.set(holder, holdingOf(holder));
     }
     if (freed) {
       fireRelease();
@@ -193,6 +211,7 @@ public class AllocationLedger {
       if (slots > 0 && node != null) {
         foreignByNode.put(podKey, Map.of(node, slots));
       }
+      byNode.set(FOREIGN_PREFIX + podKey, foreignByNode.getOrDefault(podKey, Map.of()));
       freed = previous != null && (slots == 0 || node == null);
     }
     if (freed) {

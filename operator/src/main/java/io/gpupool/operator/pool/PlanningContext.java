@@ -9,6 +9,7 @@ import io.gpupool.operator.inventory.ProviderDirectory;
 import io.gpupool.operator.metrics.JobMetrics;
 import io.gpupool.operator.trust.TrustLedger;
 import io.gpupool.scheduler.hold.GangHold;
+import io.gpupool.scheduler.model.PoolSnapshot;
 import io.gpupool.scheduler.plan.Scheduler;
 import io.gpupool.scheduler.plan.Unplaceable;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -109,8 +110,18 @@ public class PlanningContext {
     }
   }
 
-  Map<String, Map<String, Integer>> holdings() {
-    return ledger.holdings();
+  /**
+   * {@code view}'s snapshot with every holding in the ledger, but for the holders in {@code
+   * replaced}, which hold what is given there instead (an empty map: nothing). Inside {@link
+   * #decide} only; costs what changed since the view's last snapshot, not every holding.
+   */
+  PoolSnapshot snapshot(PoolView view, Map<String, Map<String, Integer>> replaced) {
+    return view.snapshot(ledger.byNode(), replaced);
+  }
+
+  /** The holdings of holders whose key starts with {@code prefix}; inside {@link #decide} only. */
+  Map<String, Map<String, Integer>> holdingsStartingWith(String prefix) {
+    return ledger.byNode().startingWith(prefix);
   }
 
   void hold(String holder, Map<String, Integer> slots) {

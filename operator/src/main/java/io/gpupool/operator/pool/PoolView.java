@@ -1,5 +1,6 @@
 package io.gpupool.operator.pool;
 
+import io.gpupool.operator.allocation.NodeHoldings;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.scheduler.model.Allocation;
 import io.gpupool.scheduler.model.NodeLabels;
@@ -10,19 +11,23 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
  * Translates the cluster's pool (GPU nodes, provider prices and reliability, GPU slots held) into
- * the scheduler's {@link PoolSnapshot}. Pure.
+ * the scheduler's {@link PoolSnapshot}. Pure but for the snapshot of every holding it keeps between
+ * placements ({@link #snapshot(NodeHoldings, Map)}).
  *
  * <p>Slots are device-plugin units: a whole GPU on an unshared node, one time-slice or MPS share on
- * a shared one. Holdings become allocations on the lowest free GPU indices; the device plugin picks
- * real devices, so indices only need to add up, not to match.
+ * a shared one. Holdings become allocations on the lowest free GPU indices, node by node, holders
+ * in key order; the device plugin picks real devices, so indices only need to add up, not to match.
  */
 public final class PoolView {
   private final Map<String, GpuNode> nodes = new HashMap<>();
@@ -36,6 +41,16 @@ public final class PoolView {
    * placements hands the scheduler the same node list (its index then adopts it as it is).
    */
   private PoolSnapshot empty;
+
+  /**
+   * Every holding of {@link #laidOutFrom} laid out on this view's nodes as of its journal position
+   * {@link #laidOutAt}; moved on by the nodes that changed since, so a placement does not lay out
+   * (or copy) every holding in the pool.
+   */
+  private PoolSnapshot laidOut;
+
+  private NodeHoldings laidOutFrom;
+  private long laidOutAt;
 
   /**
    * @param price provider and product to price per GPU-hour, empty when the provider does not price
@@ -94,7 +109,7 @@ public final class PoolView {
     if (speedFactors.isEmpty()) {
       return this;
     }
-    empty = null;
+    forgetSnapshots();
     poolNodes.replaceAll(
         n -> {
           Double f = speedFactors.get(n.name());
@@ -128,7 +143,7 @@ public final class PoolView {
    */
   public PoolView excluding(Map<String, String> reasonsByNode) {
     this.exclusions = Map.copyOf(reasonsByNode);
-    empty = null;
+    forgetSnapshots();
     return this;
   }
 
@@ -143,7 +158,7 @@ public final class PoolView {
       byNode.put(n.name(), labelsOf.apply(n.name()));
     }
     this.labels = new NodeLabels(byNode);
-    empty = null;
+    forgetSnapshots();
     return this;
   }
 
@@ -161,27 +176,94 @@ public final class PoolView {
    * on nodes not offered are ignored (nothing can be placed there anyway).
    */
   public PoolSnapshot snapshot(Map<String, Map<String, Integer>> holdings) {
-    List<Allocation> allocations = new ArrayList<>();
-    Map<String, int[]> freeMilli = new HashMap<>();
+    Map<String, Map<String, Integer>> byNode = new HashMap<>();
     holdings.forEach(
-        (holder, byNode) ->
-            byNode.forEach(
-                (node, slots) -> {
-                  GpuNode n = nodes.get(node);
-                  if (n == null) {
-                    return; // not offered: nothing can be placed there anyway
+        (holder, slots) ->
+            slots.forEach(
+                (node, n) -> {
+                  if (nodes.containsKey(node)) {
+                    byNode.computeIfAbsent(node, k -> new HashMap<>()).put(holder, n);
                   }
-                  int[] free =
-                      freeMilli.computeIfAbsent(
-                          node,
-                          k -> {
-                            int[] f = new int[Math.min(64, gpusOf(n))];
-                            Arrays.fill(f, 1000);
-                            return f;
-                          });
-                  allocations.addAll(allocate(holder, node, slots, n.replicasPerGpu(), free));
                 }));
-    return empty().with(allocations);
+    Map<String, List<Allocation>> laid = new HashMap<>();
+    byNode.forEach((node, there) -> laid.put(node, layOut(node, there)));
+    return empty().withAllocationsOn(laid);
+  }
+
+  /**
+   * The snapshot with every holding in {@code held} applied, but for the holders in {@code
+   * replaced}, whose holdings are the ones given there (an empty map leaves a holder out: a job
+   * planned without what it holds itself). The same snapshot as {@link #snapshot(Map)} of the
+   * ledger's holdings with those replaced; it costs the nodes that changed since the last call and
+   * the replaced holders' nodes, not every holding. Call inside the ledger's {@code decide}.
+   */
+  public PoolSnapshot snapshot(NodeHoldings held, Map<String, Map<String, Integer>> replaced) {
+    PoolSnapshot all = laidOut(held);
+    if (replaced.isEmpty()) {
+      return all;
+    }
+    Set<String> touched = new HashSet<>();
+    replaced.forEach(
+        (holder, slots) -> {
+          touched.addAll(held.of(holder).keySet());
+          touched.addAll(slots.keySet());
+        });
+    Map<String, List<Allocation>> laid = new HashMap<>();
+    for (String node : touched) {
+      if (!nodes.containsKey(node)) {
+        continue;
+      }
+      Map<String, Integer> there = new HashMap<>(held.on(node));
+      replaced.forEach(
+          (holder, slots) -> {
+            there.remove(holder);
+            Integer n = slots.get(node);
+            if (n != null && n > 0) {
+              there.put(holder, n);
+            }
+          });
+      laid.put(node, layOut(node, there));
+    }
+    return all.withAllocationsOn(laid);
+  }
+
+  /** Every holding in {@code held} laid out, moved on from the last call by what changed since. */
+  private synchronized PoolSnapshot laidOut(NodeHoldings held) {
+    Set<String> changed =
+        laidOut == null || laidOutFrom != held ? null : held.changedSince(laidOutAt);
+    PoolSnapshot from = laidOut;
+    if (changed == null) {
+      changed = held.nodes();
+      from = empty();
+    }
+    Map<String, List<Allocation>> laid = new HashMap<>();
+    for (String node : changed) {
+      if (nodes.containsKey(node)) {
+        laid.put(node, layOut(node, held.on(node)));
+      }
+    }
+    laidOut = from.withAllocationsOn(laid);
+    laidOutFrom = held;
+    laidOutAt = held.cursor();
+    return laidOut;
+  }
+
+  /** The allocations of what each holder holds on {@code node} (holder to slots). */
+  private List<Allocation> layOut(String node, Map<String, Integer> slotsByHolder) {
+    GpuNode n = nodes.get(node);
+    int[] free = new int[Math.min(64, gpusOf(n))];
+    Arrays.fill(free, 1000);
+    List<Allocation> out = new ArrayList<>();
+    new TreeMap<>(slotsByHolder)
+        .forEach(
+            (holder, slots) -> out.addAll(allocate(holder, node, slots, n.replicasPerGpu(), free)));
+    return out;
+  }
+
+  /** The node list, exclusions or labels changed: snapshots made before are out of date. */
+  private synchronized void forgetSnapshots() {
+    empty = null;
+    laidOut = null;
   }
 
   private synchronized PoolSnapshot empty() {

@@ -2,14 +2,15 @@ package io.gpupool.operator.pool;
 
 import io.gpupool.operator.trust.ChallengeRunner;
 import io.gpupool.scheduler.model.JobRequest;
+import io.gpupool.scheduler.model.PoolSnapshot;
 import io.gpupool.scheduler.plan.Plan;
 import io.gpupool.scheduler.plan.PlanResult;
 import io.gpupool.scheduler.plan.RankPlacement;
 import io.gpupool.scheduler.plan.Scheduler;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * A job's preferred nodes held by the operator's own hardware challenge. A challenge takes a free
@@ -24,33 +25,28 @@ final class PreferredNodesUnderChallenge {
   private PreferredNodesUnderChallenge() {}
 
   /**
-   * The challenged nodes {@code request} waits for, sorted (empty: place it now). {@code holdings}
-   * maps holder to slots by node, the job's own holding already left out.
+   * The challenged nodes {@code request} waits for, sorted (empty: place it now). {@code now} is
+   * the pool the job is planned on (its own holding left out), {@code challenges} the holdings of
+   * the challenges (holder to slots by node, {@link ChallengeRunner#HOLDER_PREFIX}), and {@code
+   * leavingOut} makes the pool of {@code now} without the given challenges' holdings.
    */
   static Set<String> awaited(
       Scheduler scheduler,
       JobRequest request,
-      PoolView view,
-      Map<String, Map<String, Integer>> holdings) {
+      PoolSnapshot now,
+      Map<String, Map<String, Integer>> challenges,
+      Function<Set<String>, PoolSnapshot> leavingOut) {
     if (request.preferredNodes().isEmpty()) {
       return Set.of();
     }
-    Map<String, Map<String, Integer>> withoutChallenges = new HashMap<>(holdings);
     Set<String> challenged = new TreeSet<>();
-    holdings.forEach(
-        (holder, byNode) -> {
-          if (holder.startsWith(ChallengeRunner.HOLDER_PREFIX)) {
-            withoutChallenges.remove(holder);
-            challenged.addAll(byNode.keySet());
-          }
-        });
+    challenges.values().forEach(byNode -> challenged.addAll(byNode.keySet()));
     if (challenged.isEmpty()) {
       return Set.of();
     }
-    PlanResult free = scheduler.plan(request, view.snapshot(withoutChallenges));
+    PlanResult free = scheduler.plan(request, leavingOut.apply(challenges.keySet()));
     if (!(free instanceof Plan p)
-        || preferredWeight(p)
-            <= preferredWeight(scheduler.plan(request, view.snapshot(holdings)))) {
+        || preferredWeight(p) <= preferredWeight(scheduler.plan(request, now))) {
       return Set.of();
     }
     Set<String> awaited = new TreeSet<>();

@@ -34,9 +34,7 @@ public class SchedulerCheckPlacer implements CheckPlacer {
         false,
         () -> {
           PoolView view = pool.view(false);
-          Map<String, Map<String, Integer>> holdings = pool.holdings();
-          holdings.remove(holder);
-          PoolSnapshot snapshot = view.snapshot(holdings);
+          PoolSnapshot snapshot = pool.snapshot(view, Map.of(holder, Map.of()));
           VerifierPlacement.Choice choice =
               VerifierPlacement.choose(snapshot, 1, barredProviders, regions);
           if (choice.node().isEmpty()) {

@@ -72,9 +72,7 @@ public class SchedulerInferencePlanner extends LedgerPlanner<InferenceJob>
         () -> {
           InferenceJobSpec spec = job.getSpec();
           PoolView view = pool.view(!Boolean.FALSE.equals(spec.allowGpuSharing), spec.template);
-          Map<String, Map<String, Integer>> holdings = pool.holdings();
-          holdings.put(holder, held);
-          PoolSnapshot full = view.snapshot(holdings);
+          PoolSnapshot full = pool.snapshot(view, Map.of(holder, held));
           if (spec.weights != null && spec.weights.cached()) {
             full =
                 full.withCachedWeights(

@@ -9,6 +9,7 @@ import io.gpupool.operator.status.Conditions;
 import io.gpupool.operator.status.JobConditions;
 import io.gpupool.operator.training.RankAssignment;
 import io.gpupool.operator.training.TrainingPlanner;
+import io.gpupool.operator.trust.ChallengeRunner;
 import io.gpupool.scheduler.hold.GangHold;
 import io.gpupool.scheduler.hold.Reservation;
 import io.gpupool.scheduler.model.JobRequest;
@@ -57,12 +58,15 @@ public class SchedulerTrainingPlanner extends LedgerPlanner<TrainingJob>
         true,
         () -> {
           PoolView view = pool.view(false, job.getSpec().template);
-          Map<String, Map<String, Integer>> holdings = pool.holdings();
-          holdings.remove(holder);
-          PoolSnapshot snapshot = view.snapshot(holdings);
+          PoolSnapshot snapshot = pool.snapshot(view, Map.of(holder, Map.of()));
           JobRequest request = JobRequests.training(holder, job);
           Set<String> challenged =
-              PreferredNodesUnderChallenge.awaited(pool.scheduler(), request, view, holdings);
+              PreferredNodesUnderChallenge.awaited(
+                  pool.scheduler(),
+                  request,
+                  snapshot,
+                  pool.holdingsStartingWith(ChallengeRunner.HOLDER_PREFIX),
+                  challenges -> pool.snapshot(view, leftOut(holder, challenges)));
           if (!challenged.isEmpty()) {
             return new Unplaceable(
                 PreferredNodesUnderChallenge.describe(challenged), CHALLENGE_LOOK_AGAIN);
@@ -102,6 +106,14 @@ public class SchedulerTrainingPlanner extends LedgerPlanner<TrainingJob>
     Duration untilTurn = Duration.between(Instant.now(), since.plus(reservations.holdAfter()));
     boolean gang = request.workers() * request.gpusPerWorker() > 1;
     return new Unplaceable(reason, gang && !untilTurn.isNegative() ? untilTurn : null);
+  }
+
+  /** {@code holder} and {@code others}, each holding nothing. */
+  private static Map<String, Map<String, Integer>> leftOut(String holder, Set<String> others) {
+    Map<String, Map<String, Integer>> out = new HashMap<>();
+    others.forEach(h -> out.put(h, Map.of()));
+    out.put(holder, Map.of());
+    return out;
   }
 
   /** Whether a GpuQueue admitted the job (status.queue is set then, before placement). */
@@ -144,7 +156,7 @@ public class SchedulerTrainingPlanner extends LedgerPlanner<TrainingJob>
         () -> {
           PoolView view = pool.view(false, job.getSpec().template);
           // The job's own holding stays in the snapshot: repair keeps the survivors' GPUs.
-          PoolSnapshot snapshot = view.snapshot(pool.holdings());
+          PoolSnapshot snapshot = pool.snapshot(view, Map.of());
           Set<String> lost = new HashSet<>(lostNodes);
           current.stream()
               .filter(r -> view.gpuNode(r.node()) == null)

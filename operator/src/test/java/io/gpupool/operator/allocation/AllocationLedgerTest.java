@@ -159,4 +159,78 @@ class AllocationLedgerTest {
     // over 10,000 jobs. CPU time, not wall: the machine is shared.
     assertThat(seconds).as("CPU seconds for 30,000 pod events among 10,000 jobs").isLessThan(3);
   }
+
+  @Test
+  void theHoldingsKeptByNodeEqualTheWholeCopyAfterEveryEvent() {
+    AllocationLedger ledger = new AllocationLedger();
+    NodeHoldings kept = ledger.byNode();
+    Map<String, Map<String, Integer>> mirror = new HashMap<>(); // what a reader of the journal has
+    long cursor = kept.cursor();
+    Random r = new Random(16);
+    Map<String, String> ownerOfPod = new HashMap<>();
+    for (int step = 0; step < 5_000; step++) {
+      String holder = "TrainingJob/ns/j" + r.nextInt(8);
+      String node = "n" + r.nextInt(5);
+      switch (r.nextInt(5)) {
+        case 0 -> ledger.hold(holder, r.nextBoolean() ? Map.of(node, r.nextInt(3)) : Map.of());
+        case 1 -> ledger.release(holder);
+        case 2 -> ledger.cover(holder, Map.of(node, 1 + r.nextInt(3)));
+        case 3 -> {
+          String pod = "ns/p" + r.nextInt(12);
+          String owner = ownerOfPod.computeIfAbsent(pod, p -> holder);
+          boolean ends = r.nextInt(3) == 0;
+          ledger.observeOwn(pod, owner, ends ? null : node, ends ? 0 : 1 + r.nextInt(2));
+        }
+        default -> ledger.observeForeign("kube/f" + r.nextInt(4), node, r.nextInt(3));
+      }
+      Map<String, Map<String, Integer>> whole = ledger.holdings();
+      whole.replaceAll((h, slots) -> withoutZeros(slots));
+      whole.values().removeIf(Map::isEmpty);
+      Map<String, Map<String, Integer>> byNode = new HashMap<>();
+      whole.forEach(
+          (h, slots) ->
+              slots.forEach((n, k) -> byNode.computeIfAbsent(n, x -> new HashMap<>()).put(h, k)));
+      for (String h : whole.keySet()) {
+        assertThat(kept.of(h)).as("step %d: %s", step, h).isEqualTo(whole.get(h));
+      }
+      assertThat(kept.nodes()).as("step %d", step).isEqualTo(byNode.keySet());
+      for (String n : byNode.keySet()) {
+        assertThat(kept.on(n)).as("step %d: %s", step, n).isEqualTo(byNode.get(n));
+      }
+      assertThat(kept.startingWith(AllocationLedger.FOREIGN_PREFIX))
+          .isEqualTo(
+              whole.entrySet().stream()
+                  .filter(e -> e.getKey().startsWith(AllocationLedger.FOREIGN_PREFIX))
+                  .collect(
+                      java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)));
+      if (r.nextInt(4) == 0) {
+        for (String n : kept.changedSince(cursor)) {
+          mirror.put(n, Map.copyOf(kept.on(n)));
+        }
+        mirror.values().removeIf(Map::isEmpty);
+        cursor = kept.cursor();
+        assertThat(mirror).as("step %d: moved on by the journal only", step).isEqualTo(byNode);
+      }
+    }
+  }
+
+  @Test
+  void aReaderTooFarBehindTheJournalIsToldToReadEveryNode() {
+    AllocationLedger ledger = new AllocationLedger();
+    long start = ledger.byNode().cursor();
+    for (int i = 0; i <= NodeHoldings.JOURNAL_LIMIT; i++) {
+      ledger.hold("j", Map.of("n" + i % 3, 1 + i % 2));
+    }
+    assertThat(ledger.byNode().changedSince(start)).isNull();
+    long now = ledger.byNode().cursor();
+    ledger.hold("j", Map.of("m", 1));
+    assertThat(ledger.byNode().changedSince(now))
+        .containsExactlyInAnyOrder("m", "n" + (NodeHoldings.JOURNAL_LIMIT % 3));
+  }
+
+  private static Map<String, Integer> withoutZeros(Map<String, Integer> slots) {
+    Map<String, Integer> out = new HashMap<>(slots);
+    out.values().removeIf(n -> n <= 0);
+    return out;
+  }
 }

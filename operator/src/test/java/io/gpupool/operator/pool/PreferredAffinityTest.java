@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.operator.allocation.AllocationLedger;
+import io.gpupool.operator.allocation.NodeHoldings;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.SharingStrategy;
+import io.gpupool.operator.trust.ChallengeRunner;
 import io.gpupool.scheduler.model.JobRequest;
 import io.gpupool.scheduler.model.NodeRequirement;
 import io.gpupool.scheduler.model.PoolSnapshot;
@@ -17,6 +20,7 @@ import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -148,20 +152,19 @@ class PreferredAffinityTest {
     Scheduler scheduler = new Scheduler();
     Map<String, Map<String, Integer>> challenged =
         Map.of("challenge:" + BARGAIN_4090, Map.of(BARGAIN_4090, 2));
-    assertThat(PreferredNodesUnderChallenge.awaited(scheduler, r, view(), challenged))
-        .containsExactly(BARGAIN_4090);
+    assertThat(awaited(scheduler, r, challenged)).containsExactly(BARGAIN_4090);
     assertThat(PreferredNodesUnderChallenge.describe(Set.of(BARGAIN_4090)))
         .contains("hardware challenge on its preferred node " + BARGAIN_4090);
 
     Map<String, Map<String, Integer>> heldByAJob =
         Map.of("default/tinyllama-finetune", Map.of(BARGAIN_4090, 2));
-    assertThat(PreferredNodesUnderChallenge.awaited(scheduler, r, view(), heldByAJob))
+    assertThat(awaited(scheduler, r, heldByAJob))
         .as("a job's hold is not waited for: the preference ranks what is free")
         .isEmpty();
 
     Map<String, Map<String, Integer>> anA100Challenged =
         Map.of("challenge:us-east-a100-1", Map.of("us-east-a100-1", 4));
-    assertThat(PreferredNodesUnderChallenge.awaited(scheduler, r, view(), anA100Challenged))
+    assertThat(awaited(scheduler, r, anA100Challenged))
         .as("a node the job does not prefer is not waited for")
         .isEmpty();
 
@@ -172,9 +175,25 @@ class PreferredAffinityTest {
         .affinity
         .getNodeAffinity()
         .setPreferredDuringSchedulingIgnoredDuringExecution(List.of());
-    assertThat(
-            PreferredNodesUnderChallenge.awaited(
-                scheduler, JobRequests.training("plain", plain), view(), challenged))
-        .isEmpty();
+    assertThat(awaited(scheduler, JobRequests.training("plain", plain), challenged)).isEmpty();
+  }
+
+  /** What the training planner asks with {@code holdings} in the ledger (the job holds nothing). */
+  private static Set<String> awaited(
+      Scheduler scheduler, JobRequest r, Map<String, Map<String, Integer>> holdings) {
+    AllocationLedger ledger = new AllocationLedger();
+    holdings.forEach(ledger::hold);
+    NodeHoldings held = ledger.byNode();
+    PoolView view = view();
+    return PreferredNodesUnderChallenge.awaited(
+        scheduler,
+        r,
+        view.snapshot(held, Map.of()),
+        held.startingWith(ChallengeRunner.HOLDER_PREFIX),
+        challenges -> {
+          Map<String, Map<String, Integer>> leftOut = new HashMap<>();
+          challenges.forEach(h -> leftOut.put(h, Map.of()));
+          return view.snapshot(held, leftOut);
+        });
   }
 }
