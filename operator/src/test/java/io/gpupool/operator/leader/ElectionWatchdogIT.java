@@ -7,7 +7,7 @@ import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.gpupool.operator.config.GpupoolConfig;
-import java.time.Clock;
+import io.gpupool.operator.config.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -28,27 +28,6 @@ class ElectionWatchdogIT {
   private static final Instant T0 = Instant.parse("2026-12-07T07:00:00Z");
 
   KubernetesClient client;
-
-  /** A clock the test moves. */
-  private static final class Hands extends Clock {
-    Instant now = T0;
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
   private static final GpupoolConfig.LeaderElection SETTINGS =
       new GpupoolConfig.LeaderElection() {
         @Override
@@ -100,7 +79,7 @@ class ElectionWatchdogIT {
 
   @Test
   void aFollowerWhoseElectionStoppedExitsOnceTheLeaseStaysUnheld() {
-    Hands clock = new Hands();
+    ManualClock clock = new ManualClock(T0);
     AtomicInteger exits = new AtomicInteger();
     ElectionWatchdog watchdog =
         new ElectionWatchdog(
@@ -120,7 +99,7 @@ class ElectionWatchdogIT {
 
   @Test
   void aLeaseAnotherReplicaRenewsOrThatThisOneHoldsNeverMakesItExit() {
-    Hands clock = new Hands();
+    ManualClock clock = new ManualClock(T0);
     AtomicInteger exits = new AtomicInteger();
     Leadership leadership = new Leadership(true);
     ElectionWatchdog watchdog =
@@ -142,7 +121,7 @@ class ElectionWatchdogIT {
 
   @Test
   void aLeaderTheLeaseNoLongerNamesExitsAtOnce() {
-    Hands clock = new Hands();
+    ManualClock clock = new ManualClock(T0);
     AtomicInteger exits = new AtomicInteger();
     Leadership leadership = new Leadership(true);
     leadership.acquired();

@@ -2,10 +2,8 @@ package io.gpupool.operator.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
+import io.gpupool.operator.config.ManualClock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,27 +37,8 @@ class MetricsAccessTest {
   }
 
   private final FakeApiServer api = new FakeApiServer();
-  private Instant now = Instant.parse("2026-12-06T00:00:00Z");
-  private final MetricsAccess access =
-      new MetricsAccess(
-          api,
-          "/q/metrics",
-          new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-              return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-              return this;
-            }
-
-            @Override
-            public Instant instant() {
-              return now;
-            }
-          });
+  private final ManualClock clock = new ManualClock("2026-12-06T00:00:00Z");
+  private final MetricsAccess access = new MetricsAccess(api, "/q/metrics", clock);
 
   @Test
   void aPermittedTokenIsServedAndOthersAreRefusedAsAnApiServerWould() {
@@ -79,11 +58,11 @@ class MetricsAccessTest {
     access.check("Bearer prometheus");
     access.check("Bearer prometheus");
     assertThat(api.reviews).hasValue(1);
-    now = now.plus(Duration.ofSeconds(61));
+    clock.advance(Duration.ofSeconds(61));
     access.check("Bearer prometheus");
     assertThat(api.reviews).hasValue(2);
     access.check("Bearer tenant");
-    now = now.plus(Duration.ofSeconds(6));
+    clock.advance(Duration.ofSeconds(6));
     access.check("Bearer tenant");
     assertThat(api.reviews).as("a refusal is cached for 5 s only").hasValue(4);
   }

@@ -3,40 +3,16 @@ package io.gpupool.operator.provider;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gpupool.api.v1alpha1.Reliability;
+import io.gpupool.operator.config.ManualClock;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.SharingStrategy;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ReliabilityTrackerTest {
   /** A clock the test moves by hand. */
-  private static final class ManualClock extends Clock {
-    Instant now = Instant.parse("2026-11-22T00:00:00Z");
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-  }
-
   private static GpuNode node(String name, boolean ready) {
     return new GpuNode(
         name,
@@ -63,7 +39,7 @@ class ReliabilityTrackerTest {
 
   @Test
   void uptimeIsTheShareOfObservedNodeTimeSpentReady() {
-    ManualClock clock = new ManualClock();
+    ManualClock clock = new ManualClock("2026-11-22T00:00:00Z");
     ReliabilityTracker t = new ReliabilityTracker(clock);
     t.observe("n1", node("n1", true));
     t.observe("n2", node("n2", true));
@@ -79,7 +55,7 @@ class ReliabilityTrackerTest {
 
   @Test
   void lostNodesLowerTheScoreOncePerOutageAndTheyDecay() {
-    ManualClock clock = new ManualClock();
+    ManualClock clock = new ManualClock("2026-11-22T00:00:00Z");
     ReliabilityTracker t = new ReliabilityTracker(clock);
     t.observe("n1", node("n1", true));
     t.nodeLost("n1", "alice");
@@ -101,7 +77,7 @@ class ReliabilityTrackerTest {
 
   @Test
   void challengeFailuresLowerTheScoreAndPassesWinItBack() {
-    ManualClock clock = new ManualClock();
+    ManualClock clock = new ManualClock("2026-11-22T00:00:00Z");
     ReliabilityTracker t = new ReliabilityTracker(clock);
     t.observe("n1", node("n1", true));
     t.challengePassed("alice");
@@ -125,7 +101,7 @@ class ReliabilityTrackerTest {
 
   @Test
   void seedingFromStatusSurvivesARestart() {
-    ManualClock clock = new ManualClock();
+    ManualClock clock = new ManualClock("2026-11-22T00:00:00Z");
     ReliabilityTracker before = new ReliabilityTracker(clock);
     before.observe("n1", node("n1", true));
     clock.advance(Duration.ofHours(2));

@@ -18,13 +18,13 @@ import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
 import io.gpupool.operator.billing.CostCap;
+import io.gpupool.operator.config.ManualClock;
 import io.gpupool.operator.status.JobConditions;
 import io.gpupool.scheduler.queue.NodeShapes;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -229,31 +229,7 @@ class AdmissionControllerTest {
         .hasMessageContaining("lending limit");
   }
 
-  /** A clock the test moves. */
-  static final class MovableClock extends Clock {
-    Instant now;
-
-    MovableClock(String at) {
-      now = Instant.parse(at);
-    }
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
-  private AdmissionController movable(MovableClock clock) {
+  private AdmissionController movable(ManualClock clock) {
     AdmissionController c =
         new AdmissionController(
             name -> OptionalInt.empty(),
@@ -268,7 +244,7 @@ class AdmissionControllerTest {
 
   @Test
   void anAdmittedJobNotPlacedWithinTheTimeoutGivesItsQuotaBackAndWaitsAtTheBack() {
-    MovableClock clock = new MovableClock("2026-12-06T02:00:00Z");
+    ManualClock clock = new ManualClock("2026-12-06T02:00:00Z");
     AdmissionController c = movable(clock);
     c.putQueue(queue("team-a", 4, "team-a"));
     TrainingJob stuck = job("team-a", "stuck", 4, "2026-12-06T01:00:00Z");
@@ -327,7 +303,7 @@ class AdmissionControllerTest {
    * 10 s apart: after the first eviction it may borrow again at once, after the second it is in its
    * borrowing backoff when this returns.
    */
-  private static TrainingJob evictedTwiceByReclaim(AdmissionController c, MovableClock clock) {
+  private static TrainingJob evictedTwiceByReclaim(AdmissionController c, ManualClock clock) {
     c.putQueue(queue("team-a", 0, "team-a"));
     c.putQueue(queue("team-b", 1, "team-b"));
     TrainingJob borrower = job("team-a", "borrower", 1, "2026-12-06T01:00:00Z");
@@ -355,7 +331,7 @@ class AdmissionControllerTest {
    */
   @Test
   void aJobEvictedTwiceByReclaimBorrowsAgainOnlyAfterItsBackoff() {
-    MovableClock clock = new MovableClock("2026-12-06T02:00:00Z");
+    ManualClock clock = new ManualClock("2026-12-06T02:00:00Z");
     AdmissionController c = movable(clock);
     TrainingJob borrower = evictedTwiceByReclaim(c, clock);
     var queued = (Verdict.Queued) c.decide(borrower);
@@ -373,7 +349,7 @@ class AdmissionControllerTest {
    */
   @Test
   void aWorkloadInBorrowingBackoffIsAdmittedAndWokenWhenItEnds() {
-    MovableClock clock = new MovableClock("2026-12-06T02:00:00Z");
+    ManualClock clock = new ManualClock("2026-12-06T02:00:00Z");
     AdmissionController c = movable(clock);
     List<Map.Entry<Long, Runnable>> timer = new ArrayList<>();
     c.refreshPositionsWith(

@@ -10,6 +10,7 @@ import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobSpec;
 import io.gpupool.api.v1alpha1.ReplicaRange;
 import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.operator.config.ManualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -225,7 +226,7 @@ class InferenceAdmissionTest {
   }
 
   /** A controller on a clock the test moves, its timer run by hand ({@link #runDue}). */
-  private InferenceAdmission movable(AdmissionControllerTest.MovableClock clock) {
+  private InferenceAdmission movable(ManualClock clock) {
     controller =
         new AdmissionController(
             name -> OptionalInt.empty(),
@@ -251,7 +252,7 @@ class InferenceAdmissionTest {
 
   @Test
   void replicasNotPlacedWithinTheTimeoutGiveTheirQuotaBack() {
-    var clock = new AdmissionControllerTest.MovableClock("2026-12-06T02:00:00Z");
+    var clock = new ManualClock("2026-12-06T02:00:00Z");
     InferenceAdmission admission = movable(clock);
     controller.putQueue(alone("team-a", 3));
     InferenceJob llm = serving("llm", 1, 3, 1, "2026-12-06T01:00:00Z");
