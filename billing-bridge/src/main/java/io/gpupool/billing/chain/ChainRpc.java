@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.datatypes.Function;
@@ -59,10 +60,34 @@ final class ChainRpc {
             web3j.ethCall(
                 Transaction.createEthCallTransaction(null, config.contractAddress(), data),
                 DefaultBlockParameterName.LATEST));
-    if (r.hasError() || r.isReverted()) {
+    if (reverted(r)) {
       throw new ChainRevertException(decoder.decode(errorText(r)), null);
     }
+    if (r.hasError()) {
+      // The node failed to answer (internal error, rate limit, a block it does not have yet), not
+      // the contract: as transient as a dropped connection. Read as a revert it made a new
+      // leader's version check conclude "not GpuPoolBilling" and leave billing off for good.
+      throw new ChainUnavailableException(
+          "RPC error "
+              + r.getError().getCode()
+              + ": "
+              + config.redact(String.valueOf(r.getError().getMessage())),
+          null);
+    }
     return r.getValue();
+  }
+
+  /**
+   * Whether the call reverted: an Error(string) in the result, or the error nodes give a revert
+   * (code 3, or a message saying "revert"; web3j's {@code isReverted} counts every error).
+   */
+  static boolean reverted(EthCall r) {
+    if (!r.hasError()) {
+      return r.isReverted();
+    }
+    String message = r.getError().getMessage();
+    return r.getError().getCode() == 3
+        || (message != null && message.toLowerCase(Locale.ROOT).contains("revert"));
   }
 
   static String errorText(Response<?> r) {
