@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.gpupool.api.v1alpha1.GpupoolApi;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobPhase;
+import io.gpupool.api.v1alpha1.JobStatus;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.e2e.chaos.Violation.Kind;
@@ -312,15 +313,19 @@ public final class Invariants {
                               && c.getReason() != null
                               && !c.getReason().isBlank());
       if (!explained) {
-        out.add(
-            new Violation(
-                Kind.NOT_FINAL,
-                name
-                    + " is still "
-                    + phase
-                    + whyNot(j.getStatus() == null ? null : j.getStatus().conditions)));
+        out.add(stillOpen(name, j.getStatus()));
       }
     }
+  }
+
+  /** A job of either kind that has not ended: its phase and what it says it waits for. */
+  private static Violation stillOpen(String name, JobStatus<?> status) {
+    return new Violation(
+        Kind.NOT_FINAL,
+        name
+            + " is still "
+            + (status == null ? null : status.phase)
+            + whyNot(status == null ? null : status.conditions));
   }
 
   /**
@@ -357,13 +362,7 @@ public final class Invariants {
         continue;
       }
       if (phase != TrainingJobPhase.Failed) {
-        out.add(
-            new Violation(
-                Kind.NOT_FINAL,
-                name
-                    + " is still "
-                    + phase
-                    + whyNot(j.getStatus() == null ? null : j.getStatus().conditions)));
+        out.add(stillOpen(name, j.getStatus()));
         continue;
       }
       var reason =

@@ -47,6 +47,7 @@ final class ChallengeEndpoints implements AutoCloseable {
   // Loopback addresses are shared by every sandbox on the machine: each starts at a random one and
   // skips an address taken on the pod's port.
   private int addresses = ThreadLocalRandom.current().nextInt(60_000);
+  private final int block = PodNetwork.processBlock();
 
   ChallengeEndpoints(Consumer<String> log) {
     this.log = log;
@@ -70,7 +71,7 @@ final class ChallengeEndpoints implements AutoCloseable {
     HttpServer server = null;
     for (int attempt = 0; server == null && attempt < 8; attempt++) {
       int n = ++addresses % 60_000;
-      ip = PodNetwork.loopback(78, PodNetwork.processBlock(), n);
+      ip = PodNetwork.loopback(PodNetwork.POD_RANGE, block, n);
       try {
         server =
             HttpServer.create(new InetSocketAddress(InetAddress.getByName(ip), port.get()), 16);
