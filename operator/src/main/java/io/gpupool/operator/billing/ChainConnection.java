@@ -1,6 +1,7 @@
 package io.gpupool.operator.billing;
 
 import io.gpupool.billing.chain.ContractVersionMismatchException;
+import io.gpupool.operator.config.Backoffs;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BiConsumer;
@@ -94,7 +95,6 @@ final class ChainConnection {
 
   /** 1 s, 2 s, 4 s, … at most {@link #LONGEST_RETRY}. */
   static Duration backoff(int failures) {
-    long seconds = FIRST_RETRY.toSeconds() << Math.min(failures - 1, 10);
-    return Duration.ofSeconds(Math.min(seconds, LONGEST_RETRY.toSeconds()));
+    return Backoffs.doubling(FIRST_RETRY, LONGEST_RETRY, failures);
   }
 }

@@ -6,12 +6,14 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.gpupool.operator.config.Backoffs;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +34,9 @@ public class ScopeGuard {
 
   /** Reads and writes tried before start-up fails: about 15 s of back-off in all. */
   static final int ATTEMPTS = 6;
+
+  private static final Duration FIRST_WAIT = Duration.ofMillis(500);
+  private static final Duration LONGEST_WAIT = Duration.ofSeconds(8);
 
   private final GpupoolConfig config;
   private final KubernetesClient client;
@@ -125,7 +130,7 @@ public class ScopeGuard {
   }
 
   private void backOff(int attempt, String what, KubernetesClientException e) {
-    long millis = Math.min(8_000, 500L << (attempt - 1));
+    long millis = Backoffs.doubling(FIRST_WAIT, LONGEST_WAIT, attempt).toMillis();
     LOG.warnf(
         "scope: %s CustomResourceDefinition %s failed (%s); again in %d ms",
         what, CRD, e.getMessage(), millis);

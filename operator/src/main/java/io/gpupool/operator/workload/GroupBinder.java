@@ -2,6 +2,7 @@ package io.gpupool.operator.workload;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
+import io.gpupool.operator.config.Backoffs;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
@@ -172,10 +173,7 @@ public class GroupBinder {
   private void failed(String key, String why, Consumer<String> rolledBack) {
     Backoff previous = backoffs.get(key);
     int count = previous == null ? 1 : previous.failures() + 1;
-    Duration wait = FIRST_RETRY.multipliedBy(1L << Math.min(count - 1, 10));
-    if (wait.compareTo(MAX_RETRY) > 0) {
-      wait = MAX_RETRY;
-    }
+    Duration wait = Backoffs.doubling(FIRST_RETRY, MAX_RETRY, count);
     // Recorded before the GPUs are released: the release wakes waiting jobs, this one included.
     backoffs.put(key, new Backoff(count, Instant.now().plus(wait)));
     failures.merge(
