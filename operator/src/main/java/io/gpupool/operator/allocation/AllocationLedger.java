@@ -40,6 +40,12 @@ public class AllocationLedger {
 
   private final List<Runnable> releaseListeners = new CopyOnWriteArrayList<>();
 
+  /**
+   * Holders whose slots pass to another holder when they are released instead of going back to the
+   * pool (holder to successor); see {@link #passOnRelease}.
+   */
+  private final Map<String, String> successors = new HashMap<>();
+
   /** A live (not yet ended) pod of a gpupool job, bound to a node. */
   private record OwnPod(String holder, String node, int slots) {}
 
@@ -191,16 +197,44 @@ public class AllocationLedger {
     return grew;
   }
 
-  /** Frees everything {@code holder} holds and tells waiting jobs capacity came back. */
+  /**
+   * Frees everything {@code holder} holds and tells waiting jobs capacity came back. When a
+   * successor was named for it ({@link #passOnRelease}), the successor holds those slots instead.
+   */
   public void release(String holder) {
     boolean freed;
     synchronized (this) {
-      freed = byHolder.remove(holder) != null;
+      Map<String, Integer> slots = byHolder.remove(holder);
+      freed = slots != null;
       byNode.set(holder, holdingOf(holder));
+      String successor = successors.remove(holder);
+      if (slots != null && successor != null) {
+        Map<String, Integer> merged = new HashMap<>(byHolder.getOrDefault(successor, Map.of()));
+        slots.forEach((node, n) -> merged.merge(node, n, Math::max));
+        byHolder.put(successor, Map.copyOf(merged));
+        byNode.set(successor, holdingOf(successor));
+      }
     }
     if (freed) {
-      fireRelease();
+      fireRelease(); // the successor too is woken: it holds what it waited for
     }
+  }
+
+  /**
+   * When {@code holder} is next released, {@code successor} holds what it held: the slots go to one
+   * waiting job instead of to whichever job is placed first. For a job that waits for the
+   * operator's own hardware challenge on the node it prefers, so that the end of the challenge does
+   * not hand the node to another job a moment before the waiting one looks again. The successor's
+   * next placement replaces what it was handed (or its release frees it). A later call for the same
+   * holder names another successor.
+   */
+  public synchronized void passOnRelease(String holder, String successor) {
+    successors.put(holder, successor);
+  }
+
+  /** {@code successor} waits no more (deleted): nothing is passed to it on a later release. */
+  public synchronized void forgetSuccessor(String successor) {
+    successors.values().removeIf(successor::equals);
   }
 
   /** Records slots taken by a pod gpupool does not manage ({@code slots == 0} forgets it). */

@@ -140,6 +140,11 @@ public class PlanningContext {
     ledger.release(holder);
   }
 
+  /** When {@code holder} is released, {@code successor} holds its slots; inside {@link #decide}. */
+  void passOnRelease(String holder, String successor) {
+    ledger.passOnRelease(holder, successor);
+  }
+
   /** {@code holder} holds nothing and no longer waits to be placed (finished, suspended, gone). */
   void left(String holder) {
     ledger.decide(
@@ -147,6 +152,7 @@ public class PlanningContext {
           reservations.left(holder);
           return null;
         });
+    ledger.forgetSuccessor(holder);
     ledger.release(holder);
     announceLiftedHold();
   }

@@ -19,7 +19,10 @@ import java.util.function.Function;
  * preference for good to the operator's audit of the node, and run where the user did not want it.
  * Such a job waits for the challenge instead, but only when the node is what it prefers: the plan
  * the job would get with the challenges' holds set free carries more preferred weight than the plan
- * it gets now. Pure apart from asking the scheduler.
+ * it gets now. The planner then has the ledger pass the challenge's slots to the job when the
+ * challenge ends ({@code AllocationLedger.passOnRelease}): otherwise any job placed in the moment
+ * between the end and the waiting job's next look could take the node. Pure apart from asking the
+ * scheduler.
  */
 final class PreferredNodesUnderChallenge {
   private PreferredNodesUnderChallenge() {}
@@ -56,6 +59,18 @@ final class PreferredNodesUnderChallenge {
       }
     }
     return awaited;
+  }
+
+  /** The challenges (holders in {@code challenges}) that hold any of {@code nodes}, sorted. */
+  static Set<String> holding(Map<String, Map<String, Integer>> challenges, Set<String> nodes) {
+    Set<String> holders = new TreeSet<>();
+    challenges.forEach(
+        (holder, byNode) -> {
+          if (byNode.keySet().stream().anyMatch(nodes::contains)) {
+            holders.add(holder);
+          }
+        });
+    return holders;
   }
 
   /** The plan's preferred node weight (0 for none, or when it is not a plan). */

@@ -60,14 +60,19 @@ public class SchedulerTrainingPlanner extends LedgerPlanner<TrainingJob>
           PoolView view = pool.view(false, job.getSpec().template);
           PoolSnapshot snapshot = pool.snapshot(view, Map.of(holder, Map.of()));
           JobRequest request = JobRequests.training(holder, job);
+          Map<String, Map<String, Integer>> challenges =
+              pool.holdingsStartingWith(ChallengeRunner.HOLDER_PREFIX);
           Set<String> challenged =
               PreferredNodesUnderChallenge.awaited(
                   pool.scheduler(),
                   request,
                   snapshot,
-                  pool.holdingsStartingWith(ChallengeRunner.HOLDER_PREFIX),
-                  challenges -> pool.snapshot(view, leftOut(holder, challenges)));
+                  challenges,
+                  ended -> pool.snapshot(view, leftOut(holder, ended)));
           if (!challenged.isEmpty()) {
+            // The node goes to this job when its challenge ends, not to whichever job asks first.
+            PreferredNodesUnderChallenge.holding(challenges, challenged)
+                .forEach(challenge -> pool.passOnRelease(challenge, holder));
             return new Unplaceable(
                 PreferredNodesUnderChallenge.describe(challenged), CHALLENGE_LOOK_AGAIN);
           }

@@ -44,6 +44,46 @@ class AllocationLedgerTest {
   }
 
   @Test
+  void aReleasedHoldingPassesToItsNamedSuccessorOnce() {
+    AllocationLedger ledger = new AllocationLedger();
+    AtomicInteger releases = new AtomicInteger();
+    ledger.onRelease(releases::incrementAndGet);
+    ledger.hold("challenge:n1", Map.of("n1", 2));
+    ledger.hold("TrainingJob/a/x", Map.of("n2", 1));
+    ledger.passOnRelease("challenge:n1", "TrainingJob/a/y");
+    ledger.passOnRelease("challenge:n1", "TrainingJob/a/x"); // the later call names the successor
+
+    ledger.release("challenge:n1");
+    assertThat(ledger.heldBy("TrainingJob/a/x")).containsEntry("n1", 2).containsEntry("n2", 1);
+    assertThat(ledger.heldBy("TrainingJob/a/y")).isEmpty();
+    assertThat(ledger.usedByNode()).containsEntry("n1", 2).containsEntry("n2", 1);
+    assertThat(ledger.byNode().startingWith("TrainingJob/a/x"))
+        .containsEntry("TrainingJob/a/x", Map.of("n1", 2, "n2", 1));
+    assertThat(releases).as("the successor is woken to place itself").hasValue(1);
+
+    ledger.hold("challenge:n3", Map.of("n3", 1));
+    ledger.release("challenge:n3");
+    ledger.hold("challenge:n1", Map.of("n3", 1));
+    ledger.release("challenge:n1");
+    assertThat(ledger.heldBy("TrainingJob/a/x"))
+        .as("a successor is named for one release only")
+        .doesNotContainKey("n3");
+    ledger.release("TrainingJob/a/x");
+    assertThat(ledger.usedByNode()).isEmpty();
+  }
+
+  @Test
+  void aForgottenSuccessorIsHandedNothing() {
+    AllocationLedger ledger = new AllocationLedger();
+    ledger.hold("challenge:n1", Map.of("n1", 2));
+    ledger.passOnRelease("challenge:n1", "TrainingJob/a/x");
+    ledger.forgetSuccessor("TrainingJob/a/x"); // the job was deleted while it waited
+    ledger.release("challenge:n1");
+    assertThat(ledger.usedByNode()).isEmpty();
+    assertThat(ledger.holds("TrainingJob/a/x")).isFalse();
+  }
+
+  @Test
   void aLivePodKeepsItsGpusWhenItsJobNoLongerReservesThem() {
     AllocationLedger ledger = new AllocationLedger();
     AtomicInteger releases = new AtomicInteger();

@@ -178,11 +178,57 @@ class PreferredAffinityTest {
     assertThat(awaited(scheduler, JobRequests.training("plain", plain), challenged)).isEmpty();
   }
 
+  @Test
+  void theNodeGoesToTheJobThatWaitedForItsChallengeNotToTheFirstToAsk() throws IOException {
+    Scheduler scheduler = new Scheduler();
+    JobRequest waiting = JobRequests.training("default/ddp-spotcheck", example());
+    TrainingJob oneGpu = example();
+    oneGpu.getSpec().parallelism.workers = 1;
+    oneGpu.getSpec().resources.gpuModels = List.of("NVIDIA-GeForce-RTX-4090");
+    oneGpu
+        .getSpec()
+        .template
+        .affinity
+        .getNodeAffinity()
+        .setPreferredDuringSchedulingIgnoredDuringExecution(List.of());
+    JobRequest other = JobRequests.training("default/other", oneGpu);
+
+    AllocationLedger ledger = new AllocationLedger();
+    String challenge = ChallengeRunner.HOLDER_PREFIX + BARGAIN_4090;
+    ledger.hold(challenge, Map.of(BARGAIN_4090, 2));
+    Map<String, Map<String, Integer>> challenges =
+        Map.copyOf(ledger.byNode().startingWith(ChallengeRunner.HOLDER_PREFIX));
+    Set<String> awaited = awaited(scheduler, waiting, ledger);
+    assertThat(PreferredNodesUnderChallenge.holding(challenges, awaited))
+        .containsExactly(challenge);
+    PreferredNodesUnderChallenge.holding(challenges, awaited)
+        .forEach(c -> ledger.passOnRelease(c, waiting.id()));
+
+    ledger.release(challenge); // the challenge passed; another job asks before the waiting one
+    PoolView view = view();
+    assertThat(
+            scheduler.plan(other, view.snapshot(ledger.byNode(), Map.of(waiting.id(), Map.of()))))
+        .as("handed nothing, the other job would have taken one of the node's GPUs")
+        .isInstanceOf(Plan.class);
+    assertThat(scheduler.plan(other, view.snapshot(ledger.byNode(), Map.of())))
+        .as("the node is the waiting job's now")
+        .isNotInstanceOf(Plan.class);
+    assertThat(
+            nodesOf(
+                scheduler.plan(
+                    waiting, view.snapshot(ledger.byNode(), Map.of(waiting.id(), Map.of())))))
+        .containsExactly(BARGAIN_4090);
+  }
+
   /** What the training planner asks with {@code holdings} in the ledger (the job holds nothing). */
   private static Set<String> awaited(
       Scheduler scheduler, JobRequest r, Map<String, Map<String, Integer>> holdings) {
     AllocationLedger ledger = new AllocationLedger();
     holdings.forEach(ledger::hold);
+    return awaited(scheduler, r, ledger);
+  }
+
+  private static Set<String> awaited(Scheduler scheduler, JobRequest r, AllocationLedger ledger) {
     NodeHoldings held = ledger.byNode();
     PoolView view = view();
     return PreferredNodesUnderChallenge.awaited(
