@@ -235,16 +235,20 @@ class RepresentativeRunE2E {
   private void runWorkload() {
     // At start, so that its real training and checks overlap the rest of the run. Its preferred
     // node affinity puts it on the dishonest provider's RTX 4090 node, though the zone's A100s are
-    // cheaper per performance; a preference ranks the nodes free now, so it goes first: an
-    // example gang placed before it (tinyllama-finetune's four RTX 4090s while the honest ones are
-    // being challenged) could take that node, and the job would run, honestly, on the A100s. The
-    // node's own joining challenge does not take it: the job waits that out. The provider's
-    // wrong-answer H100 node is judged meanwhile: that verdict disputes only the jobs that node
-    // ran, so this job's usage is left for its own spot-check to dispute.
+    // cheaper per performance. A preference ranks the nodes free now and reserves nothing, so the
+    // examples are applied once it is placed: one applied with it (tinyllama-finetune's four RTX
+    // 4090s while the honest ones are being challenged) can be decided first and take one of the
+    // node's two GPUs, and the job would run, honestly, on the A100s for the rest. The node's own
+    // joining challenge does not take it: the job waits that out, and the node is passed to it
+    // when the challenge ends. The provider's wrong-answer H100 node is judged meanwhile: that
+    // verdict disputes only the jobs that node ran, so this job's usage is left for its own
+    // spot-check to dispute.
+    kubectl
+        .run(
+            "apply", "-f", SandboxCluster.REPO.resolve("examples/billing-accounts.yaml").toString())
+        .expectSuccess(); // the account it charges
     kubectl.run("apply", "-f", SPOT_CHECKED.toString()).expectSuccess();
     spotCheckApplied = Instant.now();
-    kubectl.run("apply", "-f", SandboxCluster.REPO.resolve("examples").toString()).expectSuccess();
-    // Placed before the next jobs look for GPUs (the survivor below would take that node).
     kubectl
         .run("wait", "--for=jsonpath={.status.phase}=Running", "tj/ddp-spotcheck", "--timeout=300s")
         .expectSuccess();
@@ -253,6 +257,7 @@ class RepresentativeRunE2E {
             "ddp-spotcheck placed by its preference: %s",
             jsonpath("tj", "ddp-spotcheck", "{.status.plan.reason}"))
         .isEqualTo(DISHONEST_4090 + " " + DISHONEST_4090);
+    kubectl.run("apply", "-f", SandboxCluster.REPO.resolve("examples").toString()).expectSuccess();
 
     // A team queue with room for one RTX 4090: the second job waits its turn, so the Queues
     // dashboard sees pending work, an admission wait and admissions. The first runs 200 sandbox

@@ -254,6 +254,17 @@ public final class Sandbox implements AutoCloseable {
    * then the rest) and returns them.
    */
   public List<HasMetadata> applyDirectory(Path dir) {
+    List<HasMetadata> applied = new ArrayList<>();
+    for (HasMetadata o : load(dir)) {
+      applied.add(apply(o));
+    }
+    return applied;
+  }
+
+  /**
+   * The objects of every YAML file in {@code dir}, in file order, CustomResourceDefinitions first.
+   */
+  public List<HasMetadata> load(Path dir) {
     List<Path> files;
     try (Stream<Path> s = Files.list(dir)) {
       files =
@@ -276,11 +287,7 @@ public final class Sandbox implements AutoCloseable {
             Boolean.compare(
                 !"CustomResourceDefinition".equals(a.getKind()),
                 !"CustomResourceDefinition".equals(b.getKind())));
-    List<HasMetadata> applied = new ArrayList<>();
-    for (HasMetadata o : objects) {
-      applied.add(apply(o));
-    }
-    return applied;
+    return objects;
   }
 
   /** Creates the object, or updates it when it exists. */

@@ -313,17 +313,29 @@ public final class SandboxMain {
           startOperator(options.operatorCmd(), sandbox, operatorEnvironment(billingChain), out);
     }
     List<HasMetadata> applied = new ArrayList<>();
-    // The reference workloads first: the spot-check demo prefers the dishonest provider's RTX 4090
-    // node, and an example gang placed before it could take that node (a preference ranks what is
-    // free), leaving the demo nothing to catch.
-    if (realWorkloads) {
-      awaitCustomResourceTypes(sandbox, options.workloads(), out);
-      applied.addAll(sandbox.applyDirectory(options.workloads()));
-    }
+    List<HasMetadata> examples = new ArrayList<>();
     if (options.apply() != null) {
       awaitCustomResourceTypes(sandbox, options.apply(), out);
-      applied.addAll(sandbox.applyDirectory(options.apply()));
+      examples.addAll(sandbox.load(options.apply()));
     }
+    // The reference workloads' jobs placed before the examples' jobs come (PlacedFirst says why);
+    // the examples' other objects first, as the workloads charge their billing accounts.
+    if (realWorkloads) {
+      awaitCustomResourceTypes(sandbox, options.workloads(), out);
+      List<HasMetadata> examplesJobs = SmokeCheck.jobs(examples);
+      for (HasMetadata o : List.copyOf(examples)) {
+        if (!examplesJobs.contains(o)) {
+          applied.add(sandbox.apply(o));
+          examples.remove(o);
+        }
+      }
+      List<HasMetadata> workloads = sandbox.applyDirectory(options.workloads());
+      applied.addAll(workloads);
+      if (!examples.isEmpty() && operator[0] != null) {
+        PlacedFirst.await(sandbox.client(), workloads, Duration.ofSeconds(120), out);
+      }
+    }
+    examples.forEach(o -> applied.add(sandbox.apply(o)));
     if (options.smoke()) {
       boolean taken =
           SmokeCheck.awaitStatus(

@@ -112,7 +112,7 @@ final class SmokeCheck {
     }
   }
 
-  private static GenericKubernetesResource fetch(KubernetesClient client, HasMetadata job) {
+  static GenericKubernetesResource fetch(KubernetesClient client, HasMetadata job) {
     try {
       return client
           .genericKubernetesResources(job.getApiVersion(), job.getKind())
@@ -129,7 +129,7 @@ final class SmokeCheck {
     return ns == null ? "default" : ns;
   }
 
-  private static String describe(HasMetadata job) {
+  static String describe(HasMetadata job) {
     return job.getKind() + "(" + namespace(job) + "/" + job.getMetadata().getName() + ")";
   }
 }
