@@ -7,8 +7,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * Persistence port for the cumulative billing figures and the settled cursor of each pair. The
- * operator implements it on the cluster (e.g. the job's status), so that a restart loses nothing;
- * {@link InMemoryBillingStore} serves tests.
+ * operator implements it on the cluster (in ConfigMaps), so that a restart loses nothing; the tests
+ * and the billing benchmark use billing-devchain's in-memory store.
  *
  * <p>Implementations must apply {@link #update} atomically per pair (e.g. optimistic concurrency
  * with retry on conflict): metering and the settlement loop both update the same pair.

@@ -21,7 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Pods this operator has just created or changed are visible at once: they are kept here until
  * the watch delivers the same or a newer version, and that delivery of its own write wakes nobody,
- * as JOSDK's recent-operation cache does for an informer event source.
+ * as JOSDK's recent-operation cache does for an informer event source. That cache cannot be used
+ * here: in JOSDK 5.2.1 it lives inside {@code InformerEventSource}, which always opens a pod watch
+ * of its own (docs/architecture.md, "One job loop").
  *
  * @param <J> the owning job kind
  */

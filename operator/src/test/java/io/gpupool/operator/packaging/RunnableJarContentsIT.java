@@ -28,6 +28,7 @@ class RunnableJarContentsIT {
           "io/gpupool/billing/bench/",
           "io/gpupool/billing/it/",
           "io/gpupool/billing/chain/FakeBillingChain",
+          "io/gpupool/billing/ledger/InMemoryBillingStore",
           "io/gpupool/operator/workload/FakeWorkloads",
           "io/gpupool/sandbox/");
 

@@ -8,7 +8,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.UnaryOperator;
 
-/** {@link BillingStore} in a map: for tests, benchmarks and the sandbox. */
+/**
+ * {@link BillingStore} in a map, lost with the process: for tests and the billing benchmark. It
+ * lives in billing-devchain, not beside the port in billing-bridge, so that no runnable jar carries
+ * a store that forgets usage on restart.
+ */
 public final class InMemoryBillingStore implements BillingStore {
 
   private final ConcurrentHashMap<PairId, PairLedger> pairs = new ConcurrentHashMap<>();
