@@ -299,11 +299,11 @@ public interface GpupoolConfig {
       int size();
 
       /**
-       * Compute time a challenge should take on the claimed product; rounds are sized to it (at
-       * most 240, so on fast GPUs the start-up allowance dominates: docs/trust.md). Long enough
-       * against the start-up allowance that a late answer can be re-rated: target × (1 / floor −
-       * tolerance) must exceed the allowance (45 s × 2.4 = 108 s against 60 s;
-       * ChallengeDefaultsTest).
+       * Compute time a challenge should take on the claimed product; rounds are sized to it (up to
+       * 2²⁶ with {@link #openings()}; without, at most 240, so on fast GPUs the start-up allowance
+       * dominates: docs/trust.md). Long enough against the start-up allowance that a late answer
+       * can be re-rated: target × (1 / floor − tolerance) must exceed the allowance (45 s × 2.4 =
+       * 108 s against 60 s; ChallengeDefaultsTest).
        */
       @WithDefault("45s")
       Duration target();

@@ -15,6 +15,7 @@ import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.scheduler.model.GpuCatalog;
 import io.gpupool.scheduler.model.GpuSpec;
+import io.gpupool.scheduler.trust.Answering;
 import io.gpupool.scheduler.trust.Challenge;
 import io.gpupool.scheduler.trust.ChallengeVerdict;
 import io.gpupool.scheduler.trust.ChallengeVerdict.Outcome;
@@ -317,16 +318,23 @@ public class ChallengeRunner {
 
   private double expectedHold(GpuNode node) {
     GpuSpec spec = catalog.lookup(node.product(), node.memoryMiB(), node.family());
-    int rounds = timing.roundsFor(config.size(), spec, node.physicalGpus(), config.target());
+    int rounds =
+        timing.roundsFor(config.size(), spec, node.physicalGpus(), config.target(), answering());
     Challenge sized = new Challenge("0".repeat(32), config.size(), rounds);
     // A node rated below its claim is given until the deadline at its rating.
     GpuSpec rated = spec.atSpeed(trust.speedFactor(node.name(), node.product()));
     return timing.deadline(sized, rated, node.physicalGpus()).toMillis() / 1000.0;
   }
 
+  /** Committed challenges may have millions of rounds; termination-message answers 240. */
+  private Answering answering() {
+    return Answering.of(config.openings());
+  }
+
   private void start(GpuNode node, Instant now) {
     GpuSpec claimed = catalog.lookup(node.product(), node.memoryMiB(), node.family());
-    int rounds = timing.roundsFor(config.size(), claimed, node.physicalGpus(), config.target());
+    int rounds =
+        timing.roundsFor(config.size(), claimed, node.physicalGpus(), config.target(), answering());
     Challenge challenge = Challenge.fresh(random, config.size(), rounds);
     String holder = HOLDER_PREFIX + node.name();
     boolean held =
