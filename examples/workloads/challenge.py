@@ -68,10 +68,11 @@ MAX_SIZE = 2048
 CHUNK_BITS = 12  # leaves hashed together: an opening rehashes one chunk (~8k SHA-256, a few ms)
 CHUNK = 1 << CHUNK_BITS
 
-# Entries of a batch's int64 working tensors: bounds memory (a few of them live at once) while
-# keeping batches large enough that launches and host reads do not count.
-CPU_BATCH_ELEMENTS = 1 << 23
-GPU_BATCH_ELEMENTS = 1 << 26
+# Entries of a batch's int64 working tensors. On a GPU: large, so that launches and host reads do
+# not count, bounded because a few of them (256 MiB each) live at once. On a CPU: what its cache
+# holds; larger batches ran up to 2.6 times slower (docs/trust.md, 2026-12-07).
+CPU_BATCH_ELEMENTS = 1 << 16
+GPU_BATCH_ELEMENTS = 1 << 25
 
 MASK64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
