@@ -78,6 +78,7 @@ public class ChallengeRunner {
   private final ChallengeBudget budget;
   private final ChallengeConclusions conclusions;
   private final TimingModel timing;
+  private final ChallengeSizing sizing;
   private final ChallengeJudging judging;
   private final String namespace;
   private ScheduledExecutorService executor;
@@ -116,6 +117,13 @@ public class ChallengeRunner {
             config.meanInterval());
     this.timing =
         new TimingModel(config.efficiency(), config.tolerance(), config.startupAllowance());
+    this.sizing =
+        new ChallengeSizing(
+            timing,
+            config.size(),
+            config.target(),
+            Answering.of(config.openings()),
+            config.maxRounds());
     byte[] secret = new byte[32];
     random.nextBytes(secret);
     this.judging =
@@ -318,23 +326,16 @@ public class ChallengeRunner {
 
   private double expectedHold(GpuNode node) {
     GpuSpec spec = catalog.lookup(node.product(), node.memoryMiB(), node.family());
-    int rounds =
-        timing.roundsFor(config.size(), spec, node.physicalGpus(), config.target(), answering());
+    int rounds = sizing.rounds(spec, node.physicalGpus());
     Challenge sized = new Challenge("0".repeat(32), config.size(), rounds);
     // A node rated below its claim is given until the deadline at its rating.
     GpuSpec rated = spec.atSpeed(trust.speedFactor(node.name(), node.product()));
     return timing.deadline(sized, rated, node.physicalGpus()).toMillis() / 1000.0;
   }
 
-  /** Committed challenges may have millions of rounds; termination-message answers 240. */
-  private Answering answering() {
-    return Answering.of(config.openings());
-  }
-
   private void start(GpuNode node, Instant now) {
     GpuSpec claimed = catalog.lookup(node.product(), node.memoryMiB(), node.family());
-    int rounds =
-        timing.roundsFor(config.size(), claimed, node.physicalGpus(), config.target(), answering());
+    int rounds = sizing.rounds(claimed, node.physicalGpus());
     Challenge challenge = Challenge.fresh(random, config.size(), rounds);
     String holder = HOLDER_PREFIX + node.name();
     boolean held =
