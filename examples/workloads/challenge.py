@@ -16,7 +16,10 @@ SIZE x SIZE matrices derived from the nonce and takes one digest per product. Th
 A committed challenge has up to 2^26 rounds (gpu-scheduler's Challenge.MAX_COMMITTED_ROUNDS), as
 many as keep the claimed GPUs busy for the operator's target, so the program is built for rate:
   - inputs are generated on the device from the seed, a batch of rounds at a time (SplitMix64 in
-    int64 arithmetic: torch has no uint64, so logical shifts are arithmetic ones masked);
+    int64 arithmetic: torch has no uint64, so logical shifts are arithmetic ones masked); as
+    separate element-wise kernels this is bound by memory bandwidth on a GPU, which is why the
+    operator keeps 240 rounds unless told otherwise (docs/trust.md, "Hardware challenges");
+  - GPUPOOL_CHALLENGE_BATCH sets the rounds a batch (default: what the working memory allows);
   - each batch is one batched product and one batched fingerprint (a few kernel launches per
     batch, not per round), and only the batch's digests come back to the host;
   - digests are kept as 8 bytes each in one bytearray; the Merkle tree is hashed a chunk of 4096
