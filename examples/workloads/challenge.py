@@ -23,8 +23,9 @@ many as keep the claimed GPUs busy for the operator's target, so the program is 
   - each batch is one batched product and one batched fingerprint (a few kernel launches per
     batch, not per round), and only the batch's digests come back to the host;
   - digests are kept as 8 bytes each in one bytearray; the Merkle tree is hashed a chunk of 4096
-    leaves at a time as batches finish (in worker processes when there are cores for them), and
-    only the chunks' roots and the levels above them are kept; an opening rehashes its chunk.
+    leaves at a time as batches finish (in GPUPOOL_CHALLENGE_HASHERS worker processes, by default
+    all cores but one on a GPU node), and only the chunks' roots and the levels above them are
+    kept; an opening rehashes its chunk.
 
 The computation is defined bit for bit in gpu-scheduler's ChallengeWork.java:
   seed      = first 8 bytes of SHA-256(nonce), big-endian
@@ -62,6 +63,7 @@ ROUNDS = "GPUPOOL_CHALLENGE_ROUNDS"
 PORT = "GPUPOOL_CHALLENGE_PORT"
 WAIT = "GPUPOOL_CHALLENGE_WAIT"
 BATCH = "GPUPOOL_CHALLENGE_BATCH"
+HASHERS = "GPUPOOL_CHALLENGE_HASHERS"
 OFFSET = 2049
 TERMINATION_LOG = "/dev/termination-log"
 MAX_ANSWERED_ROUNDS = 240  # 16 hex digits a round in a 4096-byte termination message
@@ -280,11 +282,19 @@ def siblings(levels, i):
 
 
 def hash_pool():
-    """Worker processes for chunk hashing, forked before any GPU is touched; None on one core."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if not cores or cores < 2:
-        return None
-    return multiprocessing.get_context("fork").Pool(cores)
+    """Worker processes for chunk hashing (GPUPOOL_CHALLENGE_HASHERS of them), None to hash inline.
+
+    By default one fewer than the cores when the rounds run on GPUs, whose host process mostly
+    waits; none when they run on the CPU, whose cores the computation already uses (hashing beside
+    it measured slower there). The workers only hash: a child of a process using CUDA must not."""
+    if os.environ.get(HASHERS):
+        workers = int(os.environ[HASHERS])
+    elif torch.cuda.is_available():
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        workers = (cores or 1) - 1
+    else:
+        workers = 0
+    return multiprocessing.get_context("fork").Pool(workers) if workers > 0 else None
 
 
 def committed_tree(nonce_hex, n, rounds, pool=None):
@@ -399,7 +409,7 @@ def main(argv):
         print("challenge: %s" % e, file=sys.stderr)
         return 2
     if os.environ.get(PORT):
-        pool = hash_pool()  # before the GPUs are touched: forking after CUDA starts is unsafe
+        pool = hash_pool()  # forked before any kernel runs (its workers never use a GPU)
         tree = committed_tree(nonce, n, rounds, pool)
         if pool is not None:
             pool.close()

@@ -62,8 +62,9 @@ class ChallengeScriptIT {
 
   /**
    * Ten thousand rounds, past the 240 a termination message holds: computed in batches of 999 (the
-   * last one of 10) and hashed in chunks of 4096 leaves (the last one partial), the root is the one
-   * Java computes over every digest and every drawn leaf opens to it.
+   * last one of 10) and hashed in chunks of 4096 leaves (the last one partial) by two worker
+   * processes, the root is the one Java computes over every digest and every drawn leaf opens to
+   * it.
    */
   @Test
   void aBatchedRunOfTenThousandRoundsCommitsToTheRootJavaComputes() throws Exception {
@@ -96,7 +97,12 @@ class ChallengeScriptIT {
     pb.environment().put(ChallengeEnv.ROUNDS, Integer.toString(challenge.rounds()));
     pb.environment().put(ChallengeEnv.PORT, Integer.toString(port));
     pb.environment().put("GPUPOOL_CHALLENGE_WAIT", "60");
-    batch.ifPresent(b -> pb.environment().put("GPUPOOL_CHALLENGE_BATCH", Integer.toString(b)));
+    batch.ifPresent(
+        b -> {
+          pb.environment().put("GPUPOOL_CHALLENGE_BATCH", Integer.toString(b));
+          // On a CPU the program hashes inline; two workers exercise a GPU node's hashing.
+          pb.environment().put("GPUPOOL_CHALLENGE_HASHERS", "2");
+        });
     Process p = pb.start();
     try {
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
