@@ -13,6 +13,20 @@ SIZE x SIZE matrices derived from the nonce and takes one digest per product. Th
   - otherwise: it writes every digest, concatenated, to the container's termination message
     (/dev/termination-log, at most 240 rounds), and the operator recomputes a few rounds.
 
+A committed challenge has up to 2^26 rounds (gpu-scheduler's Challenge.MAX_COMMITTED_ROUNDS), as
+many as keep the claimed GPUs busy for the operator's target, so the program is built for rate:
+  - inputs are generated on the device from the seed, a batch of rounds at a time (SplitMix64 in
+    int64 arithmetic: torch has no uint64, so logical shifts are arithmetic ones masked); as
+    separate element-wise kernels this is bound by memory bandwidth on a GPU, which is why the
+    operator keeps 240 rounds unless told otherwise (docs/trust.md, "Hardware challenges");
+  - GPUPOOL_CHALLENGE_BATCH sets the rounds a batch (default: what the working memory allows);
+  - each batch is one batched product and one batched fingerprint (a few kernel launches per
+    batch, not per round), and only the batch's digests come back to the host;
+  - digests are kept as 8 bytes each in one bytearray; the Merkle tree is hashed a chunk of 4096
+    leaves at a time as batches finish (in GPUPOOL_CHALLENGE_HASHERS worker processes, by default
+    all cores but one on a GPU node), and only the chunks' roots and the levels above them are
+    kept; an opening rehashes its chunk.
+
 The computation is defined bit for bit in gpu-scheduler's ChallengeWork.java:
   seed      = first 8 bytes of SHA-256(nonce), big-endian
   s_r       = mix(seed + (r + 1) * G)                 (64-bit wrapping, G = 0x9E3779B97F4A7C15)
@@ -26,15 +40,16 @@ far more than the product on a fast GPU) and that cannot be had without the prod
 
   python3 challenge.py                 # reads GPUPOOL_CHALLENGE_NONCE/_SIZE/_ROUNDS
   python3 challenge.py --self-test     # prints the digests ChallengeWorkTest pins, then their
-                                       # Merkle root (tree_root), which DigestTreeTest pins
+                                       # Merkle root (DigestTree), which DigestTreeTest pins
+  python3 challenge.py --bench SIZE ROUNDS [BATCH]   # rounds per second of the batched program
 
-tree_root commits to every digest at once, as gpu-scheduler's DigestTree defines it:
+The root commits to every digest at once, as gpu-scheduler's DigestTree defines it:
   leaf i = SHA-256(0x00 || i as 8 bytes big-endian || digest_i's 8 bytes)
   node   = SHA-256(0x01 || left || right); an odd level's last node is carried up unchanged
 """
 import hashlib
+import multiprocessing
 import os
-import struct
 import sys
 import time
 import urllib.parse
@@ -47,8 +62,22 @@ SIZE = "GPUPOOL_CHALLENGE_SIZE"
 ROUNDS = "GPUPOOL_CHALLENGE_ROUNDS"
 PORT = "GPUPOOL_CHALLENGE_PORT"
 WAIT = "GPUPOOL_CHALLENGE_WAIT"
+BATCH = "GPUPOOL_CHALLENGE_BATCH"
+HASHERS = "GPUPOOL_CHALLENGE_HASHERS"
 OFFSET = 2049
 TERMINATION_LOG = "/dev/termination-log"
+MAX_ANSWERED_ROUNDS = 240  # 16 hex digits a round in a 4096-byte termination message
+MAX_COMMITTED_ROUNDS = 1 << 26  # gpu-scheduler's Challenge.MAX_COMMITTED_ROUNDS
+MAX_SIZE = 2048
+
+CHUNK_BITS = 12  # leaves hashed together: an opening rehashes one chunk (~8k SHA-256, a few ms)
+CHUNK = 1 << CHUNK_BITS
+
+# Entries of a batch's int64 working tensors. On a GPU: large, so that launches and host reads do
+# not count, bounded because a few of them (256 MiB each) live at once. On a CPU: what its cache
+# holds; larger batches ran up to 2.6 times slower (docs/trust.md, 2026-12-07).
+CPU_BATCH_ELEMENTS = 1 << 16
+GPU_BATCH_ELEMENTS = 1 << 25
 
 MASK64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
@@ -67,10 +96,14 @@ def shr(z, k):
     return (z >> k) & ((1 << (64 - k)) - 1)
 
 
-def mix(z):
-    z = (z ^ shr(z, 30)) * signed(MIX1)
-    z = (z ^ shr(z, 27)) * signed(MIX2)
-    return z ^ shr(z, 31)
+def mix_(z):
+    """SplitMix64's finaliser on an int64 tensor, in place (multiplication wraps as Java's)."""
+    z ^= shr(z, 30)
+    z *= signed(MIX1)
+    z ^= shr(z, 27)
+    z *= signed(MIX2)
+    z ^= shr(z, 31)
+    return z
 
 
 def mix_int(z):
@@ -81,49 +114,86 @@ def mix_int(z):
     return z ^ (z >> 31)
 
 
-def round_seed(nonce_hex, r):
-    seed = int.from_bytes(hashlib.sha256(bytes.fromhex(nonce_hex)).digest()[:8], "big")
-    return mix_int(seed + (r + 1) * GOLDEN)
+def challenge_seed(nonce_hex):
+    return int.from_bytes(hashlib.sha256(bytes.fromhex(nonce_hex)).digest()[:8], "big")
 
 
-def inputs(seed, n, device):
-    """A and B of one round as float tensors with entries in {-1, 0, 1}."""
-    e = torch.arange(1, 2 * n * n + 1, dtype=torch.int64, device=device)
-    z = mix(signed(seed) + e * signed(GOLDEN))
-    v = torch.remainder(z, 3) - 1
-    dtype = torch.float16 if device.type == "cuda" else torch.float32
-    v = v.to(dtype)
-    return v[: n * n].reshape(n, n), v[n * n :].reshape(n, n)
+class Rounds:
+    """Computes the digests of rounds [first, first + count) of one challenge on one device."""
+
+    def __init__(self, seed, n, device):
+        self.seed = signed(seed)
+        self.n = n
+        self.device = device
+        self.dtype = torch.float16 if device.type == "cuda" else torch.float32
+        golden = signed(GOLDEN)
+        # (e + 1) * G for every entry of A then B, and (t + 1) * G for every weight: per round
+        # only the round's seed is added.
+        self.entry_steps = torch.arange(1, 2 * n * n + 1, dtype=torch.int64, device=device) * golden
+        self.weight_steps = torch.arange(1, 2 * n + 1, dtype=torch.int64, device=device) * golden
+
+    def digests(self, first, count):
+        """The batch's digests as an int64 tensor on the device (not waited for)."""
+        n = self.n
+        r = torch.arange(first + 1, first + count + 1, dtype=torch.int64, device=self.device)
+        seeds = mix_(r * signed(GOLDEN) + self.seed)
+        entries = mix_(seeds.unsqueeze(1) + self.entry_steps)
+        entries = torch.remainder(entries, 3).sub_(1).to(self.dtype)  # floorMod, as Java
+        a = entries[:, : n * n].reshape(count, n, n)
+        b = entries[:, n * n :].reshape(count, n, n)
+        product = torch.bmm(a, b)
+        del entries, a, b
+        w = mix_(mix_(seeds.clone()).unsqueeze(1) + self.weight_steps)
+        w = shr(w, 56).add_(1)
+        u = product.to(torch.int64).add_(OFFSET)
+        del product
+        rows = (u.mul_(u).mul_(w[:, n:].unsqueeze(1))).sum(dim=2)
+        return (rows.mul_(w[:, :n])).sum(dim=1)
 
 
-def weights(seed, n, device):
-    """The 2n fingerprint weights of a round, in 1..256: rows, then columns."""
-    t = torch.arange(1, 2 * n + 1, dtype=torch.int64, device=device)
-    z = mix(signed(mix_int(seed)) + t * signed(GOLDEN))
-    return shr(z, 56) + 1
+def devices():
+    if torch.cuda.is_available():
+        return [torch.device("cuda", i) for i in range(torch.cuda.device_count())]
+    return [torch.device("cpu")]
 
 
-def digest(product, seed):
-    """The product's fingerprint: a quadratic form in its entries, exact in int64 (< 2^63)."""
-    n = product.shape[0]
-    w = weights(seed, n, product.device)
-    u = product.to(torch.int64) + OFFSET
-    rows = (u * u * w[n:].unsqueeze(0)).sum(dim=1)
-    return "%016x" % (int((rows * w[:n]).sum().item()) & MASK64)
+def batch_size(n, device):
+    """Rounds per batch: from GPUPOOL_CHALLENGE_BATCH, else what the working memory allows."""
+    if os.environ.get(BATCH):
+        return max(1, int(os.environ[BATCH]))
+    elements = GPU_BATCH_ELEMENTS if device.type == "cuda" else CPU_BATCH_ELEMENTS
+    return max(1, elements // (2 * n * n))
 
 
-def tree_levels(digests):
-    """Every level of the Merkle tree over the digests, leaves first."""
-    level = [
-        hashlib.sha256(b"\x00" + struct.pack(">Q", i) + bytes.fromhex(d)).digest()
-        for i, d in enumerate(digests)
-    ]
+def compute(nonce_hex, n, rounds, sink):
+    """Feeds every round's digest, in round order, to sink(bytes) a batch at a time.
+
+    Batches go to the node's GPUs in turn; up to two per device are in flight, so a device computes
+    the next batch while the host takes the last one's digests and hashes them."""
+    seed = challenge_seed(nonce_hex)
+    workers = [Rounds(seed, n, d) for d in devices()]
+    size = min(batch_size(n, w.device) for w in workers)
+    in_flight = []
+    for k, first in enumerate(range(0, rounds, size)):
+        worker = workers[k % len(workers)]
+        in_flight.append(worker.digests(first, min(size, rounds - first)))
+        if len(in_flight) >= 2 * len(workers):
+            sink(big_endian(in_flight.pop(0)))
+    for d in in_flight:
+        sink(big_endian(d))
+
+
+def big_endian(digests):
+    """A batch's digests as 8 big-endian bytes each: the leaves' bytes, and "%016x" in hex."""
+    return digests.cpu().numpy().astype(">i8").tobytes()
+
+
+def levels_of(level):
+    """Every level above a list of node hashes, it included: pairs hashed, an odd last carried up."""
     levels = [level]
+    sha = hashlib.sha256
     while len(level) > 1:
-        nxt = [
-            hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest()
-            for i in range(0, len(level) - 1, 2)
-        ]
+        nxt = [sha(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             nxt.append(level[-1])
         level = nxt
@@ -131,25 +201,118 @@ def tree_levels(digests):
     return levels
 
 
-def tree_root(digests):
-    return tree_levels(digests)[-1][0].hex()
+def chunk_levels(start, digests):
+    """The tree's levels over the leaves from index start (a multiple of CHUNK), digests' 8 bytes
+    each. As the chunk starts on a CHUNK boundary, its pairs are the whole tree's pairs."""
+    sha = hashlib.sha256
+    leaves = [
+        sha(b"\x00" + (start + i).to_bytes(8, "big") + digests[8 * i : 8 * i + 8]).digest()
+        for i in range(len(digests) // 8)
+    ]
+    return levels_of(leaves)
 
 
-def opening(levels, digests, index):
-    """Leaf index's line: index, digest, sibling hashes from the leaf up ("-" when none)."""
+def chunk_root(start, digests):
+    return chunk_levels(start, digests)[-1][0]
+
+
+class DigestTree:
+    """gpu-scheduler's DigestTree over a challenge's digests, built as batches finish.
+
+    Holds the digests (8 bytes a round) and the tree from the chunks' roots up; openings rehash
+    their chunk. Chunks are hashed by a pool of worker processes when one is given."""
+
+    def __init__(self, rounds, pool=None):
+        self.leaves = rounds
+        self.digests = bytearray(8 * rounds)
+        self.filled = 0
+        self.hashed = 0  # leaves whose chunk was handed out
+        self.pool = pool
+        self.chunk_roots = []
+        self.upper = None
+
+    def add(self, batch):
+        self.digests[8 * self.filled : 8 * self.filled + len(batch)] = batch
+        self.filled += len(batch) // 8
+        while self.filled - self.hashed >= CHUNK:
+            self._hash_chunk(CHUNK)
+
+    def finish(self):
+        if self.filled != self.leaves:
+            raise ValueError("%d of %d digests computed" % (self.filled, self.leaves))
+        if self.filled > self.hashed:
+            self._hash_chunk(self.filled - self.hashed)
+        roots = [r.get() if hasattr(r, "get") else r for r in self.chunk_roots]
+        self.upper = levels_of(roots)
+        return self
+
+    def _hash_chunk(self, count):
+        start = self.hashed
+        data = bytes(self.digests[8 * start : 8 * (start + count)])
+        if self.pool is None:
+            self.chunk_roots.append(chunk_root(start, data))
+        else:
+            self.chunk_roots.append(self.pool.apply_async(chunk_root, (start, data)))
+        self.hashed += count
+
+    def root(self):
+        return self.upper[-1][0].hex()
+
+    def digest(self, index):
+        return self.digests[8 * index : 8 * index + 8].hex()
+
+    def opening(self, index):
+        """Leaf index's line: index, digest, sibling hashes from the leaf up ("-" when none)."""
+        chunk = index >> CHUNK_BITS
+        start = chunk << CHUNK_BITS
+        end = min(self.leaves, start + CHUNK)
+        path = siblings(chunk_levels(start, self.digests[8 * start : 8 * end]), index - start)
+        path += siblings(self.upper, chunk)
+        return "%d %s %s" % (index, self.digest(index), ",".join(path) or "-")
+
+
+def siblings(levels, i):
+    """Sibling hashes of node i of levels[0], up to (not including) the top level."""
     path = []
-    i = index
     for level in levels[:-1]:
         if (i ^ 1) < len(level):
             path.append(level[i ^ 1].hex())
         i >>= 1
-    return "%d %s %s" % (index, digests[index], ",".join(path) or "-")
+    return path
 
 
-def serve(port, digests, wait_seconds):
+def hash_pool():
+    """Worker processes for chunk hashing (GPUPOOL_CHALLENGE_HASHERS of them), None to hash inline.
+
+    By default one fewer than the cores when the rounds run on GPUs, whose host process mostly
+    waits; none when they run on the CPU, whose cores the computation already uses (hashing beside
+    it measured slower there). The workers only hash: a child of a process using CUDA must not."""
+    if os.environ.get(HASHERS):
+        workers = int(os.environ[HASHERS])
+    elif torch.cuda.is_available():
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        workers = (cores or 1) - 1
+    else:
+        workers = 0
+    return multiprocessing.get_context("fork").Pool(workers) if workers > 0 else None
+
+
+def committed_tree(nonce_hex, n, rounds, pool=None):
+    tree = DigestTree(rounds, pool)
+    compute(nonce_hex, n, rounds, tree.add)
+    return tree.finish()
+
+
+def digests_of(nonce_hex, n, rounds):
+    """Every digest as 8 big-endian bytes, concatenated."""
+    out = bytearray()
+    compute(nonce_hex, n, rounds, out.extend)
+    return bytes(out)
+
+
+def serve(port, tree, wait_seconds):
     """Serves the commitment, then the openings asked for; True once they were served."""
-    levels = tree_levels(digests)
-    commitment = "%s %d\n" % (levels[-1][0].hex(), len(digests))
+    commitment = "%s %d\n" % (tree.root(), tree.leaves)
     state = {"opened": 0}
 
     class Handler(BaseHTTPRequestHandler):
@@ -160,12 +323,12 @@ def serve(port, digests, wait_seconds):
             elif url.path == "/openings":
                 try:
                     asked = [int(p) for p in urllib.parse.parse_qs(url.query)["leaves"][0].split(",")]
-                    if any(p < 0 or p >= len(digests) for p in asked):
-                        raise ValueError("leaf outside 0..%d" % (len(digests) - 1))
+                    if any(p < 0 or p >= tree.leaves for p in asked):
+                        raise ValueError("leaf outside 0..%d" % (tree.leaves - 1))
                 except (KeyError, ValueError) as e:
                     self.reply(400, "bad leaves: %s\n" % e)
                     return
-                self.reply(200, "".join(opening(levels, digests, p) + "\n" for p in asked))
+                self.reply(200, "".join(tree.opening(p) + "\n" for p in asked))
                 state["opened"] = len(asked)
             else:
                 self.reply(404, "not found\n")
@@ -193,38 +356,64 @@ def serve(port, digests, wait_seconds):
     return state["opened"]
 
 
-def digests_of(nonce_hex, n, rounds):
-    devices = (
-        [torch.device("cuda", i) for i in range(torch.cuda.device_count())]
-        if torch.cuda.is_available()
-        else [torch.device("cpu")]
-    )
-    digests = []
-    for r in range(rounds):
-        device = devices[r % len(devices)]  # rounds shared by the node's GPUs
-        seed = round_seed(nonce_hex, r)
-        a, b = inputs(seed, n, device)
-        digests.append(digest(a @ b, seed))
-    return digests
-
-
 def answer(nonce_hex, n, rounds):
-    return "".join(digests_of(nonce_hex, n, rounds))
+    return digests_of(nonce_hex, n, rounds).hex()
+
+
+def bench(n, rounds):
+    """Rounds per second of computing and committing (the digests and the whole tree)."""
+    pool = hash_pool()
+    started = time.perf_counter()
+    tree = committed_tree("00112233445566778899aabbccddeeff", n, rounds, pool)
+    seconds = time.perf_counter() - started
+    print(
+        "size %d, %d rounds, batch %d, %d hashing processes: %.2f s, %.1f rounds/s, root %s"
+        % (n, rounds, batch_size(n, devices()[0]), pool._processes if pool else 0, seconds,
+           rounds / seconds, tree.root()[:16])
+    )
+    return 0
+
+
+def parse_env():
+    """The challenge from the env; raises ValueError saying what is missing or out of range."""
+    try:
+        nonce, n, rounds = os.environ[NONCE], int(os.environ[SIZE]), int(os.environ[ROUNDS])
+    except (KeyError, ValueError) as e:
+        raise ValueError("missing or bad %s, %s or %s: %s" % (NONCE, SIZE, ROUNDS, e))
+    if len(nonce) != 32 or any(c not in "0123456789abcdef" for c in nonce):
+        raise ValueError("%s must be 32 lowercase hex digits" % NONCE)
+    if not 8 <= n <= MAX_SIZE:
+        raise ValueError("%s must be 8..%d, was %d" % (SIZE, MAX_SIZE, n))
+    most = MAX_COMMITTED_ROUNDS if os.environ.get(PORT) else MAX_ANSWERED_ROUNDS
+    if not 1 <= rounds <= most:
+        raise ValueError(
+            "%s must be 1..%d %s, was %d"
+            % (ROUNDS, most, "when committed" if most > MAX_ANSWERED_ROUNDS else "without a port", rounds)
+        )
+    return nonce, n, rounds
 
 
 def main(argv):
     if "--self-test" in argv:
         pinned = answer("00112233445566778899aabbccddeeff", 16, 3)
         print(pinned)
-        print(tree_root([pinned[i : i + 16] for i in range(0, len(pinned), 16)]))
+        print(committed_tree("00112233445566778899aabbccddeeff", 16, 3).root())
         return 0
+    if argv and argv[0] == "--bench":
+        if len(argv) > 3:
+            os.environ[BATCH] = argv[3]
+        return bench(int(argv[1]), int(argv[2]))
     try:
-        nonce, n, rounds = os.environ[NONCE], int(os.environ[SIZE]), int(os.environ[ROUNDS])
-    except (KeyError, ValueError) as e:
-        print("challenge: missing or bad %s, %s or %s: %s" % (NONCE, SIZE, ROUNDS, e), file=sys.stderr)
+        nonce, n, rounds = parse_env()
+    except ValueError as e:
+        print("challenge: %s" % e, file=sys.stderr)
         return 2
     if os.environ.get(PORT):
-        opened = serve(int(os.environ[PORT]), digests_of(nonce, n, rounds), float(os.environ.get(WAIT, "600")))
+        pool = hash_pool()  # forked before any kernel runs (its workers never use a GPU)
+        tree = committed_tree(nonce, n, rounds, pool)
+        if pool is not None:
+            pool.close()
+        opened = serve(int(os.environ[PORT]), tree, float(os.environ.get(WAIT, "600")))
         result = "opened %d leaves" % opened if opened else "no openings asked for"
     else:
         result = answer(nonce, n, rounds)

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  * examples/workloads/challenge.py with real torch, against gpu-scheduler's definition of the work
  * and of the commit-then-open exchange: its self-test prints the digests and root Java computes,
  * and in commit-then-open mode it commits to every product, opens the leaves the operator draws
- * after the root, and exits with "opened N leaves". Needs python3-torch.
+ * after the root, and exits with "opened N leaves", also for more rounds than a termination message
+ * holds, computed in batches. Needs python3-torch.
  */
 class ChallengeScriptIT {
   private static final Path SCRIPT = SandboxCluster.REPO.resolve("examples/workloads/challenge.py");
@@ -55,6 +56,36 @@ class ChallengeScriptIT {
   void itCommitsAndOpensTheLeavesDrawnAfterTheRoot() throws Exception {
     RealWorkloadsE2E.requireTorch();
     Challenge challenge = new Challenge("0f1e2d3c4b5a69788796a5b4c3d2e1f0", 48, 37);
+    String output = commitAndOpen(challenge, 6, Optional.empty());
+    assertThat(output).contains("opened 6 leaves");
+  }
+
+  /**
+   * Ten thousand rounds, past the 240 a termination message holds: computed in batches of 999 (the
+   * last one of 10) and hashed in chunks of 4096 leaves (the last one partial) by two worker
+   * processes, the root is the one Java computes over every digest and every drawn leaf opens to
+   * it.
+   */
+  @Test
+  void aBatchedRunOfTenThousandRoundsCommitsToTheRootJavaComputes() throws Exception {
+    RealWorkloadsE2E.requireTorch();
+    Challenge challenge = new Challenge("00ff11ee22dd33cc44bb55aa66997788", 16, 10_000);
+    List<String> digests = new ArrayList<>(challenge.rounds());
+    for (int r = 0; r < challenge.rounds(); r++) {
+      digests.add(ChallengeWork.roundDigest(challenge, r));
+    }
+    String output = commitAndOpen(challenge, 8, Optional.of(999));
+    assertThat(output)
+        .contains("committed " + DigestTree.root(digests) + " 10000")
+        .contains("opened 8 leaves");
+  }
+
+  /**
+   * Runs the script in commit-then-open mode, checks its commitment and the openings of {@code
+   * samples} leaves drawn after it as the operator does, and returns what the script printed.
+   */
+  private static String commitAndOpen(Challenge challenge, int samples, Optional<Integer> batch)
+      throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -66,6 +97,12 @@ class ChallengeScriptIT {
     pb.environment().put(ChallengeEnv.ROUNDS, Integer.toString(challenge.rounds()));
     pb.environment().put(ChallengeEnv.PORT, Integer.toString(port));
     pb.environment().put("GPUPOOL_CHALLENGE_WAIT", "60");
+    batch.ifPresent(
+        b -> {
+          pb.environment().put("GPUPOOL_CHALLENGE_BATCH", Integer.toString(b));
+          // On a CPU the program hashes inline; two workers exercise a GPU node's hashing.
+          pb.environment().put("GPUPOOL_CHALLENGE_HASHERS", "2");
+        });
     Process p = pb.start();
     try {
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -85,7 +122,7 @@ class ChallengeScriptIT {
           new LeafOpenings.Commitment(
               committed.get().root(), committed.get().leaves(), Instant.now());
       LeafOpenings.Request request =
-          LeafOpenings.draw(SECRET, challenge, commitment, 6, Instant.now());
+          LeafOpenings.draw(SECRET, challenge, commitment, samples, Instant.now());
       String body =
           get(
               http,
@@ -102,7 +139,7 @@ class ChallengeScriptIT {
       assertThat(problem).as(body).isEmpty();
       assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
       assertThat(p.exitValue()).isZero();
-      assertThat(new String(p.getInputStream().readAllBytes())).contains("opened 6 leaves");
+      return new String(p.getInputStream().readAllBytes());
     } finally {
       p.destroyForcibly();
     }

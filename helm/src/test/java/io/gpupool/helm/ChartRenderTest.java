@@ -454,6 +454,8 @@ class ChartRenderTest {
         Map.of("trust.challenge.maxConcurrent", 0),
         Map.of("trust.challenge.size", 4096),
         Map.of("trust.challenge.samples", 241),
+        Map.of("trust.challenge.maxRounds", 0),
+        Map.of("trust.challenge.maxRounds", 67108865),
         Map.of("trust.challenge.efficiency", "0"),
         Map.of("trust.challenge.tolerance", "0.9"),
         Map.of("trust.challenge.speedCorrectionFloor", "0"),
@@ -694,6 +696,7 @@ class ChartRenderTest {
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_MAX_CONCURRENT", "4")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_SIZE", "512")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_TARGET", "45s")
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_MAX_ROUNDS", "240")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_SAMPLES", "4")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_EFFICIENCY", "0.4")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_TOLERANCE", "1.6")

@@ -13,12 +13,21 @@ import java.util.regex.Pattern;
  * @param nonce 32 lowercase hex digits (128 bits), fresh for every challenge
  * @param size side of the square matrices (entries in {-1, 0, 1}, so every product entry is exact
  *     in FP16 up to {@value #MAX_SIZE})
- * @param rounds number of products; one 16-hex-digit digest each, so the answer fits a pod's
- *     termination message (4096 bytes) up to {@value #MAX_ROUNDS}
+ * @param rounds number of products, 1..{@value #MAX_COMMITTED_ROUNDS}; a challenge answered in the
+ *     termination message has at most {@value #MAX_ANSWERED_ROUNDS} ({@link Answering})
  */
 public record Challenge(String nonce, int size, int rounds) {
   public static final int MAX_SIZE = 2048;
-  public static final int MAX_ROUNDS = 240;
+
+  /** One 16-hex-digit digest a round fits a pod's termination message (4096 bytes) up to this. */
+  public static final int MAX_ANSWERED_ROUNDS = 240;
+
+  /**
+   * The most rounds of a committed challenge: 2²⁶, 512 MiB of digests on the node. At {@code size}
+   * 1024 that keeps eight H100s busy for 45 s at 40 % of their datasheet rate (docs/trust.md).
+   */
+  public static final int MAX_COMMITTED_ROUNDS = 1 << 26;
+
   private static final Pattern NONCE = Pattern.compile("[0-9a-f]{32}");
 
   public Challenge {
@@ -28,9 +37,9 @@ public record Challenge(String nonce, int size, int rounds) {
     if (size < 8 || size > MAX_SIZE) {
       throw new IllegalArgumentException("challenge size must be 8.." + MAX_SIZE + ", was " + size);
     }
-    if (rounds < 1 || rounds > MAX_ROUNDS) {
+    if (rounds < 1 || rounds > MAX_COMMITTED_ROUNDS) {
       throw new IllegalArgumentException(
-          "challenge rounds must be 1.." + MAX_ROUNDS + ", was " + rounds);
+          "challenge rounds must be 1.." + MAX_COMMITTED_ROUNDS + ", was " + rounds);
     }
   }
 

@@ -21,6 +21,15 @@ public final class ChallengeCheck {
   /** Empty when the answer is right; else what is wrong with it. */
   public static Optional<String> problem(
       Challenge c, String answer, RandomGenerator random, int samples) {
+    if (c.rounds() > Challenge.MAX_ANSWERED_ROUNDS) {
+      // Also keeps pick() from laying out millions of rounds for a check that cannot pass.
+      return Optional.of(
+          "a termination-message answer holds at most "
+              + Challenge.MAX_ANSWERED_ROUNDS
+              + " digests, the challenge has "
+              + c.rounds()
+              + " rounds");
+    }
     String a = answer == null ? "" : answer.trim();
     if (a.length() != c.rounds() * DIGEST_HEX || !HEX.matcher(a).matches()) {
       return Optional.of(

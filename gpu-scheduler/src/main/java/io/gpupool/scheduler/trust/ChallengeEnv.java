@@ -1,5 +1,8 @@
 package io.gpupool.scheduler.trust;
 
+import java.util.Map;
+import java.util.Optional;
+
 /**
  * How a challenge reaches its pod and its answer comes back: the names the operator's pod, the
  * challenge program (examples/workloads/challenge.py) and the sandbox's kubelet share.
@@ -20,13 +23,23 @@ public final class ChallengeEnv {
 
   private ChallengeEnv() {}
 
-  /** The challenge an env describes; empty when a value is missing or out of range. */
-  public static java.util.Optional<Challenge> parse(String nonce, String size, String rounds) {
+  /**
+   * The challenge a pod's env describes; empty when a value is missing or out of range, including
+   * more rounds than its way of answering carries (more than 240 without {@link #PORT}).
+   */
+  public static Optional<Challenge> parse(Map<String, String> env) {
     try {
-      return java.util.Optional.of(
-          new Challenge(nonce, Integer.parseInt(size), Integer.parseInt(rounds)));
+      Challenge c =
+          new Challenge(
+              env.get(NONCE), Integer.parseInt(env.get(SIZE)), Integer.parseInt(env.get(ROUNDS)));
+      return c.rounds() <= answering(env).maxRounds() ? Optional.of(c) : Optional.empty();
     } catch (RuntimeException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
+  }
+
+  /** How a pod with this env answers: commit-then-open when it has a port to serve on. */
+  public static Answering answering(Map<String, String> env) {
+    return Answering.of(env.containsKey(PORT));
   }
 }

@@ -50,12 +50,14 @@ public record TimingModel(double efficiency, double tolerance, Duration startupA
   /**
    * Rounds of {@code size}-sided products that keep {@code gpus} GPUs of {@code spec} busy for
    * {@code target}: sized to the claimed product, so a false claim shows as a late answer. Capped
-   * at {@link Challenge#MAX_ROUNDS}.
+   * at what the way of {@code answering} carries: 240 digests in a termination message, which on
+   * real GPUs are milliseconds of work; a committed challenge up to {@link
+   * Challenge#MAX_COMMITTED_ROUNDS}.
    */
-  public int roundsFor(int size, GpuSpec spec, int gpus, Duration target) {
+  public int roundsFor(int size, GpuSpec spec, int gpus, Duration target, Answering answering) {
     double perRound = 2.0 * size * size * (double) size;
     double rate = Math.max(1, gpus) * spec.denseTflops() * 1e12 * efficiency;
     double rounds = Math.ceil(target.toMillis() / 1000.0 * rate / perRound);
-    return (int) Math.max(1, Math.min(Challenge.MAX_ROUNDS, rounds));
+    return (int) Math.max(1, Math.min(answering.maxRounds(), rounds));
   }
 }

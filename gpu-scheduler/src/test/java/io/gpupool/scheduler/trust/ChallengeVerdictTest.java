@@ -112,16 +112,13 @@ class ChallengeVerdictTest {
   @Test
   void roundsAreSizedToTheClaimedProduct() {
     Duration target = Duration.ofSeconds(2);
-    int h100 = TIMING.roundsFor(64, H100, 4, target);
-    int rtx3090 = TIMING.roundsFor(64, RTX3090, 4, target);
+    int h100 = TIMING.roundsFor(64, H100, 4, target, Answering.TERMINATION_MESSAGE);
+    int rtx3090 = TIMING.roundsFor(64, RTX3090, 4, target, Answering.TERMINATION_MESSAGE);
     // 4 × 989 TFLOP/s at 1e-8 for 2 s over 2·64³ FLOPs a round.
     assertThat(h100).isEqualTo(151);
     assertThat(rtx3090).isEqualTo(11);
     Challenge c = new Challenge(CHALLENGE.nonce(), 64, h100);
     assertThat(TIMING.expectedSeconds(c, H100, 4)).isBetween(2.0, 2.02);
-    // Real GPUs at 40 % of datasheet: 10 s of an 8 × H100 node is far more than 240 rounds.
-    TimingModel real = new TimingModel(0.4, 1.6, Duration.ofSeconds(60));
-    assertThat(real.roundsFor(512, H100, 8, Duration.ofSeconds(10))).isEqualTo(240);
-    assertThat(TIMING.roundsFor(8, RTX3090, 1, Duration.ZERO)).isEqualTo(1);
+    // The bounds of each way of answering: ChallengeRoundsTest.
   }
 }

@@ -300,13 +300,24 @@ public interface GpupoolConfig {
 
       /**
        * Compute time a challenge should take on the claimed product; rounds are sized to it (at
-       * most 240, so on fast GPUs the start-up allowance dominates: docs/trust.md). Long enough
-       * against the start-up allowance that a late answer can be re-rated: target × (1 / floor −
-       * tolerance) must exceed the allowance (45 s × 2.4 = 108 s against 60 s;
-       * ChallengeDefaultsTest).
+       * most {@link #maxRounds()}, by default 240, so on fast GPUs the start-up allowance
+       * dominates: docs/trust.md). Long enough against the start-up allowance that a late answer
+       * can be re-rated: target × (1 / floor − tolerance) must exceed the allowance (45 s × 2.4 =
+       * 108 s against 60 s; ChallengeDefaultsTest).
        */
       @WithDefault("45s")
       Duration target();
+
+      /**
+       * Most rounds of a challenge (1..2²⁶; with {@link #openings()} off, 240 whatever this says).
+       * 240 by default: the timing model counts a round's matrix product at {@link #efficiency()}
+       * of the datasheet TFLOP/s, but the challenge program's generation of each round's inputs is
+       * bound by a GPU's memory bandwidth, so millions of rounds sized by TFLOP/s would make honest
+       * fast GPUs late. Raise it only for GPUs whose rate with challenge.py --bench was measured
+       * and matches the efficiency (docs/trust.md, "Hardware challenges").
+       */
+      @WithDefault("240")
+      int maxRounds();
 
       /** Rounds the operator recomputes to check an answer. */
       @WithDefault("4")

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.operator.workload.OneShotPods;
 import io.gpupool.scheduler.trust.Challenge;
 import io.gpupool.scheduler.trust.ChallengeEnv;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -114,18 +115,13 @@ public final class ChallengePods {
         || pod.getSpec().getContainers().isEmpty()) {
       return Optional.empty();
     }
-    String nonce = null;
-    String size = null;
-    String rounds = null;
-    for (var env : pod.getSpec().getContainers().get(0).getEnv()) {
-      switch (env.getName()) {
-        case NONCE_ENV -> nonce = env.getValue();
-        case SIZE_ENV -> size = env.getValue();
-        case ROUNDS_ENV -> rounds = env.getValue();
-        default -> {}
+    Map<String, String> env = new HashMap<>();
+    for (var e : pod.getSpec().getContainers().get(0).getEnv()) {
+      if (e.getValue() != null) {
+        env.put(e.getName(), e.getValue());
       }
     }
-    return ChallengeEnv.parse(nonce, size, rounds);
+    return ChallengeEnv.parse(env);
   }
 
   /** What the pod has to say: its answer, or why it has none; empty while it still runs. */

@@ -15,6 +15,7 @@ import io.gpupool.operator.provider.ReliabilityTracker;
 import io.gpupool.operator.status.EventRecorder;
 import io.gpupool.scheduler.model.GpuCatalog;
 import io.gpupool.scheduler.model.GpuSpec;
+import io.gpupool.scheduler.trust.Answering;
 import io.gpupool.scheduler.trust.Challenge;
 import io.gpupool.scheduler.trust.ChallengeVerdict;
 import io.gpupool.scheduler.trust.ChallengeVerdict.Outcome;
@@ -77,6 +78,7 @@ public class ChallengeRunner {
   private final ChallengeBudget budget;
   private final ChallengeConclusions conclusions;
   private final TimingModel timing;
+  private final ChallengeSizing sizing;
   private final ChallengeJudging judging;
   private final String namespace;
   private ScheduledExecutorService executor;
@@ -115,6 +117,13 @@ public class ChallengeRunner {
             config.meanInterval());
     this.timing =
         new TimingModel(config.efficiency(), config.tolerance(), config.startupAllowance());
+    this.sizing =
+        new ChallengeSizing(
+            timing,
+            config.size(),
+            config.target(),
+            Answering.of(config.openings()),
+            config.maxRounds());
     byte[] secret = new byte[32];
     random.nextBytes(secret);
     this.judging =
@@ -317,7 +326,7 @@ public class ChallengeRunner {
 
   private double expectedHold(GpuNode node) {
     GpuSpec spec = catalog.lookup(node.product(), node.memoryMiB(), node.family());
-    int rounds = timing.roundsFor(config.size(), spec, node.physicalGpus(), config.target());
+    int rounds = sizing.rounds(spec, node.physicalGpus());
     Challenge sized = new Challenge("0".repeat(32), config.size(), rounds);
     // A node rated below its claim is given until the deadline at its rating.
     GpuSpec rated = spec.atSpeed(trust.speedFactor(node.name(), node.product()));
@@ -326,7 +335,7 @@ public class ChallengeRunner {
 
   private void start(GpuNode node, Instant now) {
     GpuSpec claimed = catalog.lookup(node.product(), node.memoryMiB(), node.family());
-    int rounds = timing.roundsFor(config.size(), claimed, node.physicalGpus(), config.target());
+    int rounds = sizing.rounds(claimed, node.physicalGpus());
     Challenge challenge = Challenge.fresh(random, config.size(), rounds);
     String holder = HOLDER_PREFIX + node.name();
     boolean held =

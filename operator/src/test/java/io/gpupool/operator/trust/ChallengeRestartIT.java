@@ -329,6 +329,11 @@ class ChallengeRestartIT {
     }
 
     @Override
+    public int maxRounds() {
+      return 240;
+    }
+
+    @Override
     public int samples() {
       return 4;
     }

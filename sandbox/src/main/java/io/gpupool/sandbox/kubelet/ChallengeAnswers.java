@@ -115,9 +115,7 @@ public final class ChallengeAnswers {
     if (!applies(pod) || node == null || pod.getSpec().getContainers().isEmpty()) {
       return Optional.empty();
     }
-    Map<String, String> env = env(pod);
-    return ChallengeEnv.parse(
-        env.get(ChallengeEnv.NONCE), env.get(ChallengeEnv.SIZE), env.get(ChallengeEnv.ROUNDS));
+    return ChallengeEnv.parse(env(pod));
   }
 
   private static Map<String, String> env(Pod pod) {

@@ -6,9 +6,13 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.gpupool.scheduler.model.GpuCatalog;
+import io.gpupool.scheduler.trust.Answering;
 import io.gpupool.scheduler.trust.Challenge;
 import io.gpupool.scheduler.trust.ChallengeEnv;
 import io.gpupool.scheduler.trust.ChallengeWork;
+import io.gpupool.scheduler.trust.TimingModel;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -141,5 +145,28 @@ class ChallengeAnswersTest {
     }
     assertThat(ChallengeAnswers.speedShare(Map.of(ChallengeAnswers.SPEED_SHARE_LABEL, "0.5")))
         .isEqualTo(0.5);
+  }
+
+  /**
+   * The simulated kubelet holds every digest of a committed challenge in a list: fine only because
+   * the sandbox's calibration keeps challenges small. Lifting the 240-round cap for committed
+   * challenges changed nothing here: the fastest catalog product on an 8-GPU node gets 46 rounds.
+   */
+  @Test
+  void theSandboxsCalibrationKeepsEveryCommittedChallengeSmallEnoughToHoldEachDigest() {
+    Map<String, String> env = ChallengeAnswers.operatorEnvironment();
+    TimingModel sandbox =
+        new TimingModel(
+            Double.parseDouble(env.get("GPUPOOL_TRUST_CHALLENGE_EFFICIENCY")),
+            1.6,
+            Duration.ofSeconds(20));
+    int rounds =
+        sandbox.roundsFor(
+            Integer.parseInt(env.get("GPUPOOL_TRUST_CHALLENGE_SIZE")),
+            GpuCatalog.defaults().lookup("NVIDIA-H200", 0, null),
+            8,
+            Duration.parse("PT" + env.get("GPUPOOL_TRUST_CHALLENGE_TARGET").toUpperCase()),
+            Answering.COMMIT_THEN_OPEN);
+    assertThat(rounds).isEqualTo(46);
   }
 }
