@@ -28,13 +28,19 @@ final class JobTally implements ResourceEventHandler<TrainingJob> {
     boolean waiting;
     boolean admitted;
     boolean finished;
+    boolean failed;
   }
+
+  /** How many failed jobs are named in the table, with the reason they failed. */
+  static final int FAILED_NAMED = 5;
 
   private final LongSupplier nanoClock;
   private final Map<String, Seen> byJob = new ConcurrentHashMap<>();
   private final AtomicInteger waiting = new AtomicInteger();
   private final AtomicInteger admitted = new AtomicInteger();
   private final AtomicInteger finished = new AtomicInteger();
+  private final AtomicInteger failed = new AtomicInteger();
+  private final List<String> failedNamed = new ArrayList<>();
   private final List<Long> admittedAtNanos = new ArrayList<>();
   private final List<Instant> admittedConditionTimes = new ArrayList<>();
 
@@ -76,6 +82,19 @@ final class JobTally implements ResourceEventHandler<TrainingJob> {
     return finished.get();
   }
 
+  /**
+   * Jobs seen Failed. A failed job never succeeds, so the run ends when every job has either
+   * succeeded or failed, not only when all succeeded.
+   */
+  int failed() {
+    return failed.get();
+  }
+
+  /** The first {@link #FAILED_NAMED} failed jobs as "namespace/name (reason)". */
+  synchronized List<String> failedNamed() {
+    return List.copyOf(failedNamed);
+  }
+
   /** The harness clock ({@link System#nanoTime}) at each first admission, in arrival order. */
   synchronized long[] admissionNanos() {
     return admittedAtNanos.stream().mapToLong(Long::longValue).toArray();
@@ -92,8 +111,8 @@ final class JobTally implements ResourceEventHandler<TrainingJob> {
     Condition admission = admittedCondition(job);
     boolean admittedNow = admission != null && "True".equals(admission.getStatus());
     boolean waitingNow = admission != null && "False".equals(admission.getStatus());
-    boolean succeeded =
-        job.getStatus() != null && job.getStatus().phase == TrainingJobPhase.Succeeded;
+    TrainingJobPhase phase = job.getStatus() == null ? null : job.getStatus().phase;
+    boolean succeeded = phase == TrainingJobPhase.Succeeded;
     // Events of one job may come from the informer's thread only, but the flags are read by the
     // progress loop: the per-job lock keeps each transition counted exactly once.
     synchronized (seen) {
@@ -110,6 +129,25 @@ final class JobTally implements ResourceEventHandler<TrainingJob> {
         seen.finished = true;
         finished.incrementAndGet();
       }
+      if (phase == TrainingJobPhase.Failed && !seen.failed) {
+        seen.failed = true;
+        recordFailure(key, job);
+        failed.incrementAndGet();
+      }
+    }
+  }
+
+  private synchronized void recordFailure(String key, TrainingJob job) {
+    if (failedNamed.size() < FAILED_NAMED) {
+      String reason =
+          job.getStatus().conditions == null
+              ? "no reason"
+              : job.getStatus().conditions.stream()
+                  .filter(c -> "Failed".equals(c.getType()))
+                  .map(Condition::getReason)
+                  .findFirst()
+                  .orElse("no reason");
+      failedNamed.add(key + " (" + reason + ")");
     }
   }
 

@@ -86,13 +86,27 @@ class QueueBenchFollowingTest {
         """);
     nanos.set(4_000_000_000L);
     tally.onAdd(job("a", "True", "2026-12-07T10:00:04Z", TrainingJobPhase.Running));
+    TrainingJob failed = job("f", "True", "2026-12-07T10:00:04Z", TrainingJobPhase.Failed);
+    failed
+        .getStatus()
+        .conditions
+        .add(
+            new ConditionBuilder()
+                .withType("Failed")
+                .withStatus("True")
+                .withReason("BackoffLimitExceeded")
+                .build());
+    tally.onAdd(failed);
+    tally.onUpdate(failed, failed);
+    assertThat(tally.failed()).isEqualTo(1);
     report.stoppedBecause = "time limit";
 
     String table = print(report);
     assertThat(table)
         .contains("| run ended | time limit |")
-        .contains("| admitted (Admitted=True seen at least once) | 1 |")
-        .contains("| time until all finished | not reached |")
+        .contains("| admitted (Admitted=True seen at least once) | 2 |")
+        .contains("| failed | 1 bench-team-0/f (BackoffLimitExceeded) |")
+        .contains("| time until every job succeeded or failed | not reached |")
         .contains(
             "| time-to-admit from opening, p50 / p99 (condition timestamps, 1 s resolution) | 4 / 4 s |")
         .contains("| operator heap used, highest sample / live after GC, highest | 150 / 40 MiB |");

@@ -355,23 +355,26 @@ public final class QueueLoadBench {
       double now = (nowNanos - openNanos) / 1e9;
       int admitted = tally.admitted();
       int finished = tally.finished();
+      int failed = tally.failed();
       if (report.allAdmitted < 0 && admitted >= jobs) {
         report.allAdmitted = now;
       }
-      boolean done = finished >= jobs;
+      boolean done = finished + failed >= jobs;
       if (done) {
         report.allFinished = now;
-        report.stoppedBecause = "every job finished";
+        report.stoppedBecause =
+            failed == 0 ? "every job finished" : "every job succeeded or failed";
       }
       if (done || nowNanos >= nextLine) {
         report.sample(scrapeOrEmpty(port));
         System.err.printf(
             Locale.ROOT,
-            "%.0f s after opening: %d admitted, %d finished; operator heap %.0f MiB (highest),"
-                + " load %s%n",
+            "%.0f s after opening: %d admitted, %d finished, %d failed; operator heap %.0f MiB"
+                + " (highest), load %s%n",
             now,
             admitted,
             finished,
+            failed,
             report.maxHeap / (1 << 20),
             OperatorLoadBench.loadAverage());
         nextLine = nowNanos + PROGRESS.toNanos();

@@ -66,6 +66,7 @@ final class QueueRunReport {
     JobTally t = tally;
     int admitted = t == null ? 0 : t.admitted();
     int finished = t == null ? 0 : t.finished();
+    int failed = t == null ? 0 : t.failed();
     long[] admissionNanos = t == null ? new long[0] : t.admissionNanos();
     double lastAdmission =
         admissionNanos.length == 0
@@ -91,8 +92,18 @@ final class QueueRunReport {
     row(out, "run ended", "%s", stoppedBecause);
     row(out, "admitted (Admitted=True seen at least once)", "%d", admitted);
     row(out, "finished (Succeeded)", "%d", finished);
+    row(
+        out,
+        "failed",
+        "%d%s",
+        failed,
+        failed == 0
+            ? ""
+            : " "
+                + String.join(", ", t.failedNamed())
+                + (failed > JobTally.FAILED_NAMED ? ", ..." : ""));
     row(out, "time from opening the quotas until all admitted", "%s", seconds(allAdmitted));
-    row(out, "time until all finished", "%s", seconds(allFinished));
+    row(out, "time until every job succeeded or failed", "%s", seconds(allFinished));
     row(
         out,
         "admissions per second, mean until the last admission",
