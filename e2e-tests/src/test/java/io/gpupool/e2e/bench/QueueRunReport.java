@@ -120,20 +120,8 @@ final class QueueRunReport {
         "%.0f / %.0f s",
         QueueLoadBench.quantile(toAdmit, 0.5),
         QueueLoadBench.quantile(toAdmit, 0.99));
-    row(
-        out,
-        "admission decision round p50 / p99 (%.0f rounds)",
-        "%.1f / %.1f ms",
-        cycle.count(),
-        cycle.quantile(0.5) * 1000,
-        cycle.quantile(0.99) * 1000);
-    row(
-        out,
-        "reconcile p50 / p99 (%.0f reconciles)",
-        "%.1f / %.1f ms",
-        reconcile.count(),
-        reconcile.quantile(0.5) * 1000,
-        reconcile.quantile(0.99) * 1000);
+    percentiles(out, "admission decision round", cycle, "rounds");
+    percentiles(out, "reconcile", reconcile, "reconciles");
     row(
         out,
         "operator heap used, highest sample / live after GC, highest",
@@ -155,6 +143,17 @@ final class QueueRunReport {
         loadAtOpening,
         OperatorLoadBench.loadAverage());
     out.flush();
+  }
+
+  /** A histogram's p50 and p99 in milliseconds (bucket upper bounds), with its count. */
+  private static void percentiles(PrintStream out, String what, Histogram h, String counted) {
+    row(
+        out,
+        what + " p50 / p99 (%.0f " + counted + ")",
+        "%.1f / %.1f ms",
+        h.count(),
+        h.quantile(0.5) * 1000,
+        h.quantile(0.99) * 1000);
   }
 
   private double[] secondsFromOpening(List<Instant> times) {
