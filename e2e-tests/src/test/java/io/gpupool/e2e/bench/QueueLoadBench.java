@@ -124,6 +124,7 @@ public final class QueueLoadBench {
             },
             "bench-queues-interrupted");
     Runtime.getRuntime().addShutdownHook(onExit);
+    exitOnSignals();
     try {
       System.err.printf("sandbox and operator up in %.1f s%n", (System.nanoTime() - t0) / 1e9);
       run(cluster.client(), jobs, gpus, port, deadline, report);
@@ -195,6 +196,24 @@ public final class QueueLoadBench {
       System.err.println("quotas opened");
       follow(tally, jobs, port, deadline, report);
       report.sample(scrapeOrEmpty(port));
+    }
+  }
+
+  /**
+   * Takes SIGINT and SIGTERM back for the JVM: starting the cluster loads helm-java, whose Go
+   * runtime installs its own handlers for them, after which a Ctrl-C or a {@code kill} did not run
+   * the JVM's shutdown hooks at all (the harness kept running, the table was never printed).
+   * Reinstalled here, they exit through the hooks as a JVM normally does.
+   */
+  @SuppressWarnings("removal")
+  private static void exitOnSignals() {
+    for (String name : List.of("INT", "TERM")) {
+      try {
+        sun.misc.Signal.handle(
+            new sun.misc.Signal(name), signal -> System.exit(128 + signal.getNumber()));
+      } catch (IllegalArgumentException refused) {
+        System.err.println("SIG" + name + " not taken back: " + refused.getMessage());
+      }
     }
   }
 
