@@ -113,8 +113,8 @@ final class JobTally implements ResourceEventHandler<TrainingJob> {
     boolean waitingNow = admission != null && "False".equals(admission.getStatus());
     TrainingJobPhase phase = job.getStatus() == null ? null : job.getStatus().phase;
     boolean succeeded = phase == TrainingJobPhase.Succeeded;
-    // Events of one job may come from the informer's thread only, but the flags are read by the
-    // progress loop: the per-job lock keeps each transition counted exactly once.
+    // The informer hands events over one at a time; the per-job lock keeps each transition counted
+    // exactly once even if it did not.
     synchronized (seen) {
       if (waitingNow && !seen.waiting) {
         seen.waiting = true;

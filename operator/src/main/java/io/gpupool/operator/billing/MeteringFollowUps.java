@@ -12,10 +12,9 @@ import org.jboss.logging.Logger;
  * The hooks that follow a metering: billing metrics, account status, waking the jobs that watch
  * their cost. Each reads every job's usage, so run after the metering of every pod end they cost
  * work linear in the jobs per pod end, quadratic over a run: with 2,000 jobs ending on 1,000 nodes
- * they were half of the operator's CPU, and the meter's queue fell behind the pod ends
- * (docs/benchmarks.md). A pod end asks for a run instead: asks while one is due make that one run,
- * and runs start at least {@code gap} apart. A run always starts after the ask, so it sees what the
- * asking metering wrote.
+ * they were half of the operator's CPU (docs/benchmarks.md). A pod end asks for a run instead: asks
+ * while one is due make that one run, and runs start at least {@code gap} apart. A run always
+ * starts after the ask, so it sees what the asking metering wrote.
  */
 final class MeteringFollowUps {
   private static final Logger LOG = Logger.getLogger(MeteringFollowUps.class);
