@@ -31,6 +31,9 @@ import java.util.TreeMap;
 public final class OperatorLoadBench {
   private OperatorLoadBench() {}
 
+  private static final HttpClient METRICS_CLIENT =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
   public static void main(String[] args) throws Exception {
     int jobs = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int port;
@@ -206,10 +209,16 @@ public final class OperatorLoadBench {
     }
   }
 
-  private static String scrape(int port) throws Exception {
-    return HttpClient.newHttpClient()
+  /**
+   * The operator's {@code /q/metrics}. One client for every scrape: a new one each time starts a
+   * selector thread of its own.
+   */
+  static String scrape(int port) throws Exception {
+    return METRICS_CLIENT
         .send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics")).build(),
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics"))
+                .timeout(Duration.ofSeconds(30))
+                .build(),
             HttpResponse.BodyHandlers.ofString())
         .body();
   }
@@ -246,10 +255,12 @@ public final class OperatorLoadBench {
         """;
   }
 
-  private static double sum(String metrics, String name, String labelFilter) {
+  /** The sum of the samples of {@code name} (with or without labels) that carry the filter. */
+  static double sum(String metrics, String name, String labelFilter) {
     double total = 0;
     for (String line : metrics.lines().toList()) {
-      if (line.startsWith(name + "{") && line.contains(labelFilter)) {
+      boolean sample = line.startsWith(name + "{") || line.startsWith(name + " ");
+      if (sample && line.contains(labelFilter)) {
         total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
       }
     }

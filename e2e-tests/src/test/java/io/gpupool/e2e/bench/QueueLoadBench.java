@@ -1,26 +1,17 @@
 package io.gpupool.e2e.bench;
 
-import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gpupool.api.v1alpha1.GpuQueue;
 import io.gpupool.api.v1alpha1.TrainingJob;
-import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.e2e.SandboxAccess;
-import io.gpupool.e2e.bench.OperatorLoadBench.Histogram;
 import io.gpupool.sandbox.pool.PoolSpec;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,8 +19,8 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 
 /**
  * Queues at scale: a generated pool ({@link PoolGenerator}, default 5,000 nodes), 10 GpuQueues of
@@ -41,40 +32,135 @@ import java.util.function.Supplier;
  * admissions per second, time-to-admit p50/p99 (from the opening, from the Admitted condition's
  * transition time), the operator's admission-decision and reconcile percentiles and its heap.
  *
- * <p>Run: {@code ./gpupool bench-queues [jobs] [nodes]} (docs/benchmarks.md).
+ * <p>Run: {@code ./gpupool bench-queues [jobs] [nodes] [--max-minutes M]} (docs/benchmarks.md). The
+ * jobs are followed by a watch; a progress line every 10 s; the table is printed at the end, at the
+ * time limit (default {@value #DEFAULT_MAX_MINUTES} minutes from the start) or when the run is
+ * interrupted, with what was measured until then.
  */
 public final class QueueLoadBench {
   private QueueLoadBench() {}
 
   static final int QUEUES = 10;
   static final double TIME_SCALE = 120;
-  static final Duration LIMIT = Duration.ofMinutes(20);
+  static final int DEFAULT_MAX_MINUTES = 60;
+  private static final Duration POLL = Duration.ofSeconds(2);
+
+  /**
+   * Between two progress lines, which also sample the operator's heap: its metrics grow with the
+   * jobs (a throughput gauge per job), so they are not read at every poll.
+   */
+  private static final Duration PROGRESS = Duration.ofSeconds(10);
+
+  /** The command line: positional JOBS and NODES, and {@code --max-minutes M}. */
+  record Options(int jobs, int nodes, Duration limit) {
+    static Options parse(String... args) {
+      List<String> positional = new ArrayList<>();
+      Duration limit = Duration.ofMinutes(DEFAULT_MAX_MINUTES);
+      for (int i = 0; i < args.length; i++) {
+        if (args[i].equals("--max-minutes")) {
+          if (i + 1 >= args.length) {
+            throw new IllegalArgumentException("--max-minutes needs a number of minutes");
+          }
+          double minutes = Double.parseDouble(args[++i]);
+          if (!(minutes > 0)) {
+            throw new IllegalArgumentException("--max-minutes must be positive, not " + args[i]);
+          }
+          limit = Duration.ofMillis(Math.round(minutes * 60_000));
+        } else if (args[i].startsWith("-")) {
+          throw new IllegalArgumentException(
+              "unknown option " + args[i] + " (usage: [JOBS] [NODES] [--max-minutes M])");
+        } else {
+          positional.add(args[i]);
+        }
+      }
+      if (positional.size() > 2) {
+        throw new IllegalArgumentException(
+            "at most JOBS and NODES, not "
+                + positional
+                + " (usage: [JOBS] [NODES] [--max-minutes M])");
+      }
+      int jobs = positional.size() > 0 ? Integer.parseInt(positional.get(0)) : 10_000;
+      int nodes = positional.size() > 1 ? Integer.parseInt(positional.get(1)) : 5_000;
+      return new Options(jobs, nodes, limit);
+    }
+  }
 
   public static void main(String[] args) throws Exception {
-    int jobs = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
-    int nodes = args.length > 1 ? Integer.parseInt(args[1]) : 5_000;
+    Options options = Options.parse(args);
+    int jobs = options.jobs();
+    int nodes = options.nodes();
+    long deadline = System.nanoTime() + options.limit().toNanos();
     // The target is a heap of at most 1 GiB: the operator gets that much, no more.
     if (System.getProperty("gpupool.operator.jvmOptions") == null) {
       System.setProperty("gpupool.operator.jvmOptions", "-Xmx1g");
     }
-    String loadAtStart = OperatorLoadBench.loadAverage();
+    long harnessCpuAtStart = OperatorLoadBench.ownCpuNanos();
     PoolSpec pool = PoolGenerator.generate(nodes);
     Map<String, Integer> gpus = PoolGenerator.gpusByFlavor(pool);
-    System.err.printf("pool: %d nodes, GPUs by flavor %s%n", nodes, gpus);
+    QueueRunReport report = new QueueRunReport(jobs, nodes, gpus, OperatorLoadBench.loadAverage());
+    System.err.printf(
+        "pool: %d nodes, GPUs by flavor %s; time limit %s%n", nodes, gpus, options.limit());
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
     long t0 = System.nanoTime();
-    try (var cluster = SandboxAccess.start("bench-queues", port, TIME_SCALE, pool);
-        // Followed by a watch, not by listing every job every 2 s: at 10,000 jobs that list kept
-        // the sandbox's API server busy serialising them and finally timed out
-        // (docs/benchmarks.md).
-        SharedIndexInformer<TrainingJob> followed =
-            cluster.client().resources(TrainingJob.class).inAnyNamespace().inform()) {
+    SandboxAccess cluster = SandboxAccess.start("bench-queues", port, TIME_SCALE, pool);
+    AtomicBoolean closed = new AtomicBoolean();
+    Runnable close =
+        () -> {
+          if (closed.compareAndSet(false, true)) {
+            cluster.close(); // the operator is a child process: never left running
+          }
+        };
+    // Interrupted (Ctrl-C, kill): the table of what was measured so far, then the cluster down.
+    Thread onExit =
+        new Thread(
+            () -> {
+              report.stoppedBecause = "interrupted";
+              report.sample(scrapeOrEmpty(port));
+              report.printOnce(System.out, harnessCpu(report, harnessCpuAtStart));
+              close.run();
+            },
+            "bench-queues-interrupted");
+    Runtime.getRuntime().addShutdownHook(onExit);
+    exitOnSignals();
+    try {
       System.err.printf("sandbox and operator up in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-      KubernetesClient client = cluster.client();
-      Supplier<List<TrainingJob>> jobsNow = () -> followed.getStore().list();
+      run(cluster.client(), jobs, gpus, port, deadline, report);
+    } catch (Exception | Error e) {
+      report.stoppedBecause = "stopped by an error: " + e;
+      throw e;
+    } finally {
+      report.printOnce(System.out, harnessCpu(report, harnessCpuAtStart));
+      close.run();
+      try {
+        Runtime.getRuntime().removeShutdownHook(onExit);
+      } catch (IllegalStateException exiting) {
+        // the hook is running already
+      }
+    }
+  }
+
+  /**
+   * Creates the queues (closed) and the jobs, waits until every job waits, opens the quotas and
+   * follows the jobs until all finished or the deadline; {@code report} holds what was measured at
+   * any point.
+   */
+  private static void run(
+      KubernetesClient client,
+      int jobs,
+      Map<String, Integer> gpus,
+      int port,
+      long deadline,
+      QueueRunReport report)
+      throws Exception {
+    JobTally tally = new JobTally();
+    report.tally = tally;
+    // Followed by a watch, not by listing every job every 2 s: at 10,000 jobs that list kept the
+    // sandbox's API server busy serialising them and finally timed out (docs/benchmarks.md).
+    try (SharedIndexInformer<TrainingJob> followed =
+        client.resources(TrainingJob.class).inAnyNamespace().inform(tally)) {
       for (int q = 0; q < QUEUES; q++) {
         client
             .namespaces()
@@ -86,14 +172,16 @@ public final class QueueLoadBench {
       System.err.printf("creating %d TrainingJobs (quotas closed)...%n", jobs);
       long createStart = System.nanoTime();
       create(client, jobs);
-      double createSeconds = (System.nanoTime() - createStart) / 1e9;
-      awaitAllWaiting(jobsNow, jobs);
-
-      String loadAtOpening = OperatorLoadBench.loadAverage();
-      String metricsAtOpening = scrape(port);
-      long harnessCpuAtOpening = OperatorLoadBench.ownCpuNanos();
-      Instant opened = Instant.now();
-      long openNanos = System.nanoTime();
+      report.createSeconds = (System.nanoTime() - createStart) / 1e9;
+      if (!awaitAllWaiting(tally, jobs, deadline)) {
+        report.stoppedBecause = "time limit, before every job was seen waiting (quotas not opened)";
+        return;
+      }
+      report.loadAtOpening = OperatorLoadBench.loadAverage();
+      report.metricsAtOpening = scrapeOrEmpty(port);
+      report.harnessCpuAtOpening = OperatorLoadBench.ownCpuNanos();
+      report.openNanos = System.nanoTime();
+      report.opened = Instant.now();
       for (int q = 0; q < QUEUES; q++) {
         var open = queue(q, gpus, -1).getSpec();
         client
@@ -106,92 +194,33 @@ public final class QueueLoadBench {
                 });
       }
       System.err.println("quotas opened");
-      Progress p = follow(jobsNow, jobs, port, openNanos);
-      String metrics = scrape(port);
-      double harnessCpu = (OperatorLoadBench.ownCpuNanos() - harnessCpuAtOpening) / 1e9;
-      String loadAtEnd = OperatorLoadBench.loadAverage();
-
-      Histogram cycle = Histogram.parse(metrics, "gpupool_queue_admission_cycle_seconds", "");
-      Histogram reconcile =
-          Histogram.parse(
-              metrics, "gpupool_reconcile_duration_seconds", "controller=\"trainingjob\"");
-      List<TrainingJob> all = jobsNow.get();
-      double[] toAdmit =
-          all.stream()
-              .map(j -> admittedAt(j))
-              .filter(a -> a != null)
-              .mapToDouble(a -> Math.max(0, Duration.between(opened, a).toMillis() / 1000.0))
-              .sorted()
-              .toArray();
-      long succeeded =
-          all.stream()
-              .filter(
-                  j -> j.getStatus() != null && j.getStatus().phase == TrainingJobPhase.Succeeded)
-              .count();
-      System.out.println("| metric | value |");
-      System.out.println("|---|---|");
-      row("pool", "%d nodes, GPUs by flavor %s", nodes, gpus);
-      row(
-          "jobs",
-          "%d over %d queues (created in %.1f s while quotas were 0)",
-          jobs,
-          QUEUES,
-          createSeconds);
-      row("admitted (Admitted=True seen at least once)", "%d", p.admitted);
-      row("finished (Succeeded)", "%d", succeeded);
-      row(
-          "time from opening the quotas until all admitted",
-          "%s",
-          p.allAdmitted < 0 ? "not reached" : String.format(Locale.ROOT, "%.1f s", p.allAdmitted));
-      row(
-          "time until all finished",
-          "%s",
-          p.allFinished < 0 ? "not reached" : String.format(Locale.ROOT, "%.1f s", p.allFinished));
-      row(
-          "admissions per second, mean over the run",
-          "%.1f",
-          p.admitted / Math.max(0.001, p.lastAdmission));
-      row("admissions per second, best 10 s window", "%.1f", p.bestWindow);
-      row(
-          "time-to-admit from opening, p50 / p99 (condition timestamps, 1 s resolution)",
-          "%.0f / %.0f s",
-          quantile(toAdmit, 0.5),
-          quantile(toAdmit, 0.99));
-      row(
-          "admission decision round p50 / p99 (%.0f rounds)",
-          "%.1f / %.1f ms", cycle.count(), cycle.quantile(0.5) * 1000, cycle.quantile(0.99) * 1000);
-      row(
-          "reconcile p50 / p99 (%.0f reconciles)",
-          "%.1f / %.1f ms",
-          reconcile.count(),
-          reconcile.quantile(0.5) * 1000,
-          reconcile.quantile(0.99) * 1000);
-      row("operator heap used, highest sample", "%.0f MiB", p.maxHeap / (1 << 20));
-      // CPU, not wall time, says what the work costs on a machine shared with other builds.
-      row(
-          "CPU from opening to the end: operator / sandbox, kubelet and this harness",
-          "%s / %.1f s",
-          OperatorLoadBench.cpuSeconds(metricsAtOpening, metrics),
-          harnessCpu);
-      row(
-          "load average (1 min) at start / opening / end",
-          "%s / %s / %s",
-          loadAtStart,
-          loadAtOpening,
-          loadAtEnd);
+      follow(tally, jobs, port, deadline, report);
+      report.sample(scrapeOrEmpty(port));
     }
   }
 
-  private static void row(String metric, String format, Object... args) {
-    // The metric's own placeholders come first.
-    long inMetric = metric.chars().filter(c -> c == '%').count();
-    Object[] m = Arrays.copyOfRange(args, 0, (int) inMetric);
-    Object[] v = Arrays.copyOfRange(args, (int) inMetric, args.length);
-    System.out.printf(
-        Locale.ROOT,
-        "| %s | %s |%n",
-        String.format(Locale.ROOT, metric, m),
-        String.format(Locale.ROOT, format, v));
+  /**
+   * Takes SIGINT and SIGTERM back for the JVM: starting the cluster loads helm-java, whose Go
+   * runtime installs its own handlers for them, after which a Ctrl-C or a {@code kill} did not run
+   * the JVM's shutdown hooks at all (the harness kept running, the table was never printed).
+   * Reinstalled here, they exit through the hooks as a JVM normally does.
+   */
+  @SuppressWarnings("removal")
+  private static void exitOnSignals() {
+    for (String name : List.of("INT", "TERM")) {
+      try {
+        sun.misc.Signal.handle(
+            new sun.misc.Signal(name), signal -> System.exit(128 + signal.getNumber()));
+      } catch (IllegalArgumentException refused) {
+        System.err.println("SIG" + name + " not taken back: " + refused.getMessage());
+      }
+    }
+  }
+
+  /** This JVM's CPU (sandbox, kubelet, harness) since the opening, else since the start. */
+  private static String harnessCpu(QueueRunReport report, long cpuAtStart) {
+    long from = report.opened == null ? cpuAtStart : report.harnessCpuAtOpening;
+    return String.format(Locale.ROOT, "%.1f", (OperatorLoadBench.ownCpuNanos() - from) / 1e9);
   }
 
   static String ns(int q) {
@@ -296,114 +325,98 @@ public final class QueueLoadBench {
                 client.resource(Serialization.unmarshal(text, TrainingJob.class)).create();
                 int n = done.incrementAndGet();
                 if (n % 500 == 0) {
-                  System.err.printf("\r%d created", n);
+                  System.err.printf("%d created%n", n);
                 }
               }));
     }
-    for (Future<?> f : futures) {
-      f.get();
+    try {
+      for (Future<?> f : futures) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
     }
-    pool.shutdown();
-    System.err.println();
   }
 
-  /** Every job has been seen by the operator and waits (Inadmissible while quotas are 0). */
-  private static void awaitAllWaiting(Supplier<List<TrainingJob>> jobsNow, int jobs)
-      throws Exception {
-    long deadline = System.nanoTime() + LIMIT.toNanos();
+  /**
+   * Every job has been seen by the operator and waits (Inadmissible while quotas are 0); false at
+   * the deadline.
+   */
+  private static boolean awaitAllWaiting(JobTally tally, int jobs, long deadline)
+      throws InterruptedException {
+    long nextLine = 0;
     while (System.nanoTime() < deadline) {
-      long waiting =
-          jobsNow.get().stream()
-              .filter(j -> admitted(j) != null && "False".equals(admitted(j).getStatus()))
-              .count();
-      System.err.printf("\r%d/%d waiting", waiting, jobs);
+      int waiting = tally.waiting();
+      if (waiting >= jobs || System.nanoTime() >= nextLine) {
+        System.err.printf("%d/%d waiting%n", waiting, jobs);
+        nextLine = System.nanoTime() + PROGRESS.toNanos();
+      }
       if (waiting >= jobs) {
-        System.err.println();
+        return true;
+      }
+      Thread.sleep(POLL.toMillis());
+    }
+    return false;
+  }
+
+  /**
+   * Until every job finished or the deadline: a progress line and a heap sample every {@link
+   * #PROGRESS}; the counts come from the watch ({@link JobTally}), nothing here grows with the
+   * jobs.
+   */
+  private static void follow(
+      JobTally tally, int jobs, int port, long deadline, QueueRunReport report)
+      throws InterruptedException {
+    long openNanos = report.openNanos;
+    long nextLine = 0;
+    while (true) {
+      long nowNanos = System.nanoTime();
+      double now = (nowNanos - openNanos) / 1e9;
+      int admitted = tally.admitted();
+      int finished = tally.finished();
+      int failed = tally.failed();
+      if (report.allAdmitted < 0 && admitted >= jobs) {
+        report.allAdmitted = now;
+      }
+      boolean done = finished + failed >= jobs;
+      if (done) {
+        report.allFinished = now;
+        report.stoppedBecause =
+            failed == 0 ? "every job finished" : "every job succeeded or failed";
+      }
+      if (done || nowNanos >= nextLine) {
+        report.sample(scrapeOrEmpty(port));
+        System.err.printf(
+            Locale.ROOT,
+            "%.0f s after opening: %d admitted, %d finished, %d failed; operator heap %.0f MiB"
+                + " (highest), load %s%n",
+            now,
+            admitted,
+            finished,
+            failed,
+            report.maxHeap / (1 << 20),
+            OperatorLoadBench.loadAverage());
+        nextLine = nowNanos + PROGRESS.toNanos();
+      }
+      if (done) {
         return;
       }
-      Thread.sleep(2000);
+      if (nowNanos >= deadline) {
+        report.stoppedBecause = "time limit";
+        return;
+      }
+      Thread.sleep(POLL.toMillis());
     }
-    throw new IllegalStateException("the operator did not see every job within " + LIMIT);
   }
 
-  private static final class Progress {
-    int admitted;
-    double allAdmitted = -1;
-    double allFinished = -1;
-    double lastAdmission;
-    double bestWindow;
-    double maxHeap;
-  }
-
-  /** Polls until every job finished (or the limit): admissions over time, heap samples. */
-  private static Progress follow(
-      Supplier<List<TrainingJob>> jobsNow, int jobs, int port, long openNanos) throws Exception {
-    Progress p = new Progress();
-    Map<String, Double> firstAdmitted = new HashMap<>();
-    List<double[]> samples = new ArrayList<>(); // (seconds since opening, admitted so far)
-    long deadline = openNanos + LIMIT.toNanos();
-    while (System.nanoTime() < deadline) {
-      List<TrainingJob> all = jobsNow.get();
-      double now = (System.nanoTime() - openNanos) / 1e9;
-      int finished = 0;
-      for (TrainingJob j : all) {
-        String name = j.getMetadata().getNamespace() + "/" + j.getMetadata().getName();
-        Condition a = admitted(j);
-        boolean done = j.getStatus() != null && j.getStatus().phase == TrainingJobPhase.Succeeded;
-        if (!firstAdmitted.containsKey(name)
-            && (done || (a != null && "True".equals(a.getStatus())))) {
-          firstAdmitted.put(name, now);
-          p.lastAdmission = now;
-        }
-        if (done) {
-          finished++;
-        }
-      }
-      p.admitted = firstAdmitted.size();
-      samples.add(new double[] {now, p.admitted});
-      if (p.allAdmitted < 0 && p.admitted >= jobs) {
-        p.allAdmitted = now;
-      }
-      p.maxHeap = Math.max(p.maxHeap, heap(scrape(port)));
-      System.err.printf(
-          Locale.ROOT, "\r%.0f s: %d admitted, %d finished   ", now, p.admitted, finished);
-      if (finished >= jobs) {
-        p.allFinished = now;
-        break;
-      }
-      Thread.sleep(2000);
+  /** The operator's metrics, or empty when they cannot be read (a stopping operator). */
+  private static String scrapeOrEmpty(int port) {
+    try {
+      return OperatorLoadBench.scrape(port);
+    } catch (Exception e) {
+      System.err.println("operator metrics not read: " + e);
+      return "";
     }
-    System.err.println();
-    for (int i = 0; i < samples.size(); i++) {
-      for (int k = i + 1; k < samples.size(); k++) {
-        double span = samples.get(k)[0] - samples.get(i)[0];
-        if (span >= 10) {
-          p.bestWindow = Math.max(p.bestWindow, (samples.get(k)[1] - samples.get(i)[1]) / span);
-          break;
-        }
-      }
-    }
-    return p;
-  }
-
-  private static Condition admitted(TrainingJob j) {
-    if (j.getStatus() == null || j.getStatus().conditions == null) {
-      return null;
-    }
-    return j.getStatus().conditions.stream()
-        .filter(c -> "Admitted".equals(c.getType()))
-        .findFirst()
-        .orElse(null);
-  }
-
-  private static Instant admittedAt(TrainingJob j) {
-    Condition a = admitted(j);
-    boolean admittedNow = a != null && "True".equals(a.getStatus());
-    if (admittedNow && a.getLastTransitionTime() != null) {
-      return Instant.parse(a.getLastTransitionTime());
-    }
-    // Finished jobs keep the condition as it was when they ran.
-    return null;
   }
 
   static double quantile(double[] sorted, double q) {
@@ -411,23 +424,5 @@ public final class QueueLoadBench {
       return Double.NaN;
     }
     return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
-  }
-
-  private static double heap(String metrics) {
-    double total = 0;
-    for (String line : metrics.lines().toList()) {
-      if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
-        total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      }
-    }
-    return total;
-  }
-
-  private static String scrape(int port) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/metrics")).build(),
-            HttpResponse.BodyHandlers.ofString())
-        .body();
   }
 }

@@ -33,6 +33,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -74,7 +75,12 @@ public final class UsageMeter implements AutoCloseable {
   private final NodeOutages outages = new NodeOutages();
   private final MeteredJobs jobs;
   private final PodIntake intake;
-  private final List<Runnable> afterMetering = new CopyOnWriteArrayList<>();
+
+  /** After a pod end, the hooks run once per burst and at most once a second (their javadoc). */
+  static final Duration FOLLOW_UP_GAP = Duration.ofSeconds(1);
+
+  private final MeteringFollowUps afterMetering =
+      new MeteringFollowUps(FOLLOW_UP_GAP, System::nanoTime);
   private final List<Consumer<JobRef>> podEndMetered = new CopyOnWriteArrayList<>();
   private final ClusterPods pods;
   private final ResourceEventHandler<Pod> podEvents =
@@ -155,7 +161,10 @@ public final class UsageMeter implements AutoCloseable {
     intake.onIgnored(hook);
   }
 
-  /** Runs {@code hook} after each metering pass (metrics). */
+  /**
+   * Runs {@code hook} after each metering pass, and soon after pod ends are metered: once for a
+   * burst of them, at most once per {@link #FOLLOW_UP_GAP} (metrics, account status).
+   */
   public void afterMetering(Runnable hook) {
     afterMetering.add(hook);
   }
@@ -223,7 +232,7 @@ public final class UsageMeter implements AutoCloseable {
       meterJob(uid);
     }
     collectGarbage();
-    afterMetering.forEach(Runnable::run);
+    afterMetering.runNow();
   }
 
   /** Meter one job now: its stored records and its live pods; returns its pairs' figures. */
@@ -381,10 +390,13 @@ public final class UsageMeter implements AutoCloseable {
         () -> {
           try {
             meterJob(job.uid());
-            afterMetering.forEach(Runnable::run);
           } catch (RuntimeException e) {
             LOG.warnf(e, "metering %s failed; retried in %s", job, interval);
+            return;
           }
+          ScheduledExecutorService own = executor;
+          afterMetering.request(
+              (task, delayNanos) -> own.schedule(task, delayNanos, TimeUnit.NANOSECONDS));
         });
   }
 

@@ -4,12 +4,11 @@ import io.gpupool.scheduler.queue.Preemption;
 import io.gpupool.scheduler.queue.QueueUsage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -24,36 +23,39 @@ import java.util.Map;
 @ApplicationScoped
 public class QueueMetrics {
   private final MeterRegistry registry;
-  private final MultiGauge pending;
-  private final MultiGauge admitted;
-  private final MultiGauge inUse;
-  private final MultiGauge borrowed;
-  private final MultiGauge oldest;
+  private final KeptGauges pending;
+  private final KeptGauges admitted;
+  private final KeptGauges inUse;
+  private final KeptGauges borrowed;
+  private final KeptGauges oldest;
   private final Timer cycle;
 
   public QueueMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.pending =
-        MultiGauge.builder("gpupool.queue.pending.workloads")
-            .description("jobs waiting in a GpuQueue")
-            .register(registry);
+        new KeptGauges(
+            registry, "gpupool.queue.pending.workloads", "jobs waiting in a GpuQueue", null);
     this.admitted =
-        MultiGauge.builder("gpupool.queue.admitted.workloads")
-            .description("jobs holding quota of a GpuQueue")
-            .register(registry);
+        new KeptGauges(
+            registry, "gpupool.queue.admitted.workloads", "jobs holding quota of a GpuQueue", null);
     this.inUse =
-        MultiGauge.builder("gpupool.queue.gpus.in.use")
-            .description("GPUs held by a GpuQueue's admitted jobs, per flavor")
-            .register(registry);
+        new KeptGauges(
+            registry,
+            "gpupool.queue.gpus.in.use",
+            "GPUs held by a GpuQueue's admitted jobs, per flavor",
+            null);
     this.borrowed =
-        MultiGauge.builder("gpupool.queue.gpus.borrowed")
-            .description("GPUs a GpuQueue holds beyond its nominal quota, per flavor")
-            .register(registry);
+        new KeptGauges(
+            registry,
+            "gpupool.queue.gpus.borrowed",
+            "GPUs a GpuQueue holds beyond its nominal quota, per flavor",
+            null);
     this.oldest =
-        MultiGauge.builder("gpupool.queue.oldest.pending.created")
-            .description("creation time of a GpuQueue's oldest pending job (seconds since epoch)")
-            .baseUnit("seconds")
-            .register(registry);
+        new KeptGauges(
+            registry,
+            "gpupool.queue.oldest.pending.created",
+            "creation time of a GpuQueue's oldest pending job (seconds since epoch)",
+            "seconds");
     this.cycle =
         Timer.builder("gpupool.queue.admission.cycle")
             .description("time one admission decision over all queues takes")
@@ -62,31 +64,30 @@ public class QueueMetrics {
   }
 
   void usage(List<QueueUsage> queues) {
-    List<MultiGauge.Row<?>> p = new ArrayList<>();
-    List<MultiGauge.Row<?>> a = new ArrayList<>();
-    List<MultiGauge.Row<?>> u = new ArrayList<>();
-    List<MultiGauge.Row<?>> b = new ArrayList<>();
+    Map<Tags, Long> p = new LinkedHashMap<>();
+    Map<Tags, Long> a = new LinkedHashMap<>();
+    Map<Tags, Long> u = new LinkedHashMap<>();
+    Map<Tags, Long> b = new LinkedHashMap<>();
     for (QueueUsage q : queues) {
       Tags tags = Tags.of("queue", q.queue());
-      p.add(MultiGauge.Row.of(tags, q.pending()));
-      a.add(MultiGauge.Row.of(tags, q.admitted()));
-      q.inUse().forEach((f, n) -> u.add(MultiGauge.Row.of(tags.and("flavor", f), n)));
-      q.borrowed().forEach((f, n) -> b.add(MultiGauge.Row.of(tags.and("flavor", f), n)));
+      p.put(tags, (long) q.pending());
+      a.put(tags, (long) q.admitted());
+      q.inUse().forEach((f, n) -> u.put(tags.and("flavor", f), n.longValue()));
+      q.borrowed().forEach((f, n) -> b.put(tags.and("flavor", f), n.longValue()));
     }
-    pending.register(p, true);
-    admitted.register(a, true);
-    inUse.register(u, true);
-    borrowed.register(b, true);
+    pending.set(p);
+    admitted.set(a);
+    inUse.set(u);
+    borrowed.set(b);
   }
 
   /**
    * Creation time of each queue's oldest pending job, epoch seconds; queues without any omitted.
    */
   void oldestPending(Map<String, Long> createdEpochSeconds) {
-    List<MultiGauge.Row<?>> rows = new ArrayList<>();
-    createdEpochSeconds.forEach(
-        (queue, at) -> rows.add(MultiGauge.Row.of(Tags.of("queue", queue), at)));
-    oldest.register(rows, true);
+    Map<Tags, Long> rows = new LinkedHashMap<>();
+    createdEpochSeconds.forEach((queue, at) -> rows.put(Tags.of("queue", queue), at));
+    oldest.set(rows);
   }
 
   /** Counters of a new queue start at 0, so that increase() sees its first admission. */
