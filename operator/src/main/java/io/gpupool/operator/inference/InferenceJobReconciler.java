@@ -33,6 +33,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import jakarta.inject.Inject;
 import java.time.Clock;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Drives an InferenceJob through the shared job loop ({@link InferenceLoop}): places replica groups
@@ -159,8 +160,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     return List.of(pods, services, wakeups.eventSource(context));
   }
 
-  /** Wakes jobs short of replicas, and jobs with shards on {@code nodeName} (null: none). */
-  private void wake(String cause, String nodeName) {
+  /** Wakes jobs short of replicas, and jobs with shards on any of {@code nodes}. */
+  private void wake(String cause, Set<String> nodes) {
     wakeups.wakeWhere(
         cause,
         job -> {
@@ -175,13 +176,13 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
                   || s.desiredReplicas == null
                   || s.replicas.size() < s.desiredReplicas;
           boolean onNode =
-              nodeName != null
+              !nodes.isEmpty()
                   && s != null
                   && s.replicas != null
                   && s.replicas.stream()
                       .filter(r -> r.shards != null)
                       .flatMap(r -> r.shards.stream())
-                      .anyMatch(sh -> nodeName.equals(sh.node));
+                      .anyMatch(sh -> nodes.contains(sh.node));
           return short_ || onNode;
         });
   }

@@ -122,18 +122,18 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     }
   }
 
-  /** Wakes jobs waiting for capacity, and jobs with ranks on {@code nodeName} (null: none). */
-  private void wakePending(String cause, String nodeName) {
+  /** Wakes jobs waiting for capacity, and jobs with ranks on any of {@code nodes}. */
+  private void wakePending(String cause, Set<String> nodes) {
     wakeups.wakeWhere(
         cause,
         job -> {
           TrainingJobStatus s = job.getStatus();
           boolean waiting = wantsCapacity(s, waitsForQuota(s) && admission.holdsQuota(job));
           boolean onNode =
-              nodeName != null
+              !nodes.isEmpty()
                   && s != null
                   && s.placements != null
-                  && s.placements.stream().anyMatch(p -> nodeName.equals(p.node));
+                  && s.placements.stream().anyMatch(p -> nodes.contains(p.node));
           return waiting || onNode;
         });
   }
