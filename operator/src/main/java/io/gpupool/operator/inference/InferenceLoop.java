@@ -397,7 +397,10 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
         s.job.getMetadata().getName(),
         cache.hits(),
         cache.misses());
-    removeUnusedGroupServices(s.job, groups);
+    if (!inFlight.creating(s.job)) {
+      // While groups are being created their Services exist before their pods: not unused.
+      removeUnusedGroupServices(s.job, groups);
+    }
     if (ready >= status.desiredReplicas) {
       mem.replacing = false;
     }
