@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobPhase;
 import io.gpupool.api.v1alpha1.TrainingJobStatus;
+import io.gpupool.api.v1alpha1.TrainingVerificationStatus;
 import io.gpupool.operator.job.JobStep;
 import io.gpupool.operator.workload.JobBinding;
 import io.gpupool.operator.workload.Workloads;
@@ -70,13 +71,36 @@ final class Gangs {
   /**
    * Records {@code ranks} as the job's placement and hands the new gang generation (the restart
    * count) to the binder, which creates it whole off this thread. If it cannot, the binder deletes
-   * what it created and the job, woken, finds no placement: the loop frees its GPUs.
+   * what it created and the job, woken, finds no placement: the loop frees its GPUs. The gang loads
+   * the latest checkpoint, or after a proven cheat a verified one ({@link #verifiedResume}).
    */
   void start(
       JobStep<TrainingJob, TrainingJobStatus, TrainingJobPhase> s,
       List<RankAssignment> ranks,
       String resumeFrom) {
-    start(s, ranks, resumeFrom, null);
+    start(s, ranks, resumeFrom, verifiedResume(s.status));
+  }
+
+  /**
+   * The checkpoint step a new gang generation must load instead of the latest, or null (the
+   * latest). After a proven cheat the caught gang's checkpoints past the last verified one are
+   * still the latest until an honest gang overwrites them: a restart for any reason (a rank that
+   * failed, a node lost) before then would resume from the cheat's work and the job would end on
+   * it. So once a job has had a dispute, every generation resumes from the last verified checkpoint
+   * (the rewind's step while one is pending), at the cost of replaying what was not verified yet.
+   */
+  static Long verifiedResume(TrainingJobStatus status) {
+    TrainingVerificationStatus v = status.verification;
+    if (v == null) {
+      return null;
+    }
+    if (v.rewindTo != null) {
+      return v.rewindTo;
+    }
+    if (v.disputes != null && v.disputes > 0) {
+      return v.lastVerifiedCheckpoint == null ? 0L : v.lastVerifiedCheckpoint;
+    }
+    return null;
   }
 
   /** As {@link #start(JobStep, List, String)}, resuming from checkpoint {@code resumeStep}. */

@@ -252,10 +252,9 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
       return;
     }
     s.condition(JobConditions.FUNDED, true, admission.reason(), admission.message());
-    Long rewindTo = s.status.verification == null ? null : s.status.verification.rewindTo;
-    gangs.start(s, placed.ranks(), queues.resumeFrom(s.status), rewindTo);
-    if (rewindTo != null) {
-      s.status.verification.rewindTo = null;
+    gangs.start(s, placed.ranks(), queues.resumeFrom(s.status));
+    if (s.status.verification != null) {
+      s.status.verification.rewindTo = null; // the new generation carries it
     }
     s.status.plan = placed.summary();
     s.status.phase = TrainingJobPhase.Scheduled;

@@ -350,7 +350,8 @@ class TrainingSpotCheckIT {
     node("sc-cheat-r", provider("sc-cheat-r"), "0.50", region);
     node("sc-cheat-n", provider("sc-cheat-n"), "0.60", region);
     trainerLog("sc-cheat-worker-0", 10, 20);
-    trainerLog("sc-cheat-worker-0-r1", 20);
+    trainerLog("sc-cheat-worker-0-r1"); // fails before its first checkpoint
+    trainerLog("sc-cheat-worker-0-r2", 20);
     client.resource(job("sc-cheat", region)).create();
 
     awaitJob("sc-cheat", j -> j.getStatus().phase == TrainingJobPhase.Running);
@@ -408,6 +409,16 @@ class TrainingSpotCheckIT {
             org.assertj.core.groups.Tuple.tuple("GPUPOOL_RESUME_STEP", "10"),
             org.assertj.core.groups.Tuple.tuple(
                 "GPUPOOL_RESUME_FROM", "file:///tmp/ckpt/sc-cheat"));
+    // The resumed gang fails before writing a checkpoint of its own (in the sandbox: its
+    // rendezvous port still held by the caught gang's exiting process). The ordinary restart
+    // must not load the latest checkpoint: step 20 is the cheat's.
+    new FakeKubelet(client).fail(resumed, 1);
+    resumed = awaitPod("sc-cheat", null, p -> p.getMetadata().getName().endsWith("-r2"));
+    new FakeKubelet(client).run(resumed);
+    assertThat(resumed.getSpec().getContainers().get(0).getEnv())
+        .extracting(EnvVar::getName, EnvVar::getValue)
+        .as("a restart after a proven cheat resumes from a verified checkpoint only")
+        .contains(org.assertj.core.groups.Tuple.tuple("GPUPOOL_RESUME_STEP", "10"));
     // the quarantine is the provider's, as for a failed challenge
     await()
         .atMost(TIMEOUT)
