@@ -3,7 +3,6 @@ package io.gpupool.sandbox.kubelet;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.Collection;
@@ -115,15 +114,21 @@ final class PodNetwork implements ProcessEnv.Network {
 
   @Override
   public synchronized int port(String address, int port) {
-    return ports.computeIfAbsent(address + ":" + port, key -> freePort(address));
+    return ports.computeIfAbsent(address + ":" + port, key -> freePort());
   }
 
-  private static int freePort(String address) {
+  /**
+   * A port free on every address, not only on the one it stands for: torch's rendezvous store binds
+   * the wildcard ({@code [::]} and {@code 0.0.0.0}), so a port another local process holds on some
+   * other loopback address (another sandbox's proxy, another job's store) fails its bind with
+   * "Address already in use" although the port is free on the pod's own address.
+   */
+  private static int freePort() {
     try (ServerSocket socket = new ServerSocket()) {
-      socket.bind(new InetSocketAddress(InetAddress.getByName(address), 0));
+      socket.bind(new InetSocketAddress(0));
       return socket.getLocalPort();
     } catch (IOException e) {
-      throw new UncheckedIOException("no free port on " + address, e);
+      throw new UncheckedIOException("no free local port", e);
     }
   }
 
