@@ -74,6 +74,15 @@ public class ProviderStakes {
     // A leader reaches the chain late when its RPC endpoint erred at first: read the stakes then,
     // not a refresh period later, so the stake gate stops leaving every provider out.
     billing.onChainConnected(() -> timer.execute(this::refresh));
+    // A provider that appears (or whose stake was never read) is read at once, not a refresh
+    // period later: until then the stake gate leaves its nodes out, and a job arriving meanwhile
+    // is placed without them (the sandbox's providers appear just after the first reading).
+    providers.onChange(
+        name -> {
+          if (!readings.containsKey(name)) {
+            timer.execute(() -> read(name));
+          }
+        });
   }
 
   void stop(@Observes ShutdownEvent ignored) {
@@ -136,36 +145,52 @@ public class ProviderStakes {
       return;
     }
     for (GpuProvider p : providers.all()) {
-      String name = p.getMetadata().getName();
-      String address = p.getSpec() == null ? null : p.getSpec().payoutAddress;
-      if (address == null || !address.matches("0x[0-9a-fA-F]{40}")) {
-        continue;
+      read(chain.get(), p);
+    }
+  }
+
+  /** Reads one provider's stake now, if billing runs and the provider is known. */
+  private void read(String provider) {
+    Optional<TrustChain> chain = billing.trustChain();
+    if (chain.isEmpty() || readings.containsKey(provider)) {
+      return;
+    }
+    providers.all().stream()
+        .filter(p -> provider.equals(p.getMetadata().getName()))
+        .findFirst()
+        .ifPresent(p -> read(chain.get(), p));
+  }
+
+  private void read(TrustChain chain, GpuProvider p) {
+    String name = p.getMetadata().getName();
+    String address = p.getSpec() == null ? null : p.getSpec().payoutAddress;
+    if (address == null || !address.matches("0x[0-9a-fA-F]{40}")) {
+      return;
+    }
+    try {
+      StakeState stake = chain.stake(address);
+      Reading before = readings.put(name, new Reading(stake, clock.instant()));
+      if (before == null || !before.stake().equals(stake)) {
+        listeners.forEach(l -> l.accept(name));
       }
-      try {
-        StakeState stake = chain.get().stake(address);
-        Reading before = readings.put(name, new Reading(stake, clock.instant()));
-        if (before == null || !before.stake().equals(stake)) {
-          listeners.forEach(l -> l.accept(name));
-        }
-        if (before == null) {
-          Gauge.builder(
-                  "gpupool.provider.stake.tokens",
-                  readings,
-                  m ->
-                      m.containsKey(name)
-                          ? TokenUnits.fromWei(m.get(name).stake().committedWei()).doubleValue()
-                          : Double.NaN)
-              .description("Committed stake of the provider on chain, in tokens")
-              .tag("provider", name)
-              .register(registry);
-        }
-        failing.remove(name);
-      } catch (ChainException e) {
-        // Keep the last reading: a chain hiccup must not drop a staked provider from placement.
-        if (failing.put(name, true) == null) {
-          LOG.warnf(
-              "reading the stake of provider %s (%s) failed: %s", name, address, e.getMessage());
-        }
+      if (before == null) {
+        Gauge.builder(
+                "gpupool.provider.stake.tokens",
+                readings,
+                m ->
+                    m.containsKey(name)
+                        ? TokenUnits.fromWei(m.get(name).stake().committedWei()).doubleValue()
+                        : Double.NaN)
+            .description("Committed stake of the provider on chain, in tokens")
+            .tag("provider", name)
+            .register(registry);
+      }
+      failing.remove(name);
+    } catch (ChainException e) {
+      // Keep the last reading: a chain hiccup must not drop a staked provider from placement.
+      if (failing.put(name, true) == null) {
+        LOG.warnf(
+            "reading the stake of provider %s (%s) failed: %s", name, address, e.getMessage());
       }
     }
   }
