@@ -247,6 +247,12 @@ class RepresentativeRunE2E {
         .run(
             "apply", "-f", SandboxCluster.REPO.resolve("examples/billing-accounts.yaml").toString())
         .expectSuccess(); // the account it charges
+    // Its preferred provider's stake read from the chain, as `kubectl get gpuprovider` shows it:
+    // until then the stake gate leaves the provider's nodes out, and a preference ranks only the
+    // nodes placement may use.
+    until(
+        "the stake of " + DISHONEST + " read",
+        () -> !jsonpath("gpuprovider", DISHONEST, "{.status.stake.staked}").isEmpty());
     kubectl.run("apply", "-f", SPOT_CHECKED.toString()).expectSuccess();
     spotCheckApplied = Instant.now();
     kubectl
