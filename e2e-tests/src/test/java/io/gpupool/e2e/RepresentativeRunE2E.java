@@ -238,21 +238,24 @@ class RepresentativeRunE2E {
     // cheaper per performance. A preference ranks the nodes free now and reserves nothing, so the
     // examples are applied once it is placed: one applied with it (tinyllama-finetune's four RTX
     // 4090s while the honest ones are being challenged) can be decided first and take one of the
-    // node's two GPUs, and the job would run, honestly, on the A100s for the rest. The node's own
-    // joining challenge does not take it: the job waits that out, and the node is passed to it
-    // when the challenge ends. The provider's wrong-answer H100 node is judged meanwhile: that
+    // node's two GPUs, and the job would run, honestly, on the A100s for the rest. The provider's
+    // wrong-answer H100 node is judged meanwhile: that
     // verdict disputes only the jobs that node ran, so this job's usage is left for its own
     // spot-check to dispute.
     kubectl
         .run(
             "apply", "-f", SandboxCluster.REPO.resolve("examples/billing-accounts.yaml").toString())
         .expectSuccess(); // the account it charges
-    // Its preferred provider's stake read from the chain, as `kubectl get gpuprovider` shows it:
-    // until then the stake gate leaves the provider's nodes out, and a preference ranks only the
-    // nodes placement may use.
+    // Its preferred node placeable, as `kubectl get gpuprovider -o yaml` shows it: the provider's
+    // stake read from the chain (until then the stake gate leaves its nodes out) and the node's
+    // joining challenge passed. A preference ranks only the nodes placement may use now; under
+    // CI's load the job was applied while the node was not yet one of them and went to the A100s.
     until(
-        "the stake of " + DISHONEST + " read",
-        () -> !jsonpath("gpuprovider", DISHONEST, "{.status.stake.staked}").isEmpty());
+        "the stake of " + DISHONEST + " read and " + DISHONEST_4090 + " challenged",
+        () ->
+            !jsonpath("gpuprovider", DISHONEST, "{.status.stake.staked}").isEmpty()
+                && jsonpath("gpuprovider", DISHONEST, "{.status.challenges.passedNodes[*].node}")
+                    .contains(DISHONEST_4090));
     kubectl.run("apply", "-f", SPOT_CHECKED.toString()).expectSuccess();
     spotCheckApplied = Instant.now();
     kubectl
