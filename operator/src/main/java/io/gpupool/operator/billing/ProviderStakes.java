@@ -155,10 +155,7 @@ public class ProviderStakes {
     if (chain.isEmpty() || readings.containsKey(provider)) {
       return;
     }
-    providers.all().stream()
-        .filter(p -> provider.equals(p.getMetadata().getName()))
-        .findFirst()
-        .ifPresent(p -> read(chain.get(), p));
+    providers.provider(provider).ifPresent(p -> read(chain.get(), p));
   }
 
   private void read(TrustChain chain, GpuProvider p) {
