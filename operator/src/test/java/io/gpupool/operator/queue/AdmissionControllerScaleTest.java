@@ -11,13 +11,11 @@ import io.gpupool.api.v1alpha1.ModelSpec;
 import io.gpupool.api.v1alpha1.Parallelism;
 import io.gpupool.api.v1alpha1.TrainingJob;
 import io.gpupool.api.v1alpha1.TrainingJobSpec;
+import io.gpupool.operator.config.ManualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -57,7 +55,10 @@ class AdmissionControllerScaleTest {
   static final double TIME_SCALE = 120;
 
   private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-  private final MutableClock clock = new MutableClock();
+
+  /** Simulated time: jumps to the next job end. */
+  private final ManualClock clock = new ManualClock("2026-12-06T16:00:00Z");
+
   private final Set<String> woken = new LinkedHashSet<>();
   private final Map<String, TrainingJob> jobs = new HashMap<>();
   private final Map<String, Verdict> lastVerdict = new HashMap<>();
@@ -191,7 +192,7 @@ class AdmissionControllerScaleTest {
       assertThat(next)
           .as("something happens while %d have not ended: %s", jobCount - ended.size(), stuck())
           .isNotNull();
-      clock.set(Math.max(clock.millis(), next.at()));
+      clock.now = Instant.ofEpochMilli(Math.max(clock.millis(), next.at()));
       next.action().run();
     }
     double followCpu = (cpu() - cpu1) / 1e9;
@@ -359,34 +360,5 @@ class AdmissionControllerScaleTest {
     job.setSpec(spec);
     runMillis.put(JobWorkloads.id(job), (long) (run * 1000 / TIME_SCALE));
     return job;
-  }
-
-  /** Simulated time: jumps to the next job end. */
-  private static final class MutableClock extends Clock {
-    private long millis = Instant.parse("2026-12-06T16:00:00Z").toEpochMilli();
-
-    void set(long m) {
-      millis = m;
-    }
-
-    @Override
-    public long millis() {
-      return millis;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
   }
 }
