@@ -170,17 +170,19 @@ public record ChallengeVerdict(Outcome outcome, String message, double speedFact
       int gpus,
       TimingModel timing,
       SpeedCorrection speed) {
-    Duration deadline = timing.deadline(c, claimed, gpus);
-    Duration ratedDeadline = timing.deadline(c, claimed.atSpeed(speed.rated()), gpus);
+    ChallengeRate rate = timing.rate(claimed, c.size());
+    Duration deadline = timing.deadline(c, rate, gpus);
+    Duration ratedDeadline = timing.deadline(c, rate.atShare(speed.rated()), gpus);
     Duration lastDeadline =
-        max(ratedDeadline, timing.deadline(c, claimed.atSpeed(speed.fraudBelow()), gpus));
+        max(ratedDeadline, timing.deadline(c, rate.atShare(speed.fraudBelow()), gpus));
     String expected =
         String.format(
             Locale.ROOT,
-            "%d × %s needs about %.1f s of compute, answer due within %.1f s",
+            "%d × %s needs about %.1f s of compute at %s, answer due within %.1f s",
             gpus,
             claimed.product(),
-            timing.expectedSeconds(c, claimed, gpus),
+            timing.expectedSeconds(c, rate, gpus),
+            rate.basis(),
             deadline.toMillis() / 1000.0);
     if (checked.isPresent()) {
       if (checked.get().isPresent()) {
@@ -234,9 +236,9 @@ public record ChallengeVerdict(Outcome outcome, String message, double speedFact
                 Outcome.TOO_SLOW,
                 String.format(
                     Locale.ROOT,
-                    "correct but slow: answered after %.1f s (≈ %.0f TFLOP/s per GPU at most); %s",
+                    "correct but slow: answered after %.1f s (≈ %s at most); %s",
                     elapsed.toMillis() / 1000.0,
-                    timing.measuredTflops(c, elapsed, gpus),
+                    rate.speed(timing.observedRate(c, elapsed, gpus)),
                     expected)));
       }
       return Optional.of(
