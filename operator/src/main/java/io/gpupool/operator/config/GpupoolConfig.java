@@ -299,8 +299,9 @@ public interface GpupoolConfig {
       int size();
 
       /**
-       * Compute time a challenge should take on the claimed product; rounds are sized to it (at
-       * most {@link #maxRounds()}, by default 240, so on fast GPUs the start-up allowance
+       * Compute time a challenge should take on the claimed product; rounds are sized to it at the
+       * product's measured rate ({@link #rates()}), or else at its catalog TFLOP/s, then at most
+       * {@link #maxRounds()} (by default 240, so on fast uncalibrated GPUs the start-up allowance
        * dominates: docs/trust.md). Long enough against the start-up allowance that a late answer
        * can be re-rated: target × (1 / floor − tolerance) must exceed the allowance (45 s × 2.4 =
        * 108 s against 60 s; ChallengeDefaultsTest).
@@ -309,15 +310,26 @@ public interface GpupoolConfig {
       Duration target();
 
       /**
-       * Most rounds of a challenge (1..2²⁶; with {@link #openings()} off, 240 whatever this says).
-       * 240 by default: the timing model counts a round's matrix product at {@link #efficiency()}
-       * of the datasheet TFLOP/s, but the challenge program's generation of each round's inputs is
-       * bound by a GPU's memory bandwidth, so millions of rounds sized by TFLOP/s would make honest
-       * fast GPUs late. Raise it only for GPUs whose rate with challenge.py --bench was measured
-       * and matches the efficiency (docs/trust.md, "Hardware challenges").
+       * Most rounds of a challenge of a product without a measured rate ({@link #rates()}): 1..2²⁶,
+       * with {@link #openings()} off 240 whatever this says. 240 by default: such a product is
+       * timed by its datasheet TFLOP/s at {@link #efficiency()}, but the challenge program's
+       * generation of each round's inputs is bound by a GPU's memory bandwidth, so millions of
+       * rounds sized by TFLOP/s would make honest fast GPUs late. Calibrate the product instead of
+       * raising it (docs/trust.md, "Hardware challenges").
        */
       @WithDefault("240")
       int maxRounds();
+
+      /**
+       * The challenge program's rates measured per GPU product, as {@code challenge.py --bench
+       * SIZE} prints them on one node of the product: comma-separated entries {@code
+       * PRODUCT@SIZE=ROUNDS_PER_SECOND} (rounds per second per GPU), each at {@link #size()}. A
+       * product listed is sized to {@link #target()} at its rate (up to 2²⁶ committed rounds,
+       * {@link #maxRounds()} not applying) and timed against it; the others by the catalog's
+       * TFLOP/s × {@link #efficiency()}, at most {@link #maxRounds()} rounds. None by default: no
+       * GPU's rate was measured for the project (docs/operations.md, "Calibrating challenges").
+       */
+      Optional<List<String>> rates();
 
       /** Rounds the operator recomputes to check an answer. */
       @WithDefault("4")

@@ -17,9 +17,11 @@ import io.gpupool.scheduler.model.GpuCatalog;
 import io.gpupool.scheduler.model.GpuSpec;
 import io.gpupool.scheduler.trust.Answering;
 import io.gpupool.scheduler.trust.Challenge;
+import io.gpupool.scheduler.trust.ChallengeRate;
 import io.gpupool.scheduler.trust.ChallengeVerdict;
 import io.gpupool.scheduler.trust.ChallengeVerdict.Outcome;
 import io.gpupool.scheduler.trust.ChallengeVerdict.SpeedCorrection;
+import io.gpupool.scheduler.trust.MeasuredRates;
 import io.gpupool.scheduler.trust.TimingModel;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -38,6 +40,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -116,7 +119,11 @@ public class ChallengeRunner {
             random,
             config.meanInterval());
     this.timing =
-        new TimingModel(config.efficiency(), config.tolerance(), config.startupAllowance());
+        new TimingModel(
+            config.efficiency(),
+            config.tolerance(),
+            config.startupAllowance(),
+            MeasuredRatesSetting.read(config.rates(), config.size()));
     this.sizing =
         new ChallengeSizing(
             timing,
@@ -157,6 +164,14 @@ public class ChallengeRunner {
           LOG.infof(
               "hardware challenges on: pods in %s, %s per round side, mean interval %s, budget %.1f %%",
               namespace, config.size(), config.meanInterval(), config.budget() * 100);
+          LOG.infof(
+              "challenge rates measured: %s; other products timed by catalog TFLOP/s × %s",
+              timing.measured().isEmpty()
+                  ? "none"
+                  : timing.measured().all().stream()
+                      .map(MeasuredRates::entry)
+                      .collect(Collectors.joining(", ")),
+              config.efficiency());
         });
   }
 
@@ -329,7 +344,8 @@ public class ChallengeRunner {
     int rounds = sizing.rounds(spec, node.physicalGpus());
     Challenge sized = new Challenge("0".repeat(32), config.size(), rounds);
     // A node rated below its claim is given until the deadline at its rating.
-    GpuSpec rated = spec.atSpeed(trust.speedFactor(node.name(), node.product()));
+    ChallengeRate rated =
+        timing.rate(spec, config.size()).atShare(trust.speedFactor(node.name(), node.product()));
     return timing.deadline(sized, rated, node.physicalGpus()).toMillis() / 1000.0;
   }
 
@@ -381,13 +397,14 @@ public class ChallengeRunner {
             false));
     reissue.remove(node.name());
     LOG.infof(
-        "Node(%s): challenge %s started (%d rounds of %d², %d × %s)",
+        "Node(%s): challenge %s started (%d rounds of %d², %d × %s, timed by %s)",
         node.name(),
         challenge.nonce().substring(0, 8),
         rounds,
         config.size(),
         node.physicalGpus(),
-        node.product());
+        node.product(),
+        timing.rate(claimed, config.size()).basis());
   }
 
   private void poll(ChallengeInFlight r, Instant now) {
@@ -458,11 +475,11 @@ public class ChallengeRunner {
     if (r == null) {
       return Optional.empty();
     }
+    ChallengeRate claimed = timing.rate(r.claimed(), r.challenge().size());
     Duration atRating =
         timing.deadline(
-            r.challenge(), r.claimed().atSpeed(trust.speedFactor(r.node(), r.product())), r.gpus());
-    Duration atFloor =
-        timing.deadline(r.challenge(), r.claimed().atSpeed(correctionFloor()), r.gpus());
+            r.challenge(), claimed.atShare(trust.speedFactor(r.node(), r.product())), r.gpus());
+    Duration atFloor = timing.deadline(r.challenge(), claimed.atShare(correctionFloor()), r.gpus());
     return Optional.of(atRating.compareTo(atFloor) > 0 ? atRating : atFloor);
   }
 

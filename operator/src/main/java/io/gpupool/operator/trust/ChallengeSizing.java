@@ -3,19 +3,22 @@ package io.gpupool.operator.trust;
 import io.gpupool.scheduler.model.GpuSpec;
 import io.gpupool.scheduler.trust.Answering;
 import io.gpupool.scheduler.trust.Challenge;
+import io.gpupool.scheduler.trust.ChallengeRate;
 import io.gpupool.scheduler.trust.TimingModel;
 import java.time.Duration;
 
 /**
  * How many rounds the operator gives a node: enough to keep the claimed GPUs busy for {@code
- * target}, within what the way of answering carries and the configured {@code maxRounds}.
+ * target} at the product's {@link ChallengeRate}, within what the way of answering carries, and —
+ * for a product without a measured rate — within the configured {@code maxRounds}.
  *
- * <p>{@code maxRounds} exists because the timing model counts a round as its matrix product at
- * {@code efficiency} of the datasheet TFLOP/s, while the challenge program also generates the
- * round's 2n² inputs with 64-bit integer arithmetic, which on a GPU is bound by memory bandwidth,
- * not by the tensor cores (docs/trust.md, "Hardware challenges"): sized by TFLOP/s alone, millions
- * of rounds would make honest fast GPUs late. Until the program's rate on a pool's GPUs is measured
- * ({@code challenge.py --bench}) the default keeps the 240 rounds of a termination message.
+ * <p>{@code maxRounds} exists because a product without a measured rate is timed by its datasheet
+ * TFLOP/s at {@code efficiency}, while the challenge program also generates the round's 2n² inputs
+ * with 64-bit integer arithmetic, which on a GPU is bound by memory bandwidth, not by the tensor
+ * cores (docs/trust.md, "Hardware challenges"): sized by TFLOP/s alone, millions of rounds would
+ * make honest fast GPUs late. A product the operator measured ({@code challenge.py --bench}, {@code
+ * gpupool.trust.challenge.rates}) is sized by that rate, so it gets as many rounds as the target
+ * takes.
  */
 public record ChallengeSizing(
     TimingModel timing, int size, Duration target, Answering answering, int maxRounds) {
@@ -31,6 +34,8 @@ public record ChallengeSizing(
 
   /** Rounds for {@code gpus} GPUs of the claimed {@code spec}. */
   public int rounds(GpuSpec spec, int gpus) {
-    return Math.min(maxRounds, timing.roundsFor(size, spec, gpus, target, answering));
+    ChallengeRate rate = timing.rate(spec, size);
+    int rounds = timing.roundsFor(rate, gpus, target, answering);
+    return rate.measured() ? rounds : Math.min(maxRounds, rounds);
   }
 }

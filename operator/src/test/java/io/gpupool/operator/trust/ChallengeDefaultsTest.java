@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.scheduler.model.GpuCatalog;
 import io.gpupool.scheduler.model.GpuSpec;
+import io.gpupool.scheduler.trust.Answering;
 import io.gpupool.scheduler.trust.Challenge;
 import io.gpupool.scheduler.trust.ChallengeVerdict;
 import io.gpupool.scheduler.trust.ChallengeVerdict.Outcome;
@@ -12,7 +13,9 @@ import io.gpupool.scheduler.trust.ChallengeVerdict.SpeedCorrection;
 import io.gpupool.scheduler.trust.ChallengeWork;
 import io.gpupool.scheduler.trust.TimingModel;
 import io.smallrye.config.WithDefault;
+import java.lang.reflect.Method;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -35,12 +38,13 @@ class ChallengeDefaultsTest {
   static final Challenge CHALLENGE = new Challenge("00112233445566778899aabbccddeeff", 8, ROUNDS);
   static final String HONEST = ChallengeWork.answer(CHALLENGE);
 
-  static String shipped(String method) {
+  static String shipped(String name) {
+    return method(name).getAnnotation(WithDefault.class).value();
+  }
+
+  static Method method(String name) {
     try {
-      return GpupoolConfig.Trust.Challenge.class
-          .getMethod(method)
-          .getAnnotation(WithDefault.class)
-          .value();
+      return GpupoolConfig.Trust.Challenge.class.getMethod(name);
     } catch (NoSuchMethodException e) {
       throw new AssertionError(e);
     }
@@ -130,6 +134,62 @@ class ChallengeDefaultsTest {
     double share = RTX3090.denseTflops() / H100.denseTflops();
     ChallengeVerdict v = verdict(share, 0);
     assertThat(v.outcome()).as(v.message()).isEqualTo(Outcome.TOO_SLOW);
+  }
+
+  @Test
+  void noMeasuredRateShips() {
+    // None was measured for the project: every product is timed by the catalog until the pool's
+    // operator measures its own (docs/operations.md, "Calibrating challenges").
+    assertThat(method("rates").getAnnotation(WithDefault.class)).isNull();
+  }
+
+  /**
+   * With a measured rate the premise above holds on real GPUs: the shipped sizing gives a
+   * calibrated product the whole target (the 240-round most does not apply), so its verdicts are
+   * those the tests above model. The rate is illustrative, not a measurement.
+   */
+  @Test
+  void aCalibratedProductIsSizedToTheShippedTargetAndJudgedAsModelled() {
+    int size = Integer.parseInt(shipped("size"));
+    TimingModel timing =
+        new TimingModel(
+            Double.parseDouble(shipped("efficiency")),
+            TOLERANCE,
+            Duration.ofMillis((long) (ALLOWANCE * 1000)),
+            MeasuredRatesSetting.read(
+                Optional.of(List.of("NVIDIA-H100-80GB-HBM3@" + size + "=1480")), size));
+    ChallengeSizing sizing =
+        new ChallengeSizing(
+            timing,
+            size,
+            Duration.ofMillis((long) (TARGET * 1000)),
+            Answering.of(Boolean.parseBoolean(shipped("openings"))),
+            Integer.parseInt(shipped("maxRounds")));
+    Challenge c = new Challenge(CHALLENGE.nonce(), size, sizing.rounds(H100, 1));
+    assertThat(c.rounds()).isGreaterThan(Integer.parseInt(shipped("maxRounds")));
+    assertThat(timing.expectedSeconds(c, H100, 1)).isCloseTo(TARGET, within(0.01));
+    for (double[] expected : new double[][] {{1.0, 0}, {0.5, 0}, {0.3, 1}, {0.2, 2}}) {
+      double share = expected[0];
+      Duration elapsed =
+          Duration.ofMillis((long) (timing.expectedSeconds(c, H100, 1) / share * 1000));
+      ChallengeVerdict v =
+          ChallengeVerdict.classifyOpened(
+                  c,
+                  Optional.of(Optional.empty()),
+                  elapsed,
+                  Optional.of(Duration.ZERO),
+                  H100,
+                  1,
+                  timing,
+                  new SpeedCorrection(1.0, FLOOR))
+              .orElseThrow();
+      Outcome outcome =
+          expected[1] == 0 ? Outcome.PASSED : expected[1] == 1 ? Outcome.SLOWER : Outcome.TOO_SLOW;
+      assertThat(v.outcome())
+          .as("%.0f %% of the measured rate: %s", share * 100, v.message())
+          .isEqualTo(outcome);
+      assertThat(v.message()).contains("the measured 1,480 rounds/s per GPU");
+    }
   }
 
   static org.assertj.core.data.Offset<Double> within(double d) {

@@ -334,6 +334,11 @@ class ChallengeRestartIT {
     }
 
     @Override
+    public Optional<List<String>> rates() {
+      return Optional.empty();
+    }
+
+    @Override
     public int samples() {
       return 4;
     }
