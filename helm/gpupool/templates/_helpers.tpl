@@ -163,3 +163,20 @@ securityContext:
     drop:
       - ALL
 {{- end }}
+
+{{- /*
+The challenge program's measured rates (trust.challenge.rates) as the operator reads them:
+comma-separated PRODUCT@SIZE=ROUNDS_PER_SECOND, the line challenge.py --bench prints. A rate holds
+for the size it was measured at only, so one at another size than the challenges have is refused
+here rather than left to time nothing.
+*/ -}}
+{{- define "gpupool.challengeRates" -}}
+{{- $entries := list }}
+{{- range $i, $r := .rates }}
+{{- if ne (int64 $r.size) (int64 $.size) }}
+{{- fail (printf "trust.challenge.rates[%d] (%s) was measured at size %d, but trust.challenge.size is %d: measure it again with challenge.py --bench %d" $i $r.product (int64 $r.size) (int64 $.size) (int64 $.size)) }}
+{{- end }}
+{{- $entries = append $entries (printf "%s@%d=%v" $r.product (int64 $r.size) $r.roundsPerSecond) }}
+{{- end }}
+{{- join "," $entries }}
+{{- end }}

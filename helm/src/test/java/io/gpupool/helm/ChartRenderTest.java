@@ -466,6 +466,28 @@ class ChartRenderTest {
         Map.of("trust.challenge.openingWindow", "ten seconds"),
         Map.of("trust.challenge.openingPort", 80),
         Map.of("trust.challenge.openingPort", 65536),
+        // measured challenge rates that time nothing, or could not be a measurement
+        rate("NVIDIA-H100-80GB-HBM3", 512, 0),
+        rate("NVIDIA-H100-80GB-HBM3", 512, -1480),
+        rate("NVIDIA-H100-80GB-HBM3", 512, "0.0"),
+        rate("NVIDIA-H100-80GB-HBM3", 512, "fast"),
+        rate("NVIDIA-H100-80GB-HBM3", 4096, 1480),
+        rate("NVIDIA-H100-80GB-HBM3", 4, 1480),
+        rate("NVIDIA H100", 512, 1480),
+        Map.of(
+            "trust.challenge.rates[0].product",
+            "NVIDIA-H100-80GB-HBM3",
+            "trust.challenge.rates[0].roundsPerSecond",
+            1480),
+        Map.of(
+            "trust.challenge.rates[0].product",
+            "NVIDIA-H100-80GB-HBM3",
+            "trust.challenge.rates[0].size",
+            512,
+            "trust.challenge.rates[0].roundsPerSecond",
+            1480,
+            "trust.challenge.rates[0].measuredOn",
+            "node-1"),
         // the reporter key only ever comes from the Secret
         Map.of("extraEnv[0].name", "GPUPOOL_BILLING_REPORTER_KEY", "extraEnv[0].value", "0xabc"),
         // billing on without what it needs
@@ -477,6 +499,14 @@ class ChartRenderTest {
             "https://rpc.example.org",
             "billing.contractAddress",
             "0x5FbDB2315678afecb367f032d93F642f64180aa3"));
+  }
+
+  /** One measured challenge rate, as {@code trust.challenge.rates[0]}. */
+  static Map<String, Object> rate(String product, int size, Object roundsPerSecond) {
+    return Map.of(
+        "trust.challenge.rates[0].product", product,
+        "trust.challenge.rates[0].size", size,
+        "trust.challenge.rates[0].roundsPerSecond", roundsPerSecond);
   }
 
   @ParameterizedTest
@@ -707,9 +737,12 @@ class ChartRenderTest {
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENINGS", "true")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENING_WINDOW", "10s")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENING_PORT", "8471")
-          // unset: the operator's own address, and challenge pods in the release namespace
+          // unset: the operator's own address, challenge pods in the release namespace, and no
+          // measured rate (none ship: every product timed by the catalog)
           .doesNotContainKeys(
-              "GPUPOOL_TRUST_WHISTLEBLOWER_ADDRESS", "GPUPOOL_TRUST_CHALLENGE_NAMESPACE");
+              "GPUPOOL_TRUST_WHISTLEBLOWER_ADDRESS",
+              "GPUPOOL_TRUST_CHALLENGE_NAMESPACE",
+              "GPUPOOL_TRUST_CHALLENGE_RATES");
     }
 
     @Test
@@ -727,6 +760,10 @@ class ChartRenderTest {
       set.put("trust.challenge.openings", false);
       set.put("trust.challenge.openingWindow", "4s");
       set.put("trust.challenge.openingPort", 9100);
+      set.putAll(rate("NVIDIA-H100-80GB-HBM3", 512, 1480));
+      set.put("trust.challenge.rates[1].product", "NVIDIA-A100-SXM4-80GB");
+      set.put("trust.challenge.rates[1].size", 512);
+      set.put("trust.challenge.rates[1].roundsPerSecond", "490.5");
       Map<String, String> env = env(operator(Chart.render(NS, set).one(Deployment.class)));
       assertThat(env)
           .containsEntry("GPUPOOL_TRUST_MIN_STAKE_PER_GPU", "1.5")
@@ -741,7 +778,23 @@ class ChartRenderTest {
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_MAX_CONCURRENT", "8")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENINGS", "false")
           .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENING_WINDOW", "4s")
-          .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENING_PORT", "9100");
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_OPENING_PORT", "9100")
+          // as the operator reads them, and as challenge.py --bench prints them
+          .containsEntry(
+              "GPUPOOL_TRUST_CHALLENGE_RATES",
+              "NVIDIA-H100-80GB-HBM3@512=1480,NVIDIA-A100-SXM4-80GB@512=490.5");
+    }
+
+    @Test
+    void aRateMeasuredAtAnotherSizeThanTheChallengesIsRefused() {
+      Map<String, Object> set = new HashMap<>(rate("NVIDIA-H100-80GB-HBM3", 1024, 400));
+      assertThatThrownBy(() -> Chart.template(NS, set))
+          .hasMessageContaining(
+              "trust.challenge.rates[0] (NVIDIA-H100-80GB-HBM3) was measured at size 1024, but"
+                  + " trust.challenge.size is 512: measure it again with challenge.py --bench 512");
+      set.put("trust.challenge.size", 1024);
+      assertThat(env(operator(Chart.render(NS, set).one(Deployment.class))))
+          .containsEntry("GPUPOOL_TRUST_CHALLENGE_RATES", "NVIDIA-H100-80GB-HBM3@1024=400");
     }
 
     @Test
