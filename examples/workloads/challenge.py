@@ -17,8 +17,9 @@ A committed challenge has up to 2^26 rounds (gpu-scheduler's Challenge.MAX_COMMI
 many as keep the claimed GPUs busy for the operator's target, so the program is built for rate:
   - inputs are generated on the device from the seed, a batch of rounds at a time (SplitMix64 in
     int64 arithmetic: torch has no uint64, so logical shifts are arithmetic ones masked); as
-    separate element-wise kernels this is bound by memory bandwidth on a GPU, which is why the
-    operator keeps 240 rounds unless told otherwise (docs/trust.md, "Hardware challenges");
+    separate element-wise kernels this is bound by memory bandwidth on a GPU, so the program's
+    rate does not follow a GPU's TFLOP/s: the operator times a product by the rate --bench
+    measured on it, and keeps 240 rounds for a product it has none for (docs/trust.md);
   - GPUPOOL_CHALLENGE_BATCH sets the rounds a batch (default: what the working memory allows);
   - each batch is one batched product and one batched fingerprint (a few kernel launches per
     batch, not per round), and only the batch's digests come back to the host;
@@ -41,13 +42,17 @@ far more than the product on a fast GPU) and that cannot be had without the prod
   python3 challenge.py                 # reads GPUPOOL_CHALLENGE_NONCE/_SIZE/_ROUNDS
   python3 challenge.py --self-test     # prints the digests ChallengeWorkTest pins, then their
                                        # Merkle root (DigestTree), which DigestTreeTest pins
-  python3 challenge.py --bench SIZE ROUNDS [BATCH]   # rounds per second of the batched program
+  python3 challenge.py --bench SIZE [ROUNDS [BATCH]]  # calibration: rounds per second per GPU
+                                       # of a committed challenge on this node, and the setting
+                                       # that gives the operator this product's rate
+                                       # (docs/operations.md, "Calibrating challenges")
 
 The root commits to every digest at once, as gpu-scheduler's DigestTree defines it:
   leaf i = SHA-256(0x00 || i as 8 bytes big-endian || digest_i's 8 bytes)
   node   = SHA-256(0x01 || left || right); an odd level's last node is carried up unchanged
 """
 import hashlib
+import math
 import multiprocessing
 import os
 import sys
@@ -64,6 +69,7 @@ PORT = "GPUPOOL_CHALLENGE_PORT"
 WAIT = "GPUPOOL_CHALLENGE_WAIT"
 BATCH = "GPUPOOL_CHALLENGE_BATCH"
 HASHERS = "GPUPOOL_CHALLENGE_HASHERS"
+BENCH_SECONDS = "GPUPOOL_CHALLENGE_BENCH_SECONDS"
 OFFSET = 2049
 TERMINATION_LOG = "/dev/termination-log"
 MAX_ANSWERED_ROUNDS = 240  # 16 hex digits a round in a 4096-byte termination message
@@ -360,17 +366,69 @@ def answer(nonce_hex, n, rounds):
     return digests_of(nonce_hex, n, rounds).hex()
 
 
-def bench(n, rounds):
-    """Rounds per second of computing and committing (the digests and the whole tree)."""
-    pool = hash_pool()
+def gfd_product():
+    """The node's GPU product as GPU Feature Discovery labels it (nvidia.com/gpu.product): the
+    device name with characters outside [A-Za-z0-9-_. ] stripped and spaces made '-'; "cpu" when
+    the rounds run on the CPU. Raises ValueError when the node's GPUs are not all one product."""
+    if not torch.cuda.is_available():
+        return "cpu"
+    names = {torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())}
+    if len(names) != 1:
+        raise ValueError("the node's GPUs are of several products (%s): calibrate on a node of one"
+                         % ", ".join(sorted(names)))
+    name = "".join(c for c in names.pop() if c.isascii() and (c.isalnum() or c in "-_. "))
+    return name.strip().replace(" ", "-") or "unknown"
+
+
+def three_digits_down(rate):
+    """rate rounded down to three significant digits, as plain decimal text: a slightly low rate
+    gives an honest node slightly more time, never less."""
+    exponent = math.floor(math.log10(rate)) - 2
+    if exponent >= 0:
+        return "%d" % (math.floor(rate / 10 ** exponent) * 10 ** exponent)
+    places = -exponent
+    return "%.*f" % (places, math.floor(rate * 10 ** places) / 10 ** places)
+
+
+def timed_commit(n, rounds, pool):
+    """Seconds to compute and commit to rounds of size n, exactly as a committed challenge does
+    (generation, product, fingerprint, Merkle tree, on every GPU of the node), and the root."""
     started = time.perf_counter()
     tree = committed_tree("00112233445566778899aabbccddeeff", n, rounds, pool)
-    seconds = time.perf_counter() - started
+    return time.perf_counter() - started, tree.root()
+
+
+def bench(n, rounds=None):
+    """Rounds per second of computing and committing (the digests and the whole tree), per GPU,
+    with the setting that gives the operator this node's product's rate. Without rounds, as many
+    as take at least GPUPOOL_CHALLENGE_BENCH_SECONDS (default 20), doubling from 8 a GPU."""
+    product = gfd_product()
+    gpus = len(devices())
+    pool = hash_pool()
+    least = float(os.environ.get(BENCH_SECONDS, "20"))
+    count = rounds or 8 * gpus
+    while True:
+        seconds, root = timed_commit(n, count, pool)
+        if rounds or seconds >= least or 2 * count > MAX_COMMITTED_ROUNDS:
+            break
+        count *= 2
+    if pool is not None:
+        pool.close()
+    per_gpu = count / seconds / gpus
     print(
         "size %d, %d rounds, batch %d, %d hashing processes: %.2f s, %.1f rounds/s, root %s"
-        % (n, rounds, batch_size(n, devices()[0]), pool._processes if pool else 0, seconds,
-           rounds / seconds, tree.root()[:16])
+        % (n, count, batch_size(n, devices()[0]), pool._processes if pool else 0, seconds,
+           count / seconds, root[:16])
     )
+    figure = three_digits_down(per_gpu)
+    print("product %s, %s, size %d: %s rounds/s per GPU"
+          % (product, "%d GPUs" % gpus if torch.cuda.is_available() else "the CPU as one GPU", n,
+             figure))
+    print("chart values (trust.challenge.rates):")
+    print("  - {product: %s, size: %d, roundsPerSecond: %s}" % (product, n, figure))
+    print("operator setting (gpupool.trust.challenge.rates, GPUPOOL_TRUST_CHALLENGE_RATES; "
+          "comma-separated with other products'):")
+    print("  %s@%d=%s" % (product, n, figure))
     return 0
 
 
@@ -400,9 +458,17 @@ def main(argv):
         print(committed_tree("00112233445566778899aabbccddeeff", 16, 3).root())
         return 0
     if argv and argv[0] == "--bench":
+        if not 2 <= len(argv) <= 4 or not argv[1].isdigit() or not 8 <= int(argv[1]) <= MAX_SIZE:
+            print("usage: challenge.py --bench SIZE [ROUNDS [BATCH]] (SIZE 8..%d)" % MAX_SIZE,
+                  file=sys.stderr)
+            return 2
         if len(argv) > 3:
             os.environ[BATCH] = argv[3]
-        return bench(int(argv[1]), int(argv[2]))
+        try:
+            return bench(int(argv[1]), int(argv[2]) if len(argv) > 2 else None)
+        except ValueError as e:
+            print("challenge: %s" % e, file=sys.stderr)
+            return 1
     try:
         nonce, n, rounds = parse_env()
     except ValueError as e:

@@ -8,6 +8,8 @@ import io.gpupool.scheduler.trust.ChallengeWire;
 import io.gpupool.scheduler.trust.ChallengeWork;
 import io.gpupool.scheduler.trust.DigestTree;
 import io.gpupool.scheduler.trust.LeafOpenings;
+import io.gpupool.scheduler.trust.MeasuredRate;
+import io.gpupool.scheduler.trust.MeasuredRates;
 import java.net.ConnectException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -20,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -29,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * and of the commit-then-open exchange: its self-test prints the digests and root Java computes,
  * and in commit-then-open mode it commits to every product, opens the leaves the operator draws
  * after the root, and exits with "opened N leaves", also for more rounds than a termination message
- * holds, computed in batches. Needs python3-torch.
+ * holds, computed in batches; its {@code --bench} calibration commits the same way and prints the
+ * rate setting the operator reads. Needs python3-torch.
  */
 class ChallengeScriptIT {
   private static final Path SCRIPT = SandboxCluster.REPO.resolve("examples/workloads/challenge.py");
@@ -78,6 +82,82 @@ class ChallengeScriptIT {
     assertThat(output)
         .contains("committed " + DigestTree.root(digests) + " 10000")
         .contains("opened 8 leaves");
+  }
+
+  /**
+   * The calibration an operator runs on one node of a product: {@code --bench SIZE ROUNDS} commits
+   * to the same tree a challenge of those rounds does (its root is the one Java computes), and
+   * prints the product as GFD labels it ("cpu" here), the size, the rounds per second per GPU, and
+   * the chart and operator settings, which the operator's own parser reads back as that rate.
+   */
+  @Test
+  void theBenchCommitsAsAChallengeDoesAndPrintsTheRateToPaste() throws Exception {
+    RealWorkloadsE2E.requireTorch();
+    Challenge challenge = new Challenge("00112233445566778899aabbccddeeff", 16, 2000);
+    List<String> digests = new ArrayList<>(challenge.rounds());
+    for (int r = 0; r < challenge.rounds(); r++) {
+      digests.add(ChallengeWork.roundDigest(challenge, r));
+    }
+    List<String> lines = bench(Map.of(), "--bench", "16", "2000");
+    assertThat(lines.get(0))
+        .startsWith("size 16, 2000 rounds, ")
+        .endsWith("root " + DigestTree.root(digests).substring(0, 16));
+    double printed =
+        Double.parseDouble(lines.get(0).replaceAll(".*s, ([0-9.]+) rounds/s,.*", "$1"));
+    MeasuredRate rate = onlyRate(lines);
+    assertThat(rate.product()).isEqualTo("cpu");
+    assertThat(rate.size()).isEqualTo(16);
+    // Rounded down to three digits from the run's own figure (one device: per GPU is the whole).
+    assertThat(rate.roundsPerSecond()).isBetween(printed * 0.99, printed);
+    assertThat(lines)
+        .contains(
+            "product cpu, the CPU as one GPU, size 16: "
+                + MeasuredRates.entry(rate).replace("cpu@16=", "")
+                + " rounds/s per GPU")
+        .contains(
+            "  - {product: cpu, size: 16, roundsPerSecond: "
+                + MeasuredRates.entry(rate).replace("cpu@16=", "")
+                + "}");
+  }
+
+  /** Without ROUNDS the bench doubles them until a run takes the time asked for. */
+  @Test
+  void withoutRoundsTheBenchRunsLongEnoughToBeTimed() throws Exception {
+    RealWorkloadsE2E.requireTorch();
+    List<String> lines = bench(Map.of("GPUPOOL_CHALLENGE_BENCH_SECONDS", "1"), "--bench", "32");
+    double seconds =
+        Double.parseDouble(lines.get(0).replaceAll(".*processes: ([0-9.]+) s,.*", "$1"));
+    int rounds = Integer.parseInt(lines.get(0).replaceAll("size 32, ([0-9]+) rounds,.*", "$1"));
+    assertThat(seconds).isGreaterThanOrEqualTo(1.0);
+    assertThat(Integer.bitCount(rounds / 8)).as("8 doubled: %d", rounds).isEqualTo(1);
+    assertThat(onlyRate(lines).size()).isEqualTo(32);
+  }
+
+  /** Runs {@code challenge.py} with {@code args}; its output lines (it must exit 0). */
+  private static List<String> bench(Map<String, String> env, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(RealWorkloadsE2E.PYTHON, SCRIPT.toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    try {
+      String output = new String(p.getInputStream().readAllBytes());
+      assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as(output).isZero();
+      return output.lines().toList();
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  /** The operator setting the bench printed, read as the operator reads it. */
+  private static MeasuredRate onlyRate(List<String> lines) {
+    int heading =
+        lines.indexOf(
+            lines.stream().filter(l -> l.startsWith("operator setting")).findFirst().orElseThrow());
+    List<MeasuredRate> rates = MeasuredRates.parse(List.of(lines.get(heading + 1))).all();
+    assertThat(rates).hasSize(1);
+    return rates.get(0);
   }
 
   /**
