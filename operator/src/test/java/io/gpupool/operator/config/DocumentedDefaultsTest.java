@@ -85,7 +85,8 @@ class DocumentedDefaultsTest {
         value.startsWith("\"") && value.endsWith("\"") && value.length() >= 2
             ? value.substring(1, value.length() - 1)
             : value;
-    return v.isEmpty() ? null : v;
+    // An empty list in the chart (`[]`) is no value, as an unset optional setting is.
+    return v.isEmpty() || v.equals("[]") ? null : v;
   }
 
   /** The rows of docs/operations.md that {@code row} matches, as matched. */
