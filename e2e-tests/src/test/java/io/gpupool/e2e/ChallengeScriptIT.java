@@ -74,13 +74,9 @@ class ChallengeScriptIT {
   void aBatchedRunOfTenThousandRoundsCommitsToTheRootJavaComputes() throws Exception {
     RealWorkloadsE2E.requireTorch();
     Challenge challenge = new Challenge("00ff11ee22dd33cc44bb55aa66997788", 16, 10_000);
-    List<String> digests = new ArrayList<>(challenge.rounds());
-    for (int r = 0; r < challenge.rounds(); r++) {
-      digests.add(ChallengeWork.roundDigest(challenge, r));
-    }
     String output = commitAndOpen(challenge, 8, Optional.of(999));
     assertThat(output)
-        .contains("committed " + DigestTree.root(digests) + " 10000")
+        .contains("committed " + rootJavaComputes(challenge) + " 10000")
         .contains("opened 8 leaves");
   }
 
@@ -94,14 +90,10 @@ class ChallengeScriptIT {
   void theBenchCommitsAsAChallengeDoesAndPrintsTheRateToPaste() throws Exception {
     RealWorkloadsE2E.requireTorch();
     Challenge challenge = new Challenge("00112233445566778899aabbccddeeff", 16, 2000);
-    List<String> digests = new ArrayList<>(challenge.rounds());
-    for (int r = 0; r < challenge.rounds(); r++) {
-      digests.add(ChallengeWork.roundDigest(challenge, r));
-    }
     List<String> lines = bench(Map.of(), "--bench", "16", "2000");
     assertThat(lines.get(0))
         .startsWith("size 16, 2000 rounds, ")
-        .endsWith("root " + DigestTree.root(digests).substring(0, 16));
+        .endsWith("root " + rootJavaComputes(challenge).substring(0, 16));
     double printed =
         Double.parseDouble(lines.get(0).replaceAll(".*s, ([0-9.]+) rounds/s,.*", "$1"));
     MeasuredRate rate = onlyRate(lines);
@@ -131,6 +123,15 @@ class ChallengeScriptIT {
     assertThat(seconds).isGreaterThanOrEqualTo(1.0);
     assertThat(Integer.bitCount(rounds / 8)).as("8 doubled: %d", rounds).isEqualTo(1);
     assertThat(onlyRate(lines).size()).isEqualTo(32);
+  }
+
+  /** The DigestTree root over every round's digest, as gpu-scheduler computes them. */
+  private static String rootJavaComputes(Challenge challenge) {
+    List<String> digests = new ArrayList<>(challenge.rounds());
+    for (int r = 0; r < challenge.rounds(); r++) {
+      digests.add(ChallengeWork.roundDigest(challenge, r));
+    }
+    return DigestTree.root(digests);
   }
 
   /** Runs {@code challenge.py} with {@code args}; its output lines (it must exit 0). */

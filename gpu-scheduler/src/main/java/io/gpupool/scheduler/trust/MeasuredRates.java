@@ -3,6 +3,7 @@ package io.gpupool.scheduler.trust;
 import io.gpupool.scheduler.model.GpuCatalog;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -49,7 +50,7 @@ public final class MeasuredRates {
                 + "): keep one");
       }
     }
-    return map.isEmpty() ? NONE : new MeasuredRates(Map.copyOf(map));
+    return map.isEmpty() ? NONE : new MeasuredRates(Collections.unmodifiableMap(map));
   }
 
   /** Rates from entries {@code PRODUCT@SIZE=ROUNDS_PER_SECOND}, each checked. */
@@ -97,6 +98,7 @@ public final class MeasuredRates {
     return Optional.ofNullable(byProductAndSize.get(key(product, size)));
   }
 
+  /** Every rate, in the order given. */
   public List<MeasuredRate> all() {
     return List.copyOf(byProductAndSize.values());
   }
