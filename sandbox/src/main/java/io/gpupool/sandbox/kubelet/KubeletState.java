@@ -110,6 +110,15 @@ final class KubeletState {
     return runs.values().stream().filter(r -> r.node.equals(nodeName)).mapToInt(r -> r.gpus).sum();
   }
 
+  /** The pods counted in {@link #usedGpus}, as {@code namespace/name (GPUs)}: who a refusal met. */
+  List<String> holdersOf(String nodeName) {
+    return runs.values().stream()
+        .filter(r -> r.node.equals(nodeName) && r.gpus > 0)
+        .map(r -> r.namespace + "/" + r.name + " (" + r.gpus + ")")
+        .sorted()
+        .toList();
+  }
+
   /** Runs on the simulator thread, logging failures instead of losing them in a future. */
   Runnable safely(Runnable action) {
     return () -> {

@@ -100,7 +100,8 @@ final class PodLifecycle {
               + gpus
               + " GPU(s) requested, "
               + Math.max(0, allocatable - used)
-              + " free");
+              + " free, held by "
+              + state.holdersOf(nodeName));
       state.events.pod(pod, nodeName, "Warning", "UnexpectedAdmissionError", message);
       statuses.write(
           pod,
