@@ -110,6 +110,16 @@ final class KubeletState {
     return runs.values().stream().filter(r -> r.node.equals(nodeName)).mapToInt(r -> r.gpus).sum();
   }
 
+  /**
+   * The pod {@code run} runs as the API server has it now, or null when it is gone, also when
+   * another pod has taken its name since (a job placed again keeps its pod names): a kubelet acts
+   * on the pod UID it admitted, never on a successor it has not admitted yet.
+   */
+  Pod current(PodRun run) {
+    Pod pod = client.pods().inNamespace(run.namespace).withName(run.name).get();
+    return pod == null || !run.uid.equals(pod.getMetadata().getUid()) ? null : pod;
+  }
+
   /** The pods counted in {@link #usedGpus}, as {@code namespace/name (GPUs)}: who a refusal met. */
   List<String> holdersOf(String nodeName) {
     return runs.values().stream()

@@ -113,8 +113,7 @@ final class PodLifecycle {
           });
       return;
     }
-    PodRun run =
-        new PodRun(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), nodeName, gpus);
+    PodRun run = new PodRun(pod, nodeName, gpus);
     state.runs.put(uid, run);
     start(pod, run, 0);
   }
@@ -141,12 +140,7 @@ final class PodLifecycle {
   private void adopt(Pod pod, String nodeName) {
     String uid = pod.getMetadata().getUid();
     state.decided.add(uid);
-    PodRun run =
-        new PodRun(
-            pod.getMetadata().getNamespace(),
-            pod.getMetadata().getName(),
-            nodeName,
-            PodFacts.requestedGpus(pod));
+    PodRun run = new PodRun(pod, nodeName, PodFacts.requestedGpus(pod));
     state.runs.put(uid, run);
     Long runSeconds = PodFacts.envLong(pod, RUN_SECONDS_ENV);
     if (runSeconds != null) {
@@ -389,7 +383,7 @@ final class PodLifecycle {
         pod.getSpec().getRestartPolicy() == null ? "Always" : pod.getSpec().getRestartPolicy();
     boolean restart = "Always".equals(policy) || ("OnFailure".equals(policy) && exitCode != 0);
     if (restart) {
-      Pod current = state.client.pods().inNamespace(run.namespace).withName(run.name).get();
+      Pod current = state.current(run);
       if (current == null) {
         state.forget(pod.getMetadata().getUid());
         return;
