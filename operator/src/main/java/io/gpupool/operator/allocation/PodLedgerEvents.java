@@ -5,7 +5,9 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 
 /**
  * Keeps the {@link AllocationLedger} true to the pods the operator's pod watch reports: foreign
- * pods count against their nodes, gpupool's own live pods against theirs.
+ * pods count against their nodes, gpupool's own live pods against theirs, and a pod being deleted
+ * keeps its GPUs on its own until the object is gone, as the kubelet and its device plugin keep
+ * them until its containers have stopped.
  */
 final class PodLedgerEvents implements ResourceEventHandler<Pod> {
   private final AllocationLedger ledger;
@@ -39,6 +41,8 @@ final class PodLedgerEvents implements ResourceEventHandler<Pod> {
     String job = PodGpus.owningJob(pod);
     if (job == null) {
       ledger.observeForeign(key(pod), pod.getSpec().getNodeName(), slots);
+    } else if (pod.getMetadata().getDeletionTimestamp() != null) {
+      ledger.observeLeaving(key(pod), pod.getSpec().getNodeName(), slots);
     } else {
       // Reserved by their job before they exist; counted as well while they live, so their GPUs
       // are never handed out again under them.
