@@ -38,6 +38,7 @@ class RecreatedPodIT {
 
   private final CountDownLatch kubeletHeld = new CountDownLatch(1);
   private final CountDownLatch kubeletGoes = new CountDownLatch(1);
+  private final List<String> kubeletLog = new CopyOnWriteArrayList<>();
   private Sandbox sandbox;
   private KubernetesClient client;
 
@@ -80,6 +81,7 @@ class RecreatedPodIT {
    * as a kubelet seconds behind its API server under load.
    */
   private void holdKubeletAtTheGate(String line) {
+    kubeletLog.add(line);
     if (line.startsWith("pod/default/gate Running")) {
       kubeletHeld.countDown();
       try {
@@ -140,6 +142,10 @@ class RecreatedPodIT {
     assertThat(secondPhases)
         .as("phases the second pod showed, while the kubelet ran it from its admission on")
         .doesNotContain("Succeeded", "Failed");
+    assertThat(kubeletLog)
+        .as("the first pod's end came while the second held its name")
+        .anyMatch(
+            l -> l.startsWith("pod/default/trainer " + first.getMetadata().getUid() + " is gone"));
     assertThat(sandbox.kubelet().gpusInUse("solo-2")).isEqualTo(1);
     assertThat(sandbox.kubelet().gpusInUse("solo-1")).as("the first pod's GPU is free").isZero();
   }

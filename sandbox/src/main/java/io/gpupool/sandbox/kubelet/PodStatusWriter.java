@@ -61,6 +61,14 @@ final class PodStatusWriter {
                 return p;
               });
     } catch (Replaced e) {
+      state.log.accept(
+          "pod/"
+              + namespace
+              + "/"
+              + name
+              + " "
+              + uid
+              + " is gone, its name taken by another pod: nothing written, forgotten");
       state.forget(uid);
     } catch (KubernetesClientException e) {
       if (e.getCode() == 404) {
