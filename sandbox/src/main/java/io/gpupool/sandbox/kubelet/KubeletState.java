@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -118,6 +119,23 @@ final class KubeletState {
   Pod current(PodRun run) {
     Pod pod = client.pods().inNamespace(run.namespace).withName(run.name).get();
     return pod == null || !run.uid.equals(pod.getMetadata().getUid()) ? null : pod;
+  }
+
+  /** Forgets the pods this kubelet runs on {@code nodeName} that the API server no longer has. */
+  void forgetGone(String nodeName) {
+    for (var e : new ArrayList<>(runs.entrySet())) {
+      if (e.getValue().node.equals(nodeName) && current(e.getValue()) == null) {
+        log.accept(
+            "pod/"
+                + e.getValue().namespace
+                + "/"
+                + e.getValue().name
+                + " "
+                + e.getKey()
+                + " is gone from the API server: forgotten before an admission");
+        forget(e.getKey());
+      }
+    }
   }
 
   /** The pods counted in {@link #usedGpus}, as {@code namespace/name (GPUs)}: who a refusal met. */

@@ -80,6 +80,13 @@ final class PodLifecycle {
     int gpus = PodFacts.requestedGpus(pod);
     int allocatable = PodFacts.allocatableGpus(node);
     int used = state.usedGpus(nodeName);
+    if (used + gpus > allocatable) {
+      // A relisting informer delivers its adds before its deletes, and a pod created again under
+      // its name as an update with no delete at all: the pods counted may be gone already. A real
+      // kubelet's pod sources hand it removals before additions; the API server decides here.
+      state.forgetGone(nodeName);
+      used = state.usedGpus(nodeName);
+    }
     state.decided.add(uid);
     if (used + gpus > allocatable) {
       String message =
