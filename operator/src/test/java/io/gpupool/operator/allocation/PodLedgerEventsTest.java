@@ -1,11 +1,10 @@
 package io.gpupool.operator.allocation;
 
+import static io.gpupool.operator.allocation.JobPods.JOB;
+import static io.gpupool.operator.allocation.JobPods.pod;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
-import io.gpupool.api.v1alpha1.GpupoolApi;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -16,7 +15,6 @@ import org.junit.jupiter.api.Test;
  * refuses a pod for them meanwhile (UnexpectedAdmissionError).
  */
 class PodLedgerEventsTest {
-  private static final String JOB = "TrainingJob/team/llm";
 
   private final AllocationLedger ledger = new AllocationLedger();
   private final PodLedgerEvents events = new PodLedgerEvents(ledger);
@@ -32,9 +30,9 @@ class PodLedgerEventsTest {
     AtomicInteger releases = new AtomicInteger();
     ledger.onRelease(releases::incrementAndGet);
     ledger.hold(JOB, Map.of("n1", 1));
-    Pod running = pod("llm-worker-0", "n1", "Running", false);
+    Pod running = pod("llm-worker-0", "n1", 1, "Running", false);
     events.onAdd(running);
-    Pod stopping = pod("llm-worker-0", "n1", "Running", true);
+    Pod stopping = pod("llm-worker-0", "n1", 1, "Running", true);
     events.onUpdate(running, stopping);
     ledger.release(JOB);
 
@@ -56,46 +54,17 @@ class PodLedgerEventsTest {
 
   @Test
   void aDeletedPodThatEndedHoldsNothing() {
-    Pod ended = pod("llm-worker-0", "n1", "Succeeded", true);
+    Pod ended = pod("llm-worker-0", "n1", 1, "Succeeded", true);
     events.onAdd(ended);
     assertThat(ledger.usedByNode()).isEmpty();
   }
 
   @Test
   void aDeletedForeignPodKeepsItsGpusUntilItIsGone() {
-    Pod foreign = pod("other", "n2", "Running", true);
+    Pod foreign = pod("other", "n2", 1, "Running", true);
     events.onAdd(foreign);
     assertThat(ledger.usedByNode()).containsEntry("n2", 1);
     events.onDelete(foreign, false);
     assertThat(ledger.usedByNode()).isEmpty();
-  }
-
-  private static Pod pod(String name, String node, String phase, boolean deleted) {
-    PodBuilder b =
-        new PodBuilder()
-            .withNewMetadata()
-            .withName(name)
-            .withNamespace("team")
-            .withDeletionTimestamp(deleted ? "2026-12-07T12:00:00Z" : null)
-            .endMetadata()
-            .withNewSpec()
-            .withNodeName(node)
-            .addNewContainer()
-            .withName("main")
-            .withNewResources()
-            .addToLimits("nvidia.com/gpu", new Quantity("1"))
-            .endResources()
-            .endContainer()
-            .endSpec()
-            .withNewStatus()
-            .withPhase(phase)
-            .endStatus();
-    if (!"other".equals(name)) {
-      b.editMetadata()
-          .addToLabels(GpupoolApi.JOB_NAME_LABEL, "llm")
-          .addToLabels(GpupoolApi.JOB_KIND_LABEL, "TrainingJob")
-          .endMetadata();
-    }
-    return b.build();
   }
 }
