@@ -39,6 +39,7 @@ final class SandboxCluster implements AutoCloseable {
   private final Process operator;
   private final Path operatorLog;
   private final Path operatorKubeconfig;
+  private final SandboxLogFile sandboxLog;
   final Kubectl kubectl;
 
   private SandboxCluster(
@@ -46,8 +47,10 @@ final class SandboxCluster implements AutoCloseable {
       SandboxChain chain,
       Process operator,
       Path operatorLog,
-      Path operatorKubeconfig) {
+      Path operatorKubeconfig,
+      SandboxLogFile sandboxLog) {
     this.sandbox = sandbox;
+    this.sandboxLog = sandboxLog;
     this.chain = chain;
     this.operator = operator;
     this.operatorLog = operatorLog;
@@ -233,9 +236,11 @@ final class SandboxCluster implements AutoCloseable {
             ? null
             : SandboxChain.start(pool, chainOptions, line -> System.out.println("[chain] " + line));
     Sandbox sandbox;
+    SandboxLogFile sandboxLog = new SandboxLogFile(logs.resolve(name + "-sandbox.log"));
     try {
-      sandbox = startSandbox(pool, kubeconfig, timeScale);
+      sandbox = startSandbox(pool, kubeconfig, timeScale, sandboxLog);
     } catch (RuntimeException e) {
+      sandboxLog.close();
       if (chain != null) {
         chain.close();
       }
@@ -251,6 +256,7 @@ final class SandboxCluster implements AutoCloseable {
               ChartRelease.serviceAccount());
     } catch (RuntimeException e) {
       sandbox.close();
+      sandboxLog.close();
       if (chain != null) {
         chain.close();
       }
@@ -289,7 +295,7 @@ final class SandboxCluster implements AutoCloseable {
     pb.environment().putAll(env);
     Process operator = pb.start();
     SandboxCluster cluster =
-        new SandboxCluster(sandbox, chain, operator, operatorLog, operatorKubeconfig);
+        new SandboxCluster(sandbox, chain, operator, operatorLog, operatorKubeconfig, sandboxLog);
     try {
       cluster.awaitOperatorStarted();
     } catch (AssertionError | RuntimeException e) {
@@ -299,7 +305,8 @@ final class SandboxCluster implements AutoCloseable {
     return cluster;
   }
 
-  private static Sandbox startSandbox(PoolSpec pool, Path kubeconfig, double timeScale) {
+  private static Sandbox startSandbox(
+      PoolSpec pool, Path kubeconfig, double timeScale, SandboxLogFile log) {
     Path processData =
         kubeconfig.resolveSibling(
             kubeconfig.getFileName().toString().replace(".kubeconfig", "-data"));
@@ -312,7 +319,7 @@ final class SandboxCluster implements AutoCloseable {
         .evictionTimeout(Duration.ofSeconds(600))
         // the reference workload images run as real processes (torch); other pods stay simulated
         .processMode(ProcessMode.debian(REPO.resolve("examples/workloads"), processData))
-        .log(line -> {})
+        .log(log)
         .start();
   }
 
@@ -419,6 +426,7 @@ final class SandboxCluster implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     sandbox.close();
+    sandboxLog.close();
     if (chain != null) {
       chain.close(); // after the operator: nothing is sending to it any more
     }

@@ -25,6 +25,12 @@ public class AllocationLedger {
   /** Key prefix of the holdings of pods gpupool did not create, in {@link #holdings()}. */
   public static final String FOREIGN_PREFIX = "foreign:";
 
+  /**
+   * Key prefix of a gpupool pod that is being deleted but has not stopped yet ({@link
+   * #observeLeaving}), in {@link #holdings()}.
+   */
+  public static final String LEAVING_PREFIX = "leaving:";
+
   private final Map<String, Map<String, Integer>> byHolder = new HashMap<>();
   private final Map<String, Map<String, Integer>> foreignByNode = new HashMap<>();
   private final Map<String, OwnPod> ownPods = new HashMap<>();
@@ -96,22 +102,48 @@ public class AllocationLedger {
   public void observeOwn(String podKey, String holder, String node, int slots) {
     boolean freed;
     synchronized (this) {
-      Map<String, Integer> before = holdingOf(holder);
+      OwnPod known = ownPods.get(podKey);
+      // The pod may move between holders (its job, then its own key while it stops).
+      String other = known == null || known.holder().equals(holder) ? null : known.holder();
+      Map<String, Integer> before = holdingOf(holder, other);
       OwnPod previous = forgetOwn(podKey);
       if (slots > 0 && node != null) {
         OwnPod pod = new OwnPod(holder, node, slots);
         ownPods.put(podKey, pod);
         ownPodsByHolder.computeIfAbsent(holder, h -> new HashMap<>()).put(podKey, pod);
       }
-      freed = previous != null && shrinks(before, holdingOf(holder));
+      freed = previous != null && shrinks(before, holdingOf(holder, other));
       byNode.set(holder, holdingOf(holder));
-      if (previous != null && !previous.holder().equals(holder)) {
-        byNode.set(previous.holder(), holdingOf(previous.holder()));
+      if (other != null) {
+        byNode.set(other, holdingOf(other));
       }
     }
     if (freed) {
       fireRelease();
     }
+  }
+
+  /**
+   * Records a pod of a gpupool job that is being deleted (it has a deletionTimestamp) and still
+   * runs on {@code node}: its GPUs stay taken, as the kubelet's device plugin keeps them until its
+   * containers have stopped, but under the pod's own key ({@link #LEAVING_PREFIX}) instead of its
+   * job's. A job placed again after its pods were deleted (an eviction, its cost cap, a suspension)
+   * is planned without what it holds itself, and its holding is the larger of its reservation and
+   * its live pods, not their sum: counted under the job, the stopping pod's GPUs would be handed
+   * out again while the kubelet still refuses a pod for them (UnexpectedAdmissionError). Forgotten
+   * by {@link #observeOwn} with slots 0 when the pod object is gone.
+   */
+  public void observeLeaving(String podKey, String node, int slots) {
+    observeOwn(podKey, LEAVING_PREFIX + podKey, node, slots);
+  }
+
+  /** What {@code holder} and {@code other} (null: none) hold together, by node. */
+  private Map<String, Integer> holdingOf(String holder, String other) {
+    Map<String, Integer> both = new HashMap<>(holdingOf(holder));
+    if (other != null) {
+      holdingOf(other).forEach((node, n) -> both.merge(node, n, Integer::sum));
+    }
+    return both;
   }
 
   private OwnPod forgetOwn(String podKey) {

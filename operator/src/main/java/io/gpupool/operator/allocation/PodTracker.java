@@ -1,7 +1,6 @@
 package io.gpupool.operator.allocation;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.gpupool.operator.workload.ClusterPods;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -34,28 +33,7 @@ public class PodTracker {
   }
 
   void start(@Observes StartupEvent ignored) {
-    pods.listen(
-        new ResourceEventHandler<>() {
-          @Override
-          public void onAdd(Pod pod) {
-            observe(pod);
-          }
-
-          @Override
-          public void onUpdate(Pod oldPod, Pod pod) {
-            observe(pod);
-          }
-
-          @Override
-          public void onDelete(Pod pod, boolean finalStateUnknown) {
-            String job = PodGpus.owningJob(pod);
-            if (job == null) {
-              ledger.observeForeign(key(pod), null, 0);
-            } else {
-              ledger.observeOwn(key(pod), job, null, 0);
-            }
-          }
-        });
+    pods.listen(new PodLedgerEvents(ledger));
   }
 
   /**
@@ -112,21 +90,5 @@ public class PodTracker {
                 (node, n) ->
                     held.computeIfAbsent(job, j -> new HashMap<>()).merge(node, n, Math::max)));
     return held;
-  }
-
-  private void observe(Pod pod) {
-    int slots = PodGpus.terminal(pod) ? 0 : PodGpus.slots(pod);
-    String job = PodGpus.owningJob(pod);
-    if (job == null) {
-      ledger.observeForeign(key(pod), pod.getSpec().getNodeName(), slots);
-    } else {
-      // Reserved by their job before they exist; counted as well while they live, so their GPUs
-      // are never handed out again under them.
-      ledger.observeOwn(key(pod), job, pod.getSpec().getNodeName(), slots);
-    }
-  }
-
-  private static String key(Pod pod) {
-    return pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
   }
 }

@@ -1,17 +1,15 @@
 package io.gpupool.operator.allocation;
 
+import static io.gpupool.operator.allocation.JobPods.JOB;
+import static io.gpupool.operator.allocation.JobPods.pod;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
-import io.gpupool.api.v1alpha1.GpupoolApi;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class PodTrackerTest {
-  private static final String JOB = "TrainingJob/team/llm";
 
   /**
    * The soak's over-commit after failovers: a rank of a running gang failed while no leader led, so
@@ -40,33 +38,5 @@ class PodTrackerTest {
         PodTracker.standing(pods, Map.of(JOB, Map.of("n1", 1)));
     assertThat(held.get(JOB)).isEqualTo(Map.of("n1", 1, "n3", 2));
     assertThat(held).hasSize(1);
-  }
-
-  private static Pod pod(String name, String node, int gpus, String phase) {
-    PodBuilder b =
-        new PodBuilder()
-            .withNewMetadata()
-            .withName(name)
-            .withNamespace("team")
-            .endMetadata()
-            .withNewSpec()
-            .withNodeName(node)
-            .addNewContainer()
-            .withName("main")
-            .withNewResources()
-            .addToLimits("nvidia.com/gpu", new Quantity(Integer.toString(gpus)))
-            .endResources()
-            .endContainer()
-            .endSpec()
-            .withNewStatus()
-            .withPhase(phase)
-            .endStatus();
-    if (!"other".equals(name)) {
-      b.editMetadata()
-          .addToLabels(GpupoolApi.JOB_NAME_LABEL, "llm")
-          .addToLabels(GpupoolApi.JOB_KIND_LABEL, "TrainingJob")
-          .endMetadata();
-    }
-    return b.build();
   }
 }

@@ -250,6 +250,15 @@ public final class KubeletSimulator implements AutoCloseable {
     await(() -> client.nodes().resource(node).create());
   }
 
+  /**
+   * Handles {@code pod} as an informer's add or update, on the calling thread, which must be the
+   * kubelet's own (a log line's consumer): lets a test deliver events in the order a relisting
+   * informer does.
+   */
+  void podEventOnKubeletThread(Pod pod) {
+    pods.onPod(pod);
+  }
+
   /** GPUs ({@code nvidia.com/gpu}) in use on a node by pods this kubelet runs. */
   public int gpusInUse(String nodeName) {
     return await(() -> state.usedGpus(nodeName));

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -108,6 +109,42 @@ final class KubeletState {
 
   int usedGpus(String nodeName) {
     return runs.values().stream().filter(r -> r.node.equals(nodeName)).mapToInt(r -> r.gpus).sum();
+  }
+
+  /**
+   * The pod {@code run} runs as the API server has it now, or null when it is gone, also when
+   * another pod has taken its name since (a job placed again keeps its pod names): a kubelet acts
+   * on the pod UID it admitted, never on a successor it has not admitted yet.
+   */
+  Pod current(PodRun run) {
+    Pod pod = client.pods().inNamespace(run.namespace).withName(run.name).get();
+    return pod == null || !run.uid.equals(pod.getMetadata().getUid()) ? null : pod;
+  }
+
+  /** Forgets the pods this kubelet runs on {@code nodeName} that the API server no longer has. */
+  void forgetGone(String nodeName) {
+    for (var e : new ArrayList<>(runs.entrySet())) {
+      if (e.getValue().node.equals(nodeName) && current(e.getValue()) == null) {
+        log.accept(
+            "pod/"
+                + e.getValue().namespace
+                + "/"
+                + e.getValue().name
+                + " "
+                + e.getKey()
+                + " is gone from the API server: forgotten before an admission");
+        forget(e.getKey());
+      }
+    }
+  }
+
+  /** The pods counted in {@link #usedGpus}, as {@code namespace/name (GPUs)}: who a refusal met. */
+  List<String> holdersOf(String nodeName) {
+    return runs.values().stream()
+        .filter(r -> r.node.equals(nodeName) && r.gpus > 0)
+        .map(r -> r.namespace + "/" + r.name + " (" + r.gpus + ")")
+        .sorted()
+        .toList();
   }
 
   /** Runs on the simulator thread, logging failures instead of losing them in a future. */

@@ -156,7 +156,7 @@ final class NodeLifecycle {
       }
       statuses.setReady(run, ready);
       if (ready && run.unreportedExit != null) {
-        Pod pod = state.client.pods().inNamespace(run.namespace).withName(run.name).get();
+        Pod pod = state.current(run);
         if (pod != null) {
           pods.complete(pod, run, run.unreportedExit);
         }
@@ -168,7 +168,7 @@ final class NodeLifecycle {
           run.eviction = null;
         }
       } else if (run.eviction == null) {
-        Pod pod = state.client.pods().inNamespace(run.namespace).withName(run.name).get();
+        Pod pod = state.current(run);
         if (pod != null) {
           Duration timeout = evictionTimeout(pod);
           run.eviction =
@@ -201,6 +201,10 @@ final class NodeLifecycle {
     }
     Node node = state.nodes.get(run.node);
     if (node != null && PodFacts.isReady(node)) {
+      return;
+    }
+    if (state.current(run) == null) {
+      state.forget(run.uid); // gone, or its name taken by a pod this node does not run
       return;
     }
     if (state.options.evictionMode() == EvictionMode.FAIL) {

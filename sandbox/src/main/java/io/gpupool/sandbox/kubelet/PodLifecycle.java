@@ -80,6 +80,13 @@ final class PodLifecycle {
     int gpus = PodFacts.requestedGpus(pod);
     int allocatable = PodFacts.allocatableGpus(node);
     int used = state.usedGpus(nodeName);
+    if (used + gpus > allocatable) {
+      // A relisting informer delivers its adds before its deletes, and a pod created again under
+      // its name as an update with no delete at all: the pods counted may be gone already. A real
+      // kubelet's pod sources hand it removals before additions; the API server decides here.
+      state.forgetGone(nodeName);
+      used = state.usedGpus(nodeName);
+    }
     state.decided.add(uid);
     if (used + gpus > allocatable) {
       String message =
@@ -100,7 +107,8 @@ final class PodLifecycle {
               + gpus
               + " GPU(s) requested, "
               + Math.max(0, allocatable - used)
-              + " free");
+              + " free, held by "
+              + state.holdersOf(nodeName));
       state.events.pod(pod, nodeName, "Warning", "UnexpectedAdmissionError", message);
       statuses.write(
           pod,
@@ -112,8 +120,7 @@ final class PodLifecycle {
           });
       return;
     }
-    PodRun run =
-        new PodRun(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), nodeName, gpus);
+    PodRun run = new PodRun(pod, nodeName, gpus);
     state.runs.put(uid, run);
     start(pod, run, 0);
   }
@@ -140,12 +147,7 @@ final class PodLifecycle {
   private void adopt(Pod pod, String nodeName) {
     String uid = pod.getMetadata().getUid();
     state.decided.add(uid);
-    PodRun run =
-        new PodRun(
-            pod.getMetadata().getNamespace(),
-            pod.getMetadata().getName(),
-            nodeName,
-            PodFacts.requestedGpus(pod));
+    PodRun run = new PodRun(pod, nodeName, PodFacts.requestedGpus(pod));
     state.runs.put(uid, run);
     Long runSeconds = PodFacts.envLong(pod, RUN_SECONDS_ENV);
     if (runSeconds != null) {
@@ -388,7 +390,7 @@ final class PodLifecycle {
         pod.getSpec().getRestartPolicy() == null ? "Always" : pod.getSpec().getRestartPolicy();
     boolean restart = "Always".equals(policy) || ("OnFailure".equals(policy) && exitCode != 0);
     if (restart) {
-      Pod current = state.client.pods().inNamespace(run.namespace).withName(run.name).get();
+      Pod current = state.current(run);
       if (current == null) {
         state.forget(pod.getMetadata().getUid());
         return;
