@@ -273,6 +273,17 @@ public class BillingService {
     return meter;
   }
 
+  /**
+   * Meters {@code pod} of {@code job} before the operator deletes it ({@link UsageMeter#removing});
+   * nothing while no meter runs (this replica does not lead yet).
+   */
+  public void beforeDeleting(Pod pod, HasMetadata job) {
+    UsageMeter m = meter;
+    if (m != null) {
+      m.removing(pod, job);
+    }
+  }
+
   public ConfigMapBillingStore store() {
     return store;
   }

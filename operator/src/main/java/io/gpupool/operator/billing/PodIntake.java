@@ -86,8 +86,11 @@ final class PodIntake {
    * The record of a pod seen running for the first time (since {@code start}), or null when it is
    * not metered: not (or not yet: its job's status may trail the pod's creation) found to be the
    * operator's, or its provider not known yet.
+   *
+   * @param removedFrom the job whose step is deleting the pod as one of its own (its status need
+   *     not list it: {@link PodOwnership#checkRemoved}), or null for a pod merely seen
    */
-  TrackedPod admit(Pod pod, String podUid, Instant start, Instant now) {
+  TrackedPod admit(Pod pod, String podUid, Instant start, Instant now, HasMetadata removedFrom) {
     Optional<JobRef> ref = JobRef.of(pod);
     // a pod already in the usage records was checked when first seen (maybe by a previous run)
     boolean recorded = ref.isPresent() && store.pods(ref.get().uid()).containsKey(podUid);
@@ -97,8 +100,11 @@ final class PodIntake {
     Optional<PlacedTerms> terms =
         ref.flatMap(r -> store.terms(r.uid(), pod.getMetadata().getName()));
     if (!recorded) {
-      job = ref.flatMap(jobs::find).orElse(null);
-      PodOwnership.Verdict verdict = PodOwnership.check(pod, ref.orElse(null), job, terms);
+      job = removedFrom != null ? removedFrom : ref.flatMap(jobs::find).orElse(null);
+      PodOwnership.Verdict verdict =
+          removedFrom != null
+              ? PodOwnership.checkRemoved(pod, ref.orElse(null), job, terms)
+              : PodOwnership.check(pod, ref.orElse(null), job, terms);
       if (verdict == PodOwnership.Verdict.NO_TERMS && !store.placedTermsRecorded(ref.get().uid())) {
         // Listed in its job's status on its node, in a job the operator recorded no terms for at
         // placement: placed by an operator that kept none (an earlier version). Billed from its

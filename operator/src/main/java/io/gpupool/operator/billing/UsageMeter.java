@@ -328,10 +328,28 @@ public final class UsageMeter implements AutoCloseable {
   }
 
   /**
+   * Takes in a pod the operator is about to delete as one of {@code job}'s own, before it deletes
+   * it. A replica group's pods are listed in their InferenceJob's status only by a step that sees
+   * them after their creation; when the leader that created them died first, the next leader's
+   * first step may be the one that deletes them (the job was suspended meanwhile), and no status
+   * ever listed them: the meter refused them as not placed and their usage was lost (ChaosE2E).
+   * Taken in here, such a pod is metered from its start to its deletion, once (by UID) like any
+   * other; its owner, job UID and the terms recorded at placement on its node are checked as always
+   * ({@link PodOwnership#checkRemoved}).
+   */
+  public void removing(Pod pod, HasMetadata job) {
+    observe(pod, null, job);
+  }
+
+  /**
    * Take in the latest state of a pod; {@code deletedAt} is set when the pod was deleted. A pod
    * that ended, was deleted or whose node is down is metered at once.
    */
   void observe(Pod pod, Instant deletedAt) {
+    observe(pod, deletedAt, null);
+  }
+
+  private void observe(Pod pod, Instant deletedAt, HasMetadata removedFrom) {
     String uid = pod.getMetadata().getUid();
     if (uid == null) {
       return;
@@ -347,7 +365,7 @@ public final class UsageMeter implements AutoCloseable {
       if (start == null) {
         return; // never ran: nothing to bill
       }
-      first = intake.admit(pod, uid, start, now);
+      first = intake.admit(pod, uid, start, now, removedFrom);
       if (first == null) {
         if (deletedAt != null) {
           intake.deleted(uid);

@@ -162,7 +162,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
 
   @Override
   protected void stopWorkload(JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s) {
-    reads.pods().apply(s.job).forEach(workloads::deletePod);
+    reads.pods().apply(s.job).forEach(p -> deletePod(s.job, p));
     s.status.replicas = new ArrayList<>();
     s.status.readyReplicas = 0;
     s.status.totalGpus = 0;
@@ -222,7 +222,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     s.recheckIn(seen.recheck());
     boolean removed = replaceLost(s, mem, seen) | inFlight.notCreated(s);
     for (ReplicaGroup g : seen.drained()) {
-      deleteGroup(g);
+      deleteGroup(s.job, g);
       removed = true;
       events.record(
           job, EventRecorder.NORMAL, "Drained", "replica " + g.replica() + " removed after drain");
@@ -239,7 +239,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     status.desiredReplicas = desired;
     // After the load was read: canaries are answered before this returns, so no scrape sees them.
     for (ReplicaGroup g : crossChecker.check(s, active)) {
-      deleteGroup(g);
+      deleteGroup(s.job, g);
       active.remove(g);
       removed = true;
       mem.replacing = true;
@@ -260,7 +260,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
         ReplicaDecision.decide(active, allowed, InferenceGroup.specHash(spec));
     rollingUpdateCondition(s, decision, allowed);
     for (ReplicaGroup g : decision.delete()) {
-      deleteGroup(g);
+      deleteGroup(s.job, g);
       active.remove(g);
       removed = true;
     }
@@ -297,7 +297,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
                   if (victim.drain()) {
                     drain(s, victim.group());
                   } else {
-                    deleteGroup(victim.group());
+                    deleteGroup(s.job, victim.group());
                     List<Pod> left = new ArrayList<>(remaining);
                     left.removeAll(victim.group().pods());
                     planner.hold(job, slots(left));
@@ -333,7 +333,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       ReplicaObserver.Observation seen) {
     for (ReplicaObserver.Loss loss : seen.lost()) {
       ReplicaGroup g = loss.group();
-      deleteGroup(g);
+      deleteGroup(s.job, g);
       mem.replacing = !g.draining() || mem.replacing;
       if (loss.nodeLost()) {
         events.record(
@@ -456,8 +456,18 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
    * Deletes a group's pods. The headless Service of its replica index is shared with a later
    * incarnation; it is kept for the next group of this index and goes with the job.
    */
-  private void deleteGroup(ReplicaGroup g) {
-    g.pods().forEach(workloads::deletePod);
+  private void deleteGroup(InferenceJob job, ReplicaGroup g) {
+    g.pods().forEach(p -> deletePod(job, p));
+  }
+
+  /**
+   * Deletes a pod of the job, metered first: the job's status lists a group only once a step has
+   * seen it, and a leader that dies after creating a group leaves it unlisted; the step deleting it
+   * may be the first to see it (suspended meanwhile), and the meter takes in no unlisted pod.
+   */
+  private void deletePod(InferenceJob job, Pod pod) {
+    billing.beforeDeleting(pod, job);
+    workloads.deletePod(pod);
   }
 
   /** Headless Services of replica indices no group uses any more (after a scale-down). */
