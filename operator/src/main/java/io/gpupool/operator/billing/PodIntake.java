@@ -9,6 +9,7 @@ import io.gpupool.operator.inventory.ProviderDirectory;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,6 +43,13 @@ final class PodIntake {
 
   /** Pods past the grace and still not in their job's status: counted and logged once each. */
   private final Set<String> notPlacedReported = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Pods the operator is deleting (by UID), with the job whose step deletes them as its own: taken
+   * in without their job's status listing them ({@link PodOwnership#checkRemoved}) at any look
+   * until their deletion is seen, since the step may have read the pod before it started running.
+   */
+  private final Map<String, HasMetadata> removing = new ConcurrentHashMap<>();
 
   private volatile Consumer<PodOwnership.Verdict> onIgnored = v -> {};
   private volatile BiFunction<Pod, HasMetadata, Optional<PlacedTerms>> termsAtAdoption =
@@ -77,20 +85,23 @@ final class PodIntake {
     return true;
   }
 
-  /** A pod that was not metered was deleted: nothing is kept of it. */
+  /** The operator is deleting the pod as one of {@code job}'s own (see {@link #removing}). */
+  void removing(String podUid, HasMetadata job) {
+    removing.put(podUid, job);
+  }
+
+  /** A pod was deleted: nothing is kept of it here. */
   void deleted(String podUid) {
     notPlacedReported.remove(podUid);
+    removing.remove(podUid);
   }
 
   /**
    * The record of a pod seen running for the first time (since {@code start}), or null when it is
    * not metered: not (or not yet: its job's status may trail the pod's creation) found to be the
    * operator's, or its provider not known yet.
-   *
-   * @param removedFrom the job whose step is deleting the pod as one of its own (its status need
-   *     not list it: {@link PodOwnership#checkRemoved}), or null for a pod merely seen
    */
-  TrackedPod admit(Pod pod, String podUid, Instant start, Instant now, HasMetadata removedFrom) {
+  TrackedPod admit(Pod pod, String podUid, Instant start, Instant now) {
     Optional<JobRef> ref = JobRef.of(pod);
     // a pod already in the usage records was checked when first seen (maybe by a previous run)
     boolean recorded = ref.isPresent() && store.pods(ref.get().uid()).containsKey(podUid);
@@ -100,6 +111,7 @@ final class PodIntake {
     Optional<PlacedTerms> terms =
         ref.flatMap(r -> store.terms(r.uid(), pod.getMetadata().getName()));
     if (!recorded) {
+      HasMetadata removedFrom = removing.get(podUid);
       job = removedFrom != null ? removedFrom : ref.flatMap(jobs::find).orElse(null);
       PodOwnership.Verdict verdict =
           removedFrom != null

@@ -338,7 +338,11 @@ public final class UsageMeter implements AutoCloseable {
    * ({@link PodOwnership#checkRemoved}).
    */
   public void removing(Pod pod, HasMetadata job) {
-    observe(pod, null, job);
+    String uid = pod.getMetadata().getUid();
+    if (uid != null) {
+      intake.removing(uid, job);
+      observe(pod, null);
+    }
   }
 
   /**
@@ -346,14 +350,20 @@ public final class UsageMeter implements AutoCloseable {
    * that ended, was deleted or whose node is down is metered at once.
    */
   void observe(Pod pod, Instant deletedAt) {
-    observe(pod, deletedAt, null);
-  }
-
-  private void observe(Pod pod, Instant deletedAt, HasMetadata removedFrom) {
     String uid = pod.getMetadata().getUid();
     if (uid == null) {
       return;
     }
+    try {
+      takeIn(pod, uid, deletedAt);
+    } finally {
+      if (deletedAt != null) {
+        intake.deleted(uid); // whatever the intake kept of it (its UID never comes back)
+      }
+    }
+  }
+
+  private void takeIn(Pod pod, String uid, Instant deletedAt) {
     if (intake.ignored(uid, deletedAt != null)) {
       return;
     }
@@ -365,11 +375,8 @@ public final class UsageMeter implements AutoCloseable {
       if (start == null) {
         return; // never ran: nothing to bill
       }
-      first = intake.admit(pod, uid, start, now, removedFrom);
+      first = intake.admit(pod, uid, start, now);
       if (first == null) {
-        if (deletedAt != null) {
-          intake.deleted(uid);
-        }
         return; // not metered (now, or ever when it is not the operator's)
       }
     }

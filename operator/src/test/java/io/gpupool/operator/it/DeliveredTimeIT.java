@@ -415,6 +415,65 @@ class DeliveredTimeIT {
   }
 
   /**
+   * A pod the operator deletes as its job's own is metered though no status ever listed it (its
+   * creator died first; the next leader's first step deletes it), also when that step read it
+   * before it ran: its start shows only in the events that follow. A pod merely seen unlisted is
+   * not.
+   */
+  @Test
+  void aPodTheOperatorDeletesIsMeteredThoughNoStatusListedIt() throws Exception {
+    pool(client, "r-dt-rm", null, 1);
+    client.resource(job("dt-rm", "r-dt-rm", 1, PAYER)).create();
+    String uid = uid(client, "dt-rm");
+    Pod placed = fresh(client, awaitPods(client, "dt-rm", 1).get(0));
+    Pod removed = client.resource(copyOf(placed, "dt-rm-removed")).create();
+    Pod seen = client.resource(copyOf(placed, "dt-rm-seen")).create();
+    String ns = "billing-rm-" + Long.toHexString(System.nanoTime());
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
+        UsageMeter meter =
+            new UsageMeter(
+                client,
+                clusterPods,
+                providers,
+                nodes,
+                store,
+                Clock.systemUTC(),
+                Duration.ofHours(1))) {
+      store.start();
+      termsAsRecorded(store, placed, removed);
+      termsAsRecorded(store, placed, seen);
+      meter.start();
+      TrainingJob job = client.resources(TrainingJob.class).inNamespace(NS).withName("dt-rm").get();
+      // the deleting step read it still Pending: it starts before the deletion reaches it
+      meter.removing(removed, job);
+      FakeKubelet kubelet = new FakeKubelet(client);
+      kubelet.run(removed);
+      kubelet.run(seen);
+      Thread.sleep(1100);
+      client.pods().inNamespace(NS).withName("dt-rm-removed").delete();
+      client.pods().inNamespace(NS).withName("dt-rm-seen").delete();
+      String removedUid = removed.getMetadata().getUid();
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                meter.meterAll();
+                PodRecord r = store.pods(uid).get(removedUid);
+                return r != null && r.ended();
+              });
+      await()
+          .atMost(TIMEOUT)
+          .until(() -> client.pods().inNamespace(NS).withName("dt-rm-seen").get() == null);
+      meter.meterAll();
+      assertThat(store.pods(uid))
+          .as("only the pod the operator deleted")
+          .containsOnlyKeys(removedUid);
+      assertThat(milliGpuMillis(store.pods(uid).get(removedUid))).isPositive();
+    }
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-rm").delete();
+  }
+
+  /**
    * Pods placed by an older operator that kept no terms record, first seen running after an
    * upgrade: their job's status lists them on their nodes, so they are billed, at terms the
    * operator rebuilds from its own view (the node's provider, that provider's price at adoption,
