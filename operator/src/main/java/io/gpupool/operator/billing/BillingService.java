@@ -274,13 +274,14 @@ public class BillingService {
   }
 
   /**
-   * Meters {@code pod} of {@code job} before the operator deletes it ({@link UsageMeter#removing});
-   * nothing while no meter runs (this replica does not lead yet).
+   * Meters {@code pods} of {@code job} and stores their usage so far before the operator deletes
+   * them ({@link UsageMeter#removing}); nothing while no meter runs (this replica does not lead
+   * yet).
    */
-  public void beforeDeleting(Pod pod, HasMetadata job) {
+  public void beforeDeleting(HasMetadata job, List<Pod> pods) {
     UsageMeter m = meter;
-    if (m != null) {
-      m.removing(pod, job);
+    if (m != null && !pods.isEmpty()) {
+      m.removing(job, pods);
     }
   }
 

@@ -118,11 +118,11 @@ final class PodIntake {
               ? PodOwnership.checkRemoved(pod, ref.orElse(null), job, terms)
               : PodOwnership.check(pod, ref.orElse(null), job, terms);
       if (verdict == PodOwnership.Verdict.NO_TERMS && !store.placedTermsRecorded(ref.get().uid())) {
-        // Listed in its job's status on its node, in a job the operator recorded no terms for at
-        // placement: placed by an operator that kept none (an earlier version). Billed from its
-        // start at
-        // terms rebuilt from the operator's own view, so no usage is lost and nothing comes from
-        // what the tenant may rewrite. In a job with terms records, a pod without is not the
+        // Listed in its job's status on its node (or being deleted as the job's), in a job the
+        // operator recorded no terms for at placement: placed by an operator that kept none (an
+        // earlier version). Billed from its start at terms rebuilt from the operator's own view,
+        // so no usage is lost and nothing comes from what the tenant may rewrite. In a job with
+        // terms records, a pod without is not the
         // operator's (it records them before creating any pod) and stays unmetered.
         terms = rebuilt(pod, ref.get(), job);
         verdict = terms.isPresent() ? PodOwnership.Verdict.OWNED : verdict;

@@ -328,21 +328,26 @@ public final class UsageMeter implements AutoCloseable {
   }
 
   /**
-   * Takes in a pod the operator is about to delete as one of {@code job}'s own, before it deletes
-   * it. A replica group's pods are listed in their InferenceJob's status only by a step that sees
-   * them after their creation; when the leader that created them died first, the next leader's
-   * first step may be the one that deletes them (the job was suspended meanwhile), and no status
-   * ever listed them: the meter refused them as not placed and their usage was lost (ChaosE2E).
-   * Taken in here, such a pod is metered from its start to its deletion, once (by UID) like any
-   * other; its owner, job UID and the terms recorded at placement on its node are checked as always
-   * ({@link PodOwnership#checkRemoved}).
+   * Takes in pods the operator is about to delete as {@code job}'s own, and stores their usage so
+   * far, before it deletes them. A replica group's pods are listed in their InferenceJob's status
+   * only by a step that sees them after their creation; when the leader that created them died
+   * first, the next leader's first step may be the one that deletes them (the job was suspended
+   * meanwhile), and no status ever listed them: the meter refused them as not placed and their
+   * usage was lost (ChaosE2E). Taken in here, such a pod is metered from its start to its deletion,
+   * once (by UID) like any other; its owner, job UID and the terms recorded at placement on its
+   * node are checked as always ({@link PodOwnership#checkRemoved}). Stored here, on the deleting
+   * thread, its usage also survives a leader killed between the delete and the metering of the
+   * pod's end; a failed write throws, and the pods are not deleted.
    */
-  public void removing(Pod pod, HasMetadata job) {
-    String uid = pod.getMetadata().getUid();
-    if (uid != null) {
-      intake.removing(uid, job);
-      observe(pod, null);
+  public void removing(HasMetadata job, List<Pod> pods) {
+    for (Pod pod : pods) {
+      String uid = pod.getMetadata().getUid();
+      if (uid != null) {
+        intake.removing(uid, job);
+        observe(pod, null);
+      }
     }
+    meterJob(job.getMetadata().getUid());
   }
 
   /**

@@ -162,7 +162,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
 
   @Override
   protected void stopWorkload(JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s) {
-    reads.pods().apply(s.job).forEach(p -> deletePod(s.job, p));
+    deletePods(s.job, reads.pods().apply(s.job));
     s.status.replicas = new ArrayList<>();
     s.status.readyReplicas = 0;
     s.status.totalGpus = 0;
@@ -457,17 +457,18 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
    * incarnation; it is kept for the next group of this index and goes with the job.
    */
   private void deleteGroup(InferenceJob job, ReplicaGroup g) {
-    g.pods().forEach(p -> deletePod(job, p));
+    deletePods(job, g.pods());
   }
 
   /**
-   * Deletes a pod of the job, metered first: the job's status lists a group only once a step has
-   * seen it, and a leader that dies after creating a group leaves it unlisted; the step deleting it
-   * may be the first to see it (suspended meanwhile), and the meter takes in no unlisted pod.
+   * Deletes pods of the job, metered and their usage stored first: the job's status lists a group
+   * only once a step has seen it, and a leader that dies after creating a group leaves it unlisted;
+   * the step deleting it may be the first to see it (suspended meanwhile), and the meter takes in
+   * no unlisted pod on its own.
    */
-  private void deletePod(InferenceJob job, Pod pod) {
-    billing.beforeDeleting(pod, job);
-    workloads.deletePod(pod);
+  private void deletePods(InferenceJob job, List<Pod> pods) {
+    billing.beforeDeleting(job, pods);
+    pods.forEach(workloads::deletePod);
   }
 
   /** Headless Services of replica indices no group uses any more (after a scale-down). */

@@ -445,7 +445,7 @@ class DeliveredTimeIT {
       meter.start();
       TrainingJob job = client.resources(TrainingJob.class).inNamespace(NS).withName("dt-rm").get();
       // the deleting step read it still Pending: it starts before the deletion reaches it
-      meter.removing(removed, job);
+      meter.removing(job, List.of(removed));
       FakeKubelet kubelet = new FakeKubelet(client);
       kubelet.run(removed);
       kubelet.run(seen);
@@ -471,6 +471,48 @@ class DeliveredTimeIT {
       assertThat(milliGpuMillis(store.pods(uid).get(removedUid))).isPositive();
     }
     client.resources(TrainingJob.class).inNamespace(NS).withName("dt-rm").delete();
+  }
+
+  /**
+   * The usage of a pod the operator deletes is stored before the delete: a leader killed right
+   * after it, before its meter saw the pod end (or its next pass), left the next leader nothing to
+   * meter, the pod being gone.
+   */
+  @Test
+  void aPodsUsageIsStoredBeforeTheOperatorDeletesIt() throws Exception {
+    pool(client, "r-dt-kill", null, 1);
+    client.resource(job("dt-kill", "r-dt-kill", 1, PAYER)).create();
+    String uid = uid(client, "dt-kill");
+    Pod placed = fresh(client, awaitPods(client, "dt-kill", 1).get(0));
+    Pod created = client.resource(copyOf(placed, "dt-kill-removed")).create();
+    new FakeKubelet(client).run(created);
+    Pod running = fresh(client, created);
+    assertThat(running.getStatus().getPhase()).isEqualTo("Running");
+    String ns = "billing-kill-" + Long.toHexString(System.nanoTime());
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns)) {
+      store.start();
+      termsAsRecorded(store, placed, running);
+      TrainingJob job =
+          client.resources(TrainingJob.class).inNamespace(NS).withName("dt-kill").get();
+      try (UsageMeter dying =
+          new UsageMeter(
+              client,
+              clusterPods,
+              providers,
+              nodes,
+              store,
+              Clock.systemUTC(),
+              Duration.ofHours(1))) {
+        dying.start();
+        Thread.sleep(2100); // past the second a running pod's charge trails its view
+        dying.removing(job, List.of(running));
+      } // SIGKILLed before the delete's event reached its meter
+      client.pods().inNamespace(NS).withName("dt-kill-removed").delete();
+      PodRecord stored = store.pods(uid).get(running.getMetadata().getUid());
+      assertThat(stored).as("stored before the delete").isNotNull();
+      assertThat(milliGpuMillis(stored)).isPositive();
+    }
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-kill").delete();
   }
 
   /**
