@@ -320,7 +320,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       // The Service behind it is the controller's dependent resource (FrontService).
       status.endpoint = InferenceGroup.endpoint(job);
     }
-    report(s, mem, floor);
+    report(s, mem, floor, groups.stream().map(ReplicaGroup::group).collect(Collectors.toSet()));
     if (status.readyReplicas < status.desiredReplicas && !active.isEmpty()) {
       s.recheckIn(NOT_READY_RECHECK);
     }
@@ -378,10 +378,14 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
 
   /** Builds status from the pods as they are now, and the phase from the ready count. */
   private void report(
-      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s, Memory mem, int floor) {
+      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s,
+      Memory mem,
+      int floor,
+      Set<String> groupsAtStart) {
     InferenceJobStatus status = s.status;
     List<Pod> pods = reads.pods().apply(s.job);
-    List<ReplicaGroup> groups = ReplicaGroup.of(pods);
+    List<ReplicaGroup> groups =
+        ReplicaReport.listed(ReplicaGroup.of(pods), groupsAtStart, inFlight.creating(s.job));
     var before = status.replicas;
     int ready =
         ReplicaReport.fill(
