@@ -363,10 +363,9 @@ class DeliveredTimeIT {
    */
   @Test
   void aPodListedInItsJobsStatusOnlyAfterTheGraceIsStillMetered() throws Exception {
-    pool(client, "r-dt-late", null, 1);
-    client.resource(job("dt-late", "r-dt-late", 1, PAYER)).create();
-    String uid = uid(client, "dt-late");
-    Pod placed = fresh(client, awaitPods(client, "dt-late", 1).get(0));
+    Placed placement = placed("dt-late");
+    String uid = placement.jobUid();
+    Pod placed = placement.pod();
     Pod running = client.resource(copyOf(placed, "dt-late-adopted")).create();
     new FakeKubelet(client).run(running);
     String lateUid = running.getMetadata().getUid();
@@ -422,23 +421,14 @@ class DeliveredTimeIT {
    */
   @Test
   void aPodTheOperatorDeletesIsMeteredThoughNoStatusListedIt() throws Exception {
-    pool(client, "r-dt-rm", null, 1);
-    client.resource(job("dt-rm", "r-dt-rm", 1, PAYER)).create();
-    String uid = uid(client, "dt-rm");
-    Pod placed = fresh(client, awaitPods(client, "dt-rm", 1).get(0));
+    Placed placement = placed("dt-rm");
+    String uid = placement.jobUid();
+    Pod placed = placement.pod();
     Pod removed = client.resource(copyOf(placed, "dt-rm-removed")).create();
     Pod seen = client.resource(copyOf(placed, "dt-rm-seen")).create();
     String ns = "billing-rm-" + Long.toHexString(System.nanoTime());
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
-        UsageMeter meter =
-            new UsageMeter(
-                client,
-                clusterPods,
-                providers,
-                nodes,
-                store,
-                Clock.systemUTC(),
-                Duration.ofHours(1))) {
+        UsageMeter meter = meter(store, Clock.systemUTC())) {
       store.start();
       termsAsRecorded(store, placed, removed);
       termsAsRecorded(store, placed, seen);
@@ -480,10 +470,9 @@ class DeliveredTimeIT {
    */
   @Test
   void aPodsUsageIsStoredBeforeTheOperatorDeletesIt() throws Exception {
-    pool(client, "r-dt-kill", null, 1);
-    client.resource(job("dt-kill", "r-dt-kill", 1, PAYER)).create();
-    String uid = uid(client, "dt-kill");
-    Pod placed = fresh(client, awaitPods(client, "dt-kill", 1).get(0));
+    Placed placement = placed("dt-kill");
+    String uid = placement.jobUid();
+    Pod placed = placement.pod();
     Pod created = client.resource(copyOf(placed, "dt-kill-removed")).create();
     new FakeKubelet(client).run(created);
     Pod running = fresh(client, created);
@@ -494,15 +483,7 @@ class DeliveredTimeIT {
       termsAsRecorded(store, placed, running);
       TrainingJob job =
           client.resources(TrainingJob.class).inNamespace(NS).withName("dt-kill").get();
-      try (UsageMeter dying =
-          new UsageMeter(
-              client,
-              clusterPods,
-              providers,
-              nodes,
-              store,
-              Clock.systemUTC(),
-              Duration.ofHours(1))) {
+      try (UsageMeter dying = meter(store, Clock.systemUTC())) {
         dying.start();
         Thread.sleep(2100); // past the second a running pod's charge trails its view
         dying.removing(job, List.of(running));
@@ -616,8 +597,22 @@ class DeliveredTimeIT {
    * job's status must list its pods.
    */
   private UsageMeter meterPastTheGrace(ConfigMapBillingStore store) {
-    Clock later = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2));
-    return new UsageMeter(client, clusterPods, providers, nodes, store, later, Duration.ofHours(1));
+    return meter(store, Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2)));
+  }
+
+  /** A second meter over {@code store} (another leader's), passing only when told to. */
+  private UsageMeter meter(ConfigMapBillingStore store, Clock clock) {
+    return new UsageMeter(client, clusterPods, providers, nodes, store, clock, Duration.ofHours(1));
+  }
+
+  /** A one-worker TrainingJob (its UID) and the pod the operator placed for it. */
+  private record Placed(String jobUid, Pod pod) {}
+
+  /** {@code name} in a region of its own ({@code r-<name>}), once its pod is placed. */
+  private Placed placed(String name) {
+    pool(client, "r-" + name, null, 1);
+    client.resource(job(name, "r-" + name, 1, PAYER)).create();
+    return new Placed(uid(client, name), fresh(client, awaitPods(client, name, 1).get(0)));
   }
 
   private double ignored(String reason) {
