@@ -273,6 +273,18 @@ public class BillingService {
     return meter;
   }
 
+  /**
+   * Meters {@code pods} of {@code job} and stores their usage so far before the operator deletes
+   * them ({@link UsageMeter#removing}); nothing while no meter runs (this replica does not lead
+   * yet).
+   */
+  public void beforeDeleting(HasMetadata job, List<Pod> pods) {
+    UsageMeter m = meter;
+    if (m != null && !pods.isEmpty()) {
+      m.removing(job, pods);
+    }
+  }
+
   public ConfigMapBillingStore store() {
     return store;
   }

@@ -9,6 +9,7 @@ import io.gpupool.operator.inventory.ProviderDirectory;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,6 +43,13 @@ final class PodIntake {
 
   /** Pods past the grace and still not in their job's status: counted and logged once each. */
   private final Set<String> notPlacedReported = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Pods the operator is deleting (by UID), with the job whose step deletes them as its own: taken
+   * in without their job's status listing them ({@link PodOwnership#checkRemoved}) at any look
+   * until their deletion is seen, since the step may have read the pod before it started running.
+   */
+  private final Map<String, HasMetadata> removing = new ConcurrentHashMap<>();
 
   private volatile Consumer<PodOwnership.Verdict> onIgnored = v -> {};
   private volatile BiFunction<Pod, HasMetadata, Optional<PlacedTerms>> termsAtAdoption =
@@ -77,9 +85,15 @@ final class PodIntake {
     return true;
   }
 
-  /** A pod that was not metered was deleted: nothing is kept of it. */
+  /** The operator is deleting the pod as one of {@code job}'s own (see {@link #removing}). */
+  void removing(String podUid, HasMetadata job) {
+    removing.put(podUid, job);
+  }
+
+  /** A pod was deleted: nothing is kept of it here. */
   void deleted(String podUid) {
     notPlacedReported.remove(podUid);
+    removing.remove(podUid);
   }
 
   /**
@@ -97,14 +111,18 @@ final class PodIntake {
     Optional<PlacedTerms> terms =
         ref.flatMap(r -> store.terms(r.uid(), pod.getMetadata().getName()));
     if (!recorded) {
-      job = ref.flatMap(jobs::find).orElse(null);
-      PodOwnership.Verdict verdict = PodOwnership.check(pod, ref.orElse(null), job, terms);
+      HasMetadata removedFrom = removing.get(podUid);
+      job = removedFrom != null ? removedFrom : ref.flatMap(jobs::find).orElse(null);
+      PodOwnership.Verdict verdict =
+          removedFrom != null
+              ? PodOwnership.checkRemoved(pod, ref.orElse(null), job, terms)
+              : PodOwnership.check(pod, ref.orElse(null), job, terms);
       if (verdict == PodOwnership.Verdict.NO_TERMS && !store.placedTermsRecorded(ref.get().uid())) {
-        // Listed in its job's status on its node, in a job the operator recorded no terms for at
-        // placement: placed by an operator that kept none (an earlier version). Billed from its
-        // start at
-        // terms rebuilt from the operator's own view, so no usage is lost and nothing comes from
-        // what the tenant may rewrite. In a job with terms records, a pod without is not the
+        // Listed in its job's status on its node (or being deleted as the job's), in a job the
+        // operator recorded no terms for at placement: placed by an operator that kept none (an
+        // earlier version). Billed from its start at terms rebuilt from the operator's own view,
+        // so no usage is lost and nothing comes from what the tenant may rewrite. In a job with
+        // terms records, a pod without is not the
         // operator's (it records them before creating any pod) and stays unmetered.
         terms = rebuilt(pod, ref.get(), job);
         verdict = terms.isPresent() ? PodOwnership.Verdict.OWNED : verdict;

@@ -52,6 +52,22 @@ public final class PodOwnership {
    */
   public static Verdict check(
       Pod pod, JobRef ref, HasMetadata job, Optional<PlacedTerms> recorded) {
+    return check(pod, ref, job, recorded, false);
+  }
+
+  /**
+   * As {@link #check}, for a pod the operator's own step is deleting as one of the job's: that step
+   * stands for the status listing, which may never have been written (the leader that created the
+   * pod died before writing it, and the step deleting it is the next leader's first look at the
+   * job). Everything else is checked as for any pod.
+   */
+  public static Verdict checkRemoved(
+      Pod pod, JobRef ref, HasMetadata job, Optional<PlacedTerms> recorded) {
+    return check(pod, ref, job, recorded, true);
+  }
+
+  private static Verdict check(
+      Pod pod, JobRef ref, HasMetadata job, Optional<PlacedTerms> recorded, boolean removed) {
     if (ref == null) {
       return Verdict.NO_OWNER;
     }
@@ -60,7 +76,7 @@ public final class PodOwnership {
     }
     String name = pod.getMetadata().getName();
     String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
-    if (node == null || !placed(job, name, node)) {
+    if (node == null || !(removed || placed(job, name, node))) {
       return Verdict.NOT_PLACED;
     }
     return recorded.filter(t -> t.appliesOn(node)).isPresent() ? Verdict.OWNED : Verdict.NO_TERMS;

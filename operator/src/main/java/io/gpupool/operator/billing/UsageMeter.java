@@ -328,6 +328,29 @@ public final class UsageMeter implements AutoCloseable {
   }
 
   /**
+   * Takes in pods the operator is about to delete as {@code job}'s own, and stores their usage so
+   * far, before it deletes them. A replica group's pods are listed in their InferenceJob's status
+   * only by a step that sees them after their creation; when the leader that created them died
+   * first, the next leader's first step may be the one that deletes them (the job was suspended
+   * meanwhile), and no status ever listed them: the meter refused them as not placed and their
+   * usage was lost (ChaosE2E). Taken in here, such a pod is metered from its start to its deletion,
+   * once (by UID) like any other; its owner, job UID and the terms recorded at placement on its
+   * node are checked as always ({@link PodOwnership#checkRemoved}). Stored here, on the deleting
+   * thread, its usage also survives a leader killed between the delete and the metering of the
+   * pod's end; a failed write throws, and the pods are not deleted.
+   */
+  public void removing(HasMetadata job, List<Pod> pods) {
+    for (Pod pod : pods) {
+      String uid = pod.getMetadata().getUid();
+      if (uid != null) {
+        intake.removing(uid, job);
+        observe(pod, null);
+      }
+    }
+    meterJob(job.getMetadata().getUid());
+  }
+
+  /**
    * Take in the latest state of a pod; {@code deletedAt} is set when the pod was deleted. A pod
    * that ended, was deleted or whose node is down is metered at once.
    */
@@ -336,6 +359,16 @@ public final class UsageMeter implements AutoCloseable {
     if (uid == null) {
       return;
     }
+    try {
+      takeIn(pod, uid, deletedAt);
+    } finally {
+      if (deletedAt != null) {
+        intake.deleted(uid); // whatever the intake kept of it (its UID never comes back)
+      }
+    }
+  }
+
+  private void takeIn(Pod pod, String uid, Instant deletedAt) {
     if (intake.ignored(uid, deletedAt != null)) {
       return;
     }
@@ -349,9 +382,6 @@ public final class UsageMeter implements AutoCloseable {
       }
       first = intake.admit(pod, uid, start, now);
       if (first == null) {
-        if (deletedAt != null) {
-          intake.deleted(uid);
-        }
         return; // not metered (now, or ever when it is not the operator's)
       }
     }

@@ -162,7 +162,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
 
   @Override
   protected void stopWorkload(JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s) {
-    reads.pods().apply(s.job).forEach(workloads::deletePod);
+    deletePods(s.job, reads.pods().apply(s.job));
     s.status.replicas = new ArrayList<>();
     s.status.readyReplicas = 0;
     s.status.totalGpus = 0;
@@ -222,7 +222,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     s.recheckIn(seen.recheck());
     boolean removed = replaceLost(s, mem, seen) | inFlight.notCreated(s);
     for (ReplicaGroup g : seen.drained()) {
-      deleteGroup(g);
+      deleteGroup(s.job, g);
       removed = true;
       events.record(
           job, EventRecorder.NORMAL, "Drained", "replica " + g.replica() + " removed after drain");
@@ -239,7 +239,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
     status.desiredReplicas = desired;
     // After the load was read: canaries are answered before this returns, so no scrape sees them.
     for (ReplicaGroup g : crossChecker.check(s, active)) {
-      deleteGroup(g);
+      deleteGroup(s.job, g);
       active.remove(g);
       removed = true;
       mem.replacing = true;
@@ -260,7 +260,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
         ReplicaDecision.decide(active, allowed, InferenceGroup.specHash(spec));
     rollingUpdateCondition(s, decision, allowed);
     for (ReplicaGroup g : decision.delete()) {
-      deleteGroup(g);
+      deleteGroup(s.job, g);
       active.remove(g);
       removed = true;
     }
@@ -297,7 +297,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
                   if (victim.drain()) {
                     drain(s, victim.group());
                   } else {
-                    deleteGroup(victim.group());
+                    deleteGroup(s.job, victim.group());
                     List<Pod> left = new ArrayList<>(remaining);
                     left.removeAll(victim.group().pods());
                     planner.hold(job, slots(left));
@@ -320,7 +320,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       // The Service behind it is the controller's dependent resource (FrontService).
       status.endpoint = InferenceGroup.endpoint(job);
     }
-    report(s, mem, floor);
+    report(s, mem, floor, groups.stream().map(ReplicaGroup::group).collect(Collectors.toSet()));
     if (status.readyReplicas < status.desiredReplicas && !active.isEmpty()) {
       s.recheckIn(NOT_READY_RECHECK);
     }
@@ -333,7 +333,7 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
       ReplicaObserver.Observation seen) {
     for (ReplicaObserver.Loss loss : seen.lost()) {
       ReplicaGroup g = loss.group();
-      deleteGroup(g);
+      deleteGroup(s.job, g);
       mem.replacing = !g.draining() || mem.replacing;
       if (loss.nodeLost()) {
         events.record(
@@ -378,10 +378,14 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
 
   /** Builds status from the pods as they are now, and the phase from the ready count. */
   private void report(
-      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s, Memory mem, int floor) {
+      JobStep<InferenceJob, InferenceJobStatus, InferenceJobPhase> s,
+      Memory mem,
+      int floor,
+      Set<String> groupsAtStart) {
     InferenceJobStatus status = s.status;
     List<Pod> pods = reads.pods().apply(s.job);
-    List<ReplicaGroup> groups = ReplicaGroup.of(pods);
+    List<ReplicaGroup> groups =
+        ReplicaReport.listed(ReplicaGroup.of(pods), groupsAtStart, inFlight.creating(s.job));
     var before = status.replicas;
     int ready =
         ReplicaReport.fill(
@@ -456,8 +460,19 @@ final class InferenceLoop extends JobLoop<InferenceJob, InferenceJobStatus, Infe
    * Deletes a group's pods. The headless Service of its replica index is shared with a later
    * incarnation; it is kept for the next group of this index and goes with the job.
    */
-  private void deleteGroup(ReplicaGroup g) {
-    g.pods().forEach(workloads::deletePod);
+  private void deleteGroup(InferenceJob job, ReplicaGroup g) {
+    deletePods(job, g.pods());
+  }
+
+  /**
+   * Deletes pods of the job, metered and their usage stored first: the job's status lists a group
+   * only once a step has seen it, and a leader that dies after creating a group leaves it unlisted;
+   * the step deleting it may be the first to see it (suspended meanwhile), and the meter takes in
+   * no unlisted pod on its own.
+   */
+  private void deletePods(InferenceJob job, List<Pod> pods) {
+    billing.beforeDeleting(job, pods);
+    pods.forEach(workloads::deletePod);
   }
 
   /** Headless Services of replica indices no group uses any more (after a scale-down). */

@@ -9,6 +9,7 @@ import io.gpupool.operator.billing.PlacedTerms;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -29,6 +30,17 @@ final class ReplicaReport {
    */
   record Placements(
       Function<Pod, Optional<PlacedTerms>> terms, Function<String, Optional<String>> product) {}
+
+  /**
+   * The groups a step's report lists: all it sees, but while the binder creates groups of the job
+   * (placed in this step) only those the step began with. The watch delivers each pod of a group
+   * being created as it is created, so a report listing what it saw of such a group showed it
+   * smaller than placed (InferenceJobIT: 4 of a sharded replica's 8 GPUs); the binder wakes the job
+   * once the group is whole, and that step lists it.
+   */
+  static List<ReplicaGroup> listed(List<ReplicaGroup> now, Set<String> atStart, boolean creating) {
+    return creating ? now.stream().filter(g -> atStart.contains(g.group())).toList() : now;
+  }
 
   /** Sets replicas, readyReplicas and totalGpus from {@code groups}; returns the ready count. */
   static int fill(InferenceJobStatus status, List<ReplicaGroup> groups, Placements placements) {

@@ -119,4 +119,40 @@ class PodOwnershipTest {
     assertThat(PodOwnership.check(pod("serve-0-abcde-1", "n1", true), ref, job, recorded("n1")))
         .isEqualTo(PodOwnership.Verdict.NOT_PLACED);
   }
+
+  /**
+   * A pod the operator's own step deletes as the job's needs no listing (its creator may have died
+   * before writing one), but everything else still: the job's owner reference and UID, a node, and
+   * terms recorded at placement on that node.
+   */
+  @Test
+  void aPodTheOperatorRemovesNeedsNoListingButEverythingElse() {
+    InferenceJob job = new InferenceJob();
+    job.setMetadata(
+        new ObjectMetaBuilder().withName("serve").withNamespace("team-a").withUid("u9").build());
+    job.setStatus(new InferenceJobStatus());
+    JobRef ref = new JobRef("InferenceJob", "team-a", "serve", "u9");
+    Pod unlisted = pod("serve-0-abcde-0", "n1", true);
+    assertThat(PodOwnership.check(unlisted, ref, job, recorded("n1")))
+        .as("merely seen: not placed")
+        .isEqualTo(PodOwnership.Verdict.NOT_PLACED);
+    assertThat(PodOwnership.checkRemoved(unlisted, ref, job, recorded("n1")))
+        .isEqualTo(PodOwnership.Verdict.OWNED);
+    assertThat(PodOwnership.checkRemoved(unlisted, null, job, recorded("n1")))
+        .isEqualTo(PodOwnership.Verdict.NO_OWNER);
+    assertThat(
+            PodOwnership.checkRemoved(
+                unlisted, new JobRef("InferenceJob", "team-a", "serve", "u8"), job, recorded("n1")))
+        .as("owned by an earlier job of that name")
+        .isEqualTo(PodOwnership.Verdict.JOB_MISSING);
+    assertThat(PodOwnership.checkRemoved(unlisted, ref, job, Optional.empty()))
+        .isEqualTo(PodOwnership.Verdict.NO_TERMS);
+    assertThat(PodOwnership.checkRemoved(unlisted, ref, job, recorded("n2")))
+        .as("terms recorded for that name on another node")
+        .isEqualTo(PodOwnership.Verdict.NO_TERMS);
+    assertThat(
+            PodOwnership.checkRemoved(pod("serve-0-abcde-0", null, true), ref, job, recorded("n1")))
+        .as("never bound to a node")
+        .isEqualTo(PodOwnership.Verdict.NOT_PLACED);
+  }
 }

@@ -100,4 +100,21 @@ class ReplicaReportTest {
     assertThat(shard.gpus).isEqualTo(3);
     assertThat(s.totalGpus).isEqualTo(3);
   }
+
+  /**
+   * The step that places a sharded replica sees its pods arrive one by one while the binder creates
+   * them: it lists only the groups it began with, the binder's wake-up lists the new one whole.
+   */
+  @Test
+  void aGroupBeingCreatedIsListedOnlyOnceTheBinderIsDone() {
+    ReplicaGroup serving =
+        new ReplicaGroup(0, "g0", 1, "h", false, List.of(pod("a", 0, "n1", "p", "1", "1000")));
+    ReplicaGroup half =
+        new ReplicaGroup(1, "g1", 2, "h", false, List.of(pod("b", 1, "n2", "p", "4", "1000")));
+    assertThat(ReplicaReport.listed(List.of(serving, half), java.util.Set.of("g0"), true))
+        .containsExactly(serving);
+    assertThat(ReplicaReport.listed(List.of(serving, half), java.util.Set.of("g0"), false))
+        .as("created: the wake-up's step lists it")
+        .containsExactly(serving, half);
+  }
 }

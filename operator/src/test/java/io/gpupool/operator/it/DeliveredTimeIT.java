@@ -363,10 +363,9 @@ class DeliveredTimeIT {
    */
   @Test
   void aPodListedInItsJobsStatusOnlyAfterTheGraceIsStillMetered() throws Exception {
-    pool(client, "r-dt-late", null, 1);
-    client.resource(job("dt-late", "r-dt-late", 1, PAYER)).create();
-    String uid = uid(client, "dt-late");
-    Pod placed = fresh(client, awaitPods(client, "dt-late", 1).get(0));
+    Placed placement = placed("dt-late");
+    String uid = placement.jobUid();
+    Pod placed = placement.pod();
     Pod running = client.resource(copyOf(placed, "dt-late-adopted")).create();
     new FakeKubelet(client).run(running);
     String lateUid = running.getMetadata().getUid();
@@ -412,6 +411,89 @@ class DeliveredTimeIT {
               });
     }
     client.resources(TrainingJob.class).inNamespace(NS).withName("dt-late").delete();
+  }
+
+  /**
+   * A pod the operator deletes as its job's own is metered though no status ever listed it (its
+   * creator died first; the next leader's first step deletes it), also when that step read it
+   * before it ran: its start shows only in the events that follow. A pod merely seen unlisted is
+   * not.
+   */
+  @Test
+  void aPodTheOperatorDeletesIsMeteredThoughNoStatusListedIt() throws Exception {
+    Placed placement = placed("dt-rm");
+    String uid = placement.jobUid();
+    Pod placed = placement.pod();
+    Pod removed = client.resource(copyOf(placed, "dt-rm-removed")).create();
+    Pod seen = client.resource(copyOf(placed, "dt-rm-seen")).create();
+    String ns = "billing-rm-" + Long.toHexString(System.nanoTime());
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns);
+        UsageMeter meter = meter(store, Clock.systemUTC())) {
+      store.start();
+      termsAsRecorded(store, placed, removed);
+      termsAsRecorded(store, placed, seen);
+      meter.start();
+      TrainingJob job = client.resources(TrainingJob.class).inNamespace(NS).withName("dt-rm").get();
+      // the deleting step read it still Pending: it starts before the deletion reaches it
+      meter.removing(job, List.of(removed));
+      FakeKubelet kubelet = new FakeKubelet(client);
+      kubelet.run(removed);
+      kubelet.run(seen);
+      Thread.sleep(1100);
+      client.pods().inNamespace(NS).withName("dt-rm-removed").delete();
+      client.pods().inNamespace(NS).withName("dt-rm-seen").delete();
+      String removedUid = removed.getMetadata().getUid();
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                meter.meterAll();
+                PodRecord r = store.pods(uid).get(removedUid);
+                return r != null && r.ended();
+              });
+      await()
+          .atMost(TIMEOUT)
+          .until(() -> client.pods().inNamespace(NS).withName("dt-rm-seen").get() == null);
+      meter.meterAll();
+      assertThat(store.pods(uid))
+          .as("only the pod the operator deleted")
+          .containsOnlyKeys(removedUid);
+      assertThat(milliGpuMillis(store.pods(uid).get(removedUid))).isPositive();
+    }
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-rm").delete();
+  }
+
+  /**
+   * The usage of a pod the operator deletes is stored before the delete: a leader killed right
+   * after it, before its meter saw the pod end (or its next pass), left the next leader nothing to
+   * meter, the pod being gone.
+   */
+  @Test
+  void aPodsUsageIsStoredBeforeTheOperatorDeletesIt() throws Exception {
+    Placed placement = placed("dt-kill");
+    String uid = placement.jobUid();
+    Pod placed = placement.pod();
+    Pod created = client.resource(copyOf(placed, "dt-kill-removed")).create();
+    new FakeKubelet(client).run(created);
+    Pod running = fresh(client, created);
+    assertThat(running.getStatus().getPhase()).isEqualTo("Running");
+    String ns = "billing-kill-" + Long.toHexString(System.nanoTime());
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns)) {
+      store.start();
+      termsAsRecorded(store, placed, running);
+      TrainingJob job =
+          client.resources(TrainingJob.class).inNamespace(NS).withName("dt-kill").get();
+      try (UsageMeter dying = meter(store, Clock.systemUTC())) {
+        dying.start();
+        Thread.sleep(2100); // past the second a running pod's charge trails its view
+        dying.removing(job, List.of(running));
+      } // SIGKILLed before the delete's event reached its meter
+      client.pods().inNamespace(NS).withName("dt-kill-removed").delete();
+      PodRecord stored = store.pods(uid).get(running.getMetadata().getUid());
+      assertThat(stored).as("stored before the delete").isNotNull();
+      assertThat(milliGpuMillis(stored)).isPositive();
+    }
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-kill").delete();
   }
 
   /**
@@ -515,8 +597,22 @@ class DeliveredTimeIT {
    * job's status must list its pods.
    */
   private UsageMeter meterPastTheGrace(ConfigMapBillingStore store) {
-    Clock later = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2));
-    return new UsageMeter(client, clusterPods, providers, nodes, store, later, Duration.ofHours(1));
+    return meter(store, Clock.offset(Clock.systemUTC(), Duration.ofMinutes(2)));
+  }
+
+  /** A second meter over {@code store} (another leader's), passing only when told to. */
+  private UsageMeter meter(ConfigMapBillingStore store, Clock clock) {
+    return new UsageMeter(client, clusterPods, providers, nodes, store, clock, Duration.ofHours(1));
+  }
+
+  /** A one-worker TrainingJob (its UID) and the pod the operator placed for it. */
+  private record Placed(String jobUid, Pod pod) {}
+
+  /** {@code name} in a region of its own ({@code r-<name>}), once its pod is placed. */
+  private Placed placed(String name) {
+    pool(client, "r-" + name, null, 1);
+    client.resource(job(name, "r-" + name, 1, PAYER)).create();
+    return new Placed(uid(client, name), fresh(client, awaitPods(client, name, 1).get(0)));
   }
 
   private double ignored(String reason) {
