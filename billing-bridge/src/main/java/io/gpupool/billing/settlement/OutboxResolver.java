@@ -17,6 +17,7 @@ import io.gpupool.billing.ledger.PairLedger;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -205,7 +206,7 @@ final class OutboxResolver {
     store.putOutbox(replaced);
     for (PairId p : entry.pairs()) {
       store.update(
-          p, l -> entry.allHashes().contains(l.inFlightTx()) ? l.withInFlight(s.txHash()) : l);
+          p, l -> isOneOf(l.inFlightTx(), entry.allHashes()) ? l.withInFlight(s.txHash()) : l);
     }
     LOG.log(
         System.Logger.Level.INFO,
@@ -223,7 +224,7 @@ final class OutboxResolver {
     for (PairId p : entry.pairs()) {
       PairLedger l = store.get(p).orElse(null);
       if (l != null && !entry.txHash().equals(l.inFlightTx())) {
-        if (l.inFlightTx() == null || entry.allHashes().contains(l.inFlightTx())) {
+        if (l.inFlightTx() == null || isOneOf(l.inFlightTx(), entry.allHashes())) {
           store.update(p, x -> x.withInFlight(entry.txHash()));
         }
       }
@@ -255,7 +256,7 @@ final class OutboxResolver {
           l -> {
             PairLedger x =
                 c == null ? l : l.withChain(l.settledWei().max(c.paidWei()), c.owedWei());
-            return entry.allHashes().contains(l.inFlightTx()) ? x.withInFlight(null) : x;
+            return isOneOf(l.inFlightTx(), entry.allHashes()) ? x.withInFlight(null) : x;
           });
     }
     store.removeOutbox(entry.nonce());
@@ -327,9 +328,18 @@ final class OutboxResolver {
             PairLedger updated =
                 l.withChain(
                     l.settledWei().max(state.paidWei()), l.chainOwedWei().max(state.owedWei()));
-            return hashes.contains(l.inFlightTx()) ? updated.withInFlight(null) : updated;
+            return isOneOf(l.inFlightTx(), hashes) ? updated.withInFlight(null) : updated;
           });
     }
+  }
+
+  /**
+   * True when a pair's in-flight mark is one of {@code hashes}. A pair without a mark (another
+   * leader applied the receipt and died before removing the entry) is none of them: immutable sets
+   * throw on a null lookup, which failed every settlement round after such a death.
+   */
+  private static boolean isOneOf(String mark, Collection<String> hashes) {
+    return mark != null && hashes.contains(mark);
   }
 
   private void clearInFlight(String tx, List<PairId> pairs) {

@@ -158,6 +158,75 @@ class SettlementServiceTest {
     assertThat(chain.submittedBatches()).hasSize(3);
   }
 
+  /**
+   * A leader applied a mined batch's figures to a pair (its in-flight mark cleared) and was killed
+   * before it removed the outbox entry; its successor's store reads lag (the operator's reads come
+   * from an informer cache, its writes from the API server), so the repair of marks does not see
+   * the record. The successor must still finish the confirmation: before, the cleared mark made the
+   * whole round fail (a null looked up in the set of the entry's hashes) in every round after, and
+   * nothing was settled again.
+   */
+  @Test
+  void aConfirmationAppliedByADeadLeaderBeforeItRemovedTheEntryIsFinishedByTheNext() {
+    fundBothPayersAndMeterEveryPair();
+    chain.setHoldReceipts(true);
+    service(config.withReceiptTimeout(Duration.ZERO)).runOnce();
+    chain.mineAll();
+    chain.setHoldReceipts(false);
+    PairId applied = pairs.get(0);
+    store.update(applied, l -> l.withInFlight(null));
+    LaggingReads lagging = new LaggingReads(store, applied);
+    SettlementService restarted =
+        new SettlementService(config, new BillingLedger(lagging), chain, clock);
+    RoundResult after = restarted.runOnce();
+    assertThat(after.errors()).isEmpty();
+    assertThat(after.batchesSent()).isZero();
+    assertThat(store.outbox()).isEmpty();
+    assertEverythingSettledOnce();
+    assertThat(chain.submittedBatches()).hasSize(3);
+  }
+
+  /** A store whose reads of one pair have not caught up with its record yet; writes go through. */
+  static final class LaggingReads implements io.gpupool.billing.ledger.BillingStore {
+    private final InMemoryBillingStore store;
+    private final PairId behind;
+
+    LaggingReads(InMemoryBillingStore store, PairId behind) {
+      this.store = store;
+      this.behind = behind;
+    }
+
+    @Override
+    public java.util.Optional<PairLedger> get(PairId pair) {
+      return pair.equals(behind) ? java.util.Optional.empty() : store.get(pair);
+    }
+
+    @Override
+    public List<PairLedger> all() {
+      return store.all();
+    }
+
+    @Override
+    public PairLedger update(PairId pair, java.util.function.UnaryOperator<PairLedger> change) {
+      return store.update(pair, change);
+    }
+
+    @Override
+    public List<OutboxEntry> outbox() {
+      return store.outbox();
+    }
+
+    @Override
+    public void putOutbox(OutboxEntry entry) {
+      store.putOutbox(entry);
+    }
+
+    @Override
+    public void removeOutbox(long nonce) {
+      store.removeOutbox(nonce);
+    }
+  }
+
   @Test
   void restartAfterTheNodeDroppedTheTransactionsBroadcastsTheSameBytesAgain() {
     fundBothPayersAndMeterEveryPair();
