@@ -5,9 +5,11 @@ import static io.gpupool.operator.it.BillingFixture.PAYER;
 import static io.gpupool.operator.it.BillingFixture.PRICE;
 import static io.gpupool.operator.it.BillingFixture.TIMEOUT;
 import static io.gpupool.operator.it.BillingFixture.awaitPods;
+import static io.gpupool.operator.it.BillingFixture.finishedAt;
 import static io.gpupool.operator.it.BillingFixture.fresh;
 import static io.gpupool.operator.it.BillingFixture.job;
 import static io.gpupool.operator.it.BillingFixture.pool;
+import static io.gpupool.operator.it.BillingFixture.startedAt;
 import static io.gpupool.operator.it.BillingFixture.uid;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -19,6 +21,7 @@ import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.billing.metering.PairUsage;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.billing.ConfigMapBillingStore;
@@ -494,6 +497,72 @@ class DeliveredTimeIT {
       assertThat(milliGpuMillis(stored)).isPositive();
     }
     client.resources(TrainingJob.class).inNamespace(NS).withName("dt-kill").delete();
+  }
+
+  /**
+   * A pod metered as it was being deleted whose delete never came (the leader died first), and that
+   * the next leader's job status lists: counted once, by its UID, from its start to its end, not
+   * once from the hand-off and again from the listing.
+   */
+  @Test
+  void aPodMeteredBeforeADeleteThatNeverCameAndListedLaterIsCountedOnce() throws Exception {
+    Placed placement = placed("dt-once");
+    String uid = placement.jobUid();
+    Pod placed = placement.pod();
+    Pod created = client.resource(copyOf(placed, "dt-once-kept")).create();
+    FakeKubelet kubelet = new FakeKubelet(client);
+    kubelet.run(created);
+    Pod running = fresh(client, created);
+    String podUid = running.getMetadata().getUid();
+    String ns = "billing-once-" + Long.toHexString(System.nanoTime());
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns)) {
+      store.start();
+      termsAsRecorded(store, placed, running);
+      TrainingJob job =
+          client.resources(TrainingJob.class).inNamespace(NS).withName("dt-once").get();
+      try (UsageMeter dying = meter(store, Clock.systemUTC())) {
+        dying.start();
+        Thread.sleep(2100); // past the second a running pod's charge trails its view
+        dying.removing(job, List.of(running));
+      } // SIGKILLed before the delete: the pod runs on
+      assertThat(store.pods(uid)).as("stored before the delete").containsOnlyKeys(podUid);
+      // the next leader adopts it (its job's status lists it) and meters it to its end
+      client
+          .resources(TrainingJob.class)
+          .inNamespace(NS)
+          .withName("dt-once")
+          .editStatus(
+              j -> {
+                var listed = new io.gpupool.api.v1alpha1.RankPlacement();
+                listed.rank = 1;
+                listed.pod = "dt-once-kept";
+                listed.node = placed.getSpec().getNodeName();
+                j.getStatus().placements.add(listed);
+                return j;
+              });
+      try (UsageMeter next = meter(store, Clock.systemUTC())) {
+        next.start();
+        Thread.sleep(1100);
+        next.meterAll();
+        kubelet.succeed(fresh(client, created));
+        await()
+            .atMost(TIMEOUT)
+            .until(
+                () -> {
+                  next.meterAll();
+                  PodRecord r = store.pods(uid).get(podUid);
+                  return r != null && r.ended();
+                });
+      }
+      Pod ended = fresh(client, created);
+      long once = BillingFixture.milliGpuMillis(startedAt(running), finishedAt(ended));
+      assertThat(store.pods(uid)).containsOnlyKeys(podUid);
+      assertThat(milliGpuMillis(store.pods(uid).get(podUid))).isEqualTo(once);
+      assertThat(store.pairs(uid).stream().mapToLong(PairLedger::milliGpuMillis).sum())
+          .as("the job's usage holds the pod's time once")
+          .isEqualTo(once);
+    }
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-once").delete();
   }
 
   /**
