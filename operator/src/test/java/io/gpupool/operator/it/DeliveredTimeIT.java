@@ -475,22 +475,11 @@ class DeliveredTimeIT {
   void aPodsUsageIsStoredBeforeTheOperatorDeletesIt() throws Exception {
     Placed placement = placed("dt-kill");
     String uid = placement.jobUid();
-    Pod placed = placement.pod();
-    Pod created = client.resource(copyOf(placed, "dt-kill-removed")).create();
-    new FakeKubelet(client).run(created);
-    Pod running = fresh(client, created);
-    assertThat(running.getStatus().getPhase()).isEqualTo("Running");
     String ns = "billing-kill-" + Long.toHexString(System.nanoTime());
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns)) {
       store.start();
-      termsAsRecorded(store, placed, running);
-      TrainingJob job =
-          client.resources(TrainingJob.class).inNamespace(NS).withName("dt-kill").get();
-      try (UsageMeter dying = meter(store, Clock.systemUTC())) {
-        dying.start();
-        Thread.sleep(2100); // past the second a running pod's charge trails its view
-        dying.removing(job, List.of(running));
-      } // SIGKILLed before the delete's event reached its meter
+      Pod running = handedOverByADyingLeader("dt-kill", placement, "dt-kill-removed", store);
+      // SIGKILLed right after the delete, before its event reached its meter
       client.pods().inNamespace(NS).withName("dt-kill-removed").delete();
       PodRecord stored = store.pods(uid).get(running.getMetadata().getUid());
       assertThat(stored).as("stored before the delete").isNotNull();
@@ -508,23 +497,12 @@ class DeliveredTimeIT {
   void aPodMeteredBeforeADeleteThatNeverCameAndListedLaterIsCountedOnce() throws Exception {
     Placed placement = placed("dt-once");
     String uid = placement.jobUid();
-    Pod placed = placement.pod();
-    Pod created = client.resource(copyOf(placed, "dt-once-kept")).create();
-    FakeKubelet kubelet = new FakeKubelet(client);
-    kubelet.run(created);
-    Pod running = fresh(client, created);
-    String podUid = running.getMetadata().getUid();
     String ns = "billing-once-" + Long.toHexString(System.nanoTime());
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns)) {
       store.start();
-      termsAsRecorded(store, placed, running);
-      TrainingJob job =
-          client.resources(TrainingJob.class).inNamespace(NS).withName("dt-once").get();
-      try (UsageMeter dying = meter(store, Clock.systemUTC())) {
-        dying.start();
-        Thread.sleep(2100); // past the second a running pod's charge trails its view
-        dying.removing(job, List.of(running));
-      } // SIGKILLed before the delete: the pod runs on
+      // SIGKILLed before the delete: the pod runs on
+      Pod running = handedOverByADyingLeader("dt-once", placement, "dt-once-kept", store);
+      String podUid = running.getMetadata().getUid();
       assertThat(store.pods(uid)).as("stored before the delete").containsOnlyKeys(podUid);
       // the next leader adopts it (its job's status lists it) and meters it to its end
       client
@@ -536,7 +514,7 @@ class DeliveredTimeIT {
                 var listed = new io.gpupool.api.v1alpha1.RankPlacement();
                 listed.rank = 1;
                 listed.pod = "dt-once-kept";
-                listed.node = placed.getSpec().getNodeName();
+                listed.node = running.getSpec().getNodeName();
                 j.getStatus().placements.add(listed);
                 return j;
               });
@@ -544,7 +522,7 @@ class DeliveredTimeIT {
         next.start();
         Thread.sleep(1100);
         next.meterAll();
-        kubelet.succeed(fresh(client, created));
+        new FakeKubelet(client).succeed(running);
         await()
             .atMost(TIMEOUT)
             .until(
@@ -554,7 +532,7 @@ class DeliveredTimeIT {
                   return r != null && r.ended();
                 });
       }
-      Pod ended = fresh(client, created);
+      Pod ended = fresh(client, running);
       long once = BillingFixture.milliGpuMillis(startedAt(running), finishedAt(ended));
       assertThat(store.pods(uid)).containsOnlyKeys(podUid);
       assertThat(milliGpuMillis(store.pods(uid).get(podUid))).isEqualTo(once);
@@ -631,6 +609,29 @@ class DeliveredTimeIT {
       assertThat(store.placedTermsRecorded(uid)).as("rebuilt, not recorded at placement").isFalse();
     }
     client.resources(TrainingJob.class).inNamespace(NS).withName("dt-old").delete();
+  }
+
+  /**
+   * A running copy of {@code placement}'s pod under {@code podName}, its terms recorded in {@code
+   * store}, handed to a meter over {@code store} as {@code job}'s pod being deleted ({@code
+   * UsageMeter.removing}) by a leader that dies right after; the pod is left as it is.
+   */
+  private Pod handedOverByADyingLeader(
+      String job, Placed placement, String podName, ConfigMapBillingStore store)
+      throws InterruptedException {
+    Pod placed = placement.pod();
+    Pod created = client.resource(copyOf(placed, podName)).create();
+    new FakeKubelet(client).run(created);
+    Pod running = fresh(client, created);
+    assertThat(running.getStatus().getPhase()).isEqualTo("Running");
+    termsAsRecorded(store, placed, running);
+    TrainingJob deleting = client.resources(TrainingJob.class).inNamespace(NS).withName(job).get();
+    try (UsageMeter dying = meter(store, Clock.systemUTC())) {
+      dying.start();
+      Thread.sleep(2100); // past the second a running pod's charge trails its view
+      dying.removing(deleting, List.of(running));
+    }
+    return running;
   }
 
   /**
