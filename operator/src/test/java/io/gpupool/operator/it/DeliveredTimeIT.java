@@ -392,19 +392,7 @@ class DeliveredTimeIT {
       assertThat(store.pods(uid)).doesNotContainKey(lateUid);
       assertThat(verdicts).as("counted once").containsOnlyOnce(PodOwnership.Verdict.NOT_PLACED);
       // the new leader adopts it: its job's status lists it, on its node
-      client
-          .resources(TrainingJob.class)
-          .inNamespace(NS)
-          .withName("dt-late")
-          .editStatus(
-              j -> {
-                var listed = new io.gpupool.api.v1alpha1.RankPlacement();
-                listed.rank = 1;
-                listed.pod = "dt-late-adopted";
-                listed.node = placed.getSpec().getNodeName();
-                j.getStatus().placements.add(listed);
-                return j;
-              });
+      listAsRank1("dt-late", running);
       await()
           .atMost(TIMEOUT)
           .until(
@@ -505,19 +493,7 @@ class DeliveredTimeIT {
       String podUid = running.getMetadata().getUid();
       assertThat(store.pods(uid)).as("stored before the delete").containsOnlyKeys(podUid);
       // the next leader adopts it (its job's status lists it) and meters it to its end
-      client
-          .resources(TrainingJob.class)
-          .inNamespace(NS)
-          .withName("dt-once")
-          .editStatus(
-              j -> {
-                var listed = new io.gpupool.api.v1alpha1.RankPlacement();
-                listed.rank = 1;
-                listed.pod = "dt-once-kept";
-                listed.node = running.getSpec().getNodeName();
-                j.getStatus().placements.add(listed);
-                return j;
-              });
+      listAsRank1("dt-once", running);
       try (UsageMeter next = meter(store, Clock.systemUTC())) {
         next.start();
         Thread.sleep(1100);
@@ -632,6 +608,23 @@ class DeliveredTimeIT {
       dying.removing(deleting, List.of(running));
     }
     return running;
+  }
+
+  /** Lists {@code pod} as rank 1 of {@code job} on its node, as a leader adopting it would. */
+  private void listAsRank1(String job, Pod pod) {
+    client
+        .resources(TrainingJob.class)
+        .inNamespace(NS)
+        .withName(job)
+        .editStatus(
+            j -> {
+              var listed = new io.gpupool.api.v1alpha1.RankPlacement();
+              listed.rank = 1;
+              listed.pod = pod.getMetadata().getName();
+              listed.node = pod.getSpec().getNodeName();
+              j.getStatus().placements.add(listed);
+              return j;
+            });
   }
 
   /**

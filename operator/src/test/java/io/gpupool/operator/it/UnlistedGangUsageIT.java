@@ -44,7 +44,7 @@ class UnlistedGangUsageIT {
   private FakeKubelet kubelet;
 
   @BeforeEach
-  void kubelet() {
+  void newKubelet() {
     kubelet = new FakeKubelet(client);
   }
 
