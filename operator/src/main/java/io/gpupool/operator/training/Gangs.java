@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /** A TrainingJob's gang of pods: read from the informer, started by the binder, removed whole. */
@@ -20,18 +21,23 @@ final class Gangs {
   private final JobBinding<TrainingJob> binding;
   private final Workloads workloads;
   private final Function<TrainingJob, Collection<Pod>> pods;
+  private final BiConsumer<TrainingJob, List<Pod>> beforeDeleting;
 
   /**
    * @param binding creates gangs off the reconcile thread, their billing terms recorded first
    * @param pods the job's pods as the controller's informer holds them
+   * @param beforeDeleting meters pods of the job and stores their usage before they are deleted
+   *     ({@code BillingService.beforeDeleting}); throws when it cannot store it
    */
   Gangs(
       JobBinding<TrainingJob> binding,
       Workloads workloads,
-      Function<TrainingJob, Collection<Pod>> pods) {
+      Function<TrainingJob, Collection<Pod>> pods,
+      BiConsumer<TrainingJob, List<Pod>> beforeDeleting) {
     this.binding = binding;
     this.workloads = workloads;
     this.pods = pods;
+    this.beforeDeleting = beforeDeleting;
   }
 
   /** The current generation's pods by rank (older generations are removed with the next gang). */
@@ -61,11 +67,23 @@ final class Gangs {
         .isPresent();
   }
 
-  /** Deletes every pod of the job that has not completed. */
+  /**
+   * Deletes every pod of the job that has not completed (its gangs, verifiers and referees), each
+   * metered and its usage stored first. The job's status lists a gang only once the step that
+   * placed it has written it: a leader that died before that left the gang unlisted, and the next
+   * leader's first step may delete it (the job suspended meanwhile, or placed anew for want of a
+   * placement), while the meter takes in no unlisted pod on its own. Stored before the delete, the
+   * usage also survives a leader killed before it metered the pod's end. When it cannot be stored
+   * this throws and nothing is deleted: the step fails and is retried.
+   */
   void remove(TrainingJob job) {
-    pods.apply(job).stream()
-        .filter(p -> !"Succeeded".equals(p.getStatus() == null ? null : p.getStatus().getPhase()))
-        .forEach(workloads::deletePod);
+    List<Pod> going =
+        pods.apply(job).stream()
+            .filter(
+                p -> !"Succeeded".equals(p.getStatus() == null ? null : p.getStatus().getPhase()))
+            .toList();
+    beforeDeleting.accept(job, going);
+    going.forEach(workloads::deletePod);
   }
 
   /**

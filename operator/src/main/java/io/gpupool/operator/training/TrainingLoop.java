@@ -95,7 +95,8 @@ final class TrainingLoop extends JobLoop<TrainingJob, TrainingJobStatus, Trainin
     this.binder = actors.binding().binder();
     this.metrics = cluster.metrics();
     this.events = cluster.events();
-    this.gangs = new Gangs(actors.binding(), cluster.workloads(), pods.of());
+    this.gangs =
+        new Gangs(actors.binding(), cluster.workloads(), pods.of(), billing::beforeDeleting);
     this.follower = new GangFollower(health, planner, billing, gangs, events, metrics);
     this.spotChecks = actors.spotChecks();
     this.queues =

@@ -5,9 +5,11 @@ import static io.gpupool.operator.it.BillingFixture.PAYER;
 import static io.gpupool.operator.it.BillingFixture.PRICE;
 import static io.gpupool.operator.it.BillingFixture.TIMEOUT;
 import static io.gpupool.operator.it.BillingFixture.awaitPods;
+import static io.gpupool.operator.it.BillingFixture.finishedAt;
 import static io.gpupool.operator.it.BillingFixture.fresh;
 import static io.gpupool.operator.it.BillingFixture.job;
 import static io.gpupool.operator.it.BillingFixture.pool;
+import static io.gpupool.operator.it.BillingFixture.startedAt;
 import static io.gpupool.operator.it.BillingFixture.uid;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -19,6 +21,7 @@ import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.TrainingJob;
+import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.billing.metering.PairUsage;
 import io.gpupool.operator.billing.BillingService;
 import io.gpupool.operator.billing.ConfigMapBillingStore;
@@ -389,19 +392,7 @@ class DeliveredTimeIT {
       assertThat(store.pods(uid)).doesNotContainKey(lateUid);
       assertThat(verdicts).as("counted once").containsOnlyOnce(PodOwnership.Verdict.NOT_PLACED);
       // the new leader adopts it: its job's status lists it, on its node
-      client
-          .resources(TrainingJob.class)
-          .inNamespace(NS)
-          .withName("dt-late")
-          .editStatus(
-              j -> {
-                var listed = new io.gpupool.api.v1alpha1.RankPlacement();
-                listed.rank = 1;
-                listed.pod = "dt-late-adopted";
-                listed.node = placed.getSpec().getNodeName();
-                j.getStatus().placements.add(listed);
-                return j;
-              });
+      listAsRank1("dt-late", running);
       await()
           .atMost(TIMEOUT)
           .until(
@@ -472,28 +463,60 @@ class DeliveredTimeIT {
   void aPodsUsageIsStoredBeforeTheOperatorDeletesIt() throws Exception {
     Placed placement = placed("dt-kill");
     String uid = placement.jobUid();
-    Pod placed = placement.pod();
-    Pod created = client.resource(copyOf(placed, "dt-kill-removed")).create();
-    new FakeKubelet(client).run(created);
-    Pod running = fresh(client, created);
-    assertThat(running.getStatus().getPhase()).isEqualTo("Running");
     String ns = "billing-kill-" + Long.toHexString(System.nanoTime());
     try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns)) {
       store.start();
-      termsAsRecorded(store, placed, running);
-      TrainingJob job =
-          client.resources(TrainingJob.class).inNamespace(NS).withName("dt-kill").get();
-      try (UsageMeter dying = meter(store, Clock.systemUTC())) {
-        dying.start();
-        Thread.sleep(2100); // past the second a running pod's charge trails its view
-        dying.removing(job, List.of(running));
-      } // SIGKILLed before the delete's event reached its meter
+      Pod running = handedOverByADyingLeader("dt-kill", placement, "dt-kill-removed", store);
+      // SIGKILLed right after the delete, before its event reached its meter
       client.pods().inNamespace(NS).withName("dt-kill-removed").delete();
       PodRecord stored = store.pods(uid).get(running.getMetadata().getUid());
       assertThat(stored).as("stored before the delete").isNotNull();
       assertThat(milliGpuMillis(stored)).isPositive();
     }
     client.resources(TrainingJob.class).inNamespace(NS).withName("dt-kill").delete();
+  }
+
+  /**
+   * A pod metered as it was being deleted whose delete never came (the leader died first), and that
+   * the next leader's job status lists: counted once, by its UID, from its start to its end, not
+   * once from the hand-off and again from the listing.
+   */
+  @Test
+  void aPodMeteredBeforeADeleteThatNeverCameAndListedLaterIsCountedOnce() throws Exception {
+    Placed placement = placed("dt-once");
+    String uid = placement.jobUid();
+    String ns = "billing-once-" + Long.toHexString(System.nanoTime());
+    try (ConfigMapBillingStore store = new ConfigMapBillingStore(client, ns)) {
+      store.start();
+      // SIGKILLed before the delete: the pod runs on
+      Pod running = handedOverByADyingLeader("dt-once", placement, "dt-once-kept", store);
+      String podUid = running.getMetadata().getUid();
+      assertThat(store.pods(uid)).as("stored before the delete").containsOnlyKeys(podUid);
+      // the next leader adopts it (its job's status lists it) and meters it to its end
+      listAsRank1("dt-once", running);
+      try (UsageMeter next = meter(store, Clock.systemUTC())) {
+        next.start();
+        Thread.sleep(1100);
+        next.meterAll();
+        new FakeKubelet(client).succeed(running);
+        await()
+            .atMost(TIMEOUT)
+            .until(
+                () -> {
+                  next.meterAll();
+                  PodRecord r = store.pods(uid).get(podUid);
+                  return r != null && r.ended();
+                });
+      }
+      Pod ended = fresh(client, running);
+      long once = BillingFixture.milliGpuMillis(startedAt(running), finishedAt(ended));
+      assertThat(store.pods(uid)).containsOnlyKeys(podUid);
+      assertThat(milliGpuMillis(store.pods(uid).get(podUid))).isEqualTo(once);
+      assertThat(store.pairs(uid).stream().mapToLong(PairLedger::milliGpuMillis).sum())
+          .as("the job's usage holds the pod's time once")
+          .isEqualTo(once);
+    }
+    client.resources(TrainingJob.class).inNamespace(NS).withName("dt-once").delete();
   }
 
   /**
@@ -562,6 +585,46 @@ class DeliveredTimeIT {
       assertThat(store.placedTermsRecorded(uid)).as("rebuilt, not recorded at placement").isFalse();
     }
     client.resources(TrainingJob.class).inNamespace(NS).withName("dt-old").delete();
+  }
+
+  /**
+   * A running copy of {@code placement}'s pod under {@code podName}, its terms recorded in {@code
+   * store}, handed to a meter over {@code store} as {@code job}'s pod being deleted ({@code
+   * UsageMeter.removing}) by a leader that dies right after; the pod is left as it is.
+   */
+  private Pod handedOverByADyingLeader(
+      String job, Placed placement, String podName, ConfigMapBillingStore store)
+      throws InterruptedException {
+    Pod placed = placement.pod();
+    Pod created = client.resource(copyOf(placed, podName)).create();
+    new FakeKubelet(client).run(created);
+    Pod running = fresh(client, created);
+    assertThat(running.getStatus().getPhase()).isEqualTo("Running");
+    termsAsRecorded(store, placed, running);
+    TrainingJob deleting = client.resources(TrainingJob.class).inNamespace(NS).withName(job).get();
+    try (UsageMeter dying = meter(store, Clock.systemUTC())) {
+      dying.start();
+      Thread.sleep(2100); // past the second a running pod's charge trails its view
+      dying.removing(deleting, List.of(running));
+    }
+    return running;
+  }
+
+  /** Lists {@code pod} as rank 1 of {@code job} on its node, as a leader adopting it would. */
+  private void listAsRank1(String job, Pod pod) {
+    client
+        .resources(TrainingJob.class)
+        .inNamespace(NS)
+        .withName(job)
+        .editStatus(
+            j -> {
+              var listed = new io.gpupool.api.v1alpha1.RankPlacement();
+              listed.rank = 1;
+              listed.pod = pod.getMetadata().getName();
+              listed.node = pod.getSpec().getNodeName();
+              j.getStatus().placements.add(listed);
+              return j;
+            });
   }
 
   /**

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpupool.api.v1alpha1.GpuProvider;
 import io.gpupool.api.v1alpha1.InferenceJob;
 import io.gpupool.api.v1alpha1.InferenceJobPhase;
@@ -19,8 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,10 +28,7 @@ import org.junit.jupiter.api.Test;
  * suspended meanwhile): their usage must still reach the job's usage record (ChaosE2E found a
  * served job with no replica pod in it).
  *
- * <p>The leader gap is played by holding the job's steps: while a group of a job is being created
- * its steps wait ({@code GroupBinder.busy}), so a binding that does not end until released keeps
- * every reconcile of the job away, as no leader would look at it between a SIGKILL and the next
- * leader's start.
+ * <p>The time no leader looks at the job is played by a {@link LeaderGap}.
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -74,8 +68,7 @@ class UnlistedReplicaUsageIT {
     String uid = placed.getMetadata().getUid();
     List<Pod> replicas = kubelet.live(NS, name);
 
-    CountDownLatch leaderBack = new CountDownLatch(1);
-    holdStepsOf(uid, leaderBack);
+    LeaderGap gap = LeaderGap.open(binder, NS, uid, TIMEOUT);
     try {
       Thread.sleep(500); // a step already under way ends
       // ... and its status write listing the replicas never reached the server
@@ -105,24 +98,10 @@ class UnlistedReplicaUsageIT {
               });
       assertThat(listed(job(name))).as("no status ever listed the running replicas").isZero();
     } finally {
-      leaderBack.countDown();
+      gap.end();
     }
-    // the next leader's first look (woken by a pod event, unless a capacity wake-up came first):
-    // the job is suspended, its pods go
-    await().atMost(TIMEOUT).until(() -> binder.busy(uid), busy -> !busy);
-    try {
-      client
-          .pods()
-          .inNamespace(NS)
-          .withName(replicas.get(0).getMetadata().getName())
-          .edit(
-              p -> {
-                p.getMetadata().getLabels().put("example.com/touched", "true");
-                return p;
-              });
-    } catch (KubernetesClientException e) {
-      assertThat(e.getCode()).as("already deleted by a step woken otherwise").isEqualTo(404);
-    }
+    // the next leader's first look: the job is suspended, its pods go
+    gap.nextLeaderLooks(client, replicas.get(0));
     await()
         .atMost(TIMEOUT)
         .until(
@@ -149,30 +128,6 @@ class UnlistedReplicaUsageIT {
                 .collect(Collectors.toSet()))
         .containsOnly(false);
     client.resources(InferenceJob.class).inNamespace(NS).withName(name).delete();
-  }
-
-  /** Keeps every step of the job waiting until {@code release}, as a leader gap would. */
-  private void holdStepsOf(String jobUid, CountDownLatch release) {
-    binder.bind(
-        new GroupBinder.Group(
-            jobUid,
-            "the leader gap",
-            NS,
-            List.of(),
-            List.of(),
-            pods -> {
-              try {
-                release.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-              return pods;
-            },
-            (found, wanted) -> false),
-        pod -> {},
-        why -> {},
-        () -> {});
-    await().atMost(TIMEOUT).until(() -> binder.busy(jobUid));
   }
 
   private InferenceJob job(String name) {

@@ -1,8 +1,11 @@
 package io.gpupool.operator.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -21,10 +24,12 @@ import io.gpupool.operator.workload.OwnedPodEvents;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +37,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A gang the binder has just created, before the pod watch delivers it: the job's pod reads show it
  * (the binder hands each created pod to the controller's pod cache), so following the gang sees it
- * starting, not a rank whose pod was deleted — which would restart the gang.
+ * starting, not a rank whose pod was deleted — which would restart the gang. And how a gang is
+ * removed: metered first.
  */
 class JustCreatedGangTest {
   private static final Instant NOW = Instant.parse("2026-12-06T07:00:00Z");
@@ -76,7 +82,8 @@ class JustCreatedGangTest {
         new Gangs(
             new JobBinding<>(binder, (j, g) -> g, p -> {}, j -> {}),
             new FakeWorkloads(),
-            pods::getSecondaryResources);
+            pods::getSecondaryResources,
+            (j, going) -> {});
     var gang = gangs.current(job);
     assertThat(gang).containsOnlyKeys(0, 1);
     GangObservation seen =
@@ -116,7 +123,11 @@ class JustCreatedGangTest {
     FakeWorkloads server = new FakeWorkloads();
     GroupBinder binder = new GroupBinder(server, new SimpleMeterRegistry());
     Gangs gangs =
-        new Gangs(new JobBinding<>(binder, (j, g) -> g, p -> {}, j -> {}), server, j -> List.of());
+        new Gangs(
+            new JobBinding<>(binder, (j, g) -> g, p -> {}, j -> {}),
+            server,
+            j -> List.of(),
+            (j, going) -> {});
     for (var pod : TrainingGang.pods(job, ranks, "DataParallel", 1, 1, null)) {
       server.pods.put(pod.getMetadata().getName(), pod);
     }
@@ -130,6 +141,62 @@ class JustCreatedGangTest {
     assertThat(gangs.onServer(job, 1)).as("gone").isFalse();
     job.getStatus().restarts = 2;
     assertThat(gangs.onServer(job, 0)).as("a pod of an older generation").isFalse();
+  }
+
+  @Test
+  void removingAGangHandsItsUnfinishedPodsToTheMeterBeforeAnyIsDeleted() {
+    TrainingJob job = job();
+    FakeWorkloads server = new FakeWorkloads();
+    List<Pod> gang = onServer(server, job);
+    gang.get(1).setStatus(new PodStatusBuilder().withPhase("Succeeded").build());
+    List<String> handed = new ArrayList<>();
+    Gangs gangs =
+        removing(
+            server,
+            gang,
+            (j, going) -> {
+              assertThat(server.deleted).as("nothing deleted before the meter has it").isEmpty();
+              going.forEach(p -> handed.add(p.getMetadata().getName()));
+            });
+
+    gangs.remove(job);
+
+    String rank0 = TrainingGang.podName(job, 0, 0);
+    assertThat(handed).as("the completed rank is not deleted").containsExactly(rank0);
+    assertThat(server.deleted).containsExactly(rank0);
+  }
+
+  @Test
+  void aGangWhoseUsageCannotBeStoredIsNotDeleted() {
+    TrainingJob job = job();
+    FakeWorkloads server = new FakeWorkloads();
+    List<Pod> gang = onServer(server, job);
+    Gangs gangs =
+        removing(
+            server,
+            gang,
+            (j, going) -> {
+              throw new IllegalStateException("usage ConfigMap write refused");
+            });
+
+    assertThatThrownBy(() -> gangs.remove(job)).hasMessageContaining("refused");
+    assertThat(server.deleted).as("the step fails and is retried, pods kept").isEmpty();
+    assertThat(server.pods).hasSize(2);
+  }
+
+  /** The job's two-rank gang, generation 0, stored on {@code server}. */
+  private static List<Pod> onServer(FakeWorkloads server, TrainingJob job) {
+    List<Pod> gang =
+        TrainingGang.pods(job, List.of(rank(0, "n1"), rank(1, "n2")), "DataParallel", 0, 0, null);
+    gang.forEach(p -> server.pods.put(p.getMetadata().getName(), p));
+    return gang;
+  }
+
+  private static Gangs removing(
+      FakeWorkloads server, List<Pod> gang, BiConsumer<TrainingJob, List<Pod>> beforeDeleting) {
+    GroupBinder binder = new GroupBinder(server, new SimpleMeterRegistry());
+    return new Gangs(
+        new JobBinding<>(binder, (j, g) -> g, p -> {}, j -> {}), server, j -> gang, beforeDeleting);
   }
 
   private static RankAssignment rank(int rank, String node) {
