@@ -98,7 +98,8 @@ public class InferenceJobReconciler implements Reconciler<InferenceJob>, Cleaner
     this.crossChecks = crossChecks;
     this.binder = binder;
     this.wakeups = new JobWakeups<>(KIND, "inferencejob-capacity", cluster.metrics());
-    this.control = new JobControl<>(InferenceJob.class, KIND, cluster, wakeups);
+    this.control =
+        new JobControl<>(InferenceJob.class, KIND, cluster, wakeups, billing::beforeDeleting);
     capacity.onChange(this::wake);
     // Admission wakes the jobs a decision round concerns: minimum or a replica admitted, evicted,
     // moved up its queue.

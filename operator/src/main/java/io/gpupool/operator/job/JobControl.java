@@ -1,5 +1,6 @@
 package io.gpupool.operator.job;
 
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.gpupool.operator.scope.SelectedNamespaces;
 import io.gpupool.operator.status.CachedStatus;
@@ -9,6 +10,7 @@ import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
@@ -31,16 +33,24 @@ public final class JobControl<S, J extends CustomResource<?, S>> {
   private final String kind;
   private final JobCluster cluster;
   private final JobWakeups<J> wakeups;
+  private final BiConsumer<J, List<Pod>> beforeDeleting;
 
   /**
    * {@code kind} is the job kind's name as pods carry it ({@code TrainingJob}, {@code
-   * InferenceJob}).
+   * InferenceJob}); {@code beforeDeleting} meters and stores the usage of a deleted job's pods
+   * before they are deleted (billing's {@code beforeDeleting}), and throws when it cannot.
    */
-  public JobControl(Class<J> type, String kind, JobCluster cluster, JobWakeups<J> wakeups) {
+  public JobControl(
+      Class<J> type,
+      String kind,
+      JobCluster cluster,
+      JobWakeups<J> wakeups,
+      BiConsumer<J, List<Pod>> beforeDeleting) {
     this.type = type;
     this.kind = kind;
     this.cluster = cluster;
     this.wakeups = wakeups;
+    this.beforeDeleting = beforeDeleting;
   }
 
   /** One reconcile of {@code job} by {@code loop} ({@code JobLoop#reconcile}), status written. */
@@ -77,6 +87,11 @@ public final class JobControl<S, J extends CustomResource<?, S>> {
     if (bindings.stream().anyMatch(binder::busy)) {
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(BINDING_RECHECK.toMillis());
     }
+    // Metered first, as every other deletion of a job's pods is: a gang or group the leader that
+    // created it died before listing in status, the job deleted before the next leader looked,
+    // would otherwise go unmetered; and a leader killed right after the delete leaves nothing for
+    // the next one to meter. A failed write throws: the cleanup is retried, nothing deleted yet.
+    beforeDeleting.accept(job, cluster.pods().ownedBy(job.getMetadata().getUid()));
     cluster
         .workloads()
         .deleteAll(job.getMetadata().getNamespace(), kind, job.getMetadata().getName());

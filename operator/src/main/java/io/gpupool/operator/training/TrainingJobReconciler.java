@@ -71,7 +71,9 @@ public class TrainingJobReconciler implements Reconciler<TrainingJob>, Cleaner<T
     this.admission = admission;
     this.binder = binder;
     this.wakeups = new JobWakeups<>(TrainingLoop.KIND, "trainingjob-capacity", cluster.metrics());
-    this.control = new JobControl<>(TrainingJob.class, TrainingLoop.KIND, cluster, wakeups);
+    this.control =
+        new JobControl<>(
+            TrainingJob.class, TrainingLoop.KIND, cluster, wakeups, billing::beforeDeleting);
     // Gangs and spot-check pods are created off the reconcile thread, their terms recorded first.
     JobBinding<TrainingJob> binding =
         new JobBinding<>(

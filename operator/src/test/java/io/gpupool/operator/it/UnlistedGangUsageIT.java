@@ -77,6 +77,18 @@ class UnlistedGangUsageIT {
     client.resources(TrainingJob.class).inNamespace(NS).withName(name).delete();
   }
 
+  @Test
+  void gangPodsNoStatusListedAreMeteredWhenTheJobIsDeleted() throws Exception {
+    String name = "unlisted-gang-deleted";
+    // deleted while no leader looks: the next leader's first look at it is its cleanup
+    UnlistedGang gang =
+        unlistedRunningGang(
+            name,
+            () -> client.resources(TrainingJob.class).inNamespace(NS).withName(name).delete());
+    await().atMost(TIMEOUT).until(() -> kubelet.pods(NS, name).isEmpty() && stored(name) == null);
+    assertMeteredOnceEach(gang);
+  }
+
   /** The job's UID and its gang's pod UIDs. */
   private record UnlistedGang(String jobUid, List<String> podUids) {}
 
@@ -87,6 +99,23 @@ class UnlistedGangUsageIT {
    * its spec. Returns once the next leader has been woken.
    */
   private UnlistedGang unlistedRunningGang(String name, Consumer<TrainingJob> meanwhile)
+      throws InterruptedException {
+    return unlistedRunningGang(
+        name,
+        () ->
+            client
+                .resources(TrainingJob.class)
+                .inNamespace(NS)
+                .withName(name)
+                .edit(
+                    j -> {
+                      meanwhile.accept(j);
+                      return j;
+                    }));
+  }
+
+  /** As above, with {@code meanwhile} done to the cluster (the job deleted, say). */
+  private UnlistedGang unlistedRunningGang(String name, Runnable meanwhile)
       throws InterruptedException {
     pool(client, "r-" + name, null, 2);
     client.resource(job(name, "r-" + name, 2, PAYER)).create();
@@ -113,16 +142,8 @@ class UnlistedGangUsageIT {
           .atMost(TIMEOUT)
           .until(() -> kubelet.live(NS, name).stream().allMatch(UnlistedGangUsageIT::running));
       Thread.sleep(2100);
-      client
-          .resources(TrainingJob.class)
-          .inNamespace(NS)
-          .withName(name)
-          .edit(
-              j -> {
-                meanwhile.accept(j);
-                return j;
-              });
       assertThat(listed(stored(name))).as("no status lists the running gang").isZero();
+      meanwhile.run();
     } finally {
       gap.end();
     }
