@@ -19,8 +19,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import org.jboss.logging.Logger;
 
 /**
- * Exits a replica one of whose controllers' informers has not been watching for {@link #PATIENCE}:
- * the pod restarts with new informers, and a follower takes the Lease over meanwhile.
+ * Exits a replica one of whose informers (a controller's, or a {@link ClusterWatches} watch) has
+ * not been watching for {@link #PATIENCE}: the pod restarts with new informers, and a follower
+ * takes the Lease over meanwhile.
  *
  * <p>Why: Fabric8 7.4's Vert.x websocket can leave a watch's connect uncompleted for good (the API
  * server closed the watch at once, a 410 for an expired resourceVersion, and the close frame was
@@ -40,19 +41,22 @@ public class InformerWatchdog {
   private static final Duration LOOK_EVERY = Duration.ofSeconds(10);
 
   private final Instance<Operator> operator;
+  private final ClusterWatches watches;
   private final Clock clock;
   private final Runnable exit;
   private final StalledInformers stalled = new StalledInformers(PATIENCE);
   private volatile ScheduledExecutorService timer;
 
   @Inject
-  public InformerWatchdog(Instance<Operator> operator) {
+  public InformerWatchdog(Instance<Operator> operator, ClusterWatches watches) {
     // as JOSDK exits a leader that lost its Lease, and ElectionWatchdog a stalled election
-    this(operator, Clock.systemUTC(), () -> System.exit(1));
+    this(operator, watches, Clock.systemUTC(), () -> System.exit(1));
   }
 
-  InformerWatchdog(Instance<Operator> operator, Clock clock, Runnable exit) {
+  InformerWatchdog(
+      Instance<Operator> operator, ClusterWatches watches, Clock clock, Runnable exit) {
     this.operator = operator;
+    this.watches = watches;
     this.clock = clock;
     this.exit = exit;
   }
@@ -68,13 +72,18 @@ public class InformerWatchdog {
     }
   }
 
-  /** One look at every controller informer; exits the process when one has stalled. */
+  /**
+   * One look at every controller informer and every watch of {@link ClusterWatches} (pods, nodes,
+   * ...); exits the process when one has stalled.
+   */
   void look() {
     RuntimeInfo info = operator.get().getRuntimeInfo();
     if (!info.isStarted()) {
       return;
     }
-    Set<String> gone = stalled.look(clock.instant(), notWatching(info));
+    Set<String> notWatching = notWatching(info);
+    notWatching.addAll(watches.notWatching());
+    Set<String> gone = stalled.look(clock.instant(), notWatching);
     if (!gone.isEmpty()) {
       LOG.errorf(
           "informer(s) %s have not been watching for %s: exiting so that this replica restarts"
