@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The operator's watches outside its controllers, one per kind: pods (both job controllers, the GPU
@@ -129,6 +131,17 @@ public class ClusterWatches implements AutoCloseable {
     SharedWatch<T> watch = new SharedWatch<>(kind, informer);
     made.add(watch);
     return watch;
+  }
+
+  /** {@code watch/KIND} of each watch started here that is not watching now (InformerWatchdog). */
+  synchronized Set<String> notWatching() {
+    Set<String> out = new TreeSet<>();
+    for (SharedWatch<?> watch : made) {
+      if (watch.startedButNotWatching()) {
+        out.add("watch/" + watch.kind());
+      }
+    }
+    return out;
   }
 
   void stop(@Observes ShutdownEvent ignored) {

@@ -91,6 +91,16 @@ public final class SharedWatch<T extends HasMetadata> {
     }
   }
 
+  /** True once started while not watching: between watches, or stopped (InformerWatchdog). */
+  synchronized boolean startedButNotWatching() {
+    return firstList != null && !(informer.isRunning() && informer.isWatching());
+  }
+
+  /** The kind it watches, as named in logs. */
+  String kind() {
+    return kind;
+  }
+
   /** True once the first list has arrived. */
   public boolean synced() {
     return informer.hasSynced();

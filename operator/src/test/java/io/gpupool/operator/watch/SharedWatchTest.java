@@ -74,6 +74,26 @@ class SharedWatchTest {
   }
 
   @Test
+  void aWatchIsReportedNotWatchingOnceStartedAndUntilItWatches() {
+    // nothing listens on port 1: the first list never arrives, so the watch never starts
+    try (KubernetesClient unreachable =
+            new KubernetesClientBuilder()
+                .withConfig(
+                    new ConfigBuilder()
+                        .withMasterUrl("http://127.0.0.1:1")
+                        .withRequestRetryBackoffLimit(0)
+                        .build())
+                .build();
+        ClusterWatches watches = new ClusterWatches(unreachable)) {
+      SharedWatch<Pod> pods = watches.pods();
+      // a kind no reader asked for yet is no stalled watch
+      assertThat(watches.notWatching()).isEmpty();
+      pods.start();
+      assertThat(watches.notWatching()).containsExactly("watch/pods");
+    }
+  }
+
+  @Test
   void onlyAnObjectThatCannotBeReadStopsIt() {
     assertThat(SharedWatch.retryAfter("pods", false, new IOException("connection closed")))
         .isTrue();
