@@ -26,6 +26,13 @@ public interface GpupoolConfig {
   /** Leader election between operator replicas. */
   LeaderElection leaderElection();
 
+  /**
+   * How long one of the operator's informers may go without a watch before the replica exits to
+   * restart with new ones ({@code InformerWatchdog}); 0 turns that off.
+   */
+  @WithDefault("2m")
+  Duration informerPatience();
+
   /** InferenceJob autoscaling and scale-down settings. */
   Inference inference();
 

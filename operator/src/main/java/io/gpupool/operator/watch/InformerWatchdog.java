@@ -1,5 +1,6 @@
 package io.gpupool.operator.watch;
 
+import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.config.Periodic;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.RuntimeInfo;
@@ -20,8 +21,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Exits a replica one of whose informers (a controller's, or a {@link ClusterWatches} watch) has
- * not been watching for {@link #PATIENCE}: the pod restarts with new informers, and a follower
- * takes the Lease over meanwhile.
+ * not been watching for {@code gpupool.informer-patience} (default 2 minutes): the pod restarts
+ * with new informers, and a follower takes the Lease over meanwhile. Off in the test profile: its
+ * ITs share one JVM whose informers they stop and break on purpose, and an exit would end them all.
  *
  * <p>Why: Fabric8 7.4's Vert.x websocket can leave a watch's connect uncompleted for good (the API
  * server closed the watch at once, a 410 for an expired resourceVersion, and the close frame was
@@ -35,33 +37,41 @@ import org.jboss.logging.Logger;
 public class InformerWatchdog {
   private static final Logger LOG = Logger.getLogger(InformerWatchdog.class);
 
-  /** How long an informer may go without a watch before the replica exits. */
-  static final Duration PATIENCE = Duration.ofMinutes(2);
-
   private static final Duration LOOK_EVERY = Duration.ofSeconds(10);
 
   private final Instance<Operator> operator;
   private final ClusterWatches watches;
   private final Clock clock;
   private final Runnable exit;
-  private final StalledInformers stalled = new StalledInformers(PATIENCE);
+  private final Duration patience;
+  private final StalledInformers stalled;
   private volatile ScheduledExecutorService timer;
 
   @Inject
-  public InformerWatchdog(Instance<Operator> operator, ClusterWatches watches) {
+  public InformerWatchdog(
+      Instance<Operator> operator, ClusterWatches watches, GpupoolConfig config) {
     // as JOSDK exits a leader that lost its Lease, and ElectionWatchdog a stalled election
-    this(operator, watches, Clock.systemUTC(), () -> System.exit(1));
+    this(operator, watches, config.informerPatience(), Clock.systemUTC(), () -> System.exit(1));
   }
 
   InformerWatchdog(
-      Instance<Operator> operator, ClusterWatches watches, Clock clock, Runnable exit) {
+      Instance<Operator> operator,
+      ClusterWatches watches,
+      Duration patience,
+      Clock clock,
+      Runnable exit) {
     this.operator = operator;
     this.watches = watches;
+    this.patience = patience;
+    this.stalled = new StalledInformers(patience);
     this.clock = clock;
     this.exit = exit;
   }
 
   void start(@Observes StartupEvent ignored) {
+    if (patience.isZero() || patience.isNegative()) {
+      return;
+    }
     timer = Periodic.daemon("gpupool-informer-watchdog");
     Periodic.every(timer, LOOK_EVERY, LOOK_EVERY, "checking the informers", this::look);
   }
@@ -88,7 +98,7 @@ public class InformerWatchdog {
       LOG.errorf(
           "informer(s) %s have not been watching for %s: exiting so that this replica restarts"
               + " with new ones",
-          gone, PATIENCE);
+          gone, patience);
       exit.run();
     }
   }
