@@ -1,7 +1,6 @@
 package io.gpupool.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -77,40 +76,7 @@ class KubeletSimulatorIT {
 
   private static Pod pod(
       String name, String node, int gpus, Map<String, String> env, String restart) {
-    PodBuilder b =
-        new PodBuilder()
-            .withNewMetadata()
-            .withName(name)
-            .withNamespace("default")
-            .endMetadata()
-            .withNewSpec()
-            .withNodeName(node)
-            .withRestartPolicy(restart)
-            .addNewToleration()
-            .withKey("nvidia.com/gpu")
-            .withOperator("Exists")
-            .withEffect("NoSchedule")
-            .endToleration()
-            .addNewContainer()
-            .withName("main")
-            .withImage("trainer:1")
-            .withNewResources()
-            .addToLimits(
-                gpus > 0 ? Map.of("nvidia.com/gpu", new Quantity(String.valueOf(gpus))) : Map.of())
-            .endResources()
-            .endContainer()
-            .endSpec();
-    env.forEach(
-        (k, v) ->
-            b.editSpec()
-                .editFirstContainer()
-                .addNewEnv()
-                .withName(k)
-                .withValue(v)
-                .endEnv()
-                .endContainer()
-                .endSpec());
-    return client.resource(b.build()).create();
+    return client.resource(GpuPods.pod(name, node, gpus, env, restart)).create();
   }
 
   private static Pod await(String name, Predicate<Pod> condition, String what) {
@@ -121,21 +87,7 @@ class KubeletSimulatorIT {
   }
 
   private static <T> T eventually(Supplier<T> get, Predicate<T> ok, String what) {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    T last = null;
-    while (System.nanoTime() < deadline) {
-      last = get.get();
-      if (ok.test(last)) {
-        return last;
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    return fail("timed out waiting for " + what + "; last seen: " + last);
+    return Eventually.eventually(WAIT, get, ok, what);
   }
 
   /** Reasons of the events about a pod, selected by field like kubectl describe does. */

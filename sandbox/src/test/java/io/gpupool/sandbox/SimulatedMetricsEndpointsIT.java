@@ -1,7 +1,6 @@
 package io.gpupool.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -108,21 +107,7 @@ class SimulatedMetricsEndpointsIT {
 
   private static <T> T eventually(
       java.util.function.Supplier<T> get, java.util.function.Predicate<T> ok, String what) {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    T last = null;
-    while (System.nanoTime() < deadline) {
-      last = get.get();
-      if (ok.test(last)) {
-        return last;
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    return fail("timed out waiting for " + what + "; last seen: " + last);
+    return Eventually.eventually(WAIT, get, ok, what);
   }
 
   @Test

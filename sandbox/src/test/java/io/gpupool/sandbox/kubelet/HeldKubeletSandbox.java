@@ -3,9 +3,9 @@ package io.gpupool.sandbox.kubelet;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gpupool.sandbox.Eventually;
+import io.gpupool.sandbox.GpuPods;
 import io.gpupool.sandbox.Sandbox;
 import io.gpupool.sandbox.pool.PoolFile;
 import java.time.Duration;
@@ -91,35 +91,7 @@ final class HeldKubeletSandbox implements AutoCloseable {
   }
 
   Pod create(String name, String node, int gpus, Map<String, String> env) {
-    PodBuilder b =
-        new PodBuilder()
-            .withNewMetadata()
-            .withName(name)
-            .withNamespace("default")
-            .endMetadata()
-            .withNewSpec()
-            .withNodeName(node)
-            .withRestartPolicy("Never")
-            .addNewContainer()
-            .withName("main")
-            .withImage("trainer:1")
-            .withNewResources()
-            .addToLimits(
-                gpus > 0 ? Map.of("nvidia.com/gpu", new Quantity(String.valueOf(gpus))) : Map.of())
-            .endResources()
-            .endContainer()
-            .endSpec();
-    env.forEach(
-        (k, v) ->
-            b.editSpec()
-                .editFirstContainer()
-                .addNewEnv()
-                .withName(k)
-                .withValue(v)
-                .endEnv()
-                .endContainer()
-                .endSpec());
-    return client.resource(b.build()).create();
+    return client.resource(GpuPods.pod(name, node, gpus, env, "Never")).create();
   }
 
   /** Deletes pod {@code name} and waits until the API server no longer has it. */
@@ -143,21 +115,7 @@ final class HeldKubeletSandbox implements AutoCloseable {
   }
 
   private static <T> T eventually(Supplier<T> get, Predicate<T> ok, String what) {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    T last = null;
-    while (System.nanoTime() < deadline) {
-      last = get.get();
-      if (ok.test(last)) {
-        return last;
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    return fail("timed out waiting for " + what + "; last seen: " + last);
+    return Eventually.eventually(WAIT, get, ok, what);
   }
 
   @Override
