@@ -2,6 +2,7 @@ package io.gpupool.operator.billing;
 
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.chain.TrustChain;
+import io.gpupool.operator.config.DaemonThreads;
 import io.gpupool.operator.config.GpupoolConfig;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import io.micrometer.core.instrument.Counter;
@@ -35,12 +36,7 @@ public class ChainDisputeFiler
   private final String symbol;
   private final MeterRegistry registry;
   private final ExecutorService executor =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "gpupool-disputes");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadExecutor(DaemonThreads.named("gpupool-disputes"));
 
   public ChainDisputeFiler(
       BillingService billing,

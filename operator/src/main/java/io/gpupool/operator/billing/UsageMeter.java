@@ -10,6 +10,7 @@ import io.gpupool.billing.PairId;
 import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.PairLedger;
 import io.gpupool.billing.metering.PodLifetime;
+import io.gpupool.operator.config.DaemonThreads;
 import io.gpupool.operator.config.Periodic;
 import io.gpupool.operator.inventory.GpuNode;
 import io.gpupool.operator.inventory.NodeInventory;
@@ -183,13 +184,7 @@ public final class UsageMeter implements AutoCloseable {
    * the pods present) runs at once.
    */
   public synchronized void start() {
-    executor =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "billing-metering");
-              t.setDaemon(true);
-              return t;
-            });
+    executor = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("billing-metering"));
     pods.listen(podEvents);
     listening = true;
     ScheduledExecutorService own = executor;

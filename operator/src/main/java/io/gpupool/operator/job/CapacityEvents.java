@@ -2,6 +2,7 @@ package io.gpupool.operator.job;
 
 import io.gpupool.operator.allocation.AllocationLedger;
 import io.gpupool.operator.billing.ProviderStakes;
+import io.gpupool.operator.config.DaemonThreads;
 import io.gpupool.operator.inventory.NodeInventory;
 import io.gpupool.operator.inventory.ProviderDirectory;
 import jakarta.inject.Singleton;
@@ -32,12 +33,7 @@ public class CapacityEvents {
   private final ProviderDirectory providers;
   private final ProviderStakes stakes;
   private final ScheduledExecutorService handOn =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "capacity-changes");
-            t.setDaemon(true);
-            return t;
-          });
+      Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capacity-changes"));
 
   public CapacityEvents(
       AllocationLedger ledger,

@@ -1,5 +1,6 @@
 package io.gpupool.operator.queue;
 
+import io.gpupool.operator.config.DaemonThreads;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -19,11 +20,6 @@ interface Later {
     private Timer() {}
 
     static final ScheduledExecutorService EXECUTOR =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "admission-positions");
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("admission-positions"));
   }
 }

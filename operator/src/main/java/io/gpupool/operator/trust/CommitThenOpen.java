@@ -1,6 +1,7 @@
 package io.gpupool.operator.trust;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.gpupool.operator.config.DaemonThreads;
 import io.gpupool.scheduler.trust.ChallengeWire;
 import io.gpupool.scheduler.trust.DigestTree;
 import io.gpupool.scheduler.trust.LeafOpenings;
@@ -95,11 +96,7 @@ final class CommitThenOpen implements AutoCloseable {
             30,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(),
-            r -> {
-              Thread t = new Thread(r, "gpupool-challenge-openings");
-              t.setDaemon(true);
-              return t;
-            });
+            DaemonThreads.named("gpupool-challenge-openings"));
     exchanges.allowCoreThreadTimeOut(true);
   }
 

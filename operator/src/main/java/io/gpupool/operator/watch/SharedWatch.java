@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.informers.ExceptionHandler;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.gpupool.operator.config.DaemonThreads;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -17,7 +18,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 
 /**
@@ -28,7 +28,6 @@ import org.jboss.logging.Logger;
  */
 public final class SharedWatch<T extends HasMetadata> {
   private static final Logger LOG = Logger.getLogger(SharedWatch.class);
-  private static final AtomicInteger THREADS = new AtomicInteger();
 
   private final String kind;
   private final SharedIndexInformer<T> informer;
@@ -154,13 +153,7 @@ public final class SharedWatch<T extends HasMetadata> {
     OwnThread(String kind, ResourceEventHandler<T> handler) {
       this.kind = kind;
       this.handler = handler;
-      this.executor =
-          Executors.newSingleThreadExecutor(
-              r -> {
-                Thread t = new Thread(r, "gpupool-" + kind + "-" + THREADS.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-              });
+      this.executor = Executors.newSingleThreadExecutor(DaemonThreads.numbered("gpupool-" + kind));
     }
 
     @Override

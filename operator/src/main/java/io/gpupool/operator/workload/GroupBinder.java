@@ -3,6 +3,7 @@ package io.gpupool.operator.workload;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.gpupool.operator.config.Backoffs;
+import io.gpupool.operator.config.DaemonThreads;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
@@ -16,7 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
@@ -69,15 +69,8 @@ public class GroupBinder {
                     + " (the binding step after a placement decision), including rollbacks")
             .publishPercentileHistogram()
             .register(registry);
-    AtomicInteger n = new AtomicInteger();
     this.executor =
-        Executors.newFixedThreadPool(
-            THREADS,
-            r -> {
-              Thread t = new Thread(r, "gpupool-gang-binder-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
+        Executors.newFixedThreadPool(THREADS, DaemonThreads.numbered("gpupool-gang-binder"));
   }
 
   /**
