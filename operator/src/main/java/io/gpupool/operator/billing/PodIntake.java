@@ -122,8 +122,8 @@ final class PodIntake {
         // operator recorded no terms for at placement: placed by an operator that kept none (an
         // earlier version). Billed from its start at terms rebuilt from the operator's own view,
         // so no usage is lost and nothing comes from what the tenant may rewrite. In a job with
-        // terms records, a pod without is not the
-        // operator's (it records them before creating any pod) and stays unmetered.
+        // terms records, a pod without is not the operator's (it records them before creating any
+        // pod) and stays unmetered.
         terms = rebuilt(pod, ref.get(), job);
         verdict = terms.isPresent() ? PodOwnership.Verdict.OWNED : verdict;
       }
