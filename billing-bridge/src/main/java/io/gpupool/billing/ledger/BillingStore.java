@@ -11,7 +11,8 @@ import java.util.function.UnaryOperator;
  * and the billing benchmark use billing-devchain's in-memory store.
  *
  * <p>Implementations must apply {@link #update} atomically per pair (e.g. optimistic concurrency
- * with retry on conflict): metering and the settlement loop both update the same pair.
+ * with retry on conflict): metering and the settlement loop both update the same pair. When their
+ * storage cannot be reached they throw {@link StoreUnavailableException}.
  */
 public interface BillingStore {
 

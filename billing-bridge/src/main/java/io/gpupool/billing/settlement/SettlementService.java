@@ -13,6 +13,7 @@ import io.gpupool.billing.ledger.BillingLedger;
 import io.gpupool.billing.ledger.BillingStore;
 import io.gpupool.billing.ledger.OutboxEntry;
 import io.gpupool.billing.ledger.PairLedger;
+import io.gpupool.billing.ledger.StoreUnavailableException;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Instant;
@@ -160,6 +161,13 @@ public final class SettlementService implements AutoCloseable {
       if (!r.errors().isEmpty()) {
         LOG.log(System.Logger.Level.WARNING, "settlement round: {0}", r);
       }
+    } catch (StoreUnavailableException e) {
+      // The store's server did not answer (an API server restarting, a dropped connection): no
+      // bug, and the next round starts from what the store holds.
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "settlement round ended: the billing store is unavailable ({0}); the next round retries",
+          e.getMessage());
     } catch (Throwable e) {
       // Anything, an Error or a checked exception a library throws unchecked included: a throwable
       // escaping a scheduleWithFixedDelay task cancels every later run without a word, and

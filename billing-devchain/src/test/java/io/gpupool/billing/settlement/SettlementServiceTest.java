@@ -186,19 +186,17 @@ class SettlementServiceTest {
     assertThat(chain.submittedBatches()).hasSize(3);
   }
 
-  /** A store whose reads of one pair have not caught up with its record yet; writes go through. */
-  static final class LaggingReads implements io.gpupool.billing.ledger.BillingStore {
-    private final InMemoryBillingStore store;
-    private final PairId behind;
+  /** The test's store, every call passed through; the cases below change one of them. */
+  static class PassingThrough implements io.gpupool.billing.ledger.BillingStore {
+    final InMemoryBillingStore store;
 
-    LaggingReads(InMemoryBillingStore store, PairId behind) {
+    PassingThrough(InMemoryBillingStore store) {
       this.store = store;
-      this.behind = behind;
     }
 
     @Override
     public java.util.Optional<PairLedger> get(PairId pair) {
-      return pair.equals(behind) ? java.util.Optional.empty() : store.get(pair);
+      return store.get(pair);
     }
 
     @Override
@@ -225,6 +223,67 @@ class SettlementServiceTest {
     public void removeOutbox(long nonce) {
       store.removeOutbox(nonce);
     }
+  }
+
+  /** A store whose reads of one pair have not caught up with its record yet; writes go through. */
+  static final class LaggingReads extends PassingThrough {
+    private final PairId behind;
+
+    LaggingReads(InMemoryBillingStore store, PairId behind) {
+      super(store);
+      this.behind = behind;
+    }
+
+    @Override
+    public java.util.Optional<PairLedger> get(PairId pair) {
+      return pair.equals(behind) ? java.util.Optional.empty() : store.get(pair);
+    }
+  }
+
+  /** A store whose server does not answer the first {@code failures} reads of the outbox. */
+  static final class UnreachableAtFirst extends PassingThrough {
+    private final java.util.concurrent.atomic.AtomicInteger failures;
+
+    UnreachableAtFirst(InMemoryBillingStore store, int failures) {
+      super(store);
+      this.failures = new java.util.concurrent.atomic.AtomicInteger(failures);
+    }
+
+    @Override
+    public List<OutboxEntry> outbox() {
+      if (failures.getAndDecrement() > 0) {
+        throw new io.gpupool.billing.ledger.StoreUnavailableException(
+            "the API server did not answer", null);
+      }
+      return store.outbox();
+    }
+  }
+
+  /**
+   * A store that cannot be reached for a round or two (an API server restarting) ends those rounds
+   * and the loop goes on; it is no bug, so the counter of unexpected failures (whose metric says "a
+   * bug") stays at 0 and its listener hears nothing.
+   */
+  @Test
+  void aStoreUnavailableForTwoRoundsDelaysSettlementAndIsNoUnexpectedFailure() throws Exception {
+    fundBothPayersAndMeterEveryPair();
+    SettlementService s =
+        new SettlementService(
+            config.withInterval(Duration.ofMillis(20)),
+            new BillingLedger(new UnreachableAtFirst(store, 2)),
+            chain,
+            clock);
+    List<Throwable> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+    s.onUnexpectedFailure(told::add);
+    s.start();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!ledger.pending().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    s.stop();
+    assertEverythingSettledOnce();
+    assertThat(s.unexpectedFailures()).isZero();
+    assertThat(told).isEmpty();
   }
 
   @Test

@@ -1,11 +1,14 @@
 package io.gpupool.operator.billing;
 
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.gpupool.billing.PairId;
 import io.gpupool.billing.ledger.BillingStore;
 import io.gpupool.billing.ledger.OutboxEntry;
 import io.gpupool.billing.ledger.PairLedger;
+import io.gpupool.billing.ledger.StoreUnavailableException;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -29,35 +32,59 @@ final class SettleableStore implements BillingStore {
 
   @Override
   public Optional<PairLedger> get(PairId pair) {
-    return UsageMeter.settleable(pair) ? store.get(pair).map(this::owed) : Optional.empty();
+    return UsageMeter.settleable(pair)
+        ? reached(() -> store.get(pair).map(this::owed))
+        : Optional.empty();
   }
 
   @Override
   public List<PairLedger> all() {
-    return store.all().stream()
-        .filter(l -> UsageMeter.settleable(l.pair()))
-        .map(this::owed)
-        .toList();
+    return reached(
+        () ->
+            store.all().stream()
+                .filter(l -> UsageMeter.settleable(l.pair()))
+                .map(this::owed)
+                .toList());
   }
 
   @Override
   public PairLedger update(PairId pair, UnaryOperator<PairLedger> change) {
-    return owed(store.update(pair, change));
+    return reached(() -> owed(store.update(pair, change)));
   }
 
   @Override
   public List<OutboxEntry> outbox() {
-    return store.outbox();
+    return reached(store::outbox);
   }
 
   @Override
   public void putOutbox(OutboxEntry entry) {
-    store.putOutbox(entry);
+    reached(
+        () -> {
+          store.putOutbox(entry);
+          return null;
+        });
   }
 
   @Override
   public void removeOutbox(long nonce) {
-    store.removeOutbox(nonce);
+    reached(
+        () -> {
+          store.removeOutbox(nonce);
+          return null;
+        });
+  }
+
+  /**
+   * Runs a call on the ConfigMaps; an API server that does not answer (or drops the connection) is
+   * the store being unavailable, which ends a settlement round without counting as a bug.
+   */
+  private static <T> T reached(Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (KubernetesClientException e) {
+      throw new StoreUnavailableException("usage ConfigMaps: " + e.getMessage(), e);
+    }
   }
 
   /**
