@@ -59,7 +59,7 @@ public record ChallengeRate(
     return String.format(
         Locale.ROOT,
         "the catalog's %s TFLOP/s of %s at efficiency %s (no rate measured at size %d)",
-        grouped(roundsPerSecond * flopsPerRound(size) / 1e12 / efficiency),
+        grouped(tflops(roundsPerSecond, size, efficiency)),
         product,
         trimmed(efficiency),
         size);
@@ -73,8 +73,15 @@ public record ChallengeRate(
     if (measured) {
       return grouped(observed) + " rounds/s per GPU";
     }
-    return String.format(
-        Locale.ROOT, "%.0f TFLOP/s per GPU", observed * flopsPerRound(size) / 1e12 / efficiency);
+    return String.format(Locale.ROOT, "%.0f TFLOP/s per GPU", tflops(observed, size, efficiency));
+  }
+
+  /**
+   * Dense TFLOP/s per GPU that {@code roundsPerSecond} of {@code size} stand for at {@code
+   * efficiency}.
+   */
+  static double tflops(double roundsPerSecond, int size, double efficiency) {
+    return roundsPerSecond * flopsPerRound(size) / 1e12 / efficiency;
   }
 
   static double flopsPerRound(int size) {

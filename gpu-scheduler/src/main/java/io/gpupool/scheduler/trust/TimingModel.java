@@ -84,10 +84,7 @@ public record TimingModel(
 
   /** Dense TFLOP/s per GPU an answer after {@code elapsed} shows, counting no start-up time. */
   public double measuredTflops(Challenge c, Duration elapsed, int gpus) {
-    return observedRate(c, elapsed, gpus)
-        * ChallengeRate.flopsPerRound(c.size())
-        / 1e12
-        / efficiency;
+    return ChallengeRate.tflops(observedRate(c, elapsed, gpus), c.size(), efficiency);
   }
 
   /**
